@@ -1,0 +1,33 @@
+//! ztel: a thread-per-core collector for Zscaler telemetry.
+//!
+//! ```text
+//!  NSS (ZIA web) ──┐ TCP 1514    ┌─ shard k: one glommio executor pinned to core k ───────────────┐
+//!  LSS (ZPA)    ───┼──────────▶  │ accept (SO_REUSEPORT) → allow-list → read into the connection's │
+//!                  │             │ buffer → frame (memchr) → header → simd-json in place → record  │
+//!                  │             │ serialised → device cache (deltas only) → batch                 │
+//!                  │             └──────────────────────────────┬──────────────────────────────────┘
+//!                  │                  bounded crossbeam channel │ batches, never single events
+//!                  │             ┌──────────────────────────────▼──────────────────────────────────┐
+//!                  │             │ aggregator: device registry, records / devices / dead letters    │
+//!                  │             └─────────────────────────────────────────────────────────────────┘
+//! ```
+//!
+//! `frame` splits the byte stream, `parse` reads a frame, `record` and `device` build what comes
+//! out, `pipeline` ties them together for one frame, `shard` and `listen` run the executors and
+//! sockets, `aggregate` and `sink` write the results.
+
+pub mod aggregate;
+pub mod cli;
+pub mod config;
+pub mod device;
+pub mod feed_format;
+pub mod frame;
+pub mod json;
+pub mod listen;
+pub mod metrics;
+pub mod parse;
+pub mod pipeline;
+pub mod record;
+pub mod run;
+pub mod shard;
+pub mod sink;

@@ -1,0 +1,3 @@
+//! Inputs: each binds on every shard with SO_REUSEPORT so the kernel spreads peers over cores.
+
+pub mod tcp;

@@ -1,0 +1,123 @@
+//! Counters. Each shard counts into plain integers of its own (no atomics on the hot path) and
+//! hands the increments to the aggregator with each batch; the aggregator adds them up.
+
+use crate::parse::Reason;
+
+/// Everything a shard counts, besides parse failures by reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counter {
+    ConnectionsOpened,
+    ConnectionsClosed,
+    /// Peers outside `allowed_ips`.
+    ConnectionsRefused,
+    /// Connections over `max_connections`.
+    ConnectionsOverLimit,
+    /// Connections closed for sending nothing for `idle_timeout_secs`.
+    IdleTimeouts,
+    ReadErrors,
+    BytesRead,
+    Frames,
+    RecordsZiaWeb,
+    RecordsZpaUserActivity,
+    DeadLetters,
+    /// Frames over `max_frame_bytes`, skipped to their end.
+    OversizeFrames,
+    DeviceDeltas,
+}
+
+impl Counter {
+    pub const ALL: [Counter; 13] = [
+        Counter::ConnectionsOpened,
+        Counter::ConnectionsClosed,
+        Counter::ConnectionsRefused,
+        Counter::ConnectionsOverLimit,
+        Counter::IdleTimeouts,
+        Counter::ReadErrors,
+        Counter::BytesRead,
+        Counter::Frames,
+        Counter::RecordsZiaWeb,
+        Counter::RecordsZpaUserActivity,
+        Counter::DeadLetters,
+        Counter::OversizeFrames,
+        Counter::DeviceDeltas,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Counter::ConnectionsOpened => "connections_opened",
+            Counter::ConnectionsClosed => "connections_closed",
+            Counter::ConnectionsRefused => "connections_refused",
+            Counter::ConnectionsOverLimit => "connections_over_limit",
+            Counter::IdleTimeouts => "idle_timeouts",
+            Counter::ReadErrors => "read_errors",
+            Counter::BytesRead => "bytes_read",
+            Counter::Frames => "frames",
+            Counter::RecordsZiaWeb => "records_zia_web",
+            Counter::RecordsZpaUserActivity => "records_zpa_user_activity",
+            Counter::DeadLetters => "dead_letters",
+            Counter::OversizeFrames => "oversize_frames",
+            Counter::DeviceDeltas => "device_deltas",
+        }
+    }
+}
+
+/// A set of counts: a shard's increments since its last batch, or the aggregator's totals.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counters {
+    values: [u64; Counter::ALL.len()],
+    parse_errors: [u64; Reason::COUNT],
+}
+
+impl Counters {
+    pub fn add(&mut self, c: Counter, n: u64) {
+        self.values[c as usize] += n;
+    }
+
+    pub fn incr(&mut self, c: Counter) {
+        self.add(c, 1);
+    }
+
+    pub fn get(&self, c: Counter) -> u64 {
+        self.values[c as usize]
+    }
+
+    pub fn parse_error(&mut self, r: Reason) {
+        self.parse_errors[r as usize] += 1;
+    }
+
+    pub fn parse_errors(&self, r: Reason) -> u64 {
+        self.parse_errors[r as usize]
+    }
+
+    pub fn is_zero(&self) -> bool {
+        self.values.iter().chain(&self.parse_errors).all(|v| *v == 0)
+    }
+
+    pub fn merge(&mut self, other: &Counters) {
+        for (a, b) in self.values.iter_mut().zip(other.values) {
+            *a += b;
+        }
+        for (a, b) in self.parse_errors.iter_mut().zip(other.parse_errors) {
+            *a += b;
+        }
+    }
+
+    /// `name=value` pairs of the non-zero counts, for the one-line summaries on stderr.
+    pub fn summary(&self) -> String {
+        let mut parts: Vec<String> = Counter::ALL
+            .iter()
+            .filter(|c| self.get(**c) > 0)
+            .map(|c| format!("{}={}", c.name(), self.get(*c)))
+            .collect();
+        for r in Reason::ALL {
+            if self.parse_errors(r) > 0 {
+                parts.push(format!("dead_{}={}", r.as_str(), self.parse_errors(r)));
+            }
+        }
+        if parts.is_empty() {
+            "nothing received".into()
+        } else {
+            parts.join(" ")
+        }
+    }
+}

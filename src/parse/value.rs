@@ -1,0 +1,308 @@
+//! Decoding of NSS (ZIA) and LSS (ZPA) field values.
+//!
+//! Every function here is called per field on the ingest hot path, so each
+//! one answers from the input slice and only allocates when the value really
+//! has to be rewritten.
+
+use std::borrow::Cow;
+
+use base64::alphabet;
+use base64::engine::general_purpose::GeneralPurposeConfig;
+use base64::engine::{DecodePaddingMode, GeneralPurpose};
+use base64::Engine as _;
+
+/// True for values that Zscaler feeds use to mean "no value": "", "None",
+/// "NA", "N/A" (exact, after trimming ASCII whitespace). The lower-case
+/// spellings "none", "na" and "n/a" are accepted too.
+pub fn is_absent(s: &str) -> bool {
+    // Deliberately a fixed list rather than a case-insensitive compare: a
+    // value such as "NONE" or "Na" could be real data (a user or host name),
+    // and only the spellings the feeds are known to emit may be dropped.
+    matches!(
+        s.trim_ascii(),
+        "" | "None" | "NA" | "N/A" | "none" | "na" | "n/a"
+    )
+}
+
+/// Trims ASCII whitespace and returns `None` when the value is absent (see
+/// [`is_absent`]), else the trimmed value.
+pub fn present(s: &str) -> Option<&str> {
+    let t = s.trim_ascii();
+    if is_absent(t) {
+        None
+    } else {
+        Some(t)
+    }
+}
+
+#[inline]
+fn hex_val(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// The byte encoded by a `%HH` escape starting at `i`, if NSS would have written it.
+///
+/// NSS hex-encodes only bytes <= 0x20 and >= 0x7F, plus the Feed Escape Characters (`,` `\` `"`
+/// as the deployment guides set them); it leaves `%` itself alone. So `%41` or `%2F` in an
+/// `eurl` was already in the URL the user requested, and decoding it would change the URL.
+#[inline]
+fn escape_at(b: &[u8], i: usize) -> Option<u8> {
+    let hi = hex_val(*b.get(i + 1)?)?;
+    let lo = hex_val(*b.get(i + 2)?)?;
+    let byte = hi << 4 | lo;
+    (byte <= 0x20 || byte >= 0x7f || matches!(byte, b',' | b'\\' | b'"')).then_some(byte)
+}
+
+/// Decodes `%HH` escapes, as found in the NSS `e…` fields (eurl, ehost,
+/// elogin, eua, ereferer, elocation).
+///
+/// Borrowed when nothing needs decoding. A `%` not followed by two hex digits
+/// is kept literally, and `+` is kept because NSS does not use form encoding.
+/// When the decoded bytes are not valid UTF-8 the input is returned
+/// unchanged, so that no replacement characters are ever invented.
+pub fn percent_decode(s: &str) -> Cow<'_, str> {
+    let b = s.as_bytes();
+    // Look for the first *valid* escape before allocating: a stray '%' (as in
+    // "100%") is common in URLs and must not cost an allocation.
+    let Some(first) = memchr::memchr_iter(b'%', b).find(|&i| escape_at(b, i).is_some()) else {
+        return Cow::Borrowed(s);
+    };
+
+    let mut out = Vec::with_capacity(b.len());
+    out.extend_from_slice(&b[..first]);
+    let mut i = first;
+    while i < b.len() {
+        match memchr::memchr(b'%', &b[i..]) {
+            None => {
+                out.extend_from_slice(&b[i..]);
+                break;
+            }
+            Some(off) => {
+                let pct = i + off;
+                out.extend_from_slice(&b[i..pct]);
+                match escape_at(b, pct) {
+                    Some(byte) => {
+                        out.push(byte);
+                        i = pct + 3;
+                    }
+                    None => {
+                        out.push(b'%');
+                        i = pct + 1;
+                    }
+                }
+            }
+        }
+    }
+
+    match String::from_utf8(out) {
+        Ok(decoded) => Cow::Owned(decoded),
+        Err(_) => Cow::Borrowed(s),
+    }
+}
+
+/// Padding is optional in the wild (some producers strip it), so both
+/// engines accept it present or not.
+const LENIENT_PADDING: GeneralPurposeConfig =
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+const STANDARD_ANY_PAD: GeneralPurpose = GeneralPurpose::new(&alphabet::STANDARD, LENIENT_PADDING);
+const URL_SAFE_ANY_PAD: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE, LENIENT_PADDING);
+
+/// Decodes the NSS `b64…` fields: standard or URL-safe alphabet, padded or
+/// not, surrounding whitespace ignored.
+///
+/// `None` when the value is absent (see [`is_absent`]), is not valid base64,
+/// or does not decode to UTF-8. Absent words are refused up front because
+/// some of them are themselves valid base64 ("NA" decodes to "4").
+pub fn base64_decode(s: &str) -> Option<String> {
+    let t = s.trim_ascii();
+    if is_absent(t) {
+        return None;
+    }
+    let b = t.as_bytes();
+    // The two alphabets differ only in '+' '/' versus '-' '_'; whichever pair
+    // shows up picks the engine, and a value mixing both is rejected by it.
+    let engine = if memchr::memchr2(b'-', b'_', b).is_some() {
+        &URL_SAFE_ANY_PAD
+    } else {
+        &STANDARD_ANY_PAD
+    };
+    let bytes = engine.decode(b).ok()?;
+    String::from_utf8(bytes).ok()
+}
+
+/// Parses an unsigned integer as feeds send it: ASCII digits with an optional
+/// leading `+`, surrounded by optional ASCII whitespace.
+///
+/// `None` for anything else: negative numbers, decimals such as "600.0",
+/// empty or absent words, and values that overflow `u64`.
+pub fn parse_u64(s: &str) -> Option<u64> {
+    // std's parser already has exactly these rules (optional '+', digits
+    // only, overflow checked) once the whitespace is gone.
+    s.trim_ascii().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absent_words() {
+        for s in [
+            "", " ", "\t\r\n", "None", "NA", "N/A", " N/A ", "none", "na", "n/a", "\tNone\n",
+        ] {
+            assert!(is_absent(s), "{s:?} should be absent");
+            assert_eq!(present(s), None, "{s:?}");
+        }
+        for s in ["NONE", "Na", "n/A", "0", "-", "x", "None1", "N / A", "NAN"] {
+            assert!(!is_absent(s), "{s:?} should be present");
+        }
+    }
+
+    #[test]
+    fn present_trims() {
+        assert_eq!(present("  alice@example.com \t"), Some("alice@example.com"));
+        assert_eq!(present("0"), Some("0"));
+        assert_eq!(present("x y"), Some("x y"));
+    }
+
+    #[test]
+    fn percent_plain_is_borrowed() {
+        assert!(matches!(
+            percent_decode("abc/def+g"),
+            Cow::Borrowed("abc/def+g")
+        ));
+        assert!(matches!(percent_decode(""), Cow::Borrowed("")));
+    }
+
+    #[test]
+    fn percent_without_valid_escape_is_borrowed() {
+        for s in ["100%", "%", "%G1", "a%2", "%%", "50% off %zz"] {
+            match percent_decode(s) {
+                Cow::Borrowed(out) => assert_eq!(out, s),
+                Cow::Owned(out) => panic!("{s:?} allocated {out:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn percent_escapes_nss_writes_are_decoded() {
+        assert_eq!(percent_decode("a%20b"), "a b");
+        assert_eq!(percent_decode("line%0Abreak%09tab"), "line\nbreak\ttab");
+        assert_eq!(percent_decode("KHTML%2c%20like"), "KHTML, like");
+        assert_eq!(percent_decode("say%22hi%22%5C"), "say\"hi\"\\");
+        assert_eq!(percent_decode("caf%C3%A9"), "café");
+        assert_eq!(percent_decode("%c3%a9"), "é");
+        assert_eq!(percent_decode("a+b%20c"), "a+b c");
+        assert_eq!(percent_decode("%7F"), "\u{7f}");
+    }
+
+    #[test]
+    fn percent_escapes_already_in_the_url_are_kept() {
+        // NSS never encodes these, so they were in the URL as requested.
+        for s in ["a%2Fb", "q=a%26b", "100%25", "%41", "x%3Dy%3F"] {
+            assert!(matches!(percent_decode(s), Cow::Borrowed(o) if o == s), "{s}");
+        }
+        assert_eq!(percent_decode("%25%20"), "%25 ");
+    }
+
+    #[test]
+    fn percent_bad_escapes_kept() {
+        assert_eq!(percent_decode("%G1%20"), "%G1 ");
+        assert_eq!(percent_decode("%20%"), " %");
+        assert_eq!(percent_decode("%20%4"), " %4");
+        assert_eq!(percent_decode("%%20"), "% ");
+        assert_eq!(percent_decode("x%20y%zz"), "x y%zz");
+    }
+
+    #[test]
+    fn percent_invalid_utf8_returns_input() {
+        for s in ["%FF", "a%20b%FF", "%C3", "%C3%28", "%e9t%e9"] {
+            match percent_decode(s) {
+                Cow::Borrowed(out) => assert_eq!(out, s),
+                Cow::Owned(out) => panic!("{s:?} decoded to {out:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn percent_non_ascii_input_passes_through() {
+        assert_eq!(percent_decode("é%20ü"), "é ü");
+    }
+
+    #[test]
+    fn base64_standard_and_url_safe() {
+        // "??>" encodes to "Pz8+" (standard) / "Pz8-" (URL-safe).
+        assert_eq!(base64_decode("Pz8+").as_deref(), Some("??>"));
+        assert_eq!(base64_decode("Pz8-").as_deref(), Some("??>"));
+        // "???" encodes to "Pz8/" / "Pz8_".
+        assert_eq!(base64_decode("Pz8/").as_deref(), Some("???"));
+        assert_eq!(base64_decode("Pz8_").as_deref(), Some("???"));
+        assert_eq!(
+            base64_decode("aHR0cHM6Ly9leGFtcGxlLmNvbS8/cT0x").as_deref(),
+            Some("https://example.com/?q=1")
+        );
+    }
+
+    #[test]
+    fn base64_padding_optional() {
+        assert_eq!(base64_decode("aGk=").as_deref(), Some("hi"));
+        assert_eq!(base64_decode("aGk").as_deref(), Some("hi"));
+        assert_eq!(base64_decode("YQ==").as_deref(), Some("a"));
+        assert_eq!(base64_decode("YQ").as_deref(), Some("a"));
+        assert_eq!(base64_decode("Y2Fmw6k=").as_deref(), Some("café"));
+        assert_eq!(base64_decode("Y2Fmw6k").as_deref(), Some("café"));
+        assert_eq!(base64_decode("  aGk=\n").as_deref(), Some("hi"));
+    }
+
+    #[test]
+    fn base64_rejects() {
+        assert_eq!(base64_decode("a"), None, "impossible length");
+        assert_eq!(base64_decode("aGk=="), None, "too much padding");
+        assert_eq!(base64_decode("aG k="), None, "inner whitespace");
+        assert_eq!(base64_decode("a+b_"), None, "mixed alphabets");
+        assert_eq!(base64_decode("!!!!"), None);
+        assert_eq!(base64_decode("/w=="), None, "0xFF is not UTF-8");
+        for s in ["", "  ", "None", "NA", "N/A"] {
+            assert_eq!(base64_decode(s), None, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn u64_values() {
+        assert_eq!(parse_u64("0"), Some(0));
+        assert_eq!(parse_u64("600"), Some(600));
+        assert_eq!(parse_u64(" 42\t"), Some(42));
+        assert_eq!(parse_u64("+7"), Some(7));
+        assert_eq!(parse_u64("007"), Some(7));
+        assert_eq!(parse_u64("18446744073709551615"), Some(u64::MAX));
+    }
+
+    #[test]
+    fn u64_rejects() {
+        for s in [
+            "",
+            " ",
+            "None",
+            "NA",
+            "N/A",
+            "-1",
+            "-0",
+            "+",
+            "++1",
+            "600.0",
+            "1e3",
+            "0x10",
+            "1 2",
+            "12a",
+            "18446744073709551616",
+            "١٢",
+        ] {
+            assert_eq!(parse_u64(s), None, "{s:?}");
+        }
+    }
+}

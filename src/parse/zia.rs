@@ -1,0 +1,228 @@
+//! A ZIA web log (NSS "Web Log" feed) as the values of a connection record (DESIGN §2.4).
+
+use std::borrow::Cow;
+
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+
+use super::fields::{Fields, Scalar};
+use super::header::Header;
+use super::keys::Field;
+use super::{time, value, Reason};
+
+/// ZIA logs carry no client source port unless Zscaler Support enables `clt_sport`; the seeds'
+/// collector then assigns this simulated port, and so does ztel.
+pub const SIMULATED_SOURCE_PORT: u16 = 18000;
+
+/// One web transaction, borrowing from the parsed frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebEvent<'a> {
+    pub ts: Timestamp,
+    /// `devicehostname` as seen, trimmed; `None` when the feed has none.
+    pub hostname: Option<Cow<'a, str>>,
+    pub user: Option<Cow<'a, str>>,
+    pub owner: Option<Cow<'a, str>>,
+    pub src_ip: Option<Cow<'a, str>>,
+    pub src_port: u16,
+    pub dst_ip: Option<Cow<'a, str>>,
+    pub dst_port: Option<u16>,
+    pub dst_host: Option<Cow<'a, str>>,
+    pub app_proto: Option<Cow<'a, str>>,
+    pub bytes_out: Option<u64>,
+    pub bytes_in: Option<u64>,
+    pub action: Option<Cow<'a, str>>,
+    pub method: Option<Cow<'a, str>>,
+    pub status: Option<u64>,
+    pub url: Option<Cow<'a, str>>,
+    pub category: Option<Cow<'a, str>>,
+    pub record_id: Option<u64>,
+}
+
+/// What a web event needs besides its fields.
+pub struct Context<'z> {
+    /// Zone of times that carry none (`feed_timezone`).
+    pub zone: &'z TimeZone,
+    /// When the frame was read: the time of a record that carries no time at all.
+    pub received: Timestamp,
+}
+
+impl<'a> WebEvent<'a> {
+    pub fn from_fields(
+        f: &'a Fields<'_>,
+        header: &Header<'_>,
+        ctx: &Context<'_>,
+    ) -> Result<WebEvent<'a>, Reason> {
+        let ts = event_time(f, header, ctx)?;
+        let proto = f.text(Field::Proto);
+        let url = f.text(Field::Url);
+        let authority = url.as_deref().map(authority);
+        let dst_host = f.text(Field::Host).or_else(|| {
+            let host = authority?.0;
+            (!host.is_empty()).then(|| Cow::Owned(host.to_owned()))
+        });
+        let dst_port = f
+            .u64(Field::ServerPort)
+            .and_then(port)
+            .or_else(|| authority.and_then(|a| a.1))
+            .or_else(|| proto.as_deref().and_then(default_port));
+        let src_port = f
+            .u64(Field::ClientPort)
+            .and_then(port)
+            .unwrap_or(SIMULATED_SOURCE_PORT);
+        let event = WebEvent {
+            ts,
+            hostname: f.text(Field::DeviceHostname),
+            user: f.text(Field::Login),
+            owner: f.text(Field::DeviceOwner),
+            src_ip: f.text(Field::ClientIp),
+            src_port,
+            dst_ip: f.text(Field::ServerIp),
+            dst_port,
+            dst_host,
+            app_proto: proto.as_deref().map(app_proto),
+            bytes_out: f.u64(Field::ReqSize),
+            bytes_in: f.u64(Field::RespSize),
+            action: f.text(Field::Action).map(lower),
+            method: f.text(Field::Method),
+            status: f.u64(Field::RespCode),
+            url,
+            category: f.text(Field::UrlCat),
+            record_id: f.u64(Field::RecordId),
+        };
+        if event.hostname.is_none() && event.src_ip.is_none() {
+            return Err(Reason::NoDevice);
+        }
+        Ok(event)
+    }
+
+    /// The device key (DESIGN §2.4): the hostname, else the client IP.
+    pub fn device_key(&self) -> &str {
+        self.hostname
+            .as_deref()
+            .or(self.src_ip.as_deref())
+            .unwrap_or_default()
+    }
+}
+
+/// The record's time: `epochtime` (unambiguous), else `time` (ctime in the feed's zone, or in
+/// the record's own `tz` when that is GMT/UTC), else `datetime`, else the syslog header's, else
+/// the time it was received. A time field that is there but unreadable is an error rather than
+/// a silent substitution.
+fn event_time(f: &Fields<'_>, header: &Header<'_>, ctx: &Context<'_>) -> Result<Timestamp, Reason> {
+    let mut unreadable = false;
+    if f.has(Field::EpochTime) {
+        let parsed = match &f.get(Field::EpochTime).map(|s| &s.value) {
+            Some(Scalar::Str(s)) => time::parse_time(s, &TimeZone::UTC),
+            _ => f
+                .u64(Field::EpochTime)
+                .and_then(|n| i64::try_from(n).ok())
+                .and_then(time::from_epoch_secs),
+        };
+        match parsed {
+            Some(ts) => return Ok(ts),
+            None => unreadable = true,
+        }
+    }
+    let record_zone = f
+        .text(Field::Tz)
+        .filter(|tz| matches!(tz.trim(), "GMT" | "UTC"))
+        .map(|_| TimeZone::UTC);
+    let zone = record_zone.as_ref().unwrap_or(ctx.zone);
+    for field in [Field::Time, Field::DateTime] {
+        if let Some(text) = f.text(field) {
+            match time::parse_time(&text, zone) {
+                Some(ts) => return Ok(ts),
+                None => unreadable = true,
+            }
+        }
+    }
+    if unreadable {
+        return Err(Reason::BadTime);
+    }
+    Ok(header
+        .time(ctx.zone, ctx.received)
+        .unwrap_or(ctx.received))
+}
+
+/// Host and port of a URL as NSS writes it (usually without a scheme: `www.example.com/path`,
+/// `host:443` for CONNECT).
+fn authority(url: &str) -> (&str, Option<u16>) {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let auth = &rest[..end];
+    let auth = auth.rsplit_once('@').map_or(auth, |(_, h)| h);
+    if let Some(v6) = auth.strip_prefix('[') {
+        return match v6.split_once(']') {
+            Some((host, tail)) => (host, tail.strip_prefix(':').and_then(parse_port)),
+            None => (auth, None),
+        };
+    }
+    match auth.rsplit_once(':') {
+        Some((host, p)) if !host.contains(':') => (host, parse_port(p)),
+        _ => (auth, None),
+    }
+}
+
+fn parse_port(p: &str) -> Option<u16> {
+    value::parse_u64(p).and_then(port)
+}
+
+fn port(n: u64) -> Option<u16> {
+    u16::try_from(n).ok().filter(|p| *p != 0)
+}
+
+/// The port a proxy protocol implies (DESIGN §2.4).
+fn default_port(proto: &str) -> Option<u16> {
+    match proto.trim().to_ascii_uppercase().as_str() {
+        "HTTP" | "HTTP_PROXY" => Some(80),
+        "HTTPS" | "SSL" | "HTTPS_PROXY" => Some(443),
+        "FTP" | "FTP_PROXY" | "FTPOVERHTTP" => Some(21),
+        _ => None,
+    }
+}
+
+fn app_proto(proto: &str) -> Cow<'static, str> {
+    match proto.trim().to_ascii_uppercase().as_str() {
+        "HTTP" | "HTTP_PROXY" => Cow::Borrowed("http"),
+        "HTTPS" | "SSL" | "HTTPS_PROXY" => Cow::Borrowed("https"),
+        "FTP" | "FTP_PROXY" | "FTPOVERHTTP" => Cow::Borrowed("ftp"),
+        other => Cow::Owned(other.to_ascii_lowercase()),
+    }
+}
+
+/// "Allowed" → "allowed" without allocating for the values feeds send.
+fn lower(s: Cow<'_, str>) -> Cow<'_, str> {
+    match s.as_ref() {
+        "Allowed" | "allowed" => Cow::Borrowed("allowed"),
+        "Blocked" | "blocked" => Cow::Borrowed("blocked"),
+        other if other.bytes().any(|b| b.is_ascii_uppercase()) => {
+            Cow::Owned(other.to_ascii_lowercase())
+        }
+        _ => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authority_forms() {
+        assert_eq!(authority("www.example.com/join/"), ("www.example.com", None));
+        assert_eq!(authority("4171764.fls.doubleclick.net:443"), ("4171764.fls.doubleclick.net", Some(443)));
+        assert_eq!(authority("http://u:p@h.example:8080/x?y"), ("h.example", Some(8080)));
+        assert_eq!(authority("[2001:db8::1]:8443/a"), ("2001:db8::1", Some(8443)));
+        assert_eq!(authority("h.example?q=a:b"), ("h.example", None));
+        assert_eq!(authority("h.example:99999/"), ("h.example", None));
+    }
+
+    #[test]
+    fn protocols() {
+        assert_eq!(default_port("HTTP_PROXY"), Some(80));
+        assert_eq!(default_port("SSL"), Some(443));
+        assert_eq!(default_port("FTP"), Some(21));
+        assert_eq!(default_port("TUNNEL"), None);
+        assert_eq!(app_proto("HTTPS"), "https");
+        assert_eq!(app_proto("TUNNEL_SSL"), "tunnel_ssl");
+    }
+}

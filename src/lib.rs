@@ -31,3 +31,4 @@ pub mod record;
 pub mod run;
 pub mod shard;
 pub mod sink;
+pub mod synth;

@@ -323,3 +323,20 @@ fn dead_letter_raw_is_the_frame_as_received_even_with_escapes() {
     let line = br#"{"sourcetype":"zscalernss-dns","event":{"note":"a\"b\\c\u00e9","cip":"1.2.3.4"}}"#;
     assert_eq!(dead_reason(line), Reason::UnknownType);
 }
+
+#[test]
+fn synthetic_records_of_every_dialect_all_become_records() {
+    use ztel::synth::{Cardinality, Dialect, WebGenerator};
+    for dialect in [Dialect::Ztel, Dialect::Elastic, Dialect::Sekoia] {
+        let text = WebGenerator::new(7, dialect, Cardinality::default()).lines(500);
+        let lines: Vec<&[u8]> = text.lines().map(str::as_bytes).collect();
+        let (records, dead) = run_in("UTC", &lines);
+        assert!(dead.is_empty(), "{dialect:?}: {:?}", dead.first());
+        assert_eq!(records.len(), 500, "{dialect:?}");
+        for r in &records {
+            for key in ["ts", "device", "user", "src_ip", "dst_ip", "dst_port", "url", "method", "status"] {
+                assert!(r.get(key).is_some(), "{dialect:?}: {key} missing in {r}");
+            }
+        }
+    }
+}

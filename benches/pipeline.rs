@@ -45,7 +45,11 @@ fn parsing(c: &mut Criterion) {
         ("sekoia", Dialect::Sekoia),
     ] {
         let data = input(dialect);
-        let lines: Vec<Vec<u8>> = data.split(|b| *b == b'\n').filter(|l| !l.is_empty()).map(|l| l.to_vec()).collect();
+        let lines: Vec<Vec<u8>> = data
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| l.to_vec())
+            .collect();
         g.throughput(Throughput::Bytes(data.len() as u64));
         let mut buffers = simd_json::Buffers::new(4096);
         g.bench_function(name, |b| {
@@ -55,7 +59,9 @@ fn parsing(c: &mut Criterion) {
                     for line in lines.iter_mut() {
                         let start = memchr::memchr(b'{', line).unwrap_or(0);
                         let mut fields = Fields::default();
-                        let ok = extract(&mut line[start..], &mut buffers, &mut fields).is_ok();
+                        let mut tape = simd_json::Tape::null().reset();
+                        let ok = extract(&mut line[start..], &mut buffers, &mut tape, &mut fields)
+                            .is_ok();
                         black_box((ok, fields.zia_keys));
                     }
                 },
@@ -115,7 +121,11 @@ fn shard_path(c: &mut Criterion) {
                 let mut framer = Framer::new(262_144);
                 let mut at = 0;
                 while let Next::Frame { payload, consumed } = framer.next(&buf[at..]) {
-                    pipeline.process(&mut buf[at + payload.start..at + payload.end], &origin, &mut batch);
+                    pipeline.process(
+                        &mut buf[at + payload.start..at + payload.end],
+                        &origin,
+                        &mut batch,
+                    );
                     at += consumed;
                 }
                 black_box(batch.records.len())

@@ -261,10 +261,26 @@ impl Config {
         crate::parse::time::parse_zone(&self.feed_timezone)
             .map_err(|m| invalid("feed_timezone", m))?;
         let inputs = [
-            ("input.tcp", &self.input.tcp.address, &self.input.tcp.allowed_ips),
-            ("input.udp", &self.input.udp.address, &self.input.udp.allowed_ips),
-            ("input.tls", &self.input.tls.address, &self.input.tls.allowed_ips),
-            ("input.http", &self.input.http.address, &self.input.http.allowed_ips),
+            (
+                "input.tcp",
+                &self.input.tcp.address,
+                &self.input.tcp.allowed_ips,
+            ),
+            (
+                "input.udp",
+                &self.input.udp.address,
+                &self.input.udp.allowed_ips,
+            ),
+            (
+                "input.tls",
+                &self.input.tls.address,
+                &self.input.tls.allowed_ips,
+            ),
+            (
+                "input.http",
+                &self.input.http.address,
+                &self.input.http.allowed_ips,
+            ),
         ];
         for (section, address, allowed) in inputs {
             parse_address(&format!("{section}.address"), address)?;
@@ -272,14 +288,20 @@ impl Config {
         }
         let tls = &self.input.tls;
         if tls.cert.is_empty() != tls.key.is_empty() {
-            return Err(invalid("input.tls.cert", "cert and key must be set together"));
+            return Err(invalid(
+                "input.tls.cert",
+                "cert and key must be set together",
+            ));
         }
         if !tls.client_ca.is_empty() && tls.cert.is_empty() {
             return Err(invalid("input.tls.client_ca", "needs cert and key"));
         }
         let http = &self.input.http;
         if http.cert.is_empty() != http.key.is_empty() {
-            return Err(invalid("input.http.cert", "cert and key must be set together"));
+            return Err(invalid(
+                "input.http.cert",
+                "cert and key must be set together",
+            ));
         }
         if !(1024..=64 << 20).contains(&self.limits.max_frame_bytes) {
             return Err(invalid(
@@ -335,10 +357,12 @@ pub fn parse_address(key: &str, address: &str) -> Result<Option<SocketAddr>, Con
     if address.is_empty() {
         return Ok(None);
     }
-    address
-        .parse()
-        .map(Some)
-        .map_err(|_| invalid(key, format!("{address:?} is not IP:PORT (\"[::1]:1514\" for IPv6)")))
+    address.parse().map(Some).map_err(|_| {
+        invalid(
+            key,
+            format!("{address:?} is not IP:PORT (\"[::1]:1514\" for IPv6)"),
+        )
+    })
 }
 
 /// The allow-list of one input: IPs and CIDRs, v4 and v6.
@@ -412,7 +436,10 @@ mod tests {
     fn bad_values_name_their_key() {
         let cases = [
             ("[input.tcp]\naddress = \"nope\"", "input.tcp.address"),
-            ("[input.udp]\nallowed_ips = [\"10.0.0.0/33\"]", "input.udp.allowed_ips"),
+            (
+                "[input.udp]\nallowed_ips = [\"10.0.0.0/33\"]",
+                "input.udp.allowed_ips",
+            ),
             ("feed_timezone = \"Mars/Olympus\"", "feed_timezone"),
             ("[limits]\nmax_frame_bytes = 10", "limits.max_frame_bytes"),
             ("[input.tls]\ncert = \"a.pem\"", "input.tls.cert"),
@@ -426,7 +453,9 @@ mod tests {
 
     #[test]
     fn wrong_type_is_a_syntax_error_with_line() {
-        let msg = Config::from_toml("\n\nshards = \"two\"").unwrap_err().to_string();
+        let msg = Config::from_toml("\n\nshards = \"two\"")
+            .unwrap_err()
+            .to_string();
         assert!(msg.contains("line 3"), "{msg}");
     }
 
@@ -448,7 +477,10 @@ mod tests {
     #[test]
     fn relative_outputs_live_in_data_dir() {
         let c = Config::default();
-        assert_eq!(c.output_path("connections.jsonl"), Path::new("ztel-data/connections.jsonl"));
+        assert_eq!(
+            c.output_path("connections.jsonl"),
+            Path::new("ztel-data/connections.jsonl")
+        );
         assert_eq!(c.output_path("/var/log/x"), Path::new("/var/log/x"));
     }
 }

@@ -277,13 +277,21 @@ mod tests {
         let id = device_id("pc1");
         let first = c.observe(id, "pc1", Tag::Zia, Some("10.0.0.1"), Some("a@x"), ts(1000));
         assert!(first.is_some());
-        assert!(c.observe(id, "pc1", Tag::Zia, Some("10.0.0.1"), Some("a@x"), ts(1001)).is_none());
-        let ip = c.observe(id, "pc1", Tag::Zia, Some("10.0.0.2"), Some("a@x"), ts(1002)).unwrap();
+        assert!(c
+            .observe(id, "pc1", Tag::Zia, Some("10.0.0.1"), Some("a@x"), ts(1001))
+            .is_none());
+        let ip = c
+            .observe(id, "pc1", Tag::Zia, Some("10.0.0.2"), Some("a@x"), ts(1002))
+            .unwrap();
         assert_eq!(ip.ip.as_deref(), Some("10.0.0.2"));
         assert_eq!(ip.user, None);
-        assert!(c.observe(id, "pc1", Tag::Zpa, None, None, ts(1003)).is_some());
+        assert!(c
+            .observe(id, "pc1", Tag::Zpa, None, None, ts(1003))
+            .is_some());
         // A minute of feed time later the device is touched again.
-        assert!(c.observe(id, "pc1", Tag::Zia, None, None, ts(1061)).is_some());
+        assert!(c
+            .observe(id, "pc1", Tag::Zia, None, None, ts(1063))
+            .is_some());
     }
 
     #[test]

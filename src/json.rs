@@ -60,7 +60,8 @@ impl<'b> Object<'b> {
         self.key(key);
         self.out.push(b'"');
         for shift in (0..16).rev() {
-            self.out.push(b"0123456789abcdef"[((id >> (shift * 4)) & 0xf) as usize]);
+            self.out
+                .push(b"0123456789abcdef"[((id >> (shift * 4)) & 0xf) as usize]);
         }
         self.out.push(b'"');
     }

@@ -90,7 +90,10 @@ impl Counters {
     }
 
     pub fn is_zero(&self) -> bool {
-        self.values.iter().chain(&self.parse_errors).all(|v| *v == 0)
+        self.values
+            .iter()
+            .chain(&self.parse_errors)
+            .all(|v| *v == 0)
     }
 
     pub fn merge(&mut self, other: &Counters) {

@@ -64,6 +64,8 @@ pub struct Pipeline {
     zone: TimeZone,
     /// simd-json's scratch space, kept between frames so parsing allocates nothing.
     json_buffers: simd_json::Buffers,
+    /// simd-json's node list, emptied and reused for every frame (`None` only while in use).
+    tape: Option<simd_json::Tape<'static>>,
     /// A copy of a frame that holds JSON escapes: simd-json unescapes strings in place, and a
     /// dead letter must carry the bytes as they were received.
     pristine: Vec<u8>,
@@ -78,6 +80,7 @@ impl Pipeline {
         Pipeline {
             zone,
             json_buffers: simd_json::Buffers::new(4096),
+            tape: Some(simd_json::Tape::null().reset()),
             pristine: Vec::new(),
             devices: DeviceCache::new(DEVICE_CACHE_CAPACITY),
         }
@@ -97,7 +100,11 @@ impl Pipeline {
                 Kind::ZpaUserActivity => Counter::RecordsZpaUserActivity,
             }),
             Err(reason) => {
-                let raw = if escaped { &self.pristine[..] } else { &frame[..] };
+                let raw = if escaped {
+                    &self.pristine[..]
+                } else {
+                    &frame[..]
+                };
                 dead_letter(batch, reason, origin, raw);
             }
         }
@@ -117,13 +124,24 @@ impl Pipeline {
         }
     }
 
-    fn build(&mut self, frame: &mut [u8], origin: &Origin, batch: &mut Batch) -> Result<Kind, Reason> {
+    fn build(
+        &mut self,
+        frame: &mut [u8],
+        origin: &Origin,
+        batch: &mut Batch,
+    ) -> Result<Kind, Reason> {
         let start = header::json_start(frame).ok_or(Reason::NoJson)?;
         let (head, json) = frame.split_at_mut(start);
         let header = header::parse(head);
         let mut fields = Fields::default();
-        extract(json, &mut self.json_buffers, &mut fields)
-            .map_err(|e| Reason::from_json_error(&e))?;
+        let mut tape = self
+            .tape
+            .take()
+            .map_or_else(|| simd_json::Tape::null().reset(), |t| t.reset());
+        let parsed = extract(json, &mut self.json_buffers, &mut tape, &mut fields);
+        // The fields borrow from the frame, not from the tape: it can go back at once.
+        self.tape = Some(tape.reset());
+        parsed?;
         let kind = classify(&fields)?;
         match kind {
             Kind::ZiaWeb => {

@@ -116,7 +116,9 @@ impl Shard {
     /// socket is not read meanwhile: TCP pushes back on the sender instead of anything being
     /// dropped. Returns false only when the aggregator is gone.
     pub async fn send(&self, mut batch: Batch) -> bool {
-        batch.counters.merge(&std::mem::take(&mut *self.pending.borrow_mut()));
+        batch
+            .counters
+            .merge(&std::mem::take(&mut *self.pending.borrow_mut()));
         if batch.is_empty() {
             return true;
         }

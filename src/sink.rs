@@ -14,7 +14,10 @@ impl Sink {
     /// Opens `path` for appending (creating its folder), or stdout for "-".
     pub fn open(path: &Path) -> io::Result<Sink> {
         if path == Path::new("-") {
-            return Ok(Sink::Stdout(BufWriter::with_capacity(1 << 20, io::stdout())));
+            return Ok(Sink::Stdout(BufWriter::with_capacity(
+                1 << 20,
+                io::stdout(),
+            )));
         }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;

@@ -156,8 +156,19 @@ impl WebGenerator {
         };
         let reqsize = 200 + r.below(4000);
         let respsize = 65 + r.below(200_000);
-        let cip = format_args!("10.{}.{}.{}", 20 + device / 65536 % 200, device / 256 % 256, device % 256);
-        let sip = format_args!("{}.{}.{}.{}", 13 + server / 65536 % 200, server / 256 % 256, server % 256, 10);
+        let cip = format_args!(
+            "10.{}.{}.{}",
+            20 + device / 65536 % 200,
+            device / 256 % 256,
+            device % 256
+        );
+        let sip = format_args!(
+            "{}.{}.{}.{}",
+            13 + server / 65536 % 200,
+            server / 256 % 256,
+            server % 256,
+            10
+        );
         let host = format_args!("LAPTOP-{device:06X}");
         let login = format_args!("user{user:05}@corp.example.com");
         let (secs, day) = (self.epoch, self.epoch / 86_400);
@@ -169,7 +180,7 @@ impl WebGenerator {
         let _ = match self.dialect {
             Dialect::Ztel => writeln!(
                 out,
-                r#"{{"sourcetype":"zscalernss-web","event":{{"epochtime":"{secs}","recordid":"{id}","elogin":"{login}","proto":"{proto}","eurl":"{site}{path}","ehost":"{site}","action":"{action}","reqmethod":"{method}","respcode":"{status}","reqsize":"{reqsize}","respsize":"{respsize}","cip":"{cip}","cintip":"198.51.100.{c}","sip":"{sip}","urlcat":"{category}","deviceowner":"user{user:05}","devicehostname":"{host}","eua":"{eurl_agent}","ereferer":"https://{site}/","elocation":"HQ%20Paris"}}}}"#,
+                r#"{{"sourcetype":"zscalernss-web","event":{{"epochtime":"{secs}","recordid":"{id}","elogin":"{login}","proto":"{proto}","eurl":"{site}{path}","ehost":"{site}","action":"{action}","reqmethod":"{method}","respcode":"{status}","reqsize":"{reqsize}","respsize":"{respsize}","cip":"{cip}","cintip":"198.51.100.{c}","sip":"{sip}","urlcat":"{category}","deviceowner":"user{user:05}","devicehostname":"{host}","eua":"{eurl_agent}","ereferer":"https://{site}{path}","elocation":"HQ%20Paris"}}}}"#,
                 id = self.record_id,
                 c = device % 250,
             ),
@@ -227,7 +238,10 @@ mod tests {
         for dialect in [Dialect::Ztel, Dialect::Elastic, Dialect::Sekoia] {
             let text = WebGenerator::new(1, dialect, Cardinality::default()).lines(1000);
             let avg = text.len() / 1000;
-            assert!((700..1500).contains(&avg), "{dialect:?}: {avg} bytes per line");
+            assert!(
+                (700..1500).contains(&avg),
+                "{dialect:?}: {avg} bytes per line"
+            );
             assert_eq!(text.lines().count(), 1000);
         }
     }

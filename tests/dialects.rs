@@ -60,7 +60,9 @@ fn dead_reason(line: &[u8]) -> Reason {
 }
 
 fn corpus(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus")
+        .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -68,9 +70,16 @@ fn corpus(name: &str) -> Vec<u8> {
 /// golden file; a rewritten one must be checked by hand before it is committed.
 fn check_golden(corpus_name: &str) {
     let input = corpus(corpus_name);
-    let lines: Vec<&[u8]> = input.split(|b| *b == b'\n').filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&[u8]> = input
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
     let batch = run_batch("UTC", &lines);
-    assert!(batch.dead.is_empty(), "{corpus_name}: dead letters {:?}", batch.dead);
+    assert!(
+        batch.dead.is_empty(),
+        "{corpus_name}: dead letters {:?}",
+        batch.dead
+    );
     let got = String::from_utf8(batch.records).unwrap();
     let golden = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/golden")
@@ -122,16 +131,36 @@ fn corpus_record_field_order_is_the_schema_order() {
     assert_eq!(
         keys,
         [
-            "ts", "kind", "device_id", "device", "user", "owner", "src_ip", "src_port", "dst_ip",
-            "dst_port", "dst_host", "transport", "app_proto", "bytes_out", "bytes_in", "action",
-            "method", "status", "url", "category", "tags"
+            "ts",
+            "kind",
+            "device_id",
+            "device",
+            "user",
+            "owner",
+            "src_ip",
+            "src_port",
+            "dst_ip",
+            "dst_port",
+            "dst_host",
+            "transport",
+            "app_proto",
+            "bytes_out",
+            "bytes_in",
+            "action",
+            "method",
+            "status",
+            "url",
+            "category",
+            "tags"
         ]
     );
 }
 
 #[test]
 fn zscaler_variable_names_flat() {
-    let r = one(r#"{"recordid":"123","time":"Mon Jun 20 15:29:11 2022","login":"a@example.com","proto":"HTTPS","url":"ebay.com/itm","host":"ebay.com","action":"Allowed","reqmethod":"GET","respcode":"200","reqsize":"72","respsize":"14061","cip":"172.17.3.49","sip":"66.211.175.229","urlcat":"Online Shopping","deviceowner":"jdoe","devicehostname":"LAPTOP-7"}"#);
+    let r = one(
+        r#"{"recordid":"123","time":"Mon Jun 20 15:29:11 2022","login":"a@example.com","proto":"HTTPS","url":"ebay.com/itm","host":"ebay.com","action":"Allowed","reqmethod":"GET","respcode":"200","reqsize":"72","respsize":"14061","cip":"172.17.3.49","sip":"66.211.175.229","urlcat":"Online Shopping","deviceowner":"jdoe","devicehostname":"LAPTOP-7"}"#,
+    );
     assert_eq!(
         r,
         json!({"ts":"2022-06-20T15:29:11Z","kind":"zia.web","device_id":r["device_id"],"device":"LAPTOP-7",
@@ -144,7 +173,9 @@ fn zscaler_variable_names_flat() {
 
 #[test]
 fn device_id_is_xxh3_of_lowercased_hostname() {
-    let r = one(r#"{"sourcetype":"zscalernss-web","event":{"time":"Mon Jun 20 15:29:11 2022","cip":"10.0.0.1","devicehostname":" LAPTOP-7 ","reqmethod":"GET","respcode":"200"}}"#);
+    let r = one(
+        r#"{"sourcetype":"zscalernss-web","event":{"time":"Mon Jun 20 15:29:11 2022","cip":"10.0.0.1","devicehostname":" LAPTOP-7 ","reqmethod":"GET","respcode":"200"}}"#,
+    );
     let want = format!("{:016x}", xxhash_rust::xxh3::xxh3_64(b"laptop-7"));
     assert_eq!(r["device_id"], want.as_str());
     assert_eq!(r["device"], "LAPTOP-7");
@@ -153,7 +184,9 @@ fn device_id_is_xxh3_of_lowercased_hostname() {
 #[test]
 fn elastic_cloud_nss_v9_names() {
     // b64url of "mail.google.com:8443/mail/u/0/?tab=rm"
-    let r = one(r#"{"version":"v9","sourcetype":"zscalernss-web","event":{"time":"Mon Oct 16 22:55:48 2023","epochtime":"1697496948","recordid":"7000000000000000001","login":"jdoe@safemarch.com","proto":"HTTPS","b64url":"bWFpbC5nb29nbGUuY29tOjg0NDMvbWFpbC91LzAvP3RhYj1ybQ==","host":"mail.google.com","action":"Allowed","reqmethod":"GET","respcode":"200","reqsize":"1024","respsize":4096,"cltip":"10.0.0.5","cltintip":"81.2.69.142","cltsourceport":"51234","serverip":"142.250.1.17","urlsubcat":"Web Mail","deviceowner":"jdoe","devicehostname":"LAPTOP-9"}}"#);
+    let r = one(
+        r#"{"version":"v9","sourcetype":"zscalernss-web","event":{"time":"Mon Oct 16 22:55:48 2023","epochtime":"1697496948","recordid":"7000000000000000001","login":"jdoe@safemarch.com","proto":"HTTPS","b64url":"bWFpbC5nb29nbGUuY29tOjg0NDMvbWFpbC91LzAvP3RhYj1ybQ==","host":"mail.google.com","action":"Allowed","reqmethod":"GET","respcode":"200","reqsize":"1024","respsize":4096,"cltip":"10.0.0.5","cltintip":"81.2.69.142","cltsourceport":"51234","serverip":"142.250.1.17","urlsubcat":"Web Mail","deviceowner":"jdoe","devicehostname":"LAPTOP-9"}}"#,
+    );
     assert_eq!(r["ts"], "2023-10-16T22:55:48Z");
     assert_eq!(r["src_ip"], "10.0.0.5");
     assert_eq!(r["src_port"], 51234);
@@ -167,7 +200,9 @@ fn elastic_cloud_nss_v9_names() {
 
 #[test]
 fn sekoia_splunk_names_behind_a_syslog_header() {
-    let r = one(r#"Nov 22 10:15:01 zscaler-nss { "sourcetype" : "zscalernss-web", "event" : {"datetime":"2024-08-26 13:27:54","reason":"Allowed","event_id":"1111111111111111","protocol":"HTTPS","action":"Allowed","transactionsize":"1200","responsesize":"1000","requestsize":"200","urlcategory":"Web Search","serverip":"1.2.3.4","requestmethod":"GET","refererURL":"None","useragent":"Mozilla/5.0%20(KHTML%2c%20like%20Gecko)","product":"NSS","location":"Road%20Warrior","ClientIP":"5.6.7.8","status":"200","user":"jane%20doe@example.com","url":"api.chat.org/bot/send%20message","vendor":"Zscaler","hostname":"api.chat.org","clientpublicIP":"5.6.7.9","deviceowner":"NA","devicehostname":"NA"}}"#);
+    let r = one(
+        r#"Nov 22 10:15:01 zscaler-nss { "sourcetype" : "zscalernss-web", "event" : {"datetime":"2024-08-26 13:27:54","reason":"Allowed","event_id":"1111111111111111","protocol":"HTTPS","action":"Allowed","transactionsize":"1200","responsesize":"1000","requestsize":"200","urlcategory":"Web Search","serverip":"1.2.3.4","requestmethod":"GET","refererURL":"None","useragent":"Mozilla/5.0%20(KHTML%2c%20like%20Gecko)","product":"NSS","location":"Road%20Warrior","ClientIP":"5.6.7.8","status":"200","user":"jane%20doe@example.com","url":"api.chat.org/bot/send%20message","vendor":"Zscaler","hostname":"api.chat.org","clientpublicIP":"5.6.7.9","deviceowner":"NA","devicehostname":"NA"}}"#,
+    );
     assert_eq!(r["ts"], "2024-08-26T13:27:54Z");
     assert_eq!(r["record_id"], 1111111111111111u64);
     assert_eq!(r["src_ip"], "5.6.7.8");
@@ -180,35 +215,54 @@ fn sekoia_splunk_names_behind_a_syslog_header() {
     assert!(r.get("device").is_none(), "NA is no hostname");
     assert!(r.get("owner").is_none());
     let by_ip = format!("{:016x}", xxhash_rust::xxh3::xxh3_64(b"5.6.7.8"));
-    assert_eq!(r["device_id"], by_ip.as_str(), "without a hostname the key is the client IP");
+    assert_eq!(
+        r["device_id"],
+        by_ip.as_str(),
+        "without a hostname the key is the client IP"
+    );
 }
 
 #[test]
 fn sentinel_flat_cef_names() {
-    let r = one(r#"{"sourcetype":"zscalernss-web","TimeGenerated":"2023-03-17 15:01:21","act":"Blocked","dhost":"www.etsy.com","dst":"104.94.1.2","src":"40.83.138.250","sourceTranslatedAddress":"10.2.3.4","in":"500","out":"200","request":"www.etsy.com/a%2cb","outcome":"403","requestMethod":"GET","suser":"u@example.com","externalId":"42","cat":"Shopping","app":"HTTP"}"#);
+    let r = one(
+        r#"{"sourcetype":"zscalernss-web","TimeGenerated":"2023-03-17 15:01:21","act":"Blocked","dhost":"www.etsy.com","dst":"104.94.1.2","src":"40.83.138.250","sourceTranslatedAddress":"10.2.3.4","in":"500","out":"200","request":"www.etsy.com/a%2cb","outcome":"403","requestMethod":"GET","suser":"u@example.com","externalId":"42","cat":"Shopping","app":"HTTP"}"#,
+    );
     assert_eq!(r["ts"], "2023-03-17T15:01:21Z");
     assert_eq!(r["action"], "blocked");
     assert_eq!(r["dst_host"], "www.etsy.com");
     assert_eq!(r["url"], "www.etsy.com/a,b");
-    assert_eq!((r["bytes_in"].clone(), r["bytes_out"].clone()), (json!(500), json!(200)));
+    assert_eq!(
+        (r["bytes_in"].clone(), r["bytes_out"].clone()),
+        (json!(500), json!(200))
+    );
     assert_eq!(r["dst_port"], 80);
     assert_eq!(r["record_id"], 42);
 }
 
 #[test]
 fn two_names_for_one_field_first_present_wins() {
-    let base = r#""time":"Mon Jun 20 15:29:11 2022","cip":"10.0.0.1","reqmethod":"GET","respcode":"200""#;
+    let base =
+        r#""time":"Mon Jun 20 15:29:11 2022","cip":"10.0.0.1","reqmethod":"GET","respcode":"200""#;
     let r = one(&format!(r#"{{{base},"sip":"None","serverip":"9.9.9.9"}}"#));
-    assert_eq!(r["dst_ip"], "9.9.9.9", "an absent first name does not hide the second");
-    let r = one(&format!(r#"{{{base},"sip":"1.1.1.1","serverip":"2.2.2.2"}}"#));
+    assert_eq!(
+        r["dst_ip"], "9.9.9.9",
+        "an absent first name does not hide the second"
+    );
+    let r = one(&format!(
+        r#"{{{base},"sip":"1.1.1.1","serverip":"2.2.2.2"}}"#
+    ));
     assert_eq!(r["dst_ip"], "1.1.1.1");
-    let r = one(&format!(r#"{{"sourcetype":"zscalernss-web","event":{{{base},"sip":"3.3.3.3","sip":"4.4.4.4"}}}}"#));
+    let r = one(&format!(
+        r#"{{"sourcetype":"zscalernss-web","event":{{{base},"sip":"3.3.3.3","sip":"4.4.4.4"}}}}"#
+    ));
     assert_eq!(r["dst_ip"], "3.3.3.3", "a repeated key is not an error");
 }
 
 #[test]
 fn absent_words_leave_fields_out() {
-    let r = one(r#"{"time":"Mon Jun 20 15:29:11 2022","cip":"10.0.0.1","login":"None","urlcat":"NA","deviceowner":"N/A","sip":"","reqmethod":"GET","respcode":"NA","devicehostname":"  "}"#);
+    let r = one(
+        r#"{"time":"Mon Jun 20 15:29:11 2022","cip":"10.0.0.1","login":"None","urlcat":"NA","deviceowner":"N/A","sip":"","reqmethod":"GET","respcode":"NA","devicehostname":"  "}"#,
+    );
     for k in ["user", "category", "owner", "dst_ip", "status", "device"] {
         assert!(r.get(k).is_none(), "{k} should be absent in {r}");
     }
@@ -216,7 +270,9 @@ fn absent_words_leave_fields_out() {
 
 #[test]
 fn numbers_may_be_json_numbers() {
-    let r = one(r#"{"epochtime":1583117516,"cip":"10.0.0.1","reqsize":600,"respsize":65.0,"respcode":200,"recordid":99,"reqmethod":"GET"}"#);
+    let r = one(
+        r#"{"epochtime":1583117516,"cip":"10.0.0.1","reqsize":600,"respsize":65.0,"respcode":200,"recordid":99,"reqmethod":"GET"}"#,
+    );
     assert_eq!(r["ts"], "2020-03-02T02:51:56Z");
     assert_eq!(r["bytes_out"], 600);
     assert_eq!(r["bytes_in"], 65);
@@ -226,16 +282,49 @@ fn numbers_may_be_json_numbers() {
 
 #[test]
 fn time_formats() {
-    let rec = |time: &str| format!(r#"{{"cip":"10.0.0.1","reqmethod":"GET","respcode":"200",{time}}}"#);
+    let rec =
+        |time: &str| format!(r#"{{"cip":"10.0.0.1","reqmethod":"GET","respcode":"200",{time}}}"#);
     let cases = [
-        ("UTC", r#""time":"Fri Dec 17 07:04:57 2021""#, "2021-12-17T07:04:57Z"),
-        ("Europe/Paris", r#""time":"Fri Dec 17 07:04:57 2021""#, "2021-12-17T06:04:57Z"),
-        ("Europe/Paris", r#""time":"Mon Jun  6 07:04:57 2022""#, "2022-06-06T05:04:57Z"),
-        ("+05:30", r#""datetime":"2023-08-28 15:43:14""#, "2023-08-28T10:13:14Z"),
-        ("Europe/Paris", r#""epochtime":"1583117516""#, "2020-03-02T02:51:56Z"),
-        ("Europe/Paris", r#""time":"2019-05-30T08:20:42.230Z""#, "2019-05-30T08:20:42.230Z"),
-        ("Europe/Paris", r#""time":"Fri Dec 17 07:04:57 2021","tz":"GMT""#, "2021-12-17T07:04:57Z"),
-        ("UTC", r#""epochtime":"None","time":"Fri Dec 17 07:04:57 2021""#, "2021-12-17T07:04:57Z"),
+        (
+            "UTC",
+            r#""time":"Fri Dec 17 07:04:57 2021""#,
+            "2021-12-17T07:04:57Z",
+        ),
+        (
+            "Europe/Paris",
+            r#""time":"Fri Dec 17 07:04:57 2021""#,
+            "2021-12-17T06:04:57Z",
+        ),
+        (
+            "Europe/Paris",
+            r#""time":"Mon Jun  6 07:04:57 2022""#,
+            "2022-06-06T05:04:57Z",
+        ),
+        (
+            "+05:30",
+            r#""datetime":"2023-08-28 15:43:14""#,
+            "2023-08-28T10:13:14Z",
+        ),
+        (
+            "Europe/Paris",
+            r#""epochtime":"1583117516""#,
+            "2020-03-02T02:51:56Z",
+        ),
+        (
+            "Europe/Paris",
+            r#""time":"2019-05-30T08:20:42.230Z""#,
+            "2019-05-30T08:20:42.230Z",
+        ),
+        (
+            "Europe/Paris",
+            r#""time":"Fri Dec 17 07:04:57 2021","tz":"GMT""#,
+            "2021-12-17T07:04:57Z",
+        ),
+        (
+            "UTC",
+            r#""epochtime":"None","time":"Fri Dec 17 07:04:57 2021""#,
+            "2021-12-17T07:04:57Z",
+        ),
     ];
     for (zone, time, want) in cases {
         let r = one_in(zone, &rec(time));
@@ -246,7 +335,9 @@ fn time_formats() {
 #[test]
 fn time_falls_back_to_header_then_to_reception() {
     let body = r#"{"cip":"10.0.0.1","reqmethod":"GET","respcode":"200"}"#;
-    let r = one(&format!("<134>1 2025-11-22T10:15:01Z nss01 zscaler - - - {body}"));
+    let r = one(&format!(
+        "<134>1 2025-11-22T10:15:01Z nss01 zscaler - - - {body}"
+    ));
     assert_eq!(r["ts"], "2025-11-22T10:15:01Z");
     let r = one(&format!("<134>Nov 21 10:15:01 nss01 {body}"));
     assert_eq!(r["ts"], "2026-11-21T10:15:01Z");
@@ -262,18 +353,27 @@ fn unreadable_time_is_a_dead_letter() {
 
 #[test]
 fn encoded_values_are_decoded() {
-    let r = one(r#"{"time":"Mon Jun 20 15:29:11 2022","cip":"10.0.0.1","reqmethod":"GET","respcode":"200","eurl":"www.example.com/caf%C3%A9%20menu?q=a%26b","ehost":"www.example.com","elogin":"jos%C3%A9@example.com","edevicehostname":"PC%20ROOM-1"}"#);
-    assert_eq!(r["url"], "www.example.com/café menu?q=a%26b", "%26 was in the URL: kept");
+    let r = one(
+        r#"{"time":"Mon Jun 20 15:29:11 2022","cip":"10.0.0.1","reqmethod":"GET","respcode":"200","eurl":"www.example.com/caf%C3%A9%20menu?q=a%26b","ehost":"www.example.com","elogin":"jos%C3%A9@example.com","edevicehostname":"PC%20ROOM-1"}"#,
+    );
+    assert_eq!(
+        r["url"], "www.example.com/café menu?q=a%26b",
+        "%26 was in the URL: kept"
+    );
     assert_eq!(r["user"], "josé@example.com");
     assert_eq!(r["device"], "PC ROOM-1");
-    let r = one(r#"{"time":"Mon Jun 20 15:29:11 2022","cip":"10.0.0.1","reqmethod":"GET","respcode":"200","b64url":"ZXhhbXBsZS5jb20vcDI/aWQ9JUFYX1VVSUQl","b64login":"dUBleGFtcGxlLmNvbQ"}"#);
+    let r = one(
+        r#"{"time":"Mon Jun 20 15:29:11 2022","cip":"10.0.0.1","reqmethod":"GET","respcode":"200","b64url":"ZXhhbXBsZS5jb20vcDI/aWQ9JUFYX1VVSUQl","b64login":"dUBleGFtcGxlLmNvbQ"}"#,
+    );
     assert_eq!(r["url"], "example.com/p2?id=%AX_UUID%");
     assert_eq!(r["user"], "u@example.com");
 }
 
 #[test]
 fn json_escapes_survive_into_the_record() {
-    let r = one(r#"{"time":"Mon Jun 20 15:29:11 2022","cip":"10.0.0.1","reqmethod":"GET","respcode":"200","url":"a.example/\"q\"\\x\u00e9","deviceowner":"O\u2019Brien"}"#);
+    let r = one(
+        r#"{"time":"Mon Jun 20 15:29:11 2022","cip":"10.0.0.1","reqmethod":"GET","respcode":"200","url":"a.example/\"q\"\\x\u00e9","deviceowner":"O\u2019Brien"}"#,
+    );
     assert_eq!(r["url"], "a.example/\"q\"\\xé");
     assert_eq!(r["owner"], "O\u{2019}Brien");
 }
@@ -285,14 +385,24 @@ fn ports() {
             r#"{{"time":"Mon Jun 20 15:29:11 2022","cip":"10.0.0.1","reqmethod":"GET","respcode":"200",{extra}}}"#
         ))
     };
-    let r = rec(r#""proto":"HTTPS","url":"h.example:8443/x","srv_dport":"9443","clt_sport":"50000""#);
-    assert_eq!((r["dst_port"].clone(), r["src_port"].clone()), (json!(9443), json!(50000)));
+    let r =
+        rec(r#""proto":"HTTPS","url":"h.example:8443/x","srv_dport":"9443","clt_sport":"50000""#);
+    assert_eq!(
+        (r["dst_port"].clone(), r["src_port"].clone()),
+        (json!(9443), json!(50000))
+    );
     let r = rec(r#""proto":"HTTPS","url":"h.example:8443/x""#);
     assert_eq!(r["dst_port"], 8443);
     let r = rec(r#""proto":"FTP","url":"ftp.example/pub""#);
-    assert_eq!((r["dst_port"].clone(), r["app_proto"].clone()), (json!(21), json!("ftp")));
+    assert_eq!(
+        (r["dst_port"].clone(), r["app_proto"].clone()),
+        (json!(21), json!("ftp"))
+    );
     let r = rec(r#""proto":"SSL","url":"h.example""#);
-    assert_eq!((r["dst_port"].clone(), r["app_proto"].clone()), (json!(443), json!("https")));
+    assert_eq!(
+        (r["dst_port"].clone(), r["app_proto"].clone()),
+        (json!(443), json!("https"))
+    );
     let r = rec(r#""proto":"TUNNEL""#);
     assert!(r.get("dst_port").is_none());
     assert_eq!(r["src_port"], 18000);
@@ -309,7 +419,10 @@ fn bad_records_are_dead_letters_with_their_reason() {
         dead_reason(br#"{"sourcetype":"zscalernss-web","event":{"cip":"1.2.3.4""#),
         Reason::MalformedJson
     );
-    assert_eq!(dead_reason(b"{\"cip\":\"1.2.3.4\",\"url\":\"a\xff\"}"), Reason::InvalidUtf8);
+    assert_eq!(
+        dead_reason(b"{\"cip\":\"1.2.3.4\",\"url\":\"a\xff\"}"),
+        Reason::InvalidUtf8
+    );
     assert_eq!(
         dead_reason(br#"{"sourcetype":"zscalernss-web","event":{"time":"Mon Jun 20 15:29:11 2022","reqmethod":"GET"}}"#),
         Reason::NoDevice
@@ -320,7 +433,8 @@ fn bad_records_are_dead_letters_with_their_reason() {
 #[test]
 fn dead_letter_raw_is_the_frame_as_received_even_with_escapes() {
     // simd-json unescapes strings in place; the dead letter must not show that.
-    let line = br#"{"sourcetype":"zscalernss-dns","event":{"note":"a\"b\\c\u00e9","cip":"1.2.3.4"}}"#;
+    let line =
+        br#"{"sourcetype":"zscalernss-dns","event":{"note":"a\"b\\c\u00e9","cip":"1.2.3.4"}}"#;
     assert_eq!(dead_reason(line), Reason::UnknownType);
 }
 
@@ -334,7 +448,9 @@ fn synthetic_records_of_every_dialect_all_become_records() {
         assert!(dead.is_empty(), "{dialect:?}: {:?}", dead.first());
         assert_eq!(records.len(), 500, "{dialect:?}");
         for r in &records {
-            for key in ["ts", "device", "user", "src_ip", "dst_ip", "dst_port", "url", "method", "status"] {
+            for key in [
+                "ts", "device", "user", "src_ip", "dst_ip", "dst_port", "url", "method", "status",
+            ] {
                 assert!(r.get(key).is_some(), "{dialect:?}: {key} missing in {r}");
             }
         }

@@ -141,10 +141,14 @@ async fn serve(shard: Rc<Shard>, mut stream: TcpStream, peer: SocketAddr) {
         Tail::Clean => {}
         Tail::Unterminated { payload } => {
             let frame = &mut buf[start + payload.start..start + payload.end];
-            shard.pipeline.borrow_mut().process_tail(frame, &origin, &mut batch);
+            shard
+                .pipeline
+                .borrow_mut()
+                .process_tail(frame, &origin, &mut batch);
         }
         Tail::Truncated { partial } => {
             let raw = &buf[start + partial.start..start + partial.end];
+            batch.counters.incr(Counter::Frames);
             dead_letter(&mut batch, Reason::Truncated, &origin, raw);
         }
     }

@@ -2,17 +2,16 @@
 //!
 //! Feeds name the same value differently (each SIEM vendor publishes its own template), may carry
 //! two names for one value, and wrap the record in `{"sourcetype":…,"event":{…}}` or not. Instead of
-//! a serde struct with aliases (which rejects a second alias as a duplicate field), one visitor maps
-//! every key through [`lookup`] into a slot and keeps the first value that is not absent. Keys it
-//! does not know are skipped without being materialised.
+//! a serde struct with aliases (which rejects a second alias as a duplicate field, and costs a
+//! tape allocation per record), the walk goes over simd-json's tape, maps every key through
+//! [`lookup`] into a slot and keeps the first value that is not absent.
 
 use std::borrow::Cow;
-use std::fmt;
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use simd_json::{Buffers, Node, StaticNode, Tape};
 
 use super::keys::{lookup, Encoding, Family, Field};
-use super::value;
+use super::{value, Reason};
 
 /// A JSON scalar as a feed sends it. NSS sends numbers as strings ("600"), LSS as numbers.
 #[derive(Debug, Clone, PartialEq)]
@@ -115,174 +114,77 @@ impl<'a> Fields<'a> {
 }
 
 /// Parses a JSON object in place with simd-json into `fields`. `json` is rewritten (strings are
-/// unescaped where they lie) and `fields` borrows from it.
+/// unescaped where they lie) and `fields` borrows from it. `tape` is simd-json's node list, kept
+/// by the caller so that parsing allocates nothing.
 pub fn extract<'a>(
     json: &'a mut [u8],
-    buffers: &mut simd_json::Buffers,
+    buffers: &mut Buffers,
+    tape: &mut Tape<'a>,
     fields: &mut Fields<'a>,
-) -> Result<(), simd_json::Error> {
-    let mut de = simd_json::Deserializer::from_slice_with_buffers(json, buffers)?;
-    (&mut de).deserialize_map(ObjectVisitor { fields, nested: false })?;
-    Ok(())
-}
-
-/// Visits the top-level object, or (once) the envelope's `event` object, into the same fields.
-struct ObjectVisitor<'f, 'a> {
-    fields: &'f mut Fields<'a>,
-    nested: bool,
-}
-
-impl<'de> Visitor<'de> for ObjectVisitor<'_, 'de> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON object")
+) -> Result<(), Reason> {
+    simd_json::fill_tape(json, buffers, tape).map_err(|e| Reason::from_json_error(&e))?;
+    match tape.0.first() {
+        Some(Node::Object { len, .. }) => {
+            walk_object(&tape.0, 1, *len, fields, false);
+            Ok(())
+        }
+        // A bare string, number or array is JSON but no record.
+        _ => Err(Reason::UnknownType),
     }
+}
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-            if !self.nested && key == "event" {
-                map.next_value_seed(EventSeed { fields: self.fields })?;
-            } else if !self.nested && key == "sourcetype" {
-                if let Some(Scalar::Str(s)) = map.next_value_seed(ScalarSeed)? {
-                    self.fields.sourcetype = Some(s);
-                }
-            } else if let Some((field, encoding, family)) = lookup(&key) {
-                match family {
-                    Family::Zia => self.fields.zia_keys += 1,
-                    Family::Zpa => self.fields.zpa_keys += 1,
-                }
-                if let Some(value) = map.next_value_seed(ScalarSeed)? {
-                    self.fields.offer(field, value, encoding);
-                }
-            } else {
-                map.next_value::<IgnoredAny>()?;
+/// Visits `len` key/value pairs starting at `nodes[at]`: the top-level object, or (once) the
+/// envelope's `event` object, into the same fields. Keys it does not know are stepped over.
+fn walk_object<'a>(
+    nodes: &[Node<'a>],
+    mut at: usize,
+    len: usize,
+    fields: &mut Fields<'a>,
+    nested: bool,
+) {
+    for _ in 0..len {
+        let (Some(Node::String(key)), Some(value)) = (nodes.get(at), nodes.get(at + 1)) else {
+            return;
+        };
+        let value_at = at + 1;
+        at = value_at + span(value);
+        if !nested && *key == "event" {
+            // A flat feed's own `event` field is a string and is ignored.
+            if let Node::Object { len, .. } = value {
+                walk_object(nodes, value_at + 1, *len, fields, true);
+            }
+        } else if !nested && *key == "sourcetype" {
+            if let Node::String(s) = value {
+                fields.sourcetype = Some(Cow::Borrowed(s));
+            }
+        } else if let Some((field, encoding, family)) = lookup(key) {
+            match family {
+                Family::Zia => fields.zia_keys += 1,
+                Family::Zpa => fields.zpa_keys += 1,
+            }
+            if let Some(value) = scalar(value) {
+                fields.offer(field, value, encoding);
             }
         }
-        Ok(())
     }
 }
 
-/// The envelope's `event`: an object is the record; anything else (a flat feed's own `event`
-/// field) is ignored.
-struct EventSeed<'f, 'a> {
-    fields: &'f mut Fields<'a>,
-}
-
-impl<'de> DeserializeSeed<'de> for EventSeed<'_, 'de> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(EventVisitor { fields: self.fields })
-    }
-}
-
-struct EventVisitor<'f, 'a> {
-    fields: &'f mut Fields<'a>,
-}
-
-impl<'de> Visitor<'de> for EventVisitor<'_, 'de> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        ObjectVisitor { fields: self.fields, nested: true }.visit_map(map)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        IgnoredAny.visit_seq(seq).map(drop)
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_none<E>(self) -> Result<(), E> {
-        Ok(())
+/// Nodes a value occupies on the tape, itself included.
+fn span(node: &Node<'_>) -> usize {
+    match node {
+        Node::Object { count, .. } | Node::Array { count, .. } => count + 1,
+        _ => 1,
     }
 }
 
 /// A scalar value; `None` for null, objects and arrays (which no record field takes).
-struct ScalarSeed;
-
-impl<'de> DeserializeSeed<'de> for ScalarSeed {
-    type Value = Option<Scalar<'de>>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(ScalarVisitor)
-    }
-}
-
-struct ScalarVisitor;
-
-impl<'de> Visitor<'de> for ScalarVisitor {
-    type Value = Option<Scalar<'de>>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON scalar")
-    }
-    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
-        Ok(Some(Scalar::Str(Cow::Borrowed(s))))
-    }
-    fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
-        Ok(Some(Scalar::Str(Cow::Owned(s.to_owned()))))
-    }
-    fn visit_u64<E>(self, n: u64) -> Result<Self::Value, E> {
-        Ok(Some(Scalar::U64(n)))
-    }
-    fn visit_i64<E>(self, n: i64) -> Result<Self::Value, E> {
-        Ok(Some(Scalar::I64(n)))
-    }
-    fn visit_f64<E>(self, n: f64) -> Result<Self::Value, E> {
-        Ok(Some(Scalar::F64(n)))
-    }
-    fn visit_bool<E>(self, b: bool) -> Result<Self::Value, E> {
-        Ok(Some(Scalar::Bool(b)))
-    }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_none<E>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        IgnoredAny.visit_map(map).map(|_| None)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        IgnoredAny.visit_seq(seq).map(|_| None)
-    }
-}
-
-/// An object key, borrowed from the frame whenever the parser allows.
-struct Key<'a>(Cow<'a, str>);
-
-impl<'de> de::Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an object key")
-            }
-            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(s)))
-            }
-            fn visit_str<E>(self, s: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(s.to_owned())))
-            }
-        }
-        d.deserialize_str(KeyVisitor)
+fn scalar<'a>(node: &Node<'a>) -> Option<Scalar<'a>> {
+    match node {
+        Node::String(s) => Some(Scalar::Str(Cow::Borrowed(s))),
+        Node::Static(StaticNode::U64(n)) => Some(Scalar::U64(*n)),
+        Node::Static(StaticNode::I64(n)) => Some(Scalar::I64(*n)),
+        Node::Static(StaticNode::F64(n)) => Some(Scalar::F64(*n)),
+        Node::Static(StaticNode::Bool(b)) => Some(Scalar::Bool(*b)),
+        _ => None,
     }
 }

@@ -21,7 +21,9 @@ pub fn json_start(frame: &[u8]) -> Option<usize> {
 
 /// Reads the text before the JSON. Anything it does not recognise is static template text.
 pub fn parse(head: &[u8]) -> Header<'_> {
-    std::str::from_utf8(head).map(parse_text).unwrap_or_default()
+    std::str::from_utf8(head)
+        .map(parse_text)
+        .unwrap_or_default()
 }
 
 fn parse_text(text: &str) -> Header<'_> {
@@ -159,12 +161,14 @@ mod tests {
     fn static_text_is_skipped() {
         let (h, at) = header("ZSCALER-NSS web: {\"a\":1}");
         assert_eq!(h, Header::default());
-        assert_eq!(at, 16);
+        assert_eq!(at, 17);
     }
 
     #[test]
     fn no_brace_is_none() {
-        assert!(json_start(b"Mon Oct 02 16:21:40 UTC 2017 zscaler-nss: LEEF:1.0|Zscaler").is_none());
+        assert!(
+            json_start(b"Mon Oct 02 16:21:40 UTC 2017 zscaler-nss: LEEF:1.0|Zscaler").is_none()
+        );
     }
 
     #[test]
@@ -174,7 +178,10 @@ mod tests {
         let ts = h.time(&TimeZone::UTC, now).unwrap();
         assert_eq!(ts.to_string(), "2025-12-31T23:59:59Z");
         let (h, _) = header("Jan  2 10:00:00 nss {}");
-        assert_eq!(h.time(&TimeZone::UTC, now).unwrap().to_string(), "2026-01-02T10:00:00Z");
+        assert_eq!(
+            h.time(&TimeZone::UTC, now).unwrap().to_string(),
+            "2026-01-02T10:00:00Z"
+        );
     }
 
     #[test]

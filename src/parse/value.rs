@@ -205,7 +205,10 @@ mod tests {
     fn percent_escapes_already_in_the_url_are_kept() {
         // NSS never encodes these, so they were in the URL as requested.
         for s in ["a%2Fb", "q=a%26b", "100%25", "%41", "x%3Dy%3F"] {
-            assert!(matches!(percent_decode(s), Cow::Borrowed(o) if o == s), "{s}");
+            assert!(
+                matches!(percent_decode(s), Cow::Borrowed(o) if o == s),
+                "{s}"
+            );
         }
         assert_eq!(percent_decode("%25%20"), "%25 ");
     }

@@ -56,10 +56,7 @@ impl<'a> WebEvent<'a> {
         let proto = f.text(Field::Proto);
         let url = f.text(Field::Url);
         let authority = url.as_deref().map(authority);
-        let dst_host = f.text(Field::Host).or_else(|| {
-            let host = authority?.0;
-            (!host.is_empty()).then(|| Cow::Owned(host.to_owned()))
-        });
+        let dst_host = f.text(Field::Host).or_else(|| host_of(url.as_ref()?));
         let dst_port = f
             .u64(Field::ServerPort)
             .and_then(port)
@@ -139,9 +136,7 @@ fn event_time(f: &Fields<'_>, header: &Header<'_>, ctx: &Context<'_>) -> Result<
     if unreadable {
         return Err(Reason::BadTime);
     }
-    Ok(header
-        .time(ctx.zone, ctx.received)
-        .unwrap_or(ctx.received))
+    Ok(header.time(ctx.zone, ctx.received).unwrap_or(ctx.received))
 }
 
 /// Host and port of a URL as NSS writes it (usually without a scheme: `www.example.com/path`,
@@ -163,6 +158,15 @@ fn authority(url: &str) -> (&str, Option<u16>) {
     }
 }
 
+/// The URL's host, borrowed from the frame when the URL itself is.
+fn host_of<'a>(url: &Cow<'a, str>) -> Option<Cow<'a, str>> {
+    let host = match url {
+        Cow::Borrowed(u) => Cow::Borrowed(authority(u).0),
+        Cow::Owned(u) => Cow::Owned(authority(u).0.to_owned()),
+    };
+    (!host.is_empty()).then_some(host)
+}
+
 fn parse_port(p: &str) -> Option<u16> {
     value::parse_u64(p).and_then(port)
 }
@@ -171,22 +175,33 @@ fn port(n: u64) -> Option<u16> {
     u16::try_from(n).ok().filter(|p| *p != 0)
 }
 
+/// Proxy protocols NSS names, as (name, app_proto, implied port).
+const PROTOCOLS: [(&str, &str, Option<u16>); 7] = [
+    ("HTTP", "http", Some(80)),
+    ("HTTP_PROXY", "http", Some(80)),
+    ("HTTPS", "https", Some(443)),
+    ("SSL", "https", Some(443)),
+    ("HTTPS_PROXY", "https", Some(443)),
+    ("FTP", "ftp", Some(21)),
+    ("FTPOVERHTTP", "ftp", Some(21)),
+];
+
+fn known_protocol(proto: &str) -> Option<&'static (&'static str, &'static str, Option<u16>)> {
+    let proto = proto.trim();
+    PROTOCOLS
+        .iter()
+        .find(|(name, ..)| name.eq_ignore_ascii_case(proto))
+}
+
 /// The port a proxy protocol implies (DESIGN §2.4).
 fn default_port(proto: &str) -> Option<u16> {
-    match proto.trim().to_ascii_uppercase().as_str() {
-        "HTTP" | "HTTP_PROXY" => Some(80),
-        "HTTPS" | "SSL" | "HTTPS_PROXY" => Some(443),
-        "FTP" | "FTP_PROXY" | "FTPOVERHTTP" => Some(21),
-        _ => None,
-    }
+    known_protocol(proto).and_then(|p| p.2)
 }
 
 fn app_proto(proto: &str) -> Cow<'static, str> {
-    match proto.trim().to_ascii_uppercase().as_str() {
-        "HTTP" | "HTTP_PROXY" => Cow::Borrowed("http"),
-        "HTTPS" | "SSL" | "HTTPS_PROXY" => Cow::Borrowed("https"),
-        "FTP" | "FTP_PROXY" | "FTPOVERHTTP" => Cow::Borrowed("ftp"),
-        other => Cow::Owned(other.to_ascii_lowercase()),
+    match known_protocol(proto) {
+        Some(p) => Cow::Borrowed(p.1),
+        None => Cow::Owned(proto.trim().to_ascii_lowercase()),
     }
 }
 
@@ -208,10 +223,22 @@ mod tests {
 
     #[test]
     fn authority_forms() {
-        assert_eq!(authority("www.example.com/join/"), ("www.example.com", None));
-        assert_eq!(authority("4171764.fls.doubleclick.net:443"), ("4171764.fls.doubleclick.net", Some(443)));
-        assert_eq!(authority("http://u:p@h.example:8080/x?y"), ("h.example", Some(8080)));
-        assert_eq!(authority("[2001:db8::1]:8443/a"), ("2001:db8::1", Some(8443)));
+        assert_eq!(
+            authority("www.example.com/join/"),
+            ("www.example.com", None)
+        );
+        assert_eq!(
+            authority("4171764.fls.doubleclick.net:443"),
+            ("4171764.fls.doubleclick.net", Some(443))
+        );
+        assert_eq!(
+            authority("http://u:p@h.example:8080/x?y"),
+            ("h.example", Some(8080))
+        );
+        assert_eq!(
+            authority("[2001:db8::1]:8443/a"),
+            ("2001:db8::1", Some(8443))
+        );
         assert_eq!(authority("h.example?q=a:b"), ("h.example", None));
         assert_eq!(authority("h.example:99999/"), ("h.example", None));
     }

@@ -1,0 +1,810 @@
+//! End to end: the real `ztel` binary, fed over TCP on 127.0.0.1, stopped by a signal, judged by
+//! its drained line and the files it wrote (DESIGN §2.1, §2.4, §3).
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::Write;
+
+use common::*;
+use serde_json::Value;
+
+/// The Elastic NSS-over-TCP sample: 5 ZIA web records in the `zscalernss-web` envelope. It lives
+/// in the shared corpus beside the repository (DESIGN §3).
+const CORPUS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/corpus/elastic-zia-web-nss-tcp.log"
+);
+
+/// Config with a small frame limit, so that oversize frames are cheap to send.
+const SMALL_FRAMES: &str = "[limits]\nmax_frame_bytes = 4096\n";
+
+fn corpus_lines() -> Vec<String> {
+    let text = std::fs::read_to_string(CORPUS)
+        .unwrap_or_else(|e| panic!("cannot read the corpus file {CORPUS}: {e}"));
+    let lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 5, "the corpus file has 5 records");
+    lines
+}
+
+fn lf_framed(lines: &[String]) -> Vec<u8> {
+    lines
+        .iter()
+        .flat_map(|l| format!("{l}\n").into_bytes())
+        .collect()
+}
+
+/// Checks the devices file against the records: one `created` event per distinct hostname,
+/// tagged ZIA, nothing else, and each record's `device_id` is its device's.
+fn assert_devices_match_records(out: &Outcome, hostnames: &BTreeSet<String>) {
+    let mut ids = BTreeMap::new();
+    for d in &out.devices {
+        assert_eq!(d["event"], "created", "only created events expected: {d}");
+        assert_eq!(d["tags"], serde_json::json!(["ZIA"]), "{d}");
+        let host = d["hostname"].as_str().expect("hostname").to_owned();
+        let id = d["device_id"].as_str().expect("device_id").to_owned();
+        assert_eq!(id.len(), 16, "device_id is 16 hex digits: {id}");
+        assert!(id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+        assert!(
+            ids.insert(host.clone(), id).is_none(),
+            "{host} created twice"
+        );
+    }
+    let created: BTreeSet<String> = ids.keys().cloned().collect();
+    assert_eq!(
+        &created, hostnames,
+        "one created event per distinct hostname"
+    );
+    // What the records say about each device: times, client IPs, users.
+    let mut seen: HashMap<&str, [BTreeSet<&str>; 3]> = HashMap::new();
+    for r in &out.records {
+        let host = r["device"].as_str().expect("record has a device");
+        assert_eq!(r["device_id"].as_str(), Some(ids[host].as_str()), "{r}");
+        assert_eq!(r["tags"], serde_json::json!(["ZIA"]), "{r}");
+        let [times, ips, users] = seen.entry(host).or_default();
+        times.insert(r["ts"].as_str().expect("ts"));
+        ips.extend(r["src_ip"].as_str());
+        users.extend(r["user"].as_str());
+    }
+    // A created event describes the device as its first sighting showed it.
+    for d in &out.devices {
+        let [times, ips, users] = &seen[d["hostname"].as_str().unwrap()];
+        let first_seen = d["first_seen"].as_str().expect("first_seen");
+        assert!(
+            times.contains(first_seen),
+            "first_seen of {d} is no record's time"
+        );
+        let listed = |k: &str| -> BTreeSet<&str> {
+            d[k].as_array()
+                .unwrap_or_else(|| panic!("{k} of {d}"))
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect()
+        };
+        assert!(
+            !listed("ips").is_empty() && listed("ips").is_subset(ips),
+            "{d}"
+        );
+        assert!(listed("users").is_subset(users), "{d}");
+    }
+}
+
+#[test]
+fn corpus_over_lf_and_octet_counting() {
+    let corpus = corpus_lines();
+    // A few records of our own, with record ids and hostnames of their own.
+    let extra_lf: Vec<String> = (1..=3)
+        .map(|i| zia_line(i, &format!("E2E-LF-{i}")))
+        .collect();
+    let extra_octet: Vec<String> = (4..=6)
+        .map(|i| zia_line(i, &format!("e2e-oct-{i}")))
+        .collect();
+
+    let collector = Collector::start_with(
+        "corpus",
+        Options {
+            shards: 2,
+            ..Options::default()
+        },
+    );
+    let lf_lines: Vec<String> = corpus.iter().chain(&extra_lf).cloned().collect();
+    let octet_lines: Vec<String> = corpus.iter().chain(&extra_octet).cloned().collect();
+    let lf_bytes = lf_framed(&lf_lines);
+    let octet_bytes: Vec<u8> = octet_lines
+        .iter()
+        .flat_map(|l| octet_counted(l.as_bytes()))
+        .collect();
+    collector.send(&lf_bytes);
+    collector.send(&octet_bytes);
+    let out = collector.stop();
+
+    let sent: Vec<String> = lf_lines.iter().chain(&octet_lines).cloned().collect();
+    assert_records_are(&out.records, &sent);
+    for r in &out.records {
+        assert_eq!(r["kind"], "zia.web");
+    }
+    let hostnames: BTreeSet<String> = sent.iter().filter_map(|l| expected_key(l).1).collect();
+    assert_eq!(hostnames.len(), 7);
+    assert_devices_match_records(&out, &hostnames);
+    assert!(out.dead_letters.is_empty(), "{:?}", out.dead_letters);
+
+    let n = sent.len() as u64;
+    assert_eq!(out.counter("records_zia_web"), n);
+    assert_eq!(out.counter("frames"), n);
+    assert_eq!(out.counter("connections_opened"), 2);
+    assert_eq!(out.counter("connections_closed"), 2);
+    assert_eq!(
+        out.counter("bytes_read"),
+        (lf_bytes.len() + octet_bytes.len()) as u64
+    );
+    assert_eq!(out.counter("dead_letters"), 0);
+    assert_eq!(out.counter("oversize_frames"), 0);
+    out.assert_counters_match_files();
+}
+
+#[test]
+fn bad_input_is_dead_lettered_and_connection_keeps_delivering() {
+    let good: Vec<String> = (1..=8)
+        .map(|i| zia_line(100 + i, &format!("dl-host-{}", i % 3)))
+        .collect();
+    let truncated_json = br#"{"sourcetype":"zscalernss-web","event":{"cip":"1.2.3.4""#.to_vec();
+    let not_json = b"this is not JSON, only text".to_vec();
+    // Another log type, with JSON escapes (simd-json unescapes in place: the dead letter must
+    // still carry the frame as it was sent).
+    let unknown_type = zia_line_typed("zscalernss-fw", 150, "fw-host")
+        .replace(
+            r#""action":"Allowed""#,
+            r#""ua":"a \"quoted\" \\ value","action":"Allowed""#,
+        )
+        .into_bytes();
+    let mut invalid_utf8 =
+        br#"{"sourcetype":"zscalernss-web","event":{"devicehostname":"bad"#.to_vec();
+    invalid_utf8.extend_from_slice(&[0xff, 0xfe, 0xc3]);
+    invalid_utf8.extend_from_slice(br#"host","cip":"10.9.9.9","sip":"10.8.8.8"}}"#);
+    let bad_time = br#"{"sourcetype":"zscalernss-web","event":{"time":"the day before yesterday","cip":"10.1.1.1","devicehostname":"t"}}"#.to_vec();
+    let no_device = br#"{"sourcetype":"zscalernss-web","event":{"epochtime":"1700000000","sip":"10.2.2.2","reqsize":"5"}}"#.to_vec();
+    let lying = good[6].as_bytes();
+    let (lying_head, lying_rest) = lying.split_at(5);
+
+    let mut stream = Vec::new();
+    let lf = |s: &mut Vec<u8>, b: &[u8]| {
+        s.extend_from_slice(b);
+        s.push(b'\n');
+    };
+    lf(&mut stream, good[0].as_bytes());
+    lf(&mut stream, &truncated_json);
+    stream.extend_from_slice(good[1].as_bytes());
+    stream.extend_from_slice(b"\r\n");
+    lf(&mut stream, &not_json);
+    lf(&mut stream, &unknown_type);
+    stream.extend_from_slice(&octet_counted(good[2].as_bytes()));
+    lf(&mut stream, &invalid_utf8);
+    lf(&mut stream, good[3].as_bytes());
+    lf(&mut stream, &[b'x'; 10_000]);
+    lf(&mut stream, good[4].as_bytes());
+    stream.extend_from_slice(b"9000 ");
+    stream.extend_from_slice(&[b'y'; 9000]);
+    lf(&mut stream, good[5].as_bytes());
+    lf(&mut stream, &bad_time);
+    lf(&mut stream, &no_device);
+    // A lying octet count: `5 ` then a whole record. Its first 5 bytes are one frame, the rest
+    // (up to the LF) another.
+    stream.extend_from_slice(b"5 ");
+    lf(&mut stream, lying);
+    lf(&mut stream, good[7].as_bytes());
+
+    let collector = Collector::start_with(
+        "bad-input",
+        Options {
+            config: Some(SMALL_FRAMES.into()),
+            ..Options::default()
+        },
+    );
+    let peer = collector.send(&stream).to_string();
+    let out = collector.stop();
+
+    // Every good record arrives, the lying one aside (whose frame was cut by its count).
+    let delivered: Vec<String> = good
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 6)
+        .map(|(_, l)| l.clone())
+        .collect();
+    let lying_rest_parsed = out
+        .records
+        .iter()
+        .any(|r| r["record_id"] == expected_key(&good[6]).5.unwrap());
+    if lying_rest_parsed {
+        let mut with_rest = delivered.clone();
+        with_rest.push(good[6].clone());
+        assert_records_are(&out.records, &with_rest);
+    } else {
+        assert_records_are(&out.records, &delivered);
+    }
+
+    for d in &out.dead_letters {
+        assert_eq!(d["peer"], peer.as_str(), "{d}");
+        assert!(d["ts"].as_str().is_some_and(|t| t.ends_with('Z')), "{d}");
+    }
+    let raw_of = |reason: &str| -> Vec<String> {
+        out.dead(reason)
+            .iter()
+            .map(|d| d["raw"].as_str().expect("raw").to_owned())
+            .collect()
+    };
+    let text = |b: &[u8]| String::from_utf8(b.to_vec()).unwrap();
+    assert_eq!(raw_of("no_json"), [text(&not_json)]);
+    assert_eq!(raw_of("unknown_type"), [text(&unknown_type)]);
+    assert_eq!(raw_of("bad_time"), [text(&bad_time)]);
+    assert_eq!(raw_of("no_device"), [text(&no_device)]);
+    let mut malformed = raw_of("malformed_json");
+    malformed.sort();
+    let mut want_malformed = vec![text(&truncated_json), text(lying_head)];
+    if !lying_rest_parsed {
+        want_malformed.push(text(lying_rest));
+    }
+    want_malformed.sort();
+    assert_eq!(malformed, want_malformed, "malformed_json dead letters");
+
+    let utf8 = out.dead("invalid_utf8");
+    assert_eq!(utf8.len(), 1, "{:?}", out.dead_letters);
+    assert!(utf8[0].get("raw").is_none(), "{}", utf8[0]);
+    let b64 = utf8[0]["raw_base64"].as_str().expect("raw_base64");
+    assert_eq!(base64_decode(b64), invalid_utf8);
+
+    let dead_expected = 7 + usize::from(!lying_rest_parsed);
+    assert_eq!(
+        out.dead_letters.len(),
+        dead_expected,
+        "{:?}",
+        out.dead_letters
+    );
+    assert_eq!(out.counter("oversize_frames"), 2);
+    assert_eq!(out.counter("dead_truncated"), 0);
+    assert_eq!(
+        out.counter("frames"),
+        (out.records.len() + out.dead_letters.len()) as u64,
+        "every frame but the oversize ones became a record or a dead letter"
+    );
+    assert_eq!(out.counter("bytes_read"), stream.len() as u64);
+    assert_eq!(out.counter("connections_opened"), 1);
+    assert_eq!(out.counter("connections_closed"), 1);
+    out.assert_counters_match_files();
+}
+
+#[test]
+fn truncated_frame_at_close_is_counted() {
+    let good = zia_line(300, "trunc-host");
+    let cut = zia_line(301, "trunc-host");
+    let half = &cut.as_bytes()[..cut.len() / 2];
+
+    let collector = Collector::start("truncated");
+    let mut first = lf_framed(std::slice::from_ref(&good));
+    first.extend_from_slice(half);
+    let lf_peer = collector.send(&first).to_string();
+    let octet_peer = collector.send(b"100 abc").to_string();
+    let out = collector.stop();
+
+    assert_records_are(&out.records, std::slice::from_ref(&good));
+    let truncated = out.dead("truncated");
+    assert_eq!(truncated.len(), 2, "{:?}", out.dead_letters);
+    assert_eq!(out.dead_letters.len(), 2, "{:?}", out.dead_letters);
+    let by_peer: HashMap<&str, &str> = truncated
+        .iter()
+        .map(|d| (d["peer"].as_str().unwrap(), d["raw"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        by_peer.get(lf_peer.as_str()),
+        Some(&std::str::from_utf8(half).unwrap())
+    );
+    assert_eq!(by_peer.get(octet_peer.as_str()), Some(&"100 abc"));
+    assert_eq!(out.counter("dead_truncated"), 2);
+    assert_eq!(out.counter("connections_closed"), 2);
+    out.assert_counters_match_files();
+}
+
+#[test]
+fn unterminated_final_record_is_kept() {
+    let line = zia_line(400, "no-lf-host");
+    let collector = Collector::start("unterminated");
+    collector.send(line.as_bytes());
+    let out = collector.stop();
+
+    assert_records_are(&out.records, std::slice::from_ref(&line));
+    assert!(out.dead_letters.is_empty(), "{:?}", out.dead_letters);
+    assert_eq!(out.counter("frames"), 1);
+    assert_eq!(out.counter("records_zia_web"), 1);
+    assert_eq!(out.counter("dead_truncated"), 0);
+    out.assert_counters_match_files();
+}
+
+#[test]
+fn records_to_stdout() {
+    let lines: Vec<String> = (500..505).map(|i| zia_line(i, "stdout-host")).collect();
+    let collector = Collector::start_with(
+        "stdout",
+        Options {
+            records_to_stdout: true,
+            ..Options::default()
+        },
+    );
+    collector.send(&lf_framed(&lines));
+    let out = collector.stop();
+
+    assert_records_are(&out.stdout_records(), &lines);
+    assert!(out.records.is_empty());
+    let files: Vec<String> = std::fs::read_dir(&out.data)
+        .expect("data dir")
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !files.iter().any(|f| f == "connections.jsonl" || f == "-"),
+        "records must not go to a file: {files:?}"
+    );
+    assert_eq!(out.devices.len(), 1, "devices still go to their file");
+    assert_eq!(out.counter("records_zia_web"), 5);
+}
+
+#[test]
+fn sigint_drains_too() {
+    let line = zia_line(600, "sigint-host");
+    let collector = Collector::start("sigint");
+    // A connection still open when the signal comes: what it sent must be drained.
+    let mut stream = collector.connect();
+    stream.write_all(format!("{line}\n").as_bytes()).unwrap();
+    wait_for_lines(&collector.data_dir().join("connections.jsonl"), 1);
+    let out = collector.stop_with(libc::SIGINT);
+    drop(stream);
+
+    assert_records_are(&out.records, std::slice::from_ref(&line));
+    assert_eq!(out.counter("connections_opened"), 1);
+    assert_eq!(out.counter("connections_closed"), 1);
+    assert_eq!(out.counter("devices"), 1);
+    out.assert_counters_match_files();
+}
+
+#[test]
+fn many_connections_many_records() {
+    const CONNECTIONS: u64 = 8;
+    const PER_CONNECTION: u64 = 2000;
+    const HOSTS: u64 = 50;
+    let collector = Collector::start_with(
+        "many",
+        Options {
+            shards: 2,
+            ..Options::default()
+        },
+    );
+    std::thread::scope(|s| {
+        for c in 0..CONNECTIONS {
+            let collector = &collector;
+            s.spawn(move || {
+                let mut bytes = Vec::new();
+                for i in 0..PER_CONNECTION {
+                    let id = 1 + c * PER_CONNECTION + i;
+                    let line = zia_line(id, &format!("fleet-{:02}", id % HOSTS));
+                    if i % 2 == 0 {
+                        bytes.extend_from_slice(line.as_bytes());
+                        bytes.push(b'\n');
+                    } else {
+                        bytes.extend_from_slice(&octet_counted(line.as_bytes()));
+                    }
+                }
+                collector.send(&bytes);
+            });
+        }
+    });
+    let out = collector.stop();
+
+    let total = CONNECTIONS * PER_CONNECTION;
+    assert_eq!(out.records.len() as u64, total);
+    let ids: BTreeSet<u64> = out
+        .records
+        .iter()
+        .map(|r| r["record_id"].as_u64().expect("record_id"))
+        .collect();
+    assert_eq!(ids.len() as u64, total, "every record id exactly once");
+    assert_eq!(ids.first(), Some(&1));
+    assert_eq!(ids.last(), Some(&total));
+    let hostnames: BTreeSet<String> = (0..HOSTS).map(|h| format!("fleet-{h:02}")).collect();
+    assert_devices_match_records(&out, &hostnames);
+    assert!(out.dead_letters.is_empty());
+    assert_eq!(out.counter("records_zia_web"), total);
+    assert_eq!(out.counter("frames"), total);
+    assert_eq!(out.counter("connections_opened"), CONNECTIONS);
+    assert_eq!(out.counter("devices"), HOSTS);
+    out.assert_counters_match_files();
+}
+
+#[test]
+fn port_in_use_is_one_clear_line() {
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = holder.local_addr().unwrap().to_string();
+    let dir = TempDir::new("port-in-use");
+    let data = dir.path().join("data");
+    let (status, _, stderr) = run_ztel(&[
+        "serve",
+        "--tcp",
+        &addr,
+        "--udp",
+        "",
+        "--admin",
+        "",
+        "--shards",
+        "1",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    assert!(
+        !status.success(),
+        "ztel served on a port in use; stderr: {stderr}"
+    );
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line on stderr: {stderr:?}");
+    assert!(lines[0].starts_with("ztel: error:"), "{stderr:?}");
+    assert!(
+        lines[0].contains(&addr),
+        "the error names {addr}: {stderr:?}"
+    );
+    drop(holder);
+}
+
+/// True when `text` names `key` as a key of its own, not as the prefix of a longer one.
+fn names_key(text: &str, key: &str) -> bool {
+    text.match_indices(key).any(|(at, _)| {
+        let after = text[at + key.len()..].chars().next();
+        let before = text[..at].chars().next_back();
+        let part = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+        !part(after) && !part(before)
+    })
+}
+
+#[test]
+fn bad_config_is_one_clear_line() {
+    let dir = TempDir::new("config");
+    let bad = dir.write("bad.toml", "[limits]\nmax_frame = 5\n");
+    let bad = bad.to_str().unwrap();
+    let data = dir.path().join("data");
+
+    let (status, stdout, stderr) = run_ztel(&[
+        "serve",
+        "--config",
+        bad,
+        "--tcp",
+        "127.0.0.1:0",
+        "--udp",
+        "",
+        "--admin",
+        "",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    assert!(
+        !status.success(),
+        "served with a bad config; stderr: {stderr}"
+    );
+    assert!(stdout.is_empty(), "{stdout:?}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line on stderr: {stderr:?}");
+    assert!(lines[0].starts_with("ztel: error:"), "{stderr:?}");
+    assert!(
+        names_key(lines[0], "max_frame"),
+        "names max_frame: {stderr:?}"
+    );
+
+    let (status, _, stderr) = run_ztel(&["config", "check", bad]);
+    assert!(!status.success());
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr:?}");
+    assert!(lines[0].starts_with("ztel: error:") && names_key(lines[0], "max_frame"));
+
+    let good = dir.write("good.toml", SMALL_FRAMES);
+    let (status, stdout, stderr) = run_ztel(&["config", "check", good.to_str().unwrap()]);
+    assert!(status.success(), "{stderr}");
+    assert!(stdout.trim_end().ends_with("ok"), "{stdout:?}");
+
+    let (status, default, stderr) = run_ztel(&["config", "default"]);
+    assert!(status.success(), "{stderr}");
+    assert!(default.contains("max_frame_bytes"), "{default}");
+    let default = dir.write("default.toml", &default);
+    let (status, stdout, stderr) = run_ztel(&["config", "check", default.to_str().unwrap()]);
+    assert!(
+        status.success(),
+        "the default config does not pass its own check: {stderr}"
+    );
+    assert!(stdout.trim_end().ends_with("ok"), "{stdout:?}");
+}
+
+/// Renders an NSS feed template as NSS would: `\{` `\}` are literal braces, `\n` a line feed,
+/// `%s{name}` / `%d{name}` (with an optional zero-padded width, `%02d{name}`) the value of the
+/// variable. Every variable must have a value.
+fn render_nss(template: &str, values: &HashMap<&str, String>) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(c) = rest.chars().next() {
+        if let Some(r) = rest.strip_prefix('\\') {
+            match r.chars().next() {
+                Some('{') => out.push('{'),
+                Some('}') => out.push('}'),
+                Some('n') => out.push('\n'),
+                other => panic!("unexpected escape \\{other:?} in the template"),
+            }
+            rest = &r[1..];
+        } else if let Some(r) = rest.strip_prefix('%') {
+            let digits = r.bytes().take_while(u8::is_ascii_digit).count();
+            let (width, r) = r.split_at(digits);
+            let conv = r.chars().next().expect("conversion after %");
+            assert!(
+                conv == 's' || conv == 'd',
+                "unknown conversion %{width}{conv}"
+            );
+            let r = r[1..]
+                .strip_prefix('{')
+                .expect("{name} after the conversion");
+            let end = r.find('}').expect("closing } of a variable");
+            let name = &r[..end];
+            let value = values
+                .get(name)
+                .unwrap_or_else(|| panic!("no sample value for %{conv}{{{name}}}"));
+            if conv == 'd' {
+                let n: u64 = value.parse().expect("%d takes a number");
+                let width: usize = width.parse().unwrap_or(0);
+                out.push_str(&format!("{n:0width$}"));
+            } else {
+                out.push_str(value);
+            }
+            rest = &r[end + 1..];
+        } else {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
+}
+
+#[test]
+fn feed_format_records_parse() {
+    let (status, help, stderr) = run_ztel(&["feed-format", "zia-web"]);
+    assert!(status.success(), "{stderr}");
+    let template = help.lines().last().expect("a last line");
+    assert!(
+        template.starts_with(r"\{"),
+        "the last line is the template: {template}"
+    );
+
+    // Three samples: (variable values, then what the record must say).
+    struct Sample {
+        vars: HashMap<&'static str, String>,
+        want: Value,
+    }
+    let sample = |i: u64,
+                  login: (&str, &str),
+                  proto: &str,
+                  eurl: (&str, &str),
+                  host: &str,
+                  dst_port: u64,
+                  ts: &str| {
+        let vars: HashMap<&str, String> = [
+            ("epochtime", (1_700_000_000 + i * 61).to_string()),
+            ("recordid", (9_000_001 + i).to_string()),
+            ("elogin", login.0.to_owned()),
+            ("proto", proto.to_owned()),
+            ("eurl", eurl.0.to_owned()),
+            ("ehost", host.to_owned()),
+            (
+                "action",
+                if i == 1 { "Blocked" } else { "Allowed" }.to_owned(),
+            ),
+            (
+                "reqmethod",
+                ["GET", "POST", "CONNECT"][i as usize].to_owned(),
+            ),
+            ("respcode", if i == 1 { "403" } else { "200" }.to_owned()),
+            ("reqsize", (700 + i).to_string()),
+            ("respsize", (12_000 + i).to_string()),
+            ("cip", format!("198.51.100.{}", 10 + i)),
+            ("cintip", format!("10.0.0.{}", 10 + i)),
+            ("sip", format!("203.0.113.{}", 20 + i)),
+            ("urlcat", "Professional Services".to_owned()),
+            ("deviceowner", format!("owner{i}")),
+            ("devicehostname", format!("LAPTOP-0{i}")),
+            ("eua", "Mozilla/5.0%20(X11%3B%20Linux)".to_owned()),
+            ("ereferer", "None".to_owned()),
+            ("elocation", "HQ%20Office".to_owned()),
+        ]
+        .into_iter()
+        .collect();
+        let method = ["GET", "POST", "CONNECT"][i as usize];
+        let want = serde_json::json!({
+            "ts": ts,
+            "kind": "zia.web",
+            "device": format!("LAPTOP-0{i}"),
+            "user": login.1,
+            "owner": format!("owner{i}"),
+            "src_ip": format!("198.51.100.{}", 10 + i),
+            "src_port": 18000,
+            "dst_ip": format!("203.0.113.{}", 20 + i),
+            "dst_port": dst_port,
+            "dst_host": host,
+            "transport": "tcp",
+            "app_proto": proto.to_ascii_lowercase(),
+            "bytes_out": 700 + i,
+            "bytes_in": 12_000 + i,
+            "action": if i == 1 { "blocked" } else { "allowed" },
+            "method": method,
+            "status": if i == 1 { 403 } else { 200 },
+            "url": eurl.1,
+            "category": "Professional Services",
+            "record_id": 9_000_001 + i,
+            "tags": ["ZIA"],
+        });
+        Sample { vars, want }
+    };
+    let samples = [
+        sample(
+            0,
+            ("alice@example.com", "alice@example.com"),
+            "HTTPS",
+            ("www.example.com/a%20b", "www.example.com/a b"),
+            "www.example.com",
+            443,
+            "2023-11-14T22:13:20Z",
+        ),
+        sample(
+            1,
+            ("Doe%2C%20Jane", "Doe, Jane"),
+            "HTTP",
+            (
+                "intranet.example.org:8080/q?x=%22y%22%2Cz",
+                "intranet.example.org:8080/q?x=\"y\",z",
+            ),
+            "intranet.example.org",
+            8080,
+            "2023-11-14T22:14:21Z",
+        ),
+        sample(
+            2,
+            ("bob@example.com", "bob@example.com"),
+            "HTTPS",
+            ("www.example.net/caf%C3%A9", "www.example.net/café"),
+            "www.example.net",
+            443,
+            "2023-11-14T22:15:22Z",
+        ),
+    ];
+    let rendered: Vec<String> = samples
+        .iter()
+        .map(|s| render_nss(template, &s.vars))
+        .collect();
+    for line in &rendered {
+        assert_eq!(
+            line.matches('\n').count(),
+            1,
+            "one LF, at the end: {line:?}"
+        );
+        assert!(line.ends_with('\n'));
+        serde_json::from_str::<Value>(line).expect("a rendered template line is JSON");
+    }
+
+    let collector = Collector::start("feed-format");
+    collector.send(rendered.concat().as_bytes());
+    let out = collector.stop();
+
+    assert!(out.dead_letters.is_empty(), "{:?}", out.dead_letters);
+    assert_eq!(out.records.len(), 3);
+    let by_id: HashMap<u64, &Value> = out
+        .records
+        .iter()
+        .map(|r| (r["record_id"].as_u64().expect("record_id"), r))
+        .collect();
+    for s in &samples {
+        let id = s.want["record_id"].as_u64().unwrap();
+        let mut got = by_id
+            .get(&id)
+            .copied()
+            .expect("record for each sample")
+            .clone();
+        let device_id = got.as_object_mut().unwrap().remove("device_id");
+        assert!(device_id.is_some_and(|d| d.as_str().is_some_and(|d| d.len() == 16)));
+        assert_eq!(got, s.want);
+    }
+
+    // Fields come in the order DESIGN §2.4 gives, absent ones left out.
+    let order = [
+        "ts",
+        "kind",
+        "device_id",
+        "device",
+        "user",
+        "owner",
+        "src_ip",
+        "src_port",
+        "dst_ip",
+        "dst_port",
+        "dst_host",
+        "transport",
+        "app_proto",
+        "bytes_out",
+        "bytes_in",
+        "action",
+        "method",
+        "status",
+        "url",
+        "category",
+        "record_id",
+        "tags",
+    ];
+    let text = std::fs::read_to_string(out.data.join("connections.jsonl")).unwrap();
+    for line in text.lines() {
+        assert_eq!(key_order(line), order, "{line}");
+    }
+}
+
+#[test]
+fn feed_format_optional_ports_parse() {
+    let (status, help, stderr) = run_ztel(&["feed-format", "zia-web"]);
+    assert!(status.success(), "{stderr}");
+    let lines: Vec<&str> = help.lines().collect();
+    let template = *lines.last().expect("a last line");
+    // The help says which fields to insert, on the line after "# insert", and where: just
+    // before the closing `\}\}`.
+    let at = lines
+        .iter()
+        .position(|l| l.trim_end() == "# insert")
+        .expect("a \"# insert\" line");
+    let ports = lines[at + 1].trim_start_matches('#').trim();
+    assert!(
+        ports.contains("%d{clt_sport}") && ports.contains("%d{srv_dport}"),
+        "{ports}"
+    );
+    let close = template.rfind(r"\}\}").expect("closing braces");
+    let template = format!("{}{ports}{}", &template[..close], &template[close..]);
+
+    let vars: HashMap<&str, String> = [
+        ("epochtime", "1700000000"),
+        ("recordid", "9100001"),
+        ("elogin", "carol@example.com"),
+        ("proto", "HTTPS"),
+        ("eurl", "secure.example.com/login"),
+        ("ehost", "secure.example.com"),
+        ("action", "Allowed"),
+        ("reqmethod", "GET"),
+        ("respcode", "200"),
+        ("reqsize", "321"),
+        ("respsize", "4321"),
+        ("cip", "198.51.100.77"),
+        ("cintip", "10.0.0.77"),
+        ("sip", "203.0.113.77"),
+        ("urlcat", "Finance"),
+        ("deviceowner", "carol"),
+        ("devicehostname", "DESKTOP-77"),
+        ("eua", "curl/8.0"),
+        ("ereferer", "None"),
+        ("elocation", "None"),
+        ("clt_sport", "51515"),
+        ("srv_dport", "8443"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k, v.to_owned()))
+    .collect();
+    let line = render_nss(&template, &vars);
+    serde_json::from_str::<Value>(&line).expect("rendered line is JSON");
+
+    let collector = Collector::start("feed-format-ports");
+    collector.send(line.as_bytes());
+    let out = collector.stop();
+
+    assert!(out.dead_letters.is_empty(), "{:?}", out.dead_letters);
+    assert_eq!(out.records.len(), 1);
+    let r = &out.records[0];
+    assert_eq!(
+        r["src_port"], 51515,
+        "the feed's client port, not the simulated one: {r}"
+    );
+    assert_eq!(
+        r["dst_port"], 8443,
+        "the feed's server port wins over the protocol's: {r}"
+    );
+    assert_eq!(r["record_id"], 9_100_001);
+    assert_eq!(r["device"], "DESKTOP-77");
+}

@@ -1,3 +1,5 @@
+// Each test binary uses a different part of this harness.
+#![allow(dead_code)]
 //! A harness that runs the real `ztel` binary: start `ztel serve` on an OS-chosen port, talk raw
 //! TCP to it, stop it with a signal and read what it reported and wrote.
 //!
@@ -73,6 +75,9 @@ pub struct Options {
     pub config: Option<String>,
     /// `--records -`: records go to stdout, which is captured.
     pub records_to_stdout: bool,
+    /// With `records_to_stdout`: stdout is not read until `Collector::open_stdout`, so that the
+    /// collector's writes block (a slow consumer).
+    pub hold_stdout: bool,
 }
 
 impl Default for Options {
@@ -81,6 +86,7 @@ impl Default for Options {
             shards: 1,
             config: None,
             records_to_stdout: false,
+            hold_stdout: false,
         }
     }
 }
@@ -94,6 +100,7 @@ pub struct Collector {
     stderr: Arc<Mutex<Vec<String>>>,
     stderr_thread: Option<JoinHandle<()>>,
     stdout_thread: Option<JoinHandle<Vec<u8>>>,
+    stdout_gate: Option<mpsc::Sender<()>>,
 }
 
 impl Collector {
@@ -144,8 +151,13 @@ impl Collector {
                 }
             }
         });
+        let (gate_tx, gate_rx) = mpsc::channel::<()>();
+        let hold = options.hold_stdout;
         let stdout_thread = child.stdout.take().map(|mut pipe| {
             std::thread::spawn(move || {
+                if hold {
+                    let _ = gate_rx.recv();
+                }
                 let mut out = Vec::new();
                 let _ = pipe.read_to_end(&mut out);
                 out
@@ -160,6 +172,7 @@ impl Collector {
             stderr,
             stderr_thread: Some(stderr_thread),
             stdout_thread,
+            stdout_gate: Some(gate_tx),
         };
         let deadline = Instant::now() + DEADLINE;
         loop {
@@ -193,6 +206,13 @@ impl Collector {
                     )
                 }
             }
+        }
+    }
+
+    /// Starts reading stdout (see `Options::hold_stdout`).
+    pub fn open_stdout(&mut self) {
+        if let Some(gate) = self.stdout_gate.take() {
+            let _ = gate.send(());
         }
     }
 
@@ -230,6 +250,7 @@ impl Collector {
     /// Sends `signal`, waits (killing the process after 15 s), and checks that it drained
     /// cleanly: exit status 0 and one `ztel: drained:` line. Then reads everything it wrote.
     pub fn stop_with(mut self, signal: libc::c_int) -> Outcome {
+        self.open_stdout();
         let pid = libc::pid_t::try_from(self.child.id()).expect("pid fits pid_t");
         // SAFETY: kill(2) on our own child, which has not been waited for, so the pid is still
         // the collector's.

@@ -1,0 +1,78 @@
+//! A slow consumer makes the collector stop reading its sockets, so that TCP pushes back on the
+//! sender; when the consumer catches up everything arrives (DESIGN §4: backpressure, not loss).
+
+mod common;
+
+use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{zia_line, Collector, Options};
+
+#[test]
+fn full_channel_stops_reads_and_nothing_is_lost() {
+    let mut collector = Collector::start_with(
+        "backpressure",
+        Options {
+            shards: 1,
+            records_to_stdout: true,
+            hold_stdout: true,
+            ..Options::default()
+        },
+    );
+    // ~40 MB: far more than the pipe, the sink buffer, the channel and both socket buffers hold.
+    const RECORDS: usize = 40_000;
+    let padding = "x".repeat(900);
+    let lines: Vec<String> = (0..RECORDS as u64)
+        .map(|i| {
+            zia_line(i + 1, &format!("host-{}", i % 20))
+                .replace("\"login\"", &format!("\"pad\":\"{padding}\",\"login\""))
+        })
+        .collect();
+    let sent = Arc::new(AtomicUsize::new(0));
+    let mut stream = collector.connect();
+    let progress = sent.clone();
+    let sender = std::thread::spawn(move || {
+        for line in &lines {
+            stream.write_all(line.as_bytes()).expect("send");
+            stream.write_all(b"\n").expect("send");
+            progress.fetch_add(1, Ordering::Relaxed);
+        }
+        common::close_and_wait(stream);
+    });
+
+    // The consumer is stalled: the sender must stall too, well short of the end.
+    let mut last = usize::MAX;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        std::thread::sleep(Duration::from_millis(500));
+        let now = sent.load(Ordering::Relaxed);
+        if now == last {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the sender never stalled");
+        last = now;
+    }
+    assert!(
+        last < RECORDS,
+        "all {RECORDS} records were taken while nobody read the output"
+    );
+
+    collector.open_stdout();
+    sender
+        .join()
+        .expect("sender finishes once the consumer reads");
+    assert_eq!(sent.load(Ordering::Relaxed), RECORDS);
+    let outcome = collector.stop();
+    let records = outcome.stdout_records();
+    assert_eq!(records.len(), RECORDS, "every record sent arrived");
+    let mut ids: Vec<u64> = records
+        .iter()
+        .map(|r| r["record_id"].as_u64().unwrap())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), RECORDS, "each record exactly once");
+    assert_eq!(outcome.counter("records_zia_web"), RECORDS as u64);
+}

@@ -17,6 +17,7 @@
 //! sockets, `aggregate` and `sink` write the results.
 
 pub mod aggregate;
+pub mod attribution;
 pub mod cli;
 pub mod config;
 pub mod device;

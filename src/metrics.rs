@@ -12,6 +12,8 @@ pub enum Counter {
     ConnectionsRefused,
     /// Connections over `max_connections`.
     ConnectionsOverLimit,
+    /// TLS handshakes that failed or timed out (a bad or missing client certificate counts here).
+    TlsHandshakeFailures,
     /// Connections closed for sending nothing for `idle_timeout_secs`.
     IdleTimeouts,
     ReadErrors,
@@ -23,14 +25,20 @@ pub enum Counter {
     /// Frames over `max_frame_bytes`, skipped to their end.
     OversizeFrames,
     DeviceDeltas,
+    Datagrams,
+    /// Datagrams from peers outside `allowed_ips`.
+    DatagramsRefused,
+    /// Datagrams dropped because the aggregator could not take them in time.
+    DatagramsDropped,
 }
 
 impl Counter {
-    pub const ALL: [Counter; 13] = [
+    pub const ALL: [Counter; 17] = [
         Counter::ConnectionsOpened,
         Counter::ConnectionsClosed,
         Counter::ConnectionsRefused,
         Counter::ConnectionsOverLimit,
+        Counter::TlsHandshakeFailures,
         Counter::IdleTimeouts,
         Counter::ReadErrors,
         Counter::BytesRead,
@@ -40,6 +48,9 @@ impl Counter {
         Counter::DeadLetters,
         Counter::OversizeFrames,
         Counter::DeviceDeltas,
+        Counter::Datagrams,
+        Counter::DatagramsRefused,
+        Counter::DatagramsDropped,
     ];
 
     pub fn name(self) -> &'static str {
@@ -57,6 +68,10 @@ impl Counter {
             Counter::DeadLetters => "dead_letters",
             Counter::OversizeFrames => "oversize_frames",
             Counter::DeviceDeltas => "device_deltas",
+            Counter::TlsHandshakeFailures => "tls_handshake_failures",
+            Counter::Datagrams => "datagrams",
+            Counter::DatagramsRefused => "datagrams_refused",
+            Counter::DatagramsDropped => "datagrams_dropped",
         }
     }
 }

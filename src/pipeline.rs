@@ -7,10 +7,12 @@ use std::net::SocketAddr;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
+use crate::attribution::FlowKey;
 use crate::device::{device_id, DeviceCache, DeviceDelta, Tag};
 use crate::metrics::{Counter, Counters};
 use crate::parse::fields::{extract, Fields};
 use crate::parse::zia::{Context, WebEvent};
+use crate::parse::zpa::ActivityEvent;
 use crate::parse::{classify, header, Kind, Reason};
 use crate::record;
 
@@ -31,7 +33,43 @@ pub struct Batch {
     pub records: Vec<u8>,
     pub devices: Vec<DeviceDelta>,
     pub dead: Vec<DeadLetter>,
+    /// ZPA connections for the aggregator's attribution table.
+    pub flows: Vec<FlowNote>,
+    /// Text the flow notes point into: one buffer per batch instead of strings per record.
+    pub flow_text: String,
     pub counters: Counters,
+}
+
+/// A span of `Batch::flow_text`.
+pub type Span = std::ops::Range<u32>;
+
+/// One ZPA record's view of a connection through an App Connector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowNote {
+    pub key: FlowKey,
+    pub user: Span,
+    pub device: Option<Span>,
+    pub device_id: Option<u64>,
+    pub session_id: Option<Span>,
+    pub connection_id: Option<Span>,
+    pub start: Timestamp,
+    pub end: Option<Timestamp>,
+    pub seen: Timestamp,
+}
+
+impl Batch {
+    /// The text of a flow note's span.
+    pub fn text(&self, span: &Span) -> &str {
+        self.flow_text
+            .get(span.start as usize..span.end as usize)
+            .unwrap_or_default()
+    }
+
+    fn keep_text(&mut self, text: &str) -> Span {
+        let start = self.flow_text.len() as u32;
+        self.flow_text.push_str(text);
+        start..self.flow_text.len() as u32
+    }
 }
 
 impl Batch {
@@ -47,6 +85,7 @@ impl Batch {
         self.records.is_empty()
             && self.devices.is_empty()
             && self.dead.is_empty()
+            && self.flows.is_empty()
             && self.counters.is_zero()
     }
 }
@@ -164,10 +203,56 @@ impl Pipeline {
                     batch.devices.push(delta);
                 }
             }
-            Kind::ZpaUserActivity => return Err(Reason::UnknownType),
+            Kind::ZpaUserActivity => {
+                let ev = ActivityEvent::from_fields(&fields, origin.received)?;
+                let id = ev.device_key().map(device_id);
+                record::write_zpa_user_activity(&ev, id, &mut batch.records);
+                if let (Some(id), Some(key)) = (id, ev.device_key()) {
+                    let user = ev.user.as_deref().filter(|_| !ev.is_lss_client());
+                    let ip = ev.client_ip.as_deref();
+                    if let Some(delta) = self.devices.observe(id, key, Tag::Zpa, ip, user, ev.ts) {
+                        batch.counters.incr(Counter::DeviceDeltas);
+                        batch.devices.push(delta);
+                    }
+                }
+                if !ev.is_lss_client() {
+                    note_flow(&ev, id, batch);
+                }
+            }
         }
         Ok(kind)
     }
+}
+
+/// Adds what attribution needs of a ZPA record: only records that name both ends of the
+/// connector's connection can answer "who was behind it".
+fn note_flow(ev: &ActivityEvent<'_>, device_id: Option<u64>, batch: &mut Batch) {
+    let (Some(connector_ip), Some(connector_port), Some(server_ip), Some(server_port), Some(user)) = (
+        ev.connector_ip.as_deref().and_then(|ip| ip.parse().ok()),
+        ev.connector_port,
+        ev.dst_ip.as_deref().and_then(|ip| ip.parse().ok()),
+        ev.dst_port,
+        ev.user.as_deref(),
+    ) else {
+        return;
+    };
+    let note = FlowNote {
+        key: FlowKey {
+            connector_ip,
+            connector_port,
+            server_ip,
+            server_port,
+        },
+        user: batch.keep_text(user),
+        device: ev.hostname.as_deref().map(|h| batch.keep_text(h)),
+        device_id,
+        session_id: ev.session_id.as_deref().map(|s| batch.keep_text(s)),
+        connection_id: ev.connection_id.as_deref().map(|c| batch.keep_text(c)),
+        start: ev.start.unwrap_or(ev.ts),
+        end: ev.end,
+        seen: ev.ts,
+    };
+    batch.flows.push(note);
 }
 
 /// Keeps a frame that did not become a record, with why.

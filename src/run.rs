@@ -9,7 +9,7 @@ use anyhow::{bail, Context as _};
 use crate::aggregate::{Aggregator, Sinks, Summary};
 use crate::config::{parse_address, parse_allow_list, Config};
 use crate::parse::time::parse_zone;
-use crate::shard::{self, Bound, ShardLimits, ShardSpec, Shutdown, TcpSpec};
+use crate::shard::{self, Bound, InputSpec, ShardLimits, ShardSpec, Shutdown};
 use crate::sink::Sink;
 
 /// Batches that may wait in the channel per shard before shards stop reading.
@@ -20,19 +20,22 @@ pub fn run(config: Config) -> anyhow::Result<Summary> {
     let zone = parse_zone(&config.feed_timezone).map_err(anyhow::Error::msg)?;
     let tcp = parse_address("input.tcp.address", &config.input.tcp.address)?;
     let tcp_allow = parse_allow_list("input.tcp.allowed_ips", &config.input.tcp.allowed_ips)?;
-    for (key, addr) in [
-        ("input.udp", &config.input.udp.address),
-        ("input.http", &config.input.http.address),
-    ] {
-        if !addr.is_empty() {
-            tracing::warn!("{key} is not implemented in this version; {addr} is not listened on");
-        }
+    let udp = parse_address("input.udp.address", &config.input.udp.address)?;
+    let udp_allow = parse_allow_list("input.udp.allowed_ips", &config.input.udp.allowed_ips)?;
+    if !config.input.http.address.is_empty() {
+        tracing::warn!(
+            "input.http is not implemented in this version; {} is not listened on",
+            config.input.http.address
+        );
     }
     if !config.input.tls.cert.is_empty() {
         tracing::warn!("input.tls is not implemented in this version; it is not listened on");
     }
     if let Some(addr) = tcp {
         check_port_free("input.tcp.address", addr)?;
+    }
+    if let Some(addr) = udp {
+        check_udp_port_free("input.udp.address", addr)?;
     }
 
     std::fs::create_dir_all(&config.data_dir)
@@ -71,16 +74,20 @@ pub fn run(config: Config) -> anyhow::Result<Summary> {
 
     // Shard 0 binds first so that a port of 0 is resolved once and the others join that port.
     let mut handles = Vec::with_capacity(shards);
-    let mut tcp_bound = tcp;
+    let (mut tcp_bound, mut udp_bound) = (tcp, udp);
     let mut failure = None;
     for index in 0..shards {
         let (ready_tx, ready_rx) = mpsc::channel();
         let spec = ShardSpec {
             index,
             cpu: (!cpus.is_empty()).then(|| cpus[index % cpus.len()]),
-            tcp: tcp_bound.map(|address| TcpSpec {
+            tcp: tcp_bound.map(|address| InputSpec {
                 address,
                 allow: tcp_allow.clone(),
+            }),
+            udp: udp_bound.map(|address| InputSpec {
+                address,
+                allow: udp_allow.clone(),
             }),
             limits,
             zone: zone.clone(),
@@ -89,7 +96,10 @@ pub fn run(config: Config) -> anyhow::Result<Summary> {
         };
         handles.push(shard::spawn(spec, ready_tx)?);
         match ready_rx.recv() {
-            Ok(Ok(Bound { tcp })) => tcp_bound = tcp_bound.and(tcp),
+            Ok(Ok(Bound { tcp, udp })) => {
+                tcp_bound = tcp_bound.and(tcp);
+                udp_bound = udp_bound.and(udp);
+            }
             Ok(Err(message)) => {
                 failure = Some(message);
                 break;
@@ -109,8 +119,11 @@ pub fn run(config: Config) -> anyhow::Result<Summary> {
         let _ = aggregator.join();
         bail!(message);
     }
+    // Scripts and tests read these lines to learn the ports when they asked for port 0.
+    if let Some(addr) = udp_bound {
+        eprintln!("ztel: listening udp {addr} ({shards} shards)");
+    }
     if let Some(addr) = tcp_bound {
-        // Scripts and tests read this line to learn the port when they asked for port 0.
         eprintln!("ztel: listening tcp {addr} ({shards} shards)");
     }
     tracing::info!(data_dir = %config.data_dir.display(), "serving; SIGTERM or SIGINT drains and exits");
@@ -131,6 +144,16 @@ fn check_port_free(key: &str, addr: SocketAddr) -> anyhow::Result<()> {
         return Ok(());
     }
     match std::net::TcpListener::bind(addr) {
+        Ok(_) => Ok(()),
+        Err(e) => bail!("{key} {addr}: {e}"),
+    }
+}
+
+fn check_udp_port_free(key: &str, addr: SocketAddr) -> anyhow::Result<()> {
+    if addr.port() == 0 {
+        return Ok(());
+    }
+    match std::net::UdpSocket::bind(addr) {
         Ok(_) => Ok(()),
         Err(e) => bail!("{key} {addr}: {e}"),
     }

@@ -49,15 +49,17 @@ pub struct ShardSpec {
     pub index: usize,
     /// The core to pin to; `None` leaves the thread unpinned.
     pub cpu: Option<usize>,
-    pub tcp: Option<TcpSpec>,
+    pub tcp: Option<InputSpec>,
+    pub udp: Option<InputSpec>,
     pub limits: ShardLimits,
     pub zone: TimeZone,
     pub tx: Sender<Batch>,
     pub shutdown: Arc<Shutdown>,
 }
 
+/// An input's address (port resolved after the first shard) and its allow-list.
 #[derive(Clone)]
-pub struct TcpSpec {
+pub struct InputSpec {
     pub address: SocketAddr,
     pub allow: AllowList,
 }
@@ -76,6 +78,16 @@ pub type Ready = Result<Bound, String>;
 #[derive(Debug, Clone, Copy)]
 pub struct Bound {
     pub tcp: Option<SocketAddr>,
+    pub udp: Option<SocketAddr>,
+}
+
+/// What became of a batch offered without waiting.
+pub enum SendOutcome {
+    Sent,
+    /// The channel is full: the batch comes back.
+    Full(Batch),
+    /// The aggregator is gone.
+    Closed,
 }
 
 /// A shard's state, shared by its tasks (all on one thread).
@@ -134,6 +146,21 @@ impl Shard {
         }
     }
 
+    /// Offers a batch without waiting (for inputs that cannot push back).
+    pub fn try_send(&self, mut batch: Batch) -> SendOutcome {
+        batch
+            .counters
+            .merge(&std::mem::take(&mut *self.pending.borrow_mut()));
+        if batch.is_empty() {
+            return SendOutcome::Sent;
+        }
+        match self.tx.try_send(batch) {
+            Ok(()) => SendOutcome::Sent,
+            Err(TrySendError::Full(b)) => SendOutcome::Full(b),
+            Err(TrySendError::Disconnected(_)) => SendOutcome::Closed,
+        }
+    }
+
     /// Stops every connection's reads: each then drains what the kernel holds and ends.
     fn shut_reads(&self) {
         for fd in self.connections.borrow().values() {
@@ -179,7 +206,10 @@ fn run(spec: ShardSpec, ready: mpsc::Sender<Ready>) {
             tx: spec.tx,
             shutdown: spec.shutdown,
         });
-        let mut bound = Bound { tcp: None };
+        let mut bound = Bound {
+            tcp: None,
+            udp: None,
+        };
         let mut tasks = Vec::new();
         if let Some(tcp) = spec.tcp {
             match crate::listen::tcp::bind(tcp.address) {
@@ -193,6 +223,22 @@ fn run(spec: ShardSpec, ready: mpsc::Sender<Ready>) {
                 }
                 Err(e) => {
                     let _ = ready.send(Err(format!("input.tcp.address {}: {e}", tcp.address)));
+                    return;
+                }
+            }
+        }
+        if let Some(udp) = spec.udp {
+            match crate::listen::udp::bind(udp.address) {
+                Ok(socket) => {
+                    bound.udp = socket.local_addr().ok();
+                    tasks.push(glommio::spawn_local(crate::listen::udp::receive_loop(
+                        shard.clone(),
+                        socket,
+                        udp.allow,
+                    )));
+                }
+                Err(e) => {
+                    let _ = ready.send(Err(format!("input.udp.address {}: {e}", udp.address)));
                     return;
                 }
             }

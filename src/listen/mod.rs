@@ -1,3 +1,5 @@
 //! Inputs: each binds on every shard with SO_REUSEPORT so the kernel spreads peers over cores.
 
+pub mod conn;
 pub mod tcp;
+pub mod udp;

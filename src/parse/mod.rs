@@ -10,6 +10,7 @@ pub mod keys;
 pub mod time;
 pub mod value;
 pub mod zia;
+pub mod zpa;
 
 use fields::Fields;
 

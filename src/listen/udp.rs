@@ -1,0 +1,167 @@
+//! Plain UDP syslog (LSS on 1514): each datagram holds one or more LF-separated records.
+//!
+//! UDP cannot push back on the sender. When the aggregator's channel is full the shard keeps
+//! receiving into a bounded pending batch; past that bound datagrams are counted as dropped
+//! rather than left for the kernel to drop silently.
+
+use std::io;
+use std::mem::MaybeUninit;
+use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, RawFd};
+use std::rc::Rc;
+
+use glommio::net::UdpSocket;
+use jiff::Timestamp;
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+
+use crate::config::AllowList;
+use crate::frame::{Framer, Next, Tail};
+use crate::metrics::Counter;
+use crate::pipeline::{Batch, Origin};
+use crate::shard::{SendOutcome, Shard};
+
+/// Largest UDP payload: a buffer this size never truncates a datagram.
+const MAX_DATAGRAM: usize = 65_536;
+/// Receive buffer requested from the kernel, to ride out bursts while a batch is handed over.
+const RECEIVE_BUFFER: usize = 16 << 20;
+/// Serialised records a shard holds while the channel is full before it drops datagrams.
+const PENDING_LIMIT: usize = 8 << 20;
+/// Records gathered before a batch is handed over, when datagrams keep coming.
+const BATCH_BYTES: usize = 256 << 10;
+
+/// Binds one shard's UDP socket with SO_REUSEPORT and a large receive buffer.
+pub fn bind(address: SocketAddr) -> io::Result<UdpSocket> {
+    let socket = Socket::new(
+        Domain::for_address(address),
+        Type::DGRAM,
+        Some(Protocol::UDP),
+    )?;
+    socket.set_reuse_port(true)?;
+    // The kernel may grant less (net.core.rmem_max): that only narrows the burst it absorbs.
+    let _ = socket.set_recv_buffer_size(RECEIVE_BUFFER);
+    socket.set_nonblocking(true)?;
+    socket.bind(&address.into())?;
+    // SAFETY: the fd was just created, is owned by nothing else, and moves into glommio's socket.
+    Ok(unsafe { UdpSocket::from_raw_fd(socket.into_raw_fd()) })
+}
+
+/// Receives datagrams until the shard drains.
+pub async fn receive_loop(shard: Rc<Shard>, socket: UdpSocket, allow: AllowList) {
+    let fd = socket.as_raw_fd();
+    let mut buf = vec![0u8; MAX_DATAGRAM];
+    let mut framer = Framer::new(shard.limits.max_frame_bytes);
+    let mut batch = Batch::new(shard.index);
+    loop {
+        let received =
+            futures_lite::future::or(async { Some(socket.recv_from(&mut buf).await) }, async {
+                shard.shutdown.wait().await;
+                None
+            })
+            .await;
+        let (n, peer) = match received {
+            None => break,
+            Some(Ok(got)) => got,
+            Some(Err(_)) => {
+                batch.counters.incr(Counter::ReadErrors);
+                continue;
+            }
+        };
+        take(&shard, &allow, &mut framer, &mut buf[..n], peer, &mut batch);
+        // Whatever else is already queued joins the same batch without waiting.
+        while batch.records.len() < BATCH_BYTES {
+            match recv_now(fd, &mut buf) {
+                Some((n, peer)) => {
+                    take(&shard, &allow, &mut framer, &mut buf[..n], peer, &mut batch)
+                }
+                None => break,
+            }
+        }
+        batch = hand_over(&shard, batch);
+    }
+    // Drain: what the kernel already holds is taken, then the last batch waits its turn.
+    while let Some((n, peer)) = recv_now(fd, &mut buf) {
+        take(&shard, &allow, &mut framer, &mut buf[..n], peer, &mut batch);
+    }
+    shard.send(batch).await;
+}
+
+/// Passes the batch on if the channel has room; otherwise keeps it to grow (and, past the
+/// limit, stop growing). Returns the batch to fill next.
+fn hand_over(shard: &Shard, batch: Batch) -> Batch {
+    match shard.try_send(batch) {
+        SendOutcome::Sent | SendOutcome::Closed => Batch::new(shard.index),
+        SendOutcome::Full(batch) => batch,
+    }
+}
+
+/// Frames and parses one datagram into the batch, unless its sender is refused or the pending
+/// batch is already at its limit.
+fn take(
+    shard: &Shard,
+    allow: &AllowList,
+    framer: &mut Framer,
+    datagram: &mut [u8],
+    peer: SocketAddr,
+    batch: &mut Batch,
+) {
+    if !allow.admits(peer.ip()) {
+        batch.counters.incr(Counter::DatagramsRefused);
+        return;
+    }
+    if batch.records.len() >= PENDING_LIMIT {
+        batch.counters.incr(Counter::DatagramsDropped);
+        return;
+    }
+    batch.counters.incr(Counter::Datagrams);
+    batch
+        .counters
+        .add(Counter::BytesRead, datagram.len() as u64);
+    let origin = Origin {
+        peer,
+        received: Timestamp::now(),
+    };
+    let mut pipeline = shard.pipeline.borrow_mut();
+    let mut start = 0;
+    loop {
+        match framer.next(&datagram[start..]) {
+            Next::Frame { payload, consumed } => {
+                pipeline.process(
+                    &mut datagram[start + payload.start..start + payload.end],
+                    &origin,
+                    batch,
+                );
+                start += consumed;
+            }
+            Next::Oversize { consumed } => {
+                batch.counters.incr(Counter::OversizeFrames);
+                start += consumed;
+            }
+            Next::Skipped { consumed } => start += consumed,
+            Next::Incomplete => break,
+        }
+    }
+    // A datagram ends its last record: a missing final LF is normal for UDP syslog.
+    match framer.finish(&datagram[start..]) {
+        Tail::Clean => {}
+        Tail::Unterminated { payload } | Tail::Truncated { partial: payload } => {
+            pipeline.process(
+                &mut datagram[start + payload.start..start + payload.end],
+                &origin,
+                batch,
+            );
+        }
+    }
+}
+
+/// A datagram the kernel already holds, without waiting.
+fn recv_now(fd: RawFd, buf: &mut [u8]) -> Option<(usize, SocketAddr)> {
+    // SAFETY: the fd stays open for the loop's lifetime; ManuallyDrop keeps this borrowed
+    // Socket from closing it.
+    let socket = std::mem::ManuallyDrop::new(unsafe { Socket::from_raw_fd(fd) });
+    // SAFETY: recv only writes initialised bytes into the buffer and reports how many.
+    let uninit = unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) };
+    let (n, from): (usize, SockAddr) = socket
+        .recv_from_with_flags(uninit, libc::MSG_DONTWAIT)
+        .ok()?;
+    Some((n, from.as_socket()?))
+}

@@ -16,6 +16,7 @@
 //! out, `pipeline` ties them together for one frame, `shard` and `listen` run the executors and
 //! sockets, `aggregate` and `sink` write the results.
 
+pub mod admin;
 pub mod aggregate;
 pub mod attribution;
 pub mod cli;

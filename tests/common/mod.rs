@@ -78,6 +78,10 @@ pub struct Options {
     /// With `records_to_stdout`: stdout is not read until `Collector::open_stdout`, so that the
     /// collector's writes block (a slow consumer).
     pub hold_stdout: bool,
+    /// Listen on UDP too (`--udp 127.0.0.1:0`).
+    pub udp: bool,
+    /// More arguments for `ztel serve` (`--tls`, `--admin`, …).
+    pub args: Vec<String>,
 }
 
 impl Default for Options {
@@ -87,6 +91,8 @@ impl Default for Options {
             config: None,
             records_to_stdout: false,
             hold_stdout: false,
+            udp: false,
+            args: Vec::new(),
         }
     }
 }
@@ -95,6 +101,8 @@ impl Default for Options {
 pub struct Collector {
     child: Child,
     pub addr: SocketAddr,
+    /// Every `ztel: listening KIND ADDR` line before the TCP one: udp, tls, admin.
+    pub listening: BTreeMap<String, SocketAddr>,
     dir: Option<TempDir>,
     data: PathBuf,
     stderr: Arc<Mutex<Vec<String>>>,
@@ -112,7 +120,8 @@ impl Collector {
         let dir = TempDir::new(tag);
         let data = dir.path().join("data");
         let mut cmd = ztel();
-        cmd.args(["serve", "--tcp", "127.0.0.1:0", "--udp", "", "--admin", ""])
+        let udp = if options.udp { "127.0.0.1:0" } else { "" };
+        cmd.args(["serve", "--tcp", "127.0.0.1:0", "--udp", udp, "--admin", ""])
             .arg("--data-dir")
             .arg(&data)
             .arg("--shards")
@@ -123,6 +132,7 @@ impl Collector {
         if options.records_to_stdout {
             cmd.args(["--records", "-"]);
         }
+        cmd.args(&options.args);
         cmd.stdin(Stdio::null())
             .stdout(if options.records_to_stdout {
                 Stdio::piped()
@@ -167,6 +177,7 @@ impl Collector {
         let mut collector = Collector {
             child,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            listening: BTreeMap::new(),
             dir: Some(dir),
             data,
             stderr,
@@ -179,6 +190,15 @@ impl Collector {
             let left = deadline.saturating_duration_since(Instant::now());
             match rx.recv_timeout(left) {
                 Ok(line) => {
+                    if let Some((kind, rest)) = line
+                        .strip_prefix("ztel: listening ")
+                        .and_then(|l| l.split_once(' '))
+                        .filter(|(kind, _)| *kind != "tcp")
+                    {
+                        let addr = rest.split(' ').next().unwrap_or_default();
+                        let addr = addr.parse().unwrap_or_else(|_| panic!("bad line {line:?}"));
+                        collector.listening.insert(kind.to_owned(), addr);
+                    }
                     if let Some(rest) = line.strip_prefix("ztel: listening tcp ") {
                         let addr = rest.split(' ').next().unwrap_or_default();
                         collector.addr = addr

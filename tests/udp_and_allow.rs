@@ -1,0 +1,134 @@
+//! UDP syslog (LSS) and the allow-lists of DESIGN §2.2, over real loopback sockets. Peers outside
+//! an allow-list send from 127.0.0.2, which Linux routes on loopback without set-up.
+
+mod common;
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::time::Duration;
+
+use common::{zia_line, Collector, Options};
+use socket2::{Domain, Socket, Type};
+
+fn lss_line(user: &str, conn: u32) -> String {
+    format!(
+        r#"{{"LogTimestamp": "Thu Jan 18 10:31:01 2024","SessionID": "s{conn}","ConnectionID": "s{conn},c{conn}","ConnectionStatus": "open","IPProtocol": 17,"Username": "{user}","ClientPublicIP": "198.51.100.7","ClientPrivateIP": "10.1.2.3","Connector": "dc1","ConnectorIP": "10.0.0.5","ConnectorPort": {port},"Host": "dns.corp","Application": "DNS","AppGroup": "Infra","ServerIP": "10.20.0.53","ServerPort": 53,"TimestampConnectionStart": "2024-01-18T10:31:01.152Z","TimestampConnectionEnd": "","ZENBytesRxClient": 60,"ZENBytesTxClient": 120}}"#,
+        port = 40000 + conn
+    )
+}
+
+fn udp_collector(tag: &str, config: Option<&str>) -> (Collector, SocketAddr) {
+    let collector = Collector::start_with(
+        tag,
+        Options {
+            udp: true,
+            config: config.map(str::to_owned),
+            ..Options::default()
+        },
+    );
+    let udp = collector.listening["udp"];
+    (collector, udp)
+}
+
+#[test]
+fn datagrams_with_one_or_many_records() {
+    let (collector, udp) = udp_collector("udp-records", None);
+    let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sender
+        .send_to(format!("{}\n", zia_line(1, "pc-1")).as_bytes(), udp)
+        .unwrap();
+    let three = format!(
+        "{}\n{}\n<134>{}\n",
+        lss_line("a@x", 1),
+        lss_line("b@x", 2),
+        lss_line("c@x", 3)
+    );
+    sender.send_to(three.as_bytes(), udp).unwrap();
+    // UDP syslog usually has no final LF.
+    sender.send_to(lss_line("d@x", 4).as_bytes(), udp).unwrap();
+    common::wait_for_lines(&collector.data_dir().join("connections.jsonl"), 5);
+    let outcome = collector.stop();
+    let records = &outcome.records;
+    assert_eq!(records.len(), 5);
+    let zpa: Vec<&serde_json::Value> = records
+        .iter()
+        .filter(|r| r["kind"] == "zpa.user_activity")
+        .collect();
+    assert_eq!(zpa.len(), 4);
+    assert!(zpa
+        .iter()
+        .all(|r| r["transport"] == "udp" && r["dst_port"] == 53));
+    assert_eq!(outcome.counter("datagrams"), 3);
+    assert_eq!(outcome.counter("records_zpa_user_activity"), 4);
+    assert_eq!(outcome.counter("records_zia_web"), 1);
+}
+
+#[test]
+fn oversize_record_in_a_datagram_is_skipped_and_the_next_kept() {
+    let (collector, udp) =
+        udp_collector("udp-oversize", Some("[limits]\nmax_frame_bytes = 4096\n"));
+    let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let big = format!("{}\n{}\n", "x".repeat(6000), lss_line("e@x", 5));
+    sender.send_to(big.as_bytes(), udp).unwrap();
+    common::wait_for_lines(&collector.data_dir().join("connections.jsonl"), 1);
+    let outcome = collector.stop();
+    assert_eq!(outcome.records.len(), 1);
+    assert_eq!(outcome.counter("oversize_frames"), 1);
+}
+
+#[test]
+fn datagram_from_a_refused_peer_is_dropped_and_counted() {
+    let config = "[input.udp]\nallowed_ips = [\"127.0.0.1/32\"]\n";
+    let (collector, udp) = udp_collector("udp-refused", Some(config));
+    let outsider = UdpSocket::bind("127.0.0.2:0").unwrap();
+    outsider
+        .send_to(lss_line("mallory@x", 6).as_bytes(), udp)
+        .unwrap();
+    let insider = UdpSocket::bind("127.0.0.1:0").unwrap();
+    insider
+        .send_to(lss_line("alice@x", 7).as_bytes(), udp)
+        .unwrap();
+    common::wait_for_lines(&collector.data_dir().join("connections.jsonl"), 1);
+    let outcome = collector.stop();
+    assert_eq!(outcome.records.len(), 1);
+    assert_eq!(outcome.records[0]["user"], "alice@x");
+    assert_eq!(outcome.counter("datagrams_refused"), 1);
+}
+
+/// A TCP connection from `source` to `to`.
+fn connect_from(source: &str, to: SocketAddr) -> TcpStream {
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    socket
+        .bind(&source.parse::<SocketAddr>().unwrap().into())
+        .unwrap();
+    socket
+        .connect_timeout(&to.into(), Duration::from_secs(5))
+        .unwrap();
+    socket.into()
+}
+
+#[test]
+fn tcp_peer_outside_the_allow_list_is_closed_unread() {
+    let collector = Collector::start_with(
+        "tcp-refused",
+        Options {
+            config: Some("[input.tcp]\nallowed_ips = [\"127.0.0.1\"]\n".into()),
+            ..Options::default()
+        },
+    );
+    let mut outsider = connect_from("127.0.0.2:0", collector.addr);
+    // The collector closes it: a write may still be buffered, but a read sees the end.
+    let _ = outsider.write_all(format!("{}\n", zia_line(1, "evil")).as_bytes());
+    outsider
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut buf = [0u8; 16];
+    let n = std::io::Read::read(&mut outsider, &mut buf).unwrap_or(0);
+    assert_eq!(n, 0, "a refused connection is closed");
+    collector.send(format!("{}\n", zia_line(2, "good")).as_bytes());
+    let outcome = collector.stop();
+    assert_eq!(outcome.records.len(), 1);
+    assert_eq!(outcome.records[0]["device"], "good");
+    assert_eq!(outcome.counter("connections_refused"), 1);
+    assert_eq!(outcome.counter("connections_opened"), 1);
+}

@@ -158,7 +158,10 @@ pub fn main() -> ExitCode {
         }
         Command::FeedFormat {
             feed: Feed::ZpaUserActivity,
-        } => fail("the ZPA user activity format is not available in this version"),
+        } => {
+            print!("{}", crate::feed_format::zpa_user_activity_help());
+            ExitCode::SUCCESS
+        }
     }
 }
 

@@ -35,3 +35,34 @@ pub fn zia_web_help() -> String {
          {ZIA_WEB}\n"
     )
 }
+
+/// The LSS "Log Stream Content" for a ZPA User Activity log receiver (Log Template: JSON): the
+/// default template's fields that a record or attribution uses, plus `Hostname` (newer LSS
+/// versions) so that devices are keyed by machine rather than by user. `%j{…}` writes a JSON
+/// string, `%d{…}` a number.
+pub const ZPA_USER_ACTIVITY: &str = concat!(
+    r#"{"LogTimestamp": %j{LogTimestamp:time},"Customer": %j{Customer},"#,
+    r#""SessionID": %j{SessionID},"ConnectionID": %j{ConnectionID},"#,
+    r#""ConnectionStatus": %j{ConnectionStatus},"IPProtocol": %d{IPProtocol},"#,
+    r#""Username": %j{Username},"ClientPublicIP": %j{ClientPublicIP},"#,
+    r#""ClientPrivateIP": %j{ClientPrivateIP},"Policy": %j{Policy},"Connector": %j{Connector},"#,
+    r#""ConnectorIP": %j{ConnectorIP},"ConnectorPort": %d{ConnectorPort},"Host": %j{Host},"#,
+    r#""Application": %j{Application},"AppGroup": %j{AppGroup},"ServerIP": %j{ServerIP},"#,
+    r#""ServerPort": %d{ServerPort},"#,
+    r#""TimestampConnectionStart": %j{TimestampConnectionStart:iso8601},"#,
+    r#""TimestampConnectionEnd": %j{TimestampConnectionEnd:iso8601},"#,
+    r#""ZENBytesRxClient": %d{ZENBytesRxClient},"ZENBytesTxClient": %d{ZENBytesTxClient},"#,
+    r#""Platform": %j{Platform},"Hostname": %j{Hostname}}\n"#,
+);
+
+/// What `ztel feed-format zpa-user-activity` prints; the template is the last line.
+pub fn zpa_user_activity_help() -> String {
+    format!(
+        "# ZPA Admin Portal > Administration > Log Receivers > Add Log Receiver\n\
+         #   Log Receiver: this collector's IP; TCP Port 1514 (plain), or 6514 with TLS Encryption\n\
+         #   enabled (ztel's input.tls with cert and key; set client_ca for mutual TLS).\n\
+         #   Log Stream: Log Type: User Activity, Log Template: JSON,\n\
+         #   Log Stream Content: the last line below, exactly as printed.\n\
+         {ZPA_USER_ACTIVITY}\n"
+    )
+}

@@ -270,3 +270,73 @@ fn bad_lss_records_are_dead_letters() {
     let bad_time = lss(&[("TimestampConnectionStart", json!("soon"))]);
     assert_eq!(run(&[bad_time.as_bytes()]).dead[0].reason, Reason::BadTime);
 }
+
+/// Fills an LSS template as LSS does: `%j{X}` a JSON string, `%j{X:time}` ctime, `%j{X:iso8601}`
+/// ISO 8601, `%d{X}` a number.
+fn render_lss(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(at) = rest.find('%') {
+        out.push_str(&rest[..at]);
+        let spec = &rest[at + 1..];
+        let open = spec.find('{').unwrap();
+        let close = spec.find('}').unwrap();
+        let kind = &spec[..open];
+        let name = spec[open + 1..close].split(':').next().unwrap();
+        let value = values
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map_or("", |(_, v)| *v);
+        match kind {
+            "j" => out.push_str(&serde_json::to_string(value).unwrap()),
+            "d" => out.push_str(if value.is_empty() { "0" } else { value }),
+            other => panic!("unknown LSS variable kind {other}"),
+        }
+        rest = &spec[close + 1..];
+    }
+    out.push_str(rest);
+    out.replace("\\n", "")
+}
+
+#[test]
+fn feed_format_records_parse() {
+    let template = ztel::feed_format::ZPA_USER_ACTIVITY;
+    let line = render_lss(
+        template,
+        &[
+            ("LogTimestamp", "Thu Jan 18 10:31:05 2024"),
+            ("SessionID", "S1"),
+            ("ConnectionID", "S1,C1"),
+            ("ConnectionStatus", "close"),
+            ("IPProtocol", "6"),
+            ("Username", "bob@example.com"),
+            ("ClientPublicIP", "198.51.100.9"),
+            ("ClientPrivateIP", "10.9.9.9"),
+            ("Policy", "P"),
+            ("Connector", "dc1"),
+            ("ConnectorIP", "10.0.0.5"),
+            ("ConnectorPort", "50123"),
+            ("Host", "git.corp"),
+            ("Application", "Git"),
+            ("AppGroup", "Dev"),
+            ("ServerIP", "10.20.0.9"),
+            ("ServerPort", "22"),
+            ("TimestampConnectionStart", "2024-01-18T10:31:01.152Z"),
+            ("TimestampConnectionEnd", "2024-01-18T10:31:05.001Z"),
+            ("ZENBytesRxClient", "3000"),
+            ("ZENBytesTxClient", "90000"),
+            ("Platform", "windows"),
+            ("Hostname", "LAPTOP-BOB"),
+        ],
+    );
+    let r = one(&line);
+    assert_eq!(r["device"], "LAPTOP-BOB");
+    assert_eq!(r["user"], "bob@example.com");
+    assert_eq!(r["dst_port"], 22);
+    assert_eq!(r["status"], "close");
+    assert_eq!(r["end"], "2024-01-18T10:31:05.001Z");
+    assert_eq!(
+        (r["bytes_out"].clone(), r["bytes_in"].clone()),
+        (json!(3000), json!(90000))
+    );
+}

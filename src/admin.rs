@@ -4,7 +4,7 @@
 //! (`admin-0`, `admin-1`), so a slow admin client never holds up a shard or the aggregator, and
 //! no async runtime is needed. The handlers read shared state ([`AdminState`]) under short locks.
 //!
-//! Routing is one `match (method, path)` in [`route`]; each handler is a small function that
+//! Routing is one `match (method, path)` in `route`; each handler is a small function that
 //! returns a [`Reply`]. A route is added with one arm there (and its path in the 405 arm).
 
 use std::borrow::Cow;
@@ -18,7 +18,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 use tiny_http::{Header, Method, Request, Response, Server};
 
-use crate::attribution::{Attributed, Attribution, FlowKey};
+use crate::attribution::{rfc3339, Attributed, Attribution, FlowKey};
 
 /// How many threads answer requests. Two, so one slow answer does not stall the next request.
 const THREADS: usize = 2;
@@ -92,20 +92,30 @@ impl Admin {
     }
 
     /// Unblocks the server, joins the threads, then closes the listening socket. A request
-    /// being answered is finished first.
+    /// being answered is finished first. Dropping an `Admin` does the same.
     pub fn stop(self) {
+        drop(self);
+    }
+
+    fn shutdown(&mut self) {
         self.stopping.store(true, Ordering::SeqCst);
         // Each unblock wakes one thread waiting in recv().
         for _ in &self.threads {
             self.server.unblock();
         }
-        for handle in self.threads {
+        for handle in self.threads.drain(..) {
             if handle.join().is_err() {
                 tracing::error!("an admin thread panicked");
             }
         }
-        // The last reference: dropping the server stops its accept thread and frees the port.
-        drop(self.server);
+    }
+}
+
+impl Drop for Admin {
+    /// After the threads are joined, `server` holds the last reference: dropping it stops
+    /// tiny_http's accept thread and frees the port.
+    fn drop(&mut self) {
+        self.shutdown();
     }
 }
 
@@ -265,12 +275,6 @@ fn bad(name: &str, value: &str, expected: &str) -> String {
     let shown: String = value.chars().take(ECHO_MAX).collect();
     let more = if shown.len() < value.len() { "…" } else { "" };
     format!("bad parameter {name}: expected {expected}, got {shown:?}{more}")
-}
-
-fn rfc3339(ts: Timestamp) -> String {
-    let mut out = Vec::with_capacity(32);
-    crate::parse::time::write_rfc3339(ts, &mut out);
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[derive(Serialize)]

@@ -2,11 +2,14 @@
 //! sinks and adds up the counters. Shards have already parsed and serialised everything, so all
 //! it does per batch is write bytes and merge a few device deltas.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use jiff::Timestamp;
 
+use crate::admin::AdminState;
+use crate::attribution::Sighting;
 use crate::device::{write_event, Registry};
 use crate::json::Object;
 use crate::metrics::Counters;
@@ -27,12 +30,20 @@ pub struct Summary {
     pub sink_errors: u64,
 }
 
+/// How often ended ZPA connections leave the attribution table.
+const EXPIRE_EVERY: Duration = Duration::from_secs(5);
+
 /// How often a progress line is logged while data flows.
 const PROGRESS_EVERY: Duration = Duration::from_secs(60);
 
 pub struct Aggregator {
     rx: Receiver<Batch>,
     sinks: Sinks,
+    /// What the admin endpoint reads: the attribution table lives here.
+    state: Arc<AdminState>,
+    /// The newest ZPA record time: attribution expires by feed time, so that replayed or
+    /// delayed logs stay attributable.
+    feed_now: Option<Timestamp>,
     registry: Registry,
     totals: Counters,
     sink_errors: u64,
@@ -41,10 +52,12 @@ pub struct Aggregator {
 }
 
 impl Aggregator {
-    pub fn new(rx: Receiver<Batch>, sinks: Sinks) -> Self {
+    pub fn new(rx: Receiver<Batch>, sinks: Sinks, state: Arc<AdminState>) -> Self {
         Aggregator {
             rx,
             sinks,
+            state,
+            feed_now: None,
             registry: Registry::default(),
             totals: Counters::default(),
             sink_errors: 0,
@@ -55,6 +68,7 @@ impl Aggregator {
     /// Runs until every shard has dropped its sender, then flushes.
     pub fn run(mut self) -> Summary {
         let mut last_progress = Instant::now();
+        let mut last_expiry = Instant::now();
         let mut logged = Counters::default();
         loop {
             match self.rx.recv_timeout(Duration::from_millis(200)) {
@@ -66,6 +80,10 @@ impl Aggregator {
             // promptly while a busy channel still gets large writes.
             if self.rx.is_empty() {
                 self.flush();
+            }
+            if last_expiry.elapsed() >= EXPIRE_EVERY {
+                self.expire_attribution();
+                last_expiry = Instant::now();
             }
             if last_progress.elapsed() >= PROGRESS_EVERY && self.totals != logged {
                 tracing::info!(devices = self.registry.len(), "{}", self.totals.summary());
@@ -98,11 +116,43 @@ impl Aggregator {
                 }
             }
         }
+        if !batch.flows.is_empty() {
+            self.attribute(&batch);
+        }
         for dead in &batch.dead {
             self.line.clear();
             write_dead_letter(dead, &mut self.line);
             let result = self.sinks.dead_letters.write(&self.line);
             self.check(result, "dead letters");
+        }
+    }
+
+    /// Adds a batch's ZPA connections to the attribution table: one lock per batch.
+    fn attribute(&mut self, batch: &Batch) {
+        let owned =
+            |span: &Option<crate::pipeline::Span>| span.as_ref().map(|s| batch.text(s).to_owned());
+        let Ok(mut table) = self.state.attribution.lock() else {
+            return;
+        };
+        for flow in &batch.flows {
+            self.feed_now = self.feed_now.max(Some(flow.seen));
+            table.record(Sighting {
+                key: flow.key,
+                user: batch.text(&flow.user).to_owned(),
+                device: owned(&flow.device),
+                device_id: flow.device_id,
+                session_id: owned(&flow.session_id),
+                connection_id: owned(&flow.connection_id),
+                start: flow.start,
+                end: flow.end,
+                seen: flow.seen,
+            });
+        }
+    }
+
+    fn expire_attribution(&mut self) {
+        if let (Some(now), Ok(mut table)) = (self.feed_now, self.state.attribution.lock()) {
+            table.expire(now);
         }
     }
 

@@ -126,7 +126,8 @@ impl Entry {
     }
 }
 
-fn rfc3339(ts: Timestamp) -> String {
+/// RFC 3339 in UTC, as in the records (`2024-01-18T10:31:05Z`).
+pub(crate) fn rfc3339(ts: Timestamp) -> String {
     let mut out = Vec::with_capacity(32);
     crate::parse::time::write_rfc3339(ts, &mut out);
     // write_rfc3339 writes only ASCII digits and separators.
@@ -543,9 +544,10 @@ mod tests {
         t.record(sighting(key(40001), "ended", Some("c2"), 1000, Some(1100)));
         t.expire(ts(1100));
         assert_eq!(t.len(), 2);
-        // The clock moves past the second one's grace: it goes, not the older open one.
         t.expire(ts(1200));
         assert_eq!(t.len(), 1);
+        // A late record of a connection that ended long before the clock: when the table is
+        // full, that one goes, not the older open connection.
         t.record(sighting(key(40001), "late", Some("c3"), 1000, Some(1100)));
         t.record(sighting(key(40002), "new", Some("c4"), 1200, None));
         assert_eq!(t.len(), 2);

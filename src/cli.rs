@@ -34,7 +34,7 @@ enum Command {
     },
 }
 
-#[derive(clap::Args)]
+#[derive(clap::Args, Clone)]
 struct ServeArgs {
     /// TOML config file; without it every default applies.
     #[arg(long, value_name = "FILE")]
@@ -85,28 +85,29 @@ enum Feed {
 }
 
 impl ServeArgs {
-    fn config(self) -> Result<Config, crate::config::ConfigError> {
-        let mut c = match &self.config {
+    fn config(&self) -> Result<Config, crate::config::ConfigError> {
+        let args = self.clone();
+        let mut c = match &args.config {
             Some(path) => Config::load(path)?,
             None => Config::default(),
         };
         let overrides = [
-            (self.tcp, &mut c.input.tcp.address),
-            (self.udp, &mut c.input.udp.address),
-            (self.tls, &mut c.input.tls.address),
-            (self.http, &mut c.input.http.address),
-            (self.admin, &mut c.admin.address),
-            (self.records, &mut c.output.records),
+            (args.tcp, &mut c.input.tcp.address),
+            (args.udp, &mut c.input.udp.address),
+            (args.tls, &mut c.input.tls.address),
+            (args.http, &mut c.input.http.address),
+            (args.admin, &mut c.admin.address),
+            (args.records, &mut c.output.records),
         ];
         for (flag, slot) in overrides {
             if let Some(v) = flag {
                 *slot = v;
             }
         }
-        if let Some(d) = self.data_dir {
+        if let Some(d) = args.data_dir {
             c.data_dir = d;
         }
-        if let Some(n) = self.shards {
+        if let Some(n) = args.shards {
             c.shards = n;
         }
         c.validate()?;
@@ -124,7 +125,8 @@ pub fn main() -> ExitCode {
                 Ok(c) => c,
                 Err(e) => return fail(&format!("bad config: {e}")),
             };
-            match crate::run::run(config) {
+            let reloader = Box::new(move || args.config());
+            match crate::run::run(config, reloader) {
                 Ok(summary) => {
                     eprintln!(
                         "ztel: drained: {} devices={}{}",

@@ -1,68 +1,97 @@
-//! `ztel serve`: start the aggregator and the shards, wait for a signal, drain, report.
+//! `ztel serve`: start the aggregator, the admin endpoint and the shards; wait for a signal;
+//! drain; report.
 
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 
+use crate::admin::{Admin, AdminState};
 use crate::aggregate::{Aggregator, Sinks, Summary};
-use crate::config::{parse_address, parse_allow_list, Config};
+use crate::attribution::Attribution;
+use crate::config::{parse_address, Config, ConfigError};
+use crate::live::Live;
 use crate::parse::time::parse_zone;
-use crate::shard::{self, Bound, InputSpec, ShardLimits, ShardSpec, Shutdown};
+use crate::shard::{self, Bound, ShardLimits, ShardSpec, Shutdown};
 use crate::sink::Sink;
 
 /// Batches that may wait in the channel per shard before shards stop reading.
 const BATCHES_PER_SHARD: usize = 16;
+/// ZPA connections the attribution table remembers.
+const ATTRIBUTION_CAPACITY: usize = 1 << 20;
+/// How long after its end a ZPA connection is still attributed: sensors see the last packets
+/// and flow records of a connection a little after LSS reports it closed.
+const ATTRIBUTION_GRACE: Duration = Duration::from_secs(300);
+
+/// Re-reads the configuration on SIGHUP (the file and the command-line flags on top of it).
+pub type Reloader = Box<dyn Fn() -> Result<Config, ConfigError> + Send>;
 
 /// Runs the collector until SIGTERM or SIGINT, then drains and returns what it counted.
-pub fn run(config: Config) -> anyhow::Result<Summary> {
+pub fn run(config: Config, reloader: Reloader) -> anyhow::Result<Summary> {
     let zone = parse_zone(&config.feed_timezone).map_err(anyhow::Error::msg)?;
     let tcp = parse_address("input.tcp.address", &config.input.tcp.address)?;
-    let tcp_allow = parse_allow_list("input.tcp.allowed_ips", &config.input.tcp.allowed_ips)?;
     let udp = parse_address("input.udp.address", &config.input.udp.address)?;
-    let udp_allow = parse_allow_list("input.udp.allowed_ips", &config.input.udp.allowed_ips)?;
+    let live = Arc::new(Live::load(&config)?);
+    // TLS listens only with a certificate (DESIGN §2.2).
+    let tls = if live.tls.load().is_some() {
+        parse_address("input.tls.address", &config.input.tls.address)?
+    } else {
+        None
+    };
+    let admin_addr = parse_address("admin.address", &config.admin.address)?;
     if !config.input.http.address.is_empty() {
         tracing::warn!(
             "input.http is not implemented in this version; {} is not listened on",
             config.input.http.address
         );
     }
-    if !config.input.tls.cert.is_empty() {
-        tracing::warn!("input.tls is not implemented in this version; it is not listened on");
-    }
-    if let Some(addr) = tcp {
-        check_port_free("input.tcp.address", addr)?;
+    for (key, addr) in [("input.tcp.address", tcp), ("input.tls.address", tls)] {
+        if let Some(addr) = addr {
+            check_port_free(key, addr, false)?;
+        }
     }
     if let Some(addr) = udp {
-        check_udp_port_free("input.udp.address", addr)?;
+        check_port_free("input.udp.address", addr, true)?;
     }
 
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create data_dir {}", config.data_dir.display()))?;
     let open = |path: &str| {
-        let path = config.output_path(path);
+        let path = if path == "-" {
+            "-".into()
+        } else {
+            config.output_path(path)
+        };
         Sink::open(&path).with_context(|| format!("cannot open {}", path.display()))
     };
     let sinks = Sinks {
-        records: if config.output.records == "-" {
-            Sink::open("-".as_ref())?
-        } else {
-            open(&config.output.records)?
-        },
+        records: open(&config.output.records)?,
         devices: open(&config.output.devices)?,
         dead_letters: open("dead-letter.jsonl")?,
     };
 
+    let state = Arc::new(AdminState::new(Attribution::new(
+        ATTRIBUTION_CAPACITY,
+        ATTRIBUTION_GRACE,
+    )));
+    let admin = match admin_addr {
+        Some(addr) => Some(
+            Admin::start(addr, state.clone()).with_context(|| format!("admin.address {addr}"))?,
+        ),
+        None => None,
+    };
+
     let shards = config.shard_count();
     let (tx, rx) = crossbeam_channel::bounded(shards * BATCHES_PER_SHARD);
-    let aggregator = Aggregator::new(rx, sinks);
+    let aggregator = Aggregator::new(rx, sinks, state.clone());
     let aggregator = std::thread::Builder::new()
         .name("aggregator".into())
         .spawn(move || aggregator.run())?;
 
     let shutdown = Arc::new(Shutdown::default());
-    watch_signals(shutdown.clone())?;
+    watch_signals(shutdown.clone(), state.clone(), live.clone(), reloader)?;
     let cpus: Vec<usize> = glommio::CpuSet::online()
         .map(|set| set.into_iter().map(|l| l.cpu).collect())
         .unwrap_or_default();
@@ -74,21 +103,17 @@ pub fn run(config: Config) -> anyhow::Result<Summary> {
 
     // Shard 0 binds first so that a port of 0 is resolved once and the others join that port.
     let mut handles = Vec::with_capacity(shards);
-    let (mut tcp_bound, mut udp_bound) = (tcp, udp);
+    let mut bound = Bound { tcp, udp, tls };
     let mut failure = None;
     for index in 0..shards {
         let (ready_tx, ready_rx) = mpsc::channel();
         let spec = ShardSpec {
             index,
             cpu: (!cpus.is_empty()).then(|| cpus[index % cpus.len()]),
-            tcp: tcp_bound.map(|address| InputSpec {
-                address,
-                allow: tcp_allow.clone(),
-            }),
-            udp: udp_bound.map(|address| InputSpec {
-                address,
-                allow: udp_allow.clone(),
-            }),
+            tcp: bound.tcp,
+            udp: bound.udp,
+            tls: bound.tls,
+            live: live.clone(),
             limits,
             zone: zone.clone(),
             tx: tx.clone(),
@@ -96,10 +121,7 @@ pub fn run(config: Config) -> anyhow::Result<Summary> {
         };
         handles.push(shard::spawn(spec, ready_tx)?);
         match ready_rx.recv() {
-            Ok(Ok(Bound { tcp, udp })) => {
-                tcp_bound = tcp_bound.and(tcp);
-                udp_bound = udp_bound.and(udp);
-            }
+            Ok(Ok(b)) => bound = b,
             Ok(Err(message)) => {
                 failure = Some(message);
                 break;
@@ -119,14 +141,19 @@ pub fn run(config: Config) -> anyhow::Result<Summary> {
         let _ = aggregator.join();
         bail!(message);
     }
-    // Scripts and tests read these lines to learn the ports when they asked for port 0.
-    if let Some(addr) = udp_bound {
-        eprintln!("ztel: listening udp {addr} ({shards} shards)");
+    // Scripts and tests read these lines to learn the ports when they asked for port 0; TCP
+    // comes last, when everything else is up.
+    for (kind, addr) in [
+        ("udp", bound.udp),
+        ("tls", bound.tls),
+        ("admin", admin.as_ref().map(|a| a.addr)),
+        ("tcp", bound.tcp),
+    ] {
+        if let Some(addr) = addr {
+            eprintln!("ztel: listening {kind} {addr} ({shards} shards)");
+        }
     }
-    if let Some(addr) = tcp_bound {
-        eprintln!("ztel: listening tcp {addr} ({shards} shards)");
-    }
-    tracing::info!(data_dir = %config.data_dir.display(), "serving; SIGTERM or SIGINT drains and exits");
+    tracing::info!(data_dir = %config.data_dir.display(), "serving; SIGTERM or SIGINT drains and exits, SIGHUP reloads certificates and allow-lists");
 
     for h in handles {
         let _ = h.join();
@@ -134,46 +161,61 @@ pub fn run(config: Config) -> anyhow::Result<Summary> {
     let summary = aggregator
         .join()
         .map_err(|_| anyhow::anyhow!("the aggregator thread panicked"))?;
+    if let Some(admin) = admin {
+        admin.stop();
+    }
     Ok(summary)
 }
 
 /// A port held by another program must be a clear error, not a silent share: SO_REUSEPORT
 /// would let a second collector of the same user split the traffic.
-fn check_port_free(key: &str, addr: SocketAddr) -> anyhow::Result<()> {
+fn check_port_free(key: &str, addr: SocketAddr, udp: bool) -> anyhow::Result<()> {
     if addr.port() == 0 {
         return Ok(());
     }
-    match std::net::TcpListener::bind(addr) {
-        Ok(_) => Ok(()),
-        Err(e) => bail!("{key} {addr}: {e}"),
-    }
+    let result = if udp {
+        std::net::UdpSocket::bind(addr).map(drop)
+    } else {
+        std::net::TcpListener::bind(addr).map(drop)
+    };
+    result.map_err(|e| anyhow::anyhow!("{key} {addr}: {e}"))
 }
 
-fn check_udp_port_free(key: &str, addr: SocketAddr) -> anyhow::Result<()> {
-    if addr.port() == 0 {
-        return Ok(());
-    }
-    match std::net::UdpSocket::bind(addr) {
-        Ok(_) => Ok(()),
-        Err(e) => bail!("{key} {addr}: {e}"),
-    }
-}
-
-/// The first SIGTERM/SIGINT starts the drain. A second SIGINT (Ctrl-C twice) exits at once;
-/// repeated SIGTERMs do not, since supervisors and `timeout` often send more than one.
-fn watch_signals(shutdown: Arc<Shutdown>) -> anyhow::Result<()> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT])?;
+/// SIGTERM/SIGINT start the drain (a second SIGINT exits at once; repeated SIGTERMs do not,
+/// since supervisors and `timeout` often send more than one). SIGHUP reloads certificates and
+/// allow-lists.
+fn watch_signals(
+    shutdown: Arc<Shutdown>,
+    state: Arc<AdminState>,
+    live: Arc<Live>,
+    reloader: Reloader,
+) -> anyhow::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])?;
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {
             for signal in signals.forever() {
+                if signal == SIGHUP {
+                    // Certificates and allow-lists only: addresses need a restart.
+                    match reloader()
+                        .map_err(anyhow::Error::from)
+                        .and_then(|c| Ok(live.reload(&c)?))
+                    {
+                        Ok(()) => eprintln!("ztel: reloaded certificates and allow-lists"),
+                        Err(e) => {
+                            eprintln!("ztel: reload failed, keeping the current settings: {e}")
+                        }
+                    }
+                    continue;
+                }
                 if shutdown.is_draining() && signal == SIGINT {
                     eprintln!("ztel: second signal, exiting without finishing the drain");
                     std::process::exit(128 + signal);
                 }
                 if !shutdown.is_draining() {
                     tracing::info!("signal {signal}: draining");
+                    state.draining.store(true, Ordering::SeqCst);
                     shutdown.begin();
                 }
             }

@@ -16,7 +16,7 @@ use crossbeam_channel::{Sender, TrySendError};
 use glommio::{LocalExecutorBuilder, Placement};
 use jiff::tz::TimeZone;
 
-use crate::config::AllowList;
+use crate::live::Live;
 use crate::metrics::Counters;
 use crate::pipeline::{Batch, Pipeline};
 
@@ -49,19 +49,16 @@ pub struct ShardSpec {
     pub index: usize,
     /// The core to pin to; `None` leaves the thread unpinned.
     pub cpu: Option<usize>,
-    pub tcp: Option<InputSpec>,
-    pub udp: Option<InputSpec>,
+    /// Addresses to bind (port 0 only for the first shard; the others join its ports).
+    pub tcp: Option<SocketAddr>,
+    pub udp: Option<SocketAddr>,
+    pub tls: Option<SocketAddr>,
+    /// Allow-lists and certificates, replaced on SIGHUP.
+    pub live: Arc<Live>,
     pub limits: ShardLimits,
     pub zone: TimeZone,
     pub tx: Sender<Batch>,
     pub shutdown: Arc<Shutdown>,
-}
-
-/// An input's address (port resolved after the first shard) and its allow-list.
-#[derive(Clone)]
-pub struct InputSpec {
-    pub address: SocketAddr,
-    pub allow: AllowList,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -79,6 +76,7 @@ pub type Ready = Result<Bound, String>;
 pub struct Bound {
     pub tcp: Option<SocketAddr>,
     pub udp: Option<SocketAddr>,
+    pub tls: Option<SocketAddr>,
 }
 
 /// What became of a batch offered without waiting.
@@ -173,6 +171,55 @@ impl Shard {
     }
 }
 
+/// Binds this shard's listeners and starts their loops.
+fn bind_inputs(
+    shard: &Rc<Shard>,
+    live: &Live,
+    tcp: Option<SocketAddr>,
+    udp: Option<SocketAddr>,
+    tls: Option<SocketAddr>,
+) -> Result<(Bound, Vec<glommio::Task<()>>), String> {
+    use crate::listen;
+    let mut bound = Bound {
+        tcp: None,
+        udp: None,
+        tls: None,
+    };
+    let mut tasks = Vec::new();
+    if let Some(address) = tcp {
+        let listener =
+            listen::tcp::bind(address).map_err(|e| format!("input.tcp.address {address}: {e}"))?;
+        bound.tcp = listener.local_addr().ok();
+        tasks.push(glommio::spawn_local(listen::tcp::accept_loop(
+            shard.clone(),
+            listener,
+            live.tcp_allow.clone(),
+        )));
+    }
+    if let Some(address) = udp {
+        let socket =
+            listen::udp::bind(address).map_err(|e| format!("input.udp.address {address}: {e}"))?;
+        bound.udp = socket.local_addr().ok();
+        tasks.push(glommio::spawn_local(listen::udp::receive_loop(
+            shard.clone(),
+            socket,
+            live.udp_allow.clone(),
+        )));
+    }
+    if let Some(address) = tls {
+        let listener =
+            listen::tcp::bind(address).map_err(|e| format!("input.tls.address {address}: {e}"))?;
+        bound.tls = listener.local_addr().ok();
+        tasks.push(glommio::spawn_local(listen::tls::accept_loop(
+            shard.clone(),
+            listener,
+            live.tls_allow.clone(),
+            live.tls.clone(),
+        )));
+    }
+    Ok((bound, tasks))
+}
+
 /// Starts a shard on its own thread. It reports on `ready` once bound, or why it failed.
 pub fn spawn(spec: ShardSpec, ready: mpsc::Sender<Ready>) -> std::io::Result<JoinHandle<()>> {
     std::thread::Builder::new()
@@ -206,44 +253,16 @@ fn run(spec: ShardSpec, ready: mpsc::Sender<Ready>) {
             tx: spec.tx,
             shutdown: spec.shutdown,
         });
-        let mut bound = Bound {
-            tcp: None,
-            udp: None,
+        let tasks = match bind_inputs(&shard, &spec.live, spec.tcp, spec.udp, spec.tls) {
+            Ok((bound, tasks)) => {
+                let _ = ready.send(Ok(bound));
+                tasks
+            }
+            Err(message) => {
+                let _ = ready.send(Err(message));
+                return;
+            }
         };
-        let mut tasks = Vec::new();
-        if let Some(tcp) = spec.tcp {
-            match crate::listen::tcp::bind(tcp.address) {
-                Ok(listener) => {
-                    bound.tcp = listener.local_addr().ok();
-                    tasks.push(glommio::spawn_local(crate::listen::tcp::accept_loop(
-                        shard.clone(),
-                        listener,
-                        tcp.allow,
-                    )));
-                }
-                Err(e) => {
-                    let _ = ready.send(Err(format!("input.tcp.address {}: {e}", tcp.address)));
-                    return;
-                }
-            }
-        }
-        if let Some(udp) = spec.udp {
-            match crate::listen::udp::bind(udp.address) {
-                Ok(socket) => {
-                    bound.udp = socket.local_addr().ok();
-                    tasks.push(glommio::spawn_local(crate::listen::udp::receive_loop(
-                        shard.clone(),
-                        socket,
-                        udp.allow,
-                    )));
-                }
-                Err(e) => {
-                    let _ = ready.send(Err(format!("input.udp.address {}: {e}", udp.address)));
-                    return;
-                }
-            }
-        }
-        let _ = ready.send(Ok(bound));
         shard.shutdown.wait().await;
         // Listeners close as their accept loops see the drain; then reads stop and connections
         // finish what the kernel already holds.

@@ -106,7 +106,8 @@ fn get(addr: SocketAddr, target: &str) -> Reply {
     request(addr, "GET", target)
 }
 
-const V4: &str = "connector_ip=10.10.0.5&connector_port=41000&server_ip=192.168.7.20&server_port=443";
+const V4: &str =
+    "connector_ip=10.10.0.5&connector_port=41000&server_ip=192.168.7.20&server_port=443";
 
 fn start() -> (Admin, Arc<AdminState>) {
     let state = state();
@@ -142,7 +143,11 @@ fn attribution_answers() {
         })
     );
     // The fields come in that order.
-    assert!(r.body.starts_with("{\"found\":true,\"connector_ip\":"), "{}", r.body);
+    assert!(
+        r.body.starts_with("{\"found\":true,\"connector_ip\":"),
+        "{}",
+        r.body
+    );
 
     // Found, at in epoch seconds (end + grace exactly).
     let r = get(addr, &format!("/attribution?{V4}&at={}", T0 + 150));
@@ -207,14 +212,17 @@ fn attribution_bad_and_missing_parameters() {
     let addr = admin.addr;
 
     let cases = [
+        (V4.replace("41000", "4x"), "bad parameter connector_port"),
         (
-            V4.replace("41000", "4x"),
-            "bad parameter connector_port",
+            V4.replace("10.10.0.5", "10.10.0"),
+            "bad parameter connector_ip",
         ),
-        (V4.replace("10.10.0.5", "10.10.0"), "bad parameter connector_ip"),
         (V4.replace("=443", "=65536"), "bad parameter server_port"),
         (format!("{V4}&at=yesterday"), "bad parameter at"),
-        (V4.replace("&server_ip=192.168.7.20", ""), "missing parameter server_ip"),
+        (
+            V4.replace("&server_ip=192.168.7.20", ""),
+            "missing parameter server_ip",
+        ),
         (String::new(), "missing parameter connector_ip"),
     ];
     for (query, want) in cases {
@@ -235,11 +243,17 @@ fn healthz_routes_and_methods() {
 
     let r = get(addr, "/healthz");
     assert_eq!((r.status, r.body.as_str()), (200, "ok\n"));
-    assert!(r.headers.to_ascii_lowercase().contains("content-type: text/plain"));
+    assert!(r
+        .headers
+        .to_ascii_lowercase()
+        .contains("content-type: text/plain"));
     state.draining.store(true, Ordering::SeqCst);
     let r = get(addr, "/healthz");
     assert_eq!((r.status, r.body.as_str()), (503, "draining\n"));
-    assert!(r.headers.to_ascii_lowercase().contains("content-type: text/plain"));
+    assert!(r
+        .headers
+        .to_ascii_lowercase()
+        .contains("content-type: text/plain"));
 
     let r = get(addr, "/nope");
     assert_eq!(r.status, 404);
@@ -247,10 +261,18 @@ fn healthz_routes_and_methods() {
     // A path is matched whole: a query does not change it, a suffix does.
     assert_eq!(get(addr, "/healthz/extra").status, 404);
 
-    for (method, path) in [("POST", "/healthz"), ("POST", "/attribution"), ("DELETE", "/healthz")] {
+    for (method, path) in [
+        ("POST", "/healthz"),
+        ("POST", "/attribution"),
+        ("DELETE", "/healthz"),
+    ] {
         let r = request(addr, method, path);
         assert_eq!(r.status, 405, "{method} {path}");
-        assert!(r.headers.to_ascii_lowercase().contains("allow: get"), "{}", r.headers);
+        assert!(
+            r.headers.to_ascii_lowercase().contains("allow: get"),
+            "{}",
+            r.headers
+        );
         assert!(r.json()["error"].is_string());
     }
     let r = request(addr, "POST", "/elsewhere");
@@ -264,6 +286,15 @@ fn stop_is_prompt_and_frees_the_port() {
     let (admin, _state) = start();
     let addr = admin.addr;
     assert_eq!(get(addr, "/healthz").status, 200);
+    // Clients that hold connections open do not hold up stop: one idle, one kept alive.
+    let _idle = TcpStream::connect_timeout(&addr, TIMEOUT).unwrap();
+    let mut kept = TcpStream::connect_timeout(&addr, TIMEOUT).unwrap();
+    kept.set_read_timeout(Some(TIMEOUT)).unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut buf = [0u8; 12];
+    kept.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"HTTP/1.1 200");
     let t = Instant::now();
     admin.stop();
     assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());

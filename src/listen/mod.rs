@@ -2,4 +2,5 @@
 
 pub mod conn;
 pub mod tcp;
+pub mod tls;
 pub mod udp;

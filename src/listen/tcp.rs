@@ -5,6 +5,9 @@ use std::io;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 use std::rc::Rc;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
 
 use glommio::net::{TcpListener, TcpStream};
 
@@ -22,19 +25,31 @@ pub fn bind(address: SocketAddr) -> io::Result<TcpListener> {
 }
 
 /// Accepts until the shard drains, then drops the listener.
-pub async fn accept_loop(shard: Rc<Shard>, listener: TcpListener, allow: AllowList) {
+pub async fn accept_loop(shard: Rc<Shard>, listener: TcpListener, allow: Arc<ArcSwap<AllowList>>) {
+    while let Some((stream, peer)) = accept_admitted(&shard, &listener, &allow, "input.tcp").await {
+        glommio::spawn_local(serve(shard.clone(), stream, peer)).detach();
+    }
+}
+
+/// The next connection that passes the allow-list and the connection limit, counted as opened;
+/// `None` once the shard drains. Refused peers are closed before a byte is read.
+pub async fn accept_admitted(
+    shard: &Shard,
+    listener: &TcpListener,
+    allow: &ArcSwap<AllowList>,
+    input: &str,
+) -> Option<(TcpStream, SocketAddr)> {
     loop {
         let accepted = futures_lite::future::or(async { Some(listener.accept().await) }, async {
             shard.shutdown.wait().await;
             None
         })
-        .await;
+        .await?;
         let stream = match accepted {
-            None => return,
-            Some(Ok(stream)) => stream,
-            Some(Err(e)) => {
+            Ok(stream) => stream,
+            Err(e) => {
                 // EMFILE and friends: keep accepting once the pressure is gone.
-                tracing::warn!(shard = shard.index, "accept failed: {e}");
+                tracing::warn!(shard = shard.index, "{input}: accept failed: {e}");
                 glommio::timer::sleep(std::time::Duration::from_millis(10)).await;
                 continue;
             }
@@ -42,9 +57,9 @@ pub async fn accept_loop(shard: Rc<Shard>, listener: TcpListener, allow: AllowLi
         let Ok(peer) = stream.peer_addr() else {
             continue;
         };
-        if !allow.admits(peer.ip()) {
+        if !allow.load().admits(peer.ip()) {
             shard.count(|c| c.incr(Counter::ConnectionsRefused));
-            tracing::debug!(%peer, "refused: not in input.tcp.allowed_ips");
+            tracing::debug!(%peer, "refused: not in {input}.allowed_ips");
             continue;
         }
         if shard.open_connections() >= shard.limits.max_connections {
@@ -52,7 +67,7 @@ pub async fn accept_loop(shard: Rc<Shard>, listener: TcpListener, allow: AllowLi
             continue;
         }
         shard.count(|c| c.incr(Counter::ConnectionsOpened));
-        glommio::spawn_local(serve(shard.clone(), stream, peer)).detach();
+        return Some((stream, peer));
     }
 }
 

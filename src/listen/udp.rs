@@ -9,6 +9,9 @@ use std::mem::MaybeUninit;
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, RawFd};
 use std::rc::Rc;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
 
 use glommio::net::UdpSocket;
 use jiff::Timestamp;
@@ -46,7 +49,7 @@ pub fn bind(address: SocketAddr) -> io::Result<UdpSocket> {
 }
 
 /// Receives datagrams until the shard drains.
-pub async fn receive_loop(shard: Rc<Shard>, socket: UdpSocket, allow: AllowList) {
+pub async fn receive_loop(shard: Rc<Shard>, socket: UdpSocket, allow: Arc<ArcSwap<AllowList>>) {
     let fd = socket.as_raw_fd();
     let mut buf = vec![0u8; MAX_DATAGRAM];
     let mut framer = Framer::new(shard.limits.max_frame_bytes);
@@ -66,6 +69,8 @@ pub async fn receive_loop(shard: Rc<Shard>, socket: UdpSocket, allow: AllowList)
                 continue;
             }
         };
+        // One load per wake-up: a reload takes effect from the next one.
+        let allow = allow.load();
         take(&shard, &allow, &mut framer, &mut buf[..n], peer, &mut batch);
         // Whatever else is already queued joins the same batch without waiting.
         while batch.records.len() < BATCH_BYTES {
@@ -79,6 +84,7 @@ pub async fn receive_loop(shard: Rc<Shard>, socket: UdpSocket, allow: AllowList)
         batch = hand_over(&shard, batch);
     }
     // Drain: what the kernel already holds is taken, then the last batch waits its turn.
+    let allow = allow.load();
     while let Some((n, peer)) = recv_now(fd, &mut buf) {
         take(&shard, &allow, &mut framer, &mut buf[..n], peer, &mut batch);
     }

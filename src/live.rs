@@ -1,0 +1,84 @@
+//! What SIGHUP replaces while connections stay up: the allow-lists and the TLS configuration.
+//! Shards read them lock-free (arc-swap) at each accept or datagram; a reload builds everything
+//! first and swaps only when all of it is valid, so a bad file changes nothing.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arc_swap::{ArcSwap, ArcSwapOption};
+use rustls::ServerConfig;
+
+use crate::config::{parse_allow_list, AllowList, Config, ConfigError};
+use crate::tls::{server_config, TlsError};
+
+/// Why settings could not be (re)loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+}
+
+pub struct Live {
+    pub tcp_allow: Arc<ArcSwap<AllowList>>,
+    pub udp_allow: Arc<ArcSwap<AllowList>>,
+    pub tls_allow: Arc<ArcSwap<AllowList>>,
+    /// `None` when TLS is off (no cert and key).
+    pub tls: Arc<ArcSwapOption<ServerConfig>>,
+}
+
+/// Everything a reload swaps in, built before anything is swapped.
+struct Settings {
+    tcp_allow: AllowList,
+    udp_allow: AllowList,
+    tls_allow: AllowList,
+    tls: Option<Arc<ServerConfig>>,
+}
+
+fn build(config: &Config) -> Result<Settings, LoadError> {
+    let input = &config.input;
+    let tls = if input.tls.cert.is_empty() {
+        None
+    } else {
+        let ca = Some(input.tls.client_ca.as_str())
+            .filter(|ca| !ca.is_empty())
+            .map(Path::new);
+        Some(server_config(
+            Path::new(&input.tls.cert),
+            Path::new(&input.tls.key),
+            ca,
+        )?)
+    };
+    Ok(Settings {
+        tcp_allow: parse_allow_list("input.tcp.allowed_ips", &input.tcp.allowed_ips)?,
+        udp_allow: parse_allow_list("input.udp.allowed_ips", &input.udp.allowed_ips)?,
+        tls_allow: parse_allow_list("input.tls.allowed_ips", &input.tls.allowed_ips)?,
+        tls,
+    })
+}
+
+impl Live {
+    pub fn load(config: &Config) -> Result<Live, LoadError> {
+        let s = build(config)?;
+        Ok(Live {
+            tcp_allow: Arc::new(ArcSwap::from_pointee(s.tcp_allow)),
+            udp_allow: Arc::new(ArcSwap::from_pointee(s.udp_allow)),
+            tls_allow: Arc::new(ArcSwap::from_pointee(s.tls_allow)),
+            tls: Arc::new(ArcSwapOption::new(s.tls)),
+        })
+    }
+
+    /// Swaps in the allow-lists and certificates of `config`. Established connections keep the
+    /// session they have; new ones see the new settings.
+    pub fn reload(&self, config: &Config) -> Result<(), LoadError> {
+        let s = build(config)?;
+        self.tcp_allow.store(Arc::new(s.tcp_allow));
+        self.udp_allow.store(Arc::new(s.udp_allow));
+        self.tls_allow.store(Arc::new(s.tls_allow));
+        if s.tls.is_some() {
+            self.tls.store(s.tls);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,91 @@
+//! TLS for the syslog input on 6514: the server configuration from PEM files, with mutual TLS
+//! when a client CA is set (LSS log receivers support both).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::WebPkiClientVerifier;
+use rustls::{RootCertStore, ServerConfig};
+
+/// Why a TLS configuration could not be built; each names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    #[error("input.tls.cert {path}: {message}")]
+    Cert { path: PathBuf, message: String },
+    #[error("input.tls.key {path}: {message}")]
+    Key { path: PathBuf, message: String },
+    #[error("input.tls.client_ca {path}: {message}")]
+    ClientCa { path: PathBuf, message: String },
+    #[error("input.tls: {0}")]
+    Config(#[from] rustls::Error),
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// Builds the server configuration. `client_ca`, when given, makes a client certificate signed
+/// by it mandatory.
+pub fn server_config(
+    cert: &Path,
+    key: &Path,
+    client_ca: Option<&Path>,
+) -> Result<Arc<ServerConfig>, TlsError> {
+    let chain = read_certs(cert).map_err(|message| TlsError::Cert {
+        path: cert.to_owned(),
+        message,
+    })?;
+    let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| TlsError::Key {
+        path: key.to_owned(),
+        message: pem_message(e),
+    })?;
+    let builder =
+        ServerConfig::builder_with_provider(provider()).with_safe_default_protocol_versions()?;
+    let builder = match client_ca {
+        None => builder.with_no_client_auth(),
+        Some(ca) => {
+            let fail = |message: String| TlsError::ClientCa {
+                path: ca.to_owned(),
+                message,
+            };
+            let mut roots = RootCertStore::empty();
+            for c in read_certs(ca).map_err(fail)? {
+                roots.add(c).map_err(|e| fail(e.to_string()))?;
+            }
+            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
+                .build()
+                .map_err(|e| fail(e.to_string()))?;
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    Ok(Arc::new(builder.with_single_cert(chain, key_der)?))
+}
+
+fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(pem_message)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(pem_message)?;
+    if certs.is_empty() {
+        return Err("no certificate in the file".into());
+    }
+    Ok(certs)
+}
+
+fn pem_message(e: rustls::pki_types::pem::Error) -> String {
+    match e {
+        rustls::pki_types::pem::Error::Io(io) => io.to_string(),
+        rustls::pki_types::pem::Error::NoItemsFound => "no PEM item of the expected kind".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// The subject of a peer's certificate, for the log ("CN=connector-1,O=Corp").
+pub fn subject(cert: &CertificateDer<'_>) -> String {
+    match x509_parser::parse_x509_certificate(cert.as_ref()) {
+        Ok((_, parsed)) => parsed.subject().to_string(),
+        Err(_) => "(unparseable certificate)".into(),
+    }
+}

@@ -132,3 +132,27 @@ fn tcp_peer_outside_the_allow_list_is_closed_unread() {
     assert_eq!(outcome.counter("connections_refused"), 1);
     assert_eq!(outcome.counter("connections_opened"), 1);
 }
+
+#[test]
+fn sighup_reloads_allow_lists() {
+    let mut collector = Collector::start_with(
+        "allow-reload",
+        Options {
+            config: Some("[input.tcp]\nallowed_ips = [\"127.0.0.1\"]\n".into()),
+            ..Options::default()
+        },
+    );
+    let refused = connect_from("127.0.0.2:0", collector.addr);
+    common::close_and_wait(refused);
+    collector.rewrite_config("[input.tcp]\nallowed_ips = [\"127.0.0.0/8\"]\n");
+    collector.signal(libc::SIGHUP);
+    collector.wait_for_stderr("ztel: reloaded certificates and allow-lists");
+    let mut admitted = connect_from("127.0.0.2:0", collector.addr);
+    admitted
+        .write_all(format!("{}\n", zia_line(3, "now-allowed")).as_bytes())
+        .unwrap();
+    common::close_and_wait(admitted);
+    let outcome = collector.stop();
+    assert_eq!(outcome.records.len(), 1);
+    assert_eq!(outcome.counter("connections_refused"), 1);
+}

@@ -18,7 +18,8 @@ use crate::config::AllowList;
 use crate::metrics::Counter;
 use crate::shard::Shard;
 
-/// A handshake that takes longer is abandoned: a silent peer must not hold a connection slot.
+/// A handshake that takes longer (or longer than the idle timeout, if that is shorter) is
+/// abandoned: a silent peer must not hold a connection slot.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Accepts until the shard drains.
@@ -47,10 +48,11 @@ async fn serve(
         shard.count(|c| c.incr(Counter::ConnectionsClosed));
         return;
     };
+    let limit = HANDSHAKE_TIMEOUT.min(shard.limits.idle_timeout);
     let handshake = futures_lite::future::or(
         async { Some(TlsAcceptor::from(config).accept(stream).await) },
         async {
-            glommio::timer::sleep(HANDSHAKE_TIMEOUT).await;
+            glommio::timer::sleep(limit).await;
             None
         },
     )
@@ -73,7 +75,7 @@ async fn serve(
             });
         }
         None => {
-            tracing::warn!(%peer, "TLS handshake timed out after {HANDSHAKE_TIMEOUT:?}");
+            tracing::warn!(%peer, "TLS handshake timed out after {limit:?}");
             shard.count(|c| {
                 c.incr(Counter::TlsHandshakeFailures);
                 c.incr(Counter::ConnectionsClosed);

@@ -121,8 +121,11 @@ impl Collector {
         let data = dir.path().join("data");
         let mut cmd = ztel();
         let udp = if options.udp { "127.0.0.1:0" } else { "" };
-        cmd.args(["serve", "--tcp", "127.0.0.1:0", "--udp", udp, "--admin", ""])
-            .arg("--data-dir")
+        cmd.args(["serve", "--tcp", "127.0.0.1:0", "--udp", udp]);
+        if !options.args.iter().any(|a| a == "--admin") {
+            cmd.args(["--admin", ""]);
+        }
+        cmd.arg("--data-dir")
             .arg(&data)
             .arg("--shards")
             .arg(options.shards.to_string());
@@ -267,6 +270,44 @@ impl Collector {
         self.stop_with(libc::SIGTERM)
     }
 
+    /// Replaces the `--config` file (for a SIGHUP reload).
+    pub fn rewrite_config(&self, toml: &str) {
+        self.dir
+            .as_ref()
+            .expect("temp dir")
+            .write("ztel.toml", toml);
+    }
+
+    /// Sends a signal that does not stop it (SIGHUP).
+    pub fn signal(&mut self, signal: libc::c_int) {
+        let pid = libc::pid_t::try_from(self.child.id()).expect("pid fits pid_t");
+        // SAFETY: kill(2) on our own running child.
+        let rc = unsafe { libc::kill(pid, signal) };
+        assert_eq!(rc, 0, "kill({pid}, {signal})");
+    }
+
+    /// Waits (10 s at most) until a stderr line starts with `prefix`, and returns it.
+    pub fn wait_for_stderr(&self, prefix: &str) -> String {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            if let Some(line) = self
+                .stderr
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|l| l.starts_with(prefix))
+            {
+                return line.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no stderr line {prefix:?} within {DEADLINE:?}; stderr:\n{}",
+                self.stderr_text()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Sends `signal`, waits (killing the process after 15 s), and checks that it drained
     /// cleanly: exit status 0 and one `ztel: drained:` line. Then reads everything it wrote.
     pub fn stop_with(mut self, signal: libc::c_int) -> Outcome {
@@ -318,6 +359,7 @@ impl Collector {
             devices: read_jsonl(&data.join("devices.jsonl")),
             dead_letters: read_jsonl(&data.join("dead-letter.jsonl")),
             stdout,
+            stderr,
             data,
             _dir: dir,
         }
@@ -395,6 +437,8 @@ pub struct Outcome {
     pub dead_letters: Vec<Value>,
     /// Captured stdout (`--records -`).
     pub stdout: Vec<u8>,
+    /// Every stderr line.
+    pub stderr: Vec<String>,
     /// The data dir, still there until the outcome is dropped.
     pub data: PathBuf,
     _dir: TempDir,

@@ -1,0 +1,322 @@
+//! TLS syslog on 6514 (LSS): plain TLS, mutual TLS with a good and a wrong client certificate,
+//! a silent peer, and a certificate reload on SIGHUP that keeps established connections. Every
+//! certificate is made by the test (rcgen).
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{Collector, Options, TempDir};
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+
+/// A certificate authority the test controls.
+struct Ca {
+    issuer: CertifiedIssuer<'static, KeyPair>,
+}
+
+impl Ca {
+    fn new(name: &str) -> Ca {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.distinguished_name.push(DnType::CommonName, name);
+        let issuer = CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
+        Ca { issuer }
+    }
+
+    fn pem(&self) -> String {
+        self.issuer.pem()
+    }
+
+    /// A leaf certificate for `names` (DNS names or IPs), with its key, both PEM.
+    fn leaf(&self, cn: &str, names: &[&str]) -> (String, String) {
+        let mut params =
+            CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+                .unwrap();
+        params.distinguished_name.push(DnType::CommonName, cn);
+        let key = KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        (cert.pem(), key.serialize_pem())
+    }
+}
+
+fn client_config(trust: &Ca, identity: Option<(String, String)>) -> Arc<rustls::ClientConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_slice(trust.pem().as_bytes()).unwrap())
+        .unwrap();
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots);
+    let config = match identity {
+        None => builder.with_no_client_auth(),
+        Some((cert, key)) => builder
+            .with_client_auth_cert(
+                vec![CertificateDer::from_pem_slice(cert.as_bytes()).unwrap()],
+                PrivateKeyDer::from_pem_slice(key.as_bytes()).unwrap(),
+            )
+            .unwrap(),
+    };
+    Arc::new(config)
+}
+
+type Tls = rustls::StreamOwned<rustls::ClientConnection, TcpStream>;
+
+/// Connects and completes the handshake (an error if the server refuses it).
+fn connect(addr: SocketAddr, config: Arc<rustls::ClientConfig>) -> std::io::Result<Tls> {
+    let tcp = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+    tcp.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let name = ServerName::try_from("localhost").unwrap();
+    let conn = rustls::ClientConnection::new(config, name).map_err(std::io::Error::other)?;
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    while tls.conn.is_handshaking() {
+        tls.conn.complete_io(&mut tls.sock)?;
+    }
+    // TLS 1.3 reports a refused client certificate only on the next read.
+    tls.sock
+        .set_read_timeout(Some(Duration::from_millis(300)))?;
+    let mut probe = [0u8; 1];
+    match tls.read(&mut probe) {
+        Ok(0) => return Err(std::io::Error::other("closed by the server")),
+        Err(e)
+            if e.kind() == std::io::ErrorKind::WouldBlock
+                || e.kind() == std::io::ErrorKind::TimedOut => {}
+        Err(e) => return Err(e),
+        Ok(_) => {}
+    }
+    tls.sock.set_read_timeout(Some(Duration::from_secs(5)))?;
+    Ok(tls)
+}
+
+fn send_line(tls: &mut Tls, line: &str) {
+    tls.write_all(line.as_bytes()).unwrap();
+    tls.write_all(b"\n").unwrap();
+    tls.flush().unwrap();
+}
+
+/// Closes cleanly and waits for the server to close its side.
+fn close(mut tls: Tls) {
+    tls.conn.send_close_notify();
+    let _ = tls.conn.complete_io(&mut tls.sock);
+    let _ = tls.sock.shutdown(std::net::Shutdown::Write);
+    let mut rest = Vec::new();
+    let _ = tls.sock.read_to_end(&mut rest);
+}
+
+fn lss(user: &str, n: u32) -> String {
+    format!(
+        r#"{{"LogTimestamp": "Thu Jan 18 10:31:01 2024","SessionID": "s{n}","ConnectionID": "s{n},c{n}","ConnectionStatus": "open","IPProtocol": 6,"Username": "{user}","ClientPrivateIP": "10.1.2.3","Connector": "dc1","ConnectorIP": "10.0.0.5","ConnectorPort": {port},"Host": "git.corp","Application": "Git","ServerIP": "10.20.0.9","ServerPort": 22,"TimestampConnectionStart": "2024-01-18T10:31:01.152Z","ZENBytesRxClient": 1,"ZENBytesTxClient": 2}}"#,
+        port = 40000 + n
+    )
+}
+
+/// Writes the server's files and starts the collector with TLS on port 0.
+fn start(
+    tag: &str,
+    dir: &TempDir,
+    server: &(String, String),
+    client_ca: Option<&Ca>,
+    extra: &str,
+) -> Collector {
+    let cert = dir.write("server.pem", &server.0);
+    let key = dir.write("server.key", &server.1);
+    let mut toml = format!(
+        "[input.tls]\ncert = {:?}\nkey = {:?}\n",
+        path(&cert),
+        path(&key)
+    );
+    if let Some(ca) = client_ca {
+        toml.push_str(&format!(
+            "client_ca = {:?}\n",
+            path(&dir.write("client-ca.pem", &ca.pem()))
+        ));
+    }
+    toml.push_str(extra);
+    Collector::start_with(
+        tag,
+        Options {
+            config: Some(toml),
+            args: vec!["--tls".into(), "127.0.0.1:0".into()],
+            ..Options::default()
+        },
+    )
+}
+
+fn path(p: &Path) -> String {
+    p.display().to_string()
+}
+
+#[test]
+fn records_over_tls() {
+    let dir = TempDir::new("tls-files");
+    let ca = Ca::new("test root");
+    let collector = start(
+        "tls",
+        &dir,
+        &ca.leaf("localhost", &["localhost", "127.0.0.1"]),
+        None,
+        "",
+    );
+    let addr = collector.listening["tls"];
+    let mut tls = connect(addr, client_config(&ca, None)).expect("handshake");
+    for n in 0..50 {
+        send_line(&mut tls, &lss("alice@example.com", n));
+    }
+    close(tls);
+    let outcome = collector.stop();
+    assert_eq!(outcome.records.len(), 50);
+    assert!(outcome
+        .records
+        .iter()
+        .all(|r| r["kind"] == "zpa.user_activity"));
+    assert_eq!(outcome.counter("tls_handshake_failures"), 0);
+}
+
+#[test]
+fn mutual_tls_accepts_a_signed_client_and_refuses_another() {
+    let dir = TempDir::new("mtls-files");
+    let ca = Ca::new("server root");
+    let clients = Ca::new("connector root");
+    let strangers = Ca::new("other root");
+    let collector = start(
+        "mtls",
+        &dir,
+        &ca.leaf("localhost", &["localhost"]),
+        Some(&clients),
+        "",
+    );
+    let addr = collector.listening["tls"];
+
+    let good = client_config(&ca, Some(clients.leaf("connector-7", &["connector-7"])));
+    let mut tls = connect(addr, good).expect("a client signed by client_ca is accepted");
+    send_line(&mut tls, &lss("bob@example.com", 1));
+    close(tls);
+
+    let wrong = client_config(&ca, Some(strangers.leaf("intruder", &["intruder"])));
+    assert!(
+        connect(addr, wrong).is_err(),
+        "a client signed by another CA is refused"
+    );
+    let none = client_config(&ca, None);
+    assert!(
+        connect(addr, none).is_err(),
+        "a client without a certificate is refused"
+    );
+
+    let outcome = collector.stop();
+    assert_eq!(outcome.records.len(), 1);
+    assert_eq!(outcome.records[0]["user"], "bob@example.com");
+    assert_eq!(outcome.counter("tls_handshake_failures"), 2);
+    let log = outcome.stderr.join("\n");
+    assert!(
+        log.contains("CN=connector-7"),
+        "the client's subject is logged:\n{log}"
+    );
+}
+
+#[test]
+fn silent_or_plaintext_peers_fail_the_handshake_and_do_not_stall_the_shard() {
+    let dir = TempDir::new("tls-silent-files");
+    let ca = Ca::new("root");
+    let collector = start(
+        "tls-silent",
+        &dir,
+        &ca.leaf("localhost", &["localhost"]),
+        None,
+        "[limits]\nidle_timeout_secs = 1\n",
+    );
+    let addr = collector.listening["tls"];
+    let silent = TcpStream::connect(addr).unwrap();
+    let mut plain = TcpStream::connect(addr).unwrap();
+    plain.write_all(b"{\"not\":\"tls\"}\n").unwrap();
+    // Meanwhile a real client is served.
+    let mut tls = connect(addr, client_config(&ca, None)).expect("handshake");
+    send_line(&mut tls, &lss("carol@example.com", 2));
+    close(tls);
+    // The silent peer is cut off after the (1 s) limit.
+    silent
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let started = Instant::now();
+    let n = (&silent).read(&mut [0u8; 8]).unwrap_or(0);
+    assert_eq!(n, 0);
+    assert!(started.elapsed() < Duration::from_secs(8));
+    drop(plain);
+    let outcome = collector.stop();
+    assert_eq!(outcome.records.len(), 1);
+    assert_eq!(outcome.counter("tls_handshake_failures"), 2);
+}
+
+#[test]
+fn sighup_reloads_the_certificate_and_keeps_established_connections() {
+    let dir = TempDir::new("tls-reload-files");
+    let old_ca = Ca::new("old root");
+    let new_ca = Ca::new("new root");
+    let mut collector = start(
+        "tls-reload",
+        &dir,
+        &old_ca.leaf("localhost", &["localhost"]),
+        None,
+        "",
+    );
+    let addr = collector.listening["tls"];
+    let mut established = connect(addr, client_config(&old_ca, None)).expect("handshake");
+    send_line(&mut established, &lss("dave@example.com", 1));
+
+    let (cert, key) = new_ca.leaf("localhost", &["localhost"]);
+    dir.write("server.pem", &cert);
+    dir.write("server.key", &key);
+    collector.signal(libc::SIGHUP);
+    collector.wait_for_stderr("ztel: reloaded certificates and allow-lists");
+
+    send_line(&mut established, &lss("dave@example.com", 2));
+    let mut fresh = connect(addr, client_config(&new_ca, None))
+        .expect("a new connection sees the new certificate");
+    send_line(&mut fresh, &lss("erin@example.com", 3));
+    assert!(
+        connect(addr, client_config(&old_ca, None)).is_err(),
+        "the old certificate is gone"
+    );
+    close(fresh);
+    close(established);
+    let outcome = collector.stop();
+    let mut users: Vec<&str> = outcome
+        .records
+        .iter()
+        .map(|r| r["user"].as_str().unwrap())
+        .collect();
+    users.sort_unstable();
+    assert_eq!(
+        users,
+        ["dave@example.com", "dave@example.com", "erin@example.com"]
+    );
+}
+
+#[test]
+fn a_bad_certificate_on_reload_keeps_the_old_one() {
+    let dir = TempDir::new("tls-badreload-files");
+    let ca = Ca::new("root");
+    let mut collector = start(
+        "tls-badreload",
+        &dir,
+        &ca.leaf("localhost", &["localhost"]),
+        None,
+        "",
+    );
+    let addr = collector.listening["tls"];
+    dir.write("server.pem", "not a certificate");
+    collector.signal(libc::SIGHUP);
+    collector.wait_for_stderr("ztel: reload failed");
+    let mut tls =
+        connect(addr, client_config(&ca, None)).expect("the old certificate still serves");
+    send_line(&mut tls, &lss("frank@example.com", 4));
+    close(tls);
+    assert_eq!(collector.stop().records.len(), 1);
+}

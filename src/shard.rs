@@ -82,8 +82,8 @@ pub struct Bound {
 /// What became of a batch offered without waiting.
 pub enum SendOutcome {
     Sent,
-    /// The channel is full: the batch comes back.
-    Full(Batch),
+    /// The channel is full: the batch comes back (boxed: it is the rare, large case).
+    Full(Box<Batch>),
     /// The aggregator is gone.
     Closed,
 }
@@ -154,7 +154,7 @@ impl Shard {
         }
         match self.tx.try_send(batch) {
             Ok(()) => SendOutcome::Sent,
-            Err(TrySendError::Full(b)) => SendOutcome::Full(b),
+            Err(TrySendError::Full(b)) => SendOutcome::Full(Box::new(b)),
             Err(TrySendError::Disconnected(_)) => SendOutcome::Closed,
         }
     }

@@ -96,7 +96,7 @@ pub async fn receive_loop(shard: Rc<Shard>, socket: UdpSocket, allow: Arc<ArcSwa
 fn hand_over(shard: &Shard, batch: Batch) -> Batch {
     match shard.try_send(batch) {
         SendOutcome::Sent | SendOutcome::Closed => Batch::new(shard.index),
-        SendOutcome::Full(batch) => batch,
+        SendOutcome::Full(batch) => *batch,
     }
 }
 

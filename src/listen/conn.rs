@@ -7,7 +7,8 @@ use std::net::SocketAddr;
 use futures_lite::{AsyncRead, AsyncReadExt};
 use jiff::Timestamp;
 
-use crate::frame::{Framer, Next, Tail};
+use super::process_frames;
+use crate::frame::{Framer, Tail};
 use crate::metrics::Counter;
 use crate::parse::Reason;
 use crate::pipeline::{dead_letter, Batch, Origin};
@@ -67,24 +68,13 @@ pub async fn read_frames<S: AsyncRead + Unpin>(
         };
         let mut batch = Batch::new(shard.index);
         batch.counters.add(Counter::BytesRead, n as u64);
-        {
-            let mut pipeline = shard.pipeline.borrow_mut();
-            loop {
-                match framer.next(&buf[start..end]) {
-                    Next::Frame { payload, consumed } => {
-                        let frame = &mut buf[start + payload.start..start + payload.end];
-                        pipeline.process(frame, &origin, &mut batch);
-                        start += consumed;
-                    }
-                    Next::Oversize { consumed } => {
-                        batch.counters.incr(Counter::OversizeFrames);
-                        start += consumed;
-                    }
-                    Next::Skipped { consumed } => start += consumed,
-                    Next::Incomplete => break,
-                }
-            }
-        }
+        start += process_frames(
+            &mut framer,
+            &mut shard.pipeline.borrow_mut(),
+            &mut buf[start..end],
+            &origin,
+            &mut batch,
+        );
         if start == end {
             start = 0;
             end = 0;

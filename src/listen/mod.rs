@@ -4,3 +4,37 @@ pub mod conn;
 pub mod tcp;
 pub mod tls;
 pub mod udp;
+
+use crate::frame::{Framer, Next};
+use crate::metrics::Counter;
+use crate::pipeline::{Batch, Origin, Pipeline};
+
+/// Frames what `buf` holds and parses every complete frame where it lies; returns the bytes
+/// consumed (an incomplete frame at the end is left for the next read).
+pub(crate) fn process_frames(
+    framer: &mut Framer,
+    pipeline: &mut Pipeline,
+    buf: &mut [u8],
+    origin: &Origin,
+    batch: &mut Batch,
+) -> usize {
+    let mut start = 0;
+    loop {
+        match framer.next(&buf[start..]) {
+            Next::Frame { payload, consumed } => {
+                pipeline.process(
+                    &mut buf[start + payload.start..start + payload.end],
+                    origin,
+                    batch,
+                );
+                start += consumed;
+            }
+            Next::Oversize { consumed } => {
+                batch.counters.incr(Counter::OversizeFrames);
+                start += consumed;
+            }
+            Next::Skipped { consumed } => start += consumed,
+            Next::Incomplete => return start,
+        }
+    }
+}

@@ -17,8 +17,9 @@ use glommio::net::UdpSocket;
 use jiff::Timestamp;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
+use super::process_frames;
 use crate::config::AllowList;
-use crate::frame::{Framer, Next, Tail};
+use crate::frame::{Framer, Tail};
 use crate::metrics::Counter;
 use crate::pipeline::{Batch, Origin};
 use crate::shard::{SendOutcome, Shard};
@@ -127,25 +128,7 @@ fn take(
         received: Timestamp::now(),
     };
     let mut pipeline = shard.pipeline.borrow_mut();
-    let mut start = 0;
-    loop {
-        match framer.next(&datagram[start..]) {
-            Next::Frame { payload, consumed } => {
-                pipeline.process(
-                    &mut datagram[start + payload.start..start + payload.end],
-                    &origin,
-                    batch,
-                );
-                start += consumed;
-            }
-            Next::Oversize { consumed } => {
-                batch.counters.incr(Counter::OversizeFrames);
-                start += consumed;
-            }
-            Next::Skipped { consumed } => start += consumed,
-            Next::Incomplete => break,
-        }
-    }
+    let start = process_frames(framer, &mut pipeline, datagram, &origin, batch);
     // A datagram ends its last record: a missing final LF is normal for UDP syslog.
     match framer.finish(&datagram[start..]) {
         Tail::Clean => {}

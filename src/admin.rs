@@ -1,4 +1,5 @@
-//! The admin HTTP endpoint (DESIGN §2.3): health, and who was behind a ZPA connection.
+//! The admin HTTP endpoint (DESIGN §2.3): health, metrics, latency percentiles, devices, and who
+//! was behind a ZPA connection.
 //!
 //! It is off the data path: a blocking `tiny_http` server answered by two threads of its own
 //! (`admin-0`, `admin-1`), so a slow admin client never holds up a shard or the aggregator, and
@@ -19,6 +20,8 @@ use serde::Serialize;
 use tiny_http::{Header, Method, Request, Response, Server};
 
 use crate::attribution::{rfc3339, Attributed, Attribution, FlowKey};
+use crate::device::{device_id, Device, Registry};
+use crate::metrics::{prometheus, Snapshot};
 
 /// How many threads answer requests. Two, so one slow answer does not stall the next request.
 const THREADS: usize = 2;
@@ -28,10 +31,15 @@ const ECHO_MAX: usize = 64;
 
 const TEXT: &str = "text/plain; charset=utf-8";
 const JSON: &str = "application/json";
+const PROMETHEUS: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// What the endpoint reads, shared with the aggregator and the shutdown path.
 pub struct AdminState {
     pub attribution: Mutex<Attribution>,
+    /// The device registry: the aggregator merges into it, `/devices` reads it.
+    pub registry: Mutex<Registry>,
+    /// Counters and latency, as the aggregator last published them.
+    pub snapshot: Mutex<Snapshot>,
     /// Set while the collector drains: /healthz answers 503.
     pub draining: AtomicBool,
 }
@@ -40,12 +48,14 @@ impl AdminState {
     pub fn new(attribution: Attribution) -> Self {
         AdminState {
             attribution: Mutex::new(attribution),
+            registry: Mutex::new(Registry::default()),
+            snapshot: Mutex::new(Snapshot::default()),
             draining: AtomicBool::new(false),
         }
     }
 }
 
-/// A running admin endpoint.
+/// The running endpoint; `stop` (or drop) shuts it down.
 pub struct Admin {
     /// The address actually bound (the real port when started on port 0).
     pub addr: SocketAddr,
@@ -163,8 +173,129 @@ fn route(state: &AdminState, method: &Method, path: &str, query: &str) -> Reply 
     match (method, path) {
         (Method::Get, "/healthz") => healthz(state),
         (Method::Get, "/attribution") => attribution(state, query, Timestamp::now()),
-        (_, "/healthz" | "/attribution") => json_error(405, "method not allowed"),
+        (Method::Get, "/metrics") => metrics(state),
+        (Method::Get, "/histograms") => histograms(state),
+        (Method::Get, "/devices") => devices(state, query),
+        (Method::Get, p) if p.starts_with("/devices/") => device(state, &p["/devices/".len()..]),
+        (_, "/healthz" | "/attribution" | "/metrics" | "/histograms" | "/devices") => {
+            json_error(405, "method not allowed")
+        }
+        (_, p) if p.starts_with("/devices/") => json_error(405, "method not allowed"),
         _ => json_error(404, "not found"),
+    }
+}
+
+/// Prometheus text format, version 0.0.4.
+fn metrics(state: &AdminState) -> Reply {
+    let Ok(snapshot) = state.snapshot.lock() else {
+        return json_error(500, "metrics unavailable");
+    };
+    (200, PROMETHEUS, prometheus(&snapshot))
+}
+
+/// `GET /histograms`: latency percentiles (µs) since start and over the last interval.
+fn histograms(state: &AdminState) -> Reply {
+    #[derive(Serialize)]
+    struct Answer<'a> {
+        interval_secs: u64,
+        histograms: &'a [crate::metrics::LatencySummary],
+    }
+    let Ok(snapshot) = state.snapshot.lock() else {
+        return json_error(500, "histograms unavailable");
+    };
+    json(
+        200,
+        &Answer {
+            interval_secs: snapshot.interval_secs,
+            histograms: &snapshot.latency,
+        },
+    )
+}
+
+/// A device as `/devices` shows it.
+#[derive(Serialize)]
+struct DeviceAnswer<'a> {
+    device_id: String,
+    hostname: &'a str,
+    tags: Vec<&'static str>,
+    first_seen: String,
+    last_seen: String,
+    ips: &'a [String],
+    users: &'a [String],
+}
+
+impl<'a> DeviceAnswer<'a> {
+    fn of(id: u64, d: &'a Device) -> Self {
+        DeviceAnswer {
+            device_id: format!("{id:016x}"),
+            hostname: &d.hostname,
+            tags: d.tags().collect(),
+            first_seen: rfc3339(d.first_seen),
+            last_seen: rfc3339(d.last_seen),
+            ips: &d.ips,
+            users: &d.users,
+        }
+    }
+}
+
+/// Most devices one page holds.
+const PAGE_MAX: usize = 1000;
+
+/// `GET /devices?offset=N&limit=N`: devices by hostname, a page at a time.
+fn devices(state: &AdminState, query: &str) -> Reply {
+    #[derive(Serialize)]
+    struct Page<'a> {
+        total: usize,
+        offset: usize,
+        limit: usize,
+        devices: Vec<DeviceAnswer<'a>>,
+    }
+    let mut offset = 0;
+    let mut limit = 100;
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        let target = match k.as_ref() {
+            "offset" => &mut offset,
+            "limit" => &mut limit,
+            _ => continue,
+        };
+        match v.parse::<usize>() {
+            Ok(n) => *target = n,
+            Err(_) => return json_error(400, &bad(&k, &v, "a whole number")),
+        }
+    }
+    let limit = limit.clamp(1, PAGE_MAX);
+    let Ok(registry) = state.registry.lock() else {
+        return json_error(500, "registry unavailable");
+    };
+    let mut all: Vec<(u64, &Device)> = registry.iter().collect();
+    all.sort_unstable_by(|a, b| a.1.hostname.cmp(&b.1.hostname).then(a.0.cmp(&b.0)));
+    let page = Page {
+        total: all.len(),
+        offset,
+        limit,
+        devices: all
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(|(id, d)| DeviceAnswer::of(*id, d))
+            .collect(),
+    };
+    json(200, &page)
+}
+
+/// `GET /devices/{hostname}`: one device, found by its key as any shard would hash it.
+fn device(state: &AdminState, name: &str) -> Reply {
+    let name = form_urlencoded::parse(format!("n={name}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    let id = device_id(&name);
+    let Ok(registry) = state.registry.lock() else {
+        return json_error(500, "registry unavailable");
+    };
+    match registry.get(id) {
+        Some(d) => json(200, &DeviceAnswer::of(id, d)),
+        None => json_error(404, "no such device"),
     }
 }
 

@@ -1,19 +1,21 @@
-//! The aggregator: one thread fed by the shards' batches. It owns the device registry and the
-//! sinks and adds up the counters. Shards have already parsed and serialised everything, so all
-//! it does per batch is write bytes and merge a few device deltas.
+//! The aggregator: one thread fed by the shards' batches. It writes the sinks, merges device
+//! deltas into the registry and ZPA connections into the attribution table, adds up counters and
+//! latency histograms, and publishes what the admin endpoint shows. Shards have already parsed
+//! and serialised everything, so per batch it only writes bytes and merges a few small things.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use jiff::Timestamp;
 
 use crate::admin::AdminState;
 use crate::attribution::Sighting;
-use crate::device::{write_event, Registry};
+use crate::device::write_event;
 use crate::json::Object;
-use crate::metrics::Counters;
-use crate::pipeline::{Batch, DeadLetter};
+use crate::latency::{IntervalLog, Latency, Measure, Percentiles};
+use crate::metrics::{Counters, LatencySummary, Snapshot};
+use crate::pipeline::{Batch, DeadLetter, Span};
 use crate::sink::Sink;
 
 /// The aggregator's outputs.
@@ -21,6 +23,8 @@ pub struct Sinks {
     pub records: Sink,
     pub devices: Sink,
     pub dead_letters: Sink,
+    /// The latency interval log; `None` when it could not be created (said at start).
+    pub latency: Option<IntervalLog>,
 }
 
 /// What the aggregator knew when the last shard hung up.
@@ -32,34 +36,54 @@ pub struct Summary {
 
 /// How often ended ZPA connections leave the attribution table.
 const EXPIRE_EVERY: Duration = Duration::from_secs(5);
-
 /// How often a progress line is logged while data flows.
 const PROGRESS_EVERY: Duration = Duration::from_secs(60);
+/// How stale the admin endpoint's numbers may be.
+const PUBLISH_EVERY: Duration = Duration::from_millis(100);
 
 pub struct Aggregator {
     rx: Receiver<Batch>,
     sinks: Sinks,
-    /// What the admin endpoint reads: the attribution table lives here.
+    /// Shared with the admin endpoint: registry, attribution table, snapshot.
     state: Arc<AdminState>,
     /// The newest ZPA record time: attribution expires by feed time, so that replayed or
     /// delayed logs stay attributable.
     feed_now: Option<Timestamp>,
-    registry: Registry,
+    /// Counts per shard (index = shard) and in total.
+    shards: Vec<Counters>,
     totals: Counters,
+    /// Latency per shard over the current interval; merged into the log every interval.
+    interval: Vec<Latency>,
+    interval_start: SystemTime,
+    interval_length: Duration,
+    /// The last completed interval and everything since start, merged over shards.
+    last_interval: Latency,
+    since_start: Latency,
     sink_errors: u64,
     /// Reused buffer for device-event and dead-letter lines.
     line: Vec<u8>,
 }
 
 impl Aggregator {
-    pub fn new(rx: Receiver<Batch>, sinks: Sinks, state: Arc<AdminState>) -> Self {
+    pub fn new(
+        rx: Receiver<Batch>,
+        sinks: Sinks,
+        state: Arc<AdminState>,
+        shards: usize,
+        interval: Duration,
+    ) -> Self {
         Aggregator {
             rx,
             sinks,
             state,
             feed_now: None,
-            registry: Registry::default(),
+            shards: vec![Counters::default(); shards],
             totals: Counters::default(),
+            interval: vec![Latency::default(); shards],
+            interval_start: SystemTime::now(),
+            interval_length: interval,
+            last_interval: Latency::default(),
+            since_start: Latency::default(),
             sink_errors: 0,
             line: Vec::new(),
         }
@@ -69,52 +93,65 @@ impl Aggregator {
     pub fn run(mut self) -> Summary {
         let mut last_progress = Instant::now();
         let mut last_expiry = Instant::now();
+        let mut last_publish = Instant::now();
         let mut logged = Counters::default();
         loop {
-            match self.rx.recv_timeout(Duration::from_millis(200)) {
+            match self.rx.recv_timeout(Duration::from_millis(100)) {
                 Ok(batch) => self.handle(batch),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
             }
+            let idle = self.rx.is_empty();
             // Flush when the burst is over, so that a reader tailing the files sees records
             // promptly while a busy channel still gets large writes.
-            if self.rx.is_empty() {
+            if idle {
                 self.flush();
+            }
+            if idle || last_publish.elapsed() >= PUBLISH_EVERY {
+                self.publish();
+                last_publish = Instant::now();
+            }
+            if SystemTime::now()
+                .duration_since(self.interval_start)
+                .is_ok_and(|d| d >= self.interval_length)
+            {
+                self.close_interval();
             }
             if last_expiry.elapsed() >= EXPIRE_EVERY {
                 self.expire_attribution();
                 last_expiry = Instant::now();
             }
             if last_progress.elapsed() >= PROGRESS_EVERY && self.totals != logged {
-                tracing::info!(devices = self.registry.len(), "{}", self.totals.summary());
+                tracing::info!(devices = self.devices(), "{}", self.totals.summary());
                 logged = self.totals.clone();
                 last_progress = Instant::now();
             }
         }
         self.flush();
+        self.close_interval();
+        self.publish();
         Summary {
-            totals: self.totals,
-            devices: self.registry.len(),
+            totals: self.totals.clone(),
+            devices: self.devices(),
             sink_errors: self.sink_errors,
         }
     }
 
     fn handle(&mut self, batch: Batch) {
+        let received = Instant::now();
+        if self.shards.len() <= batch.shard {
+            self.shards.resize(batch.shard + 1, Counters::default());
+            self.interval.resize(batch.shard + 1, Latency::default());
+        }
+        self.shards[batch.shard].merge(&batch.counters);
         self.totals.merge(&batch.counters);
         if !batch.records.is_empty() {
             let result = self.sinks.records.write(&batch.records);
             self.check(result, "records");
         }
-        let now = Timestamp::now();
-        for delta in &batch.devices {
-            if let Some(event) = self.registry.apply(delta) {
-                if let Some(device) = self.registry.get(delta.id) {
-                    self.line.clear();
-                    write_event(event, delta.id, device, now, &mut self.line);
-                    let result = self.sinks.devices.write(&self.line);
-                    self.check(result, "devices");
-                }
-            }
+        self.record_latency(&batch, received);
+        if !batch.devices.is_empty() {
+            self.register_devices(&batch);
         }
         if !batch.flows.is_empty() {
             self.attribute(&batch);
@@ -127,10 +164,50 @@ impl Aggregator {
         }
     }
 
+    /// One sample per batch for the channel wait and the parse time; one per record for
+    /// read→sink, taken now that the records are in the sink's hands.
+    fn record_latency(&mut self, batch: &Batch, received: Instant) {
+        let latency = &mut self.interval[batch.shard];
+        if let Some(sent) = batch.sent_at {
+            latency.record(
+                Measure::ChannelWait,
+                received.saturating_duration_since(sent),
+                1,
+            );
+        }
+        let records = batch.records_made();
+        if records == 0 {
+            return;
+        }
+        latency.record(Measure::ParseBatch, batch.parse_time, 1);
+        if let Some(read) = batch.read_at {
+            latency.record(Measure::ReadToSink, read.elapsed(), records);
+        }
+    }
+
+    fn register_devices(&mut self, batch: &Batch) {
+        let now = Timestamp::now();
+        let Ok(mut registry) = self.state.registry.lock() else {
+            return;
+        };
+        for delta in &batch.devices {
+            if let Some(event) = registry.apply(delta) {
+                if let Some(device) = registry.get(delta.id) {
+                    self.line.clear();
+                    write_event(event, delta.id, device, now, &mut self.line);
+                    let result = self.sinks.devices.write(&self.line);
+                    if let Err(e) = result {
+                        self.sink_errors += 1;
+                        tracing::error!("cannot write devices: {e}");
+                    }
+                }
+            }
+        }
+    }
+
     /// Adds a batch's ZPA connections to the attribution table: one lock per batch.
     fn attribute(&mut self, batch: &Batch) {
-        let owned =
-            |span: &Option<crate::pipeline::Span>| span.as_ref().map(|s| batch.text(s).to_owned());
+        let owned = |span: &Option<Span>| span.as_ref().map(|s| batch.text(s).to_owned());
         let Ok(mut table) = self.state.attribution.lock() else {
             return;
         };
@@ -153,6 +230,60 @@ impl Aggregator {
     fn expire_attribution(&mut self) {
         if let (Some(now), Ok(mut table)) = (self.feed_now, self.state.attribution.lock()) {
             table.expire(now);
+        }
+    }
+
+    /// Merges the shards' histograms of the interval that ends now and logs them.
+    fn close_interval(&mut self) {
+        let end = SystemTime::now();
+        let mut merged = Latency::default();
+        for shard in &mut self.interval {
+            merged.merge(shard);
+            shard.reset();
+        }
+        self.since_start.merge(&merged);
+        if let Some(log) = &mut self.sinks.latency {
+            if let Err(e) = log.write(&merged, self.interval_start, end) {
+                self.sink_errors += 1;
+                tracing::error!("cannot write {}: {e}", log.path().display());
+            }
+        }
+        self.last_interval = merged;
+        self.interval_start = end;
+    }
+
+    fn devices(&self) -> usize {
+        self.state.registry.lock().map(|r| r.len()).unwrap_or(0)
+    }
+
+    /// Copies what the admin endpoint shows.
+    fn publish(&mut self) {
+        // "Since start" includes the interval under way, so that the numbers are current.
+        let mut current = self.since_start.clone();
+        for shard in &self.interval {
+            current.merge(shard);
+        }
+        let latency = Measure::ALL
+            .iter()
+            .map(|m| LatencySummary {
+                name: m.tag(),
+                unit: "us",
+                since_start: Percentiles::of(current.get(*m)),
+                last_interval: Percentiles::of(self.last_interval.get(*m)),
+            })
+            .collect();
+        let snapshot = Snapshot {
+            shards: self.shards.clone(),
+            totals: self.totals.clone(),
+            devices: self.devices(),
+            channel_depth: self.rx.len(),
+            channel_capacity: self.rx.capacity().unwrap_or(0),
+            attribution_entries: self.state.attribution.lock().map(|a| a.len()).unwrap_or(0),
+            interval_secs: self.interval_length.as_secs(),
+            latency,
+        };
+        if let Ok(mut s) = self.state.snapshot.lock() {
+            *s = snapshot;
         }
     }
 

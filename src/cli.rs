@@ -32,6 +32,18 @@ enum Command {
         #[arg(value_enum)]
         feed: Feed,
     },
+    /// Print the percentiles of a latency histogram log (.hlog), or plot them as SVG.
+    Hist {
+        /// HdrHistogram interval log, as written by ztel or loadgen --hist.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Only this tag (read_to_sink, channel_wait, parse_batch, send_lateness, ...).
+        #[arg(long, value_name = "TAG")]
+        tag: Option<String>,
+        /// Also draw the percentile plot (log scale of 1/(1-p)) to this SVG file.
+        #[arg(long, value_name = "OUT.svg")]
+        plot: Option<PathBuf>,
+    },
 }
 
 #[derive(clap::Args, Clone)]
@@ -163,6 +175,15 @@ pub fn main() -> ExitCode {
         } => {
             print!("{}", crate::feed_format::zpa_user_activity_help());
             ExitCode::SUCCESS
+        }
+        Command::Hist { file, tag, plot } => {
+            match crate::hist::command(&file, tag.as_deref(), plot.as_deref()) {
+                Ok(text) => {
+                    print!("{text}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e.to_string()),
+            }
         }
     }
 }

@@ -204,6 +204,10 @@ impl Registry {
         self.devices.get(&id)
     }
 
+    pub fn iter(&self) -> impl Iterator<Item = (u64, &Device)> {
+        self.devices.iter().map(|(id, d)| (*id, d))
+    }
+
     /// Merges a shard's delta; returns the event to log when the device is new or gained a tag.
     pub fn apply(&mut self, d: &DeviceDelta) -> Option<DeviceEvent> {
         let mut event = None;

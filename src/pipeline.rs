@@ -3,6 +3,7 @@
 //! aggregator whole.
 
 use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -38,6 +39,12 @@ pub struct Batch {
     /// Text the flow notes point into: one buffer per batch instead of strings per record.
     pub flow_text: String,
     pub counters: Counters,
+    /// When its first bytes were read (monotonic clock): where read→sink latency starts.
+    pub read_at: Option<Instant>,
+    /// When the shard offered it to the channel: where the channel wait starts.
+    pub sent_at: Option<Instant>,
+    /// Time the shard spent framing and parsing it.
+    pub parse_time: Duration,
 }
 
 /// A span of `Batch::flow_text`.
@@ -58,6 +65,12 @@ pub struct FlowNote {
 }
 
 impl Batch {
+    /// Records made: the counters already say.
+    pub fn records_made(&self) -> u64 {
+        self.counters.get(Counter::RecordsZiaWeb)
+            + self.counters.get(Counter::RecordsZpaUserActivity)
+    }
+
     /// The text of a flow note's span.
     pub fn text(&self, span: &Span) -> &str {
         self.flow_text

@@ -12,6 +12,7 @@ use crate::admin::{Admin, AdminState};
 use crate::aggregate::{Aggregator, Sinks, Summary};
 use crate::attribution::Attribution;
 use crate::config::{parse_address, Config, ConfigError};
+use crate::latency::IntervalLog;
 use crate::live::Live;
 use crate::parse::time::parse_zone;
 use crate::shard::{self, Bound, ShardLimits, ShardSpec, Shutdown};
@@ -66,10 +67,23 @@ pub fn run(config: Config, reloader: Reloader) -> anyhow::Result<Summary> {
         };
         Sink::open(&path).with_context(|| format!("cannot open {}", path.display()))
     };
+    let hlog = config.output_path(&config.histograms.log);
+    let latency = match IntervalLog::create(&hlog) {
+        Ok(log) => Some(log),
+        Err(e) => {
+            // Records matter more than their latency log: say so and go on.
+            tracing::error!(
+                "histograms.log {}: {e}; latency is not logged",
+                hlog.display()
+            );
+            None
+        }
+    };
     let sinks = Sinks {
         records: open(&config.output.records)?,
         devices: open(&config.output.devices)?,
         dead_letters: open("dead-letter.jsonl")?,
+        latency,
     };
 
     let state = Arc::new(AdminState::new(Attribution::new(
@@ -85,7 +99,8 @@ pub fn run(config: Config, reloader: Reloader) -> anyhow::Result<Summary> {
 
     let shards = config.shard_count();
     let (tx, rx) = crossbeam_channel::bounded(shards * BATCHES_PER_SHARD);
-    let aggregator = Aggregator::new(rx, sinks, state.clone());
+    let interval = Duration::from_secs(config.histograms.interval_secs);
+    let aggregator = Aggregator::new(rx, sinks, state.clone(), shards, interval);
     let aggregator = std::thread::Builder::new()
         .name("aggregator".into())
         .spawn(move || aggregator.run())?;

@@ -133,6 +133,7 @@ impl Shard {
             return true;
         }
         loop {
+            batch.sent_at = Some(std::time::Instant::now());
             match self.tx.try_send(batch) {
                 Ok(()) => return true,
                 Err(TrySendError::Full(b)) => {
@@ -152,6 +153,7 @@ impl Shard {
         if batch.is_empty() {
             return SendOutcome::Sent;
         }
+        batch.sent_at = Some(std::time::Instant::now());
         match self.tx.try_send(batch) {
             Ok(()) => SendOutcome::Sent,
             Err(TrySendError::Full(b)) => SendOutcome::Full(Box::new(b)),

@@ -3,6 +3,7 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::time::Instant;
 
 use futures_lite::{AsyncRead, AsyncReadExt};
 use jiff::Timestamp;
@@ -62,11 +63,13 @@ pub async fn read_frames<S: AsyncRead + Unpin>(
             Err(_) => break End::Error,
         };
         end += n;
+        let read_at = Instant::now();
         let origin = Origin {
             peer,
             received: Timestamp::now(),
         };
         let mut batch = Batch::new(shard.index);
+        batch.read_at = Some(read_at);
         batch.counters.add(Counter::BytesRead, n as u64);
         start += process_frames(
             &mut framer,
@@ -75,6 +78,7 @@ pub async fn read_frames<S: AsyncRead + Unpin>(
             &origin,
             &mut batch,
         );
+        batch.parse_time = read_at.elapsed();
         if start == end {
             start = 0;
             end = 0;

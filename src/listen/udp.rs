@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, RawFd};
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::Instant;
 
 use arc_swap::ArcSwap;
 
@@ -119,6 +120,8 @@ fn take(
         batch.counters.incr(Counter::DatagramsDropped);
         return;
     }
+    let read_at = Instant::now();
+    batch.read_at.get_or_insert(read_at);
     batch.counters.incr(Counter::Datagrams);
     batch
         .counters
@@ -140,6 +143,7 @@ fn take(
             );
         }
     }
+    batch.parse_time += read_at.elapsed();
 }
 
 /// A datagram the kernel already holds, without waiting.

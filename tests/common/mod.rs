@@ -312,11 +312,17 @@ impl Collector {
     /// cleanly: exit status 0 and one `ztel: drained:` line. Then reads everything it wrote.
     pub fn stop_with(mut self, signal: libc::c_int) -> Outcome {
         self.open_stdout();
-        let pid = libc::pid_t::try_from(self.child.id()).expect("pid fits pid_t");
-        // SAFETY: kill(2) on our own child, which has not been waited for, so the pid is still
-        // the collector's.
-        let rc = unsafe { libc::kill(pid, signal) };
-        assert_eq!(rc, 0, "kill({pid}, {signal})");
+        self.signal(signal);
+        self.finish(signal)
+    }
+
+    /// Like `stop`, when the signal was already sent.
+    pub fn stop_after_signal(mut self) -> Outcome {
+        self.open_stdout();
+        self.finish(libc::SIGTERM)
+    }
+
+    fn finish(mut self, signal: libc::c_int) -> Outcome {
         let Some(status) = wait_until(&mut self.child, STOP_DEADLINE) else {
             let _ = self.child.kill();
             let _ = self.child.wait();

@@ -1,0 +1,275 @@
+//! The admin endpoint's numbers (DESIGN §2.3, §5): `/metrics` in the Prometheus text format
+//! (checked by `promtool`), counters that match a known load, `/healthz` during a drain, and the
+//! latency interval log read back by an independent implementation (HdrHistogram_py).
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{zia_line, Collector, Options};
+
+fn get(admin: SocketAddr, path: &str) -> (u16, String) {
+    let mut s = TcpStream::connect_timeout(&admin, Duration::from_secs(5)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: ztel\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let status = text[9..12].parse().unwrap();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
+    (status, body)
+}
+
+/// A sample's value: `name{labels} value`.
+fn sample(metrics: &str, series: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix(series)
+                .and_then(|rest| rest.strip_prefix(' '))
+        })
+        .unwrap_or_else(|| panic!("no series {series} in:\n{metrics}"))
+        .parse()
+        .unwrap()
+}
+
+/// Whether a tool the test needs is here; in CI (`CI` set) it must be.
+fn have(tool: &str, probe: &mut Command) -> bool {
+    let ok = probe
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{tool} is missing in CI: .ci/run installs it"
+        );
+        eprintln!("skipped: {tool} is not installed here");
+    }
+    ok
+}
+
+fn admin_options(hold: bool) -> Options {
+    Options {
+        shards: 2,
+        args: vec!["--admin".into(), "127.0.0.1:0".into()],
+        config: Some("[histograms]\ninterval_secs = 1\n".into()),
+        records_to_stdout: hold,
+        hold_stdout: hold,
+        ..Options::default()
+    }
+}
+
+#[test]
+fn metrics_count_a_known_load_and_pass_promtool() {
+    let collector = Collector::start_with("metrics", admin_options(false));
+    let admin = collector.listening["admin"];
+    let mut lines = String::new();
+    for i in 1..=300 {
+        lines.push_str(&zia_line(i, &format!("pc-{}", i % 7)));
+        lines.push('\n');
+    }
+    lines.push_str("not json at all\n");
+    collector.send(lines.as_bytes());
+    common::wait_for_lines(&collector.data_dir().join("connections.jsonl"), 300);
+    // The aggregator publishes a few times a second.
+    std::thread::sleep(Duration::from_millis(300));
+    let (status, metrics) = get(admin, "/metrics");
+    assert_eq!(status, 200);
+    assert_eq!(
+        sample(&metrics, "ztel_records_zia_web_total{shard=\"all\"}"),
+        300.0
+    );
+    assert_eq!(sample(&metrics, "ztel_frames_total{shard=\"all\"}"), 301.0);
+    assert_eq!(
+        sample(
+            &metrics,
+            "ztel_dead_letters_by_reason_total{reason=\"no_json\",shard=\"all\"}"
+        ),
+        1.0
+    );
+    assert_eq!(
+        sample(&metrics, "ztel_connections_opened_total{shard=\"all\"}"),
+        1.0
+    );
+    assert_eq!(sample(&metrics, "ztel_devices"), 7.0);
+    let per_shard = sample(&metrics, "ztel_frames_total{shard=\"0\"}")
+        + sample(&metrics, "ztel_frames_total{shard=\"1\"}");
+    assert_eq!(per_shard, 301.0, "shards add up to the total");
+    assert_eq!(
+        sample(&metrics, "ztel_latency_read_to_sink_seconds_count"),
+        300.0
+    );
+    assert!(
+        sample(
+            &metrics,
+            "ztel_latency_read_to_sink_seconds{quantile=\"0.99\"}"
+        ) > 0.0
+    );
+
+    let (status, hist) = get(admin, "/histograms");
+    assert_eq!(status, 200);
+    let hist: serde_json::Value = serde_json::from_str(&hist).unwrap();
+    let read = hist["histograms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["name"] == "read_to_sink")
+        .unwrap();
+    assert_eq!(read["since_start"]["count"], 300);
+    for p in ["p50", "p90", "p99", "p99_9", "p99_99", "max"] {
+        assert!(read["since_start"][p].as_u64().unwrap() > 0, "{p}");
+    }
+    let (status, devices) = get(admin, "/devices?limit=5");
+    assert_eq!(status, 200);
+    let devices: serde_json::Value = serde_json::from_str(&devices).unwrap();
+    assert_eq!(devices["total"], 7);
+    assert_eq!(devices["devices"].as_array().unwrap().len(), 5);
+    let (status, one) = get(admin, "/devices/PC-3");
+    assert_eq!(status, 200, "hostnames match whatever their case");
+    assert!(one.contains("\"hostname\":\"pc-3\""), "{one}");
+    assert_eq!(get(admin, "/devices/nope").0, 404);
+
+    if have("promtool", Command::new("promtool").arg("--version")) {
+        let mut check = Command::new("promtool")
+            .args(["check", "metrics"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        check
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(metrics.as_bytes())
+            .unwrap();
+        let out = check.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "promtool check metrics:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    collector.stop();
+}
+
+#[test]
+fn healthz_turns_503_while_draining() {
+    // Records go to a stdout nobody reads yet, so the drain cannot finish until we read it.
+    let mut collector = Collector::start_with("healthz", admin_options(true));
+    let admin = collector.listening["admin"];
+    assert_eq!(get(admin, "/healthz"), (200, "ok\n".into()));
+    let big = "x".repeat(1500);
+    let mut lines = String::new();
+    for i in 1..=4000 {
+        lines.push_str(
+            &zia_line(i, "pc").replace("\"login\"", &format!("\"pad\":\"{big}\",\"login\"")),
+        );
+        lines.push('\n');
+    }
+    let addr = collector.addr;
+    let sender = std::thread::spawn(move || {
+        let mut s = TcpStream::connect(addr).unwrap();
+        let _ = s.write_all(lines.as_bytes());
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    collector.signal(libc::SIGTERM);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, body) = get(admin, "/healthz");
+        if status == 503 {
+            assert_eq!(body, "draining\n");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "healthz never said draining"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    collector.open_stdout();
+    let _ = sender.join();
+    let outcome = collector.stop_after_signal();
+    assert!(outcome.counter("records_zia_web") > 0);
+}
+
+#[test]
+fn latency_log_reads_back_in_hdrhistogram_py() {
+    let collector = Collector::start_with("hlog", admin_options(false));
+    let mut sent = 0;
+    for round in 0..3 {
+        let mut lines = String::new();
+        for i in 0..200 {
+            lines.push_str(&zia_line(round * 1000 + i + 1, "pc"));
+            lines.push('\n');
+        }
+        collector.send(lines.as_bytes());
+        sent += 200;
+        // Spread the records over more than one interval.
+        std::thread::sleep(Duration::from_millis(700));
+    }
+    let outcome = collector.stop();
+    assert_eq!(outcome.records.len(), sent);
+    let hlog = outcome.data.join("latency.hlog");
+    let text = std::fs::read_to_string(&hlog).unwrap();
+    assert!(text.starts_with("#[Logged with ztel"), "{text}");
+    assert!(
+        text.contains("#[StartTime: ") && text.contains("\"StartTimestamp\""),
+        "{text}"
+    );
+    if !have(
+        "python3 hdrh",
+        Command::new("python3").args(["-c", "import hdrh"]),
+    ) {
+        return;
+    }
+    let script = r#"
+import sys
+from hdrh.log import HistogramLogReader
+from hdrh.histogram import HdrHistogram
+reader = HistogramLogReader(sys.argv[1], HdrHistogram(1, 3600 * 1000 * 1000, 3))
+counts = {}
+intervals = 0
+while True:
+    h = reader.get_next_interval_histogram()
+    if h is None:
+        break
+    intervals += 1
+    tag = h.get_tag()
+    counts[tag] = counts.get(tag, 0) + h.get_total_count()
+print(intervals, counts.get("read_to_sink", 0), counts.get("parse_batch", 0))
+"#;
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .arg(&hlog)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let fields: Vec<u64> = text
+        .split_whitespace()
+        .map(|f| f.parse().unwrap())
+        .collect();
+    assert!(fields[0] >= 2, "several intervals: {text}");
+    assert_eq!(
+        fields[1], sent as u64,
+        "every record's read→sink latency is in the log"
+    );
+    assert!(fields[2] >= 1);
+}

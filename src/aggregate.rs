@@ -11,10 +11,11 @@ use jiff::Timestamp;
 
 use crate::admin::AdminState;
 use crate::attribution::Sighting;
+use crate::dedup::Window;
 use crate::device::write_event;
 use crate::json::Object;
 use crate::latency::{IntervalLog, Latency, Measure, Percentiles};
-use crate::metrics::{Counters, LatencySummary, Snapshot};
+use crate::metrics::{Counter, Counters, LatencySummary, Snapshot};
 use crate::pipeline::{Batch, DeadLetter, Span};
 use crate::sink::Sink;
 
@@ -33,6 +34,10 @@ pub struct Summary {
     pub devices: usize,
     pub sink_errors: u64,
 }
+
+/// Record identities remembered for de-duplication: LSS replays up to 15 minutes after a
+/// reconnect, and NSS re-sends what it was unsure of; a million covers both at high rates.
+const DEDUP_WINDOW: usize = 1 << 20;
 
 /// How often ended ZPA connections leave the attribution table.
 const EXPIRE_EVERY: Duration = Duration::from_secs(5);
@@ -60,6 +65,8 @@ pub struct Aggregator {
     last_interval: Latency,
     since_start: Latency,
     sink_errors: u64,
+    /// Identities of recent records: repeats are dropped.
+    recent: Window,
     /// Reused buffer for device-event and dead-letter lines.
     line: Vec<u8>,
 }
@@ -85,6 +92,7 @@ impl Aggregator {
             last_interval: Latency::default(),
             since_start: Latency::default(),
             sink_errors: 0,
+            recent: Window::new(DEDUP_WINDOW),
             line: Vec::new(),
         }
     }
@@ -145,10 +153,7 @@ impl Aggregator {
         }
         self.shards[batch.shard].merge(&batch.counters);
         self.totals.merge(&batch.counters);
-        if !batch.records.is_empty() {
-            let result = self.sinks.records.write(&batch.records);
-            self.check(result, "records");
-        }
+        self.write_records(&batch);
         self.record_latency(&batch, received);
         if !batch.devices.is_empty() {
             self.register_devices(&batch);
@@ -161,6 +166,36 @@ impl Aggregator {
             write_dead_letter(dead, &mut self.line);
             let result = self.sinks.dead_letters.write(&self.line);
             self.check(result, "dead letters");
+        }
+    }
+
+    /// Writes the batch's records, leaving out those whose identity was seen already.
+    fn write_records(&mut self, batch: &Batch) {
+        // Bytes before `from` are written or skipped.
+        let mut from = 0;
+        let mut duplicates = 0;
+        for id in &batch.identities {
+            if !self.recent.first(id.hash) {
+                // This record's line runs from the end of the previous one to `id.end`.
+                let line_start = batch.records[..id.end - 1]
+                    .iter()
+                    .rposition(|b| *b == b'\n')
+                    .map_or(0, |i| i + 1);
+                if line_start > from {
+                    let result = self.sinks.records.write(&batch.records[from..line_start]);
+                    self.check(result, "records");
+                }
+                from = id.end;
+                duplicates += 1;
+            }
+        }
+        if from < batch.records.len() {
+            let result = self.sinks.records.write(&batch.records[from..]);
+            self.check(result, "records");
+        }
+        if duplicates > 0 {
+            self.shards[batch.shard].add(Counter::Duplicates, duplicates);
+            self.totals.add(Counter::Duplicates, duplicates);
         }
     }
 

@@ -21,6 +21,7 @@ pub mod aggregate;
 pub mod attribution;
 pub mod cli;
 pub mod config;
+pub mod dedup;
 pub mod device;
 pub mod feed_format;
 pub mod frame;

@@ -33,6 +33,8 @@ pub enum Counter {
     DatagramsRefused,
     /// Datagrams dropped because the aggregator could not take them in time.
     DatagramsDropped,
+    /// Records dropped as repeats of one already written (NSS duplicate logs, LSS replay).
+    Duplicates,
 }
 
 impl Counter {
@@ -58,10 +60,11 @@ impl Counter {
             Counter::Datagrams => "UDP datagrams received.",
             Counter::DatagramsRefused => "UDP datagrams refused: peer not in allowed_ips.",
             Counter::DatagramsDropped => "UDP datagrams dropped while the aggregator was behind.",
+            Counter::Duplicates => "Records dropped as repeats (NSS duplicate logs, LSS replay).",
         }
     }
 
-    pub const ALL: [Counter; 17] = [
+    pub const ALL: [Counter; 18] = [
         Counter::ConnectionsOpened,
         Counter::ConnectionsClosed,
         Counter::ConnectionsRefused,
@@ -79,6 +82,7 @@ impl Counter {
         Counter::Datagrams,
         Counter::DatagramsRefused,
         Counter::DatagramsDropped,
+        Counter::Duplicates,
     ];
 
     pub fn name(self) -> &'static str {
@@ -100,6 +104,7 @@ impl Counter {
             Counter::Datagrams => "datagrams",
             Counter::DatagramsRefused => "datagrams_refused",
             Counter::DatagramsDropped => "datagrams_dropped",
+            Counter::Duplicates => "duplicates",
         }
     }
 }

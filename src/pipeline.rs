@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
+use xxhash_rust::xxh3::{xxh3_64_with_seed, Xxh3};
+
 use crate::attribution::FlowKey;
 use crate::device::{device_id, DeviceCache, DeviceDelta, Tag};
 use crate::metrics::{Counter, Counters};
@@ -34,6 +36,8 @@ pub struct Batch {
     pub records: Vec<u8>,
     pub devices: Vec<DeviceDelta>,
     pub dead: Vec<DeadLetter>,
+    /// Where each record with an identity ends in `records`, for de-duplication across shards.
+    pub identities: Vec<Identity>,
     /// ZPA connections for the aggregator's attribution table.
     pub flows: Vec<FlowNote>,
     /// Text the flow notes point into: one buffer per batch instead of strings per record.
@@ -45,6 +49,14 @@ pub struct Batch {
     pub sent_at: Option<Instant>,
     /// Time the shard spent framing and parsing it.
     pub parse_time: Duration,
+}
+
+/// A record's identity (DESIGN §3: `record_id` for ZIA; `connection_id`, `status` and `ts` for
+/// ZPA) as a hash, and the offset in `Batch::records` where its line ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Identity {
+    pub hash: u64,
+    pub end: usize,
 }
 
 /// A span of `Batch::flow_text`.
@@ -123,6 +135,10 @@ pub struct Pipeline {
     pristine: Vec<u8>,
     devices: DeviceCache,
 }
+
+/// Seeds that keep a ZIA record id and a ZPA identity from ever sharing a hash by construction.
+const ZIA_SEED: u64 = 0x5a49_41;
+const ZPA_SEED: u64 = 0x5a50_41;
 
 /// How many devices a shard's cache holds before it starts over.
 const DEVICE_CACHE_CAPACITY: usize = 1 << 20;
@@ -204,6 +220,13 @@ impl Pipeline {
                 let ev = WebEvent::from_fields(&fields, &header, &ctx)?;
                 let id = device_id(ev.device_key());
                 record::write_zia_web(&ev, id, &mut batch.records);
+                if let Some(record_id) = ev.record_id {
+                    let hash = xxh3_64_with_seed(&record_id.to_le_bytes(), ZIA_SEED);
+                    batch.identities.push(Identity {
+                        hash,
+                        end: batch.records.len(),
+                    });
+                }
                 if let Some(delta) = self.devices.observe(
                     id,
                     ev.device_key(),
@@ -220,6 +243,17 @@ impl Pipeline {
                 let ev = ActivityEvent::from_fields(&fields, origin.received)?;
                 let id = ev.device_key().map(device_id);
                 record::write_zpa_user_activity(&ev, id, &mut batch.records);
+                if let Some(connection) = ev.connection_id.as_deref() {
+                    let mut h = Xxh3::with_seed(ZPA_SEED);
+                    h.update(connection.as_bytes());
+                    h.update(&[0]);
+                    h.update(ev.status.as_deref().unwrap_or_default().as_bytes());
+                    h.update(&ev.ts.as_nanosecond().to_le_bytes());
+                    batch.identities.push(Identity {
+                        hash: h.digest(),
+                        end: batch.records.len(),
+                    });
+                }
                 if let (Some(id), Some(key)) = (id, ev.device_key()) {
                     let user = ev.user.as_deref().filter(|_| !ev.is_lss_client());
                     let ip = ev.client_ip.as_deref();

@@ -808,3 +808,53 @@ fn feed_format_optional_ports_parse() {
     assert_eq!(r["record_id"], 9_100_001);
     assert_eq!(r["device"], "DESKTOP-77");
 }
+
+#[test]
+fn repeated_records_are_written_once() {
+    // NSS "Duplicate Logs" re-sends after a reconnect, on a new connection (likely another
+    // shard); LSS replays open/close records. Records without an identity are never dropped.
+    let collector = Collector::start_with(
+        "duplicates",
+        Options {
+            shards: 2,
+            ..Options::default()
+        },
+    );
+    let zia: Vec<String> = (1..=20).map(|i| zia_line(i, "pc-dup")).collect();
+    let first = zia.join("\n") + "\n";
+    let replay = zia[10..].join("\n") + "\n";
+    let lss = |status: &str, ts: &str| {
+        format!(
+            r#"{{"LogTimestamp": "Thu Jan 18 10:31:01 2024","ConnectionID": "S1,C1","ConnectionStatus": "{status}","IPProtocol": 6,"Username": "u@x","ConnectorIP": "10.0.0.5","ConnectorPort": 5000,"ServerIP": "10.20.0.9","ServerPort": 22,"TimestampConnectionStart": "{ts}"}}"#
+        )
+    };
+    let open = lss("open", "2024-01-18T10:31:01Z");
+    let close = lss("close", "2024-01-18T10:31:01Z");
+    let no_id = &corpus_lines()[0];
+    collector.send(format!("{first}{open}\n{no_id}\n").as_bytes());
+    collector.send(format!("{replay}{open}\n{close}\n{no_id}\n").as_bytes());
+    let outcome = collector.stop();
+    assert_eq!(
+        outcome.counter("duplicates"),
+        11,
+        "10 ZIA replays and the repeated LSS open"
+    );
+    let zpa = outcome
+        .records
+        .iter()
+        .filter(|r| r["kind"] == "zpa.user_activity")
+        .count();
+    assert_eq!(zpa, 2, "open and close are different records");
+    let ids: Vec<u64> = outcome
+        .records
+        .iter()
+        .filter_map(|r| r["record_id"].as_u64())
+        .collect();
+    assert_eq!(ids.len(), 20);
+    let without = outcome
+        .records
+        .iter()
+        .filter(|r| r["kind"] == "zia.web" && r.get("record_id").is_none())
+        .count();
+    assert_eq!(without, 2, "records without an id are kept");
+}

@@ -3,6 +3,8 @@
 //! latency histograms, and publishes what the admin endpoint shows. Shards have already parsed
 //! and serialised everything, so per batch it only writes bytes and merges a few small things.
 
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -35,6 +37,11 @@ pub struct Summary {
     pub sink_errors: u64,
 }
 
+/// Bytes the sinks may hold unwritten before the aggregator stops taking batches.
+const BACKLOG_LIMIT: usize = 16 << 20;
+/// How often a stalled sink is retried.
+const RETRY_EVERY: Duration = Duration::from_millis(250);
+
 /// Record identities remembered for de-duplication: LSS replays up to 15 minutes after a
 /// reconnect, and NSS re-sends what it was unsure of; a million covers both at high rates.
 const DEDUP_WINDOW: usize = 1 << 20;
@@ -65,6 +72,8 @@ pub struct Aggregator {
     last_interval: Latency,
     since_start: Latency,
     sink_errors: u64,
+    /// Where a backlog that could not be written is spilled at shutdown.
+    data_dir: PathBuf,
     /// Identities of recent records: repeats are dropped.
     recent: Window,
     /// Reused buffer for device-event and dead-letter lines.
@@ -78,8 +87,10 @@ impl Aggregator {
         state: Arc<AdminState>,
         shards: usize,
         interval: Duration,
+        data_dir: PathBuf,
     ) -> Self {
         Aggregator {
+            data_dir,
             rx,
             sinks,
             state,
@@ -104,10 +115,19 @@ impl Aggregator {
         let mut last_publish = Instant::now();
         let mut logged = Counters::default();
         loop {
-            match self.rx.recv_timeout(Duration::from_millis(100)) {
-                Ok(batch) => self.handle(batch),
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => break,
+            // A sink that cannot write holds its backlog: stop taking batches so that shards stop
+            // reading and TCP pushes back on senders, and retry. While draining, take everything:
+            // what cannot be written is spilled at the end.
+            let draining = self.state.draining.load(Ordering::SeqCst);
+            if self.backlog() > BACKLOG_LIMIT && !draining {
+                std::thread::sleep(RETRY_EVERY);
+                self.flush();
+            } else {
+                match self.rx.recv_timeout(Duration::from_millis(100)) {
+                    Ok(batch) => self.handle(batch),
+                    Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
             }
             let idle = self.rx.is_empty();
             // Flush when the burst is over, so that a reader tailing the files sees records
@@ -136,6 +156,7 @@ impl Aggregator {
             }
         }
         self.flush();
+        self.spill();
         self.close_interval();
         self.publish();
         Summary {
@@ -319,6 +340,40 @@ impl Aggregator {
         };
         if let Ok(mut s) = self.state.snapshot.lock() {
             *s = snapshot;
+        }
+    }
+
+    fn backlog(&self) -> usize {
+        self.sinks.records.backlog()
+            + self.sinks.devices.backlog()
+            + self.sinks.dead_letters.backlog()
+    }
+
+    /// At shutdown, what could not be written goes to a file of its own in `data_dir`.
+    fn spill(&mut self) {
+        let stamp = Timestamp::now().as_second();
+        for (sink, what) in [
+            (&mut self.sinks.records, "records"),
+            (&mut self.sinks.devices, "devices"),
+            (&mut self.sinks.dead_letters, "dead-letters"),
+        ] {
+            let backlog = sink.backlog();
+            if backlog == 0 {
+                continue;
+            }
+            let path = self.data_dir.join(format!("spill-{what}-{stamp}.jsonl"));
+            match sink.spill(&path) {
+                Ok(n) => eprintln!(
+                    "ztel: could not write {n} bytes of {what} to {}; spilled them to {}",
+                    sink.describe(),
+                    path.display()
+                ),
+                Err(e) => eprintln!(
+                    "ztel: could not write {backlog} bytes of {what} to {}, nor spill them to {}: {e}",
+                    sink.describe(),
+                    path.display()
+                ),
+            }
         }
     }
 

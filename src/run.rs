@@ -59,13 +59,23 @@ pub fn run(config: Config, reloader: Reloader) -> anyhow::Result<Summary> {
 
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create data_dir {}", config.data_dir.display()))?;
-    let open = |path: &str| {
-        let path = if path == "-" {
-            "-".into()
-        } else {
-            config.output_path(path)
-        };
-        Sink::open(&path).with_context(|| format!("cannot open {}", path.display()))
+    let rotate = Some(config.output.rotate_bytes);
+    let open = |path: &str| -> anyhow::Result<Sink> {
+        if path == "-" {
+            return Ok(Sink::stdout());
+        }
+        let path = config.output_path(path);
+        let (sink, repair) =
+            Sink::open(&path, rotate).with_context(|| format!("cannot open {}", path.display()))?;
+        if let Some(r) = repair {
+            eprintln!(
+                "ztel: {} ended in a torn line (a crash?): cut {} bytes, kept in {}",
+                r.path.display(),
+                r.removed,
+                r.kept_in.display()
+            );
+        }
+        Ok(sink)
     };
     let hlog = config.output_path(&config.histograms.log);
     let latency = match IntervalLog::create(&hlog) {
@@ -100,7 +110,14 @@ pub fn run(config: Config, reloader: Reloader) -> anyhow::Result<Summary> {
     let shards = config.shard_count();
     let (tx, rx) = crossbeam_channel::bounded(shards * BATCHES_PER_SHARD);
     let interval = Duration::from_secs(config.histograms.interval_secs);
-    let aggregator = Aggregator::new(rx, sinks, state.clone(), shards, interval);
+    let aggregator = Aggregator::new(
+        rx,
+        sinks,
+        state.clone(),
+        shards,
+        interval,
+        config.data_dir.clone(),
+    );
     let aggregator = std::thread::Builder::new()
         .name("aggregator".into())
         .spawn(move || aggregator.run())?;

@@ -1,53 +1,326 @@
-//! Where JSON lines go: an append-only file in `data_dir`, or stdout.
+//! Where JSON lines go: an append-only file in `data_dir` (rotated by size), or stdout.
+//!
+//! A sink keeps what it could not write yet in its own buffer and writes only from there, so a
+//! failing disk loses nothing: the aggregator sees the backlog grow, stops taking batches (which
+//! stops the shards reading, which pushes back on senders), retries, and at shutdown spills the
+//! backlog to a file. A file is never left ending in a torn line on purpose: a short write's
+//! fragment is completed by the retry, or cut off when the backlog is spilled, and a file torn by
+//! a crash is repaired when it is opened again.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-/// A JSON Lines destination. Writes are buffered; `flush` pushes them to the OS.
-pub enum Sink {
-    File { path: PathBuf, out: BufWriter<File> },
-    Stdout(BufWriter<io::Stdout>),
+/// A buffer this full is written out even if more may come.
+const WRITE_AT: usize = 1 << 20;
+
+enum Target {
+    File {
+        path: PathBuf,
+        file: File,
+        size: u64,
+    },
+    Stdout(io::Stdout),
+}
+
+/// A JSON Lines destination.
+pub struct Sink {
+    target: Target,
+    /// Whole lines not written yet (the first may be partly written: see `torn`).
+    pending: Vec<u8>,
+    /// Bytes of `pending`'s first line that are already in the file.
+    torn: usize,
+    /// Rotate the file once it reaches this size (files only).
+    rotate_bytes: Option<u64>,
+}
+
+/// What opening a file had to repair: a crash left a line without its end.
+#[derive(Debug)]
+pub struct Repair {
+    pub path: PathBuf,
+    pub removed: u64,
+    pub kept_in: PathBuf,
 }
 
 impl Sink {
-    /// Opens `path` for appending (creating its folder), or stdout for "-".
-    pub fn open(path: &Path) -> io::Result<Sink> {
-        if path == Path::new("-") {
-            return Ok(Sink::Stdout(BufWriter::with_capacity(
-                1 << 20,
-                io::stdout(),
-            )));
+    /// Stdout for "-".
+    pub fn stdout() -> Sink {
+        Sink {
+            target: Target::Stdout(io::stdout()),
+            pending: Vec::new(),
+            torn: 0,
+            rotate_bytes: None,
         }
+    }
+
+    /// Opens `path` for appending (creating its folder), first cutting off a torn last line left
+    /// by a crash (it is kept in `<path>.torn`).
+    pub fn open(path: &Path, rotate_bytes: Option<u64>) -> io::Result<(Sink, Option<Repair>)> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
-        let file = OpenOptions::new().create(true).append(true).open(path)?;
-        Ok(Sink::File {
-            path: path.to_owned(),
-            out: BufWriter::with_capacity(1 << 20, file),
-        })
+        let mut file = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(path)?;
+        let repair = repair_tail(path, &mut file)?;
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let sink = Sink {
+            target: Target::File {
+                path: path.to_owned(),
+                file,
+                size,
+            },
+            pending: Vec::with_capacity(WRITE_AT),
+            torn: 0,
+            rotate_bytes,
+        };
+        Ok((sink, repair))
     }
 
-    pub fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
-        match self {
-            Sink::File { out, .. } => out.write_all(bytes),
-            Sink::Stdout(out) => out.write_all(bytes),
+    /// Takes whole lines. They are written when enough have gathered, or at `flush`.
+    pub fn write(&mut self, lines: &[u8]) -> io::Result<()> {
+        self.pending.extend_from_slice(lines);
+        if self.pending.len() >= WRITE_AT {
+            self.flush()
+        } else {
+            Ok(())
         }
     }
 
+    /// Writes everything pending. On error what was not written stays pending, for a retry.
     pub fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Sink::File { out, .. } => out.flush(),
-            Sink::Stdout(out) => out.flush(),
+        while self.torn < self.pending.len() {
+            let result = match &mut self.target {
+                Target::File { file, .. } => file.write(&self.pending[self.torn..]),
+                Target::Stdout(out) => out.write(&self.pending[self.torn..]),
+            };
+            match result {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    if let Target::File { size, .. } = &mut self.target {
+                        *size += n as u64;
+                    }
+                    self.torn += n;
+                    // Forget only whole lines: a line cut short by an error must be whole again
+                    // in the spill, should it come to that.
+                    let written = &self.pending[..self.torn];
+                    if let Some(last) = memchr::memrchr(b'\n', written) {
+                        self.pending.drain(..=last);
+                        self.torn -= last + 1;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
         }
+        if let Target::Stdout(out) = &mut self.target {
+            out.flush()?;
+        }
+        self.maybe_rotate()
+    }
+
+    /// Bytes taken but not yet written.
+    pub fn backlog(&self) -> usize {
+        self.pending.len() - self.torn
     }
 
     /// Where it writes, for messages.
     pub fn describe(&self) -> String {
-        match self {
-            Sink::File { path, .. } => path.display().to_string(),
-            Sink::Stdout(_) => "stdout".into(),
+        match &self.target {
+            Target::File { path, .. } => path.display().to_string(),
+            Target::Stdout(_) => "stdout".into(),
         }
+    }
+
+    /// Writes the backlog to a new file `path` (whole lines) and removes a torn fragment from the
+    /// target if it can. Returns the bytes spilled.
+    pub fn spill(&mut self, path: &Path) -> io::Result<usize> {
+        if self.pending.is_empty() {
+            return Ok(0);
+        }
+        let mut out = OpenOptions::new().create_new(true).write(true).open(path)?;
+        out.write_all(&self.pending)?;
+        out.sync_all()?;
+        if let Target::File { file, size, .. } = &mut self.target {
+            if self.torn > 0 && file.set_len(*size - self.torn as u64).is_ok() {
+                *size -= self.torn as u64;
+            }
+        }
+        let spilled = self.pending.len();
+        self.pending.clear();
+        self.torn = 0;
+        Ok(spilled)
+    }
+
+    /// Starts a new file once this one is big enough, at a line boundary, renaming the full one
+    /// `<stem>-<UTC time>.<ext>`.
+    fn maybe_rotate(&mut self) -> io::Result<()> {
+        let (Some(limit), Target::File { path, file, size }) =
+            (self.rotate_bytes, &mut self.target)
+        else {
+            return Ok(());
+        };
+        if *size < limit || self.torn > 0 {
+            return Ok(());
+        }
+        let rotated = rotated_name(path);
+        std::fs::rename(&*path, &rotated)?;
+        *file = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(&*path)?;
+        *size = 0;
+        tracing::info!("rotated {} to {}", path.display(), rotated.display());
+        Ok(())
+    }
+}
+
+fn rotated_name(path: &Path) -> PathBuf {
+    let stamp = jiff::Timestamp::now()
+        .strftime("%Y%m%dT%H%M%S%.fZ")
+        .to_string();
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("output");
+    let ext = path.extension().and_then(|s| s.to_str()).unwrap_or("jsonl");
+    path.with_file_name(format!("{stem}-{stamp}.{ext}"))
+}
+
+/// Cuts the file back to its last LF when a crash left a fragment after it; the fragment is
+/// appended to `<path>.torn` so that nothing is thrown away.
+fn repair_tail(path: &Path, file: &mut File) -> io::Result<Option<Repair>> {
+    let len = file.metadata()?.len();
+    if len == 0 {
+        return Ok(None);
+    }
+    let mut last = [0u8; 1];
+    file.seek(SeekFrom::Start(len - 1))?;
+    file.read_exact(&mut last)?;
+    if last[0] == b'\n' {
+        return Ok(None);
+    }
+    // Look back for the last complete line, a chunk at a time.
+    let mut end = len;
+    let mut cut = 0;
+    let mut chunk = vec![0u8; 64 << 10];
+    while end > 0 {
+        let start = end.saturating_sub(chunk.len() as u64);
+        let part = &mut chunk[..(end - start) as usize];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(part)?;
+        if let Some(i) = memchr::memrchr(b'\n', part) {
+            cut = start + i as u64 + 1;
+            break;
+        }
+        end = start;
+    }
+    let mut fragment = vec![0u8; (len - cut) as usize];
+    file.seek(SeekFrom::Start(cut))?;
+    file.read_exact(&mut fragment)?;
+    let kept_in = PathBuf::from(format!("{}.torn", path.display()));
+    let mut torn = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&kept_in)?;
+    fragment.push(b'\n');
+    torn.write_all(&fragment)?;
+    file.set_len(cut)?;
+    Ok(Some(Repair {
+        path: path.to_owned(),
+        removed: len - cut,
+        kept_in,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("ztel-sink-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn torn_tail_is_cut_and_kept() {
+        let dir = temp("torn");
+        let path = dir.join("connections.jsonl");
+        std::fs::write(&path, "{\"a\":1}\n{\"b\":2}\n{\"c\":").unwrap();
+        let (mut sink, repair) = Sink::open(&path, None).unwrap();
+        let repair = repair.expect("repaired");
+        assert_eq!(repair.removed, 5);
+        sink.write(b"{\"d\":4}\n").unwrap();
+        sink.flush().unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "{\"a\":1}\n{\"b\":2}\n{\"d\":4}\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&repair.kept_in).unwrap(),
+            "{\"c\":\n"
+        );
+        let (_, again) = Sink::open(&path, None).unwrap();
+        assert!(again.is_none());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_file_with_no_line_at_all_is_emptied() {
+        let dir = temp("nolf");
+        let path = dir.join("x.jsonl");
+        std::fs::write(&path, "partial").unwrap();
+        let (_, repair) = Sink::open(&path, None).unwrap();
+        assert_eq!(repair.unwrap().removed, 7);
+        assert_eq!(std::fs::read(&path).unwrap(), b"");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn rotates_at_a_line_boundary() {
+        let dir = temp("rotate");
+        let path = dir.join("connections.jsonl");
+        let (mut sink, _) = Sink::open(&path, Some(100)).unwrap();
+        for i in 0..30 {
+            sink.write(format!("{{\"n\":{i}}}\n").as_bytes()).unwrap();
+            sink.flush().unwrap();
+        }
+        let mut lines = 0;
+        let mut files = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            assert!(text.is_empty() || text.ends_with('\n'));
+            lines += text.lines().count();
+            files += 1;
+        }
+        assert_eq!(lines, 30);
+        assert!(files >= 3, "{files} files");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_full_disk_keeps_the_backlog_and_spills_it() {
+        let dir = temp("full");
+        let (mut sink, _) = Sink::open(Path::new("/dev/full"), None).unwrap();
+        sink.write(b"{\"a\":1}\n{\"b\":2}\n").unwrap();
+        assert!(sink.flush().is_err());
+        assert_eq!(sink.backlog(), 16);
+        assert!(
+            sink.flush().is_err(),
+            "retries fail the same way, nothing is lost"
+        );
+        let spill = dir.join("spill.jsonl");
+        assert_eq!(sink.spill(&spill).unwrap(), 16);
+        assert_eq!(
+            std::fs::read_to_string(&spill).unwrap(),
+            "{\"a\":1}\n{\"b\":2}\n"
+        );
+        assert_eq!(sink.backlog(), 0);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

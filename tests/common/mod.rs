@@ -82,6 +82,8 @@ pub struct Options {
     pub udp: bool,
     /// More arguments for `ztel serve` (`--tls`, `--admin`, …).
     pub args: Vec<String>,
+    /// A data dir of an earlier run (a restart); by default a new one.
+    pub data_dir: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -93,6 +95,7 @@ impl Default for Options {
             hold_stdout: false,
             udp: false,
             args: Vec::new(),
+            data_dir: None,
         }
     }
 }
@@ -118,7 +121,10 @@ impl Collector {
 
     pub fn start_with(tag: &str, options: Options) -> Collector {
         let dir = TempDir::new(tag);
-        let data = dir.path().join("data");
+        let data = options
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| dir.path().join("data"));
         let mut cmd = ztel();
         let udp = if options.udp { "127.0.0.1:0" } else { "" };
         cmd.args(["serve", "--tcp", "127.0.0.1:0", "--udp", udp]);

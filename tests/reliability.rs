@@ -1,0 +1,188 @@
+//! Bad conditions of DESIGN §6 that are not about a frame's content: a disk that refuses
+//! writes, a slow sender, a connection flood, a crash that tears the records file.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{zia_line, Collector, Options};
+
+fn padded(i: u64) -> String {
+    let pad = "p".repeat(1200);
+    zia_line(i, &format!("pc-{}", i % 9))
+        .replace("\"login\"", &format!("\"pad\":\"{pad}\",\"login\""))
+}
+
+#[test]
+fn full_disk_pushes_back_and_spills_at_shutdown() {
+    let collector = Collector::start_with(
+        "devfull",
+        Options {
+            args: vec!["--records".into(), "/dev/full".into()],
+            ..Options::default()
+        },
+    );
+    const RECORDS: u64 = 60_000;
+    let sent = Arc::new(AtomicUsize::new(0));
+    let progress = sent.clone();
+    let mut stream = collector.connect();
+    let sender = std::thread::spawn(move || {
+        for i in 1..=RECORDS {
+            if stream
+                .write_all(format!("{}\n", padded(i)).as_bytes())
+                .is_err()
+            {
+                break;
+            }
+            progress.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    // The collector stops reading once its backlog is full: the sender stalls short of the end.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut last = usize::MAX;
+    loop {
+        std::thread::sleep(Duration::from_millis(700));
+        let now = sent.load(Ordering::Relaxed);
+        if now == last {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the sender never stalled");
+        last = now;
+    }
+    assert!(
+        (last as u64) < RECORDS,
+        "everything was taken although nothing could be written"
+    );
+    let outcome = collector.stop();
+    drop(sender);
+    let made = outcome.counter("records_zia_web");
+    assert!(made > 0);
+    let spill: Vec<_> = std::fs::read_dir(&outcome.data)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("spill-records-")
+        })
+        .collect();
+    assert_eq!(spill.len(), 1, "one spill file");
+    let text = std::fs::read_to_string(spill[0].path()).unwrap();
+    assert_eq!(
+        text.lines().count() as u64,
+        made,
+        "every record made is in the spill"
+    );
+    assert!(text
+        .lines()
+        .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()));
+    assert!(outcome.counter("sink_errors") > 0);
+    let said = outcome
+        .stderr
+        .iter()
+        .filter(|l| l.starts_with("ztel: could not write"))
+        .count();
+    assert_eq!(said, 1, "one line says so: {:?}", outcome.stderr);
+}
+
+#[test]
+fn a_silent_connection_is_closed_after_the_idle_timeout() {
+    let collector = Collector::start_with(
+        "idle",
+        Options {
+            config: Some("[limits]\nidle_timeout_secs = 1\n".into()),
+            ..Options::default()
+        },
+    );
+    let mut slow = collector.connect();
+    // Half a record, then nothing: a slowloris.
+    slow.write_all(&zia_line(1, "slow").as_bytes()[..80]).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let started = Instant::now();
+    let n = slow.read(&mut [0u8; 8]).unwrap_or(0);
+    assert_eq!(n, 0, "closed by the collector");
+    assert!(started.elapsed() < Duration::from_secs(8));
+    collector.send(format!("{}\n", zia_line(2, "after")).as_bytes());
+    let outcome = collector.stop();
+    assert_eq!(outcome.counter("idle_timeouts"), 1);
+    assert_eq!(outcome.records.len(), 1);
+    assert_eq!(
+        outcome.dead("truncated").len(),
+        1,
+        "the half record is kept as a dead letter"
+    );
+}
+
+#[test]
+fn a_connection_flood_is_refused_past_the_limit_and_counted() {
+    let collector = Collector::start_with(
+        "flood",
+        Options {
+            config: Some("[limits]\nmax_connections = 4\n".into()),
+            ..Options::default()
+        },
+    );
+    let held: Vec<TcpStream> = (0..4).map(|_| collector.connect()).collect();
+    // Give the shard time to accept and count them.
+    std::thread::sleep(Duration::from_millis(200));
+    for _ in 0..6 {
+        let mut extra = collector.connect();
+        extra
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        assert_eq!(extra.read(&mut [0u8; 8]).unwrap_or(0), 0, "closed at once");
+    }
+    drop(held);
+    std::thread::sleep(Duration::from_millis(200));
+    collector.send(format!("{}\n", zia_line(1, "afterwards")).as_bytes());
+    let outcome = collector.stop();
+    assert_eq!(outcome.counter("connections_over_limit"), 6);
+    assert_eq!(
+        outcome.records.len(),
+        1,
+        "a good record on a new connection still arrives"
+    );
+}
+
+#[test]
+fn a_torn_records_file_is_repaired_at_start() {
+    let collector = Collector::start("torn-1");
+    collector.send(format!("{}\n{}\n", zia_line(1, "a"), zia_line(2, "b")).as_bytes());
+    let first = collector.stop();
+    let path = first.data.join("connections.jsonl");
+    // What a crash in the middle of a write leaves.
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    f.write_all(b"{\"ts\":\"2026-11-22T10:00:00Z\",\"kind\":\"zia.w")
+        .unwrap();
+    drop(f);
+    let data = first.data.clone();
+    let collector = Collector::start_with(
+        "torn-2",
+        Options {
+            data_dir: Some(data.clone()),
+            ..Options::default()
+        },
+    );
+    collector.send(format!("{}\n", zia_line(3, "c")).as_bytes());
+    let second = collector.stop();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text.lines().count(), 3);
+    assert!(text
+        .lines()
+        .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()));
+    let torn = std::fs::read_to_string(data.join("connections.jsonl.torn")).unwrap();
+    assert!(torn.starts_with("{\"ts\""));
+    assert!(second
+        .stderr
+        .iter()
+        .any(|l| l.contains("ended in a torn line")));
+    drop(first);
+}

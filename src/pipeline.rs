@@ -137,8 +137,8 @@ pub struct Pipeline {
 }
 
 /// Seeds that keep a ZIA record id and a ZPA identity from ever sharing a hash by construction.
-const ZIA_SEED: u64 = 0x5a49_41;
-const ZPA_SEED: u64 = 0x5a50_41;
+const ZIA_SEED: u64 = 0x005a_4941;
+const ZPA_SEED: u64 = 0x005a_5041;
 
 /// How many devices a shard's cache holds before it starts over.
 const DEVICE_CACHE_CAPACITY: usize = 1 << 20;

@@ -3,6 +3,7 @@
 //! latency histograms, and publishes what the admin endpoint shows. Shards have already parsed
 //! and serialised everything, so per batch it only writes bytes and merges a few small things.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use crate::latency::{IntervalLog, Latency, Measure, Percentiles};
 use crate::metrics::{Counter, Counters, LatencySummary, Snapshot};
 use crate::pipeline::{Batch, DeadLetter, Span};
 use crate::sink::Sink;
+use crate::store::Store;
 
 /// The aggregator's outputs.
 pub struct Sinks {
@@ -28,6 +30,8 @@ pub struct Sinks {
     pub dead_letters: Sink,
     /// The latency interval log; `None` when it could not be created (said at start).
     pub latency: Option<IntervalLog>,
+    /// The device registry on disk.
+    pub store: Store,
 }
 
 /// What the aggregator knew when the last shard hung up.
@@ -45,6 +49,9 @@ const RETRY_EVERY: Duration = Duration::from_millis(250);
 /// Record identities remembered for de-duplication: LSS replays up to 15 minutes after a
 /// reconnect, and NSS re-sends what it was unsure of; a million covers both at high rates.
 const DEDUP_WINDOW: usize = 1 << 20;
+
+/// How often changed devices are saved: a crash loses at most this much of the registry.
+const SAVE_EVERY: Duration = Duration::from_millis(200);
 
 /// How often ended ZPA connections leave the attribution table.
 const EXPIRE_EVERY: Duration = Duration::from_secs(5);
@@ -74,6 +81,8 @@ pub struct Aggregator {
     sink_errors: u64,
     /// Where a backlog that could not be written is spilled at shutdown.
     data_dir: PathBuf,
+    /// Devices changed since they were last saved.
+    dirty: HashSet<u64>,
     /// Identities of recent records: repeats are dropped.
     recent: Window,
     /// Reused buffer for device-event and dead-letter lines.
@@ -104,6 +113,7 @@ impl Aggregator {
             since_start: Latency::default(),
             sink_errors: 0,
             recent: Window::new(DEDUP_WINDOW),
+            dirty: HashSet::new(),
             line: Vec::new(),
         }
     }
@@ -113,6 +123,7 @@ impl Aggregator {
         let mut last_progress = Instant::now();
         let mut last_expiry = Instant::now();
         let mut last_publish = Instant::now();
+        let mut last_save = Instant::now();
         let mut logged = Counters::default();
         loop {
             // A sink that cannot write holds its backlog: stop taking batches so that shards stop
@@ -145,6 +156,10 @@ impl Aggregator {
             {
                 self.close_interval();
             }
+            if !self.dirty.is_empty() && last_save.elapsed() >= SAVE_EVERY {
+                self.save_devices();
+                last_save = Instant::now();
+            }
             if last_expiry.elapsed() >= EXPIRE_EVERY {
                 self.expire_attribution();
                 last_expiry = Instant::now();
@@ -156,6 +171,7 @@ impl Aggregator {
             }
         }
         self.flush();
+        self.save_devices();
         self.spill();
         self.close_interval();
         self.publish();
@@ -247,6 +263,7 @@ impl Aggregator {
             return;
         };
         for delta in &batch.devices {
+            self.dirty.insert(delta.id);
             if let Some(event) = registry.apply(delta) {
                 if let Some(device) = registry.get(delta.id) {
                     self.line.clear();
@@ -257,6 +274,28 @@ impl Aggregator {
                         tracing::error!("cannot write devices: {e}");
                     }
                 }
+            }
+        }
+    }
+
+    /// Writes the devices that changed to the store, in one transaction.
+    fn save_devices(&mut self) {
+        if self.dirty.is_empty() {
+            return;
+        }
+        let Ok(registry) = self.state.registry.lock() else {
+            return;
+        };
+        let changed = self
+            .dirty
+            .iter()
+            .filter_map(|id| registry.get(*id).map(|d| (*id, d)));
+        match self.sinks.store.save(changed) {
+            Ok(()) => self.dirty.clear(),
+            Err(e) => {
+                // Kept dirty: the next save tries again.
+                self.sink_errors += 1;
+                tracing::error!("cannot save devices: {e}");
             }
         }
     }

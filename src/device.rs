@@ -159,7 +159,7 @@ fn remember(set: &mut Vec<u64>, value: &str) -> bool {
 }
 
 /// A device as the registry knows it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Device {
     pub hostname: String,
     tags: u8,
@@ -202,6 +202,11 @@ impl Registry {
 
     pub fn get(&self, id: u64) -> Option<&Device> {
         self.devices.get(&id)
+    }
+
+    /// Puts back a device saved earlier.
+    pub fn insert(&mut self, id: u64, device: Device) {
+        self.devices.insert(id, device);
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (u64, &Device)> {

@@ -37,5 +37,6 @@ pub mod record;
 pub mod run;
 pub mod shard;
 pub mod sink;
+pub mod store;
 pub mod synth;
 pub mod tls;

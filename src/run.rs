@@ -17,6 +17,7 @@ use crate::live::Live;
 use crate::parse::time::parse_zone;
 use crate::shard::{self, Bound, ShardLimits, ShardSpec, Shutdown};
 use crate::sink::Sink;
+use crate::store::Store;
 
 /// Batches that may wait in the channel per shard before shards stop reading.
 const BATCHES_PER_SHARD: usize = 16;
@@ -89,17 +90,29 @@ pub fn run(config: Config, reloader: Reloader) -> anyhow::Result<Summary> {
             None
         }
     };
+    let store = Store::open(&config.data_dir.join("devices.redb"))?;
+    let saved = store.load()?;
+    let known = saved.len();
     let sinks = Sinks {
         records: open(&config.output.records)?,
         devices: open(&config.output.devices)?,
         dead_letters: open("dead-letter.jsonl")?,
         latency,
+        store,
     };
 
     let state = Arc::new(AdminState::new(Attribution::new(
         ATTRIBUTION_CAPACITY,
         ATTRIBUTION_GRACE,
     )));
+    if let Ok(mut registry) = state.registry.lock() {
+        for (id, device) in saved {
+            registry.insert(id, device);
+        }
+    }
+    if known > 0 {
+        tracing::info!("{known} devices known from earlier runs");
+    }
     let admin = match admin_addr {
         Some(addr) => Some(
             Admin::start(addr, state.clone()).with_context(|| format!("admin.address {addr}"))?,

@@ -3,27 +3,9 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
 
-use common::{Collector, Options};
+use common::{http_get, Collector, Options};
 use serde_json::Value;
-
-fn get(admin: SocketAddr, path: &str) -> (u16, Value) {
-    let mut s = TcpStream::connect_timeout(&admin, Duration::from_secs(5)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: ztel\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut text = String::new();
-    s.read_to_string(&mut text).unwrap();
-    let status = text[9..12].parse().unwrap();
-    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
-}
 
 #[test]
 fn who_was_behind_a_connection_until_end_plus_grace() {
@@ -44,20 +26,21 @@ fn who_was_behind_a_connection_until_end_plus_grace() {
     common::wait_for_lines(&collector.data_dir().join("connections.jsonl"), 2);
 
     let query = "/attribution?connector_ip=10.0.0.5&connector_port=51146&server_ip=10.20.0.9&server_port=22";
-    let (status, body) = get(admin, &format!("{query}&at=2024-01-18T10:35:00Z"));
+    let (status, body) = http_get(admin, &format!("{query}&at=2024-01-18T10:35:00Z"));
     assert_eq!(status, 200, "{body}");
+    let body: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(body["user"], "grace@example.com");
     assert_eq!(body["device"], "LAPTOP-GRACE");
     assert_eq!(body["connection_id"], "S9,C9");
     // Five minutes of grace after the end, then nobody.
-    let (status, _) = get(admin, &format!("{query}&at=2024-01-18T10:45:00Z"));
+    let (status, _) = http_get(admin, &format!("{query}&at=2024-01-18T10:45:00Z"));
     assert_eq!(status, 200);
-    let (status, body) = get(admin, &format!("{query}&at=2024-01-18T10:45:01Z"));
+    let (status, body) = http_get(admin, &format!("{query}&at=2024-01-18T10:45:01Z"));
     assert_eq!(status, 404, "{body}");
-    let (status, _) = get(admin, &format!("{query}&at=2024-01-18T10:30:00Z"));
+    let (status, _) = http_get(admin, &format!("{query}&at=2024-01-18T10:30:00Z"));
     assert_eq!(status, 404, "not before it started");
-    let (status, _) = get(admin, "/attribution?connector_ip=10.0.0.5&connector_port=51147&server_ip=10.20.0.9&server_port=22&at=2024-01-18T10:35:00Z");
+    let (status, _) = http_get(admin, "/attribution?connector_ip=10.0.0.5&connector_port=51147&server_ip=10.20.0.9&server_port=22&at=2024-01-18T10:35:00Z");
     assert_eq!(status, 404, "another connector port is another connection");
-    assert_eq!(get(admin, "/healthz").0, 200);
+    assert_eq!(http_get(admin, "/healthz").0, 200);
     collector.stop();
 }

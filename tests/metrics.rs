@@ -4,30 +4,12 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::Write;
+use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{zia_line, Collector, Options};
-
-fn get(admin: SocketAddr, path: &str) -> (u16, String) {
-    let mut s = TcpStream::connect_timeout(&admin, Duration::from_secs(5)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: ztel\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut text = String::new();
-    s.read_to_string(&mut text).unwrap();
-    let status = text[9..12].parse().unwrap();
-    let body = text
-        .split_once("\r\n\r\n")
-        .map_or("", |(_, b)| b)
-        .to_owned();
-    (status, body)
-}
+use common::{http_get, zia_line, Collector, Options};
 
 /// A sample's value: `name{labels} value`.
 fn sample(metrics: &str, series: &str) -> f64 {
@@ -84,7 +66,7 @@ fn metrics_count_a_known_load_and_pass_promtool() {
     common::wait_for_lines(&collector.data_dir().join("connections.jsonl"), 300);
     // The aggregator publishes a few times a second.
     std::thread::sleep(Duration::from_millis(300));
-    let (status, metrics) = get(admin, "/metrics");
+    let (status, metrics) = http_get(admin, "/metrics");
     assert_eq!(status, 200);
     assert_eq!(
         sample(&metrics, "ztel_records_zia_web_total{shard=\"all\"}"),
@@ -117,7 +99,7 @@ fn metrics_count_a_known_load_and_pass_promtool() {
         ) > 0.0
     );
 
-    let (status, hist) = get(admin, "/histograms");
+    let (status, hist) = http_get(admin, "/histograms");
     assert_eq!(status, 200);
     let hist: serde_json::Value = serde_json::from_str(&hist).unwrap();
     let read = hist["histograms"]
@@ -130,15 +112,15 @@ fn metrics_count_a_known_load_and_pass_promtool() {
     for p in ["p50", "p90", "p99", "p99_9", "p99_99", "max"] {
         assert!(read["since_start"][p].as_u64().unwrap() > 0, "{p}");
     }
-    let (status, devices) = get(admin, "/devices?limit=5");
+    let (status, devices) = http_get(admin, "/devices?limit=5");
     assert_eq!(status, 200);
     let devices: serde_json::Value = serde_json::from_str(&devices).unwrap();
     assert_eq!(devices["total"], 7);
     assert_eq!(devices["devices"].as_array().unwrap().len(), 5);
-    let (status, one) = get(admin, "/devices/PC-3");
+    let (status, one) = http_get(admin, "/devices/PC-3");
     assert_eq!(status, 200, "hostnames match whatever their case");
     assert!(one.contains("\"hostname\":\"pc-3\""), "{one}");
-    assert_eq!(get(admin, "/devices/nope").0, 404);
+    assert_eq!(http_get(admin, "/devices/nope").0, 404);
 
     if have("promtool", Command::new("promtool").arg("--version")) {
         let mut check = Command::new("promtool")
@@ -170,7 +152,7 @@ fn healthz_turns_503_while_draining() {
     // Records go to a stdout nobody reads yet, so the drain cannot finish until we read it.
     let mut collector = Collector::start_with("healthz", admin_options(true));
     let admin = collector.listening["admin"];
-    assert_eq!(get(admin, "/healthz"), (200, "ok\n".into()));
+    assert_eq!(http_get(admin, "/healthz"), (200, "ok\n".into()));
     let big = "x".repeat(1500);
     let mut lines = String::new();
     for i in 1..=4000 {
@@ -188,7 +170,7 @@ fn healthz_turns_503_while_draining() {
     collector.signal(libc::SIGTERM);
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let (status, body) = get(admin, "/healthz");
+        let (status, body) = http_get(admin, "/healthz");
         if status == 503 {
             assert_eq!(body, "draining\n");
             break;

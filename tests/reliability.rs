@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{zia_line, Collector, Options};
+use common::{http_get, zia_line, Collector, Options};
 
 fn padded(i: u64) -> String {
     let pad = "p".repeat(1200);
@@ -100,7 +100,8 @@ fn a_silent_connection_is_closed_after_the_idle_timeout() {
     );
     let mut slow = collector.connect();
     // Half a record, then nothing: a slowloris.
-    slow.write_all(&zia_line(1, "slow").as_bytes()[..80]).unwrap();
+    slow.write_all(&zia_line(1, "slow").as_bytes()[..80])
+        .unwrap();
     slow.set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
     let started = Instant::now();
@@ -185,4 +186,40 @@ fn a_torn_records_file_is_repaired_at_start() {
         .iter()
         .any(|l| l.contains("ended in a torn line")));
     drop(first);
+}
+
+#[test]
+fn devices_known_before_kill_9_are_known_after() {
+    let admin = |c: &Collector| c.listening["admin"];
+    let options = |data: Option<std::path::PathBuf>| Options {
+        args: vec!["--admin".into(), "127.0.0.1:0".into()],
+        data_dir: data,
+        ..Options::default()
+    };
+    let collector = Collector::start_with("restart-1", options(None));
+    let lines: String = (1..=5)
+        .map(|i| format!("{}\n", zia_line(i, &format!("host-{i}"))))
+        .collect();
+    collector.send(lines.as_bytes());
+    common::wait_for_lines(&collector.data_dir().join("devices.jsonl"), 5);
+    // The aggregator saves changed devices every 200 ms.
+    std::thread::sleep(Duration::from_millis(600));
+    let _ = admin(&collector);
+    let (data, _guard) = collector.kill_hard();
+
+    let collector = Collector::start_with("restart-2", options(Some(data.clone())));
+    let (status, body) = http_get(admin(&collector), "/devices");
+    assert_eq!(status, 200);
+    let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(page["total"], 5, "{body}");
+    // A known device seen again is not created again.
+    collector.send(format!("{}\n", zia_line(6, "host-3")).as_bytes());
+    let outcome = collector.stop();
+    let created = outcome
+        .devices
+        .iter()
+        .filter(|d| d["event"] == "created")
+        .count();
+    assert_eq!(created, 5, "five created events over both runs");
+    assert_eq!(outcome.counter("devices"), 5);
 }

@@ -322,6 +322,13 @@ impl Collector {
         self.finish(signal)
     }
 
+    /// `kill -9`: no drain at all. Returns the data dir and the guard that keeps it.
+    pub fn kill_hard(mut self) -> (PathBuf, TempDir) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        (self.data.clone(), self.dir.take().expect("temp dir"))
+    }
+
     /// Like `stop`, when the signal was already sent.
     pub fn stop_after_signal(mut self) -> Outcome {
         self.open_stdout();
@@ -777,4 +784,28 @@ mod tests {
             0
         );
     }
+}
+
+/// A GET on the admin endpoint: status and body (`Connection: close`, 5 s timeouts).
+pub fn http_get(admin: SocketAddr, path: &str) -> (u16, String) {
+    let mut s = TcpStream::connect_timeout(&admin, Duration::from_secs(5)).expect("connect admin");
+    s.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: ztel\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut text = String::new();
+    s.read_to_string(&mut text).expect("read answer");
+    let status = text
+        .get(9..12)
+        .and_then(|c| c.parse().ok())
+        .expect("status line");
+    (
+        status,
+        text.split_once("\r\n\r\n")
+            .map_or("", |(_, b)| b)
+            .to_owned(),
+    )
 }

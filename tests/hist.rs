@@ -1,0 +1,552 @@
+//! `ztel hist`: interval logs written here with the hdrhistogram crate's own writer (V2 deflate,
+//! as ztel and loadgen write them), read back by the real binary and by the library API, and
+//! cross-checked against an independent reader (Python's `hdrh`) when it is installed.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::{Duration, UNIX_EPOCH};
+
+use common::{ztel, TempDir};
+use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
+use hdrhistogram::serialization::V2DeflateSerializer;
+use hdrhistogram::Histogram;
+
+/// Start of the test logs: 2024-05-01 10:00:00 UTC.
+const BASE_SECS: u64 = 1_714_557_600;
+
+/// One interval: tag (None = untagged), start offset and length in seconds, values as
+/// (microseconds, count).
+struct Interval {
+    tag: Option<&'static str>,
+    start: u64,
+    length: u64,
+    values: Vec<(u64, u64)>,
+}
+
+/// Writes an interval log with a BaseTime, as a collector does.
+fn hlog_bytes(intervals: &[Interval]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut serializer = V2DeflateSerializer::new();
+    let base = UNIX_EPOCH + Duration::from_secs(BASE_SECS);
+    let mut writer = IntervalLogWriterBuilder::new()
+        .add_comment("ztel test log")
+        .with_start_time(base)
+        .with_base_time(base)
+        .begin_log_with(&mut out, &mut serializer)
+        .expect("begin log");
+    for i in intervals {
+        let mut h = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).expect("histogram");
+        for &(value, count) in &i.values {
+            h.record_n(value, count).expect("record");
+        }
+        writer
+            .write_histogram(
+                &h,
+                Duration::from_secs(i.start),
+                Duration::from_secs(i.length),
+                i.tag.map(|t| Tag::new(t).expect("tag")),
+            )
+            .expect("write interval");
+    }
+    out
+}
+
+/// Tag a: 1..=10000 µs once each; tag b: 1000 × 500 µs and 10 × 50000 µs; over three 10 s
+/// intervals, each tag's values spread over all three.
+fn sample_intervals() -> Vec<Interval> {
+    let mut intervals = Vec::new();
+    for k in 0..3u64 {
+        let a = (1..=10_000u64)
+            .filter(|v| v % 3 == k)
+            .map(|v| (v, 1))
+            .collect();
+        let mut b = vec![(500, [334, 333, 333][k as usize])];
+        b.push((50_000, [4, 3, 3][k as usize]));
+        intervals.push(Interval {
+            tag: Some("a"),
+            start: 10 * k,
+            length: 10,
+            values: a,
+        });
+        intervals.push(Interval {
+            tag: Some("b"),
+            start: 10 * k,
+            length: 10,
+            values: b,
+        });
+    }
+    intervals
+}
+
+/// The same values, recorded directly, to know what each percentile must be.
+fn expected(tag: &str) -> Histogram<u64> {
+    let mut h = Histogram::<u64>::new(3).expect("histogram");
+    for i in sample_intervals().iter().filter(|i| i.tag == Some(tag)) {
+        for &(value, count) in &i.values {
+            h.record_n(value, count).expect("record");
+        }
+    }
+    h
+}
+
+fn sample_log(dir: &TempDir) -> PathBuf {
+    let path = dir.path().join("latency.hlog");
+    std::fs::write(&path, hlog_bytes(&sample_intervals())).expect("write hlog");
+    path
+}
+
+fn hist(args: &[&str]) -> Output {
+    ztel().arg("hist").args(args).output().expect("run ztel")
+}
+
+fn stdout(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "ztel hist failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).expect("utf-8 stdout")
+}
+
+/// The rows of one tag's table: name → the number after it (µs, or the count).
+fn table(stdout: &str, tag: &str) -> BTreeMap<String, f64> {
+    let header = format!("tag: {tag}");
+    let mut lines = stdout.lines().skip_while(|l| *l != header);
+    assert_eq!(
+        lines.next(),
+        Some(header.as_str()),
+        "no table for {tag}:\n{stdout}"
+    );
+    lines
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            let name = words.next()?.to_owned();
+            let value = words.next()?.parse().ok()?;
+            Some((name, value))
+        })
+        .collect()
+}
+
+/// Asserts the command failed with exit 1 and exactly one `ztel: error:` line; returns it.
+fn one_error(out: &Output) -> String {
+    assert_eq!(out.status.code(), Some(1), "exit status: {:?}", out.status);
+    assert!(
+        out.stdout.is_empty(),
+        "stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "stderr: {stderr}");
+    assert!(lines[0].starts_with("ztel: error: "), "stderr: {stderr}");
+    lines[0].to_owned()
+}
+
+fn within(value: f64, target: f64, relative: f64) -> bool {
+    (value - target).abs() <= target * relative
+}
+
+#[test]
+fn prints_percentiles_counts_and_span_per_tag() {
+    let dir = TempDir::new("hist-table");
+    let path = sample_log(&dir);
+    let text = stdout(&hist(&[path.to_str().expect("utf-8 path")]));
+
+    let a = table(&text, "a");
+    assert_eq!(a["count"], 10_000.0, "{text}");
+    assert_eq!(a["min"], 1.0);
+    assert!(within(a["mean"], 5000.5, 0.001), "{text}");
+    assert!(within(a["p50"], 5000.0, 0.001), "{text}");
+    assert!(within(a["p99"], 9900.0, 0.001), "{text}");
+    assert!(within(a["max"], 10_000.0, 0.001), "{text}");
+    let b = table(&text, "b");
+    assert_eq!(b["count"], 1010.0);
+    assert_eq!(b["p50"], 500.0);
+    assert_eq!(b["p99"], 500.0);
+    assert!(within(b["p99.9"], 50_000.0, 0.001), "{text}");
+    assert!(within(b["max"], 50_000.0, 0.001), "{text}");
+
+    // Exactly what HdrHistogram says for the same values recorded in one histogram.
+    for (tag, rows) in [("a", &a), ("b", &b)] {
+        let h = expected(tag);
+        for (name, p) in [
+            ("p50", 50.0),
+            ("p75", 75.0),
+            ("p90", 90.0),
+            ("p95", 95.0),
+            ("p99", 99.0),
+            ("p99.9", 99.9),
+            ("p99.99", 99.99),
+        ] {
+            assert_eq!(rows[name], h.value_at_percentile(p) as f64, "{tag} {name}");
+        }
+        assert_eq!(rows["max"], h.max() as f64, "{tag} max");
+    }
+    // The ms column beside the µs one.
+    let p99 = text
+        .lines()
+        .skip_while(|l| *l != "tag: a")
+        .find(|l| l.trim_start().starts_with("p99 "))
+        .expect("p99 row");
+    let ms = format!("{:.3} ms", a["p99"] / 1000.0);
+    assert!(p99.contains(" µs ") && p99.ends_with(&ms), "{p99}");
+    // Three 10 s intervals from 10:00:00 UTC.
+    assert!(
+        text.contains(
+            "30.000 s in 3 intervals, 2024-05-01 10:00:00 UTC to 2024-05-01 10:00:30 UTC"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn tag_selects_one_table() {
+    let dir = TempDir::new("hist-tag");
+    let path = sample_log(&dir);
+    let text = stdout(&hist(&[path.to_str().expect("utf-8 path"), "--tag", "b"]));
+    assert_eq!(table(&text, "b")["count"], 1010.0);
+    assert!(!text.contains("tag: a"), "{text}");
+}
+
+#[test]
+fn library_reads_the_same_histograms() {
+    let dir = TempDir::new("hist-lib");
+    let path = sample_log(&dir);
+    let tags = ztel::hist::read_hlog(&path).expect("read");
+    assert_eq!(tags.keys().collect::<Vec<_>>(), ["a", "b"]);
+    for (tag, h) in &tags {
+        let want = expected(tag);
+        assert_eq!(h.len(), want.len());
+        assert_eq!(h.value_at_quantile(0.99), want.value_at_quantile(0.99));
+        assert_eq!(h.max(), want.max());
+    }
+    let log = ztel::hist::load_hlog(&path).expect("load");
+    let span = log.tags["a"].span;
+    assert_eq!(
+        (span.start, span.end, span.intervals),
+        (BASE_SECS as f64, BASE_SECS as f64 + 30.0, 3)
+    );
+    let table = ztel::hist::percentile_table("a", &tags["a"], None);
+    assert!(
+        table.starts_with("tag: a\n") && table.contains("p99.99"),
+        "{table}"
+    );
+}
+
+#[test]
+fn untagged_intervals_and_log_relative_times() {
+    let dir = TempDir::new("hist-untagged");
+    // No BaseTime or StartTime, timestamps from 0: loadgen-style offsets.
+    let mut out = Vec::new();
+    let mut serializer = V2DeflateSerializer::new();
+    {
+        let mut writer = IntervalLogWriterBuilder::new()
+            .begin_log_with(&mut out, &mut serializer)
+            .expect("begin log");
+        let mut h = Histogram::<u64>::new(3).expect("histogram");
+        h.record_n(250, 4).expect("record");
+        for start in 0..2 {
+            writer
+                .write_histogram(&h, Duration::from_secs(start), Duration::from_secs(1), None)
+                .expect("write");
+        }
+    }
+    let path = dir.path().join("offsets.hlog");
+    std::fs::write(&path, out).expect("write");
+    let text = stdout(&hist(&[path.to_str().expect("utf-8 path")]));
+    let rows = table(&text, ztel::hist::UNTAGGED);
+    assert_eq!((rows["count"], rows["p50"]), (8.0, 250.0), "{text}");
+    assert!(
+        text.contains("2.000 s in 2 intervals, 0.000 s to 2.000 s (log time)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn unfinished_last_line_is_skipped() {
+    let dir = TempDir::new("hist-partial");
+    let mut bytes = hlog_bytes(&sample_intervals());
+    let whole = bytes.len();
+    // A log being written: half of one more line.
+    let extra = hlog_bytes(&sample_intervals()[..1]);
+    let last = String::from_utf8_lossy(&extra)
+        .lines()
+        .last()
+        .expect("line")
+        .to_owned();
+    bytes.extend_from_slice(&last.as_bytes()[..last.len() / 2]);
+    let path = dir.path().join("live.hlog");
+    std::fs::write(&path, &bytes).expect("write");
+    let text = stdout(&hist(&[path.to_str().expect("utf-8 path")]));
+    assert_eq!(table(&text, "a")["count"], 10_000.0, "{text}");
+    assert!(text.contains("skipped the unfinished last line"), "{text}");
+
+    // Complete but without its newline: kept.
+    bytes.truncate(whole);
+    bytes.extend_from_slice(last.as_bytes());
+    std::fs::write(&path, &bytes).expect("write");
+    let text = stdout(&hist(&[path.to_str().expect("utf-8 path")]));
+    assert_eq!(table(&text, "a")["count"], 10_000.0 + 3333.0, "{text}");
+    assert!(!text.contains("skipped"), "{text}");
+}
+
+#[test]
+fn bad_input_is_one_error_line() {
+    let dir = TempDir::new("hist-errors");
+    let missing = dir.path().join("missing.hlog");
+    let line = one_error(&hist(&[missing.to_str().expect("utf-8 path")]));
+    assert!(line.contains("missing.hlog"), "{line}");
+
+    let garbage = dir.path().join("garbage.hlog");
+    std::fs::write(&garbage, b"\x00\x01binary\xff\xfe junk\nmore junk\n").expect("write");
+    let line = one_error(&hist(&[garbage.to_str().expect("utf-8 path")]));
+    assert!(
+        line.contains("garbage.hlog") && line.contains("line 1"),
+        "{line}"
+    );
+
+    let no_newline = dir.path().join("word.hlog");
+    std::fs::write(&no_newline, b"hello").expect("write");
+    one_error(&hist(&[no_newline.to_str().expect("utf-8 path")]));
+
+    let empty = dir.path().join("empty.hlog");
+    std::fs::write(&empty, b"#only a comment\n").expect("write");
+    let line = one_error(&hist(&[empty.to_str().expect("utf-8 path")]));
+    assert!(line.contains("no histogram intervals"), "{line}");
+
+    // A well-formed line whose payload is not a histogram, after a good one.
+    let mut bytes = hlog_bytes(&sample_intervals()[..1]);
+    bytes.extend_from_slice(b"Tag=a,10.000,10.000,1.000,bm90IGEgaGlzdG9ncmFt\n");
+    let corrupt = dir.path().join("corrupt.hlog");
+    std::fs::write(&corrupt, bytes).expect("write");
+    let line = one_error(&hist(&[corrupt.to_str().expect("utf-8 path")]));
+    assert!(
+        line.contains("corrupt.hlog: line 5: bad histogram"),
+        "{line}"
+    );
+
+    let bad_base64 = dir.path().join("b64.hlog");
+    std::fs::write(&bad_base64, b"Tag=a,0.000,10.000,1.000,@@@@\n").expect("write");
+    let line = one_error(&hist(&[bad_base64.to_str().expect("utf-8 path")]));
+    assert!(line.contains("line 1") && line.contains("base64"), "{line}");
+
+    let good = sample_log(&dir);
+    let line = one_error(&hist(&[
+        good.to_str().expect("utf-8 path"),
+        "--tag",
+        "nope",
+    ]));
+    assert!(
+        line.contains("\"nope\"") && line.contains("tags: a, b"),
+        "{line}"
+    );
+}
+
+#[test]
+fn plot_writes_well_formed_svg() {
+    let dir = TempDir::new("hist-plot");
+    let path = sample_log(&dir);
+    let svg = dir.path().join("plot.svg");
+    let text = stdout(&hist(&[
+        path.to_str().expect("utf-8 path"),
+        "--plot",
+        svg.to_str().expect("utf-8 path"),
+    ]));
+    assert!(
+        text.contains(&format!("wrote the percentile plot to {}", svg.display())),
+        "{text}"
+    );
+    let doc = std::fs::read_to_string(&svg).expect("svg written");
+    let texts = check_svg(&doc, &["a", "b"]);
+    assert!(
+        texts.iter().any(|t| t.contains("latency.hlog")),
+        "title names the file: {texts:?}"
+    );
+    for label in ["0%", "90%", "99%", "99.9%", "99.99%", "99.999%"] {
+        assert!(
+            texts.iter().any(|t| t == label),
+            "x label {label}: {texts:?}"
+        );
+    }
+
+    // One tag, one line.
+    std::fs::remove_file(&svg).expect("remove");
+    let args = [
+        path.to_str().expect("utf-8 path"),
+        "--tag",
+        "a",
+        "--plot",
+        svg.to_str().expect("utf-8 path"),
+    ];
+    stdout(&hist(&args));
+    check_svg(&std::fs::read_to_string(&svg).expect("svg written"), &["a"]);
+
+    // An unwritable output is one error line naming it.
+    let nowhere = dir.path().join("no-such-dir").join("plot.svg");
+    let line = one_error(&hist(&[
+        path.to_str().expect("utf-8 path"),
+        "--plot",
+        nowhere.to_str().expect("utf-8 path"),
+    ]));
+    assert!(line.contains("no-such-dir/plot.svg"), "{line}");
+}
+
+/// A polyline or path in a colour: a tag's line (axes and ticks are black).
+fn is_data_line(e: &quick_xml::events::BytesStart) -> bool {
+    matches!(e.name().as_ref(), b"polyline" | b"path")
+        && e.attributes().flatten().any(|a| {
+            a.key.as_ref() == b"stroke"
+                && !matches!(a.value.as_ref(), b"#000000" | b"none" | b"black")
+        })
+}
+
+/// The SVG is well-formed XML, its root is `<svg`, it has one coloured line (polyline or path)
+/// per tag and one legend text per tag.
+fn check_svg(doc: &str, tags: &[&str]) -> Vec<String> {
+    use quick_xml::events::Event;
+    let body = doc.trim_start();
+    let body = match body.strip_prefix("<?xml") {
+        Some(rest) => rest
+            .split_once("?>")
+            .expect("XML declaration ends")
+            .1
+            .trim_start(),
+        None => body,
+    };
+    assert!(
+        body.starts_with("<svg"),
+        "starts with {:?}",
+        &body[..body.len().min(40)]
+    );
+
+    let mut reader = quick_xml::Reader::from_str(doc);
+    reader.config_mut().check_end_names = true;
+    let (mut depth, mut lines, mut roots) = (0i64, 0, 0);
+    let mut texts = Vec::new();
+    let mut in_text = false;
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) => {
+                if depth == 0 {
+                    roots += 1;
+                }
+                depth += 1;
+                in_text = e.name().as_ref() == b"text";
+                lines += usize::from(is_data_line(&e));
+            }
+            Ok(Event::Empty(e)) => lines += usize::from(is_data_line(&e)),
+            Ok(Event::End(_)) => {
+                depth -= 1;
+                in_text = false;
+            }
+            Ok(Event::Text(t)) if in_text => {
+                texts.push(t.decode().expect("text").trim().to_owned());
+            }
+            Ok(Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => panic!(
+                "SVG is not well-formed at {}: {e}",
+                reader.buffer_position()
+            ),
+        }
+    }
+    assert_eq!(
+        (depth, roots),
+        (0, 1),
+        "one root element, every element closed"
+    );
+    assert_eq!(lines, tags.len(), "one line per tag");
+    for tag in tags {
+        assert_eq!(
+            texts.iter().filter(|t| t == tag).count(),
+            1,
+            "legend {tag}: {texts:?}"
+        );
+    }
+    texts
+}
+
+/// The same log read by an independent implementation: Python's `hdrh` (PyPI `hdrhistogram`).
+#[test]
+fn python_hdrh_agrees() {
+    let available = std::process::Command::new("python3")
+        .args(["-c", "import hdrh.log"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !available {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have Python's hdrh: pip install hdrhistogram"
+        );
+        println!("skipped: python3 with hdrh (pip install hdrhistogram) is not installed");
+        return;
+    }
+    let dir = TempDir::new("hist-python");
+    let path = sample_log(&dir);
+    let theirs = python_totals(&path);
+    let ours = ztel::hist::read_hlog(&path).expect("read");
+    assert_eq!(
+        theirs.keys().collect::<Vec<_>>(),
+        ours.keys().collect::<Vec<_>>()
+    );
+    for (tag, h) in &ours {
+        let (count, p99, max) = theirs[tag];
+        assert_eq!(count, h.len(), "{tag} count");
+        assert_eq!(p99, h.value_at_percentile(99.0), "{tag} p99");
+        assert_eq!(max, h.max(), "{tag} max");
+    }
+    // And the binary prints the same.
+    let text = stdout(&hist(&[path.to_str().expect("utf-8 path")]));
+    for (tag, (count, p99, _)) in &theirs {
+        let rows = table(&text, tag);
+        assert_eq!(
+            (rows["count"], rows["p99"]),
+            (*count as f64, *p99 as f64),
+            "{tag}"
+        );
+    }
+}
+
+/// tag → (total count, p99, max) as Python's hdrh reads the log.
+fn python_totals(path: &Path) -> BTreeMap<String, (u64, u64, u64)> {
+    const SCRIPT: &str = r#"
+import sys
+from hdrh.histogram import HdrHistogram
+from hdrh.log import HistogramLogReader
+reader = HistogramLogReader(sys.argv[1], HdrHistogram(1, 3600000000, 3))
+merged = {}
+while True:
+    h = reader.get_next_interval_histogram()
+    if h is None:
+        break
+    tag = h.get_tag() or "(untagged)"
+    if tag not in merged:
+        merged[tag] = HdrHistogram(1, 3600000000, 3)
+    merged[tag].add(h)
+for tag, h in sorted(merged.items()):
+    print(tag, h.get_total_count(), h.get_value_at_percentile(99), h.get_max_value())
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", SCRIPT])
+        .arg(path)
+        .output()
+        .expect("run python3");
+    assert!(
+        out.status.success(),
+        "python: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .lines()
+        .map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            let n = |i: usize| w[i].parse::<u64>().expect("number");
+            (w[0].to_owned(), (n(1), n(2), n(3)))
+        })
+        .collect()
+}

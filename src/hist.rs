@@ -326,10 +326,30 @@ pub fn percentile_table(tag: &str, histogram: &Histogram<u64>, span: Option<&Spa
         mean / 1000.0
     );
     for (name, percentile) in PERCENTILES {
-        row(&mut out, name, histogram.value_at_percentile(percentile));
+        row(&mut out, name, value_at_percentile(histogram, percentile));
     }
     row(&mut out, "max", histogram.max());
     out
+}
+
+/// The value at a percentile as HdrHistogram's Java reference reports it: the highest value
+/// equivalent to the one at rank ceil(p/100 × count), with p lowered by one ulp first so that an
+/// exact rank is not pushed to the next one by rounding (99.9 % of 1000 values is the 999th, where
+/// the crate's `value_at_percentile` computes 999.0000000000001 and takes the 1000th).
+pub fn value_at_percentile(histogram: &Histogram<u64>, percentile: f64) -> u64 {
+    let total = histogram.len();
+    if total == 0 {
+        return 0;
+    }
+    let p = percentile.clamp(0.0, 100.0);
+    let p = if p > 0.0 {
+        f64::from_bits(p.to_bits() - 1)
+    } else {
+        p
+    };
+    let rank = (p / 100.0 * total as f64).ceil().max(1.0);
+    // `value_at_quantile` rounds quantile × count up: aim half a count below the rank.
+    histogram.value_at_quantile((rank - 0.5) / total as f64)
 }
 
 /// "30.000 s in 3 intervals, 2024-05-01 10:00:00 UTC to 2024-05-01 10:00:30 UTC".
@@ -463,6 +483,7 @@ fn render_svg(
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 28))
             .margin(20)
+            .margin_right(45)
             .x_label_area_size(45)
             .y_label_area_size(80)
             .build_cartesian_2d(
@@ -475,6 +496,7 @@ fn render_svg(
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
+            .y_max_light_lines(2)
             .label_style(("sans-serif", 16))
             .axis_desc_style(("sans-serif", 18))
             .x_desc("percentile")

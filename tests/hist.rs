@@ -92,6 +92,46 @@ fn expected(tag: &str) -> Histogram<u64> {
     h
 }
 
+/// Percentiles as (row name, thousandths of a percent).
+const ROWS: [(&str, u64); 7] = [
+    ("p50", 50_000),
+    ("p75", 75_000),
+    ("p90", 90_000),
+    ("p95", 95_000),
+    ("p99", 99_000),
+    ("p99.9", 99_900),
+    ("p99.99", 99_990),
+];
+
+/// The value at a percentile computed without floating point from the raw values: the
+/// ceil(p × n)-th smallest value (HdrHistogram's rank), reported as the highest value of its
+/// bucket, as every HdrHistogram does.
+fn exact_percentile(intervals: &[Interval], tag: &str, milli_percent: u64) -> u64 {
+    let mut raw: Vec<u64> = intervals
+        .iter()
+        .filter(|i| i.tag == Some(tag))
+        .flat_map(|i| i.values.iter().flat_map(|&(v, n)| (0..n).map(move |_| v)))
+        .collect();
+    raw.sort_unstable();
+    let n = raw.len() as u64;
+    let rank = (milli_percent * n).div_ceil(100_000).max(1);
+    let bucket = Histogram::<u64>::new(3).expect("histogram");
+    bucket.highest_equivalent(raw[rank as usize - 1])
+}
+
+/// Tag c: 999 × 100 µs and 1 × 5000 µs, where p99.9 is exactly the 999th value (100 µs) and a
+/// naive floating-point rank (0.999 × 1000 = 999.0000000000001) would round up to the 1000th.
+fn exact_rank_intervals() -> Vec<Interval> {
+    let mut intervals = sample_intervals();
+    intervals.push(Interval {
+        tag: Some("c"),
+        start: 0,
+        length: 30,
+        values: vec![(100, 999), (5000, 1)],
+    });
+    intervals
+}
+
 fn sample_log(dir: &TempDir) -> PathBuf {
     let path = dir.path().join("latency.hlog");
     std::fs::write(&path, hlog_bytes(&sample_intervals())).expect("write hlog");
@@ -170,21 +210,13 @@ fn prints_percentiles_counts_and_span_per_tag() {
     assert!(within(b["p99.9"], 50_000.0, 0.001), "{text}");
     assert!(within(b["max"], 50_000.0, 0.001), "{text}");
 
-    // Exactly what HdrHistogram says for the same values recorded in one histogram.
+    // Exactly the rank HdrHistogram defines, computed from the raw values.
     for (tag, rows) in [("a", &a), ("b", &b)] {
-        let h = expected(tag);
-        for (name, p) in [
-            ("p50", 50.0),
-            ("p75", 75.0),
-            ("p90", 90.0),
-            ("p95", 95.0),
-            ("p99", 99.0),
-            ("p99.9", 99.9),
-            ("p99.99", 99.99),
-        ] {
-            assert_eq!(rows[name], h.value_at_percentile(p) as f64, "{tag} {name}");
+        for (name, milli) in ROWS {
+            let want = exact_percentile(&sample_intervals(), tag, milli);
+            assert_eq!(rows[name], want as f64, "{tag} {name}");
         }
-        assert_eq!(rows["max"], h.max() as f64, "{tag} max");
+        assert_eq!(rows["max"], expected(tag).max() as f64, "{tag} max");
     }
     // The ms column beside the µs one.
     let p99 = text
@@ -230,11 +262,30 @@ fn library_reads_the_same_histograms() {
         (span.start, span.end, span.intervals),
         (BASE_SECS as f64, BASE_SECS as f64 + 30.0, 3)
     );
+    for (tag, h) in &tags {
+        for (name, milli) in ROWS {
+            let p = milli as f64 / 1000.0;
+            let want = exact_percentile(&sample_intervals(), tag, milli);
+            assert_eq!(ztel::hist::value_at_percentile(h, p), want, "{tag} {name}");
+        }
+    }
     let table = ztel::hist::percentile_table("a", &tags["a"], None);
     assert!(
         table.starts_with("tag: a\n") && table.contains("p99.99"),
         "{table}"
     );
+}
+
+#[test]
+fn exact_ranks_are_not_rounded_up() {
+    let dir = TempDir::new("hist-rank");
+    let path = dir.path().join("ranks.hlog");
+    std::fs::write(&path, hlog_bytes(&exact_rank_intervals())).expect("write hlog");
+    let text = stdout(&hist(&[path.to_str().expect("utf-8 path"), "--tag", "c"]));
+    let c = table(&text, "c");
+    assert_eq!((c["count"], c["p99.9"]), (1000.0, 100.0), "{text}");
+    let top = exact_percentile(&exact_rank_intervals(), "c", 99_990);
+    assert_eq!((c["p99.99"], c["max"]), (top as f64, top as f64), "{text}");
 }
 
 #[test]
@@ -486,7 +537,8 @@ fn python_hdrh_agrees() {
         return;
     }
     let dir = TempDir::new("hist-python");
-    let path = sample_log(&dir);
+    let path = dir.path().join("latency.hlog");
+    std::fs::write(&path, hlog_bytes(&exact_rank_intervals())).expect("write hlog");
     let theirs = python_totals(&path);
     let ours = ztel::hist::read_hlog(&path).expect("read");
     assert_eq!(
@@ -494,25 +546,28 @@ fn python_hdrh_agrees() {
         ours.keys().collect::<Vec<_>>()
     );
     for (tag, h) in &ours {
-        let (count, p99, max) = theirs[tag];
+        let [count, p99, p999, max] = theirs[tag];
         assert_eq!(count, h.len(), "{tag} count");
-        assert_eq!(p99, h.value_at_percentile(99.0), "{tag} p99");
+        assert_eq!(p99, ztel::hist::value_at_percentile(h, 99.0), "{tag} p99");
+        assert_eq!(
+            p999,
+            ztel::hist::value_at_percentile(h, 99.9),
+            "{tag} p99.9"
+        );
         assert_eq!(max, h.max(), "{tag} max");
     }
     // And the binary prints the same.
     let text = stdout(&hist(&[path.to_str().expect("utf-8 path")]));
-    for (tag, (count, p99, _)) in &theirs {
+    for (tag, [count, p99, p999, max]) in &theirs {
         let rows = table(&text, tag);
-        assert_eq!(
-            (rows["count"], rows["p99"]),
-            (*count as f64, *p99 as f64),
-            "{tag}"
-        );
+        let printed = [rows["count"], rows["p99"], rows["p99.9"], rows["max"]];
+        let want = [*count as f64, *p99 as f64, *p999 as f64, *max as f64];
+        assert_eq!(printed, want, "{tag}");
     }
 }
 
-/// tag → (total count, p99, max) as Python's hdrh reads the log.
-fn python_totals(path: &Path) -> BTreeMap<String, (u64, u64, u64)> {
+/// tag → [total count, p99, p99.9, max] as Python's hdrh reads the log.
+fn python_totals(path: &Path) -> BTreeMap<String, [u64; 4]> {
     const SCRIPT: &str = r#"
 import sys
 from hdrh.histogram import HdrHistogram
@@ -528,7 +583,8 @@ while True:
         merged[tag] = HdrHistogram(1, 3600000000, 3)
     merged[tag].add(h)
 for tag, h in sorted(merged.items()):
-    print(tag, h.get_total_count(), h.get_value_at_percentile(99), h.get_max_value())
+    print(tag, h.get_total_count(), h.get_value_at_percentile(99),
+          h.get_value_at_percentile(99.9), h.get_max_value())
 "#;
     let out = std::process::Command::new("python3")
         .args(["-c", SCRIPT])
@@ -546,7 +602,7 @@ for tag, h in sorted(merged.items()):
         .map(|l| {
             let w: Vec<&str> = l.split_whitespace().collect();
             let n = |i: usize| w[i].parse::<u64>().expect("number");
-            (w[0].to_owned(), (n(1), n(2), n(3)))
+            (w[0].to_owned(), [n(1), n(2), n(3), n(4)])
         })
         .collect()
 }

@@ -759,6 +759,30 @@ pub fn key_order(line: &str) -> Vec<String> {
         .expect("a JSON object")
 }
 
+/// A GET on the admin endpoint: status and body (`Connection: close`, 5 s timeouts).
+pub fn http_get(admin: SocketAddr, path: &str) -> (u16, String) {
+    let mut s = TcpStream::connect_timeout(&admin, Duration::from_secs(5)).expect("connect admin");
+    s.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: ztel\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut text = String::new();
+    s.read_to_string(&mut text).expect("read answer");
+    let status = text
+        .get(9..12)
+        .and_then(|c| c.parse().ok())
+        .expect("status line");
+    (
+        status,
+        text.split_once("\r\n\r\n")
+            .map_or("", |(_, b)| b)
+            .to_owned(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -784,28 +808,4 @@ mod tests {
             0
         );
     }
-}
-
-/// A GET on the admin endpoint: status and body (`Connection: close`, 5 s timeouts).
-pub fn http_get(admin: SocketAddr, path: &str) -> (u16, String) {
-    let mut s = TcpStream::connect_timeout(&admin, Duration::from_secs(5)).expect("connect admin");
-    s.set_read_timeout(Some(Duration::from_secs(5)))
-        .expect("timeout");
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: ztel\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send");
-    let mut text = String::new();
-    s.read_to_string(&mut text).expect("read answer");
-    let status = text
-        .get(9..12)
-        .and_then(|c| c.parse().ok())
-        .expect("status line");
-    (
-        status,
-        text.split_once("\r\n\r\n")
-            .map_or("", |(_, b)| b)
-            .to_owned(),
-    )
 }

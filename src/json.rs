@@ -86,11 +86,21 @@ impl<'b> Object<'b> {
     }
 }
 
-/// Appends `s` as a JSON string. Runs of plain bytes are copied at once; only `"`, `\` and
+/// Appends `s` as a JSON string. Most values need no escaping: one branch-free pass decides
+/// (the compiler vectorises it), and the string is copied whole; otherwise only `"`, `\` and
 /// control characters are escaped (UTF-8 passes through).
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
     let bytes = s.as_bytes();
+    let plain = !bytes.iter().fold(false, |any, &b| {
+        any | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    if plain {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     let mut run = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let escape: &[u8] = match b {

@@ -3,7 +3,6 @@
 
 mod common;
 
-
 use common::{http_get, Collector, Options};
 use serde_json::Value;
 

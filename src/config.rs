@@ -296,13 +296,7 @@ impl Config {
         if !tls.client_ca.is_empty() && tls.cert.is_empty() {
             return Err(invalid("input.tls.client_ca", "needs cert and key"));
         }
-        let http = &self.input.http;
-        if http.cert.is_empty() != http.key.is_empty() {
-            return Err(invalid(
-                "input.http.cert",
-                "cert and key must be set together",
-            ));
-        }
+        self.validate_http()?;
         if !(1024..=64 << 20).contains(&self.limits.max_frame_bytes) {
             return Err(invalid(
                 "limits.max_frame_bytes",
@@ -331,6 +325,58 @@ impl Config {
         Ok(())
     }
 
+    /// `[input.http]`: certificate pair, key header, keys, and an address that no other stream
+    /// input shares (SO_REUSEPORT would let two inputs split one port's connections).
+    fn validate_http(&self) -> Result<(), ConfigError> {
+        let http = &self.input.http;
+        if http.cert.is_empty() != http.key.is_empty() {
+            return Err(invalid(
+                "input.http.cert",
+                "cert and key must be set together",
+            ));
+        }
+        if http.header.is_empty() || !http.header.bytes().all(is_token_byte) {
+            return Err(invalid(
+                "input.http.header",
+                format!("{:?} is not an HTTP header name", http.header),
+            ));
+        }
+        for key in &http.keys {
+            if key.is_empty() {
+                return Err(invalid("input.http.keys", "a key cannot be empty"));
+            }
+            // Header values are visible ASCII; a peer's spaces around the value are not part of it.
+            if !key.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) || key.trim() != key {
+                return Err(invalid(
+                    "input.http.keys",
+                    "a key is visible ASCII, without spaces at either end",
+                ));
+            }
+        }
+        let Some(addr) = parse_address("input.http.address", &http.address)? else {
+            return Ok(());
+        };
+        let mut others = vec![("input.tcp.address", &self.input.tcp.address)];
+        if !self.input.tls.cert.is_empty() {
+            others.push(("input.tls.address", &self.input.tls.address));
+        }
+        for (key, other) in others {
+            let Some(other) = parse_address(key, other)? else {
+                continue;
+            };
+            let overlap = addr.ip() == other.ip()
+                || addr.ip().is_unspecified()
+                || other.ip().is_unspecified();
+            if addr.port() != 0 && addr.port() == other.port() && overlap {
+                return Err(invalid(
+                    "input.http.address",
+                    format!("{addr} is the port of {key} ({other})"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Number of shards to run: `shards`, or one per online core.
     pub fn shard_count(&self) -> usize {
         if self.shards > 0 {
@@ -350,6 +396,11 @@ impl Config {
             self.data_dir.join(p)
         }
     }
+}
+
+/// A character of an HTTP token (RFC 9110 §5.6.2), as a header name is made of.
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 /// An input's address: `None` when disabled ("").
@@ -444,6 +495,16 @@ mod tests {
             ("[limits]\nmax_frame_bytes = 10", "limits.max_frame_bytes"),
             ("[input.tls]\ncert = \"a.pem\"", "input.tls.cert"),
             ("[admin]\naddress = \"localhost\"", "admin.address"),
+            ("[input.http]\ncert = \"a.pem\"", "input.http.cert"),
+            ("[input.http]\nheader = \"X Key\"", "input.http.header"),
+            ("[input.http]\nheader = \"\"", "input.http.header"),
+            ("[input.http]\nkeys = [\"\"]", "input.http.keys"),
+            ("[input.http]\nkeys = [\" k1\"]", "input.http.keys"),
+            ("[input.http]\nkeys = [\"k\\u0001\"]", "input.http.keys"),
+            (
+                "[input.http]\naddress = \"127.0.0.1:1514\"",
+                "input.http.address",
+            ),
         ];
         for (text, key) in cases {
             let msg = Config::from_toml(text).unwrap_err().to_string();

@@ -1,4 +1,5 @@
-//! What SIGHUP replaces while connections stay up: the allow-lists and the TLS configuration.
+//! What SIGHUP replaces while connections stay up: the allow-lists, the TLS configurations
+//! (input.tls and HTTPS) and the keys of the HTTP input.
 //! Shards read them lock-free (arc-swap) at each accept or datagram; a reload builds everything
 //! first and swaps only when all of it is valid, so a bad file changes nothing.
 
@@ -9,7 +10,8 @@ use arc_swap::{ArcSwap, ArcSwapOption};
 use rustls::ServerConfig;
 
 use crate::config::{parse_allow_list, AllowList, Config, ConfigError};
-use crate::tls::{server_config, TlsError};
+use crate::listen::http::Auth;
+use crate::tls::{input_server_config, server_config, TlsError};
 
 /// Why settings could not be (re)loaded.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +28,11 @@ pub struct Live {
     pub tls_allow: Arc<ArcSwap<AllowList>>,
     /// `None` when TLS is off (no cert and key).
     pub tls: Arc<ArcSwapOption<ServerConfig>>,
+    pub http_allow: Arc<ArcSwap<AllowList>>,
+    /// The key header and the keys of the HTTP input.
+    pub http_auth: Arc<ArcSwap<Auth>>,
+    /// `None` when the HTTP input is plain HTTP (no cert and key).
+    pub http_tls: Arc<ArcSwapOption<ServerConfig>>,
 }
 
 /// Everything a reload swaps in, built before anything is swapped.
@@ -34,6 +41,9 @@ struct Settings {
     udp_allow: AllowList,
     tls_allow: AllowList,
     tls: Option<Arc<ServerConfig>>,
+    http_allow: AllowList,
+    http_auth: Auth,
+    http_tls: Option<Arc<ServerConfig>>,
 }
 
 fn build(config: &Config) -> Result<Settings, LoadError> {
@@ -50,11 +60,24 @@ fn build(config: &Config) -> Result<Settings, LoadError> {
             ca,
         )?)
     };
+    let http_tls = if input.http.cert.is_empty() {
+        None
+    } else {
+        Some(input_server_config(
+            "input.http",
+            Path::new(&input.http.cert),
+            Path::new(&input.http.key),
+            None,
+        )?)
+    };
     Ok(Settings {
         tcp_allow: parse_allow_list("input.tcp.allowed_ips", &input.tcp.allowed_ips)?,
         udp_allow: parse_allow_list("input.udp.allowed_ips", &input.udp.allowed_ips)?,
         tls_allow: parse_allow_list("input.tls.allowed_ips", &input.tls.allowed_ips)?,
         tls,
+        http_allow: parse_allow_list("input.http.allowed_ips", &input.http.allowed_ips)?,
+        http_auth: Auth::new(&input.http),
+        http_tls,
     })
 }
 
@@ -66,6 +89,9 @@ impl Live {
             udp_allow: Arc::new(ArcSwap::from_pointee(s.udp_allow)),
             tls_allow: Arc::new(ArcSwap::from_pointee(s.tls_allow)),
             tls: Arc::new(ArcSwapOption::new(s.tls)),
+            http_allow: Arc::new(ArcSwap::from_pointee(s.http_allow)),
+            http_auth: Arc::new(ArcSwap::from_pointee(s.http_auth)),
+            http_tls: Arc::new(ArcSwapOption::new(s.http_tls)),
         })
     }
 
@@ -78,6 +104,13 @@ impl Live {
         self.tls_allow.store(Arc::new(s.tls_allow));
         if s.tls.is_some() {
             self.tls.store(s.tls);
+        }
+        self.http_allow.store(Arc::new(s.http_allow));
+        self.http_auth.store(Arc::new(s.http_auth));
+        // Whether the HTTP input speaks TLS is fixed at start: a reload replaces the certificate
+        // of an HTTPS input, and is ignored by a plain one.
+        if s.http_tls.is_some() {
+            self.http_tls.store(s.http_tls);
         }
         Ok(())
     }

@@ -35,14 +35,20 @@ pub enum Counter {
     DatagramsDropped,
     /// Records dropped as repeats of one already written (NSS duplicate logs, LSS replay).
     Duplicates,
+    /// HTTP requests answered (input.http), whatever the answer.
+    HttpRequests,
+    /// HTTP requests refused for their key: missing (401) or wrong (403).
+    HttpRejectedAuth,
+    /// HTTP requests refused as malformed: 400, 405, 411, 413, 415, 417, 431, 501.
+    HttpBadRequests,
 }
 
 impl Counter {
     /// The HELP text of its metric.
     pub fn help(self) -> &'static str {
         match self {
-            Counter::ConnectionsOpened => "TCP and TLS connections accepted.",
-            Counter::ConnectionsClosed => "TCP and TLS connections that ended.",
+            Counter::ConnectionsOpened => "TCP, TLS and HTTP connections accepted.",
+            Counter::ConnectionsClosed => "TCP, TLS and HTTP connections that ended.",
             Counter::ConnectionsRefused => "Connections refused: peer not in allowed_ips.",
             Counter::ConnectionsOverLimit => "Connections refused: over limits.max_connections.",
             Counter::TlsHandshakeFailures => "TLS handshakes that failed or timed out.",
@@ -61,10 +67,17 @@ impl Counter {
             Counter::DatagramsRefused => "UDP datagrams refused: peer not in allowed_ips.",
             Counter::DatagramsDropped => "UDP datagrams dropped while the aggregator was behind.",
             Counter::Duplicates => "Records dropped as repeats (NSS duplicate logs, LSS replay).",
+            Counter::HttpRequests => "HTTP requests answered, whatever the answer.",
+            Counter::HttpRejectedAuth => {
+                "HTTP requests refused: key header missing (401) or wrong (403)."
+            }
+            Counter::HttpBadRequests => {
+                "HTTP requests refused as malformed: 400, 405, 411, 413, 415, 417, 431, 501."
+            }
         }
     }
 
-    pub const ALL: [Counter; 18] = [
+    pub const ALL: [Counter; 21] = [
         Counter::ConnectionsOpened,
         Counter::ConnectionsClosed,
         Counter::ConnectionsRefused,
@@ -83,6 +96,9 @@ impl Counter {
         Counter::DatagramsRefused,
         Counter::DatagramsDropped,
         Counter::Duplicates,
+        Counter::HttpRequests,
+        Counter::HttpRejectedAuth,
+        Counter::HttpBadRequests,
     ];
 
     pub fn name(self) -> &'static str {
@@ -105,6 +121,9 @@ impl Counter {
             Counter::DatagramsRefused => "datagrams_refused",
             Counter::DatagramsDropped => "datagrams_dropped",
             Counter::Duplicates => "duplicates",
+            Counter::HttpRequests => "http_requests",
+            Counter::HttpRejectedAuth => "http_rejected_auth",
+            Counter::HttpBadRequests => "http_bad_requests",
         }
     }
 }
@@ -234,7 +253,7 @@ pub fn prometheus(s: &Snapshot) -> String {
     let name = "ztel_connections_open";
     let _ = writeln!(
         out,
-        "# HELP {name} TCP and TLS connections open now.\n# TYPE {name} gauge"
+        "# HELP {name} TCP, TLS and HTTP connections open now.\n# TYPE {name} gauge"
     );
     shard_rows(
         &|c| {

@@ -43,13 +43,15 @@ pub fn run(config: Config, reloader: Reloader) -> anyhow::Result<Summary> {
         None
     };
     let admin_addr = parse_address("admin.address", &config.admin.address)?;
-    if !config.input.http.address.is_empty() {
-        tracing::warn!(
-            "input.http is not implemented in this version; {} is not listened on",
-            config.input.http.address
-        );
+    let http = parse_address("input.http.address", &config.input.http.address)?;
+    if let Some(addr) = http {
+        warn_http(&config, addr, live.http_tls.load().is_some());
     }
-    for (key, addr) in [("input.tcp.address", tcp), ("input.tls.address", tls)] {
+    for (key, addr) in [
+        ("input.tcp.address", tcp),
+        ("input.tls.address", tls),
+        ("input.http.address", http),
+    ] {
         if let Some(addr) = addr {
             check_port_free(key, addr, false)?;
         }
@@ -148,7 +150,12 @@ pub fn run(config: Config, reloader: Reloader) -> anyhow::Result<Summary> {
 
     // Shard 0 binds first so that a port of 0 is resolved once and the others join that port.
     let mut handles = Vec::with_capacity(shards);
-    let mut bound = Bound { tcp, udp, tls };
+    let mut bound = Bound {
+        tcp,
+        udp,
+        tls,
+        http,
+    };
     let mut failure = None;
     for index in 0..shards {
         let (ready_tx, ready_rx) = mpsc::channel();
@@ -158,6 +165,7 @@ pub fn run(config: Config, reloader: Reloader) -> anyhow::Result<Summary> {
             tcp: bound.tcp,
             udp: bound.udp,
             tls: bound.tls,
+            http: bound.http,
             live: live.clone(),
             limits,
             zone: zone.clone(),
@@ -191,6 +199,7 @@ pub fn run(config: Config, reloader: Reloader) -> anyhow::Result<Summary> {
     for (kind, addr) in [
         ("udp", bound.udp),
         ("tls", bound.tls),
+        ("http", bound.http),
         ("admin", admin.as_ref().map(|a| a.addr)),
         ("tcp", bound.tcp),
     ] {
@@ -210,6 +219,20 @@ pub fn run(config: Config, reloader: Reloader) -> anyhow::Result<Summary> {
         admin.stop();
     }
     Ok(summary)
+}
+
+/// What an operator should know about the HTTP input before the first request arrives.
+fn warn_http(config: &Config, addr: SocketAddr, https: bool) {
+    if !https && !addr.ip().is_loopback() {
+        tracing::warn!(
+            "input.http serves plain HTTP on {addr}: keys and records cross the network in \
+             clear; set input.http.cert and key (Cloud NSS posts over HTTPS), or keep it behind \
+             a TLS-terminating proxy on the same host"
+        );
+    }
+    if config.input.http.keys.is_empty() {
+        tracing::warn!("input.http.keys is empty: every request on {addr} is refused (403)");
+    }
 }
 
 /// A port held by another program must be a clear error, not a silent share: SO_REUSEPORT

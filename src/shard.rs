@@ -53,7 +53,8 @@ pub struct ShardSpec {
     pub tcp: Option<SocketAddr>,
     pub udp: Option<SocketAddr>,
     pub tls: Option<SocketAddr>,
-    /// Allow-lists and certificates, replaced on SIGHUP.
+    pub http: Option<SocketAddr>,
+    /// Allow-lists, keys and certificates, replaced on SIGHUP.
     pub live: Arc<Live>,
     pub limits: ShardLimits,
     pub zone: TimeZone,
@@ -77,6 +78,7 @@ pub struct Bound {
     pub tcp: Option<SocketAddr>,
     pub udp: Option<SocketAddr>,
     pub tls: Option<SocketAddr>,
+    pub http: Option<SocketAddr>,
 }
 
 /// What became of a batch offered without waiting.
@@ -180,12 +182,14 @@ fn bind_inputs(
     tcp: Option<SocketAddr>,
     udp: Option<SocketAddr>,
     tls: Option<SocketAddr>,
+    http: Option<SocketAddr>,
 ) -> Result<(Bound, Vec<glommio::Task<()>>), String> {
     use crate::listen;
     let mut bound = Bound {
         tcp: None,
         udp: None,
         tls: None,
+        http: None,
     };
     let mut tasks = Vec::new();
     if let Some(address) = tcp {
@@ -217,6 +221,23 @@ fn bind_inputs(
             listener,
             live.tls_allow.clone(),
             live.tls.clone(),
+        )));
+    }
+    if let Some(address) = http {
+        let listener =
+            listen::tcp::bind(address).map_err(|e| format!("input.http.address {address}: {e}"))?;
+        bound.http = listener.local_addr().ok();
+        // HTTPS exactly when a certificate was loaded at start.
+        let https = live.http_tls.load().is_some();
+        let input = listen::http::Input {
+            allow: live.http_allow.clone(),
+            auth: live.http_auth.clone(),
+            tls: https.then(|| live.http_tls.clone()),
+        };
+        tasks.push(glommio::spawn_local(listen::http::accept_loop(
+            shard.clone(),
+            listener,
+            input,
         )));
     }
     Ok((bound, tasks))
@@ -255,7 +276,7 @@ fn run(spec: ShardSpec, ready: mpsc::Sender<Ready>) {
             tx: spec.tx,
             shutdown: spec.shutdown,
         });
-        let tasks = match bind_inputs(&shard, &spec.live, spec.tcp, spec.udp, spec.tls) {
+        let tasks = match bind_inputs(&shard, &spec.live, spec.tcp, spec.udp, spec.tls, spec.http) {
             Ok((bound, tasks)) => {
                 let _ = ready.send(Ok(bound));
                 tasks

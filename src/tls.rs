@@ -1,5 +1,5 @@
-//! TLS for the syslog input on 6514: the server configuration from PEM files, with mutual TLS
-//! when a client CA is set (LSS log receivers support both).
+//! TLS for the syslog input on 6514 and for HTTPS on input.http: the server configuration from
+//! PEM files, with mutual TLS when a client CA is set (LSS log receivers support both).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -9,44 +9,76 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig};
 
-/// Why a TLS configuration could not be built; each names the file.
+/// Why a TLS configuration could not be built; each names the config section ("input.tls",
+/// "input.http") and the file.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
-    #[error("input.tls.cert {path}: {message}")]
-    Cert { path: PathBuf, message: String },
-    #[error("input.tls.key {path}: {message}")]
-    Key { path: PathBuf, message: String },
-    #[error("input.tls.client_ca {path}: {message}")]
-    ClientCa { path: PathBuf, message: String },
-    #[error("input.tls: {0}")]
-    Config(#[from] rustls::Error),
+    #[error("{section}.cert {path}: {message}")]
+    Cert {
+        section: &'static str,
+        path: PathBuf,
+        message: String,
+    },
+    #[error("{section}.key {path}: {message}")]
+    Key {
+        section: &'static str,
+        path: PathBuf,
+        message: String,
+    },
+    #[error("{section}.client_ca {path}: {message}")]
+    ClientCa {
+        section: &'static str,
+        path: PathBuf,
+        message: String,
+    },
+    #[error("{section}: {source}")]
+    Config {
+        section: &'static str,
+        source: rustls::Error,
+    },
 }
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-/// Builds the server configuration. `client_ca`, when given, makes a client certificate signed
-/// by it mandatory.
+/// Builds the server configuration of input.tls. `client_ca`, when given, makes a client
+/// certificate signed by it mandatory.
 pub fn server_config(
     cert: &Path,
     key: &Path,
     client_ca: Option<&Path>,
 ) -> Result<Arc<ServerConfig>, TlsError> {
+    input_server_config("input.tls", cert, key, client_ca)
+}
+
+/// Builds the server configuration of the input whose config section is `section` (errors name
+/// its keys).
+pub fn input_server_config(
+    section: &'static str,
+    cert: &Path,
+    key: &Path,
+    client_ca: Option<&Path>,
+) -> Result<Arc<ServerConfig>, TlsError> {
+    let config_error = |source| TlsError::Config { section, source };
     let chain = read_certs(cert).map_err(|message| TlsError::Cert {
+        section,
         path: cert.to_owned(),
         message,
     })?;
     let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| TlsError::Key {
+        section,
         path: key.to_owned(),
         message: pem_message(e),
     })?;
-    let builder =
-        ServerConfig::builder_with_provider(provider()).with_safe_default_protocol_versions()?;
+    let builder = ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(config_error)?;
     let builder = match client_ca {
         None => builder.with_no_client_auth(),
         Some(ca) => {
             let fail = |message: String| TlsError::ClientCa {
+                section,
                 path: ca.to_owned(),
                 message,
             };
@@ -60,7 +92,11 @@ pub fn server_config(
             builder.with_client_cert_verifier(verifier)
         }
     };
-    Ok(Arc::new(builder.with_single_cert(chain, key_der)?))
+    Ok(Arc::new(
+        builder
+            .with_single_cert(chain, key_der)
+            .map_err(config_error)?,
+    ))
 }
 
 fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {

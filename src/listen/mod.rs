@@ -1,6 +1,8 @@
 //! Inputs: each binds on every shard with SO_REUSEPORT so the kernel spreads peers over cores.
+//! TCP and TLS carry syslog frames, UDP datagrams, HTTP(S) Cloud NSS batches of JSON records.
 
 pub mod conn;
+pub mod http;
 pub mod tcp;
 pub mod tls;
 pub mod udp;

@@ -1,0 +1,590 @@
+//! The Cloud NSS HTTP(S) input (DESIGN §3), over real loopback sockets with a small HTTP/1.1
+//! client written here: JSON arrays and newline-delimited JSON, keep-alive, keys, refusals of
+//! every kind and what they leave behind (nothing), HTTPS with a certificate made by the test, and
+//! the allow-list.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{assert_records_are, zia_line, Collector, Options, TempDir};
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
+use serde_json::Value;
+use socket2::{Domain, Socket, Type};
+
+const KEYS: &str = "[input.http]\nkeys = [\"k1\"]\n";
+
+fn start(tag: &str, config: &str) -> (Collector, SocketAddr) {
+    let collector = Collector::start_with(
+        tag,
+        Options {
+            config: Some(config.to_owned()),
+            args: vec!["--http".into(), "127.0.0.1:0".into()],
+            ..Options::default()
+        },
+    );
+    let addr = collector.listening["http"];
+    (collector, addr)
+}
+
+/// An answer as read off the wire.
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A minimal HTTP/1.1 client over any stream: writes requests as given, reads answers framed by
+/// Content-Length (all this server sends).
+struct Client<S: Read + Write> {
+    stream: S,
+    pending: Vec<u8>,
+}
+
+impl Client<TcpStream> {
+    fn connect(addr: SocketAddr) -> Self {
+        let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect");
+        Client::over(stream)
+    }
+
+    fn over(stream: TcpStream) -> Self {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        stream
+            .set_write_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        Client {
+            stream,
+            pending: Vec::new(),
+        }
+    }
+}
+
+impl<S: Read + Write> Client<S> {
+    /// A POST with the key header (when given) and a Content-Length body.
+    fn post(&mut self, key: Option<&str>, body: &[u8]) -> Answer {
+        let mut head = format!(
+            "POST /nss/web HTTP/1.1\r\nHost: collector\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        if let Some(key) = key {
+            head.push_str(&format!("X-Ztel-Key: {key}\r\n"));
+        }
+        head.push_str("\r\n");
+        let mut raw = head.into_bytes();
+        raw.extend_from_slice(body);
+        self.send(&raw)
+    }
+
+    /// Writes `raw` as it is and reads one answer.
+    fn send(&mut self, raw: &[u8]) -> Answer {
+        self.stream.write_all(raw).expect("send request");
+        self.stream.flush().expect("flush");
+        self.answer()
+    }
+
+    fn answer(&mut self) -> Answer {
+        let head_end = loop {
+            if let Some(i) = find(&self.pending, b"\r\n\r\n") {
+                break i + 4;
+            }
+            self.fill();
+        };
+        let head = String::from_utf8(self.pending[..head_end].to_vec()).expect("head is text");
+        let mut lines = head.split("\r\n");
+        let status_line = lines.next().unwrap();
+        assert!(status_line.starts_with("HTTP/1.1 "), "{status_line:?}");
+        let status = status_line[9..12].parse().expect("status code");
+        let headers: Vec<(String, String)> = lines
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let (n, v) = l.split_once(':').expect("header field");
+                (n.trim().to_owned(), v.trim().to_owned())
+            })
+            .collect();
+        let length: usize = if status < 200 {
+            0
+        } else {
+            headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+                .map(|(_, v)| v.parse().expect("Content-Length"))
+                .expect("every answer has a Content-Length")
+        };
+        while self.pending.len() < head_end + length {
+            self.fill();
+        }
+        let body = String::from_utf8(self.pending[head_end..head_end + length].to_vec()).unwrap();
+        self.pending.drain(..head_end + length);
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    fn fill(&mut self) {
+        let mut buf = [0u8; 4096];
+        let n = self.stream.read(&mut buf).expect("read answer");
+        assert!(n > 0, "connection closed before a whole answer");
+        self.pending.extend_from_slice(&buf[..n]);
+    }
+
+    /// The server closes the connection: a read sees the end (or a reset) and nothing else.
+    fn assert_closed(&mut self) {
+        assert!(self.pending.is_empty(), "bytes after the answer");
+        let mut buf = [0u8; 64];
+        match self.stream.read(&mut buf) {
+            Ok(0) => {}
+            Ok(n) => panic!("{n} more bytes instead of the end"),
+            Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}"),
+        }
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn lss_line(user: &str, n: u32) -> String {
+    format!(
+        r#"{{"LogTimestamp": "Thu Jan 18 10:31:01 2024","SessionID": "s{n}","ConnectionID": "s{n},c{n}","ConnectionStatus": "open","IPProtocol": 6,"Username": "{user}","ClientPrivateIP": "10.1.2.3","Connector": "dc1","ConnectorIP": "10.0.0.5","ConnectorPort": {port},"Host": "git.corp","Application": "Git","ServerIP": "10.20.0.9","ServerPort": 22,"TimestampConnectionStart": "2024-01-18T10:31:01.152Z","ZENBytesRxClient": 1,"ZENBytesTxClient": 2}}"#,
+        port = 40000 + n
+    )
+}
+
+fn array(lines: &[String]) -> Vec<u8> {
+    format!("[\n{}\n]", lines.join(",\n")).into_bytes()
+}
+
+#[test]
+fn a_json_array_of_records_is_taken() {
+    let (collector, addr) = start("http-array", KEYS);
+    let lines: Vec<String> = (1..=3).map(|i| zia_line(i, "pc-http")).collect();
+    let mut client = Client::connect(addr);
+    let answer = client.post(Some("k1"), &array(&lines));
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(answer.header("content-length"), Some("0"));
+    assert!(answer.body.is_empty());
+    drop(client);
+    let outcome = collector.stop();
+    assert_records_are(&outcome.records, &lines);
+    assert_eq!(outcome.counter("http_requests"), 1);
+    assert_eq!(outcome.counter("http_rejected_auth"), 0);
+    assert_eq!(outcome.counter("http_bad_requests"), 0);
+    assert_eq!(outcome.counter("frames"), 3);
+    assert_eq!(outcome.counter("connections_opened"), 1);
+    outcome.assert_counters_match_files();
+}
+
+#[test]
+fn newline_delimited_zia_and_zpa_records_are_taken() {
+    let (collector, addr) = start("http-ndjson", KEYS);
+    let body = format!(
+        "{}\r\n\n  {}\n{}",
+        zia_line(7, "pc-nd"),
+        lss_line("alice@example.com", 1),
+        zia_line(8, "pc-nd")
+    );
+    let answer = Client::connect(addr).post(Some("k1"), body.as_bytes());
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let outcome = collector.stop();
+    assert_eq!(outcome.counter("records_zia_web"), 2);
+    assert_eq!(outcome.counter("records_zpa_user_activity"), 1);
+    assert!(
+        outcome.dead_letters.is_empty(),
+        "{:?}",
+        outcome.dead_letters
+    );
+    let zpa: Vec<&Value> = outcome
+        .records
+        .iter()
+        .filter(|r| r["kind"] == "zpa.user_activity")
+        .collect();
+    assert_eq!(zpa.len(), 1);
+    assert_eq!(zpa[0]["user"], "alice@example.com");
+}
+
+#[test]
+fn keep_alive_serves_several_requests_on_one_connection() {
+    let (collector, addr) = start("http-keepalive", KEYS);
+    let mut client = Client::connect(addr);
+    let first = client.post(Some("k1"), &array(&[zia_line(1, "pc-ka")]));
+    assert_eq!(first.status, 200);
+    assert_eq!(
+        first.header("connection"),
+        None,
+        "the connection stays open"
+    );
+    // Two requests written at once (pipelined) are answered in order.
+    let mut two = Vec::new();
+    for id in [2, 3] {
+        let body = array(&[zia_line(id, "pc-ka")]);
+        two.extend_from_slice(
+            format!(
+                "POST / HTTP/1.1\r\nX-Ztel-Key: k1\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            )
+            .as_bytes(),
+        );
+        two.extend_from_slice(&body);
+    }
+    assert_eq!(client.send(&two).status, 200);
+    assert_eq!(client.answer().status, 200);
+    // Connection: close is honoured.
+    let body = array(&[zia_line(4, "pc-ka")]);
+    let last = client.send(
+        &[
+            format!(
+                "POST / HTTP/1.1\r\nX-Ztel-Key: k1\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            )
+            .into_bytes(),
+            body,
+        ]
+        .concat(),
+    );
+    assert_eq!(last.status, 200);
+    assert_eq!(last.header("connection"), Some("close"));
+    client.assert_closed();
+    let outcome = collector.stop();
+    assert_eq!(outcome.records.len(), 4);
+    assert_eq!(outcome.counter("http_requests"), 4);
+    assert_eq!(outcome.counter("connections_opened"), 1);
+    outcome.assert_counters_match_files();
+}
+
+#[test]
+fn missing_and_wrong_keys_are_refused_closed_and_counted() {
+    let (collector, addr) = start("http-keys", "[input.http]\nkeys = [\"k1\", \"k2\"]\n");
+    let body = array(&[zia_line(1, "pc-intruder")]);
+
+    let mut missing = Client::connect(addr);
+    let answer = missing.post(None, &body);
+    assert_eq!(answer.status, 401, "{answer:?}");
+    assert!(answer.body.contains("X-Ztel-Key"), "{answer:?}");
+    assert_eq!(answer.header("connection"), Some("close"));
+    missing.assert_closed();
+
+    let mut wrong = Client::connect(addr);
+    assert_eq!(wrong.post(Some("k3"), &body).status, 403);
+    wrong.assert_closed();
+    // A prefix of a key is not the key.
+    assert_eq!(Client::connect(addr).post(Some("k"), &body).status, 403);
+
+    // The second key is as good as the first; the header name is case-insensitive.
+    let good = array(&[zia_line(2, "pc-good")]);
+    let answer = Client::connect(addr).send(
+        &[
+            format!(
+                "POST / HTTP/1.1\r\nx-ztel-key: k2\r\nContent-Length: {}\r\n\r\n",
+                good.len()
+            )
+            .into_bytes(),
+            good,
+        ]
+        .concat(),
+    );
+    assert_eq!(answer.status, 200, "{answer:?}");
+
+    let outcome = collector.stop();
+    assert_eq!(outcome.records.len(), 1);
+    assert_eq!(outcome.records[0]["device"], "pc-good");
+    assert_eq!(outcome.counter("http_requests"), 4);
+    assert_eq!(outcome.counter("http_rejected_auth"), 3);
+    assert_eq!(outcome.counter("http_bad_requests"), 0);
+    assert!(outcome.dead_letters.is_empty());
+    outcome.assert_counters_match_files();
+}
+
+#[test]
+fn without_keys_every_request_is_refused() {
+    let (collector, addr) = start("http-nokeys", "");
+    let answer = Client::connect(addr).post(Some(""), &array(&[zia_line(1, "pc")]));
+    assert_eq!(answer.status, 403);
+    assert!(answer.body.contains("input.http.keys"), "{answer:?}");
+    let outcome = collector.stop();
+    assert!(outcome.records.is_empty());
+    assert_eq!(outcome.counter("http_rejected_auth"), 1);
+    assert!(outcome
+        .stderr
+        .iter()
+        .any(|l| l.contains("input.http.keys is empty")));
+}
+
+#[test]
+fn a_body_that_is_not_json_is_refused_whole() {
+    let (collector, addr) = start("http-notjson", KEYS);
+    let mut client = Client::connect(addr);
+    // A good record first: nothing of the body may be kept when a later line is not JSON.
+    let lines = format!("{}\nnot json at all\n", zia_line(1, "pc-bad"));
+    let answer = client.post(Some("k1"), lines.as_bytes());
+    assert_eq!(answer.status, 400, "{answer:?}");
+    let cut = format!("[{},{}", zia_line(2, "pc-bad"), zia_line(3, "pc-bad"));
+    assert_eq!(client.post(Some("k1"), cut.as_bytes()).status, 400);
+    assert_eq!(client.post(Some("k1"), b"hello").status, 400);
+    // The body was read: the connection goes on.
+    let good = client.post(Some("k1"), &array(&[zia_line(4, "pc-good")]));
+    assert_eq!(good.status, 200);
+    let outcome = collector.stop();
+    assert_eq!(outcome.records.len(), 1);
+    assert_eq!(outcome.records[0]["device"], "pc-good");
+    assert!(
+        outcome.dead_letters.is_empty(),
+        "{:?}",
+        outcome.dead_letters
+    );
+    assert!(
+        !outcome.devices.iter().any(|d| d["hostname"] == "pc-bad"),
+        "a refused body leaves no device behind"
+    );
+    assert_eq!(outcome.counter("http_requests"), 4);
+    assert_eq!(outcome.counter("http_bad_requests"), 3);
+    assert_eq!(outcome.counter("frames"), 1);
+    outcome.assert_counters_match_files();
+}
+
+#[test]
+fn oversize_content_length_is_refused_and_the_collector_goes_on() {
+    let (collector, addr) = start("http-oversize", KEYS);
+    let limit = 262_144 * 64;
+    let mut big = Client::connect(addr);
+    let answer = big.send(
+        format!(
+            "POST / HTTP/1.1\r\nX-Ztel-Key: k1\r\nContent-Length: {}\r\n\r\n{{",
+            limit + 1
+        )
+        .as_bytes(),
+    );
+    assert_eq!(answer.status, 413, "{answer:?}");
+    big.assert_closed();
+    // Exactly at the limit is still taken (padded with whitespace around a record).
+    let record = zia_line(1, "pc-limit");
+    let mut body = format!("[{record}]").into_bytes();
+    body.resize(limit, b' ');
+    assert_eq!(Client::connect(addr).post(Some("k1"), &body).status, 200);
+    let outcome = collector.stop();
+    assert_eq!(outcome.records.len(), 1);
+    assert_eq!(outcome.counter("http_bad_requests"), 1);
+    outcome.assert_counters_match_files();
+}
+
+#[test]
+fn other_methods_missing_lengths_and_huge_heads_are_refused() {
+    let (collector, addr) = start("http-refusals", KEYS);
+    let get = Client::connect(addr).send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(get.status, 405);
+    assert_eq!(get.header("allow"), Some("POST"));
+    let no_length = Client::connect(addr).send(b"POST / HTTP/1.1\r\nX-Ztel-Key: k1\r\n\r\n");
+    assert_eq!(no_length.status, 411);
+    let mut huge = Client::connect(addr);
+    let head = format!(
+        "POST / HTTP/1.1\r\nX-Ztel-Key: k1\r\nX-Pad: {}\r\n\r\n",
+        "p".repeat(17 << 10)
+    );
+    assert_eq!(huge.send(head.as_bytes()).status, 431);
+    huge.assert_closed();
+    let garbage =
+        Client::connect(addr).send(b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\r\n\r\n");
+    assert_eq!(garbage.status, 400);
+    let outcome = collector.stop();
+    assert_eq!(outcome.counter("http_requests"), 4);
+    assert_eq!(outcome.counter("http_bad_requests"), 4);
+    assert!(outcome.records.is_empty());
+    outcome.assert_counters_match_files();
+}
+
+#[test]
+fn a_record_that_fails_inside_a_good_array_is_a_dead_letter() {
+    let (collector, addr) = start("http-deadletter", KEYS);
+    let good = [zia_line(1, "pc-a"), zia_line(2, "pc-b")];
+    let body = format!(
+        "[{}, {{\"sourcetype\":\"zscalernss-dns\",\"event\":{{}}}}, 42, {}]",
+        good[0], good[1]
+    );
+    let answer = Client::connect(addr).post(Some("k1"), body.as_bytes());
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let outcome = collector.stop();
+    assert_records_are(&outcome.records, &good);
+    assert_eq!(outcome.dead_letters.len(), 2, "{:?}", outcome.dead_letters);
+    assert_eq!(outcome.dead("no_json").len(), 1, "the 42");
+    assert_eq!(outcome.counter("frames"), 4);
+    outcome.assert_counters_match_files();
+}
+
+#[test]
+fn chunked_bodies_and_expect_continue_are_taken() {
+    let (collector, addr) = start("http-chunked", KEYS);
+    let body = array(&[zia_line(1, "pc-ch"), zia_line(2, "pc-ch")]);
+    let (a, b) = body.split_at(100);
+    let mut raw =
+        b"POST / HTTP/1.1\r\nX-Ztel-Key: k1\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    raw.extend_from_slice(format!("{:x};name=v\r\n", a.len()).as_bytes());
+    raw.extend_from_slice(a);
+    raw.extend_from_slice(format!("\r\n{:X}\r\n", b.len()).as_bytes());
+    raw.extend_from_slice(b);
+    raw.extend_from_slice(b"\r\n0\r\n\r\n");
+    let mut client = Client::connect(addr);
+    assert_eq!(client.send(&raw).status, 200);
+
+    let body = array(&[zia_line(3, "pc-ch")]);
+    let head = format!(
+        "POST / HTTP/1.1\r\nX-Ztel-Key: k1\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    assert_eq!(client.send(head.as_bytes()).status, 100);
+    assert_eq!(client.send(&body).status, 200);
+    let outcome = collector.stop();
+    assert_eq!(outcome.records.len(), 3);
+    outcome.assert_counters_match_files();
+}
+
+/// A certificate authority the test controls.
+struct Ca {
+    issuer: CertifiedIssuer<'static, KeyPair>,
+}
+
+impl Ca {
+    fn new() -> Ca {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "http test root");
+        let issuer = CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
+        Ca { issuer }
+    }
+
+    /// A server certificate for localhost and its key, PEM.
+    fn leaf(&self) -> (String, String) {
+        let params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+        let key = KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        (cert.pem(), key.serialize_pem())
+    }
+
+    fn client(&self) -> Arc<rustls::ClientConfig> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(CertificateDer::from_pem_slice(self.issuer.pem().as_bytes()).unwrap())
+            .unwrap();
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Arc::new(config)
+    }
+}
+
+#[test]
+fn https_with_a_generated_certificate() {
+    let dir = TempDir::new("http-tls-files");
+    let ca = Ca::new();
+    let (cert, key) = ca.leaf();
+    let config = format!(
+        "{KEYS}cert = {:?}\nkey = {:?}\n",
+        dir.write("server.pem", &cert).display().to_string(),
+        dir.write("server.key", &key).display().to_string()
+    );
+    let (collector, addr) = start("http-tls", &config);
+    let tcp = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let name = ServerName::try_from("localhost").unwrap();
+    let conn = rustls::ClientConnection::new(ca.client(), name).unwrap();
+    let mut client = Client {
+        stream: rustls::StreamOwned::new(conn, tcp),
+        pending: Vec::new(),
+    };
+    let lines = [zia_line(1, "pc-tls"), zia_line(2, "pc-tls")];
+    assert_eq!(client.post(Some("k1"), &array(&lines)).status, 200);
+    assert_eq!(client.post(Some("wrong"), &array(&lines)).status, 403);
+    // A plain-HTTP request on the HTTPS port fails the handshake and keeps nothing.
+    let mut plain = TcpStream::connect(addr).unwrap();
+    plain
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let _ = plain.write_all(b"POST / HTTP/1.1\r\nX-Ztel-Key: k1\r\nContent-Length: 2\r\n\r\n[]");
+    let _ = plain.read_to_end(&mut Vec::new());
+    let outcome = collector.stop();
+    assert_records_are(&outcome.records, &lines);
+    assert_eq!(outcome.counter("http_rejected_auth"), 1);
+    assert_eq!(outcome.counter("tls_handshake_failures"), 1);
+    outcome.assert_counters_match_files();
+}
+
+/// A TCP connection from `source` to `to`.
+fn connect_from(source: &str, to: SocketAddr) -> TcpStream {
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    socket
+        .bind(&source.parse::<SocketAddr>().unwrap().into())
+        .unwrap();
+    socket
+        .connect_timeout(&to.into(), Duration::from_secs(5))
+        .unwrap();
+    socket.into()
+}
+
+#[test]
+fn a_peer_outside_allowed_ips_is_closed_unread() {
+    let config = format!("{KEYS}allowed_ips = [\"127.0.0.1\"]\n");
+    let (collector, addr) = start("http-allow", &config);
+    let mut outsider = connect_from("127.0.0.2:0", addr);
+    let body = array(&[zia_line(1, "pc-outsider")]);
+    let _ = outsider.write_all(
+        &[
+            format!(
+                "POST / HTTP/1.1\r\nX-Ztel-Key: k1\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            )
+            .into_bytes(),
+            body,
+        ]
+        .concat(),
+    );
+    outsider
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut buf = [0u8; 64];
+    let n = outsider.read(&mut buf).unwrap_or(0);
+    assert_eq!(n, 0, "no answer, the connection is closed");
+    let answer = Client::connect(addr).post(Some("k1"), &array(&[zia_line(2, "pc-inside")]));
+    assert_eq!(answer.status, 200);
+    let outcome = collector.stop();
+    assert_eq!(outcome.records.len(), 1);
+    assert_eq!(outcome.records[0]["device"], "pc-inside");
+    assert_eq!(outcome.counter("connections_refused"), 1);
+    assert_eq!(outcome.counter("http_requests"), 1);
+}
+
+#[test]
+fn sighup_reloads_the_keys() {
+    let (mut collector, addr) = start("http-reload", KEYS);
+    let body = array(&[zia_line(1, "pc-reload")]);
+    assert_eq!(Client::connect(addr).post(Some("k1"), &body).status, 200);
+    collector.rewrite_config("[input.http]\nkeys = [\"k9\"]\n");
+    collector.signal(libc::SIGHUP);
+    collector.wait_for_stderr("ztel: reloaded certificates and allow-lists");
+    let body = array(&[zia_line(2, "pc-reload")]);
+    assert_eq!(Client::connect(addr).post(Some("k1"), &body).status, 403);
+    assert_eq!(Client::connect(addr).post(Some("k9"), &body).status, 200);
+    let outcome = collector.stop();
+    assert_eq!(outcome.records.len(), 2);
+}

@@ -1,1 +1,136 @@
-fn main() {}
+//! loadgen: replays Zscaler NSS and LSS traffic against a collector (DESIGN §7).
+//!
+//! `args` checks the command line, `source` builds every event into memory, `send` opens the
+//! connections and paces the writes, `report` adds up and prints, `admin` asks the collector
+//! what it received. This file runs those steps in order and picks the exit status.
+
+mod admin;
+mod args;
+mod report;
+mod send;
+mod source;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use clap::Parser;
+
+use crate::admin::Admin;
+use crate::args::{Args, Plan};
+use crate::send::{Progress, Schedule};
+
+/// Why a run stopped: the exit status depends on whether the call itself was wrong.
+enum Failure {
+    /// Flags, target, files: exit status 2.
+    Usage(anyhow::Error),
+    /// A connection that could not be made: exit status 1.
+    Run(anyhow::Error),
+}
+
+fn main() -> ExitCode {
+    match run(Args::parse()) {
+        Ok(status) => status,
+        Err(Failure::Usage(e)) => {
+            eprintln!("loadgen: {e:#}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Run(e)) => {
+            eprintln!("loadgen: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> Result<ExitCode, Failure> {
+    let plan = Plan::new(args).map_err(Failure::Usage)?;
+    let transport = send::prepare(&plan).map_err(Failure::Usage)?;
+    let admin = plan
+        .admin
+        .as_deref()
+        .map(Admin::new)
+        .transpose()
+        .map_err(Failure::Usage)?;
+
+    let generating = Instant::now();
+    let streams = source::build(&plan).map_err(Failure::Usage)?;
+    if !plan.quiet {
+        let events: usize = streams.iter().map(|s| s.len()).sum();
+        let bytes: usize = streams.iter().map(|s| s.bytes.len()).sum();
+        eprintln!(
+            "loadgen: {events} distinct events ({:.1} MB) ready in {:.2} s",
+            bytes as f64 / 1e6,
+            generating.elapsed().as_secs_f64()
+        );
+    }
+
+    // The collector's counters before the run, so that traffic from earlier runs is not
+    // counted; an unreachable admin endpoint costs the admin figures only.
+    let before = admin.as_ref().and_then(|a| match a.snapshot() {
+        Ok(s) => Some(s),
+        Err(e) => {
+            eprintln!(
+                "loadgen: cannot read {}: {e:#}; received, lost and ztel latency are n/a",
+                a.url()
+            );
+            None
+        }
+    });
+
+    let conns = send::connect(&plan, &transport).map_err(Failure::Run)?;
+    let progress = Arc::new(Progress::default());
+    let schedule = Schedule {
+        rate: plan.rate,
+        total: plan.events(),
+        deadline: plan.deadline(),
+        connections: plan.connections,
+    };
+    // A moment for the threads to start, so that the first events are not late because of it.
+    let lead = Duration::from_millis(10);
+    let (start, started) = (Instant::now() + lead, SystemTime::now() + lead);
+    let keep_intervals = plan.hist.is_some();
+    let handles = send::spawn(conns, streams, schedule, keep_intervals, &progress, start)
+        .map_err(Failure::Run)?;
+    report::watch(&handles, &progress, start, plan.quiet);
+    let mut outcomes = Vec::with_capacity(handles.len());
+    for h in handles {
+        let outcome = h
+            .join()
+            .map_err(|_| Failure::Run(anyhow::anyhow!("a sender thread panicked")))?;
+        outcomes.push(outcome);
+    }
+    let totals = report::Totals::merge(outcomes, plan.rate.is_some()).map_err(Failure::Run)?;
+    for failure in &totals.failures {
+        eprintln!("loadgen: {failure}");
+    }
+
+    let figures = match (&admin, &before) {
+        (Some(a), Some(b)) => Some(a.settle(b, totals.events)),
+        (Some(_), None) => Some(admin::Figures::default()),
+        _ => None,
+    };
+    for note in figures.iter().flat_map(|f| &f.notes) {
+        eprintln!("loadgen: {note}");
+    }
+    print!(
+        "{}",
+        report::render(&plan.describe(), &totals, figures.as_ref())
+    );
+
+    let mut failed = !totals.failures.is_empty();
+    if let Some(path) = &plan.hist {
+        if let Err(e) = report::write_hlog(path, &totals, started) {
+            eprintln!("loadgen: --hist: {e:#}");
+            failed = true;
+        }
+    }
+    if let Some(lost) = figures.as_ref().and_then(|f| f.lost).filter(|l| *l > 0) {
+        eprintln!("loadgen: the collector lost {lost} events");
+        failed = true;
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}

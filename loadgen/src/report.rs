@@ -1,0 +1,272 @@
+//! What the run did: progress while it runs, the final report (a table for people and one
+//! `loadgen-result key=value …` line for scripts), and the lateness interval log.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::{Context, Result};
+use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
+use hdrhistogram::serialization::V2DeflateSerializer;
+use hdrhistogram::Histogram;
+
+use crate::admin::Figures;
+use crate::send::{histogram, Outcome, Progress};
+
+/// The tag of every interval in the --hist log.
+pub const HIST_TAG: &str = "send_lateness";
+
+/// Prints a progress line on stderr once a second until every sender has finished.
+pub fn watch(handles: &[JoinHandle<Outcome>], progress: &Progress, start: Instant, quiet: bool) {
+    let mut last = (0u64, 0u64, Duration::ZERO);
+    let mut next = Duration::from_secs(1);
+    while !handles.iter().all(|h| h.is_finished()) {
+        thread::sleep(Duration::from_millis(20));
+        let elapsed = start.elapsed();
+        if quiet || elapsed < next {
+            continue;
+        }
+        let events = progress.events.load(Ordering::Relaxed);
+        let bytes = progress.bytes.load(Ordering::Relaxed);
+        let dt = (elapsed - last.2).as_secs_f64();
+        eprintln!(
+            "loadgen: {:>5.1} s  {events:>11} events sent  {:>9.0} events/s  {:>8.1} MB/s",
+            elapsed.as_secs_f64(),
+            (events - last.0) as f64 / dt,
+            (bytes - last.1) as f64 / dt / 1e6,
+        );
+        last = (events, bytes, elapsed);
+        next += Duration::from_secs(1);
+        // A stall longer than a second prints one line, not a burst of them.
+        while next <= elapsed {
+            next += Duration::from_secs(1);
+        }
+    }
+}
+
+/// The senders' outcomes, added up.
+pub struct Totals {
+    pub events: u64,
+    pub bytes: u64,
+    /// From the start to the last write of the slowest connection.
+    pub seconds: f64,
+    /// Every event's send lateness (µs); `None` for --rate max.
+    pub lateness: Option<Histogram<u64>>,
+    /// Lateness per second of the run, for --hist.
+    pub intervals: Vec<Histogram<u64>>,
+    /// One line per connection that failed.
+    pub failures: Vec<String>,
+}
+
+impl Totals {
+    pub fn merge(outcomes: Vec<Outcome>, paced: bool) -> Result<Totals> {
+        let mut t = Totals {
+            events: 0,
+            bytes: 0,
+            seconds: 0.0,
+            lateness: paced.then(histogram),
+            intervals: Vec::new(),
+            failures: Vec::new(),
+        };
+        for o in outcomes {
+            t.events += o.events;
+            t.bytes += o.bytes;
+            t.seconds = t.seconds.max(o.finished.as_secs_f64());
+            if let Some(h) = &mut t.lateness {
+                h.add(&o.lateness).context("merging histograms")?;
+            }
+            if t.intervals.len() < o.intervals.len() {
+                t.intervals.resize_with(o.intervals.len(), histogram);
+            }
+            for (sum, h) in t.intervals.iter_mut().zip(&o.intervals) {
+                sum.add(h).context("merging histograms")?;
+            }
+            t.failures.extend(o.error);
+        }
+        Ok(t)
+    }
+
+    fn eps(&self) -> f64 {
+        self.events as f64 / self.seconds.max(1e-9)
+    }
+
+    fn mbps(&self) -> f64 {
+        self.bytes as f64 / self.seconds.max(1e-9) / 1e6
+    }
+
+    /// p50, p90, p99, p99.9 and max of the lateness, in µs.
+    fn lateness_us(&self) -> Option<[u64; 5]> {
+        let h = self.lateness.as_ref().filter(|h| !h.is_empty())?;
+        Some([
+            h.value_at_quantile(0.5),
+            h.value_at_quantile(0.9),
+            h.value_at_quantile(0.99),
+            h.value_at_quantile(0.999),
+            h.max(),
+        ])
+    }
+}
+
+const LATENCY_NAMES: [&str; 5] = ["p50", "p90", "p99", "p99.9", "max"];
+const LATENCY_KEYS: [&str; 5] = ["p50", "p90", "p99", "p999", "max"];
+
+/// The final report: a table, then the `loadgen-result` line.
+pub fn render(headline: &str, t: &Totals, admin: Option<&Figures>) -> String {
+    let mut s = String::new();
+    let mut row = |name: &str, value: String| {
+        let _ = writeln!(s, "  {name:<22}{value}");
+    };
+    row("events sent", t.events.to_string());
+    row("bytes sent", t.bytes.to_string());
+    row("duration", format!("{:.3} s", t.seconds));
+    row("events/s", format!("{:.0}", t.eps()));
+    row("MB/s", format!("{:.1}", t.mbps()));
+    match (t.lateness_us(), &t.lateness) {
+        (Some(l), _) => {
+            for (name, v) in LATENCY_NAMES.iter().zip(l) {
+                row(&format!("send lateness {name}"), format!("{v} µs"));
+            }
+        }
+        (None, None) => row("send lateness", "n/a (--rate max)".to_string()),
+        (None, Some(_)) => row("send lateness", "n/a (nothing sent)".to_string()),
+    }
+    if let Some(a) = admin {
+        row("received", na(a.received));
+        row("lost", na(a.lost));
+        row("udp dropped", na(a.dropped));
+        for (name, v) in LATENCY_NAMES.iter().zip(a.latency_us) {
+            row(
+                &format!("ztel latency {name}"),
+                v.map_or("n/a".into(), |us| format!("{us:.0} µs")),
+            );
+        }
+    }
+    if !t.failures.is_empty() {
+        row("failed connections", t.failures.len().to_string());
+    }
+    let mut line = format!(
+        "loadgen-result events={} bytes={} seconds={:.6} eps={:.1} mbps={:.3}",
+        t.events,
+        t.bytes,
+        t.seconds,
+        t.eps(),
+        t.mbps()
+    );
+    let lateness = t.lateness_us();
+    for (i, key) in LATENCY_KEYS.iter().enumerate() {
+        let _ = write!(line, " lateness_{key}_us={}", na(lateness.map(|l| l[i])));
+    }
+    let _ = write!(line, " failed_connections={}", t.failures.len());
+    if let Some(a) = admin {
+        let _ = write!(
+            line,
+            " received={} lost={} dropped={}",
+            na(a.received),
+            na(a.lost),
+            na(a.dropped)
+        );
+        for (key, v) in LATENCY_KEYS.iter().zip(a.latency_us) {
+            let _ = write!(
+                line,
+                " ztel_{key}_us={}",
+                v.map_or("n/a".into(), |us| format!("{us:.1}"))
+            );
+        }
+    }
+    format!("loadgen: {headline}\n{s}{line}\n")
+}
+
+fn na<T: ToString>(v: Option<T>) -> String {
+    v.map_or("n/a".to_string(), |v| v.to_string())
+}
+
+/// Writes the lateness per second as an HdrHistogram interval log (format 1.3, V2 deflate),
+/// readable by HistogramLogProcessor, HdrHistogram's plotters and hdrhistogram's own reader.
+pub fn write_hlog(path: &Path, t: &Totals, started: SystemTime) -> Result<()> {
+    let mut text = Vec::new();
+    let mut serializer = V2DeflateSerializer::new();
+    // The builder writes the comments and times; the column legend the Java tools print comes
+    // after them, then the intervals, whose timestamps count from BaseTime.
+    drop(
+        IntervalLogWriterBuilder::new()
+            .add_comment(&format!("[Logged with loadgen {}]", env!("CARGO_PKG_VERSION")))
+            .add_comment("[Histogram log format version 1.3]")
+            .add_comment("[send lateness per event: actual send time - scheduled send time, in microseconds]")
+            .with_start_time(started)
+            .with_base_time(started)
+            .begin_log_with(&mut text, &mut serializer)?,
+    );
+    text.extend_from_slice(
+        b"\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"\n",
+    );
+    let mut log = IntervalLogWriterBuilder::new().begin_log_with(&mut text, &mut serializer)?;
+    let tag = Tag::new(HIST_TAG);
+    for (second, h) in t.intervals.iter().enumerate() {
+        let from = second as f64;
+        let length = (t.seconds - from).clamp(0.001, 1.0);
+        log.write_histogram(
+            h,
+            Duration::from_secs(second as u64),
+            Duration::from_secs_f64(length),
+            tag,
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn totals(paced: bool) -> Totals {
+        let mut lateness = histogram();
+        for v in 1..=1000 {
+            lateness.record(v).unwrap();
+        }
+        Totals {
+            events: 1000,
+            bytes: 1_000_000,
+            seconds: 2.0,
+            lateness: paced.then_some(lateness),
+            intervals: Vec::new(),
+            failures: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn machine_line_has_every_key() {
+        let text = render("x", &totals(true), None);
+        let line = text.lines().last().unwrap();
+        assert!(
+            line.starts_with(
+                "loadgen-result events=1000 bytes=1000000 seconds=2.000000 eps=500.0 mbps=0.500"
+            ),
+            "{line}"
+        );
+        assert!(line.contains(" lateness_p50_us=500 "), "{line}");
+        assert!(line.contains(" lateness_max_us=1000 "), "{line}");
+        assert!(!line.contains("received"));
+        assert!(text.contains("  send lateness p99.9   999 µs\n"), "{text}");
+    }
+
+    #[test]
+    fn unpaced_lateness_is_na_and_admin_fields_appear() {
+        let figures = Figures {
+            received: Some(990),
+            lost: Some(10),
+            dropped: None,
+            latency_us: [Some(35.0), None, Some(1200.0), Some(5000.0)],
+            notes: Vec::new(),
+        };
+        let text = render("x", &totals(false), Some(&figures));
+        let line = text.lines().last().unwrap();
+        assert!(line.contains(" lateness_p50_us=n/a "), "{line}");
+        assert!(line.ends_with(
+            " received=990 lost=10 dropped=n/a ztel_p50_us=35.0 ztel_p90_us=n/a ztel_p99_us=1200.0 ztel_p999_us=5000.0"
+        ), "{line}");
+        assert!(text.contains("n/a (--rate max)"));
+    }
+}

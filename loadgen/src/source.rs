@@ -1,0 +1,253 @@
+//! Events, generated or read, framed and laid out in memory before the run starts.
+//!
+//! Each connection gets a `Stream`: its events framed and back to back in one buffer, so that
+//! whatever is due can go out as one contiguous slice in one syscall. Generation must never be
+//! what limits the rate, so nothing is formatted while sending.
+
+use std::io::Write as _;
+use std::ops::Range;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use ztel::synth::{ActivityGenerator, WebGenerator};
+
+use crate::args::{Framing, Plan, Proto, Source};
+
+/// At most this many events are held in memory; a longer run loops over them.
+pub const POOL_MAX_EVENTS: u64 = 2_000_000;
+/// And at most this many bytes (LSS records are over 2 KB).
+pub const POOL_MAX_BYTES: usize = 2 << 30;
+/// The records' feed time for --rate max: as many records per second as a busy NSS sends.
+const FEED_RATE_AT_MAX: u64 = 100_000;
+/// Events generated before the buffers are sized.
+const SAMPLE: u64 = 1000;
+/// The largest payload a UDP datagram can carry over IPv4.
+pub const UDP_MAX_PAYLOAD: usize = 65_507;
+
+/// One connection's share of the events, framed, back to back.
+#[derive(Debug, Default)]
+pub struct Stream {
+    pub bytes: Vec<u8>,
+    /// `ends[k]` is where event k ends in `bytes` (its framing included).
+    pub ends: Vec<usize>,
+}
+
+impl Stream {
+    /// Events in the pool.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Where event `k` starts.
+    pub fn start(&self, k: usize) -> usize {
+        if k == 0 {
+            0
+        } else {
+            self.ends[k - 1]
+        }
+    }
+
+    /// How many of the `wanted` events from pool index `k` on fit in one write of at most
+    /// `max_bytes` (at least one, however long it is, and never past the pool's end, where a
+    /// looping run wraps around).
+    pub fn batch(&self, k: usize, wanted: usize, max_bytes: usize) -> usize {
+        let end = (k + wanted).min(self.len());
+        let limit = self.start(k) + max_bytes;
+        self.ends[k..end].partition_point(|&e| e <= limit).max(1)
+    }
+
+    /// The bytes of pool events `k..k + n`.
+    pub fn slice(&self, k: usize, n: usize) -> &[u8] {
+        &self.bytes[self.start(k)..self.ends[k + n - 1]]
+    }
+
+    fn push(&mut self, record: &[u8], framing: Framing) {
+        match framing {
+            Framing::Lf => {
+                self.bytes.extend_from_slice(record);
+                self.bytes.push(b'\n');
+            }
+            Framing::Octet => {
+                // Writing to a Vec cannot fail.
+                let _ = write!(self.bytes, "{} ", record.len());
+                self.bytes.extend_from_slice(record);
+            }
+        }
+        self.ends.push(self.bytes.len());
+    }
+}
+
+/// Where records come from.
+enum Records {
+    Web(WebGenerator),
+    Activity(ActivityGenerator),
+    /// A file's contents and its non-blank lines; `next` cycles through them.
+    File {
+        text: Vec<u8>,
+        lines: Vec<Range<usize>>,
+        next: usize,
+    },
+}
+
+impl Records {
+    /// Hands the next record (without its line end) to `f`. `scratch` is reused so that
+    /// generating allocates nothing per record.
+    fn next(&mut self, scratch: &mut String, f: impl FnOnce(&[u8])) {
+        match self {
+            Records::Web(g) => {
+                scratch.clear();
+                g.write(scratch);
+                f(scratch.trim_end_matches('\n').as_bytes());
+            }
+            Records::Activity(g) => {
+                scratch.clear();
+                g.write(scratch);
+                f(scratch.trim_end_matches('\n').as_bytes());
+            }
+            Records::File { text, lines, next } => {
+                let line = lines[*next].clone();
+                *next = (*next + 1) % lines.len();
+                f(&text[line]);
+            }
+        }
+    }
+}
+
+/// Builds every connection's stream. Errors (an unreadable or empty file, a line too long for
+/// a datagram) are configuration errors.
+pub fn build(plan: &Plan) -> Result<Vec<Stream>> {
+    // Feed time in the records moves at the run's rate, as a live feed's would.
+    let per_second = plan.rate.map_or(FEED_RATE_AT_MAX, |eps| eps.ceil() as u64);
+    let mut records = match &plan.source {
+        Source::Nss(dialect) => Records::Web(
+            WebGenerator::new(plan.seed, *dialect, plan.cardinality).at_rate(per_second),
+        ),
+        Source::Lss => Records::Activity(
+            ActivityGenerator::new(plan.seed, plan.cardinality).at_rate(per_second),
+        ),
+        Source::File(path) => read_lines(path)?,
+    };
+    // A --rate max --duration run does not know how many events it will send: it gets the
+    // largest pool, because a collector that de-duplicates (ztel keeps a window of about a
+    // million records) would take repeats from a small one for duplicates.
+    let needed = plan.events().unwrap_or(u64::MAX);
+    let distinct = match &records {
+        Records::File { lines, .. } => lines.len() as u64,
+        _ => u64::MAX,
+    };
+    // A file shorter than the run is sent several times over; but every connection that has
+    // events to send needs at least one in its pool.
+    let pool = distinct
+        .min(POOL_MAX_EVENTS)
+        .max(plan.connections)
+        .min(needed);
+    let n = plan.connections as usize;
+    let mut streams: Vec<Stream> = (0..n).map(|_| Stream::default()).collect();
+    let framing = match plan.proto {
+        Proto::Udp => Framing::Lf,
+        _ => plan.framing,
+    };
+    let mut scratch = String::with_capacity(4096);
+    let mut total_bytes = 0;
+    for i in 0..pool {
+        let stream = &mut streams[(i % plan.connections) as usize];
+        let before = stream.bytes.len();
+        let mut too_long = None;
+        records.next(&mut scratch, |record| {
+            if plan.proto == Proto::Udp && record.len() + 1 > UDP_MAX_PAYLOAD {
+                too_long = Some(record.len());
+            } else {
+                stream.push(record, framing);
+            }
+        });
+        if let Some(len) = too_long {
+            bail!(
+                "record {} of the source is {len} bytes: more than a UDP datagram carries \
+                 ({UDP_MAX_PAYLOAD})",
+                i + 1
+            );
+        }
+        total_bytes += stream.bytes.len() - before;
+        if i + 1 == SAMPLE {
+            // Sized from a sample, the buffers grow once instead of doubling (and copying)
+            // their way up to gigabytes.
+            let per_event = total_bytes / SAMPLE as usize + 1;
+            let per_stream = (pool / plan.connections + 1) as usize * per_event;
+            let cap = POOL_MAX_BYTES / n + per_event;
+            for s in &mut streams {
+                s.bytes.reserve(per_stream.min(cap));
+                s.ends.reserve((pool / plan.connections + 1) as usize);
+            }
+        }
+        // Past the byte budget, stop once every connection has something to send.
+        if total_bytes >= POOL_MAX_BYTES && i + 1 >= plan.connections {
+            break;
+        }
+    }
+    Ok(streams)
+}
+
+fn read_lines(path: &Path) -> Result<Records> {
+    let text = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut lines = Vec::new();
+    let mut at = 0;
+    for piece in text.split(|b| *b == b'\n') {
+        let mut line = at..at + piece.len();
+        at += piece.len() + 1;
+        if piece.last() == Some(&b'\r') {
+            line.end -= 1;
+        }
+        if !line.is_empty() {
+            lines.push(line);
+        }
+    }
+    if lines.is_empty() {
+        bail!("{} has no lines to send", path.display());
+    }
+    Ok(Records::File {
+        text,
+        lines,
+        next: 0,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stream(records: &[&str], framing: Framing) -> Stream {
+        let mut s = Stream::default();
+        for r in records {
+            s.push(r.as_bytes(), framing);
+        }
+        s
+    }
+
+    #[test]
+    fn framing() {
+        let s = stream(&["a", "bcd"], Framing::Lf);
+        assert_eq!(s.bytes, b"a\nbcd\n");
+        assert_eq!(s.ends, [2, 6]);
+        let s = stream(&["a", "bcd"], Framing::Octet);
+        assert_eq!(s.bytes, b"1 a3 bcd");
+        assert_eq!(s.slice(1, 1), b"3 bcd");
+    }
+
+    #[test]
+    fn batches_keep_records_whole() {
+        let s = stream(&["aaaa", "bbbb", "cccc", "dddd"], Framing::Lf);
+        // Each record is 5 bytes with its LF.
+        assert_eq!(s.batch(0, 4, 12), 2);
+        assert_eq!(s.batch(0, 4, 100), 4);
+        assert_eq!(s.batch(0, 1, 100), 1);
+        // One record longer than the limit still goes, alone.
+        assert_eq!(s.batch(1, 3, 2), 1);
+        // Never past the pool's end.
+        assert_eq!(s.batch(3, 10, 100), 1);
+        assert_eq!(s.slice(1, 2), b"bbbb\ncccc\n");
+    }
+}

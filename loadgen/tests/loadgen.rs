@@ -1,0 +1,765 @@
+//! loadgen seen from outside: the real binary against receivers the test runs on loopback
+//! (plain TCP and UDP sockets, a rustls server, a fake admin endpoint), on OS-chosen ports.
+//! Every record received must be one that ztel's own pipeline turns into a record.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, UdpSocket};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+use hdrhistogram::serialization::Deserializer;
+use hdrhistogram::Histogram;
+use ztel::metrics::Counter;
+use ztel::parse::time::parse_zone;
+use ztel::pipeline::{Batch, Origin, Pipeline};
+use ztel::synth::{Cardinality, Dialect, WebGenerator};
+
+/// What a run of loadgen left behind.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    /// The `key=value` pairs of the `loadgen-result` line.
+    fn result(&self, key: &str) -> String {
+        let line = self
+            .stdout
+            .lines()
+            .find(|l| l.starts_with("loadgen-result "))
+            .unwrap_or_else(|| panic!("no loadgen-result line in {}", self.stdout));
+        line.split(' ')
+            .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
+            .unwrap_or_else(|| panic!("no {key} in {line}"))
+            .to_string()
+    }
+}
+
+/// Runs loadgen with `args`, killing it if it takes more than 20 s.
+fn loadgen(args: &[&str]) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_loadgen"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("loadgen starts");
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out = thread::spawn(move || {
+        let mut s = String::new();
+        stdout.read_to_string(&mut s).unwrap();
+        s
+    });
+    let err = thread::spawn(move || {
+        let mut s = String::new();
+        stderr.read_to_string(&mut s).unwrap();
+        s
+    });
+    let began = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if began.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("loadgen {args:?} ran for more than 20 s");
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    }
+}
+
+/// Accepts `connections` connections and reads each to its end; the bytes, per connection.
+fn tcp_receiver(connections: usize) -> (String, JoinHandle<Vec<Vec<u8>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let handle = thread::spawn(move || {
+        let readers: Vec<JoinHandle<Vec<u8>>> = (0..connections)
+            .map(|_| {
+                let (mut sock, _) = listener.accept().unwrap();
+                thread::spawn(move || {
+                    let mut bytes = Vec::new();
+                    sock.read_to_end(&mut bytes).unwrap();
+                    bytes
+                })
+            })
+            .collect();
+        readers.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    (addr, handle)
+}
+
+/// Runs `frames` through ztel's pipeline: every one must become a record of `kind`.
+fn assert_records(frames: &[&[u8]], kind: Counter) {
+    let mut pipeline = Pipeline::new(parse_zone("UTC").unwrap());
+    let origin = Origin {
+        peer: "127.0.0.1:9".parse().unwrap(),
+        received: "2025-11-22T10:00:00Z".parse().unwrap(),
+    };
+    let mut batch = Batch::new(0);
+    for frame in frames {
+        serde_json::from_slice::<serde_json::Value>(frame)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(frame)));
+        pipeline.process(&mut frame.to_vec(), &origin, &mut batch);
+    }
+    assert!(
+        batch.dead.is_empty(),
+        "dead letter: {:?}",
+        batch.dead[0].reason
+    );
+    assert_eq!(batch.counters.get(kind), frames.len() as u64);
+}
+
+fn lines(bytes: &[u8]) -> Vec<&[u8]> {
+    assert!(
+        bytes.is_empty() || bytes.ends_with(b"\n"),
+        "a record was cut"
+    );
+    bytes
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// Splits an octet-counted stream (`LEN SP payload`, RFC 6587) into its payloads.
+fn octet_frames(mut bytes: &[u8]) -> Vec<&[u8]> {
+    let mut frames = Vec::new();
+    while !bytes.is_empty() {
+        let space = bytes.iter().position(|b| *b == b' ').unwrap();
+        let len: usize = std::str::from_utf8(&bytes[..space])
+            .unwrap()
+            .parse()
+            .unwrap();
+        frames.push(&bytes[space + 1..space + 1 + len]);
+        bytes = &bytes[space + 1 + len..];
+    }
+    frames
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("loadgen-test-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn tcp_lf_delivers_every_nss_record_over_several_connections() {
+    let (addr, receiver) = tcp_receiver(3);
+    let run = loadgen(&[
+        "--target",
+        &addr,
+        "--proto",
+        "tcp",
+        "--source",
+        "nss",
+        "--connections",
+        "3",
+        "--rate",
+        "max",
+        "--count",
+        "1000",
+        "--devices",
+        "50",
+        "--quiet",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stderr, "", "--quiet prints nothing on stderr");
+    let received = receiver.join().unwrap();
+    let per_connection: Vec<usize> = received.iter().map(|b| lines(b).len()).collect();
+    let mut sorted = per_connection.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, [333, 333, 334], "round-robin over 3 connections");
+    let all: Vec<&[u8]> = received.iter().flat_map(|b| lines(b)).collect();
+    assert_records(&all, Counter::RecordsZiaWeb);
+    let bytes: usize = received.iter().map(Vec::len).sum();
+    assert_eq!(run.result("events"), "1000");
+    assert_eq!(run.result("bytes"), bytes.to_string());
+    assert_eq!(run.result("lateness_p99_us"), "n/a");
+    assert!(
+        run.stdout.contains("  events sent           1000\n"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn tcp_octet_framing_carries_lss_records() {
+    let (addr, receiver) = tcp_receiver(1);
+    let run = loadgen(&[
+        "--target",
+        &addr,
+        "--source",
+        "lss",
+        "--framing",
+        "octet",
+        "--count",
+        "300",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let received = receiver.join().unwrap();
+    let frames = octet_frames(&received[0]);
+    assert_eq!(frames.len(), 300);
+    assert!(frames.iter().all(|f| !f.ends_with(b"\n")));
+    assert_records(&frames, Counter::RecordsZpaUserActivity);
+}
+
+#[test]
+fn dialects_are_sent_as_asked() {
+    for (dialect, marker) in [("elastic", "\"time\":"), ("sekoia", "zscaler-nss {")] {
+        let (addr, receiver) = tcp_receiver(1);
+        let run = loadgen(&["--target", &addr, "--dialect", dialect, "--count", "50"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let received = receiver.join().unwrap();
+        let text = String::from_utf8(received[0].clone()).unwrap();
+        assert!(text.lines().all(|l| l.contains(marker)), "{dialect}");
+        let mut pipeline = Pipeline::new(parse_zone("UTC").unwrap());
+        let origin = Origin {
+            peer: "127.0.0.1:9".parse().unwrap(),
+            received: "2025-11-22T10:00:00Z".parse().unwrap(),
+        };
+        let mut batch = Batch::new(0);
+        for line in text.lines() {
+            pipeline.process(&mut line.as_bytes().to_vec(), &origin, &mut batch);
+        }
+        assert!(batch.dead.is_empty(), "{dialect}");
+        assert_eq!(batch.counters.get(Counter::RecordsZiaWeb), 50);
+    }
+}
+
+#[test]
+fn paced_run_measures_lateness_and_writes_an_interval_log() {
+    let dir = temp_dir("hist");
+    let hlog = dir.join("lateness.hlog");
+    let (addr, receiver) = tcp_receiver(2);
+    let began = Instant::now();
+    let run = loadgen(&[
+        "--target",
+        &addr,
+        "--connections",
+        "2",
+        "--rate",
+        "2000",
+        "--count",
+        "2400",
+        "--hist",
+        hlog.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // 2400 events at 2000/s: the last is due 1.2 s after the start.
+    assert!(began.elapsed() >= Duration::from_millis(1150));
+    let seconds: f64 = run.result("seconds").parse().unwrap();
+    assert!((1.1..3.0).contains(&seconds), "{seconds}");
+    let p50: u64 = run.result("lateness_p50_us").parse().unwrap();
+    let max: u64 = run.result("lateness_max_us").parse().unwrap();
+    assert!(p50 <= max);
+    assert!(
+        run.stderr.contains("events/s"),
+        "a progress line: {}",
+        run.stderr
+    );
+    let received = receiver.join().unwrap();
+    assert_eq!(received.iter().map(|b| lines(b).len()).sum::<usize>(), 2400);
+
+    let text = std::fs::read(&hlog).unwrap();
+    let header = String::from_utf8_lossy(&text);
+    assert!(header.contains("#[Histogram log format version 1.3]"));
+    assert!(header.contains("#[StartTime: "));
+    assert!(header.contains("\"StartTimestamp\",\"Interval_Length\""));
+    let mut total = 0;
+    let mut intervals = 0;
+    for entry in IntervalLogIterator::new(&text) {
+        if let LogEntry::Interval(i) = entry.unwrap() {
+            assert_eq!(i.tag().unwrap().as_str(), "send_lateness");
+            let bytes = base64_decode(i.encoded_histogram());
+            let h: Histogram<u64> = Deserializer::new().deserialize(&mut &bytes[..]).unwrap();
+            total += h.len();
+            intervals += 1;
+        }
+    }
+    assert_eq!(total, 2400, "every event's lateness is in the log");
+    assert!(intervals >= 2, "one interval per second: {intervals}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Standard base64 (the interval log's histogram encoding).
+fn base64_decode(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => panic!("not base64: {c}"),
+    };
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0);
+    for c in text.bytes().filter(|c| *c != b'=') {
+        acc = (acc << 6) | u32::from(value(c));
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    out
+}
+
+#[test]
+fn timed_max_rate_run_stops_on_time() {
+    // A small file keeps the pool small: generating it is not what this test is about.
+    let dir = temp_dir("timed");
+    let file = dir.join("ten.log");
+    let ten = WebGenerator::new(1, Dialect::Ztel, Cardinality::default()).lines(10);
+    std::fs::write(&file, ten).unwrap();
+    let (addr, receiver) = tcp_receiver(1);
+    let began = Instant::now();
+    let run = loadgen(&[
+        "--target",
+        &addr,
+        "--source",
+        file.to_str().unwrap(),
+        "--duration",
+        "0.5",
+        "--quiet",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(began.elapsed() < Duration::from_secs(15));
+    let received = receiver.join().unwrap();
+    let sent: usize = run.result("events").parse().unwrap();
+    assert!(sent > 0);
+    assert_eq!(lines(&received[0]).len(), sent);
+    let seconds: f64 = run.result("seconds").parse().unwrap();
+    assert!((0.45..2.0).contains(&seconds), "{seconds}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn udp_packs_whole_records_into_datagrams() {
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let addr = sock.local_addr().unwrap().to_string();
+    let receiver = thread::spawn(move || {
+        let mut datagrams = Vec::new();
+        let mut records = 0;
+        let mut buf = vec![0u8; 65536];
+        while records < 60 {
+            let n = sock.recv(&mut buf).expect("all datagrams arrive");
+            records += lines(&buf[..n]).len();
+            datagrams.push(buf[..n].to_vec());
+        }
+        datagrams
+    });
+    let run = loadgen(&[
+        "--target", &addr, "--proto", "udp", "--count", "60", "--quiet",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let datagrams = receiver.join().unwrap();
+    assert!(datagrams
+        .iter()
+        .all(|d| d.len() <= 8192 && d.ends_with(b"\n")));
+    assert!(
+        datagrams.len() < 30,
+        "several records per datagram: {} datagrams",
+        datagrams.len()
+    );
+    let all: Vec<&[u8]> = datagrams.iter().flat_map(|d| lines(d)).collect();
+    assert_eq!(all.len(), 60);
+    assert_records(&all, Counter::RecordsZiaWeb);
+}
+
+#[test]
+fn file_is_replayed_line_by_line_and_looped() {
+    let dir = temp_dir("file");
+    let file = dir.join("feed.log");
+    std::fs::write(&file, "{\"a\":1}\n{\"b\":2}\r\n\n{\"c\":3}").unwrap();
+    let (addr, receiver) = tcp_receiver(1);
+    let run = loadgen(&[
+        "--target",
+        &addr,
+        "--source",
+        file.to_str().unwrap(),
+        "--count",
+        "7",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let received = receiver.join().unwrap();
+    assert_eq!(
+        String::from_utf8(received[0].clone()).unwrap(),
+        "{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n{\"a\":1}\n"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_short_file_still_feeds_every_connection() {
+    let dir = temp_dir("short");
+    let file = dir.join("one.log");
+    std::fs::write(&file, "only line\n").unwrap();
+    let (addr, receiver) = tcp_receiver(3);
+    let run = loadgen(&[
+        "--target",
+        &addr,
+        "--source",
+        file.to_str().unwrap(),
+        "--count",
+        "9",
+        "--connections",
+        "3",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for bytes in receiver.join().unwrap() {
+        assert_eq!(bytes, b"only line\nonly line\nonly line\n");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn http_is_refused_with_status_2() {
+    let run = loadgen(&["--target", "127.0.0.1:1", "--proto", "http", "--count", "1"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "loadgen: --proto http is not supported yet (the collector has no HTTP input)\n"
+    );
+    assert_eq!(run.stdout, "");
+}
+
+#[test]
+fn configuration_errors_are_one_line_and_status_2() {
+    let missing = std::env::temp_dir().join("loadgen-test-no-such-file.log");
+    let cases: [&[&str]; 5] = [
+        &[
+            "--target",
+            "127.0.0.1:1",
+            "--source",
+            missing.to_str().unwrap(),
+            "--count",
+            "1",
+        ],
+        &[
+            "--target",
+            "127.0.0.1:1",
+            "--proto",
+            "tls",
+            "--ca",
+            missing.to_str().unwrap(),
+            "--count",
+            "1",
+        ],
+        &["--target", "no port here", "--count", "1"],
+        &[
+            "--target",
+            "127.0.0.1:1",
+            "--proto",
+            "udp",
+            "--framing",
+            "octet",
+            "--count",
+            "1",
+        ],
+        &[
+            "--target",
+            "127.0.0.1:1",
+            "--rate",
+            "max",
+            "--hist",
+            "x.hlog",
+            "--count",
+            "1",
+        ],
+    ];
+    for args in cases {
+        let run = loadgen(args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert_eq!(run.stderr.lines().count(), 1, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.starts_with("loadgen: "), "{}", run.stderr);
+    }
+    let run = loadgen(&[
+        "--target",
+        "127.0.0.1:1",
+        "--count",
+        "1",
+        "--source",
+        missing.to_str().unwrap(),
+    ]);
+    assert!(run.stderr.contains("cannot read"), "{}", run.stderr);
+    // clap's own usage errors also exit 2.
+    assert_eq!(loadgen(&["--target", "127.0.0.1:1"]).code, 2);
+    assert_eq!(loadgen(&["--help"]).code, 0);
+}
+
+#[test]
+fn a_refused_connection_is_status_1() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let run = loadgen(&[
+        "--target",
+        &format!("127.0.0.1:{port}"),
+        "--count",
+        "10",
+        "--quiet",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(run.stderr.contains("connection 1"), "{}", run.stderr);
+}
+
+#[test]
+fn a_connection_lost_mid_run_is_status_1() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let receiver = thread::spawn(move || {
+        let (mut sock, _) = listener.accept().unwrap();
+        let mut buf = vec![0u8; 64 << 10];
+        sock.read_exact(&mut buf).unwrap();
+        // Closing with unread bytes resets the connection.
+    });
+    let run = loadgen(&["--target", &addr, "--count", "50000", "--quiet"]);
+    receiver.join().unwrap();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("connection 1: send"), "{}", run.stderr);
+    assert_eq!(run.result("failed_connections"), "1");
+}
+
+// --- TLS -------------------------------------------------------------------------------
+
+/// A CA and a certificate for "localhost" it signed, PEM: (ca, cert, key).
+fn certificates() -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "loadgen test CA");
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let params = CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = params.signed_by(&key, &ca).unwrap();
+    (ca.pem(), cert.pem(), key.serialize_pem())
+}
+
+/// Per connection: the bytes read, or how the connection failed.
+type TlsReceived = Vec<Result<Vec<u8>, String>>;
+
+fn tls_receiver(cert: &str, key: &str, connections: usize) -> (String, JoinHandle<TlsReceived>) {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![CertificateDer::from_pem_slice(cert.as_bytes()).unwrap()],
+            PrivateKeyDer::from_pem_slice(key.as_bytes()).unwrap(),
+        )
+        .unwrap();
+    let config = Arc::new(config);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let handle = thread::spawn(move || {
+        let readers: Vec<JoinHandle<Result<Vec<u8>, String>>> = (0..connections)
+            .map(|_| {
+                let (sock, _) = listener.accept().unwrap();
+                let config = Arc::clone(&config);
+                thread::spawn(move || {
+                    let conn = rustls::ServerConnection::new(config).unwrap();
+                    let mut tls = rustls::StreamOwned::new(conn, sock);
+                    let mut bytes = Vec::new();
+                    // Ends at the client's close_notify; an error otherwise.
+                    tls.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+                    Ok(bytes)
+                })
+            })
+            .collect();
+        readers.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    (addr, handle)
+}
+
+#[test]
+fn tls_delivers_every_record() {
+    let dir = temp_dir("tls");
+    let (ca, cert, key) = certificates();
+    let ca_file = dir.join("ca.pem");
+    std::fs::write(&ca_file, ca).unwrap();
+    let (addr, receiver) = tls_receiver(&cert, &key, 2);
+    let run = loadgen(&[
+        "--target",
+        &addr,
+        "--proto",
+        "tls",
+        "--ca",
+        ca_file.to_str().unwrap(),
+        "--connections",
+        "2",
+        "--source",
+        "lss",
+        "--count",
+        "500",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let received: Vec<Vec<u8>> = receiver
+        .join()
+        .unwrap()
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let all: Vec<&[u8]> = received.iter().flat_map(|b| lines(b)).collect();
+    assert_eq!(all.len(), 500);
+    assert_records(&all, Counter::RecordsZpaUserActivity);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn tls_refuses_a_certificate_from_another_ca() {
+    let dir = temp_dir("tls-wrong");
+    let (_, cert, key) = certificates();
+    let (other_ca, _, _) = certificates();
+    let ca_file = dir.join("other-ca.pem");
+    std::fs::write(&ca_file, other_ca).unwrap();
+    let (addr, _receiver) = tls_receiver(&cert, &key, 1);
+    let run = loadgen(&[
+        "--target",
+        &addr,
+        "--proto",
+        "tls",
+        "--ca",
+        ca_file.to_str().unwrap(),
+        "--count",
+        "5",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("TLS handshake"), "{}", run.stderr);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+// --- the admin endpoint ------------------------------------------------------------------
+
+/// A fake collector: a TCP receiver that counts lines, and an admin endpoint whose
+/// `ztel_frames_total{shard="all"}` is 1000 + lines received − `hide` (what it "lost").
+fn fake_collector(hide: u64) -> (String, String, Arc<AtomicU64>) {
+    let lines_seen = Arc::new(AtomicU64::new(0));
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let target = listener.local_addr().unwrap().to_string();
+    let seen = Arc::clone(&lines_seen);
+    thread::spawn(move || {
+        for sock in listener.incoming() {
+            let seen = Arc::clone(&seen);
+            thread::spawn(move || {
+                for line in BufReader::new(sock.unwrap()).split(b'\n') {
+                    line.unwrap();
+                    seen.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+    });
+    let admin = TcpListener::bind("127.0.0.1:0").unwrap();
+    let admin_url = format!("http://{}", admin.local_addr().unwrap());
+    let seen = Arc::clone(&lines_seen);
+    thread::spawn(move || {
+        for sock in admin.incoming() {
+            let mut sock = sock.unwrap();
+            let mut request = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !request.ends_with(b"\r\n\r\n") {
+                let n = sock.read(&mut buf).unwrap();
+                if n == 0 {
+                    break;
+                }
+                request.extend_from_slice(&buf[..n]);
+            }
+            assert!(request.starts_with(b"GET /metrics HTTP/1.1\r\n"));
+            let frames = 1000 + seen.load(Ordering::Relaxed).saturating_sub(hide);
+            let body = format!(
+                "# TYPE ztel_frames_total counter\n\
+                 ztel_frames_total{{shard=\"0\"}} {frames}\n\
+                 ztel_frames_total{{shard=\"all\"}} {frames}\n\
+                 ztel_datagrams_dropped_total{{shard=\"all\"}} 4\n\
+                 # TYPE ztel_latency_read_to_sink_seconds summary\n\
+                 ztel_latency_read_to_sink_seconds{{quantile=\"0.5\"}} 0.000035\n\
+                 ztel_latency_read_to_sink_seconds{{quantile=\"0.9\"}} 0.00008\n\
+                 ztel_latency_read_to_sink_seconds{{quantile=\"0.99\"}} 0.0012\n\
+                 ztel_latency_read_to_sink_seconds{{quantile=\"0.999\"}} 0.0051\n"
+            );
+            // Chunked, as tiny_http answers when it does not know the length up front.
+            let _ = write!(
+                sock,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n\
+                 {:x}\r\n{body}\r\n0\r\n\r\n",
+                body.len()
+            );
+        }
+    });
+    (target, admin_url, lines_seen)
+}
+
+#[test]
+fn admin_reports_received_and_the_collector_latency() {
+    let (target, admin, _) = fake_collector(0);
+    let run = loadgen(&[
+        "--target", &target, "--count", "400", "--admin", &admin, "--quiet",
+    ]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.result("received"), "400");
+    assert_eq!(run.result("lost"), "0");
+    assert_eq!(run.result("dropped"), "0");
+    assert_eq!(run.result("ztel_p50_us"), "35.0");
+    assert_eq!(run.result("ztel_p99_us"), "1200.0");
+    assert_eq!(run.result("ztel_p999_us"), "5100.0");
+    assert!(
+        run.stdout.contains("  ztel latency p99      1200 µs\n"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn admin_loss_is_status_1() {
+    let (target, admin, _) = fake_collector(25);
+    let run = loadgen(&[
+        "--target", &target, "--count", "400", "--admin", &admin, "--quiet",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    // 25 of the 400 never show up: the count stops growing and loadgen gives up after 2 s.
+    assert_eq!(run.result("received"), "375");
+    assert_eq!(run.result("lost"), "25");
+    assert!(run.stderr.contains("lost 25 events"), "{}", run.stderr);
+}
+
+#[test]
+fn unreachable_admin_is_reported_as_na() {
+    let (target, receiver) = tcp_receiver(1);
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let run = loadgen(&[
+        "--target",
+        &target,
+        "--count",
+        "10",
+        "--admin",
+        &format!("http://{closed}"),
+        "--quiet",
+    ]);
+    receiver.join().unwrap();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(run.stderr.contains("cannot read http://"), "{}", run.stderr);
+    assert_eq!(run.result("received"), "n/a");
+    assert_eq!(run.result("ztel_p50_us"), "n/a");
+}

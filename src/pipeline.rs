@@ -249,6 +249,11 @@ impl Pipeline {
                     h.update(&[0]);
                     h.update(ev.status.as_deref().unwrap_or_default().as_bytes());
                     h.update(&ev.ts.as_nanosecond().to_le_bytes());
+                    // DESIGN's (connection_id, status, ts) would also drop the periodic "active"
+                    // updates of a long connection (same start, new byte counts); a replay
+                    // repeats LogTimestamp too, so it stays a duplicate.
+                    let logged = ev.logged.map_or(0, |t| t.as_nanosecond());
+                    h.update(&logged.to_le_bytes());
                     batch.identities.push(Identity {
                         hash: h.digest(),
                         end: batch.records.len(),

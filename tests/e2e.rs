@@ -823,28 +823,32 @@ fn repeated_records_are_written_once() {
     let zia: Vec<String> = (1..=20).map(|i| zia_line(i, "pc-dup")).collect();
     let first = zia.join("\n") + "\n";
     let replay = zia[10..].join("\n") + "\n";
-    let lss = |status: &str, ts: &str| {
+    let lss = |status: &str, logged: &str| {
         format!(
-            r#"{{"LogTimestamp": "Thu Jan 18 10:31:01 2024","ConnectionID": "S1,C1","ConnectionStatus": "{status}","IPProtocol": 6,"Username": "u@x","ConnectorIP": "10.0.0.5","ConnectorPort": 5000,"ServerIP": "10.20.0.9","ServerPort": 22,"TimestampConnectionStart": "{ts}"}}"#
+            r#"{{"LogTimestamp": "{logged}","ConnectionID": "S1,C1","ConnectionStatus": "{status}","IPProtocol": 6,"Username": "u@x","ConnectorIP": "10.0.0.5","ConnectorPort": 5000,"ServerIP": "10.20.0.9","ServerPort": 22,"TimestampConnectionStart": "2024-01-18T10:31:01Z"}}"#
         )
     };
-    let open = lss("open", "2024-01-18T10:31:01Z");
-    let close = lss("close", "2024-01-18T10:31:01Z");
+    let open = lss("open", "Thu Jan 18 10:31:01 2024");
+    // Periodic updates of a long connection differ only in LogTimestamp (and byte counts).
+    let active_1 = lss("active", "Thu Jan 18 10:46:01 2024");
+    let active_2 = lss("active", "Thu Jan 18 11:01:01 2024");
+    let close = lss("close", "Thu Jan 18 11:05:00 2024");
     let no_id = &corpus_lines()[0];
-    collector.send(format!("{first}{open}\n{no_id}\n").as_bytes());
-    collector.send(format!("{replay}{open}\n{close}\n{no_id}\n").as_bytes());
+    collector.send(format!("{first}{open}\n{active_1}\n{no_id}\n").as_bytes());
+    collector
+        .send(format!("{replay}{open}\n{active_1}\n{active_2}\n{close}\n{no_id}\n").as_bytes());
     let outcome = collector.stop();
     assert_eq!(
         outcome.counter("duplicates"),
-        11,
-        "10 ZIA replays and the repeated LSS open"
+        12,
+        "10 ZIA replays, the repeated LSS open and update"
     );
     let zpa = outcome
         .records
         .iter()
         .filter(|r| r["kind"] == "zpa.user_activity")
         .count();
-    assert_eq!(zpa, 2, "open and close are different records");
+    assert_eq!(zpa, 4, "open, two updates and close are different records");
     let ids: Vec<u64> = outcome
         .records
         .iter()

@@ -42,6 +42,8 @@ pub struct ActivityEvent<'a> {
     pub bytes_in: Option<u64>,
     /// When the connection began (TimestampConnectionStart), for attribution.
     pub start: Option<Timestamp>,
+    /// When LSS wrote this record: periodic "active" updates of one connection differ only here.
+    pub logged: Option<Timestamp>,
     pub end: Option<Timestamp>,
 }
 
@@ -82,6 +84,7 @@ impl<'a> ActivityEvent<'a> {
             bytes_in: f.u64(Field::BytesTxClient),
             start,
             end,
+            logged,
         };
         if event.hostname.is_none() && event.user.is_none() {
             return Err(Reason::NoDevice);

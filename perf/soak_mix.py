@@ -1,0 +1,41 @@
+"""Writes the soak's input: NSS web records with distinct record ids, and a share of bad frames.
+
+    python3 perf/soak_mix.py OUT LINES BAD_PERCENT
+"""
+import random
+import sys
+
+out, lines, bad = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+rng = random.Random(7)
+SITES = ["www.office.com", "mail.google.com", "github.com", "slack.com", "update.googleapis.com"]
+
+
+def good(i):
+    site = rng.choice(SITES)
+    return (
+        '{"sourcetype":"zscalernss-web","event":{"epochtime":"%d","recordid":"%d",'
+        '"elogin":"user%d@corp.example","proto":"HTTPS","eurl":"%s/path/%d?q=%d",'
+        '"ehost":"%s","action":"Allowed","reqmethod":"GET","respcode":"200",'
+        '"reqsize":"%d","respsize":"%d","cip":"10.1.%d.%d","sip":"203.0.113.%d",'
+        '"urlcat":"Web Search","deviceowner":"user%d","devicehostname":"LAPTOP-%04d",'
+        '"eua":"Mozilla/5.0%%20(Windows%%20NT%%2010.0)","ereferer":"None","elocation":"HQ"}}'
+        % (1763800000 + i // 100, 9000000000 + i, i % 500, site, i, i, site,
+           200 + i % 3000, 500 + i % 90000, (i // 250) % 250, i % 250, i % 250,
+           i % 500, i % 1000)
+    ).encode()
+
+
+BAD = [
+    lambda i: b'{"sourcetype":"zscalernss-web","event":{"cip":"10.0.0.1"',  # truncated JSON
+    lambda i: b"Mon Oct 02 16:21:40 UTC 2017 zscaler-nss: LEEF:1.0|Zscaler|NSS|4.1|",  # not JSON
+    lambda i: b'{"sourcetype":"zscalernss-fw","event":{"recordid":"%d"}}' % i,  # unknown type
+    lambda i: b'{"sourcetype":"zscalernss-web","event":{"cip":"10.0.0.1","eurl":"a\xff"}}',  # UTF-8
+    lambda i: b'{"pad":"' + b"x" * 300000 + b'"}',  # oversize (> 256 KiB): skipped and counted
+]
+
+with open(out, "wb") as f:
+    for i in range(lines):
+        if rng.random() * 100 < bad:
+            f.write(rng.choice(BAD)(i) + b"\n")
+        else:
+            f.write(good(i) + b"\n")

@@ -30,12 +30,16 @@ BAD = [
     lambda i: b"Mon Oct 02 16:21:40 UTC 2017 zscaler-nss: LEEF:1.0|Zscaler|NSS|4.1|",  # not JSON
     lambda i: b'{"sourcetype":"zscalernss-fw","event":{"recordid":"%d"}}' % i,  # unknown type
     lambda i: b'{"sourcetype":"zscalernss-web","event":{"cip":"10.0.0.1","eurl":"a\xff"}}',  # UTF-8
-    lambda i: b'{"pad":"' + b"x" * 300000 + b'"}',  # oversize (> 256 KiB): skipped and counted
 ]
+# One oversize line (> 256 KiB, skipped and counted) every 10,000 lines keeps the file small.
+OVERSIZE = b'{"pad":"' + b"x" * 300000 + b'"}\n'
+
 
 with open(out, "wb") as f:
     for i in range(lines):
-        if rng.random() * 100 < bad:
+        if i % 10000 == 9999:
+            f.write(OVERSIZE)
+        elif rng.random() * 100 < bad:
             f.write(rng.choice(BAD)(i) + b"\n")
         else:
             f.write(good(i) + b"\n")

@@ -5,10 +5,12 @@
 #   perf/soak.sh [--duration SECS] [--shards N] [--bad-percent P] [--rate EPS]
 #
 # 1. builds ztel and loadgen (release);
-# 2. writes a mix file: synthetic NSS web records with distinct record ids, and P % bad frames
-#    (truncated JSON, not JSON, an unknown sourcetype, invalid UTF-8, an oversize line);
+# 2. writes a file of bad frames (truncated JSON, not JSON, an unknown sourcetype, invalid UTF-8,
+#    an oversize line now and then);
 # 3. measures the maximum rate one run of loadgen reaches (unless --rate is given);
-# 4. replays the mix at 80 % of it for --duration seconds, sampling ztel's RSS every 5 s;
+# 4. for --duration seconds sends at 80 % of it: synthetic NSS records (their ids do not repeat
+#    within ztel's de-duplication window) plus P % of the rate from the bad file, on a second
+#    connection; it samples ztel's RSS every 5 s;
 # 5. checks sent = frames + oversize skipped (nothing lost), records written + duplicates +
 #    dead letters = frames, and that RSS over the second half grew by less than 5 %.
 # Exit status 0 only when every check holds. A summary line `soak-result …` is printed.
@@ -36,8 +38,7 @@ LOADGEN=target/release/loadgen
 WORK=$(mktemp -d /tmp/ztel-soak.XXXXXX)
 trap 'kill "$PID" 2>/dev/null || true' EXIT
 
-python3 perf/soak_mix.py "$WORK/mix.log" 200000 "$BAD"
-LINES=$(wc -l < "$WORK/mix.log")
+python3 perf/soak_mix.py "$WORK/bad.log" 20000 100
 
 $ZTEL serve --tcp 127.0.0.1:0 --udp "" --admin 127.0.0.1:0 --data-dir "$WORK/data" \
     --shards "$SHARDS" 2> "$WORK/ztel.err" &
@@ -52,32 +53,48 @@ metric() { # the shard="all" value of a counter
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$PID/status"; }
 
 if [ -z "$RATE" ]; then
-    MAX=$($LOADGEN --target "$TCP" --source "$WORK/mix.log" --rate max --count 400000 --quiet \
+    MAX=$($LOADGEN --target "$TCP" --source nss --rate max --count 400000 --seed 99 --quiet \
         | sed -n 's/^loadgen-result .*eps=\([0-9.]*\).*/\1/p')
     RATE=$(python3 -c "print(int(float('$MAX') * 0.8))")
     echo "maximum rate measured: $MAX events/s; soaking at $RATE" >&2
 fi
-BEFORE_FRAMES=$(metric ztel_frames_total)
-BEFORE_OVERSIZE=$(metric ztel_oversize_frames_total)
+# Everything is measured as a difference over the soak itself (the rate probe came first).
+declare -A BEFORE
+COUNTERS="frames oversize_frames records_zia_web dead_letters duplicates"
+for c in $COUNTERS; do BEFORE[$c]=$(metric "ztel_${c}_total"); done
+sleep 1
+# Records may span rotated files (connections-<time>.jsonl).
+written() { cat "$WORK"/data/connections*.jsonl | wc -l; }
+WRITTEN_BEFORE=$(written)
 RSS_START=$(rss_kb)
 
-$LOADGEN --target "$TCP" --source "$WORK/mix.log" --rate "$RATE" --duration "$DURATION" \
-    --admin "http://$ADMIN" > "$WORK/loadgen.out" 2> "$WORK/loadgen.err" &
+BAD_RATE=$(( RATE * BAD / 100 ))
+GOOD_RATE=$(( RATE - BAD_RATE ))
+$LOADGEN --target "$TCP" --source nss --rate "$GOOD_RATE" --duration "$DURATION" --quiet \
+    > "$WORK/good.out" 2> "$WORK/good.err" &
 LG=$!
+if [ "$BAD_RATE" -gt 0 ]; then
+    $LOADGEN --target "$TCP" --source "$WORK/bad.log" --rate "$BAD_RATE" --duration "$DURATION" \
+        --quiet > "$WORK/bad.out" 2> "$WORK/bad.err" &
+    LG_BAD=$!
+fi
 : > "$WORK/rss"
 while kill -0 "$LG" 2>/dev/null; do echo "$(date +%s) $(rss_kb)" >> "$WORK/rss"; sleep 5; done
 wait "$LG" || true
+[ -n "${LG_BAD:-}" ] && { wait "$LG_BAD" || true; }
 RSS_END=$(rss_kb)
 
-SENT=$(sed -n 's/^loadgen-result .*[ ]events=\([0-9]*\).*/\1/p' "$WORK/loadgen.out")
-FRAMES=$(( $(metric ztel_frames_total) - BEFORE_FRAMES ))
-OVERSIZE=$(( $(metric ztel_oversize_frames_total) - BEFORE_OVERSIZE ))
+sent() { sed -n 's/^loadgen-result.* events=\([0-9]*\).*/\1/p' "$1" 2>/dev/null | grep . || echo 0; }
+SENT=$(( $(sent "$WORK/good.out") + $(sent "$WORK/bad.out") ))
 kill -TERM "$PID"; wait "$PID" || true
 trap - EXIT
+# After the drain every count is final: read them from the drained line's totals.
 DRAINED=$(grep '^ztel: drained:' "$WORK/ztel.err")
-count() { echo "$DRAINED" | grep -o "$1=[0-9]*" | cut -d= -f2 || echo 0; }
-RECORDS=$(count records_zia_web); DEAD=$(count dead_letters); DUPS=$(count duplicates)
-WRITTEN=$(wc -l < "$WORK/data/connections.jsonl")
+total() { echo "$DRAINED" | grep -o " $1=[0-9]*" | cut -d= -f2 | grep . || echo 0; }
+delta() { echo $(( $(total "$1") - ${BEFORE[$1]:-0} )); }
+FRAMES=$(delta frames); OVERSIZE=$(delta oversize_frames); RECORDS=$(delta records_zia_web)
+DEAD=$(delta dead_letters); DUPS=$(delta duplicates)
+WRITTEN=$(( $(written) - WRITTEN_BEFORE ))
 LOST=$(( SENT - FRAMES - OVERSIZE ))
 GROWTH=$(python3 - "$WORK/rss" <<'PY'
 import sys
@@ -88,8 +105,9 @@ PY
 )
 OK=yes
 [ "$LOST" -eq 0 ] || OK=no
-[ $(( WRITTEN + ${DUPS:-0} )) -eq "${RECORDS:-0}" ] || OK=no
+[ $(( WRITTEN + DUPS )) -eq "$RECORDS" ] || OK=no
+[ $(( RECORDS + DEAD )) -eq "$FRAMES" ] || OK=no
 python3 -c "import sys; sys.exit(0 if float('$GROWTH') < 5 else 1)" || OK=no
-echo "soak-result ok=$OK duration=$DURATION rate=$RATE sent=$SENT frames=$FRAMES oversize=$OVERSIZE lost=$LOST records=$RECORDS written=$WRITTEN duplicates=${DUPS:-0} dead_letters=${DEAD:-0} mix_lines=$LINES rss_start_kb=$RSS_START rss_end_kb=$RSS_END rss_growth_second_half_pct=$GROWTH"
+echo "soak-result ok=$OK duration=$DURATION rate=$RATE sent=$SENT frames=$FRAMES oversize=$OVERSIZE lost=$LOST records=$RECORDS written=$WRITTEN duplicates=$DUPS dead_letters=$DEAD bad_rate=$BAD_RATE rss_start_kb=$RSS_START rss_end_kb=$RSS_END rss_growth_second_half_pct=$GROWTH"
 rm -rf "$WORK"
 [ "$OK" = yes ]

@@ -1,4 +1,6 @@
-"""Writes the soak's input: NSS web records with distinct record ids, and a share of bad frames.
+"""Writes the soak's bad input: frames of every bad kind, and with BAD_PERCENT = 100 nothing else
+(loadgen's synthetic NSS source supplies the good records, with ids that do not repeat within
+ztel's de-duplication window).
 
     python3 perf/soak_mix.py OUT LINES BAD_PERCENT
 """

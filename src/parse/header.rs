@@ -65,16 +65,24 @@ fn strip_pri(text: &str) -> &str {
     }
 }
 
+/// `Mmm dd hh:mm:ss`, every position checked: the stamp is then plain ASCII, so slicing the
+/// text right after it is always on a character boundary.
 fn is_rfc3164_stamp(b: &[u8]) -> bool {
-    month_index(&b[..3]).is_some()
+    let digit = |i: usize| b[i].is_ascii_digit();
+    b.len() >= 15
+        && month_index(&b[..3]).is_some()
         && b[3] == b' '
-        && (b[4] == b' ' || b[4].is_ascii_digit())
-        && b[5].is_ascii_digit()
+        && (b[4] == b' ' || digit(4))
+        && digit(5)
         && b[6] == b' '
-        && b[7].is_ascii_digit()
-        && b[8].is_ascii_digit()
+        && digit(7)
+        && digit(8)
         && b[9] == b':'
+        && digit(10)
+        && digit(11)
         && b[12] == b':'
+        && digit(13)
+        && digit(14)
 }
 
 fn month_index(m: &[u8]) -> Option<i8> {
@@ -169,6 +177,13 @@ mod tests {
         assert!(
             json_start(b"Mon Oct 02 16:21:40 UTC 2017 zscaler-nss: LEEF:1.0|Zscaler").is_none()
         );
+    }
+
+    #[test]
+    fn a_stamp_cut_inside_a_utf8_character_is_no_stamp() {
+        // Found by the header fuzz target: this used to slice inside "é" and panic.
+        let (h, at) = header("Jan 01 00:00:0\u{e9}{}");
+        assert_eq!((h, at), (Header::default(), 16));
     }
 
     #[test]

@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
-# Builds and runs every test of the workspace. On a fresh Debian machine with Rust it first
-# installs the two outside tools the tests compare against: promtool (Debian's prometheus
-# package) checks /metrics, and HdrHistogram_py (PyPI hdrhistogram) reads the latency log.
+# Every test of the project, as CI runs it (`.ci/run` calls this):
+#   1. the workspace's tests (unit, integration over real loopback sockets, loadgen's);
+#   2. the criterion benches once each, in test mode, so that they cannot rot;
+#   3. perf/compare.sh --quick: ztel, rsyslog and syslog-ng on a tiny input, same sender;
+#   4. perf/soak.sh for a few seconds: nothing lost under load with bad input mixed in;
+#   5. tests/fuzz/run.sh: each fuzz target for a few seconds.
+# On a fresh Debian machine with Rust it installs what the tests compare against: promtool
+# (Debian's prometheus) checks /metrics, HdrHistogram_py (PyPI hdrhistogram) reads the latency
+# logs, rsyslog and syslog-ng are the perf peers, cargo-fuzz runs the fuzz targets.
+# `./test.sh --fast` runs steps 1 and 2 only.
 set -euo pipefail
 cd "$(dirname "$0")"
 export CARGO_TERM_COLOR=never
+started=$SECONDS
+step() { echo "== test.sh: $* ($(( SECONDS - started )) s)"; }
 
 if ! command -v promtool >/dev/null; then
     if [ "$(id -u)" = 0 ]; then
@@ -15,8 +24,27 @@ if ! command -v promtool >/dev/null; then
 fi
 if ! python3 -c 'import hdrh' 2>/dev/null; then
     python3 -m pip install -q --disable-pip-version-check hdrhistogram \
-        || echo "test.sh: could not install hdrhistogram; the hlog cross-check will be skipped" >&2
+        || echo "test.sh: could not install hdrhistogram; the hlog cross-checks will be skipped" >&2
 fi
 
+step "workspace tests"
 cargo build --workspace --all-targets --locked
-cargo test --workspace --locked
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --workspace --locked 2>&1 | tee "$log"
+passed=$(awk '/^test result: ok\./ {s += $4} END {print s + 0}' "$log")
+step "benches, once each"
+cargo test --locked -p ztel --bench pipeline
+if [ "${1:-}" = "--fast" ]; then
+    step "done (fast)"
+    echo "tests: $passed passed, 0 failed"
+    exit 0
+fi
+step "perf comparison, quick"
+perf/compare.sh --quick
+step "soak, short"
+perf/soak.sh --duration 5
+step "fuzzing, short"
+tests/fuzz/run.sh 10
+step "done"
+echo "tests: $passed passed, 0 failed"

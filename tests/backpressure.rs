@@ -6,7 +6,7 @@ mod common;
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{zia_line, Collector, Options};
 
@@ -43,17 +43,7 @@ fn full_channel_stops_reads_and_nothing_is_lost() {
     });
 
     // The consumer is stalled: the sender must stall too, well short of the end.
-    let mut last = usize::MAX;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        std::thread::sleep(Duration::from_millis(500));
-        let now = sent.load(Ordering::Relaxed);
-        if now == last {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the sender never stalled");
-        last = now;
-    }
+    let last = common::wait_until_stalled(&sent, Duration::from_millis(500));
     assert!(
         last < RECORDS,
         "all {RECORDS} records were taken while nobody read the output"

@@ -15,7 +15,6 @@ use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::Value;
-use socket2::{Domain, Socket, Type};
 
 const KEYS: &str = "[input.http]\nkeys = [\"k1\"]\n";
 
@@ -530,23 +529,11 @@ fn https_with_a_generated_certificate() {
     outcome.assert_counters_match_files();
 }
 
-/// A TCP connection from `source` to `to`.
-fn connect_from(source: &str, to: SocketAddr) -> TcpStream {
-    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-    socket
-        .bind(&source.parse::<SocketAddr>().unwrap().into())
-        .unwrap();
-    socket
-        .connect_timeout(&to.into(), Duration::from_secs(5))
-        .unwrap();
-    socket.into()
-}
-
 #[test]
 fn a_peer_outside_allowed_ips_is_closed_unread() {
     let config = format!("{KEYS}allowed_ips = [\"127.0.0.1\"]\n");
     let (collector, addr) = start("http-allow", &config);
-    let mut outsider = connect_from("127.0.0.2:0", addr);
+    let mut outsider = common::connect_from("127.0.0.2:0", addr);
     let body = array(&[zia_line(1, "pc-outsider")]);
     let _ = outsider.write_all(
         &[

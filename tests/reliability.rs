@@ -42,17 +42,7 @@ fn full_disk_pushes_back_and_spills_at_shutdown() {
         }
     });
     // The collector stops reading once its backlog is full: the sender stalls short of the end.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut last = usize::MAX;
-    loop {
-        std::thread::sleep(Duration::from_millis(700));
-        let now = sent.load(Ordering::Relaxed);
-        if now == last {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the sender never stalled");
-        last = now;
-    }
+    let last = common::wait_until_stalled(&sent, Duration::from_millis(700));
     assert!(
         (last as u64) < RECORDS,
         "everything was taken although nothing could be written"

@@ -4,11 +4,10 @@
 mod common;
 
 use std::io::Write;
-use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
 
 use common::{zia_line, Collector, Options};
-use socket2::{Domain, Socket, Type};
 
 fn lss_line(user: &str, conn: u32) -> String {
     format!(
@@ -95,18 +94,6 @@ fn datagram_from_a_refused_peer_is_dropped_and_counted() {
     assert_eq!(outcome.counter("datagrams_refused"), 1);
 }
 
-/// A TCP connection from `source` to `to`.
-fn connect_from(source: &str, to: SocketAddr) -> TcpStream {
-    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-    socket
-        .bind(&source.parse::<SocketAddr>().unwrap().into())
-        .unwrap();
-    socket
-        .connect_timeout(&to.into(), Duration::from_secs(5))
-        .unwrap();
-    socket.into()
-}
-
 #[test]
 fn tcp_peer_outside_the_allow_list_is_closed_unread() {
     let collector = Collector::start_with(
@@ -116,7 +103,7 @@ fn tcp_peer_outside_the_allow_list_is_closed_unread() {
             ..Options::default()
         },
     );
-    let mut outsider = connect_from("127.0.0.2:0", collector.addr);
+    let mut outsider = common::connect_from("127.0.0.2:0", collector.addr);
     // The collector closes it: a write may still be buffered, but a read sees the end.
     let _ = outsider.write_all(format!("{}\n", zia_line(1, "evil")).as_bytes());
     outsider
@@ -142,12 +129,12 @@ fn sighup_reloads_allow_lists() {
             ..Options::default()
         },
     );
-    let refused = connect_from("127.0.0.2:0", collector.addr);
+    let refused = common::connect_from("127.0.0.2:0", collector.addr);
     common::close_and_wait(refused);
     collector.rewrite_config("[input.tcp]\nallowed_ips = [\"127.0.0.0/8\"]\n");
     collector.signal(libc::SIGHUP);
     collector.wait_for_stderr("ztel: reloaded certificates and allow-lists");
-    let mut admitted = connect_from("127.0.0.2:0", collector.addr);
+    let mut admitted = common::connect_from("127.0.0.2:0", collector.addr);
     admitted
         .write_all(format!("{}\n", zia_line(3, "now-allowed")).as_bytes())
         .unwrap();

@@ -783,6 +783,34 @@ pub fn http_get(admin: SocketAddr, path: &str) -> (u16, String) {
     )
 }
 
+/// A TCP connection from `source` (e.g. 127.0.0.2, outside an allow-list) to `to`.
+pub fn connect_from(source: &str, to: SocketAddr) -> TcpStream {
+    let socket =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+    let source: SocketAddr = source.parse().expect("source address");
+    socket.bind(&source.into()).expect("bind source");
+    socket
+        .connect_timeout(&to.into(), Duration::from_secs(5))
+        .expect("connect");
+    socket.into()
+}
+
+/// Waits until a sender's progress counter stops moving (checked every `every`, 30 s at most)
+/// and returns where it stopped: how a test sees that the collector pushed back.
+pub fn wait_until_stalled(progress: &AtomicUsize, every: Duration) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut last = usize::MAX;
+    loop {
+        std::thread::sleep(every);
+        let now = progress.load(Ordering::Relaxed);
+        if now == last {
+            return now;
+        }
+        assert!(Instant::now() < deadline, "the sender never stalled");
+        last = now;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -42,12 +42,33 @@ pub fn bind(address: SocketAddr) -> io::Result<UdpSocket> {
         Some(Protocol::UDP),
     )?;
     socket.set_reuse_port(true)?;
-    // The kernel may grant less (net.core.rmem_max): that only narrows the burst it absorbs.
-    let _ = socket.set_recv_buffer_size(RECEIVE_BUFFER);
+    request_receive_buffer(&socket);
     socket.set_nonblocking(true)?;
     socket.bind(&address.into())?;
     // SAFETY: the fd was just created, is owned by nothing else, and moves into glommio's socket.
     Ok(unsafe { UdpSocket::from_raw_fd(socket.into_raw_fd()) })
+}
+
+/// Asks for a large receive buffer: SO_RCVBUFFORCE when the process may (root or CAP_NET_ADMIN,
+/// as collectors on bare metal often run), since plain SO_RCVBUF is capped by net.core.rmem_max
+/// (about 200 KiB by default), which a burst of LSS datagrams overflows. Less only narrows the
+/// burst the kernel absorbs, so a refusal is not an error.
+fn request_receive_buffer(socket: &Socket) {
+    let size = libc::c_int::try_from(RECEIVE_BUFFER).unwrap_or(libc::c_int::MAX);
+    // SAFETY: setsockopt on a socket this function borrows, with a pointer to a live c_int and
+    // its size.
+    let forced = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUFFORCE,
+            (&size as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if forced != 0 {
+        let _ = socket.set_recv_buffer_size(RECEIVE_BUFFER);
+    }
 }
 
 /// Receives datagrams until the shard drains.

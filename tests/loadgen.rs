@@ -5,13 +5,16 @@
 //! binary: it is looked up next to this test's own executable (`target/debug/loadgen`), which
 //! `cargo build --workspace` or `cargo test --workspace` has built. Without it the test says
 //! so and does nothing; loadgen's own tests (loadgen/tests) cover it against fake collectors.
+//!
+//! The HTTP tests run Cloud NSS's transport end to end: loadgen POSTs JSON arrays to ztel's
+//! `[input.http]`, plain and HTTPS, with the right key and a wrong one.
 
 mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Collector, Options};
+use common::{Collector, Options, TempDir};
 
 fn loadgen_binary() -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
@@ -111,4 +114,180 @@ fn loadgen_traffic_is_received_counted_and_recorded() {
     assert_eq!(count("records_zpa_user_activity"), 1000);
     assert_eq!(count("dead_letters"), 0);
     assert_eq!(outcome.records.len(), 4000);
+}
+
+/// A collector with an HTTP input that takes `key` (plus `extra` TOML in `[input.http]`) and an
+/// admin endpoint; its HTTP address and admin URL.
+fn http_collector(tag: &str, extra: &str) -> (Collector, String, String) {
+    let collector = Collector::start_with(
+        tag,
+        Options {
+            config: Some(format!("[input.http]\nkeys = [\"k1\"]\n{extra}")),
+            args: vec![
+                "--http".into(),
+                "127.0.0.1:0".into(),
+                "--admin".into(),
+                "127.0.0.1:0".into(),
+            ],
+            ..Options::default()
+        },
+    );
+    let http = collector.listening["http"].to_string();
+    let admin = format!("http://{}", collector.listening["admin"]);
+    (collector, http, admin)
+}
+
+#[test]
+fn loadgen_over_http_is_received_counted_and_recorded() {
+    let Some(binary) = loadgen_binary() else {
+        eprintln!("skipped: no loadgen binary next to the tests (cargo build -p loadgen)");
+        return;
+    };
+    let (collector, http, admin) = http_collector("loadgen-http", "");
+    let (code, result, stderr) = loadgen(
+        &binary,
+        &[
+            "--target",
+            &http,
+            "--proto",
+            "http",
+            "--http-key",
+            "k1",
+            "--source",
+            "nss",
+            "--connections",
+            "2",
+            "--count",
+            "5000",
+            "--admin",
+            &admin,
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(get(&result, "events"), "5000");
+    assert_eq!(get(&result, "received"), "5000");
+    assert_eq!(get(&result, "lost"), "0");
+    assert_eq!(get(&result, "failed_connections"), "0");
+    assert_ne!(get(&result, "ztel_p50_us"), "n/a");
+
+    let outcome = collector.stop();
+    assert_eq!(outcome.counter("records_zia_web"), 5000);
+    assert_eq!(outcome.counter("frames"), 5000);
+    // 2500 events per connection, 100 per request (the default --batch).
+    assert_eq!(outcome.counter("http_requests"), 50);
+    assert_eq!(outcome.counter("http_rejected_auth"), 0);
+    assert_eq!(outcome.counter("http_bad_requests"), 0);
+    assert_eq!(outcome.counter("dead_letters"), 0);
+    assert_eq!(outcome.counter("connections_opened"), 2);
+    assert_eq!(outcome.records.len(), 5000);
+    outcome.assert_counters_match_files();
+}
+
+#[test]
+fn loadgen_over_http_with_a_wrong_key_fails_on_403() {
+    let Some(binary) = loadgen_binary() else {
+        eprintln!("skipped: no loadgen binary next to the tests (cargo build -p loadgen)");
+        return;
+    };
+    let (collector, http, _) = http_collector("loadgen-http-403", "");
+    let (code, result, stderr) = loadgen(
+        &binary,
+        &[
+            "--target",
+            &http,
+            "--proto",
+            "http",
+            "--http-key",
+            "not-the-key",
+            "--count",
+            "500",
+        ],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("loadgen: connection 1: the collector answered 403 Forbidden"),
+        "{stderr}"
+    );
+    assert_eq!(get(&result, "failed_connections"), "1");
+    let outcome = collector.stop();
+    assert!(outcome.records.is_empty());
+    assert_eq!(
+        outcome.counter("http_requests"),
+        1,
+        "no request after the 403"
+    );
+    assert_eq!(outcome.counter("http_rejected_auth"), 1);
+}
+
+#[test]
+fn loadgen_over_https_with_a_test_ca() {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+    let Some(binary) = loadgen_binary() else {
+        eprintln!("skipped: no loadgen binary next to the tests (cargo build -p loadgen)");
+        return;
+    };
+    let dir = TempDir::new("loadgen-https-files");
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "loadgen https test CA");
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .signed_by(&key, &ca)
+        .unwrap();
+    let extra = format!(
+        "cert = {:?}\nkey = {:?}\n",
+        dir.write("server.pem", &cert.pem()).display().to_string(),
+        dir.write("server.key", &key.serialize_pem())
+            .display()
+            .to_string()
+    );
+    let ca_file = dir.write("ca.pem", &ca.pem());
+    let (collector, https, admin) = http_collector("loadgen-https", &extra);
+    let (code, result, stderr) = loadgen(
+        &binary,
+        &[
+            "--target",
+            &https,
+            "--proto",
+            "http",
+            "--ca",
+            ca_file.to_str().unwrap(),
+            "--http-key",
+            "k1",
+            "--source",
+            "lss",
+            "--connections",
+            "2",
+            "--batch",
+            "50",
+            "--count",
+            "2000",
+            "--admin",
+            &admin,
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(get(&result, "received"), "2000");
+    assert_eq!(get(&result, "lost"), "0");
+    let outcome = collector.stop();
+    assert_eq!(outcome.counter("records_zpa_user_activity"), 2000);
+    assert_eq!(outcome.counter("http_requests"), 40);
+    assert_eq!(outcome.counter("tls_handshake_failures"), 0);
+    assert_eq!(outcome.counter("dead_letters"), 0);
+    assert_eq!(outcome.records.len(), 2000);
+    assert!(outcome
+        .records
+        .iter()
+        .all(|r| r["kind"] == "zpa.user_activity"));
+    // (assert_counters_match_files counts ZIA records only.)
+    assert_eq!(outcome.counter("sink_errors"), 0);
+    assert_eq!(
+        outcome.counter("connections_opened"),
+        outcome.counter("connections_closed")
+    );
 }

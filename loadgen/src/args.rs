@@ -27,6 +27,10 @@ use ztel::synth::{Cardinality, Dialect};
                   The rate is open loop: event i is due at start + i/rate, whatever the collector \
                   does. When the collector pushes back, events go out late and the lateness is \
                   recorded for every one of them, so a slow collector cannot hide its latency.\n\n\
+                  With --proto http, each connection POSTs its due events as a JSON array \
+                  (Cloud NSS's \"JSON Array Notation\"), at most --batch events per request, and \
+                  reads the answer before the next request; an answer other than 200 fails the \
+                  connection (503: the collector is draining).\n\n\
                   Exit status: 0 on success; 1 when events were lost or a connection failed; 2 \
                   for a usage or configuration error.",
     group(ArgGroup::new("stop").required(true).args(["duration", "count"]))
@@ -38,7 +42,8 @@ pub struct Args {
 
     /// Transport: tcp and tls carry framed records on long-lived connections (as NSS and LSS
     /// do); udp packs several LF-separated records into each datagram (up to 8 KiB, a record is
-    /// never split); http is not supported yet.
+    /// never split); http POSTs JSON arrays of records on keep-alive HTTP/1.1 connections, as
+    /// Cloud NSS does (HTTPS with --ca; needs --http-key).
     #[arg(long, value_enum, default_value_t = Proto::Tcp)]
     pub proto: Proto,
 
@@ -49,8 +54,8 @@ pub struct Args {
     #[arg(long, value_name = "nss|lss|FILE", default_value = "nss")]
     pub source: String,
 
-    /// Connections (tcp, tls) or sockets (udp), each sent from its own thread; events are dealt
-    /// out round-robin.
+    /// Connections (tcp, tls, http) or sockets (udp), each sent from its own thread; events are
+    /// dealt out round-robin.
     #[arg(long, value_name = "N", default_value_t = 1,
           value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub connections: u64,
@@ -71,7 +76,8 @@ pub struct Args {
     pub count: Option<u64>,
 
     /// Framing on tcp and tls: lf (one record per line, as NSS and LSS send) or octet
-    /// (RFC 6587 octet counting, "LEN SP record").
+    /// (RFC 6587 octet counting, "LEN SP record"). Does not apply to udp (LF-separated records)
+    /// nor to http (JSON arrays).
     #[arg(long, value_enum, default_value_t = Framing::Lf)]
     pub framing: Framing,
 
@@ -99,11 +105,30 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub seed: u64,
 
-    /// PEM file of the CA that signed the collector's certificate (required by --proto tls).
-    /// The certificate must be valid for the host of --target, or for "localhost" when
-    /// --target is an IP address.
+    /// PEM file of the CA that signed the collector's certificate (required by --proto tls;
+    /// with --proto http it turns on HTTPS). The certificate must be valid for the host of
+    /// --target, or for "localhost" when --target is an IP address.
     #[arg(long, value_name = "FILE")]
     pub ca: Option<PathBuf>,
+
+    /// The key the collector expects in --http-header (one of ztel's input.http.keys); required
+    /// by --proto http.
+    #[arg(long, value_name = "KEY")]
+    pub http_key: Option<String>,
+
+    /// The request header that carries --http-key [default: X-Ztel-Key].
+    #[arg(long, value_name = "NAME")]
+    pub http_header: Option<String>,
+
+    /// The path the requests are POSTed to [default: /].
+    #[arg(long, value_name = "PATH")]
+    pub http_path: Option<String>,
+
+    /// With --proto http: at most this many events per request [default: 100]. A request
+    /// carries fewer when fewer are due (paced runs) and stays under 4 MiB.
+    #[arg(long, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub batch: Option<u64>,
 
     /// The collector's admin endpoint (http://HOST:PORT): /metrics is read before and after the
     /// run to report received and lost events and the collector's own latency.
@@ -174,6 +199,23 @@ pub enum Stop {
     Duration(Duration),
 }
 
+/// Default of --http-header: the header ztel's HTTP input reads by default.
+pub const HTTP_HEADER: &str = "X-Ztel-Key";
+/// Default of --batch.
+pub const HTTP_BATCH: usize = 100;
+
+/// How --proto http posts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpPlan {
+    /// The Host header: --target as given.
+    pub host: String,
+    pub path: String,
+    pub header: String,
+    pub key: String,
+    /// Most events per request.
+    pub batch: usize,
+}
+
 /// A run's settings, checked: the target resolved, no flag that does not apply.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -190,6 +232,8 @@ pub struct Plan {
     pub cardinality: Cardinality,
     pub seed: u64,
     pub ca: Option<PathBuf>,
+    /// `Some` exactly for --proto http.
+    pub http: Option<HttpPlan>,
     pub admin: Option<String>,
     pub hist: Option<PathBuf>,
     pub quiet: bool,
@@ -198,9 +242,6 @@ pub struct Plan {
 impl Plan {
     /// Checks the arguments; an error here is a usage error (exit status 2).
     pub fn new(args: Args) -> Result<Plan> {
-        if args.proto == Proto::Http {
-            bail!("--proto http is not supported yet (the collector has no HTTP input)");
-        }
         let source = match args.source.as_str() {
             "nss" => Source::Nss(match args.dialect.unwrap_or(DialectArg::Ztel) {
                 DialectArg::Ztel => Dialect::Ztel,
@@ -217,13 +258,19 @@ impl Plan {
                 "--framing octet applies to tcp and tls: a UDP datagram holds LF-separated records"
             );
         }
+        if args.framing == Framing::Octet && args.proto == Proto::Http {
+            bail!("--framing octet applies to tcp and tls: --proto http sends JSON arrays");
+        }
         match (args.proto, &args.ca) {
             (Proto::Tls, None) => {
                 bail!("--proto tls needs --ca FILE (the CA of the collector's certificate)")
             }
-            (Proto::Tcp | Proto::Udp, Some(_)) => bail!("--ca applies to --proto tls only"),
+            (Proto::Tcp | Proto::Udp, Some(_)) => {
+                bail!("--ca applies to --proto tls and http (HTTPS) only")
+            }
             _ => {}
         }
+        let http = http_plan(&args, &source)?;
         if args.hist.is_some() && args.rate == Rate::Max {
             bail!(
                 "--hist records send lateness, which --rate max does not measure: give --rate EPS"
@@ -263,6 +310,7 @@ impl Plan {
             },
             seed: args.seed,
             ca: args.ca,
+            http,
             admin: args.admin,
             hist: args.hist,
             quiet: args.quiet,
@@ -297,17 +345,84 @@ impl Plan {
         let rate = self
             .rate
             .map_or("max".to_string(), |eps| format!("{eps} events/s"));
-        let proto = format!("{:?}", self.proto).to_lowercase();
-        let framing = match (self.proto, self.framing) {
-            (Proto::Udp, _) => "datagrams of LF-separated records",
-            (_, Framing::Lf) => "lf framing",
-            (_, Framing::Octet) => "octet framing",
+        let proto = match (self.proto, &self.ca) {
+            (Proto::Http, Some(_)) => "https".to_string(),
+            (proto, _) => format!("{proto:?}").to_lowercase(),
+        };
+        let framing = match (&self.http, self.proto, self.framing) {
+            (Some(h), _, _) => format!("JSON arrays of up to {} events to {}", h.batch, h.path),
+            (None, Proto::Udp, _) => "datagrams of LF-separated records".to_string(),
+            (None, _, Framing::Lf) => "lf framing".to_string(),
+            (None, _, Framing::Octet) => "octet framing".to_string(),
         };
         format!(
             "{proto} to {}, {} connection(s), source {source}, rate {rate}, {framing}",
             self.target, self.connections
         )
     }
+}
+
+/// The --http-* flags and --batch: required, defaulted and checked for --proto http, refused
+/// for the other transports.
+fn http_plan(args: &Args, source: &Source) -> Result<Option<HttpPlan>> {
+    if args.proto != Proto::Http {
+        let given = [
+            ("--http-key", args.http_key.is_some()),
+            ("--http-header", args.http_header.is_some()),
+            ("--http-path", args.http_path.is_some()),
+            ("--batch", args.batch.is_some()),
+        ];
+        if let Some((flag, _)) = given.iter().find(|(_, set)| *set) {
+            bail!("{flag} applies to --proto http only");
+        }
+        return Ok(None);
+    }
+    if matches!(source, Source::Nss(Dialect::Sekoia)) {
+        bail!(
+            "--dialect sekoia puts an RFC 3164 header before each record, which a JSON array \
+             cannot carry: use ztel or elastic with --proto http"
+        );
+    }
+    let Some(key) = args.http_key.clone() else {
+        bail!("--proto http needs --http-key KEY (one of the collector's input.http.keys)");
+    };
+    if key.is_empty() || !key.bytes().all(is_value_char) {
+        bail!("--http-key must be printable ASCII, not empty");
+    }
+    if key.trim() != key {
+        bail!("--http-key must not start or end with a space (HTTP strips them)");
+    }
+    let header = args
+        .http_header
+        .clone()
+        .unwrap_or_else(|| HTTP_HEADER.to_string());
+    if header.is_empty() || !header.bytes().all(is_token_char) {
+        bail!("--http-header {header:?} is not an HTTP header name");
+    }
+    let path = args.http_path.clone().unwrap_or_else(|| "/".to_string());
+    if !path.starts_with('/') || !path.bytes().all(|b| (b'!'..=b'~').contains(&b)) {
+        bail!("--http-path {path:?} must start with / and hold no spaces or control characters");
+    }
+    Ok(Some(HttpPlan {
+        host: args.target.clone(),
+        path,
+        header,
+        key,
+        batch: args
+            .batch
+            .map_or(HTTP_BATCH, |n| usize::try_from(n).unwrap_or(usize::MAX)),
+    }))
+}
+
+/// A character a header field's value may hold (visible ASCII, space, tab): no line break can
+/// end the field early.
+fn is_value_char(b: u8) -> bool {
+    b == b'\t' || (b' '..=b'~').contains(&b)
+}
+
+/// A character of an HTTP token (RFC 9110 §5.6.2), which header names are.
+fn is_token_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 fn resolve(target: &str) -> Result<SocketAddr> {
@@ -365,8 +480,78 @@ mod tests {
         assert!(plan(&["--proto", "tls"]).is_err());
         assert!(plan(&["--ca", "x.pem"]).is_err());
         assert!(plan(&["--source", "lss", "--dialect", "elastic"]).is_err());
+        assert!(plan(&["--http-key", "k"]).is_err());
+        assert!(plan(&["--proto", "tls", "--ca", "x.pem", "--batch", "10"]).is_err());
+    }
+
+    #[test]
+    fn http_needs_a_key_and_takes_defaults() {
         let e = plan(&["--proto", "http"]).unwrap_err().to_string();
-        assert!(e.contains("not supported yet"), "{e}");
+        assert!(e.contains("--http-key"), "{e}");
+        assert_eq!(e.lines().count(), 1);
+        let p = plan(&["--proto", "http", "--http-key", "k1"]).unwrap();
+        assert_eq!(
+            p.http,
+            Some(HttpPlan {
+                host: "127.0.0.1:1514".to_string(),
+                path: "/".to_string(),
+                header: "X-Ztel-Key".to_string(),
+                key: "k1".to_string(),
+                batch: 100,
+            })
+        );
+        assert!(
+            p.describe().starts_with("http to 127.0.0.1:1514"),
+            "{}",
+            p.describe()
+        );
+        let p = plan(&[
+            "--proto",
+            "http",
+            "--http-key",
+            "k1",
+            "--http-header",
+            "Authorization-Key",
+            "--http-path",
+            "/nss/web?feed=1",
+            "--batch",
+            "7",
+            "--ca",
+            "ca.pem",
+        ])
+        .unwrap();
+        let h = p.http.as_ref().unwrap();
+        assert_eq!(
+            (h.header.as_str(), h.path.as_str(), h.batch),
+            ("Authorization-Key", "/nss/web?feed=1", 7)
+        );
+        assert!(p.describe().starts_with("https to"), "{}", p.describe());
+    }
+
+    #[test]
+    fn http_refuses_what_it_cannot_send() {
+        let http = |extra: &[&str]| {
+            let mut argv = vec!["--proto", "http", "--http-key", "k1"];
+            argv.extend_from_slice(extra);
+            plan(&argv).map(|_| ()).map_err(|e| e.to_string())
+        };
+        assert!(http(&["--framing", "octet"])
+            .unwrap_err()
+            .contains("JSON arrays"));
+        assert!(http(&["--framing", "lf"]).is_ok());
+        assert!(http(&["--dialect", "sekoia"])
+            .unwrap_err()
+            .contains("sekoia"));
+        assert!(http(&["--dialect", "elastic"]).is_ok());
+        assert!(http(&["--source", "lss"]).is_ok());
+        assert!(http(&["--http-header", "X Key"]).is_err());
+        assert!(http(&["--http-header", "X-Key:"]).is_err());
+        assert!(http(&["--http-path", "nss"]).is_err());
+        assert!(http(&["--http-path", "/a b"]).is_err());
+        assert!(http(&["--batch", "0"]).is_err());
+        assert!(plan(&["--proto", "http", "--http-key", ""]).is_err());
+        assert!(plan(&["--proto", "http", "--http-key", "k\r\nX-Evil: 1"]).is_err());
+        assert!(plan(&["--proto", "http", "--http-key", " k"]).is_err());
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! loadgen: replays Zscaler NSS and LSS traffic against a collector (DESIGN §7).
 //!
 //! `args` checks the command line, `source` builds every event into memory, `send` opens the
-//! connections and paces the writes, `report` adds up and prints, `admin` asks the collector
-//! what it received. This file runs those steps in order and picks the exit status.
+//! connections and paces the writes (`http` builds its requests and reads its answers),
+//! `report` adds up and prints, `admin` asks the collector what it received. This file runs
+//! those steps in order and picks the exit status.
 
 mod admin;
 mod args;
+mod http;
 mod report;
 mod send;
 mod source;

@@ -24,6 +24,28 @@ const SAMPLE: u64 = 1000;
 /// The largest payload a UDP datagram can carry over IPv4.
 pub const UDP_MAX_PAYLOAD: usize = 65_507;
 
+/// How events lie in a stream: what the transport sends them in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// One record per line (tcp and tls with --framing lf; udp).
+    Lines,
+    /// RFC 6587 octet counting (tcp and tls with --framing octet).
+    OctetCounted,
+    /// Each record followed by a comma: any run of them, its last comma cut and the whole put
+    /// between brackets, is the body of an HTTP request (a JSON array).
+    JsonElements,
+}
+
+impl Layout {
+    pub fn of(plan: &Plan) -> Layout {
+        match (plan.proto, plan.framing) {
+            (Proto::Http, _) => Layout::JsonElements,
+            (Proto::Udp, _) | (_, Framing::Lf) => Layout::Lines,
+            (_, Framing::Octet) => Layout::OctetCounted,
+        }
+    }
+}
+
 /// One connection's share of the events, framed, back to back.
 #[derive(Debug, Default)]
 pub struct Stream {
@@ -65,16 +87,20 @@ impl Stream {
         &self.bytes[self.start(k)..self.ends[k + n - 1]]
     }
 
-    fn push(&mut self, record: &[u8], framing: Framing) {
-        match framing {
-            Framing::Lf => {
+    fn push(&mut self, record: &[u8], layout: Layout) {
+        match layout {
+            Layout::Lines => {
                 self.bytes.extend_from_slice(record);
                 self.bytes.push(b'\n');
             }
-            Framing::Octet => {
+            Layout::OctetCounted => {
                 // Writing to a Vec cannot fail.
                 let _ = write!(self.bytes, "{} ", record.len());
                 self.bytes.extend_from_slice(record);
+            }
+            Layout::JsonElements => {
+                self.bytes.extend_from_slice(record);
+                self.bytes.push(b',');
             }
         }
         self.ends.push(self.bytes.len());
@@ -118,7 +144,7 @@ impl Records {
 }
 
 /// Builds every connection's stream. Errors (an unreadable or empty file, a line too long for
-/// a datagram) are configuration errors.
+/// a datagram, a line that is no JSON object for http) are configuration errors.
 pub fn build(plan: &Plan) -> Result<Vec<Stream>> {
     // Feed time in the records moves at the run's rate, as a live feed's would.
     let per_second = plan.rate.map_or(FEED_RATE_AT_MAX, |eps| eps.ceil() as u64);
@@ -147,27 +173,34 @@ pub fn build(plan: &Plan) -> Result<Vec<Stream>> {
         .min(needed);
     let n = plan.connections as usize;
     let mut streams: Vec<Stream> = (0..n).map(|_| Stream::default()).collect();
-    let framing = match plan.proto {
-        Proto::Udp => Framing::Lf,
-        _ => plan.framing,
-    };
+    let layout = Layout::of(plan);
     let mut scratch = String::with_capacity(4096);
     let mut total_bytes = 0;
     for i in 0..pool {
         let stream = &mut streams[(i % plan.connections) as usize];
         let before = stream.bytes.len();
         let mut too_long = None;
+        let mut not_json = false;
         records.next(&mut scratch, |record| {
             if plan.proto == Proto::Udp && record.len() + 1 > UDP_MAX_PAYLOAD {
                 too_long = Some(record.len());
+            } else if layout == Layout::JsonElements && !looks_like_an_object(record) {
+                not_json = true;
             } else {
-                stream.push(record, framing);
+                stream.push(record, layout);
             }
         });
         if let Some(len) = too_long {
             bail!(
                 "record {} of the source is {len} bytes: more than a UDP datagram carries \
                  ({UDP_MAX_PAYLOAD})",
+                i + 1
+            );
+        }
+        if not_json {
+            bail!(
+                "record {} of the source is not a JSON object ({{…}}), which is what --proto \
+                 http sends in a JSON array",
                 i + 1
             );
         }
@@ -189,6 +222,14 @@ pub fn build(plan: &Plan) -> Result<Vec<Stream>> {
         }
     }
     Ok(streams)
+}
+
+/// Whether a record can be an element of a JSON array: it starts with `{` and ends with `}`
+/// (whitespace aside). The collector checks the rest; this catches a syslog header or a
+/// stray line before the run, with the record's number.
+fn looks_like_an_object(record: &[u8]) -> bool {
+    let text = record.trim_ascii();
+    text.starts_with(b"{") && text.ends_with(b"}")
 }
 
 fn read_lines(path: &Path) -> Result<Records> {
@@ -219,27 +260,39 @@ fn read_lines(path: &Path) -> Result<Records> {
 mod tests {
     use super::*;
 
-    fn stream(records: &[&str], framing: Framing) -> Stream {
+    fn stream(records: &[&str], layout: Layout) -> Stream {
         let mut s = Stream::default();
         for r in records {
-            s.push(r.as_bytes(), framing);
+            s.push(r.as_bytes(), layout);
         }
         s
     }
 
     #[test]
     fn framing() {
-        let s = stream(&["a", "bcd"], Framing::Lf);
+        let s = stream(&["a", "bcd"], Layout::Lines);
         assert_eq!(s.bytes, b"a\nbcd\n");
         assert_eq!(s.ends, [2, 6]);
-        let s = stream(&["a", "bcd"], Framing::Octet);
+        let s = stream(&["a", "bcd"], Layout::OctetCounted);
         assert_eq!(s.bytes, b"1 a3 bcd");
         assert_eq!(s.slice(1, 1), b"3 bcd");
+        let s = stream(&["{}", "{\"a\":1}"], Layout::JsonElements);
+        assert_eq!(s.bytes, b"{},{\"a\":1},");
+        assert_eq!(s.slice(1, 1), b"{\"a\":1},");
+    }
+
+    #[test]
+    fn only_objects_go_into_json_arrays() {
+        assert!(looks_like_an_object(b"{\"a\":1}"));
+        assert!(looks_like_an_object(b" { } "));
+        assert!(!looks_like_an_object(b"<134>Nov 22 10:00:00 nss {\"a\":1}"));
+        assert!(!looks_like_an_object(b"[1]"));
+        assert!(!looks_like_an_object(b""));
     }
 
     #[test]
     fn batches_keep_records_whole() {
-        let s = stream(&["aaaa", "bbbb", "cccc", "dddd"], Framing::Lf);
+        let s = stream(&["aaaa", "bbbb", "cccc", "dddd"], Layout::Lines);
         // Each record is 5 bytes with its LF.
         assert_eq!(s.batch(0, 4, 12), 2);
         assert_eq!(s.batch(0, 4, 100), 4);

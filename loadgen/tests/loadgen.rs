@@ -424,14 +424,28 @@ fn a_short_file_still_feeds_every_connection() {
 }
 
 #[test]
-fn http_is_refused_with_status_2() {
+fn http_without_a_key_is_refused_with_status_2() {
     let run = loadgen(&["--target", "127.0.0.1:1", "--proto", "http", "--count", "1"]);
     assert_eq!(run.code, 2);
     assert_eq!(
         run.stderr,
-        "loadgen: --proto http is not supported yet (the collector has no HTTP input)\n"
+        "loadgen: --proto http needs --http-key KEY (one of the collector's input.http.keys)\n"
     );
     assert_eq!(run.stdout, "");
+    let run = loadgen(&[
+        "--target",
+        "127.0.0.1:1",
+        "--proto",
+        "http",
+        "--http-key",
+        "k",
+        "--framing",
+        "octet",
+        "--count",
+        "1",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
 }
 
 #[test]
@@ -644,6 +658,282 @@ fn tls_refuses_a_certificate_from_another_ca() {
     ]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("TLS handshake"), "{}", run.stderr);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+// --- HTTP ------------------------------------------------------------------------------
+
+/// A request as the fake HTTP collector read it.
+#[derive(Debug)]
+struct Posted {
+    /// Which accepted connection it came on (0, 1, …).
+    connection: usize,
+    method: String,
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Posted {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A fake Cloud NSS receiver: reads requests (framed by Content-Length) on every connection it
+/// accepts, records each, then writes `answer(n)` for the n-th request overall. An answer with
+/// `Connection: close` ends its connection. Requests are recorded before they are answered, so
+/// once loadgen has exited every request it sent is in the list.
+fn http_receiver(
+    answer: fn(usize) -> &'static str,
+) -> (String, Arc<std::sync::Mutex<Vec<Posted>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let posted = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let list = Arc::clone(&posted);
+    thread::spawn(move || {
+        for (connection, sock) in listener.incoming().enumerate() {
+            let Ok(mut sock) = sock else { return };
+            let list = Arc::clone(&list);
+            thread::spawn(move || {
+                sock.set_read_timeout(Some(Duration::from_secs(20)))
+                    .unwrap();
+                let mut buf = Vec::new();
+                loop {
+                    let mut fields = [httparse::EMPTY_HEADER; 32];
+                    let mut request = httparse::Request::new(&mut fields);
+                    let head = match request.parse(&buf).expect("a valid request head") {
+                        httparse::Status::Complete(len) => len,
+                        httparse::Status::Partial => {
+                            let mut chunk = [0u8; 64 << 10];
+                            match sock.read(&mut chunk) {
+                                Ok(0) | Err(_) => {
+                                    assert!(buf.is_empty(), "closed mid-request");
+                                    return;
+                                }
+                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                            }
+                            continue;
+                        }
+                    };
+                    let headers: Vec<(String, String)> = request
+                        .headers
+                        .iter()
+                        .map(|h| {
+                            (
+                                h.name.to_string(),
+                                String::from_utf8(h.value.to_vec()).unwrap(),
+                            )
+                        })
+                        .collect();
+                    let method = request.method.unwrap().to_string();
+                    let path = request.path.unwrap().to_string();
+                    let length: usize = headers
+                        .iter()
+                        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+                        .expect("a Content-Length")
+                        .1
+                        .parse()
+                        .unwrap();
+                    while buf.len() < head + length {
+                        let mut chunk = [0u8; 64 << 10];
+                        let n = sock.read(&mut chunk).unwrap();
+                        assert!(n > 0, "closed mid-body");
+                        buf.extend_from_slice(&chunk[..n]);
+                    }
+                    let body = buf[head..head + length].to_vec();
+                    buf.drain(..head + length);
+                    let n = {
+                        let mut list = list.lock().unwrap();
+                        list.push(Posted {
+                            connection,
+                            method,
+                            path,
+                            headers,
+                            body,
+                        });
+                        list.len() - 1
+                    };
+                    let text = answer(n);
+                    if sock.write_all(text.as_bytes()).is_err() {
+                        return;
+                    }
+                    if text.contains("Connection: close") {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (addr, posted)
+}
+
+const OK: &str = "HTTP/1.1 200 OK\r\nServer: fake\r\nContent-Length: 0\r\n\r\n";
+
+/// The records of a JSON-array body.
+fn elements(body: &[u8]) -> Vec<Vec<u8>> {
+    let array: Vec<serde_json::Value> = serde_json::from_slice(body)
+        .unwrap_or_else(|e| panic!("not a JSON array ({e}): {}", String::from_utf8_lossy(body)));
+    array
+        .iter()
+        .map(|v| serde_json::to_vec(v).unwrap())
+        .collect()
+}
+
+#[test]
+fn http_posts_json_arrays_on_keep_alive_connections() {
+    // Every fifth answer closes its connection: loadgen reconnects and goes on.
+    let (addr, posted) = http_receiver(|n| {
+        if n % 5 == 4 {
+            "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 3\r\n\r\nok\n"
+        } else {
+            OK
+        }
+    });
+    let run = loadgen(&[
+        "--target",
+        &addr,
+        "--proto",
+        "http",
+        "--http-key",
+        "s3cret",
+        "--http-path",
+        "/nss/web",
+        "--http-header",
+        "X-Feed-Key",
+        "--batch",
+        "64",
+        "--connections",
+        "2",
+        "--count",
+        "1000",
+        "--quiet",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stderr, "");
+    assert_eq!(run.result("events"), "1000");
+    assert_eq!(run.result("failed_connections"), "0");
+    assert!(run.stdout.starts_with("loadgen: http to"), "{}", run.stdout);
+    let posted = posted.lock().unwrap();
+    // 500 events per connection in requests of 64 at most: 8 each.
+    assert_eq!(posted.len(), 16);
+    let connections: std::collections::BTreeSet<usize> =
+        posted.iter().map(|p| p.connection).collect();
+    assert!(
+        connections.len() > 2,
+        "reconnected after a close: {connections:?}"
+    );
+    let mut records = Vec::new();
+    for p in posted.iter() {
+        assert_eq!((p.method.as_str(), p.path.as_str()), ("POST", "/nss/web"));
+        assert_eq!(p.header("x-feed-key"), Some("s3cret"));
+        assert_eq!(p.header("content-type"), Some("application/json"));
+        assert_eq!(p.header("host"), Some(addr.as_str()));
+        assert_eq!(p.header("x-ztel-key"), None);
+        assert!(p.body.starts_with(b"[{") && p.body.ends_with(b"}]"));
+        let batch = elements(&p.body);
+        assert!((1..=64).contains(&batch.len()), "{}", batch.len());
+        records.extend(batch);
+    }
+    assert_eq!(records.len(), 1000);
+    let frames: Vec<&[u8]> = records.iter().map(Vec::as_slice).collect();
+    assert_records(&frames, Counter::RecordsZiaWeb);
+    // Bytes are the bodies' bytes.
+    let bytes: usize = posted.iter().map(|p| p.body.len()).sum();
+    assert_eq!(run.result("bytes"), bytes.to_string());
+}
+
+#[test]
+fn paced_http_sends_what_is_due_and_measures_lateness() {
+    let (addr, posted) = http_receiver(|_| OK);
+    let began = Instant::now();
+    let run = loadgen(&[
+        "--target",
+        &addr,
+        "--proto",
+        "http",
+        "--http-key",
+        "k",
+        "--source",
+        "lss",
+        "--rate",
+        "1000",
+        "--count",
+        "500",
+        "--quiet",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // 500 events at 1000/s: the last is due 0.5 s after the start.
+    assert!(began.elapsed() >= Duration::from_millis(450));
+    assert_ne!(run.result("lateness_p99_us"), "n/a");
+    let posted = posted.lock().unwrap();
+    let sizes: Vec<usize> = posted.iter().map(|p| elements(&p.body).len()).collect();
+    assert_eq!(sizes.iter().sum::<usize>(), 500);
+    // A request carries what is due, not a full batch of 100: far more than 5 requests.
+    assert!(sizes.len() > 50, "{} requests", sizes.len());
+    let records: Vec<Vec<u8>> = posted.iter().flat_map(|p| elements(&p.body)).collect();
+    let frames: Vec<&[u8]> = records.iter().map(Vec::as_slice).collect();
+    assert_records(&frames, Counter::RecordsZpaUserActivity);
+}
+
+#[test]
+fn an_http_refusal_is_status_1_and_names_the_status() {
+    let (addr, posted) = http_receiver(|_| {
+        "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain\r\n\
+         Content-Length: 38\r\n\r\nthe collector is shutting down; retry\n"
+    });
+    let run = loadgen(&[
+        "--target",
+        &addr,
+        "--proto",
+        "http",
+        "--http-key",
+        "k",
+        "--count",
+        "300",
+        "--quiet",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "loadgen: connection 1: the collector answered 503 Service Unavailable (it is \
+         draining): the collector is shutting down; retry\n"
+    );
+    assert_eq!(run.result("failed_connections"), "1");
+    assert_eq!(
+        posted.lock().unwrap().len(),
+        1,
+        "no request after a refusal"
+    );
+}
+
+#[test]
+fn a_file_line_that_is_not_a_json_object_is_refused_for_http() {
+    let dir = temp_dir("http-file");
+    let file = dir.join("feed.log");
+    std::fs::write(&file, "{\"a\":1}\n<134>Nov 22 10:00:00 nss {\"a\":2}\n").unwrap();
+    let run = loadgen(&[
+        "--target",
+        "127.0.0.1:1",
+        "--proto",
+        "http",
+        "--http-key",
+        "k",
+        "--source",
+        file.to_str().unwrap(),
+        "--count",
+        "2",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("record 2 of the source is not a JSON object"),
+        "{}",
+        run.stderr
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -90,7 +90,7 @@ fn run_shard_path(pipeline: &mut Pipeline, origin: &Origin, buf: &mut [u8]) -> u
     let mut at = 0;
     while let Next::Frame { payload, consumed } = framer.next(&buf[at..]) {
         pipeline.process(
-            &mut buf[at + payload.start..at + payload.end],
+            &buf[at + payload.start..at + payload.end],
             origin,
             &mut batch,
         );

@@ -16,7 +16,7 @@ use crate::metrics::{Counter, Counters};
 use crate::parse::fields::{extract, Fields};
 use crate::parse::zia::{Context, WebEvent};
 use crate::parse::zpa::ActivityEvent;
-use crate::parse::{classify, header, Kind, Reason};
+use crate::parse::{classify, flat, header, Kind, Reason};
 use crate::record;
 
 /// A frame that did not become a record, kept as received.
@@ -130,9 +130,9 @@ pub struct Pipeline {
     json_buffers: simd_json::Buffers,
     /// simd-json's node list, emptied and reused for every frame (`None` only while in use).
     tape: Option<simd_json::Tape<'static>>,
-    /// A copy of a frame that holds JSON escapes: simd-json unescapes strings in place, and a
-    /// dead letter must carry the bytes as they were received.
-    pristine: Vec<u8>,
+    /// The copy of a frame that simd-json parses: it unescapes strings in place, and the frame
+    /// itself must stay as received for its dead letter.
+    scratch: Vec<u8>,
     devices: DeviceCache,
 }
 
@@ -149,67 +149,53 @@ impl Pipeline {
             zone,
             json_buffers: simd_json::Buffers::new(4096),
             tape: Some(simd_json::Tape::null().reset()),
-            pristine: Vec::new(),
+            scratch: Vec::new(),
             devices: DeviceCache::new(DEVICE_CACHE_CAPACITY),
         }
     }
 
     /// Turns one frame into a record, or a dead letter, in `batch`.
-    pub fn process(&mut self, frame: &mut [u8], origin: &Origin, batch: &mut Batch) {
+    pub fn process(&mut self, frame: &[u8], origin: &Origin, batch: &mut Batch) {
         batch.counters.incr(Counter::Frames);
-        let escaped = memchr::memchr(b'\\', frame).is_some();
-        if escaped {
-            self.pristine.clear();
-            self.pristine.extend_from_slice(frame);
-        }
         match self.build(frame, origin, batch) {
-            Ok(kind) => batch.counters.incr(match kind {
-                Kind::ZiaWeb => Counter::RecordsZiaWeb,
-                Kind::ZpaUserActivity => Counter::RecordsZpaUserActivity,
-            }),
-            Err(reason) => {
-                let raw = if escaped {
-                    &self.pristine[..]
-                } else {
-                    &frame[..]
-                };
-                dead_letter(batch, reason, origin, raw);
-            }
+            Ok(kind) => batch.counters.incr(kind.counter()),
+            Err(reason) => dead_letter(batch, reason, origin, frame),
         }
     }
 
     /// Bytes left when a connection ended mid-frame: a record if they parse, else a dead letter
     /// that says the frame was cut short.
-    pub fn process_tail(&mut self, frame: &mut [u8], origin: &Origin, batch: &mut Batch) {
-        let pristine = frame.to_vec();
+    pub fn process_tail(&mut self, frame: &[u8], origin: &Origin, batch: &mut Batch) {
         batch.counters.incr(Counter::Frames);
         match self.build(frame, origin, batch) {
-            Ok(kind) => batch.counters.incr(match kind {
-                Kind::ZiaWeb => Counter::RecordsZiaWeb,
-                Kind::ZpaUserActivity => Counter::RecordsZpaUserActivity,
-            }),
-            Err(_) => dead_letter(batch, Reason::Truncated, origin, &pristine),
+            Ok(kind) => batch.counters.incr(kind.counter()),
+            Err(_) => dead_letter(batch, Reason::Truncated, origin, frame),
         }
     }
 
-    fn build(
-        &mut self,
-        frame: &mut [u8],
-        origin: &Origin,
-        batch: &mut Batch,
-    ) -> Result<Kind, Reason> {
+    fn build(&mut self, frame: &[u8], origin: &Origin, batch: &mut Batch) -> Result<Kind, Reason> {
         let start = header::json_start(frame).ok_or(Reason::NoJson)?;
-        let (head, json) = frame.split_at_mut(start);
+        let (head, json) = frame.split_at(start);
         let header = header::parse(head);
         let mut fields = Fields::default();
-        let mut tape = self
-            .tape
-            .take()
-            .map_or_else(|| simd_json::Tape::null().reset(), |t| t.reset());
-        let parsed = extract(json, &mut self.json_buffers, &mut tape, &mut fields);
-        // The fields borrow from the frame, not from the tape: it can go back at once.
-        self.tape = Some(tape.reset());
-        parsed?;
+        if !flat::extract(json, &mut fields) {
+            fields = Fields::default();
+            self.scratch.clear();
+            self.scratch.extend_from_slice(json);
+            let mut tape = self
+                .tape
+                .take()
+                .map_or_else(|| simd_json::Tape::null().reset(), |t| t.reset());
+            let parsed = extract(
+                &mut self.scratch,
+                &mut self.json_buffers,
+                &mut tape,
+                &mut fields,
+            );
+            // The fields borrow from the scratch copy, not from the tape: it can go back at once.
+            self.tape = Some(tape.reset());
+            parsed?;
+        }
         let kind = classify(&fields)?;
         match kind {
             Kind::ZiaWeb => {

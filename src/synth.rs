@@ -625,7 +625,7 @@ mod tests {
         };
         let mut batch = Batch::new(0);
         for line in text.lines() {
-            pipeline.process(&mut line.as_bytes().to_vec(), &origin, &mut batch);
+            pipeline.process(line.as_bytes(), &origin, &mut batch);
         }
         assert!(
             batch.dead.is_empty(),

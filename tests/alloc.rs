@@ -43,7 +43,7 @@ fn allocations_for(pipeline: &mut Pipeline, data: &mut [u8]) -> (usize, usize) {
     let mut at = 0;
     while let Next::Frame { payload, consumed } = framer.next(&data[at..]) {
         pipeline.process(
-            &mut data[at + payload.start..at + payload.end],
+            &data[at + payload.start..at + payload.end],
             &origin,
             &mut batch,
         );

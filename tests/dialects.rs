@@ -21,8 +21,7 @@ fn run_batch(zone: &str, lines: &[&[u8]]) -> Batch {
     };
     let mut batch = Batch::new(0);
     for line in lines {
-        let mut frame = line.to_vec();
-        pipeline.process(&mut frame, &origin, &mut batch);
+        pipeline.process(line, &origin, &mut batch);
     }
     batch
 }
@@ -120,7 +119,7 @@ fn corpus_record_field_order_is_the_schema_order() {
         received: Timestamp::now(),
     };
     let mut batch = Batch::new(0);
-    p.process(&mut first.to_vec(), &origin, &mut batch);
+    p.process(first, &origin, &mut batch);
     let line = String::from_utf8(batch.records).unwrap();
     let parts: Vec<&str> = line.split("\":").collect();
     let keys: Vec<&str> = parts[..parts.len() - 1]

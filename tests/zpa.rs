@@ -21,7 +21,7 @@ fn run(lines: &[&[u8]]) -> Batch {
     };
     let mut batch = Batch::new(0);
     for line in lines {
-        pipeline.process(&mut line.to_vec(), &origin, &mut batch);
+        pipeline.process(line, &origin, &mut batch);
     }
     batch
 }

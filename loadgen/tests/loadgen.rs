@@ -110,7 +110,7 @@ fn assert_records(frames: &[&[u8]], kind: Counter) {
     for frame in frames {
         serde_json::from_slice::<serde_json::Value>(frame)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(frame)));
-        pipeline.process(&mut frame.to_vec(), &origin, &mut batch);
+        pipeline.process(frame, &origin, &mut batch);
     }
     assert!(
         batch.dead.is_empty(),
@@ -229,7 +229,7 @@ fn dialects_are_sent_as_asked() {
         };
         let mut batch = Batch::new(0);
         for line in text.lines() {
-            pipeline.process(&mut line.as_bytes().to_vec(), &origin, &mut batch);
+            pipeline.process(line.as_bytes(), &origin, &mut batch);
         }
         assert!(batch.dead.is_empty(), "{dialect}");
         assert_eq!(batch.counters.get(Counter::RecordsZiaWeb), 50);

@@ -886,7 +886,7 @@ fn process_body(
         if range.len() > max_frame {
             batch.counters.incr(Counter::OversizeFrames);
         } else {
-            pipeline.process(&mut body[range], origin, batch);
+            pipeline.process(&body[range], origin, batch);
         }
     };
     match shape {

@@ -25,7 +25,7 @@ pub(crate) fn process_frames(
         match framer.next(&buf[start..]) {
             Next::Frame { payload, consumed } => {
                 pipeline.process(
-                    &mut buf[start + payload.start..start + payload.end],
+                    &buf[start + payload.start..start + payload.end],
                     origin,
                     batch,
                 );

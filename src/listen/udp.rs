@@ -158,7 +158,7 @@ fn take(
         Tail::Clean => {}
         Tail::Unterminated { payload } | Tail::Truncated { partial: payload } => {
             pipeline.process(
-                &mut datagram[start + payload.start..start + payload.end],
+                &datagram[start + payload.start..start + payload.end],
                 &origin,
                 batch,
             );

@@ -38,7 +38,7 @@ pub struct Slot<'a> {
 }
 
 /// The fields of one record, by [`Field`].
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub struct Fields<'a> {
     slots: [Option<Slot<'a>>; Field::COUNT],
     /// The envelope's `sourcetype`, when there is one.
@@ -104,6 +104,21 @@ impl<'a> Fields<'a> {
         self.get(field).is_some_and(|s| !s.value.is_absent())
     }
 
+    /// Counts a known key for its family and offers its value, if it has one.
+    pub(super) fn note(
+        &mut self,
+        (field, encoding, family): (Field, Encoding, Family),
+        value: Option<Scalar<'a>>,
+    ) {
+        match family {
+            Family::Zia => self.zia_keys += 1,
+            Family::Zpa => self.zpa_keys += 1,
+        }
+        if let Some(value) = value {
+            self.offer(field, value, encoding);
+        }
+    }
+
     fn offer(&mut self, field: Field, value: Scalar<'a>, encoding: Encoding) {
         let slot = &mut self.slots[field as usize];
         // The first name that carries a value wins; a later duplicate only fills an absent one.
@@ -157,14 +172,8 @@ fn walk_object<'a>(
             if let Node::String(s) = value {
                 fields.sourcetype = Some(Cow::Borrowed(s));
             }
-        } else if let Some((field, encoding, family)) = lookup(key) {
-            match family {
-                Family::Zia => fields.zia_keys += 1,
-                Family::Zpa => fields.zpa_keys += 1,
-            }
-            if let Some(value) = scalar(value) {
-                fields.offer(field, value, encoding);
-            }
+        } else if let Some(hit) = lookup(key) {
+            fields.note(hit, scalar(value));
         }
     }
 }

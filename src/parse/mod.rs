@@ -1,10 +1,11 @@
 //! From a frame's bytes to the values a record is built from.
 //!
-//! `header` finds where the JSON begins, `fields` parses it in place with simd-json into borrowed
-//! slots named by `keys`, `value` and `time` decode what feeds write, and `zia` turns the slots into
+//! `header` finds where the JSON begins, `flat` reads the common plain object where it lies and
+//! `fields` parses everything else with simd-json, both into borrowed slots named by `keys`, `value` and `time` decode what feeds write, and `zia` turns the slots into
 //! a web event.
 
 pub mod fields;
+pub mod flat;
 pub mod header;
 pub mod keys;
 pub mod time;
@@ -69,6 +70,16 @@ impl Reason {
 pub enum Kind {
     ZiaWeb,
     ZpaUserActivity,
+}
+
+impl Kind {
+    /// The counter of records of this kind.
+    pub fn counter(self) -> crate::metrics::Counter {
+        match self {
+            Kind::ZiaWeb => crate::metrics::Counter::RecordsZiaWeb,
+            Kind::ZpaUserActivity => crate::metrics::Counter::RecordsZpaUserActivity,
+        }
+    }
 }
 
 /// Decides what a parsed object is: by its envelope's `sourcetype` when it has one, else by the

@@ -7,8 +7,6 @@
 //! Sentinel template (`src`, `dst`, `dhost`, `request`, `suser`, `externalId`), and the LSS User
 //! Activity template.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::LazyLock;
 
 /// A value a record is built from.
@@ -187,39 +185,90 @@ const KEYS: &[(&str, Field, Encoding, Family)] = {
     ]
 };
 
-/// Keys are short ASCII names: FNV-1a over their bytes is cheap and spreads them well.
-#[derive(Default)]
-struct KeyHasher(u64);
+/// A key as the table compares it: its length and its first and last eight bytes (zero-padded,
+/// overlapping for short keys). For keys of up to 16 bytes these cover every byte, so equal
+/// summaries mean equal keys and no byte comparison is needed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Summary {
+    len: usize,
+    head: u64,
+    tail: u64,
+}
 
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
+impl Summary {
+    fn of(key: &[u8]) -> Summary {
+        let len = key.len();
+        let (head, tail) = match len {
+            0 => (0, 0),
+            1..=7 => (short_word(key), 0),
+            _ => (word(&key[..8]), word(&key[len - 8..])),
         };
-        for &b in bytes {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
+        Summary { len, head, tail }
+    }
+
+    fn slot(&self) -> usize {
+        let mixed = self.head ^ self.tail.rotate_left(29) ^ (self.len as u64) << 57;
+        (mixed.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - SLOT_BITS)) as usize
     }
 }
 
-type Table = HashMap<&'static str, (Field, Encoding, Family), BuildHasherDefault<KeyHasher>>;
+/// Eight bytes as a little-endian word.
+fn word(b: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&b[..8]);
+    u64::from_le_bytes(w)
+}
+
+/// One to seven bytes as a word, from two overlapping reads (the length tells them apart).
+fn short_word(b: &[u8]) -> u64 {
+    let len = b.len();
+    if len >= 4 {
+        let half = |s: &[u8]| u64::from(u32::from_le_bytes([s[0], s[1], s[2], s[3]]));
+        half(&b[..4]) | half(&b[len - 4..]) << 32
+    } else {
+        u64::from(b[0]) | u64::from(b[len / 2]) << 8 | u64::from(b[len - 1]) << 16
+    }
+}
+
+/// 512 slots for about a hundred keys: most unknown keys land on an empty slot at once.
+const SLOT_BITS: u32 = 9;
+
+/// Open addressing over [`KEYS`]: each slot holds a key's index plus one, or 0 when empty.
+struct Table {
+    slots: [u8; 1 << SLOT_BITS],
+    summaries: Vec<Summary>,
+}
 
 /// Built once: every record asks it about each of its keys, most of which it does not know.
 static TABLE: LazyLock<Table> = LazyLock::new(|| {
-    KEYS.iter()
-        .map(|&(name, field, encoding, family)| (name, (field, encoding, family)))
-        .collect()
+    const { assert!(KEYS.len() < u8::MAX as usize) };
+    let mut table = Table {
+        slots: [0; 1 << SLOT_BITS],
+        summaries: KEYS.iter().map(|k| Summary::of(k.0.as_bytes())).collect(),
+    };
+    for (index, summary) in table.summaries.iter().enumerate() {
+        let mut slot = summary.slot();
+        while table.slots[slot] != 0 {
+            slot = (slot + 1) % table.slots.len();
+        }
+        table.slots[slot] = index as u8 + 1;
+    }
+    table
 });
 
 /// The field, encoding and family of a key, or `None` for a key no record uses.
 pub fn lookup(key: &str) -> Option<(Field, Encoding, Family)> {
-    TABLE.get(key).copied()
+    let table = &*TABLE;
+    let summary = Summary::of(key.as_bytes());
+    let mut slot = summary.slot();
+    loop {
+        let index = usize::from(table.slots[slot]).checked_sub(1)?;
+        let (name, field, encoding, family) = KEYS[index];
+        if table.summaries[index] == summary && (summary.len <= 16 || name == key) {
+            return Some((field, encoding, family));
+        }
+        slot = (slot + 1) % table.slots.len();
+    }
 }
 
 #[cfg(test)]
@@ -231,8 +280,32 @@ mod tests {
         for &(name, field, ..) in KEYS {
             assert_eq!(lookup(name).map(|f| f.0), Some(field), "{name}");
         }
-        assert_eq!(TABLE.len(), KEYS.len(), "a key is listed twice");
+        let mut names: Vec<&str> = KEYS.iter().map(|k| k.0).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), KEYS.len(), "a key is listed twice");
         assert_eq!(lookup("Cip"), None, "keys are case-sensitive");
         assert_eq!(lookup("nope"), None);
+        assert_eq!(lookup(""), None);
+        // Near misses: same length, same first or last bytes, a prefix, longer than 16 bytes.
+        for key in ["cipx", "ci", "Cip", "devicehostnamE", "TimestampConnectionStarT",
+            "TimestampConnectionStart_", "TimestampXonnectionStart", "eurl ", "recordi"] {
+            assert_eq!(lookup(key), None, "{key}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The table answers exactly as a search through the list would, for keys near the
+        /// real ones (an edit of a real name) and for any text.
+        #[test]
+        fn table_is_exact(index in 0..KEYS.len(), at in 0usize..32, c in 0x20u8..0x7f, any in ".{0,24}") {
+            let mut near = KEYS[index].0.as_bytes().to_vec();
+            let at = at % (near.len() + 1);
+            if at < near.len() { near[at] = c } else { near.push(c) }
+            for key in [String::from_utf8(near).unwrap(), any] {
+                let expected = KEYS.iter().find(|k| k.0 == key).map(|k| k.1);
+                proptest::prop_assert_eq!(lookup(&key).map(|hit| hit.0), expected, "{}", key);
+            }
+        }
     }
 }

@@ -23,7 +23,7 @@ secs="${1:-20}"
 case "$secs" in
     '' | *[!0-9]*) echo "usage: $0 [SECONDS] [TARGET...]" >&2; exit 2 ;;
 esac
-all_targets=(frame header zia zpa time)
+all_targets=(frame header zia zpa time flat)
 targets=("${all_targets[@]}")
 if [ "$#" -gt 1 ]; then
     targets=("${@:2}")

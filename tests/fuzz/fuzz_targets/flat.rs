@@ -1,0 +1,20 @@
+//! The fast path against simd-json: whenever `parse::flat` reads a JSON text, simd-json must read
+//! it too, into the same fields; seeded with the ZIA and ZPA seeds.
+#![no_main]
+
+use ztel::parse::fields::{extract, Fields};
+use ztel::parse::flat;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let mut fast = Fields::default();
+    if !flat::extract(data, &mut fast) {
+        return;
+    }
+    let mut copy = data.to_vec();
+    let mut buffers = simd_json::Buffers::new(data.len());
+    let mut tape = simd_json::Tape::null().reset();
+    let mut slow = Fields::default();
+    let parsed = extract(&mut copy, &mut buffers, &mut tape, &mut slow);
+    assert!(parsed.is_ok(), "simd-json refused what the fast path read: {parsed:?}");
+    assert_eq!(format!("{fast:?}"), format!("{slow:?}"));
+});

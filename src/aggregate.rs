@@ -17,6 +17,7 @@ use crate::attribution::Sighting;
 use crate::dedup::Window;
 use crate::device::write_event;
 use crate::json::Object;
+use crate::key;
 use crate::latency::{IntervalLog, Latency, Measure, Percentiles};
 use crate::metrics::{Counter, Counters, LatencySummary, Snapshot};
 use crate::pipeline::{Batch, DeadLetter, Span};
@@ -446,13 +447,13 @@ impl Aggregator {
 fn write_dead_letter(dead: &DeadLetter, out: &mut Vec<u8>) {
     use base64::Engine;
     let mut o = Object::begin(out);
-    o.time("ts", dead.received);
-    o.str("reason", dead.reason.as_str());
-    o.str("peer", &dead.peer.to_string());
+    o.time(key!("ts"), dead.received);
+    o.str(key!("reason"), dead.reason.as_str());
+    o.str(key!("peer"), &dead.peer.to_string());
     match std::str::from_utf8(&dead.raw) {
-        Ok(text) => o.str("raw", text),
+        Ok(text) => o.str(key!("raw"), text),
         Err(_) => o.str(
-            "raw_base64",
+            key!("raw_base64"),
             &base64::engine::general_purpose::STANDARD.encode(&dead.raw),
         ),
     }

@@ -8,6 +8,7 @@ use jiff::Timestamp;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::json::Object;
+use crate::key;
 
 /// The stable id of a device key: xxh3 of the lower-cased key (DESIGN §2.4). The same hostname
 /// gets the same id on every shard, restart and collector, with no coordination.
@@ -247,20 +248,20 @@ impl Registry {
 /// Appends a device event line (DESIGN §2.4).
 pub fn write_event(event: DeviceEvent, id: u64, device: &Device, ts: Timestamp, out: &mut Vec<u8>) {
     let mut o = Object::begin(out);
-    o.time("ts", ts);
+    o.time(key!("ts"), ts);
     o.str(
-        "event",
+        key!("event"),
         match event {
             DeviceEvent::Created => "created",
             DeviceEvent::Tagged => "tagged",
         },
     );
-    o.hex_id("device_id", id);
-    o.str("hostname", &device.hostname);
-    o.str_array("tags", device.tags());
-    o.time("first_seen", device.first_seen);
-    o.str_array("ips", device.ips.iter().map(String::as_str));
-    o.str_array("users", device.users.iter().map(String::as_str));
+    o.hex_id(key!("device_id"), id);
+    o.str(key!("hostname"), &device.hostname);
+    o.str_array(key!("tags"), device.tags());
+    o.time(key!("first_seen"), device.first_seen);
+    o.str_array(key!("ips"), device.ips.iter().map(String::as_str));
+    o.str_array(key!("users"), device.users.iter().map(String::as_str));
     o.end_line();
 }
 

@@ -130,10 +130,13 @@ pub struct Pipeline {
     json_buffers: simd_json::Buffers,
     /// simd-json's node list, emptied and reused for every frame (`None` only while in use).
     tape: Option<simd_json::Tape<'static>>,
+    /// Where the quotes of a frame are, for the fast path.
+    quotes: Vec<u64>,
     /// The copy of a frame that simd-json parses: it unescapes strings in place, and the frame
     /// itself must stay as received for its dead letter.
     scratch: Vec<u8>,
     devices: DeviceCache,
+    records: record::Writer,
 }
 
 /// Seeds that keep a ZIA record id and a ZPA identity from ever sharing a hash by construction.
@@ -149,8 +152,10 @@ impl Pipeline {
             zone,
             json_buffers: simd_json::Buffers::new(4096),
             tape: Some(simd_json::Tape::null().reset()),
+            quotes: Vec::new(),
             scratch: Vec::new(),
             devices: DeviceCache::new(DEVICE_CACHE_CAPACITY),
+            records: record::Writer::default(),
         }
     }
 
@@ -178,7 +183,8 @@ impl Pipeline {
         let (head, json) = frame.split_at(start);
         let header = header::parse(head);
         let mut fields = Fields::default();
-        if !flat::extract(json, &mut fields) {
+        let plain = flat::extract(json, &mut self.quotes, &mut fields);
+        if !plain {
             fields = Fields::default();
             self.scratch.clear();
             self.scratch.extend_from_slice(json);
@@ -205,7 +211,7 @@ impl Pipeline {
                 };
                 let ev = WebEvent::from_fields(&fields, &header, &ctx)?;
                 let id = device_id(ev.device_key());
-                record::write_zia_web(&ev, id, &mut batch.records);
+                self.records.zia_web(&ev, id, plain, &mut batch.records);
                 if let Some(record_id) = ev.record_id {
                     let hash = xxh3_64_with_seed(&record_id.to_le_bytes(), ZIA_SEED);
                     batch.identities.push(Identity {
@@ -228,7 +234,8 @@ impl Pipeline {
             Kind::ZpaUserActivity => {
                 let ev = ActivityEvent::from_fields(&fields, origin.received)?;
                 let id = ev.device_key().map(device_id);
-                record::write_zpa_user_activity(&ev, id, &mut batch.records);
+                self.records
+                    .zpa_user_activity(&ev, id, plain, &mut batch.records);
                 if let Some(connection) = ev.connection_id.as_deref() {
                     let mut h = Xxh3::with_seed(ZPA_SEED);
                     h.update(connection.as_bytes());

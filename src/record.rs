@@ -1,73 +1,101 @@
 //! Connection records (DESIGN §2.4), serialised on the shard into the batch buffer.
 
-use crate::json::Object;
+use crate::json::{Object, TimeCache};
+use crate::key;
 use crate::parse::zia::WebEvent;
 use crate::parse::zpa::ActivityEvent;
 
-/// Appends the `zia.web` connection record of `ev` as one JSON line.
-pub fn write_zia_web(ev: &WebEvent<'_>, device_id: u64, out: &mut Vec<u8>) {
-    let mut o = Object::begin(out);
-    o.time("ts", ev.ts);
-    o.str("kind", "zia.web");
-    o.hex_id("device_id", device_id);
-    o.opt_str("device", ev.hostname.as_deref());
-    o.opt_str("user", ev.user.as_deref());
-    o.opt_str("owner", ev.owner.as_deref());
-    o.opt_str("src_ip", ev.src_ip.as_deref());
-    o.u64("src_port", ev.src_port.into());
-    o.opt_str("dst_ip", ev.dst_ip.as_deref());
-    o.opt_u64("dst_port", ev.dst_port.map(u64::from));
-    o.opt_str("dst_host", ev.dst_host.as_deref());
-    o.str("transport", "tcp");
-    o.opt_str("app_proto", ev.app_proto.as_deref());
-    o.opt_u64("bytes_out", ev.bytes_out);
-    o.opt_u64("bytes_in", ev.bytes_in);
-    o.opt_str("action", ev.action.as_deref());
-    o.opt_str("method", ev.method.as_deref());
-    o.opt_u64("status", ev.status);
-    o.opt_str("url", ev.url.as_deref());
-    o.opt_str("category", ev.category.as_deref());
-    o.opt_u64("record_id", ev.record_id);
-    o.str_array("tags", ["ZIA"]);
-    o.end_line();
+/// Writes records; keeps what consecutive records share.
+#[derive(Debug, Default)]
+pub struct Writer {
+    time: TimeCache,
 }
 
-/// Appends the `zpa.user_activity` connection record of `ev` as one JSON line. Records of the
-/// LSS service's own pseudo-user carry the extra tag `LSS_CLIENT` and, without a hostname, no
-/// device.
-pub fn write_zpa_user_activity(ev: &ActivityEvent<'_>, device_id: Option<u64>, out: &mut Vec<u8>) {
-    let mut o = Object::begin(out);
-    o.time("ts", ev.ts);
-    o.str("kind", "zpa.user_activity");
-    if let Some(id) = device_id {
-        o.hex_id("device_id", id);
+impl Writer {
+    /// Appends the `zia.web` connection record of `ev` as one JSON line. `plain` says that the
+    /// frame was read by the fast path, so that its borrowed values need no escaping.
+    pub fn zia_web(&mut self, ev: &WebEvent<'_>, device_id: u64, plain: bool, out: &mut Vec<u8>) {
+        let mut o = begin(out, plain);
+        o.time_cached(key!("ts"), ev.ts, &mut self.time);
+        o.raw(key!("kind"), "\"zia.web\"");
+        o.hex_id(key!("device_id"), device_id);
+        o.text(key!("device"), ev.hostname.as_ref());
+        o.text(key!("user"), ev.user.as_ref());
+        o.text(key!("owner"), ev.owner.as_ref());
+        o.text(key!("src_ip"), ev.src_ip.as_ref());
+        o.u64(key!("src_port"), ev.src_port.into());
+        o.text(key!("dst_ip"), ev.dst_ip.as_ref());
+        o.opt_u64(key!("dst_port"), ev.dst_port.map(u64::from));
+        o.text(key!("dst_host"), ev.dst_host.as_ref());
+        o.raw(key!("transport"), "\"tcp\"");
+        o.text(key!("app_proto"), ev.app_proto.as_ref());
+        o.opt_u64(key!("bytes_out"), ev.bytes_out);
+        o.opt_u64(key!("bytes_in"), ev.bytes_in);
+        o.text(key!("action"), ev.action.as_ref());
+        o.text(key!("method"), ev.method.as_ref());
+        o.opt_u64(key!("status"), ev.status);
+        o.text(key!("url"), ev.url.as_ref());
+        o.text(key!("category"), ev.category.as_ref());
+        o.opt_u64(key!("record_id"), ev.record_id);
+        o.raw(key!("tags"), "[\"ZIA\"]");
+        o.end_line();
     }
-    o.opt_str("device", ev.hostname.as_deref());
-    o.opt_str("user", ev.user.as_deref());
-    o.opt_str("client_ip", ev.client_ip.as_deref());
-    o.opt_str("client_public_ip", ev.client_public_ip.as_deref());
-    o.opt_str("connector", ev.connector.as_deref());
-    o.opt_str("connector_ip", ev.connector_ip.as_deref());
-    o.opt_u64("connector_port", ev.connector_port.map(u64::from));
-    o.opt_str("dst_ip", ev.dst_ip.as_deref());
-    o.opt_u64("dst_port", ev.dst_port.map(u64::from));
-    o.opt_str("dst_host", ev.dst_host.as_deref());
-    o.opt_str("transport", ev.transport.as_deref());
-    o.opt_str("app", ev.app.as_deref());
-    o.opt_str("app_group", ev.app_group.as_deref());
-    o.opt_str("policy", ev.policy.as_deref());
-    o.opt_str("status", ev.status.as_deref());
-    o.opt_str("session_id", ev.session_id.as_deref());
-    o.opt_str("connection_id", ev.connection_id.as_deref());
-    o.opt_u64("bytes_out", ev.bytes_out);
-    o.opt_u64("bytes_in", ev.bytes_in);
-    if let Some(end) = ev.end {
-        o.time("end", end);
+
+    /// Appends the `zpa.user_activity` connection record of `ev` as one JSON line. Records of the
+    /// LSS service's own pseudo-user carry the extra tag `LSS_CLIENT` and, without a hostname, no
+    /// device.
+    pub fn zpa_user_activity(
+        &mut self,
+        ev: &ActivityEvent<'_>,
+        device_id: Option<u64>,
+        plain: bool,
+        out: &mut Vec<u8>,
+    ) {
+        let mut o = begin(out, plain);
+        o.time_cached(key!("ts"), ev.ts, &mut self.time);
+        o.raw(key!("kind"), "\"zpa.user_activity\"");
+        if let Some(id) = device_id {
+            o.hex_id(key!("device_id"), id);
+        }
+        o.text(key!("device"), ev.hostname.as_ref());
+        o.text(key!("user"), ev.user.as_ref());
+        o.text(key!("client_ip"), ev.client_ip.as_ref());
+        o.text(key!("client_public_ip"), ev.client_public_ip.as_ref());
+        o.text(key!("connector"), ev.connector.as_ref());
+        o.text(key!("connector_ip"), ev.connector_ip.as_ref());
+        o.opt_u64(key!("connector_port"), ev.connector_port.map(u64::from));
+        o.text(key!("dst_ip"), ev.dst_ip.as_ref());
+        o.opt_u64(key!("dst_port"), ev.dst_port.map(u64::from));
+        o.text(key!("dst_host"), ev.dst_host.as_ref());
+        o.text(key!("transport"), ev.transport.as_ref());
+        o.text(key!("app"), ev.app.as_ref());
+        o.text(key!("app_group"), ev.app_group.as_ref());
+        o.text(key!("policy"), ev.policy.as_ref());
+        o.text(key!("status"), ev.status.as_ref());
+        o.text(key!("session_id"), ev.session_id.as_ref());
+        o.text(key!("connection_id"), ev.connection_id.as_ref());
+        o.opt_u64(key!("bytes_out"), ev.bytes_out);
+        o.opt_u64(key!("bytes_in"), ev.bytes_in);
+        if let Some(end) = ev.end {
+            o.time(key!("end"), end);
+        }
+        if ev.is_lss_client() {
+            o.raw(key!("tags"), "[\"ZPA\",\"LSS_CLIENT\"]");
+        } else {
+            o.raw(key!("tags"), "[\"ZPA\"]");
+        }
+        o.end_line();
     }
-    if ev.is_lss_client() {
-        o.str_array("tags", ["ZPA", "LSS_CLIENT"]);
+}
+
+/// Room for a whole record at once, so that the writes that follow do not grow the buffer.
+const RECORD_RESERVE: usize = 4096;
+
+fn begin(out: &mut Vec<u8>, plain: bool) -> Object<'_> {
+    out.reserve(RECORD_RESERVE);
+    if plain {
+        Object::begin_plain_borrowed(out)
     } else {
-        o.str_array("tags", ["ZPA"]);
+        Object::begin(out)
     }
-    o.end_line();
 }

@@ -13,7 +13,7 @@ use ztel::synth::{ActivityGenerator, Cardinality, Dialect, WebGenerator};
 /// What each path made of one JSON text: `None` when the fast path declined.
 fn both(json: &[u8]) -> (Option<Fields<'_>>, Result<String, String>) {
     let mut fast = Fields::default();
-    let fast = flat::extract(json, &mut fast).then_some(fast);
+    let fast = flat::extract(json, &mut Vec::new(), &mut fast).then_some(fast);
     let mut copy = json.to_vec();
     let mut buffers = simd_json::Buffers::new(json.len());
     let mut tape = simd_json::Tape::null().reset();

@@ -7,7 +7,7 @@ use ztel::parse::flat;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let mut fast = Fields::default();
-    if !flat::extract(data, &mut fast) {
+    if !flat::extract(data, &mut Vec::new(), &mut fast) {
         return;
     }
     let mut copy = data.to_vec();

@@ -14,9 +14,9 @@ use super::keys::{lookup, Encoding, Family, Field};
 use super::{value, Reason};
 
 /// A JSON scalar as a feed sends it. NSS sends numbers as strings ("600"), LSS as numbers.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Scalar<'a> {
-    Str(Cow<'a, str>),
+    Str(&'a str),
     U64(u64),
     I64(i64),
     F64(f64),
@@ -31,18 +31,19 @@ impl Scalar<'_> {
 }
 
 /// A value as found, with how its key says it is encoded.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Slot<'a> {
     pub value: Scalar<'a>,
     pub encoding: Encoding,
 }
 
 /// The fields of one record, by [`Field`].
+/// Plain data, nothing to drop: it is made and discarded once per record.
 #[derive(Debug, PartialEq)]
 pub struct Fields<'a> {
     slots: [Option<Slot<'a>>; Field::COUNT],
     /// The envelope's `sourcetype`, when there is one.
-    pub sourcetype: Option<Cow<'a, str>>,
+    pub sourcetype: Option<&'a str>,
     /// How many keys of each log family were seen: a record without a sourcetype is recognised by
     /// the names it uses.
     pub zia_keys: u16,
@@ -52,7 +53,7 @@ pub struct Fields<'a> {
 impl Default for Fields<'_> {
     fn default() -> Self {
         Fields {
-            slots: std::array::from_fn(|_| None),
+            slots: [None; Field::COUNT],
             sourcetype: None,
             zia_keys: 0,
             zpa_keys: 0,
@@ -170,7 +171,7 @@ fn walk_object<'a>(
             }
         } else if !nested && *key == "sourcetype" {
             if let Node::String(s) = value {
-                fields.sourcetype = Some(Cow::Borrowed(s));
+                fields.sourcetype = Some(s);
             }
         } else if let Some(hit) = lookup(key) {
             fields.note(hit, scalar(value));
@@ -189,7 +190,7 @@ fn span(node: &Node<'_>) -> usize {
 /// A scalar value; `None` for null, objects and arrays (which no record field takes).
 fn scalar<'a>(node: &Node<'a>) -> Option<Scalar<'a>> {
     match node {
-        Node::String(s) => Some(Scalar::Str(Cow::Borrowed(s))),
+        Node::String(s) => Some(Scalar::Str(s)),
         Node::Static(StaticNode::U64(n)) => Some(Scalar::U64(*n)),
         Node::Static(StaticNode::I64(n)) => Some(Scalar::I64(*n)),
         Node::Static(StaticNode::F64(n)) => Some(Scalar::F64(*n)),

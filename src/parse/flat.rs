@@ -13,8 +13,6 @@
 //! record, which decides between a record and a dead letter. `tests/flat.rs` and the `flat` fuzz
 //! target hold the two paths to the same fields.
 
-use std::borrow::Cow;
-
 use super::fields::{Fields, Scalar};
 use super::keys::lookup;
 
@@ -203,7 +201,7 @@ impl<'a> Reader<'a, '_> {
         if !nested && key == "sourcetype" {
             if self.peek()? == b'"' {
                 self.at += 1;
-                fields.sourcetype = Some(Cow::Borrowed(self.string()?));
+                fields.sourcetype = Some(self.string()?);
                 return Some(());
             }
             return self.skip_scalar();
@@ -223,7 +221,7 @@ impl<'a> Reader<'a, '_> {
         let value = match self.peek()? {
             b'"' => {
                 self.at += 1;
-                Scalar::Str(Cow::Borrowed(self.string()?))
+                Scalar::Str(self.string()?)
             }
             b't' => {
                 self.literal("true")?;

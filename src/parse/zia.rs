@@ -64,11 +64,12 @@ impl<'a> WebEvent<'a> {
                 Cow::Owned(u) => Cow::Owned(u[range].to_owned()),
             })
         });
+        let protocol = proto.as_deref().map(|p| (p, known_protocol(p)));
         let dst_port = f
             .u64(Field::ServerPort)
             .and_then(port)
             .or(url_port)
-            .or_else(|| proto.as_deref().and_then(default_port));
+            .or_else(|| protocol.and_then(|(_, known)| known?.2));
         let src_port = f
             .u64(Field::ClientPort)
             .and_then(port)
@@ -83,7 +84,7 @@ impl<'a> WebEvent<'a> {
             dst_ip: f.text(Field::ServerIp),
             dst_port,
             dst_host,
-            app_proto: proto.as_deref().map(app_proto),
+            app_proto: protocol.map(|(name, known)| app_proto(name, known)),
             bytes_out: f.u64(Field::ReqSize),
             bytes_in: f.u64(Field::RespSize),
             action: f.text(Field::Action).map(lower),
@@ -197,22 +198,22 @@ const PROTOCOLS: [(&str, &str, Option<u16>); 7] = [
     ("FTPOVERHTTP", "ftp", Some(21)),
 ];
 
+/// The entry of [`PROTOCOLS`] for a proxy protocol, whose third value is the port the protocol
+/// implies (DESIGN §2.4).
 fn known_protocol(proto: &str) -> Option<&'static (&'static str, &'static str, Option<u16>)> {
-    let proto = proto.trim();
+    let proto = proto.trim_ascii();
     PROTOCOLS
         .iter()
         .find(|(name, ..)| name.eq_ignore_ascii_case(proto))
 }
 
-/// The port a proxy protocol implies (DESIGN §2.4).
-fn default_port(proto: &str) -> Option<u16> {
-    known_protocol(proto).and_then(|p| p.2)
-}
-
-fn app_proto(proto: &str) -> Cow<'static, str> {
-    match known_protocol(proto) {
+fn app_proto(
+    proto: &str,
+    known: Option<&'static (&'static str, &'static str, Option<u16>)>,
+) -> Cow<'static, str> {
+    match known {
         Some(p) => Cow::Borrowed(p.1),
-        None => Cow::Owned(proto.trim().to_ascii_lowercase()),
+        None => Cow::Owned(proto.trim_ascii().to_ascii_lowercase()),
     }
 }
 
@@ -256,11 +257,13 @@ mod tests {
 
     #[test]
     fn protocols() {
-        assert_eq!(default_port("HTTP_PROXY"), Some(80));
-        assert_eq!(default_port("SSL"), Some(443));
-        assert_eq!(default_port("FTP"), Some(21));
-        assert_eq!(default_port("TUNNEL"), None);
-        assert_eq!(app_proto("HTTPS"), "https");
-        assert_eq!(app_proto("TUNNEL_SSL"), "tunnel_ssl");
+        let port = |p| known_protocol(p).and_then(|k| k.2);
+        assert_eq!(port("HTTP_PROXY"), Some(80));
+        assert_eq!(port("SSL"), Some(443));
+        assert_eq!(port(" ftp "), Some(21));
+        assert_eq!(port("TUNNEL"), None);
+        let app = |p| app_proto(p, known_protocol(p));
+        assert_eq!(app("HTTPS"), "https");
+        assert_eq!(app("TUNNEL_SSL"), "tunnel_ssl");
     }
 }

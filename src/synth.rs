@@ -168,7 +168,14 @@ impl WebGenerator {
             }
         };
         let device = r.below(self.cardinality.devices);
-        let user = r.below(self.cardinality.users);
+        // A laptop has one owner, who makes most of its traffic; now and then someone else signs
+        // in on it.
+        let owner = device % self.cardinality.users.max(1);
+        let user = if r.below(10) == 0 {
+            r.below(self.cardinality.users)
+        } else {
+            owner
+        };
         let server = r.below(self.cardinality.servers);
         let site = r.pick(SITES);
         let path = r.pick(PATHS);
@@ -212,17 +219,17 @@ impl WebGenerator {
         let _ = match self.dialect {
             Dialect::Ztel => writeln!(
                 out,
-                r#"{{"sourcetype":"zscalernss-web","event":{{"epochtime":"{secs}","recordid":"{id}","elogin":"{login}","proto":"{proto}","eurl":"{site}{path}","ehost":"{site}","action":"{action}","reqmethod":"{method}","respcode":"{status}","reqsize":"{reqsize}","respsize":"{respsize}","cip":"{cip}","cintip":"198.51.100.{c}","sip":"{sip}","urlcat":"{category}","deviceowner":"user{user:05}","devicehostname":"{host}","eua":"{eurl_agent}","ereferer":"https://{site}{path}","elocation":"HQ%20Paris"}}}}"#,
+                r#"{{"sourcetype":"zscalernss-web","event":{{"epochtime":"{secs}","recordid":"{id}","elogin":"{login}","proto":"{proto}","eurl":"{site}{path}","ehost":"{site}","action":"{action}","reqmethod":"{method}","respcode":"{status}","reqsize":"{reqsize}","respsize":"{respsize}","cip":"{cip}","cintip":"198.51.100.{c}","sip":"{sip}","urlcat":"{category}","deviceowner":"user{owner:05}","devicehostname":"{host}","eua":"{eurl_agent}","ereferer":"https://{site}{path}","elocation":"HQ%20Paris"}}}}"#,
                 id = self.record_id,
                 c = device % 250,
             ),
             Dialect::Elastic => writeln!(
                 out,
-                r#"{{ "sourcetype" : "zscalernss-web", "event" :{{"time":"{weekday} {mon} {d:02} {hh:02}:{mm:02}:{ss:02} {y}","login":"{login}","proto":"{proto}","eurl":"{site}{path}","action":"{action}","appname":"General Browsing","appclass":"General Browsing","reqsize":"{reqsize}","respsize":"{respsize}","stime":"0","ctime":"0","urlclass":"Business Use","urlsupercat":"Information Technology","urlcat":"{category}","malwarecat":"None","threatname":"None","riskscore":"0","dlpeng":"None","dlpdict":"None","location":"HQ Paris","dept":"Engineering","cip":"{cip}","sip":"{sip}","reqmethod":"{method}","respcode":"{status}","ua":"{agent}","ereferer":"None","ruletype":"None","rulelabel":"None","contenttype":"text/html","unscannabletype":"None","deviceowner":"user{user:05}","devicehostname":"{host}"}}}}"#,
+                r#"{{ "sourcetype" : "zscalernss-web", "event" :{{"time":"{weekday} {mon} {d:02} {hh:02}:{mm:02}:{ss:02} {y}","login":"{login}","proto":"{proto}","eurl":"{site}{path}","action":"{action}","appname":"General Browsing","appclass":"General Browsing","reqsize":"{reqsize}","respsize":"{respsize}","stime":"0","ctime":"0","urlclass":"Business Use","urlsupercat":"Information Technology","urlcat":"{category}","malwarecat":"None","threatname":"None","riskscore":"0","dlpeng":"None","dlpdict":"None","location":"HQ Paris","dept":"Engineering","cip":"{cip}","sip":"{sip}","reqmethod":"{method}","respcode":"{status}","ua":"{agent}","ereferer":"None","ruletype":"None","rulelabel":"None","contenttype":"text/html","unscannabletype":"None","deviceowner":"user{owner:05}","devicehostname":"{host}"}}}}"#,
             ),
             Dialect::Sekoia => writeln!(
                 out,
-                r#"{mon} {d:>2} {hh:02}:{mm:02}:{ss:02} zscaler-nss {{ "sourcetype" : "zscalernss-web", "event" : {{"datetime":"{y}-{m:02}-{d:02} {hh:02}:{mm:02}:{ss:02}","reason":"{action}","event_id":"{id}","protocol":"{proto}","action":"{action}","transactionsize":"{total}","responsesize":"{respsize}","requestsize":"{reqsize}","urlcategory":"{category}","serverip":"{sip}","requestmethod":"{method}","refererURL":"None","useragent":"{eurl_agent}","product":"NSS","location":"HQ%20Paris","ClientIP":"{cip}","status":"{status}","user":"{login}","url":"{site}{path}","vendor":"Zscaler","hostname":"{site}","clientpublicIP":"198.51.100.{c}","threatcategory":"None","threatname":"None","filetype":"None","appname":"General Browsing","pagerisk":"0","department":"Engineering","urlsupercategory":"Information Technology","appclass":"General Browsing","dlpengine":"None","urlclass":"Business Use","threatclass":"None","dlpdictionaries":"None","fileclass":"None","bwthrottle":"NO","contenttype":"text/html","unscannabletype":"None","deviceowner":"user{user:05}","devicehostname":"{host}","keyprotectiontype":"N/A"}}}}"#,
+                r#"{mon} {d:>2} {hh:02}:{mm:02}:{ss:02} zscaler-nss {{ "sourcetype" : "zscalernss-web", "event" : {{"datetime":"{y}-{m:02}-{d:02} {hh:02}:{mm:02}:{ss:02}","reason":"{action}","event_id":"{id}","protocol":"{proto}","action":"{action}","transactionsize":"{total}","responsesize":"{respsize}","requestsize":"{reqsize}","urlcategory":"{category}","serverip":"{sip}","requestmethod":"{method}","refererURL":"None","useragent":"{eurl_agent}","product":"NSS","location":"HQ%20Paris","ClientIP":"{cip}","status":"{status}","user":"{login}","url":"{site}{path}","vendor":"Zscaler","hostname":"{site}","clientpublicIP":"198.51.100.{c}","threatcategory":"None","threatname":"None","filetype":"None","appname":"General Browsing","pagerisk":"0","department":"Engineering","urlsupercategory":"Information Technology","appclass":"General Browsing","dlpengine":"None","urlclass":"Business Use","threatclass":"None","dlpdictionaries":"None","fileclass":"None","bwthrottle":"NO","contenttype":"text/html","unscannabletype":"None","deviceowner":"user{owner:05}","devicehostname":"{host}","keyprotectiontype":"N/A"}}}}"#,
                 id = self.record_id,
                 total = reqsize + respsize,
                 c = device % 250,

@@ -50,6 +50,7 @@ impl<'b> Object<'b> {
         self.out.extend_from_slice(b"}\n");
     }
 
+    #[inline]
     fn key(&mut self, key: Key) {
         if !self.empty {
             self.out.push(b',');
@@ -71,6 +72,7 @@ impl<'b> Object<'b> {
 
     /// A value taken from a record: copied as it is when it is borrowed from a plain frame,
     /// escaped otherwise.
+    #[inline]
     pub fn text(&mut self, key: Key, value: Option<&Cow<'_, str>>) {
         match value {
             Some(Cow::Borrowed(v)) if self.plain_borrowed => {
@@ -85,12 +87,14 @@ impl<'b> Object<'b> {
         }
     }
 
+    #[inline]
     pub fn u64(&mut self, key: Key, value: u64) {
         self.key(key);
         self.out
             .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
     }
 
+    #[inline]
     pub fn opt_u64(&mut self, key: Key, value: Option<u64>) {
         if let Some(v) = value {
             self.u64(key, v);
@@ -135,6 +139,7 @@ impl<'b> Object<'b> {
     }
 
     /// Text that is already JSON (a constant array, say), written as it is.
+    #[inline]
     pub fn raw(&mut self, key: Key, json: &'static str) {
         self.key(key);
         self.out.extend_from_slice(json.as_bytes());

@@ -162,7 +162,7 @@ impl<'a> Reader<'a, '_> {
     /// the envelope's `event`, where `event` and `sourcetype` are ordinary keys.
     fn object(&mut self, fields: &mut Fields<'a>, nested: bool) -> Option<()> {
         self.spaces();
-        if self.peek()? == b'}' {
+        if self.peek() == b'}' {
             self.at += 1;
             return Some(());
         }
@@ -174,7 +174,7 @@ impl<'a> Reader<'a, '_> {
             self.spaces();
             self.member(key, fields, nested)?;
             self.spaces();
-            match self.peek()? {
+            match self.peek() {
                 b',' => {
                     self.at += 1;
                     self.spaces();
@@ -192,14 +192,14 @@ impl<'a> Reader<'a, '_> {
     fn member(&mut self, key: &'a str, fields: &mut Fields<'a>, nested: bool) -> Option<()> {
         if !nested && key == "event" {
             // The envelope; a flat feed's own `event` string is ignored.
-            if self.peek()? == b'{' {
+            if self.peek() == b'{' {
                 self.at += 1;
                 return self.object(fields, true);
             }
             return self.skip_scalar();
         }
         if !nested && key == "sourcetype" {
-            if self.peek()? == b'"' {
+            if self.peek() == b'"' {
                 self.at += 1;
                 fields.sourcetype = Some(self.string()?);
                 return Some(());
@@ -218,7 +218,7 @@ impl<'a> Reader<'a, '_> {
 
     /// A value a record may use: `Some(None)` for null, which no field takes.
     fn scalar(&mut self) -> Option<Option<Scalar<'a>>> {
-        let value = match self.peek()? {
+        let value = match self.peek() {
             b'"' => {
                 self.at += 1;
                 Scalar::Str(self.string()?)
@@ -242,7 +242,7 @@ impl<'a> Reader<'a, '_> {
 
     /// A value no record uses: only checked to be JSON.
     fn skip_scalar(&mut self) -> Option<()> {
-        match self.peek()? {
+        match self.peek() {
             b'"' => {
                 self.at += 1;
                 self.string().map(drop)
@@ -260,7 +260,11 @@ impl<'a> Reader<'a, '_> {
         let start = self.at;
         let end = self.next_quote(start)?;
         self.at = end + 1;
-        self.text.get(start..end)
+        let bytes = self.bytes.get(start..end)?;
+        debug_assert!(self.text.is_char_boundary(start) && self.text.is_char_boundary(end));
+        // SAFETY: `bytes` is `text` (valid UTF-8) between two quotes, and a quote, being ASCII,
+        // is a character of its own: both ends are character boundaries.
+        Some(unsafe { std::str::from_utf8_unchecked(bytes) })
     }
 
     /// The first quote at or after `from`, from the scan's masks.
@@ -277,12 +281,12 @@ impl<'a> Reader<'a, '_> {
     /// An integer as simd-json reads it: `U64`, or `I64` when negative. Fractions, exponents, -0
     /// and long numbers decline.
     fn integer(&mut self) -> Option<Scalar<'a>> {
-        let negative = self.peek()? == b'-';
+        let negative = self.peek() == b'-';
         if negative {
             self.at += 1;
         }
         let digits = self.digits()?;
-        if matches!(self.peek(), Some(b'.' | b'e' | b'E')) {
+        if matches!(self.peek(), b'.' | b'e' | b'E') {
             return None;
         }
         let n = digits
@@ -298,18 +302,18 @@ impl<'a> Reader<'a, '_> {
 
     /// A number no record uses: JSON's grammar, without an exponent, at most [`MAX_DIGITS`] digits.
     fn number(&mut self) -> Option<()> {
-        if self.peek()? == b'-' {
+        if self.peek() == b'-' {
             self.at += 1;
         }
         let int = self.digits()?.len();
-        if self.peek() == Some(b'.') {
+        if self.peek() == b'.' {
             self.at += 1;
             let frac = self.digits_after_point()?;
             if int + frac > MAX_DIGITS {
                 return None;
             }
         }
-        if matches!(self.peek(), Some(b'e' | b'E')) {
+        if matches!(self.peek(), b'e' | b'E') {
             return None;
         }
         Some(())
@@ -345,12 +349,13 @@ impl<'a> Reader<'a, '_> {
         (self.bytes.get(self.at..end)? == word.as_bytes()).then(|| self.at = end)
     }
 
-    fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.at).copied()
+    /// The byte at the cursor; 0 at the end (a plain frame holds no NUL, so 0 matches nothing).
+    fn peek(&self) -> u8 {
+        self.bytes.get(self.at).copied().unwrap_or(0)
     }
 
     fn expect(&mut self, b: u8) -> Option<()> {
-        (self.peek()? == b).then(|| self.at += 1)
+        (self.peek() == b).then(|| self.at += 1)
     }
 
     /// Spaces between tokens (the only JSON whitespace a plain frame can hold).
@@ -407,7 +412,7 @@ mod tests {
 
         let f = read(r#" { "sourcetype" : "zscalernss-web", "event" :{"sip":"1.2.3.4"} } "#)
             .unwrap();
-        assert_eq!(f.sourcetype.as_deref(), Some("zscalernss-web"));
+        assert_eq!(f.sourcetype, Some("zscalernss-web"));
         assert_eq!(f.text(Field::ServerIp).as_deref(), Some("1.2.3.4"));
     }
 

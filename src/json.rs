@@ -146,23 +146,41 @@ impl<'b> Object<'b> {
     }
 }
 
-/// The RFC 3339 text of the last whole second written.
+/// The RFC 3339 text of the last whole second written: a feed's records mostly share their second
+/// with the one before, and their day nearly always.
 #[derive(Debug, Default)]
 pub struct TimeCache {
     second: Option<i64>,
+    /// `YYYY-MM-DDTHH:MM:SSZ`
     text: Vec<u8>,
 }
 
+/// `YYYY-MM-DDT`: where the time of day starts in [`TimeCache::text`].
+const DATE_LEN: usize = 11;
+
 impl TimeCache {
     fn write(&mut self, ts: Timestamp, out: &mut Vec<u8>) {
+        let second = ts.as_second();
         if ts.subsec_nanosecond() != 0 {
             crate::parse::time::write_rfc3339(ts, out);
             return;
         }
-        if self.second != Some(ts.as_second()) {
-            self.text.clear();
-            crate::parse::time::write_rfc3339(ts, &mut self.text);
-            self.second = Some(ts.as_second());
+        if self.second != Some(second) {
+            let same_day = self
+                .second
+                .is_some_and(|last| last.div_euclid(86_400) == second.div_euclid(86_400));
+            if same_day && self.text.len() == DATE_LEN + 9 {
+                let of_day = second.rem_euclid(86_400);
+                let time = &mut self.text[DATE_LEN..];
+                for (at, value) in [(0, of_day / 3600), (3, of_day / 60 % 60), (6, of_day % 60)] {
+                    time[at] = b'0' + (value / 10) as u8;
+                    time[at + 1] = b'0' + (value % 10) as u8;
+                }
+            } else {
+                self.text.clear();
+                crate::parse::time::write_rfc3339(ts, &mut self.text);
+            }
+            self.second = Some(second);
         }
         out.extend_from_slice(&self.text);
     }
@@ -270,11 +288,31 @@ mod tests {
             ("2021-12-17T07:04:57Z", "2021-12-17T07:04:57Z"),
             ("2021-12-17T07:04:57.5Z", "2021-12-17T07:04:57.500Z"),
             ("2021-12-17T07:04:58Z", "2021-12-17T07:04:58Z"),
+            ("2021-12-17T23:59:59Z", "2021-12-17T23:59:59Z"),
+            ("2021-12-18T00:00:00Z", "2021-12-18T00:00:00Z"),
+            ("2021-12-18T00:00:01Z", "2021-12-18T00:00:01Z"),
+            ("2021-12-18T13:09:07Z", "2021-12-18T13:09:07Z"),
+            ("1969-12-31T23:59:58Z", "1969-12-31T23:59:58Z"),
             ("1969-12-31T23:59:59Z", "1969-12-31T23:59:59Z"),
+            ("-000001-06-01T10:00:00Z", "-0001-06-01T10:00:00Z"),
+            ("-000001-06-01T10:00:01Z", "-0001-06-01T10:00:01Z"),
         ] {
             let mut out = Vec::new();
             cache.write(ts.parse().unwrap(), &mut out);
             assert_eq!(String::from_utf8(out).unwrap(), text);
+        }
+        // Every second of two days, in order and not: the cache agrees with the formatter.
+        let mut x = 7u64;
+        for i in 0..2 * 86_400 + 7 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let second = 1_639_700_000 + if i % 3 == 0 { (x % 200_000) as i64 } else { i };
+            let ts = Timestamp::from_second(second).unwrap();
+            let (mut cached, mut direct) = (Vec::new(), Vec::new());
+            cache.write(ts, &mut cached);
+            crate::parse::time::write_rfc3339(ts, &mut direct);
+            assert_eq!(cached, direct, "{ts}");
         }
     }
 }

@@ -96,11 +96,12 @@ fn block_masks(block: &[u8; 64]) -> Masks {
         bad: 0,
         high: 0,
     };
-    for (i, lane) in block.chunks_exact(16).enumerate() {
-        // SAFETY: SSE2 is part of the x86-64 baseline, so these instructions always exist; `lane`
-        // is 16 readable bytes, and an unaligned load has no alignment requirement.
+    for i in 0..4 {
+        // SAFETY: SSE2 is part of the x86-64 baseline, so these instructions always exist; bytes
+        // 16 i to 16 i + 15 of a 64-byte block are readable, and an unaligned load has no
+        // alignment requirement.
         let (quotes, bad, high) = unsafe {
-            let v = _mm_loadu_si128(lane.as_ptr().cast());
+            let v = _mm_loadu_si128(block.as_ptr().add(16 * i).cast());
             let quotes = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
             // min(v, 0x1f) == v exactly when v <= 0x1f (unsigned).
             let control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);

@@ -142,9 +142,23 @@ pub fn base64_decode(s: &str) -> Option<String> {
 /// `None` for anything else: negative numbers, decimals such as "600.0",
 /// empty or absent words, and values that overflow `u64`.
 pub fn parse_u64(s: &str) -> Option<u64> {
-    // std's parser already has exactly these rules (optional '+', digits
-    // only, overflow checked) once the whitespace is gone.
-    s.trim_ascii().parse().ok()
+    let t = s.trim_ascii();
+    let digits = t.as_bytes().strip_prefix(b"+").unwrap_or(t.as_bytes());
+    // Up to 19 digits cannot overflow: a plain loop, this runs for every count and size a record
+    // carries. Longer ones go to std's parser, whose rules (optional '+', digits only, overflow
+    // checked) these are.
+    if digits.is_empty() || digits.len() > 19 {
+        return t.parse().ok();
+    }
+    let mut n = 0u64;
+    for &d in digits {
+        let v = d.wrapping_sub(b'0');
+        if v > 9 {
+            return None;
+        }
+        n = n * 10 + u64::from(v);
+    }
+    Some(n)
 }
 
 #[cfg(test)]
@@ -307,6 +321,13 @@ mod tests {
             "١٢",
         ] {
             assert_eq!(parse_u64(s), None, "{s:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn u64_is_std_after_trimming(s in "[ \t]?[+-]{0,2}[0-9a ]{0,22}[ \t]?") {
+            proptest::prop_assert_eq!(parse_u64(&s), s.trim_ascii().parse::<u64>().ok());
         }
     }
 }

@@ -7,7 +7,6 @@
 //! Sentinel template (`src`, `dst`, `dhost`, `request`, `suser`, `externalId`), and the LSS User
 //! Activity template.
 
-use std::sync::LazyLock;
 
 /// A value a record is built from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,7 +205,34 @@ impl Summary {
         Summary { len, head, tail }
     }
 
-    fn slot(&self) -> usize {
+    /// [`Summary::of`] for the compiler, byte by byte: it builds the table with it.
+    const fn of_const(key: &[u8]) -> Summary {
+        const fn byte(key: &[u8], at: usize) -> u64 {
+            key[at] as u64
+        }
+        const fn word_at(key: &[u8], at: usize, width: usize) -> u64 {
+            let mut w = 0;
+            let mut i = 0;
+            while i < width {
+                w |= byte(key, at + i) << (8 * i);
+                i += 1;
+            }
+            w
+        }
+        let len = key.len();
+        let (head, tail) = if len == 0 {
+            (0, 0)
+        } else if len < 4 {
+            (byte(key, 0) | byte(key, len / 2) << 8 | byte(key, len - 1) << 16, 0)
+        } else if len < 8 {
+            (word_at(key, 0, 4) | word_at(key, len - 4, 4) << 32, 0)
+        } else {
+            (word_at(key, 0, 8), word_at(key, len - 8, 8))
+        };
+        Summary { len, head, tail }
+    }
+
+    const fn slot(&self) -> usize {
         let mixed = self.head ^ self.tail.rotate_left(29) ^ (self.len as u64) << 57;
         (mixed.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - SLOT_BITS)) as usize
     }
@@ -236,29 +262,38 @@ const SLOT_BITS: u32 = 9;
 /// Open addressing over [`KEYS`]: each slot holds a key's index plus one, or 0 when empty.
 struct Table {
     slots: [u8; 1 << SLOT_BITS],
-    summaries: Vec<Summary>,
+    summaries: [Summary; KEYS.len()],
 }
 
-/// Built once: every record asks it about each of its keys, most of which it does not know.
-static TABLE: LazyLock<Table> = LazyLock::new(|| {
-    const { assert!(KEYS.len() < u8::MAX as usize) };
+/// Built by the compiler: every record asks it about each of its keys, most of which it does not
+/// know, and a static needs no first-use check.
+static TABLE: Table = {
+    assert!(KEYS.len() < u8::MAX as usize);
     let mut table = Table {
         slots: [0; 1 << SLOT_BITS],
-        summaries: KEYS.iter().map(|k| Summary::of(k.0.as_bytes())).collect(),
+        summaries: [Summary {
+            len: 0,
+            head: 0,
+            tail: 0,
+        }; KEYS.len()],
     };
-    for (index, summary) in table.summaries.iter().enumerate() {
+    let mut index = 0;
+    while index < KEYS.len() {
+        let summary = Summary::of_const(KEYS[index].0.as_bytes());
+        table.summaries[index] = summary;
         let mut slot = summary.slot();
         while table.slots[slot] != 0 {
             slot = (slot + 1) % table.slots.len();
         }
         table.slots[slot] = index as u8 + 1;
+        index += 1;
     }
     table
-});
+};
 
 /// The field, encoding and family of a key, or `None` for a key no record uses.
 pub fn lookup(key: &str) -> Option<(Field, Encoding, Family)> {
-    let table = &*TABLE;
+    let table = &TABLE;
     let summary = Summary::of(key.as_bytes());
     let mut slot = summary.slot();
     loop {
@@ -274,6 +309,13 @@ pub fn lookup(key: &str) -> Option<(Field, Encoding, Family)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_compiler_summarises_keys_as_lookups_do() {
+        for &(name, ..) in KEYS {
+            assert!(Summary::of_const(name.as_bytes()) == Summary::of(name.as_bytes()), "{name}");
+        }
+    }
 
     #[test]
     fn every_key_is_found_and_names_are_unique() {

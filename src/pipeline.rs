@@ -106,6 +106,16 @@ impl Batch {
         }
     }
 
+    /// A batch for the frames of one read of `bytes`: records take about as many bytes as the
+    /// frames they come from, so the buffer rarely grows.
+    pub fn for_read(shard: usize, bytes: usize) -> Self {
+        Batch {
+            shard,
+            records: Vec::with_capacity(bytes.clamp(4 << 10, 1 << 20) + (4 << 10)),
+            ..Batch::default()
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.records.is_empty()
             && self.devices.is_empty()

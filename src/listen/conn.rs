@@ -17,8 +17,12 @@ use crate::shard::Shard;
 
 /// Smallest free space a read is given: less and the buffer is compacted or grown first.
 const MIN_READ: usize = 16 << 10;
-/// A connection's buffer starts here and grows only for frames that need it.
+/// A connection's buffer starts here and grows for frames that need it, and for a busy peer.
 const INITIAL_BUFFER: usize = 64 << 10;
+/// A peer whose reads fill the buffer gets a buffer up to this size: larger reads make fewer,
+/// larger batches, and each batch costs both threads a fixed amount (a wake-up, clock reads, a
+/// write). Idle connections keep the initial size.
+const BUSY_BUFFER: usize = 256 << 10;
 
 /// How a connection ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,13 +66,14 @@ pub async fn read_frames<S: AsyncRead + Unpin>(
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break End::Closed,
             Err(_) => break End::Error,
         };
+        let filled = end + n == buf.len();
         end += n;
         let read_at = Instant::now();
         let origin = Origin {
             peer,
             received: Timestamp::now(),
         };
-        let mut batch = Batch::new(shard.index);
+        let mut batch = Batch::for_read(shard.index, n);
         batch.read_at = Some(read_at);
         batch.counters.add(Counter::BytesRead, n as u64);
         start += process_frames(
@@ -82,6 +87,9 @@ pub async fn read_frames<S: AsyncRead + Unpin>(
         if start == end {
             start = 0;
             end = 0;
+        }
+        if filled && buf.len() < BUSY_BUFFER.max(buffer_limit) {
+            buf.resize(buf.len() * 2, 0);
         }
         if !shard.send(batch).await {
             break End::Stopped;

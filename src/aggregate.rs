@@ -60,6 +60,10 @@ const EXPIRE_EVERY: Duration = Duration::from_secs(5);
 const PROGRESS_EVERY: Duration = Duration::from_secs(60);
 /// How stale the admin endpoint's numbers may be.
 const PUBLISH_EVERY: Duration = Duration::from_millis(100);
+/// Records are written when a burst is over, but not more often than this while small batches
+/// keep trickling in: a write is a system call, and a peer that sends a line at a time would
+/// otherwise cost one per line. It bounds how long a record waits in memory when traffic stops.
+const FLUSH_EVERY: Duration = Duration::from_millis(5);
 
 pub struct Aggregator {
     rx: Receiver<Batch>,
@@ -125,6 +129,7 @@ impl Aggregator {
         let mut last_expiry = Instant::now();
         let mut last_publish = Instant::now();
         let mut last_save = Instant::now();
+        let mut last_flush = Instant::now();
         let mut logged = Counters::default();
         loop {
             // A sink that cannot write holds its backlog: stop taking batches so that shards stop
@@ -135,17 +140,23 @@ impl Aggregator {
                 std::thread::sleep(RETRY_EVERY);
                 self.flush();
             } else {
-                match self.rx.recv_timeout(Duration::from_millis(100)) {
+                // With records pending, wake in time to write them.
+                let wait = if self.backlog() > 0 {
+                    FLUSH_EVERY
+                } else {
+                    Duration::from_millis(100)
+                };
+                match self.rx.recv_timeout(wait) {
                     Ok(batch) => self.handle(batch),
                     Err(RecvTimeoutError::Timeout) => {}
                     Err(RecvTimeoutError::Disconnected) => break,
                 }
             }
-            let idle = self.rx.is_empty();
             // Flush when the burst is over, so that a reader tailing the files sees records
             // promptly while a busy channel still gets large writes.
-            if idle {
+            if self.rx.is_empty() && last_flush.elapsed() >= FLUSH_EVERY {
                 self.flush();
+                last_flush = Instant::now();
             }
             // Not on every idle moment: merging histograms for a snapshot costs more than a batch.
             if last_publish.elapsed() >= PUBLISH_EVERY {

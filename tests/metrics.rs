@@ -7,7 +7,7 @@ mod common;
 use std::io::Write;
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::{http_get, zia_line, Collector, Options};
 
@@ -254,4 +254,44 @@ print(intervals, counts.get("read_to_sink", 0), counts.get("parse_batch", 0))
         "every record's read→sink latency is in the log"
     );
     assert!(fields[2] >= 1);
+}
+
+/// A peer that writes a record per packet is read a millisecond's worth at a time (a batch per
+/// read would cost a wake-up of the aggregator per record), yet a lone record on a connection that
+/// stays open is not held until more comes.
+#[test]
+fn a_record_per_packet_is_batched_yet_prompt() {
+    let collector = Collector::start_with("per-packet", admin_options(false));
+    let admin = collector.listening["admin"];
+    let records = collector.data_dir().join("connections.jsonl");
+    let mut stream = collector.connect();
+    stream.set_nodelay(true).unwrap();
+    let started = Instant::now();
+    stream
+        .write_all(format!("{}\n", zia_line(1, "solo")).as_bytes())
+        .unwrap();
+    common::wait_for_lines(&records, 1);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "a lone record took {:?}",
+        started.elapsed()
+    );
+    const RECORDS: u64 = 400;
+    for i in 2..=RECORDS {
+        stream
+            .write_all(format!("{}\n", zia_line(i, "pc")).as_bytes())
+            .unwrap();
+        std::thread::sleep(Duration::from_micros(50));
+    }
+    common::wait_for_lines(&records, RECORDS as usize);
+    std::thread::sleep(Duration::from_millis(300));
+    let (_, metrics) = http_get(admin, "/metrics");
+    let batches = sample(&metrics, "ztel_latency_parse_batch_seconds_count");
+    assert!(
+        batches >= 1.0 && batches < (RECORDS / 2) as f64,
+        "{batches} batches for {RECORDS} records written one per packet"
+    );
+    drop(stream);
+    let out = collector.stop();
+    assert_eq!(out.counter("records_zia_web"), RECORDS);
 }

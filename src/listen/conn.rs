@@ -3,7 +3,7 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures_lite::{AsyncRead, AsyncReadExt};
 use jiff::Timestamp;
@@ -24,6 +24,39 @@ const INITIAL_BUFFER: usize = 64 << 10;
 /// write). Idle connections keep the initial size.
 const BUSY_BUFFER: usize = 256 << 10;
 
+/// A read whose frames make fewer records than this is held (not sent) for a moment, in case the
+/// next read follows at once: a peer that sends a line per packet would otherwise cost the
+/// aggregator a wake-up and both threads a batch per line.
+const HOLD_BELOW: usize = 32 << 10;
+/// How long a connection waits for more bytes while it holds a batch.
+const HOLD_FOR: Duration = Duration::from_millis(1);
+/// The longest a held batch's first record waits, however often small reads keep coming.
+const HOLD_AT_MOST: Duration = Duration::from_millis(5);
+/// A read of fewer bytes than this (a few records) is followed by a pause of HOLD_FOR before the
+/// next: a peer that sends a record per packet is then read a millisecond's worth at a time, not
+/// a system call per record.
+const SMALL_READ: usize = 4 << 10;
+
+/// A stream whose read timeout can be shortened while the connection holds a batch.
+pub trait ReadTimeout {
+    /// Sets the read timeout; false when the stream cannot (then nothing is ever held).
+    fn set_timeout(&self, timeout: Duration) -> bool;
+}
+
+impl ReadTimeout for glommio::net::TcpStream {
+    fn set_timeout(&self, timeout: Duration) -> bool {
+        // A timed-out read consumed nothing: glommio waits for readiness, then reads.
+        self.set_read_timeout(Some(timeout)).is_ok()
+    }
+}
+
+impl ReadTimeout for futures_rustls::server::TlsStream<glommio::net::TcpStream> {
+    fn set_timeout(&self, _: Duration) -> bool {
+        // A timeout inside a TLS record could leave the TLS state half read: not worth the risk.
+        false
+    }
+}
+
 /// How a connection ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum End {
@@ -37,8 +70,9 @@ pub enum End {
     Stopped,
 }
 
-/// Reads `stream` until it ends, handing a batch to the aggregator after every read.
-pub async fn read_frames<S: AsyncRead + Unpin>(
+/// Reads `stream` until it ends, handing a batch to the aggregator after every read (or after a
+/// few small reads that came in quick succession).
+pub async fn read_frames<S: AsyncRead + ReadTimeout + Unpin>(
     shard: &Shard,
     stream: &mut S,
     peer: SocketAddr,
@@ -49,6 +83,8 @@ pub async fn read_frames<S: AsyncRead + Unpin>(
     let mut framer = Framer::new(max_frame);
     let mut buf = vec![0u8; INITIAL_BUFFER.min(buffer_limit)];
     let (mut start, mut end) = (0usize, 0usize);
+    // Frames of earlier reads, not yet sent; while there are some the read timeout is HOLD_FOR.
+    let mut held: Option<Batch> = None;
     let ended = loop {
         if buf.len() - end < MIN_READ {
             buf.copy_within(start..end, 0);
@@ -61,7 +97,17 @@ pub async fn read_frames<S: AsyncRead + Unpin>(
         let n = match stream.read(&mut buf[end..]).await {
             Ok(0) => break End::Closed,
             Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::TimedOut => break End::Idle,
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => match held.take() {
+                // Nothing more came at once: send what is held, then wait as long as usual.
+                Some(batch) => {
+                    stream.set_timeout(shard.limits.idle_timeout);
+                    if !shard.send(batch).await {
+                        break End::Stopped;
+                    }
+                    continue;
+                }
+                None => break End::Idle,
+            },
             // A TLS peer that closes without close_notify, or a drain that shut the socket.
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break End::Closed,
             Err(_) => break End::Error,
@@ -73,8 +119,11 @@ pub async fn read_frames<S: AsyncRead + Unpin>(
             peer,
             received: Timestamp::now(),
         };
-        let mut batch = Batch::for_read(shard.index, n);
-        batch.read_at = Some(read_at);
+        let mut batch = held.take().unwrap_or_else(|| {
+            let mut batch = Batch::for_read(shard.index, n);
+            batch.read_at = Some(read_at);
+            batch
+        });
         batch.counters.add(Counter::BytesRead, n as u64);
         start += process_frames(
             &mut framer,
@@ -83,7 +132,7 @@ pub async fn read_frames<S: AsyncRead + Unpin>(
             &origin,
             &mut batch,
         );
-        batch.parse_time = read_at.elapsed();
+        batch.parse_time += read_at.elapsed();
         if start == end {
             start = 0;
             end = 0;
@@ -91,10 +140,24 @@ pub async fn read_frames<S: AsyncRead + Unpin>(
         if filled && buf.len() < BUSY_BUFFER.max(buffer_limit) {
             buf.resize(buf.len() * 2, 0);
         }
+        let young = batch
+            .read_at
+            .is_some_and(|first| first.elapsed() < HOLD_AT_MOST);
+        if batch.records.len() < HOLD_BELOW && young && stream.set_timeout(HOLD_FOR) {
+            held = Some(batch);
+            if n < SMALL_READ {
+                glommio::timer::sleep(HOLD_FOR).await;
+            }
+            continue;
+        }
+        stream.set_timeout(shard.limits.idle_timeout);
         if !shard.send(batch).await {
             break End::Stopped;
         }
     };
+    if let Some(batch) = held {
+        shard.send(batch).await;
+    }
     // What is left was cut short by the peer closing (or by the drain).
     let origin = Origin {
         peer,

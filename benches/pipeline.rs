@@ -1,6 +1,6 @@
-//! Criterion benchmarks of the shard's hot path: framing alone, parsing per dialect, and the whole
-//! path from a read buffer to serialised records, on ~1 KB NSS web lines (three templates) and on
-//! LSS User Activity lines, in bytes and in events per second.
+//! Criterion benchmarks of the shard's hot path: framing alone, parsing per dialect, record building,
+//! and the whole path from a read buffer to serialised records, on ~1 KB NSS web lines (three
+//! templates) and on LSS User Activity lines, in bytes and in events per second.
 
 use std::hint::black_box;
 
@@ -9,6 +9,10 @@ use jiff::Timestamp;
 use ztel::frame::{Framer, Next};
 use ztel::parse::fields::{extract, Fields};
 use ztel::parse::flat;
+use ztel::parse::header;
+use ztel::parse::zia::{Context, WebEvent};
+use ztel::parse::zpa::ActivityEvent;
+use ztel::record::Writer;
 use ztel::pipeline::{Batch, Origin, Pipeline};
 use ztel::synth::{ActivityGenerator, Cardinality, Dialect, WebGenerator};
 
@@ -98,6 +102,67 @@ fn parsing(c: &mut Criterion) {
     }
 }
 
+/// Record building alone: the ZIA web and ZPA events of parsed lines, written as JSON Lines.
+fn records(c: &mut Criterion) {
+    let received = Timestamp::now();
+    let zone = jiff::tz::TimeZone::UTC;
+    let context = Context {
+        zone: &zone,
+        received,
+    };
+    let no_header = header::parse(b"");
+    let mut g = c.benchmark_group("record");
+    for (name, data) in inputs() {
+        let lines: Vec<&[u8]> = data
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| &l[memchr::memchr(b'{', l).unwrap_or(0)..])
+            .collect();
+        let mut quotes = Vec::new();
+        let fields: Vec<Fields> = lines
+            .iter()
+            .map(|line| {
+                let mut f = Fields::default();
+                assert!(flat::extract(line, &mut quotes, &mut f));
+                f
+            })
+            .collect();
+        let mut writer = Writer::default();
+        let mut out = Vec::with_capacity(data.len() * 2);
+        g.throughput(Throughput::Elements(lines.len() as u64));
+        if name == "lss" {
+            let events: Vec<ActivityEvent> = fields
+                .iter()
+                .map(|f| ActivityEvent::from_fields(f, received).unwrap())
+                .collect();
+            g.bench_function(name, |b| {
+                b.iter(|| {
+                    out.clear();
+                    for ev in &events {
+                        writer.zpa_user_activity(ev, Some(7), true, &mut out);
+                    }
+                    black_box(out.len())
+                })
+            });
+        } else {
+            let events: Vec<WebEvent> = fields
+                .iter()
+                .map(|f| WebEvent::from_fields(f, &no_header, &context).unwrap())
+                .collect();
+            g.bench_function(name, |b| {
+                b.iter(|| {
+                    out.clear();
+                    for ev in &events {
+                        writer.zia_web(ev, 7, true, &mut out);
+                    }
+                    black_box(out.len())
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
 /// What a connection's reads hand the shard: the input cut into blocks of whole lines of at most
 /// 64 KiB, as a connection's 64 KiB buffer holds them.
 fn reads(data: &[u8]) -> Vec<Vec<u8>> {
@@ -162,5 +227,5 @@ fn shard_path(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, framing, parsing, shard_path);
+criterion_group!(benches, framing, parsing, records, shard_path);
 criterion_main!(benches);

@@ -3,7 +3,7 @@
 //! ```text
 //!  NSS (ZIA web) ──┐ TCP 1514    ┌─ shard k: one glommio executor pinned to core k ───────────────┐
 //!  LSS (ZPA)    ───┼──────────▶  │ accept (SO_REUSEPORT) → allow-list → read into the connection's │
-//!                  │             │ buffer → frame (memchr) → header → simd-json in place → record  │
+//!                  │             │ buffer → frame (memchr) → header → JSON read in place → record  │
 //!                  │             │ serialised → device cache (deltas only) → batch                 │
 //!                  │             └──────────────────────────────┬──────────────────────────────────┘
 //!                  │                  bounded crossbeam channel │ batches, never single events
@@ -12,7 +12,8 @@
 //!                  │             └─────────────────────────────────────────────────────────────────┘
 //! ```
 //!
-//! `frame` splits the byte stream, `parse` reads a frame, `record` and `device` build what comes
+//! `frame` splits the byte stream, `parse` reads a frame (plain JSON objects where they lie, the rest
+//! with simd-json), `record` and `device` build what comes
 //! out, `pipeline` ties them together for one frame, `shard` and `listen` run the executors and
 //! sockets, `aggregate` and `sink` write the results.
 

@@ -3,8 +3,9 @@
 //!
 //! Such a frame needs no unescaping, so it is read where it lies: one SIMD pass marks its quotes
 //! (and checks that it is plain), each string ends at the next marked quote, only the values of
-//! keys a record uses are turned into [`Scalar`]s, and nothing is copied. simd-json would copy the frame into its aligned buffer, copy every string out and back,
-//! and build a tape of every value, used or not; that was a third of the time spent per record.
+//! keys a record uses are turned into [`Scalar`]s, and nothing is copied. simd-json would copy the
+//! frame into its aligned buffer, copy every string out and back, and build a tape of every value,
+//! used or not; that was a third of the time spent per record.
 //!
 //! It reads only what it can read exactly as the tape walk of [`super::fields::extract`] would, and
 //! declines (returns `false`) everything else: a backslash or control character anywhere, invalid

@@ -12,8 +12,8 @@ use ztel::parse::flat;
 use ztel::parse::header;
 use ztel::parse::zia::{Context, WebEvent};
 use ztel::parse::zpa::ActivityEvent;
-use ztel::record::Writer;
 use ztel::pipeline::{Batch, Origin, Pipeline};
+use ztel::record::Writer;
 use ztel::synth::{ActivityGenerator, Cardinality, Dialect, WebGenerator};
 
 const LINES: usize = 1000;
@@ -191,7 +191,11 @@ fn run_shard_path(pipeline: &mut Pipeline, origin: &Origin, reads: &[Vec<u8>]) -
         let mut framer = Framer::new(262_144);
         let mut at = 0;
         while let Next::Frame { payload, consumed } = framer.next(&buf[at..]) {
-            pipeline.process(&buf[at + payload.start..at + payload.end], origin, &mut batch);
+            pipeline.process(
+                &buf[at + payload.start..at + payload.end],
+                origin,
+                &mut batch,
+            );
             at += consumed;
         }
         assert!(batch.dead.is_empty());

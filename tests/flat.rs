@@ -35,7 +35,12 @@ fn agrees(json: &[u8]) -> Result<bool, TestCaseError> {
     let text = String::from_utf8_lossy(json);
     match slow {
         Ok(slow) => prop_assert_eq!(format!("{fast:?}"), slow, "fields differ for {}", text),
-        Err(reason) => prop_assert!(false, "simd-json refused ({}) what the fast path read: {}", reason, text),
+        Err(reason) => prop_assert!(
+            false,
+            "simd-json refused ({}) what the fast path read: {}",
+            reason,
+            text
+        ),
     }
     Ok(true)
 }
@@ -83,28 +88,86 @@ fn corpus_agrees_and_plain_records_take_the_fast_path() {
             }
         }
     }
-    assert!(plain_json >= 5 && fast >= plain_json, "{fast} fast of {plain_json} plain");
+    assert!(
+        plain_json >= 5 && fast >= plain_json,
+        "{fast} fast of {plain_json} plain"
+    );
 }
 
 /// Keys the records use, the envelope's, and some no record uses.
 const KEYS: &[&str] = &[
-    "cip", "sip", "eurl", "url", "reqsize", "respsize", "respcode", "epochtime", "time", "recordid",
-    "devicehostname", "login", "elogin", "action", "proto", "event", "sourcetype", "Username",
-    "ConnectorPort", "ServerIP", "LogTimestamp", "ClientLatitude", "x", "appname", "",
+    "cip",
+    "sip",
+    "eurl",
+    "url",
+    "reqsize",
+    "respsize",
+    "respcode",
+    "epochtime",
+    "time",
+    "recordid",
+    "devicehostname",
+    "login",
+    "elogin",
+    "action",
+    "proto",
+    "event",
+    "sourcetype",
+    "Username",
+    "ConnectorPort",
+    "ServerIP",
+    "LogTimestamp",
+    "ClientLatitude",
+    "x",
+    "appname",
+    "",
 ];
 
 /// Values the fast path reads.
 const VALUES: &[&str] = &[
-    "\"10.0.0.1\"", "\"None\"", "\"\"", "\" N/A \"", "\"600\"", "\"www.example.com/a?b=c\"",
-    "\"é ü 日本\"", "600", "0", "-7", "123456789012345678", "true", "false", "null",
-    "\"zscalernss-web\"", "1.5", "-2.25",
+    "\"10.0.0.1\"",
+    "\"None\"",
+    "\"\"",
+    "\" N/A \"",
+    "\"600\"",
+    "\"www.example.com/a?b=c\"",
+    "\"é ü 日本\"",
+    "600",
+    "0",
+    "-7",
+    "123456789012345678",
+    "true",
+    "false",
+    "null",
+    "\"zscalernss-web\"",
+    "1.5",
+    "-2.25",
 ];
 
 /// Values it must leave to simd-json, valid JSON or not.
 const ODD_VALUES: &[&str] = &[
-    "-0", "007", "1e5", "1E-2", "12345678901234567890", "tru", "nul", "[]", "[1,\"a\"]", "{}",
-    "{\"cip\":\"1.1.1.1\"}", "{\"event\":{}}", "\"a\\\"b\"", "\"a\\u0041\"", "\"tab\there\"", "\"x",
-    "-", "1.", ".5", "+1", "NaN", "",
+    "-0",
+    "007",
+    "1e5",
+    "1E-2",
+    "12345678901234567890",
+    "tru",
+    "nul",
+    "[]",
+    "[1,\"a\"]",
+    "{}",
+    "{\"cip\":\"1.1.1.1\"}",
+    "{\"event\":{}}",
+    "\"a\\\"b\"",
+    "\"a\\u0041\"",
+    "\"tab\there\"",
+    "\"x",
+    "-",
+    "1.",
+    ".5",
+    "+1",
+    "NaN",
+    "",
 ];
 
 fn value() -> impl Strategy<Value = &'static str> {
@@ -128,14 +191,17 @@ fn documents() -> impl Strategy<Value = String> {
     let member = || (prop::sample::select(KEYS), value());
     let flat = (prop::collection::vec(member(), 0..12), any::<bool>())
         .prop_map(|(m, spaced)| object(m, spaced));
-    let enveloped = (prop::collection::vec(member(), 0..12), any::<bool>(), value()).prop_map(
-        |(m, spaced, sourcetype)| {
+    let enveloped = (
+        prop::collection::vec(member(), 0..12),
+        any::<bool>(),
+        value(),
+    )
+        .prop_map(|(m, spaced, sourcetype)| {
             format!(
                 "{{\"sourcetype\":{sourcetype},\"event\":{}}}",
                 object(m, spaced)
             )
-        },
-    );
+        });
     prop_oneof![flat, enveloped]
 }
 
@@ -170,7 +236,10 @@ fn the_generated_objects_exercise_both_outcomes() {
         }
     }
     // Otherwise the properties below would hold vacuously.
-    assert!(read > 600 && declined > 400, "{read} read, {declined} declined");
+    assert!(
+        read > 600 && declined > 400,
+        "{read} read, {declined} declined"
+    );
 }
 
 proptest! {

@@ -388,7 +388,8 @@ mod tests {
                 x ^= x >> 7;
                 x ^= x << 17;
                 // Mostly the bytes that matter, and their neighbours.
-                *b = [b'"', b'\\', 0x1f, 0x20, 0x7f, 0x80, 0xff, 0x00, x as u8][(x >> 8) as usize % 9];
+                *b = [b'"', b'\\', 0x1f, 0x20, 0x7f, 0x80, 0xff, 0x00, x as u8]
+                    [(x >> 8) as usize % 9];
             }
             assert_eq!(block_masks(&block), block_masks_scalar(&block));
         }
@@ -405,15 +406,15 @@ mod tests {
 
     #[test]
     fn reads_flat_and_enveloped_objects() {
-        let f = read(r#"{"cip":"10.0.0.1","reqsize":"600","respcode":200,"x":1.5,"y":null}"#)
-            .unwrap();
+        let f =
+            read(r#"{"cip":"10.0.0.1","reqsize":"600","respcode":200,"x":1.5,"y":null}"#).unwrap();
         assert_eq!(f.text(Field::ClientIp).as_deref(), Some("10.0.0.1"));
         assert_eq!(f.u64(Field::ReqSize), Some(600));
         assert_eq!(f.u64(Field::RespCode), Some(200));
         assert_eq!(f.zia_keys, 3);
 
-        let f = read(r#" { "sourcetype" : "zscalernss-web", "event" :{"sip":"1.2.3.4"} } "#)
-            .unwrap();
+        let f =
+            read(r#" { "sourcetype" : "zscalernss-web", "event" :{"sip":"1.2.3.4"} } "#).unwrap();
         assert_eq!(f.sourcetype, Some("zscalernss-web"));
         assert_eq!(f.text(Field::ServerIp).as_deref(), Some("1.2.3.4"));
     }
@@ -421,22 +422,22 @@ mod tests {
     #[test]
     fn declines_what_simd_json_must_decide() {
         for json in [
-            r#"{"cip":"a\"b"}"#,         // escape
-            "{\"cip\":\"a\tb\"}",        // control character
-            r#"{"cip":["a"]}"#,          // array
-            r#"{"x":{"y":1}}"#,          // object other than the envelope
-            r#"{"reqsize":1.5}"#,        // fraction on a used key
-            r#"{"reqsize":-0}"#,         // negative zero
-            r#"{"x":1e5}"#,              // exponent
-            r#"{"x":01}"#,               // leading zero
+            r#"{"cip":"a\"b"}"#,            // escape
+            "{\"cip\":\"a\tb\"}",           // control character
+            r#"{"cip":["a"]}"#,             // array
+            r#"{"x":{"y":1}}"#,             // object other than the envelope
+            r#"{"reqsize":1.5}"#,           // fraction on a used key
+            r#"{"reqsize":-0}"#,            // negative zero
+            r#"{"x":1e5}"#,                 // exponent
+            r#"{"x":01}"#,                  // leading zero
             r#"{"x":1234567890123456789}"#, // long number
-            r#"{"cip":"a"} x"#,          // trailing text
-            r#"{"cip":"a",}"#,           // trailing comma
-            r#"{"cip" "a"}"#,            // missing colon
-            r#"{"cip":"a""#,             // unterminated
-            r#"{"cip":tru}"#,            // bad literal
+            r#"{"cip":"a"} x"#,             // trailing text
+            r#"{"cip":"a",}"#,              // trailing comma
+            r#"{"cip" "a"}"#,               // missing colon
+            r#"{"cip":"a""#,                // unterminated
+            r#"{"cip":tru}"#,               // bad literal
             r#"{"cip":truex}"#,
-            r#"["cip"]"#,                // not an object
+            r#"["cip"]"#, // not an object
         ] {
             assert!(read(json).is_none(), "{json}");
         }

@@ -7,7 +7,6 @@
 //! Sentinel template (`src`, `dst`, `dhost`, `request`, `suser`, `externalId`), and the LSS User
 //! Activity template.
 
-
 /// A value a record is built from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
@@ -223,7 +222,10 @@ impl Summary {
         let (head, tail) = if len == 0 {
             (0, 0)
         } else if len < 4 {
-            (byte(key, 0) | byte(key, len / 2) << 8 | byte(key, len - 1) << 16, 0)
+            (
+                byte(key, 0) | byte(key, len / 2) << 8 | byte(key, len - 1) << 16,
+                0,
+            )
         } else if len < 8 {
             (word_at(key, 0, 4) | word_at(key, len - 4, 4) << 32, 0)
         } else {
@@ -313,7 +315,10 @@ mod tests {
     #[test]
     fn the_compiler_summarises_keys_as_lookups_do() {
         for &(name, ..) in KEYS {
-            assert!(Summary::of_const(name.as_bytes()) == Summary::of(name.as_bytes()), "{name}");
+            assert!(
+                Summary::of_const(name.as_bytes()) == Summary::of(name.as_bytes()),
+                "{name}"
+            );
         }
     }
 
@@ -330,8 +335,17 @@ mod tests {
         assert_eq!(lookup("nope"), None);
         assert_eq!(lookup(""), None);
         // Near misses: same length, same first or last bytes, a prefix, longer than 16 bytes.
-        for key in ["cipx", "ci", "Cip", "devicehostnamE", "TimestampConnectionStarT",
-            "TimestampConnectionStart_", "TimestampXonnectionStart", "eurl ", "recordi"] {
+        for key in [
+            "cipx",
+            "ci",
+            "Cip",
+            "devicehostnamE",
+            "TimestampConnectionStarT",
+            "TimestampConnectionStart_",
+            "TimestampXonnectionStart",
+            "eurl ",
+            "recordi",
+        ] {
             assert_eq!(lookup(key), None, "{key}");
         }
     }

@@ -38,6 +38,13 @@ fn inputs() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
+/// The JSON of each line: from its first `{` (past any syslog header) to its end.
+fn json_of_lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
+    data.split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| &l[memchr::memchr(b'{', l).unwrap_or(0)..])
+}
+
 fn framing(c: &mut Criterion) {
     let (_, data) = &inputs()[0];
     let mut g = c.benchmark_group("frame");
@@ -63,11 +70,7 @@ fn parsing(c: &mut Criterion) {
     let mut buffers = simd_json::Buffers::new(4096);
     let mut quotes = Vec::new();
     for (name, data) in inputs() {
-        let lines: Vec<Vec<u8>> = data
-            .split(|b| *b == b'\n')
-            .filter(|l| !l.is_empty())
-            .map(|l| l[memchr::memchr(b'{', l).unwrap_or(0)..].to_vec())
-            .collect();
+        let lines: Vec<Vec<u8>> = json_of_lines(&data).map(<[u8]>::to_vec).collect();
         let mut g = c.benchmark_group("parse_flat");
         g.throughput(Throughput::Bytes(data.len() as u64));
         g.bench_function(name, |b| {
@@ -113,11 +116,7 @@ fn records(c: &mut Criterion) {
     let no_header = header::parse(b"");
     let mut g = c.benchmark_group("record");
     for (name, data) in inputs() {
-        let lines: Vec<&[u8]> = data
-            .split(|b| *b == b'\n')
-            .filter(|l| !l.is_empty())
-            .map(|l| &l[memchr::memchr(b'{', l).unwrap_or(0)..])
-            .collect();
+        let lines: Vec<&[u8]> = json_of_lines(&data).collect();
         let mut quotes = Vec::new();
         let fields: Vec<Fields> = lines
             .iter()

@@ -25,11 +25,10 @@ const MAX_DIGITS: usize = 18;
 /// simd-json. On `false`, `fields` may hold part of the frame and must be discarded. `quotes` is
 /// scratch space kept by the caller so that reading allocates nothing.
 pub fn extract<'a>(json: &'a [u8], quotes: &mut Vec<u64>, fields: &mut Fields<'a>) -> bool {
-    let Some(text) = scan(json, quotes) else {
+    if !scan(json, quotes) {
         return false;
-    };
+    }
     let mut reader = Reader {
-        text,
         bytes: json,
         quotes,
         at: 0,
@@ -40,14 +39,15 @@ pub fn extract<'a>(json: &'a [u8], quotes: &mut Vec<u64>, fields: &mut Fields<'a
 /// One pass over the frame: where its quotes are (bit `i % 64` of word `i / 64`), and whether it
 /// is plain: valid UTF-8 with no backslash (so no escapes) and no control character (invalid
 /// inside a string; outside one only tabs and line ends, which feeds do not send).
-fn scan<'a>(json: &'a [u8], quotes: &mut Vec<u64>) -> Option<&'a str> {
+fn scan(json: &[u8], quotes: &mut Vec<u64>) -> bool {
     quotes.clear();
     let mut bad = 0;
     let mut high = 0;
     let mut blocks = json.chunks_exact(64);
     for block in &mut blocks {
+        // Every chunk is 64 bytes long (`as_chunks` would say so in the type, but needs 1.88).
         let Ok(block) = block.try_into() else {
-            return None;
+            return false;
         };
         let masks = block_masks(block);
         quotes.push(masks.quotes);
@@ -64,15 +64,8 @@ fn scan<'a>(json: &'a [u8], quotes: &mut Vec<u64>) -> Option<&'a str> {
         bad |= masks.bad;
         high |= masks.high;
     }
-    if bad != 0 {
-        return None;
-    }
-    if high == 0 {
-        // SAFETY: every byte is below 0x80, and ASCII is valid UTF-8.
-        Some(unsafe { std::str::from_utf8_unchecked(json) })
-    } else {
-        std::str::from_utf8(json).ok()
-    }
+    // All ASCII is valid UTF-8; only a frame with other bytes needs checking.
+    bad == 0 && (high == 0 || std::str::from_utf8(json).is_ok())
 }
 
 /// What [`scan`] learns from 64 bytes, one bit per byte.
@@ -144,7 +137,6 @@ fn block_masks_scalar(block: &[u8; 64]) -> Masks {
 
 /// A cursor over a frame known to be plain UTF-8. Every method returns `None` to decline.
 struct Reader<'a, 'q> {
-    text: &'a str,
     bytes: &'a [u8],
     quotes: &'q [u64],
     at: usize,
@@ -263,9 +255,9 @@ impl<'a> Reader<'a, '_> {
         let end = self.next_quote(start)?;
         self.at = end + 1;
         let bytes = self.bytes.get(start..end)?;
-        debug_assert!(self.text.is_char_boundary(start) && self.text.is_char_boundary(end));
-        // SAFETY: `bytes` is `text` (valid UTF-8) between two quotes, and a quote, being ASCII,
-        // is a character of its own: both ends are character boundaries.
+        debug_assert!(std::str::from_utf8(bytes).is_ok());
+        // SAFETY: `scan` found the frame valid UTF-8, and `bytes` lies between two quotes: a
+        // quote, being ASCII, is a character of its own, so both ends are character boundaries.
         Some(unsafe { std::str::from_utf8_unchecked(bytes) })
     }
 

@@ -10,10 +10,10 @@ use common::*;
 use serde_json::Value;
 
 /// The Elastic NSS-over-TCP sample: 5 ZIA web records in the `zscalernss-web` envelope. It lives
-/// in the shared corpus beside the repository (DESIGN §3).
+/// in the project's corpus (DESIGN §3).
 const CORPUS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/corpus/elastic-zia-web-nss-tcp.log"
+    "/tests/corpus/elastic-zia-web-nss-tcp.log"
 );
 
 /// Config with a small frame limit, so that oversize frames are cheap to send.

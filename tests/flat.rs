@@ -66,7 +66,7 @@ fn synthetic_dialects_take_the_fast_path_and_agree() {
 
 #[test]
 fn corpus_agrees_and_plain_records_take_the_fast_path() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
     let mut fast = 0;
     let mut plain_json = 0;
     for entry in std::fs::read_dir(&corpus).unwrap() {

@@ -49,7 +49,7 @@ fn one(line: &str) -> Value {
 
 fn check_golden(name: &str) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/corpus")
+        .join("tests/corpus")
         .join(name);
     let input = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let lines: Vec<&[u8]> = input

@@ -6,15 +6,16 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use jiff::Timestamp;
-use ztel::frame::{Framer, Next};
-use ztel::parse::fields::{extract, Fields};
-use ztel::parse::flat;
-use ztel::parse::header;
-use ztel::parse::zia::{Context, WebEvent};
-use ztel::parse::zpa::ActivityEvent;
-use ztel::pipeline::{Batch, Origin, Pipeline};
-use ztel::record::Writer;
-use ztel::synth::{ActivityGenerator, Cardinality, Dialect, WebGenerator};
+use wire::event::zia_web::Context;
+use wire::event::{ActivityEvent, WebEvent};
+use wire::fields::Fields;
+use wire::format::json::{flat, tape};
+use wire::frame::{Framer, Next};
+use wire::header;
+use wire::record::Writer;
+use wire::synth::{ActivityGenerator, Cardinality, Dialect, WebGenerator};
+use ztel::batch::{Batch, Origin};
+use ztel::pipeline::Pipeline;
 
 const LINES: usize = 1000;
 
@@ -93,7 +94,7 @@ fn parsing(c: &mut Criterion) {
                     let mut tape = simd_json::Tape::null().reset();
                     for line in lines.iter_mut() {
                         let mut fields = Fields::default();
-                        let ok = extract(line, &mut buffers, &mut tape, &mut fields).is_ok();
+                        let ok = tape::extract(line, &mut buffers, &mut tape, &mut fields).is_ok();
                         black_box((ok, fields.zia_keys));
                         tape = tape.reset();
                     }

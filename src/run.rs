@@ -1,23 +1,29 @@
-//! `ztel serve`: start the aggregator, the admin endpoint and the shards; wait for a signal;
-//! drain; report.
+//! Running the collector: start the aggregator, the admin endpoint and the shards, and later drain
+//! them. `ztel serve` drives it from signals; tests drive it in-process through [`Running`].
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
+use wire::time::parse_zone;
 
-use crate::admin::{Admin, AdminState};
+use crate::aggregate::attribution::Attribution;
+use crate::aggregate::latency::IntervalLog;
+use crate::aggregate::registry::Registry;
+use crate::aggregate::state::Shared;
+use crate::aggregate::store::Store;
 use crate::aggregate::{Aggregator, Sinks, Summary};
-use crate::attribution::Attribution;
-use crate::config::{parse_address, Config, ConfigError};
-use crate::latency::IntervalLog;
-use crate::live::Live;
-use crate::parse::time::parse_zone;
-use crate::shard::{self, Bound, ShardLimits, ShardSpec, Shutdown};
+use crate::batch;
+use crate::config::Config;
+use crate::executor::{self, Bound, ShardSpec};
+use crate::input::live::{Live, LoadError};
+use crate::obs::admin::Admin;
+use crate::shard::shutdown::Shutdown;
+use crate::shard::ShardLimits;
 use crate::sink::Sink;
-use crate::store::Store;
 
 /// Batches that may wait in the channel per shard before shards stop reading.
 const BATCHES_PER_SHARD: usize = 16;
@@ -27,23 +33,86 @@ const ATTRIBUTION_CAPACITY: usize = 1 << 20;
 /// and flow records of a connection a little after LSS reports it closed.
 const ATTRIBUTION_GRACE: Duration = Duration::from_secs(300);
 
-/// Re-reads the configuration on SIGHUP (the file and the command-line flags on top of it).
-pub type Reloader = Box<dyn Fn() -> Result<Config, ConfigError> + Send>;
+/// A collector that is serving.
+pub struct Running {
+    /// Where each input listens (port 0 resolved).
+    pub bound: Bound,
+    /// Where the admin endpoint listens.
+    pub admin: Option<SocketAddr>,
+    pub shards: usize,
+    control: Control,
+    admin_server: Option<Admin>,
+    executors: Vec<JoinHandle<()>>,
+    aggregator: JoinHandle<Summary>,
+}
 
-/// Runs the collector until SIGTERM or SIGINT, then drains and returns what it counted.
-pub fn run(config: Config, reloader: Reloader) -> anyhow::Result<Summary> {
+/// What may be done to a running collector from another thread (a signal handler, a test).
+#[derive(Clone)]
+pub struct Control {
+    shutdown: Arc<Shutdown>,
+    shared: Arc<Shared>,
+    live: Arc<Live>,
+}
+
+impl Control {
+    /// Begins the drain: stop accepting, read what was sent, flush, persist.
+    pub fn drain(&self) {
+        self.shared.draining.store(true, Ordering::SeqCst);
+        self.shutdown.begin();
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.shutdown.is_draining()
+    }
+
+    /// Swaps in the certificates, allow-lists and HTTP keys of `config`; connections stay up.
+    pub fn reload(&self, config: &Config) -> Result<(), LoadError> {
+        self.live.reload(config)
+    }
+}
+
+impl Running {
+    pub fn control(&self) -> Control {
+        self.control.clone()
+    }
+
+    /// Drains and waits for everything to stop; returns what was counted.
+    pub fn stop(self) -> anyhow::Result<Summary> {
+        self.control.drain();
+        self.wait()
+    }
+
+    /// Waits until a drain (begun through [`Control::drain`]) has finished.
+    pub fn wait(self) -> anyhow::Result<Summary> {
+        for h in self.executors {
+            let _ = h.join();
+        }
+        let summary = self
+            .aggregator
+            .join()
+            .map_err(|_| anyhow::anyhow!("the aggregator thread panicked"))?;
+        if let Some(admin) = self.admin_server {
+            admin.stop();
+        }
+        Ok(summary)
+    }
+}
+
+/// Starts the collector. Errors are one line that names the key at fault (a port in use, a file
+/// that cannot be opened, io_uring missing).
+pub fn start(config: Config) -> anyhow::Result<Running> {
     let zone = parse_zone(&config.feed_timezone).map_err(anyhow::Error::msg)?;
-    let tcp = parse_address("input.tcp.address", &config.input.tcp.address)?;
-    let udp = parse_address("input.udp.address", &config.input.udp.address)?;
+    let tcp = config.input.tcp.address.get();
+    let udp = config.input.udp.address.get();
     let live = Arc::new(Live::load(&config)?);
     // TLS listens only with a certificate (DESIGN §2.2).
     let tls = if live.tls.load().is_some() {
-        parse_address("input.tls.address", &config.input.tls.address)?
+        config.input.tls.address.get()
     } else {
         None
     };
-    let admin_addr = parse_address("admin.address", &config.admin.address)?;
-    let http = parse_address("input.http.address", &config.input.http.address)?;
+    let admin_addr = config.admin.address.get();
+    let http = config.input.http.address.get();
     if let Some(addr) = http {
         warn_http(&config, addr, live.http_tls.load().is_some());
     }
@@ -62,6 +131,108 @@ pub fn run(config: Config, reloader: Reloader) -> anyhow::Result<Summary> {
 
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create data_dir {}", config.data_dir.display()))?;
+    let store = Store::open(&config.data_dir.join("devices.redb"))?;
+    let mut registry = Registry::default();
+    for (id, device) in store.load()? {
+        registry.insert(id, device);
+    }
+    if !registry.is_empty() {
+        tracing::info!("{} devices known from earlier runs", registry.len());
+    }
+    let sinks = open_sinks(&config, store)?;
+    let shared = Arc::new(Shared::new(
+        Attribution::new(ATTRIBUTION_CAPACITY, ATTRIBUTION_GRACE),
+        registry,
+    ));
+    let admin_server = match admin_addr {
+        Some(addr) => Some(
+            Admin::start(addr, shared.clone()).with_context(|| format!("admin.address {addr}"))?,
+        ),
+        None => None,
+    };
+
+    let shards = config.shard_count();
+    let (tx, rx) = batch::channel::bounded(shards * BATCHES_PER_SHARD);
+    let interval = Duration::from_secs(config.histograms.interval_secs);
+    let aggregator = Aggregator::new(
+        rx,
+        sinks,
+        shared.clone(),
+        shards,
+        interval,
+        config.data_dir.clone(),
+    );
+    let aggregator = std::thread::Builder::new()
+        .name("aggregator".into())
+        .spawn(move || aggregator.run())?;
+
+    let control = Control {
+        shutdown: Arc::new(Shutdown::default()),
+        shared,
+        live: live.clone(),
+    };
+    let cpus: Vec<usize> = glommio::CpuSet::online()
+        .map(|set| set.into_iter().map(|l| l.cpu).collect())
+        .unwrap_or_default();
+    let limits = ShardLimits {
+        max_frame_bytes: config.limits.max_frame_bytes,
+        max_connections: config.limits.max_connections,
+        idle_timeout: Duration::from_secs(config.limits.idle_timeout_secs),
+    };
+
+    // Shard 0 binds first so that a port of 0 is resolved once and the others join that port.
+    let mut executors = Vec::with_capacity(shards);
+    let mut bound = Bound {
+        tcp,
+        udp,
+        tls,
+        http,
+    };
+    let mut failure = None;
+    for index in 0..shards {
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let spec = ShardSpec {
+            index,
+            cpu: (!cpus.is_empty()).then(|| cpus[index % cpus.len()]),
+            addresses: bound,
+            live: live.clone(),
+            limits,
+            zone: zone.clone(),
+            tx: tx.clone(),
+            shutdown: control.shutdown.clone(),
+        };
+        executors.push(executor::spawn(spec, ready_tx)?);
+        match ready_rx.recv() {
+            Ok(Ok(b)) => bound = b,
+            Ok(Err(message)) => {
+                failure = Some(message);
+                break;
+            }
+            Err(_) => {
+                failure = Some(format!("shard {index} stopped while starting"));
+                break;
+            }
+        }
+    }
+    drop(tx);
+    let running = Running {
+        bound,
+        admin: admin_server.as_ref().map(|a| a.addr),
+        shards,
+        control,
+        admin_server,
+        executors,
+        aggregator,
+    };
+    if let Some(message) = failure {
+        let _ = running.stop();
+        bail!(message);
+    }
+    Ok(running)
+}
+
+/// The aggregator's outputs, in `data_dir` unless a path says otherwise.
+fn open_sinks(config: &Config, store: Store) -> anyhow::Result<Sinks> {
     let rotate = Some(config.output.rotate_bytes);
     let open = |path: &str| -> anyhow::Result<Sink> {
         if path == "-" {
@@ -92,133 +263,13 @@ pub fn run(config: Config, reloader: Reloader) -> anyhow::Result<Summary> {
             None
         }
     };
-    let store = Store::open(&config.data_dir.join("devices.redb"))?;
-    let saved = store.load()?;
-    let known = saved.len();
-    let sinks = Sinks {
+    Ok(Sinks {
         records: open(&config.output.records)?,
         devices: open(&config.output.devices)?,
         dead_letters: open("dead-letter.jsonl")?,
         latency,
         store,
-    };
-
-    let state = Arc::new(AdminState::new(Attribution::new(
-        ATTRIBUTION_CAPACITY,
-        ATTRIBUTION_GRACE,
-    )));
-    if let Ok(mut registry) = state.registry.lock() {
-        for (id, device) in saved {
-            registry.insert(id, device);
-        }
-    }
-    if known > 0 {
-        tracing::info!("{known} devices known from earlier runs");
-    }
-    let admin = match admin_addr {
-        Some(addr) => Some(
-            Admin::start(addr, state.clone()).with_context(|| format!("admin.address {addr}"))?,
-        ),
-        None => None,
-    };
-
-    let shards = config.shard_count();
-    let (tx, rx) = crossbeam_channel::bounded(shards * BATCHES_PER_SHARD);
-    let interval = Duration::from_secs(config.histograms.interval_secs);
-    let aggregator = Aggregator::new(
-        rx,
-        sinks,
-        state.clone(),
-        shards,
-        interval,
-        config.data_dir.clone(),
-    );
-    let aggregator = std::thread::Builder::new()
-        .name("aggregator".into())
-        .spawn(move || aggregator.run())?;
-
-    let shutdown = Arc::new(Shutdown::default());
-    watch_signals(shutdown.clone(), state.clone(), live.clone(), reloader)?;
-    let cpus: Vec<usize> = glommio::CpuSet::online()
-        .map(|set| set.into_iter().map(|l| l.cpu).collect())
-        .unwrap_or_default();
-    let limits = ShardLimits {
-        max_frame_bytes: config.limits.max_frame_bytes,
-        max_connections: config.limits.max_connections,
-        idle_timeout: Duration::from_secs(config.limits.idle_timeout_secs),
-    };
-
-    // Shard 0 binds first so that a port of 0 is resolved once and the others join that port.
-    let mut handles = Vec::with_capacity(shards);
-    let mut bound = Bound {
-        tcp,
-        udp,
-        tls,
-        http,
-    };
-    let mut failure = None;
-    for index in 0..shards {
-        let (ready_tx, ready_rx) = mpsc::channel();
-        let spec = ShardSpec {
-            index,
-            cpu: (!cpus.is_empty()).then(|| cpus[index % cpus.len()]),
-            tcp: bound.tcp,
-            udp: bound.udp,
-            tls: bound.tls,
-            http: bound.http,
-            live: live.clone(),
-            limits,
-            zone: zone.clone(),
-            tx: tx.clone(),
-            shutdown: shutdown.clone(),
-        };
-        handles.push(shard::spawn(spec, ready_tx)?);
-        match ready_rx.recv() {
-            Ok(Ok(b)) => bound = b,
-            Ok(Err(message)) => {
-                failure = Some(message);
-                break;
-            }
-            Err(_) => {
-                failure = Some(format!("shard {index} stopped while starting"));
-                break;
-            }
-        }
-    }
-    drop(tx);
-    if let Some(message) = failure {
-        shutdown.begin();
-        for h in handles {
-            let _ = h.join();
-        }
-        let _ = aggregator.join();
-        bail!(message);
-    }
-    // Scripts and tests read these lines to learn the ports when they asked for port 0; TCP
-    // comes last, when everything else is up.
-    for (kind, addr) in [
-        ("udp", bound.udp),
-        ("tls", bound.tls),
-        ("http", bound.http),
-        ("admin", admin.as_ref().map(|a| a.addr)),
-        ("tcp", bound.tcp),
-    ] {
-        if let Some(addr) = addr {
-            eprintln!("ztel: listening {kind} {addr} ({shards} shards)");
-        }
-    }
-    tracing::info!(data_dir = %config.data_dir.display(), "serving; SIGTERM or SIGINT drains and exits, SIGHUP reloads certificates and allow-lists");
-
-    for h in handles {
-        let _ = h.join();
-    }
-    let summary = aggregator
-        .join()
-        .map_err(|_| anyhow::anyhow!("the aggregator thread panicked"))?;
-    if let Some(admin) = admin {
-        admin.stop();
-    }
-    Ok(summary)
+    })
 }
 
 /// What an operator should know about the HTTP input before the first request arrives.
@@ -247,46 +298,4 @@ fn check_port_free(key: &str, addr: SocketAddr, udp: bool) -> anyhow::Result<()>
         std::net::TcpListener::bind(addr).map(drop)
     };
     result.map_err(|e| anyhow::anyhow!("{key} {addr}: {e}"))
-}
-
-/// SIGTERM/SIGINT start the drain (a second SIGINT exits at once; repeated SIGTERMs do not,
-/// since supervisors and `timeout` often send more than one). SIGHUP reloads certificates and
-/// allow-lists.
-fn watch_signals(
-    shutdown: Arc<Shutdown>,
-    state: Arc<AdminState>,
-    live: Arc<Live>,
-    reloader: Reloader,
-) -> anyhow::Result<()> {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])?;
-    std::thread::Builder::new()
-        .name("signals".into())
-        .spawn(move || {
-            for signal in signals.forever() {
-                if signal == SIGHUP {
-                    // Certificates and allow-lists only: addresses need a restart.
-                    match reloader()
-                        .map_err(anyhow::Error::from)
-                        .and_then(|c| Ok(live.reload(&c)?))
-                    {
-                        Ok(()) => eprintln!("ztel: reloaded certificates and allow-lists"),
-                        Err(e) => {
-                            eprintln!("ztel: reload failed, keeping the current settings: {e}")
-                        }
-                    }
-                    continue;
-                }
-                if shutdown.is_draining() && signal == SIGINT {
-                    eprintln!("ztel: second signal, exiting without finishing the drain");
-                    std::process::exit(128 + signal);
-                }
-                if !shutdown.is_draining() {
-                    tracing::info!("signal {signal}: draining");
-                    state.draining.store(true, Ordering::SeqCst);
-                    shutdown.begin();
-                }
-            }
-        })?;
-    Ok(())
 }

@@ -8,8 +8,11 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use serde_json::{json, Value};
-use ztel::admin::{Admin, AdminState};
-use ztel::attribution::{Attribution, FlowKey, Sighting};
+use ztel::aggregate::attribution::{Attribution, Sighting};
+use ztel::aggregate::registry::Registry;
+use ztel::aggregate::state::Shared;
+use ztel::batch::FlowKey;
+use ztel::obs::admin::Admin;
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -20,7 +23,7 @@ fn ts(s: i64) -> Timestamp {
     Timestamp::from_second(s).unwrap()
 }
 
-fn state() -> Arc<AdminState> {
+fn state() -> Arc<Shared> {
     let mut table = Attribution::new(100, Duration::from_secs(30));
     let v4 = FlowKey {
         connector_ip: "10.10.0.5".parse().unwrap(),
@@ -56,7 +59,7 @@ fn state() -> Arc<AdminState> {
         end: None,
         seen: ts(T0),
     });
-    Arc::new(AdminState::new(table))
+    Arc::new(Shared::new(table, Registry::default()))
 }
 
 struct Reply {
@@ -109,7 +112,7 @@ fn get(addr: SocketAddr, target: &str) -> Reply {
 const V4: &str =
     "connector_ip=10.10.0.5&connector_port=41000&server_ip=192.168.7.20&server_port=443";
 
-fn start() -> (Admin, Arc<AdminState>) {
+fn start() -> (Admin, Arc<Shared>) {
     let state = state();
     let admin = Admin::start("127.0.0.1:0".parse().unwrap(), Arc::clone(&state)).unwrap();
     assert_ne!(admin.addr.port(), 0);

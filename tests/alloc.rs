@@ -5,9 +5,10 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use jiff::Timestamp;
-use ztel::frame::{Framer, Next};
-use ztel::pipeline::{Batch, Origin, Pipeline};
-use ztel::synth::{Cardinality, Dialect, WebGenerator};
+use wire::frame::{Framer, Next};
+use wire::synth::{Cardinality, Dialect, WebGenerator};
+use ztel::batch::{Batch, Origin};
+use ztel::pipeline::Pipeline;
 
 struct Counting;
 

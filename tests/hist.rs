@@ -248,7 +248,7 @@ fn tag_selects_one_table() {
 fn library_reads_the_same_histograms() {
     let dir = TempDir::new("hist-lib");
     let path = sample_log(&dir);
-    let tags = ztel::hist::read_hlog(&path).expect("read");
+    let tags = ztel::cli::hist::read_hlog(&path).expect("read");
     assert_eq!(tags.keys().collect::<Vec<_>>(), ["a", "b"]);
     for (tag, h) in &tags {
         let want = expected(tag);
@@ -256,7 +256,7 @@ fn library_reads_the_same_histograms() {
         assert_eq!(h.value_at_quantile(0.99), want.value_at_quantile(0.99));
         assert_eq!(h.max(), want.max());
     }
-    let log = ztel::hist::load_hlog(&path).expect("load");
+    let log = ztel::cli::hist::load_hlog(&path).expect("load");
     let span = log.tags["a"].span;
     assert_eq!(
         (span.start, span.end, span.intervals),
@@ -266,10 +266,14 @@ fn library_reads_the_same_histograms() {
         for (name, milli) in ROWS {
             let p = milli as f64 / 1000.0;
             let want = exact_percentile(&sample_intervals(), tag, milli);
-            assert_eq!(ztel::hist::value_at_percentile(h, p), want, "{tag} {name}");
+            assert_eq!(
+                ztel::cli::hist::value_at_percentile(h, p),
+                want,
+                "{tag} {name}"
+            );
         }
     }
-    let table = ztel::hist::percentile_table("a", &tags["a"], None);
+    let table = ztel::cli::hist::percentile_table("a", &tags["a"], None);
     assert!(
         table.starts_with("tag: a\n") && table.contains("p99.99"),
         "{table}"
@@ -309,7 +313,7 @@ fn untagged_intervals_and_log_relative_times() {
     let path = dir.path().join("offsets.hlog");
     std::fs::write(&path, out).expect("write");
     let text = stdout(&hist(&[path.to_str().expect("utf-8 path")]));
-    let rows = table(&text, ztel::hist::UNTAGGED);
+    let rows = table(&text, ztel::cli::hist::UNTAGGED);
     assert_eq!((rows["count"], rows["p50"]), (8.0, 250.0), "{text}");
     assert!(
         text.contains("2.000 s in 2 intervals, 0.000 s to 2.000 s (log time)"),
@@ -540,7 +544,7 @@ fn python_hdrh_agrees() {
     let path = dir.path().join("latency.hlog");
     std::fs::write(&path, hlog_bytes(&exact_rank_intervals())).expect("write hlog");
     let theirs = python_totals(&path);
-    let ours = ztel::hist::read_hlog(&path).expect("read");
+    let ours = ztel::cli::hist::read_hlog(&path).expect("read");
     assert_eq!(
         theirs.keys().collect::<Vec<_>>(),
         ours.keys().collect::<Vec<_>>()
@@ -548,10 +552,14 @@ fn python_hdrh_agrees() {
     for (tag, h) in &ours {
         let [count, p99, p999, max] = theirs[tag];
         assert_eq!(count, h.len(), "{tag} count");
-        assert_eq!(p99, ztel::hist::value_at_percentile(h, 99.0), "{tag} p99");
+        assert_eq!(
+            p99,
+            ztel::cli::hist::value_at_percentile(h, 99.0),
+            "{tag} p99"
+        );
         assert_eq!(
             p999,
-            ztel::hist::value_at_percentile(h, 99.9),
+            ztel::cli::hist::value_at_percentile(h, 99.9),
             "{tag} p99.9"
         );
         assert_eq!(max, h.max(), "{tag} max");

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{ArgGroup, Parser, ValueEnum};
-use ztel::synth::{Cardinality, Dialect};
+use wire::synth::{Cardinality, Dialect};
 
 #[derive(Parser, Debug)]
 #[command(

@@ -9,7 +9,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use ztel::synth::{ActivityGenerator, WebGenerator};
+use wire::synth::{ActivityGenerator, WebGenerator};
 
 use crate::args::{Framing, Plan, Proto, Source};
 

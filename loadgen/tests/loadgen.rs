@@ -14,10 +14,9 @@ use std::time::{Duration, Instant};
 use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
 use hdrhistogram::serialization::Deserializer;
 use hdrhistogram::Histogram;
-use ztel::metrics::Counter;
-use ztel::parse::time::parse_zone;
-use ztel::pipeline::{Batch, Origin, Pipeline};
-use ztel::synth::{Cardinality, Dialect, WebGenerator};
+use wire::decode::Decoder;
+use wire::event::Kind;
+use wire::synth::{Cardinality, Dialect, WebGenerator};
 
 /// What a run of loadgen left behind.
 struct Run {
@@ -99,25 +98,25 @@ fn tcp_receiver(connections: usize) -> (String, JoinHandle<Vec<Vec<u8>>>) {
     (addr, handle)
 }
 
-/// Runs `frames` through ztel's pipeline: every one must become a record of `kind`.
-fn assert_records(frames: &[&[u8]], kind: Counter) {
-    let mut pipeline = Pipeline::new(parse_zone("UTC").unwrap());
-    let origin = Origin {
-        peer: "127.0.0.1:9".parse().unwrap(),
-        received: "2025-11-22T10:00:00Z".parse().unwrap(),
-    };
-    let mut batch = Batch::new(0);
+/// Every frame is JSON, and ztel's decoder makes an event of `kind` of it.
+fn assert_records(frames: &[&[u8]], kind: Kind) {
     for frame in frames {
         serde_json::from_slice::<serde_json::Value>(frame)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(frame)));
-        pipeline.process(frame, &origin, &mut batch);
     }
-    assert!(
-        batch.dead.is_empty(),
-        "dead letter: {:?}",
-        batch.dead[0].reason
-    );
-    assert_eq!(batch.counters.get(kind), frames.len() as u64);
+    assert_decoded(frames, kind);
+}
+
+/// ztel's decoder makes an event of `kind` of every frame (syslog header and all).
+fn assert_decoded(frames: &[&[u8]], kind: Kind) {
+    let mut decoder = Decoder::new(jiff::tz::TimeZone::UTC);
+    let received = "2025-11-22T10:00:00Z".parse().unwrap();
+    for frame in frames {
+        match decoder.decode(frame, received) {
+            Ok(decoded) => assert_eq!(decoded.event.kind(), kind),
+            Err(reason) => panic!("{reason:?}: {}", String::from_utf8_lossy(frame)),
+        }
+    }
 }
 
 fn lines(bytes: &[u8]) -> Vec<&[u8]> {
@@ -180,7 +179,7 @@ fn tcp_lf_delivers_every_nss_record_over_several_connections() {
     sorted.sort_unstable();
     assert_eq!(sorted, [333, 333, 334], "round-robin over 3 connections");
     let all: Vec<&[u8]> = received.iter().flat_map(|b| lines(b)).collect();
-    assert_records(&all, Counter::RecordsZiaWeb);
+    assert_records(&all, Kind::ZiaWeb);
     let bytes: usize = received.iter().map(Vec::len).sum();
     assert_eq!(run.result("events"), "1000");
     assert_eq!(run.result("bytes"), bytes.to_string());
@@ -210,7 +209,7 @@ fn tcp_octet_framing_carries_lss_records() {
     let frames = octet_frames(&received[0]);
     assert_eq!(frames.len(), 300);
     assert!(frames.iter().all(|f| !f.ends_with(b"\n")));
-    assert_records(&frames, Counter::RecordsZpaUserActivity);
+    assert_records(&frames, Kind::ZpaUserActivity);
 }
 
 #[test]
@@ -222,17 +221,9 @@ fn dialects_are_sent_as_asked() {
         let received = receiver.join().unwrap();
         let text = String::from_utf8(received[0].clone()).unwrap();
         assert!(text.lines().all(|l| l.contains(marker)), "{dialect}");
-        let mut pipeline = Pipeline::new(parse_zone("UTC").unwrap());
-        let origin = Origin {
-            peer: "127.0.0.1:9".parse().unwrap(),
-            received: "2025-11-22T10:00:00Z".parse().unwrap(),
-        };
-        let mut batch = Batch::new(0);
-        for line in text.lines() {
-            pipeline.process(line.as_bytes(), &origin, &mut batch);
-        }
-        assert!(batch.dead.is_empty(), "{dialect}");
-        assert_eq!(batch.counters.get(Counter::RecordsZiaWeb), 50);
+        let frames: Vec<&[u8]> = text.lines().map(str::as_bytes).collect();
+        assert_eq!(frames.len(), 50, "{dialect}");
+        assert_decoded(&frames, Kind::ZiaWeb);
     }
 }
 
@@ -374,7 +365,7 @@ fn udp_packs_whole_records_into_datagrams() {
     );
     let all: Vec<&[u8]> = datagrams.iter().flat_map(|d| lines(d)).collect();
     assert_eq!(all.len(), 60);
-    assert_records(&all, Counter::RecordsZiaWeb);
+    assert_records(&all, Kind::ZiaWeb);
 }
 
 #[test]
@@ -634,7 +625,7 @@ fn tls_delivers_every_record() {
         .unwrap();
     let all: Vec<&[u8]> = received.iter().flat_map(|b| lines(b)).collect();
     assert_eq!(all.len(), 500);
-    assert_records(&all, Counter::RecordsZpaUserActivity);
+    assert_records(&all, Kind::ZpaUserActivity);
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -840,7 +831,7 @@ fn http_posts_json_arrays_on_keep_alive_connections() {
     }
     assert_eq!(records.len(), 1000);
     let frames: Vec<&[u8]> = records.iter().map(Vec::as_slice).collect();
-    assert_records(&frames, Counter::RecordsZiaWeb);
+    assert_records(&frames, Kind::ZiaWeb);
     // Bytes are the bodies' bytes.
     let bytes: usize = posted.iter().map(|p| p.body.len()).sum();
     assert_eq!(run.result("bytes"), bytes.to_string());
@@ -876,7 +867,7 @@ fn paced_http_sends_what_is_due_and_measures_lateness() {
     assert!(sizes.len() > 50, "{} requests", sizes.len());
     let records: Vec<Vec<u8>> = posted.iter().flat_map(|p| elements(&p.body)).collect();
     let frames: Vec<&[u8]> = records.iter().map(Vec::as_slice).collect();
-    assert_records(&frames, Counter::RecordsZpaUserActivity);
+    assert_records(&frames, Kind::ZpaUserActivity);
 }
 
 #[test]

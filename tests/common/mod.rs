@@ -1,11 +1,19 @@
 // Each test binary uses a different part of this harness.
 #![allow(dead_code)]
 //! A harness that runs the real `ztel` binary: start `ztel serve` on an OS-chosen port, talk raw
-//! TCP to it, stop it with a signal and read what it reported and wrote.
+//! TCP to it, stop it with a signal and read what it reported and wrote. [`run_pipeline`] runs a
+//! shard's pipeline in process instead.
 //!
 //! Every wait is bounded: the listening line must come within 10 s, a connection must be closed by
 //! the collector within 10 s of our closing it, and the drain must end within 15 s (else the
 //! process is killed and the test fails).
+//!
+//! The order of a record's fields, [`key_order`], the LSS sample line [`lss`] and the reception
+//! time [`RECEIVED`] are the wire tests' (`wire/tests/common/shared.rs`), included here so that
+//! they are written once.
+
+#[path = "../../wire/tests/common/shared.rs"]
+mod shared;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -17,7 +25,15 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use jiff::Timestamp;
 use serde_json::Value;
+use wire::time::parse_zone;
+use ztel::batch::{Batch, Origin};
+use ztel::pipeline::Pipeline;
+
+// Not every test binary uses them.
+#[allow(unused_imports)]
+pub use shared::*;
 
 /// How long `ztel serve` may take to print its listening line, and a connection to be closed.
 pub const DEADLINE: Duration = Duration::from_secs(10);
@@ -704,6 +720,26 @@ pub fn assert_records_are(records: &[Value], lines: &[String]) {
     assert_eq!(got, want, "records differ from what was sent");
 }
 
+/// Runs lines (syslog header included) through one shard's pipeline, with `zone` the zone of
+/// feed times that carry none; returns the batch it filled.
+pub fn run_pipeline(zone: &str, lines: &[&[u8]]) -> Batch {
+    let mut pipeline = Pipeline::new(parse_zone(zone).expect("a valid zone"));
+    let origin = Origin {
+        peer: "127.0.0.1:9".parse::<SocketAddr>().unwrap(),
+        received: RECEIVED.parse::<Timestamp>().unwrap(),
+    };
+    let mut batch = Batch::new(0);
+    for line in lines {
+        pipeline.process(line, &origin, &mut batch);
+    }
+    batch
+}
+
+/// The records of a batch, one JSON object per line.
+pub fn batch_records(batch: &Batch) -> Vec<Value> {
+    parse_jsonl(&batch.records, "the batch's records")
+}
+
 /// Standard base64 (RFC 4648 §4, padded) decoding, small and strict.
 pub fn base64_decode(text: &str) -> Vec<u8> {
     fn value(c: u8) -> u32 {
@@ -734,29 +770,6 @@ pub fn base64_decode(text: &str) -> Vec<u8> {
         out.extend_from_slice(&decoded[..3 - pad]);
     }
     out
-}
-
-/// The keys of a JSON object line in the order they are written.
-pub fn key_order(line: &str) -> Vec<String> {
-    use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
-    struct Keys;
-    impl<'de> Visitor<'de> for Keys {
-        type Value = Vec<String>;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("an object")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<String>, A::Error> {
-            let mut keys = Vec::new();
-            while let Some(k) = map.next_key::<String>()? {
-                map.next_value::<IgnoredAny>()?;
-                keys.push(k);
-            }
-            Ok(keys)
-        }
-    }
-    serde_json::Deserializer::from_str(line)
-        .deserialize_map(Keys)
-        .expect("a JSON object")
 }
 
 /// A GET on the admin endpoint: status and body (`Connection: close`, 5 s timeouts).

@@ -2,8 +2,8 @@
 //! it too, into the same fields; seeded with the ZIA and ZPA seeds.
 #![no_main]
 
-use ztel::parse::fields::{extract, Fields};
-use ztel::parse::flat;
+use wire::fields::Fields;
+use wire::format::json::{flat, tape};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let mut fast = Fields::default();
@@ -14,7 +14,10 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let mut buffers = simd_json::Buffers::new(data.len());
     let mut tape = simd_json::Tape::null().reset();
     let mut slow = Fields::default();
-    let parsed = extract(&mut copy, &mut buffers, &mut tape, &mut slow);
-    assert!(parsed.is_ok(), "simd-json refused what the fast path read: {parsed:?}");
+    let parsed = tape::extract(&mut copy, &mut buffers, &mut tape, &mut slow);
+    assert!(
+        parsed.is_ok(),
+        "simd-json refused what the fast path read: {parsed:?}"
+    );
     assert_eq!(format!("{fast:?}"), format!("{slow:?}"));
 });

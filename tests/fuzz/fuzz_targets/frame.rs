@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ztel::frame::{Framer, Next, Tail};
+use wire::frame::{Framer, Next, Tail};
 
 /// What a connection would see, with discarded bytes folded away.
 #[derive(Debug, PartialEq, Eq)]
@@ -28,7 +28,10 @@ fn drive<'a>(max_frame: usize, reads: impl IntoIterator<Item = &'a [u8]>) -> Vec
         loop {
             let event = framer.next(&held);
             let consumed = match event {
-                Next::Frame { ref payload, consumed } => {
+                Next::Frame {
+                    ref payload,
+                    consumed,
+                } => {
                     assert!(
                         payload.start < payload.end && payload.end <= consumed,
                         "bad payload range {event:?} for {} held bytes",
@@ -71,7 +74,10 @@ fn drive<'a>(max_frame: usize, reads: impl IntoIterator<Item = &'a [u8]>) -> Vec
                 "bad tail range {payload:?} for {} held bytes",
                 held.len()
             );
-            assert!(payload.len() <= max_frame, "tail over max_frame {max_frame}");
+            assert!(
+                payload.len() <= max_frame,
+                "tail over max_frame {max_frame}"
+            );
             outs.push(Out::Unterminated(held[payload].to_vec()));
         }
         Tail::Truncated { partial } => {

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use libfuzzer_sys::fuzz_target;
-use ztel::parse::header::{json_start, parse, Header};
+use wire::header::{json_start, parse, Header};
 
 /// A fixed "now", so that a crash replays: 2026-01-01T00:00:00Z.
 const NOW: i64 = 1_767_225_600;
@@ -25,7 +25,10 @@ fn inside(part: &str, whole: &[u8]) -> bool {
 fn check(head: &[u8], now: Timestamp) {
     let h: Header<'_> = parse(head);
     for part in [h.timestamp, h.host].into_iter().flatten() {
-        assert!(inside(part, head), "{part:?} does not point into the header");
+        assert!(
+            inside(part, head),
+            "{part:?} does not point into the header"
+        );
     }
     let _ = h.time(&TimeZone::UTC, now);
     let _ = h.time(paris(), now);
@@ -36,7 +39,10 @@ fuzz_target!(|data: &[u8]| {
     match json_start(data) {
         Some(at) => {
             assert_eq!(data.get(at), Some(&b'{'), "json_start({at}) is not a brace");
-            assert!(!data[..at].contains(&b'{'), "json_start({at}) is not the first brace");
+            assert!(
+                !data[..at].contains(&b'{'),
+                "json_start({at}) is not the first brace"
+            );
             check(&data[..at], now);
         }
         None => assert!(!data.contains(&b'{'), "json_start missed a brace"),

@@ -7,15 +7,15 @@ use std::sync::OnceLock;
 
 use jiff::tz::TimeZone;
 use libfuzzer_sys::fuzz_target;
-use ztel::parse::time::{parse_time, parse_zone, write_rfc3339};
-use ztel::parse::value::{base64_decode, parse_u64, percent_decode};
+use wire::record::time::write_rfc3339;
+use wire::time::{parse_time, parse_zone};
+use wire::value::{base64_decode, parse_u64, percent_decode};
 
 /// UTC, an IANA zone with DST gaps and overlaps, and a fixed offset, as the config would name them.
 fn zones() -> &'static [TimeZone; 3] {
     static ZONES: OnceLock<[TimeZone; 3]> = OnceLock::new();
-    ZONES.get_or_init(|| {
-        ["UTC", "Europe/Paris", "+05:30"].map(|name| parse_zone(name).expect(name))
-    })
+    ZONES
+        .get_or_init(|| ["UTC", "Europe/Paris", "+05:30"].map(|name| parse_zone(name).expect(name)))
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -55,7 +55,11 @@ fuzz_target!(|data: &[u8]| {
             "{s:?} read as {n}"
         );
         let significant = digits.trim_start_matches('0');
-        let significant = if significant.is_empty() { "0" } else { significant };
+        let significant = if significant.is_empty() {
+            "0"
+        } else {
+            significant
+        };
         assert_eq!(n.to_string(), significant, "{s:?} read as {n}");
     }
 });

@@ -1,0 +1,220 @@
+use super::*;
+
+const GRACE: Duration = Duration::from_secs(60);
+
+fn ts(s: i64) -> Timestamp {
+    Timestamp::from_second(s).unwrap()
+}
+
+fn key(connector_port: u16) -> FlowKey {
+    FlowKey {
+        connector_ip: "10.1.0.5".parse().unwrap(),
+        connector_port,
+        server_ip: "10.2.0.9".parse().unwrap(),
+        server_port: 443,
+    }
+}
+
+fn sighting(k: FlowKey, user: &str, conn: Option<&str>, start: i64, end: Option<i64>) -> Sighting {
+    Sighting {
+        key: k,
+        user: user.into(),
+        device: Some("pc-1".into()),
+        device_id: Some(0xab),
+        session_id: Some("sess".into()),
+        connection_id: conn.map(Into::into),
+        start: ts(start),
+        end: end.map(ts),
+        seen: ts(end.unwrap_or(start)),
+    }
+}
+
+fn user_at(t: &Attribution, k: FlowKey, at: i64) -> Option<String> {
+    t.lookup(&k, ts(at)).map(|a| a.user)
+}
+
+#[test]
+fn inside_and_outside_the_window() {
+    let mut t = Attribution::new(100, GRACE);
+    t.record(sighting(key(40000), "alice", Some("c1"), 1000, Some(1100)));
+    assert_eq!(user_at(&t, key(40000), 999), None);
+    assert_eq!(user_at(&t, key(40000), 1000).as_deref(), Some("alice"));
+    assert_eq!(user_at(&t, key(40000), 1050).as_deref(), Some("alice"));
+    assert_eq!(user_at(&t, key(40001), 1050), None);
+    let a = t.lookup(&key(40000), ts(1050)).unwrap();
+    assert_eq!(
+        a,
+        Attributed {
+            user: "alice".into(),
+            device: Some("pc-1".into()),
+            device_id: Some("00000000000000ab".into()),
+            session_id: Some("sess".into()),
+            connection_id: Some("c1".into()),
+            start: "1970-01-01T00:16:40Z".into(),
+            end: Some("1970-01-01T00:18:20Z".into()),
+        }
+    );
+}
+
+#[test]
+fn grace_boundary_is_inclusive() {
+    let mut t = Attribution::new(100, GRACE);
+    t.record(sighting(key(40000), "alice", Some("c1"), 1000, Some(1100)));
+    assert_eq!(user_at(&t, key(40000), 1160).as_deref(), Some("alice"));
+    assert_eq!(user_at(&t, key(40000), 1161), None);
+}
+
+#[test]
+fn open_connection_valid_until_max_open_after_last_sighting() {
+    let mut t = Attribution::new(100, GRACE);
+    t.record(sighting(key(40000), "alice", Some("c1"), 1000, None));
+    let day = MAX_OPEN.as_secs() as i64;
+    assert_eq!(
+        user_at(&t, key(40000), 1000 + day).as_deref(),
+        Some("alice")
+    );
+    assert_eq!(user_at(&t, key(40000), 1001 + day), None);
+    // An "active" record an hour later extends it.
+    let mut active = sighting(key(40000), "alice", Some("c1"), 1000, None);
+    active.seen = ts(4600);
+    t.record(active);
+    assert_eq!(t.len(), 1);
+    assert_eq!(
+        user_at(&t, key(40000), 4600 + day).as_deref(),
+        Some("alice")
+    );
+    t.expire(ts(4600 + day));
+    assert_eq!(t.len(), 1);
+    t.expire(ts(4601 + day));
+    assert!(t.is_empty());
+}
+
+#[test]
+fn port_reuse_keeps_each_connection_in_its_window() {
+    let mut t = Attribution::new(100, GRACE);
+    t.record(sighting(key(40000), "alice", Some("c1"), 1000, Some(1100)));
+    t.record(sighting(key(40000), "bob", Some("c2"), 1130, Some(1200)));
+    assert_eq!(t.len(), 2);
+    assert_eq!(user_at(&t, key(40000), 1050).as_deref(), Some("alice"));
+    // alice's grace overlaps bob's start: the later start wins.
+    assert_eq!(user_at(&t, key(40000), 1140).as_deref(), Some("bob"));
+    assert_eq!(user_at(&t, key(40000), 1200).as_deref(), Some("bob"));
+    // Recorded out of order, the answer is the same.
+    let mut t = Attribution::new(100, GRACE);
+    t.record(sighting(key(40000), "bob", Some("c2"), 1130, Some(1200)));
+    t.record(sighting(key(40000), "alice", Some("c1"), 1000, Some(1100)));
+    assert_eq!(user_at(&t, key(40000), 1050).as_deref(), Some("alice"));
+    assert_eq!(user_at(&t, key(40000), 1140).as_deref(), Some("bob"));
+}
+
+#[test]
+fn update_by_connection_id_then_by_key_and_start() {
+    let mut t = Attribution::new(100, GRACE);
+    let mut open = sighting(key(40000), "alice", Some("c1"), 1000, None);
+    open.device = None;
+    t.record(open);
+    assert_eq!(t.lookup(&key(40000), ts(1050)).unwrap().end, None);
+    t.record(sighting(key(40000), "alice", Some("c1"), 1000, Some(1100)));
+    assert_eq!(t.len(), 1);
+    let a = t.lookup(&key(40000), ts(1050)).unwrap();
+    assert_eq!(a.end.as_deref(), Some("1970-01-01T00:18:20Z"));
+    assert_eq!(a.device.as_deref(), Some("pc-1"));
+    // Closed now: the 24 h window is gone, end + grace applies.
+    assert_eq!(user_at(&t, key(40000), 1161), None);
+    // A late "active" replay does not reopen it.
+    t.record(sighting(key(40000), "alice", Some("c1"), 1000, None));
+    assert_eq!(user_at(&t, key(40000), 1161), None);
+
+    // Without a connection id: same key and start.
+    t.record(sighting(key(40001), "bob", None, 2000, None));
+    t.record(sighting(key(40001), "bob", None, 2000, Some(2100)));
+    assert_eq!(t.len(), 2);
+    assert_eq!(user_at(&t, key(40001), 2161), None);
+    // A different connection id on the same key and start is another connection.
+    t.record(sighting(key(40002), "carol", Some("c3"), 3000, None));
+    t.record(sighting(key(40002), "dave", Some("c4"), 3000, None));
+    assert_eq!(t.len(), 4);
+}
+
+#[test]
+fn ipv4_mapped_addresses_match_plain_ones() {
+    let mut t = Attribution::new(100, GRACE);
+    let mut mapped = key(40000);
+    mapped.connector_ip = "::ffff:10.1.0.5".parse().unwrap();
+    t.record(sighting(mapped, "alice", Some("c1"), 1000, None));
+    assert_eq!(user_at(&t, key(40000), 1000).as_deref(), Some("alice"));
+}
+
+#[test]
+fn capacity_bound_evicts_oldest_inserted() {
+    let mut t = Attribution::new(3, GRACE);
+    for (i, user) in ["a", "b", "c", "d", "e"].into_iter().enumerate() {
+        let port = 40000 + i as u16;
+        t.record(sighting(key(port), user, Some(user), 1000, None));
+        assert!(t.len() <= 3);
+    }
+    assert_eq!(t.len(), 3);
+    assert_eq!(user_at(&t, key(40000), 1000), None);
+    assert_eq!(user_at(&t, key(40001), 1000), None);
+    assert_eq!(user_at(&t, key(40002), 1000).as_deref(), Some("c"));
+    assert_eq!(user_at(&t, key(40004), 1000).as_deref(), Some("e"));
+    // The evicted connection id is forgotten: its close is a new entry.
+    t.record(sighting(key(40000), "a", Some("a"), 1000, Some(1100)));
+    assert_eq!(user_at(&t, key(40000), 1000).as_deref(), Some("a"));
+    assert_eq!(user_at(&t, key(40002), 1000), None);
+}
+
+#[test]
+fn full_table_expires_before_evicting() {
+    let mut t = Attribution::new(2, GRACE);
+    t.record(sighting(key(40000), "old", Some("c1"), 1000, None));
+    t.record(sighting(key(40001), "ended", Some("c2"), 1000, Some(1100)));
+    t.expire(ts(1100));
+    assert_eq!(t.len(), 2);
+    t.expire(ts(1200));
+    assert_eq!(t.len(), 1);
+    // A late record of a connection that ended long before the clock: when the table is
+    // full, that one goes, not the older open connection.
+    t.record(sighting(key(40001), "late", Some("c3"), 1000, Some(1100)));
+    t.record(sighting(key(40002), "new", Some("c4"), 1200, None));
+    assert_eq!(t.len(), 2);
+    assert_eq!(user_at(&t, key(40000), 1300).as_deref(), Some("old"));
+    assert_eq!(user_at(&t, key(40002), 1300).as_deref(), Some("new"));
+}
+
+#[test]
+fn expire_drops_only_what_cannot_match() {
+    let mut t = Attribution::new(100, GRACE);
+    t.record(sighting(key(40000), "a", Some("c1"), 1000, Some(1100)));
+    t.record(sighting(key(40001), "b", Some("c2"), 1000, Some(2000)));
+    t.record(sighting(key(40002), "c", Some("c3"), 1000, None));
+    t.expire(ts(1160));
+    assert_eq!(t.len(), 3);
+    t.expire(ts(1161));
+    assert_eq!(t.len(), 2);
+    assert_eq!(user_at(&t, key(40000), 1050), None);
+    t.expire(ts(5000));
+    assert_eq!(t.len(), 1);
+    assert_eq!(user_at(&t, key(40002), 5000).as_deref(), Some("c"));
+    t.expire(ts(1000 + MAX_OPEN.as_secs() as i64 + 1));
+    assert!(t.is_empty());
+    assert!(t.by_key.is_empty() && t.by_connection.is_empty());
+}
+
+#[test]
+fn bookkeeping_stays_bounded() {
+    let mut t = Attribution::new(50, GRACE);
+    for i in 0..10_000i64 {
+        let port = (i % 500) as u16;
+        let id = format!("c{i}");
+        t.record(sighting(key(port), "u", Some(&id), i, None));
+        t.record(sighting(key(port), "u", Some(&id), i, Some(i + 1)));
+        if i % 100 == 0 {
+            t.expire(ts(i));
+        }
+        assert!(t.len() <= 50);
+        assert!(t.order.len() <= 2 * 50 + 65);
+        assert!(t.deadlines.len() <= 2 * 50 + 65);
+        assert!(t.by_connection.len() <= 50);
+    }
+}

@@ -1,0 +1,206 @@
+//! Counters. Each shard counts into plain integers of its own (no atomics on the hot path) and
+//! hands the increments to the aggregator with each batch; the aggregator adds them up.
+
+use wire::event::{Kind, Reason};
+
+/// Everything a shard counts, besides parse failures by reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counter {
+    ConnectionsOpened,
+    ConnectionsClosed,
+    /// Peers outside `allowed_ips`.
+    ConnectionsRefused,
+    /// Connections over `max_connections`.
+    ConnectionsOverLimit,
+    /// TLS handshakes that failed or timed out (a bad or missing client certificate counts here).
+    TlsHandshakeFailures,
+    /// Connections closed for sending nothing for `idle_timeout_secs`.
+    IdleTimeouts,
+    ReadErrors,
+    BytesRead,
+    Frames,
+    RecordsZiaWeb,
+    RecordsZpaUserActivity,
+    DeadLetters,
+    /// Frames over `max_frame_bytes`, skipped to their end.
+    OversizeFrames,
+    DeviceDeltas,
+    Datagrams,
+    /// Datagrams from peers outside `allowed_ips`.
+    DatagramsRefused,
+    /// Datagrams dropped because the aggregator could not take them in time.
+    DatagramsDropped,
+    /// Records dropped as repeats of one already written (NSS duplicate logs, LSS replay).
+    Duplicates,
+    /// HTTP requests answered (input.http), whatever the answer.
+    HttpRequests,
+    /// HTTP requests refused for their key: missing (401) or wrong (403).
+    HttpRejectedAuth,
+    /// HTTP requests refused as malformed: 400, 405, 411, 413, 415, 417, 431, 501.
+    HttpBadRequests,
+}
+
+impl Counter {
+    /// The counter of records of a kind.
+    pub fn records(kind: Kind) -> Counter {
+        match kind {
+            Kind::ZiaWeb => Counter::RecordsZiaWeb,
+            Kind::ZpaUserActivity => Counter::RecordsZpaUserActivity,
+        }
+    }
+
+    /// The HELP text of its metric.
+    pub fn help(self) -> &'static str {
+        match self {
+            Counter::ConnectionsOpened => "TCP, TLS and HTTP connections accepted.",
+            Counter::ConnectionsClosed => "TCP, TLS and HTTP connections that ended.",
+            Counter::ConnectionsRefused => "Connections refused: peer not in allowed_ips.",
+            Counter::ConnectionsOverLimit => "Connections refused: over limits.max_connections.",
+            Counter::TlsHandshakeFailures => "TLS handshakes that failed or timed out.",
+            Counter::IdleTimeouts => {
+                "Connections closed after limits.idle_timeout_secs of silence."
+            }
+            Counter::ReadErrors => "Reads that failed (resets, TLS errors).",
+            Counter::BytesRead => "Bytes read from sockets.",
+            Counter::Frames => "Frames (records as sent) parsed: records plus dead letters.",
+            Counter::RecordsZiaWeb => "ZIA web connection records written.",
+            Counter::RecordsZpaUserActivity => "ZPA user activity connection records written.",
+            Counter::DeadLetters => "Frames written to the dead-letter file.",
+            Counter::OversizeFrames => "Frames over limits.max_frame_bytes, skipped.",
+            Counter::DeviceDeltas => "Device changes sent by shards to the aggregator.",
+            Counter::Datagrams => "UDP datagrams received.",
+            Counter::DatagramsRefused => "UDP datagrams refused: peer not in allowed_ips.",
+            Counter::DatagramsDropped => "UDP datagrams dropped while the aggregator was behind.",
+            Counter::Duplicates => "Records dropped as repeats (NSS duplicate logs, LSS replay).",
+            Counter::HttpRequests => "HTTP requests answered, whatever the answer.",
+            Counter::HttpRejectedAuth => {
+                "HTTP requests refused: key header missing (401) or wrong (403)."
+            }
+            Counter::HttpBadRequests => {
+                "HTTP requests refused as malformed: 400, 405, 411, 413, 415, 417, 431, 501."
+            }
+        }
+    }
+
+    pub const ALL: [Counter; 21] = [
+        Counter::ConnectionsOpened,
+        Counter::ConnectionsClosed,
+        Counter::ConnectionsRefused,
+        Counter::ConnectionsOverLimit,
+        Counter::TlsHandshakeFailures,
+        Counter::IdleTimeouts,
+        Counter::ReadErrors,
+        Counter::BytesRead,
+        Counter::Frames,
+        Counter::RecordsZiaWeb,
+        Counter::RecordsZpaUserActivity,
+        Counter::DeadLetters,
+        Counter::OversizeFrames,
+        Counter::DeviceDeltas,
+        Counter::Datagrams,
+        Counter::DatagramsRefused,
+        Counter::DatagramsDropped,
+        Counter::Duplicates,
+        Counter::HttpRequests,
+        Counter::HttpRejectedAuth,
+        Counter::HttpBadRequests,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Counter::ConnectionsOpened => "connections_opened",
+            Counter::ConnectionsClosed => "connections_closed",
+            Counter::ConnectionsRefused => "connections_refused",
+            Counter::ConnectionsOverLimit => "connections_over_limit",
+            Counter::IdleTimeouts => "idle_timeouts",
+            Counter::ReadErrors => "read_errors",
+            Counter::BytesRead => "bytes_read",
+            Counter::Frames => "frames",
+            Counter::RecordsZiaWeb => "records_zia_web",
+            Counter::RecordsZpaUserActivity => "records_zpa_user_activity",
+            Counter::DeadLetters => "dead_letters",
+            Counter::OversizeFrames => "oversize_frames",
+            Counter::DeviceDeltas => "device_deltas",
+            Counter::TlsHandshakeFailures => "tls_handshake_failures",
+            Counter::Datagrams => "datagrams",
+            Counter::DatagramsRefused => "datagrams_refused",
+            Counter::DatagramsDropped => "datagrams_dropped",
+            Counter::Duplicates => "duplicates",
+            Counter::HttpRequests => "http_requests",
+            Counter::HttpRejectedAuth => "http_rejected_auth",
+            Counter::HttpBadRequests => "http_bad_requests",
+        }
+    }
+}
+
+/// A set of counts: a shard's increments since its last batch, or the aggregator's totals.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counters {
+    values: [u64; Counter::ALL.len()],
+    parse_errors: [u64; Reason::COUNT],
+}
+
+impl Counters {
+    pub fn add(&mut self, c: Counter, n: u64) {
+        self.values[c as usize] += n;
+    }
+
+    pub fn incr(&mut self, c: Counter) {
+        self.add(c, 1);
+    }
+
+    pub fn get(&self, c: Counter) -> u64 {
+        self.values[c as usize]
+    }
+
+    /// Records made, of every kind.
+    pub fn records(&self) -> u64 {
+        Kind::ALL
+            .iter()
+            .map(|k| self.get(Counter::records(*k)))
+            .sum()
+    }
+
+    pub fn parse_error(&mut self, r: Reason) {
+        self.parse_errors[r as usize] += 1;
+    }
+
+    pub fn parse_errors(&self, r: Reason) -> u64 {
+        self.parse_errors[r as usize]
+    }
+
+    pub fn is_zero(&self) -> bool {
+        self.values
+            .iter()
+            .chain(&self.parse_errors)
+            .all(|v| *v == 0)
+    }
+
+    pub fn merge(&mut self, other: &Counters) {
+        for (a, b) in self.values.iter_mut().zip(other.values) {
+            *a += b;
+        }
+        for (a, b) in self.parse_errors.iter_mut().zip(other.parse_errors) {
+            *a += b;
+        }
+    }
+
+    /// `name=value` pairs of the non-zero counts, for the one-line summaries on stderr.
+    pub fn summary(&self) -> String {
+        let mut parts: Vec<String> = Counter::ALL
+            .iter()
+            .filter(|c| self.get(**c) > 0)
+            .map(|c| format!("{}={}", c.name(), self.get(*c)))
+            .collect();
+        for r in Reason::ALL {
+            if self.parse_errors(r) > 0 {
+                parts.push(format!("dead_{}={}", r.as_str(), self.parse_errors(r)));
+            }
+        }
+        if parts.is_empty() {
+            "nothing received".into()
+        } else {
+            parts.join(" ")
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! What crosses from a shard to the aggregator: a [`Batch`], the product of one read (or of a few
+//! small ones), never a single event. Records are already serialised; everything else in it is
+//! small and flat, so that the aggregator only writes bytes and merges.
+
+pub mod channel;
+pub mod counters;
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use wire::device::Tag;
+use wire::event::Reason;
+
+use counters::{Counter, Counters};
+
+/// What a shard hands the aggregator.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub shard: usize,
+    /// Serialised records, one JSON line each.
+    pub records: Vec<u8>,
+    pub devices: Vec<DeviceDelta>,
+    pub dead: Vec<DeadLetter>,
+    /// Where each record with an identity ends in `records`, for de-duplication across shards.
+    pub identities: Vec<Identity>,
+    /// ZPA connections for the aggregator's attribution table.
+    pub flows: Vec<FlowNote>,
+    /// Text the flow notes point into: one buffer per batch instead of strings per record.
+    pub flow_text: String,
+    pub counters: Counters,
+    /// When its first bytes were read (monotonic clock): where read→sink latency starts.
+    pub read_at: Option<Instant>,
+    /// When the shard offered it to the channel: where the channel wait starts.
+    pub sent_at: Option<Instant>,
+    /// Time the shard spent framing and parsing it.
+    pub parse_time: Duration,
+}
+
+impl Batch {
+    pub fn new(shard: usize) -> Self {
+        Batch {
+            shard,
+            records: Vec::with_capacity(64 << 10),
+            ..Batch::default()
+        }
+    }
+
+    /// A batch for the frames of one read of `bytes`: records take about as many bytes as the
+    /// frames they come from, so the buffer rarely grows.
+    pub fn for_read(shard: usize, bytes: usize) -> Self {
+        Batch {
+            shard,
+            records: Vec::with_capacity(bytes.clamp(4 << 10, 1 << 20) + (4 << 10)),
+            ..Batch::default()
+        }
+    }
+
+    /// A batch that carries only counts (a connection's end, a refused peer).
+    pub fn counts(shard: usize) -> Self {
+        Batch {
+            shard,
+            ..Batch::default()
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+            && self.devices.is_empty()
+            && self.dead.is_empty()
+            && self.flows.is_empty()
+            && self.counters.is_zero()
+    }
+
+    /// Records made: the counters already say.
+    pub fn records_made(&self) -> u64 {
+        self.counters.records()
+    }
+
+    /// The text of a flow note's span.
+    pub fn text(&self, span: &Span) -> &str {
+        self.flow_text
+            .get(span.start as usize..span.end as usize)
+            .unwrap_or_default()
+    }
+
+    /// Keeps `text` in the batch's flow text and returns where it is.
+    pub fn keep_text(&mut self, text: &str) -> Span {
+        let start = self.flow_text.len() as u32;
+        self.flow_text.push_str(text);
+        start..self.flow_text.len() as u32
+    }
+
+    /// Keeps a frame that did not become a record, with why.
+    pub fn dead_letter(&mut self, reason: Reason, origin: &Origin, raw: &[u8]) {
+        self.counters.incr(Counter::DeadLetters);
+        self.counters.parse_error(reason);
+        self.dead.push(DeadLetter {
+            reason,
+            received: origin.received,
+            peer: origin.peer,
+            raw: raw.to_vec(),
+        });
+    }
+}
+
+/// Where a frame came from.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin {
+    pub peer: SocketAddr,
+    /// When the read that completed the frame returned.
+    pub received: Timestamp,
+}
+
+/// A frame that did not become a record, kept as received.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeadLetter {
+    pub reason: Reason,
+    pub received: Timestamp,
+    pub peer: SocketAddr,
+    pub raw: Vec<u8>,
+}
+
+/// A record's identity as a hash, and the offset in `Batch::records` where its line ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Identity {
+    pub hash: u64,
+    pub end: usize,
+}
+
+/// The most IPs and users remembered per device: a NAT gateway's hostname must not grow without
+/// bound.
+pub const MAX_PER_DEVICE: usize = 32;
+
+/// What a shard tells the aggregator about a device: sent only when something is new.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceDelta {
+    pub id: u64,
+    /// The key as seen (hostname, else IP or user).
+    pub key: String,
+    pub tag: Tag,
+    pub ip: Option<String>,
+    pub user: Option<String>,
+    /// The record's time.
+    pub seen: Timestamp,
+}
+
+/// A span of `Batch::flow_text`.
+pub type Span = std::ops::Range<u32>;
+
+/// A connection as a network sensor between the App Connector and the server sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FlowKey {
+    pub connector_ip: IpAddr,
+    pub connector_port: u16,
+    pub server_ip: IpAddr,
+    pub server_port: u16,
+}
+
+impl FlowKey {
+    /// IPv4-mapped IPv6 addresses (`::ffff:10.0.0.1`) become plain IPv4, so a key matches
+    /// however either side spelled the address.
+    pub fn canonical(mut self) -> FlowKey {
+        self.connector_ip = self.connector_ip.to_canonical();
+        self.server_ip = self.server_ip.to_canonical();
+        self
+    }
+}
+
+/// One ZPA record's view of a connection through an App Connector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowNote {
+    pub key: FlowKey,
+    pub user: Span,
+    pub device: Option<Span>,
+    pub device_id: Option<u64>,
+    pub session_id: Option<Span>,
+    pub connection_id: Option<Span>,
+    pub start: Timestamp,
+    pub end: Option<Timestamp>,
+    pub seen: Timestamp,
+}

@@ -1,0 +1,116 @@
+//! The command line (DESIGN §2.1): one file per subcommand that does more than print.
+
+pub mod feed_format;
+pub mod hist;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+pub use serve::config_from_args;
+use serve::ServeArgs;
+
+#[derive(Parser)]
+#[command(
+    name = "ztel",
+    version,
+    about = "A thread-per-core collector for Zscaler ZIA (NSS) and ZPA (LSS) telemetry",
+    long_about = "ztel receives ZIA web logs from NSS and ZPA user activity from LSS, keeps a \
+                  registry of devices by hostname and writes connection records as JSON Lines."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the collector in the foreground until SIGTERM or SIGINT, then drain and exit.
+    Serve(ServeArgs),
+    /// Print or check configuration files.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Print the feed template to paste into the Zscaler admin portal.
+    FeedFormat {
+        #[arg(value_enum)]
+        feed: Feed,
+    },
+    /// Print the percentiles of a latency histogram log (.hlog), or plot them as SVG.
+    Hist {
+        /// HdrHistogram interval log, as written by ztel or loadgen --hist.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Only this tag (read_to_sink, channel_wait, parse_batch, send_lateness, ...).
+        #[arg(long, value_name = "TAG")]
+        tag: Option<String>,
+        /// Also draw the percentile plot (log scale of 1/(1-p)) to this SVG file.
+        #[arg(long, value_name = "OUT.svg")]
+        plot: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the full default configuration as commented TOML.
+    Default,
+    /// Validate a configuration file.
+    Check {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Feed {
+    /// NSS Feed Output Format for a ZIA Web Log feed.
+    ZiaWeb,
+    /// LSS Log Stream Content for a ZPA User Activity log receiver.
+    ZpaUserActivity,
+}
+
+/// Parses the command line and runs it; errors are one line on stderr.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => serve::main(args),
+        Command::Config(ConfigCommand::Default) => {
+            print!("{}", crate::config::template::default_toml());
+            ExitCode::SUCCESS
+        }
+        Command::Config(ConfigCommand::Check { file }) => match Config::load(&file) {
+            Ok(_) => {
+                println!("{}: ok", file.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e.to_string()),
+        },
+        Command::FeedFormat { feed: Feed::ZiaWeb } => {
+            print!("{}", feed_format::zia_web_help());
+            ExitCode::SUCCESS
+        }
+        Command::FeedFormat {
+            feed: Feed::ZpaUserActivity,
+        } => {
+            print!("{}", feed_format::zpa_user_activity_help());
+            ExitCode::SUCCESS
+        }
+        Command::Hist { file, tag, plot } => {
+            match hist::command(&file, tag.as_deref(), plot.as_deref()) {
+                Ok(text) => {
+                    print!("{text}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e.to_string()),
+            }
+        }
+    }
+}
+
+/// One line on stderr, and the failure status.
+fn fail(message: &str) -> ExitCode {
+    eprintln!("ztel: error: {message}");
+    ExitCode::FAILURE
+}

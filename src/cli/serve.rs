@@ -1,0 +1,177 @@
+//! `ztel serve`: the collector in the foreground. Flags override the config file; SIGTERM or
+//! SIGINT drains and exits 0, SIGHUP reloads certificates, allow-lists and HTTP keys.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::config::{Address, Config, ConfigError};
+use crate::run::{self, Control};
+
+#[derive(clap::Args, Clone)]
+pub struct ServeArgs {
+    /// TOML config file; without it every default applies.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Plain TCP syslog address (NSS, LSS); "" disables it.
+    #[arg(long, value_name = "ADDR")]
+    tcp: Option<Address>,
+    /// Plain UDP syslog address (LSS); "" disables it.
+    #[arg(long, value_name = "ADDR")]
+    udp: Option<Address>,
+    /// TLS syslog address (LSS); "" disables it.
+    #[arg(long, value_name = "ADDR")]
+    tls: Option<Address>,
+    /// HTTPS address for Cloud NSS batches; "" disables it.
+    #[arg(long, value_name = "ADDR")]
+    http: Option<Address>,
+    /// Admin HTTP address; "" disables it.
+    #[arg(long, value_name = "ADDR")]
+    admin: Option<Address>,
+    /// Folder for the registry, records, dead letters and histograms.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Where connection records go: a path (relative to the data dir) or "-" for stdout.
+    #[arg(long, value_name = "PATH|-")]
+    records: Option<String>,
+    /// Executors to run, one per core; 0 = one per online core.
+    #[arg(long, value_name = "N")]
+    shards: Option<usize>,
+}
+
+impl ServeArgs {
+    fn config(&self) -> Result<Config, ConfigError> {
+        let args = self.clone();
+        let mut c = match &args.config {
+            Some(path) => Config::load(path)?,
+            None => Config::default(),
+        };
+        let addresses = [
+            (args.tcp, &mut c.input.tcp.address),
+            (args.udp, &mut c.input.udp.address),
+            (args.tls, &mut c.input.tls.address),
+            (args.http, &mut c.input.http.address),
+            (args.admin, &mut c.admin.address),
+        ];
+        for (flag, slot) in addresses {
+            if let Some(v) = flag {
+                *slot = v;
+            }
+        }
+        if let Some(r) = args.records {
+            c.output.records = r;
+        }
+        if let Some(d) = args.data_dir {
+            c.data_dir = d;
+        }
+        if let Some(n) = args.shards {
+            c.shards = n;
+        }
+        c.validate()?;
+        Ok(c)
+    }
+}
+
+/// The configuration that `ztel serve ARGS…` runs with: the file its `--config` names with its
+/// flags on top. For running the collector in-process with the same command line.
+pub fn config_from_args(args: &[String]) -> Result<Config, String> {
+    #[derive(clap::Parser)]
+    #[command(name = "ztel serve")]
+    struct Line {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+    let argv = std::iter::once("serve".to_owned()).chain(args.iter().cloned());
+    let line = <Line as clap::Parser>::try_parse_from(argv).map_err(|e| e.to_string())?;
+    line.serve.config().map_err(|e| e.to_string())
+}
+
+/// Runs the collector until a signal drains it.
+pub fn main(args: ServeArgs) -> ExitCode {
+    init_logging();
+    let config = match args.config() {
+        Ok(c) => c,
+        Err(e) => return super::fail(&format!("bad config: {e}")),
+    };
+    let running = match run::start(config) {
+        Ok(r) => r,
+        Err(e) => return super::fail(&format!("{e:#}")),
+    };
+    if let Err(e) = watch_signals(running.control(), Box::new(move || args.config())) {
+        let _ = running.stop();
+        return super::fail(&format!("cannot watch signals: {e}"));
+    }
+    // Scripts and tests read these lines to learn the ports when they asked for port 0; TCP
+    // comes last, when everything else is up.
+    let b = &running.bound;
+    for (kind, addr) in [
+        ("udp", b.udp),
+        ("tls", b.tls),
+        ("http", b.http),
+        ("admin", running.admin),
+        ("tcp", b.tcp),
+    ] {
+        if let Some(addr) = addr {
+            eprintln!("ztel: listening {kind} {addr} ({} shards)", running.shards);
+        }
+    }
+    tracing::info!(
+        "serving; SIGTERM or SIGINT drains and exits, SIGHUP reloads certificates and allow-lists"
+    );
+    match running.wait() {
+        Ok(summary) => {
+            eprintln!("ztel: drained: {}", summary.describe());
+            ExitCode::SUCCESS
+        }
+        Err(e) => super::fail(&format!("{e:#}")),
+    }
+}
+
+/// Re-reads the configuration on SIGHUP (the file and the command-line flags on top of it).
+type Reloader = Box<dyn Fn() -> Result<Config, ConfigError> + Send>;
+
+/// SIGTERM/SIGINT start the drain (a second SIGINT exits at once; repeated SIGTERMs do not,
+/// since supervisors and `timeout` often send more than one). SIGHUP reloads certificates and
+/// allow-lists.
+fn watch_signals(control: Control, reloader: Reloader) -> std::io::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])?;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            for signal in signals.forever() {
+                if signal == SIGHUP {
+                    // Certificates and allow-lists only: addresses need a restart.
+                    match reloader()
+                        .map_err(anyhow::Error::from)
+                        .and_then(|c| Ok(control.reload(&c)?))
+                    {
+                        Ok(()) => eprintln!("ztel: reloaded certificates and allow-lists"),
+                        Err(e) => {
+                            eprintln!("ztel: reload failed, keeping the current settings: {e}")
+                        }
+                    }
+                    continue;
+                }
+                if control.is_draining() && signal == SIGINT {
+                    eprintln!("ztel: second signal, exiting without finishing the drain");
+                    std::process::exit(128 + signal);
+                }
+                if !control.is_draining() {
+                    tracing::info!("signal {signal}: draining");
+                    control.drain();
+                }
+            }
+        })?;
+    Ok(())
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("ZTEL_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+}

@@ -1,0 +1,341 @@
+//! The configuration file (DESIGN §2.2): every key has a default, unknown keys are errors, and a
+//! bad value is reported in one line that names its key. The doc comments of the fields below
+//! are what `ztel config default` prints above each key ([`template`]), so the printed default
+//! and the structs cannot drift apart.
+
+pub mod template;
+pub mod types;
+mod validate;
+
+use std::path::{Path, PathBuf};
+
+use documented::{Documented, DocumentedFields};
+use serde::{Deserialize, Serialize};
+
+pub use types::{Address, Cidr};
+
+/// ztel configuration. Every key has a default: an empty file, or no file, runs these values.
+/// Relative paths under [output] and [histograms] are inside data_dir.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Documented, DocumentedFields)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Executors to run, each pinned to a core. 0 = one per online core.
+    pub shards: usize,
+    /// Device registry, dead letters (dead-letter.jsonl), records and histogram logs.
+    pub data_dir: PathBuf,
+    /// Zone of NSS timestamps that carry none: an IANA name ("Europe/Paris") or a fixed offset
+    /// ("+05:30"). Set it to the timezone of the NSS feed.
+    pub feed_timezone: String,
+    /// The inputs. An empty address disables an input.
+    pub input: Inputs,
+    /// Bounds on what a peer may make the collector hold.
+    pub limits: Limits,
+    /// Where records and device events go.
+    pub output: Output,
+    /// The admin endpoint.
+    pub admin: Admin,
+    /// Latency histograms.
+    pub histograms: Histograms,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, DocumentedFields)]
+#[serde(default, deny_unknown_fields)]
+pub struct Inputs {
+    /// Plain TCP syslog: NSS web feeds and LSS log receivers.
+    pub tcp: PlainInput,
+    /// Plain UDP syslog: LSS log receivers. A datagram holds one or more LF-separated records.
+    pub udp: PlainInput,
+    /// TLS syslog: LSS log receivers with TLS. On only when cert and key are set.
+    pub tls: TlsInput,
+    /// Cloud NSS: HTTPS POST batches (a JSON array or newline-delimited JSON). HTTPS when cert
+    /// and key are set. A body may be up to 64 x limits.max_frame_bytes (16 MiB by default).
+    pub http: HttpInput,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, DocumentedFields)]
+#[serde(default, deny_unknown_fields)]
+pub struct PlainInput {
+    /// IP:PORT to listen on; "" turns the input off.
+    pub address: Address,
+    /// "Log Input Allowed IPs": IPs and CIDRs (v4, v6) allowed to send. Others are refused and
+    /// counted.
+    pub allowed_ips: Vec<Cidr>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, DocumentedFields)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsInput {
+    /// IP:PORT to listen on; "" turns the input off.
+    pub address: Address,
+    /// PEM certificate chain of this collector.
+    pub cert: String,
+    /// PEM private key of this collector.
+    pub key: String,
+    /// PEM CA; when set, clients must present a certificate it signed (mutual TLS).
+    pub client_ca: String,
+    /// "Log Input Allowed IPs": IPs and CIDRs (v4, v6) allowed to send.
+    pub allowed_ips: Vec<Cidr>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, DocumentedFields)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpInput {
+    /// IP:PORT to listen on; "" turns the input off.
+    pub address: Address,
+    /// PEM certificate chain; with key, the input speaks HTTPS.
+    pub cert: String,
+    /// PEM private key.
+    pub key: String,
+    /// The request header that carries the key.
+    pub header: String,
+    /// The keys accepted in that header. With none, every request is refused.
+    pub keys: Vec<String>,
+    /// IPs and CIDRs allowed to post (Zscaler's cloud egress ranges).
+    pub allowed_ips: Vec<Cidr>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, DocumentedFields)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Longest record accepted; a longer frame is skipped to its end and counted.
+    pub max_frame_bytes: usize,
+    /// Open connections per shard; more are refused and counted.
+    pub max_connections: usize,
+    /// A connection that sends nothing for this long is closed.
+    pub idle_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, DocumentedFields)]
+#[serde(default, deny_unknown_fields)]
+pub struct Output {
+    /// Connection records, JSON Lines. "-" writes them to stdout.
+    pub records: String,
+    /// Device events (created, tagged), JSON Lines.
+    pub devices: String,
+    /// Rotate an output file when it reaches this size.
+    pub rotate_bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, DocumentedFields)]
+#[serde(default, deny_unknown_fields)]
+pub struct Admin {
+    /// HTTP: /metrics /healthz /devices /attribution /histograms. "" turns it off.
+    pub address: Address,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, DocumentedFields)]
+#[serde(default, deny_unknown_fields)]
+pub struct Histograms {
+    /// How often shards' latency histograms are merged and logged.
+    pub interval_secs: u64,
+    /// HdrHistogram interval log.
+    pub log: String,
+}
+
+fn loopback() -> Vec<Cidr> {
+    ["127.0.0.0/8", "::1/128"]
+        .iter()
+        .filter_map(|c| c.parse().ok())
+        .collect()
+}
+
+fn listen(addr: &str) -> Address {
+    addr.parse().unwrap_or_default()
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            shards: 0,
+            data_dir: PathBuf::from("ztel-data"),
+            feed_timezone: "UTC".into(),
+            input: Inputs::default(),
+            limits: Limits::default(),
+            output: Output::default(),
+            admin: Admin::default(),
+            histograms: Histograms::default(),
+        }
+    }
+}
+
+impl Default for Inputs {
+    fn default() -> Self {
+        Inputs {
+            tcp: PlainInput {
+                address: listen("0.0.0.0:1514"),
+                allowed_ips: loopback(),
+            },
+            udp: PlainInput {
+                address: listen("0.0.0.0:1514"),
+                allowed_ips: loopback(),
+            },
+            tls: TlsInput::default(),
+            http: HttpInput::default(),
+        }
+    }
+}
+
+impl Default for PlainInput {
+    fn default() -> Self {
+        PlainInput {
+            address: Address::default(),
+            allowed_ips: loopback(),
+        }
+    }
+}
+
+impl Default for TlsInput {
+    fn default() -> Self {
+        TlsInput {
+            address: listen("0.0.0.0:6514"),
+            cert: String::new(),
+            key: String::new(),
+            client_ca: String::new(),
+            allowed_ips: loopback(),
+        }
+    }
+}
+
+impl Default for HttpInput {
+    fn default() -> Self {
+        HttpInput {
+            address: Address::default(),
+            cert: String::new(),
+            key: String::new(),
+            header: "X-Ztel-Key".into(),
+            keys: Vec::new(),
+            allowed_ips: loopback(),
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_frame_bytes: 262_144,
+            max_connections: 4096,
+            idle_timeout_secs: 300,
+        }
+    }
+}
+
+impl Default for Output {
+    fn default() -> Self {
+        Output {
+            records: "connections.jsonl".into(),
+            devices: "devices.jsonl".into(),
+            rotate_bytes: 1 << 30,
+        }
+    }
+}
+
+impl Default for Admin {
+    fn default() -> Self {
+        Admin {
+            address: listen("127.0.0.1:9514"),
+        }
+    }
+}
+
+impl Default for Histograms {
+    fn default() -> Self {
+        Histograms {
+            interval_secs: 10,
+            log: "latency.hlog".into(),
+        }
+    }
+}
+
+/// Why a configuration was refused. Every variant names the key (or the file), so the one-line
+/// message is enough to find the mistake.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Syntax { path: PathBuf, message: String },
+    #[error("{key}: {message}")]
+    Invalid { key: String, message: String },
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Config::from_toml(&text).map_err(|e| match e {
+            ConfigError::Syntax { message, .. } => ConfigError::Syntax {
+                path: path.to_owned(),
+                message,
+            },
+            other => other,
+        })
+    }
+
+    /// Parses and validates TOML text.
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let config = parse(text)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Number of shards to run: `shards`, or one per online core.
+    pub fn shard_count(&self) -> usize {
+        if self.shards > 0 {
+            return self.shards;
+        }
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    }
+
+    /// An output path: "-" stays as is, relative paths resolve inside `data_dir`.
+    pub fn output_path(&self, path: &str) -> PathBuf {
+        let p = Path::new(path);
+        if p.is_absolute() {
+            p.to_owned()
+        } else {
+            self.data_dir.join(p)
+        }
+    }
+}
+
+/// Deserialises TOML text. A value of the wrong type or form is an error that names its key
+/// (`input.udp.allowed_ips[0]: "10.0.0.0/33" is not an IP or CIDR`); broken TOML is one that
+/// names its line.
+fn parse(text: &str) -> Result<Config, ConfigError> {
+    let deserializer = toml::Deserializer::new(text);
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let key = e.path().to_string();
+        let inner = e.into_inner();
+        let message = one_line_toml_error(text, &inner);
+        if key.is_empty() || key == "." {
+            ConfigError::Syntax {
+                path: PathBuf::new(),
+                message,
+            }
+        } else {
+            ConfigError::Invalid { key, message }
+        }
+    })
+}
+
+/// toml's errors span several lines with a source excerpt; the CLI promises one line.
+fn one_line_toml_error(text: &str, e: &toml::de::Error) -> String {
+    let message = e.message().trim().replace('\n', " ");
+    match e.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!("line {line}: {message}")
+        }
+        None => message,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,114 @@
+//! Checks of a whole configuration that its types cannot make: zones, ranges, keys that go
+//! together, and inputs that would share a port.
+
+use super::{Config, ConfigError};
+
+fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+impl Config {
+    /// Checks what the types alone cannot: zones, ranges, keys that go together.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.shards > 1024 {
+            return Err(invalid("shards", "at most 1024"));
+        }
+        wire::time::parse_zone(&self.feed_timezone).map_err(|m| invalid("feed_timezone", m))?;
+        let tls = &self.input.tls;
+        if tls.cert.is_empty() != tls.key.is_empty() {
+            return Err(invalid(
+                "input.tls.cert",
+                "cert and key must be set together",
+            ));
+        }
+        if !tls.client_ca.is_empty() && tls.cert.is_empty() {
+            return Err(invalid("input.tls.client_ca", "needs cert and key"));
+        }
+        self.validate_http()?;
+        if !(1024..=64 << 20).contains(&self.limits.max_frame_bytes) {
+            return Err(invalid(
+                "limits.max_frame_bytes",
+                "must be between 1024 and 67108864",
+            ));
+        }
+        if self.limits.max_connections == 0 {
+            return Err(invalid("limits.max_connections", "must be at least 1"));
+        }
+        if self.limits.idle_timeout_secs == 0 {
+            return Err(invalid("limits.idle_timeout_secs", "must be at least 1"));
+        }
+        if self.output.records.is_empty() {
+            return Err(invalid("output.records", "must be a path or \"-\""));
+        }
+        if self.output.devices.is_empty() {
+            return Err(invalid("output.devices", "must be a path"));
+        }
+        if self.output.rotate_bytes < 1 << 20 {
+            return Err(invalid("output.rotate_bytes", "must be at least 1048576"));
+        }
+        if self.histograms.interval_secs == 0 {
+            return Err(invalid("histograms.interval_secs", "must be at least 1"));
+        }
+        Ok(())
+    }
+
+    /// `[input.http]`: certificate pair, key header, keys, and an address that no other stream
+    /// input shares (SO_REUSEPORT would let two inputs split one port's connections).
+    fn validate_http(&self) -> Result<(), ConfigError> {
+        let http = &self.input.http;
+        if http.cert.is_empty() != http.key.is_empty() {
+            return Err(invalid(
+                "input.http.cert",
+                "cert and key must be set together",
+            ));
+        }
+        if http.header.is_empty() || !http.header.bytes().all(is_token_byte) {
+            return Err(invalid(
+                "input.http.header",
+                format!("{:?} is not an HTTP header name", http.header),
+            ));
+        }
+        for key in &http.keys {
+            if key.is_empty() {
+                return Err(invalid("input.http.keys", "a key cannot be empty"));
+            }
+            // Header values are visible ASCII; a peer's spaces around the value are not part of it.
+            if !key.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) || key.trim() != key {
+                return Err(invalid(
+                    "input.http.keys",
+                    "a key is visible ASCII, without spaces at either end",
+                ));
+            }
+        }
+        let Some(addr) = http.address.get() else {
+            return Ok(());
+        };
+        let mut others = vec![("input.tcp.address", self.input.tcp.address)];
+        if !self.input.tls.cert.is_empty() {
+            others.push(("input.tls.address", self.input.tls.address));
+        }
+        for (key, other) in others {
+            let Some(other) = other.get() else {
+                continue;
+            };
+            let overlap = addr.ip() == other.ip()
+                || addr.ip().is_unspecified()
+                || other.ip().is_unspecified();
+            if addr.port() != 0 && addr.port() == other.port() && overlap {
+                return Err(invalid(
+                    "input.http.address",
+                    format!("{addr} is the port of {key} ({other})"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A character of an HTTP token (RFC 9110 §5.6.2), as a header name is made of.
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}

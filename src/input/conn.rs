@@ -1,0 +1,217 @@
+//! Reading one stream connection (plain TCP or TLS) to its end: bytes into the connection's own
+//! buffer, frames out of it with no copy, each frame parsed where it lies.
+
+use std::io;
+use std::net::{Shutdown, SocketAddr};
+use std::time::{Duration, Instant};
+
+use futures_lite::{AsyncRead, AsyncReadExt};
+use glommio::net::TcpStream;
+use jiff::Timestamp;
+use wire::event::Reason;
+use wire::frame::{Framer, Tail};
+
+use super::process_frames;
+use crate::batch::counters::Counter;
+use crate::batch::{Batch, Origin};
+use crate::shard::Shard;
+
+/// Smallest free space a read is given: less and the buffer is compacted or grown first.
+const MIN_READ: usize = 16 << 10;
+/// A connection's buffer starts here and grows for frames that need it, and for a busy peer.
+const INITIAL_BUFFER: usize = 64 << 10;
+/// A peer whose reads fill the buffer gets a buffer up to this size: larger reads make fewer,
+/// larger batches, and each batch costs both threads a fixed amount (a wake-up, clock reads, a
+/// write). Idle connections keep the initial size.
+const BUSY_BUFFER: usize = 256 << 10;
+
+/// A read whose frames make fewer records than this is held (not sent) for a moment, in case the
+/// next read follows at once: a peer that sends a line per packet would otherwise cost the
+/// aggregator a wake-up and both threads a batch per line.
+const HOLD_BELOW: usize = 32 << 10;
+/// How long a connection waits for more bytes while it holds a batch.
+const HOLD_FOR: Duration = Duration::from_millis(1);
+/// The longest a held batch's first record waits, however often small reads keep coming.
+const HOLD_AT_MOST: Duration = Duration::from_millis(5);
+/// A read of fewer bytes than this (a few records) is followed by a pause of HOLD_FOR before the
+/// next: a peer that sends a record per packet is then read a millisecond's worth at a time, not
+/// a system call per record.
+const SMALL_READ: usize = 4 << 10;
+
+/// A connection's stream as the read loop needs it, plain TCP or TLS.
+pub trait Stream: AsyncRead + Unpin {
+    /// Sets the read timeout; false when the stream cannot (then nothing is ever held).
+    fn set_timeout(&self, timeout: Duration) -> bool;
+    /// The TCP socket under it, whose read side a drain shuts.
+    fn socket(&self) -> &TcpStream;
+}
+
+impl Stream for TcpStream {
+    fn set_timeout(&self, timeout: Duration) -> bool {
+        // A timed-out read consumed nothing: glommio waits for readiness, then reads.
+        self.set_read_timeout(Some(timeout)).is_ok()
+    }
+
+    fn socket(&self) -> &TcpStream {
+        self
+    }
+}
+
+impl Stream for futures_rustls::server::TlsStream<TcpStream> {
+    fn set_timeout(&self, _: Duration) -> bool {
+        // A timeout inside a TLS record could leave the TLS state half read: not worth the risk.
+        false
+    }
+
+    fn socket(&self) -> &TcpStream {
+        self.get_ref().0
+    }
+}
+
+/// How a connection ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// The peer closed (or the drain shut the read side).
+    Closed,
+    /// Nothing arrived for `idle_timeout_secs`.
+    Idle,
+    /// A read failed (reset, TLS error).
+    Error,
+    /// The aggregator is gone: the collector is stopping.
+    Stopped,
+}
+
+/// Reads `stream` until it ends, handing a batch to the aggregator after every read (or after a
+/// few small reads that came in quick succession).
+///
+/// When the collector drains, the read side is shut: the reads that follow return what the
+/// kernel already holds, then the end, so nothing that was sent before the drain is lost.
+pub async fn read_frames<S: Stream>(shard: &Shard, stream: &mut S, peer: SocketAddr) -> End {
+    let max_frame = shard.limits.max_frame_bytes;
+    // The framer never holds more than a maximal frame and its octet-count header unconsumed.
+    let buffer_limit = max_frame + 16 + MIN_READ;
+    let mut framer = Framer::new(max_frame);
+    let mut buf = vec![0u8; INITIAL_BUFFER.min(buffer_limit)];
+    let (mut start, mut end) = (0usize, 0usize);
+    // Frames of earlier reads, not yet sent; while there are some the read timeout is HOLD_FOR.
+    let mut held: Option<Batch> = None;
+    let mut draining = false;
+    let ended = loop {
+        if buf.len() - end < MIN_READ {
+            buf.copy_within(start..end, 0);
+            end -= start;
+            start = 0;
+            if buf.len() - end < MIN_READ && buf.len() < buffer_limit {
+                buf.resize((buf.len() * 2).min(buffer_limit), 0);
+            }
+        }
+        let read = if draining {
+            Some(stream.read(&mut buf[end..]).await)
+        } else {
+            futures_lite::future::or(async { Some(stream.read(&mut buf[end..]).await) }, async {
+                shard.shutdown.wait().await;
+                None
+            })
+            .await
+        };
+        let Some(read) = read else {
+            // glommio reads wait for readiness and then read, so the read dropped here took
+            // nothing: the bytes are still in the kernel for the reads after the shutdown.
+            draining = true;
+            let _ = stream.socket().shutdown(Shutdown::Read).await;
+            continue;
+        };
+        let n = match read {
+            Ok(0) => break End::Closed,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => match held.take() {
+                // Nothing more came at once: send what is held, then wait as long as usual.
+                Some(batch) => {
+                    stream.set_timeout(shard.limits.idle_timeout);
+                    if !shard.send(batch).await {
+                        break End::Stopped;
+                    }
+                    continue;
+                }
+                None => break End::Idle,
+            },
+            // A TLS peer that closes without close_notify, or a drain that shut the socket.
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break End::Closed,
+            Err(_) => break End::Error,
+        };
+        let filled = end + n == buf.len();
+        end += n;
+        let read_at = Instant::now();
+        let origin = Origin {
+            peer,
+            received: Timestamp::now(),
+        };
+        let mut batch = held.take().unwrap_or_else(|| {
+            let mut batch = Batch::for_read(shard.index, n);
+            batch.read_at = Some(read_at);
+            batch
+        });
+        batch.counters.add(Counter::BytesRead, n as u64);
+        start += process_frames(
+            &mut framer,
+            &mut shard.pipeline.borrow_mut(),
+            &buf[start..end],
+            &origin,
+            &mut batch,
+        );
+        batch.parse_time += read_at.elapsed();
+        if start == end {
+            start = 0;
+            end = 0;
+        }
+        if filled && buf.len() < BUSY_BUFFER.max(buffer_limit) {
+            buf.resize(buf.len() * 2, 0);
+        }
+        let young = batch
+            .read_at
+            .is_some_and(|first| first.elapsed() < HOLD_AT_MOST);
+        if batch.records.len() < HOLD_BELOW && young && stream.set_timeout(HOLD_FOR) {
+            held = Some(batch);
+            if n < SMALL_READ {
+                glommio::timer::sleep(HOLD_FOR).await;
+            }
+            continue;
+        }
+        stream.set_timeout(shard.limits.idle_timeout);
+        if !shard.send(batch).await {
+            break End::Stopped;
+        }
+    };
+    if let Some(batch) = held {
+        shard.send(batch).await;
+    }
+    // What is left was cut short by the peer closing (or by the drain).
+    let origin = Origin {
+        peer,
+        received: Timestamp::now(),
+    };
+    let mut batch = Batch::counts(shard.index);
+    match framer.finish(&buf[start..end]) {
+        Tail::Clean => {}
+        Tail::Unterminated { payload } => {
+            let frame = &buf[start + payload.start..start + payload.end];
+            shard
+                .pipeline
+                .borrow_mut()
+                .process_tail(frame, &origin, &mut batch);
+        }
+        Tail::Truncated { partial } => {
+            let raw = &buf[start + partial.start..start + partial.end];
+            batch.counters.incr(Counter::Frames);
+            batch.dead_letter(Reason::Truncated, &origin, raw);
+        }
+    }
+    match ended {
+        End::Idle => batch.counters.incr(Counter::IdleTimeouts),
+        End::Error => batch.counters.incr(Counter::ReadErrors),
+        End::Closed | End::Stopped => {}
+    }
+    batch.counters.incr(Counter::ConnectionsClosed);
+    shard.send(batch).await;
+    ended
+}

@@ -1,0 +1,61 @@
+//! The TLS handshake of the inputs that speak TLS (input.tls, HTTPS on input.http): within a time
+//! limit, with the configuration current at accept time, failures counted and logged.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use arc_swap::ArcSwapOption;
+use futures_rustls::server::TlsStream;
+use futures_rustls::TlsAcceptor;
+use glommio::net::TcpStream;
+use rustls::ServerConfig;
+
+use crate::batch::counters::Counter;
+use crate::shard::Shard;
+
+/// A handshake that takes longer (or longer than the idle timeout, if that is shorter) is
+/// abandoned: a silent peer must not hold a connection slot.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runs the server side of a handshake; `None` (counted, logged) when it fails or times out.
+pub async fn accept(
+    shard: &Shard,
+    stream: TcpStream,
+    peer: SocketAddr,
+    config: &ArcSwapOption<ServerConfig>,
+    input: &str,
+) -> Option<TlsStream<TcpStream>> {
+    // A reload affects new connections only.
+    let config = config.load_full()?;
+    let limit = HANDSHAKE_TIMEOUT.min(shard.limits.idle_timeout);
+    let accepted = futures_lite::future::or(
+        async { Some(TlsAcceptor::from(config).accept(stream).await) },
+        async {
+            glommio::timer::sleep(limit).await;
+            None
+        },
+    )
+    .await;
+    match accepted {
+        Some(Ok(tls)) => {
+            match tls.get_ref().1.peer_certificates().and_then(|c| c.first()) {
+                Some(cert) => {
+                    let subject = super::certs::subject(cert);
+                    tracing::info!(%peer, %subject, "{input}: TLS client connected");
+                }
+                None => tracing::debug!(%peer, "{input}: TLS client connected"),
+            }
+            Some(tls)
+        }
+        Some(Err(e)) => {
+            tracing::warn!(%peer, "{input}: TLS handshake failed: {e}");
+            shard.count(|c| c.incr(Counter::TlsHandshakeFailures));
+            None
+        }
+        None => {
+            tracing::warn!(%peer, "{input}: TLS handshake timed out after {limit:?}");
+            shard.count(|c| c.incr(Counter::TlsHandshakeFailures));
+            None
+        }
+    }
+}

@@ -1,0 +1,308 @@
+//! What a Cloud NSS request body holds: a JSON array of records (Zscaler's "JSON Array
+//! Notation") or newline-delimited JSON. The whole body is checked before any record of it is
+//! processed, and each record is then handed to the pipeline where it lies.
+
+use std::ops::Range;
+
+use crate::batch::counters::Counter;
+use crate::batch::{Batch, Origin};
+use crate::pipeline::Pipeline;
+
+/// What a body holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// Only whitespace: no record (a connectivity test), answered 200.
+    Empty,
+    /// A JSON array: each element is a record.
+    Array,
+    /// Newline-delimited JSON: each non-blank line is a record.
+    Lines,
+}
+
+/// The body is not JSON in a shape this input takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotJson;
+
+/// Decides what a body is, and checks it all, before anything of it is processed: processing
+/// has effects (the shard's device cache) that a refused body must not have.
+pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => Ok(Shape::Empty),
+        Some(b'[') => {
+            let mut scan = ArrayScan::new(body)?;
+            while scan.next(body)?.is_some() {}
+            Ok(Shape::Array)
+        }
+        Some(b'{') => {
+            let mut lines = Lines { pos: 0 };
+            while let Some(line) = lines.next(body) {
+                if body[line.start] != b'{' {
+                    return Err(NotJson);
+                }
+            }
+            Ok(Shape::Lines)
+        }
+        Some(_) => Err(NotJson),
+    }
+}
+
+/// Hands every record of a checked body to the pipeline, each in place. A record over
+/// `max_frame` is skipped and counted, as on TCP.
+pub fn process_body(
+    pipeline: &mut Pipeline,
+    body: &[u8],
+    shape: Shape,
+    max_frame: usize,
+    origin: &Origin,
+    batch: &mut Batch,
+) {
+    let mut one = |body: &[u8], range: Range<usize>, batch: &mut Batch| {
+        if range.len() > max_frame {
+            batch.counters.incr(Counter::OversizeFrames);
+        } else {
+            pipeline.process(&body[range], origin, batch);
+        }
+    };
+    match shape {
+        Shape::Empty => {}
+        Shape::Array => {
+            // The body was checked: the scan cannot fail now. Each element is parsed (and
+            // rewritten by simd-json) only after the scan has moved past it.
+            let Ok(mut scan) = ArrayScan::new(body) else {
+                return;
+            };
+            while let Ok(Some(range)) = scan.next(body) {
+                one(body, range, batch);
+            }
+        }
+        Shape::Lines => {
+            let mut lines = Lines { pos: 0 };
+            while let Some(range) = lines.next(body) {
+                one(body, range, batch);
+            }
+        }
+    }
+}
+
+/// The non-blank lines of a body, whitespace trimmed.
+struct Lines {
+    pos: usize,
+}
+
+impl Lines {
+    fn next(&mut self, body: &[u8]) -> Option<Range<usize>> {
+        while self.pos < body.len() {
+            let start = self.pos;
+            let end = memchr::memchr(b'\n', &body[start..]).map_or(body.len(), |i| start + i);
+            self.pos = end + 1;
+            let range = trim(body, start..end);
+            if !range.is_empty() {
+                return Some(range);
+            }
+        }
+        None
+    }
+}
+
+fn trim(body: &[u8], mut range: Range<usize>) -> Range<usize> {
+    while range.start < range.end && body[range.start].is_ascii_whitespace() {
+        range.start += 1;
+    }
+    while range.end > range.start && body[range.end - 1].is_ascii_whitespace() {
+        range.end -= 1;
+    }
+    range
+}
+
+/// Finds the elements of a JSON array, one at a time, as byte ranges (whitespace trimmed). It
+/// follows strings (with their escapes) and the nesting depth, and checks the array's own
+/// syntax: brackets, commas, nothing after the closing bracket. What an element holds is the
+/// pipeline's business: one that is not a valid object becomes a dead letter there.
+struct ArrayScan {
+    pos: usize,
+    state: ArrayState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ArrayState {
+    /// After `[`: an element or `]`.
+    Open,
+    /// After an element: `,` or `]`.
+    Between,
+    Done,
+}
+
+impl ArrayScan {
+    /// Starts after the `[` (which must be the first non-whitespace byte).
+    fn new(body: &[u8]) -> Result<ArrayScan, NotJson> {
+        let pos = skip_whitespace(body, 0);
+        if body.get(pos) != Some(&b'[') {
+            return Err(NotJson);
+        }
+        Ok(ArrayScan {
+            pos: pos + 1,
+            state: ArrayState::Open,
+        })
+    }
+
+    fn next(&mut self, body: &[u8]) -> Result<Option<Range<usize>>, NotJson> {
+        loop {
+            match self.state {
+                ArrayState::Done => return Ok(None),
+                ArrayState::Open | ArrayState::Between => {
+                    self.pos = skip_whitespace(body, self.pos);
+                    match body.get(self.pos) {
+                        Some(b']') => {
+                            self.state = ArrayState::Done;
+                            if skip_whitespace(body, self.pos + 1) != body.len() {
+                                return Err(NotJson);
+                            }
+                        }
+                        Some(b',') if self.state == ArrayState::Between => {
+                            self.pos += 1;
+                            let element = self.element(body)?;
+                            return Ok(Some(element));
+                        }
+                        Some(_) if self.state == ArrayState::Open => {
+                            let element = self.element(body)?;
+                            return Ok(Some(element));
+                        }
+                        _ => return Err(NotJson),
+                    }
+                }
+            }
+        }
+    }
+
+    /// One element from `pos`, which is left on the `,` or `]` after it.
+    fn element(&mut self, body: &[u8]) -> Result<Range<usize>, NotJson> {
+        let start = skip_whitespace(body, self.pos);
+        let mut depth = 0usize;
+        // A string, object or array at the top level has ended: only `,` or `]` may follow.
+        let mut closed = false;
+        let mut i = start;
+        while let Some(&b) = body.get(i) {
+            if closed && !b.is_ascii_whitespace() && b != b',' && b != b']' {
+                return Err(NotJson);
+            }
+            match b {
+                b'"' => {
+                    i += 1;
+                    loop {
+                        let rest = body.get(i..).ok_or(NotJson)?;
+                        let at = memchr::memchr2(b'"', b'\\', rest).ok_or(NotJson)?;
+                        i += at;
+                        if body[i] == b'\\' {
+                            i += 2;
+                        } else {
+                            break;
+                        }
+                    }
+                    closed = depth == 0;
+                }
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' if depth > 0 => {
+                    depth -= 1;
+                    closed = depth == 0;
+                }
+                b']' | b',' if depth == 0 => break,
+                b'}' => return Err(NotJson),
+                _ => {}
+            }
+            i += 1;
+        }
+        if i >= body.len() {
+            return Err(NotJson);
+        }
+        self.pos = i;
+        self.state = ArrayState::Between;
+        let range = trim(body, start..i);
+        if range.is_empty() {
+            return Err(NotJson);
+        }
+        Ok(range)
+    }
+}
+
+fn skip_whitespace(body: &[u8], mut pos: usize) -> usize {
+    while body.get(pos).is_some_and(u8::is_ascii_whitespace) {
+        pos += 1;
+    }
+    pos
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn elements(body: &str) -> Result<Vec<&str>, NotJson> {
+        let b = body.as_bytes();
+        let mut scan = ArrayScan::new(b)?;
+        let mut out = Vec::new();
+        while let Some(r) = scan.next(b)? {
+            out.push(&body[r]);
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn array_elements_are_found_with_strings_escapes_and_nesting() {
+        assert_eq!(elements("[]"), Ok(vec![]));
+        assert_eq!(elements(" [ ] \n"), Ok(vec![]));
+        assert_eq!(
+            elements(r#"[{"a":"x,]}"},{"b":[1,{"c":"\"]"}]} , 5,"s"]"#),
+            Ok(vec![
+                r#"{"a":"x,]}"}"#,
+                r#"{"b":[1,{"c":"\"]"}]}"#,
+                "5",
+                r#""s""#
+            ])
+        );
+        assert_eq!(
+            elements("[\n  {\"a\":\"\\\\\"}\n]\n"),
+            Ok(vec![r#"{"a":"\\"}"#])
+        );
+    }
+
+    #[test]
+    fn broken_arrays_are_not_json() {
+        for body in [
+            "[",
+            "[{}",
+            "[{},]",
+            "[,{}]",
+            "[{}{}]",
+            "[{}] x",
+            r#"[{"a":"unterminated}]"#,
+            "[{}}]",
+            "[{},,{}]",
+            "[{} {}]",
+            r#"[{"a":1}"x"]"#,
+            r#"["x" "y"]"#,
+        ] {
+            assert_eq!(shape(body.as_bytes()), Err(NotJson), "{body}");
+        }
+    }
+
+    #[test]
+    fn bodies_are_arrays_lines_empty_or_refused() {
+        assert_eq!(shape(b""), Ok(Shape::Empty));
+        assert_eq!(shape(b" \r\n"), Ok(Shape::Empty));
+        assert_eq!(shape(b"[{}]"), Ok(Shape::Array));
+        assert_eq!(shape(b"{\"a\":1}\n\n  {\"b\":2}\r\n"), Ok(Shape::Lines));
+        assert_eq!(shape(b"{\"a\":1}\nnot json\n"), Err(NotJson));
+        assert_eq!(shape(b"hello"), Err(NotJson));
+        assert_eq!(shape(b"<134>{\"a\":1}"), Err(NotJson));
+    }
+
+    #[test]
+    fn lines_are_trimmed_and_blank_ones_skipped() {
+        let body = b"  {\"a\":1}\r\n\n\t{\"b\":2}";
+        let mut lines = Lines { pos: 0 };
+        let mut got = Vec::new();
+        while let Some(r) = lines.next(body) {
+            got.push(&body[r]);
+        }
+        assert_eq!(got, [&b"{\"a\":1}"[..], &b"{\"b\":2}"[..]]);
+    }
+}

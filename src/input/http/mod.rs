@@ -1,0 +1,187 @@
+//! Cloud NSS over HTTP(S) (DESIGN §3 "HTTP"): `POST` batches of records, authenticated by a key in
+//! a request header. The endpoint that Zscaler's cloud reaches from the internet runs on hyper's
+//! HTTP/1 server over the shard's glommio streams; ztel's rules ([`request`]) and the body's shape
+//! ([`body`]) sit on top.
+//!
+//! A connection is accepted like TCP (allow-list and connection limit before a byte is read),
+//! optionally wrapped in TLS, then serves requests one after the other (keep-alive). Heads hyper
+//! cannot parse get its own answers (400, 431 over [`MAX_HEAD`]) and are counted here. After an
+//! answer that leaves a body unread the connection is closed after a short linger, so that the
+//! peer reads the answer instead of a reset.
+
+pub mod auth;
+pub mod body;
+mod io;
+pub mod request;
+
+use std::cell::Cell;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::{ArcSwap, ArcSwapOption};
+use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use glommio::net::{TcpListener, TcpStream};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use rustls::ServerConfig;
+
+pub use auth::Auth;
+pub use request::BODY_FRAMES;
+
+use super::allow::AllowList;
+use super::tcp::accept_admitted;
+use crate::batch::counters::Counter;
+use crate::batch::Batch;
+use crate::shard::Shard;
+use io::Io;
+use request::Requests;
+
+/// Longest request head: hyper's read buffer, which no head may outgrow.
+pub const MAX_HEAD: usize = 16 << 10;
+/// How long, and how many bytes at most, a connection closed after a refusal keeps reading (and
+/// discarding) what the peer still sends, so that its close does not reset the answer away.
+const LINGER_TIME: Duration = Duration::from_secs(1);
+const LINGER_BYTES: usize = 1 << 20;
+
+/// What the HTTP input of a shard reads at each connection or request.
+#[derive(Clone)]
+pub struct Input {
+    pub allow: Arc<ArcSwap<AllowList>>,
+    pub auth: Arc<ArcSwap<Auth>>,
+    /// `Some` for HTTPS (the configuration current at accept time is used), `None` for plain
+    /// HTTP. Which of the two is decided at start.
+    pub tls: Option<Arc<ArcSwapOption<ServerConfig>>>,
+}
+
+/// Accepts until the shard drains.
+pub async fn accept_loop(shard: Rc<Shard>, listener: TcpListener, input: Input) {
+    let input = Rc::new(input);
+    while let Some((stream, peer)) =
+        accept_admitted(&shard, &listener, &input.allow, "input.http").await
+    {
+        shard.spawn_connection(serve(shard.clone(), stream, peer, input.clone()));
+    }
+}
+
+/// How a connection ended, for its counters.
+enum End {
+    Done,
+    Idle,
+    Error,
+}
+
+async fn serve(shard: Rc<Shard>, stream: TcpStream, peer: SocketAddr, input: Rc<Input>) {
+    let idle = shard.limits.idle_timeout;
+    let _ = stream.set_read_timeout(Some(idle));
+    let _ = stream.set_write_timeout(Some(idle));
+    let read = Rc::new(Cell::new(0));
+    let requests = Rc::new(Requests::new(
+        shard.clone(),
+        input.clone(),
+        peer,
+        read.clone(),
+    ));
+    let ended = match &input.tls {
+        None => serve_http(&shard, stream, requests).await,
+        Some(config) => {
+            match super::handshake::accept(&shard, stream, peer, config, "input.http").await {
+                Some(tls) => serve_http(&shard, tls, requests).await,
+                None => End::Error,
+            }
+        }
+    };
+    let mut batch = Batch::counts(shard.index);
+    batch.counters.add(Counter::BytesRead, read.get());
+    match ended {
+        End::Idle => batch.counters.incr(Counter::IdleTimeouts),
+        End::Error => batch.counters.incr(Counter::ReadErrors),
+        End::Done => {}
+    }
+    batch.counters.incr(Counter::ConnectionsClosed);
+    shard.send(batch).await;
+}
+
+/// Serves requests until the peer closes, an answer closes, or the drain ends the connection
+/// after the request in progress.
+async fn serve_http<S>(shard: &Shard, stream: S, requests: Rc<Requests>) -> End
+where
+    S: AsyncRead + AsyncWrite + Unpin + 'static,
+{
+    let io = Io::new(stream, requests.read.clone());
+    // Boxed: hyper polls the service future through an Unpin bound; one box per request.
+    let service = service_fn(move |request| Box::pin(requests.clone().handle(request)));
+    let mut connection = http1::Builder::new()
+        .max_buf_size(MAX_HEAD)
+        .serve_connection(io, service);
+    let finished = futures_lite::future::or(
+        async { Some(std::future::poll_fn(|cx| connection.poll_without_shutdown(cx)).await) },
+        async {
+            shard.shutdown.wait().await;
+            None
+        },
+    )
+    .await;
+    let result = match finished {
+        Some(result) => result,
+        None => {
+            // Answers the request in progress, then ends; a new one gets no chance to start.
+            std::pin::Pin::new(&mut connection).graceful_shutdown();
+            std::future::poll_fn(|cx| connection.poll_without_shutdown(cx)).await
+        }
+    };
+    let end = match &result {
+        Ok(()) => End::Done,
+        Err(e) => classify(shard, e),
+    };
+    // hyper is done with the stream: close it ourselves, with a linger.
+    let mut stream = connection.into_parts().io.into_inner();
+    close(&mut stream).await;
+    end
+}
+
+/// Counts what hyper refused on its own (a head it could not parse: 400, or too large: 431) and
+/// says how the connection ended.
+fn classify(shard: &Shard, e: &hyper::Error) -> End {
+    if e.is_parse() || e.is_parse_too_large() {
+        shard.count(|c| {
+            c.incr(Counter::HttpRequests);
+            c.incr(Counter::HttpBadRequests);
+        });
+        return End::Done;
+    }
+    if e.is_timeout() {
+        return End::Idle;
+    }
+    let io = std::error::Error::source(e).and_then(|s| s.downcast_ref::<std::io::Error>());
+    match io.map(std::io::Error::kind) {
+        Some(std::io::ErrorKind::TimedOut) => End::Idle,
+        // A peer gone mid-request, or a TLS peer that closes without close_notify.
+        Some(std::io::ErrorKind::UnexpectedEof) | None => End::Done,
+        Some(_) => End::Error,
+    }
+}
+
+/// Closes our side (TLS: close_notify), then reads and drops what the peer still sends for a
+/// moment: closing with unread bytes would make the kernel reset the connection, and the peer
+/// could lose the answer.
+async fn close<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) {
+    if stream.close().await.is_err() {
+        return;
+    }
+    let mut scratch = [0u8; 4096];
+    let mut discarded = 0;
+    futures_lite::future::or(
+        async {
+            while discarded < LINGER_BYTES {
+                match stream.read(&mut scratch).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => discarded += n,
+                }
+            }
+        },
+        glommio::timer::sleep(LINGER_TIME),
+    )
+    .await;
+}

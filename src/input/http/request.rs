@@ -1,0 +1,337 @@
+//! One Cloud NSS request, from its head to its answer (DESIGN §3 "HTTP"). hyper has parsed the
+//! head; ztel's rules come on top, in the order that tells an unauthenticated peer the least:
+//! draining, method, key, then framing, encoding and expectation. Only then is the body read,
+//! and it grows as bytes arrive, never by what the head declares: a body over the limit is
+//! refused with 413 as soon as its bytes pass it.
+//!
+//! The 200 is sent only once the request's batch was taken by the aggregator's channel, so a full
+//! channel delays the answer instead of losing records: the sender keeps the batch until then.
+
+use std::cell::{Cell, RefCell};
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::header::{
+    HeaderValue, ALLOW, CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, EXPECT,
+    TRANSFER_ENCODING,
+};
+use hyper::{Method, Request, Response, StatusCode};
+use jiff::Timestamp;
+
+use super::auth::KeyCheck;
+use super::body::{process_body, shape, NotJson, Shape};
+use super::Input;
+use crate::batch::counters::Counter;
+use crate::batch::{Batch, Origin};
+use crate::shard::Shard;
+
+/// The body limit is this many maximal frames: room for a batch of Cloud NSS's largest size.
+pub const BODY_FRAMES: usize = 64;
+/// A connection's body buffer is given back once a request made it larger than this, so that
+/// idle keep-alive connections stay small.
+const KEEP_BUFFER: usize = 64 << 10;
+
+/// What every request of one connection shares.
+pub struct Requests {
+    pub shard: Rc<Shard>,
+    pub input: Rc<Input>,
+    pub peer: SocketAddr,
+    /// Bytes the connection read and no batch has counted yet.
+    pub read: Rc<Cell<u64>>,
+    /// The body being read, reused from one request to the next.
+    body: RefCell<Vec<u8>>,
+}
+
+/// An answer other than 200.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub status: StatusCode,
+    /// Why, in one line for the peer's log (the answer's body).
+    pub message: String,
+    /// The body was not read: the connection cannot go on.
+    pub close: bool,
+}
+
+/// The request ended before its body did: the connection is over, hyper closes it.
+#[derive(Debug)]
+pub struct BodyFailed(hyper::Error);
+
+impl std::fmt::Display for BodyFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "reading the body: {}", self.0)
+    }
+}
+
+impl std::error::Error for BodyFailed {}
+
+impl Refusal {
+    fn closing(status: StatusCode, message: impl Into<String>) -> Refusal {
+        Refusal {
+            status,
+            message: message.into(),
+            close: true,
+        }
+    }
+
+    fn counter(&self) -> Option<Counter> {
+        match self.status.as_u16() {
+            401 | 403 => Some(Counter::HttpRejectedAuth),
+            503 => None,
+            _ => Some(Counter::HttpBadRequests),
+        }
+    }
+}
+
+impl Requests {
+    pub fn new(shard: Rc<Shard>, input: Rc<Input>, peer: SocketAddr, read: Rc<Cell<u64>>) -> Self {
+        Requests {
+            shard,
+            input,
+            peer,
+            read,
+            body: RefCell::new(Vec::new()),
+        }
+    }
+
+    fn max_body(&self) -> usize {
+        self.shard
+            .limits
+            .max_frame_bytes
+            .saturating_mul(BODY_FRAMES)
+    }
+
+    /// Answers one request.
+    pub async fn handle(
+        self: Rc<Self>,
+        request: Request<Incoming>,
+    ) -> Result<Response<Full<Bytes>>, BodyFailed> {
+        let mut batch = Batch::counts(self.shard.index);
+        batch.counters.incr(Counter::HttpRequests);
+        let answer = match self.check(&request) {
+            Some(refusal) => Err(refusal),
+            None => self.take(request, &mut batch).await?,
+        };
+        batch.counters.add(Counter::BytesRead, self.read.replace(0));
+        let answer = match answer {
+            Ok(()) => {
+                // The 200 means the records are the aggregator's: wait for the channel.
+                if self.shard.send(batch).await {
+                    return Ok(respond(StatusCode::OK, "", false));
+                }
+                let refusal = Refusal::closing(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the collector is shutting down; retry",
+                );
+                return Ok(respond(refusal.status, &refusal.message, true));
+            }
+            Err(refusal) => refusal,
+        };
+        if let Some(counter) = answer.counter() {
+            batch.counters.incr(counter);
+        }
+        let (status, message) = (answer.status.as_u16(), &answer.message);
+        if matches!(status, 401 | 403) {
+            tracing::warn!(peer = %self.peer, "input.http: {status} {message}");
+        } else {
+            tracing::debug!(peer = %self.peer, "input.http: {status} {message}");
+        }
+        self.shard.send(batch).await;
+        Ok(respond(answer.status, &answer.message, answer.close))
+    }
+
+    /// The first refusal the head earns; `None`: read the body.
+    fn check(&self, request: &Request<Incoming>) -> Option<Refusal> {
+        if self.shard.shutdown.is_draining() {
+            return Some(Refusal::closing(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the collector is shutting down; retry",
+            ));
+        }
+        if request.method() != Method::POST {
+            return Some(Refusal::closing(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "only POST is accepted",
+            ));
+        }
+        let headers = request.headers();
+        let auth = self.input.auth.load();
+        let presented = headers.get(auth.header.as_str()).map(HeaderValue::as_bytes);
+        match auth.check(presented) {
+            KeyCheck::Good => {}
+            KeyCheck::Missing => {
+                return Some(Refusal::closing(
+                    StatusCode::UNAUTHORIZED,
+                    format!("missing {} header", auth.header),
+                ))
+            }
+            KeyCheck::Wrong => {
+                return Some(Refusal::closing(
+                    StatusCode::FORBIDDEN,
+                    format!("wrong {}", auth.header),
+                ))
+            }
+            KeyCheck::NoKeys => {
+                return Some(Refusal::closing(
+                    StatusCode::FORBIDDEN,
+                    "no key is configured (input.http.keys): every request is refused",
+                ))
+            }
+        }
+        let max_body = self.max_body();
+        // hyper has already refused contradictory or malformed framing (400).
+        let declared = headers.get(CONTENT_LENGTH).and_then(|v| {
+            v.to_str()
+                .ok()?
+                .split(',')
+                .next()?
+                .trim()
+                .parse::<u64>()
+                .ok()
+        });
+        if declared.is_none() && !headers.contains_key(TRANSFER_ENCODING) {
+            return Some(Refusal::closing(
+                StatusCode::LENGTH_REQUIRED,
+                "Content-Length required (or Transfer-Encoding: chunked)",
+            ));
+        }
+        if declared.is_some_and(|n| n > max_body as u64) {
+            return Some(too_large(max_body));
+        }
+        if let Some(coding) = headers.get(CONTENT_ENCODING) {
+            let coding = String::from_utf8_lossy(coding.as_bytes());
+            if !coding.trim().is_empty() && !coding.trim().eq_ignore_ascii_case("identity") {
+                return Some(Refusal::closing(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    format!("Content-Encoding {coding:?} is not supported: send plain JSON"),
+                ));
+            }
+        }
+        if let Some(expect) = headers.get(EXPECT) {
+            if !expect
+                .as_bytes()
+                .trim_ascii()
+                .eq_ignore_ascii_case(b"100-continue")
+            {
+                let expect = String::from_utf8_lossy(expect.as_bytes());
+                return Some(Refusal::closing(
+                    StatusCode::EXPECTATION_FAILED,
+                    format!("Expect {expect:?} is not supported"),
+                ));
+            }
+        }
+        None
+    }
+
+    /// Reads the body (hyper sends `100 Continue` first when the peer asked), checks its shape
+    /// and processes its records into `batch`. `Err`: the connection broke mid-body.
+    async fn take(
+        &self,
+        request: Request<Incoming>,
+        batch: &mut Batch,
+    ) -> Result<Result<(), Refusal>, BodyFailed> {
+        let max_body = self.max_body();
+        // Out of its cell while the body streams in: no borrow is held across an await.
+        let mut body = std::mem::take(&mut *self.body.borrow_mut());
+        body.clear();
+        let read = self.read_body(request, &mut body, max_body).await;
+        let answer = match read {
+            Ok(Ok(())) => Ok(self.process(&body, batch)),
+            other => other,
+        };
+        if body.capacity() <= KEEP_BUFFER {
+            *self.body.borrow_mut() = body;
+        }
+        answer
+    }
+
+    /// Appends the body to `body` as its bytes arrive, up to `max_body`.
+    async fn read_body(
+        &self,
+        request: Request<Incoming>,
+        body: &mut Vec<u8>,
+        max_body: usize,
+    ) -> Result<Result<(), Refusal>, BodyFailed> {
+        let mut incoming = request.into_body();
+        while let Some(frame) = incoming.frame().await {
+            let frame = frame.map_err(BodyFailed)?;
+            if let Ok(data) = frame.into_data() {
+                if body.len() + data.len() > max_body {
+                    return Ok(Err(too_large(max_body)));
+                }
+                body.extend_from_slice(&data);
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    /// Checks a whole body's shape and processes its records into `batch`.
+    fn process(&self, body: &[u8], batch: &mut Batch) -> Result<(), Refusal> {
+        let read_at = Instant::now();
+        batch.read_at = Some(read_at);
+        let refused = match shape(body) {
+            Ok(shape) => {
+                if shape != Shape::Empty {
+                    batch.records.reserve(body.len() + (4 << 10));
+                }
+                let origin = Origin {
+                    peer: self.peer,
+                    received: Timestamp::now(),
+                };
+                let mut pipeline = self.shard.pipeline.borrow_mut();
+                process_body(
+                    &mut pipeline,
+                    body,
+                    shape,
+                    self.shard.limits.max_frame_bytes,
+                    &origin,
+                    batch,
+                );
+                Ok(())
+            }
+            Err(NotJson) => Err(Refusal {
+                status: StatusCode::BAD_REQUEST,
+                message: "body is neither a JSON array nor newline-delimited JSON objects".into(),
+                // The body was read: the connection can go on.
+                close: false,
+            }),
+        };
+        batch.parse_time = read_at.elapsed();
+        refused
+    }
+}
+
+fn too_large(max_body: usize) -> Refusal {
+    Refusal::closing(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("body over {max_body} bytes (limits.max_frame_bytes x {BODY_FRAMES})"),
+    )
+}
+
+/// An answer: empty for 200, else the reason as one line of text.
+fn respond(status: StatusCode, message: &str, close: bool) -> Response<Full<Bytes>> {
+    let body = if message.is_empty() {
+        Bytes::new()
+    } else {
+        Bytes::from(format!("{message}\n"))
+    };
+    let mut response = Response::new(Full::new(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    if !message.is_empty() {
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+    }
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        headers.insert(ALLOW, HeaderValue::from_static("POST"));
+    }
+    if close {
+        headers.insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}

@@ -1,0 +1,76 @@
+//! Plain TCP syslog (NSS and LSS on 1514): accept, check the allow-list and the connection limit,
+//! then read, frame and parse in the connection's own buffer.
+
+use std::io;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use glommio::net::{TcpListener, TcpStream};
+
+use super::allow::AllowList;
+use super::conn::read_frames;
+use crate::batch::counters::Counter;
+use crate::shard::Shard;
+
+/// Binds one shard's listener (SO_REUSEPORT is set by glommio).
+pub fn bind(address: SocketAddr) -> io::Result<TcpListener> {
+    TcpListener::bind(address).map_err(|e| match e {
+        glommio::GlommioError::IoError(io) => io,
+        other => io::Error::other(other.to_string()),
+    })
+}
+
+/// Accepts until the shard drains, then drops the listener.
+pub async fn accept_loop(shard: Rc<Shard>, listener: TcpListener, allow: Arc<ArcSwap<AllowList>>) {
+    while let Some((stream, peer)) = accept_admitted(&shard, &listener, &allow, "input.tcp").await {
+        shard.spawn_connection(serve(shard.clone(), stream, peer));
+    }
+}
+
+/// The next connection that passes the allow-list and the connection limit, counted as opened;
+/// `None` once the shard drains. Refused peers are closed before a byte is read.
+pub async fn accept_admitted(
+    shard: &Shard,
+    listener: &TcpListener,
+    allow: &ArcSwap<AllowList>,
+    input: &str,
+) -> Option<(TcpStream, SocketAddr)> {
+    loop {
+        let accepted = futures_lite::future::or(async { Some(listener.accept().await) }, async {
+            shard.shutdown.wait().await;
+            None
+        })
+        .await?;
+        let stream = match accepted {
+            Ok(stream) => stream,
+            Err(e) => {
+                // EMFILE and friends: keep accepting once the pressure is gone.
+                tracing::warn!(shard = shard.index, "{input}: accept failed: {e}");
+                glommio::timer::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let Ok(peer) = stream.peer_addr() else {
+            continue;
+        };
+        if !allow.load().admits(peer.ip()) {
+            shard.count(|c| c.incr(Counter::ConnectionsRefused));
+            tracing::debug!(%peer, "refused: not in {input}.allowed_ips");
+            continue;
+        }
+        if shard.open_connections() >= shard.limits.max_connections {
+            shard.count(|c| c.incr(Counter::ConnectionsOverLimit));
+            continue;
+        }
+        shard.count(|c| c.incr(Counter::ConnectionsOpened));
+        return Some((stream, peer));
+    }
+}
+
+/// Reads one connection to its end.
+async fn serve(shard: Rc<Shard>, mut stream: TcpStream, peer: SocketAddr) {
+    let _ = stream.set_read_timeout(Some(shard.limits.idle_timeout));
+    read_frames(&shard, &mut stream, peer).await;
+}

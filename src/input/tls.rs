@@ -1,0 +1,44 @@
+//! TLS syslog (LSS on 6514): accept, check the allow-list, handshake within a time limit (with a
+//! client certificate when mutual TLS is on), then read frames like plain TCP.
+
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use arc_swap::{ArcSwap, ArcSwapOption};
+use glommio::net::{TcpListener, TcpStream};
+use rustls::ServerConfig;
+
+use super::allow::AllowList;
+use super::conn::read_frames;
+use super::tcp::accept_admitted;
+use crate::batch::counters::Counter;
+use crate::shard::Shard;
+
+/// Accepts until the shard drains.
+pub async fn accept_loop(
+    shard: Rc<Shard>,
+    listener: TcpListener,
+    allow: Arc<ArcSwap<AllowList>>,
+    config: Arc<ArcSwapOption<ServerConfig>>,
+) {
+    while let Some((stream, peer)) = accept_admitted(&shard, &listener, &allow, "input.tls").await {
+        let task = serve(shard.clone(), stream, peer, config.clone());
+        shard.spawn_connection(task);
+    }
+}
+
+async fn serve(
+    shard: Rc<Shard>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    config: Arc<ArcSwapOption<ServerConfig>>,
+) {
+    let _ = stream.set_read_timeout(Some(shard.limits.idle_timeout));
+    match super::handshake::accept(&shard, stream, peer, &config, "input.tls").await {
+        Some(mut tls) => {
+            read_frames(&shard, &mut tls, peer).await;
+        }
+        None => shard.count(|c| c.incr(Counter::ConnectionsClosed)),
+    }
+}

@@ -1,0 +1,486 @@
+//! The admin HTTP endpoint (DESIGN §2.3): health, metrics, latency percentiles, devices, and who
+//! was behind a ZPA connection.
+//!
+//! It is off the data path: a blocking `tiny_http` server answered by two threads of its own
+//! (`admin-0`, `admin-1`), so a slow admin client never holds up a shard or the aggregator, and
+//! no async runtime is needed. The handlers read shared state ([`Shared`]) under short locks.
+//!
+//! Routing is one `match (method, path)` in `route`; each handler is a small function that
+//! returns a [`Reply`]. A route is added with one arm there (and its path in the 405 arm).
+
+use std::borrow::Cow;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use jiff::Timestamp;
+use serde::Serialize;
+use tiny_http::{Header, Method, Request, Response, Server};
+
+use wire::device::device_id;
+use wire::record::time::rfc3339;
+
+use super::metrics::prometheus;
+use crate::aggregate::attribution::Attributed;
+use crate::aggregate::registry::Device;
+use crate::aggregate::state::{LatencySummary, Shared};
+use crate::batch::FlowKey;
+
+/// How many threads answer requests. Two, so one slow answer does not stall the next request.
+const THREADS: usize = 2;
+
+/// The most of a bad parameter value echoed back in an error: enough to see the mistake.
+const ECHO_MAX: usize = 64;
+
+const TEXT: &str = "text/plain; charset=utf-8";
+const JSON: &str = "application/json";
+const PROMETHEUS: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// The running endpoint; `stop` (or drop) shuts it down.
+pub struct Admin {
+    /// The address actually bound (the real port when started on port 0).
+    pub addr: SocketAddr,
+    server: Arc<Server>,
+    threads: Vec<JoinHandle<()>>,
+    stopping: Arc<AtomicBool>,
+}
+
+impl Admin {
+    /// Binds (port 0 allowed: `addr` reports the real one) and serves until `stop`.
+    pub fn start(addr: SocketAddr, state: Arc<Shared>) -> io::Result<Admin> {
+        let server = Server::http(addr).map_err(|e| match e.downcast::<io::Error>() {
+            // Keep the kind (AddrInUse, PermissionDenied) for the caller's message.
+            Ok(e) => *e,
+            Err(e) => io::Error::other(e),
+        })?;
+        let addr = server
+            .server_addr()
+            .to_ip()
+            .ok_or_else(|| io::Error::other("admin endpoint bound to a non-IP address"))?;
+        let mut admin = Admin {
+            addr,
+            server: Arc::new(server),
+            threads: Vec::with_capacity(THREADS),
+            stopping: Arc::new(AtomicBool::new(false)),
+        };
+        for i in 0..THREADS {
+            let server = Arc::clone(&admin.server);
+            let state = Arc::clone(&state);
+            let stopping = Arc::clone(&admin.stopping);
+            let spawned = std::thread::Builder::new()
+                .name(format!("admin-{i}"))
+                .spawn(move || serve(&server, &state, &stopping));
+            match spawned {
+                Ok(handle) => admin.threads.push(handle),
+                Err(e) => {
+                    admin.stop();
+                    return Err(e);
+                }
+            }
+        }
+        tracing::info!(%addr, "admin endpoint listening");
+        Ok(admin)
+    }
+
+    /// Unblocks the server, joins the threads, then closes the listening socket. A request
+    /// being answered is finished first. Dropping an `Admin` does the same.
+    pub fn stop(self) {
+        drop(self);
+    }
+
+    fn shutdown(&mut self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        // Each unblock wakes one thread waiting in recv().
+        for _ in &self.threads {
+            self.server.unblock();
+        }
+        for handle in self.threads.drain(..) {
+            if handle.join().is_err() {
+                tracing::error!("an admin thread panicked");
+            }
+        }
+    }
+}
+
+impl Drop for Admin {
+    /// After the threads are joined, `server` holds the last reference: dropping it stops
+    /// tiny_http's accept thread and frees the port.
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// One admin thread: answers requests until `stop`.
+fn serve(server: &Server, state: &Shared, stopping: &AtomicBool) {
+    loop {
+        match server.recv() {
+            Ok(request) => answer(request, state),
+            Err(_) if stopping.load(Ordering::SeqCst) => return,
+            // The accept loop failed (it logs why and stops): nothing more will come until stop.
+            Err(e) => tracing::warn!(error = %e, "admin endpoint stopped accepting"),
+        }
+    }
+}
+
+fn answer(request: Request, state: &Shared) {
+    let (path, query) = match request.url().split_once('?') {
+        Some((path, query)) => (path, query),
+        None => (request.url(), ""),
+    };
+    let (status, content_type, body) = route(state, request.method(), path, query);
+    let mut response = Response::from_data(body).with_status_code(status);
+    add_header(&mut response, "Content-Type", content_type);
+    if status == 405 {
+        // Every route is GET only.
+        add_header(&mut response, "Allow", "GET");
+    }
+    if let Err(e) = request.respond(response) {
+        tracing::debug!(error = %e, "admin client went away");
+    }
+}
+
+fn add_header<R: io::Read>(response: &mut Response<R>, name: &str, value: &str) {
+    // Names and values are ztel's own ASCII constants, which tiny_http always accepts.
+    if let Ok(h) = Header::from_bytes(name.as_bytes(), value.as_bytes()) {
+        response.add_header(h);
+    }
+}
+
+/// What a handler answers: status, content type, body.
+pub type Reply = (u16, &'static str, String);
+
+/// Every route of the endpoint.
+fn route(state: &Shared, method: &Method, path: &str, query: &str) -> Reply {
+    match (method, path) {
+        (Method::Get, "/healthz") => healthz(state),
+        (Method::Get, "/attribution") => attribution(state, query, Timestamp::now()),
+        (Method::Get, "/metrics") => metrics(state),
+        (Method::Get, "/histograms") => histograms(state),
+        (Method::Get, "/devices") => devices(state, query),
+        (Method::Get, p) if p.starts_with("/devices/") => device(state, &p["/devices/".len()..]),
+        (_, "/healthz" | "/attribution" | "/metrics" | "/histograms" | "/devices") => {
+            json_error(405, "method not allowed")
+        }
+        (_, p) if p.starts_with("/devices/") => json_error(405, "method not allowed"),
+        _ => json_error(404, "not found"),
+    }
+}
+
+/// Prometheus text format, version 0.0.4.
+fn metrics(state: &Shared) -> Reply {
+    let Ok(snapshot) = state.snapshot.lock() else {
+        return json_error(500, "metrics unavailable");
+    };
+    (200, PROMETHEUS, prometheus(&snapshot))
+}
+
+/// `GET /histograms`: latency percentiles (µs) since start and over the last interval.
+fn histograms(state: &Shared) -> Reply {
+    #[derive(Serialize)]
+    struct Answer<'a> {
+        interval_secs: u64,
+        histograms: &'a [LatencySummary],
+    }
+    let Ok(snapshot) = state.snapshot.lock() else {
+        return json_error(500, "histograms unavailable");
+    };
+    json(
+        200,
+        &Answer {
+            interval_secs: snapshot.interval_secs,
+            histograms: &snapshot.latency,
+        },
+    )
+}
+
+/// A device as `/devices` shows it.
+#[derive(Serialize)]
+struct DeviceAnswer<'a> {
+    device_id: String,
+    hostname: &'a str,
+    tags: Vec<&'static str>,
+    first_seen: String,
+    last_seen: String,
+    ips: &'a [String],
+    users: &'a [String],
+}
+
+impl<'a> DeviceAnswer<'a> {
+    fn of(id: u64, d: &'a Device) -> Self {
+        DeviceAnswer {
+            device_id: format!("{id:016x}"),
+            hostname: &d.hostname,
+            tags: d.tags().collect(),
+            first_seen: rfc3339(d.first_seen),
+            last_seen: rfc3339(d.last_seen),
+            ips: &d.ips,
+            users: &d.users,
+        }
+    }
+}
+
+/// Most devices one page holds.
+const PAGE_MAX: usize = 1000;
+
+/// `GET /devices?offset=N&limit=N`: devices by hostname, a page at a time.
+fn devices(state: &Shared, query: &str) -> Reply {
+    #[derive(Serialize)]
+    struct Page<'a> {
+        total: usize,
+        offset: usize,
+        limit: usize,
+        devices: Vec<DeviceAnswer<'a>>,
+    }
+    let mut offset = 0;
+    let mut limit = 100;
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        let target = match k.as_ref() {
+            "offset" => &mut offset,
+            "limit" => &mut limit,
+            _ => continue,
+        };
+        match v.parse::<usize>() {
+            Ok(n) => *target = n,
+            Err(_) => return json_error(400, &bad(&k, &v, "a whole number")),
+        }
+    }
+    let limit = limit.clamp(1, PAGE_MAX);
+    let Ok(registry) = state.registry.lock() else {
+        return json_error(500, "registry unavailable");
+    };
+    let mut all: Vec<(u64, &Device)> = registry.iter().collect();
+    all.sort_unstable_by(|a, b| a.1.hostname.cmp(&b.1.hostname).then(a.0.cmp(&b.0)));
+    let page = Page {
+        total: all.len(),
+        offset,
+        limit,
+        devices: all
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(|(id, d)| DeviceAnswer::of(*id, d))
+            .collect(),
+    };
+    json(200, &page)
+}
+
+/// `GET /devices/{hostname}`: one device, found by its key as any shard would hash it.
+fn device(state: &Shared, name: &str) -> Reply {
+    let name = form_urlencoded::parse(format!("n={name}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    let id = device_id(&name);
+    let Ok(registry) = state.registry.lock() else {
+        return json_error(500, "registry unavailable");
+    };
+    match registry.get(id) {
+        Some(d) => json(200, &DeviceAnswer::of(id, d)),
+        None => json_error(404, "no such device"),
+    }
+}
+
+fn healthz(state: &Shared) -> Reply {
+    if state.draining.load(Ordering::Relaxed) {
+        (503, TEXT, "draining\n".into())
+    } else {
+        (200, TEXT, "ok\n".into())
+    }
+}
+
+/// The answer to `/attribution`: the query echoed, then who, when found.
+#[derive(Serialize)]
+struct AttributionAnswer<'a> {
+    found: bool,
+    connector_ip: IpAddr,
+    connector_port: u16,
+    server_ip: IpAddr,
+    server_port: u16,
+    at: String,
+    #[serde(flatten)]
+    who: Option<&'a Attributed>,
+}
+
+/// `GET /attribution?connector_ip=IP&connector_port=N&server_ip=IP&server_port=N&at=TIME`: `at`
+/// is RFC 3339 or epoch seconds, `now` when absent or empty. 200 when found, 404 when not, 400
+/// naming the parameter that is missing or wrong.
+fn attribution(state: &Shared, query: &str, now: Timestamp) -> Reply {
+    let (key, at) = match parse_query(query, now) {
+        Ok(q) => q,
+        Err(e) => return json_error(400, &e),
+    };
+    let who = state
+        .attribution
+        .lock()
+        // A panic elsewhere while holding the lock leaves the table usable for reading.
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .lookup(&key, at);
+    let answer = AttributionAnswer {
+        found: who.is_some(),
+        connector_ip: key.connector_ip,
+        connector_port: key.connector_port,
+        server_ip: key.server_ip,
+        server_port: key.server_port,
+        at: rfc3339(at),
+        who: who.as_ref(),
+    };
+    json(if who.is_some() { 200 } else { 404 }, &answer)
+}
+
+/// Reads the flow key and time from a query string; the error names the parameter.
+fn parse_query(query: &str, now: Timestamp) -> Result<(FlowKey, Timestamp), String> {
+    let pairs: Vec<(Cow<str>, Cow<str>)> = form_urlencoded::parse(query.as_bytes()).collect();
+    // A repeated parameter: the first one counts.
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_ref())
+    };
+    let required = |name: &str| get(name).ok_or_else(|| format!("missing parameter {name}"));
+    let ip = |name: &str| -> Result<IpAddr, String> {
+        let v = required(name)?;
+        // Brackets are how IPv6 addresses are written next to ports: accept them.
+        let bare = v
+            .strip_prefix('[')
+            .and_then(|v| v.strip_suffix(']'))
+            .unwrap_or(v);
+        bare.parse()
+            .map_err(|_| bad(name, v, "an IPv4 or IPv6 address"))
+    };
+    let port = |name: &str| -> Result<u16, String> {
+        let v = required(name)?;
+        if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad(name, v, "a port number, 0 to 65535"));
+        }
+        v.parse()
+            .map_err(|_| bad(name, v, "a port number, 0 to 65535"))
+    };
+    let key = FlowKey {
+        connector_ip: ip("connector_ip")?,
+        connector_port: port("connector_port")?,
+        server_ip: ip("server_ip")?,
+        server_port: port("server_port")?,
+    };
+    let at = match get("at") {
+        None | Some("") => now,
+        Some(v) => parse_at(v)
+            .ok_or_else(|| bad("at", v, "RFC 3339 (2024-01-18T10:31:05Z) or epoch seconds"))?,
+    };
+    Ok((key, at))
+}
+
+/// RFC 3339 or epoch seconds.
+fn parse_at(v: &str) -> Option<Timestamp> {
+    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        return Timestamp::from_second(v.parse().ok()?).ok();
+    }
+    if let Ok(ts) = v.parse() {
+        return Some(ts);
+    }
+    // An offset's '+' sent unencoded arrives as a space (form decoding): put it back.
+    let (date, offset) = v.rsplit_once(' ')?;
+    format!("{date}+{offset}").parse().ok()
+}
+
+fn bad(name: &str, value: &str, expected: &str) -> String {
+    let shown: String = value.chars().take(ECHO_MAX).collect();
+    let more = if shown.len() < value.len() { "…" } else { "" };
+    format!("bad parameter {name}: expected {expected}, got {shown:?}{more}")
+}
+
+#[derive(Serialize)]
+struct ErrorAnswer<'a> {
+    error: &'a str,
+}
+
+fn json_error(status: u16, error: &str) -> Reply {
+    json(status, &ErrorAnswer { error })
+}
+
+/// A JSON body, newline-terminated.
+fn json(status: u16, value: &impl Serialize) -> Reply {
+    match serde_json::to_string(value) {
+        Ok(mut body) => {
+            body.push('\n');
+            (status, JSON, body)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "admin answer did not serialise");
+            (500, JSON, "{\"error\":\"internal error\"}\n".into())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> Timestamp {
+        Timestamp::from_second(1_700_000_000).unwrap()
+    }
+
+    const KEY: &str =
+        "connector_ip=10.0.0.1&connector_port=40000&server_ip=10.0.0.2&server_port=443";
+
+    #[test]
+    fn query_defaults_at_to_now() {
+        let (key, at) = parse_query(KEY, now()).unwrap();
+        assert_eq!(key.connector_port, 40000);
+        assert_eq!(at, now());
+        let (_, at) = parse_query(&format!("{KEY}&at="), now()).unwrap();
+        assert_eq!(at, now());
+    }
+
+    #[test]
+    fn at_forms() {
+        let want = Timestamp::from_second(1_705_573_865).unwrap();
+        assert_eq!(parse_at("1705573865"), Some(want));
+        assert_eq!(parse_at("2024-01-18T10:31:05Z"), Some(want));
+        assert_eq!(parse_at("2024-01-18T11:31:05+01:00"), Some(want));
+        assert_eq!(parse_at("2024-01-18T11:31:05 01:00"), Some(want));
+        assert_eq!(parse_at("yesterday"), None);
+        assert_eq!(parse_at("99999999999999999999"), None);
+    }
+
+    #[test]
+    fn errors_name_the_parameter() {
+        let e = parse_query("connector_ip=10.0.0.1", now()).unwrap_err();
+        assert_eq!(e, "missing parameter connector_port");
+        let e = parse_query(&KEY.replace("=443", "=+443"), now()).unwrap_err();
+        assert!(e.starts_with("bad parameter server_port:"), "{e}");
+        let e = parse_query(&KEY.replace("=443", "=70000"), now()).unwrap_err();
+        assert!(e.starts_with("bad parameter server_port:"), "{e}");
+        let long = "x".repeat(500);
+        let e = parse_query(&format!("{KEY}&at={long}"), now()).unwrap_err();
+        assert!(e.starts_with("bad parameter at:") && e.len() < 200, "{e}");
+    }
+
+    #[test]
+    fn bracketed_and_encoded_ipv6() {
+        let q = "connector_ip=%5Bfd00%3A%3A1%5D&connector_port=1&server_ip=fd00::2&server_port=2";
+        let (key, _) = parse_query(q, now()).unwrap();
+        assert_eq!(key.connector_ip, "fd00::1".parse::<IpAddr>().unwrap());
+        assert_eq!(key.server_ip, "fd00::2".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn routes() {
+        let state = Shared::new(
+            crate::aggregate::attribution::Attribution::new(10, std::time::Duration::from_secs(60)),
+            crate::aggregate::registry::Registry::default(),
+        );
+        assert_eq!(route(&state, &Method::Get, "/healthz", "").0, 200);
+        assert_eq!(route(&state, &Method::Head, "/healthz", "").0, 405);
+        assert_eq!(route(&state, &Method::Post, "/attribution", "").0, 405);
+        assert_eq!(route(&state, &Method::Get, "/nope", "").0, 404);
+        let (status, ct, body) = route(&state, &Method::Get, "/attribution", KEY);
+        assert_eq!((status, ct), (404, JSON));
+        assert!(
+            body.starts_with("{\"found\":false,") && body.ends_with("}\n"),
+            "{body}"
+        );
+    }
+}

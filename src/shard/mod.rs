@@ -1,0 +1,139 @@
+//! A shard as its tasks see it: one glommio executor's parsing state, counters, limits and its end
+//! of the aggregator's channel. Nothing here is shared with another shard; what leaves a shard
+//! leaves as a [`Batch`]. [`crate::executor`] starts the executors; the inputs run on them.
+
+pub mod shutdown;
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use glommio::sync::Gate;
+
+use crate::batch::channel::{BatchSender, Offer};
+use crate::batch::counters::Counters;
+use crate::batch::Batch;
+use crate::pipeline::Pipeline;
+use shutdown::Shutdown;
+
+#[derive(Debug, Clone, Copy)]
+pub struct ShardLimits {
+    pub max_frame_bytes: usize,
+    pub max_connections: usize,
+    pub idle_timeout: Duration,
+}
+
+/// A shard's state, shared by its tasks (all on one thread).
+pub struct Shard {
+    pub index: usize,
+    pub limits: ShardLimits,
+    pub pipeline: RefCell<Pipeline>,
+    /// Counts made outside a connection's batch (accepts, refusals), sent with the next batch.
+    pending: RefCell<Counters>,
+    /// Connections open on this shard, for `max_connections`.
+    open: Cell<usize>,
+    /// Every connection task enters it; the drain closes it and waits for them to finish.
+    connections: Gate,
+    tx: BatchSender,
+    pub shutdown: Arc<Shutdown>,
+}
+
+/// A connection's place in [`Shard::open`], given back when the task ends however it ends.
+struct Open<'a>(&'a Cell<usize>);
+
+impl Drop for Open<'_> {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() - 1);
+    }
+}
+
+impl Shard {
+    pub fn new(
+        index: usize,
+        limits: ShardLimits,
+        pipeline: Pipeline,
+        tx: BatchSender,
+        shutdown: Arc<Shutdown>,
+    ) -> Self {
+        Shard {
+            index,
+            limits,
+            pipeline: RefCell::new(pipeline),
+            pending: RefCell::new(Counters::default()),
+            open: Cell::new(0),
+            connections: Gate::new(),
+            tx,
+            shutdown,
+        }
+    }
+
+    pub fn count(&self, f: impl FnOnce(&mut Counters)) {
+        f(&mut self.pending.borrow_mut());
+    }
+
+    pub fn open_connections(&self) -> usize {
+        self.open.get()
+    }
+
+    /// Runs a connection's task inside the shard's gate, counted as open until it ends. Returns
+    /// false (and drops the task) once the gate is closed.
+    pub fn spawn_connection(
+        self: &std::rc::Rc<Self>,
+        task: impl Future<Output = ()> + 'static,
+    ) -> bool {
+        let shard = self.clone();
+        self.open.set(self.open.get() + 1);
+        let spawned = self.connections.spawn(async move {
+            let _open = Open(&shard.open);
+            task.await;
+        });
+        match spawned {
+            Ok(task) => {
+                task.detach();
+                true
+            }
+            Err(_) => {
+                self.open.set(self.open.get() - 1);
+                false
+            }
+        }
+    }
+
+    /// Waits until every connection task has ended; new ones are refused from now on.
+    pub async fn close_connections(&self) {
+        // Closing twice is the only error, and nothing closes it twice.
+        let _ = self.connections.close().await;
+    }
+
+    /// Hands a batch to the aggregator. When the channel is full this waits, and the caller's
+    /// socket is not read meanwhile: TCP pushes back on the sender instead of anything being
+    /// dropped. Returns false only when the aggregator is gone.
+    pub async fn send(&self, mut batch: Batch) -> bool {
+        self.take_pending(&mut batch);
+        if batch.is_empty() {
+            return true;
+        }
+        self.tx.send(batch).await
+    }
+
+    /// Offers a batch without waiting (for inputs that cannot push back).
+    pub fn offer(&self, mut batch: Batch) -> Offer {
+        self.take_pending(&mut batch);
+        if batch.is_empty() {
+            return Offer::Sent;
+        }
+        self.tx.offer(batch)
+    }
+
+    /// Resolves when the aggregator next takes a batch.
+    pub async fn room(&self) {
+        self.tx.room().await;
+    }
+
+    fn take_pending(&self, batch: &mut Batch) {
+        batch
+            .counters
+            .merge(&std::mem::take(&mut *self.pending.borrow_mut()));
+    }
+}

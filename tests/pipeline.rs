@@ -1,0 +1,114 @@
+//! What a shard's pipeline adds to the records the wire crate writes (its tests are in
+//! `wire/tests`): dead letters that keep the frame as received, device deltas for the registry
+//! and flow notes for attribution.
+
+mod common;
+
+use std::path::Path;
+
+use common::{lss, run_pipeline};
+use serde_json::json;
+use wire::event::Reason;
+
+/// The project's sample corpus.
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus");
+
+#[test]
+fn dead_letters_keep_the_frame_as_received() {
+    let mut cases: Vec<(Vec<u8>, Reason)> = vec![
+        (
+            br#"{"sourcetype":"zscalernss-fw","event":{"cip":"1.2.3.4"}}"#.to_vec(),
+            Reason::UnknownType,
+        ),
+        (br#"{"hello":"world"}"#.to_vec(), Reason::UnknownType),
+        (
+            br#"{"sourcetype":"zscalernss-web","event":{"cip":"1.2.3.4""#.to_vec(),
+            Reason::MalformedJson,
+        ),
+        (
+            b"{\"cip\":\"1.2.3.4\",\"url\":\"a\xff\"}".to_vec(),
+            Reason::InvalidUtf8,
+        ),
+        (
+            br#"{"sourcetype":"zscalernss-web","event":{"time":"Mon Jun 20 15:29:11 2022","reqmethod":"GET"}}"#.to_vec(),
+            Reason::NoDevice,
+        ),
+        (b"just some text".to_vec(), Reason::NoJson),
+        (
+            br#"{"time":"yesterday-ish","cip":"10.0.0.1","reqmethod":"GET","respcode":"200"}"#
+                .to_vec(),
+            Reason::BadTime,
+        ),
+        // simd-json unescapes strings in place; the dead letter must not show that.
+        (
+            br#"{"sourcetype":"zscalernss-dns","event":{"note":"a\"b\\c\u00e9","cip":"1.2.3.4"}}"#
+                .to_vec(),
+            Reason::UnknownType,
+        ),
+    ];
+    for name in [
+        "sc4s-zia-web-splunk-kv.log",
+        "sumo-doc-zia-web-leef.log",
+        "zscaler-helpdoc-zia-web-csv.log",
+    ] {
+        let path = Path::new(CORPUS).join(name);
+        let text = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        for line in text.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            cases.push((line.to_vec(), Reason::NoJson));
+        }
+    }
+    for (line, reason) in &cases {
+        let batch = run_pipeline("UTC", &[line]);
+        assert!(
+            batch.records.is_empty(),
+            "unexpected record {:?}",
+            String::from_utf8_lossy(&batch.records)
+        );
+        assert_eq!(batch.dead.len(), 1);
+        assert_eq!(batch.dead[0].reason, *reason, "{}", line.escape_ascii());
+        assert_eq!(
+            batch.dead[0].raw, *line,
+            "a dead letter keeps the frame as received"
+        );
+    }
+}
+
+#[test]
+fn lss_client_is_no_device_and_no_flow() {
+    let batch = run_pipeline(
+        "Asia/Tokyo",
+        &[lss(&[("Username", json!("ZPA LSS Client"))]).as_bytes()],
+    );
+    assert!(batch.dead.is_empty(), "{:?}", batch.dead);
+    assert_eq!(common::batch_records(&batch).len(), 1, "the record is kept");
+    assert!(batch.devices.is_empty(), "no device for the LSS client");
+    assert!(
+        batch.flows.is_empty(),
+        "nobody to attribute a connection to"
+    );
+}
+
+#[test]
+fn a_user_record_is_noted_for_attribution() {
+    let batch = run_pipeline(
+        "Asia/Tokyo",
+        &[lss(&[("Hostname", json!("LAPTOP-ALICE"))]).as_bytes()],
+    );
+    assert_eq!(batch.flows.len(), 1);
+    let flow = &batch.flows[0];
+    assert_eq!(flow.key.connector_ip.to_string(), "10.0.0.5");
+    assert_eq!(flow.key.connector_port, 51146);
+    assert_eq!(flow.key.server_ip.to_string(), "10.20.0.8");
+    assert_eq!(flow.key.server_port, 443);
+    assert_eq!(batch.text(&flow.user), "alice@example.com");
+    assert_eq!(
+        flow.device.as_ref().map(|d| batch.text(d)),
+        Some("LAPTOP-ALICE")
+    );
+    assert_eq!(
+        flow.connection_id.as_ref().map(|c| batch.text(c)),
+        Some("sess-1,conn-1")
+    );
+    assert_eq!(batch.devices.len(), 1);
+    assert_eq!(batch.devices[0].ip.as_deref(), Some("10.1.2.3"));
+}

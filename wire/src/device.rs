@@ -1,0 +1,74 @@
+//! Device identity (DESIGN §2.4): what every collector agrees on without talking to another.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use xxhash_rust::xxh3::xxh3_64;
+
+/// The stable id of a device key: xxh3 of the lower-cased key. The same hostname gets the same
+/// id on every shard, restart and collector, with no coordination.
+pub fn device_id(key: &str) -> u64 {
+    let key = key.trim();
+    if key.is_ascii() && key.len() <= 256 {
+        // Lower-case on the stack: this runs for every record.
+        let mut buf = [0u8; 256];
+        let lower = &mut buf[..key.len()];
+        lower.copy_from_slice(key.as_bytes());
+        lower.make_ascii_lowercase();
+        xxh3_64(lower)
+    } else {
+        xxh3_64(key.to_lowercase().as_bytes())
+    }
+}
+
+/// Tags a device gains from the telemetry that names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tag {
+    Zia = 1,
+    Zpa = 2,
+}
+
+impl Tag {
+    pub const ALL: [Tag; 2] = [Tag::Zia, Tag::Zpa];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Tag::Zia => "ZIA",
+            Tag::Zpa => "ZPA",
+        }
+    }
+}
+
+/// Device ids are already hashes: hashing them again would only cost time.
+#[derive(Default)]
+pub struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// A map keyed by device id.
+pub type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_ignores_case_and_padding() {
+        assert_eq!(device_id("TestMachine35"), device_id(" testmachine35 "));
+        assert_ne!(device_id("TestMachine35"), device_id("TestMachine36"));
+        assert_eq!(device_id("ÉCOLE-PC"), device_id("école-pc"));
+        assert_eq!(device_id("testmachine35"), xxh3_64(b"testmachine35"));
+    }
+}

@@ -1,0 +1,270 @@
+//! A ZIA web log (NSS "Web Log" feed) as the values of a connection record (DESIGN §2.4).
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+
+use super::Reason;
+use crate::fields::{Fields, Scalar};
+use crate::header::Header;
+use crate::keys::Field;
+use crate::{time, value};
+
+/// ZIA logs carry no client source port unless Zscaler Support enables `clt_sport`; the seeds'
+/// collector then assigns this simulated port, and so does ztel.
+pub const SIMULATED_SOURCE_PORT: u16 = 18000;
+
+/// One web transaction, borrowing from the parsed frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebEvent<'a> {
+    pub ts: Timestamp,
+    /// `devicehostname` as seen, trimmed; `None` when the feed has none.
+    pub hostname: Option<Cow<'a, str>>,
+    pub user: Option<Cow<'a, str>>,
+    pub owner: Option<Cow<'a, str>>,
+    pub src_ip: Option<Cow<'a, str>>,
+    pub src_port: u16,
+    pub dst_ip: Option<Cow<'a, str>>,
+    pub dst_port: Option<u16>,
+    pub dst_host: Option<Cow<'a, str>>,
+    pub app_proto: Option<Cow<'a, str>>,
+    pub bytes_out: Option<u64>,
+    pub bytes_in: Option<u64>,
+    pub action: Option<Cow<'a, str>>,
+    pub method: Option<Cow<'a, str>>,
+    pub status: Option<u64>,
+    pub url: Option<Cow<'a, str>>,
+    pub category: Option<Cow<'a, str>>,
+    pub record_id: Option<u64>,
+}
+
+/// What a web event needs besides its fields.
+pub struct Context<'z> {
+    /// Zone of times that carry none (`feed_timezone`).
+    pub zone: &'z TimeZone,
+    /// When the frame was read: the time of a record that carries no time at all.
+    pub received: Timestamp,
+}
+
+impl<'a> WebEvent<'a> {
+    pub fn from_fields(
+        f: &Fields<'a>,
+        header: &Header<'_>,
+        ctx: &Context<'_>,
+    ) -> Result<WebEvent<'a>, Reason> {
+        let ts = event_time(f, header, ctx)?;
+        let proto = f.text(Field::Proto);
+        let url = f.text(Field::Url);
+        let (url_host, url_port) = url.as_deref().map(authority).unwrap_or_default();
+        let dst_host = f.text(Field::Host).or_else(|| {
+            let range = url_host.filter(|r| !r.is_empty())?;
+            Some(match url.as_ref()? {
+                Cow::Borrowed(u) => Cow::Borrowed(&u[range]),
+                Cow::Owned(u) => Cow::Owned(u[range].to_owned()),
+            })
+        });
+        let protocol = proto.as_deref().map(|p| (p, known_protocol(p)));
+        let dst_port = f
+            .u64(Field::ServerPort)
+            .and_then(port)
+            .or(url_port)
+            .or_else(|| protocol.and_then(|(_, known)| known?.2));
+        let src_port = f
+            .u64(Field::ClientPort)
+            .and_then(port)
+            .unwrap_or(SIMULATED_SOURCE_PORT);
+        let event = WebEvent {
+            ts,
+            hostname: f.text(Field::DeviceHostname),
+            user: f.text(Field::Login),
+            owner: f.text(Field::DeviceOwner),
+            src_ip: f.text(Field::ClientIp),
+            src_port,
+            dst_ip: f.text(Field::ServerIp),
+            dst_port,
+            dst_host,
+            app_proto: protocol.map(|(name, known)| app_proto(name, known)),
+            bytes_out: f.u64(Field::ReqSize),
+            bytes_in: f.u64(Field::RespSize),
+            action: f.text(Field::Action).map(lower),
+            method: f.text(Field::Method),
+            status: f.u64(Field::RespCode),
+            url,
+            category: f.text(Field::UrlCat),
+            record_id: f.u64(Field::RecordId),
+        };
+        if event.hostname.is_none() && event.src_ip.is_none() {
+            return Err(Reason::NoDevice);
+        }
+        Ok(event)
+    }
+
+    /// The device key (DESIGN §2.4): the hostname, else the client IP.
+    pub fn device_key(&self) -> &str {
+        self.hostname
+            .as_deref()
+            .or(self.src_ip.as_deref())
+            .unwrap_or_default()
+    }
+}
+
+/// The record's time: `epochtime` (unambiguous), else `time` (ctime in the feed's zone, or in
+/// the record's own `tz` when that is GMT/UTC), else `datetime`, else the syslog header's, else
+/// the time it was received. A time field that is there but unreadable is an error rather than
+/// a silent substitution.
+fn event_time(f: &Fields<'_>, header: &Header<'_>, ctx: &Context<'_>) -> Result<Timestamp, Reason> {
+    let mut unreadable = false;
+    if f.has(Field::EpochTime) {
+        let parsed = match &f.get(Field::EpochTime).map(|s| &s.value) {
+            Some(Scalar::Str(s)) => time::parse_time(s, &TimeZone::UTC),
+            _ => f
+                .u64(Field::EpochTime)
+                .and_then(|n| i64::try_from(n).ok())
+                .and_then(time::from_epoch_secs),
+        };
+        match parsed {
+            Some(ts) => return Ok(ts),
+            None => unreadable = true,
+        }
+    }
+    let record_zone = f
+        .text(Field::Tz)
+        .filter(|tz| matches!(tz.trim(), "GMT" | "UTC"))
+        .map(|_| TimeZone::UTC);
+    let zone = record_zone.as_ref().unwrap_or(ctx.zone);
+    for field in [Field::Time, Field::DateTime] {
+        if let Some(text) = f.text(field) {
+            match time::parse_time(&text, zone) {
+                Some(ts) => return Ok(ts),
+                None => unreadable = true,
+            }
+        }
+    }
+    if unreadable {
+        return Err(Reason::BadTime);
+    }
+    Ok(header.time(ctx.zone, ctx.received).unwrap_or(ctx.received))
+}
+
+/// Where the host is in a URL as NSS writes it (usually without a scheme: `www.example.com/path`,
+/// `host:443` for CONNECT), and its port. This runs for every web record: memchr, no searcher.
+fn authority(url: &str) -> (Option<Range<usize>>, Option<u16>) {
+    let b = url.as_bytes();
+    let scheme = b
+        .iter()
+        .take(16)
+        .position(|c| !c.is_ascii_alphanumeric() && !b"+-.".contains(c));
+    let start = match scheme {
+        Some(i) if b[i..].starts_with(b"://") => i + 3,
+        _ => 0,
+    };
+    let end = memchr::memchr3(b'/', b'?', b'#', &b[start..]).map_or(b.len(), |i| start + i);
+    let start = memchr::memrchr(b'@', &b[start..end]).map_or(start, |i| start + i + 1);
+    let auth = &url[start..end];
+    if let Some(v6) = auth.strip_prefix('[') {
+        return match v6.split_once(']') {
+            Some((host, tail)) => (
+                Some(start + 1..start + 1 + host.len()),
+                tail.strip_prefix(':').and_then(parse_port),
+            ),
+            None => (Some(start..end), None),
+        };
+    }
+    match memchr::memrchr(b':', auth.as_bytes()) {
+        Some(i) if memchr::memchr(b':', &auth.as_bytes()[..i]).is_none() => {
+            (Some(start..start + i), parse_port(&auth[i + 1..]))
+        }
+        _ => (Some(start..end), None),
+    }
+}
+
+fn parse_port(p: &str) -> Option<u16> {
+    value::parse_u64(p).and_then(port)
+}
+
+fn port(n: u64) -> Option<u16> {
+    u16::try_from(n).ok().filter(|p| *p != 0)
+}
+
+/// Proxy protocols NSS names, as (name, app_proto, implied port).
+const PROTOCOLS: [(&str, &str, Option<u16>); 7] = [
+    ("HTTP", "http", Some(80)),
+    ("HTTP_PROXY", "http", Some(80)),
+    ("HTTPS", "https", Some(443)),
+    ("SSL", "https", Some(443)),
+    ("HTTPS_PROXY", "https", Some(443)),
+    ("FTP", "ftp", Some(21)),
+    ("FTPOVERHTTP", "ftp", Some(21)),
+];
+
+/// The entry of [`PROTOCOLS`] for a proxy protocol, whose third value is the port the protocol
+/// implies (DESIGN §2.4).
+fn known_protocol(proto: &str) -> Option<&'static (&'static str, &'static str, Option<u16>)> {
+    let proto = proto.trim_ascii();
+    PROTOCOLS
+        .iter()
+        .find(|(name, ..)| name.eq_ignore_ascii_case(proto))
+}
+
+fn app_proto(
+    proto: &str,
+    known: Option<&'static (&'static str, &'static str, Option<u16>)>,
+) -> Cow<'static, str> {
+    match known {
+        Some(p) => Cow::Borrowed(p.1),
+        None => Cow::Owned(proto.trim_ascii().to_ascii_lowercase()),
+    }
+}
+
+/// "Allowed" → "allowed" without allocating for the values feeds send.
+fn lower(s: Cow<'_, str>) -> Cow<'_, str> {
+    match s.as_ref() {
+        "Allowed" | "allowed" => Cow::Borrowed("allowed"),
+        "Blocked" | "blocked" => Cow::Borrowed("blocked"),
+        other if other.bytes().any(|b| b.is_ascii_uppercase()) => {
+            Cow::Owned(other.to_ascii_lowercase())
+        }
+        _ => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authority_forms() {
+        let host = |url: &'static str| {
+            let (range, port) = authority(url);
+            (&url[range.unwrap()], port)
+        };
+        assert_eq!(host("www.example.com/join/"), ("www.example.com", None));
+        assert_eq!(
+            host("4171764.fls.doubleclick.net:443"),
+            ("4171764.fls.doubleclick.net", Some(443))
+        );
+        assert_eq!(
+            host("http://u:p@h.example:8080/x?y"),
+            ("h.example", Some(8080))
+        );
+        assert_eq!(host("[2001:db8::1]:8443/a"), ("2001:db8::1", Some(8443)));
+        assert_eq!(host("h.example?q=a:b"), ("h.example", None));
+        assert_eq!(host("h.example:99999/"), ("h.example", None));
+        assert_eq!(host("2001:db8::1/x"), ("2001:db8::1", None));
+        assert_eq!(host("a.b/p?u=http://x.y:1/"), ("a.b", None));
+    }
+
+    #[test]
+    fn protocols() {
+        let port = |p| known_protocol(p).and_then(|k| k.2);
+        assert_eq!(port("HTTP_PROXY"), Some(80));
+        assert_eq!(port("SSL"), Some(443));
+        assert_eq!(port(" ftp "), Some(21));
+        assert_eq!(port("TUNNEL"), None);
+        let app = |p| app_proto(p, known_protocol(p));
+        assert_eq!(app("HTTPS"), "https");
+        assert_eq!(app("TUNNEL_SSL"), "tunnel_ssl");
+    }
+}

@@ -1,0 +1,68 @@
+//! JSON frames: the fast path ([`flat`]) for the plain objects feeds nearly always send, simd-json
+//! ([`tape`]) for everything else.
+
+pub mod flat;
+pub mod tape;
+
+use crate::event::Reason;
+use crate::fields::Fields;
+
+/// A shard's JSON reader: simd-json's scratch space and the fast path's, kept between frames so
+/// that reading allocates nothing.
+pub struct Reader {
+    /// simd-json's scratch space.
+    buffers: simd_json::Buffers,
+    /// simd-json's node list, emptied and reused for every frame (`None` only while in use).
+    tape: Option<simd_json::Tape<'static>>,
+    /// Where the quotes of a frame are, for the fast path.
+    quotes: Vec<u64>,
+    /// The copy of a frame that simd-json parses: it unescapes strings in place, and the frame
+    /// itself must stay as received for its dead letter.
+    scratch: Vec<u8>,
+}
+
+impl Default for Reader {
+    fn default() -> Self {
+        Reader {
+            buffers: simd_json::Buffers::new(4096),
+            tape: Some(simd_json::Tape::null().reset()),
+            quotes: Vec::new(),
+            scratch: Vec::new(),
+        }
+    }
+}
+
+/// A frame's fields, and whether they came from the fast path: its borrowed values are then
+/// plain text that a record copies without escaping.
+pub struct Read<'a> {
+    pub fields: Fields<'a>,
+    pub plain: bool,
+}
+
+impl Reader {
+    /// Reads the JSON object that `json` holds (it starts at its `{`).
+    pub fn read<'a>(&'a mut self, json: &'a [u8]) -> Result<Read<'a>, Reason> {
+        let mut fields = Fields::default();
+        if flat::extract(json, &mut self.quotes, &mut fields) {
+            return Ok(Read {
+                fields,
+                plain: true,
+            });
+        }
+        let mut fields = Fields::default();
+        self.scratch.clear();
+        self.scratch.extend_from_slice(json);
+        let mut tape = self
+            .tape
+            .take()
+            .map_or_else(|| simd_json::Tape::null().reset(), |t| t.reset());
+        let parsed = tape::extract(&mut self.scratch, &mut self.buffers, &mut tape, &mut fields);
+        // The fields borrow from the scratch copy, not from the tape: it can go back at once.
+        self.tape = Some(tape.reset());
+        parsed?;
+        Ok(Read {
+            fields,
+            plain: false,
+        })
+    }
+}

@@ -1,0 +1,244 @@
+//! A small JSON Lines writer: records are written field by field straight into a batch buffer, in
+//! the order DESIGN §2.4 fixes, with absent values left out. No serde on this path: it would
+//! build the record twice.
+
+use std::borrow::Cow;
+
+use jiff::Timestamp;
+
+use super::time::TimeCache;
+
+/// A key as it is written, `"name":`, made at compile time by [`key!`](crate::key): records write
+/// a couple of dozen keys each, and copying one slice beats building each key from its parts.
+#[derive(Debug, Clone, Copy)]
+pub struct Key(pub &'static str);
+
+/// `key!("name")` is the [`Key`] `"name":`. Names are ztel's own constants: nothing to escape.
+#[macro_export]
+macro_rules! key {
+    ($name:literal) => {
+        $crate::record::json::Key(concat!("\"", $name, "\":"))
+    };
+}
+
+/// One JSON object being appended to `out`.
+pub struct Object<'b> {
+    out: &'b mut Vec<u8>,
+    empty: bool,
+    /// Borrowed values need no escaping: they are slices of a frame that the fast path found
+    /// free of quotes, backslashes and control characters, or ztel's own constants.
+    plain_borrowed: bool,
+}
+
+impl<'b> Object<'b> {
+    pub fn begin(out: &'b mut Vec<u8>) -> Self {
+        out.push(b'{');
+        Object {
+            out,
+            empty: true,
+            plain_borrowed: false,
+        }
+    }
+
+    /// An object whose borrowed values are known to need no escaping (see `plain_borrowed`).
+    pub fn begin_plain_borrowed(out: &'b mut Vec<u8>) -> Self {
+        let mut o = Object::begin(out);
+        o.plain_borrowed = true;
+        o
+    }
+
+    /// Closes the object and ends the line.
+    pub fn end_line(self) {
+        self.out.extend_from_slice(b"}\n");
+    }
+
+    #[inline]
+    fn key(&mut self, key: Key) {
+        if !self.empty {
+            self.out.push(b',');
+        }
+        self.empty = false;
+        self.out.extend_from_slice(key.0.as_bytes());
+    }
+
+    pub fn str(&mut self, key: Key, value: &str) {
+        self.key(key);
+        write_str(self.out, value);
+    }
+
+    pub fn opt_str(&mut self, key: Key, value: Option<&str>) {
+        if let Some(v) = value {
+            self.str(key, v);
+        }
+    }
+
+    /// A value taken from a record: copied as it is when it is borrowed from a plain frame,
+    /// escaped otherwise.
+    #[inline]
+    pub fn text(&mut self, key: Key, value: Option<&Cow<'_, str>>) {
+        match value {
+            Some(Cow::Borrowed(v)) if self.plain_borrowed => {
+                debug_assert!(!needs_escape(v.as_bytes()), "{v:?}");
+                self.key(key);
+                self.out.push(b'"');
+                self.out.extend_from_slice(v.as_bytes());
+                self.out.push(b'"');
+            }
+            Some(v) => self.str(key, v),
+            None => {}
+        }
+    }
+
+    #[inline]
+    pub fn u64(&mut self, key: Key, value: u64) {
+        self.key(key);
+        self.out
+            .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+    }
+
+    #[inline]
+    pub fn opt_u64(&mut self, key: Key, value: Option<u64>) {
+        if let Some(v) = value {
+            self.u64(key, v);
+        }
+    }
+
+    /// A 64-bit id as 16 lower-case hex digits, as a string.
+    pub fn hex_id(&mut self, key: Key, id: u64) {
+        self.key(key);
+        let mut text = [b'"'; 18];
+        for (i, digit) in text[1..17].iter_mut().enumerate() {
+            *digit = b"0123456789abcdef"[((id >> (60 - 4 * i)) & 0xf) as usize];
+        }
+        self.out.extend_from_slice(&text);
+    }
+
+    pub fn time(&mut self, key: Key, ts: Timestamp) {
+        self.key(key);
+        self.out.push(b'"');
+        super::time::write_rfc3339(ts, self.out);
+        self.out.push(b'"');
+    }
+
+    /// A time through `cache`: a feed's records mostly share their second with the one before.
+    pub fn time_cached(&mut self, key: Key, ts: Timestamp, cache: &mut TimeCache) {
+        self.key(key);
+        self.out.push(b'"');
+        cache.write(ts, self.out);
+        self.out.push(b'"');
+    }
+
+    pub fn str_array<'s>(&mut self, key: Key, values: impl IntoIterator<Item = &'s str>) {
+        self.key(key);
+        self.out.push(b'[');
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.out.push(b',');
+            }
+            write_str(self.out, v);
+        }
+        self.out.push(b']');
+    }
+
+    /// Text that is already JSON (a constant array, say), written as it is.
+    #[inline]
+    pub fn raw(&mut self, key: Key, json: &'static str) {
+        self.key(key);
+        self.out.extend_from_slice(json.as_bytes());
+    }
+}
+
+/// True when `bytes` hold a character JSON strings must escape.
+fn needs_escape(bytes: &[u8]) -> bool {
+    bytes.iter().fold(false, |any, &b| {
+        any | (b < 0x20) | (b == b'"') | (b == b'\\')
+    })
+}
+
+/// Appends `s` as a JSON string. Most values need no escaping: one branch-free pass decides
+/// (the compiler vectorises it), and the string is copied whole; otherwise only `"`, `\` and
+/// control characters are escaped (UTF-8 passes through).
+pub fn write_str(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    let plain = !needs_escape(bytes);
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    if plain {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
+    let mut run = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[run..i]);
+        if escape.is_empty() {
+            out.extend_from_slice(b"\\u00");
+            out.push(b"0123456789abcdef"[(b >> 4) as usize]);
+            out.push(b"0123456789abcdef"[(b & 0xf) as usize]);
+        } else {
+            out.extend_from_slice(escape);
+        }
+        run = i + 1;
+    }
+    out.extend_from_slice(&bytes[run..]);
+    out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_what_json_requires() {
+        let mut out = Vec::new();
+        write_str(&mut out, "a\"b\\c\nd\u{1}é");
+        assert_eq!(out, "\"a\\\"b\\\\c\\nd\\u0001é\"".as_bytes());
+        let back: String = serde_json::from_slice(&out).unwrap();
+        assert_eq!(back, "a\"b\\c\nd\u{1}é");
+    }
+
+    #[test]
+    fn object_in_order_without_absent_values() {
+        let mut out = Vec::new();
+        let mut o = Object::begin(&mut out);
+        o.str(key!("a"), "x");
+        o.opt_str(key!("b"), None);
+        o.opt_u64(key!("c"), Some(7));
+        o.hex_id(key!("id"), 0xab);
+        o.str_array(key!("tags"), ["ZIA"]);
+        o.raw(key!("raw"), "[1]");
+        o.end_line();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{\"a\":\"x\",\"c\":7,\"id\":\"00000000000000ab\",\"tags\":[\"ZIA\"],\"raw\":[1]}\n"
+        );
+    }
+
+    #[test]
+    fn borrowed_text_is_copied_only_when_the_object_says_it_is_plain() {
+        let quoted = Cow::Borrowed("a\"b");
+        let mut out = Vec::new();
+        let mut o = Object::begin(&mut out);
+        o.text(key!("v"), Some(&quoted));
+        o.text(key!("w"), Some(&Cow::Owned("c\\d".to_string())));
+        o.text(key!("x"), None);
+        o.end_line();
+        assert_eq!(out, b"{\"v\":\"a\\\"b\",\"w\":\"c\\\\d\"}\n");
+
+        let mut out = Vec::new();
+        let mut o = Object::begin_plain_borrowed(&mut out);
+        o.text(key!("v"), Some(&Cow::Borrowed("host.example")));
+        o.text(key!("w"), Some(&Cow::Owned("c\\d".to_string())));
+        o.end_line();
+        assert_eq!(out, b"{\"v\":\"host.example\",\"w\":\"c\\\\d\"}\n");
+    }
+}

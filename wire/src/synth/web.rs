@@ -1,0 +1,207 @@
+//! Synthetic NSS web records in the feed templates users run.
+
+use std::fmt::Write as _;
+
+use super::{civil_from_days, Cardinality, Clock, Rng, DAYS, MONTHS};
+
+/// The feed templates the generator can write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// ztel's own feed format (`ztel feed-format zia-web`).
+    Ztel,
+    /// Elastic's NSS template: the default field set wrapped in the envelope, all strings.
+    Elastic,
+    /// The Splunk / Sekoia / Datadog template behind an RFC 3164 header.
+    Sekoia,
+}
+
+const SITES: &[&str] = &[
+    "www.office.com",
+    "outlook.office365.com",
+    "login.microsoftonline.com",
+    "www.google.com",
+    "mail.google.com",
+    "github.com",
+    "api.github.com",
+    "www.linkedin.com",
+    "update.googleapis.com",
+    "slack.com",
+    "files.slack.com",
+    "www.salesforce.com",
+    "cdn.jsdelivr.net",
+    "www.youtube.com",
+    "s3.amazonaws.com",
+];
+const PATHS: &[&str] = &[
+    "/owa/service.svc?action=GetAccessTokenforResource&UA=0&app=Mail&n=117",
+    "/common/oauth2/v2.0/authorize?client_id=4765445b-32c6-49b0-83e6-1d93765276ca&response_type=code%20id_token&scope=openid%20profile",
+    "/search?q=zscaler+nss+feed+output+format&oq=zscaler&aqs=chrome.0.69i59j0i512l9.3184j0j7&sourceid=chrome&ie=UTF-8",
+    "/mail/u/0/?tab=rm&ogbl#inbox/FMfcgzGwHLfQwMbqmNKmvzJrHDrWzHbT",
+    "/repos/rust-lang/rust/pulls?state=open&per_page=100&page=3",
+    "/api/conversations.history?channel=C024BE91L&limit=200&inclusive=true",
+    "/npm/bootstrap@5.3.2/dist/js/bootstrap.bundle.min.js",
+    "/watch?v=dQw4w9WgXcQ&list=PL9tY0BWXOZFuFEG_GtOBZ8-8wbkH-NVAr&index=4",
+    "/service/update2/json?cup2key=13:2836187734&cup2hreq=4d1c0ab2c2e1d3e0e6c1f3c5b6a7d8e9",
+    "/",
+];
+const AGENTS: &[&str] = &[
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0.0.0 Safari/537.36 Edg/119.0.2151.72",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15",
+    "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17029; Pro)",
+    "Windows Microsoft Windows 10 Pro ZTunnel/1.0",
+    "Slack/4.35.131 (Windows NT 10.0.19045; x64) Electron/26.2.4",
+];
+const CATEGORIES: &[&str] = &[
+    "Web Search",
+    "Corporate Marketing",
+    "Professional Services",
+    "Web Mail",
+    "Online Chat",
+    "Streaming Media",
+    "Internet Services",
+];
+const PROTOS: &[&str] = &["HTTPS", "HTTPS", "HTTPS", "HTTP", "SSL", "HTTP_PROXY"];
+const METHODS: &[&str] = &["GET", "GET", "GET", "POST", "CONNECT", "PUT"];
+
+/// Writes NSS web records, one per call, into a caller's buffer.
+pub struct WebGenerator {
+    rng: Rng,
+    dialect: Dialect,
+    cardinality: Cardinality,
+    record_id: u64,
+    epoch: u64,
+    clock: Clock,
+}
+
+impl WebGenerator {
+    pub fn new(seed: u64, dialect: Dialect, cardinality: Cardinality) -> Self {
+        WebGenerator {
+            rng: Rng::new(seed),
+            dialect,
+            cardinality,
+            record_id: 7_300_000_000_000_000_000u64.wrapping_add(seed.wrapping_mul(1_000_000_000)),
+            epoch: 1_763_800_000,
+            clock: Clock::Jitter,
+        }
+    }
+
+    /// Feed time advances as if `records_per_second` records were written each second, instead
+    /// of about half a second per record. A load generator wants this: at its real rate the
+    /// timestamps then move as a live feed's do, and a collector refreshes its device state as
+    /// often as in production, not on nearly every record.
+    pub fn at_rate(mut self, records_per_second: u64) -> Self {
+        self.clock = Clock::at(records_per_second);
+        self
+    }
+
+    /// Appends one record and its LF.
+    pub fn write(&mut self, out: &mut String) {
+        let r = &mut self.rng;
+        self.record_id = self.record_id.wrapping_add(1);
+        self.epoch = match &mut self.clock {
+            Clock::Jitter => self.epoch + r.below(2),
+            Clock::Rate {
+                per_second,
+                written,
+            } => {
+                *written += 1;
+                1_763_800_000 + *written / *per_second
+            }
+        };
+        let device = r.below(self.cardinality.devices);
+        // A laptop has one owner, who makes most of its traffic; now and then someone else signs
+        // in on it.
+        let owner = device % self.cardinality.users.max(1);
+        let user = if r.below(10) == 0 {
+            r.below(self.cardinality.users)
+        } else {
+            owner
+        };
+        let server = r.below(self.cardinality.servers);
+        let site = r.pick(SITES);
+        let path = r.pick(PATHS);
+        let agent = r.pick(AGENTS);
+        let category = r.pick(CATEGORIES);
+        let proto = r.pick(PROTOS);
+        let method = if proto == "HTTP_PROXY" {
+            "CONNECT"
+        } else {
+            r.pick(METHODS)
+        };
+        let blocked = r.below(20) == 0;
+        let (action, status) = if blocked {
+            ("Blocked", 403)
+        } else {
+            ("Allowed", 200)
+        };
+        let reqsize = 200 + r.below(4000);
+        let respsize = 65 + r.below(200_000);
+        let cip = format_args!(
+            "10.{}.{}.{}",
+            20 + device / 65536 % 200,
+            device / 256 % 256,
+            device % 256
+        );
+        let sip = format_args!(
+            "{}.{}.{}.{}",
+            13 + server / 65536 % 200,
+            server / 256 % 256,
+            server % 256,
+            10
+        );
+        let host = format_args!("LAPTOP-{device:06X}");
+        let login = format_args!("user{user:05}@corp.example.com");
+        let (secs, day) = (self.epoch, self.epoch / 86_400);
+        let (y, m, d) = civil_from_days(day as i64);
+        let (hh, mm, ss) = (secs / 3600 % 24, secs / 60 % 60, secs % 60);
+        let weekday = DAYS[(day % 7) as usize];
+        let mon = MONTHS[(m - 1) as usize];
+        let eurl_agent = agent.replace(' ', "%20");
+        let _ = match self.dialect {
+            Dialect::Ztel => writeln!(
+                out,
+                r#"{{"sourcetype":"zscalernss-web","event":{{"epochtime":"{secs}","recordid":"{id}","elogin":"{login}","proto":"{proto}","eurl":"{site}{path}","ehost":"{site}","action":"{action}","reqmethod":"{method}","respcode":"{status}","reqsize":"{reqsize}","respsize":"{respsize}","cip":"{cip}","cintip":"198.51.100.{c}","sip":"{sip}","urlcat":"{category}","deviceowner":"user{owner:05}","devicehostname":"{host}","eua":"{eurl_agent}","ereferer":"https://{site}{path}","elocation":"HQ%20Paris"}}}}"#,
+                id = self.record_id,
+                c = device % 250,
+            ),
+            Dialect::Elastic => writeln!(
+                out,
+                r#"{{ "sourcetype" : "zscalernss-web", "event" :{{"time":"{weekday} {mon} {d:02} {hh:02}:{mm:02}:{ss:02} {y}","login":"{login}","proto":"{proto}","eurl":"{site}{path}","action":"{action}","appname":"General Browsing","appclass":"General Browsing","reqsize":"{reqsize}","respsize":"{respsize}","stime":"0","ctime":"0","urlclass":"Business Use","urlsupercat":"Information Technology","urlcat":"{category}","malwarecat":"None","threatname":"None","riskscore":"0","dlpeng":"None","dlpdict":"None","location":"HQ Paris","dept":"Engineering","cip":"{cip}","sip":"{sip}","reqmethod":"{method}","respcode":"{status}","ua":"{agent}","ereferer":"None","ruletype":"None","rulelabel":"None","contenttype":"text/html","unscannabletype":"None","deviceowner":"user{owner:05}","devicehostname":"{host}"}}}}"#,
+            ),
+            Dialect::Sekoia => writeln!(
+                out,
+                r#"{mon} {d:>2} {hh:02}:{mm:02}:{ss:02} zscaler-nss {{ "sourcetype" : "zscalernss-web", "event" : {{"datetime":"{y}-{m:02}-{d:02} {hh:02}:{mm:02}:{ss:02}","reason":"{action}","event_id":"{id}","protocol":"{proto}","action":"{action}","transactionsize":"{total}","responsesize":"{respsize}","requestsize":"{reqsize}","urlcategory":"{category}","serverip":"{sip}","requestmethod":"{method}","refererURL":"None","useragent":"{eurl_agent}","product":"NSS","location":"HQ%20Paris","ClientIP":"{cip}","status":"{status}","user":"{login}","url":"{site}{path}","vendor":"Zscaler","hostname":"{site}","clientpublicIP":"198.51.100.{c}","threatcategory":"None","threatname":"None","filetype":"None","appname":"General Browsing","pagerisk":"0","department":"Engineering","urlsupercategory":"Information Technology","appclass":"General Browsing","dlpengine":"None","urlclass":"Business Use","threatclass":"None","dlpdictionaries":"None","fileclass":"None","bwthrottle":"NO","contenttype":"text/html","unscannabletype":"None","deviceowner":"user{owner:05}","devicehostname":"{host}","keyprotectiontype":"N/A"}}}}"#,
+                id = self.record_id,
+                total = reqsize + respsize,
+                c = device % 250,
+            ),
+        };
+    }
+
+    /// `n` records as one block of LF-terminated lines.
+    pub fn lines(&mut self, n: usize) -> String {
+        let mut out = String::with_capacity(n * 1100);
+        for _ in 0..n {
+            self.write(&mut out);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_about_a_kilobyte() {
+        for dialect in [Dialect::Ztel, Dialect::Elastic, Dialect::Sekoia] {
+            let text = WebGenerator::new(1, dialect, Cardinality::default()).lines(1000);
+            let avg = text.len() / 1000;
+            assert!(
+                (700..1500).contains(&avg),
+                "{dialect:?}: {avg} bytes per line"
+            );
+            assert_eq!(text.lines().count(), 1000);
+        }
+    }
+}

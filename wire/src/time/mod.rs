@@ -1,0 +1,409 @@
+//! Timestamps as Zscaler feeds send them, and the zones they are read in.
+//!
+//! Every record carries at least one timestamp, so the common forms are
+//! parsed by hand into integers: no allocation, and no trip through jiff's
+//! general parser (whose error values allocate).
+
+use jiff::civil::DateTime;
+use jiff::tz::{Offset, TimeZone};
+use jiff::Timestamp;
+
+/// Resolves `feed_timezone` from config: "UTC"/"GMT"/"Z", an IANA name
+/// ("Europe/Paris"), or a fixed offset ("+05:30", "-0800", "+5", "UTC+5",
+/// "UTC-03:30", "GMT+1"). The error names what was wrong.
+pub fn parse_zone(name: &str) -> Result<TimeZone, String> {
+    let t = name.trim_ascii();
+    if t.is_empty() {
+        return Err("time zone is empty (expected UTC, an IANA name such as \
+                    Europe/Paris, or an offset such as +05:30)"
+            .to_string());
+    }
+    if t.eq_ignore_ascii_case("UTC") || t.eq_ignore_ascii_case("GMT") || t.eq_ignore_ascii_case("Z")
+    {
+        return Ok(TimeZone::UTC);
+    }
+    let b = t.as_bytes();
+    let offset_part = if matches!(b[0], b'+' | b'-') {
+        Some(t)
+    } else if b.len() > 3
+        && matches!(b[3], b'+' | b'-')
+        && (b[..3].eq_ignore_ascii_case(b"UTC") || b[..3].eq_ignore_ascii_case(b"GMT"))
+    {
+        // Byte 3 is an ASCII sign, so it starts a character: the slice is
+        // on a boundary.
+        Some(&t[3..])
+    } else {
+        None
+    };
+    if let Some(off) = offset_part {
+        let secs = parse_config_offset(off.as_bytes()).ok_or_else(|| {
+            format!(
+                "invalid UTC offset {off:?} in time zone {t:?} \
+                 (expected +H, +HH, +HHMM or +HH:MM, hours 0-23, minutes 0-59)"
+            )
+        })?;
+        if secs == 0 {
+            // Lets "+00:00" take parse_time's UTC fast path too.
+            return Ok(TimeZone::UTC);
+        }
+        let offset = Offset::from_seconds(secs)
+            .map_err(|e| format!("UTC offset {off:?} in time zone {t:?} is out of range: {e}"))?;
+        return Ok(TimeZone::fixed(offset));
+    }
+    TimeZone::get(t).map_err(|e| {
+        format!(
+            "unknown time zone {t:?} (expected UTC, an IANA name such as \
+             Europe/Paris, or an offset such as +05:30): {e}"
+        )
+    })
+}
+
+/// Offset in seconds from "+H", "+HH", "+HHMM" or "+HH:MM" (sign required).
+fn parse_config_offset(b: &[u8]) -> Option<i32> {
+    let (&sign, rest) = b.split_first()?;
+    let (h, m) = match *rest {
+        [h] => (digit(h)?, 0),
+        [h1, h2] => (two(h1, h2)?, 0),
+        [h1, h2, m1, m2] | [h1, h2, b':', m1, m2] => (two(h1, h2)?, two(m1, m2)?),
+        _ => return None,
+    };
+    if h > 23 || m > 59 {
+        return None;
+    }
+    let secs = (h * 3600 + m * 60) as i32;
+    match sign {
+        b'+' => Some(secs),
+        b'-' => Some(-secs),
+        _ => None,
+    }
+}
+
+/// Parses every time format Zscaler feeds send, interpreting times that carry
+/// no zone or offset in `zone`:
+///
+///  - ctime: "Fri Dec 17 07:04:57 2021", also with a space-padded day
+///    "Mon Mar  2 02:57:01 2020"
+///  - "2023-08-28 15:43:14", optionally with fractional seconds
+///  - epoch seconds as up to 10 digits, or epoch milliseconds as 13 digits
+///  - ISO 8601 / RFC 3339: "2019-05-30T08:20:42.230Z",
+///    "2019-05-30T08:20:42+02:00", "2019-05-30T08:20:42" (in `zone`)
+///  - ctime with "UTC" or "GMT" before the year, as LEEF devTime sends:
+///    "Mon Oct 02 16:21:40 UTC 2017"
+///
+/// Surrounding whitespace is ignored. `None` for anything else, for invalid
+/// dates, and for the absent words "", "None", "NA", "N/A" and "0". Local
+/// times in a DST gap or overlap resolve with jiff's "compatible" rule (the
+/// later side of a gap, the earlier of an overlap).
+pub fn parse_time(s: &str, zone: &TimeZone) -> Option<Timestamp> {
+    let b = s.trim_ascii().as_bytes();
+    let &first = b.first()?;
+    if first.is_ascii_digit() {
+        if b.iter().all(u8::is_ascii_digit) {
+            parse_epoch(b)
+        } else {
+            parse_iso(b, zone)
+        }
+    } else if first.is_ascii_alphabetic() {
+        parse_ctime(b, zone)
+    } else {
+        None
+    }
+}
+
+/// Epoch seconds (from a JSON number) → Timestamp; `None` when out of range
+/// or 0 (which feeds use for "unset", never for 1970-01-01).
+pub fn from_epoch_secs(secs: i64) -> Option<Timestamp> {
+    if secs == 0 {
+        return None;
+    }
+    Timestamp::from_second(secs).ok()
+}
+
+// ---------------------------------------------------------------------------
+// Field parsing helpers
+
+#[inline]
+fn digit(b: u8) -> Option<u32> {
+    if b.is_ascii_digit() {
+        Some(u32::from(b - b'0'))
+    } else {
+        None
+    }
+}
+
+#[inline]
+fn two(a: u8, b: u8) -> Option<u32> {
+    Some(digit(a)? * 10 + digit(b)?)
+}
+
+#[inline]
+fn four(b: &[u8]) -> Option<u32> {
+    match *b {
+        [a, b2, c, d] => Some(two(a, b2)? * 100 + two(c, d)?),
+        _ => None,
+    }
+}
+
+/// Calendar fields before validation. Integers are kept small and unsigned
+/// so that out-of-range values can only be rejected, never wrap.
+#[derive(Clone, Copy)]
+struct Fields {
+    year: u32,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+    nanos: u32,
+}
+
+fn is_leap(year: u32) -> bool {
+    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+}
+
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        2 if is_leap(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+impl Fields {
+    /// Checks ranges, so that the conversions below cannot fail on the
+    /// calendar (and never build a jiff error, which allocates).
+    fn validate(mut self) -> Option<Self> {
+        if !(1..=12).contains(&self.month)
+            || self.day == 0
+            || self.day > days_in_month(self.year, self.month)
+            || self.hour > 23
+            || self.minute > 59
+            || self.second > 60
+            || self.nanos > 999_999_999
+        {
+            return None;
+        }
+        // A leap second has no representation in Unix time; like jiff's own
+        // RFC 3339 parser, fold it onto the second before it.
+        if self.second == 60 {
+            self.second = 59;
+        }
+        Some(self)
+    }
+
+    /// Seconds since the Unix epoch of these fields read as UTC.
+    fn utc_epoch_seconds(&self) -> i64 {
+        days_from_civil(self.year, self.month, self.day) * 86_400
+            + i64::from(self.hour * 3600 + self.minute * 60 + self.second)
+    }
+
+    /// The instant these fields denote at a known UTC offset.
+    fn at_offset(self, offset_secs: i32) -> Option<Timestamp> {
+        let secs = self.utc_epoch_seconds() - i64::from(offset_secs);
+        Timestamp::new(secs, self.nanos as i32).ok()
+    }
+
+    /// The instant these fields denote as local time in `zone`.
+    fn in_zone(self, zone: &TimeZone) -> Option<Timestamp> {
+        if *zone == TimeZone::UTC {
+            return self.at_offset(0);
+        }
+        let dt = DateTime::new(
+            self.year as i16,
+            self.month as i8,
+            self.day as i8,
+            self.hour as i8,
+            self.minute as i8,
+            self.second as i8,
+            self.nanos as i32,
+        )
+        .ok()?;
+        zone.to_ambiguous_timestamp(dt).compatible().ok()
+    }
+}
+
+/// Days from 1970-01-01 to the given proleptic Gregorian date (Howard
+/// Hinnant's `days_from_civil`, specialised to non-negative years).
+fn days_from_civil(year: u32, month: u32, day: u32) -> i64 {
+    let y = i64::from(year) - i64::from(month <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(month);
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// All-digit input: epoch seconds (up to 10 digits) or milliseconds (13).
+fn parse_epoch(b: &[u8]) -> Option<Timestamp> {
+    // At most 13 digits, so the accumulator cannot overflow.
+    if b.len() > 13 {
+        return None;
+    }
+    let v = b
+        .iter()
+        .fold(0i64, |acc, &d| acc * 10 + i64::from(d - b'0'));
+    if v == 0 {
+        return None;
+    }
+    match b.len() {
+        0..=10 => Timestamp::from_second(v).ok(),
+        13 => Timestamp::from_millisecond(v).ok(),
+        // 11 or 12 digits fit neither a plausible seconds value (past 2286)
+        // nor a plausible milliseconds value (before 2001).
+        _ => None,
+    }
+}
+
+/// "YYYY-MM-DD[T ]hh:mm:ss[.fff…][Z|±hh[:mm]]".
+fn parse_iso(b: &[u8], zone: &TimeZone) -> Option<Timestamp> {
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let mut f = Fields {
+        year: four(&b[0..4])?,
+        month: two(b[5], b[6])?,
+        day: two(b[8], b[9])?,
+        hour: two(b[11], b[12])?,
+        minute: two(b[14], b[15])?,
+        second: two(b[17], b[18])?,
+        nanos: 0,
+    };
+    let mut rest = &b[19..];
+    if let Some((&(b'.' | b','), frac)) = rest.split_first() {
+        let n = frac.iter().take_while(|c| c.is_ascii_digit()).count();
+        if n == 0 || n > 9 {
+            return None;
+        }
+        let mut nanos = 0u32;
+        for &d in &frac[..n] {
+            nanos = nanos * 10 + u32::from(d - b'0');
+        }
+        f.nanos = nanos * 10u32.pow(9 - n as u32);
+        rest = &frac[n..];
+    }
+    let f = f.validate()?;
+    match *rest {
+        [] => f.in_zone(zone),
+        [b'Z' | b'z'] => f.at_offset(0),
+        [sign @ (b'+' | b'-'), ref off @ ..] => {
+            let (h, m) = match *off {
+                [h1, h2] => (two(h1, h2)?, 0),
+                [h1, h2, m1, m2] | [h1, h2, b':', m1, m2] => (two(h1, h2)?, two(m1, m2)?),
+                _ => return None,
+            };
+            if h > 23 || m > 59 {
+                return None;
+            }
+            let secs = (h * 3600 + m * 60) as i32;
+            f.at_offset(if sign == b'-' { -secs } else { secs })
+        }
+        _ => None,
+    }
+}
+
+fn month_number(name: &[u8]) -> Option<u32> {
+    let [a, b, c] = *name else { return None };
+    let key = [
+        a.to_ascii_lowercase(),
+        b.to_ascii_lowercase(),
+        c.to_ascii_lowercase(),
+    ];
+    let n = match &key {
+        b"jan" => 1,
+        b"feb" => 2,
+        b"mar" => 3,
+        b"apr" => 4,
+        b"may" => 5,
+        b"jun" => 6,
+        b"jul" => 7,
+        b"aug" => 8,
+        b"sep" => 9,
+        b"oct" => 10,
+        b"nov" => 11,
+        b"dec" => 12,
+        _ => return None,
+    };
+    Some(n)
+}
+
+fn is_weekday(name: &[u8]) -> bool {
+    let [a, b, c] = *name else { return false };
+    let key = [
+        a.to_ascii_lowercase(),
+        b.to_ascii_lowercase(),
+        c.to_ascii_lowercase(),
+    ];
+    matches!(
+        &key,
+        b"mon" | b"tue" | b"wed" | b"thu" | b"fri" | b"sat" | b"sun"
+    )
+}
+
+/// Splits off the bytes before the next single space. Two consecutive
+/// spaces give an empty token, which every caller rejects, except the day
+/// field, which handles its own padding.
+fn token(b: &[u8]) -> (&[u8], &[u8]) {
+    match memchr::memchr(b' ', b) {
+        Some(i) => (&b[..i], &b[i + 1..]),
+        None => (b, &[]),
+    }
+}
+
+/// "Www Mmm dd hh:mm:ss yyyy", "Www Mmm  d hh:mm:ss yyyy", and the LEEF
+/// variant with "UTC"/"GMT" before the year.
+fn parse_ctime(b: &[u8], zone: &TimeZone) -> Option<Timestamp> {
+    let (wday, rest) = token(b);
+    // The weekday name is checked to reject arbitrary words, but not against
+    // the date: the date fields are authoritative, and a producer's wrong
+    // weekday is no reason to drop the record.
+    if !is_weekday(wday) {
+        return None;
+    }
+    let (mon, rest) = token(rest);
+    let month = month_number(mon)?;
+    // ctime pads a one-digit day with a space ("Mar  2").
+    let rest = rest.strip_prefix(b" ").unwrap_or(rest);
+    let (day, rest) = token(rest);
+    let day = match *day {
+        [d] => digit(d)?,
+        [d1, d2] => two(d1, d2)?,
+        _ => return None,
+    };
+    let (hms, rest) = token(rest);
+    let [h1, h2, b':', m1, m2, b':', s1, s2] = *hms else {
+        return None;
+    };
+    let (word, rest) = token(rest);
+    let (utc, year) = match word {
+        b"UTC" | b"GMT" => (true, rest),
+        _ if rest.is_empty() => (false, word),
+        _ => return None,
+    };
+    let f = Fields {
+        year: four(year)?,
+        month,
+        day,
+        hour: two(h1, h2)?,
+        minute: two(m1, m2)?,
+        second: two(s1, s2)?,
+        nanos: 0,
+    }
+    .validate()?;
+    if utc {
+        f.at_offset(0)
+    } else {
+        f.in_zone(zone)
+    }
+}
+
+#[cfg(test)]
+mod tests;

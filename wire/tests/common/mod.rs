@@ -1,0 +1,118 @@
+// Each test binary uses a different part of this harness.
+#![allow(dead_code)]
+//! The harness of the wire tests: lines through a [`Decoder`] and a [`Writer`], as a shard's
+//! pipeline runs them, into records and dead letters; the corpus against its golden files.
+//!
+//! The corpus (`tests/corpus`) and the golden files (`tests/golden`) are the project's, at the
+//! root of the repository.
+
+mod shared;
+
+use std::path::Path;
+
+use jiff::Timestamp;
+use serde_json::Value;
+use wire::decode::Decoder;
+use wire::event::Reason;
+use wire::record::Writer;
+use wire::time::parse_zone;
+
+// Not every test binary uses them.
+#[allow(unused_imports)]
+pub use shared::*;
+
+/// The project's sample corpus.
+pub const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/corpus");
+/// The records of the corpus, checked by hand: one `.jsonl` file per `.log` file of the corpus.
+const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/golden");
+
+/// What lines became.
+pub struct Run {
+    /// The records, parsed.
+    pub records: Vec<Value>,
+    /// The records as written: one JSON line each.
+    pub text: String,
+    /// The lines that did not become records: why, and the line.
+    pub dead: Vec<(Reason, Vec<u8>)>,
+}
+
+/// Runs lines (syslog header included) through one decoder and one writer, with `zone` the
+/// zone of feed times that carry none.
+pub fn run(zone: &str, lines: &[&[u8]]) -> Run {
+    let mut decoder = Decoder::new(parse_zone(zone).expect("a valid zone"));
+    let mut writer = Writer::default();
+    let received: Timestamp = RECEIVED.parse().unwrap();
+    let mut out = Vec::new();
+    let mut dead = Vec::new();
+    for line in lines {
+        match decoder.decode(line, received) {
+            Ok(decoded) => {
+                writer.write(&decoded, &mut out);
+            }
+            Err(reason) => dead.push((reason, line.to_vec())),
+        }
+    }
+    let text = String::from_utf8(out).expect("records are UTF-8");
+    let records = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a record is valid JSON"))
+        .collect();
+    Run {
+        records,
+        text,
+        dead,
+    }
+}
+
+/// The record of one line, which must make one.
+pub fn one(zone: &str, line: &str) -> Value {
+    let Run { records, dead, .. } = run(zone, &[line.as_bytes()]);
+    assert!(dead.is_empty(), "dead letter {:?} for {line}", dead[0].0);
+    assert_eq!(records.len(), 1);
+    records.into_iter().next().unwrap()
+}
+
+/// Why one line makes no record.
+pub fn dead_reason(zone: &str, line: &[u8]) -> Reason {
+    let Run { records, dead, .. } = run(zone, &[line]);
+    assert!(records.is_empty(), "unexpected record {records:?}");
+    assert_eq!(dead.len(), 1);
+    dead[0].0
+}
+
+/// A file of the corpus.
+pub fn corpus(name: &str) -> Vec<u8> {
+    let path = Path::new(CORPUS).join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The lines of a file (LF-terminated, empty ones left out).
+pub fn lines(text: &[u8]) -> Vec<&[u8]> {
+    text.split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// Compares the records of a corpus file, read in `zone`, with its golden file. `ZTEL_BLESS=1`
+/// rewrites the golden file; a rewritten one must be checked by hand before it is committed.
+pub fn check_golden(corpus_name: &str, zone: &str) {
+    let input = corpus(corpus_name);
+    let run = run(zone, &lines(&input));
+    assert!(
+        run.dead.is_empty(),
+        "{corpus_name}: dead letters {:?}",
+        run.dead
+    );
+    let golden = Path::new(GOLDEN).join(corpus_name.replace(".log", ".jsonl"));
+    if std::env::var_os("ZTEL_BLESS").is_some() {
+        std::fs::write(&golden, &run.text).unwrap();
+    }
+    let want = std::fs::read_to_string(&golden)
+        .unwrap_or_else(|e| panic!("golden file {}: {e}", golden.display()));
+    assert_eq!(
+        run.text,
+        want,
+        "{corpus_name} differs from {}",
+        golden.display()
+    );
+}

@@ -1,0 +1,510 @@
+//! Framing of syslog streams: RFC 6587 octet counting and LF termination.
+
+use proptest::prelude::*;
+use wire::frame::{Framer, Next, Tail};
+
+/// What a caller of the framer would see, with discarded bytes folded away.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Out {
+    Frame(Vec<u8>),
+    Oversize,
+    Unterminated(Vec<u8>),
+    Truncated(Vec<u8>),
+}
+
+struct Run {
+    outs: Vec<Out>,
+    /// Most unconsumed bytes the driver had to keep between reads.
+    max_held: usize,
+}
+
+/// Feeds `chunks` to a framer the way a real reader would: append each read to
+/// the unconsumed bytes, take events until `Incomplete`, drop what was
+/// consumed, and hand the rest to `finish` at end of stream.
+fn drive<I>(max_frame: usize, chunks: I) -> Run
+where
+    I: IntoIterator,
+    I::Item: AsRef<[u8]>,
+{
+    let mut framer = Framer::new(max_frame);
+    assert_eq!(framer.max_frame(), max_frame);
+    let mut buf: Vec<u8> = Vec::new();
+    let mut outs = Vec::new();
+    let mut max_held = 0;
+    for chunk in chunks {
+        buf.extend_from_slice(chunk.as_ref());
+        loop {
+            let consumed = match framer.next(&buf) {
+                Next::Frame { payload, consumed } => {
+                    assert!(payload.start <= payload.end && payload.end <= consumed);
+                    assert!(!payload.is_empty(), "empty frame reported");
+                    outs.push(Out::Frame(buf[payload].to_vec()));
+                    consumed
+                }
+                Next::Oversize { consumed } => {
+                    outs.push(Out::Oversize);
+                    consumed
+                }
+                Next::Skipped { consumed } => consumed,
+                Next::Incomplete => break,
+            };
+            assert!(consumed > 0, "an event must consume input");
+            assert!(consumed <= buf.len(), "consumed more than was given");
+            buf.drain(..consumed);
+        }
+        max_held = max_held.max(buf.len());
+    }
+    match framer.finish(&buf) {
+        Tail::Clean => {}
+        Tail::Unterminated { payload } => outs.push(Out::Unterminated(buf[payload].to_vec())),
+        Tail::Truncated { partial } => outs.push(Out::Truncated(buf[partial].to_vec())),
+    }
+    Run { outs, max_held }
+}
+
+/// Splits `stream` before each offset in `cuts` (ascending, in range).
+fn split<'a>(stream: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
+    let mut chunks = Vec::new();
+    let mut at = 0;
+    for &cut in cuts {
+        chunks.push(&stream[at..cut]);
+        at = cut;
+    }
+    chunks.push(&stream[at..]);
+    chunks
+}
+
+fn frame(payload: &[u8]) -> Out {
+    Out::Frame(payload.to_vec())
+}
+
+/// Checks `stream` in one read, in 1-byte reads and in 3-byte reads.
+fn check(max_frame: usize, stream: &[u8], expected: &[Out]) {
+    let whole = drive(max_frame, [stream]);
+    assert_eq!(whole.outs, expected, "one read");
+    let bytes = drive(max_frame, stream.chunks(1));
+    assert_eq!(bytes.outs, expected, "1-byte reads");
+    assert!(bytes.max_held <= max_frame + 12);
+    let threes = drive(max_frame, stream.chunks(3));
+    assert_eq!(threes.outs, expected, "3-byte reads");
+}
+
+#[test]
+fn lf_single() {
+    check(64, b"<13>hello\n", &[frame(b"<13>hello")]);
+}
+
+#[test]
+fn lf_multiple_in_one_read() {
+    let run = drive(64, [b"a\nbb\nccc\n"]);
+    assert_eq!(run.outs, [frame(b"a"), frame(b"bb"), frame(b"ccc")]);
+}
+
+#[test]
+fn crlf_drops_cr() {
+    check(64, b"abc\r\ndef\r\n", &[frame(b"abc"), frame(b"def")]);
+}
+
+#[test]
+fn cr_in_middle_kept() {
+    check(64, b"a\rb\n\rc\r\r\n", &[frame(b"a\rb"), frame(b"\rc\r")]);
+}
+
+#[test]
+fn blank_lines_skipped() {
+    check(64, b"\n\r\n\na\n\r\n\nb\n\n", &[frame(b"a"), frame(b"b")]);
+    check(64, b"\n\r\n\n", &[]);
+    // Blank lines with no frame behind them yet are dropped at once, not held.
+    let mut framer = Framer::new(64);
+    assert_eq!(framer.next(b"\n\r\n"), Next::Skipped { consumed: 3 });
+    assert_eq!(framer.next(b""), Next::Incomplete);
+}
+
+#[test]
+fn octet_counted_single() {
+    check(64, b"5 hello", &[frame(b"hello")]);
+    let mut framer = Framer::new(64);
+    assert_eq!(
+        framer.next(b"5 hello6 world!"),
+        Next::Frame {
+            payload: 2..7,
+            consumed: 7
+        }
+    );
+}
+
+#[test]
+fn octet_counted_payload_contains_lf() {
+    check(
+        64,
+        b"6 ab\ncd\n3 \r\n\n",
+        &[frame(b"ab\ncd\n"), frame(b"\r\n\n")],
+    );
+}
+
+#[test]
+fn octet_zero_leading_digit_is_lf_mode() {
+    check(64, b"0 abc\n", &[frame(b"0 abc")]);
+}
+
+#[test]
+fn digits_without_space_is_lf_mode() {
+    check(
+        64,
+        b"2019-10-16 15:44:36\tkey=v\n",
+        &[frame(b"2019-10-16 15:44:36\tkey=v")],
+    );
+    check(64, b"12345\n", &[frame(b"12345")]);
+}
+
+#[test]
+fn eleven_digits_is_lf_mode() {
+    check(64, b"12345678901 abc\n", &[frame(b"12345678901 abc")]);
+    // Ten digits and a space is still a header (and far over the limit).
+    check(64, b"1234567890 abc\n", &[Out::Oversize]);
+}
+
+#[test]
+fn mixed_octet_and_lf() {
+    let stream = b"3 abcplain\n5 hello\r\n4 x\ny\n2 ok";
+    check(
+        64,
+        stream,
+        &[
+            frame(b"abc"),
+            frame(b"plain"),
+            frame(b"hello"),
+            frame(b"x\ny\n"),
+            frame(b"ok"),
+        ],
+    );
+}
+
+#[test]
+fn oversize_lf_skipped_and_next_frame_kept() {
+    check(
+        8,
+        b"ok\nxxxxxxxxxxxx\nyes\n",
+        &[frame(b"ok"), Out::Oversize, frame(b"yes")],
+    );
+}
+
+#[test]
+fn oversize_lf_across_many_reads() {
+    let max = 16;
+    let mut stream = vec![b'x'; 10_000];
+    stream.extend_from_slice(b"\r\nok\n");
+    for size in [1, 7, 16, 17, 4096] {
+        let run = drive(max, stream.chunks(size));
+        assert_eq!(run.outs, [Out::Oversize, frame(b"ok")], "reads of {size}");
+        assert!(run.max_held <= max + 12, "reads of {size}");
+    }
+}
+
+#[test]
+fn oversize_octet_count_skipped_exactly() {
+    // The skipped payload holds what would look like frames if misaligned.
+    check(8, b"10 1\n3 abc\n\nX3 abc", &[Out::Oversize, frame(b"abc")]);
+    check(8, b"9 123456789next\n", &[Out::Oversize, frame(b"next")]);
+}
+
+#[test]
+fn lying_octet_count_larger_than_sent_is_truncated_at_eof() {
+    check(64, b"50 short", &[Out::Truncated(b"50 short".to_vec())]);
+    check(
+        64,
+        b"ok\n50 short\n",
+        &[frame(b"ok"), Out::Truncated(b"50 short\n".to_vec())],
+    );
+}
+
+#[test]
+fn lying_octet_count_huge_never_buffers_past_limit() {
+    let max = 1024;
+    let chunk = [b'a'; 4096];
+    let body = (0..10 * 1024 * 1024 / chunk.len()).map(|_| &chunk[..]);
+    let chunks = std::iter::once(&b"999999999 "[..]).chain(body);
+    let run = drive(max, chunks);
+    // The frame never ends, and what did arrive of it was already reported.
+    assert_eq!(run.outs, [Out::Oversize]);
+    assert!(run.max_held <= max + 12, "held {}", run.max_held);
+}
+
+#[test]
+fn frame_exactly_max_is_kept() {
+    check(8, b"abcdefgh\n", &[frame(b"abcdefgh")]);
+    check(8, b"abcdefgh\r\n", &[frame(b"abcdefgh")]);
+    check(8, b"8 abcdefgh", &[frame(b"abcdefgh")]);
+}
+
+#[test]
+fn frame_max_plus_one_is_oversize() {
+    // LF mode.
+    check(8, b"abcdefghi\nok\n", &[Out::Oversize, frame(b"ok")]);
+    check(8, b"abcdefghi\r\nok\n", &[Out::Oversize, frame(b"ok")]);
+    check(8, b"abcdefgh\r\r\nok\n", &[Out::Oversize, frame(b"ok")]);
+    // Octet mode.
+    check(8, b"9 abcdefghi2 ok", &[Out::Oversize, frame(b"ok")]);
+}
+
+#[test]
+fn unterminated_tail_at_eof() {
+    check(
+        64,
+        b"abc\ndef\r",
+        &[frame(b"abc"), Out::Unterminated(b"def".to_vec())],
+    );
+    check(64, b"abc\n\r", &[frame(b"abc")]);
+    // An oversize frame cut short at EOF was already reported.
+    check(4, b"abcdefgh", &[Out::Oversize]);
+}
+
+#[test]
+fn truncated_octet_tail_at_eof() {
+    check(
+        64,
+        b"2 ok5 he",
+        &[frame(b"ok"), Out::Truncated(b"5 he".to_vec())],
+    );
+    check(64, b"5 ", &[Out::Truncated(b"5 ".to_vec())]);
+    check(64, b"123", &[Out::Truncated(b"123".to_vec())]);
+}
+
+#[test]
+fn digit_prefix_undecided_returns_incomplete() {
+    let mut framer = Framer::new(64);
+    assert_eq!(framer.next(b"1"), Next::Incomplete);
+    assert_eq!(framer.next(b"12"), Next::Incomplete);
+    assert_eq!(framer.next(b"1234567890"), Next::Incomplete);
+    assert_eq!(framer.next(b"12 "), Next::Incomplete);
+    assert_eq!(framer.next(b"12x"), Next::Incomplete);
+    assert_eq!(
+        framer.next(b"12x\n"),
+        Next::Frame {
+            payload: 0..3,
+            consumed: 4
+        }
+    );
+    assert_eq!(framer.finish(b"12"), Tail::Truncated { partial: 0..2 });
+}
+
+// ---------------------------------------------------------------------------
+// Properties: chunking never changes the outcome, and the outcome is what the
+// generator meant.
+
+/// One piece of a generated stream.
+#[derive(Debug, Clone)]
+enum Piece {
+    /// LF-terminated; the payload has no LF, does not end in CR and does not
+    /// begin like an octet-count header.
+    Lf(Vec<u8>),
+    /// CRLF-terminated; the payload has no LF and does not begin like a
+    /// header.
+    Crlf(Vec<u8>),
+    /// Octet-counted; any bytes.
+    Octet(Vec<u8>),
+    Blank {
+        crlf: bool,
+    },
+    /// An LF-terminated payload over the limit.
+    OversizeLf(Vec<u8>),
+    /// An octet-counted payload over the limit.
+    OversizeOctet(Vec<u8>),
+}
+
+/// What is left at the end of a generated stream.
+#[derive(Debug, Clone)]
+enum End {
+    Clean,
+    /// LF-mode text with no LF, maybe with a CR after it.
+    Unterminated {
+        payload: Vec<u8>,
+        cr: bool,
+    },
+    /// An octet-counted frame of `count` bytes, of which `partial` arrived.
+    Truncated {
+        count: usize,
+        partial: Vec<u8>,
+    },
+    /// Digits that could still have become a header.
+    Digits(Vec<u8>),
+}
+
+/// Whether `bytes` begins with `[1-9][0-9]{0,9} `, i.e. an octet header.
+fn looks_like_header(bytes: &[u8]) -> bool {
+    let digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+    matches!(bytes.first(), Some(b'1'..=b'9')) && digits <= 10 && bytes.get(digits) == Some(&b' ')
+}
+
+/// Bytes skewed towards the ones framing cares about.
+fn byte() -> impl Strategy<Value = u8> {
+    prop_oneof![
+        4 => any::<u8>(),
+        2 => b'0'..=b'9',
+        1 => Just(b' '),
+        1 => Just(b'\r'),
+        1 => Just(b'\n'),
+    ]
+}
+
+/// An LF-mode payload of `len` bytes: no LF, and not read as a header.
+fn lf_payload(len: std::ops::RangeInclusive<usize>) -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(byte(), len).prop_map(|mut p| {
+        for b in &mut p {
+            if *b == b'\n' {
+                *b = b'x';
+            }
+        }
+        // A leading digit that is not a header may still leave the prefix
+        // undecided at EOF; a letter keeps the intent unambiguous.
+        if looks_like_header(&p) {
+            p[0] = b'a';
+        }
+        p
+    })
+}
+
+/// The framer drops a CR before LF, so a payload meant to keep its length
+/// must not end in one.
+fn no_trailing_cr(mut p: Vec<u8>) -> Vec<u8> {
+    if let Some(last @ b'\r') = p.last_mut() {
+        *last = b'y';
+    }
+    p
+}
+
+fn piece(max: usize) -> impl Strategy<Value = Piece> {
+    let over = max + 1..=3 * max + 2;
+    prop_oneof![
+        3 => lf_payload(1..=max).prop_map(|p| Piece::Lf(no_trailing_cr(p))),
+        2 => lf_payload(1..=max).prop_map(Piece::Crlf),
+        3 => prop::collection::vec(byte(), 1..=max).prop_map(Piece::Octet),
+        1 => any::<bool>().prop_map(|crlf| Piece::Blank { crlf }),
+        1 => lf_payload(over.clone()).prop_map(|p| Piece::OversizeLf(no_trailing_cr(p))),
+        1 => prop::collection::vec(byte(), over).prop_map(Piece::OversizeOctet),
+    ]
+}
+
+fn end(max: usize) -> impl Strategy<Value = End> {
+    prop_oneof![
+        3 => Just(End::Clean),
+        1 => (lf_payload(1..=max), any::<bool>()).prop_map(|(mut payload, cr)| {
+            // Digits alone at EOF would be an undecided header.
+            if payload.first().is_some_and(u8::is_ascii_digit) {
+                payload[0] = b'a';
+            }
+            let payload = no_trailing_cr(payload);
+            End::Unterminated { payload, cr }
+        }),
+        1 => (1..=max)
+            .prop_flat_map(|count| {
+                (Just(count), prop::collection::vec(byte(), 0..count))
+            })
+            .prop_map(|(count, partial)| End::Truncated { count, partial }),
+        1 => (b'1'..=b'9', prop::collection::vec(b'0'..=b'9', 0..=9)).prop_map(
+            |(first, mut rest)| {
+                rest.insert(0, first);
+                End::Digits(rest)
+            }
+        ),
+    ]
+}
+
+/// A stream, its frame limit and the outcomes its generator meant.
+fn stream() -> impl Strategy<Value = (usize, Vec<u8>, Vec<Out>)> {
+    (1usize..=24)
+        .prop_flat_map(|max| {
+            (
+                Just(max),
+                prop::collection::vec(piece(max), 0..12),
+                end(max),
+            )
+        })
+        .prop_map(|(max, pieces, end)| {
+            let mut bytes = Vec::new();
+            let mut outs = Vec::new();
+            for piece in pieces {
+                match piece {
+                    Piece::Lf(p) => {
+                        bytes.extend_from_slice(&p);
+                        bytes.push(b'\n');
+                        outs.push(Out::Frame(p));
+                    }
+                    Piece::Crlf(p) => {
+                        bytes.extend_from_slice(&p);
+                        bytes.extend_from_slice(b"\r\n");
+                        outs.push(Out::Frame(p));
+                    }
+                    Piece::Octet(p) => {
+                        bytes.extend_from_slice(format!("{} ", p.len()).as_bytes());
+                        bytes.extend_from_slice(&p);
+                        outs.push(Out::Frame(p));
+                    }
+                    Piece::Blank { crlf } => {
+                        bytes.extend_from_slice(if crlf { b"\r\n" } else { b"\n" });
+                    }
+                    Piece::OversizeLf(p) => {
+                        bytes.extend_from_slice(&p);
+                        bytes.push(b'\n');
+                        outs.push(Out::Oversize);
+                    }
+                    Piece::OversizeOctet(p) => {
+                        bytes.extend_from_slice(format!("{} ", p.len()).as_bytes());
+                        bytes.extend_from_slice(&p);
+                        outs.push(Out::Oversize);
+                    }
+                }
+            }
+            match end {
+                End::Clean => {}
+                End::Unterminated { payload, cr } => {
+                    bytes.extend_from_slice(&payload);
+                    if cr {
+                        bytes.push(b'\r');
+                    }
+                    outs.push(Out::Unterminated(payload));
+                }
+                End::Truncated { count, partial } => {
+                    let mut tail = format!("{count} ").into_bytes();
+                    tail.extend_from_slice(&partial);
+                    bytes.extend_from_slice(&tail);
+                    outs.push(Out::Truncated(tail));
+                }
+                End::Digits(digits) => {
+                    bytes.extend_from_slice(&digits);
+                    outs.push(Out::Truncated(digits));
+                }
+            }
+            (max, bytes, outs)
+        })
+}
+
+proptest! {
+    #[test]
+    fn any_chunking_matches_one_read_and_intent(
+        (max, bytes, expected) in stream(),
+        cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..16),
+    ) {
+        let whole = drive(max, [&bytes]);
+        prop_assert_eq!(&whole.outs, &expected);
+
+        let mut cuts: Vec<usize> = cuts.iter().map(|i| i.index(bytes.len() + 1)).collect();
+        cuts.sort_unstable();
+        let chunked = drive(max, split(&bytes, &cuts));
+        prop_assert_eq!(&chunked.outs, &expected);
+        prop_assert!(chunked.max_held <= max + 12);
+
+        let bytewise = drive(max, bytes.chunks(1));
+        prop_assert_eq!(&bytewise.outs, &expected);
+        prop_assert!(bytewise.max_held <= max + 12);
+    }
+
+    #[test]
+    fn every_two_read_split_matches_one_read((max, bytes, _expected) in stream()) {
+        let whole = drive(max, [&bytes]);
+        for at in 0..=bytes.len() {
+            let halves = drive(max, split(&bytes, &[at]));
+            prop_assert_eq!(&halves.outs, &whole.outs, "split at {}", at);
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! ZPA User Activity (LSS) records (DESIGN §2.4): the corpus against golden files checked by
+//! hand, and one case per transport, status, optional field and header form.
+
+mod common;
+
+use common::ZPA_USER_ACTIVITY_FIELDS;
+use common::{check_golden, fields_without, key_order, lss, one, run};
+use serde_json::{json, Value};
+use wire::event::Reason;
+
+/// The feed zone is for NSS: LSS times must not move with it.
+const ZONE: &str = "Asia/Tokyo";
+
+#[test]
+fn corpus_elastic_matches_golden() {
+    check_golden("elastic-zpa-user-activity.log", ZONE);
+}
+
+#[test]
+fn corpus_google_secops_matches_golden() {
+    check_golden("google-secops-doc-zpa-user-activity.log", ZONE);
+}
+
+#[test]
+fn corpus_sc4s_with_and_without_pri_matches_golden() {
+    check_golden("sc4s-zpa-user-activity.log", ZONE);
+}
+
+#[test]
+fn corpus_zscaler_helpdoc_with_hostname_and_pra_fields_matches_golden() {
+    check_golden("zscaler-helpdoc-zpa-user-activity.log", ZONE);
+}
+
+#[test]
+fn default_template_gives_every_field_in_order() {
+    let line = lss(&[("Hostname", json!("LAPTOP-ALICE"))]);
+    let r = one(ZONE, &line);
+    let id = format!("{:016x}", xxhash_rust::xxh3::xxh3_64(b"laptop-alice"));
+    assert_eq!(
+        r,
+        json!({"ts":"2024-01-18T10:31:01.152Z","kind":"zpa.user_activity","device_id":id,
+            "device":"LAPTOP-ALICE","user":"alice@example.com","client_ip":"10.1.2.3",
+            "client_public_ip":"198.51.100.7","connector":"dc1-connector","connector_ip":"10.0.0.5",
+            "connector_port":51146,"dst_ip":"10.20.0.8","dst_port":443,"dst_host":"intranet.corp",
+            "transport":"tcp","app":"Intranet","app_group":"Web Apps","policy":"Allow IT",
+            "status":"open","session_id":"sess-1","connection_id":"sess-1,conn-1",
+            "bytes_out":710,"bytes_in":0,"tags":["ZPA"]})
+    );
+    assert_eq!(
+        key_order(&run(ZONE, &[line.as_bytes()]).text),
+        fields_without(ZPA_USER_ACTIVITY_FIELDS, &["end"]),
+    );
+    let text = run(ZONE, &[lss(&[]).as_bytes()]).text;
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert_eq!(
+        key_order(&text),
+        fields_without(ZPA_USER_ACTIVITY_FIELDS, &["device", "end"]),
+        "fields out of order: {text}"
+    );
+}
+
+#[test]
+fn transports_from_ip_protocol() {
+    for (proto, want) in [
+        (json!(6), "tcp"),
+        (json!(17), "udp"),
+        (json!(1), "icmp"),
+        (json!("17"), "udp"),
+        (json!(132), "132"),
+    ] {
+        let r = one(ZONE, &lss(&[("IPProtocol", proto.clone())]));
+        assert_eq!(r["transport"], want, "{proto}");
+    }
+}
+
+#[test]
+fn statuses_and_end_time() {
+    for status in ["open", "active", "close"] {
+        let r = one(ZONE, &lss(&[("ConnectionStatus", json!(status))]));
+        assert_eq!(r["status"], status);
+        assert!(r.get("end").is_none());
+    }
+    let r = one(
+        ZONE,
+        &lss(&[
+            ("ConnectionStatus", json!("close")),
+            ("TimestampConnectionEnd", json!("2024-01-18T10:35:00.004Z")),
+            ("ZENBytesTxClient", json!(52341)),
+        ]),
+    );
+    assert_eq!(r["end"], "2024-01-18T10:35:00.004Z");
+    assert_eq!(r["bytes_in"], 52341);
+}
+
+#[test]
+fn without_hostname_the_device_is_the_user() {
+    let r = one(ZONE, &lss(&[]));
+    assert!(r.get("device").is_none());
+    let id = format!("{:016x}", xxhash_rust::xxh3::xxh3_64(b"alice@example.com"));
+    assert_eq!(r["device_id"], id.as_str());
+}
+
+#[test]
+fn empty_client_private_ip_is_absent() {
+    let r = one(ZONE, &lss(&[("ClientPrivateIP", json!(""))]));
+    assert!(r.get("client_ip").is_none());
+    assert_eq!(r["client_public_ip"], "198.51.100.7");
+}
+
+#[test]
+fn log_timestamp_when_there_is_no_connection_start() {
+    let mut v: Value = serde_json::from_str(&lss(&[])).unwrap();
+    v.as_object_mut()
+        .unwrap()
+        .remove("TimestampConnectionStart");
+    v["LogTimestamp"] = json!("Mon Mar  2 02:57:01 2020");
+    let r = one(ZONE, &v.to_string());
+    assert_eq!(
+        r["ts"], "2020-03-02T02:57:01Z",
+        "LSS times are UTC, whatever feed_timezone says"
+    );
+}
+
+#[test]
+fn headers_and_event_type() {
+    let body = lss(&[("EventType", json!("user-activity"))]);
+    for line in [
+        body.clone(),
+        format!("<111>{body}"),
+        format!("<134>Jan 18 10:31:01 connector01 zpa-lss: {body}"),
+        format!("<134>1 2024-01-18T10:31:01Z connector01 zpa-lss - - - {body}"),
+    ] {
+        let r = one(ZONE, &line);
+        assert_eq!(r["kind"], "zpa.user_activity", "{line}");
+    }
+    let other = lss(&[("EventType", json!("connector-status"))]);
+    let dead = run(ZONE, &[other.as_bytes()]).dead;
+    assert_eq!(dead[0].0, Reason::UnknownType);
+}
+
+#[test]
+fn lss_client_is_kept_and_marked_but_is_no_device() {
+    let r = one(ZONE, &lss(&[("Username", json!("ZPA LSS Client"))]));
+    assert_eq!(r["user"], "ZPA LSS Client");
+    assert_eq!(r["tags"], json!(["ZPA", "LSS_CLIENT"]));
+    assert!(r.get("device_id").is_none());
+    // That it makes no device delta and no flow note is the pipeline's (tests/pipeline.rs).
+}
+
+#[test]
+fn bad_lss_records_are_dead_letters() {
+    let no_user = lss(&[("Username", json!(""))]);
+    assert_eq!(run(ZONE, &[no_user.as_bytes()]).dead[0].0, Reason::NoDevice);
+    let bad_time = lss(&[("TimestampConnectionStart", json!("soon"))]);
+    assert_eq!(run(ZONE, &[bad_time.as_bytes()]).dead[0].0, Reason::BadTime);
+}

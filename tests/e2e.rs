@@ -347,7 +347,7 @@ fn records_to_stdout() {
 #[test]
 fn sigint_drains_too() {
     let line = zia_line(600, "sigint-host");
-    let collector = Collector::start("sigint");
+    let collector = Collector::start_with("sigint", Options::binary());
     // A connection still open when the signal comes: what it sent must be drained.
     let mut stream = collector.connect();
     stream.write_all(format!("{line}\n").as_bytes()).unwrap();

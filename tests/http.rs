@@ -19,11 +19,17 @@ use serde_json::Value;
 const KEYS: &str = "[input.http]\nkeys = [\"k1\"]\n";
 
 fn start(tag: &str, config: &str) -> (Collector, SocketAddr) {
+    start_with(tag, config, false)
+}
+
+/// With `binary`, the real binary (for signals and its log).
+fn start_with(tag: &str, config: &str, binary: bool) -> (Collector, SocketAddr) {
     let collector = Collector::start_with(
         tag,
         Options {
             config: Some(config.to_owned()),
             args: vec!["--http".into(), "127.0.0.1:0".into()],
+            binary,
             ..Options::default()
         },
     );
@@ -314,7 +320,7 @@ fn missing_and_wrong_keys_are_refused_closed_and_counted() {
 
 #[test]
 fn without_keys_every_request_is_refused() {
-    let (collector, addr) = start("http-nokeys", "");
+    let (collector, addr) = start_with("http-nokeys", "", true);
     let answer = Client::connect(addr).post(Some(""), &array(&[zia_line(1, "pc")]));
     assert_eq!(answer.status, 403);
     assert!(answer.body.contains("input.http.keys"), "{answer:?}");
@@ -563,7 +569,7 @@ fn a_peer_outside_allowed_ips_is_closed_unread() {
 
 #[test]
 fn sighup_reloads_the_keys() {
-    let (mut collector, addr) = start("http-reload", KEYS);
+    let (mut collector, addr) = start_with("http-reload", KEYS, true);
     let body = array(&[zia_line(1, "pc-reload")]);
     assert_eq!(Client::connect(addr).post(Some("k1"), &body).status, 200);
     collector.rewrite_config("[input.http]\nkeys = [\"k9\"]\n");

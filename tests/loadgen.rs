@@ -72,6 +72,8 @@ fn loadgen_traffic_is_received_counted_and_recorded() {
         Options {
             udp: true,
             args: vec!["--admin".into(), "127.0.0.1:0".into()],
+            // loadgen against the binary a user runs, as perf/ does.
+            binary: true,
             ..Options::default()
         },
     );

@@ -23,6 +23,7 @@ fn full_disk_pushes_back_and_spills_at_shutdown() {
         "devfull",
         Options {
             args: vec!["--records".into(), "/dev/full".into()],
+            binary: true,
             ..Options::default()
         },
     );
@@ -159,6 +160,7 @@ fn a_torn_records_file_is_repaired_at_start() {
         "torn-2",
         Options {
             data_dir: Some(data.clone()),
+            binary: true,
             ..Options::default()
         },
     );
@@ -184,6 +186,7 @@ fn devices_known_before_kill_9_are_known_after() {
     let options = |data: Option<std::path::PathBuf>| Options {
         args: vec!["--admin".into(), "127.0.0.1:0".into()],
         data_dir: data,
+        binary: true,
         ..Options::default()
     };
     let collector = Collector::start_with("restart-1", options(None));

@@ -124,6 +124,7 @@ fn start(
     server: &(String, String),
     client_ca: Option<&Ca>,
     extra: &str,
+    binary: bool,
 ) -> Collector {
     let cert = dir.write("server.pem", &server.0);
     let key = dir.write("server.key", &server.1);
@@ -144,6 +145,7 @@ fn start(
         Options {
             config: Some(toml),
             args: vec!["--tls".into(), "127.0.0.1:0".into()],
+            binary,
             ..Options::default()
         },
     )
@@ -163,6 +165,7 @@ fn records_over_tls() {
         &ca.leaf("localhost", &["localhost", "127.0.0.1"]),
         None,
         "",
+        false,
     );
     let addr = collector.listening["tls"];
     let mut tls = connect(addr, client_config(&ca, None)).expect("handshake");
@@ -191,6 +194,7 @@ fn mutual_tls_accepts_a_signed_client_and_refuses_another() {
         &ca.leaf("localhost", &["localhost"]),
         Some(&clients),
         "",
+        true,
     );
     let addr = collector.listening["tls"];
 
@@ -231,6 +235,7 @@ fn silent_or_plaintext_peers_fail_the_handshake_and_do_not_stall_the_shard() {
         &ca.leaf("localhost", &["localhost"]),
         None,
         "[limits]\nidle_timeout_secs = 1\n",
+        false,
     );
     let addr = collector.listening["tls"];
     let silent = TcpStream::connect(addr).unwrap();
@@ -265,6 +270,7 @@ fn sighup_reloads_the_certificate_and_keeps_established_connections() {
         &old_ca.leaf("localhost", &["localhost"]),
         None,
         "",
+        true,
     );
     let addr = collector.listening["tls"];
     let mut established = connect(addr, client_config(&old_ca, None)).expect("handshake");
@@ -309,6 +315,7 @@ fn a_bad_certificate_on_reload_keeps_the_old_one() {
         &ca.leaf("localhost", &["localhost"]),
         None,
         "",
+        true,
     );
     let addr = collector.listening["tls"];
     dir.write("server.pem", "not a certificate");

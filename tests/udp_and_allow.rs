@@ -100,6 +100,7 @@ fn tcp_peer_outside_the_allow_list_is_closed_unread() {
         "tcp-refused",
         Options {
             config: Some("[input.tcp]\nallowed_ips = [\"127.0.0.1\"]\n".into()),
+            binary: true,
             ..Options::default()
         },
     );
@@ -126,6 +127,7 @@ fn sighup_reloads_allow_lists() {
         "allow-reload",
         Options {
             config: Some("[input.tcp]\nallowed_ips = [\"127.0.0.1\"]\n".into()),
+            binary: true,
             ..Options::default()
         },
     );

@@ -1,0 +1,623 @@
+//! The collector under test: `ztel serve` with the arguments a test asks for, run in this process
+//! (through `ztel::run`, the default) or as the real binary (`Options::binary`, for what only a
+//! process has: signals, exit status, stderr, stdout, kill -9). Either way it listens on
+//! OS-chosen loopback ports and its outcome is read the same way: the counts of its drained
+//! summary and the files it wrote.
+//!
+//! Every wait is bounded: the collector must listen within 10 s, a connection must be closed by
+//! the collector within 10 s of our closing it, and the drain must end within 15 s.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ExitStatus, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use ztel::run::Running;
+
+use super::{ztel, TempDir, DEADLINE, STOP_DEADLINE};
+
+/// How to start the collector.
+pub struct Options {
+    pub shards: usize,
+    /// TOML text for `--config`.
+    pub config: Option<String>,
+    /// Run the real binary rather than in this process.
+    pub binary: bool,
+    /// `--records -`: records go to stdout, which is captured (binary only).
+    pub records_to_stdout: bool,
+    /// With `records_to_stdout`: stdout is not read until `Collector::open_stdout`, so that the
+    /// collector's writes block (a slow consumer).
+    pub hold_stdout: bool,
+    /// Listen on UDP too (`--udp 127.0.0.1:0`).
+    pub udp: bool,
+    /// More arguments for `ztel serve` (`--tls`, `--admin`, …).
+    pub args: Vec<String>,
+    /// A data dir of an earlier run (a restart); by default a new one.
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Options {
+    /// The defaults, run as the real binary.
+    pub fn binary() -> Options {
+        Options {
+            binary: true,
+            ..Options::default()
+        }
+    }
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            shards: 1,
+            config: None,
+            binary: false,
+            records_to_stdout: false,
+            hold_stdout: false,
+            udp: false,
+            args: Vec::new(),
+            data_dir: None,
+        }
+    }
+}
+
+/// A running `ztel serve`. Dropping it without `stop` kills the process (or drains the
+/// in-process collector).
+pub struct Collector {
+    backend: Backend,
+    pub addr: SocketAddr,
+    /// Where the other inputs listen: udp, tls, http, admin.
+    pub listening: BTreeMap<String, SocketAddr>,
+    dir: Option<TempDir>,
+    data: PathBuf,
+}
+
+enum Backend {
+    InProcess(Option<Running>),
+    Process(Process),
+}
+
+/// The real binary and the threads that read its output.
+struct Process {
+    child: Child,
+    stderr: Arc<Mutex<Vec<String>>>,
+    stderr_thread: Option<JoinHandle<()>>,
+    stdout_thread: Option<JoinHandle<Vec<u8>>>,
+    stdout_gate: Option<mpsc::Sender<()>>,
+}
+
+impl Collector {
+    pub fn start(tag: &str) -> Collector {
+        Collector::start_with(tag, Options::default())
+    }
+
+    pub fn start_with(tag: &str, options: Options) -> Collector {
+        let dir = TempDir::new(tag);
+        let data = options
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| dir.path().join("data"));
+        let udp = if options.udp { "127.0.0.1:0" } else { "" };
+        let mut args: Vec<String> = ["--tcp", "127.0.0.1:0", "--udp", udp]
+            .map(String::from)
+            .to_vec();
+        if !options.args.iter().any(|a| a == "--admin") {
+            args.extend(["--admin".into(), String::new()]);
+        }
+        args.extend(["--data-dir".into(), data.display().to_string()]);
+        args.extend(["--shards".into(), options.shards.to_string()]);
+        if let Some(toml) = &options.config {
+            let file = dir.write("ztel.toml", toml);
+            args.extend(["--config".into(), file.display().to_string()]);
+        }
+        // Records on stdout are a process's.
+        let binary = options.binary || options.records_to_stdout;
+        if options.records_to_stdout {
+            args.extend(["--records".into(), "-".into()]);
+        }
+        args.extend(options.args.iter().cloned());
+        let mut collector = Collector {
+            backend: Backend::InProcess(None),
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            listening: BTreeMap::new(),
+            dir: Some(dir),
+            data,
+        };
+        if binary {
+            collector.spawn(&args, &options);
+        } else {
+            let config = ztel::cli::config_from_args(&args).expect("a valid command line");
+            let running = ztel::run::start(config).expect("the collector starts");
+            let b = running.bound;
+            for (kind, addr) in [
+                ("udp", b.udp),
+                ("tls", b.tls),
+                ("http", b.http),
+                ("admin", running.admin),
+            ] {
+                if let Some(addr) = addr {
+                    collector.listening.insert(kind.into(), addr);
+                }
+            }
+            collector.addr = b.tcp.expect("TCP listens");
+            collector.backend = Backend::InProcess(Some(running));
+        }
+        collector
+    }
+
+    /// Starts the binary and waits for its `ztel: listening …` lines.
+    fn spawn(&mut self, args: &[String], options: &Options) {
+        let mut cmd = ztel();
+        cmd.arg("serve").args(args);
+        cmd.stdin(Stdio::null())
+            .stdout(if options.records_to_stdout {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn ztel serve");
+
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = mpsc::channel();
+        let pipe = child.stderr.take().expect("piped stderr");
+        let lines = stderr.clone();
+        let stderr_thread = std::thread::spawn(move || {
+            let mut reader = BufReader::new(pipe);
+            let mut raw = Vec::new();
+            loop {
+                raw.clear();
+                match reader.read_until(b'\n', &mut raw) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {
+                        let line = String::from_utf8_lossy(&raw).trim_end().to_owned();
+                        lines.lock().unwrap().push(line.clone());
+                        let _ = tx.send(line);
+                    }
+                }
+            }
+        });
+        let (gate_tx, gate_rx) = mpsc::channel::<()>();
+        let hold = options.hold_stdout;
+        let stdout_thread = child.stdout.take().map(|mut pipe| {
+            std::thread::spawn(move || {
+                if hold {
+                    let _ = gate_rx.recv();
+                }
+                let mut out = Vec::new();
+                let _ = pipe.read_to_end(&mut out);
+                out
+            })
+        });
+        self.backend = Backend::Process(Process {
+            child,
+            stderr,
+            stderr_thread: Some(stderr_thread),
+            stdout_thread,
+            stdout_gate: Some(gate_tx),
+        });
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    let Some((kind, rest)) = line
+                        .strip_prefix("ztel: listening ")
+                        .and_then(|l| l.split_once(' '))
+                    else {
+                        continue;
+                    };
+                    let addr = rest.split(' ').next().unwrap_or_default();
+                    let addr = addr.parse().unwrap_or_else(|_| panic!("bad line {line:?}"));
+                    if kind != "tcp" {
+                        self.listening.insert(kind.to_owned(), addr);
+                        continue;
+                    }
+                    self.addr = addr;
+                    assert_eq!(
+                        rest,
+                        format!("{addr} ({} shards)", options.shards),
+                        "listening line"
+                    );
+                    return;
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    panic!(
+                        "no listening line within {DEADLINE:?}; stderr so far:\n{}",
+                        self.stderr_text()
+                    )
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    let status = wait_until(&mut self.process().child, DEADLINE);
+                    panic!(
+                        "ztel serve ended ({status:?}) before listening; stderr:\n{}",
+                        self.stderr_text()
+                    )
+                }
+            }
+        }
+    }
+
+    fn process(&mut self) -> &mut Process {
+        match &mut self.backend {
+            Backend::Process(p) => p,
+            Backend::InProcess(_) => panic!("this test needs the real binary: `binary: true`"),
+        }
+    }
+
+    /// Starts reading stdout (see `Options::hold_stdout`).
+    pub fn open_stdout(&mut self) {
+        if let Backend::Process(p) = &mut self.backend {
+            if let Some(gate) = p.stdout_gate.take() {
+                let _ = gate.send(());
+            }
+        }
+    }
+
+    /// The data dir (`--data-dir`).
+    pub fn data_dir(&self) -> &Path {
+        &self.data
+    }
+
+    /// What the binary wrote to stderr so far.
+    pub fn stderr_text(&self) -> String {
+        match &self.backend {
+            Backend::Process(p) => p.stderr.lock().unwrap().join("\n"),
+            Backend::InProcess(_) => panic!("stderr needs the real binary: `binary: true`"),
+        }
+    }
+
+    /// A fresh connection with read and write timeouts.
+    pub fn connect(&self) -> TcpStream {
+        let stream = TcpStream::connect_timeout(&self.addr, DEADLINE).expect("connect to ztel");
+        stream.set_read_timeout(Some(DEADLINE)).unwrap();
+        stream.set_write_timeout(Some(DEADLINE)).unwrap();
+        stream
+    }
+
+    /// Sends `bytes` on a fresh connection, closes it and waits until the collector has closed
+    /// its side too: by then everything it read from that connection is on its way to the
+    /// sinks. Returns the connection's local address (the `peer` of its dead letters).
+    pub fn send(&self, bytes: &[u8]) -> SocketAddr {
+        let mut stream = self.connect();
+        stream.write_all(bytes).expect("send to ztel");
+        close_and_wait(stream)
+    }
+
+    /// Drains (SIGTERM for the binary) and reads what the collector counted and wrote.
+    pub fn stop(mut self) -> Outcome {
+        match &mut self.backend {
+            Backend::Process(_) => self.stop_with(libc::SIGTERM),
+            Backend::InProcess(running) => {
+                let running = running.take().expect("running");
+                let summary = running.stop().expect("a clean drain");
+                let line = format!("ztel: drained: {}", summary.describe());
+                self.outcome(parse_drained(&line), Vec::new(), Vec::new())
+            }
+        }
+    }
+
+    /// Replaces the `--config` file (for a SIGHUP reload).
+    pub fn rewrite_config(&self, toml: &str) {
+        self.dir
+            .as_ref()
+            .expect("temp dir")
+            .write("ztel.toml", toml);
+    }
+
+    /// Sends a signal that does not stop it (SIGHUP).
+    pub fn signal(&mut self, signal: libc::c_int) {
+        let pid = libc::pid_t::try_from(self.process().child.id()).expect("pid fits pid_t");
+        // SAFETY: kill(2) on our own running child.
+        let rc = unsafe { libc::kill(pid, signal) };
+        assert_eq!(rc, 0, "kill({pid}, {signal})");
+    }
+
+    /// Waits (10 s at most) until a stderr line starts with `prefix`, and returns it.
+    pub fn wait_for_stderr(&mut self, prefix: &str) -> String {
+        let lines = self.process().stderr.clone();
+        let found = wait_for(DEADLINE, || {
+            lines
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|l| l.starts_with(prefix))
+                .cloned()
+        });
+        found.unwrap_or_else(|| {
+            panic!(
+                "no stderr line {prefix:?} within {DEADLINE:?}; stderr:\n{}",
+                self.stderr_text()
+            )
+        })
+    }
+
+    /// Sends `signal`, waits (killing the process after 15 s), and checks that it drained
+    /// cleanly: exit status 0 and one `ztel: drained:` line. Then reads everything it wrote.
+    pub fn stop_with(mut self, signal: libc::c_int) -> Outcome {
+        self.open_stdout();
+        self.signal(signal);
+        self.finish(signal)
+    }
+
+    /// `kill -9`: no drain at all. Returns the data dir and the guard that keeps it.
+    pub fn kill_hard(mut self) -> (PathBuf, TempDir) {
+        let p = self.process();
+        let _ = p.child.kill();
+        let _ = p.child.wait();
+        (self.data.clone(), self.dir.take().expect("temp dir"))
+    }
+
+    /// Like `stop`, when the signal was already sent.
+    pub fn stop_after_signal(mut self) -> Outcome {
+        self.open_stdout();
+        self.finish(libc::SIGTERM)
+    }
+
+    fn finish(mut self, signal: libc::c_int) -> Outcome {
+        let p = self.process();
+        let Some(status) = wait_until(&mut p.child, STOP_DEADLINE) else {
+            let _ = p.child.kill();
+            let _ = p.child.wait();
+            panic!(
+                "ztel did not exit within {STOP_DEADLINE:?} of signal {signal}; stderr:\n{}",
+                self.stderr_text()
+            );
+        };
+        if let Some(t) = p.stderr_thread.take() {
+            t.join().expect("stderr reader");
+        }
+        let stdout = p
+            .stdout_thread
+            .take()
+            .map(|t| t.join().expect("stdout reader"))
+            .unwrap_or_default();
+        let stderr = p.stderr.lock().unwrap().clone();
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "ztel did not exit 0 after signal {signal}; stderr:\n{}",
+            stderr.join("\n")
+        );
+        let drained: Vec<&String> = stderr
+            .iter()
+            .filter(|l| l.starts_with("ztel: drained: "))
+            .collect();
+        assert_eq!(
+            drained.len(),
+            1,
+            "one drained line; stderr:\n{}",
+            stderr.join("\n")
+        );
+        let counters = parse_drained(drained[0]);
+        self.outcome(counters, stdout, stderr)
+    }
+
+    fn outcome(
+        &mut self,
+        counters: BTreeMap<String, u64>,
+        stdout: Vec<u8>,
+        stderr: Vec<String>,
+    ) -> Outcome {
+        let data = self.data.clone();
+        Outcome {
+            counters,
+            records: read_jsonl(&data.join("connections.jsonl")),
+            devices: read_jsonl(&data.join("devices.jsonl")),
+            dead_letters: read_jsonl(&data.join("dead-letter.jsonl")),
+            stdout,
+            stderr,
+            data,
+            _dir: self.dir.take().expect("temp dir"),
+        }
+    }
+}
+
+impl Drop for Collector {
+    fn drop(&mut self) {
+        match &mut self.backend {
+            Backend::Process(p) => {
+                if matches!(p.child.try_wait(), Ok(None)) {
+                    let _ = p.child.kill();
+                    let _ = p.child.wait();
+                }
+            }
+            Backend::InProcess(running) => {
+                if let Some(running) = running.take() {
+                    let _ = running.stop();
+                }
+            }
+        }
+    }
+}
+
+/// Calls `probe` until it returns something, or `limit` passes (then `None`).
+pub fn wait_for<T>(limit: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(found) = probe() {
+            return Some(found);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Closes our side of `stream` and waits until the collector closes its side (10 s at most).
+pub fn close_and_wait(mut stream: TcpStream) -> SocketAddr {
+    let local = stream.local_addr().expect("local addr");
+    stream.shutdown(Shutdown::Write).expect("shutdown write");
+    let deadline = Instant::now() + DEADLINE;
+    let mut buf = [0u8; 512];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return local,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => panic!("waiting for ztel to close {local}: {e}"),
+        }
+        assert!(
+            Instant::now() < deadline,
+            "ztel did not close {local} within {DEADLINE:?}"
+        );
+    }
+}
+
+/// Waits (10 s at most) until the file at `path` holds at least `n` complete lines.
+pub fn wait_for_lines(path: &Path, n: usize) {
+    let count = || {
+        std::fs::read(path)
+            .map(|b| b.iter().filter(|&&c| c == b'\n').count())
+            .unwrap_or(0)
+    };
+    if wait_for(DEADLINE, || (count() >= n).then_some(())).is_none() {
+        panic!(
+            "{} has {} lines, not {n}, after {DEADLINE:?}",
+            path.display(),
+            count()
+        );
+    }
+}
+
+/// Waits until `child` exits or `limit` passes.
+pub fn wait_until(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
+    wait_for(limit, || child.try_wait().expect("try_wait"))
+}
+
+/// What a stopped collector reported and wrote.
+pub struct Outcome {
+    /// The `ztel: drained:` line as `name → value` (absent names are zero).
+    pub counters: BTreeMap<String, u64>,
+    pub records: Vec<Value>,
+    pub devices: Vec<Value>,
+    pub dead_letters: Vec<Value>,
+    /// Captured stdout (`--records -`).
+    pub stdout: Vec<u8>,
+    /// Every stderr line.
+    pub stderr: Vec<String>,
+    /// The data dir, still there until the outcome is dropped.
+    pub data: PathBuf,
+    _dir: TempDir,
+}
+
+impl Outcome {
+    /// A counter of the drained line; the line lists only non-zero ones.
+    pub fn counter(&self, name: &str) -> u64 {
+        self.counters.get(name).copied().unwrap_or(0)
+    }
+
+    /// The dead letters with this reason.
+    pub fn dead(&self, reason: &str) -> Vec<&Value> {
+        self.dead_letters
+            .iter()
+            .filter(|d| d["reason"] == reason)
+            .collect()
+    }
+
+    /// Checks that what the drained line counts agrees with what is in the files: records,
+    /// dead letters (in total and per reason) and devices, and that nothing failed to be written.
+    pub fn assert_counters_match_files(&self) {
+        let c = |n: &str| self.counter(n);
+        assert_eq!(
+            c("records_zia_web"),
+            self.records.len() as u64,
+            "records_zia_web"
+        );
+        assert_eq!(
+            c("dead_letters"),
+            self.dead_letters.len() as u64,
+            "dead_letters"
+        );
+        for reason in [
+            "no_json",
+            "invalid_utf8",
+            "malformed_json",
+            "unknown_type",
+            "no_device",
+            "bad_time",
+            "truncated",
+        ] {
+            assert_eq!(
+                c(&format!("dead_{reason}")),
+                self.dead(reason).len() as u64,
+                "dead_{reason}"
+            );
+        }
+        let created = self
+            .devices
+            .iter()
+            .filter(|d| d["event"] == "created")
+            .count();
+        assert_eq!(c("devices"), created as u64, "devices");
+        assert_eq!(c("sink_errors"), 0, "sink_errors");
+        assert_eq!(
+            c("connections_opened"),
+            c("connections_closed"),
+            "every connection opened was closed"
+        );
+    }
+
+    /// The records written to stdout (`--records -`), one JSON object per line.
+    pub fn stdout_records(&self) -> Vec<Value> {
+        parse_jsonl(&self.stdout, "stdout")
+    }
+}
+
+/// Parses `ztel: drained: a=1 b=2 ... devices=N` into a map. Every token is `name=value`
+/// (the only exception is the `nothing received` of a collector that got nothing).
+pub fn parse_drained(line: &str) -> BTreeMap<String, u64> {
+    let rest = line.strip_prefix("ztel: drained: ").expect("drained line");
+    let rest = rest.strip_prefix("nothing received").unwrap_or(rest);
+    let mut counters = BTreeMap::new();
+    for token in rest.split_whitespace() {
+        let (name, value) = token
+            .split_once('=')
+            .unwrap_or_else(|| panic!("token {token:?} of {line:?} is not name=value"));
+        let value: u64 = value
+            .parse()
+            .unwrap_or_else(|_| panic!("value of {name} in {line:?} is not a number"));
+        assert!(
+            counters.insert(name.to_owned(), value).is_none(),
+            "{name} twice in {line:?}"
+        );
+    }
+    assert!(counters.contains_key("devices"), "no devices= in {line:?}");
+    counters
+}
+
+/// Reads a JSON Lines file; a missing file is empty. Every line must be one JSON object.
+pub fn read_jsonl(path: &Path) -> Vec<Value> {
+    match std::fs::read(path) {
+        Ok(bytes) => parse_jsonl(&bytes, &path.display().to_string()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => panic!("read {}: {e}", path.display()),
+    }
+}
+
+pub fn parse_jsonl(bytes: &[u8], what: &str) -> Vec<Value> {
+    if bytes.is_empty() {
+        return Vec::new();
+    }
+    assert!(bytes.ends_with(b"\n"), "{what} does not end with a newline");
+    let text = std::str::from_utf8(bytes).unwrap_or_else(|e| panic!("{what} is not UTF-8: {e}"));
+    text.lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let v: Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("{what} line {}: {e}: {line:?}", i + 1));
+            assert!(
+                v.is_object(),
+                "{what} line {} is not an object: {line}",
+                i + 1
+            );
+            v
+        })
+        .collect()
+}

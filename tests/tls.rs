@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{Collector, Options, TempDir};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
@@ -249,10 +249,9 @@ fn silent_or_plaintext_peers_fail_the_handshake_and_do_not_stall_the_shard() {
     silent
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
-    let started = Instant::now();
-    let n = (&silent).read(&mut [0u8; 8]).unwrap_or(0);
-    assert_eq!(n, 0);
-    assert!(started.elapsed() < Duration::from_secs(8));
+    // The end of the stream, not our own 10 s read timeout.
+    let read = (&silent).read(&mut [0u8; 8]);
+    assert!(matches!(read, Ok(0)), "closed by the collector: {read:?}");
     drop(plain);
     let outcome = collector.stop();
     assert_eq!(outcome.records.len(), 1);

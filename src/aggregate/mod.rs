@@ -385,6 +385,7 @@ impl Aggregator {
             channel_depth: self.rx.len(),
             channel_capacity: self.rx.capacity(),
             attribution_entries: self.state.attribution.lock().map(|a| a.len()).unwrap_or(0),
+            devices_unsaved: self.dirty.len(),
             interval_secs: self.interval_length.as_secs(),
             latency,
         };

@@ -41,6 +41,8 @@ pub struct Snapshot {
     pub channel_depth: usize,
     pub channel_capacity: usize,
     pub attribution_entries: usize,
+    /// Devices changed since the registry was last saved: what a crash now would lose.
+    pub devices_unsaved: usize,
     pub interval_secs: u64,
     /// Per measure: since start, and over the last completed interval.
     pub latency: Vec<LatencySummary>,

@@ -72,6 +72,11 @@ pub fn prometheus(s: &Snapshot) -> String {
             "ZPA connections in the attribution table.",
             s.attribution_entries,
         ),
+        (
+            "ztel_devices_unsaved",
+            "Devices changed since the registry was last saved to disk.",
+            s.devices_unsaved,
+        ),
     ] {
         let _ = writeln!(
             out,

@@ -281,6 +281,28 @@ pub fn http_get(admin: SocketAddr, path: &str) -> (u16, String) {
     )
 }
 
+/// The value of one series (`name{labels}` exactly as written) in a Prometheus text page.
+pub fn sample(metrics: &str, series: &str) -> Option<f64> {
+    metrics.lines().find_map(|l| {
+        l.strip_prefix(series)?
+            .strip_prefix(' ')
+            .and_then(|v| v.parse().ok())
+    })
+}
+
+/// Polls the admin endpoint's `/metrics` (10 s at most) until `series` satisfies `ok`; returns
+/// the page that did.
+pub fn wait_for_metric(admin: SocketAddr, series: &str, ok: impl Fn(f64) -> bool) -> String {
+    let mut last = String::new();
+    let found = wait_for(DEADLINE, || {
+        let (_, page) = http_get(admin, "/metrics");
+        let hit = sample(&page, series).is_some_and(&ok);
+        last = page;
+        hit.then(|| last.clone())
+    });
+    found.unwrap_or_else(|| panic!("{series} never got there in {DEADLINE:?}; last page:\n{last}"))
+}
+
 /// A TCP connection from `source` (e.g. 127.0.0.2, outside an allow-list) to `to`.
 pub fn connect_from(source: &str, to: SocketAddr) -> TcpStream {
     let socket =

@@ -2,9 +2,10 @@
 # Soak: ztel at 80 % of its measured maximum rate for a while, fed a mix of good and bad NSS
 # input, then check that nothing was lost and that memory stopped growing.
 #
-#   perf/soak.sh [--duration SECS] [--shards N] [--bad-percent P] [--rate EPS]
+#   perf/soak.sh [--duration SECS] [--shards N] [--bad-percent P] [--rate EPS] [--debug]
 #
-# 1. builds ztel and loadgen (release);
+# 1. builds ztel and loadgen (release; --debug: the debug build, which CI's short soak uses to
+#    check correctness under load without a release build);
 # 2. writes a file of bad frames (truncated JSON, not JSON, an unknown sourcetype, invalid UTF-8,
 #    an oversize line now and then);
 # 3. measures the maximum rate one run of loadgen reaches (unless --rate is given);
@@ -21,20 +22,26 @@ DURATION=300
 SHARDS=1
 BAD=5
 RATE=""
+PROFILE=release
 while [ $# -gt 0 ]; do
     case "$1" in
         --duration) DURATION=$2; shift 2 ;;
         --shards) SHARDS=$2; shift 2 ;;
         --bad-percent) BAD=$2; shift 2 ;;
         --rate) RATE=$2; shift 2 ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        --debug) PROFILE=debug; shift ;;
+        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
         *) echo "soak.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
 
-cargo build --release --locked -p ztel -p loadgen >&2
-ZTEL=target/release/ztel
-LOADGEN=target/release/loadgen
+if [ "$PROFILE" = release ]; then
+    cargo build --release --locked -p ztel -p loadgen >&2
+else
+    cargo build --locked -p ztel -p loadgen >&2
+fi
+ZTEL=target/$PROFILE/ztel
+LOADGEN=target/$PROFILE/loadgen
 WORK=$(mktemp -d /tmp/ztel-soak.XXXXXX)
 trap 'kill "$PID" 2>/dev/null || true' EXIT
 

@@ -5,6 +5,11 @@
 # be had and CI is set; 0 when cargo-fuzz cannot be had outside CI (after saying why).
 #
 #   tests/fuzz/run.sh [SECONDS] [TARGET...]      (every target when none is named)
+#   tests/fuzz/run.sh --replay                    (CI: every saved input once, no fuzzing)
+#
+# --replay builds the targets as plain debug binaries (debug assertions on, no sanitizer, no
+# cargo-fuzz needed) and runs each over corpus/TARGET and regressions/TARGET once: seconds after
+# the build. A target that panics on a saved input fails.
 #
 # cargo-fuzz passes nightly-only flags (-Zsanitizer=address, sancov passes) to rustc; with only a
 # stable toolchain, RUSTC_BOOTSTRAP=1 lets rustc accept them.
@@ -19,11 +24,36 @@
 # the target and is saved.
 set -uo pipefail
 
+all_targets=(frame header zia zpa time flat)
+fuzz_dir="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$fuzz_dir/../.." && pwd)"
+export CARGO_TERM_COLOR=never
+
+if [ "${1:-}" = --replay ]; then
+    cd "$fuzz_dir"
+    cargo build --locked --bins || { echo "run.sh: FAILED: the fuzz targets do not build"; exit 1; }
+    failed=()
+    for t in "${all_targets[@]}"; do
+        dirs=()
+        for d in corpus/$t regressions/$t; do [ -d "$d" ] && dirs+=("$d"); done
+        log="$(mktemp)"
+        if target/debug/"$t" -runs=0 "${dirs[@]}" >"$log" 2>&1; then
+            echo "run.sh: $t: $(grep -c . < <(find "${dirs[@]}" -type f)) saved inputs, no crash"
+        else
+            failed+=("$t")
+            echo "run.sh: $t: FAILED on a saved input:"
+            grep -a -m 1 -A 8 -E "panicked at|ERROR: libFuzzer|==[0-9]+== ERROR" "$log" | sed 's/^/    /'
+        fi
+        rm -f "$log"
+    done
+    [ "${#failed[@]}" -eq 0 ] || { echo "run.sh: FAILED: ${failed[*]}"; exit 1; }
+    exit 0
+fi
+
 secs="${1:-20}"
 case "$secs" in
     '' | *[!0-9]*) echo "usage: $0 [SECONDS] [TARGET...]" >&2; exit 2 ;;
 esac
-all_targets=(frame header zia zpa time flat)
 targets=("${all_targets[@]}")
 if [ "$#" -gt 1 ]; then
     targets=("${@:2}")
@@ -35,11 +65,8 @@ if [ "$#" -gt 1 ]; then
     done
 fi
 
-fuzz_dir="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$fuzz_dir/../.." && pwd)"
 cd "$root"
 export RUSTC_BOOTSTRAP=1
-export CARGO_TERM_COLOR=never
 
 # cargo-fuzz missing and not installable: not a failure of ztel, but CI must not pass silently.
 unavailable() {

@@ -1,6 +1,6 @@
 //! A shard as its tasks see it: one glommio executor's parsing state, counters, limits and its end
 //! of the aggregator's channel. Nothing here is shared with another shard; what leaves a shard
-//! leaves as a [`Batch`]. [`crate::executor`] starts the executors; the inputs run on them.
+//! leaves as a [`Batch`]. The executors (`executor`) run the shards; the inputs run on them.
 
 pub mod shutdown;
 

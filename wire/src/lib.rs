@@ -21,6 +21,7 @@ pub mod format;
 pub mod frame;
 pub mod header;
 pub mod keys;
+pub mod reason;
 pub mod record;
 #[cfg(feature = "synth")]
 pub mod synth;

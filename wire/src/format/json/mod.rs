@@ -4,8 +4,8 @@
 pub mod flat;
 pub mod tape;
 
-use crate::event::Reason;
 use crate::fields::Fields;
+use crate::reason::Reason;
 
 /// A shard's JSON reader: simd-json's scratch space and the fast path's, kept between frames so
 /// that reading allocates nothing.

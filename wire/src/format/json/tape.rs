@@ -3,9 +3,9 @@
 
 use simd_json::{Buffers, Node, StaticNode, Tape};
 
-use crate::event::Reason;
 use crate::fields::{Fields, Scalar};
 use crate::keys::lookup;
+use crate::reason::Reason;
 
 /// Parses a JSON object in place with simd-json into `fields`. `json` is rewritten (strings are
 /// unescaped where they lie) and `fields` borrows from it. `tape` is simd-json's node list, kept

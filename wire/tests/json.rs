@@ -73,7 +73,9 @@ fn corpus_agrees_and_plain_records_take_the_fast_path() {
     let mut plain_json = 0;
     for entry in std::fs::read_dir(Path::new(CORPUS)).unwrap() {
         let path = entry.unwrap().path();
-        if path.extension().is_none_or(|e| e != "log") {
+        // Lines that are not JSON as published are kept in files of their own.
+        let malformed = path.to_string_lossy().ends_with("-malformed.log");
+        if path.extension().is_none_or(|e| e != "log") || malformed {
             continue;
         }
         let text = std::fs::read_to_string(&path).unwrap();

@@ -60,16 +60,22 @@ metric() { # the shard="all" value of a counter
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$PID/status"; }
 
 if [ -z "$RATE" ]; then
-    MAX=$($LOADGEN --target "$TCP" --source nss --rate max --count 400000 --seed 99 --quiet \
+    PROBE=$([ "$PROFILE" = debug ] && echo 100000 || echo 400000)
+    MAX=$($LOADGEN --target "$TCP" --source nss --rate max --count $PROBE --seed 99 --quiet \
         | sed -n 's/^loadgen-result .*eps=\([0-9.]*\).*/\1/p')
     RATE=$(python3 -c "print(int(float('$MAX') * 0.8))")
     echo "maximum rate measured: $MAX events/s; soaking at $RATE" >&2
+    # The probe's last frames may still be on their way: the soak counts from when all are in.
+    for _ in $(seq 600); do
+        [ "$(metric ztel_frames_total)" = "$PROBE" ] && break
+        sleep 0.1
+    done
+    [ "$(metric ztel_frames_total)" = "$PROBE" ] || { echo "soak.sh: the probe's frames never all arrived" >&2; exit 1; }
 fi
 # Everything is measured as a difference over the soak itself (the rate probe came first).
 declare -A BEFORE
 COUNTERS="frames oversize_frames records_zia_web dead_letters duplicates"
 for c in $COUNTERS; do BEFORE[$c]=$(metric "ztel_${c}_total"); done
-sleep 1
 # Records may span rotated files (connections-<time>.jsonl).
 written() { cat "$WORK"/data/connections*.jsonl | wc -l; }
 WRITTEN_BEFORE=$(written)

@@ -78,7 +78,8 @@ pub struct Collector {
 }
 
 enum Backend {
-    InProcess(Option<Running>),
+    /// Boxed: a running collector is large next to the handles of a process.
+    InProcess(Option<Box<Running>>),
     Process(Process),
 }
 
@@ -145,7 +146,7 @@ impl Collector {
                 }
             }
             collector.addr = b.tcp.expect("TCP listens");
-            collector.backend = Backend::InProcess(Some(running));
+            collector.backend = Backend::InProcess(Some(Box::new(running)));
         }
         collector
     }

@@ -6,8 +6,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use jiff::Timestamp;
-use wire::event::zia_web::Context;
-use wire::event::{ActivityEvent, WebEvent};
+use wire::event::{ActivityEvent, Context, WebEvent};
 use wire::fields::Fields;
 use wire::format::json::{flat, tape};
 use wire::frame::{Framer, Next};
@@ -80,7 +79,7 @@ fn parsing(c: &mut Criterion) {
                     let mut fields = Fields::default();
                     let read = flat::extract(line, &mut quotes, &mut fields);
                     assert!(read, "the fast path declined a synthetic line");
-                    black_box(fields.zia_keys);
+                    black_box(fields.votes.zia);
                 }
             })
         });
@@ -95,7 +94,7 @@ fn parsing(c: &mut Criterion) {
                     for line in lines.iter_mut() {
                         let mut fields = Fields::default();
                         let ok = tape::extract(line, &mut buffers, &mut tape, &mut fields).is_ok();
-                        black_box((ok, fields.zia_keys));
+                        black_box((ok, fields.votes.zia));
                         tape = tape.reset();
                     }
                 },
@@ -113,8 +112,8 @@ fn records(c: &mut Criterion) {
     let context = Context {
         zone: &zone,
         received,
+        header: header::split(b"").0,
     };
-    let no_header = header::parse(b"");
     let mut g = c.benchmark_group("record");
     for (name, data) in inputs() {
         let lines: Vec<&[u8]> = json_of_lines(&data).collect();
@@ -133,13 +132,13 @@ fn records(c: &mut Criterion) {
         if name == "lss" {
             let events: Vec<ActivityEvent> = fields
                 .iter()
-                .map(|f| ActivityEvent::from_fields(f, received).unwrap())
+                .map(|f| ActivityEvent::from_fields(f, &context).unwrap())
                 .collect();
             g.bench_function(name, |b| {
                 b.iter(|| {
                     out.clear();
                     for ev in &events {
-                        writer.zpa_user_activity(ev, Some(7), true, &mut out);
+                        writer.zpa_user_activity(ev, true, &mut out);
                     }
                     black_box(out.len())
                 })
@@ -147,13 +146,13 @@ fn records(c: &mut Criterion) {
         } else {
             let events: Vec<WebEvent> = fields
                 .iter()
-                .map(|f| WebEvent::from_fields(f, &no_header, &context).unwrap())
+                .map(|f| WebEvent::from_fields(f, &context).unwrap())
                 .collect();
             g.bench_function(name, |b| {
                 b.iter(|| {
                     out.clear();
                     for ev in &events {
-                        writer.zia_web(ev, 7, true, &mut out);
+                        writer.zia_web(ev, true, &mut out);
                     }
                     black_box(out.len())
                 })

@@ -59,7 +59,7 @@ fn full_channel_stops_reads_and_nothing_is_lost() {
     assert_eq!(records.len(), RECORDS, "every record sent arrived");
     let mut ids: Vec<u64> = records
         .iter()
-        .map(|r| r["record_id"].as_u64().unwrap())
+        .map(|r| common::record_id(r).expect("record_id"))
         .collect();
     ids.sort_unstable();
     ids.dedup();

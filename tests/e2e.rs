@@ -118,7 +118,9 @@ fn corpus_over_lf_and_octet_counting() {
     let out = collector.stop();
 
     let sent: Vec<String> = lf_lines.iter().chain(&octet_lines).cloned().collect();
-    assert_records_are(&out.records, &sent);
+    // The corpus, sent again over octet counting, is a replay of the same payloads: written once.
+    let written: Vec<String> = lf_lines.iter().chain(&extra_octet).cloned().collect();
+    assert_records_are(&out.records, &written);
     for r in &out.records {
         assert_eq!(r["kind"], "zia.web");
     }
@@ -128,7 +130,12 @@ fn corpus_over_lf_and_octet_counting() {
     assert!(out.dead_letters.is_empty(), "{:?}", out.dead_letters);
 
     let n = sent.len() as u64;
-    assert_eq!(out.counter("records_zia_web"), n);
+    assert_eq!(
+        out.counter("records_zia_web"),
+        n,
+        "records made, replays included"
+    );
+    assert_eq!(out.counter("duplicates"), corpus.len() as u64);
     assert_eq!(out.counter("frames"), n);
     assert_eq!(out.counter("connections_opened"), 2);
     assert_eq!(out.counter("connections_closed"), 2);
@@ -148,9 +155,9 @@ fn bad_input_is_dead_lettered_and_connection_keeps_delivering() {
         .collect();
     let truncated_json = br#"{"sourcetype":"zscalernss-web","event":{"cip":"1.2.3.4""#.to_vec();
     let not_json = b"this is not JSON, only text".to_vec();
-    // Another log type, with JSON escapes (simd-json unescapes in place: the dead letter must
-    // still carry the frame as it was sent).
-    let unknown_type = zia_line_typed("zscalernss-fw", 150, "fw-host")
+    // A log type ztel does not know, with JSON escapes (simd-json unescapes in place: the dead
+    // letter must still carry the frame as it was sent).
+    let unknown_type = zia_line_typed("zscalernss-alerts", 150, "fw-host")
         .replace(
             r#""action":"Allowed""#,
             r#""ua":"a \"quoted\" \\ value","action":"Allowed""#,
@@ -212,7 +219,7 @@ fn bad_input_is_dead_lettered_and_connection_keeps_delivering() {
     let lying_rest_parsed = out
         .records
         .iter()
-        .any(|r| r["record_id"] == expected_key(&good[6]).5.unwrap());
+        .any(|r| common::record_id(r) == expected_key(&good[6]).5);
     if lying_rest_parsed {
         let mut with_rest = delivered.clone();
         with_rest.push(good[6].clone());
@@ -400,7 +407,7 @@ fn many_connections_many_records() {
     let ids: BTreeSet<u64> = out
         .records
         .iter()
-        .map(|r| r["record_id"].as_u64().expect("record_id"))
+        .map(|r| common::record_id(r).expect("record_id"))
         .collect();
     assert_eq!(ids.len() as u64, total, "every record id exactly once");
     assert_eq!(ids.first(), Some(&1));
@@ -515,9 +522,10 @@ fn bad_config_is_one_clear_line() {
 }
 
 #[test]
-fn repeated_records_are_written_once() {
+fn repeated_payloads_are_written_once_and_distinct_ones_kept() {
     // NSS "Duplicate Logs" re-sends after a reconnect, on a new connection (likely another
-    // shard); LSS replays open/close records. Records without an identity are never dropped.
+    // shard), and LSS replays: byte for byte. Only such repeats are dropped (DESIGN §3): records
+    // that share a record id or a connection but differ in any byte are all kept.
     let collector = Collector::start_with(
         "duplicates",
         Options {
@@ -527,7 +535,13 @@ fn repeated_records_are_written_once() {
     );
     let zia: Vec<String> = (1..=20).map(|i| zia_line(i, "pc-dup")).collect();
     let first = zia.join("\n") + "\n";
-    let replay = zia[10..].join("\n") + "\n";
+    // The replay comes with another syslog header: the payload after it is what is compared.
+    let replay: String = zia[10..]
+        .iter()
+        .map(|l| format!("<134>Nov 22 10:15:01 nss-2 {l}\n"))
+        .collect();
+    // Record id 5 again, but another action: distinct data.
+    let same_id = zia[4].replace("\"Allowed\"", "\"Blocked\"");
     let lss = |status: &str, logged: &str| {
         format!(
             r#"{{"LogTimestamp": "{logged}","ConnectionID": "S1,C1","ConnectionStatus": "{status}","IPProtocol": 6,"Username": "u@x","ConnectorIP": "10.0.0.5","ConnectorPort": 5000,"ServerIP": "10.20.0.9","ServerPort": 22,"TimestampConnectionStart": "2024-01-18T10:31:01Z"}}"#
@@ -540,13 +554,14 @@ fn repeated_records_are_written_once() {
     let close = lss("close", "Thu Jan 18 11:05:00 2024");
     let no_id = &corpus_lines()[0];
     collector.send(format!("{first}{open}\n{active_1}\n{no_id}\n").as_bytes());
-    collector
-        .send(format!("{replay}{open}\n{active_1}\n{active_2}\n{close}\n{no_id}\n").as_bytes());
+    collector.send(
+        format!("{replay}{same_id}\n{open}\n{active_1}\n{active_2}\n{close}\n{no_id}\n").as_bytes(),
+    );
     let outcome = collector.stop();
     assert_eq!(
         outcome.counter("duplicates"),
-        12,
-        "10 ZIA replays, the repeated LSS open and update"
+        13,
+        "10 ZIA replays, the repeated LSS open and update, the repeated line without an id"
     );
     let zpa = outcome
         .records
@@ -554,16 +569,32 @@ fn repeated_records_are_written_once() {
         .filter(|r| r["kind"] == "zpa.user_activity")
         .count();
     assert_eq!(zpa, 4, "open, two updates and close are different records");
-    let ids: Vec<u64> = outcome
+    let mut ids: Vec<u64> = outcome
         .records
         .iter()
-        .filter_map(|r| r["record_id"].as_u64())
+        .filter_map(common::record_id)
         .collect();
-    assert_eq!(ids.len(), 20);
+    ids.sort_unstable();
+    let mut want: Vec<u64> = (1..=20).collect();
+    want.insert(4, 5);
+    assert_eq!(
+        ids, want,
+        "every id once, and 5 twice: its two records differ"
+    );
+    let actions: BTreeSet<&str> = outcome
+        .records
+        .iter()
+        .filter(|r| common::record_id(r) == Some(5))
+        .filter_map(|r| r["action"].as_str())
+        .collect();
+    assert_eq!(actions, BTreeSet::from(["allowed", "blocked"]));
     let without = outcome
         .records
         .iter()
         .filter(|r| r["kind"] == "zia.web" && r.get("record_id").is_none())
         .count();
-    assert_eq!(without, 2, "records without an id are kept");
+    assert_eq!(
+        without, 1,
+        "the line without an id, sent twice, is written once"
+    );
 }

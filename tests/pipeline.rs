@@ -17,7 +17,7 @@ const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus");
 fn dead_letters_keep_the_frame_as_received() {
     let mut cases: Vec<(Vec<u8>, Reason)> = vec![
         (
-            br#"{"sourcetype":"zscalernss-fw","event":{"cip":"1.2.3.4"}}"#.to_vec(),
+            br#"{"sourcetype":"zscalernss-iot","event":{"cip":"1.2.3.4"}}"#.to_vec(),
             Reason::UnknownType,
         ),
         (br#"{"hello":"world"}"#.to_vec(), Reason::UnknownType),
@@ -41,7 +41,7 @@ fn dead_letters_keep_the_frame_as_received() {
         ),
         // simd-json unescapes strings in place; the dead letter must not show that.
         (
-            br#"{"sourcetype":"zscalernss-dns","event":{"note":"a\"b\\c\u00e9","cip":"1.2.3.4"}}"#
+            br#"{"sourcetype":"zscalernss-alerts","event":{"note":"a\"b\\c\u00e9","cip":"1.2.3.4"}}"#
                 .to_vec(),
             Reason::UnknownType,
         ),

@@ -111,9 +111,10 @@ fn assert_records(frames: &[&[u8]], kind: Kind) {
 fn assert_decoded(frames: &[&[u8]], kind: Kind) {
     let mut decoder = Decoder::new(jiff::tz::TimeZone::UTC);
     let received = "2025-11-22T10:00:00Z".parse().unwrap();
+    let mut out = Vec::new();
     for frame in frames {
-        match decoder.decode(frame, received) {
-            Ok(decoded) => assert_eq!(decoded.event.kind(), kind),
+        match decoder.decode(frame, received, &mut out) {
+            Ok(decoded) => assert_eq!(decoded.facts.kind, kind),
             Err(reason) => panic!("{reason:?}: {}", String::from_utf8_lossy(frame)),
         }
     }

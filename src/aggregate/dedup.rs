@@ -9,8 +9,8 @@ use wire::device::IdHasher;
 
 /// A bounded window of record identities (already hashes: not hashed again).
 pub struct Window {
-    seen: HashSet<u64, BuildHasherDefault<IdHasher>>,
-    order: VecDeque<u64>,
+    seen: HashSet<u128, BuildHasherDefault<IdHasher>>,
+    order: VecDeque<u128>,
     capacity: usize,
 }
 
@@ -24,7 +24,7 @@ impl Window {
     }
 
     /// True the first time an identity is offered (the record is new), false for a repeat.
-    pub fn first(&mut self, identity: u64) -> bool {
+    pub fn first(&mut self, identity: u128) -> bool {
         if !self.seen.insert(identity) {
             return false;
         }

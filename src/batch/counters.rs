@@ -19,8 +19,6 @@ pub enum Counter {
     ReadErrors,
     BytesRead,
     Frames,
-    RecordsZiaWeb,
-    RecordsZpaUserActivity,
     DeadLetters,
     /// Frames over `max_frame_bytes`, skipped to their end.
     OversizeFrames,
@@ -41,14 +39,6 @@ pub enum Counter {
 }
 
 impl Counter {
-    /// The counter of records of a kind.
-    pub fn records(kind: Kind) -> Counter {
-        match kind {
-            Kind::ZiaWeb => Counter::RecordsZiaWeb,
-            Kind::ZpaUserActivity => Counter::RecordsZpaUserActivity,
-        }
-    }
-
     /// The HELP text of its metric.
     pub fn help(self) -> &'static str {
         match self {
@@ -63,8 +53,6 @@ impl Counter {
             Counter::ReadErrors => "Reads that failed (resets, TLS errors).",
             Counter::BytesRead => "Bytes read from sockets.",
             Counter::Frames => "Frames (records as sent) parsed: records plus dead letters.",
-            Counter::RecordsZiaWeb => "ZIA web connection records written.",
-            Counter::RecordsZpaUserActivity => "ZPA user activity connection records written.",
             Counter::DeadLetters => "Frames written to the dead-letter file.",
             Counter::OversizeFrames => "Frames over limits.max_frame_bytes, skipped.",
             Counter::DeviceDeltas => "Device changes sent by shards to the aggregator.",
@@ -82,7 +70,7 @@ impl Counter {
         }
     }
 
-    pub const ALL: [Counter; 21] = [
+    pub const ALL: [Counter; 19] = [
         Counter::ConnectionsOpened,
         Counter::ConnectionsClosed,
         Counter::ConnectionsRefused,
@@ -92,8 +80,6 @@ impl Counter {
         Counter::ReadErrors,
         Counter::BytesRead,
         Counter::Frames,
-        Counter::RecordsZiaWeb,
-        Counter::RecordsZpaUserActivity,
         Counter::DeadLetters,
         Counter::OversizeFrames,
         Counter::DeviceDeltas,
@@ -116,8 +102,6 @@ impl Counter {
             Counter::ReadErrors => "read_errors",
             Counter::BytesRead => "bytes_read",
             Counter::Frames => "frames",
-            Counter::RecordsZiaWeb => "records_zia_web",
-            Counter::RecordsZpaUserActivity => "records_zpa_user_activity",
             Counter::DeadLetters => "dead_letters",
             Counter::OversizeFrames => "oversize_frames",
             Counter::DeviceDeltas => "device_deltas",
@@ -137,6 +121,7 @@ impl Counter {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counters {
     values: [u64; Counter::ALL.len()],
+    records: [u64; Kind::COUNT],
     parse_errors: [u64; Reason::COUNT],
 }
 
@@ -153,12 +138,19 @@ impl Counters {
         self.values[c as usize]
     }
 
+    /// One record of `kind` made.
+    pub fn record(&mut self, kind: Kind) {
+        self.records[kind as usize] += 1;
+    }
+
+    /// Records of `kind` made.
+    pub fn records_of(&self, kind: Kind) -> u64 {
+        self.records[kind as usize]
+    }
+
     /// Records made, of every kind.
     pub fn records(&self) -> u64 {
-        Kind::ALL
-            .iter()
-            .map(|k| self.get(Counter::records(*k)))
-            .sum()
+        self.records.iter().sum()
     }
 
     pub fn parse_error(&mut self, r: Reason) {
@@ -172,12 +164,16 @@ impl Counters {
     pub fn is_zero(&self) -> bool {
         self.values
             .iter()
+            .chain(&self.records)
             .chain(&self.parse_errors)
             .all(|v| *v == 0)
     }
 
     pub fn merge(&mut self, other: &Counters) {
         for (a, b) in self.values.iter_mut().zip(other.values) {
+            *a += b;
+        }
+        for (a, b) in self.records.iter_mut().zip(other.records) {
             *a += b;
         }
         for (a, b) in self.parse_errors.iter_mut().zip(other.parse_errors) {
@@ -192,6 +188,15 @@ impl Counters {
             .filter(|c| self.get(**c) > 0)
             .map(|c| format!("{}={}", c.name(), self.get(*c)))
             .collect();
+        for kind in Kind::ALL {
+            if self.records_of(kind) > 0 {
+                parts.push(format!(
+                    "records_{}={}",
+                    metric_name(kind),
+                    self.records_of(kind)
+                ));
+            }
+        }
         for r in Reason::ALL {
             if self.parse_errors(r) > 0 {
                 parts.push(format!("dead_{}={}", r.as_str(), self.parse_errors(r)));
@@ -203,4 +208,9 @@ impl Counters {
             parts.join(" ")
         }
     }
+}
+
+/// A kind as it appears in metric and summary names: `zia.web` → `zia_web`.
+pub fn metric_name(kind: Kind) -> String {
+    kind.as_str().replace('.', "_")
 }

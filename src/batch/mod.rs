@@ -121,10 +121,10 @@ pub struct DeadLetter {
     pub raw: Vec<u8>,
 }
 
-/// A record's identity as a hash, and the offset in `Batch::records` where its line ends.
+/// A record's identity as a 128-bit hash of its payload, and the offset in `Batch::records` where its line ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Identity {
-    pub hash: u64,
+    pub hash: u128,
     pub end: usize,
 }
 

@@ -2,10 +2,10 @@
 
 use std::fmt::Write as _;
 
-use wire::event::Reason;
+use wire::event::{Kind, Reason};
 
 use crate::aggregate::state::Snapshot;
-use crate::batch::counters::{Counter, Counters};
+use crate::batch::counters::{metric_name, Counter, Counters};
 
 /// Renders the Prometheus text exposition format (version 0.0.4).
 pub fn prometheus(s: &Snapshot) -> String {
@@ -20,6 +20,15 @@ pub fn prometheus(s: &Snapshot) -> String {
         let name = format!("ztel_{}_total", c.name());
         let _ = writeln!(out, "# HELP {name} {}\n# TYPE {name} counter", c.help());
         shard_rows(&|counts| counts.get(c), &mut out, &name);
+    }
+    for kind in Kind::ALL {
+        let name = format!("ztel_records_{}_total", metric_name(kind));
+        let _ = writeln!(
+            out,
+            "# HELP {name} {} records written.\n# TYPE {name} counter",
+            kind.as_str()
+        );
+        shard_rows(&|counts| counts.records_of(kind), &mut out, &name);
     }
     let name = "ztel_dead_letters_by_reason_total";
     let _ = writeln!(

@@ -191,7 +191,19 @@ pub fn record_key(r: &Value) -> RecordKey {
         s("src_ip"),
         s("dst_ip"),
         r["bytes_out"].as_u64(),
-        r["record_id"].as_u64(),
+        record_id(r),
+    )
+}
+
+/// A record's `record_id`: a string of digits (DESIGN §2.4), so that no JSON reader rounds it.
+pub fn record_id(r: &Value) -> Option<u64> {
+    let id = r.get("record_id")?;
+    let text = id
+        .as_str()
+        .unwrap_or_else(|| panic!("record_id {id} is not a string"));
+    Some(
+        text.parse()
+            .unwrap_or_else(|_| panic!("record_id {text:?} is not digits")),
     )
 }
 

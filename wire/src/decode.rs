@@ -1,26 +1,41 @@
-//! One frame from bytes to an event: find where the record begins past its syslog header, read
-//! its format into fields, decide its log type, build the event. Nothing is copied on the way
-//! for a plain frame; the event borrows from the frame.
+//! One frame from bytes to its record: read the syslog header, find where the record begins, read
+//! its format into fields, decide its log type, build the event and write its record. Nothing is
+//! copied on the way for a plain frame. What the collector needs besides the record comes back as
+//! [`Facts`], borrowing from the frame.
 
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
-use crate::event::zia_web::Context;
-use crate::event::{classify, ActivityEvent, Event, Kind, Reason, WebEvent};
+use crate::event::columns;
+use crate::event::zia_dns::DnsEvent;
+use crate::event::zia_firewall::FirewallEvent;
+use crate::event::zpa_browser::BrowserEvent;
+use crate::event::zpa_status::StatusEvent;
+use crate::event::{classify, ActivityEvent, Context, Facts, Kind, Reason, WebEvent};
+use crate::fields::Fields;
 use crate::format::json;
 use crate::header;
+use crate::record::Writer;
+
+/// How many `{` of a frame are tried as the start of its JSON: static template text before the
+/// record may hold a brace or two (`ZSCALER {web}: {…}`).
+const JSON_STARTS: usize = 4;
 
 /// A shard's decoding state, reused for every frame.
 pub struct Decoder {
     /// Zone of feed times that carry none (`feed_timezone`).
     zone: TimeZone,
     json: json::Reader,
+    records: Writer,
 }
 
-/// A frame's event, and whether its borrowed values are plain text (no escaping needed).
+/// A decoded frame: what the collector needs of it, and its payload: the frame after its syslog
+/// header, without trailing NULs and whitespace. Two frames with the same payload are the same
+/// record sent twice (DESIGN §3 "Duplicates").
+#[derive(Debug, Clone, PartialEq)]
 pub struct Decoded<'a> {
-    pub event: Event<'a>,
-    pub plain: bool,
+    pub facts: Facts<'a>,
+    pub payload: &'a [u8],
 }
 
 impl Decoder {
@@ -28,36 +43,145 @@ impl Decoder {
         Decoder {
             zone,
             json: json::Reader::default(),
+            records: Writer::default(),
         }
     }
 
-    /// Decodes one frame (its syslog header included). `received` is when it was read: the time
-    /// of a record that carries none.
+    /// Decodes one frame (its syslog header included) and appends its record to `out`. `received`
+    /// is when it was read: the time of a record that carries none. On an error nothing is
+    /// appended.
     pub fn decode<'a>(
         &'a mut self,
         frame: &'a [u8],
         received: Timestamp,
+        out: &mut Vec<u8>,
     ) -> Result<Decoded<'a>, Reason> {
-        let start = header::json_start(frame).ok_or(Reason::NoJson)?;
-        let (head, body) = frame.split_at(start);
-        let header = header::parse(head);
-        let read = self.json.read(body)?;
-        let fields = &read.fields;
-        let event = match classify(fields)? {
-            Kind::ZiaWeb => {
-                let ctx = Context {
-                    zone: &self.zone,
-                    received,
-                };
-                Event::ZiaWeb(WebEvent::from_fields(fields, &header, &ctx)?)
-            }
-            Kind::ZpaUserActivity => {
-                Event::ZpaUserActivity(ActivityEvent::from_fields(fields, received)?)
-            }
+        let frame = trim_end(frame);
+        let (header, body) = header::split(frame);
+        let ctx = Context {
+            zone: &self.zone,
+            received,
+            header,
         };
+        let at = json_start(&frame[body..]).ok_or(Reason::NoJson)? + body;
+        let read = self.json.read(&frame[at..])?;
+        let facts = build(&mut self.records, &read.fields, &ctx, read.plain, out)?;
+        let payload = &frame[body..];
+        let skip = payload
+            .iter()
+            .take_while(|b| b.is_ascii_whitespace())
+            .count();
         Ok(Decoded {
-            event,
-            plain: read.plain,
+            facts,
+            payload: &payload[skip..],
         })
     }
+}
+
+/// The record of a frame whose fields are read: classify, build, write.
+fn build<'a>(
+    records: &mut Writer,
+    f: &Fields<'a>,
+    ctx: &Context<'_>,
+    plain: bool,
+    out: &mut Vec<u8>,
+) -> Result<Facts<'a>, Reason> {
+    let kind = classify(f)?;
+    Ok(match kind {
+        Kind::ZiaWeb => {
+            let ev = WebEvent::from_fields(f, ctx)?;
+            records.zia_web(&ev, plain, out);
+            ev.into_facts()
+        }
+        Kind::ZiaFirewall => {
+            let ev = FirewallEvent::from_fields(f, ctx)?;
+            records.zia_firewall(&ev, plain, out);
+            ev.into_facts()
+        }
+        Kind::ZiaDns => {
+            let ev = DnsEvent::from_fields(f, ctx)?;
+            records.zia_dns(&ev, plain, out);
+            ev.into_facts()
+        }
+        Kind::ZpaUserActivity => {
+            let ev = ActivityEvent::from_fields(f, ctx)?;
+            records.zpa_user_activity(&ev, plain, out);
+            ev.into_facts()
+        }
+        Kind::ZpaUserStatus => {
+            let ev = StatusEvent::from_fields(f, ctx)?;
+            records.zpa_user_status(&ev, plain, out);
+            ev.into_facts()
+        }
+        Kind::ZpaBrowserAccess => {
+            let ev = BrowserEvent::from_fields(f, ctx)?;
+            records.zpa_browser_access(&ev, plain, out);
+            ev.into_facts()
+        }
+        Kind::ZiaTunnel
+        | Kind::ZiaAudit
+        | Kind::ZiaSaas
+        | Kind::ZiaSaasActivity
+        | Kind::ZpaAppConnectorStatus
+        | Kind::ZpaAudit => {
+            let columns = columns::of(kind).ok_or(Reason::UnknownType)?;
+            let facts = columns::facts(kind, f, ctx)?;
+            records.columns(kind, columns, f, facts.ts, ctx, plain, out)?;
+            facts
+        }
+    })
+}
+
+/// Where the JSON of a message begins: at its first `{`, unless static template text with braces
+/// of its own comes first (`ZSCALER {web}: {…}`); then at the first of the next few `{` whose
+/// object closes at the end of the frame.
+fn json_start(message: &[u8]) -> Option<usize> {
+    let first = memchr::memchr(b'{', message)?;
+    if message[..first].iter().all(u8::is_ascii_whitespace) {
+        return Some(first);
+    }
+    memchr::memchr_iter(b'{', message)
+        .take(JSON_STARTS)
+        .find(|&at| closes_at_end(&message[at..]))
+        .or(Some(first))
+}
+
+/// Whether the object that `text` starts with ends with its last byte (strings and their escapes
+/// followed, nothing else checked: the parser does that).
+fn closes_at_end(text: &[u8]) -> bool {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, &b) in text.iter().enumerate() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return i + 1 == text.len();
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// A frame without the NULs and whitespace some senders leave at its end.
+fn trim_end(frame: &[u8]) -> &[u8] {
+    let keep = frame
+        .iter()
+        .rposition(|b| *b != 0 && !b.is_ascii_whitespace())
+        .map_or(0, |i| i + 1);
+    &frame[..keep]
 }

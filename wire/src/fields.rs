@@ -7,8 +7,10 @@
 //! [`lookup`](crate::keys::lookup) into a slot, and the first value that is not absent wins.
 
 use std::borrow::Cow;
+use std::mem::MaybeUninit;
 
-use crate::keys::{Encoding, Family, Field};
+use crate::event::Kind;
+use crate::keys::{Encoding, Field, Hit, Vote};
 use crate::value;
 
 /// A JSON scalar as a feed sends it. NSS sends numbers as strings ("600"), LSS as numbers.
@@ -35,33 +37,71 @@ pub struct Slot<'a> {
     pub encoding: Encoding,
 }
 
-/// The fields of one record, by [`Field`].
-/// Plain data, nothing to drop: it is made and discarded once per record.
-#[derive(Debug, PartialEq)]
+/// Words of the set of filled slots.
+const WORDS: usize = Field::COUNT.div_ceil(64);
+
+/// The fields of one record, by [`Field`]. Plain data, nothing to drop: it is made and discarded
+/// once per record, so making one writes only the set of filled slots (a few words), not the
+/// slots themselves (a hundred and more).
 pub struct Fields<'a> {
-    slots: [Option<Slot<'a>>; Field::COUNT],
+    /// Which slots hold a value: bit `f % 64` of word `f / 64`.
+    set: [u64; WORDS],
+    /// Only the slots in `set` are initialised.
+    slots: [MaybeUninit<Slot<'a>>; Field::COUNT],
     /// The envelope's `sourcetype`, when there is one.
     pub sourcetype: Option<&'a str>,
-    /// How many keys of each log family were seen: a record without a sourcetype is recognised by
-    /// the names it uses.
-    pub zia_keys: u16,
-    pub zpa_keys: u16,
+    /// What the keys seen said about the log type: a record without a sourcetype is recognised
+    /// by the names it uses.
+    pub votes: Votes,
+}
+
+/// Votes of the keys of one record ([`Vote`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Votes {
+    /// Keys of one log type only, by [`Kind`].
+    pub kinds: [u8; Kind::COUNT],
+    /// Keys of the ZIA (NSS) family, those of one type included.
+    pub zia: u16,
+    /// Keys of the ZPA (LSS) family, those of one type included.
+    pub zpa: u16,
 }
 
 impl Default for Fields<'_> {
     fn default() -> Self {
         Fields {
-            slots: [None; Field::COUNT],
+            set: [0; WORDS],
+            slots: [const { MaybeUninit::uninit() }; Field::COUNT],
             sourcetype: None,
-            zia_keys: 0,
-            zpa_keys: 0,
+            votes: Votes::default(),
         }
+    }
+}
+
+impl std::fmt::Debug for Fields<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut list = f.debug_map();
+        for i in 0..Field::COUNT {
+            if let Some(slot) = self.slot(i) {
+                list.entry(&i, slot);
+            }
+        }
+        list.entry(&"sourcetype", &self.sourcetype);
+        list.entry(&"votes", &self.votes);
+        list.finish()
     }
 }
 
 impl<'a> Fields<'a> {
     pub fn get(&self, field: Field) -> Option<&Slot<'a>> {
-        self.slots[field as usize].as_ref()
+        self.slot(field as usize)
+    }
+
+    fn slot(&self, i: usize) -> Option<&Slot<'a>> {
+        if self.set[i / 64] & (1 << (i % 64)) == 0 {
+            return None;
+        }
+        // SAFETY: a slot's bit is set only once the slot is written (`offer`).
+        Some(unsafe { self.slots[i].assume_init_ref() })
     }
 
     /// The field as text: present (not an absent word), trimmed, and decoded as its key says.
@@ -103,26 +143,34 @@ impl<'a> Fields<'a> {
         self.get(field).is_some_and(|s| !s.value.is_absent())
     }
 
-    /// Counts a known key for its family and offers its value, if it has one.
-    pub(crate) fn note(
-        &mut self,
-        (field, encoding, family): (Field, Encoding, Family),
-        value: Option<Scalar<'a>>,
-    ) {
-        match family {
-            Family::Zia => self.zia_keys += 1,
-            Family::Zpa => self.zpa_keys += 1,
+    /// Counts a known key's vote and offers its value, if it has one.
+    pub(crate) fn note(&mut self, hit: Hit, value: Option<Scalar<'a>>) {
+        let votes = &mut self.votes;
+        match hit.vote {
+            Vote::None => {}
+            Vote::Zia => votes.zia += 1,
+            Vote::Zpa => votes.zpa += 1,
+            Vote::Kind(kind) => {
+                let count = &mut votes.kinds[kind as usize];
+                *count = count.saturating_add(1);
+                if kind.is_zpa() {
+                    votes.zpa += 1;
+                } else {
+                    votes.zia += 1;
+                }
+            }
         }
         if let Some(value) = value {
-            self.offer(field, value, encoding);
+            self.offer(hit.field, value, hit.encoding);
         }
     }
 
     fn offer(&mut self, field: Field, value: Scalar<'a>, encoding: Encoding) {
-        let slot = &mut self.slots[field as usize];
+        let i = field as usize;
         // The first name that carries a value wins; a later duplicate only fills an absent one.
-        if slot.as_ref().is_none_or(|s| s.value.is_absent()) {
-            *slot = Some(Slot { value, encoding });
+        if self.get(field).is_none_or(|s| s.value.is_absent()) {
+            self.slots[i].write(Slot { value, encoding });
+            self.set[i / 64] |= 1 << (i % 64);
         }
     }
 }

@@ -1,6 +1,6 @@
-//! What a record carries before its JSON: a syslog PRI (`<134>`), an RFC 3164 header
-//! (`Nov 22 10:15:01 zscaler-nss`), an RFC 5424 header, or static text from the feed template.
-//! The JSON starts at the first `{`; the header's timestamp and host are kept as fallbacks.
+//! What a record carries before its own text: a syslog PRI (`<134>`), an RFC 3164 header
+//! (`Nov 22 10:15:01 zscaler-nss`) or an RFC 5424 one (structured data included), then perhaps
+//! static text from the feed template. The header's timestamp and host are kept as fallbacks.
 
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -14,55 +14,105 @@ pub struct Header<'a> {
     pub host: Option<&'a str>,
 }
 
-/// Where the JSON begins: the first `{`. `None` when the frame holds none.
-pub fn json_start(frame: &[u8]) -> Option<usize> {
-    memchr::memchr(b'{', frame)
-}
-
-/// Reads the text before the JSON. Anything it does not recognise is static template text.
-pub fn parse(head: &[u8]) -> Header<'_> {
-    std::str::from_utf8(head)
-        .map(parse_text)
-        .unwrap_or_default()
-}
-
-fn parse_text(text: &str) -> Header<'_> {
-    let text = strip_pri(text.trim_start());
-    if text.is_empty() {
-        return Header::default();
+/// Reads the syslog header at the front of a frame: a PRI, then an RFC 5424 header (up to the
+/// end of its structured data) or an RFC 3164 one (up to its host). Returns it and where the
+/// message begins, which may still hold static text from the feed template before the record.
+/// A frame with no header (or one that is not well formed) begins at 0.
+pub fn split(frame: &[u8]) -> (Header<'_>, usize) {
+    let start = frame.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    let at = start + pri_len(&frame[start..]);
+    let rest = &frame[at..];
+    if let Some(found) = rfc5424(rest) {
+        return (found.0, at + found.1);
     }
-    // RFC 5424: VERSION SP TIMESTAMP SP HOSTNAME SP APP-NAME ...
-    if let Some(rest) = text.strip_prefix("1 ") {
-        let mut parts = rest.split(' ');
-        let timestamp = parts.next().filter(|t| *t != "-");
-        let host = parts.next().filter(|h| *h != "-" && !h.is_empty());
-        return Header { timestamp, host };
-    }
-    // RFC 3164: "Mmm dd hh:mm:ss HOST ..." (the day is space-padded: "Mar  2").
-    if text.len() >= 15 && is_rfc3164_stamp(&text.as_bytes()[..15]) {
-        let host = text[15..]
-            .split_ascii_whitespace()
-            .next()
+    if rest.len() >= 15 && is_rfc3164_stamp(&rest[..15]) {
+        // The stamp was checked byte by byte: it is ASCII.
+        let timestamp = std::str::from_utf8(&rest[..15]).ok();
+        let after = 15 + rest[15..].iter().take_while(|&&b| b == b' ').count();
+        let host_len = rest[after..]
+            .iter()
+            .take_while(|b| !b.is_ascii_whitespace())
+            .count();
+        let host = std::str::from_utf8(&rest[after..after + host_len])
+            .ok()
             .map(|h| h.trim_end_matches(':'))
-            .filter(|h| !h.is_empty());
-        return Header {
-            timestamp: Some(&text[..15]),
-            host,
+            .filter(|h| !h.is_empty() && !h.starts_with('{'));
+        // A "host" that is the record itself (`{…`) is none: the message starts there.
+        let end = match host {
+            Some(_) => after + host_len,
+            None => after,
         };
+        return (Header { timestamp, host }, at + end);
     }
-    Header::default()
+    (Header::default(), at)
 }
 
-fn strip_pri(text: &str) -> &str {
-    let Some(rest) = text.strip_prefix('<') else {
-        return text;
-    };
-    match rest.find('>') {
-        Some(end) if (1..=3).contains(&end) && rest[..end].bytes().all(|b| b.is_ascii_digit()) => {
-            &rest[end + 1..]
-        }
-        _ => text,
+/// Bytes of a PRI (`<134>`) at the front, or 0.
+fn pri_len(b: &[u8]) -> usize {
+    if b.first() != Some(&b'<') {
+        return 0;
     }
+    let digits = b[1..]
+        .iter()
+        .take(4)
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    if (1..=3).contains(&digits) && b.get(1 + digits) == Some(&b'>') {
+        digits + 2
+    } else {
+        0
+    }
+}
+
+/// An RFC 5424 header after the PRI: `1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD`, the
+/// structured data being `-` or `[id param="value"…]…` (quoted values may hold `]`, escaped `"`
+/// and `\`). Returns it and its length, the space before the message included.
+fn rfc5424(b: &[u8]) -> Option<(Header<'_>, usize)> {
+    let mut at = b.strip_prefix(b"1 ").map(|_| 2)?;
+    let mut fields: [&[u8]; 5] = [&[]; 5];
+    for field in &mut fields {
+        let len = b[at..].iter().take_while(|&&c| c != b' ').count();
+        if len == 0 || at + len >= b.len() {
+            return None;
+        }
+        *field = &b[at..at + len];
+        at += len + 1;
+    }
+    at += structured_data(&b[at..])?;
+    if b.get(at) == Some(&b' ') {
+        at += 1;
+    }
+    fn text(f: &[u8]) -> Option<&str> {
+        std::str::from_utf8(f).ok().filter(|t| *t != "-")
+    }
+    let header = Header {
+        timestamp: text(fields[0]),
+        host: text(fields[1]),
+    };
+    Some((header, at))
+}
+
+/// The length of RFC 5424 structured data at the front: `-`, or one or more elements.
+fn structured_data(b: &[u8]) -> Option<usize> {
+    if b.first() == Some(&b'-') {
+        return Some(1);
+    }
+    let mut at = 0;
+    while b.get(at) == Some(&b'[') {
+        at += 1;
+        let mut quoted = false;
+        loop {
+            match (b.get(at)?, quoted) {
+                (b'\\', true) => at += 1,
+                (b'"', _) => quoted = !quoted,
+                (b']', false) => break,
+                _ => {}
+            }
+            at += 1;
+        }
+        at += 1;
+    }
+    (at > 0).then_some(at)
 }
 
 /// `Mmm dd hh:mm:ss`, every position checked: the stamp is then plain ASCII, so slicing the
@@ -128,62 +178,73 @@ impl Header<'_> {
 mod tests {
     use super::*;
 
-    fn header(line: &str) -> (Header<'_>, usize) {
-        let at = json_start(line.as_bytes()).expect("has a brace");
-        (parse(&line.as_bytes()[..at]), at)
+    /// The header of a line and the message after it.
+    fn header(line: &str) -> (Header<'_>, &str) {
+        let (h, at) = split(line.as_bytes());
+        (h, &line[at..])
     }
 
     #[test]
-    fn bare_json_has_no_header() {
-        assert_eq!(header("{\"a\":1}"), (Header::default(), 0));
+    fn bare_record_has_no_header() {
+        assert_eq!(header("{\"a\":1}"), (Header::default(), "{\"a\":1}"));
     }
 
     #[test]
     fn pri_only() {
-        assert_eq!(header("<111>{\"a\":1}"), (Header::default(), 5));
+        assert_eq!(header("<111>{\"a\":1}"), (Header::default(), "{\"a\":1}"));
     }
 
     #[test]
     fn rfc3164_with_pri_and_host() {
-        let (h, at) = header("<134>Nov 22 10:15:01 zscaler-nss {\"a\":1}");
+        let (h, rest) = header("<134>Nov 22 10:15:01 zscaler-nss {\"a\":1}");
         assert_eq!(h.timestamp, Some("Nov 22 10:15:01"));
         assert_eq!(h.host, Some("zscaler-nss"));
-        assert_eq!(at, 33);
+        assert_eq!(rest, " {\"a\":1}");
     }
 
     #[test]
     fn rfc3164_space_padded_day_and_tag() {
-        let (h, _) = header("Mar  2 02:57:01 nss01 zscaler-nss: {}");
+        let (h, rest) = header("Mar  2 02:57:01 nss01 zscaler-nss: {}");
         assert_eq!(h.timestamp, Some("Mar  2 02:57:01"));
         assert_eq!(h.host, Some("nss01"));
+        assert_eq!(rest, " zscaler-nss: {}");
+    }
+
+    #[test]
+    fn rfc3164_without_host() {
+        let (h, rest) = header("Nov 22 10:15:01 {\"a\":1}");
+        assert_eq!((h.timestamp, h.host), (Some("Nov 22 10:15:01"), None));
+        assert_eq!(rest, "{\"a\":1}");
     }
 
     #[test]
     fn rfc5424_header() {
-        let (h, _) = header("<165>1 2025-11-22T10:15:01.003Z nss01 zscaler - - - {\"a\":1}");
+        let (h, rest) = header("<165>1 2025-11-22T10:15:01.003Z nss01 zscaler - - - {\"a\":1}");
         assert_eq!(h.timestamp, Some("2025-11-22T10:15:01.003Z"));
         assert_eq!(h.host, Some("nss01"));
+        assert_eq!(rest, "{\"a\":1}");
     }
 
     #[test]
-    fn static_text_is_skipped() {
-        let (h, at) = header("ZSCALER-NSS web: {\"a\":1}");
+    fn rfc5424_structured_data_may_hold_braces_and_brackets() {
+        let line = r#"<165>1 2025-11-22T10:15:01Z nss{01} app{x} - - [meta x="{" y="a\"]b"][two z="}"] {"a":1}"#;
+        let (h, rest) = header(line);
+        assert_eq!(h.host, Some("nss{01}"));
+        assert_eq!(rest, r#"{"a":1}"#);
+    }
+
+    #[test]
+    fn static_text_stays_in_the_message() {
+        let (h, rest) = header("ZSCALER-NSS web: {\"a\":1}");
         assert_eq!(h, Header::default());
-        assert_eq!(at, 17);
-    }
-
-    #[test]
-    fn no_brace_is_none() {
-        assert!(
-            json_start(b"Mon Oct 02 16:21:40 UTC 2017 zscaler-nss: LEEF:1.0|Zscaler").is_none()
-        );
+        assert_eq!(rest, "ZSCALER-NSS web: {\"a\":1}");
     }
 
     #[test]
     fn a_stamp_cut_inside_a_utf8_character_is_no_stamp() {
         // Found by the header fuzz target: this used to slice inside "é" and panic.
-        let (h, at) = header("Jan 01 00:00:0\u{e9}{}");
-        assert_eq!((h, at), (Header::default(), 16));
+        let (h, rest) = header("Jan 01 00:00:0\u{e9}{}");
+        assert_eq!((h, rest), (Header::default(), "Jan 01 00:00:0\u{e9}{}"));
     }
 
     #[test]

@@ -12,23 +12,8 @@ use wire::event::Reason;
 const ZONE: &str = "Asia/Tokyo";
 
 #[test]
-fn corpus_elastic_matches_golden() {
-    check_golden("elastic-zpa-user-activity.log", ZONE);
-}
-
-#[test]
-fn corpus_google_secops_matches_golden() {
-    check_golden("google-secops-doc-zpa-user-activity.log", ZONE);
-}
-
-#[test]
 fn corpus_sc4s_with_and_without_pri_matches_golden() {
     check_golden("sc4s-zpa-user-activity.log", ZONE);
-}
-
-#[test]
-fn corpus_zscaler_helpdoc_with_hostname_and_pra_fields_matches_golden() {
-    check_golden("zscaler-helpdoc-zpa-user-activity.log", ZONE);
 }
 
 #[test]

@@ -1,66 +1,304 @@
 //! What a frame means: the log type it is ([`Kind`], decided by [`classify`]), the event built
-//! from its fields (one file per log type), or why it is none ([`Reason`]).
+//! from its fields (one file per log type; [`columns`] for the types whose records carry their
+//! fields as they are), or why it is none ([`Reason`]). [`Facts`] is what the collector needs of
+//! an event besides its record: its time, its device and, for ZPA, its connection.
 
+pub mod columns;
+pub mod zia_dns;
+pub mod zia_firewall;
 pub mod zia_web;
 pub mod zpa_activity;
+pub mod zpa_browser;
+pub mod zpa_status;
 
-use crate::fields::Fields;
+use std::borrow::Cow;
+
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+
+use crate::device::{device_id, Tag};
+use crate::fields::{Fields, Scalar};
+use crate::header::Header;
+use crate::keys::Field;
 pub use crate::reason::Reason;
+use crate::time;
 pub use zia_web::WebEvent;
 pub use zpa_activity::ActivityEvent;
 
-/// The log types ztel builds records from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The log types ztel builds records from (DESIGN §3.1), each with its record `kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
     ZiaWeb,
+    ZiaFirewall,
+    ZiaDns,
+    ZiaTunnel,
+    ZiaAudit,
+    ZiaSaas,
+    ZiaSaasActivity,
     ZpaUserActivity,
+    ZpaUserStatus,
+    ZpaBrowserAccess,
+    ZpaAppConnectorStatus,
+    ZpaAudit,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 2] = [Kind::ZiaWeb, Kind::ZpaUserActivity];
+    pub const ALL: [Kind; 12] = [
+        Kind::ZiaWeb,
+        Kind::ZiaFirewall,
+        Kind::ZiaDns,
+        Kind::ZiaTunnel,
+        Kind::ZiaAudit,
+        Kind::ZiaSaas,
+        Kind::ZiaSaasActivity,
+        Kind::ZpaUserActivity,
+        Kind::ZpaUserStatus,
+        Kind::ZpaBrowserAccess,
+        Kind::ZpaAppConnectorStatus,
+        Kind::ZpaAudit,
+    ];
     pub const COUNT: usize = Self::ALL.len();
 
     /// The record's `kind` value (DESIGN §2.4).
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::ZiaWeb => "zia.web",
+            Kind::ZiaFirewall => "zia.firewall",
+            Kind::ZiaDns => "zia.dns",
+            Kind::ZiaTunnel => "zia.tunnel",
+            Kind::ZiaAudit => "zia.audit",
+            Kind::ZiaSaas => "zia.saas",
+            Kind::ZiaSaasActivity => "zia.saas_activity",
             Kind::ZpaUserActivity => "zpa.user_activity",
+            Kind::ZpaUserStatus => "zpa.user_status",
+            Kind::ZpaBrowserAccess => "zpa.browser_access",
+            Kind::ZpaAppConnectorStatus => "zpa.app_connector_status",
+            Kind::ZpaAudit => "zpa.audit",
         }
+    }
+
+    /// ZPA (LSS) rather than ZIA (NSS): the device tag, and which times mean what.
+    pub fn is_zpa(self) -> bool {
+        (self as u8) >= Kind::ZpaUserActivity as u8
     }
 }
 
-/// One frame's event, borrowing from the frame (or from the decoder's copy of it).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Event<'a> {
-    ZiaWeb(WebEvent<'a>),
-    ZpaUserActivity(ActivityEvent<'a>),
-}
-
-impl Event<'_> {
-    pub fn kind(&self) -> Kind {
-        match self {
-            Event::ZiaWeb(_) => Kind::ZiaWeb,
-            Event::ZpaUserActivity(_) => Kind::ZpaUserActivity,
-        }
-    }
-}
-
-/// Decides what a parsed object is: by its envelope's `sourcetype` when it has one, else by the
+/// Decides what a parsed record is: by its envelope's `sourcetype` when it has one, else by the
 /// names its keys use.
 pub fn classify(fields: &Fields) -> Result<Kind, Reason> {
-    if let Some(sourcetype) = &fields.sourcetype {
+    let votes = &fields.votes;
+    if let Some(sourcetype) = fields.sourcetype {
         return match sourcetype.trim() {
             "zscalernss-web" => Ok(Kind::ZiaWeb),
+            "zscalernss-fw" => Ok(Kind::ZiaFirewall),
+            "zscalernss-dns" => Ok(Kind::ZiaDns),
+            "zscalernss-tunnel" => Ok(Kind::ZiaTunnel),
+            "zscalernss-audit" => Ok(Kind::ZiaAudit),
+            // SaaS Security and its activity share one sourcetype in the Splunk-style templates.
+            "zscalernss-casb" => Ok(best(votes, &[Kind::ZiaSaas, Kind::ZiaSaasActivity])),
+            "zscalernss-saas_security" => Ok(Kind::ZiaSaas),
+            "zscalernss-saas_security_activity" => Ok(Kind::ZiaSaasActivity),
             _ => Err(Reason::UnknownType),
         };
     }
-    // LSS keys are CamelCase and NSS keys are not, so one family's keys dominate; a few of the
-    // ZIA names are generic (`time`, `status`) so a record needs several to count.
-    if fields.zpa_keys >= 3 && fields.zpa_keys > fields.zia_keys {
-        Ok(Kind::ZpaUserActivity)
-    } else if fields.zia_keys >= 3 && fields.zia_keys > fields.zpa_keys {
-        Ok(Kind::ZiaWeb)
+    // LSS keys are CamelCase and NSS keys are not, so one family's keys dominate; a few names are
+    // generic (`time`, `action`) so a record needs several to count.
+    const ZIA: [Kind; 7] = [
+        Kind::ZiaWeb,
+        Kind::ZiaFirewall,
+        Kind::ZiaDns,
+        Kind::ZiaTunnel,
+        Kind::ZiaAudit,
+        Kind::ZiaSaas,
+        Kind::ZiaSaasActivity,
+    ];
+    const ZPA: [Kind; 5] = [
+        Kind::ZpaUserActivity,
+        Kind::ZpaUserStatus,
+        Kind::ZpaBrowserAccess,
+        Kind::ZpaAppConnectorStatus,
+        Kind::ZpaAudit,
+    ];
+    if votes.zpa >= 3 && votes.zpa > votes.zia {
+        Ok(best(votes, &ZPA))
+    } else if votes.zia >= 3 && votes.zia > votes.zpa {
+        Ok(best(votes, &ZIA))
     } else {
         Err(Reason::UnknownType)
+    }
+}
+
+/// The kind among `kinds` with the most votes; the first one (the family's commonest log type)
+/// when none has any.
+fn best(votes: &crate::fields::Votes, kinds: &[Kind]) -> Kind {
+    let mut best = kinds[0];
+    for &kind in kinds {
+        if votes.kinds[kind as usize] > votes.kinds[best as usize] {
+            best = kind;
+        }
+    }
+    best
+}
+
+/// What an event needs besides its fields.
+pub struct Context<'z> {
+    /// Zone of feed times that carry none (`feed_timezone`).
+    pub zone: &'z TimeZone,
+    /// When the frame was read: the time of a record that carries no time at all.
+    pub received: Timestamp,
+    /// The frame's syslog header, whose time is a fallback.
+    pub header: Header<'z>,
+}
+
+/// What the collector does with an event besides writing its record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Facts<'a> {
+    pub kind: Kind,
+    /// The record's time.
+    pub ts: Timestamp,
+    /// The device it touches, if it names one.
+    pub device: Option<Device<'a>>,
+    /// A ZPA connection through an App Connector, for attribution.
+    pub flow: Option<Flow<'a>>,
+}
+
+/// A device as one record names it (DESIGN §2.4 "Devices").
+#[derive(Debug, Clone, PartialEq)]
+pub struct Device<'a> {
+    pub id: u64,
+    /// The key as seen: the hostname, else the client IP (ZIA) or the user (ZPA).
+    pub key: Cow<'a, str>,
+    pub tag: Tag,
+    pub ip: Option<Cow<'a, str>>,
+    pub user: Option<Cow<'a, str>>,
+}
+
+impl<'a> Device<'a> {
+    /// The device of a record whose key is `key`, if it has one.
+    pub fn of(
+        key: Option<Cow<'a, str>>,
+        tag: Tag,
+        ip: Option<Cow<'a, str>>,
+        user: Option<Cow<'a, str>>,
+    ) -> Option<Device<'a>> {
+        let key = key?;
+        Some(Device {
+            id: device_id(&key),
+            key,
+            tag,
+            ip,
+            user,
+        })
+    }
+}
+
+/// One ZPA record's view of a connection through an App Connector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flow<'a> {
+    pub connector_ip: std::net::IpAddr,
+    pub connector_port: u16,
+    pub server_ip: std::net::IpAddr,
+    pub server_port: u16,
+    pub user: Cow<'a, str>,
+    pub device: Option<Cow<'a, str>>,
+    pub device_id: Option<u64>,
+    pub session_id: Option<Cow<'a, str>>,
+    pub connection_id: Option<Cow<'a, str>>,
+    pub start: Timestamp,
+    pub end: Option<Timestamp>,
+}
+
+/// A ZIA record's time: `epochtime` (unambiguous), else `time` (ctime in the feed's zone, or in
+/// the record's own `tz` when that is GMT/UTC), else `datetime`, else the syslog header's, else
+/// the time it was received. A time field that is there but unreadable is an error rather than
+/// a silent substitution.
+pub fn zia_time(f: &Fields<'_>, ctx: &Context<'_>) -> Result<Timestamp, Reason> {
+    let mut unreadable = false;
+    if f.has(Field::EpochTime) {
+        match epoch(f, Field::EpochTime) {
+            Some(ts) => return Ok(ts),
+            None => unreadable = true,
+        }
+    }
+    let record_zone = f
+        .text(Field::Tz)
+        .filter(|tz| matches!(tz.trim(), "GMT" | "UTC"))
+        .map(|_| TimeZone::UTC);
+    let zone = record_zone.as_ref().unwrap_or(ctx.zone);
+    for field in [Field::Time, Field::DateTime] {
+        if let Some(text) = f.text(field) {
+            match time::parse_time(&text, zone) {
+                Some(ts) => return Ok(ts),
+                None => unreadable = true,
+            }
+        }
+    }
+    if unreadable {
+        return Err(Reason::BadTime);
+    }
+    Ok(ctx
+        .header
+        .time(ctx.zone, ctx.received)
+        .unwrap_or(ctx.received))
+}
+
+/// Epoch seconds as a number or a string, a fraction allowed (`1700000022.5`).
+fn epoch(f: &Fields<'_>, field: Field) -> Option<Timestamp> {
+    match f.get(field)?.value {
+        Scalar::Str(s) => time::parse_time(s, &TimeZone::UTC),
+        Scalar::U64(n) => time::from_epoch_secs(i64::try_from(n).ok()?),
+        Scalar::I64(n) => time::from_epoch_secs(n),
+        Scalar::F64(x) => time::from_epoch_f64(x),
+        Scalar::Bool(_) => None,
+    }
+}
+
+/// An optional time of an LSS record (LSS writes UTC): absent, or read; unreadable is an error.
+pub fn lss_time(f: &Fields<'_>, field: Field) -> Result<Option<Timestamp>, Reason> {
+    match f.text(field) {
+        None => Ok(None),
+        Some(text) => time::parse_time(&text, &TimeZone::UTC)
+            .map(Some)
+            .ok_or(Reason::BadTime),
+    }
+}
+
+/// A port: 1 to 65535 (0 is how feeds say "none").
+pub fn port(f: &Fields<'_>, field: Field) -> Option<u16> {
+    f.u64(field)
+        .and_then(|n| u16::try_from(n).ok())
+        .filter(|p| *p != 0)
+}
+
+/// A ZPA text field where LSS writes `"0"` for "none" (a connector, a policy, a server).
+pub fn zpa_name<'a>(f: &Fields<'a>, field: Field) -> Option<Cow<'a, str>> {
+    f.text(field).filter(|v| v != "0")
+}
+
+/// An IANA protocol number or name as a transport name: 6 tcp, 17 udp, 1 icmp, 58 icmpv6; other
+/// numbers as their digits, other names lower-cased.
+pub fn transport<'a>(f: &Fields<'a>, field: Field) -> Option<Cow<'a, str>> {
+    if let Some(n) = f.u64(field) {
+        return Some(match n {
+            6 => Cow::Borrowed("tcp"),
+            17 => Cow::Borrowed("udp"),
+            1 => Cow::Borrowed("icmp"),
+            58 => Cow::Borrowed("icmpv6"),
+            other => Cow::Owned(other.to_string()),
+        });
+    }
+    f.text(field).map(lower)
+}
+
+/// Lower case, without allocating for values that already are or that feeds send all the time
+/// (an action is lower-cased on every record).
+pub fn lower(s: Cow<'_, str>) -> Cow<'_, str> {
+    const COMMON: [&str; 6] = ["allowed", "blocked", "allow", "block", "drop", "caution"];
+    if !s.bytes().any(|b| b.is_ascii_uppercase()) {
+        return s;
+    }
+    match COMMON.iter().find(|c| c.eq_ignore_ascii_case(&s)) {
+        Some(c) => Cow::Borrowed(c),
+        None => Cow::Owned(s.to_ascii_lowercase()),
     }
 }

@@ -3,14 +3,13 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
-use super::Reason;
-use crate::fields::{Fields, Scalar};
-use crate::header::Header;
+use super::{zia_time, Context, Device, Facts, Kind, Reason};
+use crate::device::Tag;
+use crate::fields::Fields;
 use crate::keys::Field;
-use crate::{time, value};
+use crate::value;
 
 /// ZIA logs carry no client source port unless Zscaler Support enables `clt_sport`; the seeds'
 /// collector then assigns this simulated port, and so does ztel.
@@ -34,27 +33,25 @@ pub struct WebEvent<'a> {
     pub bytes_in: Option<u64>,
     pub action: Option<Cow<'a, str>>,
     pub method: Option<Cow<'a, str>>,
-    pub status: Option<u64>,
+    pub http_status: Option<u64>,
     pub url: Option<Cow<'a, str>>,
     pub category: Option<Cow<'a, str>>,
+    pub app: Option<Cow<'a, str>>,
+    pub user_agent: Option<Cow<'a, str>>,
+    pub referer: Option<Cow<'a, str>>,
+    pub location: Option<Cow<'a, str>>,
+    pub department: Option<Cow<'a, str>>,
+    pub threat: Option<Cow<'a, str>>,
+    pub threat_category: Option<Cow<'a, str>>,
+    pub risk: Option<u64>,
     pub record_id: Option<u64>,
-}
-
-/// What a web event needs besides its fields.
-pub struct Context<'z> {
-    /// Zone of times that carry none (`feed_timezone`).
-    pub zone: &'z TimeZone,
-    /// When the frame was read: the time of a record that carries no time at all.
-    pub received: Timestamp,
+    /// Keyed by the hostname, else the client IP.
+    pub device: Option<Device<'a>>,
 }
 
 impl<'a> WebEvent<'a> {
-    pub fn from_fields(
-        f: &Fields<'a>,
-        header: &Header<'_>,
-        ctx: &Context<'_>,
-    ) -> Result<WebEvent<'a>, Reason> {
-        let ts = event_time(f, header, ctx)?;
+    pub fn from_fields(f: &Fields<'a>, ctx: &Context<'_>) -> Result<WebEvent<'a>, Reason> {
+        let ts = zia_time(f, ctx)?;
         let proto = f.text(Field::Proto);
         let url = f.text(Field::Url);
         let (url_host, url_port) = url.as_deref().map(authority).unwrap_or_default();
@@ -75,77 +72,54 @@ impl<'a> WebEvent<'a> {
             .u64(Field::ClientPort)
             .and_then(port)
             .unwrap_or(SIMULATED_SOURCE_PORT);
-        let event = WebEvent {
+        let hostname = f.text(Field::DeviceHostname);
+        let user = f.text(Field::Login);
+        let src_ip = f.text(Field::ClientIp);
+        if hostname.is_none() && src_ip.is_none() {
+            return Err(Reason::NoDevice);
+        }
+        let key = hostname.clone().or(src_ip.clone());
+        let device = Device::of(key, Tag::Zia, src_ip.clone(), user.clone());
+        Ok(WebEvent {
             ts,
-            hostname: f.text(Field::DeviceHostname),
-            user: f.text(Field::Login),
+            hostname,
+            user,
             owner: f.text(Field::DeviceOwner),
-            src_ip: f.text(Field::ClientIp),
+            src_ip,
             src_port,
             dst_ip: f.text(Field::ServerIp),
             dst_port,
             dst_host,
             app_proto: protocol.map(|(name, known)| app_proto(name, known)),
-            bytes_out: f.u64(Field::ReqSize),
-            bytes_in: f.u64(Field::RespSize),
-            action: f.text(Field::Action).map(lower),
+            bytes_out: f.u64(Field::BytesOut),
+            bytes_in: f.u64(Field::BytesIn),
+            action: f.text(Field::Action).map(super::lower),
             method: f.text(Field::Method),
-            status: f.u64(Field::RespCode),
+            http_status: f.u64(Field::RespCode),
             url,
-            category: f.text(Field::UrlCat),
+            category: f.text(Field::Category),
+            app: f.text(Field::App),
+            user_agent: f.text(Field::UserAgent),
+            referer: f.text(Field::Referer),
+            location: f.text(Field::Location),
+            department: f.text(Field::Department),
+            threat: f.text(Field::Threat),
+            threat_category: f.text(Field::ThreatCategory),
+            risk: f.u64(Field::RiskScore),
             record_id: f.u64(Field::RecordId),
-        };
-        if event.hostname.is_none() && event.src_ip.is_none() {
-            return Err(Reason::NoDevice);
-        }
-        Ok(event)
+            device,
+        })
     }
 
-    /// The device key (DESIGN §2.4): the hostname, else the client IP.
-    pub fn device_key(&self) -> &str {
-        self.hostname
-            .as_deref()
-            .or(self.src_ip.as_deref())
-            .unwrap_or_default()
-    }
-}
-
-/// The record's time: `epochtime` (unambiguous), else `time` (ctime in the feed's zone, or in
-/// the record's own `tz` when that is GMT/UTC), else `datetime`, else the syslog header's, else
-/// the time it was received. A time field that is there but unreadable is an error rather than
-/// a silent substitution.
-fn event_time(f: &Fields<'_>, header: &Header<'_>, ctx: &Context<'_>) -> Result<Timestamp, Reason> {
-    let mut unreadable = false;
-    if f.has(Field::EpochTime) {
-        let parsed = match &f.get(Field::EpochTime).map(|s| &s.value) {
-            Some(Scalar::Str(s)) => time::parse_time(s, &TimeZone::UTC),
-            _ => f
-                .u64(Field::EpochTime)
-                .and_then(|n| i64::try_from(n).ok())
-                .and_then(time::from_epoch_secs),
-        };
-        match parsed {
-            Some(ts) => return Ok(ts),
-            None => unreadable = true,
+    /// What the collector needs of it besides its record.
+    pub fn into_facts(self) -> Facts<'a> {
+        Facts {
+            kind: Kind::ZiaWeb,
+            ts: self.ts,
+            device: self.device,
+            flow: None,
         }
     }
-    let record_zone = f
-        .text(Field::Tz)
-        .filter(|tz| matches!(tz.trim(), "GMT" | "UTC"))
-        .map(|_| TimeZone::UTC);
-    let zone = record_zone.as_ref().unwrap_or(ctx.zone);
-    for field in [Field::Time, Field::DateTime] {
-        if let Some(text) = f.text(field) {
-            match time::parse_time(&text, zone) {
-                Some(ts) => return Ok(ts),
-                None => unreadable = true,
-            }
-        }
-    }
-    if unreadable {
-        return Err(Reason::BadTime);
-    }
-    Ok(header.time(ctx.zone, ctx.received).unwrap_or(ctx.received))
 }
 
 /// Where the host is in a URL as NSS writes it (usually without a scheme: `www.example.com/path`,
@@ -215,18 +189,6 @@ fn app_proto(
     match known {
         Some(p) => Cow::Borrowed(p.1),
         None => Cow::Owned(proto.trim_ascii().to_ascii_lowercase()),
-    }
-}
-
-/// "Allowed" → "allowed" without allocating for the values feeds send.
-fn lower(s: Cow<'_, str>) -> Cow<'_, str> {
-    match s.as_ref() {
-        "Allowed" | "allowed" => Cow::Borrowed("allowed"),
-        "Blocked" | "blocked" => Cow::Borrowed("blocked"),
-        other if other.bytes().any(|b| b.is_ascii_uppercase()) => {
-            Cow::Owned(other.to_ascii_lowercase())
-        }
-        _ => s,
     }
 }
 

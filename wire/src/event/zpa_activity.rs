@@ -2,17 +2,17 @@
 //!
 //! LSS sends its default JSON template: CamelCase keys, numbers as JSON numbers, timestamps as
 //! ctime (`LogTimestamp`) and ISO 8601 (`Timestamp…`). Older field sets lack ClientPrivateIP,
-//! Hostname and EventType; all are optional here.
+//! Hostname and EventType; all are optional here. LSS writes `"0"` where a connector, policy or
+//! server is absent: that is no name.
 
 use std::borrow::Cow;
 
-use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
-use super::Reason;
-use crate::fields::{Fields, Scalar};
+use super::{lss_time, port, transport, zpa_name, Context, Device, Facts, Flow, Kind, Reason};
+use crate::device::Tag;
+use crate::fields::Fields;
 use crate::keys::Field;
-use crate::time;
 
 /// The user LSS reports for its own control connections: these are not a person and must not
 /// become one in the registry.
@@ -43,51 +43,62 @@ pub struct ActivityEvent<'a> {
     pub bytes_in: Option<u64>,
     /// When the connection began (TimestampConnectionStart), for attribution.
     pub start: Option<Timestamp>,
-    /// When LSS wrote this record: periodic "active" updates of one connection differ only here.
-    pub logged: Option<Timestamp>,
     pub end: Option<Timestamp>,
+    /// The device the record names: none for the LSS client (see [`ActivityEvent::is_lss_client`]).
+    pub device: Option<Device<'a>>,
 }
 
 impl<'a> ActivityEvent<'a> {
-    pub fn from_fields(f: &Fields<'a>, received: Timestamp) -> Result<ActivityEvent<'a>, Reason> {
+    pub fn from_fields(f: &Fields<'a>, ctx: &Context<'_>) -> Result<ActivityEvent<'a>, Reason> {
         if let Some(kind) = f.text(Field::EventType) {
             if !is_user_activity(&kind) {
                 return Err(Reason::UnknownType);
             }
         }
         // LSS writes its times in UTC; `feed_timezone` is about NSS feeds.
-        let start = optional_time(f, Field::ConnStart)?;
-        let end = optional_time(f, Field::ConnEnd)?;
-        let logged = optional_time(f, Field::LogTimestamp)?;
-        let event = ActivityEvent {
-            ts: start.or(logged).unwrap_or(received),
-            hostname: f.text(Field::Hostname),
-            user: f.text(Field::Username),
-            client_ip: f.text(Field::ClientPrivateIp),
+        let start = lss_time(f, Field::ConnStart)?;
+        let end = lss_time(f, Field::ConnEnd)?;
+        let logged = lss_time(f, Field::LogTimestamp)?;
+        let hostname = f.text(Field::Hostname);
+        let user = f.text(Field::Username);
+        let client_ip = f.text(Field::ClientPrivateIp);
+        if hostname.is_none() && user.is_none() {
+            return Err(Reason::NoDevice);
+        }
+        let lss_client = user.as_deref() == Some(LSS_CLIENT_USER);
+        // The LSS client's records are the log stream's own connections: whatever hostname they
+        // carry is no user's machine, so they name no device (and the record says none either).
+        let device = if lss_client {
+            None
+        } else {
+            let key = hostname.clone().or(user.clone());
+            Device::of(key, Tag::Zpa, client_ip.clone(), user.clone())
+        };
+        Ok(ActivityEvent {
+            ts: start.or(logged).unwrap_or(ctx.received),
+            hostname: hostname.filter(|_| !lss_client),
+            user,
+            client_ip,
             client_public_ip: f.text(Field::ClientPublicIp),
-            connector: f.text(Field::Connector),
+            connector: zpa_name(f, Field::Connector),
             connector_ip: f.text(Field::ConnectorIp),
             connector_port: port(f, Field::ConnectorPort),
             dst_ip: f.text(Field::ZpaServerIp),
             dst_port: port(f, Field::ZpaServerPort),
             dst_host: f.text(Field::ZpaHost),
-            transport: transport(f),
+            transport: transport(f, Field::IpProtocol),
             app: f.text(Field::Application),
             app_group: f.text(Field::AppGroup),
-            policy: f.text(Field::Policy),
-            status: f.text(Field::ConnStatus).map(status),
+            policy: zpa_name(f, Field::Policy),
+            status: f.text(Field::ConnStatus).map(super::lower),
             session_id: f.text(Field::SessionId),
             connection_id: f.text(Field::ConnectionId),
             bytes_out: f.u64(Field::BytesRxClient),
             bytes_in: f.u64(Field::BytesTxClient),
             start,
             end,
-            logged,
-        };
-        if event.hostname.is_none() && event.user.is_none() {
-            return Err(Reason::NoDevice);
-        }
-        Ok(event)
+            device,
+        })
     }
 
     /// True for the LSS service's own pseudo-user.
@@ -95,14 +106,32 @@ impl<'a> ActivityEvent<'a> {
         self.user.as_deref() == Some(LSS_CLIENT_USER)
     }
 
-    /// The device key (DESIGN §2.4): the hostname, else the user. `None` for the LSS client
-    /// without a hostname: it is not a device.
-    pub fn device_key(&self) -> Option<&str> {
-        match (&self.hostname, &self.user) {
-            (Some(h), _) => Some(h),
-            (None, Some(_)) if self.is_lss_client() => None,
-            (None, Some(u)) => Some(u),
-            (None, None) => None,
+    /// What the collector needs of it besides its record: the device, and the connection for
+    /// attribution when the record names both of its ends.
+    pub fn into_facts(self) -> Facts<'a> {
+        let flow = (|| {
+            if self.is_lss_client() {
+                return None;
+            }
+            Some(Flow {
+                connector_ip: self.connector_ip.as_deref()?.parse().ok()?,
+                connector_port: self.connector_port?,
+                server_ip: self.dst_ip.as_deref()?.parse().ok()?,
+                server_port: self.dst_port?,
+                user: self.user.clone()?,
+                device: self.hostname.clone(),
+                device_id: self.device.as_ref().map(|d| d.id),
+                session_id: self.session_id.clone(),
+                connection_id: self.connection_id.clone(),
+                start: self.start.unwrap_or(self.ts),
+                end: self.end,
+            })
+        })();
+        Facts {
+            kind: Kind::ZpaUserActivity,
+            ts: self.ts,
+            device: self.device,
+            flow,
         }
     }
 }
@@ -115,55 +144,6 @@ fn is_user_activity(kind: &str) -> bool {
         .filter(u8::is_ascii_alphanumeric)
         .map(|b| b.to_ascii_lowercase());
     letters.by_ref().eq(b"useractivity".iter().copied())
-}
-
-fn optional_time(f: &Fields<'_>, field: Field) -> Result<Option<Timestamp>, Reason> {
-    match f.text(field) {
-        None => Ok(None),
-        Some(text) => time::parse_time(&text, &TimeZone::UTC)
-            .map(Some)
-            .ok_or(Reason::BadTime),
-    }
-}
-
-fn port(f: &Fields<'_>, field: Field) -> Option<u16> {
-    f.u64(field)
-        .and_then(|n| u16::try_from(n).ok())
-        .filter(|p| *p != 0)
-}
-
-/// IPProtocol is the IP protocol number: 6 tcp, 17 udp, 1 icmp; others as their number.
-fn transport<'a>(f: &Fields<'a>) -> Option<Cow<'a, str>> {
-    if let Some(n) = f.u64(Field::IpProtocol) {
-        return Some(match n {
-            6 => Cow::Borrowed("tcp"),
-            17 => Cow::Borrowed("udp"),
-            1 => Cow::Borrowed("icmp"),
-            58 => Cow::Borrowed("icmpv6"),
-            other => Cow::Owned(other.to_string()),
-        });
-    }
-    // A template that writes the protocol by name.
-    match &f.get(Field::IpProtocol)?.value {
-        Scalar::Str(_) => {
-            f.text(Field::IpProtocol)
-                .map(|t| match t.to_ascii_lowercase().as_str() {
-                    "tcp" => Cow::Borrowed("tcp"),
-                    "udp" => Cow::Borrowed("udp"),
-                    "icmp" => Cow::Borrowed("icmp"),
-                    _ => t,
-                })
-        }
-        _ => None,
-    }
-}
-
-/// ConnectionStatus as LSS writes it ("open", "active", "close"), lower-cased if it is not.
-fn status(s: Cow<'_, str>) -> Cow<'_, str> {
-    match s.as_ref() {
-        "open" | "active" | "close" => s,
-        other => Cow::Owned(other.to_ascii_lowercase()),
-    }
 }
 
 #[cfg(test)]

@@ -1,44 +1,143 @@
-//! Every JSON key that some published feed template uses for a field a record needs.
+//! Every key that some published feed template uses for a value a record needs, mapped to the
+//! [`Field`] slot it fills. One file per naming scheme (dialect), so that supporting a new SIEM
+//! vendor's template touches one file:
 //!
-//! Sources of the names (DESIGN §3): Zscaler's own NSS variable names, Elastic's NSS and Cloud NSS
-//! templates (v2 to v11: `cltip`, `cltintip`, `cltsourceport`, `serverip`, `b64url`, `urlsubcat`),
-//! the Splunk / Sekoia / Datadog / Sumo template (`ClientIP`, `serverip`, `requestsize`,
-//! `hostname` = ehost, `url` = eurl, `event_id`, `datetime`), the flat CEF-style names of the
-//! Sentinel template (`src`, `dst`, `dhost`, `request`, `suser`, `externalId`), and the LSS User
-//! Activity template.
+//! - [`nss`]: Zscaler's own NSS variable names (`cip`, `eurl`, `reqsize`, …), which ztel's
+//!   recommended feed formats, Splunk's key=value output and the default CSV columns use;
+//! - [`elastic`]: Elastic's NSS and Cloud NSS templates (`cltip`, `serverip`, `clt_sip`, …);
+//! - [`sekoia`]: the Splunk / Sekoia / Datadog / Sumo JSON templates (`ClientIP`, `requestsize`,
+//!   `hostname` = the URL's host, `event_id`, …);
+//! - [`cef`]: the names of the ArcSight/Sentinel CEF templates (some Sentinel JSON templates use
+//!   them as keys too);
+//! - [`lss`]: ZPA's Log Streaming Service templates (CamelCase);
+//! - [`leef`]: QRadar's LEEF names, which only LEEF frames use: a few mean something else there.
+//!
+//! The dialects go into tables built by the compiler: one shared by every format, and LEEF's own,
+//! which a LEEF frame consults first. A name listed twice in one table must mean the same thing
+//! (the build fails otherwise). Keys are case-sensitive: `Host` (ZPA) is not `host` (ZIA).
+//! A key may also vote for the log type it is characteristic of ([`Vote`]), which is how a record
+//! without a `sourcetype` is recognised.
 
-/// A value a record is built from.
+pub mod cef;
+pub mod elastic;
+pub mod leef;
+pub mod lss;
+pub mod nss;
+pub mod sekoia;
+
+use crate::event::Kind;
+
+/// A value a record is built from. One slot per meaning: templates that name the same value
+/// differently fill the same slot, and each log type's event reads the slots it needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Field {
-    // ZIA web
+    // Time, identity and the record itself (every ZIA type).
     EpochTime,
     Time,
     DateTime,
     Tz,
     RecordId,
     Login,
-    Proto,
-    Url,
-    Host,
-    Action,
-    Method,
-    RespCode,
-    ReqSize,
-    RespSize,
-    ClientIp,
-    ClientIntIp,
-    ServerIp,
-    ClientPort,
-    ServerPort,
-    UrlCat,
+    Department,
+    Location,
     DeviceOwner,
     DeviceHostname,
-    // ZPA user activity
+    Company,
+    // Who talks to whom (web, firewall, DNS, tunnel, audit).
+    ClientIp,
+    ClientIntIp,
+    ClientPort,
+    ServerIp,
+    ServerPort,
+    Proto,
+    Action,
+    Rule,
+    Category,
+    App,
+    BytesOut,
+    BytesIn,
+    DurationMs,
+    DurationSecs,
+    Threat,
+    ThreatCategory,
+    // Web.
+    Url,
+    Host,
+    Method,
+    RespCode,
+    UserAgent,
+    Referer,
+    RiskScore,
+    // Firewall.
+    DstFqdn,
+    NatIp,
+    NatPort,
+    NwSvc,
+    // DNS.
+    Query,
+    QueryType,
+    Answer,
+    IsTcp,
+    // Tunnel.
+    RecordType,
+    TunnelType,
+    TunnelEvent,
+    EventReason,
+    IkeVersion,
+    Lifetime,
+    LifeBytes,
+    SpiIn,
+    SpiOut,
+    Spi,
+    Algo,
+    Authentication,
+    AuthType,
+    TunnelProtocol,
+    PolicyDirection,
+    SrcIpStart,
+    SrcIpEnd,
+    DstIpStart,
+    DstIpEnd,
+    SrcPortStart,
+    DstPortStart,
+    Vendor,
+    PacketsIn,
+    PacketsOut,
+    // Admin audit.
+    Subcategory,
+    Resource,
+    Interface,
+    Result,
+    ErrorCode,
+    AuditLogType,
+    PreAction,
+    PostAction,
+    // SaaS Security and SaaS Security Activity.
+    Tenant,
+    Policy,
+    FileName,
+    FileSource,
+    FileMd5,
+    DlpDictionaries,
+    DlpDictCount,
+    DlpEngines,
+    LastModified,
+    ScanTimeMs,
+    DownloadTimeMs,
+    ObjectType,
+    ObjectName,
+    ObjectName2,
+    ActivityType,
+    // ZPA, every log type.
     LogTimestamp,
+    Username,
+    SessionId,
+    Hostname,
+    EventType,
+    // ZPA User Activity.
     ConnStart,
     ConnEnd,
-    Username,
     ClientPublicIp,
     ClientPrivateIp,
     Connector,
@@ -50,18 +149,45 @@ pub enum Field {
     IpProtocol,
     Application,
     AppGroup,
-    Policy,
     ConnStatus,
-    SessionId,
     ConnectionId,
     BytesRxClient,
     BytesTxClient,
-    Hostname,
-    EventType,
+    // ZPA User Status and App Connector Status.
+    SessionStatus,
+    SessionType,
+    Version,
+    Platform,
+    Zen,
+    CountryCode,
+    AuthenticatedAt,
+    UnauthenticatedAt,
+    TotalBytesRx,
+    TotalBytesTx,
+    ClientType,
+    Idp,
+    ConnectorGroup,
+    CpuUtilization,
+    MemUtilization,
+    ServiceCount,
+    // ZPA Browser Access.
+    RequestReceived,
+    ConnectionReason,
+    // ZPA Audit.
+    ModifiedTime,
+    CreationTime,
+    ModifiedBy,
+    RequestId,
+    OldValue,
+    NewValue,
+    OperationType,
+    ObjectId,
+    /// A key kept for its vote only: no record reads it.
+    Other,
 }
 
 impl Field {
-    pub const COUNT: usize = Field::EventType as usize + 1;
+    pub const COUNT: usize = Field::Other as usize + 1;
 }
 
 /// How a key's value is written by the feed.
@@ -75,113 +201,71 @@ pub enum Encoding {
     Base64,
 }
 
-/// Which log a key belongs to; a record without `sourcetype` is recognised by its keys.
+/// What a key says about the log type of the record it is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
+pub enum Vote {
+    /// Nothing: the key is used by several types (`action`, `recordid`).
+    None,
+    /// A ZIA (NSS) key of several types.
     Zia,
+    /// A ZPA (LSS) key of several types.
     Zpa,
+    /// A key only this log type has.
+    Kind(Kind),
 }
 
-/// Every key a record is built from, with its field, encoding and log family.
-#[rustfmt::skip]
-const KEYS: &[(&str, Field, Encoding, Family)] = {
-    use Encoding::*;
-    use Family::*;
-    use Field::*;
-    &[
-        ("epochtime", EpochTime, Plain, Zia),
-        ("time", Time, Plain, Zia),
-        ("datetime", DateTime, Plain, Zia),
-        ("TimeGenerated", DateTime, Plain, Zia),
-        ("tz", Tz, Plain, Zia),
-        ("recordid", RecordId, Plain, Zia),
-        ("event_id", RecordId, Plain, Zia),
-        ("externalId", RecordId, Plain, Zia),
-        ("login", Login, Percent, Zia),
-        ("elogin", Login, Percent, Zia),
-        ("user", Login, Percent, Zia),
-        ("suser", Login, Percent, Zia),
-        ("b64login", Login, Base64, Zia),
-        ("proto", Proto, Plain, Zia),
-        ("protocol", Proto, Plain, Zia),
-        ("app", Proto, Plain, Zia),
-        ("eurl", Url, Percent, Zia),
-        ("url", Url, Percent, Zia),
-        ("request", Url, Percent, Zia),
-        ("b64url", Url, Base64, Zia),
-        ("ehost", Host, Percent, Zia),
-        ("host", Host, Percent, Zia),
-        ("hostname", Host, Percent, Zia),
-        ("dhost", Host, Percent, Zia),
-        ("b64host", Host, Base64, Zia),
-        ("action", Action, Plain, Zia),
-        ("act", Action, Plain, Zia),
-        ("reqmethod", Method, Plain, Zia),
-        ("requestmethod", Method, Plain, Zia),
-        ("requestMethod", Method, Plain, Zia),
-        ("respcode", RespCode, Plain, Zia),
-        ("status", RespCode, Plain, Zia),
-        ("outcome", RespCode, Plain, Zia),
-        ("reqsize", ReqSize, Plain, Zia),
-        ("requestsize", ReqSize, Plain, Zia),
-        ("out", ReqSize, Plain, Zia),
-        ("respsize", RespSize, Plain, Zia),
-        ("responsesize", RespSize, Plain, Zia),
-        ("in", RespSize, Plain, Zia),
-        ("cip", ClientIp, Plain, Zia),
-        ("ClientIP", ClientIp, Plain, Zia),
-        ("cltip", ClientIp, Plain, Zia),
-        ("src", ClientIp, Plain, Zia),
-        ("cintip", ClientIntIp, Plain, Zia),
-        ("clientpublicIP", ClientIntIp, Plain, Zia),
-        ("cltintip", ClientIntIp, Plain, Zia),
-        ("sourceTranslatedAddress", ClientIntIp, Plain, Zia),
-        ("sip", ServerIp, Plain, Zia),
-        ("serverip", ServerIp, Plain, Zia),
-        ("dst", ServerIp, Plain, Zia),
-        ("clt_sport", ClientPort, Plain, Zia),
-        ("cltsourceport", ClientPort, Plain, Zia),
-        ("clientsourceport", ClientPort, Plain, Zia),
-        ("csport", ClientPort, Plain, Zia),
-        ("sourceport", ClientPort, Plain, Zia),
-        ("srv_dport", ServerPort, Plain, Zia),
-        ("serverport", ServerPort, Plain, Zia),
-        ("sdport", ServerPort, Plain, Zia),
-        ("dstport", ServerPort, Plain, Zia),
-        ("urlcat", UrlCat, Plain, Zia),
-        ("urlcategory", UrlCat, Plain, Zia),
-        ("urlsubcat", UrlCat, Plain, Zia),
-        ("cat", UrlCat, Plain, Zia),
-        ("b64urlcat", UrlCat, Base64, Zia),
-        ("deviceowner", DeviceOwner, Plain, Zia),
-        ("devicehostname", DeviceHostname, Plain, Zia),
-        ("edevicehostname", DeviceHostname, Percent, Zia),
+/// One entry of a dialect: the key as written, the slot it fills, how its value is encoded and
+/// its vote.
+#[derive(Debug, Clone, Copy)]
+pub struct Key {
+    pub name: &'static str,
+    pub field: Field,
+    pub encoding: Encoding,
+    pub vote: Vote,
+}
 
-        ("LogTimestamp", LogTimestamp, Plain, Zpa),
-        ("TimestampConnectionStart", ConnStart, Plain, Zpa),
-        ("TimestampConnectionEnd", ConnEnd, Plain, Zpa),
-        ("Username", Username, Plain, Zpa),
-        ("ClientPublicIP", ClientPublicIp, Plain, Zpa),
-        ("ClientPrivateIP", ClientPrivateIp, Plain, Zpa),
-        ("Connector", Connector, Plain, Zpa),
-        ("ConnectorIP", ConnectorIp, Plain, Zpa),
-        ("ConnectorPort", ConnectorPort, Plain, Zpa),
-        ("Host", ZpaHost, Plain, Zpa),
-        ("ServerIP", ZpaServerIp, Plain, Zpa),
-        ("ServerPort", ZpaServerPort, Plain, Zpa),
-        ("IPProtocol", IpProtocol, Plain, Zpa),
-        ("Application", Application, Plain, Zpa),
-        ("AppGroup", AppGroup, Plain, Zpa),
-        ("Policy", Policy, Plain, Zpa),
-        ("ConnectionStatus", ConnStatus, Plain, Zpa),
-        ("SessionID", SessionId, Plain, Zpa),
-        ("ConnectionID", ConnectionId, Plain, Zpa),
-        ("ZENBytesRxClient", BytesRxClient, Plain, Zpa),
-        ("ZENBytesTxClient", BytesTxClient, Plain, Zpa),
-        ("Hostname", Hostname, Plain, Zpa),
-        ("EventType", EventType, Plain, Zpa),
-    ]
-};
+/// What a lookup finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hit {
+    pub field: Field,
+    pub encoding: Encoding,
+    pub vote: Vote,
+}
+
+/// A dialect's entries, written as `(name, field, encoding, vote)` rows.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! dialect {
+    ($($name:literal => $field:ident $(, $enc:ident)? $(; $vote:ident $(($kind:ident))?)?;)*) => {
+        &[$($crate::keys::Key {
+            name: $name,
+            field: $crate::keys::Field::$field,
+            encoding: $crate::dialect!(@enc $($enc)?),
+            vote: $crate::dialect!(@vote $($vote $(($kind))?)?),
+        },)*]
+    };
+    (@enc) => { $crate::keys::Encoding::Plain };
+    (@enc pct) => { $crate::keys::Encoding::Percent };
+    (@enc b64) => { $crate::keys::Encoding::Base64 };
+    (@vote) => { $crate::keys::Vote::None };
+    (@vote zia) => { $crate::keys::Vote::Zia };
+    (@vote zpa) => { $crate::keys::Vote::Zpa };
+    (@vote k($kind:ident)) => { $crate::keys::Vote::Kind($crate::event::Kind::$kind) };
+}
+
+/// The dialects every format shares.
+const SHARED: [&[Key]; 5] = [nss::KEYS, elastic::KEYS, sekoia::KEYS, cef::KEYS, lss::KEYS];
+
+/// Entries over some dialects (a name that several list is counted, then stored once).
+const fn entries(dialects: &[&[Key]]) -> usize {
+    let mut n = 0;
+    let mut d = 0;
+    while d < dialects.len() {
+        n += dialects[d].len();
+        d += 1;
+    }
+    n
+}
 
 /// A key as the table compares it: its length and its first and last eight bytes (zero-padded,
 /// overlapping for short keys). For keys of up to 16 bytes these cover every byte, so equal
@@ -234,9 +318,10 @@ impl Summary {
         Summary { len, head, tail }
     }
 
-    const fn slot(&self) -> usize {
+    /// Its slot among `slots` (a power of two).
+    const fn slot(&self, slots: usize) -> usize {
         let mixed = self.head ^ self.tail.rotate_left(29) ^ (self.len as u64) << 57;
-        (mixed.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - SLOT_BITS)) as usize
+        (mixed.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - slots.trailing_zeros())) as usize
     }
 }
 
@@ -258,110 +343,132 @@ fn short_word(b: &[u8]) -> u64 {
     }
 }
 
-/// 512 slots for about a hundred keys: most unknown keys land on an empty slot at once.
-const SLOT_BITS: u32 = 9;
-
-/// Open addressing over [`KEYS`]: each slot holds a key's index plus one, or 0 when empty.
-struct Table {
-    slots: [u8; 1 << SLOT_BITS],
-    summaries: [Summary; KEYS.len()],
+/// Open addressing over a table's entries: each slot holds an entry's index plus one, or 0 when
+/// empty. `S` slots for `E` entries: most unknown keys land on an empty slot at once.
+struct Table<const E: usize, const S: usize> {
+    slots: [u16; S],
+    keys: [Key; E],
+    summaries: [Summary; E],
+    len: usize,
 }
 
-/// Built by the compiler: every record asks it about each of its keys, most of which it does not
-/// know, and a static needs no first-use check.
-static TABLE: Table = {
-    assert!(KEYS.len() < u8::MAX as usize);
-    let mut table = Table {
-        slots: [0; 1 << SLOT_BITS],
-        summaries: [Summary {
-            len: 0,
-            head: 0,
-            tail: 0,
-        }; KEYS.len()],
-    };
-    let mut index = 0;
-    while index < KEYS.len() {
-        let summary = Summary::of_const(KEYS[index].0.as_bytes());
-        table.summaries[index] = summary;
-        let mut slot = summary.slot();
-        while table.slots[slot] != 0 {
-            slot = (slot + 1) % table.slots.len();
-        }
-        table.slots[slot] = index as u8 + 1;
-        index += 1;
+const fn same_name(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
     }
-    table
-};
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
 
-/// The field, encoding and family of a key, or `None` for a key no record uses.
-pub fn lookup(key: &str) -> Option<(Field, Encoding, Family)> {
-    let table = &TABLE;
-    let summary = Summary::of(key.as_bytes());
-    let mut slot = summary.slot();
-    loop {
-        let index = usize::from(table.slots[slot]).checked_sub(1)?;
-        let (name, field, encoding, family) = KEYS[index];
-        if table.summaries[index] == summary && (summary.len <= 16 || name == key) {
-            return Some((field, encoding, family));
+const fn same_meaning(a: &Key, b: &Key) -> bool {
+    a.field as u8 == b.field as u8
+        && a.encoding as u8 == b.encoding as u8
+        && match (a.vote, b.vote) {
+            (Vote::None, Vote::None) | (Vote::Zia, Vote::Zia) | (Vote::Zpa, Vote::Zpa) => true,
+            (Vote::Kind(x), Vote::Kind(y)) => x as u8 == y as u8,
+            _ => false,
         }
-        slot = (slot + 1) % table.slots.len();
+}
+
+impl<const E: usize, const S: usize> Table<E, S> {
+    /// Run by the compiler: every record asks a table about each of its keys, most of which it
+    /// does not know, and a static needs no first-use check.
+    const fn build(dialects: &[&[Key]]) -> Self {
+        const EMPTY: Key = Key {
+            name: "",
+            field: Field::Other,
+            encoding: Encoding::Plain,
+            vote: Vote::None,
+        };
+        assert!(S.is_power_of_two() && E * 4 <= S, "a key table is too full");
+        let mut table = Table {
+            slots: [0; S],
+            keys: [EMPTY; E],
+            summaries: [Summary {
+                len: 0,
+                head: 0,
+                tail: 0,
+            }; E],
+            len: 0,
+        };
+        let mut d = 0;
+        while d < dialects.len() {
+            let mut k = 0;
+            while k < dialects[d].len() {
+                let key = dialects[d][k];
+                let summary = Summary::of_const(key.name.as_bytes());
+                let mut slot = summary.slot(S);
+                let mut known = false;
+                while table.slots[slot] != 0 {
+                    let other = &table.keys[table.slots[slot] as usize - 1];
+                    if same_name(other.name, key.name) {
+                        assert!(
+                            same_meaning(other, &key),
+                            "two dialects give one key name two meanings"
+                        );
+                        known = true;
+                        break;
+                    }
+                    slot = (slot + 1) % S;
+                }
+                if !known {
+                    table.keys[table.len] = key;
+                    table.summaries[table.len] = summary;
+                    table.len += 1;
+                    table.slots[slot] = table.len as u16;
+                }
+                k += 1;
+            }
+            d += 1;
+        }
+        table
     }
+
+    #[inline]
+    fn find(&self, key: &str) -> Option<Hit> {
+        let summary = Summary::of(key.as_bytes());
+        let mut slot = summary.slot(S);
+        loop {
+            let index = usize::from(self.slots[slot]).checked_sub(1)?;
+            let entry = &self.keys[index];
+            if self.summaries[index] == summary && (summary.len <= 16 || entry.name == key) {
+                return Some(Hit {
+                    field: entry.field,
+                    encoding: entry.encoding,
+                    vote: entry.vote,
+                });
+            }
+            slot = (slot + 1) % S;
+        }
+    }
+}
+
+static TABLE: Table<{ entries(&SHARED) }, 4096> = Table::build(&SHARED);
+static LEEF: Table<{ leef::KEYS.len() }, 256> = Table::build(&[leef::KEYS]);
+
+/// What `key` fills, or `None` for a key no record uses.
+#[inline]
+pub fn lookup(key: &str) -> Option<Hit> {
+    TABLE.find(key)
+}
+
+/// What `key` of a LEEF frame fills: LEEF's own names first, then everyone's.
+#[inline]
+pub fn lookup_leef(key: &str) -> Option<Hit> {
+    LEEF.find(key).or_else(|| TABLE.find(key))
+}
+
+/// Every distinct key of the shared table, for tests and `ztel feed-format`.
+pub fn all() -> &'static [Key] {
+    &TABLE.keys[..TABLE.len]
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_compiler_summarises_keys_as_lookups_do() {
-        for &(name, ..) in KEYS {
-            assert!(
-                Summary::of_const(name.as_bytes()) == Summary::of(name.as_bytes()),
-                "{name}"
-            );
-        }
-    }
-
-    #[test]
-    fn every_key_is_found_and_names_are_unique() {
-        for &(name, field, ..) in KEYS {
-            assert_eq!(lookup(name).map(|f| f.0), Some(field), "{name}");
-        }
-        let mut names: Vec<&str> = KEYS.iter().map(|k| k.0).collect();
-        names.sort_unstable();
-        names.dedup();
-        assert_eq!(names.len(), KEYS.len(), "a key is listed twice");
-        assert_eq!(lookup("Cip"), None, "keys are case-sensitive");
-        assert_eq!(lookup("nope"), None);
-        assert_eq!(lookup(""), None);
-        // Near misses: same length, same first or last bytes, a prefix, longer than 16 bytes.
-        for key in [
-            "cipx",
-            "ci",
-            "Cip",
-            "devicehostnamE",
-            "TimestampConnectionStarT",
-            "TimestampConnectionStart_",
-            "TimestampXonnectionStart",
-            "eurl ",
-            "recordi",
-        ] {
-            assert_eq!(lookup(key), None, "{key}");
-        }
-    }
-
-    proptest::proptest! {
-        /// The table answers exactly as a search through the list would, for keys near the
-        /// real ones (an edit of a real name) and for any text.
-        #[test]
-        fn table_is_exact(index in 0..KEYS.len(), at in 0usize..32, c in 0x20u8..0x7f, any in ".{0,24}") {
-            let mut near = KEYS[index].0.as_bytes().to_vec();
-            let at = at % (near.len() + 1);
-            if at < near.len() { near[at] = c } else { near.push(c) }
-            for key in [String::from_utf8(near).unwrap(), any] {
-                let expected = KEYS.iter().find(|k| k.0 == key).map(|k| k.1);
-                proptest::prop_assert_eq!(lookup(&key).map(|hit| hit.0), expected, "{}", key);
-            }
-        }
-    }
-}
+mod tests;

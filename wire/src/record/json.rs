@@ -103,7 +103,32 @@ impl<'b> Object<'b> {
         }
     }
 
+    /// An id as decimal digits in a string: ids exceed 2^53, which a JSON reader using doubles
+    /// would corrupt as a number.
+    #[inline]
+    pub fn id(&mut self, key: Key, value: Option<u64>) {
+        if let Some(v) = value {
+            self.key(key);
+            self.out.push(b'"');
+            self.out
+                .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+            self.out.push(b'"');
+        }
+    }
+
+    pub fn opt_time(&mut self, key: Key, ts: Option<Timestamp>) {
+        if let Some(ts) = ts {
+            self.time(key, ts);
+        }
+    }
+
     /// A 64-bit id as 16 lower-case hex digits, as a string.
+    pub fn opt_hex_id(&mut self, key: Key, id: Option<u64>) {
+        if let Some(id) = id {
+            self.hex_id(key, id);
+        }
+    }
+
     pub fn hex_id(&mut self, key: Key, id: u64) {
         self.key(key);
         let mut text = [b'"'; 18];

@@ -100,6 +100,8 @@ pub fn parse_time(s: &str, zone: &TimeZone) -> Option<Timestamp> {
     if first.is_ascii_digit() {
         if b.iter().all(u8::is_ascii_digit) {
             parse_epoch(b)
+        } else if let Some(ts) = parse_epoch_fraction(b) {
+            Some(ts)
         } else {
             parse_iso(b, zone)
         }
@@ -108,6 +110,32 @@ pub fn parse_time(s: &str, zone: &TimeZone) -> Option<Timestamp> {
     } else {
         None
     }
+}
+
+/// Epoch seconds with a fraction, `1700000022.5`: up to ten digits, a dot, up to nine digits.
+fn parse_epoch_fraction(b: &[u8]) -> Option<Timestamp> {
+    let dot = b.iter().position(|&c| c == b'.')?;
+    let (secs, frac) = (&b[..dot], &b[dot + 1..]);
+    let digits = |d: &[u8]| !d.is_empty() && d.iter().all(u8::is_ascii_digit);
+    if !digits(secs) || !digits(frac) || secs.len() > 10 || frac.len() > 9 {
+        return None;
+    }
+    let whole = parse_epoch(secs)?;
+    let mut nanos = 0i32;
+    for i in 0..9 {
+        nanos = nanos * 10 + frac.get(i).map_or(0, |d| i32::from(d - b'0'));
+    }
+    Timestamp::new(whole.as_second(), nanos).ok()
+}
+
+/// Epoch seconds from a JSON number with a fraction; `None` when out of range, not finite, or 0.
+pub fn from_epoch_f64(secs: f64) -> Option<Timestamp> {
+    if !secs.is_finite() || secs <= 0.0 || secs >= 1e11 {
+        return None;
+    }
+    let whole = secs.trunc();
+    let nanos = ((secs - whole) * 1e9).round().min(999_999_999.0) as i32;
+    Timestamp::new(whole as i64, nanos).ok()
 }
 
 /// Epoch seconds (from a JSON number) → Timestamp; `None` when out of range
@@ -310,42 +338,49 @@ fn parse_iso(b: &[u8], zone: &TimeZone) -> Option<Timestamp> {
     }
 }
 
+/// English month names, abbreviated (`Aug`, as ctime writes them) or in full (`August`, as some
+/// templates and samples do), any case.
 fn month_number(name: &[u8]) -> Option<u32> {
-    let [a, b, c] = *name else { return None };
-    let key = [
-        a.to_ascii_lowercase(),
-        b.to_ascii_lowercase(),
-        c.to_ascii_lowercase(),
+    const MONTHS: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
     ];
-    let n = match &key {
-        b"jan" => 1,
-        b"feb" => 2,
-        b"mar" => 3,
-        b"apr" => 4,
-        b"may" => 5,
-        b"jun" => 6,
-        b"jul" => 7,
-        b"aug" => 8,
-        b"sep" => 9,
-        b"oct" => 10,
-        b"nov" => 11,
-        b"dec" => 12,
-        _ => return None,
-    };
-    Some(n)
+    full_or_short(name, &MONTHS).map(|i| i as u32 + 1)
 }
 
 fn is_weekday(name: &[u8]) -> bool {
-    let [a, b, c] = *name else { return false };
-    let key = [
-        a.to_ascii_lowercase(),
-        b.to_ascii_lowercase(),
-        c.to_ascii_lowercase(),
+    const DAYS: [&str; 7] = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
     ];
-    matches!(
-        &key,
-        b"mon" | b"tue" | b"wed" | b"thu" | b"fri" | b"sat" | b"sun"
-    )
+    full_or_short(name, &DAYS).is_some()
+}
+
+/// The index of the name that `name` is, in full or by its first three letters.
+fn full_or_short(name: &[u8], names: &[&str]) -> Option<usize> {
+    if name.len() < 3 {
+        return None;
+    }
+    names.iter().position(|full| {
+        let full = full.as_bytes();
+        (name.len() == 3 || name.len() == full.len())
+            && name.eq_ignore_ascii_case(&full[..name.len()])
+    })
 }
 
 /// Splits off the bytes before the next single space. Two consecutive

@@ -22,6 +22,12 @@ fn render(ts: Timestamp) -> String {
 /// parse_time input, zones to read it in, expected instant as RFC 3339.
 #[rustfmt::skip]
 const PARSED: &[(&str, u8, &str)] = &[
+    // Month and weekday names in full, as some samples write them.
+    ("Thu August 28 07:12:25 2025", U, "2025-08-28T07:12:25Z"),
+    ("Thursday Aug 28 07:12:25 2025", U, "2025-08-28T07:12:25Z"),
+    // Epoch seconds with a fraction are a time too (NSS can send `1700000022.5`).
+    ("1583117516.5", ALL, "2020-03-02T02:51:56.500Z"),
+    ("1583117516.000001", ALL, "2020-03-02T02:51:56.000001Z"),
     // ctime, including a space-padded day, case and surrounding whitespace.
     ("Fri Dec 17 07:04:57 2021", U, "2021-12-17T07:04:57Z"),
     ("Mon Mar  2 02:57:01 2020", U, "2020-03-02T02:57:01Z"),
@@ -31,6 +37,9 @@ const PARSED: &[(&str, u8, &str)] = &[
     ("fri DEC 17 07:04:57 2021", U, "2021-12-17T07:04:57Z"),
     // 17 Dec 2021 was a Friday: the date wins over a wrong weekday.
     ("Mon Dec 17 07:04:57 2021", U, "2021-12-17T07:04:57Z"),
+    // A full weekday name (some SIEM templates spell it out).
+    ("Friday Dec 17 07:04:57 2021", U, "2021-12-17T07:04:57Z"),
+    ("Fri December 17 07:04:57 2021", U, "2021-12-17T07:04:57Z"),
     ("Fri Dec 17 07:04:57 2021", P, "2021-12-17T06:04:57Z"), // December: UTC+1.
     ("Mon Mar  2 02:57:01 2020", P, "2020-03-02T01:57:01Z"), // Before DST: UTC+1.
     ("Thu Jul  1 12:00:00 2021", P, "2021-07-01T10:00:00Z"), // July: UTC+2.
@@ -103,8 +112,8 @@ const REJECTED: &[&str] = &[
     "Fri Dec 32 07:04:57 2021", "Fri Dec 00 07:04:57 2021", "Fri Dec 17 07:04:57 21",
     "Fri Dec 17 07:04:57 20210", "Fri Dec 17 07:04:57", "Fri Dec 17 7:04:57 2021",
     "Fri Dec 17 07:04:57  2021", "Fri  Dec 17 07:04:57 2021", "Fri Dec   7 07:04:57 2021",
-    "Fri Dec 123 07:04:57 2021", "Xyz Dec 17 07:04:57 2021", "Friday Dec 17 07:04:57 2021",
-    "Fri December 17 07:04:57 2021", "Fri Dec 17 07:04:57 2021 extra",
+    "Fri Dec 123 07:04:57 2021", "Xyz Dec 17 07:04:57 2021",
+    "Fri Dec 17 07:04:57 2021 extra",
     // ISO: a fraction of 10 digits or of none.
     "2019-05-30T08:20:42.1234567890Z", "2019-05-30T08:20:42.Z",
     // ISO: invalid dates (1900 and 2100 are not leap years), times, offsets, layouts.
@@ -118,7 +127,7 @@ const REJECTED: &[&str] = &[
     "2021/01/01 10:00:00", "2021-01-01_10:00:00", "2021-01-01T1a:00:00Z",
     // Epoch: all zeros, 11, 12 or over 13 digits, signs, fractions.
     "0000000000", "0000000000000", "12345678901", "123456789012", "12345678901234",
-    "99999999999999999999999", "-1583117516", "+1583117516", "1583117516.5", "1583117516 1",
+    "99999999999999999999999", "-1583117516", "+1583117516", "1583117516.", "1583117516 1",
     // Absent words ("0" is unset, not 1970) and garbage.
     "", "   ", "None", "NA", "N/A", "0", "none", "n/a", "garbage", "-", "?", "Fri", "Fri Dec",
     "T10:00:00Z", "😀", "Fri Dec 17 07:04:57 2021😀",

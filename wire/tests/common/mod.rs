@@ -1,7 +1,7 @@
 // Each test binary uses a different part of this harness.
 #![allow(dead_code)]
-//! The harness of the wire tests: lines through a [`Decoder`] and a [`Writer`], as a shard's
-//! pipeline runs them, into records and dead letters; the corpus against its golden files.
+//! The harness of the wire tests: lines through a [`Decoder`], as a shard's pipeline runs them,
+//! into records and dead letters; the corpus against its golden files.
 //!
 //! The corpus (`tests/corpus`) and the golden files (`tests/golden`) are the project's, at the
 //! root of the repository.
@@ -13,8 +13,7 @@ use std::path::Path;
 use jiff::Timestamp;
 use serde_json::Value;
 use wire::decode::Decoder;
-use wire::event::Reason;
-use wire::record::Writer;
+use wire::event::{Facts, Reason};
 use wire::time::parse_zone;
 
 // Not every test binary uses them.
@@ -34,33 +33,74 @@ pub struct Run {
     pub text: String,
     /// The lines that did not become records: why, and the line.
     pub dead: Vec<(Reason, Vec<u8>)>,
+    /// What the collector would do with each record besides writing it.
+    pub facts: Vec<Facts<'static>>,
 }
 
 /// Runs lines (syslog header included) through one decoder and one writer, with `zone` the
 /// zone of feed times that carry none.
 pub fn run(zone: &str, lines: &[&[u8]]) -> Run {
     let mut decoder = Decoder::new(parse_zone(zone).expect("a valid zone"));
-    let mut writer = Writer::default();
     let received: Timestamp = RECEIVED.parse().unwrap();
     let mut out = Vec::new();
     let mut dead = Vec::new();
+    let mut facts = Vec::new();
     for line in lines {
-        match decoder.decode(line, received) {
+        let before = out.len();
+        match decoder.decode(line, received, &mut out) {
             Ok(decoded) => {
-                writer.write(&decoded, &mut out);
+                assert_eq!(out[before..].iter().filter(|&&b| b == b'\n').count(), 1);
+                facts.push(owned(decoded.facts));
             }
-            Err(reason) => dead.push((reason, line.to_vec())),
+            Err(reason) => {
+                assert_eq!(out.len(), before, "a refused line writes nothing");
+                dead.push((reason, line.to_vec()));
+            }
         }
     }
     let text = String::from_utf8(out).expect("records are UTF-8");
     let records = text
         .lines()
-        .map(|l| serde_json::from_str(l).expect("a record is valid JSON"))
+        .map(|l| {
+            assert_schema(l);
+            serde_json::from_str(l).expect("a record is valid JSON")
+        })
         .collect();
     Run {
         records,
         text,
         dead,
+        facts,
+    }
+}
+
+/// Dead letters as text: why, and the line.
+pub fn describe(dead: &[(Reason, Vec<u8>)]) -> String {
+    dead.iter()
+        .map(|(r, l)| format!("\n{r:?}: {}", String::from_utf8_lossy(l)))
+        .collect()
+}
+
+/// Facts that own their text, to outlive the decoder.
+fn owned(f: Facts<'_>) -> Facts<'static> {
+    let own = |c: std::borrow::Cow<'_, str>| std::borrow::Cow::Owned(c.into_owned());
+    Facts {
+        kind: f.kind,
+        ts: f.ts,
+        device: f.device.map(|d| wire::event::Device {
+            id: d.id,
+            key: own(d.key),
+            tag: d.tag,
+            ip: d.ip.map(own),
+            user: d.user.map(own),
+        }),
+        flow: f.flow.map(|w| wire::event::Flow {
+            user: own(w.user),
+            device: w.device.map(own),
+            session_id: w.session_id.map(own),
+            connection_id: w.connection_id.map(own),
+            ..w
+        }),
     }
 }
 
@@ -100,8 +140,8 @@ pub fn check_golden(corpus_name: &str, zone: &str) {
     let run = run(zone, &lines(&input));
     assert!(
         run.dead.is_empty(),
-        "{corpus_name}: dead letters {:?}",
-        run.dead
+        "{corpus_name}: dead letters {}",
+        describe(&run.dead)
     );
     let golden = Path::new(GOLDEN).join(corpus_name.replace(".log", ".jsonl"));
     if std::env::var_os("ZTEL_BLESS").is_some() {

@@ -3,8 +3,8 @@
 //! depends on serde and serde_json only.
 //!
 //! - [`key_order`]: the keys of a record line in the order they were written;
-//! - [`ZIA_WEB_FIELDS`], [`ZPA_USER_ACTIVITY_FIELDS`]: the order of a record's fields (DESIGN §2.4)
-//!   and [`fields_without`] for a record that leaves some out;
+//! - [`SCHEMAS`]: the order of every kind's record fields (DESIGN §2.4), [`assert_schema`] to
+//!   check a record against it, and [`fields_without`] for a record that leaves some out;
 //! - [`lss`]: an LSS User Activity line in the default template;
 //! - [`RECEIVED`]: when the lines a test runs were read.
 
@@ -15,59 +15,111 @@ pub const RECEIVED: &str = "2026-11-22T10:00:00Z";
 
 /// Every field a `zia.web` record may have, in the order DESIGN §2.4 gives; absent ones are left
 /// out of a record.
+#[rustfmt::skip]
 pub const ZIA_WEB_FIELDS: &[&str] = &[
-    "ts",
-    "kind",
-    "device_id",
-    "device",
-    "user",
-    "owner",
-    "src_ip",
-    "src_port",
-    "dst_ip",
-    "dst_port",
-    "dst_host",
-    "transport",
-    "app_proto",
-    "bytes_out",
-    "bytes_in",
-    "action",
-    "method",
-    "status",
-    "url",
-    "category",
-    "record_id",
-    "tags",
+    "ts", "kind", "device_id", "device", "user", "owner", "src_ip", "src_port", "dst_ip",
+    "dst_port", "dst_host", "transport", "app_proto", "bytes_out", "bytes_in", "action", "method",
+    "http_status", "url", "category", "app", "user_agent", "referer", "location", "department",
+    "threat", "threat_category", "risk", "record_id", "tags",
 ];
 
 /// Every field a `zpa.user_activity` record may have, in order; absent ones are left out of a
 /// record.
+#[rustfmt::skip]
 pub const ZPA_USER_ACTIVITY_FIELDS: &[&str] = &[
-    "ts",
-    "kind",
-    "device_id",
-    "device",
-    "user",
-    "client_ip",
-    "client_public_ip",
-    "connector",
-    "connector_ip",
-    "connector_port",
-    "dst_ip",
-    "dst_port",
-    "dst_host",
-    "transport",
-    "app",
-    "app_group",
-    "policy",
-    "status",
-    "session_id",
-    "connection_id",
-    "bytes_out",
-    "bytes_in",
-    "end",
+    "ts", "kind", "device_id", "device", "user", "client_ip", "client_public_ip", "connector",
+    "connector_ip", "connector_port", "dst_ip", "dst_port", "dst_host", "transport", "app",
+    "app_group", "policy", "status", "session_id", "connection_id", "bytes_out", "bytes_in", "end",
     "tags",
 ];
+
+/// The fields of every kind's record, in order (DESIGN §2.4): a record's keys are these, some
+/// left out, never another order.
+#[rustfmt::skip]
+pub const SCHEMAS: &[(&str, &[&str])] = &[
+    ("zia.web", ZIA_WEB_FIELDS),
+    ("zia.firewall", &[
+        "ts", "kind", "device_id", "device", "user", "src_ip", "src_port", "dst_ip", "dst_port",
+        "dst_host", "nat_ip", "nat_port", "transport", "app_proto", "app", "action", "rule",
+        "bytes_out", "bytes_in", "duration_ms", "threat", "location", "department", "record_id",
+        "tags",
+    ]),
+    ("zia.dns", &[
+        "ts", "kind", "device_id", "device", "user", "src_ip", "src_port", "dst_ip", "dst_port",
+        "transport", "app_proto", "query", "query_type", "answer", "action", "rule", "category",
+        "duration_ms", "record_id", "tags",
+    ]),
+    ("zia.tunnel", &[
+        "ts", "kind", "user", "location", "record_type", "tunnel_type", "src_ip", "src_port",
+        "dst_ip", "dst_port", "event", "event_reason", "ike_version", "lifetime", "life_bytes",
+        "spi_in", "spi_out", "spi", "algo", "authentication", "auth_type", "protocol",
+        "tunnel_protocol", "policy_direction", "src_ip_start", "src_ip_end", "dst_ip_start",
+        "dst_ip_end", "src_port_start", "dst_port_start", "vendor", "bytes_in", "bytes_out",
+        "packets_in", "packets_out", "record_id", "tags",
+    ]),
+    ("zia.audit", &[
+        "ts", "kind", "user", "action", "category", "subcategory", "resource", "interface",
+        "client_ip", "result", "error_code", "audit_type", "pre_action", "post_action",
+        "record_id", "tags",
+    ]),
+    ("zia.saas", &[
+        "ts", "kind", "user", "department", "company", "tenant", "app", "file_name",
+        "file_source", "file_md5", "threat", "policy", "rule", "dlp_dictionaries",
+        "dlp_dict_count", "dlp_engines", "url", "last_modified", "scan_time_ms",
+        "download_time_ms", "record_id", "tags",
+    ]),
+    ("zia.saas_activity", &[
+        "ts", "kind", "user", "tenant", "app", "activity", "object_type", "object_name",
+        "object_name_2", "src_ip", "record_id", "tags",
+    ]),
+    ("zpa.user_activity", ZPA_USER_ACTIVITY_FIELDS),
+    ("zpa.user_status", &[
+        "ts", "kind", "device_id", "device", "user", "client_ip", "client_public_ip", "platform",
+        "client_version", "client_type", "status", "session_id", "zen", "country",
+        "authenticated_at", "unauthenticated_at", "bytes_rx", "bytes_tx", "tags",
+    ]),
+    ("zpa.browser_access", &[
+        "ts", "kind", "device_id", "user", "client_ip", "client_public_ip", "src_port",
+        "dst_host", "dst_port", "transport", "app_proto", "bytes_out", "bytes_in", "method",
+        "http_status", "url", "user_agent", "status", "reason", "connection_id", "tags",
+    ]),
+    ("zpa.app_connector_status", &[
+        "ts", "kind", "connector", "connector_group", "session_id", "session_type", "status",
+        "version", "platform", "zen", "private_ip", "public_ip", "country", "authenticated_at",
+        "unauthenticated_at", "cpu_utilization", "mem_utilization", "service_count", "bytes_rx",
+        "bytes_tx", "tags",
+    ]),
+    ("zpa.audit", &[
+        "ts", "kind", "user", "modified_by", "operation", "object_type", "object_name",
+        "object_id", "request_id", "session_id", "old_value", "new_value", "created", "tags",
+    ]),
+];
+
+/// Checks that a record line's keys follow its kind's schema: in order, none other, `ts`,
+/// `kind` and `tags` always there.
+pub fn assert_schema(line: &str) {
+    let v: Value = serde_json::from_str(line).expect("a record is JSON");
+    let kind = v["kind"].as_str().expect("a record has a kind");
+    let schema = SCHEMAS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .unwrap_or_else(|| panic!("no schema for kind {kind}"))
+        .1;
+    let keys = key_order(line);
+    let mut at = 0;
+    for key in &keys {
+        match schema[at..].iter().position(|f| f == key) {
+            Some(i) => at += i + 1,
+            None => panic!("{kind}: key {key} out of the schema's order in {line}"),
+        }
+    }
+    for always in ["ts", "kind", "tags"] {
+        assert!(
+            keys.iter().any(|k| k == always),
+            "{kind}: no {always} in {line}"
+        );
+    }
+}
 
 /// The fields of `schema` but those of `absent`, in order: the keys of a record that leaves
 /// `absent` out. Every name of `absent` must be in `schema`.

@@ -401,9 +401,9 @@ mod tests {
         let f =
             read(r#"{"cip":"10.0.0.1","reqsize":"600","respcode":200,"x":1.5,"y":null}"#).unwrap();
         assert_eq!(f.text(Field::ClientIp).as_deref(), Some("10.0.0.1"));
-        assert_eq!(f.u64(Field::ReqSize), Some(600));
+        assert_eq!(f.u64(Field::BytesOut), Some(600));
         assert_eq!(f.u64(Field::RespCode), Some(200));
-        assert_eq!(f.zia_keys, 3);
+        assert_eq!(f.votes.zia, 3);
 
         let f =
             read(r#" { "sourcetype" : "zscalernss-web", "event" :{"sip":"1.2.3.4"} } "#).unwrap();

@@ -1,7 +1,8 @@
 //! JSON frames: the fast path ([`flat`]) for the plain objects feeds nearly always send, simd-json
-//! ([`tape`]) for everything else.
+//! ([`tape`]) for everything else, on a copy that [`sanitize`] has made safe for it.
 
 pub mod flat;
+pub mod sanitize;
 pub mod tape;
 
 use crate::fields::Fields;
@@ -52,6 +53,7 @@ impl Reader {
         let mut fields = Fields::default();
         self.scratch.clear();
         self.scratch.extend_from_slice(json);
+        sanitize::sanitize(&mut self.scratch);
         let mut tape = self
             .tape
             .take()

@@ -19,7 +19,11 @@ pub fn extract<'a>(
     simd_json::fill_tape(json, buffers, tape).map_err(|e| Reason::from_json_error(&e))?;
     match tape.0.first() {
         Some(Node::Object { len, .. }) => {
-            walk_object(&tape.0, 1, *len, fields, false);
+            let mut path = Path {
+                bytes: [0; 128],
+                len: 0,
+            };
+            walk_object(&tape.0, 1, *len, fields, &mut path, 0);
             Ok(())
         }
         // A bare string, number or array is JSON but no record.
@@ -27,32 +31,80 @@ pub fn extract<'a>(
     }
 }
 
-/// Visits `len` key/value pairs starting at `nodes[at]`: the top-level object, or (once) the
-/// envelope's `event` object, into the same fields. Keys it does not know are stepped over.
+/// Deepest nesting whose keys are looked up (as dotted paths, `file.hash.md5`).
+const MAX_DEPTH: usize = 3;
+
+/// A nested key as a dotted path, kept on the stack.
+struct Path {
+    bytes: [u8; 128],
+    len: usize,
+}
+
+impl Path {
+    /// Appends `key` and a dot; false (and nothing appended) when it does not fit.
+    fn push(&mut self, key: &str) -> bool {
+        let end = self.len + key.len() + 1;
+        if end > self.bytes.len() {
+            return false;
+        }
+        self.bytes[self.len..end - 1].copy_from_slice(key.as_bytes());
+        self.bytes[end - 1] = b'.';
+        self.len = end;
+        true
+    }
+
+    /// The path of `key` under this one, when it fits.
+    fn with<'p>(&'p mut self, key: &str) -> Option<&'p str> {
+        let end = self.len + key.len();
+        self.bytes
+            .get_mut(self.len..end)?
+            .copy_from_slice(key.as_bytes());
+        std::str::from_utf8(&self.bytes[..end]).ok()
+    }
+}
+
+/// Visits `len` key/value pairs starting at `nodes[at]`: the top-level object (`path` empty,
+/// where `event` is the envelope and `sourcetype` its type), the envelope's object, or a nested
+/// object whose keys are looked up under `path`. Keys it does not know are stepped over.
 fn walk_object<'a>(
     nodes: &[Node<'a>],
     mut at: usize,
     len: usize,
     fields: &mut Fields<'a>,
-    nested: bool,
+    path: &mut Path,
+    depth: usize,
 ) {
+    let top = depth == 0;
     for _ in 0..len {
         let (Some(Node::String(key)), Some(value)) = (nodes.get(at), nodes.get(at + 1)) else {
             return;
         };
         let value_at = at + 1;
         at = value_at + span(value);
-        if !nested && *key == "event" {
-            // A flat feed's own `event` field is a string and is ignored.
-            if let Node::Object { len, .. } = value {
-                walk_object(nodes, value_at + 1, *len, fields, true);
+        match value {
+            // The envelope: its keys are the record's own. A flat feed's `event` string is not.
+            Node::Object { len, .. } if top && *key == "event" => {
+                walk_object(nodes, value_at + 1, *len, fields, path, 1);
             }
-        } else if !nested && *key == "sourcetype" {
-            if let Node::String(s) = value {
-                fields.sourcetype = Some(s);
+            _ if top && *key == "event" => {}
+            Node::String(s) if top && *key == "sourcetype" => fields.sourcetype = Some(s),
+            Node::Object { len, .. } if depth < MAX_DEPTH => {
+                let outer = path.len;
+                if path.push(key) {
+                    walk_object(nodes, value_at + 1, *len, fields, path, depth + 1);
+                }
+                path.len = outer;
             }
-        } else if let Some(hit) = lookup(key) {
-            fields.note(hit, scalar(value));
+            _ if top || depth == 1 && path.len == 0 => {
+                if let Some(hit) = lookup(key) {
+                    fields.note(hit, scalar(value));
+                }
+            }
+            _ => {
+                if let Some(hit) = path.with(key).and_then(lookup) {
+                    fields.note(hit, scalar(value));
+                }
+            }
         }
     }
 }

@@ -1,0 +1,157 @@
+//! The log types whose records carry their fields as they are (DESIGN §2.4 "event records"):
+//! ZIA Tunnel, Admin Audit, SaaS Security and SaaS Security Activity, ZPA App Connector Status and
+//! Audit. Each is a table of columns, record key and the field it shows, in record order; one
+//! writer serves them all (`record::columns`).
+
+use jiff::Timestamp;
+
+use super::{lss_time, zia_time, Context, Facts, Kind, Reason};
+use crate::fields::Fields;
+use crate::keys::Field;
+
+/// How a column's value is written: one JSON type per key, whatever the feed sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ty {
+    /// A string, decoded as its key says.
+    Text,
+    /// A number.
+    Number,
+    /// An id: digits in a string, since ids exceed 2^53 (JSON readers using doubles).
+    Id,
+    /// A port, 1 to 65535.
+    Port,
+    /// A time, as RFC 3339 UTC (LSS times are UTC, NSS ones in the feed's zone).
+    Time,
+}
+
+/// One column: the record's key (as written, `"name":`), the field it shows, how.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    pub key: &'static str,
+    pub field: Field,
+    pub ty: Ty,
+}
+
+macro_rules! columns {
+    ($($name:literal $field:ident $ty:ident,)*) => {
+        &[$(Column { key: concat!("\"", $name, "\":"), field: Field::$field, ty: Ty::$ty },)*]
+    };
+}
+
+#[rustfmt::skip]
+const TUNNEL: &[Column] = columns![
+    "user" Login Text, "location" Location Text, "record_type" RecordType Text,
+    "tunnel_type" TunnelType Text, "src_ip" ClientIp Text, "src_port" ClientPort Port,
+    "dst_ip" ServerIp Text, "dst_port" ServerPort Port, "event" TunnelEvent Text,
+    "event_reason" EventReason Text, "ike_version" IkeVersion Text, "lifetime" Lifetime Number,
+    "life_bytes" LifeBytes Number, "spi_in" SpiIn Id, "spi_out" SpiOut Id, "spi" Spi Id,
+    "algo" Algo Text, "authentication" Authentication Text, "auth_type" AuthType Text,
+    "protocol" Proto Text, "tunnel_protocol" TunnelProtocol Text,
+    "policy_direction" PolicyDirection Text, "src_ip_start" SrcIpStart Text,
+    "src_ip_end" SrcIpEnd Text, "dst_ip_start" DstIpStart Text, "dst_ip_end" DstIpEnd Text,
+    "src_port_start" SrcPortStart Port, "dst_port_start" DstPortStart Port,
+    "vendor" Vendor Text, "bytes_in" BytesIn Number, "bytes_out" BytesOut Number,
+    "packets_in" PacketsIn Number, "packets_out" PacketsOut Number, "record_id" RecordId Id,
+];
+
+#[rustfmt::skip]
+const AUDIT: &[Column] = columns![
+    "user" Login Text, "action" Action Text, "category" Category Text,
+    "subcategory" Subcategory Text, "resource" Resource Text, "interface" Interface Text,
+    "client_ip" ClientIp Text, "result" Result Text, "error_code" ErrorCode Text,
+    "audit_type" AuditLogType Text, "pre_action" PreAction Text, "post_action" PostAction Text,
+    "record_id" RecordId Id,
+];
+
+#[rustfmt::skip]
+const SAAS: &[Column] = columns![
+    "user" Login Text, "department" Department Text, "company" Company Text,
+    "tenant" Tenant Text, "app" App Text, "file_name" FileName Text,
+    "file_source" FileSource Text, "file_md5" FileMd5 Text, "threat" Threat Text,
+    "policy" Policy Text, "rule" Rule Text, "dlp_dictionaries" DlpDictionaries Text,
+    "dlp_dict_count" DlpDictCount Text, "dlp_engines" DlpEngines Text, "url" Url Text,
+    "last_modified" LastModified Time, "scan_time_ms" ScanTimeMs Number,
+    "download_time_ms" DownloadTimeMs Number, "record_id" RecordId Id,
+];
+
+#[rustfmt::skip]
+const SAAS_ACTIVITY: &[Column] = columns![
+    "user" Login Text, "tenant" Tenant Text, "app" App Text, "activity" ActivityType Text,
+    "object_type" ObjectType Text, "object_name" ObjectName Text,
+    "object_name_2" ObjectName2 Text, "src_ip" ClientIp Text, "record_id" RecordId Id,
+];
+
+#[rustfmt::skip]
+const CONNECTOR_STATUS: &[Column] = columns![
+    "connector" Connector Text, "connector_group" ConnectorGroup Text,
+    "session_id" SessionId Text, "session_type" SessionType Text, "status" SessionStatus Text,
+    "version" Version Text, "platform" Platform Text, "zen" Zen Text,
+    "private_ip" ClientPrivateIp Text, "public_ip" ClientPublicIp Text,
+    "country" CountryCode Text, "authenticated_at" AuthenticatedAt Time,
+    "unauthenticated_at" UnauthenticatedAt Time, "cpu_utilization" CpuUtilization Number,
+    "mem_utilization" MemUtilization Number, "service_count" ServiceCount Number,
+    "bytes_rx" TotalBytesRx Number, "bytes_tx" TotalBytesTx Number,
+];
+
+#[rustfmt::skip]
+const ZPA_AUDIT: &[Column] = columns![
+    "user" Username Text, "modified_by" ModifiedBy Id, "operation" OperationType Text,
+    "object_type" ObjectType Text, "object_name" ObjectName Text, "object_id" ObjectId Id,
+    "request_id" RequestId Text, "session_id" SessionId Text, "old_value" OldValue Text,
+    "new_value" NewValue Text, "created" CreationTime Time,
+];
+
+/// The columns of a kind's record, or `None` for the connection and session kinds, which have
+/// events of their own.
+pub fn of(kind: Kind) -> Option<&'static [Column]> {
+    Some(match kind {
+        Kind::ZiaTunnel => TUNNEL,
+        Kind::ZiaAudit => AUDIT,
+        Kind::ZiaSaas => SAAS,
+        Kind::ZiaSaasActivity => SAAS_ACTIVITY,
+        Kind::ZpaAppConnectorStatus => CONNECTOR_STATUS,
+        Kind::ZpaAudit => ZPA_AUDIT,
+        _ => return None,
+    })
+}
+
+/// The time of a record of such a kind; its facts (these kinds name no device).
+pub fn facts(kind: Kind, f: &Fields<'_>, ctx: &Context<'_>) -> Result<Facts<'static>, Reason> {
+    let ts = if !kind.is_zpa() {
+        zia_time(f, ctx)?
+    } else {
+        let first = match kind {
+            Kind::ZpaAudit => [Field::ModifiedTime, Field::CreationTime],
+            _ => [Field::LogTimestamp, Field::LogTimestamp],
+        };
+        let mut ts = None;
+        for field in first {
+            ts = ts.or(lss_time(f, field)?);
+        }
+        ts.unwrap_or(ctx.received)
+    };
+    Ok(Facts {
+        kind,
+        ts,
+        device: None,
+        flow: None,
+    })
+}
+
+/// A time column's value: `None` when absent, an error when there but unreadable.
+pub fn time(
+    kind: Kind,
+    f: &Fields<'_>,
+    field: Field,
+    ctx: &Context<'_>,
+) -> Result<Option<Timestamp>, Reason> {
+    if kind.is_zpa() {
+        return lss_time(f, field);
+    }
+    match f.text(field) {
+        None => Ok(None),
+        Some(text) => crate::time::parse_time(&text, ctx.zone)
+            .map(Some)
+            .ok_or(Reason::BadTime),
+    }
+}

@@ -1,0 +1,83 @@
+//! A ZIA DNS log as a connection record to the resolver (DESIGN §2.4).
+
+use std::borrow::Cow;
+
+use jiff::Timestamp;
+
+use super::zia_firewall::duration_ms;
+use super::{lower, port, zia_time, Context, Device, Facts, Kind, Reason};
+use crate::device::Tag;
+use crate::fields::Fields;
+use crate::keys::Field;
+
+/// DNS is UDP on port 53 unless the log says otherwise.
+pub const DNS_PORT: u16 = 53;
+
+/// One DNS transaction, borrowing from the parsed frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DnsEvent<'a> {
+    pub ts: Timestamp,
+    pub hostname: Option<Cow<'a, str>>,
+    pub user: Option<Cow<'a, str>>,
+    pub src_ip: Option<Cow<'a, str>>,
+    pub src_port: Option<u16>,
+    pub dst_ip: Option<Cow<'a, str>>,
+    pub dst_port: u16,
+    pub tcp: bool,
+    pub query: Option<Cow<'a, str>>,
+    pub query_type: Option<Cow<'a, str>>,
+    pub answer: Option<Cow<'a, str>>,
+    pub action: Option<Cow<'a, str>>,
+    pub rule: Option<Cow<'a, str>>,
+    pub category: Option<Cow<'a, str>>,
+    pub duration_ms: Option<u64>,
+    pub record_id: Option<u64>,
+    /// Keyed by the hostname, else the client IP.
+    pub device: Option<Device<'a>>,
+}
+
+impl<'a> DnsEvent<'a> {
+    pub fn from_fields(f: &Fields<'a>, ctx: &Context<'_>) -> Result<DnsEvent<'a>, Reason> {
+        let ts = zia_time(f, ctx)?;
+        let hostname = f.text(Field::DeviceHostname);
+        let user = f.text(Field::Login);
+        let src_ip = f.text(Field::ClientIp);
+        if hostname.is_none() && src_ip.is_none() {
+            return Err(Reason::NoDevice);
+        }
+        let key = hostname.clone().or(src_ip.clone());
+        let device = Device::of(key, Tag::Zia, src_ip.clone(), user.clone());
+        let tcp = f.u64(Field::IsTcp) == Some(1)
+            || f.text(Field::Proto)
+                .is_some_and(|p| p.eq_ignore_ascii_case("tcp"));
+        Ok(DnsEvent {
+            ts,
+            hostname,
+            user,
+            src_ip,
+            src_port: port(f, Field::ClientPort),
+            dst_ip: f.text(Field::ServerIp),
+            dst_port: port(f, Field::ServerPort).unwrap_or(DNS_PORT),
+            tcp,
+            query: f.text(Field::Query),
+            query_type: f.text(Field::QueryType),
+            answer: f.text(Field::Answer),
+            action: f.text(Field::Action).map(lower),
+            rule: f.text(Field::Rule),
+            category: f.text(Field::Category),
+            duration_ms: duration_ms(f),
+            record_id: f.u64(Field::RecordId),
+            device,
+        })
+    }
+
+    /// What the collector needs of it besides its record.
+    pub fn into_facts(self) -> Facts<'a> {
+        Facts {
+            kind: Kind::ZiaDns,
+            ts: self.ts,
+            device: self.device,
+            flow: None,
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! A ZPA Browser Access log (LSS) as a connection record like `zia.web` (DESIGN §2.4): a user's
+//! HTTP request to an application published through a browser, without Client Connector.
+
+use std::borrow::Cow;
+
+use jiff::Timestamp;
+
+use super::{lower, lss_time, port, Context, Device, Facts, Kind, Reason};
+use crate::device::Tag;
+use crate::fields::Fields;
+use crate::keys::Field;
+
+/// One request, borrowing from the parsed frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BrowserEvent<'a> {
+    pub ts: Timestamp,
+    pub user: Option<Cow<'a, str>>,
+    pub client_ip: Option<Cow<'a, str>>,
+    pub client_public_ip: Option<Cow<'a, str>>,
+    pub src_port: Option<u16>,
+    pub dst_host: Option<Cow<'a, str>>,
+    pub dst_port: Option<u16>,
+    pub app_proto: Option<Cow<'a, str>>,
+    pub method: Option<Cow<'a, str>>,
+    pub http_status: Option<u64>,
+    pub url: Option<Cow<'a, str>>,
+    pub user_agent: Option<Cow<'a, str>>,
+    pub bytes_out: Option<u64>,
+    pub bytes_in: Option<u64>,
+    pub status: Option<Cow<'a, str>>,
+    pub reason: Option<Cow<'a, str>>,
+    pub connection_id: Option<Cow<'a, str>>,
+    /// Browser Access names no hostname: the device is the user's (DESIGN §2.4).
+    pub device: Option<Device<'a>>,
+}
+
+impl<'a> BrowserEvent<'a> {
+    pub fn from_fields(f: &Fields<'a>, ctx: &Context<'_>) -> Result<BrowserEvent<'a>, Reason> {
+        let received = lss_time(f, Field::RequestReceived)?;
+        let logged = lss_time(f, Field::LogTimestamp)?;
+        let user = f.text(Field::Username);
+        let client_ip = f.text(Field::ClientPrivateIp);
+        let key = f.text(Field::Hostname).or(user.clone());
+        let device = Device::of(key, Tag::Zpa, client_ip.clone(), user.clone());
+        Ok(BrowserEvent {
+            ts: received.or(logged).unwrap_or(ctx.received),
+            user,
+            client_ip,
+            client_public_ip: f.text(Field::ClientPublicIp),
+            src_port: port(f, Field::ClientPort),
+            dst_host: f.text(Field::ZpaHost),
+            dst_port: port(f, Field::ZpaServerPort),
+            app_proto: f.text(Field::Proto).map(lower),
+            method: f.text(Field::Method),
+            http_status: f.u64(Field::RespCode),
+            url: f.text(Field::Url),
+            user_agent: f.text(Field::UserAgent),
+            bytes_out: f.u64(Field::BytesOut),
+            bytes_in: f.u64(Field::BytesIn),
+            status: f.text(Field::ConnStatus).map(lower),
+            reason: f.text(Field::ConnectionReason),
+            connection_id: f.text(Field::ConnectionId),
+            device,
+        })
+    }
+
+    /// What the collector needs of it besides its record.
+    pub fn into_facts(self) -> Facts<'a> {
+        Facts {
+            kind: Kind::ZpaBrowserAccess,
+            ts: self.ts,
+            device: self.device,
+            flow: None,
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! A ZPA User Status log (LSS): a Client Connector's session with ZPA. It feeds the registry (the
+//! device's IPs and users) and is written as a record of the session (DESIGN §2.4).
+
+use std::borrow::Cow;
+
+use jiff::Timestamp;
+
+use super::zpa_activity::LSS_CLIENT_USER;
+use super::{lss_time, Context, Device, Facts, Kind, Reason};
+use crate::device::Tag;
+use crate::fields::Fields;
+use crate::keys::Field;
+
+/// One session state, borrowing from the parsed frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusEvent<'a> {
+    pub ts: Timestamp,
+    pub hostname: Option<Cow<'a, str>>,
+    pub user: Option<Cow<'a, str>>,
+    pub client_ip: Option<Cow<'a, str>>,
+    pub client_public_ip: Option<Cow<'a, str>>,
+    pub platform: Option<Cow<'a, str>>,
+    pub client_version: Option<Cow<'a, str>>,
+    pub client_type: Option<Cow<'a, str>>,
+    pub status: Option<Cow<'a, str>>,
+    pub session_id: Option<Cow<'a, str>>,
+    pub zen: Option<Cow<'a, str>>,
+    pub country: Option<Cow<'a, str>>,
+    pub authenticated_at: Option<Timestamp>,
+    pub unauthenticated_at: Option<Timestamp>,
+    pub bytes_rx: Option<u64>,
+    pub bytes_tx: Option<u64>,
+    /// Keyed by the hostname, else the user; none for the LSS client's own sessions.
+    pub device: Option<Device<'a>>,
+}
+
+impl<'a> StatusEvent<'a> {
+    pub fn from_fields(f: &Fields<'a>, ctx: &Context<'_>) -> Result<StatusEvent<'a>, Reason> {
+        let logged = lss_time(f, Field::LogTimestamp)?;
+        let hostname = f.text(Field::Hostname);
+        let user = f.text(Field::Username);
+        if hostname.is_none() && user.is_none() {
+            return Err(Reason::NoDevice);
+        }
+        let lss_client = user.as_deref() == Some(LSS_CLIENT_USER);
+        let client_ip = f.text(Field::ClientPrivateIp);
+        let client_public_ip = f.text(Field::ClientPublicIp);
+        let device = if lss_client {
+            None
+        } else {
+            let key = hostname.clone().or(user.clone());
+            let ip = client_ip.clone().or(client_public_ip.clone());
+            Device::of(key, Tag::Zpa, ip, user.clone())
+        };
+        Ok(StatusEvent {
+            ts: logged.unwrap_or(ctx.received),
+            hostname: hostname.filter(|_| !lss_client),
+            user,
+            client_ip,
+            client_public_ip,
+            platform: f.text(Field::Platform),
+            client_version: f.text(Field::Version),
+            client_type: f.text(Field::ClientType),
+            status: f.text(Field::SessionStatus),
+            session_id: f.text(Field::SessionId),
+            zen: f.text(Field::Zen),
+            country: f.text(Field::CountryCode),
+            authenticated_at: lss_time(f, Field::AuthenticatedAt)?,
+            unauthenticated_at: lss_time(f, Field::UnauthenticatedAt)?,
+            bytes_rx: f.u64(Field::TotalBytesRx),
+            bytes_tx: f.u64(Field::TotalBytesTx),
+            device,
+        })
+    }
+
+    /// True for the LSS service's own pseudo-user.
+    pub fn is_lss_client(&self) -> bool {
+        self.user.as_deref() == Some(LSS_CLIENT_USER)
+    }
+
+    /// What the collector needs of it besides its record.
+    pub fn into_facts(self) -> Facts<'a> {
+        Facts {
+            kind: Kind::ZpaUserStatus,
+            ts: self.ts,
+            device: self.device,
+            flow: None,
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! ZPA's Log Streaming Service templates (User Activity, User Status, Browser Access, App
+//! Connector Status, Audit): CamelCase keys, numbers as JSON numbers.
+
+use super::Key;
+
+#[rustfmt::skip]
+pub const KEYS: &[Key] = crate::dialect! {
+    // Every type.
+    "LogTimestamp" => LogTimestamp; zpa;
+    "Customer" => Company; zpa;
+    "SessionID" => SessionId; zpa;
+    "Username" => Username; zpa;
+    "Hostname" => Hostname; zpa;
+    "EventType" => EventType; zpa;
+    "Idp" => Idp; zpa;
+    "Platform" => Platform; zpa;
+    "Policy" => Policy; zpa;
+    "Connector" => Connector; zpa;
+    "Host" => ZpaHost; zpa;
+    "ConnectionID" => ConnectionId; zpa;
+    "ConnectionStatus" => ConnStatus; zpa;
+    "SessionStatus" => SessionStatus; zpa;
+    "Version" => Version; zpa;
+    "ZEN" => Zen; zpa;
+    "PrivateIP" => ClientPrivateIp; zpa;
+    "PublicIP" => ClientPublicIp; zpa;
+    "CountryCode" => CountryCode; zpa;
+    "TimestampAuthentication" => AuthenticatedAt; zpa;
+    "TimestampUnAuthentication" => UnauthenticatedAt; zpa;
+    "TotalBytesRx" => TotalBytesRx; zpa;
+    "TotalBytesTx" => TotalBytesTx; zpa;
+    // User Activity.
+    "TimestampConnectionStart" => ConnStart; k(ZpaUserActivity);
+    "TimestampConnectionEnd" => ConnEnd; k(ZpaUserActivity);
+    "ClientPublicIP" => ClientPublicIp; k(ZpaUserActivity);
+    "ClientPrivateIP" => ClientPrivateIp; k(ZpaUserActivity);
+    "ConnectorIP" => ConnectorIp; k(ZpaUserActivity);
+    "ConnectorPort" => ConnectorPort; k(ZpaUserActivity);
+    "ServerIP" => ZpaServerIp; k(ZpaUserActivity);
+    "ServerPort" => ZpaServerPort; k(ZpaUserActivity);
+    "IPProtocol" => IpProtocol; k(ZpaUserActivity);
+    "Application" => Application; k(ZpaUserActivity);
+    "AppGroup" => AppGroup; k(ZpaUserActivity);
+    "ZENBytesRxClient" => BytesRxClient; k(ZpaUserActivity);
+    "ZENBytesTxClient" => BytesTxClient; k(ZpaUserActivity);
+    "ClientZEN" => Other; k(ZpaUserActivity);
+    "ConnectorZEN" => Other; k(ZpaUserActivity);
+    "DoubleEncryption" => Other; k(ZpaUserActivity);
+    "ServicePort" => Other; k(ZpaUserActivity);
+    // User Status.
+    "CertificateCN" => Other; k(ZpaUserStatus);
+    "ClientType" => ClientType; k(ZpaUserStatus);
+    "SAMLAttributes" => Other; k(ZpaUserStatus);
+    "PosturesHit" => Other; k(ZpaUserStatus);
+    "PosturesMiss" => Other; k(ZpaUserStatus);
+    "TrustedNetworks" => Other; k(ZpaUserStatus);
+    "FQDNRegistered" => Other; k(ZpaUserStatus);
+    // Browser Access.
+    "Exporter" => Other; k(ZpaBrowserAccess);
+    "TimestampRequestReceiveStart" => RequestReceived; k(ZpaBrowserAccess);
+    "Method" => Method; k(ZpaBrowserAccess);
+    "Protocol" => Proto; k(ZpaBrowserAccess);
+    "URL" => Url; k(ZpaBrowserAccess);
+    "UserAgent" => UserAgent; k(ZpaBrowserAccess);
+    "XFF" => Other; k(ZpaBrowserAccess);
+    "NameID" => Username; k(ZpaBrowserAccess);
+    "StatusCode" => RespCode; k(ZpaBrowserAccess);
+    "RequestSize" => BytesOut; k(ZpaBrowserAccess);
+    "ResponseSize" => BytesIn; k(ZpaBrowserAccess);
+    "ApplicationPort" => ZpaServerPort; k(ZpaBrowserAccess);
+    "ClientPublicIp" => ClientPublicIp; k(ZpaBrowserAccess);
+    "ClientPublicPort" => ClientPort; k(ZpaBrowserAccess);
+    "ClientPrivateIp" => ClientPrivateIp; k(ZpaBrowserAccess);
+    "ConnectionReason" => ConnectionReason; k(ZpaBrowserAccess);
+    "Origin" => Other; k(ZpaBrowserAccess);
+    "CorsToken" => Other; k(ZpaBrowserAccess);
+    // App Connector Status.
+    "SessionType" => SessionType; k(ZpaAppConnectorStatus);
+    "ConnectorGroup" => ConnectorGroup; k(ZpaAppConnectorStatus);
+    "CPUUtilization" => CpuUtilization; k(ZpaAppConnectorStatus);
+    "MemUtilization" => MemUtilization; k(ZpaAppConnectorStatus);
+    "ServiceCount" => ServiceCount; k(ZpaAppConnectorStatus);
+    "InterfaceDefRoute" => Other; k(ZpaAppConnectorStatus);
+    "DefRouteGW" => Other; k(ZpaAppConnectorStatus);
+    "PrimaryDNSResolver" => Other; k(ZpaAppConnectorStatus);
+    "HostStartTime" => Other; k(ZpaAppConnectorStatus);
+    "ConnectorStartTime" => Other; k(ZpaAppConnectorStatus);
+    "NumOfInterfaces" => Other; k(ZpaAppConnectorStatus);
+    // Audit.
+    "ModifiedTime" => ModifiedTime; k(ZpaAudit);
+    "CreationTime" => CreationTime; k(ZpaAudit);
+    "ModifiedBy" => ModifiedBy; k(ZpaAudit);
+    "RequestID" => RequestId; k(ZpaAudit);
+    "AuditOldValue" => OldValue; k(ZpaAudit);
+    "AuditNewValue" => NewValue; k(ZpaAudit);
+    "AuditOperationType" => OperationType; k(ZpaAudit);
+    "ObjectType" => ObjectType; k(ZpaAudit);
+    "ObjectName" => ObjectName; k(ZpaAudit);
+    "ObjectID" => ObjectId; k(ZpaAudit);
+    "CustomerID" => Other; k(ZpaAudit);
+    "User" => Username; k(ZpaAudit);
+    "ClientAuditUpdate" => Other; k(ZpaAudit);
+};

@@ -1,0 +1,160 @@
+//! Zscaler's own NSS variable names (the `%s{…}` names of the NSS feed templates). ztel's
+//! recommended feed formats use them as keys, and so do Splunk's key=value output and the default
+//! CSV columns. `e…` variables are %HH-encoded, `b64…` ones base64.
+
+use super::Key;
+
+#[rustfmt::skip]
+pub const KEYS: &[Key] = crate::dialect! {
+    // Every type.
+    "epochtime" => EpochTime; zia;
+    "time" => Time;
+    "tz" => Tz;
+    "recordid" => RecordId; zia;
+    "login" => Login, pct; zia;
+    "elogin" => Login, pct; zia;
+    "b64login" => Login, b64; zia;
+    "user" => Login, pct; zia;
+    "dept" => Department; zia;
+    "edepartment" => Department, pct; zia;
+    "location" => Location, pct; zia;
+    "elocation" => Location, pct; zia;
+    "deviceowner" => DeviceOwner; zia;
+    "devicehostname" => DeviceHostname; zia;
+    "edevicehostname" => DeviceHostname, pct; zia;
+    "company" => Company; zia;
+    "cip" => ClientIp; zia;
+    "cintip" => ClientIntIp; zia;
+    "clt_sport" => ClientPort; zia;
+    "sip" => ServerIp; zia;
+    "srv_dport" => ServerPort; zia;
+    "action" => Action;
+    "rulelabel" => Rule; zia;
+    "erulelabel" => Rule, pct; zia;
+    "threatname" => Threat; zia;
+    "ethreatname" => Threat, pct; zia;
+    "appname" => App; zia;
+    "durationms" => DurationMs; zia;
+    "duration" => DurationSecs; zia;
+    // Web.
+    "proto" => Proto; zia;
+    "eurl" => Url, pct; k(ZiaWeb);
+    "b64url" => Url, b64; k(ZiaWeb);
+    "ehost" => Host, pct; k(ZiaWeb);
+    "b64host" => Host, b64; k(ZiaWeb);
+    "reqmethod" => Method; k(ZiaWeb);
+    "respcode" => RespCode; k(ZiaWeb);
+    "reqsize" => BytesOut; k(ZiaWeb);
+    "respsize" => BytesIn; k(ZiaWeb);
+    "urlcat" => Category; k(ZiaWeb);
+    "b64urlcat" => Category, b64; k(ZiaWeb);
+    "ua" => UserAgent, pct; k(ZiaWeb);
+    "eua" => UserAgent, pct; k(ZiaWeb);
+    "referer" => Referer, pct; k(ZiaWeb);
+    "ereferer" => Referer, pct; k(ZiaWeb);
+    "riskscore" => RiskScore; k(ZiaWeb);
+    "malwarecat" => ThreatCategory; k(ZiaWeb);
+    "urlsupercat" => Other; k(ZiaWeb);
+    "urlclass" => Other; k(ZiaWeb);
+    "appclass" => Other; k(ZiaWeb);
+    // Firewall.
+    "csip" => ClientIp; k(ZiaFirewall);
+    "csport" => ClientPort; k(ZiaFirewall);
+    "cdip" => ServerIp; k(ZiaFirewall);
+    "cdport" => ServerPort; k(ZiaFirewall);
+    "cdfqdn" => DstFqdn; k(ZiaFirewall);
+    "ssip" => NatIp; k(ZiaFirewall);
+    "ssport" => NatPort; k(ZiaFirewall);
+    "sdip" => Other; k(ZiaFirewall);
+    "sdport" => Other; k(ZiaFirewall);
+    "ipproto" => Proto; k(ZiaFirewall);
+    "nwsvc" => NwSvc; k(ZiaFirewall);
+    "nwapp" => App; k(ZiaFirewall);
+    "inbytes" => BytesIn; k(ZiaFirewall);
+    "outbytes" => BytesOut; k(ZiaFirewall);
+    "threatcat" => ThreatCategory; k(ZiaFirewall);
+    "ipcat" => Other; k(ZiaFirewall);
+    "avgduration" => Other; k(ZiaFirewall);
+    "numsessions" => Other; k(ZiaFirewall);
+    // DNS.
+    "req" => Query; k(ZiaDns);
+    "reqtype" => QueryType; k(ZiaDns);
+    "res" => Answer; k(ZiaDns);
+    "reqaction" => Action; k(ZiaDns);
+    "resaction" => Other; k(ZiaDns);
+    "reqrulelabel" => Rule; k(ZiaDns);
+    "resrulelabel" => Other; k(ZiaDns);
+    "domcat" => Category; k(ZiaDns);
+    "sport" => ServerPort; k(ZiaDns);
+    "istcp" => IsTcp; k(ZiaDns);
+    "dnsapp" => App; k(ZiaDns);
+    "protocol" => Proto;
+    // Tunnel.
+    "tunnelactionname" => RecordType; k(ZiaTunnel);
+    "tunneltype" => TunnelType; k(ZiaTunnel);
+    "vpncredentialname" => Login; k(ZiaTunnel);
+    "locationname" => Location, pct; zia;
+    "elocationname" => Location, pct; zia;
+    "sourceip" => ClientIp; k(ZiaTunnel);
+    "destvip" => ServerIp; k(ZiaTunnel);
+    "srcport" => ClientPort; k(ZiaTunnel);
+    "dstport" => ServerPort; k(ZiaTunnel);
+    "event" => TunnelEvent; k(ZiaTunnel);
+    "eventreason" => EventReason; k(ZiaTunnel);
+    "ikeversion" => IkeVersion; k(ZiaTunnel);
+    "lifetime" => Lifetime; k(ZiaTunnel);
+    "lifebytes" => LifeBytes; k(ZiaTunnel);
+    "spi_in" => SpiIn; k(ZiaTunnel);
+    "spi_out" => SpiOut; k(ZiaTunnel);
+    "spi" => Spi; k(ZiaTunnel);
+    "algo" => Algo; k(ZiaTunnel);
+    "authentication" => Authentication; k(ZiaTunnel);
+    "authtype" => AuthType; k(ZiaTunnel);
+    "tunnelprotocol" => TunnelProtocol; k(ZiaTunnel);
+    "policydirection" => PolicyDirection; k(ZiaTunnel);
+    "srcipstart" => SrcIpStart; k(ZiaTunnel);
+    "srcipend" => SrcIpEnd; k(ZiaTunnel);
+    "destipstart" => DstIpStart; k(ZiaTunnel);
+    "destipend" => DstIpEnd; k(ZiaTunnel);
+    "srcportstart" => SrcPortStart; k(ZiaTunnel);
+    "destportstart" => DstPortStart; k(ZiaTunnel);
+    "vendorname" => Vendor; k(ZiaTunnel);
+    "rxbytes" => BytesIn; k(ZiaTunnel);
+    "txbytes" => BytesOut; k(ZiaTunnel);
+    "rxpackets" => PacketsIn; k(ZiaTunnel);
+    "txpackets" => PacketsOut; k(ZiaTunnel);
+    "dpdrec" => Other; k(ZiaTunnel);
+    // Admin audit.
+    "adminid" => Login; k(ZiaAudit);
+    "category" => Category;
+    "subcategory" => Subcategory; k(ZiaAudit);
+    "resource" => Resource; k(ZiaAudit);
+    "interface" => Interface; k(ZiaAudit);
+    "clientip" => ClientIp; k(ZiaAudit);
+    "result" => Result; k(ZiaAudit);
+    "errorcode" => ErrorCode; k(ZiaAudit);
+    "auditlogtype" => AuditLogType; k(ZiaAudit);
+    "preaction" => PreAction; k(ZiaAudit);
+    "epreaction" => PreAction, pct; k(ZiaAudit);
+    "postaction" => PostAction; k(ZiaAudit);
+    "epostaction" => PostAction, pct; k(ZiaAudit);
+    // SaaS Security.
+    "tenant" => Tenant; zia;
+    "applicationname" => App; zia;
+    "filename" => FileName; k(ZiaSaas);
+    "filesource" => FileSource; k(ZiaSaas);
+    "filemd5" => FileMd5; k(ZiaSaas);
+    "policy" => Policy; zia;
+    "dlpdictnames" => DlpDictionaries; k(ZiaSaas);
+    "dlpdictcount" => DlpDictCount; k(ZiaSaas);
+    "dlpenginenames" => DlpEngines; k(ZiaSaas);
+    "fullurl" => Url; k(ZiaSaas);
+    "lastmodtime" => LastModified; k(ZiaSaas);
+    "filescantimems" => ScanTimeMs; k(ZiaSaas);
+    "filedownloadtimems" => DownloadTimeMs; k(ZiaSaas);
+    // SaaS Security Activity.
+    "username" => Login; zia;
+    "objtype1" => ObjectType; k(ZiaSaasActivity);
+    "objnames1" => ObjectName; k(ZiaSaasActivity);
+    "objnames2" => ObjectName2; k(ZiaSaasActivity);
+};

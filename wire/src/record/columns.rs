@@ -1,0 +1,58 @@
+//! The records of the log types that carry their fields as they are ([`crate::event::columns`]):
+//! `ts`, `kind`, the columns in table order, `tags`.
+
+use jiff::Timestamp;
+
+use super::json::Key;
+use super::{begin, Writer};
+use crate::event::columns::{time, Column, Ty};
+use crate::event::{Context, Kind, Reason};
+use crate::fields::Fields;
+use crate::key;
+
+impl Writer {
+    /// Appends the record of `kind` (a kind with columns) as one JSON line. A time column that is
+    /// there but unreadable is an error, and nothing is written.
+    #[allow(clippy::too_many_arguments)]
+    pub fn columns(
+        &mut self,
+        kind: Kind,
+        columns: &[Column],
+        f: &Fields<'_>,
+        ts: Timestamp,
+        ctx: &Context<'_>,
+        plain: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Reason> {
+        // Checked before anything is written, so that a refused record leaves nothing behind.
+        for column in columns.iter().filter(|c| c.ty == Ty::Time) {
+            time(kind, f, column.field, ctx)?;
+        }
+        let mut o = begin(out, plain);
+        o.time_cached(key!("ts"), ts, &mut self.time);
+        o.str(key!("kind"), kind.as_str());
+        for column in columns {
+            let key = Key(column.key);
+            match column.ty {
+                Ty::Text => o.text(key, f.text(column.field).as_ref()),
+                Ty::Number => o.opt_u64(key, f.u64(column.field)),
+                Ty::Id => o.id(key, f.u64(column.field)),
+                Ty::Port => o.opt_u64(
+                    key,
+                    f.u64(column.field).filter(|p| (1..=65_535).contains(p)),
+                ),
+                Ty::Time => o.opt_time(key, time(kind, f, column.field, ctx).ok().flatten()),
+            }
+        }
+        o.raw(
+            key!("tags"),
+            if kind.is_zpa() {
+                "[\"ZPA\"]"
+            } else {
+                "[\"ZIA\"]"
+            },
+        );
+        o.end_line();
+        Ok(())
+    }
+}

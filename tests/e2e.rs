@@ -239,7 +239,7 @@ fn bad_input_is_dead_lettered_and_connection_keeps_delivering() {
             .collect()
     };
     let text = |b: &[u8]| String::from_utf8(b.to_vec()).unwrap();
-    assert_eq!(raw_of("no_json"), [text(&not_json)]);
+    assert_eq!(raw_of("unknown_format"), [text(&not_json)]);
     assert_eq!(raw_of("unknown_type"), [text(&unknown_type)]);
     assert_eq!(raw_of("bad_time"), [text(&bad_time)]);
     assert_eq!(raw_of("no_device"), [text(&no_device)]);

@@ -428,7 +428,7 @@ fn a_record_that_fails_inside_a_good_array_is_a_dead_letter() {
     let outcome = collector.stop();
     assert_records_are(&outcome.records, &good);
     assert_eq!(outcome.dead_letters.len(), 2, "{:?}", outcome.dead_letters);
-    assert_eq!(outcome.dead("no_json").len(), 1, "the 42");
+    assert_eq!(outcome.dead("unknown_format").len(), 1, "the 42");
     assert_eq!(outcome.counter("frames"), 4);
     outcome.assert_counters_match_files();
 }

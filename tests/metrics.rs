@@ -75,7 +75,7 @@ fn metrics_count_a_known_load_and_pass_promtool() {
     assert_eq!(
         sample(
             &metrics,
-            "ztel_dead_letters_by_reason_total{reason=\"no_json\",shard=\"all\"}"
+            "ztel_dead_letters_by_reason_total{reason=\"unknown_format\",shard=\"all\"}"
         ),
         1.0
     );

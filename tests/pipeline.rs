@@ -33,7 +33,7 @@ fn dead_letters_keep_the_frame_as_received() {
             br#"{"sourcetype":"zscalernss-web","event":{"time":"Mon Jun 20 15:29:11 2022","reqmethod":"GET"}}"#.to_vec(),
             Reason::NoDevice,
         ),
-        (b"just some text".to_vec(), Reason::NoJson),
+        (b"just some text".to_vec(), Reason::UnknownFormat),
         (
             br#"{"time":"yesterday-ish","cip":"10.0.0.1","reqmethod":"GET","respcode":"200"}"#
                 .to_vec(),
@@ -54,7 +54,7 @@ fn dead_letters_keep_the_frame_as_received() {
         let path = Path::new(CORPUS).join(name);
         let text = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         for line in text.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-            cases.push((line.to_vec(), Reason::NoJson));
+            cases.push((line.to_vec(), Reason::UnknownFormat));
         }
     }
     for (line, reason) in &cases {

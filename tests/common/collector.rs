@@ -544,7 +544,7 @@ impl Outcome {
             "dead_letters"
         );
         for reason in [
-            "no_json",
+            "unknown_format",
             "invalid_utf8",
             "malformed_json",
             "unknown_type",

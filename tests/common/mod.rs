@@ -359,9 +359,9 @@ mod tests {
 
     #[test]
     fn drained_line_parses() {
-        let c = parse_drained("ztel: drained: frames=3 dead_no_json=1 devices=2");
+        let c = parse_drained("ztel: drained: frames=3 dead_unknown_format=1 devices=2");
         assert_eq!(c["frames"], 3);
-        assert_eq!(c["dead_no_json"], 1);
+        assert_eq!(c["dead_unknown_format"], 1);
         assert_eq!(c["devices"], 2);
         assert_eq!(
             parse_drained("ztel: drained: nothing received devices=0")["devices"],

@@ -1,7 +1,7 @@
-//! One frame from bytes to its record: read the syslog header, find where the record begins, read
-//! its format into fields, decide its log type, build the event and write its record. Nothing is
-//! copied on the way for a plain frame. What the collector needs besides the record comes back as
-//! [`Facts`], borrowing from the frame.
+//! One frame from bytes to its record: read the syslog header, detect the feed format of what
+//! follows, read it into fields, decide its log type, build the event and write its record.
+//! Nothing is copied on the way for a plain frame. What the collector needs besides the record
+//! comes back as [`Facts`], borrowing from the frame.
 
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -13,7 +13,8 @@ use crate::event::zpa_browser::BrowserEvent;
 use crate::event::zpa_status::StatusEvent;
 use crate::event::{classify, ActivityEvent, Context, Facts, Kind, Reason, WebEvent};
 use crate::fields::Fields;
-use crate::format::json;
+use crate::format::csv::Columns;
+use crate::format::{cef, csv, detect, json, kv, leef, Format, Read};
 use crate::header;
 use crate::record::Writer;
 
@@ -23,9 +24,20 @@ const JSON_STARTS: usize = 4;
 
 /// A shard's decoding state, reused for every frame.
 pub struct Decoder {
-    /// Zone of feed times that carry none (`feed_timezone`).
+    /// Zone of feed times that carry none (`feed_timezone`), unless the caller names another.
     zone: TimeZone,
+    readers: Readers,
+}
+
+/// What a decoder keeps between frames besides its zone.
+struct Readers {
+    /// Field orders of positional feeds.
+    columns: Columns,
     json: json::Reader,
+    leef: leef::Reader,
+    cef: cef::Reader,
+    kv: kv::Reader,
+    csv: csv::Reader,
     records: Writer,
 }
 
@@ -39,11 +51,24 @@ pub struct Decoded<'a> {
 }
 
 impl Decoder {
+    /// A decoder whose feed times without a zone are in `zone`, and whose positional feeds use
+    /// Zscaler's default field orders.
     pub fn new(zone: TimeZone) -> Self {
+        Decoder::with_columns(zone, Columns::default())
+    }
+
+    pub fn with_columns(zone: TimeZone, columns: Columns) -> Self {
         Decoder {
             zone,
-            json: json::Reader::default(),
-            records: Writer::default(),
+            readers: Readers {
+                columns,
+                json: json::Reader::default(),
+                leef: leef::Reader::default(),
+                cef: cef::Reader::default(),
+                kv: kv::Reader::default(),
+                csv: csv::Reader::default(),
+                records: Writer::default(),
+            },
         }
     }
 
@@ -56,15 +81,50 @@ impl Decoder {
         received: Timestamp,
         out: &mut Vec<u8>,
     ) -> Result<Decoded<'a>, Reason> {
+        self.readers.decode(frame, received, &self.zone, out)
+    }
+
+    /// Like [`decode`](Self::decode), with feed times without a zone in `zone` (the input's
+    /// `feed_timezone`).
+    pub fn decode_in<'a>(
+        &'a mut self,
+        frame: &'a [u8],
+        received: Timestamp,
+        zone: &TimeZone,
+        out: &mut Vec<u8>,
+    ) -> Result<Decoded<'a>, Reason> {
+        self.readers.decode(frame, received, zone, out)
+    }
+}
+
+impl Readers {
+    fn decode<'a>(
+        &'a mut self,
+        frame: &'a [u8],
+        received: Timestamp,
+        zone: &TimeZone,
+        out: &mut Vec<u8>,
+    ) -> Result<Decoded<'a>, Reason> {
         let frame = trim_end(frame);
         let (header, body) = header::split(frame);
         let ctx = Context {
-            zone: &self.zone,
+            zone,
             received,
             header,
         };
-        let at = json_start(&frame[body..]).ok_or(Reason::NoJson)? + body;
-        let read = self.json.read(&frame[at..])?;
+        let message = &frame[body..];
+        let (format, at) = detect(message).ok_or(Reason::UnknownFormat)?;
+        let text = &message[at..];
+        let read: Read<'a> = match format {
+            Format::Json => {
+                let at = json_start(message).ok_or(Reason::UnknownFormat)?;
+                self.json.read(&message[at..])?
+            }
+            Format::Leef => self.leef.read(text)?,
+            Format::Cef => self.cef.read(text)?,
+            Format::Kv => self.kv.read(text)?,
+            Format::Csv => self.csv.read(text, &self.columns)?,
+        };
         let facts = build(&mut self.records, &read.fields, &ctx, read.plain, out)?;
         let payload = &frame[body..];
         let skip = payload

@@ -4,10 +4,17 @@
 /// Why a frame did not become a record: the dead-letter reason and its counter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Reason {
-    /// No `{` in the frame: not a JSON feed (CSV, LEEF, key=value, noise).
-    NoJson,
+    /// A frame in none of the feed formats (§3.2): not JSON, LEEF, CEF, key=value or CSV.
+    UnknownFormat,
     InvalidUtf8,
     MalformedJson,
+    /// `LEEF:` without the five `|`-separated header fields a LEEF event starts with.
+    MalformedLeef,
+    /// `CEF:` without the seven `|`-separated header fields a CEF event starts with.
+    MalformedCef,
+    /// A positional (CSV or tab-separated) frame with a field count that no field order has, or
+    /// with a quote that never closes.
+    FieldCount,
     /// JSON, but not a log type ztel turns into records (another `sourcetype`, or unknown keys).
     UnknownType,
     /// A record with no hostname, no client IP and no user: nothing to attribute it to.
@@ -19,10 +26,13 @@ pub enum Reason {
 }
 
 impl Reason {
-    pub const ALL: [Reason; 7] = [
-        Reason::NoJson,
+    pub const ALL: [Reason; 10] = [
+        Reason::UnknownFormat,
         Reason::InvalidUtf8,
         Reason::MalformedJson,
+        Reason::MalformedLeef,
+        Reason::MalformedCef,
+        Reason::FieldCount,
         Reason::UnknownType,
         Reason::NoDevice,
         Reason::BadTime,
@@ -32,9 +42,12 @@ impl Reason {
 
     pub fn as_str(self) -> &'static str {
         match self {
-            Reason::NoJson => "no_json",
+            Reason::UnknownFormat => "unknown_format",
             Reason::InvalidUtf8 => "invalid_utf8",
             Reason::MalformedJson => "malformed_json",
+            Reason::MalformedLeef => "malformed_leef",
+            Reason::MalformedCef => "malformed_cef",
+            Reason::FieldCount => "field_count",
             Reason::UnknownType => "unknown_type",
             Reason::NoDevice => "no_device",
             Reason::BadTime => "bad_time",

@@ -20,7 +20,7 @@ fn corpus_lines_that_are_not_json_are_dead_letters() {
     ] {
         let input = corpus(name);
         for line in lines(&input) {
-            assert_eq!(dead_reason(ZONE, line), Reason::NoJson, "{name}");
+            assert_eq!(dead_reason(ZONE, line), Reason::UnknownFormat, "{name}");
         }
     }
 }
@@ -348,7 +348,7 @@ fn bad_records_are_dead_letters_with_their_reason() {
         dead_reason(ZONE, br#"{"sourcetype":"zscalernss-web","event":{"time":"Mon Jun 20 15:29:11 2022","reqmethod":"GET"}}"#),
         Reason::NoDevice
     );
-    assert_eq!(dead_reason(ZONE, b"just some text"), Reason::NoJson);
+    assert_eq!(dead_reason(ZONE, b"just some text"), Reason::UnknownFormat);
 }
 
 #[test]

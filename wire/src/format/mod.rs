@@ -1,4 +1,146 @@
-//! Feed output formats: how a frame's values are written. Each format reads its frames into the
-//! same [`Fields`](crate::fields::Fields), so that every format maps onto the same records.
+//! Feed output formats (DESIGN §3.2): how a frame's values are written. Each format reads its
+//! frames into the same [`Fields`], so that every format maps onto the same records; which format
+//! a frame is in is decided per frame, after its syslog header ([`detect`]).
+//!
+//! One format per file: [`json`] (with its fast path), [`leef`], [`cef`], [`kv`] (name-value pairs,
+//! Splunk's and NetWitness's) and [`csv`] (positional: CSV or tab-separated, in a field order).
 
+pub mod cef;
+pub mod csv;
 pub mod json;
+pub mod kv;
+pub mod leef;
+
+use crate::fields::Fields;
+
+/// A frame's fields, and whether its borrowed values are plain text (no byte a JSON string must
+/// escape), which a record then copies without looking.
+pub struct Read<'a> {
+    pub fields: Fields<'a>,
+    pub plain: bool,
+}
+
+/// The feed formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Leef,
+    Cef,
+    /// Name-value pairs: `key=value` separated by tabs, spaces or `^^`.
+    Kv,
+    /// Positional: CSV or tab-separated values in a known field order.
+    Csv,
+}
+
+/// How far into a message a `LEEF:` or `CEF:` header may start: after static template text such
+/// as `zscaler-nss: `, never deep inside a record.
+const PREFIX_MAX: usize = 128;
+
+/// Pairs that make a message name-value: one or two `key=` could be a URL's query in a
+/// positional field.
+const KV_MIN_PAIRS: usize = 3;
+
+/// Decides the format of `message` (a frame after its syslog header) and where its record begins.
+/// `None` when it is in none of them.
+pub fn detect(message: &[u8]) -> Option<(Format, usize)> {
+    let start = message
+        .iter()
+        .take_while(|b| b.is_ascii_whitespace())
+        .count();
+    let text = &message[start..];
+    match text.first()? {
+        b'{' => return Some((Format::Json, start)),
+        // A JSON text never starts with a quote; the NSS default CSV quotes every field.
+        b'"' => return Some((Format::Csv, start)),
+        _ => {}
+    }
+    let head = &text[..text.len().min(PREFIX_MAX)];
+    for (tag, format) in [(&b"LEEF:"[..], Format::Leef), (b"CEF:", Format::Cef)] {
+        if let Some(at) = memchr::memmem::find(head, tag) {
+            if at == 0 || matches!(head[at - 1], b' ' | b'\t' | b':') {
+                return Some((format, start + at));
+            }
+        }
+    }
+    // A record behind static template text (`ZscalerNSS: {…}`): JSON when a brace comes before
+    // any `=`.
+    let brace = memchr::memchr(b'{', text);
+    let equals = memchr::memchr(b'=', text);
+    if let Some(at) = brace {
+        if equals.is_none_or(|e| at < e) {
+            return Some((Format::Json, start + at));
+        }
+    }
+    if memchr::memmem::find(text, b"^^").is_some() || kv_pairs(text) >= KV_MIN_PAIRS {
+        return Some((Format::Kv, start));
+    }
+    if memchr::memchr2(b',', b'\t', text).is_some() {
+        return Some((Format::Csv, start));
+    }
+    brace.map(|at| (Format::Json, start + at))
+}
+
+/// Counts `key=` where the key is a name (letters, digits, `_`, `.`, `-`) that starts the text or
+/// follows a space or a tab, up to [`KV_MIN_PAIRS`].
+fn kv_pairs(text: &[u8]) -> usize {
+    let mut pairs = 0;
+    for at in memchr::memchr_iter(b'=', text) {
+        let key_start = text[..at]
+            .iter()
+            .rposition(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')))
+            .map_or(0, |i| i + 1);
+        let delimited = key_start == 0 || matches!(text[key_start - 1], b' ' | b'\t');
+        if key_start < at && delimited {
+            pairs += 1;
+            if pairs >= KV_MIN_PAIRS {
+                break;
+            }
+        }
+    }
+    pairs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_are_told_apart_by_their_first_bytes() {
+        let cases: &[(&str, Option<(Format, usize)>)] = &[
+            (r#"{"a":"b"}"#, Some((Format::Json, 0))),
+            (r#"  {"a":"b"}"#, Some((Format::Json, 2))),
+            (r#"ZscalerNSS: {"a":"b=c"}"#, Some((Format::Json, 12))),
+            (
+                "LEEF:1.0|Zscaler|NSS|4.1|Blocked|cat=x",
+                Some((Format::Leef, 0)),
+            ),
+            (
+                "zscaler-nss: LEEF:1.0|Zscaler|NSS|4.1|x|",
+                Some((Format::Leef, 13)),
+            ),
+            (
+                "CEF:0|Zscaler|NSSWeblog|5.0|Allowed|Allowed|3|act=Allowed",
+                Some((Format::Cef, 0)),
+            ),
+            ("a=1\tb=2\tc=3", Some((Format::Kv, 0))),
+            (
+                "2019-10-16 15:44:36\treason=Allowed\taction=Allowed\tstatus=200",
+                Some((Format::Kv, 0)),
+            ),
+            ("time=Nov 30^^action=Blocked", Some((Format::Kv, 0))),
+            (
+                r#""Mon Jun 20 15:29:11 2022","new-gre""#,
+                Some((Format::Csv, 0)),
+            ),
+            (
+                "Mon Jun 20 15:29:11 2022\tnew-gre\tebay.com/?a=b",
+                Some((Format::Csv, 0)),
+            ),
+            ("just some text", None),
+            ("", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(detect(text.as_bytes()), *want, "{text:?}");
+        }
+    }
+}

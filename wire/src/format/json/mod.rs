@@ -5,6 +5,7 @@ pub mod flat;
 pub mod sanitize;
 pub mod tape;
 
+use super::Read;
 use crate::fields::Fields;
 use crate::reason::Reason;
 
@@ -31,13 +32,6 @@ impl Default for Reader {
             scratch: Vec::new(),
         }
     }
-}
-
-/// A frame's fields, and whether they came from the fast path: its borrowed values are then
-/// plain text that a record copies without escaping.
-pub struct Read<'a> {
-    pub fields: Fields<'a>,
-    pub plain: bool,
 }
 
 impl Reader {

@@ -1,0 +1,15 @@
+//! ArcSight CEF: `CEF:Version|Vendor|Product|Version|SignatureID|Name|Severity|` then extensions `key=value` separated by spaces, with `\\=`, `\\\\` (and `\\|` in the header) escaped.
+
+use super::Read;
+use crate::reason::Reason;
+
+/// A shard's cef reader, kept between frames so that reading allocates nothing.
+#[derive(Default)]
+pub struct Reader {}
+
+impl Reader {
+    /// Reads the record that `text` holds (it starts at the format's first byte).
+    pub fn read<'a>(&'a mut self, _text: &'a [u8]) -> Result<Read<'a>, Reason> {
+        Err(Reason::UnknownFormat)
+    }
+}

@@ -1,0 +1,15 @@
+//! Name-value pairs: Splunk's `key=value` separated by tabs or spaces (values possibly quoted), and NetWitness's `^^`-separated variant.
+
+use super::Read;
+use crate::reason::Reason;
+
+/// A shard's kv reader, kept between frames so that reading allocates nothing.
+#[derive(Default)]
+pub struct Reader {}
+
+impl Reader {
+    /// Reads the record that `text` holds (it starts at the format's first byte).
+    pub fn read<'a>(&'a mut self, _text: &'a [u8]) -> Result<Read<'a>, Reason> {
+        Err(Reason::UnknownFormat)
+    }
+}

@@ -46,12 +46,16 @@ impl Batch {
         }
     }
 
-    /// A batch for the frames of one read of `bytes`: records take about as many bytes as the
-    /// frames they come from, so the buffer rarely grows.
+    /// A batch for the frames of one read of `bytes`. A record takes up to about one and a half
+    /// times the bytes of its frame (longer keys, RFC 3339 times, a device id), so the buffer
+    /// rarely grows; a frame is a few hundred bytes or more, so an identity per 256 bytes is
+    /// enough.
     pub fn for_read(shard: usize, bytes: usize) -> Self {
+        let bytes = bytes.clamp(4 << 10, 1 << 20);
         Batch {
             shard,
-            records: Vec::with_capacity(bytes.clamp(4 << 10, 1 << 20) + (4 << 10)),
+            records: Vec::with_capacity(bytes + bytes / 2),
+            identities: Vec::with_capacity(bytes / 256),
             ..Batch::default()
         }
     }

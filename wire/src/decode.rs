@@ -14,7 +14,7 @@ use crate::event::zpa_status::StatusEvent;
 use crate::event::{classify, ActivityEvent, Context, Facts, Kind, Reason, WebEvent};
 use crate::fields::Fields;
 use crate::format::csv::Columns;
-use crate::format::{cef, csv, detect, json, kv, leef, Format, Read};
+use crate::format::{cef, csv, detect, json, kv, leef, Format};
 use crate::header;
 use crate::record::Writer;
 
@@ -115,17 +115,18 @@ impl Readers {
         let message = &frame[body..];
         let (format, at) = detect(message).ok_or(Reason::UnknownFormat)?;
         let text = &message[at..];
-        let read: Read<'a> = match format {
+        let mut fields = Fields::default();
+        let plain = match format {
             Format::Json => {
                 let at = json_start(message).ok_or(Reason::UnknownFormat)?;
-                self.json.read(&message[at..])?
+                self.json.read(&message[at..], &mut fields)?
             }
-            Format::Leef => self.leef.read(text)?,
-            Format::Cef => self.cef.read(text)?,
-            Format::Kv => self.kv.read(text)?,
-            Format::Csv => self.csv.read(text, &self.columns)?,
+            Format::Leef => self.leef.read(text, &mut fields)?,
+            Format::Cef => self.cef.read(text, &mut fields)?,
+            Format::Kv => self.kv.read(text, &mut fields)?,
+            Format::Csv => self.csv.read(text, &self.columns, &mut fields)?,
         };
-        let facts = build(&mut self.records, &read.fields, &ctx, read.plain, out)?;
+        let facts = build(&mut self.records, &fields, &ctx, plain, out)?;
         let payload = &frame[body..];
         let skip = payload
             .iter()

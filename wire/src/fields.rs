@@ -92,6 +92,14 @@ impl std::fmt::Debug for Fields<'_> {
 }
 
 impl<'a> Fields<'a> {
+    /// Empties it for another reading, writing only the set of filled slots (the slots are a few
+    /// KiB: a fresh `Fields` assigned over this one could copy them all).
+    pub fn clear(&mut self) {
+        self.set = [0; WORDS];
+        self.sourcetype = None;
+        self.votes = Votes::default();
+    }
+
     pub fn get(&self, field: Field) -> Option<&Slot<'a>> {
         self.slot(field as usize)
     }

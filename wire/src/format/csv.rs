@@ -2,8 +2,8 @@
 //! tab-separated values, whose fields are named by their place in a field order: the one
 //! `[formats]` gives, else Zscaler's documented default for the log type.
 
-use super::Read;
 use crate::event::Kind;
+use crate::fields::Fields;
 use crate::reason::Reason;
 
 /// The field orders of positional feeds, by log type.
@@ -23,8 +23,14 @@ impl Columns {
 pub struct Reader {}
 
 impl Reader {
-    /// Reads the record that `text` holds in the order of `columns` that has its field count.
-    pub fn read<'a>(&'a mut self, _text: &'a [u8], _columns: &Columns) -> Result<Read<'a>, Reason> {
+    /// Reads the record that `text` holds into `fields`, in the order of `columns` that has its
+    /// field count; true when the values are plain text.
+    pub fn read<'a>(
+        &'a mut self,
+        _text: &'a [u8],
+        _columns: &Columns,
+        _fields: &mut Fields<'a>,
+    ) -> Result<bool, Reason> {
         Err(Reason::UnknownFormat)
     }
 }

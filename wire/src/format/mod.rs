@@ -1,24 +1,22 @@
 //! Feed output formats (DESIGN §3.2): how a frame's values are written. Each format reads its
-//! frames into the same [`Fields`], so that every format maps onto the same records; which format
-//! a frame is in is decided per frame, after its syslog header ([`detect`]).
+//! frames into the same [`Fields`](crate::fields::Fields), so that every format maps onto the
+//! same records; which format a frame is in is decided per frame, after its syslog header
+//! ([`detect`]).
 //!
 //! One format per file: [`json`] (with its fast path), [`leef`], [`cef`], [`kv`] (name-value pairs,
 //! Splunk's and NetWitness's) and [`csv`] (positional: CSV or tab-separated, in a field order).
+//!
+//! Every reader has the same shape: `read(text, fields) -> Result<bool, Reason>` fills the
+//! caller's [`Fields`](crate::fields::Fields) (empty on entry) from `text`, borrowing from it or
+//! from the reader's own scratch copy, and answers whether the values are plain text (no byte a
+//! JSON string must escape), which a record then copies without looking. The fields are filled
+//! in place: they are a few KiB, and moving them per frame would cost more than reading them.
 
 pub mod cef;
 pub mod csv;
 pub mod json;
 pub mod kv;
 pub mod leef;
-
-use crate::fields::Fields;
-
-/// A frame's fields, and whether its borrowed values are plain text (no byte a JSON string must
-/// escape), which a record then copies without looking.
-pub struct Read<'a> {
-    pub fields: Fields<'a>,
-    pub plain: bool,
-}
 
 /// The feed formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

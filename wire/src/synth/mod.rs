@@ -2,6 +2,10 @@
 //! (feature `synth`). Deterministic for a seed, so that a run can be repeated byte for byte.
 
 mod activity;
+mod cef;
+mod csv;
+mod kv;
+mod leef;
 mod web;
 
 pub use activity::ActivityGenerator;

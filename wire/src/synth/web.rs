@@ -13,6 +13,14 @@ pub enum Dialect {
     Elastic,
     /// The Splunk / Sekoia / Datadog template behind an RFC 3164 header.
     Sekoia,
+    /// Zscaler's QRadar LEEF template.
+    Leef,
+    /// Zscaler's ArcSight / Sentinel CEF template.
+    Cef,
+    /// Zscaler's Splunk CIM key=value template.
+    Kv,
+    /// The NSS default output: positional, every field quoted.
+    Csv,
 }
 
 const SITES: &[&str] = &[
@@ -62,6 +70,118 @@ const CATEGORIES: &[&str] = &[
 ];
 const PROTOS: &[&str] = &["HTTPS", "HTTPS", "HTTPS", "HTTP", "SSL", "HTTP_PROXY"];
 const METHODS: &[&str] = &["GET", "GET", "GET", "POST", "CONNECT", "PUT"];
+
+/// The values of one synthetic web record, which each dialect writes its own way.
+pub(super) struct Web {
+    /// Feed time, seconds since the epoch.
+    pub secs: u64,
+    pub id: u64,
+    pub device: u64,
+    pub owner: u64,
+    pub login: String,
+    pub host: String,
+    pub cip: String,
+    pub sip: String,
+    pub site: &'static str,
+    pub path: &'static str,
+    pub agent: &'static str,
+    pub category: &'static str,
+    pub proto: &'static str,
+    pub method: &'static str,
+    pub action: &'static str,
+    pub status: u16,
+    pub reqsize: u64,
+    pub respsize: u64,
+}
+
+/// A time's civil parts in UTC: (year, month, day, hour, minute, second, weekday, month name).
+pub(super) struct Civil {
+    pub y: i64,
+    pub m: u32,
+    pub d: u32,
+    pub hh: u64,
+    pub mm: u64,
+    pub ss: u64,
+    pub weekday: &'static str,
+    pub mon: &'static str,
+}
+
+impl Web {
+    pub fn civil(&self) -> Civil {
+        let (secs, day) = (self.secs, self.secs / 86_400);
+        let (y, m, d) = civil_from_days(day as i64);
+        Civil {
+            y,
+            m,
+            d,
+            hh: secs / 3600 % 24,
+            mm: secs / 60 % 60,
+            ss: secs % 60,
+            weekday: DAYS[(day % 7) as usize],
+            mon: MONTHS[(m - 1) as usize],
+        }
+    }
+
+    /// The user agent as NSS writes its `eua` (URL-encoded spaces).
+    pub fn eua(&self) -> String {
+        self.agent.replace(' ', "%20")
+    }
+
+    /// The JSON dialects.
+    fn json(&self, dialect: Dialect, out: &mut String) {
+        let Civil {
+            y,
+            m,
+            d,
+            hh,
+            mm,
+            ss,
+            weekday,
+            mon,
+        } = self.civil();
+        let Web {
+            secs,
+            device,
+            owner,
+            ref login,
+            ref host,
+            ref cip,
+            ref sip,
+            site,
+            path,
+            agent,
+            category,
+            proto,
+            method,
+            action,
+            status,
+            reqsize,
+            respsize,
+            ..
+        } = *self;
+        let eurl_agent = self.eua();
+        let _ = match dialect {
+            Dialect::Ztel => writeln!(
+                out,
+                r#"{{"sourcetype":"zscalernss-web","event":{{"epochtime":"{secs}","recordid":"{id}","elogin":"{login}","proto":"{proto}","eurl":"{site}{path}","ehost":"{site}","action":"{action}","reqmethod":"{method}","respcode":"{status}","reqsize":"{reqsize}","respsize":"{respsize}","cip":"{cip}","cintip":"198.51.100.{c}","sip":"{sip}","urlcat":"{category}","deviceowner":"user{owner:05}","devicehostname":"{host}","eua":"{eurl_agent}","ereferer":"https://{site}{path}","elocation":"HQ%20Paris"}}}}"#,
+                id = self.id,
+                c = device % 250,
+            ),
+            Dialect::Elastic => writeln!(
+                out,
+                r#"{{ "sourcetype" : "zscalernss-web", "event" :{{"time":"{weekday} {mon} {d:02} {hh:02}:{mm:02}:{ss:02} {y}","login":"{login}","proto":"{proto}","eurl":"{site}{path}","action":"{action}","appname":"General Browsing","appclass":"General Browsing","reqsize":"{reqsize}","respsize":"{respsize}","stime":"0","ctime":"0","urlclass":"Business Use","urlsupercat":"Information Technology","urlcat":"{category}","malwarecat":"None","threatname":"None","riskscore":"0","dlpeng":"None","dlpdict":"None","location":"HQ Paris","dept":"Engineering","cip":"{cip}","sip":"{sip}","reqmethod":"{method}","respcode":"{status}","ua":"{agent}","ereferer":"None","ruletype":"None","rulelabel":"None","contenttype":"text/html","unscannabletype":"None","deviceowner":"user{owner:05}","devicehostname":"{host}"}}}}"#,
+            ),
+            Dialect::Sekoia => writeln!(
+                out,
+                r#"{mon} {d:>2} {hh:02}:{mm:02}:{ss:02} zscaler-nss {{ "sourcetype" : "zscalernss-web", "event" : {{"datetime":"{y}-{m:02}-{d:02} {hh:02}:{mm:02}:{ss:02}","reason":"{action}","event_id":"{id}","protocol":"{proto}","action":"{action}","transactionsize":"{total}","responsesize":"{respsize}","requestsize":"{reqsize}","urlcategory":"{category}","serverip":"{sip}","requestmethod":"{method}","refererURL":"None","useragent":"{eurl_agent}","product":"NSS","location":"HQ%20Paris","ClientIP":"{cip}","status":"{status}","user":"{login}","url":"{site}{path}","vendor":"Zscaler","hostname":"{site}","clientpublicIP":"198.51.100.{c}","threatcategory":"None","threatname":"None","filetype":"None","appname":"General Browsing","pagerisk":"0","department":"Engineering","urlsupercategory":"Information Technology","appclass":"General Browsing","dlpengine":"None","urlclass":"Business Use","threatclass":"None","dlpdictionaries":"None","fileclass":"None","bwthrottle":"NO","contenttype":"text/html","unscannabletype":"None","deviceowner":"user{owner:05}","devicehostname":"{host}","keyprotectiontype":"N/A"}}}}"#,
+                id = self.id,
+                total = reqsize + respsize,
+                c = device % 250,
+            ),
+            _ => Ok(()),
+        };
+    }
+}
 
 /// Writes NSS web records, one per call, into a caller's buffer.
 pub struct WebGenerator {
@@ -136,46 +256,44 @@ impl WebGenerator {
         };
         let reqsize = 200 + r.below(4000);
         let respsize = 65 + r.below(200_000);
-        let cip = format_args!(
-            "10.{}.{}.{}",
-            20 + device / 65536 % 200,
-            device / 256 % 256,
-            device % 256
-        );
-        let sip = format_args!(
-            "{}.{}.{}.{}",
-            13 + server / 65536 % 200,
-            server / 256 % 256,
-            server % 256,
-            10
-        );
-        let host = format_args!("LAPTOP-{device:06X}");
-        let login = format_args!("user{user:05}@corp.example.com");
-        let (secs, day) = (self.epoch, self.epoch / 86_400);
-        let (y, m, d) = civil_from_days(day as i64);
-        let (hh, mm, ss) = (secs / 3600 % 24, secs / 60 % 60, secs % 60);
-        let weekday = DAYS[(day % 7) as usize];
-        let mon = MONTHS[(m - 1) as usize];
-        let eurl_agent = agent.replace(' ', "%20");
-        let _ = match self.dialect {
-            Dialect::Ztel => writeln!(
-                out,
-                r#"{{"sourcetype":"zscalernss-web","event":{{"epochtime":"{secs}","recordid":"{id}","elogin":"{login}","proto":"{proto}","eurl":"{site}{path}","ehost":"{site}","action":"{action}","reqmethod":"{method}","respcode":"{status}","reqsize":"{reqsize}","respsize":"{respsize}","cip":"{cip}","cintip":"198.51.100.{c}","sip":"{sip}","urlcat":"{category}","deviceowner":"user{owner:05}","devicehostname":"{host}","eua":"{eurl_agent}","ereferer":"https://{site}{path}","elocation":"HQ%20Paris"}}}}"#,
-                id = self.record_id,
-                c = device % 250,
+        let w = Web {
+            secs: self.epoch,
+            id: self.record_id,
+            device,
+            owner,
+            login: format!("user{user:05}@corp.example.com"),
+            host: format!("LAPTOP-{device:06X}"),
+            cip: format!(
+                "10.{}.{}.{}",
+                20 + device / 65536 % 200,
+                device / 256 % 256,
+                device % 256
             ),
-            Dialect::Elastic => writeln!(
-                out,
-                r#"{{ "sourcetype" : "zscalernss-web", "event" :{{"time":"{weekday} {mon} {d:02} {hh:02}:{mm:02}:{ss:02} {y}","login":"{login}","proto":"{proto}","eurl":"{site}{path}","action":"{action}","appname":"General Browsing","appclass":"General Browsing","reqsize":"{reqsize}","respsize":"{respsize}","stime":"0","ctime":"0","urlclass":"Business Use","urlsupercat":"Information Technology","urlcat":"{category}","malwarecat":"None","threatname":"None","riskscore":"0","dlpeng":"None","dlpdict":"None","location":"HQ Paris","dept":"Engineering","cip":"{cip}","sip":"{sip}","reqmethod":"{method}","respcode":"{status}","ua":"{agent}","ereferer":"None","ruletype":"None","rulelabel":"None","contenttype":"text/html","unscannabletype":"None","deviceowner":"user{owner:05}","devicehostname":"{host}"}}}}"#,
+            sip: format!(
+                "{}.{}.{}.{}",
+                13 + server / 65536 % 200,
+                server / 256 % 256,
+                server % 256,
+                10
             ),
-            Dialect::Sekoia => writeln!(
-                out,
-                r#"{mon} {d:>2} {hh:02}:{mm:02}:{ss:02} zscaler-nss {{ "sourcetype" : "zscalernss-web", "event" : {{"datetime":"{y}-{m:02}-{d:02} {hh:02}:{mm:02}:{ss:02}","reason":"{action}","event_id":"{id}","protocol":"{proto}","action":"{action}","transactionsize":"{total}","responsesize":"{respsize}","requestsize":"{reqsize}","urlcategory":"{category}","serverip":"{sip}","requestmethod":"{method}","refererURL":"None","useragent":"{eurl_agent}","product":"NSS","location":"HQ%20Paris","ClientIP":"{cip}","status":"{status}","user":"{login}","url":"{site}{path}","vendor":"Zscaler","hostname":"{site}","clientpublicIP":"198.51.100.{c}","threatcategory":"None","threatname":"None","filetype":"None","appname":"General Browsing","pagerisk":"0","department":"Engineering","urlsupercategory":"Information Technology","appclass":"General Browsing","dlpengine":"None","urlclass":"Business Use","threatclass":"None","dlpdictionaries":"None","fileclass":"None","bwthrottle":"NO","contenttype":"text/html","unscannabletype":"None","deviceowner":"user{owner:05}","devicehostname":"{host}","keyprotectiontype":"N/A"}}}}"#,
-                id = self.record_id,
-                total = reqsize + respsize,
-                c = device % 250,
-            ),
+            site,
+            path,
+            agent,
+            category,
+            proto,
+            method,
+            action,
+            status,
+            reqsize,
+            respsize,
         };
+        match self.dialect {
+            Dialect::Ztel | Dialect::Elastic | Dialect::Sekoia => w.json(self.dialect, out),
+            Dialect::Leef => super::leef::web(&w, out),
+            Dialect::Cef => super::cef::web(&w, out),
+            Dialect::Kv => super::kv::web(&w, out),
+            Dialect::Csv => super::csv::web(&w, out),
+        }
     }
 
     /// `n` records as one block of LF-terminated lines.

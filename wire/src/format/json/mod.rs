@@ -5,7 +5,6 @@ pub mod flat;
 pub mod sanitize;
 pub mod tape;
 
-use super::Read;
 use crate::fields::Fields;
 use crate::reason::Reason;
 
@@ -35,16 +34,13 @@ impl Default for Reader {
 }
 
 impl Reader {
-    /// Reads the JSON object that `json` holds (it starts at its `{`).
-    pub fn read<'a>(&'a mut self, json: &'a [u8]) -> Result<Read<'a>, Reason> {
-        let mut fields = Fields::default();
-        if flat::extract(json, &mut self.quotes, &mut fields) {
-            return Ok(Read {
-                fields,
-                plain: true,
-            });
+    /// Reads the JSON object that `json` holds (it starts at its `{`) into `fields`, and says
+    /// whether its values are plain text (the fast path read it).
+    pub fn read<'a>(&'a mut self, json: &'a [u8], fields: &mut Fields<'a>) -> Result<bool, Reason> {
+        if flat::extract(json, &mut self.quotes, fields) {
+            return Ok(true);
         }
-        let mut fields = Fields::default();
+        fields.clear();
         self.scratch.clear();
         self.scratch.extend_from_slice(json);
         sanitize::sanitize(&mut self.scratch);
@@ -52,13 +48,10 @@ impl Reader {
             .tape
             .take()
             .map_or_else(|| simd_json::Tape::null().reset(), |t| t.reset());
-        let parsed = tape::extract(&mut self.scratch, &mut self.buffers, &mut tape, &mut fields);
+        let parsed = tape::extract(&mut self.scratch, &mut self.buffers, &mut tape, fields);
         // The fields borrow from the scratch copy, not from the tape: it can go back at once.
         self.tape = Some(tape.reset());
         parsed?;
-        Ok(Read {
-            fields,
-            plain: false,
-        })
+        Ok(false)
     }
 }

@@ -11,7 +11,7 @@ use std::mem::MaybeUninit;
 
 use crate::event::Kind;
 use crate::keys::{Encoding, Field, Hit, Vote};
-use crate::value;
+use crate::value::{self, Text};
 
 /// A JSON scalar as a feed sends it. NSS sends numbers as strings ("600"), LSS as numbers.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -135,6 +135,23 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// Like [`text`](Self::text), for a value the record only copies: an NSS-percent-encoded one
+    /// stays encoded, and the record writer decodes it as it writes it.
+    pub fn record_text(&self, field: Field) -> Option<Text<'a>> {
+        let slot = self.get(field)?;
+        let Scalar::Str(s) = slot.value else {
+            return None;
+        };
+        let s = value::present(s)?;
+        match slot.encoding {
+            Encoding::Percent if memchr::memchr(b'%', s.as_bytes()).is_some() => {
+                Some(Text::Percent(s))
+            }
+            Encoding::Percent | Encoding::Plain => Some(Text::Plain(Cow::Borrowed(s))),
+            Encoding::Base64 => self.text(field).map(Text::Plain),
+        }
+    }
+
     /// The field as an unsigned integer, from a JSON number or a string of digits.
     pub fn u64(&self, field: Field) -> Option<u64> {
         match &self.get(field)?.value {
@@ -152,6 +169,7 @@ impl<'a> Fields<'a> {
     }
 
     /// Counts a known key's vote and offers its value, if it has one.
+    #[inline]
     pub(crate) fn note(&mut self, hit: Hit, value: Option<Scalar<'a>>) {
         let votes = &mut self.votes;
         match hit.vote {
@@ -173,6 +191,7 @@ impl<'a> Fields<'a> {
         }
     }
 
+    #[inline]
     fn offer(&mut self, field: Field, value: Scalar<'a>, encoding: Encoding) {
         let i = field as usize;
         // The first name that carries a value wins; a later duplicate only fills an absent one.

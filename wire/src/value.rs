@@ -59,6 +59,34 @@ fn escape_at(b: &[u8], i: usize) -> Option<u8> {
     (byte <= 0x20 || byte >= 0x7f || matches!(byte, b',' | b'\\' | b'"')).then_some(byte)
 }
 
+/// A piece of a percent-encoded value: bytes to keep as they are, or one byte an escape decoded.
+pub enum Piece<'a> {
+    Run(&'a [u8]),
+    Byte(u8),
+}
+
+/// Walks an NSS `e…` value, handing `emit` its runs of plain bytes and the bytes its `%HH` escapes
+/// decode to (a `%` not starting an escape NSS writes is a plain byte). Shared by
+/// [`percent_decode`] and the record writer, which decodes straight into the record.
+pub fn percent_walk<'a>(b: &'a [u8], mut emit: impl FnMut(Piece<'a>)) {
+    let mut i = 0;
+    while let Some(off) = memchr::memchr(b'%', &b[i..]) {
+        let pct = i + off;
+        match escape_at(b, pct) {
+            Some(byte) => {
+                emit(Piece::Run(&b[i..pct]));
+                emit(Piece::Byte(byte));
+                i = pct + 3;
+            }
+            None => {
+                emit(Piece::Run(&b[i..=pct]));
+                i = pct + 1;
+            }
+        }
+    }
+    emit(Piece::Run(&b[i..]));
+}
+
 /// Decodes `%HH` escapes, as found in the NSS `e…` fields (eurl, ehost,
 /// elogin, eua, ereferer, elocation).
 ///
@@ -70,39 +98,36 @@ pub fn percent_decode(s: &str) -> Cow<'_, str> {
     let b = s.as_bytes();
     // Look for the first *valid* escape before allocating: a stray '%' (as in
     // "100%") is common in URLs and must not cost an allocation.
-    let Some(first) = memchr::memchr_iter(b'%', b).find(|&i| escape_at(b, i).is_some()) else {
+    if !memchr::memchr_iter(b'%', b).any(|i| escape_at(b, i).is_some()) {
         return Cow::Borrowed(s);
-    };
-
-    let mut out = Vec::with_capacity(b.len());
-    out.extend_from_slice(&b[..first]);
-    let mut i = first;
-    while i < b.len() {
-        match memchr::memchr(b'%', &b[i..]) {
-            None => {
-                out.extend_from_slice(&b[i..]);
-                break;
-            }
-            Some(off) => {
-                let pct = i + off;
-                out.extend_from_slice(&b[i..pct]);
-                match escape_at(b, pct) {
-                    Some(byte) => {
-                        out.push(byte);
-                        i = pct + 3;
-                    }
-                    None => {
-                        out.push(b'%');
-                        i = pct + 1;
-                    }
-                }
-            }
-        }
     }
-
+    let mut out = Vec::with_capacity(b.len());
+    percent_walk(b, |piece| match piece {
+        Piece::Run(run) => out.extend_from_slice(run),
+        Piece::Byte(byte) => out.push(byte),
+    });
     match String::from_utf8(out) {
         Ok(decoded) => Cow::Owned(decoded),
         Err(_) => Cow::Borrowed(s),
+    }
+}
+
+/// A text value as a record carries it: decoded already, or an NSS `e…` value whose `%HH`
+/// escapes the record writer decodes as it copies it, so that no value is decoded into a
+/// `String` of its own on the hot path.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Text<'a> {
+    Plain(Cow<'a, str>),
+    Percent(&'a str),
+}
+
+impl<'a> Text<'a> {
+    /// The value decoded.
+    pub fn decoded(&self) -> Cow<'a, str> {
+        match self {
+            Text::Plain(text) => text.clone(),
+            Text::Percent(raw) => percent_decode(raw),
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use super::{zia_time, Context, Device, Facts, Kind, Reason};
 use crate::device::Tag;
 use crate::fields::Fields;
 use crate::keys::Field;
-use crate::value;
+use crate::value::{self, Text};
 
 /// ZIA logs carry no client source port unless Zscaler Support enables `clt_sport`; the seeds'
 /// collector then assigns this simulated port, and so does ztel.
@@ -27,20 +27,20 @@ pub struct WebEvent<'a> {
     pub src_port: u16,
     pub dst_ip: Option<Cow<'a, str>>,
     pub dst_port: Option<u16>,
-    pub dst_host: Option<Cow<'a, str>>,
+    pub dst_host: Option<Text<'a>>,
     pub app_proto: Option<Cow<'a, str>>,
     pub bytes_out: Option<u64>,
     pub bytes_in: Option<u64>,
     pub action: Option<Cow<'a, str>>,
     pub method: Option<Cow<'a, str>>,
     pub http_status: Option<u64>,
-    pub url: Option<Cow<'a, str>>,
+    pub url: Option<Text<'a>>,
     pub category: Option<Cow<'a, str>>,
     pub app: Option<Cow<'a, str>>,
-    pub user_agent: Option<Cow<'a, str>>,
-    pub referer: Option<Cow<'a, str>>,
-    pub location: Option<Cow<'a, str>>,
-    pub department: Option<Cow<'a, str>>,
+    pub user_agent: Option<Text<'a>>,
+    pub referer: Option<Text<'a>>,
+    pub location: Option<Text<'a>>,
+    pub department: Option<Text<'a>>,
     pub threat: Option<Cow<'a, str>>,
     pub threat_category: Option<Cow<'a, str>>,
     pub risk: Option<u64>,
@@ -53,13 +53,16 @@ impl<'a> WebEvent<'a> {
     pub fn from_fields(f: &Fields<'a>, ctx: &Context<'_>) -> Result<WebEvent<'a>, Reason> {
         let ts = zia_time(f, ctx)?;
         let proto = f.text(Field::Proto);
-        let url = f.text(Field::Url);
-        let (url_host, url_port) = url.as_deref().map(authority).unwrap_or_default();
-        let dst_host = f.text(Field::Host).or_else(|| {
+        // The URL stays as sent: NSS escapes only bytes a host never holds, so its host and port
+        // read the same before decoding.
+        let url = f.record_text(Field::Url);
+        let (url_host, url_port) = url.as_ref().map(|u| authority(raw(u))).unwrap_or_default();
+        let dst_host = f.record_text(Field::Host).or_else(|| {
             let range = url_host.filter(|r| !r.is_empty())?;
             Some(match url.as_ref()? {
-                Cow::Borrowed(u) => Cow::Borrowed(&u[range]),
-                Cow::Owned(u) => Cow::Owned(u[range].to_owned()),
+                Text::Plain(Cow::Borrowed(u)) => Text::Plain(Cow::Borrowed(&u[range])),
+                Text::Plain(Cow::Owned(u)) => Text::Plain(Cow::Owned(u[range].to_owned())),
+                Text::Percent(u) => Text::Percent(&u[range]),
             })
         });
         let protocol = proto.as_deref().map(|p| (p, known_protocol(p)));
@@ -99,10 +102,10 @@ impl<'a> WebEvent<'a> {
             url,
             category: f.text(Field::Category),
             app: f.text(Field::App),
-            user_agent: f.text(Field::UserAgent),
-            referer: f.text(Field::Referer),
-            location: f.text(Field::Location),
-            department: f.text(Field::Department),
+            user_agent: f.record_text(Field::UserAgent),
+            referer: f.record_text(Field::Referer),
+            location: f.record_text(Field::Location),
+            department: f.record_text(Field::Department),
             threat: f.text(Field::Threat),
             threat_category: f.text(Field::ThreatCategory),
             risk: f.u64(Field::RiskScore),
@@ -119,6 +122,14 @@ impl<'a> WebEvent<'a> {
             device: self.device,
             flow: None,
         }
+    }
+}
+
+/// A text value as sent (still percent-encoded, if it was).
+fn raw<'t>(text: &'t Text<'_>) -> &'t str {
+    match text {
+        Text::Plain(t) => t,
+        Text::Percent(t) => t,
     }
 }
 

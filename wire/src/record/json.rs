@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use jiff::Timestamp;
 
 use super::time::TimeCache;
+use crate::value::{percent_walk, Piece, Text};
 
 /// A key as it is written, `"name":`, made at compile time by [`key!`](crate::key): records write
 /// a couple of dozen keys each, and copying one slice beats building each key from its parts.
@@ -85,6 +86,19 @@ impl<'b> Object<'b> {
                 self.out.push(b'"');
             }
             Some(v) => self.str(key, v),
+            None => {}
+        }
+    }
+
+    /// A value taken from a record that may still be percent-encoded: decoded as it is copied.
+    #[inline]
+    pub fn text_value(&mut self, key: Key, value: Option<&Text<'_>>) {
+        match value {
+            Some(Text::Plain(text)) => self.text(key, Some(text)),
+            Some(Text::Percent(raw)) => {
+                self.key(key);
+                write_percent(self.out, raw, self.plain_borrowed);
+            }
             None => {}
         }
     }
@@ -184,13 +198,41 @@ fn needs_escape(bytes: &[u8]) -> bool {
 /// (the compiler vectorises it), and the string is copied whole; otherwise only `"`, `\` and
 /// control characters are escaped (UTF-8 passes through).
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
-    let bytes = s.as_bytes();
-    let plain = !needs_escape(bytes);
-    out.reserve(bytes.len() + 2);
+    out.reserve(s.len() + 2);
     out.push(b'"');
-    if plain {
+    escape_into(out, s.as_bytes());
+    out.push(b'"');
+}
+
+/// Appends an NSS percent-encoded value as a JSON string, decoding its escapes on the way.
+/// `plain` says that its bytes need no escaping (a fast-path frame); decoded bytes are escaped
+/// all the same. Should the decoded bytes not be UTF-8, the value is written as sent instead, as
+/// [`percent_decode`](crate::value::percent_decode) does.
+fn write_percent(out: &mut Vec<u8>, raw: &str, plain: bool) {
+    let start = out.len();
+    out.reserve(raw.len() + 2);
+    out.push(b'"');
+    let mut high = false;
+    percent_walk(raw.as_bytes(), |piece| match piece {
+        Piece::Run(run) if plain => out.extend_from_slice(run),
+        Piece::Run(run) => escape_into(out, run),
+        Piece::Byte(byte) => {
+            high |= byte >= 0x80;
+            escape_into(out, &[byte]);
+        }
+    });
+    if high && std::str::from_utf8(&out[start + 1..]).is_err() {
+        out.truncate(start);
+        write_str(out, raw);
+        return;
+    }
+    out.push(b'"');
+}
+
+/// Appends `bytes` escaped for the inside of a JSON string.
+fn escape_into(out: &mut Vec<u8>, bytes: &[u8]) {
+    if !needs_escape(bytes) {
         out.extend_from_slice(bytes);
-        out.push(b'"');
         return;
     }
     let mut run = 0;
@@ -215,7 +257,6 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
         run = i + 1;
     }
     out.extend_from_slice(&bytes[run..]);
-    out.push(b'"');
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ impl Writer {
         o.u64(key!("src_port"), ev.src_port.into());
         o.text(key!("dst_ip"), ev.dst_ip.as_ref());
         o.opt_u64(key!("dst_port"), ev.dst_port.map(u64::from));
-        o.text(key!("dst_host"), ev.dst_host.as_ref());
+        o.text_value(key!("dst_host"), ev.dst_host.as_ref());
         o.raw(key!("transport"), "\"tcp\"");
         o.text(key!("app_proto"), ev.app_proto.as_ref());
         o.opt_u64(key!("bytes_out"), ev.bytes_out);
@@ -30,13 +30,13 @@ impl Writer {
         o.text(key!("action"), ev.action.as_ref());
         o.text(key!("method"), ev.method.as_ref());
         o.opt_u64(key!("http_status"), ev.http_status);
-        o.text(key!("url"), ev.url.as_ref());
+        o.text_value(key!("url"), ev.url.as_ref());
         o.text(key!("category"), ev.category.as_ref());
         o.text(key!("app"), ev.app.as_ref());
-        o.text(key!("user_agent"), ev.user_agent.as_ref());
-        o.text(key!("referer"), ev.referer.as_ref());
-        o.text(key!("location"), ev.location.as_ref());
-        o.text(key!("department"), ev.department.as_ref());
+        o.text_value(key!("user_agent"), ev.user_agent.as_ref());
+        o.text_value(key!("referer"), ev.referer.as_ref());
+        o.text_value(key!("location"), ev.location.as_ref());
+        o.text_value(key!("department"), ev.department.as_ref());
         o.text(key!("threat"), ev.threat.as_ref());
         o.text(key!("threat_category"), ev.threat_category.as_ref());
         o.opt_u64(key!("risk"), ev.risk);

@@ -13,7 +13,7 @@ use wire::frame::{Framer, Next};
 use wire::header;
 use wire::record::Writer;
 use wire::synth::{ActivityGenerator, Cardinality, Dialect, WebGenerator};
-use ztel::batch::{Batch, Origin};
+use ztel::batch::{Batch, Origin, Source};
 use ztel::pipeline::Pipeline;
 
 const LINES: usize = 1000;
@@ -208,6 +208,7 @@ fn shard_path(c: &mut Criterion) {
     let origin = Origin {
         peer: "127.0.0.1:1514".parse().unwrap(),
         received: Timestamp::now(),
+        source: Source::Tcp,
     };
     for (unit, throughput) in [
         ("bytes", None),

@@ -9,12 +9,12 @@ use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 
 use glommio::{LocalExecutorBuilder, Placement};
-use jiff::tz::TimeZone;
+use wire::format::csv::Columns;
 
 use crate::batch::channel::BatchSender;
 use crate::batch::Batch;
 use crate::input::{self, live::Live};
-use crate::pipeline::Pipeline;
+use crate::pipeline::{Pipeline, Zones};
 use crate::shard::shutdown::Shutdown;
 use crate::shard::{Shard, ShardLimits};
 
@@ -28,7 +28,10 @@ pub struct ShardSpec {
     /// Allow-lists, keys and certificates, replaced on SIGHUP.
     pub live: Arc<Live>,
     pub limits: ShardLimits,
-    pub zone: TimeZone,
+    /// Each input's feed zone.
+    pub zones: Zones,
+    /// Field orders of positional feeds.
+    pub columns: Columns,
     pub tx: BatchSender,
     pub shutdown: Arc<Shutdown>,
 }
@@ -71,7 +74,7 @@ fn run(spec: ShardSpec, ready: mpsc::Sender<Ready>) {
         let shard = Rc::new(Shard::new(
             spec.index,
             spec.limits,
-            Pipeline::new(spec.zone),
+            Pipeline::with(spec.zones, spec.columns),
             spec.tx,
             spec.shutdown,
         ));

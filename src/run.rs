@@ -8,7 +8,6 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
-use wire::time::parse_zone;
 
 use crate::aggregate::attribution::Attribution;
 use crate::aggregate::latency::IntervalLog;
@@ -101,7 +100,8 @@ impl Running {
 /// Starts the collector. Errors are one line that names the key at fault (a port in use, a file
 /// that cannot be opened, io_uring missing).
 pub fn start(config: Config) -> anyhow::Result<Running> {
-    let zone = parse_zone(&config.feed_timezone).map_err(anyhow::Error::msg)?;
+    let zones = config.zones()?;
+    let columns = config.columns()?;
     let tcp = config.input.tcp.address.get();
     let udp = config.input.udp.address.get();
     let live = Arc::new(Live::load(&config)?);
@@ -197,7 +197,8 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
             addresses: bound,
             live: live.clone(),
             limits,
-            zone: zone.clone(),
+            zones: zones.clone(),
+            columns: columns.clone(),
             tx: tx.clone(),
             shutdown: control.shutdown.clone(),
         };

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use jiff::Timestamp;
 use wire::frame::{Framer, Next};
 use wire::synth::{Cardinality, Dialect, WebGenerator};
-use ztel::batch::{Batch, Origin};
+use ztel::batch::{Batch, Origin, Source};
 use ztel::pipeline::Pipeline;
 
 struct Counting;
@@ -36,6 +36,7 @@ fn allocations_for(pipeline: &mut Pipeline, data: &mut [u8]) -> (usize, usize) {
     let origin = Origin {
         peer: "127.0.0.1:1514".parse().unwrap(),
         received: Timestamp::now(),
+        source: Source::Tcp,
     };
     let mut batch = Batch::new(0);
     batch.records.reserve(data.len() * 2);

@@ -581,3 +581,32 @@ fn sighup_reloads_the_keys() {
     let outcome = collector.stop();
     assert_eq!(outcome.records.len(), 2);
 }
+
+#[test]
+fn each_input_reads_times_in_its_own_feed_zone() {
+    // An NSS feed in local time (Tokyo) over TCP and a Cloud NSS feed set to GMT over HTTPS, as
+    // the Sekoia guide sets it, share one collector.
+    let config = format!("feed_timezone = \"Asia/Tokyo\"\n{KEYS}feed_timezone = \"GMT\"\n");
+    let (collector, addr) = start("http-zones", &config);
+    let line = |host: &str| {
+        format!(
+            r#"{{"sourcetype":"zscalernss-web","event":{{"time":"Mon Jun 20 15:29:11 2022","login":"a@b.c","cip":"10.0.0.1","devicehostname":"{host}"}}}}"#
+        )
+    };
+    let mut client = Client::connect(addr);
+    let answer = client.post(Some("k1"), line("via-http").as_bytes());
+    assert_eq!(answer.status, 200, "{answer:?}");
+    drop(client);
+    collector.send(format!("{}\n", line("via-tcp")).as_bytes());
+    let outcome = collector.stop();
+    let ts = |host: &str| {
+        outcome
+            .records
+            .iter()
+            .find(|r| r["device"] == host)
+            .map(|r| r["ts"].clone())
+            .unwrap_or_else(|| panic!("no record of {host}: {:?}", outcome.records))
+    };
+    assert_eq!(ts("via-http"), "2022-06-20T15:29:11Z");
+    assert_eq!(ts("via-tcp"), "2022-06-20T06:29:11Z");
+}

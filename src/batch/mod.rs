@@ -114,6 +114,21 @@ pub struct Origin {
     pub peer: SocketAddr,
     /// When the read that completed the frame returned.
     pub received: Timestamp,
+    /// The input it came in on: its feed zone applies.
+    pub source: Source,
+}
+
+/// The inputs (DESIGN §2.2), each with a feed zone of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Tcp,
+    Udp,
+    Tls,
+    Http,
+}
+
+impl Source {
+    pub const COUNT: usize = 4;
 }
 
 /// A frame that did not become a record, kept as received.

@@ -13,6 +13,10 @@ use documented::{Documented, DocumentedFields};
 use serde::{Deserialize, Serialize};
 
 pub use types::{Address, Cidr};
+use wire::event::Kind;
+use wire::format::csv::Columns;
+
+use crate::pipeline::Zones;
 
 /// ztel configuration. Every key has a default: an empty file, or no file, runs these values.
 /// Relative paths under [output] and [histograms] are inside data_dir.
@@ -30,6 +34,9 @@ pub struct Config {
     pub input: Inputs,
     /// Bounds on what a peer may make the collector hold.
     pub limits: Limits,
+    /// Positional feeds (CSV or tab-separated, the NSS default output) name their fields by
+    /// place: the NSS variable names of the feed's format, in order.
+    pub formats: Formats,
     /// Where records and device events go.
     pub output: Output,
     /// The admin endpoint.
@@ -57,6 +64,8 @@ pub struct Inputs {
 pub struct PlainInput {
     /// IP:PORT to listen on; "" turns the input off.
     pub address: Address,
+    /// Zone of this input's NSS timestamps that carry none; "" = the global feed_timezone.
+    pub feed_timezone: String,
     /// "Log Input Allowed IPs": IPs and CIDRs (v4, v6) allowed to send. Others are refused and
     /// counted.
     pub allowed_ips: Vec<Cidr>,
@@ -67,6 +76,8 @@ pub struct PlainInput {
 pub struct TlsInput {
     /// IP:PORT to listen on; "" turns the input off.
     pub address: Address,
+    /// Zone of this input's timestamps that carry none; "" = the global feed_timezone.
+    pub feed_timezone: String,
     /// PEM certificate chain of this collector.
     pub cert: String,
     /// PEM private key of this collector.
@@ -82,6 +93,9 @@ pub struct TlsInput {
 pub struct HttpInput {
     /// IP:PORT to listen on; "" turns the input off.
     pub address: Address,
+    /// Zone of this input's timestamps that carry none; "" = the global feed_timezone. Cloud NSS
+    /// feeds are usually set to GMT.
+    pub feed_timezone: String,
     /// PEM certificate chain; with key, the input speaks HTTPS.
     pub cert: String,
     /// PEM private key.
@@ -92,6 +106,17 @@ pub struct HttpInput {
     pub keys: Vec<String>,
     /// IPs and CIDRs allowed to post (Zscaler's cloud egress ranges).
     pub allowed_ips: Vec<Cidr>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, DocumentedFields)]
+#[serde(default, deny_unknown_fields)]
+pub struct Formats {
+    /// Web Log fields in order (`%s{login}` is "login"); [] = Zscaler's documented default.
+    pub csv_web: Vec<String>,
+    /// Firewall fields in order; [] = Zscaler's documented default.
+    pub csv_firewall: Vec<String>,
+    /// DNS fields in order; [] = Zscaler's documented default.
+    pub csv_dns: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, DocumentedFields)]
@@ -151,6 +176,7 @@ impl Default for Config {
             feed_timezone: "UTC".into(),
             input: Inputs::default(),
             limits: Limits::default(),
+            formats: Formats::default(),
             output: Output::default(),
             admin: Admin::default(),
             histograms: Histograms::default(),
@@ -163,11 +189,11 @@ impl Default for Inputs {
         Inputs {
             tcp: PlainInput {
                 address: listen("0.0.0.0:1514"),
-                allowed_ips: loopback(),
+                ..PlainInput::default()
             },
             udp: PlainInput {
                 address: listen("0.0.0.0:1514"),
-                allowed_ips: loopback(),
+                ..PlainInput::default()
             },
             tls: TlsInput::default(),
             http: HttpInput::default(),
@@ -179,6 +205,7 @@ impl Default for PlainInput {
     fn default() -> Self {
         PlainInput {
             address: Address::default(),
+            feed_timezone: String::new(),
             allowed_ips: loopback(),
         }
     }
@@ -188,6 +215,7 @@ impl Default for TlsInput {
     fn default() -> Self {
         TlsInput {
             address: listen("0.0.0.0:6514"),
+            feed_timezone: String::new(),
             cert: String::new(),
             key: String::new(),
             client_ca: String::new(),
@@ -200,6 +228,7 @@ impl Default for HttpInput {
     fn default() -> Self {
         HttpInput {
             address: Address::default(),
+            feed_timezone: String::new(),
             cert: String::new(),
             key: String::new(),
             header: "X-Ztel-Key".into(),
@@ -292,6 +321,48 @@ impl Config {
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
+    }
+
+    /// The zone of each input's feed times that carry none: its own `feed_timezone`, else the
+    /// global one. An error names the key at fault.
+    pub fn zones(&self) -> Result<Zones, ConfigError> {
+        let global = wire::time::parse_zone(&self.feed_timezone)
+            .map_err(|m| validate::invalid("feed_timezone", m))?;
+        let zone = |name: &str, key: &str| {
+            if name.is_empty() {
+                Ok(global.clone())
+            } else {
+                wire::time::parse_zone(name).map_err(|m| validate::invalid(key, m))
+            }
+        };
+        let input = &self.input;
+        Ok(Zones([
+            zone(&input.tcp.feed_timezone, "input.tcp.feed_timezone")?,
+            zone(&input.udp.feed_timezone, "input.udp.feed_timezone")?,
+            zone(&input.tls.feed_timezone, "input.tls.feed_timezone")?,
+            zone(&input.http.feed_timezone, "input.http.feed_timezone")?,
+        ]))
+    }
+
+    /// The field orders of positional feeds: `[formats]` over Zscaler's defaults.
+    pub fn columns(&self) -> Result<Columns, ConfigError> {
+        let mut columns = Columns::default();
+        for (kind, names, key) in [
+            (Kind::ZiaWeb, &self.formats.csv_web, "formats.csv_web"),
+            (
+                Kind::ZiaFirewall,
+                &self.formats.csv_firewall,
+                "formats.csv_firewall",
+            ),
+            (Kind::ZiaDns, &self.formats.csv_dns, "formats.csv_dns"),
+        ] {
+            if !names.is_empty() {
+                columns
+                    .set(kind, names)
+                    .map_err(|m| validate::invalid(key, m))?;
+            }
+        }
+        Ok(columns)
     }
 
     /// An output path: "-" stays as is, relative paths resolve inside `data_dir`.

@@ -5,7 +5,9 @@
 use documented::{Documented, DocumentedFields};
 use toml_edit::{DocumentMut, Item, Table};
 
-use super::{Admin, Config, Histograms, HttpInput, Inputs, Limits, Output, PlainInput, TlsInput};
+use super::{
+    Admin, Config, Formats, Histograms, HttpInput, Inputs, Limits, Output, PlainInput, TlsInput,
+};
 
 /// The full default configuration as commented TOML.
 pub fn default_toml() -> String {
@@ -48,6 +50,7 @@ fn field_doc(path: &[&str], name: &str) -> Option<&'static str> {
         ["input", "tls"] => TlsInput::get_field_docs(name),
         ["input", "http"] => HttpInput::get_field_docs(name),
         ["limits"] => Limits::get_field_docs(name),
+        ["formats"] => Formats::get_field_docs(name),
         ["output"] => Output::get_field_docs(name),
         ["admin"] => Admin::get_field_docs(name),
         ["histograms"] => Histograms::get_field_docs(name),

@@ -50,6 +50,14 @@ fn bad_values_name_their_key() {
             "input.udp.allowed_ips",
         ),
         ("feed_timezone = \"Mars/Olympus\"", "feed_timezone"),
+        (
+            "[input.http]\nfeed_timezone = \"Mars/Olympus\"",
+            "input.http.feed_timezone",
+        ),
+        (
+            "[input.udp]\nfeed_timezone = \"+25:00\"",
+            "input.udp.feed_timezone",
+        ),
         ("[limits]\nmax_frame_bytes = 10", "limits.max_frame_bytes"),
         ("[input.tls]\ncert = \"a.pem\"", "input.tls.cert"),
         ("[admin]\naddress = \"localhost\"", "admin.address"),

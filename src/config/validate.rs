@@ -3,7 +3,7 @@
 
 use super::{Config, ConfigError};
 
-fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
+pub(super) fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
         key: key.into(),
         message: message.into(),
@@ -16,7 +16,8 @@ impl Config {
         if self.shards > 1024 {
             return Err(invalid("shards", "at most 1024"));
         }
-        wire::time::parse_zone(&self.feed_timezone).map_err(|m| invalid("feed_timezone", m))?;
+        self.zones()?;
+        self.columns()?;
         let tls = &self.input.tls;
         if tls.cert.is_empty() != tls.key.is_empty() {
             return Err(invalid(

@@ -13,7 +13,7 @@ use wire::frame::{Framer, Tail};
 
 use super::process_frames;
 use crate::batch::counters::Counter;
-use crate::batch::{Batch, Origin};
+use crate::batch::{Batch, Origin, Source};
 use crate::shard::Shard;
 
 /// Smallest free space a read is given: less and the buffer is compacted or grown first.
@@ -86,7 +86,12 @@ pub enum End {
 ///
 /// When the collector drains, the read side is shut: the reads that follow return what the
 /// kernel already holds, then the end, so nothing that was sent before the drain is lost.
-pub async fn read_frames<S: Stream>(shard: &Shard, stream: &mut S, peer: SocketAddr) -> End {
+pub async fn read_frames<S: Stream>(
+    shard: &Shard,
+    stream: &mut S,
+    peer: SocketAddr,
+    source: Source,
+) -> End {
     let max_frame = shard.limits.max_frame_bytes;
     // The framer never holds more than a maximal frame and its octet-count header unconsumed.
     let buffer_limit = max_frame + 16 + MIN_READ;
@@ -145,6 +150,7 @@ pub async fn read_frames<S: Stream>(shard: &Shard, stream: &mut S, peer: SocketA
         let origin = Origin {
             peer,
             received: Timestamp::now(),
+            source,
         };
         let mut batch = held.take().unwrap_or_else(|| {
             let mut batch = Batch::for_read(shard.index, n);
@@ -189,6 +195,7 @@ pub async fn read_frames<S: Stream>(shard: &Shard, stream: &mut S, peer: SocketA
     let origin = Origin {
         peer,
         received: Timestamp::now(),
+        source,
     };
     let mut batch = Batch::counts(shard.index);
     match framer.finish(&buf[start..end]) {

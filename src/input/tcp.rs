@@ -12,6 +12,7 @@ use glommio::net::{TcpListener, TcpStream};
 use super::allow::AllowList;
 use super::conn::read_frames;
 use crate::batch::counters::Counter;
+use crate::batch::Source;
 use crate::shard::Shard;
 
 /// Binds one shard's listener (SO_REUSEPORT is set by glommio).
@@ -72,5 +73,5 @@ pub async fn accept_admitted(
 /// Reads one connection to its end.
 async fn serve(shard: Rc<Shard>, mut stream: TcpStream, peer: SocketAddr) {
     let _ = stream.set_read_timeout(Some(shard.limits.idle_timeout));
-    read_frames(&shard, &mut stream, peer).await;
+    read_frames(&shard, &mut stream, peer, Source::Tcp).await;
 }

@@ -13,6 +13,7 @@ use super::allow::AllowList;
 use super::conn::read_frames;
 use super::tcp::accept_admitted;
 use crate::batch::counters::Counter;
+use crate::batch::Source;
 use crate::shard::Shard;
 
 /// Accepts until the shard drains.
@@ -37,7 +38,7 @@ async fn serve(
     let _ = stream.set_read_timeout(Some(shard.limits.idle_timeout));
     match super::handshake::accept(&shard, stream, peer, &config, "input.tls").await {
         Some(mut tls) => {
-            read_frames(&shard, &mut tls, peer).await;
+            read_frames(&shard, &mut tls, peer, Source::Tls).await;
         }
         None => shard.count(|c| c.incr(Counter::ConnectionsClosed)),
     }

@@ -24,7 +24,7 @@ use super::allow::AllowList;
 use super::process_frames;
 use crate::batch::channel::Offer;
 use crate::batch::counters::Counter;
-use crate::batch::{Batch, Origin};
+use crate::batch::{Batch, Origin, Source};
 use crate::shard::Shard;
 
 /// Largest UDP payload: a buffer this size never truncates a datagram.
@@ -150,6 +150,7 @@ fn take(
     let origin = Origin {
         peer,
         received: Timestamp::now(),
+        source: Source::Udp,
     };
     let mut pipeline = shard.pipeline.borrow_mut();
     let start = process_frames(framer, &mut pipeline, datagram, &origin, batch);

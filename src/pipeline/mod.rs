@@ -8,15 +8,32 @@ pub mod devices;
 use jiff::tz::TimeZone;
 use wire::decode::Decoder;
 use wire::event::{Facts, Flow, Kind, Reason};
+use wire::format::csv::Columns;
 use xxhash_rust::xxh3::xxh3_128;
 
 use crate::batch::counters::Counter;
-use crate::batch::{Batch, FlowKey, FlowNote, Identity, Origin};
+use crate::batch::{Batch, FlowKey, FlowNote, Identity, Origin, Source};
 use devices::DeviceCache;
+
+/// The zone of each input's feed times, by [`Source`] (`feed_timezone`, global or per input).
+#[derive(Debug, Clone)]
+pub struct Zones(pub [TimeZone; Source::COUNT]);
+
+impl Zones {
+    /// Every input in `zone`.
+    pub fn all(zone: TimeZone) -> Zones {
+        Zones(std::array::from_fn(|_| zone.clone()))
+    }
+
+    pub fn of(&self, source: Source) -> &TimeZone {
+        &self.0[source as usize]
+    }
+}
 
 /// Per-shard parsing state, reused for every frame.
 pub struct Pipeline {
     decoder: Decoder,
+    zones: Zones,
     devices: DeviceCache,
 }
 
@@ -24,9 +41,15 @@ pub struct Pipeline {
 const DEVICE_CACHE_CAPACITY: usize = 1 << 20;
 
 impl Pipeline {
+    /// Every input's feed times in `zone`, positional feeds in Zscaler's default orders.
     pub fn new(zone: TimeZone) -> Self {
+        Pipeline::with(Zones::all(zone), Columns::default())
+    }
+
+    pub fn with(zones: Zones, columns: Columns) -> Self {
         Pipeline {
-            decoder: Decoder::new(zone),
+            decoder: Decoder::with_columns(zones.of(Source::Tcp).clone(), columns),
+            zones,
             devices: DeviceCache::new(DEVICE_CACHE_CAPACITY),
         }
     }
@@ -50,9 +73,10 @@ impl Pipeline {
 
     fn build(&mut self, frame: &[u8], origin: &Origin, batch: &mut Batch) -> Result<Kind, Reason> {
         batch.counters.incr(Counter::Frames);
+        let zone = self.zones.of(origin.source);
         let decoded = self
             .decoder
-            .decode(frame, origin.received, &mut batch.records)?;
+            .decode_in(frame, origin.received, zone, &mut batch.records)?;
         // DESIGN §3 "Duplicates": only a byte-identical payload (the frame after its syslog
         // header) is a repeat, so two records that share a record id but differ are both kept.
         batch.identities.push(Identity {

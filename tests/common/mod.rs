@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use serde_json::Value;
 use wire::time::parse_zone;
-use ztel::batch::{Batch, Origin};
+use ztel::batch::{Batch, Origin, Source};
 use ztel::pipeline::Pipeline;
 
 pub use collector::*;
@@ -224,6 +224,7 @@ pub fn run_pipeline(zone: &str, lines: &[&[u8]]) -> Batch {
     let origin = Origin {
         peer: "127.0.0.1:9".parse::<SocketAddr>().unwrap(),
         received: RECEIVED.parse::<Timestamp>().unwrap(),
+        source: Source::Tcp,
     };
     let mut batch = Batch::new(0);
     for line in lines {

@@ -26,7 +26,7 @@ use super::auth::KeyCheck;
 use super::body::{process_body, shape, NotJson, Shape};
 use super::Input;
 use crate::batch::counters::Counter;
-use crate::batch::{Batch, Origin};
+use crate::batch::{Batch, Origin, Source};
 use crate::shard::Shard;
 
 /// The body limit is this many maximal frames: room for a batch of Cloud NSS's largest size.
@@ -280,6 +280,7 @@ impl Requests {
                 let origin = Origin {
                     peer: self.peer,
                     received: Timestamp::now(),
+                    source: Source::Http,
                 };
                 let mut pipeline = self.shard.pipeline.borrow_mut();
                 process_body(

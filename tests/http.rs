@@ -84,8 +84,13 @@ impl Client<TcpStream> {
 impl<S: Read + Write> Client<S> {
     /// A POST with the key header (when given) and a Content-Length body.
     fn post(&mut self, key: Option<&str>, body: &[u8]) -> Answer {
+        self.post_with(key, "", body)
+    }
+
+    /// A POST with more header lines (each ending in CRLF).
+    fn post_with(&mut self, key: Option<&str>, headers: &str, body: &[u8]) -> Answer {
         let mut head = format!(
-            "POST /nss/web HTTP/1.1\r\nHost: collector\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+            "POST /nss/web HTTP/1.1\r\nHost: collector\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{headers}",
             body.len()
         );
         if let Some(key) = key {
@@ -609,4 +614,77 @@ fn each_input_reads_times_in_its_own_feed_zone() {
     };
     assert_eq!(ts("via-http"), "2022-06-20T15:29:11Z");
     assert_eq!(ts("via-tcp"), "2022-06-20T06:29:11Z");
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    use flate2::write::GzEncoder;
+    let mut e = GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).expect("gzip in memory");
+    e.finish().expect("gzip in memory")
+}
+
+#[test]
+fn gzip_bodies_are_inflated_and_corrupt_ones_refused() {
+    let (collector, addr) = start("http-gzip", KEYS);
+    let lines: Vec<String> = (1..=3).map(|i| zia_line(i, "pc-gzip")).collect();
+    let mut client = Client::connect(addr);
+    let answer = client.post_with(
+        Some("k1"),
+        "Content-Encoding: gzip\r\n",
+        &gzip(&array(&lines)),
+    );
+    assert_eq!(answer.status, 200, "{answer:?}");
+    // A body cut short is corrupt: 400, and the connection goes on (the body was read whole).
+    let packed = gzip(&array(&[zia_line(9, "pc-cut")]));
+    let answer = client.post_with(
+        Some("k1"),
+        "Content-Encoding: gzip\r\n",
+        &packed[..packed.len() - 8],
+    );
+    assert_eq!(answer.status, 400, "{answer:?}");
+    assert!(answer.body.contains("gzip"), "{answer:?}");
+    let answer = client.post_with(Some("k1"), "Content-Encoding: br\r\n", b"[]");
+    assert_eq!(answer.status, 415, "{answer:?}");
+    drop(client);
+    let outcome = collector.stop();
+    assert_records_are(&outcome.records, &lines);
+    assert_eq!(outcome.counter("http_requests"), 3);
+    assert_eq!(outcome.counter("http_bad_requests"), 2);
+}
+
+#[test]
+fn a_gzip_bomb_gets_413_and_memory_stays_bounded() {
+    // Limits: 64 KiB frames, so a body may be 4 MiB, packed or inflated. The bomb is 1 MiB of
+    // gzip members that would inflate to 1 GiB of zeros.
+    let config = format!("{KEYS}[limits]\nmax_frame_bytes = 65536\n");
+    let (mut collector, addr) = start_with("http-bomb", &config, true);
+    let member = gzip(&vec![0u8; 16 << 20]);
+    let bomb: Vec<u8> = member
+        .iter()
+        .copied()
+        .cycle()
+        .take(member.len() * 64)
+        .collect();
+    assert!(
+        bomb.len() < 4 << 20,
+        "the bomb itself fits the limit: {}",
+        bomb.len()
+    );
+    let before = collector.peak_rss_bytes();
+    let mut client = Client::connect(addr);
+    let answer = client.post_with(Some("k1"), "Content-Encoding: gzip\r\n", &bomb);
+    assert_eq!(answer.status, 413, "{answer:?}");
+    let grown = collector.peak_rss_bytes().saturating_sub(before);
+    assert!(
+        grown < 64 << 20,
+        "peak memory grew by {} MiB for a 1 GiB bomb",
+        grown >> 20
+    );
+    drop(client);
+    // The collector goes on.
+    let lines = vec![zia_line(1, "after-bomb")];
+    let answer = Client::connect(addr).post(Some("k1"), &array(&lines));
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let outcome = collector.stop();
+    assert_records_are(&outcome.records, &lines);
 }

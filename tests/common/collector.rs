@@ -311,6 +311,18 @@ impl Collector {
             .write("ztel.toml", toml);
     }
 
+    /// The most memory the binary has held so far (VmHWM, its peak resident set), in bytes.
+    pub fn peak_rss_bytes(&mut self) -> u64 {
+        let pid = self.process().child.id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+        let kib: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM in /proc status");
+        kib * 1024
+    }
+
     /// Sends a signal that does not stop it (SIGHUP).
     pub fn signal(&mut self, signal: libc::c_int) {
         let pid = libc::pid_t::try_from(self.process().child.id()).expect("pid fits pid_t");

@@ -11,6 +11,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod gzip;
 mod io;
 pub mod request;
 

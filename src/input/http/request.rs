@@ -2,7 +2,8 @@
 //! head; ztel's rules come on top, in the order that tells an unauthenticated peer the least:
 //! draining, method, key, then framing, encoding and expectation. Only then is the body read,
 //! and it grows as bytes arrive, never by what the head declares: a body over the limit is
-//! refused with 413 as soon as its bytes pass it.
+//! refused with 413 as soon as its bytes pass it. A gzip body is read whole (within the limit),
+//! then inflated within the same limit ([`super::gzip`]).
 //!
 //! The 200 is sent only once the request's batch was taken by the aggregator's channel, so a full
 //! channel delays the answer instead of losing records: the sender keeps the batch until then.
@@ -24,6 +25,7 @@ use jiff::Timestamp;
 
 use super::auth::KeyCheck;
 use super::body::{process_body, shape, NotJson, Shape};
+use super::gzip::{inflate, is_gzip, GzipError};
 use super::Input;
 use crate::batch::counters::Counter;
 use crate::batch::{Batch, Origin, Source};
@@ -202,11 +204,14 @@ impl Requests {
             return Some(too_large(max_body));
         }
         if let Some(coding) = headers.get(CONTENT_ENCODING) {
-            let coding = String::from_utf8_lossy(coding.as_bytes());
-            if !coding.trim().is_empty() && !coding.trim().eq_ignore_ascii_case("identity") {
+            let known = coding.as_bytes().trim_ascii();
+            if !(known.is_empty() || known.eq_ignore_ascii_case(b"identity") || is_gzip(known)) {
+                let coding = String::from_utf8_lossy(coding.as_bytes());
                 return Some(Refusal::closing(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    format!("Content-Encoding {coding:?} is not supported: send plain JSON"),
+                    format!(
+                        "Content-Encoding {coding:?} is not supported: send gzip or plain JSON"
+                    ),
                 ));
             }
         }
@@ -234,13 +239,36 @@ impl Requests {
         batch: &mut Batch,
     ) -> Result<Result<(), Refusal>, BodyFailed> {
         let max_body = self.max_body();
+        let gzip = request
+            .headers()
+            .get(CONTENT_ENCODING)
+            .is_some_and(|c| is_gzip(c.as_bytes()));
         // Out of its cell while the body streams in: no borrow is held across an await.
         let mut body = std::mem::take(&mut *self.body.borrow_mut());
         body.clear();
-        let read = self.read_body(request, &mut body, max_body).await;
-        let answer = match read {
-            Ok(Ok(())) => Ok(self.process(&body, batch)),
-            other => other,
+        let answer = if gzip {
+            let mut packed = Vec::new();
+            match self.read_body(request, &mut packed, max_body).await {
+                Ok(Ok(())) => match inflate(&packed, &mut body, max_body) {
+                    Ok(()) => Ok(self.process(&body, batch)),
+                    Err(GzipError::TooLarge(max)) => Ok(Err(Refusal::closing(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        format!("gzip body inflates to over {max} bytes (limits.max_frame_bytes x {BODY_FRAMES})"),
+                    ))),
+                    // The body was read whole: the connection can go on.
+                    Err(e @ GzipError::Corrupt(_)) => Ok(Err(Refusal {
+                        status: StatusCode::BAD_REQUEST,
+                        message: e.to_string(),
+                        close: false,
+                    })),
+                },
+                other => other,
+            }
+        } else {
+            match self.read_body(request, &mut body, max_body).await {
+                Ok(Ok(())) => Ok(self.process(&body, batch)),
+                other => other,
+            }
         };
         if body.capacity() <= KEEP_BUFFER {
             *self.body.borrow_mut() = body;

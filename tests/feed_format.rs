@@ -9,53 +9,6 @@ use std::collections::HashMap;
 use common::*;
 use serde_json::{json, Value};
 
-/// Renders an NSS feed template as NSS would: `\{` `\}` are literal braces, `\n` a line feed,
-/// `%s{name}` / `%d{name}` (with an optional zero-padded width, `%02d{name}`) the value of the
-/// variable. Every variable must have a value.
-fn render_nss(template: &str, values: &HashMap<&str, String>) -> String {
-    let mut out = String::new();
-    let mut rest = template;
-    while let Some(c) = rest.chars().next() {
-        if let Some(r) = rest.strip_prefix('\\') {
-            match r.chars().next() {
-                Some('{') => out.push('{'),
-                Some('}') => out.push('}'),
-                Some('n') => out.push('\n'),
-                other => panic!("unexpected escape \\{other:?} in the template"),
-            }
-            rest = &r[1..];
-        } else if let Some(r) = rest.strip_prefix('%') {
-            let digits = r.bytes().take_while(u8::is_ascii_digit).count();
-            let (width, r) = r.split_at(digits);
-            let conv = r.chars().next().expect("conversion after %");
-            assert!(
-                conv == 's' || conv == 'd',
-                "unknown conversion %{width}{conv}"
-            );
-            let r = r[1..]
-                .strip_prefix('{')
-                .expect("{name} after the conversion");
-            let end = r.find('}').expect("closing } of a variable");
-            let name = &r[..end];
-            let value = values
-                .get(name)
-                .unwrap_or_else(|| panic!("no sample value for %{conv}{{{name}}}"));
-            if conv == 'd' {
-                let n: u64 = value.parse().expect("%d takes a number");
-                let width: usize = width.parse().unwrap_or(0);
-                out.push_str(&format!("{n:0width$}"));
-            } else {
-                out.push_str(value);
-            }
-            rest = &r[end + 1..];
-        } else {
-            out.push(c);
-            rest = &rest[c.len_utf8()..];
-        }
-    }
-    out
-}
-
 #[test]
 fn zia_web_records_parse() {
     let (status, help, stderr) = run_ztel(&["feed-format", "zia-web"]);
@@ -105,6 +58,11 @@ fn zia_web_records_parse() {
             ("eua", "Mozilla/5.0%20(X11;%20Linux)".to_owned()),
             ("ereferer", "None".to_owned()),
             ("elocation", "HQ%20Office".to_owned()),
+            ("edepartment", "Research%20Lab".to_owned()),
+            ("appname", "General Browsing".to_owned()),
+            ("threatname", "None".to_owned()),
+            ("malwarecat", "None".to_owned()),
+            ("riskscore", (i * 10).to_string()),
         ]
         .into_iter()
         .collect();
@@ -130,7 +88,10 @@ fn zia_web_records_parse() {
             "url": eurl.1,
             "category": "Professional Services",
             "user_agent": "Mozilla/5.0 (X11; Linux)",
+            "app": "General Browsing",
             "location": "HQ Office",
+            "department": "Research Lab",
+            "risk": i * 10,
             "record_id": (9_000_001 + i).to_string(),
             "tags": ["ZIA"],
         });
@@ -259,6 +220,11 @@ fn zia_web_optional_ports_parse() {
         ("eua", "curl/8.0"),
         ("ereferer", "None"),
         ("elocation", "None"),
+        ("edepartment", "None"),
+        ("appname", "None"),
+        ("threatname", "None"),
+        ("malwarecat", "None"),
+        ("riskscore", "0"),
         ("clt_sport", "51515"),
         ("srv_dport", "8443"),
     ]
@@ -287,38 +253,11 @@ fn zia_web_optional_ports_parse() {
     assert_eq!(r["device"], "DESKTOP-77");
 }
 
-/// Fills an LSS template as LSS does: `%j{X}` a JSON string, `%j{X:time}` ctime, `%j{X:iso8601}`
-/// ISO 8601, `%d{X}` a number.
-fn render_lss(template: &str, values: &[(&str, &str)]) -> String {
-    let mut out = String::new();
-    let mut rest = template;
-    while let Some(at) = rest.find('%') {
-        out.push_str(&rest[..at]);
-        let spec = &rest[at + 1..];
-        let open = spec.find('{').unwrap();
-        let close = spec.find('}').unwrap();
-        let kind = &spec[..open];
-        let name = spec[open + 1..close].split(':').next().unwrap();
-        let value = values
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map_or("", |(_, v)| *v);
-        match kind {
-            "j" => out.push_str(&serde_json::to_string(value).unwrap()),
-            "d" => out.push_str(if value.is_empty() { "0" } else { value }),
-            other => panic!("unknown LSS variable kind {other}"),
-        }
-        rest = &spec[close + 1..];
-    }
-    out.push_str(rest);
-    out.replace("\\n", "")
-}
-
 #[test]
 fn zpa_user_activity_records_parse() {
-    let template = ztel::cli::feed_format::ZPA_USER_ACTIVITY;
+    let template = ztel::cli::feed_format::LogType::ZpaUserActivity.template();
     let line = render_lss(
-        template,
+        &template,
         &[
             ("LogTimestamp", "Thu Jan 18 10:31:05 2024"),
             ("SessionID", "S1"),

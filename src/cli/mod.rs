@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::config::Config;
+use feed_format::LogType;
 pub use serve::config_from_args;
 use serve::ServeArgs;
 
@@ -33,10 +34,14 @@ enum Command {
     /// Print or check configuration files.
     #[command(subcommand)]
     Config(ConfigCommand),
-    /// Print the feed template to paste into the Zscaler admin portal.
+    /// Print the feed template to paste into the Zscaler admin portal, and the feed's settings.
+    /// Without LOGTYPE, list the log types.
     FeedFormat {
-        #[arg(value_enum)]
-        feed: Feed,
+        #[arg(value_enum, value_name = "LOGTYPE")]
+        log_type: Option<LogType>,
+        /// A ZIA Cloud NSS feed (HTTPS to input.http) instead of an NSS feed over TCP.
+        #[arg(long)]
+        cloud: bool,
     },
     /// Print the percentiles of a latency histogram log (.hlog), or plot them as SVG.
     Hist {
@@ -63,14 +68,6 @@ enum ConfigCommand {
     },
 }
 
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum Feed {
-    /// NSS Feed Output Format for a ZIA Web Log feed.
-    ZiaWeb,
-    /// LSS Log Stream Content for a ZPA User Activity log receiver.
-    ZpaUserActivity,
-}
-
 /// Parses the command line and runs it; errors are one line on stderr.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -87,15 +84,32 @@ pub fn main() -> ExitCode {
             }
             Err(e) => fail(&e.to_string()),
         },
-        Command::FeedFormat { feed: Feed::ZiaWeb } => {
-            print!("{}", feed_format::zia_web_help());
+        Command::FeedFormat {
+            log_type: None,
+            cloud: _,
+        } => {
+            print!("{}", feed_format::list());
             ExitCode::SUCCESS
         }
         Command::FeedFormat {
-            feed: Feed::ZpaUserActivity,
+            log_type: Some(log_type),
+            cloud,
         } => {
-            print!("{}", feed_format::zpa_user_activity_help());
-            ExitCode::SUCCESS
+            let text = if cloud {
+                feed_format::cloud_text(log_type)
+            } else {
+                Some(feed_format::text(log_type))
+            };
+            match text {
+                Some(text) => {
+                    print!("{text}");
+                    ExitCode::SUCCESS
+                }
+                None => fail(&format!(
+                    "{}: ZPA has no Cloud NSS; its logs come from an LSS log receiver (drop --cloud)",
+                    log_type.name()
+                )),
+            }
         }
         Command::Hist { file, tag, plot } => {
             match hist::command(&file, tag.as_deref(), plot.as_deref()) {

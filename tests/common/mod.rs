@@ -11,6 +11,7 @@
 mod collector;
 #[path = "../../wire/tests/common/shared.rs"]
 mod shared;
+mod templates;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -26,6 +27,7 @@ use ztel::batch::{Batch, Origin, Source};
 use ztel::pipeline::Pipeline;
 
 pub use collector::*;
+pub use templates::*;
 // Not every test binary uses them.
 #[allow(unused_imports)]
 pub use shared::*;

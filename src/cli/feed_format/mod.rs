@@ -1,0 +1,219 @@
+//! `ztel feed-format`: the feed templates to paste into the Zscaler portals, and how to set up
+//! the feed around them (DESIGN §2.1). Each text ends with the template alone on its last line,
+//! so that `tail -n 1` gives exactly what to paste.
+
+pub mod lss;
+pub mod nss;
+
+use clap::ValueEnum;
+
+/// The log types of DESIGN §3.1, as `ztel feed-format` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogType {
+    /// ZIA Web Log (NSS for Web).
+    ZiaWeb,
+    /// ZIA Firewall Logs (NSS for Firewall).
+    ZiaFirewall,
+    /// ZIA DNS Logs (NSS for Firewall).
+    ZiaDns,
+    /// ZIA Tunnel (IKE phase 1 and 2, tunnel events).
+    ZiaTunnel,
+    /// ZIA Admin Audit.
+    ZiaAudit,
+    /// ZIA SaaS Security.
+    ZiaSaas,
+    /// ZIA SaaS Security Activity.
+    ZiaSaasActivity,
+    /// ZPA User Activity (LSS).
+    ZpaUserActivity,
+    /// ZPA User Status (LSS).
+    ZpaUserStatus,
+    /// ZPA Browser Access (LSS).
+    ZpaBrowserAccess,
+    /// ZPA App Connector Status (LSS).
+    ZpaAppConnectorStatus,
+    /// ZPA Audit Logs (LSS).
+    ZpaAudit,
+}
+
+impl LogType {
+    /// The portal's name of the log type, and the NSS type (ZIA) its feed is created under.
+    fn portal(self) -> (&'static str, &'static str) {
+        match self {
+            LogType::ZiaWeb => ("Web Log", "NSS for Web"),
+            LogType::ZiaFirewall => ("Firewall Logs", "NSS for Firewall"),
+            LogType::ZiaDns => ("DNS Logs", "NSS for Firewall"),
+            LogType::ZiaTunnel => ("Tunnel", "NSS for Web"),
+            LogType::ZiaAudit => ("Admin Audit", "NSS for Web"),
+            LogType::ZiaSaas => ("SaaS Security", "NSS for Web"),
+            LogType::ZiaSaasActivity => ("SaaS Security Activity", "NSS for Web"),
+            LogType::ZpaUserActivity => ("User Activity", ""),
+            LogType::ZpaUserStatus => ("User Status", ""),
+            LogType::ZpaBrowserAccess => ("Browser Access", ""),
+            LogType::ZpaAppConnectorStatus => ("App Connector Status", ""),
+            LogType::ZpaAudit => ("Audit Logs", ""),
+        }
+    }
+
+    /// The name on the command line.
+    pub fn name(self) -> String {
+        self.to_possible_value()
+            .map(|v| v.get_name().to_owned())
+            .unwrap_or_default()
+    }
+
+    /// The feed's template: the NSS Feed Output Format (ZIA) or LSS Log Stream Content (ZPA).
+    pub fn template(self) -> String {
+        match self {
+            LogType::ZiaWeb => nss::WEB.format(),
+            LogType::ZiaFirewall => nss::FIREWALL.format(),
+            LogType::ZiaDns => nss::DNS.format(),
+            LogType::ZiaTunnel => nss::TUNNEL.format(),
+            LogType::ZiaAudit => nss::AUDIT.format(),
+            LogType::ZiaSaas => nss::SAAS.format(),
+            LogType::ZiaSaasActivity => nss::SAAS_ACTIVITY.format(),
+            LogType::ZpaUserActivity => lss::format(lss::USER_ACTIVITY),
+            LogType::ZpaUserStatus => lss::format(lss::USER_STATUS),
+            LogType::ZpaBrowserAccess => lss::format(lss::BROWSER_ACCESS),
+            LogType::ZpaAppConnectorStatus => lss::format(lss::APP_CONNECTOR_STATUS),
+            LogType::ZpaAudit => lss::format(lss::AUDIT),
+        }
+    }
+
+    fn is_zpa(self) -> bool {
+        self.name().starts_with("zpa-")
+    }
+}
+
+/// What `ztel feed-format` alone prints: the log types.
+pub fn list() -> String {
+    let mut out = String::from(
+        "Log types (ztel feed-format LOGTYPE prints the feed template and its settings;\n\
+         add --cloud for a ZIA Cloud NSS feed):\n",
+    );
+    for t in LogType::value_variants() {
+        let (portal, _) = t.portal();
+        let family = if t.is_zpa() { "ZPA" } else { "ZIA" };
+        out.push_str(&format!("  {:<26} {family} {portal}\n", t.name()));
+    }
+    out
+}
+
+/// Where a device comes from in ZIA logs, and what happens without it.
+const DEVICE_PREREQUISITES: &str = "\
+# Before you start: in the Zscaler Client Connector Portal, Administration > Client Connector
+#   Support > User Privacy, enable Collect Device Owner Information and Collect Machine Hostname
+#   Information. Without them NSS leaves deviceowner and devicehostname empty, and ztel keys the
+#   devices of these records by client IP instead of by machine.
+";
+
+/// What `ztel feed-format LOGTYPE` prints for an NSS (TCP) feed or an LSS log receiver.
+pub fn text(log_type: LogType) -> String {
+    let template = log_type.template();
+    let (portal, nss_type) = log_type.portal();
+    if log_type.is_zpa() {
+        return format!(
+            "# ZPA Admin Portal > Configuration & Control > Private Infrastructure > Log Streaming\n\
+             #   Service > Add Log Receiver\n\
+             #   Log Receiver (Domain or IP Address): this collector's address; TCP Port 1514\n\
+             #   (ztel's input.tcp.address), or 6514 with TLS Encryption enabled (ztel's input.tls\n\
+             #   with cert and key; set client_ca for mutual TLS). Log Stream: Log Type: {portal},\n\
+             #   Log Template: JSON, Log Stream Content: the last line below, exactly as printed.\n\
+             {template}\n"
+        );
+    }
+    let ports = if log_type == LogType::ZiaWeb {
+        format!(
+            "# Optional: if Zscaler Support has enabled the client source and server destination ports,\n\
+             # insert\n\
+             #   {}\n\
+             # just before the closing \\}}\\}} so that records carry the real ports; without them the\n\
+             # client port is the simulated 18000 and the server port comes from the URL or protocol.\n",
+            nss::WEB_PORTS
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "{DEVICE_PREREQUISITES}\
+         # ZIA Admin Portal > Administration > Nanolog Streaming Service > NSS Feeds > Add NSS Feed\n\
+         #   NSS Type: {nss_type}; SIEM Destination Type: IP Address or FQDN of this collector,\n\
+         #   SIEM TCP Port: 1514 (ztel's input.tcp.address); SIEM Rate: Unlimited; Log Type: {portal}\n\
+         #   Feed Output Type: Custom\n\
+         #   Feed Escape Character: ,\\\"   (comma, backslash, double quote: NSS hex-encodes them)\n\
+         #   Timezone: GMT, or set feed_timezone (global or [input.tcp]) to the feed's zone\n\
+         #   Feed Output Format: the last line below, exactly as printed.\n\
+         {ports}\
+         {template}\n"
+    )
+}
+
+/// What `ztel feed-format LOGTYPE --cloud` prints: a ZIA Cloud NSS feed (HTTPS to ztel's
+/// input.http). ZPA has no Cloud NSS: `None`.
+pub fn cloud_text(log_type: LogType) -> Option<String> {
+    if log_type.is_zpa() {
+        return None;
+    }
+    let template = log_type.template();
+    let (portal, nss_type) = log_type.portal();
+    Some(format!(
+        "{DEVICE_PREREQUISITES}\
+         # ZIA Admin Portal > Administration > Nanolog Streaming Service > Cloud NSS Feeds >\n\
+         #   Add Cloud NSS Feed; NSS Type: {nss_type}; SIEM Type: Other; OAuth 2.0: off.\n\
+         #   API URL: https://HOST:PORT/ of this collector's input.http.address (any path and query\n\
+         #   is accepted, e.g. https://collector.example.com:8443/nss/web?src=zia).\n\
+         #   Add HTTP Header: the name of input.http.header (default X-Ztel-Key), value one of\n\
+         #   input.http.keys.\n\
+         #   Max Batch Size: at most 64 x limits.max_frame_bytes (16 MiB by default); 512 KB is plenty.\n\
+         #   HTTP Compression (Content-Encoding: gzip) may be on: ztel inflates bodies within that limit.\n\
+         #   The certificate (input.http.cert) must chain to a public CA that Zscaler's cloud\n\
+         #   trusts: a private CA or a self-signed certificate fails the connectivity test.\n\
+         #   The port must be reachable from Zscaler's cloud egress ranges (see\n\
+         #   https://config.zscaler.com for your cloud), and those ranges go in\n\
+         #   input.http.allowed_ips: every other peer is refused.\n\
+         # Formatting: Log Type: {portal}; Feed Output Type: JSON, with or without JSON Array\n\
+         #   Notation (ztel reads both); Feed Escape Character: ,\\\"; Timezone: GMT (or set\n\
+         #   [input.http] feed_timezone to the feed's zone).\n\
+         #   Feed Output Format: Zscaler's default JSON works; ztel's recommendation is the last line.\n\
+         {template}\n"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_type_is_listed_and_ends_with_its_template() {
+        let list = list();
+        for t in LogType::value_variants() {
+            assert!(list.contains(&t.name()), "{list}");
+            let text = text(*t);
+            assert_eq!(
+                text.lines().last(),
+                Some(t.template().as_str()),
+                "{}",
+                t.name()
+            );
+            if let Some(cloud) = cloud_text(*t) {
+                assert_eq!(cloud.lines().last(), Some(t.template().as_str()));
+                assert!(cloud.contains("allowed_ips") && cloud.contains("gzip"));
+            }
+        }
+        assert_eq!(LogType::value_variants().len(), 12);
+        assert!(cloud_text(LogType::ZpaAudit).is_none());
+    }
+
+    #[test]
+    fn zia_texts_name_the_portal_prerequisites_and_the_collector() {
+        for t in LogType::value_variants().iter().filter(|t| !t.is_zpa()) {
+            let text = text(*t);
+            assert!(text.contains("Collect Device Owner Information"), "{text}");
+            assert!(
+                text.contains("Collect Machine Hostname Information"),
+                "{text}"
+            );
+            assert!(text.contains("this collector"), "{text}");
+        }
+    }
+}

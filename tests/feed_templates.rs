@@ -1,0 +1,195 @@
+//! Every log type's template as `ztel feed-format` prints it, and the seven NSS templates of the
+//! Sekoia deployment guide, filled in as NSS and LSS fill them: each line decodes to a record of
+//! its log type, with the values put in.
+
+mod common;
+
+use clap::ValueEnum as _;
+use common::*;
+use serde_json::Value;
+use ztel::cli::feed_format::LogType;
+
+/// A value for an NSS variable, as NSS prints it.
+fn nss_value(name: &str) -> Option<String> {
+    let v = match name {
+        "epochtime" => "1655738951",
+        "time" | "datetime" | "lastmodtime" => "Mon Jun 20 15:29:11 2022",
+        "yy" => "2022",
+        "mth" => "6",
+        "mon" => "Jun",
+        "dd" => "20",
+        "hh" => "15",
+        "mm" => "29",
+        "ss" => "11",
+        "recordid" => "7219431205364318210",
+        "login" | "elogin" | "user" | "username" | "adminid" | "vpncredentialname" => {
+            "jane@example.com"
+        }
+        "devicehostname" => "LAPTOP-7",
+        "deviceowner" => "jane",
+        "cip" | "csip" | "clientip" | "sourceip" | "srcipstart" | "srcipend" => "10.1.2.3",
+        "sip" | "cdip" | "sdip" | "destvip" | "destipstart" | "destipend" => "203.0.113.9",
+        "ssip" | "cintip" => "198.51.100.4",
+        "csport" => "51515",
+        "cdport" | "sdport" => "443",
+        "ssport" => "40000",
+        "sport" => "53",
+        "srcport" | "dstport" | "srcportstart" | "destportstart" => "4500",
+        "proto" => "HTTPS",
+        "ipproto" => "TCP",
+        "eurl" => "www.example.com/a%20b",
+        "ehost" => "www.example.com",
+        "action" => "Allowed",
+        "reqmethod" => "GET",
+        "respcode" => "200",
+        "req" => "www.example.com",
+        "reqtype" => "A record",
+        "res" => "203.0.113.9",
+        "reqaction" => "REQ_ALLOW",
+        "tunnelactionname" => "IPSec Phase1",
+        "preaction" | "epreaction" => "{}",
+        "postaction" | "epostaction" => "{%22a%22:1}",
+        "ikeversion" | "objtype1" | "istcp" => "1",
+        _ if name.ends_with("size")
+            || name.ends_with("bytes")
+            || name.ends_with("ms")
+            || name.starts_with("spi")
+            || matches!(name, "riskscore" | "lifetime" | "totalsize" | "duration") =>
+        {
+            "1234"
+        }
+        _ => return Some(format!("sample-{name}")),
+    };
+    Some(v.to_owned())
+}
+
+/// A value for an LSS field.
+fn lss_value(name: &str) -> Option<String> {
+    let v = match name {
+        "LogTimestamp" => "Thu Jan 18 10:31:05 2024",
+        _ if name.starts_with("Timestamp") || name.ends_with("Time") => "2024-01-18T10:31:05.000Z",
+        "Username" | "User" | "NameID" => "bob@example.com",
+        "Hostname" => "LAPTOP-BOB",
+        "ConnectionStatus" | "SessionStatus" => "active",
+        "PrivateIP" | "ClientPrivateIP" | "ClientPrivateIp" => "10.9.9.9",
+        "PublicIP" | "ClientPublicIP" | "ClientPublicIp" => "198.51.100.9",
+        "ConnectorIP" => "10.0.0.5",
+        "ServerIP" => "10.20.0.9",
+        "Method" => "GET",
+        "Protocol" => "HTTPS",
+        "URL" => "/index.html",
+        "Host" => "app.example.com",
+        _ => return Some(format!("sample-{name}")),
+    };
+    Some(v.to_owned())
+}
+
+/// The numbers of an LSS template (`%d{…}`) must be numbers: the renderer writes 0 for "".
+fn lss_number(name: &str) -> Option<String> {
+    Some(
+        match name {
+            "ConnectorPort" => "5000",
+            "ServerPort" | "ApplicationPort" => "443",
+            "ClientPublicPort" => "61000",
+            "IPProtocol" => "6",
+            "StatusCode" => "200",
+            _ => "7",
+        }
+        .to_owned(),
+    )
+}
+
+fn decode(line: &str) -> Value {
+    let batch = run_pipeline("UTC", &[line.trim_end().as_bytes()]);
+    assert!(
+        batch.dead.is_empty(),
+        "dead letter {:?}: {line}",
+        batch.dead.iter().map(|d| d.reason).collect::<Vec<_>>()
+    );
+    let records = batch_records(&batch);
+    assert_eq!(records.len(), 1, "{line}");
+    records.into_iter().next().expect("one record")
+}
+
+#[test]
+fn every_printed_template_filled_in_decodes_to_its_log_type() {
+    for log_type in LogType::value_variants() {
+        let name = log_type.name();
+        let (status, text, stderr) = run_ztel(&["feed-format", &name]);
+        assert!(status.success(), "{name}: {stderr}");
+        let template = text.lines().last().expect("a last line");
+        assert_eq!(
+            template,
+            log_type.template(),
+            "{name}: the last line is the template"
+        );
+        let line = if name.starts_with("zia-") {
+            render_nss_with(template, nss_value)
+        } else {
+            // Numbers and strings come from different tables: `%d{X}` needs digits.
+            let numbers: Vec<&str> = template
+                .split("%d{")
+                .skip(1)
+                .filter_map(|s| s.split('}').next())
+                .collect();
+            render_lss_with(template, |field| {
+                if numbers.contains(&field) {
+                    lss_number(field)
+                } else {
+                    lss_value(field)
+                }
+            })
+        };
+        let record = decode(&line);
+        let kind = name.replacen('-', ".", 1).replace('-', "_");
+        assert_eq!(record["kind"], kind, "{name}: {record}");
+        assert!(record["ts"].is_string(), "{name}: {record}");
+        match *log_type {
+            LogType::ZiaWeb | LogType::ZiaFirewall | LogType::ZiaDns => {
+                assert_eq!(record["device"], "LAPTOP-7", "{name}: {record}");
+                assert_eq!(record["user"], "jane@example.com", "{name}: {record}");
+                assert_eq!(record["record_id"], "7219431205364318210", "{name}");
+                assert_eq!(record["ts"], "2022-06-20T15:29:11Z", "{name}");
+            }
+            _ => {}
+        }
+        if *log_type == LogType::ZiaFirewall {
+            // The real ports: the client's source port, the destination's, and the NAT's.
+            assert_eq!(
+                (
+                    &record["src_port"],
+                    &record["dst_port"],
+                    &record["nat_port"]
+                ),
+                (&Value::from(51515), &Value::from(443), &Value::from(40000)),
+                "{record}"
+            );
+            assert_eq!(record["dst_host"], "sample-cdfqdn");
+        }
+        if *log_type == LogType::ZiaDns {
+            assert_eq!(record["dst_port"], 53, "{record}");
+            assert_eq!(record["query"], "www.example.com", "{record}");
+        }
+    }
+}
+
+/// The seven templates of the Sekoia guide (`tests/corpus/sekoia-guide-nss-templates.txt`), with
+/// straight quotes as real NSS writes them.
+const SEKOIA_TEMPLATES: &str = include_str!("corpus/sekoia-guide-nss-templates.txt");
+
+#[test]
+fn the_sekoia_guide_templates_filled_in_decode_to_their_log_types() {
+    let templates: Vec<(&str, &str)> = SEKOIA_TEMPLATES
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| l.split_once('\t').expect("kind TAB template"))
+        .collect();
+    assert_eq!(templates.len(), 7);
+    for (kind, template) in templates {
+        let line = render_nss_with(template, nss_value);
+        let record = decode(&line);
+        assert_eq!(record["kind"], kind, "{line}\n{record}");
+        // Behind an RFC 3164 header without a year: the time is the record's own.
+        assert!(record["ts"].is_string(), "{record}");
+    }
+}

@@ -27,10 +27,11 @@ use ztel::batch::{Batch, Origin, Source};
 use ztel::pipeline::Pipeline;
 
 pub use collector::*;
-pub use templates::*;
 // Not every test binary uses them.
 #[allow(unused_imports)]
 pub use shared::*;
+#[allow(unused_imports)]
+pub use templates::*;
 
 /// How long `ztel serve` may take to print its listening line, and a connection to be closed.
 pub const DEADLINE: Duration = Duration::from_secs(10);

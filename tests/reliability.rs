@@ -224,3 +224,30 @@ fn devices_known_before_kill_9_are_known_after() {
     assert_eq!(created, 5, "five created events over both runs");
     assert_eq!(outcome.counter("devices"), 5);
 }
+
+#[test]
+fn a_collector_restarted_right_after_a_drain_binds_its_port_again() {
+    // NSS keeps its connection open: when the collector drains, that connection lingers
+    // (FIN-WAIT-2 here, CLOSE-WAIT at the sender, then TIME-WAIT), and the new collector must
+    // bind the same port at once, as `systemctl restart` or an upgrade does.
+    let first = Collector::start_with("rebind-1", Options::default());
+    let port = first.addr.port();
+    let mut sender = first.connect();
+    sender
+        .write_all(format!("{}\n", zia_line(1, "rebind")).as_bytes())
+        .expect("send");
+    let outcome = first.stop();
+    assert_eq!(outcome.records.len(), 1);
+    let second = Collector::start_with(
+        "rebind-2",
+        Options {
+            args: vec!["--tcp".into(), format!("127.0.0.1:{port}")],
+            ..Options::default()
+        },
+    );
+    assert_eq!(second.addr.port(), port);
+    second.send(format!("{}\n", zia_line(2, "rebind")).as_bytes());
+    let outcome = second.stop();
+    assert_eq!(outcome.records.len(), 1);
+    drop(sender);
+}

@@ -3,11 +3,13 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::os::fd::{FromRawFd, IntoRawFd};
 use std::rc::Rc;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use glommio::net::{TcpListener, TcpStream};
+use socket2::{Domain, Protocol, Socket, Type};
 
 use super::allow::AllowList;
 use super::conn::read_frames;
@@ -15,12 +17,22 @@ use crate::batch::counters::Counter;
 use crate::batch::Source;
 use crate::shard::Shard;
 
-/// Binds one shard's listener (SO_REUSEPORT is set by glommio).
+/// Binds one shard's listener: SO_REUSEPORT so that every shard binds the port and the kernel
+/// spreads connections, and SO_REUSEADDR so that a collector restarted at once (an upgrade,
+/// `systemctl restart`) binds while its old connections linger in TIME-WAIT or FIN-WAIT-2.
+/// glommio's own `bind` sets only the first.
 pub fn bind(address: SocketAddr) -> io::Result<TcpListener> {
-    TcpListener::bind(address).map_err(|e| match e {
-        glommio::GlommioError::IoError(io) => io,
-        other => io::Error::other(other.to_string()),
-    })
+    let socket = Socket::new(
+        Domain::for_address(address),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    socket.bind(&address.into())?;
+    socket.listen(1024)?;
+    // SAFETY: the descriptor is a listening TCP socket that this function owns and hands over.
+    Ok(unsafe { TcpListener::from_raw_fd(socket.into_raw_fd()) })
 }
 
 /// Accepts until the shard drains, then drops the listener.

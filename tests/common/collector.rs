@@ -104,9 +104,10 @@ impl Collector {
             .clone()
             .unwrap_or_else(|| dir.path().join("data"));
         let udp = if options.udp { "127.0.0.1:0" } else { "" };
-        let mut args: Vec<String> = ["--tcp", "127.0.0.1:0", "--udp", udp]
-            .map(String::from)
-            .to_vec();
+        let mut args: Vec<String> = ["--udp", udp].map(String::from).to_vec();
+        if !options.args.iter().any(|a| a == "--tcp") {
+            args.extend(["--tcp".into(), "127.0.0.1:0".into()]);
+        }
         if !options.args.iter().any(|a| a == "--admin") {
             args.extend(["--admin".into(), String::new()]);
         }

@@ -598,3 +598,21 @@ fn repeated_payloads_are_written_once_and_distinct_ones_kept() {
         "the line without an id, sent twice, is written once"
     );
 }
+
+#[test]
+fn lines_that_start_with_an_epoch_are_records_not_octet_counts() {
+    // A feed template that begins with `%d{epochtime} `: each line looks like an octet count of
+    // 1.7 × 10^9, far over the frame limit, so it is read as the LF line it is.
+    let collector = Collector::start("epoch-prefix");
+    let lines: Vec<String> = (1..=20).map(|i| zia_line(i, "epoch-host")).collect();
+    let stream: String = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| format!("{} {l}\n", 1_700_000_000 + i))
+        .collect();
+    collector.send(stream.as_bytes());
+    let out = collector.stop();
+    assert_records_are(&out.records, &lines);
+    assert_eq!(out.counter("oversize_frames"), 0);
+    assert!(out.dead_letters.is_empty(), "{:?}", out.dead_letters);
+}

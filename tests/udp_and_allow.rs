@@ -45,10 +45,18 @@ fn datagrams_with_one_or_many_records() {
     sender.send_to(three.as_bytes(), udp).unwrap();
     // UDP syslog usually has no final LF.
     sender.send_to(lss_line("d@x", 4).as_bytes(), udp).unwrap();
-    common::wait_for_lines(&collector.data_dir().join("connections.jsonl"), 5);
+    // A record that starts with a number and a space (a template that begins with
+    // `%d{epochtime} `) is a record: UDP has no octet counting.
+    sender
+        .send_to(
+            format!("1700000000 {}", zia_line(2, "pc-2")).as_bytes(),
+            udp,
+        )
+        .unwrap();
+    common::wait_for_lines(&collector.data_dir().join("connections.jsonl"), 6);
     let outcome = collector.stop();
     let records = &outcome.records;
-    assert_eq!(records.len(), 5);
+    assert_eq!(records.len(), 6);
     let zpa: Vec<&serde_json::Value> = records
         .iter()
         .filter(|r| r["kind"] == "zpa.user_activity")
@@ -57,9 +65,10 @@ fn datagrams_with_one_or_many_records() {
     assert!(zpa
         .iter()
         .all(|r| r["transport"] == "udp" && r["dst_port"] == 53));
-    assert_eq!(outcome.counter("datagrams"), 3);
+    assert_eq!(outcome.counter("datagrams"), 4);
     assert_eq!(outcome.counter("records_zpa_user_activity"), 4);
-    assert_eq!(outcome.counter("records_zia_web"), 1);
+    assert_eq!(outcome.counter("records_zia_web"), 2);
+    assert_eq!(outcome.counter("dead_letters"), 0);
 }
 
 #[test]

@@ -77,7 +77,7 @@ fn request_receive_buffer(socket: &Socket) {
 pub async fn receive_loop(shard: Rc<Shard>, socket: UdpSocket, allow: Arc<ArcSwap<AllowList>>) {
     let fd = socket.as_raw_fd();
     let mut buf = vec![0u8; MAX_DATAGRAM];
-    let mut framer = Framer::new(shard.limits.max_frame_bytes);
+    let mut framer = Framer::lf_only(shard.limits.max_frame_bytes);
     let mut batch = Batch::new(shard.index);
     loop {
         let received =

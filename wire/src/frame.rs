@@ -5,6 +5,11 @@
 //! framing). Senders may mix both, so the choice is made again for every
 //! frame.
 //!
+//! A count over the largest frame accepted is not believed: rsyslog reads such a frame as LF
+//! text, and so does ztel. A feed template that begins with `%d{epochtime} ` makes every line look
+//! like an octet count of 1.7 × 10^9; believing it would skip everything that follows as one
+//! oversize frame. UDP datagrams hold LF-separated records only ([`Framer::lf_only`]).
+//!
 //! The framer never copies or allocates: it reports ranges into the slice it
 //! was handed so the caller can parse the payload in place in its own buffer.
 //! Its only state is whether it is in the middle of discarding an oversize
@@ -105,6 +110,8 @@ enum Step {
 pub struct Framer {
     max_frame: usize,
     skip: Skip,
+    /// Whether a frame may be octet-counted (TCP, TLS) or is always LF-terminated (UDP).
+    octets: bool,
 }
 
 impl Framer {
@@ -114,6 +121,17 @@ impl Framer {
         Framer {
             max_frame,
             skip: Skip::None,
+            octets: true,
+        }
+    }
+
+    /// A framer for LF-terminated frames only (UDP: a datagram's records are LF-separated, and
+    /// a record that starts with digits and a space is not a count).
+    #[must_use]
+    pub fn lf_only(max_frame: usize) -> Framer {
+        Framer {
+            octets: false,
+            ..Framer::new(max_frame)
         }
     }
 
@@ -204,7 +222,7 @@ impl Framer {
         }
         let rest = input.get(start..).unwrap_or_default();
 
-        match head(rest) {
+        match self.head(rest) {
             Head::Octet { .. } | Head::Undecided => Tail::Truncated {
                 partial: start..input.len(),
             },
@@ -227,10 +245,23 @@ impl Framer {
         if input.is_empty() {
             return Step::Incomplete;
         }
-        match head(input) {
+        match self.head(input) {
             Head::Undecided => Step::Incomplete,
             Head::Octet { header, count } => self.octet_frame(input, header, count),
             Head::Lf => self.lf_frame(input),
+        }
+    }
+
+    /// How the frame at the front of `input` is framed, for this framer: a count over
+    /// `max_frame`, or any count on a framer for LF only, is LF text that begins with a number.
+    fn head(&self, input: &[u8]) -> Head {
+        if !self.octets {
+            return Head::Lf;
+        }
+        match head(input) {
+            Head::Octet { count, .. } if count > self.max_frame as u64 => Head::Lf,
+            Head::Undecided if undecided_over(input, self.max_frame) => Head::Lf,
+            other => other,
         }
     }
 
@@ -314,6 +345,16 @@ fn head(input: &[u8]) -> Head {
     // Every byte so far is a digit and there are at most `MAX_DIGITS` of
     // them: the next byte decides.
     Head::Undecided
+}
+
+/// Whether the digits `input` starts with (and holds nothing but) already count more than
+/// `max_frame`: then no space after them can make a frame ztel would read as counted.
+fn undecided_over(input: &[u8], max_frame: usize) -> bool {
+    let count = input
+        .iter()
+        .take(MAX_DIGITS)
+        .fold(0u64, |n, b| n * 10 + u64::from(b.wrapping_sub(b'0')));
+    count > max_frame as u64
 }
 
 /// How many of `available` bytes to discard when `left` are still owed.

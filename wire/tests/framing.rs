@@ -160,8 +160,43 @@ fn digits_without_space_is_lf_mode() {
 #[test]
 fn eleven_digits_is_lf_mode() {
     check(64, b"12345678901 abc\n", &[frame(b"12345678901 abc")]);
-    // Ten digits and a space is still a header (and far over the limit).
-    check(64, b"1234567890 abc\n", &[Out::Oversize]);
+    // Ten digits and a space could be a header, but one far over the limit is not believed.
+    check(64, b"1234567890 abc\n", &[frame(b"1234567890 abc")]);
+}
+
+#[test]
+fn count_over_the_limit_is_lf_text() {
+    // A feed template that starts with `%d{epochtime} `: every line looks like a count of
+    // 1.7 × 10^9. Believing it would skip every record that follows as one oversize frame.
+    let lines = b"1700000000 {\"a\":1}\n1700000001 {\"a\":2}\n";
+    check(
+        64,
+        lines,
+        &[
+            frame(b"1700000000 {\"a\":1}"),
+            frame(b"1700000001 {\"a\":2}"),
+        ],
+    );
+    check(8, b"10 1\n3 abc", &[frame(b"10 1"), frame(b"abc")]);
+    // LF text over the limit is oversize all the same, and skipped to its LF.
+    check(8, b"9 123456789next\nok\n", &[Out::Oversize, frame(b"ok")]);
+}
+
+#[test]
+fn lf_only_framer_reads_no_counts() {
+    // UDP: a datagram's records are LF-separated; `17 Dec 2021 …` or `5 abc` is text.
+    let mut framer = Framer::lf_only(64);
+    assert_eq!(
+        framer.next(b"5 abcdef\n"),
+        Next::Frame {
+            payload: 0..8,
+            consumed: 9
+        }
+    );
+    assert_eq!(
+        framer.finish(b"17 Dec 2021"),
+        Tail::Unterminated { payload: 0..11 }
+    );
 }
 
 #[test]
@@ -202,10 +237,13 @@ fn oversize_lf_across_many_reads() {
 }
 
 #[test]
-fn oversize_octet_count_skipped_exactly() {
-    // The skipped payload holds what would look like frames if misaligned.
-    check(8, b"10 1\n3 abc\n\nX3 abc", &[Out::Oversize, frame(b"abc")]);
-    check(8, b"9 123456789next\n", &[Out::Oversize, frame(b"next")]);
+fn octet_frame_of_exactly_the_limit_is_read() {
+    // The payload holds what would look like frames if misaligned.
+    check(
+        8,
+        b"8 1\n3 abc\n3 abc",
+        &[frame(b"1\n3 abc\n"), frame(b"abc")],
+    );
 }
 
 #[test]
@@ -243,8 +281,8 @@ fn frame_max_plus_one_is_oversize() {
     check(8, b"abcdefghi\nok\n", &[Out::Oversize, frame(b"ok")]);
     check(8, b"abcdefghi\r\nok\n", &[Out::Oversize, frame(b"ok")]);
     check(8, b"abcdefgh\r\r\nok\n", &[Out::Oversize, frame(b"ok")]);
-    // Octet mode.
-    check(8, b"9 abcdefghi2 ok", &[Out::Oversize, frame(b"ok")]);
+    // A count of max + 1 is not believed: the frame is LF text, over the limit too.
+    check(8, b"9 abcdefghi\n2 ok", &[Out::Oversize, frame(b"ok")]);
 }
 
 #[test]
@@ -267,7 +305,9 @@ fn truncated_octet_tail_at_eof() {
         &[frame(b"ok"), Out::Truncated(b"5 he".to_vec())],
     );
     check(64, b"5 ", &[Out::Truncated(b"5 ".to_vec())]);
-    check(64, b"123", &[Out::Truncated(b"123".to_vec())]);
+    check(64, b"12", &[Out::Truncated(b"12".to_vec())]);
+    // Digits that already count past the limit are text.
+    check(64, b"123", &[Out::Unterminated(b"123".to_vec())]);
 }
 
 #[test]
@@ -306,10 +346,10 @@ enum Piece {
     Blank {
         crlf: bool,
     },
-    /// An LF-terminated payload over the limit.
+    /// An LF-terminated payload over the limit. (A count over the limit is not believed: the
+    /// frame is LF text, whose end depends on what follows; `count_over_the_limit_is_lf_text`
+    /// covers it.)
     OversizeLf(Vec<u8>),
-    /// An octet-counted payload over the limit.
-    OversizeOctet(Vec<u8>),
 }
 
 /// What is left at the end of a generated stream.
@@ -380,8 +420,7 @@ fn piece(max: usize) -> impl Strategy<Value = Piece> {
         2 => lf_payload(1..=max).prop_map(Piece::Crlf),
         3 => prop::collection::vec(byte(), 1..=max).prop_map(Piece::Octet),
         1 => any::<bool>().prop_map(|crlf| Piece::Blank { crlf }),
-        1 => lf_payload(over.clone()).prop_map(|p| Piece::OversizeLf(no_trailing_cr(p))),
-        1 => prop::collection::vec(byte(), over).prop_map(Piece::OversizeOctet),
+        1 => lf_payload(over).prop_map(|p| Piece::OversizeLf(no_trailing_cr(p))),
     ]
 }
 
@@ -448,11 +487,6 @@ fn stream() -> impl Strategy<Value = (usize, Vec<u8>, Vec<Out>)> {
                         bytes.push(b'\n');
                         outs.push(Out::Oversize);
                     }
-                    Piece::OversizeOctet(p) => {
-                        bytes.extend_from_slice(format!("{} ", p.len()).as_bytes());
-                        bytes.extend_from_slice(&p);
-                        outs.push(Out::Oversize);
-                    }
                 }
             }
             match end {
@@ -472,7 +506,15 @@ fn stream() -> impl Strategy<Value = (usize, Vec<u8>, Vec<Out>)> {
                 }
                 End::Digits(digits) => {
                     bytes.extend_from_slice(&digits);
-                    outs.push(Out::Truncated(digits));
+                    // Digits that already count past the limit are text, not a header.
+                    let count: u64 = std::str::from_utf8(&digits).unwrap().parse().unwrap();
+                    if count > max as u64 && digits.len() > max {
+                        outs.push(Out::Oversize);
+                    } else if count > max as u64 {
+                        outs.push(Out::Unterminated(digits));
+                    } else {
+                        outs.push(Out::Truncated(digits));
+                    }
                 }
             }
             (max, bytes, outs)

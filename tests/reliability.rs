@@ -81,7 +81,10 @@ fn full_disk_pushes_back_and_spills_at_shutdown() {
 }
 
 #[test]
-fn a_silent_connection_is_closed_after_the_idle_timeout() {
+fn idle_timeout_bounds_a_frame_in_progress_and_a_mute_peer_not_a_quiet_feed() {
+    // DESIGN §6: the limit bounds a frame in progress from its first byte (however slowly it
+    // trickles in) and a connection that never sent a byte; a feed quiet at a frame boundary
+    // stays open.
     let collector = Collector::start_with(
         "idle",
         Options {
@@ -89,23 +92,48 @@ fn a_silent_connection_is_closed_after_the_idle_timeout() {
             ..Options::default()
         },
     );
+    let mut quiet = collector.connect();
+    quiet
+        .write_all(format!("{}\n", zia_line(1, "quiet")).as_bytes())
+        .unwrap();
+    let mut mute = collector.connect();
+    // Half a record, then a byte every 200 ms: each read is recent, the frame never ends.
+    let line = zia_line(2, "slow");
     let mut slow = collector.connect();
-    // Half a record, then nothing: a slowloris.
-    slow.write_all(&zia_line(1, "slow").as_bytes()[..80])
+    slow.write_all(&line.as_bytes()[..80]).unwrap();
+    let trickle = std::thread::spawn(move || {
+        for _ in 0..100 {
+            if slow.write_all(b"x").is_err() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+            let mut probe = [0u8; 8];
+            slow.set_nonblocking(true).unwrap();
+            let closed = matches!(slow.read(&mut probe), Ok(0));
+            slow.set_nonblocking(false).unwrap();
+            if closed {
+                return true;
+            }
+        }
+        false
+    });
+    assert!(trickle.join().unwrap(), "the slow sender was never cut off");
+    mute.set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
-    slow.set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    // The end of the stream, not our own 10 s read timeout.
-    let read = slow.read(&mut [0u8; 8]);
-    assert!(matches!(read, Ok(0)), "closed by the collector: {read:?}");
-    collector.send(format!("{}\n", zia_line(2, "after")).as_bytes());
+    let read = mute.read(&mut [0u8; 8]);
+    assert!(matches!(read, Ok(0)), "a mute peer is closed: {read:?}");
+    // The quiet feed has been silent as long as the slow sender was cut off for: still open.
+    quiet
+        .write_all(format!("{}\n", zia_line(3, "quiet")).as_bytes())
+        .expect("the quiet connection is still open");
+    common::close_and_wait(quiet);
     let outcome = collector.stop();
-    assert_eq!(outcome.counter("idle_timeouts"), 1);
-    assert_eq!(outcome.records.len(), 1);
+    assert_eq!(outcome.counter("idle_timeouts"), 2);
+    assert_eq!(outcome.records.len(), 2, "both records of the quiet feed");
     assert_eq!(
         outcome.dead("truncated").len(),
         1,
-        "the half record is kept as a dead letter"
+        "the slow sender's half record is kept as a dead letter"
     );
 }
 

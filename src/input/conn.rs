@@ -40,32 +40,47 @@ const SMALL_READ: usize = 4 << 10;
 
 /// A connection's stream as the read loop needs it, plain TCP or TLS.
 pub trait Stream: AsyncRead + Unpin {
-    /// Sets the read timeout; false when the stream cannot (then nothing is ever held).
-    fn set_timeout(&self, timeout: Duration) -> bool;
-    /// The TCP socket under it, whose read side a drain shuts.
+    /// The TCP socket under it: its read timeout, and its read side, which a drain shuts.
     fn socket(&self) -> &TcpStream;
+    /// Whether a read may time out and the connection go on. A timed-out glommio read consumed
+    /// nothing (it waits for readiness, then reads), but a TLS stream is not promised to survive
+    /// an error from below: there a timeout ends the connection.
+    fn resumes_after_timeout(&self) -> bool;
 }
 
 impl Stream for TcpStream {
-    fn set_timeout(&self, timeout: Duration) -> bool {
-        // A timed-out read consumed nothing: glommio waits for readiness, then reads.
-        self.set_read_timeout(Some(timeout)).is_ok()
-    }
-
     fn socket(&self) -> &TcpStream {
         self
+    }
+
+    fn resumes_after_timeout(&self) -> bool {
+        true
     }
 }
 
 impl Stream for futures_rustls::server::TlsStream<TcpStream> {
-    fn set_timeout(&self, _: Duration) -> bool {
-        // A timeout inside a TLS record could leave the TLS state half read: not worth the risk.
-        false
-    }
-
     fn socket(&self) -> &TcpStream {
         self.get_ref().0
     }
+
+    fn resumes_after_timeout(&self) -> bool {
+        false
+    }
+}
+
+/// TCP keepalive on a connection: a quiet feed stays open at a frame boundary (DESIGN §6), so a
+/// peer that vanished (a reboot, a cut link) is found by the kernel's probes instead: about two
+/// minutes of silence, then a probe every 15 s, five unanswered and the connection is closed.
+pub fn keep_alive(stream: &TcpStream) {
+    use std::os::fd::{AsRawFd, BorrowedFd};
+    let fd = stream.as_raw_fd();
+    // SAFETY: the descriptor belongs to `stream`, which outlives this borrow.
+    let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+    let keepalive = socket2::TcpKeepalive::new()
+        .with_time(Duration::from_secs(120))
+        .with_interval(Duration::from_secs(15))
+        .with_retries(5);
+    let _ = socket2::SockRef::from(&fd).set_tcp_keepalive(&keepalive);
 }
 
 /// How a connection ended.
@@ -73,7 +88,8 @@ impl Stream for futures_rustls::server::TlsStream<TcpStream> {
 pub enum End {
     /// The peer closed (or the drain shut the read side).
     Closed,
-    /// Nothing arrived for `idle_timeout_secs`.
+    /// A frame was begun and not finished within `idle_timeout_secs` (a slow sender), or the
+    /// peer sent nothing at all for that long.
     Idle,
     /// A read failed (reset, TLS error).
     Error,
@@ -83,6 +99,11 @@ pub enum End {
 
 /// Reads `stream` until it ends, handing a batch to the aggregator after every read (or after a
 /// few small reads that came in quick succession).
+///
+/// `idle_timeout_secs` bounds a frame in progress from its first byte, however slowly the rest
+/// trickles in, and a connection that never sent a byte; a connection idle at a frame boundary
+/// stays open (NSS and LSS keep one connection per feed, and quiet feeds send nothing for hours),
+/// with TCP keepalive to find a dead peer.
 ///
 /// When the collector drains, the read side is shut: the reads that follow return what the
 /// kernel already holds, then the end, so nothing that was sent before the drain is lost.
@@ -101,6 +122,11 @@ pub async fn read_frames<S: Stream>(
     // Frames of earlier reads, not yet sent; while there are some the read timeout is HOLD_FOR.
     let mut held: Option<Batch> = None;
     let mut draining = false;
+    let idle = shard.limits.idle_timeout;
+    let opened = Instant::now();
+    // When the frame that the unconsumed bytes begin started to arrive.
+    let mut frame_started: Option<Instant> = None;
+    let mut sent_any = false;
     let ended = loop {
         if buf.len() - end < MIN_READ {
             buf.copy_within(start..end, 0);
@@ -110,6 +136,19 @@ pub async fn read_frames<S: Stream>(
                 buf.resize((buf.len() * 2).min(buffer_limit), 0);
             }
         }
+        let deadline = if held.is_some() {
+            Some(HOLD_FOR)
+        } else if let Some(started) = frame_started {
+            Some(idle.saturating_sub(started.elapsed()))
+        } else if !sent_any {
+            Some(idle.saturating_sub(opened.elapsed()))
+        } else {
+            None
+        };
+        if deadline.is_some_and(|d| d.is_zero()) {
+            break End::Idle;
+        }
+        let _ = stream.socket().set_read_timeout(deadline);
         let read = if draining {
             Some(stream.read(&mut buf[end..]).await)
         } else {
@@ -132,7 +171,6 @@ pub async fn read_frames<S: Stream>(
             Err(e) if e.kind() == io::ErrorKind::TimedOut => match held.take() {
                 // Nothing more came at once: send what is held, then wait as long as usual.
                 Some(batch) => {
-                    stream.set_timeout(shard.limits.idle_timeout);
                     if !shard.send(batch).await {
                         break End::Stopped;
                     }
@@ -146,6 +184,7 @@ pub async fn read_frames<S: Stream>(
         };
         let filled = end + n == buf.len();
         end += n;
+        sent_any = true;
         let read_at = Instant::now();
         let origin = Origin {
             peer,
@@ -158,17 +197,22 @@ pub async fn read_frames<S: Stream>(
             batch
         });
         batch.counters.add(Counter::BytesRead, n as u64);
-        start += process_frames(
+        let consumed = process_frames(
             &mut framer,
             &mut shard.pipeline.borrow_mut(),
             &buf[start..end],
             &origin,
             &mut batch,
         );
+        start += consumed;
         batch.parse_time += read_at.elapsed();
         if start == end {
             start = 0;
             end = 0;
+            frame_started = None;
+        } else if consumed > 0 || frame_started.is_none() {
+            // What is left began in this read: a frame ended in it, or none was in progress.
+            frame_started = Some(read_at);
         }
         if filled && buf.len() < BUSY_BUFFER.max(buffer_limit) {
             buf.resize(buf.len() * 2, 0);
@@ -176,14 +220,13 @@ pub async fn read_frames<S: Stream>(
         let young = batch
             .read_at
             .is_some_and(|first| first.elapsed() < HOLD_AT_MOST);
-        if batch.records.len() < HOLD_BELOW && young && stream.set_timeout(HOLD_FOR) {
+        if batch.records.len() < HOLD_BELOW && young && stream.resumes_after_timeout() {
             held = Some(batch);
             if n < SMALL_READ {
                 glommio::timer::sleep(HOLD_FOR).await;
             }
             continue;
         }
-        stream.set_timeout(shard.limits.idle_timeout);
         if !shard.send(batch).await {
             break End::Stopped;
         }

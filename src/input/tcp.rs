@@ -84,6 +84,7 @@ pub async fn accept_admitted(
 
 /// Reads one connection to its end.
 async fn serve(shard: Rc<Shard>, mut stream: TcpStream, peer: SocketAddr) {
+    super::conn::keep_alive(&stream);
     let _ = stream.set_read_timeout(Some(shard.limits.idle_timeout));
     read_frames(&shard, &mut stream, peer, Source::Tcp).await;
 }

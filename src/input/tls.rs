@@ -35,6 +35,7 @@ async fn serve(
     peer: SocketAddr,
     config: Arc<ArcSwapOption<ServerConfig>>,
 ) {
+    super::conn::keep_alive(&stream);
     let _ = stream.set_read_timeout(Some(shard.limits.idle_timeout));
     match super::handshake::accept(&shard, stream, peer, &config, "input.tls").await {
         Some(mut tls) => {

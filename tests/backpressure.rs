@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{zia_line, Collector, Options};
+use common::{wait_for, wait_for_metric, zia_line, Collector, Options, DEADLINE};
 
 #[test]
 fn full_channel_stops_reads_and_nothing_is_lost() {
@@ -65,4 +65,82 @@ fn full_channel_stops_reads_and_nothing_is_lost() {
     ids.dedup();
     assert_eq!(ids.len(), RECORDS, "each record exactly once");
     assert_eq!(outcome.counter("records_zia_web"), RECORDS as u64);
+}
+
+/// Datagrams the kernel holds for the UDP socket bound to `port`, from /proc/net/udp{,6}.
+fn udp_queued(port: u16) -> Option<u64> {
+    let port = format!(":{port:04X}");
+    ["/proc/net/udp", "/proc/net/udp6"].iter().find_map(|path| {
+        let table = std::fs::read_to_string(path).ok()?;
+        table.lines().skip(1).find_map(|line| {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            if !cols.get(1)?.ends_with(&port) {
+                return None;
+            }
+            let (_, rx) = cols.get(4)?.split_once(':')?;
+            u64::from_str_radix(rx, 16).ok()
+        })
+    })
+}
+
+#[test]
+fn udp_records_kept_while_the_channel_is_full_go_out_without_more_traffic() {
+    let mut collector = Collector::start_with(
+        "udp-pending",
+        Options {
+            shards: 1,
+            udp: true,
+            records_to_stdout: true,
+            hold_stdout: true,
+            args: vec!["--admin".into(), "127.0.0.1:0".into()],
+            ..Options::default()
+        },
+    );
+    // Fill the channel with TCP, which pushes back, as in the test above.
+    const RECORDS: usize = 40_000;
+    let padding = "x".repeat(900);
+    let lines: Vec<String> = (0..RECORDS as u64)
+        .map(|i| {
+            zia_line(i + 1, "tcp-host")
+                .replace("\"login\"", &format!("\"pad\":\"{padding}\",\"login\""))
+        })
+        .collect();
+    let sent = Arc::new(AtomicUsize::new(0));
+    let mut stream = collector.connect();
+    let progress = sent.clone();
+    let sender = std::thread::spawn(move || {
+        for line in &lines {
+            stream.write_all(line.as_bytes()).expect("send");
+            stream.write_all(b"\n").expect("send");
+            progress.fetch_add(1, Ordering::Relaxed);
+        }
+        common::close_and_wait(stream);
+    });
+    common::wait_until_stalled(&sent, Duration::from_millis(500));
+    // Three datagrams while the channel is full: the shard takes them into a pending batch.
+    let udp = collector.listening["udp"];
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    for i in 0..3 {
+        let line = zia_line(1_000_000 + i, "udp-host");
+        socket.send_to(line.as_bytes(), udp).unwrap();
+    }
+    let taken = wait_for(DEADLINE, || {
+        (udp_queued(udp.port()) == Some(0)).then_some(())
+    });
+    assert!(
+        taken.is_some(),
+        "the shard never took the datagrams from the kernel"
+    );
+    collector.open_stdout();
+    sender
+        .join()
+        .expect("sender finishes once the consumer reads");
+    // No more traffic: the pending batch must still reach the aggregator.
+    let admin = collector.listening["admin"];
+    wait_for_metric(admin, "ztel_records_zia_web_total{shard=\"all\"}", |n| {
+        n as usize == RECORDS + 3
+    });
+    let outcome = collector.stop();
+    assert_eq!(outcome.counter("datagrams_dropped"), 0);
+    assert_eq!(outcome.stdout_records().len(), RECORDS + 3);
 }

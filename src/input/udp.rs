@@ -2,7 +2,8 @@
 //!
 //! UDP cannot push back on the sender. When the aggregator's channel is full the shard keeps
 //! receiving into a bounded pending batch; past that bound datagrams are counted as dropped
-//! rather than left for the kernel to drop silently.
+//! rather than left for the kernel to drop silently. A pending batch is handed over as soon as
+//! the channel has room, whether or not more datagrams come: records never wait for traffic.
 
 use std::io;
 use std::mem::MaybeUninit;
@@ -10,7 +11,7 @@ use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, RawFd};
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 
@@ -35,6 +36,9 @@ const RECEIVE_BUFFER: usize = 16 << 20;
 const PENDING_LIMIT: usize = 8 << 20;
 /// Records gathered before a batch is handed over, when datagrams keep coming.
 const BATCH_BYTES: usize = 256 << 10;
+/// While a batch waits for room, how often the kernel's queue is emptied into it: reading only
+/// without waiting (a receive in flight that a wake-up abandons could lose its datagram).
+const PENDING_TICK: Duration = Duration::from_millis(1);
 
 /// Binds one shard's UDP socket with SO_REUSEPORT and a large receive buffer.
 pub fn bind(address: SocketAddr) -> io::Result<UdpSocket> {
@@ -80,6 +84,30 @@ pub async fn receive_loop(shard: Rc<Shard>, socket: UdpSocket, allow: Arc<ArcSwa
     let mut framer = Framer::lf_only(shard.limits.max_frame_bytes);
     let mut batch = Batch::new(shard.index);
     loop {
+        if !batch.is_empty() {
+            // The channel was full: wait for room (or a tick), taking what arrives meanwhile.
+            let drain = futures_lite::future::or(
+                async {
+                    futures_lite::future::or(shard.room(), glommio::timer::sleep(PENDING_TICK))
+                        .await;
+                    false
+                },
+                async {
+                    shard.shutdown.wait().await;
+                    true
+                },
+            )
+            .await;
+            if drain {
+                break;
+            }
+            let allow = allow.load();
+            while let Some((n, peer)) = recv_now(fd, &mut buf) {
+                take(&shard, &allow, &mut framer, &buf[..n], peer, &mut batch);
+            }
+            batch = hand_over(&shard, batch);
+            continue;
+        }
         let received =
             futures_lite::future::or(async { Some(socket.recv_from(&mut buf).await) }, async {
                 shard.shutdown.wait().await;

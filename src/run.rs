@@ -10,11 +10,12 @@ use std::time::Duration;
 use anyhow::{bail, Context as _};
 
 use crate::aggregate::attribution::Attribution;
+use crate::aggregate::dedup::Window;
 use crate::aggregate::latency::IntervalLog;
 use crate::aggregate::registry::Registry;
 use crate::aggregate::state::Shared;
 use crate::aggregate::store::Store;
-use crate::aggregate::{Aggregator, Sinks, Summary};
+use crate::aggregate::{Aggregator, Sinks, Summary, DEDUP_WINDOW};
 use crate::batch;
 use crate::config::Config;
 use crate::executor::{self, Bound, ShardSpec};
@@ -154,6 +155,9 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
     let shards = config.shard_count();
     let (tx, rx) = batch::channel::bounded(shards * BATCHES_PER_SHARD);
     let interval = Duration::from_secs(config.histograms.interval_secs);
+    let window = config.data_dir.join("dedup.window");
+    let recent = Window::open(&window, DEDUP_WINDOW)
+        .with_context(|| format!("cannot open {}", window.display()))?;
     let aggregator = Aggregator::new(
         rx,
         sinks,
@@ -161,6 +165,7 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
         shards,
         interval,
         config.data_dir.clone(),
+        recent,
     );
     let aggregator = std::thread::Builder::new()
         .name("aggregator".into())

@@ -279,3 +279,49 @@ fn a_collector_restarted_right_after_a_drain_binds_its_port_again() {
     assert_eq!(outcome.records.len(), 1);
     drop(sender);
 }
+
+#[test]
+fn a_replay_after_kill_9_and_a_restart_is_written_once() {
+    // NSS's "Duplicate Logs" re-sends the last minutes after a reconnect, which is when a
+    // collector that crashed comes back: the window of identities must have survived.
+    let options = |data: Option<std::path::PathBuf>| Options {
+        data_dir: data,
+        binary: true,
+        ..Options::default()
+    };
+    let collector = Collector::start_with("replay-1", options(None));
+    let first: Vec<String> = (1..=200).map(|i| zia_line(i, "replayed")).collect();
+    collector.send((first.join("\n") + "\n").as_bytes());
+    common::wait_for_lines(&collector.data_dir().join("connections.jsonl"), 200);
+    // The window's header says how many identities are on disk (its ring is larger).
+    let window = collector.data_dir().join("dedup.window");
+    let saved = common::wait_for(common::DEADLINE, || {
+        let bytes = std::fs::read(&window).ok()?;
+        let next = u64::from_le_bytes(bytes.get(8..16)?.try_into().ok()?);
+        (next == 200).then_some(())
+    });
+    assert!(
+        saved.is_some(),
+        "the identities never reached {}",
+        window.display()
+    );
+    let (data, _guard) = collector.kill_hard();
+
+    let collector = Collector::start_with("replay-2", options(Some(data)));
+    let fresh: Vec<String> = (201..=250).map(|i| zia_line(i, "replayed")).collect();
+    let replay: Vec<String> = first[100..].iter().chain(&fresh).cloned().collect();
+    collector.send((replay.join("\n") + "\n").as_bytes());
+    let outcome = collector.stop();
+    assert_eq!(outcome.counter("duplicates"), 100, "the replayed hundred");
+    let mut ids: Vec<u64> = outcome
+        .records
+        .iter()
+        .map(|r| common::record_id(r).expect("record_id"))
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(
+        ids,
+        (1..=250).collect::<Vec<u64>>(),
+        "each record once, over both runs"
+    );
+}

@@ -71,7 +71,7 @@ const RETRY_EVERY: Duration = Duration::from_millis(250);
 
 /// Record identities remembered for de-duplication: LSS replays up to 15 minutes after a
 /// reconnect, and NSS re-sends what it was unsure of; a million covers both at high rates.
-const DEDUP_WINDOW: usize = 1 << 20;
+pub const DEDUP_WINDOW: usize = 1 << 20;
 
 pub struct Aggregator {
     rx: BatchReceiver,
@@ -113,6 +113,7 @@ impl Aggregator {
         shards: usize,
         interval: Duration,
         data_dir: PathBuf,
+        recent: Window,
     ) -> Self {
         Aggregator {
             data_dir,
@@ -130,7 +131,7 @@ impl Aggregator {
             last_interval: Latency::default(),
             since_start: Latency::default(),
             sink_errors: 0,
-            recent: Window::new(DEDUP_WINDOW),
+            recent,
             dirty: HashSet::new(),
             line: Vec::new(),
         }
@@ -438,6 +439,11 @@ impl Aggregator {
                 self.sink_errors += 1;
                 tracing::error!("cannot flush {what} to {}: {e}", sink.describe());
             }
+        }
+        // After the records: an identity on disk means its record is too.
+        if let Err(e) = self.recent.persist() {
+            self.sink_errors += 1;
+            tracing::error!("cannot save the duplicate window: {e}");
         }
     }
 

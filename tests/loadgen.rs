@@ -7,7 +7,7 @@
 //! so and does nothing; loadgen's own tests (loadgen/tests) cover it against fake collectors.
 //!
 //! The HTTP tests run Cloud NSS's transport end to end: loadgen POSTs JSON arrays to ztel's
-//! `[input.http]`, plain and HTTPS, with the right key and a wrong one.
+//! `[input.http]`, plain, gzipped and HTTPS, with the right key and a wrong one.
 
 mod common;
 
@@ -299,4 +299,61 @@ fn loadgen_over_https_with_a_test_ca() {
         outcome.counter("connections_opened"),
         outcome.counter("connections_closed")
     );
+}
+
+#[test]
+fn loadgen_gzip_bodies_of_firewall_and_dns_records_are_inflated_and_recorded() {
+    let Some(binary) = loadgen_binary() else {
+        eprintln!("skipped: no loadgen binary next to the tests (cargo build -p loadgen)");
+        return;
+    };
+    let (collector, http, admin) = http_collector("loadgen-http-gzip", "");
+    for source in ["fw", "dns"] {
+        let (code, result, stderr) = loadgen(
+            &binary,
+            &[
+                "--target",
+                &http,
+                "--proto",
+                "http",
+                "--http-key",
+                "k1",
+                "--gzip",
+                "--source",
+                source,
+                "--count",
+                "1500",
+                "--admin",
+                &admin,
+            ],
+        );
+        assert_eq!(code, 0, "{source}: {stderr}");
+        assert_eq!(get(&result, "received"), "1500", "{source}");
+        assert_eq!(get(&result, "lost"), "0", "{source}");
+        // What crossed the wire is the compressed bodies, a fraction of the JSON they carry.
+        let sent: u64 = get(&result, "bytes").parse().unwrap();
+        let json: u64 = get(&result, "bytes_before_gzip").parse().unwrap();
+        assert!(sent * 4 < json, "{source}: {sent} bytes for {json} of JSON");
+    }
+    let outcome = collector.stop();
+    assert_eq!(outcome.counter("records_zia_firewall"), 1500);
+    assert_eq!(outcome.counter("records_zia_dns"), 1500);
+    // 1500 events per run, 100 per request (the default --batch).
+    assert_eq!(outcome.counter("http_requests"), 30);
+    assert_eq!(outcome.counter("http_bad_requests"), 0);
+    assert_eq!(outcome.counter("dead_letters"), 0);
+    assert_eq!(outcome.records.len(), 3000);
+    // Firewall records carry the client's real source port and the NAT address.
+    let firewall: Vec<_> = outcome
+        .records
+        .iter()
+        .filter(|r| r["kind"] == "zia.firewall")
+        .collect();
+    assert_eq!(firewall.len(), 1500);
+    assert!(firewall.iter().all(|r| r["nat_ip"].is_string()));
+    assert!(firewall
+        .iter()
+        .filter_map(|r| r["src_port"].as_u64())
+        .all(|p| p >= 49_152));
+    outcome.assert_counters_match_files();
 }

@@ -1,13 +1,15 @@
 //! loadgen: replays Zscaler NSS and LSS traffic against a collector (DESIGN §7).
 //!
-//! `args` checks the command line, `source` builds every event into memory, `send` opens the
-//! connections and paces the writes (`http` builds its requests and reads its answers),
-//! `report` adds up and prints, `admin` asks the collector what it received. This file runs
+//! `args` reads the command line and `plan` checks it, `source` builds every event into memory,
+//! `conn` opens the connections (`http` builds their requests and reads their answers), `send`
+//! paces the writes, `report` adds up and prints, `admin` asks the collector what it received. This file runs
 //! those steps in order and picks the exit status.
 
 mod admin;
 mod args;
+mod conn;
 mod http;
+mod plan;
 mod report;
 mod send;
 mod source;
@@ -19,7 +21,8 @@ use std::time::{Duration, Instant, SystemTime};
 use clap::Parser;
 
 use crate::admin::Admin;
-use crate::args::{Args, Plan};
+use crate::args::Args;
+use crate::plan::Plan;
 use crate::send::{Progress, Schedule};
 
 /// Why a run stopped: the exit status depends on whether the call itself was wrong.
@@ -46,7 +49,7 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> Result<ExitCode, Failure> {
     let plan = Plan::new(args).map_err(Failure::Usage)?;
-    let transport = send::prepare(&plan).map_err(Failure::Usage)?;
+    let transport = conn::prepare(&plan).map_err(Failure::Usage)?;
     let admin = plan
         .admin
         .as_deref()
@@ -79,7 +82,7 @@ fn run(args: Args) -> Result<ExitCode, Failure> {
         }
     });
 
-    let conns = send::connect(&plan, &transport).map_err(Failure::Run)?;
+    let conns = conn::connect(&plan, &transport).map_err(Failure::Run)?;
     let progress = Arc::new(Progress::default());
     let schedule = Schedule {
         rate: plan.rate,

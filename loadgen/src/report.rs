@@ -49,7 +49,10 @@ pub fn watch(handles: &[JoinHandle<Outcome>], progress: &Progress, start: Instan
 /// The senders' outcomes, added up.
 pub struct Totals {
     pub events: u64,
+    /// Bytes on the wire: of records and their framing, for HTTP of the request bodies.
     pub bytes: u64,
+    /// With --gzip: the bodies' bytes before compression.
+    pub bytes_before_gzip: Option<u64>,
     /// From the start to the last write of the slowest connection.
     pub seconds: f64,
     /// Every event's send lateness (µs); `None` for --rate max.
@@ -65,6 +68,7 @@ impl Totals {
         let mut t = Totals {
             events: 0,
             bytes: 0,
+            bytes_before_gzip: None,
             seconds: 0.0,
             lateness: paced.then(histogram),
             intervals: Vec::new(),
@@ -73,6 +77,9 @@ impl Totals {
         for o in outcomes {
             t.events += o.events;
             t.bytes += o.bytes;
+            if let Some(n) = o.bytes_before_gzip {
+                *t.bytes_before_gzip.get_or_insert(0) += n;
+            }
             t.seconds = t.seconds.max(o.finished.as_secs_f64());
             if let Some(h) = &mut t.lateness {
                 h.add(&o.lateness).context("merging histograms")?;
@@ -120,6 +127,9 @@ pub fn render(headline: &str, t: &Totals, admin: Option<&Figures>) -> String {
     };
     row("events sent", t.events.to_string());
     row("bytes sent", t.bytes.to_string());
+    if let Some(n) = t.bytes_before_gzip {
+        row("bytes before gzip", n.to_string());
+    }
     row("duration", format!("{:.3} s", t.seconds));
     row("events/s", format!("{:.0}", t.eps()));
     row("MB/s", format!("{:.1}", t.mbps()));
@@ -154,6 +164,9 @@ pub fn render(headline: &str, t: &Totals, admin: Option<&Figures>) -> String {
         t.eps(),
         t.mbps()
     );
+    if let Some(n) = t.bytes_before_gzip {
+        let _ = write!(line, " bytes_before_gzip={n}");
+    }
     let lateness = t.lateness_us();
     for (i, key) in LATENCY_KEYS.iter().enumerate() {
         let _ = write!(line, " lateness_{key}_us={}", na(lateness.map(|l| l[i])));
@@ -229,6 +242,7 @@ mod tests {
         Totals {
             events: 1000,
             bytes: 1_000_000,
+            bytes_before_gzip: None,
             seconds: 2.0,
             lateness: paced.then_some(lateness),
             intervals: Vec::new(),
@@ -268,5 +282,27 @@ mod tests {
             " received=990 lost=10 dropped=n/a ztel_p50_us=35.0 ztel_p90_us=n/a ztel_p99_us=1200.0 ztel_p999_us=5000.0"
         ), "{line}");
         assert!(text.contains("n/a (--rate max)"));
+    }
+
+    #[test]
+    fn gzip_shows_the_bytes_on_the_wire_and_before() {
+        let plain = render("x", &totals(true), None);
+        assert!(!plain.contains("gzip"), "{plain}");
+        let t = Totals {
+            bytes_before_gzip: Some(9_000_000),
+            ..totals(true)
+        };
+        let text = render("x", &t, None);
+        assert!(
+            text.contains("  bytes sent            1000000\n  bytes before gzip     9000000\n"),
+            "{text}"
+        );
+        let line = text.lines().last().unwrap();
+        assert!(
+            line.contains(
+                " bytes=1000000 seconds=2.000000 eps=500.0 mbps=0.500 bytes_before_gzip=9000000 "
+            ),
+            "{line}"
+        );
     }
 }

@@ -9,9 +9,10 @@ use std::ops::Range;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use wire::synth::{ActivityGenerator, WebGenerator};
+use wire::synth::{ActivityGenerator, DnsGenerator, FirewallGenerator, WebGenerator};
 
-use crate::args::{Framing, Plan, Proto, Source};
+use crate::args::{Framing, Proto};
+use crate::plan::{Plan, Source};
 
 /// At most this many events are held in memory; a longer run loops over them.
 pub const POOL_MAX_EVENTS: u64 = 2_000_000;
@@ -110,6 +111,8 @@ impl Stream {
 /// Where records come from.
 enum Records {
     Web(WebGenerator),
+    Firewall(FirewallGenerator),
+    Dns(DnsGenerator),
     Activity(ActivityGenerator),
     /// A file's contents and its non-blank lines; `next` cycles through them.
     File {
@@ -124,16 +127,10 @@ impl Records {
     /// generating allocates nothing per record.
     fn next(&mut self, scratch: &mut String, f: impl FnOnce(&[u8])) {
         match self {
-            Records::Web(g) => {
-                scratch.clear();
-                g.write(scratch);
-                f(scratch.trim_end_matches('\n').as_bytes());
-            }
-            Records::Activity(g) => {
-                scratch.clear();
-                g.write(scratch);
-                f(scratch.trim_end_matches('\n').as_bytes());
-            }
+            Records::Web(g) => synthetic(scratch, |s| g.write(s), f),
+            Records::Firewall(g) => synthetic(scratch, |s| g.write(s), f),
+            Records::Dns(g) => synthetic(scratch, |s| g.write(s), f),
+            Records::Activity(g) => synthetic(scratch, |s| g.write(s), f),
             Records::File { text, lines, next } => {
                 let line = lines[*next].clone();
                 *next = (*next + 1) % lines.len();
@@ -141,6 +138,13 @@ impl Records {
             }
         }
     }
+}
+
+/// Has `write` put one record into `scratch`, and hands it to `f` without its line end.
+fn synthetic(scratch: &mut String, write: impl FnOnce(&mut String), f: impl FnOnce(&[u8])) {
+    scratch.clear();
+    write(scratch);
+    f(scratch.trim_end_matches('\n').as_bytes());
 }
 
 /// Builds every connection's stream. Errors (an unreadable or empty file, a line too long for
@@ -152,6 +156,12 @@ pub fn build(plan: &Plan) -> Result<Vec<Stream>> {
         Source::Nss(dialect) => Records::Web(
             WebGenerator::new(plan.seed, *dialect, plan.cardinality).at_rate(per_second),
         ),
+        Source::Fw => Records::Firewall(
+            FirewallGenerator::new(plan.seed, plan.cardinality).at_rate(per_second),
+        ),
+        Source::Dns => {
+            Records::Dns(DnsGenerator::new(plan.seed, plan.cardinality).at_rate(per_second))
+        }
         Source::Lss => Records::Activity(
             ActivityGenerator::new(plan.seed, plan.cardinality).at_rate(per_second),
         ),

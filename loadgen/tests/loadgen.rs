@@ -1,6 +1,7 @@
 //! loadgen seen from outside: the real binary against receivers the test runs on loopback
 //! (plain TCP and UDP sockets, a rustls server, a fake admin endpoint), on OS-chosen ports.
-//! Every record received must be one that ztel's own pipeline turns into a record.
+//! Every record received must be one that ztel's own pipeline turns into a record. (loadgen
+//! against the real collector, gzip included, is in the workspace's tests/loadgen.rs.)
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, UdpSocket};
@@ -225,6 +226,167 @@ fn dialects_are_sent_as_asked() {
         let frames: Vec<&[u8]> = text.lines().map(str::as_bytes).collect();
         assert_eq!(frames.len(), 50, "{dialect}");
         assert_decoded(&frames, Kind::ZiaWeb);
+    }
+}
+
+/// The set of values that the records' events hold under `key`.
+fn values(frames: &[&[u8]], key: &str) -> std::collections::BTreeSet<String> {
+    frames
+        .iter()
+        .map(|f| {
+            let v: serde_json::Value = serde_json::from_slice(f).unwrap();
+            v["event"][key].as_str().unwrap_or_default().to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn fw_sends_firewall_records() {
+    let (addr, receiver) = tcp_receiver(2);
+    let run = loadgen(&[
+        "--target",
+        &addr,
+        "--source",
+        "fw",
+        "--connections",
+        "2",
+        "--count",
+        "800",
+        "--devices",
+        "40",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.starts_with(&format!(
+            "loadgen: tcp to {addr}, 2 connection(s), source fw, format json, rate max, "
+        )),
+        "{}",
+        run.stdout
+    );
+    let received = receiver.join().unwrap();
+    let all: Vec<&[u8]> = received.iter().flat_map(|b| lines(b)).collect();
+    assert_eq!(all.len(), 800);
+    assert!(all
+        .iter()
+        .all(|l| l.starts_with(b"{\"sourcetype\":\"zscalernss-fw\"")));
+    assert_records(&all, Kind::ZiaFirewall);
+    let hosts = values(&all, "devicehostname");
+    assert!((30..=40).contains(&hosts.len()), "{} devices", hosts.len());
+    assert!(values(&all, "csport").len() > 600, "real client ports");
+    assert_eq!(values(&all, "ipproto").len(), 3, "TCP, UDP, ICMP");
+    assert_eq!(run.result("events"), "800");
+}
+
+#[test]
+fn dns_sends_dns_records_over_udp() {
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let addr = sock.local_addr().unwrap().to_string();
+    let receiver = thread::spawn(move || {
+        let mut records = Vec::new();
+        let mut buf = vec![0u8; 65536];
+        while records.len() < 500 {
+            let n = sock.recv(&mut buf).expect("all datagrams arrive");
+            records.extend(lines(&buf[..n]).into_iter().map(<[u8]>::to_vec));
+        }
+        records
+    });
+    let run = loadgen(&[
+        "--target", &addr, "--proto", "udp", "--source", "dns", "--count", "500", "--rate", "5000",
+        "--quiet",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let records = receiver.join().unwrap();
+    let all: Vec<&[u8]> = records.iter().map(Vec::as_slice).collect();
+    assert_eq!(all.len(), 500);
+    assert_records(&all, Kind::ZiaDns);
+    assert!(values(&all, "reqtype").len() >= 6, "query types");
+    assert!(values(&all, "error").len() >= 3, "response codes");
+}
+
+#[test]
+fn every_format_is_sent_as_asked_and_decodes_to_web_records() {
+    type LooksRight = fn(&str) -> bool;
+    let cases: [(&str, LooksRight); 5] = [
+        ("json", |l| {
+            l.starts_with("{\"sourcetype\":\"zscalernss-web\"")
+        }),
+        ("leef", |l| l.contains(" LEEF:")),
+        ("cef", |l| l.contains(" CEF:")),
+        ("kv", |l| !l.contains('{') && l.contains("\treason=")),
+        ("csv", |l| l.starts_with('"') && l.ends_with('"')),
+    ];
+    for (format, looks_right) in cases {
+        let (addr, receiver) = tcp_receiver(1);
+        let run = loadgen(&["--target", &addr, "--format", format, "--count", "200"]);
+        assert_eq!(run.code, 0, "{format}: {}", run.stderr);
+        let summary = format!(", source nss, format {format}");
+        assert!(run.stdout.contains(&summary), "{}", run.stdout);
+        let received = receiver.join().unwrap();
+        let frames = lines(&received[0]);
+        assert_eq!(frames.len(), 200, "{format}");
+        for frame in &frames {
+            let line = std::str::from_utf8(frame).unwrap();
+            assert!(looks_right(line), "{format}: {line}");
+        }
+        assert_decoded(&frames, Kind::ZiaWeb);
+    }
+}
+
+#[test]
+fn formats_and_gzip_that_do_not_apply_are_refused_with_status_2() {
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["--format", "leef", "--dialect", "elastic"],
+            "--dialect picks the template of --format json",
+        ),
+        (
+            &["--format", "csv", "--proto", "http", "--http-key", "k"],
+            "Cloud NSS sends JSON only",
+        ),
+        (&["--format", "cef", "--source", "fw"], "--source nss only"),
+        (
+            &["--source", "dns", "--dialect", "sekoia"],
+            "--source nss only",
+        ),
+        (
+            &["--gzip", "--proto", "udp"],
+            "--gzip applies to --proto http only",
+        ),
+    ];
+    for (extra, why) in cases {
+        let mut args = vec!["--target", "127.0.0.1:1", "--count", "1"];
+        args.extend_from_slice(extra);
+        let run = loadgen(&args);
+        assert_eq!(run.code, 2, "{extra:?}: {}", run.stderr);
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+        assert!(run.stderr.starts_with("loadgen: "), "{}", run.stderr);
+        assert!(run.stderr.contains(why), "{extra:?}: {}", run.stderr);
+        assert_eq!(run.stdout, "");
+    }
+}
+
+#[test]
+fn help_explains_sources_formats_and_gzip() {
+    let run = loadgen(&["--help"]);
+    assert_eq!(run.code, 0);
+    let help = run.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    for text in [
+        "--source <nss|fw|dns|lss|FILE>",
+        "\"fw\" (synthetic ZIA firewall records",
+        "\"dns\" (synthetic ZIA DNS records",
+        "--format <FORMAT>",
+        "[possible values: json, leef, cef, kv, csv]",
+        "Cloud NSS sends JSON only",
+        "--gzip",
+        "Content-Encoding: gzip",
+        "the bytes before compression",
+    ] {
+        assert!(
+            help.contains(text),
+            "no {text:?} in --help:\n{}",
+            run.stdout
+        );
     }
 }
 
@@ -899,6 +1061,61 @@ fn an_http_refusal_is_status_1_and_names_the_status() {
         1,
         "no request after a refusal"
     );
+}
+
+#[test]
+fn http_gzip_bodies_inflate_to_the_json_arrays() {
+    use std::io::Read as _;
+    let (addr, posted) = http_receiver(|_| OK);
+    let run = loadgen(&[
+        "--target",
+        &addr,
+        "--proto",
+        "http",
+        "--http-key",
+        "k",
+        "--gzip",
+        "--source",
+        "fw",
+        "--batch",
+        "50",
+        "--count",
+        "600",
+        "--quiet",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("gzipped JSON arrays of up to 50 events"),
+        "{}",
+        run.stdout
+    );
+    let posted = posted.lock().unwrap();
+    assert_eq!(posted.len(), 12);
+    let (mut on_wire, mut inflated) = (0, 0);
+    let mut records = Vec::new();
+    for p in posted.iter() {
+        assert_eq!(p.header("content-encoding"), Some("gzip"));
+        assert_eq!(p.header("content-type"), Some("application/json"));
+        assert!(p.body.starts_with(&[0x1f, 0x8b]), "a gzip member");
+        let mut json = Vec::new();
+        flate2::read::GzDecoder::new(&p.body[..])
+            .read_to_end(&mut json)
+            .unwrap();
+        on_wire += p.body.len();
+        inflated += json.len();
+        records.extend(elements(&json));
+    }
+    assert_eq!(records.len(), 600);
+    let frames: Vec<&[u8]> = records.iter().map(Vec::as_slice).collect();
+    assert_records(&frames, Kind::ZiaFirewall);
+    // Bytes sent are what crossed the wire; the report adds what they inflate to.
+    assert_eq!(run.result("bytes"), on_wire.to_string());
+    assert_eq!(run.result("bytes_before_gzip"), inflated.to_string());
+    assert!(on_wire * 4 < inflated, "{on_wire} of {inflated}");
+    assert!(run
+        .stdout
+        .contains(&format!("  bytes before gzip     {inflated}\n")));
 }
 
 #[test]

@@ -27,7 +27,15 @@ const KINDS: &[(&str, &str)] = &[
 ];
 
 /// The feed formats whose samples are decoded; a file of another format is a test failure.
-const FORMATS: &[&str] = &["json", "nss-tcp", "cloudnss-json"];
+const FORMATS: &[&str] = &[
+    "json",
+    "nss-tcp",
+    "cloudnss-json",
+    "kv",
+    "csv",
+    "leef",
+    "cef",
+];
 
 /// The zone the corpus's feeds wrote their times in.
 const ZONE: &str = "UTC";

@@ -3,27 +3,13 @@
 
 mod common;
 
-use common::{corpus, dead_reason, fields_without, key_order, lines, one, run};
+use common::{corpus, dead_reason, fields_without, key_order, one, run};
 use common::{RECEIVED, ZIA_WEB_FIELDS};
 use serde_json::json;
 use wire::event::Reason;
 
 /// The feed's zone, for the records whose times carry none.
 const ZONE: &str = "UTC";
-
-#[test]
-fn corpus_lines_that_are_not_json_are_dead_letters() {
-    for name in [
-        "sc4s-zia-web-splunk-kv.log",
-        "sumo-doc-zia-web-leef.log",
-        "zscaler-helpdoc-zia-web-csv.log",
-    ] {
-        let input = corpus(name);
-        for line in lines(&input) {
-            assert_eq!(dead_reason(ZONE, line), Reason::UnknownFormat, "{name}");
-        }
-    }
-}
 
 #[test]
 fn corpus_record_field_order_is_the_schema_order() {

@@ -101,10 +101,12 @@ pub fn list() -> String {
 
 /// Where a device comes from in ZIA logs, and what happens without it.
 const DEVICE_PREREQUISITES: &str = "\
-# Before you start: in the Zscaler Client Connector Portal, Administration > Client Connector
-#   Support > User Privacy, enable Collect Device Owner Information and Collect Machine Hostname
-#   Information. Without them NSS leaves deviceowner and devicehostname empty, and ztel keys the
-#   devices of these records by client IP instead of by machine.
+# Before you start, in the Zscaler Client Connector Portal (Administration > Client Connector
+#   Support > User Privacy), enable both
+#     Collect Device Owner Information
+#     Collect Machine Hostname Information
+#   Without them NSS leaves deviceowner and devicehostname empty, and ztel keys the devices of
+#   these records by client IP instead of by machine.
 ";
 
 /// What `ztel feed-format LOGTYPE` prints for an NSS (TCP) feed or an LSS log receiver.

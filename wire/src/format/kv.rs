@@ -1,20 +1,481 @@
-//! Name-value pairs: Splunk's `key=value` separated by tabs or spaces (values possibly quoted), and NetWitness's `^^`-separated variant.
+//! Name-value pairs: Splunk's `key=value` separated by tabs or spaces (values possibly quoted), and
+//! NetWitness's `^^`-separated variant.
+//!
+//! What a frame holds, read left to right:
+//!
+//! - **Text before the first pair** is static template text (`ZSCALERNSS: `), or the time the
+//!   Splunk template starts with (`2019-10-16 15:44:36<TAB>`, `Wed May  4 08:42:00 2022<TAB>`).
+//!   Leading text that reads as a time is noted as the record's `datetime`; anything else is
+//!   skipped. The first pair is the first `=` with a name before it.
+//! - **The separator** is whichever of a tab and `^^` comes first after the first pair; a space
+//!   when there is neither. With spaces, a value runs to the next ` name=` (a name is
+//!   `[A-Za-z0-9_.-]+`), so values may hold spaces; with tabs or `^^`, to the next separator.
+//!   Text between a separator and the next pair that is no `name=` is skipped.
+//! - **A quoted value** (`key="a b=c"`) starts with `"` and ends at the first `"` that is not
+//!   escaped and is followed by the separator or the end of the frame; inside, `\"` is a quote and
+//!   `\\` a backslash (any other `\x` stays as it is). A value that starts with `"` but has no such
+//!   end is taken as written, quote included, up to the separator.
+//!
+//! [`pairs`] reads a frame that way without deciding what the keys mean; the fuzz target compares
+//! it with a slow reference. The reader looks the keys up and notes their values.
 
-use crate::fields::Fields;
+use std::borrow::Cow;
+
+use jiff::tz::TimeZone;
+
+use crate::fields::{Fields, Scalar};
+use crate::keys::{self, Encoding, Field, Hit, Vote};
 use crate::reason::Reason;
+use crate::time;
+
+/// How a frame's pairs are separated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Separator {
+    Tab,
+    /// NetWitness's `^^`.
+    Carets,
+    Space,
+}
+
+/// One pair as written: the value without its quotes, its escapes still in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pair<'a> {
+    pub key: &'a str,
+    pub value: &'a str,
+    /// Quoted, with a backslash inside: [`Pair::unescaped`] differs from `value`.
+    pub escaped: bool,
+    /// Where `value` starts in the frame.
+    at: usize,
+}
+
+impl Pair<'_> {
+    /// The value as meant: escapes of a quoted value resolved.
+    pub fn unescaped(&self) -> Cow<'_, str> {
+        if !self.escaped {
+            return Cow::Borrowed(self.value);
+        }
+        let mut bytes = self.value.as_bytes().to_vec();
+        let len = unescape(&mut bytes);
+        bytes.truncate(len);
+        // Only ASCII backslashes were removed, each before an ASCII byte: still UTF-8.
+        Cow::Owned(String::from_utf8_lossy(&bytes).into_owned())
+    }
+}
+
+/// The pairs of a frame, in order.
+#[derive(Debug, Clone)]
+pub struct Pairs<'a> {
+    text: &'a str,
+    first: Option<usize>,
+    separator: Separator,
+    /// Where the next pair's key starts, and its `=`.
+    next: Option<(usize, usize)>,
+}
+
+/// Reads `text` as name-value pairs (see the module's documentation).
+pub fn pairs(text: &str) -> Pairs<'_> {
+    let b = text.as_bytes();
+    let first = memchr::memchr_iter(b'=', b).find_map(|eq| {
+        let start = name_start(b, eq);
+        (start < eq).then_some((start, eq))
+    });
+    let separator = first.map_or(Separator::Space, |(at, _)| separator(&b[at..]));
+    Pairs {
+        text,
+        first: first.map(|(start, _)| start),
+        separator,
+        next: first,
+    }
+}
+
+impl<'a> Pairs<'a> {
+    /// The text before the first pair (all of it when there is none).
+    pub fn prefix(&self) -> &'a str {
+        &self.text[..self.first.unwrap_or(self.text.len())]
+    }
+
+    pub fn separator(&self) -> Separator {
+        self.separator
+    }
+}
+
+impl<'a> Iterator for Pairs<'a> {
+    type Item = Pair<'a>;
+
+    fn next(&mut self) -> Option<Pair<'a>> {
+        let (start, eq) = self.next?;
+        let b = self.text.as_bytes();
+        let sep = self.separator;
+        let v = eq + 1;
+        let (value, escaped, after, next) = match quoted_end(b, v, sep) {
+            Some((close, escaped)) => (v + 1..close, escaped, close + 1, None),
+            None => {
+                let (end, next) = value_end(b, v, sep);
+                (v..end, false, end, next)
+            }
+        };
+        self.next = next.or_else(|| next_pair(b, after, sep));
+        Some(Pair {
+            key: &self.text[start..eq],
+            value: &self.text[value.clone()],
+            escaped,
+            at: value.start,
+        })
+    }
+}
+
+/// The bytes of a name: `[A-Za-z0-9_.-]`.
+const NAME: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        table[c] = b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-';
+        c += 1;
+    }
+    table
+};
+
+fn is_name(b: u8) -> bool {
+    NAME[b as usize]
+}
+
+/// Where the run of name bytes that ends at `end` starts (`end` when there is none).
+fn name_start(b: &[u8], end: usize) -> usize {
+    b[..end]
+        .iter()
+        .rposition(|&c| !is_name(c))
+        .map_or(0, |i| i + 1)
+}
+
+/// The `=` of a `name=` that starts at `at`, if one does.
+fn pair_at(b: &[u8], at: usize) -> Option<usize> {
+    let name = b.get(at..)?.iter().take_while(|&&c| is_name(c)).count();
+    (name > 0 && b.get(at + name) == Some(&b'=')).then_some(at + name)
+}
+
+/// Tab or `^^`, whichever comes first; space when neither does.
+fn separator(b: &[u8]) -> Separator {
+    let mut from = 0;
+    while let Some(i) = memchr::memchr2(b'\t', b'^', &b[from..]) {
+        let at = from + i;
+        if b[at] == b'\t' {
+            return Separator::Tab;
+        }
+        if b.get(at + 1) == Some(&b'^') {
+            return Separator::Carets;
+        }
+        from = at + 1;
+    }
+    Separator::Space
+}
+
+fn separator_at(b: &[u8], at: usize, sep: Separator) -> bool {
+    match sep {
+        Separator::Tab => b.get(at) == Some(&b'\t'),
+        Separator::Space => b.get(at) == Some(&b' '),
+        Separator::Carets => b.get(at..at + 2) == Some(b"^^"),
+    }
+}
+
+/// The first separator at or after `from`.
+fn find_separator(b: &[u8], from: usize, sep: Separator) -> Option<usize> {
+    match sep {
+        Separator::Tab => super::find_byte(b, from, b'\t'),
+        // A searcher per value would cost more than the search: `^` is rare in values.
+        _ => memchr::memchr_iter(b'^', &b[from..])
+            .map(|i| from + i)
+            .find(|&at| b.get(at + 1) == Some(&b'^')),
+    }
+}
+
+/// The closing quote of a quoted value starting at `v`, and whether it holds a backslash.
+fn quoted_end(b: &[u8], v: usize, sep: Separator) -> Option<(usize, bool)> {
+    if b.get(v) != Some(&b'"') {
+        return None;
+    }
+    let mut escaped = false;
+    let mut at = v + 1;
+    loop {
+        at += memchr::memchr2(b'"', b'\\', b.get(at..)?)?;
+        if b[at] == b'\\' {
+            escaped = true;
+            at += 2;
+            continue;
+        }
+        if at + 1 == b.len() || separator_at(b, at + 1, sep) {
+            return Some((at, escaped));
+        }
+        at += 1;
+    }
+}
+
+/// Where an unquoted value starting at `v` ends, and, with spaces, where the next pair starts
+/// (found on the way).
+fn value_end(b: &[u8], v: usize, sep: Separator) -> (usize, Option<(usize, usize)>) {
+    if sep == Separator::Space {
+        return match space_pair(b, v) {
+            Some((end, next)) => (end, Some(next)),
+            None => (b.len(), None),
+        };
+    }
+    (find_separator(b, v, sep).unwrap_or(b.len()), None)
+}
+
+/// The first ` name=` at or after `from`: where its spaces start, and its name and `=`.
+fn space_pair(b: &[u8], from: usize) -> Option<(usize, (usize, usize))> {
+    memchr::memchr_iter(b'=', &b[from..]).find_map(|i| {
+        let eq = from + i;
+        let start = name_start(b, eq);
+        if start == eq || start <= from || b[start - 1] != b' ' {
+            return None;
+        }
+        let spaces = b[from..start]
+            .iter()
+            .rev()
+            .take_while(|&&c| c == b' ')
+            .count();
+        Some((start - spaces, (start, eq)))
+    })
+}
+
+/// Where the pair after a value that ended at `after` starts, and its `=`.
+fn next_pair(b: &[u8], mut after: usize, sep: Separator) -> Option<(usize, usize)> {
+    let width = match sep {
+        Separator::Space => return space_pair(b, after).map(|(_, next)| next),
+        Separator::Tab => 1,
+        Separator::Carets => 2,
+    };
+    loop {
+        // A value ends at a separator: no search for the common case.
+        let found = if separator_at(b, after, sep) {
+            after
+        } else {
+            find_separator(b, after, sep)?
+        };
+        let mut at = found + width;
+        at += b[at..]
+            .iter()
+            .take_while(|&&c| c == b' ' || c == b'\t')
+            .count();
+        if let Some(eq) = pair_at(b, at) {
+            return Some((at, eq));
+        }
+        after = at;
+    }
+}
+
+/// Resolves `\"` and `\\` in place; returns the new length (values only shrink).
+fn unescape(buf: &mut [u8]) -> usize {
+    let (mut read, mut write) = (0, 0);
+    while read < buf.len() {
+        let c = buf[read];
+        if c == b'\\' && matches!(buf.get(read + 1), Some(b'"' | b'\\')) {
+            read += 1;
+        }
+        buf[write] = buf[read];
+        read += 1;
+        write += 1;
+    }
+    write
+}
+
+/// The length [`unescape`] leaves.
+fn unescaped_len(value: &[u8]) -> usize {
+    let (mut read, mut len) = (0, 0);
+    while read < value.len() {
+        if value[read] == b'\\' && matches!(value.get(read + 1), Some(b'"' | b'\\')) {
+            read += 1;
+        }
+        read += 1;
+        len += 1;
+    }
+    len
+}
+
+/// Whether a JSON string can hold `value` as it is.
+fn plain(value: &str) -> bool {
+    value
+        .bytes()
+        .fold(true, |ok, c| ok & (c >= 0x20) & (c != b'"') & (c != b'\\'))
+}
+
+/// Whether every value of a frame is [`plain`]: one pass over the frame instead of one per
+/// value. Tabs count only where they can be inside values.
+fn all_plain(text: &[u8], sep: Separator) -> bool {
+    let tab = u8::from(sep == Separator::Tab) * b'\t';
+    // No early exit, integer lanes: the compiler makes this a vector loop.
+    let mut bad = 0u8;
+    for &c in text {
+        bad |=
+            (u8::from(c < 0x20) & u8::from(c != tab)) | u8::from(c == b'"') | u8::from(c == b'\\');
+    }
+    bad == 0
+}
 
 /// A shard's kv reader, kept between frames so that reading allocates nothing.
 #[derive(Default)]
-pub struct Reader {}
+pub struct Reader {
+    /// A copy of a frame whose quoted values hold escapes, resolved in place.
+    scratch: Vec<u8>,
+}
 
 impl Reader {
     /// Reads the record that `text` holds (it starts at the format's first byte) into `fields`;
     /// true when the values are plain text.
-    pub fn read<'a>(
-        &'a mut self,
-        _text: &'a [u8],
-        _fields: &mut Fields<'a>,
-    ) -> Result<bool, Reason> {
-        Err(Reason::UnknownFormat)
+    pub fn read<'a>(&'a mut self, text: &'a [u8], fields: &mut Fields<'a>) -> Result<bool, Reason> {
+        let text = std::str::from_utf8(text).map_err(|_| Reason::InvalidUtf8)?;
+        let all = pairs(text);
+        let mut note = Notes {
+            plain: true,
+            checked: all_plain(text.as_bytes(), all.separator()),
+            hint: None,
+        };
+        note.prefix(all.prefix(), fields);
+        if memchr::memchr(b'\\', text.as_bytes()).is_none() {
+            for pair in all {
+                note.pair(pair.key, pair.value, fields);
+            }
+            return Ok(note.finish(fields));
+        }
+        // Escapes: resolve them in a copy first, then borrow the values that had some from it.
+        self.scratch.clear();
+        self.scratch.extend_from_slice(text.as_bytes());
+        for pair in all.clone().filter(|p| p.escaped) {
+            let range = pair.at..pair.at + pair.value.len();
+            unescape(&mut self.scratch[range]);
+        }
+        let scratch: &'a [u8] = &self.scratch;
+        for pair in all {
+            let value = if pair.escaped {
+                let len = unescaped_len(pair.value.as_bytes());
+                std::str::from_utf8(&scratch[pair.at..pair.at + len])
+                    .map_err(|_| Reason::InvalidUtf8)?
+            } else {
+                pair.value
+            };
+            note.pair(pair.key, value, fields);
+        }
+        Ok(note.finish(fields))
+    }
+}
+
+/// What the reader learns besides the fields.
+struct Notes {
+    plain: bool,
+    /// The whole frame is plain: no value needs a look.
+    checked: bool,
+    /// The log type a `product=` or `Recordtype=` says, as a `sourcetype`.
+    hint: Option<&'static str>,
+}
+
+impl Notes {
+    /// Leading text that reads as a time is the record's time (Splunk's templates start with it).
+    fn prefix<'a>(&mut self, prefix: &'a str, fields: &mut Fields<'a>) {
+        let stamp = prefix.trim_ascii().trim_end_matches(':').trim_ascii_end();
+        if stamp.is_empty() || time::parse_time(stamp, &TimeZone::UTC).is_none() {
+            return;
+        }
+        let hit = Hit {
+            field: Field::DateTime,
+            encoding: Encoding::Plain,
+            vote: Vote::None,
+        };
+        self.plain &= self.checked || plain(stamp);
+        fields.note(hit, Some(Scalar::Str(stamp)));
+    }
+
+    fn pair<'a>(&mut self, key: &'a str, value: &'a str, fields: &mut Fields<'a>) {
+        let Some(hit) = keys::lookup(key) else {
+            match key {
+                "sourcetype" => fields.sourcetype = Some(value),
+                "product" => self.hint = self.hint.or(product(value)),
+                _ => {}
+            }
+            return;
+        };
+        if hit.field == Field::RecordType {
+            // Only tunnel logs have a record type (IKE phase 1 or 2, tunnel event, samples).
+            self.hint = self.hint.or(Some("zscalernss-tunnel"));
+        }
+        self.plain &= self.checked || plain(value);
+        fields.note(hit, Some(Scalar::Str(value)));
+    }
+
+    /// A `sourcetype=` pair wins over what `product=` or `Recordtype=` say.
+    fn finish(self, fields: &mut Fields<'_>) -> bool {
+        if fields.sourcetype.is_none() {
+            fields.sourcetype = self.hint;
+        }
+        self.plain
+    }
+}
+
+/// The log type that the `product=` of Zscaler's Splunk templates names (`NSS` for web, `fw`,
+/// `dns`, `audit`, `tunnel_sample`, `IKE…`: what Splunk Connect for Syslog routes on).
+fn product(value: &str) -> Option<&'static str> {
+    let value = value.trim_ascii();
+    let starts = |p: &str| {
+        (value.as_bytes().get(..p.len()))
+            .is_some_and(|head| head.eq_ignore_ascii_case(p.as_bytes()))
+    };
+    if value.eq_ignore_ascii_case("NSS") {
+        Some("zscalernss-web")
+    } else if value.eq_ignore_ascii_case("fw") {
+        Some("zscalernss-fw")
+    } else if value.eq_ignore_ascii_case("dns") {
+        Some("zscalernss-dns")
+    } else if value.eq_ignore_ascii_case("audit") {
+        Some("zscalernss-audit")
+    } else if starts("tunnel") || starts("IKE") {
+        Some("zscalernss-tunnel")
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> (String, Vec<(String, String)>) {
+        let all = pairs(text);
+        let prefix = all.prefix().to_string();
+        let got = all
+            .map(|p| (p.key.to_string(), p.unescaped().into_owned()))
+            .collect();
+        (prefix, got)
+    }
+
+    fn kv(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// A frame, the text before its pairs, its pairs.
+    type Case<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)]);
+
+    #[test]
+    fn separators_quotes_and_prefixes() {
+        let cases: &[Case] = &[
+            ("a=1\tb=x y\tc=", "", &[("a", "1"), ("b", "x y"), ("c", "")]),
+            ("a=1 b=x y c=2", "", &[("a", "1"), ("b", "x y"), ("c", "2")]),
+            ("p: a=1^^b=2 3^^c", "p: ", &[("a", "1"), ("b", "2 3")]),
+            (
+                r#"a="x \"y\" z=1" b=2"#,
+                "",
+                &[("a", r#"x "y" z=1"#), ("b", "2")],
+            ),
+            (r#"a="x"y b=2"#, "", &[("a", r#""x"y"#), ("b", "2")]),
+            (r#"a="open b=2"#, "", &[("a", r#""open"#), ("b", "2")]),
+            ("t 1\ta=1\tjunk\t b=2", "t 1\t", &[("a", "1"), ("b", "2")]),
+            (r#"a="c:\\d\n""#, "", &[("a", r"c:\d\n")]),
+            ("a=1  b=2", "", &[("a", "1"), ("b", "2")]),
+            ("no pairs", "no pairs", &[]),
+        ];
+        for (text, prefix, want) in cases {
+            assert_eq!(read(text), (prefix.to_string(), kv(want)), "{text:?}");
+        }
     }
 }

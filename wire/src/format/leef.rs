@@ -1,20 +1,470 @@
-//! QRadar LEEF 1.0 and 2.0: `LEEF:Version|Vendor|Product|Version|EventID|` then attributes `key=value`, separated by a tab or, in 2.0, by the delimiter the header declares.
+//! QRadar LEEF 1.0 and 2.0: `LEEF:Version|Vendor|Product|Version|EventID|` then attributes
+//! `key=value`, separated by a tab or, in 2.0, by the delimiter the header declares.
+//!
+//! What a frame is taken to mean (the `leef` fuzz target holds this reader to a slow reference
+//! written from these rules):
+//!
+//! - The header is five fields, each closed by a `|` that no backslash escapes; fewer is
+//!   [`Reason::MalformedLeef`]. In header fields `\|` and `\\` stand for `|` and `\`.
+//! - LEEF 2.0 (a version starting with `2`) may add a delimiter field after the EventID: one
+//!   character, or its code in hex (`0x09`, `x5E`: one to four digits), or nothing for a tab.
+//!   What comes before the next `|` is that field only if it is one of these, and neither `\`
+//!   nor `=`; otherwise the attributes start after the EventID and are tab-separated. LEEF 1.0
+//!   separates them with tabs.
+//! - Attributes are separated by the delimiter where no backslash escapes it. An attribute's
+//!   key is what comes before its first `=`, without surrounding spaces; one without `=` or with
+//!   an empty key is not a pair.
+//! - Tab-separated attributes without a single tab are read as space-separated ones, the way a
+//!   CEF extension is (a key follows a space and ends at its `=`; its value runs to the space
+//!   before the next key): documentation pages print Zscaler's LEEF with its tabs turned into
+//!   spaces (Sumo Logic's sample), and values hold spaces (`policy=Malicious file Blocked`).
+//! - In values `\=`, `\\`, `\|` and a backslash before the delimiter stand for the character
+//!   after the backslash. LEEF defines no escapes; these are what some producers write. A
+//!   backslash before anything else is kept with it, `\t` included: a Windows path
+//!   (`C:\temp`) is more likely than an escaped tab, which a tab-separated value cannot hold.
+//!
+//! `devTime` is read by its form, not by `devTimeFormat`: Zscaler's QRadar preset declares
+//! `MMM dd yyyy HH:mm:ss z` and writes `Oct 02 2017 16:21:40 GMT`, but published samples show
+//! `Mon Oct 02 16:21:40 UTC 2017` under the same declaration.
 
-use crate::fields::Fields;
+use super::cef::{
+    header_escape, is_clean, is_plain, next_unescaped, sourcetype, split_spaced, unescape_in_place,
+    Range, Scan, Span,
+};
+use crate::fields::{Fields, Scalar};
+use crate::keys::lookup_leef;
 use crate::reason::Reason;
 
-/// A shard's leef reader, kept between frames so that reading allocates nothing.
+/// Fields of the header, each closed by a `|`.
+const HEADER_FIELDS: usize = 5;
+/// Header fields by position.
+const PRODUCT: usize = 2;
+const EVENT_ID: usize = 4;
+
+/// The attribute delimiter: one character, as its UTF-8 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delimiter {
+    bytes: [u8; 4],
+    len: usize,
+}
+
+impl Delimiter {
+    const TAB: Delimiter = Delimiter {
+        bytes: [b'\t', 0, 0, 0],
+        len: 1,
+    };
+
+    fn of(c: char) -> Option<Delimiter> {
+        if matches!(c, '\\' | '=') {
+            return None;
+        }
+        let mut bytes = [0; 4];
+        let len = c.encode_utf8(&mut bytes).len();
+        Some(Delimiter { bytes, len })
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+/// A shard's LEEF reader, kept between frames so that reading allocates nothing.
 #[derive(Default)]
-pub struct Reader {}
+pub struct Reader {
+    /// A copy of a frame that holds escapes, unescaped in place: the frame itself stays as
+    /// received, for its dead letter.
+    scratch: Vec<u8>,
+    spans: Vec<Span>,
+    scan: Scan,
+}
+
+/// A frame taken apart: its header fields, its delimiter and its pairs, unescaped, borrowing
+/// from the frame or from the reader's copy of it.
+pub struct Parsed<'a> {
+    text: &'a str,
+    values: &'a str,
+    header: [Range; HEADER_FIELDS],
+    pub delimiter: Delimiter,
+    spans: &'a [Span],
+    /// No byte of the whole frame needs escaping in a JSON string (the delimiter apart).
+    clean: bool,
+}
+
+impl<'a> Parsed<'a> {
+    /// Header field `i` (0 is the version, 2 the product, 4 the EventID), unescaped.
+    pub fn header(&self, i: usize) -> &'a str {
+        let (start, end) = self.header[i];
+        self.values.get(start..end).unwrap_or("")
+    }
+
+    /// The attributes' pairs in the order they were written.
+    pub fn pairs(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
+        let (text, values) = (self.text, self.values);
+        self.spans.iter().map(move |s| {
+            let key = text.get(s.key.0..s.key.1).unwrap_or("");
+            let value = values.get(s.value.0..s.value.1).unwrap_or("");
+            (key, value)
+        })
+    }
+}
 
 impl Reader {
     /// Reads the record that `text` holds (it starts at the format's first byte) into `fields`;
     /// true when the values are plain text.
-    pub fn read<'a>(
-        &'a mut self,
-        _text: &'a [u8],
-        _fields: &mut Fields<'a>,
-    ) -> Result<bool, Reason> {
-        Err(Reason::UnknownFormat)
+    pub fn read<'a>(&'a mut self, text: &'a [u8], fields: &mut Fields<'a>) -> Result<bool, Reason> {
+        let parsed = self.parse(text)?;
+        let mut plain = true;
+        for (key, value) in parsed.pairs() {
+            if let Some(hit) = lookup_leef(key) {
+                plain &= parsed.clean || is_plain(value);
+                fields.note(hit, Some(Scalar::Str(value)));
+            }
+        }
+        // Zscaler's QRadar preset says `NSS` and puts the reason in the EventID; a template
+        // written after the CEF ones may name the log type in either.
+        fields.sourcetype =
+            sourcetype(parsed.header(PRODUCT)).or_else(|| sourcetype(parsed.header(EVENT_ID)));
+        Ok(plain)
+    }
+
+    /// Takes a frame apart without looking its keys up: its header, its pairs, their values
+    /// unescaped.
+    pub fn parse<'a>(&'a mut self, text: &'a [u8]) -> Result<Parsed<'a>, Reason> {
+        let s = std::str::from_utf8(text).map_err(|_| Reason::InvalidUtf8)?;
+        if !text.starts_with(b"LEEF:") {
+            return Err(Reason::MalformedLeef);
+        }
+        let mut header = [(0, 0); HEADER_FIELDS];
+        let mut at = 5;
+        for field in &mut header {
+            let end = next_unescaped(text, at, b'|').ok_or(Reason::MalformedLeef)?;
+            *field = (at, end);
+            at = end + 1;
+        }
+        let mut delimiter = Delimiter::TAB;
+        if text[header[0].0..header[0].1].starts_with(b"2") {
+            if let Some(end) = next_unescaped(text, at, b'|') {
+                if let Some(declared) = s.get(at..end).and_then(declared_delimiter) {
+                    delimiter = declared;
+                    at = end + 1;
+                }
+            }
+        }
+        let attributes = at;
+        self.spans.clear();
+        let (spans, scan) = (&mut self.spans, &mut self.scan);
+        let mut push = |key: Range, value: Range| {
+            spans.push(Span {
+                key: (attributes + key.0, attributes + key.1),
+                value: (attributes + value.0, attributes + value.1),
+            });
+        };
+        let rest = &text[attributes..];
+        let escaped = memchr::memchr(b'\\', text).is_some();
+        // Whether the scan saw every byte of the attributes (else they are looked at again).
+        let mut scanned = true;
+        match *delimiter.as_bytes() {
+            // The common case: one pass marks every delimiter and `=`.
+            [byte] if !escaped => {
+                scan.run(rest, byte);
+                if byte == b'\t' && scan.seps().next().is_none() {
+                    split_spaced(rest, scan, push);
+                } else {
+                    let mut start = 0;
+                    for end in scan.seps().chain(std::iter::once(rest.len())) {
+                        let eq = scan.next_eq(start).filter(|&eq| eq < end);
+                        attribute(start, end, eq, rest, &mut push);
+                        start = end + 1;
+                    }
+                }
+            }
+            _ if delimiter == Delimiter::TAB && memchr::memchr(b'\t', rest).is_none() => {
+                split_spaced(rest, scan, push);
+            }
+            _ => {
+                scanned = false;
+                split_delimited(rest, delimiter.as_bytes(), &mut push);
+            }
+        }
+        if !escaped {
+            let clean = if scanned {
+                is_clean(&text[..attributes]) && self.scan.clean()
+            } else {
+                is_clean(text)
+            };
+            return Ok(Parsed {
+                text: s,
+                values: s,
+                header,
+                delimiter,
+                spans: &self.spans,
+                clean,
+            });
+        }
+        self.scratch.clear();
+        self.scratch.extend_from_slice(text);
+        for field in &mut header {
+            field.1 = unescape_in_place(&mut self.scratch, *field, header_escape);
+        }
+        let delimiter_bytes = delimiter.as_bytes();
+        for span in &mut self.spans {
+            span.value.1 = unescape_in_place(&mut self.scratch, span.value, |rest| {
+                let c = *rest.first()?;
+                (matches!(c, b'=' | b'\\' | b'|') || rest.starts_with(delimiter_bytes)).then_some(c)
+            });
+        }
+        let values = std::str::from_utf8(&self.scratch).map_err(|_| Reason::InvalidUtf8)?;
+        Ok(Parsed {
+            text: s,
+            values,
+            header,
+            delimiter,
+            spans: &self.spans,
+            clean: false,
+        })
+    }
+}
+
+/// The delimiter a LEEF 2.0 header field declares, if it is one: empty (a tab), one character,
+/// or `0x`/`x` and one to four hex digits.
+fn declared_delimiter(field: &str) -> Option<Delimiter> {
+    let mut chars = field.chars();
+    match (chars.next(), chars.next()) {
+        (None, _) => return Some(Delimiter::TAB),
+        (Some(c), None) => return Delimiter::of(c),
+        _ => {}
+    }
+    let digits = ["0x", "0X", "x", "X"]
+        .iter()
+        .find_map(|prefix| field.strip_prefix(prefix))?;
+    if !(1..=4).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let code = u32::from_str_radix(digits, 16).ok()?;
+    Delimiter::of(char::from_u32(code)?)
+}
+
+/// Splits `delimiter`-separated attributes where backslashes may escape delimiters, or the
+/// delimiter is more than a byte.
+fn split_delimited(text: &[u8], delimiter: &[u8], each: &mut impl FnMut(Range, Range)) {
+    let mut start = 0;
+    loop {
+        let end = next_delimiter(text, start, delimiter);
+        let eq = memchr::memchr(b'=', &text[start..end]).map(|eq| start + eq);
+        attribute(start, end, eq, text, each);
+        if end == text.len() {
+            return;
+        }
+        start = end + delimiter.len();
+    }
+}
+
+/// The pair of the attribute `text[start..end]`, whose first `=` is at `eq`: `each` gets the
+/// key's range, without surrounding spaces, and the value's; nothing without a key.
+fn attribute(
+    start: usize,
+    end: usize,
+    eq: Option<usize>,
+    text: &[u8],
+    each: &mut impl FnMut(Range, Range),
+) {
+    let Some(eq) = eq else { return };
+    let key = &text[start..eq];
+    let Some(first) = key.iter().position(|&b| b != b' ') else {
+        return;
+    };
+    let last = key
+        .iter()
+        .rposition(|&b| b != b' ')
+        .map_or(first, |i| i + 1);
+    each((start + first, start + last), (eq + 1, end));
+}
+
+/// Where the next delimiter at or after `from` starts that no backslash escapes, or the end.
+fn next_delimiter(text: &[u8], mut from: usize, delimiter: &[u8]) -> usize {
+    let first = delimiter[0];
+    while from < text.len() {
+        let Some(off) = memchr::memchr2(first, b'\\', &text[from..]) else {
+            break;
+        };
+        let at = from + off;
+        if text[at] == b'\\' {
+            from = at + 2;
+        } else if text[at..].starts_with(delimiter) {
+            return at;
+        } else {
+            from = at + 1;
+        }
+    }
+    text.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> (Delimiter, Vec<(String, String)>) {
+        let mut reader = Reader::default();
+        let parsed = reader.parse(text.as_bytes()).expect("a LEEF frame");
+        let pairs = parsed
+            .pairs()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        (parsed.delimiter, pairs)
+    }
+
+    fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// A frame, the delimiter it declares and its pairs.
+    type Case<'a> = (&'a str, Delimiter, &'a [(&'a str, &'a str)]);
+
+    #[test]
+    fn delimiters_of_both_versions() {
+        let tab = Delimiter::TAB;
+        let caret = Delimiter::of('^').unwrap();
+        let cases: &[Case] = &[
+            (
+                "LEEF:1.0|V|P|1|E|a=1\tb=x y",
+                tab,
+                &[("a", "1"), ("b", "x y")],
+            ),
+            (
+                "LEEF:1.0|V|P|1|E|a=1 b=x y c=2",
+                tab,
+                &[("a", "1"), ("b", "x y"), ("c", "2")],
+            ),
+            (
+                "LEEF:2.0|V|P|1|E|^|a=1^b=2",
+                caret,
+                &[("a", "1"), ("b", "2")],
+            ),
+            (
+                "LEEF:2.0|V|P|1|E|0x5E|a=1^b=2",
+                caret,
+                &[("a", "1"), ("b", "2")],
+            ),
+            (
+                "LEEF:2.0|V|P|1|E|x5e|a=1^b=2",
+                caret,
+                &[("a", "1"), ("b", "2")],
+            ),
+            (
+                "LEEF:2.0|V|P|1|E|x09|a=1\tb=2",
+                tab,
+                &[("a", "1"), ("b", "2")],
+            ),
+            ("LEEF:2.0|V|P|1|E||a=1\tb=2", tab, &[("a", "1"), ("b", "2")]),
+            (
+                "LEEF:2.0|V|P|1|E|a=1\tb=x|y",
+                tab,
+                &[("a", "1"), ("b", "x|y")],
+            ),
+            (
+                "LEEF:2.0|V|P|1|E|¦|a=1¦b=2",
+                Delimiter::of('¦').unwrap(),
+                &[("a", "1"), ("b", "2")],
+            ),
+            (
+                "LEEF:2.0|V|P|1|E|0xA6|a=1¦b=2",
+                Delimiter::of('¦').unwrap(),
+                &[("a", "1"), ("b", "2")],
+            ),
+            // A 1.0 frame has no delimiter field: `^` is an attribute's text.
+            ("LEEF:1.0|V|P|1|E|^|\ta=1", tab, &[("a", "1")]),
+        ];
+        for (text, delimiter, pairs) in cases {
+            assert_eq!(read(text), (*delimiter, owned(pairs)), "{text}");
+        }
+    }
+
+    #[test]
+    fn escapes_in_values() {
+        let (_, pairs) = read(r"LEEF:2.0|V|P|1|E|^|a=x\=y\\z\|w\^v^b=C:\temp\new^c=k=v");
+        assert_eq!(
+            pairs,
+            owned(&[("a", r"x=y\z|w^v"), ("b", r"C:\temp\new"), ("c", "k=v")])
+        );
+    }
+
+    #[test]
+    fn attributes_without_a_key_are_no_pairs() {
+        let (_, pairs) = read("LEEF:1.0|V|P|1|E|junk\t=v\t k =v\ta=");
+        assert_eq!(pairs, owned(&[("k", "v"), ("a", "")]));
+    }
+
+    #[test]
+    fn five_header_fields_or_malformed() {
+        let mut reader = Reader::default();
+        for text in [
+            "LEEF:1.0|V|P|1|E",
+            "LEEF:1.0|V|P|1\\|E|a=b",
+            "LEEF:",
+            "CEF:0|a|b|c|d|e|f|",
+        ] {
+            assert_eq!(
+                reader.parse(text.as_bytes()).err(),
+                Some(Reason::MalformedLeef),
+                "{text}"
+            );
+        }
+        assert!(reader.parse(b"LEEF:1.0|V|P|1|E|").is_ok());
+    }
+
+    #[test]
+    fn every_attribute_of_the_qradar_preset_is_known() {
+        const PRESET: &[&str] = &[
+            "cat",
+            "devTime",
+            "devTimeFormat",
+            "src",
+            "dst",
+            "srcPostNAT",
+            "realm",
+            "usrName",
+            "srcBytes",
+            "dstBytes",
+            "role",
+            "policy",
+            "url",
+            "recordid",
+            "bwthrottle",
+            "useragent",
+            "referer",
+            "hostname",
+            "appproto",
+            "urlcategory",
+            "urlsupercategory",
+            "urlclass",
+            "appclass",
+            "appname",
+            "malwaretype",
+            "malwareclass",
+            "threatname",
+            "riskscore",
+            "dlpdict",
+            "dlpeng",
+            "fileclass",
+            "filetype",
+            "reqmethod",
+            "respcode",
+        ];
+        for key in PRESET {
+            assert!(lookup_leef(key).is_some(), "{key}");
+        }
+    }
+
+    #[test]
+    fn declared_delimiters() {
+        assert_eq!(declared_delimiter(""), Some(Delimiter::TAB));
+        assert_eq!(declared_delimiter("x"), Delimiter::of('x'));
+        assert_eq!(declared_delimiter("0x7C"), Delimiter::of('|'));
+        for field in ["=", "\\", "0x", "x12345", "0x5G", "ab", "0x5C", "x3D"] {
+            assert_eq!(declared_delimiter(field), None, "{field}");
+        }
     }
 }

@@ -78,6 +78,26 @@ pub fn detect(message: &[u8]) -> Option<(Format, usize)> {
     brace.map(|at| (Format::Json, start + at))
 }
 
+/// The first `needle` at or after `from`. The values of text formats are mostly short, and
+/// starting a vector search costs more than looking at their first words, eight bytes at a time.
+pub(crate) fn find_byte(b: &[u8], from: usize, needle: u8) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let mut at = from;
+    while at + 8 <= b.len() && at < from + 32 {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&b[at..at + 8]);
+        // A zero byte where the word holds the needle; the lowest flag is the first one (a
+        // borrow can only flag bytes above a real zero).
+        let x = u64::from_le_bytes(word) ^ (ONES * u64::from(needle));
+        let zero = x.wrapping_sub(ONES) & !x & (ONES << 7);
+        if zero != 0 {
+            return Some(at + (zero.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    memchr::memchr(needle, b.get(at..)?).map(|i| at + i)
+}
+
 /// Counts `key=` where the key is a name (letters, digits, `_`, `.`, `-`) that starts the text or
 /// follows a space or a tab, up to [`KV_MIN_PAIRS`].
 fn kv_pairs(text: &[u8]) -> usize {
@@ -101,6 +121,24 @@ fn kv_pairs(text: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The word-at-a-time search finds what a byte-by-byte one does, wherever it starts, among
+        /// bytes next to the needle's value (where a borrow could flag the wrong byte).
+        #[test]
+        fn find_byte_is_a_search(
+            picks in proptest::collection::vec(0usize..8, 0..80),
+            needle: u8,
+            from in 0usize..90,
+        ) {
+            let (up, down) = (needle.wrapping_add(1), needle.wrapping_sub(1));
+            let near = [needle, 0, 0x80, 0xff, b'a', needle ^ 0x80, up, down];
+            let bytes: Vec<u8> = picks.iter().map(|&i| near[i]).collect();
+            let from = from.min(bytes.len());
+            let naive = bytes[from..].iter().position(|&b| b == needle).map(|i| from + i);
+            proptest::prop_assert_eq!(find_byte(&bytes, from, needle), naive);
+        }
+    }
 
     #[test]
     fn formats_are_told_apart_by_their_first_bytes() {

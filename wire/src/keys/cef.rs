@@ -1,7 +1,8 @@
 //! The names of ArcSight CEF extensions as Zscaler's CEF templates (Sentinel, ArcSight) use them,
-//! and the flat CEF-style JSON some Sentinel templates send. A CEF reader looks here first, so a
-//! name may mean something else in CEF than in JSON; `csN`/`cnN` take their name from their
-//! `csNLabel`, which is an NSS variable name and is looked up among those.
+//! and the flat CEF-style JSON some Sentinel templates send. They are part of the table every
+//! format shares. `csN`/`cnN`/`flexStringN` take their name from their `csNLabel`, which the CEF
+//! reader looks up as a key: Zscaler's templates label them with NSS variable names (`dept`,
+//! `durationms`), Elastic's names (`dns_req`) or names of their own, listed here.
 
 use super::Key;
 
@@ -34,4 +35,17 @@ pub const KEYS: &[Key] = crate::dialect! {
     "reason" => Other; zia;
     "fileType" => Other; k(ZiaWeb);
     "TimeGenerated" => DateTime; zia;
+    // The firewall, DNS, tunnel and audit templates (zscaler/microsoft-resources, `nss-*.cef`).
+    "suid" => DeviceOwner; zia;
+    "dvchost" => DeviceHostname; zia;
+    "dtz" => Tz; zia;
+    "deviceExternalId" => RecordId; zia;
+    "destCountry" => Other; k(ZiaFirewall);
+    "sourceServiceName" => AuditLogType; k(ZiaAudit);
+    // Labels of custom fields that are not NSS names (`cs2Label=nwService`); the others
+    // (`dept`, `durationms`, `dns_req`, `reqrulelabel`, …) are found among NSS's and Elastic's.
+    "nwService" => NwSvc; k(ZiaFirewall);
+    "nwApp" => App; k(ZiaFirewall);
+    "aggregated" => Other; k(ZiaFirewall);
+    "ipCat" => Other; k(ZiaFirewall);
 };

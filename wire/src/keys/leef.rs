@@ -1,5 +1,8 @@
 //! The names of QRadar LEEF attributes as Zscaler's LEEF templates use them. A LEEF reader looks
 //! here first: `cat` is the action in Zscaler's LEEF (`cat=Blocked`) but the category in CEF.
+//! Zscaler's QRadar preset names the rest of its attributes after NSS variables (`recordid`,
+//! `reqmethod`, `respcode`, `appname`, `riskscore`, …), which the shared table mostly knows;
+//! those it does not are listed here.
 
 use super::Key;
 
@@ -26,4 +29,14 @@ pub const KEYS: &[Key] = crate::dialect! {
     "malwaretype" => ThreatCategory; k(ZiaWeb);
     "appproto" => Proto; zia;
     "policy" => Rule; zia;
+    // The preset's web attributes that no record reads, kept for their votes.
+    "bwthrottle" => Other; k(ZiaWeb);
+    "malwareclass" => Other; k(ZiaWeb);
+    "dlpdict" => Other; k(ZiaWeb);
+    "dlpeng" => Other; k(ZiaWeb);
+    "fileclass" => Other; k(ZiaWeb);
+    "filetype" => Other; k(ZiaWeb);
+    // QRadar's own name for the host an event is about, as LEEF templates written after
+    // QRadar's list of predefined keys use it.
+    "identHostName" => DeviceHostname;
 };

@@ -1,6 +1,11 @@
 //! Zscaler's own NSS variable names (the `%s{…}` names of the NSS feed templates). ztel's
 //! recommended feed formats use them as keys, and so do Splunk's key=value output and the default
 //! CSV columns. `e…` variables are %HH-encoded, `b64…` ones base64.
+//!
+//! [`KEYS`] are the variables whose values records use (or whose names say the log type);
+//! [`VARIABLES`] the other documented ones of the types whose positional field order can be
+//! configured (web, firewall, DNS), so that a configured order naming them is accepted
+//! ([`is_variable`]). Names also listed by another dialect are listed here with the same meaning.
 
 use super::Key;
 
@@ -9,6 +14,7 @@ pub const KEYS: &[Key] = crate::dialect! {
     // Every type.
     "epochtime" => EpochTime; zia;
     "time" => Time;
+    "datetime" => DateTime; zia;
     "tz" => Tz;
     "recordid" => RecordId; zia;
     "login" => Login, pct; zia;
@@ -16,6 +22,7 @@ pub const KEYS: &[Key] = crate::dialect! {
     "b64login" => Login, b64; zia;
     "user" => Login, pct; zia;
     "dept" => Department; zia;
+    "department" => Department, pct; zia;
     "edepartment" => Department, pct; zia;
     "location" => Location, pct; zia;
     "elocation" => Location, pct; zia;
@@ -36,10 +43,13 @@ pub const KEYS: &[Key] = crate::dialect! {
     "appname" => App; zia;
     "durationms" => DurationMs; zia;
     "duration" => DurationSecs; zia;
+    "reason" => Other; zia;
     // Web.
     "proto" => Proto; zia;
+    "url" => Url, pct; k(ZiaWeb);
     "eurl" => Url, pct; k(ZiaWeb);
     "b64url" => Url, b64; k(ZiaWeb);
+    "host" => Host, pct; k(ZiaWeb);
     "ehost" => Host, pct; k(ZiaWeb);
     "b64host" => Host, b64; k(ZiaWeb);
     "reqmethod" => Method; k(ZiaWeb);
@@ -76,8 +86,16 @@ pub const KEYS: &[Key] = crate::dialect! {
     "ipcat" => Other; k(ZiaFirewall);
     "avgduration" => Other; k(ZiaFirewall);
     "numsessions" => Other; k(ZiaFirewall);
+    "tsip" => Other; k(ZiaFirewall);
+    "ttype" => Other; k(ZiaFirewall);
+    "dnat" => Other; k(ZiaFirewall);
+    "stateful" => Other; k(ZiaFirewall);
+    "aggregate" => Other; k(ZiaFirewall);
+    "ipsrulelabel" => Other; k(ZiaFirewall);
+    "destcountry" => Other; k(ZiaFirewall);
     // DNS.
     "req" => Query; k(ZiaDns);
+    "ednsreq" => Query, pct; k(ZiaDns);
     "reqtype" => QueryType; k(ZiaDns);
     "res" => Answer; k(ZiaDns);
     "reqaction" => Action; k(ZiaDns);
@@ -85,6 +103,8 @@ pub const KEYS: &[Key] = crate::dialect! {
     "reqrulelabel" => Rule; k(ZiaDns);
     "resrulelabel" => Other; k(ZiaDns);
     "domcat" => Category; k(ZiaDns);
+    "respipcat" => Other; k(ZiaDns);
+    "dnsappcat" => Other; k(ZiaDns);
     "sport" => ServerPort; k(ZiaDns);
     "istcp" => IsTcp; k(ZiaDns);
     "dnsapp" => App; k(ZiaDns);
@@ -158,3 +178,52 @@ pub const KEYS: &[Key] = crate::dialect! {
     "objnames1" => ObjectName; k(ZiaSaasActivity);
     "objnames2" => ObjectName2; k(ZiaSaasActivity);
 };
+
+/// The other documented variables of web, firewall and DNS logs (no record uses their values),
+/// and `stime`, `ctime` and `tsport`, which older default output formats name.
+#[rustfmt::skip]
+pub const VARIABLES: &[&str] = &[
+    "activity", "all_dlprulenames", "alpnprotocol", "app_risk_score", "app_status", "apprulelabel",
+    "b64apprulelabel", "b64dept", "b64dlprulename", "b64filename", "b64fwd_gw_name", "b64location",
+    "b64mobappname", "b64rdr_rulename", "b64referer", "b64rulelabel", "b64threatname", "b64ua",
+    "b64upload_filename", "b64urlfilterrulelabel", "b64userlocationname", "b64zpa_app_seg_name",
+    "bamd5", "bwclassname", "bwrulename", "bwthrottle", "bypass_etime", "bypassed_etime",
+    "bypassed_session", "bypassed_traffic", "client_tls_keyex_alg",
+    "client_tls_keyex_hybrid_offers", "client_tls_keyex_non_pqc_offers",
+    "client_tls_keyex_pqc_offers", "client_tls_keyex_unknown_offers", "client_tls_sig_alg",
+    "client_tls_sig_hybrid_offers", "client_tls_sig_non_pqc_offers", "client_tls_sig_pqc_offers",
+    "client_tls_sig_unknown_offers", "clientsslcipher", "clientsslsessreuse", "clienttlsversion",
+    "cloudname", "cltsslfailcount", "cltsslfailreason", "contenttype", "cpubip", "ctime",
+    "datacenter", "datacentercity", "datacentercountry", "day", "dd", "deviceappversion",
+    "devicemodel", "devicename", "deviceostype", "deviceosversion", "devicetype", "df_hosthead",
+    "df_hostname", "dlpdict", "dlpdicthitcount", "dlpeng", "dlpidentifier", "dlpmd5", "dlprulename",
+    "dnatrulelabel", "dnsgw_flags", "dnsgw_slot", "dnsgw_srv_proto", "dstip_country",
+    "eapprulelabel", "ecs_prefix", "ecs_slot", "edevicename", "eedone", "efilename", "emobappname",
+    "erefererhost", "erefererpath", "error", "eupload_filename", "eurlfilterrulelabel", "eurlpath",
+    "euserlocationname", "external_deviceid", "external_devid", "externalspr", "fileclass",
+    "filesubtype", "filetype", "flow_type", "ft_rulename", "fwd_gw_ip", "fwd_gw_name", "fwd_type",
+    "hh", "http_code", "inst_level1_id", "inst_level1_name", "inst_level1_type", "inst_level2_id",
+    "inst_level2_name", "inst_level2_type", "inst_level3_id", "inst_level3_name",
+    "inst_level3_type", "ips_custom_signature", "is_dst_cntry_risky", "is_src_cntry_risky",
+    "is_sslexpiredca", "is_sslselfsigned", "is_ssluntrustedca", "keyprotectiontype", "malwareclass",
+    "mm", "mobappcat", "mobappname", "mobdevtype", "mon", "mth", "nsssvcip", "oapprulelabel",
+    "obwclassname", "ocip", "ocpubip", "ocsip", "odevicehostname", "odevicename", "odeviceowner",
+    "odlpdict", "odlpeng", "odlprulename", "odnatrulelabel", "odomcat", "ofwd_gw_name", "oipcat",
+    "oipsrulelabel", "ologin", "ordr_rulename", "orulelabel", "other_dlprulenames", "ourlcat",
+    "ourlfilterrulelabel", "ozpa_app_seg_name", "pcapid", "productversion", "prompt_req",
+    "rdr_rulename", "refererhost", "reqdatasize", "reqhdrsize", "reqversion", "respdatasize",
+    "resphdrsize", "respversion", "restype", "ruletype", "server_tls_keyex_alg",
+    "server_tls_sig_alg", "serversslsessreuse", "sha256", "srcip_country", "srvcertchainvalpass",
+    "srvcertvalidationtype", "srvcertvalidityperiod", "srvocspresult", "srvsslcipher",
+    "srvtlsversion", "srvwildcardcert", "ss", "ssl_rulename", "ssldecrypted", "stime",
+    "threat_score", "threat_severity", "threatseverity", "throttlereqsize", "throttlerespsize",
+    "totalsize", "trafficredirectmethod", "trig_dlprulename", "tsport", "ua_token", "uaclass",
+    "unscannabletype", "upload_doc_sub_type", "upload_doctypename", "upload_fileclass",
+    "upload_filename", "upload_filesubtype", "upload_filetype", "urlcatmethod",
+    "urlfilterrulelabel", "userlocationname", "yyyy", "zpa_app_seg_name", "ztunnelversion",
+];
+
+/// Whether `name` is an NSS variable ztel knows.
+pub fn is_variable(name: &str) -> bool {
+    KEYS.iter().any(|k| k.name == name) || VARIABLES.contains(&name)
+}

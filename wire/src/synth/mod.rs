@@ -4,14 +4,18 @@
 mod activity;
 mod cef;
 mod csv;
+mod dns;
+mod firewall;
 mod kv;
 mod leef;
 mod web;
 
 pub use activity::ActivityGenerator;
+pub use dns::DnsGenerator;
+pub use firewall::FirewallGenerator;
 pub use web::{Dialect, WebGenerator};
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 
 /// A small, fast PRNG (xorshift64*): the generator must outrun the collector.
 #[derive(Debug, Clone)]
@@ -72,6 +76,92 @@ impl Clock {
             per_second: per_second.max(1),
             written: 0,
         }
+    }
+
+    /// The feed time of the next NSS record, the last one's being `epoch`: as `WebGenerator`
+    /// moves it, so that every NSS log type of a run shares one timeline.
+    fn next_nss(&mut self, epoch: u64, rng: &mut Rng) -> u64 {
+        match self {
+            Clock::Jitter => epoch + rng.below(2),
+            Clock::Rate {
+                per_second,
+                written,
+            } => {
+                *written += 1;
+                NSS_EPOCH + *written / *per_second
+            }
+        }
+    }
+}
+
+/// The feed time (epoch seconds) NSS records start at.
+const NSS_EPOCH: u64 = 1_763_800_000;
+
+/// Who makes an NSS record: the device, its owner, and the user signed in, as `WebGenerator`
+/// picks them (a laptop has one owner, who makes most of its traffic; now and then someone else
+/// signs in on it), so that every NSS log type names the same machines and people.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Who {
+    pub device: u64,
+    pub owner: u64,
+    pub user: u64,
+}
+
+impl Who {
+    fn pick(rng: &mut Rng, cardinality: &Cardinality) -> Who {
+        let device = rng.below(cardinality.devices);
+        let owner = device % cardinality.users.max(1);
+        let user = if rng.below(10) == 0 {
+            rng.below(cardinality.users)
+        } else {
+            owner
+        };
+        Who {
+            device,
+            owner,
+            user,
+        }
+    }
+}
+
+/// Device `n`'s hostname, as web records write it (`LAPTOP-00002A`).
+pub(crate) struct Hostname(pub u64);
+
+impl fmt::Display for Hostname {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "LAPTOP-{:06X}", self.0)
+    }
+}
+
+/// Device `n`'s private IP, as web records write it.
+pub(crate) struct ClientIp(pub u64);
+
+impl fmt::Display for ClientIp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0;
+        write!(
+            f,
+            "10.{}.{}.{}",
+            20 + n / 65536 % 200,
+            n / 256 % 256,
+            n % 256
+        )
+    }
+}
+
+/// Server `n`'s public IP, as web records write it.
+pub(crate) struct ServerIp(pub u64);
+
+impl fmt::Display for ServerIp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0;
+        write!(
+            f,
+            "{}.{}.{}.10",
+            13 + n / 65536 % 200,
+            n / 256 % 256,
+            n % 256
+        )
     }
 }
 

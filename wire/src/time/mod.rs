@@ -89,6 +89,11 @@ fn parse_config_offset(b: &[u8]) -> Option<i32> {
 ///    "2019-05-30T08:20:42+02:00", "2019-05-30T08:20:42" (in `zone`)
 ///  - ctime with "UTC" or "GMT" before the year, as LEEF devTime sends:
 ///    "Mon Oct 02 16:21:40 UTC 2017"
+///  - the month first and the year before the time, as Zscaler's QRadar LEEF
+///    (`devTime`) and ArcSight CEF (`rt`) templates write it, optionally with
+///    a fraction and a zone (UTC/GMT, an IANA name or an offset, as NSS's
+///    `%s{tz}`): "Oct 02 2017 16:21:40", "Oct 02 2017 16:21:40 GMT", also with
+///    the month as a number, "10 02 2017 16:21:40"
 ///
 /// Surrounding whitespace is ignored. `None` for anything else, for invalid
 /// dates, and for the absent words "", "None", "NA", "N/A" and "0". Local
@@ -103,10 +108,10 @@ pub fn parse_time(s: &str, zone: &TimeZone) -> Option<Timestamp> {
         } else if let Some(ts) = parse_epoch_fraction(b) {
             Some(ts)
         } else {
-            parse_iso(b, zone)
+            parse_iso(b, zone).or_else(|| parse_month_first(b, zone))
         }
     } else if first.is_ascii_alphabetic() {
-        parse_ctime(b, zone)
+        parse_ctime(b, zone).or_else(|| parse_month_first(b, zone))
     } else {
         None
     }
@@ -355,7 +360,8 @@ fn month_number(name: &[u8]) -> Option<u32> {
         "november",
         "december",
     ];
-    full_or_short(name, &MONTHS).map(|i| i as u32 + 1)
+    const SHORT: [u32; 12] = shorts(&MONTHS);
+    full_or_short(name, &MONTHS, &SHORT).map(|i| i as u32 + 1)
 }
 
 fn is_weekday(name: &[u8]) -> bool {
@@ -368,19 +374,35 @@ fn is_weekday(name: &[u8]) -> bool {
         "saturday",
         "sunday",
     ];
-    full_or_short(name, &DAYS).is_some()
+    const SHORT: [u32; 7] = shorts(&DAYS);
+    full_or_short(name, &DAYS, &SHORT).is_some()
 }
 
-/// The index of the name that `name` is, in full or by its first three letters.
-fn full_or_short(name: &[u8], names: &[&str]) -> Option<usize> {
-    if name.len() < 3 {
-        return None;
+/// The first three letters of a name, lower-cased (`| 0x20`), as one word.
+const fn short(a: u8, b: u8, c: u8) -> u32 {
+    (a as u32 | 0x20) | (b as u32 | 0x20) << 8 | (c as u32 | 0x20) << 16
+}
+
+const fn shorts<const N: usize>(names: &[&str; N]) -> [u32; N] {
+    let mut out = [0; N];
+    let mut i = 0;
+    while i < N {
+        let n = names[i].as_bytes();
+        out[i] = short(n[0], n[1], n[2]);
+        i += 1;
     }
-    names.iter().position(|full| {
-        let full = full.as_bytes();
-        (name.len() == 3 || name.len() == full.len())
-            && name.eq_ignore_ascii_case(&full[..name.len()])
-    })
+    out
+}
+
+/// The index of the name that `name` is, in full or by its first three letters (`shorts`, their
+/// words). Every record's time comes here twice: one word compare per name. `| 0x20` lower-cases a
+/// letter and maps no other byte onto a lower-case letter, so equal words mean equal letters.
+fn full_or_short(name: &[u8], names: &[&str], shorts: &[u32]) -> Option<usize> {
+    let [a, b, c, ..] = *name else {
+        return None;
+    };
+    let i = shorts.iter().position(|&s| s == short(a, b, c))?;
+    (name.len() == 3 || name.eq_ignore_ascii_case(names[i].as_bytes())).then_some(i)
 }
 
 /// Splits off the bytes before the next single space. Two consecutive
@@ -438,6 +460,62 @@ fn parse_ctime(b: &[u8], zone: &TimeZone) -> Option<Timestamp> {
     } else {
         f.in_zone(zone)
     }
+}
+
+/// "Mmm dd yyyy hh:mm:ss[.fff][ zone]": `%s{mon} %02d{dd} %d{yy} %02d{hh}:%02d{mm}:%02d{ss}`
+/// (NSS's `yy` is the whole year: the QRadar preset declares it `MMM dd yyyy HH:mm:ss z`),
+/// then, in the LEEF preset, ` %s{tz}`. The month may be a number (`%02d{mth}`, which some CEF
+/// firewall templates write: Exabeam's parser for them reads `MM dd yyyy HH:mm:ss`). A zone word that no zone is named after makes the
+/// time unreadable rather than read in the wrong zone.
+fn parse_month_first(b: &[u8], zone: &TimeZone) -> Option<Timestamp> {
+    let (mon, rest) = token(b);
+    let month = match *mon {
+        [m] => digit(m)?,
+        [m1, m2] => two(m1, m2)?,
+        _ => month_number(mon)?,
+    };
+    let (day, rest) = token(rest);
+    let day = match *day {
+        [d] => digit(d)?,
+        [d1, d2] => two(d1, d2)?,
+        _ => return None,
+    };
+    let (year, rest) = token(rest);
+    let (clock, word) = token(rest);
+    let (hms, frac) = match memchr::memchr(b'.', clock) {
+        Some(dot) => (&clock[..dot], Some(&clock[dot + 1..])),
+        None => (clock, None),
+    };
+    let [h1, h2, b':', m1, m2, b':', s1, s2] = *hms else {
+        return None;
+    };
+    let nanos = match frac {
+        None => 0,
+        Some(d) if (1..=9).contains(&d.len()) && d.iter().all(u8::is_ascii_digit) => {
+            let n = d.iter().fold(0u32, |n, c| n * 10 + u32::from(c - b'0'));
+            n * 10u32.pow(9 - d.len() as u32)
+        }
+        Some(_) => return None,
+    };
+    let f = Fields {
+        year: four(year)?,
+        month,
+        day,
+        hour: two(h1, h2)?,
+        minute: two(m1, m2)?,
+        second: two(s1, s2)?,
+        nanos,
+    }
+    .validate()?;
+    if word.is_empty() {
+        return f.in_zone(zone);
+    }
+    let name = std::str::from_utf8(word).ok()?;
+    // The feed's own zone is the usual one: no lookup for it.
+    if zone.iana_name() == Some(name) {
+        return f.in_zone(zone);
+    }
+    f.in_zone(&parse_zone(name).ok()?)
 }
 
 #[cfg(test)]

@@ -48,6 +48,21 @@ const PARSED: &[(&str, u8, &str)] = &[
     // LEEF devTime: the zone word overrides the configured zone.
     ("Mon Oct 02 16:21:40 UTC 2017", ALL, "2017-10-02T16:21:40Z"),
     ("Mon Oct 02 16:21:40 GMT 2017", ALL, "2017-10-02T16:21:40Z"),
+    // Month first, year before the time (QRadar LEEF devTime, ArcSight CEF rt): in the zone it
+    // names, else in the feed's; October: Paris is UTC+2.
+    ("Oct 02 2017 16:21:40", U, "2017-10-02T16:21:40Z"),
+    ("Oct 02 2017 16:21:40", P, "2017-10-02T14:21:40Z"),
+    ("Oct 2 2017 16:21:40", K, "2017-10-02T10:51:40Z"),
+    ("Oct 02 2017 16:21:40 GMT", ALL, "2017-10-02T16:21:40Z"),
+    ("Oct 02 2017 16:21:40 UTC", ALL, "2017-10-02T16:21:40Z"),
+    ("Oct 02 2017 16:21:40 America/Chicago", ALL, "2017-10-02T21:21:40Z"),
+    ("Oct 02 2017 16:21:40 Europe/Paris", ALL, "2017-10-02T14:21:40Z"),
+    ("Oct 02 2017 16:21:40 +05:30", ALL, "2017-10-02T10:51:40Z"),
+    ("Oct 02 2017 16:21:40.250 GMT", ALL, "2017-10-02T16:21:40.250Z"),
+    ("october 02 2017 16:21:40 GMT", ALL, "2017-10-02T16:21:40Z"),
+    ("Feb 29 2020 23:59:59 GMT", ALL, "2020-02-29T23:59:59Z"),
+    ("10 02 2017 16:21:40", U, "2017-10-02T16:21:40Z"),
+    ("2 29 2020 23:59:59 GMT", ALL, "2020-02-29T23:59:59Z"),
     // "YYYY-MM-DD hh:mm:ss"; August: Paris is UTC+2.
     ("2023-08-28 15:43:14", U, "2023-08-28T15:43:14Z"),
     ("2023-08-28 15:43:14.123", U, "2023-08-28T15:43:14.123Z"),
@@ -106,6 +121,14 @@ const REJECTED: &[&str] = &[
     // LEEF: only UTC or GMT, and only before the year.
     "Mon Oct 02 16:21:40 CET 2017", "Mon Oct 02 16:21:40 PST 2017", "Mon Oct 02 16:21:40 UTC",
     "Mon Oct 02 16:21:40 UTC 2017 x", "Mon Oct 02 16:21:40 2017 UTC",
+    // Month first: no year (a syslog header's time), two-digit years, a zone nobody is named
+    // after, bad fields, a fraction of none or ten digits, anything after the zone.
+    "Oct 02 16:21:40", "Oct 02 17 16:21:40", "Oct 02 2017 16:21:40 Mars/Olympus",
+    "Oct 02 2017 16:21:40 PST", "Feb 29 2019 10:00:00", "Oct 32 2017 16:21:40",
+    "Oct 02 2017 24:00:00", "Oct 02 2017 16:21", "Oct 02 2017 16:21:40.",
+    "Oct 02 2017 16:21:40.1234567890", "Oct 02 2017 16:21:40 GMT x", "Okt 02 2017 16:21:40",
+    "Oct  02 2017 16:21:40", "Oct 02  2017 16:21:40", "13 02 2017 16:21:40",
+    "00 02 2017 16:21:40", "100 02 2017 16:21:40", "10 02 17 16:21:40",
     // ctime: bad names, fields, widths or spacing.
     "Fri Foo 17 07:04:57 2021", "Fri Feb 30 07:04:57 2021", "Sun Feb 29 07:04:57 2021",
     "Fri Dec 17 25:00:00 2021", "Fri Dec 17 07:60:00 2021", "Fri Dec 17 07:04:61 2021",

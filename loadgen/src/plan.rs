@@ -1,0 +1,332 @@
+//! The checked `Plan` the rest of loadgen follows: which combinations of flags make sense,
+//! the target resolved, defaults filled in, so that every later step can trust it.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use wire::synth::{Cardinality, Dialect};
+
+use crate::args::{Args, DialectArg, Format, Framing, Proto, Rate};
+
+/// What to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// Synthetic ZIA web records in this template: a JSON dialect, or another Feed Output Type.
+    Nss(Dialect),
+    /// Synthetic ZIA firewall records.
+    Fw,
+    /// Synthetic ZIA DNS records.
+    Dns,
+    /// Synthetic ZPA User Activity records.
+    Lss,
+    File(PathBuf),
+}
+
+/// When the run ends.
+#[derive(Debug, Clone, Copy)]
+pub enum Stop {
+    Count(u64),
+    Duration(Duration),
+}
+
+/// Default of --http-header: the header ztel's HTTP input reads by default.
+pub const HTTP_HEADER: &str = "X-Ztel-Key";
+/// Default of --batch.
+pub const HTTP_BATCH: usize = 100;
+
+/// How --proto http posts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpPlan {
+    /// The Host header: --target as given.
+    pub host: String,
+    pub path: String,
+    pub header: String,
+    pub key: String,
+    /// Most events per request.
+    pub batch: usize,
+    /// Bodies are gzip-compressed.
+    pub gzip: bool,
+}
+
+/// A run's settings, checked: the target resolved, no flag that does not apply.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub target: SocketAddr,
+    /// The name the TLS certificate must be valid for.
+    pub server_name: String,
+    pub proto: Proto,
+    pub source: Source,
+    pub connections: u64,
+    /// Events per second; `None` for as fast as possible.
+    pub rate: Option<f64>,
+    pub stop: Stop,
+    pub framing: Framing,
+    pub cardinality: Cardinality,
+    pub seed: u64,
+    pub ca: Option<PathBuf>,
+    /// `Some` exactly for --proto http.
+    pub http: Option<HttpPlan>,
+    pub admin: Option<String>,
+    pub hist: Option<PathBuf>,
+    pub quiet: bool,
+}
+
+impl Plan {
+    /// Checks the arguments; an error here is a usage error (exit status 2).
+    pub fn new(args: Args) -> Result<Plan> {
+        let source = source(&args)?;
+        if args.framing == Framing::Octet && args.proto == Proto::Udp {
+            bail!(
+                "--framing octet applies to tcp and tls: a UDP datagram holds LF-separated records"
+            );
+        }
+        if args.framing == Framing::Octet && args.proto == Proto::Http {
+            bail!("--framing octet applies to tcp and tls: --proto http sends JSON arrays");
+        }
+        match (args.proto, &args.ca) {
+            (Proto::Tls, None) => {
+                bail!("--proto tls needs --ca FILE (the CA of the collector's certificate)")
+            }
+            (Proto::Tcp | Proto::Udp, Some(_)) => {
+                bail!("--ca applies to --proto tls and http (HTTPS) only")
+            }
+            _ => {}
+        }
+        let http = http_plan(&args, &source)?;
+        if args.hist.is_some() && args.rate == Rate::Max {
+            bail!(
+                "--hist records send lateness, which --rate max does not measure: give --rate EPS"
+            );
+        }
+        let stop = match (args.count, args.duration) {
+            (Some(n), _) => Stop::Count(n),
+            (None, Some(secs)) if secs.is_finite() && secs > 0.0 && secs < 1e9 => {
+                Stop::Duration(Duration::from_secs_f64(secs))
+            }
+            (None, Some(secs)) => bail!("--duration {secs} is not a number of seconds > 0"),
+            (None, None) => bail!("give --count N or --duration SECS"),
+        };
+        let target = resolve(&args.target)?;
+        let host = host_of(&args.target);
+        let server_name = if host.parse::<std::net::IpAddr>().is_ok() {
+            "localhost".to_string()
+        } else {
+            host.to_string()
+        };
+        Ok(Plan {
+            target,
+            server_name,
+            proto: args.proto,
+            source,
+            connections: args.connections,
+            rate: match args.rate {
+                Rate::Max => None,
+                Rate::PerSecond(eps) => Some(eps),
+            },
+            stop,
+            framing: args.framing,
+            cardinality: Cardinality {
+                devices: args.devices,
+                users: args.users,
+                servers: args.servers,
+            },
+            seed: args.seed,
+            ca: args.ca,
+            http,
+            admin: args.admin,
+            hist: args.hist,
+            quiet: args.quiet,
+        })
+    }
+
+    /// How many events the run sends, when that is known before it starts (not for --rate max
+    /// with --duration, which sends until the time is up).
+    pub fn events(&self) -> Option<u64> {
+        match (self.stop, self.rate) {
+            (Stop::Count(n), _) => Some(n),
+            (Stop::Duration(d), Some(eps)) => Some((d.as_secs_f64() * eps).ceil() as u64),
+            (Stop::Duration(_), None) => None,
+        }
+    }
+
+    /// How long a --rate max run lasts, if it is bounded by time.
+    pub fn deadline(&self) -> Option<Duration> {
+        match (self.stop, self.rate) {
+            (Stop::Duration(d), None) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// A one-line summary for the report's first line.
+    pub fn describe(&self) -> String {
+        let (source, format) = match &self.source {
+            Source::Nss(d) => ("nss".to_string(), format_of(*d)),
+            Source::Fw => ("fw".to_string(), "json"),
+            Source::Dns => ("dns".to_string(), "json"),
+            Source::Lss => ("lss".to_string(), "json"),
+            Source::File(p) => (p.display().to_string(), "as in the file"),
+        };
+        let rate = self
+            .rate
+            .map_or("max".to_string(), |eps| format!("{eps} events/s"));
+        let proto = match (self.proto, &self.ca) {
+            (Proto::Http, Some(_)) => "https".to_string(),
+            (proto, _) => format!("{proto:?}").to_lowercase(),
+        };
+        let framing = match (&self.http, self.proto, self.framing) {
+            (Some(h), _, _) => format!(
+                "{}JSON arrays of up to {} events to {}",
+                if h.gzip { "gzipped " } else { "" },
+                h.batch,
+                h.path
+            ),
+            (None, Proto::Udp, _) => "datagrams of LF-separated records".to_string(),
+            (None, _, Framing::Lf) => "lf framing".to_string(),
+            (None, _, Framing::Octet) => "octet framing".to_string(),
+        };
+        format!(
+            "{proto} to {}, {} connection(s), source {source}, format {format}, rate {rate}, \
+             {framing}",
+            self.target, self.connections
+        )
+    }
+}
+
+/// What --source, --format and --dialect ask for, together.
+fn source(args: &Args) -> Result<Source> {
+    let nss = args.source == "nss";
+    if args.dialect.is_some() && !nss {
+        bail!("--dialect applies to --source nss only");
+    }
+    if args.format != Format::Json {
+        let format = format!("{:?}", args.format).to_lowercase();
+        if !nss {
+            bail!(
+                "--format {format} applies to --source nss only: fw, dns and lss are sent as \
+                 JSON, a file as it is"
+            );
+        }
+        if args.dialect.is_some() {
+            bail!("--dialect picks the template of --format json: it does not apply to --format {format}");
+        }
+        if args.proto == Proto::Http {
+            bail!("--format {format} cannot go over --proto http: Cloud NSS sends JSON only");
+        }
+    }
+    Ok(match args.source.as_str() {
+        "nss" => Source::Nss(
+            match (args.format, args.dialect.unwrap_or(DialectArg::Ztel)) {
+                (Format::Json, DialectArg::Ztel) => Dialect::Ztel,
+                (Format::Json, DialectArg::Elastic) => Dialect::Elastic,
+                (Format::Json, DialectArg::Sekoia) => Dialect::Sekoia,
+                (Format::Leef, _) => Dialect::Leef,
+                (Format::Cef, _) => Dialect::Cef,
+                (Format::Kv, _) => Dialect::Kv,
+                (Format::Csv, _) => Dialect::Csv,
+            },
+        ),
+        "fw" => Source::Fw,
+        "dns" => Source::Dns,
+        "lss" => Source::Lss,
+        "" => bail!("--source is empty: give nss, fw, dns, lss or a file"),
+        path => Source::File(PathBuf::from(path)),
+    })
+}
+
+/// The --format (and for JSON, the template) of synthetic web records, for the summary.
+fn format_of(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Ztel => "json (ztel template)",
+        Dialect::Elastic => "json (elastic template)",
+        Dialect::Sekoia => "json (sekoia template)",
+        Dialect::Leef => "leef",
+        Dialect::Cef => "cef",
+        Dialect::Kv => "kv",
+        Dialect::Csv => "csv",
+    }
+}
+
+/// The --http-* flags and --batch: required, defaulted and checked for --proto http, refused
+/// for the other transports.
+fn http_plan(args: &Args, source: &Source) -> Result<Option<HttpPlan>> {
+    if args.proto != Proto::Http {
+        let given = [
+            ("--http-key", args.http_key.is_some()),
+            ("--http-header", args.http_header.is_some()),
+            ("--http-path", args.http_path.is_some()),
+            ("--batch", args.batch.is_some()),
+            ("--gzip", args.gzip),
+        ];
+        if let Some((flag, _)) = given.iter().find(|(_, set)| *set) {
+            bail!("{flag} applies to --proto http only");
+        }
+        return Ok(None);
+    }
+    if matches!(source, Source::Nss(Dialect::Sekoia)) {
+        bail!(
+            "--dialect sekoia puts an RFC 3164 header before each record, which a JSON array \
+             cannot carry: use ztel or elastic with --proto http"
+        );
+    }
+    let Some(key) = args.http_key.clone() else {
+        bail!("--proto http needs --http-key KEY (one of the collector's input.http.keys)");
+    };
+    if key.is_empty() || !key.bytes().all(is_value_char) {
+        bail!("--http-key must be printable ASCII, not empty");
+    }
+    if key.trim() != key {
+        bail!("--http-key must not start or end with a space (HTTP strips them)");
+    }
+    let header = args
+        .http_header
+        .clone()
+        .unwrap_or_else(|| HTTP_HEADER.to_string());
+    if header.is_empty() || !header.bytes().all(is_token_char) {
+        bail!("--http-header {header:?} is not an HTTP header name");
+    }
+    let path = args.http_path.clone().unwrap_or_else(|| "/".to_string());
+    if !path.starts_with('/') || !path.bytes().all(|b| (b'!'..=b'~').contains(&b)) {
+        bail!("--http-path {path:?} must start with / and hold no spaces or control characters");
+    }
+    Ok(Some(HttpPlan {
+        host: args.target.clone(),
+        path,
+        header,
+        key,
+        batch: args
+            .batch
+            .map_or(HTTP_BATCH, |n| usize::try_from(n).unwrap_or(usize::MAX)),
+        gzip: args.gzip,
+    }))
+}
+
+/// A character a header field's value may hold (visible ASCII, space, tab): no line break can
+/// end the field early.
+fn is_value_char(b: u8) -> bool {
+    b == b'\t' || (b' '..=b'~').contains(&b)
+}
+
+/// A character of an HTTP token (RFC 9110 §5.6.2), which header names are.
+fn is_token_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+fn resolve(target: &str) -> Result<SocketAddr> {
+    let mut addrs = target
+        .to_socket_addrs()
+        .with_context(|| format!("bad --target {target:?} (expected HOST:PORT)"))?;
+    addrs
+        .next()
+        .ok_or_else(|| anyhow!("bad --target {target:?}: the name has no address"))
+}
+
+/// "host" of "host:port", "::1" of "[::1]:port".
+fn host_of(target: &str) -> &str {
+    let host = target.rsplit_once(':').map_or(target, |(h, _)| h);
+    host.trim_start_matches('[').trim_end_matches(']')
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,224 @@
+//! `Plan::new` against combinations of flags, sensible and not.
+
+use clap::Parser;
+
+use super::*;
+
+fn plan(extra: &[&str]) -> Result<Plan> {
+    let mut argv = vec!["loadgen", "--target", "127.0.0.1:1514", "--count", "10"];
+    argv.extend_from_slice(extra);
+    Plan::new(Args::try_parse_from(argv)?)
+}
+
+#[test]
+fn hosts() {
+    assert_eq!(host_of("collector.example:1514"), "collector.example");
+    assert_eq!(host_of("[::1]:6514"), "::1");
+    assert_eq!(host_of("127.0.0.1:1514"), "127.0.0.1");
+}
+
+#[test]
+fn tls_name_is_localhost_for_an_ip() {
+    let dir = std::env::temp_dir();
+    let ca = dir.join("loadgen-args-ca.pem");
+    let p = plan(&["--proto", "tls", "--ca", ca.to_str().unwrap()]).unwrap();
+    assert_eq!(p.server_name, "localhost");
+}
+
+#[test]
+fn combinations_that_make_no_sense_are_refused() {
+    assert!(plan(&["--proto", "udp", "--framing", "octet"]).is_err());
+    assert!(plan(&["--proto", "tls"]).is_err());
+    assert!(plan(&["--ca", "x.pem"]).is_err());
+    assert!(plan(&["--source", "lss", "--dialect", "elastic"]).is_err());
+    assert!(plan(&["--http-key", "k"]).is_err());
+    assert!(plan(&["--proto", "tls", "--ca", "x.pem", "--batch", "10"]).is_err());
+}
+
+#[test]
+fn http_needs_a_key_and_takes_defaults() {
+    let e = plan(&["--proto", "http"]).unwrap_err().to_string();
+    assert!(e.contains("--http-key"), "{e}");
+    assert_eq!(e.lines().count(), 1);
+    let p = plan(&["--proto", "http", "--http-key", "k1"]).unwrap();
+    assert_eq!(
+        p.http,
+        Some(HttpPlan {
+            host: "127.0.0.1:1514".to_string(),
+            path: "/".to_string(),
+            header: "X-Ztel-Key".to_string(),
+            key: "k1".to_string(),
+            batch: 100,
+            gzip: false,
+        })
+    );
+    assert!(
+        p.describe().starts_with("http to 127.0.0.1:1514"),
+        "{}",
+        p.describe()
+    );
+    let p = plan(&[
+        "--proto",
+        "http",
+        "--http-key",
+        "k1",
+        "--http-header",
+        "Authorization-Key",
+        "--http-path",
+        "/nss/web?feed=1",
+        "--batch",
+        "7",
+        "--ca",
+        "ca.pem",
+    ])
+    .unwrap();
+    let h = p.http.as_ref().unwrap();
+    assert_eq!(
+        (h.header.as_str(), h.path.as_str(), h.batch),
+        ("Authorization-Key", "/nss/web?feed=1", 7)
+    );
+    assert!(p.describe().starts_with("https to"), "{}", p.describe());
+}
+
+#[test]
+fn http_refuses_what_it_cannot_send() {
+    let http = |extra: &[&str]| {
+        let mut argv = vec!["--proto", "http", "--http-key", "k1"];
+        argv.extend_from_slice(extra);
+        plan(&argv).map(|_| ()).map_err(|e| e.to_string())
+    };
+    assert!(http(&["--framing", "octet"])
+        .unwrap_err()
+        .contains("JSON arrays"));
+    assert!(http(&["--framing", "lf"]).is_ok());
+    assert!(http(&["--dialect", "sekoia"])
+        .unwrap_err()
+        .contains("sekoia"));
+    assert!(http(&["--dialect", "elastic"]).is_ok());
+    assert!(http(&["--source", "lss"]).is_ok());
+    assert!(http(&["--http-header", "X Key"]).is_err());
+    assert!(http(&["--http-header", "X-Key:"]).is_err());
+    assert!(http(&["--http-path", "nss"]).is_err());
+    assert!(http(&["--http-path", "/a b"]).is_err());
+    assert!(http(&["--batch", "0"]).is_err());
+    assert!(plan(&["--proto", "http", "--http-key", ""]).is_err());
+    assert!(plan(&["--proto", "http", "--http-key", "k\r\nX-Evil: 1"]).is_err());
+    assert!(plan(&["--proto", "http", "--http-key", " k"]).is_err());
+}
+
+#[test]
+fn events_of_a_timed_run() {
+    let p = Plan::new(
+        Args::try_parse_from([
+            "loadgen",
+            "--target",
+            "127.0.0.1:1",
+            "--rate",
+            "1000",
+            "--duration",
+            "2.5",
+        ])
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(p.events(), Some(2500));
+    assert_eq!(p.deadline(), None);
+    let p = Plan::new(
+        Args::try_parse_from(["loadgen", "--target", "127.0.0.1:1", "--duration", "3"]).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(p.events(), None);
+    assert_eq!(p.deadline(), Some(Duration::from_secs(3)));
+}
+
+#[test]
+fn sources_and_formats() {
+    let source = |extra: &[&str]| plan(extra).map(|p| p.source);
+    assert_eq!(source(&[]).unwrap(), Source::Nss(Dialect::Ztel));
+    assert_eq!(source(&["--source", "fw"]).unwrap(), Source::Fw);
+    assert_eq!(source(&["--source", "dns"]).unwrap(), Source::Dns);
+    assert_eq!(source(&["--source", "lss"]).unwrap(), Source::Lss);
+    assert_eq!(
+        source(&["--source", "./fw"]).unwrap(),
+        Source::File("./fw".into())
+    );
+    assert_eq!(
+        source(&["--dialect", "elastic"]).unwrap(),
+        Source::Nss(Dialect::Elastic)
+    );
+    assert_eq!(
+        source(&["--format", "json", "--dialect", "sekoia"]).unwrap(),
+        Source::Nss(Dialect::Sekoia)
+    );
+    for (format, dialect) in [
+        ("leef", Dialect::Leef),
+        ("cef", Dialect::Cef),
+        ("kv", Dialect::Kv),
+        ("csv", Dialect::Csv),
+    ] {
+        assert_eq!(source(&["--format", format]).unwrap(), Source::Nss(dialect));
+        assert_eq!(
+            source(&["--format", format, "--proto", "udp"]).unwrap(),
+            Source::Nss(dialect)
+        );
+    }
+    // JSON is what every source is, so saying so is no error.
+    assert_eq!(
+        source(&["--source", "dns", "--format", "json"]).unwrap(),
+        Source::Dns
+    );
+}
+
+#[test]
+fn formats_that_cannot_be_sent_are_refused() {
+    let refused = |extra: &[&str]| plan(extra).unwrap_err().to_string();
+    let e = refused(&["--format", "leef", "--dialect", "elastic"]);
+    assert!(e.contains("--dialect") && e.contains("leef"), "{e}");
+    let e = refused(&["--format", "cef", "--proto", "http", "--http-key", "k"]);
+    assert!(e.contains("Cloud NSS sends JSON only"), "{e}");
+    for source in ["fw", "dns", "lss", "feed.log"] {
+        let e = refused(&["--format", "kv", "--source", source]);
+        assert!(e.contains("--source nss only"), "{source}: {e}");
+    }
+    let e = refused(&["--source", "fw", "--dialect", "elastic"]);
+    assert!(e.contains("--dialect applies to --source nss only"), "{e}");
+    assert_eq!(
+        refused(&["--source", ""]),
+        "--source is empty: give nss, fw, dns, lss or a file"
+    );
+}
+
+#[test]
+fn gzip_is_for_http_only() {
+    for proto in ["tcp", "udp"] {
+        let e = plan(&["--gzip", "--proto", proto]).unwrap_err().to_string();
+        assert_eq!(e, "--gzip applies to --proto http only");
+    }
+    let p = plan(&["--gzip", "--proto", "http", "--http-key", "k"]).unwrap();
+    assert!(p.http.as_ref().unwrap().gzip);
+    assert!(
+        p.describe()
+            .ends_with("gzipped JSON arrays of up to 100 events to /"),
+        "{}",
+        p.describe()
+    );
+}
+
+#[test]
+fn the_summary_names_source_and_format() {
+    let describe = |extra: &[&str]| plan(extra).unwrap().describe();
+    assert_eq!(
+        describe(&[]),
+        "tcp to 127.0.0.1:1514, 1 connection(s), source nss, format json (ztel template), \
+         rate max, lf framing"
+    );
+    assert!(
+        describe(&["--format", "csv", "--proto", "udp"])
+            .contains(", source nss, format csv, rate max, datagrams"),
+        "{}",
+        describe(&["--format", "csv"])
+    );
+    assert!(describe(&["--source", "fw"]).contains(", source fw, format json, "));
+    assert!(describe(&["--source", "dns"]).contains(", source dns, format json, "));
+    assert!(describe(&["--source", "f.log"]).contains(", source f.log, format as in the file, "));
+}

@@ -1,0 +1,185 @@
+//! The key=value reader against a slow reference written from its documentation (char by char,
+//! owned strings): the same text before the pairs, the same pairs, and the reader's fields holding
+//! exactly the values the reference pairs give, first present value per slot.
+#![no_main]
+
+use jiff::tz::TimeZone;
+use wire::fields::{Fields, Scalar};
+use wire::format::kv;
+use wire::keys::{self, Field};
+
+#[derive(Clone, Copy, PartialEq)]
+enum Sep {
+    Tab,
+    Carets,
+    Space,
+}
+
+fn is_name(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-'
+}
+
+/// Where the `=` of a `name=` starting at `i` is.
+fn pair_at(c: &[char], i: usize) -> Option<usize> {
+    let mut j = i;
+    while j < c.len() && is_name(c[j]) {
+        j += 1;
+    }
+    (j > i && j < c.len() && c[j] == '=').then_some(j)
+}
+
+/// With spaces: a run of spaces at `k` followed by a `name=`; where that name starts.
+fn space_boundary(c: &[char], k: usize) -> Option<usize> {
+    if c.get(k) != Some(&' ') {
+        return None;
+    }
+    let mut j = k;
+    while j < c.len() && c[j] == ' ' {
+        j += 1;
+    }
+    pair_at(c, j).map(|_| j)
+}
+
+fn sep_at(c: &[char], i: usize, sep: Sep) -> bool {
+    match sep {
+        Sep::Tab => c.get(i) == Some(&'\t'),
+        Sep::Space => c.get(i) == Some(&' '),
+        Sep::Carets => c.get(i) == Some(&'^') && c.get(i + 1) == Some(&'^'),
+    }
+}
+
+fn next_pair(c: &[char], mut after: usize, sep: Sep) -> Option<usize> {
+    if sep == Sep::Space {
+        return (after..c.len()).find_map(|k| space_boundary(c, k));
+    }
+    let width = if sep == Sep::Carets { 2 } else { 1 };
+    loop {
+        let s = (after..c.len()).find(|&i| sep_at(c, i, sep))?;
+        let mut at = s + width;
+        while at < c.len() && (c[at] == ' ' || c[at] == '\t') {
+            at += 1;
+        }
+        if pair_at(c, at).is_some() {
+            return Some(at);
+        }
+        after = at;
+    }
+}
+
+fn reference(text: &str) -> (String, Vec<(String, String)>) {
+    let c: Vec<char> = text.chars().collect();
+    let first = (0..c.len()).find(|&i| (i == 0 || !is_name(c[i - 1])) && pair_at(&c, i).is_some());
+    let Some(first) = first else {
+        return (text.to_string(), Vec::new());
+    };
+    let prefix: String = c[..first].iter().collect();
+    let mut sep = Sep::Space;
+    for i in first..c.len() {
+        if c[i] == '\t' {
+            sep = Sep::Tab;
+            break;
+        }
+        if sep_at(&c, i, Sep::Carets) {
+            sep = Sep::Carets;
+            break;
+        }
+    }
+    let mut pairs = Vec::new();
+    let mut next = Some(first);
+    while let Some(start) = next {
+        let eq = pair_at(&c, start).expect("a pair starts here");
+        let key: String = c[start..eq].iter().collect();
+        let v = eq + 1;
+        let mut quoted = None;
+        if c.get(v) == Some(&'"') {
+            let mut value = String::new();
+            let mut i = v + 1;
+            while i < c.len() {
+                if c[i] == '\\' {
+                    if i + 1 >= c.len() {
+                        break;
+                    }
+                    if c[i + 1] != '"' && c[i + 1] != '\\' {
+                        value.push('\\');
+                    }
+                    value.push(c[i + 1]);
+                    i += 2;
+                } else if c[i] == '"' {
+                    if i + 1 == c.len() || sep_at(&c, i + 1, sep) {
+                        quoted = Some((value, i + 1));
+                        break;
+                    }
+                    value.push('"');
+                    i += 1;
+                } else {
+                    value.push(c[i]);
+                    i += 1;
+                }
+            }
+        }
+        let (value, after) = match quoted {
+            Some(q) => q,
+            None => {
+                let end = (v..c.len())
+                    .find(|&k| match sep {
+                        Sep::Space => space_boundary(&c, k).is_some(),
+                        _ => sep_at(&c, k, sep),
+                    })
+                    .unwrap_or(c.len());
+                (c[v..end].iter().collect(), end)
+            }
+        };
+        pairs.push((key, value));
+        next = next_pair(&c, after, sep);
+    }
+    (prefix, pairs)
+}
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let mut fields = Fields::default();
+    let mut reader = kv::Reader::default();
+    let read = reader.read(data, &mut fields);
+    let Ok(text) = std::str::from_utf8(data) else {
+        assert!(read.is_err(), "invalid UTF-8 read");
+        return;
+    };
+    let fast = kv::pairs(text);
+    let prefix = fast.prefix().to_string();
+    let got: Vec<(String, String)> = fast
+        .map(|p| (p.key.to_string(), p.unescaped().into_owned()))
+        .collect();
+    let (want_prefix, want) = reference(text);
+    assert_eq!((&prefix, &got), (&want_prefix, &want));
+
+    // The slots: the leading time first, then each known key's value where none is present yet.
+    read.expect("UTF-8 text always reads");
+    let mut expected: Vec<(Field, String)> = Vec::new();
+    let mut offer = |field: Field, value: &str| match expected.iter_mut().find(|(f, _)| *f == field)
+    {
+        Some((_, old)) if wire::value::is_absent(old) => *old = value.to_string(),
+        Some(_) => {}
+        None => expected.push((field, value.to_string())),
+    };
+    let stamp = prefix.trim_ascii().trim_end_matches(':').trim_ascii_end();
+    if !stamp.is_empty() && wire::time::parse_time(stamp, &TimeZone::UTC).is_some() {
+        offer(Field::DateTime, stamp);
+    }
+    for (key, value) in &want {
+        if let Some(hit) = keys::lookup(key) {
+            offer(hit.field, value);
+        }
+    }
+    // Every slot a key can fill (and the time's): as expected, or empty.
+    let slots = keys::all().iter().map(|k| k.field).chain([Field::DateTime]);
+    for field in slots {
+        let got = fields.get(field).map(|slot| match slot.value {
+            Scalar::Str(s) => s.to_string(),
+            other => panic!("not a string: {other:?}"),
+        });
+        let want = expected
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, v)| v.clone());
+        assert_eq!(got, want, "{field:?}");
+    }
+});

@@ -1,0 +1,206 @@
+//! The LEEF reader against a slow reference written from the rules in `wire::format::leef`: the
+//! same outcome, the same header fields, delimiter and pairs, unescaped; a frame read as plain
+//! text has no value a JSON string must escape; and the frame through a decoder gives a record
+//! line or a reason. Inputs that do not start with `LEEF:` get it put in front.
+#![no_main]
+
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use wire::decode::Decoder;
+use wire::fields::Fields;
+use wire::format::leef::Reader;
+use wire::reason::Reason;
+
+/// Header fields, delimiter and pairs, as the reference reads them.
+type Frame = (Vec<String>, String, Vec<(String, String)>);
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let text = if data.starts_with(b"LEEF:") {
+        data.to_vec()
+    } else {
+        [b"LEEF:", data].concat()
+    };
+    let want = reference(&text);
+    let mut reader = Reader::default();
+    let got = reader.parse(&text).map(|parsed| {
+        let header = (0..5).map(|i| parsed.header(i).to_string()).collect();
+        let delimiter = String::from_utf8(parsed.delimiter.as_bytes().to_vec()).expect("a char");
+        let pairs = parsed
+            .pairs()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        (header, delimiter, pairs)
+    });
+    assert_eq!(got, want, "{:?}", String::from_utf8_lossy(&text));
+
+    let mut fields = Fields::default();
+    if let (Ok(true), Ok((_, _, pairs))) = (reader.read(&text, &mut fields), &want) {
+        for (key, value) in pairs {
+            if wire::keys::lookup_leef(key).is_some() {
+                assert!(plain(value), "{key}={value:?} read as plain text");
+            }
+        }
+    }
+
+    let mut out = Vec::new();
+    let received = Timestamp::from_second(1_767_225_600).expect("in range");
+    let mut decoder = Decoder::new(TimeZone::UTC);
+    if decoder.decode(&text, received, &mut out).is_ok() {
+        let record: serde_json::Value = serde_json::from_slice(&out).expect("a record is JSON");
+        assert!(record.is_object());
+    } else {
+        assert!(out.is_empty(), "a refused frame wrote a record");
+    }
+});
+
+fn plain(value: &str) -> bool {
+    !value.chars().any(|c| c < ' ' || c == '"' || c == '\\')
+}
+
+/// LEEF, one character at a time.
+fn reference(text: &[u8]) -> Result<Frame, Reason> {
+    let text = std::str::from_utf8(text).map_err(|_| Reason::InvalidUtf8)?;
+    let rest = text.strip_prefix("LEEF:").ok_or(Reason::MalformedLeef)?;
+    let chars: Vec<char> = rest.chars().collect();
+    let mut header = Vec::new();
+    let mut field = String::new();
+    let mut i = 0;
+    while header.len() < 5 {
+        match (chars.get(i), chars.get(i + 1)) {
+            (None, _) => return Err(Reason::MalformedLeef),
+            (Some('\\'), Some(&next)) => {
+                if next != '|' && next != '\\' {
+                    field.push('\\');
+                }
+                field.push(next);
+                i += 2;
+            }
+            (Some('|'), _) => {
+                header.push(std::mem::take(&mut field));
+                i += 1;
+            }
+            (Some(&c), _) => {
+                field.push(c);
+                i += 1;
+            }
+        }
+    }
+    let mut attributes = &chars[i..];
+    let mut delimiter = '\t';
+    if header[0].starts_with('2') {
+        // The raw text up to the next `|` that no backslash escapes.
+        let mut j = 0;
+        while j < attributes.len() && attributes[j] != '|' {
+            j += if attributes[j] == '\\' { 2 } else { 1 };
+        }
+        if j < attributes.len() {
+            let field: String = attributes[..j].iter().collect();
+            if let Some(declared) = declared(&field) {
+                delimiter = declared;
+                attributes = &attributes[j + 1..];
+            }
+        }
+    }
+    let unescape = |value: &[char]| -> String {
+        let mut out = String::new();
+        let mut i = 0;
+        while i < value.len() {
+            match (value[i], value.get(i + 1)) {
+                ('\\', Some(&next)) if matches!(next, '=' | '\\' | '|') || next == delimiter => {
+                    out.push(next);
+                    i += 2;
+                }
+                (c, _) => {
+                    out.push(c);
+                    i += 1;
+                }
+            }
+        }
+        out
+    };
+    let pairs = if delimiter == '\t' && !attributes.contains(&'\t') {
+        spaced(attributes, &unescape)
+    } else {
+        let mut pieces = vec![Vec::new()];
+        let mut j = 0;
+        while j < attributes.len() {
+            let c = attributes[j];
+            if c == '\\' && j + 1 < attributes.len() {
+                pieces.last_mut().unwrap().extend([c, attributes[j + 1]]);
+                j += 2;
+            } else if c == delimiter {
+                pieces.push(Vec::new());
+                j += 1;
+            } else {
+                pieces.last_mut().unwrap().push(c);
+                j += 1;
+            }
+        }
+        let mut pairs = Vec::new();
+        for piece in pieces {
+            let Some(eq) = piece.iter().position(|&c| c == '=') else {
+                continue;
+            };
+            let key: String = piece[..eq].iter().collect();
+            let key = key.trim_matches(' ');
+            if !key.is_empty() {
+                pairs.push((key.to_string(), unescape(&piece[eq + 1..])));
+            }
+        }
+        pairs
+    };
+    Ok((header, delimiter.to_string(), pairs))
+}
+
+/// A LEEF 2.0 delimiter field: nothing (a tab), one character, or its code in hex.
+fn declared(field: &str) -> Option<char> {
+    let c = match field.chars().count() {
+        0 => '\t',
+        1 => field.chars().next()?,
+        _ => {
+            let digits = ["0x", "0X", "x", "X"]
+                .iter()
+                .find_map(|prefix| field.strip_prefix(prefix))?;
+            if digits.is_empty()
+                || digits.len() > 4
+                || !digits.chars().all(|c| c.is_ascii_hexdigit())
+            {
+                return None;
+            }
+            char::from_u32(u32::from_str_radix(digits, 16).ok()?)?
+        }
+    };
+    (c != '\\' && c != '=').then_some(c)
+}
+
+fn is_key(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-'
+}
+
+/// Space-separated pairs: a key follows a space or starts the text and ends at `=`; its value
+/// runs to the space before the next key, without trailing spaces.
+fn spaced(text: &[char], unescape: &dyn Fn(&[char]) -> String) -> Vec<(String, String)> {
+    let mut keys = Vec::new();
+    for (eq, &c) in text.iter().enumerate() {
+        if c != '=' {
+            continue;
+        }
+        let mut start = eq;
+        while start > 0 && is_key(text[start - 1]) {
+            start -= 1;
+        }
+        if start < eq && (start == 0 || text[start - 1] == ' ') {
+            keys.push((start, eq));
+        }
+    }
+    let mut pairs = Vec::new();
+    for (n, &(start, eq)) in keys.iter().enumerate() {
+        let end = keys.get(n + 1).map_or(text.len(), |&(next, _)| next - 1);
+        let mut value = text[eq + 1..end].to_vec();
+        while value.last() == Some(&' ') {
+            value.pop();
+        }
+        pairs.push((text[start..eq].iter().collect(), unescape(&value)));
+    }
+    pairs
+}

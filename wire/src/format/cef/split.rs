@@ -1,0 +1,326 @@
+//! The text-level work the CEF and LEEF readers share: finding separators that no backslash
+//! escapes, splitting space-separated `key=value` pairs (with one vectorised pass that marks a
+//! frame's `=`, separators and key bytes), unescaping values in place and telling whether a
+//! frame needs JSON escaping at all.
+
+/// A byte range of a frame (or of its unescaped copy).
+pub(crate) type Range = (usize, usize);
+
+/// One `key=value` of a frame: the key's bytes in the frame, the value's in whichever text the
+/// values are read from (the frame, or its unescaped copy).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Span {
+    pub(crate) key: Range,
+    pub(crate) value: Range,
+}
+
+/// Where the next `byte` at or after `from` is that no backslash escapes: a backslash escapes
+/// the byte after it, whatever it is.
+pub(crate) fn next_unescaped(text: &[u8], mut from: usize, byte: u8) -> Option<usize> {
+    while from < text.len() {
+        let at = from + memchr::memchr2(byte, b'\\', &text[from..])?;
+        if text[at] == byte {
+            return Some(at);
+        }
+        from = at + 2;
+    }
+    None
+}
+
+/// Where a frame's `=`, separators and key bytes are, one bit per byte (bit `i % 64` of word
+/// `i / 64`): one vectorised pass over the frame, instead of a search and a walk back per `=`.
+/// Kept by a reader between frames.
+#[derive(Default)]
+pub(crate) struct Scan {
+    eq: Vec<u64>,
+    sep: Vec<u64>,
+    /// Bytes a key cannot hold (letters, digits, `_`, `.` and `-` can).
+    nonkey: Vec<u64>,
+    /// Bytes a JSON string must escape, separators apart (no value holds one), of any block.
+    bad: u64,
+}
+
+impl Scan {
+    /// Marks the `=`, the `sep` bytes and the key bytes of `text`.
+    pub(crate) fn run(&mut self, text: &[u8], sep: u8) {
+        self.eq.clear();
+        self.sep.clear();
+        self.nonkey.clear();
+        self.bad = 0;
+        let mut blocks = text.chunks_exact(64);
+        for block in &mut blocks {
+            // Every chunk is 64 bytes long.
+            if let Ok(block) = block.try_into() {
+                self.push(block_masks(block, sep));
+            }
+        }
+        let rest = blocks.remainder();
+        if !rest.is_empty() {
+            let mut last = [0; 64];
+            last[..rest.len()].copy_from_slice(rest);
+            let [eq, sep_bits, nonkey, bad] = block_masks(&last, sep);
+            // The padding (NULs) is no `=`, no separator and nothing to escape.
+            let valid = (1u64 << rest.len()) - 1;
+            self.push([eq & valid, sep_bits & valid, nonkey, bad & valid]);
+        }
+    }
+
+    fn push(&mut self, [eq, sep, nonkey, bad]: [u64; 4]) {
+        self.eq.push(eq);
+        self.sep.push(sep);
+        self.nonkey.push(nonkey);
+        self.bad |= bad;
+    }
+
+    /// True when no byte of the text but a separator needs escaping in a JSON string: then no
+    /// value does, and none needs looking at.
+    pub(crate) fn clean(&self) -> bool {
+        self.bad == 0
+    }
+
+    /// The separators' positions, in order.
+    pub(crate) fn seps(&self) -> impl Iterator<Item = usize> + '_ {
+        ones(&self.sep)
+    }
+
+    /// The first `=` at or after `from`.
+    pub(crate) fn next_eq(&self, from: usize) -> Option<usize> {
+        let mut w = from / 64;
+        let mut word = self.eq.get(w)? & (!0u64 << (from % 64));
+        loop {
+            if word != 0 {
+                return Some(w * 64 + word.trailing_zeros() as usize);
+            }
+            w += 1;
+            word = *self.eq.get(w)?;
+        }
+    }
+
+    /// The last byte before `at` that a key cannot hold.
+    fn prev_nonkey(&self, at: usize) -> Option<usize> {
+        let mut w = at / 64;
+        let mut word = self.nonkey.get(w).copied().unwrap_or(0) & ((1u64 << (at % 64)) - 1);
+        loop {
+            if word != 0 {
+                return Some(w * 64 + 63 - word.leading_zeros() as usize);
+            }
+            w = w.checked_sub(1)?;
+            word = self.nonkey[w];
+        }
+    }
+}
+
+/// The positions of the set bits of `words`, in order.
+fn ones(words: &[u64]) -> impl Iterator<Item = usize> + '_ {
+    words.iter().enumerate().flat_map(|(w, &word)| {
+        let mut bits = word;
+        std::iter::from_fn(move || {
+            let bit = bits.trailing_zeros() as usize;
+            bits &= bits.wrapping_sub(1);
+            (bit < 64).then_some(w * 64 + bit)
+        })
+    })
+}
+
+/// SSE2, which every x86-64 processor has: 16 bytes per comparison. Returns the `=`, `sep`,
+/// non-key and to-escape masks of 64 bytes.
+#[cfg(target_arch = "x86_64")]
+fn block_masks(block: &[u8; 64], sep: u8) -> [u64; 4] {
+    use std::arch::x86_64::{
+        _mm_add_epi8, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128,
+        _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    let (mut eq, mut sp, mut key, mut bad) = (0u64, 0u64, 0u64, 0u64);
+    for i in 0..4 {
+        // SAFETY: SSE2 is part of the x86-64 baseline, so these instructions always exist; bytes
+        // 16 i to 16 i + 15 of a 64-byte block are readable, and an unaligned load has no
+        // alignment requirement.
+        let (e, s, k, b) = unsafe {
+            let v = _mm_loadu_si128(block.as_ptr().add(16 * i).cast());
+            let is = |c: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8));
+            // Shifted so that the range starts at -128, a range check is one signed compare:
+            // '0'..='9' + 0x50 is -128..=-119, ('a'..='z' | 0x20) + 0x1f is -128..=-103.
+            let digit = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x50)), _mm_set1_epi8(-118));
+            let lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+            let letter = _mm_cmplt_epi8(
+                _mm_add_epi8(lower, _mm_set1_epi8(0x1f)),
+                _mm_set1_epi8(-102),
+            );
+            let punct = _mm_or_si128(_mm_or_si128(is(b'_'), is(b'.')), is(b'-'));
+            let key = _mm_or_si128(_mm_or_si128(digit, letter), punct);
+            // min(v, 0x1f) == v exactly when v <= 0x1f (unsigned).
+            let control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+            let bad = _mm_or_si128(
+                _mm_andnot_si128(is(sep), control),
+                _mm_or_si128(is(b'"'), is(b'\\')),
+            );
+            (
+                _mm_movemask_epi8(is(b'=')),
+                _mm_movemask_epi8(is(sep)),
+                _mm_movemask_epi8(key),
+                _mm_movemask_epi8(bad),
+            )
+        };
+        let bits = |m: i32| u64::from(m as u16) << (16 * i);
+        eq |= bits(e);
+        sp |= bits(s);
+        key |= bits(k);
+        bad |= bits(b);
+    }
+    [eq, sp, !key, bad]
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn block_masks(block: &[u8; 64], sep: u8) -> [u64; 4] {
+    block_masks_scalar(block, sep)
+}
+
+/// The same masks a byte at a time: the definition the SSE2 version is tested against.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn block_masks_scalar(block: &[u8; 64], sep: u8) -> [u64; 4] {
+    let mut masks = [0u64; 4];
+    for (i, &b) in block.iter().enumerate() {
+        let key = b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-');
+        let bad = (b < 0x20 && b != sep) || b == b'"' || b == b'\\';
+        masks[0] |= u64::from(b == b'=') << i;
+        masks[1] |= u64::from(b == sep) << i;
+        masks[2] |= u64::from(!key) << i;
+        masks[3] |= u64::from(bad) << i;
+    }
+    masks
+}
+
+/// Splits space-separated `key=value` pairs as CEF's extension writes them (and LEEF when a
+/// page turned its tabs into spaces): a key follows a space (or starts the text) and ends at
+/// its `=`, and its value runs to the space before the next key, trailing spaces trimmed.
+/// `each` gets the key's and the value's ranges in `text`.
+pub(crate) fn split_spaced(text: &[u8], scan: &mut Scan, mut each: impl FnMut(Range, Range)) {
+    scan.run(text, b' ');
+    let mut pending: Option<(Range, usize)> = None;
+    for eq in ones(&scan.eq) {
+        let start = scan.prev_nonkey(eq).map_or(0, |q| q + 1);
+        if start == eq || (start > 0 && text[start - 1] != b' ') {
+            continue;
+        }
+        if let Some((key, value_start)) = pending {
+            each(
+                key,
+                (value_start, trim_spaces(text, value_start, start - 1)),
+            );
+        }
+        pending = Some(((start, eq), eq + 1));
+    }
+    if let Some((key, value_start)) = pending {
+        each(
+            key,
+            (value_start, trim_spaces(text, value_start, text.len())),
+        );
+    }
+}
+
+/// The end of `text[start..end]` without its trailing spaces.
+fn trim_spaces(text: &[u8], start: usize, mut end: usize) -> usize {
+    while end > start && text[end - 1] == b' ' {
+        end -= 1;
+    }
+    end
+}
+
+/// Unescapes `buf[range]` in place: a backslash and the byte after it become what `escape`
+/// says, given the bytes from that one to the end of the range, or stay when it says nothing.
+/// Values only shrink; the bytes freed at the end become spaces, so that the buffer stays UTF-8
+/// (a shifted multi-byte character would leave a stray tail). Returns the new end.
+pub(crate) fn unescape_in_place(
+    buf: &mut [u8],
+    (start, end): Range,
+    escape: impl Fn(&[u8]) -> Option<u8>,
+) -> usize {
+    let (mut read, mut write) = (start, start);
+    while read < end {
+        let mut b = buf[read];
+        read += 1;
+        if b == b'\\' && read < end {
+            if let Some(unescaped) = escape(&buf[read..end]) {
+                b = unescaped;
+                read += 1;
+            }
+        }
+        buf[write] = b;
+        write += 1;
+    }
+    buf[write..end].fill(b' ');
+    write
+}
+
+/// True when no byte of `text` needs escaping in a JSON string: the bytes a [`Scan`] did not see
+/// (a header) looked at in one pass.
+pub(crate) fn is_clean(text: &[u8]) -> bool {
+    text.chunks(64).all(|chunk| {
+        // No early exit inside a chunk: the compiler turns the fold into vector compares.
+        !chunk.iter().fold(false, |bad, &b| {
+            bad | (b < 0x20) | (b == b'"') | (b == b'\\')
+        })
+    })
+}
+
+/// True when a value needs no escaping in a JSON string.
+pub(crate) fn is_plain(value: &str) -> bool {
+    !value.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vector_masks_are_the_scalar_ones() {
+        let mut block = [0u8; 64];
+        for start in (0..256).step_by(64) {
+            for (i, b) in block.iter_mut().enumerate() {
+                *b = (start + i) as u8;
+            }
+            for sep in [b' ', b'\t', 0, 0xff] {
+                assert_eq!(block_masks(&block, sep), block_masks_scalar(&block, sep));
+            }
+        }
+    }
+
+    #[test]
+    fn scans_find_bits_across_words() {
+        let mut text = vec![b'k'; 200];
+        text[0] = b' ';
+        text[150] = b'=';
+        text[199] = b'=';
+        let mut scan = Scan::default();
+        scan.run(&text, b' ');
+        assert_eq!(scan.next_eq(0), Some(150));
+        assert_eq!(scan.next_eq(151), Some(199));
+        assert_eq!(scan.next_eq(200), None);
+        assert_eq!(scan.prev_nonkey(150), Some(0));
+        assert_eq!(scan.prev_nonkey(0), None);
+        assert_eq!(ones(&scan.eq).collect::<Vec<_>>(), [150, 199]);
+    }
+
+    #[test]
+    fn clean_frames_need_no_look_at_their_values() {
+        assert!(is_clean(b"a=b c=d"));
+        assert!(!is_clean(b"a=b\tc=d"));
+        assert!(!is_clean(b"a=\"b\""));
+        let long: Vec<u8> = [b'a'; 200].iter().chain(b"\\").copied().collect();
+        assert!(!is_clean(&long));
+        assert!(!is_clean(b"a=\x00"));
+        let mut scan = Scan::default();
+        for (text, sep, clean) in [
+            (&b"a=b c=d"[..], b' ', true),
+            (b"a=b\tc=d", b'\t', true),
+            (b"a=b\tc=d", b' ', false),
+            (b"a=\"b\"", b'\t', false),
+            (&long, b' ', false),
+            (b"a=\x01b", 0x01, true),
+            (b"a=\x01b", b' ', false),
+        ] {
+            scan.run(text, sep);
+            assert_eq!(scan.clean(), clean, "{text:?}");
+        }
+    }
+}

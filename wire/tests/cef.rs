@@ -1,0 +1,330 @@
+//! ArcSight CEF frames, as Zscaler's ArcSight / Sentinel templates write them
+//! (`zscaler/microsoft-resources`, `nss-{web,fw,dns,tunnel}.cef`), into records: the log type
+//! from the header's product, custom fields by their labels, escapes, values with spaces and
+//! `=`, the syslog header in front, and what makes a frame a dead letter. The synthetic CEF feed
+//! must give the records its JSON twin gives.
+//! A warm decoder allocates nothing per frame, escaped or not.
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use common::{dead_reason, one, run};
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use serde_json::{json, Value};
+use wire::decode::Decoder;
+use wire::event::Reason;
+use wire::synth::{Cardinality, Dialect, WebGenerator};
+
+/// The feed's zone, for `rt`, which carries none.
+const ZONE: &str = "UTC";
+
+/// A blocked web transaction in Zscaler's web template.
+const WEB: &str = "Oct 02 16:21:40 zscaler-nss CEF:0|Zscaler|NSSWeblog|5.7|Blocked|Not allowed to browse this category|3|act=Blocked Severity=3 name=Not allowed to browse this category deviceEventClassId=Blocked app=HTTPS cat=Adult Themes dhost=www.blocked-example.com dst=203.0.113.9 src=192.168.180.253 in_bytes=0 in=0 outcome=403 out=812 request=www.blocked-example.com/index?a=b&c=d rt=Oct 02 2017 16:21:40 sourceTranslatedAddress=198.51.100.5 requestClientApplication=Mozilla/5.0 (Windows NT 10.0; Win64; x64) requestMethod=GET suser=jdoe@safemarch.com spriv=Head Quarters externalId=7379073205867184131 fileType=None reason=Not allowed to browse this category destinationServiceName=General Browsing cn1=72 cn1Label=riskscore cs1=Sales cs1Label=dept cs2=Entertainment/Recreation cs2Label=urlsupercat cs3=General Browsing cs3Label=appclass cs4=Trojan cs4Label=malwarecat cs5=EICAR Test File cs5Label=threatname cs6=None cs6Label=dlpeng ZscalerNSSWeblogURLClass=Privacy Risk ZscalerNSSWeblogDLPDictionaries=None requestContext=www.example.com/ contenttype=None unscannabletype=None deviceowner=jdoe devicehostname=JDOE-PC";
+
+/// The record of [`WEB`].
+fn web_record(r: &Value) -> Value {
+    json!({"ts":"2017-10-02T16:21:40Z","kind":"zia.web","device_id":r["device_id"],"device":"JDOE-PC",
+        "user":"jdoe@safemarch.com","owner":"jdoe","src_ip":"192.168.180.253","src_port":18000,
+        "dst_ip":"203.0.113.9","dst_port":443,"dst_host":"www.blocked-example.com","transport":"tcp",
+        "app_proto":"https","bytes_out":812,"bytes_in":0,"action":"blocked","method":"GET",
+        "http_status":403,"url":"www.blocked-example.com/index?a=b&c=d","category":"Adult Themes",
+        "app":"General Browsing","user_agent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64)",
+        "referer":"www.example.com/","location":"Head Quarters","department":"Sales",
+        "threat":"EICAR Test File","threat_category":"Trojan","risk":72,
+        "record_id":"7379073205867184131","tags":["ZIA"]})
+}
+
+#[test]
+fn web_template_becomes_the_web_record() {
+    let r = one(ZONE, WEB);
+    assert_eq!(r, web_record(&r));
+}
+
+#[test]
+fn any_syslog_header_or_none_in_front() {
+    let frame = &WEB[WEB.find("CEF:").unwrap()..];
+    for line in [
+        frame.to_string(),
+        format!("<134>Oct 02 16:21:40 zscaler-nss {frame}"),
+        format!("<134>1 2017-10-02T16:21:40Z nss zscaler-nss - - - {frame}"),
+        format!("Oct 02 16:21:40 zscaler-nss zscaler-nss: {frame}"),
+    ] {
+        let r = one(ZONE, &line);
+        assert_eq!(r, web_record(&r), "{line}");
+    }
+}
+
+/// A web frame with the extension `extension`.
+fn web(extension: &str) -> Value {
+    one(
+        ZONE,
+        &format!(
+            "CEF:0|Zscaler|NSSWeblog|5.7|Allowed|Allowed|3|src=10.0.0.1 rt=Oct 02 2017 16:21:40 {extension}"
+        ),
+    )
+}
+
+#[test]
+fn extension_escapes() {
+    let r = web(
+        r"cat=Sports\=News requestClientApplication=Agent\\2 \|3 spriv=Floor 1\r\nFloor 2 suser=C:\temp\user",
+    );
+    assert_eq!(r["category"], "Sports=News");
+    assert_eq!(r["user_agent"], r"Agent\2 |3");
+    assert_eq!(r["location"], "Floor 1\r\nFloor 2");
+    // Not an escape CEF has: a Windows path keeps its backslashes.
+    assert_eq!(r["user"], r"C:\temp\user");
+}
+
+#[test]
+fn values_hold_spaces_and_equals_signs() {
+    let r = web("request=a.example/?q=1&x==2 cat=Web Search  dhost=a.example requestClientApplication=Mozilla/5.0 (X11; rv:1.0) Gecko/20100101");
+    assert_eq!(r["url"], "a.example/?q=1&x==2");
+    assert_eq!(r["category"], "Web Search");
+    assert_eq!(r["dst_host"], "a.example");
+    assert_eq!(r["user_agent"], "Mozilla/5.0 (X11; rv:1.0) Gecko/20100101");
+}
+
+#[test]
+fn custom_fields_take_their_label_before_or_after_them() {
+    let r = web("cs1Label=dept cs1=R&D cn2=55 cn2Label=riskscore cs6label=threatname cs6=Trojan.X flexString1=x flexString1Label=no-such-key cs4=md5hash cs4Label=0123abcd");
+    assert_eq!(r["department"], "R&D");
+    assert_eq!(r["risk"], 55);
+    assert_eq!(r["threat"], "Trojan.X");
+    assert!(r.get("threat_category").is_none(), "{r}");
+}
+
+#[test]
+fn header_fields_and_the_extension_may_hold_escaped_pipes() {
+    let r = one(
+        ZONE,
+        r"CEF:0|Zscaler|NSSFWlog|5.7|Drop|Block \|SMB\| \\ outbound|3|act=Drop src=10.0.0.1 dst=203.0.113.5 request=a|b",
+    );
+    assert_eq!(r["kind"], "zia.firewall");
+    assert_eq!(r["rule"], r"Block |SMB| \ outbound");
+}
+
+#[test]
+fn header_without_its_seven_fields_is_malformed() {
+    for line in [
+        "CEF:0|Zscaler|NSSWeblog|5.7|Allowed|Allowed|3",
+        "CEF:0|Zscaler|NSSWeblog|5.7|Allowed|Allowed",
+        r"CEF:0|Zscaler|NSSWeblog|5.7|Allowed|Allowed\|3|src=10.0.0.1 act=Allowed",
+        "Oct 02 16:21:40 zscaler-nss CEF:0|Zscaler",
+        "CEF:",
+    ] {
+        assert_eq!(
+            dead_reason(ZONE, line.as_bytes()),
+            Reason::MalformedCef,
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn invalid_utf8_is_a_dead_letter() {
+    let mut line =
+        b"CEF:0|Zscaler|NSSWeblog|5.7|Allowed|Allowed|3|src=10.0.0.1 request=a.com/".to_vec();
+    line.push(0xff);
+    assert_eq!(dead_reason(ZONE, &line), Reason::InvalidUtf8);
+    // In the header too, where a cut multi-byte character meets a pipe.
+    let line = b"CEF:0|Zscaler|NSS\xc3|5.7|Allowed|Allowed|3|src=10.0.0.1";
+    assert_eq!(dead_reason(ZONE, line), Reason::InvalidUtf8);
+}
+
+/// A session in Zscaler's firewall template (`rt` as the Cortex XSIAM guide has it, without a
+/// year: the syslog header's time is the record's).
+const FIREWALL: &str = "Oct 02 16:21:40 zscaler-nss-fw CEF:0|Zscaler|NSSFWlog|5.7|Drop|Block Outbound SMB|3| Severity=3 name=Block Outbound SMB deviceEventClassId=Drop act=Drop suser=jdoe@safemarch.com src=192.168.140.31 spt=49155 dst=203.0.113.5 dpt=445 deviceTranslatedAddress=198.51.100.7 deviceTranslatedPort=30001 destinationTranslatedAddress=0.0.0.0 destinationTranslatedPort=0 sourceTranslatedAddress=1.1.1.1 sourceTranslatedPort=0 proto=TCP tunnelType=GRE dnat=No stateful=Yes spriv=Headquarters reason=Block Outbound SMB in_bytes=0 in=0 out=176 rt=Oct 02 16:21:40 deviceDirection=1 cs1=Default Department cs1Label=dept cs2=SMB cs2Label=nwService cs3=tcp cs3Label=nwApp cs4=No cs4Label=aggregated cs5=None cs5Label=threatcat cs6=None cs6label=threatname cn1=30 cn1Label=durationms cn2=1 cn2Label=numsessions flexString1Label=ipCat flexString1=Miscellaneous or Unknown destCountry=United States avgduration=30";
+
+#[test]
+fn firewall_by_the_header_product() {
+    let r = one(ZONE, FIREWALL);
+    assert_eq!(
+        r,
+        json!({"ts":"2026-10-02T16:21:40Z","kind":"zia.firewall","device_id":r["device_id"],
+            "user":"jdoe@safemarch.com","src_ip":"192.168.140.31",
+            "src_port":49155,"dst_ip":"203.0.113.5","dst_port":445,"nat_ip":"198.51.100.7",
+            "nat_port":30001,"transport":"tcp","app_proto":"smb","app":"tcp","action":"drop",
+            "rule":"Block Outbound SMB","bytes_out":176,"bytes_in":0,"duration_ms":30,
+            "location":"Headquarters","department":"Default Department","tags":["ZIA"]})
+    );
+}
+
+/// A lookup in Zscaler's DNS template.
+const DNS: &str = "Oct 02 16:21:40 zscaler-nss-fw CEF:0|Zscaler|NSSDNSlog|5.7|Req(allow),Res(allow)|Default Firewall DNS Rule|3| act=Req(allow),Res(allow) Severity=3 name=Default Firewall DNS Rule deviceEventClassId=Req(allow),Res(allow) suser=user@zscaler.com cs1=Sales cs1Label=department cs2=Allow cs2Label=reqaction cs3=Allow cs3Label=resaction cs4=AAAA cs4Label=dns_reqtype cs5=login.microsoftonline.com cs5Label=dns_req cs6=40.126.32.140 cs6Label=dns_resp cn1=4 cn1Label=durationms flexString1=DNS Rule 1 flexString1Label=reqrulelabel flexString2=Default Firewall DNS Rule flexString2Label=resrulelabel cat=Professional Services src=192.168.180.41 dst=1.1.1.1 dpt=53 spriv=Headquarters suid=John-Doe dvchost=John-Doe-PC";
+
+#[test]
+fn dns_by_the_header_product() {
+    let r = one(ZONE, DNS);
+    assert_eq!(
+        r,
+        json!({"ts":"2026-10-02T16:21:40Z","kind":"zia.dns","device_id":r["device_id"],
+            "device":"John-Doe-PC","user":"user@zscaler.com","src_ip":"192.168.180.41",
+            "dst_ip":"1.1.1.1","dst_port":53,"transport":"udp","app_proto":"dns",
+            "query":"login.microsoftonline.com","query_type":"AAAA","answer":"40.126.32.140",
+            "action":"allow","rule":"DNS Rule 1","category":"Professional Services",
+            "duration_ms":4,"tags":["ZIA"]})
+    );
+}
+
+#[test]
+fn the_product_decides_between_log_types_the_keys_leave_open() {
+    for (product, kind) in [
+        ("NSSWeblog", "zia.web"),
+        ("NSSFWlog", "zia.firewall"),
+        ("NSSFWLog", "zia.firewall"),
+        ("NSSDNSlog", "zia.dns"),
+    ] {
+        let line = format!("CEF:0|Zscaler|{product}|5.7|Allow|Rule 1|3|act=Allow src=10.0.0.1 dst=1.1.1.1 rt=Oct 02 2017 16:21:40");
+        assert_eq!(one(ZONE, &line)["kind"], kind, "{product}");
+    }
+    let line = "CEF:0|Zscaler|NSSSomethinglog|5.7|Allow|Rule 1|3|act=Allow src=10.0.0.1";
+    assert_eq!(dead_reason(ZONE, line.as_bytes()), Reason::UnknownType);
+}
+
+#[test]
+fn tunnel_event_by_the_header_product() {
+    let r = one(
+        ZONE,
+        "Oct 02 16:21:40 zscaler-nss-tunnel CEF:0|Zscaler|NSSTunnellog|5.7|WL_TUNNEL_EVENT|DOWN|3| spt=500 dst=165.225.104.35 name=DOWN reason=DPD_TIMEOUT cs4Label=locationname cs4=Home src=116.113.61.142 deviceEventClassId=WL_TUNNEL_EVENT cs5Label=tunneltype cs5=GRE suser=user@zscaler.com deviceExternalId=4412890 olocationname=Home ovpncredentialname=user@zscaler.com dtz=GMT",
+    );
+    assert_eq!(r["kind"], "zia.tunnel");
+    assert_eq!(r["record_type"], "WL_TUNNEL_EVENT");
+    assert_eq!(r["tunnel_type"], "GRE");
+    assert_eq!(r["location"], "Home");
+    assert_eq!(r["record_id"], "4412890");
+}
+
+#[test]
+fn admin_audit_by_the_header_product_its_category_from_its_label() {
+    let r = one(
+        ZONE,
+        "Jun 07 07:50:48 zscaler-nss-audit CEF:0|Zscaler|NSSAuditlog|5.7|ACTIVATE|ACTIVATION|3| Severity=3 name=ACTIVATION deviceEventClassId=ACTIVATE act=ACTIVATE cs1Label=category cs1=ACTIVATION cs2Label=subcategory cs2=ACTIVATION cs3Label=resource cs3=com.zscaler.zdx.service.ActivationService$ActivationStatus cat=UI suser=zdx-admin@92713.zscalertwo.net src=10.36.112.101 outcome=SUCCESS reason=Unknown sourceServiceName=ZDX cs4Label=preaction cs4={%22status%22:%22pending%22} cs5Label=postaction cs5={%22status%22:%22active%22} deviceExternalId=7536",
+    );
+    assert_eq!(r["kind"], "zia.audit");
+    // `cat` is the interface (`UI`) in this template.
+    assert_eq!(r["category"], "ACTIVATION");
+    assert_eq!(r["subcategory"], "ACTIVATION");
+    assert_eq!(r["user"], "zdx-admin@92713.zscalertwo.net");
+    assert_eq!(r["client_ip"], "10.36.112.101");
+    assert_eq!(r["audit_type"], "ZDX");
+    assert_eq!(r["record_id"], "7536");
+}
+
+/// The fields both a JSON record and a CEF or LEEF record of the same synthetic line carry.
+const SHARED_FIELDS: &[&str] = &[
+    "ts",
+    "kind",
+    "device_id",
+    "device",
+    "user",
+    "owner",
+    "src_ip",
+    "src_port",
+    "dst_ip",
+    "dst_port",
+    "dst_host",
+    "transport",
+    "app_proto",
+    "bytes_out",
+    "bytes_in",
+    "action",
+    "method",
+    "http_status",
+    "url",
+    "category",
+    "user_agent",
+    "referer",
+    "location",
+    "record_id",
+    "tags",
+];
+
+#[test]
+fn synthetic_cef_gives_the_records_its_json_twin_gives() {
+    let lines = |dialect| WebGenerator::new(11, dialect, Cardinality::default()).lines(300);
+    let (json, cef) = (lines(Dialect::Ztel), lines(Dialect::Cef));
+    let as_bytes = |text: &str| {
+        text.lines()
+            .map(|l| l.as_bytes().to_vec())
+            .collect::<Vec<_>>()
+    };
+    let (json, cef) = (as_bytes(&json), as_bytes(&cef));
+    let json = run(ZONE, &json.iter().map(Vec::as_slice).collect::<Vec<_>>());
+    let cef = run(ZONE, &cef.iter().map(Vec::as_slice).collect::<Vec<_>>());
+    assert!(json.dead.is_empty() && cef.dead.is_empty());
+    assert_eq!(json.records.len(), 300);
+    assert_eq!(cef.records.len(), 300);
+    for (j, c) in json.records.iter().zip(&cef.records) {
+        for field in SHARED_FIELDS {
+            assert!(j.get(field).is_some(), "JSON lacks {field}: {j}");
+            assert_eq!(j[field], c[field], "{field}:\n{j}\n{c}");
+        }
+        // Whatever else both carry agrees too.
+        for (key, value) in j.as_object().unwrap() {
+            if let Some(other) = c.get(key) {
+                assert_eq!(value, other, "{key}");
+            }
+        }
+    }
+}
+
+/// Counts the allocations of the thread that makes them (tests run on threads of their own).
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: every call is passed on to the system allocator unchanged; counting touches only a
+// thread-local `Cell` with a const initialiser, which does not allocate.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        // SAFETY: the caller's contract is the system allocator's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, size: usize) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[test]
+fn a_warm_decoder_allocates_nothing_per_record() {
+    // Every tenth frame has escapes, which are read from the reader's copy of the frame.
+    let escaped = r"CEF:0|Zscaler|NSSWeblog|5.7|Allowed|Allowed|3|src=10.0.0.1 rt=Oct 02 2017 16:21:40 cat=Sports\=News requestClientApplication=Agent\2 \|3 spriv=Floor 1\r\nFloor 2 suser=C:\temp\user";
+    let text = WebGenerator::new(5, Dialect::Cef, Cardinality::default()).lines(3000);
+    let lines: Vec<&[u8]> = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| if i % 10 == 0 { escaped } else { l })
+        .map(str::as_bytes)
+        .collect();
+    let mut decoder = Decoder::new(TimeZone::UTC);
+    let received = Timestamp::from_second(1_763_800_000).unwrap();
+    let mut out = Vec::with_capacity(text.len() * 2);
+    for line in &lines[..500] {
+        decoder.decode(line, received, &mut out).unwrap();
+    }
+    out.clear();
+    let before = ALLOCATIONS.with(Cell::get);
+    for line in &lines[500..] {
+        decoder.decode(line, received, &mut out).unwrap();
+    }
+    assert_eq!(ALLOCATIONS.with(Cell::get) - before, 0);
+    assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 2500);
+}

@@ -59,7 +59,8 @@ impl<'a> FirewallEvent<'a> {
             dst_ip: f.text(Field::ServerIp),
             dst_port: port(f, Field::ServerPort),
             dst_host: f.text(Field::DstFqdn),
-            nat_ip: f.text(Field::NatIp),
+            // NSS writes 0.0.0.0 for a session without NAT.
+            nat_ip: f.text(Field::NatIp).filter(|ip| !matches!(ip.as_ref(), "0.0.0.0" | "::")),
             nat_port: port(f, Field::NatPort),
             transport: transport(f, Field::Proto),
             app_proto: f.text(Field::NwSvc).map(lower),

@@ -154,9 +154,11 @@ pub const KEYS: &[Key] = crate::dialect! {
     "result" => Result; k(ZiaAudit);
     "errorcode" => ErrorCode; k(ZiaAudit);
     "auditlogtype" => AuditLogType; k(ZiaAudit);
-    "preaction" => PreAction; k(ZiaAudit);
+    // Percent-decoded leniently (only bytes NSS escapes): CEF and other presets put the
+    // encoded `epreaction` under this name.
+    "preaction" => PreAction, pct; k(ZiaAudit);
     "epreaction" => PreAction, pct; k(ZiaAudit);
-    "postaction" => PostAction; k(ZiaAudit);
+    "postaction" => PostAction, pct; k(ZiaAudit);
     "epostaction" => PostAction, pct; k(ZiaAudit);
     // SaaS Security.
     "tenant" => Tenant; zia;

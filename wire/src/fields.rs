@@ -168,11 +168,22 @@ impl<'a> Fields<'a> {
         self.get(field).is_some_and(|s| !s.value.is_absent())
     }
 
-    /// Counts a known key's vote and offers its value, if it has one.
+    /// Counts a known key's vote and offers its value, if it has one. A record whose envelope
+    /// already named its type needs no votes: they are not counted.
     #[inline]
     pub(crate) fn note(&mut self, hit: Hit, value: Option<Scalar<'a>>) {
+        if self.sourcetype.is_none() {
+            self.vote(hit.vote);
+        }
+        if let Some(value) = value {
+            self.offer(hit.field, value, hit.encoding);
+        }
+    }
+
+    #[inline]
+    fn vote(&mut self, vote: Vote) {
         let votes = &mut self.votes;
-        match hit.vote {
+        match vote {
             Vote::None => {}
             Vote::Zia => votes.zia += 1,
             Vote::Zpa => votes.zpa += 1,
@@ -185,9 +196,6 @@ impl<'a> Fields<'a> {
                     votes.zia += 1;
                 }
             }
-        }
-        if let Some(value) = value {
-            self.offer(hit.field, value, hit.encoding);
         }
     }
 

@@ -94,8 +94,23 @@ pub fn classify(fields: &Fields) -> Result<Kind, Reason> {
             "zscalernss-dns" => Ok(Kind::ZiaDns),
             "zscalernss-tunnel" => Ok(Kind::ZiaTunnel),
             "zscalernss-audit" => Ok(Kind::ZiaAudit),
-            // SaaS Security and its activity share one sourcetype in the Splunk-style templates.
-            "zscalernss-casb" => Ok(best(votes, &[Kind::ZiaSaas, Kind::ZiaSaasActivity])),
+            // SaaS Security and its activity share one sourcetype in the Splunk-style templates:
+            // only the activity names objects.
+            "zscalernss-casb" => Ok(
+                if [
+                    Field::ObjectType,
+                    Field::ObjectName,
+                    Field::ObjectName2,
+                    Field::ActivityType,
+                ]
+                .iter()
+                .any(|f| fields.has(*f))
+                {
+                    Kind::ZiaSaasActivity
+                } else {
+                    Kind::ZiaSaas
+                },
+            ),
             "zscalernss-saas_security" => Ok(Kind::ZiaSaas),
             "zscalernss-saas_security_activity" => Ok(Kind::ZiaSaasActivity),
             _ => Err(Reason::UnknownType),

@@ -1,0 +1,276 @@
+use crate::*;
+use serde_json::json;
+
+/// ZPA JSON: each log type's LSS JSON template as the ZPA API returns it ("Getting Details of
+/// All LSS Log Formats", help.zscaler.com/zpa/managing-log-streaming-service-configurations-
+/// using-api; `zpn_trans_log`, `zpn_auth_log`, `zpn_http_trans_log`, `zpn_ast_auth_log`,
+/// `zpn_audit_log`), every variable filled in (`%j` a JSON string, `%d`/`%f` a number,
+/// `[%j(,){…}]` an array of strings).
+pub(crate) fn zpa_json_cells() -> Vec<Cell> {
+    vec![
+        cell(
+            "user_activity",
+            "zpa.user_activity",
+            concat!(
+                r#"{"LogTimestamp": "Mon Jun 20 15:40:12 2022","Customer": "Example Inc","#,
+                r#""SessionID": "SqyZIMkg0JTj7EABsvwA","#,
+                r#""ConnectionID": "SqyZIMkg0JTj7EABsvwA,Q+EjXGdrvbF2lPiBbedm","#,
+                r#""InternalReason": "","ConnectionStatus": "close","IPProtocol": 6,"#,
+                r#""DoubleEncryption": 0,"Username": "jane@example.com","ServicePort": 443,"#,
+                r#""ClientPublicIP": "198.51.100.4","ClientPrivateIP": "10.1.2.3","#,
+                r#""ClientLatitude": 40.700000,"ClientLongitude": -74.000000,"#,
+                r#""ClientCountryCode": "US","ClientZEN": "US-NY-8179","#,
+                r#""Policy": "Allow Intranet","Connector": "dc1-connector-1","#,
+                r#""ConnectorZEN": "US-NY-8179","ConnectorIP": "10.0.0.5","ConnectorPort": 51146,"#,
+                r#""Host": "intranet.example.com","Application": "Intranet","#,
+                r#""AppGroup": "Web Apps","Server": "0","ServerIP": "10.20.0.8","#,
+                r#""ServerPort": 443,"#,
+                r#""PolicyProcessingTime": 28,"ServerSetupTime": 465,"#,
+                r#""TimestampConnectionStart": "2022-06-20T15:40:11.230Z","#,
+                r#""TimestampConnectionEnd": "2022-06-20T15:40:12.540Z","#,
+                r#""TimestampCATx": "2022-06-20T15:40:11.230Z","#,
+                r#""TimestampCARx": "2022-06-20T15:40:11.231Z","TimestampAppLearnStart": "","#,
+                r#""TimestampZENFirstRxClient": "2022-06-20T15:40:11.424Z","#,
+                r#""TimestampZENFirstTxClient": "2022-06-20T15:40:11.700Z","#,
+                r#""TimestampZENLastRxClient": "2022-06-20T15:40:12.348Z","#,
+                r#""TimestampZENLastTxClient": "2022-06-20T15:40:12.500Z","#,
+                r#""TimestampConnectorZENSetupComplete": "2022-06-20T15:40:11.422Z","#,
+                r#""TimestampZENFirstRxConnector": "2022-06-20T15:40:11.690Z","#,
+                r#""TimestampZENFirstTxConnector": "2022-06-20T15:40:11.424Z","#,
+                r#""TimestampZENLastRxConnector": "2022-06-20T15:40:12.490Z","#,
+                r#""TimestampZENLastTxConnector": "2022-06-20T15:40:12.350Z","#,
+                r#""ZENTotalBytesRxClient": 2133,"ZENBytesRxClient": 2133,"#,
+                r#""ZENTotalBytesTxClient": 5981,"ZENBytesTxClient": 5981,"#,
+                r#""ZENTotalBytesRxConnector": 5981,"ZENBytesRxConnector": 5981,"#,
+                r#""ZENTotalBytesTxConnector": 2133,"ZENBytesTxConnector": 2133,"#,
+                r#""Idp": "Example IdP","ClientToClient": "0","ClientCity": "New York","#,
+                r#""MicroTenantID": "0","AppMicroTenantID": "0","PRAConnectionID": "","#,
+                r#""PRAConsoleType": "","PRAApprovalID": 0,"PRACapabilityPolicyID": 0,"#,
+                r#""PRACredentialPolicyID": 0,"PRACredentialUserName": "","#,
+                r#""PRACredentialLoginType": "","PRAErrorStatus": "","PRAFileTransferList": "","#,
+                r#""PRARecordingStatus": "","PRASharedUsersList": "","PRASessionType": "","#,
+                r#""PRASharedMode": ""}"#,
+            ),
+            &[
+                ("ts", json!("2022-06-20T15:40:11.230Z")),
+                ("user", json!("jane@example.com")),
+                ("client_ip", json!("10.1.2.3")),
+                ("connector_ip", json!("10.0.0.5")),
+                ("dst_ip", json!("10.20.0.8")),
+                ("dst_port", json!(443)),
+            ],
+        ),
+        cell(
+            "user_status",
+            "zpa.user_status",
+            concat!(
+                r#"{"LogTimestamp": "Mon Jun 20 15:41:02 2022","Customer": "Example Inc","#,
+                r#""Username": "jane@example.com","SessionID": "cKgzUERSLl09Y+ytH8v5","#,
+                r#""SessionStatus": "ZPN_STATUS_AUTHENTICATED","Version": "4.1.0.102","#,
+                r#""ZEN": "US-NY-8179","#,
+                r#""CertificateCN": "ZYwE3Nf2kIuJvEqKR5jgjtGCzK/vzA==@example.com","#,
+                r#""PrivateIP": "10.1.2.3","PublicIP": "198.51.100.4","Latitude": 40.700000,"#,
+                r#""Longitude": -74.000000,"CountryCode": "US","#,
+                r#""TimestampAuthentication": "2022-06-20T15:40:58.000Z","#,
+                r#""TimestampUnAuthentication": "","TotalBytesRx": 31274866,"#,
+                r#""TotalBytesTx": 25424152,"Idp": "Example IdP","Hostname": "LAPTOP-7","#,
+                r#""Platform": "windows","ClientType": "zpn_client_type_zapp","#,
+                r#""TrustedNetworks": ["145248739466947538"],"TrustedNetworksNames": ["HQ-LAN"],"#,
+                r#""SAMLAttributes": "myname:jane,myemail:jane@example.com","#,
+                r#""PosturesHit": ["sm-posture1"],"PosturesMiss": [],"ZENLatitude": 40.000000,"#,
+                r#""ZENLongitude": -74.000000,"ZENCountryCode": "US","FQDNRegistered": "0","#,
+                r#""FQDNRegisteredError": "","City": "New York","MicroTenantID": "0"}"#,
+            ),
+            &[
+                ("user", json!("jane@example.com")),
+                ("device", json!("LAPTOP-7")),
+                ("client_ip", json!("10.1.2.3")),
+                ("client_public_ip", json!("198.51.100.4")),
+                ("session_id", json!("cKgzUERSLl09Y+ytH8v5")),
+            ],
+        ),
+        cell(
+            "browser_access",
+            "zpa.browser_access",
+            concat!(
+                r#"{"LogTimestamp":"Mon Jun 20 15:42:00 2022","ConnectionID":"","#,
+                r#""Exporter":"unset","#,
+                r#""TimestampRequestReceiveStart":"2022-06-20T15:41:59.866Z","#,
+                r#""TimestampRequestReceiveHeaderFinish":"2022-06-20T15:41:59.866Z","#,
+                r#""TimestampRequestReceiveFinish":"2022-06-20T15:41:59.866Z","#,
+                r#""TimestampRequestTransmitStart":"2022-06-20T15:41:59.870Z","#,
+                r#""TimestampRequestTransmitFinish":"2022-06-20T15:41:59.870Z","#,
+                r#""TimestampResponseReceiveStart":"2022-06-20T15:41:59.950Z","#,
+                r#""TimestampResponseReceiveFinish":"2022-06-20T15:41:59.951Z","#,
+                r#""TimestampResponseTransmitStart":"2022-06-20T15:41:59.951Z","#,
+                r#""TimestampResponseTransmitFinish":"2022-06-20T15:41:59.952Z","#,
+                r#""TotalTimeRequestReceive":0,"TotalTimeRequestTransmit":0,"#,
+                r#""TotalTimeResponseReceive":1083,"TotalTimeResponseTransmit":1000,"#,
+                r#""TotalTimeConnectionSetup":3120,"TotalTimeServerResponse":80000,"#,
+                r#""Method":"GET","Protocol":"HTTPS","Host":"portal.example.com","#,
+                r#""URL":"/index.html","UserAgent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64)","#,
+                r#""XFF":"","NameID":"jane@example.com","StatusCode":200,"RequestSize":612,"#,
+                r#""ResponseSize":5120,"ApplicationPort":443,"ClientPublicIp":"198.51.100.4","#,
+                r#""ClientPublicPort":61000,"ClientPrivateIp":"","Customer":"Example Inc","#,
+                r#""ConnectionStatus":"","ConnectionReason":"","#,
+                r#""Origin":"https://portal.example.com","CorsToken":"token_created"}"#,
+            ),
+            &[
+                ("user", json!("jane@example.com")),
+                ("client_public_ip", json!("198.51.100.4")),
+                ("src_port", json!(61000)),
+                ("dst_host", json!("portal.example.com")),
+                ("http_status", json!(200)),
+            ],
+        ),
+        cell(
+            "app_connector_status",
+            "zpa.app_connector_status",
+            concat!(
+                r#"{"LogTimestamp": "Mon Jun 20 15:43:10 2022","Customer": "Example Inc","#,
+                r#""SessionID": "NNz9t5AY1Rq5dzyLbNRB","#,
+                r#""SessionType": "ZPN_ASSISTANT_BROKER_CONTROL","#,
+                r#""SessionStatus": "ZPN_STATUS_AUTHENTICATED","Version": "22.117.1","#,
+                r#""Platform": "el7","ZEN": "US-NY-8180","Connector": "dc1-connector-1","#,
+                r#""ConnectorGroup": "DC1 Connectors","PrivateIP": "10.0.0.5","#,
+                r#""PublicIP": "203.0.113.50","Latitude": 40.700000,"Longitude": -74.000000,"#,
+                r#""CountryCode": "US","TimestampAuthentication": "2022-06-20T09:12:00.000Z","#,
+                r#""TimestampUnAuthentication": "","CPUUtilization": 3,"MemUtilization": 41,"#,
+                r#""ServiceCount": 12,"InterfaceDefRoute": "eth0","DefRouteGW": "10.0.0.1","#,
+                r#""PrimaryDNSResolver": "10.0.0.2","HostStartTime": "1655200000","#,
+                r#""ConnectorStartTime": "1655200100","NumOfInterfaces": 1,"#,
+                r#""BytesRxInterface": 8877665,"PacketsRxInterface": 55432,"#,
+                r#""ErrorsRxInterface": 0,"DiscardsRxInterface": 0,"BytesTxInterface": 7766554,"#,
+                r#""PacketsTxInterface": 44321,"ErrorsTxInterface": 0,"DiscardsTxInterface": 0,"#,
+                r#""TotalBytesRx": 1234567,"TotalBytesTx": 7654321,"MicroTenantID": "0"}"#,
+            ),
+            &[
+                ("connector", json!("dc1-connector-1")),
+                ("connector_group", json!("DC1 Connectors")),
+                ("session_id", json!("NNz9t5AY1Rq5dzyLbNRB")),
+                ("private_ip", json!("10.0.0.5")),
+                ("public_ip", json!("203.0.113.50")),
+            ],
+        ),
+        cell(
+            "audit",
+            "zpa.audit",
+            concat!(
+                r#"{"ModifiedTime":"2022-06-20T15:44:30.000Z","#,
+                r#""CreationTime":"2022-06-20T15:44:30.000Z","ModifiedBy":72058304855015574,"#,
+                r#""RequestID":"a12aa12a-1234-aab1-123a-b123456a7890","#,
+                r#""SessionID":"wrhjkdghjghfjhgsjfjgfj1l6s16u","AuditOldValue":"","#,
+                r#""AuditNewValue":"{\"id\":\"72058304855047746\","#,
+                r#"\"name\":\"intranet.example.com\","#,
+                r#"\"domain\":\"intranet.example.com\",\"applicationPort\":\"443\","#,
+                r#"\"applicationProtocol\":\"HTTPS\"}","AuditOperationType":"Create","#,
+                r#""ObjectType":"Browser Access","ObjectName":"intranet.example.com","#,
+                r#""ObjectID":72058304855047746,"CustomerID":72058304855015424,"#,
+                r#""User":"admin@example.com","ClientAuditUpdate":0}"#,
+            ),
+            &[
+                ("user", json!("admin@example.com")),
+                ("operation", json!("Create")),
+                ("object_type", json!("Browser Access")),
+                ("object_name", json!("intranet.example.com")),
+                ("request_id", json!("a12aa12a-1234-aab1-123a-b123456a7890")),
+            ],
+        ),
+    ]
+}
+
+#[test]
+fn json_every_zpa_log_type() {
+    let cells = zpa_json_cells();
+    assert_eq!(cells.len(), 5);
+    check("ZPA JSON", &cells);
+}
+
+/// ZPA's CSV and TSV templates (the same API answer: `zpn_auth_log` csv, `zpn_trans_log` tsv,
+/// `zpn_http_trans_log` csv, `zpn_ast_auth_log` csv, `zpn_audit_log` csv and tsv), filled in
+/// with the values of the JSON frames above. ztel has no field orders for
+/// LSS positional output (`Columns::set` refuses ZPA log types), so such a frame must be a dead
+/// letter: above all it must not read as a ZIA record whose field count it happens to share.
+const ZPA_POSITIONAL: &[(&str, &str)] = &[
+    (
+        "user_status csv",
+        concat!(
+            "Mon Jun 20 15:41:02 2022 User Status zpa-lss: ,Example Inc,jane@example.com,",
+            "cKgzUERSLl09Y+ytH8v5,ZPN_STATUS_AUTHENTICATED,4.1.0.102,US-NY-8179,",
+            "ZYwE3Nf2kIuJvEqKR5jgjtGCzK/vzA==@example.com,10.1.2.3,198.51.100.4,40.700000,",
+            "-74.000000,US,2022-06-20T15:40:58.000Z,,31274866,25424152,Example IdP,LAPTOP-7,",
+            "windows,zpn_client_type_zapp,145248739466947538,HQ-LAN,myname:jane,sm-posture1,,",
+            "40.000000,-74.000000,US,0,,New York,0",
+        ),
+    ),
+    (
+        "user_activity tsv",
+        concat!(
+            "Mon Jun 20 15:40:12 2022 User Activity zpa-lss: \tExample Inc\t",
+            "SqyZIMkg0JTj7EABsvwA\tSqyZIMkg0JTj7EABsvwA,Q+EjXGdrvbF2lPiBbedm\t\tclose\t6\t0\t",
+            "jane@example.com\t443\t198.51.100.4\t10.1.2.3\t40.700000\t-74.000000\tUS\t",
+            "US-NY-8179\tAllow Intranet\tdc1-connector-1\tUS-NY-8179\t10.0.0.5\t51146\t",
+            "intranet.example.com\tIntranet\tWeb Apps\t0\t10.20.0.8\t443\t28\t465\t",
+            "2022-06-20T15:40:11.230Z\t2022-06-20T15:40:12.540Z\t2022-06-20T15:40:11.230Z\t",
+            "2022-06-20T15:40:11.231Z\t\t2022-06-20T15:40:11.424Z\t2022-06-20T15:40:11.700Z\t",
+            "2022-06-20T15:40:12.348Z\t2022-06-20T15:40:12.500Z\t2022-06-20T15:40:11.422Z\t",
+            "2022-06-20T15:40:11.690Z\t2022-06-20T15:40:11.424Z\t2022-06-20T15:40:12.490Z\t",
+            "2022-06-20T15:40:12.350Z\t2133\t2133\t5981\t5981\t5981\t5981\t2133\t2133\t",
+            "Example IdP\t0\tNew York\t0\t0\t\t\t0\t0\t0\t\t\t\t\t\t\t\t",
+        ),
+    ),
+    (
+        "browser_access csv",
+        concat!(
+            "Mon Jun 20 15:42:00 2022 Browser Access zpa-lss: ,,unset,2022-06-20T15:41:59.866Z,",
+            "2022-06-20T15:41:59.866Z,2022-06-20T15:41:59.866Z,2022-06-20T15:41:59.870Z,",
+            "2022-06-20T15:41:59.870Z,2022-06-20T15:41:59.950Z,2022-06-20T15:41:59.951Z,",
+            "2022-06-20T15:41:59.951Z,2022-06-20T15:41:59.952Z,0,0,1083,1000,3120,80000,GET,",
+            "HTTPS,portal.example.com,/index.html,\"Mozilla/5.0 (Windows NT 10.0; Win64; x64)\",",
+            ",jane@example.com,200,612,5120,443,198.51.100.4,61000,,Example Inc,,\"\",",
+            "https://portal.example.com,token_created",
+        ),
+    ),
+    (
+        "app_connector_status csv",
+        concat!(
+            "Mon Jun 20 15:43:10 2022 Connector Status zpa-lss: ,Example Inc,",
+            "NNz9t5AY1Rq5dzyLbNRB,ZPN_ASSISTANT_BROKER_CONTROL,ZPN_STATUS_AUTHENTICATED,",
+            "22.117.1,el7,US-NY-8180,dc1-connector-1,DC1 Connectors,10.0.0.5,203.0.113.50,",
+            "40.700000,-74.000000,US,2022-06-20T09:12:00.000Z,,3,41,12,eth0,10.0.0.1,",
+            "10.0.0.2,1655200000,1655200100,1,8877665,55432,0,0,7766554,44321,0,0,1234567,",
+            "7654321,0",
+        ),
+    ),
+    (
+        "audit csv",
+        concat!(
+            "Audit zpa-lss: ,2022-06-20T15:44:30.000Z,2022-06-20T15:44:30.000Z,",
+            "72058304855015574,a12aa12a-1234-aab1-123a-b123456a7890,",
+            "wrhjkdghjghfjhgsjfjgfj1l6s16u,,,Sign In,Authentication,,0,72058304855015424,",
+            "admin@example.com,0",
+        ),
+    ),
+    (
+        "audit tsv",
+        concat!(
+            "Audit zpa-lss: \t2022-06-20T15:44:30.000Z\t2022-06-20T15:44:30.000Z\t",
+            "72058304855015574\ta12aa12a-1234-aab1-123a-b123456a7890\t",
+            "wrhjkdghjghfjhgsjfjgfj1l6s16u\t\t\tSign In\tAuthentication\t\t0\t",
+            "72058304855015424\tadmin@example.com\t0",
+        ),
+    ),
+];
+
+#[test]
+fn zpa_positional_templates_are_not_read() {
+    for (name, frame) in ZPA_POSITIONAL {
+        let out = run(ZONE, &[frame.as_bytes()]);
+        assert!(out.records.is_empty(), "{name}: {:?}", out.records);
+        assert_eq!(
+            out.dead.iter().map(|d| d.0).collect::<Vec<_>>(),
+            [Reason::FieldCount],
+            "{name}"
+        );
+    }
+}

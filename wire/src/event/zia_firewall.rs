@@ -60,7 +60,9 @@ impl<'a> FirewallEvent<'a> {
             dst_port: port(f, Field::ServerPort),
             dst_host: f.text(Field::DstFqdn),
             // NSS writes 0.0.0.0 for a session without NAT.
-            nat_ip: f.text(Field::NatIp).filter(|ip| !matches!(ip.as_ref(), "0.0.0.0" | "::")),
+            nat_ip: f
+                .text(Field::NatIp)
+                .filter(|ip| !matches!(ip.as_ref(), "0.0.0.0" | "::")),
             nat_port: port(f, Field::NatPort),
             transport: transport(f, Field::Proto),
             app_proto: f.text(Field::NwSvc).map(lower),

@@ -21,8 +21,10 @@
 //! in custom fields named by a label (`cs1=%s{dept} cs1Label=dept`, `cn1Label=durationms`,
 //! `cs6label=threatname`): a label is looked up as a key, so it fills what that name fills, ahead
 //! of ArcSight's own keys (see [`Reader::read`]). The header's Device Product names the log type
-//! (`NSSWeblog`, `NSSFWlog`, `NSSDNSlog`, …), and in the firewall and DNS templates the header's
-//! Name is the rule (`%s{rulelabel}`), in the tunnel template its Signature ID the record type.
+//! (`NSSWeblog`, `NSSFWlog`, `NSSDNSlog`, …), which decides what ArcSight's names mean: the
+//! templates of different types fill `outcome`, `cat`, `act` or `reason` with different
+//! variables ([`lookup_cef`]). In the firewall and DNS templates the header's Name is the rule
+//! (`%s{rulelabel}`), in the tunnel template its Signature ID the record type.
 
 mod split;
 
@@ -30,8 +32,9 @@ pub(crate) use split::{
     is_clean, is_plain, next_unescaped, split_spaced, unescape_in_place, Range, Scan, Span,
 };
 
+use crate::event::Kind;
 use crate::fields::{Fields, Scalar};
-use crate::keys::{lookup, Encoding, Field, Hit, Vote};
+use crate::keys::{lookup_cef, Encoding, Field, Hit, Vote};
 use crate::reason::Reason;
 
 /// Fields of the header, each closed by a `|`.
@@ -85,6 +88,13 @@ impl Reader {
     /// true when the values are plain text.
     pub fn read<'a>(&'a mut self, text: &'a [u8], fields: &mut Fields<'a>) -> Result<bool, Reason> {
         let parsed = self.parse(text)?;
+        // The product names the log type, and so what the keys mean; a frame that names it
+        // counts no votes.
+        let kind = product(parsed.header(PRODUCT)).map(|(sourcetype, kind)| {
+            fields.sourcetype = Some(sourcetype);
+            kind
+        });
+        let lookup = |key| lookup_cef(kind, key);
         let mut plain = true;
         let mut note = |fields: &mut Fields<'a>, hit: Hit, value: &'a str| {
             plain &= parsed.clean || is_plain(value);
@@ -124,13 +134,11 @@ impl Reader {
             }
             note(fields, hit, value);
         }
-        let product = parsed.header(PRODUCT);
-        fields.sourcetype = sourcetype(product);
         // What the Zscaler templates put in the header and nowhere else; noted last, so that an
         // extension's own value comes first.
-        let from_header = match fields.sourcetype {
-            Some("zscalernss-fw" | "zscalernss-dns") => Some((Field::Rule, NAME)),
-            Some("zscalernss-tunnel") => Some((Field::RecordType, SIGNATURE)),
+        let from_header = match kind {
+            Some(Kind::ZiaFirewall | Kind::ZiaDns) => Some((Field::Rule, NAME)),
+            Some(Kind::ZiaTunnel) => Some((Field::RecordType, SIGNATURE)),
             _ => None,
         };
         if let Some((field, at)) = from_header {
@@ -263,29 +271,39 @@ fn yearless(value: &str) -> bool {
     b.len() == 15 && b[3] == b' ' && b[6] == b' ' && b[9] == b':' && b[12] == b':'
 }
 
-/// The `sourcetype` that a Zscaler CEF product or LEEF event names (the products of Zscaler's
-/// ArcSight/Sentinel templates; Exabeam's parsers spell one `NSSFWLog`, so case is ignored).
+/// The `sourcetype` that a Zscaler CEF product or LEEF event names.
 pub(crate) fn sourcetype(product: &str) -> Option<&'static str> {
-    const PRODUCTS: [(&str, &str); 13] = [
-        ("NSSWeblog", "zscalernss-web"),
-        ("NSSFWlog", "zscalernss-fw"),
-        ("NSSDNSlog", "zscalernss-dns"),
-        ("NSSTunnellog", "zscalernss-tunnel"),
-        ("NSSAuditlog", "zscalernss-audit"),
-        ("NSSCasbactivitylog", "zscalernss-saas_security_activity"),
-        ("NSSCasbcloudstoragelog", "zscalernss-saas_security"),
-        ("NSSCasbcollablog", "zscalernss-saas_security"),
-        ("NSSCasbcrmlog", "zscalernss-saas_security"),
-        ("NSSCasbemaillog", "zscalernss-saas_security"),
-        ("NSSCasbfilesharinglog", "zscalernss-saas_security"),
-        ("NSSCasbitsmlog", "zscalernss-saas_security"),
-        ("NSSCasbrepolog", "zscalernss-saas_security"),
+    self::product(product).map(|(sourcetype, _)| sourcetype)
+}
+
+/// The `sourcetype` and log type that a Zscaler CEF product or LEEF event names (the products of
+/// Zscaler's ArcSight/Sentinel templates; Exabeam's parsers spell one `NSSFWLog`, so case is
+/// ignored).
+fn product(product: &str) -> Option<(&'static str, Kind)> {
+    const SAAS: (&str, Kind) = ("zscalernss-saas_security", Kind::ZiaSaas);
+    const PRODUCTS: [(&str, (&str, Kind)); 13] = [
+        ("NSSWeblog", ("zscalernss-web", Kind::ZiaWeb)),
+        ("NSSFWlog", ("zscalernss-fw", Kind::ZiaFirewall)),
+        ("NSSDNSlog", ("zscalernss-dns", Kind::ZiaDns)),
+        ("NSSTunnellog", ("zscalernss-tunnel", Kind::ZiaTunnel)),
+        ("NSSAuditlog", ("zscalernss-audit", Kind::ZiaAudit)),
+        (
+            "NSSCasbactivitylog",
+            ("zscalernss-saas_security_activity", Kind::ZiaSaasActivity),
+        ),
+        ("NSSCasbcloudstoragelog", SAAS),
+        ("NSSCasbcollablog", SAAS),
+        ("NSSCasbcrmlog", SAAS),
+        ("NSSCasbemaillog", SAAS),
+        ("NSSCasbfilesharinglog", SAAS),
+        ("NSSCasbitsmlog", SAAS),
+        ("NSSCasbrepolog", SAAS),
     ];
     let product = product.trim_ascii();
     PRODUCTS
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case(product))
-        .map(|(_, sourcetype)| *sourcetype)
+        .map(|(_, named)| *named)
 }
 
 #[cfg(test)]

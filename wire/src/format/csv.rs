@@ -22,7 +22,8 @@
 //! hold something other than digits or an absent word wins. SaaS Security's second field is its
 //! numeric record id where DNS has the login; audit's second is its record id where tunnel has
 //! its record type. A tie goes to a configured order, then to the first in the order web,
-//! firewall, DNS, tunnel, audit, SaaS Security, SaaS Security Activity.
+//! firewall, DNS, tunnel, audit, SaaS Security, SaaS Security Activity. A frame that fits none of
+//! them is in none (`field_count`), as a ZPA audit line stripped of its `Audit zpa-lss: ` is.
 
 use crate::event::Kind;
 use crate::fields::{Fields, Scalar};
@@ -209,7 +210,7 @@ impl Columns {
         Ok(())
     }
 
-    /// The order for a frame of `values`, if one has their count.
+    /// The order for a frame of `values`, if one has their count (and, of several, one fits).
     fn pick<'v>(&self, values: impl Iterator<Item = &'v str> + Clone) -> Option<&Order> {
         let count = values.clone().count();
         let mut fitting = self.orders.iter().filter(|o| o.columns.len() == count);
@@ -225,7 +226,7 @@ impl Columns {
                 best = (order, misfits);
             }
         }
-        Some(best.0)
+        (best.1 == 0).then_some(best.0)
     }
 }
 

@@ -32,7 +32,7 @@ use super::cef::{
     Range, Scan, Span,
 };
 use crate::fields::{Fields, Scalar};
-use crate::keys::lookup_leef;
+use crate::keys::{lookup_leef, lookup_leef_zpa};
 use crate::reason::Reason;
 
 /// Fields of the header, each closed by a `|`.
@@ -113,9 +113,18 @@ impl Reader {
     /// true when the values are plain text.
     pub fn read<'a>(&'a mut self, text: &'a [u8], fields: &mut Fields<'a>) -> Result<bool, Reason> {
         let parsed = self.parse(text)?;
+        // A ZPA frame (IBM's QRadar template for LSS) means LSS values by QRadar's names.
+        let zpa = parsed.header(PRODUCT).trim_ascii() == "ZPA";
+        let lookup = |key| {
+            if zpa {
+                lookup_leef_zpa(key)
+            } else {
+                lookup_leef(key)
+            }
+        };
         let mut plain = true;
         for (key, value) in parsed.pairs() {
-            if let Some(hit) = lookup_leef(key) {
+            if let Some(hit) = lookup(key) {
                 plain &= parsed.clean || is_plain(value);
                 fields.note(hit, Some(Scalar::Str(value)));
             }

@@ -3,6 +3,13 @@
 //! format shares. `csN`/`cnN`/`flexStringN` take their name from their `csNLabel`, which the CEF
 //! reader looks up as a key: Zscaler's templates label them with NSS variable names (`dept`,
 //! `durationms`), Elastic's names (`dns_req`) or names of their own, listed here.
+//!
+//! [`KEYS`] are what ArcSight's names mean in the web, firewall and DNS presets, and in CEF-style
+//! JSON, whose log type is known only once every key is read. The other presets fill some of
+//! the same names with other variables (`outcome` is `%s{respcode}` in web, `%s{result}` in
+//! audit): a CEF frame's header names its log type before its extension is read, and the tables
+//! below give that type's own meanings ([`super::lookup_cef`]), ahead of [`KEYS`]. They vote for
+//! nothing: a frame whose header names its type counts no votes.
 
 use super::Key;
 
@@ -48,4 +55,43 @@ pub const KEYS: &[Key] = crate::dialect! {
     "nwApp" => App; k(ZiaFirewall);
     "aggregated" => Other; k(ZiaFirewall);
     "ipCat" => Other; k(ZiaFirewall);
+};
+
+// The log types' own meanings, from Zscaler's ArcSight/Sentinel presets
+// (zscaler/microsoft-resources, microsoft-sentinel/zia-log-feeds/<type>/nss-<type>.cef).
+
+/// `nss-audit.cef`: `cat=%s{interface} outcome=%s{result} reason=%s{errorcode}`.
+#[rustfmt::skip]
+pub const AUDIT: &[Key] = crate::dialect! {
+    "cat" => Interface;
+    "outcome" => Result;
+    "reason" => ErrorCode;
+};
+
+/// `nss-tunnel.cef`, its Tunnel Events record: `name=%s{event} reason=%s{eventreason}`.
+#[rustfmt::skip]
+pub const TUNNEL: &[Key] = crate::dialect! {
+    "name" => TunnelEvent;
+    "reason" => EventReason;
+};
+
+/// The eight SaaS Security presets (`nss-casbfilesharing.cef`, `nss-casbcrm.cef`, …):
+/// `deviceEventClassId=%s{applicationname} act=%s{policy} fname=%s{filename}
+/// fileHash=%s{filemd5} filePath=%s{filesource}` (`%s{filepath}` in some). The collaboration and
+/// email presets' `outcome=%s{any_incident}` is no HTTP status.
+#[rustfmt::skip]
+pub const SAAS: &[Key] = crate::dialect! {
+    "deviceEventClassId" => App;
+    "act" => Policy;
+    "fname" => FileName;
+    "fileHash" => FileMd5;
+    "filePath" => FileSource;
+    "outcome" => Other;
+};
+
+/// `nss-casbactivity.cef`: `deviceEventClassId=%s{appname} act=%s{act_type_name}`.
+#[rustfmt::skip]
+pub const SAAS_ACTIVITY: &[Key] = crate::dialect! {
+    "deviceEventClassId" => App;
+    "act" => ActivityType;
 };

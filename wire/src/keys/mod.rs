@@ -12,8 +12,10 @@
 //! - [`lss`]: ZPA's Log Streaming Service templates (CamelCase);
 //! - [`leef`]: QRadar's LEEF names, which only LEEF frames use: a few mean something else there.
 //!
-//! The dialects go into tables built by the compiler: one shared by every format, and LEEF's own,
-//! which a LEEF frame consults first. A name listed twice in one table must mean the same thing
+//! The dialects go into tables built by the compiler: one shared by every format, and small ones
+//! that a frame consults first: LEEF's own, a ZPA LEEF frame's, and a CEF frame's of the log type
+//! its header names (templates of different types fill ArcSight's `outcome` or `act` with
+//! different variables). A name listed twice in one table must mean the same thing
 //! (the build fails otherwise). Keys are case-sensitive: `Host` (ZPA) is not `host` (ZIA).
 //! A key may also vote for the log type it is characteristic of ([`Vote`]), which is how a record
 //! without a `sourcetype` is recognised.
@@ -463,6 +465,39 @@ pub fn lookup(key: &str) -> Option<Hit> {
 #[inline]
 pub fn lookup_leef(key: &str) -> Option<Hit> {
     LEEF.find(key).or_else(|| TABLE.find(key))
+}
+
+/// The type of a table of a few `keys`, four slots an entry.
+macro_rules! small_table {
+    ($keys:expr) => { Table<{ $keys.len() }, { ($keys.len() * 4).next_power_of_two() }> };
+}
+
+static LEEF_ZPA: small_table!(leef::ZPA) = Table::build(&[leef::ZPA]);
+static CEF_AUDIT: small_table!(cef::AUDIT) = Table::build(&[cef::AUDIT]);
+static CEF_TUNNEL: small_table!(cef::TUNNEL) = Table::build(&[cef::TUNNEL]);
+static CEF_SAAS: small_table!(cef::SAAS) = Table::build(&[cef::SAAS]);
+static CEF_SAAS_ACTIVITY: small_table!(cef::SAAS_ACTIVITY) = Table::build(&[cef::SAAS_ACTIVITY]);
+
+/// What `key` of a LEEF frame whose product is `ZPA` fills: what QRadar's names mean in IBM's
+/// ZPA template first, then as [`lookup_leef`].
+#[inline]
+pub fn lookup_leef_zpa(key: &str) -> Option<Hit> {
+    LEEF_ZPA.find(key).or_else(|| lookup_leef(key))
+}
+
+/// What `key` of a CEF frame whose header names log type `kind` fills: that type's own meaning
+/// of an ArcSight name first (`outcome` is the HTTP status of a web record, the result of an
+/// audit one), then everyone's.
+#[inline]
+pub fn lookup_cef(kind: Option<Kind>, key: &str) -> Option<Hit> {
+    let own = match kind {
+        Some(Kind::ZiaAudit) => CEF_AUDIT.find(key),
+        Some(Kind::ZiaTunnel) => CEF_TUNNEL.find(key),
+        Some(Kind::ZiaSaas) => CEF_SAAS.find(key),
+        Some(Kind::ZiaSaasActivity) => CEF_SAAS_ACTIVITY.find(key),
+        _ => None,
+    };
+    own.or_else(|| TABLE.find(key))
 }
 
 /// Every distinct key of the shared table, for tests and `ztel feed-format`.

@@ -36,7 +36,8 @@ pub const KEYS: &[Key] = crate::dialect! {
     "sip" => ServerIp; zia;
     "srv_dport" => ServerPort; zia;
     "action" => Action;
-    "rulelabel" => Rule; zia;
+    // Lenient, as `preaction` below: Elastic's firewall template puts `%s{erulelabel}` here.
+    "rulelabel" => Rule, pct; zia;
     "erulelabel" => Rule, pct; zia;
     "threatname" => Threat; zia;
     "ethreatname" => Threat, pct; zia;
@@ -174,11 +175,17 @@ pub const KEYS: &[Key] = crate::dialect! {
     "lastmodtime" => LastModified; k(ZiaSaas);
     "filescantimems" => ScanTimeMs; k(ZiaSaas);
     "filedownloadtimems" => DownloadTimeMs; k(ZiaSaas);
-    // SaaS Security Activity.
+    // SaaS Security Activity: Zscaler's field table ("NSS Feed Output Format: SaaS Security
+    // Activity Logs") names `objtypename1` and `act_type_name`; Sekoia's template and that
+    // page's sample have the numeric `%d{objtype1}`.
     "username" => Login; zia;
+    "objtypename1" => ObjectType; k(ZiaSaasActivity);
     "objtype1" => ObjectType; k(ZiaSaasActivity);
+    "objtypename2" => Other; k(ZiaSaasActivity);
     "objnames1" => ObjectName; k(ZiaSaasActivity);
     "objnames2" => ObjectName2; k(ZiaSaasActivity);
+    "act_type_name" => ActivityType; k(ZiaSaasActivity);
+    "act_cnt" => Other; k(ZiaSaasActivity);
 };
 
 /// The other documented variables of web, firewall and DNS logs (no record uses their values),

@@ -45,6 +45,40 @@ fn every_key_of_every_dialect_is_found_with_its_meaning() {
 }
 
 #[test]
+fn a_cef_frame_reads_arcsight_names_as_its_log_type_means_them() {
+    let types = [
+        (Kind::ZiaAudit, cef::AUDIT),
+        (Kind::ZiaTunnel, cef::TUNNEL),
+        (Kind::ZiaSaas, cef::SAAS),
+        (Kind::ZiaSaasActivity, cef::SAAS_ACTIVITY),
+    ];
+    for (kind, keys) in types {
+        for key in keys {
+            let hit = lookup_cef(Some(kind), key.name).map(|h| (h.field, h.encoding));
+            assert_eq!(
+                hit,
+                Some((key.field, key.encoding)),
+                "{kind:?} {}",
+                key.name
+            );
+        }
+    }
+    let field = |kind, key| lookup_cef(kind, key).map(|h| h.field);
+    assert_eq!(field(Some(Kind::ZiaAudit), "outcome"), Some(Field::Result));
+    assert_eq!(field(Some(Kind::ZiaWeb), "outcome"), Some(Field::RespCode));
+    assert_eq!(field(None, "outcome"), Some(Field::RespCode));
+    assert_eq!(field(Some(Kind::ZiaSaas), "act"), Some(Field::Policy));
+    assert_eq!(
+        field(Some(Kind::ZiaSaasActivity), "act"),
+        Some(Field::ActivityType)
+    );
+    assert_eq!(field(Some(Kind::ZiaFirewall), "act"), Some(Field::Action));
+    // A type's own table does not hide the shared one.
+    assert_eq!(field(Some(Kind::ZiaAudit), "suser"), Some(Field::Login));
+    assert_eq!(field(Some(Kind::ZiaTunnel), "nope"), None);
+}
+
+#[test]
 fn near_misses_are_unknown() {
     assert_eq!(lookup("Cip"), None, "keys are case-sensitive");
     assert_eq!(lookup("nope"), None);

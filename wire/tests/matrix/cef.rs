@@ -129,9 +129,10 @@ pub(crate) fn cef_cells() -> Vec<Cell> {
                 "suser=hq-gre@example.com deviceExternalId=7112472280601133057 ",
                 "olocationname=2168890624 ovpncredentialname=4094304256 dtz=GMT",
             ),
-            // No event, event reason: see `gap_cef_tunnel_event_and_reason`.
             &[
                 ("record_type", json!("Tunnel Event")),
+                ("event", json!("DOWN")),
+                ("event_reason", json!("DPD_TIMEOUT")),
                 ("user", json!("hq-gre@example.com")),
                 ("src_ip", json!("198.51.100.20")),
                 ("dst_ip", json!("165.225.104.35")),
@@ -152,11 +153,14 @@ pub(crate) fn cef_cells() -> Vec<Cell> {
                 "cs4={%22status%22:%22pending%22} cs5Label=postaction ",
                 "cs5={%22status%22:%22active%22} deviceExternalId=7536",
             ),
-            // `result` is lost: see `gap_cef_audit_result_and_interface`.
+            // `cat` is the interface, `outcome` the result, `reason` the error code here.
             &[
                 ("user", json!("admin@example.zscalertwo.net")),
                 ("action", json!("ACTIVATE")),
                 ("category", json!("ACTIVATION")),
+                ("interface", json!("UI")),
+                ("result", json!("SUCCESS")),
+                ("error_code", Value::Null),
                 ("client_ip", json!("10.36.112.101")),
                 ("record_id", json!("7536")),
             ],
@@ -187,11 +191,16 @@ pub(crate) fn cef_cells() -> Vec<Cell> {
                 "deviceCustomDate1Label=time deviceCustomDate1=Mon Jun 20 15:35:15 2022 ",
                 "dtz=GMT upload_doctypename=None suser=jane@example.onmicrosoft.com",
             ),
-            // No app, file, policy: see `gap_cef_saas_app_file_and_policy`.
+            // `deviceEventClassId` is the application, `act` the policy here.
             &[
                 ("ts", json!("2022-06-20T15:35:15Z")),
                 ("user", json!("jane@example.onmicrosoft.com")),
                 ("tenant", json!("od-tenant")),
+                ("app", json!("ONEDRIVE")),
+                ("file_name", json!("q3-report.pdf")),
+                ("file_md5", json!("01565bf41f1cb993d69334f409835293")),
+                ("file_source", json!("/Documents")),
+                ("policy", json!("Quarantine")),
                 ("rule", json!("Quarantine Malware")),
                 ("record_id", json!("7379836954272727041")),
             ],
@@ -210,11 +219,15 @@ pub(crate) fn cef_cells() -> Vec<Cell> {
                 "flexString1Label=isadmin flexString1=0",
             ),
             // `cs5=%s{objtypename2}` under `cs5Label=objnames2` is the preset's own slip, kept.
-            // No app, activity, object type: see `gap_cef_saas_activity_app_and_activity`.
+            // `deviceEventClassId` is the application, `act` the activity here.
             &[
                 ("user", json!("jane@example.onmicrosoft.com")),
                 ("tenant", json!("od-tenant")),
+                ("app", json!("ONEDRIVE")),
+                ("activity", json!("Download")),
+                ("object_type", json!("File")),
                 ("object_name", json!("q3-report.pdf")),
+                ("object_name_2", json!("Folder")),
                 ("src_ip", json!("198.51.100.4")),
             ],
         ),

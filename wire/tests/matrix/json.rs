@@ -58,7 +58,7 @@ pub(crate) fn json_cells() -> Vec<Cell> {
                 r#""ipsrulelabel":"None","threatcat":"None","threatname":"None","#,
                 r#""deviceowner":"jane","devicehostname":"LAPTOP-7"}}"#,
             ),
-            // `rule` stays %-encoded: see `gap_elastic_json_firewall_rule_is_encoded`.
+            // Elastic's `rulelabel` is `%s{erulelabel}`.
             &[
                 ("ts", json!("2022-06-20T15:35:48Z")),
                 ("user", json!("jane@example.com")),
@@ -67,6 +67,7 @@ pub(crate) fn json_cells() -> Vec<Cell> {
                 ("dst_ip", json!("203.0.113.5")),
                 ("dst_port", json!(445)),
                 ("action", json!("drop")),
+                ("rule", json!("Block Outbound SMB")),
             ],
         ),
         cell(

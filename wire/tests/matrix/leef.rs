@@ -158,10 +158,13 @@ pub(crate) fn leef_cells() -> Vec<Cell> {
                 "objnames1=q3-report.pdf\tobjnames2=Finance\tact_cnt=1\tact_type_name=Download\t",
                 "extownername=app@sharepoint\tsrc_ip=198.51.100.4",
             ),
-            // No object type, activity: see `gap_saas_activity_documented_variable_names`.
+            // The variable names of Zscaler's field table (`objtypename1`, `act_type_name`).
             &[
                 ("user", json!("jane@example.onmicrosoft.com")),
                 ("tenant", json!("od-tenant")),
+                ("app", json!("ONEDRIVE")),
+                ("activity", json!("Download")),
+                ("object_type", json!("File")),
                 ("object_name", json!("q3-report.pdf")),
                 ("src_ip", json!("198.51.100.4")),
             ],

@@ -7,9 +7,8 @@
 //! format's syntax (said so where it is done). Every cell decodes; what a record loses of its
 //! frame is an ignored `gap_…` test at the end that asserts what it should say. ZPA's CSV and TSV
 //! templates are not read at all: such a frame is a dead letter, never another type's record
-//! (but for an audit line stripped of its static prefix, a gap). LSS has no LEEF, CEF or
-//! key=value template; the one published custom LEEF frame (IBM QRadar's User Status sample) is
-//! a gap too.
+//! (an audit line stripped of its static prefix included). LSS has no LEEF, CEF or key=value
+//! template; the one published custom LEEF frame (IBM QRadar's User Status sample) is read.
 
 mod cef;
 #[path = "../common/mod.rs"]

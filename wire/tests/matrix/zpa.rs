@@ -252,6 +252,16 @@ const ZPA_POSITIONAL: &[(&str, &str)] = &[
         ),
     ),
     (
+        // LSS lets the admin edit the Log Stream Content: without its static text, the line has
+        // the 14 fields of ZIA's tunnel and audit orders, and fits neither.
+        "audit csv without its prefix",
+        concat!(
+            "2022-06-20T15:44:30.000Z,2022-06-20T15:44:30.000Z,72058304855015574,",
+            "a12aa12a-1234-aab1-123a-b123456a7890,wrhjkdghjghfjhgsjfjgfj1l6s16u,,,Sign In,",
+            "Authentication,,0,72058304855015424,admin@example.com,0",
+        ),
+    ),
+    (
         "audit tsv",
         concat!(
             "Audit zpa-lss: \t2022-06-20T15:44:30.000Z\t2022-06-20T15:44:30.000Z\t",
@@ -273,4 +283,46 @@ fn zpa_positional_templates_are_not_read() {
             "{name}"
         );
     }
+}
+
+/// ZPA User Status in LEEF, the custom LSS template IBM's QRadar DSM guide expects (its
+/// "Zscaler Private Access sample event messages", Sample 1, as printed): LSS names but for
+/// QRadar's `usrName`, `src`, `srcPreNAT`, `srcBytes`, `dstBytes` and `identHostName`.
+pub(crate) const QRADAR_ZPA_USER_STATUS: &str = concat!(
+    "<166>Tue Apr 20 22:23:25 2021 zscaler.privateaccess.test LEEF:1.0|Zscaler|ZPA|4.1|",
+    "ZPN_STATUS_AUTHENTICATED|cat=ZPA User Status\tCustomer=Zscaler Test\t",
+    "usrName=testuser2@domain.test\tSessionID=VbPnANNR+Ua/B2OHOMwx\t",
+    "SessionStatus=ZPN_STATUS_AUTHENTICATED\tVersion=2.1.2.81.225296\tZEN=BETA-CA-7987\t",
+    "CertificateCN=aaaaabbbbbccccceeeee1111122222=@domain.test\tsrcPreNAT=10.2.3.4\t",
+    "src=10.2.2.2\tLatitude=44.972686\tLongitude=-65.860879\tCountryCode=CA\t",
+    "TimestampAuthentication:iso8601=2021-04-20T10:35:15.000Z\t",
+    "TimestampUnAuthentication:iso8601=\tdstBytes=175590\tsrcBytes=109370\tIdp=TestIdp\t",
+    "identHostName=ws1client1\tPlatform=windows\tClientType=zpn_client_type_zapp\t",
+    "TrustedNetworks=\tTrustedNetworksNames=\t",
+    r#"SAMLAttributes={"FirstName":["testuser2"],"LastName":["testuser2"],"#,
+    r#""Email":["testuser2@domain.test"]}"#,
+    "\tPosturesHit=\t",
+    "PosturesMiss=72057767984103498,72057767984103503,72057767984103590,72057767984103745\t",
+    "ZENLatitude=0.000000\tZENLongitude=0.000000\tZENCountryCode=",
+);
+
+#[test]
+fn qradar_leef_user_status() {
+    let cell = cell(
+        "user_status",
+        "zpa.user_status",
+        QRADAR_ZPA_USER_STATUS,
+        &[
+            ("user", json!("testuser2@domain.test")),
+            ("device", json!("ws1client1")),
+            ("session_id", json!("VbPnANNR+Ua/B2OHOMwx")),
+            ("status", json!("ZPN_STATUS_AUTHENTICATED")),
+            ("client_ip", json!("10.2.3.4")),
+            ("client_public_ip", json!("10.2.2.2")),
+            ("bytes_rx", json!(175590)),
+            ("bytes_tx", json!(109370)),
+            ("authenticated_at", json!("2021-04-20T10:35:15Z")),
+        ],
+    );
+    check("ZPA LEEF", &[cell]);
 }

@@ -216,6 +216,8 @@ fn write_percent(out: &mut Vec<u8>, raw: &str, plain: bool) {
     percent_walk(raw.as_bytes(), |piece| match piece {
         Piece::Run(run) if plain => out.extend_from_slice(run),
         Piece::Run(run) => escape_into(out, run),
+        // Mostly a space: pushed as it is, without the escaping pass a run needs.
+        Piece::Byte(byte @ (0x20..=0x7f)) if byte != b'"' && byte != b'\\' => out.push(byte),
         Piece::Byte(byte) => {
             high |= byte >= 0x80;
             escape_into(out, &[byte]);

@@ -36,10 +36,11 @@ pub const KEYS: &[Key] = crate::dialect! {
     "sip" => ServerIp; zia;
     "srv_dport" => ServerPort; zia;
     "action" => Action;
-    // Lenient, as `preaction` below: Elastic's firewall template puts `%s{erulelabel}` here.
+    // Lenient, as `preaction` below: Elastic's firewall template puts `%s{erulelabel}` and
+    // `%s{ethreatname}` here.
     "rulelabel" => Rule, pct; zia;
     "erulelabel" => Rule, pct; zia;
-    "threatname" => Threat; zia;
+    "threatname" => Threat, pct; zia;
     "ethreatname" => Threat, pct; zia;
     "appname" => App; zia;
     "durationms" => DurationMs; zia;

@@ -55,10 +55,11 @@ pub(crate) fn json_cells() -> Vec<Cell> {
                 r#""ipcat":"Miscellaneous or Unknown","destcountry":"United States","#,
                 r#""avgduration":"30","rulelabel":"Block%20Outbound%20SMB","inbytes":"0","#,
                 r#""outbytes":"176","duration":"0","durationms":"30","numsessions":"1","#,
-                r#""ipsrulelabel":"None","threatcat":"None","threatname":"None","#,
+                r#""ipsrulelabel":"None","threatcat":"None","#,
+                r#""threatname":"Linux.Backdoor%20Tsunami","#,
                 r#""deviceowner":"jane","devicehostname":"LAPTOP-7"}}"#,
             ),
-            // Elastic's `rulelabel` is `%s{erulelabel}`.
+            // Elastic's `rulelabel` is `%s{erulelabel}`, its `threatname` `%s{ethreatname}`.
             &[
                 ("ts", json!("2022-06-20T15:35:48Z")),
                 ("user", json!("jane@example.com")),
@@ -68,6 +69,7 @@ pub(crate) fn json_cells() -> Vec<Cell> {
                 ("dst_port", json!(445)),
                 ("action", json!("drop")),
                 ("rule", json!("Block Outbound SMB")),
+                ("threat", json!("Linux.Backdoor Tsunami")),
             ],
         ),
         cell(

@@ -26,10 +26,11 @@
 //! variables ([`lookup_cef`]). In the firewall and DNS templates the header's Name is the rule
 //! (`%s{rulelabel}`), in the tunnel template its Signature ID the record type.
 
-mod split;
+pub mod split;
 
 pub(crate) use split::{
-    is_clean, is_plain, next_unescaped, split_spaced, unescape_in_place, Range, Scan, Span,
+    header_fields, is_clean, is_plain, next_unescaped, split_spaced, unescape_copy, Range, Scan,
+    Span,
 };
 
 use crate::event::Kind;
@@ -54,34 +55,8 @@ pub struct Reader {
     scan: Scan,
 }
 
-/// A frame taken apart: its header fields and its pairs, unescaped, borrowing from the frame or
-/// from the reader's copy of it.
-pub struct Parsed<'a> {
-    text: &'a str,
-    values: &'a str,
-    header: [Range; HEADER_FIELDS],
-    spans: &'a [Span],
-    /// No byte of the whole frame needs escaping in a JSON string.
-    clean: bool,
-}
-
-impl<'a> Parsed<'a> {
-    /// Header field `i` (0 is the version, 2 the product, 5 the name), unescaped.
-    pub fn header(&self, i: usize) -> &'a str {
-        let (start, end) = self.header[i];
-        self.values.get(start..end).unwrap_or("")
-    }
-
-    /// The extension's pairs in the order they were written.
-    pub fn pairs(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
-        let (text, values) = (self.text, self.values);
-        self.spans.iter().map(move |s| {
-            let key = text.get(s.key.0..s.key.1).unwrap_or("");
-            let value = values.get(s.value.0..s.value.1).unwrap_or("");
-            (key, value)
-        })
-    }
-}
+/// A CEF frame taken apart.
+pub type Parsed<'a> = split::Parsed<'a, HEADER_FIELDS>;
 
 impl Reader {
     /// Reads the record that `text` holds (it starts at the format's first byte) into `fields`;
@@ -159,14 +134,7 @@ impl Reader {
         if !text.starts_with(b"CEF:") {
             return Err(Reason::MalformedCef);
         }
-        let mut header = [(0, 0); HEADER_FIELDS];
-        let mut at = 4;
-        for field in &mut header {
-            let end = next_unescaped(text, at, b'|').ok_or(Reason::MalformedCef)?;
-            *field = (at, end);
-            at = end + 1;
-        }
-        let extension = at;
+        let (mut header, extension) = header_fields(text, 4, Reason::MalformedCef)?;
         self.spans.clear();
         let spans = &mut self.spans;
         split_spaced(&text[extension..], &mut self.scan, |key, value| {
@@ -184,15 +152,13 @@ impl Reader {
                 clean: is_clean(&text[..extension]) && self.scan.clean(),
             });
         }
-        self.scratch.clear();
-        self.scratch.extend_from_slice(text);
-        for field in &mut header {
-            field.1 = unescape_in_place(&mut self.scratch, *field, header_escape);
-        }
-        for span in &mut self.spans {
-            span.value.1 = unescape_in_place(&mut self.scratch, span.value, extension_escape);
-        }
-        let values = std::str::from_utf8(&self.scratch).map_err(|_| Reason::InvalidUtf8)?;
+        let values = unescape_copy(
+            &mut self.scratch,
+            text,
+            &mut header,
+            &mut self.spans,
+            extension_escape,
+        )?;
         Ok(Parsed {
             text: s,
             values,
@@ -201,12 +167,6 @@ impl Reader {
             clean: false,
         })
     }
-}
-
-/// What a header escape stands for, given the bytes after its backslash.
-pub(crate) fn header_escape(rest: &[u8]) -> Option<u8> {
-    let c = *rest.first()?;
-    matches!(c, b'|' | b'\\').then_some(c)
 }
 
 /// What an extension escape stands for, given the bytes after its backslash.

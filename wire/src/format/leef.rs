@@ -28,8 +28,8 @@
 //! `Mon Oct 02 16:21:40 UTC 2017` under the same declaration.
 
 use super::cef::{
-    header_escape, is_clean, is_plain, next_unescaped, sourcetype, split_spaced, unescape_in_place,
-    Range, Scan, Span,
+    header_fields, is_clean, is_plain, next_unescaped, sourcetype, split, split_spaced,
+    unescape_copy, Range, Scan, Span,
 };
 use crate::fields::{Fields, Scalar};
 use crate::keys::{lookup_leef, lookup_leef_zpa};
@@ -78,33 +78,17 @@ pub struct Reader {
     scan: Scan,
 }
 
-/// A frame taken apart: its header fields, its delimiter and its pairs, unescaped, borrowing
-/// from the frame or from the reader's copy of it.
+/// A LEEF frame taken apart: what CEF's is, and the delimiter of its attributes.
 pub struct Parsed<'a> {
-    text: &'a str,
-    values: &'a str,
-    header: [Range; HEADER_FIELDS],
+    frame: split::Parsed<'a, HEADER_FIELDS>,
     pub delimiter: Delimiter,
-    spans: &'a [Span],
-    /// No byte of the whole frame needs escaping in a JSON string (the delimiter apart).
-    clean: bool,
 }
 
-impl<'a> Parsed<'a> {
-    /// Header field `i` (0 is the version, 2 the product, 4 the EventID), unescaped.
-    pub fn header(&self, i: usize) -> &'a str {
-        let (start, end) = self.header[i];
-        self.values.get(start..end).unwrap_or("")
-    }
+impl<'a> std::ops::Deref for Parsed<'a> {
+    type Target = split::Parsed<'a, HEADER_FIELDS>;
 
-    /// The attributes' pairs in the order they were written.
-    pub fn pairs(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
-        let (text, values) = (self.text, self.values);
-        self.spans.iter().map(move |s| {
-            let key = text.get(s.key.0..s.key.1).unwrap_or("");
-            let value = values.get(s.value.0..s.value.1).unwrap_or("");
-            (key, value)
-        })
+    fn deref(&self) -> &Self::Target {
+        &self.frame
     }
 }
 
@@ -143,13 +127,7 @@ impl Reader {
         if !text.starts_with(b"LEEF:") {
             return Err(Reason::MalformedLeef);
         }
-        let mut header = [(0, 0); HEADER_FIELDS];
-        let mut at = 5;
-        for field in &mut header {
-            let end = next_unescaped(text, at, b'|').ok_or(Reason::MalformedLeef)?;
-            *field = (at, end);
-            at = end + 1;
-        }
+        let (mut header, mut at) = header_fields(text, 5, Reason::MalformedLeef)?;
         let mut delimiter = Delimiter::TAB;
         if text[header[0].0..header[0].1].starts_with(b"2") {
             if let Some(end) = next_unescaped(text, at, b'|') {
@@ -202,34 +180,36 @@ impl Reader {
                 is_clean(text)
             };
             return Ok(Parsed {
-                text: s,
-                values: s,
-                header,
+                frame: split::Parsed {
+                    text: s,
+                    values: s,
+                    header,
+                    spans: &self.spans,
+                    clean,
+                },
                 delimiter,
-                spans: &self.spans,
-                clean,
             });
-        }
-        self.scratch.clear();
-        self.scratch.extend_from_slice(text);
-        for field in &mut header {
-            field.1 = unescape_in_place(&mut self.scratch, *field, header_escape);
         }
         let delimiter_bytes = delimiter.as_bytes();
-        for span in &mut self.spans {
-            span.value.1 = unescape_in_place(&mut self.scratch, span.value, |rest| {
+        let values = unescape_copy(
+            &mut self.scratch,
+            text,
+            &mut header,
+            &mut self.spans,
+            |rest| {
                 let c = *rest.first()?;
                 (matches!(c, b'=' | b'\\' | b'|') || rest.starts_with(delimiter_bytes)).then_some(c)
-            });
-        }
-        let values = std::str::from_utf8(&self.scratch).map_err(|_| Reason::InvalidUtf8)?;
+            },
+        )?;
         Ok(Parsed {
-            text: s,
-            values,
-            header,
+            frame: split::Parsed {
+                text: s,
+                values,
+                header,
+                spans: &self.spans,
+                clean: false,
+            },
             delimiter,
-            spans: &self.spans,
-            clean: false,
         })
     }
 }

@@ -14,6 +14,77 @@ pub(crate) struct Span {
     pub(crate) value: Range,
 }
 
+/// A frame taken apart: its `N` header fields and its pairs, unescaped, borrowing from the frame
+/// or from the reader's copy of it.
+pub struct Parsed<'a, const N: usize> {
+    pub(crate) text: &'a str,
+    pub(crate) values: &'a str,
+    pub(crate) header: [Range; N],
+    pub(crate) spans: &'a [Span],
+    /// No byte of the whole frame needs escaping in a JSON string (a LEEF delimiter apart).
+    pub(crate) clean: bool,
+}
+
+impl<'a, const N: usize> Parsed<'a, N> {
+    /// Header field `i` (0 is the version, 2 the product), unescaped.
+    pub fn header(&self, i: usize) -> &'a str {
+        let (start, end) = self.header.get(i).copied().unwrap_or((0, 0));
+        self.values.get(start..end).unwrap_or("")
+    }
+
+    /// The pairs in the order they were written.
+    pub fn pairs(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
+        let (text, values) = (self.text, self.values);
+        self.spans.iter().map(move |s| {
+            let key = text.get(s.key.0..s.key.1).unwrap_or("");
+            let value = values.get(s.value.0..s.value.1).unwrap_or("");
+            (key, value)
+        })
+    }
+}
+
+/// The `N` header fields from `at` on, each closed by a `|` that no backslash escapes, and where
+/// the rest of the frame starts.
+pub(crate) fn header_fields<const N: usize>(
+    text: &[u8],
+    mut at: usize,
+    malformed: crate::reason::Reason,
+) -> Result<([Range; N], usize), crate::reason::Reason> {
+    let mut header = [(0, 0); N];
+    for field in &mut header {
+        let end = next_unescaped(text, at, b'|').ok_or(malformed)?;
+        *field = (at, end);
+        at = end + 1;
+    }
+    Ok((header, at))
+}
+
+/// A frame that holds a backslash, copied into `scratch` and unescaped there: its header fields
+/// by `header_escape`, its values by `value_escape`. Returns the text the values are read from.
+pub(crate) fn unescape_copy<'s>(
+    scratch: &'s mut Vec<u8>,
+    text: &[u8],
+    header: &mut [Range],
+    spans: &mut [Span],
+    value_escape: impl Fn(&[u8]) -> Option<u8>,
+) -> Result<&'s str, crate::reason::Reason> {
+    scratch.clear();
+    scratch.extend_from_slice(text);
+    for field in header {
+        field.1 = unescape_in_place(scratch, *field, header_escape);
+    }
+    for span in spans {
+        span.value.1 = unescape_in_place(scratch, span.value, &value_escape);
+    }
+    std::str::from_utf8(scratch).map_err(|_| crate::reason::Reason::InvalidUtf8)
+}
+
+/// What a header escape stands for, given the bytes after its backslash.
+pub(crate) fn header_escape(rest: &[u8]) -> Option<u8> {
+    let c = *rest.first()?;
+    matches!(c, b'|' | b'\\').then_some(c)
+}
+
 /// Where the next `byte` at or after `from` is that no backslash escapes: a backslash escapes
 /// the byte after it, whatever it is.
 pub(crate) fn next_unescaped(text: &[u8], mut from: usize, byte: u8) -> Option<usize> {
@@ -230,7 +301,7 @@ fn trim_spaces(text: &[u8], start: usize, mut end: usize) -> usize {
 /// says, given the bytes from that one to the end of the range, or stay when it says nothing.
 /// Values only shrink; the bytes freed at the end become spaces, so that the buffer stays UTF-8
 /// (a shifted multi-byte character would leave a stray tail). Returns the new end.
-pub(crate) fn unescape_in_place(
+fn unescape_in_place(
     buf: &mut [u8],
     (start, end): Range,
     escape: impl Fn(&[u8]) -> Option<u8>,

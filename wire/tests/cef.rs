@@ -7,14 +7,8 @@
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use common::{dead_reason, one, run};
-use jiff::tz::TimeZone;
-use jiff::Timestamp;
 use serde_json::{json, Value};
-use wire::decode::Decoder;
 use wire::event::Reason;
 use wire::synth::{Cardinality, Dialect, WebGenerator};
 
@@ -270,61 +264,4 @@ fn synthetic_cef_gives_the_records_its_json_twin_gives() {
             }
         }
     }
-}
-
-/// Counts the allocations of the thread that makes them (tests run on threads of their own).
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-// SAFETY: every call is passed on to the system allocator unchanged; counting touches only a
-// thread-local `Cell` with a const initialiser, which does not allocate.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-        // SAFETY: the caller's contract is the system allocator's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, size: usize) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-        // SAFETY: as above.
-        unsafe { System.realloc(ptr, layout, size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-#[test]
-fn a_warm_decoder_allocates_nothing_per_record() {
-    // Every tenth frame has escapes, which are read from the reader's copy of the frame.
-    let escaped = r"CEF:0|Zscaler|NSSWeblog|5.7|Allowed|Allowed|3|src=10.0.0.1 rt=Oct 02 2017 16:21:40 cat=Sports\=News requestClientApplication=Agent\2 \|3 spriv=Floor 1\r\nFloor 2 suser=C:\temp\user";
-    let text = WebGenerator::new(5, Dialect::Cef, Cardinality::default()).lines(3000);
-    let lines: Vec<&[u8]> = text
-        .lines()
-        .enumerate()
-        .map(|(i, l)| if i % 10 == 0 { escaped } else { l })
-        .map(str::as_bytes)
-        .collect();
-    let mut decoder = Decoder::new(TimeZone::UTC);
-    let received = Timestamp::from_second(1_763_800_000).unwrap();
-    let mut out = Vec::with_capacity(text.len() * 2);
-    for line in &lines[..500] {
-        decoder.decode(line, received, &mut out).unwrap();
-    }
-    out.clear();
-    let before = ALLOCATIONS.with(Cell::get);
-    for line in &lines[500..] {
-        decoder.decode(line, received, &mut out).unwrap();
-    }
-    assert_eq!(ALLOCATIONS.with(Cell::get) - before, 0);
-    assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 2500);
 }

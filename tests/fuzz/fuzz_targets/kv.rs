@@ -152,7 +152,18 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     assert_eq!((&prefix, &got), (&want_prefix, &want));
 
     // The slots: the leading time first, then each known key's value where none is present yet.
-    read.expect("UTF-8 text always reads");
+    let plain = read.expect("UTF-8 text always reads");
+    // A frame read as plain text hands the record writer no value a JSON string must escape.
+    if plain {
+        for (key, value) in &want {
+            if keys::lookup(key).is_some() {
+                assert!(
+                    !value.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\'),
+                    "{key}={value:?} read as plain text"
+                );
+            }
+        }
+    }
     let mut expected: Vec<(Field, String)> = Vec::new();
     let mut offer = |field: Field, value: &str| match expected.iter_mut().find(|(f, _)| *f == field)
     {

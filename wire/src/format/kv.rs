@@ -303,7 +303,9 @@ fn plain(value: &str) -> bool {
 /// Whether every value of a frame is [`plain`]: one pass over the frame instead of one per
 /// value. Tabs count only where they can be inside values.
 fn all_plain(text: &[u8], sep: Separator) -> bool {
-    let tab = u8::from(sep == Separator::Tab) * b'\t';
+    // The one control byte values may not hold but the frame may: a tab, where it separates.
+    // 0xFF, no control byte, when it does not (0 would let a NUL through).
+    let tab = if sep == Separator::Tab { b'\t' } else { 0xFF };
     // No early exit, integer lanes: the compiler makes this a vector loop.
     let mut bad = 0u8;
     for &c in text {
@@ -455,6 +457,18 @@ mod tests {
 
     /// A frame, the text before its pairs, its pairs.
     type Case<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)]);
+
+    /// Found by fuzzing: with any separator but a tab, a NUL passed for the exempt tab.
+    #[test]
+    fn control_bytes_are_plain_only_as_tab_separators() {
+        assert!(all_plain(b"a=1\tb=2", Separator::Tab));
+        assert!(!all_plain(b"a=1\tb=2\x00", Separator::Tab));
+        for sep in [Separator::Space, Separator::Carets] {
+            assert!(all_plain(b"a=1 b=2", sep));
+            assert!(!all_plain(b"a=1 b=x\x00y", sep), "{sep:?}");
+            assert!(!all_plain(b"a=1 b=x\ty", sep), "{sep:?}");
+        }
+    }
 
     #[test]
     fn separators_quotes_and_prefixes() {

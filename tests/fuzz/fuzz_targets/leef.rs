@@ -1,12 +1,13 @@
 //! The LEEF reader against a slow reference written from the rules in `wire::format::leef`: the
 //! same outcome, the same header fields, delimiter and pairs, unescaped; a frame read as plain
 //! text has no value a JSON string must escape; and the frame through a decoder gives a record
-//! line or a reason. Inputs that do not start with `LEEF:` get it put in front.
+//! line or a reason, checked as `shared::run` checks every decoder's output. Inputs that do not
+//! start with `LEEF:` get it put in front.
 #![no_main]
 
-use jiff::tz::TimeZone;
-use jiff::Timestamp;
-use wire::decode::Decoder;
+mod escaped;
+mod shared;
+
 use wire::fields::Fields;
 use wire::format::leef::Reader;
 use wire::reason::Reason;
@@ -42,15 +43,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         }
     }
 
-    let mut out = Vec::new();
-    let received = Timestamp::from_second(1_767_225_600).expect("in range");
-    let mut decoder = Decoder::new(TimeZone::UTC);
-    if decoder.decode(&text, received, &mut out).is_ok() {
-        let record: serde_json::Value = serde_json::from_slice(&out).expect("a record is JSON");
-        assert!(record.is_object());
-    } else {
-        assert!(out.is_empty(), "a refused frame wrote a record");
-    }
+    shared::run(&text);
 });
 
 fn plain(value: &str) -> bool {
@@ -62,29 +55,7 @@ fn reference(text: &[u8]) -> Result<Frame, Reason> {
     let text = std::str::from_utf8(text).map_err(|_| Reason::InvalidUtf8)?;
     let rest = text.strip_prefix("LEEF:").ok_or(Reason::MalformedLeef)?;
     let chars: Vec<char> = rest.chars().collect();
-    let mut header = Vec::new();
-    let mut field = String::new();
-    let mut i = 0;
-    while header.len() < 5 {
-        match (chars.get(i), chars.get(i + 1)) {
-            (None, _) => return Err(Reason::MalformedLeef),
-            (Some('\\'), Some(&next)) => {
-                if next != '|' && next != '\\' {
-                    field.push('\\');
-                }
-                field.push(next);
-                i += 2;
-            }
-            (Some('|'), _) => {
-                header.push(std::mem::take(&mut field));
-                i += 1;
-            }
-            (Some(&c), _) => {
-                field.push(c);
-                i += 1;
-            }
-        }
-    }
+    let (header, i) = escaped::header(&chars, 5, Reason::MalformedLeef)?;
     let mut attributes = &chars[i..];
     let mut delimiter = '\t';
     if header[0].starts_with('2') {
@@ -119,7 +90,7 @@ fn reference(text: &[u8]) -> Result<Frame, Reason> {
         out
     };
     let pairs = if delimiter == '\t' && !attributes.contains(&'\t') {
-        spaced(attributes, &unescape)
+        escaped::spaced(attributes, &unescape)
     } else {
         let mut pieces = vec![Vec::new()];
         let mut j = 0;
@@ -171,36 +142,4 @@ fn declared(field: &str) -> Option<char> {
         }
     };
     (c != '\\' && c != '=').then_some(c)
-}
-
-fn is_key(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-'
-}
-
-/// Space-separated pairs: a key follows a space or starts the text and ends at `=`; its value
-/// runs to the space before the next key, without trailing spaces.
-fn spaced(text: &[char], unescape: &dyn Fn(&[char]) -> String) -> Vec<(String, String)> {
-    let mut keys = Vec::new();
-    for (eq, &c) in text.iter().enumerate() {
-        if c != '=' {
-            continue;
-        }
-        let mut start = eq;
-        while start > 0 && is_key(text[start - 1]) {
-            start -= 1;
-        }
-        if start < eq && (start == 0 || text[start - 1] == ' ') {
-            keys.push((start, eq));
-        }
-    }
-    let mut pairs = Vec::new();
-    for (n, &(start, eq)) in keys.iter().enumerate() {
-        let end = keys.get(n + 1).map_or(text.len(), |&(next, _)| next - 1);
-        let mut value = text[eq + 1..end].to_vec();
-        while value.last() == Some(&' ') {
-            value.pop();
-        }
-        pairs.push((text[start..eq].iter().collect(), unescape(&value)));
-    }
-    pairs
 }

@@ -1,4 +1,4 @@
-//! What the `zia` and `zpa` targets share: one frame through a fresh decoder (zone UTC), then each
+//! What the `zia`, `zpa`, `cef` and `leef` targets share: one frame through a fresh decoder (zone UTC), then each
 //! LF-separated line of it through one decoder (so that its state carries over), with what came
 //! out checked.
 

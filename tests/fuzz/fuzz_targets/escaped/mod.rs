@@ -1,0 +1,69 @@
+//! What the `cef` and `leef` targets' reference readers share, one character at a time: the
+//! header fields, each closed by a `|` that no backslash escapes, and space-separated pairs.
+
+use wire::reason::Reason;
+
+/// The first `count` header fields of `chars`, unescaped (`\|` and `\\`; any other backslash
+/// stays), and where the rest starts.
+pub fn header(
+    chars: &[char],
+    count: usize,
+    malformed: Reason,
+) -> Result<(Vec<String>, usize), Reason> {
+    let mut header = Vec::new();
+    let mut field = String::new();
+    let mut i = 0;
+    while header.len() < count {
+        match (chars.get(i), chars.get(i + 1)) {
+            (None, _) => return Err(malformed),
+            (Some('\\'), Some(&next)) => {
+                if next != '|' && next != '\\' {
+                    field.push('\\');
+                }
+                field.push(next);
+                i += 2;
+            }
+            (Some('|'), _) => {
+                header.push(std::mem::take(&mut field));
+                i += 1;
+            }
+            (Some(&c), _) => {
+                field.push(c);
+                i += 1;
+            }
+        }
+    }
+    Ok((header, i))
+}
+
+fn is_key(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-'
+}
+
+/// Space-separated pairs: a key follows a space or starts the text and ends at `=`; its value
+/// runs to the space before the next key, without trailing spaces.
+pub fn spaced(text: &[char], unescape: &dyn Fn(&[char]) -> String) -> Vec<(String, String)> {
+    let mut keys = Vec::new();
+    for (eq, &c) in text.iter().enumerate() {
+        if c != '=' {
+            continue;
+        }
+        let mut start = eq;
+        while start > 0 && is_key(text[start - 1]) {
+            start -= 1;
+        }
+        if start < eq && (start == 0 || text[start - 1] == ' ') {
+            keys.push((start, eq));
+        }
+    }
+    let mut pairs = Vec::new();
+    for (n, &(start, eq)) in keys.iter().enumerate() {
+        let end = keys.get(n + 1).map_or(text.len(), |&(next, _)| next - 1);
+        let mut value = text[eq + 1..end].to_vec();
+        while value.last() == Some(&' ') {
+            value.pop();
+        }
+        pairs.push((text[start..eq].iter().collect(), unescape(&value)));
+    }
+    pairs
+}

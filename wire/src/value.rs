@@ -52,7 +52,7 @@ fn hex_val(b: u8) -> Option<u8> {
 /// as the deployment guides set them); it leaves `%` itself alone. So `%41` or `%2F` in an
 /// `eurl` was already in the URL the user requested, and decoding it would change the URL.
 #[inline]
-fn escape_at(b: &[u8], i: usize) -> Option<u8> {
+pub(crate) fn escape_at(b: &[u8], i: usize) -> Option<u8> {
     let hi = hex_val(*b.get(i + 1)?)?;
     let lo = hex_val(*b.get(i + 2)?)?;
     let byte = hi << 4 | lo;

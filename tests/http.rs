@@ -688,3 +688,63 @@ fn a_gzip_bomb_gets_413_and_memory_stays_bounded() {
     let outcome = collector.stop();
     assert_records_are(&outcome.records, &lines);
 }
+
+/// The collector's connections on `port` that are established, and how many bytes the kernel
+/// still holds for it to read on them (`/proc/net/tcp`).
+fn server_side(port: u16) -> (usize, u64) {
+    let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp");
+    let local = format!(":{port:04X}");
+    let mut sockets = 0;
+    let mut unread = 0;
+    for row in table.lines().skip(1) {
+        let cols: Vec<&str> = row.split_whitespace().collect();
+        if cols.len() > 4 && cols[1].ends_with(&local) && cols[3] == "01" {
+            sockets += 1;
+            let rx = cols[4].split(':').nth(1).unwrap_or("0");
+            unread += u64::from_str_radix(rx, 16).unwrap_or(0);
+        }
+    }
+    (sockets, unread)
+}
+
+#[test]
+fn memory_follows_bytes_received_not_declared_lengths() {
+    // Issue 14: 300 keyed connections, each declaring the largest body the limits allow and
+    // sending 1 KiB of it, grew the collector by 4.1 GB and kept a good batch from being written.
+    let (mut collector, addr) = start_with("http-declared", KEYS, true);
+    let limit = 262_144 * 64;
+    let before = collector.peak_rss_bytes();
+    let head = format!("POST / HTTP/1.1\r\nX-Ztel-Key: k1\r\nContent-Length: {limit}\r\n\r\n[");
+    let held: Vec<TcpStream> = (0..300)
+        .map(|_| {
+            let mut stream = TcpStream::connect(addr).expect("connect");
+            stream.write_all(head.as_bytes()).expect("head");
+            stream.write_all(&[b' '; 1023]).expect("body");
+            stream
+        })
+        .collect();
+    // A good batch meanwhile is taken.
+    let lines = vec![zia_line(1, "during-the-flood")];
+    let answer = Client::connect(addr).post(Some("k1"), &array(&lines));
+    assert_eq!(answer.status, 200, "{answer:?}");
+    // Every held connection's bytes have been read by the collector.
+    let read = common::wait_for(Duration::from_secs(20), || {
+        let (sockets, unread) = server_side(addr.port());
+        (sockets >= held.len() && unread == 0).then_some(())
+    });
+    assert!(
+        read.is_some(),
+        "held connections not read: {:?}",
+        server_side(addr.port())
+    );
+    let grown = collector.peak_rss_bytes().saturating_sub(before);
+    assert!(
+        grown < 128 << 20,
+        "peak memory grew by {} MiB for 300 KiB received ({} MiB declared)",
+        grown >> 20,
+        (limit * held.len()) >> 20
+    );
+    drop(held);
+    let outcome = collector.stop();
+    assert_records_are(&outcome.records, &lines);
+}

@@ -325,3 +325,52 @@ fn a_replay_after_kill_9_and_a_restart_is_written_once() {
         "each record once, over both runs"
     );
 }
+
+#[test]
+fn devices_pages_asked_in_a_loop_while_devices_arrive_hold_up_nothing() {
+    // Issue 14: a `/devices` page sorted the whole registry under the lock every batch takes.
+    // The pages now come from the admin threads' own index; here they are asked for without a
+    // pause while records from as many devices arrive, and every record is written.
+    const DEVICES: u64 = 20_000;
+    let collector = Collector::start_with(
+        "devices-loop",
+        Options {
+            args: vec!["--admin".into(), "127.0.0.1:0".into()],
+            ..Options::default()
+        },
+    );
+    let admin = collector.listening["admin"];
+    let done = Arc::new(AtomicUsize::new(0));
+    let pager = {
+        let done = Arc::clone(&done);
+        std::thread::spawn(move || {
+            let mut pages = 0;
+            let mut last_total = 0;
+            while done.load(Ordering::Relaxed) == 0 || last_total < DEVICES {
+                let offset = (pages * 997) % (last_total.max(1) as usize);
+                let (status, body) =
+                    http_get(admin, &format!("/devices?offset={offset}&limit=1000"));
+                assert_eq!(status, 200, "{body}");
+                let page: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+                last_total = page["total"].as_u64().expect("total");
+                pages += 1;
+            }
+            (pages, last_total)
+        })
+    };
+    let lines: String = (1..=DEVICES)
+        .map(|i| format!("{}\n", zia_line(i, &format!("loop-{i:06}"))))
+        .collect();
+    collector.send(lines.as_bytes());
+    common::wait_for_lines(
+        &collector.data_dir().join("devices.jsonl"),
+        DEVICES as usize,
+    );
+    done.store(1, Ordering::Relaxed);
+    let (pages, total) = pager.join().expect("the pager");
+    let outcome = collector.stop();
+    assert_eq!(outcome.records.len(), DEVICES as usize);
+    assert_eq!(outcome.counter("devices"), DEVICES);
+    assert_eq!(total, DEVICES);
+    assert!(pages > 1, "{pages} pages asked");
+}

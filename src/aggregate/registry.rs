@@ -39,6 +39,11 @@ pub enum DeviceEvent {
 #[derive(Default)]
 pub struct Registry {
     devices: IdMap<Device>,
+    /// Devices new since the admin endpoint's index last took them, oldest first. The index
+    /// takes them a chunk at a time ([`Registry::take_created`]), so that no admin request works
+    /// on the whole registry under the lock the aggregator takes for every batch. Eight bytes a
+    /// device until then.
+    created: Vec<u64>,
 }
 
 impl Registry {
@@ -56,7 +61,20 @@ impl Registry {
 
     /// Puts back a device saved earlier.
     pub fn insert(&mut self, id: u64, device: Device) {
-        self.devices.insert(id, device);
+        if self.devices.insert(id, device).is_none() {
+            self.created.push(id);
+        }
+    }
+
+    /// Moves up to `most` of the devices created since the last call into `into`, with their
+    /// hostnames, oldest first.
+    pub fn take_created(&mut self, most: usize, into: &mut Vec<(String, u64)>) {
+        let n = most.min(self.created.len());
+        for id in self.created.drain(..n) {
+            if let Some(device) = self.devices.get(&id) {
+                into.push((device.hostname.clone(), id));
+            }
+        }
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (u64, &Device)> {
@@ -68,6 +86,7 @@ impl Registry {
         let mut event = None;
         let device = self.devices.entry(d.id).or_insert_with(|| {
             event = Some(DeviceEvent::Created);
+            self.created.push(d.id);
             Device {
                 hostname: d.key.clone(),
                 tags: 0,

@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use jiff::Timestamp;
@@ -22,6 +22,7 @@ use tiny_http::{Header, Method, Request, Response, Server};
 use wire::device::device_id;
 use wire::record::time::rfc3339;
 
+use super::device_index::DeviceIndex;
 use super::metrics::prometheus;
 use crate::aggregate::attribution::Attributed;
 use crate::aggregate::registry::Device;
@@ -65,13 +66,15 @@ impl Admin {
             threads: Vec::with_capacity(THREADS),
             stopping: Arc::new(AtomicBool::new(false)),
         };
+        let index = Arc::new(Mutex::new(DeviceIndex::default()));
         for i in 0..THREADS {
             let server = Arc::clone(&admin.server);
             let state = Arc::clone(&state);
+            let index = Arc::clone(&index);
             let stopping = Arc::clone(&admin.stopping);
             let spawned = std::thread::Builder::new()
                 .name(format!("admin-{i}"))
-                .spawn(move || serve(&server, &state, &stopping));
+                .spawn(move || serve(&server, &state, &index, &stopping));
             match spawned {
                 Ok(handle) => admin.threads.push(handle),
                 Err(e) => {
@@ -113,10 +116,10 @@ impl Drop for Admin {
 }
 
 /// One admin thread: answers requests until `stop`.
-fn serve(server: &Server, state: &Shared, stopping: &AtomicBool) {
+fn serve(server: &Server, state: &Shared, index: &Mutex<DeviceIndex>, stopping: &AtomicBool) {
     loop {
         match server.recv() {
-            Ok(request) => answer(request, state),
+            Ok(request) => answer(request, state, index),
             Err(_) if stopping.load(Ordering::SeqCst) => return,
             // The accept loop failed (it logs why and stops): nothing more will come until stop.
             Err(e) => tracing::warn!(error = %e, "admin endpoint stopped accepting"),
@@ -124,12 +127,12 @@ fn serve(server: &Server, state: &Shared, stopping: &AtomicBool) {
     }
 }
 
-fn answer(request: Request, state: &Shared) {
+fn answer(request: Request, state: &Shared, index: &Mutex<DeviceIndex>) {
     let (path, query) = match request.url().split_once('?') {
         Some((path, query)) => (path, query),
         None => (request.url(), ""),
     };
-    let (status, content_type, body) = route(state, request.method(), path, query);
+    let (status, content_type, body) = route(state, index, request.method(), path, query);
     let mut response = Response::from_data(body).with_status_code(status);
     add_header(&mut response, "Content-Type", content_type);
     if status == 405 {
@@ -152,13 +155,19 @@ fn add_header<R: io::Read>(response: &mut Response<R>, name: &str, value: &str) 
 pub type Reply = (u16, &'static str, String);
 
 /// Every route of the endpoint.
-fn route(state: &Shared, method: &Method, path: &str, query: &str) -> Reply {
+fn route(
+    state: &Shared,
+    index: &Mutex<DeviceIndex>,
+    method: &Method,
+    path: &str,
+    query: &str,
+) -> Reply {
     match (method, path) {
+        (Method::Get, "/devices") => devices(state, index, query),
         (Method::Get, "/healthz") => healthz(state),
         (Method::Get, "/attribution") => attribution(state, query, Timestamp::now()),
         (Method::Get, "/metrics") => metrics(state),
         (Method::Get, "/histograms") => histograms(state),
-        (Method::Get, "/devices") => devices(state, query),
         (Method::Get, p) if p.starts_with("/devices/") => device(state, &p["/devices/".len()..]),
         (_, "/healthz" | "/attribution" | "/metrics" | "/histograms" | "/devices") => {
             json_error(405, "method not allowed")
@@ -224,8 +233,9 @@ impl<'a> DeviceAnswer<'a> {
 /// Most devices one page holds.
 const PAGE_MAX: usize = 1000;
 
-/// `GET /devices?offset=N&limit=N`: devices by hostname, a page at a time.
-fn devices(state: &Shared, query: &str) -> Reply {
+/// `GET /devices?offset=N&limit=N`: devices by hostname, a page at a time, from the admin
+/// threads' index (see [`DeviceIndex`]): under the aggregator's lock, only the page's lookups.
+fn devices(state: &Shared, index: &Mutex<DeviceIndex>, query: &str) -> Reply {
     #[derive(Serialize)]
     struct Page<'a> {
         total: usize,
@@ -247,20 +257,22 @@ fn devices(state: &Shared, query: &str) -> Reply {
         }
     }
     let limit = limit.clamp(1, PAGE_MAX);
+    let Ok(mut index) = index.lock() else {
+        return json_error(500, "device index unavailable");
+    };
+    if !index.refresh(&state.registry) {
+        return json_error(500, "registry unavailable");
+    }
     let Ok(registry) = state.registry.lock() else {
         return json_error(500, "registry unavailable");
     };
-    let mut all: Vec<(u64, &Device)> = registry.iter().collect();
-    all.sort_unstable_by(|a, b| a.1.hostname.cmp(&b.1.hostname).then(a.0.cmp(&b.0)));
     let page = Page {
-        total: all.len(),
+        total: index.len(),
         offset,
         limit,
-        devices: all
-            .iter()
-            .skip(offset)
-            .take(limit)
-            .map(|(id, d)| DeviceAnswer::of(*id, d))
+        devices: index
+            .page(offset, limit)
+            .filter_map(|id| registry.get(id).map(|d| DeviceAnswer::of(id, d)))
             .collect(),
     };
     json(200, &page)
@@ -472,11 +484,15 @@ mod tests {
             crate::aggregate::attribution::Attribution::new(10, std::time::Duration::from_secs(60)),
             crate::aggregate::registry::Registry::default(),
         );
-        assert_eq!(route(&state, &Method::Get, "/healthz", "").0, 200);
-        assert_eq!(route(&state, &Method::Head, "/healthz", "").0, 405);
-        assert_eq!(route(&state, &Method::Post, "/attribution", "").0, 405);
-        assert_eq!(route(&state, &Method::Get, "/nope", "").0, 404);
-        let (status, ct, body) = route(&state, &Method::Get, "/attribution", KEY);
+        let index = Mutex::new(DeviceIndex::default());
+        assert_eq!(route(&state, &index, &Method::Get, "/healthz", "").0, 200);
+        assert_eq!(route(&state, &index, &Method::Head, "/healthz", "").0, 405);
+        assert_eq!(
+            route(&state, &index, &Method::Post, "/attribution", "").0,
+            405
+        );
+        assert_eq!(route(&state, &index, &Method::Get, "/nope", "").0, 404);
+        let (status, ct, body) = route(&state, &index, &Method::Get, "/attribution", KEY);
         assert_eq!((status, ct), (404, JSON));
         assert!(
             body.starts_with("{\"found\":false,") && body.ends_with("}\n"),

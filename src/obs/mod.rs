@@ -2,4 +2,5 @@
 //! snapshot for Prometheus; `admin` serves it, the registry and the attribution table over HTTP.
 
 pub mod admin;
+pub mod device_index;
 pub mod metrics;

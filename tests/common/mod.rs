@@ -280,7 +280,8 @@ pub fn http_get(admin: SocketAddr, path: &str) -> (u16, String) {
         .expect("timeout");
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: ztel\r\nConnection: close\r\n\r\n"
+        // HTTP/1.0, so that a large answer is not chunked (tiny_http chunks big HTTP/1.1 bodies).
+        "GET {path} HTTP/1.0\r\nHost: ztel\r\nConnection: close\r\n\r\n"
     )
     .expect("send");
     let mut text = String::new();

@@ -374,3 +374,81 @@ fn devices_pages_asked_in_a_loop_while_devices_arrive_hold_up_nothing() {
     assert_eq!(total, DEVICES);
     assert!(pages > 1, "{pages} pages asked");
 }
+
+#[test]
+fn every_input_listens_again_right_after_a_drain_with_senders_connected() {
+    // As above, for each input: TCP, UDP, TLS and HTTP, each with a sender connected (the TLS
+    // one mid-handshake, the HTTP one mid-request) when the first collector drains.
+    let dir = common::TempDir::new("rebind-all-files");
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".into()]).expect("cert");
+    let config = format!(
+        "[input.tls]\ncert = {:?}\nkey = {:?}\n[input.http]\nkeys = [\"k1\"]\n",
+        dir.write("cert.pem", &certified.cert.pem())
+            .display()
+            .to_string(),
+        dir.write("key.pem", &certified.signing_key.serialize_pem())
+            .display()
+            .to_string(),
+    );
+    let options = |ports: Option<&std::collections::BTreeMap<String, std::net::SocketAddr>>| {
+        let at = |kind: &str| ports.map_or("127.0.0.1:0".to_owned(), |p| p[kind].to_string());
+        Options {
+            config: Some(config.clone()),
+            args: ["tcp", "udp", "tls", "http"]
+                .iter()
+                .flat_map(|kind| [format!("--{kind}"), at(kind)])
+                .collect(),
+            ..Options::default()
+        }
+    };
+    let first = Collector::start_with("rebind-all-1", options(None));
+    let mut ports = first.listening.clone();
+    ports.insert("tcp".into(), first.addr);
+    assert_eq!(ports.len(), 4, "{ports:?}");
+    let mut tcp = first.connect();
+    tcp.write_all(format!("{}\n", zia_line(1, "rebind-all")).as_bytes())
+        .expect("send");
+    let mut tls = TcpStream::connect(ports["tls"]).expect("tls");
+    tls.write_all(&[0x16, 0x03, 0x01])
+        .expect("a handshake begun");
+    let mut http = TcpStream::connect(ports["http"]).expect("http");
+    http.write_all(b"POST / HTTP/1.1\r\nX-Ztel-Key: k1\r\nContent-Length: 100\r\n\r\n[")
+        .expect("a request begun");
+    let outcome = first.stop();
+    assert_eq!(outcome.records.len(), 1);
+
+    let second = Collector::start_with("rebind-all-2", options(Some(&ports)));
+    let mut again = second.listening.clone();
+    again.insert("tcp".into(), second.addr);
+    assert_eq!(again, ports);
+    second.send(format!("{}\n", zia_line(2, "rebind-all")).as_bytes());
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").expect("udp");
+    udp.send_to(
+        format!("{}\n", zia_line(3, "rebind-all")).as_bytes(),
+        ports["udp"],
+    )
+    .expect("datagram");
+    let answer = http_post(ports["http"], &format!("[{}]", zia_line(4, "rebind-all")));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    common::wait_for_lines(&second.data_dir().join("connections.jsonl"), 3);
+    let outcome = second.stop();
+    assert_eq!(outcome.records.len(), 3);
+    drop((tcp, tls, http));
+}
+
+/// One keyed POST on its own connection; the answer's text.
+fn http_post(addr: std::net::SocketAddr, body: &str) -> String {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        stream,
+        "POST / HTTP/1.1\r\nX-Ztel-Key: k1\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
+}

@@ -104,7 +104,10 @@ impl Collector {
             .clone()
             .unwrap_or_else(|| dir.path().join("data"));
         let udp = if options.udp { "127.0.0.1:0" } else { "" };
-        let mut args: Vec<String> = ["--udp", udp].map(String::from).to_vec();
+        let mut args: Vec<String> = Vec::new();
+        if !options.args.iter().any(|a| a == "--udp") {
+            args.extend(["--udp".into(), udp.into()]);
+        }
         if !options.args.iter().any(|a| a == "--tcp") {
             args.extend(["--tcp".into(), "127.0.0.1:0".into()]);
         }

@@ -416,6 +416,8 @@ fn every_input_listens_again_right_after_a_drain_with_senders_connected() {
         .expect("a request begun");
     let outcome = first.stop();
     assert_eq!(outcome.records.len(), 1);
+    // The drain abandoned the handshake rather than waiting for it to time out.
+    assert_eq!(outcome.counter("tls_handshake_failures"), 0);
 
     let second = Collector::start_with("rebind-all-2", options(Some(&ports)));
     let mut again = second.listening.clone();

@@ -17,6 +17,15 @@ use crate::shard::Shard;
 /// abandoned: a silent peer must not hold a connection slot.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How a handshake ended. Lives on the stack for a moment, never stored: its size is the
+/// stream's either way.
+#[allow(clippy::large_enum_variant)]
+enum Handshake {
+    Done(std::io::Result<TlsStream<TcpStream>>),
+    TimedOut,
+    Drained,
+}
+
 /// Runs the server side of a handshake; `None` (counted, logged) when it fails or times out.
 pub async fn accept(
     shard: &Shard,
@@ -28,16 +37,24 @@ pub async fn accept(
     // A reload affects new connections only.
     let config = config.load_full()?;
     let limit = HANDSHAKE_TIMEOUT.min(shard.limits.idle_timeout);
+    // A drain does not wait for a handshake: the peer has sent no record yet, and a drain that
+    // waited would take as long as the slowest peer's handshake.
     let accepted = futures_lite::future::or(
-        async { Some(TlsAcceptor::from(config).accept(stream).await) },
-        async {
-            glommio::timer::sleep(limit).await;
-            None
-        },
+        async { Handshake::Done(TlsAcceptor::from(config).accept(stream).await) },
+        futures_lite::future::or(
+            async {
+                glommio::timer::sleep(limit).await;
+                Handshake::TimedOut
+            },
+            async {
+                shard.shutdown.wait().await;
+                Handshake::Drained
+            },
+        ),
     )
     .await;
     match accepted {
-        Some(Ok(tls)) => {
+        Handshake::Done(Ok(tls)) => {
             match tls.get_ref().1.peer_certificates().and_then(|c| c.first()) {
                 Some(cert) => {
                     let subject = super::certs::subject(cert);
@@ -47,12 +64,16 @@ pub async fn accept(
             }
             Some(tls)
         }
-        Some(Err(e)) => {
+        Handshake::Done(Err(e)) => {
             tracing::warn!(%peer, "{input}: TLS handshake failed: {e}");
             shard.count(|c| c.incr(Counter::TlsHandshakeFailures));
             None
         }
-        None => {
+        Handshake::Drained => {
+            tracing::debug!(%peer, "{input}: TLS handshake abandoned by the drain");
+            None
+        }
+        Handshake::TimedOut => {
             tracing::warn!(%peer, "{input}: TLS handshake timed out after {limit:?}");
             shard.count(|c| c.incr(Counter::TlsHandshakeFailures));
             None

@@ -96,3 +96,30 @@ fn a_user_record_is_noted_for_attribution() {
     assert_eq!(batch.devices.len(), 1);
     assert_eq!(batch.devices[0].ip.as_deref(), Some("10.1.2.3"));
 }
+
+#[test]
+fn a_record_from_the_future_moves_no_clock_past_its_arrival() {
+    // Issue 14: one record dated 2099 held the attribution table's clock there, expiring every
+    // closed connection at once, and the registry's last_seen with it. The record keeps its
+    // time; what it tells the registry and the attribution table is capped at its arrival.
+    let batch = run_pipeline(
+        "UTC",
+        &[lss(&[
+            ("Hostname", json!("LAPTOP-AHEAD")),
+            ("LogTimestamp", json!("Thu Jan 01 00:00:00 2099")),
+            ("TimestampConnectionStart", json!("2099-01-01T00:00:00.000Z")),
+        ])
+        .as_bytes()],
+    );
+    let received: jiff::Timestamp = common::RECEIVED.parse().unwrap();
+    let records = common::batch_records(&batch);
+    assert!(
+        records[0]["ts"].as_str().unwrap().starts_with("2099-01-01"),
+        "{}",
+        records[0]
+    );
+    assert_eq!(batch.devices.len(), 1);
+    assert_eq!(batch.devices[0].seen, received);
+    assert_eq!(batch.flows.len(), 1);
+    assert_eq!(batch.flows[0].seen, received);
+}

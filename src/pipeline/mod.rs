@@ -6,6 +6,7 @@
 pub mod devices;
 
 use jiff::tz::TimeZone;
+use jiff::Timestamp;
 use wire::decode::Decoder;
 use wire::event::{Facts, Flow, Kind, Reason};
 use wire::format::csv::Columns;
@@ -84,29 +85,33 @@ impl Pipeline {
             end: batch.records.len(),
         });
         let facts = decoded.facts;
-        note_device(&facts, &mut self.devices, batch);
+        // The record keeps its own time; but the registry's last_seen, this shard's device
+        // cache and the attribution table's clock never move past when the record arrived: one
+        // sender with a clock ahead (or a record dated 2099) would hold them there for good.
+        let seen = facts.ts.min(origin.received);
+        note_device(&facts, seen, &mut self.devices, batch);
         if let Some(flow) = &facts.flow {
-            note_flow(flow, facts.ts, batch);
+            note_flow(flow, seen, batch);
         }
         Ok(facts.kind)
     }
 }
 
 /// Tells the aggregator about the record's device, when this shard has not already.
-fn note_device(facts: &Facts<'_>, devices: &mut DeviceCache, batch: &mut Batch) {
+fn note_device(facts: &Facts<'_>, seen: Timestamp, devices: &mut DeviceCache, batch: &mut Batch) {
     let Some(device) = &facts.device else {
         return;
     };
     let ip = device.ip.as_deref();
     let user = device.user.as_deref();
-    if let Some(delta) = devices.observe(device.id, &device.key, device.tag, ip, user, facts.ts) {
+    if let Some(delta) = devices.observe(device.id, &device.key, device.tag, ip, user, seen) {
         batch.counters.incr(Counter::DeviceDeltas);
         batch.devices.push(delta);
     }
 }
 
 /// Adds what attribution needs of a ZPA connection through an App Connector.
-fn note_flow(flow: &Flow<'_>, seen: jiff::Timestamp, batch: &mut Batch) {
+fn note_flow(flow: &Flow<'_>, seen: Timestamp, batch: &mut Batch) {
     let note = FlowNote {
         key: FlowKey {
             connector_ip: flow.connector_ip,

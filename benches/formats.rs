@@ -27,6 +27,8 @@ fn decode(c: &mut Criterion) {
         let text = WebGenerator::new(42, dialect, Cardinality::default()).lines(LINES);
         let lines: Vec<&[u8]> = text.lines().map(str::as_bytes).collect();
         assert_eq!(lines.len(), LINES, "{name}: the generator wrote no records");
+        // For perf/format-instructions.sh, which divides instructions by bytes.
+        eprintln!("format {name}: {LINES} lines, {} bytes", text.len());
         let mut decoder = Decoder::new(TimeZone::UTC);
         let mut out = Vec::with_capacity(text.len() * 2);
         for line in &lines {

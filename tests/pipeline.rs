@@ -107,7 +107,10 @@ fn a_record_from_the_future_moves_no_clock_past_its_arrival() {
         &[lss(&[
             ("Hostname", json!("LAPTOP-AHEAD")),
             ("LogTimestamp", json!("Thu Jan 01 00:00:00 2099")),
-            ("TimestampConnectionStart", json!("2099-01-01T00:00:00.000Z")),
+            (
+                "TimestampConnectionStart",
+                json!("2099-01-01T00:00:00.000Z"),
+            ),
         ])
         .as_bytes()],
     );
@@ -122,4 +125,38 @@ fn a_record_from_the_future_moves_no_clock_past_its_arrival() {
     assert_eq!(batch.devices[0].seen, received);
     assert_eq!(batch.flows.len(), 1);
     assert_eq!(batch.flows[0].seen, received);
+}
+
+#[test]
+fn values_too_long_for_the_registry_are_left_out_and_counted() {
+    const TOO_LONG: ztel::batch::counters::Counter = ztel::batch::counters::Counter::ValuesTooLong;
+    // Issue 14: 1,500 ZPA records with 200 KB users held 2 GB in the registry and the
+    // attribution table, which bound counts, not bytes. The record keeps the value.
+    let user = "u".repeat(200_000);
+    let batch = run_pipeline(
+        "UTC",
+        &[lss(&[
+            ("Hostname", json!("LAPTOP-LONG")),
+            ("Username", json!(user)),
+        ])
+        .as_bytes()],
+    );
+    let records = common::batch_records(&batch);
+    assert_eq!(records[0]["user"].as_str().map(str::len), Some(200_000));
+    assert_eq!(batch.devices.len(), 1);
+    assert_eq!(batch.devices[0].user, None);
+    assert_eq!(batch.devices[0].ip.as_deref(), Some("10.1.2.3"));
+    assert!(
+        batch.flows.is_empty(),
+        "a flow without its user attributes nothing"
+    );
+    assert_eq!(batch.counters.get(TOO_LONG), 2);
+
+    // A hostname too long for a name is no device at all, and the flow is noted without it.
+    let host = "h".repeat(300);
+    let batch = run_pipeline("UTC", &[lss(&[("Hostname", json!(host))]).as_bytes()]);
+    assert!(batch.devices.is_empty());
+    assert_eq!(batch.flows.len(), 1);
+    assert!(batch.flows[0].device.is_none());
+    assert_eq!(batch.counters.get(TOO_LONG), 2);
 }

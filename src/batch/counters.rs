@@ -23,6 +23,9 @@ pub enum Counter {
     /// Frames over `max_frame_bytes`, skipped to their end.
     OversizeFrames,
     DeviceDeltas,
+    /// Device keys, users, IPs and flow users longer than the registry and the attribution
+    /// table keep; the record keeps them.
+    ValuesTooLong,
     Datagrams,
     /// Datagrams from peers outside `allowed_ips`.
     DatagramsRefused,
@@ -56,6 +59,9 @@ impl Counter {
             Counter::DeadLetters => "Frames written to the dead-letter file.",
             Counter::OversizeFrames => "Frames over limits.max_frame_bytes, skipped.",
             Counter::DeviceDeltas => "Device changes sent by shards to the aggregator.",
+            Counter::ValuesTooLong => {
+                "Values over 256 bytes left out of the registry and attribution (records keep them)."
+            }
             Counter::Datagrams => "UDP datagrams received.",
             Counter::DatagramsRefused => "UDP datagrams refused: peer not in allowed_ips.",
             Counter::DatagramsDropped => "UDP datagrams dropped while the aggregator was behind.",
@@ -70,7 +76,7 @@ impl Counter {
         }
     }
 
-    pub const ALL: [Counter; 19] = [
+    pub const ALL: [Counter; 20] = [
         Counter::ConnectionsOpened,
         Counter::ConnectionsClosed,
         Counter::ConnectionsRefused,
@@ -83,6 +89,7 @@ impl Counter {
         Counter::DeadLetters,
         Counter::OversizeFrames,
         Counter::DeviceDeltas,
+        Counter::ValuesTooLong,
         Counter::Datagrams,
         Counter::DatagramsRefused,
         Counter::DatagramsDropped,
@@ -105,6 +112,7 @@ impl Counter {
             Counter::DeadLetters => "dead_letters",
             Counter::OversizeFrames => "oversize_frames",
             Counter::DeviceDeltas => "device_deltas",
+            Counter::ValuesTooLong => "values_too_long",
             Counter::TlsHandshakeFailures => "tls_handshake_failures",
             Counter::Datagrams => "datagrams",
             Counter::DatagramsRefused => "datagrams_refused",

@@ -17,16 +17,24 @@ export CARGO_TERM_COLOR=never
 started=$SECONDS
 step() { echo "== test.sh: $* ($(( SECONDS - started )) s)"; }
 
-if ! command -v promtool >/dev/null; then
-    if [ "$(id -u)" = 0 ]; then
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null
-    else
-        echo "test.sh: promtool missing and not root; the /metrics format check will be skipped" >&2
+# What the tests check against. Under CI a tool that cannot be had fails the run here; outside
+# CI the tests that need it say they skip.
+missing() {
+    if [ -n "${CI:-}" ]; then
+        echo "test.sh: $1 (CI is set, so this fails)" >&2
+        exit 1
     fi
+    echo "test.sh: $1; the tests that need it will skip" >&2
+}
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi; }
+if ! command -v promtool >/dev/null; then
+    { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null; } \
+        || missing "promtool (Debian's prometheus) is missing and could not be installed"
 fi
 if ! python3 -c 'import hdrh' 2>/dev/null; then
-    python3 -m pip install -q --disable-pip-version-check hdrhistogram \
-        || echo "test.sh: could not install hdrhistogram; the hlog cross-checks will be skipped" >&2
+    python3 -m pip install -q --disable-pip-version-check hdrhistogram 2>/dev/null \
+        || python3 -m pip install -q --disable-pip-version-check --break-system-packages hdrhistogram \
+        || missing "Python's hdrh (pip install hdrhistogram) is missing and could not be installed"
 fi
 
 step "workspace tests"

@@ -454,3 +454,40 @@ fn http_post(addr: std::net::SocketAddr, body: &str) -> String {
     let _ = stream.read_to_string(&mut answer);
     answer
 }
+
+#[test]
+fn records_a_full_disk_held_back_are_not_duplicates_after_kill_9() {
+    // The duplicate window is saved only once its records are in their file: records held in
+    // the backlog by a failing disk, then lost to kill -9, must be taken when NSS replays them.
+    let options = |data: Option<std::path::PathBuf>, records: &str| Options {
+        args: vec![
+            "--admin".into(),
+            "127.0.0.1:0".into(),
+            "--records".into(),
+            records.into(),
+        ],
+        data_dir: data,
+        binary: true,
+        ..Options::default()
+    };
+    let collector = Collector::start_with("held-1", options(None, "/dev/full"));
+    let lines: Vec<String> = (1..=200).map(|i| zia_line(i, "held")).collect();
+    collector.send((lines.join("\n") + "\n").as_bytes());
+    let admin = collector.listening["admin"];
+    common::wait_for_metric(admin, "ztel_records_zia_web_total{shard=\"all\"}", |n| {
+        n == 200.0
+    });
+    // The registry is saved on the aggregator's slowest schedule: flushes have run since.
+    common::wait_for_metric(admin, "ztel_devices_unsaved", |n| n == 0.0);
+    let (data, _guard) = collector.kill_hard();
+
+    let records = data.join("records-after.jsonl");
+    let collector = Collector::start_with(
+        "held-2",
+        options(Some(data.clone()), &records.display().to_string()),
+    );
+    collector.send((lines.join("\n") + "\n").as_bytes());
+    common::wait_for_lines(&records, 200);
+    let outcome = collector.stop();
+    assert_eq!(outcome.counter("duplicates"), 0);
+}

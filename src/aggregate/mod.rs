@@ -440,7 +440,12 @@ impl Aggregator {
                 tracing::error!("cannot flush {what} to {}: {e}", sink.describe());
             }
         }
-        // After the records: an identity on disk means its record is too.
+        // Only once every record is in its file: an identity on disk means its record is too.
+        // While a failing disk keeps records in the backlog, their identities wait with them;
+        // saved now, a crash would lose the records and drop their replay as duplicates.
+        if self.sinks.records.backlog() > 0 {
+            return;
+        }
         if let Err(e) = self.recent.persist() {
             self.sink_errors += 1;
             tracing::error!("cannot save the duplicate window: {e}");

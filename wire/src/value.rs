@@ -121,16 +121,6 @@ pub enum Text<'a> {
     Percent(&'a str),
 }
 
-impl<'a> Text<'a> {
-    /// The value decoded.
-    pub fn decoded(&self) -> Cow<'a, str> {
-        match self {
-            Text::Plain(text) => text.clone(),
-            Text::Percent(raw) => percent_decode(raw),
-        }
-    }
-}
-
 /// Padding is optional in the wild (some producers strip it), so both
 /// engines accept it present or not.
 const LENIENT_PADDING: GeneralPurposeConfig =

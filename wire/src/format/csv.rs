@@ -245,8 +245,6 @@ pub struct Cell<'a> {
     pub text: &'a str,
     /// Quoted, with a `""` inside: [`Cell::unescaped`] differs from `text`.
     pub escaped: bool,
-    /// Where `text` starts in the frame.
-    at: usize,
 }
 
 impl Cell<'_> {
@@ -307,7 +305,6 @@ impl<'a> Iterator for Cells<'a> {
         Some(Ok(Cell {
             text: &self.text[cell.start..cell.end],
             escaped: cell.escaped,
-            at: cell.start,
         }))
     }
 }
@@ -423,6 +420,8 @@ impl Reader {
         // With commas, one look at the whole frame tells whether every value is plain: its only
         // quotes are those around fields unless a field held one. Tabs may be inside values.
         let checked = d == b',' && !quotes && plain(b, false);
+        // The order names the log type: set first, so that no votes are counted.
+        fields.sourcetype = Some(sourcetype(order.kind));
         let mut plain_values = true;
         for (span, column) in self.spans.iter().zip(&order.columns) {
             let Some(hit) = column.hit else { continue };
@@ -432,7 +431,6 @@ impl Reader {
             plain_values &= checked || plain(value.as_bytes(), true);
             fields.note(hit, Some(Scalar::Str(value)));
         }
-        fields.sourcetype = Some(sourcetype(order.kind));
         Ok(plain_values)
     }
 }

@@ -106,6 +106,11 @@ impl Reader {
                 lookup_leef(key)
             }
         };
+        // Zscaler's QRadar preset says `NSS` and puts the reason in the EventID; a template
+        // written after the CEF ones may name the log type in either. Set first: a frame that
+        // names its type counts no votes.
+        fields.sourcetype =
+            sourcetype(parsed.header(PRODUCT)).or_else(|| sourcetype(parsed.header(EVENT_ID)));
         let mut plain = true;
         for (key, value) in parsed.pairs() {
             if let Some(hit) = lookup(key) {
@@ -113,10 +118,6 @@ impl Reader {
                 fields.note(hit, Some(Scalar::Str(value)));
             }
         }
-        // Zscaler's QRadar preset says `NSS` and puts the reason in the EventID; a template
-        // written after the CEF ones may name the log type in either.
-        fields.sourcetype =
-            sourcetype(parsed.header(PRODUCT)).or_else(|| sourcetype(parsed.header(EVENT_ID)));
         Ok(plain)
     }
 

@@ -511,9 +511,16 @@ fn parse_month_first(b: &[u8], zone: &TimeZone) -> Option<Timestamp> {
         return f.in_zone(zone);
     }
     let name = std::str::from_utf8(word).ok()?;
-    // The feed's own zone is the usual one: no lookup for it.
+    // The feed's own zone is the usual one, and UTC/GMT the next: no lookup for either (the
+    // lookup reads the zone database, and builds an error text for a word that is no zone).
     if zone.iana_name() == Some(name) {
         return f.in_zone(zone);
+    }
+    if ["UTC", "GMT", "Z"]
+        .iter()
+        .any(|utc| name.eq_ignore_ascii_case(utc))
+    {
+        return f.in_zone(&TimeZone::UTC);
     }
     f.in_zone(&parse_zone(name).ok()?)
 }

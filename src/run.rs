@@ -237,16 +237,21 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
     Ok(running)
 }
 
+/// The dead-letter file rotates at this size (or `output.rotate_bytes` if smaller)...
+const DEAD_LETTER_ROTATE: u64 = 64 << 20;
+/// ...and this many rotated dead-letter files are kept.
+const DEAD_LETTER_FILES: usize = 4;
+
 /// The aggregator's outputs, in `data_dir` unless a path says otherwise.
 fn open_sinks(config: &Config, store: Store) -> anyhow::Result<Sinks> {
-    let rotate = Some(config.output.rotate_bytes);
-    let open = |path: &str| -> anyhow::Result<Sink> {
+    let rotate = config.output.rotate_bytes;
+    let open = |path: &str, rotate: u64| -> anyhow::Result<Sink> {
         if path == "-" {
             return Ok(Sink::stdout());
         }
         let path = config.output_path(path);
-        let (sink, repair) =
-            Sink::open(&path, rotate).with_context(|| format!("cannot open {}", path.display()))?;
+        let (sink, repair) = Sink::open(&path, Some(rotate))
+            .with_context(|| format!("cannot open {}", path.display()))?;
         if let Some(r) = repair {
             eprintln!(
                 "ztel: {} ended in a torn line (a crash?): cut {} bytes, kept in {}",
@@ -270,9 +275,12 @@ fn open_sinks(config: &Config, store: Store) -> anyhow::Result<Sinks> {
         }
     };
     Ok(Sinks {
-        records: open(&config.output.records)?,
-        devices: open(&config.output.devices)?,
-        dead_letters: open("dead-letter.jsonl")?,
+        records: open(&config.output.records, rotate)?,
+        devices: open(&config.output.devices, rotate)?,
+        // Every dead letter is also counted, so the file is a sample that may be bounded: a
+        // flood of bad input must not fill the disk the records need.
+        dead_letters: open("dead-letter.jsonl", rotate.min(DEAD_LETTER_ROTATE))?
+            .keep_rotated(DEAD_LETTER_FILES),
         latency,
         store,
     })

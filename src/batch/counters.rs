@@ -20,6 +20,8 @@ pub enum Counter {
     BytesRead,
     Frames,
     DeadLetters,
+    /// Dead letters counted (and in `DeadLetters`) but not written: past a batch's cap.
+    DeadLettersUnkept,
     /// Frames over `max_frame_bytes`, skipped to their end.
     OversizeFrames,
     DeviceDeltas,
@@ -31,6 +33,10 @@ pub enum Counter {
     DatagramsRefused,
     /// Datagrams dropped because the aggregator could not take them in time.
     DatagramsDropped,
+    /// Datagrams the kernel dropped from a full socket receive buffer (SO_MEMINFO's drops).
+    UdpKernelDrops,
+    /// Reads that waited for the shard's buffer budget (`limits.buffer_budget_bytes`).
+    BufferWaits,
     /// Records dropped as repeats of one already written (NSS duplicate logs, LSS replay).
     Duplicates,
     /// HTTP requests answered (input.http), whatever the answer.
@@ -56,7 +62,10 @@ impl Counter {
             Counter::ReadErrors => "Reads that failed (resets, TLS errors).",
             Counter::BytesRead => "Bytes read from sockets.",
             Counter::Frames => "Frames (records as sent) parsed: records plus dead letters.",
-            Counter::DeadLetters => "Frames written to the dead-letter file.",
+            Counter::DeadLetters => "Frames that became dead letters (written or not).",
+            Counter::DeadLettersUnkept => {
+                "Dead letters counted but not written: past 256 (or 1 MiB) in one batch."
+            }
             Counter::OversizeFrames => "Frames over limits.max_frame_bytes, skipped.",
             Counter::DeviceDeltas => "Device changes sent by shards to the aggregator.",
             Counter::ValuesTooLong => {
@@ -65,6 +74,12 @@ impl Counter {
             Counter::Datagrams => "UDP datagrams received.",
             Counter::DatagramsRefused => "UDP datagrams refused: peer not in allowed_ips.",
             Counter::DatagramsDropped => "UDP datagrams dropped while the aggregator was behind.",
+            Counter::UdpKernelDrops => {
+                "UDP datagrams the kernel dropped: the socket's receive buffer was full."
+            }
+            Counter::BufferWaits => {
+                "Reads that waited for the shard's buffer budget (limits.buffer_budget_bytes)."
+            }
             Counter::Duplicates => "Records dropped as repeats (NSS duplicate logs, LSS replay).",
             Counter::HttpRequests => "HTTP requests answered, whatever the answer.",
             Counter::HttpRejectedAuth => {
@@ -76,7 +91,7 @@ impl Counter {
         }
     }
 
-    pub const ALL: [Counter; 20] = [
+    pub const ALL: [Counter; 23] = [
         Counter::ConnectionsOpened,
         Counter::ConnectionsClosed,
         Counter::ConnectionsRefused,
@@ -87,12 +102,15 @@ impl Counter {
         Counter::BytesRead,
         Counter::Frames,
         Counter::DeadLetters,
+        Counter::DeadLettersUnkept,
         Counter::OversizeFrames,
         Counter::DeviceDeltas,
         Counter::ValuesTooLong,
         Counter::Datagrams,
         Counter::DatagramsRefused,
         Counter::DatagramsDropped,
+        Counter::UdpKernelDrops,
+        Counter::BufferWaits,
         Counter::Duplicates,
         Counter::HttpRequests,
         Counter::HttpRejectedAuth,
@@ -110,6 +128,7 @@ impl Counter {
             Counter::BytesRead => "bytes_read",
             Counter::Frames => "frames",
             Counter::DeadLetters => "dead_letters",
+            Counter::DeadLettersUnkept => "dead_letters_unkept",
             Counter::OversizeFrames => "oversize_frames",
             Counter::DeviceDeltas => "device_deltas",
             Counter::ValuesTooLong => "values_too_long",
@@ -117,6 +136,8 @@ impl Counter {
             Counter::Datagrams => "datagrams",
             Counter::DatagramsRefused => "datagrams_refused",
             Counter::DatagramsDropped => "datagrams_dropped",
+            Counter::UdpKernelDrops => "udp_kernel_drops",
+            Counter::BufferWaits => "buffer_waits",
             Counter::Duplicates => "duplicates",
             Counter::HttpRequests => "http_requests",
             Counter::HttpRejectedAuth => "http_rejected_auth",

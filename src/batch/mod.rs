@@ -22,6 +22,8 @@ pub struct Batch {
     pub records: Vec<u8>,
     pub devices: Vec<DeviceDelta>,
     pub dead: Vec<DeadLetter>,
+    /// Raw bytes of `dead`, for the cap.
+    dead_bytes: usize,
     /// Where each record with an identity ends in `records`, for de-duplication across shards.
     pub identities: Vec<Identity>,
     /// ZPA connections for the aggregator's attribution table.
@@ -95,10 +97,21 @@ impl Batch {
         start..self.flow_text.len() as u32
     }
 
-    /// Keeps a frame that did not become a record, with why.
+    /// Keeps a frame that did not become a record, with why. Past [`DEAD_KEPT`] dead letters or
+    /// [`DEAD_BYTES`] of them in one batch the rest are only counted: a flood of tiny bad frames
+    /// (`x\n`, a body of `[1,1,1,…]`) would otherwise cost a hundred bytes of memory and of
+    /// output each, whatever its size, and the first few are what tells an operator why.
     pub fn dead_letter(&mut self, reason: Reason, origin: &Origin, raw: &[u8]) {
         self.counters.incr(Counter::DeadLetters);
         self.counters.parse_error(reason);
+        let cost = raw.len() + DEAD_OVERHEAD;
+        if !self.dead.is_empty()
+            && (self.dead.len() >= DEAD_KEPT || self.dead_bytes + cost > DEAD_BYTES)
+        {
+            self.counters.incr(Counter::DeadLettersUnkept);
+            return;
+        }
+        self.dead_bytes += cost;
         self.dead.push(DeadLetter {
             reason,
             received: origin.received,
@@ -107,6 +120,13 @@ impl Batch {
         });
     }
 }
+
+/// The most dead letters one batch (a read, a request) keeps for the dead-letter file.
+pub const DEAD_KEPT: usize = 256;
+/// The most bytes of dead letters one batch keeps (the first is kept whatever its size).
+pub const DEAD_BYTES: usize = 1 << 20;
+/// What a dead letter costs besides its bytes, in memory and in its output line.
+const DEAD_OVERHEAD: usize = 128;
 
 /// Where a frame came from.
 #[derive(Debug, Clone, Copy)]

@@ -32,6 +32,8 @@ pub struct Sink {
     torn: usize,
     /// Rotate the file once it reaches this size (files only).
     rotate_bytes: Option<u64>,
+    /// How many rotated files to keep, oldest removed first; `None` keeps them all.
+    keep_rotated: Option<usize>,
 }
 
 /// What opening a file had to repair: a crash left a line without its end.
@@ -50,7 +52,15 @@ impl Sink {
             pending: Vec::new(),
             torn: 0,
             rotate_bytes: None,
+            keep_rotated: None,
         }
+    }
+
+    /// Keeps only the newest `n` rotated files: for output whose every line is also counted
+    /// (dead letters), where a flood must not fill the disk.
+    pub fn keep_rotated(mut self, n: usize) -> Sink {
+        self.keep_rotated = Some(n);
+        self
     }
 
     /// Opens `path` for appending (creating its folder), first cutting off a torn last line left
@@ -75,6 +85,7 @@ impl Sink {
             pending: Vec::with_capacity(WRITE_AT),
             torn: 0,
             rotate_bytes,
+            keep_rotated: None,
         };
         Ok((sink, repair))
     }
@@ -174,7 +185,52 @@ impl Sink {
             .open(&*path)?;
         *size = 0;
         tracing::info!("rotated {} to {}", path.display(), rotated.display());
+        if let Some(keep) = self.keep_rotated {
+            remove_oldest(path, keep);
+        }
         Ok(())
+    }
+}
+
+/// Removes rotated files of `path` (`<stem>-<UTC time>.<ext>`) but the newest `keep`. Their
+/// names sort by time.
+fn remove_oldest(path: &Path, keep: usize) {
+    let (Some(dir), Some(stem), Some(ext)) = (
+        path.parent(),
+        path.file_stem().and_then(|s| s.to_str()),
+        path.extension().and_then(|s| s.to_str()),
+    ) else {
+        return;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let prefix = format!("{stem}-");
+    let suffix = format!(".{ext}");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut rotated: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                n.strip_prefix(&prefix)
+                    .and_then(|rest| rest.strip_suffix(&suffix))
+                    .is_some_and(|stamp| {
+                        stamp.ends_with('Z') && stamp.starts_with(|c: char| c.is_ascii_digit())
+                    })
+            })
+        })
+        .collect();
+    rotated.sort();
+    let excess = rotated.len().saturating_sub(keep);
+    for old in &rotated[..excess] {
+        match std::fs::remove_file(old) {
+            Ok(()) => tracing::info!("removed {} (keeping the newest {keep})", old.display()),
+            Err(e) => tracing::warn!("cannot remove {}: {e}", old.display()),
+        }
     }
 }
 
@@ -300,6 +356,43 @@ mod tests {
         }
         assert_eq!(lines, 30);
         assert!(files >= 3, "{files} files");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn keeps_only_the_newest_rotated_files() {
+        let dir = temp("keep");
+        let path = dir.join("dead-letter.jsonl");
+        // Not a rotated file of this sink: never removed.
+        std::fs::write(dir.join("dead-letter-spill.jsonl"), "x\n").unwrap();
+        let (sink, _) = Sink::open(&path, Some(100)).unwrap();
+        let mut sink = sink.keep_rotated(2);
+        for i in 0..100 {
+            sink.write(format!("{{\"n\":{i:04}}}\n").as_bytes())
+                .unwrap();
+            sink.flush().unwrap();
+        }
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names.len(), 4, "{names:?}");
+        assert!(names.contains(&"dead-letter-spill.jsonl".to_string()));
+        assert!(names.contains(&"dead-letter.jsonl".to_string()));
+        // The newest lines survive: the last one written is in the current file.
+        let current = std::fs::read_to_string(&path).unwrap();
+        assert!(current.ends_with("{\"n\":0099}\n"), "{current}");
+        let kept: usize = names
+            .iter()
+            .map(|n| {
+                std::fs::read_to_string(dir.join(n))
+                    .unwrap()
+                    .lines()
+                    .count()
+            })
+            .sum();
+        assert!(kept < 100 && kept > 10, "{kept} lines kept");
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -9,6 +9,7 @@
 //! they are written once.
 
 mod collector;
+pub mod http;
 #[path = "../../wire/tests/common/shared.rs"]
 mod shared;
 mod templates;

@@ -4,6 +4,8 @@
 //! receiving into a bounded pending batch; past that bound datagrams are counted as dropped
 //! rather than left for the kernel to drop silently. A pending batch is handed over as soon as
 //! the channel has room, whether or not more datagrams come: records never wait for traffic.
+//! What the kernel itself drops, from a receive buffer that filled before the shard read it, is
+//! read from the socket (SO_MEMINFO) with every batch and counted too.
 
 use std::io;
 use std::mem::MaybeUninit;
@@ -83,6 +85,7 @@ pub async fn receive_loop(shard: Rc<Shard>, socket: UdpSocket, allow: Arc<ArcSwa
     let mut buf = vec![0u8; MAX_DATAGRAM];
     let mut framer = Framer::lf_only(shard.limits.max_frame_bytes);
     let mut batch = Batch::new(shard.index);
+    let mut drops = KernelDrops::new(fd);
     loop {
         if !batch.is_empty() {
             // The channel was full: wait for room (or a tick), taking what arrives meanwhile.
@@ -105,6 +108,7 @@ pub async fn receive_loop(shard: Rc<Shard>, socket: UdpSocket, allow: Arc<ArcSwa
             while let Some((n, peer)) = recv_now(fd, &mut buf) {
                 take(&shard, &allow, &mut framer, &buf[..n], peer, &mut batch);
             }
+            drops.count(&mut batch);
             batch = hand_over(&shard, batch);
             continue;
         }
@@ -132,6 +136,7 @@ pub async fn receive_loop(shard: Rc<Shard>, socket: UdpSocket, allow: Arc<ArcSwa
                 None => break,
             }
         }
+        drops.count(&mut batch);
         batch = hand_over(&shard, batch);
     }
     // Drain: what the kernel already holds is taken, then the last batch waits its turn.
@@ -139,7 +144,55 @@ pub async fn receive_loop(shard: Rc<Shard>, socket: UdpSocket, allow: Arc<ArcSwa
     while let Some((n, peer)) = recv_now(fd, &mut buf) {
         take(&shard, &allow, &mut framer, &buf[..n], peer, &mut batch);
     }
+    drops.count(&mut batch);
     shard.send(batch).await;
+}
+
+/// The kernel's count of datagrams it dropped on one socket, as increments.
+struct KernelDrops {
+    fd: RawFd,
+    seen: u32,
+}
+
+impl KernelDrops {
+    fn new(fd: RawFd) -> Self {
+        KernelDrops {
+            fd,
+            seen: kernel_drops(fd).unwrap_or(0),
+        }
+    }
+
+    /// Adds the drops since the last call to the batch. A drop needs a full receive buffer, so
+    /// datagrams are waiting to be read whenever new drops are: counting at every batch misses
+    /// none.
+    fn count(&mut self, batch: &mut Batch) {
+        if let Some(now) = kernel_drops(self.fd) {
+            // The kernel's count is a u32 that wraps.
+            batch.counters.add(
+                Counter::UdpKernelDrops,
+                u64::from(now.wrapping_sub(self.seen)),
+            );
+            self.seen = now;
+        }
+    }
+}
+
+/// Datagrams the kernel dropped on this socket since it was made (SO_MEMINFO's drop count).
+fn kernel_drops(fd: RawFd) -> Option<u32> {
+    const DROPS: usize = libc::SK_MEMINFO_DROPS as usize;
+    let mut info = [0u32; DROPS + 1];
+    let mut len = std::mem::size_of_val(&info) as libc::socklen_t;
+    // SAFETY: getsockopt writes at most `len` bytes into `info`, which lives for the call.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_MEMINFO,
+            info.as_mut_ptr().cast(),
+            &mut len,
+        )
+    };
+    (rc == 0 && len as usize >= std::mem::size_of_val(&info)).then_some(info[DROPS])
 }
 
 /// Passes the batch on if the channel has room; otherwise keeps it to grow (and, past the

@@ -1,24 +1,58 @@
-//! hyper's I/O traits over the futures-io streams glommio and futures-rustls provide, counting the
-//! bytes read for `ztel_bytes_read_total`.
+//! hyper's I/O traits over the futures-io streams glommio and futures-rustls provide, with the
+//! deadlines of DESIGN §6 that a per-read timeout cannot give:
+//! - a request (its head, then its body) must arrive within `idle_timeout_secs` of its first
+//!   byte, however slowly the bytes trickle in;
+//! - once the collector drains, writes get [`DRAIN_WRITE`]: a client that pipelines requests and
+//!   never reads its answers would otherwise hold the drain for the whole write timeout.
+//!
+//! It also counts the bytes read for `ztel_bytes_read_total`.
 
 use std::cell::Cell;
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use futures_lite::{AsyncRead, AsyncWrite};
+use glommio::timer::Timer;
+
+use crate::shard::shutdown::Shutdown;
+
+/// How long a draining collector waits for a connection's writes.
+pub const DRAIN_WRITE: Duration = Duration::from_secs(2);
+
+/// What a connection's reads and its requests share.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Bytes read and not yet counted in a batch.
+    pub read: Cell<u64>,
+    /// When the request in progress began to arrive; the request handler clears it once the
+    /// body is read.
+    pub began: Cell<Option<Instant>>,
+}
 
 /// A stream as hyper drives it.
 pub struct Io<S> {
     stream: S,
-    /// Bytes read and not yet counted in a batch.
-    read: Rc<Cell<u64>>,
+    progress: Rc<Progress>,
+    idle: Duration,
+    shutdown: Arc<Shutdown>,
+    /// The drain's deadline for writes, from the first write that had to wait during the drain.
+    drain_deadline: Option<Timer>,
 }
 
 impl<S> Io<S> {
-    pub fn new(stream: S, read: Rc<Cell<u64>>) -> Self {
-        Io { stream, read }
+    pub fn new(stream: S, progress: Rc<Progress>, idle: Duration, shutdown: Arc<Shutdown>) -> Self {
+        Io {
+            stream,
+            progress,
+            idle,
+            shutdown,
+            drain_deadline: None,
+        }
     }
 
     pub fn into_inner(self) -> S {
@@ -47,8 +81,34 @@ impl<S: AsyncRead + Unpin> hyper::rt::Read for Io<S> {
         };
         // SAFETY: `n` bytes were written by the read above.
         unsafe { buf.advance(n) };
-        self.read.set(self.read.get() + n as u64);
+        let progress = &self.progress;
+        progress.read.set(progress.read.get() + n as u64);
+        if n > 0 {
+            match progress.began.get() {
+                None => progress.began.set(Some(Instant::now())),
+                Some(began) if began.elapsed() > self.idle => {
+                    return Poll::Ready(Err(io::ErrorKind::TimedOut.into()));
+                }
+                Some(_) => {}
+            }
+        }
         Poll::Ready(Ok(()))
+    }
+}
+
+impl<S> Io<S> {
+    /// A write that must wait: during a drain, an error once [`DRAIN_WRITE`] has passed.
+    fn waiting<T>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<T>> {
+        if !self.shutdown.is_draining() {
+            return Poll::Pending;
+        }
+        let deadline = self
+            .drain_deadline
+            .get_or_insert_with(|| Timer::new(DRAIN_WRITE));
+        match Pin::new(deadline).poll(cx) {
+            Poll::Ready(_) => Poll::Ready(Err(io::ErrorKind::TimedOut.into())),
+            Poll::Pending => Poll::Pending,
+        }
     }
 }
 
@@ -58,11 +118,17 @@ impl<S: AsyncWrite + Unpin> hyper::rt::Write for Io<S> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write(cx, buf)
+        match Pin::new(&mut self.stream).poll_write(cx, buf) {
+            Poll::Pending => self.waiting(cx),
+            done => done,
+        }
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_flush(cx)
+        match Pin::new(&mut self.stream).poll_flush(cx) {
+            Poll::Pending => self.waiting(cx),
+            done => done,
+        }
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

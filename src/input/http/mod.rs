@@ -15,7 +15,6 @@ pub mod gzip;
 mod io;
 pub mod request;
 
-use std::cell::Cell;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -36,7 +35,7 @@ use super::tcp::accept_admitted;
 use crate::batch::counters::Counter;
 use crate::batch::Batch;
 use crate::shard::Shard;
-use io::Io;
+use io::{Io, Progress};
 use request::Requests;
 
 /// Longest request head: hyper's read buffer, which no head may outgrow.
@@ -77,12 +76,12 @@ async fn serve(shard: Rc<Shard>, stream: TcpStream, peer: SocketAddr, input: Rc<
     let idle = shard.limits.idle_timeout;
     let _ = stream.set_read_timeout(Some(idle));
     let _ = stream.set_write_timeout(Some(idle));
-    let read = Rc::new(Cell::new(0));
+    let progress = Rc::new(Progress::default());
     let requests = Rc::new(Requests::new(
         shard.clone(),
         input.clone(),
         peer,
-        read.clone(),
+        progress.clone(),
     ));
     let ended = match &input.tls {
         None => serve_http(&shard, stream, requests).await,
@@ -94,7 +93,7 @@ async fn serve(shard: Rc<Shard>, stream: TcpStream, peer: SocketAddr, input: Rc<
         }
     };
     let mut batch = Batch::counts(shard.index);
-    batch.counters.add(Counter::BytesRead, read.get());
+    batch.counters.add(Counter::BytesRead, progress.read.get());
     match ended {
         End::Idle => batch.counters.incr(Counter::IdleTimeouts),
         End::Error => batch.counters.incr(Counter::ReadErrors),
@@ -110,7 +109,12 @@ async fn serve_http<S>(shard: &Shard, stream: S, requests: Rc<Requests>) -> End
 where
     S: AsyncRead + AsyncWrite + Unpin + 'static,
 {
-    let io = Io::new(stream, requests.read.clone());
+    let io = Io::new(
+        stream,
+        requests.progress.clone(),
+        shard.limits.idle_timeout,
+        shard.shutdown.clone(),
+    );
     // Boxed: hyper polls the service future through an Unpin bound; one box per request.
     let service = service_fn(move |request| Box::pin(requests.clone().handle(request)));
     let mut connection = http1::Builder::new()
@@ -155,7 +159,16 @@ fn classify(shard: &Shard, e: &hyper::Error) -> End {
     if e.is_timeout() {
         return End::Idle;
     }
-    let io = std::error::Error::source(e).and_then(|s| s.downcast_ref::<std::io::Error>());
+    // The I/O error under hyper's, or under a body read that failed inside a request.
+    let mut source = std::error::Error::source(e);
+    let mut io = None;
+    while let Some(s) = source {
+        if let Some(found) = s.downcast_ref::<std::io::Error>() {
+            io = Some(found);
+            break;
+        }
+        source = s.source();
+    }
     match io.map(std::io::Error::kind) {
         Some(std::io::ErrorKind::TimedOut) => End::Idle,
         // A peer gone mid-request, or a TLS peer that closes without close_notify.

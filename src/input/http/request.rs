@@ -8,7 +8,7 @@
 //! The 200 is sent only once the request's batch was taken by the aggregator's channel, so a full
 //! channel delays the answer instead of losing records: the sender keeps the batch until then.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Instant;
@@ -26,6 +26,7 @@ use jiff::Timestamp;
 use super::auth::KeyCheck;
 use super::body::{process_body, shape, NotJson, Shape};
 use super::gzip::{inflate, is_gzip, GzipError};
+use super::io::Progress;
 use super::Input;
 use crate::batch::counters::Counter;
 use crate::batch::{Batch, Origin, Source};
@@ -42,8 +43,8 @@ pub struct Requests {
     pub shard: Rc<Shard>,
     pub input: Rc<Input>,
     pub peer: SocketAddr,
-    /// Bytes the connection read and no batch has counted yet.
-    pub read: Rc<Cell<u64>>,
+    /// Bytes the connection read and no batch has counted yet; when the request began.
+    pub progress: Rc<Progress>,
     /// The body being read, reused from one request to the next.
     body: RefCell<Vec<u8>>,
 }
@@ -68,7 +69,11 @@ impl std::fmt::Display for BodyFailed {
     }
 }
 
-impl std::error::Error for BodyFailed {}
+impl std::error::Error for BodyFailed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
 
 impl Refusal {
     fn closing(status: StatusCode, message: impl Into<String>) -> Refusal {
@@ -89,12 +94,17 @@ impl Refusal {
 }
 
 impl Requests {
-    pub fn new(shard: Rc<Shard>, input: Rc<Input>, peer: SocketAddr, read: Rc<Cell<u64>>) -> Self {
+    pub fn new(
+        shard: Rc<Shard>,
+        input: Rc<Input>,
+        peer: SocketAddr,
+        progress: Rc<Progress>,
+    ) -> Self {
         Requests {
             shard,
             input,
             peer,
-            read,
+            progress,
             body: RefCell::new(Vec::new()),
         }
     }
@@ -117,7 +127,11 @@ impl Requests {
             Some(refusal) => Err(refusal),
             None => self.take(request, &mut batch).await?,
         };
-        batch.counters.add(Counter::BytesRead, self.read.replace(0));
+        // The next request's deadline starts with its first byte.
+        self.progress.began.set(None);
+        batch
+            .counters
+            .add(Counter::BytesRead, self.progress.read.replace(0));
         let answer = match answer {
             Ok(()) => {
                 // The 200 means the records are the aggregator's: wait for the channel.

@@ -183,6 +183,7 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
         max_frame_bytes: config.limits.max_frame_bytes,
         max_connections: config.limits.max_connections,
         idle_timeout: Duration::from_secs(config.limits.idle_timeout_secs),
+        buffer_budget: config.limits.buffer_budget_bytes,
     };
 
     // Shard 0 binds first so that a port of 0 is resolved once and the others join that port.

@@ -128,6 +128,9 @@ pub struct Limits {
     pub max_connections: usize,
     /// A connection that sends nothing for this long is closed.
     pub idle_timeout_secs: u64,
+    /// Per shard: bytes that connections may hold beyond their first 64 KiB buffer (frames in
+    /// progress, HTTP bodies); past it reads wait. At least max_frame_bytes x 64.
+    pub buffer_budget_bytes: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, DocumentedFields)]
@@ -244,6 +247,7 @@ impl Default for Limits {
             max_frame_bytes: 262_144,
             max_connections: 4096,
             idle_timeout_secs: 300,
+            buffer_budget_bytes: 256 << 20,
         }
     }
 }

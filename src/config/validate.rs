@@ -38,6 +38,13 @@ impl Config {
         if self.limits.max_connections == 0 {
             return Err(invalid("limits.max_connections", "must be at least 1"));
         }
+        // The largest HTTP body must fit, or its request would wait for ever.
+        if (self.limits.buffer_budget_bytes as u64) < self.limits.max_frame_bytes as u64 * 64 {
+            return Err(invalid(
+                "limits.buffer_budget_bytes",
+                "must be at least limits.max_frame_bytes x 64 (the largest HTTP body)",
+            ));
+        }
         if self.limits.idle_timeout_secs == 0 {
             return Err(invalid("limits.idle_timeout_secs", "must be at least 1"));
         }

@@ -117,7 +117,10 @@ pub async fn read_frames<S: Stream>(
     // The framer never holds more than a maximal frame and its octet-count header unconsumed.
     let buffer_limit = max_frame + 16 + MIN_READ;
     let mut framer = Framer::new(max_frame);
-    let mut buf = vec![0u8; INITIAL_BUFFER.min(buffer_limit)];
+    let first = INITIAL_BUFFER.min(buffer_limit);
+    let mut buf = vec![0u8; first];
+    // What the buffer holds beyond `first`, charged to the shard's budget.
+    let mut charge = shard.budget.charge();
     let (mut start, mut end) = (0usize, 0usize);
     // Frames of earlier reads, not yet sent; while there are some the read timeout is HOLD_FOR.
     let mut held: Option<Batch> = None;
@@ -133,7 +136,33 @@ pub async fn read_frames<S: Stream>(
             end -= start;
             start = 0;
             if buf.len() - end < MIN_READ && buf.len() < buffer_limit {
-                buf.resize((buf.len() * 2).min(buffer_limit), 0);
+                // A frame outgrew the buffer: it may grow as far as the budget lets it.
+                let grown = (buf.len() * 2).min(buffer_limit);
+                if !charge.try_grow(grown - first) {
+                    if let Some(batch) = held.take() {
+                        if !shard.send(batch).await {
+                            break End::Stopped;
+                        }
+                    }
+                    shard.count(|c| c.incr(Counter::BufferWaits));
+                    // The frame began before: its deadline is the longest the read may wait.
+                    let patience = frame_started.map_or(idle, |t| idle.saturating_sub(t.elapsed()));
+                    let granted = futures_lite::future::or(
+                        async { Some(charge.grow(grown - first, patience).await.is_ok()) },
+                        async {
+                            shard.shutdown.wait().await;
+                            None
+                        },
+                    )
+                    .await;
+                    match granted {
+                        Some(true) => {}
+                        Some(false) => break End::Idle,
+                        // Draining: the frame can no longer be read whole.
+                        None => break End::Closed,
+                    }
+                }
+                buf.resize(grown, 0);
             }
         }
         let deadline = if held.is_some() {
@@ -210,12 +239,20 @@ pub async fn read_frames<S: Stream>(
             start = 0;
             end = 0;
             frame_started = None;
+            // A large frame is done: what it needed goes back to the budget.
+            if buf.len() > BUSY_BUFFER {
+                buf.truncate(BUSY_BUFFER.max(first));
+                buf.shrink_to_fit();
+                charge.shrink(buf.len() - first);
+            }
         } else if consumed > 0 || frame_started.is_none() {
             // What is left began in this read: a frame ended in it, or none was in progress.
             frame_started = Some(read_at);
         }
-        if filled && buf.len() < BUSY_BUFFER.max(buffer_limit) {
-            buf.resize(buf.len() * 2, 0);
+        // A busy peer gets a larger buffer when the budget has room; it does not wait for one.
+        let busy = (buf.len() * 2).min(BUSY_BUFFER);
+        if filled && busy > buf.len() && charge.try_grow(busy - first) {
+            buf.resize(busy, 0);
         }
         let young = batch
             .read_at

@@ -2,6 +2,7 @@
 //! of the aggregator's channel. Nothing here is shared with another shard; what leaves a shard
 //! leaves as a [`Batch`]. The executors (`executor`) run the shards; the inputs run on them.
 
+pub mod budget;
 pub mod shutdown;
 
 use std::cell::{Cell, RefCell};
@@ -15,6 +16,7 @@ use crate::batch::channel::{BatchSender, Offer};
 use crate::batch::counters::Counters;
 use crate::batch::Batch;
 use crate::pipeline::Pipeline;
+use budget::Budget;
 use shutdown::Shutdown;
 
 #[derive(Debug, Clone, Copy)]
@@ -22,6 +24,8 @@ pub struct ShardLimits {
     pub max_frame_bytes: usize,
     pub max_connections: usize,
     pub idle_timeout: Duration,
+    /// Bytes of connection buffers beyond each connection's first (`limits.buffer_budget_bytes`).
+    pub buffer_budget: usize,
 }
 
 /// A shard's state, shared by its tasks (all on one thread).
@@ -29,6 +33,7 @@ pub struct Shard {
     pub index: usize,
     pub limits: ShardLimits,
     pub pipeline: RefCell<Pipeline>,
+    pub budget: Budget,
     /// Counts made outside a connection's batch (accepts, refusals), sent with the next batch.
     pending: RefCell<Counters>,
     /// Connections open on this shard, for `max_connections`.
@@ -60,6 +65,7 @@ impl Shard {
             index,
             limits,
             pipeline: RefCell::new(pipeline),
+            budget: Budget::new(limits.buffer_budget),
             pending: RefCell::new(Counters::default()),
             open: Cell::new(0),
             connections: Gate::new(),

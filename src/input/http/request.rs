@@ -30,6 +30,7 @@ use super::io::Progress;
 use super::Input;
 use crate::batch::counters::Counter;
 use crate::batch::{Batch, Origin, Source};
+use crate::shard::budget::Charge;
 use crate::shard::Shard;
 
 /// The body limit is this many maximal frames: room for a batch of Cloud NSS's largest size.
@@ -260,9 +261,11 @@ impl Requests {
         // Out of its cell while the body streams in: no borrow is held across an await.
         let mut body = std::mem::take(&mut *self.body.borrow_mut());
         body.clear();
+        // What the body holds beyond the connection's first KEEP_BUFFER, charged to the shard.
+        let mut charge = self.shard.budget.charge();
         let answer = if gzip {
             let mut packed = Vec::new();
-            match self.read_body(request, &mut packed, max_body).await {
+            match self.read_body(request, &mut packed, max_body, &mut charge).await {
                 Ok(Ok(())) => match inflate(&packed, &mut body, max_body) {
                     Ok(()) => Ok(self.process(&body, batch)),
                     Err(GzipError::TooLarge(max)) => Ok(Err(Refusal::closing(
@@ -279,7 +282,10 @@ impl Requests {
                 other => other,
             }
         } else {
-            match self.read_body(request, &mut body, max_body).await {
+            match self
+                .read_body(request, &mut body, max_body, &mut charge)
+                .await
+            {
                 Ok(Ok(())) => Ok(self.process(&body, batch)),
                 other => other,
             }
@@ -290,24 +296,54 @@ impl Requests {
         answer
     }
 
-    /// Appends the body to `body` as its bytes arrive, up to `max_body`.
+    /// Appends the body to `body` as its bytes arrive, up to `max_body`, growing it only as far
+    /// as the shard's buffer budget allows: past it the read waits, within the request's
+    /// deadline.
     async fn read_body(
         &self,
         request: Request<Incoming>,
         body: &mut Vec<u8>,
         max_body: usize,
+        charge: &mut Charge<'_>,
     ) -> Result<Result<(), Refusal>, BodyFailed> {
         let mut incoming = request.into_body();
         while let Some(frame) = incoming.frame().await {
             let frame = frame.map_err(BodyFailed)?;
             if let Ok(data) = frame.into_data() {
-                if body.len() + data.len() > max_body {
+                let needed = body.len() + data.len();
+                if needed > max_body {
                     return Ok(Err(too_large(max_body)));
+                }
+                if needed > body.capacity() {
+                    let grown = needed.max(body.capacity() * 2).min(max_body);
+                    if !self.grow(charge, grown.saturating_sub(KEEP_BUFFER)).await {
+                        return Ok(Err(Refusal::closing(
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "the collector's buffers stayed full for the request's deadline; retry",
+                        )));
+                    }
+                    body.reserve_exact(grown - body.len());
                 }
                 body.extend_from_slice(&data);
             }
         }
         Ok(Ok(()))
+    }
+
+    /// Grows the request's charge, waiting (counted) while the budget is short, at most until
+    /// the request's deadline.
+    async fn grow(&self, charge: &mut Charge<'_>, bytes: usize) -> bool {
+        if charge.try_grow(bytes) {
+            return true;
+        }
+        self.shard.count(|c| c.incr(Counter::BufferWaits));
+        let idle = self.shard.limits.idle_timeout;
+        let patience = self
+            .progress
+            .began
+            .get()
+            .map_or(idle, |t| idle.saturating_sub(t.elapsed()));
+        charge.grow(bytes, patience).await.is_ok()
     }
 
     /// Checks a whole body's shape and processes its records into `batch`.

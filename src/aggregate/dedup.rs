@@ -6,9 +6,12 @@
 //! The window survives a restart: NSS replays right after a reconnect, which is exactly when a
 //! restarted collector comes back. Identities are kept in `data_dir/dedup.window`, a ring of
 //! `capacity` 16-byte slots behind a 16-byte header (magic, then the next slot to write), written
-//! with the records they let through ([`Window::persist`], at every flush). A crash loses at most
-//! the identities of the records written since the last flush, so at most those can come back
-//! twice; a torn slot is random bits, which no real record's hash will meet.
+//! as soon as the records they let through are in their file: each batch's identities are marked
+//! with where its records end in the records sink ([`Window::mark`]), and [`Window::persist`]
+//! saves those whose records the sink has written, however busy the collector is. A crash loses
+//! at most the identities of the records written since, so at most those can come back twice; an
+//! identity is never saved before its record, which a crash would lose and the replay's copy
+//! would then be dropped. A torn slot is random bits, which no real record's hash will meet.
 
 use std::collections::{HashSet, VecDeque};
 use std::fs::File;
@@ -38,6 +41,8 @@ struct Journal {
     /// The ring slot the next identity goes to.
     next: u64,
     unsaved: Vec<u128>,
+    /// `(n, at)`: the first `n` unsaved identities' records end at `at` in the records sink.
+    marks: Vec<(usize, u64)>,
 }
 
 impl Window {
@@ -87,6 +92,7 @@ impl Window {
             file,
             next,
             unsaved: Vec::new(),
+            marks: Vec::new(),
         });
         Ok(window)
     }
@@ -136,19 +142,37 @@ impl Window {
         true
     }
 
-    /// Writes the identities offered since the last call into the file, then where the ring
-    /// goes on. Called after the records they let through were written.
-    pub fn persist(&mut self) -> io::Result<()> {
+    /// Notes that the records of every identity offered so far end at `at` in the records sink
+    /// (its bytes taken, [`crate::sink::Sink::taken`]).
+    pub fn mark(&mut self, at: u64) {
+        if let Some(journal) = &mut self.journal {
+            let n = journal.unsaved.len();
+            if journal.marks.last().is_none_or(|&(last, _)| last < n) {
+                journal.marks.push((n, at));
+            }
+        }
+    }
+
+    /// Writes into the file the identities whose records end at or before `done` in the records
+    /// sink (its bytes out of its hands, [`crate::sink::Sink::done`]), then where the ring goes
+    /// on.
+    pub fn persist(&mut self, done: u64) -> io::Result<()> {
         let capacity = self.capacity as u64;
         let Some(journal) = &mut self.journal else {
             return Ok(());
         };
-        if journal.unsaved.is_empty() {
+        let ready = journal.marks.partition_point(|&(_, at)| at <= done);
+        let Some(&(count, _)) = ready.checked_sub(1).and_then(|i| journal.marks.get(i)) else {
             return Ok(());
+        };
+        journal.marks.drain(..ready);
+        for mark in &mut journal.marks {
+            mark.0 -= count;
         }
+        let unsaved: Vec<u128> = journal.unsaved.drain(..count).collect();
         // Only the newest `capacity` matter; the ring is written in at most two runs.
-        let skip = journal.unsaved.len().saturating_sub(self.capacity);
-        let ids = &journal.unsaved[skip..];
+        let skip = unsaved.len().saturating_sub(self.capacity);
+        let ids = &unsaved[skip..];
         let mut bytes = Vec::with_capacity(ids.len() * SLOT as usize);
         for id in ids {
             bytes.extend_from_slice(&id.to_le_bytes());
@@ -165,7 +189,6 @@ impl Window {
             written += n;
         }
         journal.file.write_all_at(&journal.next.to_le_bytes(), 8)?;
-        journal.unsaved.clear();
         Ok(())
     }
 }
@@ -197,9 +220,12 @@ mod tests {
         for id in 1..=6u128 {
             assert!(w.first(id << 64 | id));
         }
-        w.persist().unwrap();
-        // Not persisted: as after a crash before the next flush.
+        w.mark(600);
+        w.persist(600).unwrap();
+        // Its record is not written yet: as after a crash before the next flush.
         assert!(w.first(99));
+        w.mark(700);
+        w.persist(650).unwrap();
         drop(w);
 
         let mut w = Window::open(&path, 4).unwrap();
@@ -210,7 +236,8 @@ mod tests {
         assert!(w.first(99), "never persisted");
         // The ring goes on where it was: 99 pushes out 3, the oldest.
         assert!(w.first(1 << 64 | 1), "1 and 2 were pushed out long ago");
-        w.persist().unwrap();
+        w.mark(100);
+        w.persist(100).unwrap();
         drop(w);
         let mut w = Window::open(&path, 4).unwrap();
         assert!(w.first(3 << 64 | 3), "3 was the oldest, and went");

@@ -246,6 +246,20 @@ impl Aggregator {
             self.shards[batch.shard].add(Counter::Duplicates, duplicates);
             self.totals.add(Counter::Duplicates, duplicates);
         }
+        // Under load the sink writes as its buffer fills, between flushes: the identities of
+        // what it wrote are saved at once, not at the next quiet moment.
+        self.recent.mark(self.sinks.records.taken());
+        self.persist_window();
+    }
+
+    /// Saves the identities whose records are in their file, never one whose record is not:
+    /// while a failing disk keeps records in the backlog, their identities wait with them
+    /// (saved, a crash would lose the records and drop their replay as duplicates).
+    fn persist_window(&mut self) {
+        if let Err(e) = self.recent.persist(self.sinks.records.done()) {
+            self.sink_errors += 1;
+            tracing::error!("cannot save the duplicate window: {e}");
+        }
     }
 
     /// One sample per batch for the channel wait and the parse time; one per record for
@@ -440,16 +454,7 @@ impl Aggregator {
                 tracing::error!("cannot flush {what} to {}: {e}", sink.describe());
             }
         }
-        // Only once every record is in its file: an identity on disk means its record is too.
-        // While a failing disk keeps records in the backlog, their identities wait with them;
-        // saved now, a crash would lose the records and drop their replay as duplicates.
-        if self.sinks.records.backlog() > 0 {
-            return;
-        }
-        if let Err(e) = self.recent.persist() {
-            self.sink_errors += 1;
-            tracing::error!("cannot save the duplicate window: {e}");
-        }
+        self.persist_window();
     }
 
     fn check(&mut self, result: std::io::Result<()>, what: &str) {

@@ -34,6 +34,8 @@ pub struct Sink {
     rotate_bytes: Option<u64>,
     /// How many rotated files to keep, oldest removed first; `None` keeps them all.
     keep_rotated: Option<usize>,
+    /// Bytes taken by `write` since the sink was opened.
+    taken: u64,
 }
 
 /// What opening a file had to repair: a crash left a line without its end.
@@ -53,6 +55,7 @@ impl Sink {
             torn: 0,
             rotate_bytes: None,
             keep_rotated: None,
+            taken: 0,
         }
     }
 
@@ -86,12 +89,14 @@ impl Sink {
             torn: 0,
             rotate_bytes,
             keep_rotated: None,
+            taken: 0,
         };
         Ok((sink, repair))
     }
 
     /// Takes whole lines. They are written when enough have gathered, or at `flush`.
     pub fn write(&mut self, lines: &[u8]) -> io::Result<()> {
+        self.taken += lines.len() as u64;
         self.pending.extend_from_slice(lines);
         if self.pending.len() >= WRITE_AT {
             self.flush()
@@ -135,6 +140,17 @@ impl Sink {
     /// Bytes taken but not yet written.
     pub fn backlog(&self) -> usize {
         self.pending.len() - self.torn
+    }
+
+    /// Bytes taken since the sink was opened.
+    pub fn taken(&self) -> u64 {
+        self.taken
+    }
+
+    /// Bytes taken since the sink was opened that are out of its hands: whole lines in the
+    /// file (or spilled), a crash of the process no longer loses them.
+    pub fn done(&self) -> u64 {
+        self.taken - self.backlog() as u64
     }
 
     /// Where it writes, for messages.

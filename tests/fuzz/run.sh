@@ -19,6 +19,10 @@
 # writes what it finds; ignored by git) and corpus/TARGET (the committed seeds, only read). A crash
 # is saved in artifacts/TARGET/.
 #
+# FUZZ_SANITIZER=none builds the targets without AddressSanitizer (cargo fuzz build -s none):
+# several times the executions per second, for the long runs; ztel's parsers are safe Rust, so
+# what ASan would add is mostly its checks on the unsafe code of dependencies.
+#
 # FUZZ_FORK=1 runs libFuzzer with -fork=1 -ignore_crashes=1 (and timeouts, OOMs): fuzzing goes on
 # after a crash, so that a long run is not stopped by a bug already known; every crash still fails
 # the target and is saved.
@@ -95,7 +99,9 @@ command -v c++ >/dev/null 2>&1 || command -v clang++ >/dev/null 2>&1 \
 
 echo "run.sh: $(cargo fuzz --version), $(rustc --version); building all targets"
 start=$SECONDS
-if ! cargo fuzz build --fuzz-dir tests/fuzz; then
+sanitizer=()
+[ -n "${FUZZ_SANITIZER:-}" ] && sanitizer=(-s "$FUZZ_SANITIZER")
+if ! cargo fuzz build --fuzz-dir tests/fuzz "${sanitizer[@]}"; then
     echo "run.sh: FAILED: the fuzz targets do not build"
     exit 1
 fi

@@ -140,7 +140,7 @@ pub async fn read_frames<S: Stream>(
                 let grown = (buf.len() * 2).min(buffer_limit);
                 if !charge.try_grow(grown - first) {
                     if let Some(batch) = held.take() {
-                        if !shard.send(batch).await {
+                        if !send(shard, batch, &mut frame_started).await {
                             break End::Stopped;
                         }
                     }
@@ -200,7 +200,7 @@ pub async fn read_frames<S: Stream>(
             Err(e) if e.kind() == io::ErrorKind::TimedOut => match held.take() {
                 // Nothing more came at once: send what is held, then wait as long as usual.
                 Some(batch) => {
-                    if !shard.send(batch).await {
+                    if !send(shard, batch, &mut frame_started).await {
                         break End::Stopped;
                     }
                     continue;
@@ -264,7 +264,7 @@ pub async fn read_frames<S: Stream>(
             }
             continue;
         }
-        if !shard.send(batch).await {
+        if !send(shard, batch, &mut frame_started).await {
             break End::Stopped;
         }
     };
@@ -301,4 +301,15 @@ pub async fn read_frames<S: Stream>(
     batch.counters.incr(Counter::ConnectionsClosed);
     shard.send(batch).await;
     ended
+}
+
+/// Hands a batch to the aggregator. While the channel is full the connection is not read, so the
+/// wait is not the sender's: it does not count against the frame in progress's deadline.
+async fn send(shard: &Shard, batch: Batch, frame_started: &mut Option<Instant>) -> bool {
+    let waiting = Instant::now();
+    let sent = shard.send(batch).await;
+    if let Some(started) = frame_started {
+        *started += waiting.elapsed();
+    }
+    sent
 }

@@ -10,7 +10,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use glommio::sync::Gate;
+use glommio::sync::{Gate, Semaphore};
 
 use crate::batch::channel::{BatchSender, Offer};
 use crate::batch::counters::Counters;
@@ -41,6 +41,10 @@ pub struct Shard {
     /// Every connection task enters it; the drain closes it and waits for them to finish.
     connections: Gate,
     tx: BatchSender,
+    /// Connections waiting for room in the channel take turns, first come first served: without
+    /// it a busy connection that finds room at once can starve one that has been waiting, past
+    /// its deadline.
+    turn: Semaphore,
     pub shutdown: Arc<Shutdown>,
 }
 
@@ -70,6 +74,7 @@ impl Shard {
             open: Cell::new(0),
             connections: Gate::new(),
             tx,
+            turn: Semaphore::new(1),
             shutdown,
         }
     }
@@ -120,6 +125,8 @@ impl Shard {
         if batch.is_empty() {
             return true;
         }
+        // The semaphore is never closed; were it, the batch would still go, only unordered.
+        let _turn = self.turn.acquire_permit(1).await;
         self.tx.send(batch).await
     }
 

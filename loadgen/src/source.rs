@@ -152,18 +152,27 @@ fn synthetic(scratch: &mut String, write: impl FnOnce(&mut String), f: impl FnOn
 pub fn build(plan: &Plan) -> Result<Vec<Stream>> {
     // Feed time in the records moves at the run's rate, as a live feed's would.
     let per_second = plan.rate.map_or(FEED_RATE_AT_MAX, |eps| eps.ceil() as u64);
+    let (seed, cardinality, churn) = (plan.seed, plan.cardinality, plan.churn);
     let mut records = match &plan.source {
         Source::Nss(dialect) => Records::Web(
-            WebGenerator::new(plan.seed, *dialect, plan.cardinality).at_rate(per_second),
+            WebGenerator::new(seed, *dialect, cardinality)
+                .at_rate(per_second)
+                .with_churn(churn),
         ),
         Source::Fw => Records::Firewall(
-            FirewallGenerator::new(plan.seed, plan.cardinality).at_rate(per_second),
+            FirewallGenerator::new(seed, cardinality)
+                .at_rate(per_second)
+                .with_churn(churn),
         ),
-        Source::Dns => {
-            Records::Dns(DnsGenerator::new(plan.seed, plan.cardinality).at_rate(per_second))
-        }
+        Source::Dns => Records::Dns(
+            DnsGenerator::new(seed, cardinality)
+                .at_rate(per_second)
+                .with_churn(churn),
+        ),
         Source::Lss => Records::Activity(
-            ActivityGenerator::new(plan.seed, plan.cardinality).at_rate(per_second),
+            ActivityGenerator::new(seed, cardinality)
+                .at_rate(per_second)
+                .with_churn(churn),
         ),
         Source::File(path) => read_lines(path)?,
     };

@@ -78,7 +78,8 @@ impl Stream {
     /// `max_bytes` (at least one, however long it is, and never past the pool's end, where a
     /// looping run wraps around).
     pub fn batch(&self, k: usize, wanted: usize, max_bytes: usize) -> usize {
-        let end = (k + wanted).min(self.len());
+        // `wanted` is unbounded (usize::MAX) for a --rate max --duration run.
+        let end = k.saturating_add(wanted).min(self.len());
         let limit = self.start(k) + max_bytes;
         self.ends[k..end].partition_point(|&e| e <= limit).max(1)
     }
@@ -320,6 +321,9 @@ mod tests {
         assert_eq!(s.batch(1, 3, 2), 1);
         // Never past the pool's end.
         assert_eq!(s.batch(3, 10, 100), 1);
+        // As many as fit, when a --rate max --duration run wants all it can get.
+        assert_eq!(s.batch(1, usize::MAX, 12), 2);
+        assert_eq!(s.batch(2, usize::MAX, 100), 2);
         assert_eq!(s.slice(1, 2), b"bbbb\ncccc\n");
     }
 }

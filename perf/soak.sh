@@ -39,6 +39,8 @@
 # Exit status 0 only when every check holds. --keep keeps the work dir (in /tmp).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The helpers import soak_mix.py: no __pycache__ left in the tree.
+export PYTHONDONTWRITEBYTECODE=1
 
 DURATION=300
 SHARDS=1

@@ -107,6 +107,13 @@ pub struct Args {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub servers: u64,
 
+    /// Every N of its records, a device in synthetic records takes a new user or a new IP, in
+    /// turn, as shared machines and DHCP do (so each changes every 2N records). Without it every
+    /// device keeps one IP and its owner. A user who signs in on an LSS device starts a new
+    /// session; an LSS connection keeps the user and IP it opened with.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub churn: Option<u64>,
+
     /// NSS feed template of --source nss with --format json (default ztel): ztel (ztel's
     /// recommended feed format), elastic (Elastic's template), sekoia (the Splunk/Sekoia template
     /// behind an RFC 3164 header).

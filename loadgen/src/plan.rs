@@ -64,6 +64,8 @@ pub struct Plan {
     pub stop: Stop,
     pub framing: Framing,
     pub cardinality: Cardinality,
+    /// A device's user or IP changes every this many of its records; 0 for never.
+    pub churn: u64,
     pub seed: u64,
     pub ca: Option<PathBuf>,
     /// `Some` exactly for --proto http.
@@ -93,6 +95,9 @@ impl Plan {
                 bail!("--ca applies to --proto tls and http (HTTPS) only")
             }
             _ => {}
+        }
+        if args.churn.is_some() && matches!(source, Source::File(_)) {
+            bail!("--churn applies to the synthetic sources (nss, fw, dns, lss): a file is sent as it is");
         }
         let http = http_plan(&args, &source)?;
         if args.hist.is_some() && args.rate == Rate::Max {
@@ -132,6 +137,7 @@ impl Plan {
                 users: args.users,
                 servers: args.servers,
             },
+            churn: args.churn.unwrap_or(0),
             seed: args.seed,
             ca: args.ca,
             http,
@@ -167,6 +173,10 @@ impl Plan {
             Source::Dns => ("dns".to_string(), "json"),
             Source::Lss => ("lss".to_string(), "json"),
             Source::File(p) => (p.display().to_string(), "as in the file"),
+        };
+        let source = match self.churn {
+            0 => source,
+            n => format!("{source} (churn every {n} records)"),
         };
         let rate = self
             .rate

@@ -78,7 +78,8 @@ impl Stream {
     /// `max_bytes` (at least one, however long it is, and never past the pool's end, where a
     /// looping run wraps around).
     pub fn batch(&self, k: usize, wanted: usize, max_bytes: usize) -> usize {
-        let end = (k + wanted).min(self.len());
+        // `wanted` is unbounded (usize::MAX) for a --rate max --duration run.
+        let end = k.saturating_add(wanted).min(self.len());
         let limit = self.start(k) + max_bytes;
         self.ends[k..end].partition_point(|&e| e <= limit).max(1)
     }
@@ -152,18 +153,27 @@ fn synthetic(scratch: &mut String, write: impl FnOnce(&mut String), f: impl FnOn
 pub fn build(plan: &Plan) -> Result<Vec<Stream>> {
     // Feed time in the records moves at the run's rate, as a live feed's would.
     let per_second = plan.rate.map_or(FEED_RATE_AT_MAX, |eps| eps.ceil() as u64);
+    let (seed, cardinality, churn) = (plan.seed, plan.cardinality, plan.churn);
     let mut records = match &plan.source {
         Source::Nss(dialect) => Records::Web(
-            WebGenerator::new(plan.seed, *dialect, plan.cardinality).at_rate(per_second),
+            WebGenerator::new(seed, *dialect, cardinality)
+                .at_rate(per_second)
+                .with_churn(churn),
         ),
         Source::Fw => Records::Firewall(
-            FirewallGenerator::new(plan.seed, plan.cardinality).at_rate(per_second),
+            FirewallGenerator::new(seed, cardinality)
+                .at_rate(per_second)
+                .with_churn(churn),
         ),
-        Source::Dns => {
-            Records::Dns(DnsGenerator::new(plan.seed, plan.cardinality).at_rate(per_second))
-        }
+        Source::Dns => Records::Dns(
+            DnsGenerator::new(seed, cardinality)
+                .at_rate(per_second)
+                .with_churn(churn),
+        ),
         Source::Lss => Records::Activity(
-            ActivityGenerator::new(plan.seed, plan.cardinality).at_rate(per_second),
+            ActivityGenerator::new(seed, cardinality)
+                .at_rate(per_second)
+                .with_churn(churn),
         ),
         Source::File(path) => read_lines(path)?,
     };
@@ -311,6 +321,9 @@ mod tests {
         assert_eq!(s.batch(1, 3, 2), 1);
         // Never past the pool's end.
         assert_eq!(s.batch(3, 10, 100), 1);
+        // As many as fit, when a --rate max --duration run wants all it can get.
+        assert_eq!(s.batch(1, usize::MAX, 12), 2);
+        assert_eq!(s.batch(2, usize::MAX, 100), 2);
         assert_eq!(s.slice(1, 2), b"bbbb\ncccc\n");
     }
 }

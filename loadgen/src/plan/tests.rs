@@ -222,3 +222,23 @@ fn the_summary_names_source_and_format() {
     assert!(describe(&["--source", "dns"]).contains(", source dns, format json, "));
     assert!(describe(&["--source", "f.log"]).contains(", source f.log, format as in the file, "));
 }
+
+#[test]
+fn churn_is_for_synthetic_sources_and_at_least_one() {
+    assert_eq!(plan(&[]).unwrap().churn, 0);
+    for source in ["nss", "fw", "dns", "lss"] {
+        let p = plan(&["--source", source, "--churn", "5"]).unwrap();
+        assert_eq!(p.churn, 5);
+        assert!(p
+            .describe()
+            .contains(&format!("source {source} (churn every 5 records)")));
+    }
+    let e = plan(&["--source", "f.log", "--churn", "5"])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("--churn applies to the synthetic sources"),
+        "{e}"
+    );
+    assert!(plan(&["--churn", "0"]).is_err());
+}

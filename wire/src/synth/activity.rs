@@ -2,7 +2,8 @@
 
 use std::fmt::Write as _;
 
-use super::{write_ctime, write_iso, Cardinality, Clock, Rng};
+use super::churn::Identity;
+use super::{write_ctime, write_iso, Cardinality, Churn, ClientIp, Clock, Rng};
 
 /// Applications behind the App Connectors: name, segment group, port, IP protocol (6 tcp, 17
 /// udp) and the host name prefix of its servers.
@@ -51,6 +52,8 @@ const ID_ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu
 #[derive(Debug, Clone, Copy)]
 struct Live {
     device: u64,
+    /// The device's user and address when the connection opened, kept to its close.
+    who: Identity,
     server: u64,
     /// Unique in the run (and across seeds): the second half of the ConnectionID.
     conn: u64,
@@ -65,9 +68,10 @@ struct Live {
 /// field set, in the template's order), one per call, into a caller's buffer.
 ///
 /// Each connection is reported three times, as LSS does for a short one: `open`, `active`
-/// (bytes so far) and `close` (with its end time), interleaved with other connections. A device
-/// always belongs to the same user and session, so attribution and the device registry see a
-/// stable picture. One record in 200 reports a connection of the LSS client itself
+/// (bytes so far) and `close` (with its end time), interleaved with other connections. Without
+/// churn a device always belongs to the same user and session and keeps its address, so
+/// attribution and the device registry see a stable picture; with it, a connection keeps the
+/// user and address its device had when it opened. One record in 200 reports a connection of the LSS client itself
 /// ("ZPA LSS Client", no hostname), which a collector must accept without making it a device.
 pub struct ActivityGenerator {
     rng: Rng,
@@ -77,6 +81,7 @@ pub struct ActivityGenerator {
     /// The time of the record being written, in milliseconds since the epoch.
     now_ms: u64,
     clock: Clock,
+    churn: Churn,
     live: Vec<Option<Live>>,
     next_conn: u64,
 }
@@ -89,6 +94,7 @@ impl ActivityGenerator {
             salt: mix(seed),
             now_ms: 1_763_800_000_000,
             clock: Clock::Jitter,
+            churn: Churn::default(),
             live: vec![None; LIVE_SLOTS as usize],
             next_conn: 0,
         }
@@ -98,6 +104,13 @@ impl ActivityGenerator {
     /// `WebGenerator::at_rate`).
     pub fn at_rate(mut self, records_per_second: u64) -> Self {
         self.clock = Clock::at(records_per_second);
+        self
+    }
+
+    /// Every `n` records of a device, it takes a new user or a new IP, in turn (loadgen's
+    /// `--churn`); `n = 0`, the default, for none: each device keeps one IP and its owner.
+    pub fn with_churn(mut self, n: u64) -> Self {
+        self.churn = Churn::every(n);
         self
     }
 
@@ -121,12 +134,17 @@ impl ActivityGenerator {
         let c = match self.live[slot] {
             Some(mut c) => {
                 c.records += 1;
+                // Every record counts towards the device's next change; the connection keeps
+                // the user and address it opened with.
+                let _ = self.churn.next(c.device, &self.cardinality);
                 c
             }
             None => {
                 self.next_conn += 1;
+                let device = self.rng.below(self.cardinality.devices);
                 Live {
-                    device: self.rng.below(self.cardinality.devices),
+                    device,
+                    who: self.churn.next(device, &self.cardinality),
                     server: self.rng.below(self.cardinality.servers),
                     conn: self.next_conn,
                     start_ms: self.now_ms,
@@ -158,7 +176,11 @@ impl ActivityGenerator {
     fn write_record(&mut self, out: &mut String, c: &Live, status: &str, rx: u64, tx: u64) {
         let r = &mut self.rng;
         let d = c.device;
-        let user = d % self.cardinality.users.max(1);
+        let Identity {
+            user, ip, sign_ins, ..
+        } = c.who;
+        // A new sign-in is a new session.
+        let session = d.wrapping_add(sign_ins.wrapping_mul(self.cardinality.devices.max(1)));
         let (app, group, port, proto, prefix) = APPS[(c.server % APPS.len() as u64) as usize];
         let (country, city, lat, lon, zen) = PLACES[(d % PLACES.len() as u64) as usize];
         let connector = c.server % 4;
@@ -180,18 +202,16 @@ impl ActivityGenerator {
         let _ = write!(out, r#"{{"LogTimestamp": ""#);
         write_ctime(out, self.now_ms / 1000);
         let _ = write!(out, r#"","Customer": "Example Corp","SessionID": ""#);
-        push_id(out, mix(d ^ self.salt));
+        push_id(out, mix(session ^ self.salt));
         out.push_str(r#"","ConnectionID": ""#);
-        push_id(out, mix(d ^ self.salt));
+        push_id(out, mix(session ^ self.salt));
         out.push(',');
         push_id(out, mix(c.conn.wrapping_add(self.salt)));
         let _ = write!(
             out,
-            r#"","InternalReason": "{reason}","ConnectionStatus": "{status}","IPProtocol": {proto},"DoubleEncryption": 0,"Username": "user{user:05}@corp.example.com","ServicePort": {port},"ClientPublicIP": "198.51.100.{pub_ip}","ClientPrivateIP": "10.{a}.{b}.{c}","ClientLatitude": {lat},"ClientLongitude": {lon},"ClientCountryCode": "{country}","ClientZEN": "{zen}","Policy": "Allow {group}","Connector": "dc{dc}-connector-{connector}","ConnectorZEN": "{connector_zen}","ConnectorIP": "10.0.{connector}.5","ConnectorPort": {connector_port},"Host": "{prefix}{s:04}.corp.example.com","Application": "{app}","AppGroup": "{group}","Server": "0","ServerIP": "10.{sa}.{sb}.{sc}","ServerPort": {port},"PolicyProcessingTime": {policy_ms},"CAProcessingTime": {ca_us},"ConnectorZENSetupTime": {zen_setup},"ConnectionSetupTime": {setup_us},"ServerSetupTime": {server_setup_us},"AppLearnTime": 0,"TimestampConnectionStart": ""#,
+            r#"","InternalReason": "{reason}","ConnectionStatus": "{status}","IPProtocol": {proto},"DoubleEncryption": 0,"Username": "user{user:05}@corp.example.com","ServicePort": {port},"ClientPublicIP": "198.51.100.{pub_ip}","ClientPrivateIP": "{private_ip}","ClientLatitude": {lat},"ClientLongitude": {lon},"ClientCountryCode": "{country}","ClientZEN": "{zen}","Policy": "Allow {group}","Connector": "dc{dc}-connector-{connector}","ConnectorZEN": "{connector_zen}","ConnectorIP": "10.0.{connector}.5","ConnectorPort": {connector_port},"Host": "{prefix}{s:04}.corp.example.com","Application": "{app}","AppGroup": "{group}","Server": "0","ServerIP": "10.{sa}.{sb}.{sc}","ServerPort": {port},"PolicyProcessingTime": {policy_ms},"CAProcessingTime": {ca_us},"ConnectorZENSetupTime": {zen_setup},"ConnectionSetupTime": {setup_us},"ServerSetupTime": {server_setup_us},"AppLearnTime": 0,"TimestampConnectionStart": ""#,
             pub_ip = d % 250,
-            a = 20 + d / 65536 % 200,
-            b = d / 256 % 256,
-            c = d % 256,
+            private_ip = ClientIp(ip),
             dc = 1 + connector / 2,
             zen_setup = setup_us - ca_us.min(setup_us),
             sa = 100 + s / 65536 % 100,

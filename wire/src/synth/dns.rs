@@ -9,7 +9,7 @@
 use std::fmt::{self, Write as _};
 
 use super::firewall::{DEPARTMENTS, SITES};
-use super::{Cardinality, ClientIp, Clock, Hostname, Rng, ServerIp, Who, NSS_EPOCH};
+use super::{Cardinality, Churn, ClientIp, Clock, Hostname, Rng, ServerIp, Who, NSS_EPOCH};
 
 /// (registered domain, its category, the DNS application NSS names, that application's class).
 const DOMAINS: &[(&str, &str, &str, &str)] = &[
@@ -142,6 +142,7 @@ pub struct DnsGenerator {
     record_id: u64,
     epoch: u64,
     clock: Clock,
+    churn: Churn,
 }
 
 impl DnsGenerator {
@@ -152,6 +153,7 @@ impl DnsGenerator {
             record_id: 7_320_000_000_000_000_000u64.wrapping_add(seed.wrapping_mul(1_000_000_000)),
             epoch: NSS_EPOCH,
             clock: Clock::Jitter,
+            churn: Churn::default(),
         }
     }
 
@@ -159,6 +161,13 @@ impl DnsGenerator {
     /// `WebGenerator::at_rate`).
     pub fn at_rate(mut self, records_per_second: u64) -> Self {
         self.clock = Clock::at(records_per_second);
+        self
+    }
+
+    /// Every `n` records of a device, it takes a new user or a new IP, in turn (loadgen's
+    /// `--churn`); `n = 0`, the default, for none: each device keeps one IP and its owner.
+    pub fn with_churn(mut self, n: u64) -> Self {
+        self.churn = Churn::every(n);
         self
     }
 
@@ -171,7 +180,8 @@ impl DnsGenerator {
             device,
             owner,
             user,
-        } = Who::pick(r, &self.cardinality);
+            ip,
+        } = Who::pick(r, &self.cardinality, &mut self.churn);
         let server = r.below(self.cardinality.servers);
         let name = Name(server);
         let (_, category, app, app_class) = name.domain();
@@ -192,7 +202,7 @@ impl DnsGenerator {
             out,
             r#"{{"sourcetype":"zscalernss-dns","event":{{"epochtime":"{secs}","recordid":"{id}","elogin":"user{user:05}@corp.example.com","edepartment":"{department}","elocation":"{location}","devicehostname":"{host}","deviceowner":"user{owner:05}","cip":"{cip}","sip":"{resolver}","sport":"{sport}","protocol":"{protocol}","istcp":"{istcp}","req":"{name}","reqtype":"{qtype}","res":""#,
             host = Hostname(device),
-            cip = ClientIp(device),
+            cip = ClientIp(ip),
         );
         let (restype, error, resaction, rule, domcat) = if blocked {
             // A blocked request gets no answer from upstream.

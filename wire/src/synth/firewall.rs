@@ -8,7 +8,7 @@
 
 use std::fmt::{self, Write as _};
 
-use super::{Cardinality, ClientIp, Clock, Hostname, Rng, ServerIp, Who, NSS_EPOCH};
+use super::{Cardinality, Churn, ClientIp, Clock, Hostname, Rng, ServerIp, Who, NSS_EPOCH};
 
 /// A network service as NSS names it (`nwsvc`), its IP protocol, where it goes and how often.
 struct Service {
@@ -217,6 +217,7 @@ pub struct FirewallGenerator {
     record_id: u64,
     epoch: u64,
     clock: Clock,
+    churn: Churn,
 }
 
 impl FirewallGenerator {
@@ -227,6 +228,7 @@ impl FirewallGenerator {
             record_id: 7_310_000_000_000_000_000u64.wrapping_add(seed.wrapping_mul(1_000_000_000)),
             epoch: NSS_EPOCH,
             clock: Clock::Jitter,
+            churn: Churn::default(),
         }
     }
 
@@ -237,12 +239,19 @@ impl FirewallGenerator {
         self
     }
 
+    /// Every `n` records of a device, it takes a new user or a new IP, in turn (loadgen's
+    /// `--churn`); `n = 0`, the default, for none: each device keeps one IP and its owner.
+    pub fn with_churn(mut self, n: u64) -> Self {
+        self.churn = Churn::every(n);
+        self
+    }
+
     /// Appends one record and its LF.
     pub fn write(&mut self, out: &mut String) {
         self.record_id = self.record_id.wrapping_add(1);
         let r = &mut self.rng;
         self.epoch = self.clock.next_nss(self.epoch, r);
-        let who = Who::pick(r, &self.cardinality);
+        let who = Who::pick(r, &self.cardinality, &mut self.churn);
         let server = r.below(self.cardinality.servers);
         let svc = pick_service(r);
         let port = svc.ports[r.below(svc.ports.len() as u64) as usize];
@@ -294,6 +303,7 @@ impl FirewallGenerator {
             device,
             owner,
             user,
+            ip,
         } = who;
         // The same destination on the client side and the server side: no DNAT.
         let dst = if svc.ips.is_empty() {
@@ -305,7 +315,7 @@ impl FirewallGenerator {
             out,
             r#"{{"sourcetype":"zscalernss-fw","event":{{"epochtime":"{secs}","recordid":"{id}","elogin":"user{user:05}@corp.example.com","edepartment":"{department}","elocation":"{location}","devicehostname":"{host}","deviceowner":"user{owner:05}","csip":"{cip}","csport":"{csport}","cdip":"{dst}","cdport":"{port}","cdfqdn":"{fqdn}","ssip":"165.225.{dc}.{egress}","ssport":"{ssport}","sdip":"{dst}","#,
             host = Hostname(device),
-            cip = ClientIp(device),
+            cip = ClientIp(ip),
             dc = 72 + device % 4,
             egress = 11 + device % 6,
         );

@@ -3,6 +3,7 @@
 
 mod activity;
 mod cef;
+mod churn;
 mod csv;
 mod dns;
 mod firewall;
@@ -16,6 +17,8 @@ pub use firewall::FirewallGenerator;
 pub use web::{Dialect, WebGenerator};
 
 use std::fmt::{self, Write as _};
+
+use churn::Churn;
 
 /// A small, fast PRNG (xorshift64*): the generator must outrun the collector.
 #[derive(Debug, Clone)]
@@ -97,29 +100,27 @@ impl Clock {
 /// The feed time (epoch seconds) NSS records start at.
 const NSS_EPOCH: u64 = 1_763_800_000;
 
-/// Who makes an NSS record: the device, its owner, and the user signed in, as `WebGenerator`
-/// picks them (a laptop has one owner, who makes most of its traffic; now and then someone else
-/// signs in on it), so that every NSS log type names the same machines and people.
+/// Who makes an NSS record: the device, its owner, the user signed in and the device's address,
+/// as every NSS log type picks them, so that they all name the same machines and people. A
+/// laptop has one owner and one address unless there is churn ([`churn`]).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Who {
     pub device: u64,
     pub owner: u64,
     pub user: u64,
+    /// The [`ClientIp`] number of its address.
+    pub ip: u64,
 }
 
 impl Who {
-    fn pick(rng: &mut Rng, cardinality: &Cardinality) -> Who {
+    fn pick(rng: &mut Rng, cardinality: &Cardinality, churn: &mut Churn) -> Who {
         let device = rng.below(cardinality.devices);
-        let owner = device % cardinality.users.max(1);
-        let user = if rng.below(10) == 0 {
-            rng.below(cardinality.users)
-        } else {
-            owner
-        };
+        let id = churn.next(device, cardinality);
         Who {
             device,
-            owner,
-            user,
+            owner: id.owner,
+            user: id.user,
+            ip: id.ip,
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::{civil_from_days, Cardinality, Clock, Rng, DAYS, MONTHS};
+use super::{civil_from_days, Cardinality, Churn, ClientIp, Clock, Rng, Who, DAYS, MONTHS};
 
 /// The feed templates the generator can write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,6 +191,7 @@ pub struct WebGenerator {
     record_id: u64,
     epoch: u64,
     clock: Clock,
+    churn: Churn,
 }
 
 impl WebGenerator {
@@ -202,6 +203,7 @@ impl WebGenerator {
             record_id: 7_300_000_000_000_000_000u64.wrapping_add(seed.wrapping_mul(1_000_000_000)),
             epoch: 1_763_800_000,
             clock: Clock::Jitter,
+            churn: Churn::default(),
         }
     }
 
@@ -211,6 +213,13 @@ impl WebGenerator {
     /// often as in production, not on nearly every record.
     pub fn at_rate(mut self, records_per_second: u64) -> Self {
         self.clock = Clock::at(records_per_second);
+        self
+    }
+
+    /// Every `n` records of a device, it takes a new user or a new IP, in turn (loadgen's
+    /// `--churn`); `n = 0`, the default, for none: each device keeps one IP and its owner.
+    pub fn with_churn(mut self, n: u64) -> Self {
+        self.churn = Churn::every(n);
         self
     }
 
@@ -228,15 +237,12 @@ impl WebGenerator {
                 1_763_800_000 + *written / *per_second
             }
         };
-        let device = r.below(self.cardinality.devices);
-        // A laptop has one owner, who makes most of its traffic; now and then someone else signs
-        // in on it.
-        let owner = device % self.cardinality.users.max(1);
-        let user = if r.below(10) == 0 {
-            r.below(self.cardinality.users)
-        } else {
-            owner
-        };
+        let Who {
+            device,
+            owner,
+            user,
+            ip,
+        } = Who::pick(r, &self.cardinality, &mut self.churn);
         let server = r.below(self.cardinality.servers);
         let site = r.pick(SITES);
         let path = r.pick(PATHS);
@@ -263,12 +269,7 @@ impl WebGenerator {
             owner,
             login: format!("user{user:05}@corp.example.com"),
             host: format!("LAPTOP-{device:06X}"),
-            cip: format!(
-                "10.{}.{}.{}",
-                20 + device / 65536 % 200,
-                device / 256 % 256,
-                device % 256
-            ),
+            cip: ClientIp(ip).to_string(),
             sip: format!(
                 "{}.{}.{}.{}",
                 13 + server / 65536 % 200,

@@ -11,6 +11,8 @@
 
 pub mod auth;
 pub mod body;
+#[cfg(feature = "fuzzing")]
+pub mod fuzz;
 pub mod gzip;
 mod io;
 pub mod request;

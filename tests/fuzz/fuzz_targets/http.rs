@@ -30,6 +30,7 @@ mod stream;
 use std::io::Write;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
@@ -184,23 +185,28 @@ fn run(data: &[u8]) {
             let pipeline = Pipeline::new(jiff::tz::TimeZone::UTC);
             let shard = Rc::new(Shard::new(0, limits, pipeline, tx, shutdown));
             let peer = ([127, 0, 0, 1], 40000).into();
-            // The aggregator: whenever the task is polled, it takes what the channel holds (one
-            // batch every other poll when slow). Taking wakes a send that waits for room.
+            // The aggregator: whenever the task is polled, it takes what the channel holds. A
+            // slow one takes one batch every other poll, and when it passes over a batch it has
+            // the task polled again (a send waiting for room is woken only by a take).
             let mut polls = 0u32;
-            let aggregator = std::future::poll_fn(|_| {
+            let aggregator = std::future::poll_fn(|cx| {
                 polls += 1;
-                if let Some(rx) = rx
-                    .as_ref()
-                    .filter(|_| !plan.slow || polls.is_multiple_of(2))
-                {
-                    while let Ok(batch) = rx.recv_timeout(Duration::ZERO) {
-                        batches.push(batch);
-                        if plan.slow {
-                            break;
-                        }
+                let Some(rx) = &rx else {
+                    return Poll::<()>::Pending;
+                };
+                if plan.slow && !polls.is_multiple_of(2) {
+                    if !rx.is_empty() {
+                        cx.waker().wake_by_ref();
+                    }
+                    return Poll::Pending;
+                }
+                while let Ok(batch) = rx.recv_timeout(Duration::ZERO) {
+                    batches.push(batch);
+                    if plan.slow {
+                        break;
                     }
                 }
-                std::task::Poll::<()>::Pending
+                Poll::Pending
             });
             futures_lite::future::or(serve_stream(shard, client, peer, input), aggregator).await;
         })

@@ -8,16 +8,18 @@
 //! - `flags`: bits 0-1 the keys (`X-Ztel-Key: k1`; `k1` or `k2`; none configured;
 //!   `Authorization: Bearer k1`), bits 2-3 `max_frame_bytes` (64, 512, 4096, 262144; bodies
 //!   take 64 times that), bit 4 every read is `Pending` once first, bit 5 the drain begins at
-//!   the read `more & 31`, bit 6 the aggregator is gone, bit 7 gzip pieces (below).
+//!   the read `more & 31`, bit 6 the aggregator is gone, bit 7 pieces (below).
 //! - `more`: bits 0-4 the read the drain begins at, bit 5 ztel's writes take 7 bytes at most,
 //!   bit 6 the client half-closes after its last byte instead of waiting for the answers, bit 7
 //!   the aggregator is slow (it takes one batch every other time the task runs; the channel
 //!   holds one batch).
 //! - `cut count & 15` reads of `length + 1` bytes each; then reads take what ztel asks.
-//! - With gzip pieces, the stream is split at 0xFF bytes and every second piece `[mode, data…]`
-//!   becomes the end of a head and a gzip body of `data` repeated `(mode >> 1) + 1` times (64
-//!   KiB at most): `Content-Length: N` CRLF CRLF then the body when `mode` is even, else
-//!   `Transfer-Encoding: chunked` CRLF CRLF and the body as one chunk.
+//! - With pieces, the stream is split at 0xFF bytes and every second piece `[mode, data…]` is
+//!   replaced, so that inputs of a few KiB reach heads, bodies and bombs of tens of KiB. With
+//!   `mode & 2`, it becomes `data` repeated `((mode >> 2) + 1) * 16` times; else the end of a
+//!   head and a gzip body of `data` repeated `(mode >> 2) + 1` times: `Content-Length: N` CRLF
+//!   CRLF then the body when `mode & 1` is 0, else `Transfer-Encoding: chunked` CRLF CRLF and
+//!   the body as one chunk. Either way 64 KiB of `data` at most.
 #![no_main]
 
 #[path = "http/checks.rs"]
@@ -51,9 +53,9 @@ use checks::Setup;
 use stream::Client;
 
 const MAX_FRAMES: [usize; 4] = [64, 512, 4096, 262_144];
-/// What a gzip piece inflates to at most: over the smaller body limits (4 and 32 KiB), and
-/// cheap enough to compress at each run.
-const MAX_INFLATED: usize = 64 << 10;
+/// The most a piece (below) repeats its data to: over hyper's 16 KiB head limit and the smaller
+/// body limits (4 and 32 KiB), and cheap enough to compress at each run.
+const MAX_PIECE: usize = 64 << 10;
 
 thread_local! {
     // One executor for the process: making one sets up io_uring rings and a thread.
@@ -88,7 +90,7 @@ impl Plan {
             _ => ("Authorization", &["Bearer k1"]),
         };
         let stream = if flags & 0x80 != 0 {
-            gzip_pieces(source)
+            pieces(source)
         } else {
             source.to_vec()
         };
@@ -116,16 +118,23 @@ impl Plan {
     }
 }
 
-fn gzip_pieces(source: &[u8]) -> Vec<u8> {
+fn pieces(source: &[u8]) -> Vec<u8> {
     let mut stream = Vec::with_capacity(source.len());
     for (i, piece) in source.split(|&b| b == 0xFF).enumerate() {
         let Some((&mode, data)) = piece.split_first().filter(|_| i % 2 == 1) else {
             stream.extend_from_slice(piece);
             continue;
         };
+        let most = MAX_PIECE / data.len().max(1);
+        let times = usize::from(mode >> 2) + 1;
+        if mode & 2 != 0 {
+            for _ in 0..(times * 16).min(most) {
+                stream.extend_from_slice(data);
+            }
+            continue;
+        }
         let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
-        let times = (usize::from(mode >> 1) + 1).min(MAX_INFLATED / data.len().max(1));
-        for _ in 0..times {
+        for _ in 0..times.min(most) {
             let _ = gz.write_all(data);
         }
         let gz = gz.finish().unwrap_or_default();

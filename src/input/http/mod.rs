@@ -11,6 +11,8 @@
 
 pub mod auth;
 pub mod body;
+#[cfg(feature = "fuzzing")]
+pub mod fuzz;
 pub mod gzip;
 mod io;
 pub mod request;
@@ -92,6 +94,11 @@ async fn serve(shard: Rc<Shard>, stream: TcpStream, peer: SocketAddr, input: Rc<
             }
         }
     };
+    end_connection(&shard, &progress, ended).await;
+}
+
+/// Counts the end of a connection: its last bytes read, how it ended.
+async fn end_connection(shard: &Shard, progress: &Progress, ended: End) {
     let mut batch = Batch::counts(shard.index);
     batch.counters.add(Counter::BytesRead, progress.read.get());
     match ended {

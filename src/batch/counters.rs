@@ -81,12 +81,12 @@ impl Counter {
                 "Reads that waited for the shard's buffer budget (limits.buffer_budget_bytes)."
             }
             Counter::Duplicates => "Records dropped as repeats (NSS duplicate logs, LSS replay).",
-            Counter::HttpRequests => "HTTP requests answered, whatever the answer.",
+            Counter::HttpRequests => "HTTP requests received, whatever the answer (if any).",
             Counter::HttpRejectedAuth => {
                 "HTTP requests refused: key header missing (401) or wrong (403)."
             }
             Counter::HttpBadRequests => {
-                "HTTP requests refused as malformed: 400, 405, 411, 413, 415, 417, 431, 501."
+                "HTTP requests refused as malformed (400, 405, 411, 413, 415, 417, 431, 501), or whose body broke off."
             }
         }
     }

@@ -33,6 +33,8 @@ const HOLD_BELOW: usize = 32 << 10;
 const HOLD_FOR: Duration = Duration::from_millis(1);
 /// The longest a held batch's first record waits, however often small reads keep coming.
 const HOLD_AT_MOST: Duration = Duration::from_millis(5);
+/// How long the read after a passed deadline waits for bytes before the connection is idle.
+const LAST_LOOK: Duration = Duration::from_millis(1);
 /// A read of fewer bytes than this (a few records) is followed by a pause of HOLD_FOR before the
 /// next: a peer that sends a record per packet is then read a millisecond's worth at a time, not
 /// a system call per record.
@@ -131,6 +133,9 @@ pub async fn read_frames<S: Stream>(
     let mut frame_started: Option<Instant> = None;
     let mut sent_any = false;
     let ended = loop {
+        // A peer whose reads never wait would keep the shard's other connections from running
+        // (their deadlines going by meanwhile): give way when the shard's time slice is up.
+        glommio::yield_if_needed().await;
         if buf.len() - end < MIN_READ {
             buf.copy_within(start..end, 0);
             end -= start;
@@ -174,9 +179,9 @@ pub async fn read_frames<S: Stream>(
         } else {
             None
         };
-        if deadline.is_some_and(|d| d.is_zero()) {
-            break End::Idle;
-        }
+        // A deadline that passed while this task waited its turn on the shard still gets one
+        // short read: bytes that are already there are the sender's progress, not idleness.
+        let deadline = deadline.map(|d| d.max(LAST_LOOK));
         let _ = stream.socket().set_read_timeout(deadline);
         let read = if draining {
             Some(stream.read(&mut buf[end..]).await)

@@ -126,7 +126,17 @@ impl Requests {
         batch.counters.incr(Counter::HttpRequests);
         let answer = match self.check(&request) {
             Some(refusal) => Err(refusal),
-            None => self.take(request, &mut batch).await?,
+            None => match self.take(request, &mut batch).await {
+                Ok(answer) => answer,
+                Err(failed) => {
+                    // A malformed chunk size, or a peer gone mid-body: no answer can follow,
+                    // but the request is counted, as a bad one.
+                    batch.counters.incr(Counter::HttpBadRequests);
+                    self.progress.began.set(None);
+                    self.shard.send(batch).await;
+                    return Err(failed);
+                }
+            },
         };
         // The next request's deadline starts with its first byte.
         self.progress.began.set(None);

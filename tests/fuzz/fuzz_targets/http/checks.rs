@@ -215,7 +215,8 @@ pub fn batches(
     assert_eq!(accepted, answered, "accepted batches vs 200 answers");
     // hyper answers what it cannot parse (400, 414, 431) and ztel counts it when the connection
     // ends; an HTTP/2 preface, or a head hyper cannot answer mid-write, ends it unanswered and is
-    // counted all the same: at most one request more than answered, from the connection's end.
+    // counted all the same, and so is a request whose body breaks off (a bad chunk size, the
+    // peer gone): each ends the connection, so at most one request more than answered.
     let finals = responses.iter().filter(|r| r.status >= 200).count() as u64;
     let at_end = batches
         .iter()
@@ -224,7 +225,7 @@ pub fn batches(
         .sum::<u64>();
     let counted = count(Counter::HttpRequests);
     assert!(
-        at_end <= 1 && counted - at_end <= finals && finals <= counted,
+        at_end <= 1 && finals <= counted && counted <= finals + 1,
         "{counted} requests counted ({at_end} at the end) for {finals} answered"
     );
     if let Some(read) = wire.read_before_close {

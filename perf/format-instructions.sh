@@ -16,12 +16,7 @@ formats=("$@")
 [ ${#formats[@]} -gt 0 ] || formats=(json leef cef kv csv)
 command -v valgrind >/dev/null || { echo "format-instructions.sh: valgrind is not installed (apt-get install valgrind)" >&2; exit 1; }
 
-bench=$(cargo bench --bench formats --no-run --message-format=json 2>/dev/null |
-    python3 -c 'import json,sys
-for l in sys.stdin:
-    m = json.loads(l)
-    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "formats" and m.get("executable"):
-        print(m["executable"])')
+bench=$(python3 perf/perfhelp.py bench-exe formats || true)
 [ -x "$bench" ] || { echo "format-instructions.sh: could not build the formats bench" >&2; exit 1; }
 
 out=$(mktemp -d)

@@ -17,12 +17,7 @@ inputs=("$@")
 [ ${#inputs[@]} -gt 0 ] || inputs=(nss_ztel nss_elastic nss_sekoia lss)
 command -v valgrind >/dev/null || { echo "instructions.sh: valgrind is not installed (apt-get install valgrind)" >&2; exit 1; }
 
-bench=$(cargo bench --bench pipeline --no-run --message-format=json 2>/dev/null |
-    python3 -c 'import json,sys
-for l in sys.stdin:
-    m = json.loads(l)
-    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "pipeline" and m.get("executable"):
-        print(m["executable"])')
+bench=$(python3 perf/perfhelp.py bench-exe pipeline || true)
 [ -x "$bench" ] || { echo "instructions.sh: could not build the pipeline bench" >&2; exit 1; }
 
 out=$(mktemp -d)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Helpers for perf/compare.sh: the parts that are clumsy in bash.
+"""Helpers for the perf/ scripts: the parts that are clumsy in bash.
 
   freeports N                  print N TCP ports on 127.0.0.1 that are free right now
   wait-listen PORT SECS        wait until something listens on 127.0.0.1:PORT (exit 1 on timeout)
@@ -7,12 +7,14 @@
   measure ...                  run a sender against a running collector and measure it (see --help)
   check FILE KIND              are the collector's records what they should be (sampled)
   summarize CSV RUN_ID         medians and ratios of one run of compare.sh, as Markdown
+  bench-exe NAME               build the criterion bench NAME (not run) and print its executable
 
 Standard library only: it must run on a fresh Debian machine.
 """
 
 import argparse
 import csv
+import json
 import os
 import re
 import socket
@@ -300,6 +302,19 @@ def summarize(path, run_id):
     return 1 if bad else 0
 
 
+def bench_exe(name):
+    """The executable `cargo bench --bench NAME --no-run` builds, from cargo's JSON messages."""
+    out = subprocess.run(["cargo", "bench", "--bench", name, "--no-run", "--message-format=json"],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, check=False)
+    for line in out.stdout.splitlines():
+        m = json.loads(line)
+        if (m.get("reason") == "compiler-artifact" and m["target"]["name"] == name
+                and m.get("executable")):
+            print(m["executable"])
+            return 0
+    return 1
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -325,10 +340,14 @@ def main():
     q.add_argument("path")
     q.add_argument("kind", choices=["fields", "raw", "ztel"])
     q.add_argument("--fields", type=int, default=0)
+    q = sub.add_parser("bench-exe")
+    q.add_argument("name")
     q = sub.add_parser("summarize")
     q.add_argument("csv")
     q.add_argument("run_id")
     a = p.parse_args()
+    if a.cmd == "bench-exe":
+        sys.exit(bench_exe(a.name))
     if a.cmd == "freeports":
         freeports(a.n)
     elif a.cmd == "wait-listen":

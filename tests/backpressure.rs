@@ -67,22 +67,6 @@ fn full_channel_stops_reads_and_nothing_is_lost() {
     assert_eq!(outcome.counter("records_zia_web"), RECORDS as u64);
 }
 
-/// Datagrams the kernel holds for the UDP socket bound to `port`, from /proc/net/udp{,6}.
-fn udp_queued(port: u16) -> Option<u64> {
-    let port = format!(":{port:04X}");
-    ["/proc/net/udp", "/proc/net/udp6"].iter().find_map(|path| {
-        let table = std::fs::read_to_string(path).ok()?;
-        table.lines().skip(1).find_map(|line| {
-            let cols: Vec<&str> = line.split_whitespace().collect();
-            if !cols.get(1)?.ends_with(&port) {
-                return None;
-            }
-            let (_, rx) = cols.get(4)?.split_once(':')?;
-            u64::from_str_radix(rx, 16).ok()
-        })
-    })
-}
-
 #[test]
 fn udp_records_kept_while_the_channel_is_full_go_out_without_more_traffic() {
     let mut collector = Collector::start_with(
@@ -125,7 +109,7 @@ fn udp_records_kept_while_the_channel_is_full_go_out_without_more_traffic() {
         socket.send_to(line.as_bytes(), udp).unwrap();
     }
     let taken = wait_for(DEADLINE, || {
-        (udp_queued(udp.port()) == Some(0)).then_some(())
+        (common::udp_sockets(udp.port()).map(|(queued, _)| queued) == Some(0)).then_some(())
     });
     assert!(
         taken.is_some(),

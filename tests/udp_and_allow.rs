@@ -189,7 +189,7 @@ fn datagrams_the_kernel_drops_from_a_full_receive_buffer_are_counted() {
     let mut last = String::new();
     // A bound for a busy machine: the collector has 16 MB to read first.
     let counted = common::wait_for(Duration::from_secs(90), || {
-        let (queued, kernel) = udp_sockets(udp.port());
+        let (queued, kernel) = common::udp_sockets(udp.port())?;
         let (_, page) = common::http_get(admin, "/metrics");
         let dropped = common::sample(&page, "ztel_udp_kernel_drops_total{shard=\"all\"}")? as u64;
         last = format!("kernel: {queued} bytes queued, {kernel} dropped; ztel: {dropped} dropped");
@@ -210,21 +210,4 @@ fn datagrams_the_kernel_drops_from_a_full_receive_buffer_are_counted() {
         "every datagram taken is a record"
     );
     eprintln!("kernel drops: {sent} sent, {taken} received, {dropped} dropped by the kernel");
-}
-
-/// Bytes the kernel holds unread on the UDP sockets bound to `port`, and the datagrams it dropped
-/// on them (`/proc/net/udp`: rx_queue, and drops in the last column).
-fn udp_sockets(port: u16) -> (u64, u64) {
-    let table = std::fs::read_to_string("/proc/net/udp").expect("/proc/net/udp");
-    let local = format!(":{port:04X}");
-    let (mut queued, mut drops) = (0, 0);
-    for row in table.lines().skip(1) {
-        let cols: Vec<&str> = row.split_whitespace().collect();
-        if cols.len() > 12 && cols[1].ends_with(&local) {
-            let rx = cols[4].split(':').nth(1).unwrap_or("0");
-            queued += u64::from_str_radix(rx, 16).unwrap_or(0);
-            drops += cols[12].parse::<u64>().unwrap_or(0);
-        }
-    }
-    (queued, drops)
 }

@@ -165,14 +165,9 @@ impl Window {
         let Some(&(count, _)) = ready.checked_sub(1).and_then(|i| journal.marks.get(i)) else {
             return Ok(());
         };
-        journal.marks.drain(..ready);
-        for mark in &mut journal.marks {
-            mark.0 -= count;
-        }
-        let unsaved: Vec<u128> = journal.unsaved.drain(..count).collect();
         // Only the newest `capacity` matter; the ring is written in at most two runs.
-        let skip = unsaved.len().saturating_sub(self.capacity);
-        let ids = &unsaved[skip..];
+        let skip = count.saturating_sub(self.capacity);
+        let ids = &journal.unsaved[skip..count];
         let mut bytes = Vec::with_capacity(ids.len() * SLOT as usize);
         for id in ids {
             bytes.extend_from_slice(&id.to_le_bytes());
@@ -189,6 +184,12 @@ impl Window {
             written += n;
         }
         journal.file.write_all_at(&journal.next.to_le_bytes(), 8)?;
+        // Only once they are on disk: after an error they are tried again.
+        journal.unsaved.drain(..count);
+        journal.marks.drain(..ready);
+        for mark in &mut journal.marks {
+            mark.0 -= count;
+        }
         Ok(())
     }
 }

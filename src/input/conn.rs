@@ -144,16 +144,16 @@ pub async fn read_frames<S: Stream>(
                 // A frame outgrew the buffer: it may grow as far as the budget lets it.
                 let grown = (buf.len() * 2).min(buffer_limit);
                 if !charge.try_grow(grown - first) {
+                    // What is held goes first: it must not wait on other connections.
                     if let Some(batch) = held.take() {
                         if !send(shard, batch, &mut frame_started).await {
                             break End::Stopped;
                         }
                     }
-                    shard.count(|c| c.incr(Counter::BufferWaits));
                     // The frame began before: its deadline is the longest the read may wait.
                     let patience = frame_started.map_or(idle, |t| idle.saturating_sub(t.elapsed()));
                     let granted = futures_lite::future::or(
-                        async { Some(charge.grow(grown - first, patience).await.is_ok()) },
+                        async { Some(shard.grow(&mut charge, grown - first, patience).await) },
                         async {
                             shard.shutdown.wait().await;
                             None

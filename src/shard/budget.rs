@@ -45,10 +45,6 @@ pub struct Charge<'a> {
 pub struct Short;
 
 impl Charge<'_> {
-    pub fn held(&self) -> u64 {
-        self.held
-    }
-
     /// Grows the charge to `bytes` if the budget has them now.
     pub fn try_grow(&mut self, bytes: usize) -> bool {
         let more = (bytes as u64).saturating_sub(self.held);

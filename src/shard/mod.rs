@@ -13,10 +13,10 @@ use std::time::Duration;
 use glommio::sync::{Gate, Semaphore};
 
 use crate::batch::channel::{BatchSender, Offer};
-use crate::batch::counters::Counters;
+use crate::batch::counters::{Counter, Counters};
 use crate::batch::Batch;
 use crate::pipeline::Pipeline;
-use budget::Budget;
+use budget::{Budget, Charge};
 use shutdown::Shutdown;
 
 #[derive(Debug, Clone, Copy)]
@@ -142,6 +142,16 @@ impl Shard {
     /// Resolves when the aggregator next takes a batch.
     pub async fn room(&self) {
         self.tx.room().await;
+    }
+
+    /// Grows `charge` to `bytes` of the shard's buffer budget, waiting at most `patience` (and
+    /// counting the wait) while others hold it. False when the budget stayed short.
+    pub async fn grow(&self, charge: &mut Charge<'_>, bytes: usize, patience: Duration) -> bool {
+        if charge.try_grow(bytes) {
+            return true;
+        }
+        self.count(|c| c.incr(Counter::BufferWaits));
+        charge.grow(bytes, patience).await.is_ok()
     }
 
     fn take_pending(&self, batch: &mut Batch) {

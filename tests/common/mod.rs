@@ -349,6 +349,29 @@ pub fn wait_until_stalled(progress: &AtomicUsize, every: Duration) -> usize {
     }
 }
 
+/// The UDP sockets bound to `port` (`/proc/net/udp` and `udp6`): bytes the kernel holds unread
+/// on them, and the datagrams it dropped on them (the last column); `None` when none is bound.
+pub fn udp_sockets(port: u16) -> Option<(u64, u64)> {
+    let local = format!(":{port:04X}");
+    let mut found = None;
+    for path in ["/proc/net/udp", "/proc/net/udp6"] {
+        let Ok(table) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        for row in table.lines().skip(1) {
+            let cols: Vec<&str> = row.split_whitespace().collect();
+            if cols.len() < 13 || !cols[1].ends_with(&local) {
+                continue;
+            }
+            let (queued, drops) = found.get_or_insert((0, 0));
+            let rx = cols[4].split_once(':').map_or("0", |(_, rx)| rx);
+            *queued += u64::from_str_radix(rx, 16).unwrap_or(0);
+            *drops += cols[12].parse::<u64>().unwrap_or(0);
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -132,7 +132,6 @@ impl Requests {
                     // A malformed chunk size, or a peer gone mid-body: no answer can follow,
                     // but the request is counted, as a bad one.
                     batch.counters.incr(Counter::HttpBadRequests);
-                    self.progress.began.set(None);
                     self.shard.send(batch).await;
                     return Err(failed);
                 }
@@ -340,20 +339,16 @@ impl Requests {
         Ok(Ok(()))
     }
 
-    /// Grows the request's charge, waiting (counted) while the budget is short, at most until
-    /// the request's deadline.
+    /// Grows the request's charge, waiting while the budget is short, at most until the
+    /// request's deadline.
     async fn grow(&self, charge: &mut Charge<'_>, bytes: usize) -> bool {
-        if charge.try_grow(bytes) {
-            return true;
-        }
-        self.shard.count(|c| c.incr(Counter::BufferWaits));
         let idle = self.shard.limits.idle_timeout;
         let patience = self
             .progress
             .began
             .get()
             .map_or(idle, |t| idle.saturating_sub(t.elapsed()));
-        charge.grow(bytes, patience).await.is_ok()
+        self.shard.grow(charge, bytes, patience).await
     }
 
     /// Checks a whole body's shape and processes its records into `batch`.

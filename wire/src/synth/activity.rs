@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::churn::Identity;
-use super::{write_ctime, write_iso, Cardinality, Churn, ClientIp, Clock, Rng};
+use super::{write_ctime, write_iso, Cardinality, Churn, ClientIp, Clock, Rng, NSS_EPOCH};
 
 /// Applications behind the App Connectors: name, segment group, port, IP protocol (6 tcp, 17
 /// udp) and the host name prefix of its servers.
@@ -92,7 +92,7 @@ impl ActivityGenerator {
             rng: Rng::new(seed ^ 0x5A50_4100),
             cardinality,
             salt: mix(seed),
-            now_ms: 1_763_800_000_000,
+            now_ms: NSS_EPOCH * 1000,
             clock: Clock::Jitter,
             churn: Churn::default(),
             live: vec![None; LIVE_SLOTS as usize],
@@ -123,7 +123,7 @@ impl ActivityGenerator {
                 written,
             } => {
                 *written += 1;
-                1_763_800_000_000 + *written * 1000 / *per_second
+                NSS_EPOCH * 1000 + *written * 1000 / *per_second
             }
         };
         if self.rng.below(200) == 0 {

@@ -2,7 +2,9 @@
 
 use std::fmt::Write as _;
 
-use super::{civil_from_days, Cardinality, Churn, ClientIp, Clock, Rng, Who, DAYS, MONTHS};
+use super::{
+    civil_from_days, Cardinality, Churn, ClientIp, Clock, Rng, Who, DAYS, MONTHS, NSS_EPOCH,
+};
 
 /// The feed templates the generator can write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,7 +203,7 @@ impl WebGenerator {
             dialect,
             cardinality,
             record_id: 7_300_000_000_000_000_000u64.wrapping_add(seed.wrapping_mul(1_000_000_000)),
-            epoch: 1_763_800_000,
+            epoch: NSS_EPOCH,
             clock: Clock::Jitter,
             churn: Churn::default(),
         }
@@ -225,18 +227,9 @@ impl WebGenerator {
 
     /// Appends one record and its LF.
     pub fn write(&mut self, out: &mut String) {
-        let r = &mut self.rng;
         self.record_id = self.record_id.wrapping_add(1);
-        self.epoch = match &mut self.clock {
-            Clock::Jitter => self.epoch + r.below(2),
-            Clock::Rate {
-                per_second,
-                written,
-            } => {
-                *written += 1;
-                1_763_800_000 + *written / *per_second
-            }
-        };
+        let r = &mut self.rng;
+        self.epoch = self.clock.next_nss(self.epoch, r);
         let Who {
             device,
             owner,

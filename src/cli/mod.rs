@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::config::Config;
+use crate::input::live::{Live, LoadError};
 use feed_format::LogType;
 pub use serve::config_from_args;
 use serve::ServeArgs;
@@ -77,13 +78,7 @@ pub fn main() -> ExitCode {
             print!("{}", crate::config::template::default_toml());
             ExitCode::SUCCESS
         }
-        Command::Config(ConfigCommand::Check { file }) => match Config::load(&file) {
-            Ok(_) => {
-                println!("{}: ok", file.display());
-                ExitCode::SUCCESS
-            }
-            Err(e) => fail(&e.to_string()),
-        },
+        Command::Config(ConfigCommand::Check { file }) => check(&file),
         Command::FeedFormat {
             log_type: None,
             cloud: _,
@@ -120,6 +115,24 @@ pub fn main() -> ExitCode {
                 Err(e) => fail(&e.to_string()),
             }
         }
+    }
+}
+
+/// `config check`: the file parses and validates, and every certificate, key and CA it names
+/// opens and loads, as `serve` would load them; warnings go to stderr and do not fail.
+fn check(file: &std::path::Path) -> ExitCode {
+    let loaded = Config::load(file)
+        .map_err(LoadError::from)
+        .and_then(|config| Live::load(&config).map(|_| config));
+    match loaded {
+        Ok(config) => {
+            for warning in config.warnings() {
+                eprintln!("ztel: warning: {warning}");
+            }
+            println!("{}: ok", file.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e.to_string()),
     }
 }
 

@@ -9,31 +9,33 @@ use crate::run::{self, Control};
 
 #[derive(clap::Args, Clone)]
 pub struct ServeArgs {
-    /// TOML config file; without it every default applies.
+    /// TOML config file; without it every default applies (`ztel config default` prints them).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Plain TCP syslog address (NSS, LSS); "" disables it.
+    /// Plain TCP syslog address (NSS, LSS); "" disables it. [default: 0.0.0.0:1514]
     #[arg(long, value_name = "ADDR")]
     tcp: Option<Address>,
-    /// Plain UDP syslog address (LSS); "" disables it.
+    /// Plain UDP syslog address (LSS); "" disables it. [default: 0.0.0.0:1514]
     #[arg(long, value_name = "ADDR")]
     udp: Option<Address>,
-    /// TLS syslog address (LSS); "" disables it.
+    /// TLS syslog address (LSS); needs input.tls.cert and key in the config file. [default:
+    /// 0.0.0.0:6514, on when the config has a certificate]
     #[arg(long, value_name = "ADDR")]
     tls: Option<Address>,
-    /// HTTPS address for Cloud NSS batches; "" disables it.
+    /// HTTPS address for Cloud NSS batches; "" disables it. [default: "", off]
     #[arg(long, value_name = "ADDR")]
     http: Option<Address>,
-    /// Admin HTTP address; "" disables it.
+    /// Admin HTTP address; "" disables it. [default: 127.0.0.1:9514]
     #[arg(long, value_name = "ADDR")]
     admin: Option<Address>,
-    /// Folder for the registry, records, dead letters and histograms.
+    /// Folder for the registry, records, dead letters and histograms. [default: ztel-data]
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
     /// Where connection records go: a path (relative to the data dir) or "-" for stdout.
+    /// [default: connections.jsonl]
     #[arg(long, value_name = "PATH|-")]
     records: Option<String>,
-    /// Executors to run, one per core; 0 = one per online core.
+    /// Executors to run, one per core; 0 = one per online core. [default: 0]
     #[arg(long, value_name = "N")]
     shards: Option<usize>,
 }
@@ -66,6 +68,15 @@ impl ServeArgs {
         if let Some(n) = args.shards {
             c.shards = n;
         }
+        // The config file's TLS input is off without a certificate; asked for by flag, it is a
+        // mistake to report, not a listener to leave out in silence.
+        let tls_asked = args.tls.is_some_and(|a| a.get().is_some());
+        if tls_asked && c.input.tls.cert.is_empty() {
+            return Err(ConfigError::Invalid {
+                key: "--tls".into(),
+                message: "needs input.tls.cert and input.tls.key in the --config file".into(),
+            });
+        }
         c.validate()?;
         Ok(c)
     }
@@ -92,6 +103,9 @@ pub fn main(args: ServeArgs) -> ExitCode {
         Ok(c) => c,
         Err(e) => return super::fail(&format!("bad config: {e}")),
     };
+    for warning in config.warnings() {
+        tracing::warn!("{warning}");
+    }
     let running = match run::start(config) {
         Ok(r) => r,
         Err(e) => return super::fail(&format!("{e:#}")),
@@ -174,4 +188,42 @@ fn init_logging() {
         .with_target(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[derive(clap::Parser)]
+    struct Line {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    /// The defaults `--help` shows are written by hand; this keeps them the config's.
+    #[test]
+    fn help_shows_the_config_defaults() {
+        let help = Line::command().render_long_help().to_string();
+        let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+        let c = Config::default();
+        let shown = |key: &str, value: String| {
+            assert!(
+                help.contains(&format!("[default: {value}")),
+                "{key} = {value:?} is not in --help:\n{help}"
+            );
+        };
+        shown("input.tcp.address", c.input.tcp.address.to_string());
+        shown("input.udp.address", c.input.udp.address.to_string());
+        shown("input.tls.address", c.input.tls.address.to_string());
+        shown(
+            "input.http.address",
+            format!("{:?}", c.input.http.address.to_string()),
+        );
+        shown("admin.address", c.admin.address.to_string());
+        shown("data_dir", c.data_dir.display().to_string());
+        shown("output.records", c.output.records.clone());
+        shown("shards", c.shards.to_string());
+    }
 }

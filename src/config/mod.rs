@@ -190,24 +190,20 @@ impl Default for Config {
 impl Default for Inputs {
     fn default() -> Self {
         Inputs {
-            tcp: PlainInput {
-                address: listen("0.0.0.0:1514"),
-                ..PlainInput::default()
-            },
-            udp: PlainInput {
-                address: listen("0.0.0.0:1514"),
-                ..PlainInput::default()
-            },
+            tcp: PlainInput::default(),
+            udp: PlainInput::default(),
             tls: TlsInput::default(),
             http: HttpInput::default(),
         }
     }
 }
 
+// A section's own default fills the keys it leaves out: `[input.tcp]` with only allowed_ips
+// must keep the input on its port, not turn it off.
 impl Default for PlainInput {
     fn default() -> Self {
         PlainInput {
-            address: Address::default(),
+            address: listen("0.0.0.0:1514"),
             feed_timezone: String::new(),
             allowed_ips: loopback(),
         }

@@ -95,3 +95,55 @@ fn relative_outputs_live_in_data_dir() {
     );
     assert_eq!(c.output_path("/var/log/x"), Path::new("/var/log/x"));
 }
+
+#[test]
+fn a_type_error_and_a_network_with_host_bits_name_their_key() {
+    let err = Config::from_toml("shards = \"two\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("shards: line 1:"), "{err}");
+    let err = Config::from_toml("[input.tcp]\nallowed_ips = [\"10.0.0.1/8\"]\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("input.tcp.allowed_ips[0]:"), "{err}");
+    assert!(err.contains("host bits"), "{err}");
+}
+
+#[test]
+fn warnings_name_an_empty_allow_list_and_plain_http_with_keys() {
+    assert!(Config::default().warnings().is_empty());
+    let config = Config::from_toml(
+        "[input.udp]\nallowed_ips = []\n\
+         [input.http]\naddress = \"127.0.0.1:0\"\nkeys = [\"k\"]\n",
+    )
+    .unwrap();
+    let warnings = config.warnings();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(warnings[0].starts_with("input.udp.allowed_ips is empty"));
+    assert!(warnings[1].starts_with("input.http: plain HTTP with keys"));
+    // Turned off, an input's empty list says nothing.
+    let off = Config::from_toml("[input.udp]\naddress = \"\"\nallowed_ips = []\n").unwrap();
+    assert!(off.warnings().is_empty());
+    let none =
+        Config::from_toml("[input.tcp]\naddress = \"\"\n[input.udp]\naddress = \"\"\n").unwrap();
+    assert_eq!(none.warnings().len(), 1);
+    assert!(none.warnings()[0].starts_with("input: no input is on"));
+}
+
+#[test]
+fn a_section_with_only_some_keys_keeps_the_defaults_of_the_others() {
+    // `[input.tcp]` with only allowed_ips used to turn the TCP input off (its address defaulted
+    // to ""), and `serve` then ran with no listener.
+    let config = Config::from_toml(
+        "[input.tcp]\nallowed_ips = [\"10.0.0.0/8\"]\n[input.udp]\nfeed_timezone = \"UTC\"\n\
+         [input.tls]\nallowed_ips = []\n[input.http]\nkeys = [\"k\"]\n[admin]\n[output]\n",
+    )
+    .unwrap();
+    let d = Config::default();
+    assert_eq!(config.input.tcp.address, d.input.tcp.address);
+    assert_eq!(config.input.udp.address, d.input.udp.address);
+    assert_eq!(config.input.tls.address, d.input.tls.address);
+    assert_eq!(config.input.http.address, d.input.http.address);
+    assert_eq!(config.admin, d.admin);
+    assert_eq!(config.output, d.output);
+}

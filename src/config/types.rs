@@ -53,10 +53,18 @@ impl FromStr for Cidr {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
-        s.parse::<IpNet>()
+        let net = s
+            .parse::<IpNet>()
             .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
-            .map(Cidr)
-            .map_err(|_| format!("{s:?} is not an IP or CIDR"))
+            .map_err(|_| format!("{s:?} is not an IP or CIDR"))?;
+        // "10.0.0.1/8" admits 10.0.0.0/8, which its writer may not have meant: say so.
+        if net.trunc() != net {
+            return Err(format!(
+                "{s:?} has host bits set: write {:?} for the network, or the address alone",
+                net.trunc().to_string()
+            ));
+        }
+        Ok(Cidr(net))
     }
 }
 
@@ -107,6 +115,9 @@ mod tests {
         let c: Cidr = "fd00::/8".parse().unwrap();
         assert_eq!(c.to_string(), "fd00::/8");
         assert!("10.0.0.0/33".parse::<Cidr>().is_err());
+        let host_bits = "10.0.0.1/8".parse::<Cidr>().unwrap_err();
+        assert!(host_bits.contains("\"10.0.0.0/8\""), "{host_bits}");
+        assert!("fd00::1/8".parse::<Cidr>().is_err());
         assert!("ten".parse::<Cidr>().is_err());
     }
 }

@@ -63,6 +63,59 @@ impl Config {
         Ok(())
     }
 
+    /// What is valid but likely a mistake, one line each naming the key: `config check` prints
+    /// these and `serve` logs them at start.
+    pub fn warnings(&self) -> Vec<String> {
+        let input = &self.input;
+        let mut warnings = Vec::new();
+        let tls_on = input.tls.address.get().is_some() && !input.tls.cert.is_empty();
+        for (key, on, allowed) in [
+            (
+                "input.tcp",
+                input.tcp.address.get().is_some(),
+                &input.tcp.allowed_ips,
+            ),
+            (
+                "input.udp",
+                input.udp.address.get().is_some(),
+                &input.udp.allowed_ips,
+            ),
+            ("input.tls", tls_on, &input.tls.allowed_ips),
+            (
+                "input.http",
+                input.http.address.get().is_some(),
+                &input.http.allowed_ips,
+            ),
+        ] {
+            if on && allowed.is_empty() {
+                warnings.push(format!(
+                    "{key}.allowed_ips is empty: every peer is refused (list the senders' \
+                     addresses, or set the address to \"\" to turn the input off)"
+                ));
+            }
+        }
+        let any_on = input.tcp.address.get().is_some()
+            || input.udp.address.get().is_some()
+            || tls_on
+            || input.http.address.get().is_some();
+        if !any_on {
+            warnings.push(
+                "input: no input is on (every address is \"\", and input.tls needs a \
+                 certificate): nothing will be received"
+                    .into(),
+            );
+        }
+        let http = &input.http;
+        if http.address.get().is_some() && http.cert.is_empty() && !http.keys.is_empty() {
+            warnings.push(
+                "input.http: plain HTTP with keys: each request carries its key in clear text \
+                 (set input.http.cert and input.http.key to serve HTTPS)"
+                    .into(),
+            );
+        }
+        warnings
+    }
+
     /// `[input.http]`: certificate pair, key header, keys, and an address that no other stream
     /// input shares (SO_REUSEPORT would let two inputs split one port's connections).
     fn validate_http(&self) -> Result<(), ConfigError> {

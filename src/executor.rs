@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use glommio::{LocalExecutorBuilder, Placement};
 use wire::format::csv::Columns;
@@ -49,6 +50,10 @@ pub struct Bound {
 }
 
 /// Starts a shard on its own thread. It reports on `ready` once bound, or why it failed.
+/// How often a shard sends the counts no batch carried: twice a second, so `/metrics` shows a
+/// refused peer within a second whether or not records flow.
+const COUNTS_EVERY: Duration = Duration::from_millis(500);
+
 pub fn spawn(spec: ShardSpec, ready: mpsc::Sender<Ready>) -> std::io::Result<JoinHandle<()>> {
     std::thread::Builder::new()
         .name(format!("shard-{:02}", spec.index))
@@ -88,12 +93,18 @@ fn run(spec: ShardSpec, ready: mpsc::Sender<Ready>) {
                 return;
             }
         };
+        let counts = shard.clone();
+        let ticker =
+            glommio::spawn_local(async move { counts.send_counts_every(COUNTS_EVERY).await });
         // Each listener's loop ends when the drain begins; then every connection shuts its read
         // side, reads what the kernel already holds, and ends.
         for task in listeners {
             task.await;
         }
         shard.close_connections().await;
+        // The ticker holds the shard, and with it the channel's sender that the aggregator
+        // waits to see dropped: it must end before the shard does.
+        ticker.await;
         shard.send(Batch::counts(shard.index)).await;
     });
 }

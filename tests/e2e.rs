@@ -525,6 +525,45 @@ fn bad_config_is_one_clear_line() {
 }
 
 #[test]
+fn config_check_opens_the_files_serve_would_and_says_what_is_wrong() {
+    // Issue 15: `config check` passed a config whose certificate did not exist, which `serve`
+    // then refused; `--tls` without a certificate started with no TLS listener and no word.
+    let dir = TempDir::new("config-files");
+    let missing = dir.path().join("missing.pem");
+    let toml = format!(
+        "[input.tls]\ncert = {:?}\nkey = {:?}\n",
+        missing.display().to_string(),
+        missing.display().to_string()
+    );
+    let bad = dir.write("missing-cert.toml", &toml);
+    let (status, _, stderr) = run_ztel(&["config", "check", bad.to_str().unwrap()]);
+    assert!(!status.success(), "a missing certificate passed the check");
+    assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
+    assert!(
+        stderr.starts_with("ztel: error: input.tls.cert "),
+        "{stderr:?}"
+    );
+    assert!(stderr.contains("missing.pem"), "{stderr:?}");
+
+    let warned = dir.write(
+        "warned.toml",
+        "[input.http]\naddress = \"127.0.0.1:0\"\nkeys = [\"k\"]\n",
+    );
+    let (status, stdout, stderr) = run_ztel(&["config", "check", warned.to_str().unwrap()]);
+    assert!(status.success(), "{stderr}");
+    assert!(stdout.trim_end().ends_with("ok"), "{stdout:?}");
+    assert!(
+        stderr.starts_with("ztel: warning: input.http: plain HTTP with keys"),
+        "{stderr:?}"
+    );
+
+    // Asked in-process: were it accepted, `serve` would run until stopped.
+    let args = ["--tls".to_owned(), "127.0.0.1:0".to_owned()];
+    let err = ztel::cli::config_from_args(&args).expect_err("TLS without a certificate");
+    assert!(err.starts_with("--tls: needs input.tls.cert"), "{err}");
+}
+
+#[test]
 fn repeated_payloads_are_written_once_and_distinct_ones_kept() {
     // NSS "Duplicate Logs" re-sends after a reconnect, on a new connection (likely another
     // shard), and LSS replays: byte for byte. Only such repeats are dropped (DESIGN §3): records

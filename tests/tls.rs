@@ -219,6 +219,12 @@ fn mutual_tls_accepts_a_signed_client_and_refuses_another() {
     assert_eq!(outcome.records[0]["user"], "bob@example.com");
     assert_eq!(outcome.counter("tls_handshake_failures"), 2);
     let log = outcome.stderr.join("\n");
+    // The first failure's line says why in words; the second, within the same second, is held
+    // back by the rate limit.
+    assert!(
+        log.contains("failed: the client's certificate is not signed by input.tls.client_ca"),
+        "{log}"
+    );
     assert!(
         log.contains("CN=connector-7"),
         "the client's subject is logged:\n{log}"
@@ -325,4 +331,89 @@ fn a_bad_certificate_on_reload_keeps_the_old_one() {
     send_line(&mut tls, &lss("frank@example.com", 4));
     close(tls);
     assert_eq!(collector.stop().records.len(), 1);
+}
+
+/// Runs the openssl command line (which test.sh installs), failing the test if it fails.
+fn openssl(args: &[&str]) {
+    let out = std::process::Command::new("openssl")
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("openssl (test.sh installs it)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_client_certificate_signed_without_extensions_is_refused_in_words() {
+    // Issue 15: the most common openssl recipe (`openssl x509 -req` without -extfile) makes an
+    // X.509 v1 client certificate; rustls refuses it and the log said only
+    // `invalid peer certificate: Other(OtherError(UnsupportedCertVersion))`.
+    let dir = TempDir::new("v1-files");
+    let ca = Ca::new("server root");
+    let clients = Ca::new("connector root");
+    let ca_pem = path(&dir.write("clients.pem", &clients.pem()));
+    let ca_key = path(&dir.write("clients.key", &clients.issuer.key().serialize_pem()));
+    let key = path(&dir.path().join("v1.key"));
+    let csr = path(&dir.path().join("v1.csr"));
+    let cert = path(&dir.path().join("v1.pem"));
+    openssl(&[
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        &key,
+        "-subj",
+        "/CN=connector-v1",
+        "-out",
+        &csr,
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &csr,
+        "-CA",
+        &ca_pem,
+        "-CAkey",
+        &ca_key,
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-out",
+        &cert,
+    ]);
+    let mut collector = start(
+        "tls-v1",
+        &dir,
+        &ca.leaf("localhost", &["localhost"]),
+        Some(&clients),
+        "",
+        true,
+    );
+    let addr = collector.listening["tls"].to_string();
+    // openssl's client sends the certificate as it is (rustls's own client would refuse to
+    // load it); with stdin at its end it quits after the handshake.
+    let client = std::process::Command::new("openssl")
+        .args(["s_client", "-connect", &addr, "-cert", &cert, "-key", &key])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("openssl s_client");
+    let line = collector.wait_for_stderr("input.tls: TLS handshake with 127.0.0.1:");
+    assert!(
+        line.contains("failed: the client's certificate is X.509 version 1")
+            && line.contains("-extfile"),
+        "{line}\nopenssl: {}",
+        String::from_utf8_lossy(&client.stderr)
+    );
+    let outcome = collector.stop();
+    assert!(outcome.records.is_empty());
+    assert_eq!(outcome.counter("tls_handshake_failures"), 1);
 }

@@ -131,6 +131,38 @@ fn tcp_peer_outside_the_allow_list_is_closed_unread() {
 }
 
 #[test]
+fn a_refused_peer_shows_in_metrics_while_no_record_flows() {
+    // Issue 15: shard counters used to reach the aggregator only with a batch of records, so a
+    // feed refused for its address showed `connections_refused 0` until some other record came.
+    let mut collector = Collector::start_with(
+        "refused-live",
+        Options {
+            config: Some("[input.tcp]\nallowed_ips = [\"127.0.0.1\"]\n".into()),
+            binary: true,
+            args: vec!["--admin".into(), "127.0.0.1:0".into()],
+            ..Options::default()
+        },
+    );
+    let admin = collector.listening["admin"];
+    for _ in 0..3 {
+        common::close_and_wait(common::connect_from("127.0.0.2:0", collector.addr));
+    }
+    common::wait_for_metric(
+        admin,
+        "ztel_connections_refused_total{shard=\"all\"}",
+        |n| n == 3.0,
+    );
+    // One line names the address and the input; the two that followed within the second wait
+    // for the next line.
+    collector.wait_for_stderr(
+        "input.tcp: refused a connection from 127.0.0.2: not in input.tcp.allowed_ips",
+    );
+    let outcome = collector.stop();
+    assert!(outcome.records.is_empty());
+    assert_eq!(outcome.counter("connections_refused"), 3);
+}
+
+#[test]
 fn sighup_reloads_allow_lists() {
     let mut collector = Collector::start_with(
         "allow-reload",

@@ -125,3 +125,38 @@ pub fn subject(cert: &CertificateDer<'_>) -> String {
         Err(_) => "(unparseable certificate)".into(),
     }
 }
+
+/// Why a TLS handshake failed, in words an operator can act on. rustls names an error's variant
+/// only: a client certificate made by `openssl x509 -req` without an extension file (X.509 v1)
+/// shows as `invalid peer certificate: Other(OtherError(UnsupportedCertVersion))`.
+pub fn handshake_failure(e: &std::io::Error) -> String {
+    use rustls::{CertificateError, Error};
+    let Some(tls) = e.get_ref().and_then(|inner| inner.downcast_ref::<Error>()) else {
+        return e.to_string();
+    };
+    let words = match tls {
+        Error::NoCertificatesPresented => {
+            "the client sent no certificate, and mutual TLS is on (input.tls.client_ca)"
+        }
+        Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
+            "the client's certificate is not signed by input.tls.client_ca"
+        }
+        Error::InvalidCertificate(
+            CertificateError::Expired | CertificateError::ExpiredContext { .. },
+        ) => "the client's certificate has expired",
+        Error::InvalidCertificate(
+            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. },
+        ) => "the client's certificate is not valid yet (check both clocks)",
+        Error::InvalidCertificate(CertificateError::Other(other))
+            if other.0.downcast_ref::<webpki::Error>()
+                == Some(&webpki::Error::UnsupportedCertVersion) =>
+        {
+            "the client's certificate is X.509 version 1, which TLS libraries refuse: it was \
+             signed without extensions (`openssl x509 -req` without -extfile); sign it again \
+             with an extension file holding `basicConstraints=CA:FALSE` and \
+             `extendedKeyUsage=clientAuth`"
+        }
+        _ => return e.to_string(),
+    };
+    format!("{words} ({tls})")
+}

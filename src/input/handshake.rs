@@ -11,6 +11,7 @@ use glommio::net::TcpStream;
 use rustls::ServerConfig;
 
 use crate::batch::counters::Counter;
+use crate::shard::notices::{and_more, Notice};
 use crate::shard::Shard;
 
 /// A handshake that takes longer (or longer than the idle timeout, if that is shorter) is
@@ -65,8 +66,14 @@ pub async fn accept(
             Some(tls)
         }
         Handshake::Done(Err(e)) => {
-            tracing::warn!(%peer, "{input}: TLS handshake failed: {e}");
             shard.count(|c| c.incr(Counter::TlsHandshakeFailures));
+            if let Some(held) = shard.notices.due(Notice::Handshake) {
+                let why = super::certs::handshake_failure(&e);
+                tracing::warn!(
+                    "{input}: TLS handshake with {peer} failed: {why}{}",
+                    and_more(held)
+                );
+            }
             None
         }
         Handshake::Drained => {
@@ -74,8 +81,13 @@ pub async fn accept(
             None
         }
         Handshake::TimedOut => {
-            tracing::warn!(%peer, "{input}: TLS handshake timed out after {limit:?}");
             shard.count(|c| c.incr(Counter::TlsHandshakeFailures));
+            if let Some(held) = shard.notices.due(Notice::Handshake) {
+                tracing::warn!(
+                    "{input}: TLS handshake with {peer} timed out after {limit:?}{}",
+                    and_more(held)
+                );
+            }
             None
         }
     }

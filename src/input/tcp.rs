@@ -15,6 +15,7 @@ use super::allow::AllowList;
 use super::conn::read_frames;
 use crate::batch::counters::Counter;
 use crate::batch::Source;
+use crate::shard::notices::{and_more, Notice};
 use crate::shard::Shard;
 
 /// Binds one shard's listener: SO_REUSEPORT so that every shard binds the port and the kernel
@@ -70,11 +71,26 @@ pub async fn accept_admitted(
         };
         if !allow.load().admits(peer.ip()) {
             shard.count(|c| c.incr(Counter::ConnectionsRefused));
-            tracing::debug!(%peer, "refused: not in {input}.allowed_ips");
+            if let Some(held) = shard.notices.due(Notice::Refused) {
+                tracing::warn!(
+                    "{input}: refused a connection from {}: not in {input}.allowed_ips{}",
+                    peer.ip(),
+                    and_more(held)
+                );
+            }
             continue;
         }
         if shard.open_connections() >= shard.limits.max_connections {
             shard.count(|c| c.incr(Counter::ConnectionsOverLimit));
+            if let Some(held) = shard.notices.due(Notice::OverLimit) {
+                tracing::warn!(
+                    "{input}: refused a connection from {peer}: shard {} has \
+                     limits.max_connections ({}) open{}",
+                    shard.index,
+                    shard.limits.max_connections,
+                    and_more(held)
+                );
+            }
             continue;
         }
         shard.count(|c| c.incr(Counter::ConnectionsOpened));

@@ -28,6 +28,7 @@ use super::process_frames;
 use crate::batch::channel::Offer;
 use crate::batch::counters::Counter;
 use crate::batch::{Batch, Origin, Source};
+use crate::shard::notices::{and_more, Notice};
 use crate::shard::Shard;
 
 /// Largest UDP payload: a buffer this size never truncates a datagram.
@@ -216,6 +217,13 @@ fn take(
 ) {
     if !allow.admits(peer.ip()) {
         batch.counters.incr(Counter::DatagramsRefused);
+        if let Some(held) = shard.notices.due(Notice::Refused) {
+            tracing::warn!(
+                "input.udp: refused a datagram from {}: not in input.udp.allowed_ips{}",
+                peer.ip(),
+                and_more(held)
+            );
+        }
         return;
     }
     if batch.records.len() >= PENDING_LIMIT {

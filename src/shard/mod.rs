@@ -3,6 +3,7 @@
 //! leaves as a [`Batch`]. The executors (`executor`) run the shards; the inputs run on them.
 
 pub mod budget;
+pub mod notices;
 pub mod shutdown;
 
 use std::cell::{Cell, RefCell};
@@ -17,6 +18,7 @@ use crate::batch::counters::{Counter, Counters};
 use crate::batch::Batch;
 use crate::pipeline::Pipeline;
 use budget::{Budget, Charge};
+use notices::Notices;
 use shutdown::Shutdown;
 
 #[derive(Debug, Clone, Copy)]
@@ -34,6 +36,8 @@ pub struct Shard {
     pub limits: ShardLimits,
     pub pipeline: RefCell<Pipeline>,
     pub budget: Budget,
+    /// Rate limits of the log lines about peers.
+    pub notices: Notices,
     /// Counts made outside a connection's batch (accepts, refusals), sent with the next batch.
     pending: RefCell<Counters>,
     /// Connections open on this shard, for `max_connections`.
@@ -70,6 +74,7 @@ impl Shard {
             limits,
             pipeline: RefCell::new(pipeline),
             budget: Budget::new(limits.buffer_budget),
+            notices: Notices::default(),
             pending: RefCell::new(Counters::default()),
             open: Cell::new(0),
             connections: Gate::new(),
@@ -152,6 +157,36 @@ impl Shard {
         }
         self.count(|c| c.incr(Counter::BufferWaits));
         charge.grow(bytes, patience).await.is_ok()
+    }
+
+    /// Sends the counts made outside a connection's batch (accepts, refusals, handshake
+    /// failures) every `period`, so that `/metrics` shows them while no record flows: a refused
+    /// feed is exactly the one that sends none. Offered, never awaited: a full channel keeps
+    /// them for the next tick or the next batch. Ends when the drain begins (the drain sends
+    /// the last counts itself).
+    pub async fn send_counts_every(&self, period: Duration) {
+        loop {
+            let drained = futures_lite::future::or(
+                async {
+                    glommio::timer::sleep(period).await;
+                    false
+                },
+                async {
+                    self.shutdown.wait().await;
+                    true
+                },
+            )
+            .await;
+            if drained {
+                return;
+            }
+            if self.pending.borrow().is_zero() {
+                continue;
+            }
+            if let Offer::Full(batch) = self.offer(Batch::counts(self.index)) {
+                self.pending.borrow_mut().merge(&batch.counters);
+            }
+        }
     }
 
     fn take_pending(&self, batch: &mut Batch) {

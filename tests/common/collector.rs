@@ -335,7 +335,8 @@ impl Collector {
         assert_eq!(rc, 0, "kill({pid}, {signal})");
     }
 
-    /// Waits (10 s at most) until a stderr line starts with `prefix`, and returns it.
+    /// Waits (10 s at most) until a stderr line starts with `prefix` (after the timestamp and
+    /// level of a log line), and returns it.
     pub fn wait_for_stderr(&mut self, prefix: &str) -> String {
         let lines = self.process().stderr.clone();
         let found = wait_for(DEADLINE, || {
@@ -343,7 +344,7 @@ impl Collector {
                 .lock()
                 .unwrap()
                 .iter()
-                .find(|l| l.starts_with(prefix))
+                .find(|l| said(l).starts_with(prefix))
                 .cloned()
         });
         found.unwrap_or_else(|| {
@@ -650,4 +651,15 @@ pub fn parse_jsonl(bytes: &[u8], what: &str) -> Vec<Value> {
             v
         })
         .collect()
+}
+
+/// A stderr line without the timestamp and level of a log line ("2026-11-30T… WARN "): what the
+/// collector said.
+fn said(line: &str) -> &str {
+    for level in [" ERROR ", " WARN ", " INFO ", " DEBUG ", " TRACE "] {
+        if let Some(i) = line.find(level) {
+            return line[i + level.len()..].trim_start();
+        }
+    }
+    line
 }

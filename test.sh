@@ -46,7 +46,8 @@ step "workspace tests"
 cargo build --workspace --all-targets --locked
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-cargo test --workspace --locked 2>&1 | tee "$log"
+# Every test binary runs even when one fails, so that one failure does not hide another.
+cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$log"
 passed=$(awk '/^test result: ok\./ {s += $4} END {print s + 0}' "$log")
 step "clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings

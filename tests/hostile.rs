@@ -256,8 +256,10 @@ fn frames_and_bodies_in_progress_share_one_budget_per_shard() {
     assert_eq!(outcome.records.len(), 1);
     // The budget, plus per connection its first buffer (64 KiB) and the batch a read makes
     // (its records buffer is reserved at one and a half times the read), rounded up to 256 KiB,
-    // plus the process's own slack. Without the budget this run grew by 188 MiB.
-    let bound = (16 << 20) + 220 * (256 << 10) + (24 << 20);
+    // plus the process's own slack: the allocator keeps freed pages, more of them when the
+    // machine is loaded (+62 to +76 MiB alone, +104 MiB once beside a build). Without the
+    // budget this run grew by 188 MiB.
+    let bound = (16 << 20) + 220 * (256 << 10) + (48 << 20);
     assert!(
         grown < bound,
         "peak memory grew by {} MiB (bound {} MiB)",

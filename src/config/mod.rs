@@ -45,7 +45,7 @@ pub struct Config {
     pub histograms: Histograms,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, DocumentedFields)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, DocumentedFields)]
 #[serde(default, deny_unknown_fields)]
 pub struct Inputs {
     /// Plain TCP syslog: NSS web feeds and LSS log receivers.
@@ -183,17 +183,6 @@ impl Default for Config {
             output: Output::default(),
             admin: Admin::default(),
             histograms: Histograms::default(),
-        }
-    }
-}
-
-impl Default for Inputs {
-    fn default() -> Self {
-        Inputs {
-            tcp: PlainInput::default(),
-            udp: PlainInput::default(),
-            tls: TlsInput::default(),
-            http: HttpInput::default(),
         }
     }
 }

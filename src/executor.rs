@@ -49,11 +49,11 @@ pub struct Bound {
     pub http: Option<SocketAddr>,
 }
 
-/// Starts a shard on its own thread. It reports on `ready` once bound, or why it failed.
 /// How often a shard sends the counts no batch carried: twice a second, so `/metrics` shows a
 /// refused peer within a second whether or not records flow.
 const COUNTS_EVERY: Duration = Duration::from_millis(500);
 
+/// Starts a shard on its own thread. It reports on `ready` once bound, or why it failed.
 pub fn spawn(spec: ShardSpec, ready: mpsc::Sender<Ready>) -> std::io::Result<JoinHandle<()>> {
     std::thread::Builder::new()
         .name(format!("shard-{:02}", spec.index))

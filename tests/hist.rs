@@ -416,11 +416,21 @@ fn plot_writes_well_formed_svg() {
         "{text}"
     );
     let doc = std::fs::read_to_string(&svg).expect("svg written");
-    let texts = check_svg(&doc, &["a", "b"]);
+    let texts = check_svg(&doc, &[("a", 10_000), ("b", 1_010)]);
     assert!(
-        texts.iter().any(|t| t.contains("latency.hlog")),
-        "title names the file: {texts:?}"
+        texts
+            .iter()
+            .any(|t| t.starts_with("latency.hlog: ") && t.contains(" intervals, ")),
+        "title names the file and the time range: {texts:?}"
     );
+    // Issue 15: the latency axis is logarithmic, so that sub-millisecond curves are not flat
+    // at the bottom: decades from the smallest value (1 µs) to above the largest (50,000 µs).
+    for label in ["1", "10", "100", "1000", "10000", "100000"] {
+        assert!(
+            texts.iter().any(|t| t == label),
+            "y label {label}: {texts:?}"
+        );
+    }
     for label in ["0%", "90%", "99%", "99.9%", "99.99%", "99.999%"] {
         assert!(
             texts.iter().any(|t| t == label),
@@ -438,7 +448,10 @@ fn plot_writes_well_formed_svg() {
         svg.to_str().expect("utf-8 path"),
     ];
     stdout(&hist(&args));
-    check_svg(&std::fs::read_to_string(&svg).expect("svg written"), &["a"]);
+    check_svg(
+        &std::fs::read_to_string(&svg).expect("svg written"),
+        &[("a", 10_000)],
+    );
 
     // An unwritable output is one error line naming it.
     let nowhere = dir.path().join("no-such-dir").join("plot.svg");
@@ -460,8 +473,8 @@ fn is_data_line(e: &quick_xml::events::BytesStart) -> bool {
 }
 
 /// The SVG is well-formed XML, its root is `<svg`, it has one coloured line (polyline or path)
-/// per tag and one legend text per tag.
-fn check_svg(doc: &str, tags: &[&str]) -> Vec<String> {
+/// per tag and one legend text per tag, naming its count of values.
+fn check_svg(doc: &str, tags: &[(&str, u64)]) -> Vec<String> {
     use quick_xml::events::Event;
     let body = doc.trim_start();
     let body = match body.strip_prefix("<?xml") {
@@ -515,11 +528,12 @@ fn check_svg(doc: &str, tags: &[&str]) -> Vec<String> {
         "one root element, every element closed"
     );
     assert_eq!(lines, tags.len(), "one line per tag");
-    for tag in tags {
+    for (tag, count) in tags {
+        let legend = format!("{tag}: {count} values");
         assert_eq!(
-            texts.iter().filter(|t| t == tag).count(),
+            texts.iter().filter(|t| **t == legend).count(),
             1,
-            "legend {tag}: {texts:?}"
+            "legend {legend}: {texts:?}"
         );
     }
     texts

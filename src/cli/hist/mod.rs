@@ -423,8 +423,9 @@ pub fn command(file: &Path, tag: Option<&str>, plot: Option<&Path>) -> Result<St
         file.display(),
         if tags == 1 { "" } else { "s" }
     );
-    if let Some(span) = log.span() {
-        let _ = write!(out, ", {}", describe_span(&span));
+    let span = log.span();
+    if let Some(span) = &span {
+        let _ = write!(out, ", {}", describe_span(span));
     }
     out.push('\n');
     if let Some(line) = log.skipped_partial_line {
@@ -443,7 +444,12 @@ pub fn command(file: &Path, tag: Option<&str>, plot: Option<&Path>) -> Result<St
             .into_iter()
             .map(|(tag, t)| (tag, t.histogram))
             .collect();
-        plot_svg(svg, &format!("Latency by percentile: {name}"), &histograms)?;
+        // The title says what the curves cover: the file and its time range.
+        let title = match &span {
+            Some(span) => format!("{name}: {}", describe_span(span)),
+            None => name,
+        };
+        plot_svg(svg, &title, &histograms)?;
         let _ = writeln!(out, "\nwrote the percentile plot to {}", svg.display());
     }
     Ok(out)

@@ -1,5 +1,6 @@
 //! The classic HdrHistogram percentile plot, as SVG: x = percentile on a log scale of 1/(1-p),
-//! y = latency in µs, one line per tag.
+//! y = latency in µs on a log scale, one line per tag. Both axes are logarithmic so that a
+//! per-record curve of tens of µs and a per-batch curve of milliseconds are both readable.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -9,8 +10,8 @@ use hdrhistogram::Histogram;
 use super::HistError;
 
 /// Draws the classic HdrHistogram percentile plot to `out` (SVG): x = percentile on a log scale
-/// of 1/(1-p), y = latency in µs, one line per histogram with a legend, `title` on top.
-/// Empty histograms are left out.
+/// of 1/(1-p), y = latency in µs on a log scale, one line per histogram with a legend naming
+/// its count, `title` on top. Empty histograms are left out.
 pub fn plot_svg(
     out: &Path,
     title: &str,
@@ -48,7 +49,7 @@ fn percentile_curve(histogram: &Histogram<u64>) -> Vec<(f64, f64)> {
         .iter_quantiles(5)
         .filter_map(|v| {
             let q = v.quantile_iterated_to();
-            (q < 1.0).then(|| (1.0 / (1.0 - q), v.value_iterated_to() as f64))
+            (q < 1.0).then(|| (1.0 / (1.0 - q), v.value_iterated_to().max(1) as f64))
         })
         .collect()
 }
@@ -70,10 +71,10 @@ fn render_svg(
 ) -> Result<String, String> {
     use plotters::prelude::*;
 
-    let curves: Vec<(&str, Vec<(f64, f64)>)> = histograms
+    let curves: Vec<(String, Vec<(f64, f64)>)> = histograms
         .iter()
         .filter(|(_, h)| !h.is_empty())
-        .map(|(tag, h)| (tag.as_str(), percentile_curve(h)))
+        .map(|(tag, h)| (format!("{tag}: {} values", h.len()), percentile_curve(h)))
         .collect();
     let max_x = curves
         .iter()
@@ -82,16 +83,19 @@ fn render_svg(
     // At least up to 99.999 %, at most 99.99999 %.
     let decades = (max_x.log10().ceil() as i32).clamp(5, 7);
     let x_end = 10f64.powi(decades);
-    let max_y = histograms
-        .values()
-        .map(|h| h.max())
-        .max()
-        .unwrap_or(0)
-        .max(1) as f64;
     let decade_points: Vec<f64> = (0..=decades).map(|d| 10f64.powi(d)).collect();
     let minor_points: Vec<f64> = (0..decades)
         .flat_map(|d| (2..10).map(move |m| f64::from(m) * 10f64.powi(d)))
         .collect();
+    // From the decade below the smallest value to the decade above the largest (a log axis
+    // has no 0: a value of 0 µs is drawn at 1).
+    let nonempty = || histograms.values().filter(|h| !h.is_empty());
+    let min_y = nonempty().map(|h| h.min().max(1)).min().unwrap_or(1) as f64;
+    let max_y = nonempty().map(|h| h.max().max(1)).max().unwrap_or(1) as f64;
+    let low = min_y.log10().floor() as i32;
+    let high = (max_y.log10().ceil() as i32).max(low + 1);
+    let y_points: Vec<f64> = (low..=high).map(|d| 10f64.powi(d)).collect();
+    let (y_start, y_end) = (10f64.powi(low), 10f64.powi(high));
 
     let mut svg = String::new();
     {
@@ -108,12 +112,11 @@ fn render_svg(
                     .log_scale()
                     .with_key_points(decade_points)
                     .with_light_points(minor_points),
-                0.0..max_y * 1.05,
+                (y_start..y_end).log_scale().with_key_points(y_points),
             )
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
-            .y_max_light_lines(2)
             .label_style(("sans-serif", 16))
             .axis_desc_style(("sans-serif", 18))
             .x_desc("percentile")

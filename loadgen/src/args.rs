@@ -24,8 +24,9 @@ use wire::synth::Cardinality;
                   does. When the collector pushes back, events go out late and the lateness is \
                   recorded for every one of them, so a slow collector cannot hide its latency.\n\n\
                   With --proto http, each connection POSTs its due events as a JSON array \
-                  (Cloud NSS's \"JSON Array Notation\"), at most --batch events per request, and \
-                  reads the answer before the next request; an answer other than 200 fails the \
+                  (Cloud NSS's \"JSON Array Notation\"; one per line with --http-array \
+                  false), at most --batch events and --batch-bytes per request, and reads the \
+                  answer before the next request; an answer other than 200 fails the \
                   connection (503: the collector is draining). With --gzip each body is \
                   gzip-compressed (Content-Encoding: gzip).\n\n\
                   Exit status: 0 on success; 1 when events were lost or a connection failed; 2 \
@@ -153,11 +154,22 @@ pub struct Args {
     #[arg(long)]
     pub gzip: bool,
 
+    /// With --proto http: `true` posts each batch as a JSON array (Cloud NSS's "JSON Array
+    /// Notation", its default); `false` posts one record per line [default: true].
+    #[arg(long, value_name = "BOOL", value_parser = clap::value_parser!(bool))]
+    pub http_array: Option<bool>,
+
     /// With --proto http: at most this many events per request [default: 100]. A request
-    /// carries fewer when fewer are due (paced runs) and stays under 4 MiB.
+    /// carries fewer when fewer are due (paced runs) or when --batch-bytes is reached.
     #[arg(long, value_name = "N",
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub batch: Option<u64>,
+
+    /// With --proto http: a request's body stays within this many bytes (before --gzip); a
+    /// single larger record still goes, alone [default: 524288, Cloud NSS's 512 KB].
+    #[arg(long, value_name = "BYTES",
+          value_parser = clap::value_parser!(u64).range(1024..=(64 << 20)))]
+    pub batch_bytes: Option<u64>,
 
     /// The collector's admin endpoint (http://HOST:PORT): /metrics is read before and after the
     /// run to report received and lost events and the collector's own latency.

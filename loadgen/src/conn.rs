@@ -14,7 +14,7 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 
 use crate::args::Proto;
-use crate::http::{self, Answers, Body, Requests};
+use crate::http::{Answers, Body, Requests};
 use crate::plan::{HttpPlan, Plan};
 
 /// Bytes per write on a stream connection: large enough that syscalls cost little at full
@@ -149,6 +149,9 @@ fn open(target: SocketAddr, transport: &Transport) -> Result<Conn> {
             requests: Requests::new(plan),
             answers: Answers::default(),
             batch: plan.batch,
+            // An array's brackets take the place of one comma: records with their commas may
+            // fill the body but one byte. Lines are the body as they are.
+            batch_bytes: plan.batch_bytes - usize::from(plan.array),
         })),
     })
 }
@@ -234,6 +237,8 @@ pub struct HttpConn {
     answers: Answers,
     /// Most events per request.
     batch: usize,
+    /// Most bytes of records (each with its comma) per request.
+    batch_bytes: usize,
 }
 
 impl HttpConn {
@@ -288,7 +293,7 @@ impl Conn {
         match self {
             Conn::Udp(_) => DATAGRAM_BATCH,
             Conn::Stream(_) => STREAM_BATCH,
-            Conn::Http(_) => http::MAX_BATCH_BYTES,
+            Conn::Http(h) => h.batch_bytes,
         }
     }
 

@@ -19,10 +19,6 @@ use crate::plan::HttpPlan;
 
 pub use answer::Answers;
 
-/// A request carries at most this many bytes of records (a single larger record still goes,
-/// alone): well under ztel's body limit (max_frame_bytes × 64, 16 MiB by default).
-pub const MAX_BATCH_BYTES: usize = 4 << 20;
-
 /// Builds requests: the head's fixed part once, then per request its length and body.
 #[derive(Debug)]
 pub struct Requests {
@@ -32,6 +28,8 @@ pub struct Requests {
     buf: Vec<u8>,
     /// With --gzip: the last body compressed, reused the same way.
     gzip: Option<Vec<u8>>,
+    /// Bodies are JSON arrays; else the records as laid out, one per line.
+    array: bool,
 }
 
 /// What one send put on the wire: for HTTP, a request's body.
@@ -65,23 +63,29 @@ impl Requests {
             prefix: prefix.into_bytes(),
             buf: Vec::new(),
             gzip: plan.gzip.then(Vec::new),
+            array: plan.array,
         }
     }
 
-    /// The request that carries `elements` (records each followed by a comma, as
-    /// `Layout::JsonElements` lays them out) as a JSON array, and the size of its body.
+    /// The request that carries `elements`, and the size of its body. With JSON arrays the
+    /// elements are records each followed by a comma (`Layout::JsonElements`), put between
+    /// brackets without the last comma; else they are lines (`Layout::Lines`), sent as they are.
     pub fn build(&mut self, elements: &[u8]) -> io::Result<(&[u8], Body)> {
-        let records = elements.strip_suffix(b",").unwrap_or(elements);
-        let json = records.len() + 2;
+        let (open, records, close): (&[u8], &[u8], &[u8]) = if self.array {
+            (b"[", elements.strip_suffix(b",").unwrap_or(elements), b"]")
+        } else {
+            (b"", elements, b"")
+        };
+        let json = open.len() + records.len() + close.len();
         self.buf.clear();
         self.buf.extend_from_slice(&self.prefix);
         let Some(gz) = &mut self.gzip else {
             self.buf.reserve(24 + json);
             // Writing to a Vec cannot fail.
             let _ = write!(self.buf, "{json}\r\n\r\n");
-            self.buf.push(b'[');
+            self.buf.extend_from_slice(open);
             self.buf.extend_from_slice(records);
-            self.buf.push(b']');
+            self.buf.extend_from_slice(close);
             return Ok((
                 &self.buf,
                 Body {
@@ -93,9 +97,9 @@ impl Requests {
         // The fastest level: the body is compressed while the run's clock is running.
         gz.clear();
         let mut encoder = GzEncoder::new(gz, Compression::fast());
-        encoder.write_all(b"[")?;
+        encoder.write_all(open)?;
         encoder.write_all(records)?;
-        encoder.write_all(b"]")?;
+        encoder.write_all(close)?;
         let gz = encoder.finish()?;
         let _ = write!(self.buf, "{}\r\n\r\n", gz.len());
         self.buf.extend_from_slice(gz);
@@ -120,6 +124,8 @@ mod tests {
             header: "X-Ztel-Key".to_string(),
             key: "s3cret".to_string(),
             batch: 100,
+            batch_bytes: 512 << 10,
+            array: true,
             gzip: false,
         }
     }

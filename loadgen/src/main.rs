@@ -119,7 +119,12 @@ fn run(args: Args) -> Result<ExitCode, Failure> {
     }
     print!(
         "{}",
-        report::render(&plan.describe(), &totals, figures.as_ref())
+        report::render(
+            &plan.describe(),
+            &plan.result_params(unix_seconds(started)),
+            &totals,
+            figures.as_ref()
+        )
     );
 
     let mut failed = !totals.failures.is_empty();
@@ -138,4 +143,10 @@ fn run(args: Args) -> Result<ExitCode, Failure> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Seconds since the Unix epoch (0 for a clock set before it).
+fn unix_seconds(t: SystemTime) -> u64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }

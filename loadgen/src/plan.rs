@@ -35,6 +35,8 @@ pub enum Stop {
 pub const HTTP_HEADER: &str = "X-Ztel-Key";
 /// Default of --batch.
 pub const HTTP_BATCH: usize = 100;
+/// Default of --batch-bytes: Cloud NSS posts at most 512 KB per request.
+pub const HTTP_BATCH_BYTES: usize = 512 << 10;
 
 /// How --proto http posts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +48,10 @@ pub struct HttpPlan {
     pub key: String,
     /// Most events per request.
     pub batch: usize,
+    /// Most bytes of a request's body before compression (one larger record goes alone).
+    pub batch_bytes: usize,
+    /// Bodies are JSON arrays (Cloud NSS's "JSON Array Notation"); else one record per line.
+    pub array: bool,
     /// Bodies are gzip-compressed.
     pub gzip: bool,
 }
@@ -166,6 +172,34 @@ impl Plan {
     }
 
     /// A one-line summary for the report's first line.
+    /// tcp, udp, tls, http, or https (http with --ca).
+    fn proto_name(&self) -> String {
+        match (self.proto, &self.ca) {
+            (Proto::Http, Some(_)) => "https".to_string(),
+            (proto, _) => format!("{proto:?}").to_lowercase(),
+        }
+    }
+
+    /// The run's parameters as `key=value` pairs for the `loadgen-result` line, so that a line
+    /// kept on its own still says what was run: protocol, source, rate, connections, churn,
+    /// seed, and when it started (Unix seconds).
+    pub fn result_params(&self, started_unix: u64) -> String {
+        let proto = self.proto_name();
+        let (source, format) = match &self.source {
+            Source::Nss(d) => ("nss", format_of(*d)),
+            Source::Fw => ("fw", "json"),
+            Source::Dns => ("dns", "json"),
+            Source::Lss => ("lss", "json"),
+            Source::File(_) => ("file", "file"),
+        };
+        let rate = self.rate.map_or("max".to_string(), |eps| eps.to_string());
+        format!(
+            "proto={proto} source={source} format={format} rate={rate} connections={} churn={} \
+             seed={} started_unix={started_unix}",
+            self.connections, self.churn, self.seed
+        )
+    }
+
     pub fn describe(&self) -> String {
         let (source, format) = match &self.source {
             Source::Nss(d) => ("nss".to_string(), format_of(*d)),
@@ -181,15 +215,18 @@ impl Plan {
         let rate = self
             .rate
             .map_or("max".to_string(), |eps| format!("{eps} events/s"));
-        let proto = match (self.proto, &self.ca) {
-            (Proto::Http, Some(_)) => "https".to_string(),
-            (proto, _) => format!("{proto:?}").to_lowercase(),
-        };
+        let proto = self.proto_name();
         let framing = match (&self.http, self.proto, self.framing) {
             (Some(h), _, _) => format!(
-                "{}JSON arrays of up to {} events to {}",
+                "{}{} of up to {} events and {} bytes to {}",
                 if h.gzip { "gzipped " } else { "" },
+                if h.array {
+                    "JSON arrays"
+                } else {
+                    "lines of JSON"
+                },
                 h.batch,
+                h.batch_bytes,
                 h.path
             ),
             (None, Proto::Udp, _) => "datagrams of LF-separated records".to_string(),
@@ -267,6 +304,8 @@ fn http_plan(args: &Args, source: &Source) -> Result<Option<HttpPlan>> {
             ("--http-header", args.http_header.is_some()),
             ("--http-path", args.http_path.is_some()),
             ("--batch", args.batch.is_some()),
+            ("--batch-bytes", args.batch_bytes.is_some()),
+            ("--http-array", args.http_array.is_some()),
             ("--gzip", args.gzip),
         ];
         if let Some((flag, _)) = given.iter().find(|(_, set)| *set) {
@@ -308,6 +347,10 @@ fn http_plan(args: &Args, source: &Source) -> Result<Option<HttpPlan>> {
         batch: args
             .batch
             .map_or(HTTP_BATCH, |n| usize::try_from(n).unwrap_or(usize::MAX)),
+        batch_bytes: args.batch_bytes.map_or(HTTP_BATCH_BYTES, |n| {
+            usize::try_from(n).unwrap_or(usize::MAX)
+        }),
+        array: args.http_array.unwrap_or(true),
         gzip: args.gzip,
     }))
 }

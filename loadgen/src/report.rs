@@ -120,7 +120,8 @@ const LATENCY_NAMES: [&str; 5] = ["p50", "p90", "p99", "p99.9", "max"];
 const LATENCY_KEYS: [&str; 5] = ["p50", "p90", "p99", "p999", "max"];
 
 /// The final report: a table, then the `loadgen-result` line.
-pub fn render(headline: &str, t: &Totals, admin: Option<&Figures>) -> String {
+/// `params` are the run's own `key=value` pairs ([`crate::plan::Plan::result_params`]).
+pub fn render(headline: &str, params: &str, t: &Totals, admin: Option<&Figures>) -> String {
     let mut s = String::new();
     let mut row = |name: &str, value: String| {
         let _ = writeln!(s, "  {name:<22}{value}");
@@ -171,7 +172,7 @@ pub fn render(headline: &str, t: &Totals, admin: Option<&Figures>) -> String {
     for (i, key) in LATENCY_KEYS.iter().enumerate() {
         let _ = write!(line, " lateness_{key}_us={}", na(lateness.map(|l| l[i])));
     }
-    let _ = write!(line, " failed_connections={}", t.failures.len());
+    let _ = write!(line, " failed_connections={} {params}", t.failures.len());
     if let Some(a) = admin {
         let _ = write!(
             line,
@@ -252,7 +253,7 @@ mod tests {
 
     #[test]
     fn machine_line_has_every_key() {
-        let text = render("x", &totals(true), None);
+        let text = render("x", "p=1", &totals(true), None);
         let line = text.lines().last().unwrap();
         assert!(
             line.starts_with(
@@ -262,6 +263,7 @@ mod tests {
         );
         assert!(line.contains(" lateness_p50_us=500 "), "{line}");
         assert!(line.contains(" lateness_max_us=1000 "), "{line}");
+        assert!(line.contains(" failed_connections=0 p=1"), "{line}");
         assert!(!line.contains("received"));
         assert!(text.contains("  send lateness p99.9   999 µs\n"), "{text}");
     }
@@ -275,7 +277,7 @@ mod tests {
             latency_us: [Some(35.0), None, Some(1200.0), Some(5000.0)],
             notes: Vec::new(),
         };
-        let text = render("x", &totals(false), Some(&figures));
+        let text = render("x", "p=1", &totals(false), Some(&figures));
         let line = text.lines().last().unwrap();
         assert!(line.contains(" lateness_p50_us=n/a "), "{line}");
         assert!(line.ends_with(
@@ -286,13 +288,13 @@ mod tests {
 
     #[test]
     fn gzip_shows_the_bytes_on_the_wire_and_before() {
-        let plain = render("x", &totals(true), None);
+        let plain = render("x", "p=1", &totals(true), None);
         assert!(!plain.contains("gzip"), "{plain}");
         let t = Totals {
             bytes_before_gzip: Some(9_000_000),
             ..totals(true)
         };
-        let text = render("x", &t, None);
+        let text = render("x", "p=1", &t, None);
         assert!(
             text.contains("  bytes sent            1000000\n  bytes before gzip     9000000\n"),
             "{text}"

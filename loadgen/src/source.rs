@@ -40,7 +40,9 @@ pub enum Layout {
 impl Layout {
     pub fn of(plan: &Plan) -> Layout {
         match (plan.proto, plan.framing) {
-            (Proto::Http, _) => Layout::JsonElements,
+            (Proto::Http, _) if plan.http.as_ref().is_none_or(|h| h.array) => Layout::JsonElements,
+            // Cloud NSS without JSON Array Notation: one record per line.
+            (Proto::Http, _) => Layout::Lines,
             (Proto::Udp, _) | (_, Framing::Lf) => Layout::Lines,
             (_, Framing::Octet) => Layout::OctetCounted,
         }
@@ -204,7 +206,7 @@ pub fn build(plan: &Plan) -> Result<Vec<Stream>> {
         records.next(&mut scratch, |record| {
             if plan.proto == Proto::Udp && record.len() + 1 > UDP_MAX_PAYLOAD {
                 too_long = Some(record.len());
-            } else if layout == Layout::JsonElements && !looks_like_an_object(record) {
+            } else if plan.proto == Proto::Http && !looks_like_an_object(record) {
                 not_json = true;
             } else {
                 stream.push(record, layout);
@@ -220,7 +222,7 @@ pub fn build(plan: &Plan) -> Result<Vec<Stream>> {
         if not_json {
             bail!(
                 "record {} of the source is not a JSON object ({{…}}), which is what --proto \
-                 http sends in a JSON array",
+                 http sends",
                 i + 1
             );
         }

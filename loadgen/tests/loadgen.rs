@@ -186,6 +186,22 @@ fn tcp_lf_delivers_every_nss_record_over_several_connections() {
     assert_eq!(run.result("events"), "1000");
     assert_eq!(run.result("bytes"), bytes.to_string());
     assert_eq!(run.result("lateness_p99_us"), "n/a");
+    // The line says what was run (issue 15).
+    assert_eq!(run.result("proto"), "tcp");
+    assert_eq!(run.result("source"), "nss");
+    assert_eq!(run.result("rate"), "max");
+    assert_eq!(run.result("connections"), "3");
+    assert_eq!(run.result("churn"), "0");
+    assert!(run.result("seed").parse::<u64>().is_ok());
+    let started: u64 = run.result("started_unix").parse().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(
+        now.abs_diff(started) < 600,
+        "started_unix={started}, now {now}"
+    );
     assert!(
         run.stdout.contains("  events sent           1000\n"),
         "{}",
@@ -997,6 +1013,86 @@ fn http_posts_json_arrays_on_keep_alive_connections() {
     // Bytes are the bodies' bytes.
     let bytes: usize = posted.iter().map(|p| p.body.len()).sum();
     assert_eq!(run.result("bytes"), bytes.to_string());
+}
+
+#[test]
+fn http_requests_stay_within_batch_bytes() {
+    // Issue 15: Cloud NSS posts at most 512 KB per request; loadgen batched by count only.
+    let (addr, posted) = http_receiver(|_| OK);
+    let run = loadgen(&[
+        "--target",
+        &addr,
+        "--proto",
+        "http",
+        "--http-key",
+        "k",
+        "--batch",
+        "1000",
+        "--batch-bytes",
+        "20000",
+        "--count",
+        "300",
+        "--quiet",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let posted = posted.lock().unwrap();
+    let mut records = 0;
+    for p in posted.iter() {
+        assert!(p.body.len() <= 20_000, "a body of {} bytes", p.body.len());
+        records += elements(&p.body).len();
+    }
+    assert_eq!(records, 300);
+    // --batch 1000 alone would have sent one request; by bytes, each but the last is filled
+    // to within a record of the limit.
+    assert!(posted.len() > 1, "{} requests", posted.len());
+    for p in &posted[..posted.len() - 1] {
+        assert!(
+            p.body.len() > 15_000,
+            "a body of only {} bytes",
+            p.body.len()
+        );
+    }
+}
+
+#[test]
+fn http_without_array_notation_posts_one_record_per_line() {
+    // Issue 15: Cloud NSS feeds may turn "JSON Array Notation" off.
+    let (addr, posted) = http_receiver(|_| OK);
+    let run = loadgen(&[
+        "--target",
+        &addr,
+        "--proto",
+        "http",
+        "--http-key",
+        "k",
+        "--http-array",
+        "false",
+        "--batch",
+        "40",
+        "--count",
+        "200",
+        "--quiet",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("lines of JSON of up to 40 events"),
+        "{}",
+        run.stdout
+    );
+    let posted = posted.lock().unwrap();
+    assert_eq!(posted.len(), 5);
+    let mut records = Vec::new();
+    for p in posted.iter() {
+        assert!(
+            p.body.starts_with(b"{") && p.body.ends_with(b"}\n"),
+            "{:?}",
+            p.body
+        );
+        records.extend(lines(&p.body).into_iter().map(<[u8]>::to_vec));
+    }
+    assert_eq!(records.len(), 200);
+    let frames: Vec<&[u8]> = records.iter().map(Vec::as_slice).collect();
+    assert_records(&frames, Kind::ZiaWeb);
 }
 
 #[test]

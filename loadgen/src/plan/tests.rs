@@ -49,6 +49,8 @@ fn http_needs_a_key_and_takes_defaults() {
             header: "X-Ztel-Key".to_string(),
             key: "k1".to_string(),
             batch: 100,
+            batch_bytes: 512 << 10,
+            array: true,
             gzip: false,
         })
     );
@@ -101,6 +103,8 @@ fn http_refuses_what_it_cannot_send() {
     assert!(http(&["--http-path", "nss"]).is_err());
     assert!(http(&["--http-path", "/a b"]).is_err());
     assert!(http(&["--batch", "0"]).is_err());
+    assert!(http(&["--batch-bytes", "100"]).is_err());
+    assert!(plan(&["--proto", "tcp", "--batch-bytes", "4096"]).is_err());
     assert!(plan(&["--proto", "http", "--http-key", ""]).is_err());
     assert!(plan(&["--proto", "http", "--http-key", "k\r\nX-Evil: 1"]).is_err());
     assert!(plan(&["--proto", "http", "--http-key", " k"]).is_err());
@@ -198,7 +202,7 @@ fn gzip_is_for_http_only() {
     assert!(p.http.as_ref().unwrap().gzip);
     assert!(
         p.describe()
-            .ends_with("gzipped JSON arrays of up to 100 events to /"),
+            .ends_with("gzipped JSON arrays of up to 100 events and 524288 bytes to /"),
         "{}",
         p.describe()
     );

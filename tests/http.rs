@@ -612,6 +612,11 @@ fn memory_follows_bytes_received_not_declared_lengths() {
         grown >> 20,
         (limit * held.len()) >> 20
     );
+    eprintln!(
+        "flood: peak memory +{} KiB for 300 connections declaring {} MiB each",
+        grown >> 10,
+        limit >> 20
+    );
     drop(held);
     let outcome = collector.stop();
     assert_records_are(&outcome.records, &lines);

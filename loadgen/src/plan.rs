@@ -171,7 +171,6 @@ impl Plan {
         }
     }
 
-    /// A one-line summary for the report's first line.
     /// tcp, udp, tls, http, or https (http with --ca).
     fn proto_name(&self) -> String {
         match (self.proto, &self.ca) {
@@ -200,6 +199,7 @@ impl Plan {
         )
     }
 
+    /// A one-line summary for the report's first line.
     pub fn describe(&self) -> String {
         let (source, format) = match &self.source {
             Source::Nss(d) => ("nss".to_string(), format_of(*d)),

@@ -161,16 +161,18 @@ pub fn batches(
             batch.counters.records(),
             "record lines vs records counted"
         );
+        // A batch keeps at most 256 dead letters (or 1 MiB of them); the rest are counted as
+        // unkept, and every one as a dead letter.
+        let dead = batch.counters.get(Counter::DeadLetters);
+        let unkept = batch.counters.get(Counter::DeadLettersUnkept);
         assert_eq!(
-            batch.dead.len() as u64,
-            batch.counters.get(Counter::DeadLetters)
+            batch.dead.len() as u64 + unkept,
+            dead,
+            "dead letters kept + unkept vs counted"
         );
+        assert!(batch.dead.len() <= 256, "{} dead letters kept", batch.dead.len());
         let frames = batch.counters.get(Counter::Frames);
-        assert_eq!(
-            frames,
-            lines + batch.dead.len() as u64,
-            "frames vs records + dead letters"
-        );
+        assert_eq!(frames, lines + dead, "frames vs records + dead letters");
         for dead in &batch.dead {
             assert!(
                 !dead.raw.is_empty() && dead.raw.len() <= setup.max_frame,

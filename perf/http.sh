@@ -39,7 +39,7 @@ ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 run_one() {
     local ztel=$1 dir=$WORK/run
     rm -rf "$dir"; mkdir -p "$dir"
-    printf '[input.http]\nkeys = ["bench"]\n' > "$dir/ztel.toml"
+    printf '[input.http]\nplain = true\nkeys = ["bench"]\n' > "$dir/ztel.toml"
     "$ztel" serve --config "$dir/ztel.toml" --tcp "" --udp "" --admin "" --shards 1 \
         --http 127.0.0.1:0 --data-dir "$dir/data" 2> "$dir/err" &
     local pid=$!

@@ -547,7 +547,7 @@ fn config_check_opens_the_files_serve_would_and_says_what_is_wrong() {
 
     let warned = dir.write(
         "warned.toml",
-        "[input.http]\naddress = \"127.0.0.1:0\"\nkeys = [\"k\"]\n",
+        "[input.http]\naddress = \"127.0.0.1:0\"\nplain = true\nkeys = [\"k\"]\n",
     );
     let (status, stdout, stderr) = run_ztel(&["config", "check", warned.to_str().unwrap()]);
     assert!(status.success(), "{stderr}");

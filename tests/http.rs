@@ -17,7 +17,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::Value;
 
-const KEYS: &str = "[input.http]\nkeys = [\"k1\"]\n";
+const KEYS: &str = "[input.http]\nplain = true\nkeys = [\"k1\"]\n";
 
 fn start(tag: &str, config: &str) -> (Collector, SocketAddr) {
     start_with(tag, config, false)
@@ -144,7 +144,10 @@ fn keep_alive_serves_several_requests_on_one_connection() {
 
 #[test]
 fn missing_and_wrong_keys_are_refused_closed_and_counted() {
-    let (collector, addr) = start("http-keys", "[input.http]\nkeys = [\"k1\", \"k2\"]\n");
+    let (collector, addr) = start(
+        "http-keys",
+        "[input.http]\nplain = true\nkeys = [\"k1\", \"k2\"]\n",
+    );
     let body = array(&[zia_line(1, "pc-intruder")]);
 
     let mut missing = Client::connect(addr);
@@ -187,7 +190,7 @@ fn missing_and_wrong_keys_are_refused_closed_and_counted() {
 
 #[test]
 fn without_keys_every_request_is_refused() {
-    let (collector, addr) = start_with("http-nokeys", "", true);
+    let (collector, addr) = start_with("http-nokeys", "[input.http]\nplain = true\n", true);
     let answer = Client::connect(addr).post(Some(""), &array(&[zia_line(1, "pc")]));
     assert_eq!(answer.status, 403);
     assert!(answer.body.contains("input.http.keys"), "{answer:?}");
@@ -372,7 +375,7 @@ fn https_with_a_generated_certificate() {
     let ca = Ca::new();
     let (cert, key) = ca.leaf();
     let config = format!(
-        "{KEYS}cert = {:?}\nkey = {:?}\n",
+        "[input.http]\nkeys = [\"k1\"]\ncert = {:?}\nkey = {:?}\n",
         dir.write("server.pem", &cert).display().to_string(),
         dir.write("server.key", &key).display().to_string()
     );
@@ -439,7 +442,7 @@ fn sighup_reloads_the_keys() {
     let (mut collector, addr) = start_with("http-reload", KEYS, true);
     let body = array(&[zia_line(1, "pc-reload")]);
     assert_eq!(Client::connect(addr).post(Some("k1"), &body).status, 200);
-    collector.rewrite_config("[input.http]\nkeys = [\"k9\"]\n");
+    collector.rewrite_config("[input.http]\nplain = true\nkeys = [\"k9\"]\n");
     collector.signal(libc::SIGHUP);
     collector.wait_for_stderr("ztel: reloaded certificates and allow-lists");
     let body = array(&[zia_line(2, "pc-reload")]);

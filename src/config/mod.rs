@@ -96,10 +96,14 @@ pub struct HttpInput {
     /// Zone of this input's timestamps that carry none; "" = the global feed_timezone. Cloud NSS
     /// feeds are usually set to GMT.
     pub feed_timezone: String,
-    /// PEM certificate chain; with key, the input speaks HTTPS.
+    /// PEM certificate chain; with key, the input speaks HTTPS. Cloud NSS posts over HTTPS, so
+    /// an input without one is an error unless plain is true.
     pub cert: String,
     /// PEM private key.
     pub key: String,
+    /// true: serve plain HTTP on purpose (behind a proxy that ends TLS, or on a test bench);
+    /// keys then cross the network in clear text.
+    pub plain: bool,
     /// The request header that carries the key.
     pub header: String,
     /// The keys accepted in that header. With none, every request is refused.
@@ -219,6 +223,7 @@ impl Default for HttpInput {
             feed_timezone: String::new(),
             cert: String::new(),
             key: String::new(),
+            plain: false,
             header: "X-Ztel-Key".into(),
             keys: Vec::new(),
             allowed_ips: loopback(),

@@ -68,8 +68,21 @@ fn bad_values_name_their_key() {
         ("[input.http]\nkeys = [\" k1\"]", "input.http.keys"),
         ("[input.http]\nkeys = [\"k\\u0001\"]", "input.http.keys"),
         (
-            "[input.http]\naddress = \"127.0.0.1:1514\"",
+            "[input.http]\naddress = \"127.0.0.1:1514\"\nplain = true",
             "input.http.address",
+        ),
+        // An HTTP or TLS input that listens needs a certificate, unless plain on purpose.
+        (
+            "[input.http]\naddress = \"127.0.0.1:8443\"",
+            "input.http.cert",
+        ),
+        (
+            "[input.http]\nplain = true\ncert = \"a.pem\"\nkey = \"b.pem\"",
+            "input.http.plain",
+        ),
+        (
+            "[input.tls]\naddress = \"127.0.0.1:7514\"",
+            "input.tls.address",
         ),
     ];
     for (text, key) in cases {
@@ -114,7 +127,7 @@ fn warnings_name_an_empty_allow_list_and_plain_http_with_keys() {
     assert!(Config::default().warnings().is_empty());
     let config = Config::from_toml(
         "[input.udp]\nallowed_ips = []\n\
-         [input.http]\naddress = \"127.0.0.1:0\"\nkeys = [\"k\"]\n",
+         [input.http]\naddress = \"127.0.0.1:0\"\nplain = true\nkeys = [\"k\"]\n",
     )
     .unwrap();
     let warnings = config.warnings();

@@ -28,6 +28,16 @@ impl Config {
         if !tls.client_ca.is_empty() && tls.cert.is_empty() {
             return Err(invalid("input.tls.client_ca", "needs cert and key"));
         }
+        // The default address without a certificate is the input off (DESIGN §2.2); an address
+        // of the user's own says they meant it to listen.
+        let default_tls = super::TlsInput::default().address;
+        if tls.cert.is_empty() && tls.address.get().is_some() && tls.address != default_tls {
+            return Err(invalid(
+                "input.tls.address",
+                "TLS needs input.tls.cert and input.tls.key (or set the address to \"\" to turn \
+                 the input off)",
+            ));
+        }
         self.validate_http()?;
         if !(1024..=64 << 20).contains(&self.limits.max_frame_bytes) {
             return Err(invalid(
@@ -124,6 +134,19 @@ impl Config {
             return Err(invalid(
                 "input.http.cert",
                 "cert and key must be set together",
+            ));
+        }
+        if http.plain && !http.cert.is_empty() {
+            return Err(invalid(
+                "input.http.plain",
+                "plain HTTP, yet cert and key are set for HTTPS: choose one",
+            ));
+        }
+        if http.address.get().is_some() && http.cert.is_empty() && !http.plain {
+            return Err(invalid(
+                "input.http.cert",
+                "Cloud NSS posts over HTTPS: set input.http.cert and input.http.key, or \
+                 input.http.plain = true to serve plain HTTP on purpose",
             ));
         }
         if http.header.is_empty() || !http.header.bytes().all(is_token_byte) {

@@ -186,7 +186,7 @@ fn reads(data: &[u8]) -> Vec<Vec<u8>> {
 fn run_shard_path(pipeline: &mut Pipeline, origin: &Origin, reads: &[Vec<u8>]) -> usize {
     let mut records = 0;
     for buf in reads {
-        let mut batch = Batch::for_read(0, buf.len());
+        let mut batch = Batch::for_read(0, ztel::batch::Source::Tcp, buf.len());
         let mut framer = Framer::new(262_144);
         let mut at = 0;
         while let Next::Frame { payload, consumed } = framer.next(&buf[at..]) {

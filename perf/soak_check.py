@@ -36,8 +36,8 @@ CONNECTION_CLASSES = [
 
 
 def parse_metrics(path):
-    """Counters summed over their series, without pre-summed shard="all" rows; dead letters by
-    reason as `dead_REASON`, records of every kind as `records`."""
+    """Counters summed over their series (shards and inputs); dead letters by reason as
+    `dead_REASON`, records by kind as `records_KIND` and of every kind as `records`."""
     sums = {}
     if not os.path.exists(path):
         return sums
@@ -45,8 +45,6 @@ def parse_metrics(path):
         if line.startswith("#") or not line.strip():
             continue
         name_labels, _, value = line.rpartition(" ")
-        if 'shard="all"' in name_labels:
-            continue
         name, _, labels = name_labels.partition("{")
         try:
             v = float(value)
@@ -55,9 +53,10 @@ def parse_metrics(path):
         if name == "ztel_dead_letters_by_reason_total":
             m = re.search(r'reason="([^"]*)"', labels)
             key = f"dead_{m.group(1)}" if m else "dead_"
-        elif name.startswith("ztel_records_") and name.endswith("_total"):
+        elif name == "ztel_records_total":
             sums["records"] = sums.get("records", 0) + v
-            key = name[len("ztel_"):-len("_total")]
+            m = re.search(r'kind="([^"]*)"', labels)
+            key = "records_" + (m.group(1).replace(".", "_") if m else "")
         elif name.startswith("ztel_") and name.endswith("_total"):
             key = name[len("ztel_"):-len("_total")]
         else:

@@ -98,12 +98,11 @@ def closed_by_peer(sock, wait):
 
 
 def open_connections(a):
-    """ztel's connections_open gauge, summed over its series (no pre-summed shard="all")."""
+    """ztel's connections_open gauge, summed over its series (shards and inputs)."""
     with urllib.request.urlopen(f"http://{a.admin}/metrics", timeout=10) as r:
         text = r.read().decode()
     return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-               if line.startswith(("ztel_connections_open{", "ztel_connections_open "))
-               and 'shard="all"' not in line)
+               if line.startswith(("ztel_connections_open{", "ztel_connections_open ")))
 
 
 def truncated_connection(a):

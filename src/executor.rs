@@ -13,7 +13,6 @@ use glommio::{LocalExecutorBuilder, Placement};
 use wire::format::csv::Columns;
 
 use crate::batch::channel::BatchSender;
-use crate::batch::Batch;
 use crate::input::{self, live::Live};
 use crate::pipeline::{Pipeline, Zones};
 use crate::shard::shutdown::Shutdown;
@@ -105,7 +104,7 @@ fn run(spec: ShardSpec, ready: mpsc::Sender<Ready>) {
         // The ticker holds the shard, and with it the channel's sender that the aggregator
         // waits to see dropped: it must end before the shard does.
         ticker.await;
-        shard.send(Batch::counts(shard.index)).await;
+        shard.send_pending().await;
     });
 }
 

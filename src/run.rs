@@ -17,6 +17,7 @@ use crate::aggregate::state::Shared;
 use crate::aggregate::store::Store;
 use crate::aggregate::{Aggregator, Sinks, Summary, DEDUP_WINDOW};
 use crate::batch;
+use crate::batch::Source;
 use crate::config::Config;
 use crate::executor::{self, Bound, ShardSpec};
 use crate::input::live::{Live, LoadError};
@@ -141,9 +142,20 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
         tracing::info!("{} devices known from earlier runs", registry.len());
     }
     let sinks = open_sinks(&config, store)?;
+    let listening = [
+        (Source::Tcp, tcp),
+        (Source::Udp, udp),
+        (Source::Tls, tls),
+        (Source::Http, http),
+    ];
     let shared = Arc::new(Shared::new(
         Attribution::new(ATTRIBUTION_CAPACITY, ATTRIBUTION_GRACE),
         registry,
+        listening
+            .iter()
+            .filter(|(_, a)| a.is_some())
+            .map(|(s, _)| *s)
+            .collect(),
     ));
     let admin_server = match admin_addr {
         Some(addr) => Some(

@@ -59,7 +59,11 @@ fn state() -> Arc<Shared> {
         end: None,
         seen: ts(T0),
     });
-    Arc::new(Shared::new(table, Registry::default()))
+    Arc::new(Shared::new(
+        table,
+        Registry::default(),
+        vec![ztel::batch::Source::Tcp],
+    ))
 }
 
 struct Reply {

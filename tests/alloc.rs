@@ -38,7 +38,7 @@ fn allocations_for(pipeline: &mut Pipeline, data: &mut [u8]) -> (usize, usize) {
         received: Timestamp::now(),
         source: Source::Tcp,
     };
-    let mut batch = Batch::new(0);
+    let mut batch = Batch::new(0, ztel::batch::Source::Tcp);
     batch.records.reserve(data.len() * 2);
     let mut framer = Framer::new(262_144);
     let before = ALLOCATIONS.load(Ordering::Relaxed);

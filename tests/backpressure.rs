@@ -121,7 +121,7 @@ fn udp_records_kept_while_the_channel_is_full_go_out_without_more_traffic() {
         .expect("sender finishes once the consumer reads");
     // No more traffic: the pending batch must still reach the aggregator.
     let admin = collector.listening["admin"];
-    wait_for_metric(admin, "ztel_records_zia_web_total{shard=\"all\"}", |n| {
+    wait_for_metric(admin, "ztel_records_total{kind=\"zia.web\"}", |n| {
         n as usize == RECORDS + 3
     });
     let outcome = collector.stop();

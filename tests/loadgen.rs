@@ -116,6 +116,9 @@ fn loadgen_traffic_is_received_counted_and_recorded() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(get(&result, "received"), "1000");
     assert_ne!(get(&result, "lateness_p99_us"), "n/a");
+    // The collector's latency of this run's records alone, not of the 4,000 since its start.
+    assert_eq!(get(&result, "ztel_latency_scope"), "run");
+    assert_eq!(get(&result, "ztel_latency_samples"), "1000");
 
     let outcome = collector.stop();
     let count = |name: &str| outcome.counters.get(name).copied().unwrap_or(0);
@@ -131,7 +134,11 @@ fn http_collector(tag: &str, extra: &str) -> (Collector, String, String) {
     let collector = Collector::start_with(
         tag,
         Options {
-            config: Some(format!("[input.http]\nkeys = [\"k1\"]\n{extra}")),
+            // Plain HTTP on purpose, unless `extra` brings a certificate.
+            config: Some(format!(
+                "[input.http]\nkeys = [\"k1\"]\nplain = {}\n{extra}",
+                !extra.contains("cert")
+            )),
             args: vec![
                 "--http".into(),
                 "127.0.0.1:0".into(),
@@ -219,6 +226,7 @@ fn loadgen_over_http_with_a_wrong_key_fails_on_403() {
         "{stderr}"
     );
     assert_eq!(get(&result, "failed_connections"), "1");
+    assert_eq!(get(&result, "events"), "0", "refused events were not sent");
     let outcome = collector.stop();
     assert!(outcome.records.is_empty());
     assert_eq!(
@@ -328,7 +336,7 @@ fn loadgen_gzip_bodies_of_firewall_and_dns_records_are_inflated_and_recorded() {
             ],
         );
         assert_eq!(code, 0, "{source}: {stderr}");
-        assert_eq!(get(&result, "received"), "1500", "{source}");
+        assert_eq!(get(&result, "received"), "1500", "{source}: {stderr}");
         assert_eq!(get(&result, "lost"), "0", "{source}");
         // What crossed the wire is the compressed bodies, a fraction of the JSON they carry.
         let sent: u64 = get(&result, "bytes").parse().unwrap();

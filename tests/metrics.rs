@@ -57,6 +57,12 @@ fn admin_options(hold: bool) -> Options {
 fn metrics_count_a_known_load_and_pass_promtool() {
     let collector = Collector::start_with("metrics", admin_options(false));
     let admin = collector.listening["admin"];
+    // Before any traffic, every shard's counters are there, at zero.
+    let (_, fresh) = http_get(admin, "/metrics");
+    for shard in ["0", "1"] {
+        let series = format!("ztel_frames_total{{shard=\"{shard}\",input=\"tcp\"}} 0\n");
+        assert!(fresh.contains(&series), "{series} in:\n{fresh}");
+    }
     let mut lines = String::new();
     for i in 1..=300 {
         lines.push_str(&zia_line(i, &format!("pc-{}", i % 7)));
@@ -65,28 +71,53 @@ fn metrics_count_a_known_load_and_pass_promtool() {
     lines.push_str("not json at all\n");
     collector.send(lines.as_bytes());
     // The aggregator publishes a few times a second.
-    let metrics =
-        common::wait_for_metric(admin, "ztel_frames_total{shard=\"all\"}", |v| v == 301.0);
+    let metrics = common::wait_for_metric(admin, "ztel_frames_total", |v| v == 301.0);
     assert_eq!(
-        sample(&metrics, "ztel_records_zia_web_total{shard=\"all\"}"),
+        sample(&metrics, "ztel_records_total{kind=\"zia.web\"}"),
         300.0
     );
-    assert_eq!(sample(&metrics, "ztel_frames_total{shard=\"all\"}"), 301.0);
+    assert_eq!(sample(&metrics, "ztel_frames_total"), 301.0);
     assert_eq!(
         sample(
             &metrics,
-            "ztel_dead_letters_by_reason_total{reason=\"unknown_format\",shard=\"all\"}"
+            "ztel_dead_letters_by_reason_total{reason=\"unknown_format\"}"
         ),
         1.0
     );
-    assert_eq!(
-        sample(&metrics, "ztel_connections_opened_total{shard=\"all\"}"),
-        1.0
-    );
+    assert_eq!(sample(&metrics, "ztel_connections_opened_total"), 1.0);
     assert_eq!(sample(&metrics, "ztel_devices"), 7.0);
     let per_shard = sample(&metrics, "ztel_frames_total{shard=\"0\"}")
         + sample(&metrics, "ztel_frames_total{shard=\"1\"}");
     assert_eq!(per_shard, 301.0, "shards add up to the total");
+    // Prometheus's conventions: queries sum, so nothing is pre-summed; inputs are a label.
+    assert!(!metrics.contains("shard=\"all\""), "{metrics}");
+    assert_eq!(sample(&metrics, "ztel_frames_total{input=\"tcp\"}"), 301.0);
+    assert!(
+        common::sample(&metrics, "ztel_frames_total{input=\"tls\"}").is_none(),
+        "TLS is off"
+    );
+    assert_eq!(sample(&metrics, "ztel_build_info"), 1.0);
+    assert!(sample(&metrics, "process_resident_memory_bytes") > 1e6);
+    assert!(sample(&metrics, "process_cpu_seconds_total") >= 0.0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let last = sample(
+        &metrics,
+        "ztel_last_record_timestamp_seconds{input=\"tcp\"}",
+    );
+    assert!((now - 60.0..=now + 1.0).contains(&last), "{last} vs {now}");
+    assert!(common::sample(
+        &metrics,
+        "ztel_last_record_timestamp_seconds{input=\"udp\"}"
+    )
+    .is_none());
+    assert_eq!(sample(&metrics, "ztel_output_write_errors_total"), 0.0);
+    assert_eq!(
+        sample(&metrics, "ztel_output_rotations_total{output=\"records\"}"),
+        0.0
+    );
     assert_eq!(
         sample(&metrics, "ztel_latency_read_to_sink_seconds_count"),
         300.0
@@ -287,10 +318,9 @@ fn a_record_per_packet_is_batched_yet_prompt() {
         std::thread::sleep(Duration::from_micros(50));
     }
     common::wait_for_lines(&records, RECORDS as usize);
-    let metrics =
-        common::wait_for_metric(admin, "ztel_records_zia_web_total{shard=\"all\"}", |v| {
-            v == RECORDS as f64
-        });
+    let metrics = common::wait_for_metric(admin, "ztel_records_total{kind=\"zia.web\"}", |v| {
+        v == RECORDS as f64
+    });
     let batches = sample(&metrics, "ztel_latency_parse_batch_seconds_count");
     assert!(
         batches >= 1.0 && batches <= RECORDS as f64,

@@ -398,7 +398,7 @@ fn every_input_listens_again_right_after_a_drain_with_senders_connected() {
     let dir = common::TempDir::new("rebind-all-files");
     let certified = rcgen::generate_simple_self_signed(vec!["localhost".into()]).expect("cert");
     let config = format!(
-        "[input.tls]\ncert = {:?}\nkey = {:?}\n[input.http]\nkeys = [\"k1\"]\n",
+        "[input.tls]\ncert = {:?}\nkey = {:?}\n[input.http]\nplain = true\nkeys = [\"k1\"]\n",
         dir.write("cert.pem", &certified.cert.pem())
             .display()
             .to_string(),
@@ -490,7 +490,7 @@ fn records_a_full_disk_held_back_are_not_duplicates_after_kill_9() {
     let lines: Vec<String> = (1..=200).map(|i| zia_line(i, "held")).collect();
     collector.send((lines.join("\n") + "\n").as_bytes());
     let admin = collector.listening["admin"];
-    common::wait_for_metric(admin, "ztel_records_zia_web_total{shard=\"all\"}", |n| {
+    common::wait_for_metric(admin, "ztel_records_total{kind=\"zia.web\"}", |n| {
         n == 200.0
     });
     // The registry is saved on the aggregator's slowest schedule: flushes have run since.

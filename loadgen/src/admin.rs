@@ -10,6 +10,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
+use hdrhistogram::serialization::Deserializer;
+use hdrhistogram::Histogram;
+
+use crate::exposition::total;
 
 /// Frames the collector read: one per record, whatever the transport.
 const FRAMES: &str = "ztel_frames_total";
@@ -38,13 +42,22 @@ pub struct Admin {
     prefix: String,
 }
 
-/// The counters loadgen needs, read once.
+/// The counters loadgen needs, read once (summed over shards and inputs).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Snapshot {
     pub frames: Option<f64>,
     pub dropped: Option<f64>,
-    /// The summary's quantiles (QUANTILES), in seconds.
+    /// The summary's quantiles (QUANTILES), in seconds: since the collector started.
     pub latency: [Option<f64>; 4],
+}
+
+/// The collector before the run: its counters, and its read→sink histogram since start (`None`
+/// from a collector whose `/histograms` does not give it), which the one after the run is
+/// subtracted from.
+#[derive(Debug, Clone, Default)]
+pub struct Before {
+    pub counts: Snapshot,
+    pub read_to_sink: Option<Histogram<u64>>,
 }
 
 /// What the report shows of the collector; `None` where it could not be known.
@@ -55,6 +68,9 @@ pub struct Figures {
     pub dropped: Option<u64>,
     /// The collector's latency quantiles, in microseconds.
     pub latency_us: [Option<f64>; 4],
+    /// How many records those quantiles cover, when they are this run's alone (`None` when
+    /// they are the collector's since its start).
+    pub latency_samples: Option<u64>,
     /// Why a figure is missing, one line each.
     pub notes: Vec<String>,
 }
@@ -122,22 +138,45 @@ impl Admin {
         let text = self.get("/metrics")?;
         let mut latency = [None; 4];
         for (slot, q) in latency.iter_mut().zip(QUANTILES) {
-            *slot = find(&text, LATENCY, &[("quantile", q)]);
+            *slot = total(&text, LATENCY, &[("quantile", q)]);
         }
         Ok(Snapshot {
-            frames: find(&text, FRAMES, &[("shard", "all")]),
-            dropped: find(&text, DROPPED, &[("shard", "all")]),
+            frames: total(&text, FRAMES, &[]),
+            dropped: total(&text, DROPPED, &[]),
             latency,
         })
     }
 
+    /// Reads /metrics and the read→sink histogram once, before the run.
+    pub fn before(&self) -> Result<Before> {
+        Ok(Before {
+            counts: self.snapshot()?,
+            read_to_sink: self.read_to_sink(),
+        })
+    }
+
+    /// The collector's read→sink histogram since its start, from `/histograms`
+    /// (`since_start_hdr`: V2 deflate, base64); `None` when it gives none.
+    pub fn read_to_sink(&self) -> Option<Histogram<u64>> {
+        let text = self.get("/histograms").ok()?;
+        let answer: serde_json::Value = serde_json::from_str(&text).ok()?;
+        let encoded = answer["histograms"]
+            .as_array()?
+            .iter()
+            .find(|h| h["name"] == "read_to_sink")?["since_start_hdr"]
+            .as_str()?;
+        let bytes =
+            base64::Engine::decode(&base64::engine::general_purpose::STANDARD, encoded).ok()?;
+        Deserializer::new().deserialize(&mut &bytes[..]).ok()
+    }
+
     /// After the run: polls /metrics until the collector has counted `sent` more frames than
     /// `before`, or its count stops growing for 2 s (30 s at most), then works out the figures.
-    pub fn settle(&self, before: &Snapshot, sent: u64) -> Figures {
+    pub fn settle(&self, before: &Before, sent: u64) -> Figures {
         let mut figures = Figures::default();
-        let Some(frames_before) = before.frames else {
+        let Some(frames_before) = before.counts.frames else {
             figures.notes.push(format!(
-                "{} has no {FRAMES}{{shard=\"all\"}}: received and lost are n/a",
+                "{} has no {FRAMES}: received and lost are n/a",
                 self.url()
             ));
             return figures;
@@ -183,15 +222,32 @@ impl Admin {
                 figures.lost = Some(sent.saturating_sub(received));
             }
             None => figures.notes.push(format!(
-                "{} lost {FRAMES}{{shard=\"all\"}}: received and lost are n/a",
+                "{} lost {FRAMES}: received and lost are n/a",
                 self.url()
             )),
         }
-        figures.dropped = match (before.dropped, after.dropped) {
+        figures.dropped = match (before.counts.dropped, after.dropped) {
             (Some(b), Some(a)) => Some((a - b).max(0.0) as u64),
             _ => None,
         };
-        figures.latency_us = after.latency.map(|s| s.map(|secs| secs * 1e6));
+        match (&before.read_to_sink, self.read_to_sink()) {
+            (Some(earlier), Some(later)) => match this_run(earlier, later) {
+                Some((run, samples)) => {
+                    figures.latency_us = run;
+                    figures.latency_samples = Some(samples);
+                }
+                None => figures
+                    .notes
+                    .push("the collector recorded no read→sink latency during the run".into()),
+            },
+            _ => {
+                figures.latency_us = after.latency.map(|s| s.map(|secs| secs * 1e6));
+                figures.notes.push(format!(
+                    "{} gives no read→sink histogram: ztel latency is since the collector started",
+                    self.url().replace("/metrics", "/histograms")
+                ));
+            }
+        }
         if figures.latency_us.iter().any(Option::is_none) {
             figures.notes.push(format!(
                 "{} has no {LATENCY} quantiles {}: ztel latency is n/a where missing",
@@ -201,6 +257,26 @@ impl Admin {
         }
         figures
     }
+}
+
+/// The QUANTILES (µs) of what the collector recorded between two readings of its since-start
+/// histogram: this run's latency, not its whole life's, and how many records it covers. `None`
+/// when it recorded nothing.
+pub fn this_run(
+    before: &Histogram<u64>,
+    mut after: Histogram<u64>,
+) -> Option<([Option<f64>; 4], u64)> {
+    // A restarted collector has a histogram smaller than the one before: that fails here.
+    after.subtract(before).ok()?;
+    if after.is_empty() {
+        return None;
+    }
+    let mut out = [None; 4];
+    for (slot, q) in out.iter_mut().zip(QUANTILES) {
+        let q: f64 = q.parse().ok()?;
+        *slot = Some(after.value_at_quantile(q) as f64);
+    }
+    Some((out, after.len()))
 }
 
 /// The body of a complete HTTP/1.x response, if its status is 200.
@@ -266,92 +342,28 @@ fn dechunk(mut input: &[u8]) -> Result<Vec<u8>> {
     }
 }
 
-/// The value of the first sample of metric `name` whose labels include every pair of
-/// `labels`, in Prometheus text exposition format.
-pub fn find(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    text.lines().find_map(|line| {
-        let line = line.trim_start();
-        if line.starts_with('#') {
-            return None;
-        }
-        let rest = line.strip_prefix(name)?;
-        let (sample_labels, rest) = if let Some(inner) = rest.strip_prefix('{') {
-            let (pairs, after) = split_labels(inner)?;
-            (pairs, after)
-        } else if rest.starts_with([' ', '\t']) {
-            (Vec::new(), rest)
-        } else {
-            // A longer name that starts with this one (ztel_frames_total_x).
-            return None;
-        };
-        let wanted = labels
-            .iter()
-            .all(|(k, v)| sample_labels.iter().any(|(sk, sv)| sk == k && sv == v));
-        if !wanted {
-            return None;
-        }
-        rest.split_whitespace().next()?.parse::<f64>().ok()
-    })
-}
-
-/// `a="x",b="y\"z"} rest` → ([(a, x), (b, y"z)], " rest").
-fn split_labels(mut s: &str) -> Option<(Vec<(String, String)>, &str)> {
-    let mut pairs = Vec::new();
-    loop {
-        s = s.trim_start_matches([',', ' ']);
-        if let Some(rest) = s.strip_prefix('}') {
-            return Some((pairs, rest));
-        }
-        let (key, rest) = s.split_once('=')?;
-        let mut chars = rest.strip_prefix('"')?.char_indices();
-        let mut value = String::new();
-        let end = loop {
-            match chars.next()? {
-                (i, '"') => break i,
-                (_, '\\') => match chars.next()?.1 {
-                    'n' => value.push('\n'),
-                    other => value.push(other),
-                },
-                (_, c) => value.push(c),
-            }
-        };
-        pairs.push((key.trim().to_string(), value));
-        s = &rest[1 + end + 1..];
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const METRICS: &str = "# HELP ztel_frames_total Frames read.\n\
-        # TYPE ztel_frames_total counter\n\
-        ztel_frames_total{shard=\"0\"} 10\n\
-        ztel_frames_total{shard=\"all\"} 25\n\
-        ztel_frames_total_extra{shard=\"all\"} 99\n\
-        ztel_datagrams_dropped_total{shard=\"all\",reason=\"full\"} 3 1700000000000\n\
-        ztel_latency_read_to_sink_seconds{quantile=\"0.5\"} 3.5e-05\n\
-        ztel_latency_read_to_sink_seconds{quantile=\"0.99\"} 0.0012\n\
-        ztel_latency_read_to_sink_seconds_count 25\n\
-        odd{label=\"a \\\"quoted\\\" } value\"} 7\n";
-
     #[test]
-    fn finds_samples_by_name_and_labels() {
-        assert_eq!(find(METRICS, FRAMES, &[("shard", "all")]), Some(25.0));
-        assert_eq!(find(METRICS, FRAMES, &[("shard", "0")]), Some(10.0));
-        assert_eq!(find(METRICS, FRAMES, &[]), Some(10.0));
-        assert_eq!(find(METRICS, DROPPED, &[("shard", "all")]), Some(3.0));
-        assert_eq!(find(METRICS, LATENCY, &[("quantile", "0.5")]), Some(3.5e-5));
-        assert_eq!(find(METRICS, LATENCY, &[("quantile", "0.9")]), None);
-        assert_eq!(
-            find(METRICS, "ztel_latency_read_to_sink_seconds_count", &[]),
-            Some(25.0)
+    fn latency_is_the_difference_of_two_readings() {
+        let mut before = Histogram::<u64>::new(3).unwrap();
+        // A collector's earlier life: slow.
+        before.record_n(50_000, 1000).unwrap();
+        let mut after = before.clone();
+        // This run: 100 µs, one 900 µs outlier in a hundred.
+        after.record_n(100, 99).unwrap();
+        after.record(900).unwrap();
+        let (run, samples) = this_run(&before, after.clone()).unwrap();
+        assert_eq!(samples, 100);
+        assert_eq!(run[0], Some(100.0));
+        assert_eq!(run[3].map(|v| (v / 10.0).round()), Some(90.0));
+        assert!(
+            this_run(&before, before.clone()).is_none(),
+            "nothing recorded"
         );
-        assert_eq!(
-            find(METRICS, "odd", &[("label", "a \"quoted\" } value")]),
-            Some(7.0)
-        );
-        assert_eq!(find(METRICS, "missing", &[]), None);
+        assert!(this_run(&after, before).is_none(), "a restart is no run");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 mod admin;
 mod args;
 mod conn;
+mod exposition;
 mod http;
 mod plan;
 mod report;
@@ -71,7 +72,7 @@ fn run(args: Args) -> Result<ExitCode, Failure> {
 
     // The collector's counters before the run, so that traffic from earlier runs is not
     // counted; an unreachable admin endpoint costs the admin figures only.
-    let before = admin.as_ref().and_then(|a| match a.snapshot() {
+    let before = admin.as_ref().and_then(|a| match a.before() {
         Ok(s) => Some(s),
         Err(e) => {
             eprintln!(

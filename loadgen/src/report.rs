@@ -153,6 +153,13 @@ pub fn render(headline: &str, params: &str, t: &Totals, admin: Option<&Figures>)
                 v.map_or("n/a".into(), |us| format!("{us:.0} µs")),
             );
         }
+        row(
+            "ztel latency of",
+            a.latency_samples
+                .map_or("the collector's life (no histogram)".into(), |n| {
+                    format!("this run's {n} records")
+                }),
+        );
     }
     if !t.failures.is_empty() {
         row("failed connections", t.failures.len().to_string());
@@ -188,6 +195,14 @@ pub fn render(headline: &str, params: &str, t: &Totals, admin: Option<&Figures>)
                 v.map_or("n/a".into(), |us| format!("{us:.1}"))
             );
         }
+        let (scope, samples) = match a.latency_samples {
+            Some(n) => ("run", n.to_string()),
+            None => ("since_start", "n/a".to_string()),
+        };
+        let _ = write!(
+            line,
+            " ztel_latency_scope={scope} ztel_latency_samples={samples}"
+        );
     }
     format!("loadgen: {headline}\n{s}{line}\n")
 }
@@ -275,13 +290,15 @@ mod tests {
             lost: Some(10),
             dropped: None,
             latency_us: [Some(35.0), None, Some(1200.0), Some(5000.0)],
+            latency_samples: Some(990),
             notes: Vec::new(),
         };
         let text = render("x", "p=1", &totals(false), Some(&figures));
         let line = text.lines().last().unwrap();
         assert!(line.contains(" lateness_p50_us=n/a "), "{line}");
         assert!(line.ends_with(
-            " received=990 lost=10 dropped=n/a ztel_p50_us=35.0 ztel_p90_us=n/a ztel_p99_us=1200.0 ztel_p999_us=5000.0"
+            " received=990 lost=10 dropped=n/a ztel_p50_us=35.0 ztel_p90_us=n/a ztel_p99_us=1200.0 ztel_p999_us=5000.0 \
+             ztel_latency_scope=run ztel_latency_samples=990"
         ), "{line}");
         assert!(text.contains("n/a (--rate max)"));
     }

@@ -186,6 +186,8 @@ impl Sender {
             if let Some(rate) = schedule.rate {
                 self.record_lateness(out, k, batch as u64, rate);
             }
+            // Sent means taken: an HTTP batch that the collector refused (403, 503) was not.
+            conn.confirm()?;
             k += batch as u64;
             out.events += batch as u64;
             out.bytes += sent;
@@ -193,7 +195,6 @@ impl Sender {
                 .events
                 .fetch_add(batch as u64, Ordering::Relaxed);
             self.progress.bytes.fetch_add(sent, Ordering::Relaxed);
-            conn.confirm()?;
         }
     }
 

@@ -1159,6 +1159,39 @@ fn an_http_refusal_is_status_1_and_names_the_status() {
     );
 }
 
+/// Events of a refused request are not reported as sent: one 200 then a 403 is one batch sent.
+#[test]
+fn events_refused_with_403_are_not_counted_as_sent() {
+    let (addr, posted) = http_receiver(|n| {
+        if n == 0 {
+            OK
+        } else {
+            "HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 10\r\n\r\nwrong key\n"
+        }
+    });
+    let run = loadgen(&[
+        "--target",
+        &addr,
+        "--proto",
+        "http",
+        "--http-key",
+        "k",
+        "--count",
+        "300",
+        "--batch",
+        "100",
+        "--quiet",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("answered 403 Forbidden"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(posted.lock().unwrap().len(), 2);
+    assert_eq!(run.result("events"), "100", "only the batch answered 200");
+}
+
 #[test]
 fn http_gzip_bodies_inflate_to_the_json_arrays() {
     use std::io::Read as _;
@@ -1244,7 +1277,8 @@ fn a_file_line_that_is_not_a_json_object_is_refused_for_http() {
 // --- the admin endpoint ------------------------------------------------------------------
 
 /// A fake collector: a TCP receiver that counts lines, and an admin endpoint whose
-/// `ztel_frames_total{shard="all"}` is 1000 + lines received − `hide` (what it "lost").
+/// `ztel_frames_total` is 1000 + lines received − `hide` (what it "lost"), and that has no
+/// `/histograms`.
 fn fake_collector(hide: u64) -> (String, String, Arc<AtomicU64>) {
     let lines_seen = Arc::new(AtomicU64::new(0));
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -1276,13 +1310,18 @@ fn fake_collector(hide: u64) -> (String, String, Arc<AtomicU64>) {
                 }
                 request.extend_from_slice(&buf[..n]);
             }
+            if request.starts_with(b"GET /histograms ") {
+                // A collector without /histograms: loadgen falls back to its summary.
+                let _ = write!(sock, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+                continue;
+            }
             assert!(request.starts_with(b"GET /metrics HTTP/1.1\r\n"));
             let frames = 1000 + seen.load(Ordering::Relaxed).saturating_sub(hide);
             let body = format!(
                 "# TYPE ztel_frames_total counter\n\
-                 ztel_frames_total{{shard=\"0\"}} {frames}\n\
-                 ztel_frames_total{{shard=\"all\"}} {frames}\n\
-                 ztel_datagrams_dropped_total{{shard=\"all\"}} 4\n\
+                 ztel_frames_total{{shard=\"0\",input=\"tcp\"}} {frames}\n\
+                 ztel_frames_total{{shard=\"0\",input=\"udp\"}} 0\n\
+                 ztel_datagrams_dropped_total{{shard=\"0\",input=\"udp\"}} 4\n\
                  # TYPE ztel_latency_read_to_sink_seconds summary\n\
                  ztel_latency_read_to_sink_seconds{{quantile=\"0.5\"}} 0.000035\n\
                  ztel_latency_read_to_sink_seconds{{quantile=\"0.9\"}} 0.00008\n\

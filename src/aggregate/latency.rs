@@ -113,6 +113,21 @@ impl Percentiles {
     }
 }
 
+/// A histogram as `/histograms` gives it (`since_start_hdr`): V2 deflate-compressed, base64,
+/// the encoding of the interval log's lines, so that a client (loadgen) can subtract one taken
+/// before its run from one taken after and report that run alone.
+pub fn serialize_hdr<S: serde::Serializer>(h: &Histogram<u64>, s: S) -> Result<S::Ok, S::Error> {
+    use hdrhistogram::serialization::Serializer as _;
+    let mut bytes = Vec::new();
+    V2DeflateSerializer::new()
+        .serialize(h, &mut bytes)
+        .map_err(|e| serde::ser::Error::custom(format!("{e:?}")))?;
+    s.serialize_str(&base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        bytes,
+    ))
+}
+
 /// The interval log file.
 pub struct IntervalLog {
     path: PathBuf,

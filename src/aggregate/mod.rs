@@ -24,14 +24,14 @@ use wire::record::json::Object;
 
 use crate::batch::channel::BatchReceiver;
 use crate::batch::counters::{Counter, Counters};
-use crate::batch::{Batch, DeadLetter, Span};
+use crate::batch::{Batch, DeadLetter, PerInput, Span};
 use crate::sink::Sink;
 use attribution::Sighting;
 use dedup::Window;
 use latency::{IntervalLog, Latency, Measure, Percentiles};
 use registry::write_event;
 use schedule::{Job, Schedule};
-use state::{LatencySummary, Shared, Snapshot};
+use state::{LatencySummary, Output, OutputCounts, Shared, Snapshot};
 use store::Store;
 
 /// The aggregator's outputs.
@@ -84,9 +84,12 @@ pub struct Aggregator {
     /// The newest ZPA record time: attribution expires by feed time, so that replayed or
     /// delayed logs stay attributable.
     feed_now: Option<Timestamp>,
-    /// Counts per shard (index = shard) and in total.
-    shards: Vec<Counters>,
+    /// Counts per shard (index = shard) and input, and in total.
+    shards: Vec<PerInput>,
     totals: Counters,
+    /// When a record of each input last went to the sink (Unix seconds).
+    last_record: [Option<f64>; crate::batch::Source::COUNT],
+    outputs: OutputCounts,
     /// Latency per shard over the current interval; merged into the log every interval.
     interval: Vec<Latency>,
     interval_start: SystemTime,
@@ -94,7 +97,6 @@ pub struct Aggregator {
     /// The last completed interval and everything since start, merged over shards.
     last_interval: Latency,
     since_start: Latency,
-    sink_errors: u64,
     /// Where a backlog that could not be written is spilled at shutdown.
     data_dir: PathBuf,
     /// Devices changed since they were last saved.
@@ -115,7 +117,7 @@ impl Aggregator {
         data_dir: PathBuf,
         recent: Window,
     ) -> Self {
-        Aggregator {
+        let mut aggregator = Aggregator {
             data_dir,
             rx,
             sinks,
@@ -123,18 +125,23 @@ impl Aggregator {
             schedule: Schedule::new(interval),
             logged: Counters::default(),
             feed_now: None,
-            shards: vec![Counters::default(); shards],
+            shards: vec![PerInput::default(); shards],
             totals: Counters::default(),
+            last_record: Default::default(),
+            outputs: OutputCounts::default(),
             interval: vec![Latency::default(); shards],
             interval_start: SystemTime::now(),
             interval_length: interval,
             last_interval: Latency::default(),
             since_start: Latency::default(),
-            sink_errors: 0,
             recent,
             dirty: HashSet::new(),
             line: Vec::new(),
-        }
+        };
+        // Every shard's series from the start, zeros included: a scrape (or loadgen's reading
+        // before its run) that comes before the first batch sees counters, not an empty page.
+        aggregator.publish();
+        aggregator
     }
 
     /// Runs until every shard has dropped its sender, then flushes.
@@ -169,7 +176,7 @@ impl Aggregator {
         Summary {
             totals: self.totals.clone(),
             devices: self.devices(),
-            sink_errors: self.sink_errors,
+            sink_errors: self.outputs.errors(),
         }
     }
 
@@ -197,12 +204,16 @@ impl Aggregator {
     fn handle(&mut self, batch: Batch) {
         let received = Instant::now();
         if self.shards.len() <= batch.shard {
-            self.shards.resize(batch.shard + 1, Counters::default());
+            self.shards.resize(batch.shard + 1, PerInput::default());
             self.interval.resize(batch.shard + 1, Latency::default());
         }
-        self.shards[batch.shard].merge(&batch.counters);
+        self.shards[batch.shard][batch.source as usize].merge(&batch.counters);
         self.totals.merge(&batch.counters);
         self.write_records(&batch);
+        if batch.records_made() > 0 {
+            let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH);
+            self.last_record[batch.source as usize] = now.ok().map(|d| d.as_secs_f64());
+        }
         self.record_latency(&batch, received);
         if !batch.devices.is_empty() {
             self.register_devices(&batch);
@@ -214,7 +225,7 @@ impl Aggregator {
             self.line.clear();
             write_dead_letter(dead, &mut self.line);
             let result = self.sinks.dead_letters.write(&self.line);
-            self.check(result, "dead letters");
+            self.check(result, Output::DeadLetters);
         }
     }
 
@@ -232,7 +243,7 @@ impl Aggregator {
                     .map_or(0, |i| i + 1);
                 if line_start > from {
                     let result = self.sinks.records.write(&batch.records[from..line_start]);
-                    self.check(result, "records");
+                    self.check(result, Output::Records);
                 }
                 from = id.end;
                 duplicates += 1;
@@ -240,10 +251,10 @@ impl Aggregator {
         }
         if from < batch.records.len() {
             let result = self.sinks.records.write(&batch.records[from..]);
-            self.check(result, "records");
+            self.check(result, Output::Records);
         }
         if duplicates > 0 {
-            self.shards[batch.shard].add(Counter::Duplicates, duplicates);
+            self.shards[batch.shard][batch.source as usize].add(Counter::Duplicates, duplicates);
             self.totals.add(Counter::Duplicates, duplicates);
         }
         // Under load the sink writes as its buffer fills, between flushes: the identities of
@@ -257,7 +268,7 @@ impl Aggregator {
     /// (saved, a crash would lose the records and drop their replay as duplicates).
     fn persist_window(&mut self) {
         if let Err(e) = self.recent.persist(self.sinks.records.done()) {
-            self.sink_errors += 1;
+            self.outputs.write_errors[Output::DedupWindow as usize] += 1;
             tracing::error!("cannot save the duplicate window: {e}");
         }
     }
@@ -296,7 +307,7 @@ impl Aggregator {
                     write_event(event, delta.id, device, now, &mut self.line);
                     let result = self.sinks.devices.write(&self.line);
                     if let Err(e) = result {
-                        self.sink_errors += 1;
+                        self.outputs.write_errors[Output::Devices as usize] += 1;
                         tracing::error!("cannot write devices: {e}");
                     }
                 }
@@ -320,7 +331,7 @@ impl Aggregator {
             Ok(()) => self.dirty.clear(),
             Err(e) => {
                 // Kept dirty: the next save tries again.
-                self.sink_errors += 1;
+                self.outputs.write_errors[Output::Registry as usize] += 1;
                 tracing::error!("cannot save devices: {e}");
             }
         }
@@ -365,7 +376,7 @@ impl Aggregator {
         self.since_start.merge(&merged);
         if let Some(log) = &mut self.sinks.latency {
             if let Err(e) = log.write(&merged, self.interval_start, end) {
-                self.sink_errors += 1;
+                self.outputs.write_errors[Output::Histograms as usize] += 1;
                 tracing::error!("cannot write {}: {e}", log.path().display());
             }
         }
@@ -391,11 +402,22 @@ impl Aggregator {
                 unit: "us",
                 since_start: Percentiles::of(current.get(*m)),
                 last_interval: Percentiles::of(self.last_interval.get(*m)),
+                histogram: current.get(*m).clone(),
             })
             .collect();
+        let rotated = [
+            (Output::Records, &self.sinks.records),
+            (Output::Devices, &self.sinks.devices),
+            (Output::DeadLetters, &self.sinks.dead_letters),
+        ];
+        for (output, sink) in rotated {
+            self.outputs.rotations[output as usize] = sink.rotations();
+        }
         let snapshot = Snapshot {
             shards: self.shards.clone(),
             totals: self.totals.clone(),
+            last_record: self.last_record,
+            outputs: self.outputs,
             devices: self.devices(),
             channel_depth: self.rx.len(),
             channel_capacity: self.rx.capacity(),
@@ -418,15 +440,20 @@ impl Aggregator {
     /// At shutdown, what could not be written goes to a file of its own in `data_dir`.
     fn spill(&mut self) {
         let stamp = Timestamp::now().as_second();
-        for (sink, what) in [
-            (&mut self.sinks.records, "records"),
-            (&mut self.sinks.devices, "devices"),
-            (&mut self.sinks.dead_letters, "dead-letters"),
+        for (sink, what, output) in [
+            (&mut self.sinks.records, "records", Output::Records),
+            (&mut self.sinks.devices, "devices", Output::Devices),
+            (
+                &mut self.sinks.dead_letters,
+                "dead-letters",
+                Output::DeadLetters,
+            ),
         ] {
             let backlog = sink.backlog();
             if backlog == 0 {
                 continue;
             }
+            self.outputs.spills[output as usize] += 1;
             let path = self.data_dir.join(format!("spill-{what}-{stamp}.jsonl"));
             match sink.spill(&path) {
                 Ok(n) => eprintln!(
@@ -444,25 +471,31 @@ impl Aggregator {
     }
 
     fn flush(&mut self) {
-        for (sink, what) in [
-            (&mut self.sinks.records, "records"),
-            (&mut self.sinks.devices, "devices"),
-            (&mut self.sinks.dead_letters, "dead letters"),
+        for (sink, what, output) in [
+            (&mut self.sinks.records, "records", Output::Records),
+            (&mut self.sinks.devices, "devices", Output::Devices),
+            (
+                &mut self.sinks.dead_letters,
+                "dead letters",
+                Output::DeadLetters,
+            ),
         ] {
             if let Err(e) = sink.flush() {
-                self.sink_errors += 1;
+                self.outputs.write_errors[output as usize] += 1;
                 tracing::error!("cannot flush {what} to {}: {e}", sink.describe());
             }
         }
         self.persist_window();
     }
 
-    fn check(&mut self, result: std::io::Result<()>, what: &str) {
+    fn check(&mut self, result: std::io::Result<()>, output: Output) {
         if let Err(e) = result {
-            self.sink_errors += 1;
+            let errors = &mut self.outputs.write_errors[output as usize];
+            *errors += 1;
             // One line per failure would flood the log when a disk is full.
-            if self.sink_errors.is_power_of_two() {
-                tracing::error!(errors = self.sink_errors, "cannot write {what}: {e}");
+            if errors.is_power_of_two() {
+                let what = output.as_str().replace('_', " ");
+                tracing::error!(errors = *errors, "cannot write {what}: {e}");
             }
         }
     }

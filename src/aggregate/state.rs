@@ -8,6 +8,7 @@ use super::attribution::Attribution;
 use super::latency::Percentiles;
 use super::registry::Registry;
 use crate::batch::counters::Counters;
+use crate::batch::{PerInput, Source};
 
 /// The aggregator's state as others may read it.
 pub struct Shared {
@@ -18,15 +19,18 @@ pub struct Shared {
     pub snapshot: Mutex<Snapshot>,
     /// Set while the collector drains: /healthz answers 503.
     pub draining: AtomicBool,
+    /// The inputs that listen: `/metrics` has series for these.
+    pub inputs: Vec<Source>,
 }
 
 impl Shared {
-    pub fn new(attribution: Attribution, registry: Registry) -> Self {
+    pub fn new(attribution: Attribution, registry: Registry, inputs: Vec<Source>) -> Self {
         Shared {
             attribution: Mutex::new(attribution),
             registry: Mutex::new(registry),
             snapshot: Mutex::new(Snapshot::default()),
             draining: AtomicBool::new(false),
+            inputs,
         }
     }
 }
@@ -34,9 +38,12 @@ impl Shared {
 /// What the admin endpoint shows: published by the aggregator a few times a second.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
-    /// Counts per shard, by shard index.
-    pub shards: Vec<Counters>,
+    /// Counts per shard (by shard index) and input (by `Source as usize`).
+    pub shards: Vec<PerInput>,
     pub totals: Counters,
+    /// When the aggregator last handed a record from each input to the sink (Unix seconds).
+    pub last_record: [Option<f64>; Source::COUNT],
+    pub outputs: OutputCounts,
     pub devices: usize,
     pub channel_depth: usize,
     pub channel_capacity: usize,
@@ -48,10 +55,67 @@ pub struct Snapshot {
     pub latency: Vec<LatencySummary>,
 }
 
+/// Where the aggregator writes, for the `output` label of its error, rotation and spill counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    Records,
+    Devices,
+    DeadLetters,
+    /// The device registry's store (`devices.redb`).
+    Registry,
+    /// The latency interval log (`.hlog`).
+    Histograms,
+    /// The identities of recent records (`dedup.window`).
+    DedupWindow,
+}
+
+impl Output {
+    pub const COUNT: usize = 6;
+    pub const ALL: [Output; Output::COUNT] = [
+        Output::Records,
+        Output::Devices,
+        Output::DeadLetters,
+        Output::Registry,
+        Output::Histograms,
+        Output::DedupWindow,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Output::Records => "records",
+            Output::Devices => "devices",
+            Output::DeadLetters => "dead_letters",
+            Output::Registry => "registry",
+            Output::Histograms => "histograms",
+            Output::DedupWindow => "dedup_window",
+        }
+    }
+}
+
+/// Per output (by `Output as usize`): writes that failed, files rotated, backlogs spilled.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutputCounts {
+    pub write_errors: [u64; Output::COUNT],
+    pub rotations: [u64; Output::COUNT],
+    pub spills: [u64; Output::COUNT],
+}
+
+impl OutputCounts {
+    pub fn errors(&self) -> u64 {
+        self.write_errors.iter().sum()
+    }
+}
+
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct LatencySummary {
     pub name: &'static str,
     pub unit: &'static str,
     pub since_start: Percentiles,
     pub last_interval: Percentiles,
+    /// The histogram since start, serialised only when `/histograms` is asked for.
+    #[serde(
+        rename = "since_start_hdr",
+        serialize_with = "super::latency::serialize_hdr"
+    )]
+    pub histogram: hdrhistogram::Histogram<u64>,
 }

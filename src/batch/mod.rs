@@ -18,6 +18,8 @@ use counters::{Counter, Counters};
 #[derive(Debug, Default)]
 pub struct Batch {
     pub shard: usize,
+    /// The input its frames and counts came in on: `/metrics` labels counts by input.
+    pub source: Source,
     /// Serialised records, one JSON line each.
     pub records: Vec<u8>,
     pub devices: Vec<DeviceDelta>,
@@ -40,9 +42,10 @@ pub struct Batch {
 }
 
 impl Batch {
-    pub fn new(shard: usize) -> Self {
+    pub fn new(shard: usize, source: Source) -> Self {
         Batch {
             shard,
+            source,
             records: Vec::with_capacity(64 << 10),
             ..Batch::default()
         }
@@ -52,10 +55,11 @@ impl Batch {
     /// times the bytes of its frame (longer keys, RFC 3339 times, a device id), so the buffer
     /// rarely grows; a frame is a few hundred bytes or more, so an identity per 256 bytes is
     /// enough.
-    pub fn for_read(shard: usize, bytes: usize) -> Self {
+    pub fn for_read(shard: usize, source: Source, bytes: usize) -> Self {
         let bytes = bytes.clamp(4 << 10, 1 << 20);
         Batch {
             shard,
+            source,
             records: Vec::with_capacity(bytes + bytes / 2),
             identities: Vec::with_capacity(bytes / 256),
             ..Batch::default()
@@ -63,9 +67,10 @@ impl Batch {
     }
 
     /// A batch that carries only counts (a connection's end, a refused peer).
-    pub fn counts(shard: usize) -> Self {
+    pub fn counts(shard: usize, source: Source) -> Self {
         Batch {
             shard,
+            source,
             ..Batch::default()
         }
     }
@@ -139,8 +144,9 @@ pub struct Origin {
 }
 
 /// The inputs (DESIGN §2.2), each with a feed zone of its own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Source {
+    #[default]
     Tcp,
     Udp,
     Tls,
@@ -149,7 +155,31 @@ pub enum Source {
 
 impl Source {
     pub const COUNT: usize = 4;
+    pub const ALL: [Source; Source::COUNT] = [Source::Tcp, Source::Udp, Source::Tls, Source::Http];
+
+    /// Its name in config sections and in the `input` label of `/metrics`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Tcp => "tcp",
+            Source::Udp => "udp",
+            Source::Tls => "tls",
+            Source::Http => "http",
+        }
+    }
+
+    /// Its config section, as log lines name it.
+    pub fn section(self) -> &'static str {
+        match self {
+            Source::Tcp => "input.tcp",
+            Source::Udp => "input.udp",
+            Source::Tls => "input.tls",
+            Source::Http => "input.http",
+        }
+    }
 }
+
+/// Counts kept apart per input, indexed by `Source as usize`.
+pub type PerInput = [Counters; Source::COUNT];
 
 /// A frame that did not become a record, kept as received.
 #[derive(Debug, Clone, PartialEq)]

@@ -153,7 +153,13 @@ pub async fn read_frames<S: Stream>(
                     // The frame began before: its deadline is the longest the read may wait.
                     let patience = frame_started.map_or(idle, |t| idle.saturating_sub(t.elapsed()));
                     let granted = futures_lite::future::or(
-                        async { Some(shard.grow(&mut charge, grown - first, patience).await) },
+                        async {
+                            Some(
+                                shard
+                                    .grow(source, &mut charge, grown - first, patience)
+                                    .await,
+                            )
+                        },
                         async {
                             shard.shutdown.wait().await;
                             None
@@ -226,7 +232,7 @@ pub async fn read_frames<S: Stream>(
             source,
         };
         let mut batch = held.take().unwrap_or_else(|| {
-            let mut batch = Batch::for_read(shard.index, n);
+            let mut batch = Batch::for_read(shard.index, source, n);
             batch.read_at = Some(read_at);
             batch
         });
@@ -282,7 +288,7 @@ pub async fn read_frames<S: Stream>(
         received: Timestamp::now(),
         source,
     };
-    let mut batch = Batch::counts(shard.index);
+    let mut batch = Batch::counts(shard.index, source);
     match framer.finish(&buf[start..end]) {
         Tail::Clean => {}
         Tail::Unterminated { payload } => {

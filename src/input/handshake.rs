@@ -11,6 +11,7 @@ use glommio::net::TcpStream;
 use rustls::ServerConfig;
 
 use crate::batch::counters::Counter;
+use crate::batch::Source;
 use crate::shard::notices::{and_more, Notice};
 use crate::shard::Shard;
 
@@ -33,8 +34,9 @@ pub async fn accept(
     stream: TcpStream,
     peer: SocketAddr,
     config: &ArcSwapOption<ServerConfig>,
-    input: &str,
+    source: Source,
 ) -> Option<TlsStream<TcpStream>> {
+    let input = source.section();
     // A reload affects new connections only.
     let config = config.load_full()?;
     let limit = HANDSHAKE_TIMEOUT.min(shard.limits.idle_timeout);
@@ -66,7 +68,7 @@ pub async fn accept(
             Some(tls)
         }
         Handshake::Done(Err(e)) => {
-            shard.count(|c| c.incr(Counter::TlsHandshakeFailures));
+            shard.count(source, |c| c.incr(Counter::TlsHandshakeFailures));
             if let Some(held) = shard.notices.due(Notice::Handshake) {
                 let why = super::certs::handshake_failure(&e);
                 tracing::warn!(
@@ -81,7 +83,7 @@ pub async fn accept(
             None
         }
         Handshake::TimedOut => {
-            shard.count(|c| c.incr(Counter::TlsHandshakeFailures));
+            shard.count(source, |c| c.incr(Counter::TlsHandshakeFailures));
             if let Some(held) = shard.notices.due(Notice::Handshake) {
                 tracing::warn!(
                     "{input}: TLS handshake with {peer} timed out after {limit:?}{}",

@@ -38,7 +38,7 @@ pub fn bind(address: SocketAddr) -> io::Result<TcpListener> {
 
 /// Accepts until the shard drains, then drops the listener.
 pub async fn accept_loop(shard: Rc<Shard>, listener: TcpListener, allow: Arc<ArcSwap<AllowList>>) {
-    while let Some((stream, peer)) = accept_admitted(&shard, &listener, &allow, "input.tcp").await {
+    while let Some((stream, peer)) = accept_admitted(&shard, &listener, &allow, Source::Tcp).await {
         shard.spawn_connection(serve(shard.clone(), stream, peer));
     }
 }
@@ -49,8 +49,9 @@ pub async fn accept_admitted(
     shard: &Shard,
     listener: &TcpListener,
     allow: &ArcSwap<AllowList>,
-    input: &str,
+    source: Source,
 ) -> Option<(TcpStream, SocketAddr)> {
+    let input = source.section();
     loop {
         let accepted = futures_lite::future::or(async { Some(listener.accept().await) }, async {
             shard.shutdown.wait().await;
@@ -70,7 +71,7 @@ pub async fn accept_admitted(
             continue;
         };
         if !allow.load().admits(peer.ip()) {
-            shard.count(|c| c.incr(Counter::ConnectionsRefused));
+            shard.count(source, |c| c.incr(Counter::ConnectionsRefused));
             if let Some(held) = shard.notices.due(Notice::Refused) {
                 tracing::warn!(
                     "{input}: refused a connection from {}: not in {input}.allowed_ips{}",
@@ -81,7 +82,7 @@ pub async fn accept_admitted(
             continue;
         }
         if shard.open_connections() >= shard.limits.max_connections {
-            shard.count(|c| c.incr(Counter::ConnectionsOverLimit));
+            shard.count(source, |c| c.incr(Counter::ConnectionsOverLimit));
             if let Some(held) = shard.notices.due(Notice::OverLimit) {
                 tracing::warn!(
                     "{input}: refused a connection from {peer}: shard {} has \
@@ -93,7 +94,7 @@ pub async fn accept_admitted(
             }
             continue;
         }
-        shard.count(|c| c.incr(Counter::ConnectionsOpened));
+        shard.count(source, |c| c.incr(Counter::ConnectionsOpened));
         return Some((stream, peer));
     }
 }

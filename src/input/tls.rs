@@ -23,7 +23,7 @@ pub async fn accept_loop(
     allow: Arc<ArcSwap<AllowList>>,
     config: Arc<ArcSwapOption<ServerConfig>>,
 ) {
-    while let Some((stream, peer)) = accept_admitted(&shard, &listener, &allow, "input.tls").await {
+    while let Some((stream, peer)) = accept_admitted(&shard, &listener, &allow, Source::Tls).await {
         let task = serve(shard.clone(), stream, peer, config.clone());
         shard.spawn_connection(task);
     }
@@ -37,10 +37,10 @@ async fn serve(
 ) {
     super::conn::keep_alive(&stream);
     let _ = stream.set_read_timeout(Some(shard.limits.idle_timeout));
-    match super::handshake::accept(&shard, stream, peer, &config, "input.tls").await {
+    match super::handshake::accept(&shard, stream, peer, &config, Source::Tls).await {
         Some(mut tls) => {
             read_frames(&shard, &mut tls, peer, Source::Tls).await;
         }
-        None => shard.count(|c| c.incr(Counter::ConnectionsClosed)),
+        None => shard.count(Source::Tls, |c| c.incr(Counter::ConnectionsClosed)),
     }
 }

@@ -85,7 +85,7 @@ pub async fn receive_loop(shard: Rc<Shard>, socket: UdpSocket, allow: Arc<ArcSwa
     let fd = socket.as_raw_fd();
     let mut buf = vec![0u8; MAX_DATAGRAM];
     let mut framer = Framer::lf_only(shard.limits.max_frame_bytes);
-    let mut batch = Batch::new(shard.index);
+    let mut batch = Batch::new(shard.index, Source::Udp);
     let mut drops = KernelDrops::new(fd);
     loop {
         if !batch.is_empty() {
@@ -200,7 +200,7 @@ fn kernel_drops(fd: RawFd) -> Option<u32> {
 /// limit, stop growing). Returns the batch to fill next.
 fn hand_over(shard: &Shard, batch: Batch) -> Batch {
     match shard.offer(batch) {
-        Offer::Sent | Offer::Closed => Batch::new(shard.index),
+        Offer::Sent | Offer::Closed => Batch::new(shard.index, Source::Udp),
         Offer::Full(batch) => *batch,
     }
 }

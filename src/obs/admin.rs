@@ -182,7 +182,7 @@ fn metrics(state: &Shared) -> Reply {
     let Ok(snapshot) = state.snapshot.lock() else {
         return json_error(500, "metrics unavailable");
     };
-    (200, PROMETHEUS, prometheus(&snapshot))
+    (200, PROMETHEUS, prometheus(&snapshot, &state.inputs))
 }
 
 /// `GET /histograms`: latency percentiles (µs) since start and over the last interval.
@@ -483,6 +483,7 @@ mod tests {
         let state = Shared::new(
             crate::aggregate::attribution::Attribution::new(10, std::time::Duration::from_secs(60)),
             crate::aggregate::registry::Registry::default(),
+            vec![crate::batch::Source::Tcp],
         );
         let index = Mutex::new(DeviceIndex::default());
         assert_eq!(route(&state, &index, &Method::Get, "/healthz", "").0, 200);

@@ -1,69 +1,82 @@
-//! `/metrics`: the aggregator's snapshot in the Prometheus text exposition format.
+//! `/metrics`: the aggregator's snapshot in the Prometheus text exposition format, in Prometheus's
+//! conventions (DESIGN §5): one series per shard and input, a `kind` label on records, no
+//! pre-summed series (queries sum), `ztel_build_info` and the standard `process_*` metrics.
 
 use std::fmt::Write as _;
 
+use prometheus::core::Collector;
+use prometheus::Encoder;
 use wire::event::{Kind, Reason};
 
-use crate::aggregate::state::Snapshot;
-use crate::batch::counters::{metric_name, Counter, Counters};
+use crate::aggregate::state::{Output, Snapshot};
+use crate::batch::counters::{Counter, Counters};
+use crate::batch::Source;
 
-/// Renders the Prometheus text exposition format (version 0.0.4).
-pub fn prometheus(s: &Snapshot) -> String {
-    let mut out = String::with_capacity(16 << 10);
-    let shard_rows = |c: &dyn Fn(&Counters) -> u64, out: &mut String, name: &str| {
-        for (i, counts) in s.shards.iter().enumerate() {
-            let _ = writeln!(out, "{name}{{shard=\"{i}\"}} {}", c(counts));
+/// Renders the Prometheus text exposition format (version 0.0.4). `inputs` are the inputs that
+/// listen; an input that is off gets no series, unless it counted something.
+pub fn prometheus(s: &Snapshot, inputs: &[Source]) -> String {
+    let mut out = String::with_capacity(32 << 10);
+    let shown = |source: Source| {
+        inputs.contains(&source)
+            || s.shards
+                .iter()
+                .any(|per_input| !per_input[source as usize].is_zero())
+    };
+    let inputs: Vec<Source> = Source::ALL.into_iter().filter(|i| shown(*i)).collect();
+    // One row per shard and input, `extra` being further labels.
+    let rows = |out: &mut String, name: &str, extra: &str, value: &dyn Fn(&Counters) -> u64| {
+        for (shard, per_input) in s.shards.iter().enumerate() {
+            for input in &inputs {
+                let v = value(&per_input[*input as usize]);
+                let input = input.as_str();
+                let _ = writeln!(
+                    out,
+                    "{name}{{shard=\"{shard}\",input=\"{input}\"{extra}}} {v}"
+                );
+            }
         }
-        let _ = writeln!(out, "{name}{{shard=\"all\"}} {}", c(&s.totals));
     };
     for c in Counter::ALL {
         let name = format!("ztel_{}_total", c.name());
-        let _ = writeln!(out, "# HELP {name} {}\n# TYPE {name} counter", c.help());
-        shard_rows(&|counts| counts.get(c), &mut out, &name);
+        header(&mut out, &name, c.help(), "counter");
+        rows(&mut out, &name, "", &|counts| counts.get(c));
     }
+    let name = "ztel_records_total";
+    header(&mut out, name, "Records made, by kind.", "counter");
     for kind in Kind::ALL {
-        let name = format!("ztel_records_{}_total", metric_name(kind));
-        let _ = writeln!(
-            out,
-            "# HELP {name} {} records written.\n# TYPE {name} counter",
-            kind.as_str()
-        );
-        shard_rows(&|counts| counts.records_of(kind), &mut out, &name);
+        let extra = format!(",kind=\"{}\"", kind.as_str());
+        rows(&mut out, name, &extra, &|counts| counts.records_of(kind));
     }
     let name = "ztel_dead_letters_by_reason_total";
-    let _ = writeln!(
-        out,
-        "# HELP {name} Dead letters by reason.\n# TYPE {name} counter"
-    );
+    header(&mut out, name, "Dead letters by reason.", "counter");
     for r in Reason::ALL {
-        for (i, counts) in s.shards.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "{name}{{reason=\"{}\",shard=\"{i}\"}} {}",
-                r.as_str(),
-                counts.parse_errors(r)
-            );
-        }
-        let _ = writeln!(
-            out,
-            "{name}{{reason=\"{}\",shard=\"all\"}} {}",
-            r.as_str(),
-            s.totals.parse_errors(r)
-        );
+        let extra = format!(",reason=\"{}\"", r.as_str());
+        rows(&mut out, name, &extra, &|counts| counts.parse_errors(r));
     }
     let name = "ztel_connections_open";
-    let _ = writeln!(
-        out,
-        "# HELP {name} TCP, TLS and HTTP connections open now.\n# TYPE {name} gauge"
-    );
-    shard_rows(
-        &|c| {
-            c.get(Counter::ConnectionsOpened)
-                .saturating_sub(c.get(Counter::ConnectionsClosed))
-        },
+    header(
         &mut out,
         name,
+        "TCP, TLS and HTTP connections open now.",
+        "gauge",
     );
+    rows(&mut out, name, "", &|c| {
+        c.get(Counter::ConnectionsOpened)
+            .saturating_sub(c.get(Counter::ConnectionsClosed))
+    });
+    let name = "ztel_last_record_timestamp_seconds";
+    header(
+        &mut out,
+        name,
+        "When a record of the input last went to the sink (Unix time); absent before the first.",
+        "gauge",
+    );
+    for input in Source::ALL {
+        if let Some(at) = s.last_record[input as usize] {
+            let _ = writeln!(out, "{name}{{input=\"{}\"}} {at:.3}", input.as_str());
+        }
+    }
+    outputs(&mut out, s);
     for (name, help, value) in [
         ("ztel_devices", "Devices in the registry.", s.devices),
         (
@@ -87,18 +100,63 @@ pub fn prometheus(s: &Snapshot) -> String {
             s.devices_unsaved,
         ),
     ] {
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
-        );
+        header(&mut out, name, help, "gauge");
+        let _ = writeln!(out, "{name} {value}");
     }
+    latency(&mut out, s);
+    let name = "ztel_build_info";
+    header(&mut out, name, "The running build: always 1.", "gauge");
+    let _ = writeln!(out, "{name}{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION"));
+    process(&mut out);
+    out
+}
+
+fn header(out: &mut String, name: &str, help: &str, kind: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+/// Write errors, rotations and spills per output.
+fn outputs(out: &mut String, s: &Snapshot) {
+    let o = &s.outputs;
+    for (name, help, values) in [
+        (
+            "ztel_output_write_errors_total",
+            "Writes (or flushes, or saves) to an output that failed; the data is retried.",
+            &o.write_errors,
+        ),
+        (
+            "ztel_output_rotations_total",
+            "Output files rotated (output.rotate_bytes).",
+            &o.rotations,
+        ),
+        (
+            "ztel_output_spills_total",
+            "Backlogs that could not be written at shutdown, spilled to data_dir.",
+            &o.spills,
+        ),
+    ] {
+        header(out, name, help, "counter");
+        for output in Output::ALL {
+            let _ = writeln!(
+                out,
+                "{name}{{output=\"{}\"}} {}",
+                output.as_str(),
+                values[output as usize]
+            );
+        }
+    }
+}
+
+fn latency(out: &mut String, s: &Snapshot) {
     for l in &s.latency {
         let name = format!("ztel_latency_{}_seconds", l.name);
         let p = &l.since_start;
-        let _ = writeln!(
+        let what = l.name.replace('_', " ");
+        header(
             out,
-            "# HELP {name} Latency {} since start.\n# TYPE {name} summary",
-            l.name.replace('_', " ")
+            &name,
+            &format!("Latency {what} since start."),
+            "summary",
         );
         for (q, v) in [
             ("0.5", p.p50),
@@ -112,14 +170,27 @@ pub fn prometheus(s: &Snapshot) -> String {
         let _ = writeln!(out, "{name}_sum {}", p.mean * p.count as f64 / 1e6);
         let _ = writeln!(out, "{name}_count {}", p.count);
         let max = format!("ztel_latency_{}_max_seconds", l.name);
-        let _ = writeln!(
+        header(
             out,
-            "# HELP {max} Largest latency {} since start.\n# TYPE {max} gauge\n{max} {}",
-            l.name.replace('_', " "),
-            micros(p.max)
+            &max,
+            &format!("Largest latency {what} since start."),
+            "gauge",
         );
+        let _ = writeln!(out, "{max} {}", micros(p.max));
     }
-    out
+}
+
+/// The standard `process_*` metrics (CPU, memory, descriptors, start time, threads), from the
+/// prometheus crate's collector, which reads them from /proc the way every exporter does.
+fn process(out: &mut String) {
+    let families = prometheus::process_collector::ProcessCollector::for_self().collect();
+    let mut text = Vec::new();
+    if prometheus::TextEncoder::new()
+        .encode(&families, &mut text)
+        .is_ok()
+    {
+        out.push_str(&String::from_utf8_lossy(&text));
+    }
 }
 
 fn micros(v: u64) -> f64 {

@@ -15,7 +15,7 @@ use glommio::sync::{Gate, Semaphore};
 
 use crate::batch::channel::{BatchSender, Offer};
 use crate::batch::counters::{Counter, Counters};
-use crate::batch::Batch;
+use crate::batch::{Batch, PerInput, Source};
 use crate::pipeline::Pipeline;
 use budget::{Budget, Charge};
 use notices::Notices;
@@ -38,8 +38,9 @@ pub struct Shard {
     pub budget: Budget,
     /// Rate limits of the log lines about peers.
     pub notices: Notices,
-    /// Counts made outside a connection's batch (accepts, refusals), sent with the next batch.
-    pending: RefCell<Counters>,
+    /// Counts made outside a connection's batch (accepts, refusals), per input, sent with the
+    /// next batch of that input or by the ticker.
+    pending: RefCell<PerInput>,
     /// Connections open on this shard, for `max_connections`.
     open: Cell<usize>,
     /// Every connection task enters it; the drain closes it and waits for them to finish.
@@ -75,7 +76,7 @@ impl Shard {
             pipeline: RefCell::new(pipeline),
             budget: Budget::new(limits.buffer_budget),
             notices: Notices::default(),
-            pending: RefCell::new(Counters::default()),
+            pending: RefCell::new(PerInput::default()),
             open: Cell::new(0),
             connections: Gate::new(),
             tx,
@@ -84,8 +85,9 @@ impl Shard {
         }
     }
 
-    pub fn count(&self, f: impl FnOnce(&mut Counters)) {
-        f(&mut self.pending.borrow_mut());
+    /// Counts something that happened on `source` outside a batch.
+    pub fn count(&self, source: Source, f: impl FnOnce(&mut Counters)) {
+        f(&mut self.pending.borrow_mut()[source as usize]);
     }
 
     pub fn open_connections(&self) -> usize {
@@ -151,11 +153,17 @@ impl Shard {
 
     /// Grows `charge` to `bytes` of the shard's buffer budget, waiting at most `patience` (and
     /// counting the wait) while others hold it. False when the budget stayed short.
-    pub async fn grow(&self, charge: &mut Charge<'_>, bytes: usize, patience: Duration) -> bool {
+    pub async fn grow(
+        &self,
+        source: Source,
+        charge: &mut Charge<'_>,
+        bytes: usize,
+        patience: Duration,
+    ) -> bool {
         if charge.try_grow(bytes) {
             return true;
         }
-        self.count(|c| c.incr(Counter::BufferWaits));
+        self.count(source, |c| c.incr(Counter::BufferWaits));
         charge.grow(bytes, patience).await.is_ok()
     }
 
@@ -180,18 +188,26 @@ impl Shard {
             if drained {
                 return;
             }
-            if self.pending.borrow().is_zero() {
-                continue;
-            }
-            if let Offer::Full(batch) = self.offer(Batch::counts(self.index)) {
-                self.pending.borrow_mut().merge(&batch.counters);
+            for source in Source::ALL {
+                if self.pending.borrow()[source as usize].is_zero() {
+                    continue;
+                }
+                if let Offer::Full(batch) = self.offer(Batch::counts(self.index, source)) {
+                    self.pending.borrow_mut()[source as usize].merge(&batch.counters);
+                }
             }
         }
     }
 
+    /// Sends whatever counts are pending, one batch per input: the drain's last word.
+    pub async fn send_pending(&self) {
+        for source in Source::ALL {
+            self.send(Batch::counts(self.index, source)).await;
+        }
+    }
+
     fn take_pending(&self, batch: &mut Batch) {
-        batch
-            .counters
-            .merge(&std::mem::take(&mut *self.pending.borrow_mut()));
+        let pending = std::mem::take(&mut self.pending.borrow_mut()[batch.source as usize]);
+        batch.counters.merge(&pending);
     }
 }

@@ -36,6 +36,8 @@ pub struct Sink {
     keep_rotated: Option<usize>,
     /// Bytes taken by `write` since the sink was opened.
     taken: u64,
+    /// Files rotated since the sink was opened.
+    rotations: u64,
 }
 
 /// What opening a file had to repair: a crash left a line without its end.
@@ -56,6 +58,7 @@ impl Sink {
             rotate_bytes: None,
             keep_rotated: None,
             taken: 0,
+            rotations: 0,
         }
     }
 
@@ -90,6 +93,7 @@ impl Sink {
             rotate_bytes,
             keep_rotated: None,
             taken: 0,
+            rotations: 0,
         };
         Ok((sink, repair))
     }
@@ -140,6 +144,11 @@ impl Sink {
     /// Bytes taken but not yet written.
     pub fn backlog(&self) -> usize {
         self.pending.len() - self.torn
+    }
+
+    /// Files rotated since the sink was opened.
+    pub fn rotations(&self) -> u64 {
+        self.rotations
     }
 
     /// Bytes taken since the sink was opened.
@@ -200,6 +209,7 @@ impl Sink {
             .append(true)
             .open(&*path)?;
         *size = 0;
+        self.rotations += 1;
         tracing::info!("rotated {} to {}", path.display(), rotated.display());
         if let Some(keep) = self.keep_rotated {
             remove_oldest(path, keep);

@@ -230,7 +230,7 @@ pub fn run_pipeline(zone: &str, lines: &[&[u8]]) -> Batch {
         received: RECEIVED.parse::<Timestamp>().unwrap(),
         source: Source::Tcp,
     };
-    let mut batch = Batch::new(0);
+    let mut batch = Batch::new(0, ztel::batch::Source::Tcp);
     for line in lines {
         pipeline.process(line, &origin, &mut batch);
     }
@@ -299,13 +299,40 @@ pub fn http_get(admin: SocketAddr, path: &str) -> (u16, String) {
     )
 }
 
-/// The value of one series (`name{labels}` exactly as written) in a Prometheus text page.
-pub fn sample(metrics: &str, series: &str) -> Option<f64> {
-    metrics.lines().find_map(|l| {
-        l.strip_prefix(series)?
-            .strip_prefix(' ')
-            .and_then(|v| v.parse().ok())
-    })
+/// The sum of the series that `selector` picks in a Prometheus text page: those of its name that
+/// carry each of its labels (`ztel_frames_total` sums every shard and input;
+/// `ztel_records_total{kind="zia.web"}` every shard and input of one kind). `None` when no
+/// series matches.
+pub fn sample(metrics: &str, selector: &str) -> Option<f64> {
+    let (name, wanted) = split_series(selector);
+    let mut found = None;
+    for line in metrics.lines().filter(|l| !l.starts_with('#')) {
+        let Some((labels, value)) = line.rsplit_once(' ') else {
+            continue;
+        };
+        let (line_name, have) = split_series(labels);
+        if line_name == name && wanted.iter().all(|w| have.contains(w)) {
+            let value: f64 = value.parse().ok()?;
+            found = Some(found.unwrap_or(0.0) + value);
+        }
+    }
+    found
+}
+
+/// `name{a="x",b="y"}` → (`name`, [`a="x"`, `b="y"`]). Label values in ztel's metrics hold no
+/// commas or quotes.
+fn split_series(series: &str) -> (&str, Vec<&str>) {
+    match series.split_once('{') {
+        Some((name, labels)) => (
+            name,
+            labels
+                .trim_end_matches('}')
+                .split(',')
+                .filter(|l| !l.is_empty())
+                .collect(),
+        ),
+        None => (series, Vec::new()),
+    }
 }
 
 /// Polls the admin endpoint's `/metrics` (10 s at most) until `series` satisfies `ok`; returns

@@ -35,7 +35,7 @@ pub use request::BODY_FRAMES;
 use super::allow::AllowList;
 use super::tcp::accept_admitted;
 use crate::batch::counters::Counter;
-use crate::batch::Batch;
+use crate::batch::{Batch, Source};
 use crate::shard::Shard;
 use io::{Io, Progress};
 use request::Requests;
@@ -61,7 +61,7 @@ pub struct Input {
 pub async fn accept_loop(shard: Rc<Shard>, listener: TcpListener, input: Input) {
     let input = Rc::new(input);
     while let Some((stream, peer)) =
-        accept_admitted(&shard, &listener, &input.allow, "input.http").await
+        accept_admitted(&shard, &listener, &input.allow, Source::Http).await
     {
         shard.spawn_connection(serve(shard.clone(), stream, peer, input.clone()));
     }
@@ -88,7 +88,7 @@ async fn serve(shard: Rc<Shard>, stream: TcpStream, peer: SocketAddr, input: Rc<
     let ended = match &input.tls {
         None => serve_http(&shard, stream, requests).await,
         Some(config) => {
-            match super::handshake::accept(&shard, stream, peer, config, "input.http").await {
+            match super::handshake::accept(&shard, stream, peer, config, Source::Http).await {
                 Some(tls) => serve_http(&shard, tls, requests).await,
                 None => End::Error,
             }
@@ -99,7 +99,7 @@ async fn serve(shard: Rc<Shard>, stream: TcpStream, peer: SocketAddr, input: Rc<
 
 /// Counts the end of a connection: its last bytes read, how it ended.
 async fn end_connection(shard: &Shard, progress: &Progress, ended: End) {
-    let mut batch = Batch::counts(shard.index);
+    let mut batch = Batch::counts(shard.index, Source::Http);
     batch.counters.add(Counter::BytesRead, progress.read.get());
     match ended {
         End::Idle => batch.counters.incr(Counter::IdleTimeouts),
@@ -157,7 +157,7 @@ where
 /// says how the connection ended.
 fn classify(shard: &Shard, e: &hyper::Error) -> End {
     if e.is_parse() || e.is_parse_too_large() {
-        shard.count(|c| {
+        shard.count(Source::Http, |c| {
             c.incr(Counter::HttpRequests);
             c.incr(Counter::HttpBadRequests);
         });

@@ -122,7 +122,7 @@ impl Requests {
         self: Rc<Self>,
         request: Request<Incoming>,
     ) -> Result<Response<Full<Bytes>>, BodyFailed> {
-        let mut batch = Batch::counts(self.shard.index);
+        let mut batch = Batch::counts(self.shard.index, Source::Http);
         batch.counters.incr(Counter::HttpRequests);
         let answer = match self.check(&request) {
             Some(refusal) => Err(refusal),
@@ -348,7 +348,7 @@ impl Requests {
             .began
             .get()
             .map_or(idle, |t| idle.saturating_sub(t.elapsed()));
-        self.shard.grow(charge, bytes, patience).await
+        self.shard.grow(Source::Http, charge, bytes, patience).await
     }
 
     /// Checks a whole body's shape and processes its records into `batch`.

@@ -1,0 +1,130 @@
+//! `deploy/`: the Prometheus alert rules and the Grafana dashboard use only metrics that a live
+//! collector exports, and the rules pass `promtool check rules` and their own unit tests
+//! (`promtool test rules`).
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use common::{zia_line, Collector, Options};
+
+const RULES: &str = "deploy/prometheus/ztel-alerts.yml";
+const RULE_TESTS: &str = "deploy/prometheus/ztel-alerts.test.yml";
+const DASHBOARD: &str = "deploy/grafana/ztel-dashboard.json";
+
+/// Metric names in a text: `ztel_…` and `process_…` words. A summary's `_sum` and `_count` are
+/// names of their own in the exposition format, so they are checked as written.
+fn names_in(text: &str) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    let bytes = text.as_bytes();
+    for prefix in ["ztel_", "process_"] {
+        let mut from = 0;
+        while let Some(at) = text[from..].find(prefix).map(|i| from + i) {
+            let starts_word = at == 0 || !is_name_byte(bytes[at - 1]);
+            let end = text[at..]
+                .find(|c: char| !is_name_byte(c as u8) || !c.is_ascii())
+                .map_or(text.len(), |i| at + i);
+            if starts_word {
+                names.insert(text[at..end].to_owned());
+            }
+            from = end;
+        }
+    }
+    names
+}
+
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// Names that have a sample line in a `/metrics` page.
+fn exported(page: &str) -> BTreeSet<String> {
+    page.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split(['{', ' ']).next())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn read(path: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn every_metric_the_rules_and_the_dashboard_use_is_exported() {
+    let collector = Collector::start_with(
+        "deploy",
+        Options {
+            udp: true,
+            args: vec!["--admin".into(), "127.0.0.1:0".into()],
+            ..Options::default()
+        },
+    );
+    let admin = collector.listening["admin"];
+    // One record, so that the per-input series that appear with the first record are there.
+    collector.send(format!("{}\n", zia_line(1, "pc-1")).as_bytes());
+    let page = common::wait_for_metric(admin, "ztel_last_record_timestamp_seconds", |v| v > 0.0);
+    let exported = exported(&page);
+
+    let dashboard: serde_json::Value =
+        serde_json::from_str(&read(DASHBOARD)).expect("the dashboard is JSON");
+    let mut queries = String::new();
+    for panel in dashboard["panels"].as_array().expect("panels") {
+        for target in panel["targets"].as_array().expect("targets") {
+            queries.push_str(target["expr"].as_str().expect("expr"));
+            queries.push('\n');
+        }
+    }
+    queries.push_str(dashboard["templating"].to_string().as_str());
+    for (what, text) in [("rules", read(RULES)), ("dashboard", queries)] {
+        let used = names_in(&text);
+        assert!(used.len() >= 10, "{what} uses only {used:?}");
+        let missing: Vec<_> = used.difference(&exported).collect();
+        assert!(
+            missing.is_empty(),
+            "{what} uses metrics /metrics does not export: {missing:?}\n{page}"
+        );
+    }
+    collector.stop();
+}
+
+#[test]
+fn the_alert_rules_pass_promtool() {
+    let promtool = Command::new("promtool").arg("--version").output();
+    if !promtool.is_ok_and(|o| o.status.success()) {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "promtool is missing in CI: test.sh installs it"
+        );
+        eprintln!("skipped: promtool is not installed here");
+        return;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for args in [["check", "rules", RULES], ["test", "rules", RULE_TESTS]] {
+        let out = Command::new("promtool")
+            .args(&args[..2])
+            // `test rules` finds rule_files relative to the test file.
+            .arg(root.join(args[2]))
+            .output()
+            .expect("run promtool");
+        assert!(
+            out.status.success(),
+            "promtool {}: {}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn names_are_found_as_whole_words() {
+    let names = names_in("rate(ztel_frames_total[5m]) / x_ztel_no + process_open_fds{a=\"b\"}");
+    let expected: BTreeSet<String> = ["ztel_frames_total", "process_open_fds"]
+        .map(String::from)
+        .into();
+    assert_eq!(names, expected);
+}

@@ -181,7 +181,10 @@ fn watch_signals(control: Control, reloader: Reloader) -> std::io::Result<()> {
 
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("ZTEL_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    // glommio's warning about buffers it could not register spans several lines; run.rs says
+    // the same in one line, with what to raise.
+    let filter = EnvFilter::try_from_env("ZTEL_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,glommio::sys::uring=error"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -3,6 +3,7 @@
 pub mod feed_format;
 pub mod hist;
 mod serve;
+mod top;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -56,6 +57,10 @@ enum Command {
         #[arg(long, value_name = "OUT.svg")]
         plot: Option<PathBuf>,
     },
+    /// Watch a running collector: events, bytes, records, dead letters and refused peers per
+    /// second, from its admin endpoint's /metrics.
+    #[command(after_help = top::AFTER_HELP)]
+    Top(top::TopArgs),
 }
 
 #[derive(Subcommand)]
@@ -115,6 +120,10 @@ pub fn main() -> ExitCode {
                 Err(e) => fail(&e.to_string()),
             }
         }
+        Command::Top(args) => match top::command(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&format!("{e:#}")),
+        },
     }
 }
 

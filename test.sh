@@ -8,7 +8,8 @@
 #      of bad input counted as what it is (too short to judge memory: --no-rss-check).
 # On a fresh Debian machine with Rust it installs what the tests check against: promtool
 # (Debian's prometheus) checks /metrics, HdrHistogram_py (PyPI hdrhistogram) reads the latency
-# logs. Under CI (the CI variable set) a check whose tool is missing fails instead of skipping.
+# logs, tmux gives `ztel top` a terminal. Under CI (the CI variable set) a check whose tool is
+# missing fails instead of skipping.
 # Long fuzzing, long soaks and the comparison with rsyslog and syslog-ng are run by hand:
 # tests/fuzz/run.sh SECONDS, perf/soak.sh, perf/compare.sh (see perf/README.md).
 # `./test.sh --fast` runs steps 1 to 3 only.
@@ -35,6 +36,10 @@ fi
 if ! command -v openssl >/dev/null; then
     { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null; } \
         || missing "openssl (the soak's TLS certificates) is missing and could not be installed"
+fi
+if ! command -v tmux >/dev/null; then
+    { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux >/dev/null; } \
+        || missing "tmux (the terminal tests/top.rs runs ztel top in) is missing and could not be installed"
 fi
 if ! python3 -c 'import hdrh' 2>/dev/null; then
     python3 -m pip install -q --disable-pip-version-check hdrhistogram 2>/dev/null \

@@ -127,6 +127,11 @@ fn row(pane: &str, first: &str) -> Option<Vec<String>> {
     })
 }
 
+/// Word `i` after `first` (see [`row`]).
+fn cell(pane: &str, first: &str, i: usize) -> Option<String> {
+    row(pane, first)?.get(i).cloned()
+}
+
 /// Sends the key, waits for the session to end, and returns `ztel top`'s exit status.
 fn quit_with(tmux: &Tmux, key: &str, status: &std::path::Path) -> String {
     tmux.send_keys(key);
@@ -179,12 +184,16 @@ fn top_shows_a_known_load_and_quits_on_q() {
     let dir = TempDir::new("top-pane");
     let status = dir.path().join("status");
     let tmux = Tmux::start(&top_command(&format!("--admin {admin}"), &status));
-    // Counts first, then a scrape more so that rates replace "…".
+    // The counts, and rates: "…" on the first screen, then what arrived between two scrapes,
+    // which is nothing once the whole load has been counted.
     let pane = tmux.wait_for_pane("the load's counts and rates", |pane| {
-        row(pane, "zia.web").is_some_and(|r| r[0] == "300" && r[1] != "…")
-            && row(pane, "zpa.user_activity").is_some_and(|r| r[0] == "5")
-            && row(pane, "unknown_format").is_some_and(|r| r[0] == "2")
-            && row(pane, "tcp").is_some_and(|r| r.get(7).is_some_and(|c| c == "1"))
+        let is = |first: &str, i: usize, want: &str| cell(pane, first, i).as_deref() == Some(want);
+        is("zia.web", 0, "300")
+            && is("zia.web", 1, "0.0")
+            && is("zpa.user_activity", 0, "5")
+            && is("unknown_format", 0, "2")
+            && is("tcp", 0, "0.0")
+            && is("tcp", 7, "1")
     });
     eprintln!("ztel top, after the load:\n{pane}");
     assert!(pane.contains("devices 8 "), "{pane}");

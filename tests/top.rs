@@ -6,7 +6,6 @@ mod common;
 
 use std::net::{SocketAddr, TcpListener};
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::{lss, run_ztel, wait_for, zia_line, Collector, Options, TempDir};
@@ -17,18 +16,20 @@ const SHOW_WITHIN: Duration = Duration::from_secs(20);
 /// How long `ztel top` may take to exit after its key.
 const EXIT_WITHIN: Duration = Duration::from_secs(10);
 
-/// A tmux server of our own (its own socket, no config file), killed on drop.
+/// A tmux server of our own (no config file), killed on drop. Its socket is in a temp dir of
+/// its own, so that it clashes with no other server and leaves nothing behind in /tmp/tmux-UID.
 struct Tmux {
-    socket: String,
+    socket: std::path::PathBuf,
+    _dir: TempDir,
 }
 
 impl Tmux {
     /// A server with one detached 160×50 session named `top` running `command` (via `sh -c`).
     fn start(command: &str) -> Tmux {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        let dir = TempDir::new("tmux");
         let tmux = Tmux {
-            socket: format!("ztel-top-{}-{n}", std::process::id()),
+            socket: dir.path().join("socket"),
+            _dir: dir,
         };
         let out = tmux.run(&[
             "new-session",
@@ -47,7 +48,9 @@ impl Tmux {
 
     fn run(&self, args: &[&str]) -> Output {
         Command::new("tmux")
-            .args(["-L", &self.socket, "-f", "/dev/null"])
+            .arg("-S")
+            .arg(&self.socket)
+            .args(["-f", "/dev/null"])
             .args(args)
             // A detached server needs a terminal type to describe its panes with.
             .env("TERM", "xterm-256color")

@@ -25,23 +25,6 @@ fn intervals(hlog: &std::path::Path) -> usize {
         .unwrap_or(0)
 }
 
-/// Whether a tool the test needs is here; in CI (`CI` set) it must be.
-fn have(tool: &str, probe: &mut Command) -> bool {
-    let ok = probe
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{tool} is missing in CI: .ci/run installs it"
-        );
-        eprintln!("skipped: {tool} is not installed here");
-    }
-    ok
-}
-
 fn admin_options(hold: bool) -> Options {
     Options {
         shards: 2,
@@ -152,7 +135,7 @@ fn metrics_count_a_known_load_and_pass_promtool() {
     assert!(one.contains("\"hostname\":\"pc-3\""), "{one}");
     assert_eq!(http_get(admin, "/devices/nope").0, 404);
 
-    if have("promtool", Command::new("promtool").arg("--version")) {
+    if common::have("promtool", Command::new("promtool").arg("--version")) {
         let mut check = Command::new("promtool")
             .args(["check", "metrics"])
             .stdin(Stdio::piped())
@@ -249,7 +232,7 @@ fn latency_log_reads_back_in_hdrhistogram_py() {
         text.contains("#[StartTime: ") && text.contains("\"StartTimestamp\""),
         "{text}"
     );
-    if !have(
+    if !common::have(
         "python3 hdrh",
         Command::new("python3").args(["-c", "import hdrh"]),
     ) {

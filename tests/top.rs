@@ -93,20 +93,7 @@ impl Drop for Tmux {
 
 /// Whether tmux is here; in CI (`CI` set) it must be (test.sh installs it).
 fn have_tmux() -> bool {
-    let ok = Command::new("tmux")
-        .arg("-V")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "tmux is missing in CI: test.sh installs it"
-        );
-        eprintln!("skipped: tmux is not installed here");
-    }
-    ok
+    common::have("tmux", Command::new("tmux").arg("-V"))
 }
 
 /// The command tmux runs: `ztel top ARGS`, then its exit status written to `status`.

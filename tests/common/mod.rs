@@ -399,6 +399,25 @@ pub fn udp_sockets(port: u16) -> Option<(u64, u64)> {
     found
 }
 
+/// Whether a tool a test needs is installed (`probe` runs it, e.g. `tool --version`); in CI
+/// (`CI` set) it must be, since test.sh installs it. Elsewhere the test says it skips.
+pub fn have(tool: &str, probe: &mut std::process::Command) -> bool {
+    use std::process::Stdio;
+    let ok = probe
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{tool} is missing in CI: test.sh installs it"
+        );
+        eprintln!("skipped: {tool} is not installed here");
+    }
+    ok
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

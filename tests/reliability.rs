@@ -71,7 +71,19 @@ fn full_disk_pushes_back_and_spills_at_shutdown() {
     assert!(text
         .lines()
         .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()));
-    assert!(outcome.counter("sink_errors") > 0);
+    let errors = outcome.counter("sink_errors");
+    assert!(errors > 0);
+    // Said at the 1st, 2nd, 4th… failure, not at each retry.
+    let complaints = outcome
+        .stderr
+        .iter()
+        .filter(|l| l.contains("cannot write records to /dev/full"))
+        .count() as u64;
+    assert!(
+        (1..=errors.ilog2() as u64 + 1).contains(&complaints),
+        "{complaints} lines for {errors} failures: {:?}",
+        outcome.stderr
+    );
     let said = outcome
         .stderr
         .iter()

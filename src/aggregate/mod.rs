@@ -45,6 +45,17 @@ pub struct Sinks {
     pub store: Store,
 }
 
+impl Sinks {
+    /// The JSON Lines outputs, each with its label.
+    fn files(&mut self) -> [(&mut Sink, Output); 3] {
+        [
+            (&mut self.records, Output::Records),
+            (&mut self.devices, Output::Devices),
+            (&mut self.dead_letters, Output::DeadLetters),
+        ]
+    }
+}
+
 /// What the aggregator knew when the last shard hung up.
 pub struct Summary {
     pub totals: Counters,
@@ -405,12 +416,7 @@ impl Aggregator {
                 histogram: current.get(*m).clone(),
             })
             .collect();
-        let rotated = [
-            (Output::Records, &self.sinks.records),
-            (Output::Devices, &self.sinks.devices),
-            (Output::DeadLetters, &self.sinks.dead_letters),
-        ];
-        for (output, sink) in rotated {
+        for (sink, output) in self.sinks.files() {
             self.outputs.rotations[output as usize] = sink.rotations();
         }
         let snapshot = Snapshot {
@@ -440,15 +446,8 @@ impl Aggregator {
     /// At shutdown, what could not be written goes to a file of its own in `data_dir`.
     fn spill(&mut self) {
         let stamp = Timestamp::now().as_second();
-        for (sink, what, output) in [
-            (&mut self.sinks.records, "records", Output::Records),
-            (&mut self.sinks.devices, "devices", Output::Devices),
-            (
-                &mut self.sinks.dead_letters,
-                "dead-letters",
-                Output::DeadLetters,
-            ),
-        ] {
+        for (sink, output) in self.sinks.files() {
+            let what = output.as_str().replace('_', "-");
             let backlog = sink.backlog();
             if backlog == 0 {
                 continue;
@@ -471,32 +470,36 @@ impl Aggregator {
     }
 
     fn flush(&mut self) {
-        for (sink, what, output) in [
-            (&mut self.sinks.records, "records", Output::Records),
-            (&mut self.sinks.devices, "devices", Output::Devices),
-            (
-                &mut self.sinks.dead_letters,
-                "dead letters",
-                Output::DeadLetters,
-            ),
-        ] {
-            if let Err(e) = sink.flush() {
-                self.outputs.write_errors[output as usize] += 1;
-                tracing::error!("cannot flush {what} to {}: {e}", sink.describe());
+        for (sink, output) in self.sinks.files() {
+            let result = sink.flush();
+            if result.is_err() {
+                failed(&mut self.outputs, output, result, &sink.describe());
             }
         }
         self.persist_window();
     }
 
     fn check(&mut self, result: std::io::Result<()>, output: Output) {
-        if let Err(e) = result {
-            let errors = &mut self.outputs.write_errors[output as usize];
-            *errors += 1;
-            // One line per failure would flood the log when a disk is full.
-            if errors.is_power_of_two() {
-                let what = output.as_str().replace('_', " ");
-                tracing::error!(errors = *errors, "cannot write {what}: {e}");
-            }
+        if result.is_err() {
+            let to = match output {
+                Output::Records => self.sinks.records.describe(),
+                Output::Devices => self.sinks.devices.describe(),
+                _ => self.sinks.dead_letters.describe(),
+            };
+            failed(&mut self.outputs, output, result, &to);
+        }
+    }
+}
+
+/// Counts a failed write or flush of `output`, and says so at the 1st, 2nd, 4th, 8th… failure:
+/// one line per failure would flood the log while a disk is full (a retry every 250 ms).
+fn failed(counts: &mut OutputCounts, output: Output, result: std::io::Result<()>, to: &str) {
+    if let Err(e) = result {
+        let errors = &mut counts.write_errors[output as usize];
+        *errors += 1;
+        if errors.is_power_of_two() {
+            let what = output.as_str().replace('_', " ");
+            tracing::error!(errors = *errors, "cannot write {what} to {to}: {e}");
         }
     }
 }

@@ -30,3 +30,4 @@ pub mod pipeline;
 pub mod run;
 pub mod shard;
 pub mod sink;
+pub mod systemd;

@@ -120,7 +120,7 @@ impl Aggregator {
             rx,
             sinks,
             state,
-            schedule: Schedule::new(interval),
+            schedule: Schedule::new(interval, crate::systemd::watchdog_every()),
             logged: Counters::default(),
             feed_now: None,
             shards: vec![Counters::default(); shards],
@@ -184,6 +184,7 @@ impl Aggregator {
             Job::Histograms => self.close_interval(),
             Job::Save => self.save_devices(),
             Job::Expire => self.expire_attribution(),
+            Job::Watchdog => crate::systemd::watchdog(),
             Job::Progress => {
                 if self.totals != self.logged {
                     tracing::info!(devices = self.devices(), "{}", self.totals.summary());

@@ -1,11 +1,13 @@
 //! `ztel serve`: the collector in the foreground. Flags override the config file; SIGTERM or
-//! SIGINT drains and exits 0, SIGHUP reloads certificates, allow-lists and HTTP keys.
+//! SIGINT drains and exits 0, SIGHUP reloads certificates, allow-lists and HTTP keys. Under
+//! systemd (`Type=notify`) it says when it is ready and when it stops.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::config::{Address, Config, ConfigError};
 use crate::run::{self, Control};
+use crate::systemd;
 
 #[derive(clap::Args, Clone)]
 pub struct ServeArgs {
@@ -117,6 +119,7 @@ pub fn main(args: ServeArgs) -> ExitCode {
     // Scripts and tests read these lines to learn the ports when they asked for port 0; TCP
     // comes last, when everything else is up.
     let b = &running.bound;
+    let mut inputs = Vec::new();
     for (kind, addr) in [
         ("udp", b.udp),
         ("tls", b.tls),
@@ -126,8 +129,11 @@ pub fn main(args: ServeArgs) -> ExitCode {
     ] {
         if let Some(addr) = addr {
             eprintln!("ztel: listening {kind} {addr} ({} shards)", running.shards);
+            inputs.push(format!("{kind} {addr}"));
         }
     }
+    // Only now: systemd starts what is ordered after ztel, and senders may connect.
+    systemd::ready(&format!("listening on {}", inputs.join(", ")));
     tracing::info!(
         "serving; SIGTERM or SIGINT drains and exits, SIGHUP reloads certificates and allow-lists"
     );
@@ -172,6 +178,7 @@ fn watch_signals(control: Control, reloader: Reloader) -> std::io::Result<()> {
                 }
                 if !control.is_draining() {
                     tracing::info!("signal {signal}: draining");
+                    systemd::stopping();
                     control.drain();
                 }
             }

@@ -3,13 +3,16 @@
 #   1. the workspace's tests (unit, integration over real loopback sockets, loadgen's);
 #   2. cargo clippy on every target, warnings as errors;
 #   3. the criterion benches once each, in test mode, so that they cannot rot;
-#   4. every fuzz target over its saved regression inputs and seed corpus (no fuzzing run);
-#   5. perf/soak.sh for a few seconds on the debug build: nothing lost under load, and every class
+#   4. the Debian package, made from the debug build, checked, installed and purged
+#      (packaging/check.sh);
+#   5. every fuzz target over its saved regression inputs and seed corpus (no fuzzing run);
+#   6. perf/soak.sh for a few seconds on the debug build: nothing lost under load, and every class
 #      of bad input counted as what it is (too short to judge memory: --no-rss-check).
 # On a fresh Debian machine with Rust it installs what the tests check against: promtool
 # (Debian's prometheus) checks /metrics, HdrHistogram_py (PyPI hdrhistogram) reads the latency
-# logs, tmux gives `ztel top` a terminal. Under CI (the CI variable set) a check whose tool is
-# missing fails instead of skipping.
+# logs, tmux gives `ztel top` a terminal, systemd-analyze (Debian's systemd) checks the unit,
+# cargo-deb makes the package. Under CI (the CI variable set) a check whose tool is missing fails
+# instead of skipping.
 # Long fuzzing, long soaks and the comparison with rsyslog and syslog-ng are run by hand:
 # tests/fuzz/run.sh SECONDS, perf/soak.sh, perf/compare.sh (see perf/README.md).
 # `./test.sh --fast` runs steps 1 to 3 only.
@@ -41,6 +44,10 @@ if ! command -v tmux >/dev/null; then
     { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux >/dev/null; } \
         || missing "tmux (the terminal tests/top.rs runs ztel top in) is missing and could not be installed"
 fi
+if ! command -v systemd-analyze >/dev/null; then
+    { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null; } \
+        || missing "systemd-analyze (Debian's systemd) is missing and could not be installed"
+fi
 if ! python3 -c 'import hdrh' 2>/dev/null; then
     python3 -m pip install -q --disable-pip-version-check hdrhistogram 2>/dev/null \
         || python3 -m pip install -q --disable-pip-version-check --break-system-packages hdrhistogram \
@@ -62,6 +69,20 @@ if [ "${1:-}" = "--fast" ]; then
     step "done (fast)"
     echo "tests: $passed passed, 0 failed"
     exit 0
+fi
+step "Debian package"
+# Made from the dev build above, not a fat-LTO release build (minutes on 2 cores), with fast
+# compression: the files, the unit, the conffile and the maintainer scripts are the release
+# package's. The package for users is `cargo deb -p ztel`. cargo-deb is pinned, since its
+# support for the dev profile is deprecated; it compiles in about 3.5 CPU-minutes, once per
+# machine, so it is installed here rather than for `--fast`.
+if ! cargo deb --version >/dev/null 2>&1; then
+    cargo install cargo-deb --locked --version 3.8.0 \
+        || missing "cargo-deb is missing and could not be installed"
+fi
+if cargo deb --version >/dev/null 2>&1; then
+    cargo deb -p ztel --profile dev --no-build --locked --fast --quiet -o target/debian/ztel-dev.deb
+    packaging/check.sh target/debian/ztel-dev.deb
 fi
 step "fuzz targets over their saved inputs"
 tests/fuzz/run.sh --replay

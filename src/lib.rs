@@ -17,7 +17,8 @@
 //! The modules, in the order the data flows. What bytes mean (framing, headers, formats, log
 //! types, records) is the `wire` crate, which has no I/O. Dependencies run one way: `batch` →
 //! `pipeline` → `shard` → `input` → `executor` → `run`, and `batch` → `sink`/`aggregate` → `obs`;
-//! `config` and `cli` sit at the edges.
+//! `config` and `cli` sit at the edges; `logging` (stderr as plain lines or JSON) and `systemd`
+//! (readiness and watchdog) depend on nothing of ztel's, and anything may use them.
 
 pub mod aggregate;
 pub mod batch;
@@ -25,8 +26,10 @@ pub mod cli;
 pub mod config;
 pub mod executor;
 pub mod input;
+pub mod logging;
 pub mod obs;
 pub mod pipeline;
 pub mod run;
 pub mod shard;
 pub mod sink;
+pub mod systemd;

@@ -21,6 +21,7 @@ use crate::batch::Source;
 use crate::config::Config;
 use crate::executor::{self, Bound, ShardSpec};
 use crate::input::live::{Live, LoadError};
+use crate::logging;
 use crate::obs::admin::Admin;
 use crate::shard::shutdown::Shutdown;
 use crate::shard::ShardLimits;
@@ -267,11 +268,14 @@ fn open_sinks(config: &Config, store: Store) -> anyhow::Result<Sinks> {
         let (sink, repair) = Sink::open(&path, Some(rotate))
             .with_context(|| format!("cannot open {}", path.display()))?;
         if let Some(r) = repair {
-            eprintln!(
-                "ztel: {} ended in a torn line (a crash?): cut {} bytes, kept in {}",
-                r.path.display(),
-                r.removed,
-                r.kept_in.display()
+            logging::say(
+                tracing::Level::WARN,
+                format_args!(
+                    "{} ended in a torn line (a crash?): cut {} bytes, kept in {}",
+                    r.path.display(),
+                    r.removed,
+                    r.kept_in.display()
+                ),
             );
         }
         Ok(sink)

@@ -19,12 +19,14 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::RecvTimeoutError;
 use jiff::Timestamp;
+use tracing::Level;
 use wire::key;
 use wire::record::json::Object;
 
 use crate::batch::channel::BatchReceiver;
 use crate::batch::counters::{Counter, Counters};
 use crate::batch::{Batch, DeadLetter, PerInput, Span};
+use crate::logging::say;
 use crate::sink::Sink;
 use attribution::Sighting;
 use dedup::Window;
@@ -133,7 +135,7 @@ impl Aggregator {
             rx,
             sinks,
             state,
-            schedule: Schedule::new(interval),
+            schedule: Schedule::new(interval, crate::systemd::watchdog_every()),
             logged: Counters::default(),
             feed_now: None,
             shards: vec![PerInput::default(); shards],
@@ -202,6 +204,7 @@ impl Aggregator {
             Job::Histograms => self.close_interval(),
             Job::Save => self.save_devices(),
             Job::Expire => self.expire_attribution(),
+            Job::Watchdog => crate::systemd::watchdog(),
             Job::Progress => {
                 if self.totals != self.logged {
                     tracing::info!(devices = self.devices(), "{}", self.totals.summary());
@@ -455,15 +458,21 @@ impl Aggregator {
             self.outputs.spills[output as usize] += 1;
             let path = self.data_dir.join(format!("spill-{what}-{stamp}.jsonl"));
             match sink.spill(&path) {
-                Ok(n) => eprintln!(
-                    "ztel: could not write {n} bytes of {what} to {}; spilled them to {}",
-                    sink.describe(),
-                    path.display()
+                Ok(n) => say(
+                    Level::WARN,
+                    format_args!(
+                        "could not write {n} bytes of {what} to {}; spilled them to {}",
+                        sink.describe(),
+                        path.display()
+                    ),
                 ),
-                Err(e) => eprintln!(
-                    "ztel: could not write {backlog} bytes of {what} to {}, nor spill them to {}: {e}",
-                    sink.describe(),
-                    path.display()
+                Err(e) => say(
+                    Level::ERROR,
+                    format_args!(
+                        "could not write {backlog} bytes of {what} to {}, nor spill them to {}: {e}",
+                        sink.describe(),
+                        path.display()
+                    ),
                 ),
             }
         }

@@ -18,16 +18,19 @@ pub enum Job {
     Expire,
     /// A progress line while data flows.
     Progress,
+    /// Tell systemd's watchdog that the loop turns.
+    Watchdog,
 }
 
 impl Job {
-    pub const ALL: [Job; 6] = [
+    pub const ALL: [Job; 7] = [
         Job::Flush,
         Job::Publish,
         Job::Histograms,
         Job::Save,
         Job::Expire,
         Job::Progress,
+        Job::Watchdog,
     ];
 }
 
@@ -50,8 +53,9 @@ pub struct Schedule {
 }
 
 impl Schedule {
-    /// `histograms`: `histograms.interval_secs`.
-    pub fn new(histograms: Duration) -> Self {
+    /// `histograms`: `histograms.interval_secs`; `watchdog`: how often systemd's watchdog wants
+    /// a ping (`None`: never, and the loop does not wake for it).
+    pub fn new(histograms: Duration, watchdog: Option<Duration>) -> Self {
         let now = Instant::now();
         let mut every = [Duration::ZERO; Job::ALL.len()];
         for job in Job::ALL {
@@ -62,6 +66,7 @@ impl Schedule {
                 Job::Save => SAVE_EVERY,
                 Job::Expire => EXPIRE_EVERY,
                 Job::Progress => PROGRESS_EVERY,
+                Job::Watchdog => watchdog.unwrap_or(Duration::MAX),
             };
         }
         Schedule {

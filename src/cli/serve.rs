@@ -1,11 +1,18 @@
 //! `ztel serve`: the collector in the foreground. Flags override the config file; SIGTERM or
-//! SIGINT drains and exits 0, SIGHUP reloads certificates, allow-lists and HTTP keys.
+//! SIGINT drains and exits 0, SIGHUP reloads certificates, allow-lists and HTTP keys. Under
+//! systemd (`Type=notify`) it says when it is ready and when it stops.
 
+use std::fmt;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use tracing::Level;
+
 use crate::config::{Address, Config, ConfigError};
+use crate::logging::{self, LogFormat};
 use crate::run::{self, Control};
+use crate::systemd;
 
 #[derive(clap::Args, Clone)]
 pub struct ServeArgs {
@@ -38,6 +45,9 @@ pub struct ServeArgs {
     /// Executors to run, one per core; 0 = one per online core. [default: 0]
     #[arg(long, value_name = "N")]
     shards: Option<usize>,
+    /// How stderr lines are written: text, or one JSON object per line for log shippers.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
 }
 
 impl ServeArgs {
@@ -98,25 +108,26 @@ pub fn config_from_args(args: &[String]) -> Result<Config, String> {
 
 /// Runs the collector until a signal drains it.
 pub fn main(args: ServeArgs) -> ExitCode {
-    init_logging();
+    logging::init(args.log_format);
     let config = match args.config() {
         Ok(c) => c,
-        Err(e) => return super::fail(&format!("bad config: {e}")),
+        Err(e) => return fail(format_args!("bad config: {e}")),
     };
     for warning in config.warnings() {
         tracing::warn!("{warning}");
     }
     let running = match run::start(config) {
         Ok(r) => r,
-        Err(e) => return super::fail(&format!("{e:#}")),
+        Err(e) => return fail(format_args!("{e:#}")),
     };
     if let Err(e) = watch_signals(running.control(), Box::new(move || args.config())) {
         let _ = running.stop();
-        return super::fail(&format!("cannot watch signals: {e}"));
+        return fail(format_args!("cannot watch signals: {e}"));
     }
     // Scripts and tests read these lines to learn the ports when they asked for port 0; TCP
     // comes last, when everything else is up.
     let b = &running.bound;
+    let mut inputs = Vec::new();
     for (kind, addr) in [
         ("udp", b.udp),
         ("tls", b.tls),
@@ -125,18 +136,46 @@ pub fn main(args: ServeArgs) -> ExitCode {
         ("tcp", b.tcp),
     ] {
         if let Some(addr) = addr {
-            eprintln!("ztel: listening {kind} {addr} ({} shards)", running.shards);
+            listening(kind, addr, running.shards);
+            inputs.push(format!("{kind} {addr}"));
         }
     }
+    // Only now: systemd starts what is ordered after ztel, and senders may connect.
+    systemd::ready(&format!("listening on {}", inputs.join(", ")));
     tracing::info!(
         "serving; SIGTERM or SIGINT drains and exits, SIGHUP reloads certificates and allow-lists"
     );
     match running.wait() {
         Ok(summary) => {
-            eprintln!("ztel: drained: {}", summary.describe());
+            logging::say(Level::INFO, format_args!("drained: {}", summary.describe()));
             ExitCode::SUCCESS
         }
-        Err(e) => super::fail(&format!("{e:#}")),
+        Err(e) => fail(format_args!("{e:#}")),
+    }
+}
+
+/// `ztel: listening KIND ADDR (N shards)`, or in JSON the same message with the input, the
+/// address and the shards as fields of their own.
+fn listening(kind: &str, addr: SocketAddr, shards: usize) {
+    if logging::json() {
+        tracing::info!(
+            input = kind,
+            address = %addr,
+            shards,
+            "listening {kind} {addr} ({shards} shards)"
+        );
+    } else {
+        eprintln!("ztel: listening {kind} {addr} ({shards} shards)");
+    }
+}
+
+/// Like [`super::fail`], in JSON when the lines are JSON.
+fn fail(message: fmt::Arguments) -> ExitCode {
+    if logging::json() {
+        tracing::error!("{message}");
+        ExitCode::FAILURE
+    } else {
+        super::fail(&message.to_string())
     }
 }
 
@@ -159,38 +198,32 @@ fn watch_signals(control: Control, reloader: Reloader) -> std::io::Result<()> {
                         .map_err(anyhow::Error::from)
                         .and_then(|c| Ok(control.reload(&c)?))
                     {
-                        Ok(()) => eprintln!("ztel: reloaded certificates and allow-lists"),
-                        Err(e) => {
-                            eprintln!("ztel: reload failed, keeping the current settings: {e}")
-                        }
+                        Ok(()) => logging::say(
+                            Level::INFO,
+                            format_args!("reloaded certificates and allow-lists"),
+                        ),
+                        Err(e) => logging::say(
+                            Level::WARN,
+                            format_args!("reload failed, keeping the current settings: {e}"),
+                        ),
                     }
                     continue;
                 }
                 if control.is_draining() && signal == SIGINT {
-                    eprintln!("ztel: second signal, exiting without finishing the drain");
+                    logging::say(
+                        Level::WARN,
+                        format_args!("second signal, exiting without finishing the drain"),
+                    );
                     std::process::exit(128 + signal);
                 }
                 if !control.is_draining() {
                     tracing::info!("signal {signal}: draining");
+                    systemd::stopping();
                     control.drain();
                 }
             }
         })?;
     Ok(())
-}
-
-fn init_logging() {
-    use tracing_subscriber::EnvFilter;
-    // glommio's warning about buffers it could not register spans several lines; run.rs says
-    // the same in one line, with what to raise.
-    let filter = EnvFilter::try_from_env("ZTEL_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,glommio::sys::uring=error"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 // Each test binary uses a different part of this harness.
 #![allow(dead_code)]
 //! What the tests of the collector share: [`Collector`] runs `ztel serve` (in this process, or
-//! as the real binary) on OS-chosen loopback ports; [`run_pipeline`] runs a shard's pipeline over
-//! lines; the rest makes lines to send and checks what came out.
+//! as the real binary) on OS-chosen loopback ports, [`Supervised`] runs it as systemd would;
+//! [`run_pipeline`] runs a shard's pipeline over lines; the rest makes lines to send and checks
+//! what came out.
 //!
 //! The order of a record's fields, [`key_order`], the LSS sample line [`lss`] and the reception
 //! time [`RECEIVED`] are the wire tests' (`wire/tests/common/shared.rs`), included here so that
@@ -12,6 +13,7 @@ mod collector;
 pub mod http;
 #[path = "../../wire/tests/common/shared.rs"]
 mod shared;
+mod supervised;
 mod templates;
 
 use std::io::{Read, Write};
@@ -31,6 +33,8 @@ pub use collector::*;
 // Not every test binary uses them.
 #[allow(unused_imports)]
 pub use shared::*;
+#[allow(unused_imports)]
+pub use supervised::Supervised;
 #[allow(unused_imports)]
 pub use templates::*;
 

@@ -1,0 +1,109 @@
+//! Where `ztel serve` says what it does: stderr, as plain lines (a terminal, a pipe, journald)
+//! or as one JSON object per line (`--log-format json`, for log shippers). The lines scripts
+//! and tests read (`ztel: listening …`, `ztel: drained: …`) keep their exact text in plain mode
+//! and become events like any other in JSON mode, so that every line is JSON.
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tracing::Level;
+use tracing_subscriber::EnvFilter;
+
+/// How stderr lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Lines for people: a timestamp (left out under journald, which stamps lines itself),
+    /// the level, the message.
+    #[default]
+    Text,
+    /// One JSON object per line: timestamp, level, message and the event's fields.
+    Json,
+}
+
+/// Set once by [`init`]; read by [`say`] and [`json`].
+static JSON: AtomicBool = AtomicBool::new(false);
+
+/// Installs the process's log subscriber; `ZTEL_LOG` filters (default `info`).
+pub fn init(format: LogFormat) {
+    // glommio's warning about buffers it could not register spans several lines; run.rs says
+    // the same in one line, with what to raise.
+    let filter = EnvFilter::try_from_env("ZTEL_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,glommio::sys::uring=error"));
+    let lines = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    match format {
+        LogFormat::Json => {
+            JSON.store(true, Ordering::Relaxed);
+            // Flattened: shippers find `message` and the fields at the top level.
+            lines.json().flatten_event(true).init();
+        }
+        LogFormat::Text if !terminal && stderr_is_journal() => {
+            lines.with_ansi(false).without_time().init();
+        }
+        LogFormat::Text => lines.with_ansi(terminal).init(),
+    }
+}
+
+/// Whether lines are JSON (`--log-format json`).
+pub fn json() -> bool {
+    JSON.load(Ordering::Relaxed)
+}
+
+/// A message for the operator: `ztel: MESSAGE` on stderr as it always was, or an event at
+/// `level` in JSON mode.
+pub fn say(level: Level, message: fmt::Arguments) {
+    if !json() {
+        eprintln!("ztel: {message}");
+    } else if level == Level::ERROR {
+        tracing::error!("{message}");
+    } else if level == Level::WARN {
+        tracing::warn!("{message}");
+    } else {
+        tracing::info!("{message}");
+    }
+}
+
+/// Whether stderr is journald's stream: systemd names it in `JOURNAL_STREAM` (device:inode).
+/// Checked against stderr itself, since a child of a service inherits the variable even when
+/// its stderr goes elsewhere.
+fn stderr_is_journal() -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::MetadataExt;
+    let Some(stream) = std::env::var_os("JOURNAL_STREAM") else {
+        return false;
+    };
+    let Ok(fd) = std::io::stderr().as_fd().try_clone_to_owned() else {
+        return false;
+    };
+    let Ok(meta) = std::fs::File::from(fd).metadata() else {
+        return false;
+    };
+    stream
+        .to_str()
+        .is_some_and(|s| names_stream(s, meta.dev(), meta.ino()))
+}
+
+/// `JOURNAL_STREAM`'s value is `DEVICE:INODE`, both decimal.
+fn names_stream(value: &str, dev: u64, ino: u64) -> bool {
+    value
+        .split_once(':')
+        .is_some_and(|(d, i)| d.parse() == Ok(dev) && i.parse() == Ok(ino))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn journal_stream_names_device_and_inode() {
+        assert!(names_stream("8:1234", 8, 1234));
+        assert!(!names_stream("8:1234", 8, 1235));
+        assert!(!names_stream("9:1234", 8, 1234));
+        assert!(!names_stream("8", 8, 1234));
+        assert!(!names_stream("", 8, 1234));
+        assert!(!names_stream("x:y", 8, 1234));
+    }
+}

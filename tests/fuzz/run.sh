@@ -35,13 +35,16 @@ export CARGO_TERM_COLOR=never
 
 if [ "${1:-}" = --replay ]; then
     cd "$fuzz_dir"
+    # In the main workspace's target directory: the dependencies that the collector's own debug
+    # build already compiled alike are reused (a build of its own took minutes in CI).
+    export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
     cargo build --locked --bins || { echo "run.sh: FAILED: the fuzz targets do not build"; exit 1; }
     failed=()
     for t in "${all_targets[@]}"; do
         dirs=()
         for d in corpus/$t regressions/$t; do [ -d "$d" ] && dirs+=("$d"); done
         log="$(mktemp)"
-        if target/debug/"$t" -runs=0 "${dirs[@]}" >"$log" 2>&1; then
+        if "$CARGO_TARGET_DIR/debug/$t" -runs=0 "${dirs[@]}" >"$log" 2>&1; then
             echo "run.sh: $t: $(grep -c . < <(find "${dirs[@]}" -type f)) saved inputs, no crash"
         else
             failed+=("$t")

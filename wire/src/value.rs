@@ -26,8 +26,14 @@ pub fn is_absent(s: &str) -> bool {
 
 /// Trims ASCII whitespace and returns `None` when the value is absent (see
 /// [`is_absent`]), else the trimmed value.
+#[inline]
 pub fn present(s: &str) -> Option<&str> {
-    let t = s.trim_ascii();
+    // Nearly every value starts and ends with a visible byte: no trimming, no absent word but
+    // the short ones. This runs for every text value of every record.
+    let t = match s.as_bytes() {
+        [first, .., last] if *first > b' ' && *last > b' ' => s,
+        _ => s.trim_ascii(),
+    };
     // No absent word is longer than four bytes: most values are decided by their length.
     if t.len() <= 4 && is_absent(t) {
         None
@@ -157,7 +163,12 @@ pub fn base64_decode(s: &str) -> Option<String> {
 /// `None` for anything else: negative numbers, decimals such as "600.0",
 /// empty or absent words, and values that overflow `u64`.
 pub fn parse_u64(s: &str) -> Option<u64> {
-    let t = s.trim_ascii();
+    // Most counts are plain digits: trimming and a sign are looked for only when the first or
+    // last byte is not a digit.
+    let t = match s.as_bytes() {
+        [first, .., last] if first.is_ascii_digit() && last.is_ascii_digit() => s,
+        _ => s.trim_ascii(),
+    };
     let digits = t.as_bytes().strip_prefix(b"+").unwrap_or(t.as_bytes());
     // Up to 19 digits cannot overflow: a plain loop, this runs for every count and size a record
     // carries. Longer ones go to std's parser, whose rules (optional '+', digits only, overflow

@@ -24,7 +24,8 @@ pub enum Ty {
     Time,
 }
 
-/// One column: the record's key (as written, `"name":`), the field it shows, how.
+/// One column: the record's key (as written, `,"name":"`: see
+/// [`Key`](crate::record::json::Key)), the field it shows, how.
 #[derive(Debug, Clone, Copy)]
 pub struct Column {
     pub key: &'static str,
@@ -34,7 +35,7 @@ pub struct Column {
 
 macro_rules! columns {
     ($($name:literal $field:ident $ty:ident,)*) => {
-        &[$(Column { key: concat!("\"", $name, "\":"), field: Field::$field, ty: Ty::$ty },)*]
+        &[$(Column { key: concat!(",\"", $name, "\":\""), field: Field::$field, ty: Ty::$ty },)*]
     };
 }
 

@@ -9,23 +9,41 @@ use jiff::Timestamp;
 use super::time::TimeCache;
 use crate::value::{percent_walk, Piece, Text};
 
-/// A key as it is written, `"name":`, made at compile time by [`key!`](crate::key): records write
-/// a couple of dozen keys each, and copying one slice beats building each key from its parts.
+/// A key as it is written, made at compile time by [`key!`](crate::key): `,"name":"`. Records
+/// write a couple of dozen keys each, and one copy of a constant beats pushing the comma, the
+/// key and the opening quote of a string value one by one. A value that is not a string is
+/// written after the key without its last byte.
 #[derive(Debug, Clone, Copy)]
 pub struct Key(pub &'static str);
 
-/// `key!("name")` is the [`Key`] `"name":`. Names are ztel's own constants: nothing to escape.
+impl Key {
+    /// `,"name":`
+    #[inline(always)]
+    fn bare(self) -> &'static [u8] {
+        let b = self.0.as_bytes();
+        &b[..b.len() - 1]
+    }
+
+    /// `,"name":"`
+    #[inline(always)]
+    fn quoted(self) -> &'static [u8] {
+        self.0.as_bytes()
+    }
+}
+
+/// `key!("name")` is the [`Key`] `,"name":"`. Names are ztel's own constants: nothing to escape.
 #[macro_export]
 macro_rules! key {
     ($name:literal) => {
-        $crate::record::json::Key(concat!("\"", $name, "\":"))
+        $crate::record::json::Key(concat!(",\"", $name, "\":\""))
     };
 }
 
-/// One JSON object being appended to `out`.
+/// One JSON object being appended to `out`. Every member is written with a leading comma; the
+/// first one's is where the object's `{` goes, so no member asks whether it is the first.
 pub struct Object<'b> {
     out: &'b mut Vec<u8>,
-    empty: bool,
+    start: usize,
     /// Borrowed values need no escaping: they are slices of a frame that the fast path found
     /// free of quotes, backslashes and control characters, or ztel's own constants.
     plain_borrowed: bool,
@@ -33,10 +51,10 @@ pub struct Object<'b> {
 
 impl<'b> Object<'b> {
     pub fn begin(out: &'b mut Vec<u8>) -> Self {
-        out.push(b'{');
+        let start = out.len();
         Object {
             out,
-            empty: true,
+            start,
             plain_borrowed: false,
         }
     }
@@ -50,16 +68,17 @@ impl<'b> Object<'b> {
 
     /// Closes the object and ends the line.
     pub fn end_line(self) {
+        match self.out.get_mut(self.start) {
+            // The first member's comma.
+            Some(first) => *first = b'{',
+            None => self.out.push(b'{'),
+        }
         self.out.extend_from_slice(b"}\n");
     }
 
-    #[inline]
+    #[inline(always)]
     fn key(&mut self, key: Key) {
-        if !self.empty {
-            self.out.push(b',');
-        }
-        self.empty = false;
-        self.out.extend_from_slice(key.0.as_bytes());
+        self.out.extend_from_slice(key.bare());
     }
 
     pub fn str(&mut self, key: Key, value: &str) {
@@ -75,13 +94,12 @@ impl<'b> Object<'b> {
 
     /// A value taken from a record: copied as it is when it is borrowed from a plain frame,
     /// escaped otherwise.
-    #[inline]
+    #[inline(always)]
     pub fn text(&mut self, key: Key, value: Option<&Cow<'_, str>>) {
         match value {
             Some(Cow::Borrowed(v)) if self.plain_borrowed => {
                 debug_assert!(!needs_escape(v.as_bytes()), "{v:?}");
-                self.key(key);
-                self.out.push(b'"');
+                self.out.extend_from_slice(key.quoted());
                 self.out.extend_from_slice(v.as_bytes());
                 self.out.push(b'"');
             }
@@ -122,8 +140,7 @@ impl<'b> Object<'b> {
     #[inline]
     pub fn id(&mut self, key: Key, value: Option<u64>) {
         if let Some(v) = value {
-            self.key(key);
-            self.out.push(b'"');
+            self.out.extend_from_slice(key.quoted());
             self.out
                 .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
             self.out.push(b'"');
@@ -153,16 +170,14 @@ impl<'b> Object<'b> {
     }
 
     pub fn time(&mut self, key: Key, ts: Timestamp) {
-        self.key(key);
-        self.out.push(b'"');
+        self.out.extend_from_slice(key.quoted());
         super::time::write_rfc3339(ts, self.out);
         self.out.push(b'"');
     }
 
     /// A time through `cache`: a feed's records mostly share their second with the one before.
     pub fn time_cached(&mut self, key: Key, ts: Timestamp, cache: &mut TimeCache) {
-        self.key(key);
-        self.out.push(b'"');
+        self.out.extend_from_slice(key.quoted());
         cache.write(ts, self.out);
         self.out.push(b'"');
     }
@@ -260,6 +275,13 @@ fn write_percent_plain(out: &mut Vec<u8>, raw: &str) -> bool {
         // The bytes before the `%` are copied; now the `%` itself.
         r += at;
         w += at;
+        // `%20`, a space, is most of the escapes in user agents, referers and locations.
+        if b.get(r + 1..r + 3) == Some(b"20") {
+            buf[w] = b' ';
+            r += 3;
+            w += 1;
+            continue;
+        }
         match crate::value::escape_at(b, r) {
             Some(byte) if byte < 0x20 || byte == b'"' || byte == b'\\' => {
                 out.truncate(start);

@@ -68,7 +68,7 @@ fn framing(c: &mut Criterion) {
 /// reads everything the fast path declines (escapes, nesting, odd numbers).
 fn parsing(c: &mut Criterion) {
     let mut buffers = simd_json::Buffers::new(4096);
-    let mut quotes = Vec::new();
+    let mut scratch = flat::Scratch::default();
     for (name, data) in inputs() {
         let lines: Vec<Vec<u8>> = json_of_lines(&data).map(<[u8]>::to_vec).collect();
         let mut g = c.benchmark_group("parse_flat");
@@ -77,7 +77,7 @@ fn parsing(c: &mut Criterion) {
             b.iter(|| {
                 for line in &lines {
                     let mut fields = Fields::default();
-                    let read = flat::extract(line, &mut quotes, &mut fields);
+                    let read = flat::extract(line, &mut scratch, &mut fields);
                     assert!(read, "the fast path declined a synthetic line");
                     black_box(fields.votes.zia);
                 }
@@ -117,12 +117,12 @@ fn records(c: &mut Criterion) {
     let mut g = c.benchmark_group("record");
     for (name, data) in inputs() {
         let lines: Vec<&[u8]> = json_of_lines(&data).collect();
-        let mut quotes = Vec::new();
+        let mut scratch = flat::Scratch::default();
         let fields: Vec<Fields> = lines
             .iter()
             .map(|line| {
                 let mut f = Fields::default();
-                assert!(flat::extract(line, &mut quotes, &mut f));
+                assert!(flat::extract(line, &mut scratch, &mut f));
                 f
             })
             .collect();

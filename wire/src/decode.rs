@@ -86,6 +86,7 @@ impl Decoder {
 
     /// Like [`decode`](Self::decode), with feed times without a zone in `zone` (the input's
     /// `feed_timezone`).
+    #[inline]
     pub fn decode_in<'a>(
         &'a mut self,
         frame: &'a [u8],
@@ -98,6 +99,9 @@ impl Decoder {
 }
 
 impl Readers {
+    // Inlined into the two entry points, so that the decoded frame is built where the caller
+    // keeps it rather than copied out of a `Result`.
+    #[inline(always)]
     fn decode<'a>(
         &'a mut self,
         frame: &'a [u8],

@@ -177,7 +177,13 @@ pub fn parse_u64(s: &str) -> Option<u64> {
         return t.parse().ok();
     }
     let mut n = 0u64;
-    for &d in digits {
+    let mut rest = digits;
+    // Eight digits at a time: record ids have 19, epoch times 10.
+    while let Some((chunk, tail)) = rest.split_first_chunk::<8>() {
+        n = n * 100_000_000 + eight_digits(*chunk)?;
+        rest = tail;
+    }
+    for &d in rest {
         let v = d.wrapping_sub(b'0');
         if v > 9 {
             return None;
@@ -185,6 +191,27 @@ pub fn parse_u64(s: &str) -> Option<u64> {
         n = n * 10 + u64::from(v);
     }
     Some(n)
+}
+
+/// The value of eight ASCII digits, or `None` if one of them is not a digit: a SWAR reading that
+/// adds pairs of digits, then pairs of pairs, then the two halves.
+#[inline]
+fn eight_digits(chunk: [u8; 8]) -> Option<u64> {
+    const ZEROS: u64 = u64::from_le_bytes([b'0'; 8]);
+    const HIGH_NIBBLES: u64 = u64::from_le_bytes([0xf0; 8]);
+    const SIXES: u64 = u64::from_le_bytes([0x06; 8]);
+    let word = u64::from_le_bytes(chunk);
+    // Each byte is 0x30..=0x39: its high nibble is 3, and so it stays once 6 is added.
+    let digits = word & HIGH_NIBBLES == ZEROS && word.wrapping_add(SIXES) & HIGH_NIBBLES == ZEROS;
+    if !digits {
+        return None;
+    }
+    // The first digit is the lowest byte: each step multiplies the higher-order (earlier) half.
+    // The products' bits above a lane's are masked off (the last one's leave the word).
+    let v = word - ZEROS;
+    let v = (v.wrapping_mul(10) + (v >> 8)) & 0x00ff_00ff_00ff_00ff;
+    let v = (v.wrapping_mul(100) + (v >> 16)) & 0x0000_ffff_0000_ffff;
+    Some((v.wrapping_mul(10_000) + (v >> 32)) & 0xffff_ffff)
 }
 
 #[cfg(test)]
@@ -324,6 +351,26 @@ mod tests {
         assert_eq!(parse_u64("+7"), Some(7));
         assert_eq!(parse_u64("007"), Some(7));
         assert_eq!(parse_u64("18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_u64("1700000022"), Some(1_700_000_022));
+        assert_eq!(
+            parse_u64("9876543210987654321"),
+            Some(9_876_543_210_987_654_321)
+        );
+        assert_eq!(parse_u64("00000000"), Some(0));
+        assert_eq!(parse_u64("99999999"), Some(99_999_999));
+    }
+
+    #[test]
+    fn u64_rejects_a_non_digit_anywhere_in_eight() {
+        // The neighbours of the digits in ASCII, at every place of a chunk of eight.
+        for bad in [b'/', b':', b' ', b'\0', b'\x7f', 0xb0] {
+            for at in 1..16 {
+                let mut s = b"1234567890123456".to_vec();
+                s[at] = bad;
+                let s = String::from_utf8_lossy(&s).into_owned();
+                assert_eq!(parse_u64(&s), s.trim_ascii().parse::<u64>().ok(), "{s:?}");
+            }
+        }
     }
 
     #[test]
@@ -352,7 +399,7 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn u64_is_std_after_trimming(s in "[ \t]?[+-]{0,2}[0-9a ]{0,22}[ \t]?") {
+        fn u64_is_std_after_trimming(s in "[ \t]?[+-]{0,2}[0-9a :/]{0,22}[ \t]?") {
             proptest::prop_assert_eq!(parse_u64(&s), s.trim_ascii().parse::<u64>().ok());
         }
     }

@@ -5,9 +5,15 @@
 use wire::fields::Fields;
 use wire::format::json::{flat, tape};
 
+thread_local! {
+    /// Kept between inputs, as a shard keeps it: each key is compared with the one at its
+    /// position in the input before.
+    static SCRATCH: std::cell::RefCell<flat::Scratch> = Default::default();
+}
+
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let mut fast = Fields::default();
-    if !flat::extract(data, &mut Vec::new(), &mut fast) {
+    if !SCRATCH.with_borrow_mut(|scratch| flat::extract(data, scratch, &mut fast)) {
         return;
     }
     let mut copy = data.to_vec();

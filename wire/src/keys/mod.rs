@@ -24,6 +24,7 @@ pub mod cef;
 pub mod elastic;
 pub mod leef;
 pub mod lss;
+pub mod memo;
 pub mod nss;
 pub mod sekoia;
 
@@ -436,7 +437,12 @@ impl<const E: usize, const S: usize> Table<E, S> {
     // Every key of every frame comes here: inlined into each reader's loop.
     #[inline(always)]
     fn find(&self, key: &str) -> Option<Hit> {
-        let summary = Summary::of(key.as_bytes());
+        self.find_summary(key, Summary::of(key.as_bytes()))
+    }
+
+    /// [`Table::find`] for a key whose summary is known.
+    #[inline(always)]
+    fn find_summary(&self, key: &str, summary: Summary) -> Option<Hit> {
         let mut slot = summary.slot(S);
         loop {
             let index = usize::from(self.slots[slot]).checked_sub(1)?;

@@ -15,22 +15,32 @@
 //! target hold the two paths to the same fields.
 
 use crate::fields::{Fields, Scalar};
-use crate::keys::lookup;
+use crate::keys::memo::Memo;
 
 /// Digits beyond which a number is left to simd-json: up to here no parse can overflow or lose
 /// precision, so both paths agree by construction.
 const MAX_DIGITS: usize = 18;
 
+/// What the fast path keeps between frames, so that reading allocates nothing and a frame's keys
+/// are compared with the frame before's.
+#[derive(Default)]
+pub struct Scratch {
+    /// Where the quotes of a frame are.
+    quotes: Vec<u64>,
+    memo: Memo,
+}
+
 /// Reads `json` (which starts at its `{`) into `fields`, or returns `false` and leaves the frame to
-/// simd-json. On `false`, `fields` may hold part of the frame and must be discarded. `quotes` is
-/// scratch space kept by the caller so that reading allocates nothing.
-pub fn extract<'a>(json: &'a [u8], quotes: &mut Vec<u64>, fields: &mut Fields<'a>) -> bool {
-    if !scan(json, quotes) {
+/// simd-json. On `false`, `fields` may hold part of the frame and must be discarded.
+pub fn extract<'a>(json: &'a [u8], scratch: &mut Scratch, fields: &mut Fields<'a>) -> bool {
+    if !scan(json, &mut scratch.quotes) {
         return false;
     }
     let mut reader = Reader {
         bytes: json,
-        quotes,
+        quotes: &scratch.quotes,
+        memo: &mut scratch.memo,
+        members: 0,
         at: 0,
     };
     reader.document(fields).is_some()
@@ -139,6 +149,9 @@ fn block_masks_scalar(block: &[u8; 64]) -> Masks {
 struct Reader<'a, 'q> {
     bytes: &'a [u8],
     quotes: &'q [u64],
+    memo: &'q mut Memo,
+    /// Members read so far, the envelope's and its event's: the position of the next key.
+    members: usize,
     at: usize,
 }
 
@@ -161,25 +174,33 @@ impl<'a> Reader<'a, '_> {
             return Some(());
         }
         loop {
-            self.expect(b'"')?;
+            self.token(b'"')?;
             let key = self.string()?;
-            self.spaces();
-            self.expect(b':')?;
+            self.token(b':')?;
             self.spaces();
             self.member(key, fields, nested)?;
-            self.spaces();
-            match self.peek() {
-                b',' => {
-                    self.at += 1;
-                    self.spaces();
-                }
-                b'}' => {
-                    self.at += 1;
-                    return Some(());
-                }
+            let mut next = self.peek();
+            if next == b' ' {
+                self.spaces();
+                next = self.peek();
+            }
+            self.at += 1;
+            match next {
+                b',' => {}
+                b'}' => return Some(()),
                 _ => return None,
             }
         }
+    }
+
+    /// `b`, after any spaces: looked for at once first, as compact feeds write it, so that
+    /// most tokens cost one comparison.
+    #[inline(always)]
+    fn token(&mut self, b: u8) -> Option<()> {
+        if self.peek() != b {
+            self.spaces();
+        }
+        self.expect(b)
     }
 
     /// One value, as the tape walk treats its key.
@@ -200,7 +221,9 @@ impl<'a> Reader<'a, '_> {
             }
             return self.skip_scalar();
         }
-        match lookup(key) {
+        let position = self.members;
+        self.members += 1;
+        match self.memo.lookup(position, key) {
             Some(hit) => {
                 let value = self.scalar()?;
                 fields.note(hit, value);
@@ -367,7 +390,7 @@ mod tests {
 
     fn read(json: &str) -> Option<Fields<'_>> {
         let mut fields = Fields::default();
-        extract(json.as_bytes(), &mut Vec::new(), &mut fields).then_some(fields)
+        extract(json.as_bytes(), &mut Scratch::default(), &mut fields).then_some(fields)
     }
 
     #[test]

@@ -15,8 +15,8 @@ pub struct Reader {
     buffers: simd_json::Buffers,
     /// simd-json's node list, emptied and reused for every frame (`None` only while in use).
     tape: Option<simd_json::Tape<'static>>,
-    /// Where the quotes of a frame are, for the fast path.
-    quotes: Vec<u64>,
+    /// The fast path's.
+    flat: flat::Scratch,
     /// The copy of a frame that simd-json parses: it unescapes strings in place, and the frame
     /// itself must stay as received for its dead letter.
     scratch: Vec<u8>,
@@ -27,7 +27,7 @@ impl Default for Reader {
         Reader {
             buffers: simd_json::Buffers::new(4096),
             tape: Some(simd_json::Tape::null().reset()),
-            quotes: Vec::new(),
+            flat: flat::Scratch::default(),
             scratch: Vec::new(),
         }
     }
@@ -37,7 +37,7 @@ impl Reader {
     /// Reads the JSON object that `json` holds (it starts at its `{`) into `fields`, and says
     /// whether its values are plain text (the fast path read it).
     pub fn read<'a>(&'a mut self, json: &'a [u8], fields: &mut Fields<'a>) -> Result<bool, Reason> {
-        if flat::extract(json, &mut self.quotes, fields) {
+        if flat::extract(json, &mut self.flat, fields) {
             return Ok(true);
         }
         fields.clear();

@@ -86,7 +86,6 @@ impl Decoder {
 
     /// Like [`decode`](Self::decode), with feed times without a zone in `zone` (the input's
     /// `feed_timezone`).
-    #[inline]
     pub fn decode_in<'a>(
         &'a mut self,
         frame: &'a [u8],
@@ -99,9 +98,8 @@ impl Decoder {
 }
 
 impl Readers {
-    // Inlined into the two entry points, so that the decoded frame is built where the caller
-    // keeps it rather than copied out of a `Result`.
-    #[inline(always)]
+    // Not inlined: perf/format-instructions.sh counts frames by the calls of this function.
+    #[inline(never)]
     fn decode<'a>(
         &'a mut self,
         frame: &'a [u8],

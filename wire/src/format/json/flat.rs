@@ -50,7 +50,26 @@ pub fn extract<'a>(json: &'a [u8], scratch: &mut Scratch, fields: &mut Fields<'a
 /// is plain: valid UTF-8 with no backslash (so no escapes) and no control character (invalid
 /// inside a string; outside one only tabs and line ends, which feeds do not send).
 fn scan(json: &[u8], quotes: &mut Vec<u64>) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2, as just checked (std caches the answer).
+        return unsafe { scan_avx2(json, quotes) };
+    }
+    scan_with(json, quotes, block_masks)
+}
+
+/// [`scan`] with AVX2's 32-byte comparisons: half the instructions of SSE2's on every frame.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn scan_avx2(json: &[u8], quotes: &mut Vec<u64>) -> bool {
+    // A closure here inherits AVX2, so the masks inline into the loop.
+    scan_with(json, quotes, |block| block_masks_avx2(block))
+}
+
+#[inline(always)]
+fn scan_with(json: &[u8], quotes: &mut Vec<u64>, masks_of: impl Fn(&[u8; 64]) -> Masks) -> bool {
     quotes.clear();
+    quotes.reserve(json.len().div_ceil(64));
     let mut bad = 0;
     let mut high = 0;
     let mut blocks = json.chunks_exact(64);
@@ -59,7 +78,7 @@ fn scan(json: &[u8], quotes: &mut Vec<u64>) -> bool {
         let Ok(block) = block.try_into() else {
             return false;
         };
-        let masks = block_masks(block);
+        let masks = masks_of(block);
         quotes.push(masks.quotes);
         bad |= masks.bad;
         high |= masks.high;
@@ -69,7 +88,7 @@ fn scan(json: &[u8], quotes: &mut Vec<u64>) -> bool {
         // Spaces are neither quotes nor bad bytes.
         let mut last = [b' '; 64];
         last[..rest.len()].copy_from_slice(rest);
-        let masks = block_masks(&last);
+        let masks = masks_of(&last);
         quotes.push(masks.quotes);
         bad |= masks.bad;
         high |= masks.high;
@@ -120,6 +139,35 @@ fn block_masks(block: &[u8; 64]) -> Masks {
         masks.quotes |= bits(quotes);
         masks.bad |= bits(bad);
         masks.high |= bits(high);
+    }
+    masks
+}
+
+/// AVX2: 32 bytes per comparison.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn block_masks_avx2(block: &[u8; 64]) -> Masks {
+    use std::arch::x86_64::{
+        _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_min_epu8, _mm256_movemask_epi8,
+        _mm256_or_si256, _mm256_set1_epi8,
+    };
+    let mut masks = Masks {
+        quotes: 0,
+        bad: 0,
+        high: 0,
+    };
+    for i in 0..2 {
+        // SAFETY: bytes 32 i to 32 i + 31 of a 64-byte block are readable, and an unaligned load
+        // has no alignment requirement.
+        let v = unsafe { _mm256_loadu_si256(block.as_ptr().add(32 * i).cast()) };
+        let quotes = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'"' as i8));
+        // min(v, 0x1f) == v exactly when v <= 0x1f (unsigned).
+        let control = _mm256_cmpeq_epi8(_mm256_min_epu8(v, _mm256_set1_epi8(0x1f)), v);
+        let backslash = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'\\' as i8));
+        let bits = |m: i32| u64::from(m as u32) << (32 * i);
+        masks.quotes |= bits(_mm256_movemask_epi8(quotes));
+        masks.bad |= bits(_mm256_movemask_epi8(_mm256_or_si256(control, backslash)));
+        masks.high |= bits(_mm256_movemask_epi8(v));
     }
     masks
 }
@@ -407,6 +455,14 @@ mod tests {
                     [(x >> 8) as usize % 9];
             }
             assert_eq!(block_masks(&block), block_masks_scalar(&block));
+            #[cfg(target_arch = "x86_64")]
+            if std::is_x86_feature_detected!("avx2") {
+                // SAFETY: the processor has AVX2, as just checked.
+                assert_eq!(
+                    unsafe { block_masks_avx2(&block) },
+                    block_masks_scalar(&block)
+                );
+            }
         }
     }
 

@@ -102,6 +102,11 @@ pub fn percent_walk<'a>(b: &'a [u8], mut emit: impl FnMut(Piece<'a>)) {
 /// unchanged, so that no replacement characters are ever invented.
 pub fn percent_decode(s: &str) -> Cow<'_, str> {
     let b = s.as_bytes();
+    // Most values are short, and most have no '%': a plain loop answers before memchr's
+    // dispatch would.
+    if b.len() < 32 && !b.contains(&b'%') {
+        return Cow::Borrowed(s);
+    }
     // Look for the first *valid* escape before allocating: a stray '%' (as in
     // "100%") is common in URLs and must not cost an allocation.
     if !memchr::memchr_iter(b'%', b).any(|i| escape_at(b, i).is_some()) {

@@ -161,10 +161,11 @@ impl<'b> Object<'b> {
     }
 
     pub fn hex_id(&mut self, key: Key, id: u64) {
-        self.key(key);
-        let mut text = [b'"'; 18];
-        for (i, digit) in text[1..17].iter_mut().enumerate() {
-            *digit = b"0123456789abcdef"[((id >> (60 - 4 * i)) & 0xf) as usize];
+        self.out.extend_from_slice(key.quoted());
+        let mut text = [b'"'; 17];
+        for (i, pair) in text[..16].chunks_exact_mut(2).enumerate() {
+            let byte = usize::from((id >> (56 - 8 * i)) as u8);
+            pair.copy_from_slice(&HEX_PAIRS[2 * byte..2 * byte + 2]);
         }
         self.out.extend_from_slice(&text);
     }
@@ -201,6 +202,19 @@ impl<'b> Object<'b> {
         self.out.extend_from_slice(json.as_bytes());
     }
 }
+
+/// The two hex digits of every byte, in order: a device id is written with eight lookups.
+static HEX_PAIRS: [u8; 512] = {
+    let digits = b"0123456789abcdef";
+    let mut pairs = [0; 512];
+    let mut i = 0;
+    while i < 256 {
+        pairs[2 * i] = digits[i >> 4];
+        pairs[2 * i + 1] = digits[i & 0xf];
+        i += 1;
+    }
+    pairs
+};
 
 /// True when `bytes` hold a character JSON strings must escape.
 fn needs_escape(bytes: &[u8]) -> bool {

@@ -109,10 +109,12 @@ fn parsing(c: &mut Criterion) {
 fn records(c: &mut Criterion) {
     let received = Timestamp::now();
     let zone = jiff::tz::TimeZone::UTC;
+    let times = std::cell::RefCell::default();
     let context = Context {
         zone: &zone,
         received,
         header: header::split(b"").0,
+        times: &times,
     };
     let mut g = c.benchmark_group("record");
     for (name, data) in inputs() {

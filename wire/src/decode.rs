@@ -3,6 +3,8 @@
 //! Nothing is copied on the way for a plain frame. What the collector needs besides the record
 //! comes back as [`Facts`], borrowing from the frame.
 
+use std::cell::RefCell;
+
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
@@ -17,6 +19,7 @@ use crate::format::csv::Columns;
 use crate::format::{cef, csv, detect, json, kv, leef, Format};
 use crate::header;
 use crate::record::Writer;
+use crate::time;
 
 /// How many `{` of a frame are tried as the start of its JSON: static template text before the
 /// record may hold a brace or two (`ZSCALER {web}: {…}`).
@@ -39,6 +42,8 @@ struct Readers {
     kv: kv::Reader,
     csv: csv::Reader,
     records: Writer,
+    /// The last time text read.
+    times: RefCell<time::Recent>,
 }
 
 /// A decoded frame: what the collector needs of it, and its payload: the frame after its syslog
@@ -68,6 +73,7 @@ impl Decoder {
                 kv: kv::Reader::default(),
                 csv: csv::Reader::default(),
                 records: Writer::default(),
+                times: RefCell::default(),
             },
         }
     }
@@ -113,6 +119,7 @@ impl Readers {
             zone,
             received,
             header,
+            times: &self.times,
         };
         let message = &frame[body..];
         let (format, at) = detect(message).ok_or(Reason::UnknownFormat)?;

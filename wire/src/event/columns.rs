@@ -151,7 +151,8 @@ pub fn time(
     }
     match f.text(field) {
         None => Ok(None),
-        Some(text) => crate::time::parse_time(&text, ctx.zone)
+        Some(text) => ctx
+            .parse_time(&text, ctx.zone)
             .map(Some)
             .ok_or(Reason::BadTime),
     }

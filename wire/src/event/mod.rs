@@ -12,6 +12,7 @@ pub mod zpa_browser;
 pub mod zpa_status;
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -163,6 +164,16 @@ pub struct Context<'z> {
     pub received: Timestamp,
     /// The frame's syslog header, whose time is a fallback.
     pub header: Header<'z>,
+    /// The decoder's last time text read, kept from frame to frame.
+    pub times: &'z RefCell<time::Recent>,
+}
+
+impl Context<'_> {
+    /// A time of text, as [`time::parse_time`] reads it, through the decoder's memory of the
+    /// last one.
+    pub fn parse_time(&self, text: &str, zone: &TimeZone) -> Option<Timestamp> {
+        self.times.borrow_mut().parse(text, zone)
+    }
 }
 
 /// What the collector does with an event besides writing its record.
@@ -242,7 +253,7 @@ pub fn zia_time(f: &Fields<'_>, ctx: &Context<'_>) -> Result<Timestamp, Reason> 
     let zone = record_zone.as_ref().unwrap_or(ctx.zone);
     for field in [Field::Time, Field::DateTime] {
         if let Some(text) = f.text(field) {
-            match time::parse_time(&text, zone) {
+            match ctx.parse_time(&text, zone) {
                 Some(ts) => return Ok(ts),
                 None => unreadable = true,
             }

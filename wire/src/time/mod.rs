@@ -8,6 +8,9 @@ use jiff::civil::DateTime;
 use jiff::tz::{Offset, TimeZone};
 use jiff::Timestamp;
 
+mod recent;
+pub use recent::Recent;
+
 /// Resolves `feed_timezone` from config: "UTC"/"GMT"/"Z", an IANA name
 /// ("Europe/Paris"), or a fixed offset ("+05:30", "-0800", "+5", "UTC+5",
 /// "UTC-03:30", "GMT+1"). The error names what was wrong.

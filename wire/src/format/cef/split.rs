@@ -35,12 +35,22 @@ impl<'a, const N: usize> Parsed<'a, N> {
     /// The pairs in the order they were written.
     pub fn pairs(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
         let (text, values) = (self.text, self.values);
-        self.spans.iter().map(move |s| {
-            let key = text.get(s.key.0..s.key.1).unwrap_or("");
-            let value = values.get(s.value.0..s.value.1).unwrap_or("");
-            (key, value)
-        })
+        self.spans
+            .iter()
+            .map(move |s| (sub(text, s.key), sub(values, s.value)))
     }
+}
+
+/// `text[start..end]` without the checks that both ends are character boundaries: a reader's
+/// ranges start or end next to an ASCII byte (`|`, `=`, a space, a one-byte delimiter), next to
+/// a whole multi-byte delimiter, or at the text's ends; and unescaping only drops a backslash, or
+/// turns one and the ASCII byte after it into one ASCII byte.
+pub(crate) fn sub(text: &str, (start, end): Range) -> &str {
+    let bytes = text.as_bytes().get(start..end).unwrap_or_default();
+    debug_assert!(text.is_char_boundary(start) && text.is_char_boundary(end));
+    // SAFETY: `text` is UTF-8, and so is any range of it between character boundaries, which
+    // the ends of a reader's ranges are (above); a range out of bounds is empty.
+    unsafe { std::str::from_utf8_unchecked(bytes) }
 }
 
 /// The `N` header fields from `at` on, each closed by a `|` that no backslash escapes, and where

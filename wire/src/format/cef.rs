@@ -82,14 +82,20 @@ impl Reader {
         // template's `cat` is the interface, its `cs1Label=category` the category).
         let mut custom_values: [Option<&'a str>; CUSTOM_SLOTS] = [None; CUSTOM_SLOTS];
         let mut custom_labels: [Option<&'a str>; CUSTOM_SLOTS] = [None; CUSTOM_SLOTS];
-        for (key, value) in parsed.pairs() {
-            if let Some((slot, label)) = custom_slot(key) {
+        // Which of the first 64 pairs are custom fields, so that they are told once.
+        let mut custom = 0u64;
+        // A value is sliced only when its key is wanted.
+        for (i, span) in parsed.spans.iter().enumerate() {
+            if let Some((slot, label)) = custom_slot(parsed.key(span)) {
+                if i < 64 {
+                    custom |= 1 << i;
+                }
                 let to = if label {
                     &mut custom_labels[slot]
                 } else {
                     &mut custom_values[slot]
                 };
-                to.get_or_insert(value);
+                to.get_or_insert_with(|| parsed.value(span));
             }
         }
         for (value, label) in custom_values.into_iter().zip(custom_labels) {
@@ -97,11 +103,17 @@ impl Reader {
                 note(fields, hit, value);
             }
         }
-        for (key, value) in parsed.pairs() {
-            if custom_slot(key).is_some() {
+        for (i, span) in parsed.spans.iter().enumerate() {
+            let key = parsed.key(span);
+            let is_custom = match i {
+                0..64 => custom & (1 << i) != 0,
+                _ => custom_slot(key).is_some(),
+            };
+            if is_custom {
                 continue;
             }
             let Some(hit) = lookup(key) else { continue };
+            let value = parsed.value(span);
             // `rt=%s{mon} %02d{dd} %02d{hh}:…` (some firewall templates) has no year: the syslog
             // header before the frame has the same time, and the year is inferred there.
             if hit.field == Field::Time && yearless(value) {
@@ -130,11 +142,18 @@ impl Reader {
     /// Takes a frame apart without looking its keys up: its header, its pairs, their values
     /// unescaped.
     pub fn parse<'a>(&'a mut self, text: &'a [u8]) -> Result<Parsed<'a>, Reason> {
-        let s = std::str::from_utf8(text).map_err(|_| Reason::InvalidUtf8)?;
-        if !text.starts_with(b"CEF:") {
-            return Err(Reason::MalformedCef);
-        }
-        let (mut header, extension) = header_fields(text, 4, Reason::MalformedCef)?;
+        let header = match text.starts_with(b"CEF:") {
+            true => header_fields(text, 4, Reason::MalformedCef),
+            false => Err(Reason::MalformedCef),
+        };
+        let (mut header, extension) = match header {
+            Ok(found) => found,
+            // Text that is no UTF-8 is said first, whatever else is wrong with it.
+            Err(malformed) => {
+                std::str::from_utf8(text).map_err(|_| Reason::InvalidUtf8)?;
+                return Err(malformed);
+            }
+        };
         self.spans.clear();
         let spans = &mut self.spans;
         split_spaced(&text[extension..], &mut self.scan, |key, value| {
@@ -143,13 +162,22 @@ impl Reader {
                 value: (extension + value.0, extension + value.1),
             });
         });
-        if memchr::memchr(b'\\', text).is_none() {
+        // The scan saw every byte of the extension, and so whether the whole frame is ASCII.
+        let s = if self.scan.ascii() && text[..extension].is_ascii() {
+            // SAFETY: ASCII is UTF-8.
+            unsafe { std::str::from_utf8_unchecked(text) }
+        } else {
+            std::str::from_utf8(text).map_err(|_| Reason::InvalidUtf8)?
+        };
+        // A clean frame holds no backslash.
+        let clean = is_clean(&text[..extension]) && self.scan.clean();
+        if clean || memchr::memchr(b'\\', text).is_none() {
             return Ok(Parsed {
                 text: s,
                 values: s,
                 header,
                 spans: &self.spans,
-                clean: is_clean(&text[..extension]) && self.scan.clean(),
+                clean,
             });
         }
         let values = unescape_copy(

@@ -104,14 +104,14 @@ impl<'a> Pairs<'a> {
 impl<'a> Iterator for Pairs<'a> {
     type Item = Pair<'a>;
 
+    #[inline]
     fn next(&mut self) -> Option<Pair<'a>> {
         let (start, eq) = self.next?;
         let b = self.text.as_bytes();
-        let sep = self.separator;
         let v = eq + 1;
         // Splunk's tab-separated feed, which quotes nothing: the common case, without the
         // general path's questions.
-        if sep == Separator::Tab && b.get(v) != Some(&b'"') {
+        if self.separator == Separator::Tab && b.get(v) != Some(&b'"') {
             let end = super::find_byte(b, v, b'\t').unwrap_or(b.len());
             self.next = next_tab_pair(b, end);
             return Some(Pair {
@@ -121,6 +121,18 @@ impl<'a> Iterator for Pairs<'a> {
                 at: v,
             });
         }
+        Some(self.general(start, eq))
+    }
+}
+
+impl<'a> Pairs<'a> {
+    /// [`Pairs::next`] for any separator and quoted values: kept out of the loops that read the
+    /// common case.
+    #[inline(never)]
+    fn general(&mut self, start: usize, eq: usize) -> Pair<'a> {
+        let b = self.text.as_bytes();
+        let sep = self.separator;
+        let v = eq + 1;
         let (value, escaped, after, next) = match quoted_end(b, v, sep) {
             Some((close, escaped)) => (v + 1..close, escaped, close + 1, None),
             None => {
@@ -129,12 +141,12 @@ impl<'a> Iterator for Pairs<'a> {
             }
         };
         self.next = next.or_else(|| next_pair(b, after, sep));
-        Some(Pair {
+        Pair {
             key: sub(self.text, start, eq),
             value: sub(self.text, value.start, value.end),
             escaped,
             at: value.start,
-        })
+        }
     }
 }
 
@@ -402,6 +414,7 @@ impl Notes {
         fields.note(hit, Some(Scalar::Str(stamp)));
     }
 
+    #[inline]
     fn pair<'a>(&mut self, key: &'a str, value: &'a str, fields: &mut Fields<'a>) {
         let Some(hit) = keys::lookup(key) else {
             match key {

@@ -115,27 +115,33 @@ pub(crate) fn name_start(b: &[u8], end: usize) -> usize {
 /// starting a vector search costs more than looking at their first 128 bytes, 16 at a time.
 pub(crate) fn find_byte(b: &[u8], from: usize, needle: u8) -> Option<usize> {
     let mut at = from;
-    while at < b.len() && at < from + 128 {
-        // The zeros past the end are no match, even for a NUL needle.
-        let found = byte_mask(&chunk(b, at), needle) & valid_bits(b.len() - at);
+    while at < from + 128 {
+        let Some(c) = b.get(at..).and_then(<[u8]>::first_chunk) else {
+            break;
+        };
+        let found = byte_mask(c, needle);
         if found != 0 {
             return Some(at + found.trailing_zeros() as usize);
         }
         at += 16;
     }
+    // A long value, or the last 15 bytes of the text.
     memchr::memchr(needle, b.get(at..)?).map(|i| at + i)
 }
 
 /// How many bytes of a name (`[A-Za-z0-9_.-]`, as keys are written) `b` holds from `at` on.
 pub(crate) fn name_len(b: &[u8], at: usize) -> usize {
     let mut end = at;
-    while end < b.len() {
-        // The zeros past the end are no name bytes: the run stops there at the latest.
-        let stop = nonname_mask(&chunk(b, end));
+    while let Some(c) = b.get(end..).and_then(<[u8]>::first_chunk) {
+        let stop = nonname_mask(c);
         if stop != 0 {
             return end + stop.trailing_zeros() as usize - at;
         }
         end += 16;
+    }
+    // The last 15 bytes of the text.
+    while end < b.len() && is_name(b[end]) {
+        end += 1;
     }
     end.saturating_sub(at)
 }
@@ -151,92 +157,63 @@ pub(crate) struct Survey {
 }
 
 /// Looks at every byte of `text` once, 16 at a time.
-pub(crate) fn survey(text: &[u8]) -> Survey {
-    let (mut high, mut escape, mut tab) = (0u32, 0u32, 0u32);
-    let mut at = 0;
-    while at < text.len() {
-        let [h, e, t] = survey_masks(&chunk(text, at));
-        // The zeros past the end are no control bytes of the text.
-        let valid = valid_bits(text.len() - at);
-        high |= h;
-        escape |= e & valid;
-        tab |= t;
-        at += 16;
-    }
-    Survey {
-        ascii: high == 0,
-        escape: escape != 0,
-        tab: tab != 0,
-    }
-}
-
-/// The non-ASCII bytes, the bytes to escape but tabs, and the tabs of a chunk.
 #[cfg(target_arch = "x86_64")]
-#[inline(always)]
-fn survey_masks(c: &[u8; 16]) -> [u32; 3] {
+pub(crate) fn survey(text: &[u8]) -> Survey {
     use std::arch::x86_64::{
-        _mm_andnot_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8,
-        _mm_or_si128, _mm_set1_epi8,
+        __m128i, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8,
+        _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8, _mm_setzero_si128,
     };
-    // SAFETY: as in `byte_mask`.
-    let [h, e, t] = unsafe {
-        let v = _mm_loadu_si128(c.as_ptr().cast());
-        let is = |b: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
-        let tab = is(b'\t');
-        // min(v, 0x1f) == v exactly when v <= 0x1f (unsigned).
-        let control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
-        let escape = _mm_or_si128(
-            _mm_andnot_si128(tab, control),
-            _mm_or_si128(is(b'"'), is(b'\\')),
+    let mut chunks = text.chunks_exact(16);
+    // Spaces after the text's tail: no byte a survey notes.
+    let mut tail = [b' '; 16];
+    tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    // SAFETY: SSE2 is part of the x86-64 baseline, so these instructions always exist; every
+    // chunk is 16 readable bytes, and an unaligned load has no alignment requirement.
+    unsafe {
+        let (mut high, mut escape, mut tab) = (
+            _mm_setzero_si128(),
+            _mm_setzero_si128(),
+            _mm_setzero_si128(),
         );
-        [
-            _mm_movemask_epi8(v),
-            _mm_movemask_epi8(escape),
-            _mm_movemask_epi8(tab),
-        ]
-    };
-    [h as u32 & 0xffff, e as u32 & 0xffff, t as u32 & 0xffff]
+        let mut look = |v: __m128i| {
+            let is = |b: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
+            let tabs = is(b'\t');
+            // min(v, 0x1f) == v exactly when v <= 0x1f (unsigned).
+            let control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+            let quoted = _mm_or_si128(is(b'"'), is(b'\\'));
+            high = _mm_or_si128(high, v);
+            tab = _mm_or_si128(tab, tabs);
+            escape = _mm_or_si128(
+                escape,
+                _mm_or_si128(_mm_andnot_si128(tabs, control), quoted),
+            );
+        };
+        for chunk in &mut chunks {
+            look(_mm_loadu_si128(chunk.as_ptr().cast()));
+        }
+        look(_mm_loadu_si128(tail.as_ptr().cast()));
+        Survey {
+            ascii: _mm_movemask_epi8(high) == 0,
+            escape: _mm_movemask_epi8(escape) != 0,
+            tab: _mm_movemask_epi8(tab) != 0,
+        }
+    }
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-fn survey_masks(c: &[u8; 16]) -> [u32; 3] {
-    survey_masks_scalar(c)
+pub(crate) fn survey(text: &[u8]) -> Survey {
+    survey_scalar(text)
 }
 
-/// [`survey_masks`] a byte at a time.
+/// [`survey`] a byte at a time: its definition, which the vector version is tested against.
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
-fn survey_masks_scalar(c: &[u8; 16]) -> [u32; 3] {
-    c.iter().enumerate().fold([0; 3], |[h, e, t], (i, &b)| {
-        let escape = (b < 0x20 && b != b'\t') || b == b'"' || b == b'\\';
-        [
-            h | u32::from(b >= 0x80) << i,
-            e | u32::from(escape) << i,
-            t | u32::from(b == b'\t') << i,
-        ]
-    })
-}
-
-/// The 16 bytes of `b` from `at` on, zeros past its end: whole vectors, even at a frame's tail.
-#[inline(always)]
-fn chunk(b: &[u8], at: usize) -> [u8; 16] {
-    let mut c = [0u8; 16];
-    match b.get(at..at + 16) {
-        Some(full) => c.copy_from_slice(full),
-        None => {
-            let tail = b.get(at..).unwrap_or_default();
-            c[..tail.len()].copy_from_slice(tail);
-        }
-    }
-    c
-}
-
-/// The bits of the first `n` bytes of a chunk.
-#[inline(always)]
-fn valid_bits(n: usize) -> u32 {
-    if n >= 16 {
-        0xffff
-    } else {
-        (1u32 << n) - 1
+fn survey_scalar(text: &[u8]) -> Survey {
+    Survey {
+        ascii: text.is_ascii(),
+        escape: text
+            .iter()
+            .any(|&b| (b < 0x20 && b != b'\t') || b == b'"' || b == b'\\'),
+        tab: text.contains(&b'\t'),
     }
 }
 
@@ -365,6 +342,18 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// The vector survey says what the byte-by-byte one does, whatever the length.
+        #[test]
+        fn survey_is_a_look_at_every_byte(
+            picks in proptest::collection::vec(0usize..8, 0..80),
+        ) {
+            let near = [b'a', b' ', b'\t', 0, 0x1f, b'"', b'\\', 0x80];
+            let bytes: Vec<u8> = picks.iter().map(|&i| near[i]).collect();
+            proptest::prop_assert_eq!(survey(&bytes), survey_scalar(&bytes));
+        }
+    }
+
     #[test]
     fn surveys_see_every_byte_and_no_padding() {
         let plain = Survey {
@@ -427,7 +416,6 @@ mod tests {
                 *b = (start + i) as u8;
             }
             assert_eq!(nonname_mask(&c), nonname_mask_scalar(&c), "{start}");
-            assert_eq!(survey_masks(&c), survey_masks_scalar(&c), "{start}");
             for needle in [0, b'\t', b'=', 0x7f, 0x80, 0xff] {
                 assert_eq!(byte_mask(&c, needle), byte_mask_scalar(&c, needle));
             }

@@ -34,10 +34,17 @@ impl<'a, const N: usize> Parsed<'a, N> {
 
     /// The pairs in the order they were written.
     pub fn pairs(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
-        let (text, values) = (self.text, self.values);
-        self.spans
-            .iter()
-            .map(move |s| (sub(text, s.key), sub(values, s.value)))
+        self.spans.iter().map(|s| (self.key(s), self.value(s)))
+    }
+
+    /// The key of one of the pairs.
+    pub(crate) fn key(&self, span: &Span) -> &'a str {
+        sub(self.text, span.key)
+    }
+
+    /// The value of one of the pairs, unescaped.
+    pub(crate) fn value(&self, span: &Span) -> &'a str {
+        sub(self.values, span.value)
     }
 }
 
@@ -119,6 +126,8 @@ pub(crate) struct Scan {
     nonkey: Vec<u64>,
     /// Bytes a JSON string must escape, separators apart (no value holds one), of any block.
     bad: u64,
+    /// Bytes from 0x80 on, of any block.
+    high: u64,
 }
 
 impl Scan {
@@ -128,6 +137,7 @@ impl Scan {
         self.sep.clear();
         self.nonkey.clear();
         self.bad = 0;
+        self.high = 0;
         let mut blocks = text.chunks_exact(64);
         for block in &mut blocks {
             // Every chunk is 64 bytes long.
@@ -139,18 +149,24 @@ impl Scan {
         if !rest.is_empty() {
             let mut last = [0; 64];
             last[..rest.len()].copy_from_slice(rest);
-            let [eq, sep_bits, nonkey, bad] = block_masks(&last, sep);
+            let [eq, sep_bits, nonkey, bad, high] = block_masks(&last, sep);
             // The padding (NULs) is no `=`, no separator and nothing to escape.
             let valid = (1u64 << rest.len()) - 1;
-            self.push([eq & valid, sep_bits & valid, nonkey, bad & valid]);
+            self.push([eq & valid, sep_bits & valid, nonkey, bad & valid, high]);
         }
     }
 
-    fn push(&mut self, [eq, sep, nonkey, bad]: [u64; 4]) {
+    fn push(&mut self, [eq, sep, nonkey, bad, high]: [u64; 5]) {
         self.eq.push(eq);
         self.sep.push(sep);
         self.nonkey.push(nonkey);
         self.bad |= bad;
+        self.high |= high;
+    }
+
+    /// True when every byte of the text is ASCII, and so the text UTF-8.
+    pub(crate) fn ascii(&self) -> bool {
+        self.high == 0
     }
 
     /// True when no byte of the text but a separator needs escaping in a JSON string: then no
@@ -192,31 +208,51 @@ impl Scan {
 }
 
 /// The positions of the set bits of `words`, in order.
-fn ones(words: &[u64]) -> impl Iterator<Item = usize> + '_ {
-    words.iter().enumerate().flat_map(|(w, &word)| {
-        let mut bits = word;
-        std::iter::from_fn(move || {
-            let bit = bits.trailing_zeros() as usize;
-            bits &= bits.wrapping_sub(1);
-            (bit < 64).then_some(w * 64 + bit)
-        })
-    })
+fn ones(words: &[u64]) -> Ones<'_> {
+    Ones {
+        words,
+        w: 0,
+        bits: words.first().copied().unwrap_or(0),
+    }
+}
+
+/// The iterator of [`ones`]: a word at a time, without the adapters a `flat_map` would stack.
+struct Ones<'a> {
+    words: &'a [u64],
+    w: usize,
+    /// The bits of word `w` not yet given.
+    bits: u64,
+}
+
+impl Iterator for Ones<'_> {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        while self.bits == 0 {
+            self.w += 1;
+            self.bits = *self.words.get(self.w)?;
+        }
+        let bit = self.bits.trailing_zeros() as usize;
+        self.bits &= self.bits - 1;
+        Some(self.w * 64 + bit)
+    }
 }
 
 /// SSE2, which every x86-64 processor has: 16 bytes per comparison. Returns the `=`, `sep`,
-/// non-key and to-escape masks of 64 bytes.
+/// non-key, to-escape and non-ASCII masks of 64 bytes.
 #[cfg(target_arch = "x86_64")]
-fn block_masks(block: &[u8; 64], sep: u8) -> [u64; 4] {
+fn block_masks(block: &[u8; 64], sep: u8) -> [u64; 5] {
     use std::arch::x86_64::{
         _mm_add_epi8, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128,
         _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
     };
-    let (mut eq, mut sp, mut key, mut bad) = (0u64, 0u64, 0u64, 0u64);
+    let (mut eq, mut sp, mut key, mut bad, mut high) = (0u64, 0u64, 0u64, 0u64, 0u64);
     for i in 0..4 {
         // SAFETY: SSE2 is part of the x86-64 baseline, so these instructions always exist; bytes
         // 16 i to 16 i + 15 of a 64-byte block are readable, and an unaligned load has no
         // alignment requirement.
-        let (e, s, k, b) = unsafe {
+        let (e, s, k, b, h) = unsafe {
             let v = _mm_loadu_si128(block.as_ptr().add(16 * i).cast());
             let is = |c: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8));
             // Shifted so that the range starts at -128, a range check is one signed compare:
@@ -240,6 +276,7 @@ fn block_masks(block: &[u8; 64], sep: u8) -> [u64; 4] {
                 _mm_movemask_epi8(is(sep)),
                 _mm_movemask_epi8(key),
                 _mm_movemask_epi8(bad),
+                _mm_movemask_epi8(v),
             )
         };
         let bits = |m: i32| u64::from(m as u16) << (16 * i);
@@ -247,19 +284,20 @@ fn block_masks(block: &[u8; 64], sep: u8) -> [u64; 4] {
         sp |= bits(s);
         key |= bits(k);
         bad |= bits(b);
+        high |= bits(h);
     }
-    [eq, sp, !key, bad]
+    [eq, sp, !key, bad, high]
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-fn block_masks(block: &[u8; 64], sep: u8) -> [u64; 4] {
+fn block_masks(block: &[u8; 64], sep: u8) -> [u64; 5] {
     block_masks_scalar(block, sep)
 }
 
 /// The same masks a byte at a time: the definition the SSE2 version is tested against.
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
-fn block_masks_scalar(block: &[u8; 64], sep: u8) -> [u64; 4] {
-    let mut masks = [0u64; 4];
+fn block_masks_scalar(block: &[u8; 64], sep: u8) -> [u64; 5] {
+    let mut masks = [0u64; 5];
     for (i, &b) in block.iter().enumerate() {
         let key = b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-');
         let bad = (b < 0x20 && b != sep) || b == b'"' || b == b'\\';
@@ -267,6 +305,7 @@ fn block_masks_scalar(block: &[u8; 64], sep: u8) -> [u64; 4] {
         masks[1] |= u64::from(b == sep) << i;
         masks[2] |= u64::from(!key) << i;
         masks[3] |= u64::from(bad) << i;
+        masks[4] |= u64::from(b >= 0x80) << i;
     }
     masks
 }
@@ -278,18 +317,28 @@ fn block_masks_scalar(block: &[u8; 64], sep: u8) -> [u64; 4] {
 pub(crate) fn split_spaced(text: &[u8], scan: &mut Scan, mut each: impl FnMut(Range, Range)) {
     scan.run(text, b' ');
     let mut pending: Option<(Range, usize)> = None;
-    for eq in ones(&scan.eq) {
-        let start = scan.prev_nonkey(eq).map_or(0, |q| q + 1);
-        if start == eq || (start > 0 && text[start - 1] != b' ') {
-            continue;
+    for (w, &word) in scan.eq.iter().enumerate() {
+        let mut bits = word;
+        while bits != 0 {
+            let eq = w * 64 + bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            // The key's bytes before the `=`: most often within the same word.
+            let before = scan.nonkey[w] & ((1u64 << (eq % 64)) - 1);
+            let start = match before {
+                0 => scan.prev_nonkey(w * 64).map_or(0, |q| q + 1),
+                _ => w * 64 + 64 - before.leading_zeros() as usize,
+            };
+            if start == eq || (start > 0 && text[start - 1] != b' ') {
+                continue;
+            }
+            if let Some((key, value_start)) = pending {
+                each(
+                    key,
+                    (value_start, trim_spaces(text, value_start, start - 1)),
+                );
+            }
+            pending = Some(((start, eq), eq + 1));
         }
-        if let Some((key, value_start)) = pending {
-            each(
-                key,
-                (value_start, trim_spaces(text, value_start, start - 1)),
-            );
-        }
-        pending = Some(((start, eq), eq + 1));
     }
     if let Some((key, value_start)) = pending {
         each(

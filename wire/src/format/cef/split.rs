@@ -52,12 +52,16 @@ impl<'a, const N: usize> Parsed<'a, N> {
 /// ranges start or end next to an ASCII byte (`|`, `=`, a space, a one-byte delimiter), next to
 /// a whole multi-byte delimiter, or at the text's ends; and unescaping only drops a backslash, or
 /// turns one and the ASCII byte after it into one ASCII byte.
+#[inline]
 pub(crate) fn sub(text: &str, (start, end): Range) -> &str {
-    let bytes = text.as_bytes().get(start..end).unwrap_or_default();
+    // Two compares: `get` would also work out the length first.
+    if start > end || end > text.len() {
+        return "";
+    }
     debug_assert!(text.is_char_boundary(start) && text.is_char_boundary(end));
-    // SAFETY: `text` is UTF-8, and so is any range of it between character boundaries, which
-    // the ends of a reader's ranges are (above); a range out of bounds is empty.
-    unsafe { std::str::from_utf8_unchecked(bytes) }
+    // SAFETY: `start..end` is within `text` (just checked). `text` is UTF-8, and so is any
+    // range of it between character boundaries, which the ends of a reader's ranges are (above).
+    unsafe { std::str::from_utf8_unchecked(text.as_bytes().get_unchecked(start..end)) }
 }
 
 /// The `N` header fields from `at` on, each closed by a `|` that no backslash escapes, and where
@@ -124,9 +128,10 @@ pub(crate) struct Scan {
     sep: Vec<u64>,
     /// Bytes a key cannot hold (letters, digits, `_`, `.` and `-` can).
     nonkey: Vec<u64>,
-    /// Bytes a JSON string must escape, separators apart (no value holds one), of any block.
+    /// Not 0 when a byte a JSON string must escape, separators apart (no value holds one), is
+    /// in any block.
     bad: u64,
-    /// Bytes from 0x80 on, of any block.
+    /// Not 0 when a byte from 0x80 on is in any block.
     high: u64,
 }
 
@@ -147,12 +152,12 @@ impl Scan {
         }
         let rest = blocks.remainder();
         if !rest.is_empty() {
-            let mut last = [0; 64];
+            // Spaces: no `=`, nothing to escape, no key; a separator only when spaces are.
+            let mut last = [b' '; 64];
             last[..rest.len()].copy_from_slice(rest);
             let [eq, sep_bits, nonkey, bad, high] = block_masks(&last, sep);
-            // The padding (NULs) is no `=`, no separator and nothing to escape.
             let valid = (1u64 << rest.len()) - 1;
-            self.push([eq & valid, sep_bits & valid, nonkey, bad & valid, high]);
+            self.push([eq, sep_bits & valid, nonkey, bad, high]);
         }
     }
 
@@ -239,20 +244,23 @@ impl Iterator for Ones<'_> {
     }
 }
 
-/// SSE2, which every x86-64 processor has: 16 bytes per comparison. Returns the `=`, `sep`,
-/// non-key, to-escape and non-ASCII masks of 64 bytes.
+/// SSE2, which every x86-64 processor has: 16 bytes per comparison. Returns the `=`, `sep` and
+/// non-key masks of 64 bytes, and whether they hold a byte to escape, and one from 0x80 on (1
+/// or 0: a frame's are only ever asked whether there is one).
 #[cfg(target_arch = "x86_64")]
 fn block_masks(block: &[u8; 64], sep: u8) -> [u64; 5] {
     use std::arch::x86_64::{
         _mm_add_epi8, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128,
-        _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+        _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8, _mm_setzero_si128,
     };
-    let (mut eq, mut sp, mut key, mut bad, mut high) = (0u64, 0u64, 0u64, 0u64, 0u64);
+    let (mut eq, mut sp, mut key) = (0u64, 0u64, 0u64);
+    // SAFETY: SSE2 is part of the x86-64 baseline.
+    let (mut bad, mut high) = unsafe { (_mm_setzero_si128(), _mm_setzero_si128()) };
     for i in 0..4 {
         // SAFETY: SSE2 is part of the x86-64 baseline, so these instructions always exist; bytes
         // 16 i to 16 i + 15 of a 64-byte block are readable, and an unaligned load has no
         // alignment requirement.
-        let (e, s, k, b, h) = unsafe {
+        let (e, s, k) = unsafe {
             let v = _mm_loadu_si128(block.as_ptr().add(16 * i).cast());
             let is = |c: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8));
             // Shifted so that the range starts at -128, a range check is one signed compare:
@@ -267,26 +275,26 @@ fn block_masks(block: &[u8; 64], sep: u8) -> [u64; 5] {
             let key = _mm_or_si128(_mm_or_si128(digit, letter), punct);
             // min(v, 0x1f) == v exactly when v <= 0x1f (unsigned).
             let control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
-            let bad = _mm_or_si128(
+            let escape = _mm_or_si128(
                 _mm_andnot_si128(is(sep), control),
                 _mm_or_si128(is(b'"'), is(b'\\')),
             );
+            bad = _mm_or_si128(bad, escape);
+            high = _mm_or_si128(high, v);
             (
                 _mm_movemask_epi8(is(b'=')),
                 _mm_movemask_epi8(is(sep)),
                 _mm_movemask_epi8(key),
-                _mm_movemask_epi8(bad),
-                _mm_movemask_epi8(v),
             )
         };
         let bits = |m: i32| u64::from(m as u16) << (16 * i);
         eq |= bits(e);
         sp |= bits(s);
         key |= bits(k);
-        bad |= bits(b);
-        high |= bits(h);
     }
-    [eq, sp, !key, bad, high]
+    // SAFETY: as above.
+    let any = |v| u64::from(unsafe { _mm_movemask_epi8(v) } != 0);
+    [eq, sp, !key, any(bad), any(high)]
 }
 
 #[cfg(not(target_arch = "x86_64"))]
@@ -304,8 +312,8 @@ fn block_masks_scalar(block: &[u8; 64], sep: u8) -> [u64; 5] {
         masks[0] |= u64::from(b == b'=') << i;
         masks[1] |= u64::from(b == sep) << i;
         masks[2] |= u64::from(!key) << i;
-        masks[3] |= u64::from(bad) << i;
-        masks[4] |= u64::from(b >= 0x80) << i;
+        masks[3] |= u64::from(bad);
+        masks[4] |= u64::from(b >= 0x80);
     }
     masks
 }

@@ -163,7 +163,7 @@ impl Reader {
         match *delimiter.as_bytes() {
             // The common case: one pass marks every delimiter and `=`.
             [byte] if !escaped => {
-                scan.run(rest, byte);
+                scan.run_delimited(rest, byte);
                 if byte == b'\t' && scan.seps().next().is_none() {
                     split_spaced(rest, scan, push);
                 } else {

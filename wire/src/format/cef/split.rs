@@ -138,6 +138,16 @@ pub(crate) struct Scan {
 impl Scan {
     /// Marks the `=`, the `sep` bytes and the key bytes of `text`.
     pub(crate) fn run(&mut self, text: &[u8], sep: u8) {
+        self.run_with::<true>(text, sep);
+    }
+
+    /// Marks the `=` and the `sep` bytes of `text`, where separators, not key bytes, tell where
+    /// keys start: every byte is taken for one a key cannot hold.
+    pub(crate) fn run_delimited(&mut self, text: &[u8], sep: u8) {
+        self.run_with::<false>(text, sep);
+    }
+
+    fn run_with<const KEYS: bool>(&mut self, text: &[u8], sep: u8) {
         self.eq.clear();
         self.sep.clear();
         self.nonkey.clear();
@@ -147,7 +157,7 @@ impl Scan {
         for block in &mut blocks {
             // Every chunk is 64 bytes long.
             if let Ok(block) = block.try_into() {
-                self.push(block_masks(block, sep));
+                self.push(block_masks::<KEYS>(block, sep));
             }
         }
         let rest = blocks.remainder();
@@ -155,7 +165,7 @@ impl Scan {
             // Spaces: no `=`, nothing to escape, no key; a separator only when spaces are.
             let mut last = [b' '; 64];
             last[..rest.len()].copy_from_slice(rest);
-            let [eq, sep_bits, nonkey, bad, high] = block_masks(&last, sep);
+            let [eq, sep_bits, nonkey, bad, high] = block_masks::<KEYS>(&last, sep);
             let valid = (1u64 << rest.len()) - 1;
             self.push([eq, sep_bits & valid, nonkey, bad, high]);
         }
@@ -245,10 +255,10 @@ impl Iterator for Ones<'_> {
 }
 
 /// SSE2, which every x86-64 processor has: 16 bytes per comparison. Returns the `=`, `sep` and
-/// non-key masks of 64 bytes, and whether they hold a byte to escape, and one from 0x80 on (1
+/// non-key masks of 64 bytes (every byte a non-key one without `KEYS`), and whether they hold a byte to escape, and one from 0x80 on (1
 /// or 0: a frame's are only ever asked whether there is one).
 #[cfg(target_arch = "x86_64")]
-fn block_masks(block: &[u8; 64], sep: u8) -> [u64; 5] {
+fn block_masks<const KEYS: bool>(block: &[u8; 64], sep: u8) -> [u64; 5] {
     use std::arch::x86_64::{
         _mm_add_epi8, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128,
         _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8, _mm_setzero_si128,
@@ -272,7 +282,10 @@ fn block_masks(block: &[u8; 64], sep: u8) -> [u64; 5] {
                 _mm_set1_epi8(-102),
             );
             let punct = _mm_or_si128(_mm_or_si128(is(b'_'), is(b'.')), is(b'-'));
-            let key = _mm_or_si128(_mm_or_si128(digit, letter), punct);
+            let key = match KEYS {
+                true => _mm_or_si128(_mm_or_si128(digit, letter), punct),
+                false => _mm_setzero_si128(),
+            };
             // min(v, 0x1f) == v exactly when v <= 0x1f (unsigned).
             let control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
             let escape = _mm_or_si128(
@@ -298,16 +311,16 @@ fn block_masks(block: &[u8; 64], sep: u8) -> [u64; 5] {
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-fn block_masks(block: &[u8; 64], sep: u8) -> [u64; 5] {
-    block_masks_scalar(block, sep)
+fn block_masks<const KEYS: bool>(block: &[u8; 64], sep: u8) -> [u64; 5] {
+    block_masks_scalar::<KEYS>(block, sep)
 }
 
 /// The same masks a byte at a time: the definition the SSE2 version is tested against.
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
-fn block_masks_scalar(block: &[u8; 64], sep: u8) -> [u64; 5] {
+fn block_masks_scalar<const KEYS: bool>(block: &[u8; 64], sep: u8) -> [u64; 5] {
     let mut masks = [0u64; 5];
     for (i, &b) in block.iter().enumerate() {
-        let key = b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-');
+        let key = KEYS && (b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
         let bad = (b < 0x20 && b != sep) || b == b'"' || b == b'\\';
         masks[0] |= u64::from(b == b'=') << i;
         masks[1] |= u64::from(b == sep) << i;
@@ -418,7 +431,14 @@ mod tests {
                 *b = (start + i) as u8;
             }
             for sep in [b' ', b'\t', 0, 0xff] {
-                assert_eq!(block_masks(&block, sep), block_masks_scalar(&block, sep));
+                assert_eq!(
+                    block_masks::<true>(&block, sep),
+                    block_masks_scalar::<true>(&block, sep)
+                );
+                assert_eq!(
+                    block_masks::<false>(&block, sep),
+                    block_masks_scalar::<false>(&block, sep)
+                );
             }
         }
     }

@@ -53,6 +53,9 @@ pub struct Reader {
     scratch: Vec<u8>,
     spans: Vec<Span>,
     scan: Scan,
+    /// The known keys of a frame's pairs that are no custom fields, and their values, to be
+    /// noted after the custom fields.
+    hits: Vec<(Hit, Range)>,
 }
 
 /// A CEF frame taken apart.
@@ -62,7 +65,13 @@ impl Reader {
     /// Reads the record that `text` holds (it starts at the format's first byte) into `fields`;
     /// true when the values are plain text.
     pub fn read<'a>(&'a mut self, text: &'a [u8], fields: &mut Fields<'a>) -> Result<bool, Reason> {
-        let parsed = self.parse(text)?;
+        let Reader {
+            scratch,
+            spans,
+            scan,
+            hits,
+        } = self;
+        let parsed = parse(scratch, spans, scan, text)?;
         // The product names the log type, and so what the keys mean; a frame that names it
         // counts no votes.
         let kind = product(parsed.header(PRODUCT)).map(|(sourcetype, kind)| {
@@ -82,14 +91,19 @@ impl Reader {
         // template's `cat` is the interface, its `cs1Label=category` the category).
         let mut custom_values: [Option<&'a str>; CUSTOM_SLOTS] = [None; CUSTOM_SLOTS];
         let mut custom_labels: [Option<&'a str>; CUSTOM_SLOTS] = [None; CUSTOM_SLOTS];
-        for (key, value) in parsed.pairs() {
+        // One pass over the keys; a value is sliced only when its key is wanted.
+        hits.clear();
+        for span in parsed.spans {
+            let key = parsed.key(span);
             if let Some((slot, label)) = custom_slot(key) {
                 let to = if label {
                     &mut custom_labels[slot]
                 } else {
                     &mut custom_values[slot]
                 };
-                to.get_or_insert(value);
+                to.get_or_insert_with(|| parsed.value(span));
+            } else if let Some(hit) = lookup(key) {
+                hits.push((hit, span.value));
             }
         }
         for (value, label) in custom_values.into_iter().zip(custom_labels) {
@@ -97,11 +111,8 @@ impl Reader {
                 note(fields, hit, value);
             }
         }
-        for (key, value) in parsed.pairs() {
-            if custom_slot(key).is_some() {
-                continue;
-            }
-            let Some(hit) = lookup(key) else { continue };
+        for &(hit, value) in hits.iter() {
+            let value = split::sub(parsed.values, value);
             // `rt=%s{mon} %02d{dd} %02d{hh}:…` (some firewall templates) has no year: the syslog
             // header before the frame has the same time, and the year is inferred there.
             if hit.field == Field::Time && yearless(value) {
@@ -130,43 +141,62 @@ impl Reader {
     /// Takes a frame apart without looking its keys up: its header, its pairs, their values
     /// unescaped.
     pub fn parse<'a>(&'a mut self, text: &'a [u8]) -> Result<Parsed<'a>, Reason> {
-        let s = std::str::from_utf8(text).map_err(|_| Reason::InvalidUtf8)?;
-        if !text.starts_with(b"CEF:") {
-            return Err(Reason::MalformedCef);
-        }
-        let (mut header, extension) = header_fields(text, 4, Reason::MalformedCef)?;
-        self.spans.clear();
-        let spans = &mut self.spans;
-        split_spaced(&text[extension..], &mut self.scan, |key, value| {
-            spans.push(Span {
-                key: (extension + key.0, extension + key.1),
-                value: (extension + value.0, extension + value.1),
-            });
-        });
-        if memchr::memchr(b'\\', text).is_none() {
-            return Ok(Parsed {
-                text: s,
-                values: s,
-                header,
-                spans: &self.spans,
-                clean: is_clean(&text[..extension]) && self.scan.clean(),
-            });
-        }
-        let values = unescape_copy(
-            &mut self.scratch,
-            text,
-            &mut header,
-            &mut self.spans,
-            extension_escape,
-        )?;
-        Ok(Parsed {
-            text: s,
-            values,
-            header,
-            spans: &self.spans,
-            clean: false,
-        })
+        parse(&mut self.scratch, &mut self.spans, &mut self.scan, text)
     }
+}
+
+/// [`Reader::parse`], with the parts of a reader it needs: [`Reader::read`] keeps another.
+fn parse<'a>(
+    scratch: &'a mut Vec<u8>,
+    spans: &'a mut Vec<Span>,
+    scan: &mut Scan,
+    text: &'a [u8],
+) -> Result<Parsed<'a>, Reason> {
+    let header = match text.starts_with(b"CEF:") {
+        true => header_fields(text, 4, Reason::MalformedCef),
+        false => Err(Reason::MalformedCef),
+    };
+    let (mut header, extension) = match header {
+        Ok(found) => found,
+        // Text that is no UTF-8 is said first, whatever else is wrong with it.
+        Err(malformed) => {
+            std::str::from_utf8(text).map_err(|_| Reason::InvalidUtf8)?;
+            return Err(malformed);
+        }
+    };
+    spans.clear();
+    split_spaced(&text[extension..], scan, |key, value| {
+        spans.push(Span {
+            key: (extension + key.0, extension + key.1),
+            value: (extension + value.0, extension + value.1),
+        });
+    });
+    // The scan saw every byte of the extension, and so whether the whole frame is ASCII.
+    let s = if scan.ascii() && text[..extension].is_ascii() {
+        // SAFETY: ASCII is UTF-8.
+        unsafe { std::str::from_utf8_unchecked(text) }
+    } else {
+        std::str::from_utf8(text).map_err(|_| Reason::InvalidUtf8)?
+    };
+    // A clean frame holds no backslash.
+    let clean = is_clean(&text[..extension]) && scan.clean();
+    if clean || memchr::memchr(b'\\', text).is_none() {
+        return Ok(Parsed {
+            text: s,
+            values: s,
+            header,
+            spans,
+            clean,
+        });
+    }
+    let values = unescape_copy(scratch, text, &mut header, spans, extension_escape)?;
+    Ok(Parsed {
+        text: s,
+        values,
+        header,
+        spans,
+        clean: false,
+    })
 }
 
 /// What an extension escape stands for, given the bytes after its backslash.
@@ -188,6 +218,7 @@ const CUSTOM_SLOTS: usize = 24;
 /// The slot of a custom field's key (`cs3` or `cs3Label`; Zscaler's firewall template writes
 /// `cs6label`), and whether it is the label. Every key of a frame is asked, so the prefix is
 /// told by its first bytes.
+#[inline]
 fn custom_slot(key: &str) -> Option<(usize, bool)> {
     let key = key.as_bytes();
     // The prefix's length, the slot of its first field and how many fields it has.

@@ -28,6 +28,8 @@ use crate::keys::{self, Encoding, Field, Hit, Vote};
 use crate::reason::Reason;
 use crate::time;
 
+use super::{name_start, Survey};
+
 /// How a frame's pairs are separated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Separator {
@@ -102,8 +104,32 @@ impl<'a> Pairs<'a> {
 impl<'a> Iterator for Pairs<'a> {
     type Item = Pair<'a>;
 
+    #[inline]
     fn next(&mut self) -> Option<Pair<'a>> {
         let (start, eq) = self.next?;
+        let b = self.text.as_bytes();
+        let v = eq + 1;
+        // Splunk's tab-separated feed, which quotes nothing: the common case, without the
+        // general path's questions.
+        if self.separator == Separator::Tab && b.get(v) != Some(&b'"') {
+            let end = super::find_byte(b, v, b'\t').unwrap_or(b.len());
+            self.next = next_tab_pair(b, end);
+            return Some(Pair {
+                key: sub(self.text, start, eq),
+                value: sub(self.text, v, end),
+                escaped: false,
+                at: v,
+            });
+        }
+        Some(self.general(start, eq))
+    }
+}
+
+impl<'a> Pairs<'a> {
+    /// [`Pairs::next`] for any separator and quoted values: kept out of the loops that read the
+    /// common case.
+    #[inline(never)]
+    fn general(&mut self, start: usize, eq: usize) -> Pair<'a> {
         let b = self.text.as_bytes();
         let sep = self.separator;
         let v = eq + 1;
@@ -115,42 +141,28 @@ impl<'a> Iterator for Pairs<'a> {
             }
         };
         self.next = next.or_else(|| next_pair(b, after, sep));
-        Some(Pair {
-            key: &self.text[start..eq],
-            value: &self.text[value.clone()],
+        Pair {
+            key: sub(self.text, start, eq),
+            value: sub(self.text, value.start, value.end),
             escaped,
             at: value.start,
-        })
+        }
     }
 }
 
-/// The bytes of a name: `[A-Za-z0-9_.-]`.
-const NAME: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut c = 0;
-    while c < 256 {
-        let b = c as u8;
-        table[c] = b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-';
-        c += 1;
-    }
-    table
-};
-
-fn is_name(b: u8) -> bool {
-    NAME[b as usize]
-}
-
-/// Where the run of name bytes that ends at `end` starts (`end` when there is none).
-fn name_start(b: &[u8], end: usize) -> usize {
-    b[..end]
-        .iter()
-        .rposition(|&c| !is_name(c))
-        .map_or(0, |i| i + 1)
+/// `text[start..end]`, where both ends are next to an ASCII byte (a name's, an `=`, a quote, a
+/// separator) or the text's ends, without the checks that they are character boundaries.
+fn sub(text: &str, start: usize, end: usize) -> &str {
+    let bytes = &text.as_bytes()[start..end];
+    debug_assert!(text.is_char_boundary(start) && text.is_char_boundary(end));
+    // SAFETY: `text` is UTF-8, and a range from one character boundary to another is too: an
+    // ASCII byte is a whole character, so the positions next to one are boundaries.
+    unsafe { std::str::from_utf8_unchecked(bytes) }
 }
 
 /// The `=` of a `name=` that starts at `at`, if one does.
 fn pair_at(b: &[u8], at: usize) -> Option<usize> {
-    let name = b.get(at..)?.iter().take_while(|&&c| is_name(c)).count();
+    let name = super::name_len(b, at);
     (name > 0 && b.get(at + name) == Some(&b'=')).then_some(at + name)
 }
 
@@ -254,15 +266,32 @@ fn next_pair(b: &[u8], mut after: usize, sep: Separator) -> Option<(usize, usize
             find_separator(b, after, sep)?
         };
         let mut at = found + width;
-        at += b[at..]
-            .iter()
-            .take_while(|&&c| c == b' ' || c == b'\t')
-            .count();
+        while matches!(b.get(at), Some(b' ' | b'\t')) {
+            at += 1;
+        }
         if let Some(eq) = pair_at(b, at) {
             return Some((at, eq));
         }
         after = at;
     }
+}
+
+/// [`next_pair`] with tabs, after a value that ends at `end` (a tab, or the end of the frame).
+fn next_tab_pair(b: &[u8], end: usize) -> Option<(usize, usize)> {
+    let mut at = end;
+    while at < b.len() {
+        at += 1;
+        while matches!(b.get(at), Some(b' ' | b'\t')) {
+            at += 1;
+        }
+        let name = super::name_len(b, at);
+        if name > 0 && b.get(at + name) == Some(&b'=') {
+            return Some((at, at + name));
+        }
+        // No pair: skipped up to the next tab (a name holds none).
+        at = super::find_byte(b, at + name, b'\t')?;
+    }
+    None
 }
 
 /// Resolves `\"` and `\\` in place; returns the new length (values only shrink).
@@ -300,19 +329,10 @@ fn plain(value: &str) -> bool {
         .fold(true, |ok, c| ok & (c >= 0x20) & (c != b'"') & (c != b'\\'))
 }
 
-/// Whether every value of a frame is [`plain`]: one pass over the frame instead of one per
-/// value. Tabs count only where they can be inside values.
-fn all_plain(text: &[u8], sep: Separator) -> bool {
-    // The one control byte values may not hold but the frame may: a tab, where it separates.
-    // 0xFF, no control byte, when it does not (0 would let a NUL through).
-    let tab = if sep == Separator::Tab { b'\t' } else { 0xFF };
-    // No early exit, integer lanes: the compiler makes this a vector loop.
-    let mut bad = 0u8;
-    for &c in text {
-        bad |=
-            (u8::from(c < 0x20) & u8::from(c != tab)) | u8::from(c == b'"') | u8::from(c == b'\\');
-    }
-    bad == 0
+/// Whether every value of a frame is [`plain`], from one pass over the frame instead of one per
+/// value. Tabs count only where they can be inside values: unless they separate them.
+fn all_plain(survey: Survey, sep: Separator) -> bool {
+    !survey.escape && (sep == Separator::Tab || !survey.tab)
 }
 
 /// A shard's kv reader, kept between frames so that reading allocates nothing.
@@ -326,15 +346,22 @@ impl Reader {
     /// Reads the record that `text` holds (it starts at the format's first byte) into `fields`;
     /// true when the values are plain text.
     pub fn read<'a>(&'a mut self, text: &'a [u8], fields: &mut Fields<'a>) -> Result<bool, Reason> {
-        let text = std::str::from_utf8(text).map_err(|_| Reason::InvalidUtf8)?;
+        let survey = super::survey(text);
+        let text = if survey.ascii {
+            // SAFETY: ASCII is UTF-8.
+            unsafe { std::str::from_utf8_unchecked(text) }
+        } else {
+            std::str::from_utf8(text).map_err(|_| Reason::InvalidUtf8)?
+        };
         let all = pairs(text);
         let mut note = Notes {
             plain: true,
-            checked: all_plain(text.as_bytes(), all.separator()),
+            checked: all_plain(survey, all.separator()),
             hint: None,
         };
         note.prefix(all.prefix(), fields);
-        if memchr::memchr(b'\\', text.as_bytes()).is_none() {
+        // A frame without a byte to escape holds no backslash.
+        if !survey.escape || memchr::memchr(b'\\', text.as_bytes()).is_none() {
             for pair in all {
                 note.pair(pair.key, pair.value, fields);
             }
@@ -387,6 +414,7 @@ impl Notes {
         fields.note(hit, Some(Scalar::Str(stamp)));
     }
 
+    #[inline]
     fn pair<'a>(&mut self, key: &'a str, value: &'a str, fields: &mut Fields<'a>) {
         let Some(hit) = keys::lookup(key) else {
             match key {
@@ -437,59 +465,4 @@ fn product(value: &str) -> Option<&'static str> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn read(text: &str) -> (String, Vec<(String, String)>) {
-        let all = pairs(text);
-        let prefix = all.prefix().to_string();
-        let got = all
-            .map(|p| (p.key.to_string(), p.unescaped().into_owned()))
-            .collect();
-        (prefix, got)
-    }
-
-    fn kv(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
-    /// A frame, the text before its pairs, its pairs.
-    type Case<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)]);
-
-    /// Found by fuzzing: with any separator but a tab, a NUL passed for the exempt tab.
-    #[test]
-    fn control_bytes_are_plain_only_as_tab_separators() {
-        assert!(all_plain(b"a=1\tb=2", Separator::Tab));
-        assert!(!all_plain(b"a=1\tb=2\x00", Separator::Tab));
-        for sep in [Separator::Space, Separator::Carets] {
-            assert!(all_plain(b"a=1 b=2", sep));
-            assert!(!all_plain(b"a=1 b=x\x00y", sep), "{sep:?}");
-            assert!(!all_plain(b"a=1 b=x\ty", sep), "{sep:?}");
-        }
-    }
-
-    #[test]
-    fn separators_quotes_and_prefixes() {
-        let cases: &[Case] = &[
-            ("a=1\tb=x y\tc=", "", &[("a", "1"), ("b", "x y"), ("c", "")]),
-            ("a=1 b=x y c=2", "", &[("a", "1"), ("b", "x y"), ("c", "2")]),
-            ("p: a=1^^b=2 3^^c", "p: ", &[("a", "1"), ("b", "2 3")]),
-            (
-                r#"a="x \"y\" z=1" b=2"#,
-                "",
-                &[("a", r#"x "y" z=1"#), ("b", "2")],
-            ),
-            (r#"a="x"y b=2"#, "", &[("a", r#""x"y"#), ("b", "2")]),
-            (r#"a="open b=2"#, "", &[("a", r#""open"#), ("b", "2")]),
-            ("t 1\ta=1\tjunk\t b=2", "t 1\t", &[("a", "1"), ("b", "2")]),
-            (r#"a="c:\\d\n""#, "", &[("a", r"c:\d\n")]),
-            ("a=1  b=2", "", &[("a", "1"), ("b", "2")]),
-            ("no pairs", "no pairs", &[]),
-        ];
-        for (text, prefix, want) in cases {
-            assert_eq!(read(text), (prefix.to_string(), kv(want)), "{text:?}");
-        }
-    }
-}
+mod tests;

@@ -124,15 +124,24 @@ impl Reader {
     /// Takes a frame apart without looking its keys up: its header, its pairs, their values
     /// unescaped.
     pub fn parse<'a>(&'a mut self, text: &'a [u8]) -> Result<Parsed<'a>, Reason> {
-        let s = std::str::from_utf8(text).map_err(|_| Reason::InvalidUtf8)?;
-        if !text.starts_with(b"LEEF:") {
-            return Err(Reason::MalformedLeef);
-        }
-        let (mut header, mut at) = header_fields(text, 5, Reason::MalformedLeef)?;
+        let header = match text.starts_with(b"LEEF:") {
+            true => header_fields(text, 5, Reason::MalformedLeef),
+            false => Err(Reason::MalformedLeef),
+        };
+        let (mut header, mut at) = match header {
+            Ok(found) => found,
+            // Text that is no UTF-8 is said first, whatever else is wrong with it.
+            Err(malformed) => {
+                std::str::from_utf8(text).map_err(|_| Reason::InvalidUtf8)?;
+                return Err(malformed);
+            }
+        };
         let mut delimiter = Delimiter::TAB;
         if text[header[0].0..header[0].1].starts_with(b"2") {
             if let Some(end) = next_unescaped(text, at, b'|') {
-                if let Some(declared) = s.get(at..end).and_then(declared_delimiter) {
+                // A field that is no UTF-8 declares nothing (and the frame is refused below).
+                let field = std::str::from_utf8(&text[at..end]).ok();
+                if let Some(declared) = field.and_then(declared_delimiter) {
                     delimiter = declared;
                     at = end + 1;
                 }
@@ -154,7 +163,7 @@ impl Reader {
         match *delimiter.as_bytes() {
             // The common case: one pass marks every delimiter and `=`.
             [byte] if !escaped => {
-                scan.run(rest, byte);
+                scan.run_delimited(rest, byte);
                 if byte == b'\t' && scan.seps().next().is_none() {
                     split_spaced(rest, scan, push);
                 } else {
@@ -174,6 +183,13 @@ impl Reader {
                 split_delimited(rest, delimiter.as_bytes(), &mut push);
             }
         }
+        // When the scan saw every attribute, it saw whether the whole frame is ASCII.
+        let s = if scanned && self.scan.ascii() && text[..attributes].is_ascii() {
+            // SAFETY: ASCII is UTF-8.
+            unsafe { std::str::from_utf8_unchecked(text) }
+        } else {
+            std::str::from_utf8(text).map_err(|_| Reason::InvalidUtf8)?
+        };
         if !escaped {
             let clean = if scanned {
                 is_clean(&text[..attributes]) && self.scan.clean()

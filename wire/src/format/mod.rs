@@ -54,7 +54,7 @@ pub fn detect(message: &[u8]) -> Option<(Format, usize)> {
     }
     let head = &text[..text.len().min(PREFIX_MAX)];
     for (tag, format) in [(&b"LEEF:"[..], Format::Leef), (b"CEF:", Format::Cef)] {
-        if let Some(at) = memchr::memmem::find(head, tag) {
+        if let Some(at) = find_tag(head, tag) {
             if at == 0 || matches!(head[at - 1], b' ' | b'\t' | b':') {
                 return Some((format, start + at));
             }
@@ -69,7 +69,8 @@ pub fn detect(message: &[u8]) -> Option<(Format, usize)> {
             return Some((Format::Json, start + at));
         }
     }
-    if memchr::memmem::find(text, b"^^").is_some() || kv_pairs(text) >= KV_MIN_PAIRS {
+    let carets = memchr::memchr_iter(b'^', text).any(|at| text.get(at + 1) == Some(&b'^'));
+    if carets || kv_pairs(text) >= KV_MIN_PAIRS {
         return Some((Format::Kv, start));
     }
     if memchr::memchr2(b',', b'\t', text).is_some() {
@@ -78,24 +79,209 @@ pub fn detect(message: &[u8]) -> Option<(Format, usize)> {
     brace.map(|at| (Format::Json, start + at))
 }
 
-/// The first `needle` at or after `from`. The values of text formats are mostly short, and
-/// starting a vector search costs more than looking at their first words, eight bytes at a time.
-pub(crate) fn find_byte(b: &[u8], from: usize, needle: u8) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    let mut at = from;
-    while at + 8 <= b.len() && at < from + 32 {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(&b[at..at + 8]);
-        // A zero byte where the word holds the needle; the lowest flag is the first one (a
-        // borrow can only flag bytes above a real zero).
-        let x = u64::from_le_bytes(word) ^ (ONES * u64::from(needle));
-        let zero = x.wrapping_sub(ONES) & !x & (ONES << 7);
-        if zero != 0 {
-            return Some(at + (zero.trailing_zeros() / 8) as usize);
-        }
-        at += 8;
+/// The first `tag` in `head`. A searcher is built per call of `memmem::find`, which costs more than
+/// looking at the few places where a short head holds the tag's first byte.
+fn find_tag(head: &[u8], tag: &[u8]) -> Option<usize> {
+    let first = *tag.first()?;
+    memchr::memchr_iter(first, head).find(|&at| head[at..].starts_with(tag))
+}
+
+/// The bytes of a name, as keys are written: `[A-Za-z0-9_.-]`.
+const NAME: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        table[c] = b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-';
+        c += 1;
     }
+    table
+};
+
+fn is_name(b: u8) -> bool {
+    NAME[b as usize]
+}
+
+/// Where the run of name bytes that ends at `end` starts (`end` when there is none).
+pub(crate) fn name_start(b: &[u8], end: usize) -> usize {
+    let mut start = end;
+    while start > 0 && is_name(b[start - 1]) {
+        start -= 1;
+    }
+    start
+}
+
+/// The first `needle` at or after `from`. The values of text formats are mostly short, and
+/// starting a vector search costs more than looking at their first 128 bytes, 16 at a time.
+pub(crate) fn find_byte(b: &[u8], from: usize, needle: u8) -> Option<usize> {
+    let mut at = from;
+    while at < from + 128 {
+        let Some(c) = b.get(at..).and_then(<[u8]>::first_chunk) else {
+            break;
+        };
+        let found = byte_mask(c, needle);
+        if found != 0 {
+            return Some(at + found.trailing_zeros() as usize);
+        }
+        at += 16;
+    }
+    // A long value, or the last 15 bytes of the text.
     memchr::memchr(needle, b.get(at..)?).map(|i| at + i)
+}
+
+/// How many bytes of a name (`[A-Za-z0-9_.-]`, as keys are written) `b` holds from `at` on.
+pub(crate) fn name_len(b: &[u8], at: usize) -> usize {
+    let mut end = at;
+    while let Some(c) = b.get(end..).and_then(<[u8]>::first_chunk) {
+        let stop = nonname_mask(c);
+        if stop != 0 {
+            return end + stop.trailing_zeros() as usize - at;
+        }
+        end += 16;
+    }
+    // The last 15 bytes of the text.
+    while end < b.len() && is_name(b[end]) {
+        end += 1;
+    }
+    end.saturating_sub(at)
+}
+
+/// What one look at every byte of a frame tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Survey {
+    /// Every byte is ASCII: the frame is UTF-8 without a check.
+    pub(crate) ascii: bool,
+    /// A byte a JSON string must escape, tabs apart: a control byte, a quote or a backslash.
+    pub(crate) escape: bool,
+    pub(crate) tab: bool,
+}
+
+/// Looks at every byte of `text` once, 16 at a time.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn survey(text: &[u8]) -> Survey {
+    use std::arch::x86_64::{
+        __m128i, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8,
+        _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8, _mm_setzero_si128,
+    };
+    let mut chunks = text.chunks_exact(16);
+    // Spaces after the text's tail: no byte a survey notes.
+    let mut tail = [b' '; 16];
+    tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    // SAFETY: SSE2 is part of the x86-64 baseline, so these instructions always exist; every
+    // chunk is 16 readable bytes, and an unaligned load has no alignment requirement.
+    unsafe {
+        let (mut high, mut escape, mut tab) = (
+            _mm_setzero_si128(),
+            _mm_setzero_si128(),
+            _mm_setzero_si128(),
+        );
+        let mut look = |v: __m128i| {
+            let is = |b: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
+            let tabs = is(b'\t');
+            // min(v, 0x1f) == v exactly when v <= 0x1f (unsigned).
+            let control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+            let quoted = _mm_or_si128(is(b'"'), is(b'\\'));
+            high = _mm_or_si128(high, v);
+            tab = _mm_or_si128(tab, tabs);
+            escape = _mm_or_si128(
+                escape,
+                _mm_or_si128(_mm_andnot_si128(tabs, control), quoted),
+            );
+        };
+        for chunk in &mut chunks {
+            look(_mm_loadu_si128(chunk.as_ptr().cast()));
+        }
+        look(_mm_loadu_si128(tail.as_ptr().cast()));
+        Survey {
+            ascii: _mm_movemask_epi8(high) == 0,
+            escape: _mm_movemask_epi8(escape) != 0,
+            tab: _mm_movemask_epi8(tab) != 0,
+        }
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+pub(crate) fn survey(text: &[u8]) -> Survey {
+    survey_scalar(text)
+}
+
+/// [`survey`] a byte at a time: its definition, which the vector version is tested against.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn survey_scalar(text: &[u8]) -> Survey {
+    Survey {
+        ascii: text.is_ascii(),
+        escape: text
+            .iter()
+            .any(|&b| (b < 0x20 && b != b'\t') || b == b'"' || b == b'\\'),
+        tab: text.contains(&b'\t'),
+    }
+}
+
+/// Bit `i` set where byte `i` of `c` is `needle`.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn byte_mask(c: &[u8; 16], needle: u8) -> u32 {
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+    // SAFETY: SSE2 is part of the x86-64 baseline, so these instructions always exist; `c` is 16
+    // readable bytes, and an unaligned load has no alignment requirement.
+    let m = unsafe {
+        let v = _mm_loadu_si128(c.as_ptr().cast());
+        _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(needle as i8)))
+    };
+    m as u32 & 0xffff
+}
+
+/// Bit `i` set where byte `i` of `c` cannot be part of a name (`[A-Za-z0-9_.-]`).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn nonname_mask(c: &[u8; 16]) -> u32 {
+    use std::arch::x86_64::{
+        _mm_add_epi8, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8,
+        _mm_or_si128, _mm_set1_epi8,
+    };
+    // SAFETY: as in `byte_mask`.
+    let m = unsafe {
+        let v = _mm_loadu_si128(c.as_ptr().cast());
+        let is = |b: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
+        // Shifted so that the range starts at -128, a range check is one signed compare:
+        // '0'..='9' + 0x50 is -128..=-119, ('a'..='z' | 0x20) + 0x1f is -128..=-103.
+        let digit = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x50)), _mm_set1_epi8(-118));
+        let lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+        let letter = _mm_cmplt_epi8(
+            _mm_add_epi8(lower, _mm_set1_epi8(0x1f)),
+            _mm_set1_epi8(-102),
+        );
+        let punct = _mm_or_si128(_mm_or_si128(is(b'_'), is(b'.')), is(b'-'));
+        _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(digit, letter), punct))
+    };
+    !(m as u32) & 0xffff
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn byte_mask(c: &[u8; 16], needle: u8) -> u32 {
+    byte_mask_scalar(c, needle)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn nonname_mask(c: &[u8; 16]) -> u32 {
+    nonname_mask_scalar(c)
+}
+
+/// [`byte_mask`] a byte at a time: its definition, which the vector version is tested against.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn byte_mask_scalar(c: &[u8; 16], needle: u8) -> u32 {
+    c.iter()
+        .enumerate()
+        .fold(0, |m, (i, &b)| m | u32::from(b == needle) << i)
+}
+
+/// [`nonname_mask`] a byte at a time.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn nonname_mask_scalar(c: &[u8; 16]) -> u32 {
+    c.iter().enumerate().fold(0, |m, (i, &b)| {
+        let name = b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-');
+        m | u32::from(!name) << i
+    })
 }
 
 /// Counts `key=` where the key is a name (letters, digits, `_`, `.`, `-`) that starts the text or
@@ -103,10 +289,7 @@ pub(crate) fn find_byte(b: &[u8], from: usize, needle: u8) -> Option<usize> {
 fn kv_pairs(text: &[u8]) -> usize {
     let mut pairs = 0;
     for at in memchr::memchr_iter(b'=', text) {
-        let key_start = text[..at]
-            .iter()
-            .rposition(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')))
-            .map_or(0, |i| i + 1);
+        let key_start = name_start(text, at);
         let delimited = key_start == 0 || matches!(text[key_start - 1], b' ' | b'\t');
         if key_start < at && delimited {
             pairs += 1;
@@ -137,6 +320,105 @@ mod tests {
             let from = from.min(bytes.len());
             let naive = bytes[from..].iter().position(|&b| b == needle).map(|i| from + i);
             proptest::prop_assert_eq!(find_byte(&bytes, from, needle), naive);
+        }
+    }
+
+    proptest::proptest! {
+        /// Names end where a byte-by-byte walk says, from any start, across chunk boundaries.
+        #[test]
+        fn name_len_is_a_walk(
+            picks in proptest::collection::vec(0usize..10, 0..80),
+            from in 0usize..90,
+        ) {
+            let near = [b'a', b'Z', b'0', b'9', b'_', b'.', b'-', b'=', b' ', 0x80];
+            let bytes: Vec<u8> = picks.iter().map(|&i| near[i]).collect();
+            let walk = bytes
+                .get(from..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+                .count();
+            proptest::prop_assert_eq!(name_len(&bytes, from), walk);
+        }
+    }
+
+    proptest::proptest! {
+        /// The vector survey says what the byte-by-byte one does, whatever the length.
+        #[test]
+        fn survey_is_a_look_at_every_byte(
+            picks in proptest::collection::vec(0usize..8, 0..80),
+        ) {
+            let near = [b'a', b' ', b'\t', 0, 0x1f, b'"', b'\\', 0x80];
+            let bytes: Vec<u8> = picks.iter().map(|&i| near[i]).collect();
+            proptest::prop_assert_eq!(survey(&bytes), survey_scalar(&bytes));
+        }
+    }
+
+    #[test]
+    fn surveys_see_every_byte_and_no_padding() {
+        let plain = Survey {
+            ascii: true,
+            escape: false,
+            tab: false,
+        };
+        assert_eq!(survey(b""), plain);
+        for len in [1, 15, 16, 17, 40] {
+            let mut text = vec![b'a'; len];
+            assert_eq!(survey(&text), plain, "{len}");
+            for (at, b, want) in [
+                (
+                    0,
+                    0xc3,
+                    Survey {
+                        ascii: false,
+                        ..plain
+                    },
+                ),
+                (
+                    len - 1,
+                    0,
+                    Survey {
+                        escape: true,
+                        ..plain
+                    },
+                ),
+                (
+                    len / 2,
+                    b'"',
+                    Survey {
+                        escape: true,
+                        ..plain
+                    },
+                ),
+                (
+                    len - 1,
+                    b'\\',
+                    Survey {
+                        escape: true,
+                        ..plain
+                    },
+                ),
+                (len / 3, b'\t', Survey { tab: true, ..plain }),
+            ] {
+                let keep = text[at];
+                text[at] = b;
+                assert_eq!(survey(&text), want, "{len} {at} {b}");
+                text[at] = keep;
+            }
+        }
+    }
+
+    #[test]
+    fn vector_masks_are_the_scalar_ones() {
+        let mut c = [0u8; 16];
+        for start in (0..256).step_by(16) {
+            for (i, b) in c.iter_mut().enumerate() {
+                *b = (start + i) as u8;
+            }
+            assert_eq!(nonname_mask(&c), nonname_mask_scalar(&c), "{start}");
+            for needle in [0, b'\t', b'=', 0x7f, 0x80, 0xff] {
+                assert_eq!(byte_mask(&c, needle), byte_mask_scalar(&c, needle));
+            }
         }
     }
 

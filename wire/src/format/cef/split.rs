@@ -34,13 +34,34 @@ impl<'a, const N: usize> Parsed<'a, N> {
 
     /// The pairs in the order they were written.
     pub fn pairs(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
-        let (text, values) = (self.text, self.values);
-        self.spans.iter().map(move |s| {
-            let key = text.get(s.key.0..s.key.1).unwrap_or("");
-            let value = values.get(s.value.0..s.value.1).unwrap_or("");
-            (key, value)
-        })
+        self.spans.iter().map(|s| (self.key(s), self.value(s)))
     }
+
+    /// The key of one of the pairs.
+    pub(crate) fn key(&self, span: &Span) -> &'a str {
+        sub(self.text, span.key)
+    }
+
+    /// The value of one of the pairs, unescaped.
+    pub(crate) fn value(&self, span: &Span) -> &'a str {
+        sub(self.values, span.value)
+    }
+}
+
+/// `text[start..end]` without the checks that both ends are character boundaries: a reader's
+/// ranges start or end next to an ASCII byte (`|`, `=`, a space, a one-byte delimiter), next to
+/// a whole multi-byte delimiter, or at the text's ends; and unescaping only drops a backslash, or
+/// turns one and the ASCII byte after it into one ASCII byte.
+#[inline]
+pub(crate) fn sub(text: &str, (start, end): Range) -> &str {
+    // Two compares: `get` would also work out the length first.
+    if start > end || end > text.len() {
+        return "";
+    }
+    debug_assert!(text.is_char_boundary(start) && text.is_char_boundary(end));
+    // SAFETY: `start..end` is within `text` (just checked). `text` is UTF-8, and so is any
+    // range of it between character boundaries, which the ends of a reader's ranges are (above).
+    unsafe { std::str::from_utf8_unchecked(text.as_bytes().get_unchecked(start..end)) }
 }
 
 /// The `N` header fields from `at` on, each closed by a `|` that no backslash escapes, and where
@@ -107,40 +128,60 @@ pub(crate) struct Scan {
     sep: Vec<u64>,
     /// Bytes a key cannot hold (letters, digits, `_`, `.` and `-` can).
     nonkey: Vec<u64>,
-    /// Bytes a JSON string must escape, separators apart (no value holds one), of any block.
+    /// Not 0 when a byte a JSON string must escape, separators apart (no value holds one), is
+    /// in any block.
     bad: u64,
+    /// Not 0 when a byte from 0x80 on is in any block.
+    high: u64,
 }
 
 impl Scan {
     /// Marks the `=`, the `sep` bytes and the key bytes of `text`.
     pub(crate) fn run(&mut self, text: &[u8], sep: u8) {
+        self.run_with::<true>(text, sep);
+    }
+
+    /// Marks the `=` and the `sep` bytes of `text`, where separators, not key bytes, tell where
+    /// keys start: every byte is taken for one a key cannot hold.
+    pub(crate) fn run_delimited(&mut self, text: &[u8], sep: u8) {
+        self.run_with::<false>(text, sep);
+    }
+
+    fn run_with<const KEYS: bool>(&mut self, text: &[u8], sep: u8) {
         self.eq.clear();
         self.sep.clear();
         self.nonkey.clear();
         self.bad = 0;
+        self.high = 0;
         let mut blocks = text.chunks_exact(64);
         for block in &mut blocks {
             // Every chunk is 64 bytes long.
             if let Ok(block) = block.try_into() {
-                self.push(block_masks(block, sep));
+                self.push(block_masks::<KEYS>(block, sep));
             }
         }
         let rest = blocks.remainder();
         if !rest.is_empty() {
-            let mut last = [0; 64];
+            // Spaces: no `=`, nothing to escape, no key; a separator only when spaces are.
+            let mut last = [b' '; 64];
             last[..rest.len()].copy_from_slice(rest);
-            let [eq, sep_bits, nonkey, bad] = block_masks(&last, sep);
-            // The padding (NULs) is no `=`, no separator and nothing to escape.
+            let [eq, sep_bits, nonkey, bad, high] = block_masks::<KEYS>(&last, sep);
             let valid = (1u64 << rest.len()) - 1;
-            self.push([eq & valid, sep_bits & valid, nonkey, bad & valid]);
+            self.push([eq, sep_bits & valid, nonkey, bad, high]);
         }
     }
 
-    fn push(&mut self, [eq, sep, nonkey, bad]: [u64; 4]) {
+    fn push(&mut self, [eq, sep, nonkey, bad, high]: [u64; 5]) {
         self.eq.push(eq);
         self.sep.push(sep);
         self.nonkey.push(nonkey);
         self.bad |= bad;
+        self.high |= high;
+    }
+
+    /// True when every byte of the text is ASCII, and so the text UTF-8.
+    pub(crate) fn ascii(&self) -> bool {
+        self.high == 0
     }
 
     /// True when no byte of the text but a separator needs escaping in a JSON string: then no
@@ -182,31 +223,54 @@ impl Scan {
 }
 
 /// The positions of the set bits of `words`, in order.
-fn ones(words: &[u64]) -> impl Iterator<Item = usize> + '_ {
-    words.iter().enumerate().flat_map(|(w, &word)| {
-        let mut bits = word;
-        std::iter::from_fn(move || {
-            let bit = bits.trailing_zeros() as usize;
-            bits &= bits.wrapping_sub(1);
-            (bit < 64).then_some(w * 64 + bit)
-        })
-    })
+fn ones(words: &[u64]) -> Ones<'_> {
+    Ones {
+        words,
+        w: 0,
+        bits: words.first().copied().unwrap_or(0),
+    }
 }
 
-/// SSE2, which every x86-64 processor has: 16 bytes per comparison. Returns the `=`, `sep`,
-/// non-key and to-escape masks of 64 bytes.
+/// The iterator of [`ones`]: a word at a time, without the adapters a `flat_map` would stack.
+struct Ones<'a> {
+    words: &'a [u64],
+    w: usize,
+    /// The bits of word `w` not yet given.
+    bits: u64,
+}
+
+impl Iterator for Ones<'_> {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        while self.bits == 0 {
+            self.w += 1;
+            self.bits = *self.words.get(self.w)?;
+        }
+        let bit = self.bits.trailing_zeros() as usize;
+        self.bits &= self.bits - 1;
+        Some(self.w * 64 + bit)
+    }
+}
+
+/// SSE2, which every x86-64 processor has: 16 bytes per comparison. Returns the `=`, `sep` and
+/// non-key masks of 64 bytes (every byte a non-key one without `KEYS`), and whether they hold a byte to escape, and one from 0x80 on (1
+/// or 0: a frame's are only ever asked whether there is one).
 #[cfg(target_arch = "x86_64")]
-fn block_masks(block: &[u8; 64], sep: u8) -> [u64; 4] {
+fn block_masks<const KEYS: bool>(block: &[u8; 64], sep: u8) -> [u64; 5] {
     use std::arch::x86_64::{
         _mm_add_epi8, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128,
-        _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+        _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8, _mm_setzero_si128,
     };
-    let (mut eq, mut sp, mut key, mut bad) = (0u64, 0u64, 0u64, 0u64);
+    let (mut eq, mut sp, mut key) = (0u64, 0u64, 0u64);
+    // SAFETY: SSE2 is part of the x86-64 baseline.
+    let (mut bad, mut high) = unsafe { (_mm_setzero_si128(), _mm_setzero_si128()) };
     for i in 0..4 {
         // SAFETY: SSE2 is part of the x86-64 baseline, so these instructions always exist; bytes
         // 16 i to 16 i + 15 of a 64-byte block are readable, and an unaligned load has no
         // alignment requirement.
-        let (e, s, k, b) = unsafe {
+        let (e, s, k) = unsafe {
             let v = _mm_loadu_si128(block.as_ptr().add(16 * i).cast());
             let is = |c: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8));
             // Shifted so that the range starts at -128, a range check is one signed compare:
@@ -218,45 +282,51 @@ fn block_masks(block: &[u8; 64], sep: u8) -> [u64; 4] {
                 _mm_set1_epi8(-102),
             );
             let punct = _mm_or_si128(_mm_or_si128(is(b'_'), is(b'.')), is(b'-'));
-            let key = _mm_or_si128(_mm_or_si128(digit, letter), punct);
+            let key = match KEYS {
+                true => _mm_or_si128(_mm_or_si128(digit, letter), punct),
+                false => _mm_setzero_si128(),
+            };
             // min(v, 0x1f) == v exactly when v <= 0x1f (unsigned).
             let control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
-            let bad = _mm_or_si128(
+            let escape = _mm_or_si128(
                 _mm_andnot_si128(is(sep), control),
                 _mm_or_si128(is(b'"'), is(b'\\')),
             );
+            bad = _mm_or_si128(bad, escape);
+            high = _mm_or_si128(high, v);
             (
                 _mm_movemask_epi8(is(b'=')),
                 _mm_movemask_epi8(is(sep)),
                 _mm_movemask_epi8(key),
-                _mm_movemask_epi8(bad),
             )
         };
         let bits = |m: i32| u64::from(m as u16) << (16 * i);
         eq |= bits(e);
         sp |= bits(s);
         key |= bits(k);
-        bad |= bits(b);
     }
-    [eq, sp, !key, bad]
+    // SAFETY: as above.
+    let any = |v| u64::from(unsafe { _mm_movemask_epi8(v) } != 0);
+    [eq, sp, !key, any(bad), any(high)]
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-fn block_masks(block: &[u8; 64], sep: u8) -> [u64; 4] {
-    block_masks_scalar(block, sep)
+fn block_masks<const KEYS: bool>(block: &[u8; 64], sep: u8) -> [u64; 5] {
+    block_masks_scalar::<KEYS>(block, sep)
 }
 
 /// The same masks a byte at a time: the definition the SSE2 version is tested against.
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
-fn block_masks_scalar(block: &[u8; 64], sep: u8) -> [u64; 4] {
-    let mut masks = [0u64; 4];
+fn block_masks_scalar<const KEYS: bool>(block: &[u8; 64], sep: u8) -> [u64; 5] {
+    let mut masks = [0u64; 5];
     for (i, &b) in block.iter().enumerate() {
-        let key = b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-');
+        let key = KEYS && (b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
         let bad = (b < 0x20 && b != sep) || b == b'"' || b == b'\\';
         masks[0] |= u64::from(b == b'=') << i;
         masks[1] |= u64::from(b == sep) << i;
         masks[2] |= u64::from(!key) << i;
-        masks[3] |= u64::from(bad) << i;
+        masks[3] |= u64::from(bad);
+        masks[4] |= u64::from(b >= 0x80);
     }
     masks
 }
@@ -268,18 +338,28 @@ fn block_masks_scalar(block: &[u8; 64], sep: u8) -> [u64; 4] {
 pub(crate) fn split_spaced(text: &[u8], scan: &mut Scan, mut each: impl FnMut(Range, Range)) {
     scan.run(text, b' ');
     let mut pending: Option<(Range, usize)> = None;
-    for eq in ones(&scan.eq) {
-        let start = scan.prev_nonkey(eq).map_or(0, |q| q + 1);
-        if start == eq || (start > 0 && text[start - 1] != b' ') {
-            continue;
+    for (w, &word) in scan.eq.iter().enumerate() {
+        let mut bits = word;
+        while bits != 0 {
+            let eq = w * 64 + bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            // The key's bytes before the `=`: most often within the same word.
+            let before = scan.nonkey[w] & ((1u64 << (eq % 64)) - 1);
+            let start = match before {
+                0 => scan.prev_nonkey(w * 64).map_or(0, |q| q + 1),
+                _ => w * 64 + 64 - before.leading_zeros() as usize,
+            };
+            if start == eq || (start > 0 && text[start - 1] != b' ') {
+                continue;
+            }
+            if let Some((key, value_start)) = pending {
+                each(
+                    key,
+                    (value_start, trim_spaces(text, value_start, start - 1)),
+                );
+            }
+            pending = Some(((start, eq), eq + 1));
         }
-        if let Some((key, value_start)) = pending {
-            each(
-                key,
-                (value_start, trim_spaces(text, value_start, start - 1)),
-            );
-        }
-        pending = Some(((start, eq), eq + 1));
     }
     if let Some((key, value_start)) = pending {
         each(
@@ -351,7 +431,14 @@ mod tests {
                 *b = (start + i) as u8;
             }
             for sep in [b' ', b'\t', 0, 0xff] {
-                assert_eq!(block_masks(&block, sep), block_masks_scalar(&block, sep));
+                assert_eq!(
+                    block_masks::<true>(&block, sep),
+                    block_masks_scalar::<true>(&block, sep)
+                );
+                assert_eq!(
+                    block_masks::<false>(&block, sep),
+                    block_masks_scalar::<false>(&block, sep)
+                );
             }
         }
     }

@@ -35,7 +35,8 @@ pub(crate) use split::{
 
 use crate::event::Kind;
 use crate::fields::{Fields, Scalar};
-use crate::keys::{lookup_cef, Encoding, Field, Hit, Vote};
+use crate::keys::memo::Memo;
+use crate::keys::{lookup_cef, table, Encoding, Field, Hit, Vote};
 use crate::reason::Reason;
 
 /// Fields of the header, each closed by a `|`.
@@ -56,6 +57,8 @@ pub struct Reader {
     /// The known keys of a frame's pairs that are no custom fields, and their values, to be
     /// noted after the custom fields.
     hits: Vec<(Hit, Range)>,
+    /// The keys of the frame before, by position.
+    memo: Memo,
 }
 
 /// A CEF frame taken apart.
@@ -70,6 +73,7 @@ impl Reader {
             spans,
             scan,
             hits,
+            memo,
         } = self;
         let parsed = parse(scratch, spans, scan, text)?;
         // The product names the log type, and so what the keys mean; a frame that names it
@@ -78,7 +82,7 @@ impl Reader {
             fields.sourcetype = Some(sourcetype);
             kind
         });
-        let lookup = |key| lookup_cef(kind, key);
+        let lookup = |key: &str| lookup_cef(kind, key);
         let mut plain = true;
         let mut note = |fields: &mut Fields<'a>, hit: Hit, value: &'a str| {
             plain &= parsed.clean || is_plain(value);
@@ -93,7 +97,8 @@ impl Reader {
         let mut custom_labels: [Option<&'a str>; CUSTOM_SLOTS] = [None; CUSTOM_SLOTS];
         // One pass over the keys; a value is sliced only when its key is wanted.
         hits.clear();
-        for span in parsed.spans {
+        let table = table::cef(kind);
+        for (position, span) in parsed.spans.iter().enumerate() {
             let key = parsed.key(span);
             if let Some((slot, label)) = custom_slot(key) {
                 let to = if label {
@@ -102,7 +107,7 @@ impl Reader {
                     &mut custom_values[slot]
                 };
                 to.get_or_insert_with(|| parsed.value(span));
-            } else if let Some(hit) = lookup(key) {
+            } else if let Some(hit) = memo.lookup_with(position, table, key, lookup) {
                 hits.push((hit, span.value));
             }
         }

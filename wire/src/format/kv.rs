@@ -24,7 +24,8 @@ use std::borrow::Cow;
 use jiff::tz::TimeZone;
 
 use crate::fields::{Fields, Scalar};
-use crate::keys::{self, Encoding, Field, Hit, Vote};
+use crate::keys::memo::Memo;
+use crate::keys::{Encoding, Field, Hit, Vote};
 use crate::reason::Reason;
 use crate::time;
 
@@ -340,6 +341,8 @@ fn all_plain(survey: Survey, sep: Separator) -> bool {
 pub struct Reader {
     /// A copy of a frame whose quoted values hold escapes, resolved in place.
     scratch: Vec<u8>,
+    /// The keys of the frame before, by position.
+    memo: Memo,
 }
 
 impl Reader {
@@ -358,6 +361,8 @@ impl Reader {
             plain: true,
             checked: all_plain(survey, all.separator()),
             hint: None,
+            memo: &mut self.memo,
+            position: 0,
         };
         note.prefix(all.prefix(), fields);
         // A frame without a byte to escape holds no backslash.
@@ -390,15 +395,18 @@ impl Reader {
 }
 
 /// What the reader learns besides the fields.
-struct Notes {
+struct Notes<'m> {
     plain: bool,
     /// The whole frame is plain: no value needs a look.
     checked: bool,
     /// The log type a `product=` or `Recordtype=` says, as a `sourcetype`.
     hint: Option<&'static str>,
+    memo: &'m mut Memo,
+    /// The next key's position in the frame.
+    position: usize,
 }
 
-impl Notes {
+impl Notes<'_> {
     /// Leading text that reads as a time is the record's time (Splunk's templates start with it).
     fn prefix<'a>(&mut self, prefix: &'a str, fields: &mut Fields<'a>) {
         let stamp = prefix.trim_ascii().trim_end_matches(':').trim_ascii_end();
@@ -416,7 +424,9 @@ impl Notes {
 
     #[inline]
     fn pair<'a>(&mut self, key: &'a str, value: &'a str, fields: &mut Fields<'a>) {
-        let Some(hit) = keys::lookup(key) else {
+        let position = self.position;
+        self.position += 1;
+        let Some(hit) = self.memo.lookup(position, key) else {
             match key {
                 "sourcetype" => fields.sourcetype = Some(value),
                 "product" => self.hint = self.hint.or(product(value)),

@@ -32,7 +32,8 @@ use super::cef::{
     unescape_copy, Range, Scan, Span,
 };
 use crate::fields::{Fields, Scalar};
-use crate::keys::{lookup_leef, lookup_leef_zpa};
+use crate::keys::memo::Memo;
+use crate::keys::{lookup_leef, lookup_leef_zpa, table};
 use crate::reason::Reason;
 
 /// Fields of the header, each closed by a `|`.
@@ -71,6 +72,14 @@ impl Delimiter {
 /// A shard's LEEF reader, kept between frames so that reading allocates nothing.
 #[derive(Default)]
 pub struct Reader {
+    parts: Parts,
+    /// The keys of the frame before, by position.
+    memo: Memo,
+}
+
+/// What taking a frame apart uses, kept between frames.
+#[derive(Default)]
+struct Parts {
     /// A copy of a frame that holds escapes, unescaped in place: the frame itself stays as
     /// received, for its dead letter.
     scratch: Vec<u8>,
@@ -96,15 +105,12 @@ impl Reader {
     /// Reads the record that `text` holds (it starts at the format's first byte) into `fields`;
     /// true when the values are plain text.
     pub fn read<'a>(&'a mut self, text: &'a [u8], fields: &mut Fields<'a>) -> Result<bool, Reason> {
-        let parsed = self.parse(text)?;
+        let parsed = self.parts.parse(text)?;
         // A ZPA frame (IBM's QRadar template for LSS) means LSS values by QRadar's names.
         let zpa = parsed.header(PRODUCT).trim_ascii() == "ZPA";
-        let lookup = |key| {
-            if zpa {
-                lookup_leef_zpa(key)
-            } else {
-                lookup_leef(key)
-            }
+        let (table, lookup): (_, fn(&str) -> _) = match zpa {
+            true => (table::LEEF_ZPA, lookup_leef_zpa),
+            false => (table::LEEF, lookup_leef),
         };
         // Zscaler's QRadar preset says `NSS` and puts the reason in the EventID; a template
         // written after the CEF ones may name the log type in either. Set first: a frame that
@@ -112,8 +118,8 @@ impl Reader {
         fields.sourcetype =
             sourcetype(parsed.header(PRODUCT)).or_else(|| sourcetype(parsed.header(EVENT_ID)));
         let mut plain = true;
-        for (key, value) in parsed.pairs() {
-            if let Some(hit) = lookup(key) {
+        for (position, (key, value)) in parsed.pairs().enumerate() {
+            if let Some(hit) = self.memo.lookup_with(position, table, key, lookup) {
                 plain &= parsed.clean || is_plain(value);
                 fields.note(hit, Some(Scalar::Str(value)));
             }
@@ -124,6 +130,12 @@ impl Reader {
     /// Takes a frame apart without looking its keys up: its header, its pairs, their values
     /// unescaped.
     pub fn parse<'a>(&'a mut self, text: &'a [u8]) -> Result<Parsed<'a>, Reason> {
+        self.parts.parse(text)
+    }
+}
+
+impl Parts {
+    fn parse<'a>(&'a mut self, text: &'a [u8]) -> Result<Parsed<'a>, Reason> {
         let header = match text.starts_with(b"LEEF:") {
             true => header_fields(text, 5, Reason::MalformedLeef),
             false => Err(Reason::MalformedLeef),

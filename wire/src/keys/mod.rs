@@ -507,6 +507,27 @@ pub fn lookup_cef(kind: Option<Kind>, key: &str) -> Option<Hit> {
     own.or_else(|| TABLE.find(key))
 }
 
+/// Tables of [`memo::Memo::lookup_with`]: which lookup answered a remembered key (0 is the
+/// shared table's, [`lookup`]).
+pub mod table {
+    use crate::event::Kind;
+
+    pub const LEEF: u8 = 1;
+    pub const LEEF_ZPA: u8 = 2;
+
+    /// The one of [`lookup_cef`](super::lookup_cef) for a frame of `kind`: as it picks its own
+    /// table.
+    pub fn cef(kind: Option<Kind>) -> u8 {
+        match kind {
+            Some(Kind::ZiaAudit) => 4,
+            Some(Kind::ZiaTunnel) => 5,
+            Some(Kind::ZiaSaas) => 6,
+            Some(Kind::ZiaSaasActivity) => 7,
+            _ => 8,
+        }
+    }
+}
+
 /// Every distinct key of the shared table, for tests and `ztel feed-format`.
 pub fn all() -> &'static [Key] {
     &TABLE.keys[..TABLE.len]

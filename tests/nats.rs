@@ -548,3 +548,138 @@ fn refused_credentials_stop_the_start_in_one_line() {
     assert_eq!(errors.len(), 1, "{stderr}");
     eprintln!("{}", errors[0]);
 }
+
+#[test]
+fn a_full_spool_pushes_back_on_the_sender_and_nothing_is_lost() {
+    use std::io::Write as _;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    let dir = TempDir::new("nats-full");
+    if !common::have("nats-server", Command::new("nats-server").arg("--version")) {
+        return;
+    }
+    // NATS is down from the start, and the spool holds 1 MiB.
+    let port = free_port();
+    let url = format!("nats://127.0.0.1:{port}");
+    let c = Collector::start_with(
+        "nats-full",
+        Options {
+            binary: true,
+            config: Some(nats_config(&url, "spool_bytes = 1048576")),
+            args: vec!["--admin".into(), "127.0.0.1:0".into()],
+            ..Options::default()
+        },
+    );
+    // ~60 MB: more than the spool, the channels, the aggregator's backlog and the sockets hold.
+    const N: usize = 60_000;
+    let padding = "x".repeat(900);
+    let lines: Vec<String> = (1..=N as u64)
+        .map(|i| {
+            zia_line(i, &format!("host-{}", i % 20))
+                .replace("\"login\"", &format!("\"pad\":\"{padding}\",\"login\""))
+        })
+        .collect();
+    let sent = Arc::new(AtomicUsize::new(0));
+    let progress = sent.clone();
+    let stream = c.connect();
+    // Blocked for as long as the spool is full: no write timeout.
+    stream.set_write_timeout(None).expect("no timeout");
+    let mut stream = stream;
+    let sender = std::thread::spawn(move || {
+        for line in &lines {
+            stream.write_all(line.as_bytes()).expect("send");
+            stream.write_all(b"\n").expect("send");
+            progress.fetch_add(1, Ordering::Relaxed);
+        }
+        common::close_and_wait(stream);
+    });
+    let stalled_at = common::wait_until_stalled(&sent, Duration::from_millis(1000));
+    assert!(
+        stalled_at < N,
+        "all {N} records were taken while the spool was full"
+    );
+    let spooled = metric(&c, "ztel_nats_spool_bytes");
+    assert!(
+        (524_288.0..=1_048_576.0).contains(&spooled),
+        "the spool stays near its bound: {spooled} bytes"
+    );
+    eprintln!(
+        "full spool: the sender stalled after {stalled_at} of {N} records, spool {spooled} bytes"
+    );
+
+    let server = Server::on(port, dir.path().join("nats-store"), None);
+    sender
+        .join()
+        .expect("the sender finishes once NATS takes the spool");
+    wait_for(PATIENCE, || {
+        (metric(&c, "ztel_nats_acknowledged_total") >= (N + 20) as f64
+            && metric(&c, "ztel_nats_spool_records") == 0.0)
+            .then_some(())
+    })
+    .expect("every record acknowledged");
+    // Each record once (plus the twenty devices' creation): counted by the stream itself.
+    let held = runtime().block_on(async {
+        let client = async_nats::connect(server.url()).await.expect("connect");
+        let js = async_nats::jetstream::new(client);
+        let mut stream = js.get_stream("ZTEL").await.expect("the stream");
+        stream.info().await.expect("info").state.messages
+    });
+    assert_eq!(held, (N + 20) as u64);
+    let outcome = c.stop();
+    assert_eq!(outcome.records.len(), N);
+}
+
+#[test]
+fn tls_with_the_servers_ca_publishes_and_another_ca_stops_the_start() {
+    let dir = TempDir::new("nats-tls");
+    if !common::have("nats-server", Command::new("nats-server").arg("--version")) {
+        return;
+    }
+    let server_cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).expect("cert");
+    let cert = dir.write("server.pem", &server_cert.cert.pem());
+    let key = dir.write("server.key", &server_cert.signing_key.serialize_pem());
+    let conf = dir.write(
+        "nats.conf",
+        &format!(
+            "tls {{\n  cert_file: {:?}\n  key_file: {:?}\n}}\n",
+            cert.display().to_string(),
+            key.display().to_string()
+        ),
+    );
+    let server = Server::on(free_port(), dir.path().join("nats-store"), Some(conf));
+    // The server's own certificate is the CA the collector trusts.
+    let c = Collector::start_with(
+        "nats-tls-ok",
+        Options {
+            binary: true,
+            config: Some(nats_config(
+                &server.url(),
+                &format!("tls_ca = {:?}", cert.display().to_string()),
+            )),
+            args: vec!["--admin".into(), "127.0.0.1:0".into()],
+            ..Options::default()
+        },
+    );
+    c.send(&lines(50));
+    wait_for(PATIENCE, || {
+        (metric(&c, "ztel_nats_acknowledged_total") >= 50.0).then_some(())
+    })
+    .expect("published over TLS");
+    c.stop();
+    // A CA that did not sign the server's certificate: one line at start.
+    let other = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).expect("cert");
+    let wrong = dir.write("other.pem", &other.cert.pem());
+    let (ok, stderr) = serve_once(
+        &dir,
+        &server.url(),
+        &format!("tls_ca = {:?}", wrong.display().to_string()),
+    );
+    assert!(!ok, "the start fails");
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("output.nats"))
+        .collect();
+    assert_eq!(errors.len(), 1, "one line: {stderr}");
+    assert!(errors[0].contains("TLS"), "{stderr}");
+}

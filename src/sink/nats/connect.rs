@@ -84,6 +84,9 @@ pub async fn connect(cfg: &config::Nats, stats: &Arc<Stats>) -> Result<Client, C
                     "output.nats: {urls} refused the connection {with}: {e}"
                 ))
             }
+            ConnectErrorKind::Io if refused_by_tls(&e) => ConnectFailure::Refused(format!(
+                "output.nats: TLS with {urls} failed (output.nats.tls_ca?): {e}"
+            )),
             ConnectErrorKind::Tls => ConnectFailure::Refused(format!(
                 "output.nats: TLS with {urls} failed (output.nats.tls_ca?): {e}"
             )),
@@ -93,6 +96,27 @@ pub async fn connect(cfg: &config::Nats, stats: &Arc<Stats>) -> Result<Client, C
             _ => ConnectFailure::Unreachable(format!("{urls}: {e}")),
         }),
     }
+}
+
+/// True when an I/O error is rustls refusing the handshake (a certificate the CA did not sign,
+/// a name that does not match): async-nats reports those as I/O, yet no retry will help.
+fn refused_by_tls(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(err) = cause {
+        if err.downcast_ref::<rustls::Error>().is_some() {
+            return true;
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if io
+                .get_ref()
+                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
+            {
+                return true;
+            }
+        }
+        cause = err.source();
+    }
+    false
 }
 
 /// What the client says about its connection, in the log. Connection state and reconnects are

@@ -32,7 +32,9 @@ use outbox::Outbox;
 use spool::Spool;
 
 /// Batches of frames that may wait between the aggregator and the NATS thread.
-const CHANNEL_CHUNKS: usize = 64;
+/// Few: each is up to a megabyte, and what waits beyond them is the aggregator's backlog,
+/// which its own bound stops.
+const CHANNEL_CHUNKS: usize = 4;
 /// How long `/devices/{hostname}` waits for the bucket before it answers from the local registry.
 const READ_TIMEOUT: Duration = Duration::from_secs(2);
 

@@ -3,7 +3,7 @@
 # with NATS JetStream as well (a local nats-server with JetStream on a temporary store), median
 # of RUNS runs, the two interleaved run by run so that a busy machine weighs on both alike.
 #
-#   perf/nats.sh [--runs N] [--count EVENTS] [--connections N] [--devices N]
+#   perf/nats.sh [--runs N] [--count EVENTS] [--connections N] [--devices N] [--no-build]
 #
 # Each run starts target/release/ztel afresh with one shard, sends COUNT NSS web records over TCP
 # with loadgen (as fast as the collector takes them), and waits until every record is in the
@@ -18,19 +18,21 @@ RUNS=5
 COUNT=200000
 CONNECTIONS=2
 DEVICES=1000
+NO_BUILD=
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs) RUNS=$2; shift 2 ;;
         --count) COUNT=$2; shift 2 ;;
         --connections) CONNECTIONS=$2; shift 2 ;;
         --devices) DEVICES=$2; shift 2 ;;
+        --no-build) NO_BUILD=1; shift ;;
         -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
         *) echo "nats.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
 command -v nats-server >/dev/null || { echo "nats.sh: nats-server is not installed (apt-get install nats-server)" >&2; exit 1; }
 TARGET=${CARGO_TARGET_DIR:-target}
-cargo build --release --locked -p ztel -p loadgen >&2
+[ -n "$NO_BUILD" ] || cargo build --release --locked -p ztel -p loadgen >&2
 ZTEL=$TARGET/release/ztel
 LOADGEN=$TARGET/release/loadgen
 WORK=$(mktemp -d /tmp/ztel-nats-perf.XXXXXX)

@@ -529,6 +529,10 @@ fn refused_credentials_stop_the_start_in_one_line() {
     assert_eq!(errors.len(), 1, "one line: {stderr}");
     assert!(errors[0].contains("refused"), "{stderr}");
     assert!(errors[0].contains(&creds.display().to_string()), "{stderr}");
+    assert!(
+        !stderr.lines().any(|l| l.contains("ERROR")),
+        "the error is said once, not by the client as well: {stderr}"
+    );
     // No credentials where the server wants some: the same, with a hint.
     let (ok, stderr) = serve_once(&dir, &server.url(), "");
     assert!(!ok);

@@ -182,6 +182,20 @@ async fn intake(
                     wake.notify_one();
                     break;
                 }
+                Some(Err(e)) if link.closing.load(Ordering::SeqCst) => {
+                    // At shutdown a spool that cannot be written is not waited for (the drain
+                    // would never end): said, like a sink's failed spill. The records are in
+                    // the records file all the same.
+                    crate::logging::say(
+                        tracing::Level::ERROR,
+                        format_args!(
+                            "output.nats: cannot spool {} bytes at shutdown ({e}); they are in \
+                             the records file but will not reach NATS",
+                            chunk.len()
+                        ),
+                    );
+                    break;
+                }
                 Some(Err(e)) => {
                     errors += 1;
                     if errors.is_power_of_two() {

@@ -10,8 +10,8 @@
 #      of bad input counted as what it is (too short to judge memory: --no-rss-check).
 # On a fresh Debian machine with Rust it installs what the tests check against: promtool
 # (Debian's prometheus) checks /metrics, HdrHistogram_py (PyPI hdrhistogram) reads the latency
-# logs, tmux gives `ztel top` a terminal, systemd-analyze (Debian's systemd) checks the unit,
-# cargo-deb makes the package. Under CI (the CI variable set) a check whose tool is missing fails
+# logs, nats-server (Debian's, with JetStream) receives [output.nats], tmux gives `ztel top` a
+# terminal, systemd-analyze (Debian's systemd) checks the unit, cargo-deb makes the package. Under CI (the CI variable set) a check whose tool is missing fails
 # instead of skipping.
 # Long fuzzing, long soaks and the comparison with rsyslog and syslog-ng are run by hand:
 # tests/fuzz/run.sh SECONDS, perf/soak.sh, perf/compare.sh (see perf/README.md).
@@ -47,6 +47,10 @@ fi
 if ! command -v systemd-analyze >/dev/null; then
     { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null; } \
         || missing "systemd-analyze (Debian's systemd) is missing and could not be installed"
+fi
+if ! command -v nats-server >/dev/null; then
+    { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >/dev/null; } \
+        || missing "nats-server (tests/nats.rs runs [output.nats] against it) is missing and could not be installed"
 fi
 if ! python3 -c 'import hdrh' 2>/dev/null; then
     python3 -m pip install -q --disable-pip-version-check hdrhistogram 2>/dev/null \

@@ -28,7 +28,9 @@ pub fn init(format: LogFormat) {
     // glommio's warning about buffers it could not register spans several lines; run.rs says
     // the same in one line, with what to raise.
     let filter = EnvFilter::try_from_env("ZTEL_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,glommio::sys::uring=error"));
+        // async-nats logs connection events itself; [output.nats] says each in its own words
+        // (and a refused start in one line), so the client's own lines are off by default.
+        .unwrap_or_else(|_| EnvFilter::new("info,glommio::sys::uring=error,async_nats=off"));
     let lines = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

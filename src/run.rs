@@ -46,6 +46,8 @@ pub struct Running {
     admin_server: Option<Admin>,
     executors: Vec<JoinHandle<()>>,
     aggregator: JoinHandle<Summary>,
+    /// The NATS thread (`[output.nats]`): it ends after the aggregator's last batch.
+    nats: Option<JoinHandle<()>>,
 }
 
 /// What may be done to a running collector from another thread (a signal handler, a test).
@@ -93,6 +95,9 @@ impl Running {
             .aggregator
             .join()
             .map_err(|_| anyhow::anyhow!("the aggregator thread panicked"))?;
+        if let Some(nats) = self.nats {
+            let _ = nats.join();
+        }
         if let Some(admin) = self.admin_server {
             admin.stop();
         }
@@ -142,7 +147,16 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
     if !registry.is_empty() {
         tracing::info!("{} devices known from earlier runs", registry.len());
     }
-    let sinks = open_sinks(&config, store)?;
+    let mut sinks = open_sinks(&config, store)?;
+    // NATS before anything listens: refused credentials stop the start here, in one line.
+    let nats = if config.output.nats.url.trim().is_empty() {
+        None
+    } else {
+        Some(crate::sink::nats::start(
+            &config.output.nats,
+            &config.data_dir,
+        )?)
+    };
     let listening = [
         (Source::Tcp, tcp),
         (Source::Udp, udp),
@@ -158,6 +172,14 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
             .map(|(s, _)| *s)
             .collect(),
     ));
+    let nats_thread = match nats {
+        Some(n) => {
+            let _ = shared.nats.set(n.link);
+            sinks.nats = Some(n.outbox);
+            Some(n.thread)
+        }
+        None => None,
+    };
     let admin_server = match admin_addr {
         Some(addr) => Some(
             Admin::start(addr, shared.clone()).with_context(|| format!("admin.address {addr}"))?,
@@ -244,6 +266,7 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
         admin_server,
         executors,
         aggregator,
+        nats: nats_thread,
     };
     if let Some(message) = failure {
         let _ = running.stop();
@@ -301,6 +324,7 @@ fn open_sinks(config: &Config, store: Store) -> anyhow::Result<Sinks> {
             .keep_rotated(DEAD_LETTER_FILES),
         latency,
         store,
+        nats: None,
     })
 }
 

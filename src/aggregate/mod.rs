@@ -27,6 +27,7 @@ use crate::batch::channel::BatchReceiver;
 use crate::batch::counters::{Counter, Counters};
 use crate::batch::{Batch, DeadLetter, PerInput, Span};
 use crate::logging::say;
+use crate::sink::nats::outbox::Outbox;
 use crate::sink::Sink;
 use attribution::Sighting;
 use dedup::Window;
@@ -45,6 +46,8 @@ pub struct Sinks {
     pub latency: Option<IntervalLog>,
     /// The device registry on disk.
     pub store: Store,
+    /// `[output.nats]`, when on: records, device events and device merges go there as well.
+    pub nats: Option<Outbox>,
 }
 
 impl Sinks {
@@ -169,7 +172,15 @@ impl Aggregator {
                 self.flush();
             } else {
                 match self.rx.recv_timeout(self.schedule.wait(self.backlog() > 0)) {
-                    Ok(batch) => self.handle(batch),
+                    Ok(batch) => {
+                        self.handle(batch);
+                        // Handed over in large pieces while batches keep coming.
+                        if let Some(nats) = &mut self.sinks.nats {
+                            if nats.is_full() || self.rx.is_empty() {
+                                nats.send();
+                            }
+                        }
+                    }
                     Err(RecvTimeoutError::Timeout) => {}
                     Err(RecvTimeoutError::Disconnected) => break,
                 }
@@ -182,6 +193,9 @@ impl Aggregator {
             }
         }
         self.flush();
+        if let Some(nats) = &mut self.sinks.nats {
+            nats.close();
+        }
         self.save_devices();
         self.spill();
         self.close_interval();
@@ -243,18 +257,29 @@ impl Aggregator {
         }
     }
 
-    /// Writes the batch's records, leaving out those whose identity was seen already.
+    /// Writes the batch's records, leaving out those whose identity was seen already; with
+    /// `[output.nats]`, hands the new ones to NATS as well.
     fn write_records(&mut self, batch: &Batch) {
-        // Bytes before `from` are written or skipped.
+        // Bytes before `from` are written or skipped; bytes before `told` were handed to NATS.
         let mut from = 0;
+        let mut told = 0;
         let mut duplicates = 0;
         for id in &batch.identities {
-            if !self.recent.first(id.hash) {
-                // This record's line runs from the end of the previous one to `id.end`.
-                let line_start = batch.records[..id.end - 1]
-                    .iter()
-                    .rposition(|b| *b == b'\n')
-                    .map_or(0, |i| i + 1);
+            let first = self.recent.first(id.hash);
+            if first && self.sinks.nats.is_none() {
+                continue;
+            }
+            // This record's line runs from the end of the previous one to `id.end`.
+            let line_start =
+                memchr::memrchr(b'\n', &batch.records[..id.end - 1]).map_or(0, |i| i + 1);
+            if let Some(nats) = &mut self.sinks.nats {
+                publish_unnamed(nats, &batch.records[told..line_start]);
+                if first {
+                    nats.record(&batch.records[line_start..id.end - 1], id.hash);
+                }
+                told = id.end;
+            }
+            if !first {
                 if line_start > from {
                     let result = self.sinks.records.write(&batch.records[from..line_start]);
                     self.check(result, Output::Records);
@@ -262,6 +287,9 @@ impl Aggregator {
                 from = id.end;
                 duplicates += 1;
             }
+        }
+        if let Some(nats) = &mut self.sinks.nats {
+            publish_unnamed(nats, &batch.records[told..]);
         }
         if from < batch.records.len() {
             let result = self.sinks.records.write(&batch.records[from..]);
@@ -313,9 +341,14 @@ impl Aggregator {
         let Ok(mut registry) = self.state.registry.lock() else {
             return;
         };
+        let mut changed = Vec::new();
         for delta in &batch.devices {
             self.dirty.insert(delta.id);
-            if let Some(event) = registry.apply(delta) {
+            let event = registry.apply(delta);
+            if self.sinks.nats.is_some() && !changed.contains(&delta.id) {
+                changed.push(delta.id);
+            }
+            if let Some(event) = event {
                 if let Some(device) = registry.get(delta.id) {
                     self.line.clear();
                     write_event(event, delta.id, device, now, &mut self.line);
@@ -324,6 +357,27 @@ impl Aggregator {
                         self.outputs.write_errors[Output::Devices as usize] += 1;
                         tracing::error!("cannot write devices: {e}");
                     }
+                    if let Some(nats) = &mut self.sinks.nats {
+                        // The change's id: the same change told by two collectors is one
+                        // message (the event's own time differs between them).
+                        let tags: Vec<&str> = device.tags().collect();
+                        let id = format!(
+                            "dev-{:016x}-{}-{}",
+                            delta.id,
+                            event.as_str(),
+                            tags.join("+")
+                        );
+                        let line = self.line.strip_suffix(b"\n").unwrap_or(&self.line);
+                        nats.device_event(line, &id);
+                    }
+                }
+            }
+        }
+        // The registry bucket gets each changed device once per batch, merged there.
+        if let Some(nats) = &mut self.sinks.nats {
+            for id in changed {
+                if let Some(device) = registry.get(id) {
+                    nats.device(id, device);
                 }
             }
         }
@@ -432,6 +486,7 @@ impl Aggregator {
             channel_capacity: self.rx.capacity(),
             attribution_entries: self.state.attribution.lock().map(|a| a.len()).unwrap_or(0),
             devices_unsaved: self.dirty.len(),
+            nats: self.sinks.nats.as_ref().map(Outbox::figures),
             interval_secs: self.interval_length.as_secs(),
             latency,
         };
@@ -441,7 +496,8 @@ impl Aggregator {
     }
 
     fn backlog(&self) -> usize {
-        self.sinks.records.backlog()
+        self.sinks.nats.as_ref().map_or(0, Outbox::backlog)
+            + self.sinks.records.backlog()
             + self.sinks.devices.backlog()
             + self.sinks.dead_letters.backlog()
     }
@@ -479,6 +535,9 @@ impl Aggregator {
     }
 
     fn flush(&mut self) {
+        if let Some(nats) = &mut self.sinks.nats {
+            nats.send();
+        }
         for (sink, output) in self.sinks.files() {
             let result = sink.flush();
             if result.is_err() {
@@ -497,6 +556,15 @@ impl Aggregator {
             };
             failed(&mut self.outputs, output, result, &to);
         }
+    }
+}
+
+/// Hands NATS record lines that carry no identity (none today: the pipeline gives every record
+/// one), each under the hash of its own bytes, so that nothing written to the file is missing
+/// from the stream.
+fn publish_unnamed(nats: &mut Outbox, lines: &[u8]) {
+    for line in lines.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        nats.record(line, xxhash_rust::xxh3::xxh3_128(line));
     }
 }
 

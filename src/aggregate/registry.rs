@@ -113,17 +113,20 @@ impl Registry {
     }
 }
 
+impl DeviceEvent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceEvent::Created => "created",
+            DeviceEvent::Tagged => "tagged",
+        }
+    }
+}
+
 /// Appends a device event line (DESIGN §2.4).
 pub fn write_event(event: DeviceEvent, id: u64, device: &Device, ts: Timestamp, out: &mut Vec<u8>) {
     let mut o = Object::begin(out);
     o.time(key!("ts"), ts);
-    o.str(
-        key!("event"),
-        match event {
-            DeviceEvent::Created => "created",
-            DeviceEvent::Tagged => "tagged",
-        },
-    );
+    o.str(key!("event"), event.as_str());
     o.hex_id(key!("device_id"), id);
     o.str(key!("hostname"), &device.hostname);
     o.str_array(key!("tags"), device.tags());

@@ -2,7 +2,7 @@
 //! the attribution table and a snapshot of the counters and latency, each behind its own lock.
 
 use std::sync::atomic::AtomicBool;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use super::attribution::Attribution;
 use super::latency::Percentiles;
@@ -21,6 +21,9 @@ pub struct Shared {
     pub draining: AtomicBool,
     /// The inputs that listen: `/metrics` has series for these.
     pub inputs: Vec<Source>,
+    /// `[output.nats]`, when on: `/devices/{hostname}` reads the shared registry through it and
+    /// `/healthz` says when NATS is down.
+    pub nats: std::sync::OnceLock<Arc<crate::sink::nats::Link>>,
 }
 
 impl Shared {
@@ -31,6 +34,7 @@ impl Shared {
             snapshot: Mutex::new(Snapshot::default()),
             draining: AtomicBool::new(false),
             inputs,
+            nats: std::sync::OnceLock::new(),
         }
     }
 }
@@ -53,6 +57,8 @@ pub struct Snapshot {
     pub interval_secs: u64,
     /// Per measure: since start, and over the last completed interval.
     pub latency: Vec<LatencySummary>,
+    /// `[output.nats]`'s counts, when it is on.
+    pub nats: Option<crate::sink::nats::Figures>,
 }
 
 /// Where the aggregator writes, for the `output` label of its error, rotation and spill counts.

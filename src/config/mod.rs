@@ -146,6 +146,33 @@ pub struct Output {
     pub devices: String,
     /// Rotate an output file when it reaches this size.
     pub rotate_bytes: u64,
+    /// NATS JetStream: many collectors, one stream, one device registry. Off while url is "".
+    pub nats: Nats,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, DocumentedFields)]
+#[serde(default, deny_unknown_fields)]
+pub struct Nats {
+    /// Server URL ("nats://10.0.0.5:4222", "tls://…"); several comma-separated for a cluster.
+    /// "" = off: records and devices stay in local files only.
+    pub url: String,
+    /// NATS credentials file (JWT + nkey seed, as `nsc` writes it); "" = none.
+    pub creds: String,
+    /// PEM CA that signed the server's certificate; when set, TLS is required.
+    pub tls_ca: String,
+    /// JetStream stream, created if missing, with subjects "<subject_prefix>.>".
+    pub stream: String,
+    /// Records go to <prefix>.records.<kind>, device events to <prefix>.devices.
+    pub subject_prefix: String,
+    /// JetStream drops a message whose Nats-Msg-Id (the record's identity) it saw this recently:
+    /// a replay that reached two collectors is stored once.
+    pub duplicate_window_secs: u64,
+    /// JetStream KV bucket holding the device registry every collector shares (key = device_id).
+    pub registry_bucket: String,
+    /// Bytes of records not yet acknowledged by JetStream that data_dir/nats-spool may hold
+    /// (every record passes through it; it fills while NATS is unreachable). When full, the
+    /// inputs are pushed back like a full channel.
+    pub spool_bytes: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, DocumentedFields)]
@@ -248,6 +275,22 @@ impl Default for Output {
             records: "connections.jsonl".into(),
             devices: "devices.jsonl".into(),
             rotate_bytes: 1 << 30,
+            nats: Nats::default(),
+        }
+    }
+}
+
+impl Default for Nats {
+    fn default() -> Self {
+        Nats {
+            url: String::new(),
+            creds: String::new(),
+            tls_ca: String::new(),
+            stream: "ZTEL".into(),
+            subject_prefix: "ztel".into(),
+            duplicate_window_secs: 900,
+            registry_bucket: "ztel-devices".into(),
+            spool_bytes: 1 << 30,
         }
     }
 }

@@ -6,7 +6,8 @@ use documented::{Documented, DocumentedFields};
 use toml_edit::{DocumentMut, Item, Table};
 
 use super::{
-    Admin, Config, Formats, Histograms, HttpInput, Inputs, Limits, Output, PlainInput, TlsInput,
+    Admin, Config, Formats, Histograms, HttpInput, Inputs, Limits, Nats, Output, PlainInput,
+    TlsInput,
 };
 
 /// The full default configuration as commented TOML.
@@ -52,6 +53,7 @@ fn field_doc(path: &[&str], name: &str) -> Option<&'static str> {
         ["limits"] => Limits::get_field_docs(name),
         ["formats"] => Formats::get_field_docs(name),
         ["output"] => Output::get_field_docs(name),
+        ["output", "nats"] => Nats::get_field_docs(name),
         ["admin"] => Admin::get_field_docs(name),
         ["histograms"] => Histograms::get_field_docs(name),
         _ => return None,

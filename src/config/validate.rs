@@ -70,6 +70,58 @@ impl Config {
         if self.histograms.interval_secs == 0 {
             return Err(invalid("histograms.interval_secs", "must be at least 1"));
         }
+        self.validate_nats()
+    }
+
+    /// `[output.nats]`, only when it is on. Names are checked here, where the key can be named,
+    /// rather than by the server later.
+    fn validate_nats(&self) -> Result<(), ConfigError> {
+        let nats = &self.output.nats;
+        if nats.url.trim().is_empty() {
+            return Ok(());
+        }
+        // JetStream stream names: no spaces, dots, wildcards or path separators.
+        let name_ok = |s: &str| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
+        if !name_ok(&nats.stream) {
+            return Err(invalid(
+                "output.nats.stream",
+                "letters, digits, '-' and '_' only",
+            ));
+        }
+        if !name_ok(&nats.registry_bucket) {
+            return Err(invalid(
+                "output.nats.registry_bucket",
+                "letters, digits, '-' and '_' only",
+            ));
+        }
+        // Dot-separated subject tokens, none empty and none a wildcard.
+        let prefix_ok = nats.subject_prefix.split('.').all(|t| {
+            !t.is_empty()
+                && t.bytes()
+                    .all(|b| b.is_ascii_graphic() && b != b'*' && b != b'>')
+        });
+        if !prefix_ok {
+            return Err(invalid(
+                "output.nats.subject_prefix",
+                "dot-separated tokens without spaces, '*' or '>'",
+            ));
+        }
+        if nats.duplicate_window_secs == 0 {
+            return Err(invalid(
+                "output.nats.duplicate_window_secs",
+                "must be at least 1",
+            ));
+        }
+        if nats.spool_bytes < 1 << 20 {
+            return Err(invalid(
+                "output.nats.spool_bytes",
+                "must be at least 1048576",
+            ));
+        }
         Ok(())
     }
 

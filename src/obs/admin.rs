@@ -28,6 +28,7 @@ use crate::aggregate::attribution::Attributed;
 use crate::aggregate::registry::Device;
 use crate::aggregate::state::{LatencySummary, Shared};
 use crate::batch::FlowKey;
+use crate::sink::nats::kv::KvDevice;
 
 /// How many threads answer requests. Two, so one slow answer does not stall the next request.
 const THREADS: usize = 2;
@@ -209,11 +210,15 @@ fn histograms(state: &Shared) -> Reply {
 struct DeviceAnswer<'a> {
     device_id: String,
     hostname: &'a str,
-    tags: Vec<&'static str>,
+    tags: Vec<&'a str>,
     first_seen: String,
     last_seen: String,
     ips: &'a [String],
     users: &'a [String],
+    /// With NATS: whether the answer comes from the shared registry ("nats") or, while NATS
+    /// cannot answer, from this collector's alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<&'static str>,
 }
 
 impl<'a> DeviceAnswer<'a> {
@@ -226,6 +231,20 @@ impl<'a> DeviceAnswer<'a> {
             last_seen: rfc3339(d.last_seen),
             ips: &d.ips,
             users: &d.users,
+            source: None,
+        }
+    }
+
+    fn from_kv(d: &'a KvDevice) -> Self {
+        DeviceAnswer {
+            device_id: d.device_id.clone(),
+            hostname: &d.hostname,
+            tags: d.tags.iter().map(String::as_str).collect(),
+            first_seen: rfc3339(d.first_seen),
+            last_seen: rfc3339(d.last_seen),
+            ips: &d.ips,
+            users: &d.users,
+            source: None,
         }
     }
 }
@@ -285,18 +304,41 @@ fn device(state: &Shared, name: &str) -> Reply {
         .map(|(_, v)| v.into_owned())
         .unwrap_or_default();
     let id = device_id(&name);
-    let Ok(registry) = state.registry.lock() else {
-        return json_error(500, "registry unavailable");
+    let local = {
+        let Ok(registry) = state.registry.lock() else {
+            return json_error(500, "registry unavailable");
+        };
+        registry.get(id).map(|d| KvDevice::of(id, d))
     };
-    match registry.get(id) {
-        Some(d) => json(200, &DeviceAnswer::of(id, d)),
-        None => json_error(404, "no such device"),
+    // With NATS, the shared registry (every collector's view, merged) over the local one; the
+    // local one alone while NATS cannot answer, said in `source`.
+    let (shared, source) = match state.nats.get().map(|link| link.device(id)) {
+        Some(Ok(found)) => (found, "nats"),
+        Some(Err(_)) => (None, "local (NATS unavailable)"),
+        None => (None, "local"),
+    };
+    let merged = match (local, shared) {
+        (Some(mut l), Some(s)) => {
+            l.merge(&s);
+            l
+        }
+        (Some(d), None) | (None, Some(d)) => d,
+        (None, None) => return json_error(404, "no such device"),
+    };
+    let mut answer = DeviceAnswer::from_kv(&merged);
+    if state.nats.get().is_some() {
+        answer.source = Some(source);
     }
+    json(200, &answer)
 }
 
+/// 503 only while draining. NATS down is said but still 200: the collector keeps taking records
+/// (they wait in the spool), so a load balancer must not take it out of service for that.
 fn healthz(state: &Shared) -> Reply {
     if state.draining.load(Ordering::Relaxed) {
         (503, TEXT, "draining\n".into())
+    } else if state.nats.get().is_some_and(|link| !link.is_connected()) {
+        (200, TEXT, "ok; nats down: records are spooled\n".into())
     } else {
         (200, TEXT, "ok\n".into())
     }

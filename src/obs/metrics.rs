@@ -11,6 +11,7 @@ use wire::event::{Kind, Reason};
 use crate::aggregate::state::{Output, Snapshot};
 use crate::batch::counters::{Counter, Counters};
 use crate::batch::Source;
+use crate::sink::nats::Figures;
 
 /// Renders the Prometheus text exposition format (version 0.0.4). `inputs` are the inputs that
 /// listen; an input that is off gets no series, unless it counted something.
@@ -103,6 +104,9 @@ pub fn prometheus(s: &Snapshot, inputs: &[Source]) -> String {
         header(&mut out, name, help, "gauge");
         let _ = writeln!(out, "{name} {value}");
     }
+    if let Some(n) = &s.nats {
+        nats(&mut out, n);
+    }
     latency(&mut out, s);
     let name = "ztel_build_info";
     header(&mut out, name, "The running build: always 1.", "gauge");
@@ -144,6 +148,81 @@ fn outputs(out: &mut String, s: &Snapshot) {
                 values[output as usize]
             );
         }
+    }
+}
+
+/// `[output.nats]`, only when it is on.
+fn nats(out: &mut String, n: &Figures) {
+    for (name, help, kind, value) in [
+        (
+            "ztel_nats_published_total",
+            "Records and device events sent to JetStream (sent again after a failure: counted again).",
+            "counter",
+            n.published,
+        ),
+        (
+            "ztel_nats_acknowledged_total",
+            "Messages JetStream acknowledged: written.",
+            "counter",
+            n.acknowledged,
+        ),
+        (
+            "ztel_nats_duplicates_total",
+            "Acknowledged messages JetStream already had (same Nats-Msg-Id within its window).",
+            "counter",
+            n.duplicates,
+        ),
+        (
+            "ztel_nats_acks_pending",
+            "Messages sent and not acknowledged yet.",
+            "gauge",
+            n.acks_pending,
+        ),
+        (
+            "ztel_nats_publish_failures_total",
+            "Publish rounds that failed or timed out; their messages are sent again.",
+            "counter",
+            n.failures,
+        ),
+        (
+            "ztel_nats_spool_bytes",
+            "Bytes in the spool not acknowledged by JetStream.",
+            "gauge",
+            n.spool_bytes,
+        ),
+        (
+            "ztel_nats_spool_records",
+            "Records and device events in the spool not acknowledged by JetStream.",
+            "gauge",
+            n.spool_records,
+        ),
+        (
+            "ztel_nats_connected",
+            "1 while connected to NATS, else 0.",
+            "gauge",
+            u64::from(n.connected),
+        ),
+        (
+            "ztel_nats_reconnects_total",
+            "Connections to NATS made again after the first.",
+            "counter",
+            n.reconnects,
+        ),
+        (
+            "ztel_nats_registry_merges_total",
+            "Device changes merged into the registry bucket.",
+            "counter",
+            n.registry_merges,
+        ),
+        (
+            "ztel_nats_registry_conflicts_total",
+            "Registry merges that met another collector's write and were tried again.",
+            "counter",
+            n.registry_conflicts,
+        ),
+    ] {
+        header(out, name, help, kind);
+        let _ = writeln!(out, "{name} {value}");
     }
 }
 

@@ -7,6 +7,8 @@
 //! fragment is completed by the retry, or cut off when the backlog is spilled, and a file torn by
 //! a crash is repaired when it is opened again.
 
+pub mod nats;
+
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# What [output.nats] costs: events per collector CPU-second with the JSON Lines files alone and
+# with NATS JetStream as well (a local nats-server with JetStream on a temporary store), median
+# of RUNS runs, the two interleaved run by run so that a busy machine weighs on both alike.
+#
+#   perf/nats.sh [--runs N] [--count EVENTS] [--connections N] [--devices N] [--no-build]
+#
+# Each run starts target/release/ztel afresh with one shard, sends COUNT NSS web records over TCP
+# with loadgen (as fast as the collector takes them), and waits until every record is in the
+# records file and, with NATS, acknowledged by JetStream (its spool empty); the collector's CPU
+# time (utime + stime, every thread) is read then. nats-server's own CPU is not counted: it is
+# another program, on a box of its own in a real set-up.
+# Result lines: `nats-result mode=files|nats runs=N eps_per_cpu_s=MEDIAN`, and the ratio.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RUNS=5
+COUNT=200000
+CONNECTIONS=2
+DEVICES=1000
+NO_BUILD=
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --runs) RUNS=$2; shift 2 ;;
+        --count) COUNT=$2; shift 2 ;;
+        --connections) CONNECTIONS=$2; shift 2 ;;
+        --devices) DEVICES=$2; shift 2 ;;
+        --no-build) NO_BUILD=1; shift ;;
+        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+        *) echo "nats.sh: unknown option $1" >&2; exit 2 ;;
+    esac
+done
+command -v nats-server >/dev/null || { echo "nats.sh: nats-server is not installed (apt-get install nats-server)" >&2; exit 1; }
+TARGET=${CARGO_TARGET_DIR:-target}
+[ -n "$NO_BUILD" ] || cargo build --release --locked -p ztel -p loadgen >&2
+ZTEL=$TARGET/release/ztel
+LOADGEN=$TARGET/release/loadgen
+WORK=$(mktemp -d /tmp/ztel-nats-perf.XXXXXX)
+NATS_PID=
+cleanup() { [ -n "$NATS_PID" ] && kill "$NATS_PID" 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+NATS_PORT=$(free_port)
+nats-server -js -a 127.0.0.1 -p "$NATS_PORT" -sd "$WORK/nats" 2> "$WORK/nats.log" &
+NATS_PID=$!
+for _ in $(seq 100); do grep -q "Server is ready" "$WORK/nats.log" && break; sleep 0.1; done
+
+# One run. Prints events per CPU-second.
+run_one() {
+    local mode=$1 dir=$WORK/run
+    rm -rf "$dir"; mkdir -p "$dir"
+    : > "$dir/ztel.toml"
+    if [ "$mode" = nats ]; then
+        # A stream of its own per run: every run publishes records JetStream has not seen.
+        printf '[output.nats]\nurl = "nats://127.0.0.1:%s"\nstream = "PERF%s"\nsubject_prefix = "perf%s"\n' \
+            "$NATS_PORT" "$RANDOM$RANDOM" "$RANDOM$RANDOM" > "$dir/ztel.toml"
+    fi
+    "$ZTEL" serve --config "$dir/ztel.toml" --tcp 127.0.0.1:0 --udp "" --admin 127.0.0.1:0 \
+        --shards 1 --data-dir "$dir/data" 2> "$dir/err" &
+    local pid=$!
+    for _ in $(seq 200); do grep -q "listening tcp" "$dir/err" && break; sleep 0.05; done
+    local addr admin
+    addr=$(grep -o 'listening tcp [0-9.:]*' "$dir/err" | awk '{print $3}')
+    admin=$(grep -o 'listening admin [0-9.:]*' "$dir/err" | awk '{print $3}')
+    local before after
+    before=$(ticks "$pid")
+    "$LOADGEN" --target "$addr" --proto tcp --source nss --rate max --count "$COUNT" \
+        --connections "$CONNECTIONS" --devices "$DEVICES" --quiet > "$dir/out"
+    for _ in $(seq 1200); do
+        local lines
+        lines=$(wc -l < "$dir/data/connections.jsonl")
+        if [ "$lines" -ge "$COUNT" ]; then
+            if [ "$mode" = files ]; then break; fi
+            local acked spooled
+            acked=$(curl -s "http://$admin/metrics" | awk '$1 == "ztel_nats_acknowledged_total" {print $2}')
+            spooled=$(curl -s "http://$admin/metrics" | awk '$1 == "ztel_nats_spool_records" {print $2}')
+            if [ "${acked%.*}" -ge "$COUNT" ] && [ "${spooled%.*}" -eq 0 ]; then break; fi
+        fi
+        sleep 0.05
+    done
+    after=$(ticks "$pid")
+    kill -TERM "$pid"; wait "$pid" || true
+    python3 -c "import os; t=($after-$before)/os.sysconf('SC_CLK_TCK'); print($COUNT/t if t else 0)"
+}
+
+for i in $(seq "$RUNS"); do
+    for mode in files nats; do
+        echo "$mode $(run_one "$mode")" >> "$WORK/results"
+        echo "run $i: $(tail -n 1 "$WORK/results")" >&2
+    done
+done
+python3 - "$WORK/results" "$RUNS" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    mode, per_cpu = line.split()
+    rows.setdefault(mode, []).append(float(per_cpu))
+med = {m: statistics.median(v) for m, v in rows.items()}
+for m, v in rows.items():
+    print(f"nats-result mode={m} runs={sys.argv[2]} eps_per_cpu_s={med[m]:.0f} all={sorted(round(x) for x in v)}")
+if med.get("nats") and med.get("files"):
+    print(f"nats-result cpu_per_event_with_nats={med['files'] / med['nats']:.3f}x files alone")
+PY

@@ -1,0 +1,139 @@
+//! Connecting to NATS: the options from `[output.nats]` (credentials file, CA), and what a failed
+//! connection means. A refusal of the credentials or of TLS is a mistake in the config: at start
+//! it stops the collector with one line, since waiting would spool for ever for a server that
+//! will never accept. A server that does not answer is an outage: the collector starts, spools,
+//! and connects when it can.
+
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::{Client, ConnectErrorKind, ConnectOptions, Event};
+
+use super::Stats;
+use crate::config;
+
+/// Why there is no connection.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectFailure {
+    /// The config is wrong (credentials refused, CA or certificate rejected, bad URL): waiting
+    /// will not help.
+    #[error("{0}")]
+    Refused(String),
+    /// Nobody answered: an outage, or not started yet.
+    #[error("{0}")]
+    Unreachable(String),
+}
+
+/// How long one connection attempt may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The options from the config. Reading a credentials file that is missing or not a
+/// credentials file is refused here.
+async fn options(cfg: &config::Nats, stats: &Arc<Stats>) -> Result<ConnectOptions, ConnectFailure> {
+    let mut options = ConnectOptions::new()
+        .name(format!("ztel {}", env!("CARGO_PKG_VERSION")))
+        .connection_timeout(CONNECT_TIMEOUT)
+        // Reconnect for ever, soon: records wait in the spool meanwhile.
+        .max_reconnects(None)
+        .reconnect_delay_callback(|attempts| {
+            Duration::from_millis((attempts as u64 * 100).clamp(100, 2000))
+        });
+    if !cfg.creds.is_empty() {
+        options = options.credentials_file(&cfg.creds).await.map_err(|e| {
+            ConnectFailure::Refused(format!(
+                "output.nats.creds: {} is not a usable NATS credentials file: {e}",
+                cfg.creds
+            ))
+        })?;
+    }
+    if !cfg.tls_ca.is_empty() {
+        if let Err(e) = std::fs::metadata(&cfg.tls_ca) {
+            return Err(ConnectFailure::Refused(format!(
+                "output.nats.tls_ca: cannot read {}: {e}",
+                cfg.tls_ca
+            )));
+        }
+        options = options
+            .add_root_certificates(Path::new(&cfg.tls_ca).to_owned())
+            .require_tls(true);
+    }
+    // The state is set here, as the client sees it change, not when the publisher next looks.
+    let stats = stats.clone();
+    Ok(options.event_callback(move |event| {
+        let stats = stats.clone();
+        async move { note(event, &stats) }
+    }))
+}
+
+/// One connection attempt.
+pub async fn connect(cfg: &config::Nats, stats: &Arc<Stats>) -> Result<Client, ConnectFailure> {
+    let options = options(cfg, stats).await?;
+    let urls = cfg.url.as_str();
+    match options.connect(urls).await {
+        Ok(client) => Ok(client),
+        Err(e) => Err(match e.kind() {
+            ConnectErrorKind::AuthorizationViolation | ConnectErrorKind::Authentication => {
+                let with = if cfg.creds.is_empty() {
+                    "without credentials (set output.nats.creds)".to_owned()
+                } else {
+                    format!("with the credentials of {}", cfg.creds)
+                };
+                ConnectFailure::Refused(format!(
+                    "output.nats: {urls} refused the connection {with}: {e}"
+                ))
+            }
+            ConnectErrorKind::Io if refused_by_tls(&e) => ConnectFailure::Refused(format!(
+                "output.nats: TLS with {urls} failed (output.nats.tls_ca?): {e}"
+            )),
+            ConnectErrorKind::Tls => ConnectFailure::Refused(format!(
+                "output.nats: TLS with {urls} failed (output.nats.tls_ca?): {e}"
+            )),
+            ConnectErrorKind::ServerParse => {
+                ConnectFailure::Refused(format!("output.nats.url: {urls:?}: {e}"))
+            }
+            _ => ConnectFailure::Unreachable(format!("{urls}: {e}")),
+        }),
+    }
+}
+
+/// True when an I/O error is rustls refusing the handshake (a certificate the CA did not sign,
+/// a name that does not match): async-nats reports those as I/O, yet no retry will help.
+fn refused_by_tls(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(err) = cause {
+        if err.downcast_ref::<rustls::Error>().is_some() {
+            return true;
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if io
+                .get_ref()
+                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
+            {
+                return true;
+            }
+        }
+        cause = err.source();
+    }
+    false
+}
+
+/// What the client says about its connection, in the log. Connection state and reconnects are
+/// read from the client for `/metrics`.
+fn note(event: Event, stats: &Stats) {
+    match event {
+        Event::Connected => {
+            stats.connected.store(true, Ordering::Relaxed);
+            tracing::info!("NATS: connected")
+        }
+        Event::Disconnected => {
+            stats.connected.store(false, Ordering::Relaxed);
+            tracing::warn!("NATS: disconnected; records are spooled until it is back")
+        }
+        Event::ServerError(e) => tracing::warn!("NATS: server error: {e}"),
+        Event::ClientError(e) => tracing::warn!("NATS: client error: {e}"),
+        Event::LameDuckMode => tracing::info!("NATS: the server is going away (lame duck)"),
+        _ => {}
+    }
+}

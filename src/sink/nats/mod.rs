@@ -1,0 +1,221 @@
+//! `[output.nats]`: records and device events to a JetStream stream, devices to a KV bucket
+//! (DESIGN §4 "Scale-out"). Off unless `output.nats.url` is set: then nothing here runs.
+//!
+//! The aggregator encodes what goes out as [`frame`]s in an [`outbox::Outbox`] and hands them,
+//! a batch at a time, through a bounded channel to a thread of its own running a small tokio
+//! runtime (async-nats needs tokio; the shards' glommio executors never see it). There the
+//! frames go to the on-disk [`spool::Spool`] first and are published from it ([`publish`]),
+//! many in flight, acknowledgements awaited a round at a time; the spool's head moves only past
+//! what JetStream acknowledged. A full spool stops the thread taking from the channel, which
+//! stops the aggregator taking batches, which stops the shards reading: the inputs are pushed
+//! back as by a full channel.
+
+pub mod connect;
+pub mod frame;
+pub mod kv;
+pub mod outbox;
+mod publish;
+pub mod spool;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use async_nats::jetstream::kv::Store;
+
+use crate::config;
+use connect::ConnectFailure;
+use kv::KvDevice;
+use outbox::Outbox;
+use spool::Spool;
+
+/// Batches of frames that may wait between the aggregator and the NATS thread.
+/// Few: each is up to a megabyte, and what waits beyond them is the aggregator's backlog,
+/// which its own bound stops.
+const CHANNEL_CHUNKS: usize = 4;
+/// How long `/devices/{hostname}` waits for the bucket before it answers from the local registry.
+const READ_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Counts of the NATS side, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Messages sent to JetStream (a message published again after a failure counts again).
+    pub published: AtomicU64,
+    /// Messages JetStream acknowledged, of which `duplicates` it said it already had.
+    pub acknowledged: AtomicU64,
+    pub duplicates: AtomicU64,
+    /// Messages sent and not acknowledged yet.
+    pub acks_pending: AtomicU64,
+    /// Publish rounds that failed (an error or no acknowledgement in time); published again.
+    pub failures: AtomicU64,
+    /// Unacknowledged bytes and records (and device events) in the spool.
+    pub spool_bytes: AtomicU64,
+    pub spool_records: AtomicU64,
+    pub connected: AtomicBool,
+    /// Connections made after the first.
+    pub reconnects: AtomicU64,
+    /// Device merges written to the registry bucket, and compare-and-set conflicts met.
+    pub registry_merges: AtomicU64,
+    pub registry_conflicts: AtomicU64,
+}
+
+/// The same counts as plain numbers, in the aggregator's snapshot.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Figures {
+    pub published: u64,
+    pub acknowledged: u64,
+    pub duplicates: u64,
+    pub acks_pending: u64,
+    pub failures: u64,
+    pub spool_bytes: u64,
+    pub spool_records: u64,
+    pub connected: bool,
+    pub reconnects: u64,
+    pub registry_merges: u64,
+    pub registry_conflicts: u64,
+}
+
+/// What the aggregator, the admin endpoint and the NATS thread share.
+pub struct Link {
+    /// Shared with the client's event callback as well (which must not hold the runtime).
+    pub stats: Arc<Stats>,
+    /// Set when the aggregator hands over its last batches: the spool then takes them even when
+    /// full, since they cannot be pushed back any more.
+    pub closing: AtomicBool,
+    /// The registry bucket, once the thread has opened it.
+    registry: Mutex<Option<Store>>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Link {
+    pub fn figures(&self) -> Figures {
+        let s = &self.stats;
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        Figures {
+            published: get(&s.published),
+            acknowledged: get(&s.acknowledged),
+            duplicates: get(&s.duplicates),
+            acks_pending: get(&s.acks_pending),
+            failures: get(&s.failures),
+            spool_bytes: get(&s.spool_bytes),
+            spool_records: get(&s.spool_records),
+            connected: s.connected.load(Ordering::Relaxed),
+            reconnects: get(&s.reconnects),
+            registry_merges: get(&s.registry_merges),
+            registry_conflicts: get(&s.registry_conflicts),
+        }
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.stats.connected.load(Ordering::Relaxed)
+    }
+
+    /// The device as the shared registry holds it; an error when NATS cannot say now (down, or
+    /// the bucket not open yet). Blocks the calling (admin) thread for at most [`READ_TIMEOUT`].
+    pub fn device(&self, id: u64) -> Result<Option<KvDevice>, String> {
+        let store = match self.registry.lock() {
+            Ok(guard) => guard.clone(),
+            Err(_) => None,
+        };
+        let Some(store) = store.filter(|_| self.is_connected()) else {
+            return Err("NATS is not connected".into());
+        };
+        self.runtime.handle().block_on(async {
+            match tokio::time::timeout(READ_TIMEOUT, kv::get(&store, id)).await {
+                Ok(result) => result.map_err(|e| e.to_string()),
+                Err(_) => Err("the registry bucket did not answer in time".into()),
+            }
+        })
+    }
+
+    fn set_registry(&self, store: Option<Store>) {
+        if let Ok(mut guard) = self.registry.lock() {
+            *guard = store;
+        }
+    }
+}
+
+/// Why `[output.nats]` could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("output.nats: cannot open the spool {path}: {source}")]
+    Spool {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("output.nats: cannot start its runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// The running NATS side.
+pub struct Nats {
+    pub outbox: Outbox,
+    pub link: Arc<Link>,
+    pub thread: JoinHandle<()>,
+}
+
+/// Opens the spool, tries a first connection (a refusal is an error, an outage is not) and starts
+/// the NATS thread.
+pub fn start(cfg: &config::Nats, data_dir: &Path) -> Result<Nats, StartError> {
+    let dir = data_dir.join("nats-spool");
+    let spool = Spool::open(&dir, cfg.spool_bytes).map_err(|source| StartError::Spool {
+        path: dir.clone(),
+        source,
+    })?;
+    if !spool.is_empty() {
+        tracing::info!(
+            "{} records and device events ({} bytes) from an earlier run wait in {}; they are \
+             published once NATS answers",
+            spool.messages(),
+            spool.bytes(),
+            dir.display()
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .thread_name("nats")
+        .build()
+        .map_err(StartError::Runtime)?;
+    let link = Arc::new(Link {
+        stats: Arc::new(Stats::default()),
+        closing: AtomicBool::new(false),
+        registry: Mutex::new(None),
+        runtime,
+    });
+    link.stats
+        .spool_bytes
+        .store(spool.bytes(), Ordering::Relaxed);
+    link.stats
+        .spool_records
+        .store(spool.messages(), Ordering::Relaxed);
+    let first = match link.runtime.block_on(connect::connect(cfg, &link.stats)) {
+        Ok(client) => Some(client),
+        Err(ConnectFailure::Refused(message)) => return Err(StartError::Refused(message)),
+        Err(ConnectFailure::Unreachable(message)) => {
+            tracing::warn!(
+                "output.nats: {message}; records are spooled in {} until NATS answers",
+                dir.display()
+            );
+            None
+        }
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel(CHANNEL_CHUNKS);
+    let settings = publish::Settings::of(cfg, dir);
+    let thread_link = link.clone();
+    let thread = std::thread::Builder::new()
+        .name("nats".into())
+        .spawn(move || {
+            let run = publish::run(thread_link.clone(), settings, rx, spool, first);
+            thread_link.runtime.block_on(run);
+        })
+        .map_err(StartError::Runtime)?;
+    Ok(Nats {
+        outbox: Outbox::new(tx, &cfg.subject_prefix, link.clone()),
+        link,
+        thread,
+    })
+}

@@ -1,0 +1,190 @@
+//! The aggregator's end of the NATS side: it encodes records, device events and device merges
+//! as frames and hands them over a batch at a time, never waiting. What the channel cannot take
+//! yet stays here and counts in the aggregator's backlog, which then stops taking batches (the
+//! same push-back as a sink that cannot write).
+
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use tokio::sync::mpsc::{error::TrySendError, Sender};
+
+use super::frame;
+use super::kv::KvDevice;
+use super::Link;
+use crate::aggregate::registry::Device;
+
+/// A batch of frames this large is handed over without waiting for the next batch.
+const HAND_OVER_AT: usize = 1 << 20;
+
+pub struct Outbox {
+    tx: Option<Sender<Vec<u8>>>,
+    /// "<prefix>.records.", to which the kind is appended.
+    records: String,
+    /// "<prefix>.devices".
+    devices: String,
+    /// Frames being gathered.
+    building: Vec<u8>,
+    /// Frames the channel had no room for, oldest first.
+    waiting: VecDeque<Vec<u8>>,
+    waiting_bytes: usize,
+    link: Arc<Link>,
+    /// Reused: a record's identity as hex, a device as JSON.
+    id: String,
+    json: Vec<u8>,
+}
+
+impl Outbox {
+    pub fn new(tx: Sender<Vec<u8>>, prefix: &str, link: Arc<Link>) -> Outbox {
+        Outbox {
+            tx: Some(tx),
+            records: format!("{prefix}.records."),
+            devices: format!("{prefix}.devices"),
+            building: Vec::with_capacity(HAND_OVER_AT),
+            waiting: VecDeque::new(),
+            waiting_bytes: 0,
+            link,
+            id: String::with_capacity(32),
+            json: Vec::new(),
+        }
+    }
+
+    /// A record line (without its newline) and its identity (DESIGN §3 "Duplicates"): the
+    /// 128-bit hash of its payload, as 32 hex digits, is its `Nats-Msg-Id`, so that two
+    /// collectors that received the same line publish the same id.
+    pub fn record(&mut self, line: &[u8], identity: u128) {
+        use std::fmt::Write as _;
+        self.id.clear();
+        let _ = write!(self.id, "{identity:032x}");
+        let subject_len = self.records.len();
+        self.records.push_str(kind_of(line));
+        frame::publish(&mut self.building, &self.records, &self.id, line);
+        self.records.truncate(subject_len);
+    }
+
+    /// A device event line (without its newline), with an id that names the change, so that
+    /// two collectors telling the same change publish it once.
+    pub fn device_event(&mut self, line: &[u8], id: &str) {
+        frame::publish(&mut self.building, &self.devices, id, line);
+    }
+
+    /// A device to merge into the registry bucket.
+    pub fn device(&mut self, id: u64, device: &Device) {
+        self.json.clear();
+        if serde_json::to_writer(&mut self.json, &KvDevice::of(id, device)).is_ok() {
+            frame::merge(&mut self.building, id, &self.json);
+        }
+    }
+
+    /// Hands over what was gathered, and what waited, as far as the channel has room.
+    pub fn send(&mut self) {
+        if !self.building.is_empty() {
+            let full = std::mem::replace(&mut self.building, Vec::with_capacity(HAND_OVER_AT));
+            self.waiting_bytes += full.len();
+            self.waiting.push_back(full);
+        }
+        let Some(tx) = &self.tx else {
+            return;
+        };
+        while let Some(chunk) = self.waiting.pop_front() {
+            let len = chunk.len();
+            match tx.try_send(chunk) {
+                Ok(()) => self.waiting_bytes -= len,
+                Err(TrySendError::Full(chunk)) => {
+                    self.waiting.push_front(chunk);
+                    return;
+                }
+                Err(TrySendError::Closed(_)) => {
+                    // The NATS thread is gone (it only ends after `close`): nothing can take
+                    // these, and holding them would stall the collector for good.
+                    tracing::error!("output.nats: the NATS thread stopped; {len} bytes dropped");
+                    self.waiting_bytes -= len;
+                }
+            }
+        }
+    }
+
+    /// True when a batch was gathered past the size worth handing over at once.
+    pub fn is_full(&self) -> bool {
+        self.building.len() >= HAND_OVER_AT
+    }
+
+    /// The NATS side's counts, for the snapshot.
+    pub fn figures(&self) -> super::Figures {
+        self.link.figures()
+    }
+
+    /// Bytes not yet handed over.
+    pub fn backlog(&self) -> usize {
+        self.waiting_bytes + self.building.len()
+    }
+
+    /// At shutdown: hands over everything, waiting for room (the spool now takes it even when
+    /// full), then closes the channel so that the NATS thread finishes.
+    pub fn close(&mut self) {
+        self.link.closing.store(true, Ordering::SeqCst);
+        if !self.building.is_empty() {
+            let last = std::mem::take(&mut self.building);
+            self.waiting_bytes += last.len();
+            self.waiting.push_back(last);
+        }
+        if let Some(tx) = self.tx.take() {
+            for chunk in self.waiting.drain(..) {
+                if tx.blocking_send(chunk).is_err() {
+                    tracing::error!("output.nats: the NATS thread stopped before the drain");
+                    break;
+                }
+            }
+        }
+        self.waiting.clear();
+        self.waiting_bytes = 0;
+    }
+}
+
+/// The `kind` of a record line: ztel writes it second, after `ts` (DESIGN §2.4). A kind that is
+/// missing or not a plain token (it becomes part of a subject) is "unknown".
+fn kind_of(line: &[u8]) -> &str {
+    const KEY: &[u8] = b"\"kind\":\"";
+    let head = &line[..line.len().min(160)];
+    let Some(at) = memchr::memmem::find(head, KEY) else {
+        return "unknown";
+    };
+    let rest = &line[at + KEY.len()..];
+    let Some(end) = memchr::memchr(b'"', rest) else {
+        return "unknown";
+    };
+    match std::str::from_utf8(&rest[..end]) {
+        Ok(kind)
+            if !kind.is_empty()
+                && kind
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_')
+                && !kind.starts_with('.')
+                && !kind.ends_with('.')
+                && !kind.contains("..") =>
+        {
+            kind
+        }
+        _ => "unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kind_names_the_subject() {
+        assert_eq!(
+            kind_of(br#"{"ts":"2024-01-01T00:00:00Z","kind":"zia.web","x":1}"#),
+            "zia.web"
+        );
+        assert_eq!(
+            kind_of(br#"{"kind":"zpa.user_activity"}"#),
+            "zpa.user_activity"
+        );
+        assert_eq!(kind_of(br#"{"kind":"a b"}"#), "unknown");
+        assert_eq!(kind_of(br#"{"kind":"a.>"}"#), "unknown");
+        assert_eq!(kind_of(br#"{"ts":1}"#), "unknown");
+    }
+}

@@ -235,13 +235,22 @@ fn byte_mask(c: &[u8; 16], needle: u8) -> u32 {
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn nonname_mask(c: &[u8; 16]) -> u32 {
-    use std::arch::x86_64::{
-        _mm_add_epi8, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8,
-        _mm_or_si128, _mm_set1_epi8,
-    };
+    use std::arch::x86_64::{_mm_loadu_si128, _mm_movemask_epi8};
     // SAFETY: as in `byte_mask`.
-    let m = unsafe {
-        let v = _mm_loadu_si128(c.as_ptr().cast());
+    let m = unsafe { _mm_movemask_epi8(name_bytes(_mm_loadu_si128(c.as_ptr().cast()))) };
+    !(m as u32) & 0xffff
+}
+
+/// 0xff in each byte of `v` that can be part of a name (`[A-Za-z0-9_.-]`), 0 in the others: for
+/// the key scans of key=value, CEF and LEEF frames alike.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(crate) fn name_bytes(v: std::arch::x86_64::__m128i) -> std::arch::x86_64::__m128i {
+    use std::arch::x86_64::{
+        _mm_add_epi8, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    // SAFETY: SSE2 is part of the x86-64 baseline, so these instructions always exist.
+    unsafe {
         let is = |b: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
         // Shifted so that the range starts at -128, a range check is one signed compare:
         // '0'..='9' + 0x50 is -128..=-119, ('a'..='z' | 0x20) + 0x1f is -128..=-103.
@@ -252,9 +261,8 @@ fn nonname_mask(c: &[u8; 16]) -> u32 {
             _mm_set1_epi8(-102),
         );
         let punct = _mm_or_si128(_mm_or_si128(is(b'_'), is(b'.')), is(b'-'));
-        _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(digit, letter), punct))
-    };
-    !(m as u32) & 0xffff
+        _mm_or_si128(_mm_or_si128(digit, letter), punct)
+    }
 }
 
 #[cfg(not(target_arch = "x86_64"))]

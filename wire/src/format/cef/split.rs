@@ -255,13 +255,14 @@ impl Iterator for Ones<'_> {
 }
 
 /// SSE2, which every x86-64 processor has: 16 bytes per comparison. Returns the `=`, `sep` and
-/// non-key masks of 64 bytes (every byte a non-key one without `KEYS`), and whether they hold a byte to escape, and one from 0x80 on (1
-/// or 0: a frame's are only ever asked whether there is one).
+/// non-key masks of 64 bytes (every byte a non-key one without `KEYS`), and whether they hold a
+/// byte to escape, and one from 0x80 on (1 or 0: a frame's are only ever asked whether there is
+/// one).
 #[cfg(target_arch = "x86_64")]
 fn block_masks<const KEYS: bool>(block: &[u8; 64], sep: u8) -> [u64; 5] {
     use std::arch::x86_64::{
-        _mm_add_epi8, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128,
-        _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8, _mm_setzero_si128,
+        _mm_andnot_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8,
+        _mm_or_si128, _mm_set1_epi8, _mm_setzero_si128,
     };
     let (mut eq, mut sp, mut key) = (0u64, 0u64, 0u64);
     // SAFETY: SSE2 is part of the x86-64 baseline.
@@ -273,17 +274,8 @@ fn block_masks<const KEYS: bool>(block: &[u8; 64], sep: u8) -> [u64; 5] {
         let (e, s, k) = unsafe {
             let v = _mm_loadu_si128(block.as_ptr().add(16 * i).cast());
             let is = |c: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8));
-            // Shifted so that the range starts at -128, a range check is one signed compare:
-            // '0'..='9' + 0x50 is -128..=-119, ('a'..='z' | 0x20) + 0x1f is -128..=-103.
-            let digit = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x50)), _mm_set1_epi8(-118));
-            let lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
-            let letter = _mm_cmplt_epi8(
-                _mm_add_epi8(lower, _mm_set1_epi8(0x1f)),
-                _mm_set1_epi8(-102),
-            );
-            let punct = _mm_or_si128(_mm_or_si128(is(b'_'), is(b'.')), is(b'-'));
             let key = match KEYS {
-                true => _mm_or_si128(_mm_or_si128(digit, letter), punct),
+                true => crate::format::name_bytes(v),
                 false => _mm_setzero_si128(),
             };
             // min(v, 0x1f) == v exactly when v <= 0x1f (unsigned).

@@ -11,8 +11,8 @@
 # On a fresh Debian machine with Rust it installs what the tests check against: promtool
 # (Debian's prometheus) checks /metrics, HdrHistogram_py (PyPI hdrhistogram) reads the latency
 # logs, nats-server (Debian's, with JetStream) receives [output.nats], tmux gives `ztel top` a
-# terminal, systemd-analyze (Debian's systemd) checks the unit, cargo-deb makes the package. Under CI (the CI variable set) a check whose tool is missing fails
-# instead of skipping.
+# terminal, systemd-analyze (Debian's systemd) checks the unit, cargo-deb makes the package.
+# Under CI (the CI variable set) a check whose tool is missing fails instead of skipping.
 # Long fuzzing, long soaks and the comparison with rsyslog and syslog-ng are run by hand:
 # tests/fuzz/run.sh SECONDS, perf/soak.sh, perf/compare.sh (see perf/README.md).
 # `./test.sh --fast` runs steps 1 to 3 only.

@@ -3,9 +3,7 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use common::{wait_for, wait_for_metric, zia_line, Collector, Options, DEADLINE};
@@ -30,17 +28,7 @@ fn full_channel_stops_reads_and_nothing_is_lost() {
                 .replace("\"login\"", &format!("\"pad\":\"{padding}\",\"login\""))
         })
         .collect();
-    let sent = Arc::new(AtomicUsize::new(0));
-    let mut stream = collector.connect();
-    let progress = sent.clone();
-    let sender = std::thread::spawn(move || {
-        for line in &lines {
-            stream.write_all(line.as_bytes()).expect("send");
-            stream.write_all(b"\n").expect("send");
-            progress.fetch_add(1, Ordering::Relaxed);
-        }
-        common::close_and_wait(stream);
-    });
+    let (sent, sender) = common::send_counting(collector.connect(), lines);
 
     // The consumer is stalled: the sender must stall too, well short of the end.
     let last = common::wait_until_stalled(&sent, Duration::from_millis(500));
@@ -89,17 +77,7 @@ fn udp_records_kept_while_the_channel_is_full_go_out_without_more_traffic() {
                 .replace("\"login\"", &format!("\"pad\":\"{padding}\",\"login\""))
         })
         .collect();
-    let sent = Arc::new(AtomicUsize::new(0));
-    let mut stream = collector.connect();
-    let progress = sent.clone();
-    let sender = std::thread::spawn(move || {
-        for line in &lines {
-            stream.write_all(line.as_bytes()).expect("send");
-            stream.write_all(b"\n").expect("send");
-            progress.fetch_add(1, Ordering::Relaxed);
-        }
-        common::close_and_wait(stream);
-    });
+    let (sent, sender) = common::send_counting(collector.connect(), lines);
     common::wait_until_stalled(&sent, Duration::from_millis(500));
     // Three datagrams while the channel is full: the shard takes them into a pending batch.
     let udp = collector.listening["udp"];

@@ -6,7 +6,7 @@ mod common;
 
 use std::io::Write;
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -135,28 +135,7 @@ fn metrics_count_a_known_load_and_pass_promtool() {
     assert!(one.contains("\"hostname\":\"pc-3\""), "{one}");
     assert_eq!(http_get(admin, "/devices/nope").0, 404);
 
-    if common::have("promtool", Command::new("promtool").arg("--version")) {
-        let mut check = Command::new("promtool")
-            .args(["check", "metrics"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        check
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(metrics.as_bytes())
-            .unwrap();
-        let out = check.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "promtool check metrics:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    common::assert_promtool_accepts(&metrics);
     collector.stop();
 }
 

@@ -7,7 +7,7 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -260,28 +260,7 @@ fn a_replay_received_by_two_collectors_is_stored_once() {
     // The NATS series follow the exposition format's rules, as the others do.
     let (_, page) = http_get(admin(&a), "/metrics");
     assert!(page.contains("ztel_nats_acks_pending 0"), "{page}");
-    if common::have("promtool", Command::new("promtool").arg("--version")) {
-        let mut check = Command::new("promtool")
-            .args(["check", "metrics"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("promtool");
-        check
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(page.as_bytes())
-            .expect("write");
-        let out = check.wait_with_output().expect("promtool ends");
-        assert!(
-            out.status.success(),
-            "promtool check metrics:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    common::assert_promtool_accepts(&page);
     // The files are as without NATS: every record in each collector's own file.
     for c in [a, b] {
         let outcome = c.stop();
@@ -555,10 +534,6 @@ fn refused_credentials_stop_the_start_in_one_line() {
 
 #[test]
 fn a_full_spool_pushes_back_on_the_sender_and_nothing_is_lost() {
-    use std::io::Write as _;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
-
     let dir = TempDir::new("nats-full");
     if !common::have("nats-server", Command::new("nats-server").arg("--version")) {
         return;
@@ -584,20 +559,10 @@ fn a_full_spool_pushes_back_on_the_sender_and_nothing_is_lost() {
                 .replace("\"login\"", &format!("\"pad\":\"{padding}\",\"login\""))
         })
         .collect();
-    let sent = Arc::new(AtomicUsize::new(0));
-    let progress = sent.clone();
     let stream = c.connect();
     // Blocked for as long as the spool is full: no write timeout.
     stream.set_write_timeout(None).expect("no timeout");
-    let mut stream = stream;
-    let sender = std::thread::spawn(move || {
-        for line in &lines {
-            stream.write_all(line.as_bytes()).expect("send");
-            stream.write_all(b"\n").expect("send");
-            progress.fetch_add(1, Ordering::Relaxed);
-        }
-        common::close_and_wait(stream);
-    });
+    let (sent, sender) = common::send_counting(stream, lines);
     let stalled_at = common::wait_until_stalled(&sent, Duration::from_millis(1000));
     assert!(
         stalled_at < N,

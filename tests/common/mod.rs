@@ -364,6 +364,53 @@ pub fn connect_from(source: &str, to: SocketAddr) -> TcpStream {
     socket.into()
 }
 
+/// Sends `lines` on `stream` from a thread of its own, one LF-terminated line at a time, counting
+/// each in the returned counter: a sender that a collector's push-back can stall.
+pub fn send_counting(
+    mut stream: TcpStream,
+    lines: Vec<String>,
+) -> (std::sync::Arc<AtomicUsize>, std::thread::JoinHandle<()>) {
+    let sent = std::sync::Arc::new(AtomicUsize::new(0));
+    let progress = sent.clone();
+    let sender = std::thread::spawn(move || {
+        for line in &lines {
+            stream.write_all(line.as_bytes()).expect("send");
+            stream.write_all(b"\n").expect("send");
+            progress.fetch_add(1, Ordering::Relaxed);
+        }
+        close_and_wait(stream);
+    });
+    (sent, sender)
+}
+
+/// Asserts that promtool accepts `page` as Prometheus text (when promtool is there: under CI
+/// [`have`] fails the test without it).
+pub fn assert_promtool_accepts(page: &str) {
+    if !have("promtool", Command::new("promtool").arg("--version")) {
+        return;
+    }
+    let mut check = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool");
+    check
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(page.as_bytes())
+        .expect("write");
+    let out = check.wait_with_output().expect("promtool ends");
+    assert!(
+        out.status.success(),
+        "promtool check metrics:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Waits until a sender's progress counter stops moving (checked every `every`, 30 s at most)
 /// and returns where it stopped: how a test sees that the collector pushed back.
 pub fn wait_until_stalled(progress: &AtomicUsize, every: Duration) -> usize {

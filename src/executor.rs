@@ -13,8 +13,10 @@ use glommio::{LocalExecutorBuilder, Placement};
 use wire::format::csv::Columns;
 
 use crate::batch::channel::BatchSender;
+use crate::batch::pool::Pool;
 use crate::input::{self, live::Live};
 use crate::pipeline::{Pipeline, Zones};
+use crate::shard::handoff::{Exchange, Inbox, Presence};
 use crate::shard::shutdown::Shutdown;
 use crate::shard::{Shard, ShardLimits};
 
@@ -33,6 +35,13 @@ pub struct ShardSpec {
     /// Field orders of positional feeds.
     pub columns: Columns,
     pub tx: BatchSender,
+    /// Where the aggregator returns this shard's batches.
+    pub pool: Pool,
+    /// The shards' inboxes for hot connections, and this shard's own.
+    pub exchange: Arc<Exchange>,
+    pub inbox: Inbox,
+    /// Held until this shard's connections have ended, however it ends.
+    pub presence: Presence,
     pub shutdown: Arc<Shutdown>,
 }
 
@@ -60,6 +69,8 @@ pub fn spawn(spec: ShardSpec, ready: mpsc::Sender<Ready>) -> std::io::Result<Joi
 }
 
 fn run(spec: ShardSpec, ready: mpsc::Sender<Ready>) {
+    // However this shard ends, the others stop waiting for chunks from it.
+    let mut presence = spec.presence;
     let placement = spec.cpu.map_or(Placement::Unbound, Placement::Fixed);
     let executor = match LocalExecutorBuilder::new(placement)
         .name(&format!("shard-{:02}", spec.index))
@@ -75,13 +86,17 @@ fn run(spec: ShardSpec, ready: mpsc::Sender<Ready>) {
         }
     };
     executor.run(async move {
-        let shard = Rc::new(Shard::new(
-            spec.index,
-            spec.limits,
-            Pipeline::with(spec.zones, spec.columns),
-            spec.tx,
-            spec.shutdown,
-        ));
+        let shard = Rc::new(
+            Shard::new(
+                spec.index,
+                spec.limits,
+                Pipeline::with(spec.zones, spec.columns),
+                spec.tx,
+                spec.shutdown,
+            )
+            .with_pool(spec.pool)
+            .with_exchange(spec.exchange),
+        );
         let listeners = match bind_inputs(&shard, &spec.live, spec.addresses) {
             Ok((bound, tasks)) => {
                 let _ = ready.send(Ok(bound));
@@ -92,6 +107,7 @@ fn run(spec: ShardSpec, ready: mpsc::Sender<Ready>) {
                 return;
             }
         };
+        let handoffs = glommio::spawn_local(input::handoff::serve(shard.clone(), spec.inbox));
         let counts = shard.clone();
         let ticker =
             glommio::spawn_local(async move { counts.send_counts_every(COUNTS_EVERY).await });
@@ -101,6 +117,10 @@ fn run(spec: ShardSpec, ready: mpsc::Sender<Ready>) {
             task.await;
         }
         shard.close_connections().await;
+        // No connection of this shard hands anything off now; the others' may still, until
+        // they drain too.
+        presence.leave();
+        handoffs.await;
         // The ticker holds the shard, and with it the channel's sender that the aggregator
         // waits to see dropped: it must end before the shard does.
         ticker.await;

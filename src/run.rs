@@ -190,6 +190,10 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
     let shards = config.shard_count();
     warn_memlock(shards);
     let (tx, rx) = batch::channel::bounded(shards * BATCHES_PER_SHARD);
+    // A shard can have at most the channel's batches in flight; a few more are on their way back.
+    let (pools, returns) = batch::pool::per_shard(shards, shards * BATCHES_PER_SHARD + 4);
+    let rx = rx.returning(returns);
+    let (exchange, inboxes) = crate::shard::handoff::exchange(shards);
     let interval = Duration::from_secs(config.histograms.interval_secs);
     let window = config.data_dir.join("dedup.window");
     let recent = Window::open(&window, DEDUP_WINDOW)
@@ -231,7 +235,7 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
         http,
     };
     let mut failure = None;
-    for index in 0..shards {
+    for (index, (pool, (inbox, presence))) in pools.into_iter().zip(inboxes).enumerate() {
         let (ready_tx, ready_rx) = mpsc::channel();
         let spec = ShardSpec {
             index,
@@ -242,6 +246,10 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
             zones: zones.clone(),
             columns: columns.clone(),
             tx: tx.clone(),
+            pool,
+            exchange: exchange.clone(),
+            inbox,
+            presence,
             shutdown: control.shutdown.clone(),
         };
         executors.push(executor::spawn(spec, ready_tx)?);

@@ -255,6 +255,7 @@ impl Aggregator {
             let result = self.sinks.dead_letters.write(&self.line);
             self.check(result, Output::DeadLetters);
         }
+        self.rx.give_back(batch);
     }
 
     /// Writes the batch's records, leaving out those whose identity was seen already; with

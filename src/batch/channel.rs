@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
 use event_listener::Event;
 
+use super::pool::Returns;
 use super::Batch;
 
 /// A bounded channel of batches holding `capacity` of them.
@@ -19,7 +20,11 @@ pub fn bounded(capacity: usize) -> (BatchSender, BatchReceiver) {
             tx,
             taken: taken.clone(),
         },
-        BatchReceiver { rx, taken },
+        BatchReceiver {
+            rx,
+            taken,
+            returns: Returns::default(),
+        },
     )
 }
 
@@ -83,9 +88,22 @@ impl BatchSender {
 pub struct BatchReceiver {
     rx: Receiver<Batch>,
     taken: Arc<Event>,
+    /// Where handled batches go back to, per shard.
+    returns: Returns,
 }
 
 impl BatchReceiver {
+    /// Handled batches go back to their shards through `returns`.
+    pub fn returning(mut self, returns: Returns) -> Self {
+        self.returns = returns;
+        self
+    }
+
+    /// A handled batch goes back to the shard that made it, for its next read.
+    pub fn give_back(&self, batch: Batch) {
+        self.returns.give_back(batch);
+    }
+
     /// The next batch, waiting at most `wait`; `Err(Disconnected)` once every shard hung up.
     pub fn recv_timeout(&self, wait: Duration) -> Result<Batch, RecvTimeoutError> {
         let batch = self.rx.recv_timeout(wait)?;

@@ -45,6 +45,10 @@ pub enum Counter {
     HttpRejectedAuth,
     /// HTTP requests refused as malformed: 400, 405, 411, 413, 415, 417, 431, 501.
     HttpBadRequests,
+    /// Batches a shard made fresh because none had come back from the aggregator yet.
+    BatchesAllocated,
+    /// Reads of framed bytes a shard handed to another shard to parse (a hot connection).
+    Handoffs,
 }
 
 impl Counter {
@@ -88,10 +92,16 @@ impl Counter {
             Counter::HttpBadRequests => {
                 "HTTP requests refused as malformed (400, 405, 411, 413, 415, 417, 431, 501), or whose body broke off."
             }
+            Counter::BatchesAllocated => {
+                "Batches a shard allocated because none had come back from the aggregator for reuse."
+            }
+            Counter::Handoffs => {
+                "Reads of a busy connection handed to another shard to parse (counted where read)."
+            }
         }
     }
 
-    pub const ALL: [Counter; 23] = [
+    pub const ALL: [Counter; 25] = [
         Counter::ConnectionsOpened,
         Counter::ConnectionsClosed,
         Counter::ConnectionsRefused,
@@ -115,6 +125,8 @@ impl Counter {
         Counter::HttpRequests,
         Counter::HttpRejectedAuth,
         Counter::HttpBadRequests,
+        Counter::BatchesAllocated,
+        Counter::Handoffs,
     ];
 
     pub fn name(self) -> &'static str {
@@ -142,6 +154,8 @@ impl Counter {
             Counter::HttpRequests => "http_requests",
             Counter::HttpRejectedAuth => "http_rejected_auth",
             Counter::HttpBadRequests => "http_bad_requests",
+            Counter::BatchesAllocated => "batches_allocated",
+            Counter::Handoffs => "handoffs",
         }
     }
 }

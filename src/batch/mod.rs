@@ -4,6 +4,7 @@
 
 pub mod channel;
 pub mod counters;
+pub mod pool;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
@@ -51,19 +52,43 @@ impl Batch {
         }
     }
 
-    /// A batch for the frames of one read of `bytes`. A record takes up to about one and a half
-    /// times the bytes of its frame (longer keys, RFC 3339 times, a device id), so the buffer
-    /// rarely grows; a frame is a few hundred bytes or more, so an identity per 256 bytes is
-    /// enough.
+    /// A batch for the frames of one read of `bytes`.
     pub fn for_read(shard: usize, source: Source, bytes: usize) -> Self {
-        let bytes = bytes.clamp(4 << 10, 1 << 20);
-        Batch {
+        let mut batch = Batch {
             shard,
             source,
-            records: Vec::with_capacity(bytes + bytes / 2),
-            identities: Vec::with_capacity(bytes / 256),
             ..Batch::default()
-        }
+        };
+        batch.reserve_for(bytes);
+        batch
+    }
+
+    /// Makes room for the frames of a read of `bytes`. A record takes up to about one and a
+    /// half times the bytes of its frame (longer keys, RFC 3339 times, a device id), so the
+    /// buffer rarely grows; a frame is a few hundred bytes or more, so an identity per 256 bytes
+    /// is enough.
+    pub fn reserve_for(&mut self, bytes: usize) {
+        let bytes = bytes.clamp(4 << 10, 1 << 20);
+        self.records.reserve(bytes + bytes / 2);
+        self.identities.reserve(bytes / 256);
+    }
+
+    /// Empties a batch that came back from the aggregator, keeping its buffers, for the next
+    /// read of `source` on `shard`.
+    pub fn recycle(&mut self, shard: usize, source: Source) {
+        self.shard = shard;
+        self.source = source;
+        self.records.clear();
+        self.devices.clear();
+        self.dead.clear();
+        self.dead_bytes = 0;
+        self.identities.clear();
+        self.flows.clear();
+        self.flow_text.clear();
+        self.counters = Counters::default();
+        self.read_at = None;
+        self.sent_at = None;
+        self.parse_time = Duration::ZERO;
     }
 
     /// A batch that carries only counts (a connection's end, a refused peer).

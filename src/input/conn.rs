@@ -11,9 +11,10 @@ use jiff::Timestamp;
 use wire::event::Reason;
 use wire::frame::{Framer, Tail};
 
-use super::process_frames;
+use super::{handoff, process_frames, whole_frames};
 use crate::batch::counters::Counter;
 use crate::batch::{Batch, Origin, Source};
+use crate::shard::handoff::{Chunk, Turns};
 use crate::shard::Shard;
 
 /// Smallest free space a read is given: less and the buffer is compacted or grown first.
@@ -132,6 +133,8 @@ pub async fn read_frames<S: Stream>(
     // When the frame that the unconsumed bytes begin started to arrive.
     let mut frame_started: Option<Instant> = None;
     let mut sent_any = false;
+    // Whose turn it is to parse the next read that filled the buffer.
+    let mut turns = Turns::new(shard.index);
     let ended = loop {
         // A peer whose reads never wait would keep the shard's other connections from running
         // (their deadlines going by meanwhile): give way when the shard's time slice is up.
@@ -231,8 +234,35 @@ pub async fn read_frames<S: Stream>(
             received: Timestamp::now(),
             source,
         };
+        // The peer sends more than one read takes: every other such read goes to another shard.
+        if filled && held.is_none() {
+            let cut = start + whole_frames(&framer, &buf[start..end]);
+            match hand_off(
+                shard,
+                &mut turns,
+                &mut buf,
+                start..cut,
+                end,
+                &origin,
+                read_at,
+            )
+            .await
+            {
+                Lent::No => {}
+                Lent::Yes { left, handed } => {
+                    shard.count(source, |c| {
+                        c.add(Counter::BytesRead, n as u64);
+                        c.add(Counter::Handoffs, u64::from(handed));
+                    });
+                    (start, end) = (0, left);
+                    frame_started = (left > 0).then_some(read_at);
+                    continue;
+                }
+                Lent::Stopped => break End::Stopped,
+            }
+        }
         let mut batch = held.take().unwrap_or_else(|| {
-            let mut batch = Batch::for_read(shard.index, source, n);
+            let mut batch = shard.batch(source, n);
             batch.read_at = Some(read_at);
             batch
         });
@@ -323,4 +353,62 @@ async fn send(shard: &Shard, batch: Batch, frame_started: &mut Option<Instant>) 
         *started += waiting.elapsed();
     }
     sent
+}
+
+/// What became of a read offered to another shard.
+enum Lent {
+    /// Not this read's turn, or nobody to lend to: parse it here.
+    No,
+    /// Its complete frames went (or were parsed here after all); the buffer is a new one whose
+    /// first `left` bytes are the unfinished frame. `handed`: another shard took them.
+    Yes { left: usize, handed: bool },
+    /// The aggregator is gone.
+    Stopped,
+}
+
+/// Lends the complete frames `whole` of `buf` to the shard whose turn it is, when that is
+/// another shard with room for them. The buffer itself goes, reference-counted: `buf` becomes
+/// one of the shard's blocks with only the unfinished frame (`whole.end..end`) copied over.
+async fn hand_off(
+    shard: &Shard,
+    turns: &mut Turns,
+    buf: &mut Vec<u8>,
+    whole: std::ops::Range<usize>,
+    end: usize,
+    origin: &Origin,
+    read_at: Instant,
+) -> Lent {
+    let Some(exchange) = &shard.exchange else {
+        return Lent::No;
+    };
+    let to = turns.next(exchange.shards());
+    if to == shard.index || whole.is_empty() || !shard.blocks.may_lend() {
+        return Lent::No;
+    }
+    let left = end - whole.end;
+    let mut next = shard.blocks.take(buf.len());
+    next[..left].copy_from_slice(&buf[whole.end..end]);
+    let lent = shard.blocks.lend(std::mem::replace(buf, next));
+    let chunk = Chunk {
+        bytes: lent.slice(whole),
+        peer: origin.peer,
+        source: origin.source,
+        received: origin.received,
+        read_at,
+    };
+    drop(lent);
+    let Err(chunk) = exchange.offer(to, chunk) else {
+        return Lent::Yes { left, handed: true };
+    };
+    // Its inbox filled meanwhile: the frames are out of this buffer already, so parse them here
+    // from the chunk.
+    let batch = handoff::parse(shard, &chunk);
+    drop(chunk);
+    if !shard.send(batch).await {
+        return Lent::Stopped;
+    }
+    Lent::Yes {
+        left,
+        handed: false,
+    }
 }

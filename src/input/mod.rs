@@ -5,6 +5,7 @@
 pub mod allow;
 pub mod certs;
 pub mod conn;
+pub mod handoff;
 pub mod handshake;
 pub mod http;
 pub mod live;
@@ -46,4 +47,16 @@ pub(crate) fn process_frames(
             Next::Incomplete => return start,
         }
     }
+}
+
+/// How many bytes at the front of `buf` are complete frames, found without parsing them and
+/// without moving `framer` on (a scan stops at the first thing that is not a whole frame: the
+/// framer's own state, an oversize frame, the unfinished frame at the end).
+pub(crate) fn whole_frames(framer: &Framer, buf: &[u8]) -> usize {
+    let mut scan = framer.clone();
+    let mut end = 0;
+    while let Next::Frame { consumed, .. } = scan.next(&buf[end..]) {
+        end += consumed;
+    }
+    end
 }

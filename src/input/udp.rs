@@ -33,6 +33,8 @@ use crate::shard::Shard;
 
 /// Largest UDP payload: a buffer this size never truncates a datagram.
 const MAX_DATAGRAM: usize = 65_536;
+/// Datagram bytes a batch is sized for at first (it grows while the channel is full).
+const UDP_BATCH: usize = 64 << 10;
 /// Receive buffer requested from the kernel, to ride out bursts while a batch is handed over.
 const RECEIVE_BUFFER: usize = 16 << 20;
 /// Serialised records a shard holds while the channel is full before it drops datagrams.
@@ -85,7 +87,7 @@ pub async fn receive_loop(shard: Rc<Shard>, socket: UdpSocket, allow: Arc<ArcSwa
     let fd = socket.as_raw_fd();
     let mut buf = vec![0u8; MAX_DATAGRAM];
     let mut framer = Framer::lf_only(shard.limits.max_frame_bytes);
-    let mut batch = Batch::new(shard.index, Source::Udp);
+    let mut batch = shard.batch(Source::Udp, UDP_BATCH);
     let mut drops = KernelDrops::new(fd);
     loop {
         if !batch.is_empty() {
@@ -200,7 +202,7 @@ fn kernel_drops(fd: RawFd) -> Option<u32> {
 /// limit, stop growing). Returns the batch to fill next.
 fn hand_over(shard: &Shard, batch: Batch) -> Batch {
     match shard.offer(batch) {
-        Offer::Sent | Offer::Closed => Batch::new(shard.index, Source::Udp),
+        Offer::Sent | Offer::Closed => shard.batch(Source::Udp, UDP_BATCH),
         Offer::Full(batch) => *batch,
     }
 }

@@ -3,6 +3,7 @@
 //! leaves as a [`Batch`]. The executors (`executor`) run the shards; the inputs run on them.
 
 pub mod budget;
+pub mod handoff;
 pub mod notices;
 pub mod shutdown;
 
@@ -15,9 +16,11 @@ use glommio::sync::{Gate, Semaphore};
 
 use crate::batch::channel::{BatchSender, Offer};
 use crate::batch::counters::{Counter, Counters};
+use crate::batch::pool::Pool;
 use crate::batch::{Batch, PerInput, Source};
 use crate::pipeline::Pipeline;
 use budget::{Budget, Charge};
+use handoff::{Blocks, Exchange};
 use notices::Notices;
 use shutdown::Shutdown;
 
@@ -46,6 +49,13 @@ pub struct Shard {
     /// Every connection task enters it; the drain closes it and waits for them to finish.
     connections: Gate,
     tx: BatchSender,
+    /// Where this shard's batches come back from the aggregator, for reuse.
+    pool: Pool,
+    /// The other shards' inboxes, for a connection that brings more than this shard parses;
+    /// `None` with one shard.
+    pub exchange: Option<Arc<Exchange>>,
+    /// Read buffers lent to other shards come back here.
+    pub blocks: Blocks,
     /// Connections waiting for room in the channel take turns, first come first served: without
     /// it a busy connection that finds room at once can starve one that has been waiting, past
     /// its deadline.
@@ -80,9 +90,35 @@ impl Shard {
             open: Cell::new(0),
             connections: Gate::new(),
             tx,
+            pool: Pool::none(),
+            exchange: None,
+            blocks: Blocks::new(0),
             turn: Semaphore::new(1),
             shutdown,
         }
+    }
+
+    /// The shard takes its batches from `pool` (the aggregator returns them there).
+    pub fn with_pool(mut self, pool: Pool) -> Self {
+        self.pool = pool;
+        self
+    }
+
+    /// Busy connections of this shard may hand reads to the other shards of `exchange`.
+    pub fn with_exchange(mut self, exchange: Arc<Exchange>) -> Self {
+        let peers = exchange.shards().saturating_sub(1);
+        if peers > 0 {
+            // Two per peer: one being parsed, one waiting, while this shard reads the next.
+            self.blocks = Blocks::new(2 * peers);
+            self.exchange = Some(exchange);
+        }
+        self
+    }
+
+    /// An empty batch for the frames of a read of `bytes` on `source`: one the aggregator gave
+    /// back when there is one, so that the shard does not fault in fresh pages for every read.
+    pub fn batch(&self, source: Source, bytes: usize) -> Batch {
+        self.pool.take(self.index, source, bytes)
     }
 
     /// Counts something that happened on `source` outside a batch.

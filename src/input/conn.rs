@@ -26,6 +26,10 @@ const INITIAL_BUFFER: usize = 64 << 10;
 /// write). Idle connections keep the initial size.
 const BUSY_BUFFER: usize = 256 << 10;
 
+/// A read of fewer bytes is parsed where it was read: it is no sign of a hot connection, and a
+/// hop to another shard would only add to its latency.
+const LEND_AT_LEAST: usize = 32 << 10;
+
 /// A read whose frames make fewer records than this is held (not sent) for a moment, in case the
 /// next read follows at once: a peer that sends a line per packet would otherwise cost the
 /// aggregator a wake-up and both threads a batch per line.
@@ -133,7 +137,7 @@ pub async fn read_frames<S: Stream>(
     // When the frame that the unconsumed bytes begin started to arrive.
     let mut frame_started: Option<Instant> = None;
     let mut sent_any = false;
-    // Whose turn it is to parse the next read that filled the buffer.
+    // Which other shard may parse the next large read.
     let mut turns = Turns::new(shard.index);
     let ended = loop {
         // A peer whose reads never wait would keep the shard's other connections from running
@@ -234,20 +238,18 @@ pub async fn read_frames<S: Stream>(
             received: Timestamp::now(),
             source,
         };
-        // The peer sends more than one read takes: every other such read goes to another shard.
-        if filled && held.is_none() {
-            let cut = start + whole_frames(&framer, &buf[start..end]);
-            match hand_off(
+        // A large read may go to another shard that has time for it (a hot connection).
+        if held.is_none() {
+            let lent = hand_off(
                 shard,
                 &mut turns,
+                &framer,
                 &mut buf,
-                start..cut,
-                end,
+                start..end,
                 &origin,
                 read_at,
-            )
-            .await
-            {
+            );
+            match lent.await {
                 Lent::No => {}
                 Lent::Yes { left, handed } => {
                     shard.count(source, |c| {
@@ -366,23 +368,30 @@ enum Lent {
     Stopped,
 }
 
-/// Lends the complete frames `whole` of `buf` to the shard whose turn it is, when that is
-/// another shard with room for them. The buffer itself goes, reference-counted: `buf` becomes
-/// one of the shard's blocks with only the unfinished frame (`whole.end..end`) copied over.
+/// Lends the complete frames of a large `buf[unread]` to another shard that keeps up with what
+/// it is given (`Turns`). The buffer itself goes, reference-counted: `buf` becomes one of the
+/// shard's blocks with only the unfinished frame at the end copied over.
 async fn hand_off(
     shard: &Shard,
     turns: &mut Turns,
+    framer: &Framer,
     buf: &mut Vec<u8>,
-    whole: std::ops::Range<usize>,
-    end: usize,
+    unread: std::ops::Range<usize>,
     origin: &Origin,
     read_at: Instant,
 ) -> Lent {
     let Some(exchange) = &shard.exchange else {
         return Lent::No;
     };
-    let to = turns.next(exchange.shards());
-    if to == shard.index || whole.is_empty() || !shard.blocks.may_lend() {
+    if unread.len() < LEND_AT_LEAST || !shard.blocks.may_lend() {
+        return Lent::No;
+    }
+    let Some(to) = turns.next(exchange) else {
+        return Lent::No;
+    };
+    let end = unread.end;
+    let whole = unread.start..unread.start + whole_frames(framer, &buf[unread]);
+    if whole.is_empty() {
         return Lent::No;
     }
     let left = end - whole.end;

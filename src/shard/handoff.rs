@@ -25,6 +25,12 @@ use crate::batch::Source;
 /// Chunks that may wait in one shard's inbox: enough to keep it busy between two looks, few
 /// enough that a hand-off never waits long behind the peer's own connections.
 const INBOX: usize = 4;
+/// A shard is given a chunk while fewer than this wait in its inbox: one to parse next while it
+/// parses another keeps it busy, and a shard with more is busy enough.
+const QUEUE: usize = 2;
+/// Chunks of one shard that may be out at once per other shard: one being parsed, `QUEUE`
+/// waiting.
+pub const OUT_PER_PEER: usize = QUEUE + 1;
 
 /// Complete frames of one read, for another shard to parse.
 pub struct Chunk {
@@ -107,6 +113,11 @@ impl Exchange {
         }
     }
 
+    /// Chunks waiting in shard `to`'s inbox.
+    pub fn waiting(&self, to: usize) -> usize {
+        self.inboxes.get(to).map_or(usize::MAX, Sender::len)
+    }
+
     fn finished(&self) -> bool {
         self.present.load(Ordering::SeqCst) == 0
     }
@@ -167,8 +178,10 @@ impl Inbox {
     }
 }
 
-/// Which shard parses a connection's next busy read: its own shard and the others in turn, so
-/// that with N shards each parses about 1/N of it.
+/// Which shard a connection's next busy read goes to: the first other shard, from a cursor that
+/// moves on, that has fewer than [`QUEUE`] chunks waiting, if any. While they all have, the
+/// reading shard parses itself; so on a busy connection every shard parses as much as it can,
+/// and when the reading shard also has its reading to do, the others take more of the parsing.
 #[derive(Debug)]
 pub struct Turns {
     home: usize,
@@ -180,9 +193,16 @@ impl Turns {
         Turns { home, turn: 0 }
     }
 
-    pub fn next(&mut self, shards: usize) -> usize {
-        self.turn = (self.turn + 1) % shards.max(1);
-        (self.home + self.turn) % shards.max(1)
+    pub fn next(&mut self, exchange: &Exchange) -> Option<usize> {
+        let shards = exchange.shards();
+        for _ in 0..shards {
+            self.turn = (self.turn + 1) % shards;
+            let to = (self.home + self.turn) % shards;
+            if to != self.home && exchange.waiting(to) < QUEUE {
+                return Some(to);
+            }
+        }
+        None
     }
 }
 
@@ -298,12 +318,27 @@ mod tests {
     }
 
     #[test]
-    fn turns_go_round_every_shard_once() {
+    fn turns_go_round_the_other_shards_while_they_keep_up() {
+        let (exchange, _inboxes) = exchange(3);
         let mut turns = Turns::new(1);
-        let seen: Vec<usize> = (0..6).map(|_| turns.next(3)).collect();
-        assert_eq!(seen, [2, 0, 1, 2, 0, 1]);
-        let mut alone = Turns::new(0);
-        assert_eq!(alone.next(1), 0);
+        let seen: Vec<Option<usize>> = (0..4).map(|_| turns.next(&exchange)).collect();
+        assert_eq!(seen, [Some(2), Some(0), Some(2), Some(0)]);
+        // Shard 2 has its queue full: 0 takes every turn, until it has too.
+        for _ in 0..QUEUE {
+            assert!(exchange.offer(2, chunk(Bytes::new())).is_ok());
+        }
+        assert_eq!(turns.next(&exchange), Some(0));
+        assert_eq!(turns.next(&exchange), Some(0));
+        for _ in 0..QUEUE {
+            assert!(exchange.offer(0, chunk(Bytes::new())).is_ok());
+        }
+        assert_eq!(turns.next(&exchange), None, "everyone busy: parse here");
+        let (alone, _inbox) = exchange_of_one();
+        assert_eq!(Turns::new(0).next(&alone), None);
+    }
+
+    fn exchange_of_one() -> (Arc<Exchange>, Vec<(Inbox, Presence)>) {
+        exchange(1)
     }
 
     #[test]

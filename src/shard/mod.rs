@@ -108,8 +108,7 @@ impl Shard {
     pub fn with_exchange(mut self, exchange: Arc<Exchange>) -> Self {
         let peers = exchange.shards().saturating_sub(1);
         if peers > 0 {
-            // Two per peer: one being parsed, one waiting, while this shard reads the next.
-            self.blocks = Blocks::new(2 * peers);
+            self.blocks = Blocks::new(handoff::OUT_PER_PEER * peers);
             self.exchange = Some(exchange);
         }
         self

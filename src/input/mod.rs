@@ -6,6 +6,7 @@ pub mod allow;
 pub mod certs;
 pub mod conn;
 pub mod handshake;
+pub mod hold;
 pub mod http;
 pub mod live;
 pub mod tcp;

@@ -1,62 +1,129 @@
 #!/usr/bin/env bash
 # Read→sink latency of one ztel shard at half the maximum rate loadgen reaches against it.
 #
-#   perf/latency.sh [--duration SECS] [--source nss|lss] [--out DIR]
+#   perf/latency.sh [--duration SECS] [--runs N] [--rate EPS] [--source nss|lss] [--out DIR]
+#                   [--bin DIR] [--rt]
 #
-# Measures the maximum (loadgen --rate max), then sends at half of it for --duration seconds
-# (open loop), and reports ztel's read→sink percentiles from /metrics, loadgen's send lateness,
-# and writes the latency log and its percentile plot (ztel hist --plot) into --out
-# (default perf/results). A line `latency-result …` sums it up.
+# Measures the maximum (loadgen --rate max) once, then sends at half of it (or at --rate) for
+# --duration seconds (open loop), --runs times (default 3), each against a fresh collector.
+# Per run it prints p50, p99, p99.9 and max of every latency ztel measures, from its latency log
+# (`ztel hist`): read_to_sink (the target), and where it goes: read_to_send (parsing and the read
+# hold, on the shard), channel_wait, read_to_write (read→sink plus the sink's write pacing).
+# Then the medians over the runs. The last run's log and its percentile plot (ztel hist --plot)
+# go to --out (default perf/results). A line `latency-result …` sums it up.
+# --bin DIR takes ztel and loadgen from DIR instead of building them (to measure an older build).
+# --rt runs ztel and loadgen at real-time priority (chrt -f 1, needs root), so that on a machine
+# busy with other work (builds) the figures are ztel's own and not the scheduler's queue.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=30
+RUNS=3
+RATE=
 SOURCE=nss
 OUT=perf/results
+BIN=
+RT=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --duration) DURATION=$2; shift 2 ;;
+        --runs) RUNS=$2; shift 2 ;;
+        --rate) RATE=$2; shift 2 ;;
         --source) SOURCE=$2; shift 2 ;;
         --out) OUT=$2; shift 2 ;;
-        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+        --bin) BIN=$2; shift 2 ;;
+        --rt) RT=(chrt -f 1); shift ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
         *) echo "latency.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
-cargo build --release --locked -p ztel -p loadgen >&2
+if [ -z "$BIN" ]; then
+    cargo build --release --locked -p ztel -p loadgen >&2
+    BIN=${CARGO_TARGET_DIR:-target}/release
+fi
+ZTEL=$BIN/ztel
+LOADGEN=$BIN/loadgen
 WORK=$(mktemp -d /tmp/ztel-latency.XXXXXX)
+PID=
+cleanup() {
+    if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then kill -KILL "$PID" 2>/dev/null || true; fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
 cat > "$WORK/ztel.toml" <<TOML
 [histograms]
 interval_secs = 1
 TOML
 start_ztel() {
-    target/release/ztel serve --config "$WORK/ztel.toml" --tcp 127.0.0.1:0 --udp "" \
+    "${RT[@]}" "$ZTEL" serve --config "$WORK/ztel.toml" --tcp 127.0.0.1:0 --udp "" \
         --admin 127.0.0.1:0 --data-dir "$WORK/$1" --shards 1 2> "$WORK/$1.err" &
     PID=$!
     for _ in $(seq 100); do grep -q "listening tcp" "$WORK/$1.err" && break; sleep 0.1; done
     TCP=$(grep -o 'listening tcp [0-9.:]*' "$WORK/$1.err" | awk '{print $3}')
     ADMIN=$(grep -o 'listening admin [0-9.:]*' "$WORK/$1.err" | awk '{print $3}')
 }
+stop_ztel() {
+    kill -TERM "$PID"
+    wait "$PID" || true
+    PID=
+}
 field() { sed -n "s/^loadgen-result.* $1=\([0-9.a-z\/]*\).*/\1/p" "$2"; }
+# `ztel hist` output → "tag p50 p99 p99.9 max" lines, µs.
+percentiles() {
+    awk '/^tag: / { tag = $2 }
+         tag != "" && $1 == "p50" { p50 = $2 } tag != "" && $1 == "p99" { p99 = $2 }
+         tag != "" && $1 == "p99.9" { p999 = $2 }
+         tag != "" && $1 == "max" { print tag, p50, p99, p999, $2; tag = "" }' "$1"
+}
 
-start_ztel probe
-target/release/loadgen --target "$TCP" --source "$SOURCE" --rate max --count 1000000 --quiet > "$WORK/max.out"
-kill -TERM "$PID"; wait "$PID" || true
-MAX=$(field eps "$WORK/max.out")
-RATE=$(python3 -c "print(int(float('$MAX') / 2))")
-echo "maximum $MAX events/s; measuring at $RATE for $DURATION s" >&2
+echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)${RT:+; real-time priority}" >&2
+if [ -z "$RATE" ]; then
+    start_ztel probe
+    "${RT[@]}" "$LOADGEN" --target "$TCP" --source "$SOURCE" --rate max --count 1000000 --quiet > "$WORK/max.out"
+    stop_ztel
+    MAX=$(field eps "$WORK/max.out")
+    RATE=$(python3 -c "print(int(float('$MAX') / 2))")
+    echo "maximum $MAX events/s; measuring at $RATE for $DURATION s, $RUNS runs" >&2
+else
+    MAX=n/a
+    echo "measuring at $RATE events/s for $DURATION s, $RUNS runs" >&2
+fi
 
-# A fresh collector, so that its histograms hold only the half-rate run.
-start_ztel run
-target/release/loadgen --target "$TCP" --source "$SOURCE" --rate "$RATE" --duration "$DURATION" \
-    --admin "http://$ADMIN" --hist "$WORK/send.hlog" --quiet > "$WORK/run.out" || true
-kill -TERM "$PID"; wait "$PID" || true
 mkdir -p "$OUT"
 STAMP=$(date -u +%Y-%m-%d)
-cp "$WORK/run/latency.hlog" "$OUT/$STAMP-latency-half-max-$SOURCE.hlog"
-target/release/ztel hist "$OUT/$STAMP-latency-half-max-$SOURCE.hlog" \
-    --plot "$OUT/$STAMP-latency-half-max-$SOURCE.svg" | tee "$WORK/hist.txt" >&2
-echo "latency-result source=$SOURCE max_eps=$MAX rate=$RATE duration=$DURATION" \
-    "sent=$(field events "$WORK/run.out") lost=$(field lost "$WORK/run.out")" \
-    "ztel_p50_us=$(field ztel_p50_us "$WORK/run.out") ztel_p99_us=$(field ztel_p99_us "$WORK/run.out")" \
-    "ztel_p999_us=$(field ztel_p999_us "$WORK/run.out")" \
-    "send_lateness_p99_us=$(field lateness_p99_us "$WORK/run.out")"
-rm -rf "$WORK"
+LOG="$OUT/$STAMP-latency-half-max-$SOURCE.hlog"
+: > "$WORK/all.txt"
+for run in $(seq "$RUNS"); do
+    # A fresh collector, so that its histograms hold only this run.
+    start_ztel "run$run"
+    "${RT[@]}" "$LOADGEN" --target "$TCP" --source "$SOURCE" --rate "$RATE" --duration "$DURATION" \
+        --admin "http://$ADMIN" --quiet > "$WORK/run$run.out" || true
+    stop_ztel
+    "$ZTEL" hist "$WORK/run$run/latency.hlog" > "$WORK/hist$run.txt"
+    echo "run $run: sent $(field events "$WORK/run$run.out") lost $(field lost "$WORK/run$run.out")" \
+        "send lateness p99 $(field lateness_p99_us "$WORK/run$run.out") µs" >&2
+    percentiles "$WORK/hist$run.txt" | while read -r tag p50 p99 p999 max; do
+        printf '  %-14s p50 %8s  p99 %8s  p99.9 %8s  max %8s µs\n' "$tag" "$p50" "$p99" "$p999" "$max" >&2
+        echo "$run $tag $p50 $p99 $p999 $max" >> "$WORK/all.txt"
+    done
+    cp "$WORK/run$run/latency.hlog" "$LOG"
+done
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+echo "medians of $RUNS runs (µs):" >&2
+python3 - "$WORK/all.txt" > "$WORK/medians.txt" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    _, tag, *values = line.split()
+    rows.setdefault(tag, []).append([int(v) for v in values])
+for tag, runs in rows.items():
+    print(tag, *(int(statistics.median(column)) for column in zip(*runs)))
+PY
+while read -r tag p50 p99 p999 max; do
+    printf '  %-14s p50 %8s  p99 %8s  p99.9 %8s  max %8s\n' "$tag" "$p50" "$p99" "$p999" "$max" >&2
+done < "$WORK/medians.txt"
+"$ZTEL" hist "$LOG" --plot "${LOG%.hlog}.svg" | tail -1 >&2
+median() { awk -v tag="$1" -v col="$2" '$1 == tag { print $col }' "$WORK/medians.txt"; }
+echo "latency-result source=$SOURCE max_eps=$MAX rate=$RATE duration=$DURATION runs=$RUNS" \
+    "read_to_sink_p50_us=$(median read_to_sink 2) read_to_sink_p99_us=$(median read_to_sink 3)" \
+    "read_to_sink_p999_us=$(median read_to_sink 4) read_to_write_p99_us=$(median read_to_write 3)" \
+    "read_to_write_p999_us=$(median read_to_write 4)"

@@ -1,12 +1,15 @@
 //! Latency histograms (DESIGN §5): from a frame's read to its record's hand-off to the sink, the
-//! time a batch waits in the channel, and the time a shard spends parsing a batch. Values are
-//! microseconds. They are written every `histograms.interval_secs` as an HdrHistogram interval
+//! time a batch waits in the channel, and the time a shard spends parsing a batch; and, to tell
+//! where read→sink goes, from the read to the batch's hand-off by the shard (parsing, and the
+//! hold of `input::hold`) and from the read to the write that put the record in its file (the
+//! sink's pacing on top of read→sink). Values are microseconds. They are written every `histograms.interval_secs` as an HdrHistogram interval
 //! log (V2 compressed), readable by the standard HdrHistogram tools and by `ztel hist`.
 
+use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
 use hdrhistogram::serialization::V2DeflateSerializer;
@@ -18,13 +21,19 @@ pub enum Measure {
     ReadToSink,
     ChannelWait,
     ParseBatch,
+    /// From the read to the shard's hand-off of the batch: parsing, and the hold.
+    ReadToSend,
+    /// From the read to the write that put the record in the records file (or stdout).
+    ReadToWrite,
 }
 
 impl Measure {
-    pub const ALL: [Measure; 3] = [
+    pub const ALL: [Measure; 5] = [
         Measure::ReadToSink,
         Measure::ChannelWait,
         Measure::ParseBatch,
+        Measure::ReadToSend,
+        Measure::ReadToWrite,
     ];
 
     pub fn tag(self) -> &'static str {
@@ -32,6 +41,8 @@ impl Measure {
             Measure::ReadToSink => "read_to_sink",
             Measure::ChannelWait => "channel_wait",
             Measure::ParseBatch => "parse_batch",
+            Measure::ReadToSend => "read_to_send",
+            Measure::ReadToWrite => "read_to_write",
         }
     }
 }
@@ -39,7 +50,7 @@ impl Measure {
 /// One histogram per measure.
 #[derive(Clone)]
 pub struct Latency {
-    histograms: [Histogram<u64>; 3],
+    histograms: [Histogram<u64>; Measure::ALL.len()],
 }
 
 /// Three significant digits; auto-resizing so that a stall of any length is recorded, not lost.
@@ -52,7 +63,7 @@ fn histogram() -> Histogram<u64> {
 impl Default for Latency {
     fn default() -> Self {
         Latency {
-            histograms: [histogram(), histogram(), histogram()],
+            histograms: std::array::from_fn(|_| histogram()),
         }
     }
 }
@@ -78,6 +89,48 @@ impl Latency {
     pub fn reset(&mut self) {
         for h in &mut self.histograms {
             h.reset();
+        }
+    }
+}
+
+/// Batches whose records the records sink holds but has not written yet, oldest first: their
+/// read→write is taken once the sink's written bytes pass their end.
+#[derive(Default)]
+pub struct Unwritten {
+    queue: VecDeque<Taken>,
+}
+
+struct Taken {
+    shard: usize,
+    /// The sink's taken bytes once the batch was handed over.
+    end: u64,
+    read_at: Instant,
+    records: u64,
+}
+
+impl Unwritten {
+    /// A batch of `shard` whose records end at `end` of what the sink took.
+    pub fn push(&mut self, shard: usize, end: u64, read_at: Instant, records: u64) {
+        self.queue.push_back(Taken {
+            shard,
+            end,
+            read_at,
+            records,
+        });
+    }
+
+    /// Takes read→write, into each batch's shard's histograms, for the batches whose records are
+    /// all in the first `done` bytes the sink wrote.
+    pub fn written(&mut self, done: u64, now: Instant, latency: &mut [Latency]) {
+        while let Some(batch) = self.queue.front() {
+            if batch.end > done {
+                break;
+            }
+            if let Some(shard) = latency.get_mut(batch.shard) {
+                let took = now.saturating_duration_since(batch.read_at);
+                shard.record(Measure::ReadToWrite, took, batch.records);
+            }
+            self.queue.pop_front();
         }
     }
 }
@@ -204,6 +257,32 @@ mod tests {
     use super::*;
     use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
     use hdrhistogram::serialization::Deserializer;
+
+    #[test]
+    fn read_to_write_is_taken_once_the_sink_wrote_past_a_batch() {
+        let mut unwritten = Unwritten::default();
+        let mut latency = vec![Latency::default(), Latency::default()];
+        let t0 = Instant::now();
+        unwritten.push(0, 1000, t0, 3);
+        unwritten.push(1, 2500, t0 + Duration::from_millis(1), 4);
+        // The sink wrote part of the second batch: only the first is in the file.
+        unwritten.written(2000, t0 + Duration::from_millis(5), &mut latency);
+        let counts = |l: &[Latency]| {
+            l.iter()
+                .map(|s| s.get(Measure::ReadToWrite).len())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(counts(&latency), [3, 0]);
+        let h = latency[0].get(Measure::ReadToWrite);
+        assert!(h.equivalent(h.max(), 5000), "{}", h.max());
+        unwritten.written(2500, t0 + Duration::from_millis(9), &mut latency);
+        assert_eq!(counts(&latency), [3, 4]);
+        let h = latency[1].get(Measure::ReadToWrite);
+        assert!(h.equivalent(h.max(), 8000), "{}", h.max());
+        // Nothing is taken twice.
+        unwritten.written(9999, t0 + Duration::from_millis(20), &mut latency);
+        assert_eq!(counts(&latency), [3, 4]);
+    }
 
     #[test]
     fn log_reads_back_with_the_crate_reader() {

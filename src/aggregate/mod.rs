@@ -31,7 +31,7 @@ use crate::sink::nats::outbox::Outbox;
 use crate::sink::Sink;
 use attribution::Sighting;
 use dedup::Window;
-use latency::{IntervalLog, Latency, Measure, Percentiles};
+use latency::{IntervalLog, Latency, Measure, Percentiles, Unwritten};
 use registry::write_event;
 use schedule::{Job, Schedule};
 use state::{LatencySummary, Output, OutputCounts, Shared, Snapshot};
@@ -113,6 +113,8 @@ pub struct Aggregator {
     /// The last completed interval and everything since start, merged over shards.
     last_interval: Latency,
     since_start: Latency,
+    /// Batches whose records are not in their file yet, for read→write.
+    unwritten: Unwritten,
     /// Where a backlog that could not be written is spilled at shutdown.
     data_dir: PathBuf,
     /// Devices changed since they were last saved.
@@ -150,6 +152,7 @@ impl Aggregator {
             interval_length: interval,
             last_interval: Latency::default(),
             since_start: Latency::default(),
+            unwritten: Unwritten::default(),
             recent,
             dirty: HashSet::new(),
             line: Vec::new(),
@@ -187,12 +190,18 @@ impl Aggregator {
             }
             let now = Instant::now();
             for job in Job::ALL {
-                if self.schedule.is_due(job, now) && self.run_job(job) {
-                    self.schedule.ran(job, now);
+                if self.schedule.is_due(job, now) {
+                    let started = Instant::now();
+                    if self.run_job(job) {
+                        self.schedule.ran(job, now);
+                    }
+                    schedule::note_slow(job, started);
                 }
             }
+            self.note_written();
         }
         self.flush();
+        self.note_written();
         if let Some(nats) = &mut self.sinks.nats {
             nats.close();
         }
@@ -334,7 +343,20 @@ impl Aggregator {
         latency.record(Measure::ParseBatch, batch.parse_time, 1);
         if let Some(read) = batch.read_at {
             latency.record(Measure::ReadToSink, read.elapsed(), records);
+            if let Some(sent) = batch.sent_at {
+                let held = sent.saturating_duration_since(read);
+                latency.record(Measure::ReadToSend, held, records);
+            }
+            let end = self.sinks.records.taken();
+            self.unwritten.push(batch.shard, end, read, records);
         }
+    }
+
+    /// Read→write for the batches whose records the records sink has now written.
+    fn note_written(&mut self) {
+        let done = self.sinks.records.done();
+        self.unwritten
+            .written(done, Instant::now(), &mut self.interval);
     }
 
     fn register_devices(&mut self, batch: &Batch) {

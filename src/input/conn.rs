@@ -11,6 +11,7 @@ use jiff::Timestamp;
 use wire::event::Reason;
 use wire::frame::{Framer, Tail};
 
+use super::hold::{Hold, Verdict};
 use super::{handoff, process_frames, whole_frames};
 use crate::batch::counters::Counter;
 use crate::batch::{Batch, Origin, Source};
@@ -30,20 +31,8 @@ const BUSY_BUFFER: usize = 256 << 10;
 /// hop to another shard would only add to its latency.
 const LEND_AT_LEAST: usize = 32 << 10;
 
-/// A read whose frames make fewer records than this is held (not sent) for a moment, in case the
-/// next read follows at once: a peer that sends a line per packet would otherwise cost the
-/// aggregator a wake-up and both threads a batch per line.
-const HOLD_BELOW: usize = 32 << 10;
-/// How long a connection waits for more bytes while it holds a batch.
-const HOLD_FOR: Duration = Duration::from_millis(1);
-/// The longest a held batch's first record waits, however often small reads keep coming.
-const HOLD_AT_MOST: Duration = Duration::from_millis(5);
 /// How long the read after a passed deadline waits for bytes before the connection is idle.
 const LAST_LOOK: Duration = Duration::from_millis(1);
-/// A read of fewer bytes than this (a few records) is followed by a pause of HOLD_FOR before the
-/// next: a peer that sends a record per packet is then read a millisecond's worth at a time, not
-/// a system call per record.
-const SMALL_READ: usize = 4 << 10;
 
 /// A connection's stream as the read loop needs it, plain TCP or TLS.
 pub trait Stream: AsyncRead + Unpin {
@@ -129,8 +118,11 @@ pub async fn read_frames<S: Stream>(
     // What the buffer holds beyond `first`, charged to the shard's budget.
     let mut charge = shard.budget.charge();
     let (mut start, mut end) = (0usize, 0usize);
-    // Frames of earlier reads, not yet sent; while there are some the read timeout is HOLD_FOR.
+    // Frames of earlier reads, not yet sent (see `hold`); while there are some the read timeout
+    // is `hold_wait`.
     let mut held: Option<Batch> = None;
+    let mut hold = Hold::default();
+    let mut hold_wait = Duration::ZERO;
     let mut draining = false;
     let idle = shard.limits.idle_timeout;
     let opened = Instant::now();
@@ -183,9 +175,7 @@ pub async fn read_frames<S: Stream>(
                 buf.resize(grown, 0);
             }
         }
-        let deadline = if held.is_some() {
-            Some(HOLD_FOR)
-        } else if let Some(started) = frame_started {
+        let deadline = if let Some(started) = frame_started {
             Some(idle.saturating_sub(started.elapsed()))
         } else if !sent_any {
             Some(idle.saturating_sub(opened.elapsed()))
@@ -195,6 +185,11 @@ pub async fn read_frames<S: Stream>(
         // A deadline that passed while this task waited its turn on the shard still gets one
         // short read: bytes that are already there are the sender's progress, not idleness.
         let deadline = deadline.map(|d| d.max(LAST_LOOK));
+        let deadline = if held.is_some() {
+            Some(hold_wait)
+        } else {
+            deadline
+        };
         let _ = stream.socket().set_read_timeout(deadline);
         let read = if draining {
             Some(stream.read(&mut buf[end..]).await)
@@ -233,6 +228,7 @@ pub async fn read_frames<S: Stream>(
         end += n;
         sent_any = true;
         let read_at = Instant::now();
+        hold.read(n, read_at);
         let origin = Origin {
             peer,
             received: Timestamp::now(),
@@ -297,15 +293,18 @@ pub async fn read_frames<S: Stream>(
         if filled && busy > buf.len() && charge.try_grow(busy - first) {
             buf.resize(busy, 0);
         }
-        let young = batch
+        let age = batch
             .read_at
-            .is_some_and(|first| first.elapsed() < HOLD_AT_MOST);
-        if batch.records.len() < HOLD_BELOW && young && stream.resumes_after_timeout() {
-            held = Some(batch);
-            if n < SMALL_READ {
-                glommio::timer::sleep(HOLD_FOR).await;
+            .map_or(Duration::ZERO, |first| first.elapsed());
+        if let Verdict::Hold { pause, wait } = hold.verdict(n, batch.records.len(), age) {
+            if stream.resumes_after_timeout() {
+                held = Some(batch);
+                hold_wait = wait;
+                if !pause.is_zero() {
+                    glommio::timer::sleep(pause).await;
+                }
+                continue;
             }
-            continue;
         }
         if !send(shard, batch, &mut frame_started).await {
             break End::Stopped;

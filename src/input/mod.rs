@@ -7,6 +7,7 @@ pub mod certs;
 pub mod conn;
 pub mod handoff;
 pub mod handshake;
+pub mod hold;
 pub mod http;
 pub mod live;
 pub mod tcp;

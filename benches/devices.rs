@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use wire::device::{device_id, Tag};
 use ztel::aggregate::registry::Registry;
 use ztel::aggregate::store::Store;
-use ztel::batch::DeviceDelta;
+use ztel::batch::{Batch, Source};
 use ztel::pipeline::devices::DeviceCache;
 
 /// Records per device in one pass: each brings a new IP, within the registry's cap.
@@ -68,6 +68,14 @@ impl Feed {
     }
 }
 
+/// A batch with room for a pass's deltas: a shard's batches are reused, so the room is there.
+fn batch(feed: &Feed) -> Batch {
+    let mut batch = Batch::new(0, Source::Tcp);
+    batch.devices.reserve(feed.len());
+    batch.flow_text.reserve(feed.len() * 64);
+    batch
+}
+
 fn seen(i: usize) -> Timestamp {
     Timestamp::from_second(1_700_000_000 + (i / 1000) as i64).expect("a time")
 }
@@ -79,45 +87,49 @@ fn shard_cache(c: &mut Criterion) {
     g.sample_size(20);
     g.bench_function("shard_cache", |b| {
         b.iter_batched_ref(
-            || (DeviceCache::new(1 << 20), Vec::with_capacity(feed.len())),
-            |(cache, deltas)| {
+            || (DeviceCache::new(1 << 20), batch(&feed)),
+            |(cache, batch)| {
                 for i in 0..feed.len() {
                     let (id, host, ip, user) = feed.get(i);
-                    if let Some(d) =
-                        cache.observe(id, host, Tag::Zia, Some(ip), Some(user), seen(i))
-                    {
-                        deltas.push(d);
-                    }
+                    cache.observe(id, host, Tag::Zia, Some(ip), Some(user), seen(i), batch);
                 }
-                black_box(deltas.len())
+                black_box(batch.devices.len())
             },
             BatchSize::LargeInput,
         )
     });
-    let deltas: Vec<DeviceDelta> = {
+    let deltas = {
         let mut cache = DeviceCache::new(1 << 20);
-        (0..feed.len())
-            .filter_map(|i| {
-                let (id, host, ip, user) = feed.get(i);
-                cache.observe(id, host, Tag::Zia, Some(ip), Some(user), seen(i))
-            })
-            .collect()
+        let mut deltas = batch(&feed);
+        for i in 0..feed.len() {
+            let (id, host, ip, user) = feed.get(i);
+            cache.observe(
+                id,
+                host,
+                Tag::Zia,
+                Some(ip),
+                Some(user),
+                seen(i),
+                &mut deltas,
+            );
+        }
+        deltas
     };
-    assert_eq!(deltas.len(), feed.len(), "every record is a delta");
+    assert_eq!(deltas.devices.len(), feed.len(), "every record is a delta");
     g.bench_function("registry_apply", |b| {
         b.iter_batched_ref(
             Registry::default,
             |registry| {
-                for d in &deltas {
-                    black_box(registry.apply(d));
+                for d in &deltas.devices {
+                    black_box(registry.apply(&d.read(&deltas.flow_text)));
                 }
             },
             BatchSize::LargeInput,
         )
     });
     let mut registry = Registry::default();
-    for d in &deltas {
-        registry.apply(d);
+    for d in &deltas.devices {
+        registry.apply(&d.read(&deltas.flow_text));
     }
     g.throughput(Throughput::Elements(registry.len() as u64));
     let dir = std::env::temp_dir().join(format!("ztel-bench-devices-{}", std::process::id()));

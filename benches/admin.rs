@@ -17,7 +17,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use jiff::Timestamp;
 use wire::device::{device_id, Tag};
 use ztel::aggregate::registry::{Device, Registry};
-use ztel::batch::DeviceDelta;
+use ztel::batch::DeviceNews;
 use ztel::obs::device_index::{DeviceIndex, CHUNK};
 
 fn devices() -> u64 {
@@ -33,12 +33,14 @@ fn registry(n: u64) -> Registry {
     for i in 0..n {
         // Hostnames in no order, as devices arrive.
         let host = format!("host-{:07}", i.wrapping_mul(2_654_435_761) % n);
-        registry.apply(&DeviceDelta {
+        let ip = format!("10.{}.{}.{}", i >> 16 & 255, i >> 8 & 255, i & 255);
+        let user = format!("user{}@example.com", i % 5000);
+        registry.apply(&DeviceNews {
             id: device_id(&host),
-            key: host,
+            key: &host,
             tag: Tag::Zia,
-            ip: Some(format!("10.{}.{}.{}", i >> 16 & 255, i >> 8 & 255, i & 255)),
-            user: Some(format!("user{}@example.com", i % 5000)),
+            ip: Some(&ip),
+            user: Some(&user),
             seen: Timestamp::UNIX_EPOCH,
         });
     }
@@ -76,8 +78,8 @@ fn admin(c: &mut Criterion) {
     g.bench_function("sort_under_lock", |b| {
         b.iter(|| {
             let registry = shared.lock().expect("a registry");
-            let mut all: Vec<(u64, &Device)> = registry.iter().collect();
-            all.sort_unstable_by(|a, b| a.1.hostname.cmp(&b.1.hostname).then(a.0.cmp(&b.0)));
+            let mut all: Vec<(u64, Device)> = registry.iter().collect();
+            all.sort_unstable_by(|a, b| a.1.hostname.cmp(b.1.hostname).then(a.0.cmp(&b.0)));
             black_box(all.len())
         })
     });

@@ -12,7 +12,6 @@ use anyhow::{bail, Context as _};
 use crate::aggregate::attribution::Attribution;
 use crate::aggregate::dedup::Window;
 use crate::aggregate::latency::IntervalLog;
-use crate::aggregate::registry::Registry;
 use crate::aggregate::state::Shared;
 use crate::aggregate::store::Store;
 use crate::aggregate::{Aggregator, Sinks, Summary, DEDUP_WINDOW};
@@ -140,10 +139,7 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create data_dir {}", config.data_dir.display()))?;
     let store = Store::open(&config.data_dir.join("devices.redb"))?;
-    let mut registry = Registry::default();
-    for (id, device) in store.load()? {
-        registry.insert(id, device);
-    }
+    let registry = store.load()?;
     if !registry.is_empty() {
         tracing::info!("{} devices known from earlier runs", registry.len());
     }

@@ -94,7 +94,7 @@ fn a_user_record_is_noted_for_attribution() {
         Some("sess-1,conn-1")
     );
     assert_eq!(batch.devices.len(), 1);
-    assert_eq!(batch.devices[0].ip.as_deref(), Some("10.1.2.3"));
+    assert_eq!(batch.devices[0].read(&batch.flow_text).ip, Some("10.1.2.3"));
 }
 
 #[test]
@@ -145,7 +145,7 @@ fn values_too_long_for_the_registry_are_left_out_and_counted() {
     assert_eq!(records[0]["user"].as_str().map(str::len), Some(200_000));
     assert_eq!(batch.devices.len(), 1);
     assert_eq!(batch.devices[0].user, None);
-    assert_eq!(batch.devices[0].ip.as_deref(), Some("10.1.2.3"));
+    assert_eq!(batch.devices[0].read(&batch.flow_text).ip, Some("10.1.2.3"));
     assert!(
         batch.flows.is_empty(),
         "a flow without its user attributes nothing"

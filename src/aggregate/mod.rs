@@ -6,12 +6,14 @@
 pub mod attribution;
 pub mod dedup;
 pub mod latency;
+pub mod lists;
 pub mod registry;
 pub mod schedule;
+pub mod slots;
 pub mod state;
 pub mod store;
+pub mod strings;
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -117,8 +119,6 @@ pub struct Aggregator {
     unwritten: Unwritten,
     /// Where a backlog that could not be written is spilled at shutdown.
     data_dir: PathBuf,
-    /// Devices changed since they were last saved.
-    dirty: HashSet<u64>,
     /// Identities of recent records: repeats are dropped.
     recent: Window,
     /// Reused buffer for device-event and dead-letter lines.
@@ -154,7 +154,6 @@ impl Aggregator {
             since_start: Latency::default(),
             unwritten: Unwritten::default(),
             recent,
-            dirty: HashSet::new(),
             line: Vec::new(),
         };
         // Every shard's series from the start, zeros included: a scrape (or loadgen's reading
@@ -366,41 +365,39 @@ impl Aggregator {
         };
         let mut changed = Vec::new();
         for delta in &batch.devices {
-            self.dirty.insert(delta.id);
-            let event = registry.apply(delta);
+            let event = registry.apply(&delta.read(&batch.flow_text));
             if self.sinks.nats.is_some() && !changed.contains(&delta.id) {
                 changed.push(delta.id);
             }
-            if let Some(event) = event {
-                if let Some(device) = registry.get(delta.id) {
-                    self.line.clear();
-                    write_event(event, delta.id, device, now, &mut self.line);
-                    let result = self.sinks.devices.write(&self.line);
-                    if let Err(e) = result {
-                        self.outputs.write_errors[Output::Devices as usize] += 1;
-                        tracing::error!("cannot write devices: {e}");
-                    }
-                    if let Some(nats) = &mut self.sinks.nats {
-                        // The change's id: the same change told by two collectors is one
-                        // message (the event's own time differs between them).
-                        let tags: Vec<&str> = device.tags().collect();
-                        let id = format!(
-                            "dev-{:016x}-{}-{}",
-                            delta.id,
-                            event.as_str(),
-                            tags.join("+")
-                        );
-                        let line = self.line.strip_suffix(b"\n").unwrap_or(&self.line);
-                        nats.device_event(line, &id);
-                    }
-                }
+            let Some((event, device)) = event.zip(registry.get(delta.id)) else {
+                continue;
+            };
+            self.line.clear();
+            write_event(event, delta.id, &device, now, &mut self.line);
+            let result = self.sinks.devices.write(&self.line);
+            if let Err(e) = result {
+                self.outputs.write_errors[Output::Devices as usize] += 1;
+                tracing::error!("cannot write devices: {e}");
+            }
+            if let Some(nats) = &mut self.sinks.nats {
+                // The change's id: the same change told by two collectors is one
+                // message (the event's own time differs between them).
+                let tags: Vec<&str> = device.tags().collect();
+                let id = format!(
+                    "dev-{:016x}-{}-{}",
+                    delta.id,
+                    event.as_str(),
+                    tags.join("+")
+                );
+                let line = self.line.strip_suffix(b"\n").unwrap_or(&self.line);
+                nats.device_event(line, &id);
             }
         }
         // The registry bucket gets each changed device once per batch, merged there.
         if let Some(nats) = &mut self.sinks.nats {
             for id in changed {
                 if let Some(device) = registry.get(id) {
-                    nats.device(id, device);
+                    nats.device(id, &device);
                 }
             }
         }
@@ -408,24 +405,25 @@ impl Aggregator {
 
     /// Writes the devices that changed to the store, in one transaction.
     fn save_devices(&mut self) {
-        if self.dirty.is_empty() {
-            return;
-        }
-        let Ok(registry) = self.state.registry.lock() else {
+        let Ok(mut registry) = self.state.registry.lock() else {
             return;
         };
-        let changed = self
-            .dirty
-            .iter()
-            .filter_map(|id| registry.get(*id).map(|d| (*id, d)));
-        match self.sinks.store.save(changed) {
-            Ok(()) => self.dirty.clear(),
+        if registry.unsaved() == 0 {
+            return;
+        }
+        match self.sinks.store.save(registry.unsaved_devices()) {
+            Ok(()) => registry.saved(),
             Err(e) => {
-                // Kept dirty: the next save tries again.
+                // Kept unsaved: the next save tries again.
                 self.outputs.write_errors[Output::Registry as usize] += 1;
                 tracing::error!("cannot save devices: {e}");
             }
         }
+    }
+
+    /// Devices changed since they were last saved.
+    fn unsaved_devices(&self) -> usize {
+        self.state.registry.lock().map(|r| r.unsaved()).unwrap_or(0)
     }
 
     /// Adds a batch's ZPA connections to the attribution table: one lock per batch.
@@ -508,7 +506,7 @@ impl Aggregator {
             channel_depth: self.rx.len(),
             channel_capacity: self.rx.capacity(),
             attribution_entries: self.state.attribution.lock().map(|a| a.len()).unwrap_or(0),
-            devices_unsaved: self.dirty.len(),
+            devices_unsaved: self.unsaved_devices(),
             nats: self.sinks.nats.as_ref().map(Outbox::figures),
             interval_secs: self.interval_length.as_secs(),
             latency,

@@ -1,31 +1,121 @@
 //! The device registry: the truth about devices, owned by the aggregator, merged from the shards'
 //! deltas, persisted by [`super::store`], and the device events of the devices file.
+//!
+//! Compact, for a million devices in a few hundred megabytes (issue 12): devices are 48-byte
+//! entries in one array, found through [`Slots`]; their text is in [`Strings`] (IPs and users
+//! interned), their IPs and users in [`Lists`], times in nanoseconds. Nothing is allocated per
+//! device; [`Registry::heap_bytes`] says what it all holds.
 
 use jiff::Timestamp;
-use wire::device::{IdMap, Tag};
+use wire::device::Tag;
 use wire::key;
 use wire::record::json::Object;
 
-use crate::batch::{DeviceDelta, MAX_PER_DEVICE};
+use super::lists::{Kind, List, Lists};
+use super::slots::Slots;
+use super::strings::{Strings, Sym};
+use crate::batch::{DeviceNews, MAX_PER_DEVICE};
 
-/// A device as the registry knows it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Device {
-    pub hostname: String,
+/// A device as the registry keeps it.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    id: u64,
+    /// Nanoseconds since the epoch (1677 to 2262; times beyond are clamped).
+    first_seen: i64,
+    last_seen: i64,
+    hostname: Sym,
+    values: List,
+    tags: u8,
+    /// Changed since it was last saved (then it is in `Registry::unsaved`).
+    unsaved: bool,
+}
+
+/// A device as the registry knows it, borrowed from it.
+#[derive(Clone, Copy)]
+pub struct Device<'r> {
+    pub hostname: &'r str,
     tags: u8,
     pub first_seen: Timestamp,
     pub last_seen: Timestamp,
-    pub ips: Vec<String>,
-    pub users: Vec<String>,
+    ips: &'r [Sym],
+    users: &'r [Sym],
+    strings: &'r Strings,
 }
 
-impl Device {
-    pub fn tags(&self) -> impl Iterator<Item = &'static str> + '_ {
-        [Tag::Zia, Tag::Zpa]
+impl<'r> Device<'r> {
+    pub fn tags(&self) -> impl Iterator<Item = &'static str> {
+        let tags = self.tags;
+        Tag::ALL
             .into_iter()
-            .filter(|t| self.tags & *t as u8 != 0)
+            .filter(move |t| tags & *t as u8 != 0)
             .map(Tag::name)
     }
+
+    /// The tags as bits (`Tag as u8`), as the store keeps them.
+    pub fn tag_bits(&self) -> u8 {
+        self.tags
+    }
+
+    /// Its IPs, first seen first.
+    pub fn ips(&self) -> Values<'r> {
+        Values {
+            syms: self.ips.iter(),
+            strings: self.strings,
+        }
+    }
+
+    /// Its users, first seen first.
+    pub fn users(&self) -> Values<'r> {
+        Values {
+            syms: self.users.iter(),
+            strings: self.strings,
+        }
+    }
+}
+
+/// A device's IPs or users.
+#[derive(Clone)]
+pub struct Values<'r> {
+    syms: std::slice::Iter<'r, Sym>,
+    strings: &'r Strings,
+}
+
+impl<'r> Iterator for Values<'r> {
+    type Item = &'r str;
+
+    fn next(&mut self) -> Option<&'r str> {
+        self.syms.next().map(|s| self.strings.get(*s))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.syms.size_hint()
+    }
+}
+
+impl ExactSizeIterator for Values<'_> {}
+
+impl std::fmt::Debug for Device<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Device")
+            .field("hostname", &self.hostname)
+            .field("tags", &self.tags().collect::<Vec<_>>())
+            .field("first_seen", &self.first_seen)
+            .field("last_seen", &self.last_seen)
+            .field("ips", &self.ips().collect::<Vec<_>>())
+            .field("users", &self.users().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// A device read back from the store.
+pub struct Restored<'a, I> {
+    pub id: u64,
+    pub hostname: &'a str,
+    pub tags: u8,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    pub ips: I,
+    pub users: I,
 }
 
 /// What happened to a device, for the devices file.
@@ -38,15 +128,30 @@ pub enum DeviceEvent {
 /// The truth about devices, owned by the aggregator.
 #[derive(Default)]
 pub struct Registry {
-    devices: IdMap<Device>,
-    /// Devices new since the admin endpoint's index last took them, oldest first. The index
-    /// takes them a chunk at a time ([`Registry::take_created`]), so that no admin request works
-    /// on the whole registry under the lock the aggregator takes for every batch. Eight bytes a
-    /// device until then.
-    created: Vec<u64>,
+    /// In the order they were created: the admin index takes new ones from the end.
+    devices: Vec<Entry>,
+    /// Positions in `devices`, by id.
+    by_id: Slots,
+    strings: Strings,
+    lists: Lists,
+    /// Devices the admin endpoint's index has taken ([`Registry::take_created`]): the first
+    /// `indexed` of `devices`.
+    indexed: usize,
+    /// Positions of the devices changed since the last save.
+    unsaved: Vec<u32>,
 }
 
 impl Registry {
+    /// Room for `devices` devices: the store knows how many before it fills the registry,
+    /// which then does not grow their table while it loads.
+    pub fn with_capacity(devices: usize) -> Registry {
+        Registry {
+            devices: Vec::with_capacity(devices),
+            by_id: Slots::with_capacity(devices),
+            ..Registry::default()
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.devices.len()
     }
@@ -55,62 +160,176 @@ impl Registry {
         self.devices.is_empty()
     }
 
-    pub fn get(&self, id: u64) -> Option<&Device> {
-        self.devices.get(&id)
+    pub fn get(&self, id: u64) -> Option<Device<'_>> {
+        self.position(id).map(|p| self.view(p))
     }
 
-    /// Puts back a device saved earlier.
-    pub fn insert(&mut self, id: u64, device: Device) {
-        if self.devices.insert(id, device).is_none() {
-            self.created.push(id);
-        }
+    pub fn iter(&self) -> impl Iterator<Item = (u64, Device<'_>)> {
+        (0..self.devices.len()).map(|p| (self.devices[p].id, self.view(p as u32)))
     }
 
     /// Moves up to `most` of the devices created since the last call into `into`, with their
     /// hostnames, oldest first.
     pub fn take_created(&mut self, most: usize, into: &mut Vec<(String, u64)>) {
-        let n = most.min(self.created.len());
-        for id in self.created.drain(..n) {
-            if let Some(device) = self.devices.get(&id) {
-                into.push((device.hostname.clone(), id));
-            }
+        let end = self.devices.len().min(self.indexed.saturating_add(most));
+        for e in &self.devices[self.indexed..end] {
+            into.push((self.strings.get(e.hostname).to_owned(), e.id));
         }
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (u64, &Device)> {
-        self.devices.iter().map(|(id, d)| (*id, d))
+        self.indexed = end;
     }
 
     /// Merges a shard's delta; returns the event to log when the device is new or gained a tag.
-    pub fn apply(&mut self, d: &DeviceDelta) -> Option<DeviceEvent> {
+    pub fn apply(&mut self, d: &DeviceNews<'_>) -> Option<DeviceEvent> {
         let mut event = None;
-        let device = self.devices.entry(d.id).or_insert_with(|| {
-            event = Some(DeviceEvent::Created);
-            self.created.push(d.id);
-            Device {
-                hostname: d.key.clone(),
-                tags: 0,
-                first_seen: d.seen,
-                last_seen: d.seen,
-                ips: Vec::new(),
-                users: Vec::new(),
+        let p = match self.position(d.id) {
+            Some(p) => p,
+            None => {
+                event = Some(DeviceEvent::Created);
+                self.create(d.id, d.key, d.seen)?
             }
-        });
-        if device.tags & d.tag as u8 == 0 {
-            device.tags |= d.tag as u8;
+        };
+        let mut changed = event.is_some();
+        let e = &mut self.devices[p as usize];
+        if e.tags & d.tag as u8 == 0 {
+            e.tags |= d.tag as u8;
             event.get_or_insert(DeviceEvent::Tagged);
+            changed = true;
         }
-        device.first_seen = device.first_seen.min(d.seen);
-        device.last_seen = device.last_seen.max(d.seen);
-        for (value, list) in [(&d.ip, &mut device.ips), (&d.user, &mut device.users)] {
+        changed |= seen(e, d.seen, d.seen);
+        for (kind, value) in [(Kind::Ip, d.ip), (Kind::User, d.user)] {
             if let Some(v) = value {
-                if list.len() < MAX_PER_DEVICE && !list.contains(v) {
-                    list.push(v.clone());
-                }
+                changed |= self.add(p, kind, v);
             }
+        }
+        if changed {
+            self.mark(p);
         }
         event
     }
+
+    /// Puts back a device saved earlier (merged with what is there, if anything).
+    pub fn restore<'a>(&mut self, d: Restored<'a, impl Iterator<Item = &'a str>>) {
+        let Some(p) = self
+            .position(d.id)
+            .or_else(|| self.create(d.id, d.hostname, d.first_seen))
+        else {
+            return;
+        };
+        let e = &mut self.devices[p as usize];
+        e.tags |= d.tags;
+        seen(e, d.first_seen, d.last_seen);
+        for (kind, values) in [(Kind::Ip, d.ips), (Kind::User, d.users)] {
+            for v in values {
+                self.add(p, kind, v);
+            }
+        }
+    }
+
+    /// Devices changed since the last [`Registry::saved`].
+    pub fn unsaved(&self) -> usize {
+        self.unsaved.len()
+    }
+
+    pub fn unsaved_devices(&self) -> impl Iterator<Item = (u64, Device<'_>)> {
+        self.unsaved
+            .iter()
+            .map(|p| (self.devices[*p as usize].id, self.view(*p)))
+    }
+
+    /// The unsaved devices are saved now.
+    pub fn saved(&mut self) {
+        for p in self.unsaved.drain(..) {
+            self.devices[p as usize].unsaved = false;
+        }
+    }
+
+    /// Bytes the registry holds, all of it on the heap: what its memory bound is about.
+    pub fn heap_bytes(&self) -> usize {
+        self.devices.capacity() * std::mem::size_of::<Entry>()
+            + self.by_id.heap_bytes()
+            + self.strings.heap_bytes()
+            + self.lists.heap_bytes()
+            + self.unsaved.capacity() * 4
+    }
+
+    fn position(&self, id: u64) -> Option<u32> {
+        self.by_id.find(id, |p| {
+            self.devices.get(p as usize).is_some_and(|e| e.id == id)
+        })
+    }
+
+    /// A new device; `None` when the registry cannot hold more (4 G devices or bytes of text).
+    fn create(&mut self, id: u64, hostname: &str, seen: Timestamp) -> Option<u32> {
+        let p = u32::try_from(self.devices.len()).ok()?;
+        let hostname = self.strings.push(hostname)?;
+        self.devices.push(Entry {
+            id,
+            first_seen: nanos(seen),
+            last_seen: nanos(seen),
+            hostname,
+            values: List::default(),
+            tags: 0,
+            unsaved: false,
+        });
+        self.by_id.insert(id, p);
+        Some(p)
+    }
+
+    /// Adds an IP or a user within the cap; true when it was new.
+    fn add(&mut self, p: u32, kind: Kind, value: &str) -> bool {
+        let list = &mut self.devices[p as usize].values;
+        if list.len(kind) >= MAX_PER_DEVICE {
+            return false;
+        }
+        // Interned only when new to the registry, and then new to the device too.
+        let Some(sym) = self.strings.intern(value) else {
+            return false;
+        };
+        if self.lists.get(list, kind).contains(&sym) {
+            return false;
+        }
+        self.lists.add(list, kind, sym)
+    }
+
+    fn mark(&mut self, p: u32) {
+        let e = &mut self.devices[p as usize];
+        if !e.unsaved {
+            e.unsaved = true;
+            self.unsaved.push(p);
+        }
+    }
+
+    fn view(&self, p: u32) -> Device<'_> {
+        let e = &self.devices[p as usize];
+        Device {
+            hostname: self.strings.get(e.hostname),
+            tags: e.tags,
+            first_seen: time(e.first_seen),
+            last_seen: time(e.last_seen),
+            ips: self.lists.get(&e.values, Kind::Ip),
+            users: self.lists.get(&e.values, Kind::User),
+            strings: &self.strings,
+        }
+    }
+}
+
+/// Widens a device's first and last seen to take in `first..=last`; true when they moved.
+fn seen(e: &mut Entry, first: Timestamp, last: Timestamp) -> bool {
+    let (first, last) = (nanos(first), nanos(last));
+    let before = (e.first_seen, e.last_seen);
+    e.first_seen = e.first_seen.min(first);
+    e.last_seen = e.last_seen.max(last);
+    (e.first_seen, e.last_seen) != before
+}
+
+fn nanos(t: Timestamp) -> i64 {
+    t.as_nanosecond()
+        .clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+}
+
+fn time(nanos: i64) -> Timestamp {
+    // Every i64 of nanoseconds is within jiff's range.
+    Timestamp::from_nanosecond(i128::from(nanos)).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 impl DeviceEvent {
@@ -128,42 +347,13 @@ pub fn write_event(event: DeviceEvent, id: u64, device: &Device, ts: Timestamp, 
     o.time(key!("ts"), ts);
     o.str(key!("event"), event.as_str());
     o.hex_id(key!("device_id"), id);
-    o.str(key!("hostname"), &device.hostname);
+    o.str(key!("hostname"), device.hostname);
     o.str_array(key!("tags"), device.tags());
     o.time(key!("first_seen"), device.first_seen);
-    o.str_array(key!("ips"), device.ips.iter().map(String::as_str));
-    o.str_array(key!("users"), device.users.iter().map(String::as_str));
+    o.str_array(key!("ips"), device.ips());
+    o.str_array(key!("users"), device.users());
     o.end_line();
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ts(s: i64) -> Timestamp {
-        Timestamp::from_second(s).unwrap()
-    }
-
-    #[test]
-    fn registry_creates_then_tags() {
-        let mut r = Registry::default();
-        let mut d = DeviceDelta {
-            id: 7,
-            key: "pc1".into(),
-            tag: Tag::Zia,
-            ip: Some("10.0.0.1".into()),
-            user: None,
-            seen: ts(100),
-        };
-        assert_eq!(r.apply(&d), Some(DeviceEvent::Created));
-        assert_eq!(r.apply(&d), None);
-        d.tag = Tag::Zpa;
-        d.seen = ts(50);
-        assert_eq!(r.apply(&d), Some(DeviceEvent::Tagged));
-        let dev = r.get(7).unwrap();
-        assert_eq!(dev.first_seen, ts(50));
-        assert_eq!(dev.last_seen, ts(100));
-        assert_eq!(dev.ips, vec!["10.0.0.1"]);
-        assert_eq!(dev.tags().collect::<Vec<_>>(), vec!["ZIA", "ZPA"]);
-    }
-}
+mod tests;

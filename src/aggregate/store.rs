@@ -1,14 +1,34 @@
-//! The device registry on disk (`data_dir/devices.redb`): written by the aggregator in batches,
-//! read once at start, so that devices survive a restart and a `kill -9`.
+//! The device registry on disk (`data_dir/devices.redb`): written by the aggregator in batches
+//! (every device changed since the last save, in one transaction), read once at start, so that
+//! devices survive a restart and a `kill -9`.
+//!
+//! A device is a few dozen bytes of its own binary form ([`encode`]). Versions before it kept
+//! JSON in the table `devices`; [`Store::open`] moves such devices to the current table a chunk
+//! per transaction (a crash in between resumes) and drops the old table, which those versions
+//! then no longer find: they start with an empty registry, which refills from the feeds.
 
 use std::path::Path;
 
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use jiff::Timestamp;
+use redb::{
+    Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition, TableHandle,
+};
 
-use super::registry::Device;
+use super::registry::{Device, Registry, Restored};
 
-/// Device id → the device as JSON (small, readable with any redb tool, and it can grow fields).
-const DEVICES: TableDefinition<u64, &[u8]> = TableDefinition::new("devices");
+/// Device id → the device ([`encode`]).
+const DEVICES: TableDefinition<u64, &[u8]> = TableDefinition::new("devices.2");
+/// Device id → the device as JSON, as versions before `DEVICES` wrote it.
+const LEGACY: TableDefinition<u64, &[u8]> = TableDefinition::new("devices");
+
+/// redb's page cache. Its default (1 GiB) kept every page read at start: the registry is read
+/// once and then only written, so a small cache costs nothing but a few reads per save.
+const CACHE_BYTES: usize = 16 << 20;
+/// Devices moved from the old table per transaction.
+const MIGRATE_CHUNK: usize = 65_536;
+
+/// The first byte of a value: its layout.
+const FORMAT: u8 = 1;
 
 /// Why the store failed; the message names the file.
 #[derive(Debug, thiserror::Error)]
@@ -24,16 +44,23 @@ pub struct Store {
 }
 
 impl Store {
+    /// Opens (or creates) the store, moving devices saved by earlier versions to this one's
+    /// table first.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let fail = |message: String| StoreError {
             path: path.display().to_string(),
             message,
         };
-        let db = Database::create(path).map_err(|e| fail(e.to_string()))?;
-        Ok(Store {
+        let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .create(path)
+            .map_err(|e| fail(e.to_string()))?;
+        let store = Store {
             db,
             path: path.display().to_string(),
-        })
+        };
+        store.migrate()?;
+        Ok(store)
     }
 
     fn error(&self, e: impl std::fmt::Display) -> StoreError {
@@ -43,42 +70,49 @@ impl Store {
         }
     }
 
-    /// Every device saved. A record that does not decode is skipped and reported, not fatal:
-    /// the registry refills from the feeds.
-    pub fn load(&self) -> Result<Vec<(u64, Device)>, StoreError> {
+    /// Every device saved, in a registry sized for them. A record that does not decode is
+    /// skipped and reported, not fatal: the registry refills from the feeds.
+    pub fn load(&self) -> Result<Registry, StoreError> {
         let txn = self.db.begin_read().map_err(|e| self.error(e))?;
         let table = match txn.open_table(DEVICES) {
             Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Registry::default()),
             Err(e) => return Err(self.error(e)),
         };
-        let mut devices = Vec::new();
+        let n = table.len().map_err(|e| self.error(e))? as usize;
+        let mut registry = Registry::with_capacity(n);
+        let mut unreadable = 0u64;
         for entry in table.iter().map_err(|e| self.error(e))? {
             let (id, value) = entry.map_err(|e| self.error(e))?;
-            match serde_json::from_slice::<Device>(value.value()) {
-                Ok(device) => devices.push((id.value(), device)),
-                Err(e) => tracing::warn!(
-                    "{}: device {:016x} unreadable, skipped: {e}",
-                    self.path,
-                    id.value()
-                ),
+            match decode(id.value(), value.value()) {
+                Some(device) => registry.restore(device),
+                None => {
+                    unreadable += 1;
+                    if unreadable.is_power_of_two() {
+                        tracing::warn!(
+                            "{}: device {:016x} unreadable, skipped ({unreadable} so far)",
+                            self.path,
+                            id.value()
+                        );
+                    }
+                }
             }
         }
-        Ok(devices)
+        Ok(registry)
     }
 
     /// Saves devices in one transaction.
     pub fn save<'d>(
         &self,
-        devices: impl IntoIterator<Item = (u64, &'d Device)>,
+        devices: impl IntoIterator<Item = (u64, Device<'d>)>,
     ) -> Result<(), StoreError> {
         let txn = self.db.begin_write().map_err(|e| self.error(e))?;
         {
             let mut table = txn.open_table(DEVICES).map_err(|e| self.error(e))?;
-            let mut value = Vec::new();
+            let mut value = Vec::with_capacity(256);
             for (id, device) in devices {
                 value.clear();
-                serde_json::to_writer(&mut value, device).map_err(|e| self.error(e))?;
+                encode(&device, &mut value);
                 table
                     .insert(id, value.as_slice())
                     .map_err(|e| self.error(e))?;
@@ -86,4 +120,194 @@ impl Store {
         }
         txn.commit().map_err(|e| self.error(e))
     }
+
+    /// Moves the devices of the JSON table of earlier versions into `DEVICES`.
+    fn migrate(&self) -> Result<(), StoreError> {
+        let mut moved = 0u64;
+        loop {
+            let txn = self.db.begin_write().map_err(|e| self.error(e))?;
+            let has_legacy = txn
+                .list_tables()
+                .map_err(|e| self.error(e))?
+                .any(|t| t.name() == LEGACY.name());
+            if !has_legacy {
+                break;
+            }
+            let done = {
+                let mut legacy = txn.open_table(LEGACY).map_err(|e| self.error(e))?;
+                let mut table = txn.open_table(DEVICES).map_err(|e| self.error(e))?;
+                let mut value = Vec::with_capacity(256);
+                for _ in 0..MIGRATE_CHUNK {
+                    let Some((id, json)) = legacy.pop_first().map_err(|e| self.error(e))? else {
+                        break;
+                    };
+                    let id = id.value();
+                    let Ok(old) = serde_json::from_slice::<Legacy>(json.value()) else {
+                        tracing::warn!("{}: device {id:016x} unreadable, skipped", self.path);
+                        continue;
+                    };
+                    value.clear();
+                    old.encode(&mut value);
+                    table
+                        .insert(id, value.as_slice())
+                        .map_err(|e| self.error(e))?;
+                    moved += 1;
+                }
+                legacy.is_empty().map_err(|e| self.error(e))?
+            };
+            if done {
+                txn.delete_table(LEGACY).map_err(|e| self.error(e))?;
+            }
+            txn.commit().map_err(|e| self.error(e))?;
+        }
+        if moved > 0 {
+            tracing::info!(
+                "{}: {moved} devices moved to the compact format (ztel before it will not see them)",
+                self.path
+            );
+        }
+        Ok(())
+    }
 }
+
+/// A device as versions before [`FORMAT`] saved it.
+#[derive(serde::Deserialize)]
+struct Legacy {
+    hostname: String,
+    tags: u8,
+    first_seen: Timestamp,
+    last_seen: Timestamp,
+    ips: Vec<String>,
+    users: Vec<String>,
+}
+
+/// A device's value: the format byte, its tags, first and last seen (nanoseconds, i64 LE), its
+/// counts of IPs and users (one byte each), then its hostname, IPs and users, each as a u16 LE
+/// length and the bytes. Strings are at most 256 bytes (the shards drop longer ones).
+fn encode(device: &Device<'_>, out: &mut Vec<u8>) {
+    let parts = (device.hostname, device.tag_bits());
+    let times = [device.first_seen, device.last_seen];
+    encode_parts(parts, times, device.ips(), device.users(), out);
+}
+
+impl Legacy {
+    fn encode(&self, out: &mut Vec<u8>) {
+        let parts = (self.hostname.as_str(), self.tags);
+        let times = [self.first_seen, self.last_seen];
+        let (ips, users) = (self.ips.iter(), self.users.iter());
+        encode_parts(
+            parts,
+            times,
+            ips.map(String::as_str),
+            users.map(String::as_str),
+            out,
+        );
+    }
+}
+
+fn encode_parts<'s>(
+    (hostname, tags): (&'s str, u8),
+    times: [Timestamp; 2],
+    ips: impl ExactSizeIterator<Item = &'s str>,
+    users: impl ExactSizeIterator<Item = &'s str>,
+    out: &mut Vec<u8>,
+) {
+    let count = |n: usize| u8::try_from(n).unwrap_or(u8::MAX);
+    let (n_ips, n_users) = (count(ips.len()), count(users.len()));
+    out.push(FORMAT);
+    out.push(tags);
+    for t in times {
+        let nanos = t.as_nanosecond().clamp(i64::MIN.into(), i64::MAX.into()) as i64;
+        out.extend_from_slice(&nanos.to_le_bytes());
+    }
+    out.extend_from_slice(&[n_ips, n_users]);
+    let strings = std::iter::once(hostname)
+        .chain(ips.take(n_ips.into()))
+        .chain(users.take(n_users.into()));
+    for s in strings {
+        let s = &s.as_bytes()[..floor_char(s, usize::from(u16::MAX))];
+        out.extend_from_slice(&(s.len() as u16).to_le_bytes());
+        out.extend_from_slice(s);
+    }
+}
+
+/// The longest prefix of `s` of at most `most` bytes that ends on a character.
+fn floor_char(s: &str, most: usize) -> usize {
+    (0..=most.min(s.len()))
+        .rev()
+        .find(|i| s.is_char_boundary(*i))
+        .unwrap_or(0)
+}
+
+/// The device in `value`, if it is one of [`encode`]'s.
+fn decode(id: u64, value: &[u8]) -> Option<Restored<'_, Texts<'_>>> {
+    let (&[format, tags], rest) = value.split_first_chunk::<2>()?;
+    if format != FORMAT {
+        return None;
+    }
+    let (first, rest) = rest.split_first_chunk::<8>()?;
+    let (last, rest) = rest.split_first_chunk::<8>()?;
+    let (&[n_ips, n_users], rest) = rest.split_first_chunk::<2>()?;
+    let mut texts = Texts {
+        rest,
+        left: 1 + usize::from(n_ips) + usize::from(n_users),
+    };
+    // Every string is there and is text: iterating below cannot come up short.
+    texts.clone().skip()?;
+    let hostname = texts.next()?;
+    let ips = Texts {
+        rest: texts.rest,
+        left: n_ips.into(),
+    };
+    let users = Texts {
+        rest: ips.clone().skip()?,
+        left: n_users.into(),
+    };
+    let time = |b: &[u8; 8]| Timestamp::from_nanosecond(i64::from_le_bytes(*b).into()).ok();
+    Some(Restored {
+        id,
+        hostname,
+        tags,
+        first_seen: time(first)?,
+        last_seen: time(last)?,
+        ips,
+        users,
+    })
+}
+
+/// Strings of a value, each a u16 LE length and its bytes.
+#[derive(Clone)]
+struct Texts<'a> {
+    rest: &'a [u8],
+    left: usize,
+}
+
+impl<'a> Texts<'a> {
+    /// What follows the strings, if they are all there and all text.
+    fn skip(mut self) -> Option<&'a [u8]> {
+        while self.left > 0 {
+            self.next()?;
+        }
+        Some(self.rest)
+    }
+}
+
+impl<'a> Iterator for Texts<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        if self.left == 0 {
+            return None;
+        }
+        let (len, rest) = self.rest.split_first_chunk::<2>()?;
+        let len = usize::from(u16::from_le_bytes(*len));
+        let (s, rest) = (rest.get(..len)?, rest.get(len..)?);
+        let s = std::str::from_utf8(s).ok()?;
+        self.rest = rest;
+        self.left -= 1;
+        Some(s)
+    }
+}
+
+#[cfg(test)]
+mod tests;

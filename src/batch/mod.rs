@@ -31,7 +31,8 @@ pub struct Batch {
     pub identities: Vec<Identity>,
     /// ZPA connections for the aggregator's attribution table.
     pub flows: Vec<FlowNote>,
-    /// Text the flow notes point into: one buffer per batch instead of strings per record.
+    /// Text the flow notes and device deltas point into: one buffer per batch instead of
+    /// strings per record.
     pub flow_text: String,
     pub counters: Counters,
     /// When its first bytes were read (monotonic clock): where read→sink latency starts.
@@ -226,16 +227,46 @@ pub struct Identity {
 /// bound.
 pub const MAX_PER_DEVICE: usize = 32;
 
-/// What a shard tells the aggregator about a device: sent only when something is new.
+/// What a shard tells the aggregator about a device: sent only when something is new. Its text
+/// is in the batch's `flow_text` (no allocation per delta): read it with [`DeviceDelta::read`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeviceDelta {
     pub id: u64,
     /// The key as seen (hostname, else IP or user).
-    pub key: String,
+    pub key: Span,
     pub tag: Tag,
-    pub ip: Option<String>,
-    pub user: Option<String>,
+    pub ip: Option<Span>,
+    pub user: Option<Span>,
     /// The record's time.
+    pub seen: Timestamp,
+}
+
+impl DeviceDelta {
+    /// The delta with its text, from the `flow_text` of the batch it came in.
+    pub fn read<'t>(&self, text: &'t str) -> DeviceNews<'t> {
+        let span = |s: &Span| {
+            text.get(s.start as usize..s.end as usize)
+                .unwrap_or_default()
+        };
+        DeviceNews {
+            id: self.id,
+            key: span(&self.key),
+            tag: self.tag,
+            ip: self.ip.as_ref().map(span),
+            user: self.user.as_ref().map(span),
+            seen: self.seen,
+        }
+    }
+}
+
+/// A [`DeviceDelta`] with its text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DeviceNews<'t> {
+    pub id: u64,
+    pub key: &'t str,
+    pub tag: Tag,
+    pub ip: Option<&'t str>,
+    pub user: Option<&'t str>,
     pub seen: Timestamp,
 }
 

@@ -213,8 +213,8 @@ struct DeviceAnswer<'a> {
     tags: Vec<&'a str>,
     first_seen: String,
     last_seen: String,
-    ips: &'a [String],
-    users: &'a [String],
+    ips: Vec<&'a str>,
+    users: Vec<&'a str>,
     /// With NATS: whether the answer comes from the shared registry ("nats") or, while NATS
     /// cannot answer, from this collector's alone.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -222,15 +222,15 @@ struct DeviceAnswer<'a> {
 }
 
 impl<'a> DeviceAnswer<'a> {
-    fn of(id: u64, d: &'a Device) -> Self {
+    fn of(id: u64, d: Device<'a>) -> Self {
         DeviceAnswer {
             device_id: format!("{id:016x}"),
-            hostname: &d.hostname,
+            hostname: d.hostname,
             tags: d.tags().collect(),
             first_seen: rfc3339(d.first_seen),
             last_seen: rfc3339(d.last_seen),
-            ips: &d.ips,
-            users: &d.users,
+            ips: d.ips().collect(),
+            users: d.users().collect(),
             source: None,
         }
     }
@@ -242,8 +242,8 @@ impl<'a> DeviceAnswer<'a> {
             tags: d.tags.iter().map(String::as_str).collect(),
             first_seen: rfc3339(d.first_seen),
             last_seen: rfc3339(d.last_seen),
-            ips: &d.ips,
-            users: &d.users,
+            ips: d.ips.iter().map(String::as_str).collect(),
+            users: d.users.iter().map(String::as_str).collect(),
             source: None,
         }
     }
@@ -308,7 +308,7 @@ fn device(state: &Shared, name: &str) -> Reply {
         let Ok(registry) = state.registry.lock() else {
             return json_error(500, "registry unavailable");
         };
-        registry.get(id).map(|d| KvDevice::of(id, d))
+        registry.get(id).map(|d| KvDevice::of(id, &d))
     };
     // With NATS, the shared registry (every collector's view, merged) over the local one; the
     // local one alone while NATS cannot answer, said in `source`.

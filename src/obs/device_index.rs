@@ -67,14 +67,14 @@ impl DeviceIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::batch::DeviceDelta;
+    use crate::batch::DeviceNews;
     use jiff::Timestamp;
     use wire::device::{device_id, Tag};
 
-    fn delta(host: &str) -> DeviceDelta {
-        DeviceDelta {
+    fn delta(host: &str) -> DeviceNews<'_> {
+        DeviceNews {
             id: device_id(host),
-            key: host.to_owned(),
+            key: host,
             tag: Tag::Zia,
             seen: Timestamp::UNIX_EPOCH,
             ip: None,
@@ -107,7 +107,7 @@ mod tests {
             let registry = registry.lock().unwrap();
             index
                 .page(offset, limit)
-                .map(|id| registry.get(id).unwrap().hostname.clone())
+                .map(|id| registry.get(id).unwrap().hostname.to_owned())
                 .collect()
         };
         assert_eq!(names(0, 3), ["a-first", "host-000000", "host-000001"]);

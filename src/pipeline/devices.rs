@@ -1,42 +1,90 @@
 //! The shard-local device map (DESIGN §4 "Device maps"): what this shard already told the
 //! aggregator about each device, so that a delta is sent only when something is new, never per
 //! event.
+//!
+//! A cache, sized once: buckets of [`WAYS`] devices, found by the device id's low bits, in one
+//! zeroed allocation (the OS hands its pages over as devices arrive). It never grows, rehashes
+//! or allocates; a device that finds its bucket full takes the place of the one told least
+//! recently, which costs only a repeated delta later, never a lost device. Per device it keeps
+//! the hashes of the last [`RECENT`] IPs and users it told: a device that comes back to an
+//! older one sends it again, and the registry, which keeps them all, ignores it.
 
 use jiff::Timestamp;
-use wire::device::{IdMap, Tag};
+use wire::device::Tag;
 use xxhash_rust::xxh3::xxh3_64;
 
-use crate::batch::{DeviceDelta, MAX_PER_DEVICE};
+use crate::batch::{Batch, DeviceDelta};
 
-/// What a shard already told the aggregator about one device.
-#[derive(Default)]
-struct Known {
-    tags: u8,
-    ips: Vec<u64>,
-    users: Vec<u64>,
-    /// Feed time (seconds) of the last delta: a delta every `TOUCH_SECS` keeps last_seen fresh.
-    last_sent: i64,
-}
+/// Devices per bucket.
+const WAYS: usize = 4;
+/// IP and user hashes remembered per device.
+const RECENT: usize = 2;
+/// A device's place: id, last_sent, IP hashes, user hashes, tags and where the next hashes go.
+const WORDS: usize = 5;
 
 /// Feed-time seconds between two "still here" deltas of one device.
 const TOUCH_SECS: i64 = 60;
 
-/// The shard-local device map. It is a cache: when it holds `capacity` devices it is cleared,
-/// which costs only repeated deltas, never a lost device.
-pub struct DeviceCache {
-    known: IdMap<Known>,
-    capacity: usize,
+/// What a shard already told the aggregator about one device.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Known {
+    id: u64,
+    /// Feed time (seconds) of the last delta: a delta every `TOUCH_SECS` keeps last_seen fresh.
+    last_sent: i64,
+    /// Hashes of the IPs and users told most recently (0: none).
+    ips: [u32; RECENT],
+    users: [u32; RECENT],
+    /// Where the next IP and user hash go in `ips` and `users`.
+    next_ip: u8,
+    next_user: u8,
+    /// Tags told; none for an empty place.
+    tags: u8,
 }
 
-impl DeviceCache {
-    pub fn new(capacity: usize) -> Self {
-        DeviceCache {
-            known: IdMap::default(),
-            capacity,
+impl Known {
+    fn load(w: &[u64; WORDS]) -> Known {
+        let pair = |w: u64| [w as u32, (w >> 32) as u32];
+        Known {
+            id: w[0],
+            last_sent: w[1] as i64,
+            ips: pair(w[2]),
+            users: pair(w[3]),
+            tags: w[4] as u8,
+            next_ip: (w[4] >> 8) as u8,
+            next_user: (w[4] >> 16) as u8,
         }
     }
 
-    /// Records a sighting and returns the delta to send, if the aggregator has not heard it yet.
+    fn store(&self, w: &mut [u64; WORDS]) {
+        let pair = |p: [u32; RECENT]| u64::from(p[0]) | u64::from(p[1]) << 32;
+        *w = [
+            self.id,
+            self.last_sent as u64,
+            pair(self.ips),
+            pair(self.users),
+            u64::from(self.tags) | u64::from(self.next_ip) << 8 | u64::from(self.next_user) << 16,
+        ];
+    }
+}
+
+/// The shard-local device map.
+pub struct DeviceCache {
+    /// Plain words, so that the allocation is zeroed by the OS rather than written here.
+    buckets: Vec<[[u64; WORDS]; WAYS]>,
+}
+
+impl DeviceCache {
+    /// A cache of at least `capacity` devices (rounded up to a power of two), allocated now.
+    pub fn new(capacity: usize) -> Self {
+        let buckets = capacity.div_ceil(WAYS).next_power_of_two();
+        DeviceCache {
+            buckets: vec![[[0; WORDS]; WAYS]; buckets],
+        }
+    }
+
+    /// Records a sighting; when the aggregator has not heard it yet, adds the delta to `batch`
+    /// (its text to the batch's text) and returns true.
+    #[allow(clippy::too_many_arguments)]
     pub fn observe(
         &mut self,
         id: u64,
@@ -45,87 +93,226 @@ impl DeviceCache {
         ip: Option<&str>,
         user: Option<&str>,
         seen: Timestamp,
-    ) -> Option<DeviceDelta> {
-        if self.known.len() >= self.capacity && !self.known.contains_key(&id) {
-            self.known.clear();
+        batch: &mut Batch,
+    ) -> bool {
+        let mask = self.buckets.len() - 1;
+        let bucket = &mut self.buckets[id as usize & mask];
+        let way = bucket
+            .iter()
+            .position(|w| w[0] == id && w[4] as u8 != 0)
+            .unwrap_or_else(|| evictee(bucket));
+        let mut known = Known::load(&bucket[way]);
+        let mut news = false;
+        if known.tags == 0 || known.id != id {
+            known = Known {
+                id,
+                ..Known::default()
+            };
+            news = true;
         }
-        let mut fresh = false;
-        let known = self.known.entry(id).or_insert_with(|| {
-            fresh = true;
-            Known::default()
-        });
-        let mut news = fresh;
         if known.tags & tag as u8 == 0 {
             known.tags |= tag as u8;
             news = true;
         }
-        let new_ip = ip.filter(|ip| remember(&mut known.ips, ip));
-        let new_user = user.filter(|u| remember(&mut known.users, u));
+        let new_ip = ip.filter(|ip| remember(&mut known.ips, &mut known.next_ip, ip));
+        let new_user = user.filter(|u| remember(&mut known.users, &mut known.next_user, u));
         let secs = seen.as_second();
-        let stale = secs >= known.last_sent + TOUCH_SECS;
+        let stale = secs >= known.last_sent.saturating_add(TOUCH_SECS);
         if !(news || new_ip.is_some() || new_user.is_some() || stale) {
-            return None;
+            return false;
         }
         known.last_sent = known.last_sent.max(secs);
-        Some(DeviceDelta {
+        known.store(&mut bucket[way]);
+        let delta = DeviceDelta {
             id,
-            key: key.to_owned(),
+            key: batch.keep_text(key),
             tag,
-            ip: new_ip.map(str::to_owned),
-            user: new_user.map(str::to_owned),
+            ip: new_ip.map(|ip| batch.keep_text(ip)),
+            user: new_user.map(|u| batch.keep_text(u)),
             seen,
-        })
+        };
+        batch.devices.push(delta);
+        true
     }
 }
 
-/// Adds a value's hash to a bounded set; true when it was not there and there was room.
-fn remember(set: &mut Vec<u64>, value: &str) -> bool {
-    let h = xxh3_64(value.as_bytes());
-    if set.len() >= MAX_PER_DEVICE || set.contains(&h) {
+/// The place a device new to a full bucket takes: an empty one, else the one told least
+/// recently.
+fn evictee(bucket: &[[u64; WORDS]; WAYS]) -> usize {
+    (0..WAYS)
+        .min_by_key(|&i| {
+            let w = &bucket[i];
+            (w[4] as u8 != 0, w[1] as i64)
+        })
+        .unwrap_or(0)
+}
+
+/// Adds a value's hash to a device's recent ones; true when it was not there.
+fn remember(recent: &mut [u32; RECENT], next: &mut u8, value: &str) -> bool {
+    // 0 marks an unused place.
+    let h = (xxh3_64(value.as_bytes()) as u32).max(1);
+    if recent.contains(&h) {
         return false;
     }
-    set.push(h);
+    let at = usize::from(*next) % RECENT;
+    recent[at] = h;
+    *next = ((at + 1) % RECENT) as u8;
     true
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::batch::{Source, Span};
     use wire::device::device_id;
+
+    fn text<'b>(batch: &'b Batch, span: &Option<Span>) -> Option<&'b str> {
+        span.as_ref().map(|s| batch.text(s))
+    }
 
     fn ts(s: i64) -> Timestamp {
         Timestamp::from_second(s).unwrap()
     }
 
-    #[test]
-    fn cache_sends_only_news() {
-        let mut c = DeviceCache::new(100);
-        let id = device_id("pc1");
-        let first = c.observe(id, "pc1", Tag::Zia, Some("10.0.0.1"), Some("a@x"), ts(1000));
-        assert!(first.is_some());
-        assert!(c
-            .observe(id, "pc1", Tag::Zia, Some("10.0.0.1"), Some("a@x"), ts(1001))
-            .is_none());
-        let ip = c
-            .observe(id, "pc1", Tag::Zia, Some("10.0.0.2"), Some("a@x"), ts(1002))
-            .unwrap();
-        assert_eq!(ip.ip.as_deref(), Some("10.0.0.2"));
-        assert_eq!(ip.user, None);
-        assert!(c
-            .observe(id, "pc1", Tag::Zpa, None, None, ts(1003))
-            .is_some());
-        // A minute of feed time later the device is touched again.
-        assert!(c
-            .observe(id, "pc1", Tag::Zia, None, None, ts(1063))
-            .is_some());
+    fn observe(
+        c: &mut DeviceCache,
+        key: &str,
+        tag: Tag,
+        ip: Option<&str>,
+        user: Option<&str>,
+        s: i64,
+        batch: &mut Batch,
+    ) -> bool {
+        c.observe(device_id(key), key, tag, ip, user, ts(s), batch)
     }
 
     #[test]
-    fn cache_is_bounded() {
-        let mut c = DeviceCache::new(2);
-        for i in 0..10u64 {
-            c.observe(i, "k", Tag::Zia, None, None, ts(1));
-            assert!(c.known.len() <= 2);
+    fn cache_sends_only_news() {
+        let mut c = DeviceCache::new(100);
+        let mut b = Batch::new(0, Source::Tcp);
+        assert!(observe(
+            &mut c,
+            "pc1",
+            Tag::Zia,
+            Some("10.0.0.1"),
+            Some("a@x"),
+            1000,
+            &mut b
+        ));
+        assert!(!observe(
+            &mut c,
+            "pc1",
+            Tag::Zia,
+            Some("10.0.0.1"),
+            Some("a@x"),
+            1001,
+            &mut b
+        ));
+        assert!(observe(
+            &mut c,
+            "pc1",
+            Tag::Zia,
+            Some("10.0.0.2"),
+            Some("a@x"),
+            1002,
+            &mut b
+        ));
+        assert!(observe(&mut c, "pc1", Tag::Zpa, None, None, 1003, &mut b));
+        // A minute of feed time later the device is touched again.
+        assert!(observe(&mut c, "pc1", Tag::Zia, None, None, 1063, &mut b));
+        assert_eq!(b.devices.len(), 4);
+        let first = &b.devices[0];
+        assert_eq!(b.text(&first.key), "pc1");
+        assert_eq!(text(&b, &first.ip), Some("10.0.0.1"));
+        assert_eq!(text(&b, &first.user), Some("a@x"));
+        let ip = &b.devices[1];
+        assert_eq!(text(&b, &ip.ip), Some("10.0.0.2"));
+        assert_eq!(ip.user, None);
+        assert_eq!(b.devices[2].tag, Tag::Zpa);
+        assert_eq!(b.devices[3].seen, ts(1063));
+    }
+
+    #[test]
+    fn churn_sends_each_new_value_and_a_return_to_an_old_one() {
+        let mut c = DeviceCache::new(100);
+        let mut b = Batch::new(0, Source::Tcp);
+        let ips: Vec<String> = (0..10).map(|i| format!("10.0.0.{i}")).collect();
+        for ip in &ips {
+            assert!(observe(
+                &mut c,
+                "pc1",
+                Tag::Zia,
+                Some(ip),
+                Some("a@x"),
+                1000,
+                &mut b
+            ));
         }
+        // The last two are remembered; an older one is told again (the registry ignores it).
+        assert!(!observe(
+            &mut c,
+            "pc1",
+            Tag::Zia,
+            Some(&ips[9]),
+            Some("a@x"),
+            1000,
+            &mut b
+        ));
+        assert!(!observe(
+            &mut c,
+            "pc1",
+            Tag::Zia,
+            Some(&ips[8]),
+            Some("a@x"),
+            1000,
+            &mut b
+        ));
+        assert!(observe(
+            &mut c,
+            "pc1",
+            Tag::Zia,
+            Some(&ips[0]),
+            Some("a@x"),
+            1000,
+            &mut b
+        ));
+        let told: Vec<&str> = b.devices.iter().filter_map(|d| text(&b, &d.ip)).collect();
+        assert_eq!(told.len(), 11);
+        assert_eq!(
+            told[..10],
+            ips.iter().map(String::as_str).collect::<Vec<_>>()[..]
+        );
+        // The user was told once.
+        assert_eq!(b.devices.iter().filter(|d| d.user.is_some()).count(), 1);
+    }
+
+    #[test]
+    fn cache_is_bounded_and_a_device_pushed_out_is_told_again() {
+        let mut c = DeviceCache::new(8);
+        assert_eq!(c.buckets.len(), 2);
+        let mut b = Batch::new(0, Source::Tcp);
+        for i in 0..100u64 {
+            assert!(c.observe(i, "k", Tag::Zia, None, None, ts(i as i64), &mut b));
+        }
+        assert_eq!(c.buckets.len(), 2, "never grows");
+        // The most recent ones are still known; the first was pushed out.
+        assert!(!c.observe(99, "k", Tag::Zia, None, None, ts(100), &mut b));
+        assert!(c.observe(0, "k", Tag::Zia, None, None, ts(100), &mut b));
+    }
+
+    #[test]
+    fn known_round_trips_through_its_words() {
+        let k = Known {
+            id: u64::MAX - 3,
+            last_sent: -5,
+            ips: [1, u32::MAX],
+            users: [7, 0],
+            next_ip: 1,
+            next_user: 0,
+            tags: 3,
+        };
+        let mut w = [0; WORDS];
+        k.store(&mut w);
+        assert_eq!(Known::load(&w), k);
     }
 }

@@ -123,9 +123,8 @@ fn note_device(facts: &Facts<'_>, seen: Timestamp, devices: &mut DeviceCache, ba
     }
     let ip = kept(device.ip.as_deref(), batch);
     let user = kept(device.user.as_deref(), batch);
-    if let Some(delta) = devices.observe(device.id, &device.key, device.tag, ip, user, seen) {
+    if devices.observe(device.id, &device.key, device.tag, ip, user, seen, batch) {
         batch.counters.incr(Counter::DeviceDeltas);
-        batch.devices.push(delta);
     }
 }
 

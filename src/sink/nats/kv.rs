@@ -24,15 +24,15 @@ pub struct KvDevice {
 }
 
 impl KvDevice {
-    pub fn of(id: u64, d: &Device) -> KvDevice {
+    pub fn of(id: u64, d: &Device<'_>) -> KvDevice {
         KvDevice {
             device_id: key(id),
-            hostname: d.hostname.clone(),
+            hostname: d.hostname.to_owned(),
             tags: d.tags().map(str::to_owned).collect(),
             first_seen: d.first_seen,
             last_seen: d.last_seen,
-            ips: d.ips.clone(),
-            users: d.users.clone(),
+            ips: d.ips().map(str::to_owned).collect(),
+            users: d.users().map(str::to_owned).collect(),
         }
     }
 

@@ -69,7 +69,7 @@ impl Outbox {
     }
 
     /// A device to merge into the registry bucket.
-    pub fn device(&mut self, id: u64, device: &Device) {
+    pub fn device(&mut self, id: u64, device: &Device<'_>) {
         self.json.clear();
         if serde_json::to_writer(&mut self.json, &KvDevice::of(id, device)).is_ok() {
             frame::merge(&mut self.building, id, &self.json);

@@ -335,28 +335,26 @@ mod tests {
 
     #[test]
     fn acknowledgements_read_without_json() {
-        assert_eq!(
-            ack(None, br#"{"stream":"S","seq":5,"duplicate":true}"#),
-            Ack::Duplicate
-        );
-        // As nats-server 2.9 writes it.
-        assert_eq!(
-            ack(None, br#"{"stream":"S", "seq":5,"duplicate": true}"#),
-            Ack::Duplicate
-        );
-        assert_eq!(
-            ack(None, br#"{"stream":"S","seq":5,"duplicate": false}"#),
-            Ack::Stored
-        );
-        assert_eq!(
-            ack(None, br#"{"stream":"S","seq":5,"duplicate"}"#),
-            Ack::Stored
-        );
-        assert_eq!(
-            ack(None, br#"{"error":{"code":503,"err_code":10077,"description":"x"},"stream":"S","seq":0}"#),
-            Ack::Failed
-        );
-        assert_eq!(ack(None, b""), Ack::Failed);
+        let cases: [(&[u8], Ack); 6] = [
+            (br#"{"stream":"S","seq":5,"duplicate":true}"#, Ack::Duplicate),
+            // As nats-server 2.9 writes it.
+            (br#"{"stream":"S", "seq":5,"duplicate": true}"#, Ack::Duplicate),
+            (br#"{"stream":"S","seq":5,"duplicate": false}"#, Ack::Stored),
+            (br#"{"stream":"S","seq":5,"duplicate"}"#, Ack::Stored),
+            (
+                br#"{"error":{"code":503,"err_code":10077,"description":"x"},"stream":"S","seq":0}"#,
+                Ack::Failed,
+            ),
+            (b"", Ack::Failed),
+        ];
+        for (payload, expected) in cases {
+            assert_eq!(
+                ack(None, payload),
+                expected,
+                "{:?}",
+                String::from_utf8_lossy(payload)
+            );
+        }
         assert_eq!(token(b"_INBOX.ab.x", b"_INBOX.ab"), None);
         assert_eq!(token(b"_INBOX.abc.1", b"_INBOX.ab"), None);
         assert_eq!(token(b"_INBOX.ab.99999999999999999999", b"_INBOX.ab"), None);

@@ -5,7 +5,9 @@
 #
 #   perf/nats.sh [--runs N] [--count EVENTS] [--connections N] [--devices N] [--no-build]
 #
-# Each run starts target/release/ztel afresh with one shard, sends COUNT NSS web records over TCP
+# The binaries are $CARGO_TARGET_DIR/release/{ztel,loadgen} (target/ without it); ZTEL=path
+# measures another ztel build (an earlier commit's, for a before/after).
+# Each run starts ztel afresh with one shard, sends COUNT NSS web records over TCP
 # with loadgen (as fast as the collector takes them), and waits until every record is in the
 # records file and, with NATS, acknowledged by JetStream (its spool empty); the collector's CPU
 # time (utime + stime, every thread) is read then. nats-server's own CPU is not counted: it is
@@ -26,14 +28,14 @@ while [ $# -gt 0 ]; do
         --connections) CONNECTIONS=$2; shift 2 ;;
         --devices) DEVICES=$2; shift 2 ;;
         --no-build) NO_BUILD=1; shift ;;
-        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
         *) echo "nats.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
 command -v nats-server >/dev/null || { echo "nats.sh: nats-server is not installed (apt-get install nats-server)" >&2; exit 1; }
 TARGET=${CARGO_TARGET_DIR:-target}
 [ -n "$NO_BUILD" ] || cargo build --release --locked -p ztel -p loadgen >&2
-ZTEL=$TARGET/release/ztel
+ZTEL=${ZTEL:-$TARGET/release/ztel}
 LOADGEN=$TARGET/release/loadgen
 WORK=$(mktemp -d /tmp/ztel-nats-perf.XXXXXX)
 NATS_PID=

@@ -652,3 +652,41 @@ fn tls_with_the_servers_ca_publishes_and_another_ca_stops_the_start() {
     assert_eq!(errors.len(), 1, "one line: {stderr}");
     assert!(errors[0].contains("TLS"), "{stderr}");
 }
+
+#[test]
+fn an_existing_stream_is_brought_in_line_with_the_config() {
+    let dir = TempDir::new("nats-stream-update");
+    let Some(server) = Server::start(&dir) else {
+        return;
+    };
+    // A stream ZTEL made by hand, with another duplicate window and a subject of its own: the
+    // collector adds its subjects and sets its window, and publishes.
+    runtime().block_on(async {
+        let client = async_nats::connect(server.url()).await.expect("connect");
+        let js = async_nats::jetstream::new(client);
+        js.create_stream(async_nats::jetstream::stream::Config {
+            name: "ZTEL".into(),
+            subjects: vec!["other.>".into()],
+            duplicate_window: Duration::from_secs(30),
+            ..Default::default()
+        })
+        .await
+        .expect("create the stream");
+    });
+    let c = start_collector("nats-stream-update", &server.url(), None);
+    c.send(&lines(20));
+    assert_stream_holds_once(&server.url(), 20);
+    let config = runtime().block_on(async {
+        let client = async_nats::connect(server.url()).await.expect("connect");
+        let js = async_nats::jetstream::new(client);
+        let mut stream = js.get_stream("ZTEL").await.expect("the stream");
+        stream.info().await.expect("info").config.clone()
+    });
+    assert_eq!(
+        config.subjects,
+        ["other.>", "ztel.>"],
+        "ours added, the rest kept"
+    );
+    assert_eq!(config.duplicate_window, Duration::from_secs(900));
+    c.stop();
+}

@@ -5,13 +5,10 @@
 //! and connects when it can.
 
 use std::path::Path;
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::{Client, ConnectErrorKind, ConnectOptions, Event};
 
-use super::Stats;
 use crate::config;
 
 /// Why there is no connection.
@@ -31,7 +28,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The options from the config. Reading a credentials file that is missing or not a
 /// credentials file is refused here.
-async fn options(cfg: &config::Nats, stats: &Arc<Stats>) -> Result<ConnectOptions, ConnectFailure> {
+async fn options(cfg: &config::Nats) -> Result<ConnectOptions, ConnectFailure> {
     let mut options = ConnectOptions::new()
         .name(format!("ztel {}", env!("CARGO_PKG_VERSION")))
         .connection_timeout(CONNECT_TIMEOUT)
@@ -59,17 +56,12 @@ async fn options(cfg: &config::Nats, stats: &Arc<Stats>) -> Result<ConnectOption
             .add_root_certificates(Path::new(&cfg.tls_ca).to_owned())
             .require_tls(true);
     }
-    // The state is set here, as the client sees it change, not when the publisher next looks.
-    let stats = stats.clone();
-    Ok(options.event_callback(move |event| {
-        let stats = stats.clone();
-        async move { note(event, &stats) }
-    }))
+    Ok(options.event_callback(|event| async move { note(event) }))
 }
 
 /// One connection attempt.
-pub async fn connect(cfg: &config::Nats, stats: &Arc<Stats>) -> Result<Client, ConnectFailure> {
-    let options = options(cfg, stats).await?;
+pub async fn connect(cfg: &config::Nats) -> Result<Client, ConnectFailure> {
+    let options = options(cfg).await?;
     let urls = cfg.url.as_str();
     match options.connect(urls).await {
         Ok(client) => Ok(client),
@@ -119,18 +111,13 @@ fn refused_by_tls(e: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-/// What the client says about its connection, in the log. Connection state and reconnects are
-/// read from the client for `/metrics`.
-fn note(event: Event, stats: &Stats) {
+/// What the control client says about its connection, in the log. The connection state and the
+/// reconnects of `/metrics` are the publishing connection's (`publish`): that one carries the
+/// records, and says its own changes.
+fn note(event: Event) {
     match event {
-        Event::Connected => {
-            stats.connected.store(true, Ordering::Relaxed);
-            tracing::info!("NATS: connected")
-        }
-        Event::Disconnected => {
-            stats.connected.store(false, Ordering::Relaxed);
-            tracing::warn!("NATS: disconnected; records are spooled until it is back")
-        }
+        Event::Connected => tracing::debug!("NATS: control connection up"),
+        Event::Disconnected => tracing::debug!("NATS: control connection down"),
         Event::ServerError(e) => tracing::warn!("NATS: server error: {e}"),
         Event::ClientError(e) => tracing::warn!("NATS: client error: {e}"),
         Event::LameDuckMode => tracing::info!("NATS: the server is going away (lame duck)"),

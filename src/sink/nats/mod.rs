@@ -3,17 +3,23 @@
 //!
 //! The aggregator encodes what goes out as [`frame`]s in an [`outbox::Outbox`] and hands them,
 //! a batch at a time, through a bounded channel to a thread of its own running a small tokio
-//! runtime (async-nats needs tokio; the shards' glommio executors never see it). There the
-//! frames go to the on-disk [`spool::Spool`] first and are published from it ([`publish`]),
-//! many in flight, acknowledgements awaited a round at a time; the spool's head moves only past
-//! what JetStream acknowledged. A full spool stops the thread taking from the channel, which
+//! runtime (the shards' glommio executors never see it). There the frames go to the on-disk
+//! [`spool::Spool`] first and are published from it ([`publish`]) on a connection that speaks
+//! the NATS protocol itself ([`conn`], [`proto`]): a round of records is one write of HPUB
+//! frames, many rounds in flight; the spool's head moves only past what JetStream acknowledged.
+//! The stream, the registry bucket and its merges go through async-nats ([`control`]), a few
+//! requests per connection or per changed device. A full spool stops the thread taking from the channel, which
 //! stops the aggregator taking batches, which stops the shards reading: the inputs are pushed
 //! back as by a full channel.
 
+pub mod conn;
 pub mod connect;
+mod control;
 pub mod frame;
+mod intake;
 pub mod kv;
 pub mod outbox;
+pub mod proto;
 mod publish;
 pub mod spool;
 
@@ -54,7 +60,7 @@ pub struct Stats {
     pub spool_bytes: AtomicU64,
     pub spool_records: AtomicU64,
     pub connected: AtomicBool,
-    /// Connections made after the first.
+    /// Publishing connections made after the first.
     pub reconnects: AtomicU64,
     /// Device merges written to the registry bucket, and compare-and-set conflicts met.
     pub registry_merges: AtomicU64,
@@ -192,7 +198,7 @@ pub fn start(cfg: &config::Nats, data_dir: &Path) -> Result<Nats, StartError> {
     link.stats
         .spool_records
         .store(spool.messages(), Ordering::Relaxed);
-    let first = match link.runtime.block_on(connect::connect(cfg, &link.stats)) {
+    let first = match link.runtime.block_on(connect::connect(cfg)) {
         Ok(client) => Some(client),
         Err(ConnectFailure::Refused(message)) => return Err(StartError::Refused(message)),
         Err(ConnectFailure::Unreachable(message)) => {
@@ -203,8 +209,9 @@ pub fn start(cfg: &config::Nats, data_dir: &Path) -> Result<Nats, StartError> {
             None
         }
     };
+    let setup = conn::Setup::of(cfg).map_err(StartError::Refused)?;
     let (tx, rx) = tokio::sync::mpsc::channel(CHANNEL_CHUNKS);
-    let settings = publish::Settings::of(cfg, dir);
+    let settings = publish::Settings::of(cfg, dir, setup);
     let thread_link = link.clone();
     let thread = std::thread::Builder::new()
         .name("nats".into())

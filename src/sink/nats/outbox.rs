@@ -3,7 +3,7 @@
 //! yet stays here and counts in the aggregator's backlog, which then stops taking batches (the
 //! same push-back as a sink that cannot write).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -16,6 +16,13 @@ use crate::aggregate::registry::Device;
 
 /// A batch of frames this large is handed over without waiting for the next batch.
 const HAND_OVER_AT: usize = 1 << 20;
+/// The bucket's `last_seen` moves in steps this long: a device seen again within the same
+/// step, with nothing else new, is not merged again (every record of a device would otherwise
+/// be a compare-and-set on the bucket). The local registry keeps it to the second.
+const LAST_SEEN_STEP: i64 = 60;
+/// Devices whose last merge is remembered; past it the memory starts over (and every device is
+/// merged once more).
+const REMEMBERED: usize = 1 << 20;
 
 pub struct Outbox {
     tx: Option<Sender<Vec<u8>>>,
@@ -30,8 +37,11 @@ pub struct Outbox {
     waiting_bytes: usize,
     link: Arc<Link>,
     /// Reused: a record's identity as hex, a device as JSON.
-    id: String,
+    id: [u8; 32],
     json: Vec<u8>,
+    /// What each device was when last handed for a merge ([`fingerprint`]).
+    merged: HashMap<u64, u64>,
+    kind_key: memchr::memmem::Finder<'static>,
 }
 
 impl Outbox {
@@ -44,8 +54,10 @@ impl Outbox {
             waiting: VecDeque::new(),
             waiting_bytes: 0,
             link,
-            id: String::with_capacity(32),
+            id: [0; 32],
             json: Vec::new(),
+            merged: HashMap::new(),
+            kind_key: memchr::memmem::Finder::new(KIND_KEY),
         }
     }
 
@@ -53,12 +65,15 @@ impl Outbox {
     /// 128-bit hash of its payload, as 32 hex digits, is its `Nats-Msg-Id`, so that two
     /// collectors that received the same line publish the same id.
     pub fn record(&mut self, line: &[u8], identity: u128) {
-        use std::fmt::Write as _;
-        self.id.clear();
-        let _ = write!(self.id, "{identity:032x}");
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        for (i, digit) in self.id.iter_mut().enumerate() {
+            *digit = HEX[(identity >> (124 - 4 * i) & 0xf) as usize];
+        }
         let subject_len = self.records.len();
-        self.records.push_str(kind_of(line));
-        frame::publish(&mut self.building, &self.records, &self.id, line);
+        self.records.push_str(kind_of(&self.kind_key, line));
+        // The digits are ASCII.
+        let id = std::str::from_utf8(&self.id).unwrap_or_default();
+        frame::publish(&mut self.building, &self.records, id, line);
         self.records.truncate(subject_len);
     }
 
@@ -68,8 +83,17 @@ impl Outbox {
         frame::publish(&mut self.building, &self.devices, id, line);
     }
 
-    /// A device to merge into the registry bucket.
+    /// A device to merge into the registry bucket, unless the bucket was already told all it
+    /// knows (to the [`LAST_SEEN_STEP`]).
     pub fn device(&mut self, id: u64, device: &Device<'_>) {
+        let print = fingerprint(device);
+        if self.merged.get(&id) == Some(&print) {
+            return;
+        }
+        if self.merged.len() >= REMEMBERED {
+            self.merged.clear();
+        }
+        self.merged.insert(id, print);
         self.json.clear();
         if serde_json::to_writer(&mut self.json, &KvDevice::of(id, device)).is_ok() {
             frame::merge(&mut self.building, id, &self.json);
@@ -141,15 +165,33 @@ impl Outbox {
     }
 }
 
+/// What a merge of the device would tell the bucket: its lists only grow (to their cap) and its
+/// tags only accumulate, so their lengths say when they changed.
+fn fingerprint(d: &Device<'_>) -> u64 {
+    let parts = [
+        d.tags().count() as u64,
+        d.ips().len() as u64,
+        d.users().len() as u64,
+        d.first_seen.as_second() as u64,
+        d.last_seen.as_second().div_euclid(LAST_SEEN_STEP) as u64,
+    ];
+    let mut bytes = [0u8; 40];
+    for (chunk, part) in bytes.chunks_exact_mut(8).zip(parts) {
+        chunk.copy_from_slice(&part.to_le_bytes());
+    }
+    xxhash_rust::xxh3::xxh3_64(&bytes)
+}
+
+const KIND_KEY: &[u8] = b"\"kind\":\"";
+
 /// The `kind` of a record line: ztel writes it second, after `ts` (DESIGN §2.4). A kind that is
 /// missing or not a plain token (it becomes part of a subject) is "unknown".
-fn kind_of(line: &[u8]) -> &str {
-    const KEY: &[u8] = b"\"kind\":\"";
+fn kind_of<'a>(key: &memchr::memmem::Finder<'_>, line: &'a [u8]) -> &'a str {
     let head = &line[..line.len().min(160)];
-    let Some(at) = memchr::memmem::find(head, KEY) else {
+    let Some(at) = key.find(head) else {
         return "unknown";
     };
-    let rest = &line[at + KEY.len()..];
+    let rest = &line[at + KIND_KEY.len()..];
     let Some(end) = memchr::memchr(b'"', rest) else {
         return "unknown";
     };
@@ -175,6 +217,8 @@ mod tests {
 
     #[test]
     fn the_kind_names_the_subject() {
+        let key = memchr::memmem::Finder::new(KIND_KEY);
+        let kind_of = |line| kind_of(&key, line);
         assert_eq!(
             kind_of(br#"{"ts":"2024-01-01T00:00:00Z","kind":"zia.web","x":1}"#),
             "zia.web"

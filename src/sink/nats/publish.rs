@@ -1,65 +1,77 @@
 //! The NATS thread's work: take the aggregator's frames into the spool, and publish the spool
-//! oldest first, a few rounds in flight, each round's acknowledgements awaited together. A
-//! round's frames leave the spool only when all of them were acknowledged; after a failure
-//! everything unacknowledged is published again, under the same ids (JetStream drops those it
-//! already has).
+//! oldest first on the publishing connection ([`super::conn`]), a few rounds in flight. A round
+//! is one buffer of HPUB frames, written while the acknowledgements of earlier rounds are read;
+//! its frames leave the spool only when every one of them was acknowledged (and its devices
+//! merged into the registry bucket). After a failure the connection is dropped and everything
+//! unacknowledged is published again, under the same ids (JetStream drops those it already has).
 
-use std::collections::HashMap;
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use async_nats::jetstream::context::PublishAckFuture;
-use async_nats::jetstream::message::PublishMessage;
-use async_nats::jetstream::{self, kv, stream, Context};
+use async_nats::jetstream::kv;
 use async_nats::Client;
-use bytes::Bytes;
 use tokio::sync::{mpsc, Notify};
 
+use super::conn::{self, Conn, Reader, Setup};
 use super::connect::{self, ConnectFailure};
 use super::frame::{self, Frame};
+use super::intake::{intake, lock};
 use super::kv::KvDevice;
+use super::proto::{self, Ack, Op};
 use super::spool::{Chunk, Cursor, Spool};
-use super::Link;
+use super::{control, Link, Stats};
 use crate::config;
 
 /// Bytes of frames per round, and rounds in flight: enough to keep a local server busy while
 /// the oldest round's acknowledgements come back.
 const ROUND_BYTES: usize = 512 << 10;
 const ROUNDS: usize = 4;
-/// Acknowledgements JetStream may owe (async-nats waits for room past it): above what
-/// `ROUNDS` rounds of the smallest frames hold.
-const MAX_ACKS: usize = 1 << 17;
 /// A round not acknowledged in this time failed: published again.
 const ACK_TIMEOUT: Duration = Duration::from_secs(5);
 /// After the aggregator's last batch: how long a connected publisher goes on emptying the spool
 /// before it leaves the rest for the next start.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
-const RETRY: Duration = Duration::from_millis(250);
+pub const RETRY: Duration = Duration::from_millis(250);
+/// Between connection attempts, and before publishing again after a failure.
+const BACKOFF: Duration = Duration::from_secs(1);
+/// An idle connection is checked with a PING this often; two unanswered ones end it.
+const PING_INTERVAL: Duration = Duration::from_secs(20);
+/// With every round in flight written (and the spool read as far as `ROUNDS` allow),
+/// acknowledgements are let gather this long between
+/// reads: a read per handful of them cost more (wake-ups, epoll, syscalls) than the records.
+const ACK_GATHER: Duration = Duration::from_millis(1);
 
 /// What the thread needs of the config.
 pub struct Settings {
     cfg: config::Nats,
     dir: PathBuf,
+    setup: Setup,
 }
 
 impl Settings {
-    pub fn of(cfg: &config::Nats, dir: PathBuf) -> Settings {
+    pub fn of(cfg: &config::Nats, dir: PathBuf, setup: Setup) -> Settings {
         Settings {
             cfg: cfg.clone(),
             dir,
+            setup,
         }
     }
 }
 
 /// A round sent and not yet acknowledged.
 struct Round {
-    /// The round's frames (the payloads are slices of it), and where the head goes after it.
-    bytes: Bytes,
+    /// The round's frames, and where the spool's head goes after them.
+    bytes: Vec<u8>,
     end: Cursor,
-    acks: Vec<PublishAckFuture>,
+    /// Its messages carry the reply tokens `first..first + count`.
+    first: u64,
+    count: u64,
+    acked: u64,
     merges: Vec<KvDevice>,
+    sent: Instant,
 }
 
 /// Runs until the aggregator has closed the channel and the spool is empty, or NATS cannot take
@@ -81,15 +93,26 @@ pub async fn run(
         wake.clone(),
         room.clone(),
     ));
-    let mut publisher = Publisher {
+    let mut p = Publisher {
         link: link.clone(),
         settings,
         spool: spool.clone(),
-        client: first,
-        ready: None,
-        rounds: Vec::new(),
+        control: first,
+        bucket: None,
+        stream_ok: false,
+        conn: None,
+        next_endpoint: 0,
+        connections: 0,
+        rounds: VecDeque::new(),
+        out: Vec::new(),
+        written: 0,
+        unflushed: false,
+        next_token: 1,
         failures: 0,
         last_attempt: None,
+        last_ping: Instant::now(),
+        pings_owed: 0,
+        skipped: 0,
     };
     let mut drain_until: Option<Instant> = None;
     loop {
@@ -98,35 +121,34 @@ pub async fn run(
         }
         let empty = lock(&spool).is_empty();
         if let Some(until) = drain_until {
-            if empty || Instant::now() >= until || !publisher.connected() {
+            if empty || Instant::now() >= until || p.conn.is_none() {
                 break;
             }
         }
-        if !publisher.prepare().await {
+        if !p.prepare().await {
             if drain_until.is_some() {
                 break;
             }
             tokio::time::sleep(RETRY).await;
             continue;
         }
-        if let Err(e) = publisher.fill().await {
-            publisher.failed(&e);
+        if let Err(e) = p.fill() {
+            p.failed(&e);
             continue;
         }
-        if publisher.rounds.is_empty() {
-            tokio::select! {
-                _ = wake.notified() => {}
-                _ = tokio::time::sleep(RETRY) => {}
-            }
+        if let Err(e) = p.step(&wake).await {
+            p.failed(&e);
             continue;
         }
-        match publisher.finish_oldest().await {
-            Ok(()) => room.notify_one(),
-            Err(e) => publisher.failed(&e),
+        match p.finish_done().await {
+            Ok(0) => {}
+            Ok(_) => room.notify_one(),
+            Err(e) => p.failed(&e),
         }
     }
-    publisher.rounds.clear();
+    p.rounds.clear();
     link.stats.acks_pending.store(0, Ordering::Relaxed);
+    link.stats.connected.store(false, Ordering::Relaxed);
     link.set_registry(None);
     let s = lock(&spool);
     if !s.is_empty() {
@@ -138,194 +160,108 @@ pub async fn run(
                  stay in {}; they are published at the next start",
                 s.messages(),
                 s.bytes(),
-                publisher.settings.dir.display()
+                p.settings.dir.display()
             ),
         );
     }
     intake.abort();
 }
 
-fn lock(spool: &Mutex<Spool>) -> MutexGuard<'_, Spool> {
-    // A panic while holding it leaves a spool whose files are still whole: go on.
-    spool
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Takes the aggregator's frames into the spool while it has room; when it has none, stops
-/// taking (so the channel fills and the aggregator holds its batches), except at shutdown.
-async fn intake(
-    mut rx: mpsc::Receiver<Vec<u8>>,
-    spool: Arc<Mutex<Spool>>,
-    link: Arc<Link>,
-    wake: Arc<Notify>,
-    room: Arc<Notify>,
-) {
-    let mut errors = 0u64;
-    while let Some(chunk) = rx.recv().await {
-        loop {
-            let appended = {
-                let mut s = lock(&spool);
-                if s.has_room(chunk.len()) || link.closing.load(Ordering::SeqCst) {
-                    let result = s.append(&chunk);
-                    link.stats.spool_bytes.store(s.bytes(), Ordering::Relaxed);
-                    link.stats
-                        .spool_records
-                        .store(s.messages(), Ordering::Relaxed);
-                    Some(result)
-                } else {
-                    None
-                }
-            };
-            match appended {
-                Some(Ok(())) => {
-                    wake.notify_one();
-                    break;
-                }
-                Some(Err(e)) if link.closing.load(Ordering::SeqCst) => {
-                    // At shutdown a spool that cannot be written is not waited for (the drain
-                    // would never end): said, like a sink's failed spill. The records are in
-                    // the records file all the same.
-                    crate::logging::say(
-                        tracing::Level::ERROR,
-                        format_args!(
-                            "output.nats: cannot spool {} bytes at shutdown ({e}); they are in \
-                             the records file but will not reach NATS",
-                            chunk.len()
-                        ),
-                    );
-                    break;
-                }
-                Some(Err(e)) => {
-                    errors += 1;
-                    if errors.is_power_of_two() {
-                        tracing::error!(errors, "output.nats: cannot write the spool: {e}");
-                    }
-                    tokio::time::sleep(RETRY).await;
-                }
-                None => {
-                    tokio::select! {
-                        _ = room.notified() => {}
-                        _ = tokio::time::sleep(RETRY) => {}
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// The registry bucket, created if missing. Its stream is made here with the settings a KV
-/// bucket has (what `create_key_value` would make, history 1): async-nats's own creation first
-/// reads the account's limits in a form Debian's nats-server 2.9 does not send.
-async fn registry_bucket(js: &Context, bucket: &str) -> Result<kv::Store, String> {
-    if let Ok(store) = js.get_key_value(bucket).await {
-        return Ok(store);
-    }
-    let stream = stream::Config {
-        name: format!("KV_{bucket}"),
-        subjects: vec![format!("$KV.{bucket}.>")],
-        max_messages_per_subject: 1,
-        storage: stream::StorageType::File,
-        allow_rollup: true,
-        deny_delete: true,
-        allow_direct: true,
-        discard: stream::DiscardPolicy::New,
-        num_replicas: 1,
-        duplicate_window: Duration::from_secs(120),
-        ..Default::default()
-    };
-    js.get_or_create_stream(stream)
-        .await
-        .map_err(|e| e.to_string())?;
-    js.get_key_value(bucket).await.map_err(|e| e.to_string())
-}
-
 struct Publisher {
     link: Arc<Link>,
     settings: Settings,
     spool: Arc<Mutex<Spool>>,
-    client: Option<Client>,
-    /// The JetStream context and registry bucket, once the stream and the bucket exist.
-    ready: Option<(Context, kv::Store)>,
-    rounds: Vec<Round>,
+    /// async-nats, for the stream, the bucket and the merges; it reconnects by itself.
+    control: Option<Client>,
+    bucket: Option<kv::Store>,
+    /// The stream was made or checked on this connection.
+    stream_ok: bool,
+    /// The publishing connection.
+    conn: Option<Conn>,
+    next_endpoint: usize,
+    /// Publishing connections made so far.
+    connections: u64,
+    rounds: VecDeque<Round>,
+    /// HPUB frames (and PONGs) to write, written up to `written`.
+    out: Vec<u8>,
+    written: usize,
+    /// Written bytes a TLS stream may still hold.
+    unflushed: bool,
+    next_token: u64,
     /// Failures in a row, for the log.
     failures: u64,
     last_attempt: Option<Instant>,
+    last_ping: Instant,
+    pings_owed: u32,
+    /// Messages that cannot ever be published (larger than the server takes, or a damaged
+    /// frame): said, and left behind with their round.
+    skipped: u64,
 }
 
 impl Publisher {
-    fn connected(&self) -> bool {
-        self.client
-            .as_ref()
-            .is_some_and(|c| c.connection_state() == async_nats::connection::State::Connected)
-    }
-
-    /// Connects, then makes sure of the stream and the bucket; false while that is not done.
+    /// Connects (both sides), then makes sure of the stream and the bucket; false while that is
+    /// not done.
     async fn prepare(&mut self) -> bool {
-        let stats = &self.link.stats;
-        if self.client.is_none() {
-            if self
-                .last_attempt
-                .is_some_and(|at| at.elapsed() < Duration::from_secs(1))
-            {
-                return false;
-            }
-            self.last_attempt = Some(Instant::now());
-            match connect::connect(&self.settings.cfg, &self.link.stats).await {
-                Ok(client) => self.client = Some(client),
+        if self.conn.is_some() && self.stream_ok && self.bucket.is_some() {
+            return true;
+        }
+        if self.last_attempt.is_some_and(|at| at.elapsed() < BACKOFF) {
+            return false;
+        }
+        self.last_attempt = Some(Instant::now());
+        if self.control.is_none() {
+            match connect::connect(&self.settings.cfg).await {
+                Ok(client) => self.control = Some(client),
                 Err(ConnectFailure::Refused(m) | ConnectFailure::Unreachable(m)) => {
                     self.say_failure(&m);
                     return false;
                 }
             }
         }
-        let connected = self.connected();
-        if let Some(client) = &self.client {
-            let connects = client.statistics().connects.load(Ordering::Relaxed);
-            stats
-                .reconnects
-                .store(connects.saturating_sub(1), Ordering::Relaxed);
-        }
-        if !connected {
-            return false;
-        }
-        if self.ready.is_some() {
-            return true;
-        }
-        let Some(client) = self.client.clone() else {
-            return false;
-        };
-        let js = jetstream::ContextBuilder::new()
-            .max_ack_inflight(MAX_ACKS)
-            .ack_timeout(ACK_TIMEOUT)
-            .build(client);
-        let cfg = &self.settings.cfg;
-        let stream = stream::Config {
-            name: cfg.stream.clone(),
-            subjects: vec![format!("{}.>", cfg.subject_prefix)],
-            duplicate_window: Duration::from_secs(cfg.duplicate_window_secs),
-            storage: stream::StorageType::File,
-            ..Default::default()
-        };
-        if let Err(e) = js.get_or_create_stream(stream).await {
-            self.say_failure(&format!("stream {}: {e}", cfg.stream));
-            return false;
-        }
-        let bucket = match registry_bucket(&js, &cfg.registry_bucket).await {
-            Ok(store) => store,
-            Err(e) => {
-                self.say_failure(&format!("registry bucket {}: {e}", cfg.registry_bucket));
-                return false;
+        if self.conn.is_none() {
+            let endpoints = &self.settings.setup.endpoints;
+            let ep = endpoints[self.next_endpoint % endpoints.len()].clone();
+            match conn::open(&self.settings.setup, &ep).await {
+                Ok(c) => {
+                    self.connections += 1;
+                    if self.connections > 1 {
+                        self.link.stats.reconnects.fetch_add(1, Ordering::Relaxed);
+                    }
+                    tracing::info!("NATS: publishing to {ep}");
+                    self.link.stats.connected.store(true, Ordering::Relaxed);
+                    self.last_ping = Instant::now();
+                    self.pings_owed = 0;
+                    self.conn = Some(c);
+                }
+                Err(e) => {
+                    self.next_endpoint += 1;
+                    self.say_failure(&format!("{ep}: {e}"));
+                    return false;
+                }
             }
-        };
-        self.link.set_registry(Some(bucket.clone()));
-        self.ready = Some((js, bucket));
+        }
+        if !self.stream_ok || self.bucket.is_none() {
+            let Some(client) = &self.control else {
+                return false;
+            };
+            match control::prepare(client, &self.settings.cfg).await {
+                Ok(bucket) => {
+                    self.link.set_registry(Some(bucket.clone()));
+                    self.bucket = Some(bucket);
+                    self.stream_ok = true;
+                }
+                Err(e) => {
+                    self.say_failure(&e);
+                    return false;
+                }
+            }
+        }
         true
     }
 
-    /// Sends rounds from the spool until `ROUNDS` are in flight or it has nothing more.
-    async fn fill(&mut self) -> Result<(), String> {
-        let Some((js, _)) = &self.ready else {
+    /// Encodes rounds from the spool until `ROUNDS` are in flight or it has nothing more.
+    fn fill(&mut self) -> Result<(), String> {
+        let Some(conn) = &self.conn else {
             return Ok(());
         };
         while self.rounds.len() < ROUNDS {
@@ -335,115 +271,207 @@ impl Publisher {
             let Some(Chunk { bytes, end }) = chunk else {
                 return Ok(());
             };
-            let bytes = Bytes::from(bytes);
-            let mut round = Round {
-                bytes: bytes.clone(),
-                end,
-                acks: Vec::new(),
-                merges: Vec::new(),
-            };
+            let first = self.next_token;
+            let mut merges = Vec::new();
+            self.out.reserve(bytes.len() + bytes.len() / 4);
             let mut at = 0;
             while at < bytes.len() {
                 let (frame, len) = frame::read(&bytes[at..]).map_err(|e| e.to_string())?;
+                at += len;
                 match frame {
                     Frame::Publish {
                         subject,
                         id,
                         payload,
                     } => {
-                        let start = payload.as_ptr() as usize - bytes.as_ptr() as usize;
-                        let message = PublishMessage::build()
-                            .payload(bytes.slice(start..start + payload.len()))
-                            .message_id(id);
-                        let ack = js
-                            .send_publish(subject.to_owned(), message)
-                            .await
-                            .map_err(|e| format!("publish: {e}"))?;
-                        round.acks.push(ack);
+                        let (subject, id) = (subject.as_bytes(), id.as_bytes());
+                        let size = proto::hpub_len(
+                            subject,
+                            &conn.inbox,
+                            self.next_token,
+                            id,
+                            payload.len(),
+                        );
+                        if !proto::is_token(subject)
+                            || !proto::is_token(id)
+                            || size > conn.max_payload + 200
+                        {
+                            self.skipped += 1;
+                            if self.skipped.is_power_of_two() {
+                                tracing::error!(
+                                    skipped = self.skipped,
+                                    "output.nats: a message of {} bytes on {:?} cannot be \
+                                     published (the server takes {} bytes, or the frame is \
+                                     damaged); it is in the records file only",
+                                    payload.len(),
+                                    String::from_utf8_lossy(subject),
+                                    conn.max_payload
+                                );
+                            }
+                            continue;
+                        }
+                        proto::hpub(
+                            &mut self.out,
+                            subject,
+                            &conn.inbox,
+                            self.next_token,
+                            id,
+                            payload,
+                        );
+                        self.next_token += 1;
                     }
                     Frame::Merge { json, .. } => {
                         if let Ok(device) = serde_json::from_slice::<KvDevice>(json) {
-                            round.merges.push(device);
+                            merges.push(device);
                         }
                     }
                 }
-                at += len;
             }
-            let n = round.acks.len() as u64;
-            self.link.stats.published.fetch_add(n, Ordering::Relaxed);
-            self.link.stats.acks_pending.fetch_add(n, Ordering::Relaxed);
-            self.rounds.push(round);
+            let count = self.next_token - first;
+            let stats = &self.link.stats;
+            stats.published.fetch_add(count, Ordering::Relaxed);
+            stats.acks_pending.fetch_add(count, Ordering::Relaxed);
+            self.rounds.push_back(Round {
+                bytes,
+                end,
+                first,
+                count,
+                acked: 0,
+                merges,
+                sent: Instant::now(),
+            });
         }
         Ok(())
     }
 
-    /// Awaits the oldest round's acknowledgements, merges its devices into the bucket, and
-    /// moves the spool's head past it.
-    async fn finish_oldest(&mut self) -> Result<(), String> {
-        let round = self.rounds.remove(0);
-        let stats = &self.link.stats;
-        for ack in round.acks {
-            match ack.await {
-                Ok(ack) => {
-                    stats.acknowledged.fetch_add(1, Ordering::Relaxed);
-                    stats.acks_pending.fetch_sub(1, Ordering::Relaxed);
-                    if ack.duplicate {
-                        stats.duplicates.fetch_add(1, Ordering::Relaxed);
-                    }
+    /// One step of the connection: writes what is pending, or reads what came, or finds the
+    /// oldest round late; while nothing is in flight, waits for frames as well.
+    async fn step(&mut self, wake: &Notify) -> Result<(), String> {
+        let Some(conn) = &mut self.conn else {
+            return Ok(());
+        };
+        let idle = self.rounds.is_empty();
+        if idle && self.last_ping.elapsed() >= PING_INTERVAL {
+            if self.pings_owed >= 2 {
+                return Err("the server answered no PING".into());
+            }
+            self.out.extend_from_slice(b"PING\r\n");
+            self.pings_owed += 1;
+            self.last_ping = Instant::now();
+        }
+        let pending = self.written < self.out.len();
+        let deadline = self
+            .rounds
+            .front()
+            .map_or_else(|| Instant::now() + RETRY, |r| r.sent + ACK_TIMEOUT);
+        let Conn {
+            reader,
+            writer,
+            inbox,
+            ..
+        } = conn;
+        let out = &self.out[self.written..];
+        let unflushed = self.unflushed;
+        tokio::select! {
+            written = async {
+                if pending {
+                    tokio::io::AsyncWriteExt::write(writer, out).await
+                } else {
+                    tokio::io::AsyncWriteExt::flush(writer).await.map(|()| 0)
                 }
-                Err(e) => return Err(format!("no acknowledgement: {e}")),
+            }, if pending || unflushed => {
+                let n = written.map_err(|e| format!("write: {e}"))?;
+                if pending && n == 0 {
+                    return Err("the connection closed".into());
+                }
+                self.written += n;
+                self.unflushed = pending;
+                if self.written == self.out.len() {
+                    self.out.clear();
+                    self.written = 0;
+                }
+            }
+            read = reader.read() => {
+                if read.map_err(|e| format!("read: {e}"))? == 0 {
+                    return Err("the server closed the connection".into());
+                }
+                handle(
+                    reader,
+                    inbox,
+                    &mut self.rounds,
+                    &mut self.out,
+                    &self.link.stats,
+                    &mut self.pings_owed,
+                )?;
+                let all_written = self.written == self.out.len();
+                if all_written && self.rounds.front().is_some_and(|r| r.acked < r.count) {
+                    tokio::time::sleep(ACK_GATHER).await;
+                }
+            }
+            _ = wake.notified(), if idle => {}
+            _ = tokio::time::sleep_until(deadline.into()) => {
+                if !idle {
+                    return Err(format!("no acknowledgement in {ACK_TIMEOUT:?}"));
+                }
             }
         }
-        if let Some((_, bucket)) = &self.ready {
-            // One merge per device per round: a device's later frames know more.
-            let mut devices: HashMap<String, KvDevice> = HashMap::new();
-            for d in round.merges {
-                match devices.get_mut(&d.device_id) {
-                    Some(known) => {
-                        known.merge(&d);
-                    }
-                    None => {
-                        devices.insert(d.device_id.clone(), d);
-                    }
-                }
+        Ok(())
+    }
+
+    /// Finishes the rounds at the front that are wholly acknowledged: merges their devices
+    /// into the bucket and moves the spool's head past them. How many.
+    async fn finish_done(&mut self) -> Result<usize, String> {
+        let mut done = 0;
+        while self.rounds.front().is_some_and(|r| r.acked >= r.count) {
+            let Some(round) = self.rounds.pop_front() else {
+                break;
+            };
+            let stats = &self.link.stats;
+            if !round.merges.is_empty() {
+                let Some(bucket) = &self.bucket else {
+                    return Err("the registry bucket is not open".into());
+                };
+                control::merge_all(bucket, round.merges, stats).await?;
             }
-            for device in devices.values() {
-                let conflicts = super::kv::merge(bucket, device)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                stats.registry_merges.fetch_add(1, Ordering::Relaxed);
-                stats
-                    .registry_conflicts
-                    .fetch_add(conflicts, Ordering::Relaxed);
-            }
+            let mut s = lock(&self.spool);
+            s.acknowledge(round.end, &round.bytes)
+                .map_err(|e| format!("cannot move the spool's head: {e}"))?;
+            stats.spool_bytes.store(s.bytes(), Ordering::Relaxed);
+            stats.spool_records.store(s.messages(), Ordering::Relaxed);
+            done += 1;
         }
-        let mut s = lock(&self.spool);
-        s.acknowledge(round.end, &round.bytes)
-            .map_err(|e| format!("cannot move the spool's head: {e}"))?;
-        stats.spool_bytes.store(s.bytes(), Ordering::Relaxed);
-        stats.spool_records.store(s.messages(), Ordering::Relaxed);
-        if self.failures > 0 {
+        if done > 0 && self.failures > 0 {
             tracing::info!(
                 "output.nats: publishing again after {} failures",
                 self.failures
             );
             self.failures = 0;
         }
-        Ok(())
+        Ok(done)
     }
 
-    /// A round failed: everything unacknowledged goes out again, from the oldest.
+    /// A round failed: the connection is dropped (it may be mid-frame), and everything
+    /// unacknowledged goes out again, from the oldest, on the next one.
     fn failed(&mut self, why: &str) {
-        self.link.stats.failures.fetch_add(1, Ordering::Relaxed);
-        self.rounds.clear();
-        self.link.stats.acks_pending.store(0, Ordering::Relaxed);
-        lock(&self.spool).rewind();
-        self.say_failure(why);
-        // A stream deleted under us comes back at the next prepare.
-        if !self.connected() {
-            self.ready = None;
-            self.link.set_registry(None);
+        let stats = &self.link.stats;
+        stats.failures.fetch_add(1, Ordering::Relaxed);
+        if let Some(conn) = self.conn.take() {
+            stats.connected.store(false, Ordering::Relaxed);
+            tracing::warn!(
+                "NATS: publishing to {} stopped ({why}); records are spooled until it is back",
+                conn.endpoint
+            );
         }
+        self.rounds.clear();
+        self.out.clear();
+        self.written = 0;
+        self.unflushed = false;
+        stats.acks_pending.store(0, Ordering::Relaxed);
+        lock(&self.spool).rewind();
+        // A stream deleted under us comes back at the next prepare.
+        self.stream_ok = false;
+        self.last_attempt = Some(Instant::now());
+        self.say_failure(why);
     }
 
     /// Says a failure at the 1st, 2nd, 4th… in a row: an outage must not flood the log.
@@ -456,4 +484,66 @@ impl Publisher {
             );
         }
     }
+}
+
+/// Takes the operations read: acknowledgements count against their round, a PING is answered,
+/// an error ends the connection.
+fn handle(
+    reader: &mut Reader,
+    inbox: &[u8],
+    rounds: &mut VecDeque<Round>,
+    out: &mut Vec<u8>,
+    stats: &Stats,
+    pings_owed: &mut u32,
+) -> Result<(), String> {
+    let (mut acked, mut duplicates) = (0, 0);
+    let result = loop {
+        let op = match reader.next_op() {
+            Ok(Some(op)) => op,
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(e.to_string()),
+        };
+        match op {
+            Op::Msg {
+                subject,
+                headers,
+                payload,
+            } => {
+                let Some(token) = proto::token(subject, inbox) else {
+                    continue;
+                };
+                // Rounds hold consecutive tokens, oldest first; acknowledgements come mostly in
+                // order, so the first round is nearly always the one.
+                let Some(round) = rounds
+                    .iter_mut()
+                    .find(|r| token >= r.first && token < r.first + r.count)
+                else {
+                    continue;
+                };
+                match proto::ack(headers, payload) {
+                    Ack::Stored => {}
+                    Ack::Duplicate => duplicates += 1,
+                    Ack::Failed => {
+                        break Err(format!(
+                            "JetStream refused a message: {}",
+                            String::from_utf8_lossy(&payload[..payload.len().min(300)])
+                        ))
+                    }
+                }
+                round.acked += 1;
+                acked += 1;
+            }
+            Op::Ping => out.extend_from_slice(b"PONG\r\n"),
+            Op::Pong => *pings_owed = 0,
+            Op::Err(why) => break Err(format!("server error: {}", String::from_utf8_lossy(why))),
+            Op::Info(_) | Op::Ok => {}
+        }
+    };
+    stats.acknowledged.fetch_add(acked, Ordering::Relaxed);
+    stats.duplicates.fetch_add(duplicates, Ordering::Relaxed);
+    stats.acks_pending.fetch_sub(
+        acked.min(stats.acks_pending.load(Ordering::Relaxed)),
+        Ordering::Relaxed,
+    );
+    result
 }

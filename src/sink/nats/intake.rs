@@ -1,0 +1,79 @@
+//! The NATS thread's intake: the aggregator's frames into the spool, as long as it has room.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::{mpsc, Notify};
+
+use super::publish::RETRY;
+use super::spool::Spool;
+use super::Link;
+
+pub fn lock(spool: &Mutex<Spool>) -> MutexGuard<'_, Spool> {
+    // A panic while holding it leaves a spool whose files are still whole: go on.
+    spool
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Takes the aggregator's frames into the spool while it has room; when it has none, stops
+/// taking (so the channel fills and the aggregator holds its batches), except at shutdown.
+pub async fn intake(
+    mut rx: mpsc::Receiver<Vec<u8>>,
+    spool: Arc<Mutex<Spool>>,
+    link: Arc<Link>,
+    wake: Arc<Notify>,
+    room: Arc<Notify>,
+) {
+    let mut errors = 0u64;
+    while let Some(chunk) = rx.recv().await {
+        loop {
+            let appended = {
+                let mut s = lock(&spool);
+                if s.has_room(chunk.len()) || link.closing.load(Ordering::SeqCst) {
+                    let result = s.append(&chunk);
+                    link.stats.spool_bytes.store(s.bytes(), Ordering::Relaxed);
+                    link.stats
+                        .spool_records
+                        .store(s.messages(), Ordering::Relaxed);
+                    Some(result)
+                } else {
+                    None
+                }
+            };
+            match appended {
+                Some(Ok(())) => {
+                    wake.notify_one();
+                    break;
+                }
+                Some(Err(e)) if link.closing.load(Ordering::SeqCst) => {
+                    // At shutdown a spool that cannot be written is not waited for (the drain
+                    // would never end): said, like a sink's failed spill. The records are in
+                    // the records file all the same.
+                    crate::logging::say(
+                        tracing::Level::ERROR,
+                        format_args!(
+                            "output.nats: cannot spool {} bytes at shutdown ({e}); they are in \
+                             the records file but will not reach NATS",
+                            chunk.len()
+                        ),
+                    );
+                    break;
+                }
+                Some(Err(e)) => {
+                    errors += 1;
+                    if errors.is_power_of_two() {
+                        tracing::error!(errors, "output.nats: cannot write the spool: {e}");
+                    }
+                    tokio::time::sleep(RETRY).await;
+                }
+                None => {
+                    tokio::select! {
+                        _ = room.notified() => {}
+                        _ = tokio::time::sleep(RETRY) => {}
+                    }
+                }
+            }
+        }
+    }
+}

@@ -220,3 +220,41 @@ fn rfc3164_and_5424_headers_are_read_by_ztel_and_the_record_after_them_too() {
         }
     }
 }
+
+#[test]
+fn help_explains_the_header_and_what_it_replaces() {
+    let out = Command::new(env!("CARGO_BIN_EXE_loadgen"))
+        .arg("--help")
+        .output()
+        .expect("loadgen runs");
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let help = stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    for text in [
+        "--header <none|3164|5424>",
+        "[possible values: none, 3164, 5424]",
+        "`<134>Nov 22 10:15:01 zscaler-nss nss: RECORD`",
+        "`<134>1 2025-11-22T10:15:01Z zscaler-nss nss - - - RECORD`",
+        "which --header replaces (none removes it)",
+        "Not with --proto http",
+    ] {
+        assert!(help.contains(text), "no {text:?} in --help:\n{stdout}");
+    }
+}
+
+#[test]
+fn a_header_for_http_or_a_file_is_a_usage_error() {
+    for args in [
+        &["--proto", "http", "--http-key", "k", "--header", "3164"][..],
+        &["--source", "Cargo.toml", "--header", "none"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_loadgen"))
+            .args(["--target", "127.0.0.1:9", "--count", "1"])
+            .args(args)
+            .output()
+            .expect("loadgen runs");
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("--header"), "{args:?}: {stderr}");
+    }
+}

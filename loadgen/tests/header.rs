@@ -4,10 +4,7 @@
 //! Without --header, each source's bytes are the ones its generator writes, as before --header
 //! existed. (The same lines through a real `ztel serve` are in `header_serve.rs`.)
 
-use std::io::Read;
-use std::net::TcpListener;
 use std::process::Command;
-use std::thread;
 
 use wire::decode::Decoder;
 use wire::event::Kind;
@@ -15,6 +12,8 @@ use wire::header::{split, Header};
 use wire::synth::{
     ActivityGenerator, Cardinality, Dialect, DnsGenerator, FirewallGenerator, WebGenerator,
 };
+
+mod common;
 
 const RECORDS: usize = 400;
 const DEVICES: u64 = 10_000;
@@ -84,23 +83,11 @@ const CASES: &[Case] = &[
 
 /// The lines loadgen sent over one TCP connection with `flags`.
 fn sent(flags: &[&str]) -> Vec<String> {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    let receiver = thread::spawn(move || {
-        let (mut sock, _) = listener.accept().unwrap();
-        let mut bytes = Vec::new();
-        sock.read_to_end(&mut bytes).unwrap();
-        bytes
-    });
     let (count, devices, churn) = (RECORDS.to_string(), DEVICES.to_string(), CHURN.to_string());
-    let out = Command::new(env!("CARGO_BIN_EXE_loadgen"))
-        .args(["--target", &addr, "--count", &count, "--devices", &devices])
-        .args(["--churn", &churn, "--quiet"])
-        .args(flags)
-        .output()
-        .expect("loadgen runs");
-    assert!(out.status.success(), "{flags:?}: {out:?}");
-    let text = String::from_utf8(receiver.join().unwrap()).expect("UTF-8");
+    let mut args = vec!["--count", &count, "--devices", &devices, "--churn", &churn];
+    args.push("--quiet");
+    args.extend_from_slice(flags);
+    let text = String::from_utf8(common::sent_over_one_connection(&args)).expect("UTF-8");
     let lines: Vec<String> = text.lines().map(str::to_string).collect();
     assert_eq!(lines.len(), RECORDS, "{flags:?}");
     lines

@@ -9,12 +9,13 @@
 //! ztel's decoder in any case.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const RECORDS: u64 = 300;
 const WAIT: Duration = Duration::from_secs(30);
@@ -57,6 +58,7 @@ struct Serve {
     child: Child,
     lines: mpsc::Receiver<String>,
     addr: String,
+    admin: String,
     dir: PathBuf,
 }
 
@@ -66,7 +68,15 @@ impl Serve {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let mut child = Command::new(binary)
-            .args(["serve", "--tcp", "127.0.0.1:0", "--udp", "", "--admin", ""])
+            .args([
+                "serve",
+                "--tcp",
+                "127.0.0.1:0",
+                "--udp",
+                "",
+                "--admin",
+                "127.0.0.1:0",
+            ])
             .args(["--shards", "1", "--data-dir"])
             .arg(dir.join("data"))
             .stdin(Stdio::null())
@@ -85,12 +95,46 @@ impl Serve {
             child,
             lines,
             addr: String::new(),
+            admin: String::new(),
             dir,
         };
-        let line = serve.wait_for("ztel: listening tcp ");
-        let after = line.split("listening tcp ").nth(1).unwrap_or_default();
-        serve.addr = after.split(' ').next().unwrap_or_default().to_string();
+        serve.admin = serve.listening("admin");
+        serve.addr = serve.listening("tcp");
         serve
+    }
+
+    /// The address of `ztel: listening INPUT ADDR …`.
+    fn listening(&mut self, input: &str) -> String {
+        let text = format!("ztel: listening {input} ");
+        let line = self.wait_for(&text);
+        let after = line.split(&text).nth(1).unwrap_or_default();
+        after.split(' ').next().unwrap_or_default().to_string()
+    }
+
+    /// Waits until ztel has read every connection to its end (a drain stops reading those still
+    /// open): /metrics counts them closed.
+    fn wait_closed(&self, connections: u64) {
+        let deadline = Instant::now() + WAIT;
+        let mut last = String::new();
+        while Instant::now() < deadline {
+            let mut text = String::new();
+            if let Ok(mut sock) = TcpStream::connect(&self.admin) {
+                let _ = sock.set_read_timeout(Some(WAIT));
+                let _ = write!(sock, "GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n");
+                let _ = sock.read_to_string(&mut text);
+            }
+            let closed: u64 = text
+                .lines()
+                .filter(|l| l.starts_with("ztel_connections_closed_total{"))
+                .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+                .sum();
+            if closed >= connections {
+                return;
+            }
+            last = format!("{closed} of {connections} connections closed");
+            thread::sleep(Duration::from_millis(50));
+        }
+        panic!("ztel did not read every connection within {WAIT:?}: {last}");
     }
 
     /// The first stderr line from now on that holds `text`.
@@ -149,6 +193,7 @@ fn every_header_and_source_arrives_as_records_none_dead_lettered() {
             assert!(out.status.success(), "{source:?} {header:?}: {out:?}");
         }
     }
+    serve.wait_closed((SOURCES.len() * HEADERS.len()) as u64);
     let counts = serve.drain();
     let sent = RECORDS * (SOURCES.len() * HEADERS.len()) as u64;
     let records: u64 = counts

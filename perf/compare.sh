@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
 # perf/compare.sh: ztel against rsyslog and syslog-ng on the same bytes, the same sender and the same
 # machine, in one run. Reports events/s, MB/s, the collector's CPU seconds and events per collector
-# CPU-second (median of --runs), and ztel's ratio to each peer. See perf/README.md.
+# CPU-second (median of --runs), and ztel's ratio to each peer, per line set. See perf/README.md.
 #
 #   perf/compare.sh [--events N] [--runs R] [--quick] [--senders "loggen loadgen"]
 #                   [--collectors "rsyslog-json syslog-ng-json rsyslog-raw ztel-1 ztel-2"]
+#                   [--sets "base ztel-none sekoia-3164-churn4 ..."] [--devices N]
 #                   [--timeout SECS] [--no-install] [--no-save] [--keep]
+#
+# A line set is "base" (ztel's feed format, 1,000 devices, no header, no churn: the input of the
+# first comparisons) or DIALECT-HEADER[-churnN]: NSS web lines in the ztel, elastic or sekoia
+# template, behind no syslog header (none) or an RFC 3164 or 5424 one, over --devices devices
+# (default 10000), a device taking a new IP or user every N of its records with -churnN.
+# Default: base, then each dialect with none and 3164, without churn and with churn4.
 #
 # Debian 12, as root (it installs rsyslog and syslog-ng's libraries with apt-get when missing).
 set -euo pipefail
@@ -18,6 +25,8 @@ HELP=$HERE/perfhelp.py
 EVENTS=500000
 RUNS=3
 QUICK=0
+SETS=""
+DEVICES=10000
 SENDERS="loggen loadgen"
 COLLECTORS="rsyslog-json syslog-ng-json rsyslog-raw ztel-1 ztel-2"
 TIMEOUT=""
@@ -25,7 +34,7 @@ INSTALL=1
 SAVE=1
 KEEP=0
 
-usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case $1 in
     --events) EVENTS=$2; shift 2 ;;
@@ -33,6 +42,8 @@ while [ $# -gt 0 ]; do
     --quick) QUICK=1; shift ;;
     --senders) SENDERS=$2; shift 2 ;;
     --collectors) COLLECTORS=$2; shift 2 ;;
+    --sets) SETS=$2; shift 2 ;;
+    --devices) DEVICES=$2; shift 2 ;;
     --timeout) TIMEOUT=$2; shift 2 ;;
     --no-install) INSTALL=0; shift ;;
     --no-save) SAVE=0; shift ;;
@@ -41,8 +52,18 @@ while [ $# -gt 0 ]; do
     *) echo "compare.sh: unknown argument $1" >&2; usage >&2; exit 2 ;;
   esac
 done
-if [ "$QUICK" = 1 ]; then EVENTS=2000; RUNS=1; SAVE=0; fi
-case $EVENTS$RUNS in *[!0-9]*) echo "compare.sh: --events and --runs take whole numbers" >&2; exit 2 ;; esac
+# --quick: the base set and one with a header and churn, so that the peers' header parsing runs
+# too.
+if [ "$QUICK" = 1 ]; then EVENTS=2000; RUNS=1; SAVE=0; SETS=${SETS:-base sekoia-3164-churn4}; fi
+if [ -z "$SETS" ]; then
+  SETS=base
+  for churn in "" -churn4; do
+    for dialect in ztel elastic sekoia; do
+      for header in none 3164; do SETS="$SETS $dialect-$header$churn"; done
+    done
+  done
+fi
+case $EVENTS$RUNS$DEVICES in *[!0-9]*) echo "compare.sh: --events, --runs and --devices take whole numbers" >&2; exit 2 ;; esac
 if [ "$EVENTS" -eq 0 ] || [ "$RUNS" -eq 0 ]; then echo "compare.sh: --events and --runs must be > 0" >&2; exit 2; fi
 # Per measurement: start to last record. Generous: rsyslog with mmjsonparse does tens of
 # thousands of events/s on a loaded 2-core machine.
@@ -171,7 +192,8 @@ LOADGEN=$TARGET_DIR/release/loadgen
 if [ ! -x "$ZTEL" ] || [ ! -x "$LOADGEN" ]; then die "no $ZTEL or $LOADGEN after the build"; fi
 
 # ------------------------------------------------------------------------------------------------
-# 3. One input file: N synthetic NSS web records exactly as loadgen puts them on the wire.
+# 3. One input file per line set: N synthetic NSS web records exactly as loadgen puts them on the
+# wire.
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ztel-perf.XXXXXX")
 COLLECTOR_PID=""
@@ -185,34 +207,65 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-INPUT=$WORK/input-nss.log
-say "generating $EVENTS NSS web records"
-python3 "$HELP" receive "$WORK/receive.port" "$INPUT" &
-RECV_PID=$!
-for _ in $(seq 200); do [ -s "$WORK/receive.port" ] && break; sleep 0.05; done
-[ -s "$WORK/receive.port" ] || die "the input receiver did not start"
-"$LOADGEN" --target "127.0.0.1:$(cat "$WORK/receive.port")" --proto tcp --source nss \
-  --connections 1 --rate max --count "$EVENTS" --quiet > "$WORK/generate.log" \
-  || { cat "$WORK/generate.log" >&2; die "loadgen could not generate the input"; }
-wait "$RECV_PID" || die "the input receiver failed"
-IN_LINES=$(wc -l < "$INPUT")
-IN_BYTES=$(stat -c %s "$INPUT")
-[ "$IN_LINES" = "$EVENTS" ] || die "input has $IN_LINES lines, expected $EVENTS"
-say "input: $IN_LINES lines, $IN_BYTES bytes ($((IN_BYTES / IN_LINES)) bytes per record)"
+# What a set's name says, in SET_DIALECT, SET_HEADER, SET_CHURN and SET_FLAGS (loadgen's).
+parse_set() {
+  local name=$1 rest
+  SET_DIALECT=ztel SET_HEADER=none SET_CHURN=0 SET_FLAGS=()
+  if [ "$name" = base ]; then return 0; fi
+  IFS=- read -r SET_DIALECT SET_HEADER rest <<< "$name"
+  case $SET_DIALECT in ztel|elastic|sekoia) ;; *) die "line set $name: no dialect ztel, elastic or sekoia" ;; esac
+  case $SET_HEADER in none|3164|5424) ;; *) die "line set $name: no header none, 3164 or 5424" ;; esac
+  case $rest in
+    "") ;;
+    churn[1-9]*) SET_CHURN=${rest#churn}; case $SET_CHURN in *[!0-9]*) die "line set $name: churnN takes a whole number" ;; esac ;;
+    *) die "line set $name: $rest is not churnN" ;;
+  esac
+  SET_FLAGS=(--dialect "$SET_DIALECT" --header "$SET_HEADER" --devices "$DEVICES")
+  if [ "$SET_CHURN" != 0 ]; then SET_FLAGS+=(--churn "$SET_CHURN"); fi
+}
+for set in $SETS; do parse_set "$set"; done
+
+declare -A IN_BYTES=()
+for set in $SETS; do
+  parse_set "$set"
+  input=$WORK/input-$set.log
+  rm -f "$WORK/receive.port"
+  python3 "$HELP" receive "$WORK/receive.port" "$input" &
+  RECV_PID=$!
+  for _ in $(seq 200); do [ -s "$WORK/receive.port" ] && break; sleep 0.05; done
+  [ -s "$WORK/receive.port" ] || die "the input receiver did not start"
+  "$LOADGEN" --target "127.0.0.1:$(cat "$WORK/receive.port")" --proto tcp --source nss \
+    --connections 1 --rate max --count "$EVENTS" "${SET_FLAGS[@]}" --quiet > "$WORK/generate.log" \
+    || { cat "$WORK/generate.log" >&2; die "loadgen could not generate line set $set"; }
+  wait "$RECV_PID" || die "the input receiver failed"
+  lines=$(wc -l < "$input")
+  IN_BYTES[$set]=$(stat -c %s "$input")
+  [ "$lines" = "$EVENTS" ] || die "line set $set has $lines lines, expected $EVENTS"
+  say "line set $set: $lines lines, ${IN_BYTES[$set]} bytes ($((IN_BYTES[$set] / lines)) bytes per record)"
+done
 
 # ------------------------------------------------------------------------------------------------
 # 4. Collectors: each a foreground process of ours, its own config, pid file and work dir.
 
-# The fields every peer writes, by their NSS names (ztel writes its whole connection record).
-FIELDS="recordid cip sip eurl reqsize respsize devicehostname elogin action"
+# The 9 fields every peer writes, by the dialect's names, in one order: record id (Elastic's
+# template has none: its time), client IP, server IP, URL, request and response bytes, device,
+# user, action. ztel writes its whole connection record.
+fields_of() { # DIALECT
+  case $1 in
+    ztel) echo "recordid cip sip eurl reqsize respsize devicehostname elogin action" ;;
+    elastic) echo "time cip sip eurl reqsize respsize devicehostname login action" ;;
+    sekoia) echo "event_id ClientIP serverip url requestsize responsesize devicehostname user action" ;;
+  esac
+}
 
-# start_COLLECTOR DIR PORT APORT: sets COLLECTOR_PID and OUT.
+# start_COLLECTOR DIR PORT ...: sets COLLECTOR_PID and OUT. The peers are set up for the line
+# set (parse_set): its dialect's field names, and its header parsed, the JSON after it.
 start_rsyslog() { # DIR PORT MODE(json|raw)
   local dir=$1 port=$2 mode=$3 tpl f
   OUT=$dir/out.log
   if [ "$mode" = json ]; then
     tpl=""
-    for f in $FIELDS; do tpl="$tpl%\$!event!$f%\\t"; done
+    for f in $(fields_of "$SET_DIALECT"); do tpl="$tpl%\$!event!$f%\\t"; done
     tpl="${tpl%\\t}\\n"
   else
     tpl='%rawmsg%\n'
@@ -224,8 +277,13 @@ start_rsyslog() { # DIR PORT MODE(json|raw)
     echo "template(name=\"out\" type=\"string\" string=\"$tpl\")"
     echo "input(type=\"imptcp\" address=\"127.0.0.1\" port=\"$port\" ruleset=\"nss\")"
     echo 'ruleset(name="nss") {'
-    # NSS sends bare JSON lines (no syslog header): parse the raw message, no @cee: cookie.
-    [ "$mode" = json ] && echo '  action(type="mmjsonparse" cookie="" useRawMsg="on")'
+    # A bare JSON line (no syslog header) is parsed whole, as the raw message; behind a header,
+    # the message rsyslog's parser left after it. No @cee: cookie either way.
+    if [ "$mode" = json ] && [ "$SET_HEADER" = none ]; then
+      echo '  action(type="mmjsonparse" cookie="" useRawMsg="on")'
+    elif [ "$mode" = json ]; then
+      echo '  action(type="mmjsonparse" cookie="")'
+    fi
     echo "  action(type=\"omfile\" file=\"$OUT\" template=\"out\" ioBufferSize=\"256k\")"
     echo '}'
   } > "$dir/rsyslog.conf"
@@ -235,16 +293,19 @@ start_rsyslog() { # DIR PORT MODE(json|raw)
 }
 
 start_syslog_ng() { # DIR PORT
-  local dir=$1 port=$2 tpl="" f
+  local dir=$1 port=$2 tpl="" f flags="flags(no-parse)"
   OUT=$dir/out.log
-  for f in $FIELDS; do tpl="$tpl\${.json.event.$f}\\t"; done
+  for f in $(fields_of "$SET_DIALECT"); do tpl="$tpl\${.json.event.$f}\\t"; done
   tpl="${tpl%\\t}\\n"
+  # Behind a syslog header, syslog-ng parses it (RFC 3164, or 5424 with syslog-protocol) and
+  # json-parser reads $MESSAGE, the JSON after it.
+  case $SET_HEADER in 3164) flags="" ;; 5424) flags="flags(syslog-protocol)" ;; esac
   cat > "$dir/syslog-ng.conf" <<EOF
 @version: $SYSLOGNG_CONF_VERSION
 options { threaded(yes); use-dns(no); dns-cache(no); use-fqdn(no); keep-hostname(yes);
           chain-hostnames(no); stats-freq(0); log-fifo-size(100000); };
-# flags(no-parse): NSS sends bare JSON lines; the whole line is \$MESSAGE.
-source s_nss { network(ip("127.0.0.1") port($port) transport("tcp") flags(no-parse)
+# flags(no-parse): a bare JSON line is \$MESSAGE whole; without it, parsed as RFC 3164.
+source s_nss { network(ip("127.0.0.1") port($port) transport("tcp") $flags
                        log-iw-size(100000) max-connections(16)); };
 parser p_json { json-parser(prefix(".json.")); };
 destination d_out { file("$OUT" template("$tpl")); };
@@ -292,25 +353,29 @@ sender_cmd() { # SENDER PORT: the command line, in SENDER_CMD
 }
 
 # ------------------------------------------------------------------------------------------------
-# 5. Every collector with every sender, RUNS times, interleaved so that drift spreads evenly.
+# 5. Every collector with every sender on every line set, RUNS times, interleaved so that drift
+# spreads evenly.
 
 HOST=$(hostname -s 2>/dev/null || hostname)
 DAY=$(date +%Y-%m-%d)
 RUN_ID=$(date +%Y%m%dT%H%M%S)-$$
 CSV=$WORK/results.csv
 RESULTS_DIR=$HERE/results
-HEADER="run_id,date,host,sender,collector,run,events,in_bytes,complete,lines,out_bytes,wall,cpu,sender_rc,stop"
+HEADER="run_id,date,host,set,sender,collector,run,events,in_bytes,complete,lines,out_bytes,wall,cpu,sender_rc,stop"
 echo "$HEADER" > "$CSV"
 
 ZTEL_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 git -C "$ROOT" diff --quiet HEAD -- src loadgen Cargo.toml Cargo.lock 2>/dev/null || ZTEL_REV="$ZTEL_REV+dirty"
-say "$RUNS run(s) x senders [$SENDERS] x collectors [$COLLECTORS], $EVENTS events each, timeout ${TIMEOUT}s"
+say "$RUNS run(s) x line sets [$SETS] x senders [$SENDERS] x collectors [$COLLECTORS], $EVENTS events each, timeout ${TIMEOUT}s"
 
 failed=0
 for run in $(seq "$RUNS"); do
+ for set in $SETS; do
+  parse_set "$set"
+  INPUT=$WORK/input-$set.log
   for sender in $SENDERS; do
     for collector in $COLLECTORS; do
-      dir=$WORK/$run-$sender-$collector
+      dir=$WORK/$run-$set-$sender-$collector
       mkdir -p "$dir"
       read -r PORT APORT <<< "$(python3 "$HELP" freeports 2)"
       case $collector in
@@ -335,24 +400,24 @@ for run in $(seq "$RUNS"); do
       # Lines are not enough: a peer whose JSON parse failed still writes one per event.
       if [ "${kv[complete]}" = 1 ]; then
         case $collector in
-          rsyslog-json|syslog-ng-json) what=(fields --fields "$(wc -w <<< "$FIELDS")") ;;
-          rsyslog-raw) what=(raw) ;;
+          rsyslog-json|syslog-ng-json) what=(fields) ;;
+          rsyslog-raw) what=(raw --input "$INPUT") ;;
           ztel-*) what=(ztel) ;;
         esac
         if ! verdict=$(python3 "$HELP" check "$OUT" "${what[@]}"); then
-          say "run $run $sender -> $collector: wrong output: $verdict"
+          say "run $run $set $sender -> $collector: wrong output: $verdict"
           kv[complete]=0
         elif [ "${collector%%-*}" = ztel ] && [ -s "$dir/data/dead-letter.jsonl" ]; then
-          say "run $run $sender -> $collector: dead letters: $(head -c 300 "$dir/data/dead-letter.jsonl")"
+          say "run $run $set $sender -> $collector: dead letters: $(head -c 300 "$dir/data/dead-letter.jsonl")"
           kv[complete]=0
         fi
       fi
-      echo "$RUN_ID,$DAY,$HOST,$sender,$collector,$run,$EVENTS,$IN_BYTES,${kv[complete]},${kv[lines]},${kv[out_bytes]},${kv[wall]},${kv[cpu]},${kv[sender_rc]},$STOP" >> "$CSV"
+      echo "$RUN_ID,$DAY,$HOST,$set,$sender,$collector,$run,$EVENTS,${IN_BYTES[$set]},${kv[complete]},${kv[lines]},${kv[out_bytes]},${kv[wall]},${kv[cpu]},${kv[sender_rc]},$STOP" >> "$CSV"
       if [ "${kv[complete]}" = 1 ]; then
-        say "run $run $sender -> $collector: ${kv[wall]} s wall, ${kv[cpu]} CPU s, stop $STOP"
+        say "run $run $set $sender -> $collector: ${kv[wall]} s wall, ${kv[cpu]} CPU s, stop $STOP"
       else
         failed=1
-        say "run $run $sender -> $collector: INCOMPLETE, ${kv[lines]} of $EVENTS records (sender exit ${kv[sender_rc]}); logs in $dir"
+        say "run $run $set $sender -> $collector: INCOMPLETE, ${kv[lines]} of $EVENTS records (sender exit ${kv[sender_rc]}); logs in $dir"
         tail -5 "$dir/sender.log" "$dir/collector.log" >&2 || true
         KEEP=1
       fi
@@ -360,12 +425,18 @@ for run in $(seq "$RUNS"); do
       [ "$KEEP" = 1 ] || rm -rf "$dir"
     done
   done
+ done
 done
 
 # ------------------------------------------------------------------------------------------------
 # 6. The table, and (unless --quick or --no-save) the results appended to perf/results/.
 
 TABLE=$(python3 "$HELP" summarize "$CSV" "$RUN_ID") || true
+SET_LIST=""
+for set in $SETS; do
+  SET_LIST="$SET_LIST${SET_LIST:+; }$set $((IN_BYTES[$set] / EVENTS)) B/record"
+done
+SET_LIST="$SET_LIST (base: ztel's feed format, 1,000 devices, no header; the others: DIALECT-HEADER over $DEVICES devices, -churnN a new IP or user every N records of a device)"
 CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 version_of() { "$@" 2>/dev/null | head -1 || echo unknown; }
 RSYSLOG_V=$( [ -n "$RSYSLOGD" ] && version_of "$RSYSLOGD" -v | awk '{print "rsyslog " $2}' || echo "rsyslog not run")
@@ -379,10 +450,11 @@ REPORT=$(cat <<EOF
 ## $(date -u +'%Y-%m-%d %H:%M UTC') on $HOST
 
 - machine: $(nproc) cores, $CPU_MODEL, Linux $(uname -r), $(awk '/^MemTotal:/{printf "%.0f", $2 / 1048576}' /proc/meminfo) GiB, Debian $(cat /etc/debian_version 2>/dev/null || echo '?'); load average $LOAD_START at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end
-- parameters: \`perf/compare.sh --events $EVENTS --runs $RUNS --senders "$SENDERS" --collectors "$COLLECTORS"\`; $IN_BYTES input bytes ($((IN_BYTES / IN_LINES)) per record); medians of $RUNS run(s); ${ELAPSED}s in all
+- parameters: \`perf/compare.sh --events $EVENTS --runs $RUNS --senders "$SENDERS" --collectors "$COLLECTORS" --sets "$SETS" --devices $DEVICES\`; medians of $RUNS run(s); ${ELAPSED}s in all
+- line sets: $SET_LIST
 - versions: ztel $ZTEL_REV, $RSYSLOG_V, $SNG_V
 - senders: loggen = syslog-ng's \`loggen --inet --stream --active-connections 1 --read-file FILE --dont-parse\` (one send() per line); loadgen = \`loadgen --source FILE --rate max --connections 1\` (large writes); both replay the same file, one TCP connection
-- collectors: rsyslog-json = imptcp + mmjsonparse, 9 fields to a file; syslog-ng-json = network(tcp) + json-parser, the same 9 fields; rsyslog-raw = imptcp, raw lines to a file; ztel-N = \`ztel serve --shards N\`, full connection records (JSON Lines) and the device registry$NOTE
+- collectors: rsyslog-json = imptcp + mmjsonparse (the raw line, or the message after the header), 9 fields of the dialect to a file; syslog-ng-json = network(tcp) (no-parse, or its RFC 3164/5424 parser) + json-parser on \$MESSAGE, the same 9 fields; rsyslog-raw = imptcp, raw lines to a file; ztel-N = \`ztel serve --shards N\`, full connection records (JSON Lines) and the device registry$NOTE
 
 $TABLE
 EOF
@@ -394,6 +466,8 @@ if [ "$SAVE" = 1 ]; then
   mkdir -p "$RESULTS_DIR"
   md=$RESULTS_DIR/$DAY-$HOST.md
   csv=$RESULTS_DIR/$DAY-$HOST.csv
+  # A file of the days before line sets has no set column: this run starts a new one.
+  if [ -f "$csv" ] && [ "$(head -1 "$csv")" != "$HEADER" ]; then csv=$RESULTS_DIR/$DAY-$HOST-sets.csv; fi
   [ -f "$md" ] || printf '# perf/compare.sh results, %s, %s\n\n' "$DAY" "$HOST" > "$md"
   printf '%s\n\n' "$REPORT" >> "$md"
   [ -f "$csv" ] || echo "$HEADER" > "$csv"

@@ -117,9 +117,21 @@ pub struct Args {
 
     /// NSS feed template of --source nss with --format json (default ztel): ztel (ztel's
     /// recommended feed format), elastic (Elastic's template), sekoia (the Splunk/Sekoia template
-    /// behind an RFC 3164 header).
+    /// behind an RFC 3164 header without PRI, unless --header says otherwise).
     #[arg(long, value_enum)]
     pub dialect: Option<DialectArg>,
+
+    /// The syslog header before each synthetic record: none (the bare record, as NSS and LSS
+    /// send it over TCP), 3164 (`<134>Nov 22 10:15:01 zscaler-nss nss: RECORD`, RFC 3164 with
+    /// PRI and tag) or 5424 (`<134>1 2025-11-22T10:15:01Z zscaler-nss nss - - - RECORD`, RFC 5424
+    /// without structured data). Its time is the record's feed time; host and tag are
+    /// zscaler-nss and nss (zpa-lss and lss for --source lss). Without --header each source
+    /// keeps its own: --dialect sekoia, --format leef and --format cef have the header their
+    /// templates write (`Nov 22 10:15:01 zscaler-nss {…}`, `… zscaler-nss: LEEF:…`,
+    /// `… zscaler-nss CEF:…`), which --header replaces (none removes it); the others have
+    /// none. Not with --proto http (Cloud NSS posts bare JSON) nor with a FILE (sent as it is).
+    #[arg(long, value_enum, value_name = "none|3164|5424")]
+    pub header: Option<HeaderArg>,
 
     /// Seed of the synthetic sources: the same seed sends the same bytes.
     #[arg(long, value_name = "N", default_value_t = 1)]
@@ -214,6 +226,15 @@ pub enum DialectArg {
     Ztel,
     Elastic,
     Sekoia,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HeaderArg {
+    None,
+    #[value(name = "3164")]
+    Rfc3164,
+    #[value(name = "5424")]
+    Rfc5424,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

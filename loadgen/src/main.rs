@@ -9,6 +9,7 @@ mod admin;
 mod args;
 mod conn;
 mod exposition;
+mod header;
 mod http;
 mod plan;
 mod report;

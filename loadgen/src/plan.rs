@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context, Result};
 use wire::synth::{Cardinality, Dialect};
 
-use crate::args::{Args, DialectArg, Format, Framing, Proto, Rate};
+use crate::args::{Args, DialectArg, Format, Framing, HeaderArg, Proto, Rate};
 
 /// What to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,6 +72,8 @@ pub struct Plan {
     pub cardinality: Cardinality,
     /// A device's user or IP changes every this many of its records; 0 for never.
     pub churn: u64,
+    /// The syslog header --header asks for; `None` keeps each source's own.
+    pub header: Option<HeaderArg>,
     pub seed: u64,
     pub ca: Option<PathBuf>,
     /// `Some` exactly for --proto http.
@@ -104,6 +106,9 @@ impl Plan {
         }
         if args.churn.is_some() && matches!(source, Source::File(_)) {
             bail!("--churn applies to the synthetic sources (nss, fw, dns, lss): a file is sent as it is");
+        }
+        if args.header.is_some() && matches!(source, Source::File(_)) {
+            bail!("--header applies to the synthetic sources (nss, fw, dns, lss): a file is sent as it is");
         }
         let http = http_plan(&args, &source)?;
         if args.hist.is_some() && args.rate == Rate::Max {
@@ -144,6 +149,7 @@ impl Plan {
                 servers: args.servers,
             },
             churn: args.churn.unwrap_or(0),
+            header: args.header,
             seed: args.seed,
             ca: args.ca,
             http,
@@ -171,6 +177,16 @@ impl Plan {
         }
     }
 
+    /// What --header asked for: none, 3164, 5424, or "template" (each source's own).
+    fn header_name(&self) -> &'static str {
+        match self.header {
+            None => "template",
+            Some(HeaderArg::None) => "none",
+            Some(HeaderArg::Rfc3164) => "3164",
+            Some(HeaderArg::Rfc5424) => "5424",
+        }
+    }
+
     /// tcp, udp, tls, http, or https (http with --ca).
     fn proto_name(&self) -> String {
         match (self.proto, &self.ca) {
@@ -193,9 +209,12 @@ impl Plan {
         };
         let rate = self.rate.map_or("max".to_string(), |eps| eps.to_string());
         format!(
-            "proto={proto} source={source} format={format} rate={rate} connections={} churn={} \
-             seed={} started_unix={started_unix}",
-            self.connections, self.churn, self.seed
+            "proto={proto} source={source} format={format} header={} rate={rate} connections={} \
+             churn={} seed={} started_unix={started_unix}",
+            self.header_name(),
+            self.connections,
+            self.churn,
+            self.seed
         )
     }
 
@@ -211,6 +230,10 @@ impl Plan {
         let source = match self.churn {
             0 => source,
             n => format!("{source} (churn every {n} records)"),
+        };
+        let source = match self.header {
+            None => source,
+            Some(_) => format!("{source}, syslog header {}", self.header_name()),
         };
         let rate = self
             .rate
@@ -313,11 +336,16 @@ fn http_plan(args: &Args, source: &Source) -> Result<Option<HttpPlan>> {
         }
         return Ok(None);
     }
-    if matches!(source, Source::Nss(Dialect::Sekoia)) {
-        bail!(
+    match args.header {
+        Some(HeaderArg::Rfc3164 | HeaderArg::Rfc5424) => bail!(
+            "--header puts a syslog header before each record, which a JSON array cannot carry: \
+             give --header none (or no --header) with --proto http"
+        ),
+        None if matches!(source, Source::Nss(Dialect::Sekoia)) => bail!(
             "--dialect sekoia puts an RFC 3164 header before each record, which a JSON array \
-             cannot carry: use ztel or elastic with --proto http"
-        );
+             cannot carry: add --header none, or use ztel or elastic with --proto http"
+        ),
+        _ => {}
     }
     let Some(key) = args.http_key.clone() else {
         bail!("--proto http needs --http-key KEY (one of the collector's input.http.keys)");

@@ -9,9 +9,10 @@ use std::ops::Range;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use wire::synth::{ActivityGenerator, DnsGenerator, FirewallGenerator, WebGenerator};
+use wire::synth::{ActivityGenerator, Dialect, DnsGenerator, FirewallGenerator, WebGenerator};
 
 use crate::args::{Framing, Proto};
+use crate::header::{self, Headers, Own};
 use crate::plan::{Plan, Source};
 
 /// At most this many events are held in memory; a longer run loops over them.
@@ -179,6 +180,16 @@ pub fn build(plan: &Plan) -> Result<Vec<Stream>> {
         ),
         Source::File(path) => read_lines(path)?,
     };
+    let mut headers = plan.header.map(|h| {
+        let (own, sender) = match &plan.source {
+            Source::Nss(Dialect::Sekoia) => (Own::Before(b"{"), header::NSS),
+            Source::Nss(Dialect::Leef) => (Own::Before(b"LEEF:"), header::NSS),
+            Source::Nss(Dialect::Cef) => (Own::Before(b"CEF:"), header::NSS),
+            Source::Lss => (Own::Nothing, header::LSS),
+            _ => (Own::Nothing, header::NSS),
+        };
+        Headers::new(h, own, sender, per_second)
+    });
     // A --rate max --duration run does not know how many events it will send: it gets the
     // largest pool, because a collector that de-duplicates (ztel keeps a window of about a
     // million records) would take repeats from a small one for duplicates.
@@ -204,6 +215,10 @@ pub fn build(plan: &Plan) -> Result<Vec<Stream>> {
         let mut too_long = None;
         let mut not_json = false;
         records.next(&mut scratch, |record| {
+            let record = match &mut headers {
+                Some(h) => h.put(record),
+                None => record,
+            };
             if plan.proto == Proto::Udp && record.len() + 1 > UDP_MAX_PAYLOAD {
                 too_long = Some(record.len());
             } else if plan.proto == Proto::Http && !looks_like_an_object(record) {

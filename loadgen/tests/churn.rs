@@ -3,12 +3,10 @@
 //! new IP, in turn. Counted per device in the records a loopback receiver got.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
-use std::net::TcpListener;
-use std::process::Command;
-use std::thread;
 
 use serde_json::Value;
+
+mod common;
 
 const RECORDS: usize = 3000;
 const DEVICES: u64 = 20;
@@ -16,18 +14,8 @@ const USERS: u64 = 15;
 
 /// The records loadgen sent over one TCP connection, in order, parsed.
 fn send(source: &str, churn: Option<u64>) -> Vec<Value> {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    let receiver = thread::spawn(move || {
-        let (mut sock, _) = listener.accept().unwrap();
-        let mut bytes = Vec::new();
-        sock.read_to_end(&mut bytes).unwrap();
-        bytes
-    });
     let (count, devices, users) = (RECORDS.to_string(), DEVICES.to_string(), USERS.to_string());
     let mut args = vec![
-        "--target",
-        &addr,
         "--source",
         source,
         "--count",
@@ -42,12 +30,7 @@ fn send(source: &str, churn: Option<u64>) -> Vec<Value> {
     if let Some(n) = &churn {
         args.extend(["--churn", n]);
     }
-    let status = Command::new(env!("CARGO_BIN_EXE_loadgen"))
-        .args(&args)
-        .output()
-        .expect("loadgen runs");
-    assert!(status.status.success(), "{status:?}");
-    let bytes = receiver.join().unwrap();
+    let bytes = common::sent_over_one_connection(&args);
     let records: Vec<Value> = bytes
         .split(|b| *b == b'\n')
         .filter(|l| !l.is_empty())

@@ -39,12 +39,41 @@ pub fn split(frame: &[u8]) -> (Header<'_>, usize) {
             .filter(|h| !h.is_empty() && !h.starts_with('{'));
         // A "host" that is the record itself (`{…`) is none: the message starts there.
         let end = match host {
-            Some(_) => after + host_len,
+            Some(_) => after + host_len + tag_len(&rest[after + host_len..]),
             None => after,
         };
         return (Header { timestamp, host }, at + end);
     }
     (Header::default(), at)
+}
+
+/// Bytes of an RFC 3164 TAG after the host (` nss:`, ` zscaler-nss[42]:`), or 0. Positional
+/// records (CSV) cannot tell it from their first field, so it goes with the header. Only a name
+/// of at most 32 characters, an optional `[pid]`, then `:` and a space (or the end) is one.
+fn tag_len(b: &[u8]) -> usize {
+    let Some(text) = b.strip_prefix(b" ") else {
+        return 0;
+    };
+    let is_name = |c: &u8| c.is_ascii_alphanumeric() || b"_.-/".contains(c);
+    let name = text.iter().take(33).take_while(|c| is_name(c)).count();
+    let mut at = name;
+    if text.get(at) == Some(&b'[') {
+        let digits = text[at + 1..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        at += 1 + digits;
+        if digits == 0 || text.get(at) != Some(&b']') {
+            return 0;
+        }
+        at += 1;
+    }
+    let ends = matches!(text.get(at + 1), None | Some(b' '));
+    if (1..=32).contains(&name) && text.get(at) == Some(&b':') && ends {
+        at + 2
+    } else {
+        0
+    }
 }
 
 /// Bytes of a PRI (`<134>`) at the front, or 0.
@@ -207,7 +236,27 @@ mod tests {
         let (h, rest) = header("Mar  2 02:57:01 nss01 zscaler-nss: {}");
         assert_eq!(h.timestamp, Some("Mar  2 02:57:01"));
         assert_eq!(h.host, Some("nss01"));
-        assert_eq!(rest, " zscaler-nss: {}");
+        assert_eq!(rest, " {}");
+    }
+
+    #[test]
+    fn rfc3164_tag_goes_with_the_header_so_csv_starts_at_its_first_field() {
+        let (_, rest) = header("<134>Nov 22 08:26:40 zscaler-nss nss: \"Sat Nov 22\",\"u\"");
+        assert_eq!(rest, " \"Sat Nov 22\",\"u\"");
+        let (_, rest) = header("Nov 22 08:26:40 nss01 nss[42]: a=1");
+        assert_eq!(rest, " a=1");
+        // Not tags: a record's own text right after the host stays in the message.
+        for message in [
+            " LEEF:1.0|Zscaler|NSS|4.1|x|",
+            " CEF:0|Zscaler|NSSWeblog|5.7|x",
+            " reason=Allowed\tx=1",
+            " { \"a\" : 1}",
+            " nss:x",
+            " nss[42:",
+        ] {
+            let line = format!("Nov 22 08:26:40 nss01{message}");
+            assert_eq!(header(&line).1, message);
+        }
     }
 
     #[test]

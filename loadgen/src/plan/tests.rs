@@ -96,6 +96,13 @@ fn http_refuses_what_it_cannot_send() {
     assert!(http(&["--dialect", "sekoia"])
         .unwrap_err()
         .contains("sekoia"));
+    // Without its header, the Sekoia template is a JSON object like the others.
+    assert!(http(&["--dialect", "sekoia", "--header", "none"]).is_ok());
+    for header in ["3164", "5424"] {
+        assert!(http(&["--header", header])
+            .unwrap_err()
+            .contains("--header none"));
+    }
     assert!(http(&["--dialect", "elastic"]).is_ok());
     assert!(http(&["--source", "lss"]).is_ok());
     assert!(http(&["--http-header", "X Key"]).is_err());
@@ -245,4 +252,50 @@ fn churn_is_for_synthetic_sources_and_at_least_one() {
         "{e}"
     );
     assert!(plan(&["--churn", "0"]).is_err());
+}
+
+#[test]
+fn header_is_for_synthetic_sources_and_composes_with_the_rest() {
+    assert_eq!(plan(&[]).unwrap().header, None);
+    for (source, format) in [
+        ("nss", "json"),
+        ("nss", "leef"),
+        ("nss", "csv"),
+        ("fw", "json"),
+        ("dns", "json"),
+        ("lss", "json"),
+    ] {
+        let p = plan(&[
+            "--source",
+            source,
+            "--format",
+            format,
+            "--header",
+            "5424",
+            "--churn",
+            "4",
+            "--devices",
+            "10000",
+            "--proto",
+            "udp",
+        ])
+        .unwrap();
+        assert_eq!(p.header, Some(HeaderArg::Rfc5424));
+        assert!(p
+            .describe()
+            .contains("(churn every 4 records), syslog header 5424"));
+        assert!(p.result_params(0).contains(" header=5424 "));
+    }
+    assert!(plan(&["--dialect", "sekoia"])
+        .unwrap()
+        .result_params(0)
+        .contains(" header=template "));
+    let e = plan(&["--source", "f.log", "--header", "none"])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("--header applies to the synthetic sources"),
+        "{e}"
+    );
+    assert!(plan(&["--header", "3339"]).is_err());
 }

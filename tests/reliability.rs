@@ -519,3 +519,28 @@ fn records_a_full_disk_held_back_are_not_duplicates_after_kill_9() {
     let outcome = collector.stop();
     assert_eq!(outcome.counter("duplicates"), 0);
 }
+
+#[test]
+fn a_drain_right_after_a_fast_sender_closed_still_takes_all_it_sent() {
+    let collector = Collector::start_with("drain-in-flight", Options::binary());
+    const RECORDS: u64 = 500;
+    let bytes: Vec<u8> = (1..=RECORDS)
+        .flat_map(|i| (padded(i) + "\n").into_bytes())
+        .collect();
+    let mut stream = collector.connect();
+    stream.write_all(&bytes).expect("write");
+    stream
+        .shutdown(std::net::Shutdown::Write)
+        .expect("close the write side");
+    // write_all returns once the bytes are in the kernel's send buffer: megabytes of them may
+    // still be on their way when the drain begins.
+    let outcome = collector.stop();
+    assert_eq!(
+        outcome.records.len() as u64,
+        RECORDS,
+        "records written: {}, counters: {:?}",
+        outcome.records.len(),
+        outcome.counters
+    );
+    assert_eq!(outcome.counter("dead_letters"), 0);
+}

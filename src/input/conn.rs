@@ -31,6 +31,10 @@ const BUSY_BUFFER: usize = 256 << 10;
 /// hop to another shard would only add to its latency.
 const LEND_AT_LEAST: usize = 32 << 10;
 
+/// While draining, a connection that brings nothing for this long has sent all it had.
+const DRAIN_QUIET: Duration = Duration::from_millis(100);
+/// While draining, a connection that keeps sending has its read side shut after this long.
+const DRAIN_AT_MOST: Duration = Duration::from_secs(2);
 /// How long the read after a passed deadline waits for bytes before the connection is idle.
 const LAST_LOOK: Duration = Duration::from_millis(1);
 
@@ -101,8 +105,10 @@ pub enum End {
 /// stays open (NSS and LSS keep one connection per feed, and quiet feeds send nothing for hours),
 /// with TCP keepalive to find a dead peer.
 ///
-/// When the collector drains, the read side is shut: the reads that follow return what the
-/// kernel already holds, then the end, so nothing that was sent before the drain is lost.
+/// When the collector drains, a connection is read until its peer closes or goes quiet for
+/// `DRAIN_QUIET`, so that what a peer sent before the drain is not lost, even the bytes still on
+/// their way; a peer that keeps sending has the read side shut after `DRAIN_AT_MOST`, and the
+/// reads that follow return what the kernel already holds, then the end.
 pub async fn read_frames<S: Stream>(
     shard: &Shard,
     stream: &mut S,
@@ -123,7 +129,9 @@ pub async fn read_frames<S: Stream>(
     let mut held: Option<Batch> = None;
     let mut hold = Hold::default();
     let mut hold_wait = Duration::ZERO;
-    let mut draining = false;
+    // When the drain began for this connection, and whether its read side is shut yet.
+    let mut draining: Option<Instant> = None;
+    let mut shut = false;
     let idle = shard.limits.idle_timeout;
     let opened = Instant::now();
     // When the frame that the unconsumed bytes begin started to arrive.
@@ -187,11 +195,18 @@ pub async fn read_frames<S: Stream>(
         let deadline = deadline.map(|d| d.max(LAST_LOOK));
         let deadline = if held.is_some() {
             Some(hold_wait)
+        } else if let Some(since) = draining {
+            if !shut && since.elapsed() >= DRAIN_AT_MOST {
+                // A peer that keeps sending: what the kernel holds now is the last of it.
+                shut = true;
+                let _ = stream.socket().shutdown(Shutdown::Read).await;
+            }
+            Some(DRAIN_QUIET)
         } else {
             deadline
         };
         let _ = stream.socket().set_read_timeout(deadline);
-        let read = if draining {
+        let read = if draining.is_some() {
             Some(stream.read(&mut buf[end..]).await)
         } else {
             futures_lite::future::or(async { Some(stream.read(&mut buf[end..]).await) }, async {
@@ -203,8 +218,10 @@ pub async fn read_frames<S: Stream>(
         let Some(read) = read else {
             // glommio reads wait for readiness and then read, so the read dropped here took
             // nothing: the bytes are still in the kernel for the reads after the shutdown.
-            draining = true;
-            let _ = stream.socket().shutdown(Shutdown::Read).await;
+            // The read side is not shut yet: once shut, a read that empties the receive queue
+            // returns the end, and bytes a peer wrote just before closing, still on their way,
+            // would be lost (seen: half of a fast LSS sender's last 600 KB).
+            draining = Some(Instant::now());
             continue;
         };
         let n = match read {
@@ -218,6 +235,8 @@ pub async fn read_frames<S: Stream>(
                     }
                     continue;
                 }
+                // Draining, and the peer went quiet: it has sent all it had.
+                None if draining.is_some() => break End::Closed,
                 None => break End::Idle,
             },
             // A TLS peer that closes without close_notify, or a drain that shut the socket.

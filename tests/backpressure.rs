@@ -44,14 +44,7 @@ fn full_channel_stops_reads_and_nothing_is_lost() {
     assert_eq!(sent.load(Ordering::Relaxed), RECORDS);
     let outcome = collector.stop();
     let records = outcome.stdout_records();
-    assert_eq!(records.len(), RECORDS, "every record sent arrived");
-    let mut ids: Vec<u64> = records
-        .iter()
-        .map(|r| common::record_id(r).expect("record_id"))
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    assert_eq!(ids.len(), RECORDS, "each record exactly once");
+    common::assert_each_once(&records, RECORDS);
     assert_eq!(outcome.counter("records_zia_web"), RECORDS as u64);
 }
 

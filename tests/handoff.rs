@@ -77,15 +77,7 @@ fn one_busy_connection_is_parsed_on_both_shards_and_every_record_arrives_once() 
     );
 
     let outcome = collector.stop();
-    assert_eq!(outcome.records.len(), RECORDS, "every record sent arrived");
-    let mut ids: Vec<u64> = outcome
-        .records
-        .iter()
-        .map(|r| common::record_id(r).expect("record_id"))
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    assert_eq!(ids.len(), RECORDS, "each record exactly once");
+    common::assert_each_once(&outcome.records, RECORDS);
     assert_eq!(outcome.counter("duplicates"), 0);
     assert_eq!(outcome.counter("dead_letters"), 0);
     // The devices are told once each, whichever shard parsed their records.

@@ -325,14 +325,8 @@ fn a_replay_after_kill_9_and_a_restart_is_written_once() {
     collector.send((replay.join("\n") + "\n").as_bytes());
     let outcome = collector.stop();
     assert_eq!(outcome.counter("duplicates"), 100, "the replayed hundred");
-    let mut ids: Vec<u64> = outcome
-        .records
-        .iter()
-        .map(|r| common::record_id(r).expect("record_id"))
-        .collect();
-    ids.sort_unstable();
     assert_eq!(
-        ids,
+        common::sorted_ids(&outcome.records),
         (1..=250).collect::<Vec<u64>>(),
         "each record once, over both runs"
     );

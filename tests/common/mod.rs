@@ -216,6 +216,24 @@ pub fn record_id(r: &Value) -> Option<u64> {
 }
 
 /// Asserts that `records` are exactly the records of `lines`, as multisets of keys.
+/// The record ids of `records`, sorted (each record must have one).
+pub fn sorted_ids(records: &[Value]) -> Vec<u64> {
+    let mut ids: Vec<u64> = records
+        .iter()
+        .map(|r| record_id(r).expect("record_id"))
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+/// Every one of `n` records with distinct ids arrived, and none twice.
+pub fn assert_each_once(records: &[Value], n: usize) {
+    assert_eq!(records.len(), n, "every record sent arrived");
+    let mut ids = sorted_ids(records);
+    ids.dedup();
+    assert_eq!(ids.len(), n, "each record exactly once");
+}
+
 pub fn assert_records_are(records: &[Value], lines: &[String]) {
     let mut want: Vec<RecordKey> = lines.iter().map(|l| expected_key(l)).collect();
     let mut got: Vec<RecordKey> = records.iter().map(record_key).collect();

@@ -1,7 +1,8 @@
 //! Hot connections (DESIGN §4 "Hot connections"). NSS sends a feed over one long-lived
 //! connection, and SO_REUSEPORT spreads connections, not bytes: one feed would keep one core busy
-//! while the others idle. So a shard whose connection brings more than it parses (its reads fill
-//! the buffer) hands every other read's complete frames to another shard to parse.
+//! while the others idle. So a shard whose connection brings large reads hands their complete
+//! frames to another shard that keeps up with what it is given ([`Turns`]), and parses them
+//! itself while the others are busy.
 //!
 //! What crosses is a [`Chunk`]: a `bytes::Bytes` slice of the very buffer the bytes were read
 //! into, reference-counted, not copied. The buffer is a [`Block`] of the reading shard's; when

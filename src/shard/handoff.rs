@@ -151,10 +151,6 @@ impl Drop for Presence {
 }
 
 impl Inbox {
-    pub fn index(&self) -> usize {
-        self.index
-    }
-
     /// The next chunk, if one is waiting.
     pub fn try_take(&self) -> Option<Chunk> {
         self.rx.try_recv().ok()
@@ -334,12 +330,8 @@ mod tests {
             assert!(exchange.offer(0, chunk(Bytes::new())).is_ok());
         }
         assert_eq!(turns.next(&exchange), None, "everyone busy: parse here");
-        let (alone, _inbox) = exchange_of_one();
+        let (alone, _inbox) = super::exchange(1);
         assert_eq!(Turns::new(0).next(&alone), None);
-    }
-
-    fn exchange_of_one() -> (Arc<Exchange>, Vec<(Inbox, Presence)>) {
-        exchange(1)
     }
 
     #[test]

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# CPU per event of each of ztel's threads over one run: which thread a change made cheaper, and
+# what [output.nats] adds to each (perf/nats.sh gives the whole process's median only).
+#
+#   perf/threads.sh [--nats] [--count EVENTS] [--connections N] [--devices N] [--runs R]
+#
+# Starts ztel afresh (one shard; with --nats also a local nats-server with JetStream on a
+# temporary store), sends EVENTS synthetic NSS web records over TCP with loadgen, waits until every
+# record is in the records file (and, with --nats, acknowledged), and prints each thread's CPU
+# seconds (utime + stime from /proc/PID/task/*/stat) and microseconds per event, then the total
+# and events per CPU-second. The binaries are $CARGO_TARGET_DIR/release/{ztel,loadgen} (target/
+# without it), or those in BIN=dir.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+NATS=
+COUNT=400000
+CONNECTIONS=2
+DEVICES=1000
+RUNS=1
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --nats) NATS=1; shift ;;
+        --count) COUNT=$2; shift 2 ;;
+        --connections) CONNECTIONS=$2; shift 2 ;;
+        --devices) DEVICES=$2; shift 2 ;;
+        --runs) RUNS=$2; shift 2 ;;
+        -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "threads.sh: unknown option $1" >&2; exit 2 ;;
+    esac
+done
+BIN=${BIN:-${CARGO_TARGET_DIR:-target}/release}
+for b in ztel loadgen; do
+    [ -x "$BIN/$b" ] || { echo "threads.sh: no $BIN/$b (cargo build --release)" >&2; exit 1; }
+done
+if [ -n "$NATS" ] && ! command -v nats-server >/dev/null; then
+    echo "threads.sh: nats-server is not installed (apt-get install nats-server)" >&2
+    exit 1
+fi
+WORK=$(mktemp -d /tmp/ztel-threads.XXXXXX)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_for_line() { for _ in $(seq 200); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+
+run_one() {
+    local dir=$WORK/run nats_pid=
+    rm -rf "$dir"; mkdir -p "$dir"
+    : > "$dir/ztel.toml"
+    if [ -n "$NATS" ]; then
+        local port; port=$(free_port)
+        nats-server -js -a 127.0.0.1 -p "$port" -sd "$dir/nats" 2> "$dir/nats.log" &
+        nats_pid=$!; PIDS+=("$nats_pid")
+        wait_for_line "$dir/nats.log" "Server is ready" || { echo "threads.sh: nats-server did not start" >&2; exit 1; }
+        printf '[output.nats]\nurl = "nats://127.0.0.1:%s"\n' "$port" > "$dir/ztel.toml"
+    fi
+    "$BIN/ztel" serve --config "$dir/ztel.toml" --tcp 127.0.0.1:0 --udp "" --admin 127.0.0.1:0 \
+        --shards 1 --data-dir "$dir/data" 2> "$dir/err" &
+    local pid=$!; PIDS+=("$pid")
+    wait_for_line "$dir/err" "listening tcp" || { echo "threads.sh: ztel did not start" >&2; exit 1; }
+    local addr admin
+    addr=$(grep -o 'listening tcp [0-9.:]*' "$dir/err" | awk '{print $3}')
+    admin=$(grep -o 'listening admin [0-9.:]*' "$dir/err" | awk '{print $3}')
+    snap() { for t in /proc/"$pid"/task/*; do echo "$(cat "$t/comm")/${t##*/} $(awk '{print $14 + $15}' "$t/stat")"; done | sort; }
+    snap > "$dir/before"
+    "$BIN/loadgen" --target "$addr" --proto tcp --source nss --rate max --count "$COUNT" \
+        --connections "$CONNECTIONS" --devices "$DEVICES" --quiet > /dev/null
+    for _ in $(seq 2400); do
+        if [ "$(wc -l < "$dir/data/connections.jsonl")" -ge "$COUNT" ]; then
+            [ -z "$NATS" ] && break
+            local acked
+            acked=$(curl -s "http://$admin/metrics" | awk '$1 == "ztel_nats_acknowledged_total" {print $2}')
+            [ "${acked%.*}" -ge "$COUNT" ] && break
+        fi
+        sleep 0.05
+    done
+    snap > "$dir/after"
+    kill -TERM "$pid"; wait "$pid" || true
+    [ -z "$nats_pid" ] || { kill "$nats_pid"; wait "$nats_pid" || true; }
+    local hz; hz=$(getconf CLK_TCK)
+    join "$dir/before" "$dir/after" | awk -v n="$COUNT" -v hz="$hz" '
+        { d = ($3 - $2) / hz; total += d; if (d >= 0.02) printf "%-18s %6.2f s %6.2f us/event\n", $1, d, d / n * 1e6 }
+        END { printf "%-18s %6.2f s %6.2f us/event %9.0f events per CPU-second\n", "total", total, total / n * 1e6, (total ? n / total : 0) }'
+}
+
+for i in $(seq "$RUNS"); do
+    echo "run $i: $([ -n "$NATS" ] && echo files and NATS || echo files alone), $COUNT events"
+    run_one
+done

@@ -287,11 +287,18 @@ fn an_outage_loses_nothing_and_doubles_nothing() {
             .expect("a line end")
     };
     let (half, more) = (after(N / 2), after(N / 2 + N / 10));
+    wait_for(PATIENCE, || {
+        (metric(&c, "ztel_nats_connected") == 1.0).then_some(())
+    })
+    .expect("publishing");
     c.send(&all[..half]);
     wait_for(PATIENCE, || {
         (metric(&c, "ztel_nats_acknowledged_total") >= (N / 2) as f64).then_some(())
     })
     .expect("the first half acknowledged");
+    // While NATS takes them, records wait for their acknowledgement in memory: the disk spool
+    // is not written.
+    assert_eq!(metric(&c, "ztel_nats_spooled_bytes_total"), 0.0);
     // A tenth more, and the server killed while they may be in flight.
     c.send(&all[half..more]);
     server.kill();
@@ -306,6 +313,8 @@ fn an_outage_loses_nothing_and_doubles_nothing() {
         (metric(&c, "ztel_nats_connected") == 0.0).then_some(())
     })
     .expect("the connection is said down");
+    // Once the failure is seen, what memory held went to disk.
+    assert!(metric(&c, "ztel_nats_spooled_bytes_total") > 0.0);
     let (status, body) = http_get(admin(&c), "/healthz");
     assert_eq!(status, 200);
     assert!(body.contains("nats down"), "{body}");

@@ -186,19 +186,25 @@ fn nats(out: &mut String, n: &Figures) {
         ),
         (
             "ztel_nats_spool_bytes",
-            "Bytes in the spool not acknowledged by JetStream.",
+            "Bytes waiting for JetStream's acknowledgement, in memory or in the spool on disk.",
             "gauge",
             n.spool_bytes,
         ),
         (
             "ztel_nats_spool_records",
-            "Records and device events in the spool not acknowledged by JetStream.",
+            "Records and device events waiting for JetStream's acknowledgement, in memory or on disk.",
             "gauge",
             n.spool_records,
         ),
         (
+            "ztel_nats_spooled_bytes_total",
+            "Bytes written to the spool on disk: while NATS was unreachable or failing, or held in memory when it stopped answering.",
+            "counter",
+            n.spooled_bytes,
+        ),
+        (
             "ztel_nats_connected",
-            "1 while connected to NATS, else 0.",
+            "1 while connected to NATS and publishing, else 0.",
             "gauge",
             u64::from(n.connected),
         ),

@@ -1,4 +1,4 @@
-//! The NATS thread's intake: the aggregator's frames into the spool, as long as it has room.
+//! The NATS thread's intake: the aggregator's frames into the queue, as long as it has room.
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -6,36 +6,39 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{mpsc, Notify};
 
 use super::publish::RETRY;
-use super::spool::Spool;
+use super::queue::Queue;
 use super::Link;
 
-pub fn lock(spool: &Mutex<Spool>) -> MutexGuard<'_, Spool> {
+pub fn lock(queue: &Mutex<Queue>) -> MutexGuard<'_, Queue> {
     // A panic while holding it leaves a spool whose files are still whole: go on.
-    spool
+    queue
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Takes the aggregator's frames into the spool while it has room; when it has none, stops
+/// Takes the aggregator's frames into the queue while it has room; when it has none, stops
 /// taking (so the channel fills and the aggregator holds its batches), except at shutdown.
 pub async fn intake(
     mut rx: mpsc::Receiver<Vec<u8>>,
-    spool: Arc<Mutex<Spool>>,
+    spool: Arc<Mutex<Queue>>,
     link: Arc<Link>,
     wake: Arc<Notify>,
     room: Arc<Notify>,
 ) {
     let mut errors = 0u64;
-    while let Some(chunk) = rx.recv().await {
+    while let Some(mut chunk) = rx.recv().await {
         loop {
             let appended = {
                 let mut s = lock(&spool);
                 if s.has_room(chunk.len()) || link.closing.load(Ordering::SeqCst) {
-                    let result = s.append(&chunk);
+                    let result = s.append(&mut chunk);
                     link.stats.spool_bytes.store(s.bytes(), Ordering::Relaxed);
                     link.stats
                         .spool_records
                         .store(s.messages(), Ordering::Relaxed);
+                    link.stats
+                        .spooled_bytes
+                        .store(s.spooled(), Ordering::Relaxed);
                     Some(result)
                 } else {
                     None
@@ -43,6 +46,8 @@ pub async fn intake(
             };
             match appended {
                 Some(Ok(())) => {
+                    // Written to the spool: the buffer can carry another batch.
+                    link.give_back(std::mem::take(&mut chunk));
                     wake.notify_one();
                     break;
                 }

@@ -3,12 +3,14 @@
 //!
 //! The aggregator encodes what goes out as [`frame`]s in an [`outbox::Outbox`] and hands them,
 //! a batch at a time, through a bounded channel to a thread of its own running a small tokio
-//! runtime (the shards' glommio executors never see it). There the frames go to the on-disk
-//! [`spool::Spool`] first and are published from it ([`publish`]) on a connection that speaks
-//! the NATS protocol itself ([`conn`], [`proto`]): a round of records is one write of HPUB
-//! frames, many rounds in flight; the spool's head moves only past what JetStream acknowledged.
+//! runtime (the shards' glommio executors never see it). There the frames wait in a
+//! [`queue::Queue`] (in memory while NATS takes them, in the on-disk [`spool::Spool`] while it
+//! does not) and are published from it ([`publish`]) on a connection that speaks the NATS
+//! protocol itself ([`conn`], [`proto`]): a round of records is one write of HPUB frames, many
+//! rounds in flight; frames leave the queue only once JetStream acknowledged them. Their
+//! buffers go back to the aggregator for its next batches.
 //! The stream, the registry bucket and its merges go through async-nats ([`control`]), a few
-//! requests per connection or per changed device. A full spool stops the thread taking from the channel, which
+//! requests per connection or per changed device. A full queue stops the thread taking from the channel, which
 //! stops the aggregator taking batches, which stops the shards reading: the inputs are pushed
 //! back as by a full channel.
 
@@ -21,6 +23,7 @@ pub mod kv;
 pub mod outbox;
 pub mod proto;
 mod publish;
+pub mod queue;
 pub mod spool;
 
 use std::path::{Path, PathBuf};
@@ -35,12 +38,19 @@ use crate::config;
 use connect::ConnectFailure;
 use kv::KvDevice;
 use outbox::Outbox;
+use queue::Queue;
 use spool::Spool;
 
 /// Batches of frames that may wait between the aggregator and the NATS thread.
 /// Few: each is up to a megabyte, and what waits beyond them is the aggregator's backlog,
 /// which its own bound stops.
 const CHANNEL_CHUNKS: usize = 4;
+/// Buffers the NATS thread is done with that may wait for the aggregator to reuse them, and the
+/// sizes worth keeping. The aggregator hands over a batch per shard batch when it keeps up, so
+/// dozens are in flight at once; buffers that are not reused came back as fresh pages, and
+/// zeroing them took more than half of the aggregator.
+const SPARE_BUFFERS: usize = 64;
+const SPARE_CAPACITY: std::ops::RangeInclusive<usize> = (4 << 10)..=(4 << 20);
 /// How long `/devices/{hostname}` waits for the bucket before it answers from the local registry.
 const READ_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -56,9 +66,12 @@ pub struct Stats {
     pub acks_pending: AtomicU64,
     /// Publish rounds that failed (an error or no acknowledgement in time); published again.
     pub failures: AtomicU64,
-    /// Unacknowledged bytes and records (and device events) in the spool.
+    /// Unacknowledged bytes and records (and device events), in memory or in the spool.
     pub spool_bytes: AtomicU64,
     pub spool_records: AtomicU64,
+    /// Bytes ever written to the spool on disk.
+    pub spooled_bytes: AtomicU64,
+    /// Connected, with the stream and the bucket ready: publishing.
     pub connected: AtomicBool,
     /// Publishing connections made after the first.
     pub reconnects: AtomicU64,
@@ -77,6 +90,7 @@ pub struct Figures {
     pub failures: u64,
     pub spool_bytes: u64,
     pub spool_records: u64,
+    pub spooled_bytes: u64,
     pub connected: bool,
     pub reconnects: u64,
     pub registry_merges: u64,
@@ -93,6 +107,10 @@ pub struct Link {
     /// The registry bucket, once the thread has opened it.
     registry: Mutex<Option<Store>>,
     runtime: tokio::runtime::Runtime,
+    spare: (
+        crossbeam_channel::Sender<Vec<u8>>,
+        crossbeam_channel::Receiver<Vec<u8>>,
+    ),
 }
 
 impl Link {
@@ -107,11 +125,26 @@ impl Link {
             failures: get(&s.failures),
             spool_bytes: get(&s.spool_bytes),
             spool_records: get(&s.spool_records),
+            spooled_bytes: get(&s.spooled_bytes),
             connected: s.connected.load(Ordering::Relaxed),
             reconnects: get(&s.reconnects),
             registry_merges: get(&s.registry_merges),
             registry_conflicts: get(&s.registry_conflicts),
         }
+    }
+
+    /// A buffer the NATS thread is done with, for the aggregator's next batch (dropped when
+    /// enough wait, or when it is too small or too large to be worth keeping).
+    pub fn give_back(&self, mut buffer: Vec<u8>) {
+        if SPARE_CAPACITY.contains(&buffer.capacity()) {
+            buffer.clear();
+            let _ = self.spare.0.try_send(buffer);
+        }
+    }
+
+    /// An empty buffer given back, if one waits.
+    pub fn spare(&self) -> Option<Vec<u8>> {
+        self.spare.1.try_recv().ok()
     }
 
     pub fn is_connected(&self) -> bool {
@@ -191,6 +224,7 @@ pub fn start(cfg: &config::Nats, data_dir: &Path) -> Result<Nats, StartError> {
         closing: AtomicBool::new(false),
         registry: Mutex::new(None),
         runtime,
+        spare: crossbeam_channel::bounded(SPARE_BUFFERS),
     });
     link.stats
         .spool_bytes
@@ -216,7 +250,8 @@ pub fn start(cfg: &config::Nats, data_dir: &Path) -> Result<Nats, StartError> {
     let thread = std::thread::Builder::new()
         .name("nats".into())
         .spawn(move || {
-            let run = publish::run(thread_link.clone(), settings, rx, spool, first);
+            let queue = Queue::new(spool, settings.spool_bytes());
+            let run = publish::run(thread_link.clone(), settings, rx, queue, first);
             thread_link.runtime.block_on(run);
         })
         .map_err(StartError::Runtime)?;

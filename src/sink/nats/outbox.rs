@@ -50,7 +50,7 @@ impl Outbox {
             tx: Some(tx),
             records: format!("{prefix}.records."),
             devices: format!("{prefix}.devices"),
-            building: Vec::with_capacity(HAND_OVER_AT),
+            building: Vec::new(),
             waiting: VecDeque::new(),
             waiting_bytes: 0,
             link,
@@ -103,7 +103,9 @@ impl Outbox {
     /// Hands over what was gathered, and what waited, as far as the channel has room.
     pub fn send(&mut self) {
         if !self.building.is_empty() {
-            let full = std::mem::replace(&mut self.building, Vec::with_capacity(HAND_OVER_AT));
+            // Not a megabyte reserved up front: many batches are one shard batch, far smaller.
+            let next = self.link.spare().unwrap_or_default();
+            let full = std::mem::replace(&mut self.building, next);
             self.waiting_bytes += full.len();
             self.waiting.push_back(full);
         }

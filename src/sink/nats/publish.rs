@@ -1,9 +1,10 @@
-//! The NATS thread's work: take the aggregator's frames into the spool, and publish the spool
-//! oldest first on the publishing connection ([`super::conn`]), a few rounds in flight. A round
-//! is one buffer of HPUB frames, written while the acknowledgements of earlier rounds are read;
-//! its frames leave the spool only when every one of them was acknowledged (and its devices
-//! merged into the registry bucket). After a failure the connection is dropped and everything
-//! unacknowledged is published again, under the same ids (JetStream drops those it already has).
+//! The NATS thread's work: take the aggregator's frames into the queue, and publish them oldest
+//! first on the publishing connection ([`super::conn`]), a few rounds in flight. A round is one
+//! buffer of HPUB frames, written while the acknowledgements of earlier rounds are read; its
+//! frames leave the queue only when every one of them was acknowledged (and its devices merged
+//! into the registry bucket). After a failure the connection is dropped, what waited in memory
+//! goes to the spool, and everything unacknowledged is published again, under the same ids
+//! (JetStream drops those it already has).
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -21,7 +22,7 @@ use super::frame::{self, Frame};
 use super::intake::{intake, lock};
 use super::kv::KvDevice;
 use super::proto::{self, Ack, Op};
-use super::spool::{Chunk, Cursor, Spool};
+use super::queue::{Chunk, Queue};
 use super::{control, Link, Stats};
 use crate::config;
 
@@ -52,6 +53,10 @@ pub struct Settings {
 }
 
 impl Settings {
+    pub fn spool_bytes(&self) -> u64 {
+        self.cfg.spool_bytes
+    }
+
     pub fn of(cfg: &config::Nats, dir: PathBuf, setup: Setup) -> Settings {
         Settings {
             cfg: cfg.clone(),
@@ -63,9 +68,8 @@ impl Settings {
 
 /// A round sent and not yet acknowledged.
 struct Round {
-    /// The round's frames, and where the spool's head goes after them.
-    bytes: Vec<u8>,
-    end: Cursor,
+    /// The round's frames, and where the queue's front goes after them.
+    chunk: Chunk,
     /// Its messages carry the reply tokens `first..first + count`.
     first: u64,
     count: u64,
@@ -80,7 +84,7 @@ pub async fn run(
     link: Arc<Link>,
     settings: Settings,
     rx: mpsc::Receiver<Vec<u8>>,
-    spool: Spool,
+    spool: Queue,
     first: Option<Client>,
 ) {
     let spool = Arc::new(Mutex::new(spool));
@@ -150,7 +154,18 @@ pub async fn run(
     link.stats.acks_pending.store(0, Ordering::Relaxed);
     link.stats.connected.store(false, Ordering::Relaxed);
     link.set_registry(None);
-    let s = lock(&spool);
+    let mut s = lock(&spool);
+    s.rewind();
+    if let Err(e) = s.set_live(false) {
+        crate::logging::say(
+            tracing::Level::ERROR,
+            format_args!(
+                "output.nats: cannot write the spool at shutdown ({e}); {} records and device \
+                 events not acknowledged by NATS are in the records file only",
+                s.messages()
+            ),
+        );
+    }
     if !s.is_empty() {
         // The one line the operator needs: nothing is lost, it waits on disk.
         crate::logging::say(
@@ -170,7 +185,7 @@ pub async fn run(
 struct Publisher {
     link: Arc<Link>,
     settings: Settings,
-    spool: Arc<Mutex<Spool>>,
+    spool: Arc<Mutex<Queue>>,
     /// async-nats, for the stream, the bucket and the merges; it reconnects by itself.
     control: Option<Client>,
     bucket: Option<kv::Store>,
@@ -228,7 +243,6 @@ impl Publisher {
                         self.link.stats.reconnects.fetch_add(1, Ordering::Relaxed);
                     }
                     tracing::info!("NATS: publishing to {ep}");
-                    self.link.stats.connected.store(true, Ordering::Relaxed);
                     self.last_ping = Instant::now();
                     self.pings_owed = 0;
                     self.conn = Some(c);
@@ -249,6 +263,8 @@ impl Publisher {
                     self.link.set_registry(Some(bucket.clone()));
                     self.bucket = Some(bucket);
                     self.stream_ok = true;
+                    lock(&self.spool).set_live(true).ok();
+                    self.link.stats.connected.store(true, Ordering::Relaxed);
                 }
                 Err(e) => {
                     self.say_failure(&e);
@@ -268,61 +284,64 @@ impl Publisher {
             let chunk = lock(&self.spool)
                 .read(ROUND_BYTES)
                 .map_err(|e| format!("cannot read the spool: {e}"))?;
-            let Some(Chunk { bytes, end }) = chunk else {
+            let Some(chunk) = chunk else {
                 return Ok(());
             };
             let first = self.next_token;
             let mut merges = Vec::new();
-            self.out.reserve(bytes.len() + bytes.len() / 4);
-            let mut at = 0;
-            while at < bytes.len() {
-                let (frame, len) = frame::read(&bytes[at..]).map_err(|e| e.to_string())?;
-                at += len;
-                match frame {
-                    Frame::Publish {
-                        subject,
-                        id,
-                        payload,
-                    } => {
-                        let (subject, id) = (subject.as_bytes(), id.as_bytes());
-                        let size = proto::hpub_len(
+            let size: usize = chunk.parts.iter().map(|p| p.len()).sum();
+            self.out.reserve(size + size / 4);
+            for bytes in &chunk.parts {
+                let mut at = 0;
+                while at < bytes.len() {
+                    let (frame, len) = frame::read(&bytes[at..]).map_err(|e| e.to_string())?;
+                    at += len;
+                    match frame {
+                        Frame::Publish {
                             subject,
-                            &conn.inbox,
-                            self.next_token,
-                            id,
-                            payload.len(),
-                        );
-                        if !proto::is_token(subject)
-                            || !proto::is_token(id)
-                            || size > conn.max_payload + 200
-                        {
-                            self.skipped += 1;
-                            if self.skipped.is_power_of_two() {
-                                tracing::error!(
-                                    skipped = self.skipped,
-                                    "output.nats: a message of {} bytes on {:?} cannot be \
-                                     published (the server takes {} bytes, or the frame is \
-                                     damaged); it is in the records file only",
-                                    payload.len(),
-                                    String::from_utf8_lossy(subject),
-                                    conn.max_payload
-                                );
-                            }
-                            continue;
-                        }
-                        proto::hpub(
-                            &mut self.out,
-                            subject,
-                            &conn.inbox,
-                            self.next_token,
                             id,
                             payload,
-                        );
-                        self.next_token += 1;
-                    }
-                    Frame::Merge { json, .. } => {
-                        if let Ok(device) = serde_json::from_slice::<KvDevice>(json) {
-                            merges.push(device);
+                        } => {
+                            let (subject, id) = (subject.as_bytes(), id.as_bytes());
+                            let size = proto::hpub_len(
+                                subject,
+                                &conn.inbox,
+                                self.next_token,
+                                id,
+                                payload.len(),
+                            );
+                            if !proto::is_token(subject)
+                                || !proto::is_token(id)
+                                || size > conn.max_payload + 200
+                            {
+                                self.skipped += 1;
+                                if self.skipped.is_power_of_two() {
+                                    tracing::error!(
+                                        skipped = self.skipped,
+                                        "output.nats: a message of {} bytes on {:?} cannot be \
+                                     published (the server takes {} bytes, or the frame is \
+                                     damaged); it is in the records file only",
+                                        payload.len(),
+                                        String::from_utf8_lossy(subject),
+                                        conn.max_payload
+                                    );
+                                }
+                                continue;
+                            }
+                            proto::hpub(
+                                &mut self.out,
+                                subject,
+                                &conn.inbox,
+                                self.next_token,
+                                id,
+                                payload,
+                            );
+                            self.next_token += 1;
+                        }
+                        Frame::Merge { json, .. } => {
+                            if let Ok(device) = serde_json::from_slice::<KvDevice>(json) {
+                                merges.push(device);
+                            }
                         }
                     }
                 }
@@ -332,8 +351,7 @@ impl Publisher {
             stats.published.fetch_add(count, Ordering::Relaxed);
             stats.acks_pending.fetch_add(count, Ordering::Relaxed);
             self.rounds.push_back(Round {
-                bytes,
-                end,
+                chunk,
                 first,
                 count,
                 acked: 0,
@@ -433,11 +451,18 @@ impl Publisher {
                 };
                 control::merge_all(bucket, round.merges, stats).await?;
             }
-            let mut s = lock(&self.spool);
-            s.acknowledge(round.end, &round.bytes)
-                .map_err(|e| format!("cannot move the spool's head: {e}"))?;
-            stats.spool_bytes.store(s.bytes(), Ordering::Relaxed);
-            stats.spool_records.store(s.messages(), Ordering::Relaxed);
+            {
+                let mut s = lock(&self.spool);
+                s.acknowledge(&round.chunk)
+                    .map_err(|e| format!("cannot move the spool's head: {e}"))?;
+                stats.spool_bytes.store(s.bytes(), Ordering::Relaxed);
+                stats.spool_records.store(s.messages(), Ordering::Relaxed);
+            }
+            for part in round.chunk.parts {
+                if let Ok(buffer) = Arc::try_unwrap(part) {
+                    self.link.give_back(buffer);
+                }
+            }
             done += 1;
         }
         if done > 0 && self.failures > 0 {
@@ -467,7 +492,15 @@ impl Publisher {
         self.written = 0;
         self.unflushed = false;
         stats.acks_pending.store(0, Ordering::Relaxed);
-        lock(&self.spool).rewind();
+        {
+            let mut s = lock(&self.spool);
+            s.rewind();
+            // Until NATS takes publishes again, batches go to disk, behind what memory held.
+            if let Err(e) = s.set_live(false) {
+                tracing::error!("output.nats: cannot write the spool: {e}");
+            }
+            stats.spooled_bytes.store(s.spooled(), Ordering::Relaxed);
+        }
         // A stream deleted under us comes back at the next prepare.
         self.stream_ok = false;
         self.last_attempt = Some(Instant::now());

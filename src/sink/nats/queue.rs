@@ -1,0 +1,328 @@
+//! What waits for JetStream's acknowledgement: frames in memory while NATS takes them, in the
+//! on-disk [`Spool`] while it does not.
+//!
+//! Writing every frame to the spool and reading it back cost about a third of the NATS thread
+//! (page-cache copies, fresh pages, segment removal) for frames that JetStream acknowledges a
+//! few milliseconds later. So while the publisher is live (connected, its stream checked), a
+//! batch that finds the spool empty stays in memory, up to [`MEMORY_BYTES`]; past that the
+//! intake waits, and so the inputs are pushed back, as by a slow sink. The spool takes
+//! batches while NATS is unreachable or failing, and whatever is in memory when the publisher
+//! stops being live or the collector stops ([`Queue::set_live`]).
+//!
+//! Memory only ever holds frames older than any on disk (it takes a batch only when the spool
+//! is empty, and goes to the spool's end when spilled), so reads hand out memory first and the
+//! order is kept. The price: a collector killed (`kill -9`, a crash) loses what memory held from
+//! NATS (at most [`MEMORY_BYTES`]; in practice the rounds in flight). Those records are in the
+//! records file all the same; a collector stopped normally keeps them in the spool.
+
+use std::collections::VecDeque;
+use std::io;
+use std::sync::Arc;
+
+use super::frame;
+use super::spool::{Cursor, Spool};
+
+/// Unacknowledged bytes kept in memory while NATS is live.
+pub const MEMORY_BYTES: u64 = 16 << 20;
+
+/// Frames handed out for publishing, and what acknowledging them frees.
+#[derive(Debug)]
+pub struct Chunk {
+    /// Whole frames, oldest first: several batches from memory, or one read of the spool.
+    pub parts: Vec<Arc<Vec<u8>>>,
+    pub end: End,
+}
+
+/// Where the queue's front goes once a chunk is acknowledged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    Disk(Cursor),
+    /// The number of batches taken into memory up to and including the chunk's last.
+    Memory(u64),
+}
+
+/// A batch held in memory, and the records and device events in it.
+struct Held {
+    frames: Arc<Vec<u8>>,
+    messages: u64,
+}
+
+pub struct Queue {
+    disk: Spool,
+    memory: VecDeque<Held>,
+    /// Batches at the front of `memory` handed out and not yet acknowledged.
+    handed: usize,
+    /// Batches ever taken into memory and acknowledged: the number of `memory`'s first.
+    released: u64,
+    memory_bytes: u64,
+    memory_messages: u64,
+    memory_limit: u64,
+    live: bool,
+    /// Bytes written to the spool since the queue was made.
+    spooled: u64,
+}
+
+impl Queue {
+    /// The queue in front of `disk`; memory holds at most `MEMORY_BYTES`, and never more than
+    /// the spool's own limit.
+    pub fn new(disk: Spool, spool_limit: u64) -> Queue {
+        Queue {
+            disk,
+            memory: VecDeque::new(),
+            handed: 0,
+            released: 0,
+            memory_bytes: 0,
+            memory_messages: 0,
+            memory_limit: MEMORY_BYTES.min(spool_limit),
+            live: false,
+            spooled: 0,
+        }
+    }
+
+    /// Unacknowledged bytes, in memory and on disk.
+    pub fn bytes(&self) -> u64 {
+        self.memory_bytes + self.disk.bytes()
+    }
+
+    /// Unacknowledged records and device events, in memory and on disk.
+    pub fn messages(&self) -> u64 {
+        self.memory_messages + self.disk.messages()
+    }
+
+    /// Bytes written to the spool on disk since the queue was made.
+    pub fn spooled(&self) -> u64 {
+        self.spooled
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.memory.is_empty() && self.disk.is_empty()
+    }
+
+    /// True when a batch of `n` bytes may be taken now: into memory while live and the spool is
+    /// empty, else into the spool as its limit allows.
+    pub fn has_room(&self, n: usize) -> bool {
+        if self.takes_memory() {
+            self.memory.is_empty() || self.memory_bytes + n as u64 <= self.memory_limit
+        } else {
+            self.disk.has_room(n)
+        }
+    }
+
+    /// Takes a batch of whole frames: into memory (`batch` is then left empty), or written to
+    /// the spool (`batch` is left as it was, for the caller to reuse).
+    pub fn append(&mut self, batch: &mut Vec<u8>) -> io::Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        if self.takes_memory() {
+            let (_, messages) = frame::count(batch);
+            self.memory_bytes += batch.len() as u64;
+            self.memory_messages += messages;
+            self.memory.push_back(Held {
+                frames: Arc::new(std::mem::take(batch)),
+                messages,
+            });
+            return Ok(());
+        }
+        self.disk.append(batch)?;
+        self.spooled += batch.len() as u64;
+        Ok(())
+    }
+
+    /// About `max` bytes of frames not yet handed out (one batch or frame at least), oldest
+    /// first; `None` when everything was handed out.
+    pub fn read(&mut self, max: usize) -> io::Result<Option<Chunk>> {
+        if self.handed < self.memory.len() {
+            let mut parts = Vec::new();
+            let mut size = 0;
+            while let Some(held) = self.memory.get(self.handed) {
+                if !parts.is_empty() && size + held.frames.len() > max {
+                    break;
+                }
+                size += held.frames.len();
+                parts.push(held.frames.clone());
+                self.handed += 1;
+            }
+            return Ok(Some(Chunk {
+                parts,
+                end: End::Memory(self.released + self.handed as u64),
+            }));
+        }
+        Ok(self.disk.read(max)?.map(|c| Chunk {
+            parts: vec![Arc::new(c.bytes)],
+            end: End::Disk(c.end),
+        }))
+    }
+
+    /// The chunks handed out up to `chunk` (which ends at `end`) were acknowledged.
+    pub fn acknowledge(&mut self, chunk: &Chunk) -> io::Result<()> {
+        match chunk.end {
+            End::Disk(cursor) => match chunk.parts.as_slice() {
+                [bytes] => self.disk.acknowledge(cursor, bytes),
+                _ => Err(io::Error::other("a spool chunk is one read")),
+            },
+            End::Memory(end) => {
+                while self.released < end {
+                    let Some(held) = self.memory.pop_front() else {
+                        break;
+                    };
+                    self.memory_bytes -= held.frames.len() as u64;
+                    self.memory_messages -= held.messages;
+                    self.handed = self.handed.saturating_sub(1);
+                    self.released += 1;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Hands out again everything unacknowledged: after a failed publish, oldest first.
+    pub fn rewind(&mut self) {
+        self.handed = 0;
+        self.disk.rewind();
+    }
+
+    /// Live: NATS takes what is published, so new batches may wait in memory. Not live (a
+    /// failure, an outage, the end of the run): what memory holds goes to the spool, behind
+    /// nothing (memory is only used while the spool is empty). Call after [`Queue::rewind`]:
+    /// nothing may be in flight.
+    pub fn set_live(&mut self, live: bool) -> io::Result<()> {
+        self.live = live;
+        if live {
+            return Ok(());
+        }
+        while let Some(held) = self.memory.front() {
+            self.disk.append(&held.frames)?;
+            self.spooled += held.frames.len() as u64;
+            self.memory_bytes -= held.frames.len() as u64;
+            self.memory_messages -= held.messages;
+            self.memory.pop_front();
+            self.released += 1;
+        }
+        self.handed = 0;
+        Ok(())
+    }
+
+    fn takes_memory(&self) -> bool {
+        self.live && self.disk.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::{Path, PathBuf};
+
+    fn dir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("ztel-queue-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    }
+
+    fn frames(ids: std::ops::Range<u32>) -> Vec<u8> {
+        let mut out = Vec::new();
+        for i in ids {
+            frame::publish(&mut out, "s", &i.to_string(), b"{}");
+        }
+        out
+    }
+
+    fn ids(chunk: &Chunk) -> Vec<u32> {
+        let mut out = Vec::new();
+        for part in &chunk.parts {
+            let mut at = 0;
+            while at < part.len() {
+                let (f, n) = frame::read(&part[at..]).unwrap();
+                if let frame::Frame::Publish { id, .. } = f {
+                    out.push(id.parse().unwrap());
+                }
+                at += n;
+            }
+        }
+        out
+    }
+
+    /// Appends; true when the batch went into memory.
+    fn put(q: &mut Queue, mut batch: Vec<u8>) -> bool {
+        q.append(&mut batch).unwrap();
+        batch.is_empty()
+    }
+
+    fn open(d: &Path) -> Queue {
+        Queue::new(Spool::open(d, 1 << 30).unwrap(), 1 << 30)
+    }
+
+    #[test]
+    fn while_live_batches_wait_in_memory_and_the_spool_stays_empty() {
+        let d = dir("live");
+        let mut q = open(&d);
+        q.set_live(true).unwrap();
+        assert!(put(&mut q, frames(0..3)));
+        assert!(put(&mut q, frames(3..5)));
+        assert_eq!((q.messages(), q.disk.bytes(), q.spooled()), (5, 0, 0));
+        let c = q.read(1 << 20).unwrap().unwrap();
+        assert_eq!(ids(&c), [0, 1, 2, 3, 4]);
+        assert!(q.read(1 << 20).unwrap().is_none());
+        q.acknowledge(&c).unwrap();
+        assert!(q.is_empty());
+        assert_eq!(q.bytes(), 0);
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn a_failure_spills_memory_to_the_spool_in_order_and_a_reopen_finds_it() {
+        let d = dir("spill");
+        let mut q = open(&d);
+        q.set_live(true).unwrap();
+        put(&mut q, frames(0..2));
+        let first = q.read(1).unwrap().unwrap();
+        put(&mut q, frames(2..4));
+        q.acknowledge(&first).unwrap();
+        let _in_flight = q.read(1 << 20).unwrap().unwrap();
+        // The connection fails: nothing in flight counts, memory goes to the spool, and what
+        // comes during the outage goes behind it.
+        q.rewind();
+        q.set_live(false).unwrap();
+        assert_eq!(q.disk.messages(), 2);
+        assert_eq!(q.spooled(), frames(2..4).len() as u64);
+        assert!(!put(&mut q, frames(4..6)));
+        assert_eq!(q.messages(), 4);
+        drop(q);
+        let mut q = open(&d);
+        q.set_live(true).unwrap();
+        // The spool is not empty: a new batch goes behind it, not into memory.
+        assert!(!put(&mut q, frames(6..7)));
+        let c = q.read(1 << 20).unwrap().unwrap();
+        assert_eq!(ids(&c), [2, 3, 4, 5, 6]);
+        q.acknowledge(&c).unwrap();
+        assert!(q.is_empty());
+        // Empty again: memory takes the next batch.
+        assert!(put(&mut q, frames(7..8)));
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn memory_is_bounded_while_live_and_rounds_are_bounded() {
+        let d = dir("bound");
+        let mut q = Queue::new(Spool::open(&d, 1 << 30).unwrap(), 1 << 30);
+        q.set_live(true).unwrap();
+        let batch = frames(0..1000);
+        let n = batch.len();
+        assert!(
+            q.has_room(MEMORY_BYTES as usize * 2),
+            "empty takes anything"
+        );
+        while q.has_room(n) {
+            put(&mut q, batch.clone());
+        }
+        assert!(q.bytes() <= MEMORY_BYTES && q.bytes() + n as u64 > MEMORY_BYTES);
+        let c = q.read(2 * n).unwrap().unwrap();
+        assert_eq!(c.parts.len(), 2);
+        // Not live: the spool takes batches as its own limit allows.
+        q.rewind();
+        q.set_live(false).unwrap();
+        assert!(q.has_room(n));
+        assert_eq!(q.disk.bytes(), q.bytes());
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+}

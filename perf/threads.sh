@@ -2,9 +2,10 @@
 # CPU per event of each of ztel's threads over one run: which thread a change made cheaper, and
 # what [output.nats] adds to each (perf/nats.sh gives the whole process's median only).
 #
-#   perf/threads.sh [--nats] [--count EVENTS] [--connections N] [--devices N] [--runs R]
+#   perf/threads.sh [--nats] [--shards N] [--count EVENTS] [--connections N] [--devices N]
+#                   [--runs R] [--loadgen "MORE LOADGEN FLAGS"]
 #
-# Starts ztel afresh (one shard; with --nats also a local nats-server with JetStream on a
+# Starts ztel afresh (one shard unless --shards; with --nats also a local nats-server with JetStream on a
 # temporary store), sends EVENTS synthetic NSS web records over TCP with loadgen, waits until every
 # record is in the records file (and, with --nats, acknowledged), and prints each thread's CPU
 # seconds (utime + stime from /proc/PID/task/*/stat) and microseconds per event, then the total
@@ -14,6 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 NATS=
+SHARDS=1
+MORE=
 COUNT=400000
 CONNECTIONS=2
 DEVICES=1000
@@ -21,11 +24,13 @@ RUNS=1
 while [ $# -gt 0 ]; do
     case "$1" in
         --nats) NATS=1; shift ;;
+        --shards) SHARDS=$2; shift 2 ;;
+        --loadgen) MORE=$2; shift 2 ;;
         --count) COUNT=$2; shift 2 ;;
         --connections) CONNECTIONS=$2; shift 2 ;;
         --devices) DEVICES=$2; shift 2 ;;
         --runs) RUNS=$2; shift 2 ;;
-        -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "threads.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -56,7 +61,7 @@ run_one() {
         printf '[output.nats]\nurl = "nats://127.0.0.1:%s"\n' "$port" > "$dir/ztel.toml"
     fi
     "$BIN/ztel" serve --config "$dir/ztel.toml" --tcp 127.0.0.1:0 --udp "" --admin 127.0.0.1:0 \
-        --shards 1 --data-dir "$dir/data" 2> "$dir/err" &
+        --shards "$SHARDS" --data-dir "$dir/data" 2> "$dir/err" &
     local pid=$!; PIDS+=("$pid")
     wait_for_line "$dir/err" "listening tcp" || { echo "threads.sh: ztel did not start" >&2; exit 1; }
     local addr admin
@@ -65,7 +70,7 @@ run_one() {
     snap() { for t in /proc/"$pid"/task/*; do echo "$(cat "$t/comm")/${t##*/} $(awk '{print $14 + $15}' "$t/stat")"; done | sort; }
     snap > "$dir/before"
     "$BIN/loadgen" --target "$addr" --proto tcp --source nss --rate max --count "$COUNT" \
-        --connections "$CONNECTIONS" --devices "$DEVICES" --quiet > /dev/null
+        --connections "$CONNECTIONS" --devices "$DEVICES" $MORE --quiet > /dev/null
     for _ in $(seq 2400); do
         if [ "$(wc -l < "$dir/data/connections.jsonl")" -ge "$COUNT" ]; then
             [ -z "$NATS" ] && break

@@ -608,6 +608,116 @@ fn a_full_spool_pushes_back_on_the_sender_and_nothing_is_lost() {
     assert_eq!(outcome.records.len(), N);
 }
 
+/// A NATS JWT as `nsc` makes one: `nats` claims about `subject`, signed by `issuer`.
+fn jwt(issuer: &nkeys::KeyPair, subject: &str, nats: serde_json::Value) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let header = b64.encode(br#"{"typ":"JWT","alg":"ed25519-nkey"}"#);
+    let claims = serde_json::json!({
+        "jti": format!("{:016x}", xxhash_rust::xxh3::xxh3_64(subject.as_bytes())),
+        "iat": 1_700_000_000,
+        "iss": issuer.public_key(),
+        "name": "ztel-test",
+        "sub": subject,
+        "nats": nats,
+    });
+    let signed = format!("{header}.{}", b64.encode(claims.to_string()));
+    let signature = issuer.sign(signed.as_bytes()).expect("sign");
+    format!("{signed}.{}", b64.encode(signature))
+}
+
+#[test]
+fn accepted_credentials_publish_and_merge() {
+    let dir = TempDir::new("nats-creds-ok");
+    if !common::have("nats-server", Command::new("nats-server").arg("--version")) {
+        return;
+    }
+    // A server in operator mode, as a deployment with nsc-issued credentials runs: an operator,
+    // its system account (JetStream needs one), an account with JetStream, and a user of that
+    // account whose credentials ztel is given.
+    let (operator, system, account, user) = (
+        nkeys::KeyPair::new_operator(),
+        nkeys::KeyPair::new_account(),
+        nkeys::KeyPair::new_account(),
+        nkeys::KeyPair::new_user(),
+    );
+    let unlimited = serde_json::json!({
+        "subs": -1, "data": -1, "payload": -1, "imports": -1, "exports": -1,
+        "wildcards": true, "conn": -1, "leaf": -1,
+        "mem_storage": -1, "disk_storage": -1, "streams": -1, "consumer": -1
+    });
+    let operator_jwt = jwt(
+        &operator,
+        &operator.public_key(),
+        serde_json::json!({"type": "operator", "version": 2}),
+    );
+    let system_jwt = jwt(
+        &operator,
+        &system.public_key(),
+        serde_json::json!({"type": "account", "version": 2}),
+    );
+    let account_jwt = jwt(
+        &operator,
+        &account.public_key(),
+        serde_json::json!({"type": "account", "version": 2, "limits": unlimited}),
+    );
+    let user_jwt = jwt(
+        &account,
+        &user.public_key(),
+        serde_json::json!({
+            "type": "user", "version": 2, "pub": {}, "sub": {},
+            "subs": -1, "data": -1, "payload": -1
+        }),
+    );
+    let conf = dir.write(
+        "nats.conf",
+        &format!(
+            "operator: {operator_jwt:?}\nsystem_account: {sys}\nresolver: MEMORY\n\
+             resolver_preload: {{\n  {sys}: {system_jwt:?}\n  {}: {account_jwt:?}\n}}\n",
+            account.public_key(),
+            sys = system.public_key()
+        ),
+    );
+    let server = Server::on(free_port(), dir.path().join("nats-store"), Some(conf));
+    let creds = creds_file(&dir, &user_jwt, &user.seed().expect("seed"));
+    let c = Collector::start_with(
+        "nats-creds-ok",
+        Options {
+            binary: true,
+            config: Some(nats_config(
+                &server.url(),
+                &format!("creds = {:?}", creds.display().to_string()),
+            )),
+            args: vec!["--admin".into(), "127.0.0.1:0".into()],
+            ..Options::default()
+        },
+    );
+    c.send(&lines(50));
+    wait_for(PATIENCE, || {
+        (metric(&c, "ztel_nats_acknowledged_total") >= 50.0
+            && metric(&c, "ztel_nats_registry_merges_total") >= 1.0)
+            .then_some(())
+    })
+    .expect("published and merged with the user's credentials");
+    c.stop();
+    // The server checks them: a user of an account it does not know is refused at start.
+    let stranger = nkeys::KeyPair::new_account();
+    let forged = jwt(
+        &stranger,
+        &user.public_key(),
+        serde_json::json!({"type": "user", "version": 2, "pub": {}, "sub": {}}),
+    );
+    let other = TempDir::new("nats-creds-forged");
+    let creds = creds_file(&other, &forged, &user.seed().expect("seed"));
+    let (ok, stderr) = serve_once(
+        &other,
+        &server.url(),
+        &format!("creds = {:?}", creds.display().to_string()),
+    );
+    assert!(!ok, "{stderr}");
+    assert!(stderr.contains("refused"), "{stderr}");
+}
+
 #[test]
 fn tls_with_the_servers_ca_publishes_and_another_ca_stops_the_start() {
     let dir = TempDir::new("nats-tls");

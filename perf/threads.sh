@@ -7,7 +7,7 @@
 #
 # Starts ztel afresh (one shard unless --shards; with --nats also a local nats-server with JetStream on a
 # temporary store), sends EVENTS synthetic NSS web records over TCP with loadgen, waits until every
-# record is in the records file (and, with --nats, acknowledged), and prints each thread's CPU
+# record is written to the records file (and, with --nats, acknowledged), and prints each thread's CPU
 # seconds (utime + stime from /proc/PID/task/*/stat) and microseconds per event, then the total
 # and events per CPU-second. The binaries are $CARGO_TARGET_DIR/release/{ztel,loadgen} (target/
 # without it), or those in BIN=dir.
@@ -71,12 +71,12 @@ run_one() {
     snap > "$dir/before"
     "$BIN/loadgen" --target "$addr" --proto tcp --source nss --rate max --count "$COUNT" \
         --connections "$CONNECTIONS" --devices "$DEVICES" $MORE --quiet > /dev/null
+    # Written: counted by the records' read-to-write latency (the file may have rotated).
+    metric() { curl -s "http://$admin/metrics" | awk -v m="$1" '$1 == m {print int($2)}'; }
     for _ in $(seq 2400); do
-        if [ "$(wc -l < "$dir/data/connections.jsonl")" -ge "$COUNT" ]; then
+        if [ "$(metric ztel_latency_read_to_write_seconds_count)" -ge "$COUNT" ]; then
             [ -z "$NATS" ] && break
-            local acked
-            acked=$(curl -s "http://$admin/metrics" | awk '$1 == "ztel_nats_acknowledged_total" {print $2}')
-            [ "${acked%.*}" -ge "$COUNT" ] && break
+            [ "$(metric ztel_nats_acknowledged_total)" -ge "$COUNT" ] && break
         fi
         sleep 0.05
     done

@@ -103,11 +103,16 @@ fn nats_config(url: &str, extra: &str) -> String {
 }
 
 fn start_collector(tag: &str, url: &str, data_dir: Option<PathBuf>) -> Collector {
+    start_configured(tag, url, "", data_dir)
+}
+
+/// A collector whose `[output.nats]` has `extra` as well.
+fn start_configured(tag: &str, url: &str, extra: &str, data_dir: Option<PathBuf>) -> Collector {
     Collector::start_with(
         tag,
         Options {
             binary: true,
-            config: Some(nats_config(url, "")),
+            config: Some(nats_config(url, extra)),
             args: vec!["--admin".into(), "127.0.0.1:0".into()],
             data_dir,
             ..Options::default()
@@ -550,15 +555,7 @@ fn a_full_spool_pushes_back_on_the_sender_and_nothing_is_lost() {
     // NATS is down from the start, and the spool holds 1 MiB.
     let port = free_port();
     let url = format!("nats://127.0.0.1:{port}");
-    let c = Collector::start_with(
-        "nats-full",
-        Options {
-            binary: true,
-            config: Some(nats_config(&url, "spool_bytes = 1048576")),
-            args: vec!["--admin".into(), "127.0.0.1:0".into()],
-            ..Options::default()
-        },
-    );
+    let c = start_configured("nats-full", &url, "spool_bytes = 1048576", None);
     // ~60 MB: more than the spool, the channels, the aggregator's backlog and the sockets hold.
     const N: usize = 60_000;
     let padding = "x".repeat(900);
@@ -680,17 +677,11 @@ fn accepted_credentials_publish_and_merge() {
     );
     let server = Server::on(free_port(), dir.path().join("nats-store"), Some(conf));
     let creds = creds_file(&dir, &user_jwt, &user.seed().expect("seed"));
-    let c = Collector::start_with(
+    let c = start_configured(
         "nats-creds-ok",
-        Options {
-            binary: true,
-            config: Some(nats_config(
-                &server.url(),
-                &format!("creds = {:?}", creds.display().to_string()),
-            )),
-            args: vec!["--admin".into(), "127.0.0.1:0".into()],
-            ..Options::default()
-        },
+        &server.url(),
+        &format!("creds = {:?}", creds.display().to_string()),
+        None,
     );
     c.send(&lines(50));
     wait_for(PATIENCE, || {
@@ -737,17 +728,11 @@ fn tls_with_the_servers_ca_publishes_and_another_ca_stops_the_start() {
     );
     let server = Server::on(free_port(), dir.path().join("nats-store"), Some(conf));
     // The server's own certificate is the CA the collector trusts.
-    let c = Collector::start_with(
+    let c = start_configured(
         "nats-tls-ok",
-        Options {
-            binary: true,
-            config: Some(nats_config(
-                &server.url(),
-                &format!("tls_ca = {:?}", cert.display().to_string()),
-            )),
-            args: vec!["--admin".into(), "127.0.0.1:0".into()],
-            ..Options::default()
-        },
+        &server.url(),
+        &format!("tls_ca = {:?}", cert.display().to_string()),
+        None,
     );
     c.send(&lines(50));
     wait_for(PATIENCE, || {

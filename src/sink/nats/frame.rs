@@ -135,6 +135,17 @@ pub fn count(mut bytes: &[u8]) -> (u64, u64) {
     (frames, messages)
 }
 
+/// Messages on subject `s` whose ids are the numbers `ids`: frames for the tests of what holds
+/// them.
+#[cfg(test)]
+pub fn numbered(ids: std::ops::Range<u32>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for i in ids {
+        publish(&mut out, "s", &i.to_string(), b"{}");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

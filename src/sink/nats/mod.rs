@@ -24,6 +24,7 @@ pub mod outbox;
 pub mod proto;
 mod publish;
 pub mod queue;
+mod round;
 pub mod spool;
 
 use std::path::{Path, PathBuf};

@@ -16,14 +16,15 @@ use async_nats::jetstream::kv;
 use async_nats::Client;
 use tokio::sync::{mpsc, Notify};
 
-use super::conn::{self, Conn, Reader, Setup};
+use super::conn::{self, Conn, Setup};
 use super::connect::{self, ConnectFailure};
 use super::frame::{self, Frame};
 use super::intake::{intake, lock};
 use super::kv::KvDevice;
-use super::proto::{self, Ack, Op};
-use super::queue::{Chunk, Queue};
-use super::{control, Link, Stats};
+use super::proto;
+use super::queue::Queue;
+use super::round::{handle, Round};
+use super::{control, Link};
 use crate::config;
 
 /// Bytes of frames per round, and rounds in flight: enough to keep a local server busy while
@@ -64,18 +65,6 @@ impl Settings {
             setup,
         }
     }
-}
-
-/// A round sent and not yet acknowledged.
-struct Round {
-    /// The round's frames, and where the queue's front goes after them.
-    chunk: Chunk,
-    /// Its messages carry the reply tokens `first..first + count`.
-    first: u64,
-    count: u64,
-    acked: u64,
-    merges: Vec<KvDevice>,
-    sent: Instant,
 }
 
 /// Runs until the aggregator has closed the channel and the spool is empty, or NATS cannot take
@@ -517,66 +506,4 @@ impl Publisher {
             );
         }
     }
-}
-
-/// Takes the operations read: acknowledgements count against their round, a PING is answered,
-/// an error ends the connection.
-fn handle(
-    reader: &mut Reader,
-    inbox: &[u8],
-    rounds: &mut VecDeque<Round>,
-    out: &mut Vec<u8>,
-    stats: &Stats,
-    pings_owed: &mut u32,
-) -> Result<(), String> {
-    let (mut acked, mut duplicates) = (0, 0);
-    let result = loop {
-        let op = match reader.next_op() {
-            Ok(Some(op)) => op,
-            Ok(None) => break Ok(()),
-            Err(e) => break Err(e.to_string()),
-        };
-        match op {
-            Op::Msg {
-                subject,
-                headers,
-                payload,
-            } => {
-                let Some(token) = proto::token(subject, inbox) else {
-                    continue;
-                };
-                // Rounds hold consecutive tokens, oldest first; acknowledgements come mostly in
-                // order, so the first round is nearly always the one.
-                let Some(round) = rounds
-                    .iter_mut()
-                    .find(|r| token >= r.first && token < r.first + r.count)
-                else {
-                    continue;
-                };
-                match proto::ack(headers, payload) {
-                    Ack::Stored => {}
-                    Ack::Duplicate => duplicates += 1,
-                    Ack::Failed => {
-                        break Err(format!(
-                            "JetStream refused a message: {}",
-                            String::from_utf8_lossy(&payload[..payload.len().min(300)])
-                        ))
-                    }
-                }
-                round.acked += 1;
-                acked += 1;
-            }
-            Op::Ping => out.extend_from_slice(b"PONG\r\n"),
-            Op::Pong => *pings_owed = 0,
-            Op::Err(why) => break Err(format!("server error: {}", String::from_utf8_lossy(why))),
-            Op::Info(_) | Op::Ok => {}
-        }
-    };
-    stats.acknowledged.fetch_add(acked, Ordering::Relaxed);
-    stats.duplicates.fetch_add(duplicates, Ordering::Relaxed);
-    stats.acks_pending.fetch_sub(
-        acked.min(stats.acks_pending.load(Ordering::Relaxed)),
-        Ordering::Relaxed,
-    );
-    result
 }

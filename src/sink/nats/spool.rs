@@ -399,13 +399,7 @@ mod tests {
         d
     }
 
-    fn frames(ids: std::ops::Range<u32>) -> Vec<u8> {
-        let mut out = Vec::new();
-        for i in ids {
-            frame::publish(&mut out, "s", &i.to_string(), b"{}");
-        }
-        out
-    }
+    use super::frame::numbered as frames;
 
     fn ids(chunk: &Chunk) -> Vec<String> {
         let mut at = 0;

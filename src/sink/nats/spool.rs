@@ -1,11 +1,11 @@
 //! The spool: frames on their way to NATS, on disk in `data_dir/nats-spool`, oldest first.
 //!
-//! Every frame goes through it, whether NATS is up or not: the aggregator's bytes are appended
-//! as they come, the publisher reads them back (from the page cache, in practice) and moves the
-//! head past them once JetStream acknowledged them. So an outage needs no mode of its own, and a
-//! frame is out of the collector's hands only when acknowledged; a collector stopped (or killed)
-//! before that publishes it again at its next start, under the same `Nats-Msg-Id`, which
-//! JetStream's duplicate window drops if it had arrived.
+//! Frames come here while NATS is unreachable or failing, and from memory when the publisher
+//! stops being live or the collector stops ([`super::queue::Queue`]): the aggregator's bytes are
+//! appended as they come, the publisher reads them back and moves the head past them once
+//! JetStream acknowledged them. A frame is out of the spool's hands only when acknowledged; a
+//! collector stopped (or killed) before that publishes it again at its next start, under the
+//! same `Nats-Msg-Id`, which JetStream's duplicate window drops if it had arrived.
 //!
 //! Files: segments `<n>.seg` of whole frames (a batch is never split across two), and `head`,
 //! where the first unacknowledged frame is (segment and offset, 16 bytes). Segments wholly

@@ -317,14 +317,24 @@ impl Collector {
 
     /// The most memory the binary has held so far (VmHWM, its peak resident set), in bytes.
     pub fn peak_rss_bytes(&mut self) -> u64 {
+        let kib: u64 = self
+            .proc_status("VmHWM")
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .expect("VmHWM in kB");
+        kib * 1024
+    }
+
+    /// A field of the binary's `/proc/PID/status` (`VmHWM`, `THP_enabled`…), as written there.
+    pub fn proc_status(&mut self, key: &str) -> String {
         let pid = self.process().child.id();
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
-        let kib: u64 = status
+        status
             .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmHWM in /proc status");
-        kib * 1024
+            .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_else(|| panic!("{key} in /proc/{pid}/status"))
     }
 
     /// Sends a signal that does not stop it (SIGHUP).

@@ -27,7 +27,6 @@ const SLOT: u64 = 16;
 /// A bounded window of record identities (already hashes: not hashed again).
 pub struct Window {
     ring: Ring,
-    capacity: usize,
     /// Where the window is kept, if anywhere.
     journal: Option<Journal>,
 }
@@ -54,6 +53,7 @@ impl Ring {
             ids: Vec::new(),
             oldest: 0,
             places: HashTable::with_capacity(capacity.min(1 << 16)),
+            // Places are u32.
             capacity: capacity.clamp(1, u32::MAX as usize),
         }
     }
@@ -102,8 +102,7 @@ impl Window {
     /// A window kept in memory only.
     pub fn new(capacity: usize) -> Self {
         Window {
-            ring: Ring::new(capacity.max(1)),
-            capacity: capacity.max(1),
+            ring: Ring::new(capacity),
             journal: None,
         }
     }
@@ -118,15 +117,15 @@ impl Window {
             .create(true)
             .truncate(false)
             .open(path)?;
-        let size = HEADER + SLOT * window.capacity as u64;
+        let size = HEADER + SLOT * window.ring.capacity as u64;
         let mut header = [0u8; HEADER as usize];
         let next = if file.metadata()?.len() == size
             && file.read_exact_at(&mut header, 0).is_ok()
             && &header[..8] == MAGIC
         {
             let next = u64::from_le_bytes(header[8..].try_into().unwrap_or_default());
-            window.load(&file, next % window.capacity as u64)?;
-            next % window.capacity as u64
+            window.load(&file, next % window.ring.capacity as u64)?;
+            next % window.ring.capacity as u64
         } else {
             if file.metadata()?.len() > 0 {
                 tracing::warn!(
@@ -152,7 +151,7 @@ impl Window {
     /// Reads the ring oldest first: from `next` to the end, then from the start. Zero slots were
     /// never written.
     fn load(&mut self, file: &File, next: u64) -> io::Result<()> {
-        let mut slots = vec![0u8; self.capacity * SLOT as usize];
+        let mut slots = vec![0u8; self.ring.capacity * SLOT as usize];
         file.read_exact_at(&mut slots, HEADER)?;
         let at = (next * SLOT) as usize;
         let (newer, older) = slots.split_at(at);
@@ -204,7 +203,7 @@ impl Window {
     /// sink (its bytes out of its hands, [`crate::sink::Sink::done`]), then where the ring goes
     /// on.
     pub fn persist(&mut self, done: u64) -> io::Result<()> {
-        let capacity = self.capacity as u64;
+        let capacity = self.ring.capacity as u64;
         let Some(journal) = &mut self.journal else {
             return Ok(());
         };
@@ -213,7 +212,7 @@ impl Window {
             return Ok(());
         };
         // Only the newest `capacity` matter; the ring is written in at most two runs.
-        let skip = count.saturating_sub(self.capacity);
+        let skip = count.saturating_sub(self.ring.capacity);
         let ids = &journal.unsaved[skip..count];
         let mut bytes = Vec::with_capacity(ids.len() * SLOT as usize);
         for id in ids {

@@ -186,13 +186,13 @@ fn nats(out: &mut String, n: &Figures) {
         ),
         (
             "ztel_nats_spool_bytes",
-            "Bytes waiting for JetStream's acknowledgement, in memory or in the spool on disk.",
+            "Bytes in the spool on disk not acknowledged by JetStream.",
             "gauge",
             n.spool_bytes,
         ),
         (
             "ztel_nats_spool_records",
-            "Records and device events waiting for JetStream's acknowledgement, in memory or on disk.",
+            "Records and device events in the spool on disk not acknowledged by JetStream.",
             "gauge",
             n.spool_records,
         ),

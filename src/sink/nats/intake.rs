@@ -20,7 +20,7 @@ pub fn lock(queue: &Mutex<Queue>) -> MutexGuard<'_, Queue> {
 /// taking (so the channel fills and the aggregator holds its batches), except at shutdown.
 pub async fn intake(
     mut rx: mpsc::Receiver<Vec<u8>>,
-    spool: Arc<Mutex<Queue>>,
+    queue: Arc<Mutex<Queue>>,
     link: Arc<Link>,
     wake: Arc<Notify>,
     room: Arc<Notify>,
@@ -29,16 +29,10 @@ pub async fn intake(
     while let Some(mut chunk) = rx.recv().await {
         loop {
             let appended = {
-                let mut s = lock(&spool);
-                if s.has_room(chunk.len()) || link.closing.load(Ordering::SeqCst) {
-                    let result = s.append(&mut chunk);
-                    link.stats.spool_bytes.store(s.bytes(), Ordering::Relaxed);
-                    link.stats
-                        .spool_records
-                        .store(s.messages(), Ordering::Relaxed);
-                    link.stats
-                        .spooled_bytes
-                        .store(s.spooled(), Ordering::Relaxed);
+                let mut q = lock(&queue);
+                if q.has_room(chunk.len()) || link.closing.load(Ordering::SeqCst) {
+                    let result = q.append(&mut chunk);
+                    link.stats.note_spool(&q);
                     Some(result)
                 } else {
                     None
@@ -46,7 +40,8 @@ pub async fn intake(
             };
             match appended {
                 Some(Ok(())) => {
-                    // Written to the spool: the buffer can carry another batch.
+                    // A batch written to the spool leaves its buffer for another (one kept in
+                    // memory left `chunk` empty).
                     link.give_back(std::mem::take(&mut chunk));
                     wake.notify_one();
                     break;

@@ -67,7 +67,7 @@ pub struct Stats {
     pub acks_pending: AtomicU64,
     /// Publish rounds that failed (an error or no acknowledgement in time); published again.
     pub failures: AtomicU64,
-    /// Unacknowledged bytes and records (and device events), in memory or in the spool.
+    /// Unacknowledged bytes and records (and device events) in the spool on disk.
     pub spool_bytes: AtomicU64,
     pub spool_records: AtomicU64,
     /// Bytes ever written to the spool on disk.
@@ -79,6 +79,16 @@ pub struct Stats {
     /// Device merges written to the registry bucket, and compare-and-set conflicts met.
     pub registry_merges: AtomicU64,
     pub registry_conflicts: AtomicU64,
+}
+
+impl Stats {
+    /// The spool's gauges and counter, as `queue` has them now.
+    fn note_spool(&self, queue: &Queue) {
+        let (bytes, messages) = queue.on_disk();
+        self.spool_bytes.store(bytes, Ordering::Relaxed);
+        self.spool_records.store(messages, Ordering::Relaxed);
+        self.spooled_bytes.store(queue.spooled(), Ordering::Relaxed);
+    }
 }
 
 /// The same counts as plain numbers, in the aggregator's snapshot.

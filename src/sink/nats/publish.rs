@@ -73,15 +73,15 @@ pub async fn run(
     link: Arc<Link>,
     settings: Settings,
     rx: mpsc::Receiver<Vec<u8>>,
-    spool: Queue,
+    queue: Queue,
     first: Option<Client>,
 ) {
-    let spool = Arc::new(Mutex::new(spool));
+    let queue = Arc::new(Mutex::new(queue));
     let wake = Arc::new(Notify::new());
     let room = Arc::new(Notify::new());
     let intake = tokio::spawn(intake(
         rx,
-        spool.clone(),
+        queue.clone(),
         link.clone(),
         wake.clone(),
         room.clone(),
@@ -89,7 +89,7 @@ pub async fn run(
     let mut p = Publisher {
         link: link.clone(),
         settings,
-        spool: spool.clone(),
+        queue: queue.clone(),
         control: first,
         bucket: None,
         stream_ok: false,
@@ -112,7 +112,7 @@ pub async fn run(
         if drain_until.is_none() && intake.is_finished() {
             drain_until = Some(Instant::now() + DRAIN_TIMEOUT);
         }
-        let empty = lock(&spool).is_empty();
+        let empty = lock(&queue).is_empty();
         if let Some(until) = drain_until {
             if empty || Instant::now() >= until || p.conn.is_none() {
                 break;
@@ -143,7 +143,7 @@ pub async fn run(
     link.stats.acks_pending.store(0, Ordering::Relaxed);
     link.stats.connected.store(false, Ordering::Relaxed);
     link.set_registry(None);
-    let mut s = lock(&spool);
+    let mut s = lock(&queue);
     s.rewind();
     if let Err(e) = s.set_live(false) {
         crate::logging::say(
@@ -174,7 +174,7 @@ pub async fn run(
 struct Publisher {
     link: Arc<Link>,
     settings: Settings,
-    spool: Arc<Mutex<Queue>>,
+    queue: Arc<Mutex<Queue>>,
     /// async-nats, for the stream, the bucket and the merges; it reconnects by itself.
     control: Option<Client>,
     bucket: Option<kv::Store>,
@@ -252,7 +252,7 @@ impl Publisher {
                     self.link.set_registry(Some(bucket.clone()));
                     self.bucket = Some(bucket);
                     self.stream_ok = true;
-                    lock(&self.spool).set_live(true).ok();
+                    lock(&self.queue).set_live(true).ok();
                     self.link.stats.connected.store(true, Ordering::Relaxed);
                 }
                 Err(e) => {
@@ -270,7 +270,7 @@ impl Publisher {
             return Ok(());
         };
         while self.rounds.len() < ROUNDS {
-            let chunk = lock(&self.spool)
+            let chunk = lock(&self.queue)
                 .read(ROUND_BYTES)
                 .map_err(|e| format!("cannot read the spool: {e}"))?;
             let Some(chunk) = chunk else {
@@ -441,11 +441,10 @@ impl Publisher {
                 control::merge_all(bucket, round.merges, stats).await?;
             }
             {
-                let mut s = lock(&self.spool);
-                s.acknowledge(&round.chunk)
+                let mut q = lock(&self.queue);
+                q.acknowledge(&round.chunk)
                     .map_err(|e| format!("cannot move the spool's head: {e}"))?;
-                stats.spool_bytes.store(s.bytes(), Ordering::Relaxed);
-                stats.spool_records.store(s.messages(), Ordering::Relaxed);
+                stats.note_spool(&q);
             }
             for part in round.chunk.parts {
                 if let Ok(buffer) = Arc::try_unwrap(part) {
@@ -482,13 +481,13 @@ impl Publisher {
         self.unflushed = false;
         stats.acks_pending.store(0, Ordering::Relaxed);
         {
-            let mut s = lock(&self.spool);
-            s.rewind();
+            let mut q = lock(&self.queue);
+            q.rewind();
             // Until NATS takes publishes again, batches go to disk, behind what memory held.
-            if let Err(e) = s.set_live(false) {
+            if let Err(e) = q.set_live(false) {
                 tracing::error!("output.nats: cannot write the spool: {e}");
             }
-            stats.spooled_bytes.store(s.spooled(), Ordering::Relaxed);
+            stats.note_spool(&q);
         }
         // A stream deleted under us comes back at the next prepare.
         self.stream_ok = false;

@@ -52,7 +52,8 @@ pub struct Queue {
     memory: VecDeque<Held>,
     /// Batches at the front of `memory` handed out and not yet acknowledged.
     handed: usize,
-    /// Batches ever taken into memory and acknowledged: the number of `memory`'s first.
+    /// Batches that ever left memory (acknowledged, or spilled to the spool): the number of
+    /// `memory`'s first.
     released: u64,
     memory_bytes: u64,
     memory_messages: u64,
@@ -92,6 +93,11 @@ impl Queue {
     /// Bytes written to the spool on disk since the queue was made.
     pub fn spooled(&self) -> u64 {
         self.spooled
+    }
+
+    /// Unacknowledged bytes and messages in the spool on disk.
+    pub fn on_disk(&self) -> (u64, u64) {
+        (self.disk.bytes(), self.disk.messages())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -210,6 +216,7 @@ impl Queue {
 
 #[cfg(test)]
 mod tests {
+    use super::frame::numbered as frames;
     use super::*;
     use std::path::{Path, PathBuf};
 
@@ -218,8 +225,6 @@ mod tests {
         let _ = std::fs::remove_dir_all(&d);
         d
     }
-
-    use super::frame::numbered as frames;
 
     fn ids(chunk: &Chunk) -> Vec<u32> {
         let mut out = Vec::new();

@@ -391,6 +391,7 @@ fn scan(path: &Path, from: u64) -> io::Result<Scan> {
 
 #[cfg(test)]
 mod tests {
+    use super::frame::numbered as frames;
     use super::*;
 
     fn dir(name: &str) -> PathBuf {
@@ -398,8 +399,6 @@ mod tests {
         let _ = fs::remove_dir_all(&d);
         d
     }
-
-    use super::frame::numbered as frames;
 
     fn ids(chunk: &Chunk) -> Vec<String> {
         let mut at = 0;

@@ -73,8 +73,9 @@ pub struct Args {
     pub connections: u64,
 
     /// Events per second over all connections, or "max" to send as fast as the collector takes
-    /// them (then lateness is not measured). Lateness includes loadgen's own wake-up delay,
-    /// tens of microseconds on an idle machine.
+    /// them (then lateness is not measured). A connection sleeps at least 50 µs between writes
+    /// and then writes every event that fell due meanwhile at once, so lateness includes up to
+    /// 50 µs of that, plus loadgen's own wake-up delay (tens of microseconds on an idle machine).
     #[arg(long, value_name = "EPS|max", default_value = "max", value_parser = parse_rate)]
     pub rate: Rate,
 

@@ -2,7 +2,7 @@
 # Read→sink latency of one ztel shard at half the maximum rate loadgen reaches against it.
 #
 #   perf/latency.sh [--duration SECS] [--runs N] [--rate EPS] [--source nss|lss] [--out DIR]
-#                   [--bin DIR] [--rt] [--data-in DIR]
+#                   [--bin DIR] [--rt] [--data-in DIR] [--loadgen "MORE LOADGEN FLAGS"]
 #
 # Measures the maximum (loadgen --rate max) once, then sends at half of it (or at --rate) for
 # --duration seconds (open loop), --runs times (default 3), each against a fresh collector.
@@ -19,6 +19,8 @@
 # back (after a few GB) the writeback takes CPU and the disk from the run. Each run's files are
 # deleted and the page cache synced before the next run, and every run says how much the kernel
 # wrote to disk meanwhile.
+# --loadgen "FLAGS" adds loadgen flags to every run (the maximum's too), e.g. realistic lines:
+# --loadgen "--dialect sekoia --header 3164 --churn 4 --devices 10000".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=30
@@ -29,6 +31,7 @@ OUT=perf/results
 BIN=
 RT=()
 DATA_IN=
+MORE=
 while [ $# -gt 0 ]; do
     case "$1" in
         --duration) DURATION=$2; shift 2 ;;
@@ -39,7 +42,8 @@ while [ $# -gt 0 ]; do
         --bin) BIN=$2; shift 2 ;;
         --rt) RT=(chrt -f 1); shift ;;
         --data-in) DATA_IN=$2; shift 2 ;;
-        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+        --loadgen) MORE=$2; shift 2 ;;
+        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
         *) echo "latency.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -87,7 +91,8 @@ percentiles() {
 echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)${RT:+; real-time priority}" >&2
 if [ -z "$RATE" ]; then
     start_ztel probe
-    "${RT[@]}" "$LOADGEN" --target "$TCP" --source "$SOURCE" --rate max --count 1000000 --quiet > "$WORK/max.out"
+    "${RT[@]}" "$LOADGEN" --target "$TCP" --source "$SOURCE" --rate max --count 1000000 $MORE \
+        --quiet > "$WORK/max.out"
     stop_ztel
     MAX=$(field eps "$WORK/max.out")
     RATE=$(python3 -c "print(int(float('$MAX') / 2))")
@@ -111,7 +116,7 @@ for run in $(seq "$RUNS"); do
     start_ztel "run$run"
     before=$(written_kib)
     "${RT[@]}" "$LOADGEN" --target "$TCP" --source "$SOURCE" --rate "$RATE" --duration "$DURATION" \
-        --admin "http://$ADMIN" --quiet > "$WORK/run$run.out" || true
+        $MORE --admin "http://$ADMIN" --quiet > "$WORK/run$run.out" || true
     stop_ztel
     disk_mb=$((($(written_kib) - before) / 1024))
     "$ZTEL" hist "$DATA/run$run/latency.hlog" > "$WORK/hist$run.txt"
@@ -140,7 +145,7 @@ while read -r tag p50 p99 p999 max; do
 done < "$WORK/medians.txt"
 "$ZTEL" hist "$LOG" --plot "${LOG%.hlog}.svg" | tail -1 >&2
 median() { awk -v tag="$1" -v col="$2" '$1 == tag { print $col }' "$WORK/medians.txt"; }
-echo "latency-result source=$SOURCE max_eps=$MAX rate=$RATE duration=$DURATION runs=$RUNS" \
+echo "latency-result source=$SOURCE${MORE:+ loadgen=\"$MORE\"} max_eps=$MAX rate=$RATE duration=$DURATION runs=$RUNS" \
     "read_to_sink_p50_us=$(median read_to_sink 2) read_to_sink_p99_us=$(median read_to_sink 3)" \
     "read_to_sink_p999_us=$(median read_to_sink 4) read_to_write_p99_us=$(median read_to_write 3)" \
     "read_to_write_p999_us=$(median read_to_write 4)"

@@ -12,6 +12,7 @@ use anyhow::{bail, Context as _};
 use crate::aggregate::attribution::Attribution;
 use crate::aggregate::dedup::Window;
 use crate::aggregate::latency::IntervalLog;
+use crate::aggregate::saver::Saver;
 use crate::aggregate::state::Shared;
 use crate::aggregate::store::Store;
 use crate::aggregate::{Aggregator, Sinks, Summary, DEDUP_WINDOW};
@@ -327,7 +328,7 @@ fn open_sinks(config: &Config, store: Store) -> anyhow::Result<Sinks> {
         dead_letters: open("dead-letter.jsonl", rotate.min(DEAD_LETTER_ROTATE))?
             .keep_rotated(DEAD_LETTER_FILES),
         latency,
-        store,
+        saver: Saver::start(store).context("cannot start the registry's thread")?,
         nats: None,
     })
 }

@@ -7,7 +7,10 @@ pub mod attribution;
 pub mod dedup;
 pub mod latency;
 pub mod lists;
+mod outputs;
 pub mod registry;
+mod report;
+pub mod saver;
 pub mod schedule;
 pub mod slots;
 pub mod state;
@@ -21,23 +24,20 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::RecvTimeoutError;
 use jiff::Timestamp;
-use tracing::Level;
-use wire::key;
-use wire::record::json::Object;
 
 use crate::batch::channel::BatchReceiver;
 use crate::batch::counters::{Counter, Counters};
-use crate::batch::{Batch, DeadLetter, PerInput, Span};
-use crate::logging::say;
+use crate::batch::{Batch, PerInput, Span};
 use crate::sink::nats::outbox::Outbox;
 use crate::sink::Sink;
 use attribution::Sighting;
 use dedup::Window;
-use latency::{IntervalLog, Latency, Measure, Percentiles, Unwritten};
+use latency::{IntervalLog, Latency, Unwritten};
+use outputs::write_dead_letter;
 use registry::write_event;
+use saver::Saver;
 use schedule::{Job, Schedule};
-use state::{LatencySummary, Output, OutputCounts, Shared, Snapshot};
-use store::Store;
+use state::{Output, OutputCounts, Shared};
 
 /// The aggregator's outputs.
 pub struct Sinks {
@@ -46,8 +46,8 @@ pub struct Sinks {
     pub dead_letters: Sink,
     /// The latency interval log; `None` when it could not be created (said at start).
     pub latency: Option<IntervalLog>,
-    /// The device registry on disk.
-    pub store: Store,
+    /// The device registry on disk, written by a thread of its own.
+    pub saver: Saver,
     /// `[output.nats]`, when on: records, device events and device merges go there as well.
     pub nats: Option<Outbox>,
 }
@@ -204,7 +204,9 @@ impl Aggregator {
         if let Some(nats) = &mut self.sinks.nats {
             nats.close();
         }
-        self.save_devices();
+        if let Ok(mut registry) = self.state.registry.lock() {
+            self.sinks.saver.finish(&mut registry);
+        }
         self.spill();
         self.close_interval();
         self.publish();
@@ -324,40 +326,6 @@ impl Aggregator {
         }
     }
 
-    /// One sample per batch for the channel wait and the parse time; one per record for
-    /// read→sink, taken now that the records are in the sink's hands.
-    fn record_latency(&mut self, batch: &Batch, received: Instant) {
-        let latency = &mut self.interval[batch.shard];
-        if let Some(sent) = batch.sent_at {
-            latency.record(
-                Measure::ChannelWait,
-                received.saturating_duration_since(sent),
-                1,
-            );
-        }
-        let records = batch.records_made();
-        if records == 0 {
-            return;
-        }
-        latency.record(Measure::ParseBatch, batch.parse_time, 1);
-        if let Some(read) = batch.read_at {
-            latency.record(Measure::ReadToSink, read.elapsed(), records);
-            if let Some(sent) = batch.sent_at {
-                let held = sent.saturating_duration_since(read);
-                latency.record(Measure::ReadToSend, held, records);
-            }
-            let end = self.sinks.records.taken();
-            self.unwritten.push(batch.shard, end, read, records);
-        }
-    }
-
-    /// Read→write for the batches whose records the records sink has now written.
-    fn note_written(&mut self) {
-        let done = self.sinks.records.done();
-        self.unwritten
-            .written(done, Instant::now(), &mut self.interval);
-    }
-
     fn register_devices(&mut self, batch: &Batch) {
         let now = Timestamp::now();
         let Ok(mut registry) = self.state.registry.lock() else {
@@ -403,27 +371,17 @@ impl Aggregator {
         }
     }
 
-    /// Writes the devices that changed to the store, in one transaction.
+    /// Hands the devices that changed to the saving thread.
     fn save_devices(&mut self) {
-        let Ok(mut registry) = self.state.registry.lock() else {
-            return;
-        };
-        if registry.unsaved() == 0 {
-            return;
-        }
-        match self.sinks.store.save(registry.unsaved_devices()) {
-            Ok(()) => registry.saved(),
-            Err(e) => {
-                // Kept unsaved: the next save tries again.
-                self.outputs.write_errors[Output::Registry as usize] += 1;
-                tracing::error!("cannot save devices: {e}");
-            }
+        if let Ok(mut registry) = self.state.registry.lock() {
+            self.sinks.saver.save(&mut registry);
         }
     }
 
-    /// Devices changed since they were last saved.
+    /// Devices changed since they were last saved, those being saved included.
     fn unsaved_devices(&self) -> usize {
-        self.state.registry.lock().map(|r| r.unsaved()).unwrap_or(0)
+        let unsaved = self.state.registry.lock().map(|r| r.unsaved()).unwrap_or(0);
+        unsaved + self.sinks.saver.in_flight()
     }
 
     /// Adds a batch's ZPA connections to the attribution table: one lock per batch.
@@ -454,129 +412,8 @@ impl Aggregator {
         }
     }
 
-    /// Merges the shards' histograms of the interval that ends now and logs them.
-    fn close_interval(&mut self) {
-        let end = SystemTime::now();
-        let mut merged = Latency::default();
-        for shard in &mut self.interval {
-            merged.merge(shard);
-            shard.reset();
-        }
-        self.since_start.merge(&merged);
-        if let Some(log) = &mut self.sinks.latency {
-            if let Err(e) = log.write(&merged, self.interval_start, end) {
-                self.outputs.write_errors[Output::Histograms as usize] += 1;
-                tracing::error!("cannot write {}: {e}", log.path().display());
-            }
-        }
-        self.last_interval = merged;
-        self.interval_start = end;
-    }
-
     fn devices(&self) -> usize {
         self.state.registry.lock().map(|r| r.len()).unwrap_or(0)
-    }
-
-    /// Copies what the admin endpoint shows.
-    fn publish(&mut self) {
-        // "Since start" includes the interval under way, so that the numbers are current.
-        let mut current = self.since_start.clone();
-        for shard in &self.interval {
-            current.merge(shard);
-        }
-        let latency = Measure::ALL
-            .iter()
-            .map(|m| LatencySummary {
-                name: m.tag(),
-                unit: "us",
-                since_start: Percentiles::of(current.get(*m)),
-                last_interval: Percentiles::of(self.last_interval.get(*m)),
-                histogram: current.get(*m).clone(),
-            })
-            .collect();
-        for (sink, output) in self.sinks.files() {
-            self.outputs.rotations[output as usize] = sink.rotations();
-        }
-        let snapshot = Snapshot {
-            shards: self.shards.clone(),
-            totals: self.totals.clone(),
-            last_record: self.last_record,
-            outputs: self.outputs,
-            devices: self.devices(),
-            channel_depth: self.rx.len(),
-            channel_capacity: self.rx.capacity(),
-            attribution_entries: self.state.attribution.lock().map(|a| a.len()).unwrap_or(0),
-            devices_unsaved: self.unsaved_devices(),
-            nats: self.sinks.nats.as_ref().map(Outbox::figures),
-            interval_secs: self.interval_length.as_secs(),
-            latency,
-        };
-        if let Ok(mut s) = self.state.snapshot.lock() {
-            *s = snapshot;
-        }
-    }
-
-    fn backlog(&self) -> usize {
-        self.sinks.nats.as_ref().map_or(0, Outbox::backlog)
-            + self.sinks.records.backlog()
-            + self.sinks.devices.backlog()
-            + self.sinks.dead_letters.backlog()
-    }
-
-    /// At shutdown, what could not be written goes to a file of its own in `data_dir`.
-    fn spill(&mut self) {
-        let stamp = Timestamp::now().as_second();
-        for (sink, output) in self.sinks.files() {
-            let what = output.as_str().replace('_', "-");
-            let backlog = sink.backlog();
-            if backlog == 0 {
-                continue;
-            }
-            self.outputs.spills[output as usize] += 1;
-            let path = self.data_dir.join(format!("spill-{what}-{stamp}.jsonl"));
-            match sink.spill(&path) {
-                Ok(n) => say(
-                    Level::WARN,
-                    format_args!(
-                        "could not write {n} bytes of {what} to {}; spilled them to {}",
-                        sink.describe(),
-                        path.display()
-                    ),
-                ),
-                Err(e) => say(
-                    Level::ERROR,
-                    format_args!(
-                        "could not write {backlog} bytes of {what} to {}, nor spill them to {}: {e}",
-                        sink.describe(),
-                        path.display()
-                    ),
-                ),
-            }
-        }
-    }
-
-    fn flush(&mut self) {
-        if let Some(nats) = &mut self.sinks.nats {
-            nats.send();
-        }
-        for (sink, output) in self.sinks.files() {
-            let result = sink.flush();
-            if result.is_err() {
-                failed(&mut self.outputs, output, result, &sink.describe());
-            }
-        }
-        self.persist_window();
-    }
-
-    fn check(&mut self, result: std::io::Result<()>, output: Output) {
-        if result.is_err() {
-            let to = match output {
-                Output::Records => self.sinks.records.describe(),
-                Output::Devices => self.sinks.devices.describe(),
-                _ => self.sinks.dead_letters.describe(),
-            };
-            failed(&mut self.outputs, output, result, &to);
-        }
     }
 }
 
@@ -587,35 +424,4 @@ fn publish_unnamed(nats: &mut Outbox, lines: &[u8]) {
     for line in lines.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
         nats.record(line, xxhash_rust::xxh3::xxh3_128(line));
     }
-}
-
-/// Counts a failed write or flush of `output`, and says so at the 1st, 2nd, 4th, 8th… failure:
-/// one line per failure would flood the log while a disk is full (a retry every 250 ms).
-fn failed(counts: &mut OutputCounts, output: Output, result: std::io::Result<()>, to: &str) {
-    if let Err(e) = result {
-        let errors = &mut counts.write_errors[output as usize];
-        *errors += 1;
-        if errors.is_power_of_two() {
-            let what = output.as_str().replace('_', " ");
-            tracing::error!(errors = *errors, "cannot write {what} to {to}: {e}");
-        }
-    }
-}
-
-/// A dead letter line: when, why, from whom, and the frame as received (as text when it is
-/// UTF-8, else base64 so that nothing is lost).
-fn write_dead_letter(dead: &DeadLetter, out: &mut Vec<u8>) {
-    use base64::Engine;
-    let mut o = Object::begin(out);
-    o.time(key!("ts"), dead.received);
-    o.str(key!("reason"), dead.reason.as_str());
-    o.str(key!("peer"), &dead.peer.to_string());
-    match std::str::from_utf8(&dead.raw) {
-        Ok(text) => o.str(key!("raw"), text),
-        Err(_) => o.str(
-            key!("raw_base64"),
-            &base64::engine::general_purpose::STANDARD.encode(&dead.raw),
-        ),
-    }
-    o.end_line();
 }

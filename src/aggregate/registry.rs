@@ -238,7 +238,12 @@ impl Registry {
 
     /// The unsaved devices are saved now.
     pub fn saved(&mut self) {
-        for p in self.unsaved.drain(..) {
+        self.saved_first(self.unsaved.len());
+    }
+
+    /// The first `n` of [`Registry::unsaved_devices`] are saved now.
+    pub fn saved_first(&mut self, n: usize) {
+        for p in self.unsaved.drain(..n.min(self.unsaved.len())) {
             self.devices[p as usize].unsaved = false;
         }
     }

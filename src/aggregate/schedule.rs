@@ -45,8 +45,9 @@ const FLUSH_EVERY: Duration = Duration::from_micros(250);
 /// How stale the admin endpoint's numbers may be. Not on every idle moment: merging histograms
 /// for a snapshot costs more than a batch.
 const PUBLISH_EVERY: Duration = Duration::from_millis(100);
-/// A crash loses at most this much of the registry.
-const SAVE_EVERY: Duration = Duration::from_millis(200);
+/// How often changed devices are offered to the saving thread (`saver.rs`), which takes them
+/// every 100 ms, or sooner in pieces when many change.
+const SAVE_EVERY: Duration = Duration::from_millis(20);
 const EXPIRE_EVERY: Duration = Duration::from_secs(5);
 const PROGRESS_EVERY: Duration = Duration::from_secs(60);
 

@@ -38,6 +38,58 @@ pub struct StoreError {
     message: String,
 }
 
+/// Devices in their stored form ([`encode`]), in one buffer: what the aggregator hands the
+/// saving thread, encoded while it holds the registry, so that the thread needs no lock. A
+/// device may be in it more than once: the last one is saved.
+#[derive(Default)]
+pub struct Encoded {
+    ids: Vec<u64>,
+    /// Where each value ends in `values`.
+    ends: Vec<usize>,
+    values: Vec<u8>,
+}
+
+impl Encoded {
+    pub fn extend<'d>(&mut self, devices: impl IntoIterator<Item = (u64, Device<'d>)>) {
+        for (id, device) in devices {
+            encode(&device, &mut self.values);
+            self.ids.push(id);
+            self.ends.push(self.values.len());
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Appends `other`'s devices after these.
+    pub fn append(&mut self, other: &Encoded) {
+        let base = self.values.len();
+        self.ids.extend_from_slice(&other.ids);
+        self.ends.extend(other.ends.iter().map(|end| base + end));
+        self.values.extend_from_slice(&other.values);
+    }
+
+    /// Empties it, keeping its memory for the next save.
+    pub fn clear(&mut self) {
+        self.ids.clear();
+        self.ends.clear();
+        self.values.clear();
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (u64, &[u8])> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        self.ids
+            .iter()
+            .zip(starts.zip(self.ends.iter().copied()))
+            .map(|(&id, (start, end))| (id, &self.values[start..end]))
+    }
+}
+
 pub struct Store {
     db: Database,
     path: String,
@@ -106,16 +158,18 @@ impl Store {
         &self,
         devices: impl IntoIterator<Item = (u64, Device<'d>)>,
     ) -> Result<(), StoreError> {
+        let mut encoded = Encoded::default();
+        encoded.extend(devices);
+        self.save_encoded(&encoded)
+    }
+
+    /// Saves devices encoded already, in one transaction.
+    pub fn save_encoded(&self, devices: &Encoded) -> Result<(), StoreError> {
         let txn = self.db.begin_write().map_err(|e| self.error(e))?;
         {
             let mut table = txn.open_table(DEVICES).map_err(|e| self.error(e))?;
-            let mut value = Vec::with_capacity(256);
-            for (id, device) in devices {
-                value.clear();
-                encode(&device, &mut value);
-                table
-                    .insert(id, value.as_slice())
-                    .map_err(|e| self.error(e))?;
+            for (id, value) in devices.iter() {
+                table.insert(id, value).map_err(|e| self.error(e))?;
             }
         }
         txn.commit().map_err(|e| self.error(e))
@@ -310,4 +364,4 @@ impl<'a> Iterator for Texts<'a> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

@@ -3,19 +3,19 @@ use crate::batch::DeviceNews;
 use wire::device::{device_id, Tag};
 
 /// A store in a directory of its own, removed afterwards.
-struct TempStore {
+pub(in crate::aggregate) struct TempStore {
     dir: std::path::PathBuf,
 }
 
 impl TempStore {
-    fn new(name: &str) -> TempStore {
+    pub(in crate::aggregate) fn new(name: &str) -> TempStore {
         let dir = std::env::temp_dir().join(format!("ztel-store-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         TempStore { dir }
     }
 
-    fn path(&self) -> std::path::PathBuf {
+    pub(in crate::aggregate) fn path(&self) -> std::path::PathBuf {
         self.dir.join("devices.redb")
     }
 }
@@ -27,7 +27,7 @@ impl Drop for TempStore {
 }
 
 /// A device as plain values, to compare registries by.
-type Plain = (String, u8, Timestamp, Timestamp, Vec<String>, Vec<String>);
+pub(in crate::aggregate) type Plain = (String, u8, Timestamp, Timestamp, Vec<String>, Vec<String>);
 
 fn plain(d: &Device<'_>) -> Plain {
     (
@@ -40,7 +40,7 @@ fn plain(d: &Device<'_>) -> Plain {
     )
 }
 
-fn all(r: &Registry) -> Vec<(u64, Plain)> {
+pub(in crate::aggregate) fn all(r: &Registry) -> Vec<(u64, Plain)> {
     let mut all: Vec<_> = r.iter().map(|(id, d)| (id, plain(&d))).collect();
     all.sort_by_key(|(id, _)| *id);
     all

@@ -1,0 +1,114 @@
+//! The aggregator's outputs when they fail or must be emptied: flushing, counting and saying
+//! failures, and spilling at shutdown what could not be written; and the dead letter line.
+
+use jiff::Timestamp;
+use tracing::Level;
+use wire::key;
+use wire::record::json::Object;
+
+use super::state::{Output, OutputCounts};
+use super::Aggregator;
+use crate::batch::DeadLetter;
+use crate::logging::say;
+use crate::sink::nats::outbox::Outbox;
+
+impl Aggregator {
+    pub(super) fn backlog(&self) -> usize {
+        self.sinks.nats.as_ref().map_or(0, Outbox::backlog)
+            + self.sinks.records.backlog()
+            + self.sinks.devices.backlog()
+            + self.sinks.dead_letters.backlog()
+    }
+
+    /// At shutdown, what could not be written goes to a file of its own in `data_dir`.
+    pub(super) fn spill(&mut self) {
+        let stamp = Timestamp::now().as_second();
+        for (sink, output) in self.sinks.files() {
+            let what = output.as_str().replace('_', "-");
+            let backlog = sink.backlog();
+            if backlog == 0 {
+                continue;
+            }
+            self.outputs.spills[output as usize] += 1;
+            let path = self.data_dir.join(format!("spill-{what}-{stamp}.jsonl"));
+            match sink.spill(&path) {
+                Ok(n) => say(
+                    Level::WARN,
+                    format_args!(
+                        "could not write {n} bytes of {what} to {}; spilled them to {}",
+                        sink.describe(),
+                        path.display()
+                    ),
+                ),
+                Err(e) => say(
+                    Level::ERROR,
+                    format_args!(
+                        "could not write {backlog} bytes of {what} to {}, nor spill them to {}: {e}",
+                        sink.describe(),
+                        path.display()
+                    ),
+                ),
+            }
+        }
+    }
+
+    pub(super) fn flush(&mut self) {
+        if let Some(nats) = &mut self.sinks.nats {
+            nats.send();
+        }
+        for (sink, output) in self.sinks.files() {
+            let result = sink.flush();
+            if result.is_err() {
+                failed(&mut self.outputs, output, result, &sink.describe());
+            }
+        }
+        self.persist_window();
+    }
+
+    pub(super) fn check(&mut self, result: std::io::Result<()>, output: Output) {
+        if result.is_err() {
+            let to = match output {
+                Output::Records => self.sinks.records.describe(),
+                Output::Devices => self.sinks.devices.describe(),
+                _ => self.sinks.dead_letters.describe(),
+            };
+            failed(&mut self.outputs, output, result, &to);
+        }
+    }
+}
+
+/// Counts a failed write or flush of `output`, and says so at the 1st, 2nd, 4th, 8th… failure:
+/// one line per failure would flood the log while a disk is full (a retry every 250 ms).
+pub(super) fn failed(
+    counts: &mut OutputCounts,
+    output: Output,
+    result: std::io::Result<()>,
+    to: &str,
+) {
+    if let Err(e) = result {
+        let errors = &mut counts.write_errors[output as usize];
+        *errors += 1;
+        if errors.is_power_of_two() {
+            let what = output.as_str().replace('_', " ");
+            tracing::error!(errors = *errors, "cannot write {what} to {to}: {e}");
+        }
+    }
+}
+
+/// A dead letter line: when, why, from whom, and the frame as received (as text when it is
+/// UTF-8, else base64 so that nothing is lost).
+pub(super) fn write_dead_letter(dead: &DeadLetter, out: &mut Vec<u8>) {
+    use base64::Engine;
+    let mut o = Object::begin(out);
+    o.time(key!("ts"), dead.received);
+    o.str(key!("reason"), dead.reason.as_str());
+    o.str(key!("peer"), &dead.peer.to_string());
+    match std::str::from_utf8(&dead.raw) {
+        Ok(text) => o.str(key!("raw"), text),
+        Err(_) => o.str(
+            key!("raw_base64"),
+            &base64::engine::general_purpose::STANDARD.encode(&dead.raw),
+        ),
+    }
+    o.end_line();
+}

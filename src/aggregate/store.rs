@@ -66,6 +66,11 @@ impl Encoded {
         self.ids.is_empty()
     }
 
+    /// The encoded devices' size.
+    pub fn bytes(&self) -> usize {
+        self.values.len()
+    }
+
     /// Appends `other`'s devices after these.
     pub fn append(&mut self, other: &Encoded) {
         let base = self.values.len();

@@ -5,11 +5,11 @@
 //!
 //! Now the aggregator only encodes the changed devices while it holds the registry (about a
 //! microsecond a device, for one with dozens of IPs and users), at most [`AT_MOST`] at a time so
-//! that batches wait a millisecond at most, and hands them over. The thread gathers what it
+//! that batches wait about half a millisecond at most, and hands them over. The thread gathers what it
 //! receives for [`COMMIT_AFTER`] and commits it in one transaction: redb copies every page a
 //! transaction touches, so a commit per piece cost three times the CPU per device.
 //!
-//! The aggregator offers devices every 20 ms (its `Save` job), so at most about 50,000 changes
+//! The aggregator offers devices every 10 ms (its `Save` job), so at most about 50,000 changes
 //! a second are handed over: under a flood of new or changing devices beyond that, the rest
 //! wait in the registry, oldest first, and a crash loses more than the last 300 ms of changes.
 //! Their records and device events are in the files all the same.
@@ -31,7 +31,7 @@ use super::store::{Encoded, Store};
 /// Between attempts of a save that failed.
 const RETRY: Duration = Duration::from_millis(250);
 /// Devices encoded per hand-over, at most.
-const AT_MOST: usize = 1024;
+const AT_MOST: usize = 512;
 /// How long changed devices wait in the registry for others, unless [`AT_MOST`] have changed
 /// (a device that changes again meanwhile is encoded once).
 const HAND_EVERY: Duration = Duration::from_millis(100);

@@ -47,7 +47,7 @@ const FLUSH_EVERY: Duration = Duration::from_micros(250);
 const PUBLISH_EVERY: Duration = Duration::from_millis(100);
 /// How often changed devices are offered to the saving thread (`saver.rs`), which takes them
 /// every 100 ms, or sooner in pieces when many change.
-const SAVE_EVERY: Duration = Duration::from_millis(20);
+const SAVE_EVERY: Duration = Duration::from_millis(10);
 const EXPIRE_EVERY: Duration = Duration::from_secs(5);
 const PROGRESS_EVERY: Duration = Duration::from_secs(60);
 

@@ -88,8 +88,8 @@ impl Saver {
 
     /// Hands the thread the registry's unsaved devices (at most [`AT_MOST`]) once they have
     /// waited [`HAND_EVERY`] or are that many, unless the thread has not given the buffer back
-    /// (a commit fails). Called often: it costs a look at two numbers when there is nothing to
-    /// do.
+    /// (it holds the last piece while it commits, and while a commit fails). Called often: it
+    /// costs a look at two numbers when there is nothing to do.
     pub fn save(&mut self, registry: &mut Registry) {
         let unsaved = registry.unsaved();
         if unsaved == 0 || (unsaved < AT_MOST && self.last.elapsed() < HAND_EVERY) {

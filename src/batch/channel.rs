@@ -11,8 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError, TrySendError};
-use event_listener::Event;
-use event_listener::Listener;
+use event_listener::{Event, Listener};
 
 use super::pool::Returns;
 use super::Batch;

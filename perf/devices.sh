@@ -35,7 +35,7 @@ start_ztel() {
     "$BIN/ztel" serve --config "$WORK/ztel.toml" --tcp 127.0.0.1:0 --udp "" \
         --admin 127.0.0.1:0 --data-dir "$WORK/data" --shards 1 2> "$WORK/$1.err" &
     PID=$!
-    until grep -q "listening tcp" "$WORK/$1.err"; do
+    until grep -qs "listening tcp" "$WORK/$1.err"; do
         kill -0 "$PID" || { cat "$WORK/$1.err" >&2; exit 1; }
         sleep 0.01
     done

@@ -41,6 +41,8 @@ const COMMIT_AFTER: Duration = Duration::from_millis(200);
 /// Encoded bytes after which the thread commits at once: at shutdown the aggregator hands over
 /// every device left unsaved, a whole registry's worth after a flood of new devices.
 const COMMIT_BYTES: usize = 16 << 20;
+/// Memory the thread keeps between commits: a commit of ordinary churn (a few thousand devices).
+const KEEP_BYTES: usize = 1 << 20;
 
 /// What the aggregator reads of the thread, for the admin endpoint.
 #[derive(Default)]
@@ -217,7 +219,7 @@ fn commit(store: &Store, pending: &mut Encoded, progress: &Progress, failures: &
     progress
         .in_flight
         .fetch_sub(pending.len(), Ordering::SeqCst);
-    pending.clear();
+    pending.clear_to(KEEP_BYTES);
 }
 
 #[cfg(test)]

@@ -86,6 +86,16 @@ impl Encoded {
         self.values.clear();
     }
 
+    /// Empties it, keeping at most about `bytes` of its memory: one large save (a shutdown, a
+    /// flood of new devices) must not hold its size for good.
+    pub fn clear_to(&mut self, bytes: usize) {
+        self.clear();
+        self.values.shrink_to(bytes);
+        let devices = bytes / 64;
+        self.ids.shrink_to(devices);
+        self.ends.shrink_to(devices);
+    }
+
     fn iter(&self) -> impl Iterator<Item = (u64, &[u8])> {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
         self.ids

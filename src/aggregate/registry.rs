@@ -225,7 +225,7 @@ impl Registry {
         }
     }
 
-    /// Devices changed since the last [`Registry::saved`].
+    /// Devices changed since they were last handed to be saved ([`Registry::saved_first`]).
     pub fn unsaved(&self) -> usize {
         self.unsaved.len()
     }
@@ -234,11 +234,6 @@ impl Registry {
         self.unsaved
             .iter()
             .map(|p| (self.devices[*p as usize].id, self.view(*p)))
-    }
-
-    /// The unsaved devices are saved now.
-    pub fn saved(&mut self) {
-        self.saved_first(self.unsaved.len());
     }
 
     /// The first `n` of [`Registry::unsaved_devices`] are saved now.

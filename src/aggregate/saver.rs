@@ -194,7 +194,7 @@ fn commit(store: &Store, pending: &mut Encoded, progress: &Progress, failures: &
     if pending.is_empty() {
         return;
     }
-    while let Err(e) = store.save_encoded(pending) {
+    while let Err(e) = store.save(pending) {
         *failures += 1;
         progress.errors.fetch_add(1, Ordering::Relaxed);
         let closing = progress.closing.load(Ordering::SeqCst);

@@ -168,18 +168,8 @@ impl Store {
         Ok(registry)
     }
 
-    /// Saves devices in one transaction.
-    pub fn save<'d>(
-        &self,
-        devices: impl IntoIterator<Item = (u64, Device<'d>)>,
-    ) -> Result<(), StoreError> {
-        let mut encoded = Encoded::default();
-        encoded.extend(devices);
-        self.save_encoded(&encoded)
-    }
-
-    /// Saves devices encoded already, in one transaction.
-    pub fn save_encoded(&self, devices: &Encoded) -> Result<(), StoreError> {
+    /// Saves devices in one transaction (the last of a device that is in it twice).
+    pub fn save(&self, devices: &Encoded) -> Result<(), StoreError> {
         let txn = self.db.begin_write().map_err(|e| self.error(e))?;
         {
             let mut table = txn.open_table(DEVICES).map_err(|e| self.error(e))?;

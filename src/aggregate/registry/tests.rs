@@ -61,7 +61,7 @@ fn changed_devices_are_unsaved_until_saved() {
     r.apply(&news("b", None, None, 100));
     r.apply(&news("a", Some("10.0.0.2"), None, 100));
     assert_eq!(r.unsaved(), 2);
-    r.saved();
+    r.saved_first(r.unsaved());
     assert_eq!(r.unsaved(), 0);
     // Nothing new: still saved. A later time: changed.
     r.apply(&news("a", Some("10.0.0.1"), None, 100));

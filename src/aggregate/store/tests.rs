@@ -76,8 +76,10 @@ fn deltas_round_trip_through_apply_save_and_reopen() {
     {
         let store = Store::open(&tmp.path()).unwrap();
         // Saved in two goes: only what changed in between is written the second time.
-        store.save(registry.unsaved_devices()).unwrap();
-        registry.saved();
+        let mut encoded = Encoded::default();
+        encoded.extend(registry.unsaved_devices());
+        store.save(&encoded).unwrap();
+        registry.saved_first(registry.unsaved());
         registry.apply(&DeviceNews {
             id: device_id("late"),
             key: "late",
@@ -87,7 +89,9 @@ fn deltas_round_trip_through_apply_save_and_reopen() {
             seen: Timestamp::from_second(5).unwrap(),
         });
         assert_eq!(registry.unsaved(), 1);
-        store.save(registry.unsaved_devices()).unwrap();
+        encoded.clear();
+        encoded.extend(registry.unsaved_devices());
+        store.save(&encoded).unwrap();
     }
     let store = Store::open(&tmp.path()).unwrap();
     let loaded = store.load().unwrap();

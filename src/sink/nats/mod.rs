@@ -237,12 +237,8 @@ pub fn start(cfg: &config::Nats, data_dir: &Path) -> Result<Nats, StartError> {
         runtime,
         spare: crossbeam_channel::bounded(SPARE_BUFFERS),
     });
-    link.stats
-        .spool_bytes
-        .store(spool.bytes(), Ordering::Relaxed);
-    link.stats
-        .spool_records
-        .store(spool.messages(), Ordering::Relaxed);
+    let queue = Queue::new(spool, cfg.spool_bytes);
+    link.stats.note_spool(&queue);
     let first = match link.runtime.block_on(connect::connect(cfg)) {
         Ok(client) => Some(client),
         Err(ConnectFailure::Refused(message)) => return Err(StartError::Refused(message)),
@@ -261,7 +257,6 @@ pub fn start(cfg: &config::Nats, data_dir: &Path) -> Result<Nats, StartError> {
     let thread = std::thread::Builder::new()
         .name("nats".into())
         .spawn(move || {
-            let queue = Queue::new(spool, settings.spool_bytes());
             let run = publish::run(thread_link.clone(), settings, rx, queue, first);
             thread_link.runtime.block_on(run);
         })

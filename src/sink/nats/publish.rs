@@ -54,10 +54,6 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn spool_bytes(&self) -> u64 {
-        self.cfg.spool_bytes
-    }
-
     pub fn of(cfg: &config::Nats, dir: PathBuf, setup: Setup) -> Settings {
         Settings {
             cfg: cfg.clone(),

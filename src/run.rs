@@ -193,7 +193,7 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
     let (exchange, inboxes) = crate::shard::handoff::exchange(shards);
     let interval = Duration::from_secs(config.histograms.interval_secs);
     let window = config.data_dir.join("dedup.window");
-    let recent = Window::open(&window, DEDUP_WINDOW)
+    let recent = Window::open(&window, DEDUP_WINDOW, sinks.records.place())
         .with_context(|| format!("cannot open {}", window.display()))?;
     let aggregator = Aggregator::new(
         rx,

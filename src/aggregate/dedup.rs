@@ -5,13 +5,18 @@
 //!
 //! The window survives a restart: NSS replays right after a reconnect, which is exactly when a
 //! restarted collector comes back. Identities are kept in `data_dir/dedup.window`, a ring of
-//! `capacity` 16-byte slots behind a 16-byte header (magic, then the next slot to write), written
-//! as soon as the records they let through are in their file: each batch's identities are marked
-//! with where its records end in the records sink ([`Window::mark`]), and [`Window::persist`]
-//! saves those whose records the sink has written, however busy the collector is. A crash loses
-//! at most the identities of the records written since, so at most those can come back twice; an
-//! identity is never saved before its record, which a crash would lose and the replay's copy
-//! would then be dropped. A torn slot is random bits, which no real record's hash will meet.
+//! `capacity` 16-byte slots behind a 16-byte header (magic, then the next slot to write). An
+//! identity is never saved there before its record is in its file: a crash would lose the record
+//! and the replay's copy would then be dropped. Each identity is offered with where its record
+//! ends in the records sink, and [`Window::persist`] saves those whose records the sink has
+//! written, however busy the collector is.
+//!
+//! A crash can still come between a records write and that save, or in the middle of the write.
+//! So before each write of the records file, [`Window::ahead`] lists the identities it may carry
+//! in `dedup.pending`, each with the offset in that file where its record will end. At the next
+//! start, once the file's torn tail is cut off, those whose records are whole in the file join
+//! the window and the others are forgotten, so that a replay writes exactly the missing ones.
+//! A torn slot or entry is random bits, which no real record's hash will meet.
 
 use std::fs::File;
 use std::io;
@@ -20,9 +25,17 @@ use std::path::Path;
 
 use hashbrown::HashTable;
 
+use crate::sink::Place;
+
 const MAGIC: &[u8; 8] = b"ZTELDD01";
 const HEADER: u64 = 16;
 const SLOT: u64 = 16;
+
+/// `dedup.pending`: magic, entries listed, then the records file's device and inode...
+const AHEAD_MAGIC: &[u8; 8] = b"ZTELDP01";
+const AHEAD_HEADER: u64 = 32;
+/// ...and entries of an identity and the offset in that file where its record ends.
+const ENTRY: u64 = 24;
 
 /// A bounded window of record identities (already hashes: not hashed again).
 pub struct Window {
@@ -93,9 +106,21 @@ struct Journal {
     file: File,
     /// The ring slot the next identity goes to.
     next: u64,
-    unsaved: Vec<u128>,
-    /// `(n, at)`: the first `n` unsaved identities' records end at `at` in the records sink.
-    marks: Vec<(usize, u64)>,
+    /// Identities offered and not saved yet, each with where its record ends in the records sink
+    /// (bytes taken, [`crate::sink::Sink::taken`]): in the order taken, so the ends ascend.
+    unsaved: Vec<(u128, u64)>,
+    ahead: Ahead,
+}
+
+/// `dedup.pending` and what it lists now.
+struct Ahead {
+    file: File,
+    /// The first `listed` unsaved identities are in the list (0: the list is empty).
+    listed: usize,
+    /// What the list was written for: identities listed, and the file and offset the sink's
+    /// `done` byte maps to. The same again needs no new list (a retried write).
+    written_for: Option<(usize, Place)>,
+    bytes: Vec<u8>,
 }
 
 impl Window {
@@ -109,7 +134,9 @@ impl Window {
 
     /// A window kept in `path` as well, with the identities an earlier run left there. A file
     /// of another size or kind is started over (said in the log): it only costs repeats.
-    pub fn open(path: &Path, capacity: usize) -> io::Result<Window> {
+    /// `records` is the records file as it is now, its torn tail cut off: the identities listed
+    /// ahead of a write that a crash interrupted are kept only if their records are in it.
+    pub fn open(path: &Path, capacity: usize, records: Option<Place>) -> io::Result<Window> {
         let mut window = Window::new(capacity);
         let file = File::options()
             .read(true)
@@ -139,13 +166,64 @@ impl Window {
             file.write_all_at(&0u64.to_le_bytes(), 8)?;
             0
         };
+        let ahead = File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path.with_extension("pending"))?;
+        let kept = window.load_ahead(&ahead, records)?;
         window.journal = Some(Journal {
             file,
             next,
-            unsaved: Vec::new(),
-            marks: Vec::new(),
+            unsaved: kept.into_iter().map(|id| (id, 0)).collect(),
+            ahead: Ahead {
+                file: ahead,
+                listed: 0,
+                written_for: None,
+                bytes: Vec::new(),
+            },
         });
+        // Into the ring's file, then the list emptied: a list that outlived its start would be
+        // read against a file that has grown since.
+        window.persist(0)?;
+        if let Some(journal) = &window.journal {
+            journal.ahead.file.write_all_at(&0u64.to_le_bytes(), 8)?;
+        }
         Ok(window)
+    }
+
+    /// Adds the identities listed ahead of a write whose records are whole in the records file,
+    /// and returns them.
+    fn load_ahead(&mut self, file: &File, records: Option<Place>) -> io::Result<Vec<u128>> {
+        let mut kept = Vec::new();
+        let mut header = [0u8; AHEAD_HEADER as usize];
+        if file.read_exact_at(&mut header, 0).is_err() || &header[..8] != AHEAD_MAGIC {
+            return Ok(kept);
+        }
+        let word =
+            |at: usize| u64::from_le_bytes(header[at..at + 8].try_into().unwrap_or_default());
+        // What the file holds, not what the header says, bounds what is read.
+        let room = file.metadata()?.len().saturating_sub(AHEAD_HEADER) / ENTRY;
+        let count = word(8).min(room);
+        if count == 0 {
+            return Ok(kept);
+        }
+        let mut entries = vec![0u8; (count * ENTRY) as usize];
+        file.read_exact_at(&mut entries, AHEAD_HEADER)?;
+        // A list of another file: the sink rotates only after a write is complete, so all its
+        // records were written before the file got its new name.
+        let length = records.filter(|r| (r.dev, r.ino) == (word(16), word(24)));
+        for entry in entries.chunks_exact(ENTRY as usize) {
+            let id = u128::from_le_bytes(entry[..16].try_into().unwrap_or_default());
+            let end = u64::from_le_bytes(entry[16..].try_into().unwrap_or_default());
+            let whole = length.is_none_or(|r| end <= r.offset);
+            if whole && id != 0 && !self.ring.contains(id) {
+                self.ring.push(id);
+                kept.push(id);
+            }
+        }
+        Ok(kept)
     }
 
     /// Reads the ring oldest first: from `next` to the end, then from the start. Zero slots were
@@ -177,45 +255,76 @@ impl Window {
     }
 
     /// True the first time an identity is offered (the record is new), false for a repeat.
-    pub fn first(&mut self, identity: u128) -> bool {
+    /// `end` is where the record ends in the records sink once taken (bytes taken,
+    /// [`crate::sink::Sink::taken`]); identities are offered in the order their records are.
+    pub fn first(&mut self, identity: u128, end: u64) -> bool {
         if self.ring.contains(identity) {
             return false;
         }
         self.ring.push(identity);
         if let Some(journal) = &mut self.journal {
-            journal.unsaved.push(identity);
+            journal.unsaved.push((identity, end));
         }
         true
     }
 
-    /// Notes that the records of every identity offered so far end at `at` in the records sink
-    /// (its bytes taken, [`crate::sink::Sink::taken`]).
-    pub fn mark(&mut self, at: u64) {
-        if let Some(journal) = &mut self.journal {
-            let n = journal.unsaved.len();
-            if journal.marks.last().is_none_or(|&(last, _)| last < n) {
-                journal.marks.push((n, at));
-            }
+    /// Lists in `dedup.pending` the identities whose records the next write of the records file
+    /// may carry: those past `done`, the sink's bytes out of its hands
+    /// ([`crate::sink::Sink::done`]), which go to `place` on and after.
+    pub fn ahead(&mut self, done: u64, place: Option<Place>) -> io::Result<()> {
+        let (Some(journal), Some(place)) = (&mut self.journal, place) else {
+            return Ok(());
+        };
+        let from = journal.unsaved.partition_point(|&(_, end)| end <= done);
+        let ahead = &mut journal.ahead;
+        // Written for the same identities and the same mapping to the file: still true.
+        let maps_to = Place {
+            offset: place.offset.wrapping_sub(done),
+            ..place
+        };
+        let written_for = Some((journal.unsaved.len(), maps_to));
+        if from == journal.unsaved.len() || ahead.written_for == written_for {
+            return Ok(());
         }
+        ahead.bytes.clear();
+        for &(id, end) in &journal.unsaved[from..] {
+            ahead.bytes.extend_from_slice(&id.to_le_bytes());
+            ahead
+                .bytes
+                .extend_from_slice(&(end - done + place.offset).to_le_bytes());
+        }
+        // Entries first: a crash between the two leaves the old count over entries whose ends
+        // are all past the file's end, which the next start does not keep.
+        ahead.file.write_all_at(&ahead.bytes, AHEAD_HEADER)?;
+        let count = (journal.unsaved.len() - from) as u64;
+        let mut header = [0u8; AHEAD_HEADER as usize];
+        header[..8].copy_from_slice(AHEAD_MAGIC);
+        header[8..16].copy_from_slice(&count.to_le_bytes());
+        header[16..24].copy_from_slice(&place.dev.to_le_bytes());
+        header[24..].copy_from_slice(&place.ino.to_le_bytes());
+        ahead.file.write_all_at(&header, 0)?;
+        ahead.listed = journal.unsaved.len();
+        ahead.written_for = written_for;
+        Ok(())
     }
 
     /// Writes into the file the identities whose records end at or before `done` in the records
     /// sink (its bytes out of its hands, [`crate::sink::Sink::done`]), then where the ring goes
-    /// on.
+    /// on; and empties the list of `dedup.pending` once all it lists are saved.
     pub fn persist(&mut self, done: u64) -> io::Result<()> {
         let capacity = self.ring.capacity as u64;
         let Some(journal) = &mut self.journal else {
             return Ok(());
         };
-        let ready = journal.marks.partition_point(|&(_, at)| at <= done);
-        let Some(&(count, _)) = ready.checked_sub(1).and_then(|i| journal.marks.get(i)) else {
+        let count = journal.unsaved.partition_point(|&(_, end)| end <= done);
+        if count == 0 {
             return Ok(());
-        };
+        }
         // Only the newest `capacity` matter; the ring is written in at most two runs.
         let skip = count.saturating_sub(self.ring.capacity);
         let ids = &journal.unsaved[skip..count];
         let mut bytes = Vec::with_capacity(ids.len() * SLOT as usize);
-        for id in ids {
+        for (id, _) in ids {
             bytes.extend_from_slice(&id.to_le_bytes());
         }
         let mut written = 0;
@@ -232,93 +341,17 @@ impl Window {
         journal.file.write_all_at(&journal.next.to_le_bytes(), 8)?;
         // Only once they are on disk: after an error they are tried again.
         journal.unsaved.drain(..count);
-        journal.marks.drain(..ready);
-        for mark in &mut journal.marks {
-            mark.0 -= count;
+        let ahead = &mut journal.ahead;
+        if ahead.listed > 0 {
+            ahead.listed = ahead.listed.saturating_sub(count);
+            ahead.written_for = None;
+            if ahead.listed == 0 {
+                ahead.file.write_all_at(&0u64.to_le_bytes(), 8)?;
+            }
         }
         Ok(())
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn repeats_inside_the_window_are_caught_and_older_ones_forgotten() {
-        let mut w = Window::new(3);
-        assert!(w.first(1));
-        assert!(!w.first(1));
-        assert!(w.first(2));
-        assert!(w.first(3));
-        assert!(w.first(4));
-        assert!(w.first(1), "1 left the window");
-        assert!(!w.first(4));
-        assert!(w.ring.places.len() <= 3);
-    }
-
-    #[test]
-    fn the_ring_answers_as_a_set_and_a_queue_would() {
-        use std::collections::{HashSet, VecDeque};
-        // Identities from a small space, so that repeats come both inside the window and after
-        // they left it.
-        let mut w = Window::new(100);
-        let (mut set, mut queue) = (HashSet::new(), VecDeque::new());
-        let mut repeats = 0u32;
-        for i in 0..20_000u64 {
-            let k = xxhash_rust::xxh3::xxh3_64(&i.to_le_bytes()) % 130;
-            let id = u128::from(xxhash_rust::xxh3::xxh3_64(&k.to_le_bytes())) << 64 | u128::from(k);
-            let model = set.insert(id);
-            repeats += u32::from(!model);
-            if model {
-                queue.push_back(id);
-                if queue.len() > 100 {
-                    let old = queue.pop_front().unwrap();
-                    set.remove(&old);
-                }
-            }
-            assert_eq!(w.first(id), model, "offer {i}");
-            assert_eq!(w.len(), queue.len());
-        }
-        assert_eq!(w.ring.places.len(), 100);
-        assert!(repeats > 10_000 && repeats < 19_000, "{repeats} repeats");
-    }
-
-    #[test]
-    fn the_window_comes_back_from_its_file_oldest_first() {
-        let dir = std::env::temp_dir().join(format!("ztel-dedup-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("dedup.window");
-        let _ = std::fs::remove_file(&path);
-        let mut w = Window::open(&path, 4).unwrap();
-        for id in 1..=6u128 {
-            assert!(w.first(id << 64 | id));
-        }
-        w.mark(600);
-        w.persist(600).unwrap();
-        // Its record is not written yet: as after a crash before the next flush.
-        assert!(w.first(99));
-        w.mark(700);
-        w.persist(650).unwrap();
-        drop(w);
-
-        let mut w = Window::open(&path, 4).unwrap();
-        assert_eq!(w.len(), 4, "the newest four of six");
-        for id in 3..=6u128 {
-            assert!(!w.first(id << 64 | id), "{id} is remembered");
-        }
-        assert!(w.first(99), "never persisted");
-        // The ring goes on where it was: 99 pushes out 3, the oldest.
-        assert!(w.first(1 << 64 | 1), "1 and 2 were pushed out long ago");
-        w.mark(100);
-        w.persist(100).unwrap();
-        drop(w);
-        let mut w = Window::open(&path, 4).unwrap();
-        assert!(w.first(3 << 64 | 3), "3 was the oldest, and went");
-        // A file of another size is started over.
-        drop(w);
-        let w = Window::open(&path, 8).unwrap();
-        assert!(w.is_empty());
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-}
+mod tests;

@@ -208,6 +208,8 @@ impl Aggregator {
             self.sinks.saver.finish(&mut registry);
         }
         self.spill();
+        // Spilled records are out of the sink's hands as well.
+        self.persist_window();
         self.close_interval();
         self.publish();
         Summary {
@@ -271,12 +273,14 @@ impl Aggregator {
     /// Writes the batch's records, leaving out those whose identity was seen already; with
     /// `[output.nats]`, hands the new ones to NATS as well.
     fn write_records(&mut self, batch: &Batch) {
-        // Bytes before `from` are written or skipped; bytes before `told` were handed to NATS.
+        // Bytes before `from` are taken or skipped; bytes before `told` were handed to NATS.
         let mut from = 0;
         let mut told = 0;
         let mut duplicates = 0;
+        // Where the batch's first byte lands in the records sink, less the bytes skipped so far.
+        let mut base = self.sinks.records.taken();
         for id in &batch.identities {
-            let first = self.recent.first(id.hash);
+            let first = self.recent.first(id.hash, base + id.end as u64);
             if first && self.sinks.nats.is_none() {
                 continue;
             }
@@ -292,10 +296,10 @@ impl Aggregator {
             }
             if !first {
                 if line_start > from {
-                    let result = self.sinks.records.write(&batch.records[from..line_start]);
-                    self.check(result, Output::Records);
+                    self.sinks.records.take(&batch.records[from..line_start]);
                 }
                 from = id.end;
+                base -= (id.end - line_start) as u64;
                 duplicates += 1;
             }
         }
@@ -303,17 +307,34 @@ impl Aggregator {
             publish_unnamed(nats, &batch.records[told..]);
         }
         if from < batch.records.len() {
-            let result = self.sinks.records.write(&batch.records[from..]);
-            self.check(result, Output::Records);
+            self.sinks.records.take(&batch.records[from..]);
         }
+        // The ends offered to the window were where the records are now.
+        debug_assert_eq!(
+            base + batch.records.len() as u64,
+            self.sinks.records.taken()
+        );
         if duplicates > 0 {
             self.shards[batch.shard][batch.source as usize].add(Counter::Duplicates, duplicates);
             self.totals.add(Counter::Duplicates, duplicates);
         }
         // Under load the sink writes as its buffer fills, between flushes: the identities of
         // what it wrote are saved at once, not at the next quiet moment.
-        self.recent.mark(self.sinks.records.taken());
-        self.persist_window();
+        if self.sinks.records.is_full() {
+            self.write_ahead();
+            let result = self.sinks.records.flush();
+            self.check(result, Output::Records);
+            self.persist_window();
+        }
+    }
+
+    /// Lists the identities the next records write may carry, before it (see `dedup`).
+    fn write_ahead(&mut self) {
+        let records = &self.sinks.records;
+        if let Err(e) = self.recent.ahead(records.done(), records.place()) {
+            self.outputs.write_errors[Output::DedupWindow as usize] += 1;
+            tracing::error!("cannot save the duplicate window: {e}");
+        }
     }
 
     /// Saves the identities whose records are in their file, never one whose record is not:

@@ -56,6 +56,7 @@ impl Aggregator {
         if let Some(nats) = &mut self.sinks.nats {
             nats.send();
         }
+        self.write_ahead();
         for (sink, output) in self.sinks.files() {
             let result = sink.flush();
             if result.is_err() {

@@ -11,6 +11,7 @@ pub mod nats;
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// A buffer this full is written out even if more may come.
@@ -21,6 +22,8 @@ enum Target {
         path: PathBuf,
         file: File,
         size: u64,
+        /// The file's device and inode: which file `size` is of, once rotation made another.
+        id: (u64, u64),
     },
     Stdout(io::Stdout),
 }
@@ -40,6 +43,14 @@ pub struct Sink {
     taken: u64,
     /// Files rotated since the sink was opened.
     rotations: u64,
+}
+
+/// Where a file sink's next byte lands: in which file (device and inode), at what offset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Place {
+    pub dev: u64,
+    pub ino: u64,
+    pub offset: u64,
 }
 
 /// What opening a file had to repair: a crash left a line without its end.
@@ -83,12 +94,13 @@ impl Sink {
             .append(true)
             .open(path)?;
         let repair = repair_tail(path, &mut file)?;
-        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let meta = file.metadata()?;
         let sink = Sink {
             target: Target::File {
                 path: path.to_owned(),
                 file,
-                size,
+                size: meta.len(),
+                id: (meta.dev(), meta.ino()),
             },
             pending: Vec::with_capacity(WRITE_AT),
             torn: 0,
@@ -102,12 +114,36 @@ impl Sink {
 
     /// Takes whole lines. They are written when enough have gathered, or at `flush`.
     pub fn write(&mut self, lines: &[u8]) -> io::Result<()> {
-        self.taken += lines.len() as u64;
-        self.pending.extend_from_slice(lines);
-        if self.pending.len() >= WRITE_AT {
+        self.take(lines);
+        if self.is_full() {
             self.flush()
         } else {
             Ok(())
+        }
+    }
+
+    /// Takes whole lines and only keeps them: the caller flushes, once [`Sink::is_full`], after
+    /// whatever must come before the write (the duplicate window's list of what it writes).
+    pub fn take(&mut self, lines: &[u8]) {
+        self.taken += lines.len() as u64;
+        self.pending.extend_from_slice(lines);
+    }
+
+    /// Enough is pending for a large write.
+    pub fn is_full(&self) -> bool {
+        self.pending.len() >= WRITE_AT
+    }
+
+    /// Where the next byte written lands, for files: the byte taken at [`Sink::done`] goes
+    /// there, and those after it follow in order until the next rotation.
+    pub fn place(&self) -> Option<Place> {
+        match &self.target {
+            Target::File { size, id, .. } => Some(Place {
+                dev: id.0,
+                ino: id.1,
+                offset: *size,
+            }),
+            Target::Stdout(_) => None,
         }
     }
 
@@ -195,8 +231,15 @@ impl Sink {
     /// Starts a new file once this one is big enough, at a line boundary, renaming the full one
     /// `<stem>-<UTC time>.<ext>`.
     fn maybe_rotate(&mut self) -> io::Result<()> {
-        let (Some(limit), Target::File { path, file, size }) =
-            (self.rotate_bytes, &mut self.target)
+        let (
+            Some(limit),
+            Target::File {
+                path,
+                file,
+                size,
+                id,
+            },
+        ) = (self.rotate_bytes, &mut self.target)
         else {
             return Ok(());
         };
@@ -210,7 +253,9 @@ impl Sink {
             .read(true)
             .append(true)
             .open(&*path)?;
+        let meta = file.metadata()?;
         *size = 0;
+        *id = (meta.dev(), meta.ino());
         self.rotations += 1;
         tracing::info!("rotated {} to {}", path.display(), rotated.display());
         if let Some(keep) = self.keep_rotated {

@@ -1,0 +1,182 @@
+use std::io::Write;
+
+use super::*;
+use crate::sink::Sink;
+
+#[test]
+fn repeats_inside_the_window_are_caught_and_older_ones_forgotten() {
+    let mut w = Window::new(3);
+    assert!(w.first(1, 0));
+    assert!(!w.first(1, 0));
+    assert!(w.first(2, 0));
+    assert!(w.first(3, 0));
+    assert!(w.first(4, 0));
+    assert!(w.first(1, 0), "1 left the window");
+    assert!(!w.first(4, 0));
+    assert!(w.ring.places.len() <= 3);
+}
+
+#[test]
+fn the_ring_answers_as_a_set_and_a_queue_would() {
+    use std::collections::{HashSet, VecDeque};
+    // Identities from a small space, so that repeats come both inside the window and after
+    // they left it.
+    let mut w = Window::new(100);
+    let (mut set, mut queue) = (HashSet::new(), VecDeque::new());
+    let mut repeats = 0u32;
+    for i in 0..20_000u64 {
+        let k = xxhash_rust::xxh3::xxh3_64(&i.to_le_bytes()) % 130;
+        let id = u128::from(xxhash_rust::xxh3::xxh3_64(&k.to_le_bytes())) << 64 | u128::from(k);
+        let model = set.insert(id);
+        repeats += u32::from(!model);
+        if model {
+            queue.push_back(id);
+            if queue.len() > 100 {
+                let old = queue.pop_front().unwrap();
+                set.remove(&old);
+            }
+        }
+        assert_eq!(w.first(id, 0), model, "offer {i}");
+        assert_eq!(w.len(), queue.len());
+    }
+    assert_eq!(w.ring.places.len(), 100);
+    assert!(repeats > 10_000 && repeats < 19_000, "{repeats} repeats");
+}
+
+/// A fresh folder for one test's files.
+fn folder(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ztel-dedup-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn id(n: u128) -> u128 {
+    n << 64 | n
+}
+
+#[test]
+fn the_window_comes_back_from_its_file_oldest_first() {
+    let dir = folder("back");
+    let path = dir.join("dedup.window");
+    let mut w = Window::open(&path, 4, None).unwrap();
+    for n in 1..=6u128 {
+        assert!(w.first(id(n), 100 * n as u64));
+    }
+    w.persist(600).unwrap();
+    // Its record is not written yet: as after a crash before the next flush.
+    assert!(w.first(99, 700));
+    w.persist(650).unwrap();
+    drop(w);
+
+    let mut w = Window::open(&path, 4, None).unwrap();
+    assert_eq!(w.len(), 4, "the newest four of six");
+    for n in 3..=6u128 {
+        assert!(!w.first(id(n), 0), "{n} is remembered");
+    }
+    assert!(w.first(99, 10), "never persisted");
+    // The ring goes on where it was: 99 pushes out 3, the oldest.
+    assert!(w.first(id(1), 100), "1 and 2 were pushed out long ago");
+    w.persist(100).unwrap();
+    drop(w);
+    let mut w = Window::open(&path, 4, None).unwrap();
+    assert!(w.first(id(3), 0), "3 was the oldest, and went");
+    // A file of another size is started over.
+    drop(w);
+    let w = Window::open(&path, 8, None).unwrap();
+    assert!(w.is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Records `first..=last`, 10-byte lines, taken by `sink` with their identities offered, then
+/// listed ahead of the write.
+fn take(w: &mut Window, sink: &mut Sink, first: u128, last: u128) {
+    for n in first..=last {
+        let line = format!("record{n:03}\n");
+        assert!(w.first(id(n), sink.taken() + line.len() as u64));
+        sink.take(line.as_bytes());
+    }
+    w.ahead(sink.done(), sink.place()).unwrap();
+}
+
+#[test]
+fn a_crash_in_the_middle_of_a_records_write_keeps_only_the_records_in_the_file() {
+    let dir = folder("torn");
+    let (window, records) = (dir.join("dedup.window"), dir.join("records.jsonl"));
+    let (mut sink, _) = Sink::open(&records, None).unwrap();
+    let mut w = Window::open(&window, 100, sink.place()).unwrap();
+    take(&mut w, &mut sink, 1, 3);
+    sink.flush().unwrap();
+    w.persist(sink.done()).unwrap();
+    take(&mut w, &mut sink, 4, 8);
+    // The write of 4 to 8 stops in the middle of 6: the process is killed.
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&records)
+        .unwrap();
+    file.write_all(b"record004\nrecord005\nrec").unwrap();
+    drop((w, sink, file));
+
+    // The next start cuts the torn line off, then opens the window.
+    let (mut sink, repair) = Sink::open(&records, None).unwrap();
+    assert_eq!(repair.map(|r| r.removed), Some(3));
+    let mut w = Window::open(&window, 100, sink.place()).unwrap();
+    for n in 1..=5 {
+        assert!(
+            !w.first(id(n), 0),
+            "{n} is in the file: its replay is dropped"
+        );
+    }
+    for n in 6..=8 {
+        assert!(
+            w.first(id(n), 0),
+            "{n} never reached the file: its replay is written"
+        );
+    }
+    // The list was used once: a file that grows since does not bring back what it left out.
+    sink.take(b"record009\nrecord010\nrecord011\n");
+    sink.flush().unwrap();
+    drop(w);
+    let mut w = Window::open(&window, 100, sink.place()).unwrap();
+    assert!(w.first(id(6), 0));
+    assert!(!w.first(id(5), 0));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_crash_after_a_write_and_a_rotation_keeps_what_the_write_carried() {
+    let dir = folder("rotated");
+    let (window, records) = (dir.join("dedup.window"), dir.join("records.jsonl"));
+    // Rotates after 20 bytes.
+    let (mut sink, _) = Sink::open(&records, Some(20)).unwrap();
+    let mut w = Window::open(&window, 100, sink.place()).unwrap();
+    take(&mut w, &mut sink, 1, 3);
+    sink.flush().unwrap();
+    assert_eq!(sink.rotations(), 1);
+    // Killed before the identities were saved: the new file is empty, the list is of the old.
+    drop((w, sink));
+    let (sink, _) = Sink::open(&records, Some(20)).unwrap();
+    assert_eq!(sink.place().map(|p| p.offset), Some(0));
+    let mut w = Window::open(&window, 100, sink.place()).unwrap();
+    for n in 1..=3 {
+        assert!(!w.first(id(n), 0), "{n} was written before the rotation");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_saved_write_leaves_no_list_behind() {
+    let dir = folder("saved");
+    let (window, records) = (dir.join("dedup.window"), dir.join("records.jsonl"));
+    let (mut sink, _) = Sink::open(&records, None).unwrap();
+    let mut w = Window::open(&window, 100, sink.place()).unwrap();
+    take(&mut w, &mut sink, 1, 2);
+    // Listed the same way again (a retried write): nothing new to say.
+    w.ahead(sink.done(), sink.place()).unwrap();
+    sink.flush().unwrap();
+    w.persist(sink.done()).unwrap();
+    let pending = std::fs::read(dir.join("dedup.pending")).unwrap();
+    assert_eq!(&pending[..8], AHEAD_MAGIC);
+    assert_eq!(pending[8..16], [0; 8], "an empty list");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -109,17 +109,19 @@ struct Journal {
     /// Identities offered and not saved yet, each with where its record ends in the records sink
     /// (bytes taken, [`crate::sink::Sink::taken`]): in the order taken, so the ends ascend.
     unsaved: Vec<(u128, u64)>,
+    /// Identities offered since the start.
+    offered: u64,
     ahead: Ahead,
 }
 
-/// `dedup.pending` and what it lists now.
+/// `dedup.pending` and what it lists now. The list stays once its write is done and its
+/// identities saved: all it lists are in the records file then, which is what keeping them at
+/// the next start assumes (emptying it would cost a system call a write).
 struct Ahead {
     file: File,
-    /// The first `listed` unsaved identities are in the list (0: the list is empty).
-    listed: usize,
-    /// What the list was written for: identities listed, and the file and offset the sink's
-    /// `done` byte maps to. The same again needs no new list (a retried write).
-    written_for: Option<(usize, Place)>,
+    /// What the list was written for: identities offered until then, and the file and offset
+    /// the sink's `done` byte maps to. The same again needs no new list (a retried write).
+    written_for: Option<(u64, Place)>,
     bytes: Vec<u8>,
 }
 
@@ -177,9 +179,9 @@ impl Window {
             file,
             next,
             unsaved: kept.into_iter().map(|id| (id, 0)).collect(),
+            offered: 0,
             ahead: Ahead {
                 file: ahead,
-                listed: 0,
                 written_for: None,
                 bytes: Vec::new(),
             },
@@ -264,6 +266,7 @@ impl Window {
         self.ring.push(identity);
         if let Some(journal) = &mut self.journal {
             journal.unsaved.push((identity, end));
+            journal.offered += 1;
         }
         true
     }
@@ -282,35 +285,33 @@ impl Window {
             offset: place.offset.wrapping_sub(done),
             ..place
         };
-        let written_for = Some((journal.unsaved.len(), maps_to));
+        let written_for = Some((journal.offered, maps_to));
         if from == journal.unsaved.len() || ahead.written_for == written_for {
             return Ok(());
         }
+        let count = (journal.unsaved.len() - from) as u64;
         ahead.bytes.clear();
+        ahead.bytes.extend_from_slice(AHEAD_MAGIC);
+        ahead.bytes.extend_from_slice(&count.to_le_bytes());
+        ahead.bytes.extend_from_slice(&place.dev.to_le_bytes());
+        ahead.bytes.extend_from_slice(&place.ino.to_le_bytes());
         for &(id, end) in &journal.unsaved[from..] {
             ahead.bytes.extend_from_slice(&id.to_le_bytes());
             ahead
                 .bytes
                 .extend_from_slice(&(end - done + place.offset).to_le_bytes());
         }
-        // Entries first: a crash between the two leaves the old count over entries whose ends
-        // are all past the file's end, which the next start does not keep.
-        ahead.file.write_all_at(&ahead.bytes, AHEAD_HEADER)?;
-        let count = (journal.unsaved.len() - from) as u64;
-        let mut header = [0u8; AHEAD_HEADER as usize];
-        header[..8].copy_from_slice(AHEAD_MAGIC);
-        header[8..16].copy_from_slice(&count.to_le_bytes());
-        header[16..24].copy_from_slice(&place.dev.to_le_bytes());
-        header[24..].copy_from_slice(&place.ino.to_le_bytes());
-        ahead.file.write_all_at(&header, 0)?;
-        ahead.listed = journal.unsaved.len();
+        // One write: cut short by a crash, it leaves entries of this list (whose ends are past
+        // the file's end, as the records write has not begun) and of the list before, and the
+        // next start keeps an entry of either only if its record is whole in the file.
+        ahead.file.write_all_at(&ahead.bytes, 0)?;
         ahead.written_for = written_for;
         Ok(())
     }
 
     /// Writes into the file the identities whose records end at or before `done` in the records
     /// sink (its bytes out of its hands, [`crate::sink::Sink::done`]), then where the ring goes
-    /// on; and empties the list of `dedup.pending` once all it lists are saved.
+    /// on.
     pub fn persist(&mut self, done: u64) -> io::Result<()> {
         let capacity = self.ring.capacity as u64;
         let Some(journal) = &mut self.journal else {
@@ -341,14 +342,6 @@ impl Window {
         journal.file.write_all_at(&journal.next.to_le_bytes(), 8)?;
         // Only once they are on disk: after an error they are tried again.
         journal.unsaved.drain(..count);
-        let ahead = &mut journal.ahead;
-        if ahead.listed > 0 {
-            ahead.listed = ahead.listed.saturating_sub(count);
-            ahead.written_for = None;
-            if ahead.listed == 0 {
-                ahead.file.write_all_at(&0u64.to_le_bytes(), 8)?;
-            }
-        }
         Ok(())
     }
 }

@@ -163,20 +163,3 @@ fn a_crash_after_a_write_and_a_rotation_keeps_what_the_write_carried() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
-
-#[test]
-fn a_saved_write_leaves_no_list_behind() {
-    let dir = folder("saved");
-    let (window, records) = (dir.join("dedup.window"), dir.join("records.jsonl"));
-    let (mut sink, _) = Sink::open(&records, None).unwrap();
-    let mut w = Window::open(&window, 100, sink.place()).unwrap();
-    take(&mut w, &mut sink, 1, 2);
-    // Listed the same way again (a retried write): nothing new to say.
-    w.ahead(sink.done(), sink.place()).unwrap();
-    sink.flush().unwrap();
-    w.persist(sink.done()).unwrap();
-    let pending = std::fs::read(dir.join("dedup.pending")).unwrap();
-    assert_eq!(&pending[..8], AHEAD_MAGIC);
-    assert_eq!(pending[8..16], [0; 8], "an empty list");
-    std::fs::remove_dir_all(&dir).unwrap();
-}

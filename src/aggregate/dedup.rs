@@ -213,13 +213,14 @@ impl Window {
         }
         let mut entries = vec![0u8; (count * ENTRY) as usize];
         file.read_exact_at(&mut entries, AHEAD_HEADER)?;
-        // A list of another file: the sink rotates only after a write is complete, so all its
-        // records were written before the file got its new name.
+        // A list of another file keeps nothing. The records path changed (a replay written
+        // twice, rather than records lost), or the file was rotated, which the aggregator does
+        // only once the write's identities are in the ring.
         let length = records.filter(|r| (r.dev, r.ino) == (word(16), word(24)));
         for entry in entries.chunks_exact(ENTRY as usize) {
             let id = u128::from_le_bytes(entry[..16].try_into().unwrap_or_default());
             let end = u64::from_le_bytes(entry[16..].try_into().unwrap_or_default());
-            let whole = length.is_none_or(|r| end <= r.offset);
+            let whole = length.is_some_and(|r| end <= r.offset);
             if whole && id != 0 && !self.ring.contains(id) {
                 self.ring.push(id);
                 kept.push(id);

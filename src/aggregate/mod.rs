@@ -277,10 +277,12 @@ impl Aggregator {
         let mut from = 0;
         let mut told = 0;
         let mut duplicates = 0;
-        // Where the batch's first byte lands in the records sink, less the bytes skipped so far.
-        let mut base = self.sinks.records.taken();
+        // A record ends in the records sink where the batch starts, plus its end in the batch,
+        // less the bytes of the duplicates before it.
+        let base = self.sinks.records.taken();
+        let mut skipped = 0;
         for id in &batch.identities {
-            let first = self.recent.first(id.hash, base + id.end as u64);
+            let first = self.recent.first(id.hash, base + (id.end - skipped) as u64);
             if first && self.sinks.nats.is_none() {
                 continue;
             }
@@ -299,7 +301,7 @@ impl Aggregator {
                     self.sinks.records.take(&batch.records[from..line_start]);
                 }
                 from = id.end;
-                base -= (id.end - line_start) as u64;
+                skipped += id.end - line_start;
                 duplicates += 1;
             }
         }
@@ -311,7 +313,7 @@ impl Aggregator {
         }
         // The ends offered to the window were where the records are now.
         debug_assert_eq!(
-            base + batch.records.len() as u64,
+            base + (batch.records.len() - skipped) as u64,
             self.sinks.records.taken()
         );
         if duplicates > 0 {
@@ -321,20 +323,25 @@ impl Aggregator {
         // Under load the sink writes as its buffer fills, between flushes: the identities of
         // what it wrote are saved at once, not at the next quiet moment.
         if self.sinks.records.is_full() {
-            self.write_ahead();
-            let result = self.sinks.records.flush();
-            self.check(result, Output::Records);
-            self.persist_window();
+            self.flush_records();
         }
     }
 
-    /// Lists the identities the next records write may carry, before it (see `dedup`).
-    fn write_ahead(&mut self) {
+    /// Writes the records taken, with the duplicate window's saves on either side (see
+    /// `dedup`): the list of the identities the write may carry before it, the identities of
+    /// what it wrote after it, and only then a rotation, so that the list is of the file the
+    /// write went to.
+    pub(super) fn flush_records(&mut self) {
         let records = &self.sinks.records;
         if let Err(e) = self.recent.ahead(records.done(), records.place()) {
             self.outputs.write_errors[Output::DedupWindow as usize] += 1;
             tracing::error!("cannot save the duplicate window: {e}");
         }
+        let result = self.sinks.records.write_out();
+        self.check(result, Output::Records);
+        self.persist_window();
+        let result = self.sinks.records.rotate_if_due();
+        self.check(result, Output::Records);
     }
 
     /// Saves the identities whose records are in their file, never one whose record is not:

@@ -56,14 +56,16 @@ impl Aggregator {
         if let Some(nats) = &mut self.sinks.nats {
             nats.send();
         }
-        self.write_ahead();
+        self.flush_records();
         for (sink, output) in self.sinks.files() {
+            if output == Output::Records {
+                continue;
+            }
             let result = sink.flush();
             if result.is_err() {
                 failed(&mut self.outputs, output, result, &sink.describe());
             }
         }
-        self.persist_window();
     }
 
     pub(super) fn check(&mut self, result: std::io::Result<()>, output: Output) {

@@ -109,6 +109,14 @@ pub fn config_from_args(args: &[String]) -> Result<Config, String> {
 /// Runs the collector until a signal drains it.
 pub fn main(args: ServeArgs) -> ExitCode {
     logging::init(args.log_format);
+    // A thread that panicked leaves the others waiting on it (the shards on the aggregator, which
+    // gives their buffers back): end the process, as release builds do (`panic = "abort"`), in
+    // every build, so that a supervisor starts it again rather than it accepting and not reading.
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        report(info);
+        std::process::abort();
+    }));
     let config = match args.config() {
         Ok(c) => c,
         Err(e) => return fail(format_args!("bad config: {e}")),

@@ -147,8 +147,16 @@ impl Sink {
         }
     }
 
-    /// Writes everything pending. On error what was not written stays pending, for a retry.
+    /// Writes everything pending, then rotates the file if it is due. On error what was not
+    /// written stays pending, for a retry.
     pub fn flush(&mut self) -> io::Result<()> {
+        self.write_out()?;
+        self.rotate_if_due()
+    }
+
+    /// Writes everything pending, and does not rotate: for a caller with something to do between
+    /// the write and the rotation (the duplicate window's save, which must be of this file).
+    pub fn write_out(&mut self) -> io::Result<()> {
         while self.torn < self.pending.len() {
             let result = match &mut self.target {
                 Target::File { file, .. } => file.write(&self.pending[self.torn..]),
@@ -176,7 +184,7 @@ impl Sink {
         if let Target::Stdout(out) = &mut self.target {
             out.flush()?;
         }
-        self.maybe_rotate()
+        Ok(())
     }
 
     /// Bytes taken but not yet written.
@@ -230,7 +238,7 @@ impl Sink {
 
     /// Starts a new file once this one is big enough, at a line boundary, renaming the full one
     /// `<stem>-<UTC time>.<ext>`.
-    fn maybe_rotate(&mut self) -> io::Result<()> {
+    pub fn rotate_if_due(&mut self) -> io::Result<()> {
         let (
             Some(limit),
             Target::File {

@@ -144,22 +144,51 @@ fn a_crash_in_the_middle_of_a_records_write_keeps_only_the_records_in_the_file()
 }
 
 #[test]
-fn a_crash_after_a_write_and_a_rotation_keeps_what_the_write_carried() {
+fn a_crash_before_a_rotation_keeps_what_the_write_carried() {
     let dir = folder("rotated");
     let (window, records) = (dir.join("dedup.window"), dir.join("records.jsonl"));
-    // Rotates after 20 bytes.
+    // Rotates after 20 bytes, once the window is saved.
     let (mut sink, _) = Sink::open(&records, Some(20)).unwrap();
     let mut w = Window::open(&window, 100, sink.place()).unwrap();
     take(&mut w, &mut sink, 1, 3);
-    sink.flush().unwrap();
+    sink.write_out().unwrap();
+    // Killed before the identities were saved.
+    drop((w, sink));
+    let (mut sink, _) = Sink::open(&records, Some(20)).unwrap();
+    let mut w = Window::open(&window, 100, sink.place()).unwrap();
+    for n in 1..=3 {
+        assert!(!w.first(id(n), 0), "{n} was written");
+    }
+    // Saved, then rotated: the list is of the old file, and the ring holds what it listed.
+    take(&mut w, &mut sink, 4, 6);
+    sink.write_out().unwrap();
+    w.persist(sink.done()).unwrap();
+    sink.rotate_if_due().unwrap();
     assert_eq!(sink.rotations(), 1);
-    // Killed before the identities were saved: the new file is empty, the list is of the old.
     drop((w, sink));
     let (sink, _) = Sink::open(&records, Some(20)).unwrap();
     assert_eq!(sink.place().map(|p| p.offset), Some(0));
     let mut w = Window::open(&window, 100, sink.place()).unwrap();
-    for n in 1..=3 {
+    for n in 1..=6 {
         assert!(!w.first(id(n), 0), "{n} was written before the rotation");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_list_of_another_file_keeps_nothing() {
+    let dir = folder("moved");
+    let window = dir.join("dedup.window");
+    // Records held back by a full disk, then a crash, and the next start writes elsewhere.
+    let (mut sink, _) = Sink::open(Path::new("/dev/full"), None).unwrap();
+    let mut w = Window::open(&window, 100, sink.place()).unwrap();
+    take(&mut w, &mut sink, 1, 3);
+    assert!(sink.write_out().is_err());
+    drop((w, sink));
+    let (sink, _) = Sink::open(&dir.join("elsewhere.jsonl"), None).unwrap();
+    let mut w = Window::open(&window, 100, sink.place()).unwrap();
+    for n in 1..=3 {
+        assert!(w.first(id(n), 0), "{n} was never written: its replay is");
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -25,6 +25,12 @@ enum Target {
         /// The file's device and inode: which file `size` is of, once rotation made another.
         id: (u64, u64),
     },
+    /// Not a regular file (`/dev/null`, a FIFO): written in order, never repaired or rotated,
+    /// which would rename the device or pipe and put a plain file in its place.
+    Stream {
+        path: PathBuf,
+        file: File,
+    },
     Stdout(io::Stdout),
 }
 
@@ -83,7 +89,8 @@ impl Sink {
     }
 
     /// Opens `path` for appending (creating its folder), first cutting off a torn last line left
-    /// by a crash (it is kept in `<path>.torn`).
+    /// by a crash (it is kept in `<path>.torn`). A path that is not a regular file (`/dev/null`,
+    /// a FIFO) is written as it is, and not rotated.
     pub fn open(path: &Path, rotate_bytes: Option<u64>) -> io::Result<(Sink, Option<Repair>)> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
@@ -93,15 +100,22 @@ impl Sink {
             .read(true)
             .append(true)
             .open(path)?;
-        let repair = repair_tail(path, &mut file)?;
-        let meta = file.metadata()?;
-        let sink = Sink {
-            target: Target::File {
+        let (target, repair) = if file.metadata()?.is_file() {
+            let repair = repair_tail(path, &mut file)?;
+            let meta = file.metadata()?;
+            let target = Target::File {
                 path: path.to_owned(),
                 file,
                 size: meta.len(),
                 id: (meta.dev(), meta.ino()),
-            },
+            };
+            (target, repair)
+        } else {
+            let path = path.to_owned();
+            (Target::Stream { path, file }, None)
+        };
+        let sink = Sink {
+            target,
             pending: Vec::with_capacity(WRITE_AT),
             torn: 0,
             rotate_bytes,
@@ -143,7 +157,7 @@ impl Sink {
                 ino: id.1,
                 offset: *size,
             }),
-            Target::Stdout(_) => None,
+            Target::Stream { .. } | Target::Stdout(_) => None,
         }
     }
 
@@ -159,7 +173,9 @@ impl Sink {
     pub fn write_out(&mut self) -> io::Result<()> {
         while self.torn < self.pending.len() {
             let result = match &mut self.target {
-                Target::File { file, .. } => file.write(&self.pending[self.torn..]),
+                Target::File { file, .. } | Target::Stream { file, .. } => {
+                    file.write(&self.pending[self.torn..])
+                }
                 Target::Stdout(out) => out.write(&self.pending[self.torn..]),
             };
             match result {
@@ -211,7 +227,7 @@ impl Sink {
     /// Where it writes, for messages.
     pub fn describe(&self) -> String {
         match &self.target {
-            Target::File { path, .. } => path.display().to_string(),
+            Target::File { path, .. } | Target::Stream { path, .. } => path.display().to_string(),
             Target::Stdout(_) => "stdout".into(),
         }
     }
@@ -437,6 +453,43 @@ mod tests {
         }
         assert_eq!(lines, 30);
         assert!(files >= 3, "{files} files");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_fifo_is_written_and_never_rotated() {
+        use std::os::unix::fs::FileTypeExt;
+        // A FIFO rather than /dev/null: were this to fail, it would rename the machine's
+        // /dev/null and put a plain file in its place (what happened before the fix).
+        let dir = temp("fifo");
+        let path = dir.join("records.pipe");
+        let name = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: mkfifo reads the NUL-terminated path it is given.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        let (mut sink, repair) = Sink::open(&path, Some(100)).unwrap();
+        assert!(repair.is_none());
+        assert_eq!(sink.place(), None, "no offsets to list ahead of a write");
+        // Opened here, where the sink's end already is: it does not wait for a writer.
+        let mut pipe = File::open(&path).unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut text = String::new();
+            pipe.read_to_string(&mut text).unwrap();
+            text
+        });
+        for i in 0..30 {
+            sink.write(format!("{{\"n\":{i}}}\n").as_bytes()).unwrap();
+            sink.flush().unwrap();
+        }
+        assert_eq!(sink.rotations(), 0);
+        drop(sink);
+        assert_eq!(reader.join().unwrap().lines().count(), 30);
+        let kind = std::fs::symlink_metadata(&path).unwrap().file_type();
+        assert!(kind.is_fifo(), "still the FIFO");
+        assert_eq!(
+            std::fs::read_dir(&dir).unwrap().count(),
+            1,
+            "no rotated file"
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -2,7 +2,8 @@
 # Read→sink latency of one ztel shard at half the maximum rate loadgen reaches against it.
 #
 #   perf/latency.sh [--duration SECS] [--runs N] [--rate EPS] [--source nss|lss] [--out DIR]
-#                   [--bin DIR] [--rt] [--data-in DIR] [--loadgen "MORE LOADGEN FLAGS"]
+#                   [--bin DIR] [--rt] [--data-in DIR] [--records PATH]
+#                   [--loadgen "MORE LOADGEN FLAGS"]
 #
 # Measures the maximum (loadgen --rate max) once, then sends at half of it (or at --rate) for
 # --duration seconds (open loop), --runs times (default 3), each against a fresh collector.
@@ -19,6 +20,10 @@
 # back (after a few GB) the writeback takes CPU and the disk from the run. Each run's files are
 # deleted and the page cache synced before the next run, and every run says how much the kernel
 # wrote to disk meanwhile.
+# --records PATH writes the records there instead of the data_dir's file, e.g. /dev/null: what
+# read→sink is without the cost of the records file's memory. On a VM whose host backs guest
+# memory lazily, writing gigabytes into fresh page cache or tmpfs costs several times what it
+# does on bare metal (perf/README.md, Latency), and that cost is the aggregator's, in write(2).
 # --loadgen "FLAGS" adds loadgen flags to every run (the maximum's too), e.g. realistic lines:
 # --loadgen "--dialect sekoia --header 3164 --churn 4 --devices 10000".
 set -euo pipefail
@@ -32,6 +37,7 @@ BIN=
 RT=()
 DATA_IN=
 MORE=
+RECORDS=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --duration) DURATION=$2; shift 2 ;;
@@ -42,8 +48,9 @@ while [ $# -gt 0 ]; do
         --bin) BIN=$2; shift 2 ;;
         --rt) RT=(chrt -f 1); shift ;;
         --data-in) DATA_IN=$2; shift 2 ;;
+        --records) RECORDS=(--records "$2"); shift 2 ;;
         --loadgen) MORE=$2; shift 2 ;;
-        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
         *) echo "latency.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -68,7 +75,7 @@ interval_secs = 1
 TOML
 start_ztel() {
     "${RT[@]}" "$ZTEL" serve --config "$WORK/ztel.toml" --tcp 127.0.0.1:0 --udp "" \
-        --admin 127.0.0.1:0 --data-dir "$DATA/$1" --shards 1 2> "$WORK/$1.err" &
+        --admin 127.0.0.1:0 --data-dir "$DATA/$1" --shards 1 "${RECORDS[@]}" 2> "$WORK/$1.err" &
     PID=$!
     for _ in $(seq 100); do grep -q "listening tcp" "$WORK/$1.err" && break; sleep 0.1; done
     TCP=$(grep -o 'listening tcp [0-9.:]*' "$WORK/$1.err" | awk '{print $3}')
@@ -145,7 +152,7 @@ while read -r tag p50 p99 p999 max; do
 done < "$WORK/medians.txt"
 "$ZTEL" hist "$LOG" --plot "${LOG%.hlog}.svg" | tail -1 >&2
 median() { awk -v tag="$1" -v col="$2" '$1 == tag { print $col }' "$WORK/medians.txt"; }
-echo "latency-result source=$SOURCE${MORE:+ loadgen=\"$MORE\"} max_eps=$MAX rate=$RATE duration=$DURATION runs=$RUNS" \
+echo "latency-result source=$SOURCE${MORE:+ loadgen=\"$MORE\"}${RECORDS[1]:+ records=${RECORDS[1]}} max_eps=$MAX rate=$RATE duration=$DURATION runs=$RUNS" \
     "read_to_sink_p50_us=$(median read_to_sink 2) read_to_sink_p99_us=$(median read_to_sink 3)" \
     "read_to_sink_p999_us=$(median read_to_sink 4) read_to_write_p99_us=$(median read_to_write 3)" \
     "read_to_write_p999_us=$(median read_to_write 4)"

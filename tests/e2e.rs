@@ -469,6 +469,32 @@ fn names_key(text: &str, key: &str) -> bool {
 }
 
 #[test]
+fn a_data_dir_file_that_cannot_be_opened_is_named_in_one_line() {
+    // The duplicate window's list (dedup.pending) is opened behind dedup.window: its own name
+    // must be in the message, not only the window's.
+    let dir = TempDir::new("pending");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(data.join("dedup.pending")).unwrap();
+    let (status, _, stderr) = run_ztel(&[
+        "serve",
+        "--tcp",
+        "127.0.0.1:0",
+        "--udp",
+        "",
+        "--admin",
+        "",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    assert!(!status.success(), "served; stderr: {stderr}");
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("ztel: error:") && last.contains("dedup.pending: Is a directory"),
+        "{stderr:?}"
+    );
+}
+
+#[test]
 fn bad_config_is_one_clear_line() {
     let dir = TempDir::new("config");
     let bad = dir.write("bad.toml", "[limits]\nmax_frame = 5\n");

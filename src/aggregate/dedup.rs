@@ -168,13 +168,17 @@ impl Window {
             file.write_all_at(&0u64.to_le_bytes(), 8)?;
             0
         };
+        // Its errors name it: the caller's message names the window's file.
+        let pending = path.with_extension("pending");
+        let named = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", pending.display()));
         let ahead = File::options()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
-            .open(path.with_extension("pending"))?;
-        let kept = window.load_ahead(&ahead, records)?;
+            .open(&pending)
+            .map_err(named)?;
+        let kept = window.load_ahead(&ahead, records).map_err(named)?;
         window.journal = Some(Journal {
             file,
             next,
@@ -190,7 +194,8 @@ impl Window {
         // read against a file that has grown since.
         window.persist(0)?;
         if let Some(journal) = &window.journal {
-            journal.ahead.file.write_all_at(&0u64.to_le_bytes(), 8)?;
+            let empty = journal.ahead.file.write_all_at(&0u64.to_le_bytes(), 8);
+            empty.map_err(named)?;
         }
         Ok(window)
     }

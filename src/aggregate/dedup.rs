@@ -31,9 +31,10 @@ const MAGIC: &[u8; 8] = b"ZTELDD01";
 const HEADER: u64 = 16;
 const SLOT: u64 = 16;
 
-/// `dedup.pending`: magic, entries listed, then the records file's device and inode...
-const AHEAD_MAGIC: &[u8; 8] = b"ZTELDP01";
-const AHEAD_HEADER: u64 = 32;
+/// `dedup.pending`: magic, entries listed, the records file's device and inode, and the
+/// entries' checksum...
+const AHEAD_MAGIC: &[u8; 8] = b"ZTELDP02";
+const AHEAD_HEADER: u64 = 40;
 /// ...and entries of an identity and the offset in that file where its record ends.
 const ENTRY: u64 = 24;
 
@@ -218,9 +219,17 @@ impl Window {
         }
         let mut entries = vec![0u8; (count * ENTRY) as usize];
         file.read_exact_at(&mut entries, AHEAD_HEADER)?;
-        // A list of another file keeps nothing. The records path changed (a replay written
+        // A list whose write was cut short (a crash, a full disk) has the new header over
+        // entries partly of an older list, perhaps of an earlier run, whose ends were measured
+        // against a file that has grown since: kept, they could stand for records never
+        // written. It keeps nothing; its write came before its records', and the list before it
+        // was saved in the ring after its own write (if that save failed: a replay written twice).
+        if xxhash_rust::xxh3::xxh3_64(&entries) != word(32) {
+            return Ok(kept);
+        }
+        // A list of another file keeps nothing: the records path changed (a replay written
         // twice, rather than records lost), or the file was rotated, which the aggregator does
-        // only once the write's identities are in the ring.
+        // after the write's identities were saved in the ring (or failed to be: the same).
         let length = records.filter(|r| (r.dev, r.ino) == (word(16), word(24)));
         for entry in entries.chunks_exact(ENTRY as usize) {
             let id = u128::from_le_bytes(entry[..16].try_into().unwrap_or_default());
@@ -297,19 +306,21 @@ impl Window {
         }
         let count = (journal.unsaved.len() - from) as u64;
         ahead.bytes.clear();
-        ahead.bytes.extend_from_slice(AHEAD_MAGIC);
-        ahead.bytes.extend_from_slice(&count.to_le_bytes());
-        ahead.bytes.extend_from_slice(&place.dev.to_le_bytes());
-        ahead.bytes.extend_from_slice(&place.ino.to_le_bytes());
+        ahead.bytes.resize(AHEAD_HEADER as usize, 0);
         for &(id, end) in &journal.unsaved[from..] {
             ahead.bytes.extend_from_slice(&id.to_le_bytes());
             ahead
                 .bytes
                 .extend_from_slice(&(end - done + place.offset).to_le_bytes());
         }
-        // One write: cut short by a crash, it leaves entries of this list (whose ends are past
-        // the file's end, as the records write has not begun) and of the list before, and the
-        // next start keeps an entry of either only if its record is whole in the file.
+        let checksum = xxhash_rust::xxh3::xxh3_64(&ahead.bytes[AHEAD_HEADER as usize..]);
+        let header = &mut ahead.bytes[..AHEAD_HEADER as usize];
+        header[..8].copy_from_slice(AHEAD_MAGIC);
+        header[8..16].copy_from_slice(&count.to_le_bytes());
+        header[16..24].copy_from_slice(&place.dev.to_le_bytes());
+        header[24..32].copy_from_slice(&place.ino.to_le_bytes());
+        header[32..].copy_from_slice(&checksum.to_le_bytes());
+        // One write, before the records': cut short, the checksum says so at the next start.
         ahead.file.write_all_at(&ahead.bytes, 0)?;
         ahead.written_for = written_for;
         Ok(())
@@ -323,13 +334,18 @@ impl Window {
         let Some(journal) = &mut self.journal else {
             return Ok(());
         };
-        let count = journal.unsaved.partition_point(|&(_, end)| end <= done);
+        let mut count = journal.unsaved.partition_point(|&(_, end)| end <= done);
         if count == 0 {
             return Ok(());
         }
-        // Only the newest `capacity` matter; the ring is written in at most two runs.
-        let skip = count.saturating_sub(self.ring.capacity);
-        let ids = &journal.unsaved[skip..count];
+        // Only the newest `capacity` matter: the older ones go even if the file cannot be
+        // written, so that a window that keeps failing holds no more than that.
+        if count > self.ring.capacity {
+            journal.unsaved.drain(..count - self.ring.capacity);
+            count = self.ring.capacity;
+        }
+        // The ring is written in at most two runs.
+        let ids = &journal.unsaved[..count];
         let mut bytes = Vec::with_capacity(ids.len() * SLOT as usize);
         for (id, _) in ids {
             bytes.extend_from_slice(&id.to_le_bytes());

@@ -84,6 +84,16 @@ fn bad_values_name_their_key() {
             "[input.tls]\naddress = \"127.0.0.1:7514\"",
             "input.tls.address",
         ),
+        // One file for two outputs, however it is spelled.
+        (
+            "[output]\ndevices = \"connections.jsonl\"",
+            "output.records",
+        ),
+        (
+            "data_dir = \"/var/lib/ztel\"\n[output]\nrecords = \"/var/lib/ztel/dead-letter.jsonl\"",
+            "output.records",
+        ),
+        ("[histograms]\nlog = \"devices.jsonl\"", "output.devices"),
     ];
     for (text, key) in cases {
         let msg = Config::from_toml(text).unwrap_err().to_string();

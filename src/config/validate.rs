@@ -64,6 +64,21 @@ impl Config {
         if self.output.devices.is_empty() {
             return Err(invalid("output.devices", "must be a path"));
         }
+        // Two outputs in one file mix their lines, and the records file's offsets, which the
+        // duplicate window keeps across a crash (aggregate/dedup.rs), would be wrong.
+        let files = [
+            ("output.records", self.output.records.as_str()),
+            ("output.devices", self.output.devices.as_str()),
+            ("histograms.log", self.histograms.log.as_str()),
+            ("the dead-letter file", "dead-letter.jsonl"),
+        ];
+        for (at, (key, path)) in files.iter().enumerate() {
+            for (other, other_path) in &files[at + 1..] {
+                if *path != "-" && self.output_path(path) == self.output_path(other_path) {
+                    return Err(invalid(key, format!("must not be the file of {other}")));
+                }
+            }
+        }
         if self.output.rotate_bytes < 1 << 20 {
             return Err(invalid("output.rotate_bytes", "must be at least 1048576"));
         }

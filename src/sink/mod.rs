@@ -149,13 +149,15 @@ impl Sink {
     }
 
     /// Where the next byte written lands, for files: the byte taken at [`Sink::done`] goes
-    /// there, and those after it follow in order until the next rotation.
+    /// there, and those after it follow in order until the next rotation. The file's length is
+    /// asked of the system, not counted: another writer's lines, or logrotate's copytruncate,
+    /// move it.
     pub fn place(&self) -> Option<Place> {
         match &self.target {
-            Target::File { size, id, .. } => Some(Place {
+            Target::File { file, size, id, .. } => Some(Place {
                 dev: id.0,
                 ino: id.1,
-                offset: *size,
+                offset: file.metadata().map_or(*size, |m| m.len()),
             }),
             Target::Stream { .. } | Target::Stdout(_) => None,
         }

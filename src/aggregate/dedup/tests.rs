@@ -179,16 +179,59 @@ fn a_crash_before_a_rotation_keeps_what_the_write_carried() {
 fn a_list_of_another_file_keeps_nothing() {
     let dir = folder("moved");
     let window = dir.join("dedup.window");
-    // Records held back by a full disk, then a crash, and the next start writes elsewhere.
-    let (mut sink, _) = Sink::open(Path::new("/dev/full"), None).unwrap();
+    // Records listed and held back (a failing disk), then a crash, and the next start writes
+    // to another file, long enough that the listed ends would all be inside it.
+    let (mut sink, _) = Sink::open(&dir.join("records.jsonl"), None).unwrap();
     let mut w = Window::open(&window, 100, sink.place()).unwrap();
     take(&mut w, &mut sink, 1, 3);
-    assert!(sink.write_out().is_err());
     drop((w, sink));
-    let (sink, _) = Sink::open(&dir.join("elsewhere.jsonl"), None).unwrap();
+    let elsewhere = dir.join("elsewhere.jsonl");
+    std::fs::write(&elsewhere, "other line\n".repeat(10)).unwrap();
+    let (sink, _) = Sink::open(&elsewhere, None).unwrap();
+    assert!(sink.place().is_some_and(|p| p.offset > 30));
     let mut w = Window::open(&window, 100, sink.place()).unwrap();
     for n in 1..=3 {
         assert!(w.first(id(n), 0), "{n} was never written: its replay is");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_list_cut_short_over_an_older_one_keeps_nothing() {
+    let dir = folder("short");
+    let (window, records) = (dir.join("dedup.window"), dir.join("records.jsonl"));
+    let pending = dir.join("dedup.pending");
+    // Run 1: 400 records listed, the first 100 written, then a crash.
+    let (mut sink, _) = Sink::open(&records, None).unwrap();
+    let mut w = Window::open(&window, 1000, sink.place()).unwrap();
+    take(&mut w, &mut sink, 1, 400);
+    let text: String = (1..=100).map(|n| format!("record{n:03}\n")).collect();
+    std::fs::write(&records, text).unwrap();
+    drop((w, sink));
+    // Run 2: 200 records written and saved; then 300 listed, and the list's write cut short
+    // after its first page: what is past it is of the lists before, run 1's among them.
+    let (mut sink, _) = Sink::open(&records, None).unwrap();
+    let mut w = Window::open(&window, 1000, sink.place()).unwrap();
+    take(&mut w, &mut sink, 401, 600);
+    sink.write_out().unwrap();
+    w.persist(sink.done()).unwrap();
+    let before = std::fs::read(&pending).unwrap();
+    take(&mut w, &mut sink, 601, 900);
+    let mut after = std::fs::read(&pending).unwrap();
+    after[4096..before.len()].copy_from_slice(&before[4096..]);
+    std::fs::write(&pending, &after).unwrap();
+    drop((w, sink));
+
+    let (sink, _) = Sink::open(&records, None).unwrap();
+    let mut w = Window::open(&window, 1000, sink.place()).unwrap();
+    for n in (1..=100).chain(401..=600) {
+        assert!(!w.first(id(n), 0), "{n} is in the file");
+    }
+    for n in (101..=400).chain(601..=900) {
+        assert!(
+            w.first(id(n), 0),
+            "{n} never reached the file: its replay is written"
+        );
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -5,6 +5,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
+use std::path::Path;
 
 use common::*;
 
@@ -475,23 +476,24 @@ fn a_data_dir_file_that_cannot_be_opened_is_named_in_one_line() {
     let dir = TempDir::new("pending");
     let data = dir.path().join("data");
     std::fs::create_dir_all(data.join("dedup.pending")).unwrap();
-    let (status, _, stderr) = run_ztel(&[
-        "serve",
-        "--tcp",
-        "127.0.0.1:0",
-        "--udp",
-        "",
-        "--admin",
-        "",
-        "--data-dir",
-        data.to_str().unwrap(),
-    ]);
+    let (status, _, stderr) = serve_on_loopback(&data, &[]);
     assert!(!status.success(), "served; stderr: {stderr}");
-    let last = stderr.lines().last().unwrap_or_default();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line on stderr: {stderr:?}");
     assert!(
-        last.starts_with("ztel: error:") && last.contains("dedup.pending: Is a directory"),
+        lines[0].starts_with("ztel: error:") && lines[0].contains("dedup.pending: Is a directory"),
         "{stderr:?}"
     );
+}
+
+/// `ztel serve` on loopback ports the system chooses, without an admin endpoint, with `data` as
+/// its data_dir and `more` arguments; for a start that must fail.
+fn serve_on_loopback(data: &Path, more: &[&str]) -> (std::process::ExitStatus, String, String) {
+    let data = data.to_str().unwrap();
+    let mut args = vec!["serve", "--tcp", "127.0.0.1:0", "--udp", "", "--admin", ""];
+    args.extend(["--data-dir", data]);
+    args.extend(more);
+    run_ztel(&args)
 }
 
 #[test]
@@ -501,19 +503,7 @@ fn bad_config_is_one_clear_line() {
     let bad = bad.to_str().unwrap();
     let data = dir.path().join("data");
 
-    let (status, stdout, stderr) = run_ztel(&[
-        "serve",
-        "--config",
-        bad,
-        "--tcp",
-        "127.0.0.1:0",
-        "--udp",
-        "",
-        "--admin",
-        "",
-        "--data-dir",
-        data.to_str().unwrap(),
-    ]);
+    let (status, stdout, stderr) = serve_on_loopback(&data, &["--config", bad]);
     assert!(
         !status.success(),
         "served with a bad config; stderr: {stderr}"

@@ -16,7 +16,9 @@
 //! in `dedup.pending`, each with the offset in that file where its record will end. At the next
 //! start, once the file's torn tail is cut off, those whose records are whole in the file join
 //! the window and the others are forgotten, so that a replay writes exactly the missing ones.
-//! A torn slot or entry is random bits, which no real record's hash will meet.
+//! A list that is not of that file, or whose write was cut short (its checksum says so), keeps
+//! nothing: then a replay may write a record twice, never lose one. A torn slot of the ring is
+//! random bits, which no real record's hash will meet.
 
 use std::fs::File;
 use std::io;

@@ -332,6 +332,55 @@ fn a_replay_after_kill_9_and_a_restart_is_written_once() {
     );
 }
 
+/// Waits until `data_dir/dedup.window`'s header says `n` identities were saved.
+fn wait_for_saved_identities(data: &std::path::Path, n: u64) {
+    let window = data.join("dedup.window");
+    let saved = common::wait_for(common::DEADLINE, || {
+        let bytes = std::fs::read(&window).ok()?;
+        let next = u64::from_le_bytes(bytes.get(8..16)?.try_into().ok()?);
+        (next == n).then_some(())
+    });
+    assert!(
+        saved.is_some(),
+        "{n} identities never reached {}",
+        window.display()
+    );
+}
+
+#[test]
+fn new_records_among_replayed_ones_are_remembered_across_a_kill_9() {
+    // Where each new record ends in the records file is its place in the batch less the
+    // duplicates skipped before it: the window saves an identity only once the file holds its
+    // record, so a miscounted end would keep these from being saved at all.
+    let options = |data: Option<std::path::PathBuf>| Options {
+        data_dir: data,
+        binary: true,
+        ..Options::default()
+    };
+    let line = |i: u64| zia_line(i, "interleaved") + "\n";
+    let collector = Collector::start_with("interleaved-1", options(None));
+    collector.send((1..=100).map(line).collect::<String>().as_bytes());
+    wait_for_saved_identities(collector.data_dir(), 100);
+    let (data, _guard) = collector.kill_hard();
+
+    // A replayed record, a new one, and so on, in one send.
+    let collector = Collector::start_with("interleaved-2", options(Some(data)));
+    let mixed: String = (1..=100).flat_map(|i| [line(i), line(100 + i)]).collect();
+    collector.send(mixed.as_bytes());
+    wait_for_saved_identities(collector.data_dir(), 200);
+    let (data, _guard2) = collector.kill_hard();
+
+    let collector = Collector::start_with("interleaved-3", options(Some(data)));
+    collector.send((1..=200).map(line).collect::<String>().as_bytes());
+    let outcome = collector.stop();
+    assert_eq!(outcome.counter("duplicates"), 200, "every one seen before");
+    assert_eq!(
+        common::sorted_ids(&outcome.records),
+        (1..=200).collect::<Vec<u64>>(),
+        "each record once, over the three runs"
+    );
+}
+
 #[test]
 fn devices_pages_asked_in_a_loop_while_devices_arrive_hold_up_nothing() {
     // Issue 14: a `/devices` page sorted the whole registry under the lock every batch takes.

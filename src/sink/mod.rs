@@ -11,7 +11,7 @@ pub mod nats;
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 /// A buffer this full is written out even if more may come.
@@ -26,7 +26,8 @@ enum Target {
         id: (u64, u64),
     },
     /// Not a regular file (`/dev/null`, a FIFO): written in order, never repaired or rotated,
-    /// which would rename the device or pipe and put a plain file in its place.
+    /// which would rename the device or pipe and put a plain file in its place. A FIFO is
+    /// written without blocking: when its reader lags, the rest waits in the backlog.
     Stream {
         path: PathBuf,
         file: File,
@@ -111,6 +112,19 @@ impl Sink {
             };
             (target, repair)
         } else {
+            // A FIFO whose reader stopped would block the aggregator's write for ever, the
+            // drain at shutdown included: a full pipe is a backlog instead, like a slow disk.
+            if file.metadata()?.file_type().is_fifo() {
+                use std::os::fd::AsRawFd;
+                let fd = file.as_raw_fd();
+                // SAFETY: fcntl on a descriptor this function owns, with integer arguments.
+                unsafe {
+                    let flags = libc::fcntl(fd, libc::F_GETFL);
+                    if flags < 0 || libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) < 0 {
+                        return Err(io::Error::last_os_error());
+                    }
+                }
+            }
             let path = path.to_owned();
             (Target::Stream { path, file }, None)
         };
@@ -196,6 +210,8 @@ impl Sink {
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // A full pipe (a FIFO): the rest stays pending, retried at the next flush.
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                 Err(e) => return Err(e),
             }
         }
@@ -394,6 +410,7 @@ fn repair_tail(path: &Path, file: &mut File) -> io::Result<Option<Repair>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn temp(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("ztel-sink-{}-{name}", std::process::id()));
@@ -491,6 +508,44 @@ mod tests {
             std::fs::read_dir(&dir).unwrap().count(),
             1,
             "no rotated file"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_full_fifo_is_a_backlog_not_a_blocked_write() {
+        let dir = temp("full-fifo");
+        let path = dir.join("records.pipe");
+        let name = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: mkfifo reads the NUL-terminated path it is given.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        // Nobody reads: the pipe fills. On a thread, so that a blocking write fails the test
+        // rather than hanging it.
+        let (done, finished) = std::sync::mpsc::channel();
+        let spill = dir.join("spill.jsonl");
+        let on = {
+            let (path, spill) = (path.clone(), spill.clone());
+            std::thread::spawn(move || {
+                let (mut sink, _) = Sink::open(&path, Some(1 << 20)).unwrap();
+                let line = format!("{}\n", "x".repeat(999));
+                for _ in 0..1024 {
+                    sink.write(line.as_bytes()).unwrap();
+                }
+                sink.flush().unwrap();
+                let backlog = sink.backlog();
+                let spilled = sink.spill(&spill).unwrap();
+                done.send((backlog, spilled)).unwrap();
+            })
+        };
+        let (backlog, spilled) = finished
+            .recv_timeout(Duration::from_secs(10))
+            .expect("a write to a full FIFO blocked");
+        on.join().unwrap();
+        // What the pipe could not take is spilled, whole lines.
+        assert!(backlog > 0 && backlog < 1024 * 1000, "backlog {backlog}");
+        assert!(
+            spilled >= backlog && spilled % 1000 == 0,
+            "spilled {spilled}"
         );
         std::fs::remove_dir_all(dir).unwrap();
     }

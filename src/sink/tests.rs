@@ -1,0 +1,194 @@
+use super::*;
+use std::time::Duration;
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ztel-sink-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn torn_tail_is_cut_and_kept() {
+    let dir = temp("torn");
+    let path = dir.join("connections.jsonl");
+    std::fs::write(&path, "{\"a\":1}\n{\"b\":2}\n{\"c\":").unwrap();
+    let (mut sink, repair) = Sink::open(&path, None).unwrap();
+    let repair = repair.expect("repaired");
+    assert_eq!(repair.removed, 5);
+    sink.write(b"{\"d\":4}\n").unwrap();
+    sink.flush().unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "{\"a\":1}\n{\"b\":2}\n{\"d\":4}\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&repair.kept_in).unwrap(),
+        "{\"c\":\n"
+    );
+    let (_, again) = Sink::open(&path, None).unwrap();
+    assert!(again.is_none());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_file_with_no_line_at_all_is_emptied() {
+    let dir = temp("nolf");
+    let path = dir.join("x.jsonl");
+    std::fs::write(&path, "partial").unwrap();
+    let (_, repair) = Sink::open(&path, None).unwrap();
+    assert_eq!(repair.unwrap().removed, 7);
+    assert_eq!(std::fs::read(&path).unwrap(), b"");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn rotates_at_a_line_boundary() {
+    let dir = temp("rotate");
+    let path = dir.join("connections.jsonl");
+    let (mut sink, _) = Sink::open(&path, Some(100)).unwrap();
+    for i in 0..30 {
+        sink.write(format!("{{\"n\":{i}}}\n").as_bytes()).unwrap();
+        sink.flush().unwrap();
+    }
+    let mut lines = 0;
+    let mut files = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        assert!(text.is_empty() || text.ends_with('\n'));
+        lines += text.lines().count();
+        files += 1;
+    }
+    assert_eq!(lines, 30);
+    assert!(files >= 3, "{files} files");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_fifo_is_written_and_never_rotated() {
+    use std::os::unix::fs::FileTypeExt;
+    // A FIFO rather than /dev/null: were this to fail, it would rename the machine's
+    // /dev/null and put a plain file in its place (what happened before the fix).
+    let dir = temp("fifo");
+    let path = dir.join("records.pipe");
+    let name = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: mkfifo reads the NUL-terminated path it is given.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+    let (mut sink, repair) = Sink::open(&path, Some(100)).unwrap();
+    assert!(repair.is_none());
+    assert_eq!(sink.place(), None, "no offsets to list ahead of a write");
+    // Opened here, where the sink's end already is: it does not wait for a writer.
+    let mut pipe = File::open(&path).unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        pipe.read_to_string(&mut text).unwrap();
+        text
+    });
+    for i in 0..30 {
+        sink.write(format!("{{\"n\":{i}}}\n").as_bytes()).unwrap();
+        sink.flush().unwrap();
+    }
+    assert_eq!(sink.rotations(), 0);
+    drop(sink);
+    assert_eq!(reader.join().unwrap().lines().count(), 30);
+    let kind = std::fs::symlink_metadata(&path).unwrap().file_type();
+    assert!(kind.is_fifo(), "still the FIFO");
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        1,
+        "no rotated file"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_full_fifo_is_a_backlog_not_a_blocked_write() {
+    let dir = temp("full-fifo");
+    let path = dir.join("records.pipe");
+    let name = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: mkfifo reads the NUL-terminated path it is given.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+    // Nobody reads: the pipe fills. On a thread, so that a blocking write fails the test
+    // rather than hanging it.
+    let (done, finished) = std::sync::mpsc::channel();
+    let spill = dir.join("spill.jsonl");
+    let on = {
+        let (path, spill) = (path.clone(), spill.clone());
+        std::thread::spawn(move || {
+            let (mut sink, _) = Sink::open(&path, Some(1 << 20)).unwrap();
+            let line = format!("{}\n", "x".repeat(999));
+            for _ in 0..1024 {
+                sink.write(line.as_bytes()).unwrap();
+            }
+            sink.flush().unwrap();
+            let backlog = sink.backlog();
+            let spilled = sink.spill(&spill).unwrap();
+            done.send((backlog, spilled)).unwrap();
+        })
+    };
+    let (backlog, spilled) = finished
+        .recv_timeout(Duration::from_secs(10))
+        .expect("a write to a full FIFO blocked");
+    on.join().unwrap();
+    // What the pipe could not take is spilled, whole lines.
+    assert!(backlog > 0 && backlog < 1024 * 1000, "backlog {backlog}");
+    assert!(
+        spilled >= backlog && spilled % 1000 == 0,
+        "spilled {spilled}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn keeps_only_the_newest_rotated_files() {
+    let dir = temp("keep");
+    let path = dir.join("dead-letter.jsonl");
+    // Not a rotated file of this sink: never removed.
+    std::fs::write(dir.join("dead-letter-spill.jsonl"), "x\n").unwrap();
+    let (sink, _) = Sink::open(&path, Some(100)).unwrap();
+    let mut sink = sink.keep_rotated(2);
+    for i in 0..100 {
+        sink.write(format!("{{\"n\":{i:04}}}\n").as_bytes())
+            .unwrap();
+        sink.flush().unwrap();
+    }
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 4, "{names:?}");
+    assert!(names.contains(&"dead-letter-spill.jsonl".to_string()));
+    assert!(names.contains(&"dead-letter.jsonl".to_string()));
+    // The newest lines survive, the oldest are gone.
+    let text: String = names
+        .iter()
+        .map(|n| std::fs::read_to_string(dir.join(n)).unwrap())
+        .collect();
+    assert!(text.contains("{\"n\":0099}\n"));
+    assert!(!text.contains("{\"n\":0000}\n"));
+    let kept = text.lines().count() - 1;
+    assert!(kept < 100 && kept > 10, "{kept} lines kept");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_full_disk_keeps_the_backlog_and_spills_it() {
+    let dir = temp("full");
+    let (mut sink, _) = Sink::open(Path::new("/dev/full"), None).unwrap();
+    sink.write(b"{\"a\":1}\n{\"b\":2}\n").unwrap();
+    assert!(sink.flush().is_err());
+    assert_eq!(sink.backlog(), 16);
+    assert!(
+        sink.flush().is_err(),
+        "retries fail the same way, nothing is lost"
+    );
+    let spill = dir.join("spill.jsonl");
+    assert_eq!(sink.spill(&spill).unwrap(), 16);
+    assert_eq!(
+        std::fs::read_to_string(&spill).unwrap(),
+        "{\"a\":1}\n{\"b\":2}\n"
+    );
+    assert_eq!(sink.backlog(), 0);
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -292,16 +292,20 @@ fn a_collector_restarted_right_after_a_drain_binds_its_port_again() {
     drop(sender);
 }
 
+/// The built binary, on `data` as its data_dir (a fresh one for `None`).
+fn binary_in(data: Option<std::path::PathBuf>) -> Options {
+    Options {
+        data_dir: data,
+        binary: true,
+        ..Options::default()
+    }
+}
+
 #[test]
 fn a_replay_after_kill_9_and_a_restart_is_written_once() {
     // NSS's "Duplicate Logs" re-sends the last minutes after a reconnect, which is when a
     // collector that crashed comes back: the window of identities must have survived.
-    let options = |data: Option<std::path::PathBuf>| Options {
-        data_dir: data,
-        binary: true,
-        ..Options::default()
-    };
-    let collector = Collector::start_with("replay-1", options(None));
+    let collector = Collector::start_with("replay-1", binary_in(None));
     let first: Vec<String> = (1..=200).map(|i| zia_line(i, "replayed")).collect();
     collector.send((first.join("\n") + "\n").as_bytes());
     common::wait_for_lines(&collector.data_dir().join("connections.jsonl"), 200);
@@ -319,7 +323,7 @@ fn a_replay_after_kill_9_and_a_restart_is_written_once() {
     );
     let (data, _guard) = collector.kill_hard();
 
-    let collector = Collector::start_with("replay-2", options(Some(data)));
+    let collector = Collector::start_with("replay-2", binary_in(Some(data)));
     let fresh: Vec<String> = (201..=250).map(|i| zia_line(i, "replayed")).collect();
     let replay: Vec<String> = first[100..].iter().chain(&fresh).cloned().collect();
     collector.send((replay.join("\n") + "\n").as_bytes());
@@ -352,25 +356,20 @@ fn new_records_among_replayed_ones_are_remembered_across_a_kill_9() {
     // Where each new record ends in the records file is its place in the batch less the
     // duplicates skipped before it: the window saves an identity only once the file holds its
     // record, so a miscounted end would keep these from being saved at all.
-    let options = |data: Option<std::path::PathBuf>| Options {
-        data_dir: data,
-        binary: true,
-        ..Options::default()
-    };
     let line = |i: u64| zia_line(i, "interleaved") + "\n";
-    let collector = Collector::start_with("interleaved-1", options(None));
+    let collector = Collector::start_with("interleaved-1", binary_in(None));
     collector.send((1..=100).map(line).collect::<String>().as_bytes());
     wait_for_saved_identities(collector.data_dir(), 100);
     let (data, _guard) = collector.kill_hard();
 
     // A replayed record, a new one, and so on, in one send.
-    let collector = Collector::start_with("interleaved-2", options(Some(data)));
+    let collector = Collector::start_with("interleaved-2", binary_in(Some(data)));
     let mixed: String = (1..=100).flat_map(|i| [line(i), line(100 + i)]).collect();
     collector.send(mixed.as_bytes());
     wait_for_saved_identities(collector.data_dir(), 200);
     let (data, _guard2) = collector.kill_hard();
 
-    let collector = Collector::start_with("interleaved-3", options(Some(data)));
+    let collector = Collector::start_with("interleaved-3", binary_in(Some(data)));
     collector.send((1..=200).map(line).collect::<String>().as_bytes());
     let outcome = collector.stop();
     assert_eq!(outcome.counter("duplicates"), 200, "every one seen before");

@@ -64,16 +64,22 @@ fn rotates_at_a_line_boundary() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// A FIFO `records.pipe` in `dir`.
+fn fifo(dir: &Path) -> PathBuf {
+    let path = dir.join("records.pipe");
+    let name = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: mkfifo reads the NUL-terminated path it is given.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+    path
+}
+
 #[test]
 fn a_fifo_is_written_and_never_rotated() {
     use std::os::unix::fs::FileTypeExt;
     // A FIFO rather than /dev/null: were this to fail, it would rename the machine's
     // /dev/null and put a plain file in its place (what happened before the fix).
     let dir = temp("fifo");
-    let path = dir.join("records.pipe");
-    let name = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
-    // SAFETY: mkfifo reads the NUL-terminated path it is given.
-    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+    let path = fifo(&dir);
     let (mut sink, repair) = Sink::open(&path, Some(100)).unwrap();
     assert!(repair.is_none());
     assert_eq!(sink.place(), None, "no offsets to list ahead of a write");
@@ -104,10 +110,7 @@ fn a_fifo_is_written_and_never_rotated() {
 #[test]
 fn a_full_fifo_is_a_backlog_not_a_blocked_write() {
     let dir = temp("full-fifo");
-    let path = dir.join("records.pipe");
-    let name = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
-    // SAFETY: mkfifo reads the NUL-terminated path it is given.
-    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+    let path = fifo(&dir);
     // Nobody reads: the pipe fills. On a thread, so that a blocking write fails the test
     // rather than hanging it.
     let (done, finished) = std::sync::mpsc::channel();

@@ -325,8 +325,11 @@ fn open_sinks(config: &Config, store: Store) -> anyhow::Result<Sinks> {
         devices: open(&config.output.devices, rotate)?,
         // Every dead letter is also counted, so the file is a sample that may be bounded: a
         // flood of bad input must not fill the disk the records need.
-        dead_letters: open("dead-letter.jsonl", rotate.min(DEAD_LETTER_ROTATE))?
-            .keep_rotated(DEAD_LETTER_FILES),
+        dead_letters: open(
+            crate::config::DEAD_LETTER_FILE,
+            rotate.min(DEAD_LETTER_ROTATE),
+        )?
+        .keep_rotated(DEAD_LETTER_FILES),
         latency,
         saver: Saver::start(store).context("cannot start the registry's thread")?,
         nats: None,

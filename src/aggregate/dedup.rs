@@ -112,8 +112,6 @@ struct Journal {
     /// Identities offered and not saved yet, each with where its record ends in the records sink
     /// (bytes taken, [`crate::sink::Sink::taken`]): in the order taken, so the ends ascend.
     unsaved: Vec<(u128, u64)>,
-    /// Identities offered since the start.
-    offered: u64,
     ahead: Ahead,
 }
 
@@ -122,9 +120,6 @@ struct Journal {
 /// the next start assumes (emptying it would cost a system call a write).
 struct Ahead {
     file: File,
-    /// What the list was written for: identities offered until then, and the file and offset
-    /// the sink's `done` byte maps to. The same again needs no new list (a retried write).
-    written_for: Option<(u64, Place)>,
     bytes: Vec<u8>,
 }
 
@@ -186,10 +181,8 @@ impl Window {
             file,
             next,
             unsaved: kept.into_iter().map(|id| (id, 0)).collect(),
-            offered: 0,
             ahead: Ahead {
                 file: ahead,
-                written_for: None,
                 bytes: Vec::new(),
             },
         });
@@ -283,7 +276,6 @@ impl Window {
         self.ring.push(identity);
         if let Some(journal) = &mut self.journal {
             journal.unsaved.push((identity, end));
-            journal.offered += 1;
         }
         true
     }
@@ -296,16 +288,10 @@ impl Window {
             return Ok(());
         };
         let from = journal.unsaved.partition_point(|&(_, end)| end <= done);
-        let ahead = &mut journal.ahead;
-        // Written for the same identities and the same mapping to the file: still true.
-        let maps_to = Place {
-            offset: place.offset.wrapping_sub(done),
-            ..place
-        };
-        let written_for = Some((journal.offered, maps_to));
-        if from == journal.unsaved.len() || ahead.written_for == written_for {
+        if from == journal.unsaved.len() {
             return Ok(());
         }
+        let ahead = &mut journal.ahead;
         let count = (journal.unsaved.len() - from) as u64;
         ahead.bytes.clear();
         ahead.bytes.resize(AHEAD_HEADER as usize, 0);
@@ -323,9 +309,7 @@ impl Window {
         header[24..32].copy_from_slice(&place.ino.to_le_bytes());
         header[32..].copy_from_slice(&checksum.to_le_bytes());
         // One write, before the records': cut short, the checksum says so at the next start.
-        ahead.file.write_all_at(&ahead.bytes, 0)?;
-        ahead.written_for = written_for;
-        Ok(())
+        ahead.file.write_all_at(&ahead.bytes, 0)
     }
 
     /// Writes into the file the identities whose records end at or before `done` in the records

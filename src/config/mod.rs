@@ -18,6 +18,9 @@ use wire::format::csv::Columns;
 
 use crate::pipeline::Zones;
 
+/// The dead-letter file, in `data_dir`: not a setting, but a file no output may share.
+pub const DEAD_LETTER_FILE: &str = "dead-letter.jsonl";
+
 /// ztel configuration. Every key has a default: an empty file, or no file, runs these values.
 /// Relative paths under [output] and [histograms] are inside data_dir.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Documented, DocumentedFields)]

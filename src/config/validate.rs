@@ -70,7 +70,7 @@ impl Config {
             ("output.records", self.output.records.as_str()),
             ("output.devices", self.output.devices.as_str()),
             ("histograms.log", self.histograms.log.as_str()),
-            ("the dead-letter file", "dead-letter.jsonl"),
+            ("the dead-letter file", super::DEAD_LETTER_FILE),
         ];
         for (at, (key, path)) in files.iter().enumerate() {
             for (other, other_path) in &files[at + 1..] {

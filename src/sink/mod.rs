@@ -11,7 +11,7 @@ pub mod nats;
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 /// A buffer this full is written out even if more may come.
@@ -96,10 +96,14 @@ impl Sink {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
+        // Without blocking, which only a FIFO heeds: one whose reader stopped would block the
+        // aggregator's write for ever, the drain at shutdown included; a full pipe is a backlog
+        // instead, like a slow disk.
         let mut file = OpenOptions::new()
             .create(true)
             .read(true)
             .append(true)
+            .custom_flags(libc::O_NONBLOCK)
             .open(path)?;
         let (target, repair) = if file.metadata()?.is_file() {
             let repair = repair_tail(path, &mut file)?;
@@ -112,19 +116,6 @@ impl Sink {
             };
             (target, repair)
         } else {
-            // A FIFO whose reader stopped would block the aggregator's write for ever, the
-            // drain at shutdown included: a full pipe is a backlog instead, like a slow disk.
-            if file.metadata()?.file_type().is_fifo() {
-                use std::os::fd::AsRawFd;
-                let fd = file.as_raw_fd();
-                // SAFETY: fcntl on a descriptor this function owns, with integer arguments.
-                unsafe {
-                    let flags = libc::fcntl(fd, libc::F_GETFL);
-                    if flags < 0 || libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) < 0 {
-                        return Err(io::Error::last_os_error());
-                    }
-                }
-            }
             let path = path.to_owned();
             (Target::Stream { path, file }, None)
         };

@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::{mpsc, Notify};
 
+use super::frame::Frames;
 use super::publish::RETRY;
 use super::queue::Queue;
 use super::Link;
@@ -19,7 +20,7 @@ pub fn lock(queue: &Mutex<Queue>) -> MutexGuard<'_, Queue> {
 /// Takes the aggregator's frames into the queue while it has room; when it has none, stops
 /// taking (so the channel fills and the aggregator holds its batches), except at shutdown.
 pub async fn intake(
-    mut rx: mpsc::Receiver<Vec<u8>>,
+    mut rx: mpsc::Receiver<Frames>,
     queue: Arc<Mutex<Queue>>,
     link: Arc<Link>,
     wake: Arc<Notify>,
@@ -30,8 +31,8 @@ pub async fn intake(
         loop {
             let appended = {
                 let mut q = lock(&queue);
-                if q.has_room(chunk.len()) || link.closing.load(Ordering::SeqCst) {
-                    let result = q.append(&mut chunk);
+                if q.has_room(chunk.bytes.len()) || link.closing.load(Ordering::SeqCst) {
+                    let result = q.append(&mut chunk.bytes, chunk.messages);
                     link.stats.note_spool(&q);
                     Some(result)
                 } else {
@@ -42,7 +43,7 @@ pub async fn intake(
                 Some(Ok(())) => {
                     // A batch written to the spool leaves its buffer for another (one kept in
                     // memory left `chunk` empty).
-                    link.give_back(std::mem::take(&mut chunk));
+                    link.give_back(std::mem::take(&mut chunk.bytes));
                     wake.notify_one();
                     break;
                 }
@@ -55,7 +56,7 @@ pub async fn intake(
                         format_args!(
                             "output.nats: cannot spool {} bytes at shutdown ({e}); they are in \
                              the records file but will not reach NATS",
-                            chunk.len()
+                            chunk.bytes.len()
                         ),
                     );
                     break;

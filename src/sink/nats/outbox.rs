@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc::{error::TrySendError, Sender};
 
-use super::frame;
+use super::frame::{self, Frames};
 use super::kv::KvDevice;
 use super::Link;
 use crate::aggregate::registry::Device;
@@ -25,15 +25,15 @@ const LAST_SEEN_STEP: i64 = 60;
 const REMEMBERED: usize = 1 << 20;
 
 pub struct Outbox {
-    tx: Option<Sender<Vec<u8>>>,
+    tx: Option<Sender<Frames>>,
     /// "<prefix>.records.", to which the kind is appended.
-    records: String,
+    records: Vec<u8>,
     /// "<prefix>.devices".
-    devices: String,
+    devices: Vec<u8>,
     /// Frames being gathered.
-    building: Vec<u8>,
+    building: Frames,
     /// Frames the channel had no room for, oldest first.
-    waiting: VecDeque<Vec<u8>>,
+    waiting: VecDeque<Frames>,
     waiting_bytes: usize,
     link: Arc<Link>,
     /// Reused: a record's identity as hex, a device as JSON.
@@ -45,12 +45,12 @@ pub struct Outbox {
 }
 
 impl Outbox {
-    pub fn new(tx: Sender<Vec<u8>>, prefix: &str, link: Arc<Link>) -> Outbox {
+    pub fn new(tx: Sender<Frames>, prefix: &str, link: Arc<Link>) -> Outbox {
         Outbox {
             tx: Some(tx),
-            records: format!("{prefix}.records."),
-            devices: format!("{prefix}.devices"),
-            building: Vec::new(),
+            records: format!("{prefix}.records.").into_bytes(),
+            devices: format!("{prefix}.devices").into_bytes(),
+            building: Frames::default(),
             waiting: VecDeque::new(),
             waiting_bytes: 0,
             link,
@@ -70,17 +70,18 @@ impl Outbox {
             *digit = HEX[(identity >> (124 - 4 * i) & 0xf) as usize];
         }
         let subject_len = self.records.len();
-        self.records.push_str(kind_of(&self.kind_key, line));
-        // The digits are ASCII.
-        let id = std::str::from_utf8(&self.id).unwrap_or_default();
-        frame::publish(&mut self.building, &self.records, id, line);
+        self.records
+            .extend_from_slice(kind_of(&self.kind_key, line));
+        frame::publish(&mut self.building.bytes, &self.records, &self.id, line);
+        self.building.messages += 1;
         self.records.truncate(subject_len);
     }
 
     /// A device event line (without its newline), with an id that names the change, so that
     /// two collectors telling the same change publish it once.
     pub fn device_event(&mut self, line: &[u8], id: &str) {
-        frame::publish(&mut self.building, &self.devices, id, line);
+        frame::publish(&mut self.building.bytes, &self.devices, id.as_bytes(), line);
+        self.building.messages += 1;
     }
 
     /// A device to merge into the registry bucket, unless the bucket was already told all it
@@ -96,24 +97,27 @@ impl Outbox {
         self.merged.insert(id, print);
         self.json.clear();
         if serde_json::to_writer(&mut self.json, &KvDevice::of(id, device)).is_ok() {
-            frame::merge(&mut self.building, id, &self.json);
+            frame::merge(&mut self.building.bytes, id, &self.json);
         }
     }
 
     /// Hands over what was gathered, and what waited, as far as the channel has room.
     pub fn send(&mut self) {
-        if !self.building.is_empty() {
+        if !self.building.bytes.is_empty() {
             // Not a megabyte reserved up front: many batches are one shard batch, far smaller.
-            let next = self.link.spare().unwrap_or_default();
+            let next = Frames {
+                bytes: self.link.spare().unwrap_or_default(),
+                messages: 0,
+            };
             let full = std::mem::replace(&mut self.building, next);
-            self.waiting_bytes += full.len();
+            self.waiting_bytes += full.bytes.len();
             self.waiting.push_back(full);
         }
         let Some(tx) = &self.tx else {
             return;
         };
         while let Some(chunk) = self.waiting.pop_front() {
-            let len = chunk.len();
+            let len = chunk.bytes.len();
             match tx.try_send(chunk) {
                 Ok(()) => self.waiting_bytes -= len,
                 Err(TrySendError::Full(chunk)) => {
@@ -132,7 +136,7 @@ impl Outbox {
 
     /// True when a batch was gathered past the size worth handing over at once.
     pub fn is_full(&self) -> bool {
-        self.building.len() >= HAND_OVER_AT
+        self.building.bytes.len() >= HAND_OVER_AT
     }
 
     /// The NATS side's counts, for the snapshot.
@@ -142,16 +146,16 @@ impl Outbox {
 
     /// Bytes not yet handed over.
     pub fn backlog(&self) -> usize {
-        self.waiting_bytes + self.building.len()
+        self.waiting_bytes + self.building.bytes.len()
     }
 
     /// At shutdown: hands over everything, waiting for room (the spool now takes it even when
     /// full), then closes the channel so that the NATS thread finishes.
     pub fn close(&mut self) {
         self.link.closing.store(true, Ordering::SeqCst);
-        if !self.building.is_empty() {
+        if !self.building.bytes.is_empty() {
             let last = std::mem::take(&mut self.building);
-            self.waiting_bytes += last.len();
+            self.waiting_bytes += last.bytes.len();
             self.waiting.push_back(last);
         }
         if let Some(tx) = self.tx.take() {
@@ -188,28 +192,29 @@ const KIND_KEY: &[u8] = b"\"kind\":\"";
 
 /// The `kind` of a record line: ztel writes it second, after `ts` (DESIGN §2.4). A kind that is
 /// missing or not a plain token (it becomes part of a subject) is "unknown".
-fn kind_of<'a>(key: &memchr::memmem::Finder<'_>, line: &'a [u8]) -> &'a str {
+fn kind_of<'a>(key: &memchr::memmem::Finder<'_>, line: &'a [u8]) -> &'a [u8] {
+    const UNKNOWN: &[u8] = b"unknown";
     let head = &line[..line.len().min(160)];
     let Some(at) = key.find(head) else {
-        return "unknown";
+        return UNKNOWN;
     };
     let rest = &line[at + KIND_KEY.len()..];
     let Some(end) = memchr::memchr(b'"', rest) else {
-        return "unknown";
+        return UNKNOWN;
     };
-    match std::str::from_utf8(&rest[..end]) {
-        Ok(kind)
-            if !kind.is_empty()
-                && kind
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_')
-                && !kind.starts_with('.')
-                && !kind.ends_with('.')
-                && !kind.contains("..") =>
-        {
-            kind
-        }
-        _ => "unknown",
+    let kind = &rest[..end];
+    let plain = kind
+        .iter()
+        .all(|b| b.is_ascii_alphanumeric() || *b == b'.' || *b == b'_');
+    // Dots separate a subject's tokens: none may be empty.
+    let tokens = !kind.is_empty()
+        && kind.first() != Some(&b'.')
+        && kind.last() != Some(&b'.')
+        && !kind.windows(2).any(|w| w == b"..");
+    if plain && tokens {
+        kind
+    } else {
+        UNKNOWN
     }
 }
 
@@ -223,14 +228,23 @@ mod tests {
         let kind_of = |line| kind_of(&key, line);
         assert_eq!(
             kind_of(br#"{"ts":"2024-01-01T00:00:00Z","kind":"zia.web","x":1}"#),
-            "zia.web"
+            b"zia.web"
         );
         assert_eq!(
             kind_of(br#"{"kind":"zpa.user_activity"}"#),
-            "zpa.user_activity"
+            b"zpa.user_activity"
         );
-        assert_eq!(kind_of(br#"{"kind":"a b"}"#), "unknown");
-        assert_eq!(kind_of(br#"{"kind":"a.>"}"#), "unknown");
-        assert_eq!(kind_of(br#"{"ts":1}"#), "unknown");
+        for bad in [
+            &br#"{"kind":"a b"}"#[..],
+            br#"{"kind":"a.>"}"#,
+            br#"{"kind":""}"#,
+            br#"{"kind":".a"}"#,
+            br#"{"kind":"a."}"#,
+            br#"{"kind":"a..b"}"#,
+            b"{\"kind\":\"caf\xc3\xa9\"}",
+            br#"{"ts":1}"#,
+        ] {
+            assert_eq!(kind_of(bad), b"unknown", "{}", String::from_utf8_lossy(bad));
+        }
     }
 }

@@ -114,14 +114,15 @@ impl Queue {
         }
     }
 
-    /// Takes a batch of whole frames: into memory (`batch` is then left empty), or written to
-    /// the spool (`batch` is left as it was, for the caller to reuse).
-    pub fn append(&mut self, batch: &mut Vec<u8>) -> io::Result<()> {
+    /// Takes a batch of whole frames, `messages` of them messages to publish: into memory
+    /// (`batch` is then left empty), or written to the spool (`batch` is left as it was, for the
+    /// caller to reuse).
+    pub fn append(&mut self, batch: &mut Vec<u8>, messages: u64) -> io::Result<()> {
         if batch.is_empty() {
             return Ok(());
         }
         if self.takes_memory() {
-            let (_, messages) = frame::count(batch);
+            debug_assert_eq!(frame::count(batch).1, messages);
             self.memory_bytes += batch.len() as u64;
             self.memory_messages += messages;
             self.memory.push_back(Held {
@@ -243,7 +244,8 @@ mod tests {
 
     /// Appends; true when the batch went into memory.
     fn put(q: &mut Queue, mut batch: Vec<u8>) -> bool {
-        q.append(&mut batch).unwrap();
+        let messages = frame::count(&batch).1;
+        q.append(&mut batch, messages).unwrap();
         batch.is_empty()
     }
 

@@ -176,9 +176,10 @@ impl Aggregator {
                 match self.rx.recv_timeout(self.schedule.wait(self.backlog() > 0)) {
                     Ok(batch) => {
                         self.handle(batch);
-                        // Handed over in large pieces while batches keep coming.
+                        // Handed over in large pieces while batches keep coming, and at least
+                        // every `HAND_OVER_EVERY` (the job) while they trickle.
                         if let Some(nats) = &mut self.sinks.nats {
-                            if nats.is_full() || self.rx.is_empty() {
+                            if nats.is_full() {
                                 nats.send();
                             }
                         }
@@ -225,7 +226,8 @@ impl Aggregator {
             // When the burst is over, so that a reader tailing the files sees records promptly
             // while a busy channel still gets large writes.
             Job::Flush if !self.rx.is_empty() => return false,
-            Job::Flush => self.flush(),
+            Job::Flush => self.flush_files(),
+            Job::HandOver => self.hand_over(),
             Job::Publish => self.publish(),
             Job::Histograms => self.close_interval(),
             Job::Save => self.save_devices(),
@@ -286,9 +288,7 @@ impl Aggregator {
             if first && self.sinks.nats.is_none() {
                 continue;
             }
-            // This record's line runs from the end of the previous one to `id.end`.
-            let line_start =
-                memchr::memrchr(b'\n', &batch.records[..id.end - 1]).map_or(0, |i| i + 1);
+            let line_start = id.start;
             if let Some(nats) = &mut self.sinks.nats {
                 publish_unnamed(nats, &batch.records[told..line_start]);
                 if first {

@@ -52,10 +52,20 @@ impl Aggregator {
         }
     }
 
+    /// Everything: at shutdown, and while a backlog is retried.
     pub(super) fn flush(&mut self) {
+        self.hand_over();
+        self.flush_files();
+    }
+
+    /// What `[output.nats]` gathered, to its thread.
+    pub(super) fn hand_over(&mut self) {
         if let Some(nats) = &mut self.sinks.nats {
             nats.send();
         }
+    }
+
+    pub(super) fn flush_files(&mut self) {
         self.flush_records();
         for (sink, output) in self.sinks.files() {
             if output == Output::Records {

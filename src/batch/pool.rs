@@ -85,7 +85,11 @@ mod tests {
         let mut batch = pools[1].take(1, Source::Tcp, 64 << 10);
         assert_eq!(batch.counters.get(Counter::BatchesAllocated), 1);
         batch.records.extend_from_slice(b"{\"a\":1}\n");
-        batch.identities.push(Identity { hash: 7, end: 8 });
+        batch.identities.push(Identity {
+            hash: 7,
+            start: 0,
+            end: 8,
+        });
         batch.counters.incr(Counter::Frames);
         batch.read_at = Some(std::time::Instant::now());
         let records = batch.records.as_ptr();

@@ -75,6 +75,7 @@ impl Pipeline {
     fn build(&mut self, frame: &[u8], origin: &Origin, batch: &mut Batch) -> Result<Kind, Reason> {
         batch.counters.incr(Counter::Frames);
         let zone = self.zones.of(origin.source);
+        let start = batch.records.len();
         let decoded = self
             .decoder
             .decode_in(frame, origin.received, zone, &mut batch.records)?;
@@ -82,6 +83,7 @@ impl Pipeline {
         // header) is a repeat, so two records that share a record id but differ are both kept.
         batch.identities.push(Identity {
             hash: xxh3_128(decoded.payload),
+            start,
             end: batch.records.len(),
         });
         let facts = decoded.facts;

@@ -29,8 +29,8 @@ pub struct Frames {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Frame<'a> {
     Publish {
-        subject: &'a str,
-        id: &'a str,
+        subject: &'a [u8],
+        id: &'a [u8],
         payload: &'a [u8],
     },
     Merge {
@@ -50,7 +50,7 @@ pub enum FrameError {
 }
 
 /// Appends a message to publish. Subject and id are ASCII of under 256 bytes (ztel makes them;
-/// [`read`] refuses a frame whose are not UTF-8).
+/// the publisher leaves out a message whose are not NATS tokens, as from a damaged spool).
 pub fn publish(out: &mut Vec<u8>, subject: &[u8], id: &[u8], payload: &[u8]) {
     let subject = &subject[..subject.len().min(255)];
     let id = &id[..id.len().min(255)];
@@ -100,9 +100,8 @@ pub fn read(bytes: &[u8]) -> Result<(Frame<'_>, usize), FrameError> {
             let (subject, rest) = short(body)?;
             let (id, payload) = short(rest)?;
             Frame::Publish {
-                subject: std::str::from_utf8(subject)
-                    .map_err(|_| FrameError::Invalid("subject not UTF-8"))?,
-                id: std::str::from_utf8(id).map_err(|_| FrameError::Invalid("id not UTF-8"))?,
+                subject,
+                id,
                 payload,
             }
         }
@@ -169,8 +168,8 @@ mod tests {
         assert_eq!(
             frame,
             Frame::Publish {
-                subject: "ztel.records.zia.web",
-                id: "00ff",
+                subject: b"ztel.records.zia.web",
+                id: b"00ff",
                 payload: b"{\"a\":1}"
             }
         );

@@ -291,7 +291,6 @@ impl Publisher {
                             id,
                             payload,
                         } => {
-                            let (subject, id) = (subject.as_bytes(), id.as_bytes());
                             let size = proto::hpub_len(
                                 subject,
                                 &conn.inbox,

@@ -234,7 +234,7 @@ mod tests {
             while at < part.len() {
                 let (f, n) = frame::read(&part[at..]).unwrap();
                 if let frame::Frame::Publish { id, .. } = f {
-                    out.push(id.parse().unwrap());
+                    out.push(std::str::from_utf8(id).unwrap().parse().unwrap());
                 }
                 at += n;
             }

@@ -406,7 +406,7 @@ mod tests {
         while at < chunk.bytes.len() {
             let (f, n) = frame::read(&chunk.bytes[at..]).unwrap();
             if let frame::Frame::Publish { id, .. } = f {
-                out.push(id.to_owned());
+                out.push(String::from_utf8(id.to_vec()).unwrap());
             }
             at += n;
         }

@@ -4,6 +4,7 @@
 # of RUNS runs, the two interleaved run by run so that a busy machine weighs on both alike.
 #
 #   perf/nats.sh [--runs N] [--count EVENTS] [--connections N] [--devices N] [--no-build]
+#                [--loadgen "MORE LOADGEN FLAGS"]   # e.g. "--dialect sekoia --header 3164 --churn 4"
 #
 # The binaries are $CARGO_TARGET_DIR/release/{ztel,loadgen} (target/ without it); ZTEL=path
 # measures another ztel build (an earlier commit's, for a before/after).
@@ -21,6 +22,7 @@ COUNT=200000
 CONNECTIONS=2
 DEVICES=1000
 NO_BUILD=
+MORE=
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs) RUNS=$2; shift 2 ;;
@@ -28,6 +30,7 @@ while [ $# -gt 0 ]; do
         --connections) CONNECTIONS=$2; shift 2 ;;
         --devices) DEVICES=$2; shift 2 ;;
         --no-build) NO_BUILD=1; shift ;;
+        --loadgen) MORE=$2; shift 2 ;;
         -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
         *) echo "nats.sh: unknown option $1" >&2; exit 2 ;;
     esac
@@ -39,7 +42,7 @@ ZTEL=${ZTEL:-$TARGET/release/ztel}
 LOADGEN=$TARGET/release/loadgen
 WORK=$(mktemp -d /tmp/ztel-nats-perf.XXXXXX)
 NATS_PID=
-cleanup() { [ -n "$NATS_PID" ] && kill "$NATS_PID" 2>/dev/null; rm -rf "$WORK"; }
+cleanup() { [ -n "$NATS_PID" ] && kill "$NATS_PID" 2>/dev/null && wait "$NATS_PID" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -69,16 +72,14 @@ run_one() {
     local before after
     before=$(ticks "$pid")
     "$LOADGEN" --target "$addr" --proto tcp --source nss --rate max --count "$COUNT" \
-        --connections "$CONNECTIONS" --devices "$DEVICES" --quiet > "$dir/out"
+        --connections "$CONNECTIONS" --devices "$DEVICES" $MORE --quiet > "$dir/out"
+    metric() { curl -s "http://$admin/metrics" | awk -v m="$1" '$1 == m {print int($2)}'; }
     for _ in $(seq 1200); do
-        local lines
-        lines=$(wc -l < "$dir/data/connections.jsonl")
-        if [ "$lines" -ge "$COUNT" ]; then
+        # Written: counted by the records' read-to-write latency (the file may have rotated).
+        if [ "$(metric ztel_latency_read_to_write_seconds_count)" -ge "$COUNT" ]; then
             if [ "$mode" = files ]; then break; fi
-            local acked spooled
-            acked=$(curl -s "http://$admin/metrics" | awk '$1 == "ztel_nats_acknowledged_total" {print $2}')
-            spooled=$(curl -s "http://$admin/metrics" | awk '$1 == "ztel_nats_spool_records" {print $2}')
-            if [ "${acked%.*}" -ge "$COUNT" ] && [ "${spooled%.*}" -eq 0 ]; then break; fi
+            if [ "$(metric ztel_nats_acknowledged_total)" -ge "$COUNT" ] \
+                && [ "$(metric ztel_nats_spool_records)" -eq 0 ]; then break; fi
         fi
         sleep 0.05
     done

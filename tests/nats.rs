@@ -460,6 +460,63 @@ fn the_registry_bucket_merges_what_two_collectors_saw() {
     b.stop();
 }
 
+/// A device that changes at every record, each in a batch of its own, reaches the bucket with
+/// every change, its last included though nothing follows it, in a merge per sweep (one a
+/// second) rather than one per change.
+#[test]
+fn a_churning_device_reaches_the_bucket_whole_in_few_merges() {
+    let dir = TempDir::new("nats-churn");
+    let Some(server) = Server::start(&dir) else {
+        return;
+    };
+    let c = start_collector("nats-churn", &server.url(), None);
+    let records = c.data_dir().join("connections.jsonl");
+    const CHANGES: usize = 20;
+    for i in 1..=CHANGES {
+        let mut line = common::lss(&[
+            ("Hostname", serde_json::json!("CHURN-PC")),
+            ("ClientPrivateIP", serde_json::json!(format!("10.7.0.{i}"))),
+        ]);
+        line.push('\n');
+        c.send(line.as_bytes());
+        common::wait_for_lines(&records, i);
+    }
+    let id = format!("{:016x}", wire::device::device_id("CHURN-PC"));
+    let device = wait_for(PATIENCE, || {
+        let d = read_device(&server.url(), &id)?;
+        (d["ips"].as_array()?.len() >= CHANGES).then_some(d)
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "the bucket lacks changes; last: {:?}",
+            read_device(&server.url(), &id)
+        )
+    });
+    let ips: BTreeSet<&str> = device["ips"]
+        .as_array()
+        .expect("ips")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let expected: BTreeSet<String> = (1..=CHANGES).map(|i| format!("10.7.0.{i}")).collect();
+    assert_eq!(
+        ips,
+        expected.iter().map(String::as_str).collect(),
+        "{device}"
+    );
+    // The snapshot behind /metrics is a moment late.
+    let merges = wait_for(PATIENCE, || {
+        let n = metric(&c, "ztel_nats_registry_merges_total");
+        (n >= 1.0).then_some(n)
+    })
+    .expect("a merge counted");
+    assert!(
+        merges <= (CHANGES / 4) as f64,
+        "{merges} merges for {CHANGES} changes"
+    );
+    c.stop();
+}
+
 /// A credentials file as `nsc` writes it: a JWT, then the user's nkey seed.
 fn creds_file(dir: &TempDir, jwt: &str, seed: &str) -> PathBuf {
     dir.write(

@@ -200,6 +200,7 @@ impl Aggregator {
             }
             self.note_written();
         }
+        self.merge_devices(true);
         self.flush();
         self.note_written();
         if let Some(nats) = &mut self.sinks.nats {
@@ -227,7 +228,10 @@ impl Aggregator {
             // while a busy channel still gets large writes.
             Job::Flush if !self.rx.is_empty() => return false,
             Job::Flush => self.flush_files(),
-            Job::HandOver => self.hand_over(),
+            Job::HandOver => {
+                self.merge_devices(false);
+                self.hand_over();
+            }
             Job::Publish => self.publish(),
             Job::Histograms => self.close_interval(),
             Job::Save => self.save_devices(),
@@ -389,12 +393,32 @@ impl Aggregator {
                 nats.device_event(line, &id);
             }
         }
-        // The registry bucket gets each changed device once per batch, merged there.
+        // The registry bucket gets each changed device at the next sweep, merged there.
         if let Some(nats) = &mut self.sinks.nats {
             for id in changed {
                 if let Some(device) = registry.get(id) {
-                    nats.device(id, &device);
+                    nats.device_changed(id, &device);
                 }
+            }
+        }
+    }
+
+    /// Hands the devices changed since the last sweep to `[output.nats]` for merging into its
+    /// registry bucket, as the registry has them now: when due, or at once at shutdown (`all`).
+    fn merge_devices(&mut self, all: bool) {
+        let now = Instant::now();
+        let Some(nats) = &mut self.sinks.nats else {
+            return;
+        };
+        if !all && !nats.merges_due(now) {
+            return;
+        }
+        let Ok(registry) = self.state.registry.lock() else {
+            return;
+        };
+        for id in nats.take_changed(now) {
+            if let Some(device) = registry.get(id) {
+                nats.device(id, &device);
             }
         }
     }

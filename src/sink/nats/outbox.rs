@@ -3,9 +3,10 @@
 //! yet stays here and counts in the aggregator's backlog, which then stops taking batches (the
 //! same push-back as a sink that cannot write).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::{error::TrySendError, Sender};
 
@@ -20,6 +21,11 @@ const HAND_OVER_AT: usize = 1 << 20;
 /// step, with nothing else new, is not merged again (every record of a device would otherwise
 /// be a compare-and-set on the bucket). The local registry keeps it to the second.
 const LAST_SEEN_STEP: i64 = 60;
+/// Devices that changed are merged into the bucket this often, each once with all it knows
+/// by then. Merging at every change cost the NATS thread more than all the records when devices
+/// churn (a new IP or user every few records: a merge is two requests to the server and a
+/// decode and an encode of the device); the bucket is at most this much behind.
+const MERGE_EVERY: Duration = Duration::from_secs(1);
 /// Devices whose last merge is remembered; past it the memory starts over (and every device is
 /// merged once more).
 const REMEMBERED: usize = 1 << 20;
@@ -41,6 +47,9 @@ pub struct Outbox {
     json: Vec<u8>,
     /// What each device was when last handed for a merge ([`fingerprint`]).
     merged: HashMap<u64, u64>,
+    /// Devices changed since the last sweep, to merge at the next.
+    changed: HashSet<u64>,
+    last_sweep: Instant,
     kind_key: memchr::memmem::Finder<'static>,
 }
 
@@ -57,6 +66,8 @@ impl Outbox {
             id: [0; 32],
             json: Vec::new(),
             merged: HashMap::new(),
+            changed: HashSet::new(),
+            last_sweep: Instant::now(),
             kind_key: memchr::memmem::Finder::new(KIND_KEY),
         }
     }
@@ -82,6 +93,26 @@ impl Outbox {
     pub fn device_event(&mut self, line: &[u8], id: &str) {
         frame::publish(&mut self.building.bytes, &self.devices, id.as_bytes(), line);
         self.building.messages += 1;
+    }
+
+    /// A device that changed: merged at the next sweep ([`Outbox::take_changed`]), unless the
+    /// bucket was already told all it knows.
+    pub fn device_changed(&mut self, id: u64, device: &Device<'_>) {
+        if self.merged.get(&id) != Some(&fingerprint(device)) {
+            self.changed.insert(id);
+        }
+    }
+
+    /// True when devices changed and the last sweep was [`MERGE_EVERY`] ago.
+    pub fn merges_due(&self, now: Instant) -> bool {
+        !self.changed.is_empty() && now.duration_since(self.last_sweep) >= MERGE_EVERY
+    }
+
+    /// The devices changed since the last sweep, for the caller to pass to [`Outbox::device`]
+    /// as the registry has them now.
+    pub fn take_changed(&mut self, now: Instant) -> HashSet<u64> {
+        self.last_sweep = now;
+        std::mem::take(&mut self.changed)
     }
 
     /// A device to merge into the registry bucket, unless the bucket was already told all it

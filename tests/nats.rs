@@ -187,6 +187,22 @@ fn read_device(url: &str, device_id: &str) -> Option<Value> {
     })
 }
 
+/// Waits until the registry bucket's value for `hostname` is `done`.
+fn wait_for_device(url: &str, hostname: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let id = format!("{:016x}", wire::device::device_id(hostname));
+    wait_for(PATIENCE, || read_device(url, &id).filter(|d| done(d)))
+        .unwrap_or_else(|| panic!("{hostname} in the bucket: {:?}", read_device(url, &id)))
+}
+
+fn ips_of(device: &Value) -> BTreeSet<String> {
+    device["ips"]
+        .as_array()
+        .expect("ips")
+        .iter()
+        .filter_map(|ip| Some(ip.as_str()?.to_owned()))
+        .collect()
+}
+
 fn records(messages: &[Message]) -> Vec<&Message> {
     messages
         .iter()
@@ -420,23 +436,10 @@ fn the_registry_bucket_merges_what_two_collectors_saw() {
     ]);
     zpa.push('\n');
     b.send(zpa.as_bytes());
-    let id = format!("{:016x}", wire::device::device_id("SHARED-PC"));
-    let device = wait_for(PATIENCE, || {
-        let d = read_device(&server.url(), &id)?;
-        (d["tags"] == serde_json::json!(["ZIA", "ZPA"])).then_some(d)
-    })
-    .unwrap_or_else(|| {
-        panic!(
-            "no merged device; last: {:?}",
-            read_device(&server.url(), &id)
-        )
+    let device = wait_for_device(&server.url(), "SHARED-PC", |d| {
+        d["tags"] == serde_json::json!(["ZIA", "ZPA"])
     });
-    let ips: BTreeSet<&str> = device["ips"]
-        .as_array()
-        .expect("ips")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    let ips = ips_of(&device);
     assert!(ips.contains("10.9.9.9"), "{device}");
     assert!(ips.len() >= 2, "the ZIA record's IP as well: {device}");
     for c in [&a, &b] {
@@ -481,29 +484,11 @@ fn a_churning_device_reaches_the_bucket_whole_in_few_merges() {
         c.send(line.as_bytes());
         common::wait_for_lines(&records, i);
     }
-    let id = format!("{:016x}", wire::device::device_id("CHURN-PC"));
-    let device = wait_for(PATIENCE, || {
-        let d = read_device(&server.url(), &id)?;
-        (d["ips"].as_array()?.len() >= CHANGES).then_some(d)
-    })
-    .unwrap_or_else(|| {
-        panic!(
-            "the bucket lacks changes; last: {:?}",
-            read_device(&server.url(), &id)
-        )
+    let device = wait_for_device(&server.url(), "CHURN-PC", |d| {
+        d["ips"].as_array().is_some_and(|ips| ips.len() >= CHANGES)
     });
-    let ips: BTreeSet<&str> = device["ips"]
-        .as_array()
-        .expect("ips")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
     let expected: BTreeSet<String> = (1..=CHANGES).map(|i| format!("10.7.0.{i}")).collect();
-    assert_eq!(
-        ips,
-        expected.iter().map(String::as_str).collect(),
-        "{device}"
-    );
+    assert_eq!(ips_of(&device), expected, "{device}");
     // The snapshot behind /metrics is a moment late.
     let merges = wait_for(PATIENCE, || {
         let n = metric(&c, "ztel_nats_registry_merges_total");

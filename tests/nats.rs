@@ -419,6 +419,8 @@ fn spool_bytes(dir: &Path) -> u64 {
         .unwrap_or(0)
 }
 
+/// Two collectors' views of one device accumulate in the bucket, and a later write of one of
+/// them keeps what the other wrote in between.
 #[test]
 fn the_registry_bucket_merges_what_two_collectors_saw() {
     let dir = TempDir::new("nats-registry");
@@ -430,6 +432,9 @@ fn the_registry_bucket_merges_what_two_collectors_saw() {
     let mut zia = zia_line(1, "SHARED-PC");
     zia.push('\n');
     a.send(zia.as_bytes());
+    wait_for_device(&server.url(), "SHARED-PC", |d| {
+        d["tags"] == serde_json::json!(["ZIA"])
+    });
     let mut zpa = common::lss(&[
         ("Hostname", serde_json::json!("SHARED-PC")),
         ("ClientPrivateIP", serde_json::json!("10.9.9.9")),
@@ -459,6 +464,17 @@ fn the_registry_bucket_merges_what_two_collectors_saw() {
         counts.values().all(|n| *n >= 1.0).then_some(())
     });
     assert!(merged.is_some(), "{counts:?}");
+    // A writes again, over B's write.
+    let mut zia = zia_line(2, "SHARED-PC");
+    zia.push('\n');
+    a.send(zia.as_bytes());
+    let device = wait_for_device(&server.url(), "SHARED-PC", |d| ips_of(d).len() > ips.len());
+    assert!(ips_of(&device).is_superset(&ips), "{device}");
+    assert_eq!(
+        device["tags"],
+        serde_json::json!(["ZIA", "ZPA"]),
+        "{device}"
+    );
     a.stop();
     b.stop();
 }

@@ -511,8 +511,10 @@ fn a_churning_device_reaches_the_bucket_whole_in_few_merges() {
         (n >= 1.0).then_some(n)
     })
     .expect("a merge counted");
+    // A merge per change made 15 here; a merge a second makes one or two (ten leaves room for
+    // a slow machine that takes seconds over the sends).
     assert!(
-        merges <= (CHANGES / 4) as f64,
+        merges <= (CHANGES / 2) as f64,
         "{merges} merges for {CHANGES} changes"
     );
     c.stop();

@@ -520,6 +520,53 @@ fn a_churning_device_reaches_the_bucket_whole_in_few_merges() {
     c.stop();
 }
 
+/// Merges handed over with no record beside them (a sweep at a quiet moment) are done at once:
+/// no wait for acknowledgements that never come, no failed round, no reconnection; and the last
+/// change before a stop reaches the bucket before the collector exits.
+#[test]
+fn merges_without_records_go_out_at_once_and_at_shutdown() {
+    let dir = TempDir::new("nats-quiet");
+    let Some(server) = Server::start(&dir) else {
+        return;
+    };
+    let c = start_collector("nats-quiet", &server.url(), None);
+    let records = c.data_dir().join("connections.jsonl");
+    let send = |n: usize| {
+        let mut line = common::lss(&[
+            ("Hostname", serde_json::json!("QUIET-PC")),
+            ("ClientPrivateIP", serde_json::json!(format!("10.6.0.{n}"))),
+        ]);
+        line.push('\n');
+        c.send(line.as_bytes());
+        common::wait_for_lines(&records, n);
+    };
+    for n in 1..=2 {
+        send(n);
+        let ip = format!("10.6.0.{n}");
+        wait_for_device(&server.url(), "QUIET-PC", |d| ips_of(d).contains(&ip));
+    }
+    // The snapshot behind /metrics is a moment late: wait for both merges in it.
+    let counted = wait_for(PATIENCE, || {
+        (metric(&c, "ztel_nats_registry_merges_total") >= 2.0).then_some(())
+    });
+    assert!(counted.is_some(), "two merges counted");
+    assert_eq!(metric(&c, "ztel_nats_publish_failures_total"), 0.0);
+    assert_eq!(metric(&c, "ztel_nats_reconnects_total"), 0.0);
+    send(3);
+    let outcome = c.stop();
+    let device = read_device(
+        &server.url(),
+        &format!("{:016x}", wire::device::device_id("QUIET-PC")),
+    )
+    .expect("the device in the bucket");
+    let said = outcome.stderr.join("\n");
+    assert!(ips_of(&device).contains("10.6.0.3"), "{device}\n{said}");
+    assert!(
+        !said.contains("stay in"),
+        "nothing left in the spool:\n{said}"
+    );
+}
+
 /// A credentials file as `nsc` writes it: a JWT, then the user's nkey seed.
 fn creds_file(dir: &TempDir, jwt: &str, seed: &str) -> PathBuf {
     dir.write(

@@ -2,7 +2,7 @@
 //! (DESIGN §4 "Scale-out"). Off unless `output.nats.url` is set: then nothing here runs.
 //!
 //! The aggregator encodes what goes out as [`frame`]s in an [`outbox::Outbox`] and hands them,
-//! a batch at a time, through a bounded channel to a thread of its own running a small tokio
+//! every 2 ms or megabyte, through a bounded channel to a thread of its own running a small tokio
 //! runtime (the shards' glommio executors never see it). There the frames wait in a
 //! [`queue::Queue`] (in memory while NATS takes them, in the on-disk [`spool::Spool`] while it
 //! does not) and are published from it ([`publish`]) on a connection that speaks the NATS
@@ -47,7 +47,7 @@ use spool::Spool;
 /// which its own bound stops.
 const CHANNEL_CHUNKS: usize = 4;
 /// Buffers the NATS thread is done with that may wait for the aggregator to reuse them, and the
-/// sizes worth keeping. The aggregator hands over a batch per shard batch when it keeps up, so
+/// sizes worth keeping. Every hand-over is a buffer and they are held until acknowledged, so
 /// dozens are in flight at once; buffers that are not reused came back as fresh pages, and
 /// zeroing them took more than half of the aggregator.
 const SPARE_BUFFERS: usize = 64;

@@ -1,5 +1,5 @@
 //! The aggregator's end of the NATS side: it encodes records, device events and device merges
-//! as frames and hands them over a batch at a time, never waiting. What the channel cannot take
+//! as frames and hands them over every few milliseconds or megabyte, never waiting. What the channel cannot take
 //! yet stays here and counts in the aggregator's backlog, which then stops taking batches (the
 //! same push-back as a sink that cannot write).
 
@@ -24,7 +24,7 @@ const LAST_SEEN_STEP: i64 = 60;
 /// Devices that changed are merged into the bucket this often, each once with all it knows
 /// by then. Merging at every change cost the NATS thread more than all the records when devices
 /// churn (a new IP or user every few records: a merge is two requests to the server and a
-/// decode and an encode of the device); the bucket is at most this much behind.
+/// decode and an encode of the device); the bucket is about this much behind.
 const MERGE_EVERY: Duration = Duration::from_secs(1);
 /// Devices whose last merge is remembered; past it the memory starts over (and every device is
 /// merged once more).

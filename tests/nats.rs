@@ -479,6 +479,18 @@ fn the_registry_bucket_merges_what_two_collectors_saw() {
     b.stop();
 }
 
+/// Sends an LSS record of `hostname` at `ip` and waits until it is the `nth` record written, so
+/// that each comes in a batch of its own.
+fn send_sighting(c: &Collector, hostname: &str, ip: &str, nth: usize) {
+    let mut line = common::lss(&[
+        ("Hostname", serde_json::json!(hostname)),
+        ("ClientPrivateIP", serde_json::json!(ip)),
+    ]);
+    line.push('\n');
+    c.send(line.as_bytes());
+    common::wait_for_lines(&c.data_dir().join("connections.jsonl"), nth);
+}
+
 /// A device that changes at every record, each in a batch of its own, reaches the bucket with
 /// every change, its last included though nothing follows it, in a merge per sweep (one a
 /// second) rather than one per change.
@@ -489,16 +501,9 @@ fn a_churning_device_reaches_the_bucket_whole_in_few_merges() {
         return;
     };
     let c = start_collector("nats-churn", &server.url(), None);
-    let records = c.data_dir().join("connections.jsonl");
     const CHANGES: usize = 20;
     for i in 1..=CHANGES {
-        let mut line = common::lss(&[
-            ("Hostname", serde_json::json!("CHURN-PC")),
-            ("ClientPrivateIP", serde_json::json!(format!("10.7.0.{i}"))),
-        ]);
-        line.push('\n');
-        c.send(line.as_bytes());
-        common::wait_for_lines(&records, i);
+        send_sighting(&c, "CHURN-PC", &format!("10.7.0.{i}"), i);
     }
     let device = wait_for_device(&server.url(), "CHURN-PC", |d| {
         d["ips"].as_array().is_some_and(|ips| ips.len() >= CHANGES)
@@ -530,16 +535,7 @@ fn merges_without_records_go_out_at_once_and_at_shutdown() {
         return;
     };
     let c = start_collector("nats-quiet", &server.url(), None);
-    let records = c.data_dir().join("connections.jsonl");
-    let send = |n: usize| {
-        let mut line = common::lss(&[
-            ("Hostname", serde_json::json!("QUIET-PC")),
-            ("ClientPrivateIP", serde_json::json!(format!("10.6.0.{n}"))),
-        ]);
-        line.push('\n');
-        c.send(line.as_bytes());
-        common::wait_for_lines(&records, n);
-    };
+    let send = |n: usize| send_sighting(&c, "QUIET-PC", &format!("10.6.0.{n}"), n);
     for n in 1..=2 {
         send(n);
         let ip = format!("10.6.0.{n}");

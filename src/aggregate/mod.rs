@@ -279,26 +279,34 @@ impl Aggregator {
     /// Writes the batch's records, leaving out those whose identity was seen already; with
     /// `[output.nats]`, hands the new ones to NATS as well.
     fn write_records(&mut self, batch: &Batch) {
-        // Bytes before `from` are taken or skipped; bytes before `told` were handed to NATS.
+        // Bytes before `from` are taken or skipped.
         let mut from = 0;
-        let mut told = 0;
         let mut duplicates = 0;
         // A record ends in the records sink where the batch starts, plus its end in the batch,
         // less the bytes of the duplicates before it.
         let base = self.sinks.records.taken();
         let mut skipped = 0;
+        // Every record line carries its identity (the pipeline writes lines only with one), so
+        // the lines follow each other from identity to identity.
+        debug_assert!(batch
+            .identities
+            .iter()
+            .scan(0, |end, id| Some(
+                std::mem::replace(end, id.end) == id.start
+            ))
+            .all(|adjacent| adjacent));
+        debug_assert_eq!(
+            batch.identities.last().map_or(0, |id| id.end),
+            batch.records.len()
+        );
         for id in &batch.identities {
             let first = self.recent.first(id.hash, base + (id.end - skipped) as u64);
             if first && self.sinks.nats.is_none() {
                 continue;
             }
             let line_start = id.start;
-            if let Some(nats) = &mut self.sinks.nats {
-                publish_unnamed(nats, &batch.records[told..line_start]);
-                if first {
-                    nats.record(&batch.records[line_start..id.end - 1], id.hash);
-                }
-                told = id.end;
+            if let Some(nats) = self.sinks.nats.as_mut().filter(|_| first) {
+                nats.record(&batch.records[line_start..id.end - 1], id.hash);
             }
             if !first {
                 if line_start > from {
@@ -308,9 +316,6 @@ impl Aggregator {
                 skipped += id.end - line_start;
                 duplicates += 1;
             }
-        }
-        if let Some(nats) = &mut self.sinks.nats {
-            publish_unnamed(nats, &batch.records[told..]);
         }
         if from < batch.records.len() {
             self.sinks.records.take(&batch.records[from..]);
@@ -363,11 +368,11 @@ impl Aggregator {
         let Ok(mut registry) = self.state.registry.lock() else {
             return;
         };
-        let mut changed = Vec::new();
         for delta in &batch.devices {
             let event = registry.apply(&delta.read(&batch.flow_text));
-            if self.sinks.nats.is_some() && !changed.contains(&delta.id) {
-                changed.push(delta.id);
+            // Merged into the registry bucket at the next sweep, as the registry has it then.
+            if let Some(nats) = &mut self.sinks.nats {
+                nats.device_changed(delta.id);
             }
             let Some((event, device)) = event.zip(registry.get(delta.id)) else {
                 continue;
@@ -391,14 +396,6 @@ impl Aggregator {
                 );
                 let line = self.line.strip_suffix(b"\n").unwrap_or(&self.line);
                 nats.device_event(line, &id);
-            }
-        }
-        // The registry bucket gets each changed device at the next sweep, merged there.
-        if let Some(nats) = &mut self.sinks.nats {
-            for id in changed {
-                if let Some(device) = registry.get(id) {
-                    nats.device_changed(id, &device);
-                }
             }
         }
     }
@@ -466,14 +463,5 @@ impl Aggregator {
 
     fn devices(&self) -> usize {
         self.state.registry.lock().map(|r| r.len()).unwrap_or(0)
-    }
-}
-
-/// Hands NATS record lines that carry no identity (none today: the pipeline gives every record
-/// one), each under the hash of its own bytes, so that nothing written to the file is missing
-/// from the stream.
-fn publish_unnamed(nats: &mut Outbox, lines: &[u8]) {
-    for line in lines.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-        nats.record(line, xxhash_rust::xxh3::xxh3_128(line));
     }
 }

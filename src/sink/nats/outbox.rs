@@ -95,12 +95,10 @@ impl Outbox {
         self.building.messages += 1;
     }
 
-    /// A device that changed: merged at the next sweep ([`Outbox::take_changed`]), unless the
-    /// bucket was already told all it knows.
-    pub fn device_changed(&mut self, id: u64, device: &Device<'_>) {
-        if self.merged.get(&id) != Some(&fingerprint(device)) {
-            self.changed.insert(id);
-        }
+    /// A device that changed: offered at the next sweep ([`Outbox::take_changed`]) to
+    /// [`Outbox::device`], which merges it unless the bucket was already told all it knows.
+    pub fn device_changed(&mut self, id: u64) {
+        self.changed.insert(id);
     }
 
     /// True when devices changed and the last sweep was [`MERGE_EVERY`] ago.

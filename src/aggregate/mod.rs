@@ -247,7 +247,7 @@ impl Aggregator {
         true
     }
 
-    fn handle(&mut self, batch: Batch) {
+    fn handle(&mut self, mut batch: Batch) {
         let received = Instant::now();
         if self.shards.len() <= batch.shard {
             self.shards.resize(batch.shard + 1, PerInput::default());
@@ -255,7 +255,7 @@ impl Aggregator {
         }
         self.shards[batch.shard][batch.source as usize].merge(&batch.counters);
         self.totals.merge(&batch.counters);
-        self.write_records(&batch);
+        self.write_records(&mut batch);
         if batch.records_made() > 0 {
             let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH);
             self.last_record[batch.source as usize] = now.ok().map(|d| d.as_secs_f64());
@@ -278,7 +278,7 @@ impl Aggregator {
 
     /// Writes the batch's records, leaving out those whose identity was seen already; with
     /// `[output.nats]`, hands the new ones to NATS as well.
-    fn write_records(&mut self, batch: &Batch) {
+    fn write_records(&mut self, batch: &mut Batch) {
         // Bytes before `from` are taken or skipped.
         let mut from = 0;
         let mut duplicates = 0;
@@ -299,6 +299,9 @@ impl Aggregator {
             batch.identities.last().map_or(0, |id| id.end),
             batch.records.len()
         );
+        if let Some(nats) = &mut self.sinks.nats {
+            nats.begin(batch.records.len(), batch.records.capacity());
+        }
         for id in &batch.identities {
             let first = self.recent.first(id.hash, base + (id.end - skipped) as u64);
             if first && self.sinks.nats.is_none() {
@@ -306,7 +309,7 @@ impl Aggregator {
             }
             let line_start = id.start;
             if let Some(nats) = self.sinks.nats.as_mut().filter(|_| first) {
-                nats.record(&batch.records[line_start..id.end - 1], id.hash);
+                nats.record(&batch.records, line_start..id.end - 1, id.hash, id.kind);
             }
             if !first {
                 if line_start > from {
@@ -320,9 +323,13 @@ impl Aggregator {
         if from < batch.records.len() {
             self.sinks.records.take(&batch.records[from..]);
         }
+        let records_len = batch.records.len();
+        if let Some(nats) = &mut self.sinks.nats {
+            nats.take_records(&mut batch.records);
+        }
         // The ends offered to the window were where the records are now.
         debug_assert_eq!(
-            base + (batch.records.len() - skipped) as u64,
+            base + (records_len - skipped) as u64,
             self.sinks.records.taken()
         );
         if duplicates > 0 {

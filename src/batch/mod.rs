@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use wire::device::Tag;
-use wire::event::Reason;
+use wire::event::{Kind, Reason};
 
 use counters::{Counter, Counters};
 
@@ -216,15 +216,17 @@ pub struct DeadLetter {
     pub raw: Vec<u8>,
 }
 
-/// A record's identity as a 128-bit hash of its payload, and the offsets in `Batch::records`
-/// where its line starts and ends (after its newline). `start` costs no room (the hash's
-/// alignment pads the struct to 32 bytes) and spares the aggregator a backward search per
-/// record.
+/// A record's identity as a 128-bit hash of its payload, the offsets in `Batch::records`
+/// where its line starts and ends (after its newline), and its kind. Start and kind spare the
+/// aggregator a backward search and a read of the line per record: the line was written on
+/// another core, and reading its head for `[output.nats]`'s subject was a cache miss, a
+/// tenth of a microsecond per record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Identity {
     pub hash: u128,
     pub start: usize,
     pub end: usize,
+    pub kind: Kind,
 }
 
 /// The most IPs and users remembered per device: a NAT gateway's hostname must not grow without

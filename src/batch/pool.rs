@@ -89,6 +89,7 @@ mod tests {
             hash: 7,
             start: 0,
             end: 8,
+            kind: wire::event::Kind::ZiaWeb,
         });
         batch.counters.incr(Counter::Frames);
         batch.read_at = Some(std::time::Instant::now());

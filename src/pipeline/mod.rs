@@ -81,12 +81,13 @@ impl Pipeline {
             .decode_in(frame, origin.received, zone, &mut batch.records)?;
         // DESIGN §3 "Duplicates": only a byte-identical payload (the frame after its syslog
         // header) is a repeat, so two records that share a record id but differ are both kept.
+        let facts = decoded.facts;
         batch.identities.push(Identity {
             hash: xxh3_128(decoded.payload),
             start,
             end: batch.records.len(),
+            kind: facts.kind,
         });
-        let facts = decoded.facts;
         // The record keeps its own time; but the registry's last_seen, this shard's device
         // cache and the attribution table's clock never move past when the record arrived: one
         // sender with a clock ahead (or a record dated 2099) would hold them there for good.

@@ -31,8 +31,8 @@ pub async fn intake(
         loop {
             let appended = {
                 let mut q = lock(&queue);
-                if q.has_room(chunk.bytes.len()) || link.closing.load(Ordering::SeqCst) {
-                    let result = q.append(&mut chunk.bytes, chunk.messages);
+                if q.has_room(&chunk) || link.closing.load(Ordering::SeqCst) {
+                    let result = q.append(&mut chunk);
                     link.stats.note_spool(&q);
                     Some(result)
                 } else {
@@ -41,9 +41,9 @@ pub async fn intake(
             };
             match appended {
                 Some(Ok(())) => {
-                    // A batch written to the spool leaves its buffer for another (one kept in
+                    // A batch written to the spool leaves its buffers for another (one kept in
                     // memory left `chunk` empty).
-                    link.give_back(std::mem::take(&mut chunk.bytes));
+                    link.give_back(std::mem::take(&mut chunk));
                     wake.notify_one();
                     break;
                 }
@@ -56,7 +56,7 @@ pub async fn intake(
                         format_args!(
                             "output.nats: cannot spool {} bytes at shutdown ({e}); they are in \
                              the records file but will not reach NATS",
-                            chunk.bytes.len()
+                            chunk.flat_len()
                         ),
                     );
                     break;

@@ -1,14 +1,15 @@
 //! `[output.nats]`: records and device events to a JetStream stream, devices to a KV bucket
 //! (DESIGN §4 "Scale-out"). Off unless `output.nats.url` is set: then nothing here runs.
 //!
-//! The aggregator encodes what goes out as [`frame`]s in an [`outbox::Outbox`] and hands them,
-//! every 2 ms or megabyte, through a bounded channel to a thread of its own running a small tokio
-//! runtime (the shards' glommio executors never see it). There the frames wait in a
-//! [`queue::Queue`] (in memory while NATS takes them, in the on-disk [`spool::Spool`] while it
-//! does not) and are published from it ([`publish`]) on a connection that speaks the NATS
-//! protocol itself ([`conn`], [`proto`]): a round of records is one write of HPUB frames, many
-//! rounds in flight; frames leave the queue only once JetStream acknowledged them. Their
-//! buffers go back to the aggregator for its next batches.
+//! The aggregator encodes what goes out as [`frame`]s in an [`outbox::Outbox`] (a large batch's
+//! records stay in the batch's records buffer, which goes along) and hands them, every 2 ms or
+//! megabyte, through a bounded channel to a thread of its own running a small tokio runtime (the
+//! shards' glommio executors never see it). There the frames wait in a [`queue::Queue`] (in
+//! memory while NATS takes them, in the on-disk [`spool::Spool`] while it does not) and are
+//! published from it ([`publish`]) on a connection that speaks the NATS protocol itself
+//! ([`conn`], [`proto`]): a round of records is HPUB headers and the payloads where they lie,
+//! in vectored writes ([`outgoing`]), many rounds in flight; frames leave the queue only once
+//! JetStream acknowledged them. Their buffers go back to the aggregator for its next batches.
 //! The stream, the registry bucket and its merges go through async-nats ([`control`]), a few
 //! requests per connection or per changed device. A full queue stops the thread taking from the channel, which
 //! stops the aggregator taking batches, which stops the shards reading: the inputs are pushed
@@ -21,6 +22,7 @@ pub mod frame;
 mod intake;
 pub mod kv;
 pub mod outbox;
+mod outgoing;
 pub mod proto;
 mod publish;
 pub mod queue;
@@ -37,6 +39,7 @@ use async_nats::jetstream::kv::Store;
 
 use crate::config;
 use connect::ConnectFailure;
+use frame::Frames;
 use kv::KvDevice;
 use outbox::Outbox;
 use queue::Queue;
@@ -118,13 +121,53 @@ pub struct Link {
     /// The registry bucket, once the thread has opened it.
     registry: Mutex<Option<Store>>,
     runtime: tokio::runtime::Runtime,
-    spare: (
-        crossbeam_channel::Sender<Vec<u8>>,
-        crossbeam_channel::Receiver<Vec<u8>>,
-    ),
+    /// Buffers of frames, and records buffers that held payloads, for the aggregator to reuse
+    /// (a records buffer goes into the next batch whose records NATS takes).
+    frames: Spares,
+    bodies: Spares,
+}
+
+/// Empty buffers waiting to be reused.
+struct Spares(
+    crossbeam_channel::Sender<Vec<u8>>,
+    crossbeam_channel::Receiver<Vec<u8>>,
+);
+
+impl Spares {
+    fn new() -> Spares {
+        let (tx, rx) = crossbeam_channel::bounded(SPARE_BUFFERS);
+        Spares(tx, rx)
+    }
+
+    fn give_back(&self, mut buffer: Vec<u8>) {
+        if SPARE_CAPACITY.contains(&buffer.capacity()) {
+            buffer.clear();
+            let _ = self.0.try_send(buffer);
+        }
+    }
 }
 
 impl Link {
+    fn new(runtime: tokio::runtime::Runtime) -> Link {
+        Link {
+            stats: Arc::new(Stats::default()),
+            closing: AtomicBool::new(false),
+            registry: Mutex::new(None),
+            runtime,
+            frames: Spares::new(),
+            bodies: Spares::new(),
+        }
+    }
+
+    /// A link with no NATS thread behind it, for the tests of its ends.
+    #[cfg(test)]
+    pub fn for_tests() -> Link {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        Link::new(runtime)
+    }
+
     pub fn figures(&self) -> Figures {
         let s = &self.stats;
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
@@ -144,18 +187,23 @@ impl Link {
         }
     }
 
-    /// A buffer the NATS thread is done with, for the aggregator's next batch (dropped when
-    /// enough wait, or when it is too small or too large to be worth keeping).
-    pub fn give_back(&self, mut buffer: Vec<u8>) {
-        if SPARE_CAPACITY.contains(&buffer.capacity()) {
-            buffer.clear();
-            let _ = self.spare.0.try_send(buffer);
+    /// Buffers the NATS thread is done with, for the aggregator's next batches (each dropped
+    /// when enough wait, or when it is too small or too large to be worth keeping).
+    pub fn give_back(&self, frames: Frames) {
+        self.frames.give_back(frames.bytes);
+        for body in frames.bodies {
+            self.bodies.give_back(body);
         }
     }
 
-    /// An empty buffer given back, if one waits.
+    /// An empty buffer for frames, if one waits.
     pub fn spare(&self) -> Option<Vec<u8>> {
-        self.spare.1.try_recv().ok()
+        self.frames.1.try_recv().ok()
+    }
+
+    /// An empty records buffer, if one waits.
+    pub fn spare_body(&self) -> Option<Vec<u8>> {
+        self.bodies.1.try_recv().ok()
     }
 
     pub fn is_connected(&self) -> bool {
@@ -230,13 +278,7 @@ pub fn start(cfg: &config::Nats, data_dir: &Path) -> Result<Nats, StartError> {
         .thread_name("nats")
         .build()
         .map_err(StartError::Runtime)?;
-    let link = Arc::new(Link {
-        stats: Arc::new(Stats::default()),
-        closing: AtomicBool::new(false),
-        registry: Mutex::new(None),
-        runtime,
-        spare: crossbeam_channel::bounded(SPARE_BUFFERS),
-    });
+    let link = Arc::new(Link::new(runtime));
     let queue = Queue::new(spool, cfg.spool_bytes);
     link.stats.note_spool(&queue);
     let first = match link.runtime.block_on(connect::connect(cfg)) {

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::{error::TrySendError, Sender};
 
+use wire::event::Kind;
+
 use super::frame::{self, Frames};
 use super::kv::KvDevice;
 use super::Link;
@@ -17,6 +19,11 @@ use crate::aggregate::registry::Device;
 
 /// A batch of frames this large is handed over without waiting for the next batch.
 const HAND_OVER_AT: usize = 1 << 20;
+/// A batch's records buffer is taken, instead of its records copied, when it holds at least
+/// this much and at least a quarter of its capacity: what NATS holds until acknowledged is then
+/// at most four times the bytes received, and a small batch, cheap to copy, does not hold a
+/// buffer of a megabyte.
+const TAKE_AT_LEAST: usize = 16 << 10;
 /// The bucket's `last_seen` moves in steps this long: a device seen again within the same
 /// step, with nothing else new, is not merged again (every record of a device would otherwise
 /// be a compare-and-set on the bucket). The local registry keeps it to the second.
@@ -38,6 +45,12 @@ pub struct Outbox {
     devices: Vec<u8>,
     /// Frames being gathered.
     building: Frames,
+    /// The batch being written is large enough for its records buffer to be taken
+    /// ([`Outbox::begin`]).
+    by_reference: bool,
+    /// Records of the batch being written point into its records buffer, which becomes the
+    /// next of `building.bodies` ([`Outbox::take_records`]).
+    body_pending: bool,
     /// Frames the channel had no room for, oldest first.
     waiting: VecDeque<Frames>,
     waiting_bytes: usize,
@@ -50,7 +63,6 @@ pub struct Outbox {
     /// Devices changed since the last sweep, to merge at the next.
     changed: HashSet<u64>,
     last_sweep: Instant,
-    kind_key: memchr::memmem::Finder<'static>,
 }
 
 impl Outbox {
@@ -60,6 +72,8 @@ impl Outbox {
             records: format!("{prefix}.records.").into_bytes(),
             devices: format!("{prefix}.devices").into_bytes(),
             building: Frames::default(),
+            by_reference: false,
+            body_pending: false,
             waiting: VecDeque::new(),
             waiting_bytes: 0,
             link,
@@ -68,24 +82,64 @@ impl Outbox {
             merged: HashMap::new(),
             changed: HashSet::new(),
             last_sweep: Instant::now(),
-            kind_key: memchr::memmem::Finder::new(KIND_KEY),
         }
     }
 
-    /// A record line (without its newline) and its identity (DESIGN §3 "Duplicates"): the
-    /// 128-bit hash of its payload, as 32 hex digits, is its `Nats-Msg-Id`, so that two
-    /// collectors that received the same line publish the same id.
-    pub fn record(&mut self, line: &[u8], identity: u128) {
+    /// A batch whose records buffer holds `len` bytes of `capacity` is about to be offered.
+    pub fn begin(&mut self, len: usize, capacity: usize) {
+        self.by_reference = len >= TAKE_AT_LEAST && len >= capacity / 4;
+    }
+
+    /// The record line (without its newline) at `line` of a batch's `records`, and its
+    /// identity (DESIGN §3 "Duplicates"): the 128-bit hash of its payload, as 32 hex digits, is
+    /// its `Nats-Msg-Id`, so that two collectors that received the same line publish the same
+    /// id. In a batch large enough ([`Outbox::begin`]) the line is not copied: once the batch
+    /// is written, [`Outbox::take_records`] takes its records buffer.
+    pub fn record(
+        &mut self,
+        records: &[u8],
+        line: std::ops::Range<usize>,
+        identity: u128,
+        kind: Kind,
+    ) {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         for (i, digit) in self.id.iter_mut().enumerate() {
             *digit = HEX[(identity >> (124 - 4 * i) & 0xf) as usize];
         }
+        let payload = &records[line.clone()];
         let subject_len = self.records.len();
-        self.records
-            .extend_from_slice(kind_of(&self.kind_key, line));
-        frame::publish(&mut self.building.bytes, &self.records, &self.id, line);
+        self.records.extend_from_slice(kind.as_str().as_bytes());
+        let body = u32::try_from(self.building.bodies.len());
+        let start = u32::try_from(line.start);
+        let len = u32::try_from(payload.len());
+        match (body, start, len) {
+            (Ok(body), Ok(start), Ok(len)) if self.by_reference => {
+                frame::body(
+                    &mut self.building.bytes,
+                    &self.records,
+                    &self.id,
+                    body,
+                    start,
+                    len,
+                );
+                self.body_pending = true;
+            }
+            // A small batch, or past 4 GiB (no batch is, but a copy is right whatever comes).
+            _ => frame::publish(&mut self.building.bytes, &self.records, &self.id, payload),
+        }
         self.building.messages += 1;
         self.records.truncate(subject_len);
+    }
+
+    /// After a batch's records were offered: when NATS took some, takes the batch's records
+    /// buffer (the frames point into it), leaving a spare one in its place for the shard.
+    pub fn take_records(&mut self, records: &mut Vec<u8>) {
+        if !self.body_pending {
+            return;
+        }
+        self.body_pending = false;
+        let spare = self.link.spare_body().unwrap_or_default();
+        self.building.bodies.push(std::mem::replace(records, spare));
     }
 
     /// A device event line (without its newline), with an id that names the change, so that
@@ -132,21 +186,25 @@ impl Outbox {
 
     /// Hands over what was gathered, and what waited, as far as the channel has room.
     pub fn send(&mut self) {
+        debug_assert!(
+            !self.body_pending,
+            "a hand-over between a batch and its records"
+        );
         if !self.building.bytes.is_empty() {
             // Not a megabyte reserved up front: many batches are one shard batch, far smaller.
             let next = Frames {
                 bytes: self.link.spare().unwrap_or_default(),
-                messages: 0,
+                ..Frames::default()
             };
             let full = std::mem::replace(&mut self.building, next);
-            self.waiting_bytes += full.bytes.len();
+            self.waiting_bytes += full.size();
             self.waiting.push_back(full);
         }
         let Some(tx) = &self.tx else {
             return;
         };
         while let Some(chunk) = self.waiting.pop_front() {
-            let len = chunk.bytes.len();
+            let len = chunk.size();
             match tx.try_send(chunk) {
                 Ok(()) => self.waiting_bytes -= len,
                 Err(TrySendError::Full(chunk)) => {
@@ -175,7 +233,7 @@ impl Outbox {
 
     /// Bytes not yet handed over.
     pub fn backlog(&self) -> usize {
-        self.waiting_bytes + self.building.bytes.len()
+        self.waiting_bytes + self.building.size()
     }
 
     /// At shutdown: hands over everything, waiting for room (the spool now takes it even when
@@ -184,7 +242,7 @@ impl Outbox {
         self.link.closing.store(true, Ordering::SeqCst);
         if !self.building.bytes.is_empty() {
             let last = std::mem::take(&mut self.building);
-            self.waiting_bytes += last.bytes.len();
+            self.waiting_bytes += last.size();
             self.waiting.push_back(last);
         }
         if let Some(tx) = self.tx.take() {
@@ -217,63 +275,108 @@ fn fingerprint(d: &Device<'_>) -> u64 {
     xxhash_rust::xxh3::xxh3_64(&bytes)
 }
 
-const KIND_KEY: &[u8] = b"\"kind\":\"";
-
-/// The `kind` of a record line: ztel writes it second, after `ts` (DESIGN §2.4). A kind that is
-/// missing or not a plain token (it becomes part of a subject) is "unknown".
-fn kind_of<'a>(key: &memchr::memmem::Finder<'_>, line: &'a [u8]) -> &'a [u8] {
-    const UNKNOWN: &[u8] = b"unknown";
-    let head = &line[..line.len().min(160)];
-    let Some(at) = key.find(head) else {
-        return UNKNOWN;
-    };
-    let rest = &line[at + KIND_KEY.len()..];
-    let Some(end) = memchr::memchr(b'"', rest) else {
-        return UNKNOWN;
-    };
-    let kind = &rest[..end];
-    let plain = kind
-        .iter()
-        .all(|b| b.is_ascii_alphanumeric() || *b == b'.' || *b == b'_');
-    // Dots separate a subject's tokens: none may be empty.
-    let tokens = !kind.is_empty()
-        && kind.first() != Some(&b'.')
-        && kind.last() != Some(&b'.')
-        && !kind.windows(2).any(|w| w == b"..");
-    if plain && tokens {
-        kind
-    } else {
-        UNKNOWN
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sink::nats::frame::Frame;
+
+    /// Offers a batch's lines as the aggregator does; the frames handed over.
+    fn offer(outbox: &mut Outbox, records: &mut Vec<u8>) {
+        outbox.begin(records.len(), records.capacity());
+        let mut start = 0;
+        let ends: Vec<usize> = memchr::memchr_iter(b'\n', records).collect();
+        for (i, end) in ends.into_iter().enumerate() {
+            outbox.record(records, start..end, i as u128, Kind::ZiaWeb);
+            start = end + 1;
+        }
+        outbox.take_records(records);
+    }
+
+    fn lines(n: usize, pad: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        for i in 0..n {
+            let pad = "x".repeat(pad);
+            out.extend_from_slice(
+                format!("{{\"ts\":1,\"kind\":\"zia.web\",\"n\":{i},\"p\":\"{pad}\"}}\n").as_bytes(),
+            );
+        }
+        out
+    }
+
+    /// The messages of frames, flattened: (subject, id, payload).
+    fn messages(frames: &Frames) -> Vec<(String, String, String)> {
+        let flat = frames.flatten();
+        let mut out = Vec::new();
+        let mut at = 0;
+        while at < flat.len() {
+            let (frame, n) = frame::read(&flat[at..]).unwrap();
+            if let Frame::Publish {
+                subject,
+                id,
+                payload,
+            } = frame
+            {
+                let s = |b: &[u8]| String::from_utf8(b.to_vec()).unwrap();
+                out.push((s(subject), s(id), s(payload)));
+            }
+            at += n;
+        }
+        out
+    }
 
     #[test]
-    fn the_kind_names_the_subject() {
-        let key = memchr::memmem::Finder::new(KIND_KEY);
-        let kind_of = |line| kind_of(&key, line);
-        assert_eq!(
-            kind_of(br#"{"ts":"2024-01-01T00:00:00Z","kind":"zia.web","x":1}"#),
-            b"zia.web"
-        );
-        assert_eq!(
-            kind_of(br#"{"kind":"zpa.user_activity"}"#),
-            b"zpa.user_activity"
-        );
-        for bad in [
-            &br#"{"kind":"a b"}"#[..],
-            br#"{"kind":"a.>"}"#,
-            br#"{"kind":""}"#,
-            br#"{"kind":".a"}"#,
-            br#"{"kind":"a."}"#,
-            br#"{"kind":"a..b"}"#,
-            b"{\"kind\":\"caf\xc3\xa9\"}",
-            br#"{"ts":1}"#,
-        ] {
-            assert_eq!(kind_of(bad), b"unknown", "{}", String::from_utf8_lossy(bad));
+    fn a_large_batch_hands_over_its_records_buffer_and_a_small_one_is_copied() {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+        let link = Arc::new(Link::for_tests());
+        let mut outbox = Outbox::new(tx, "z", link.clone());
+
+        // Large: its buffer goes with the frames, and the batch gets another, empty one.
+        let mut large = lines(200, 200);
+        let (large_copy, large_ptr) = (large.clone(), large.as_ptr());
+        offer(&mut outbox, &mut large);
+        assert!(large.is_empty());
+        assert_ne!(large.as_ptr(), large_ptr);
+        outbox.send();
+        let frames = rx.try_recv().unwrap();
+        assert_eq!(frames.bodies.len(), 1);
+        assert_eq!(frames.bodies[0].as_ptr(), large_ptr, "not copied");
+        assert_eq!(frames.messages, 200);
+        let (_, first) = frame::read(&frames.bytes).unwrap();
+        assert!(matches!(
+            frame::read(&frames.bytes).unwrap().0,
+            Frame::Body { .. }
+        ));
+        assert!(first < 100, "a frame without its payload");
+
+        // Small: copied, and the batch keeps its buffer.
+        let mut small = lines(3, 10);
+        let small_ptr = small.as_ptr();
+        let small_copy = small.clone();
+        offer(&mut outbox, &mut small);
+        assert_eq!((small.as_ptr(), &small), (small_ptr, &small_copy));
+        outbox.send();
+        let copied = rx.try_recv().unwrap();
+        assert!(copied.bodies.is_empty());
+
+        // Either way the same messages, in order, each line whole.
+        for (frames, text) in [(&frames, &large_copy), (&copied, &small_copy)] {
+            let got = messages(frames);
+            let want: Vec<&[u8]> = text
+                .split(|b| *b == b'\n')
+                .filter(|l| !l.is_empty())
+                .collect();
+            assert_eq!(got.len(), want.len());
+            for (i, ((subject, id, payload), line)) in got.iter().zip(want).enumerate() {
+                assert_eq!(subject, "z.records.zia.web");
+                assert_eq!(id, &format!("{i:032x}"));
+                assert_eq!(payload.as_bytes(), line);
+            }
         }
+
+        // Given back once acknowledged, the records buffer goes into the next large batch.
+        link.give_back(frames);
+        let mut next = lines(200, 200);
+        offer(&mut outbox, &mut next);
+        assert_eq!(next.as_ptr(), large_ptr, "the spare came back");
     }
 }

@@ -1,6 +1,6 @@
 //! The NATS client protocol (docs.nats.io "Client Protocol"), as much as the publishing
-//! connection speaks: HPUB frames out, written straight from the spool's frames into one buffer,
-//! and the server's operations in, parsed without allocating. What comes in is network input:
+//! connection speaks: HPUB frames out (their payloads written from where they lie, see
+//! [`super::outgoing`]), and the server's operations in, parsed without allocating. What comes in is network input:
 //! every length is checked before it is trusted, a line or a payload past its bound is an
 //! error (the connection is dropped), never a buffer that grows with what a peer claims.
 
@@ -231,6 +231,21 @@ pub fn hpub(
     id: &[u8],
     payload: &[u8],
 ) {
+    hpub_head(out, subject, reply, token, id, payload.len());
+    out.extend_from_slice(payload);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// [`hpub`] up to the payload, for a payload written from where it lies; `\r\n` must follow
+/// it.
+pub fn hpub_head(
+    out: &mut Vec<u8>,
+    subject: &[u8],
+    reply: &[u8],
+    token: u64,
+    id: &[u8],
+    payload: usize,
+) {
     let headers = HEADER_FIXED + id.len();
     out.extend_from_slice(b"HPUB ");
     out.extend_from_slice(subject);
@@ -241,12 +256,10 @@ pub fn hpub(
     out.push(b' ');
     decimal(out, headers as u64);
     out.push(b' ');
-    decimal(out, (headers + payload.len()) as u64);
+    decimal(out, (headers + payload) as u64);
     out.extend_from_slice(b"\r\nNATS/1.0\r\nNats-Msg-Id: ");
     out.extend_from_slice(id);
     out.extend_from_slice(b"\r\n\r\n");
-    out.extend_from_slice(payload);
-    out.extend_from_slice(b"\r\n");
 }
 
 fn digits(mut n: u64) -> usize {

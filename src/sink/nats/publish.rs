@@ -1,6 +1,6 @@
 //! The NATS thread's work: take the aggregator's frames into the queue, and publish them oldest
-//! first on the publishing connection ([`super::conn`]), a few rounds in flight. A round is one
-//! buffer of HPUB frames, written while the acknowledgements of earlier rounds are read; its
+//! first on the publishing connection ([`super::conn`]), a few rounds in flight. A round is HPUB
+//! frames ([`super::outgoing`]), written while the acknowledgements of earlier rounds are read; its
 //! frames leave the queue only when every one of them was acknowledged (and its devices merged
 //! into the registry bucket). After a failure the connection is dropped, what waited in memory
 //! goes to the spool, and everything unacknowledged is published again, under the same ids
@@ -21,6 +21,7 @@ use super::connect::{self, ConnectFailure};
 use super::frame::{self, Frame};
 use super::intake::{intake, lock};
 use super::kv::KvDevice;
+use super::outgoing::Outgoing;
 use super::proto;
 use super::queue::Queue;
 use super::round::{handle, Round};
@@ -98,8 +99,7 @@ pub async fn run(
         next_endpoint: 0,
         connections: 0,
         rounds: VecDeque::new(),
-        out: Vec::new(),
-        written: 0,
+        out: Outgoing::default(),
         unflushed: false,
         next_token: 1,
         failures: 0,
@@ -187,9 +187,8 @@ struct Publisher {
     /// Publishing connections made so far.
     connections: u64,
     rounds: VecDeque<Round>,
-    /// HPUB frames (and PONGs) to write, written up to `written`.
-    out: Vec<u8>,
-    written: usize,
+    /// HPUB frames (and PINGs and PONGs) to write.
+    out: Outgoing,
     /// Written bytes a TLS stream may still hold.
     unflushed: bool,
     next_token: u64,
@@ -279,58 +278,79 @@ impl Publisher {
             };
             let first = self.next_token;
             let mut merges = Vec::new();
-            let size: usize = chunk.parts.iter().map(|p| p.len()).sum();
-            self.out.reserve(size + size / 4);
-            for bytes in &chunk.parts {
+            for part in &chunk.parts {
+                let bytes = &part.bytes;
                 let mut at = 0;
                 while at < bytes.len() {
                     let (frame, len) = frame::read(&bytes[at..]).map_err(|e| e.to_string())?;
                     at += len;
-                    match frame {
+                    let (subject, id, payload, place) = match frame {
                         Frame::Publish {
                             subject,
                             id,
                             payload,
-                        } => {
-                            let size = proto::hpub_len(
-                                subject,
-                                &conn.inbox,
-                                self.next_token,
-                                id,
-                                payload.len(),
-                            );
-                            if !proto::is_token(subject)
-                                || !proto::is_token(id)
-                                || size > conn.max_payload + 200
-                            {
-                                self.skipped += 1;
-                                if self.skipped.is_power_of_two() {
-                                    tracing::error!(
-                                        skipped = self.skipped,
-                                        "output.nats: a message of {} bytes on {:?} cannot be \
-                                     published (the server takes {} bytes, or the frame is \
-                                     damaged); it is in the records file only",
-                                        payload.len(),
-                                        String::from_utf8_lossy(subject),
-                                        conn.max_payload
-                                    );
-                                }
-                                continue;
-                            }
-                            proto::hpub(
-                                &mut self.out,
-                                subject,
-                                &conn.inbox,
-                                self.next_token,
-                                id,
-                                payload,
-                            );
-                            self.next_token += 1;
-                        }
+                        } => (subject, id, Some(payload), None),
+                        Frame::Body {
+                            subject,
+                            id,
+                            body,
+                            start,
+                            len,
+                        } => (
+                            subject,
+                            id,
+                            part.payload(body, start, len),
+                            Some((body, start, len)),
+                        ),
                         Frame::Merge { json, .. } => {
                             if let Ok(device) = serde_json::from_slice::<KvDevice>(json) {
                                 merges.push(device);
                             }
+                            continue;
+                        }
+                    };
+                    let size = payload.map_or(usize::MAX, |p| {
+                        proto::hpub_len(subject, &conn.inbox, self.next_token, id, p.len())
+                    });
+                    let (Some(payload), true) = (
+                        payload,
+                        proto::is_token(subject)
+                            && proto::is_token(id)
+                            && size <= conn.max_payload + 200,
+                    ) else {
+                        self.skipped += 1;
+                        if self.skipped.is_power_of_two() {
+                            tracing::error!(
+                                skipped = self.skipped,
+                                "output.nats: a message of {} bytes on {:?} cannot be \
+                                 published (the server takes {} bytes, or the frame is \
+                                 damaged); it is in the records file only",
+                                payload.map_or(0, <[u8]>::len),
+                                String::from_utf8_lossy(subject),
+                                conn.max_payload
+                            );
+                        }
+                        continue;
+                    };
+                    let token = self.next_token;
+                    self.next_token += 1;
+                    match place {
+                        // Written from where it lies.
+                        Some((body, start, len)) => {
+                            proto::hpub_head(
+                                self.out.own(),
+                                subject,
+                                &conn.inbox,
+                                token,
+                                id,
+                                payload.len(),
+                            );
+                            let numbered = self.out.part(part);
+                            self.out.body(numbered, body, start, len);
+                            self.out.own().extend_from_slice(b"\r\n");
+                        }
+                        None => {
+                            proto::hpub(self.out.own(), subject, &conn.inbox, token, id, payload)
                         }
                     }
                 }
@@ -368,11 +388,11 @@ impl Publisher {
             if self.pings_owed >= 2 {
                 return Err("the server answered no PING".into());
             }
-            self.out.extend_from_slice(b"PING\r\n");
+            self.out.own().extend_from_slice(b"PING\r\n");
             self.pings_owed += 1;
             self.last_ping = Instant::now();
         }
-        let pending = self.written < self.out.len();
+        let pending = !self.out.is_empty();
         let deadline = self
             .rounds
             .front()
@@ -383,12 +403,12 @@ impl Publisher {
             inbox,
             ..
         } = conn;
-        let out = &self.out[self.written..];
+        let out = &mut self.out;
         let unflushed = self.unflushed;
         tokio::select! {
             written = async {
                 if pending {
-                    tokio::io::AsyncWriteExt::write(writer, out).await
+                    out.write_to(writer).await
                 } else {
                     tokio::io::AsyncWriteExt::flush(writer).await.map(|()| 0)
                 }
@@ -397,12 +417,7 @@ impl Publisher {
                 if pending && n == 0 {
                     return Err("the connection closed".into());
                 }
-                self.written += n;
                 self.unflushed = pending;
-                if self.written == self.out.len() {
-                    self.out.clear();
-                    self.written = 0;
-                }
             }
             read = reader.read() => {
                 if read.map_err(|e| format!("read: {e}"))? == 0 {
@@ -412,11 +427,11 @@ impl Publisher {
                     reader,
                     inbox,
                     &mut self.rounds,
-                    &mut self.out,
+                    self.out.own(),
                     &self.link.stats,
                     &mut self.pings_owed,
                 )?;
-                let all_written = self.written == self.out.len();
+                let all_written = self.out.is_empty();
                 if all_written && self.rounds.front().is_some_and(|r| r.acked < r.count) {
                     std::thread::sleep(ACK_GATHER);
                     tokio::task::yield_now().await;
@@ -454,8 +469,8 @@ impl Publisher {
                 stats.note_spool(&q);
             }
             for part in round.chunk.parts {
-                if let Ok(buffer) = Arc::try_unwrap(part) {
-                    self.link.give_back(buffer);
+                if let Ok(frames) = Arc::try_unwrap(part) {
+                    self.link.give_back(frames);
                 }
             }
             done += 1;
@@ -484,7 +499,6 @@ impl Publisher {
         }
         self.rounds.clear();
         self.out.clear();
-        self.written = 0;
         self.unflushed = false;
         stats.acks_pending.store(0, Ordering::Relaxed);
         {

@@ -19,7 +19,7 @@ use std::collections::VecDeque;
 use std::io;
 use std::sync::Arc;
 
-use super::frame;
+use super::frame::{self, Frames};
 use super::spool::{Cursor, Spool};
 
 /// Unacknowledged bytes kept in memory while NATS is live.
@@ -29,7 +29,7 @@ pub const MEMORY_BYTES: u64 = 16 << 20;
 #[derive(Debug)]
 pub struct Chunk {
     /// Whole frames, oldest first: several batches from memory, or one read of the spool.
-    pub parts: Vec<Arc<Vec<u8>>>,
+    pub parts: Vec<Arc<Frames>>,
     pub end: End,
 }
 
@@ -41,10 +41,10 @@ pub enum End {
     Memory(u64),
 }
 
-/// A batch held in memory, and the records and device events in it.
+/// A batch held in memory, and the memory it holds.
 struct Held {
-    frames: Arc<Vec<u8>>,
-    messages: u64,
+    frames: Arc<Frames>,
+    size: u64,
 }
 
 pub struct Queue {
@@ -104,35 +104,36 @@ impl Queue {
         self.memory.is_empty() && self.disk.is_empty()
     }
 
-    /// True when a batch of `n` bytes may be taken now: into memory while live and the spool is
-    /// empty, else into the spool as its limit allows.
-    pub fn has_room(&self, n: usize) -> bool {
+    /// True when `batch` may be taken now: into memory while live and the spool is empty, else
+    /// into the spool as its limit allows.
+    pub fn has_room(&self, batch: &Frames) -> bool {
         if self.takes_memory() {
-            self.memory.is_empty() || self.memory_bytes + n as u64 <= self.memory_limit
+            self.memory.is_empty() || self.memory_bytes + batch.size() as u64 <= self.memory_limit
         } else {
-            self.disk.has_room(n)
+            self.disk.has_room(batch.flat_len())
         }
     }
 
-    /// Takes a batch of whole frames, `messages` of them messages to publish: into memory
-    /// (`batch` is then left empty), or written to the spool (`batch` is left as it was, for the
-    /// caller to reuse).
-    pub fn append(&mut self, batch: &mut Vec<u8>, messages: u64) -> io::Result<()> {
+    /// Takes a batch of whole frames: into memory (`batch` is then left empty), or written to
+    /// the spool (`batch` is left as it was, for the caller to reuse its buffers).
+    pub fn append(&mut self, batch: &mut Frames) -> io::Result<()> {
         if batch.is_empty() {
             return Ok(());
         }
         if self.takes_memory() {
-            debug_assert_eq!(frame::count(batch).1, messages);
-            self.memory_bytes += batch.len() as u64;
-            self.memory_messages += messages;
+            debug_assert_eq!(frame::count(&batch.bytes).1, batch.messages);
+            let size = batch.size() as u64;
+            self.memory_bytes += size;
+            self.memory_messages += batch.messages;
             self.memory.push_back(Held {
                 frames: Arc::new(std::mem::take(batch)),
-                messages,
+                size,
             });
             return Ok(());
         }
-        self.disk.append(batch)?;
-        self.spooled += batch.len() as u64;
+        let flat = batch.flatten();
+        self.disk.append(&flat)?;
+        self.spooled += flat.len() as u64;
         Ok(())
     }
 
@@ -143,10 +144,11 @@ impl Queue {
             let mut parts = Vec::new();
             let mut size = 0;
             while let Some(held) = self.memory.get(self.handed) {
-                if !parts.is_empty() && size + held.frames.len() > max {
+                let len = held.frames.flat_len();
+                if !parts.is_empty() && size + len > max {
                     break;
                 }
-                size += held.frames.len();
+                size += len;
                 parts.push(held.frames.clone());
                 self.handed += 1;
             }
@@ -155,9 +157,12 @@ impl Queue {
                 end: End::Memory(self.released + self.handed as u64),
             }));
         }
-        Ok(self.disk.read(max)?.map(|c| Chunk {
-            parts: vec![Arc::new(c.bytes)],
-            end: End::Disk(c.end),
+        Ok(self.disk.read(max)?.map(|c| {
+            let messages = frame::count(&c.bytes).1;
+            Chunk {
+                parts: vec![Arc::new(Frames::spooled(c.bytes, messages))],
+                end: End::Disk(c.end),
+            }
         }))
     }
 
@@ -165,7 +170,7 @@ impl Queue {
     pub fn acknowledge(&mut self, chunk: &Chunk) -> io::Result<()> {
         match chunk.end {
             End::Disk(cursor) => match chunk.parts.as_slice() {
-                [bytes] => self.disk.acknowledge(cursor, bytes),
+                [frames] => self.disk.acknowledge(cursor, &frames.bytes),
                 _ => Err(io::Error::other("a spool chunk is one read")),
             },
             End::Memory(end) => {
@@ -173,8 +178,8 @@ impl Queue {
                     let Some(held) = self.memory.pop_front() else {
                         break;
                     };
-                    self.memory_bytes -= held.frames.len() as u64;
-                    self.memory_messages -= held.messages;
+                    self.memory_bytes -= held.size;
+                    self.memory_messages -= held.frames.messages;
                     self.handed = self.handed.saturating_sub(1);
                     self.released += 1;
                 }
@@ -199,10 +204,11 @@ impl Queue {
             return Ok(());
         }
         while let Some(held) = self.memory.front() {
-            self.disk.append(&held.frames)?;
-            self.spooled += held.frames.len() as u64;
-            self.memory_bytes -= held.frames.len() as u64;
-            self.memory_messages -= held.messages;
+            let flat = held.frames.flatten();
+            self.disk.append(&flat)?;
+            self.spooled += flat.len() as u64;
+            self.memory_bytes -= held.size;
+            self.memory_messages -= held.frames.messages;
             self.memory.pop_front();
             self.released += 1;
         }
@@ -230,6 +236,7 @@ mod tests {
     fn ids(chunk: &Chunk) -> Vec<u32> {
         let mut out = Vec::new();
         for part in &chunk.parts {
+            let part = part.flatten();
             let mut at = 0;
             while at < part.len() {
                 let (f, n) = frame::read(&part[at..]).unwrap();
@@ -243,9 +250,10 @@ mod tests {
     }
 
     /// Appends; true when the batch went into memory.
-    fn put(q: &mut Queue, mut batch: Vec<u8>) -> bool {
+    fn put(q: &mut Queue, batch: Vec<u8>) -> bool {
         let messages = frame::count(&batch).1;
-        q.append(&mut batch, messages).unwrap();
+        let mut batch = Frames::spooled(batch, messages);
+        q.append(&mut batch).unwrap();
         batch.is_empty()
     }
 
@@ -303,17 +311,58 @@ mod tests {
     }
 
     #[test]
+    fn payloads_held_in_their_records_buffers_reach_the_spool_whole() {
+        let d = dir("bodies");
+        let mut q = open(&d);
+        q.set_live(true).unwrap();
+        let mut batch = Frames::default();
+        let mut records = Vec::new();
+        for i in 0..4u32 {
+            let start = records.len() as u32;
+            records.extend_from_slice(format!("{{\"n\":{i}}}\n").as_bytes());
+            frame::body(
+                &mut batch.bytes,
+                b"s",
+                i.to_string().as_bytes(),
+                0,
+                start,
+                7,
+            );
+        }
+        batch.bodies.push(records);
+        batch.messages = 4;
+        q.append(&mut batch).unwrap();
+        assert!(batch.is_empty(), "held in memory, buffers and all");
+        // A failure: memory goes to the spool, each payload copied into its frame.
+        q.rewind();
+        q.set_live(false).unwrap();
+        drop(q);
+        let mut q = open(&d);
+        let c = q.read(1 << 20).unwrap().unwrap();
+        assert_eq!(ids(&c), [0, 1, 2, 3]);
+        let (frame, _) = frame::read(&c.parts[0].bytes).unwrap();
+        assert_eq!(
+            frame,
+            frame::Frame::Publish {
+                subject: b"s",
+                id: b"0",
+                payload: b"{\"n\":0}"
+            }
+        );
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
     fn memory_is_bounded_while_live_and_rounds_are_bounded() {
         let d = dir("bound");
         let mut q = Queue::new(Spool::open(&d, 1 << 30).unwrap(), 1 << 30);
         q.set_live(true).unwrap();
         let batch = frames(0..1000);
         let n = batch.len();
-        assert!(
-            q.has_room(MEMORY_BYTES as usize * 2),
-            "empty takes anything"
-        );
-        while q.has_room(n) {
+        let huge = Frames::spooled(vec![0; MEMORY_BYTES as usize * 2], 0);
+        assert!(q.has_room(&huge), "empty takes anything");
+        let one = Frames::spooled(batch.clone(), 1000);
+        while q.has_room(&one) {
             put(&mut q, batch.clone());
         }
         assert!(q.bytes() <= MEMORY_BYTES && q.bytes() + n as u64 > MEMORY_BYTES);
@@ -322,7 +371,7 @@ mod tests {
         // Not live: the spool takes batches as its own limit allows.
         q.rewind();
         q.set_live(false).unwrap();
-        assert!(q.has_room(n));
+        assert!(q.has_room(&one));
         assert_eq!(q.disk.bytes(), q.bytes());
         std::fs::remove_dir_all(&d).unwrap();
     }

@@ -379,7 +379,7 @@ fn scan(path: &Path, from: u64) -> io::Result<Scan> {
         reader.seek_relative((len - frame::HEADER) as i64)?;
         at += len as u64;
         frames += 1;
-        messages += u64::from(header[0] == frame::PUBLISH);
+        messages += u64::from(frame::is_message(header[0]));
     }
     Ok(Scan {
         end: at,

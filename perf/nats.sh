@@ -4,15 +4,19 @@
 # of RUNS runs, the two interleaved run by run so that a busy machine weighs on both alike.
 #
 #   perf/nats.sh [--runs N] [--count EVENTS] [--connections N] [--devices N] [--no-build]
-#                [--loadgen "MORE LOADGEN FLAGS"]   # e.g. "--dialect sekoia --header 3164 --churn 4"
+#                [--rate EVENTS_PER_S|max] [--loadgen "MORE LOADGEN FLAGS"]
+#                # e.g. --loadgen "--dialect sekoia --header 3164 --churn 4"
 #
 # The binaries are $CARGO_TARGET_DIR/release/{ztel,loadgen} (target/ without it); ZTEL=path
 # measures another ztel build (an earlier commit's, for a before/after).
 # Each run starts ztel afresh with one shard, sends COUNT NSS web records over TCP
-# with loadgen (as fast as the collector takes them), and waits until every record is in the
-# records file and, with NATS, acknowledged by JetStream (its spool empty); the collector's CPU
-# time (utime + stime, every thread) is read then. nats-server's own CPU is not counted: it is
-# another program, on a box of its own in a real set-up.
+# with loadgen (as fast as the collector takes them, or at --rate), and waits until every record
+# is in the records file and, with NATS, acknowledged by JetStream (its spool empty); the
+# collector's CPU time (utime + stime, every thread) is read then. nats-server's own CPU is not
+# counted: it is another program, on a box of its own in a real set-up. On a small box it shares
+# the cores with the collector and loadgen, and at full speed the collector's threads are then
+# preempted (and lose their caches) far more with NATS than without; --rate below what the box
+# can do shows the cost without that.
 # Result lines: `nats-result mode=files|nats runs=N eps_per_cpu_s=MEDIAN`, and the ratio.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +26,7 @@ COUNT=200000
 CONNECTIONS=2
 DEVICES=1000
 NO_BUILD=
+RATE=max
 MORE=
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -30,8 +35,9 @@ while [ $# -gt 0 ]; do
         --connections) CONNECTIONS=$2; shift 2 ;;
         --devices) DEVICES=$2; shift 2 ;;
         --no-build) NO_BUILD=1; shift ;;
+        --rate) RATE=$2; shift 2 ;;
         --loadgen) MORE=$2; shift 2 ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
         *) echo "nats.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -42,7 +48,15 @@ ZTEL=${ZTEL:-$TARGET/release/ztel}
 LOADGEN=$TARGET/release/loadgen
 WORK=$(mktemp -d /tmp/ztel-nats-perf.XXXXXX)
 NATS_PID=
-cleanup() { [ -n "$NATS_PID" ] && kill "$NATS_PID" 2>/dev/null && wait "$NATS_PID" 2>/dev/null; rm -rf "$WORK"; }
+# nats-server's exit status (143, killed) must not stop the cleanup under `set -e`: it did, and
+# every run left its stream store (gigabytes) in /tmp.
+cleanup() {
+    if [ -n "$NATS_PID" ]; then
+        kill "$NATS_PID" 2>/dev/null || true
+        wait "$NATS_PID" 2>/dev/null || true
+    fi
+    rm -rf "$WORK"
+}
 trap cleanup EXIT
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -56,6 +70,9 @@ for _ in $(seq 100); do grep -q "Server is ready" "$WORK/nats.log" && break; sle
 run_one() {
     local mode=$1 dir=$WORK/run
     rm -rf "$dir"; mkdir -p "$dir"
+    # What the last run wrote (its records, the stream's store) goes to disk now, not as
+    # writeback throttling this run's writes: with it pending, files alone spread 2x in a set.
+    sync
     : > "$dir/ztel.toml"
     if [ "$mode" = nats ]; then
         # A stream of its own per run: every run publishes records JetStream has not seen.
@@ -71,7 +88,7 @@ run_one() {
     admin=$(grep -o 'listening admin [0-9.:]*' "$dir/err" | awk '{print $3}')
     local before after
     before=$(ticks "$pid")
-    "$LOADGEN" --target "$addr" --proto tcp --source nss --rate max --count "$COUNT" \
+    "$LOADGEN" --target "$addr" --proto tcp --source nss --rate "$RATE" --count "$COUNT" \
         --connections "$CONNECTIONS" --devices "$DEVICES" $MORE --quiet > "$dir/out"
     metric() { curl -s "http://$admin/metrics" | awk -v m="$1" '$1 == m {print int($2)}'; }
     for _ in $(seq 1200); do

@@ -32,6 +32,8 @@ pub const MERGE: u8 = b'K';
 pub struct Frames {
     pub bytes: Vec<u8>,
     pub bodies: Vec<Vec<u8>>,
+    /// Bytes of the payloads that `B` frames point at (what flattening adds).
+    pub referenced: usize,
     pub messages: u64,
 }
 
@@ -40,8 +42,8 @@ impl Frames {
     pub fn spooled(bytes: Vec<u8>, messages: u64) -> Frames {
         Frames {
             bytes,
-            bodies: Vec::new(),
             messages,
+            ..Frames::default()
         }
     }
 
@@ -55,9 +57,10 @@ impl Frames {
         self.bytes.len() + self.bodies.iter().map(Vec::capacity).sum::<usize>()
     }
 
-    /// About the bytes of these frames flattened ([`Frames::flatten`]): no less.
+    /// About the bytes of these frames flattened ([`Frames::flatten`]), which is what the spool
+    /// and a round take: no less (a `B` frame is longer than its `R` without the payload).
     pub fn flat_len(&self) -> usize {
-        self.bytes.len() + self.bodies.iter().map(Vec::len).sum::<usize>()
+        self.bytes.len() + self.referenced
     }
 
     /// The payload of a `B` frame; `None` when these frames have no such bytes (a damaged
@@ -72,9 +75,6 @@ impl Frames {
     /// The same frames with every `B` made an `R` that holds its payload: what the spool
     /// takes. A `B` without its payload cannot be made whole and is left out.
     pub fn flatten(&self) -> Vec<u8> {
-        if self.bodies.is_empty() {
-            return self.bytes.clone();
-        }
         let mut out =
             Vec::with_capacity(self.bytes.len() + self.bodies.iter().map(Vec::len).sum::<usize>());
         let mut at = 0;
@@ -167,6 +167,14 @@ pub fn merge(out: &mut Vec<u8>, device: u64, json: &[u8]) {
     out.extend_from_slice(&((8 + json.len()) as u32).to_le_bytes());
     out.extend_from_slice(&device.to_le_bytes());
     out.extend_from_slice(json);
+}
+
+/// [`length`] of a frame in the spool, where a `B` frame cannot be (its payload was in memory).
+pub fn spooled_length(bytes: &[u8]) -> Result<usize, FrameError> {
+    if bytes.first() == Some(&BODY) {
+        return Err(FrameError::Invalid("a memory-only frame in the spool"));
+    }
+    length(bytes)
 }
 
 /// The length of the frame at the start of `bytes` (header included), from its header alone.
@@ -319,7 +327,12 @@ mod tests {
         body(&mut frames.bytes, b"s.x", b"04", 1, 0, 1);
         body(&mut frames.bytes, b"s.x", b"05", 0, 10, u32::MAX);
         frames.messages = 5;
+        frames.referenced = 14;
         assert_eq!(count(&frames.bytes), (6, 5));
+        assert!(matches!(
+            spooled_length(&frames.bytes),
+            Err(FrameError::Invalid(_))
+        ));
         let (frame, _) = read(&frames.bytes).unwrap();
         let Frame::Body {
             body, start, len, ..
@@ -336,8 +349,15 @@ mod tests {
         publish(&mut expected, b"s.d", b"02", b"{\"d\":1}");
         publish(&mut expected, b"s.b", b"03", b"{\"b\":2}");
         assert_eq!(flat, expected);
+        assert!(frames.flat_len() >= flat.len());
         assert_eq!(Frames::spooled(flat.clone(), 3).flatten(), flat);
-        assert!(frames.size() >= frames.bytes.len() + 18);
+        // Without its bodies a `B` frame is left out, never passed on as it is.
+        let orphan = Frames::spooled(frames.bytes.clone(), 5).flatten();
+        assert_eq!(count(&orphan), (2, 1));
+        assert_eq!(
+            frames.size(),
+            frames.bytes.len() + frames.bodies[0].capacity()
+        );
     }
 
     #[test]

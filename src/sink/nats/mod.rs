@@ -46,8 +46,8 @@ use queue::Queue;
 use spool::Spool;
 
 /// Batches of frames that may wait between the aggregator and the NATS thread.
-/// Few: each is up to a megabyte, and what waits beyond them is the aggregator's backlog,
-/// which its own bound stops.
+/// Few: each is up to about a megabyte with the records buffers it holds, and what waits beyond
+/// them is the aggregator's backlog, which its own bound stops.
 const CHANNEL_CHUNKS: usize = 4;
 /// Buffers the NATS thread is done with that may wait for the aggregator to reuse them, and the
 /// sizes worth keeping. Every hand-over is a buffer and they are held until acknowledged, so

@@ -20,9 +20,9 @@ use crate::aggregate::registry::Device;
 /// A batch of frames this large is handed over without waiting for the next batch.
 const HAND_OVER_AT: usize = 1 << 20;
 /// A batch's records buffer is taken, instead of its records copied, when it holds at least
-/// this much and at least a quarter of its capacity: what NATS holds until acknowledged is then
-/// at most four times the bytes received, and a small batch, cheap to copy, does not hold a
-/// buffer of a megabyte.
+/// this much and at least a quarter of its capacity: a buffer NATS holds until acknowledged is
+/// then at most four times the bytes the batch received (and counts whole against the bounds,
+/// [`Frames::size`]), and a small batch, cheap to copy, does not hold a buffer of a megabyte.
 const TAKE_AT_LEAST: usize = 16 << 10;
 /// The bucket's `last_seen` moves in steps this long: a device seen again within the same
 /// step, with nothing else new, is not merged again (every record of a device would otherwise
@@ -122,6 +122,7 @@ impl Outbox {
                     start,
                     len,
                 );
+                self.building.referenced += payload.len();
                 self.body_pending = true;
             }
             // A small batch, or past 4 GiB (no batch is, but a copy is right whatever comes).
@@ -221,9 +222,10 @@ impl Outbox {
         }
     }
 
-    /// True when a batch was gathered past the size worth handing over at once.
+    /// True when a batch was gathered past the size worth handing over at once (the records
+    /// buffers it holds count: its frames alone may be a few bytes per record).
     pub fn is_full(&self) -> bool {
-        self.building.bytes.len() >= HAND_OVER_AT
+        self.building.size() >= HAND_OVER_AT
     }
 
     /// The NATS side's counts, for the snapshot.

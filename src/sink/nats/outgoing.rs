@@ -195,6 +195,7 @@ impl Outgoing {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sink::nats::proto;
 
     fn part(text: &[u8]) -> Arc<Frames> {
         let mut f = Frames::default();
@@ -293,6 +294,49 @@ mod tests {
             assert_eq!(Arc::strong_count(&a), 1);
             let _ = again;
         }
+    }
+
+    #[test]
+    fn a_payload_written_from_where_it_lies_makes_the_same_hpub_as_a_copied_one() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let line = b"{\"ts\":1,\"kind\":\"zia.web\"}";
+        let mut copied = Vec::new();
+        for token in [7, 8] {
+            proto::hpub(
+                &mut copied,
+                b"z.records.zia.web",
+                b"_I.x",
+                token,
+                b"00ff",
+                line,
+            );
+        }
+        let mut body = b"junk".to_vec();
+        body.extend_from_slice(line);
+        let held = part(&body);
+        let mut out = Outgoing::default();
+        for token in [7, 8] {
+            proto::hpub_head(
+                out.own(),
+                b"z.records.zia.web",
+                b"_I.x",
+                token,
+                b"00ff",
+                line.len(),
+            );
+            let p = out.part(&held);
+            out.body(p, 0, 4, line.len() as u32);
+            out.own().extend_from_slice(b"\r\n");
+        }
+        let mut w = Trickle {
+            got: Vec::new(),
+            step: 1 << 20,
+        };
+        rt.block_on(out.write_to(&mut w)).unwrap();
+        assert!(out.is_empty());
+        assert_eq!(w.got, copied);
     }
 
     #[test]

@@ -329,6 +329,7 @@ mod tests {
                 7,
             );
         }
+        batch.referenced = records.len();
         batch.bodies.push(records);
         batch.messages = 4;
         q.append(&mut batch).unwrap();

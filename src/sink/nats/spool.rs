@@ -218,7 +218,7 @@ impl Spool {
             let mut bytes = read_at(file, at, available.min(max.max(frame::HEADER) as u64))?;
             let mut whole = 0;
             loop {
-                match frame::length(&bytes[whole..]) {
+                match frame::spooled_length(&bytes[whole..]) {
                     Ok(len) if whole + len <= bytes.len() => whole += len,
                     Ok(len) if whole == 0 && len as u64 <= available => {
                         // One frame larger than `max`: read it alone. Its length was checked
@@ -370,7 +370,7 @@ fn scan(path: &Path, from: u64) -> io::Result<Scan> {
         if reader.read_exact(&mut header).is_err() {
             break;
         }
-        let Ok(len) = frame::length(&header) else {
+        let Ok(len) = frame::spooled_length(&header) else {
             break;
         };
         if at + len as u64 > size {

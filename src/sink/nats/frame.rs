@@ -75,8 +75,7 @@ impl Frames {
     /// The same frames with every `B` made an `R` that holds its payload: what the spool
     /// takes. A `B` without its payload cannot be made whole and is left out.
     pub fn flatten(&self) -> Vec<u8> {
-        let mut out =
-            Vec::with_capacity(self.bytes.len() + self.bodies.iter().map(Vec::len).sum::<usize>());
+        let mut out = Vec::with_capacity(self.flat_len());
         let mut at = 0;
         while let Ok((frame, len)) = read(&self.bytes[at..]) {
             match frame {
@@ -133,32 +132,29 @@ pub enum FrameError {
 /// Appends a message to publish. Subject and id are ASCII of under 256 bytes (ztel makes them;
 /// the publisher leaves out a message whose are not NATS tokens, as from a damaged spool).
 pub fn publish(out: &mut Vec<u8>, subject: &[u8], id: &[u8], payload: &[u8]) {
-    let subject = &subject[..subject.len().min(255)];
-    let id = &id[..id.len().min(255)];
-    let body = 2 + subject.len() + id.len() + payload.len();
-    out.push(PUBLISH);
-    out.extend_from_slice(&(body as u32).to_le_bytes());
-    out.push(subject.len() as u8);
-    out.extend_from_slice(subject);
-    out.push(id.len() as u8);
-    out.extend_from_slice(id);
+    message_head(out, PUBLISH, subject, id, payload.len());
     out.extend_from_slice(payload);
 }
 
 /// Appends a message whose payload is `len` bytes at `start` of body `body`.
 pub fn body(out: &mut Vec<u8>, subject: &[u8], id: &[u8], body: u32, start: u32, len: u32) {
+    message_head(out, BODY, subject, id, 12);
+    for n in [body, start, len] {
+        out.extend_from_slice(&n.to_le_bytes());
+    }
+}
+
+/// A message frame's header, subject and id; `rest` bytes must follow.
+fn message_head(out: &mut Vec<u8>, kind: u8, subject: &[u8], id: &[u8], rest: usize) {
     let subject = &subject[..subject.len().min(255)];
     let id = &id[..id.len().min(255)];
-    let size = 2 + subject.len() + id.len() + 12;
-    out.push(BODY);
+    let size = 2 + subject.len() + id.len() + rest;
+    out.push(kind);
     out.extend_from_slice(&(size as u32).to_le_bytes());
     out.push(subject.len() as u8);
     out.extend_from_slice(subject);
     out.push(id.len() as u8);
     out.extend_from_slice(id);
-    for n in [body, start, len] {
-        out.extend_from_slice(&n.to_le_bytes());
-    }
 }
 
 /// Appends a device to merge into the registry bucket.

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use super::frame::Frames;
+use super::proto;
 
 /// Slices per write: under Linux's `IOV_MAX` (1024); a few hundred messages.
 const SLICES: usize = 512;
@@ -27,6 +28,14 @@ enum Seg {
         start: u32,
         len: u32,
     },
+}
+
+/// What an HPUB names: subject, reply subject and token, `Nats-Msg-Id`.
+pub struct Message<'a> {
+    pub subject: &'a [u8],
+    pub reply: &'a [u8],
+    pub token: u64,
+    pub id: &'a [u8],
 }
 
 #[derive(Default)]
@@ -51,6 +60,32 @@ impl Outgoing {
     /// Bytes of its own to write after everything before: append to it.
     pub fn own(&mut self) -> &mut Vec<u8> {
         &mut self.own
+    }
+
+    /// An HPUB of `payload`, which is in `part`: at `place` (body, start, length) of its
+    /// bodies, written from there; else (in a frame) copied.
+    pub fn hpub(
+        &mut self,
+        m: &Message<'_>,
+        part: &Arc<Frames>,
+        payload: &[u8],
+        place: Option<(u32, u32, u32)>,
+    ) {
+        let Some((body, start, len)) = place else {
+            proto::hpub(&mut self.own, m.subject, m.reply, m.token, m.id, payload);
+            return;
+        };
+        proto::hpub_head(
+            &mut self.own,
+            m.subject,
+            m.reply,
+            m.token,
+            m.id,
+            payload.len(),
+        );
+        let numbered = self.part(part);
+        self.body(numbered, body, start, len);
+        self.own.extend_from_slice(b"\r\n");
     }
 
     /// Numbers `part` for [`Outgoing::body`] (the same part twice in a row keeps its number).
@@ -195,7 +230,6 @@ impl Outgoing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sink::nats::proto;
 
     fn part(text: &[u8]) -> Arc<Frames> {
         let mut f = Frames::default();
@@ -318,17 +352,13 @@ mod tests {
         let held = part(&body);
         let mut out = Outgoing::default();
         for token in [7, 8] {
-            proto::hpub_head(
-                out.own(),
-                b"z.records.zia.web",
-                b"_I.x",
+            let m = Message {
+                subject: b"z.records.zia.web",
+                reply: b"_I.x",
                 token,
-                b"00ff",
-                line.len(),
-            );
-            let p = out.part(&held);
-            out.body(p, 0, 4, line.len() as u32);
-            out.own().extend_from_slice(b"\r\n");
+                id: b"00ff",
+            };
+            out.hpub(&m, &held, line, Some((0, 4, line.len() as u32)));
         }
         let mut w = Trickle {
             got: Vec::new(),

@@ -21,7 +21,7 @@ use super::connect::{self, ConnectFailure};
 use super::frame::{self, Frame};
 use super::intake::{intake, lock};
 use super::kv::KvDevice;
-use super::outgoing::Outgoing;
+use super::outgoing::{Message, Outgoing};
 use super::proto;
 use super::queue::Queue;
 use super::round::{handle, Round};
@@ -334,25 +334,13 @@ impl Publisher {
                     };
                     let token = self.next_token;
                     self.next_token += 1;
-                    match place {
-                        // Written from where it lies.
-                        Some((body, start, len)) => {
-                            proto::hpub_head(
-                                self.out.own(),
-                                subject,
-                                &conn.inbox,
-                                token,
-                                id,
-                                payload.len(),
-                            );
-                            let numbered = self.out.part(part);
-                            self.out.body(numbered, body, start, len);
-                            self.out.own().extend_from_slice(b"\r\n");
-                        }
-                        None => {
-                            proto::hpub(self.out.own(), subject, &conn.inbox, token, id, payload)
-                        }
-                    }
+                    let message = Message {
+                        subject,
+                        reply: &conn.inbox,
+                        token,
+                        id,
+                    };
+                    self.out.hpub(&message, part, payload, place);
                 }
             }
             let count = self.next_token - first;

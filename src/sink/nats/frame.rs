@@ -72,21 +72,49 @@ impl Frames {
             .get(start..start.checked_add(len)?)
     }
 
+    /// The message a frame of these frames publishes, `R` or `B` alike; `None` for a merge.
+    pub fn message<'a>(&'a self, frame: &Frame<'a>) -> Option<Message<'a>> {
+        match *frame {
+            Frame::Publish {
+                subject,
+                id,
+                payload,
+            } => Some(Message {
+                subject,
+                id,
+                payload: Some(payload),
+                place: None,
+            }),
+            Frame::Body {
+                subject,
+                id,
+                body,
+                start,
+                len,
+            } => Some(Message {
+                subject,
+                id,
+                payload: self.payload(body, start, len),
+                place: Some((body, start, len)),
+            }),
+            Frame::Merge { .. } => None,
+        }
+    }
+
     /// The same frames with every `B` made an `R` that holds its payload: what the spool
     /// takes. A `B` without its payload cannot be made whole and is left out.
     pub fn flatten(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.flat_len());
         let mut at = 0;
         while let Ok((frame, len)) = read(&self.bytes[at..]) {
-            match frame {
-                Frame::Body {
+            match self.message(&frame) {
+                Some(Message {
                     subject,
                     id,
-                    body,
-                    start,
-                    len,
-                } => {
-                    if let Some(payload) = self.payload(body, start, len) {
+                    payload,
+                    place: Some(_),
+                }) => {
+                    if let Some(payload) = payload {
                         publish(&mut out, subject, id, payload);
                     }
                 }
@@ -96,6 +124,17 @@ impl Frames {
         }
         out
     }
+}
+
+/// A message to publish, read from a frame.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Message<'a> {
+    pub subject: &'a [u8],
+    pub id: &'a [u8],
+    /// `None` when a `B` frame's payload is not in its frames' bodies (a damaged frame).
+    pub payload: Option<&'a [u8]>,
+    /// Where a `B` frame's payload lies: body, start, length.
+    pub place: Option<(u32, u32, u32)>,
 }
 
 /// One frame read back.

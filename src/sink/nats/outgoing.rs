@@ -31,7 +31,7 @@ enum Seg {
 }
 
 /// What an HPUB names: subject, reply subject and token, `Nats-Msg-Id`.
-pub struct Message<'a> {
+pub struct Hpub<'a> {
     pub subject: &'a [u8],
     pub reply: &'a [u8],
     pub token: u64,
@@ -66,7 +66,7 @@ impl Outgoing {
     /// bodies, written from there; else (in a frame) copied.
     pub fn hpub(
         &mut self,
-        m: &Message<'_>,
+        m: &Hpub<'_>,
         part: &Arc<Frames>,
         payload: &[u8],
         place: Option<(u32, u32, u32)>,
@@ -352,7 +352,7 @@ mod tests {
         let held = part(&body);
         let mut out = Outgoing::default();
         for token in [7, 8] {
-            let m = Message {
+            let m = Hpub {
                 subject: b"z.records.zia.web",
                 reply: b"_I.x",
                 token,

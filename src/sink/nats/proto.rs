@@ -1,8 +1,9 @@
 //! The NATS client protocol (docs.nats.io "Client Protocol"), as much as the publishing
 //! connection speaks: HPUB frames out (their payloads written from where they lie, see
-//! [`super::outgoing`]), and the server's operations in, parsed without allocating. What comes in is network input:
-//! every length is checked before it is trusted, a line or a payload past its bound is an
-//! error (the connection is dropped), never a buffer that grows with what a peer claims.
+//! [`super::outgoing`]), and the server's operations in, parsed without allocating. What comes
+//! in is network input: every length is checked before it is trusted, a line or a payload past
+//! its bound is an error (the connection is dropped), never a buffer that grows with what a peer
+//! claims.
 
 /// The longest control line taken (`INFO {...}` is the long one; a cluster's URL list makes it
 /// a few kilobytes).

@@ -21,7 +21,7 @@ use super::connect::{self, ConnectFailure};
 use super::frame::{self, Frame};
 use super::intake::{intake, lock};
 use super::kv::KvDevice;
-use super::outgoing::{Message, Outgoing};
+use super::outgoing::{Hpub, Outgoing};
 use super::proto;
 use super::queue::Queue;
 use super::round::{handle, Round};
@@ -284,30 +284,20 @@ impl Publisher {
                 while at < bytes.len() {
                     let (frame, len) = frame::read(&bytes[at..]).map_err(|e| e.to_string())?;
                     at += len;
-                    let (subject, id, payload, place) = match frame {
-                        Frame::Publish {
-                            subject,
-                            id,
-                            payload,
-                        } => (subject, id, Some(payload), None),
-                        Frame::Body {
-                            subject,
-                            id,
-                            body,
-                            start,
-                            len,
-                        } => (
-                            subject,
-                            id,
-                            part.payload(body, start, len),
-                            Some((body, start, len)),
-                        ),
-                        Frame::Merge { json, .. } => {
-                            if let Ok(device) = serde_json::from_slice::<KvDevice>(json) {
-                                merges.push(device);
-                            }
-                            continue;
+                    if let Frame::Merge { json, .. } = frame {
+                        if let Ok(device) = serde_json::from_slice::<KvDevice>(json) {
+                            merges.push(device);
                         }
+                        continue;
+                    }
+                    let Some(frame::Message {
+                        subject,
+                        id,
+                        payload,
+                        place,
+                    }) = part.message(&frame)
+                    else {
+                        continue;
                     };
                     let size = payload.map_or(usize::MAX, |p| {
                         proto::hpub_len(subject, &conn.inbox, self.next_token, id, p.len())
@@ -334,7 +324,7 @@ impl Publisher {
                     };
                     let token = self.next_token;
                     self.next_token += 1;
-                    let message = Message {
+                    let message = Hpub {
                         subject,
                         reply: &conn.inbox,
                         token,

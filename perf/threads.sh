@@ -3,14 +3,15 @@
 # what [output.nats] adds to each (perf/nats.sh gives the whole process's median only).
 #
 #   perf/threads.sh [--nats] [--shards N] [--count EVENTS] [--connections N] [--devices N]
-#                   [--runs R] [--loadgen "MORE LOADGEN FLAGS"]
+#                   [--rate EPS] [--runs R] [--loadgen "MORE LOADGEN FLAGS"]
 #
 # Starts ztel afresh (one shard unless --shards; with --nats also a local nats-server with JetStream on a
 # temporary store), sends EVENTS synthetic NSS web records over TCP with loadgen, waits until every
 # record is written to the records file (and, with --nats, acknowledged), and prints each thread's CPU
-# seconds (utime + stime from /proc/PID/task/*/stat) and microseconds per event, then the total
-# and events per CPU-second. The binaries are $CARGO_TARGET_DIR/release/{ztel,loadgen} (target/
-# without it), or those in BIN=dir.
+# seconds (utime + stime from /proc/PID/task/*/stat), microseconds per event and wake-ups (voluntary
+# context switches), then the total and events per CPU-second. --rate sends at EPS events a second
+# instead of as fast as loadgen can, where the cost of each wake-up shows. The binaries are
+# $CARGO_TARGET_DIR/release/{ztel,loadgen} (target/ without it), or those in BIN=dir.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +22,7 @@ COUNT=400000
 CONNECTIONS=2
 DEVICES=1000
 RUNS=1
+RATE=max
 while [ $# -gt 0 ]; do
     case "$1" in
         --nats) NATS=1; shift ;;
@@ -30,6 +32,7 @@ while [ $# -gt 0 ]; do
         --connections) CONNECTIONS=$2; shift 2 ;;
         --devices) DEVICES=$2; shift 2 ;;
         --runs) RUNS=$2; shift 2 ;;
+        --rate) RATE=$2; shift 2 ;;
         -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "threads.sh: unknown option $1" >&2; exit 2 ;;
     esac
@@ -67,9 +70,14 @@ run_one() {
     local addr admin
     addr=$(grep -o 'listening tcp [0-9.:]*' "$dir/err" | awk '{print $3}')
     admin=$(grep -o 'listening admin [0-9.:]*' "$dir/err" | awk '{print $3}')
-    snap() { for t in /proc/"$pid"/task/*; do echo "$(cat "$t/comm")/${t##*/} $(awk '{print $14 + $15}' "$t/stat")"; done | sort; }
+    snap() {
+        for t in /proc/"$pid"/task/*; do
+            echo "$(cat "$t/comm")/${t##*/} $(awk '{print $14 + $15}' "$t/stat")" \
+                "$(awk '/^voluntary_ctxt_switches/ {print $2}' "$t/status")"
+        done | sort
+    }
     snap > "$dir/before"
-    "$BIN/loadgen" --target "$addr" --proto tcp --source nss --rate max --count "$COUNT" \
+    "$BIN/loadgen" --target "$addr" --proto tcp --source nss --rate "$RATE" --count "$COUNT" \
         --connections "$CONNECTIONS" --devices "$DEVICES" $MORE --quiet > /dev/null
     # Written: counted by the records' read-to-write latency (the file may have rotated).
     metric() { curl -s "http://$admin/metrics" | awk -v m="$1" '$1 == m {print int($2)}'; }
@@ -85,11 +93,12 @@ run_one() {
     [ -z "$nats_pid" ] || { kill "$nats_pid"; wait "$nats_pid" || true; }
     local hz; hz=$(getconf CLK_TCK)
     join "$dir/before" "$dir/after" | awk -v n="$COUNT" -v hz="$hz" '
-        { d = ($3 - $2) / hz; total += d; if (d >= 0.02) printf "%-18s %6.2f s %6.2f us/event\n", $1, d, d / n * 1e6 }
+        { d = ($4 - $2) / hz; total += d
+          if (d >= 0.02) printf "%-18s %6.2f s %6.2f us/event %8d wake-ups\n", $1, d, d / n * 1e6, $5 - $3 }
         END { printf "%-18s %6.2f s %6.2f us/event %9.0f events per CPU-second\n", "total", total, total / n * 1e6, (total ? n / total : 0) }'
 }
 
 for i in $(seq "$RUNS"); do
-    echo "run $i: $([ -n "$NATS" ] && echo files and NATS || echo files alone), $COUNT events"
+    echo "run $i: $([ -n "$NATS" ] && echo files and NATS || echo files alone), $COUNT events, rate $RATE"
     run_one
 done

@@ -12,6 +12,7 @@ use wire::event::Reason;
 use wire::frame::{Framer, Tail};
 
 use super::hold::{Hold, Verdict};
+use super::nap::nap;
 use super::{handoff, process_frames, whole_frames};
 use crate::batch::counters::Counter;
 use crate::batch::{Batch, Origin, Source};
@@ -129,6 +130,9 @@ pub async fn read_frames<S: Stream>(
     let mut held: Option<Batch> = None;
     let mut hold = Hold::default();
     let mut hold_wait = Duration::ZERO;
+    // When the sleep before this read began, if bytes came during it (`Hold::next_read`): they
+    // may have come any time since, so the batch's clock starts there.
+    let mut slept_since: Option<Instant> = None;
     // When the drain began for this connection, and whether its read side is shut yet.
     let mut draining: Option<Instant> = None;
     let mut shut = false;
@@ -248,6 +252,7 @@ pub async fn read_frames<S: Stream>(
         sent_any = true;
         let read_at = Instant::now();
         hold.read(n, read_at);
+        let clock = slept_since.take().unwrap_or(read_at);
         let origin = Origin {
             peer,
             received: Timestamp::now(),
@@ -262,7 +267,7 @@ pub async fn read_frames<S: Stream>(
                 &mut buf,
                 start..end,
                 &origin,
-                read_at,
+                clock,
             );
             match lent.await {
                 Lent::No => {}
@@ -280,7 +285,7 @@ pub async fn read_frames<S: Stream>(
         }
         let mut batch = held.take().unwrap_or_else(|| {
             let mut batch = shard.batch(source, n);
-            batch.read_at = Some(read_at);
+            batch.read_at = Some(clock);
             batch
         });
         batch.counters.add(Counter::BytesRead, n as u64);
@@ -320,13 +325,21 @@ pub async fn read_frames<S: Stream>(
                 held = Some(batch);
                 hold_wait = wait;
                 if !pause.is_zero() {
-                    glommio::timer::sleep(pause).await;
+                    // The batch's clock started at its first read already.
+                    nap(stream.socket(), pause).await;
                 }
                 continue;
             }
         }
         if !send(shard, batch, &mut frame_started).await {
             break End::Stopped;
+        }
+        let pause = hold.next_read(filled);
+        if !pause.is_zero() && draining.is_none() {
+            let since = Instant::now();
+            if nap(stream.socket(), pause).await {
+                slept_since = Some(since);
+            }
         }
     };
     if let Some(batch) = held {

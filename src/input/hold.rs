@@ -1,43 +1,46 @@
-//! When a stream connection keeps a read's records back instead of handing them over at once.
+//! When a stream connection keeps a read's records back instead of handing them over at once,
+//! and when it waits before its next read.
 //!
 //! Every batch costs both threads a fixed amount (a channel hand-off, often a wake-up, clock
-//! reads, a sink write), and every read costs the shard a system call. A peer that sends a line
-//! per packet would pay both per line. Holding amortises that, but a held record is a late one:
-//! a fixed hold of milliseconds cost the p99 of read→sink at moderate rates. So the hold follows
-//! the peer's rate:
+//! reads, a sink write), and every read costs the shard a wake-up and system calls: on the 2-core
+//! VM of perf/README.md about 30 µs of shard CPU and 10 µs of aggregator CPU, 30 times a record's
+//! parsing. A peer that sends a few records per packet would pay that per packet: at 10,000
+//! records a second ztel then spent 23 µs of CPU per record. Waiting amortises it, but a record
+//! that waits is a late one: a fixed hold of milliseconds cost the p99 of read→sink at moderate
+//! rates. So the wait follows the peer's rate:
 //!
 //! - a batch is held only while the peer sends fast enough that more bytes are due well within
 //!   [`AT_MOST`] (a lone record, or a slow feed, goes at once: waiting would gain nothing);
 //! - a batch goes once it holds [`FULL`] bytes of records, or its first record is [`AT_MOST`]
 //!   old, or no bytes came within what is left of that;
-//! - after a small read (a peer that sends a record per packet, read as fast as it sends) the
-//!   connection pauses about as long as the peer takes to send a [`FULL`] batch, never past
-//!   [`AT_MOST`], so that the next read takes many packets in one system call.
+//! - while a batch is held, and after a batch went, the connection sleeps about as long as the
+//!   peer takes to send a [`FULL`] batch, never past [`AT_MOST`], and then reads what came: one
+//!   wake-up and one read for many packets, where waiting for readiness would wake the shard
+//!   for every packet.
 //!
 //! At a high rate reads fill the buffer, batches are [`FULL`] at once and nothing waits; at a low
 //! one every read is its own batch, which costs little because there are few. In between the
-//! wait is bounded by [`AT_MOST`].
+//! wait is bounded by [`AT_MOST`], and a batch's clock starts when its first bytes could have
+//! come: at the sleep before its read (see `conn.rs`).
 
 use std::time::{Duration, Instant};
 
 /// A batch with this many bytes of records goes at once: its fixed cost is already small
 /// against its records'.
 pub const FULL: usize = 32 << 10;
-/// The longest a held batch's first record waits. Part of the read→sink budget (p99 ≤ 1 ms at
-/// half load, issue 12), with the channel, the aggregator and the sink write.
-pub const AT_MOST: Duration = Duration::from_micros(250);
-/// A read of fewer bytes than this (a few records) is followed by a pause before the next:
-/// reading packet by packet cost loggen's one-line packets a quarter of the events per CPU-second
-/// (perf/README.md).
-pub const SMALL_READ: usize = 4 << 10;
+/// The longest a batch's first record waits on the shard. Part of the read→sink budget (p99 ≤
+/// 1 ms, issue 12), with the channel and the aggregator, which take about 100 to 200 µs at half
+/// load. At half load a batch is [`FULL`] well before; below it this bounds how often a busy
+/// connection wakes the shard (perf/README.md, "Where the time goes").
+pub const AT_MOST: Duration = Duration::from_micros(700);
 /// A batch is held only when at least this many bytes are due from the peer before [`AT_MOST`]:
 /// about a record. Less, and the hold would only delay what is held.
 const WORTH: f64 = 1024.0;
 /// The shortest wait for bytes worth setting a read timeout for: a shorter one goes at once.
 const MIN_WAIT: Duration = Duration::from_micros(20);
-/// Longer gaps between reads count as this long: one quiet hour must not take the estimate
-/// dozens of reads to forget once the peer is busy again.
-const GAP_CAP: Duration = Duration::from_millis(10);
+/// A longer gap between reads means the peer paused: the estimate starts over, so that a lone
+/// record after a busy spell goes at once (a steady peer is read at least every [`AT_MOST`]).
+const QUIET: Duration = AT_MOST.saturating_mul(2);
 /// Weight of the newest read in the smoothed figures.
 const ALPHA: f64 = 0.25;
 
@@ -63,14 +66,17 @@ pub struct Hold {
 impl Hold {
     /// Notes a read of `n` bytes that completed at `now`.
     pub fn read(&mut self, n: usize, now: Instant) {
-        let Some(last) = self.last_read.replace(now) else {
-            // A first read says nothing about the rate: it stays zero, and the batch goes.
-            return;
+        let gap = match self.last_read.replace(now) {
+            Some(last) if now.saturating_duration_since(last) <= QUIET => {
+                now.saturating_duration_since(last).as_secs_f64()
+            }
+            // A first read, or the first after a pause, says nothing about the rate: it is
+            // zero, and the batch goes.
+            _ => {
+                (self.bytes, self.gap) = (0.0, 0.0);
+                return;
+            }
         };
-        let gap = now
-            .saturating_duration_since(last)
-            .min(GAP_CAP)
-            .as_secs_f64();
         if self.bytes == 0.0 {
             self.bytes = n as f64;
             self.gap = gap;
@@ -106,17 +112,24 @@ impl Hold {
         if rate * left.as_secs_f64() < WORTH {
             return Verdict::Send;
         }
-        let pause = if n < SMALL_READ {
-            // Long enough for the peer to send the rest of a full batch, if it keeps its rate.
-            let rest = FULL.saturating_sub(held.max(n));
-            Duration::from_secs_f64(rest as f64 / rate).min(left)
-        } else {
-            Duration::ZERO
-        };
+        // Long enough for the peer to send the rest of a full batch, if it keeps its rate.
+        let rest = FULL.saturating_sub(held.max(n));
+        let pause = Duration::from_secs_f64(rest as f64 / rate).min(left);
         Verdict::Hold {
             pause,
             wait: left.saturating_sub(pause).max(MIN_WAIT),
         }
+    }
+
+    /// How long to sleep before the next read, after a batch went. None when the last read
+    /// `filled` the buffer (the kernel may hold more already) or the peer's rate brings less than
+    /// a record within [`AT_MOST`]: then the read waits for bytes as usual.
+    pub fn next_read(&self, filled: bool) -> Duration {
+        let rate = self.rate();
+        if filled || rate * AT_MOST.as_secs_f64() < WORTH {
+            return Duration::ZERO;
+        }
+        Duration::from_secs_f64(FULL as f64 / rate).min(AT_MOST)
     }
 }
 
@@ -148,10 +161,14 @@ mod tests {
     #[test]
     fn a_lone_record_after_a_quiet_spell_goes_at_once() {
         let t0 = Instant::now();
-        // Busy once, then a second of silence, then one record.
-        let (mut hold, t) = after(t0, 8 << 10, 50 * US, 40);
-        hold.read(700, t + Duration::from_secs(1));
-        assert_eq!(hold.verdict(700, 1000, Duration::ZERO), Verdict::Send);
+        // Busy once, then silence a little longer than a steady peer's reads are apart, then
+        // one record: it goes, and the read after it waits for bytes.
+        for silence in [QUIET + US, Duration::from_secs(1)] {
+            let (mut hold, t) = after(t0, 8 << 10, 50 * US, 40);
+            hold.read(700, t + silence);
+            assert_eq!(hold.verdict(700, 1000, Duration::ZERO), Verdict::Send);
+            assert_eq!(hold.next_read(false), Duration::ZERO);
+        }
     }
 
     #[test]
@@ -162,8 +179,9 @@ mod tests {
     }
 
     #[test]
-    fn a_busy_peer_is_held_without_a_pause_while_its_reads_are_large() {
-        // 8 KB every 50 µs: 160 MB/s, the half-load case of issue 12.
+    fn a_busy_peer_is_read_again_once_the_rest_of_a_batch_is_due() {
+        // 8 KB every 50 µs: 160 MB/s, the half-load case of issue 12. The 20 KB that a batch
+        // holding 12 KB lacks take 125 µs.
         let (hold, _) = after(Instant::now(), 8 << 10, 50 * US, 20);
         assert!(
             (hold.rate() - 8192.0 / 50e-6).abs() < 1.0,
@@ -173,10 +191,27 @@ mod tests {
         assert_eq!(
             hold.verdict(8 << 10, 12 << 10, 50 * US),
             Verdict::Hold {
-                pause: Duration::ZERO,
-                wait: 200 * US
+                pause: 125 * US,
+                wait: AT_MOST - 50 * US - 125 * US
             }
         );
+    }
+
+    #[test]
+    fn after_a_batch_a_steady_peer_is_read_once_the_next_is_due() {
+        // 8 KB every 50 µs: a full batch every 200 µs.
+        let (hold, _) = after(Instant::now(), 8 << 10, 50 * US, 20);
+        assert_eq!(hold.next_read(false), 200 * US);
+        // A read that filled the buffer left more in the kernel: read on at once.
+        assert_eq!(hold.next_read(true), Duration::ZERO);
+        // 1 KB every 100 µs: a full batch would take 3.2 ms, so the sleep ends at AT_MOST.
+        let (hold, _) = after(Instant::now(), 1024, 100 * US, 20);
+        assert_eq!(hold.next_read(false), AT_MOST);
+        // Slower than a record per AT_MOST, or a first read: wait for bytes as usual.
+        let (hold, _) = after(Instant::now(), 700, 2000 * US, 20);
+        assert_eq!(hold.next_read(false), Duration::ZERO);
+        let (hold, _) = after(Instant::now(), 8 << 10, 50 * US, 1);
+        assert_eq!(hold.next_read(false), Duration::ZERO);
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod handshake;
 pub mod hold;
 pub mod http;
 pub mod live;
+mod nap;
 pub mod tcp;
 pub mod tls;
 pub mod udp;

@@ -1,0 +1,98 @@
+//! A connection's sleep between reads (`hold.rs` says when and how long), during which the
+//! packets that come do not wake the shard.
+
+use std::time::Duration;
+
+use glommio::net::TcpStream;
+
+use super::hold;
+
+/// Sleeps `pause` without being woken by the packets that come meanwhile, and says whether
+/// bytes came. glommio arms a readiness poll after every read that did not fill its buffer, and
+/// each packet that completes it would wake the shard for nothing: so the socket's low-water mark
+/// is raised to a full batch for the sleep, and lowered again after it, which signals what came
+/// (tcp_set_rcvlowat).
+pub async fn nap(socket: &TcpStream, pause: Duration) -> bool {
+    low_water(socket, hold::FULL);
+    glommio::timer::sleep(pause).await;
+    let came = queued(socket) > 0;
+    low_water(socket, 1);
+    came
+}
+
+/// The bytes waiting in the socket's receive queue (FIONREAD); zero when unknown.
+pub(super) fn queued(socket: &TcpStream) -> usize {
+    use std::os::fd::AsRawFd;
+    let mut bytes: libc::c_int = 0;
+    // SAFETY: FIONREAD on a socket this function borrows writes one c_int, to a live one.
+    let done = unsafe { libc::ioctl(socket.as_raw_fd(), libc::FIONREAD, &mut bytes) };
+    if done == 0 {
+        usize::try_from(bytes).unwrap_or(0)
+    } else {
+        0
+    }
+}
+
+/// Sets SO_RCVLOWAT. A refusal only costs wake-ups.
+fn low_water(socket: &TcpStream, bytes: usize) {
+    use std::os::fd::AsRawFd;
+    let bytes = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
+    // SAFETY: setsockopt on a socket this function borrows, with a pointer to a live c_int and
+    // its size.
+    unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVLOWAT,
+            (&bytes as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use futures_lite::AsyncReadExt;
+    use glommio::net::TcpListener;
+
+    use std::time::Instant;
+
+    use super::*;
+
+    /// A nap says whether bytes came, and leaves the socket as it found it: a read after it
+    /// returns what came at once, and then a single byte, far below the nap's low-water mark.
+    #[test]
+    fn a_nap_says_whether_bytes_came_and_leaves_them_readable() {
+        let ex = glommio::LocalExecutorBuilder::default()
+            .make()
+            .expect("an executor");
+        ex.run(async {
+            let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+            let addr = listener.local_addr().expect("address");
+            let mut peer = std::net::TcpStream::connect(addr).expect("connect");
+            peer.set_nodelay(true).expect("nodelay");
+            let mut stream = listener.accept().await.expect("accept");
+            let wait = Some(Duration::from_secs(5));
+            stream.set_read_timeout(wait).expect("timeout");
+            let mut buf = [0u8; 64];
+
+            assert!(!nap(&stream, Duration::from_millis(2)).await);
+            peer.write_all(b"a record\n").expect("write");
+            // Until the kernel has the bytes: the nap only looks at its end.
+            while queued(&stream) == 0 {
+                glommio::timer::sleep(Duration::from_millis(1)).await;
+            }
+            assert!(nap(&stream, Duration::from_millis(2)).await);
+            let started = Instant::now();
+            assert_eq!(stream.read(&mut buf).await.expect("read"), 9);
+            assert!(started.elapsed() < Duration::from_secs(1));
+
+            assert!(!nap(&stream, Duration::from_millis(2)).await);
+            peer.write_all(b"x").expect("write");
+            assert_eq!(stream.read(&mut buf).await.expect("read"), 1);
+            assert_eq!(&buf[..1], b"x");
+        });
+    }
+}

@@ -130,6 +130,9 @@ pub async fn read_frames<S: Stream>(
     let mut held: Option<Batch> = None;
     let mut hold = Hold::default();
     let mut hold_wait = Duration::ZERO;
+    // The bytes read into the batch being built, the hold's measure of it (records may be
+    // larger or smaller than their lines).
+    let mut held_bytes = 0usize;
     // When the sleep before this read began, if bytes came during it (`Hold::next_read`): they
     // may have come any time since, so the batch's clock starts there.
     let mut slept_since: Option<Instant> = None;
@@ -283,6 +286,10 @@ pub async fn read_frames<S: Stream>(
                 Lent::Stopped => break End::Stopped,
             }
         }
+        if held.is_none() {
+            held_bytes = 0;
+        }
+        held_bytes += n;
         let mut batch = held.take().unwrap_or_else(|| {
             let mut batch = shard.batch(source, n);
             batch.read_at = Some(clock);
@@ -320,7 +327,7 @@ pub async fn read_frames<S: Stream>(
         let age = batch
             .read_at
             .map_or(Duration::ZERO, |first| first.elapsed());
-        if let Verdict::Hold { pause, wait } = hold.verdict(n, batch.records.len(), age) {
+        if let Verdict::Hold { pause, wait } = hold.verdict(held_bytes, age) {
             if stream.resumes_after_timeout() {
                 held = Some(batch);
                 hold_wait = wait;

@@ -47,6 +47,10 @@ pub trait Stream: AsyncRead + Unpin {
     /// nothing (it waits for readiness, then reads), but a TLS stream is not promised to survive
     /// an error from below: there a timeout ends the connection.
     fn resumes_after_timeout(&self) -> bool;
+    /// Whether a read that leaves room in the buffer took all that the kernel held. A TLS stream
+    /// reads the socket a few KiB at a time, stopping at a record, so it never sleeps between
+    /// reads: that would cap it at a record per sleep.
+    fn empties_socket(&self) -> bool;
 }
 
 impl Stream for TcpStream {
@@ -57,6 +61,10 @@ impl Stream for TcpStream {
     fn resumes_after_timeout(&self) -> bool {
         true
     }
+
+    fn empties_socket(&self) -> bool {
+        true
+    }
 }
 
 impl Stream for futures_rustls::server::TlsStream<TcpStream> {
@@ -65,6 +73,10 @@ impl Stream for futures_rustls::server::TlsStream<TcpStream> {
     }
 
     fn resumes_after_timeout(&self) -> bool {
+        false
+    }
+
+    fn empties_socket(&self) -> bool {
         false
     }
 }
@@ -133,9 +145,9 @@ pub async fn read_frames<S: Stream>(
     // The bytes read into the batch being built, the hold's measure of it (records may be
     // larger or smaller than their lines).
     let mut held_bytes = 0usize;
-    // When the sleep before this read began, if bytes came during it (`Hold::next_read`): they
-    // may have come any time since, so the batch's clock starts there.
-    let mut slept_since: Option<Instant> = None;
+    // Before a sleep that bytes came during (`Hold::next_read`), the last read that emptied the
+    // kernel's queue: the bytes may have come any time since, so the batch's clock starts there.
+    let mut empty_since: Option<Instant> = None;
     // When the drain began for this connection, and whether its read side is shut yet.
     let mut draining: Option<Instant> = None;
     let mut shut = false;
@@ -255,7 +267,7 @@ pub async fn read_frames<S: Stream>(
         sent_any = true;
         let read_at = Instant::now();
         hold.read(n, read_at);
-        let clock = slept_since.take().unwrap_or(read_at);
+        let clock = empty_since.take().unwrap_or(read_at);
         let origin = Origin {
             peer,
             received: Timestamp::now(),
@@ -327,7 +339,7 @@ pub async fn read_frames<S: Stream>(
         let age = batch
             .read_at
             .map_or(Duration::ZERO, |first| first.elapsed());
-        if let Verdict::Hold { pause, wait } = hold.verdict(held_bytes, age) {
+        if let Verdict::Hold { pause, wait } = hold.verdict(held_bytes, age, filled) {
             if stream.resumes_after_timeout() {
                 held = Some(batch);
                 hold_wait = wait;
@@ -338,15 +350,20 @@ pub async fn read_frames<S: Stream>(
                 continue;
             }
         }
+        let sending = Instant::now();
         if !send(shard, batch, &mut frame_started).await {
             break End::Stopped;
         }
+        // A full channel kept this connection from reading: no pause of the peer's.
+        hold.waited(sending.elapsed());
         let pause = hold.next_read(filled);
-        if !pause.is_zero() && draining.is_none() {
-            let since = Instant::now();
-            if nap(stream.socket(), pause).await {
-                slept_since = Some(since);
-            }
+        if !pause.is_zero()
+            && draining.is_none()
+            && stream.empties_socket()
+            && nap(stream.socket(), pause).await
+        {
+            // The read emptied the kernel's queue: what came, came since.
+            empty_since = Some(read_at);
         }
     };
     if let Some(batch) = held {

@@ -3,25 +3,28 @@
 //!
 //! Every batch costs both threads a fixed amount (a channel hand-off, often a wake-up, clock
 //! reads, a sink write), and every read costs the shard a wake-up and system calls: on the 2-core
-//! VM of perf/README.md about 30 µs of shard CPU and 10 µs of aggregator CPU, 30 times a record's
+//! VM of perf/README.md about 35 µs of shard CPU and 15 µs of aggregator CPU, 30 times a record's
 //! parsing. A peer that sends a few records per packet would pay that per packet: at 10,000
 //! records a second ztel then spent 23 µs of CPU per record. Waiting amortises it, but a record
 //! that waits is a late one: a fixed hold of milliseconds cost the p99 of read→sink at moderate
 //! rates. So the wait follows the peer's rate:
 //!
-//! - a batch is held only while the peer sends fast enough that more bytes are due well within
-//!   [`AT_MOST`] (a lone record, or a slow feed, goes at once: waiting would gain nothing);
-//! - a batch goes once it holds [`FULL`] bytes of records, or its first record is [`AT_MOST`]
-//!   old, or no bytes came within what is left of that;
+//! - a peer has a rate only once it has sent for [`AT_MOST`] without a pause of [`QUIET`]: a
+//!   lone record, even in pieces, or a slow feed, goes at once (waiting would gain nothing);
+//! - a batch is held only while more bytes are due well within [`AT_MOST`];
+//! - a batch goes once it was read from [`FULL`] bytes, or its first record is [`AT_MOST`] old,
+//!   or no bytes came within what is left of that;
 //! - while a batch is held, and after a batch went, the connection sleeps about as long as the
-//!   peer takes to send a [`FULL`] batch, never past [`AT_MOST`], and then reads what came: one
-//!   wake-up and one read for many packets, where waiting for readiness would wake the shard
-//!   for every packet.
+//!   peer takes to send a little more than a [`FULL`] batch, never past [`AT_MOST`], and then
+//!   reads what came: one wake-up and one read for many packets, where waiting for readiness
+//!   would wake the shard for every packet. Not after a read that filled the buffer: the kernel
+//!   may hold more already.
 //!
 //! At a high rate reads fill the buffer, batches are [`FULL`] at once and nothing waits; at a low
 //! one every read is its own batch, which costs little because there are few. In between the
-//! wait is bounded by [`AT_MOST`], and a batch's clock starts when its first bytes could have
-//! come: at the sleep before its read (see `conn.rs`).
+//! wait is bounded by [`AT_MOST`]. A batch's clock starts when its first bytes could have come:
+//! at the read before the sleep, which emptied the kernel's queue (see `conn.rs`, which also
+//! keeps TLS connections from sleeping between reads).
 
 use std::time::{Duration, Instant};
 
@@ -63,6 +66,8 @@ pub enum Verdict {
 #[derive(Debug, Clone, Default)]
 pub struct Hold {
     last_read: Option<Instant>,
+    /// The first read since the peer last paused.
+    busy_since: Option<Instant>,
     /// Smoothed bytes per read and seconds between reads; their ratio is the peer's rate.
     bytes: f64,
     gap: f64,
@@ -75,13 +80,21 @@ impl Hold {
             Some(last) if now.saturating_duration_since(last) <= QUIET => {
                 now.saturating_duration_since(last).as_secs_f64()
             }
-            // A first read, or the first after a pause, says nothing about the rate: it is
-            // zero, and the batch goes.
+            // A first read, or the first after a pause, says nothing about the rate.
             _ => {
                 (self.bytes, self.gap) = (0.0, 0.0);
+                self.busy_since = Some(now);
                 return;
             }
         };
+        if self
+            .busy_since
+            .is_some_and(|t| now.saturating_duration_since(t) < AT_MOST)
+        {
+            // Reads close together for less than AT_MOST are no rate yet: the pieces of a lone
+            // record, or of a short burst, go at once.
+            return;
+        }
         if self.bytes == 0.0 {
             self.bytes = n as f64;
             self.gap = gap;
@@ -91,7 +104,16 @@ impl Hold {
         }
     }
 
-    /// The peer's recent rate in bytes per second; zero until two reads were seen.
+    /// Time the connection spent not reading for reasons of its own (a full channel): not a
+    /// pause of the peer's.
+    pub fn waited(&mut self, d: Duration) {
+        if let Some(last) = &mut self.last_read {
+            *last += d;
+        }
+    }
+
+    /// The peer's recent rate in bytes per second; zero until it has sent for [`AT_MOST`]
+    /// without pausing.
     pub fn rate(&self) -> f64 {
         if self.gap > 0.0 {
             self.bytes / self.gap
@@ -104,8 +126,8 @@ impl Hold {
     }
 
     /// Whether to send or hold a batch read from `held` bytes whose first bytes were read (or
-    /// could have come) `age` ago.
-    pub fn verdict(&self, held: usize, age: Duration) -> Verdict {
+    /// could have come) `age` ago, after a read that `filled` the buffer or not.
+    pub fn verdict(&self, held: usize, age: Duration, filled: bool) -> Verdict {
         if held >= FULL {
             return Verdict::Send;
         }
@@ -117,16 +139,21 @@ impl Hold {
         if rate * left.as_secs_f64() < WORTH {
             return Verdict::Send;
         }
-        // Long enough for the peer to send the rest of a full batch, if it keeps its rate.
-        let rest = AIM.saturating_sub(held);
-        let pause = Duration::from_secs_f64(rest as f64 / rate).min(left);
+        let pause = if filled {
+            // The kernel may hold more already.
+            Duration::ZERO
+        } else {
+            // Long enough for the peer to send the rest of a full batch, if it keeps its rate.
+            let rest = AIM.saturating_sub(held);
+            Duration::from_secs_f64(rest as f64 / rate).min(left)
+        };
         Verdict::Hold {
             pause,
             wait: left.saturating_sub(pause).max(MIN_WAIT),
         }
     }
 
-    /// How long to sleep before the next read, after a batch went. None when the last read
+    /// How long to sleep before the next read, after a batch went. Zero when the last read
     /// `filled` the buffer (the kernel may hold more already) or the peer's rate brings less than
     /// a record within [`AT_MOST`]: then the read waits for bytes as usual.
     pub fn next_read(&self, filled: bool) -> Duration {
@@ -157,10 +184,11 @@ mod tests {
 
     #[test]
     fn a_first_read_goes_at_once() {
+        // (And the reads after it, until the peer has sent for AT_MOST: see below.)
         let mut hold = Hold::default();
         hold.read(300, Instant::now());
         assert_eq!(hold.rate(), 0.0);
-        assert_eq!(hold.verdict(500, Duration::ZERO), Verdict::Send);
+        assert_eq!(hold.verdict(500, Duration::ZERO, false), Verdict::Send);
     }
 
     #[test]
@@ -171,7 +199,7 @@ mod tests {
         for silence in [QUIET + US, Duration::from_secs(1)] {
             let (mut hold, t) = after(t0, 8 << 10, 50 * US, 40);
             hold.read(700, t + silence);
-            assert_eq!(hold.verdict(1000, Duration::ZERO), Verdict::Send);
+            assert_eq!(hold.verdict(1000, Duration::ZERO, false), Verdict::Send);
             assert_eq!(hold.next_read(false), Duration::ZERO);
         }
     }
@@ -180,7 +208,7 @@ mod tests {
     fn a_slow_feed_is_never_held() {
         // A record of 700 bytes every 2 ms: 350 KB/s, under a record per AT_MOST.
         let (hold, _) = after(Instant::now(), 700, 2000 * US, 20);
-        assert_eq!(hold.verdict(1000, Duration::ZERO), Verdict::Send);
+        assert_eq!(hold.verdict(1000, Duration::ZERO, false), Verdict::Send);
     }
 
     #[test]
@@ -194,7 +222,7 @@ mod tests {
             hold.rate()
         );
         assert_eq!(
-            hold.verdict(12 << 10, 50 * US),
+            hold.verdict(12 << 10, 50 * US, false),
             Verdict::Hold {
                 pause: 175 * US,
                 wait: AT_MOST - 50 * US - 175 * US
@@ -222,18 +250,33 @@ mod tests {
     #[test]
     fn a_full_batch_goes_whatever_the_rate() {
         let (hold, _) = after(Instant::now(), 8 << 10, 50 * US, 20);
-        assert_eq!(hold.verdict(FULL, Duration::ZERO), Verdict::Send);
+        assert_eq!(hold.verdict(FULL, Duration::ZERO, false), Verdict::Send);
+    }
+
+    #[test]
+    fn a_read_that_filled_the_buffer_is_followed_by_another_at_once() {
+        let (hold, _) = after(Instant::now(), 8 << 10, 50 * US, 20);
+        assert_eq!(
+            hold.verdict(1000, Duration::ZERO, true),
+            Verdict::Hold {
+                pause: Duration::ZERO,
+                wait: AT_MOST
+            }
+        );
     }
 
     #[test]
     fn no_record_is_held_past_at_most() {
         let (hold, _) = after(Instant::now(), 8 << 10, 50 * US, 20);
-        assert_eq!(hold.verdict(1000, AT_MOST), Verdict::Send);
-        assert_eq!(hold.verdict(1000, AT_MOST - MIN_WAIT / 2), Verdict::Send);
+        assert_eq!(hold.verdict(1000, AT_MOST, false), Verdict::Send);
+        assert_eq!(
+            hold.verdict(1000, AT_MOST - MIN_WAIT / 2, false),
+            Verdict::Send
+        );
         // Whatever the pause and the wait, they end by AT_MOST (or MIN_WAIT after it).
         let last = AT_MOST - MIN_WAIT - US;
         for age in [Duration::ZERO, 10 * US, 100 * US, AT_MOST / 2, last] {
-            match hold.verdict(1000, age) {
+            match hold.verdict(1000, age, false) {
                 Verdict::Hold { pause, wait } => {
                     assert!(age + pause + wait <= AT_MOST + MIN_WAIT, "{age:?}")
                 }
@@ -246,8 +289,8 @@ mod tests {
     fn a_record_per_packet_pauses_for_the_rest_of_a_full_batch() {
         // 1 KB every 4 µs (250,000 lines a second, a packet each): the 38 KB a batch lacks to
         // the aim take about 152 µs.
-        let (hold, _) = after(Instant::now(), 1024, 4 * US, 20);
-        let Verdict::Hold { pause, wait } = hold.verdict(2048, Duration::ZERO) else {
+        let (hold, _) = after(Instant::now(), 1024, 4 * US, 200);
+        let Verdict::Hold { pause, wait } = hold.verdict(2048, Duration::ZERO, false) else {
             panic!("sent");
         };
         assert!(pause > 147 * US && pause < 157 * US, "{pause:?}");
@@ -259,7 +302,7 @@ mod tests {
         // 1 KB every 200 µs: 5 MB/s, worth holding for, but a full batch would take 6 ms.
         let (hold, _) = after(Instant::now(), 1024, 200 * US, 20);
         assert_eq!(
-            hold.verdict(1500, Duration::ZERO),
+            hold.verdict(1500, Duration::ZERO, false),
             Verdict::Hold {
                 pause: AT_MOST,
                 wait: MIN_WAIT
@@ -278,20 +321,36 @@ mod tests {
             hold.read(8 << 10, t);
         }
         assert!(matches!(
-            hold.verdict(8 << 10, Duration::ZERO),
+            hold.verdict(8 << 10, Duration::ZERO, false),
             Verdict::Hold { .. }
         ));
     }
 
     #[test]
-    fn reads_at_the_same_instant_count_as_fast() {
+    fn a_lone_record_in_pieces_goes_at_once() {
+        // From idle, a record in three packets 12 µs apart: no rate yet.
+        let t = Instant::now();
+        let mut hold = Hold::default();
+        for i in 0..3 {
+            hold.read(600, t + i * 12 * US);
+        }
+        assert_eq!(hold.rate(), 0.0);
+        assert_eq!(hold.verdict(1800, Duration::ZERO, false), Verdict::Send);
+        assert_eq!(hold.next_read(false), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_wait_on_a_full_channel_is_no_pause_of_the_peer() {
         let t = Instant::now();
         let mut hold = Hold::default();
         hold.read(100, t);
-        hold.read(100, t);
+        // The channel kept the connection from reading for longer than a pause would take.
+        hold.waited(QUIET * 2);
+        hold.read(100, t + QUIET * 2);
+        // Not reset, and what piled up meanwhile came at once: as fast as it gets.
         assert_eq!(hold.rate(), f64::INFINITY);
         assert_eq!(
-            hold.verdict(200, Duration::ZERO),
+            hold.verdict(200, Duration::ZERO, false),
             Verdict::Hold {
                 pause: Duration::ZERO,
                 wait: AT_MOST

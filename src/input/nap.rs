@@ -11,13 +11,41 @@ use super::hold;
 /// bytes came. glommio arms a readiness poll after every read that did not fill its buffer, and
 /// each packet that completes it would wake the shard for nothing: so the socket's low-water mark
 /// is raised to a full batch for the sleep, and lowered again after it, which signals what came
-/// (tcp_set_rcvlowat).
+/// (tcp_set_rcvlowat). A full batch that is there already is read at once.
 pub async fn nap(socket: &TcpStream, pause: Duration) -> bool {
-    low_water(socket, hold::FULL);
+    if queued(socket) >= hold::FULL {
+        return true;
+    }
+    // Linux clamps the receive window to a low-water mark that its buffer could not hold twice
+    // over, and keeps the clamp after the mark is lowered: a smaller mark only wakes earlier.
+    low_water(socket, hold::FULL.min(receive_buffer(socket) / 4));
     glommio::timer::sleep(pause).await;
     let came = queued(socket) > 0;
     low_water(socket, 1);
     came
+}
+
+/// The socket's receive buffer (SO_RCVBUF); zero when unknown.
+fn receive_buffer(socket: &TcpStream) -> usize {
+    use std::os::fd::AsRawFd;
+    let mut bytes: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: getsockopt on a socket this function borrows writes at most `len` bytes, the size
+    // of the live c_int it points at.
+    let done = unsafe {
+        libc::getsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            (&mut bytes as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    if done == 0 {
+        usize::try_from(bytes).unwrap_or(0)
+    } else {
+        0
+    }
 }
 
 /// The bytes waiting in the socket's receive queue (FIONREAD); zero when unknown.
@@ -93,6 +121,16 @@ mod tests {
             peer.write_all(b"x").expect("write");
             assert_eq!(stream.read(&mut buf).await.expect("read"), 1);
             assert_eq!(&buf[..1], b"x");
+
+            // A full batch waiting already: no sleep at all, however long the pause asked.
+            let batch = vec![b'y'; hold::FULL];
+            peer.write_all(&batch).expect("write");
+            while queued(&stream) < hold::FULL {
+                glommio::timer::sleep(Duration::from_millis(1)).await;
+            }
+            let started = Instant::now();
+            assert!(nap(&stream, Duration::from_secs(30)).await);
+            assert!(started.elapsed() < Duration::from_secs(5));
         });
     }
 }

@@ -37,7 +37,8 @@ pub const FULL: usize = 32 << 10;
 const AIM: usize = FULL + FULL / 4;
 /// The longest a batch's first record waits on the shard. Part of the read→sink budget (p99 ≤
 /// 1 ms, issue 12), with parsing, the channel and the aggregator: at 50,000 Sekoia-template
-/// records a second with device churn, 700 µs here gave a p99 of 1.0 to 1.5 ms, 500 µs 0.84 ms.
+/// records a second with device churn, p99 is about 1 ms with 500 µs here, and was 1.0 to
+/// 1.5 ms with 700 µs (a clock from the sleep's start, which counts less).
 /// At half load a batch is [`FULL`] well before; below it this bounds how often a busy
 /// connection wakes the shard (perf/README.md, "Where the time goes").
 pub const AT_MOST: Duration = Duration::from_micros(500);

@@ -49,7 +49,7 @@ fn receive_buffer(socket: &TcpStream) -> usize {
 }
 
 /// The bytes waiting in the socket's receive queue (FIONREAD); zero when unknown.
-pub(super) fn queued(socket: &TcpStream) -> usize {
+fn queued(socket: &TcpStream) -> usize {
     use std::os::fd::AsRawFd;
     let mut bytes: libc::c_int = 0;
     // SAFETY: FIONREAD on a socket this function borrows writes one c_int, to a live one.
@@ -81,11 +81,10 @@ fn low_water(socket: &TcpStream, bytes: usize) {
 #[cfg(test)]
 mod tests {
     use std::io::Write;
+    use std::time::Instant;
 
     use futures_lite::AsyncReadExt;
     use glommio::net::TcpListener;
-
-    use std::time::Instant;
 
     use super::*;
 

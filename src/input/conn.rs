@@ -142,9 +142,6 @@ pub async fn read_frames<S: Stream>(
     let mut held: Option<Batch> = None;
     let mut hold = Hold::default();
     let mut hold_wait = Duration::ZERO;
-    // The bytes read into the batch being built, the hold's measure of it (records may be
-    // larger or smaller than their lines).
-    let mut held_bytes = 0usize;
     // Before a sleep that bytes came during (`Hold::next_read`), the last read that emptied the
     // kernel's queue: the bytes may have come any time since, so the batch's clock starts there.
     let mut empty_since: Option<Instant> = None;
@@ -298,10 +295,6 @@ pub async fn read_frames<S: Stream>(
                 Lent::Stopped => break End::Stopped,
             }
         }
-        if held.is_none() {
-            held_bytes = 0;
-        }
-        held_bytes += n;
         let mut batch = held.take().unwrap_or_else(|| {
             let mut batch = shard.batch(source, n);
             batch.read_at = Some(clock);
@@ -339,7 +332,7 @@ pub async fn read_frames<S: Stream>(
         let age = batch
             .read_at
             .map_or(Duration::ZERO, |first| first.elapsed());
-        if let Verdict::Hold { pause, wait } = hold.verdict(held_bytes, age, filled) {
+        if let Verdict::Hold { pause, wait } = hold.verdict(read_into(&batch), age, filled) {
             if stream.resumes_after_timeout() {
                 held = Some(batch);
                 hold_wait = wait;
@@ -475,4 +468,10 @@ async fn hand_off(
         left,
         handed: false,
     }
+}
+
+/// The bytes read into `batch`, the hold's measure of it (records may be larger or smaller than
+/// their lines): its own count, as pending counts join it only when it is sent.
+fn read_into(batch: &Batch) -> usize {
+    usize::try_from(batch.counters.get(Counter::BytesRead)).unwrap_or(usize::MAX)
 }

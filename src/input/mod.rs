@@ -11,6 +11,7 @@ pub mod hold;
 pub mod http;
 pub mod live;
 mod nap;
+mod sockopt;
 pub mod tcp;
 pub mod tls;
 pub mod udp;

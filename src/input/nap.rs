@@ -1,11 +1,12 @@
 //! A connection's sleep between reads (`hold.rs` says when and how long), during which the
 //! packets that come do not wake the shard.
 
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::time::Duration;
 
 use glommio::net::TcpStream;
 
-use super::hold;
+use super::{hold, sockopt};
 
 /// Sleeps `pause` without being woken by the packets that come meanwhile, and says whether
 /// bytes came. glommio arms a readiness poll after every read that did not fill its buffer, and
@@ -13,69 +14,22 @@ use super::hold;
 /// is raised to a full batch for the sleep, and lowered again after it, which signals what came
 /// (tcp_set_rcvlowat). A full batch that is there already is read at once.
 pub async fn nap(socket: &TcpStream, pause: Duration) -> bool {
-    if queued(socket) >= hold::FULL {
+    let fd = socket.as_raw_fd();
+    if sockopt::queued(fd) >= hold::FULL {
         return true;
     }
     // Linux clamps the receive window to a low-water mark that its buffer could not hold twice
     // over, and keeps the clamp after the mark is lowered: a smaller mark only wakes earlier.
-    low_water(socket, hold::FULL.min(receive_buffer(socket) / 4));
+    // SAFETY: the descriptor belongs to `socket`, which outlives this borrow.
+    let buffer = socket2::SockRef::from(&unsafe { BorrowedFd::borrow_raw(fd) })
+        .recv_buffer_size()
+        .unwrap_or(0);
+    // A refusal only costs wake-ups.
+    sockopt::set_int(fd, libc::SO_RCVLOWAT, hold::FULL.min(buffer / 4));
     glommio::timer::sleep(pause).await;
-    let came = queued(socket) > 0;
-    low_water(socket, 1);
+    let came = sockopt::queued(fd) > 0;
+    sockopt::set_int(fd, libc::SO_RCVLOWAT, 1);
     came
-}
-
-/// The socket's receive buffer (SO_RCVBUF); zero when unknown.
-fn receive_buffer(socket: &TcpStream) -> usize {
-    use std::os::fd::AsRawFd;
-    let mut bytes: libc::c_int = 0;
-    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: getsockopt on a socket this function borrows writes at most `len` bytes, the size
-    // of the live c_int it points at.
-    let done = unsafe {
-        libc::getsockopt(
-            socket.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_RCVBUF,
-            (&mut bytes as *mut libc::c_int).cast(),
-            &mut len,
-        )
-    };
-    if done == 0 {
-        usize::try_from(bytes).unwrap_or(0)
-    } else {
-        0
-    }
-}
-
-/// The bytes waiting in the socket's receive queue (FIONREAD); zero when unknown.
-fn queued(socket: &TcpStream) -> usize {
-    use std::os::fd::AsRawFd;
-    let mut bytes: libc::c_int = 0;
-    // SAFETY: FIONREAD on a socket this function borrows writes one c_int, to a live one.
-    let done = unsafe { libc::ioctl(socket.as_raw_fd(), libc::FIONREAD, &mut bytes) };
-    if done == 0 {
-        usize::try_from(bytes).unwrap_or(0)
-    } else {
-        0
-    }
-}
-
-/// Sets SO_RCVLOWAT. A refusal only costs wake-ups.
-fn low_water(socket: &TcpStream, bytes: usize) {
-    use std::os::fd::AsRawFd;
-    let bytes = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
-    // SAFETY: setsockopt on a socket this function borrows, with a pointer to a live c_int and
-    // its size.
-    unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_RCVLOWAT,
-            (&bytes as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        );
-    }
 }
 
 #[cfg(test)]
@@ -108,7 +62,7 @@ mod tests {
             assert!(!nap(&stream, Duration::from_millis(2)).await);
             peer.write_all(b"a record\n").expect("write");
             // Until the kernel has the bytes: the nap only looks at its end.
-            while queued(&stream) == 0 {
+            while sockopt::queued(stream.as_raw_fd()) == 0 {
                 glommio::timer::sleep(Duration::from_millis(1)).await;
             }
             assert!(nap(&stream, Duration::from_millis(2)).await);
@@ -124,7 +78,7 @@ mod tests {
             // A full batch waiting already: no sleep at all, however long the pause asked.
             let batch = vec![b'y'; hold::FULL];
             peer.write_all(&batch).expect("write");
-            while queued(&stream) < hold::FULL {
+            while sockopt::queued(stream.as_raw_fd()) < hold::FULL {
                 glommio::timer::sleep(Duration::from_millis(1)).await;
             }
             let started = Instant::now();

@@ -25,6 +25,7 @@ use wire::frame::{Framer, Tail};
 
 use super::allow::AllowList;
 use super::process_frames;
+use super::sockopt;
 use crate::batch::channel::Offer;
 use crate::batch::counters::Counter;
 use crate::batch::{Batch, Origin, Source};
@@ -65,19 +66,7 @@ pub fn bind(address: SocketAddr) -> io::Result<UdpSocket> {
 /// (about 200 KiB by default), which a burst of LSS datagrams overflows. Less only narrows the
 /// burst the kernel absorbs, so a refusal is not an error.
 fn request_receive_buffer(socket: &Socket) {
-    let size = libc::c_int::try_from(RECEIVE_BUFFER).unwrap_or(libc::c_int::MAX);
-    // SAFETY: setsockopt on a socket this function borrows, with a pointer to a live c_int and
-    // its size.
-    let forced = unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_RCVBUFFORCE,
-            (&size as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if forced != 0 {
+    if !sockopt::set_int(socket.as_raw_fd(), libc::SO_RCVBUFFORCE, RECEIVE_BUFFER) {
         let _ = socket.set_recv_buffer_size(RECEIVE_BUFFER);
     }
 }

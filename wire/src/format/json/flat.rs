@@ -38,7 +38,7 @@ pub fn extract<'a>(json: &'a [u8], scratch: &mut Scratch, fields: &mut Fields<'a
     }
     let mut reader = Reader {
         bytes: json,
-        quotes: &scratch.quotes,
+        quotes: Quotes::new(&scratch.quotes),
         memo: &mut scratch.memo,
         members: 0,
         at: 0,
@@ -193,10 +193,47 @@ fn block_masks_scalar(block: &[u8; 64]) -> Masks {
     masks
 }
 
+/// The quotes of a frame in order, from the scan's masks.
+///
+/// Every quote of a plain frame opens or closes a string, and the reader passes no quote without
+/// taking it from here, so the next quote here is the first at or after the cursor. Finding a
+/// string's end is then clearing the lowest bit of a word, which does not wait for the bytes
+/// before it to be read: finding each end from the cursor's position made every string wait for
+/// the one before, and that chain was most of the walk's time.
+struct Quotes<'q> {
+    words: &'q [u64],
+    /// The word `bits` came from.
+    word: usize,
+    /// The quotes of that word not taken yet.
+    bits: u64,
+}
+
+impl<'q> Quotes<'q> {
+    fn new(words: &'q [u64]) -> Self {
+        Quotes {
+            words,
+            word: 0,
+            bits: words.first().copied().unwrap_or(0),
+        }
+    }
+
+    /// The position of the next quote, and takes it.
+    #[inline(always)]
+    fn take(&mut self) -> Option<usize> {
+        while self.bits == 0 {
+            self.word += 1;
+            self.bits = *self.words.get(self.word)?;
+        }
+        let at = self.word * 64 + self.bits.trailing_zeros() as usize;
+        self.bits &= self.bits - 1;
+        Some(at)
+    }
+}
+
 /// A cursor over a frame known to be plain UTF-8. Every method returns `None` to decline.
 struct Reader<'a, 'q> {
     bytes: &'a [u8],
-    quotes: &'q [u64],
+    quotes: Quotes<'q>,
     memo: &'q mut Memo,
     /// Members read so far, the envelope's and its event's: the position of the next key.
     members: usize,
@@ -208,14 +245,18 @@ impl<'a> Reader<'a, '_> {
     fn document(&mut self, fields: &mut Fields<'a>) -> Option<()> {
         self.spaces();
         self.expect(b'{')?;
-        self.object(fields, false)?;
+        self.object::<false>(fields)?;
         self.spaces();
         (self.at == self.bytes.len()).then_some(())
     }
 
-    /// The members of an object whose `{` was just read, through its `}`. `nested` is true inside
+    /// The members of an object whose `{` was just read, through its `}`. `NESTED` is true inside
     /// the envelope's `event`, where `event` and `sourcetype` are ordinary keys.
-    fn object(&mut self, fields: &mut Fields<'a>, nested: bool) -> Option<()> {
+    ///
+    /// Everything the loop calls is inlined and the nested object is a function of its own, not a
+    /// recursion: then the cursor and the quotes stay in registers. A call that takes the reader
+    /// keeps them in memory, and every string then waited on a store and a load of the last.
+    fn object<const NESTED: bool>(&mut self, fields: &mut Fields<'a>) -> Option<()> {
         self.spaces();
         if self.peek() == b'}' {
             self.at += 1;
@@ -226,7 +267,7 @@ impl<'a> Reader<'a, '_> {
             let key = self.string()?;
             self.token(b':')?;
             self.spaces();
-            self.member(key, fields, nested)?;
+            self.member::<NESTED>(key, fields)?;
             let mut next = self.peek();
             if next == b' ' {
                 self.spaces();
@@ -252,16 +293,17 @@ impl<'a> Reader<'a, '_> {
     }
 
     /// One value, as the tape walk treats its key.
-    fn member(&mut self, key: &'a str, fields: &mut Fields<'a>, nested: bool) -> Option<()> {
-        if !nested && key == "event" {
+    #[inline(always)]
+    fn member<const NESTED: bool>(&mut self, key: &'a str, fields: &mut Fields<'a>) -> Option<()> {
+        if !NESTED && key == "event" {
             // The envelope; a flat feed's own `event` string is ignored.
             if self.peek() == b'{' {
                 self.at += 1;
-                return self.object(fields, true);
+                return self.object::<true>(fields);
             }
             return self.skip_scalar();
         }
-        if !nested && key == "sourcetype" {
+        if !NESTED && key == "sourcetype" {
             if self.peek() == b'"' {
                 self.at += 1;
                 fields.sourcetype = Some(self.string()?);
@@ -282,6 +324,7 @@ impl<'a> Reader<'a, '_> {
     }
 
     /// A value a record may use: `Some(None)` for null, which no field takes.
+    #[inline(always)]
     fn scalar(&mut self) -> Option<Option<Scalar<'a>>> {
         let value = match self.peek() {
             b'"' => {
@@ -306,6 +349,7 @@ impl<'a> Reader<'a, '_> {
     }
 
     /// A value no record uses: only checked to be JSON.
+    #[inline(always)]
     fn skip_scalar(&mut self) -> Option<()> {
         match self.peek() {
             b'"' => {
@@ -321,30 +365,29 @@ impl<'a> Reader<'a, '_> {
 
     /// The rest of a string whose opening quote was just read. Without escapes its end is the
     /// next quote.
+    #[inline(always)]
     fn string(&mut self) -> Option<&'a str> {
         let start = self.at;
-        let end = self.next_quote(start)?;
+        // The opening quote: always the one just read, as [`Quotes`] says; checked all the same,
+        // off the path the next string's end waits on.
+        if self.quotes.take()? + 1 != start {
+            return None;
+        }
+        let end = self.quotes.take()?;
         self.at = end + 1;
-        let bytes = self.bytes.get(start..end)?;
+        debug_assert!(start <= end && end < self.bytes.len());
+        // SAFETY: `end` is the position of a quote after the opening one at `start - 1`, and
+        // `scan` marks only quotes inside the frame, so `start <= end < self.bytes.len()`.
+        let bytes = unsafe { self.bytes.get_unchecked(start..end) };
         debug_assert!(std::str::from_utf8(bytes).is_ok());
         // SAFETY: `scan` found the frame valid UTF-8, and `bytes` lies between two quotes: a
         // quote, being ASCII, is a character of its own, so both ends are character boundaries.
         Some(unsafe { std::str::from_utf8_unchecked(bytes) })
     }
 
-    /// The first quote at or after `from`, from the scan's masks.
-    fn next_quote(&self, from: usize) -> Option<usize> {
-        let mut word = from / 64;
-        let mut bits = self.quotes.get(word)? & (u64::MAX << (from % 64));
-        while bits == 0 {
-            word += 1;
-            bits = *self.quotes.get(word)?;
-        }
-        Some(word * 64 + bits.trailing_zeros() as usize)
-    }
-
     /// An integer as simd-json reads it: `U64`, or `I64` when negative. Fractions, exponents, -0
     /// and long numbers decline.
+    #[inline(always)]
     fn integer(&mut self) -> Option<Scalar<'a>> {
         let negative = self.peek() == b'-';
         if negative {
@@ -366,6 +409,7 @@ impl<'a> Reader<'a, '_> {
     }
 
     /// A number no record uses: JSON's grammar, without an exponent, at most [`MAX_DIGITS`] digits.
+    #[inline(always)]
     fn number(&mut self) -> Option<()> {
         if self.peek() == b'-' {
             self.at += 1;
@@ -385,6 +429,7 @@ impl<'a> Reader<'a, '_> {
     }
 
     /// The digits of a JSON integer part: no leading zero, at most [`MAX_DIGITS`].
+    #[inline(always)]
     fn digits(&mut self) -> Option<&'a [u8]> {
         let start = self.at;
         let len = self.run_of_digits();
@@ -394,11 +439,13 @@ impl<'a> Reader<'a, '_> {
     }
 
     /// How many digits follow a decimal point: at least one.
+    #[inline(always)]
     fn digits_after_point(&mut self) -> Option<usize> {
         let len = self.run_of_digits();
         (len > 0).then_some(len)
     }
 
+    #[inline(always)]
     fn run_of_digits(&mut self) -> usize {
         let start = self.at;
         let len = self.bytes[start..]
@@ -409,21 +456,25 @@ impl<'a> Reader<'a, '_> {
         len
     }
 
+    #[inline(always)]
     fn literal(&mut self, word: &str) -> Option<()> {
         let end = self.at + word.len();
         (self.bytes.get(self.at..end)? == word.as_bytes()).then(|| self.at = end)
     }
 
     /// The byte at the cursor; 0 at the end (a plain frame holds no NUL, so 0 matches nothing).
+    #[inline(always)]
     fn peek(&self) -> u8 {
         self.bytes.get(self.at).copied().unwrap_or(0)
     }
 
+    #[inline(always)]
     fn expect(&mut self, b: u8) -> Option<()> {
         (self.peek() == b).then(|| self.at += 1)
     }
 
     /// Spaces between tokens (the only JSON whitespace a plain frame can hold).
+    #[inline(always)]
     fn spaces(&mut self) {
         while self.bytes.get(self.at) == Some(&b' ') {
             self.at += 1;

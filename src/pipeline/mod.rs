@@ -82,6 +82,10 @@ impl Pipeline {
         // DESIGN §3 "Duplicates": only a byte-identical payload (the frame after its syslog
         // header) is a repeat, so two records that share a record id but differ are both kept.
         let facts = decoded.facts;
+        // The device's lookup below waits on memory unless asked for before the payload's hash.
+        if let Some(device) = &facts.device {
+            self.devices.prefetch(device.id);
+        }
         batch.identities.push(Identity {
             hash: xxh3_128(decoded.payload),
             start,

@@ -2,20 +2,22 @@
 # CPU per event of each of ztel's threads over one run: which thread a change made cheaper, and
 # what [output.nats] adds to each (perf/nats.sh gives the whole process's median only).
 #
-#   perf/threads.sh [--nats] [--shards N] [--count EVENTS] [--connections N] [--devices N]
-#                   [--rate EPS] [--runs R] [--loadgen "MORE LOADGEN FLAGS"]
+#   perf/threads.sh [--nats] [--tls] [--shards N] [--count EVENTS] [--connections N]
+#                   [--devices N] [--rate EPS] [--runs R] [--loadgen "MORE LOADGEN FLAGS"]
 #
 # Starts ztel afresh (one shard unless --shards; with --nats also a local nats-server with JetStream on a
 # temporary store), sends EVENTS synthetic NSS web records over TCP with loadgen, waits until every
 # record is written to the records file (and, with --nats, acknowledged), and prints each thread's CPU
 # seconds (utime + stime from /proc/PID/task/*/stat), microseconds per event and wake-ups (voluntary
 # context switches), then the total and events per CPU-second. --rate sends at EPS events a second
-# instead of as fast as loadgen can, where the cost of each wake-up shows. The binaries are
+# instead of as fast as loadgen can, where the cost of each wake-up shows. --tls sends over the TLS
+# input (LSS's 6514) instead of plain TCP, with a CA and certificate made by openssl. The binaries are
 # $CARGO_TARGET_DIR/release/{ztel,loadgen} (target/ without it), or those in BIN=dir.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 NATS=
+TLS=
 SHARDS=1
 MORE=
 COUNT=400000
@@ -26,6 +28,7 @@ RATE=max
 while [ $# -gt 0 ]; do
     case "$1" in
         --nats) NATS=1; shift ;;
+        --tls) TLS=1; shift ;;
         --shards) SHARDS=$2; shift 2 ;;
         --loadgen) MORE=$2; shift 2 ;;
         --count) COUNT=$2; shift 2 ;;
@@ -33,7 +36,7 @@ while [ $# -gt 0 ]; do
         --devices) DEVICES=$2; shift 2 ;;
         --runs) RUNS=$2; shift 2 ;;
         --rate) RATE=$2; shift 2 ;;
-        -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "threads.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -43,6 +46,10 @@ for b in ztel loadgen; do
 done
 if [ -n "$NATS" ] && ! command -v nats-server >/dev/null; then
     echo "threads.sh: nats-server is not installed (apt-get install nats-server)" >&2
+    exit 1
+fi
+if [ -n "$TLS" ] && ! command -v openssl >/dev/null; then
+    echo "threads.sh: openssl is needed for --tls (apt-get install openssl)" >&2
     exit 1
 fi
 WORK=$(mktemp -d /tmp/ztel-threads.XXXXXX)
@@ -63,12 +70,18 @@ run_one() {
         wait_for_line "$dir/nats.log" "Server is ready" || { echo "threads.sh: nats-server did not start" >&2; exit 1; }
         printf '[output.nats]\nurl = "nats://127.0.0.1:%s"\n' "$port" > "$dir/ztel.toml"
     fi
+    local input=tcp proto=(--proto tcp)
+    if [ -n "$TLS" ]; then
+        input=tls proto=(--proto tls --ca "$WORK/ca.pem")
+        printf '[input.tls]\naddress = "127.0.0.1:0"\ncert = "%s"\nkey = "%s"\n' \
+            "$WORK/server.pem" "$WORK/server.key" >> "$dir/ztel.toml"
+    fi
     "$BIN/ztel" serve --config "$dir/ztel.toml" --tcp 127.0.0.1:0 --udp "" --admin 127.0.0.1:0 \
         --shards "$SHARDS" --data-dir "$dir/data" 2> "$dir/err" &
     local pid=$!; PIDS+=("$pid")
-    wait_for_line "$dir/err" "listening tcp" || { echo "threads.sh: ztel did not start" >&2; exit 1; }
+    wait_for_line "$dir/err" "listening $input" || { echo "threads.sh: ztel did not start" >&2; exit 1; }
     local addr admin
-    addr=$(grep -o 'listening tcp [0-9.:]*' "$dir/err" | awk '{print $3}')
+    addr=$(grep -o "listening $input [0-9.:]*" "$dir/err" | awk '{print $3}')
     admin=$(grep -o 'listening admin [0-9.:]*' "$dir/err" | awk '{print $3}')
     snap() {
         for t in /proc/"$pid"/task/*; do
@@ -77,7 +90,7 @@ run_one() {
         done | sort
     }
     snap > "$dir/before"
-    "$BIN/loadgen" --target "$addr" --proto tcp --source nss --rate "$RATE" --count "$COUNT" \
+    "$BIN/loadgen" --target "$addr" "${proto[@]}" --source nss --rate "$RATE" --count "$COUNT" \
         --connections "$CONNECTIONS" --devices "$DEVICES" $MORE --quiet > /dev/null
     # Written: counted by the records' read-to-write latency (the file may have rotated).
     metric() { curl -s "http://$admin/metrics" | awk -v m="$1" '$1 == m {print int($2)}'; }
@@ -98,7 +111,18 @@ run_one() {
         END { printf "%-18s %6.2f s %6.2f us/event %9.0f events per CPU-second\n", "total", total, total / n * 1e6, (total ? n / total : 0) }'
 }
 
+if [ -n "$TLS" ]; then
+    # A CA, and a certificate for 127.0.0.1 signed by it.
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+        -subj "/CN=threads.sh CA" -keyout "$WORK/ca.key" -out "$WORK/ca.pem" 2> /dev/null
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=localhost" \
+        -keyout "$WORK/server.key" -out "$WORK/server.csr" 2> /dev/null
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > "$WORK/san.ext"
+    openssl x509 -req -in "$WORK/server.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca.key" \
+        -CAcreateserial -days 1 -extfile "$WORK/san.ext" -out "$WORK/server.pem" 2> /dev/null
+fi
+
 for i in $(seq "$RUNS"); do
-    echo "run $i: $([ -n "$NATS" ] && echo files and NATS || echo files alone), $COUNT events, rate $RATE"
+    echo "run $i: $([ -n "$NATS" ] && echo files and NATS || echo files alone), $COUNT events, rate $RATE$([ -n "$TLS" ] && echo ", over TLS")"
     run_one
 done

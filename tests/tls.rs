@@ -182,6 +182,39 @@ fn records_over_tls() {
     assert_eq!(outcome.counter("tls_handshake_failures"), 0);
 }
 
+/// A busy TLS connection sleeps between reads once it has taken all the kernel and rustls held
+/// (`Stream::empties_socket`): every record still arrives while the connection stays open,
+/// the busy ones and a lone one after a quiet spell.
+#[test]
+fn a_busy_tls_connection_then_a_lone_record_all_arrive_on_an_open_connection() {
+    let dir = TempDir::new("tls-busy-then-lone");
+    let ca = Ca::new("test root");
+    let collector = start(
+        "tls-busy-then-lone",
+        &dir,
+        &ca.leaf("localhost", &["localhost", "127.0.0.1"]),
+        None,
+        "",
+        false,
+    );
+    let records = collector.data_dir().join("connections.jsonl");
+    let mut tls = connect(collector.listening["tls"], client_config(&ca, None)).expect("handshake");
+    tls.sock.set_nodelay(true).unwrap();
+    // A TLS record and a packet per line, fast enough for the connection to have a rate.
+    for n in 0..3000 {
+        send_line(&mut tls, &lss("busy@example.com", n));
+    }
+    common::wait_for_lines(&records, 3000);
+    send_line(&mut tls, &lss("lone@example.com", 3000));
+    common::wait_for_lines(&records, 3001);
+    close(tls);
+    let outcome = collector.stop();
+    assert_eq!(outcome.records.len(), 3001);
+    let users = |name: &str| outcome.records.iter().filter(|r| r["user"] == name).count();
+    assert_eq!(users("busy@example.com"), 3000);
+    assert_eq!(users("lone@example.com"), 1);
+}
+
 #[test]
 fn mutual_tls_accepts_a_signed_client_and_refuses_another() {
     let dir = TempDir::new("mtls-files");

@@ -3,6 +3,7 @@
 
 use std::io;
 use std::net::{Shutdown, SocketAddr};
+use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 use futures_lite::{AsyncRead, AsyncReadExt};
@@ -13,7 +14,7 @@ use wire::frame::{Framer, Tail};
 
 use super::hold::{Hold, Verdict};
 use super::nap::nap;
-use super::{handoff, process_frames, whole_frames};
+use super::{handoff, process_frames, sockopt, whole_frames};
 use crate::batch::counters::Counter;
 use crate::batch::{Batch, Origin, Source};
 use crate::shard::handoff::{Chunk, Turns};
@@ -47,9 +48,11 @@ pub trait Stream: AsyncRead + Unpin {
     /// nothing (it waits for readiness, then reads), but a TLS stream is not promised to survive
     /// an error from below: there a timeout ends the connection.
     fn resumes_after_timeout(&self) -> bool;
-    /// Whether a read that leaves room in the buffer took all that the kernel held. A TLS stream
-    /// reads the socket a few KiB at a time, stopping at a record, so it never sleeps between
-    /// reads: that would cap it at a record per sleep.
+    /// Whether the read just done, which left room in the buffer, took all there was, so that
+    /// the connection may sleep before the next. A plain read takes all the kernel held. A TLS
+    /// stream reads the socket a few KiB at a time, stopping at a record: it has taken all only
+    /// when the kernel's queue is empty and rustls holds no plaintext. (A sleep after every TLS
+    /// read would cap it at a record per sleep.)
     fn empties_socket(&self) -> bool;
 }
 
@@ -77,7 +80,8 @@ impl Stream for futures_rustls::server::TlsStream<TcpStream> {
     }
 
     fn empties_socket(&self) -> bool {
-        false
+        let (socket, tls) = self.get_ref();
+        tls.wants_read() && sockopt::queued(socket.as_raw_fd()) == 0
     }
 }
 

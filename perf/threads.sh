@@ -79,7 +79,8 @@ run_one() {
     "$BIN/ztel" serve --config "$dir/ztel.toml" --tcp 127.0.0.1:0 --udp "" --admin 127.0.0.1:0 \
         --shards "$SHARDS" --data-dir "$dir/data" 2> "$dir/err" &
     local pid=$!; PIDS+=("$pid")
-    wait_for_line "$dir/err" "listening $input" || { echo "threads.sh: ztel did not start" >&2; exit 1; }
+    # The TCP input is announced last, once every input and the admin endpoint listen.
+    wait_for_line "$dir/err" "listening tcp" || { echo "threads.sh: ztel did not start" >&2; exit 1; }
     local addr admin
     addr=$(grep -o "listening $input [0-9.:]*" "$dir/err" | awk '{print $3}')
     admin=$(grep -o 'listening admin [0-9.:]*' "$dir/err" | awk '{print $3}')

@@ -184,7 +184,8 @@ fn records_over_tls() {
 
 /// A busy TLS connection sleeps between reads once it has taken all the kernel and rustls held
 /// (`Stream::empties_socket`): every record still arrives while the connection stays open,
-/// the busy ones and a lone one after a quiet spell.
+/// the busy ones and a lone one after a quiet spell. This holds delivery, not the sleeps
+/// themselves, which `perf/threads.sh --tls --rate` shows as wake-ups.
 #[test]
 fn a_busy_tls_connection_then_a_lone_record_all_arrive_on_an_open_connection() {
     let dir = TempDir::new("tls-busy-then-lone");
@@ -200,7 +201,8 @@ fn a_busy_tls_connection_then_a_lone_record_all_arrive_on_an_open_connection() {
     let records = collector.data_dir().join("connections.jsonl");
     let mut tls = connect(collector.listening["tls"], client_config(&ca, None)).expect("handshake");
     tls.sock.set_nodelay(true).unwrap();
-    // A TLS record and a packet per line, fast enough for the connection to have a rate.
+    // Two TLS records and two packets a line (`send_line` writes the line, then its end), fast
+    // enough for the connection to have a rate and sleep between reads.
     for n in 0..3000 {
         send_line(&mut tls, &lss("busy@example.com", n));
     }

@@ -268,7 +268,12 @@ pub async fn read_frames<S: Stream>(
         sent_any = true;
         let read_at = Instant::now();
         hold.read(n, read_at);
-        let clock = empty_since.take().unwrap_or(read_at);
+        // What came during a sleep may take a TLS stream several reads (4 KiB each): each is
+        // clocked from before the sleep until one has taken all there was.
+        let clock = match empty_since {
+            Some(since) if !stream.empties_socket() => since,
+            _ => empty_since.take().unwrap_or(read_at),
+        };
         let origin = Origin {
             peer,
             received: Timestamp::now(),

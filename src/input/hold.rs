@@ -23,8 +23,8 @@
 //! At a high rate reads fill the buffer, batches are [`FULL`] at once and nothing waits; at a low
 //! one every read is its own batch, which costs little because there are few. In between the
 //! wait is bounded by [`AT_MOST`]. A batch's clock starts when its first bytes could have come:
-//! at the read before the sleep, which emptied the kernel's queue (see `conn.rs`, which also
-//! keeps TLS connections from sleeping between reads).
+//! at the read before the sleep, which emptied the kernel's queue (see `conn.rs`, which lets a
+//! TLS connection sleep only once rustls, which reads 4 KiB at a time, has taken all of it).
 
 use std::time::{Duration, Instant};
 

@@ -50,9 +50,9 @@ pub trait Stream: AsyncRead + Unpin {
     fn resumes_after_timeout(&self) -> bool;
     /// Whether the read just done, which left room in the buffer, took all there was, so that
     /// the connection may sleep before the next. A plain read takes all the kernel held. A TLS
-    /// stream reads the socket a few KiB at a time, stopping at a record: it has taken all only
-    /// when the kernel's queue is empty and rustls holds no plaintext. (A sleep after every TLS
-    /// read would cap it at a record per sleep.)
+    /// stream reads the socket 4 KiB at a time (rustls's size): it has taken all only when the
+    /// kernel's queue is empty and rustls holds no plaintext. A sleep after every TLS read would
+    /// cap the connection at 4 KiB per sleep.
     fn empties_socket(&self) -> bool;
 }
 

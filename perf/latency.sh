@@ -3,7 +3,7 @@
 #
 #   perf/latency.sh [--duration SECS] [--runs N] [--rate EPS] [--source nss|lss] [--out DIR]
 #                   [--bin DIR] [--rt] [--data-in DIR] [--records PATH]
-#                   [--loadgen "MORE LOADGEN FLAGS"]
+#                   [--tls] [--loadgen "MORE LOADGEN FLAGS"]
 #
 # Measures the maximum (loadgen --rate max) once, then sends at half of it (or at --rate) for
 # --duration seconds (open loop), --runs times (default 3), each against a fresh collector.
@@ -26,6 +26,8 @@
 # does on bare metal (perf/README.md, Latency), and that cost is the aggregator's, in write(2).
 # --loadgen "FLAGS" adds loadgen flags to every run (the maximum's too), e.g. realistic lines:
 # --loadgen "--dialect sekoia --header 3164 --churn 4 --devices 10000".
+# --tls sends over the TLS input (LSS's 6514) instead of plain TCP, with a CA and certificate
+# from perf/certs.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=30
@@ -38,6 +40,7 @@ RT=()
 DATA_IN=
 MORE=
 RECORDS=()
+TLS=
 while [ $# -gt 0 ]; do
     case "$1" in
         --duration) DURATION=$2; shift 2 ;;
@@ -50,7 +53,8 @@ while [ $# -gt 0 ]; do
         --data-in) DATA_IN=$2; shift 2 ;;
         --records) RECORDS=(--records "$2"); shift 2 ;;
         --loadgen) MORE=$2; shift 2 ;;
-        -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+        --tls) TLS=1; shift ;;
+        -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
         *) echo "latency.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -73,12 +77,20 @@ cat > "$WORK/ztel.toml" <<TOML
 [histograms]
 interval_secs = 1
 TOML
+INPUT=tcp PROTO=(--proto tcp)
+if [ -n "$TLS" ]; then
+    perf/certs.sh "$WORK"
+    INPUT=tls PROTO=(--proto tls --ca "$WORK/ca.pem")
+    printf '[input.tls]\naddress = "127.0.0.1:0"\ncert = "%s"\nkey = "%s"\n' \
+        "$WORK/server.pem" "$WORK/server.key" >> "$WORK/ztel.toml"
+fi
 start_ztel() {
     "${RT[@]}" "$ZTEL" serve --config "$WORK/ztel.toml" --tcp 127.0.0.1:0 --udp "" \
         --admin 127.0.0.1:0 --data-dir "$DATA/$1" --shards 1 "${RECORDS[@]}" 2> "$WORK/$1.err" &
     PID=$!
+    # The TCP input is announced last, once every input and the admin endpoint listen.
     for _ in $(seq 100); do grep -q "listening tcp" "$WORK/$1.err" && break; sleep 0.1; done
-    TCP=$(grep -o 'listening tcp [0-9.:]*' "$WORK/$1.err" | awk '{print $3}')
+    TARGET=$(grep -o "listening $INPUT [0-9.:]*" "$WORK/$1.err" | awk '{print $3}')
     ADMIN=$(grep -o 'listening admin [0-9.:]*' "$WORK/$1.err" | awk '{print $3}')
 }
 stop_ztel() {
@@ -98,7 +110,7 @@ percentiles() {
 echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)${RT:+; real-time priority}" >&2
 if [ -z "$RATE" ]; then
     start_ztel probe
-    "${RT[@]}" "$LOADGEN" --target "$TCP" --source "$SOURCE" --rate max --count 1000000 $MORE \
+    "${RT[@]}" "$LOADGEN" --target "$TARGET" "${PROTO[@]}" --source "$SOURCE" --rate max --count 1000000 $MORE \
         --quiet > "$WORK/max.out"
     stop_ztel
     MAX=$(field eps "$WORK/max.out")
@@ -111,7 +123,7 @@ fi
 
 mkdir -p "$OUT"
 STAMP=$(date -u +%Y-%m-%d)
-LOG="$OUT/$STAMP-latency-half-max-$SOURCE.hlog"
+LOG="$OUT/$STAMP-latency-half-max-$SOURCE${TLS:+-tls}.hlog"
 : > "$WORK/all.txt"
 # KiB the kernel has written to block devices since boot.
 written_kib() { awk '$1 == "pgpgout" { print $2 }' /proc/vmstat; }
@@ -122,7 +134,7 @@ for run in $(seq "$RUNS"); do
     # A fresh collector, so that its histograms hold only this run.
     start_ztel "run$run"
     before=$(written_kib)
-    "${RT[@]}" "$LOADGEN" --target "$TCP" --source "$SOURCE" --rate "$RATE" --duration "$DURATION" \
+    "${RT[@]}" "$LOADGEN" --target "$TARGET" "${PROTO[@]}" --source "$SOURCE" --rate "$RATE" --duration "$DURATION" \
         $MORE --admin "http://$ADMIN" --quiet > "$WORK/run$run.out" || true
     stop_ztel
     disk_mb=$((($(written_kib) - before) / 1024))
@@ -152,7 +164,7 @@ while read -r tag p50 p99 p999 max; do
 done < "$WORK/medians.txt"
 "$ZTEL" hist "$LOG" --plot "${LOG%.hlog}.svg" | tail -1 >&2
 median() { awk -v tag="$1" -v col="$2" '$1 == tag { print $col }' "$WORK/medians.txt"; }
-echo "latency-result source=$SOURCE${MORE:+ loadgen=\"$MORE\"}${RECORDS[1]:+ records=${RECORDS[1]}} max_eps=$MAX rate=$RATE duration=$DURATION runs=$RUNS" \
+echo "latency-result source=$SOURCE${TLS:+ tls}${MORE:+ loadgen=\"$MORE\"}${RECORDS[1]:+ records=${RECORDS[1]}} max_eps=$MAX rate=$RATE duration=$DURATION runs=$RUNS" \
     "read_to_sink_p50_us=$(median read_to_sink 2) read_to_sink_p99_us=$(median read_to_sink 3)" \
     "read_to_sink_p999_us=$(median read_to_sink 4) read_to_write_p99_us=$(median read_to_write 3)" \
     "read_to_write_p999_us=$(median read_to_write 4)"

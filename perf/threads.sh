@@ -11,7 +11,7 @@
 # seconds (utime + stime from /proc/PID/task/*/stat), microseconds per event and wake-ups (voluntary
 # context switches), then the total and events per CPU-second. --rate sends at EPS events a second
 # instead of as fast as loadgen can, where the cost of each wake-up shows. --tls sends over the TLS
-# input (LSS's 6514) instead of plain TCP, with a CA and certificate made by openssl. The binaries are
+# input (LSS's 6514) instead of plain TCP, with a CA and certificate from perf/certs.sh. The binaries are
 # $CARGO_TARGET_DIR/release/{ztel,loadgen} (target/ without it), or those in BIN=dir.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,10 +46,6 @@ for b in ztel loadgen; do
 done
 if [ -n "$NATS" ] && ! command -v nats-server >/dev/null; then
     echo "threads.sh: nats-server is not installed (apt-get install nats-server)" >&2
-    exit 1
-fi
-if [ -n "$TLS" ] && ! command -v openssl >/dev/null; then
-    echo "threads.sh: openssl is needed for --tls (apt-get install openssl)" >&2
     exit 1
 fi
 WORK=$(mktemp -d /tmp/ztel-threads.XXXXXX)
@@ -112,16 +108,7 @@ run_one() {
         END { printf "%-18s %6.2f s %6.2f us/event %9.0f events per CPU-second\n", "total", total, total / n * 1e6, (total ? n / total : 0) }'
 }
 
-if [ -n "$TLS" ]; then
-    # A CA, and a certificate for 127.0.0.1 signed by it.
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
-        -subj "/CN=threads.sh CA" -keyout "$WORK/ca.key" -out "$WORK/ca.pem" 2> /dev/null
-    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=localhost" \
-        -keyout "$WORK/server.key" -out "$WORK/server.csr" 2> /dev/null
-    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > "$WORK/san.ext"
-    openssl x509 -req -in "$WORK/server.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca.key" \
-        -CAcreateserial -days 1 -extfile "$WORK/san.ext" -out "$WORK/server.pem" 2> /dev/null
-fi
+[ -z "$TLS" ] || perf/certs.sh "$WORK"
 
 for i in $(seq "$RUNS"); do
     echo "run $i: $([ -n "$NATS" ] && echo files and NATS || echo files alone), $COUNT events, rate $RATE$([ -n "$TLS" ] && echo ", over TLS")"

@@ -8,15 +8,16 @@ use glommio::net::TcpStream;
 
 use super::{hold, sockopt};
 
-/// Sleeps `pause` without being woken by the packets that come meanwhile, and says whether
-/// bytes came. glommio arms a readiness poll after every read that did not fill its buffer, and
+/// Sleeps `pause` without being woken by the packets that come meanwhile, and says how many
+/// bytes the kernel holds after it (0: none came). glommio arms a readiness poll after every read that did not fill its buffer, and
 /// each packet that completes it would wake the shard for nothing: so the socket's low-water mark
 /// is raised to a full batch for the sleep, and lowered again after it, which signals what came
 /// (tcp_set_rcvlowat). A full batch that is there already is read at once.
-pub async fn nap(socket: &TcpStream, pause: Duration) -> bool {
+pub async fn nap(socket: &TcpStream, pause: Duration) -> usize {
     let fd = socket.as_raw_fd();
-    if sockopt::queued(fd) >= hold::FULL {
-        return true;
+    let queued = sockopt::queued(fd);
+    if queued >= hold::FULL {
+        return queued;
     }
     // Linux clamps the receive window to a low-water mark that its buffer could not hold twice
     // over, and keeps the clamp after the mark is lowered: a smaller mark only wakes earlier.
@@ -27,7 +28,7 @@ pub async fn nap(socket: &TcpStream, pause: Duration) -> bool {
     // A refusal only costs wake-ups.
     sockopt::set_int(fd, libc::SO_RCVLOWAT, hold::FULL.min(buffer / 4));
     glommio::timer::sleep(pause).await;
-    let came = sockopt::queued(fd) > 0;
+    let came = sockopt::queued(fd);
     sockopt::set_int(fd, libc::SO_RCVLOWAT, 1);
     came
 }
@@ -42,7 +43,7 @@ mod tests {
 
     use super::*;
 
-    /// A nap says whether bytes came, and leaves the socket as it found it: a read after it
+    /// A nap says how many bytes came, and leaves the socket as it found it: a read after it
     /// returns what came at once, and then a single byte, far below the nap's low-water mark.
     #[test]
     fn a_nap_says_whether_bytes_came_and_leaves_them_readable() {
@@ -59,18 +60,18 @@ mod tests {
             stream.set_read_timeout(wait).expect("timeout");
             let mut buf = [0u8; 64];
 
-            assert!(!nap(&stream, Duration::from_millis(2)).await);
+            assert_eq!(nap(&stream, Duration::from_millis(2)).await, 0);
             peer.write_all(b"a record\n").expect("write");
             // Until the kernel has the bytes: the nap only looks at its end.
             while sockopt::queued(stream.as_raw_fd()) == 0 {
                 glommio::timer::sleep(Duration::from_millis(1)).await;
             }
-            assert!(nap(&stream, Duration::from_millis(2)).await);
+            assert_eq!(nap(&stream, Duration::from_millis(2)).await, 9);
             let started = Instant::now();
             assert_eq!(stream.read(&mut buf).await.expect("read"), 9);
             assert!(started.elapsed() < Duration::from_secs(1));
 
-            assert!(!nap(&stream, Duration::from_millis(2)).await);
+            assert_eq!(nap(&stream, Duration::from_millis(2)).await, 0);
             peer.write_all(b"x").expect("write");
             assert_eq!(stream.read(&mut buf).await.expect("read"), 1);
             assert_eq!(&buf[..1], b"x");
@@ -82,7 +83,7 @@ mod tests {
                 glommio::timer::sleep(Duration::from_millis(1)).await;
             }
             let started = Instant::now();
-            assert!(nap(&stream, Duration::from_secs(30)).await);
+            assert!(nap(&stream, Duration::from_secs(30)).await >= hold::FULL);
             assert!(started.elapsed() < Duration::from_secs(5));
         });
     }

@@ -6,7 +6,8 @@
 #   perf/certs.sh DIR
 set -euo pipefail
 DIR=${1:?usage: perf/certs.sh DIR}
-command -v openssl > /dev/null || { echo "certs.sh: openssl is needed (apt-get install openssl)" >&2; exit 1; }
+command -v openssl > /dev/null ||
+    { echo "certs.sh: openssl is needed (apt-get install openssl)" >&2; exit 1; }
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
     -subj "/CN=ztel perf CA" -keyout "$DIR/ca.key" -out "$DIR/ca.pem" 2> /dev/null
 openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=localhost" \

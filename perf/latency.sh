@@ -110,7 +110,8 @@ percentiles() {
 echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)${RT:+; real-time priority}" >&2
 if [ -z "$RATE" ]; then
     start_ztel probe
-    "${RT[@]}" "$LOADGEN" --target "$TARGET" "${PROTO[@]}" --source "$SOURCE" --rate max --count 1000000 $MORE \
+    "${RT[@]}" "$LOADGEN" --target "$TARGET" "${PROTO[@]}" --source "$SOURCE" --rate max \
+        --count 1000000 $MORE \
         --quiet > "$WORK/max.out"
     stop_ztel
     MAX=$(field eps "$WORK/max.out")
@@ -134,7 +135,8 @@ for run in $(seq "$RUNS"); do
     # A fresh collector, so that its histograms hold only this run.
     start_ztel "run$run"
     before=$(written_kib)
-    "${RT[@]}" "$LOADGEN" --target "$TARGET" "${PROTO[@]}" --source "$SOURCE" --rate "$RATE" --duration "$DURATION" \
+    "${RT[@]}" "$LOADGEN" --target "$TARGET" "${PROTO[@]}" --source "$SOURCE" --rate "$RATE" \
+        --duration "$DURATION" \
         $MORE --admin "http://$ADMIN" --quiet > "$WORK/run$run.out" || true
     stop_ztel
     disk_mb=$((($(written_kib) - before) / 1024))

@@ -154,8 +154,9 @@ pub async fn read_frames<S: Stream>(
     let mut hold_wait = Duration::ZERO;
     // Before a sleep that bytes came during (`Hold::next_read`), the last read that emptied the
     // kernel's queue, and how many bytes came: they may have come any time since, so the clock
-    // of the reads that take them starts there. A TLS stream takes them in several reads, of
-    // at most as many bytes of plaintext as it read from the socket.
+    // of the reads that take them starts there. A TLS stream takes them in several reads, each
+    // giving no more plaintext than it took from the socket, so counting what reads give keeps
+    // that clock until all that came has been read.
     let mut empty_since: Option<(Instant, usize)> = None;
     // When the drain began for this connection, and whether its read side is shut yet.
     let mut draining: Option<Instant> = None;

@@ -9,10 +9,11 @@ use glommio::net::TcpStream;
 use super::{hold, sockopt};
 
 /// Sleeps `pause` without being woken by the packets that come meanwhile, and says how many
-/// bytes the kernel holds after it (0: none came). glommio arms a readiness poll after every read that did not fill its buffer, and
-/// each packet that completes it would wake the shard for nothing: so the socket's low-water mark
-/// is raised to a full batch for the sleep, and lowered again after it, which signals what came
-/// (tcp_set_rcvlowat). A full batch that is there already is read at once.
+/// bytes the kernel holds after it (0: none came). glommio arms a readiness poll after every
+/// read that did not fill its buffer, and each packet that completes it would wake the shard for
+/// nothing: so the socket's low-water mark is raised to a full batch for the sleep, and lowered
+/// again after it, which signals what came (tcp_set_rcvlowat). A full batch that is there
+/// already is read at once.
 pub async fn nap(socket: &TcpStream, pause: Duration) -> usize {
     let fd = socket.as_raw_fd();
     let queued = sockopt::queued(fd);

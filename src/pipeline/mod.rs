@@ -76,16 +76,19 @@ impl Pipeline {
         batch.counters.incr(Counter::Frames);
         let zone = self.zones.of(origin.source);
         let start = batch.records.len();
-        let decoded = self
-            .decoder
-            .decode_in(frame, origin.received, zone, &mut batch.records)?;
+        // The device's lookup below waits on memory unless asked for before the record is
+        // written.
+        let devices = &self.devices;
+        let decoded = self.decoder.decode_noting(
+            frame,
+            origin.received,
+            zone,
+            &mut batch.records,
+            &mut |id| devices.prefetch(id),
+        )?;
         // DESIGN §3 "Duplicates": only a byte-identical payload (the frame after its syslog
         // header) is a repeat, so two records that share a record id but differ are both kept.
         let facts = decoded.facts;
-        // The device's lookup below waits on memory unless asked for before the payload's hash.
-        if let Some(device) = &facts.device {
-            self.devices.prefetch(device.id);
-        }
         batch.identities.push(Identity {
             hash: xxh3_128(decoded.payload),
             start,

@@ -87,7 +87,8 @@ impl Decoder {
         received: Timestamp,
         out: &mut Vec<u8>,
     ) -> Result<Decoded<'a>, Reason> {
-        self.readers.decode(frame, received, &self.zone, out)
+        self.readers
+            .decode(frame, received, &self.zone, out, &mut |_| {})
     }
 
     /// Like [`decode`](Self::decode), with feed times without a zone in `zone` (the input's
@@ -99,7 +100,22 @@ impl Decoder {
         zone: &TimeZone,
         out: &mut Vec<u8>,
     ) -> Result<Decoded<'a>, Reason> {
-        self.readers.decode(frame, received, zone, out)
+        self.readers.decode(frame, received, zone, out, &mut |_| {})
+    }
+
+    /// Like [`decode_in`](Self::decode_in), telling `device` the id of the record's device as
+    /// soon as it is known, before the record is written: a caller that looks the device up
+    /// afterwards can ask for its memory meanwhile (the lookup of a collector with thousands of
+    /// devices misses the caches, and writing the record takes longer than that miss).
+    pub fn decode_noting<'a>(
+        &'a mut self,
+        frame: &'a [u8],
+        received: Timestamp,
+        zone: &TimeZone,
+        out: &mut Vec<u8>,
+        device: &mut impl FnMut(u64),
+    ) -> Result<Decoded<'a>, Reason> {
+        self.readers.decode(frame, received, zone, out, device)
     }
 }
 
@@ -112,6 +128,7 @@ impl Readers {
         received: Timestamp,
         zone: &TimeZone,
         out: &mut Vec<u8>,
+        device: &mut impl FnMut(u64),
     ) -> Result<Decoded<'a>, Reason> {
         let frame = trim_end(frame);
         let (header, body) = header::split(frame);
@@ -135,7 +152,7 @@ impl Readers {
             Format::Kv => self.kv.read(text, &mut fields)?,
             Format::Csv => self.csv.read(text, &self.columns, &mut fields)?,
         };
-        let facts = build(&mut self.records, &fields, &ctx, plain, out)?;
+        let facts = build(&mut self.records, &fields, &ctx, plain, out, device)?;
         let payload = &frame[body..];
         let skip = payload
             .iter()
@@ -155,36 +172,48 @@ fn build<'a>(
     ctx: &Context<'_>,
     plain: bool,
     out: &mut Vec<u8>,
+    device: &mut impl FnMut(u64),
 ) -> Result<Facts<'a>, Reason> {
     let kind = classify(f)?;
+    let mut note = |d: &Option<crate::event::Device<'_>>| {
+        if let Some(d) = d {
+            device(d.id);
+        }
+    };
     Ok(match kind {
         Kind::ZiaWeb => {
             let ev = WebEvent::from_fields(f, ctx)?;
+            note(&ev.device);
             records.zia_web(&ev, plain, out);
             ev.into_facts()
         }
         Kind::ZiaFirewall => {
             let ev = FirewallEvent::from_fields(f, ctx)?;
+            note(&ev.device);
             records.zia_firewall(&ev, plain, out);
             ev.into_facts()
         }
         Kind::ZiaDns => {
             let ev = DnsEvent::from_fields(f, ctx)?;
+            note(&ev.device);
             records.zia_dns(&ev, plain, out);
             ev.into_facts()
         }
         Kind::ZpaUserActivity => {
             let ev = ActivityEvent::from_fields(f, ctx)?;
+            note(&ev.device);
             records.zpa_user_activity(&ev, plain, out);
             ev.into_facts()
         }
         Kind::ZpaUserStatus => {
             let ev = StatusEvent::from_fields(f, ctx)?;
+            note(&ev.device);
             records.zpa_user_status(&ev, plain, out);
             ev.into_facts()
         }
         Kind::ZpaBrowserAccess => {
             let ev = BrowserEvent::from_fields(f, ctx)?;
+            note(&ev.device);
             records.zpa_browser_access(&ev, plain, out);
             ev.into_facts()
         }
@@ -196,6 +225,7 @@ fn build<'a>(
         | Kind::ZpaAudit => {
             let columns = columns::of(kind).ok_or(Reason::UnknownType)?;
             let facts = columns::facts(kind, f, ctx)?;
+            note(&facts.device);
             records.columns(kind, columns, f, facts.ts, ctx, plain, out)?;
             facts
         }

@@ -40,16 +40,23 @@ pub struct Run {
 /// Runs lines (syslog header included) through one decoder and one writer, with `zone` the
 /// zone of feed times that carry none.
 pub fn run(zone: &str, lines: &[&[u8]]) -> Run {
-    let mut decoder = Decoder::new(parse_zone(zone).expect("a valid zone"));
+    let zone = parse_zone(zone).expect("a valid zone");
+    let mut decoder = Decoder::new(zone.clone());
     let received: Timestamp = RECEIVED.parse().unwrap();
     let mut out = Vec::new();
     let mut dead = Vec::new();
     let mut facts = Vec::new();
+    // The devices the decoder noted ahead of each record (a shard's cache prefetches them).
+    let mut noted = Vec::new();
     for line in lines {
         let before = out.len();
-        match decoder.decode(line, received, &mut out) {
+        noted.clear();
+        let note = &mut |id| noted.push(id);
+        match decoder.decode_noting(line, received, &zone, &mut out, note) {
             Ok(decoded) => {
                 assert_eq!(out[before..].iter().filter(|&&b| b == b'\n').count(), 1);
+                let device: Vec<u64> = decoded.facts.device.iter().map(|d| d.id).collect();
+                assert_eq!(noted, device, "the device noted is the record's");
                 facts.push(owned(decoded.facts));
             }
             Err(reason) => {

@@ -1,8 +1,9 @@
 //! Criterion benchmark of the duplicate window (`src/aggregate/dedup.rs`, DESIGN §3
 //! "Duplicates"), per record offered: `window_first` offers new identities to a full window of
-//! the default size (2^20), which the aggregator does for every record, one batch at a time. A
-//! full window is the steady state: each new identity pushes out the oldest. Its tables are
-//! tens of MiB, so what this measures is mostly memory latency.
+//! the default size (2^20), in memory only (the journal of `Window::open` is left out), which
+//! the aggregator does for every record, one batch at a time. A full window is the steady
+//! state: each new identity pushes out the oldest. Its tables are tens of MiB, so what this
+//! measures is mostly memory latency.
 //!
 //! Under `cargo test --bench window` (CI, once each), with a window of 2^12.
 

@@ -5,10 +5,10 @@
 //! A cache, allocated once at its largest: buckets of [`WAYS`] devices, found by the device id's
 //! low bits, in one zeroed allocation (the OS hands its pages over as they are first written).
 //! Only a prefix of it is in use, which doubles, splitting each bucket in two, whenever a new
-//! device finds its bucket full ([`DeviceCache::grow`]): so 10,000 devices lie on 2,500
-//! pages, most of which the processor's TLB holds, instead of each on a page of its
-//! own (a miss to memory and a page walk per record, and 40 MiB of a shard's memory). It never
-//! allocates after that. Once all of it is in use, a device that finds its bucket full takes
+//! device finds its bucket full ([`DeviceCache::grow`]): so 10,000 devices lie on 1,300 or
+//! 2,600 pages (as their ids fall), most of which the processor's TLB holds, instead of on
+//! some 6,400 pages spread over the whole (a miss to memory and a page walk per record, and
+//! 25 MiB of a shard's memory). It never allocates after that. Once all of it is in use, a device that finds its bucket full takes
 //! the place of the one told least recently, which costs a repeated delta; never a lost device.
 //! Per device it keeps the hashes of the last [`RECENT`] IPs and users it told: a device that
 //! comes back to an older one sends it again, and the registry, which keeps them all, ignores
@@ -72,7 +72,8 @@ impl Known {
     }
 }
 
-/// Buckets in use at first: 640 KiB, ahead of a shard's first few thousand devices.
+/// Buckets in use at first: 640 KiB, until one of them overflows, at one to three thousand
+/// devices.
 const FIRST_IN_USE: usize = 1 << 12;
 
 /// The shard-local device map.
@@ -88,6 +89,17 @@ pub struct DeviceCache {
 /// Bytes of a memory page, and of a bucket.
 const PAGE: usize = 4096;
 const BUCKET: usize = WAYS * WORDS * 8;
+
+/// The pages bucket `index` of buckets from address `base` lies on: each page's number, and
+/// its bit in `written`.
+fn pages(base: usize, index: usize) -> impl Iterator<Item = (usize, usize, u64)> {
+    let first = (base + index * BUCKET) / PAGE;
+    let last = (base + index * BUCKET + BUCKET - 1) / PAGE;
+    (first..=last).map(move |page| {
+        let bit = page - base / PAGE;
+        (page, bit / 64, 1u64 << (bit % 64))
+    })
+}
 
 impl DeviceCache {
     /// A cache of at least `capacity` devices (rounded up to a power of two), allocated now.
@@ -110,9 +122,9 @@ impl DeviceCache {
     /// bucket `i + in_use`, as its id's next bit says. Growing only when a bucket overflows
     /// keeps devices from pushing each other out while there is room: four devices of one
     /// bucket seen in turn with a fifth would each be told again at every record, since the one
-    /// told least recently goes. Each doubling is a pass over what is in use; the last (past
-    /// some 100,000 devices) reads 20 MiB and has the kernel hand over 20 more, a stall of
-    /// milliseconds once in a shard's life. Five hostnames whose ids share their low bits (a
+    /// told least recently goes. Each doubling is a pass over what is in use; the last (from
+    /// some 30,000 devices, between 11,000 and 47,000 as their ids fall) reads 20 MiB and has
+    /// the kernel hand over 20 more, a stall of milliseconds once in a shard's life. Five hostnames whose ids share their low bits (a
     /// feed could choose them) grow it to the whole allocation: the bound it always had.
     fn grow(&mut self) -> bool {
         let old = self.in_use;
@@ -123,6 +135,7 @@ impl DeviceCache {
         for from in 0..old {
             // Read as written: a page never written must not be mapped by a read (`touch`).
             self.touch(from);
+            debug_assert!(self.is_written(from));
             for way in 0..WAYS {
                 let w = self.buckets[from][way];
                 let to = self.index(w[0]);
@@ -132,7 +145,9 @@ impl DeviceCache {
                 self.touch(to);
                 self.buckets[from][way] = [0; WORDS];
                 // The upper half is new, so bucket `to` has room for all of `from`'s.
-                if let Some(place) = self.buckets[to].iter_mut().find(|p| p[4] as u8 == 0) {
+                let place = self.buckets[to].iter_mut().find(|p| p[4] as u8 == 0);
+                debug_assert!(place.is_some(), "bucket {to} was in use before it split");
+                if let Some(place) = place {
                     *place = w;
                 }
             }
@@ -148,11 +163,7 @@ impl DeviceCache {
     /// the page is simply handed over.
     fn touch(&mut self, index: usize) {
         let base = self.buckets.as_ptr() as usize;
-        let first = (base + index * BUCKET) / PAGE;
-        let last = (base + index * BUCKET + BUCKET - 1) / PAGE;
-        for page in first..=last {
-            let bit = page - base / PAGE;
-            let (word, mask) = (bit / 64, 1u64 << (bit % 64));
+        for (page, word, mask) in pages(base, index) {
             if self.written[word] & mask != 0 {
                 continue;
             }
@@ -163,6 +174,12 @@ impl DeviceCache {
             let per_bucket = WAYS * WORDS;
             self.buckets[w / per_bucket][w % per_bucket / WORDS][w % WORDS] = 0;
         }
+    }
+
+    /// Whether every page of bucket `index` was written first ([`touch`](Self::touch)).
+    fn is_written(&self, index: usize) -> bool {
+        pages(self.buckets.as_ptr() as usize, index)
+            .all(|(_, word, mask)| self.written[word] & mask != 0)
     }
 
     /// Asks the processor to bring device `id`'s bucket into its cache now, so that
@@ -207,6 +224,7 @@ impl DeviceCache {
         let (bucket, way) = loop {
             let index = self.index(id);
             self.touch(index);
+            debug_assert!(self.is_written(index));
             let bucket = &self.buckets[index];
             if let Some(way) = bucket.iter().position(|w| w[0] == id && w[4] as u8 != 0) {
                 break (index, way);
@@ -475,8 +493,10 @@ mod tests {
     fn five_devices_of_one_bucket_seen_in_turn_are_each_told_once() {
         let mut c = DeviceCache::new(1 << 20);
         let mut b = Batch::new(0, Source::Tcp);
-        // One bucket while 4,096 are in use; bit 12 parts them once 8,192 are.
-        let ids: Vec<u64> = (0..5u64).map(|k| k << 12 | 7).collect();
+        // One bucket while FIRST_IN_USE are in use; the next bit parts them once twice as
+        // many are, and the fifth, which overflows the bucket, is the one that moves.
+        let shift = FIRST_IN_USE.trailing_zeros();
+        let ids: Vec<u64> = [0u64, 2, 4, 6, 1].iter().map(|k| k << shift | 7).collect();
         for round in 0..3 {
             for &id in &ids {
                 let told = c.observe(id, "k", Tag::Zia, None, None, ts(1), &mut b);
@@ -488,16 +508,33 @@ mod tests {
     }
 
     #[test]
+    fn five_devices_whose_ids_share_every_bit_in_use_grow_it_to_its_end_then_push_out() {
+        // Twice FIRST_IN_USE buckets in all, and ids alike in every bit either prefix uses.
+        let mut c = DeviceCache::new(2 * FIRST_IN_USE * WAYS);
+        let mut b = Batch::new(0, Source::Tcp);
+        let shift = (2 * FIRST_IN_USE).trailing_zeros();
+        let ids: Vec<u64> = (0..5u64).map(|k| k << shift | 7).collect();
+        for (i, &id) in ids.iter().enumerate() {
+            assert!(c.observe(id, "k", Tag::Zia, None, None, ts(i as i64), &mut b));
+        }
+        assert_eq!(c.in_use, c.buckets.len(), "grown as far as it goes");
+        // The fifth pushed out the one told least recently, the first.
+        assert!(!c.observe(ids[4], "k", Tag::Zia, None, None, ts(9), &mut b));
+        assert!(c.observe(ids[0], "k", Tag::Zia, None, None, ts(9), &mut b));
+    }
+
+    #[test]
     fn ten_thousand_devices_use_a_quarter_of_the_pages() {
-        // The cache of a shard (DEVICE_CACHE_CAPACITY): 40 MiB, which 10,000 devices spread
-        // over their own pages, one each, before the cache grew from a prefix.
+        // The cache of a shard (DEVICE_CACHE_CAPACITY): 40 MiB, of whose 10,240 pages 10,000
+        // devices touched some 6,400 before the cache grew from a prefix.
         let mut c = DeviceCache::new(1 << 20);
         let mut b = Batch::new(0, Source::Tcp);
         for i in 0..10_000u64 {
             let id = xxh3_64(&i.to_le_bytes());
             c.observe(id, "k", Tag::Zia, None, None, ts(1), &mut b);
         }
-        // 65,536 buckets in use: 2,560 pages, of 10,240.
+        // These ids grow it to 65,536 buckets in use (the last doubling at the 9,577th):
+        // 2,560 pages of 10,240. Others may stop at 32,768.
         let written: u32 = c.written.iter().map(|w| w.count_ones()).sum();
         assert!(written <= 2_600, "{written} pages");
     }

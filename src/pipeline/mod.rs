@@ -38,8 +38,8 @@ pub struct Pipeline {
     devices: DeviceCache,
 }
 
-/// How many devices a shard's cache holds at most; it uses a prefix of its memory until it
-/// has more devices than that holds (`devices.rs`).
+/// How many devices a shard's cache holds at most; it uses a prefix of its memory, doubled
+/// whenever a new device finds its bucket full (`devices.rs`).
 const DEVICE_CACHE_CAPACITY: usize = 1 << 20;
 
 impl Pipeline {

@@ -8,11 +8,11 @@
 //! device finds its bucket full ([`DeviceCache::grow`]): so 10,000 devices lie on 1,300 or
 //! 2,600 pages (as their ids fall), most of which the processor's TLB holds, instead of on
 //! some 6,400 pages spread over the whole (a miss to memory and a page walk per record, and
-//! 25 MiB of a shard's memory). It never allocates after that. Once all of it is in use, a device that finds its bucket full takes
-//! the place of the one told least recently, which costs a repeated delta; never a lost device.
-//! Per device it keeps the hashes of the last [`RECENT`] IPs and users it told: a device that
-//! comes back to an older one sends it again, and the registry, which keeps them all, ignores
-//! it.
+//! 25 MiB of a shard's memory). It never allocates after that. Once all of it is in use, a
+//! device that finds its bucket full takes the place of the one told least recently, which
+//! costs a repeated delta; never a lost device. Per device it keeps the hashes of the last
+//! [`RECENT`] IPs and users it told: a device that comes back to an older one sends it again,
+//! and the registry, which keeps them all, ignores it.
 
 use jiff::Timestamp;
 use wire::device::Tag;
@@ -124,8 +124,9 @@ impl DeviceCache {
     /// bucket seen in turn with a fifth would each be told again at every record, since the one
     /// told least recently goes. Each doubling is a pass over what is in use; the last (from
     /// some 30,000 devices, between 11,000 and 47,000 as their ids fall) reads 20 MiB and has
-    /// the kernel hand over 20 more, a stall of milliseconds once in a shard's life. Five hostnames whose ids share their low bits (a
-    /// feed could choose them) grow it to the whole allocation: the bound it always had.
+    /// the kernel hand over 20 more, a stall of milliseconds once in a shard's life. Five
+    /// hostnames whose ids share their low bits (a feed could choose them) grow it to the whole
+    /// allocation: the bound it always had.
     fn grow(&mut self) -> bool {
         let old = self.in_use;
         if old * 2 > self.buckets.len() {

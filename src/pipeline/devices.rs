@@ -2,15 +2,18 @@
 //! aggregator about each device, so that a delta is sent only when something is new, never per
 //! event.
 //!
-//! A cache, allocated once at its largest: buckets of [`WAYS`] devices, found by the device id's
-//! low bits, in one zeroed allocation (the OS hands its pages over as they are first written).
-//! Only a prefix of it is in use, which doubles, splitting each bucket in two, whenever a new
-//! device finds its bucket full ([`DeviceCache::grow`]): so 10,000 devices lie on 1,300 or
-//! 2,600 pages (as their ids fall), most of which the processor's TLB holds, instead of on
-//! some 6,400 pages spread over the whole (a miss to memory and a page walk per record, and
-//! 25 MiB of a shard's memory). It never allocates after that. Once all of it is in use, a
-//! device that finds its bucket full takes the place of the one told least recently, which
-//! costs a repeated delta; never a lost device. Per device it keeps the hashes of the last
+//! A cache, allocated once at its largest: buckets of [`WAYS`] devices in one zeroed allocation
+//! (the OS hands its pages over as they are first written). A device goes in its first bucket,
+//! found by its id's low bits, or when that is full in its second, found by the bits from the
+//! 32nd on: two choices keep every bucket from overflowing until the cache is far fuller than
+//! one would (one device in a hundred or fewer ends up in its second). Only a prefix of the
+//! allocation is in use, which doubles, splitting each bucket in two, whenever a new device
+//! finds both its buckets full ([`DeviceCache::grow`]): so 10,000 devices lie on 320 to 640
+//! pages, which the processor's TLB holds, instead of some 6,400 pages spread over the whole
+//! (a miss to memory and a page walk per record, and 25 MiB of a shard's memory). It never
+//! allocates after that. Once all of it is in use, a device that finds both its buckets full
+//! takes the place of the one of its first told least recently, which costs a repeated delta;
+//! never a lost device. Per device it keeps the hashes of the last
 //! [`RECENT`] IPs and users it told: a device that comes back to an older one sends it again,
 //! and the registry, which keeps them all, ignores it.
 
@@ -72,8 +75,8 @@ impl Known {
     }
 }
 
-/// Buckets in use at first: 640 KiB, until one of them overflows, at one to three thousand
-/// devices.
+/// Buckets in use at first: 640 KiB, until both buckets of a new device are full, at some
+/// thousands of devices.
 const FIRST_IN_USE: usize = 1 << 12;
 
 /// The shard-local device map.
@@ -113,20 +116,26 @@ impl DeviceCache {
         }
     }
 
-    /// The bucket of device `id`.
+    /// The first bucket of device `id`.
     fn index(&self, id: u64) -> usize {
         id as usize & (self.in_use - 1)
     }
 
+    /// The second bucket of device `id`: from other bits of its id, so that devices that share
+    /// a first bucket rarely share a second.
+    fn second(&self, id: u64) -> usize {
+        (id >> 32) as usize & (self.in_use - 1)
+    }
+
     /// Doubles the buckets in use, if it can: each device of bucket `i` stays there or moves to
-    /// bucket `i + in_use`, as its id's next bit says. Growing only when a bucket overflows
-    /// keeps devices from pushing each other out while there is room: four devices of one
-    /// bucket seen in turn with a fifth would each be told again at every record, since the one
-    /// told least recently goes. Each doubling is a pass over what is in use; the last (from
-    /// some 30,000 devices, between 11,000 and 47,000 as their ids fall) reads 20 MiB and has
-    /// the kernel hand over 20 more, a stall of milliseconds once in a shard's life. Five
-    /// hostnames whose ids share their low bits (a feed could choose them) grow it to the whole
-    /// allocation: the bound it always had.
+    /// bucket `i + in_use`, as the next bit of the id bits that chose `i` says. Growing only
+    /// when both buckets of a new device are full keeps devices from pushing each other out
+    /// while there is room: a device seen in turn with the eight of its two buckets would
+    /// otherwise push one out at every record, to be told again. Each doubling is a pass over
+    /// what is in use; the last (past some 100,000 devices) reads 20 MiB and has the kernel
+    /// hand over 20 more, a stall of milliseconds once in a shard's life. Nine hostnames whose
+    /// ids share both sets of bits (a feed could choose them) grow it to the whole allocation:
+    /// the bound it always had.
     fn grow(&mut self) -> bool {
         let old = self.in_use;
         if old * 2 > self.buckets.len() {
@@ -139,17 +148,22 @@ impl DeviceCache {
             debug_assert!(self.is_written(from));
             for way in 0..WAYS {
                 let w = self.buckets[from][way];
-                let to = self.index(w[0]);
+                let first = w[0] as usize & (old - 1) == from;
+                let to = if first {
+                    self.index(w[0])
+                } else {
+                    self.second(w[0])
+                };
                 if w[4] as u8 == 0 || to == from {
                     continue;
                 }
                 self.touch(to);
                 self.buckets[from][way] = [0; WORDS];
                 // The upper half is new, so bucket `to` has room for all of `from`'s.
-                let place = self.buckets[to].iter_mut().find(|p| p[4] as u8 == 0);
+                let place = empty(&self.buckets[to]);
                 debug_assert!(place.is_some(), "bucket {to} was in use before it split");
                 if let Some(place) = place {
-                    *place = w;
+                    self.buckets[to][place] = w;
                 }
             }
         }
@@ -223,16 +237,24 @@ impl DeviceCache {
         batch: &mut Batch,
     ) -> bool {
         let (bucket, way) = loop {
-            let index = self.index(id);
-            self.touch(index);
-            debug_assert!(self.is_written(index));
-            let bucket = &self.buckets[index];
-            if let Some(way) = bucket.iter().position(|w| w[0] == id && w[4] as u8 != 0) {
-                break (index, way);
+            let (first, second) = (self.index(id), self.second(id));
+            self.touch(first);
+            if let Some(way) = find(&self.buckets[first], id) {
+                break (first, way);
             }
-            let way = evictee(bucket);
-            if bucket[way][4] as u8 == 0 || !self.grow() {
-                break (index, way);
+            self.touch(second);
+            if let Some(way) = find(&self.buckets[second], id) {
+                break (second, way);
+            }
+            // A new device, or one pushed out before.
+            if let Some(way) = empty(&self.buckets[first]) {
+                break (first, way);
+            }
+            if let Some(way) = empty(&self.buckets[second]) {
+                break (second, way);
+            }
+            if !self.grow() {
+                break (first, evictee(&self.buckets[first]));
             }
         };
         let bucket = &mut self.buckets[bucket];
@@ -273,6 +295,16 @@ impl DeviceCache {
 
 /// The place a device new to a full bucket takes: an empty one, else the one told least
 /// recently.
+/// The place of device `id` in `bucket`.
+fn find(bucket: &[[u64; WORDS]; WAYS], id: u64) -> Option<usize> {
+    bucket.iter().position(|w| w[0] == id && w[4] as u8 != 0)
+}
+
+/// An empty place in `bucket`.
+fn empty(bucket: &[[u64; WORDS]; WAYS]) -> Option<usize> {
+    bucket.iter().position(|w| w[4] as u8 == 0)
+}
+
 fn evictee(bucket: &[[u64; WORDS]; WAYS]) -> usize {
     (0..WAYS)
         .min_by_key(|&i| {
@@ -479,7 +511,10 @@ mod tests {
         let mut places = 0;
         for (i, bucket) in c.buckets.iter().enumerate() {
             for w in bucket.iter().filter(|w| w[4] as u8 != 0) {
-                assert_eq!(c.index(w[0]), i, "every device in its bucket");
+                assert!(
+                    c.index(w[0]) == i || c.second(w[0]) == i,
+                    "in one of its buckets"
+                );
                 places += 1;
             }
         }
@@ -491,13 +526,15 @@ mod tests {
     }
 
     #[test]
-    fn five_devices_of_one_bucket_seen_in_turn_are_each_told_once() {
+    fn nine_devices_of_one_pair_of_buckets_seen_in_turn_are_each_told_once() {
         let mut c = DeviceCache::new(1 << 20);
         let mut b = Batch::new(0, Source::Tcp);
-        // One bucket while FIRST_IN_USE are in use; the next bit parts them once twice as
-        // many are, and the fifth, which overflows the bucket, is the one that moves.
+        // First bucket 7 and second bucket 0 while FIRST_IN_USE are in use; the next bit parts
+        // the first buckets once twice as many are. The first four fill bucket 7, the next
+        // four bucket 0, and the ninth, which finds both full, is one that moves.
         let shift = FIRST_IN_USE.trailing_zeros();
-        let ids: Vec<u64> = [0u64, 2, 4, 6, 1].iter().map(|k| k << shift | 7).collect();
+        let ks = [0u64, 2, 4, 6, 8, 10, 12, 14, 1];
+        let ids: Vec<u64> = ks.iter().map(|k| k << shift | 7).collect();
         for round in 0..3 {
             for &id in &ids {
                 let told = c.observe(id, "k", Tag::Zia, None, None, ts(1), &mut b);
@@ -505,27 +542,32 @@ mod tests {
             }
         }
         assert_eq!(c.in_use, 2 * FIRST_IN_USE);
-        assert_eq!(b.devices.len(), 5);
+        assert_eq!(b.devices.len(), 9);
+        assert_eq!(c.second(ids[4]), 0);
+        assert!(
+            c.buckets[0].iter().all(|w| w[4] as u8 != 0),
+            "four in their second bucket"
+        );
     }
 
     #[test]
-    fn five_devices_whose_ids_share_every_bit_in_use_grow_it_to_its_end_then_push_out() {
+    fn nine_devices_whose_ids_share_every_bit_in_use_grow_it_to_its_end_then_push_out() {
         // Twice FIRST_IN_USE buckets in all, and ids alike in every bit either prefix uses.
         let mut c = DeviceCache::new(2 * FIRST_IN_USE * WAYS);
         let mut b = Batch::new(0, Source::Tcp);
         let shift = (2 * FIRST_IN_USE).trailing_zeros();
-        let ids: Vec<u64> = (0..5u64).map(|k| k << shift | 7).collect();
+        let ids: Vec<u64> = (0..9u64).map(|k| k << shift | 7).collect();
         for (i, &id) in ids.iter().enumerate() {
             assert!(c.observe(id, "k", Tag::Zia, None, None, ts(i as i64), &mut b));
         }
         assert_eq!(c.in_use, c.buckets.len(), "grown as far as it goes");
-        // The fifth pushed out the one told least recently, the first.
-        assert!(!c.observe(ids[4], "k", Tag::Zia, None, None, ts(9), &mut b));
+        // The ninth pushed out the one of its first bucket told least recently, the first.
+        assert!(!c.observe(ids[8], "k", Tag::Zia, None, None, ts(9), &mut b));
         assert!(c.observe(ids[0], "k", Tag::Zia, None, None, ts(9), &mut b));
     }
 
     #[test]
-    fn ten_thousand_devices_use_a_quarter_of_the_pages() {
+    fn ten_thousand_devices_use_a_sixteenth_of_the_pages() {
         // The cache of a shard (DEVICE_CACHE_CAPACITY): 40 MiB, of whose 10,240 pages 10,000
         // devices touched some 6,400 before the cache grew from a prefix.
         let mut c = DeviceCache::new(1 << 20);
@@ -534,10 +576,10 @@ mod tests {
             let id = xxh3_64(&i.to_le_bytes());
             c.observe(id, "k", Tag::Zia, None, None, ts(1), &mut b);
         }
-        // These ids grow it to 65,536 buckets in use (the last doubling at the 9,577th):
-        // 2,560 pages of 10,240. Others may stop at 32,768.
+        // These ids grow it to 16,384 buckets in use: 640 pages of 10,240. Others may stop at
+        // 8,192. With one bucket per device it grew to 65,536 (2,560 pages).
         let written: u32 = c.written.iter().map(|w| w.count_ones()).sum();
-        assert!(written <= 2_600, "{written} pages");
+        assert!(written <= 700, "{written} pages");
     }
 
     #[test]

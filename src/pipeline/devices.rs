@@ -4,18 +4,17 @@
 //!
 //! A cache, allocated once at its largest: buckets of [`WAYS`] devices in one zeroed allocation
 //! (the OS hands its pages over as they are first written). A device goes in its first bucket,
-//! found by its id's low bits, or when that is full in its second, found by the bits from the
-//! 32nd on: two choices keep every bucket from overflowing until the cache is far fuller than
-//! one would (one device in a hundred or fewer ends up in its second). Only a prefix of the
-//! allocation is in use, which doubles, splitting each bucket in two, whenever a new device
-//! finds both its buckets full ([`DeviceCache::grow`]): so 10,000 devices lie on 320 to 640
-//! pages, which the processor's TLB holds, instead of some 6,400 pages spread over the whole
-//! (a miss to memory and a page walk per record, and 25 MiB of a shard's memory). It never
-//! allocates after that. Once all of it is in use, a device that finds both its buckets full
-//! takes the place of the one of its first told least recently, which costs a repeated delta;
-//! never a lost device. Per device it keeps the hashes of the last
-//! [`RECENT`] IPs and users it told: a device that comes back to an older one sends it again,
-//! and the registry, which keeps them all, ignores it.
+//! found by its id's low bits, or when that is full in its second, found by the bits from the 32nd
+//! on: two choices keep every bucket from overflowing until the cache is far fuller than one would
+//! (one device in a hundred or fewer ends up in its second). Only a prefix of the allocation is in
+//! use, which doubles, splitting each bucket in two, whenever a new device finds both its buckets
+//! full ([`DeviceCache::grow`]): so 10,000 devices lie on 320 to 1,280 pages (640 mostly, as their
+//! ids fall), which the processor's TLB holds, instead of some 6,400 pages spread over the whole (a
+//! miss to memory and a page walk per record, and 25 MiB of a shard's memory). It never allocates
+//! after that. Once all of it is in use, a device that finds both its buckets full takes the place
+//! of the one of its first told least recently, which costs a repeated delta; never a lost device.
+//! Per device it keeps the hashes of the last [`RECENT`] IPs and users it told: a device that comes
+//! back to an older one sends it again, and the registry, which keeps them all, ignores it.
 
 use jiff::Timestamp;
 use wire::device::Tag;
@@ -128,14 +127,14 @@ impl DeviceCache {
     }
 
     /// Doubles the buckets in use, if it can: each device of bucket `i` stays there or moves to
-    /// bucket `i + in_use`, as the next bit of the id bits that chose `i` says. Growing only
-    /// when both buckets of a new device are full keeps devices from pushing each other out
-    /// while there is room: a device seen in turn with the eight of its two buckets would
-    /// otherwise push one out at every record, to be told again. Each doubling is a pass over
-    /// what is in use; the last (past some 100,000 devices) reads 20 MiB and has the kernel
-    /// hand over 20 more, a stall of milliseconds once in a shard's life. Nine hostnames whose
-    /// ids share both sets of bits (a feed could choose them) grow it to the whole allocation:
-    /// the bound it always had.
+    /// bucket `i + in_use`, as the next bit of the id bits that chose `i` says. Growing only when
+    /// both buckets of a new device are full keeps devices from pushing each other out while there
+    /// is room: a device seen in turn with the eight of its two buckets would otherwise push one
+    /// out at every record, to be told again. Each doubling is a pass over what is in use; the last
+    /// (at 80,000 to 130,000 devices, as their ids fall) reads 20 MiB and has the kernel hand over
+    /// 20 more, a stall of milliseconds once in a shard's life. Nine hostnames whose ids share both
+    /// sets of bits (a feed could choose them) grow it to the whole allocation: the bound it always
+    /// had.
     fn grow(&mut self) -> bool {
         let old = self.in_use;
         if old * 2 > self.buckets.len() {

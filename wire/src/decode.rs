@@ -92,21 +92,10 @@ impl Decoder {
     }
 
     /// Like [`decode`](Self::decode), with feed times without a zone in `zone` (the input's
-    /// `feed_timezone`).
-    pub fn decode_in<'a>(
-        &'a mut self,
-        frame: &'a [u8],
-        received: Timestamp,
-        zone: &TimeZone,
-        out: &mut Vec<u8>,
-    ) -> Result<Decoded<'a>, Reason> {
-        self.readers.decode(frame, received, zone, out, &mut |_| {})
-    }
-
-    /// Like [`decode_in`](Self::decode_in), telling `device` the id of the record's device as
-    /// soon as it is known, before the record is written: a caller that looks the device up
-    /// afterwards can ask for its memory meanwhile (the lookup of a collector with thousands of
-    /// devices misses the caches, and writing the record takes longer than that miss).
+    /// `feed_timezone`), telling `device` the id of the record's device as soon as it is known,
+    /// before the record is written: a caller that looks the device up afterwards can ask for
+    /// its memory meanwhile (the lookup of a collector with thousands of devices misses the
+    /// caches, and writing the record takes longer than that miss).
     pub fn decode_noting<'a>(
         &'a mut self,
         frame: &'a [u8],

@@ -6,15 +6,16 @@
 //! (the OS hands its pages over as they are first written). A device goes in its first bucket,
 //! found by its id's low bits, or when that is full in its second, found by the bits from the 32nd
 //! on: two choices keep every bucket from overflowing until the cache is far fuller than one would
-//! (one device in a hundred or fewer ends up in its second). Only a prefix of the allocation is in
-//! use, which doubles, splitting each bucket in two, whenever a new device finds both its buckets
-//! full ([`DeviceCache::grow`]): so 10,000 devices lie on 320 to 1,280 pages (640 mostly, as their
-//! ids fall), which the processor's TLB holds, instead of some 6,400 pages spread over the whole (a
-//! miss to memory and a page walk per record, and 25 MiB of a shard's memory). It never allocates
-//! after that. Once all of it is in use, a device that finds both its buckets full takes the place
-//! of the one of its first told least recently, which costs a repeated delta; never a lost device.
-//! Per device it keeps the hashes of the last [`RECENT`] IPs and users it told: a device that comes
-//! back to an older one sends it again, and the registry, which keeps them all, ignores it.
+//! (about one device in a hundred ends up in its second while it grows, more as it fills). Only a
+//! prefix of the allocation is in use, which doubles, splitting each bucket in two, whenever a new
+//! device finds both its buckets full ([`DeviceCache::grow`]): so 10,000 devices lie on 320 to
+//! 1,280 pages (640 mostly, as their ids fall), which the processor's TLB holds, instead of some
+//! 6,400 pages spread over the whole (a miss to memory and a page walk per record, and 25 MiB of a
+//! shard's memory). It never allocates after that. Once all of it is in use, a device that finds
+//! both its buckets full takes the place of the one told least recently in either, which costs a
+//! repeated delta; never a lost device. Per device it keeps the hashes of the last [`RECENT`] IPs
+//! and users it told: a device that comes back to an older one sends it again, and the registry,
+//! which keeps them all, ignores it.
 
 use jiff::Timestamp;
 use wire::device::Tag;
@@ -131,10 +132,10 @@ impl DeviceCache {
     /// both buckets of a new device are full keeps devices from pushing each other out while there
     /// is room: a device seen in turn with the eight of its two buckets would otherwise push one
     /// out at every record, to be told again. Each doubling is a pass over what is in use; the last
-    /// (at 80,000 to 130,000 devices, as their ids fall) reads 20 MiB and has the kernel hand over
-    /// 20 more, a stall of milliseconds once in a shard's life. Nine hostnames whose ids share both
-    /// sets of bits (a feed could choose them) grow it to the whole allocation: the bound it always
-    /// had.
+    /// (at about 100,000 devices, 70,000 to 140,000 as their ids fall) reads 20 MiB and has the
+    /// kernel hand over 20 more, a stall of milliseconds once in a shard's life. Nine hostnames
+    /// whose ids share both sets of bits (a feed could choose them) grow it to the whole
+    /// allocation: the bound it always had.
     fn grow(&mut self) -> bool {
         let old = self.in_use;
         if old * 2 > self.buckets.len() {
@@ -157,12 +158,12 @@ impl DeviceCache {
                     continue;
                 }
                 self.touch(to);
-                self.buckets[from][way] = [0; WORDS];
                 // The upper half is new, so bucket `to` has room for all of `from`'s.
                 let place = empty(&self.buckets[to]);
                 debug_assert!(place.is_some(), "bucket {to} was in use before it split");
                 if let Some(place) = place {
                     self.buckets[to][place] = w;
+                    self.buckets[from][way] = [0; WORDS];
                 }
             }
         }
@@ -196,7 +197,7 @@ impl DeviceCache {
             .all(|(_, word, mask)| self.written[word] & mask != 0)
     }
 
-    /// Asks the processor to bring device `id`'s bucket into its cache now, so that
+    /// Asks the processor to bring device `id`'s first bucket into its cache now, so that
     /// [`observe`](Self::observe), called after other work, does not wait for memory: with
     /// thousands of devices the lookup misses the processor's nearer caches. A prefetch never
     /// faults, so a page not written yet stays unmapped (see [`touch`](Self::touch)).
@@ -253,7 +254,10 @@ impl DeviceCache {
                 break (second, way);
             }
             if !self.grow() {
-                break (first, evictee(&self.buckets[first]));
+                break evictee([
+                    (first, &self.buckets[first]),
+                    (second, &self.buckets[second]),
+                ]);
             }
         };
         let bucket = &mut self.buckets[bucket];
@@ -292,8 +296,6 @@ impl DeviceCache {
     }
 }
 
-/// The place a device new to a full bucket takes: an empty one, else the one told least
-/// recently.
 /// The place of device `id` in `bucket`.
 fn find(bucket: &[[u64; WORDS]; WAYS], id: u64) -> Option<usize> {
     bucket.iter().position(|w| w[0] == id && w[4] as u8 != 0)
@@ -304,13 +306,15 @@ fn empty(bucket: &[[u64; WORDS]; WAYS]) -> Option<usize> {
     bucket.iter().position(|w| w[4] as u8 == 0)
 }
 
-fn evictee(bucket: &[[u64; WORDS]; WAYS]) -> usize {
-    (0..WAYS)
-        .min_by_key(|&i| {
-            let w = &bucket[i];
-            (w[4] as u8 != 0, w[1] as i64)
-        })
-        .unwrap_or(0)
+/// The place a device takes when both its buckets are full and the cache cannot grow: that of
+/// the device told least recently in either (a busy device is not pushed out while one gone
+/// quiet keeps its place in the other bucket), as its bucket and way.
+fn evictee(buckets: [(usize, &[[u64; WORDS]; WAYS]); 2]) -> (usize, usize) {
+    buckets
+        .into_iter()
+        .flat_map(|(index, bucket)| (0..WAYS).map(move |way| (index, way, bucket[way][1] as i64)))
+        .min_by_key(|&(_, _, last_sent)| last_sent)
+        .map_or((buckets[0].0, 0), |(index, way, _)| (index, way))
 }
 
 /// Adds a value's hash to a device's recent ones; true when it was not there.
@@ -530,7 +534,8 @@ mod tests {
         let mut b = Batch::new(0, Source::Tcp);
         // First bucket 7 and second bucket 0 while FIRST_IN_USE are in use; the next bit parts
         // the first buckets once twice as many are. The first four fill bucket 7, the next
-        // four bucket 0, and the ninth, which finds both full, is one that moves.
+        // four bucket 0, and the ninth finds both full: the cache grows, and it goes in its
+        // first bucket then, FIRST_IN_USE + 7.
         let shift = FIRST_IN_USE.trailing_zeros();
         let ks = [0u64, 2, 4, 6, 8, 10, 12, 14, 1];
         let ids: Vec<u64> = ks.iter().map(|k| k << shift | 7).collect();
@@ -542,7 +547,8 @@ mod tests {
         }
         assert_eq!(c.in_use, 2 * FIRST_IN_USE);
         assert_eq!(b.devices.len(), 9);
-        assert_eq!(c.second(ids[4]), 0);
+        let ninth = |w: &[u64; WORDS]| w[0] == ids[8] && w[4] as u8 != 0;
+        assert!(c.buckets[FIRST_IN_USE + 7].iter().any(ninth));
         assert!(
             c.buckets[0].iter().all(|w| w[4] as u8 != 0),
             "four in their second bucket"
@@ -556,13 +562,16 @@ mod tests {
         let mut b = Batch::new(0, Source::Tcp);
         let shift = (2 * FIRST_IN_USE).trailing_zeros();
         let ids: Vec<u64> = (0..9u64).map(|k| k << shift | 7).collect();
-        for (i, &id) in ids.iter().enumerate() {
-            assert!(c.observe(id, "k", Tag::Zia, None, None, ts(i as i64), &mut b));
+        // The four of the first bucket (7) seen last, those of the second (0) before them.
+        let seen = [10, 11, 12, 13, 0, 1, 2, 3, 20];
+        for (&id, &at) in ids.iter().zip(&seen) {
+            assert!(c.observe(id, "k", Tag::Zia, None, None, ts(at), &mut b));
         }
         assert_eq!(c.in_use, c.buckets.len(), "grown as far as it goes");
-        // The ninth pushed out the one of its first bucket told least recently, the first.
-        assert!(!c.observe(ids[8], "k", Tag::Zia, None, None, ts(9), &mut b));
-        assert!(c.observe(ids[0], "k", Tag::Zia, None, None, ts(9), &mut b));
+        // The ninth pushed out the one told least recently of both its buckets: in the second.
+        assert!(!c.observe(ids[8], "k", Tag::Zia, None, None, ts(21), &mut b));
+        assert!(!c.observe(ids[0], "k", Tag::Zia, None, None, ts(21), &mut b));
+        assert!(c.observe(ids[4], "k", Tag::Zia, None, None, ts(21), &mut b));
     }
 
     #[test]
@@ -575,8 +584,8 @@ mod tests {
             let id = xxh3_64(&i.to_le_bytes());
             c.observe(id, "k", Tag::Zia, None, None, ts(1), &mut b);
         }
-        // These ids grow it to 16,384 buckets in use: 640 pages of 10,240. Others may stop at
-        // 8,192. With one bucket per device it grew to 65,536 (2,560 pages).
+        // These ids grow it to 16,384 buckets in use: 640 pages of 10,240. Others stop at 8,192,
+        // rarely 32,768. With one bucket per device it grew to 65,536 (2,560 pages).
         let written: u32 = c.written.iter().map(|w| w.count_ones()).sum();
         assert!(written <= 700, "{written} pages");
     }

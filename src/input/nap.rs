@@ -47,7 +47,7 @@ mod tests {
     /// A nap says how many bytes came, and leaves the socket as it found it: a read after it
     /// returns what came at once, and then a single byte, far below the nap's low-water mark.
     #[test]
-    fn a_nap_says_whether_bytes_came_and_leaves_them_readable() {
+    fn a_nap_says_how_many_bytes_came_and_leaves_them_readable() {
         let ex = glommio::LocalExecutorBuilder::default()
             .make()
             .expect("an executor");

@@ -197,6 +197,17 @@ impl DeviceCache {
             .all(|(_, word, mask)| self.written[word] & mask != 0)
     }
 
+    /// The place a device takes when both its buckets are full and the cache cannot grow: that
+    /// of the device told least recently in either (a busy device is not pushed out while one
+    /// gone quiet keeps its place in the other bucket), as its bucket and way.
+    fn evictee(&self, first: usize, second: usize) -> (usize, usize) {
+        [first, second]
+            .into_iter()
+            .flat_map(|bucket| (0..WAYS).map(move |way| (bucket, way)))
+            .min_by_key(|&(bucket, way)| self.buckets[bucket][way][1] as i64)
+            .unwrap_or((first, 0))
+    }
+
     /// Asks the processor to bring device `id`'s first bucket into its cache now, so that
     /// [`observe`](Self::observe), called after other work, does not wait for memory: with
     /// thousands of devices the lookup misses the processor's nearer caches. A prefetch never
@@ -254,10 +265,7 @@ impl DeviceCache {
                 break (second, way);
             }
             if !self.grow() {
-                break evictee([
-                    (first, &self.buckets[first]),
-                    (second, &self.buckets[second]),
-                ]);
+                break self.evictee(first, second);
             }
         };
         let bucket = &mut self.buckets[bucket];
@@ -304,17 +312,6 @@ fn find(bucket: &[[u64; WORDS]; WAYS], id: u64) -> Option<usize> {
 /// An empty place in `bucket`.
 fn empty(bucket: &[[u64; WORDS]; WAYS]) -> Option<usize> {
     bucket.iter().position(|w| w[4] as u8 == 0)
-}
-
-/// The place a device takes when both its buckets are full and the cache cannot grow: that of
-/// the device told least recently in either (a busy device is not pushed out while one gone
-/// quiet keeps its place in the other bucket), as its bucket and way.
-fn evictee(buckets: [(usize, &[[u64; WORDS]; WAYS]); 2]) -> (usize, usize) {
-    buckets
-        .into_iter()
-        .flat_map(|(index, bucket)| (0..WAYS).map(move |way| (index, way, bucket[way][1] as i64)))
-        .min_by_key(|&(_, _, last_sent)| last_sent)
-        .map_or((buckets[0].0, 0), |(index, way, _)| (index, way))
 }
 
 /// Adds a value's hash to a device's recent ones; true when it was not there.

@@ -430,7 +430,7 @@ impl Aggregator {
     /// Hands the devices that changed to the saving thread.
     fn save_devices(&mut self) {
         if let Ok(mut registry) = self.state.registry.lock() {
-            self.sinks.saver.save(&mut registry);
+            self.sinks.saver.save(&mut registry, Instant::now());
         }
     }
 

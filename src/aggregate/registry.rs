@@ -6,6 +6,8 @@
 //! interned), their IPs and users in [`Lists`], times in nanoseconds. Nothing is allocated per
 //! device; [`Registry::heap_bytes`] says what it all holds.
 
+use std::collections::VecDeque;
+
 use jiff::Timestamp;
 use wire::device::Tag;
 use wire::key;
@@ -137,8 +139,11 @@ pub struct Registry {
     /// Devices the admin endpoint's index has taken ([`Registry::take_created`]): the first
     /// `indexed` of `devices`.
     indexed: usize,
-    /// Positions of the devices changed since the last save.
-    unsaved: Vec<u32>,
+    /// Positions of the devices changed since they were last handed to be saved, in the order
+    /// they changed: a queue, as a flood of new devices hands a million of them in pieces.
+    unsaved: VecDeque<u32>,
+    /// Devices put in `unsaved` so far: the saver tells how long they waited by this count.
+    marks: u64,
 }
 
 impl Registry {
@@ -230,6 +235,19 @@ impl Registry {
         self.unsaved.len()
     }
 
+    /// Devices put among the unsaved so far, ever: the mark the next one gets.
+    pub fn marks(&self) -> u64 {
+        self.marks
+    }
+
+    /// How many of the unsaved devices were put there before mark `mark` (the count
+    /// [`Registry::marks`] gave then): those first in [`Registry::unsaved_devices`].
+    pub fn unsaved_before(&self, mark: u64) -> usize {
+        let first = self.marks - self.unsaved.len() as u64;
+        let before = mark.saturating_sub(first).min(self.unsaved.len() as u64);
+        before as usize
+    }
+
     pub fn unsaved_devices(&self) -> impl Iterator<Item = (u64, Device<'_>)> {
         self.unsaved
             .iter()
@@ -295,7 +313,8 @@ impl Registry {
         let e = &mut self.devices[p as usize];
         if !e.unsaved {
             e.unsaved = true;
-            self.unsaved.push(p);
+            self.unsaved.push_back(p);
+            self.marks += 1;
         }
     }
 

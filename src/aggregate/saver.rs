@@ -9,15 +9,23 @@
 //! receives for [`COMMIT_AFTER`] and commits it in one transaction: redb copies every page a
 //! transaction touches, so a commit per piece cost three times the CPU per device.
 //!
-//! The aggregator offers devices every 10 ms (its `Save` job), so at most about 50,000 changes
-//! a second are handed over: under a flood of new or changing devices beyond that, the rest
-//! wait in the registry, oldest first, and a crash loses more than the last 300 ms of changes.
-//! Their records and device events are in the files all the same.
+//! A changed device waits [`HAND_AFTER`] before it is handed over, and a change meanwhile is
+//! saved with it. Handing devices over as soon as 512 had changed saved a device whose IP or
+//! user changes every few records at nearly every change: with 10,000 such devices, 50,000
+//! saves a second, and the registry thread took a sixth of what the shard did
+//! (`perf/threads.sh`). Now each is saved about once a second, and a crash loses about the last
+//! 1.3 s of changes.
+//!
+//! The aggregator offers devices every 10 ms (its `Save` job), so at most about 50,000 devices
+//! a second are handed over: under a flood of new devices beyond that, the rest wait in the
+//! registry, oldest first, and a crash loses more. Their records and device events are in the
+//! files all the same.
 //!
 //! One buffer goes back and forth, and the thread takes nothing while a commit fails: the
 //! devices that change meanwhile stay unsaved in the registry. So a slow or failing disk holds
 //! one commit's devices in memory at most, never a queue of them.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -32,11 +40,15 @@ use super::store::{Encoded, Store};
 const RETRY: Duration = Duration::from_millis(250);
 /// Devices encoded per hand-over, at most.
 const AT_MOST: usize = 512;
-/// How long changed devices wait in the registry for others, unless [`AT_MOST`] have changed
-/// (a device that changes again meanwhile is encoded once).
-const HAND_EVERY: Duration = Duration::from_millis(100);
+/// How long a changed device waits in the registry before it is handed over (a device that
+/// changes again meanwhile is encoded once).
+const HAND_AFTER: Duration = Duration::from_secs(1);
+/// How finely the saver tells how long devices have waited: it notes the registry's count of
+/// changed devices this often, and hands a device over [`HAND_AFTER`] after the first note
+/// that counts it, so at most this much later than it is due.
+const NOTE_EVERY: Duration = Duration::from_millis(100);
 /// How long the thread gathers devices before it commits them: five commits a second, as many
-/// as before the thread. With [`HAND_EVERY`], a crash loses the changes of the last 300 ms or so.
+/// as before the thread. With [`HAND_AFTER`], a crash loses the changes of the last 1.3 s or so.
 const COMMIT_AFTER: Duration = Duration::from_millis(200);
 /// Encoded bytes after which the thread commits at once: at shutdown the aggregator hands over
 /// every device left unsaved, a whole registry's worth after a flood of new devices.
@@ -61,8 +73,13 @@ pub struct Saver {
     back: Receiver<Encoded>,
     progress: Arc<Progress>,
     thread: Option<JoinHandle<()>>,
-    /// When devices were last handed over.
-    last: Instant,
+    /// The registry's count of changed devices ([`Registry::marks`]), noted every
+    /// [`NOTE_EVERY`] while some are unsaved, with when: the devices below a count were changed
+    /// before its time. Those less than [`HAND_AFTER`] old; a dozen at most.
+    notes: VecDeque<(u64, Instant)>,
+    /// The count of the newest note that has left `notes`, [`HAND_AFTER`] old: the devices
+    /// below it may be handed over.
+    due: u64,
 }
 
 impl Saver {
@@ -84,33 +101,50 @@ impl Saver {
             back,
             progress,
             thread: Some(thread),
-            last: Instant::now(),
+            notes: VecDeque::new(),
+            due: 0,
         })
     }
 
-    /// Hands the thread the registry's unsaved devices (at most [`AT_MOST`]) once they have
-    /// waited [`HAND_EVERY`] or are that many, unless the thread has not given the buffer back
-    /// (it holds the last piece while it commits, and while a commit fails). Called often: it
-    /// costs a look at two numbers when there is nothing to do.
-    pub fn save(&mut self, registry: &mut Registry) {
-        let unsaved = registry.unsaved();
-        if unsaved == 0 || (unsaved < AT_MOST && self.last.elapsed() < HAND_EVERY) {
+    /// Hands the thread the registry's devices that changed at least [`HAND_AFTER`] before
+    /// `now` and are still unsaved (at most [`AT_MOST`]), unless the thread has not given the
+    /// buffer back (it holds the last piece while it commits, and while a commit fails). Called
+    /// often: it costs a look at a few numbers when there is nothing to do.
+    pub fn save(&mut self, registry: &mut Registry, now: Instant) {
+        if registry.unsaved() == 0 {
+            return;
+        }
+        if self
+            .notes
+            .back()
+            .is_none_or(|&(_, at)| now.saturating_duration_since(at) >= NOTE_EVERY)
+        {
+            self.notes.push_back((registry.marks(), now));
+        }
+        while let Some(&(marks, at)) = self.notes.front() {
+            if now.saturating_duration_since(at) < HAND_AFTER {
+                break;
+            }
+            self.due = marks;
+            self.notes.pop_front();
+        }
+        let due = registry.unsaved_before(self.due);
+        if due == 0 {
             return;
         }
         if let Ok(encoded) = self.back.try_recv() {
-            self.hand(encoded, registry);
+            self.hand(encoded, registry, due.min(AT_MOST));
         }
     }
 
-    /// The registry counts the devices as saved from here; [`Saver::in_flight`] counts them
-    /// until they are.
-    fn hand(&mut self, mut encoded: Encoded, registry: &mut Registry) {
+    /// Hands over the first `count` unsaved devices. The registry counts them as saved from
+    /// here; [`Saver::in_flight`] counts them until they are.
+    fn hand(&mut self, mut encoded: Encoded, registry: &mut Registry, count: usize) {
         let Some(tx) = &self.tx else {
             return;
         };
-        encoded.extend(registry.unsaved_devices().take(AT_MOST));
+        encoded.extend(registry.unsaved_devices().take(count));
         registry.saved_first(encoded.len());
-        self.last = Instant::now();
         self.progress
             .in_flight
             .fetch_add(encoded.len(), Ordering::SeqCst);
@@ -136,7 +170,7 @@ impl Saver {
             let Ok(encoded) = self.back.recv() else {
                 break;
             };
-            self.hand(encoded, registry);
+            self.hand(encoded, registry, AT_MOST);
         }
         self.tx = None;
         if let Some(thread) = self.thread.take() {

@@ -54,8 +54,8 @@ const HAND_OVER_EVERY: Duration = Duration::from_millis(2);
 /// How stale the admin endpoint's numbers may be. Not on every idle moment: merging histograms
 /// for a snapshot costs more than a batch.
 const PUBLISH_EVERY: Duration = Duration::from_millis(100);
-/// How often changed devices are offered to the saving thread (`saver.rs`), which takes them
-/// every 100 ms, or sooner in pieces when many change.
+/// How often changed devices are offered to the saving thread (`saver.rs`), which takes those
+/// that changed a second ago, in pieces.
 const SAVE_EVERY: Duration = Duration::from_millis(10);
 const EXPIRE_EVERY: Duration = Duration::from_secs(5);
 const PROGRESS_EVERY: Duration = Duration::from_secs(60);

@@ -72,6 +72,30 @@ fn changed_devices_are_unsaved_until_saved() {
 }
 
 #[test]
+fn marks_count_the_devices_changed_before_a_moment() {
+    let mut r = Registry::default();
+    assert_eq!((r.marks(), r.unsaved_before(5)), (0, 0));
+    r.apply(&news("a", None, None, 100));
+    r.apply(&news("b", None, None, 100));
+    // A device already unsaved is not counted again.
+    r.apply(&news("a", None, None, 101));
+    let then = r.marks();
+    assert_eq!(then, 2);
+    r.apply(&news("c", None, None, 100));
+    assert_eq!(r.unsaved_before(then), 2);
+    assert_eq!(r.unsaved_before(r.marks()), 3);
+    assert_eq!(r.unsaved_before(0), 0);
+    // Saved, they leave the count; a device changed again counts anew, after the others.
+    r.saved_first(1);
+    assert_eq!(r.unsaved_before(then), 1);
+    r.apply(&news("a", None, None, 102));
+    assert_eq!(r.unsaved_before(then), 1);
+    assert_eq!(r.unsaved_before(r.marks()), 3);
+    r.saved_first(3);
+    assert_eq!(r.unsaved_before(r.marks()), 0);
+}
+
+#[test]
 fn device_event_has_the_fields_of_design_2_4() {
     let mut r = Registry::default();
     r.apply(&news("PC-1", Some("10.0.0.1"), Some("a@x"), 100));

@@ -19,17 +19,23 @@ fn see(registry: &mut Registry, host: &str, ip: &str, second: i64) {
     });
 }
 
-/// Calls `save` until the registry has handed everything over (the thread gives the buffer
-/// back once it has taken a piece in).
-fn hand_all(saver: &mut Saver, registry: &mut Registry) {
+/// Waits for the thread to give the buffer back, as it does once it has taken a piece in.
+fn buffer_back(saver: &Saver) {
     let deadline = Instant::now() + Duration::from_secs(10);
-    while registry.unsaved() > 0 {
+    while saver.back.is_empty() {
         assert!(
             Instant::now() < deadline,
             "the thread never took the devices"
         );
-        saver.save(registry);
         std::thread::yield_now();
+    }
+}
+
+/// Calls `save` at `now` until the registry has handed over everything due then.
+fn hand_all(saver: &mut Saver, registry: &mut Registry, now: Instant) {
+    while registry.unsaved_before(saver.due) > 0 {
+        buffer_back(saver);
+        saver.save(registry, now);
     }
 }
 
@@ -42,17 +48,25 @@ fn devices_go_in_pieces_and_all_of_them_reach_the_store() {
     for i in 0..devices {
         see(&mut registry, &format!("host-{i}"), "10.0.0.1", 1);
     }
+    let t0 = Instant::now();
+    // Not due yet, however many they are.
+    saver.save(&mut registry, t0);
+    assert_eq!(registry.unsaved(), devices);
+    saver.save(&mut registry, t0 + HAND_AFTER - Duration::from_millis(1));
+    assert_eq!(registry.unsaved(), devices);
     // As many as a piece holds are handed over at once, no more.
-    saver.save(&mut registry);
+    saver.save(&mut registry, t0 + HAND_AFTER);
     assert_eq!(registry.unsaved(), devices - AT_MOST);
     assert_eq!(saver.in_flight(), AT_MOST);
-    hand_all(&mut saver, &mut registry);
+    hand_all(&mut saver, &mut registry, t0 + HAND_AFTER);
+    assert_eq!(registry.unsaved(), 0);
     // Changed after its hand-over, a device is saved again, as it is now.
     see(&mut registry, "host-7", "10.0.0.2", 2);
     see(&mut registry, "late", "10.0.0.3", 3);
     assert_eq!(registry.unsaved(), 2);
-    // Fewer than a piece wait for HAND_EVERY; finish takes them all the same.
-    saver.save(&mut registry);
+    // Not due; finish takes them all the same.
+    buffer_back(&saver);
+    saver.save(&mut registry, t0 + HAND_AFTER + Duration::from_millis(10));
     assert_eq!(registry.unsaved(), 2);
     saver.finish(&mut registry);
     assert_eq!(registry.unsaved(), 0);
@@ -68,26 +82,68 @@ fn devices_go_in_pieces_and_all_of_them_reach_the_store() {
 }
 
 #[test]
-fn a_quiet_registry_is_handed_over_after_hand_every() {
+fn a_device_is_handed_over_hand_after_it_changed_and_committed() {
     let tmp = TempStore::new("saver-quiet");
-    let store = Store::open(&tmp.path()).unwrap();
-    let created = Instant::now();
-    let mut saver = Saver::start(store).unwrap();
+    let mut saver = Saver::start(Store::open(&tmp.path()).unwrap()).unwrap();
     let mut registry = Registry::default();
+    let t0 = Instant::now();
+    // A device changed while nothing else was unsaved is counted by the next note.
     see(&mut registry, "one", "10.0.0.1", 1);
-    let deadline = created + Duration::from_secs(10);
-    while registry.unsaved() > 0 {
-        assert!(Instant::now() < deadline, "never handed over");
-        saver.save(&mut registry);
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    // One device waited for others, HAND_EVERY after the last hand-over (the start).
-    assert!(saver.last.duration_since(created) >= HAND_EVERY);
+    saver.save(&mut registry, t0);
+    see(&mut registry, "two", "10.0.0.1", 1);
+    saver.save(&mut registry, t0 + NOTE_EVERY);
+    saver.save(&mut registry, t0 + HAND_AFTER - Duration::from_millis(1));
+    assert_eq!(registry.unsaved(), 2);
+    // At HAND_AFTER after the first note, the device it counted goes, and only it.
+    saver.save(&mut registry, t0 + HAND_AFTER);
+    assert_eq!(registry.unsaved(), 1);
+    buffer_back(&saver);
+    saver.save(&mut registry, t0 + NOTE_EVERY + HAND_AFTER);
+    assert_eq!(registry.unsaved(), 0);
     // Committed within COMMIT_AFTER of coming, without a shutdown.
+    let deadline = Instant::now() + Duration::from_secs(10);
     while saver.in_flight() > 0 {
         assert!(Instant::now() < deadline, "never committed");
         std::thread::sleep(Duration::from_millis(5));
     }
+    saver.finish(&mut registry);
+    drop(saver);
+    let loaded = Store::open(&tmp.path()).unwrap().load().unwrap();
+    assert_eq!(loaded.len(), 2);
+    assert_eq!(all(&loaded), all(&registry));
+}
+
+#[test]
+fn a_device_that_changes_at_every_record_is_saved_about_once_per_hand_after() {
+    let tmp = TempStore::new("saver-churn");
+    let mut saver = Saver::start(Store::open(&tmp.path()).unwrap()).unwrap();
+    let mut registry = Registry::default();
+    let t0 = Instant::now();
+    let step = Duration::from_millis(10);
+    let (mut hands, mut waited) = (0, Duration::ZERO);
+    let mut changed = None;
+    for i in 0..500u32 {
+        let now = t0 + step * i;
+        // A new last_seen every step: a change the registry must save.
+        see(&mut registry, "busy", "10.0.0.1", i64::from(i) + 1);
+        changed.get_or_insert(now);
+        buffer_back(&saver);
+        saver.save(&mut registry, now);
+        if registry.unsaved() == 0 {
+            hands += 1;
+            // Due HAND_AFTER after its first unsaved change, late by a note's period at most.
+            let first = changed.take().unwrap();
+            waited = waited.max(now - first);
+            assert!(
+                now - first >= HAND_AFTER,
+                "handed over after {:?}",
+                now - first
+            );
+        }
+    }
+    // Five seconds of changes every 10 ms: four saves, not one per change or per 100 ms.
+    assert_eq!(hands, 4);
+    assert!(waited <= HAND_AFTER + NOTE_EVERY, "waited {waited:?}");
     saver.finish(&mut registry);
     drop(saver);
     let loaded = Store::open(&tmp.path()).unwrap().load().unwrap();

@@ -381,7 +381,12 @@ impl Aggregator {
             if let Some(nats) = &mut self.sinks.nats {
                 nats.device_changed(delta.id);
             }
-            let Some((event, device)) = event.zip(registry.get(delta.id)) else {
+            // Most deltas are a new IP or user, with no event: the device is looked up again
+            // only for those that have one (`Option::zip` would look it up for every delta).
+            let Some(event) = event else {
+                continue;
+            };
+            let Some(device) = registry.get(delta.id) else {
                 continue;
             };
             self.line.clear();

@@ -239,19 +239,25 @@ impl Window {
     }
 
     /// Reads the ring oldest first: from `next` to the end, then from the start. Zero slots were
-    /// never written.
+    /// never written. A piece at a time: the whole file in one buffer was 16 MiB more at every
+    /// start, which the allocator then kept.
     fn load(&mut self, file: &File, next: u64) -> io::Result<()> {
-        let mut slots = vec![0u8; self.ring.capacity * SLOT as usize];
-        file.read_exact_at(&mut slots, HEADER)?;
-        let at = (next * SLOT) as usize;
-        let (newer, older) = slots.split_at(at);
-        for slot in older
-            .chunks_exact(SLOT as usize)
-            .chain(newer.chunks_exact(SLOT as usize))
-        {
-            let id = u128::from_le_bytes(slot.try_into().unwrap_or_default());
-            if id != 0 && !self.ring.contains(id) {
-                self.ring.push(id);
+        const PIECE: u64 = 4096;
+        let mut piece = vec![0u8; (PIECE * SLOT) as usize];
+        let capacity = self.ring.capacity as u64;
+        for (from, to) in [(next, capacity), (0, next)] {
+            let mut at = from;
+            while at < to {
+                let n = PIECE.min(to - at);
+                let bytes = &mut piece[..(n * SLOT) as usize];
+                file.read_exact_at(bytes, HEADER + at * SLOT)?;
+                for slot in bytes.chunks_exact(SLOT as usize) {
+                    let id = u128::from_le_bytes(slot.try_into().unwrap_or_default());
+                    if id != 0 && !self.ring.contains(id) {
+                        self.ring.push(id);
+                    }
+                }
+                at += n;
             }
         }
         Ok(())

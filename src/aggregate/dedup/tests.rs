@@ -88,6 +88,33 @@ fn the_window_comes_back_from_its_file_oldest_first() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+#[test]
+fn a_window_of_several_pieces_comes_back_oldest_first() {
+    // Identities whose halves differ, as payload hashes do (`id` folds to one table hash).
+    let hashed = |n: u64| u128::from(xxhash_rust::xxh3::xxh3_64(&n.to_le_bytes())) << 64 | 1;
+    let dir = folder("pieces");
+    let path = dir.join("dedup.window");
+    // Read back 4,096 slots at a time: two and a half pieces, the ring's start in the third.
+    let capacity = 10_000;
+    let mut w = Window::open(&path, capacity, None).unwrap();
+    for n in 1..=25_000 {
+        assert!(w.first(hashed(n), n));
+    }
+    w.persist(25_000).unwrap();
+    drop(w);
+
+    let mut w = Window::open(&path, capacity, None).unwrap();
+    assert_eq!(w.len(), capacity);
+    assert!(w.first(hashed(15_000), 0), "pushed out before the restart");
+    // That pushed out the oldest, 15,001; the next oldest is still there.
+    assert!(w.first(hashed(15_001), 0), "15,001 was the oldest");
+    assert!(!w.first(hashed(15_003), 0));
+    for n in 15_004..=25_000 {
+        assert!(!w.first(hashed(n), 0), "{n} is remembered");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// Records `first..=last`, 10-byte lines, taken by `sink` with their identities offered, then
 /// listed ahead of the write.
 fn take(w: &mut Window, sink: &mut Sink, first: u128, last: u128) {

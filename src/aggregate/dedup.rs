@@ -25,9 +25,10 @@ use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
-use hashbrown::HashTable;
-
 use crate::sink::Place;
+use places::Places;
+
+mod places;
 
 const MAGIC: &[u8; 8] = b"ZTELDD01";
 const HEADER: u64 = 16;
@@ -47,14 +48,15 @@ pub struct Window {
     journal: Option<Journal>,
 }
 
-/// The window's identities, oldest first, in a ring, found through a table of their places: 4
-/// bytes a slot beside the identity's 16. A set of identities and a queue of them held each
-/// twice, about 66 MB for the default window of 2^20 against 26 MB now (issue 12's memory bound).
+/// The window's identities, oldest first, in a ring, found through a table of their places
+/// ([`places`]): 8 bytes a slot, two slots an identity, beside the identity's 16. A set of
+/// identities and a queue of them held each twice, about 66 MB for the default window of 2^20
+/// against 32 MiB now (issue 12's memory bound).
 struct Ring {
     ids: Vec<u128>,
     /// Where the oldest is, once `ids` is full.
     oldest: usize,
-    places: HashTable<u32>,
+    places: Places,
     capacity: usize,
 }
 
@@ -65,42 +67,50 @@ fn fold(id: u128) -> u64 {
 
 impl Ring {
     fn new(capacity: usize) -> Ring {
+        let capacity = capacity.clamp(1, places::MOST);
         Ring {
-            ids: Vec::new(),
+            // Its pages are touched in order, as identities come.
+            ids: Vec::with_capacity(capacity),
             oldest: 0,
-            places: HashTable::with_capacity(capacity.min(1 << 16)),
-            // Places are u32.
-            capacity: capacity.clamp(1, u32::MAX as usize),
+            places: Places::new(capacity),
+            capacity,
         }
     }
 
     fn contains(&self, id: u128) -> bool {
+        let ids = &self.ids;
         self.places
-            .find(fold(id), |&at| self.ids[at as usize] == id)
+            .find(fold(id), |at| ids[at as usize] == id)
             .is_some()
     }
 
     /// Adds an identity that is not in the ring; when it is full, the oldest leaves.
     fn push(&mut self, id: u128) {
-        let Ring {
-            ids,
-            oldest,
-            places,
-            capacity,
-        } = self;
-        let at = if ids.len() < *capacity {
-            ids.push(id);
-            ids.len() - 1
+        let at = if self.ids.len() < self.capacity {
+            self.ids.push(id);
+            self.ids.len() - 1
         } else {
-            let at = *oldest;
-            if let Ok(place) = places.find_entry(fold(ids[at]), |&p| p as usize == at) {
-                place.remove();
+            let at = self.oldest;
+            let leaving = self.places.find(fold(self.ids[at]), |p| p as usize == at);
+            if let Some(slot) = leaving {
+                self.places.remove(slot);
             }
-            ids[at] = id;
-            *oldest = (at + 1) % *capacity;
+            self.ids[at] = id;
+            self.oldest = (at + 1) % self.capacity;
             at
         };
-        places.insert_unique(fold(id), at as u32, |&p| fold(ids[p as usize]));
+        // Places fit in u32: the capacity is at most places::MOST.
+        self.places.insert(fold(id), at as u32);
+    }
+
+    /// Fetches what offering `id` will read, `ahead` pushes before it: its slot of the table,
+    /// and the slot of the identity that will then leave.
+    fn prefetch(&self, id: u128, ahead: usize) {
+        self.places.prefetch(fold(id));
+        if self.ids.len() == self.capacity {
+            let leaving = self.ids[(self.oldest + ahead) % self.capacity];
+            self.places.prefetch(fold(leaving));
+        }
     }
 }
 
@@ -270,6 +280,13 @@ impl Window {
 
     pub fn is_empty(&self) -> bool {
         self.ring.ids.is_empty()
+    }
+
+    /// Fetches into the cache what offering `identity` will read, when `ahead` identities are
+    /// offered before it: the aggregator asks a few records ahead, so that the table's slots,
+    /// a cache miss each, are there when they are needed.
+    pub fn prefetch(&self, identity: u128, ahead: usize) {
+        self.ring.prefetch(identity, ahead);
     }
 
     /// True the first time an identity is offered (the record is new), false for a repeat.

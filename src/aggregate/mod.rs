@@ -91,6 +91,10 @@ const RETRY_EVERY: Duration = Duration::from_millis(250);
 /// reconnect, and NSS re-sends what it was unsure of; a million covers both at high rates.
 pub const DEDUP_WINDOW: usize = 1 << 20;
 
+/// How many records ahead the duplicate window's table is fetched: enough for its memory to
+/// arrive while those before are written out (`benches/window.rs`).
+const PREFETCH_AHEAD: usize = 8;
+
 pub struct Aggregator {
     rx: BatchReceiver,
     sinks: Sinks,
@@ -302,7 +306,10 @@ impl Aggregator {
         if let Some(nats) = &mut self.sinks.nats {
             nats.begin(batch.records.len(), batch.records.capacity());
         }
-        for id in &batch.identities {
+        for (i, id) in batch.identities.iter().enumerate() {
+            if let Some(ahead) = batch.identities.get(i + PREFETCH_AHEAD) {
+                self.recent.prefetch(ahead.hash, PREFETCH_AHEAD);
+            }
             let first = self.recent.first(id.hash, base + (id.end - skipped) as u64);
             if first && self.sinks.nats.is_none() {
                 continue;

@@ -43,6 +43,27 @@ fn the_ring_answers_as_a_set_and_a_queue_would() {
     assert!(repeats > 10_000 && repeats < 19_000, "{repeats} repeats");
 }
 
+#[test]
+fn the_window_has_room_for_all_it_holds_from_the_start() {
+    // Over the 2^16 places the table used to start with, so that growth would show.
+    let capacity = 100_000;
+    let mut w = Window::new(capacity);
+    let ring = w.ring.ids.as_ptr();
+    assert!(w.ring.ids.capacity() >= capacity);
+    // At most half full.
+    assert_eq!(w.ring.places.slots(), 262_144);
+    for i in 0..2 * capacity as u64 + 7 {
+        // Distinct halves: `id` folds to one hash, which would make this quadratic.
+        let identity =
+            u128::from(xxhash_rust::xxh3::xxh3_64(&i.to_le_bytes())) << 64 | u128::from(i);
+        assert!(w.first(identity, 0));
+    }
+    assert_eq!(w.len(), capacity);
+    // The ring did not move while the window filled and turned over.
+    assert_eq!(w.ring.ids.as_ptr(), ring);
+    assert_eq!(w.ring.places.len(), capacity);
+}
+
 /// A fresh folder for one test's files.
 fn folder(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("ztel-dedup-{}-{name}", std::process::id()));

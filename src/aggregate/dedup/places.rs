@@ -4,8 +4,8 @@
 //! there leaves a tombstone where the probe group is full, and once tombstones have used up the
 //! room for inserts, the table rehashes; it rehashes in place only when at most half full, so a
 //! window of 2^20 identities in its 2^21 slots doubled to 2^22 after about ten million records:
-//! 20 MiB instead of 10, and the aggregator stopped for 42 to 77 ms while every batch waited.
-//! While it first grew to hold the window, its last doubling had stopped it for 31 to 61 ms.
+//! 20 MiB instead of 10, and the aggregator stopped for 34 to 77 ms while every batch waited.
+//! While it first grew to hold the window, its last doubling had stopped it for 24 to 61 ms.
 //!
 //! This table has its final size from the start, at most half full, and no tombstones: linear
 //! probing, and a removal shifts the slots after it back (Knuth's algorithm R), so a probe

@@ -25,10 +25,8 @@ use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
+use super::slots::Slots;
 use crate::sink::Place;
-use places::Places;
-
-mod places;
 
 const MAGIC: &[u8; 8] = b"ZTELDD01";
 const HEADER: u64 = 16;
@@ -49,14 +47,16 @@ pub struct Window {
 }
 
 /// The window's identities, oldest first, in a ring, found through a table of their places
-/// ([`places`]): 8 bytes a slot, two slots an identity, beside the identity's 16. A set of
-/// identities and a queue of them held each twice, about 66 MB for the default window of 2^20
-/// against 32 MiB now (issue 12's memory bound).
+/// ([`Slots`], half full: 8 bytes a slot, two slots an identity) beside the identity's 16. A set
+/// of identities and a queue of them held each twice, about 66 MB for the default window of 2^20
+/// against 32 MiB now (issue 12's memory bound). The table is sized for the whole window from the
+/// start and removes without tombstones, so it never grows or rehashes (`slots.rs` says why that
+/// matters), and its pages are all written at once; the ring's are touched in order.
 struct Ring {
     ids: Vec<u128>,
     /// Where the oldest is, once `ids` is full.
     oldest: usize,
-    places: Places,
+    places: Slots,
     capacity: usize,
 }
 
@@ -67,12 +67,12 @@ fn fold(id: u128) -> u64 {
 
 impl Ring {
     fn new(capacity: usize) -> Ring {
-        let capacity = capacity.clamp(1, places::MOST);
+        // Places are u32.
+        let capacity = capacity.clamp(1, u32::MAX as usize);
         Ring {
-            // Its pages are touched in order, as identities come.
             ids: Vec::with_capacity(capacity),
             oldest: 0,
-            places: Places::new(capacity),
+            places: Slots::with_capacity(capacity),
             capacity,
         }
     }
@@ -91,15 +91,12 @@ impl Ring {
             self.ids.len() - 1
         } else {
             let at = self.oldest;
-            let leaving = self.places.find(fold(self.ids[at]), |p| p as usize == at);
-            if let Some(slot) = leaving {
-                self.places.remove(slot);
-            }
+            let removed = self.places.remove(fold(self.ids[at]), at as u32);
+            debug_assert!(removed, "every identity in the ring is in the table");
             self.ids[at] = id;
             self.oldest = (at + 1) % self.capacity;
             at
         };
-        // Places fit in u32: the capacity is at most places::MOST.
         self.places.insert(fold(id), at as u32);
     }
 

@@ -51,7 +51,8 @@ fn the_window_has_room_for_all_it_holds_from_the_start() {
     let ring = w.ring.ids.as_ptr();
     assert!(w.ring.ids.capacity() >= capacity);
     // At most half full.
-    assert_eq!(w.ring.places.slots(), 262_144);
+    let table = w.ring.places.heap_bytes();
+    assert_eq!(table, 262_144 * 8);
     for i in 0..2 * capacity as u64 + 7 {
         // Distinct halves: `id` folds to one hash, which would make this quadratic.
         let identity =
@@ -62,6 +63,7 @@ fn the_window_has_room_for_all_it_holds_from_the_start() {
     // The ring did not move while the window filled and turned over.
     assert_eq!(w.ring.ids.as_ptr(), ring);
     assert_eq!(w.ring.places.len(), capacity);
+    assert_eq!(w.ring.places.heap_bytes(), table, "the table never grew");
 }
 
 /// A fresh folder for one test's files.

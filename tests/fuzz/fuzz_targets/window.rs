@@ -1,7 +1,7 @@
-//! The duplicate window (`aggregate::dedup::Window`, its table of places in
-//! `aggregate/dedup/places.rs`: linear probing with backward-shift removal, hand-written) against
-//! a set and a queue: an identity offered is new exactly when the model has not seen it among the
-//! last `capacity` new ones.
+//! The duplicate window (`aggregate::dedup::Window`, its table of places an `aggregate::slots`
+//! table: linear probing with backward-shift removal, hand-written) against a set and a queue: an
+//! identity offered is new exactly when the model has not seen it among the last `capacity` new
+//! ones.
 //!
 //! Input: `[capacity, then 3 bytes per offer…]`. Each offer's identity is built from its bytes so
 //! that many share a home slot (the table's hash is the identity's halves folded, and its home is

@@ -8,9 +8,9 @@
 //! on: two choices keep every bucket from overflowing until the cache is far fuller than one would
 //! (about one device in a hundred ends up in its second while it grows, more as it fills). Only a
 //! prefix of the allocation is in use, which doubles, splitting each bucket in two, whenever a new
-//! device finds both its buckets full ([`DeviceCache::grow`]): so 10,000 devices lie on 320 to
-//! 1,280 pages (640 mostly, as their ids fall), which the processor's TLB holds, instead of some
-//! 6,400 pages spread over the whole (a miss to memory and a page walk per record, and 25 MiB of a
+//! device finds both its buckets full ([`DeviceCache::grow`]): so 10,000 devices lie on 256 to
+//! 1,024 pages (512 mostly, as their ids fall), which the processor's TLB holds, instead of some
+//! 5,800 pages spread over the whole (a miss to memory and a page walk per record, and 23 MiB of a
 //! shard's memory). It never allocates after that. Once all of it is in use, a device that finds
 //! both its buckets full takes the place of the one told least recently in either, which costs a
 //! repeated delta; never a lost device. Per device it keeps the hashes of the last [`RECENT`] IPs
@@ -27,8 +27,9 @@ use crate::batch::{Batch, DeviceDelta};
 const WAYS: usize = 4;
 /// IP and user hashes remembered per device.
 const RECENT: usize = 2;
-/// A device's place: id, last_sent, IP hashes, user hashes, tags and where the next hashes go.
-const WORDS: usize = 5;
+/// A device's place: id, IP hashes, user hashes, then last_sent, tags and where the next hashes
+/// go. Four words make a bucket two cache lines, which a page never splits.
+const WORDS: usize = 4;
 
 /// Feed-time seconds between two "still here" deltas of one device.
 const TOUCH_SECS: i64 = 60;
@@ -37,8 +38,9 @@ const TOUCH_SECS: i64 = 60;
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 struct Known {
     id: u64,
-    /// Feed time (seconds) of the last delta: a delta every `TOUCH_SECS` keeps last_seen fresh.
-    last_sent: i64,
+    /// Feed time of the last delta, in seconds since 1970 held to 32 bits ([`feed_secs`]): a
+    /// delta every `TOUCH_SECS` keeps last_seen fresh.
+    last_sent: u32,
     /// Hashes of the IPs and users told most recently (0: none).
     ips: [u32; RECENT],
     users: [u32; RECENT],
@@ -54,12 +56,12 @@ impl Known {
         let pair = |w: u64| [w as u32, (w >> 32) as u32];
         Known {
             id: w[0],
-            last_sent: w[1] as i64,
-            ips: pair(w[2]),
-            users: pair(w[3]),
-            tags: w[4] as u8,
-            next_ip: (w[4] >> 8) as u8,
-            next_user: (w[4] >> 16) as u8,
+            ips: pair(w[1]),
+            users: pair(w[2]),
+            last_sent: told_at(w),
+            tags: tags(w),
+            next_ip: (w[3] >> 40) as u8,
+            next_user: (w[3] >> 48) as u8,
         }
     }
 
@@ -67,15 +69,34 @@ impl Known {
         let pair = |p: [u32; RECENT]| u64::from(p[0]) | u64::from(p[1]) << 32;
         *w = [
             self.id,
-            self.last_sent as u64,
             pair(self.ips),
             pair(self.users),
-            u64::from(self.tags) | u64::from(self.next_ip) << 8 | u64::from(self.next_user) << 16,
+            u64::from(self.last_sent)
+                | u64::from(self.tags) << 32
+                | u64::from(self.next_ip) << 40
+                | u64::from(self.next_user) << 48,
         ];
     }
 }
 
-/// Buckets in use at first: 640 KiB, until both buckets of a new device are full, at some
+/// The tags of a place's device; none for an empty place.
+fn tags(w: &[u64; WORDS]) -> u8 {
+    (w[3] >> 32) as u8
+}
+
+/// When a place's device was last told ([`Known::last_sent`]).
+fn told_at(w: &[u64; WORDS]) -> u32 {
+    w[3] as u32
+}
+
+/// Feed time in 32 bits: seconds since 1970, a time before it as 0 and one after 2106 as the
+/// last second. Its only use is to space "still here" deltas, which a feed whose clock is that
+/// far off may go without.
+fn feed_secs(seen: Timestamp) -> u32 {
+    u32::try_from(seen.as_second().max(0)).unwrap_or(u32::MAX)
+}
+
+/// Buckets in use at first: 512 KiB, until both buckets of a new device are full, at some
 /// thousands of devices.
 const FIRST_IN_USE: usize = 1 << 12;
 
@@ -132,8 +153,8 @@ impl DeviceCache {
     /// both buckets of a new device are full keeps devices from pushing each other out while there
     /// is room: a device seen in turn with the eight of its two buckets would otherwise push one
     /// out at every record, to be told again. Each doubling is a pass over what is in use; the last
-    /// (at about 100,000 devices, 70,000 to 140,000 as their ids fall) reads 20 MiB and has the
-    /// kernel hand over 20 more, a stall of milliseconds once in a shard's life. Nine hostnames
+    /// (at about 100,000 devices, 70,000 to 140,000 as their ids fall) reads 16 MiB and has the
+    /// kernel hand over 16 more, a stall of milliseconds once in a shard's life. Nine hostnames
     /// whose ids share both sets of bits (a feed could choose them) grow it to the whole
     /// allocation: the bound it always had.
     fn grow(&mut self) -> bool {
@@ -154,7 +175,7 @@ impl DeviceCache {
                 } else {
                     self.second(w[0])
                 };
-                if w[4] as u8 == 0 || to == from {
+                if tags(&w) == 0 || to == from {
                     continue;
                 }
                 self.touch(to);
@@ -204,7 +225,7 @@ impl DeviceCache {
         [first, second]
             .into_iter()
             .flat_map(|bucket| (0..WAYS).map(move |way| (bucket, way)))
-            .min_by_key(|&(bucket, way)| self.buckets[bucket][way][1] as i64)
+            .min_by_key(|&(bucket, way)| told_at(&self.buckets[bucket][way]))
             .unwrap_or((first, 0))
     }
 
@@ -284,8 +305,8 @@ impl DeviceCache {
         }
         let new_ip = ip.filter(|ip| remember(&mut known.ips, &mut known.next_ip, ip));
         let new_user = user.filter(|u| remember(&mut known.users, &mut known.next_user, u));
-        let secs = seen.as_second();
-        let stale = secs >= known.last_sent.saturating_add(TOUCH_SECS);
+        let secs = feed_secs(seen);
+        let stale = i64::from(secs) >= i64::from(known.last_sent) + TOUCH_SECS;
         if !(news || new_ip.is_some() || new_user.is_some() || stale) {
             return false;
         }
@@ -306,12 +327,12 @@ impl DeviceCache {
 
 /// The place of device `id` in `bucket`.
 fn find(bucket: &[[u64; WORDS]; WAYS], id: u64) -> Option<usize> {
-    bucket.iter().position(|w| w[0] == id && w[4] as u8 != 0)
+    bucket.iter().position(|w| w[0] == id && tags(w) != 0)
 }
 
 /// An empty place in `bucket`.
 fn empty(bucket: &[[u64; WORDS]; WAYS]) -> Option<usize> {
-    bucket.iter().position(|w| w[4] as u8 == 0)
+    bucket.iter().position(|w| tags(w) == 0)
 }
 
 /// Adds a value's hash to a device's recent ones; true when it was not there.
@@ -510,7 +531,7 @@ mod tests {
         assert!(c.in_use > FIRST_IN_USE && c.in_use < c.buckets.len());
         let mut places = 0;
         for (i, bucket) in c.buckets.iter().enumerate() {
-            for w in bucket.iter().filter(|w| w[4] as u8 != 0) {
+            for w in bucket.iter().filter(|w| tags(w) != 0) {
                 assert!(
                     c.index(w[0]) == i || c.second(w[0]) == i,
                     "in one of its buckets"
@@ -544,10 +565,10 @@ mod tests {
         }
         assert_eq!(c.in_use, 2 * FIRST_IN_USE);
         assert_eq!(b.devices.len(), 9);
-        let ninth = |w: &[u64; WORDS]| w[0] == ids[8] && w[4] as u8 != 0;
+        let ninth = |w: &[u64; WORDS]| w[0] == ids[8] && tags(w) != 0;
         assert!(c.buckets[FIRST_IN_USE + 7].iter().any(ninth));
         assert!(
-            c.buckets[0].iter().all(|w| w[4] as u8 != 0),
+            c.buckets[0].iter().all(|w| tags(w) != 0),
             "four in their second bucket"
         );
     }
@@ -573,25 +594,40 @@ mod tests {
 
     #[test]
     fn ten_thousand_devices_use_a_sixteenth_of_the_pages() {
-        // The cache of a shard (DEVICE_CACHE_CAPACITY): 40 MiB, of whose 10,240 pages 10,000
-        // devices touched some 6,400 before the cache grew from a prefix.
+        // The cache of a shard (DEVICE_CACHE_CAPACITY): 32 MiB, of whose 8,192 pages 10,000
+        // devices touched some 5,800 before the cache grew from a prefix.
         let mut c = DeviceCache::new(1 << 20);
         let mut b = Batch::new(0, Source::Tcp);
         for i in 0..10_000u64 {
             let id = xxh3_64(&i.to_le_bytes());
             c.observe(id, "k", Tag::Zia, None, None, ts(1), &mut b);
         }
-        // These ids grow it to 16,384 buckets in use: 640 pages of 10,240. Others stop at 8,192,
-        // rarely 32,768. With one bucket per device it grew to 65,536 (2,560 pages).
+        // These ids grow it to 16,384 buckets in use: 512 pages of 8,192. Others stop at 8,192,
+        // rarely 32,768. With one bucket per device it grew to 65,536 (2,048 pages).
         let written: u32 = c.written.iter().map(|w| w.count_ones()).sum();
-        assert!(written <= 700, "{written} pages");
+        assert!(written <= 530, "{written} pages");
+    }
+
+    #[test]
+    fn feed_times_beyond_32_bits_are_held_not_wrapped() {
+        let mut c = DeviceCache::new(100);
+        let mut b = Batch::new(0, Source::Tcp);
+        let far = i64::from(u32::MAX) + 100;
+        assert!(c.observe(1, "k", Tag::Zia, None, None, ts(far), &mut b));
+        // Wrapped, `far` would be second 99, and 1,000 a minute later than that.
+        assert!(!c.observe(1, "k", Tag::Zia, None, None, ts(1000), &mut b));
+        assert!(!c.observe(1, "k", Tag::Zia, None, None, ts(far + 600), &mut b));
+        // Before 1970: a device is told once, then spaced from second 0.
+        assert!(c.observe(2, "k", Tag::Zia, None, None, ts(-5000), &mut b));
+        assert!(!c.observe(2, "k", Tag::Zia, None, None, ts(-100), &mut b));
+        assert!(c.observe(2, "k", Tag::Zia, None, None, ts(TOUCH_SECS), &mut b));
     }
 
     #[test]
     fn known_round_trips_through_its_words() {
         let k = Known {
             id: u64::MAX - 3,
-            last_sent: -5,
+            last_sent: u32::MAX - 5,
             ips: [1, u32::MAX],
             users: [7, 0],
             next_ip: 1,

@@ -22,8 +22,11 @@ const DEVICES: TableDefinition<u64, &[u8]> = TableDefinition::new("devices.2");
 const LEGACY: TableDefinition<u64, &[u8]> = TableDefinition::new("devices");
 
 /// redb's page cache. Its default (1 GiB) kept every page read at start: the registry is read
-/// once and then only written, so a small cache costs nothing but a few reads per save.
-const CACHE_BYTES: usize = 16 << 20;
+/// once and then only written, so a small cache costs nothing but a few reads per save. With a
+/// million devices a save lands on a leaf of its own in any cache that fits in memory; 4 MiB
+/// rather than 16 took 20 to 28 MB off the collector's RSS and cost the registry thread 7 to 17 %
+/// more CPU per save (perf/README.md, "Memory and restart").
+const CACHE_BYTES: usize = 4 << 20;
 /// Devices moved from the old table per transaction.
 const MIGRATE_CHUNK: usize = 65_536;
 

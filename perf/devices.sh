@@ -57,6 +57,7 @@ for _ in $(seq 600); do
 done
 sleep 1
 KNOWN=$(metric ztel_devices)
+REGISTRY_MB=$(( $(metric ztel_registry_bytes) / 1048576 ))  # as VmRSS: MiB
 RSS_SERVING=$(rss_mb)
 kill -TERM "$PID"; wait "$PID" || true
 STORE_MB=$(du -m "$WORK/data/devices.redb" | cut -f1)
@@ -67,5 +68,6 @@ sleep 1
 RSS_RESTARTED=$(rss_mb)
 LOADED=$(metric ztel_devices)
 kill -TERM "$PID"; wait "$PID" || true
-echo "devices-result devices=$KNOWN rss_serving_mb=$RSS_SERVING store_mb=$STORE_MB" \
+echo "devices-result devices=$KNOWN rss_serving_mb=$RSS_SERVING registry_mb=$REGISTRY_MB" \
+    "store_mb=$STORE_MB" \
     "restart_to_listening_ms=$RESTART_MS rss_restarted_mb=$RSS_RESTARTED loaded=$LOADED"

@@ -69,6 +69,9 @@ fn metrics_count_a_known_load_and_pass_promtool() {
     );
     assert_eq!(sample(&metrics, "ztel_connections_opened_total"), 1.0);
     assert_eq!(sample(&metrics, "ztel_devices"), 7.0);
+    // Seven devices in a registry that has not grown yet: some bytes, and not megabytes.
+    let registry = sample(&metrics, "ztel_registry_bytes");
+    assert!(registry > 7.0 * 48.0 && registry < 1e6, "{registry}");
     let per_shard = sample(&metrics, "ztel_frames_total{shard=\"0\"}")
         + sample(&metrics, "ztel_frames_total{shard=\"1\"}");
     assert_eq!(per_shard, 301.0, "shards add up to the total");

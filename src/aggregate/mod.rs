@@ -483,4 +483,12 @@ impl Aggregator {
     fn devices(&self) -> usize {
         self.state.registry.lock().map(|r| r.len()).unwrap_or(0)
     }
+
+    fn registry_bytes(&self) -> usize {
+        self.state
+            .registry
+            .lock()
+            .map(|r| r.heap_bytes())
+            .unwrap_or(0)
+    }
 }

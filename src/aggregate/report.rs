@@ -90,6 +90,7 @@ impl Aggregator {
             last_record: self.last_record,
             outputs: self.outputs,
             devices: self.devices(),
+            registry_bytes: self.registry_bytes(),
             channel_depth: self.rx.len(),
             channel_capacity: self.rx.capacity(),
             attribution_entries: self.state.attribution.lock().map(|a| a.len()).unwrap_or(0),

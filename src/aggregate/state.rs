@@ -54,6 +54,8 @@ pub struct Snapshot {
     pub attribution_entries: usize,
     /// Devices changed since the registry was last saved: what a crash now would lose.
     pub devices_unsaved: usize,
+    /// What the registry holds in memory by its own count ([`Registry::heap_bytes`]).
+    pub registry_bytes: usize,
     pub interval_secs: u64,
     /// Per measure: since start, and over the last completed interval.
     pub latency: Vec<LatencySummary>,

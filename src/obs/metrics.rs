@@ -81,6 +81,11 @@ pub fn prometheus(s: &Snapshot, inputs: &[Source]) -> String {
     for (name, help, value) in [
         ("ztel_devices", "Devices in the registry.", s.devices),
         (
+            "ztel_registry_bytes",
+            "Bytes of memory the registry holds, by its own count.",
+            s.registry_bytes,
+        ),
+        (
             "ztel_channel_depth",
             "Batches waiting for the aggregator.",
             s.channel_depth,

@@ -28,7 +28,8 @@ const WAYS: usize = 4;
 /// IP and user hashes remembered per device.
 const RECENT: usize = 2;
 /// A device's place: id, IP hashes, user hashes, then last_sent, tags and where the next hashes
-/// go. Four words make a bucket two cache lines, which a page never splits.
+/// go. Four words make a bucket 128 bytes: two cache lines where the allocation starts on a
+/// line's boundary (mimalloc starts one of 32 MiB on a page's), three where it does not.
 const WORDS: usize = 4;
 
 /// Feed-time seconds between two "still here" deltas of one device.

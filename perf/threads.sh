@@ -8,8 +8,8 @@
 # Starts ztel afresh (one shard unless --shards; with --nats also a local nats-server with JetStream on a
 # temporary store), sends EVENTS synthetic NSS web records over TCP with loadgen, waits until every
 # record is written to the records file (and, with --nats, acknowledged), and prints each thread's CPU
-# seconds (utime + stime from /proc/PID/task/*/stat), microseconds per event and wake-ups (voluntary
-# context switches), then the total and events per CPU-second. --rate sends at EPS events a second
+# seconds (utime + stime from /proc/PID/task/*/stat), microseconds per event, wake-ups (voluntary
+# context switches) and minor page faults (memory the kernel handed over), then the total and events per CPU-second. --rate sends at EPS events a second
 # instead of as fast as loadgen can, where the cost of each wake-up shows. --tls sends over the TLS
 # input (LSS's 6514) instead of plain TCP, with a CA and certificate from perf/certs.sh. The
 # binaries are $CARGO_TARGET_DIR/release/{ztel,loadgen} (target/ without it), or those in BIN=dir.
@@ -83,7 +83,8 @@ run_one() {
     snap() {
         for t in /proc/"$pid"/task/*; do
             echo "$(cat "$t/comm")/${t##*/} $(awk '{print $14 + $15}' "$t/stat")" \
-                "$(awk '/^voluntary_ctxt_switches/ {print $2}' "$t/status")"
+                "$(awk '/^voluntary_ctxt_switches/ {print $2}' "$t/status")" \
+                "$(awk '{print $10}' "$t/stat")"
         done | sort
     }
     snap > "$dir/before"
@@ -103,8 +104,9 @@ run_one() {
     [ -z "$nats_pid" ] || { kill "$nats_pid"; wait "$nats_pid" || true; }
     local hz; hz=$(getconf CLK_TCK)
     join "$dir/before" "$dir/after" | awk -v n="$COUNT" -v hz="$hz" '
-        { d = ($4 - $2) / hz; total += d
-          if (d >= 0.02) printf "%-18s %6.2f s %6.2f us/event %8d wake-ups\n", $1, d, d / n * 1e6, $5 - $3 }
+        # name, then CPU ticks, wake-ups and minor page faults before, then the same after.
+        { d = ($5 - $2) / hz; total += d
+          if (d >= 0.02) printf "%-18s %6.2f s %6.2f us/event %8d wake-ups %8d page faults\n", $1, d, d / n * 1e6, $6 - $3, $7 - $4 }
         END { printf "%-18s %6.2f s %6.2f us/event %9.0f events per CPU-second\n", "total", total, total / n * 1e6, (total ? n / total : 0) }'
 }
 

@@ -102,7 +102,7 @@ pub fn prometheus(s: &Snapshot, inputs: &[Source]) -> String {
         ),
         (
             "ztel_devices_unsaved",
-            "Devices changed since the registry was last saved to disk.",
+            "Devices changed and waiting to be saved to disk (a later last_seen alone waits for its next ten minutes of feed time, or the stop).",
             s.devices_unsaved,
         ),
     ] {

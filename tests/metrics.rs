@@ -72,6 +72,7 @@ fn metrics_count_a_known_load_and_pass_promtool() {
     // Seven devices in a registry that has not grown yet: some bytes, and not megabytes.
     let registry = sample(&metrics, "ztel_registry_bytes");
     assert!(registry > 7.0 * 48.0 && registry < 1e6, "{registry}");
+    assert!(metrics.contains("# TYPE ztel_devices_saved_total counter"));
     let per_shard = sample(&metrics, "ztel_frames_total{shard=\"0\"}")
         + sample(&metrics, "ztel_frames_total{shard=\"1\"}");
     assert_eq!(per_shard, 301.0, "shards add up to the total");

@@ -91,6 +91,7 @@ impl Aggregator {
             outputs: self.outputs,
             devices: self.devices(),
             registry_bytes: self.registry_bytes(),
+            devices_saved: self.sinks.saver.saved(),
             channel_depth: self.rx.len(),
             channel_capacity: self.rx.capacity(),
             attribution_entries: self.state.attribution.lock().map(|a| a.len()).unwrap_or(0),

@@ -65,6 +65,8 @@ struct Progress {
     in_flight: AtomicUsize,
     /// Saves that failed.
     errors: AtomicU64,
+    /// Devices committed to the store (a device saved twice counts twice).
+    saved: AtomicU64,
     /// Set at shutdown: a failing save is given up after one more attempt.
     closing: AtomicBool,
 }
@@ -164,6 +166,11 @@ impl Saver {
         self.progress.errors.load(Ordering::Relaxed)
     }
 
+    /// Devices committed to the store so far (a device saved twice counts twice).
+    pub fn saved(&self) -> u64 {
+        self.progress.saved.load(Ordering::Relaxed)
+    }
+
     /// At shutdown: hands over what is left, devices whose last_seen alone moved included, and
     /// waits for the thread to commit it (a failing commit is tried once more, not retried).
     pub fn finish(&mut self, registry: &mut Registry) {
@@ -231,7 +238,13 @@ fn commit(store: &Store, pending: &mut Encoded, progress: &Progress, failures: &
     if pending.is_empty() {
         return;
     }
-    while let Err(e) = store.save(pending) {
+    loop {
+        let Err(e) = store.save(pending) else {
+            progress
+                .saved
+                .fetch_add(pending.len() as u64, Ordering::Relaxed);
+            break;
+        };
         *failures += 1;
         progress.errors.fetch_add(1, Ordering::Relaxed);
         let closing = progress.closing.load(Ordering::SeqCst);

@@ -56,6 +56,8 @@ pub struct Snapshot {
     pub devices_unsaved: usize,
     /// What the registry holds in memory by its own count ([`Registry::heap_bytes`]).
     pub registry_bytes: usize,
+    /// Devices committed to `devices.redb` since start.
+    pub devices_saved: u64,
     pub interval_secs: u64,
     /// Per measure: since start, and over the last completed interval.
     pub latency: Vec<LatencySummary>,

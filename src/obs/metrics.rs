@@ -109,6 +109,14 @@ pub fn prometheus(s: &Snapshot, inputs: &[Source]) -> String {
         header(&mut out, name, help, "gauge");
         let _ = writeln!(out, "{name} {value}");
     }
+    let name = "ztel_devices_saved_total";
+    header(
+        &mut out,
+        name,
+        "Devices committed to devices.redb (a device saved again counts again).",
+        "counter",
+    );
+    let _ = writeln!(out, "{name} {}", s.devices_saved);
     if let Some(n) = &s.nats {
         nats(&mut out, n);
     }

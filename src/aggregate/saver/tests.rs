@@ -72,6 +72,8 @@ fn devices_go_in_pieces_and_all_of_them_reach_the_store() {
     assert_eq!(registry.unsaved(), 0);
     assert_eq!(saver.in_flight(), 0);
     assert_eq!(saver.errors(), 0);
+    // Every device once, host-7 twice.
+    assert_eq!(saver.saved(), devices as u64 + 2);
     drop(saver);
 
     let loaded = Store::open(&tmp.path()).unwrap().load().unwrap();

@@ -30,27 +30,6 @@ struct Entry {
     tags: u8,
     /// Changed since it was last saved (then it is in `Registry::unsaved`).
     unsaved: bool,
-    /// Only its last_seen moved since it was last saved, within one [`TOUCH_SAVE_SECS`] of
-    /// feed time: saved when it leaves that stretch, with another change, or at shutdown.
-    touched: bool,
-}
-
-// The flags fit in what the fields before them leave of 48 bytes.
-const _: () = assert!(std::mem::size_of::<Entry>() == 48);
-
-/// Feed-time seconds within which a device's later last_seen alone does not make it a save.
-///
-/// A device that only sends records is told again once a minute (the shards' `TOUCH_SECS`),
-/// and each save rewrites a B-tree leaf of its own in `devices.redb`: 8 to 14 µs with a
-/// million devices, so a million active devices would make some 16,700 saves a second for their
-/// last_seen alone, an eighth to a quarter of a core (perf/README.md, "Memory and restart").
-/// Now such a device is saved when its last_seen enters a new ten minutes: a crash loses at
-/// most that of last_seen (every record is in the records file), a clean stop nothing.
-const TOUCH_SAVE_SECS: i64 = 600;
-
-/// The stretch of feed time that last_seen `nanos` lies in.
-fn stretch(nanos: i64) -> i64 {
-    nanos.div_euclid(TOUCH_SAVE_SECS * 1_000_000_000)
 }
 
 /// A device as the registry knows it, borrowed from it.
@@ -221,10 +200,7 @@ impl Registry {
             event.get_or_insert(DeviceEvent::Tagged);
             changed = true;
         }
-        let (first, last) = (e.first_seen, e.last_seen);
-        seen(e, d.seen, d.seen);
-        changed |= e.first_seen != first || stretch(e.last_seen) != stretch(last);
-        let touched = e.last_seen != last;
+        changed |= seen(e, d.seen, d.seen);
         for (kind, value) in [(Kind::Ip, d.ip), (Kind::User, d.user)] {
             if let Some(v) = value {
                 changed |= self.add(p, kind, v);
@@ -232,25 +208,8 @@ impl Registry {
         }
         if changed {
             self.mark(p);
-        } else if touched {
-            let e = &mut self.devices[p as usize];
-            // A device waiting to be saved is saved as it is then.
-            e.touched = !e.unsaved;
         }
         event
-    }
-
-    /// At shutdown: every device whose last_seen alone moved since it was saved joins the
-    /// unsaved ([`TOUCH_SAVE_SECS`]). Returns how many.
-    pub fn mark_touched(&mut self) -> usize {
-        let mut marked = 0;
-        for p in 0..self.devices.len() {
-            if self.devices[p].touched {
-                self.mark(p as u32);
-                marked += 1;
-            }
-        }
-        marked
     }
 
     /// Puts back a device saved earlier (merged with what is there, if anything).
@@ -329,7 +288,6 @@ impl Registry {
             values: List::default(),
             tags: 0,
             unsaved: false,
-            touched: false,
         });
         self.by_id.insert(id, p);
         Some(p)
@@ -353,7 +311,6 @@ impl Registry {
 
     fn mark(&mut self, p: u32) {
         let e = &mut self.devices[p as usize];
-        e.touched = false;
         if !e.unsaved {
             e.unsaved = true;
             self.unsaved.push_back(p);

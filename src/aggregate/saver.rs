@@ -14,9 +14,7 @@
 //! user changes every few records at nearly every change: with 10,000 such devices, 50,000
 //! saves a second, and the registry thread took a sixth of what the shard did
 //! (`perf/threads.sh`). Now each is saved about once a second, and a crash loses about the last
-//! 1.3 s of changes. A device whose last_seen alone moved is not among the changed at all until
-//! it enters a new ten minutes (the registry's `TOUCH_SAVE_SECS`); [`Saver::finish`] saves
-//! those too.
+//! 1.3 s of changes.
 //!
 //! The aggregator offers devices every 10 ms (its `Save` job), so at most about 50,000 devices
 //! a second are handed over: under a flood of new devices beyond that, the rest wait in the
@@ -171,11 +169,10 @@ impl Saver {
         self.progress.saved.load(Ordering::Relaxed)
     }
 
-    /// At shutdown: hands over what is left, devices whose last_seen alone moved included, and
-    /// waits for the thread to commit it (a failing commit is tried once more, not retried).
+    /// At shutdown: hands over what is left, and waits for the thread to commit it (a failing
+    /// commit is tried once more, not retried).
     pub fn finish(&mut self, registry: &mut Registry) {
         self.progress.closing.store(true, Ordering::SeqCst);
-        registry.mark_touched();
         while registry.unsaved() > 0 {
             let Ok(encoded) = self.back.recv() else {
                 break;

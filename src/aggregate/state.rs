@@ -52,8 +52,7 @@ pub struct Snapshot {
     pub channel_depth: usize,
     pub channel_capacity: usize,
     pub attribution_entries: usize,
-    /// Devices changed and waiting to be saved: what a crash now would lose, besides up to ten
-    /// minutes of last_seen of devices that only kept sending.
+    /// Devices changed since the registry was last saved: what a crash now would lose.
     pub devices_unsaved: usize,
     /// What the registry holds in memory by its own count ([`Registry::heap_bytes`]).
     pub registry_bytes: usize,

@@ -102,7 +102,7 @@ pub fn prometheus(s: &Snapshot, inputs: &[Source]) -> String {
         ),
         (
             "ztel_devices_unsaved",
-            "Devices changed and waiting to be saved to disk (a later last_seen alone waits for its next ten minutes of feed time, or the stop).",
+            "Devices changed since the registry was last saved to disk.",
             s.devices_unsaved,
         ),
     ] {

@@ -9,9 +9,9 @@
 # temporary store), sends EVENTS synthetic NSS web records over TCP with loadgen, waits until every
 # record is written to the records file (and, with --nats, acknowledged), and prints each thread's CPU
 # seconds (utime + stime from /proc/PID/task/*/stat), microseconds per event, wake-ups (voluntary
-# context switches) and minor page faults (memory the kernel handed over), then the total and events per CPU-second. --rate sends at EPS events a second
-# instead of as fast as loadgen can, where the cost of each wake-up shows. --tls sends over the TLS
-# input (LSS's 6514) instead of plain TCP, with a CA and certificate from perf/certs.sh. The
+# context switches) and minor page faults (memory the kernel handed over), then the total and
+# events per CPU-second. --rate sends at EPS events a second instead of as fast as loadgen can,
+# where the cost of each wake-up shows. --tls sends over the TLS input (LSS's 6514) instead of plain TCP, with a CA and certificate from perf/certs.sh. The
 # binaries are $CARGO_TARGET_DIR/release/{ztel,loadgen} (target/ without it), or those in BIN=dir.
 set -euo pipefail
 cd "$(dirname "$0")/.."

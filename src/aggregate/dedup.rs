@@ -47,8 +47,9 @@ pub struct Window {
 }
 
 /// The window's identities, oldest first, in a ring, found through a table of their places
-/// ([`Slots`], half full: 8 bytes a slot, two slots an identity) beside the identity's 16. A set
-/// of identities and a queue of them held each twice, about 66 MB for the default window of 2^20
+/// ([`Slots`]: 8 bytes a slot, two slots an identity for the default window, at most three
+/// quarters full for any) beside the identity's 16. A set of identities and a queue of them
+/// held each twice, about 66 MB for the default window of 2^20
 /// against 32 MiB now (issue 12's memory bound). The table is sized for the whole window from the
 /// start and removes without tombstones, so it never grows or rehashes (`slots.rs` says why that
 /// matters), and its pages are all written at once; the ring's are touched in order.

@@ -35,7 +35,12 @@ impl Slots {
     }
 
     /// The position whose hash is `hash` and for which `is` says yes.
-    pub fn find(&self, hash: u64, mut is: impl FnMut(u32) -> bool) -> Option<u32> {
+    pub fn find(&self, hash: u64, is: impl FnMut(u32) -> bool) -> Option<u32> {
+        self.slot_of(hash, is).map(|at| self.slots[at].0 - 1)
+    }
+
+    /// The slot of the position whose hash is `hash` and for which `is` says yes.
+    fn slot_of(&self, hash: u64, mut is: impl FnMut(u32) -> bool) -> Option<usize> {
         if self.slots.is_empty() {
             return None;
         }
@@ -48,7 +53,7 @@ impl Slots {
                 return None;
             }
             if h == low && is(entry - 1) {
-                return Some(entry - 1);
+                return Some(at);
             }
             at = (at + 1) & mask;
         }
@@ -66,19 +71,10 @@ impl Slots {
     /// Removes `position`, stored under `hash`; false when it is not there. The slots after it
     /// that a probe would no longer reach across the gap move back into it.
     pub fn remove(&mut self, hash: u64, position: u32) -> bool {
-        if self.slots.is_empty() {
+        let Some(mut gap) = self.slot_of(hash, |p| p == position) else {
             return false;
-        }
+        };
         let mask = self.slots.len() - 1;
-        let low = hash as u32;
-        let mut gap = low as usize & mask;
-        loop {
-            match self.slots[gap] {
-                (0, _) => return false,
-                (entry, h) if h == low && entry == position + 1 => break,
-                _ => gap = (gap + 1) & mask,
-            }
-        }
         let mut at = gap;
         loop {
             at = (at + 1) & mask;

@@ -9,6 +9,7 @@ use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
@@ -163,6 +164,50 @@ impl Percentiles {
             max: h.max(),
             mean: h.mean(),
         }
+    }
+}
+
+/// One measure as the admin endpoint shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LatencySummary {
+    pub name: &'static str,
+    pub unit: &'static str,
+    pub since_start: Percentiles,
+    pub last_interval: Percentiles,
+    /// The histogram since start, serialised only when `/histograms` is asked for.
+    #[serde(rename = "since_start_hdr", serialize_with = "serialize_hdr")]
+    pub histogram: hdrhistogram::Histogram<u64>,
+}
+
+/// The histograms as a snapshot holds them: since start (the interval under way included) and
+/// the last completed interval. Percentiles are taken when the admin endpoint is asked, not with
+/// every snapshot: walking ten histograms for them ten times a second took 1.1 % of the
+/// collector's CPU in a profile of a run with `[output.nats]`, whose histograms are wide.
+#[derive(Clone, Default)]
+pub struct LatencyView {
+    pub since_start: Arc<Latency>,
+    pub last_interval: Arc<Latency>,
+}
+
+impl std::fmt::Debug for LatencyView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LatencyView").finish_non_exhaustive()
+    }
+}
+
+impl LatencyView {
+    /// Per measure: percentiles since start and over the last interval.
+    pub fn summaries(&self) -> Vec<LatencySummary> {
+        Measure::ALL
+            .iter()
+            .map(|m| LatencySummary {
+                name: m.tag(),
+                unit: "us",
+                since_start: Percentiles::of(self.since_start.get(*m)),
+                last_interval: Percentiles::of(self.last_interval.get(*m)),
+                histogram: self.since_start.get(*m).clone(),
+            })
+            .collect()
     }
 }
 

@@ -117,7 +117,7 @@ pub struct Aggregator {
     interval_start: SystemTime,
     interval_length: Duration,
     /// The last completed interval and everything since start, merged over shards.
-    last_interval: Latency,
+    last_interval: Arc<Latency>,
     since_start: Latency,
     /// Batches whose records are not in their file yet, for read→write.
     unwritten: Unwritten,
@@ -154,7 +154,7 @@ impl Aggregator {
             interval: vec![Latency::default(); shards],
             interval_start: SystemTime::now(),
             interval_length: interval,
-            last_interval: Latency::default(),
+            last_interval: Arc::default(),
             since_start: Latency::default(),
             unwritten: Unwritten::default(),
             recent,

@@ -1,10 +1,11 @@
 //! What the aggregator reports: latency samples per batch and per record, the histogram
 //! intervals it logs, and the snapshot the admin endpoint shows.
 
+use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use super::latency::{Latency, Measure, Percentiles};
-use super::state::{LatencySummary, Output, Snapshot};
+use super::latency::{Latency, LatencyView, Measure};
+use super::state::{Output, Snapshot};
 use super::Aggregator;
 use crate::batch::Batch;
 use crate::sink::nats::outbox::Outbox;
@@ -59,7 +60,7 @@ impl Aggregator {
                 tracing::error!("cannot write {}: {e}", log.path().display());
             }
         }
-        self.last_interval = merged;
+        self.last_interval = Arc::new(merged);
         self.interval_start = end;
     }
 
@@ -70,16 +71,10 @@ impl Aggregator {
         for shard in &self.interval {
             current.merge(shard);
         }
-        let latency = Measure::ALL
-            .iter()
-            .map(|m| LatencySummary {
-                name: m.tag(),
-                unit: "us",
-                since_start: Percentiles::of(current.get(*m)),
-                last_interval: Percentiles::of(self.last_interval.get(*m)),
-                histogram: current.get(*m).clone(),
-            })
-            .collect();
+        let latency = LatencyView {
+            since_start: Arc::new(current),
+            last_interval: self.last_interval.clone(),
+        };
         for (sink, output) in self.sinks.files() {
             self.outputs.rotations[output as usize] = sink.rotations();
         }

@@ -5,7 +5,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 use super::attribution::Attribution;
-use super::latency::Percentiles;
+use super::latency::LatencyView;
 use super::registry::Registry;
 use crate::batch::counters::Counters;
 use crate::batch::{PerInput, Source};
@@ -60,7 +60,7 @@ pub struct Snapshot {
     pub devices_saved: u64,
     pub interval_secs: u64,
     /// Per measure: since start, and over the last completed interval.
-    pub latency: Vec<LatencySummary>,
+    pub latency: LatencyView,
     /// `[output.nats]`'s counts, when it is on.
     pub nats: Option<crate::sink::nats::Figures>,
 }
@@ -114,18 +114,4 @@ impl OutputCounts {
     pub fn errors(&self) -> u64 {
         self.write_errors.iter().sum()
     }
-}
-
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct LatencySummary {
-    pub name: &'static str,
-    pub unit: &'static str,
-    pub since_start: Percentiles,
-    pub last_interval: Percentiles,
-    /// The histogram since start, serialised only when `/histograms` is asked for.
-    #[serde(
-        rename = "since_start_hdr",
-        serialize_with = "super::latency::serialize_hdr"
-    )]
-    pub histogram: hdrhistogram::Histogram<u64>,
 }

@@ -25,8 +25,9 @@ use wire::record::time::rfc3339;
 use super::device_index::DeviceIndex;
 use super::metrics::prometheus;
 use crate::aggregate::attribution::Attributed;
+use crate::aggregate::latency::LatencySummary;
 use crate::aggregate::registry::Device;
-use crate::aggregate::state::{LatencySummary, Shared};
+use crate::aggregate::state::Shared;
 use crate::batch::FlowKey;
 use crate::sink::nats::kv::KvDevice;
 
@@ -180,7 +181,9 @@ fn route(
 
 /// Prometheus text format, version 0.0.4.
 fn metrics(state: &Shared) -> Reply {
-    let Ok(snapshot) = state.snapshot.lock() else {
+    // A copy, so that the aggregator's next snapshot does not wait for the formatting (and the
+    // percentiles taken for it).
+    let Ok(snapshot) = state.snapshot.lock().map(|s| s.clone()) else {
         return json_error(500, "metrics unavailable");
     };
     (200, PROMETHEUS, prometheus(&snapshot, &state.inputs))
@@ -193,14 +196,16 @@ fn histograms(state: &Shared) -> Reply {
         interval_secs: u64,
         histograms: &'a [LatencySummary],
     }
-    let Ok(snapshot) = state.snapshot.lock() else {
+    let Ok((interval_secs, latency)) =
+        (state.snapshot.lock()).map(|s| (s.interval_secs, s.latency.clone()))
+    else {
         return json_error(500, "histograms unavailable");
     };
     json(
         200,
         &Answer {
-            interval_secs: snapshot.interval_secs,
-            histograms: &snapshot.latency,
+            interval_secs,
+            histograms: &latency.summaries(),
         },
     )
 }

@@ -246,7 +246,7 @@ fn nats(out: &mut String, n: &Figures) {
 }
 
 fn latency(out: &mut String, s: &Snapshot) {
-    for l in &s.latency {
+    for l in s.latency.summaries() {
         let name = format!("ztel_latency_{}_seconds", l.name);
         let p = &l.since_start;
         let what = l.name.replace('_', " ");

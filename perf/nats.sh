@@ -4,7 +4,7 @@
 # of RUNS runs, the two interleaved run by run so that a busy machine weighs on both alike.
 #
 #   perf/nats.sh [--runs N] [--count EVENTS] [--connections N] [--devices N] [--no-build]
-#                [--rate EVENTS_PER_S|max] [--loadgen "MORE LOADGEN FLAGS"]
+#                [--rate EVENTS_PER_S|max] [--records PATH] [--loadgen "MORE LOADGEN FLAGS"]
 #                # e.g. --loadgen "--dialect sekoia --header 3164 --churn 4"
 #
 # The binaries are $CARGO_TARGET_DIR/release/{ztel,loadgen} (target/ without it); ZTEL=path
@@ -17,6 +17,9 @@
 # the cores with the collector and loadgen, and at full speed the collector's threads are then
 # preempted (and lose their caches) far more with NATS than without; --rate below what the box
 # can do shows the cost without that.
+# --records PATH writes the records there in both modes, e.g. /dev/null: on a VM whose host takes
+# back the memory the guest frees, the records file's new pages cost the aggregator 0.25 to 3 µs
+# more an event, from one run to the next (perf/README.md), which hides what NATS adds.
 # Result lines: `nats-result mode=files|nats runs=N eps_per_cpu_s=MEDIAN`, and the ratio.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +31,7 @@ DEVICES=1000
 NO_BUILD=
 RATE=max
 MORE=
+RECORDS=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs) RUNS=$2; shift 2 ;;
@@ -37,7 +41,8 @@ while [ $# -gt 0 ]; do
         --no-build) NO_BUILD=1; shift ;;
         --rate) RATE=$2; shift 2 ;;
         --loadgen) MORE=$2; shift 2 ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        --records) RECORDS=(--records "$2"); shift 2 ;;
+        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
         *) echo "nats.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -80,7 +85,7 @@ run_one() {
             "$NATS_PORT" "$RANDOM$RANDOM" "$RANDOM$RANDOM" > "$dir/ztel.toml"
     fi
     "$ZTEL" serve --config "$dir/ztel.toml" --tcp 127.0.0.1:0 --udp "" --admin 127.0.0.1:0 \
-        --shards 1 --data-dir "$dir/data" 2> "$dir/err" &
+        --shards 1 --data-dir "$dir/data" "${RECORDS[@]}" 2> "$dir/err" &
     local pid=$!
     for _ in $(seq 200); do grep -q "listening tcp" "$dir/err" && break; sleep 0.05; done
     local addr admin

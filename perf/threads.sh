@@ -3,7 +3,8 @@
 # what [output.nats] adds to each (perf/nats.sh gives the whole process's median only).
 #
 #   perf/threads.sh [--nats] [--tls] [--shards N] [--count EVENTS] [--connections N]
-#                   [--devices N] [--rate EPS] [--runs R] [--loadgen "MORE LOADGEN FLAGS"]
+#                   [--devices N] [--rate EPS] [--runs R] [--records PATH]
+#                   [--loadgen "MORE LOADGEN FLAGS"]
 #
 # Starts ztel afresh (one shard unless --shards; with --nats also a local nats-server with JetStream on a
 # temporary store), sends EVENTS synthetic NSS web records over TCP with loadgen, waits until every
@@ -13,6 +14,10 @@
 # events per CPU-second. --rate sends at EPS events a second instead of as fast as loadgen can,
 # where the cost of each wake-up shows. --tls sends over the TLS input (LSS's 6514) instead of plain TCP, with a CA and certificate from perf/certs.sh. The
 # binaries are $CARGO_TARGET_DIR/release/{ztel,loadgen} (target/ without it), or those in BIN=dir.
+# --records PATH writes the records there instead of the data_dir's file, e.g. /dev/null: the
+# aggregator's cost without the page cache's. On a VM whose host takes back the memory the guest
+# frees, every page of a new file is a fault on the host, and that is most of the aggregator's
+# write(2) (perf/README.md, "Where the time goes").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +30,7 @@ CONNECTIONS=2
 DEVICES=1000
 RUNS=1
 RATE=max
+RECORDS=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --nats) NATS=1; shift ;;
@@ -36,7 +42,8 @@ while [ $# -gt 0 ]; do
         --devices) DEVICES=$2; shift 2 ;;
         --runs) RUNS=$2; shift 2 ;;
         --rate) RATE=$2; shift 2 ;;
-        -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --records) RECORDS=(--records "$2"); shift 2 ;;
+        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "threads.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -73,7 +80,7 @@ run_one() {
             "$WORK/server.pem" "$WORK/server.key" >> "$dir/ztel.toml"
     fi
     "$BIN/ztel" serve --config "$dir/ztel.toml" --tcp 127.0.0.1:0 --udp "" --admin 127.0.0.1:0 \
-        --shards "$SHARDS" --data-dir "$dir/data" 2> "$dir/err" &
+        --shards "$SHARDS" --data-dir "$dir/data" "${RECORDS[@]}" 2> "$dir/err" &
     local pid=$!; PIDS+=("$pid")
     # The TCP input is announced last, once every input and the admin endpoint listen.
     wait_for_line "$dir/err" "listening tcp" || { echo "threads.sh: ztel did not start" >&2; exit 1; }
@@ -113,6 +120,6 @@ run_one() {
 [ -z "$TLS" ] || perf/certs.sh "$WORK"
 
 for i in $(seq "$RUNS"); do
-    echo "run $i: $([ -n "$NATS" ] && echo files and NATS || echo files alone), $COUNT events, rate $RATE$([ -n "$TLS" ] && echo ", over TLS")"
+    echo "run $i: $([ -n "$NATS" ] && echo files and NATS || echo files alone), $COUNT events, rate $RATE$([ -n "$TLS" ] && echo ", over TLS")${RECORDS[1]:+, records to ${RECORDS[1]}}"
     run_one
 done

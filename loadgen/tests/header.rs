@@ -195,8 +195,8 @@ fn rfc3164_and_5424_headers_are_read_by_ztel_and_the_record_after_them_too() {
                 assert!(line.starts_with("<134>"), "{what}: {line}");
                 assert!(line.ends_with(record.as_str()), "{what}: {line}");
                 let (h, _) = split(line.as_bytes());
-                assert_eq!(h.host, Some(case.host), "{what}: {line}");
-                let stamp = h.timestamp.unwrap_or_else(|| panic!("{what}: {line}"));
+                assert_eq!(h.host(), Some(case.host), "{what}: {line}");
+                let stamp = h.timestamp().unwrap_or_else(|| panic!("{what}: {line}"));
                 if header == "3164" {
                     assert!(stamp.starts_with("Nov 22 08:26:4"), "{what}: {line}");
                 } else {

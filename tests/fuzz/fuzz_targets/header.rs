@@ -27,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
     let now = Timestamp::from_second(NOW).expect("in range");
     let (h, at): (Header<'_>, usize) = split(data);
     assert!(at <= data.len(), "split past the end: {at}");
-    for part in [h.timestamp, h.host].into_iter().flatten() {
+    for part in [h.timestamp(), h.host()].into_iter().flatten() {
         assert!(
             inside(part, &data[..at]),
             "{part:?} does not point into the header"

@@ -33,6 +33,8 @@ pub fn split(frame: &[u8]) -> (Header<'_>, usize) {
             .iter()
             .take_while(|b| !b.is_ascii_whitespace())
             .count();
+        // A "host" that is not UTF-8 is none, and the message starts at it: checked here, not
+        // left to `host()`, because it decides where the message begins.
         let host = Some(&rest[after..after + host_len])
             .filter(|h| h.is_ascii() || std::str::from_utf8(h).is_ok())
             .map(trim_colons)
@@ -281,6 +283,23 @@ mod tests {
         let (h, rest) = header("Nov 22 10:15:01 {\"a\":1}");
         assert_eq!((h.timestamp(), h.host()), (Some("Nov 22 10:15:01"), None));
         assert_eq!(rest, "{\"a\":1}");
+    }
+
+    #[test]
+    fn a_host_that_is_not_utf8_is_no_host() {
+        let line = b"Nov 22 10:15:01 nss\xff01 {\"a\":1}";
+        let (h, at) = split(line);
+        assert_eq!((h.timestamp(), h.host()), (Some("Nov 22 10:15:01"), None));
+        assert_eq!(&line[at..], b"nss\xff01 {\"a\":1}");
+        // Accented, but UTF-8: a host, colons trimmed.
+        let (h, rest) = header("Nov 22 10:15:01 nss-\u{e9}t\u{e9}:: {}");
+        assert_eq!(h.host(), Some("nss-\u{e9}t\u{e9}"));
+        assert_eq!(rest, " {}");
+        let line = b"<165>1 2025-11-22T10:15:01Z nss\xff app - - - {}";
+        let (h, at) = split(line);
+        assert_eq!(h.host(), None);
+        assert_eq!(h.timestamp(), Some("2025-11-22T10:15:01Z"));
+        assert_eq!(&line[at..], b"{}");
     }
 
     #[test]

@@ -12,8 +12,9 @@
 # seconds (utime + stime from /proc/PID/task/*/stat), microseconds per event, wake-ups (voluntary
 # context switches) and minor page faults (memory the kernel handed over), then the total and
 # events per CPU-second. --rate sends at EPS events a second instead of as fast as loadgen can,
-# where the cost of each wake-up shows. --tls sends over the TLS input (LSS's 6514) instead of plain TCP, with a CA and certificate from perf/certs.sh. The
-# binaries are $CARGO_TARGET_DIR/release/{ztel,loadgen} (target/ without it), or those in BIN=dir.
+# where the cost of each wake-up shows. --tls sends over the TLS input (LSS's 6514) instead of
+# plain TCP, with a CA and certificate from perf/certs.sh. The binaries are
+# $CARGO_TARGET_DIR/release/{ztel,loadgen} (target/ without it), or those in BIN=dir.
 # --records PATH writes the records there instead of the data_dir's file, e.g. /dev/null: the
 # aggregator's cost without the page cache's. On a VM whose host takes back the memory the guest
 # frees, every page of a new file is a fault on the host, and that is most of the aggregator's
@@ -43,7 +44,7 @@ while [ $# -gt 0 ]; do
         --runs) RUNS=$2; shift 2 ;;
         --rate) RATE=$2; shift 2 ;;
         --records) RECORDS=(--records "$2"); shift 2 ;;
-        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "threads.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done

@@ -169,14 +169,15 @@ impl Percentiles {
 
 /// One measure as the admin endpoint shows it.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct LatencySummary {
+pub struct LatencySummary<'a> {
     pub name: &'static str,
     pub unit: &'static str,
     pub since_start: Percentiles,
     pub last_interval: Percentiles,
-    /// The histogram since start, serialised only when `/histograms` is asked for.
+    /// The histogram since start, borrowed from the snapshot: serialised only when
+    /// `/histograms` is asked for, and `/metrics` never copies it.
     #[serde(rename = "since_start_hdr", serialize_with = "serialize_hdr")]
-    pub histogram: hdrhistogram::Histogram<u64>,
+    pub histogram: &'a Histogram<u64>,
 }
 
 /// The histograms as a snapshot holds them: since start (the interval under way included) and
@@ -189,6 +190,7 @@ pub struct LatencyView {
     pub last_interval: Arc<Latency>,
 }
 
+// Not derived: a histogram's Debug prints every one of its thousands of counts.
 impl std::fmt::Debug for LatencyView {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LatencyView").finish_non_exhaustive()
@@ -197,7 +199,7 @@ impl std::fmt::Debug for LatencyView {
 
 impl LatencyView {
     /// Per measure: percentiles since start and over the last interval.
-    pub fn summaries(&self) -> Vec<LatencySummary> {
+    pub fn summaries(&self) -> Vec<LatencySummary<'_>> {
         Measure::ALL
             .iter()
             .map(|m| LatencySummary {
@@ -205,7 +207,7 @@ impl LatencyView {
                 unit: "us",
                 since_start: Percentiles::of(self.since_start.get(*m)),
                 last_interval: Percentiles::of(self.last_interval.get(*m)),
-                histogram: self.since_start.get(*m).clone(),
+                histogram: self.since_start.get(*m),
             })
             .collect()
     }
@@ -214,11 +216,11 @@ impl LatencyView {
 /// A histogram as `/histograms` gives it (`since_start_hdr`): V2 deflate-compressed, base64,
 /// the encoding of the interval log's lines, so that a client (loadgen) can subtract one taken
 /// before its run from one taken after and report that run alone.
-pub fn serialize_hdr<S: serde::Serializer>(h: &Histogram<u64>, s: S) -> Result<S::Ok, S::Error> {
+fn serialize_hdr<S: serde::Serializer>(h: &&Histogram<u64>, s: S) -> Result<S::Ok, S::Error> {
     use hdrhistogram::serialization::Serializer as _;
     let mut bytes = Vec::new();
     V2DeflateSerializer::new()
-        .serialize(h, &mut bytes)
+        .serialize(*h, &mut bytes)
         .map_err(|e| serde::ser::Error::custom(format!("{e:?}")))?;
     s.serialize_str(&base64::Engine::encode(
         &base64::engine::general_purpose::STANDARD,

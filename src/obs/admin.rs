@@ -194,7 +194,7 @@ fn histograms(state: &Shared) -> Reply {
     #[derive(Serialize)]
     struct Answer<'a> {
         interval_secs: u64,
-        histograms: &'a [LatencySummary],
+        histograms: &'a [LatencySummary<'a>],
     }
     let Ok((interval_secs, latency)) =
         (state.snapshot.lock()).map(|s| (s.interval_secs, s.latency.clone()))

@@ -70,7 +70,15 @@ impl Batch {
     /// is enough.
     pub fn reserve_for(&mut self, bytes: usize) {
         let bytes = bytes.clamp(4 << 10, 1 << 20);
-        self.records.reserve(bytes + bytes / 2);
+        let records = bytes + bytes / 2;
+        if self.records.is_empty() && self.records.capacity() < records {
+            // Replaced, not grown: growing an empty buffer would still copy its old capacity's
+            // stale bytes, into pages that are then all touched. Doubled as growing would be,
+            // so that a buffer is replaced a few times at most.
+            self.records = Vec::with_capacity(records.max(2 * self.records.capacity()));
+        } else {
+            self.records.reserve(records);
+        }
         self.identities.reserve(bytes / 256);
     }
 

@@ -117,6 +117,30 @@ mod tests {
     }
 
     #[test]
+    fn a_returned_buffer_too_small_for_the_read_is_replaced_with_room_to_spare() {
+        let (pools, returns) = per_shard(1, 4);
+        // A small buffer, as a batch may come back with after NATS took its own.
+        let mut batch = Batch::for_read(0, Source::Tcp, 1 << 10);
+        batch.records = Vec::with_capacity(100 << 10);
+        let small = batch.records.capacity();
+        returns.give_back(batch);
+
+        let big = pools[0].take(0, Source::Tcp, 256 << 10);
+        assert_eq!(big.counters.get(Counter::BatchesAllocated), 0, "reused");
+        assert!(big.records.capacity() >= (256 << 10) * 3 / 2);
+        assert!(
+            big.records.capacity() >= 2 * small,
+            "grown as `reserve` would"
+        );
+
+        // Large enough: kept as it is.
+        let buffer = big.records.as_ptr();
+        returns.give_back(big);
+        let again = pools[0].take(0, Source::Tcp, 64 << 10);
+        assert_eq!(again.records.as_ptr(), buffer);
+    }
+
+    #[test]
     fn the_pool_holds_at_most_its_capacity_and_no_huge_buffers() {
         let (pools, returns) = per_shard(1, 2);
         for _ in 0..3 {

@@ -134,12 +134,22 @@ impl Outbox {
 
     /// After a batch's records were offered: when NATS took some, takes the batch's records
     /// buffer (the frames point into it), leaving a spare one in its place for the shard.
+    ///
+    /// The spare is at least as large as the buffer it replaces. A smaller one would make the
+    /// shard grow it for its next read, and growing copies the old buffer whole into pages the
+    /// kernel must hand over fresh: with NATS on, that was 4 % of the shard and 40 % of its page
+    /// faults. Sized so, the buffers in circulation soon all fit the largest read, and none grows.
     pub fn take_records(&mut self, records: &mut Vec<u8>) {
         if !self.body_pending {
             return;
         }
         self.body_pending = false;
-        let spare = self.link.spare_body().unwrap_or_default();
+        let capacity = records.capacity();
+        let spare = self
+            .link
+            .spare_body()
+            .filter(|spare| spare.capacity() >= capacity)
+            .unwrap_or_else(|| Vec::with_capacity(capacity));
         self.building.bodies.push(std::mem::replace(records, spare));
     }
 
@@ -380,5 +390,55 @@ mod tests {
         let mut next = lines(200, 200);
         offer(&mut outbox, &mut next);
         assert_eq!(next.as_ptr(), large_ptr, "the spare came back");
+    }
+
+    #[test]
+    fn a_batch_never_gets_back_a_smaller_buffer_than_it_gave() {
+        let (tx, _rx) = tokio::sync::mpsc::channel(4);
+        let link = Arc::new(Link::for_tests());
+        let mut outbox = Outbox::new(tx, "z", link.clone());
+
+        // A small spare waits, as one does after a burst of small batches.
+        let mut small = lines(100, 200);
+        offer(&mut outbox, &mut small);
+        outbox.send();
+        let mut records = Vec::with_capacity(1 << 20);
+        records.extend_from_slice(&lines(2000, 200));
+        let capacity = records.capacity();
+        assert!(small.capacity() < capacity);
+        link.give_back(Frames {
+            bodies: vec![std::mem::take(&mut small)],
+            ..Frames::default()
+        });
+
+        // A larger batch is taken: it gets a buffer that holds as much, not the small spare.
+        offer(&mut outbox, &mut records);
+        assert!(records.is_empty());
+        assert!(
+            records.capacity() >= capacity,
+            "{} < {capacity}",
+            records.capacity()
+        );
+
+        // No spare at all: the same.
+        let mut more = Vec::with_capacity(1 << 20);
+        more.extend_from_slice(&lines(2000, 200));
+        let capacity = more.capacity();
+        offer(&mut outbox, &mut more);
+        assert!(more.capacity() >= capacity);
+
+        // A spare as large is taken as it is.
+        let mut spare = Vec::with_capacity(2 << 20);
+        spare.push(b'x');
+        let spare_ptr = spare.as_ptr();
+        link.give_back(Frames {
+            bodies: vec![spare],
+            ..Frames::default()
+        });
+        let mut last = Vec::with_capacity(1 << 20);
+        last.extend_from_slice(&lines(2000, 200));
+        offer(&mut outbox, &mut last);
+        assert_eq!(last.as_ptr(), spare_ptr);
+        assert!(last.is_empty());
     }
 }

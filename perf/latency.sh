@@ -3,7 +3,7 @@
 #
 #   perf/latency.sh [--duration SECS] [--runs N] [--rate EPS] [--source nss|lss] [--out DIR]
 #                   [--bin DIR] [--rt] [--data-in DIR] [--records PATH]
-#                   [--tls] [--loadgen "MORE LOADGEN FLAGS"]
+#                   [--tls] [--rt-above-sender] [--loadgen "MORE LOADGEN FLAGS"]
 #
 # Measures the maximum (loadgen --rate max) once, then sends at half of it (or at --rate) for
 # --duration seconds (open loop), --runs times (default 3), each against a fresh collector.
@@ -15,6 +15,11 @@
 # --bin DIR takes ztel and loadgen from DIR instead of building them (to measure an older build).
 # --rt runs ztel and loadgen at real-time priority (chrt -f 1, needs root), so that on a machine
 # busy with other work (builds) the figures are ztel's own and not the scheduler's queue.
+# --rt-above-sender: as --rt, but ztel at priority 2 and loadgen at 1, so that a woken ztel thread
+# preempts the sender at once. On a small box the sender takes the collector's cores; at the same
+# real-time priority a woken thread (the aggregator, when a batch comes) waits until loadgen or
+# the shard blocks, and that wait is the tail of channel_wait. With the sender on another box,
+# as in a deployment, nothing of it is left: this measures that case on one box.
 # --data-in DIR puts each collector's data_dir (its records file) under DIR, e.g. /dev/shm: at
 # 300,000 events/s the records file grows by 300 MB/s, and once the kernel starts writing that
 # back (after a few GB) the writeback takes CPU and the disk from the run. Each run's files are
@@ -37,6 +42,7 @@ SOURCE=nss
 OUT=perf/results
 BIN=
 RT=()
+SENDER_RT=()
 DATA_IN=
 MORE=
 RECORDS=()
@@ -49,12 +55,13 @@ while [ $# -gt 0 ]; do
         --source) SOURCE=$2; shift 2 ;;
         --out) OUT=$2; shift 2 ;;
         --bin) BIN=$2; shift 2 ;;
-        --rt) RT=(chrt -f 1); shift ;;
+        --rt) RT=(chrt -f 1); SENDER_RT=(chrt -f 1); shift ;;
+        --rt-above-sender) RT=(chrt -f 2); SENDER_RT=(chrt -f 1); shift ;;
         --data-in) DATA_IN=$2; shift 2 ;;
         --records) RECORDS=(--records "$2"); shift 2 ;;
         --loadgen) MORE=$2; shift 2 ;;
         --tls) TLS=1; shift ;;
-        -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "latency.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -107,10 +114,10 @@ percentiles() {
          tag != "" && $1 == "max" { print tag, p50, p99, p999, $2; tag = "" }' "$1"
 }
 
-echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)${RT:+; real-time priority}" >&2
+echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)${RT:+; real-time priority ${RT[2]} for ztel, ${SENDER_RT[2]} for loadgen}" >&2
 if [ -z "$RATE" ]; then
     start_ztel probe
-    "${RT[@]}" "$LOADGEN" --target "$TARGET" "${PROTO[@]}" --source "$SOURCE" --rate max \
+    "${SENDER_RT[@]}" "$LOADGEN" --target "$TARGET" "${PROTO[@]}" --source "$SOURCE" --rate max \
         --count 1000000 $MORE \
         --quiet > "$WORK/max.out"
     stop_ztel
@@ -135,7 +142,7 @@ for run in $(seq "$RUNS"); do
     # A fresh collector, so that its histograms hold only this run.
     start_ztel "run$run"
     before=$(written_kib)
-    "${RT[@]}" "$LOADGEN" --target "$TARGET" "${PROTO[@]}" --source "$SOURCE" --rate "$RATE" \
+    "${SENDER_RT[@]}" "$LOADGEN" --target "$TARGET" "${PROTO[@]}" --source "$SOURCE" --rate "$RATE" \
         --duration "$DURATION" \
         $MORE --admin "http://$ADMIN" --quiet > "$WORK/run$run.out" || true
     stop_ztel
@@ -166,7 +173,7 @@ while read -r tag p50 p99 p999 max; do
 done < "$WORK/medians.txt"
 "$ZTEL" hist "$LOG" --plot "${LOG%.hlog}.svg" | tail -1 >&2
 median() { awk -v tag="$1" -v col="$2" '$1 == tag { print $col }' "$WORK/medians.txt"; }
-echo "latency-result source=$SOURCE${TLS:+ tls}${MORE:+ loadgen=\"$MORE\"}${RECORDS[1]:+ records=${RECORDS[1]}} max_eps=$MAX rate=$RATE duration=$DURATION runs=$RUNS" \
+echo "latency-result source=$SOURCE${TLS:+ tls}${RT:+ rt=${RT[2]}/${SENDER_RT[2]}}${MORE:+ loadgen=\"$MORE\"}${RECORDS[1]:+ records=${RECORDS[1]}} max_eps=$MAX rate=$RATE duration=$DURATION runs=$RUNS" \
     "read_to_sink_p50_us=$(median read_to_sink 2) read_to_sink_p99_us=$(median read_to_sink 3)" \
     "read_to_sink_p999_us=$(median read_to_sink 4) read_to_write_p99_us=$(median read_to_write 3)" \
     "read_to_write_p999_us=$(median read_to_write 4)"

@@ -67,17 +67,16 @@ impl Batch {
     /// Makes room for the frames of a read of `bytes`. A record takes up to about one and a
     /// half times the bytes of its frame (longer keys, RFC 3339 times, a device id), so the
     /// buffer rarely grows; a frame is a few hundred bytes or more, so an identity per 256 bytes
-    /// is enough.
+    /// is enough. Called on an empty batch, new or recycled, before its first frame.
     pub fn reserve_for(&mut self, bytes: usize) {
+        debug_assert!(self.records.is_empty(), "sized before its first frame");
         let bytes = bytes.clamp(4 << 10, 1 << 20);
         let records = bytes + bytes / 2;
-        if self.records.is_empty() && self.records.capacity() < records {
-            // Replaced, not grown: growing an empty buffer would still copy its old capacity's
+        if self.records.capacity() < records {
+            // Replaced, not grown: growing the empty buffer would still copy its old capacity's
             // stale bytes, into pages that are then all touched. Doubled as growing would be,
             // so that a buffer is replaced a few times at most.
             self.records = Vec::with_capacity(records.max(2 * self.records.capacity()));
-        } else {
-            self.records.reserve(records);
         }
         self.identities.reserve(bytes / 256);
     }

@@ -119,7 +119,7 @@ mod tests {
     #[test]
     fn a_returned_buffer_too_small_for_the_read_is_replaced_with_room_to_spare() {
         let (pools, returns) = per_shard(1, 4);
-        // A small buffer, as a batch may come back with after NATS took its own.
+        // A buffer sized for small reads, then a large read.
         let mut batch = Batch::for_read(0, Source::Tcp, 1 << 10);
         batch.records = Vec::with_capacity(100 << 10);
         let small = batch.records.capacity();

@@ -111,7 +111,8 @@ run_one() {
     kill -TERM "$pid"; wait "$pid" || true
     [ -z "$nats_pid" ] || { kill "$nats_pid"; wait "$nats_pid" || true; }
     local hz; hz=$(getconf CLK_TCK)
-    join "$dir/before" "$dir/after" | awk -v n="$COUNT" -v hz="$hz" '
+    # A thread started during the run (the records file's page-cache thread) counts from zero.
+    join -a 2 -e 0 -o auto "$dir/before" "$dir/after" | awk -v n="$COUNT" -v hz="$hz" '
         # name, then CPU ticks, wake-ups and minor page faults before, then the same after.
         { d = ($5 - $2) / hz; total += d
           if (d >= 0.02) printf "%-18s %6.2f s %6.2f us/event %8d wake-ups %8d page faults\n", $1, d, d / n * 1e6, $6 - $3, $7 - $4 }

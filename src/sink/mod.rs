@@ -8,11 +8,15 @@
 //! a crash is repaired when it is opened again.
 
 pub mod nats;
+mod pagecache;
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+
+use pagecache::Releaser;
+use std::sync::Arc;
 
 /// A buffer this full is written out even if more may come.
 const WRITE_AT: usize = 1 << 20;
@@ -20,7 +24,8 @@ const WRITE_AT: usize = 1 << 20;
 enum Target {
     File {
         path: PathBuf,
-        file: File,
+        /// Shared with the thread that releases its pages (`pagecache`).
+        file: Arc<File>,
         size: u64,
         /// The file's device and inode: which file `size` is of, once rotation made another.
         id: (u64, u64),
@@ -50,6 +55,8 @@ pub struct Sink {
     taken: u64,
     /// Files rotated since the sink was opened.
     rotations: u64,
+    /// Keeps only the end of a file in the page cache.
+    releaser: Releaser,
 }
 
 /// Where a file sink's next byte lands: in which file (device and inode), at what offset.
@@ -79,6 +86,7 @@ impl Sink {
             keep_rotated: None,
             taken: 0,
             rotations: 0,
+            releaser: Releaser::new(),
         }
     }
 
@@ -110,7 +118,7 @@ impl Sink {
             let meta = file.metadata()?;
             let target = Target::File {
                 path: path.to_owned(),
-                file,
+                file: Arc::new(file),
                 size: meta.len(),
                 id: (meta.dev(), meta.ino()),
             };
@@ -127,6 +135,7 @@ impl Sink {
             keep_rotated: None,
             taken: 0,
             rotations: 0,
+            releaser: Releaser::new(),
         };
         Ok((sink, repair))
     }
@@ -180,16 +189,16 @@ impl Sink {
     pub fn write_out(&mut self) -> io::Result<()> {
         while self.torn < self.pending.len() {
             let result = match &mut self.target {
-                Target::File { file, .. } | Target::Stream { file, .. } => {
-                    file.write(&self.pending[self.torn..])
-                }
+                Target::File { file, .. } => file.as_ref().write(&self.pending[self.torn..]),
+                Target::Stream { file, .. } => file.write(&self.pending[self.torn..]),
                 Target::Stdout(out) => out.write(&self.pending[self.torn..]),
             };
             match result {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => {
-                    if let Target::File { size, .. } = &mut self.target {
+                    if let Target::File { file, size, .. } = &mut self.target {
                         *size += n as u64;
+                        self.releaser.written(file, *size);
                     }
                     self.torn += n;
                     // Forget only whole lines: a line cut short by an error must be whole again
@@ -281,11 +290,13 @@ impl Sink {
         }
         let rotated = rotated_name(path);
         std::fs::rename(&*path, &rotated)?;
-        *file = OpenOptions::new()
-            .create(true)
-            .read(true)
-            .append(true)
-            .open(&*path)?;
+        *file = Arc::new(
+            OpenOptions::new()
+                .create(true)
+                .read(true)
+                .append(true)
+                .open(&*path)?,
+        );
         let meta = file.metadata()?;
         *size = 0;
         *id = (meta.dev(), meta.ino());

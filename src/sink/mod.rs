@@ -14,9 +14,9 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use pagecache::Releaser;
-use std::sync::Arc;
 
 /// A buffer this full is written out even if more may come.
 const WRITE_AT: usize = 1 << 20;

@@ -14,8 +14,8 @@
 //!
 //! That work is a thread's of its own ([`Releaser`]): starting writeback submits megabytes of
 //! I/O, and the wait for a range to be on disk is the disk's. On the aggregator, both held up
-//! the batches behind them: channel_wait's p99 went from about 1 ms to 2 to 3 ms at 150,000
-//! records a second.
+//! the batches behind them: channel_wait's p99 went from 0.6–1.1 ms to 1.6–3.4 ms at 150,000
+//! records a second (perf/README.md, "Where the time goes").
 
 use std::fs::File;
 use std::io;

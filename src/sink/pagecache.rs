@@ -314,6 +314,21 @@ mod tests {
         // Less than a step more: nothing to tell.
         releaser.written(&file, size + STEP - 1);
         assert_eq!(releaser.told.as_ref().map(|t| t.1), Some(size));
+
+        // A rotation: the new file is counted from its start, not from the old one's size.
+        let (next_path, next) = scratch("releaser-next");
+        let next = Arc::new(next);
+        releaser.written(&next, STEP - 1);
+        assert!(releaser
+            .told
+            .as_ref()
+            .is_some_and(|t| Arc::ptr_eq(&t.0, &file)));
+        releaser.written(&next, STEP);
+        assert!(releaser
+            .told
+            .as_ref()
+            .is_some_and(|t| Arc::ptr_eq(&t.0, &next) && t.1 == STEP));
         std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::remove_dir_all(next_path.parent().unwrap()).unwrap();
     }
 }

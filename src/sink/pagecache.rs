@@ -6,9 +6,9 @@
 //! that are read again (the registry's). Each byte also lands in a page the kernel has to hand
 //! over afresh: on a VM whose host takes back the memory the guest frees, that is a fault on the
 //! host for every 4 KiB, and it was most of the aggregator's write(2) (perf/README.md, "Where the
-//! time goes"). So, as streaming writers do (PostgreSQL's `*_flush_after`, RocksDB's
-//! `bytes_per_sync`), every [`STEP`] bytes the writeback of what was written is started, and what
-//! lies more than [`KEEP`] bytes behind the end, written back by then, is dropped from the cache.
+//! time goes"). So every [`STEP`] bytes the writeback of what was written is started (as
+//! PostgreSQL's `*_flush_after` and RocksDB's `bytes_per_sync` do), and what lies more than
+//! [`KEEP`] bytes behind the end, written back by then, is dropped from the cache.
 //! Its pages are free again for the next writes: the file's cache stays about [`KEEP`] bytes, and
 //! its writes reuse the same pages.
 //!

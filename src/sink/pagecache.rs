@@ -179,16 +179,14 @@ fn spawn(step: u64, keep: u64) -> Thread {
 /// failing writeback, a file system that does not take the advice) it stops for that file and
 /// says so.
 fn release(rx: Receiver<(Arc<File>, u64)>, step: u64, keep: u64) {
+    // The file told of last, and how far it is released: `None` once the system refused.
     let mut current: Option<(Arc<File>, Option<Release>)> = None;
     for (file, size) in rx {
         if !current.as_ref().is_some_and(|(f, _)| Arc::ptr_eq(f, &file)) {
             current = Some((file.clone(), Some(Release::with(step, keep))));
         }
-        let Some((_, state)) = &mut current else {
-            continue;
-        };
-        if let Some(r) = state {
-            if let Err(e) = r.written(&file, size) {
+        if let Some((_, state)) = &mut current {
+            if let Some(Err(e)) = state.as_mut().map(|r| r.written(&file, size)) {
                 tracing::warn!("a records file stays in the page cache: {e}");
                 *state = None;
             }

@@ -18,11 +18,12 @@ use std::sync::Arc;
 
 use pagecache::Releaser;
 
-/// A buffer this full is written out even if more may come. A quarter of a MiB: the buffer and
-/// the batch copied into it then stay in the core's L2 cache (512 KiB on the EPYC measured) until
-/// `write(2)` reads it back. With 1 MiB the aggregator took a median 1.31 µs an event against 1.08
-/// (`perf/threads.sh`, Sekoia lines with churn, seven runs each, perf/README.md); the extra
-/// writes and duplicate-window saves are a few hundred a second.
+/// A buffer this full is written out even if more may come. A quarter of a MiB, not a whole
+/// one: the copy of each batch into the buffer and `write(2)`'s read of it then cycle through
+/// less memory, closer to the core's caches. With 1 MiB the aggregator took a median 1.31 µs an
+/// event against 1.08 (`perf/threads.sh`, Sekoia lines with churn, seven runs each, on a 2-core
+/// Xeon VM; perf/README.md); the extra writes and duplicate-window saves are a few hundred a
+/// second.
 const WRITE_AT: usize = 256 << 10;
 
 enum Target {

@@ -40,7 +40,7 @@ impl Job {
 /// Records are written when a burst is over, but not more often than this while batches keep
 /// coming: a write is a system call. It adapts to the rate by itself: batches further apart than
 /// this are each written at once, closer ones share a write, and while the channel never empties
-/// the sink writes whenever it holds 1 MiB. A record waits in memory at most this long (when the
+/// the sink writes whenever it holds 256 KiB. A record waits in memory at most this long (when the
 /// sink can write), on top of read→sink: 250 µs keeps that within the p99 budget of 1 ms (issue
 /// 12; it was 5 ms) at no more than 4,000 writes a second, and the shard's hold makes a batch of
 /// a busy connection about 32 KiB, so each write still carries one or more of those.

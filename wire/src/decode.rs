@@ -141,12 +141,7 @@ impl Readers {
             Format::Kv => self.kv.read(text, &mut fields)?,
             Format::Csv => self.csv.read(text, &self.columns, &mut fields)?,
         };
-        let payload = &frame[body..];
-        let skip = payload
-            .iter()
-            .take_while(|b| b.is_ascii_whitespace())
-            .count();
-        let payload = &payload[skip..];
+        let payload = message.trim_ascii_start();
         build(
             &mut self.records,
             &fields,

@@ -45,16 +45,22 @@ start_ztel() {
     ADMIN=$(grep -o 'listening admin [0-9.:]*' "$WORK/$1.err" | awk '{print $3}')
 }
 metric() { curl -s "http://$ADMIN/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+# A metric summed over its labels.
+total() { curl -s "http://$ADMIN/metrics" | awk -v n="$1" '$1 ~ "^"n"[{ ]" || $1 == n {s += $2} END {printf "%d\n", s}'; }
 rss_mb() { awk '/VmRSS/ {printf "%d", $2 / 1024}' "/proc/$PID/status"; }
 
 start_ztel first
 "$BIN/loadgen" --target "$TCP" --source nss --devices "$DEVICES" --count "$COUNT" --quiet \
     > "$WORK/load.out"
-# Every record handled and every device saved.
+# Every record handled and every device saved. loadgen is done when the kernel has its last
+# bytes, not when ztel has read them, and no device unsaved can be a moment between two reads.
 for _ in $(seq 600); do
-    [ "$(metric ztel_devices_unsaved)" = "0" ] && [ -n "$(metric ztel_devices)" ] && break
+    [ "$(total ztel_records_total)" -ge "$COUNT" ] && [ "$(metric ztel_devices_unsaved)" = "0" ] \
+        && [ -n "$(metric ztel_devices)" ] && break
     sleep 0.2
 done
+[ "$(total ztel_records_total)" -ge "$COUNT" ] \
+    || echo "devices.sh: only $(total ztel_records_total) of $COUNT records after 120 s" >&2
 sleep 1
 KNOWN=$(metric ztel_devices)
 REGISTRY_MB=$(( $(metric ztel_registry_bytes) / 1048576 ))  # as VmRSS: MiB

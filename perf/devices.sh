@@ -53,7 +53,8 @@ start_ztel first
 "$BIN/loadgen" --target "$TCP" --source nss --devices "$DEVICES" --count "$COUNT" --quiet \
     > "$WORK/load.out"
 # Every record handled and every device saved. loadgen is done when the kernel has its last
-# bytes, not when ztel has read them, and no device unsaved can be a moment between two reads.
+# bytes, not when ztel has read them; "no device unsaved" alone can hold while a batch is still
+# on its way to the aggregator.
 for _ in $(seq 600); do
     [ "$(total ztel_records_total)" -ge "$COUNT" ] && [ "$(metric ztel_devices_unsaved)" = "0" ] \
         && [ -n "$(metric ztel_devices)" ] && break

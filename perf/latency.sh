@@ -10,6 +10,8 @@
 # Per run it prints p50, p99, p99.9 and max of every latency ztel measures, from its latency log
 # (`ztel hist`): read_to_sink (the target), and where it goes: read_to_send (parsing and the read
 # hold, on the shard), channel_wait, read_to_write (read→sink plus the sink's write pacing).
+# It also prints ztel's CPU time (every thread, user + system, from start to the end of
+# sending) per event sent: what a batch's fixed costs, traded against its hold, cost at this rate.
 # Then the medians over the runs. The last run's log and its percentile plot (ztel hist --plot)
 # go to --out (default perf/results). A line `latency-result …` sums it up.
 # --bin DIR takes ztel and loadgen from DIR instead of building them (to measure an older build).
@@ -61,7 +63,7 @@ while [ $# -gt 0 ]; do
         --records) RECORDS=(--records "$2"); shift 2 ;;
         --loadgen) MORE=$2; shift 2 ;;
         --tls) TLS=1; shift ;;
-        -h|--help) sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "latency.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -133,6 +135,9 @@ mkdir -p "$OUT"
 STAMP=$(date -u +%Y-%m-%d)
 LOG="$OUT/$STAMP-latency-half-max-$SOURCE${TLS:+-tls}.hlog"
 : > "$WORK/all.txt"
+# CPU time (user + system, every thread) a process has used, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+: > "$WORK/cpu.txt"
 # KiB the kernel has written to block devices since boot.
 written_kib() { awk '$1 == "pgpgout" { print $2 }' /proc/vmstat; }
 for run in $(seq "$RUNS"); do
@@ -145,11 +150,16 @@ for run in $(seq "$RUNS"); do
     "${SENDER_RT[@]}" "$LOADGEN" --target "$TARGET" "${PROTO[@]}" --source "$SOURCE" --rate "$RATE" \
         --duration "$DURATION" \
         $MORE --admin "http://$ADMIN" --quiet > "$WORK/run$run.out" || true
+    cpu=$(cpu_ticks "$PID")
     stop_ztel
+    sent=$(field events "$WORK/run$run.out")
+    cpu_us=$(python3 -c "print(round($cpu / $(getconf CLK_TCK) * 1e6 / max(1, int('${sent:-0}' or 0)), 2))")
+    echo "$run cpu $cpu_us" >> "$WORK/cpu.txt"
     disk_mb=$((($(written_kib) - before) / 1024))
     "$ZTEL" hist "$DATA/run$run/latency.hlog" > "$WORK/hist$run.txt"
-    echo "run $run: sent $(field events "$WORK/run$run.out") lost $(field lost "$WORK/run$run.out")" \
+    echo "run $run: sent $sent lost $(field lost "$WORK/run$run.out")" \
         "send lateness p99 $(field lateness_p99_us "$WORK/run$run.out") µs;" \
+        "ztel CPU $cpu_us µs per event;" \
         "the kernel wrote $disk_mb MB to disk meanwhile" >&2
     percentiles "$WORK/hist$run.txt" | while read -r tag p50 p99 p999 max; do
         printf '  %-14s p50 %8s  p99 %8s  p99.9 %8s  max %8s µs\n' "$tag" "$p50" "$p99" "$p999" "$max" >&2
@@ -173,7 +183,9 @@ while read -r tag p50 p99 p999 max; do
 done < "$WORK/medians.txt"
 "$ZTEL" hist "$LOG" --plot "${LOG%.hlog}.svg" | tail -1 >&2
 median() { awk -v tag="$1" -v col="$2" '$1 == tag { print $col }' "$WORK/medians.txt"; }
+CPU_US=$(awk '{ print $3 }' "$WORK/cpu.txt" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+echo "ztel CPU per event (median of $RUNS runs): $CPU_US µs" >&2
 echo "latency-result source=$SOURCE${TLS:+ tls}${RT:+ rt=${RT[2]}/${SENDER_RT[2]}}${MORE:+ loadgen=\"$MORE\"}${RECORDS[1]:+ records=${RECORDS[1]}} max_eps=$MAX rate=$RATE duration=$DURATION runs=$RUNS" \
     "read_to_sink_p50_us=$(median read_to_sink 2) read_to_sink_p99_us=$(median read_to_sink 3)" \
     "read_to_sink_p999_us=$(median read_to_sink 4) read_to_write_p99_us=$(median read_to_write 3)" \
-    "read_to_write_p999_us=$(median read_to_write 4)"
+    "read_to_write_p999_us=$(median read_to_write 4) cpu_us_per_event=$CPU_US"

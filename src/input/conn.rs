@@ -353,7 +353,9 @@ pub async fn read_frames<S: Stream>(
         let age = batch
             .read_at
             .map_or(Duration::ZERO, |first| first.elapsed());
-        if let Verdict::Hold { pause, wait } = hold.verdict(read_into(&batch), age, filled) {
+        if let Verdict::Hold { pause, wait } =
+            hold.verdict(read_into(&batch), age, filled, read_at.elapsed())
+        {
             if stream.resumes_after_timeout() {
                 held = Some(batch);
                 hold_wait = wait;
@@ -370,7 +372,7 @@ pub async fn read_frames<S: Stream>(
         }
         // A full channel kept this connection from reading: no pause of the peer's.
         hold.waited(sending.elapsed());
-        let pause = hold.next_read(filled);
+        let pause = hold.next_read(filled, read_at.elapsed());
         if !pause.is_zero() && draining.is_none() && stream.may_sleep(pause) {
             let came = nap(stream.socket(), pause).await;
             if came > 0 {

@@ -29,8 +29,12 @@
 use std::time::{Duration, Instant};
 
 /// A batch read from this many bytes goes at once: its fixed cost is already small against its
-/// records'.
-pub const FULL: usize = 32 << 10;
+/// records'. It also sets the sleep at half load, where it is the larger part of read→sink:
+/// at half of one shard's maximum on the 2-core VM of perf/README.md (120 to 125 MB/s) the aim
+/// comes in about 250 µs. With 32 KiB read→sink p99 was 700 to 860 µs on quiet runs, and over
+/// 1 ms on Sekoia-template lines; with 24 KiB 530 to 720 µs, for a third more batches at that
+/// rate and no CPU per event that the VM's noise lets one see (perf/README.md, "Latency").
+pub const FULL: usize = 24 << 10;
 /// What a sleep before a read aims to find: a little more than [`FULL`], so that the read after
 /// it usually completes a batch, where the rate's jitter would otherwise leave it a little short
 /// and cost a second sleep for the rest.
@@ -241,57 +245,57 @@ mod tests {
 
     #[test]
     fn a_busy_peer_is_read_again_once_the_rest_of_a_batch_is_due() {
-        // 8 KB every 50 µs: 160 MB/s, the half-load case of issue 12. The 28 KB that a batch
-        // read from 12 KB lacks to the aim take 175 µs.
-        let (hold, _) = after(Instant::now(), 8 << 10, 50 * US, 20);
+        // 6 KiB every 50 µs: 123 MB/s, the half-load case of issue 12. The 18 KiB that a batch
+        // read from 12 KiB lacks to the aim take 150 µs.
+        let (hold, _) = after(Instant::now(), 6 << 10, 50 * US, 20);
         assert!(
-            (hold.rate() - 8192.0 / 50e-6).abs() < 1.0,
+            (hold.rate() - 6144.0 / 50e-6).abs() < 1.0,
             "{}",
             hold.rate()
         );
         assert_eq!(
             hold.verdict(12 << 10, 50 * US, false, Duration::ZERO),
             Verdict::Hold {
-                pause: 175 * US,
-                wait: AT_MOST - 50 * US - 175 * US
+                pause: 150 * US,
+                wait: AT_MOST - 50 * US - 150 * US
             }
         );
     }
 
     #[test]
     fn after_a_batch_a_steady_peer_is_read_once_the_next_is_due() {
-        // 8 KB every 50 µs: a full batch every 200 µs, the aim every 250 µs.
-        let (hold, _) = after(Instant::now(), 8 << 10, 50 * US, 20);
+        // 6 KiB every 50 µs: a full batch every 200 µs, the aim every 250 µs.
+        let (hold, _) = after(Instant::now(), 6 << 10, 50 * US, 20);
         assert_eq!(hold.next_read(false, Duration::ZERO), 250 * US);
         // A read that filled the buffer left more in the kernel: read on at once.
         assert_eq!(hold.next_read(true, Duration::ZERO), Duration::ZERO);
-        // 1 KB every 100 µs: a full batch would take 3.2 ms, so the sleep ends at AT_MOST.
+        // 1 KiB every 100 µs: a full batch would take 2.4 ms, so the sleep ends at AT_MOST.
         let (hold, _) = after(Instant::now(), 1024, 100 * US, 20);
         assert_eq!(hold.next_read(false, Duration::ZERO), AT_MOST);
         // Slower than a record per AT_MOST, or a first read: wait for bytes as usual.
         let (hold, _) = after(Instant::now(), 700, 2000 * US, 20);
         assert_eq!(hold.next_read(false, Duration::ZERO), Duration::ZERO);
-        let (hold, _) = after(Instant::now(), 8 << 10, 50 * US, 1);
+        let (hold, _) = after(Instant::now(), 6 << 10, 50 * US, 1);
         assert_eq!(hold.next_read(false, Duration::ZERO), Duration::ZERO);
     }
 
     #[test]
     fn the_sleeps_count_from_the_read_not_from_the_end_of_its_parsing() {
-        // 8 KB every 50 µs, as above. Parsing and handing over the batch took 100 µs after its
+        // 6 KiB every 50 µs, as above. Parsing and handing over the batch took 100 µs after its
         // read emptied the kernel's queue: the next batch is due 150 µs later, not 250.
-        let (hold, _) = after(Instant::now(), 8 << 10, 50 * US, 20);
+        let (hold, _) = after(Instant::now(), 6 << 10, 50 * US, 20);
         assert_eq!(hold.next_read(false, 100 * US), 150 * US);
         // The aim was reached while parsing: read at once.
         assert_eq!(hold.next_read(false, 300 * US), Duration::ZERO);
         // A slow peer's sleep ends at AT_MOST after the read, wherever the parsing ended.
         let (slow, _) = after(Instant::now(), 1024, 100 * US, 20);
         assert_eq!(slow.next_read(false, 100 * US), AT_MOST - 100 * US);
-        // A held batch lacks 28 KB (175 µs), and its read was 75 µs ago: 100 µs to go.
+        // A held batch lacks 18 KiB (150 µs), and its read was 75 µs ago: 75 µs to go.
         assert_eq!(
             hold.verdict(12 << 10, 50 * US, false, 75 * US),
             Verdict::Hold {
-                pause: 100 * US,
-                wait: AT_MOST - 50 * US - 100 * US
+                pause: 75 * US,
+                wait: AT_MOST - 50 * US - 75 * US
             }
         );
     }
@@ -342,21 +346,21 @@ mod tests {
 
     #[test]
     fn a_record_per_packet_pauses_for_the_rest_of_a_full_batch() {
-        // 1 KB every 4 µs (250,000 lines a second, a packet each): the 38 KB a batch lacks to
-        // the aim take about 152 µs.
+        // 1 KiB every 4 µs (250,000 lines a second, a packet each): the 28 KiB a batch lacks
+        // to the aim take about 112 µs.
         let (hold, _) = after(Instant::now(), 1024, 4 * US, 200);
         let Verdict::Hold { pause, wait } =
             hold.verdict(2048, Duration::ZERO, false, Duration::ZERO)
         else {
             panic!("sent");
         };
-        assert!(pause > 147 * US && pause < 157 * US, "{pause:?}");
+        assert!(pause > 107 * US && pause < 117 * US, "{pause:?}");
         assert_eq!(pause + wait, AT_MOST);
     }
 
     #[test]
     fn a_pause_never_outlasts_the_hold() {
-        // 1 KB every 200 µs: 5 MB/s, worth holding for, but a full batch would take 6 ms.
+        // 1 KiB every 200 µs: 5 MB/s, worth holding for, but a full batch would take 4.8 ms.
         let (hold, _) = after(Instant::now(), 1024, 200 * US, 20);
         assert_eq!(
             hold.verdict(1500, Duration::ZERO, false, Duration::ZERO),

@@ -175,8 +175,8 @@ impl Hold {
     ///
     /// The bytes of the next batch have been coming since that read emptied the kernel's queue,
     /// through the parsing and the hand-off: a sleep of the whole [`AIM`] from now made batches
-    /// of [`AIM`] plus a parse's worth, and each waited that much longer (at 145,000 records a
-    /// second, 61 KB and read→sink p50 890 µs where 40 KB were aimed at).
+    /// of [`AIM`] plus a parse's worth, and each waited that much longer (with 32 KiB batches at
+    /// 145,000 records a second: 61 KB and read→sink p50 890 µs, where 40 KB were aimed at).
     pub fn next_read(&self, filled: bool, since_read: Duration) -> Duration {
         let rate = self.rate();
         if filled || rate * AT_MOST.as_secs_f64() < WORTH {

@@ -153,8 +153,12 @@ for run in $(seq "$RUNS"); do
     cpu=$(cpu_ticks "$PID")
     stop_ztel
     sent=$(field events "$WORK/run$run.out")
-    cpu_us=$(python3 -c "print(round($cpu / $(getconf CLK_TCK) * 1e6 / max(1, int('${sent:-0}' or 0)), 2))")
-    echo "$run cpu $cpu_us" >> "$WORK/cpu.txt"
+    cpu_us=n/a
+    if [ "${sent:-0}" -gt 0 ]; then
+        cpu_us=$(awk -v t="$cpu" -v hz="$(getconf CLK_TCK)" -v n="$sent" \
+            'BEGIN { printf "%.2f", t / hz * 1e6 / n }')
+        echo "$run cpu $cpu_us" >> "$WORK/cpu.txt"
+    fi
     disk_mb=$((($(written_kib) - before) / 1024))
     "$ZTEL" hist "$DATA/run$run/latency.hlog" > "$WORK/hist$run.txt"
     echo "run $run: sent $sent lost $(field lost "$WORK/run$run.out")" \
@@ -183,7 +187,12 @@ while read -r tag p50 p99 p999 max; do
 done < "$WORK/medians.txt"
 "$ZTEL" hist "$LOG" --plot "${LOG%.hlog}.svg" | tail -1 >&2
 median() { awk -v tag="$1" -v col="$2" '$1 == tag { print $col }' "$WORK/medians.txt"; }
-CPU_US=$(awk '{ print $3 }' "$WORK/cpu.txt" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+CPU_US=$(python3 - "$WORK/cpu.txt" <<'PY'
+import statistics, sys
+values = [float(line.split()[2]) for line in open(sys.argv[1])]
+print(round(statistics.median(values), 2) if values else "n/a")
+PY
+)
 echo "ztel CPU per event (median of $RUNS runs): $CPU_US µs" >&2
 echo "latency-result source=$SOURCE${TLS:+ tls}${RT:+ rt=${RT[2]}/${SENDER_RT[2]}}${MORE:+ loadgen=\"$MORE\"}${RECORDS[1]:+ records=${RECORDS[1]}} max_eps=$MAX rate=$RATE duration=$DURATION runs=$RUNS" \
     "read_to_sink_p50_us=$(median read_to_sink 2) read_to_sink_p99_us=$(median read_to_sink 3)" \

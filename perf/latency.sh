@@ -138,8 +138,17 @@ LOG="$OUT/$STAMP-latency-half-max-$SOURCE${TLS:+-tls}.hlog"
 # CPU time (user + system, every thread) a process has used, in clock ticks.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 : > "$WORK/cpu.txt"
+: > "$WORK/steal.txt"
 # KiB the kernel has written to block devices since boot.
 written_kib() { awk '$1 == "pgpgout" { print $2 }' /proc/vmstat; }
+# Every core's time since boot, in ticks: the time the hypervisor ran something else (steal),
+# then all of it. On a VM, a run whose host took the cores in bursts has a tail of its own.
+cpu_times() { awk '$1 == "cpu" { print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
+steal_percent() {
+    awk -v a="$1" -v b="$2" 'BEGIN {
+        split(a, x, " "); split(b, y, " "); all = y[2] - x[2]
+        printf "%.1f", all > 0 ? 100 * (y[1] - x[1]) / all : 0 }'
+}
 for run in $(seq "$RUNS"); do
     # What the run before wrote is neither deleted nor written back during this one.
     rm -rf "$DATA/probe" "$DATA/run$((run - 1))"
@@ -147,10 +156,13 @@ for run in $(seq "$RUNS"); do
     # A fresh collector, so that its histograms hold only this run.
     start_ztel "run$run"
     before=$(written_kib)
+    times_before=$(cpu_times)
     "${SENDER_RT[@]}" "$LOADGEN" --target "$TARGET" "${PROTO[@]}" --source "$SOURCE" --rate "$RATE" \
         --duration "$DURATION" \
         $MORE --admin "http://$ADMIN" --quiet > "$WORK/run$run.out" || true
     cpu=$(cpu_ticks "$PID")
+    steal=$(steal_percent "$times_before" "$(cpu_times)")
+    echo "$steal" >> "$WORK/steal.txt"
     stop_ztel
     sent=$(field events "$WORK/run$run.out")
     cpu_us=n/a
@@ -164,7 +176,7 @@ for run in $(seq "$RUNS"); do
     echo "run $run: sent $sent lost $(field lost "$WORK/run$run.out")" \
         "send lateness p99 $(field lateness_p99_us "$WORK/run$run.out") µs;" \
         "ztel CPU $cpu_us µs per event;" \
-        "the kernel wrote $disk_mb MB to disk meanwhile" >&2
+        "the kernel wrote $disk_mb MB to disk meanwhile; steal $steal %" >&2
     percentiles "$WORK/hist$run.txt" | while read -r tag p50 p99 p999 max; do
         printf '  %-14s p50 %8s  p99 %8s  p99.9 %8s  max %8s µs\n' "$tag" "$p50" "$p99" "$p999" "$max" >&2
         echo "$run $tag $p50 $p99 $p999 $max" >> "$WORK/all.txt"
@@ -194,7 +206,11 @@ print(round(statistics.median(values), 2) if values else "n/a")
 PY
 )
 echo "ztel CPU per event (median of $RUNS runs): $CPU_US µs" >&2
+STEAL=$(python3 -c 'import statistics, sys; print(statistics.median(map(float, sys.argv[1:])))' \
+    $(cat "$WORK/steal.txt"))
+echo "steal, the hypervisor's share of the cores (median of $RUNS runs): $STEAL %" >&2
 echo "latency-result source=$SOURCE${TLS:+ tls}${RT:+ rt=${RT[2]}/${SENDER_RT[2]}}${MORE:+ loadgen=\"$MORE\"}${RECORDS[1]:+ records=${RECORDS[1]}} max_eps=$MAX rate=$RATE duration=$DURATION runs=$RUNS" \
     "read_to_sink_p50_us=$(median read_to_sink 2) read_to_sink_p99_us=$(median read_to_sink 3)" \
     "read_to_sink_p999_us=$(median read_to_sink 4) read_to_write_p99_us=$(median read_to_write 3)" \
-    "read_to_write_p999_us=$(median read_to_write 4) cpu_us_per_event=$CPU_US"
+    "read_to_write_p999_us=$(median read_to_write 4) cpu_us_per_event=$CPU_US" \
+    "steal_percent=$STEAL"

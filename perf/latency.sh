@@ -147,7 +147,7 @@ cpu_times() { awk '$1 == "cpu" { print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9
 steal_percent() {
     awk -v a="$1" -v b="$2" 'BEGIN {
         split(a, x, " "); split(b, y, " "); all = y[2] - x[2]
-        printf "%.1f", all > 0 ? 100 * (y[1] - x[1]) / all : 0 }'
+        printf "%.1f", (all > 0 ? 100 * (y[1] - x[1]) / all : 0) }'
 }
 for run in $(seq "$RUNS"); do
     # What the run before wrote is neither deleted nor written back during this one.

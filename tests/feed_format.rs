@@ -300,3 +300,37 @@ fn zpa_user_activity_records_parse() {
         (json!(3000), json!(90000))
     );
 }
+
+/// `ztel --help` names what the collector takes, as `feed-format` lists it: it once named ZIA web
+/// and ZPA user activity only, long after every other log type and feed format was read.
+#[test]
+fn the_help_names_every_log_family_input_and_format() {
+    let (status, help, stderr) = run_ztel(&["--help"]);
+    assert!(status.success(), "{stderr}");
+    for word in [
+        "web",
+        "firewall",
+        "DNS",
+        "tunnel",
+        "admin audit",
+        "SaaS security",
+        "user activity",
+        "browser access",
+        "App Connector status",
+        "NSS",
+        "Cloud NSS",
+        "LSS",
+        "TLS",
+        "JSON",
+        "LEEF",
+        "CEF",
+        "key=value",
+        "CSV",
+        "feed-format",
+    ] {
+        assert!(
+            help.contains(word),
+            "--help does not name {word:?}:\n{help}"
+        );
+    }
+}

@@ -33,6 +33,15 @@ const LAST_SEEN_STEP: i64 = 60;
 /// churn (a new IP or user every few records: a merge is two requests to the server and a
 /// decode and an encode of the device); the bucket is about this much behind.
 const MERGE_EVERY: Duration = Duration::from_secs(1);
+/// Devices merged per sweep, at most; the others wait for the next sweeps, oldest first. A
+/// merge costs the NATS thread about 60 µs (two requests through async-nats, a decode and an
+/// encode), and the aggregator an encode: with 10,000 devices that all gained an IP or a user
+/// every second, merges were most of what both threads did, and the slower collector then
+/// merged more per record. `perf/threads.sh --nats --count 3000000 --devices 10000 --loadgen
+/// "--dialect sekoia --header 3164 --churn 4"`: the NATS thread 5.6 to 6.9 µs an event and the
+/// aggregator 2.2 to 2.8 without this bound, 1.9 and 1.4 with it. This many a second is about a
+/// tenth of a core; beyond it, the bucket is further behind.
+const MERGES_AT_MOST: usize = 2_000;
 /// Devices whose last merge is remembered; past it the memory starts over (and every device is
 /// merged once more).
 const REMEMBERED: usize = 1 << 20;
@@ -60,8 +69,9 @@ pub struct Outbox {
     json: Vec<u8>,
     /// What each device was when last handed for a merge ([`fingerprint`]).
     merged: HashMap<u64, u64>,
-    /// Devices changed since the last sweep, to merge at the next.
+    /// Devices changed and not yet merged, each once, in the order they first changed.
     changed: HashSet<u64>,
+    changed_order: VecDeque<u64>,
     last_sweep: Instant,
 }
 
@@ -81,6 +91,7 @@ impl Outbox {
             json: Vec::new(),
             merged: HashMap::new(),
             changed: HashSet::new(),
+            changed_order: VecDeque::new(),
             last_sweep: Instant::now(),
         }
     }
@@ -164,7 +175,9 @@ impl Outbox {
     /// A device that changed: offered at the next sweep ([`Outbox::take_changed`]) to
     /// [`Outbox::device`], which merges it unless the bucket was already told all it knows.
     pub fn device_changed(&mut self, id: u64) {
-        self.changed.insert(id);
+        if self.changed.insert(id) {
+            self.changed_order.push_back(id);
+        }
     }
 
     /// True when devices changed and the last sweep was [`MERGE_EVERY`] ago.
@@ -172,11 +185,20 @@ impl Outbox {
         !self.changed.is_empty() && now.duration_since(self.last_sweep) >= MERGE_EVERY
     }
 
-    /// The devices changed since the last sweep, for the caller to pass to [`Outbox::device`]
-    /// as the registry has them now.
-    pub fn take_changed(&mut self, now: Instant) -> HashSet<u64> {
+    /// The devices that changed, oldest first, at most [`MERGES_AT_MOST`] of them unless `all`
+    /// (at shutdown), for the caller to pass to [`Outbox::device`] as the registry has them now.
+    pub fn take_changed(&mut self, now: Instant, all: bool) -> Vec<u64> {
         self.last_sweep = now;
-        std::mem::take(&mut self.changed)
+        let n = if all {
+            self.changed_order.len()
+        } else {
+            self.changed_order.len().min(MERGES_AT_MOST)
+        };
+        let taken: Vec<u64> = self.changed_order.drain(..n).collect();
+        for id in &taken {
+            self.changed.remove(id);
+        }
+        taken
     }
 
     /// A device to merge into the registry bucket, unless the bucket was already told all it
@@ -335,6 +357,37 @@ mod tests {
             at += n;
         }
         out
+    }
+
+    #[test]
+    fn a_sweep_merges_at_most_its_share_oldest_first_and_shutdown_all() {
+        let (tx, _rx) = tokio::sync::mpsc::channel(4);
+        let mut outbox = Outbox::new(tx, "z", Arc::new(Link::for_tests()));
+        let n = MERGES_AT_MOST as u64 + 500;
+        for id in 0..n {
+            outbox.device_changed(id);
+        }
+        // Changed again while it waits: merged once, in its first place.
+        outbox.device_changed(0);
+        let now = Instant::now() + MERGE_EVERY;
+        assert!(outbox.merges_due(now));
+        let first = outbox.take_changed(now, false);
+        assert_eq!(first, (0..MERGES_AT_MOST as u64).collect::<Vec<_>>());
+        // The rest wait for the next sweep, a MERGE_EVERY later.
+        assert!(!outbox.merges_due(now));
+        outbox.device_changed(n);
+        outbox.device_changed(MERGES_AT_MOST as u64);
+        let later = now + MERGE_EVERY;
+        assert!(outbox.merges_due(later));
+        let second = outbox.take_changed(later, false);
+        assert_eq!(second, (MERGES_AT_MOST as u64..=n).collect::<Vec<_>>());
+        assert!(!outbox.merges_due(later + MERGE_EVERY));
+        // At shutdown every device goes, however many.
+        for id in 0..n {
+            outbox.device_changed(id);
+        }
+        assert_eq!(outbox.take_changed(later, true).len(), n as usize);
+        assert!(!outbox.merges_due(later + MERGE_EVERY));
     }
 
     #[test]

@@ -432,11 +432,7 @@ impl Aggregator {
         let Ok(registry) = self.state.registry.lock() else {
             return;
         };
-        for id in nats.take_changed(now, all) {
-            if let Some(device) = registry.get(id) {
-                nats.device(id, &device);
-            }
-        }
+        nats.sweep(now, all, |id| registry.get(id));
     }
 
     /// Hands the devices that changed to the saving thread.

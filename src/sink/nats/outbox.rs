@@ -33,7 +33,7 @@ const LAST_SEEN_STEP: i64 = 60;
 /// churn (a new IP or user every few records: a merge is two requests to the server and a
 /// decode and an encode of the device); the bucket is about this much behind.
 const MERGE_EVERY: Duration = Duration::from_secs(1);
-/// Devices merged per sweep, at most; the others wait for the next sweeps, oldest first. A
+/// Merges per sweep, at most; the devices left wait for the next sweeps, oldest first. A
 /// merge costs the NATS thread about 60 µs (two requests through async-nats, a decode and an
 /// encode), and the aggregator an encode: with 10,000 devices that all gained an IP or a user
 /// every second, merges were most of what both threads did, and the slower collector then
@@ -172,8 +172,8 @@ impl Outbox {
         self.building.messages += 1;
     }
 
-    /// A device that changed: offered at the next sweep ([`Outbox::take_changed`]) to
-    /// [`Outbox::device`], which merges it unless the bucket was already told all it knows.
+    /// A device that changed: merged at a sweep ([`Outbox::sweep`]) unless the bucket was
+    /// already told all it knows by then.
     pub fn device_changed(&mut self, id: u64) {
         if self.changed.insert(id) {
             self.changed_order.push_back(id);
@@ -185,28 +185,35 @@ impl Outbox {
         !self.changed.is_empty() && now.duration_since(self.last_sweep) >= MERGE_EVERY
     }
 
-    /// The devices that changed, oldest first, at most [`MERGES_AT_MOST`] of them unless `all`
-    /// (at shutdown), for the caller to pass to [`Outbox::device`] as the registry has them now.
-    pub fn take_changed(&mut self, now: Instant, all: bool) -> Vec<u64> {
+    /// Merges the devices that changed, oldest first, as `device_of` has them now: at most
+    /// [`MERGES_AT_MOST`] merges, or all of them when `all` (at shutdown). A device the bucket
+    /// was already told all about costs no merge and does not count. Returns the merges.
+    pub fn sweep<'r>(
+        &mut self,
+        now: Instant,
+        all: bool,
+        mut device_of: impl FnMut(u64) -> Option<Device<'r>>,
+    ) -> usize {
         self.last_sweep = now;
-        let n = if all {
-            self.changed_order.len()
-        } else {
-            self.changed_order.len().min(MERGES_AT_MOST)
-        };
-        let taken: Vec<u64> = self.changed_order.drain(..n).collect();
-        for id in &taken {
-            self.changed.remove(id);
+        let mut merges = 0;
+        while all || merges < MERGES_AT_MOST {
+            let Some(id) = self.changed_order.pop_front() else {
+                break;
+            };
+            self.changed.remove(&id);
+            if let Some(device) = device_of(id) {
+                merges += usize::from(self.device(id, &device));
+            }
         }
-        taken
+        merges
     }
 
     /// A device to merge into the registry bucket, unless the bucket was already told all it
-    /// knows (to the [`LAST_SEEN_STEP`]).
-    pub fn device(&mut self, id: u64, device: &Device<'_>) {
+    /// knows (to the [`LAST_SEEN_STEP`]). True when it is merged.
+    fn device(&mut self, id: u64, device: &Device<'_>) -> bool {
         let print = fingerprint(device);
         if self.merged.get(&id) == Some(&print) {
-            return;
+            return false;
         }
         if self.merged.len() >= REMEMBERED {
             self.merged.clear();
@@ -216,6 +223,7 @@ impl Outbox {
         if serde_json::to_writer(&mut self.json, &KvDevice::of(id, device)).is_ok() {
             frame::merge(&mut self.building.bytes, id, &self.json);
         }
+        true
     }
 
     /// Hands over what was gathered, and what waited, as far as the channel has room.
@@ -359,35 +367,85 @@ mod tests {
         out
     }
 
+    /// The merge frames of `frames`, by device id.
+    fn merged_ids(frames: &Frames) -> Vec<u64> {
+        let flat = frames.flatten();
+        let (mut out, mut at) = (Vec::new(), 0);
+        while at < flat.len() {
+            let (frame, n) = frame::read(&flat[at..]).unwrap();
+            if let Frame::Merge { device, .. } = frame {
+                out.push(device);
+            }
+            at += n;
+        }
+        out
+    }
+
     #[test]
     fn a_sweep_merges_at_most_its_share_oldest_first_and_shutdown_all() {
-        let (tx, _rx) = tokio::sync::mpsc::channel(4);
+        use crate::aggregate::registry::Registry;
+        use crate::batch::DeviceNews;
+        use wire::device::Tag;
+        let (tx, mut rx) = tokio::sync::mpsc::channel(8);
         let mut outbox = Outbox::new(tx, "z", Arc::new(Link::for_tests()));
-        let n = MERGES_AT_MOST as u64 + 500;
-        for id in 0..n {
-            outbox.device_changed(id);
+        let mut registry = Registry::default();
+        let hosts: Vec<String> = (0..MERGES_AT_MOST + 500).map(|i| format!("h{i}")).collect();
+        let see = |registry: &mut Registry, host: &str, second: i64| {
+            registry.apply(&DeviceNews {
+                id: wire::device::device_id(host),
+                key: host,
+                tag: Tag::Zia,
+                seen: jiff::Timestamp::from_second(second).unwrap(),
+                ip: None,
+                user: None,
+            });
+        };
+        let ids: Vec<u64> = hosts.iter().map(|h| wire::device::device_id(h)).collect();
+        for (host, id) in hosts.iter().zip(&ids) {
+            see(&mut registry, host, 1_700_000_000);
+            outbox.device_changed(*id);
         }
         // Changed again while it waits: merged once, in its first place.
-        outbox.device_changed(0);
+        outbox.device_changed(ids[0]);
         let now = Instant::now() + MERGE_EVERY;
         assert!(outbox.merges_due(now));
-        let first = outbox.take_changed(now, false);
-        assert_eq!(first, (0..MERGES_AT_MOST as u64).collect::<Vec<_>>());
-        // The rest wait for the next sweep, a MERGE_EVERY later.
+        let merges = outbox.sweep(now, false, |id| registry.get(id));
+        assert_eq!(merges, MERGES_AT_MOST);
+        outbox.send();
+        assert_eq!(merged_ids(&rx.try_recv().unwrap()), ids[..MERGES_AT_MOST]);
+        // The rest wait for the next sweep, a MERGE_EVERY later. A device the bucket already
+        // has as it is costs no merge and does not count.
         assert!(!outbox.merges_due(now));
-        outbox.device_changed(n);
-        outbox.device_changed(MERGES_AT_MOST as u64);
+        outbox.device_changed(ids[1]);
         let later = now + MERGE_EVERY;
         assert!(outbox.merges_due(later));
-        let second = outbox.take_changed(later, false);
-        assert_eq!(second, (MERGES_AT_MOST as u64..=n).collect::<Vec<_>>());
+        assert_eq!(outbox.sweep(later, false, |id| registry.get(id)), 500);
+        outbox.send();
+        assert_eq!(merged_ids(&rx.try_recv().unwrap()), ids[MERGES_AT_MOST..]);
         assert!(!outbox.merges_due(later + MERGE_EVERY));
-        // At shutdown every device goes, however many.
-        for id in 0..n {
-            outbox.device_changed(id);
+        // At shutdown every device that changed goes, however many.
+        for (host, id) in hosts.iter().zip(&ids) {
+            see(&mut registry, host, 1_700_000_000 + 3600);
+            outbox.device_changed(*id);
         }
-        assert_eq!(outbox.take_changed(later, true).len(), n as usize);
+        assert_eq!(outbox.sweep(later, true, |id| registry.get(id)), ids.len());
         assert!(!outbox.merges_due(later + MERGE_EVERY));
+        outbox.send();
+        assert_eq!(merged_ids(&rx.try_recv().unwrap()).len(), ids.len());
+        // Offers of devices the bucket has as they are do not use up a sweep's merges: ten
+        // real changes behind all of them are merged in the same sweep.
+        for id in &ids {
+            outbox.device_changed(*id);
+        }
+        for (host, id) in hosts.iter().zip(&ids).take(10) {
+            see(&mut registry, host, 1_700_000_000 + 7200);
+            outbox.device_changed(*id);
+        }
+        let last = later + MERGE_EVERY;
+        assert_eq!(outbox.sweep(last, false, |id| registry.get(id)), 10);
+        assert!(!outbox.merges_due(last + MERGE_EVERY));
+        outbox.send();
+        assert_eq!(merged_ids(&rx.try_recv().unwrap()), ids[..10]);
     }
 
     #[test]

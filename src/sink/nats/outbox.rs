@@ -34,13 +34,14 @@ const LAST_SEEN_STEP: i64 = 60;
 /// decode and an encode of the device); the bucket is about this much behind.
 const MERGE_EVERY: Duration = Duration::from_secs(1);
 /// Merges per sweep, at most; the devices left wait for the next sweeps, oldest first. A
-/// merge costs the NATS thread about 60 µs (two requests through async-nats, a decode and an
-/// encode), and the aggregator an encode: with 10,000 devices that all gained an IP or a user
-/// every second, merges were most of what both threads did, and the slower collector then
-/// merged more per record. `perf/threads.sh --nats --count 3000000 --devices 10000 --loadgen
-/// "--dialect sekoia --header 3164 --churn 4"`: the NATS thread 5.6 to 6.9 µs an event and the
-/// aggregator 2.2 to 2.8 without this bound, 1.9 and 1.4 with it. This many a second is about a
-/// tenth of a core; beyond it, the bucket is further behind.
+/// merge costs the NATS thread about 30 µs (two requests through async-nats, a decode and an
+/// encode) and the aggregator about 6 (an encode; 88,515 merges in a run of 400,000 Sekoia
+/// lines with churn over 10,000 devices, 2.7 s and 0.55 s): with 10,000 devices that all gained
+/// an IP or a user every second, merges were most of what both threads did, and the slower
+/// collector then merged more per record. `perf/threads.sh --nats --count 3000000 --devices
+/// 10000 --loadgen "--dialect sekoia --header 3164 --churn 4"`: the NATS thread 5.6 to 6.9 µs
+/// an event and the aggregator 2.2 to 2.8 without this bound, 1.9 and 1.4 with it. This many a
+/// second is under a tenth of a core; beyond it, the bucket is further behind.
 const MERGES_AT_MOST: usize = 2_000;
 /// Devices whose last merge is remembered; past it the memory starts over (and every device is
 /// merged once more).

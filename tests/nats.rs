@@ -479,6 +479,93 @@ fn the_registry_bucket_merges_what_two_collectors_saw() {
     b.stop();
 }
 
+/// A merge of a device this collector wrote last is one compare-and-set on that revision, with
+/// no read first, and no request at all when the device holds nothing new; when another
+/// collector wrote in between, the compare-and-set fails, and the merge reads and keeps both.
+#[test]
+fn a_merge_on_this_collectors_last_write_needs_no_read() {
+    use ztel::sink::nats::kv::{self, KvDevice};
+    let dir = TempDir::new("nats-kv-last");
+    let Some(server) = Server::start(&dir) else {
+        return;
+    };
+    let device = |tag: &str, ips: &[&str]| KvDevice {
+        device_id: kv::key(7),
+        hostname: "LAST-PC".into(),
+        tags: vec![tag.into()],
+        first_seen: jiff::Timestamp::from_second(1_700_000_000).expect("a time"),
+        last_seen: jiff::Timestamp::from_second(1_700_000_060).expect("a time"),
+        ips: ips.iter().map(|ip| ip.to_string()).collect(),
+        users: vec![],
+    };
+    runtime().block_on(async {
+        let client = async_nats::connect(server.url()).await.expect("connect");
+        let js = async_nats::jetstream::new(client);
+        let store = ztel::sink::nats::control::bucket(&js, "ztel-devices")
+            .await
+            .expect("the bucket");
+        let revision = |store: async_nats::jetstream::kv::Store| async move {
+            let entry = store.entry(kv::key(7)).await.expect("read");
+            entry.expect("the device").revision
+        };
+        let first = kv::merge(&store, &device("ZIA", &["10.0.0.1"]), None)
+            .await
+            .expect("merged");
+        assert_eq!(
+            (first.reads, first.conflicts),
+            (1, 0),
+            "a read, then a create"
+        );
+        let second = kv::merge(
+            &store,
+            &device("ZIA", &["10.0.0.1", "10.0.0.2"]),
+            Some(first.last.clone()),
+        )
+        .await
+        .expect("merged");
+        assert_eq!((second.reads, second.conflicts), (0, 0), "no read");
+        assert!(second.last.revision > first.last.revision);
+        assert_eq!(revision(store.clone()).await, second.last.revision);
+        let same = kv::merge(
+            &store,
+            &device("ZIA", &["10.0.0.2"]),
+            Some(second.last.clone()),
+        )
+        .await
+        .expect("merged");
+        assert_eq!(same.reads, 0);
+        assert_eq!(same.last.revision, second.last.revision);
+        assert_eq!(
+            revision(store.clone()).await,
+            second.last.revision,
+            "nothing new, nothing written"
+        );
+        // Another collector, which never wrote the device, reads it first.
+        let other = kv::merge(&store, &device("ZPA", &["10.0.0.9"]), None)
+            .await
+            .expect("merged");
+        assert_eq!((other.reads, other.conflicts), (1, 0));
+        let third = kv::merge(
+            &store,
+            &device("ZIA", &["10.0.0.1", "10.0.0.2", "10.0.0.3"]),
+            Some(second.last),
+        )
+        .await
+        .expect("merged");
+        assert_eq!(
+            (third.reads, third.conflicts),
+            (1, 1),
+            "a failed write, then a read"
+        );
+        let stored = kv::get(&store, 7).await.expect("read").expect("the device");
+        assert_eq!(stored.tags, ["ZIA", "ZPA"]);
+        let ips: BTreeSet<&str> = stored.ips.iter().map(String::as_str).collect();
+        let all = ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.9"];
+        assert_eq!(ips, BTreeSet::from(all), "{stored:?}");
+        assert_eq!(stored, third.last.value);
+    });
+}
+
 /// Sends an LSS record of `hostname` at `ip` and waits until it is the `nth` record written, so
 /// that each comes in a batch of its own.
 fn send_sighting(c: &Collector, hostname: &str, ip: &str, nth: usize) {

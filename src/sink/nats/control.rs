@@ -11,7 +11,7 @@ use std::time::Duration;
 use async_nats::jetstream::{self, kv, stream, Context};
 use async_nats::Client;
 
-use super::kv::KvDevice;
+use super::kv::{KvDevice, Written};
 use super::Stats;
 use crate::config;
 
@@ -101,9 +101,12 @@ pub async fn prepare(client: &Client, cfg: &config::Nats) -> Result<kv::Store, S
 
 /// Merges a round's devices into the bucket: one merge per device (its later frames know
 /// more), many in flight at once rather than one compare-and-set round trip after another.
+/// `written` holds what this collector last wrote of each device, so that most merges need no
+/// read first.
 pub async fn merge_all(
     bucket: &kv::Store,
     merges: Vec<KvDevice>,
+    written: &mut Written,
     stats: &Stats,
 ) -> Result<(), String> {
     let mut devices: HashMap<String, KvDevice> = HashMap::new();
@@ -125,17 +128,19 @@ pub async fn merge_all(
                 break;
             };
             let bucket = bucket.clone();
-            running.spawn(async move { super::kv::merge(&bucket, &device).await });
+            let last = written.take(&device.device_id);
+            running.spawn(async move { super::kv::merge(&bucket, &device, last).await });
         }
         let Some(done) = running.join_next().await else {
             return Ok(());
         };
-        let conflicts = done
+        let merged = done
             .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?;
         stats.registry_merges.fetch_add(1, Ordering::Relaxed);
         stats
             .registry_conflicts
-            .fetch_add(conflicts, Ordering::Relaxed);
+            .fetch_add(merged.conflicts, Ordering::Relaxed);
+        written.keep(merged.last);
     }
 }

@@ -36,6 +36,18 @@ impl KvDevice {
         }
     }
 
+    /// About the memory it takes.
+    pub fn size(&self) -> usize {
+        let strings = || {
+            [&self.device_id, &self.hostname]
+                .into_iter()
+                .chain(&self.tags)
+                .chain(&self.ips)
+                .chain(&self.users)
+        };
+        std::mem::size_of::<KvDevice>() + strings().map(|s| s.len() + 24).sum::<usize>()
+    }
+
     /// Adds what `other` knows; true when something changed. Lists keep their order (first
     /// seen first) and the registry's cap per device.
     pub fn merge(&mut self, other: &KvDevice) -> bool {
@@ -78,13 +90,105 @@ pub enum MergeError {
 /// Compare-and-set attempts before a merge is given up (and retried with the spool's frame).
 const ATTEMPTS: u32 = 32;
 
-/// Merges `local` into the bucket's value for its device. Returns the conflicts met.
-pub async fn merge(store: &Store, local: &KvDevice) -> Result<u64, MergeError> {
+/// Bytes of devices [`Written`] keeps, about; past it, it starts over. Enough for the values of
+/// tens of thousands of devices.
+const WRITTEN_BYTES: usize = 32 << 20;
+
+/// A device as this collector last wrote it to the bucket, and the revision that made it.
+#[derive(Debug, Clone)]
+pub struct Last {
+    pub revision: u64,
+    pub value: KvDevice,
+}
+
+/// What a merge did.
+#[derive(Debug)]
+pub struct Merged {
+    /// Compare-and-set conflicts met: another collector wrote in between.
+    pub conflicts: u64,
+    /// Reads of the stored value.
+    pub reads: u32,
+    /// The bucket's value as this merge left it (written or found).
+    pub last: Last,
+}
+
+/// The devices this collector wrote last, for the next merge of each.
+///
+/// A merge was a read of the stored value and then a compare-and-set on its revision: two
+/// requests, and a decode. When this collector wrote the device's latest revision, it knows
+/// the value already, so the merge is the compare-and-set alone, or nothing at all when the
+/// device holds nothing new; a write by another collector in between fails the compare-and-set,
+/// and the merge then reads as before.
+#[derive(Debug, Default)]
+pub struct Written {
+    by_key: std::collections::HashMap<String, Last>,
+    bytes: usize,
+}
+
+impl Written {
+    /// The device's last write, if remembered; the merge hands back the next.
+    pub fn take(&mut self, key: &str) -> Option<Last> {
+        let last = self.by_key.remove(key)?;
+        self.bytes -= last.value.size();
+        Some(last)
+    }
+
+    pub fn keep(&mut self, last: Last) {
+        let size = last.value.size();
+        if self.bytes + size > WRITTEN_BYTES {
+            self.by_key.clear();
+            self.bytes = 0;
+        }
+        self.bytes += size;
+        if let Some(old) = self.by_key.insert(last.value.device_id.clone(), last) {
+            self.bytes -= old.value.size();
+        }
+    }
+}
+
+/// Merges `local` into the bucket's value for its device, starting from `last` when this
+/// collector wrote the device before ([`Written`]).
+pub async fn merge(
+    store: &Store,
+    local: &KvDevice,
+    last: Option<Last>,
+) -> Result<Merged, MergeError> {
     let nats = |e: &dyn std::fmt::Display| MergeError::Nats(e.to_string());
     let key = &local.device_id;
     let mut conflicts = 0;
+    let mut reads = 0;
+    if let Some(last) = last {
+        let mut merged = last.value.clone();
+        if !merged.merge(local) {
+            return Ok(Merged {
+                conflicts,
+                reads,
+                last,
+            });
+        }
+        match store.update(key, to_bytes(&merged)?, last.revision).await {
+            Ok(revision) => {
+                return Ok(Merged {
+                    conflicts,
+                    reads,
+                    last: Last {
+                        revision,
+                        value: merged,
+                    },
+                })
+            }
+            Err(e) if e.kind() == UpdateErrorKind::WrongLastRevision => conflicts += 1,
+            Err(e) => return Err(nats(&e)),
+        }
+    }
     for _ in 0..ATTEMPTS {
         let entry = store.entry(key.as_str()).await.map_err(|e| nats(&e))?;
+        reads += 1;
+        let done = |revision, value| Merged {
+            conflicts,
+            reads,
+            last: Last { revision, value },
+        };
         match entry {
             Some(entry) if entry.operation == Operation::Put => {
                 // A value that is not a device (written by something else) is replaced by ours.
@@ -93,17 +197,17 @@ pub async fn merge(store: &Store, local: &KvDevice) -> Result<u64, MergeError> {
                     Err(_) => (local.clone(), true),
                 };
                 if !merged.merge(local) && !foreign {
-                    return Ok(conflicts);
+                    return Ok(done(entry.revision, merged));
                 }
                 let value = to_bytes(&merged)?;
                 match store.update(key, value, entry.revision).await {
-                    Ok(_) => return Ok(conflicts),
+                    Ok(revision) => return Ok(done(revision, merged)),
                     Err(e) if e.kind() == UpdateErrorKind::WrongLastRevision => conflicts += 1,
                     Err(e) => return Err(nats(&e)),
                 }
             }
             _ => match store.create(key, to_bytes(local)?).await {
-                Ok(_) => return Ok(conflicts),
+                Ok(revision) => return Ok(done(revision, local.clone())),
                 Err(e) if e.kind() == CreateErrorKind::AlreadyExists => conflicts += 1,
                 Err(e) => return Err(nats(&e)),
             },
@@ -141,6 +245,33 @@ mod tests {
             ips: ips.iter().map(|s| s.to_string()).collect(),
             users: vec![],
         }
+    }
+
+    #[test]
+    fn written_hands_back_what_it_kept_once_and_starts_over_when_full() {
+        let mut written = Written::default();
+        let last = |id: u64, revision| Last {
+            revision,
+            value: KvDevice {
+                device_id: key(id),
+                ..dev(&["ZIA"], &["10.0.0.1"], 1, 2)
+            },
+        };
+        written.keep(last(1, 5));
+        written.keep(last(1, 6));
+        assert_eq!(written.take(&key(1)).map(|l| l.revision), Some(6));
+        assert!(written.take(&key(1)).is_none(), "taken once");
+        assert_eq!(written.bytes, 0);
+        let size = last(0, 0).value.size();
+        let fit = WRITTEN_BYTES / size;
+        for id in 0..fit as u64 {
+            written.keep(last(id, 1));
+        }
+        assert!(written.take(&key(0)).is_some());
+        written.keep(last(0, 1));
+        written.keep(last(fit as u64, 1));
+        assert!(written.take(&key(0)).is_none(), "started over");
+        assert!(written.take(&key(fit as u64)).is_some());
     }
 
     #[test]

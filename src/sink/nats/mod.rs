@@ -17,7 +17,7 @@
 
 pub mod conn;
 pub mod connect;
-mod control;
+pub mod control;
 pub mod frame;
 mod intake;
 pub mod kv;

@@ -20,7 +20,7 @@ use super::conn::{self, Conn, Setup};
 use super::connect::{self, ConnectFailure};
 use super::frame::{self, Frame};
 use super::intake::{intake, lock};
-use super::kv::KvDevice;
+use super::kv::{KvDevice, Written};
 use super::outgoing::{Hpub, Outgoing};
 use super::proto;
 use super::queue::Queue;
@@ -94,6 +94,7 @@ pub async fn run(
         queue: queue.clone(),
         control: first,
         bucket: None,
+        written: Default::default(),
         stream_ok: false,
         conn: None,
         next_endpoint: 0,
@@ -179,6 +180,8 @@ struct Publisher {
     /// async-nats, for the stream, the bucket and the merges; it reconnects by itself.
     control: Option<Client>,
     bucket: Option<kv::Store>,
+    /// What this collector last wrote of each device, for its next merge.
+    written: Written,
     /// The stream was made or checked on this connection.
     stream_ok: bool,
     /// The publishing connection.
@@ -438,7 +441,7 @@ impl Publisher {
                 let Some(bucket) = &self.bucket else {
                     return Err("the registry bucket is not open".into());
                 };
-                control::merge_all(bucket, round.merges, stats).await?;
+                control::merge_all(bucket, round.merges, &mut self.written, stats).await?;
             }
             {
                 let mut q = lock(&self.queue);

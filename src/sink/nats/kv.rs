@@ -114,8 +114,8 @@ pub struct Merged {
 
 /// The devices this collector wrote last, for the next merge of each.
 ///
-/// A merge was a read of the stored value and then a compare-and-set on its revision: two
-/// requests, and a decode. When this collector wrote the device's latest revision, it knows
+/// Otherwise a merge is a read of the stored value and then a compare-and-set on its revision:
+/// two requests, and a decode. When this collector wrote the device's latest revision, it knows
 /// the value already, so the merge is the compare-and-set alone, or nothing at all when the
 /// device holds nothing new; a write by another collector in between fails the compare-and-set,
 /// and the merge then reads as before.

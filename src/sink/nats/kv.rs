@@ -157,16 +157,23 @@ pub async fn merge(
     let key = &local.device_id;
     let mut conflicts = 0;
     let mut reads = 0;
-    if let Some(last) = last {
-        let mut merged = last.value.clone();
+    if let Some(Last {
+        revision: known,
+        value: mut merged,
+    }) = last
+    {
+        // A merge that adds nothing leaves the value as it was: it is still the stored one.
         if !merged.merge(local) {
             return Ok(Merged {
                 conflicts,
                 reads,
-                last,
+                last: Last {
+                    revision: known,
+                    value: merged,
+                },
             });
         }
-        match store.update(key, to_bytes(&merged)?, last.revision).await {
+        match store.update(key, to_bytes(&merged)?, known).await {
             Ok(revision) => {
                 return Ok(Merged {
                     conflicts,

@@ -20,7 +20,10 @@
 # --records PATH writes the records there in both modes, e.g. /dev/null: on a VM whose host takes
 # back the memory the guest frees, the records file's new pages cost the aggregator 0.25 to 3 µs
 # more an event, from one run to the next (perf/README.md), which hides what NATS adds.
-# Result lines: `nats-result mode=files|nats runs=N eps_per_cpu_s=MEDIAN`, and the ratio.
+# Result lines: `nats-result mode=files|nats runs=N eps_per_cpu_s=MEDIAN eps_wall=MEDIAN`, and
+# the ratio. eps_wall is COUNT over loadgen's sending time plus the wait after it until the end
+# condition above (every record written, and with NATS acknowledged): how fast each mode takes
+# a feed (loadgen's time to make its lines is left out).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,7 +45,7 @@ while [ $# -gt 0 ]; do
         --rate) RATE=$2; shift 2 ;;
         --loadgen) MORE=$2; shift 2 ;;
         --records) RECORDS=(--records "$2"); shift 2 ;;
-        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
         *) echo "nats.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -71,7 +74,7 @@ nats-server -js -a 127.0.0.1 -p "$NATS_PORT" -sd "$WORK/nats" 2> "$WORK/nats.log
 NATS_PID=$!
 for _ in $(seq 100); do grep -q "Server is ready" "$WORK/nats.log" && break; sleep 0.1; done
 
-# One run. Prints events per CPU-second.
+# One run. Prints events per CPU-second and events a second (wall).
 run_one() {
     local mode=$1 dir=$WORK/run
     rm -rf "$dir"; mkdir -p "$dir"
@@ -95,6 +98,10 @@ run_one() {
     before=$(ticks "$pid")
     "$LOADGEN" --target "$addr" --proto tcp --source nss --rate "$RATE" --count "$COUNT" \
         --connections "$CONNECTIONS" --devices "$DEVICES" $MORE --quiet > "$dir/out"
+    local sent sending
+    sent=$(date +%s.%N)
+    sending=$(grep -o 'loadgen-result events=[0-9]* bytes=[0-9]* seconds=[0-9.]*' "$dir/out" \
+        | sed 's/.*seconds=//')
     metric() { curl -s "http://$admin/metrics" | awk -v m="$1" '$1 == m {print int($2)}'; }
     for _ in $(seq 1200); do
         # Written: counted by the records' read-to-write latency (the file may have rotated).
@@ -106,8 +113,11 @@ run_one() {
         sleep 0.05
     done
     after=$(ticks "$pid")
+    local ended
+    ended=$(date +%s.%N)
     kill -TERM "$pid"; wait "$pid" || true
-    python3 -c "import os; t=($after-$before)/os.sysconf('SC_CLK_TCK'); print($COUNT/t if t else 0)"
+    python3 -c "import os; t=($after-$before)/os.sysconf('SC_CLK_TCK'); w=${sending:-0}+$ended-$sent
+print($COUNT/t if t else 0, round($COUNT/w) if w > 0 else 0)"
 }
 
 for i in $(seq "$RUNS"); do
@@ -118,13 +128,16 @@ for i in $(seq "$RUNS"); do
 done
 python3 - "$WORK/results" "$RUNS" <<'PY'
 import statistics, sys
-rows = {}
+rows, walls = {}, {}
 for line in open(sys.argv[1]):
-    mode, per_cpu = line.split()
+    mode, per_cpu, wall = line.split()
     rows.setdefault(mode, []).append(float(per_cpu))
+    walls.setdefault(mode, []).append(float(wall))
 med = {m: statistics.median(v) for m, v in rows.items()}
 for m, v in rows.items():
-    print(f"nats-result mode={m} runs={sys.argv[2]} eps_per_cpu_s={med[m]:.0f} all={sorted(round(x) for x in v)}")
+    print(f"nats-result mode={m} runs={sys.argv[2]} eps_per_cpu_s={med[m]:.0f} "
+          f"eps_wall={statistics.median(walls[m]):.0f} all={sorted(round(x) for x in v)} "
+          f"wall={sorted(round(x) for x in walls[m])}")
 if med.get("nats") and med.get("files"):
     print(f"nats-result cpu_per_event_with_nats={med['files'] / med['nats']:.3f}x files alone")
 PY

@@ -174,8 +174,7 @@ impl Aggregator {
             // what cannot be written is spilled at the end.
             let draining = self.state.draining.load(Ordering::SeqCst);
             if self.backlog() > BACKLOG_LIMIT && !draining {
-                std::thread::sleep(RETRY_EVERY);
-                self.flush();
+                self.retry_stalled();
             } else {
                 match self.rx.recv_timeout(self.schedule.wait(self.backlog() > 0)) {
                     Ok(batch) => {

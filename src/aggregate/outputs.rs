@@ -7,17 +7,38 @@ use wire::key;
 use wire::record::json::Object;
 
 use super::state::{Output, OutputCounts};
-use super::Aggregator;
+use super::{Aggregator, BACKLOG_LIMIT, RETRY_EVERY};
 use crate::batch::DeadLetter;
 use crate::logging::say;
 use crate::sink::nats::outbox::Outbox;
 
 impl Aggregator {
     pub(super) fn backlog(&self) -> usize {
-        self.sinks.nats.as_ref().map_or(0, Outbox::backlog)
-            + self.sinks.records.backlog()
+        self.sinks.nats.as_ref().map_or(0, Outbox::backlog) + self.files_backlog()
+    }
+
+    fn files_backlog(&self) -> usize {
+        self.sinks.records.backlog()
             + self.sinks.devices.backlog()
             + self.sinks.dead_letters.backlog()
+    }
+
+    /// Tries a stalled hand-over or write again, after a wait. When what holds the backlog is
+    /// NATS's hand-over, the wait ends when the NATS thread takes one, and only the hand-over is
+    /// tried again (the files are written at their own pace meanwhile); else after
+    /// [`RETRY_EVERY`], the pace of retrying a sink that cannot write, everything is.
+    pub(super) fn retry_stalled(&mut self) {
+        let files = self.files_backlog();
+        match &mut self.sinks.nats {
+            Some(nats) if nats.is_waiting() && files <= BACKLOG_LIMIT => {
+                nats.wait_for_room(RETRY_EVERY);
+                nats.send();
+            }
+            _ => {
+                std::thread::sleep(RETRY_EVERY);
+                self.flush();
+            }
+        }
     }
 
     /// At shutdown, what could not be written goes to a file of its own in `data_dir`.

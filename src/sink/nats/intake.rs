@@ -28,6 +28,7 @@ pub async fn intake(
 ) {
     let mut errors = 0u64;
     while let Some(mut chunk) = rx.recv().await {
+        link.took();
         loop {
             let appended = {
                 let mut q = lock(&queue);

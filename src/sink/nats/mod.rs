@@ -125,6 +125,12 @@ pub struct Link {
     /// (a records buffer goes into the next batch whose records NATS takes).
     frames: Spares,
     bodies: Spares,
+    /// A token the NATS thread leaves each time it takes a hand-over from the channel, so that
+    /// an aggregator held back by a full channel tries again at once ([`Link::wait_taken`]).
+    taken: (
+        crossbeam_channel::Sender<()>,
+        crossbeam_channel::Receiver<()>,
+    ),
 }
 
 /// Empty buffers waiting to be reused.
@@ -156,6 +162,7 @@ impl Link {
             runtime,
             frames: Spares::new(),
             bodies: Spares::new(),
+            taken: crossbeam_channel::bounded(1),
         }
     }
 
@@ -194,6 +201,19 @@ impl Link {
         for body in frames.bodies {
             self.bodies.give_back(body);
         }
+    }
+
+    /// Called by the NATS thread when it took a hand-over: the channel has room again.
+    pub fn took(&self) {
+        // Full: a token already waits, and one is all a waiter needs.
+        let _ = self.taken.0.try_send(());
+    }
+
+    /// Waits until the NATS thread takes a hand-over, for at most `at_most`; false when it took
+    /// none. A token left from a take nobody waited for ends the wait at once: the caller tries
+    /// the channel again and, still full, waits once more.
+    pub fn wait_taken(&self, at_most: Duration) -> bool {
+        self.taken.1.recv_timeout(at_most).is_ok()
     }
 
     /// An empty buffer for frames, if one waits.

@@ -742,10 +742,12 @@ fn a_full_spool_pushes_back_on_the_sender_and_nothing_is_lost() {
     if !common::have("nats-server", Command::new("nats-server").arg("--version")) {
         return;
     }
-    // NATS is down from the start, and the spool holds 1 MiB.
+    // NATS is down from the start, and the spool holds 1 MiB. Histograms every second, for
+    // the count of records taken below.
     let port = free_port();
     let url = format!("nats://127.0.0.1:{port}");
-    let c = start_configured("nats-full", &url, "spool_bytes = 1048576", None);
+    let extra = "spool_bytes = 1048576\n[histograms]\ninterval_secs = 1";
+    let c = start_configured("nats-full", &url, extra, None);
     // ~60 MB: more than the spool, the channels, the aggregator's backlog and the sockets hold.
     const N: usize = 60_000;
     let padding = "x".repeat(900);
@@ -772,6 +774,16 @@ fn a_full_spool_pushes_back_on_the_sender_and_nothing_is_lost() {
     eprintln!(
         "full spool: the sender stalled after {stalled_at} of {N} records, spool {spooled} bytes"
     );
+    // Held back by NATS, the collector still writes its records file: every record it took
+    // (read to sink) is there, the last ones too, not kept for NATS's turn.
+    let file = c.data_dir().join("connections.jsonl");
+    let written = wait_for(PATIENCE, || {
+        let taken = metric(&c, "ztel_latency_read_to_sink_seconds_count");
+        let lines = std::fs::read(&file).map_or(0, |b| b.iter().filter(|&&x| x == b'\n').count());
+        (taken > 0.0 && lines as f64 == taken).then_some(lines)
+    })
+    .expect("the records taken are in the records file while NATS is stuck");
+    eprintln!("full spool: {written} records in the records file meanwhile");
 
     let server = Server::on(port, dir.path().join("nats-store"), None);
     sender

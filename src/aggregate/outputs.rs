@@ -24,21 +24,26 @@ impl Aggregator {
     }
 
     /// Tries a stalled hand-over or write again, after a wait. When what holds the backlog is
-    /// NATS's hand-over, the wait ends when the NATS thread takes one, and only the hand-over is
-    /// tried again (the files are written at their own pace meanwhile); else after
-    /// [`RETRY_EVERY`], the pace of retrying a sink that cannot write, everything is.
+    /// NATS's hand-over, the wait ends as soon as the NATS thread takes one, and the hand-over
+    /// is tried again at once; the files are written too when it took none for [`RETRY_EVERY`]
+    /// (the last records taken wait in the sink's buffer for its next write: while NATS moves,
+    /// within milliseconds; while it is stuck, not longer than at a stalled sink's pace). Any
+    /// other stall waits [`RETRY_EVERY`], the pace of retrying a sink that cannot write, and
+    /// tries everything.
     pub(super) fn retry_stalled(&mut self) {
         let files = self.files_backlog();
-        match &mut self.sinks.nats {
-            Some(nats) if nats.is_waiting() && files <= BACKLOG_LIMIT => {
-                nats.wait_for_room(RETRY_EVERY);
+        if let Some(nats) = self.sinks.nats.as_mut() {
+            if nats.is_waiting() && files <= BACKLOG_LIMIT {
+                let taken = nats.wait_for_room(RETRY_EVERY);
                 nats.send();
-            }
-            _ => {
-                std::thread::sleep(RETRY_EVERY);
-                self.flush();
+                if !taken {
+                    self.flush_files();
+                }
+                return;
             }
         }
+        std::thread::sleep(RETRY_EVERY);
+        self.flush();
     }
 
     /// At shutdown, what could not be written goes to a file of its own in `data_dir`.

@@ -779,7 +779,7 @@ fn a_full_spool_pushes_back_on_the_sender_and_nothing_is_lost() {
     let file = c.data_dir().join("connections.jsonl");
     let written = wait_for(PATIENCE, || {
         let taken = metric(&c, "ztel_latency_read_to_sink_seconds_count");
-        let lines = std::fs::read(&file).map_or(0, |b| b.iter().filter(|&&x| x == b'\n').count());
+        let lines = common::count_lines(&file);
         (taken > 0.0 && lines as f64 == taken).then_some(lines)
     })
     .expect("the records taken are in the records file while NATS is stuck");

@@ -498,18 +498,20 @@ pub fn close_and_wait(mut stream: TcpStream) -> SocketAddr {
     }
 }
 
+/// The complete lines of the file at `path` now (0 when it cannot be read).
+pub fn count_lines(path: &Path) -> usize {
+    std::fs::read(path)
+        .map(|b| b.iter().filter(|&&c| c == b'\n').count())
+        .unwrap_or(0)
+}
+
 /// Waits (10 s at most) until the file at `path` holds at least `n` complete lines.
 pub fn wait_for_lines(path: &Path, n: usize) {
-    let count = || {
-        std::fs::read(path)
-            .map(|b| b.iter().filter(|&&c| c == b'\n').count())
-            .unwrap_or(0)
-    };
-    if wait_for(DEADLINE, || (count() >= n).then_some(())).is_none() {
+    if wait_for(DEADLINE, || (count_lines(path) >= n).then_some(())).is_none() {
         panic!(
             "{} has {} lines, not {n}, after {DEADLINE:?}",
             path.display(),
-            count()
+            count_lines(path)
         );
     }
 }

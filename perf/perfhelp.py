@@ -256,6 +256,9 @@ def summarize(path, run_id):
     collectors = list(dict.fromkeys(r["collector"] for r in rows))
     per_record = {r["set"]: int(r["in_bytes"]) / int(r["events"]) for r in rows}
     med = {}
+    # Per run, events per CPU-second: a ratio pairs each ztel measurement with the peer's of the
+    # same run, taken seconds apart, since this machine's speed drifts by 2 to 3x over minutes.
+    each = {}
     out = []
     out.append(
         "| line set | sender | collector | runs ok | events/s | MB/s | collector CPU s | "
@@ -282,6 +285,7 @@ def summarize(path, run_id):
                            if all(x > 0 for x in cpus) else None)
                     if epc is not None:
                         med[(t, s, c)] = epc
+                        each[(t, s, c)] = {r["run"]: n / float(r["cpu"]) for r in ok}
                     out.append(
                         f"| {t} | {s} | {c} | {len(ok)}/{len(g)} | {fmt_int(eps)} | "
                         f"{'n/a' if mbps is None else f'{mbps:.1f}'} | "
@@ -307,7 +311,8 @@ def summarize(path, run_id):
             out.append("")
             out.append(
                 f"Sender {s}, {title}: events per collector CPU-second, and ztel's divided by "
-                f"each peer's (same bytes, same run); targets in brackets:"
+                f"each peer's (same bytes; the median of each run's own ratio); targets in "
+                f"brackets:"
             )
             out.append("")
             heads = [c + (f" [≥ {floor}]" if c in ztels else "") for c in collectors]
@@ -319,10 +324,9 @@ def summarize(path, run_id):
                 cells = [fmt_int(med.get((t, s, c))) for c in collectors]
                 for z in ztels:
                     for p in peers:
-                        if (t, s, z) in med and (t, s, p) in med:
-                            cells.append(f"{med[(t, s, z)] / med[(t, s, p)]:.1f}×")
-                        else:
-                            cells.append("n/a")
+                        zr, pr = each.get((t, s, z), {}), each.get((t, s, p), {})
+                        ratios = [zr[run] / pr[run] for run in zr if run in pr]
+                        cells.append(f"{statistics.median(ratios):.1f}×" if ratios else "n/a")
                 out.append(f"| {t} | {per_record[t]:,.0f} | " + " | ".join(cells) + " |")
     print("\n".join(out))
     bad = [k for k in groups if not any(r["complete"] == "1" for r in groups[k])]

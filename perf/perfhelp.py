@@ -311,8 +311,8 @@ def summarize(path, run_id):
             out.append("")
             out.append(
                 f"Sender {s}, {title}: events per collector CPU-second, and ztel's divided by "
-                f"each peer's (same bytes; the median of each run's own ratio); targets in "
-                f"brackets:"
+                f"each peer's (same bytes; the median of each run's own ratio, and their "
+                f"range); targets in brackets:"
             )
             out.append("")
             heads = [c + (f" [≥ {floor}]" if c in ztels else "") for c in collectors]
@@ -326,7 +326,8 @@ def summarize(path, run_id):
                     for p in peers:
                         zr, pr = each.get((t, s, z), {}), each.get((t, s, p), {})
                         ratios = [zr[run] / pr[run] for run in zr if run in pr]
-                        cells.append(f"{statistics.median(ratios):.1f}×" if ratios else "n/a")
+                        cells.append(f"{statistics.median(ratios):.1f}× ({min(ratios):.1f} to "
+                                     f"{max(ratios):.1f})" if ratios else "n/a")
                 out.append(f"| {t} | {per_record[t]:,.0f} | " + " | ".join(cells) + " |")
     print("\n".join(out))
     bad = [k for k in groups if not any(r["complete"] == "1" for r in groups[k])]

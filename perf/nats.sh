@@ -69,7 +69,7 @@ cleanup() {
 }
 trap cleanup EXIT
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_port() { python3 perf/perfhelp.py freeports 1; }
 
 NATS_PORT=$(free_port)
 nats-server -js -a 127.0.0.1 -p "$NATS_PORT" -sd "$WORK/nats" 2> "$WORK/nats.log" &

@@ -159,4 +159,31 @@ fn values_too_long_for_the_registry_are_left_out_and_counted() {
     assert_eq!(batch.flows.len(), 1);
     assert!(batch.flows[0].device.is_none());
     assert_eq!(batch.counters.get(TOO_LONG), 2);
+
+    // Session and connection ids are kept in the attribution table too, for a day of feed time:
+    // too long, they are left out and the flow is noted without them.
+    let (session, connection) = ("s".repeat(200_000), "c".repeat(200_000));
+    let batch = run_pipeline(
+        "UTC",
+        &[lss(&[
+            ("Hostname", json!("LAPTOP-IDS")),
+            ("SessionID", json!(session)),
+            ("ConnectionID", json!(connection)),
+        ])
+        .as_bytes()],
+    );
+    let records = common::batch_records(&batch);
+    assert_eq!(
+        records[0]["session_id"].as_str().map(str::len),
+        Some(200_000)
+    );
+    assert_eq!(batch.flows.len(), 1);
+    assert!(batch.flows[0].session_id.is_none());
+    assert!(batch.flows[0].connection_id.is_none());
+    assert_eq!(batch.counters.get(TOO_LONG), 2);
+    assert!(
+        batch.flow_text.len() < 1024,
+        "{} bytes of flow text",
+        batch.flow_text.len()
+    );
 }

@@ -109,9 +109,10 @@ impl Pipeline {
     }
 }
 
-/// The longest device key, user or IP the registry and the attribution table keep: a DNS name
-/// is at most 253 bytes, and what is longer is a broken or hostile feed. Without a cap, 1,500
-/// ZPA records with 200 KB users held 2 GB (issue 14): those tables bound counts, not bytes.
+/// The longest device key, user, IP, session or connection id the registry and the attribution
+/// table keep: a DNS name is at most 253 bytes, and what is longer is a broken or hostile feed.
+/// Without a cap, 1,500 ZPA records with 200 KB users held 2 GB (issue 14): those tables bound
+/// counts, not bytes.
 const MAX_KEPT: usize = 256;
 
 /// `value` if it is short enough to keep, else nothing, counted.
@@ -157,8 +158,8 @@ fn note_flow(flow: &Flow<'_>, seen: Timestamp, batch: &mut Batch) {
         user: batch.keep_text(&flow.user),
         device: device.map(|h| batch.keep_text(h)),
         device_id: flow.device_id,
-        session_id: flow.session_id.as_deref().map(|s| batch.keep_text(s)),
-        connection_id: flow.connection_id.as_deref().map(|c| batch.keep_text(c)),
+        session_id: kept(flow.session_id.as_deref(), batch).map(|s| batch.keep_text(s)),
+        connection_id: kept(flow.connection_id.as_deref(), batch).map(|c| batch.keep_text(c)),
         start: flow.start,
         end: flow.end,
         seen,

@@ -302,14 +302,10 @@ impl Publisher {
                     else {
                         continue;
                     };
-                    let size = payload.map_or(usize::MAX, |p| {
-                        proto::hpub_len(subject, &conn.inbox, self.next_token, id, p.len())
-                    });
+                    let size = payload.map_or(usize::MAX, |p| proto::message_len(id, p.len()));
                     let (Some(payload), true) = (
                         payload,
-                        proto::is_token(subject)
-                            && proto::is_token(id)
-                            && size <= conn.max_payload + 200,
+                        proto::is_token(subject) && proto::is_token(id) && size <= conn.max_payload,
                     ) else {
                         self.skipped += 1;
                         if self.skipped.is_power_of_two() {

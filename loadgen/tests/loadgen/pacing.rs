@@ -1,0 +1,94 @@
+//! Sending on a schedule: a paced run measures each event's send lateness and writes it as an
+//! HdrHistogram interval log; a timed run at full speed stops on time.
+
+use std::time::{Duration, Instant};
+
+use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+use hdrhistogram::serialization::Deserializer;
+use hdrhistogram::Histogram;
+use wire::synth::{Cardinality, Dialect, WebGenerator};
+
+use crate::support::{lines, loadgen_with, over_tcp_with, tcp_receiver, Scratch};
+
+#[test]
+fn paced_run_measures_lateness_and_writes_an_interval_log() {
+    let dir = Scratch::new("hist");
+    let hlog = dir.path("lateness.hlog");
+    let (addr, receiver) = tcp_receiver(2);
+    let began = Instant::now();
+    let run = loadgen_with(
+        &format!("--target {addr} --connections 2 --rate 2000 --count 2400"),
+        &["--hist", &hlog],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // 2400 events at 2000/s: the last is due 1.2 s after the start.
+    assert!(began.elapsed() >= Duration::from_millis(1150));
+    // Open loop: it cannot finish before the last event is due (how much later is for perf/).
+    let seconds: f64 = run.result("seconds").parse().unwrap();
+    assert!(seconds >= 1.1, "{seconds}");
+    let p50: u64 = run.result("lateness_p50_us").parse().unwrap();
+    let max: u64 = run.result("lateness_max_us").parse().unwrap();
+    assert!(p50 <= max);
+    // A progress line.
+    run.assert_stderr_has("events/s");
+    let received = receiver.join().unwrap();
+    assert_eq!(received.iter().map(|b| lines(b).len()).sum::<usize>(), 2400);
+
+    let text = std::fs::read(&hlog).unwrap();
+    let header = String::from_utf8_lossy(&text);
+    assert!(header.contains("#[Histogram log format version 1.3]"));
+    assert!(header.contains("#[StartTime: "));
+    assert!(header.contains("\"StartTimestamp\",\"Interval_Length\""));
+    let mut total = 0;
+    let mut intervals = 0;
+    for entry in IntervalLogIterator::new(&text) {
+        if let LogEntry::Interval(i) = entry.unwrap() {
+            assert_eq!(i.tag().unwrap().as_str(), "send_lateness");
+            let bytes = base64_decode(i.encoded_histogram());
+            let h: Histogram<u64> = Deserializer::new().deserialize(&mut &bytes[..]).unwrap();
+            total += h.len();
+            intervals += 1;
+        }
+    }
+    assert_eq!(total, 2400, "every event's lateness is in the log");
+    assert!(intervals >= 2, "one interval per second: {intervals}");
+    dir.remove();
+}
+
+/// Standard base64 (the interval log's histogram encoding).
+fn base64_decode(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => panic!("not base64: {c}"),
+    };
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0);
+    for c in text.bytes().filter(|c| *c != b'=') {
+        acc = (acc << 6) | u32::from(value(c));
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    out
+}
+
+#[test]
+fn timed_max_rate_run_stops_on_time() {
+    // A small file keeps the pool small: generating it is not what this test is about.
+    let dir = Scratch::new("timed");
+    let ten = WebGenerator::new(1, Dialect::Ztel, Cardinality::default()).lines(10);
+    let file = dir.write("ten.log", ten);
+    let (run, received) = over_tcp_with(1, "--duration 0.5 --quiet", &["--source", &file]);
+    let sent: usize = run.result("events").parse().unwrap();
+    assert!(sent > 0);
+    assert_eq!(lines(&received[0]).len(), sent);
+    let seconds: f64 = run.result("seconds").parse().unwrap();
+    assert!((0.45..2.0).contains(&seconds), "{seconds}");
+    dir.remove();
+}

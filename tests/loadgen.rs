@@ -16,6 +16,7 @@ use std::process::Command;
 
 use common::{Collector, Options, TempDir};
 
+/// The loadgen binary; None, having said the test is skipped, when it has not been built.
 fn loadgen_binary() -> Option<PathBuf> {
     // target/debug/deps/loadgen-HASH → target/debug/loadgen
     let found = std::env::current_exe()
@@ -27,6 +28,9 @@ fn loadgen_binary() -> Option<PathBuf> {
         found.is_some() || std::env::var_os("CI").is_none(),
         "no loadgen binary next to the tests (cargo build -p loadgen)"
     );
+    if found.is_none() {
+        eprintln!("skipped: no loadgen binary next to the tests (cargo build -p loadgen)");
+    }
     found
 }
 
@@ -53,6 +57,18 @@ fn loadgen(binary: &Path, args: &[&str]) -> (i32, Vec<(String, String)>, String)
     )
 }
 
+/// [`loadgen`] over HTTP to `target` with the key `key`, then `args`.
+fn loadgen_http(
+    binary: &Path,
+    target: &str,
+    key: &str,
+    args: &[&str],
+) -> (i32, Vec<(String, String)>, String) {
+    let mut all = vec!["--target", target, "--proto", "http", "--http-key", key];
+    all.extend_from_slice(args);
+    loadgen(binary, &all)
+}
+
 fn get<'a>(result: &'a [(String, String)], key: &str) -> &'a str {
     result
         .iter()
@@ -64,7 +80,6 @@ fn get<'a>(result: &'a [(String, String)], key: &str) -> &'a str {
 #[test]
 fn loadgen_traffic_is_received_counted_and_recorded() {
     let Some(binary) = loadgen_binary() else {
-        eprintln!("skipped: no loadgen binary next to the tests (cargo build -p loadgen)");
         return;
     };
     let collector = Collector::start_with(
@@ -156,19 +171,14 @@ fn http_collector(tag: &str, extra: &str) -> (Collector, String, String) {
 #[test]
 fn loadgen_over_http_is_received_counted_and_recorded() {
     let Some(binary) = loadgen_binary() else {
-        eprintln!("skipped: no loadgen binary next to the tests (cargo build -p loadgen)");
         return;
     };
     let (collector, http, admin) = http_collector("loadgen-http", "");
-    let (code, result, stderr) = loadgen(
+    let (code, result, stderr) = loadgen_http(
         &binary,
+        &http,
+        "k1",
         &[
-            "--target",
-            &http,
-            "--proto",
-            "http",
-            "--http-key",
-            "k1",
             "--source",
             "nss",
             "--connections",
@@ -202,23 +212,10 @@ fn loadgen_over_http_is_received_counted_and_recorded() {
 #[test]
 fn loadgen_over_http_with_a_wrong_key_fails_on_403() {
     let Some(binary) = loadgen_binary() else {
-        eprintln!("skipped: no loadgen binary next to the tests (cargo build -p loadgen)");
         return;
     };
     let (collector, http, _) = http_collector("loadgen-http-403", "");
-    let (code, result, stderr) = loadgen(
-        &binary,
-        &[
-            "--target",
-            &http,
-            "--proto",
-            "http",
-            "--http-key",
-            "not-the-key",
-            "--count",
-            "500",
-        ],
-    );
+    let (code, result, stderr) = loadgen_http(&binary, &http, "not-the-key", &["--count", "500"]);
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
@@ -241,7 +238,6 @@ fn loadgen_over_http_with_a_wrong_key_fails_on_403() {
 fn loadgen_over_https_with_a_test_ca() {
     use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
     let Some(binary) = loadgen_binary() else {
-        eprintln!("skipped: no loadgen binary next to the tests (cargo build -p loadgen)");
         return;
     };
     let dir = TempDir::new("loadgen-https-files");
@@ -265,17 +261,13 @@ fn loadgen_over_https_with_a_test_ca() {
     );
     let ca_file = dir.write("ca.pem", &ca.pem());
     let (collector, https, admin) = http_collector("loadgen-https", &extra);
-    let (code, result, stderr) = loadgen(
+    let (code, result, stderr) = loadgen_http(
         &binary,
+        &https,
+        "k1",
         &[
-            "--target",
-            &https,
-            "--proto",
-            "http",
             "--ca",
             ca_file.to_str().unwrap(),
-            "--http-key",
-            "k1",
             "--source",
             "lss",
             "--connections",
@@ -312,27 +304,16 @@ fn loadgen_over_https_with_a_test_ca() {
 #[test]
 fn loadgen_gzip_bodies_of_firewall_and_dns_records_are_inflated_and_recorded() {
     let Some(binary) = loadgen_binary() else {
-        eprintln!("skipped: no loadgen binary next to the tests (cargo build -p loadgen)");
         return;
     };
     let (collector, http, admin) = http_collector("loadgen-http-gzip", "");
     for source in ["fw", "dns"] {
-        let (code, result, stderr) = loadgen(
+        let (code, result, stderr) = loadgen_http(
             &binary,
+            &http,
+            "k1",
             &[
-                "--target",
-                &http,
-                "--proto",
-                "http",
-                "--http-key",
-                "k1",
-                "--gzip",
-                "--source",
-                source,
-                "--count",
-                "1500",
-                "--admin",
-                &admin,
+                "--gzip", "--source", source, "--count", "1500", "--admin", &admin,
             ],
         );
         assert_eq!(code, 0, "{source}: {stderr}");

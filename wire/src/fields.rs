@@ -183,17 +183,19 @@ impl<'a> Fields<'a> {
     #[inline]
     fn vote(&mut self, vote: Vote) {
         let votes = &mut self.votes;
+        // Saturating: a frame of 256 KiB can repeat one short key 65,536 times, which a u16
+        // that wrapped would count as no vote at all.
         match vote {
             Vote::None => {}
-            Vote::Zia => votes.zia += 1,
-            Vote::Zpa => votes.zpa += 1,
+            Vote::Zia => votes.zia = votes.zia.saturating_add(1),
+            Vote::Zpa => votes.zpa = votes.zpa.saturating_add(1),
             Vote::Kind(kind) => {
                 let count = &mut votes.kinds[kind as usize];
                 *count = count.saturating_add(1);
                 if kind.is_zpa() {
-                    votes.zpa += 1;
+                    votes.zpa = votes.zpa.saturating_add(1);
                 } else {
-                    votes.zia += 1;
+                    votes.zia = votes.zia.saturating_add(1);
                 }
             }
         }
@@ -207,5 +209,26 @@ impl<'a> Fields<'a> {
             self.slots[i].write(Slot { value, encoding });
             self.set[i / 64] |= 1 << (i % 64);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::lookup;
+
+    #[test]
+    fn votes_stop_at_their_maximum_instead_of_wrapping() {
+        // A frame may repeat a voting key more often than a u16 counts: the votes must stay
+        // a majority, not wrap round to none.
+        let mut fields = Fields::default();
+        let (zia, kind) = (lookup("cip").unwrap(), lookup("reqmethod").unwrap());
+        for _ in 0..70_000 {
+            fields.note(zia, None);
+            fields.note(kind, None);
+        }
+        assert_eq!(fields.votes.zia, u16::MAX);
+        assert_eq!(fields.votes.zpa, 0);
+        assert!(fields.votes.kinds.iter().any(|&n| n == u8::MAX));
     }
 }

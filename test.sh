@@ -50,7 +50,7 @@ if ! command -v systemd-analyze >/dev/null; then
 fi
 if ! command -v nats-server >/dev/null; then
     { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >/dev/null; } \
-        || missing "nats-server (tests/nats.rs runs [output.nats] against it) is missing and could not be installed"
+        || missing "nats-server (tests/nats/ runs [output.nats] against it) is missing and could not be installed"
 fi
 if ! python3 -c 'import hdrh' 2>/dev/null; then
     python3 -m pip install -q --disable-pip-version-check hdrhistogram 2>/dev/null \

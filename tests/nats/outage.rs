@@ -1,0 +1,201 @@
+//! While NATS is away: records wait in the disk spool and go once it is back, neither lost nor
+//! doubled; a spool left at a stop goes at the next start; and a full spool pushes back on the
+//! sender while the records file is still written.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::common::{self, http_get, wait_for, zia_line, TempDir};
+use crate::server::{free_port, installed, Server};
+use crate::support::{
+    admin, all_acknowledged, assert_stream_holds_once, comes_true, lines, metric, records,
+    spool_empties, start_collector, start_configured, stream_info, PATIENCE,
+};
+
+#[test]
+fn an_outage_loses_nothing_and_doubles_nothing() {
+    let dir = TempDir::new("nats-outage");
+    let Some(mut server) = Server::start(&dir) else {
+        return;
+    };
+    let c = start_collector("nats-outage", &server.url(), None);
+    const N: u64 = 3000;
+    let all = lines(N);
+    // Where the line that ends the nth record ends.
+    let after = |n: u64| {
+        all.iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .nth(n as usize - 1)
+            .map(|(i, _)| i + 1)
+            .expect("a line end")
+    };
+    let (half, more) = (after(N / 2), after(N / 2 + N / 10));
+    assert!(
+        comes_true(|| metric(&c, "ztel_nats_connected") == 1.0),
+        "publishing"
+    );
+    c.send(&all[..half]);
+    assert!(
+        comes_true(|| metric(&c, "ztel_nats_acknowledged_total") >= (N / 2) as f64),
+        "the first half acknowledged"
+    );
+    // While NATS takes them, records wait for their acknowledgement in memory: the disk spool
+    // is not written.
+    assert_eq!(metric(&c, "ztel_nats_spooled_bytes_total"), 0.0);
+    // A tenth more, and the server killed while they may be in flight.
+    c.send(&all[half..more]);
+    server.kill();
+    c.send(&all[more..]);
+    // The rest waits in the spool while NATS is down; /healthz says so and still serves.
+    let spooled = wait_for(PATIENCE, || {
+        let n = metric(&c, "ztel_nats_spool_records");
+        (n >= (N - N / 2 - N / 10) as f64).then_some(n)
+    })
+    .expect("the rest spooled");
+    assert!(
+        comes_true(|| metric(&c, "ztel_nats_connected") == 0.0),
+        "the connection is said down"
+    );
+    // Once the failure is seen, what memory held went to disk.
+    assert!(metric(&c, "ztel_nats_spooled_bytes_total") > 0.0);
+    let (status, body) = http_get(admin(&c), "/healthz");
+    assert_eq!(status, 200);
+    assert!(body.contains("nats down"), "{body}");
+    let published_before = metric(&c, "ztel_nats_acknowledged_total");
+
+    server.restart();
+    assert!(spool_empties(&c), "the spool empties");
+    let stream = assert_stream_holds_once(&server.url(), N as usize);
+    let published_after = metric(&c, "ztel_nats_acknowledged_total") - published_before;
+    assert!(metric(&c, "ztel_nats_reconnects_total") >= 1.0);
+    let duplicates_in_stream = records(&stream).len() - (N as usize);
+    eprintln!(
+        "outage: records spooled {spooled}, acknowledged after the restart {published_after}, \
+         duplicates in the stream {duplicates_in_stream}"
+    );
+    let (_, body) = http_get(admin(&c), "/healthz");
+    assert_eq!(body, "ok\n");
+    c.stop();
+}
+
+#[test]
+fn a_spool_left_at_shutdown_is_published_at_the_next_start() {
+    let dir = TempDir::new("nats-shutdown");
+    if !installed() {
+        return;
+    }
+    // NATS is down (nobody listens on its port) for the whole first run.
+    let port = free_port();
+    let url = format!("nats://127.0.0.1:{port}");
+    let data = dir.path().join("data");
+    let first = start_collector("nats-shutdown-1", &url, Some(data.clone()));
+    const N: u64 = 500;
+    first.send(&lines(N));
+    assert!(
+        comes_true(|| metric(&first, "ztel_nats_spool_records") >= N as f64),
+        "spooled"
+    );
+    let outcome = first.stop();
+    let said: Vec<&String> = outcome
+        .stderr
+        .iter()
+        .filter(|l| l.contains("not acknowledged by NATS stay in"))
+        .collect();
+    assert_eq!(
+        said.len(),
+        1,
+        "one line says what stays: {:?}",
+        outcome.stderr
+    );
+    // The records, and the device events of their seven hosts.
+    assert!(
+        said[0].contains(&format!("{} records", N + 7)),
+        "{}",
+        said[0]
+    );
+    assert!(spool_bytes(&data.join("nats-spool")) > 0);
+
+    let server = Server::on(port, dir.path().join("nats-store"), None);
+    let second = start_collector("nats-shutdown-2", &server.url(), Some(data.clone()));
+    assert!(spool_empties(&second), "the spool empties");
+    assert_stream_holds_once(&server.url(), N as usize);
+    second.stop();
+}
+
+fn spool_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".seg"))
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_full_spool_pushes_back_on_the_sender_and_nothing_is_lost() {
+    let dir = TempDir::new("nats-full");
+    if !installed() {
+        return;
+    }
+    // NATS is down from the start, and the spool holds 1 MiB. Histograms every second, for
+    // the count of records taken below.
+    let port = free_port();
+    let url = format!("nats://127.0.0.1:{port}");
+    let extra = "spool_bytes = 1048576\n[histograms]\ninterval_secs = 1";
+    let c = start_configured("nats-full", &url, extra, None);
+    // ~60 MB: more than the spool, the channels, the aggregator's backlog and the sockets hold.
+    const N: usize = 60_000;
+    let padding = "x".repeat(900);
+    let lines: Vec<String> = (1..=N as u64)
+        .map(|i| {
+            zia_line(i, &format!("host-{}", i % 20))
+                .replace("\"login\"", &format!("\"pad\":\"{padding}\",\"login\""))
+        })
+        .collect();
+    let stream = c.connect();
+    // Blocked for as long as the spool is full: no write timeout.
+    stream.set_write_timeout(None).expect("no timeout");
+    let (sent, sender) = common::send_counting(stream, lines);
+    let stalled_at = common::wait_until_stalled(&sent, Duration::from_millis(1000));
+    assert!(
+        stalled_at < N,
+        "all {N} records were taken while the spool was full"
+    );
+    let spooled = metric(&c, "ztel_nats_spool_bytes");
+    assert!(
+        (524_288.0..=1_048_576.0).contains(&spooled),
+        "the spool stays near its bound: {spooled} bytes"
+    );
+    eprintln!(
+        "full spool: the sender stalled after {stalled_at} of {N} records, spool {spooled} bytes"
+    );
+    // Held back by NATS, the collector still writes its records file: every record it took
+    // (read to sink) is there, the last ones too, not kept for NATS's turn.
+    let file = c.data_dir().join("connections.jsonl");
+    let written = wait_for(PATIENCE, || {
+        let taken = metric(&c, "ztel_latency_read_to_sink_seconds_count");
+        let lines = common::count_lines(&file);
+        (taken > 0.0 && lines as f64 == taken).then_some(lines)
+    })
+    .expect("the records taken are in the records file while NATS is stuck");
+    eprintln!("full spool: {written} records in the records file meanwhile");
+
+    let server = Server::on(port, dir.path().join("nats-store"), None);
+    sender
+        .join()
+        .expect("the sender finishes once NATS takes the spool");
+    assert!(
+        all_acknowledged(&c, (N + 20) as f64),
+        "every record acknowledged"
+    );
+    // Each record once (plus the twenty devices' creation): counted by the stream itself.
+    let held = stream_info(&server.url()).state.messages;
+    assert_eq!(held, (N + 20) as u64);
+    let outcome = c.stop();
+    assert_eq!(outcome.records.len(), N);
+}

@@ -1,0 +1,96 @@
+//! The nats-server the tests publish to: started with JetStream on a port of its own and a
+//! store of its own, killed and started again for an outage. Apart from the tests because
+//! every module runs one, and how its process is run is not what any test is about.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::common::{self, TempDir};
+
+/// A nats-server with JetStream, on `port`, storing in `store`.
+pub struct Server {
+    child: Child,
+    port: u16,
+    store: PathBuf,
+    config: Option<PathBuf>,
+}
+
+impl Server {
+    /// None (after saying so) when nats-server is not installed; under CI that fails instead.
+    pub fn start(dir: &TempDir) -> Option<Server> {
+        if !installed() {
+            return None;
+        }
+        Some(Server::on(free_port(), dir.path().join("nats-store"), None))
+    }
+
+    pub fn on(port: u16, store: PathBuf, config: Option<PathBuf>) -> Server {
+        let mut cmd = Command::new("nats-server");
+        cmd.args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+            .arg(&store);
+        if let Some(c) = &config {
+            cmd.arg("-c").arg(c);
+        }
+        let mut child = cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn nats-server");
+        // Ready when it says so (its log is on stderr); the rest of the log is drained.
+        let stderr = child.stderr.take().expect("piped stderr");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if line.contains("Server is ready") {
+                    let _ = tx.send(());
+                }
+            }
+        });
+        rx.recv_timeout(Duration::from_secs(20))
+            .expect("nats-server ready");
+        Server {
+            child,
+            port,
+            store,
+            config,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// `kill -9`.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts again on the same port and store.
+    pub fn restart(&mut self) {
+        self.kill();
+        let again = Server::on(self.port, self.store.clone(), self.config.clone());
+        *self = again;
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Whether nats-server is installed (when not, says so; under CI that fails instead). For the
+/// tests that start it themselves, on a port or with a configuration of their own.
+pub fn installed() -> bool {
+    common::have("nats-server", Command::new("nats-server").arg("--version"))
+}
+
+/// A port nothing listens on now: the OS picks it, then it is released for nats-server.
+pub fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}

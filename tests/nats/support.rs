@@ -1,0 +1,201 @@
+//! What the tests do on either side of the collector: start one with `[output.nats]`, read its
+//! metrics, send it lines; and read back what the stream holds. Apart from the tests so that
+//! each of them reads as its steps.
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use async_nats::jetstream::{self, stream};
+use serde_json::Value;
+
+use crate::common::{self, http_get, sample, wait_for, zia_line, Collector, Options, TempDir};
+
+/// How long the stream may take to hold what was sent.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+pub fn nats_config(url: &str, extra: &str) -> String {
+    format!("[output.nats]\nurl = \"{url}\"\n{extra}\n")
+}
+
+pub fn start_collector(tag: &str, url: &str, data_dir: Option<PathBuf>) -> Collector {
+    start_configured(tag, url, "", data_dir)
+}
+
+/// A collector whose `[output.nats]` has `extra` as well.
+pub fn start_configured(tag: &str, url: &str, extra: &str, data_dir: Option<PathBuf>) -> Collector {
+    Collector::start_with(
+        tag,
+        Options {
+            binary: true,
+            config: Some(nats_config(url, extra)),
+            args: vec!["--admin".into(), "127.0.0.1:0".into()],
+            data_dir,
+            ..Options::default()
+        },
+    )
+}
+
+/// `ztel serve` with `[output.nats]` = `extra`: its exit status and stderr.
+pub fn serve_once(dir: &TempDir, url: &str, extra: &str) -> (bool, String) {
+    let config = dir.write("ztel.toml", &nats_config(url, extra));
+    let out = common::ztel()
+        .args(["serve", "--tcp", "127.0.0.1:0", "--udp", "", "--admin", ""])
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .arg("--config")
+        .arg(config)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run ztel");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The lines of `stderr` that mention `what`.
+pub fn lines_naming<'s>(stderr: &'s str, what: &str) -> Vec<&'s str> {
+    stderr.lines().filter(|l| l.contains(what)).collect()
+}
+
+pub fn admin(c: &Collector) -> SocketAddr {
+    c.listening["admin"]
+}
+
+pub fn metric(c: &Collector, series: &str) -> f64 {
+    let (_, page) = http_get(admin(c), "/metrics");
+    sample(&page, series).unwrap_or(-1.0)
+}
+
+/// Whether `done` comes true within [`PATIENCE`].
+pub fn comes_true(mut done: impl FnMut() -> bool) -> bool {
+    wait_for(PATIENCE, || done().then_some(())).is_some()
+}
+
+/// Whether `c` has published `n` messages, each acknowledged, with none left in its spool.
+pub fn all_acknowledged(c: &Collector, n: f64) -> bool {
+    comes_true(|| {
+        metric(c, "ztel_nats_acknowledged_total") >= n
+            && metric(c, "ztel_nats_spool_records") == 0.0
+    })
+}
+
+/// Whether `c`'s spool empties.
+pub fn spool_empties(c: &Collector) -> bool {
+    comes_true(|| metric(c, "ztel_nats_spool_records") == 0.0)
+}
+
+/// Sends `line` and its newline.
+pub fn send_line(c: &Collector, mut line: String) {
+    line.push('\n');
+    c.send(line.as_bytes());
+}
+
+/// `n` ZIA records, of seven hosts.
+pub fn lines(n: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    for i in 1..=n {
+        out.extend_from_slice(zia_line(i, &format!("host-{}", i % 7)).as_bytes());
+        out.push(b'\n');
+    }
+    out
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// What `work` makes of a JetStream connection to `url`.
+pub fn with_jetstream<T, F: Future<Output = T>>(
+    url: &str,
+    work: impl FnOnce(jetstream::Context) -> F,
+) -> T {
+    runtime().block_on(async {
+        let client = async_nats::connect(url).await.expect("connect");
+        work(jetstream::new(client)).await
+    })
+}
+
+/// The stream ZTEL as the server has it now.
+pub fn stream_info(url: &str) -> stream::Info {
+    with_jetstream(url, |js| async move {
+        let mut stream = js.get_stream("ZTEL").await.expect("the stream");
+        stream.info().await.expect("info").clone()
+    })
+}
+
+/// One message of the stream.
+#[derive(Debug)]
+pub struct Message {
+    pub subject: String,
+    pub id: String,
+    pub payload: Value,
+}
+
+/// Every message the stream ZTEL holds, in order.
+pub fn read_stream(url: &str) -> Vec<Message> {
+    with_jetstream(url, |js| async move {
+        let Ok(mut stream) = js.get_stream("ZTEL").await else {
+            return Vec::new();
+        };
+        let info = stream.info().await.expect("stream info").clone();
+        let mut out = Vec::new();
+        for seq in info.state.first_sequence..=info.state.last_sequence {
+            if info.state.messages == 0 {
+                break;
+            }
+            let Ok(m) = stream.get_raw_message(seq).await else {
+                continue;
+            };
+            let id = m
+                .headers
+                .get(async_nats::header::NATS_MESSAGE_ID)
+                .map(|v| v.to_string())
+                .unwrap_or_default();
+            out.push(Message {
+                subject: m.subject.to_string(),
+                id,
+                payload: serde_json::from_slice(&m.payload).expect("a JSON message"),
+            });
+        }
+        out
+    })
+}
+
+pub fn records(messages: &[Message]) -> Vec<&Message> {
+    messages
+        .iter()
+        .filter(|m| m.subject.starts_with("ztel.records."))
+        .collect()
+}
+
+/// Waits until the stream holds `n` records, then checks that each record is there once: one
+/// message per id, one per record id, the ids 1..=n.
+pub fn assert_stream_holds_once(url: &str, n: usize) -> Vec<Message> {
+    let mut last = 0;
+    let all = wait_for(PATIENCE, || {
+        let all = read_stream(url);
+        last = records(&all).len();
+        (last >= n).then_some(all)
+    })
+    .unwrap_or_else(|| panic!("the stream holds {last} records, not {n}"));
+    let recs = records(&all);
+    assert_eq!(recs.len(), n, "each record once");
+    let ids: BTreeSet<&str> = recs.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids.len(), n, "one Nats-Msg-Id per record");
+    assert!(ids.iter().all(|id| id.len() == 32), "ids are 128-bit hex");
+    let record_ids: BTreeSet<u64> = recs
+        .iter()
+        .filter_map(|m| m.payload["record_id"].as_str()?.parse().ok())
+        .collect();
+    assert_eq!(record_ids, (1..=n as u64).collect(), "every record id once");
+    assert!(recs.iter().all(|m| m.subject == "ztel.records.zia.web"));
+    all
+}

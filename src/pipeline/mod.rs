@@ -39,7 +39,7 @@ pub struct Pipeline {
 }
 
 /// How many devices a shard's cache holds at most; it uses a prefix of its memory, doubled
-/// whenever a new device finds both its buckets full (`devices.rs`).
+/// whenever a new device finds both its buckets full (`devices/grow.rs`).
 const DEVICE_CACHE_CAPACITY: usize = 1 << 20;
 
 impl Pipeline {

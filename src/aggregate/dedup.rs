@@ -19,7 +19,14 @@
 //! A list that is not of that file, or whose write was cut short (its checksum says so), keeps
 //! nothing: then a replay may write a record twice, never lose one. A torn slot of the ring is
 //! random bits, which no real record's hash will meet.
+//!
+//! With `[output.nats]` a record has a second home, and an identity is saved (or listed ahead)
+//! only once NATS keeps its record safe too: acknowledged by JetStream or in the NATS spool on
+//! disk. A record held only in the NATS thread's memory is lost to the stream by a crash, and
+//! its replay must then be published, not dropped; it is written to the records file a second
+//! time.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -119,7 +126,9 @@ struct Journal {
     next: u64,
     /// Identities offered and not saved yet, each with where its record ends in the records sink
     /// (bytes taken, [`crate::sink::Sink::taken`]): in the order taken, so the ends ascend.
-    unsaved: Vec<(u128, u64)>,
+    /// A deque: with `[output.nats]` they may wait for NATS while the window turns over, and
+    /// the oldest then leave one by one.
+    unsaved: VecDeque<(u128, u64)>,
     ahead: Ahead,
 }
 
@@ -296,27 +305,30 @@ impl Window {
         }
         self.ring.push(identity);
         if let Some(journal) = &mut self.journal {
-            journal.unsaved.push((identity, end));
+            journal.unsaved.push_back((identity, end));
         }
         true
     }
 
     /// Lists in `dedup.pending` the identities whose records the next write of the records file
     /// may carry: those past `done`, the sink's bytes out of its hands
-    /// ([`crate::sink::Sink::done`]), which go to `place` on and after.
-    pub fn ahead(&mut self, done: u64, place: Option<Place>) -> io::Result<()> {
+    /// ([`crate::sink::Sink::done`]), which go to `place` on and after; of those, only the ones
+    /// whose records end at or before `safe` (what another output keeps safe: see
+    /// [`Window::persist`]).
+    pub fn ahead(&mut self, done: u64, safe: u64, place: Option<Place>) -> io::Result<()> {
         let (Some(journal), Some(place)) = (&mut self.journal, place) else {
             return Ok(());
         };
         let from = journal.unsaved.partition_point(|&(_, end)| end <= done);
-        if from == journal.unsaved.len() {
+        let to = journal.unsaved.partition_point(|&(_, end)| end <= safe);
+        if from >= to {
             return Ok(());
         }
         let ahead = &mut journal.ahead;
-        let count = (journal.unsaved.len() - from) as u64;
+        let count = (to - from) as u64;
         ahead.bytes.clear();
         ahead.bytes.resize(AHEAD_HEADER as usize, 0);
-        for &(id, end) in &journal.unsaved[from..] {
+        for &(id, end) in journal.unsaved.range(from..to) {
             ahead.bytes.extend_from_slice(&id.to_le_bytes());
             ahead
                 .bytes
@@ -335,32 +347,32 @@ impl Window {
 
     /// Writes into the file the identities whose records end at or before `done` in the records
     /// sink (its bytes out of its hands, [`crate::sink::Sink::done`]), then where the ring goes
-    /// on.
+    /// on. With `[output.nats]`, `done` is no further than what NATS keeps safe too.
     pub fn persist(&mut self, done: u64) -> io::Result<()> {
         let capacity = self.ring.capacity as u64;
         let Some(journal) = &mut self.journal else {
             return Ok(());
         };
-        let mut count = journal.unsaved.partition_point(|&(_, end)| end <= done);
+        // Only the newest `capacity` matter: older ones have left the ring, and saved they would
+        // be overwritten by newer ones all the same. They go even if the file cannot be written
+        // or NATS takes nothing, so that a wait that does not end holds no more than the window.
+        if journal.unsaved.len() > self.ring.capacity {
+            let over = journal.unsaved.len() - self.ring.capacity;
+            journal.unsaved.drain(..over);
+        }
+        let count = journal.unsaved.partition_point(|&(_, end)| end <= done);
         if count == 0 {
             return Ok(());
         }
-        // Only the newest `capacity` matter: the older ones go even if the file cannot be
-        // written, so that a window that keeps failing holds no more than that.
-        if count > self.ring.capacity {
-            journal.unsaved.drain(..count - self.ring.capacity);
-            count = self.ring.capacity;
-        }
         // The ring is written in at most two runs.
-        let ids = &journal.unsaved[..count];
-        let mut bytes = Vec::with_capacity(ids.len() * SLOT as usize);
-        for (id, _) in ids {
+        let mut bytes = Vec::with_capacity(count * SLOT as usize);
+        for (id, _) in journal.unsaved.range(..count) {
             bytes.extend_from_slice(&id.to_le_bytes());
         }
         let mut written = 0;
-        while written < ids.len() {
+        while written < count {
             let room = (capacity - journal.next) as usize;
-            let n = room.min(ids.len() - written);
+            let n = room.min(count - written);
             let chunk = &bytes[written * SLOT as usize..(written + n) * SLOT as usize];
             journal
                 .file

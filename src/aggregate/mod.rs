@@ -213,6 +213,15 @@ impl Aggregator {
             self.sinks.saver.finish(&mut registry);
         }
         self.spill();
+        // The NATS thread spools what it could not publish as it ends; until then those records
+        // are not safe, and a window saved before would not remember them.
+        if let Some(nats) = &self.sinks.nats {
+            if !nats.wait_finished() {
+                tracing::warn!(
+                    "output.nats: the NATS thread did not end in time; the duplicate window                      leaves out the records it held, and a replay of them is written again"
+                );
+            }
+        }
         // Spilled records are out of the sink's hands as well.
         self.persist_window();
         self.close_interval();
@@ -234,6 +243,8 @@ impl Aggregator {
             Job::HandOver => {
                 self.merge_devices(false);
                 self.hand_over();
+                // What NATS acknowledged since the last write of the records file.
+                self.persist_window();
             }
             Job::Publish => self.publish(),
             Job::Histograms => self.close_interval(),
@@ -309,13 +320,20 @@ impl Aggregator {
             if let Some(ahead) = batch.identities.get(i + PREFETCH_AHEAD) {
                 self.recent.prefetch(ahead.hash, PREFETCH_AHEAD);
             }
-            let first = self.recent.first(id.hash, base + (id.end - skipped) as u64);
+            let end = base + (id.end - skipped) as u64;
+            let first = self.recent.first(id.hash, end);
             if first && self.sinks.nats.is_none() {
                 continue;
             }
             let line_start = id.start;
             if let Some(nats) = self.sinks.nats.as_mut().filter(|_| first) {
-                nats.record(&batch.records, line_start..id.end - 1, id.hash, id.kind);
+                nats.record(
+                    &batch.records,
+                    line_start..id.end - 1,
+                    id.hash,
+                    id.kind,
+                    end,
+                );
             }
             if !first {
                 if line_start > from {
@@ -354,8 +372,9 @@ impl Aggregator {
     /// what it wrote after it, and only then a rotation, so that the list is of the file the
     /// write went to.
     pub(super) fn flush_records(&mut self) {
+        let safe = self.safe_in_nats();
         let records = &self.sinks.records;
-        if let Err(e) = self.recent.ahead(records.done(), records.place()) {
+        if let Err(e) = self.recent.ahead(records.done(), safe, records.place()) {
             self.outputs.write_errors[Output::DedupWindow as usize] += 1;
             tracing::error!("cannot save the duplicate window: {e}");
         }
@@ -369,11 +388,27 @@ impl Aggregator {
     /// Saves the identities whose records are in their file, never one whose record is not:
     /// while a failing disk keeps records in the backlog, their identities wait with them
     /// (saved, a crash would lose the records and drop their replay as duplicates).
+    ///
+    /// With `[output.nats]`, also never one whose record NATS does not keep safe yet.
     fn persist_window(&mut self) {
-        if let Err(e) = self.recent.persist(self.sinks.records.done()) {
+        let saved = self.sinks.records.done().min(self.safe_in_nats());
+        if let Err(e) = self.recent.persist(saved) {
             self.outputs.write_errors[Output::DedupWindow as usize] += 1;
             tracing::error!("cannot save the duplicate window: {e}");
         }
+    }
+
+    /// Where in the records sink the records end that `[output.nats]` keeps safe, acknowledged
+    /// by JetStream or spooled on disk (everything without it). A collector killed loses what
+    /// the NATS thread held in memory; the feed's replay then brings those records again, and
+    /// the duplicate window must not have remembered them, or it would drop the replay and they
+    /// would never reach the stream. A replay of records the file has already is then written
+    /// again (JetStream drops its copies by their message id): twice, never lost.
+    fn safe_in_nats(&self) -> u64 {
+        self.sinks
+            .nats
+            .as_ref()
+            .map_or(u64::MAX, |n| n.durable_end())
     }
 
     fn register_devices(&mut self, batch: &Batch) {

@@ -12,6 +12,63 @@ use crate::support::{
     spool_empties, start_collector, start_configured, stream_info, PATIENCE,
 };
 
+/// Identities `data_dir/dedup.window` says it saved (its header's next slot; the window is far
+/// larger than these tests send).
+fn saved_identities(data: &Path) -> u64 {
+    let bytes = std::fs::read(data.join("dedup.window")).unwrap_or_default();
+    bytes
+        .get(8..16)
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, u64::from_le_bytes)
+}
+
+#[test]
+fn a_collector_killed_before_nats_acknowledged_publishes_the_replay_of_what_it_held() {
+    // Records NATS has not acknowledged wait in the NATS thread's memory, and a collector
+    // killed then loses them to the stream (they are in its records file). The feed's replay
+    // must bring them to NATS again: the duplicate window may not remember them across the
+    // crash, or it drops the replay as repeats.
+    let dir = TempDir::new("nats-killed");
+    let Some(mut server) = Server::start(&dir) else {
+        return;
+    };
+    let c = start_collector("nats-killed-1", &server.url(), None);
+    assert!(
+        comes_true(|| metric(&c, "ztel_nats_connected") == 1.0),
+        "publishing"
+    );
+    const N: u64 = 200;
+    server.pause();
+    c.send(&lines(N));
+    // Handed to the NATS thread as they are taken for the records file (the thread publishes
+    // some: a few rounds in flight, unanswered).
+    assert!(
+        comes_true(|| common::count_lines(&c.data_dir().join("connections.jsonl")) >= N as usize),
+        "written to the records file"
+    );
+    // Before the acknowledgements' timeout: nothing acknowledged, nothing spooled.
+    assert_eq!(metric(&c, "ztel_nats_acknowledged_total"), 0.0);
+    assert_eq!(metric(&c, "ztel_nats_spooled_bytes_total"), 0.0);
+    assert_eq!(
+        saved_identities(c.data_dir()),
+        0,
+        "the window remembers records NATS does not keep"
+    );
+    let (data, _guard) = c.kill_hard();
+    // The server dies too: what it had not read of the dead collector's socket is gone.
+    server.restart();
+
+    let c = start_collector("nats-killed-2", &server.url(), Some(data));
+    c.send(&lines(N));
+    assert_stream_holds_once(&server.url(), N as usize);
+    // Acknowledged now, so remembered: a second replay is dropped.
+    assert!(
+        comes_true(|| saved_identities(c.data_dir()) == N),
+        "the window saves what NATS acknowledged"
+    );
+    c.stop();
+}
+
 #[test]
 fn an_outage_loses_nothing_and_doubles_nothing() {
     let dir = TempDir::new("nats-outage");

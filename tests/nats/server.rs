@@ -69,6 +69,13 @@ impl Server {
         let _ = self.child.wait();
     }
 
+    /// `kill -STOP`: connections stay open, and nothing is read or answered.
+    pub fn pause(&self) {
+        // SAFETY: kill(2) with a signal number, on our own child's pid.
+        let sent = unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGSTOP) };
+        assert_eq!(sent, 0, "SIGSTOP to nats-server");
+    }
+
     /// Starts again on the same port and store.
     pub fn restart(&mut self) {
         self.kill();

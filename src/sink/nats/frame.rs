@@ -35,6 +35,10 @@ pub struct Frames {
     /// Bytes of the payloads that `B` frames point at (what flattening adds).
     pub referenced: usize,
     pub messages: u64,
+    /// Where the last record among these frames ends in the records sink (its bytes taken,
+    /// [`crate::sink::Sink::taken`]); 0 with none. Once these frames are in JetStream or the
+    /// spool, the duplicate window may remember the records up to there across a crash.
+    pub records_end: u64,
 }
 
 impl Frames {

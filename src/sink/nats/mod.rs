@@ -75,6 +75,9 @@ pub struct Stats {
     pub spool_records: AtomicU64,
     /// Bytes ever written to the spool on disk.
     pub spooled_bytes: AtomicU64,
+    /// [`Queue::durable_end`]: the aggregator's duplicate window remembers records across a
+    /// crash only up to there.
+    pub durable_end: AtomicU64,
     /// Connected, with the stream and the bucket ready: publishing.
     pub connected: AtomicBool,
     /// Publishing connections made after the first.
@@ -91,6 +94,10 @@ impl Stats {
         self.spool_bytes.store(bytes, Ordering::Relaxed);
         self.spool_records.store(messages, Ordering::Relaxed);
         self.spooled_bytes.store(queue.spooled(), Ordering::Relaxed);
+        // Release: the aggregator that reads it saves identities whose frames this thread
+        // appended or had acknowledged before.
+        self.durable_end
+            .store(queue.durable_end(), Ordering::Release);
     }
 }
 
@@ -131,6 +138,12 @@ pub struct Link {
         crossbeam_channel::Sender<()>,
         crossbeam_channel::Receiver<()>,
     ),
+    /// A token the NATS thread leaves when it ends, everything it could not publish spooled:
+    /// the aggregator's last save of its duplicate window waits for it ([`Link::wait_finished`]).
+    finished: (
+        crossbeam_channel::Sender<()>,
+        crossbeam_channel::Receiver<()>,
+    ),
 }
 
 /// Empty buffers waiting to be reused.
@@ -163,6 +176,7 @@ impl Link {
             frames: Spares::new(),
             bodies: Spares::new(),
             taken: crossbeam_channel::bounded(1),
+            finished: crossbeam_channel::bounded(1),
         }
     }
 
@@ -214,6 +228,16 @@ impl Link {
     /// the channel again and, still full, waits once more.
     pub fn wait_taken(&self, at_most: Duration) -> bool {
         self.taken.1.recv_timeout(at_most).is_ok()
+    }
+
+    /// Called by the NATS thread as it ends.
+    pub fn finish(&self) {
+        let _ = self.finished.0.try_send(());
+    }
+
+    /// Waits until the NATS thread has ended, for at most `at_most`; false when it has not.
+    pub fn wait_finished(&self, at_most: Duration) -> bool {
+        self.finished.1.recv_timeout(at_most).is_ok()
     }
 
     /// An empty buffer for frames, if one waits.

@@ -143,6 +143,22 @@ impl Outbox {
         self.link.wait_taken(at_most)
     }
 
+    /// Where in the records sink the records end that NATS keeps safe, acknowledged or spooled
+    /// ([`super::queue::Queue::durable_end`]): the duplicate window remembers records across a
+    /// crash only up to there, or a collector killed with records in the NATS thread's memory
+    /// would drop the feed's replay of them as repeats, and they would never reach the stream.
+    pub fn durable_end(&self) -> u64 {
+        self.link.stats.durable_end.load(Ordering::Acquire)
+    }
+
+    /// After [`Outbox::close`]: waits until the NATS thread has ended (it publishes for at most
+    /// its drain time, then spools the rest), so that the duplicate window's last save
+    /// remembers every record. False when it did not end in time.
+    pub fn wait_finished(&self) -> bool {
+        self.link
+            .wait_finished(super::publish::DRAIN_TIMEOUT + Duration::from_secs(5))
+    }
+
     /// At shutdown: hands over everything, waiting for room (the spool now takes it even when
     /// full), then closes the channel so that the NATS thread finishes.
     pub fn close(&mut self) {

@@ -36,7 +36,7 @@ const ROUNDS: usize = 4;
 const ACK_TIMEOUT: Duration = Duration::from_secs(5);
 /// After the aggregator's last batch: how long a connected publisher goes on emptying the spool
 /// before it leaves the rest for the next start.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+pub(super) const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 pub const RETRY: Duration = Duration::from_millis(250);
 /// Between connection attempts, and before publishing again after a failure.
 const BACKOFF: Duration = Duration::from_secs(1);
@@ -147,7 +147,11 @@ pub async fn run(
     link.set_registry(None);
     let mut s = lock(&queue);
     s.rewind();
-    if let Err(e) = s.set_live(false) {
+    let spilled = s.set_live(false);
+    // What went to the spool is safe: the aggregator's last save of its duplicate window, after
+    // this thread ends, may remember those records.
+    link.stats.note_spool(&s);
+    if let Err(e) = spilled {
         crate::logging::say(
             tracing::Level::ERROR,
             format_args!(
@@ -171,6 +175,7 @@ pub async fn run(
         );
     }
     intake.abort();
+    link.finish();
 }
 
 struct Publisher {

@@ -13,7 +13,9 @@
 //! is empty, and goes to the spool's end when spilled), so reads hand out memory first and the
 //! order is kept. The price: a collector killed (`kill -9`, a crash) loses what memory held from
 //! NATS (at most [`MEMORY_BYTES`]; in practice the rounds in flight). Those records are in the
-//! records file all the same; a collector stopped normally keeps them in the spool.
+//! records file all the same, and the duplicate window does not remember them across the crash
+//! ([`Queue::durable_end`]), so the feed's replay after the reconnect publishes them again. A
+//! collector stopped normally keeps them in the spool.
 
 use std::collections::VecDeque;
 use std::io;
@@ -45,6 +47,9 @@ pub enum End {
 struct Held {
     frames: Arc<Frames>,
     size: u64,
+    /// [`Queue::durable_end`] while this batch is the oldest in memory: the records end of
+    /// what was appended before it.
+    before: u64,
 }
 
 pub struct Queue {
@@ -61,6 +66,8 @@ pub struct Queue {
     live: bool,
     /// Bytes written to the spool since the queue was made.
     spooled: u64,
+    /// The furthest records end of the batches appended ([`Frames::records_end`]).
+    appended_end: u64,
 }
 
 impl Queue {
@@ -77,6 +84,7 @@ impl Queue {
             memory_limit: MEMORY_BYTES.min(spool_limit),
             live: false,
             spooled: 0,
+            appended_end: 0,
         }
     }
 
@@ -104,6 +112,16 @@ impl Queue {
         self.memory.is_empty() && self.disk.is_empty()
     }
 
+    /// Where in the records sink the records end that a crash cannot take from NATS any more:
+    /// those JetStream acknowledged, or that are in the spool on disk. Only memory holds
+    /// others, and they are the newest (memory takes batches only while the spool is empty, and
+    /// goes to the spool whole), so everything before memory's oldest batch is safe.
+    pub fn durable_end(&self) -> u64 {
+        self.memory
+            .front()
+            .map_or(self.appended_end, |held| held.before)
+    }
+
     /// True when `batch` may be taken now: into memory while live and the spool is empty, else
     /// into the spool as its limit allows.
     pub fn has_room(&self, batch: &Frames) -> bool {
@@ -120,6 +138,8 @@ impl Queue {
         if batch.is_empty() {
             return Ok(());
         }
+        let before = self.appended_end;
+        let end = before.max(batch.records_end);
         if self.takes_memory() {
             debug_assert_eq!(frame::count(&batch.bytes).1, batch.messages);
             let size = batch.size() as u64;
@@ -128,12 +148,15 @@ impl Queue {
             self.memory.push_back(Held {
                 frames: Arc::new(std::mem::take(batch)),
                 size,
+                before,
             });
+            self.appended_end = end;
             return Ok(());
         }
         let flat = batch.flatten();
         self.disk.append(&flat)?;
         self.spooled += flat.len() as u64;
+        self.appended_end = end;
         Ok(())
     }
 
@@ -307,6 +330,43 @@ mod tests {
         assert!(q.is_empty());
         // Empty again: memory takes the next batch.
         assert!(put(&mut q, frames(7..8)));
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    /// Appends frames whose last record ends at `end` in the records sink.
+    fn put_ending(q: &mut Queue, ids: std::ops::Range<u32>, end: u64) {
+        let bytes = frames(ids);
+        let messages = frame::count(&bytes).1;
+        let mut batch = Frames::spooled(bytes, messages);
+        batch.records_end = end;
+        q.append(&mut batch).unwrap();
+    }
+
+    #[test]
+    fn records_are_durable_once_acknowledged_or_spooled_never_while_only_in_memory() {
+        let d = dir("durable");
+        let mut q = open(&d);
+        // Not live: straight to the spool, safe at once.
+        put_ending(&mut q, 0..2, 100);
+        assert_eq!(q.durable_end(), 100);
+        let c = q.read(1 << 20).unwrap().unwrap();
+        q.acknowledge(&c).unwrap();
+        q.set_live(true).unwrap();
+        // Live: memory holds them until JetStream answers.
+        put_ending(&mut q, 2..4, 200);
+        put_ending(&mut q, 4..6, 300);
+        assert_eq!(q.durable_end(), 100);
+        let first = q.read(1).unwrap().unwrap();
+        assert_eq!(ids(&first), [2, 3]);
+        q.acknowledge(&first).unwrap();
+        assert_eq!(q.durable_end(), 200);
+        // A batch of device events only (no records) moves nothing back.
+        put_ending(&mut q, 6..7, 0);
+        assert_eq!(q.durable_end(), 200);
+        // A failure spills memory to the spool: all of it is safe.
+        q.rewind();
+        q.set_live(false).unwrap();
+        assert_eq!(q.durable_end(), 300);
         std::fs::remove_dir_all(&d).unwrap();
     }
 

@@ -24,13 +24,15 @@ impl Outbox {
     /// identity (DESIGN §3 "Duplicates"): the 128-bit hash of its payload, as 32 hex digits, is
     /// its `Nats-Msg-Id`, so that two collectors that received the same line publish the same
     /// id. In a batch large enough ([`Outbox::begin`]) the line is not copied: once the batch
-    /// is written, [`Outbox::take_records`] takes its records buffer.
+    /// is written, [`Outbox::take_records`] takes its records buffer. `end` is where the record
+    /// ends in the records sink, as the duplicate window has it ([`frame::Frames::records_end`]).
     pub fn record(
         &mut self,
         records: &[u8],
         line: std::ops::Range<usize>,
         identity: u128,
         kind: Kind,
+        end: u64,
     ) {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         for (i, digit) in self.id.iter_mut().enumerate() {
@@ -59,6 +61,7 @@ impl Outbox {
             _ => frame::publish(&mut self.building.bytes, &self.records, &self.id, payload),
         }
         self.building.messages += 1;
+        self.building.records_end = end;
         self.records.truncate(subject_len);
     }
 

@@ -12,7 +12,7 @@ fn offer(outbox: &mut Outbox, records: &mut Vec<u8>) {
     let mut start = 0;
     let ends: Vec<usize> = memchr::memchr_iter(b'\n', records).collect();
     for (i, end) in ends.into_iter().enumerate() {
-        outbox.record(records, start..end, i as u128, Kind::ZiaWeb);
+        outbox.record(records, start..end, i as u128, Kind::ZiaWeb, end as u64);
         start = end + 1;
     }
     outbox.take_records(records);

@@ -18,13 +18,12 @@ use tokio::sync::{mpsc, Notify};
 
 use super::conn::{self, Conn, Setup};
 use super::connect::{self, ConnectFailure};
-use super::frame::{self, Frame};
+use super::frame;
 use super::intake::{intake, lock};
-use super::kv::{KvDevice, Written};
-use super::outgoing::{Hpub, Outgoing};
-use super::proto;
+use super::kv::Written;
+use super::outgoing::Outgoing;
 use super::queue::Queue;
-use super::round::{handle, Round};
+use super::round::{handle, Encoder, Round};
 use super::{control, Link};
 use crate::config;
 
@@ -102,12 +101,11 @@ pub async fn run(
         rounds: VecDeque::new(),
         out: Outgoing::default(),
         unflushed: false,
-        next_token: 1,
         failures: 0,
         last_attempt: None,
         last_ping: Instant::now(),
         pings_owed: 0,
-        skipped: 0,
+        encoder: Encoder::default(),
     };
     let mut drain_until: Option<Instant> = None;
     loop {
@@ -199,15 +197,12 @@ struct Publisher {
     out: Outgoing,
     /// Written bytes a TLS stream may still hold.
     unflushed: bool,
-    next_token: u64,
     /// Failures in a row, for the log.
     failures: u64,
     last_attempt: Option<Instant>,
     last_ping: Instant,
     pings_owed: u32,
-    /// Messages that cannot ever be published (larger than the server takes, or a damaged
-    /// frame): said, and left behind with their round.
-    skipped: u64,
+    encoder: Encoder,
 }
 
 impl Publisher {
@@ -284,71 +279,13 @@ impl Publisher {
             let Some(chunk) = chunk else {
                 return Ok(());
             };
-            let first = self.next_token;
-            let mut merges = Vec::new();
-            for part in &chunk.parts {
-                let bytes = &part.bytes;
-                let mut at = 0;
-                while at < bytes.len() {
-                    let (frame, len) = frame::read(&bytes[at..]).map_err(|e| e.to_string())?;
-                    at += len;
-                    if let Frame::Merge { json, .. } = frame {
-                        if let Ok(device) = serde_json::from_slice::<KvDevice>(json) {
-                            merges.push(device);
-                        }
-                        continue;
-                    }
-                    let Some(frame::Message {
-                        subject,
-                        id,
-                        payload,
-                        place,
-                    }) = part.message(&frame)
-                    else {
-                        continue;
-                    };
-                    let size = payload.map_or(usize::MAX, |p| proto::message_len(id, p.len()));
-                    let (Some(payload), true) = (
-                        payload,
-                        proto::is_token(subject) && proto::is_token(id) && size <= conn.max_payload,
-                    ) else {
-                        self.skipped += 1;
-                        if self.skipped.is_power_of_two() {
-                            tracing::error!(
-                                skipped = self.skipped,
-                                "output.nats: a message of {} bytes on {:?} cannot be \
-                                 published (the server takes {} bytes, or the frame is \
-                                 damaged); it is in the records file only",
-                                payload.map_or(0, <[u8]>::len),
-                                String::from_utf8_lossy(subject),
-                                conn.max_payload
-                            );
-                        }
-                        continue;
-                    };
-                    let token = self.next_token;
-                    self.next_token += 1;
-                    let message = Hpub {
-                        subject,
-                        reply: &conn.inbox,
-                        token,
-                        id,
-                    };
-                    self.out.hpub(&message, part, payload, place);
-                }
-            }
-            let count = self.next_token - first;
+            let round = self
+                .encoder
+                .round(chunk, &conn.inbox, conn.max_payload, &mut self.out);
             let stats = &self.link.stats;
-            stats.published.fetch_add(count, Ordering::Relaxed);
-            stats.acks_pending.fetch_add(count, Ordering::Relaxed);
-            self.rounds.push_back(Round {
-                chunk,
-                first,
-                count,
-                acked: 0,
-                merges,
-                sent: Instant::now(),
-            });
+            stats.published.fetch_add(round.count, Ordering::Relaxed);
+            stats.acks_pending.fetch_add(round.count, Ordering::Relaxed);
+            self.rounds.push_back(round);
         }
         Ok(())
     }

@@ -1,12 +1,15 @@
-//! A round of publishes in flight, and what the server answers on the publishing connection:
-//! acknowledgements counted against their round, PINGs answered, errors ending the connection.
+//! A round of publishes in flight: made of a chunk of frames ([`Encoder`]), then what the server
+//! answers on the publishing connection: acknowledgements counted against their round, PINGs
+//! answered, errors ending the connection.
 
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use super::conn::Reader;
+use super::frame::{self, Frame};
 use super::kv::KvDevice;
+use super::outgoing::{Hpub, Outgoing};
 use super::proto::{self, Ack, Op};
 use super::queue::Chunk;
 use super::Stats;
@@ -21,6 +24,128 @@ pub struct Round {
     pub acked: u64,
     pub merges: Vec<KvDevice>,
     pub sent: Instant,
+}
+
+/// Makes rounds: numbers their messages with reply tokens, and leaves out what cannot be
+/// published.
+pub struct Encoder {
+    next_token: u64,
+    /// Messages that cannot ever be published (larger than the server takes, or a damaged
+    /// frame): said, and left behind with their round.
+    pub skipped: u64,
+}
+
+impl Default for Encoder {
+    fn default() -> Encoder {
+        Encoder {
+            next_token: 1,
+            skipped: 0,
+        }
+    }
+}
+
+impl Encoder {
+    /// The round of `chunk`: an HPUB into `out` for each of its messages, replies to `inbox`
+    /// (its connection's, whose server takes messages up to `max_payload` bytes), and the
+    /// devices it merges.
+    pub fn round(
+        &mut self,
+        chunk: Chunk,
+        inbox: &[u8],
+        max_payload: usize,
+        out: &mut Outgoing,
+    ) -> Round {
+        let first = self.next_token;
+        let mut merges = Vec::new();
+        for part in &chunk.parts {
+            let bytes = &part.bytes;
+            let mut at = 0;
+            while at < bytes.len() {
+                let (frame, len) = match frame::read(&bytes[at..]) {
+                    Ok(read) => read,
+                    Err(e) => {
+                        // The spool checks headers only, so a damaged body is first met here.
+                        // Failing the round would read it again and fail again, for ever, the
+                        // head held behind it until the full spool stops the inputs. The next
+                        // frame starts where the header says: the spool cut this chunk and
+                        // counted its frames by that same length, so going on loses nothing it
+                        // could find. Without a length (the spool hands out no such header)
+                        // nothing in the rest of the part can be found.
+                        let len = frame::length(&bytes[at..]).unwrap_or(bytes.len() - at);
+                        self.damaged(&e, len);
+                        at += len;
+                        continue;
+                    }
+                };
+                at += len;
+                if let Frame::Merge { json, .. } = frame {
+                    match serde_json::from_slice::<KvDevice>(json) {
+                        Ok(device) => merges.push(device),
+                        Err(e) => self.damaged(&e, len),
+                    }
+                    continue;
+                }
+                let Some(frame::Message {
+                    subject,
+                    id,
+                    payload,
+                    place,
+                }) = part.message(&frame)
+                else {
+                    continue;
+                };
+                let size = payload.map_or(usize::MAX, |p| proto::message_len(id, p.len()));
+                let (Some(payload), true) = (
+                    payload,
+                    proto::is_token(subject) && proto::is_token(id) && size <= max_payload,
+                ) else {
+                    self.skipped += 1;
+                    if self.skipped.is_power_of_two() {
+                        tracing::error!(
+                            skipped = self.skipped,
+                            "output.nats: a message of {} bytes on {:?} cannot be \
+                             published (the server takes {} bytes, or the frame is \
+                             damaged); it is in the records file only",
+                            payload.map_or(0, <[u8]>::len),
+                            String::from_utf8_lossy(subject),
+                            max_payload
+                        );
+                    }
+                    continue;
+                };
+                let token = self.next_token;
+                self.next_token += 1;
+                let message = Hpub {
+                    subject,
+                    reply: inbox,
+                    token,
+                    id,
+                };
+                out.hpub(&message, part, payload, place);
+            }
+        }
+        Round {
+            chunk,
+            first,
+            count: self.next_token - first,
+            acked: 0,
+            merges,
+            sent: Instant::now(),
+        }
+    }
+
+    /// A frame that cannot be read: counted with the messages skipped, said at the 1st, 2nd,
+    /// 4th… (a damaged spool must not flood the log).
+    fn damaged(&mut self, why: &dyn std::fmt::Display, len: usize) {
+        self.skipped += 1;
+        if self.skipped.is_power_of_two() {
+            tracing::error!(
+                skipped = self.skipped,
+                "output.nats: a damaged frame of {len} bytes cannot be published ({why}); \
+                 skipped, the records file and the local registry keep what it held"
+            );
+        }
+    }
 }
 
 /// Takes the operations read: acknowledgements count against their round, a PING is answered,
@@ -83,4 +208,100 @@ pub fn handle(
         Ordering::Relaxed,
     );
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::super::frame::numbered;
+    use super::super::queue::Queue;
+    use super::super::spool::Spool;
+    use super::*;
+
+    const DEVICE: &[u8] = br#"{"device_id":"0000000000000007","hostname":"h","tags":[],"first_seen":"2024-01-01T00:00:00Z","last_seen":"2024-01-01T00:00:00Z","ips":[],"users":[]}"#;
+
+    fn open(d: &Path) -> Queue {
+        Queue::new(Spool::open(d, 1 << 20).unwrap(), 1 << 20)
+    }
+
+    /// A spool holding messages 0 and 1, two frames whose headers are sound and bodies are not
+    /// (a subject length past the body's end, a merge without its 8-byte device id), a sound
+    /// merge, then messages 2 and 3; opened anew, so that its scan has been over them.
+    fn damaged_spool(name: &str) -> (PathBuf, Queue) {
+        let d = std::env::temp_dir().join(format!("ztel-round-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        let mut bytes = numbered(0..2);
+        bytes.extend_from_slice(&[frame::PUBLISH, 3, 0, 0, 0, 255, b'x', b'y']);
+        bytes.extend_from_slice(&[frame::MERGE, 4, 0, 0, 0, 1, 2, 3, 4]);
+        frame::merge(&mut bytes, 7, DEVICE);
+        bytes.extend_from_slice(&numbered(2..4));
+        Spool::open(&d, 1 << 20).unwrap().append(&bytes).unwrap();
+        let q = open(&d);
+        assert_eq!(q.messages(), 5, "the scan reads headers only");
+        (d, q)
+    }
+
+    /// The `Nats-Msg-Id`s of the HPUBs `out` writes.
+    fn ids(out: &mut Outgoing) -> Vec<String> {
+        let mut written = Vec::new();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            while !out.is_empty() {
+                assert!(out.write_to(&mut written).await.unwrap() > 0);
+            }
+        });
+        let text = String::from_utf8(written).unwrap();
+        text.split("Nats-Msg-Id: ")
+            .skip(1)
+            .map(|rest| rest[..rest.find('\r').unwrap()].to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn damaged_frames_are_skipped_and_their_round_moves_the_head_past_them() {
+        let (d, mut q) = damaged_spool("whole");
+        let chunk = q.read(1 << 20).unwrap().unwrap();
+        let mut encoder = Encoder::default();
+        let mut out = Outgoing::default();
+        let round = encoder.round(chunk, b"_I.x", 1 << 20, &mut out);
+        assert_eq!(encoder.skipped, 2);
+        assert_eq!((round.first, round.count), (1, 4));
+        assert_eq!(ids(&mut out), ["0", "1", "2", "3"]);
+        assert_eq!(round.merges.len(), 1);
+        assert_eq!(round.merges[0].device_id, "0000000000000007");
+        q.acknowledge(&round.chunk).unwrap();
+        assert!(q.is_empty());
+        assert_eq!((q.messages(), q.bytes()), (0, 0));
+        drop(q);
+        let mut q = open(&d);
+        assert!(q.is_empty());
+        assert!(q.read(1 << 20).unwrap().is_none());
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn a_round_of_a_damaged_frame_alone_has_nothing_to_wait_for() {
+        let (d, mut q) = damaged_spool("alone");
+        let mut encoder = Encoder::default();
+        let mut out = Outgoing::default();
+        let mut counts = Vec::new();
+        // A frame at a time, so that each damaged one is a round of its own, with nothing to
+        // acknowledge: the publisher finishes such a round at once.
+        while let Some(chunk) = q.read(1).unwrap() {
+            let round = encoder.round(chunk, b"_I.x", 1 << 20, &mut out);
+            counts.push((round.count, round.merges.len()));
+            q.acknowledge(&round.chunk).unwrap();
+        }
+        assert_eq!(
+            counts,
+            [(1, 0), (1, 0), (0, 0), (0, 0), (0, 1), (1, 0), (1, 0)]
+        );
+        assert_eq!(encoder.skipped, 2);
+        assert_eq!(ids(&mut out), ["0", "1", "2", "3"]);
+        assert!(q.is_empty());
+        std::fs::remove_dir_all(&d).unwrap();
+    }
 }

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::churn::Identity;
-use super::{write_ctime, write_iso, Cardinality, Churn, ClientIp, Clock, Rng, NSS_EPOCH};
+use super::{options, write_ctime, write_iso, Cardinality, ClientIp, Run, NSS_EPOCH};
 
 /// Applications behind the App Connectors: name, segment group, port, IP protocol (6 tcp, 17
 /// udp) and the host name prefix of its servers.
@@ -74,14 +74,11 @@ struct Live {
 /// user and address its device had when it opened. One record in 200 reports a connection of the LSS client itself
 /// ("ZPA LSS Client", no hostname), which a collector must accept without making it a device.
 pub struct ActivityGenerator {
-    rng: Rng,
-    cardinality: Cardinality,
+    run: Run,
     /// A salt from the seed, so that runs with different seeds never share a ConnectionID.
     salt: u64,
     /// The time of the record being written, in milliseconds since the epoch.
     now_ms: u64,
-    clock: Clock,
-    churn: Churn,
     live: Vec<Option<Live>>,
     next_conn: u64,
 }
@@ -89,63 +86,38 @@ pub struct ActivityGenerator {
 impl ActivityGenerator {
     pub fn new(seed: u64, cardinality: Cardinality) -> Self {
         ActivityGenerator {
-            rng: Rng::new(seed ^ 0x5A50_4100),
-            cardinality,
+            run: Run::new(seed ^ 0x5A50_4100, cardinality),
             salt: mix(seed),
             now_ms: NSS_EPOCH * 1000,
-            clock: Clock::Jitter,
-            churn: Churn::default(),
             live: vec![None; LIVE_SLOTS as usize],
             next_conn: 0,
         }
     }
 
-    /// Feed time advances as if `records_per_second` records were written each second (see
-    /// `WebGenerator::at_rate`).
-    pub fn at_rate(mut self, records_per_second: u64) -> Self {
-        self.clock = Clock::at(records_per_second);
-        self
-    }
-
-    /// Every `n` records of a device, it takes a new user or a new IP, in turn (loadgen's
-    /// `--churn`); `n = 0`, the default, for none: each device keeps one IP and its owner.
-    pub fn with_churn(mut self, n: u64) -> Self {
-        self.churn = Churn::every(n);
-        self
-    }
-
     /// Appends one record and its LF.
     pub fn write(&mut self, out: &mut String) {
-        self.now_ms = match &mut self.clock {
-            Clock::Jitter => self.now_ms + self.rng.below(4),
-            Clock::Rate {
-                per_second,
-                written,
-            } => {
-                *written += 1;
-                NSS_EPOCH * 1000 + *written * 1000 / *per_second
-            }
-        };
-        if self.rng.below(200) == 0 {
+        let run = &mut self.run;
+        self.now_ms = run.clock.next(self.now_ms, 1000, 4, &mut run.rng);
+        if run.rng.below(200) == 0 {
             self.write_lss_client(out);
             return;
         }
-        let slot = self.rng.below(LIVE_SLOTS) as usize;
+        let slot = run.rng.below(LIVE_SLOTS) as usize;
         let c = match self.live[slot] {
             Some(mut c) => {
                 c.records += 1;
                 // Every record counts towards the device's next change; the connection keeps
                 // the user and address it opened with.
-                let _ = self.churn.next(c.device, &self.cardinality);
+                let _ = run.churn.next(c.device, &run.cardinality);
                 c
             }
             None => {
                 self.next_conn += 1;
-                let device = self.rng.below(self.cardinality.devices);
+                let device = run.rng.below(run.cardinality.devices);
                 Live {
                     device,
-                    who: self.churn.next(device, &self.cardinality),
-                    server: self.rng.below(self.cardinality.servers),
+                    who: run.churn.next(device, &run.cardinality),
+                    server: run.rng.below(run.cardinality.servers),
                     conn: self.next_conn,
                     start_ms: self.now_ms,
                     records: 1,
@@ -156,8 +128,8 @@ impl ActivityGenerator {
         };
         // Bytes since the previous record of this connection: requests up, responses down.
         let (rx, tx) = match c.records {
-            1 => (60 + self.rng.below(1500), 0),
-            _ => (self.rng.below(20_000), self.rng.below(400_000)),
+            1 => (60 + run.rng.below(1500), 0),
+            _ => (run.rng.below(20_000), run.rng.below(400_000)),
         };
         let c = Live {
             rx_total: c.rx_total + rx,
@@ -174,13 +146,13 @@ impl ActivityGenerator {
     }
 
     fn write_record(&mut self, out: &mut String, c: &Live, status: &str, rx: u64, tx: u64) {
-        let r = &mut self.rng;
+        let r = &mut self.run.rng;
         let d = c.device;
         let Identity {
             user, ip, sign_ins, ..
         } = c.who;
         // A new sign-in is a new session.
-        let session = d.wrapping_add(sign_ins.wrapping_mul(self.cardinality.devices.max(1)));
+        let session = d.wrapping_add(sign_ins.wrapping_mul(self.run.cardinality.devices.max(1)));
         let (app, group, port, proto, prefix) = APPS[(c.server % APPS.len() as u64) as usize];
         let (country, city, lat, lon, zen) = PLACES[(d % PLACES.len() as u64) as usize];
         let connector = c.server % 4;
@@ -265,7 +237,7 @@ impl ActivityGenerator {
 
     /// The LSS service's own long-lived connection, as the Zscaler help sample shows it.
     fn write_lss_client(&mut self, out: &mut String) {
-        let r = &mut self.rng;
+        let r = &mut self.run.rng;
         let bytes = 1_000 + r.below(100_000);
         out.push_str(r#"{"LogTimestamp": ""#);
         write_ctime(out, self.now_ms / 1000);
@@ -288,16 +260,9 @@ impl ActivityGenerator {
             r#"","TimestampZENLastTxClient": "","TimestampConnectorZENSetupComplete": "2025-11-20T08:00:00.118Z","TimestampZENFirstRxConnector": "","TimestampZENFirstTxConnector": "2025-11-20T08:00:00.121Z","TimestampZENLastRxConnector": "","TimestampZENLastTxConnector": "2025-11-20T08:00:00.121Z","ZENTotalBytesRxClient": {bytes},"ZENBytesRxClient": {bytes},"ZENTotalBytesTxClient": 0,"ZENBytesTxClient": 0,"ZENTotalBytesRxConnector": 0,"ZENBytesRxConnector": 0,"ZENTotalBytesTxConnector": {bytes},"ZENBytesTxConnector": {bytes},"Idp": "","ClientToClient": "0","ClientCity": "San Jose","MicroTenantID": "0","AppMicrotenantID": "0","Platform": "","Hostname": ""}}"#
         );
     }
-
-    /// `n` records as one block of LF-terminated lines.
-    pub fn lines(&mut self, n: usize) -> String {
-        let mut out = String::with_capacity(n * 2600);
-        for _ in 0..n {
-            self.write(&mut out);
-        }
-        out
-    }
 }
+
+options!(ActivityGenerator, 2600);
 
 /// splitmix64's finaliser: spreads a counter over all 64 bits, for ids that look random but
 /// are a function of what they name.

@@ -9,7 +9,7 @@
 use std::fmt::{self, Write as _};
 
 use super::firewall::{DEPARTMENTS, SITES};
-use super::{Cardinality, Churn, ClientIp, Clock, Hostname, Rng, ServerIp, Who, NSS_EPOCH};
+use super::{options, Cardinality, ClientIp, Head, Hostname, Nss, Run, ServerIp, Who};
 
 /// (registered domain, its category, the DNS application NSS names, that application's class).
 const DOMAINS: &[(&str, &str, &str, &str)] = &[
@@ -137,52 +137,33 @@ const ALLOW_RULES: &[&str] = &[
 
 /// Writes NSS DNS records, one per call, into a caller's buffer.
 pub struct DnsGenerator {
-    rng: Rng,
-    cardinality: Cardinality,
-    record_id: u64,
-    epoch: u64,
-    clock: Clock,
-    churn: Churn,
+    run: Run,
+    nss: Nss,
 }
 
 impl DnsGenerator {
     pub fn new(seed: u64, cardinality: Cardinality) -> Self {
         DnsGenerator {
-            rng: Rng::new(seed ^ 0xD15D_0053),
-            cardinality,
-            record_id: 7_320_000_000_000_000_000u64.wrapping_add(seed.wrapping_mul(1_000_000_000)),
-            epoch: NSS_EPOCH,
-            clock: Clock::Jitter,
-            churn: Churn::default(),
+            run: Run::new(seed ^ 0xD15D_0053, cardinality),
+            nss: Nss::new(7_320_000_000_000_000_000, seed),
         }
-    }
-
-    /// Feed time advances as if `records_per_second` records were written each second (see
-    /// `WebGenerator::at_rate`).
-    pub fn at_rate(mut self, records_per_second: u64) -> Self {
-        self.clock = Clock::at(records_per_second);
-        self
-    }
-
-    /// Every `n` records of a device, it takes a new user or a new IP, in turn (loadgen's
-    /// `--churn`); `n = 0`, the default, for none: each device keeps one IP and its owner.
-    pub fn with_churn(mut self, n: u64) -> Self {
-        self.churn = Churn::every(n);
-        self
     }
 
     /// Appends one record and its LF.
     pub fn write(&mut self, out: &mut String) {
-        self.record_id = self.record_id.wrapping_add(1);
-        let r = &mut self.rng;
-        self.epoch = self.clock.next_nss(self.epoch, r);
-        let Who {
-            device,
-            owner,
-            user,
-            ip,
-        } = Who::pick(r, &self.cardinality, &mut self.churn);
-        let server = r.below(self.cardinality.servers);
+        let (head, r) = self.nss.next(&mut self.run);
+        let Head {
+            id,
+            secs,
+            who:
+                Who {
+                    device,
+                    owner,
+                    user,
+                    ip,
+                },
+            server,
+        } = head;
         let name = Name(server);
         let (_, category, app, app_class) = name.domain();
         let qtype = r.pick(TYPES);
@@ -196,8 +177,6 @@ impl DnsGenerator {
         let rcode = r.below(100);
         let (location, _) = SITES[(device % SITES.len() as u64) as usize];
         let department = DEPARTMENTS[(owner % DEPARTMENTS.len() as u64) as usize];
-        let id = self.record_id;
-        let secs = self.epoch;
         let _ = write!(
             out,
             r#"{{"sourcetype":"zscalernss-dns","event":{{"epochtime":"{secs}","recordid":"{id}","elogin":"user{user:05}@corp.example.com","edepartment":"{department}","elocation":"{location}","devicehostname":"{host}","deviceowner":"user{owner:05}","cip":"{cip}","sip":"{resolver}","sport":"{sport}","protocol":"{protocol}","istcp":"{istcp}","req":"{name}","reqtype":"{qtype}","res":""#,
@@ -271,16 +250,9 @@ impl DnsGenerator {
             r#"","restype":"{restype}","error":"{error}","reqaction":"{reqaction}","resaction":"{resaction}","reqrulelabel":"{rule}","resrulelabel":"{resrule}","domcat":"{domcat}","respipcat":"{category}","dnsapp":"{app}","dnsappcat":"{app_class}","durationms":"{duration}"}}}}"#,
         );
     }
-
-    /// `n` records as one block of LF-terminated lines.
-    pub fn lines(&mut self, n: usize) -> String {
-        let mut out = String::with_capacity(n * 900);
-        for _ in 0..n {
-            self.write(&mut out);
-        }
-        out
-    }
 }
+
+options!(DnsGenerator, 900);
 
 /// Server `n`'s name: a third of them a registered domain, the rest a host under one.
 struct Name(u64);

@@ -8,7 +8,7 @@
 
 use std::fmt::{self, Write as _};
 
-use super::{Cardinality, Churn, ClientIp, Clock, Hostname, Rng, ServerIp, Who, NSS_EPOCH};
+use super::{options, Cardinality, ClientIp, Head, Hostname, Nss, Rng, Run, ServerIp, Who};
 
 /// A network service as NSS names it (`nwsvc`), its IP protocol, where it goes and how often.
 struct Service {
@@ -212,47 +212,27 @@ pub(super) const DEPARTMENTS: &[&str] = &[
 
 /// Writes NSS firewall records, one per call, into a caller's buffer.
 pub struct FirewallGenerator {
-    rng: Rng,
-    cardinality: Cardinality,
-    record_id: u64,
-    epoch: u64,
-    clock: Clock,
-    churn: Churn,
+    run: Run,
+    nss: Nss,
 }
 
 impl FirewallGenerator {
     pub fn new(seed: u64, cardinality: Cardinality) -> Self {
         FirewallGenerator {
-            rng: Rng::new(seed ^ 0xF14E_3A11),
-            cardinality,
-            record_id: 7_310_000_000_000_000_000u64.wrapping_add(seed.wrapping_mul(1_000_000_000)),
-            epoch: NSS_EPOCH,
-            clock: Clock::Jitter,
-            churn: Churn::default(),
+            run: Run::new(seed ^ 0xF14E_3A11, cardinality),
+            nss: Nss::new(7_310_000_000_000_000_000, seed),
         }
-    }
-
-    /// Feed time advances as if `records_per_second` records were written each second (see
-    /// `WebGenerator::at_rate`).
-    pub fn at_rate(mut self, records_per_second: u64) -> Self {
-        self.clock = Clock::at(records_per_second);
-        self
-    }
-
-    /// Every `n` records of a device, it takes a new user or a new IP, in turn (loadgen's
-    /// `--churn`); `n = 0`, the default, for none: each device keeps one IP and its owner.
-    pub fn with_churn(mut self, n: u64) -> Self {
-        self.churn = Churn::every(n);
-        self
     }
 
     /// Appends one record and its LF.
     pub fn write(&mut self, out: &mut String) {
-        self.record_id = self.record_id.wrapping_add(1);
-        let r = &mut self.rng;
-        self.epoch = self.clock.next_nss(self.epoch, r);
-        let who = Who::pick(r, &self.cardinality, &mut self.churn);
-        let server = r.below(self.cardinality.servers);
+        let (head, r) = self.nss.next(&mut self.run);
+        let Head {
+            id,
+            secs,
+            who,
+            server,
+        } = head;
         let svc = pick_service(r);
         let port = svc.ports[r.below(svc.ports.len() as u64) as usize];
         let app = r.pick(svc.apps);
@@ -297,8 +277,6 @@ impl FirewallGenerator {
             r.pick(IP_CATEGORIES)
         };
         let country = r.pick(COUNTRIES);
-        let id = self.record_id;
-        let secs = self.epoch;
         let Who {
             device,
             owner,
@@ -335,16 +313,9 @@ impl FirewallGenerator {
             aggregate = if sessions > 1 { "Yes" } else { "No" },
         );
     }
-
-    /// `n` records as one block of LF-terminated lines.
-    pub fn lines(&mut self, n: usize) -> String {
-        let mut out = String::with_capacity(n * 1000);
-        for _ in 0..n {
-            self.write(&mut out);
-        }
-        out
-    }
 }
+
+options!(FirewallGenerator, 1000);
 
 /// A session's destination IP.
 enum Dst {

@@ -63,10 +63,70 @@ impl Default for Cardinality {
     }
 }
 
+/// What every generator keeps from record to record: its random numbers, the run's cardinality,
+/// how feed time moves and who each device is.
+#[derive(Debug)]
+struct Run {
+    rng: Rng,
+    cardinality: Cardinality,
+    clock: Clock,
+    churn: Churn,
+}
+
+impl Run {
+    /// A run with its own random numbers (`seed`, salted by the caller), feed time stepping by
+    /// chance and no churn until the options say otherwise.
+    fn new(seed: u64, cardinality: Cardinality) -> Run {
+        Run {
+            rng: Rng::new(seed),
+            cardinality,
+            clock: Clock::Jitter,
+            churn: Churn::default(),
+        }
+    }
+}
+
+/// Gives a generator the options and the block writer all generators have alike, as inherent
+/// methods so that callers need no trait in scope. The generator keeps its [`Run`] in a field
+/// `run` and has `write`, which appends one record and its LF; `$line_bytes` is about a record's
+/// length.
+macro_rules! options {
+    ($generator:ident, $line_bytes:literal) => {
+        impl $generator {
+            /// Feed time advances as if `records_per_second` records were written each second,
+            /// instead of by a random step per record (about half a second for NSS, 1.5 ms for
+            /// LSS). A load generator wants this: at its real rate the timestamps then move as a
+            /// live feed's do, and a collector refreshes its device state as often as in
+            /// production, not on nearly every record.
+            pub fn at_rate(mut self, records_per_second: u64) -> Self {
+                self.run.clock = $crate::synth::Clock::at(records_per_second);
+                self
+            }
+
+            /// Every `n` records of a device, it takes a new user or a new IP, in turn (loadgen's
+            /// `--churn`); `n = 0`, the default, for none: each device keeps one IP and its owner.
+            pub fn with_churn(mut self, n: u64) -> Self {
+                self.run.churn = $crate::synth::Churn::every(n);
+                self
+            }
+
+            /// `n` records as one block of LF-terminated lines.
+            pub fn lines(&mut self, n: usize) -> String {
+                let mut out = String::with_capacity(n * $line_bytes);
+                for _ in 0..n {
+                    self.write(&mut out);
+                }
+                out
+            }
+        }
+    };
+}
+use options;
+
 /// How the feed time of generated records moves.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Clock {
-    /// A random step per record (about half a second for web, 1.5 ms for user activity).
+    /// A random step per record.
     Jitter,
     /// `per_second` records share each second; `written` counts them.
     Rate { per_second: u64, written: u64 },
@@ -81,17 +141,19 @@ impl Clock {
         }
     }
 
-    /// The feed time of the next NSS record, the last one's being `epoch`: as `WebGenerator`
-    /// moves it, so that every NSS log type of a run shares one timeline.
-    fn next_nss(&mut self, epoch: u64, rng: &mut Rng) -> u64 {
+    /// The feed time of the next record, the last one's being `last`, counted in `1/units` of a
+    /// second (1 for NSS's seconds, 1000 for LSS's milliseconds): a random step below `jitter`,
+    /// or where the rate puts it from [`NSS_EPOCH`], so that every log type of a run shares one
+    /// timeline.
+    fn next(&mut self, last: u64, units: u64, jitter: u64, rng: &mut Rng) -> u64 {
         match self {
-            Clock::Jitter => epoch + rng.below(2),
+            Clock::Jitter => last + rng.below(jitter),
             Clock::Rate {
                 per_second,
                 written,
             } => {
                 *written += 1;
-                NSS_EPOCH + *written / *per_second
+                NSS_EPOCH * units + *written * units / *per_second
             }
         }
     }
@@ -99,6 +161,54 @@ impl Clock {
 
 /// The feed time (epoch seconds) NSS records start at.
 const NSS_EPOCH: u64 = 1_763_800_000;
+
+/// What the NSS generators (web, firewall, DNS) keep besides their [`Run`]: the last record's id
+/// and feed time.
+#[derive(Debug)]
+struct Nss {
+    record_id: u64,
+    epoch: u64,
+}
+
+impl Nss {
+    /// Record ids from `base` on, a billion apart between seeds.
+    fn new(base: u64, seed: u64) -> Nss {
+        Nss {
+            record_id: base.wrapping_add(seed.wrapping_mul(1_000_000_000)),
+            epoch: NSS_EPOCH,
+        }
+    }
+
+    /// Starts the next record: its id, its feed time (about half a second after the last one's
+    /// unless there is a rate), who makes it and the server it goes to, drawn in that order by
+    /// every NSS log type, so that they all name the same machines, people and servers. Hands
+    /// back the random numbers for the rest of the record.
+    fn next<'a>(&mut self, run: &'a mut Run) -> (Head, &'a mut Rng) {
+        self.record_id = self.record_id.wrapping_add(1);
+        let r = &mut run.rng;
+        self.epoch = run.clock.next(self.epoch, 1, 2, r);
+        let who = Who::pick(r, &run.cardinality, &mut run.churn);
+        let server = r.below(run.cardinality.servers);
+        let head = Head {
+            id: self.record_id,
+            secs: self.epoch,
+            who,
+            server,
+        };
+        (head, r)
+    }
+}
+
+/// What every NSS record starts from (see [`Nss::next`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Head {
+    pub id: u64,
+    /// Feed time, seconds since the epoch.
+    pub secs: u64,
+    pub who: Who,
+    /// The server's number, below the run's cardinality.
+    pub server: u64,
+}
 
 /// Who makes an NSS record: the device, its owner, the user signed in and the device's address,
 /// as every NSS log type picks them, so that they all name the same machines and people. A

@@ -2,9 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::{
-    civil_from_days, Cardinality, Churn, ClientIp, Clock, Rng, Who, DAYS, MONTHS, NSS_EPOCH,
-};
+use super::{civil_from_days, options, Cardinality, ClientIp, Nss, Run, DAYS, MONTHS};
 
 /// The feed templates the generator can write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,56 +185,23 @@ impl Web {
 
 /// Writes NSS web records, one per call, into a caller's buffer.
 pub struct WebGenerator {
-    rng: Rng,
+    run: Run,
+    nss: Nss,
     dialect: Dialect,
-    cardinality: Cardinality,
-    record_id: u64,
-    epoch: u64,
-    clock: Clock,
-    churn: Churn,
 }
 
 impl WebGenerator {
     pub fn new(seed: u64, dialect: Dialect, cardinality: Cardinality) -> Self {
         WebGenerator {
-            rng: Rng::new(seed),
+            run: Run::new(seed, cardinality),
+            nss: Nss::new(7_300_000_000_000_000_000, seed),
             dialect,
-            cardinality,
-            record_id: 7_300_000_000_000_000_000u64.wrapping_add(seed.wrapping_mul(1_000_000_000)),
-            epoch: NSS_EPOCH,
-            clock: Clock::Jitter,
-            churn: Churn::default(),
         }
-    }
-
-    /// Feed time advances as if `records_per_second` records were written each second, instead
-    /// of about half a second per record. A load generator wants this: at its real rate the
-    /// timestamps then move as a live feed's do, and a collector refreshes its device state as
-    /// often as in production, not on nearly every record.
-    pub fn at_rate(mut self, records_per_second: u64) -> Self {
-        self.clock = Clock::at(records_per_second);
-        self
-    }
-
-    /// Every `n` records of a device, it takes a new user or a new IP, in turn (loadgen's
-    /// `--churn`); `n = 0`, the default, for none: each device keeps one IP and its owner.
-    pub fn with_churn(mut self, n: u64) -> Self {
-        self.churn = Churn::every(n);
-        self
     }
 
     /// Appends one record and its LF.
     pub fn write(&mut self, out: &mut String) {
-        self.record_id = self.record_id.wrapping_add(1);
-        let r = &mut self.rng;
-        self.epoch = self.clock.next_nss(self.epoch, r);
-        let Who {
-            device,
-            owner,
-            user,
-            ip,
-        } = Who::pick(r, &self.cardinality, &mut self.churn);
-        let server = r.below(self.cardinality.servers);
+        let (head, r) = self.nss.next(&mut self.run);
         let site = r.pick(SITES);
         let path = r.pick(PATHS);
         let agent = r.pick(AGENTS);
@@ -255,14 +220,15 @@ impl WebGenerator {
         };
         let reqsize = 200 + r.below(4000);
         let respsize = 65 + r.below(200_000);
+        let (who, server) = (head.who, head.server);
         let w = Web {
-            secs: self.epoch,
-            id: self.record_id,
-            device,
-            owner,
-            login: format!("user{user:05}@corp.example.com"),
-            host: format!("LAPTOP-{device:06X}"),
-            cip: ClientIp(ip).to_string(),
+            secs: head.secs,
+            id: head.id,
+            device: who.device,
+            owner: who.owner,
+            login: format!("user{:05}@corp.example.com", who.user),
+            host: format!("LAPTOP-{:06X}", who.device),
+            cip: ClientIp(who.ip).to_string(),
             sip: format!(
                 "{}.{}.{}.{}",
                 13 + server / 65536 % 200,
@@ -289,16 +255,9 @@ impl WebGenerator {
             Dialect::Csv => super::csv::web(&w, out),
         }
     }
-
-    /// `n` records as one block of LF-terminated lines.
-    pub fn lines(&mut self, n: usize) -> String {
-        let mut out = String::with_capacity(n * 1100);
-        for _ in 0..n {
-            self.write(&mut out);
-        }
-        out
-    }
 }
+
+options!(WebGenerator, 1100);
 
 #[cfg(test)]
 mod tests {

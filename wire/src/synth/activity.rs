@@ -3,7 +3,10 @@
 use std::fmt::Write as _;
 
 use super::churn::Identity;
-use super::{options, write_ctime, write_iso, Cardinality, ClientIp, Run, NSS_EPOCH};
+use super::{
+    options, write_ctime, write_iso, Cardinality, ClientIp, Hostname, PublicIp, Run, User,
+    NSS_EPOCH,
+};
 
 /// Applications behind the App Connectors: name, segment group, port, IP protocol (6 tcp, 17
 /// udp) and the host name prefix of its servers.
@@ -181,8 +184,9 @@ impl ActivityGenerator {
         push_id(out, mix(c.conn.wrapping_add(self.salt)));
         let _ = write!(
             out,
-            r#"","InternalReason": "{reason}","ConnectionStatus": "{status}","IPProtocol": {proto},"DoubleEncryption": 0,"Username": "user{user:05}@corp.example.com","ServicePort": {port},"ClientPublicIP": "198.51.100.{pub_ip}","ClientPrivateIP": "{private_ip}","ClientLatitude": {lat},"ClientLongitude": {lon},"ClientCountryCode": "{country}","ClientZEN": "{zen}","Policy": "Allow {group}","Connector": "dc{dc}-connector-{connector}","ConnectorZEN": "{connector_zen}","ConnectorIP": "10.0.{connector}.5","ConnectorPort": {connector_port},"Host": "{prefix}{s:04}.corp.example.com","Application": "{app}","AppGroup": "{group}","Server": "0","ServerIP": "10.{sa}.{sb}.{sc}","ServerPort": {port},"PolicyProcessingTime": {policy_ms},"CAProcessingTime": {ca_us},"ConnectorZENSetupTime": {zen_setup},"ConnectionSetupTime": {setup_us},"ServerSetupTime": {server_setup_us},"AppLearnTime": 0,"TimestampConnectionStart": ""#,
-            pub_ip = d % 250,
+            r#"","InternalReason": "{reason}","ConnectionStatus": "{status}","IPProtocol": {proto},"DoubleEncryption": 0,"Username": "{login}","ServicePort": {port},"ClientPublicIP": "{public_ip}","ClientPrivateIP": "{private_ip}","ClientLatitude": {lat},"ClientLongitude": {lon},"ClientCountryCode": "{country}","ClientZEN": "{zen}","Policy": "Allow {group}","Connector": "dc{dc}-connector-{connector}","ConnectorZEN": "{connector_zen}","ConnectorIP": "10.0.{connector}.5","ConnectorPort": {connector_port},"Host": "{prefix}{s:04}.corp.example.com","Application": "{app}","AppGroup": "{group}","Server": "0","ServerIP": "10.{sa}.{sb}.{sc}","ServerPort": {port},"PolicyProcessingTime": {policy_ms},"CAProcessingTime": {ca_us},"ConnectorZENSetupTime": {zen_setup},"ConnectionSetupTime": {setup_us},"ServerSetupTime": {server_setup_us},"AppLearnTime": 0,"TimestampConnectionStart": ""#,
+            login = User::Login(user),
+            public_ip = PublicIp(d),
             private_ip = ClientIp(ip),
             dc = 1 + connector / 2,
             zen_setup = setup_us - ca_us.min(setup_us),
@@ -229,7 +233,8 @@ impl ActivityGenerator {
         let platform = PLATFORMS[(d % PLATFORMS.len() as u64) as usize];
         let _ = writeln!(
             out,
-            r#"","ZENTotalBytesRxClient": {rx_total},"ZENBytesRxClient": {rx},"ZENTotalBytesTxClient": {tx_total},"ZENBytesTxClient": {tx},"ZENTotalBytesRxConnector": {tx_total},"ZENBytesRxConnector": {tx},"ZENTotalBytesTxConnector": {rx_total},"ZENBytesTxConnector": {rx},"Idp": "Corp Azure AD","ClientToClient": "0","ClientCity": "{city}","MicroTenantID": "0","AppMicrotenantID": "0","Platform": "{platform}","Hostname": "LAPTOP-{d:06X}"}}"#,
+            r#"","ZENTotalBytesRxClient": {rx_total},"ZENBytesRxClient": {rx},"ZENTotalBytesTxClient": {tx_total},"ZENBytesTxClient": {tx},"ZENTotalBytesRxConnector": {tx_total},"ZENBytesRxConnector": {tx},"ZENTotalBytesTxConnector": {rx_total},"ZENBytesTxConnector": {rx},"Idp": "Corp Azure AD","ClientToClient": "0","ClientCity": "{city}","MicroTenantID": "0","AppMicrotenantID": "0","Platform": "{platform}","Hostname": "{host}"}}"#,
+            host = Hostname(d),
             rx_total = c.rx_total,
             tx_total = c.tx_total,
         );

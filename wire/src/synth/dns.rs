@@ -8,8 +8,7 @@
 
 use std::fmt::{self, Write as _};
 
-use super::firewall::{DEPARTMENTS, SITES};
-use super::{options, Cardinality, ClientIp, Head, Hostname, Nss, Run, ServerIp, Who};
+use super::{options, Cardinality, ClientIp, Nss, Run, ServerIp};
 
 /// (registered domain, its category, the DNS application NSS names, that application's class).
 const DOMAINS: &[(&str, &str, &str, &str)] = &[
@@ -152,18 +151,7 @@ impl DnsGenerator {
     /// Appends one record and its LF.
     pub fn write(&mut self, out: &mut String) {
         let (head, r) = self.nss.next(&mut self.run);
-        let Head {
-            id,
-            secs,
-            who:
-                Who {
-                    device,
-                    owner,
-                    user,
-                    ip,
-                },
-            server,
-        } = head;
+        let server = head.server;
         let name = Name(server);
         let (_, category, app, app_class) = name.domain();
         let qtype = r.pick(TYPES);
@@ -175,13 +163,11 @@ impl DnsGenerator {
         };
         let blocked = r.below(40) == 0;
         let rcode = r.below(100);
-        let (location, _) = SITES[(device % SITES.len() as u64) as usize];
-        let department = DEPARTMENTS[(owner % DEPARTMENTS.len() as u64) as usize];
+        head.write_json_start("zscalernss-dns", out);
         let _ = write!(
             out,
-            r#"{{"sourcetype":"zscalernss-dns","event":{{"epochtime":"{secs}","recordid":"{id}","elogin":"user{user:05}@corp.example.com","edepartment":"{department}","elocation":"{location}","devicehostname":"{host}","deviceowner":"user{owner:05}","cip":"{cip}","sip":"{resolver}","sport":"{sport}","protocol":"{protocol}","istcp":"{istcp}","req":"{name}","reqtype":"{qtype}","res":""#,
-            host = Hostname(device),
-            cip = ClientIp(ip),
+            r#""cip":"{cip}","sip":"{resolver}","sport":"{sport}","protocol":"{protocol}","istcp":"{istcp}","req":"{name}","reqtype":"{qtype}","res":""#,
+            cip = ClientIp(head.who.ip),
         );
         let (restype, error, resaction, rule, domcat) = if blocked {
             // A blocked request gets no answer from upstream.

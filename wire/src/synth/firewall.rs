@@ -8,7 +8,7 @@
 
 use std::fmt::{self, Write as _};
 
-use super::{options, Cardinality, ClientIp, Head, Hostname, Nss, Rng, Run, ServerIp, Who};
+use super::{options, Cardinality, ClientIp, Nss, PublicIp, Rng, Run, ServerIp, Who};
 
 /// A network service as NSS names it (`nwsvc`), its IP protocol, where it goes and how often.
 struct Service {
@@ -195,20 +195,6 @@ const COUNTRIES: &[&str] = &[
     "France",
     "Netherlands",
 ];
-/// Where a device works from, and how its traffic reaches the Zscaler cloud (`ttype`).
-pub(super) const SITES: &[(&str, &str)] = &[
-    ("HQ%20Paris", "GRE"),
-    ("Road%20Warrior", "ZscalerClientConnector"),
-    ("Road%20Warrior", "ZscalerClientConnector"),
-    ("Branch%20Lyon", "IPSec"),
-];
-pub(super) const DEPARTMENTS: &[&str] = &[
-    "Engineering",
-    "Sales",
-    "Finance",
-    "Human%20Resources",
-    "IT%20Operations",
-];
 
 /// Writes NSS firewall records, one per call, into a caller's buffer.
 pub struct FirewallGenerator {
@@ -227,12 +213,6 @@ impl FirewallGenerator {
     /// Appends one record and its LF.
     pub fn write(&mut self, out: &mut String) {
         let (head, r) = self.nss.next(&mut self.run);
-        let Head {
-            id,
-            secs,
-            who,
-            server,
-        } = head;
         let svc = pick_service(r);
         let port = svc.ports[r.below(svc.ports.len() as u64) as usize];
         let app = r.pick(svc.apps);
@@ -240,8 +220,6 @@ impl FirewallGenerator {
         // Windows picks client ports from the dynamic range; ICMP has none.
         let csport = if icmp { 0 } else { 49_152 + r.below(16_384) };
         let ssport = if icmp { 0 } else { 1024 + r.below(64_512) };
-        let (location, ttype) = SITES[(who.device % SITES.len() as u64) as usize];
-        let department = DEPARTMENTS[(who.owner % DEPARTMENTS.len() as u64) as usize];
         let roll = r.below(100);
         let (action, rule, threat) = if svc.nwsvc == "UDP_ANY" {
             // Until the first packets show the application, the session is let through.
@@ -277,22 +255,19 @@ impl FirewallGenerator {
             r.pick(IP_CATEGORIES)
         };
         let country = r.pick(COUNTRIES);
-        let Who {
-            device,
-            owner,
-            user,
-            ip,
-        } = who;
+        let Who { device, ip, .. } = head.who;
+        let (_, ttype) = head.who.site();
+        let server = head.server;
         // The same destination on the client side and the server side: no DNAT.
         let dst = if svc.ips.is_empty() {
             Dst::Server(ServerIp(server))
         } else {
             Dst::Fixed(svc.ips[(server % svc.ips.len() as u64) as usize])
         };
+        head.write_json_start("zscalernss-fw", out);
         let _ = write!(
             out,
-            r#"{{"sourcetype":"zscalernss-fw","event":{{"epochtime":"{secs}","recordid":"{id}","elogin":"user{user:05}@corp.example.com","edepartment":"{department}","elocation":"{location}","devicehostname":"{host}","deviceowner":"user{owner:05}","csip":"{cip}","csport":"{csport}","cdip":"{dst}","cdport":"{port}","cdfqdn":"{fqdn}","ssip":"165.225.{dc}.{egress}","ssport":"{ssport}","sdip":"{dst}","#,
-            host = Hostname(device),
+            r#""csip":"{cip}","csport":"{csport}","cdip":"{dst}","cdport":"{port}","cdfqdn":"{fqdn}","ssip":"165.225.{dc}.{egress}","ssport":"{ssport}","sdip":"{dst}","#,
             cip = ClientIp(ip),
             dc = 72 + device % 4,
             egress = 11 + device % 6,
@@ -305,8 +280,8 @@ impl FirewallGenerator {
         };
         let _ = writeln!(
             out,
-            r#""sdport":"{port}","tsip":"198.51.100.{c}","ttype":"{ttype}","ipproto":"{proto}","nwsvc":"{nwsvc}","nwapp":"{app}","action":"{action}","erulelabel":"{rule}","ipsrulelabel":"{ips_rule}","threatcat":"{threat_category}","threatname":"{threat_name}","ipcat":"{ipcat}","destcountry":"{country}","outbytes":"{outbytes}","inbytes":"{inbytes}","durationms":"{duration}","numsessions":"{sessions}","avgduration":"{avg}","aggregate":"{aggregate}","stateful":"Yes","dnat":"No"}}}}"#,
-            c = device % 250,
+            r#""sdport":"{port}","tsip":"{tsip}","ttype":"{ttype}","ipproto":"{proto}","nwsvc":"{nwsvc}","nwapp":"{app}","action":"{action}","erulelabel":"{rule}","ipsrulelabel":"{ips_rule}","threatcat":"{threat_category}","threatname":"{threat_name}","ipcat":"{ipcat}","destcountry":"{country}","outbytes":"{outbytes}","inbytes":"{inbytes}","durationms":"{duration}","numsessions":"{sessions}","avgduration":"{avg}","aggregate":"{aggregate}","stateful":"Yes","dnat":"No"}}}}"#,
+            tsip = PublicIp(device),
             proto = svc.proto,
             nwsvc = svc.nwsvc,
             avg = duration / sessions,

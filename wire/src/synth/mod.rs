@@ -210,6 +210,24 @@ pub(crate) struct Head {
     pub server: u64,
 }
 
+impl Head {
+    /// Opens a record of a log type of NSS for Firewall (firewall, DNS) in ztel's JSON feed
+    /// format: the envelope of `sourcetype`, then when, which record, and who from where, in the
+    /// order those feed formats share.
+    fn write_json_start(&self, sourcetype: &str, out: &mut String) {
+        let Head { id, secs, who, .. } = *self;
+        let (location, _) = who.site();
+        let _ = write!(
+            out,
+            r#"{{"sourcetype":"{sourcetype}","event":{{"epochtime":"{secs}","recordid":"{id}","elogin":"{login}","edepartment":"{department}","elocation":"{location}","devicehostname":"{host}","deviceowner":"{owner}","#,
+            login = User::Login(who.user),
+            department = who.department(),
+            host = Hostname(who.device),
+            owner = User::Owner(who.owner),
+        );
+    }
+}
+
 /// Who makes an NSS record: the device, its owner, the user signed in and the device's address,
 /// as every NSS log type picks them, so that they all name the same machines and people. A
 /// laptop has one owner and one address unless there is churn ([`churn`]).
@@ -233,9 +251,49 @@ impl Who {
             ip: id.ip,
         }
     }
+
+    /// Where the device works from (%HH-encoded, as `elocation`) and how its traffic reaches the
+    /// Zscaler cloud (`ttype`).
+    fn site(&self) -> (&'static str, &'static str) {
+        // Half the devices are on the road, behind Client Connector.
+        match self.device % 4 {
+            0 => ("HQ%20Paris", "GRE"),
+            3 => ("Branch%20Lyon", "IPSec"),
+            _ => ("Road%20Warrior", "ZscalerClientConnector"),
+        }
+    }
+
+    /// The owner's department, %HH-encoded (as `edepartment`).
+    fn department(&self) -> &'static str {
+        DEPARTMENTS[(self.owner % DEPARTMENTS.len() as u64) as usize]
+    }
 }
 
-/// Device `n`'s hostname, as web records write it (`LAPTOP-00002A`).
+const DEPARTMENTS: &[&str] = &[
+    "Engineering",
+    "Sales",
+    "Finance",
+    "Human%20Resources",
+    "IT%20Operations",
+];
+
+/// A user as records name them: as a device's owner (`deviceowner`, `user00042`) or signed in
+/// (`elogin`, LSS's `Username`: `user00042@corp.example.com`).
+pub(crate) enum User {
+    Owner(u64),
+    Login(u64),
+}
+
+impl fmt::Display for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            User::Owner(n) => write!(f, "user{n:05}"),
+            User::Login(n) => write!(f, "user{n:05}@corp.example.com"),
+        }
+    }
+}
+
+/// Device `n`'s hostname (`LAPTOP-00002A`).
 pub(crate) struct Hostname(pub u64);
 
 impl fmt::Display for Hostname {
@@ -244,7 +302,7 @@ impl fmt::Display for Hostname {
     }
 }
 
-/// Device `n`'s private IP, as web records write it.
+/// Device `n`'s private IP.
 pub(crate) struct ClientIp(pub u64);
 
 impl fmt::Display for ClientIp {
@@ -260,7 +318,16 @@ impl fmt::Display for ClientIp {
     }
 }
 
-/// Server `n`'s public IP, as web records write it.
+/// The public address device `n`'s traffic leaves from (the NAT or tunnel source).
+pub(crate) struct PublicIp(pub u64);
+
+impl fmt::Display for PublicIp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "198.51.100.{}", self.0 % 250)
+    }
+}
+
+/// Server `n`'s public IP.
 pub(crate) struct ServerIp(pub u64);
 
 impl fmt::Display for ServerIp {

@@ -4,8 +4,7 @@ use std::fmt::Write as _;
 
 use super::churn::Identity;
 use super::{
-    options, write_ctime, write_iso, Cardinality, ClientIp, Hostname, PublicIp, Run, User,
-    NSS_EPOCH,
+    options, write_iso, Cardinality, ClientIp, Hostname, PublicIp, Run, Stamp, User, NSS_EPOCH,
 };
 
 /// Applications behind the App Connectors: name, segment group, port, IP protocol (6 tcp, 17
@@ -174,9 +173,11 @@ impl ActivityGenerator {
         let server_setup_us = 100 + r.below(5_000);
         let start = c.start_ms;
         let first_rx = start + setup_us / 1000 + 1;
-        let _ = write!(out, r#"{{"LogTimestamp": ""#);
-        write_ctime(out, self.now_ms / 1000);
-        let _ = write!(out, r#"","Customer": "Example Corp","SessionID": ""#);
+        let _ = write!(
+            out,
+            r#"{{"LogTimestamp": "{}","Customer": "Example Corp","SessionID": ""#,
+            Stamp::Ctime(self.now_ms / 1000)
+        );
         push_id(out, mix(session ^ self.salt));
         out.push_str(r#"","ConnectionID": ""#);
         push_id(out, mix(session ^ self.salt));
@@ -244,9 +245,11 @@ impl ActivityGenerator {
     fn write_lss_client(&mut self, out: &mut String) {
         let r = &mut self.run.rng;
         let bytes = 1_000 + r.below(100_000);
-        out.push_str(r#"{"LogTimestamp": ""#);
-        write_ctime(out, self.now_ms / 1000);
-        out.push_str(r#"","Customer": "Example Corp","SessionID": ""#);
+        let _ = write!(
+            out,
+            r#"{{"LogTimestamp": "{}","Customer": "Example Corp","SessionID": ""#,
+            Stamp::Ctime(self.now_ms / 1000)
+        );
         push_id(out, self.salt);
         // A connection of its own per record: one connection reported over and over would
         // look like LSS re-sending a record, which collectors de-duplicate.

@@ -4,40 +4,32 @@
 
 use std::fmt::Write as _;
 
-use super::web::{Civil, Web};
+use super::web::Web;
+use super::Stamp;
 
 /// Appends one web record and its LF.
 pub(super) fn web(w: &Web, out: &mut String) {
-    let Civil {
-        y,
-        d,
-        hh,
-        mm,
-        ss,
-        weekday,
-        mon,
-        ..
-    } = w.civil();
     let Web {
-        owner,
-        ref login,
-        ref host,
-        ref cip,
-        ref sip,
-        site,
-        path,
-        agent,
-        category,
+        secs,
+        login,
         proto,
-        method,
+        url,
         action,
-        status,
         reqsize,
         respsize,
+        category,
+        cip,
+        sip,
+        method,
+        status,
+        agent,
+        owner,
+        host,
         ..
     } = *w;
     let _ = writeln!(
         out,
-        r#""{weekday} {mon} {d:02} {hh:02}:{mm:02}:{ss:02} {y}","{login}","{proto}","{site}{path}","{action}","General Browsing","General Browsing","{reqsize}","{respsize}","0","0","Business Use","Information Technology","{category}","None","None","0","None","None","HQ Paris","Engineering","{cip}","{sip}","{method}","{status}","{agent}","https://{site}{path}","None","None","text/html","None","user{owner:05}","{host}","N/A""#,
+        r#""{time}","{login}","{proto}","{url}","{action}","General Browsing","General Browsing","{reqsize}","{respsize}","0","0","Business Use","Information Technology","{category}","None","None","0","None","None","HQ Paris","Engineering","{cip}","{sip}","{method}","{status}","{agent}","https://{url}","None","None","text/html","None","{owner}","{host}","N/A""#,
+        time = Stamp::Ctime(secs),
     );
 }

@@ -7,6 +7,7 @@ mod churn;
 mod csv;
 mod dns;
 mod firewall;
+mod json;
 mod kv;
 mod leef;
 mod web;
@@ -279,6 +280,7 @@ const DEPARTMENTS: &[&str] = &[
 
 /// A user as records name them: as a device's owner (`deviceowner`, `user00042`) or signed in
 /// (`elogin`, LSS's `Username`: `user00042@corp.example.com`).
+#[derive(Clone, Copy)]
 pub(crate) enum User {
     Owner(u64),
     Login(u64),
@@ -294,6 +296,7 @@ impl fmt::Display for User {
 }
 
 /// Device `n`'s hostname (`LAPTOP-00002A`).
+#[derive(Clone, Copy)]
 pub(crate) struct Hostname(pub u64);
 
 impl fmt::Display for Hostname {
@@ -303,6 +306,7 @@ impl fmt::Display for Hostname {
 }
 
 /// Device `n`'s private IP.
+#[derive(Clone, Copy)]
 pub(crate) struct ClientIp(pub u64);
 
 impl fmt::Display for ClientIp {
@@ -319,6 +323,7 @@ impl fmt::Display for ClientIp {
 }
 
 /// The public address device `n`'s traffic leaves from (the NAT or tunnel source).
+#[derive(Clone, Copy)]
 pub(crate) struct PublicIp(pub u64);
 
 impl fmt::Display for PublicIp {
@@ -328,6 +333,7 @@ impl fmt::Display for PublicIp {
 }
 
 /// Server `n`'s public IP.
+#[derive(Clone, Copy)]
 pub(crate) struct ServerIp(pub u64);
 
 impl fmt::Display for ServerIp {
@@ -343,42 +349,105 @@ impl fmt::Display for ServerIp {
     }
 }
 
-pub(crate) const MONTHS: [&str; 12] = [
+/// A time's civil parts in UTC.
+struct Civil {
+    y: i64,
+    m: u32,
+    d: u32,
+    hh: u64,
+    mm: u64,
+    ss: u64,
+    /// The weekday's and the month's names (`Fri`, `May`).
+    weekday: &'static str,
+    mon: &'static str,
+}
+
+impl Civil {
+    /// `secs` since the epoch.
+    fn of(secs: u64) -> Civil {
+        let day = secs / 86_400;
+        let (y, m, d) = civil_from_days(day as i64);
+        Civil {
+            y,
+            m,
+            d,
+            hh: secs / 3600 % 24,
+            mm: secs / 60 % 60,
+            ss: secs % 60,
+            weekday: DAYS[(day % 7) as usize],
+            mon: MONTHS[(m - 1) as usize],
+        }
+    }
+}
+
+const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
-pub(crate) const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+/// From Thursday, 1970-01-01's.
+const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
 
-/// `Fri May 31 17:35:42 2019`, in UTC (LSS's LogTimestamp).
-pub(crate) fn write_ctime(out: &mut String, secs: u64) {
-    let day = secs / 86_400;
-    let (y, m, d) = civil_from_days(day as i64);
-    let _ = write!(
-        out,
-        "{} {} {d:02} {:02}:{:02}:{:02} {y}",
-        DAYS[(day % 7) as usize],
-        MONTHS[(m - 1) as usize],
-        secs / 3600 % 24,
-        secs / 60 % 60,
-        secs % 60
-    );
+/// A feed time (seconds since the epoch) in one of the forms records write it in, in UTC.
+#[derive(Clone, Copy)]
+pub(crate) enum Stamp {
+    /// `Fri May 31 17:35:42 2019`, C's ctime (NSS's default `time`, LSS's LogTimestamp).
+    Ctime(u64),
+    /// `May  1 17:35:42`, an RFC 3164 header's.
+    Syslog(u64),
+    /// `May 01 17:35:42`, the header Zscaler's CEF and LEEF presets write.
+    SyslogZeroDay(u64),
+    /// `May 01 2019 17:35:42` (CEF's `rt`, LEEF's `devTime`).
+    MonthDayYear(u64),
+    /// `2019-05-01 17:35:42` (the Splunk templates' time).
+    DateTime(u64),
+}
+
+impl fmt::Display for Stamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (Stamp::Ctime(secs)
+        | Stamp::Syslog(secs)
+        | Stamp::SyslogZeroDay(secs)
+        | Stamp::MonthDayYear(secs)
+        | Stamp::DateTime(secs)) = *self;
+        let Civil {
+            y,
+            m,
+            d,
+            hh,
+            mm,
+            ss,
+            weekday,
+            mon,
+        } = Civil::of(secs);
+        match self {
+            Stamp::Ctime(_) => write!(f, "{weekday} {mon} {d:02} {hh:02}:{mm:02}:{ss:02} {y}"),
+            Stamp::Syslog(_) => write!(f, "{mon} {d:>2} {hh:02}:{mm:02}:{ss:02}"),
+            Stamp::SyslogZeroDay(_) => write!(f, "{mon} {d:02} {hh:02}:{mm:02}:{ss:02}"),
+            Stamp::MonthDayYear(_) => write!(f, "{mon} {d:02} {y} {hh:02}:{mm:02}:{ss:02}"),
+            Stamp::DateTime(_) => write!(f, "{y}-{m:02}-{d:02} {hh:02}:{mm:02}:{ss:02}"),
+        }
+    }
 }
 
 /// `2019-05-30T08:20:42.230Z` (LSS's Timestamp… fields).
 pub(crate) fn write_iso(out: &mut String, ms: u64) {
-    let secs = ms / 1000;
-    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+    let Civil {
+        y,
+        m,
+        d,
+        hh,
+        mm,
+        ss,
+        ..
+    } = Civil::of(ms / 1000);
     let _ = write!(
         out,
-        "{y}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        secs / 3600 % 24,
-        secs / 60 % 60,
-        secs % 60,
+        "{y}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{:03}Z",
         ms % 1000
     );
 }
 
 /// Days since 1970-01-01 → (year, month, day), proleptic Gregorian.
-pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -425,8 +494,7 @@ mod tests {
     fn iso_and_ctime() {
         let mut s = String::new();
         write_iso(&mut s, 1_559_204_442_230);
-        s.push(' ');
-        write_ctime(&mut s, 1_559_324_142);
+        let _ = write!(s, " {}", Stamp::Ctime(1_559_324_142));
         assert_eq!(s, "2019-05-30T08:20:42.230Z Fri May 31 17:35:42 2019");
     }
 }

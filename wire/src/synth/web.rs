@@ -1,8 +1,8 @@
 //! Synthetic NSS web records in the feed templates users run.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 
-use super::{civil_from_days, options, Cardinality, ClientIp, Nss, Run, DAYS, MONTHS};
+use super::{options, Cardinality, ClientIp, Hostname, Nss, PublicIp, Run, ServerIp, User};
 
 /// The feed templates the generator can write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,115 +71,84 @@ const CATEGORIES: &[&str] = &[
 const PROTOS: &[&str] = &["HTTPS", "HTTPS", "HTTPS", "HTTP", "SSL", "HTTP_PROXY"];
 const METHODS: &[&str] = &["GET", "GET", "GET", "POST", "CONNECT", "PUT"];
 
-/// The values of one synthetic web record, which each dialect writes its own way.
+/// The values of one synthetic web record, as its fields hold them, which each dialect writes
+/// its own way.
 pub(super) struct Web {
     /// Feed time, seconds since the epoch.
     pub secs: u64,
     pub id: u64,
-    pub device: u64,
-    pub owner: u64,
-    pub login: String,
-    pub host: String,
-    pub cip: String,
-    pub sip: String,
+    pub login: User,
+    pub owner: User,
+    pub host: Hostname,
+    pub cip: ClientIp,
+    /// The client's public address, which the server sees.
+    pub cpubip: PublicIp,
+    pub sip: ServerIp,
+    /// The host the URL names.
     pub site: &'static str,
-    pub path: &'static str,
+    pub url: Url,
+    /// The URL, its host and the user agent as NSS's `e…` variables write them.
+    pub eurl: Escaped<Url>,
+    pub ehost: Escaped<&'static str>,
+    pub eua: Escaped<&'static str>,
     pub agent: &'static str,
     pub category: &'static str,
     pub proto: &'static str,
     pub method: &'static str,
     pub action: &'static str,
+    /// Why, as NSS words it.
+    pub reason: &'static str,
     pub status: u16,
     pub reqsize: u64,
     pub respsize: u64,
 }
 
-/// A time's civil parts in UTC: (year, month, day, hour, minute, second, weekday, month name).
-pub(super) struct Civil {
-    pub y: i64,
-    pub m: u32,
-    pub d: u32,
-    pub hh: u64,
-    pub mm: u64,
-    pub ss: u64,
-    pub weekday: &'static str,
-    pub mon: &'static str,
+/// A URL without its scheme, as NSS writes `url`.
+#[derive(Clone, Copy)]
+pub(super) struct Url {
+    site: &'static str,
+    path: &'static str,
 }
 
-impl Web {
-    pub fn civil(&self) -> Civil {
-        let (secs, day) = (self.secs, self.secs / 86_400);
-        let (y, m, d) = civil_from_days(day as i64);
-        Civil {
-            y,
-            m,
-            d,
-            hh: secs / 3600 % 24,
-            mm: secs / 60 % 60,
-            ss: secs % 60,
-            weekday: DAYS[(day % 7) as usize],
-            mon: MONTHS[(m - 1) as usize],
+impl fmt::Display for Url {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.site)?;
+        f.write_str(self.path)
+    }
+}
+
+/// A value as NSS writes an `e…` variable (`eurl`, `ehost`, `eua`): bytes up to a space and from
+/// DEL on as `%HH`, with the Feed Escape Characters left at their default.
+#[derive(Clone, Copy)]
+pub(super) struct Escaped<T>(T);
+
+impl<T: fmt::Display> fmt::Display for Escaped<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(Percent(f), "{}", self.0)
+    }
+}
+
+/// Passes text on with the bytes NSS escapes as `%HH`.
+struct Percent<'a, 'f>(&'a mut fmt::Formatter<'f>);
+
+impl fmt::Write for Percent<'_, '_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        // The bytes kept between two escaped ones are ASCII, so each run starts and ends on a
+        // char boundary.
+        let mut kept = 0;
+        for (i, b) in s.bytes().enumerate() {
+            if b <= 0x20 || b >= 0x7f {
+                if kept < i {
+                    self.0.write_str(&s[kept..i])?;
+                }
+                write!(self.0, "%{b:02X}")?;
+                kept = i + 1;
+            }
         }
-    }
-
-    /// The user agent as NSS writes its `eua` (URL-encoded spaces).
-    pub fn eua(&self) -> String {
-        self.agent.replace(' ', "%20")
-    }
-
-    /// The JSON dialects.
-    fn json(&self, dialect: Dialect, out: &mut String) {
-        let Civil {
-            y,
-            m,
-            d,
-            hh,
-            mm,
-            ss,
-            weekday,
-            mon,
-        } = self.civil();
-        let Web {
-            secs,
-            device,
-            owner,
-            ref login,
-            ref host,
-            ref cip,
-            ref sip,
-            site,
-            path,
-            agent,
-            category,
-            proto,
-            method,
-            action,
-            status,
-            reqsize,
-            respsize,
-            ..
-        } = *self;
-        let eurl_agent = self.eua();
-        let _ = match dialect {
-            Dialect::Ztel => writeln!(
-                out,
-                r#"{{"sourcetype":"zscalernss-web","event":{{"epochtime":"{secs}","recordid":"{id}","elogin":"{login}","proto":"{proto}","eurl":"{site}{path}","ehost":"{site}","action":"{action}","reqmethod":"{method}","respcode":"{status}","reqsize":"{reqsize}","respsize":"{respsize}","cip":"{cip}","cintip":"198.51.100.{c}","sip":"{sip}","urlcat":"{category}","deviceowner":"user{owner:05}","devicehostname":"{host}","eua":"{eurl_agent}","ereferer":"https://{site}{path}","elocation":"HQ%20Paris"}}}}"#,
-                id = self.id,
-                c = device % 250,
-            ),
-            Dialect::Elastic => writeln!(
-                out,
-                r#"{{ "sourcetype" : "zscalernss-web", "event" :{{"time":"{weekday} {mon} {d:02} {hh:02}:{mm:02}:{ss:02} {y}","login":"{login}","proto":"{proto}","eurl":"{site}{path}","action":"{action}","appname":"General Browsing","appclass":"General Browsing","reqsize":"{reqsize}","respsize":"{respsize}","stime":"0","ctime":"0","urlclass":"Business Use","urlsupercat":"Information Technology","urlcat":"{category}","malwarecat":"None","threatname":"None","riskscore":"0","dlpeng":"None","dlpdict":"None","location":"HQ Paris","dept":"Engineering","cip":"{cip}","sip":"{sip}","reqmethod":"{method}","respcode":"{status}","ua":"{agent}","ereferer":"None","ruletype":"None","rulelabel":"None","contenttype":"text/html","unscannabletype":"None","deviceowner":"user{owner:05}","devicehostname":"{host}"}}}}"#,
-            ),
-            Dialect::Sekoia => writeln!(
-                out,
-                r#"{mon} {d:>2} {hh:02}:{mm:02}:{ss:02} zscaler-nss {{ "sourcetype" : "zscalernss-web", "event" : {{"datetime":"{y}-{m:02}-{d:02} {hh:02}:{mm:02}:{ss:02}","reason":"{action}","event_id":"{id}","protocol":"{proto}","action":"{action}","transactionsize":"{total}","responsesize":"{respsize}","requestsize":"{reqsize}","urlcategory":"{category}","serverip":"{sip}","requestmethod":"{method}","refererURL":"None","useragent":"{eurl_agent}","product":"NSS","location":"HQ%20Paris","ClientIP":"{cip}","status":"{status}","user":"{login}","url":"{site}{path}","vendor":"Zscaler","hostname":"{site}","clientpublicIP":"198.51.100.{c}","threatcategory":"None","threatname":"None","filetype":"None","appname":"General Browsing","pagerisk":"0","department":"Engineering","urlsupercategory":"Information Technology","appclass":"General Browsing","dlpengine":"None","urlclass":"Business Use","threatclass":"None","dlpdictionaries":"None","fileclass":"None","bwthrottle":"NO","contenttype":"text/html","unscannabletype":"None","deviceowner":"user{owner:05}","devicehostname":"{host}","keyprotectiontype":"N/A"}}}}"#,
-                id = self.id,
-                total = reqsize + respsize,
-                c = device % 250,
-            ),
-            _ => Ok(()),
-        };
+        if kept < s.len() {
+            self.0.write_str(&s[kept..])?;
+        }
+        Ok(())
     }
 }
 
@@ -213,42 +182,43 @@ impl WebGenerator {
             r.pick(METHODS)
         };
         let blocked = r.below(20) == 0;
-        let (action, status) = if blocked {
-            ("Blocked", 403)
+        let (action, reason, status) = if blocked {
+            ("Blocked", "Not allowed to browse this category", 403)
         } else {
-            ("Allowed", 200)
+            ("Allowed", "Allowed", 200)
         };
         let reqsize = 200 + r.below(4000);
         let respsize = 65 + r.below(200_000);
-        let (who, server) = (head.who, head.server);
+        let who = head.who;
+        let url = Url { site, path };
         let w = Web {
             secs: head.secs,
             id: head.id,
-            device: who.device,
-            owner: who.owner,
-            login: format!("user{:05}@corp.example.com", who.user),
-            host: format!("LAPTOP-{:06X}", who.device),
-            cip: ClientIp(who.ip).to_string(),
-            sip: format!(
-                "{}.{}.{}.{}",
-                13 + server / 65536 % 200,
-                server / 256 % 256,
-                server % 256,
-                10
-            ),
+            login: User::Login(who.user),
+            owner: User::Owner(who.owner),
+            host: Hostname(who.device),
+            cip: ClientIp(who.ip),
+            cpubip: PublicIp(who.device),
+            sip: ServerIp(head.server),
             site,
-            path,
+            url,
+            eurl: Escaped(url),
+            ehost: Escaped(site),
+            eua: Escaped(agent),
             agent,
             category,
             proto,
             method,
             action,
+            reason,
             status,
             reqsize,
             respsize,
         };
         match self.dialect {
-            Dialect::Ztel | Dialect::Elastic | Dialect::Sekoia => w.json(self.dialect, out),
+            Dialect::Ztel => super::json::ztel(&w, out),
+            Dialect::Elastic => super::json::elastic(&w, out),
+            Dialect::Sekoia => super::json::sekoia(&w, out),
             Dialect::Leef => super::leef::web(&w, out),
             Dialect::Cef => super::cef::web(&w, out),
             Dialect::Kv => super::kv::web(&w, out),
@@ -274,5 +244,13 @@ mod tests {
             );
             assert_eq!(text.lines().count(), 1000);
         }
+    }
+
+    #[test]
+    fn escapes_as_nss_does() {
+        let escaped = Escaped("a b\tc\u{7f}é~%").to_string();
+        assert_eq!(escaped, "a%20b%09c%7F%C3%A9~%");
+        assert_eq!(Escaped("é").to_string(), "%C3%A9");
+        assert_eq!(Escaped("").to_string(), "");
     }
 }

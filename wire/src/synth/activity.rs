@@ -3,9 +3,7 @@
 use std::fmt::Write as _;
 
 use super::churn::Identity;
-use super::{
-    options, write_iso, Cardinality, ClientIp, Hostname, PublicIp, Run, Stamp, User, NSS_EPOCH,
-};
+use super::{options, write_iso, Addr, Cardinality, Hostname, Run, Stamp, User, NSS_EPOCH};
 
 /// Applications behind the App Connectors: name, segment group, port, IP protocol (6 tcp, 17
 /// udp) and the host name prefix of its servers.
@@ -187,8 +185,8 @@ impl ActivityGenerator {
             out,
             r#"","InternalReason": "{reason}","ConnectionStatus": "{status}","IPProtocol": {proto},"DoubleEncryption": 0,"Username": "{login}","ServicePort": {port},"ClientPublicIP": "{public_ip}","ClientPrivateIP": "{private_ip}","ClientLatitude": {lat},"ClientLongitude": {lon},"ClientCountryCode": "{country}","ClientZEN": "{zen}","Policy": "Allow {group}","Connector": "dc{dc}-connector-{connector}","ConnectorZEN": "{connector_zen}","ConnectorIP": "10.0.{connector}.5","ConnectorPort": {connector_port},"Host": "{prefix}{s:04}.corp.example.com","Application": "{app}","AppGroup": "{group}","Server": "0","ServerIP": "10.{sa}.{sb}.{sc}","ServerPort": {port},"PolicyProcessingTime": {policy_ms},"CAProcessingTime": {ca_us},"ConnectorZENSetupTime": {zen_setup},"ConnectionSetupTime": {setup_us},"ServerSetupTime": {server_setup_us},"AppLearnTime": 0,"TimestampConnectionStart": ""#,
             login = User::Login(user),
-            public_ip = PublicIp(d),
-            private_ip = ClientIp(ip),
+            public_ip = Addr::Public(d),
+            private_ip = Addr::Client(ip),
             dc = 1 + connector / 2,
             zen_setup = setup_us - ca_us.min(setup_us),
             sa = 100 + s / 65536 % 100,

@@ -17,7 +17,7 @@ use super::Cardinality;
 pub(crate) struct Identity {
     pub owner: u64,
     pub user: u64,
-    /// The [`super::ClientIp`] number of its address: the device's own number until its first
+    /// The [`super::Addr::Client`] number of its address: the device's own number until its first
     /// new lease.
     pub ip: u64,
     /// How many times someone new has signed in on the device (a new ZPA session each time).

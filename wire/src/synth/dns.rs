@@ -8,7 +8,7 @@
 
 use std::fmt::{self, Write as _};
 
-use super::{options, Cardinality, ClientIp, Nss, Run, ServerIp};
+use super::{options, Addr, Cardinality, Nss, Run};
 
 /// (registered domain, its category, the DNS application NSS names, that application's class).
 const DOMAINS: &[(&str, &str, &str, &str)] = &[
@@ -167,7 +167,7 @@ impl DnsGenerator {
         let _ = write!(
             out,
             r#""cip":"{cip}","sip":"{resolver}","sport":"{sport}","protocol":"{protocol}","istcp":"{istcp}","req":"{name}","reqtype":"{qtype}","res":""#,
-            cip = ClientIp(head.who.ip),
+            cip = Addr::Client(head.who.ip),
         );
         let (restype, error, resaction, rule, domcat) = if blocked {
             // A blocked request gets no answer from upstream.
@@ -204,7 +204,7 @@ impl DnsGenerator {
         } else {
             let restype = match qtype {
                 "A record" => {
-                    let _ = write!(out, "{}", ServerIp(server));
+                    let _ = write!(out, "{}", Addr::Server(server));
                     "IPv4"
                 }
                 "AAAA record" => {

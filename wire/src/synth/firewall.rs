@@ -8,7 +8,7 @@
 
 use std::fmt::{self, Write as _};
 
-use super::{options, Cardinality, ClientIp, Nss, PublicIp, Rng, Run, ServerIp, Who};
+use super::{options, Addr, Cardinality, Nss, Rng, Run, Who};
 
 /// A network service as NSS names it (`nwsvc`), its IP protocol, where it goes and how often.
 struct Service {
@@ -260,7 +260,7 @@ impl FirewallGenerator {
         let server = head.server;
         // The same destination on the client side and the server side: no DNAT.
         let dst = if svc.ips.is_empty() {
-            Dst::Server(ServerIp(server))
+            Dst::Server(Addr::Server(server))
         } else {
             Dst::Fixed(svc.ips[(server % svc.ips.len() as u64) as usize])
         };
@@ -268,7 +268,7 @@ impl FirewallGenerator {
         let _ = write!(
             out,
             r#""csip":"{cip}","csport":"{csport}","cdip":"{dst}","cdport":"{port}","cdfqdn":"{fqdn}","ssip":"165.225.{dc}.{egress}","ssport":"{ssport}","sdip":"{dst}","#,
-            cip = ClientIp(ip),
+            cip = Addr::Client(ip),
             dc = 72 + device % 4,
             egress = 11 + device % 6,
         );
@@ -281,7 +281,7 @@ impl FirewallGenerator {
         let _ = writeln!(
             out,
             r#""sdport":"{port}","tsip":"{tsip}","ttype":"{ttype}","ipproto":"{proto}","nwsvc":"{nwsvc}","nwapp":"{app}","action":"{action}","erulelabel":"{rule}","ipsrulelabel":"{ips_rule}","threatcat":"{threat_category}","threatname":"{threat_name}","ipcat":"{ipcat}","destcountry":"{country}","outbytes":"{outbytes}","inbytes":"{inbytes}","durationms":"{duration}","numsessions":"{sessions}","avgduration":"{avg}","aggregate":"{aggregate}","stateful":"Yes","dnat":"No"}}}}"#,
-            tsip = PublicIp(device),
+            tsip = Addr::Public(device),
             proto = svc.proto,
             nwsvc = svc.nwsvc,
             avg = duration / sessions,
@@ -294,7 +294,7 @@ options!(FirewallGenerator, 1000);
 
 /// A session's destination IP.
 enum Dst {
-    Server(ServerIp),
+    Server(Addr),
     Fixed(&'static str),
 }
 

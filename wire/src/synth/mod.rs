@@ -10,6 +10,7 @@ mod firewall;
 mod json;
 mod kv;
 mod leef;
+mod values;
 mod web;
 
 pub use activity::ActivityGenerator;
@@ -17,9 +18,10 @@ pub use dns::DnsGenerator;
 pub use firewall::FirewallGenerator;
 pub use web::{Dialect, WebGenerator};
 
-use std::fmt::{self, Write as _};
+use std::fmt::Write as _;
 
 use churn::Churn;
+use values::{write_iso, Addr, Hostname, Stamp, User};
 
 /// A small, fast PRNG (xorshift64*): the generator must outrun the collector.
 #[derive(Debug, Clone)]
@@ -237,7 +239,7 @@ pub(crate) struct Who {
     pub device: u64,
     pub owner: u64,
     pub user: u64,
-    /// The [`ClientIp`] number of its address.
+    /// The [`Addr::Client`] number of its address.
     pub ip: u64,
 }
 
@@ -278,198 +280,9 @@ const DEPARTMENTS: &[&str] = &[
     "IT%20Operations",
 ];
 
-/// A user as records name them: as a device's owner (`deviceowner`, `user00042`) or signed in
-/// (`elogin`, LSS's `Username`: `user00042@corp.example.com`).
-#[derive(Clone, Copy)]
-pub(crate) enum User {
-    Owner(u64),
-    Login(u64),
-}
-
-impl fmt::Display for User {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            User::Owner(n) => write!(f, "user{n:05}"),
-            User::Login(n) => write!(f, "user{n:05}@corp.example.com"),
-        }
-    }
-}
-
-/// Device `n`'s hostname (`LAPTOP-00002A`).
-#[derive(Clone, Copy)]
-pub(crate) struct Hostname(pub u64);
-
-impl fmt::Display for Hostname {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "LAPTOP-{:06X}", self.0)
-    }
-}
-
-/// Device `n`'s private IP.
-#[derive(Clone, Copy)]
-pub(crate) struct ClientIp(pub u64);
-
-impl fmt::Display for ClientIp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.0;
-        write!(
-            f,
-            "10.{}.{}.{}",
-            20 + n / 65536 % 200,
-            n / 256 % 256,
-            n % 256
-        )
-    }
-}
-
-/// The public address device `n`'s traffic leaves from (the NAT or tunnel source).
-#[derive(Clone, Copy)]
-pub(crate) struct PublicIp(pub u64);
-
-impl fmt::Display for PublicIp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "198.51.100.{}", self.0 % 250)
-    }
-}
-
-/// Server `n`'s public IP.
-#[derive(Clone, Copy)]
-pub(crate) struct ServerIp(pub u64);
-
-impl fmt::Display for ServerIp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.0;
-        write!(
-            f,
-            "{}.{}.{}.10",
-            13 + n / 65536 % 200,
-            n / 256 % 256,
-            n % 256
-        )
-    }
-}
-
-/// A time's civil parts in UTC.
-struct Civil {
-    y: i64,
-    m: u32,
-    d: u32,
-    hh: u64,
-    mm: u64,
-    ss: u64,
-    /// The weekday's and the month's names (`Fri`, `May`).
-    weekday: &'static str,
-    mon: &'static str,
-}
-
-impl Civil {
-    /// `secs` since the epoch.
-    fn of(secs: u64) -> Civil {
-        let day = secs / 86_400;
-        let (y, m, d) = civil_from_days(day as i64);
-        Civil {
-            y,
-            m,
-            d,
-            hh: secs / 3600 % 24,
-            mm: secs / 60 % 60,
-            ss: secs % 60,
-            weekday: DAYS[(day % 7) as usize],
-            mon: MONTHS[(m - 1) as usize],
-        }
-    }
-}
-
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
-/// From Thursday, 1970-01-01's.
-const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-
-/// A feed time (seconds since the epoch) in one of the forms records write it in, in UTC.
-#[derive(Clone, Copy)]
-pub(crate) enum Stamp {
-    /// `Fri May 31 17:35:42 2019`, C's ctime (NSS's default `time`, LSS's LogTimestamp).
-    Ctime(u64),
-    /// `May  1 17:35:42`, an RFC 3164 header's.
-    Syslog(u64),
-    /// `May 01 17:35:42`, the header Zscaler's CEF and LEEF presets write.
-    SyslogZeroDay(u64),
-    /// `May 01 2019 17:35:42` (CEF's `rt`, LEEF's `devTime`).
-    MonthDayYear(u64),
-    /// `2019-05-01 17:35:42` (the Splunk templates' time).
-    DateTime(u64),
-}
-
-impl fmt::Display for Stamp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (Stamp::Ctime(secs)
-        | Stamp::Syslog(secs)
-        | Stamp::SyslogZeroDay(secs)
-        | Stamp::MonthDayYear(secs)
-        | Stamp::DateTime(secs)) = *self;
-        let Civil {
-            y,
-            m,
-            d,
-            hh,
-            mm,
-            ss,
-            weekday,
-            mon,
-        } = Civil::of(secs);
-        match self {
-            Stamp::Ctime(_) => write!(f, "{weekday} {mon} {d:02} {hh:02}:{mm:02}:{ss:02} {y}"),
-            Stamp::Syslog(_) => write!(f, "{mon} {d:>2} {hh:02}:{mm:02}:{ss:02}"),
-            Stamp::SyslogZeroDay(_) => write!(f, "{mon} {d:02} {hh:02}:{mm:02}:{ss:02}"),
-            Stamp::MonthDayYear(_) => write!(f, "{mon} {d:02} {y} {hh:02}:{mm:02}:{ss:02}"),
-            Stamp::DateTime(_) => write!(f, "{y}-{m:02}-{d:02} {hh:02}:{mm:02}:{ss:02}"),
-        }
-    }
-}
-
-/// `2019-05-30T08:20:42.230Z` (LSS's Timestamp… fields).
-pub(crate) fn write_iso(out: &mut String, ms: u64) {
-    let Civil {
-        y,
-        m,
-        d,
-        hh,
-        mm,
-        ss,
-        ..
-    } = Civil::of(ms / 1000);
-    let _ = write!(
-        out,
-        "{y}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{:03}Z",
-        ms % 1000
-    );
-}
-
-/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(19_723), (2024, 1, 1));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-    }
 
     #[test]
     fn at_rate_moves_feed_time_with_the_rate() {
@@ -488,13 +301,5 @@ mod tests {
             .lines(3000);
         let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
         assert_eq!(last["LogTimestamp"], "Sat Nov 22 08:26:43 2025");
-    }
-
-    #[test]
-    fn iso_and_ctime() {
-        let mut s = String::new();
-        write_iso(&mut s, 1_559_204_442_230);
-        let _ = write!(s, " {}", Stamp::Ctime(1_559_324_142));
-        assert_eq!(s, "2019-05-30T08:20:42.230Z Fri May 31 17:35:42 2019");
     }
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::{self, Write as _};
 
-use super::{options, Cardinality, ClientIp, Hostname, Nss, PublicIp, Run, ServerIp, User};
+use super::{options, Addr, Cardinality, Hostname, Nss, Run, User};
 
 /// The feed templates the generator can write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,10 +80,10 @@ pub(super) struct Web {
     pub login: User,
     pub owner: User,
     pub host: Hostname,
-    pub cip: ClientIp,
+    pub cip: Addr,
     /// The client's public address, which the server sees.
-    pub cpubip: PublicIp,
-    pub sip: ServerIp,
+    pub cpubip: Addr,
+    pub sip: Addr,
     /// The host the URL names.
     pub site: &'static str,
     pub url: Url,
@@ -197,9 +197,9 @@ impl WebGenerator {
             login: User::Login(who.user),
             owner: User::Owner(who.owner),
             host: Hostname(who.device),
-            cip: ClientIp(who.ip),
-            cpubip: PublicIp(who.device),
-            sip: ServerIp(head.server),
+            cip: Addr::Client(who.ip),
+            cpubip: Addr::Public(who.device),
+            sip: Addr::Server(head.server),
             site,
             url,
             eurl: Escaped(url),

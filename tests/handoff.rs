@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::io::Write;
 use std::sync::atomic::Ordering;
 
 use common::{sample, wait_for_metric, zia_line, Collector, Options};
@@ -103,4 +104,57 @@ fn batches_come_back_to_their_shard_for_the_next_reads() {
     );
     let outcome = collector.stop();
     assert_eq!(outcome.records.len(), RECORDS);
+}
+
+#[test]
+fn frames_after_an_oversize_frame_in_a_lent_read_are_parsed_and_the_oversize_one_skipped() {
+    // DESIGN §3: an oversize frame is skipped and counted, the connection stays up. The frames
+    // after it, and the end of the connection right after them, must not depend on whether the
+    // read was lent. With a 32 KiB limit a connection's buffer starts at 64 KiB: the ~45 KB
+    // below, sent as one segment, is one read, over the 32 KiB that makes a read lendable.
+    let collector = Collector::start_with(
+        "handoff-oversize",
+        Options {
+            shards: 2,
+            config: Some("[limits]\nmax_frame_bytes = 32768\n".into()),
+            ..Options::default()
+        },
+    );
+    let mut records = lines(10);
+    let after = records.split_off(5);
+    // A record that would parse: only the frame limit keeps it out.
+    let big = zia_line(1_000, "big").replace(
+        "\"login\"",
+        &format!("\"pad\":\"{}\",\"login\"", "y".repeat(34_000)),
+    );
+    records.push(big);
+    records.extend(after);
+    let mut bytes = records.join("\n").into_bytes();
+    bytes.push(b'\n');
+    let stream = collector.connect();
+    // Held back until all of it is written, so that it arrives at once.
+    let socket = socket2::SockRef::from(&stream);
+    socket.set_send_buffer_size(1 << 20).expect("SO_SNDBUF");
+    socket.set_cork(true).expect("TCP_CORK");
+    (&stream).write_all(&bytes).expect("send to ztel");
+    socket.set_cork(false).expect("TCP_CORK");
+    common::close_and_wait(stream);
+
+    let outcome = collector.stop();
+    assert!(
+        outcome.counter("handoffs") > 0,
+        "the read was not handed off, so the hand-off went untested: {:?}",
+        outcome.counters
+    );
+    assert_eq!(outcome.counter("oversize_frames"), 1);
+    assert_eq!(
+        common::sorted_ids(&outcome.records),
+        (1..=10).collect::<Vec<u64>>()
+    );
+    assert_eq!(
+        outcome.counter("dead_letters"),
+        0,
+        "{:?}",
+        outcome.dead_letters
+    );
 }

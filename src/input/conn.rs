@@ -460,7 +460,13 @@ async fn hand_off(
         return Lent::No;
     };
     let end = unread.end;
-    let whole = unread.start..unread.start + whole_frames(framer, &buf[unread]);
+    // An oversize frame still being discarded stays here with the framer that discards it; and
+    // what is left must be only the unfinished frame, for the end of the connection and the
+    // idle deadline to see it as such.
+    let Some(whole) = whole_frames(framer, &buf[unread.clone()]) else {
+        return Lent::No;
+    };
+    let whole = unread.start..unread.start + whole;
     if whole.is_empty() {
         return Lent::No;
     }

@@ -22,9 +22,9 @@ pub async fn serve(shard: Rc<Shard>, inbox: Inbox) {
     }
 }
 
-/// Frames and parses a chunk into a batch of this shard's. A chunk begins at a frame and holds
-/// complete frames only (its reader framed it first), so a fresh framer cuts it exactly as the
-/// reader's would have.
+/// Frames and parses a chunk into a batch of this shard's. A chunk begins and ends at frame
+/// boundaries (its reader framed it first, `whole_frames`), so a fresh framer cuts it, oversize
+/// frames included, exactly as the reader's would have.
 pub fn parse(shard: &Shard, chunk: &Chunk) -> Batch {
     let started = Instant::now();
     let mut batch = shard.batch(chunk.source, chunk.bytes.len());

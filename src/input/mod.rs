@@ -52,14 +52,46 @@ pub(crate) fn process_frames(
     }
 }
 
-/// How many bytes at the front of `buf` are complete frames, found without parsing them and
-/// without moving `framer` on (a scan stops at the first thing that is not a whole frame: the
-/// framer's own state, an oversize frame, the unfinished frame at the end).
-pub(crate) fn whole_frames(framer: &Framer, buf: &[u8]) -> usize {
+/// How many bytes at the front of `buf` a fresh framer cuts exactly as `framer` does (complete
+/// frames, oversize frames that end in `buf`, blank lines), found without parsing them and without
+/// moving `framer` on; what follows is an unfinished frame. `None` when `framer` is discarding an
+/// oversize frame at the start or the end of `buf`: only `framer` knows where that one ends.
+pub(crate) fn whole_frames(framer: &Framer, buf: &[u8]) -> Option<usize> {
     let mut scan = framer.clone();
     let mut end = 0;
-    while let Next::Frame { consumed, .. } = scan.next(&buf[end..]) {
-        end += consumed;
+    while scan.at_boundary() {
+        match scan.next(&buf[end..]) {
+            Next::Incomplete => return Some(end),
+            Next::Frame { consumed, .. }
+            | Next::Oversize { consumed }
+            | Next::Skipped { consumed } => end += consumed,
+        }
     }
-    end
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lendable_prefix_runs_through_oversize_frames_to_the_unfinished_one() {
+        let framer = Framer::new(8);
+        let buf = b"one\n\nxxxxxxxxxxxx\ntwo\npart";
+        assert_eq!(whole_frames(&framer, buf), Some(buf.len() - 4));
+        // What is left, a fresh framer sees as one unfinished frame.
+        assert_eq!(Framer::new(8).next(b"part"), Next::Incomplete);
+    }
+
+    #[test]
+    fn nothing_is_lendable_around_an_oversize_frame_still_being_discarded() {
+        let framer = Framer::new(8);
+        assert_eq!(whole_frames(&framer, b"one\nxxxxxxxxxxxx"), None);
+        let mut skipping = Framer::new(8);
+        assert!(matches!(
+            skipping.next(b"xxxxxxxxxxxx"),
+            Next::Oversize { .. }
+        ));
+        assert_eq!(whole_frames(&skipping, b"xx\ntwo\n"), None);
+    }
 }

@@ -141,6 +141,13 @@ impl Framer {
         self.max_frame
     }
 
+    /// Whether the framer is at a frame boundary rather than inside an oversize frame it is
+    /// discarding: only then does a fresh framer cut the bytes that follow as this one will.
+    #[must_use]
+    pub fn at_boundary(&self) -> bool {
+        self.skip == Skip::None
+    }
+
     /// Finds the next event at the front of `input` (the caller's unconsumed
     /// bytes).
     ///

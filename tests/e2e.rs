@@ -315,15 +315,29 @@ fn truncated_frame_at_close_is_counted() {
 
 #[test]
 fn unterminated_final_record_is_kept() {
+    // A peer that closes after a last line with no LF (a file replayed as is) has ended it, in
+    // JSON or in KV, where half a line would parse too.
     let line = zia_line(400, "no-lf-host");
+    let kv = include_str!("corpus/sc4s-zia-web-splunk-kv.log");
+    let kv = kv.lines().next().expect("a KV record");
     let collector = Collector::start("unterminated");
     collector.send(line.as_bytes());
+    collector.send(kv.as_bytes());
     let out = collector.stop();
 
-    assert_records_are(&out.records, std::slice::from_ref(&line));
+    let (json, kv): (Vec<serde_json::Value>, Vec<_>) = out
+        .records
+        .iter()
+        .cloned()
+        .partition(|r| r["record_id"] == "400");
+    assert_records_are(&json, std::slice::from_ref(&line));
+    assert_eq!(kv.len(), 1, "{kv:?}");
+    assert_eq!(kv[0]["record_id"], "6748427317914894361");
+    assert_eq!(kv[0]["http_status"], 200);
+    assert_eq!(kv[0]["app"], "DoubleClick");
     assert!(out.dead_letters.is_empty(), "{:?}", out.dead_letters);
-    assert_eq!(out.counter("frames"), 1);
-    assert_eq!(out.counter("records_zia_web"), 1);
+    assert_eq!(out.counter("frames"), 2);
+    assert_eq!(out.counter("records_zia_web"), 2);
     assert_eq!(out.counter("dead_truncated"), 0);
     out.assert_counters_match_files();
 }

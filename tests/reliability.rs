@@ -109,6 +109,12 @@ fn idle_timeout_bounds_a_frame_in_progress_and_a_mute_peer_not_a_quiet_feed() {
         .write_all(format!("{}\n", zia_line(1, "quiet")).as_bytes())
         .unwrap();
     let mut mute = collector.connect();
+    // Half a KV record that would still parse (a zia.web record with http_status 2): cut off by
+    // the timeout, not ended by its peer, it is no record.
+    let kv = include_str!("corpus/sc4s-zia-web-splunk-kv.log");
+    let half_kv = &kv[..kv.find("\tstatus=200").expect("a status") + "\tstatus=2".len()];
+    let mut cut = collector.connect();
+    cut.write_all(half_kv.as_bytes()).unwrap();
     // Half a record, then a byte every 200 ms: each read is recent, the frame never ends.
     let line = zia_line(2, "slow");
     let mut slow = collector.connect();
@@ -134,19 +140,37 @@ fn idle_timeout_bounds_a_frame_in_progress_and_a_mute_peer_not_a_quiet_feed() {
         .unwrap();
     let read = mute.read(&mut [0u8; 8]);
     assert!(matches!(read, Ok(0)), "a mute peer is closed: {read:?}");
+    cut.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let read = cut.read(&mut [0u8; 8]);
+    assert!(
+        matches!(read, Ok(0)),
+        "a peer mute mid-frame is closed: {read:?}"
+    );
     // The quiet feed has been silent as long as the slow sender was cut off for: still open.
     quiet
         .write_all(format!("{}\n", zia_line(3, "quiet")).as_bytes())
         .expect("the quiet connection is still open");
     common::close_and_wait(quiet);
     let outcome = collector.stop();
-    assert_eq!(outcome.counter("idle_timeouts"), 2);
-    assert_eq!(outcome.records.len(), 2, "both records of the quiet feed");
+    assert_eq!(outcome.counter("idle_timeouts"), 3);
     assert_eq!(
-        outcome.dead("truncated").len(),
-        1,
-        "the slow sender's half record is kept as a dead letter"
+        outcome.records.len(),
+        2,
+        "both records of the quiet feed, and no other"
     );
+    let truncated: Vec<&str> = outcome
+        .dead("truncated")
+        .iter()
+        .filter_map(|d| d["raw"].as_str())
+        .collect();
+    assert_eq!(
+        truncated.len(),
+        2,
+        "the half records are kept as dead letters: {:?}",
+        outcome.dead_letters
+    );
+    assert!(truncated.contains(&half_kv), "{truncated:?}");
+    outcome.assert_counters_match_files();
 }
 
 #[test]

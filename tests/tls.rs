@@ -173,8 +173,24 @@ fn records_over_tls() {
         send_line(&mut tls, &lss("alice@example.com", n));
     }
     close(tls);
+    // A last line without LF is ended by close_notify; a bare TCP close, which is how TLS shows
+    // a cut (RFC 8446 §6.1), leaves it a truncated dead letter.
+    for (n, close_notify) in [(50, true), (51, false)] {
+        let mut tls = connect(addr, client_config(&ca, None)).expect("handshake");
+        tls.write_all(lss("bob@example.com", n).as_bytes()).unwrap();
+        tls.flush().unwrap();
+        if close_notify {
+            close(tls);
+        } else {
+            tls.sock.shutdown(std::net::Shutdown::Write).unwrap();
+            let _ = tls.sock.read_to_end(&mut Vec::new());
+        }
+    }
     let outcome = collector.stop();
-    assert_eq!(outcome.records.len(), 50);
+    assert_eq!(outcome.records.len(), 51);
+    let truncated = outcome.dead("truncated");
+    assert_eq!(truncated.len(), 1, "{:?}", outcome.dead_letters);
+    assert_eq!(truncated[0]["raw"], lss("bob@example.com", 51));
     assert!(outcome
         .records
         .iter()

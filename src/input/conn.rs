@@ -9,12 +9,11 @@ use std::time::{Duration, Instant};
 use futures_lite::{AsyncRead, AsyncReadExt};
 use glommio::net::TcpStream;
 use jiff::Timestamp;
-use wire::event::Reason;
-use wire::frame::{Framer, Tail};
+use wire::frame::Framer;
 
 use super::hold::{self, Hold, Verdict};
 use super::nap::nap;
-use super::{handoff, process_frames, sockopt, whole_frames};
+use super::{handoff, process_end, process_frames, sockopt, whole_frames};
 use crate::batch::counters::Counter;
 use crate::batch::{Batch, Origin, Source};
 use crate::shard::handoff::{Chunk, Turns};
@@ -109,8 +108,14 @@ pub fn keep_alive(stream: &TcpStream) {
 /// How a connection ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum End {
-    /// The peer closed (or the drain shut the read side).
+    /// The peer closed (a TLS peer with close_notify): it ended its last line, LF or not.
     Closed,
+    /// A TLS peer closed without close_notify: what it sent last may have been cut off on the
+    /// way (RFC 8446 §6.1).
+    Abrupt,
+    /// The drain ended it: the peer went quiet or its read side was shut, or the frame in
+    /// progress could no longer be given room.
+    Drained,
     /// A frame was begun and not finished within `idle_timeout_secs` (a slow sender), or the
     /// peer sent nothing at all for that long.
     Idle,
@@ -206,7 +211,7 @@ pub async fn read_frames<S: Stream>(
                         Some(true) => {}
                         Some(false) => break End::Idle,
                         // Draining: the frame can no longer be read whole.
-                        None => break End::Closed,
+                        None => break End::Drained,
                     }
                 }
                 buf.resize(grown, 0);
@@ -254,6 +259,7 @@ pub async fn read_frames<S: Stream>(
             continue;
         };
         let n = match read {
+            Ok(0) if shut => break End::Drained,
             Ok(0) => break End::Closed,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::TimedOut => match held.take() {
@@ -265,11 +271,12 @@ pub async fn read_frames<S: Stream>(
                     continue;
                 }
                 // Draining, and the peer went quiet: it has sent all it had.
-                None if draining.is_some() => break End::Closed,
+                None if draining.is_some() => break End::Drained,
                 None => break End::Idle,
             },
-            // A TLS peer that closes without close_notify, or a drain that shut the socket.
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break End::Closed,
+            // A drain that shut the socket, or a TLS peer that closes without close_notify.
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && shut => break End::Drained,
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break End::Abrupt,
             Err(_) => break End::Error,
         };
         let filled = end + n == buf.len();
@@ -384,32 +391,24 @@ pub async fn read_frames<S: Stream>(
     if let Some(batch) = held {
         shard.send(batch).await;
     }
-    // What is left was cut short by the peer closing (or by the drain).
     let origin = Origin {
         peer,
         received: Timestamp::now(),
         source,
     };
     let mut batch = Batch::counts(shard.index, source);
-    match framer.finish(&buf[start..end]) {
-        Tail::Clean => {}
-        Tail::Unterminated { payload } => {
-            let frame = &buf[start + payload.start..start + payload.end];
-            shard
-                .pipeline
-                .borrow_mut()
-                .process_tail(frame, &origin, &mut batch);
-        }
-        Tail::Truncated { partial } => {
-            let raw = &buf[start + partial.start..start + partial.end];
-            batch.counters.incr(Counter::Frames);
-            batch.dead_letter(Reason::Truncated, &origin, raw);
-        }
-    }
+    process_end(
+        &mut framer,
+        &mut shard.pipeline.borrow_mut(),
+        &buf[start..end],
+        ended == End::Closed,
+        &origin,
+        &mut batch,
+    );
     match ended {
         End::Idle => batch.counters.incr(Counter::IdleTimeouts),
         End::Error => batch.counters.incr(Counter::ReadErrors),
-        End::Closed | End::Stopped => {}
+        End::Closed | End::Abrupt | End::Drained | End::Stopped => {}
     }
     batch.counters.incr(Counter::ConnectionsClosed);
     shard.send(batch).await;

@@ -16,7 +16,8 @@ pub mod tcp;
 pub mod tls;
 pub mod udp;
 
-use wire::frame::{Framer, Next};
+use wire::event::Reason;
+use wire::frame::{Framer, Next, Tail};
 
 use crate::batch::counters::Counter;
 use crate::batch::{Batch, Origin};
@@ -48,6 +49,31 @@ pub(crate) fn process_frames(
             }
             Next::Skipped { consumed } => start += consumed,
             Next::Incomplete => return start,
+        }
+    }
+}
+
+/// What a stream left unconsumed when it ended (`buf`, which `framer` last called incomplete):
+/// a record, or a dead letter that says the frame was cut short. `peer_closed`: the peer
+/// itself ended the stream, and with it a last line that has no LF (a file replayed as is).
+/// Cut off any other way (a timeout, a reset, the drain), half a KV, CEF or CSV line would
+/// still parse, as a record that says what the sender never said.
+pub(crate) fn process_end(
+    framer: &mut Framer,
+    pipeline: &mut Pipeline,
+    buf: &[u8],
+    peer_closed: bool,
+    origin: &Origin,
+    batch: &mut Batch,
+) {
+    match framer.finish(buf) {
+        Tail::Clean => {}
+        Tail::Unterminated { payload } if peer_closed => {
+            pipeline.process_tail(&buf[payload], origin, batch);
+        }
+        Tail::Unterminated { payload: cut } | Tail::Truncated { partial: cut } => {
+            batch.counters.incr(Counter::Frames);
+            batch.dead_letter(Reason::Truncated, origin, &buf[cut]);
         }
     }
 }

@@ -64,8 +64,8 @@ impl Pipeline {
         }
     }
 
-    /// Bytes left when a connection ended mid-frame: a record if they parse, else a dead letter
-    /// that says the frame was cut short.
+    /// The last line of a connection its peer closed without a final LF: a record if it parses,
+    /// else a dead letter that says the frame was cut short.
     pub fn process_tail(&mut self, frame: &[u8], origin: &Origin, batch: &mut Batch) {
         match self.build(frame, origin, batch) {
             Ok(kind) => batch.counters.record(kind),

@@ -229,6 +229,6 @@ mod tests {
         }
         assert_eq!(fields.votes.zia, u16::MAX);
         assert_eq!(fields.votes.zpa, 0);
-        assert!(fields.votes.kinds.iter().any(|&n| n == u8::MAX));
+        assert!(fields.votes.kinds.contains(&u8::MAX));
     }
 }

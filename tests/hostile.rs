@@ -8,7 +8,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use common::http::Client;
+use common::http::{array, gzip, Client};
 use common::{Collector, Options};
 
 const KEYS: &str = "[input.http]\nplain = true\nkeys = [\"k1\"]\n";
@@ -270,4 +270,59 @@ fn frames_and_bodies_in_progress_share_one_budget_per_shard() {
         grown >> 20,
         outcome.counter("buffer_waits")
     );
+}
+
+#[test]
+fn what_a_gzip_body_inflates_to_is_charged_to_the_budget() {
+    // A gzip body of a few KB inflates to megabytes: those are charged to the shard's budget as
+    // they are made, as a plain body's bytes are as they arrive. While another request's body in
+    // progress holds the budget, a gzip body that needs more of it waits, and gets 503 at its
+    // deadline (the sender retries); once the budget is free, the retry is taken whole.
+    const BUDGET: usize = 4 << 20;
+    let config = format!(
+        "{KEYS}[limits]\nmax_frame_bytes = 65536\nidle_timeout_secs = 2\nbuffer_budget_bytes = {BUDGET}\n"
+    );
+    let collector = binary("inflate-budget", &config, &["--http", "127.0.0.1:0"]);
+    let http = collector.listening["http"];
+    let pad = format!("\"pad\":\"{}\",\"login\"", "x".repeat(900));
+    let lines: Vec<String> = (1..=1_300)
+        .map(|id| common::zia_line(id, "inflated").replace("\"login\"", &pad))
+        .collect();
+    let packed = gzip(&array(&lines));
+    assert!(packed.len() < 64 << 10, "{} bytes packed", packed.len());
+
+    // Its head first: the 100 Continue says its deadline runs, from before the other's.
+    let mut client = Client::connect(http);
+    let head = format!(
+        "POST / HTTP/1.1\r\nX-Ztel-Key: k1\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\nExpect: 100-continue\r\n\r\n",
+        packed.len()
+    );
+    client.stream.write_all(head.as_bytes()).expect("head");
+    assert_eq!(client.answer().status, 100);
+    // A plain body in progress takes all the budget but 64 KiB, and keeps it past that deadline.
+    let mut hog = TcpStream::connect(http).expect("connect");
+    let hog_head =
+        format!("POST / HTTP/1.1\r\nX-Ztel-Key: k1\r\nContent-Length: {BUDGET}\r\n\r\n[");
+    hog.write_all(hog_head.as_bytes()).expect("head");
+    hog.write_all(&vec![b' '; BUDGET - (128 << 10)])
+        .expect("body");
+    let read = common::wait_for(common::DEADLINE, || {
+        (common::server_side(http.port()) == (2, 0)).then_some(())
+    });
+    assert!(
+        read.is_some(),
+        "not read: {:?}",
+        common::server_side(http.port())
+    );
+
+    client.stream.write_all(&packed).expect("body");
+    let answer = client.answer();
+    assert_eq!(answer.status, 503, "{answer:?}");
+    assert!(answer.body.contains("retry"), "{answer:?}");
+    drop(hog);
+    let answer = Client::connect(http).post_with(Some("k1"), "Content-Encoding: gzip\r\n", &packed);
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let outcome = collector.stop();
+    common::assert_records_are(&outcome.records, &lines);
+    assert!(outcome.counter("buffer_waits") > 0);
 }

@@ -10,7 +10,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::http::{array, Client};
+use common::http::{array, gzip, Client};
 use common::{assert_records_are, zia_line, Collector, Options, TempDir};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use rustls::pki_types::pem::PemObject;
@@ -481,13 +481,6 @@ fn each_input_reads_times_in_its_own_feed_zone() {
     assert_eq!(ts("via-tcp"), "2022-06-20T06:29:11Z");
 }
 
-fn gzip(data: &[u8]) -> Vec<u8> {
-    use flate2::write::GzEncoder;
-    let mut e = GzEncoder::new(Vec::new(), flate2::Compression::default());
-    e.write_all(data).expect("gzip in memory");
-    e.finish().expect("gzip in memory")
-}
-
 #[test]
 fn gzip_bodies_are_inflated_and_corrupt_ones_refused() {
     let (collector, addr) = start("http-gzip", KEYS);
@@ -554,24 +547,6 @@ fn a_gzip_bomb_gets_413_and_memory_stays_bounded() {
     assert_records_are(&outcome.records, &lines);
 }
 
-/// The collector's connections on `port` that are established, and how many bytes the kernel
-/// still holds for it to read on them (`/proc/net/tcp`).
-fn server_side(port: u16) -> (usize, u64) {
-    let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp");
-    let local = format!(":{port:04X}");
-    let mut sockets = 0;
-    let mut unread = 0;
-    for row in table.lines().skip(1) {
-        let cols: Vec<&str> = row.split_whitespace().collect();
-        if cols.len() > 4 && cols[1].ends_with(&local) && cols[3] == "01" {
-            sockets += 1;
-            let rx = cols[4].split(':').nth(1).unwrap_or("0");
-            unread += u64::from_str_radix(rx, 16).unwrap_or(0);
-        }
-    }
-    (sockets, unread)
-}
-
 #[test]
 fn memory_follows_bytes_received_not_declared_lengths() {
     // Issue 14: 300 keyed connections, each declaring the largest body the limits allow and
@@ -600,13 +575,13 @@ fn memory_follows_bytes_received_not_declared_lengths() {
     assert_eq!(answer.status, 200, "{answer:?}");
     // Every held connection's bytes have been read by the collector.
     let read = common::wait_for(Duration::from_secs(20), || {
-        let (sockets, unread) = server_side(addr.port());
+        let (sockets, unread) = common::server_side(addr.port());
         (sockets >= held.len() && unread == 0).then_some(())
     });
     assert!(
         read.is_some(),
         "held connections not read: {:?}",
-        server_side(addr.port())
+        common::server_side(addr.port())
     );
     let grown = collector.peak_rss_bytes().saturating_sub(before);
     assert!(

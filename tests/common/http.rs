@@ -140,6 +140,13 @@ pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
+/// A body as `Content-Encoding: gzip` sends it.
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).expect("gzip in memory");
+    e.finish().expect("gzip in memory")
+}
+
 /// Lines as a Cloud NSS JSON array.
 pub fn array(lines: &[String]) -> Vec<u8> {
     format!("[\n{}\n]", lines.join(",\n")).into_bytes()

@@ -445,6 +445,24 @@ pub fn wait_until_stalled(progress: &AtomicUsize, every: Duration) -> usize {
     }
 }
 
+/// The collector's connections on `port` that are established, and how many bytes the kernel
+/// still holds for it to read on them (`/proc/net/tcp`).
+pub fn server_side(port: u16) -> (usize, u64) {
+    let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp");
+    let local = format!(":{port:04X}");
+    let mut sockets = 0;
+    let mut unread = 0;
+    for row in table.lines().skip(1) {
+        let cols: Vec<&str> = row.split_whitespace().collect();
+        if cols.len() > 4 && cols[1].ends_with(&local) && cols[3] == "01" {
+            sockets += 1;
+            let rx = cols[4].split(':').nth(1).unwrap_or("0");
+            unread += u64::from_str_radix(rx, 16).unwrap_or(0);
+        }
+    }
+    (sockets, unread)
+}
+
 /// The UDP sockets bound to `port` (`/proc/net/udp` and `udp6`): bytes the kernel holds unread
 /// on them, and the datagrams it dropped on them (the last column); `None` when none is bound.
 pub fn udp_sockets(port: u16) -> Option<(u64, u64)> {

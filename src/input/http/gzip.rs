@@ -1,9 +1,10 @@
 //! `Content-Encoding: gzip` bodies (Cloud NSS, as Cribl's guide has admins set it). The limit on a
 //! body applies to what it inflates to as well: a small body that would inflate past it (a zip
 //! bomb) is refused with 413 as soon as its output passes the limit, so memory follows the limit,
-//! never what the body claims.
+//! never what the body claims. Within the limit, it is inflated into room its reader has charged to
+//! the shard's buffer budget: a few KB on the wire may well be megabytes inflated.
 
-use std::io::Read;
+use std::io::{ErrorKind, Read, Take};
 
 use flate2::read::MultiGzDecoder;
 
@@ -22,15 +23,44 @@ pub fn is_gzip(coding: &[u8]) -> bool {
     coding.eq_ignore_ascii_case(b"gzip") || coding.eq_ignore_ascii_case(b"x-gzip")
 }
 
-/// Inflates `packed` (one or more gzip members, as concatenating senders make) into `out`, which
-/// must stay within `max` bytes.
-pub fn inflate(packed: &[u8], out: &mut Vec<u8>, max: usize) -> Result<(), GzipError> {
-    let mut decoder = MultiGzDecoder::new(packed).take(max as u64 + 1);
-    decoder.read_to_end(out).map_err(GzipError::Corrupt)?;
-    if out.len() > max {
-        return Err(GzipError::TooLarge(max));
+/// A gzip body (one or more members, as concatenating senders make) being inflated a piece at a
+/// time, so that its reader can charge each piece to the shard's budget before it is made.
+pub struct Inflater<'a> {
+    decoder: Take<MultiGzDecoder<&'a [u8]>>,
+    max: usize,
+}
+
+impl<'a> Inflater<'a> {
+    /// What `packed` inflates to must stay within `max` bytes.
+    pub fn new(packed: &'a [u8], max: usize) -> Self {
+        Inflater {
+            decoder: MultiGzDecoder::new(packed).take(max as u64 + 1),
+            max,
+        }
     }
-    Ok(())
+
+    /// Inflates into `out` as far as its capacity, never beyond it. `Ok(true)`: the body is all
+    /// inflated; `Ok(false)`: `out` is full and there may be more.
+    pub fn fill(&mut self, out: &mut Vec<u8>) -> Result<bool, GzipError> {
+        let mut at = out.len();
+        out.resize(out.capacity(), 0);
+        let done = loop {
+            if at == out.len() {
+                break Ok(false);
+            }
+            match self.decoder.read(&mut out[at..]) {
+                Ok(0) => break Ok(true),
+                Ok(n) => at += n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => break Err(GzipError::Corrupt(e)),
+            }
+        };
+        out.truncate(at);
+        if at > self.max {
+            return Err(GzipError::TooLarge(self.max));
+        }
+        done
+    }
 }
 
 #[cfg(test)]
@@ -41,6 +71,15 @@ mod tests {
     use flate2::Compression;
 
     use super::*;
+
+    /// Inflates all of `packed`, doubling `out` as it fills.
+    fn inflate(packed: &[u8], out: &mut Vec<u8>, max: usize) -> Result<(), GzipError> {
+        let mut inflater = Inflater::new(packed, max);
+        while !inflater.fill(out)? {
+            out.reserve(out.capacity().max(16));
+        }
+        Ok(())
+    }
 
     fn gzip(data: &[u8]) -> Vec<u8> {
         let mut e = GzEncoder::new(Vec::new(), Compression::default());
@@ -70,6 +109,18 @@ mod tests {
             Err(GzipError::TooLarge(_))
         ));
         assert!(out.len() <= (64 << 10) + 1, "{} bytes held", out.len());
+    }
+
+    #[test]
+    fn a_piece_never_outgrows_the_room_it_is_given() {
+        let packed = gzip(&vec![b'a'; 10_000]);
+        let mut inflater = Inflater::new(&packed, 1 << 20);
+        let mut out = Vec::with_capacity(4096);
+        assert!(!inflater.fill(&mut out).unwrap());
+        assert_eq!((out.len(), out.capacity()), (4096, 4096));
+        out.reserve_exact(10_000 - 4096 + 1);
+        assert!(inflater.fill(&mut out).unwrap());
+        assert_eq!(out, vec![b'a'; 10_000]);
     }
 
     #[test]

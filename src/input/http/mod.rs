@@ -16,6 +16,8 @@ pub mod fuzz;
 pub mod gzip;
 mod io;
 pub mod request;
+#[cfg(test)]
+mod tests;
 
 use std::net::SocketAddr;
 use std::rc::Rc;

@@ -7,6 +7,11 @@
 //!
 //! The 200 is sent only once the request's batch was taken by the aggregator's channel, so a full
 //! channel delays the answer instead of losing records: the sender keeps the batch until then.
+//!
+//! What a request holds is charged to the shard's buffer budget for as long as it holds it: the
+//! body as it is read, what a gzip body inflates to as it inflates, then the batch's records until
+//! the channel takes them (a full channel would otherwise let every connection hold a body's
+//! worth, however small the body was on the wire).
 
 use std::cell::RefCell;
 use std::net::SocketAddr;
@@ -25,7 +30,7 @@ use jiff::Timestamp;
 
 use super::auth::KeyCheck;
 use super::body::{process_body, shape, NotJson, Shape};
-use super::gzip::{inflate, is_gzip, GzipError};
+use super::gzip::{is_gzip, GzipError, Inflater};
 use super::io::Progress;
 use super::Input;
 use crate::batch::counters::Counter;
@@ -37,7 +42,7 @@ use crate::shard::Shard;
 pub const BODY_FRAMES: usize = 64;
 /// A connection's body buffer is given back once a request made it larger than this, so that
 /// idle keep-alive connections stay small.
-const KEEP_BUFFER: usize = 64 << 10;
+pub(super) const KEEP_BUFFER: usize = 64 << 10;
 
 /// What every request of one connection shares.
 pub struct Requests {
@@ -124,9 +129,11 @@ impl Requests {
     ) -> Result<Response<Full<Bytes>>, BodyFailed> {
         let mut batch = Batch::counts(self.shard.index, Source::Http);
         batch.counters.incr(Counter::HttpRequests);
+        // Dropped only once the batch was sent: see the module's notes.
+        let mut charge = self.shard.budget.charge();
         let answer = match self.check(&request) {
             Some(refusal) => Err(refusal),
-            None => match self.take(request, &mut batch).await {
+            None => match self.take(request, &mut batch, &mut charge).await {
                 Ok(answer) => answer,
                 Err(failed) => {
                     // A malformed chunk size, or a peer gone mid-body: no answer can follow,
@@ -256,11 +263,13 @@ impl Requests {
     }
 
     /// Reads the body (hyper sends `100 Continue` first when the peer asked), checks its shape
-    /// and processes its records into `batch`. `Err`: the connection broke mid-body.
+    /// and processes its records into `batch`, growing `charge` with what the request holds.
+    /// `Err`: the connection broke mid-body.
     async fn take(
         &self,
         request: Request<Incoming>,
         batch: &mut Batch,
+        charge: &mut Charge<'_>,
     ) -> Result<Result<(), Refusal>, BodyFailed> {
         let max_body = self.max_body();
         let gzip = request
@@ -270,31 +279,19 @@ impl Requests {
         // Out of its cell while the body streams in: no borrow is held across an await.
         let mut body = std::mem::take(&mut *self.body.borrow_mut());
         body.clear();
-        // What the body holds beyond the connection's first KEEP_BUFFER, charged to the shard.
-        let mut charge = self.shard.budget.charge();
         let answer = if gzip {
             let mut packed = Vec::new();
-            match self.read_body(request, &mut packed, max_body, &mut charge).await {
-                Ok(Ok(())) => match inflate(&packed, &mut body, max_body) {
-                    Ok(()) => Ok(self.process(&body, batch)),
-                    Err(GzipError::TooLarge(max)) => Ok(Err(Refusal::closing(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        format!("gzip body inflates to over {max} bytes (limits.max_frame_bytes x {BODY_FRAMES})"),
-                    ))),
-                    // The body was read whole: the connection can go on.
-                    Err(e @ GzipError::Corrupt(_)) => Ok(Err(Refusal {
-                        status: StatusCode::BAD_REQUEST,
-                        message: e.to_string(),
-                        close: false,
-                    })),
-                },
+            match self.read_body(request, &mut packed, max_body, charge).await {
+                Ok(Ok(())) => Ok(
+                    match self.inflate(packed, &mut body, max_body, charge).await {
+                        Ok(()) => self.process(&body, batch),
+                        Err(refusal) => Err(refusal),
+                    },
+                ),
                 other => other,
             }
         } else {
-            match self
-                .read_body(request, &mut body, max_body, &mut charge)
-                .await
-            {
+            match self.read_body(request, &mut body, max_body, charge).await {
                 Ok(Ok(())) => Ok(self.process(&body, batch)),
                 other => other,
             }
@@ -302,6 +299,13 @@ impl Requests {
         if body.capacity() <= KEEP_BUFFER {
             *self.body.borrow_mut() = body;
         }
+        // From here until the channel takes the batch, its records are what the request holds:
+        // they take the body's place in the charge. They are made already, so what they need
+        // beyond the body's share is charged only if the budget has it now: waiting could only
+        // end in refusing records whose effects (device deltas) the shard has already taken.
+        let records = self.share(batch.records.capacity().saturating_sub(KEEP_BUFFER));
+        charge.try_grow(records);
+        charge.shrink(records);
         answer
     }
 
@@ -326,10 +330,7 @@ impl Requests {
                 if needed > body.capacity() {
                     let grown = needed.max(body.capacity() * 2).min(max_body);
                     if !self.grow(charge, grown.saturating_sub(KEEP_BUFFER)).await {
-                        return Ok(Err(Refusal::closing(
-                            StatusCode::SERVICE_UNAVAILABLE,
-                            "the collector's buffers stayed full for the request's deadline; retry",
-                        )));
+                        return Ok(Err(budget_short()));
                     }
                     body.reserve_exact(grown - body.len());
                 }
@@ -337,6 +338,42 @@ impl Requests {
             }
         }
         Ok(Ok(()))
+    }
+
+    /// Inflates a gzip body that was read whole into `body`, a piece at a time: before each piece
+    /// is made, the charge grows to the room it may take, beside the packed body's.
+    async fn inflate(
+        &self,
+        packed: Vec<u8>,
+        body: &mut Vec<u8>,
+        max_body: usize,
+        charge: &mut Charge<'_>,
+    ) -> Result<(), Refusal> {
+        let mut inflater = Inflater::new(&packed, max_body);
+        loop {
+            match inflater.fill(body) {
+                Ok(true) => return Ok(()),
+                Ok(false) => {
+                    // One byte past the limit is room enough to tell a body that passes it.
+                    let grown = (body.capacity() * 2).max(KEEP_BUFFER).min(max_body + 1);
+                    let held = (packed.capacity() + grown).saturating_sub(KEEP_BUFFER);
+                    if !self.grow(charge, held).await {
+                        return Err(budget_short());
+                    }
+                    body.reserve_exact(grown - body.len());
+                }
+                Err(GzipError::TooLarge(max)) => return Err(Refusal::closing(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("gzip body inflates to over {max} bytes (limits.max_frame_bytes x {BODY_FRAMES})"),
+                )),
+                // The body was read whole: the connection can go on.
+                Err(e @ GzipError::Corrupt(_)) => return Err(Refusal {
+                    status: StatusCode::BAD_REQUEST,
+                    message: e.to_string(),
+                    close: false,
+                }),
+            }
+        }
     }
 
     /// Grows the request's charge, waiting while the budget is short, at most until the
@@ -348,7 +385,17 @@ impl Requests {
             .began
             .get()
             .map_or(idle, |t| idle.saturating_sub(t.elapsed()));
-        self.shard.grow(Source::Http, charge, bytes, patience).await
+        self.shard
+            .grow(Source::Http, charge, self.share(bytes), patience)
+            .await
+    }
+
+    /// What a request may be charged of `bytes`: at most the whole budget, so that the largest
+    /// body fits however it came (the config checks that the budget holds one), though a gzip
+    /// one holds its packed and inflated bodies at once. Such a request has the budget to
+    /// itself while it holds it all.
+    fn share(&self, bytes: usize) -> usize {
+        bytes.min(self.shard.limits.buffer_budget)
     }
 
     /// Checks a whole body's shape and processes its records into `batch`.
@@ -386,6 +433,14 @@ impl Requests {
         batch.parse_time = read_at.elapsed();
         refused
     }
+}
+
+/// The budget stayed short for the request's deadline: the sender retries.
+fn budget_short() -> Refusal {
+    Refusal::closing(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the collector's buffers stayed full for the request's deadline; retry",
+    )
 }
 
 fn too_large(max_body: usize) -> Refusal {

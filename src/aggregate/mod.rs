@@ -218,7 +218,8 @@ impl Aggregator {
         if let Some(nats) = &self.sinks.nats {
             if !nats.wait_finished() {
                 tracing::warn!(
-                    "output.nats: the NATS thread did not end in time; the duplicate window                      leaves out the records it held, and a replay of them is written again"
+                    "output.nats: the NATS thread did not end in time; the duplicate window \
+                     leaves out the records it held, and a replay of them is written again"
                 );
             }
         }

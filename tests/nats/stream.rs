@@ -1,16 +1,18 @@
 //! What reaches the stream: a replay that two collectors received is stored once (JetStream
-//! drops the second by its `Nats-Msg-Id`), and a stream ZTEL made by hand is brought in line
-//! with the collector's config rather than refused.
+//! drops the second by its `Nats-Msg-Id`), a stream ZTEL made by hand is brought in line with
+//! the collector's config rather than refused, and a record larger than the server takes is
+//! left out without holding up the rest.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use async_nats::jetstream::stream;
 
-use crate::common::{self, http_get, TempDir};
-use crate::server::Server;
+use crate::common::{self, http_get, wait_for, TempDir};
+use crate::server::{free_port, installed, Server};
 use crate::support::{
-    admin, all_acknowledged, assert_stream_holds_once, lines, metric, start_collector, stream_info,
-    with_jetstream, Message,
+    admin, all_acknowledged, assert_stream_holds_once, lines, metric, read_stream, records,
+    start_collector, stream_info, with_jetstream, Message, PATIENCE,
 };
 
 #[test]
@@ -82,5 +84,84 @@ fn an_existing_stream_is_brought_in_line_with_the_config() {
         "ours added, the rest kept"
     );
     assert_eq!(config.duplicate_window, Duration::from_secs(900));
+    c.stop();
+}
+
+/// A ZIA line whose URL path is `pad` bytes longer than [`crate::common::zia_line`]'s.
+fn long_line(id: u64, pad: usize) -> String {
+    let short = format!("/p/{id}\"");
+    let long = format!("/p/{id}/{}\"", "x".repeat(pad));
+    common::zia_line(id, "host-big").replacen(&short, &long, 1)
+}
+
+/// The records file's lines: record id and length (without the newline).
+fn written(c: &common::Collector) -> Vec<(u64, usize)> {
+    let text = std::fs::read_to_string(c.data_dir().join("connections.jsonl")).unwrap_or_default();
+    text.lines()
+        .filter_map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).ok()?;
+            Some((v["record_id"].as_str()?.parse().ok()?, line.len()))
+        })
+        .collect()
+}
+
+#[test]
+fn records_past_the_servers_max_payload_are_skipped_and_publishing_goes_on() {
+    // nats-server refuses a message whose headers and payload pass its max_payload by closing
+    // the connection. One sent anyway was sent again after every reconnect, and nothing behind
+    // it reached the stream: the size check must be the server's own.
+    if !installed() {
+        return;
+    }
+    const MAX: usize = 65_536;
+    // `NATS/1.0\r\nNats-Msg-Id: ` and the blank line, and the 32 hex digits of the id.
+    const HEADERS: usize = 27 + 32;
+    let dir = TempDir::new("nats-max-payload");
+    let config = dir.write("nats.conf", &format!("max_payload: {MAX}\n"));
+    let server = Server::on(free_port(), dir.path().join("nats-store"), Some(config));
+    let c = start_collector("nats-max-payload", &server.url(), None);
+    // What a record adds to its URL's padding, measured on one well under the limit.
+    c.send(format!("{}\n", long_line(1000, 60_000)).as_bytes());
+    let first = wait_for(PATIENCE, || written(&c).first().copied()).expect("the first record");
+    let overhead = first.1 - 60_000;
+    // Messages from 150 bytes under the limit to 150 over, a byte apart.
+    let mut big = String::new();
+    for k in 0..300 {
+        let pad = MAX - HEADERS - overhead - 150 + k;
+        big.push_str(&long_line(1001 + k as u64, pad));
+        big.push('\n');
+    }
+    c.send(big.as_bytes());
+    c.send(&lines(10));
+    let expected: BTreeSet<u64> = wait_for(PATIENCE, || {
+        let all = written(&c);
+        (all.len() == 311).then(|| {
+            all.iter()
+                .filter(|(_, len)| len + HEADERS <= MAX)
+                .map(|(id, _)| *id)
+                .collect()
+        })
+    })
+    .expect("every record in the records file");
+    let (under, over) = (expected.len() - 10, 311 - expected.len());
+    assert!(
+        under > 100 && over > 100,
+        "{under} under the limit, {over} over"
+    );
+    let mut held = BTreeSet::new();
+    let stored = wait_for(PATIENCE, || {
+        held = records(&read_stream(&server.url()))
+            .iter()
+            .filter_map(|m| m.payload["record_id"].as_str()?.parse().ok())
+            .collect();
+        (held == expected).then_some(())
+    });
+    assert!(
+        stored.is_some(),
+        "the stream holds {} records, {} expected; first missing {:?}",
+        held.len(),
+        expected.len(),
+        expected.difference(&held).next()
+    );
     c.stop();
 }

@@ -3,9 +3,11 @@
 
 mod common;
 
+use std::io::Write;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use common::http::{array, Client};
 use common::{wait_for, wait_for_metric, zia_line, Collector, Options, DEADLINE};
 
 #[test]
@@ -98,4 +100,66 @@ fn udp_records_kept_while_the_channel_is_full_go_out_without_more_traffic() {
     let outcome = collector.stop();
     assert_eq!(outcome.counter("datagrams_dropped"), 0);
     assert_eq!(outcome.stdout_records().len(), RECORDS + 3);
+}
+
+/// A Cloud NSS request whose records wait for a full channel longer than `idle_timeout_secs`
+/// is still answered once the channel takes them: the wait is the collector's, not the peer's
+/// idleness, and a connection closed without an answer makes the sender send the batch again.
+#[test]
+fn an_http_request_waiting_for_a_full_channel_past_the_idle_timeout_is_answered() {
+    let mut collector = Collector::start_with(
+        "http-full-channel",
+        Options {
+            shards: 1,
+            records_to_stdout: true,
+            hold_stdout: true,
+            config: Some(
+                "[limits]\nidle_timeout_secs = 1\n[input.http]\nplain = true\nkeys = [\"k1\"]\n"
+                    .into(),
+            ),
+            args: vec!["--http".into(), "127.0.0.1:0".into()],
+            ..Options::default()
+        },
+    );
+    const RECORDS: usize = 40_000;
+    let padding = "x".repeat(900);
+    let lines: Vec<String> = (0..RECORDS as u64)
+        .map(|i| {
+            zia_line(i + 1, "tcp-host")
+                .replace("\"login\"", &format!("\"pad\":\"{padding}\",\"login\""))
+        })
+        .collect();
+    let (sent, sender) = common::send_counting(collector.connect(), lines);
+    common::wait_until_stalled(&sent, Duration::from_millis(500));
+
+    let posted: Vec<String> = (0..3)
+        .map(|i| zia_line(2_000_000 + i, "http-host"))
+        .collect();
+    let mut client = Client::connect(collector.listening["http"]);
+    let body = array(&posted);
+    let head = format!(
+        "POST /nss/web HTTP/1.1\r\nHost: collector\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nX-Ztel-Key: k1\r\n\r\n",
+        body.len()
+    );
+    client.stream.write_all(head.as_bytes()).unwrap();
+    client.stream.write_all(&body).unwrap();
+    // The condition is time itself: the request must outlast the idle timeout, twice over.
+    std::thread::sleep(Duration::from_millis(2_500));
+
+    collector.open_stdout();
+    let answer = client.answer();
+    assert_eq!(answer.status, 200, "{answer:?}");
+    sender
+        .join()
+        .expect("sender finishes once the consumer reads");
+    drop(client);
+    let outcome = collector.stop();
+    let records = outcome.stdout_records();
+    assert_eq!(records.len(), RECORDS + posted.len());
+    assert_eq!(outcome.counter("http_requests"), 1);
+    assert_eq!(
+        outcome.counter("records_zia_web"),
+        (RECORDS + posted.len()) as u64
+    );
 }

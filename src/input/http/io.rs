@@ -32,6 +32,27 @@ pub struct Progress {
     /// When the request in progress began to arrive; the request handler clears it once the
     /// body is read.
     pub began: Cell<Option<Instant>>,
+    /// A request was read and waits for its answer (see [`Answering`]).
+    pub answering: Cell<bool>,
+}
+
+/// Marks a read request as waiting for its answer, until dropped. Meanwhile hyper keeps a read
+/// open to notice a peer that goes away, and that read's timeout must not end the connection:
+/// the wait is the collector's (a full channel), not the peer's idleness, and a sender whose
+/// request gets no answer sends the batch again.
+pub struct Answering<'a>(&'a Progress);
+
+impl<'a> Answering<'a> {
+    pub fn start(progress: &'a Progress) -> Self {
+        progress.answering.set(true);
+        Answering(progress)
+    }
+}
+
+impl Drop for Answering<'_> {
+    fn drop(&mut self) {
+        self.0.answering.set(false);
+    }
 }
 
 /// A stream as hyper drives it.
@@ -75,6 +96,12 @@ impl<S: AsyncRead + Unpin> hyper::rt::Read for Io<S> {
                 std::slice::from_raw_parts_mut(unfilled.as_mut_ptr().cast::<u8>(), unfilled.len());
             match Pin::new(&mut self.stream).poll_read(cx, bytes) {
                 Poll::Ready(Ok(n)) => n,
+                // The answer, once ready, wakes this task, and hyper then reads again.
+                Poll::Ready(Err(e))
+                    if e.kind() == io::ErrorKind::TimedOut && self.progress.answering.get() =>
+                {
+                    return Poll::Pending
+                }
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => return Poll::Pending,
             }

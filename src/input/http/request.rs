@@ -31,7 +31,7 @@ use jiff::Timestamp;
 use super::auth::KeyCheck;
 use super::body::{process_body, shape, NotJson, Shape};
 use super::gzip::{is_gzip, GzipError, Inflater};
-use super::io::Progress;
+use super::io::{Answering, Progress};
 use super::Input;
 use crate::batch::counters::Counter;
 use crate::batch::{Batch, Origin, Source};
@@ -146,6 +146,7 @@ impl Requests {
         };
         // The next request's deadline starts with its first byte.
         self.progress.began.set(None);
+        let _answering = Answering::start(&self.progress);
         batch
             .counters
             .add(Counter::BytesRead, self.progress.read.replace(0));

@@ -42,6 +42,8 @@ pub struct Spool {
     dir: PathBuf,
     /// Unacknowledged bytes past which `has_room` says no.
     limit: u64,
+    /// [`SEGMENT_BYTES`]; smaller in tests.
+    segment_bytes: u64,
     /// Segments on disk, oldest first, with their sizes; the last is appended to.
     segments: VecDeque<(u64, u64)>,
     tail: File,
@@ -129,6 +131,7 @@ impl Spool {
         Ok(Spool {
             dir: dir.to_owned(),
             limit,
+            segment_bytes: SEGMENT_BYTES,
             segments,
             tail,
             head_file,
@@ -161,10 +164,24 @@ impl Spool {
         self.bytes == 0 || self.bytes + n as u64 <= self.limit
     }
 
-    /// Appends whole frames.
+    /// Appends whole frames. On an error nothing was appended, so the caller may try again.
     pub fn append(&mut self, frames: &[u8]) -> io::Result<()> {
         if frames.is_empty() {
             return Ok(());
+        }
+        // A full segment is closed before the write, not after it: were the next one not to
+        // open, the frames written would be written again by the caller's next attempt.
+        if self
+            .segments
+            .back()
+            .is_some_and(|(_, size)| *size >= self.segment_bytes)
+        {
+            let number = self.segments.back().map_or(1, |(n, _)| n + 1);
+            self.tail = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(segment_path(&self.dir, number))?;
+            self.segments.push_back((number, 0));
         }
         let Some(last) = self.segments.back_mut() else {
             return Err(io::Error::other("spool has no segment"));
@@ -179,14 +196,6 @@ impl Spool {
         self.bytes += frames.len() as u64;
         self.frames += n;
         self.messages += m;
-        if last.1 >= SEGMENT_BYTES {
-            let number = last.0 + 1;
-            self.tail = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(segment_path(&self.dir, number))?;
-            self.segments.push_back((number, 0));
-        }
         Ok(())
     }
 
@@ -462,6 +471,34 @@ mod tests {
         s.rewind();
         let again = s.read(1 << 20).unwrap().unwrap();
         assert_eq!(ids(&again), ["0", "1"]);
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn an_append_that_fails_appends_nothing_so_trying_again_writes_each_frame_once() {
+        let d = dir("retry");
+        let mut s = Spool::open(&d, 1 << 20).unwrap();
+        s.segment_bytes = 1;
+        // The next segment cannot be created: a directory is where its file would be.
+        let blocked = segment_path(&d, 2);
+        fs::create_dir(&blocked).unwrap();
+        let mut failed = 0;
+        for batch in [frames(0..3), frames(3..5)] {
+            while let Err(e) = s.append(&batch) {
+                failed += 1;
+                assert!(failed < 10, "{e}");
+                fs::remove_dir(&blocked).unwrap();
+            }
+        }
+        assert_eq!(failed, 1);
+        assert_eq!(s.messages(), 5);
+        let mut seen = Vec::new();
+        while let Some(c) = s.read(1 << 20).unwrap() {
+            seen.extend(ids(&c));
+        }
+        assert_eq!(seen, ["0", "1", "2", "3", "4"]);
+        drop(s);
+        assert_eq!(Spool::open(&d, 1 << 20).unwrap().messages(), 5);
         fs::remove_dir_all(&d).unwrap();
     }
 

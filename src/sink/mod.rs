@@ -265,8 +265,14 @@ impl Sink {
         out.write_all(&self.pending)?;
         out.sync_all()?;
         if let Target::File { file, size, .. } = &mut self.target {
-            if self.torn > 0 && file.set_len(*size - self.torn as u64).is_ok() {
-                *size -= self.torn as u64;
+            // The fragment ends the file as the system knows it, not where the bytes written
+            // would put it: after logrotate's copytruncate that count is past the end, and
+            // cutting there would grow the file with zeros.
+            let torn = self.torn as u64;
+            if let Ok(len) = file.metadata().map(|m| m.len()) {
+                if torn > 0 && len >= torn && file.set_len(len - torn).is_ok() {
+                    *size = len - torn;
+                }
             }
         }
         let spilled = self.pending.len();

@@ -195,3 +195,40 @@ fn a_full_disk_keeps_the_backlog_and_spills_it() {
     assert_eq!(sink.backlog(), 0);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_torn_line_spilled_after_a_copytruncate_is_cut_from_the_files_real_end() {
+    let dir = temp("copytruncate");
+    let path = dir.join("records.jsonl");
+    let (mut sink, _) = Sink::open(&path, None).unwrap();
+    sink.write(&b"{\"a\":1}\n".repeat(100)).unwrap();
+    sink.flush().unwrap();
+    // logrotate's copytruncate: the file is copied away and emptied under the sink.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    // Then a short write (a disk that filled up): part of a line is in the file, all of it
+    // pending. A real short write needs a full disk; its outcome is set up here.
+    let line = b"{\"b\":2}\n";
+    sink.take(line);
+    let Target::File { file, size, .. } = &mut sink.target else {
+        panic!("a file sink");
+    };
+    file.as_ref().write_all(&line[..3]).unwrap();
+    *size += 3;
+    sink.torn = 3;
+    let spill = dir.join("spill.jsonl");
+    assert_eq!(sink.spill(&spill).unwrap(), line.len());
+    assert_eq!(std::fs::read(&spill).unwrap(), line);
+    let left = std::fs::read(&path).unwrap();
+    assert!(
+        left.is_empty(),
+        "the fragment is cut, and nothing added: {} bytes left, {} of them zeros",
+        left.len(),
+        left.iter().filter(|b| **b == 0).count()
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -326,3 +326,107 @@ fn what_a_gzip_body_inflates_to_is_charged_to_the_budget() {
     common::assert_records_are(&outcome.records, &lines);
     assert!(outcome.counter("buffer_waits") > 0);
 }
+
+/// The admin port may face the same network as the inputs. A declared body is never read nor
+/// allocated (a `Content-Length` near 2^64 aborted the collector when the old server dropped
+/// the request); held and idle connections cost a task each, not a thread, and are bounded; a
+/// head is bounded in size; none of them holds up a stop. A hostname in a path keeps its `+`.
+#[test]
+fn admin_clients_cannot_kill_exhaust_or_hold_the_collector() {
+    let mut collector = binary("admin-hostile", "", &["--admin", "127.0.0.1:0"]);
+    let admin = collector.listening["admin"];
+    let connect = || {
+        let s = TcpStream::connect_timeout(&admin, Duration::from_secs(5)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s
+    };
+    let status_of = |s: &mut TcpStream| {
+        let mut head = [0u8; 12];
+        s.read_exact(&mut head).map(|()| head.to_vec())
+    };
+
+    let mut huge = connect();
+    huge.write_all(
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 18446744073709551615\r\n\r\n",
+    )
+    .unwrap();
+    // hyper refuses that length (431); the old server answered 200, then aborted.
+    let answered = status_of(&mut huge).unwrap();
+    assert!(answered.starts_with(b"HTTP/1.1 "), "{answered:?}");
+    drop(huge);
+    assert_eq!(common::http_get(admin, "/healthz").0, 200);
+    let mut declared = connect();
+    declared
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 4000000000\r\n\r\n")
+        .unwrap();
+    assert_eq!(status_of(&mut declared).unwrap(), b"HTTP/1.1 200");
+    drop(declared);
+    let mut long_head = connect();
+    let _ = long_head
+        .write_all(format!("GET /healthz HTTP/1.1\r\nX: {}", "a".repeat(1 << 20)).as_bytes());
+    assert_ne!(
+        status_of(&mut long_head).ok().as_deref(),
+        Some(&b"HTTP/1.1 200"[..]),
+        "a 1 MiB head was read"
+    );
+
+    // Bodies declared and never sent (the old server's two threads each waited on one for
+    // ever), then idle connections up to the limit, less room for the checks below.
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let mut s = connect();
+        s.write_all(b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n")
+            .unwrap();
+        held.push(s);
+    }
+    let idle: Vec<TcpStream> = (0..ztel::obs::admin::MAX_CONNECTIONS - 12)
+        .map(|_| connect())
+        .collect();
+    let (status, body) = common::http_get(admin, "/healthz");
+    assert_eq!((status, body.as_str()), (200, "ok\n"));
+    let threads: usize = collector.proc_status("Threads").parse().unwrap();
+    assert!(
+        threads < 64,
+        "{threads} threads for {} connections",
+        idle.len()
+    );
+    // Past the limit, connections are closed at once.
+    let extra: Vec<TcpStream> = (0..40)
+        .map(|_| {
+            let s = connect();
+            s.set_read_timeout(Some(Duration::from_millis(300)))
+                .unwrap();
+            s
+        })
+        .collect();
+    let closed = extra
+        .into_iter()
+        .filter(|s| matches!((&*s).read(&mut [0u8; 16]), Ok(0) | Err(_)))
+        .count();
+    assert!(
+        closed >= 25,
+        "only {closed} of 40 connections past the limit were closed"
+    );
+    drop(idle);
+
+    // A hostname with `+` and `&`, as a path keeps them.
+    let line = common::zia_line(1, "LAB+PC&2");
+    collector.send(format!("{line}\n").as_bytes());
+    let found = common::wait_for(common::DEADLINE, || {
+        let (status, body) = common::http_get(admin, "/devices/LAB+PC&2");
+        (status == 200).then_some(body)
+    })
+    .expect("/devices/LAB+PC&2 never answered");
+    assert!(found.contains("\"hostname\":\"LAB+PC&2\""), "{found}");
+
+    // The held connections are still open: the stop must not wait for them.
+    let began = Instant::now();
+    let outcome = collector.stop();
+    assert!(
+        began.elapsed() < Duration::from_secs(10),
+        "the stop took {:?} with admin clients holding connections",
+        began.elapsed()
+    );
+    assert_eq!(outcome.counter("records_zia_web"), 1);
+    drop(held);
+}

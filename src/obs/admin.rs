@@ -1,23 +1,24 @@
 //! The admin HTTP endpoint (DESIGN §2.3): health, metrics, latency percentiles, devices, and who
 //! was behind a ZPA connection.
 //!
-//! It is off the data path: a blocking `tiny_http` server answered by two threads of its own
-//! (`admin-0`, `admin-1`), so a slow admin client never holds up a shard or the aggregator, and
-//! no async runtime is needed. The handlers read shared state ([`Shared`]) under short locks.
+//! It is off the data path: its own HTTP server ([`server`]: a thread, a small runtime, two
+//! handler threads), so a slow admin client never holds up a shard or the aggregator. The
+//! handlers read shared state ([`Shared`]) under short locks.
 //!
 //! Routing is one `match (method, path)` in `route`; each handler is a small function that
 //! returns a [`Reply`]. A route is added with one arm there (and its path in the 405 arm).
 
+mod server;
+
 use std::borrow::Cow;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 
+use hyper::Method;
 use jiff::Timestamp;
 use serde::Serialize;
-use tiny_http::{Header, Method, Request, Response, Server};
 
 use wire::device::device_id;
 use wire::record::time::rfc3339;
@@ -30,9 +31,7 @@ use crate::aggregate::registry::Device;
 use crate::aggregate::state::Shared;
 use crate::batch::FlowKey;
 use crate::sink::nats::kv::KvDevice;
-
-/// How many threads answer requests. Two, so one slow answer does not stall the next request.
-const THREADS: usize = 2;
+pub use server::{HEAD_TIMEOUT, MAX_CONNECTIONS};
 
 /// The most of a bad parameter value echoed back in an error: enough to see the mistake.
 const ECHO_MAX: usize = 64;
@@ -45,111 +44,27 @@ const PROMETHEUS: &str = "text/plain; version=0.0.4; charset=utf-8";
 pub struct Admin {
     /// The address actually bound (the real port when started on port 0).
     pub addr: SocketAddr,
-    server: Arc<Server>,
-    threads: Vec<JoinHandle<()>>,
-    stopping: Arc<AtomicBool>,
+    server: server::Server,
 }
 
 impl Admin {
     /// Binds (port 0 allowed: `addr` reports the real one) and serves until `stop`.
     pub fn start(addr: SocketAddr, state: Arc<Shared>) -> io::Result<Admin> {
-        let server = Server::http(addr).map_err(|e| match e.downcast::<io::Error>() {
-            // Keep the kind (AddrInUse, PermissionDenied) for the caller's message.
-            Ok(e) => *e,
-            Err(e) => io::Error::other(e),
-        })?;
-        let addr = server
-            .server_addr()
-            .to_ip()
-            .ok_or_else(|| io::Error::other("admin endpoint bound to a non-IP address"))?;
-        let mut admin = Admin {
-            addr,
-            server: Arc::new(server),
-            threads: Vec::with_capacity(THREADS),
-            stopping: Arc::new(AtomicBool::new(false)),
-        };
-        let index = Arc::new(Mutex::new(DeviceIndex::default()));
-        for i in 0..THREADS {
-            let server = Arc::clone(&admin.server);
-            let state = Arc::clone(&state);
-            let index = Arc::clone(&index);
-            let stopping = Arc::clone(&admin.stopping);
-            let spawned = std::thread::Builder::new()
-                .name(format!("admin-{i}"))
-                .spawn(move || serve(&server, &state, &index, &stopping));
-            match spawned {
-                Ok(handle) => admin.threads.push(handle),
-                Err(e) => {
-                    admin.stop();
-                    return Err(e);
-                }
-            }
-        }
+        let index = Mutex::new(DeviceIndex::default());
+        let handler: Arc<server::Handler> =
+            Arc::new(move |method: &Method, path: &str, query: &str| {
+                route(&state, &index, method, path, query)
+            });
+        let server = server::Server::start(addr, handler)?;
+        let addr = server.addr;
         tracing::info!(%addr, "admin endpoint listening");
-        Ok(admin)
+        Ok(Admin { addr, server })
     }
 
-    /// Unblocks the server, joins the threads, then closes the listening socket. A request
-    /// being answered is finished first. Dropping an `Admin` does the same.
+    /// Stops accepting, lets answers being made finish (briefly), cuts the connections still
+    /// open and closes the listening socket. Dropping an `Admin` does the same.
     pub fn stop(self) {
-        drop(self);
-    }
-
-    fn shutdown(&mut self) {
-        self.stopping.store(true, Ordering::SeqCst);
-        // Each unblock wakes one thread waiting in recv().
-        for _ in &self.threads {
-            self.server.unblock();
-        }
-        for handle in self.threads.drain(..) {
-            if handle.join().is_err() {
-                tracing::error!("an admin thread panicked");
-            }
-        }
-    }
-}
-
-impl Drop for Admin {
-    /// After the threads are joined, `server` holds the last reference: dropping it stops
-    /// tiny_http's accept thread and frees the port.
-    fn drop(&mut self) {
-        self.shutdown();
-    }
-}
-
-/// One admin thread: answers requests until `stop`.
-fn serve(server: &Server, state: &Shared, index: &Mutex<DeviceIndex>, stopping: &AtomicBool) {
-    loop {
-        match server.recv() {
-            Ok(request) => answer(request, state, index),
-            Err(_) if stopping.load(Ordering::SeqCst) => return,
-            // The accept loop failed (it logs why and stops): nothing more will come until stop.
-            Err(e) => tracing::warn!(error = %e, "admin endpoint stopped accepting"),
-        }
-    }
-}
-
-fn answer(request: Request, state: &Shared, index: &Mutex<DeviceIndex>) {
-    let (path, query) = match request.url().split_once('?') {
-        Some((path, query)) => (path, query),
-        None => (request.url(), ""),
-    };
-    let (status, content_type, body) = route(state, index, request.method(), path, query);
-    let mut response = Response::from_data(body).with_status_code(status);
-    add_header(&mut response, "Content-Type", content_type);
-    if status == 405 {
-        // Every route is GET only.
-        add_header(&mut response, "Allow", "GET");
-    }
-    if let Err(e) = request.respond(response) {
-        tracing::debug!(error = %e, "admin client went away");
-    }
-}
-
-fn add_header<R: io::Read>(response: &mut Response<R>, name: &str, value: &str) {
-    // Names and values are ztel's own ASCII constants, which tiny_http always accepts.
-    if let Ok(h) = Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-        response.add_header(h);
+        self.server.stop();
     }
 }
 
@@ -165,12 +80,12 @@ fn route(
     query: &str,
 ) -> Reply {
     match (method, path) {
-        (Method::Get, "/devices") => devices(state, index, query),
-        (Method::Get, "/healthz") => healthz(state),
-        (Method::Get, "/attribution") => attribution(state, query, Timestamp::now()),
-        (Method::Get, "/metrics") => metrics(state),
-        (Method::Get, "/histograms") => histograms(state),
-        (Method::Get, p) if p.starts_with("/devices/") => device(state, &p["/devices/".len()..]),
+        (&Method::GET, "/devices") => devices(state, index, query),
+        (&Method::GET, "/healthz") => healthz(state),
+        (&Method::GET, "/attribution") => attribution(state, query, Timestamp::now()),
+        (&Method::GET, "/metrics") => metrics(state),
+        (&Method::GET, "/histograms") => histograms(state),
+        (&Method::GET, p) if p.starts_with("/devices/") => device(state, &p["/devices/".len()..]),
         (_, "/healthz" | "/attribution" | "/metrics" | "/histograms" | "/devices") => {
             json_error(405, "method not allowed")
         }
@@ -304,10 +219,8 @@ fn devices(state: &Shared, index: &Mutex<DeviceIndex>, query: &str) -> Reply {
 
 /// `GET /devices/{hostname}`: one device, found by its key as any shard would hash it.
 fn device(state: &Shared, name: &str) -> Reply {
-    let name = form_urlencoded::parse(format!("n={name}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default();
+    // A path, not a query: `+` and `&` are themselves (`alice+vpn@corp.com`).
+    let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
     let id = device_id(&name);
     let local = {
         let Ok(registry) = state.registry.lock() else {
@@ -533,14 +446,14 @@ mod tests {
             vec![crate::batch::Source::Tcp],
         );
         let index = Mutex::new(DeviceIndex::default());
-        assert_eq!(route(&state, &index, &Method::Get, "/healthz", "").0, 200);
-        assert_eq!(route(&state, &index, &Method::Head, "/healthz", "").0, 405);
+        assert_eq!(route(&state, &index, &Method::GET, "/healthz", "").0, 200);
+        assert_eq!(route(&state, &index, &Method::HEAD, "/healthz", "").0, 405);
         assert_eq!(
-            route(&state, &index, &Method::Post, "/attribution", "").0,
+            route(&state, &index, &Method::POST, "/attribution", "").0,
             405
         );
-        assert_eq!(route(&state, &index, &Method::Get, "/nope", "").0, 404);
-        let (status, ct, body) = route(&state, &index, &Method::Get, "/attribution", KEY);
+        assert_eq!(route(&state, &index, &Method::GET, "/nope", "").0, 404);
+        let (status, ct, body) = route(&state, &index, &Method::GET, "/attribution", KEY);
         assert_eq!((status, ct), (404, JSON));
         assert!(
             body.starts_with("{\"found\":false,") && body.ends_with("}\n"),

@@ -303,7 +303,7 @@ pub fn http_get(admin: SocketAddr, path: &str) -> (u16, String) {
         .expect("timeout");
     write!(
         s,
-        // HTTP/1.0, so that a large answer is not chunked (tiny_http chunks big HTTP/1.1 bodies).
+        // HTTP/1.0: the answer ends where the stream does.
         "GET {path} HTTP/1.0\r\nHost: ztel\r\nConnection: close\r\n\r\n"
     )
     .expect("send");

@@ -61,7 +61,7 @@ fn fake_collector(hide: u64) -> (String, String) {
                  ztel_latency_read_to_sink_seconds{{quantile=\"0.99\"}} 0.0012\n\
                  ztel_latency_read_to_sink_seconds{{quantile=\"0.999\"}} 0.0051\n"
             );
-            // Chunked, as tiny_http answers when it does not know the length up front.
+            // Chunked, as an HTTP/1.1 server may answer when it does not know the length up front.
             let _ = write!(
                 sock,
                 "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n\

@@ -1,6 +1,6 @@
 //! One `GET /metrics` from the admin endpoint, over a blocking `TcpStream`. One request a second
 //! to a server on the same box needs no HTTP stack: HTTP/1.0 with `Connection: close` makes the
-//! answer end where the stream does (tiny_http chunks large HTTP/1.1 bodies, never 1.0 ones).
+//! answer end where the stream does, whatever the server does with HTTP/1.1 bodies.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -139,3 +139,25 @@ fn bad_lss_records_are_dead_letters() {
     let bad_time = lss(&[("TimestampConnectionStart", json!("soon"))]);
     assert_eq!(run(ZONE, &[bad_time.as_bytes()]).dead[0].0, Reason::BadTime);
 }
+
+/// An "active" record is dated by its connection's start, and sent while the connection lasts:
+/// what the registry and the attribution table learn is dated by when it was logged, so a long
+/// session stays attributable and its device's last_seen moves. The record keeps its start.
+#[test]
+fn an_active_record_shows_its_device_and_connection_alive_when_it_was_logged() {
+    let line = lss(&[
+        ("ConnectionStatus", json!("active")),
+        ("LogTimestamp", json!("Sat Jan 20 08:00:00 2024")),
+    ]);
+    let out = run(ZONE, &[line.as_bytes()]);
+    let r: Value = serde_json::from_str(out.text.trim()).unwrap();
+    assert_eq!(r["ts"], "2024-01-18T10:31:01.152Z");
+    let facts = &out.facts[0];
+    assert_eq!(facts.ts.to_string(), "2024-01-20T08:00:00Z");
+    let flow = facts.flow.as_ref().expect("a connection");
+    assert_eq!(flow.start.to_string(), "2024-01-18T10:31:01.152Z");
+    // A log time before the start (a skewed clock) does not date it earlier.
+    let early = lss(&[("LogTimestamp", json!("Wed Jan 17 08:00:00 2024"))]);
+    let out = run(ZONE, &[early.as_bytes()]);
+    assert_eq!(out.facts[0].ts.to_string(), "2024-01-18T10:31:01.152Z");
+}

@@ -180,7 +180,10 @@ impl Context<'_> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Facts<'a> {
     pub kind: Kind,
-    /// The record's time.
+    /// When the record shows its device (and connection) alive: its time, but for ZPA User
+    /// Activity its `LogTimestamp` when later, since its time is its connection's start and an
+    /// "active" record is sent while the connection lasts (the registry's last_seen and the
+    /// attribution table's window move with it).
     pub ts: Timestamp,
     /// The device it touches, if it names one.
     pub device: Option<Device<'a>>,

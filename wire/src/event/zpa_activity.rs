@@ -44,6 +44,8 @@ pub struct ActivityEvent<'a> {
     /// When the connection began (TimestampConnectionStart), for attribution.
     pub start: Option<Timestamp>,
     pub end: Option<Timestamp>,
+    /// When LSS logged it (LogTimestamp): later than `start` in an "active" record.
+    pub logged: Option<Timestamp>,
     /// The device the record names: none for the LSS client (see [`ActivityEvent::is_lss_client`]).
     pub device: Option<Device<'a>>,
 }
@@ -97,6 +99,7 @@ impl<'a> ActivityEvent<'a> {
             bytes_in: f.u64(Field::BytesTxClient),
             start,
             end,
+            logged,
             device,
         })
     }
@@ -129,7 +132,7 @@ impl<'a> ActivityEvent<'a> {
         })();
         Facts {
             kind: Kind::ZpaUserActivity,
-            ts: self.ts,
+            ts: self.logged.map_or(self.ts, |logged| logged.max(self.ts)),
             device: self.device,
             flow,
         }

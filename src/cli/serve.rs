@@ -29,7 +29,9 @@ pub struct ServeArgs {
     /// 0.0.0.0:6514, on when the config has a certificate]
     #[arg(long, value_name = "ADDR")]
     tls: Option<Address>,
-    /// HTTPS address for Cloud NSS batches; "" disables it. [default: "", off]
+    /// HTTPS address for Cloud NSS batches; "" disables it. Needs input.http.cert and key in
+    /// the config file, or input.http.plain = true for plain HTTP (behind a TLS proxy), and
+    /// input.http.keys. [default: "", off]
     #[arg(long, value_name = "ADDR")]
     http: Option<Address>,
     /// Admin HTTP address; "" disables it. [default: 127.0.0.1:9514]

@@ -293,12 +293,13 @@ fn parse_epoch(b: &[u8]) -> Option<Timestamp> {
     }
 }
 
-/// "YYYY-MM-DD[T ]hh:mm:ss[.fff…][Z|±hh[:mm]]".
+/// "YYYY-MM-DD[T ,]hh:mm:ss[.fff…][Z|±hh[:mm]]". The comma is Zscaler's Sentinel templates'
+/// (`"TimeGenerated":"2024-06-11,02:52:44"`).
 fn parse_iso(b: &[u8], zone: &TimeZone) -> Option<Timestamp> {
     if b.len() < 19
         || b[4] != b'-'
         || b[7] != b'-'
-        || !matches!(b[10], b'T' | b't' | b' ')
+        || !matches!(b[10], b'T' | b't' | b' ' | b',')
         || b[13] != b':'
         || b[16] != b':'
     {

@@ -50,6 +50,10 @@ pub struct Fields<'a> {
     slots: [MaybeUninit<Slot<'a>>; Field::COUNT],
     /// The envelope's `sourcetype`, when there is one.
     pub sourcetype: Option<&'a str>,
+    /// The log type that a JSON frame's Zscaler `product` (or `DeviceProduct`) names. It wins
+    /// over `sourcetype`: Zscaler's Sentinel templates name web `zscalernss` and DNS
+    /// `zscaler-nss-fw`, but each type's product is its own (`NSSWeblog`, `NSSDNSlog`, …).
+    pub product: Option<Kind>,
     /// What the keys seen said about the log type: a record without a sourcetype is recognised
     /// by the names it uses.
     pub votes: Votes,
@@ -72,6 +76,7 @@ impl Default for Fields<'_> {
             set: [0; WORDS],
             slots: [const { MaybeUninit::uninit() }; Field::COUNT],
             sourcetype: None,
+            product: None,
             votes: Votes::default(),
         }
     }
@@ -86,6 +91,7 @@ impl std::fmt::Debug for Fields<'_> {
             }
         }
         list.entry(&"sourcetype", &self.sourcetype);
+        list.entry(&"product", &self.product);
         list.entry(&"votes", &self.votes);
         list.finish()
     }
@@ -97,6 +103,7 @@ impl<'a> Fields<'a> {
     pub fn clear(&mut self) {
         self.set = [0; WORDS];
         self.sourcetype = None;
+        self.product = None;
         self.votes = Votes::default();
     }
 

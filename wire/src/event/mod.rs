@@ -84,9 +84,12 @@ impl Kind {
     }
 }
 
-/// Decides what a parsed record is: by its envelope's `sourcetype` when it has one, else by the
-/// names its keys use.
+/// Decides what a parsed record is: by the type its Zscaler `product` names, else by its
+/// envelope's `sourcetype` when it has one, else by the names its keys use.
 pub fn classify(fields: &Fields) -> Result<Kind, Reason> {
+    if let Some(kind) = fields.product {
+        return Ok(kind);
+    }
     let votes = &fields.votes;
     if let Some(sourcetype) = fields.sourcetype {
         return match sourcetype.trim() {

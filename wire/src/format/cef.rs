@@ -26,8 +26,10 @@
 //! variables ([`lookup_cef`]). In the firewall and DNS templates the header's Name is the rule
 //! (`%s{rulelabel}`), in the tunnel template its Signature ID the record type.
 
+pub mod rules;
 pub mod split;
 
+use rules::{header_field, header_hit, yearless, Custom};
 pub(crate) use split::{
     header_fields, is_clean, is_plain, next_unescaped, split_spaced, unescape_copy, Range, Scan,
     Span,
@@ -36,15 +38,13 @@ pub(crate) use split::{
 use crate::event::Kind;
 use crate::fields::{Fields, Scalar};
 use crate::keys::memo::Memo;
-use crate::keys::{lookup_cef, table, Encoding, Field, Hit, Vote};
+use crate::keys::{lookup_cef, table, Field, Hit};
 use crate::reason::Reason;
 
 /// Fields of the header, each closed by a `|`.
 const HEADER_FIELDS: usize = 7;
-/// Header fields by position.
+/// The header field that names the product, by position.
 const PRODUCT: usize = 2;
-const SIGNATURE: usize = 4;
-const NAME: usize = 5;
 
 /// A shard's CEF reader, kept between frames so that reading allocates nothing.
 #[derive(Default)]
@@ -93,28 +93,20 @@ impl Reader {
         // field, the labelled one is the NSS variable the other formats carry (the DNS template's
         // `act` is `Req(allow),Res(allow)`, its `cs2Label=reqaction` is `Allow`; the audit
         // template's `cat` is the interface, its `cs1Label=category` the category).
-        let mut custom_values: [Option<&'a str>; CUSTOM_SLOTS] = [None; CUSTOM_SLOTS];
-        let mut custom_labels: [Option<&'a str>; CUSTOM_SLOTS] = [None; CUSTOM_SLOTS];
+        let mut custom = Custom::new();
         // One pass over the keys; a value is sliced only when its key is wanted.
         hits.clear();
         let table = table::cef(kind);
         for (position, span) in parsed.spans.iter().enumerate() {
             let key = parsed.key(span);
-            if let Some((slot, label)) = custom_slot(key) {
-                let to = if label {
-                    &mut custom_labels[slot]
-                } else {
-                    &mut custom_values[slot]
-                };
-                to.get_or_insert_with(|| parsed.value(span));
-            } else if let Some(hit) = memo.lookup_with(position, table, key, lookup) {
-                hits.push((hit, span.value));
+            if !custom.offer(key, || parsed.value(span)) {
+                if let Some(hit) = memo.lookup_with(position, table, key, lookup) {
+                    hits.push((hit, span.value));
+                }
             }
         }
-        for (value, label) in custom_values.into_iter().zip(custom_labels) {
-            if let (Some(hit), Some(value)) = (label.and_then(lookup), value) {
-                note(fields, hit, value);
-            }
+        for (hit, value) in custom.hits(Some, lookup) {
+            note(fields, hit, value);
         }
         for &(hit, value) in hits.iter() {
             let value = split::sub(parsed.values, value);
@@ -125,20 +117,8 @@ impl Reader {
             }
             note(fields, hit, value);
         }
-        // What the Zscaler templates put in the header and nowhere else; noted last, so that an
-        // extension's own value comes first.
-        let from_header = match kind {
-            Some(Kind::ZiaFirewall | Kind::ZiaDns) => Some((Field::Rule, NAME)),
-            Some(Kind::ZiaTunnel) => Some((Field::RecordType, SIGNATURE)),
-            _ => None,
-        };
-        if let Some((field, at)) = from_header {
-            let hit = Hit {
-                field,
-                encoding: Encoding::Plain,
-                vote: Vote::None,
-            };
-            note(fields, hit, parsed.header(at));
+        if let Some((field, at)) = header_field(kind) {
+            note(fields, header_hit(field), parsed.header(at));
         }
         Ok(plain)
     }
@@ -215,61 +195,14 @@ fn extension_escape(rest: &[u8]) -> Option<u8> {
     }
 }
 
-/// CEF's custom fields that a `…Label` key names, as slots: `cs1`–`cs6`, `cn1`–`cn3`,
-/// `cfp1`–`cfp4`, `c6a1`–`c6a4`, `flexString1`–`2`, `flexNumber1`–`2`, `flexDate1`,
-/// `deviceCustomDate1`–`2`.
-const CUSTOM_SLOTS: usize = 24;
-
-/// The slot of a custom field's key (`cs3` or `cs3Label`; Zscaler's firewall template writes
-/// `cs6label`), and whether it is the label. Every key of a frame is asked, so the prefix is
-/// told by its first bytes.
-#[inline]
-fn custom_slot(key: &str) -> Option<(usize, bool)> {
-    let key = key.as_bytes();
-    // The prefix's length, the slot of its first field and how many fields it has.
-    let (len, base, count) = match key {
-        [b'c', b's', ..] => (2, 0, 6),
-        [b'c', b'n', ..] => (2, 6, 3),
-        [b'c', b'f', b'p', ..] => (3, 9, 4),
-        [b'c', b'6', b'a', ..] => (3, 13, 4),
-        [b'f', b'l', b'e', b'x', rest @ ..] => {
-            if rest.starts_with(b"String") {
-                (10, 17, 2)
-            } else if rest.starts_with(b"Number") {
-                (10, 19, 2)
-            } else if rest.starts_with(b"Date") {
-                (8, 21, 1)
-            } else {
-                return None;
-            }
-        }
-        [b'd', b'e', b'v', b'i', b'c', b'e', b'C', ..] if key.starts_with(b"deviceCustomDate") => {
-            (16, 22, 2)
-        }
-        _ => return None,
-    };
-    let (&digit, tail) = key[len..].split_first()?;
-    let n = digit.wrapping_sub(b'1');
-    if n >= count {
-        return None;
-    }
-    let slot = base + usize::from(n);
-    match tail {
-        b"" => Some((slot, false)),
-        b"Label" | b"label" => Some((slot, true)),
-        _ => None,
-    }
-}
-
-/// `Oct 02 16:21:40`: a syslog header's time, without a year.
-fn yearless(value: &str) -> bool {
-    let b = value.trim_ascii().as_bytes();
-    b.len() == 15 && b[3] == b' ' && b[6] == b' ' && b[9] == b':' && b[12] == b':'
-}
-
 /// The `sourcetype` that a Zscaler CEF product or LEEF event names.
 pub(crate) fn sourcetype(product: &str) -> Option<&'static str> {
     self::product(product).map(|(sourcetype, _)| sourcetype)
+}
+
+/// The log type that a Zscaler product names (as a JSON frame's `product` does).
+pub(crate) fn product_kind(product: &str) -> Option<Kind> {
+    self::product(product).map(|(_, kind)| kind)
 }
 
 /// The `sourcetype` and log type that a Zscaler CEF product or LEEF event names (the products of

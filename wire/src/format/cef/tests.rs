@@ -1,4 +1,5 @@
 //! The CEF reader's own rules, one at a time; `wire/tests/cef.rs` has whole frames.
+use super::rules::custom_slot;
 use super::*;
 
 fn pairs(text: &str) -> Vec<(String, String)> {

@@ -319,6 +319,12 @@ impl<'a> Reader<'a, '_> {
                 fields.note(hit, value);
                 Some(())
             }
+            None if self.peek() == b'"' && matches!(key, "product" | "DeviceProduct") => {
+                self.at += 1;
+                let value = self.string()?;
+                super::note_product(key, value, fields);
+                Some(())
+            }
             None => self.skip_scalar(),
         }
     }

@@ -1,12 +1,29 @@
 //! JSON frames: the fast path ([`flat`]) for the plain objects feeds nearly always send, simd-json
 //! ([`tape`]) for everything else, on a copy that [`sanitize`] has made safe for it.
+//!
+//! Zscaler's Sentinel Cloud NSS templates write flat JSON under ArcSight's CEF names, which mean
+//! different NSS variables in different log types (`cat` is the URL category of a web record,
+//! the interface of an audit one) and name custom fields by labels (`"cs5Label":"dns_req"`). A
+//! frame whose `product` names a Zscaler log type is therefore read again, from simd-json's
+//! tape, by the CEF rules of that type ([`crate::format::cef::rules::read_pairs`]). Frames
+//! without one are read once, as before.
 
 pub mod flat;
 pub mod sanitize;
 pub mod tape;
 
 use crate::fields::Fields;
+use crate::format::cef;
 use crate::reason::Reason;
+
+/// Notes the log type a key of no field names, when it is Zscaler's `product` (Sentinel's JSON
+/// templates, after CEF's DeviceProduct); the first one named wins.
+#[inline]
+fn note_product(key: &str, value: &str, fields: &mut Fields<'_>) {
+    if fields.product.is_none() && matches!(key, "product" | "DeviceProduct") {
+        fields.product = cef::product_kind(value);
+    }
+}
 
 /// A shard's JSON reader: simd-json's scratch space and the fast path's, kept between frames so
 /// that reading allocates nothing.
@@ -37,9 +54,11 @@ impl Reader {
     /// Reads the JSON object that `json` holds (it starts at its `{`) into `fields`, and says
     /// whether its values are plain text (the fast path read it).
     pub fn read<'a>(&'a mut self, json: &'a [u8], fields: &mut Fields<'a>) -> Result<bool, Reason> {
-        if flat::extract(json, &mut self.flat, fields) {
+        let plain = flat::extract(json, &mut self.flat, fields);
+        if plain && fields.product.is_none() {
             return Ok(true);
         }
+        // A frame the fast path read stays plain when read again: its values are the same.
         fields.clear();
         self.scratch.clear();
         self.scratch.extend_from_slice(json);
@@ -49,9 +68,19 @@ impl Reader {
             .take()
             .map_or_else(|| simd_json::Tape::null().reset(), |t| t.reset());
         let parsed = tape::extract(&mut self.scratch, &mut self.buffers, &mut tape, fields);
+        if let (Ok(()), Some(kind)) = (&parsed, fields.product) {
+            // What the first reading made of ArcSight's names was a guess; the product says.
+            let sourcetype = fields.sourcetype;
+            fields.clear();
+            (fields.product, fields.sourcetype) = (Some(kind), sourcetype);
+            cef::rules::read_pairs(kind, tape::pairs(&tape), fields);
+        }
         // The fields borrow from the scratch copy, not from the tape: it can go back at once.
         self.tape = Some(tape.reset());
         parsed?;
-        Ok(false)
+        Ok(plain)
     }
 }
+
+#[cfg(test)]
+mod tests;

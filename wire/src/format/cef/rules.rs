@@ -1,0 +1,181 @@
+//! What Zscaler's ArcSight names mean, whichever format carries them: CEF frames
+//! ([`super::Reader::read`]) and the flat JSON of Zscaler's Sentinel Cloud NSS templates
+//! ([`read_pairs`]), which write the same names with the same values (`"cs5":"…",
+//! "cs5Label":"dns_req"`, `"name":"%s{rulelabel}"`). One set of rules, so that a Sentinel JSON
+//! record and the same values in Zscaler's CEF template give the same fields.
+
+use crate::event::Kind;
+use crate::fields::{Fields, Scalar};
+use crate::keys::{lookup_cef, Encoding, Field, Hit, Vote};
+
+/// Header fields by position.
+pub(super) const SIGNATURE: usize = 4;
+pub(super) const NAME: usize = 5;
+
+/// What the Zscaler CEF templates of `kind` put in the header and nowhere else, and where: in the
+/// firewall and DNS templates the Name is the rule (`%s{rulelabel}`), in the tunnel template the
+/// Signature ID the record type (`%s{tunnelactionname}`). Noted last, so that a value of the
+/// frame's own keys comes first.
+pub(super) fn header_field(kind: Option<Kind>) -> Option<(Field, usize)> {
+    match kind {
+        Some(Kind::ZiaFirewall | Kind::ZiaDns) => Some((Field::Rule, NAME)),
+        Some(Kind::ZiaTunnel) => Some((Field::RecordType, SIGNATURE)),
+        _ => None,
+    }
+}
+
+/// The hit of a header value: plain text, and no vote.
+pub(super) fn header_hit(field: Field) -> Hit {
+    Hit {
+        field,
+        encoding: Encoding::Plain,
+        vote: Vote::None,
+    }
+}
+
+/// The custom fields of one frame, by slot: the first value and the first label of each.
+/// Labels may come before or after their values, so they are matched once every key is seen.
+pub(super) struct Custom<V> {
+    values: [Option<V>; CUSTOM_SLOTS],
+    labels: [Option<V>; CUSTOM_SLOTS],
+}
+
+impl<V: Copy> Custom<V> {
+    pub(super) fn new() -> Self {
+        Custom {
+            values: [None; CUSTOM_SLOTS],
+            labels: [None; CUSTOM_SLOTS],
+        }
+    }
+
+    /// Keeps the value of `key` when it is a custom field or a label (asked for only then);
+    /// false for any other key.
+    #[inline]
+    pub(super) fn offer(&mut self, key: &str, value: impl FnOnce() -> V) -> bool {
+        let Some((slot, label)) = custom_slot(key) else {
+            return false;
+        };
+        let to = match label {
+            true => &mut self.labels[slot],
+            false => &mut self.values[slot],
+        };
+        to.get_or_insert_with(value);
+        true
+    }
+
+    /// The labelled values, with what their labels (as text) fill.
+    pub(super) fn hits<'a>(
+        self,
+        text: impl Fn(V) -> Option<&'a str>,
+        lookup: impl Fn(&str) -> Option<Hit>,
+    ) -> impl Iterator<Item = (Hit, V)> {
+        self.values
+            .into_iter()
+            .zip(self.labels)
+            .filter_map(move |(value, label)| Some((lookup(text(label?)?)?, value?)))
+    }
+}
+
+/// Reads the pairs of a JSON frame whose Zscaler `product` names `kind` as [`super::Reader::read`]
+/// reads a CEF frame of that product: custom fields by their labels first, then the other keys
+/// as that type's template means them ([`lookup_cef`]), then what CEF's header would hold
+/// (`name`, `deviceEventClassId`: the JSON templates write the header's values under these
+/// keys). `pairs` is walked twice (custom fields, then the rest); nulls count as absent.
+pub(crate) fn read_pairs<'a, P>(kind: Kind, pairs: P, fields: &mut Fields<'a>)
+where
+    P: Iterator<Item = (&'a str, Option<Scalar<'a>>)> + Clone,
+{
+    let lookup = |key: &str| lookup_cef(Some(kind), key);
+    let mut custom = Custom::new();
+    for (key, value) in pairs.clone() {
+        custom.offer(key, || value);
+    }
+    let text = |value: Option<Scalar<'a>>| match value {
+        Some(Scalar::Str(s)) => Some(s),
+        _ => None,
+    };
+    for (hit, value) in custom.hits(text, lookup) {
+        fields.note(hit, value);
+    }
+    let header = header_field(Some(kind));
+    let mut from_header = None;
+    for (key, value) in pairs {
+        if custom_slot(key).is_some() {
+            continue;
+        }
+        if let Some((_, at)) = header {
+            if from_header.is_none() && key == header_key(at) {
+                from_header = Some(value);
+            }
+        }
+        if let Some(hit) = lookup(key) {
+            if hit.field == Field::Time && text(value).is_some_and(yearless) {
+                continue;
+            }
+            fields.note(hit, value);
+        }
+    }
+    if let (Some((field, _)), Some(value)) = (header, from_header) {
+        fields.note(header_hit(field), value);
+    }
+}
+
+/// The key under which the JSON templates write a header field's value.
+fn header_key(at: usize) -> &'static str {
+    match at {
+        SIGNATURE => "deviceEventClassId",
+        _ => "name",
+    }
+}
+
+/// CEF's custom fields that a `…Label` key names, as slots: `cs1`–`cs6`, `cn1`–`cn3`,
+/// `cfp1`–`cfp4`, `c6a1`–`c6a4`, `flexString1`–`2`, `flexNumber1`–`2`, `flexDate1`,
+/// `deviceCustomDate1`–`2`.
+const CUSTOM_SLOTS: usize = 24;
+
+/// The slot of a custom field's key (`cs3` or `cs3Label`; Zscaler's firewall template writes
+/// `cs6label`), and whether it is the label. Every key of a frame is asked, so the prefix is
+/// told by its first bytes.
+#[inline]
+pub(super) fn custom_slot(key: &str) -> Option<(usize, bool)> {
+    let key = key.as_bytes();
+    // The prefix's length, the slot of its first field and how many fields it has.
+    let (len, base, count) = match key {
+        [b'c', b's', ..] => (2, 0, 6),
+        [b'c', b'n', ..] => (2, 6, 3),
+        [b'c', b'f', b'p', ..] => (3, 9, 4),
+        [b'c', b'6', b'a', ..] => (3, 13, 4),
+        [b'f', b'l', b'e', b'x', rest @ ..] => {
+            if rest.starts_with(b"String") {
+                (10, 17, 2)
+            } else if rest.starts_with(b"Number") {
+                (10, 19, 2)
+            } else if rest.starts_with(b"Date") {
+                (8, 21, 1)
+            } else {
+                return None;
+            }
+        }
+        [b'd', b'e', b'v', b'i', b'c', b'e', b'C', ..] if key.starts_with(b"deviceCustomDate") => {
+            (16, 22, 2)
+        }
+        _ => return None,
+    };
+    let (&digit, tail) = key[len..].split_first()?;
+    let n = digit.wrapping_sub(b'1');
+    if n >= count {
+        return None;
+    }
+    let slot = base + usize::from(n);
+    match tail {
+        b"" => Some((slot, false)),
+        b"Label" | b"label" => Some((slot, true)),
+        _ => None,
+    }
+}
+
+/// `Oct 02 16:21:40`: a syslog header's time, without a year.
+pub(super) fn yearless(value: &str) -> bool {
+    let b = value.trim_ascii().as_bytes();
+    b.len() == 15 && b[3] == b' ' && b[6] == b' ' && b[9] == b':' && b[12] == b':'
+}

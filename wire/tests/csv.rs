@@ -208,6 +208,20 @@ fn tab_separated_output_reads_as_the_comma_one() {
     assert_eq!(one(ZONE, &quoted)["query"], "wpad.test.com");
 }
 
+/// A brace in a positional field (an API path's `{id}`) does not make the frame JSON: a record
+/// behind static text ends with its closing brace, a positional frame with its last field.
+#[test]
+fn a_brace_in_a_tab_separated_field_is_no_json() {
+    let comma = example("web");
+    let tabs = comma[1..comma.len() - 1].replace("\",\"", "\t");
+    let plain = one(ZONE, &tabs);
+    let url = plain["url"].as_str().expect("a url").to_owned();
+    let braced = format!("{url}/api/{{id}}");
+    let r = one(ZONE, &tabs.replacen(&url, &braced, 1));
+    assert_eq!(r["url"], braced.as_str());
+    assert_eq!(r["kind"], "zia.web");
+}
+
 #[test]
 fn a_field_count_no_order_has_is_a_dead_letter() {
     let web = example("web");

@@ -61,11 +61,17 @@ pub fn detect(message: &[u8]) -> Option<(Format, usize)> {
         }
     }
     // A record behind static template text (`ZscalerNSS: {…}`): JSON when a brace comes before
-    // any `=`.
+    // any `=`, and either the frame ends with a closing brace or no field separator comes before
+    // it. A positional frame's field may hold a brace too (an API path's `{id}`), after tabs or
+    // commas, and it ends with its last field; a cut JSON record behind static text is still
+    // JSON, a malformed one.
     let brace = memchr::memchr(b'{', text);
     let equals = memchr::memchr(b'=', text);
     if let Some(at) = brace {
-        if equals.is_none_or(|e| at < e) {
+        let closed = text.trim_ascii_end().last() == Some(&b'}');
+        if equals.is_none_or(|e| at < e)
+            && (closed || memchr::memchr2(b'\t', b',', &text[..at]).is_none())
+        {
             return Some((Format::Json, start + at));
         }
     }

@@ -37,9 +37,11 @@ pub fn split(frame: &[u8]) -> (Header<'_>, usize) {
         // left to `host()`, because it decides where the message begins.
         let host = Some(&rest[after..after + host_len])
             .filter(|h| h.is_ascii() || std::str::from_utf8(h).is_ok())
+            .filter(|h| !h.starts_with(b"LEEF:") && !h.starts_with(b"CEF:"))
             .map(trim_colons)
             .filter(|h| !h.is_empty() && h[0] != b'{');
-        // A "host" that is the record itself (`{…`) is none: the message starts there.
+        // A "host" that is the record itself (`{…`, `LEEF:…`, `CEF:…`: a sender that leaves the
+        // host out) is none: the message starts there.
         let end = match host {
             Some(_) => after + host_len + tag_len(&rest[after + host_len..]),
             None => after,

@@ -43,6 +43,8 @@ fn any_syslog_header_or_none_in_front() {
     for line in [
         frame.to_string(),
         format!("<134>Oct 02 16:21:40 zscaler-nss {frame}"),
+        // A sender that leaves out the host: the header's next word is the record's own.
+        format!("<134>Oct 02 16:21:40 {frame}"),
         format!("<134>1 2017-10-02T16:21:40Z nss zscaler-nss - - - {frame}"),
         format!("Oct 02 16:21:40 zscaler-nss zscaler-nss: {frame}"),
     ] {

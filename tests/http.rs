@@ -402,6 +402,11 @@ fn https_with_a_generated_certificate() {
     assert_records_are(&outcome.records, &lines);
     assert_eq!(outcome.counter("http_rejected_auth"), 1);
     assert_eq!(outcome.counter("tls_handshake_failures"), 1);
+    assert_eq!(
+        outcome.counter("read_errors"),
+        0,
+        "a failed handshake is counted once, as that"
+    );
     outcome.assert_counters_match_files();
 }
 

@@ -74,6 +74,8 @@ enum End {
     Done,
     Idle,
     Error,
+    /// The TLS handshake failed: counted as that where it failed, not as a read error too.
+    Handshake,
 }
 
 async fn serve(shard: Rc<Shard>, stream: TcpStream, peer: SocketAddr, input: Rc<Input>) {
@@ -92,7 +94,7 @@ async fn serve(shard: Rc<Shard>, stream: TcpStream, peer: SocketAddr, input: Rc<
         Some(config) => {
             match super::handshake::accept(&shard, stream, peer, config, Source::Http).await {
                 Some(tls) => serve_http(&shard, tls, requests).await,
-                None => End::Error,
+                None => End::Handshake,
             }
         }
     };
@@ -106,7 +108,7 @@ async fn end_connection(shard: &Shard, progress: &Progress, ended: End) {
     match ended {
         End::Idle => batch.counters.incr(Counter::IdleTimeouts),
         End::Error => batch.counters.incr(Counter::ReadErrors),
-        End::Done => {}
+        End::Done | End::Handshake => {}
     }
     batch.counters.incr(Counter::ConnectionsClosed);
     shard.send(batch).await;

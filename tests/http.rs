@@ -453,6 +453,16 @@ fn sighup_reloads_the_keys() {
     let body = array(&[zia_line(2, "pc-reload")]);
     assert_eq!(Client::connect(addr).post(Some("k1"), &body).status, 403);
     assert_eq!(Client::connect(addr).post(Some("k9"), &body).status, 200);
+    // A key a reload does not apply is named, not silently left as it was.
+    collector.rewrite_config(
+        "feed_timezone = \"Europe/Paris\"\n[input.http]\nplain = true\nkeys = [\"k9\"]\n",
+    );
+    collector.signal(libc::SIGHUP);
+    let said = collector.wait_for_stderr("ztel: reloaded certificates and allow-lists; changed");
+    assert!(
+        said.ends_with("applied only at the next start: feed_timezone"),
+        "{said}"
+    );
     let outcome = collector.stop();
     assert_eq!(outcome.records.len(), 2);
 }

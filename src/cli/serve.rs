@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use tracing::Level;
 
-use crate::config::{Address, Config, ConfigError};
+use crate::config::{waiting_for_restart, Address, Config, ConfigError};
 use crate::logging::{self, LogFormat};
 use crate::run::{self, Control};
 use crate::systemd;
@@ -126,11 +126,12 @@ pub fn main(args: ServeArgs) -> ExitCode {
     for warning in config.warnings() {
         tracing::warn!("{warning}");
     }
+    let started = config.clone();
     let running = match run::start(config) {
         Ok(r) => r,
         Err(e) => return fail(format_args!("{e:#}")),
     };
-    if let Err(e) = watch_signals(running.control(), Box::new(move || args.config())) {
+    if let Err(e) = watch_signals(running.control(), started, Box::new(move || args.config())) {
         let _ = running.stop();
         return fail(format_args!("cannot watch signals: {e}"));
     }
@@ -194,8 +195,8 @@ type Reloader = Box<dyn Fn() -> Result<Config, ConfigError> + Send>;
 
 /// SIGTERM/SIGINT start the drain (a second SIGINT exits at once; repeated SIGTERMs do not,
 /// since supervisors and `timeout` often send more than one). SIGHUP reloads certificates and
-/// allow-lists.
-fn watch_signals(control: Control, reloader: Reloader) -> std::io::Result<()> {
+/// allow-lists, and names the changed keys that wait for a restart.
+fn watch_signals(control: Control, started: Config, reloader: Reloader) -> std::io::Result<()> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])?;
     std::thread::Builder::new()
@@ -206,12 +207,26 @@ fn watch_signals(control: Control, reloader: Reloader) -> std::io::Result<()> {
                     // Certificates and allow-lists only: addresses need a restart.
                     match reloader()
                         .map_err(anyhow::Error::from)
-                        .and_then(|c| Ok(control.reload(&c)?))
+                        .and_then(|c| Ok(control.reload(&c).map(|()| c)?))
                     {
-                        Ok(()) => logging::say(
-                            Level::INFO,
-                            format_args!("reloaded certificates and allow-lists"),
-                        ),
+                        Ok(read) => {
+                            let waiting = waiting_for_restart(&started, &read);
+                            if waiting.is_empty() {
+                                logging::say(
+                                    Level::INFO,
+                                    format_args!("reloaded certificates and allow-lists"),
+                                );
+                            } else {
+                                logging::say(
+                                    Level::WARN,
+                                    format_args!(
+                                        "reloaded certificates and allow-lists; changed, and \
+                                         applied only at the next start: {}",
+                                        waiting.join(", ")
+                                    ),
+                                );
+                            }
+                        }
                         Err(e) => logging::say(
                             Level::WARN,
                             format_args!("reload failed, keeping the current settings: {e}"),

@@ -3,6 +3,7 @@
 //! are what `ztel config default` prints above each key ([`template`]), so the printed default
 //! and the structs cannot drift apart.
 
+mod reload;
 pub mod template;
 pub mod types;
 mod validate;
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 use documented::{Documented, DocumentedFields};
 use serde::{Deserialize, Serialize};
 
+pub use reload::waiting_for_restart;
 pub use types::{Address, Cidr};
 use wire::event::Kind;
 use wire::format::csv::Columns;

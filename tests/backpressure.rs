@@ -10,6 +10,21 @@ use std::time::Duration;
 use common::http::{array, Client};
 use common::{wait_for, wait_for_metric, zia_line, Collector, Options, DEADLINE};
 
+/// ~40 MB of records: far more than the pipe, the sink buffer, the channel and both socket
+/// buffers hold.
+const RECORDS: usize = 40_000;
+
+/// [`RECORDS`] web records of about 1 KB, the `i`th on device `host(i)`.
+fn padded(host: impl Fn(u64) -> String) -> Vec<String> {
+    let padding = "x".repeat(900);
+    (0..RECORDS as u64)
+        .map(|i| {
+            zia_line(i + 1, &host(i))
+                .replace("\"login\"", &format!("\"pad\":\"{padding}\",\"login\""))
+        })
+        .collect()
+}
+
 #[test]
 fn full_channel_stops_reads_and_nothing_is_lost() {
     let mut collector = Collector::start_with(
@@ -21,15 +36,7 @@ fn full_channel_stops_reads_and_nothing_is_lost() {
             ..Options::default()
         },
     );
-    // ~40 MB: far more than the pipe, the sink buffer, the channel and both socket buffers hold.
-    const RECORDS: usize = 40_000;
-    let padding = "x".repeat(900);
-    let lines: Vec<String> = (0..RECORDS as u64)
-        .map(|i| {
-            zia_line(i + 1, &format!("host-{}", i % 20))
-                .replace("\"login\"", &format!("\"pad\":\"{padding}\",\"login\""))
-        })
-        .collect();
+    let lines = padded(|i| format!("host-{}", i % 20));
     let (sent, sender) = common::send_counting(collector.connect(), lines);
 
     // The consumer is stalled: the sender must stall too, well short of the end.
@@ -64,14 +71,7 @@ fn udp_records_kept_while_the_channel_is_full_go_out_without_more_traffic() {
         },
     );
     // Fill the channel with TCP, which pushes back, as in the test above.
-    const RECORDS: usize = 40_000;
-    let padding = "x".repeat(900);
-    let lines: Vec<String> = (0..RECORDS as u64)
-        .map(|i| {
-            zia_line(i + 1, "tcp-host")
-                .replace("\"login\"", &format!("\"pad\":\"{padding}\",\"login\""))
-        })
-        .collect();
+    let lines = padded(|_| "tcp-host".into());
     let (sent, sender) = common::send_counting(collector.connect(), lines);
     common::wait_until_stalled(&sent, Duration::from_millis(500));
     // Three datagrams while the channel is full: the shard takes them into a pending batch.
@@ -121,14 +121,7 @@ fn an_http_request_waiting_for_a_full_channel_past_the_idle_timeout_is_answered(
             ..Options::default()
         },
     );
-    const RECORDS: usize = 40_000;
-    let padding = "x".repeat(900);
-    let lines: Vec<String> = (0..RECORDS as u64)
-        .map(|i| {
-            zia_line(i + 1, "tcp-host")
-                .replace("\"login\"", &format!("\"pad\":\"{padding}\",\"login\""))
-        })
-        .collect();
+    let lines = padded(|_| "tcp-host".into());
     let (sent, sender) = common::send_counting(collector.connect(), lines);
     common::wait_until_stalled(&sent, Duration::from_millis(500));
 

@@ -4,10 +4,12 @@
 //! `reqmethod`, `respcode`, `appname`, `riskscore`, …), which the shared table mostly knows;
 //! those it does not are listed here.
 //!
-//! LSS has no LEEF template of its own; the one published is the custom User Status template of
-//! IBM's QRadar DSM guide ("Configuring Zscaler Private Access to send events to QRadar"), whose
-//! header names the product `ZPA` and which uses LSS names but for a few of QRadar's. Those mean
-//! LSS values there ([`ZPA`]), looked up ahead of the others in a frame of that product.
+//! LSS has no LEEF template of its own; the published ones are custom templates: IBM's QRadar DSM
+//! guide ("Configuring Zscaler Private Access to send events to QRadar") and Cortex XSIAM's
+//! ("Ingest logs from Zscaler Private Access") give User Activity, User Status, App Connector
+//! Status and Audit. Their header names the product `ZPA`, and they use LSS names but for a few
+//! of QRadar's. Those mean LSS values there ([`ZPA`]), looked up ahead of the others in a frame
+//! of that product.
 
 use super::Key;
 
@@ -46,13 +48,18 @@ pub const KEYS: &[Key] = crate::dialect! {
     "identHostName" => DeviceHostname;
 };
 
-/// QRadar's names in IBM's ZPA template: `usrName=%s{Username}`, `identHostName=%s{Hostname}`,
+/// QRadar's names in the ZPA templates: `usrName=%s{Username}`, `identHostName=%s{Hostname}`,
 /// `src=%s{PublicIP}`, `srcPreNAT=%s{PrivateIP}`, `dstBytes=%d{TotalBytesRx}`,
-/// `srcBytes=%d{TotalBytesTx}`; `cat` is the log type's name (`ZPA User Status`), and the
-/// times keep LSS's format suffix in their names.
+/// `srcBytes=%d{TotalBytesTx}`, `devTime=%s{LogTimestamp:epoch}`; in User Activity
+/// `proto=%d{IPProtocol}`, `dstPort=%d{ServicePort}`, `policy=%s{Policy}`,
+/// `ApplicationName=%s{Host}`, `ApplicationSegment=%s{Application}`, `dst=%s{ServerIP}`; in Audit
+/// LSS's names with a lower-case first letter. `cat` is the log type's name (`ZPA User Status`),
+/// and the times keep LSS's format suffix in their names.
 #[rustfmt::skip]
 pub const ZPA: &[Key] = crate::dialect! {
     "cat" => Other; zpa;
+    "devTime" => LogTimestamp; zpa;
+    "policy" => Policy; zpa;
     "usrName" => Username; zpa;
     "identHostName" => Hostname; zpa;
     "src" => ClientPublicIp; zpa;
@@ -61,4 +68,23 @@ pub const ZPA: &[Key] = crate::dialect! {
     "srcBytes" => TotalBytesTx; zpa;
     "TimestampAuthentication:iso8601" => AuthenticatedAt; zpa;
     "TimestampUnAuthentication:iso8601" => UnauthenticatedAt; zpa;
+    // User Activity.
+    "proto" => IpProtocol; k(ZpaUserActivity);
+    "dstPort" => Other; k(ZpaUserActivity);
+    "dst" => ZpaServerIp; k(ZpaUserActivity);
+    "ApplicationName" => ZpaHost; k(ZpaUserActivity);
+    "ApplicationSegment" => Application; k(ZpaUserActivity);
+    "TimestampConnectionStart:iso8601" => ConnStart; k(ZpaUserActivity);
+    "TimestampConnectionEnd:iso8601" => ConnEnd; k(ZpaUserActivity);
+    // Audit (`devTime=%s{modifiedTime:epoch}`: the record's time comes from `creationTime`).
+    "creationTime:iso8601" => CreationTime; k(ZpaAudit);
+    "requestId" => RequestId; k(ZpaAudit);
+    "sessionId" => SessionId; k(ZpaAudit);
+    "auditOldValue" => OldValue; k(ZpaAudit);
+    "auditNewValue" => NewValue; k(ZpaAudit);
+    "auditOperationType" => OperationType; k(ZpaAudit);
+    "objectType" => ObjectType; k(ZpaAudit);
+    "objectName" => ObjectName; k(ZpaAudit);
+    "objectId" => ObjectId; k(ZpaAudit);
+    "accountName" => Other; k(ZpaAudit);
 };

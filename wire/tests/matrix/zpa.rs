@@ -326,3 +326,91 @@ fn qradar_leef_user_status() {
     );
     check("ZPA LEEF", &[cell]);
 }
+
+/// ZPA User Activity, App Connector Status and Audit in LEEF, as the custom LSS templates of
+/// Cortex XSIAM's guide ("Ingest logs from Zscaler Private Access") and IBM's write them, filled
+/// in here: QRadar's `devTime` (LogTimestamp as epoch seconds), `dst`, `proto`, `policy`,
+/// `ApplicationName`/`ApplicationSegment`, times named with their `:iso8601` suffix, and the
+/// Audit template's lower-case names. Before, the activity record was dated when it arrived
+/// and had no server, so no attribution.
+pub(crate) const XSIAM_ZPA_USER_ACTIVITY: &str = concat!(
+    "LEEF:1.0|Zscaler|ZPA|4.1|close|cat=ZPA User Activity\tdevTime=1618957405\t",
+    "Customer=Example Corp\tSessionID=s-1\tConnectionID=s-1,c-1\tInternalReason=\t",
+    "ConnectionStatus=close\tproto=6\tDoubleEncryption=0\tusrName=carol@example.com\t",
+    "dstPort=443\tsrc=198.51.100.7\tsrcPreNAT=10.1.2.3\tClientLatitude=0.0\t",
+    "ClientLongitude=0.0\tClientCountryCode=US\tClientZEN=US-1\tpolicy=Allow IT\t",
+    "Connector=dc1-connector\tConnectorZEN=US-2\tConnectorIP=10.0.0.5\tConnectorPort=51146\t",
+    "ApplicationName=intranet.corp\tApplicationSegment=Intranet\tAppGroup=Web Apps\t",
+    "Server=0\tdst=10.20.0.8\tServerPort=443\tPolicyProcessingTime=28\tServerSetupTime=100\t",
+    "TimestampConnectionStart:iso8601=2021-04-20T22:23:20.000Z\t",
+    "TimestampConnectionEnd:iso8601=2021-04-20T22:23:25.000Z\t",
+    "ZENTotalBytesRxClient=710\tZENBytesRxClient=710\tZENTotalBytesTxClient=20\t",
+    "ZENBytesTxClient=20\tIdp=TestIdp",
+);
+
+const XSIAM_ZPA_CONNECTOR_STATUS: &str = concat!(
+    "LEEF:1.0|Zscaler|ZPA|4.1|ZPN_STATUS_AUTHENTICATED|cat=Connector Status\t",
+    "devTime=1618957405\tCustomer=Example Corp\tSessionID=s-2\t",
+    "SessionType=ZPN_ASSISTANT_BROKER_CONTROL\tVersion=21.1\tPlatform=el7\tZEN=US-1\t",
+    "Connector=dc1-connector\tConnectorGroup=dc1\tsrcPreNAT=10.0.0.5\tsrc=198.51.100.9\t",
+    "Latitude=0\tLongitude=0\tCountryCode=US\t",
+    "TimestampAuthentication:iso8601=2021-04-20T10:00:00.000Z\t",
+    "TimestampUnAuthentication:iso8601=\tCPUUtilization=3\tMemUtilization=40\tServiceCount=2\t",
+    "TotalBytesRx=100\tTotalBytesTx=200",
+);
+
+const XSIAM_ZPA_AUDIT: &str = concat!(
+    "LEEF:1.0|Zscaler|ZPA|4.1|Update|cat=ZPA_Audit_Log\tdevTime=1618957405\t",
+    "creationTime:iso8601=2021-04-20T22:23:25.000Z\trequestId=r-1\tsessionId=s-3\t",
+    "auditOldValue=old\tauditNewValue=new\tauditOperationType=Update\t",
+    "objectType=Application Segment\tobjectName=Intranet\tobjectId=7205\taccountName=7206\t",
+    "usrName=admin@example.com",
+);
+
+#[test]
+fn xsiam_leef_user_activity_connector_status_and_audit() {
+    let cells = [
+        cell(
+            "user_activity",
+            "zpa.user_activity",
+            XSIAM_ZPA_USER_ACTIVITY,
+            &[
+                ("ts", json!("2021-04-20T22:23:20Z")),
+                ("user", json!("carol@example.com")),
+                ("client_ip", json!("10.1.2.3")),
+                ("client_public_ip", json!("198.51.100.7")),
+                ("connector_ip", json!("10.0.0.5")),
+                ("connector_port", json!(51146)),
+                ("dst_ip", json!("10.20.0.8")),
+                ("dst_port", json!(443)),
+                ("dst_host", json!("intranet.corp")),
+                ("transport", json!("tcp")),
+                ("app", json!("Intranet")),
+                ("policy", json!("Allow IT")),
+                ("status", json!("close")),
+                ("end", json!("2021-04-20T22:23:25Z")),
+            ],
+        ),
+        cell(
+            "app_connector_status",
+            "zpa.app_connector_status",
+            XSIAM_ZPA_CONNECTOR_STATUS,
+            &[("ts", json!("2021-04-20T22:23:25Z"))],
+        ),
+        cell(
+            "audit",
+            "zpa.audit",
+            XSIAM_ZPA_AUDIT,
+            &[
+                ("ts", json!("2021-04-20T22:23:25Z")),
+                ("user", json!("admin@example.com")),
+                ("operation", json!("Update")),
+                ("object_type", json!("Application Segment")),
+                ("object_name", json!("Intranet")),
+                ("request_id", json!("r-1")),
+                ("session_id", json!("s-3")),
+            ],
+        ),
+    ];
+    check("ZPA LEEF (XSIAM)", &cells);
+}

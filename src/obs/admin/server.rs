@@ -3,16 +3,17 @@
 //! one slow answer (a NATS lookup waits up to 2 s) does not stall the next request.
 //!
 //! The endpoint may face a hostile network (`admin.address` need not be loopback), so what a
-//! client can hold is bounded: at most [`MAX_CONNECTIONS`] at once (more are closed at once), a
+//! client can hold is bounded: at most [`MAX_CONNECTIONS`] at once (a new one ends the oldest), a
 //! request head within [`HEAD_TIMEOUT`] and [`MAX_HEAD`] bytes (an idle keep-alive connection
 //! is closed at the same timeout), and a request body is never read: its declared length costs
 //! nothing. At stop, connections still open are cut, so a client cannot hold a shutdown.
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::thread::JoinHandle;
+
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -24,7 +25,8 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
-use tokio::sync::{oneshot, Semaphore};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
 use super::Reply;
 
@@ -46,7 +48,7 @@ pub type Handler = dyn Fn(&hyper::Method, &str, &str) -> Reply + Send + Sync;
 pub struct Server {
     pub addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Server {
@@ -98,9 +100,12 @@ impl Drop for Server {
     }
 }
 
-/// Accepts until `stopped`, each connection a task, at most [`MAX_CONNECTIONS`] at once.
+/// Accepts until `stopped`, each connection a task, at most [`MAX_CONNECTIONS`] at once: a new
+/// one past that ends the oldest. Refusing the new one instead would let a client that holds
+/// the slots (reopening them as they time out) keep every probe of `/healthz` out; the oldest
+/// connections are the ones such a client holds, and a probe is answered within its own turn.
 async fn accept(listener: TcpListener, handler: Arc<Handler>, mut stopped: oneshot::Receiver<()>) {
-    let room = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let mut open: VecDeque<JoinHandle<()>> = VecDeque::with_capacity(MAX_CONNECTIONS + 1);
     loop {
         let (stream, peer) = tokio::select! {
             _ = &mut stopped => return,
@@ -114,12 +119,15 @@ async fn accept(listener: TcpListener, handler: Arc<Handler>, mut stopped: onesh
                 }
             },
         };
-        let Ok(permit) = Arc::clone(&room).try_acquire_owned() else {
-            tracing::debug!(%peer, "admin endpoint: too many connections, closed");
-            continue;
-        };
+        open.retain(|connection| !connection.is_finished());
+        if open.len() >= MAX_CONNECTIONS {
+            if let Some(oldest) = open.pop_front() {
+                tracing::debug!(%peer, "admin endpoint: too many connections, the oldest ended");
+                oldest.abort();
+            }
+        }
         let handler = Arc::clone(&handler);
-        tokio::spawn(async move {
+        open.push_back(tokio::spawn(async move {
             let service = service_fn(move |request| answer(Arc::clone(&handler), request));
             let served = http1::Builder::new()
                 .timer(TokioTimer::new())
@@ -130,8 +138,7 @@ async fn accept(listener: TcpListener, handler: Arc<Handler>, mut stopped: onesh
             if let Err(e) = served {
                 tracing::debug!(%peer, error = %e, "admin connection ended");
             }
-            drop(permit);
-        });
+        }));
     }
 }
 

@@ -220,6 +220,11 @@ fn a_brace_in_a_tab_separated_field_is_no_json() {
     let r = one(ZONE, &tabs.replacen(&url, &braced, 1));
     assert_eq!(r["url"], braced.as_str());
     assert_eq!(r["kind"], "zia.web");
+    // Audit's last fields hold JSON (pre- and post-action), so its frame ends with a brace.
+    let comma = example("audit");
+    let tabs = comma[1..comma.len() - 1].replace("\",\"", "\t");
+    assert!(tabs.ends_with('}'), "{tabs}");
+    assert_eq!(one(ZONE, &tabs), one(ZONE, &comma));
 }
 
 #[test]

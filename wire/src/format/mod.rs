@@ -61,16 +61,20 @@ pub fn detect(message: &[u8]) -> Option<(Format, usize)> {
         }
     }
     // A record behind static template text (`ZscalerNSS: {…}`): JSON when a brace comes before
-    // any `=`, and either the frame ends with a closing brace or no field separator comes before
-    // it. A positional frame's field may hold a brace too (an API path's `{id}`), after tabs or
-    // commas, and it ends with its last field; a cut JSON record behind static text is still
-    // JSON, a malformed one.
+    // any `=` and no tab does. A field of a tab-separated positional frame may hold braces too:
+    // an API path's `{id}`, or the JSON of an audit record's last fields (`{"status":"active"}`,
+    // so the frame may even end with one). A comma before the brace makes it JSON only when the
+    // frame ends with a closing brace (static text may hold a comma; an unquoted comma-separated
+    // frame ends with its last field). A cut record behind `zscaler-nss: ` is still JSON, a
+    // malformed one.
     let brace = memchr::memchr(b'{', text);
     let equals = memchr::memchr(b'=', text);
     if let Some(at) = brace {
+        let before = &text[..at];
         let closed = text.trim_ascii_end().last() == Some(&b'}');
         if equals.is_none_or(|e| at < e)
-            && (closed || memchr::memchr2(b'\t', b',', &text[..at]).is_none())
+            && memchr::memchr(b'\t', before).is_none()
+            && (closed || memchr::memchr(b',', before).is_none())
         {
             return Some((Format::Json, start + at));
         }

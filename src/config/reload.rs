@@ -4,20 +4,31 @@
 
 use super::Config;
 
-/// The keys a reload applies.
+/// The keys a reload always applies.
 const RELOADED: &[&str] = &[
     "input.tcp.allowed_ips",
     "input.udp.allowed_ips",
     "input.tls.allowed_ips",
-    "input.tls.cert",
-    "input.tls.key",
-    "input.tls.client_ca",
     "input.http.allowed_ips",
-    "input.http.cert",
-    "input.http.key",
     "input.http.header",
     "input.http.keys",
 ];
+
+/// The certificate keys a reload applies: only to an input that listens with TLS since its
+/// start, and only a certificate that is there (a removed one leaves the old one in use).
+fn certificates(running: &Config, read: &Config) -> Vec<&'static str> {
+    let mut applied = Vec::new();
+    let (tls, new_tls) = (&running.input.tls, &read.input.tls);
+    if tls.address.get().is_some() && !tls.cert.is_empty() && !new_tls.cert.is_empty() {
+        applied.extend(["input.tls.cert", "input.tls.key", "input.tls.client_ca"]);
+    }
+    let (http, new_http) = (&running.input.http, &read.input.http);
+    let https = http.address.get().is_some() && !http.plain && !http.cert.is_empty();
+    if https && !new_http.cert.is_empty() {
+        applied.extend(["input.http.cert", "input.http.key"]);
+    }
+    applied
+}
 
 /// The keys (dotted, as in the file) whose values differ between `running` and `read`, apart
 /// from those a reload applies: they take effect at the next start.
@@ -27,7 +38,9 @@ pub fn waiting_for_restart(running: &Config, read: &Config) -> Vec<String> {
     };
     let mut changed = Vec::new();
     differ(&mut String::new(), Some(&old), Some(&new), &mut changed);
-    changed.retain(|key| !RELOADED.contains(&key.as_str()));
+    let certificates = certificates(running, read);
+    changed
+        .retain(|key| !RELOADED.contains(&key.as_str()) && !certificates.contains(&key.as_str()));
     changed
 }
 
@@ -75,6 +88,42 @@ mod tests {
         assert_eq!(
             waiting_for_restart(&running, &read),
             ["feed_timezone", "limits.max_frame_bytes"]
+        );
+    }
+
+    #[test]
+    fn a_certificate_is_named_unless_a_tls_input_takes_it() {
+        // No TLS at start: a certificate added waits for a restart (nothing listens for it).
+        let running = Config::default();
+        let mut read = running.clone();
+        read.input.tls.cert = "new.pem".into();
+        read.input.tls.key = "new.key".into();
+        assert_eq!(
+            waiting_for_restart(&running, &read),
+            ["input.tls.cert", "input.tls.key"]
+        );
+        // TLS at start: a new certificate is taken; a removed one is not (the old stays).
+        let mut running = Config::default();
+        running.input.tls.cert = "old.pem".into();
+        running.input.tls.key = "old.key".into();
+        assert!(waiting_for_restart(&running, &read).is_empty());
+        let mut removed = running.clone();
+        removed.input.tls.cert = String::new();
+        removed.input.tls.key = String::new();
+        assert_eq!(
+            waiting_for_restart(&running, &removed),
+            ["input.tls.cert", "input.tls.key"]
+        );
+        // A plain HTTP input ignores a certificate.
+        let mut running = Config::default();
+        running.input.http.address = "127.0.0.1:8443".parse().unwrap();
+        running.input.http.plain = true;
+        let mut read = running.clone();
+        read.input.http.cert = "c.pem".into();
+        read.input.http.key = "c.key".into();
+        assert_eq!(
+            waiting_for_restart(&running, &read),
+            ["input.http.cert", "input.http.key"]
         );
     }
 }

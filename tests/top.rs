@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
@@ -233,10 +233,18 @@ fn top_says_when_the_endpoint_is_unreachable_and_quits_on_ctrl_c() {
     if !have_tmux() {
         return;
     }
-    // Bound and let go: nothing listens there now.
-    let dead: SocketAddr = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
+    // Bound, not listening: nothing answers there, and no other test can be given the port
+    // (a listener bound and let go gives it back).
+    let refusing =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("a socket");
+    refusing
+        .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
         .expect("a loopback port");
+    let dead: SocketAddr = refusing
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .expect("its address");
     let dir = TempDir::new("top-dead");
     let status = dir.path().join("status");
     let tmux = Tmux::start(&top_command(

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
 
-use crate::support::{loadgen, over_tcp, Run};
+use crate::support::{loadgen, over_tcp, refusing, Run};
 
 /// A fake collector: a TCP receiver that counts lines, and an admin endpoint whose
 /// `ztel_frames_total` is 1000 + lines received − `hide` (what it "lost"), and that has no
@@ -107,10 +107,9 @@ fn admin_loss_is_status_1() {
 
 #[test]
 fn unreachable_admin_is_reported_as_na() {
-    let closed = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    // Not a listener bound and dropped: the receiver below was once given its port, and the
+    // admin request went to the receiver, which read it as records.
+    let (_refusing, closed) = refusing();
     let (run, _) = over_tcp(1, &format!("--count 10 --admin http://{closed} --quiet"));
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
     run.assert_stderr_has("cannot read http://");

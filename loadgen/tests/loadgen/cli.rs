@@ -5,7 +5,7 @@ use std::io::Read;
 use std::net::TcpListener;
 use std::thread;
 
-use crate::support::{loadgen, loadgen_with, Run};
+use crate::support::{loadgen, loadgen_with, refusing, Run};
 
 /// A configuration error: status 2 and a single line on stderr, from loadgen.
 fn assert_configuration_error(run: &Run, args: &str) {
@@ -109,12 +109,8 @@ fn configuration_errors_are_one_line_and_status_2() {
 
 #[test]
 fn a_refused_connection_is_status_1() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let run = loadgen(&format!("--target 127.0.0.1:{port} --count 10 --quiet"));
+    let (_refusing, addr) = refusing();
+    let run = loadgen(&format!("--target {addr} --count 10 --quiet"));
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
     run.assert_stderr_has("connection 1");

@@ -232,3 +232,15 @@ impl Scratch {
         std::fs::remove_dir_all(self.0).unwrap();
     }
 }
+
+/// A loopback address that refuses connections for as long as the socket is kept: bound, not
+/// listening. A listener bound and dropped gives its port back, and a receiver of a test running
+/// beside it may be given that port and answer in its place.
+pub fn refusing() -> (socket2::Socket, std::net::SocketAddr) {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket
+        .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .unwrap();
+    let addr = socket.local_addr().unwrap().as_socket().unwrap();
+    (socket, addr)
+}

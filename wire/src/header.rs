@@ -25,10 +25,10 @@ pub fn split(frame: &[u8]) -> (Header<'_>, usize) {
     if let Some(found) = rfc5424(rest) {
         return (found.0, at + found.1);
     }
-    if rest.len() >= 15 && is_rfc3164_stamp(&rest[..15]) {
+    if let Some(stamp_len) = stamp_len(rest) {
         // The stamp was checked byte by byte: it is ASCII.
-        let timestamp = Some(&rest[..15]);
-        let after = 15 + rest[15..].iter().take_while(|&&b| b == b' ').count();
+        let timestamp = Some(&rest[..stamp_len]);
+        let after = stamp_len + rest[stamp_len..].iter().take_while(|&&b| b == b' ').count();
         let host_len = rest[after..]
             .iter()
             .take_while(|b| !b.is_ascii_whitespace())
@@ -49,6 +49,24 @@ pub fn split(frame: &[u8]) -> (Header<'_>, usize) {
         return (Header { timestamp, host }, at + end);
     }
     (Header::default(), at)
+}
+
+/// Bytes of the stamp an RFC 3164 header starts with: `Nov 22 10:15:01` (15), or the ctime
+/// stamp with a weekday and a year that LSS templates put there (`Tue Apr 20 22:23:25 2021`,
+/// 24). The longer one only when a space follows it: a tab-separated positional record starts
+/// with such a time as its first field, and must keep it.
+fn stamp_len(b: &[u8]) -> Option<usize> {
+    if b.len() >= 15 && is_rfc3164_stamp(&b[..15]) {
+        return Some(15);
+    }
+    let ctime = b.len() > 24
+        && b[..3].iter().all(u8::is_ascii_alphabetic)
+        && b[3] == b' '
+        && is_rfc3164_stamp(&b[4..19])
+        && b[19] == b' '
+        && b[20..24].iter().all(u8::is_ascii_digit)
+        && b[24] == b' ';
+    ctime.then_some(24)
 }
 
 /// The host without the colons that end it (`nss01:`).
@@ -345,6 +363,24 @@ mod tests {
             h.time(&TimeZone::UTC, now).unwrap().to_string(),
             "2026-01-02T10:00:00Z"
         );
+    }
+
+    #[test]
+    fn a_ctime_stamp_with_weekday_and_year_is_a_header_only_before_a_space() {
+        let (h, rest) =
+            header("<166>Tue Apr 20 22:23:25 2021 zpa.example LEEF:1.0|Zscaler|ZPA|4.1|x|");
+        assert_eq!(h.timestamp(), Some("Tue Apr 20 22:23:25 2021"));
+        assert_eq!(h.host(), Some("zpa.example"));
+        assert_eq!(rest, " LEEF:1.0|Zscaler|ZPA|4.1|x|");
+        assert_eq!(
+            h.time(&TimeZone::UTC, Timestamp::now())
+                .unwrap()
+                .to_string(),
+            "2021-04-20T22:23:25Z"
+        );
+        // A tab-separated positional record starts with such a time: it keeps it.
+        let line = "Mon Jun 20 15:29:11 2022\tnew-gre\tHTTP";
+        assert_eq!(header(line), (Header::default(), line));
     }
 
     #[test]

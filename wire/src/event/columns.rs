@@ -129,7 +129,7 @@ pub fn facts(kind: Kind, f: &Fields<'_>, ctx: &Context<'_>) -> Result<Facts<'sta
         for field in first {
             ts = ts.or(lss_time(f, field)?);
         }
-        ts.unwrap_or(ctx.received)
+        ts.unwrap_or_else(|| super::lss_header_time(ctx))
     };
     Ok(Facts {
         kind,

@@ -295,6 +295,14 @@ pub fn lss_time(f: &Fields<'_>, field: Field) -> Result<Option<Timestamp>, Reaso
     }
 }
 
+/// The time of an LSS record that carries none of its own: its syslog header's (IBM's LEEF
+/// templates put LogTimestamp there), read as UTC like every LSS time, else when it arrived.
+pub fn lss_header_time(ctx: &Context<'_>) -> Timestamp {
+    ctx.header
+        .time(&TimeZone::UTC, ctx.received)
+        .unwrap_or(ctx.received)
+}
+
 /// A port: 1 to 65535 (0 is how feeds say "none").
 pub fn port(f: &Fields<'_>, field: Field) -> Option<u16> {
     f.u64(field)

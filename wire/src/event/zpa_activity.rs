@@ -77,7 +77,9 @@ impl<'a> ActivityEvent<'a> {
             Device::of(key, Tag::Zpa, client_ip.clone(), user.clone())
         };
         Ok(ActivityEvent {
-            ts: start.or(logged).unwrap_or(ctx.received),
+            ts: start
+                .or(logged)
+                .unwrap_or_else(|| super::lss_header_time(ctx)),
             hostname: hostname.filter(|_| !lss_client),
             user,
             client_ip,

@@ -43,7 +43,9 @@ impl<'a> BrowserEvent<'a> {
         let key = f.text(Field::Hostname).or(user.clone());
         let device = Device::of(key, Tag::Zpa, client_ip.clone(), user.clone());
         Ok(BrowserEvent {
-            ts: received.or(logged).unwrap_or(ctx.received),
+            ts: received
+                .or(logged)
+                .unwrap_or_else(|| super::lss_header_time(ctx)),
             user,
             client_ip,
             client_public_ip: f.text(Field::ClientPublicIp),

@@ -53,7 +53,7 @@ impl<'a> StatusEvent<'a> {
             Device::of(key, Tag::Zpa, ip, user.clone())
         };
         Ok(StatusEvent {
-            ts: logged.unwrap_or(ctx.received),
+            ts: logged.unwrap_or_else(|| super::lss_header_time(ctx)),
             hostname: hostname.filter(|_| !lss_client),
             user,
             client_ip,

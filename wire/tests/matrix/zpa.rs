@@ -287,7 +287,8 @@ fn zpa_positional_templates_are_not_read() {
 
 /// ZPA User Status in LEEF, the custom LSS template IBM's QRadar DSM guide expects (its
 /// "Zscaler Private Access sample event messages", Sample 1, as printed): LSS names but for
-/// QRadar's `usrName`, `src`, `srcPreNAT`, `srcBytes`, `dstBytes` and `identHostName`.
+/// QRadar's `usrName`, `src`, `srcPreNAT`, `srcBytes`, `dstBytes` and `identHostName`. Its time
+/// is only in the syslog header, `%s{LogTimestamp:time}`, a ctime stamp with weekday and year.
 pub(crate) const QRADAR_ZPA_USER_STATUS: &str = concat!(
     "<166>Tue Apr 20 22:23:25 2021 zscaler.privateaccess.test LEEF:1.0|Zscaler|ZPA|4.1|",
     "ZPN_STATUS_AUTHENTICATED|cat=ZPA User Status\tCustomer=Zscaler Test\t",
@@ -313,6 +314,7 @@ fn qradar_leef_user_status() {
         "zpa.user_status",
         QRADAR_ZPA_USER_STATUS,
         &[
+            ("ts", json!("2021-04-20T22:23:25Z")),
             ("user", json!("testuser2@domain.test")),
             ("device", json!("ws1client1")),
             ("session_id", json!("VbPnANNR+Ua/B2OHOMwx")),

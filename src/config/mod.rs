@@ -93,6 +93,13 @@ pub struct TlsInput {
     pub allowed_ips: Vec<Cidr>,
 }
 
+impl TlsInput {
+    /// Whether the input listens: it has an address and a certificate (DESIGN §2.2).
+    pub fn listens(&self) -> bool {
+        self.address.get().is_some() && !self.cert.is_empty()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, DocumentedFields)]
 #[serde(default, deny_unknown_fields)]
 pub struct HttpInput {
@@ -115,6 +122,14 @@ pub struct HttpInput {
     pub keys: Vec<String>,
     /// IPs and CIDRs allowed to post (Zscaler's cloud egress ranges).
     pub allowed_ips: Vec<Cidr>,
+}
+
+impl HttpInput {
+    /// Whether the input listens with TLS: it has an address and a certificate (plain with a
+    /// certificate is refused by the config's checks).
+    pub fn is_https(&self) -> bool {
+        self.address.get().is_some() && !self.cert.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, DocumentedFields)]

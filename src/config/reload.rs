@@ -18,13 +18,10 @@ const RELOADED: &[&str] = &[
 /// start, and only a certificate that is there (a removed one leaves the old one in use).
 fn certificates(running: &Config, read: &Config) -> Vec<&'static str> {
     let mut applied = Vec::new();
-    let (tls, new_tls) = (&running.input.tls, &read.input.tls);
-    if tls.address.get().is_some() && !tls.cert.is_empty() && !new_tls.cert.is_empty() {
+    if running.input.tls.listens() && !read.input.tls.cert.is_empty() {
         applied.extend(["input.tls.cert", "input.tls.key", "input.tls.client_ca"]);
     }
-    let (http, new_http) = (&running.input.http, &read.input.http);
-    let https = http.address.get().is_some() && !http.plain && !http.cert.is_empty();
-    if https && !new_http.cert.is_empty() {
+    if running.input.http.is_https() && !read.input.http.cert.is_empty() {
         applied.extend(["input.http.cert", "input.http.key"]);
     }
     applied

@@ -145,7 +145,7 @@ impl Config {
     pub fn warnings(&self) -> Vec<String> {
         let input = &self.input;
         let mut warnings = Vec::new();
-        let tls_on = input.tls.address.get().is_some() && !input.tls.cert.is_empty();
+        let tls_on = input.tls.listens();
         for (key, on, allowed) in [
             (
                 "input.tcp",

@@ -249,47 +249,6 @@ fn a_torn_records_file_is_repaired_at_start() {
 }
 
 #[test]
-fn devices_known_before_kill_9_are_known_after() {
-    let admin = |c: &Collector| c.listening["admin"];
-    let options = |data: Option<std::path::PathBuf>| Options {
-        args: vec!["--admin".into(), "127.0.0.1:0".into()],
-        data_dir: data,
-        binary: true,
-        ..Options::default()
-    };
-    let collector = Collector::start_with("restart-1", options(None));
-    let lines: String = (1..=5)
-        .map(|i| format!("{}\n", zia_line(i, &format!("host-{i}"))))
-        .collect();
-    collector.send(lines.as_bytes());
-    common::wait_for_lines(&collector.data_dir().join("devices.jsonl"), 5);
-    // The aggregator saves changed devices every 200 ms: wait until all five are saved.
-    let saved = common::wait_for(common::DEADLINE, || {
-        let (_, page) = http_get(admin(&collector), "/metrics");
-        let all = common::sample(&page, "ztel_devices") == Some(5.0);
-        (all && common::sample(&page, "ztel_devices_unsaved") == Some(0.0)).then_some(())
-    });
-    assert!(saved.is_some(), "the five devices were never all saved");
-    let (data, _guard) = collector.kill_hard();
-
-    let collector = Collector::start_with("restart-2", options(Some(data.clone())));
-    let (status, body) = http_get(admin(&collector), "/devices");
-    assert_eq!(status, 200);
-    let page: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(page["total"], 5, "{body}");
-    // A known device seen again is not created again.
-    collector.send(format!("{}\n", zia_line(6, "host-3")).as_bytes());
-    let outcome = collector.stop();
-    let created = outcome
-        .devices
-        .iter()
-        .filter(|d| d["event"] == "created")
-        .count();
-    assert_eq!(created, 5, "five created events over both runs");
-    assert_eq!(outcome.counter("devices"), 5);
-}
-
-#[test]
 fn a_collector_restarted_right_after_a_drain_binds_its_port_again() {
     // NSS keeps its connection open: when the collector drains, that connection lingers
     // (FIN-WAIT-2 here, CLOSE-WAIT at the sender, then TIME-WAIT), and the new collector must
@@ -314,94 +273,6 @@ fn a_collector_restarted_right_after_a_drain_binds_its_port_again() {
     let outcome = second.stop();
     assert_eq!(outcome.records.len(), 1);
     drop(sender);
-}
-
-/// The built binary, on `data` as its data_dir (a fresh one for `None`).
-fn binary_in(data: Option<std::path::PathBuf>) -> Options {
-    Options {
-        data_dir: data,
-        binary: true,
-        ..Options::default()
-    }
-}
-
-#[test]
-fn a_replay_after_kill_9_and_a_restart_is_written_once() {
-    // NSS's "Duplicate Logs" re-sends the last minutes after a reconnect, which is when a
-    // collector that crashed comes back: the window of identities must have survived.
-    let collector = Collector::start_with("replay-1", binary_in(None));
-    let first: Vec<String> = (1..=200).map(|i| zia_line(i, "replayed")).collect();
-    collector.send((first.join("\n") + "\n").as_bytes());
-    common::wait_for_lines(&collector.data_dir().join("connections.jsonl"), 200);
-    // The window's header says how many identities are on disk (its ring is larger).
-    let window = collector.data_dir().join("dedup.window");
-    let saved = common::wait_for(common::DEADLINE, || {
-        let bytes = std::fs::read(&window).ok()?;
-        let next = u64::from_le_bytes(bytes.get(8..16)?.try_into().ok()?);
-        (next == 200).then_some(())
-    });
-    assert!(
-        saved.is_some(),
-        "the identities never reached {}",
-        window.display()
-    );
-    let (data, _guard) = collector.kill_hard();
-
-    let collector = Collector::start_with("replay-2", binary_in(Some(data)));
-    let fresh: Vec<String> = (201..=250).map(|i| zia_line(i, "replayed")).collect();
-    let replay: Vec<String> = first[100..].iter().chain(&fresh).cloned().collect();
-    collector.send((replay.join("\n") + "\n").as_bytes());
-    let outcome = collector.stop();
-    assert_eq!(outcome.counter("duplicates"), 100, "the replayed hundred");
-    assert_eq!(
-        common::sorted_ids(&outcome.records),
-        (1..=250).collect::<Vec<u64>>(),
-        "each record once, over both runs"
-    );
-}
-
-/// Waits until `data_dir/dedup.window`'s header says `n` identities were saved.
-fn wait_for_saved_identities(data: &std::path::Path, n: u64) {
-    let window = data.join("dedup.window");
-    let saved = common::wait_for(common::DEADLINE, || {
-        let bytes = std::fs::read(&window).ok()?;
-        let next = u64::from_le_bytes(bytes.get(8..16)?.try_into().ok()?);
-        (next == n).then_some(())
-    });
-    assert!(
-        saved.is_some(),
-        "{n} identities never reached {}",
-        window.display()
-    );
-}
-
-#[test]
-fn new_records_among_replayed_ones_are_remembered_across_a_kill_9() {
-    // Where each new record ends in the records file is its place in the batch less the
-    // duplicates skipped before it: the window saves an identity only once the file holds its
-    // record, so a miscounted end would keep these from being saved at all.
-    let line = |i: u64| zia_line(i, "interleaved") + "\n";
-    let collector = Collector::start_with("interleaved-1", binary_in(None));
-    collector.send((1..=100).map(line).collect::<String>().as_bytes());
-    wait_for_saved_identities(collector.data_dir(), 100);
-    let (data, _guard) = collector.kill_hard();
-
-    // A replayed record, a new one, and so on, in one send.
-    let collector = Collector::start_with("interleaved-2", binary_in(Some(data)));
-    let mixed: String = (1..=100).flat_map(|i| [line(i), line(100 + i)]).collect();
-    collector.send(mixed.as_bytes());
-    wait_for_saved_identities(collector.data_dir(), 200);
-    let (data, _guard2) = collector.kill_hard();
-
-    let collector = Collector::start_with("interleaved-3", binary_in(Some(data)));
-    collector.send((1..=200).map(line).collect::<String>().as_bytes());
-    let outcome = collector.stop();
-    assert_eq!(outcome.counter("duplicates"), 200, "every one seen before");
-    assert_eq!(
-        common::sorted_ids(&outcome.records),
-        (1..=200).collect::<Vec<u64>>(),
-        "each record once, over the three runs"
-    );
 }
 
 #[test]
@@ -547,43 +418,6 @@ fn http_post(addr: std::net::SocketAddr, body: &str) -> String {
     let mut answer = String::new();
     let _ = stream.read_to_string(&mut answer);
     answer
-}
-
-#[test]
-fn records_a_full_disk_held_back_are_not_duplicates_after_kill_9() {
-    // The duplicate window is saved only once its records are in their file: records held in
-    // the backlog by a failing disk, then lost to kill -9, must be taken when NSS replays them.
-    let options = |data: Option<std::path::PathBuf>, records: &str| Options {
-        args: vec![
-            "--admin".into(),
-            "127.0.0.1:0".into(),
-            "--records".into(),
-            records.into(),
-        ],
-        data_dir: data,
-        binary: true,
-        ..Options::default()
-    };
-    let collector = Collector::start_with("held-1", options(None, "/dev/full"));
-    let lines: Vec<String> = (1..=200).map(|i| zia_line(i, "held")).collect();
-    collector.send((lines.join("\n") + "\n").as_bytes());
-    let admin = collector.listening["admin"];
-    common::wait_for_metric(admin, "ztel_records_total{kind=\"zia.web\"}", |n| {
-        n == 200.0
-    });
-    // The registry is saved on the aggregator's slowest schedule: flushes have run since.
-    common::wait_for_metric(admin, "ztel_devices_unsaved", |n| n == 0.0);
-    let (data, _guard) = collector.kill_hard();
-
-    let records = data.join("records-after.jsonl");
-    let collector = Collector::start_with(
-        "held-2",
-        options(Some(data.clone()), &records.display().to_string()),
-    );
-    collector.send((lines.join("\n") + "\n").as_bytes());
-    common::wait_for_lines(&records, 200);
-    let outcome = collector.stop();
-    assert_eq!(outcome.counter("duplicates"), 0);
 }
 
 #[test]

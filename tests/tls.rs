@@ -10,62 +10,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{Collector, Options, TempDir};
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
-
-/// A certificate authority the test controls.
-struct Ca {
-    issuer: CertifiedIssuer<'static, KeyPair>,
-}
-
-impl Ca {
-    fn new(name: &str) -> Ca {
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.distinguished_name.push(DnType::CommonName, name);
-        let issuer = CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
-        Ca { issuer }
-    }
-
-    fn pem(&self) -> String {
-        self.issuer.pem()
-    }
-
-    /// A leaf certificate for `names` (DNS names or IPs), with its key, both PEM.
-    fn leaf(&self, cn: &str, names: &[&str]) -> (String, String) {
-        let mut params =
-            CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
-                .unwrap();
-        params.distinguished_name.push(DnType::CommonName, cn);
-        let key = KeyPair::generate().unwrap();
-        let cert = params.signed_by(&key, &self.issuer).unwrap();
-        (cert.pem(), key.serialize_pem())
-    }
-}
-
-fn client_config(trust: &Ca, identity: Option<(String, String)>) -> Arc<rustls::ClientConfig> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(CertificateDer::from_pem_slice(trust.pem().as_bytes()).unwrap())
-        .unwrap();
-    let builder = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots);
-    let config = match identity {
-        None => builder.with_no_client_auth(),
-        Some((cert, key)) => builder
-            .with_client_auth_cert(
-                vec![CertificateDer::from_pem_slice(cert.as_bytes()).unwrap()],
-                PrivateKeyDer::from_pem_slice(key.as_bytes()).unwrap(),
-            )
-            .unwrap(),
-    };
-    Arc::new(config)
-}
+use common::{Ca, Collector, Options, TempDir};
+use rustls::pki_types::ServerName;
 
 type Tls = rustls::StreamOwned<rustls::ClientConnection, TcpStream>;
 
@@ -168,7 +114,7 @@ fn records_over_tls() {
         false,
     );
     let addr = collector.listening["tls"];
-    let mut tls = connect(addr, client_config(&ca, None)).expect("handshake");
+    let mut tls = connect(addr, ca.client(None)).expect("handshake");
     for n in 0..50 {
         send_line(&mut tls, &lss("alice@example.com", n));
     }
@@ -176,7 +122,7 @@ fn records_over_tls() {
     // A last line without LF is ended by close_notify; a bare TCP close, which is how TLS shows
     // a cut (RFC 8446 §6.1), leaves it a truncated dead letter.
     for (n, close_notify) in [(50, true), (51, false)] {
-        let mut tls = connect(addr, client_config(&ca, None)).expect("handshake");
+        let mut tls = connect(addr, ca.client(None)).expect("handshake");
         tls.write_all(lss("bob@example.com", n).as_bytes()).unwrap();
         tls.flush().unwrap();
         if close_notify {
@@ -215,7 +161,7 @@ fn a_steady_tls_connection_then_a_lone_record_all_arrive_on_an_open_connection()
         false,
     );
     let records = collector.data_dir().join("connections.jsonl");
-    let mut tls = connect(collector.listening["tls"], client_config(&ca, None)).expect("handshake");
+    let mut tls = connect(collector.listening["tls"], ca.client(None)).expect("handshake");
     tls.sock.set_nodelay(true).unwrap();
     // Two TLS records and two packets a line (`send_line` writes the line, then its end), a
     // line every 50 µs: about 10 MB/s, a rate at which a TLS connection sleeps between reads.
@@ -254,17 +200,17 @@ fn mutual_tls_accepts_a_signed_client_and_refuses_another() {
     );
     let addr = collector.listening["tls"];
 
-    let good = client_config(&ca, Some(clients.leaf("connector-7", &["connector-7"])));
+    let good = ca.client(Some(clients.leaf("connector-7", &["connector-7"])));
     let mut tls = connect(addr, good).expect("a client signed by client_ca is accepted");
     send_line(&mut tls, &lss("bob@example.com", 1));
     close(tls);
 
-    let wrong = client_config(&ca, Some(strangers.leaf("intruder", &["intruder"])));
+    let wrong = ca.client(Some(strangers.leaf("intruder", &["intruder"])));
     assert!(
         connect(addr, wrong).is_err(),
         "a client signed by another CA is refused"
     );
-    let none = client_config(&ca, None);
+    let none = ca.client(None);
     assert!(
         connect(addr, none).is_err(),
         "a client without a certificate is refused"
@@ -304,7 +250,7 @@ fn silent_or_plaintext_peers_fail_the_handshake_and_do_not_stall_the_shard() {
     let mut plain = TcpStream::connect(addr).unwrap();
     plain.write_all(b"{\"not\":\"tls\"}\n").unwrap();
     // Meanwhile a real client is served.
-    let mut tls = connect(addr, client_config(&ca, None)).expect("handshake");
+    let mut tls = connect(addr, ca.client(None)).expect("handshake");
     send_line(&mut tls, &lss("carol@example.com", 2));
     close(tls);
     // The silent peer is cut off after the (1 s) limit.
@@ -334,7 +280,7 @@ fn sighup_reloads_the_certificate_and_keeps_established_connections() {
         true,
     );
     let addr = collector.listening["tls"];
-    let mut established = connect(addr, client_config(&old_ca, None)).expect("handshake");
+    let mut established = connect(addr, old_ca.client(None)).expect("handshake");
     send_line(&mut established, &lss("dave@example.com", 1));
 
     let (cert, key) = new_ca.leaf("localhost", &["localhost"]);
@@ -344,11 +290,11 @@ fn sighup_reloads_the_certificate_and_keeps_established_connections() {
     collector.wait_for_stderr("ztel: reloaded certificates and allow-lists");
 
     send_line(&mut established, &lss("dave@example.com", 2));
-    let mut fresh = connect(addr, client_config(&new_ca, None))
+    let mut fresh = connect(addr, new_ca.client(None))
         .expect("a new connection sees the new certificate");
     send_line(&mut fresh, &lss("erin@example.com", 3));
     assert!(
-        connect(addr, client_config(&old_ca, None)).is_err(),
+        connect(addr, old_ca.client(None)).is_err(),
         "the old certificate is gone"
     );
     close(fresh);
@@ -383,7 +329,7 @@ fn a_bad_certificate_on_reload_keeps_the_old_one() {
     collector.signal(libc::SIGHUP);
     collector.wait_for_stderr("ztel: reload failed");
     let mut tls =
-        connect(addr, client_config(&ca, None)).expect("the old certificate still serves");
+        connect(addr, ca.client(None)).expect("the old certificate still serves");
     send_line(&mut tls, &lss("frank@example.com", 4));
     close(tls);
     assert_eq!(collector.stop().records.len(), 1);
@@ -412,7 +358,7 @@ fn a_client_certificate_signed_without_extensions_is_refused_in_words() {
     let ca = Ca::new("server root");
     let clients = Ca::new("connector root");
     let ca_pem = path(&dir.write("clients.pem", &clients.pem()));
-    let ca_key = path(&dir.write("clients.key", &clients.issuer.key().serialize_pem()));
+    let ca_key = path(&dir.write("clients.key", &clients.key_pem()));
     let key = path(&dir.path().join("v1.key"));
     let csr = path(&dir.path().join("v1.csr"));
     let cert = path(&dir.path().join("v1.pem"));

@@ -2,15 +2,17 @@
 #![allow(dead_code)]
 //! What the tests of the collector share: [`Collector`] runs `ztel serve` (in this process, or
 //! as the real binary) on OS-chosen loopback ports, [`Supervised`] runs it as systemd would;
-//! [`run_pipeline`] runs a shard's pipeline over lines; the rest makes lines to send and checks
-//! what came out.
+//! [`run_pipeline`] runs a shard's pipeline over lines; [`Ca`] makes the certificates of the TLS
+//! and HTTPS tests; the rest makes lines to send and checks what came out.
 //!
 //! The order of a record's fields, [`key_order`], the LSS sample line [`lss`] and the reception
 //! time [`RECEIVED`] are the wire tests' (`wire/tests/common/shared.rs`), included here so that
 //! they are written once.
 
+mod ca;
 mod collector;
 pub mod http;
+mod outcome;
 #[path = "../../wire/tests/common/shared.rs"]
 mod shared;
 mod supervised;
@@ -29,7 +31,10 @@ use wire::time::parse_zone;
 use ztel::batch::{Batch, Origin, Source};
 use ztel::pipeline::Pipeline;
 
+#[allow(unused_imports)]
+pub use ca::Ca;
 pub use collector::*;
+pub use outcome::*;
 // Not every test binary uses them.
 #[allow(unused_imports)]
 pub use shared::*;

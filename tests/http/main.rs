@@ -2,19 +2,21 @@
 //! client written here: JSON arrays and newline-delimited JSON, keep-alive, keys, refusals of
 //! every kind and what they leave behind (nothing), HTTPS with a certificate made by the test, and
 //! the allow-list.
+//!
+//! One test binary (`cargo test --test http`); the bodies that must not cost what they declare
+//! (gzip bombs, oversize lengths) are in [`bodies`].
 
+#[path = "../common/mod.rs"]
 mod common;
+mod bodies;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::Arc;
 use std::time::Duration;
 
 use common::http::{array, gzip, Client};
-use common::{assert_records_are, zia_line, Collector, Options, TempDir};
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
+use common::{assert_records_are, zia_line, Ca, Collector, Options, TempDir};
+use rustls::pki_types::ServerName;
 use serde_json::Value;
 
 const KEYS: &str = "[input.http]\nplain = true\nkeys = [\"k1\"]\n";
@@ -330,50 +332,11 @@ fn chunked_bodies_and_expect_continue_are_taken() {
     outcome.assert_counters_match_files();
 }
 
-/// A certificate authority the test controls.
-struct Ca {
-    issuer: CertifiedIssuer<'static, KeyPair>,
-}
-
-impl Ca {
-    fn new() -> Ca {
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "http test root");
-        let issuer = CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
-        Ca { issuer }
-    }
-
-    /// A server certificate for localhost and its key, PEM.
-    fn leaf(&self) -> (String, String) {
-        let params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-        let key = KeyPair::generate().unwrap();
-        let cert = params.signed_by(&key, &self.issuer).unwrap();
-        (cert.pem(), key.serialize_pem())
-    }
-
-    fn client(&self) -> Arc<rustls::ClientConfig> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut roots = rustls::RootCertStore::empty();
-        roots
-            .add(CertificateDer::from_pem_slice(self.issuer.pem().as_bytes()).unwrap())
-            .unwrap();
-        let config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        Arc::new(config)
-    }
-}
-
 #[test]
 fn https_with_a_generated_certificate() {
     let dir = TempDir::new("http-tls-files");
-    let ca = Ca::new();
-    let (cert, key) = ca.leaf();
+    let ca = Ca::new("http test root");
+    let (cert, key) = ca.leaf("localhost", &["localhost"]);
     let config = format!(
         "[input.http]\nkeys = [\"k1\"]\ncert = {:?}\nkey = {:?}\n",
         dir.write("server.pem", &cert).display().to_string(),
@@ -383,7 +346,7 @@ fn https_with_a_generated_certificate() {
     let tcp = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
     tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let name = ServerName::try_from("localhost").unwrap();
-    let conn = rustls::ClientConnection::new(ca.client(), name).unwrap();
+    let conn = rustls::ClientConnection::new(ca.client(None), name).unwrap();
     let mut client = Client {
         stream: rustls::StreamOwned::new(conn, tcp),
         pending: Vec::new(),
@@ -494,123 +457,4 @@ fn each_input_reads_times_in_its_own_feed_zone() {
     };
     assert_eq!(ts("via-http"), "2022-06-20T15:29:11Z");
     assert_eq!(ts("via-tcp"), "2022-06-20T06:29:11Z");
-}
-
-#[test]
-fn gzip_bodies_are_inflated_and_corrupt_ones_refused() {
-    let (collector, addr) = start("http-gzip", KEYS);
-    let lines: Vec<String> = (1..=3).map(|i| zia_line(i, "pc-gzip")).collect();
-    let mut client = Client::connect(addr);
-    let answer = client.post_with(
-        Some("k1"),
-        "Content-Encoding: gzip\r\n",
-        &gzip(&array(&lines)),
-    );
-    assert_eq!(answer.status, 200, "{answer:?}");
-    // A body cut short is corrupt: 400, and the connection goes on (the body was read whole).
-    let packed = gzip(&array(&[zia_line(9, "pc-cut")]));
-    let answer = client.post_with(
-        Some("k1"),
-        "Content-Encoding: gzip\r\n",
-        &packed[..packed.len() - 8],
-    );
-    assert_eq!(answer.status, 400, "{answer:?}");
-    assert!(answer.body.contains("gzip"), "{answer:?}");
-    let answer = client.post_with(Some("k1"), "Content-Encoding: br\r\n", b"[]");
-    assert_eq!(answer.status, 415, "{answer:?}");
-    drop(client);
-    let outcome = collector.stop();
-    assert_records_are(&outcome.records, &lines);
-    assert_eq!(outcome.counter("http_requests"), 3);
-    assert_eq!(outcome.counter("http_bad_requests"), 2);
-}
-
-#[test]
-fn a_gzip_bomb_gets_413_and_memory_stays_bounded() {
-    // Limits: 64 KiB frames, so a body may be 4 MiB, packed or inflated. The bomb is 1 MiB of
-    // gzip members that would inflate to 1 GiB of zeros.
-    let config = format!("{KEYS}[limits]\nmax_frame_bytes = 65536\n");
-    let (mut collector, addr) = start_with("http-bomb", &config, true);
-    let member = gzip(&vec![0u8; 16 << 20]);
-    let bomb: Vec<u8> = member
-        .iter()
-        .copied()
-        .cycle()
-        .take(member.len() * 64)
-        .collect();
-    assert!(
-        bomb.len() < 4 << 20,
-        "the bomb itself fits the limit: {}",
-        bomb.len()
-    );
-    let before = collector.peak_rss_bytes();
-    let mut client = Client::connect(addr);
-    let answer = client.post_with(Some("k1"), "Content-Encoding: gzip\r\n", &bomb);
-    assert_eq!(answer.status, 413, "{answer:?}");
-    let grown = collector.peak_rss_bytes().saturating_sub(before);
-    assert!(
-        grown < 64 << 20,
-        "peak memory grew by {} MiB for a 1 GiB bomb",
-        grown >> 20
-    );
-    drop(client);
-    // The collector goes on.
-    let lines = vec![zia_line(1, "after-bomb")];
-    let answer = Client::connect(addr).post(Some("k1"), &array(&lines));
-    assert_eq!(answer.status, 200, "{answer:?}");
-    let outcome = collector.stop();
-    assert_records_are(&outcome.records, &lines);
-}
-
-#[test]
-fn memory_follows_bytes_received_not_declared_lengths() {
-    // Issue 14: 300 keyed connections, each declaring the largest body the limits allow and
-    // sending 1 KiB of it, grew the collector by 4.1 GB and kept a good batch from being written.
-    // Half declare it by Content-Length, half by a chunk size.
-    let (mut collector, addr) = start_with("http-declared", KEYS, true);
-    let limit = 262_144 * 64;
-    let before = collector.peak_rss_bytes();
-    let by_length =
-        format!("POST / HTTP/1.1\r\nX-Ztel-Key: k1\r\nContent-Length: {limit}\r\n\r\n[");
-    let by_chunk = format!(
-        "POST / HTTP/1.1\r\nX-Ztel-Key: k1\r\nTransfer-Encoding: chunked\r\n\r\n{limit:x}\r\n["
-    );
-    let held: Vec<TcpStream> = (0..300)
-        .map(|i| {
-            let head = if i % 2 == 0 { &by_length } else { &by_chunk };
-            let mut stream = TcpStream::connect(addr).expect("connect");
-            stream.write_all(head.as_bytes()).expect("head");
-            stream.write_all(&[b' '; 1023]).expect("body");
-            stream
-        })
-        .collect();
-    // A good batch meanwhile is taken.
-    let lines = vec![zia_line(1, "during-the-flood")];
-    let answer = Client::connect(addr).post(Some("k1"), &array(&lines));
-    assert_eq!(answer.status, 200, "{answer:?}");
-    // Every held connection's bytes have been read by the collector.
-    let read = common::wait_for(Duration::from_secs(20), || {
-        let (sockets, unread) = common::server_side(addr.port());
-        (sockets >= held.len() && unread == 0).then_some(())
-    });
-    assert!(
-        read.is_some(),
-        "held connections not read: {:?}",
-        common::server_side(addr.port())
-    );
-    let grown = collector.peak_rss_bytes().saturating_sub(before);
-    assert!(
-        grown < 64 << 20,
-        "peak memory grew by {} MiB for 300 KiB received ({} MiB declared)",
-        grown >> 20,
-        (limit * held.len()) >> 20
-    );
-    eprintln!(
-        "flood: peak memory +{} KiB for 300 connections declaring {} MiB each",
-        grown >> 10,
-        limit >> 20
-    );
-    drop(held);
-    let outcome = collector.stop();
-    assert_records_are(&outcome.records, &lines);
 }

@@ -64,6 +64,8 @@ pub const KEYS: &[Key] = crate::dialect! {
     "eua" => UserAgent, pct; k(ZiaWeb);
     "referer" => Referer, pct; k(ZiaWeb);
     "ereferer" => Referer, pct; k(ZiaWeb);
+    // Elastic's web templates (v9 on) send the referer only in base64.
+    "b64referer" => Referer, b64; k(ZiaWeb);
     "riskscore" => RiskScore; k(ZiaWeb);
     "malwarecat" => ThreatCategory; k(ZiaWeb);
     "urlsupercat" => Other; k(ZiaWeb);
@@ -195,7 +197,7 @@ pub const KEYS: &[Key] = crate::dialect! {
 pub const VARIABLES: &[&str] = &[
     "activity", "all_dlprulenames", "alpnprotocol", "app_risk_score", "app_status", "apprulelabel",
     "b64apprulelabel", "b64dept", "b64dlprulename", "b64filename", "b64fwd_gw_name", "b64location",
-    "b64mobappname", "b64rdr_rulename", "b64referer", "b64rulelabel", "b64threatname", "b64ua",
+    "b64mobappname", "b64rdr_rulename", "b64rulelabel", "b64threatname", "b64ua",
     "b64upload_filename", "b64urlfilterrulelabel", "b64userlocationname", "b64zpa_app_seg_name",
     "bamd5", "bwclassname", "bwrulename", "bwthrottle", "bypass_etime", "bypassed_etime",
     "bypassed_session", "bypassed_traffic", "client_tls_keyex_alg",

@@ -6,9 +6,9 @@
 //! One test binary (`cargo test --test http`); the bodies that must not cost what they declare
 //! (gzip bombs, oversize lengths) are in [`bodies`].
 
+mod bodies;
 #[path = "../common/mod.rs"]
 mod common;
-mod bodies;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -144,6 +144,64 @@ fn records_over_tls() {
     assert_eq!(outcome.counter("tls_handshake_failures"), 0);
 }
 
+#[test]
+fn an_octet_counted_stream_loses_only_the_frames_a_bad_count_touches() {
+    // RFC 5425 syslog over TLS is octet-counted with no LF between frames (rsyslog, syslog-ng).
+    // One oversize frame, then one count too large by 20: read as LF text, every frame after
+    // either had been skipped, uncounted, until the connection closed.
+    let dir = TempDir::new("tls-octets");
+    let ca = Ca::new("test root");
+    let collector = start(
+        "tls-octets",
+        &dir,
+        &ca.leaf("localhost", &["localhost", "127.0.0.1"]),
+        None,
+        "[limits]\nmax_frame_bytes = 4096\n",
+        false,
+    );
+    let mut tls = connect(collector.listening["tls"], ca.client(None)).expect("handshake");
+    let message = |n: u32| format!("<134>1 2024-01-18T10:31:01Z lss zpa - - - {}", lss("al", n));
+    let big = format!("<134>{}", "x".repeat(5000));
+    let mut stream = String::new();
+    for (n, text) in (0..).zip([message(0), big, message(1), message(2), message(3)]) {
+        // The third frame's count says 20 bytes more than it holds.
+        let count = text.len() + if n == 3 { 20 } else { 0 };
+        stream.push_str(&format!("{count} {text}"));
+    }
+    stream.extend((4..40).map(|n| {
+        let text = message(n);
+        format!("{} {text}", text.len())
+    }));
+    tls.write_all(stream.as_bytes()).unwrap();
+    tls.flush().unwrap();
+    close(tls);
+    let outcome = collector.stop();
+    // Message 2 takes the start of message 3, and the rest of 3 is unframed: both are dead
+    // letters; every other one is a record.
+    let mut ports: Vec<u64> = outcome
+        .records
+        .iter()
+        .map(|r| r["connector_port"].as_u64().unwrap_or(0) - 40000)
+        .collect();
+    ports.sort_unstable();
+    let expected: Vec<u64> = [0, 1].into_iter().chain(4..40).collect();
+    assert_eq!(ports, expected, "{:?}", outcome.dead_letters);
+    assert_eq!(outcome.counter("oversize_frames"), 1);
+    assert_eq!(
+        outcome.dead("unframed").len(),
+        1,
+        "{:?}",
+        outcome.dead_letters
+    );
+    assert_eq!(
+        outcome.dead("malformed_json").len(),
+        1,
+        "{:?}",
+        outcome.dead_letters
+    );
+    outcome.assert_counters_match_files();
+}
+
 /// A steady TLS connection sleeps between reads once it has taken all the kernel and rustls
 /// held (`Stream::may_sleep`): every record still arrives while the connection stays open, the
 /// steady ones and a lone one after a quiet spell. This holds delivery; the sleeps themselves
@@ -290,8 +348,8 @@ fn sighup_reloads_the_certificate_and_keeps_established_connections() {
     collector.wait_for_stderr("ztel: reloaded certificates and allow-lists");
 
     send_line(&mut established, &lss("dave@example.com", 2));
-    let mut fresh = connect(addr, new_ca.client(None))
-        .expect("a new connection sees the new certificate");
+    let mut fresh =
+        connect(addr, new_ca.client(None)).expect("a new connection sees the new certificate");
     send_line(&mut fresh, &lss("erin@example.com", 3));
     assert!(
         connect(addr, old_ca.client(None)).is_err(),
@@ -328,8 +386,7 @@ fn a_bad_certificate_on_reload_keeps_the_old_one() {
     dir.write("server.pem", "not a certificate");
     collector.signal(libc::SIGHUP);
     collector.wait_for_stderr("ztel: reload failed");
-    let mut tls =
-        connect(addr, ca.client(None)).expect("the old certificate still serves");
+    let mut tls = connect(addr, ca.client(None)).expect("the old certificate still serves");
     send_line(&mut tls, &lss("frank@example.com", 4));
     close(tls);
     assert_eq!(collector.stop().records.len(), 1);

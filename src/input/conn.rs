@@ -303,7 +303,7 @@ pub async fn read_frames<S: Stream>(
             let lent = hand_off(
                 shard,
                 &mut turns,
-                &framer,
+                &mut framer,
                 &mut buf,
                 start..end,
                 &origin,
@@ -443,7 +443,7 @@ enum Lent {
 async fn hand_off(
     shard: &Shard,
     turns: &mut Turns,
-    framer: &Framer,
+    framer: &mut Framer,
     buf: &mut Vec<u8>,
     unread: std::ops::Range<usize>,
     origin: &Origin,
@@ -462,7 +462,7 @@ async fn hand_off(
     // An oversize frame still being discarded stays here with the framer that discards it; and
     // what is left must be only the unfinished frame, for the end of the connection and the
     // idle deadline to see it as such.
-    let Some(whole) = whole_frames(framer, &buf[unread.clone()]) else {
+    let Some((whole, after)) = whole_frames(framer, &buf[unread.clone()]) else {
         return Lent::No;
     };
     let whole = unread.start..unread.start + whole;
@@ -479,6 +479,7 @@ async fn hand_off(
         source: origin.source,
         received: origin.received,
         read_at,
+        counted: std::mem::replace(framer, after).counted(),
     };
     drop(lent);
     let Err(chunk) = exchange.offer(to, chunk) else {

@@ -23,8 +23,9 @@ pub async fn serve(shard: Rc<Shard>, inbox: Inbox) {
 }
 
 /// Frames and parses a chunk into a batch of this shard's. A chunk begins and ends at frame
-/// boundaries (its reader framed it first, `whole_frames`), so a fresh framer cuts it, oversize
-/// frames included, exactly as the reader's would have.
+/// boundaries (its reader framed it first, `whole_frames`), so a framer that resumes the
+/// reader's where it begins cuts it, oversize frames included, exactly as the reader's would
+/// have.
 pub fn parse(shard: &Shard, chunk: &Chunk) -> Batch {
     let started = Instant::now();
     let mut batch = shard.batch(chunk.source, chunk.bytes.len());
@@ -34,7 +35,7 @@ pub fn parse(shard: &Shard, chunk: &Chunk) -> Batch {
         received: chunk.received,
         source: chunk.source,
     };
-    let mut framer = Framer::new(shard.limits.max_frame_bytes);
+    let mut framer = Framer::resume(shard.limits.max_frame_bytes, chunk.counted);
     process_frames(
         &mut framer,
         &mut shard.pipeline.borrow_mut(),

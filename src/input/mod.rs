@@ -47,6 +47,11 @@ pub(crate) fn process_frames(
                 batch.counters.incr(Counter::OversizeFrames);
                 start += consumed;
             }
+            Next::Unframed { consumed } => {
+                batch.counters.incr(Counter::Frames);
+                batch.dead_letter(Reason::Unframed, origin, &buf[start..start + consumed]);
+                start += consumed;
+            }
             Next::Skipped { consumed } => start += consumed,
             Next::Incomplete => return start,
         }
@@ -78,18 +83,21 @@ pub(crate) fn process_end(
     }
 }
 
-/// How many bytes at the front of `buf` a fresh framer cuts exactly as `framer` does (complete
-/// frames, oversize frames that end in `buf`, blank lines), found without parsing them and without
-/// moving `framer` on; what follows is an unfinished frame. `None` when `framer` is discarding an
-/// oversize frame at the start or the end of `buf`: only `framer` knows where that one ends.
-pub(crate) fn whole_frames(framer: &Framer, buf: &[u8]) -> Option<usize> {
+/// How many bytes at the front of `buf` `framer` cuts into whole frames (complete frames,
+/// oversize frames that end in `buf`, unframed bytes, blank lines), found without parsing them
+/// and without moving `framer` on, and a copy of `framer` after them (it knows whether the
+/// stream is octet-counted); what follows is an unfinished frame. `None` when `framer` is
+/// discarding an oversize frame at the start or the end of `buf`: only `framer` knows where that
+/// one ends.
+pub(crate) fn whole_frames(framer: &Framer, buf: &[u8]) -> Option<(usize, Framer)> {
     let mut scan = framer.clone();
     let mut end = 0;
     while scan.at_boundary() {
         match scan.next(&buf[end..]) {
-            Next::Incomplete => return Some(end),
+            Next::Incomplete => return Some((end, scan)),
             Next::Frame { consumed, .. }
             | Next::Oversize { consumed }
+            | Next::Unframed { consumed }
             | Next::Skipped { consumed } => end += consumed,
         }
     }
@@ -104,7 +112,10 @@ mod tests {
     fn a_lendable_prefix_runs_through_oversize_frames_to_the_unfinished_one() {
         let framer = Framer::new(8);
         let buf = b"one\n\nxxxxxxxxxxxx\ntwo\npart";
-        assert_eq!(whole_frames(&framer, buf), Some(buf.len() - 4));
+        assert_eq!(
+            whole_frames(&framer, buf).map(|(end, _)| end),
+            Some(buf.len() - 4)
+        );
         // What is left, a fresh framer sees as one unfinished frame.
         assert_eq!(Framer::new(8).next(b"part"), Next::Incomplete);
     }

@@ -42,6 +42,9 @@ pub struct Chunk {
     pub received: Timestamp,
     /// Where read→sink latency starts.
     pub read_at: Instant,
+    /// Whether the reader's stream was octet-counted where the chunk starts (`Framer::counted`):
+    /// it decides how the chunk is cut.
+    pub counted: bool,
 }
 
 /// The shards' inboxes, shared by all of them.
@@ -283,6 +286,7 @@ mod tests {
             source: Source::Tcp,
             received: Timestamp::UNIX_EPOCH,
             read_at: Instant::now(),
+            counted: false,
         }
     }
 

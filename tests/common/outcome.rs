@@ -71,6 +71,7 @@ impl Outcome {
                 "no_device",
                 "bad_time",
                 "truncated",
+                "unframed",
             ]
         };
         for reason in reasons {

@@ -5,16 +5,25 @@
 //! framing). Senders may mix both, so the choice is made again for every
 //! frame.
 //!
-//! A count over the largest frame accepted is not believed: rsyslog reads such a frame as LF
-//! text, and so does ztel. A feed template that begins with `%d{epochtime} ` makes every line look
-//! like an octet count of 1.7 × 10^9; believing it would skip everything that follows as one
-//! oversize frame. UDP datagrams hold LF-separated records only ([`Framer::lf_only`]).
+//! A count over the largest frame accepted is not believed unless the payload after it starts
+//! as a syslog message does (`<`): rsyslog reads such a frame as LF text, and so does ztel. A
+//! feed template that begins with `%d{epochtime} ` makes every line look like an octet count of
+//! 1.7 × 10^9; believing it would skip everything that follows as one oversize frame. UDP
+//! datagrams hold LF-separated records only ([`Framer::lf_only`]).
+//!
+//! Once a stream's last frame was octet-counted, though, it is a relay's (rsyslog, syslog-ng, or
+//! RFC 5425 syslog over TLS), whose frames need not end in LF. Then an oversize count whose
+//! payload starts as a JSON record (`{`) is believed too; and bytes that do not start with a
+//! header (a count that lied about its frame's length put the stream out of step) are
+//! [`Next::Unframed`] up to the next thing that looks like a header (`[1-9][0-9]{0,9} ` before
+//! `<` or `{`) or LF. Read as LF text instead, an octet stream has no LF to end them, and every
+//! frame after them would be skipped with them.
 //!
 //! The framer never copies or allocates: it reports ranges into the slice it
 //! was handed so the caller can parse the payload in place in its own buffer.
-//! Its only state is whether it is in the middle of discarding an oversize
-//! frame, which lets the caller drop those bytes as they arrive instead of
-//! buffering them.
+//! Its state is whether it is in the middle of discarding an oversize frame,
+//! which lets the caller drop those bytes as they arrive instead of buffering
+//! them, and whether the stream is a relay's.
 
 use std::ops::Range;
 
@@ -46,6 +55,10 @@ pub enum Next {
     /// the input; dropping them at once keeps the caller's buffer bounded even
     /// if a peer sends nothing but line breaks.
     Skipped { consumed: usize },
+    /// In an octet-counted stream, `input[..consumed]` (at most `max_frame` bytes) came before
+    /// the next header and no count framed it: what a count that lied about its frame's length
+    /// left over. More than `max_frame` such bytes are [`Next::Oversize`] instead.
+    Unframed { consumed: usize },
     /// The input holds no complete frame; nothing was consumed. Read more
     /// bytes and call again with the whole unconsumed input.
     Incomplete,
@@ -78,6 +91,9 @@ enum Skip {
     /// bytes are still to be discarded. `u64` because a ten-digit count does
     /// not fit a 32-bit `usize`.
     Octets(u64),
+    /// Inside reported oversize unframed bytes of an octet-counted stream; discarding up to the
+    /// next header, or up to and including the next LF.
+    ToHeader,
 }
 
 /// How the frame at the front of the input is framed.
@@ -102,16 +118,19 @@ enum Step {
     Oversize {
         consumed: usize,
     },
+    Unframed(usize),
     Incomplete,
 }
 
 /// Splits a syslog byte stream into frames; see the module docs.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Framer {
     max_frame: usize,
     skip: Skip,
     /// Whether a frame may be octet-counted (TCP, TLS) or is always LF-terminated (UDP).
     octets: bool,
+    /// Whether the last frame was octet-counted: the stream is a relay's (see the module docs).
+    counted: bool,
 }
 
 impl Framer {
@@ -122,6 +141,7 @@ impl Framer {
             max_frame,
             skip: Skip::None,
             octets: true,
+            counted: false,
         }
     }
 
@@ -135,6 +155,22 @@ impl Framer {
         }
     }
 
+    /// A framer at a boundary of a stream whose last frame was octet-counted (`counted`) or not:
+    /// where another framer of the stream, [`Framer::counted`] said, left off.
+    #[must_use]
+    pub fn resume(max_frame: usize, counted: bool) -> Framer {
+        Framer {
+            counted,
+            ..Framer::new(max_frame)
+        }
+    }
+
+    /// Whether the stream's last frame was octet-counted: it is a relay's (see the module docs).
+    #[must_use]
+    pub fn counted(&self) -> bool {
+        self.counted
+    }
+
     /// Largest payload accepted.
     #[must_use]
     pub fn max_frame(&self) -> usize {
@@ -142,7 +178,7 @@ impl Framer {
     }
 
     /// Whether the framer is at a frame boundary rather than inside an oversize frame it is
-    /// discarding: only then does a fresh framer cut the bytes that follow as this one will.
+    /// discarding: only then does a clone of it cut the bytes that follow as this one will.
     #[must_use]
     pub fn at_boundary(&self) -> bool {
         self.skip == Skip::None
@@ -178,6 +214,24 @@ impl Framer {
                 self.skip = remaining(left, n);
                 return Next::Skipped { consumed: n };
             }
+            Skip::ToHeader => {
+                // The byte before the search is only looked behind at, so that what is kept is
+                // judged as one read would judge it.
+                return match resync(input, self.max_frame) {
+                    Some(Resync::Header(at)) => {
+                        self.skip = Skip::None;
+                        Next::Skipped { consumed: at }
+                    }
+                    Some(Resync::Lf(lf)) => {
+                        self.skip = Skip::None;
+                        Next::Skipped { consumed: lf + 1 }
+                    }
+                    None if input.len() > KEEP => Next::Skipped {
+                        consumed: input.len() - KEEP,
+                    },
+                    None => Next::Incomplete,
+                };
+            }
         }
 
         // Blank lines are dropped here rather than reported one by one, so a
@@ -198,6 +252,9 @@ impl Framer {
                         consumed: start + consumed,
                     };
                 }
+                Step::Unframed(n) if start == 0 => return Next::Unframed { consumed: n },
+                // The blank lines go first, so that the unframed bytes start the input.
+                Step::Unframed(_) => return Next::Skipped { consumed: start },
                 Step::Incomplete if start == 0 => return Next::Incomplete,
                 Step::Incomplete => return Next::Skipped { consumed: start },
             }
@@ -233,6 +290,11 @@ impl Framer {
             Head::Octet { .. } | Head::Undecided => Tail::Truncated {
                 partial: start..input.len(),
             },
+            // In a relay's stream, bytes that no count framed are a piece of a frame, not a
+            // line whose LF is missing: parsed, half a record could pass for a whole one.
+            Head::Lf if self.counted => Tail::Truncated {
+                partial: start..input.len(),
+            },
             Head::Lf => {
                 // After `next` returned `Incomplete` there is no LF left; if a
                 // caller passes one anyway, the tail still ends at it.
@@ -255,7 +317,26 @@ impl Framer {
         match self.head(input) {
             Head::Undecided => Step::Incomplete,
             Head::Octet { header, count } => self.octet_frame(input, header, count),
+            Head::Lf if self.counted => self.unframed(input),
             Head::Lf => self.lf_frame(input),
+        }
+    }
+
+    /// Bytes at a boundary of a relay's stream that do not start with a header: unframed up to
+    /// the next header, or an LF frame when an LF comes first (a stream may mix both).
+    fn unframed(&mut self, input: &[u8]) -> Step {
+        match resync(input, self.max_frame) {
+            Some(Resync::Header(at)) if at <= self.max_frame => Step::Unframed(at),
+            Some(Resync::Header(at)) => Step::Oversize { consumed: at },
+            Some(Resync::Lf(_)) => self.lf_frame(input),
+            // Any header that starts within `max_frame` bytes would have been found by now.
+            None if input.len() > self.max_frame + KEEP - 1 => {
+                self.skip = Skip::ToHeader;
+                Step::Oversize {
+                    consumed: input.len() - KEEP,
+                }
+            }
+            None => Step::Incomplete,
         }
     }
 
@@ -266,13 +347,22 @@ impl Framer {
             return Head::Lf;
         }
         match head(input) {
-            Head::Octet { count, .. } if count > self.max_frame as u64 => Head::Lf,
-            Head::Undecided if undecided_over(input, self.max_frame) => Head::Lf,
+            // An oversize count is believed when its payload starts as a syslog message does (or,
+            // in a relay's stream, as a JSON record does): no LF line starts `1700000000 <`.
+            Head::Octet { header, count } if count > self.max_frame as u64 => {
+                match input.get(header) {
+                    None => Head::Undecided,
+                    Some(b'<') => Head::Octet { header, count },
+                    Some(b'{') if self.counted => Head::Octet { header, count },
+                    Some(_) => Head::Lf,
+                }
+            }
             other => other,
         }
     }
 
     fn octet_frame(&mut self, input: &[u8], header: usize, count: u64) -> Step {
+        self.counted = true;
         // `header` bytes were found in `input`, so this never saturates.
         let body = input.len().saturating_sub(header);
         let within_limit = usize::try_from(count)
@@ -322,6 +412,7 @@ impl Framer {
         } else if end > self.max_frame {
             Step::Oversize { consumed: lf + 1 }
         } else {
+            self.counted = false;
             Step::Frame {
                 payload: 0..end,
                 consumed: lf + 1,
@@ -354,14 +445,56 @@ fn head(input: &[u8]) -> Head {
     Head::Undecided
 }
 
-/// Whether the digits `input` starts with (and holds nothing but) already count more than
-/// `max_frame`: then no space after them can make a frame ztel would read as counted.
-fn undecided_over(input: &[u8], max_frame: usize) -> bool {
-    let count = input
+/// What ends unframed bytes: the first header after their first byte, or an LF.
+enum Resync {
+    /// Where a header starts.
+    Header(usize),
+    /// Where an LF is.
+    Lf(usize),
+}
+
+/// Bytes kept back while unframed bytes are discarded: a header not yet whole (ten digits, a
+/// space, the payload's first byte) can be at most this long, and the byte before it is looked
+/// behind at.
+const KEEP: usize = MAX_DIGITS + 2;
+
+/// The first header in `input` that starts after its first byte (`[1-9][0-9]{0,9} ` counting at
+/// most `max_frame`, before `<` or `{`, not preceded by a digit), or the first LF, whichever comes
+/// first. `None` when neither is in `input` whole.
+fn resync(input: &[u8], max_frame: usize) -> Option<Resync> {
+    let lf = memchr::memchr(b'\n', input);
+    let within = lf.map_or(input, |lf| &input[..lf]);
+    let header = memchr::memchr2_iter(b'<', b'{', within)
+        .find_map(|at| header_before(within, at, max_frame));
+    match (header, lf) {
+        (Some(at), _) => Some(Resync::Header(at)),
+        (None, Some(lf)) => Some(Resync::Lf(lf)),
+        (None, None) => None,
+    }
+}
+
+/// Where the header whose payload starts at `input[payload]` starts, if the bytes before it are
+/// one: a space, one to ten digits counting at most `max_frame` with no leading zero, and before
+/// them a byte that is not a digit (never the first byte of `input`).
+fn header_before(input: &[u8], payload: usize, max_frame: usize) -> Option<usize> {
+    let space = payload.checked_sub(1)?;
+    if input[space] != b' ' {
+        return None;
+    }
+    let digits = input[..space]
         .iter()
-        .take(MAX_DIGITS)
-        .fold(0u64, |n, b| n * 10 + u64::from(b.wrapping_sub(b'0')));
-    count > max_frame as u64
+        .rev()
+        .take(MAX_DIGITS + 1)
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    let start = space - digits;
+    if digits == 0 || digits > MAX_DIGITS || start == 0 || input[start - 1].is_ascii_digit() {
+        return None;
+    }
+    let count = input[start..space]
+        .iter()
+        .fold(0u64, |n, b| n * 10 + u64::from(b - b'0'));
+    (input[start] != b'0' && count <= max_frame as u64).then_some(start)
 }
 
 /// How many of `available` bytes to discard when `left` are still owed.

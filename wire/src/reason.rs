@@ -23,10 +23,12 @@ pub enum Reason {
     BadTime,
     /// The connection closed before the frame was complete.
     Truncated,
+    /// In an octet-counted stream, bytes no count framed: a count lied about its frame's length.
+    Unframed,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 10] = [
+    pub const ALL: [Reason; 11] = [
         Reason::UnknownFormat,
         Reason::InvalidUtf8,
         Reason::MalformedJson,
@@ -37,6 +39,7 @@ impl Reason {
         Reason::NoDevice,
         Reason::BadTime,
         Reason::Truncated,
+        Reason::Unframed,
     ];
     pub const COUNT: usize = Self::ALL.len();
 
@@ -52,6 +55,7 @@ impl Reason {
             Reason::NoDevice => "no_device",
             Reason::BadTime => "bad_time",
             Reason::Truncated => "truncated",
+            Reason::Unframed => "unframed",
         }
     }
 

@@ -13,6 +13,7 @@ use wire::frame::{Framer, Next, Tail};
 enum Out {
     Frame(Vec<u8>),
     Oversize,
+    Unframed(Vec<u8>),
     Unterminated(Vec<u8>),
     Truncated(Vec<u8>),
 }
@@ -46,6 +47,14 @@ fn drive<'a>(max_frame: usize, reads: impl IntoIterator<Item = &'a [u8]>) -> Vec
                 }
                 Next::Oversize { consumed } => {
                     outs.push(Out::Oversize);
+                    consumed
+                }
+                Next::Unframed { consumed } => {
+                    assert!(
+                        consumed <= max_frame,
+                        "unframed over max_frame {max_frame}: {event:?}"
+                    );
+                    outs.push(Out::Unframed(held[..consumed.min(held.len())].to_vec()));
                     consumed
                 }
                 Next::Skipped { consumed } => consumed,

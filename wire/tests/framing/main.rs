@@ -1,6 +1,12 @@
 //! Framing of syslog streams: RFC 6587 octet counting and LF termination.
+//!
+//! One test binary (`cargo test -p ztel-wire --test framing`): single cases here, a relay's
+//! octet-counted streams in [`relay`], and the properties (any chunking gives what one read
+//! gives, and what the stream's generator meant) in [`props`].
 
-use proptest::prelude::*;
+mod props;
+mod relay;
+
 use wire::frame::{Framer, Next, Tail};
 
 /// What a caller of the framer would see, with discarded bytes folded away.
@@ -8,6 +14,7 @@ use wire::frame::{Framer, Next, Tail};
 enum Out {
     Frame(Vec<u8>),
     Oversize,
+    Unframed(Vec<u8>),
     Unterminated(Vec<u8>),
     Truncated(Vec<u8>),
 }
@@ -43,6 +50,11 @@ where
                 }
                 Next::Oversize { consumed } => {
                     outs.push(Out::Oversize);
+                    consumed
+                }
+                Next::Unframed { consumed } => {
+                    assert!(consumed <= max_frame, "unframed over max_frame");
+                    outs.push(Out::Unframed(buf[..consumed].to_vec()));
                     consumed
                 }
                 Next::Skipped { consumed } => consumed,
@@ -306,8 +318,8 @@ fn truncated_octet_tail_at_eof() {
     );
     check(64, b"5 ", &[Out::Truncated(b"5 ".to_vec())]);
     check(64, b"12", &[Out::Truncated(b"12".to_vec())]);
-    // Digits that already count past the limit are text.
-    check(64, b"123", &[Out::Unterminated(b"123".to_vec())]);
+    // However large their count: a space and a `<` after them would make a header.
+    check(64, b"123", &[Out::Truncated(b"123".to_vec())]);
 }
 
 #[test]
@@ -326,227 +338,4 @@ fn digit_prefix_undecided_returns_incomplete() {
         }
     );
     assert_eq!(framer.finish(b"12"), Tail::Truncated { partial: 0..2 });
-}
-
-// ---------------------------------------------------------------------------
-// Properties: chunking never changes the outcome, and the outcome is what the
-// generator meant.
-
-/// One piece of a generated stream.
-#[derive(Debug, Clone)]
-enum Piece {
-    /// LF-terminated; the payload has no LF, does not end in CR and does not
-    /// begin like an octet-count header.
-    Lf(Vec<u8>),
-    /// CRLF-terminated; the payload has no LF and does not begin like a
-    /// header.
-    Crlf(Vec<u8>),
-    /// Octet-counted; any bytes.
-    Octet(Vec<u8>),
-    Blank {
-        crlf: bool,
-    },
-    /// An LF-terminated payload over the limit. (A count over the limit is not believed: the
-    /// frame is LF text, whose end depends on what follows; `count_over_the_limit_is_lf_text`
-    /// covers it.)
-    OversizeLf(Vec<u8>),
-}
-
-/// What is left at the end of a generated stream.
-#[derive(Debug, Clone)]
-enum End {
-    Clean,
-    /// LF-mode text with no LF, maybe with a CR after it.
-    Unterminated {
-        payload: Vec<u8>,
-        cr: bool,
-    },
-    /// An octet-counted frame of `count` bytes, of which `partial` arrived.
-    Truncated {
-        count: usize,
-        partial: Vec<u8>,
-    },
-    /// Digits that could still have become a header.
-    Digits(Vec<u8>),
-}
-
-/// Whether `bytes` begins with `[1-9][0-9]{0,9} `, i.e. an octet header.
-fn looks_like_header(bytes: &[u8]) -> bool {
-    let digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
-    matches!(bytes.first(), Some(b'1'..=b'9')) && digits <= 10 && bytes.get(digits) == Some(&b' ')
-}
-
-/// Bytes skewed towards the ones framing cares about.
-fn byte() -> impl Strategy<Value = u8> {
-    prop_oneof![
-        4 => any::<u8>(),
-        2 => b'0'..=b'9',
-        1 => Just(b' '),
-        1 => Just(b'\r'),
-        1 => Just(b'\n'),
-    ]
-}
-
-/// An LF-mode payload of `len` bytes: no LF, and not read as a header.
-fn lf_payload(len: std::ops::RangeInclusive<usize>) -> impl Strategy<Value = Vec<u8>> {
-    prop::collection::vec(byte(), len).prop_map(|mut p| {
-        for b in &mut p {
-            if *b == b'\n' {
-                *b = b'x';
-            }
-        }
-        // A leading digit that is not a header may still leave the prefix
-        // undecided at EOF; a letter keeps the intent unambiguous.
-        if looks_like_header(&p) {
-            p[0] = b'a';
-        }
-        p
-    })
-}
-
-/// The framer drops a CR before LF, so a payload meant to keep its length
-/// must not end in one.
-fn no_trailing_cr(mut p: Vec<u8>) -> Vec<u8> {
-    if let Some(last @ b'\r') = p.last_mut() {
-        *last = b'y';
-    }
-    p
-}
-
-fn piece(max: usize) -> impl Strategy<Value = Piece> {
-    let over = max + 1..=3 * max + 2;
-    prop_oneof![
-        3 => lf_payload(1..=max).prop_map(|p| Piece::Lf(no_trailing_cr(p))),
-        2 => lf_payload(1..=max).prop_map(Piece::Crlf),
-        3 => prop::collection::vec(byte(), 1..=max).prop_map(Piece::Octet),
-        1 => any::<bool>().prop_map(|crlf| Piece::Blank { crlf }),
-        1 => lf_payload(over).prop_map(|p| Piece::OversizeLf(no_trailing_cr(p))),
-    ]
-}
-
-fn end(max: usize) -> impl Strategy<Value = End> {
-    prop_oneof![
-        3 => Just(End::Clean),
-        1 => (lf_payload(1..=max), any::<bool>()).prop_map(|(mut payload, cr)| {
-            // Digits alone at EOF would be an undecided header.
-            if payload.first().is_some_and(u8::is_ascii_digit) {
-                payload[0] = b'a';
-            }
-            let payload = no_trailing_cr(payload);
-            End::Unterminated { payload, cr }
-        }),
-        1 => (1..=max)
-            .prop_flat_map(|count| {
-                (Just(count), prop::collection::vec(byte(), 0..count))
-            })
-            .prop_map(|(count, partial)| End::Truncated { count, partial }),
-        1 => (b'1'..=b'9', prop::collection::vec(b'0'..=b'9', 0..=9)).prop_map(
-            |(first, mut rest)| {
-                rest.insert(0, first);
-                End::Digits(rest)
-            }
-        ),
-    ]
-}
-
-/// A stream, its frame limit and the outcomes its generator meant.
-fn stream() -> impl Strategy<Value = (usize, Vec<u8>, Vec<Out>)> {
-    (1usize..=24)
-        .prop_flat_map(|max| {
-            (
-                Just(max),
-                prop::collection::vec(piece(max), 0..12),
-                end(max),
-            )
-        })
-        .prop_map(|(max, pieces, end)| {
-            let mut bytes = Vec::new();
-            let mut outs = Vec::new();
-            for piece in pieces {
-                match piece {
-                    Piece::Lf(p) => {
-                        bytes.extend_from_slice(&p);
-                        bytes.push(b'\n');
-                        outs.push(Out::Frame(p));
-                    }
-                    Piece::Crlf(p) => {
-                        bytes.extend_from_slice(&p);
-                        bytes.extend_from_slice(b"\r\n");
-                        outs.push(Out::Frame(p));
-                    }
-                    Piece::Octet(p) => {
-                        bytes.extend_from_slice(format!("{} ", p.len()).as_bytes());
-                        bytes.extend_from_slice(&p);
-                        outs.push(Out::Frame(p));
-                    }
-                    Piece::Blank { crlf } => {
-                        bytes.extend_from_slice(if crlf { b"\r\n" } else { b"\n" });
-                    }
-                    Piece::OversizeLf(p) => {
-                        bytes.extend_from_slice(&p);
-                        bytes.push(b'\n');
-                        outs.push(Out::Oversize);
-                    }
-                }
-            }
-            match end {
-                End::Clean => {}
-                End::Unterminated { payload, cr } => {
-                    bytes.extend_from_slice(&payload);
-                    if cr {
-                        bytes.push(b'\r');
-                    }
-                    outs.push(Out::Unterminated(payload));
-                }
-                End::Truncated { count, partial } => {
-                    let mut tail = format!("{count} ").into_bytes();
-                    tail.extend_from_slice(&partial);
-                    bytes.extend_from_slice(&tail);
-                    outs.push(Out::Truncated(tail));
-                }
-                End::Digits(digits) => {
-                    bytes.extend_from_slice(&digits);
-                    // Digits that already count past the limit are text, not a header.
-                    let count: u64 = std::str::from_utf8(&digits).unwrap().parse().unwrap();
-                    if count > max as u64 && digits.len() > max {
-                        outs.push(Out::Oversize);
-                    } else if count > max as u64 {
-                        outs.push(Out::Unterminated(digits));
-                    } else {
-                        outs.push(Out::Truncated(digits));
-                    }
-                }
-            }
-            (max, bytes, outs)
-        })
-}
-
-proptest! {
-    #[test]
-    fn any_chunking_matches_one_read_and_intent(
-        (max, bytes, expected) in stream(),
-        cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..16),
-    ) {
-        let whole = drive(max, [&bytes]);
-        prop_assert_eq!(&whole.outs, &expected);
-
-        let mut cuts: Vec<usize> = cuts.iter().map(|i| i.index(bytes.len() + 1)).collect();
-        cuts.sort_unstable();
-        let chunked = drive(max, split(&bytes, &cuts));
-        prop_assert_eq!(&chunked.outs, &expected);
-        prop_assert!(chunked.max_held <= max + 12);
-
-        let bytewise = drive(max, bytes.chunks(1));
-        prop_assert_eq!(&bytewise.outs, &expected);
-        prop_assert!(bytewise.max_held <= max + 12);
-    }
-
-    #[test]
-    fn every_two_read_split_matches_one_read((max, bytes, _expected) in stream()) {
-        let whole = drive(max, [&bytes]);
-        for at in 0..=bytes.len() {
-            let halves = drive(max, split(&bytes, &[at]));
-            prop_assert_eq!(&halves.outs, &whole.outs, "split at {}", at);
-        }
-    }
 }

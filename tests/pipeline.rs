@@ -187,3 +187,37 @@ fn values_too_long_for_the_registry_are_left_out_and_counted() {
         batch.flow_text.len()
     );
 }
+
+#[test]
+fn a_record_whose_time_is_its_headers_is_identified_with_its_header() {
+    // Only a byte-identical payload is a repeat (DESIGN §3); but a record that carries no time
+    // of its own takes its header's (IBM's QRadar ZPA templates put LogTimestamp only there),
+    // and two such records that differ only in that time are two events, not one sent twice.
+    let web = r#"{"sourcetype":"zscalernss-web","event":{"cip":"10.0.0.1","devicehostname":"h1","eurl":"http://x.example/","login":"alice","sip":"1.2.3.4","proto":"HTTP","action":"Allowed"}}"#;
+    let timed = r#"{"sourcetype":"zscalernss-web","event":{"time":"Mon Jun 20 15:29:11 2022","cip":"10.0.0.1","devicehostname":"h1","eurl":"http://x.example/","login":"alice","sip":"1.2.3.4","proto":"HTTP","action":"Allowed"}}"#;
+    let untimed = lss(&[
+        ("LogTimestamp", serde_json::Value::Null),
+        ("TimestampConnectionStart", serde_json::Value::Null),
+    ]);
+    let at = |time: &str, host: &str, payload: &str| format!("<134>Nov 22 {time} {host} {payload}");
+    let lines = [
+        at("10:15:01", "nss1", web),
+        at("10:16:01", "nss1", web),
+        at("10:15:01", "nss1", web),
+        at("10:15:01", "nss1", timed),
+        at("10:16:01", "nss2", timed),
+        at("10:15:01", "lss1", &untimed),
+        at("10:16:01", "lss1", &untimed),
+    ];
+    let lines: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
+    let batch = run_pipeline("UTC", &lines);
+    assert_eq!(batch.identities.len(), 7, "{:?}", batch.counters);
+    let hash = |i: usize| batch.identities[i].hash;
+    assert_ne!(hash(0), hash(1), "another time in the header: another event");
+    assert_eq!(hash(0), hash(2), "the same frame again: a repeat");
+    assert_eq!(hash(3), hash(4), "a time of its own: the header is not the record's");
+    assert_ne!(hash(5), hash(6), "LSS alike");
+    let records = common::batch_records(&batch);
+    assert_eq!(records[0]["ts"], records[2]["ts"]);
+    assert_ne!(records[0]["ts"], records[1]["ts"]);
+}

@@ -48,7 +48,10 @@ struct Readers {
 
 /// A decoded frame: what the collector needs of it, and its payload: the frame after its syslog
 /// header, without trailing NULs and whitespace. Two frames with the same payload are the same
-/// record sent twice (DESIGN §3 "Duplicates").
+/// record sent twice (DESIGN §3 "Duplicates"). When the record's time is its header's (IBM's
+/// QRadar templates put LogTimestamp only there), the payload is the whole frame, header
+/// included: a replay repeats the header too, and two events that differ only in their time
+/// are not one sent twice.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decoded<'a> {
     pub facts: Facts<'a>,
@@ -126,6 +129,7 @@ impl Readers {
             received,
             header,
             times: &self.times,
+            took_header_time: std::cell::Cell::new(false),
         };
         let message = &frame[body..];
         let (format, at) = detect(message).ok_or(Reason::UnknownFormat)?;
@@ -149,7 +153,7 @@ impl Readers {
             plain,
             out,
             device,
-            payload,
+            [payload, frame],
         )
     }
 }
@@ -164,7 +168,7 @@ fn build<'a>(
     plain: bool,
     out: &mut Vec<u8>,
     device: &mut impl FnMut(u64),
-    payload: &'a [u8],
+    [payload, frame]: [&'a [u8]; 2],
 ) -> Result<Decoded<'a>, Reason> {
     let kind = classify(f)?;
     let mut note = |d: &Option<crate::event::Device<'_>>| {
@@ -172,7 +176,15 @@ fn build<'a>(
             device(d.id);
         }
     };
-    let decoded = |facts| Ok(Decoded { facts, payload });
+    // Called once the event is built, and with it the record's time.
+    let decoded = |facts| {
+        let payload = if ctx.took_header_time.get() {
+            frame
+        } else {
+            payload
+        };
+        Ok(Decoded { facts, payload })
+    };
     match kind {
         Kind::ZiaWeb => {
             let ev = WebEvent::from_fields(f, ctx)?;

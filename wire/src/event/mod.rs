@@ -12,7 +12,7 @@ pub mod zpa_browser;
 pub mod zpa_status;
 
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -169,9 +169,20 @@ pub struct Context<'z> {
     pub header: Header<'z>,
     /// The decoder's last time text read, kept from frame to frame.
     pub times: &'z RefCell<time::Recent>,
+    /// Whether the record took its header's time ([`Context::header_time`]).
+    pub took_header_time: Cell<bool>,
 }
 
 impl Context<'_> {
+    /// The header's time, for a record that carries none of its own. The record's identity
+    /// then takes in the header (see `decode::Decoded`): two such records that differ only in
+    /// the header's time are two events, not one sent twice.
+    pub fn header_time(&self, zone: &TimeZone) -> Option<Timestamp> {
+        let ts = self.header.time(zone, self.received);
+        self.took_header_time.set(ts.is_some());
+        ts
+    }
+
     /// A time of text, as [`time::parse_time`] reads it, through the decoder's memory of the
     /// last one.
     pub fn parse_time(&self, text: &str, zone: &TimeZone) -> Option<Timestamp> {
@@ -268,10 +279,7 @@ pub fn zia_time(f: &Fields<'_>, ctx: &Context<'_>) -> Result<Timestamp, Reason> 
     if unreadable {
         return Err(Reason::BadTime);
     }
-    Ok(ctx
-        .header
-        .time(ctx.zone, ctx.received)
-        .unwrap_or(ctx.received))
+    Ok(ctx.header_time(ctx.zone).unwrap_or(ctx.received))
 }
 
 /// Epoch seconds as a number or a string, a fraction allowed (`1700000022.5`).
@@ -298,9 +306,7 @@ pub fn lss_time(f: &Fields<'_>, field: Field) -> Result<Option<Timestamp>, Reaso
 /// The time of an LSS record that carries none of its own: its syslog header's (IBM's LEEF
 /// templates put LogTimestamp there), read as UTC like every LSS time, else when it arrived.
 pub fn lss_header_time(ctx: &Context<'_>) -> Timestamp {
-    ctx.header
-        .time(&TimeZone::UTC, ctx.received)
-        .unwrap_or(ctx.received)
+    ctx.header_time(&TimeZone::UTC).unwrap_or(ctx.received)
 }
 
 /// A port: 1 to 65535 (0 is how feeds say "none").

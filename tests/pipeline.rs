@@ -213,11 +213,51 @@ fn a_record_whose_time_is_its_headers_is_identified_with_its_header() {
     let batch = run_pipeline("UTC", &lines);
     assert_eq!(batch.identities.len(), 7, "{:?}", batch.counters);
     let hash = |i: usize| batch.identities[i].hash;
-    assert_ne!(hash(0), hash(1), "another time in the header: another event");
+    assert_ne!(
+        hash(0),
+        hash(1),
+        "another time in the header: another event"
+    );
     assert_eq!(hash(0), hash(2), "the same frame again: a repeat");
-    assert_eq!(hash(3), hash(4), "a time of its own: the header is not the record's");
+    assert_eq!(
+        hash(3),
+        hash(4),
+        "a time of its own: the header is not the record's"
+    );
     assert_ne!(hash(5), hash(6), "LSS alike");
     let records = common::batch_records(&batch);
     assert_eq!(records[0]["ts"], records[2]["ts"]);
     assert_ne!(records[0]["ts"], records[1]["ts"]);
+}
+
+#[test]
+fn a_last_line_without_lf_says_why_it_is_no_record() {
+    // Cut short it may well be (a sender that dies mid-line closes as cleanly as one that is
+    // done), unless it was read whole and refused for what it says.
+    let mut pipeline = ztel::pipeline::Pipeline::new(jiff::tz::TimeZone::UTC);
+    let origin = ztel::batch::Origin {
+        peer: "127.0.0.1:9".parse().unwrap(),
+        received: jiff::Timestamp::UNIX_EPOCH,
+        source: ztel::batch::Source::Tcp,
+    };
+    let mut batch = ztel::batch::Batch::new(0, ztel::batch::Source::Tcp);
+    let tails: [&[u8]; 4] = [
+        br#"{"foo":2}"#,
+        br#"{"sourcetype":"zscalernss-web","event":{"cip":"1.2"#,
+        br#"{"time":"yesterday-ish","cip":"10.0.0.1","reqmethod":"GET","respcode":"200"}"#,
+        br#"{"sourcetype":"zscalernss-web","event":{"time":"Mon Jun 20 15:29:11 2022","reqmethod":"GET"}}"#,
+    ];
+    for tail in tails {
+        pipeline.process_tail(tail, &origin, &mut batch);
+    }
+    let reasons: Vec<Reason> = batch.dead.iter().map(|d| d.reason).collect();
+    assert_eq!(
+        reasons,
+        [
+            Reason::UnknownType,
+            Reason::Truncated,
+            Reason::BadTime,
+            Reason::NoDevice
+        ]
+    );
 }

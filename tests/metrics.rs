@@ -139,6 +139,18 @@ fn metrics_count_a_known_load_and_pass_promtool() {
     assert!(one.contains("\"hostname\":\"pc-3\""), "{one}");
     assert_eq!(http_get(admin, "/devices/nope").0, 404);
 
+    // A replay dropped whole as duplicates writes nothing: the last record's time stays.
+    let seconds = |page: &str| sample(page, "ztel_last_record_timestamp_seconds{input=\"tcp\"}");
+    let later = common::wait_for(common::DEADLINE, || {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+        now.ok().filter(|d| d.as_secs_f64() > last + 0.05)
+    });
+    assert!(later.is_some(), "the clock stood still");
+    collector.send(format!("{}\n", zia_line(1, "pc-1")).as_bytes());
+    let replayed =
+        common::wait_for_metric(admin, "ztel_duplicates_total{input=\"tcp\"}", |n| n == 1.0);
+    assert_eq!(seconds(&replayed), last);
+
     common::assert_promtool_accepts(&metrics);
     collector.stop();
 }

@@ -267,8 +267,8 @@ impl Aggregator {
         }
         self.shards[batch.shard][batch.source as usize].merge(&batch.counters);
         self.totals.merge(&batch.counters);
-        self.write_records(&mut batch);
-        if batch.records_made() > 0 {
+        // Only records written: a replay dropped whole does not say records still arrive.
+        if self.write_records(&mut batch) > 0 {
             let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH);
             self.last_record[batch.source as usize] = now.ok().map(|d| d.as_secs_f64());
         }

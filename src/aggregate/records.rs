@@ -13,8 +13,8 @@ const PREFETCH_AHEAD: usize = 8;
 
 impl Aggregator {
     /// Writes the batch's records, leaving out those whose identity was seen already; with
-    /// `[output.nats]`, hands the new ones to NATS as well.
-    pub(super) fn write_records(&mut self, batch: &mut Batch) {
+    /// `[output.nats]`, hands the new ones to NATS as well. Returns how many it wrote.
+    pub(super) fn write_records(&mut self, batch: &mut Batch) -> u64 {
         // Bytes before `from` are taken or skipped.
         let mut from = 0;
         let mut duplicates = 0;
@@ -87,6 +87,7 @@ impl Aggregator {
         if self.sinks.records.is_full() {
             self.flush_records();
         }
+        batch.identities.len() as u64 - duplicates
     }
 
     /// Writes the records taken, with the duplicate window's saves on either side (see

@@ -43,7 +43,12 @@ pub fn prometheus(s: &Snapshot, inputs: &[Source]) -> String {
         rows(&mut out, &name, "", &|counts| counts.get(c));
     }
     let name = "ztel_records_total";
-    header(&mut out, name, "Records made, by kind.", "counter");
+    header(
+        &mut out,
+        name,
+        "Records made, by kind, repeats included (ztel_duplicates_total: those not written).",
+        "counter",
+    );
     for kind in Kind::ALL {
         let extra = format!(",kind=\"{}\"", kind.as_str());
         rows(&mut out, name, &extra, &|counts| counts.records_of(kind));

@@ -121,3 +121,23 @@ fn memory_follows_bytes_received_not_declared_lengths() {
     let outcome = collector.stop();
     assert_records_are(&outcome.records, &lines);
 }
+
+#[test]
+fn one_record_pretty_printed_over_several_lines_is_taken() {
+    // DESIGN: 400 is for a body that is not JSON. A record pretty-printed (a sample posted by
+    // hand, or by a tool that indents) is JSON; it was refused because each line of a body that
+    // starts with `{` had to be an object of its own.
+    let (collector, addr) = start("http-pretty", KEYS);
+    let line = zia_line(1, "pc-pretty");
+    let value: Value = serde_json::from_str(&line).expect("zia_line is JSON");
+    let pretty = serde_json::to_string_pretty(&value).expect("pretty");
+    assert!(pretty.lines().count() > 3, "{pretty}");
+    let mut client = Client::connect(addr);
+    let answer = client.post(Some("k1"), pretty.as_bytes());
+    assert_eq!(answer.status, 200, "{answer:?}");
+    drop(client);
+    let outcome = collector.stop();
+    assert_eq!(outcome.records.len(), 1, "{:?}", outcome.dead_letters);
+    assert_eq!(common::record_id(&outcome.records[0]), Some(1));
+    outcome.assert_counters_match_files();
+}

@@ -1,5 +1,6 @@
 //! What a Cloud NSS request body holds: a JSON array of records (Zscaler's "JSON Array
-//! Notation") or newline-delimited JSON. The whole body is checked before any record of it is
+//! Notation"), newline-delimited JSON, or one record written over several lines (a sample
+//! pretty-printed by hand or by a tool). The whole body is checked before any record of it is
 //! processed, and each record is then handed to the pipeline where it lies.
 
 use std::ops::Range;
@@ -17,6 +18,8 @@ pub enum Shape {
     Array,
     /// Newline-delimited JSON: each non-blank line is a record.
     Lines,
+    /// One object over several lines: the body is the record.
+    Object,
 }
 
 /// The body is not JSON in a shape this input takes.
@@ -37,7 +40,11 @@ pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
             let mut lines = Lines { pos: 0 };
             while let Some(line) = lines.next(body) {
                 if body[line.start] != b'{' {
-                    return Err(NotJson);
+                    let start = skip_whitespace(body, 0);
+                    return match object_end(body, start) {
+                        Some(end) if skip_whitespace(body, end) == body.len() => Ok(Shape::Object),
+                        _ => Err(NotJson),
+                    };
                 }
             }
             Ok(Shape::Lines)
@@ -80,6 +87,43 @@ pub fn process_body(
             while let Some(range) = lines.next(body) {
                 one(body, range, batch);
             }
+        }
+        Shape::Object => one(body, trim(body, 0..body.len()), batch),
+    }
+}
+
+/// Where the object that starts at `body[start]` ends (just past its `}`), following strings
+/// and nesting; `None` when it does not end in `body`.
+fn object_end(body: &[u8], start: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = start;
+    while let Some(&b) = body.get(i) {
+        match b {
+            b'"' => i = string_end(body, i + 1).ok()?,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The closing quote of the string whose text starts at `body[i]`, escapes followed.
+fn string_end(body: &[u8], mut i: usize) -> Result<usize, NotJson> {
+    loop {
+        let rest = body.get(i..).ok_or(NotJson)?;
+        let at = memchr::memchr2(b'"', b'\\', rest).ok_or(NotJson)?;
+        i += at;
+        if body[i] == b'\\' {
+            i += 2;
+        } else {
+            return Ok(i);
         }
     }
 }
@@ -187,17 +231,7 @@ impl ArrayScan {
             }
             match b {
                 b'"' => {
-                    i += 1;
-                    loop {
-                        let rest = body.get(i..).ok_or(NotJson)?;
-                        let at = memchr::memchr2(b'"', b'\\', rest).ok_or(NotJson)?;
-                        i += at;
-                        if body[i] == b'\\' {
-                            i += 2;
-                        } else {
-                            break;
-                        }
-                    }
+                    i = string_end(body, i + 1)?;
                     closed = depth == 0;
                 }
                 b'{' | b'[' => depth += 1,
@@ -293,6 +327,17 @@ mod tests {
         assert_eq!(shape(b"{\"a\":1}\nnot json\n"), Err(NotJson));
         assert_eq!(shape(b"hello"), Err(NotJson));
         assert_eq!(shape(b"<134>{\"a\":1}"), Err(NotJson));
+    }
+
+    #[test]
+    fn one_object_over_several_lines_is_one_record() {
+        let pretty = b"{\n  \"sourcetype\": \"zscalernss-web\",\n  \"event\": {\n    \"a\": \"}\\\"{\"\n  }\n}\n";
+        assert_eq!(shape(pretty), Ok(Shape::Object));
+        // Anything after it, or an object that never ends, is not one record.
+        assert_eq!(shape(b"{\n \"a\": 1\n}\nx"), Err(NotJson));
+        assert_eq!(shape(b"{\n \"a\": {\n}"), Err(NotJson));
+        assert_eq!(shape(b"{\n \"a\": \"}\n"), Err(NotJson));
+        assert_eq!(object_end(b"{\"a\":[1,{}]} ", 0), Some(12));
     }
 
     #[test]

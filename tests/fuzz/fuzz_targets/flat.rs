@@ -20,7 +20,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let mut buffers = simd_json::Buffers::new(data.len());
     let mut tape = simd_json::Tape::null().reset();
     let mut slow = Fields::default();
-    let parsed = tape::extract(&mut copy, &mut buffers, &mut tape, &mut slow);
+    let parsed = tape::extract(&mut copy, data, &mut buffers, &mut tape, &mut slow);
     assert!(
         parsed.is_ok(),
         "simd-json refused what the fast path read: {parsed:?}"

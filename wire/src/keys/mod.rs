@@ -191,6 +191,13 @@ pub enum Field {
 
 impl Field {
     pub const COUNT: usize = Field::Other as usize + 1;
+
+    /// True for a value that is a JSON document of its own: an admin audit record's before and
+    /// after. Templates that write the variable unquoted (Elastic's, Datadog's) send it as an
+    /// object or array, which is kept as its JSON text, as the other formats keep it.
+    pub fn holds_json(self) -> bool {
+        matches!(self, Field::PreAction | Field::PostAction)
+    }
 }
 
 /// How a key's value is written by the feed.

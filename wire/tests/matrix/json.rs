@@ -183,3 +183,19 @@ fn json_every_zia_log_type() {
     covers_zia(&cells);
     check("JSON", &cells);
 }
+
+#[test]
+fn json_an_audits_objects_reach_the_record_as_their_json_text() {
+    // Elastic's and Datadog's templates write `%s{preaction}` unquoted: the record keeps each
+    // object as a JSON string of its text, escapes and all, as the CSV feed keeps it.
+    let post = r#"{"rule":"say \"hi\"","groups":[ "a", "b" ],"n":1}"#;
+    let line = format!(
+        r#"{{"sourcetype":"zscalernss-audit","event":{{"datetime":"2026-02-12 07:10:22","action":"UPDATE","preaction":{{}},"postaction":{post}}}}}"#
+    );
+    let r = common::one(ZONE, &line);
+    assert_eq!(r["pre_action"], "{}");
+    assert_eq!(r["post_action"], post);
+    let text = r["post_action"].as_str().expect("a string");
+    let parsed: Value = serde_json::from_str(text).expect("JSON text");
+    assert_eq!(parsed["rule"], r#"say "hi""#);
+}

@@ -35,7 +35,8 @@ pub struct Reader {
     /// The fast path's.
     flat: flat::Scratch,
     /// The copy of a frame that simd-json parses: it unescapes strings in place, and the frame
-    /// itself must stay as received for its dead letter.
+    /// itself must stay as received for its dead letter and for the JSON text of objects that
+    /// records keep (an audit's before and after).
     scratch: Vec<u8>,
 }
 
@@ -67,7 +68,13 @@ impl Reader {
             .tape
             .take()
             .map_or_else(|| simd_json::Tape::null().reset(), |t| t.reset());
-        let parsed = tape::extract(&mut self.scratch, &mut self.buffers, &mut tape, fields);
+        let parsed = tape::extract(
+            &mut self.scratch,
+            json,
+            &mut self.buffers,
+            &mut tape,
+            fields,
+        );
         if let (Ok(()), Some(kind)) = (&parsed, fields.product) {
             // What the first reading made of ArcSight's names was a guess; the product says.
             let sourcetype = fields.sourcetype;
@@ -75,7 +82,8 @@ impl Reader {
             (fields.product, fields.sourcetype) = (Some(kind), sourcetype);
             cef::rules::read_pairs(kind, tape::pairs(&tape), fields);
         }
-        // The fields borrow from the scratch copy, not from the tape: it can go back at once.
+        // The fields borrow from the scratch copy and the frame, not from the tape: it can go
+        // back at once.
         self.tape = Some(tape.reset());
         parsed?;
         Ok(plain)

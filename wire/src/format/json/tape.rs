@@ -1,29 +1,40 @@
 //! The parser of record for JSON: simd-json parses a frame in place and its tape is walked into
-//! [`Fields`]. Everything the fast path ([`super::flat`]) declines comes here.
+//! [`Fields`]. Everything the fast path ([`super::flat`]) declines comes here. Nested objects are
+//! read as dotted keys (`file.hash.md5`), except the few values that are documents of their own
+//! (an audit's before and after), which are kept as their text in the frame as received.
 
 use simd_json::{Buffers, Node, StaticNode, Tape};
 
 use crate::fields::{Fields, Scalar};
-use crate::keys::lookup;
+use crate::keys::{lookup, Encoding, Hit};
 use crate::reason::Reason;
 
 /// Parses a JSON object in place with simd-json into `fields`. `json` is rewritten (strings are
-/// unescaped where they lie) and `fields` borrows from it. `tape` is simd-json's node list, kept
-/// by the caller so that parsing allocates nothing.
+/// unescaped where they lie) and `fields` borrows from it. `frame` holds the bytes `json` held
+/// before anything changed them (as many, at the same places): the JSON text of a value that is a
+/// document of its own ([`Field::holds_json`](crate::keys::Field::holds_json)) is taken from it.
+/// `tape` is simd-json's node list, kept by the caller so that parsing allocates nothing.
 pub fn extract<'a>(
     json: &'a mut [u8],
+    frame: &'a [u8],
     buffers: &mut Buffers,
     tape: &mut Tape<'a>,
     fields: &mut Fields<'a>,
 ) -> Result<(), Reason> {
+    let base = json.as_ptr() as usize;
     simd_json::fill_tape(json, buffers, tape).map_err(|e| Reason::from_json_error(&e))?;
     match tape.0.first() {
         Some(Node::Object { len, .. }) => {
+            let parsed = Parsed {
+                nodes: &tape.0,
+                frame,
+                base,
+            };
             let mut path = Path {
                 bytes: [0; 128],
                 len: 0,
             };
-            walk_object(&tape.0, 1, *len, fields, &mut path, 0);
+            walk_object(&parsed, 1, *len, fields, &mut path, 0);
             Ok(())
         }
         // A bare string, number or array is JSON but no record.
@@ -63,18 +74,33 @@ impl Path {
     }
 }
 
+/// A parsed frame, as [`walk_object`] reads it.
+struct Parsed<'t, 'a> {
+    nodes: &'t [Node<'a>],
+    /// The frame as received: simd-json has unescaped the strings of its copy, so an object's
+    /// text there is no longer JSON.
+    frame: &'a [u8],
+    /// Where the copy simd-json parsed starts. A string parsed in place starts where its quoted
+    /// text did (unescaping only shortens it), so a key's offset from here is its offset in
+    /// `frame`.
+    base: usize,
+}
+
 /// Visits `len` key/value pairs starting at `nodes[at]`: the top-level object (`path` empty,
 /// where `event` is the envelope and `sourcetype` its type), the envelope's object, or a nested
 /// object whose keys are looked up under `path`. Keys it does not know are stepped over.
 fn walk_object<'a>(
-    nodes: &[Node<'a>],
+    parsed: &Parsed<'_, 'a>,
     mut at: usize,
     len: usize,
     fields: &mut Fields<'a>,
     path: &mut Path,
     depth: usize,
 ) {
+    let nodes = parsed.nodes;
     let top = depth == 0;
+    // The record's own keys: the top-level object's and its envelope's.
+    let own = top || depth == 1 && path.len == 0;
     for _ in 0..len {
         let (Some(Node::String(key)), Some(value)) = (nodes.get(at), nodes.get(at + 1)) else {
             return;
@@ -84,18 +110,29 @@ fn walk_object<'a>(
         match value {
             // The envelope: its keys are the record's own. A flat feed's `event` string is not.
             Node::Object { len, .. } if top && *key == "event" => {
-                walk_object(nodes, value_at + 1, *len, fields, path, 1);
+                walk_object(parsed, value_at + 1, *len, fields, path, 1);
             }
             _ if top && *key == "event" => {}
             Node::String(s) if top && *key == "sourcetype" => fields.sourcetype = Some(s),
-            Node::Object { len, .. } if depth < MAX_DEPTH => {
-                let outer = path.len;
-                if path.push(key) {
-                    walk_object(nodes, value_at + 1, *len, fields, path, depth + 1);
+            Node::Object { .. } | Node::Array { .. } if own => match (lookup(key), value) {
+                (Some(hit), _) if hit.field.holds_json() => {
+                    // Its text as sent, which no NSS encoding touched.
+                    let hit = Hit {
+                        encoding: Encoding::Plain,
+                        ..hit
+                    };
+                    fields.note(hit, parsed.json_text(key).map(Scalar::Str));
                 }
-                path.len = outer;
+                (_, Node::Object { len, .. }) => {
+                    walk_nested(parsed, key, value_at + 1, *len, fields, path, depth);
+                }
+                (Some(hit), _) => fields.note(hit, None),
+                (None, _) => {}
+            },
+            Node::Object { len, .. } if depth < MAX_DEPTH => {
+                walk_nested(parsed, key, value_at + 1, *len, fields, path, depth);
             }
-            _ if top || depth == 1 && path.len == 0 => {
+            _ if own => {
                 if let Some(hit) = lookup(key) {
                     fields.note(hit, scalar(value));
                 } else if let Node::String(s) = value {
@@ -109,6 +146,90 @@ fn walk_object<'a>(
             }
         }
     }
+}
+
+/// Visits the `len` pairs of the object at `nodes[at]`, the value of `key`, under its path.
+fn walk_nested<'a>(
+    parsed: &Parsed<'_, 'a>,
+    key: &str,
+    at: usize,
+    len: usize,
+    fields: &mut Fields<'a>,
+    path: &mut Path,
+    depth: usize,
+) {
+    let outer = path.len;
+    if path.push(key) {
+        walk_object(parsed, at, len, fields, path, depth + 1);
+    }
+    path.len = outer;
+}
+
+impl<'a> Parsed<'_, 'a> {
+    /// The JSON text of the object or array that is the value of `key` (a key of the tape), as
+    /// the frame has it. `None` when the key is not found as it was parsed: one written with
+    /// escapes, which no template does.
+    fn json_text(&self, key: &str) -> Option<&'a str> {
+        let frame = self.frame;
+        let start = (key.as_ptr() as usize).checked_sub(self.base)?;
+        let end = start + key.len();
+        let quoted = frame.get(start.checked_sub(1)?) == Some(&b'"')
+            && frame.get(start..end) == Some(key.as_bytes())
+            && frame.get(end) == Some(&b'"');
+        if !quoted {
+            return None;
+        }
+        let colon = spaces(frame, end + 1);
+        if frame.get(colon) != Some(&b':') {
+            return None;
+        }
+        let open = spaces(frame, colon + 1);
+        let close = container_end(frame, open)?;
+        std::str::from_utf8(&frame[open..close]).ok()
+    }
+}
+
+/// Where the JSON whitespace from `at` ends.
+fn spaces(json: &[u8], at: usize) -> usize {
+    let skipped = json.get(at..).map_or(0, |rest| {
+        rest.iter()
+            .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+            .count()
+    });
+    at + skipped
+}
+
+/// Where the object or array that opens at `open` ends (just after its closing bracket), in JSON
+/// that simd-json has read: brackets are counted outside strings.
+fn container_end(json: &[u8], open: usize) -> Option<usize> {
+    if !matches!(json.get(open), Some(b'{' | b'[')) {
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut at = open;
+    while let Some(&b) = json.get(at) {
+        at += 1;
+        match b {
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(at);
+                }
+            }
+            b'"' => loop {
+                // To the closing quote, stepping over escapes (`\"` and `\\` among them).
+                at += memchr::memchr2(b'"', b'\\', json.get(at..)?)?;
+                if json[at] == b'"' {
+                    at += 1;
+                    break;
+                }
+                at += 2;
+            },
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The scalar pairs of a parsed frame, as Zscaler's flat templates write them: the top-level

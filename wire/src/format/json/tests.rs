@@ -1,5 +1,6 @@
 //! A JSON frame whose Zscaler `product` names its log type is read by that type's CEF rules;
-//! one without is read as before.
+//! one without is read as before. An audit record's before and after sent as JSON objects are
+//! kept as their JSON text.
 
 use super::*;
 use crate::event::{classify, Kind};
@@ -104,4 +105,90 @@ fn a_frame_without_a_zscaler_product_reads_as_before() {
         assert!(!f.has(Field::Interface));
         assert_eq!(format!("{f:?}"), format!("{flat:?}"));
     });
+}
+
+/// The JSON text the reader kept for `field` of `json`, which must be a record.
+fn kept(json: &str, field: Field) -> Option<String> {
+    let mut kept = None;
+    read(json, |f, _, _| {
+        kept = text(f, field).map(|t| t.into_owned())
+    });
+    kept
+}
+
+#[test]
+fn an_audit_records_before_and_after_sent_as_objects_are_their_json_text() {
+    // Datadog's sample (line 3 of tests/corpus/datadog-zia-audit-json.log, shortened): the
+    // template writes `%s{preaction}` unquoted, so the values are objects, with arrays inside.
+    let post = r#"{"name" : "John Doe","groups" : [ "Employees", "Marketing" ],"department" : "Marketing"}"#;
+    let pre = r#"{"name" : "John Doe","groups" : [ "Employees" ],"department" : "Sales"}"#;
+    let json = format!(
+        r#"{{"sourcetype" : "zscalernss-audit","event" : {{"postaction" : {post},"preaction" : {pre},"action" : "UPDATE"}}}}"#
+    );
+    read(&json, |f, kind, _| {
+        assert_eq!(kind, Ok(Kind::ZiaAudit));
+        assert_eq!(text(f, Field::PostAction).as_deref(), Some(post));
+        assert_eq!(text(f, Field::PreAction).as_deref(), Some(pre));
+        assert_eq!(text(f, Field::Action).as_deref(), Some("UPDATE"));
+    });
+    // Elastic's template sends empty ones, last in the envelope.
+    let json = r#"{"sourcetype":"zscalernss-audit","event":{"action":"SIGN_OUT","preaction":{},"postaction":{}}}"#;
+    assert_eq!(kept(json, Field::PreAction).as_deref(), Some("{}"));
+    assert_eq!(kept(json, Field::PostAction).as_deref(), Some("{}"));
+}
+
+#[test]
+fn the_kept_json_text_is_the_frames_even_where_simd_json_unescaped_it() {
+    // Escaped quotes, a brace inside a string, a unicode escape and a number beyond 64 bits:
+    // simd-json's copy has them unescaped or made null, and the text kept must still be the
+    // object as sent, valid JSON.
+    let post = concat!(
+        r#"{"rule":"a \"quoted\" } name","path":"C:\\temp","note":"caf\u00e9","#,
+        r#""id":123456789012345678901234567890,"n":[1,{"x":null}]}"#
+    );
+    let json = format!(r#"{{"sourcetype":"zscalernss-audit","event":{{"postaction":{post}}}}}"#);
+    let text = kept(&json, Field::PostAction).expect("the object's text");
+    assert_eq!(text, post);
+    let parsed: serde_json::Value = serde_json::from_str(&text).expect("JSON text");
+    assert_eq!(parsed["rule"], r#"a "quoted" } name"#);
+}
+
+#[test]
+fn the_kept_json_text_is_not_percent_decoded() {
+    // `preaction` is decoded leniently when a template puts `epreaction` under its name; an
+    // object was never encoded, and a URL inside it keeps its `%20`.
+    let json = r#"{"sourcetype":"zscalernss-audit","event":{"preaction":{"url":"a.com/x%20y"},"postaction":"a%20b"}}"#;
+    assert_eq!(
+        kept(json, Field::PreAction).as_deref(),
+        Some(r#"{"url":"a.com/x%20y"}"#)
+    );
+    assert_eq!(kept(json, Field::PostAction).as_deref(), Some("a b"));
+}
+
+#[test]
+fn an_array_and_a_flat_frames_object_are_kept_too() {
+    let json = r#"{"preaction":["a", "b"],"postaction":{"k":1},"auditlogtype":"ZIA"}"#;
+    assert_eq!(
+        kept(json, Field::PreAction).as_deref(),
+        Some(r#"["a", "b"]"#)
+    );
+    assert_eq!(kept(json, Field::PostAction).as_deref(), Some(r#"{"k":1}"#));
+}
+
+#[test]
+fn the_first_value_of_two_names_still_wins() {
+    // An object under `preaction`, then the encoded `epreaction`: the first one that is there.
+    let json =
+        r#"{"sourcetype":"zscalernss-audit","event":{"preaction":{"a":1},"epreaction":"b"}}"#;
+    assert_eq!(kept(json, Field::PreAction).as_deref(), Some(r#"{"a":1}"#));
+    let json =
+        r#"{"sourcetype":"zscalernss-audit","event":{"epreaction":"b","preaction":{"a":1}}}"#;
+    assert_eq!(kept(json, Field::PreAction).as_deref(), Some("b"));
+}
+
+#[test]
+fn an_object_under_a_key_that_wants_no_json_text_is_still_walked_as_before() {
+    // Elastic's SaaS Security template nests `file.*`: those keys are looked up as paths.
+    let json = r#"{"sourcetype":"zscalernss-casb","event":{"file":{"full_url":"https://a.com/f"},"app":"Box"}}"#;
+    assert_eq!(kept(json, Field::Url).as_deref(), Some("https://a.com/f"));
 }

@@ -9,6 +9,7 @@ pub mod zia_firewall;
 pub mod zia_web;
 pub mod zpa_activity;
 pub mod zpa_browser;
+pub mod zpa_client;
 pub mod zpa_status;
 
 use std::borrow::Cow;

@@ -9,14 +9,10 @@ use std::borrow::Cow;
 
 use jiff::Timestamp;
 
+use super::zpa_client::{self, LSS_CLIENT_USER};
 use super::{lss_time, port, transport, zpa_name, Context, Device, Facts, Flow, Kind, Reason};
-use crate::device::Tag;
 use crate::fields::Fields;
 use crate::keys::Field;
-
-/// The user LSS reports for its own control connections: these are not a person and must not
-/// become one in the registry.
-pub const LSS_CLIENT_USER: &str = "ZPA LSS Client";
 
 /// One user-activity record, borrowing from the parsed frame.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,7 +42,7 @@ pub struct ActivityEvent<'a> {
     pub end: Option<Timestamp>,
     /// When LSS logged it (LogTimestamp): later than `start` in an "active" record.
     pub logged: Option<Timestamp>,
-    /// The device the record names: none for the LSS client (see [`ActivityEvent::is_lss_client`]).
+    /// The device the record names: none for ZPA's services ([`zpa_client::is_service`]).
     pub device: Option<Device<'a>>,
 }
 
@@ -67,20 +63,21 @@ impl<'a> ActivityEvent<'a> {
         if hostname.is_none() && user.is_none() {
             return Err(Reason::NoDevice);
         }
-        let lss_client = user.as_deref() == Some(LSS_CLIENT_USER);
-        // The LSS client's records are the log stream's own connections: whatever hostname they
-        // carry is no user's machine, so they name no device (and the record says none either).
-        let device = if lss_client {
-            None
-        } else {
-            let key = hostname.clone().or(user.clone());
-            Device::of(key, Tag::Zpa, client_ip.clone(), user.clone())
-        };
+        let client_type = f.text(Field::ClientType);
+        let device = zpa_client::device(
+            hostname.clone(),
+            user.clone(),
+            client_type.as_deref(),
+            client_ip.clone(),
+        );
+        // A service's connections (the LSS client's are the log stream's own) name no device:
+        // whatever hostname they carry is no person's machine, and the record says none either.
+        let hostname = hostname.filter(|_| device.is_some());
         Ok(ActivityEvent {
             ts: start
                 .or(logged)
                 .unwrap_or_else(|| super::lss_header_time(ctx)),
-            hostname: hostname.filter(|_| !lss_client),
+            hostname,
             user,
             client_ip,
             client_public_ip: f.text(Field::ClientPublicIp),

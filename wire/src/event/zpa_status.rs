@@ -5,9 +5,8 @@ use std::borrow::Cow;
 
 use jiff::Timestamp;
 
-use super::zpa_activity::LSS_CLIENT_USER;
+use super::zpa_client::{self, LSS_CLIENT_USER};
 use super::{lss_time, Context, Device, Facts, Kind, Reason};
-use crate::device::Tag;
 use crate::fields::Fields;
 use crate::keys::Field;
 
@@ -30,7 +29,7 @@ pub struct StatusEvent<'a> {
     pub unauthenticated_at: Option<Timestamp>,
     pub bytes_rx: Option<u64>,
     pub bytes_tx: Option<u64>,
-    /// Keyed by the hostname, else the user; none for the LSS client's own sessions.
+    /// Keyed by the hostname, else the user; none for ZPA's services ([`zpa_client::is_service`]).
     pub device: Option<Device<'a>>,
 }
 
@@ -42,25 +41,22 @@ impl<'a> StatusEvent<'a> {
         if hostname.is_none() && user.is_none() {
             return Err(Reason::NoDevice);
         }
-        let lss_client = user.as_deref() == Some(LSS_CLIENT_USER);
         let client_ip = f.text(Field::ClientPrivateIp);
         let client_public_ip = f.text(Field::ClientPublicIp);
-        let device = if lss_client {
-            None
-        } else {
-            let key = hostname.clone().or(user.clone());
-            let ip = client_ip.clone().or(client_public_ip.clone());
-            Device::of(key, Tag::Zpa, ip, user.clone())
-        };
+        let client_type = f.text(Field::ClientType);
+        let ip = client_ip.clone().or(client_public_ip.clone());
+        let device = zpa_client::device(hostname.clone(), user.clone(), client_type.as_deref(), ip);
+        // A service's session names no device, nor a hostname in its record.
+        let hostname = hostname.filter(|_| device.is_some());
         Ok(StatusEvent {
             ts: logged.unwrap_or_else(|| super::lss_header_time(ctx)),
-            hostname: hostname.filter(|_| !lss_client),
+            hostname,
             user,
             client_ip,
             client_public_ip,
             platform: f.text(Field::Platform),
             client_version: f.text(Field::Version),
-            client_type: f.text(Field::ClientType),
+            client_type,
             status: f.text(Field::SessionStatus),
             session_id: f.text(Field::SessionId),
             zen: f.text(Field::Zen),

@@ -203,6 +203,13 @@ fn nats(out: &mut String, n: &Figures) {
             n.failures,
         ),
         (
+            "ztel_nats_unpublishable_total",
+            "Records and device events never published: larger than the server or the stream \
+             takes, over a stream limit, or damaged in the spool (the records file keeps them).",
+            "counter",
+            n.unpublishable,
+        ),
+        (
             "ztel_nats_spool_bytes",
             "Bytes in the spool on disk not acknowledged by JetStream.",
             "gauge",

@@ -15,6 +15,7 @@ mod support;
 
 mod credentials;
 mod outage;
+mod refused;
 mod registry;
 mod stream;
 mod tls;

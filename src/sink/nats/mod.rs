@@ -70,6 +70,9 @@ pub struct Stats {
     pub acks_pending: AtomicU64,
     /// Publish rounds that failed (an error or no acknowledgement in time); published again.
     pub failures: AtomicU64,
+    /// Messages that can never be published, passed over: larger than the server takes,
+    /// damaged in the spool, or refused by the stream for what they are.
+    pub unpublishable: AtomicU64,
     /// Unacknowledged bytes and records (and device events) in the spool on disk.
     pub spool_bytes: AtomicU64,
     pub spool_records: AtomicU64,
@@ -109,6 +112,7 @@ pub struct Figures {
     pub duplicates: u64,
     pub acks_pending: u64,
     pub failures: u64,
+    pub unpublishable: u64,
     pub spool_bytes: u64,
     pub spool_records: u64,
     pub spooled_bytes: u64,
@@ -198,6 +202,7 @@ impl Link {
             duplicates: get(&s.duplicates),
             acks_pending: get(&s.acks_pending),
             failures: get(&s.failures),
+            unpublishable: get(&s.unpublishable),
             spool_bytes: get(&s.spool_bytes),
             spool_records: get(&s.spool_records),
             spooled_bytes: get(&s.spooled_bytes),

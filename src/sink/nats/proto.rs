@@ -152,8 +152,11 @@ fn trim(bytes: &[u8]) -> &[u8] {
 pub enum Ack {
     Stored,
     Duplicate,
-    /// An error (`{"error":{...}}`), a status header (503: no stream listens), or not an
-    /// acknowledgement at all.
+    /// An error about the message itself (`"code":400`: larger than the stream takes, over a
+    /// per-subject limit): sent again, it is refused again.
+    Refused,
+    /// Any other error (`{"error":{...}}`, 503: the stream cannot store now), a status header
+    /// (503: no stream listens), or not an acknowledgement at all.
     Failed,
 }
 
@@ -178,7 +181,21 @@ fn searched(payload: &[u8]) -> Ack {
     static ERROR: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"error\""));
     static SEQ: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"seq\""));
     static DUPLICATE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"duplicate\""));
-    if ERROR.find(payload).is_some() || SEQ.find(payload).is_none() {
+    static CODE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"code\""));
+    if ERROR.find(payload).is_some() {
+        // `"err_code"` does not hold `"code"` with its opening quote.
+        let code = CODE.find(payload).map(|at| {
+            payload[at + 6..]
+                .trim_ascii_start()
+                .strip_prefix(b":")
+                .map(<[u8]>::trim_ascii_start)
+        });
+        return match code {
+            Some(Some(v)) if v.starts_with(b"400") => Ack::Refused,
+            _ => Ack::Failed,
+        };
+    }
+    if SEQ.find(payload).is_none() {
         return Ack::Failed;
     }
     // nats-server writes `"duplicate": true` (a space), other writers may not.
@@ -358,7 +375,7 @@ mod tests {
 
     #[test]
     fn acknowledgements_read_without_json() {
-        let cases: [(&[u8], Ack); 9] = [
+        let cases: [(&[u8], Ack); 12] = [
             (br#"{"stream":"S","seq":5}"#, Ack::Stored),
             (br#"{"stream":"ZTEL", "seq":123456}"#, Ack::Stored),
             (br#"{"stream":"S"}"#, Ack::Failed),
@@ -372,6 +389,14 @@ mod tests {
                 Ack::Failed,
             ),
             (b"", Ack::Failed),
+            // The message itself is refused: sent again, it would be again.
+            (
+                br#"{"error":{"code":400,"err_code":10054,"description":"message size exceeds maximum allowed"}}"#,
+                Ack::Refused,
+            ),
+            (br#"{"error":{"err_code":10054, "code" : 400}}"#, Ack::Refused),
+            // No code of its own: `"err_code"` is not one.
+            (br#"{"error":{"err_code":400}}"#, Ack::Failed),
         ];
         for (payload, expected) in cases {
             assert_eq!(

@@ -158,7 +158,7 @@ pub fn handle(
     stats: &Stats,
     pings_owed: &mut u32,
 ) -> Result<(), String> {
-    let (mut acked, mut duplicates) = (0, 0);
+    let (mut acked, mut duplicates, mut refused) = (0, 0, 0);
     let result = loop {
         let op = match reader.next_op() {
             Ok(Some(op)) => op,
@@ -185,6 +185,23 @@ pub fn handle(
                 match proto::ack(headers, payload) {
                     Ack::Stored => {}
                     Ack::Duplicate => duplicates += 1,
+                    // Sent again it would be refused again, for ever: the spool's head held
+                    // behind it until the full spool stopped the inputs. It is passed over
+                    // (the records file keeps it), as a message too large for the server is.
+                    Ack::Refused => {
+                        refused += 1;
+                        round.acked += 1;
+                        let before = stats.unpublishable.fetch_add(1, Ordering::Relaxed);
+                        if (before + 1).is_power_of_two() {
+                            tracing::error!(
+                                unpublishable = before + 1,
+                                "output.nats: JetStream refused a message for what it is ({}); \
+                                 not sent again, it is in the records file only",
+                                String::from_utf8_lossy(&payload[..payload.len().min(300)])
+                            );
+                        }
+                        continue;
+                    }
                     Ack::Failed => {
                         break Err(format!(
                             "JetStream refused a message: {}",
@@ -203,8 +220,9 @@ pub fn handle(
     };
     stats.acknowledged.fetch_add(acked, Ordering::Relaxed);
     stats.duplicates.fetch_add(duplicates, Ordering::Relaxed);
+    let answered = acked + refused;
     stats.acks_pending.fetch_sub(
-        acked.min(stats.acks_pending.load(Ordering::Relaxed)),
+        answered.min(stats.acks_pending.load(Ordering::Relaxed)),
         Ordering::Relaxed,
     );
     result

@@ -108,6 +108,32 @@ impl Lists {
         true
     }
 
+    /// Drops the first (oldest) of `list`'s values of `kind` and appends `sym` after the others:
+    /// how a full list takes a new value. The caller checked that `sym` is not there. False
+    /// when there is no value of `kind` to drop.
+    pub fn push_out(&mut self, list: &mut List, kind: Kind, sym: Sym) -> bool {
+        let (n, ips) = (list.total(), usize::from(list.ips));
+        let all = if n <= INLINE {
+            &mut list.at[..n]
+        } else {
+            let at = list.at[0] as usize;
+            match self.pool.get_mut(at..at + n) {
+                Some(all) => all,
+                None => return false,
+            }
+        };
+        let values = match kind {
+            Kind::Ip => &mut all[..ips],
+            Kind::User => &mut all[ips..],
+        };
+        let Some(last) = values.len().checked_sub(1) else {
+            return false;
+        };
+        values.rotate_left(1);
+        values[last] = sym;
+        true
+    }
+
     /// A block of `size`: a freed one, else new at the pool's end.
     fn take(&mut self, size: usize) -> Option<u32> {
         if let Some(offset) = self.free[class(size)].pop() {
@@ -157,9 +183,25 @@ mod tests {
             }
         }
         assert!(!lists.add(&mut a, Kind::Ip, 7), "full");
+        // Full, a list takes a new value by dropping its oldest; the other kind stays.
+        assert!(lists.push_out(&mut a, Kind::Ip, 99));
+        let ips: Vec<u32> = (1..MAX_PER_DEVICE as u32).chain([99]).collect();
+        assert_eq!(lists.get(&a, Kind::Ip), ips);
+        assert!(lists.push_out(&mut a, Kind::User, 2000));
+        let users: Vec<u32> = (1001..1000 + MAX_PER_DEVICE as u32).chain([2000]).collect();
+        assert_eq!(lists.get(&a, Kind::User), users);
+        assert_eq!(lists.get(&a, Kind::Ip), ips);
         // Two devices of 64 values, and the blocks they outgrew, all reused.
         assert!(lists.pool.len() <= 2 * (4 + 8 + 16 + 32 + 64));
-        let c = List::default();
+        let mut c = List::default();
         assert!(lists.get(&c, Kind::Ip).is_empty());
+        assert!(!lists.push_out(&mut c, Kind::Ip, 1), "nothing to drop");
+        // Inline, too.
+        assert!(lists.add(&mut c, Kind::Ip, 1) && lists.add(&mut c, Kind::User, 2));
+        assert!(lists.push_out(&mut c, Kind::Ip, 3));
+        assert_eq!(
+            (lists.get(&c, Kind::Ip), lists.get(&c, Kind::User)),
+            (&[3][..], &[2][..])
+        );
     }
 }

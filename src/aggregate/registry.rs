@@ -58,7 +58,7 @@ impl<'r> Device<'r> {
         self.tags
     }
 
-    /// Its IPs, first seen first.
+    /// Its IPs, first seen first: the newest [`MAX_PER_DEVICE`] of them.
     pub fn ips(&self) -> Values<'r> {
         Values {
             syms: self.ips.iter(),
@@ -66,7 +66,7 @@ impl<'r> Device<'r> {
         }
     }
 
-    /// Its users, first seen first.
+    /// Its users, first seen first: the newest [`MAX_PER_DEVICE`] of them.
     pub fn users(&self) -> Values<'r> {
         Values {
             syms: self.users.iter(),
@@ -293,18 +293,22 @@ impl Registry {
         Some(p)
     }
 
-    /// Adds an IP or a user within the cap; true when it was new.
+    /// Adds an IP or a user; true when it was new. At the cap the oldest leaves: a DHCP laptop's
+    /// current IP is its latest, and keeping the first ones froze the list for good. A value the
+    /// device has stays where it is, so a list changes only when something new comes.
     fn add(&mut self, p: u32, kind: Kind, value: &str) -> bool {
-        let list = &mut self.devices[p as usize].values;
-        if list.len(kind) >= MAX_PER_DEVICE {
-            return false;
-        }
-        // Interned only when new to the registry, and then new to the device too.
+        // Interned only when new to the registry, and then new to the device too. Text is not
+        // freed when its value leaves a list (another device may hold it): the registry's text
+        // is every distinct IP and user seen since the start, which a restart compacts.
         let Some(sym) = self.strings.intern(value) else {
             return false;
         };
+        let list = &mut self.devices[p as usize].values;
         if self.lists.get(list, kind).contains(&sym) {
             return false;
+        }
+        if list.len(kind) >= MAX_PER_DEVICE {
+            return self.lists.push_out(list, kind, sym);
         }
         self.lists.add(list, kind, sym)
     }

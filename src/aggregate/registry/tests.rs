@@ -33,7 +33,7 @@ fn registry_creates_then_tags() {
 }
 
 #[test]
-fn ips_and_users_keep_their_order_and_the_cap() {
+fn ips_and_users_keep_their_order_and_the_newest_at_the_cap() {
     let mut r = Registry::default();
     let ips: Vec<String> = (0..100)
         .map(|i| format!("10.0.{}.{}", i / 256, i % 256))
@@ -46,12 +46,54 @@ fn ips_and_users_keep_their_order_and_the_cap() {
             assert_eq!(event, (i == 0 && !again).then_some(DeviceEvent::Created));
         }
     }
+    // A DHCP laptop's current IP is its last: the oldest leave, first seen first.
+    let newest = 100 - MAX_PER_DEVICE;
     let dev = r.get(device_id("gw")).unwrap();
-    assert_eq!(dev.ips().collect::<Vec<_>>(), ips[..MAX_PER_DEVICE]);
-    assert_eq!(dev.users().collect::<Vec<_>>(), users[..MAX_PER_DEVICE]);
+    assert_eq!(dev.ips().collect::<Vec<_>>(), ips[newest..]);
+    assert_eq!(dev.users().collect::<Vec<_>>(), users[newest..]);
     assert_eq!(dev.last_seen, ts(1099));
-    // Values past the cap are not even kept as text.
-    assert!(r.strings.find(&ips[MAX_PER_DEVICE]).is_none());
+}
+
+/// Regression (a device's IPs froze at its first 32, across restarts): a new value at the cap
+/// pushes the oldest out and is saved; one the device holds stays where it is.
+#[test]
+fn at_the_cap_a_new_value_pushes_the_oldest_out_and_a_known_one_stays() {
+    let mut r = Registry::default();
+    let ip = |i: usize| format!("10.9.0.{i}");
+    for i in 0..MAX_PER_DEVICE {
+        r.apply(&news("laptop", Some(&ip(i)), None, i as i64));
+    }
+    r.saved_first(r.unsaved());
+    let id = device_id("laptop");
+    let ips =
+        |r: &Registry| -> Vec<String> { r.get(id).unwrap().ips().map(str::to_owned).collect() };
+    let full = ips(&r);
+    // Seen again, at an earlier time: no change, nothing to save.
+    r.apply(&news("laptop", Some(&ip(3)), None, 5));
+    assert_eq!(ips(&r), full);
+    assert_eq!(r.unsaved(), 0);
+    r.apply(&news("laptop", Some(&ip(40)), None, 5));
+    let expected: Vec<String> = (1..MAX_PER_DEVICE).chain([40]).map(ip).collect();
+    assert_eq!(ips(&r), expected);
+    assert_eq!(r.unsaved(), 1, "the new list is saved");
+    // One that left comes back as the newest.
+    r.apply(&news("laptop", Some(&ip(0)), None, 5));
+    assert_eq!(ips(&r)[..2], [ip(2), ip(3)]);
+    assert_eq!(ips(&r).last(), Some(&ip(0)));
+    // The device event carries the lists as they are now.
+    let mut d = news("laptop", None, None, 5);
+    d.tag = Tag::Zpa;
+    let event = r.apply(&d).unwrap();
+    let mut line = Vec::new();
+    write_event(event, id, &r.get(id).unwrap(), ts(6), &mut line);
+    let line: serde_json::Value = serde_json::from_slice(&line).unwrap();
+    let listed: Vec<&str> = line["ips"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(listed, ips(&r));
 }
 
 #[test]

@@ -89,17 +89,25 @@ impl Outbox {
     }
 }
 
-/// What a merge of the device would tell the bucket: its lists only grow (to their cap) and its
-/// tags only accumulate, so their lengths say when they changed.
+/// What a merge of the device would tell the bucket: its tags only accumulate, so their count
+/// says when they changed; its lists change only by taking a value they lack at the end (the
+/// oldest leaving at the cap, when the length stays), so their length and last value do.
 fn fingerprint(d: &Device<'_>) -> u64 {
+    let last = |values: crate::aggregate::registry::Values<'_>| {
+        values
+            .last()
+            .map_or(0, |v| xxhash_rust::xxh3::xxh3_64(v.as_bytes()))
+    };
     let parts = [
         d.tags().count() as u64,
         d.ips().len() as u64,
         d.users().len() as u64,
         d.first_seen.as_second() as u64,
         d.last_seen.as_second().div_euclid(LAST_SEEN_STEP) as u64,
+        last(d.ips()),
+        last(d.users()),
     ];
-    let mut bytes = [0u8; 40];
+    let mut bytes = [0u8; 56];
     for (chunk, part) in bytes.chunks_exact_mut(8).zip(parts) {
         chunk.copy_from_slice(&part.to_le_bytes());
     }
@@ -193,5 +201,44 @@ mod tests {
         assert!(!outbox.merges_due(last + MERGE_EVERY));
         outbox.send();
         assert_eq!(merged_ids(&rx.try_recv().unwrap()), ids[..10]);
+    }
+
+    /// At the cap a new IP pushes the oldest out and the list keeps its length: the device is
+    /// merged again all the same, within the same minute of `last_seen`.
+    #[test]
+    fn a_device_at_the_cap_with_a_new_ip_is_merged_again() {
+        use crate::aggregate::registry::Registry;
+        use crate::batch::{DeviceNews, MAX_PER_DEVICE};
+        let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+        let mut outbox = Outbox::new(tx, "z", Arc::new(Link::for_tests()));
+        let mut registry = Registry::default();
+        let id = wire::device::device_id("laptop");
+        let see = |registry: &mut Registry, i: usize| {
+            let ip = format!("10.9.0.{i}");
+            registry.apply(&DeviceNews {
+                id,
+                key: "laptop",
+                tag: wire::device::Tag::Zia,
+                seen: jiff::Timestamp::from_second(1_700_000_000).unwrap(),
+                ip: Some(&ip),
+                user: None,
+            });
+        };
+        for i in 0..MAX_PER_DEVICE {
+            see(&mut registry, i);
+        }
+        let mut now = Instant::now();
+        let mut sweep = |registry: &Registry, outbox: &mut Outbox| {
+            now += MERGE_EVERY;
+            outbox.device_changed(id);
+            let merges = outbox.sweep(now, false, |id| registry.get(id));
+            outbox.send();
+            merges
+        };
+        assert_eq!(sweep(&registry, &mut outbox), 1);
+        assert_eq!(merged_ids(&rx.try_recv().unwrap()), [id]);
+        assert_eq!(sweep(&registry, &mut outbox), 0, "nothing new");
+        see(&mut registry, MAX_PER_DEVICE);
+        assert_eq!(sweep(&registry, &mut outbox), 1, "a new IP at the cap");
     }
 }

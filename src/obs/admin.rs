@@ -236,9 +236,11 @@ fn device(state: &Shared, name: &str) -> Reply {
         None => (None, "local"),
     };
     let merged = match (local, shared) {
-        (Some(mut l), Some(s)) => {
-            l.merge(&s);
-            l
+        // The local device merged into the shared one, as this collector's next merge writes
+        // it: the bucket's order says which values are newest across collectors.
+        (Some(l), Some(mut s)) => {
+            s.merge(&l);
+            s
         }
         (Some(d), None) | (None, Some(d)) => d,
         (None, None) => return json_error(404, "no such device"),

@@ -228,6 +228,25 @@ fn a_churning_device_reaches_the_bucket_whole_in_few_merges() {
     c.stop();
 }
 
+/// A device seen at more IPs than the cap holds its newest in the bucket, in the order they
+/// came, its last included (the bucket kept the first 32 for good, as the registry did).
+#[test]
+fn a_device_past_the_cap_holds_its_newest_ips_in_the_bucket() {
+    let dir = TempDir::new("nats-cap");
+    let Some(server) = Server::start(&dir) else {
+        return;
+    };
+    let c = start_collector("nats-cap", &server.url(), None);
+    for i in 1..=40 {
+        send_sighting(&c, "DHCP-PC", &format!("10.8.0.{i}"), i);
+    }
+    let last = "10.8.0.40".to_owned();
+    let device = wait_for_device(&server.url(), "DHCP-PC", |d| ips_of(d).contains(&last));
+    let newest: Vec<String> = (9..=40).map(|i| format!("10.8.0.{i}")).collect();
+    assert_eq!(device["ips"], json!(newest), "{device}");
+    c.stop();
+}
+
 /// Merges handed over with no record beside them (a sweep at a quiet moment) are done at once:
 /// no wait for acknowledgements that never come, no failed round, no reconnection; and the last
 /// change before a stop reaches the bucket before the collector exits.

@@ -49,20 +49,17 @@ impl KvDevice {
     }
 
     /// Adds what `other` knows; true when something changed. Lists keep their order (first
-    /// seen first) and the registry's cap per device.
+    /// seen first) and the registry's cap per device, the oldest leaving as in the registry
+    /// ([`merge_list`]).
     pub fn merge(&mut self, other: &KvDevice) -> bool {
         let before = self.clone();
-        for (mine, theirs, cap) in [
-            (&mut self.tags, &other.tags, usize::MAX),
-            (&mut self.ips, &other.ips, MAX_PER_DEVICE),
-            (&mut self.users, &other.users, MAX_PER_DEVICE),
-        ] {
-            for v in theirs {
-                if mine.len() < cap && !mine.contains(v) {
-                    mine.push(v.clone());
-                }
+        for tag in &other.tags {
+            if !self.tags.contains(tag) {
+                self.tags.push(tag.clone());
             }
         }
+        merge_list(&mut self.ips, &other.ips);
+        merge_list(&mut self.users, &other.users);
         self.tags.sort();
         self.first_seen = self.first_seen.min(other.first_seen);
         self.last_seen = self.last_seen.max(other.last_seen);
@@ -71,6 +68,46 @@ impl KvDevice {
         }
         *self != before
     }
+}
+
+/// Adds the values of `theirs` (a list in first-seen order) that `mine` lacks, and keeps the
+/// newest [`MAX_PER_DEVICE`] of `mine` (its last ones).
+///
+/// Lists carry no times, so where a value goes is read from the order of `theirs`. Those after
+/// the last of theirs that mine holds are new to mine: they go at the end, newest. Those before
+/// it were in mine and have been pushed out by newer ones (a collector merges each value when it
+/// is new, a second later at most), or are older than something mine knows: each goes after the
+/// value theirs has before it, or first, and the cap pushes the first out again. Appended, they
+/// would come back as the newest at each merge of a collector that still holds them, over the
+/// values another collector saw since. When mine holds none of theirs, only their newest counts
+/// as new: the others cannot be told from values pushed out (a collector that saw the device
+/// elsewhere, long ago), and two collectors that see a device in different places would
+/// otherwise replace its whole list in turns. A value mine has stays where it is, as in the
+/// registry.
+fn merge_list(mine: &mut Vec<String>, theirs: &[String]) {
+    let new_from = match theirs.iter().rposition(|v| mine.contains(v)) {
+        Some(known) => known + 1,
+        None => theirs.len().saturating_sub(1),
+    };
+    // Where in `mine` the value of `theirs` before this one is.
+    let mut after: Option<usize> = None;
+    for (i, v) in theirs.iter().enumerate() {
+        let at = match mine.iter().position(|m| m == v) {
+            Some(at) => at,
+            None => {
+                let at = if i >= new_from {
+                    mine.len()
+                } else {
+                    after.map_or(0, |a| a + 1)
+                };
+                mine.insert(at, v.clone());
+                at
+            }
+        };
+        after = Some(at);
+    }
+    let over = mine.len().saturating_sub(MAX_PER_DEVICE);
+    mine.drain(..over);
 }
 
 /// The bucket key of a device.
@@ -284,12 +321,88 @@ mod tests {
     #[test]
     fn merging_accumulates_and_says_when_nothing_changed() {
         let mut a = dev(&["ZPA"], &["10.0.0.1"], 100, 200);
-        let b = dev(&["ZIA"], &["10.0.0.2", "10.0.0.1"], 50, 150);
+        let b = dev(&["ZIA"], &["10.0.0.2", "10.0.0.1", "10.0.0.3"], 50, 150);
         assert!(a.merge(&b));
         assert_eq!(a.tags, ["ZIA", "ZPA"]);
-        assert_eq!(a.ips, ["10.0.0.1", "10.0.0.2"]);
+        // b saw .2 before .1: it goes before; .3 after.
+        assert_eq!(a.ips, ["10.0.0.2", "10.0.0.1", "10.0.0.3"]);
         assert_eq!(a.first_seen.as_second(), 50);
         assert_eq!(a.last_seen.as_second(), 200);
         assert!(!a.merge(&b), "merging again changes nothing");
+    }
+
+    fn ips(range: std::ops::Range<usize>) -> Vec<String> {
+        range.map(|i| format!("10.9.0.{i}")).collect()
+    }
+
+    fn with_ips(ips: Vec<String>) -> KvDevice {
+        KvDevice {
+            ips,
+            ..dev(&["ZIA"], &[], 1, 2)
+        }
+    }
+
+    /// Regression (the bucket kept a device's first 32 IPs for good, whatever the collectors
+    /// saw later): new values push the oldest out, as in the registry.
+    #[test]
+    fn at_the_cap_new_values_push_the_oldest_out() {
+        let mut stored = with_ips(ips(0..MAX_PER_DEVICE));
+        assert!(stored.merge(&with_ips(ips(8..40))));
+        assert_eq!(stored.ips, ips(8..40));
+        // A collector that saw fewer lately adds what is new to the bucket, at the end.
+        assert!(stored.merge(&with_ips(
+            ips(30..32).into_iter().chain(ips(50..52)).collect()
+        )));
+        assert_eq!(stored.ips, [ips(10..40), ips(50..52)].concat());
+        assert!(!stored.merge(&with_ips(ips(30..40))), "nothing new");
+    }
+
+    /// Values the bucket pushed out do not come back from a collector that still holds them:
+    /// two collectors that see a device's IPs in turns write each new one once, and the bucket
+    /// ends with the newest 32, whichever wrote last.
+    #[test]
+    fn collectors_that_saw_different_values_converge_on_the_newest() {
+        let mut bucket = with_ips(vec![]);
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for i in 0..100 {
+            let (mine, other) = if i % 10 < 5 {
+                (&mut a, &mut b)
+            } else {
+                (&mut b, &mut a)
+            };
+            mine.push(format!("10.9.0.{i}"));
+            if mine.len() > MAX_PER_DEVICE {
+                mine.remove(0);
+            }
+            assert!(bucket.merge(&with_ips(mine.clone())), "ip {i} is new");
+            // The other collector merges its own list again (its device changed otherwise):
+            // nothing it holds is newer than what the bucket has.
+            assert!(!bucket.merge(&with_ips(other.clone())), "after ip {i}");
+        }
+        assert_eq!(bucket.ips, ips(100 - MAX_PER_DEVICE..100));
+    }
+
+    /// A collector none of whose values the bucket still holds (it saw the device elsewhere,
+    /// long ago) cannot say which of them are new to the bucket: its newest is, and the others
+    /// are placed first, where the cap pushes them out. Taking them all as new would have two
+    /// collectors that see a device in different places replace its whole list in turns.
+    #[test]
+    fn a_collector_with_none_of_the_buckets_values_adds_its_newest() {
+        let mut stored = with_ips(ips(0..32));
+        assert!(stored.merge(&with_ips(ips(100..132))));
+        assert_eq!(stored.ips, [ips(1..32), ips(131..132)].concat());
+        assert!(stored.merge(&with_ips(ips(1..33))));
+        assert_eq!(
+            stored.ips,
+            [ips(2..32), ips(131..132), ips(32..33)].concat()
+        );
+        assert!(!stored.merge(&with_ips(ips(100..132))), "no turn-taking");
+        // With room left, nothing is lost.
+        let mut small = with_ips(ips(0..2));
+        assert!(small.merge(&with_ips(ips(100..103))));
+        assert_eq!(
+            small.ips,
+            [ips(100..102), ips(0..2), ips(102..103)].concat()
+        );
     }
 }

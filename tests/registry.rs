@@ -1,18 +1,174 @@
-//! The device registry seen from outside, across restarts: a device's IPs are its newest, not
-//! its first.
+//! The device registry seen from outside, across restarts: a `devices.redb` that cannot be read
+//! is set aside rather than keeping the collector from starting (under systemd, a crash loop
+//! until someone deletes the file), and a device's IPs are its newest, not its first.
 
 mod common;
 
-use common::{http_get, zia_line, Collector, Options};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+
+use common::{http_get, run_ztel, zia_line, Collector, Options, Outcome};
 use serde_json::Value;
 
-fn options(data: Option<std::path::PathBuf>) -> Options {
+fn options(data: Option<PathBuf>) -> Options {
     Options {
         args: vec!["--admin".into(), "127.0.0.1:0".into()],
         data_dir: data,
         binary: true,
         ..Options::default()
     }
+}
+
+/// A data dir whose `devices.redb` holds `n` saved devices, and the run that wrote it.
+fn saved_store(tag: &str, n: u64) -> Outcome {
+    let collector = Collector::start_with(tag, options(None));
+    let lines: String = (1..=n)
+        .map(|i| format!("{}\n", zia_line(i, &format!("saved-{i}"))))
+        .collect();
+    collector.send(lines.as_bytes());
+    let admin = collector.listening["admin"];
+    common::wait_for_metric(admin, "ztel_devices", |d| d == n as f64);
+    common::wait_for_metric(admin, "ztel_devices_unsaved", |d| d == 0.0);
+    collector.stop()
+}
+
+/// The files of `data` whose names start with `prefix`.
+fn named(data: &Path, prefix: &str) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(data)
+        .expect("the data dir")
+        .filter_map(|e| Some(e.ok()?.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(prefix))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// Starts on `data`, whose store is set aside as it starts: checks the one warning that names
+/// the store and where it went, that no marker is left, and that records and devices flow.
+fn starts_with_the_store_set_aside(tag: &str, data: &Path) {
+    let store = data.join("devices.redb");
+    let mut collector = Collector::start_with(tag, options(Some(data.to_owned())));
+    let aside = named(data, "devices.redb.corrupt-");
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    let warning = collector.wait_for_stderr(&store.display().to_string());
+    assert!(
+        warning.contains(" WARN ") && warning.contains(&aside[0].display().to_string()),
+        "{warning}"
+    );
+    assert!(!data.join("devices.redb.opening").exists(), "marker left");
+    let admin = collector.listening["admin"];
+    collector.send(format!("{}\n", zia_line(100, "after")).as_bytes());
+    common::wait_for_metric(admin, "ztel_devices", |d| d == 1.0);
+    let (status, body) = http_get(admin, "/devices/after");
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = http_get(admin, "/devices/saved-1");
+    assert_eq!(status, 404, "the set-aside store's devices are gone");
+    let outcome = collector.stop();
+    // The first run's five, then this one's: records flow.
+    assert_eq!(outcome.records.len(), 6);
+    assert_eq!(
+        outcome.records[5]["device"], "after",
+        "{:?}",
+        outcome.records[5]
+    );
+    let about = store.display().to_string();
+    let lines = outcome.stderr.iter().filter(|l| l.contains(&about)).count();
+    assert_eq!(lines, 1, "one line about the store: {:?}", outcome.stderr);
+}
+
+/// Regression: a truncated `devices.redb` stopped `ztel serve` with "DB corrupted" (exit 1).
+#[test]
+fn a_truncated_store_is_set_aside_and_the_collector_starts_empty() {
+    let first = saved_store("truncated-1", 5);
+    let store = first.data.join("devices.redb");
+    let len = std::fs::metadata(&store).expect("the store").len();
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&store)
+        .expect("open the store");
+    file.set_len(len / 2).expect("truncate");
+    drop(file);
+    starts_with_the_store_set_aside("truncated-2", &first.data);
+}
+
+/// Overwrites the first 64 bytes of every 4 KiB page after the first with bytes of a fixed
+/// pseudo-random sequence: enough to send redb into a panic as it opens the file.
+fn scramble_pages(path: &Path) {
+    let mut bytes = std::fs::read(path).expect("the store");
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    for page in bytes.chunks_mut(4096).skip(1) {
+        for b in page.iter_mut().take(64) {
+            // xorshift64
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            *b = state as u8;
+        }
+    }
+    std::fs::write(path, bytes).expect("write the store");
+}
+
+/// `ztel serve` on `data`, for a start that ends by itself.
+fn serve(data: &Path) -> (std::process::ExitStatus, String, String) {
+    let data = data.display().to_string();
+    let args = [
+        "--tcp",
+        "127.0.0.1:0",
+        "--udp",
+        "",
+        "--admin",
+        "",
+        "--data-dir",
+    ];
+    run_ztel(&[&["serve"][..], &args, &[&data]].concat())
+}
+
+/// Regression: a store that makes redb panic as it opens aborted `ztel serve` at every start.
+/// A panic cannot be caught (release builds abort): the first start dies, and leaves its marker
+/// behind, which the second start reads as "the last opening crashed" and sets the store aside.
+#[test]
+fn a_store_that_crashes_the_opening_is_set_aside_at_the_next_start() {
+    let first = saved_store("crashing-1", 5);
+    let data = &first.data;
+    scramble_pages(&data.join("devices.redb"));
+    let (status, _, stderr) = serve(data);
+    assert_eq!(status.signal(), Some(libc::SIGABRT), "{status:?}: {stderr}");
+    assert!(
+        stderr.contains("panicked") && stderr.contains("redb"),
+        "{stderr}"
+    );
+    assert!(
+        data.join("devices.redb.opening").exists(),
+        "the marker stays"
+    );
+    starts_with_the_store_set_aside("crashing-2", data);
+}
+
+/// A store that cannot be opened for another reason than corruption stays a refusal to start
+/// in one line, and nothing is set aside: that would not cure it.
+#[test]
+fn a_store_in_the_way_is_one_error_line_and_stays() {
+    let dir = common::TempDir::new("store-dir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(data.join("devices.redb")).expect("a directory in the way");
+    let (status, _, stderr) = serve(&data);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].starts_with("ztel: error:") && lines[0].contains("devices.redb: I/O error"),
+        "{stderr}"
+    );
+    let names: Vec<PathBuf> = named(&data, "devices.redb");
+    assert_eq!(
+        names,
+        [data.join("devices.redb")],
+        "no marker, nothing set aside"
+    );
 }
 
 /// The IPs of a device in `/devices/{hostname}`.

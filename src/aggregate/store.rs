@@ -6,6 +6,8 @@
 //! JSON in the table `devices`; [`Store::open`] moves such devices to the current table a chunk
 //! per transaction (a crash in between resumes) and drops the old table, which those versions
 //! then no longer find: they start with an empty registry, which refills from the feeds.
+//!
+//! A file that cannot be read is set aside at start rather than stopping it ([`aside`]).
 
 use std::path::Path;
 
@@ -35,10 +37,26 @@ const FORMAT: u8 = 1;
 
 /// Why the store failed; the message names the file.
 #[derive(Debug, thiserror::Error)]
-#[error("{path}: {message}")]
-pub struct StoreError {
-    path: String,
-    message: String,
+pub enum StoreError {
+    /// redb found the file corrupt: [`Store::open_and_load`] sets it aside.
+    #[error("{path}: {message}")]
+    Corrupt { path: String, message: String },
+    /// Anything else (permission denied, a directory in the way, a full disk, another process
+    /// holding the file): setting the file aside would not cure it.
+    #[error("{path}: {message}")]
+    Other { path: String, message: String },
+}
+
+impl StoreError {
+    /// The error of a redb call on the file at `path`.
+    fn of(path: &str, e: impl Into<redb::Error>) -> StoreError {
+        let e = e.into();
+        let (path, message) = (path.to_owned(), e.to_string());
+        match e {
+            redb::Error::Corrupted(_) => StoreError::Corrupt { path, message },
+            _ => StoreError::Other { path, message },
+        }
+    }
 }
 
 /// Devices in their stored form ([`encode`]), in one buffer: what the aggregator hands the
@@ -115,29 +133,20 @@ pub struct Store {
 
 impl Store {
     /// Opens (or creates) the store, moving devices saved by earlier versions to this one's
-    /// table first.
+    /// table first. At start, [`Store::open_and_load`].
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let fail = |message: String| StoreError {
-            path: path.display().to_string(),
-            message,
-        };
+        let path = path.display().to_string();
         let db = Database::builder()
             .set_cache_size(CACHE_BYTES)
-            .create(path)
-            .map_err(|e| fail(e.to_string()))?;
-        let store = Store {
-            db,
-            path: path.display().to_string(),
-        };
+            .create(&path)
+            .map_err(|e| StoreError::of(&path, e))?;
+        let store = Store { db, path };
         store.migrate()?;
         Ok(store)
     }
 
-    fn error(&self, e: impl std::fmt::Display) -> StoreError {
-        StoreError {
-            path: self.path.clone(),
-            message: e.to_string(),
-        }
+    fn error(&self, e: impl Into<redb::Error>) -> StoreError {
+        StoreError::of(&self.path, e)
     }
 
     /// Every device saved, in a registry sized for them. A record that does not decode is
@@ -371,5 +380,6 @@ impl<'a> Iterator for Texts<'a> {
     }
 }
 
+mod aside;
 #[cfg(test)]
 pub(super) mod tests;

@@ -1,0 +1,227 @@
+//! A store that cannot be read must not keep the collector from starting: under systemd that is
+//! a crash loop until someone deletes the file, and the registry refills from the feeds anyway.
+//! A file redb reports corrupt is renamed aside (`devices.redb.corrupt-<unix seconds>`), said in
+//! one warning, and a new one is started.
+//!
+//! redb may also panic on a corrupt file, which nothing catches (release builds abort, and
+//! `ztel serve` aborts on any panic). So a marker, `devices.redb.opening`, is written before the
+//! file is opened and removed once it is loaded: a marker found at start means the last opening
+//! crashed, and the file is set aside before it is opened again. The first start after the
+//! damage dies; the next one serves. A kill in the middle of an opening (a stop timeout, a power
+//! cut) reads the same and costs the saved devices too; a second collector opening the same
+//! file holds the marker locked, so that one does not take the other's opening for a crash.
+//!
+//! Any other error (permission denied, a directory in the way, the file held by another
+//! process) stays an error: setting the file aside would not cure it and would lose devices.
+
+use std::fs::{File, OpenOptions};
+use std::io::ErrorKind;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+
+use super::{Store, StoreError};
+use crate::aggregate::registry::Registry;
+
+impl Store {
+    /// Opens the store and loads its devices; a file that is corrupt, or whose last opening
+    /// crashed, is set aside and a new one started.
+    pub fn open_and_load(path: &Path) -> Result<(Store, Registry), StoreError> {
+        let marker = Marker::take(path)?;
+        if marker.left_over && path.exists() {
+            let why = format!(
+                "the collector died opening it ({} was left behind)",
+                marker.path.display()
+            );
+            set_aside(path, &why)?;
+        }
+        let opened = match open_and_load(path) {
+            Err(StoreError::Corrupt { message, .. }) => {
+                set_aside(path, &message)?;
+                open_and_load(path)
+            }
+            other => other,
+        };
+        // An error is not a crash: the next start opens the file again.
+        let removed = marker.remove();
+        let opened = opened?;
+        removed?;
+        Ok(opened)
+    }
+}
+
+fn open_and_load(path: &Path) -> Result<(Store, Registry), StoreError> {
+    let store = Store::open(path)?;
+    let registry = store.load()?;
+    Ok((store, registry))
+}
+
+/// `path` with `suffix` after its name.
+fn suffixed(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Renames the store at `path` to a name of its own beside it and says so.
+fn set_aside(path: &Path, why: &str) -> Result<(), StoreError> {
+    let now = jiff::Timestamp::now().as_second();
+    let first = suffixed(path, &format!(".corrupt-{now}"));
+    // One set aside earlier in the same second is kept too.
+    let mut aside = first.clone();
+    let mut n = 1;
+    while aside.exists() {
+        n += 1;
+        aside = suffixed(&first, &format!("-{n}"));
+    }
+    std::fs::rename(path, &aside).map_err(|e| StoreError::Other {
+        path: path.display().to_string(),
+        message: format!("cannot set it aside as {} ({why}): {e}", aside.display()),
+    })?;
+    tracing::warn!(
+        "{}: {why}; set aside as {}, starting with no devices (they come back as the feeds \
+         name them)",
+        path.display(),
+        aside.display()
+    );
+    Ok(())
+}
+
+/// `devices.redb.opening`, there while the store is being opened and loaded, and locked
+/// (flock) by the process opening it.
+struct Marker {
+    path: PathBuf,
+    /// Holds the lock until the marker is removed.
+    _file: File,
+    /// It was there already, and no process held it: the last opening crashed.
+    left_over: bool,
+}
+
+impl Marker {
+    fn take(store: &Path) -> Result<Marker, StoreError> {
+        let path = suffixed(store, ".opening");
+        let fail = |message: String| StoreError::Other {
+            path: path.display().to_string(),
+            message,
+        };
+        let created = OpenOptions::new().write(true).create_new(true).open(&path);
+        let (file, left_over) = match created {
+            Ok(file) => (file, false),
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                let file = OpenOptions::new()
+                    .write(true)
+                    .open(&path)
+                    .map_err(|e| fail(e.to_string()))?;
+                (file, true)
+            }
+            Err(e) => return Err(fail(e.to_string())),
+        };
+        // SAFETY: flock(2) on a descriptor that `file` owns and keeps open.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            let e = std::io::Error::last_os_error();
+            return Err(fail(match e.kind() {
+                ErrorKind::WouldBlock => "another process is opening the store".into(),
+                _ => format!("cannot lock: {e}"),
+            }));
+        }
+        Ok(Marker {
+            path,
+            _file: file,
+            left_over,
+        })
+    }
+
+    /// The opening is over (loaded, or failed without a crash).
+    fn remove(self) -> Result<(), StoreError> {
+        std::fs::remove_file(&self.path).map_err(|e| StoreError::Other {
+            path: self.path.display().to_string(),
+            message: format!("cannot remove: {e}"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::TempStore;
+    use super::*;
+
+    /// The files of the store's directory beside it.
+    fn beside(tmp: &TempStore) -> Vec<String> {
+        let dir = tmp.path().parent().unwrap().to_owned();
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn saved(tmp: &TempStore) {
+        let (store, mut registry) = Store::open_and_load(&tmp.path()).unwrap();
+        registry.apply(&crate::batch::DeviceNews {
+            id: 1,
+            key: "pc",
+            tag: wire::device::Tag::Zia,
+            ip: None,
+            user: None,
+            seen: jiff::Timestamp::UNIX_EPOCH,
+        });
+        let mut encoded = super::super::Encoded::default();
+        encoded.extend(registry.unsaved_devices());
+        store.save(&encoded).unwrap();
+    }
+
+    #[test]
+    fn a_store_opens_with_no_marker_left() {
+        let tmp = TempStore::new("aside-clean");
+        saved(&tmp);
+        let (_store, registry) = Store::open_and_load(&tmp.path()).unwrap();
+        assert_eq!(registry.len(), 1);
+        assert_eq!(beside(&tmp), ["devices.redb"]);
+    }
+
+    #[test]
+    fn a_corrupt_store_is_set_aside() {
+        let tmp = TempStore::new("aside-corrupt");
+        saved(&tmp);
+        let file = OpenOptions::new().write(true).open(tmp.path()).unwrap();
+        file.set_len(file.metadata().unwrap().len() / 2).unwrap();
+        drop(file);
+        assert!(matches!(
+            Store::open(&tmp.path()),
+            Err(StoreError::Corrupt { .. })
+        ));
+        let (_store, registry) = Store::open_and_load(&tmp.path()).unwrap();
+        assert!(registry.is_empty());
+        let names = beside(&tmp);
+        assert_eq!(names.len(), 2, "{names:?}");
+        assert!(names[1].starts_with("devices.redb.corrupt-"), "{names:?}");
+    }
+
+    #[test]
+    fn a_marker_left_over_sets_the_store_aside_and_a_held_one_is_an_error() {
+        let tmp = TempStore::new("aside-marker");
+        saved(&tmp);
+        let marker = suffixed(&tmp.path(), ".opening");
+        std::fs::write(&marker, b"").unwrap();
+        let held = Marker::take(&tmp.path()).unwrap();
+        assert!(held.left_over);
+        let e = Store::open_and_load(&tmp.path()).err().unwrap();
+        assert!(e.to_string().contains("another process"), "{e}");
+        assert_eq!(beside(&tmp).len(), 2, "nothing set aside");
+        drop(held);
+        let (_store, registry) = Store::open_and_load(&tmp.path()).unwrap();
+        assert!(registry.is_empty(), "the file was set aside");
+        let names = beside(&tmp);
+        assert_eq!(names.len(), 2, "{names:?}");
+        assert!(names[1].starts_with("devices.redb.corrupt-"), "{names:?}");
+    }
+
+    #[test]
+    fn a_directory_in_the_way_is_an_error_and_stays() {
+        let tmp = TempStore::new("aside-dir");
+        std::fs::create_dir(tmp.path()).unwrap();
+        let e = Store::open_and_load(&tmp.path()).err().unwrap();
+        assert!(matches!(e, StoreError::Other { .. }), "{e}");
+        assert_eq!(beside(&tmp), ["devices.redb"], "no marker left");
+    }
+}

@@ -139,7 +139,8 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
 
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create data_dir {}", config.data_dir.display()))?;
-    let (store, registry) = Store::open_and_load(&config.data_dir.join("devices.redb"))?;
+    let (store, mut registry) = Store::open_and_load(&config.data_dir.join("devices.redb"))?;
+    registry.bound(config.limits.max_devices);
     if !registry.is_empty() {
         tracing::info!("{} devices known from earlier runs", registry.len());
     }

@@ -215,3 +215,32 @@ fn a_device_lists_its_newest_ips_across_a_restart() {
     );
     collector.stop();
 }
+
+#[test]
+fn past_limits_max_devices_new_hostnames_are_counted_not_registered_and_their_records_kept() {
+    // A feed that names ever new hostnames grew the registry without a bound (DESIGN §6).
+    let collector = Collector::start_with(
+        "max-devices",
+        Options {
+            config: Some("[limits]\nmax_devices = 2\n".into()),
+            ..options(None)
+        },
+    );
+    let lines: String = (1..=5)
+        .map(|i| format!("{}\n", zia_line(i, &format!("host-{i}"))))
+        .collect();
+    collector.send(lines.as_bytes());
+    let admin = collector.listening["admin"];
+    let page = common::wait_for_metric(admin, "ztel_devices_refused_total", |n| n == 3.0);
+    assert_eq!(common::sample(&page, "ztel_devices"), Some(2.0), "{page}");
+    let (status, _) = http_get(admin, "/devices/host-5");
+    assert_eq!(status, 404);
+    let outcome = collector.stop();
+    assert_eq!(outcome.records.len(), 5, "every record written");
+    let created = outcome
+        .devices
+        .iter()
+        .filter(|d| d["event"] == "created")
+        .count();
+    assert_eq!(created, 2);
+}

@@ -391,6 +391,10 @@ impl Aggregator {
         self.state.registry.lock().map(|r| r.len()).unwrap_or(0)
     }
 
+    fn devices_refused(&self) -> u64 {
+        self.state.registry.lock().map(|r| r.refused()).unwrap_or(0)
+    }
+
     fn registry_bytes(&self) -> usize {
         self.state
             .registry

@@ -144,6 +144,11 @@ pub struct Registry {
     unsaved: VecDeque<u32>,
     /// Devices put in `unsaved` so far: the saver tells how long they waited by this count.
     marks: u64,
+    /// Most devices it creates (`limits.max_devices`; none set: no bound but `u32`'s). Each one
+    /// costs its hostname and more, and a feed can name any number of hostnames.
+    most: Option<usize>,
+    /// Changes of devices not created for `most`.
+    refused: u64,
 }
 
 impl Registry {
@@ -159,6 +164,16 @@ impl Registry {
 
     pub fn len(&self) -> usize {
         self.devices.len()
+    }
+
+    /// Creates no device past `most` from now on (those it holds stay).
+    pub fn bound(&mut self, most: usize) {
+        self.most = Some(most);
+    }
+
+    /// Changes of devices not created since start: the registry held `limits.max_devices`.
+    pub fn refused(&self) -> u64 {
+        self.refused
     }
 
     pub fn is_empty(&self) -> bool {
@@ -278,6 +293,10 @@ impl Registry {
 
     /// A new device; `None` when the registry cannot hold more (4 G devices or bytes of text).
     fn create(&mut self, id: u64, hostname: &str, seen: Timestamp) -> Option<u32> {
+        if self.most.is_some_and(|most| self.devices.len() >= most) {
+            self.refused += 1;
+            return None;
+        }
         let p = u32::try_from(self.devices.len()).ok()?;
         let hostname = self.strings.push(hostname)?;
         self.devices.push(Entry {

@@ -87,6 +87,7 @@ impl Aggregator {
             devices: self.devices(),
             registry_bytes: self.registry_bytes(),
             devices_saved: self.sinks.saver.saved(),
+            devices_refused: self.devices_refused(),
             channel_depth: self.rx.len(),
             channel_capacity: self.rx.capacity(),
             attribution_entries: self.state.attribution.lock().map(|a| a.len()).unwrap_or(0),

@@ -58,6 +58,8 @@ pub struct Snapshot {
     pub registry_bytes: usize,
     /// Devices committed to `devices.redb` since start.
     pub devices_saved: u64,
+    /// Changes of devices left out since start: the registry held `limits.max_devices`.
+    pub devices_refused: u64,
     pub interval_secs: u64,
     /// Per measure: since start, and over the last completed interval.
     pub latency: LatencyView,

@@ -155,6 +155,10 @@ pub struct Limits {
     /// Per shard: bytes that connections may hold beyond their first 64 KiB buffer (frames in
     /// progress, HTTP bodies); past it reads wait. At least max_frame_bytes x 64.
     pub buffer_budget_bytes: usize,
+    /// Devices the registry holds at most (about 250 bytes of memory each, up to 1 KB with long
+    /// hostnames); past it a new hostname is not registered (ztel_devices_refused_total counts
+    /// its changes), and its records are written all the same.
+    pub max_devices: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, DocumentedFields)]
@@ -285,6 +289,7 @@ impl Default for Limits {
             max_connections: 4096,
             idle_timeout_secs: 300,
             buffer_budget_bytes: 256 << 20,
+            max_devices: 4_000_000,
         }
     }
 }

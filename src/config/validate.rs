@@ -45,6 +45,9 @@ impl Config {
                 "must be between 1024 and 67108864",
             ));
         }
+        if self.limits.max_devices == 0 {
+            return Err(invalid("limits.max_devices", "must be at least 1"));
+        }
         if self.limits.max_connections == 0 {
             return Err(invalid("limits.max_connections", "must be at least 1"));
         }

@@ -122,6 +122,14 @@ pub fn prometheus(s: &Snapshot, inputs: &[Source]) -> String {
         "counter",
     );
     let _ = writeln!(out, "{name} {}", s.devices_saved);
+    let name = "ztel_devices_refused_total";
+    header(
+        &mut out,
+        name,
+        "Changes of devices left out of the registry, which held limits.max_devices (their records are written).",
+        "counter",
+    );
+    let _ = writeln!(out, "{name} {}", s.devices_refused);
     if let Some(n) = &s.nats {
         nats(&mut out, n);
     }

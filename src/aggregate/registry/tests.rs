@@ -208,3 +208,25 @@ fn created_devices_are_taken_once_in_order() {
     let hosts: Vec<&str> = into.iter().map(|(h, _)| h.as_str()).collect();
     assert_eq!(hosts, ["c", "a", "b"]);
 }
+
+#[test]
+fn past_its_bound_the_registry_creates_no_device_and_counts_the_changes_left_out() {
+    // A feed can name any number of hostnames, each costing the registry its name and more:
+    // 200,000 of 248 bytes took 84 MB, and nothing bounded it.
+    let mut r = Registry::default();
+    r.bound(2);
+    let a = news("a", Some("10.0.0.1"), None, 1);
+    assert_eq!(r.apply(&a), Some(DeviceEvent::Created));
+    assert_eq!(
+        r.apply(&news("b", Some("10.0.0.2"), None, 1)),
+        Some(DeviceEvent::Created)
+    );
+    assert_eq!(r.apply(&news("c", Some("10.0.0.3"), None, 1)), None);
+    assert_eq!(r.apply(&news("c", Some("10.0.0.4"), None, 2)), None);
+    assert_eq!((r.len(), r.refused()), (2, 2));
+    assert!(r.get(device_id("c")).is_none());
+    // The devices it holds still change.
+    r.apply(&news("a", Some("10.0.0.9"), None, 3));
+    let dev = r.get(device_id("a")).expect("device a");
+    assert_eq!(dev.ips().collect::<Vec<_>>(), ["10.0.0.1", "10.0.0.9"]);
+}

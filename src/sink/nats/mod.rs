@@ -28,6 +28,7 @@ mod publish;
 pub mod queue;
 mod round;
 pub mod spool;
+pub mod subject;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

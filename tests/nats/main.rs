@@ -1,11 +1,12 @@
 //! `[output.nats]` (DESIGN §4 "Scale-out") against a real nats-server with JetStream, started
 //! here on an OS-chosen port with a store of its own: a replay that reaches two collectors is
 //! stored once, an outage loses and doubles nothing, a spool outlives a stop, the registry
-//! bucket merges what two collectors saw, and refused credentials stop the start in one line.
+//! bucket merges what two collectors saw, a stream made by hand is published to as it is
+//! when it need not or cannot change, and refused credentials stop the start in one line.
 //! Skipped (failing under CI) when nats-server is not installed; test.sh installs it.
 //!
 //! One test binary (`cargo test --test nats`), a module per concern: [`stream`], [`outage`],
-//! [`registry`], [`credentials`] and [`tls`]. What they share is in [`server`] (the
+//! [`registry`], [`credentials`], [`existing`] and [`tls`]. What they share is in [`server`] (the
 //! nats-server) and [`support`] (the collector's side, and reading back what NATS holds).
 
 #[path = "../common/mod.rs"]
@@ -14,6 +15,7 @@ mod server;
 mod support;
 
 mod credentials;
+mod existing;
 mod outage;
 mod refused;
 mod registry;

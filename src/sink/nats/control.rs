@@ -12,54 +12,113 @@ use async_nats::jetstream::{self, kv, stream, Context};
 use async_nats::Client;
 
 use super::kv::{KvDevice, Written};
-use super::Stats;
+use super::{subject, Stats};
 use crate::config;
 
 /// Merges in flight at once against the bucket.
 const MERGES_IN_FLIGHT: usize = 64;
 
-/// The stream of `[output.nats]`, created if missing. An existing stream that does not take
-/// `<prefix>.>` gets it added (its other subjects are kept), and its duplicate window is set to
-/// the config's; its other settings, which an operator may have tuned, are left alone.
-pub async fn stream(js: &Context, cfg: &config::Nats) -> Result<(), String> {
-    let subject = format!("{}.>", cfg.subject_prefix);
+/// Why the stream or the bucket is not ready.
+#[derive(Debug)]
+pub enum Failure {
+    /// The stream exists, does not take every subject the collector publishes, and refused to
+    /// take them: nothing can be published until an operator changes it or the config. Said at
+    /// every attempt, in one line.
+    Stream(String),
+    /// No answer, a timeout, a bucket that cannot be made: said as an outage is.
+    Other(String),
+}
+
+/// The stream and the bucket, ready; `warning` says what of the config the stream refused,
+/// which publishing goes on without.
+pub struct Prepared {
+    pub bucket: kv::Store,
+    pub warning: Option<String>,
+}
+
+/// The stream of `[output.nats]`, created if missing. An existing stream is published to as it
+/// is when its subjects already take every subject the collector publishes (an operator's
+/// `<prefix>.records.>` and `<prefix>.devices`, say: `<prefix>.>` beside them would be refused
+/// as overlapping); otherwise `<prefix>.>` is added (its other subjects are kept), and a refusal
+/// is a [`Failure::Stream`]. Its duplicate window is then set to the config's; a refusal of that
+/// (a `max_age` shorter than the window, credentials that may not update streams) is only a
+/// warning, since JetStream still drops duplicates within the window in force. Its other
+/// settings, which an operator may have tuned, are left alone.
+pub async fn stream(js: &Context, cfg: &config::Nats) -> Result<Option<String>, Failure> {
+    let name = &cfg.stream;
+    let all = format!("{}.>", cfg.subject_prefix);
     let window = Duration::from_secs(cfg.duplicate_window_secs);
-    match js.get_stream(&cfg.stream).await {
-        Ok(mut existing) => {
-            let info = existing.info().await.map_err(|e| e.to_string())?;
-            let mut config = info.config.clone();
-            let has_subject = config.subjects.contains(&subject);
-            if has_subject && config.duplicate_window == window {
-                return Ok(());
+    let Ok(mut existing) = js.get_stream(name).await else {
+        let config = stream::Config {
+            name: name.clone(),
+            subjects: vec![all],
+            duplicate_window: window,
+            storage: stream::StorageType::File,
+            ..Default::default()
+        };
+        return match js.get_or_create_stream(config).await {
+            Ok(_) => Ok(None),
+            Err(e) => Err(Failure::Other(format!("stream {name}: {e}"))),
+        };
+    };
+    let info = existing
+        .info()
+        .await
+        .map_err(|e| Failure::Other(format!("stream {name}: {e}")))?;
+    let mut config = info.config.clone();
+    let missing = subject::missing(&config.subjects, &cfg.subject_prefix);
+    if !missing.is_empty() {
+        let had = config.subjects.clone();
+        config.subjects.push(all.clone());
+        match js.update_stream(&config).await {
+            Ok(updated) => {
+                tracing::info!("output.nats: stream {name} (subjects {had:?}) now takes {all}");
+                config = updated.config;
             }
-            tracing::info!(
-                "output.nats: stream {} (subjects {:?}, duplicate window {:?}) updated to take \
-                 {subject} with a duplicate window of {window:?}",
-                cfg.stream,
-                config.subjects,
-                config.duplicate_window
-            );
-            if !has_subject {
-                config.subjects.push(subject);
+            Err(e) => {
+                return Err(Failure::Stream(format!(
+                    "stream {name} (subjects {had:?}) does not take {}, and adding {all} to \
+                     it was refused: {e}; records wait in the spool until the stream takes every \
+                     {}.records.<kind> and {}.devices",
+                    some(&missing),
+                    cfg.subject_prefix,
+                    cfg.subject_prefix
+                )))
             }
-            config.duplicate_window = window;
-            js.update_stream(config).await.map_err(|e| e.to_string())?;
-            Ok(())
-        }
-        Err(_) => {
-            let config = stream::Config {
-                name: cfg.stream.clone(),
-                subjects: vec![subject],
-                duplicate_window: window,
-                storage: stream::StorageType::File,
-                ..Default::default()
-            };
-            js.get_or_create_stream(config)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string())
         }
     }
+    let in_force = config.duplicate_window;
+    if in_force == window {
+        return Ok(None);
+    }
+    config.duplicate_window = window;
+    match js.update_stream(&config).await {
+        Ok(_) => {
+            tracing::info!(
+                "output.nats: stream {name}'s duplicate window set to {} s (it was {} s)",
+                window.as_secs(),
+                in_force.as_secs()
+            );
+            Ok(None)
+        }
+        Err(e) => Ok(Some(format!(
+            "output.nats: stream {name} keeps its duplicate window of {in} s: setting it to \
+             duplicate_window_secs = {want} s was refused ({e}); records are published all the \
+             same, and JetStream drops a repeated record only within those {in} s",
+            in = in_force.as_secs(),
+            want = window.as_secs()
+        ))),
+    }
+}
+
+/// The first few of `subjects`, for one line.
+fn some(subjects: &[String]) -> String {
+    const SHOWN: usize = 3;
+    let mut text = subjects[..subjects.len().min(SHOWN)].join(", ");
+    if subjects.len() > SHOWN {
+        text.push_str(&format!(" and {} more", subjects.len() - SHOWN));
+    }
+    text
 }
 
 /// The registry bucket, created if missing. Its stream is made here with the settings a KV
@@ -89,14 +148,13 @@ pub async fn bucket(js: &Context, bucket: &str) -> Result<kv::Store, String> {
 }
 
 /// The stream and the bucket, through `client`.
-pub async fn prepare(client: &Client, cfg: &config::Nats) -> Result<kv::Store, String> {
+pub async fn prepare(client: &Client, cfg: &config::Nats) -> Result<Prepared, Failure> {
     let js = jetstream::new(client.clone());
-    stream(&js, cfg)
+    let warning = stream(&js, cfg).await?;
+    let bucket = bucket(&js, &cfg.registry_bucket)
         .await
-        .map_err(|e| format!("stream {}: {e}", cfg.stream))?;
-    bucket(&js, &cfg.registry_bucket)
-        .await
-        .map_err(|e| format!("registry bucket {}: {e}", cfg.registry_bucket))
+        .map_err(|e| Failure::Other(format!("registry bucket {}: {e}", cfg.registry_bucket)))?;
+    Ok(Prepared { bucket, warning })
 }
 
 /// Merges a round's devices into the bucket: one merge per device (its later frames know

@@ -18,13 +18,14 @@ use tokio::sync::{mpsc, Notify};
 
 use super::conn::{self, Conn, Setup};
 use super::connect::{self, ConnectFailure};
+use super::control::{self, Failure, Prepared};
 use super::frame;
 use super::intake::{intake, lock};
 use super::kv::Written;
 use super::outgoing::Outgoing;
 use super::queue::Queue;
 use super::round::{handle, Encoder, Round};
-use super::{control, Link};
+use super::Link;
 use crate::config;
 
 /// Bytes of frames per round, and rounds in flight: enough to keep a local server busy while
@@ -95,6 +96,7 @@ pub async fn run(
         bucket: None,
         written: Default::default(),
         stream_ok: false,
+        stream_warning: None,
         conn: None,
         next_endpoint: 0,
         connections: 0,
@@ -187,6 +189,8 @@ struct Publisher {
     written: Written,
     /// The stream was made or checked on this connection.
     stream_ok: bool,
+    /// What the stream last refused of the config, as warned of.
+    stream_warning: Option<String>,
     /// The publishing connection.
     conn: Option<Conn>,
     next_endpoint: usize,
@@ -251,14 +255,28 @@ impl Publisher {
                 return false;
             };
             match control::prepare(client, &self.settings.cfg).await {
-                Ok(bucket) => {
+                Ok(Prepared { bucket, warning }) => {
+                    // Once, not at every reconnect: it stays true until the stream changes.
+                    if let Some(w) = &warning {
+                        if Some(w) != self.stream_warning.as_ref() {
+                            tracing::warn!("{w}");
+                        }
+                    }
+                    self.stream_warning = warning;
                     self.link.set_registry(Some(bucket.clone()));
                     self.bucket = Some(bucket);
                     self.stream_ok = true;
                     lock(&self.queue).set_live(true).ok();
                     self.link.stats.connected.store(true, Ordering::Relaxed);
                 }
-                Err(e) => {
+                Err(Failure::Stream(e)) => {
+                    // Nothing flows until an operator acts: said at every attempt (BACKOFF
+                    // apart), not fading like an outage's.
+                    self.failures += 1;
+                    tracing::error!("output.nats: {e}");
+                    return false;
+                }
+                Err(Failure::Other(e)) => {
                     self.say_failure(&e);
                     return false;
                 }

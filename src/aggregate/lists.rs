@@ -135,6 +135,23 @@ impl Lists {
     }
 
     /// A block of `size`: a freed one, else new at the pool's end.
+    /// Each value of `list` replaced by what `f` makes of it (the registry's text rebuilt).
+    pub fn remap(&mut self, list: &mut List, mut f: impl FnMut(Sym) -> Sym) {
+        let n = list.total();
+        let all = if n <= INLINE {
+            &mut list.at[..n]
+        } else {
+            let at = list.at[0] as usize;
+            match self.pool.get_mut(at..at + n) {
+                Some(all) => all,
+                None => return,
+            }
+        };
+        for sym in all {
+            *sym = f(*sym);
+        }
+    }
+
     fn take(&mut self, size: usize) -> Option<u32> {
         if let Some(offset) = self.free[class(size)].pop() {
             return Some(offset);

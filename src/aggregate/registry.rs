@@ -149,7 +149,14 @@ pub struct Registry {
     most: Option<usize>,
     /// Changes of devices not created for `most`.
     refused: u64,
+    /// Bytes of text past which it is rebuilt without what no device names any more
+    /// ([`Registry::compact`]); 0 until first set.
+    compact_at: usize,
 }
+
+/// Text the registry may hold before it is first rebuilt: below it, what values pushed out of
+/// devices' lists leave behind is not worth a pass over every device.
+const COMPACT_FLOOR: usize = if cfg!(test) { 4 << 10 } else { 64 << 20 };
 
 impl Registry {
     /// Room for `devices` devices: the store knows how many before it fills the registry,
@@ -327,9 +334,62 @@ impl Registry {
             return false;
         }
         if list.len(kind) >= MAX_PER_DEVICE {
-            return self.lists.push_out(list, kind, sym);
+            let pushed = self.lists.push_out(list, kind, sym);
+            // What leaves a list may be named nowhere else: DHCP and IPv6 temporary
+            // addresses would grow the text for as long as the collector runs.
+            if self.strings.text_len() > self.compact_at.max(COMPACT_FLOOR) {
+                self.compact();
+            }
+            return pushed;
         }
         self.lists.add(list, kind, sym)
+    }
+
+    /// Rebuilds the text with only what devices name: their hostnames and the values in their
+    /// lists. Run when the text has doubled since the last time, so that its cost, a pass over
+    /// every device, is paid once for as many bytes as it frees at most.
+    pub(super) fn compact(&mut self) {
+        // Where each string named goes; nothing changes until all of them have a place.
+        const GONE: Sym = Sym::MAX;
+        let old = &self.strings;
+        let mut strings = Strings::with_capacity(self.devices.len(), old.text_len() / 2);
+        let mut moved: Vec<Sym> = Vec::new();
+        let mut place = |sym: Sym, strings: &mut Strings, interned: bool| -> Option<()> {
+            let at = sym as usize;
+            if at >= moved.len() {
+                moved.resize(at + 1, GONE);
+            }
+            if moved[at] == GONE {
+                let text = old.get(sym);
+                moved[at] = if interned {
+                    strings.intern(text)?
+                } else {
+                    strings.push(text)?
+                };
+            }
+            Some(())
+        };
+        for e in &self.devices {
+            let values = [Kind::Ip, Kind::User].map(|k| self.lists.get(&e.values, k));
+            let named = place(e.hostname, &mut strings, false).and_then(|()| {
+                values
+                    .iter()
+                    .flat_map(|v| v.iter())
+                    .try_for_each(|sym| place(*sym, &mut strings, true))
+            });
+            // The new text holds no more than the old: this cannot fail, and were it to, the
+            // old text stays as it is.
+            if named.is_none() {
+                return;
+            }
+        }
+        let new = |sym: Sym| moved.get(sym as usize).copied().unwrap_or(GONE);
+        for e in &mut self.devices {
+            e.hostname = new(e.hostname);
+            self.lists.remap(&mut e.values, new);
+        }
+        self.strings = strings;
+        self.compact_at = self.strings.text_len() * 2;
     }
 
     fn mark(&mut self, p: u32) {

@@ -67,6 +67,11 @@ impl Strings {
         Some(sym)
     }
 
+    /// Bytes of text held, live or not.
+    pub fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
     /// Bytes held.
     pub fn heap_bytes(&self) -> usize {
         self.text.capacity() + self.ends.capacity() * 4 + self.interned.heap_bytes()

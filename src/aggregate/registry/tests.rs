@@ -230,3 +230,58 @@ fn past_its_bound_the_registry_creates_no_device_and_counts_the_changes_left_out
     let dev = r.get(device_id("a")).expect("device a");
     assert_eq!(dev.ips().collect::<Vec<_>>(), ["10.0.0.1", "10.0.0.9"]);
 }
+
+#[test]
+fn values_pushed_out_of_every_list_leave_no_text_behind_once_compacted() {
+    // At the cap the oldest value leaves its list, and its text may be named nowhere else: a
+    // device whose IP changes for ever (DHCP, IPv6 temporary addresses) grew the text for ever.
+    let mut r = Registry::default();
+    let ip = |i: usize| format!("2001:db8::{i:x}");
+    for i in 0..1000 {
+        r.apply(&news("laptop", Some(&ip(i)), Some("alice"), i as i64));
+        r.apply(&news("desk", Some("10.0.0.1"), Some("alice"), i as i64));
+    }
+    let before = r.strings.text_len();
+    r.compact();
+    let after = r.strings.text_len();
+    let live: usize = ["laptop", "desk", "10.0.0.1", "alice"]
+        .iter()
+        .map(|s| s.len())
+        .sum::<usize>()
+        + (968..1000).map(|i| ip(i).len()).sum::<usize>();
+    assert_eq!(
+        after, live,
+        "only what devices name ({before} bytes before)"
+    );
+    let laptop = r.get(device_id("laptop")).expect("laptop");
+    let ips: Vec<String> = (968..1000).map(ip).collect();
+    assert_eq!(laptop.ips().collect::<Vec<_>>(), ips);
+    assert_eq!(laptop.users().collect::<Vec<_>>(), ["alice"]);
+    let desk = r.get(device_id("desk")).expect("desk");
+    assert_eq!(desk.hostname, "desk");
+    assert_eq!(desk.users().collect::<Vec<_>>(), ["alice"]);
+    // Values seen again are found again, not added twice; new ones still push the oldest out.
+    assert_eq!(
+        r.apply(&news("desk", Some("10.0.0.1"), Some("alice"), 2000)),
+        None
+    );
+    assert_eq!(r.strings.text_len(), after);
+    r.apply(&news("laptop", Some("10.9.9.9"), None, 2001));
+    let laptop = r.get(device_id("laptop")).expect("laptop");
+    assert_eq!(laptop.ips().last(), Some("10.9.9.9"));
+    assert_eq!(laptop.ips().count(), 32);
+}
+
+#[test]
+fn the_text_stays_bounded_while_a_device_changes_ip_for_ever() {
+    let mut r = Registry::default();
+    for i in 0..100_000 {
+        r.apply(&news("laptop", Some(&format!("2001:db8::{i:x}")), None, i));
+        // Compacted each time it doubles past the floor (4 KiB in tests, 64 MiB otherwise).
+        assert!(
+            r.strings.text_len() <= 2 * (4 << 10),
+            "{} bytes at {i}",
+            r.strings.text_len()
+        );
+    }
+}

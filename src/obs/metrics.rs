@@ -213,7 +213,7 @@ fn nats(out: &mut String, n: &Figures) {
         (
             "ztel_nats_unpublishable_total",
             "Records and device events never published: larger than the server or the stream \
-             takes, over a stream limit, or damaged in the spool (the records file keeps them).",
+             takes, or damaged in the spool (the records file keeps them).",
             "counter",
             n.unpublishable,
         ),

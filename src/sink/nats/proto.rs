@@ -152,13 +152,18 @@ fn trim(bytes: &[u8]) -> &[u8] {
 pub enum Ack {
     Stored,
     Duplicate,
-    /// An error about the message itself (`"code":400`: larger than the stream takes, over a
-    /// per-subject limit): sent again, it is refused again.
+    /// An error about the message itself (err_code 10054: larger than the stream's
+    /// max_msg_size; 10097: headers over 64 KiB): sent again, it is refused again.
     Refused,
     /// Any other error (`{"error":{...}}`, 503: the stream cannot store now), a status header
     /// (503: no stream listens), or not an acknowledgement at all.
     Failed,
 }
+
+/// JetStream's error for a message larger than the stream's max_msg_size.
+const MESSAGE_TOO_LARGE: u32 = 10054;
+/// JetStream's error for a message whose headers pass 64 KiB.
+const HEADERS_TOO_LARGE: u32 = 10097;
 
 /// Reads an acknowledgement without deserialising it: JetStream writes `{"stream":…,"seq":N}`
 /// with `"duplicate":true` when it dropped the message as one it had.
@@ -181,17 +186,18 @@ fn searched(payload: &[u8]) -> Ack {
     static ERROR: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"error\""));
     static SEQ: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"seq\""));
     static DUPLICATE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"duplicate\""));
-    static CODE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"code\""));
+    static CODE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"err_code\""));
     if ERROR.find(payload).is_some() {
-        // `"err_code"` does not hold `"code"` with its opening quote.
-        let code = CODE.find(payload).map(|at| {
-            payload[at + 6..]
-                .trim_ascii_start()
-                .strip_prefix(b":")
-                .map(<[u8]>::trim_ascii_start)
+        // Only errors about the message itself: code 400 also says the account's resources are
+        // exhausted or the stream is sealed, which sending again later may cure.
+        let code = CODE.find(payload).and_then(|at| {
+            let v = payload[at + 10..].trim_ascii_start().strip_prefix(b":")?;
+            let v = v.trim_ascii_start();
+            let digits = v.iter().take_while(|b| b.is_ascii_digit()).count();
+            std::str::from_utf8(&v[..digits]).ok()?.parse::<u32>().ok()
         });
         return match code {
-            Some(Some(v)) if v.starts_with(b"400") => Ack::Refused,
+            Some(MESSAGE_TOO_LARGE | HEADERS_TOO_LARGE) => Ack::Refused,
             _ => Ack::Failed,
         };
     }
@@ -394,9 +400,12 @@ mod tests {
                 br#"{"error":{"code":400,"err_code":10054,"description":"message size exceeds maximum allowed"}}"#,
                 Ack::Refused,
             ),
-            (br#"{"error":{"err_code":10054, "code" : 400}}"#, Ack::Refused),
-            // No code of its own: `"err_code"` is not one.
-            (br#"{"error":{"err_code":400}}"#, Ack::Failed),
+            (br#"{"error":{"err_code" : 10097, "code":400}}"#, Ack::Refused),
+            // Code 400 about the account or the stream, not the message: sent again later.
+            (
+                br#"{"error":{"code":400,"err_code":10002,"description":"resource limits exceeded for account"}}"#,
+                Ack::Failed,
+            ),
         ];
         for (payload, expected) in cases {
             assert_eq!(

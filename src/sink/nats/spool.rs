@@ -93,6 +93,7 @@ impl Spool {
         }
         let mut segments = VecDeque::new();
         let (mut bytes, mut frames, mut messages) = (0, 0, 0);
+        let mut head_moved = false;
         for n in numbers {
             let path = segment_path(dir, n);
             if n < head.segment {
@@ -123,6 +124,7 @@ impl Spool {
                     scan.end
                 );
                 head.offset = scan.end;
+                head_moved = true;
             }
             bytes += scan.end - from.min(scan.end);
             frames += scan.frames;
@@ -137,7 +139,7 @@ impl Spool {
         let tail = OpenOptions::new()
             .append(true)
             .open(segment_path(dir, last))?;
-        Ok(Spool {
+        let spool = Spool {
             dir: dir.to_owned(),
             limit,
             segment_bytes: SEGMENT_BYTES,
@@ -150,7 +152,13 @@ impl Spool {
             bytes,
             frames,
             messages,
-        })
+        };
+        // Saved at once: frames appended past the old head and then torn by a crash would
+        // otherwise be scanned from the old head, mid-frame, and cut away at the next open.
+        if head_moved {
+            spool.save_head()?;
+        }
+        Ok(spool)
     }
 
     /// Unacknowledged bytes.

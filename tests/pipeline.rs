@@ -233,7 +233,8 @@ fn a_record_whose_time_is_its_headers_is_identified_with_its_header() {
 #[test]
 fn a_last_line_without_lf_says_why_it_is_no_record() {
     // Cut short it may well be (a sender that dies mid-line closes as cleanly as one that is
-    // done), unless it was read whole and refused for what it says.
+    // done), unless it is a JSON object read whole and refused for what it says. A key=value
+    // line reads as well cut before its device or mid-time: it says `truncated`.
     let mut pipeline = ztel::pipeline::Pipeline::new(jiff::tz::TimeZone::UTC);
     let origin = ztel::batch::Origin {
         peer: "127.0.0.1:9".parse().unwrap(),
@@ -241,11 +242,13 @@ fn a_last_line_without_lf_says_why_it_is_no_record() {
         source: ztel::batch::Source::Tcp,
     };
     let mut batch = ztel::batch::Batch::new(0, ztel::batch::Source::Tcp);
-    let tails: [&[u8]; 4] = [
+    let tails: [&[u8]; 6] = [
         br#"{"foo":2}"#,
         br#"{"sourcetype":"zscalernss-web","event":{"cip":"1.2"#,
         br#"{"time":"yesterday-ish","cip":"10.0.0.1","reqmethod":"GET","respcode":"200"}"#,
         br#"{"sourcetype":"zscalernss-web","event":{"time":"Mon Jun 20 15:29:11 2022","reqmethod":"GET"}}"#,
+        b"sourcetype=zscalernss-web\ttime=Mon Jun 20 15:29:11 2022\treqmethod=GET\turl=x",
+        b"sourcetype=zscalernss-web\tcip=10.0.0.1\ttime=Mon Jun 20 15:2",
     ];
     for tail in tails {
         pipeline.process_tail(tail, &origin, &mut batch);
@@ -257,7 +260,9 @@ fn a_last_line_without_lf_says_why_it_is_no_record() {
             Reason::UnknownType,
             Reason::Truncated,
             Reason::BadTime,
-            Reason::NoDevice
+            Reason::NoDevice,
+            Reason::Truncated,
+            Reason::Truncated
         ]
     );
 }

@@ -65,12 +65,16 @@ impl Pipeline {
     }
 
     /// The last line of a connection its peer closed without a final LF: a record if it parses,
-    /// else a dead letter that says the frame was cut short, unless it was read whole and refused
-    /// for what it says (a sender that dies mid-line closes as cleanly as one that is done).
+    /// else a dead letter that says the frame was cut short (a sender that dies mid-line closes
+    /// as cleanly as one that is done), unless it is a JSON object that was read whole, to its
+    /// closing brace, and refused for what it says. Key=value, LEEF, CEF and CSV lines read as
+    /// well cut anywhere: theirs say `truncated`.
     pub fn process_tail(&mut self, frame: &[u8], origin: &Origin, batch: &mut Batch) {
         match self.build(frame, origin, batch) {
             Ok(kind) => batch.counters.record(kind),
-            Err(reason @ (Reason::UnknownType | Reason::NoDevice | Reason::BadTime)) => {
+            Err(reason @ (Reason::UnknownType | Reason::NoDevice | Reason::BadTime))
+                if frame.trim_ascii_end().ends_with(b"}") =>
+            {
                 batch.dead_letter(reason, origin, frame);
             }
             Err(_) => batch.dead_letter(Reason::Truncated, origin, frame),

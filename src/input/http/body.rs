@@ -37,17 +37,25 @@ pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
             Ok(Shape::Array)
         }
         Some(b'{') => {
+            // Each line an object of its own, or else the body one object over several lines
+            // (even one whose every line starts with `{`); failing both, lines that each start
+            // as an object are still records, a broken one a dead letter.
+            let (mut objects, mut braces) = (true, true);
             let mut lines = Lines { pos: 0 };
             while let Some(line) = lines.next(body) {
-                if body[line.start] != b'{' {
-                    let start = skip_whitespace(body, 0);
-                    return match object_end(body, start) {
-                        Some(end) if skip_whitespace(body, end) == body.len() => Ok(Shape::Object),
-                        _ => Err(NotJson),
-                    };
-                }
+                let line = &body[line];
+                braces &= line[0] == b'{';
+                objects &= braces && object_end(line, 0) == Some(line.len());
             }
-            Ok(Shape::Lines)
+            let start = skip_whitespace(body, 0);
+            let one =
+                object_end(body, start).is_some_and(|end| skip_whitespace(body, end) == body.len());
+            match (objects, one, braces) {
+                (true, _, _) => Ok(Shape::Lines),
+                (false, true, _) => Ok(Shape::Object),
+                (false, false, true) => Ok(Shape::Lines),
+                (false, false, false) => Err(NotJson),
+            }
         }
         Some(_) => Err(NotJson),
     }
@@ -333,6 +341,11 @@ mod tests {
     fn one_object_over_several_lines_is_one_record() {
         let pretty = b"{\n  \"sourcetype\": \"zscalernss-web\",\n  \"event\": {\n    \"a\": \"}\\\"{\"\n  }\n}\n";
         assert_eq!(shape(pretty), Ok(Shape::Object));
+        // Wrapped before a nested object, every line starts with `{`: still one record.
+        let wrapped = b"{\"sourcetype\":\"zscalernss-web\",\"event\":\n{\"cip\":\"10.0.0.1\"}}";
+        assert_eq!(shape(wrapped), Ok(Shape::Object));
+        // Lines that each start as an object stay records, a broken one a dead letter.
+        assert_eq!(shape(b"{\"a\":1}\n{\"b\":\n"), Ok(Shape::Lines));
         // Anything after it, or an object that never ends, is not one record.
         assert_eq!(shape(b"{\n \"a\": 1\n}\nx"), Err(NotJson));
         assert_eq!(shape(b"{\n \"a\": {\n}"), Err(NotJson));

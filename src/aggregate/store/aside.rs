@@ -8,14 +8,15 @@
 //! file is opened and removed once it is loaded: a marker found at start means the last opening
 //! crashed, and the file is set aside before it is opened again. The first start after the
 //! damage dies; the next one serves. A kill in the middle of an opening (a stop timeout, a power
-//! cut) reads the same and costs the saved devices too; a second collector opening the same
-//! file holds the marker locked, so that one does not take the other's opening for a crash.
+//! cut) reads the same and costs the saved devices too. The marker is locked (flock) before it
+//! is judged, and an opening writes a byte into it: a second collector opening the same file
+//! meets the lock, or an empty marker just made, and takes neither for a crash.
 //!
 //! Any other error (permission denied, a directory in the way, the file held by another
 //! process) stays an error: setting the file aside would not cure it and would lose devices.
 
 use std::fs::{File, OpenOptions};
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Write};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
@@ -103,18 +104,15 @@ impl Marker {
             path: path.display().to_string(),
             message,
         };
-        let created = OpenOptions::new().write(true).create_new(true).open(&path);
-        let (file, left_over) = match created {
-            Ok(file) => (file, false),
-            Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-                let file = OpenOptions::new()
-                    .write(true)
-                    .open(&path)
-                    .map_err(|e| fail(e.to_string()))?;
-                (file, true)
-            }
-            Err(e) => return Err(fail(e.to_string())),
-        };
+        // Locked first, judged after: a marker another process has just made, and not yet
+        // locked, must not pass for one a crash left behind. A marker holds one byte once its
+        // opening began, so an empty one is a fresh one.
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| fail(e.to_string()))?;
         // SAFETY: flock(2) on a descriptor that `file` owns and keeps open.
         if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
             let e = std::io::Error::last_os_error();
@@ -122,6 +120,10 @@ impl Marker {
                 ErrorKind::WouldBlock => "another process is opening the store".into(),
                 _ => format!("cannot lock: {e}"),
             }));
+        }
+        let left_over = file.metadata().map_err(|e| fail(e.to_string()))?.len() > 0;
+        if !left_over {
+            file.write_all(b"1").map_err(|e| fail(e.to_string()))?;
         }
         Ok(Marker {
             path,
@@ -202,7 +204,13 @@ mod tests {
         let tmp = TempStore::new("aside-marker");
         saved(&tmp);
         let marker = suffixed(&tmp.path(), ".opening");
+        // One another process has just made and not yet locked is not a crash's.
         std::fs::write(&marker, b"").unwrap();
+        let fresh = Marker::take(&tmp.path()).unwrap();
+        assert!(!fresh.left_over);
+        drop(fresh);
+        // An opening that began writes its byte: a crash leaves it.
+        std::fs::write(&marker, b"1").unwrap();
         let held = Marker::take(&tmp.path()).unwrap();
         assert!(held.left_over);
         let e = Store::open_and_load(&tmp.path()).err().unwrap();

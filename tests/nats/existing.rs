@@ -2,8 +2,9 @@
 //! changing it, or cannot change: one that already takes every subject the collector
 //! publishes (with subjects of its own, narrower than `<prefix>.>`), one whose `max_age` is
 //! shorter than the configured duplicate window, credentials that may publish but not update
-//! streams, and one that lacks a subject and refuses it. The first three used to stop publishing
-//! for good (the update the collector insisted on was refused, and records filled the spool).
+//! streams, one for records only (which gains `<prefix>.devices`), and one that lacks a subject
+//! and refuses it. The first four used to stop publishing for good (the update the collector
+//! insisted on was refused, and records filled the spool).
 
 use std::time::Duration;
 
@@ -128,13 +129,39 @@ fn credentials_that_may_not_update_the_stream_publish_to_it_as_it_is() {
 }
 
 #[test]
+fn a_stream_for_records_only_gains_the_devices_subject() {
+    let dir = TempDir::new("nats-existing-records-only");
+    let Some(server) = Server::start(&dir) else {
+        return;
+    };
+    // `ztel.>` beside `ztel.records.>` would be refused as overlapping: only the subject it
+    // lacks is added. It was refused at every attempt, and the records waited in the spool.
+    create(&server.url(), &["ztel.records.>"], Default::default());
+    let c = start_collector("nats-existing-records-only", &server.url(), None);
+    c.send(&lines(20));
+    assert_devices_created(&assert_stream_holds_once(&server.url(), 20));
+    let config = stream_info(&server.url()).config;
+    assert_eq!(config.subjects, ["ztel.records.>", "ztel.devices"]);
+    c.stop();
+}
+
+#[test]
 fn a_stream_that_lacks_a_subject_and_refuses_it_is_said_at_every_attempt() {
     let dir = TempDir::new("nats-existing-refused");
     let Some(server) = Server::start(&dir) else {
         return;
     };
-    // Records only: `ztel.devices` is missing, and `ztel.>` overlaps `ztel.records.>`.
+    // Records only, and `ztel.devices` belongs to another stream: adding it is refused.
     create(&server.url(), &["ztel.records.>"], Default::default());
+    with_jetstream(&server.url(), |js| async move {
+        js.create_stream(stream::Config {
+            name: "OTHER".into(),
+            subjects: vec!["ztel.devices".into()],
+            ..Default::default()
+        })
+        .await
+        .expect("create the other stream");
+    });
     let c = start_collector("nats-existing-refused", &server.url(), None);
     c.send(&lines(20));
     let said = |stderr: &str| {
@@ -156,18 +183,18 @@ fn a_stream_that_lacks_a_subject_and_refuses_it_is_said_at_every_attempt() {
             "names what is missing: {line}"
         );
         assert!(
-            line.contains("overlaps"),
+            line.contains("overlap"),
             "says the server's refusal: {line}"
         );
     }
     eprintln!("{}", errors[0]);
     let (_, health) = http_get(admin(&c), "/healthz");
     assert!(health.contains("nats down"), "{health}");
-    // The operator adds the subject: the next attempt publishes.
-    let mut config = stream_info(&server.url()).config;
-    config.subjects.push("ztel.devices".into());
+    // The operator gives the subject up elsewhere: the next attempt adds it and publishes.
     with_jetstream(&server.url(), |js| async move {
-        js.update_stream(config).await.expect("update the stream");
+        js.delete_stream("OTHER")
+            .await
+            .expect("delete the other stream");
     });
     assert_devices_created(&assert_stream_holds_once(&server.url(), 20));
     c.stop();

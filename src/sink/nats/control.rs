@@ -39,8 +39,8 @@ pub struct Prepared {
 /// The stream of `[output.nats]`, created if missing. An existing stream is published to as it
 /// is when its subjects already take every subject the collector publishes (an operator's
 /// `<prefix>.records.>` and `<prefix>.devices`, say: `<prefix>.>` beside them would be refused
-/// as overlapping); otherwise `<prefix>.>` is added (its other subjects are kept), and a refusal
-/// is a [`Failure::Stream`]. Its duplicate window is then set to the config's; a refusal of that
+/// as overlapping); otherwise the subjects it lacks are added, `<prefix>.>` when it takes none
+/// of them (its other subjects are kept), and a refusal is a [`Failure::Stream`]. Its duplicate window is then set to the config's; a refusal of that
 /// (a `max_age` shorter than the window, credentials that may not update streams) is only a
 /// warning, since JetStream still drops duplicates within the window in force. Its other
 /// settings, which an operator may have tuned, are left alone.
@@ -69,15 +69,23 @@ pub async fn stream(js: &Context, cfg: &config::Nats) -> Result<Option<String>, 
     let missing = subject::missing(&config.subjects, &cfg.subject_prefix);
     if !missing.is_empty() {
         let had = config.subjects.clone();
-        config.subjects.push(all.clone());
+        // A stream that takes some of them (records only, say) gains just the others:
+        // `<prefix>.>` beside its own would be refused as overlapping them.
+        let adding = if missing.len() == subject::published(&cfg.subject_prefix).len() {
+            vec![all.clone()]
+        } else {
+            missing.clone()
+        };
+        config.subjects.extend(adding.iter().cloned());
+        let added = some(&adding);
         match js.update_stream(&config).await {
             Ok(updated) => {
-                tracing::info!("output.nats: stream {name} (subjects {had:?}) now takes {all}");
+                tracing::info!("output.nats: stream {name} (subjects {had:?}) now takes {added}");
                 config = updated.config;
             }
             Err(e) => {
                 return Err(Failure::Stream(format!(
-                    "stream {name} (subjects {had:?}) does not take {}, and adding {all} to \
+                    "stream {name} (subjects {had:?}) does not take {}, and adding {added} to \
                      it was refused: {e}; records wait in the spool until the stream takes every \
                      {}.records.<kind> and {}.devices",
                     some(&missing),

@@ -112,15 +112,9 @@ impl Lists {
     /// how a full list takes a new value. The caller checked that `sym` is not there. False
     /// when there is no value of `kind` to drop.
     pub fn push_out(&mut self, list: &mut List, kind: Kind, sym: Sym) -> bool {
-        let (n, ips) = (list.total(), usize::from(list.ips));
-        let all = if n <= INLINE {
-            &mut list.at[..n]
-        } else {
-            let at = list.at[0] as usize;
-            match self.pool.get_mut(at..at + n) {
-                Some(all) => all,
-                None => return false,
-            }
+        let ips = usize::from(list.ips);
+        let Some(all) = self.all_mut(list) else {
+            return false;
         };
         let values = match kind {
             Kind::Ip => &mut all[..ips],
@@ -134,24 +128,25 @@ impl Lists {
         true
     }
 
-    /// A block of `size`: a freed one, else new at the pool's end.
     /// Each value of `list` replaced by what `f` makes of it (the registry's text rebuilt).
     pub fn remap(&mut self, list: &mut List, mut f: impl FnMut(Sym) -> Sym) {
-        let n = list.total();
-        let all = if n <= INLINE {
-            &mut list.at[..n]
-        } else {
-            let at = list.at[0] as usize;
-            match self.pool.get_mut(at..at + n) {
-                Some(all) => all,
-                None => return,
-            }
-        };
-        for sym in all {
+        for sym in self.all_mut(list).into_iter().flatten() {
             *sym = f(*sym);
         }
     }
 
+    /// Every value of `list`, IPs then users, to change in place.
+    fn all_mut<'l>(&'l mut self, list: &'l mut List) -> Option<&'l mut [Sym]> {
+        let n = list.total();
+        if n <= INLINE {
+            Some(&mut list.at[..n])
+        } else {
+            let at = list.at[0] as usize;
+            self.pool.get_mut(at..at + n)
+        }
+    }
+
+    /// A block of `size`: a freed one, else new at the pool's end.
     fn take(&mut self, size: usize) -> Option<u32> {
         if let Some(offset) = self.free[class(size)].pop() {
             return Some(offset);

@@ -4,9 +4,7 @@
 
 mod common;
 
-use std::path::Path;
-
-use common::{run_ztel, Collector, Options, TempDir};
+use common::{run_ztel, serve_on_loopback, Collector, Options, TempDir};
 
 const SMALL_FRAMES: &str = "[limits]\nmax_frame_bytes = 4096\n";
 
@@ -83,16 +81,6 @@ fn a_data_dir_file_that_cannot_be_opened_is_named_in_one_line() {
         lines[0].starts_with("ztel: error:") && lines[0].contains("dedup.pending: Is a directory"),
         "{stderr:?}"
     );
-}
-
-/// `ztel serve` on loopback ports the system chooses, without an admin endpoint, with `data` as
-/// its data_dir and `more` arguments; for a start that must fail.
-fn serve_on_loopback(data: &Path, more: &[&str]) -> (std::process::ExitStatus, String, String) {
-    let data = data.to_str().unwrap();
-    let mut args = vec!["serve", "--tcp", "127.0.0.1:0", "--udp", "", "--admin", ""];
-    args.extend(["--data-dir", data]);
-    args.extend(more);
-    run_ztel(&args)
 }
 
 #[test]

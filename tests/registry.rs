@@ -7,7 +7,7 @@ mod common;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 
-use common::{http_get, run_ztel, zia_line, Collector, Options, Outcome};
+use common::{http_get, serve_on_loopback, zia_line, Collector, Options, Outcome};
 use serde_json::Value;
 
 fn options(data: Option<PathBuf>) -> Options {
@@ -112,21 +112,6 @@ fn scramble_pages(path: &Path) {
     std::fs::write(path, bytes).expect("write the store");
 }
 
-/// `ztel serve` on `data`, for a start that ends by itself.
-fn serve(data: &Path) -> (std::process::ExitStatus, String, String) {
-    let data = data.display().to_string();
-    let args = [
-        "--tcp",
-        "127.0.0.1:0",
-        "--udp",
-        "",
-        "--admin",
-        "",
-        "--data-dir",
-    ];
-    run_ztel(&[&["serve"][..], &args, &[&data]].concat())
-}
-
 /// Regression: a store that makes redb panic as it opens aborted `ztel serve` at every start.
 /// A panic cannot be caught (release builds abort): the first start dies, and leaves its marker
 /// behind, which the second start reads as "the last opening crashed" and sets the store aside.
@@ -135,7 +120,7 @@ fn a_store_that_crashes_the_opening_is_set_aside_at_the_next_start() {
     let first = saved_store("crashing-1", 5);
     let data = &first.data;
     scramble_pages(&data.join("devices.redb"));
-    let (status, _, stderr) = serve(data);
+    let (status, _, stderr) = serve_on_loopback(data, &[]);
     assert_eq!(status.signal(), Some(libc::SIGABRT), "{status:?}: {stderr}");
     assert!(
         stderr.contains("panicked") && stderr.contains("redb"),
@@ -155,7 +140,7 @@ fn a_store_in_the_way_is_one_error_line_and_stays() {
     let dir = common::TempDir::new("store-dir");
     let data = dir.path().join("data");
     std::fs::create_dir_all(data.join("devices.redb")).expect("a directory in the way");
-    let (status, _, stderr) = serve(&data);
+    let (status, _, stderr) = serve_on_loopback(&data, &[]);
     assert_eq!(status.code(), Some(1), "{stderr}");
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines.len(), 1, "{stderr}");

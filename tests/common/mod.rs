@@ -92,6 +92,16 @@ impl Drop for TempDir {
     }
 }
 
+/// `ztel serve` on loopback ports the system chooses, without an admin endpoint, with `data` as
+/// its data_dir and `more` arguments; for a start that ends by itself (a refusal, or a crash).
+pub fn serve_on_loopback(data: &Path, more: &[&str]) -> (ExitStatus, String, String) {
+    let data = data.to_str().unwrap();
+    let mut args = vec!["serve", "--tcp", "127.0.0.1:0", "--udp", "", "--admin", ""];
+    args.extend(["--data-dir", data]);
+    args.extend(more);
+    run_ztel(&args)
+}
+
 /// Runs `ztel` with `args` to its end (10 s at most) and returns (status, stdout, stderr).
 pub fn run_ztel(args: &[&str]) -> (ExitStatus, String, String) {
     let mut child = ztel()

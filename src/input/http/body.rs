@@ -5,6 +5,8 @@
 
 use std::ops::Range;
 
+use wire::format::json::span::{container_end, string_end};
+
 use crate::batch::counters::Counter;
 use crate::batch::{Batch, Origin};
 use crate::pipeline::Pipeline;
@@ -45,11 +47,11 @@ pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
             while let Some(line) = lines.next(body) {
                 let line = &body[line];
                 braces &= line[0] == b'{';
-                objects &= braces && object_end(line, 0) == Some(line.len());
+                objects &= braces && container_end(line, 0) == Some(line.len());
             }
             let start = skip_whitespace(body, 0);
-            let one =
-                object_end(body, start).is_some_and(|end| skip_whitespace(body, end) == body.len());
+            let one = container_end(body, start)
+                .is_some_and(|end| skip_whitespace(body, end) == body.len());
             match (objects, one, braces) {
                 (true, _, _) => Ok(Shape::Lines),
                 (false, true, _) => Ok(Shape::Object),
@@ -97,42 +99,6 @@ pub fn process_body(
             }
         }
         Shape::Object => one(body, trim(body, 0..body.len()), batch),
-    }
-}
-
-/// Where the object that starts at `body[start]` ends (just past its `}`), following strings
-/// and nesting; `None` when it does not end in `body`.
-fn object_end(body: &[u8], start: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut i = start;
-    while let Some(&b) = body.get(i) {
-        match b {
-            b'"' => i = string_end(body, i + 1).ok()?,
-            b'{' | b'[' => depth += 1,
-            b'}' | b']' => {
-                depth = depth.checked_sub(1)?;
-                if depth == 0 {
-                    return Some(i + 1);
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    None
-}
-
-/// The closing quote of the string whose text starts at `body[i]`, escapes followed.
-fn string_end(body: &[u8], mut i: usize) -> Result<usize, NotJson> {
-    loop {
-        let rest = body.get(i..).ok_or(NotJson)?;
-        let at = memchr::memchr2(b'"', b'\\', rest).ok_or(NotJson)?;
-        i += at;
-        if body[i] == b'\\' {
-            i += 2;
-        } else {
-            return Ok(i);
-        }
     }
 }
 
@@ -239,7 +205,7 @@ impl ArrayScan {
             }
             match b {
                 b'"' => {
-                    i = string_end(body, i + 1)?;
+                    i = string_end(body, i + 1).ok_or(NotJson)?;
                     closed = depth == 0;
                 }
                 b'{' | b'[' => depth += 1,
@@ -350,7 +316,6 @@ mod tests {
         assert_eq!(shape(b"{\n \"a\": 1\n}\nx"), Err(NotJson));
         assert_eq!(shape(b"{\n \"a\": {\n}"), Err(NotJson));
         assert_eq!(shape(b"{\n \"a\": \"}\n"), Err(NotJson));
-        assert_eq!(object_end(b"{\"a\":[1,{}]} ", 0), Some(12));
     }
 
     #[test]

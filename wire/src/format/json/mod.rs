@@ -10,6 +10,7 @@
 
 pub mod flat;
 pub mod sanitize;
+pub mod span;
 pub mod tape;
 
 use crate::fields::Fields;

@@ -5,6 +5,7 @@
 
 use simd_json::{Buffers, Node, StaticNode, Tape};
 
+use super::span::container_end;
 use crate::fields::{Fields, Scalar};
 use crate::keys::{lookup, Encoding, Hit};
 use crate::reason::Reason;
@@ -197,39 +198,6 @@ fn spaces(json: &[u8], at: usize) -> usize {
             .count()
     });
     at + skipped
-}
-
-/// Where the object or array that opens at `open` ends (just after its closing bracket), in JSON
-/// that simd-json has read: brackets are counted outside strings.
-fn container_end(json: &[u8], open: usize) -> Option<usize> {
-    if !matches!(json.get(open), Some(b'{' | b'[')) {
-        return None;
-    }
-    let mut depth = 0usize;
-    let mut at = open;
-    while let Some(&b) = json.get(at) {
-        at += 1;
-        match b {
-            b'{' | b'[' => depth += 1,
-            b'}' | b']' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(at);
-                }
-            }
-            b'"' => loop {
-                // To the closing quote, stepping over escapes (`\"` and `\\` among them).
-                at += memchr::memchr2(b'"', b'\\', json.get(at..)?)?;
-                if json[at] == b'"' {
-                    at += 1;
-                    break;
-                }
-                at += 2;
-            },
-            _ => {}
-        }
-    }
-    None
 }
 
 /// The scalar pairs of a parsed frame, as Zscaler's flat templates write them: the top-level

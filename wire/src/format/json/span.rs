@@ -1,0 +1,58 @@
+//! Where a JSON string, object or array ends, found without parsing it: the HTTP input checks a
+//! body's shape with it before any of it is parsed, and the tape reader takes an object's text
+//! from the frame as received. Strings are followed with their escapes, so a bracket or a quote
+//! inside one counts for nothing.
+
+/// The closing quote of the string whose text (after its opening quote) starts at `json[from]`.
+pub fn string_end(json: &[u8], mut from: usize) -> Option<usize> {
+    loop {
+        from += memchr::memchr2(b'"', b'\\', json.get(from..)?)?;
+        if json[from] == b'"' {
+            return Some(from);
+        }
+        // `\"` and `\\` among them.
+        from += 2;
+    }
+}
+
+/// Where the object or array that opens at `json[open]` ends (just after its closing bracket);
+/// `None` when it does not end in `json`, or `json[open]` opens none.
+pub fn container_end(json: &[u8], open: usize) -> Option<usize> {
+    if !matches!(json.get(open), Some(b'{' | b'[')) {
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut at = open;
+    while let Some(&b) = json.get(at) {
+        match b {
+            b'"' => at = string_end(json, at + 1)?,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(at + 1);
+                }
+            }
+            _ => {}
+        }
+        at += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ends_are_found_past_strings_escapes_and_nesting() {
+        assert_eq!(container_end(br#"{"a":[1,{}]} "#, 0), Some(12));
+        assert_eq!(container_end(br#"x{"a":"}\"{"} "#, 1), Some(13));
+        assert_eq!(container_end(br#"[{"a":"\\"}]"#, 0), Some(12));
+        assert_eq!(container_end(br#"{"a":{}"#, 0), None);
+        assert_eq!(container_end(br#"{"a":"}"#, 0), None);
+        assert_eq!(container_end(b"a", 0), None);
+        assert_eq!(string_end(br#"ab\"c" "#, 0), Some(5));
+        assert_eq!(string_end(br#"ab\"#, 0), None);
+    }
+}

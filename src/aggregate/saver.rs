@@ -63,7 +63,8 @@ struct Progress {
     in_flight: AtomicUsize,
     /// Saves that failed.
     errors: AtomicU64,
-    /// Devices committed to the store (a device saved twice counts twice).
+    /// Devices committed to the store, once a commit each (a device saved again in a later
+    /// commit counts again).
     saved: AtomicU64,
     /// Set at shutdown: a failing save is given up after one more attempt.
     closing: AtomicBool,
@@ -164,7 +165,8 @@ impl Saver {
         self.progress.errors.load(Ordering::Relaxed)
     }
 
-    /// Devices committed to the store so far (a device saved twice counts twice).
+    /// Devices committed to the store so far, once a commit each (a device saved again in a
+    /// later commit counts again).
     pub fn saved(&self) -> u64 {
         self.progress.saved.load(Ordering::Relaxed)
     }
@@ -237,9 +239,11 @@ fn commit(store: &Store, pending: &mut Encoded, progress: &Progress, failures: &
     }
     loop {
         let Err(e) = store.save(pending) else {
+            // A device changed again before its first piece was committed (at shutdown, when
+            // everything left is handed over) is in `pending` twice, and written once.
             progress
                 .saved
-                .fetch_add(pending.len() as u64, Ordering::Relaxed);
+                .fetch_add(pending.distinct() as u64, Ordering::Relaxed);
             break;
         };
         *failures += 1;

@@ -87,6 +87,14 @@ impl Encoded {
         self.ids.is_empty()
     }
 
+    /// How many devices a [`Store::save`] of these writes: a device in them twice is one.
+    pub fn distinct(&self) -> usize {
+        let mut ids = self.ids.clone();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.len()
+    }
+
     /// The encoded devices' size.
     pub fn bytes(&self) -> usize {
         self.values.len()

@@ -118,7 +118,7 @@ pub fn prometheus(s: &Snapshot, inputs: &[Source]) -> String {
     header(
         &mut out,
         name,
-        "Devices committed to devices.redb (a device saved again counts again).",
+        "Devices committed to devices.redb (a device saved again in a later commit counts again).",
         "counter",
     );
     let _ = writeln!(out, "{name} {}", s.devices_saved);

@@ -282,7 +282,9 @@ impl Sink {
     }
 
     /// Starts a new file once this one is big enough, at a line boundary, renaming the full one
-    /// `<stem>-<UTC time>.<ext>`.
+    /// `<stem>-<UTC time>.<ext>`. When the new file cannot be opened (no descriptor or inode
+    /// left, something in the way), the lines go on to the renamed one, and every later call
+    /// tries the open again until it works.
     pub fn rotate_if_due(&mut self) -> io::Result<()> {
         let (
             Some(limit),
@@ -299,23 +301,44 @@ impl Sink {
         if *size < limit || self.torn > 0 {
             return Ok(());
         }
-        let rotated = rotated_name(path);
-        std::fs::rename(&*path, &rotated)?;
-        *file = Arc::new(
-            OpenOptions::new()
-                .create(true)
-                .read(true)
-                .append(true)
-                .open(&*path)?,
-        );
-        let meta = file.metadata()?;
-        *size = 0;
-        *id = (meta.dev(), meta.ino());
-        self.rotations += 1;
-        tracing::info!("rotated {} to {}", path.display(), rotated.display());
-        if let Some(keep) = self.keep_rotated {
-            remove_oldest(path, keep);
+        // Renamed only while the path names this file: after a rotation whose open failed it
+        // names nothing, or whatever was put there since, which is not ours to rename; renaming
+        // it again would fail (ENOENT) at every flush, for good, and the open is what is left.
+        let ours = std::fs::metadata(&*path).is_ok_and(|m| (m.dev(), m.ino()) == *id);
+        let mut rotated = None;
+        if ours {
+            let to = rotated_name(path);
+            std::fs::rename(&*path, &to)?;
+            self.rotations += 1;
+            tracing::info!("rotated {} to {}", path.display(), to.display());
+            if let Some(keep) = self.keep_rotated {
+                remove_oldest(path, keep);
+            }
+            rotated = Some(to);
         }
+        let opened = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(&*path)
+            .and_then(|new| Ok((new.metadata()?, new)));
+        // Said by the caller after "cannot write … to <path>: ", once in a while.
+        let (meta, new) = opened.map_err(|e| {
+            let there = match &rotated {
+                Some(to) => format!("renaming it to {}", to.display()),
+                None => "a rotation".into(),
+            };
+            io::Error::new(
+                e.kind(),
+                format!(
+                    "cannot open it again after {there} (the lines go on to the rotated file \
+                     until it can; each flush tries again): {e}"
+                ),
+            )
+        })?;
+        *file = Arc::new(new);
+        *size = meta.len();
+        *id = (meta.dev(), meta.ino());
         Ok(())
     }
 }

@@ -232,3 +232,46 @@ fn a_torn_line_spilled_after_a_copytruncate_is_cut_from_the_files_real_end() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_directory_at_the_path_is_never_rotated_and_the_reopen_waits_for_it_to_go() {
+    let dir = temp("obstacle");
+    let path = dir.join("records.jsonl");
+    let (mut sink, _) = Sink::open(&path, Some(100)).unwrap();
+    let lines = |from: u32, to: u32| -> Vec<u8> {
+        (from..to)
+            .flat_map(|n| format!("{{\"n\":{n:03}}}\n").into_bytes())
+            .collect()
+    };
+    sink.write(&lines(0, 5)).unwrap();
+    sink.flush().unwrap();
+    // The state a rotation whose reopen failed leaves: the file renamed and still written to,
+    // and in its place something that cannot be opened for appending.
+    let aside = dir.join("records-20260101T000000Z.jsonl");
+    std::fs::rename(&path, &aside).unwrap();
+    std::fs::create_dir(&path).unwrap();
+    sink.write(&lines(5, 10)).unwrap();
+    let e = sink
+        .flush()
+        .expect_err("a directory is no file to append to");
+    assert_eq!(e.kind(), io::ErrorKind::IsADirectory, "{e}");
+    // The directory stays where it is, and the lines went on to the renamed file.
+    assert!(path.is_dir());
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
+    assert_eq!(std::fs::read(&aside).unwrap(), lines(0, 10));
+    assert_eq!(sink.rotations(), 0);
+
+    std::fs::remove_dir(&path).unwrap();
+    sink.write(&lines(10, 12)).unwrap();
+    sink.flush().unwrap();
+    sink.write(&lines(12, 14)).unwrap();
+    sink.flush().unwrap();
+    assert_eq!(std::fs::read(&aside).unwrap(), lines(0, 12));
+    assert_eq!(std::fs::read(&path).unwrap(), lines(12, 14));
+    assert_eq!(
+        sink.rotations(),
+        0,
+        "the file renamed by another was not rotated"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -141,3 +141,36 @@ fn one_record_pretty_printed_over_several_lines_is_taken() {
     assert_eq!(common::record_id(&outcome.records[0]), Some(1));
     outcome.assert_counters_match_files();
 }
+
+#[test]
+fn an_empty_body_is_nothing_to_take_whether_gzip_or_not() {
+    // An empty body answered 200 plain and 400 as gzip ("not valid gzip": no gzip header in
+    // zero bytes). Either way it holds no record, and a sender probing with one should get the
+    // same answer.
+    let (collector, addr) = start("http-empty-gzip", KEYS);
+    let mut client = Client::connect(addr);
+    let plain = client.post(Some("k1"), b"");
+    assert_eq!(plain.status, 200, "{plain:?}");
+    let packed = client.post_with(Some("k1"), "Content-Encoding: gzip\r\n", b"");
+    assert_eq!(packed.status, 200, "{packed:?}");
+    // What inflates to nothing is empty too, and the connection goes on to a record.
+    let nothing = client.post_with(Some("k1"), "Content-Encoding: gzip\r\n", &gzip(b""));
+    assert_eq!(nothing.status, 200, "{nothing:?}");
+    let lines = vec![zia_line(1, "pc-after-empty")];
+    let answer = client.post_with(
+        Some("k1"),
+        "Content-Encoding: gzip\r\n",
+        &gzip(&array(&lines)),
+    );
+    assert_eq!(answer.status, 200, "{answer:?}");
+    drop(client);
+    let outcome = collector.stop();
+    assert_records_are(&outcome.records, &lines);
+    assert_eq!(outcome.counter("http_requests"), 4);
+    assert_eq!(outcome.counter("http_bad_requests"), 0);
+    assert!(
+        outcome.dead_letters.is_empty(),
+        "{:?}",
+        outcome.dead_letters
+    );
+}

@@ -28,6 +28,13 @@ pub enum Shape {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NotJson;
 
+/// The body after a UTF-8 byte order mark (EF BB BF) that starts it: files saved as "UTF-8 with
+/// BOM" begin with one, and a body made from such a file would otherwise be refused as not JSON.
+/// Only at the start: one inside a record is the record's.
+pub fn without_bom(body: &[u8]) -> &[u8] {
+    body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body)
+}
+
 /// Decides what a body is, and checks it all, before anything of it is processed: processing
 /// has effects (the shard's device cache) that a refused body must not have.
 pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
@@ -316,6 +323,18 @@ mod tests {
         assert_eq!(shape(b"{\n \"a\": 1\n}\nx"), Err(NotJson));
         assert_eq!(shape(b"{\n \"a\": {\n}"), Err(NotJson));
         assert_eq!(shape(b"{\n \"a\": \"}\n"), Err(NotJson));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped_at_the_start_only() {
+        assert_eq!(without_bom(b"\xEF\xBB\xBF[{}]"), b"[{}]");
+        assert_eq!(
+            shape(without_bom(b"\xEF\xBB\xBF{\"a\":1}\n")),
+            Ok(Shape::Lines)
+        );
+        assert_eq!(shape(without_bom(b"\xEF\xBB\xBF")), Ok(Shape::Empty));
+        assert_eq!(without_bom(b"\xEF\xBB"), b"\xEF\xBB");
+        assert_eq!(without_bom(b" \xEF\xBB\xBF[]"), b" \xEF\xBB\xBF[]");
     }
 
     #[test]

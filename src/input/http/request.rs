@@ -29,7 +29,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use jiff::Timestamp;
 
 use super::auth::KeyCheck;
-use super::body::{process_body, shape, NotJson, Shape};
+use super::body::{process_body, shape, without_bom, NotJson, Shape};
 use super::gzip::{is_gzip, GzipError, Inflater};
 use super::io::{Answering, Progress};
 use super::Input;
@@ -407,6 +407,7 @@ impl Requests {
 
     /// Checks a whole body's shape and processes its records into `batch`.
     fn process(&self, body: &[u8], batch: &mut Batch) -> Result<(), Refusal> {
+        let body = without_bom(body);
         let read_at = Instant::now();
         batch.read_at = Some(read_at);
         let refused = match shape(body) {

@@ -4,8 +4,11 @@
 
 mod common;
 
+use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
 
 use common::{http_get, serve_on_loopback, zia_line, Collector, Options, Outcome};
 use serde_json::Value;
@@ -153,6 +156,85 @@ fn a_store_in_the_way_is_one_error_line_and_stays() {
         names,
         [data.join("devices.redb")],
         "no marker, nothing set aside"
+    );
+}
+
+/// Writes a store of `n` devices (`big-0` …) into `data`, directly: large enough that loading it
+/// takes a while.
+fn big_store(data: &Path, n: u64) {
+    use ztel::aggregate::registry::Registry;
+    use ztel::aggregate::store::{Encoded, Store};
+    std::fs::create_dir_all(data).expect("the data dir");
+    let store = Store::open(&data.join("devices.redb")).expect("a new store");
+    let mut registry = Registry::default();
+    for i in 0..n {
+        let key = format!("big-{i}");
+        registry.apply(&ztel::batch::DeviceNews {
+            id: wire::device::device_id(&key),
+            key: &key,
+            tag: wire::device::Tag::Zia,
+            ip: Some("10.0.0.1"),
+            user: Some("someone@example.com"),
+            seen: jiff::Timestamp::UNIX_EPOCH,
+        });
+    }
+    let mut encoded = Encoded::default();
+    encoded.extend(registry.unsaved_devices());
+    store.save(&encoded).expect("save");
+}
+
+/// Regression: `systemctl restart` (or Ctrl-C) while a large registry loaded ended the process
+/// by the signal's default action, in the middle of the store's opening; its marker stayed, and
+/// the next start took it for a crash and set every saved device aside. The signal now waits
+/// for the start and drains.
+#[test]
+fn a_sigterm_while_the_store_loads_drains_and_keeps_the_devices() {
+    const DEVICES: u64 = 100_000;
+    let dir = common::TempDir::new("store-sigterm");
+    let data = dir.path().join("data");
+    big_store(&data, DEVICES);
+    let mut child = common::ztel()
+        .args(["serve", "--tcp", "127.0.0.1:0", "--udp", "", "--admin", ""])
+        .arg("--data-dir")
+        .arg(&data)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn ztel");
+    // The marker is there exactly while the store is opened and loaded.
+    let marker = data.join("devices.redb.opening");
+    let seen = common::wait_for(Duration::from_secs(10), || {
+        (marker.exists() || child.try_wait().ok().flatten().is_some()).then_some(marker.exists())
+    });
+    assert_eq!(seen, Some(true), "the store's opening was never seen");
+    // SAFETY: kill(2) on the child's pid, which has not been waited for.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let status = common::wait_until(&mut child, Duration::from_secs(60));
+    let mut stderr = String::new();
+    let _ = child
+        .stderr
+        .take()
+        .map(|mut e| e.read_to_string(&mut stderr));
+    let status = status.expect("ztel ended after the signal");
+    assert!(status.success(), "{status:?}: {stderr}");
+    assert!(stderr.contains("drained"), "{stderr}");
+    assert_eq!(
+        named(&data, "devices.redb"),
+        [data.join("devices.redb")],
+        "{stderr}"
+    );
+
+    let collector = Collector::start_with("store-sigterm-2", options(Some(data.clone())));
+    let admin = collector.listening["admin"];
+    common::wait_for_metric(admin, "ztel_devices", |d| d == DEVICES as f64);
+    let (status, body) = http_get(admin, "/devices/big-99999");
+    assert_eq!(status, 200, "{body}");
+    let outcome = collector.stop();
+    assert!(
+        !outcome.stderr.iter().any(|l| l.contains("set aside")),
+        "{:?}",
+        outcome.stderr
     );
 }
 

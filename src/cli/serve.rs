@@ -7,6 +7,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
 use tracing::Level;
 
 use crate::config::{waiting_for_restart, Address, Config, ConfigError};
@@ -127,11 +129,20 @@ pub fn main(args: ServeArgs) -> ExitCode {
         tracing::warn!("{warning}");
     }
     let started = config.clone();
+    // Caught before the start, and acted on once it is done: the start opens the device store,
+    // and a process a signal ended there (a `systemctl restart` while a large registry loads)
+    // left the store's marker behind, which the next start reads as a crash and sets the saved
+    // devices aside for.
+    let signals = match Signals::new([SIGTERM, SIGINT, SIGHUP]) {
+        Ok(s) => s,
+        Err(e) => return fail(format_args!("cannot watch signals: {e}")),
+    };
     let running = match run::start(config) {
         Ok(r) => r,
         Err(e) => return fail(format_args!("{e:#}")),
     };
-    if let Err(e) = watch_signals(running.control(), started, Box::new(move || args.config())) {
+    let reloader = Box::new(move || args.config());
+    if let Err(e) = watch_signals(signals, running.control(), started, reloader) {
         let _ = running.stop();
         return fail(format_args!("cannot watch signals: {e}"));
     }
@@ -195,10 +206,14 @@ type Reloader = Box<dyn Fn() -> Result<Config, ConfigError> + Send>;
 
 /// SIGTERM/SIGINT start the drain (a second SIGINT exits at once; repeated SIGTERMs do not,
 /// since supervisors and `timeout` often send more than one). SIGHUP reloads certificates and
-/// allow-lists, and names the changed keys that wait for a restart.
-fn watch_signals(control: Control, started: Config, reloader: Reloader) -> std::io::Result<()> {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])?;
+/// allow-lists, and names the changed keys that wait for a restart. Signals that came during the
+/// start are acted on at once.
+fn watch_signals(
+    mut signals: Signals,
+    control: Control,
+    started: Config,
+    reloader: Reloader,
+) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {

@@ -7,8 +7,10 @@
 //! `ztel serve` aborts on any panic). So a marker, `devices.redb.opening`, is written before the
 //! file is opened and removed once it is loaded: a marker found at start means the last opening
 //! crashed, and the file is set aside before it is opened again. The first start after the
-//! damage dies; the next one serves. A kill in the middle of an opening (a stop timeout, a power
-//! cut) reads the same and costs the saved devices too. The marker is locked (flock) before it
+//! damage dies; the next one serves. `ztel serve` catches SIGTERM and SIGINT before it opens the
+//! store, and acts on them once started; a kill that cannot be caught in the middle of an opening
+//! (SIGKILL at a stop timeout, a power cut) reads as a crash, and costs the saved devices too
+//! (they are in the file set aside). The marker is locked (flock) before it
 //! is judged, and an opening writes a byte into it: a second collector opening the same file
 //! meets the lock, or an empty marker just made, and takes neither for a crash.
 //!

@@ -238,16 +238,20 @@ pub struct IntervalLog {
 }
 
 impl IntervalLog {
-    /// Creates (truncates) the log and writes the standard header lines.
+    /// Opens the log for appending and writes the standard header lines, whose StartTime and
+    /// BaseTime the intervals after them count from. Appended, not truncated: a restart (by the
+    /// watchdog, an upgrade) must not wipe the latencies from just before it, which are the ones
+    /// wanted then; readers take each run's header as it comes.
     pub fn create(path: &Path) -> io::Result<IntervalLog> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
         let file = OpenOptions::new()
             .create(true)
-            .write(true)
-            .truncate(true)
+            .read(true)
+            .append(true)
             .open(path)?;
+        cut_partial_line(&file)?;
         let mut out = BufWriter::new(file);
         let mut serializer = V2DeflateSerializer::new();
         let base = SystemTime::now();
@@ -297,6 +301,31 @@ impl IntervalLog {
         }
         self.out.flush()
     }
+}
+
+/// Cuts a line a killed run left unfinished at the end of the log back to the line before it:
+/// the next run's header after it would make one line no reader can parse, in the middle of the
+/// file (at the end, readers pass over it).
+fn cut_partial_line(file: &File) -> io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    let len = file.metadata()?.len();
+    let mut end = len;
+    let mut chunk = [0u8; 4096];
+    while end > 0 {
+        let start = end.saturating_sub(chunk.len() as u64);
+        let part = &mut chunk[..(end - start) as usize];
+        file.read_exact_at(part, start)?;
+        if let Some(lf) = memchr::memrchr(b'\n', part) {
+            let keep = start + lf as u64 + 1;
+            if keep < len {
+                file.set_len(keep)?;
+            }
+            return Ok(());
+        }
+        end = start;
+    }
+    // No line end at all: nothing in it is a whole line.
+    file.set_len(0)
 }
 
 #[cfg(test)]
@@ -349,7 +378,20 @@ mod tests {
             t0 + Duration::from_secs(20),
         )
         .unwrap();
-        let text = std::fs::read(&path).unwrap();
+        assert_eq!(
+            read_back(&path),
+            vec![
+                (Some("read_to_sink".into()), 1000),
+                (Some("channel_wait".into()), 10),
+                (Some("read_to_sink".into()), 5)
+            ]
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// Each interval's tag and count, read with the crate's reader, which must read all of it.
+    fn read_back(path: &Path) -> Vec<(Option<String>, u64)> {
+        let text = std::fs::read(path).unwrap();
         let mut counts = Vec::new();
         for entry in IntervalLogIterator::new(&text) {
             if let LogEntry::Interval(i) = entry.unwrap() {
@@ -362,14 +404,49 @@ mod tests {
                 counts.push((i.tag().map(|t| t.as_str().to_owned()), h.len()));
             }
         }
+        counts
+    }
+
+    /// Regression: every start truncated the log, so a restart wiped the latencies from just
+    /// before it. A line a killed run left unfinished is cut, not glued to the next header.
+    #[test]
+    fn a_restart_appends_and_cuts_an_unfinished_line() {
+        let dir = std::env::temp_dir().join(format!("ztel-latency-again-{}", std::process::id()));
+        let path = dir.join("latency.hlog");
+        let mut l = Latency::default();
+        l.record(Measure::ReadToSink, Duration::from_micros(250), 7);
+        let t0 = SystemTime::now();
+        let mut log = IntervalLog::create(&path).unwrap();
+        log.write(&l, t0, t0 + Duration::from_secs(1)).unwrap();
+        drop(log);
+        let whole = std::fs::read(&path).unwrap();
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(b"Tag=read_to_sink,0.000,1.000,250.0,HISTFAAAA")
+            .unwrap();
+        drop(file);
+
+        let mut log = IntervalLog::create(&path).unwrap();
+        l.reset();
+        l.record(Measure::ReadToSink, Duration::from_micros(300), 3);
+        log.write(&l, t0, t0 + Duration::from_secs(1)).unwrap();
+        drop(log);
+        let again = std::fs::read(&path).unwrap();
+        assert!(again.starts_with(&whole));
+        assert!(again[whole.len()..].starts_with(b"#[Logged with ztel"));
         assert_eq!(
-            counts,
+            read_back(&path),
             vec![
-                (Some("read_to_sink".into()), 1000),
-                (Some("channel_wait".into()), 10),
-                (Some("read_to_sink".into()), 5)
+                (Some("read_to_sink".into()), 7),
+                (Some("read_to_sink".into()), 3)
             ]
         );
+
+        // A file with no line end holds no whole line.
+        std::fs::write(&path, b"Tag=read_to_sink,0.0").unwrap();
+        drop(IntervalLog::create(&path).unwrap());
+        assert!(std::fs::read(&path)
+            .unwrap()
+            .starts_with(b"#[Logged with ztel"));
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

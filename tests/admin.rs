@@ -276,7 +276,7 @@ fn healthz_routes_and_methods() {
         let r = request(addr, method, path);
         assert_eq!(r.status, 405, "{method} {path}");
         assert!(
-            r.headers.to_ascii_lowercase().contains("allow: get"),
+            r.headers.to_ascii_lowercase().contains("allow: get, head"),
             "{}",
             r.headers
         );
@@ -284,6 +284,19 @@ fn healthz_routes_and_methods() {
     }
     let r = request(addr, "POST", "/elsewhere");
     assert_eq!(r.status, 404);
+
+    // HEAD is GET without the body, as load balancers' health checks send it.
+    state.draining.store(false, Ordering::SeqCst);
+    let r = request(addr, "HEAD", "/healthz");
+    assert_eq!((r.status, r.body.as_str()), (200, ""), "{}", r.headers);
+    assert!(
+        r.headers.to_ascii_lowercase().contains("content-length: 3"),
+        "{}",
+        r.headers
+    );
+    let r = request(addr, "HEAD", "/metrics");
+    assert_eq!((r.status, r.body.as_str()), (200, ""), "{}", r.headers);
+    assert_eq!(request(addr, "HEAD", "/nope").status, 404);
 
     admin.stop();
 }

@@ -79,13 +79,16 @@ fn route(
     path: &str,
     query: &str,
 ) -> Reply {
-    match (method, path) {
-        (&Method::GET, "/devices") => devices(state, index, query),
-        (&Method::GET, "/healthz") => healthz(state),
-        (&Method::GET, "/attribution") => attribution(state, query, Timestamp::now()),
-        (&Method::GET, "/metrics") => metrics(state),
-        (&Method::GET, "/histograms") => histograms(state),
-        (&Method::GET, p) if p.starts_with("/devices/") => device(state, &p["/devices/".len()..]),
+    // HEAD is GET without the body (which hyper leaves out): load balancers and uptime
+    // checkers often probe /healthz with it, and a 405 there reads as "down".
+    let get = method == Method::GET || method == Method::HEAD;
+    match (get, path) {
+        (true, "/devices") => devices(state, index, query),
+        (true, "/healthz") => healthz(state),
+        (true, "/attribution") => attribution(state, query, Timestamp::now()),
+        (true, "/metrics") => metrics(state),
+        (true, "/histograms") => histograms(state),
+        (true, p) if p.starts_with("/devices/") => device(state, &p["/devices/".len()..]),
         (_, "/healthz" | "/attribution" | "/metrics" | "/histograms" | "/devices") => {
             json_error(405, "method not allowed")
         }

@@ -160,8 +160,8 @@ fn answer(
         let headers = response.headers_mut();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
         if status == 405 {
-            // Every route is GET only.
-            headers.insert(ALLOW, HeaderValue::from_static("GET"));
+            // Every route is GET (and HEAD) only.
+            headers.insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
         }
         Ok(response)
     }

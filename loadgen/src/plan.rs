@@ -201,7 +201,7 @@ impl Plan {
     pub fn result_params(&self, started_unix: u64) -> String {
         let proto = self.proto_name();
         let (source, format) = match &self.source {
-            Source::Nss(d) => ("nss", format_of(*d)),
+            Source::Nss(d) => ("nss", format_key(*d)),
             Source::Fw => ("fw", "json"),
             Source::Dns => ("dns", "json"),
             Source::Lss => ("lss", "json"),
@@ -306,6 +306,17 @@ fn source(args: &Args) -> Result<Source> {
 }
 
 /// The --format (and for JSON, the template) of synthetic web records, for the summary.
+/// [`format_of`] as one token, for the `key=value` pairs of the result line, which scripts split
+/// at spaces.
+fn format_key(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Ztel => "json-ztel",
+        Dialect::Elastic => "json-elastic",
+        Dialect::Sekoia => "json-sekoia",
+        other => format_of(other),
+    }
+}
+
 fn format_of(dialect: Dialect) -> &'static str {
     match dialect {
         Dialect::Ztel => "json (ztel template)",

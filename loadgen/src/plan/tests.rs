@@ -290,6 +290,20 @@ fn header_is_for_synthetic_sources_and_composes_with_the_rest() {
         .unwrap()
         .result_params(0)
         .contains(" header=template "));
+    // Regression: `format=json (ztel template)` broke the line's split into key=value pairs.
+    for (flag, value, format) in [
+        ("--dialect", "ztel", "json-ztel"),
+        ("--dialect", "elastic", "json-elastic"),
+        ("--dialect", "sekoia", "json-sekoia"),
+        ("--format", "leef", "leef"),
+        ("--format", "cef", "cef"),
+        ("--format", "kv", "kv"),
+        ("--format", "csv", "csv"),
+    ] {
+        let params = plan(&[flag, value]).unwrap().result_params(0);
+        assert!(params.split(' ').all(|kv| kv.contains('=')), "{params}");
+        assert!(params.contains(&format!(" format={format} ")), "{params}");
+    }
     let e = plan(&["--source", "f.log", "--header", "none"])
         .unwrap_err()
         .to_string();

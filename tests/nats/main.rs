@@ -2,12 +2,14 @@
 //! here on an OS-chosen port with a store of its own: a replay that reaches two collectors is
 //! stored once, an outage loses and doubles nothing, a spool outlives a stop, the registry
 //! bucket merges what two collectors saw, a stream made by hand is published to as it is
-//! when it need not or cannot change, and refused credentials stop the start in one line.
+//! when it need not or cannot change, refused credentials stop the start in one line, and a
+//! URL of several servers is used as the publisher reads it.
 //! Skipped (failing under CI) when nats-server is not installed; test.sh installs it.
 //!
 //! One test binary (`cargo test --test nats`), a module per concern: [`stream`], [`outage`],
-//! [`registry`], [`credentials`], [`existing`] and [`tls`]. What they share is in [`server`] (the
-//! nats-server) and [`support`] (the collector's side, and reading back what NATS holds).
+//! [`registry`], [`credentials`], [`existing`], [`tls`] and [`urls`]. What they share is
+//! in [`server`] (the nats-server) and [`support`] (the collector's side, and reading back what
+//! NATS holds).
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -21,3 +23,4 @@ mod refused;
 mod registry;
 mod stream;
 mod tls;
+mod urls;

@@ -43,6 +43,19 @@ impl std::fmt::Display for Endpoint {
     }
 }
 
+impl Endpoint {
+    /// The server as async-nats takes it: scheme, host and port. async-nats reads `url` as one
+    /// server, commas and all, so the control connection is given each as parsed here.
+    pub fn server_url(&self) -> String {
+        let scheme = if self.tls { "tls" } else { "nats" };
+        if self.host.contains(':') {
+            format!("{scheme}://[{}]:{}", self.host, self.port)
+        } else {
+            format!("{scheme}://{}:{}", self.host, self.port)
+        }
+    }
+}
+
 /// The servers of `url`: comma-separated `[nats|tls://][user[:pass]@]host[:port]`.
 pub fn endpoints(url: &str) -> Result<Vec<Endpoint>, String> {
     let mut out = Vec::new();
@@ -394,6 +407,10 @@ mod tests {
         assert_eq!(eps[1].pass.as_deref(), Some("p"));
         assert_eq!(eps[1].port, 4222);
         assert_eq!(eps[2].host, "host2");
+        assert_eq!(eps[0].server_url(), "nats://127.0.0.1:4333");
+        assert_eq!(eps[1].server_url(), "tls://nats.example:4222");
+        let v6 = endpoints("nats://[::1]:4333").unwrap();
+        assert_eq!(v6[0].server_url(), "nats://[::1]:4333");
         assert!(endpoints("http://x").is_err());
         assert!(endpoints("nats://x:port").is_err());
         assert!(endpoints(" , ").is_err());

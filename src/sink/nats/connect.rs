@@ -7,8 +7,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use async_nats::{Client, ConnectErrorKind, ConnectOptions, Event};
+use async_nats::{Client, ConnectErrorKind, ConnectOptions, Event, ServerAddr};
 
+use super::conn;
 use crate::config;
 
 /// Why there is no connection.
@@ -61,9 +62,15 @@ async fn options(cfg: &config::Nats) -> Result<ConnectOptions, ConnectFailure> {
 
 /// One connection attempt.
 pub async fn connect(cfg: &config::Nats) -> Result<Client, ConnectFailure> {
+    let servers = conn::endpoints(&cfg.url)
+        .map_err(|e| ConnectFailure::Refused(format!("output.nats.url: {e}")))?
+        .iter()
+        .map(|ep| ep.server_url().parse::<ServerAddr>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ConnectFailure::Refused(format!("output.nats.url: {e}")))?;
     let options = options(cfg).await?;
     let urls = cfg.url.as_str();
-    match options.connect(urls).await {
+    match options.connect(servers).await {
         Ok(client) => Ok(client),
         Err(e) => Err(match e.kind() {
             ConnectErrorKind::AuthorizationViolation | ConnectErrorKind::Authentication => {

@@ -3,7 +3,7 @@
 //! stored once, an outage loses and doubles nothing, a spool outlives a stop, the registry
 //! bucket merges what two collectors saw, a stream made by hand is published to as it is
 //! when it need not or cannot change, refused credentials stop the start in one line, and a
-//! URL of several servers is used as the publisher reads it.
+//! URL of several servers, or with a user and password, is used as the publisher reads it.
 //! Skipped (failing under CI) when nats-server is not installed; test.sh installs it.
 //!
 //! One test binary (`cargo test --test nats`), a module per concern: [`stream`], [`outage`],

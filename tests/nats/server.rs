@@ -27,6 +27,24 @@ impl Server {
         Some(Server::on(free_port(), dir.path().join("nats-store"), None))
     }
 
+    /// A server that takes only clients that give `authorization` (an `authorization { … }`
+    /// block of nats-server's config: `user: …, password: …`, or `token: …`); None as
+    /// [`Server::start`].
+    pub fn authorizing(dir: &TempDir, authorization: &str) -> Option<Server> {
+        if !installed() {
+            return None;
+        }
+        let conf = dir.write(
+            "nats.conf",
+            &format!("authorization {{\n  {authorization}\n}}\n"),
+        );
+        Some(Server::on(
+            free_port(),
+            dir.path().join("nats-store"),
+            Some(conf),
+        ))
+    }
+
     pub fn on(port: u16, store: PathBuf, config: Option<PathBuf>) -> Server {
         let mut cmd = Command::new("nats-server");
         cmd.args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
@@ -61,6 +79,11 @@ impl Server {
 
     pub fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// [`Server::url`] with `userinfo` (`user:password`, or a token) before the host.
+    pub fn url_with(&self, userinfo: &str) -> String {
+        format!("nats://{userinfo}@127.0.0.1:{}", self.port)
     }
 
     /// `kill -9`.

@@ -1,10 +1,24 @@
-//! What `output.nats.url` may hold besides one server: several, comma-separated. Both
-//! connections use all of it (the one that publishes records, and async-nats's for the stream
-//! and the registry bucket).
+//! What `output.nats.url` may hold besides one server: several, comma-separated, and a user and
+//! password (or a token) as in `nats://USER:PASS@host:port`, the other way nats-server
+//! authorizes clients than `creds`. Both connections use all of it (the one that publishes
+//! records, and async-nats's for the stream and the registry bucket), and the password is in no
+//! log line.
 
-use crate::common::{Collector, TempDir};
+use serde_json::Value;
+
+use crate::common::{http_get, wait_for, Collector, TempDir};
 use crate::server::{free_port, Server};
-use crate::support::{comes_true, lines, metric, start_collector};
+use crate::support::{
+    admin, assert_stream_holds_once, comes_true, lines, metric, start_collector, with_jetstream,
+    PATIENCE,
+};
+
+const PASSWORD: &str = "Pw-4e1f9c7a";
+
+/// A server that takes the user `ztel` with [`PASSWORD`] only.
+fn server(dir: &TempDir) -> Option<Server> {
+    Server::authorizing(dir, &format!("user: ztel\n  password: {PASSWORD:?}"))
+}
 
 /// Whether `c` has published `n` records and merged into the registry bucket: each takes a
 /// connection the server took (merges are async-nats's, records the publisher's).
@@ -12,6 +26,19 @@ fn published_and_merged(c: &Collector, n: f64) -> bool {
     comes_true(|| {
         metric(c, "ztel_nats_acknowledged_total") >= n
             && metric(c, "ztel_nats_registry_merges_total") >= 1.0
+    })
+}
+
+/// The registry bucket's value for `hostname`, once it is there.
+fn bucket_device(url: &str, hostname: &str) -> Option<Value> {
+    let key = format!("{:016x}", wire::device::device_id(hostname));
+    wait_for(PATIENCE, || {
+        let key = key.clone();
+        with_jetstream(url, |js| async move {
+            let kv = js.get_key_value("ztel-devices").await.ok()?;
+            let value = kv.get(key).await.ok()??;
+            serde_json::from_slice(&value).ok()
+        })
     })
 }
 
@@ -27,4 +54,56 @@ fn the_servers_of_a_comma_separated_url_are_tried_in_turn() {
     c.send(&lines(50));
     assert!(published_and_merged(&c, 50.0), "{}", c.stderr_text());
     c.stop();
+}
+
+#[test]
+fn a_user_and_password_in_the_url_publish_and_merge_and_are_never_logged() {
+    let dir = TempDir::new("nats-userpass");
+    let Some(server) = server(&dir) else {
+        return;
+    };
+    let url = server.url_with(&format!("ztel:{PASSWORD}"));
+    let c = start_collector("nats-userpass", &url, None);
+    c.send(&lines(50));
+    assert!(
+        published_and_merged(&c, 50.0),
+        "published and merged with the URL's user and password: {}",
+        c.stderr_text()
+    );
+    // What the stream holds: the records, each once, and the seven devices' creation.
+    let all = assert_stream_holds_once(&url, 50);
+    let created = all
+        .iter()
+        .filter(|m| m.subject == "ztel.devices" && m.payload["event"] == "created")
+        .count();
+    assert_eq!(created, 7, "device events");
+    // The bucket holds the devices, and the collector answers from it.
+    let device = bucket_device(&url, "host-1").expect("host-1 in the bucket");
+    assert_eq!(device["hostname"], "host-1", "{device}");
+    let (status, body) = http_get(admin(&c), "/devices/host-1");
+    assert_eq!(status, 200, "{body}");
+    let answer: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(answer["source"], "nats", "{body}");
+    let outcome = c.stop();
+    assert_eq!(outcome.records.len(), 50);
+    let stderr = outcome.stderr.join("\n");
+    assert!(stderr.contains("NATS: publishing to"), "{stderr}");
+    assert!(
+        !stderr.contains(PASSWORD),
+        "the password in the log: {stderr}"
+    );
+}
+
+#[test]
+fn a_token_in_the_url_publishes_and_merges() {
+    let dir = TempDir::new("nats-token");
+    let token = "Tk-0b5d2e91";
+    let Some(server) = Server::authorizing(&dir, &format!("token: {token:?}")) else {
+        return;
+    };
+    let c = start_collector("nats-token", &server.url_with(token), None);
+    c.send(&lines(50));
+    assert!(published_and_merged(&c, 50.0), "{}", c.stderr_text());
+    let stderr = c.stop().stderr.join("\n");
+    assert!(!stderr.contains(token), "the token in the log: {stderr}");
 }

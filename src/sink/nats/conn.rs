@@ -33,8 +33,24 @@ pub struct Endpoint {
     port: u16,
     /// `tls://`: TLS even when the server does not ask for it.
     tls: bool,
-    user: Option<String>,
-    pass: Option<String>,
+    auth: Option<Auth>,
+}
+
+/// What authorizes the client, from the URL: `user:password@`, or `token@`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Auth {
+    User { user: String, pass: String },
+    Token(String),
+}
+
+/// Without the secret, should an endpoint ever be logged whole.
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Auth::User { user, .. } => write!(f, "User {{ user: {user:?}, pass: *** }}"),
+            Auth::Token(_) => write!(f, "Token(***)"),
+        }
+    }
 }
 
 impl std::fmt::Display for Endpoint {
@@ -44,6 +60,10 @@ impl std::fmt::Display for Endpoint {
 }
 
 impl Endpoint {
+    pub fn auth(&self) -> Option<&Auth> {
+        self.auth.as_ref()
+    }
+
     /// The server as async-nats takes it: scheme, host and port. async-nats reads `url` as one
     /// server, commas and all, so the control connection is given each as parsed here.
     pub fn server_url(&self) -> String {
@@ -71,11 +91,13 @@ pub fn endpoints(url: &str) -> Result<Vec<Endpoint>, String> {
             Some((auth, hostport)) => (Some(auth), hostport),
             None => (None, rest),
         };
-        let (user, pass) = match auth.map(|a| a.split_once(':')) {
-            Some(Some((u, p))) => (Some(u.to_owned()), Some(p.to_owned())),
-            Some(None) => (auth.map(str::to_owned), None),
-            None => (None, None),
-        };
+        let auth = auth.map(|a| match a.split_once(':') {
+            Some((user, pass)) => Auth::User {
+                user: user.to_owned(),
+                pass: pass.to_owned(),
+            },
+            None => Auth::Token(a.to_owned()),
+        });
         let (host, port) = match hostport.rsplit_once(':') {
             Some((h, p)) if !h.ends_with(':') => (
                 h,
@@ -92,12 +114,26 @@ pub fn endpoints(url: &str) -> Result<Vec<Endpoint>, String> {
             host: host.to_owned(),
             port,
             tls,
-            user,
-            pass,
+            auth,
         });
     }
     if out.is_empty() {
         return Err("no server".into());
+    }
+    // async-nats, which makes the control connection, tells every server the same user or
+    // token: so does the publisher, whether it was given once or with each server.
+    let mut given = out.iter().filter_map(|ep| ep.auth.clone());
+    if let Some(auth) = given.next() {
+        if given.any(|other| other != auth) {
+            return Err(
+                "the servers have different users, passwords or tokens; one is used \
+                        for all: give it once, or the same with each"
+                    .into(),
+            );
+        }
+        for ep in &mut out {
+            ep.auth = Some(auth.clone());
+        }
     }
     Ok(out)
 }
@@ -350,14 +386,13 @@ fn connect_line(
         connect["jwt"] = jwt.as_str().into();
         connect["sig"] = URL_SAFE_NO_PAD.encode(sig).into();
     }
-    if let Some(user) = &ep.user {
-        match &ep.pass {
-            Some(pass) => {
-                connect["user"] = user.as_str().into();
-                connect["pass"] = pass.as_str().into();
-            }
-            None => connect["auth_token"] = user.as_str().into(),
+    match &ep.auth {
+        Some(Auth::User { user, pass }) => {
+            connect["user"] = user.as_str().into();
+            connect["pass"] = pass.as_str().into();
         }
+        Some(Auth::Token(token)) => connect["auth_token"] = token.as_str().into(),
+        None => {}
     }
     let mut line = b"CONNECT ".to_vec();
     serde_json::to_writer(&mut line, &connect).map_err(|e| ConnError::Protocol(e.to_string()))?;
@@ -403,8 +438,17 @@ mod tests {
         assert_eq!(eps.len(), 3);
         assert_eq!(eps[0].to_string(), "127.0.0.1:4333");
         assert!(!eps[0].tls && eps[1].tls);
-        assert_eq!(eps[1].user.as_deref(), Some("u"));
-        assert_eq!(eps[1].pass.as_deref(), Some("p"));
+        let user = Auth::User {
+            user: "u".into(),
+            pass: "p".into(),
+        };
+        assert_eq!(eps[1].auth(), Some(&user));
+        // Given once, it is every server's.
+        assert_eq!(eps[0].auth(), Some(&user));
+        assert_eq!(
+            format!("{:?}", eps[0].auth()),
+            r#"Some(User { user: "u", pass: *** })"#
+        );
         assert_eq!(eps[1].port, 4222);
         assert_eq!(eps[2].host, "host2");
         assert_eq!(eps[0].server_url(), "nats://127.0.0.1:4333");
@@ -414,6 +458,9 @@ mod tests {
         assert!(endpoints("http://x").is_err());
         assert!(endpoints("nats://x:port").is_err());
         assert!(endpoints(" , ").is_err());
+        let token = endpoints("nats://s3cret@a,nats://s3cret@b").unwrap();
+        assert_eq!(token[1].auth(), Some(&Auth::Token("s3cret".into())));
+        assert!(endpoints("nats://u:p@a,nats://u:q@b").is_err());
     }
 
     #[test]

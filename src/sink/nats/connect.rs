@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use async_nats::{Client, ConnectErrorKind, ConnectOptions, Event, ServerAddr};
 
-use super::conn;
+use super::conn::{self, Auth};
 use crate::config;
 
 /// Why there is no connection.
@@ -62,13 +62,21 @@ async fn options(cfg: &config::Nats) -> Result<ConnectOptions, ConnectFailure> {
 
 /// One connection attempt.
 pub async fn connect(cfg: &config::Nats) -> Result<Client, ConnectFailure> {
-    let servers = conn::endpoints(&cfg.url)
-        .map_err(|e| ConnectFailure::Refused(format!("output.nats.url: {e}")))?
+    let endpoints = conn::endpoints(&cfg.url)
+        .map_err(|e| ConnectFailure::Refused(format!("output.nats.url: {e}")))?;
+    let servers = endpoints
         .iter()
         .map(|ep| ep.server_url().parse::<ServerAddr>())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ConnectFailure::Refused(format!("output.nats.url: {e}")))?;
-    let options = options(cfg).await?;
+    // async-nats sends only the user or token of its options, never those of a URL.
+    let options = match endpoints.first().and_then(|ep| ep.auth()) {
+        Some(Auth::User { user, pass }) => options(cfg)
+            .await?
+            .user_and_password(user.clone(), pass.clone()),
+        Some(Auth::Token(token)) => options(cfg).await?.token(token.clone()),
+        None => options(cfg).await?,
+    };
     let urls = cfg.url.as_str();
     match options.connect(servers).await {
         Ok(client) => Ok(client),

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use async_nats::{Client, ConnectErrorKind, ConnectOptions, Event, ServerAddr};
 
-use super::conn::{self, Auth};
+use super::servers::{self, Auth};
 use crate::config;
 
 /// Why there is no connection.
@@ -62,7 +62,7 @@ async fn options(cfg: &config::Nats) -> Result<ConnectOptions, ConnectFailure> {
 
 /// One connection attempt.
 pub async fn connect(cfg: &config::Nats) -> Result<Client, ConnectFailure> {
-    let endpoints = conn::endpoints(&cfg.url)
+    let endpoints = servers::endpoints(&cfg.url)
         .map_err(|e| ConnectFailure::Refused(format!("output.nats.url: {e}")))?;
     let servers = endpoints
         .iter()

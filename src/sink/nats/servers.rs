@@ -1,0 +1,151 @@
+//! The servers of `output.nats.url`, read once for both connections: the publisher
+//! ([`super::conn`]) and async-nats's ([`super::connect`]), which would read a list as one
+//! server and never send a URL's user and password itself.
+
+/// A server to try, from `output.nats.url`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub(super) host: String,
+    pub(super) port: u16,
+    /// `tls://`: TLS even when the server does not ask for it.
+    pub(super) tls: bool,
+    pub(super) auth: Option<Auth>,
+}
+
+/// What authorizes the client, from the URL: `user:password@`, or `token@`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Auth {
+    User { user: String, pass: String },
+    Token(String),
+}
+
+/// Without the secret, should an endpoint ever be logged whole.
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Auth::User { user, .. } => write!(f, "User {{ user: {user:?}, pass: *** }}"),
+            Auth::Token(_) => write!(f, "Token(***)"),
+        }
+    }
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.host, self.port)
+    }
+}
+
+impl Endpoint {
+    pub fn auth(&self) -> Option<&Auth> {
+        self.auth.as_ref()
+    }
+
+    /// The server as async-nats takes it: scheme, host and port. async-nats reads `url` as one
+    /// server, commas and all, so the control connection is given each as parsed here.
+    pub fn server_url(&self) -> String {
+        let scheme = if self.tls { "tls" } else { "nats" };
+        if self.host.contains(':') {
+            format!("{scheme}://[{}]:{}", self.host, self.port)
+        } else {
+            format!("{scheme}://{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// The servers of `url`: comma-separated `[nats|tls://][user[:pass]@]host[:port]`.
+pub fn endpoints(url: &str) -> Result<Vec<Endpoint>, String> {
+    let mut out = Vec::new();
+    for one in url.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (tls, rest) = match one.split_once("://") {
+            Some(("nats", rest)) => (false, rest),
+            Some(("tls", rest)) => (true, rest),
+            Some((scheme, _)) => return Err(format!("{one}: scheme {scheme} is not nats or tls")),
+            None => (false, one),
+        };
+        let rest = rest.trim_end_matches('/');
+        let (auth, hostport) = match rest.rsplit_once('@') {
+            Some((auth, hostport)) => (Some(auth), hostport),
+            None => (None, rest),
+        };
+        let auth = auth.map(|a| match a.split_once(':') {
+            Some((user, pass)) => Auth::User {
+                user: user.to_owned(),
+                pass: pass.to_owned(),
+            },
+            None => Auth::Token(a.to_owned()),
+        });
+        let (host, port) = match hostport.rsplit_once(':') {
+            Some((h, p)) if !h.ends_with(':') => (
+                h,
+                p.parse()
+                    .map_err(|_| format!("{one}: {p} is not a port number"))?,
+            ),
+            _ => (hostport, 4222),
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if host.is_empty() {
+            return Err(format!("{one}: no host"));
+        }
+        out.push(Endpoint {
+            host: host.to_owned(),
+            port,
+            tls,
+            auth,
+        });
+    }
+    if out.is_empty() {
+        return Err("no server".into());
+    }
+    // async-nats, which makes the control connection, tells every server the same user or
+    // token: so does the publisher, whether it was given once or with each server.
+    let mut given = out.iter().filter_map(|ep| ep.auth.clone());
+    if let Some(auth) = given.next() {
+        if given.any(|other| other != auth) {
+            return Err(
+                "the servers have different users, passwords or tokens; one is used \
+                        for all: give it once, or the same with each"
+                    .into(),
+            );
+        }
+        for ep in &mut out {
+            ep.auth = Some(auth.clone());
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_name_servers() {
+        let eps = endpoints("nats://127.0.0.1:4333, tls://u:p@nats.example ,host2").unwrap();
+        assert_eq!(eps.len(), 3);
+        assert_eq!(eps[0].to_string(), "127.0.0.1:4333");
+        assert!(!eps[0].tls && eps[1].tls);
+        let user = Auth::User {
+            user: "u".into(),
+            pass: "p".into(),
+        };
+        assert_eq!(eps[1].auth(), Some(&user));
+        // Given once, it is every server's.
+        assert_eq!(eps[0].auth(), Some(&user));
+        assert_eq!(
+            format!("{:?}", eps[0].auth()),
+            r#"Some(User { user: "u", pass: *** })"#
+        );
+        assert_eq!(eps[1].port, 4222);
+        assert_eq!(eps[2].host, "host2");
+        assert_eq!(eps[0].server_url(), "nats://127.0.0.1:4333");
+        assert_eq!(eps[1].server_url(), "tls://nats.example:4222");
+        let v6 = endpoints("nats://[::1]:4333").unwrap();
+        assert_eq!(v6[0].server_url(), "nats://[::1]:4333");
+        assert!(endpoints("http://x").is_err());
+        assert!(endpoints("nats://x:port").is_err());
+        assert!(endpoints(" , ").is_err());
+        let token = endpoints("nats://s3cret@a,nats://s3cret@b").unwrap();
+        assert_eq!(token[1].auth(), Some(&Auth::Token("s3cret".into())));
+        assert!(endpoints("nats://u:p@a,nats://u:q@b").is_err());
+    }
+}

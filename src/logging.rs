@@ -7,6 +7,9 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use tracing::Level;
+use tracing_subscriber::filter::{filter_fn, FilterFn};
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::EnvFilter;
 
 /// How stderr lines are written.
@@ -40,13 +43,31 @@ pub fn init(format: LogFormat) {
         LogFormat::Json => {
             JSON.store(true, Ordering::Relaxed);
             // Flattened: shippers find `message` and the fields at the top level.
-            lines.json().flatten_event(true).init();
+            lines
+                .json()
+                .flatten_event(true)
+                .finish()
+                .with(no_secrets())
+                .init();
         }
         LogFormat::Text if !terminal && stderr_is_journal() => {
-            lines.with_ansi(false).without_time().init();
+            lines
+                .with_ansi(false)
+                .without_time()
+                .finish()
+                .with(no_secrets())
+                .init();
         }
-        LogFormat::Text => lines.with_ansi(terminal).init(),
+        LogFormat::Text => lines.with_ansi(terminal).finish().with(no_secrets()).init(),
     }
+}
+
+/// Whatever `ZTEL_LOG` asks for, leaves out async-nats's trace of the CONNECT it writes (the
+/// event with a `connect_info` field): that holds the password of `output.nats.url` in the clear.
+fn no_secrets() -> FilterFn<impl Fn(&tracing::Metadata<'_>) -> bool> {
+    filter_fn(|meta| {
+        !(meta.target().starts_with("async_nats") && meta.fields().field("connect_info").is_some())
+    })
 }
 
 /// Whether lines are JSON (`--log-format json`).

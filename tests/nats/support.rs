@@ -42,8 +42,17 @@ pub fn start_configured(tag: &str, url: &str, extra: &str, data_dir: Option<Path
 
 /// `ztel serve` with `[output.nats]` = `extra`: its exit status and stderr.
 pub fn serve_once(dir: &TempDir, url: &str, extra: &str) -> (bool, String) {
+    serve_logged(dir, url, extra, "")
+}
+
+/// [`serve_once`] with `ZTEL_LOG` = `log` (when not empty).
+pub fn serve_logged(dir: &TempDir, url: &str, extra: &str, log: &str) -> (bool, String) {
     let config = dir.write("ztel.toml", &nats_config(url, extra));
-    let out = common::ztel()
+    let mut ztel = common::ztel();
+    if !log.is_empty() {
+        ztel.env("ZTEL_LOG", log);
+    }
+    let out = ztel
         .args(["serve", "--tcp", "127.0.0.1:0", "--udp", "", "--admin", ""])
         .arg("--data-dir")
         .arg(dir.path().join("data"))

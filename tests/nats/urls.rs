@@ -2,15 +2,15 @@
 //! password (or a token) as in `nats://USER:PASS@host:port`, the other way nats-server
 //! authorizes clients than `creds`. Both connections use all of it (the one that publishes
 //! records, and async-nats's for the stream and the registry bucket), and the password is in no
-//! log line.
+//! log line nor error.
 
 use serde_json::Value;
 
 use crate::common::{http_get, wait_for, Collector, TempDir};
 use crate::server::{free_port, Server};
 use crate::support::{
-    admin, assert_stream_holds_once, comes_true, lines, metric, start_collector, with_jetstream,
-    PATIENCE,
+    admin, assert_stream_holds_once, comes_true, lines, metric, serve_logged, serve_once,
+    start_collector, with_jetstream, PATIENCE,
 };
 
 const PASSWORD: &str = "Pw-4e1f9c7a";
@@ -106,4 +106,52 @@ fn a_token_in_the_url_publishes_and_merges() {
     assert!(published_and_merged(&c, 50.0), "{}", c.stderr_text());
     let stderr = c.stop().stderr.join("\n");
     assert!(!stderr.contains(token), "the token in the log: {stderr}");
+}
+
+#[test]
+fn a_password_in_the_url_is_in_no_error_nor_log_line() {
+    let dir = TempDir::new("nats-userpass-hidden");
+    let Some(server) = server(&dir) else {
+        return;
+    };
+    // Refused at start: the line names the server and the user.
+    let wrong = "Wrong-77d2b";
+    let url = server.url_with(&format!("ztel:{wrong}"));
+    let (ok, stderr) = serve_once(&dir, &url, "");
+    assert!(!ok, "the start fails: {stderr}");
+    assert!(
+        !stderr.contains(wrong),
+        "the password in the error: {stderr}"
+    );
+    assert!(stderr.contains("nats://ztel:***@127.0.0.1:"), "{stderr}");
+    // Nor when everything is logged, the client's own lines included.
+    let (ok, stderr) = serve_logged(&dir, &url, "", "trace");
+    assert!(!ok);
+    assert!(
+        stderr.contains("attempting connection"),
+        "the client's lines: {stderr}"
+    );
+    assert!(
+        !stderr.contains(wrong),
+        "the password in the trace: {stderr}"
+    );
+    // A url that is wrong.
+    let (ok, stderr) = serve_once(&dir, "nats://ztel:Pw-in-a-bad-url@127.0.0.1:port", "");
+    assert!(!ok);
+    assert!(stderr.contains("output.nats.url"), "{stderr}");
+    assert!(!stderr.contains("Pw-in-a-bad-url"), "{stderr}");
+    // A server that does not answer: the start goes on, spooling, and says so, then retries.
+    let url = format!("nats://ztel:{PASSWORD}@127.0.0.1:{}", free_port());
+    let c = start_collector("nats-userpass-down", &url, None);
+    c.send(&lines(5));
+    assert!(comes_true(|| metric(&c, "ztel_nats_spool_records") >= 5.0));
+    assert!(comes_true(|| c
+        .stderr_text()
+        .contains("records wait in the spool")));
+    let stderr = c.stop().stderr.join("\n");
+    assert!(stderr.contains("nats://ztel:***@127.0.0.1:"), "{stderr}");
+    assert!(
+        !stderr.contains(PASSWORD),
+        "the password in the log: {stderr}"
+    );
 }

@@ -77,7 +77,7 @@ pub async fn connect(cfg: &config::Nats) -> Result<Client, ConnectFailure> {
         Some(Auth::Token(token)) => options(cfg).await?.token(token.clone()),
         None => options(cfg).await?,
     };
-    let urls = cfg.url.as_str();
+    let urls = servers::shown(&cfg.url);
     match options.connect(servers).await {
         Ok(client) => Ok(client),
         Err(e) => Err(match e.kind() {

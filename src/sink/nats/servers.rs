@@ -59,7 +59,12 @@ pub fn endpoints(url: &str) -> Result<Vec<Endpoint>, String> {
         let (tls, rest) = match one.split_once("://") {
             Some(("nats", rest)) => (false, rest),
             Some(("tls", rest)) => (true, rest),
-            Some((scheme, _)) => return Err(format!("{one}: scheme {scheme} is not nats or tls")),
+            Some(_) => {
+                return Err(format!(
+                    "{}: the scheme is not nats:// or tls://",
+                    shown_one(one)
+                ))
+            }
             None => (false, one),
         };
         let rest = rest.trim_end_matches('/');
@@ -78,13 +83,13 @@ pub fn endpoints(url: &str) -> Result<Vec<Endpoint>, String> {
             Some((h, p)) if !h.ends_with(':') => (
                 h,
                 p.parse()
-                    .map_err(|_| format!("{one}: {p} is not a port number"))?,
+                    .map_err(|_| format!("{}: {p} is not a port number", shown_one(one)))?,
             ),
             _ => (hostport, 4222),
         };
         let host = host.trim_start_matches('[').trim_end_matches(']');
         if host.is_empty() {
-            return Err(format!("{one}: no host"));
+            return Err(format!("{}: no host", shown_one(one)));
         }
         out.push(Endpoint {
             host: host.to_owned(),
@@ -101,17 +106,38 @@ pub fn endpoints(url: &str) -> Result<Vec<Endpoint>, String> {
     let mut given = out.iter().filter_map(|ep| ep.auth.clone());
     if let Some(auth) = given.next() {
         if given.any(|other| other != auth) {
-            return Err(
-                "the servers have different users, passwords or tokens; one is used \
-                        for all: give it once, or the same with each"
-                    .into(),
-            );
+            let why = "the servers have different users, passwords or tokens; one is used for \
+                       all: give it once, or the same with each";
+            return Err(why.into());
         }
         for ep in &mut out {
             ep.auth = Some(auth.clone());
         }
     }
     Ok(out)
+}
+
+/// `url` as messages show it, each password or token as `***`: the log and the errors name the
+/// servers, and a log is read by more people than the config.
+pub fn shown(url: &str) -> String {
+    url.split(',').map(shown_one).collect::<Vec<_>>().join(",")
+}
+
+fn shown_one(one: &str) -> String {
+    let Some((auth, hostport)) = one.rsplit_once('@') else {
+        return one.to_owned();
+    };
+    // A scheme is letters; what has a ':' before the "://" is a user and password.
+    let (scheme, auth) = match auth.split_once("://") {
+        Some((scheme, auth)) if scheme.trim().bytes().all(|b| b.is_ascii_alphanumeric()) => {
+            (&one[..scheme.len() + 3], auth)
+        }
+        _ => ("", auth),
+    };
+    match auth.split_once(':') {
+        Some((user, _)) => format!("{scheme}{user}:***@{hostport}"),
+        None => format!("{scheme}***@{hostport}"),
+    }
 }
 
 #[cfg(test)]
@@ -147,5 +173,25 @@ mod tests {
         let token = endpoints("nats://s3cret@a,nats://s3cret@b").unwrap();
         assert_eq!(token[1].auth(), Some(&Auth::Token("s3cret".into())));
         assert!(endpoints("nats://u:p@a,nats://u:q@b").is_err());
+    }
+
+    #[test]
+    fn messages_show_no_password_nor_token() {
+        assert_eq!(
+            shown("nats://u:s3cret@a:4222, tls://t0ken@b,c:4222"),
+            "nats://u:***@a:4222, tls://***@b,c:4222"
+        );
+        assert_eq!(shown("u:p@w://d@a"), "u:***@a");
+        assert_eq!(shown("nats://u:p@ss@a"), "nats://u:***@a");
+        let refused = [
+            "nats://u:s3cret@a:port",
+            "http://u:s3cret@a",
+            "nats://u:s3cret@",
+        ];
+        for url in refused {
+            let e = endpoints(url).expect_err(url);
+            assert!(!e.contains("s3cret"), "{e}");
+            assert!(e.contains("u:***@"), "{e}");
+        }
     }
 }

@@ -2,15 +2,15 @@
 //! password (or a token) as in `nats://USER:PASS@host:port`, the other way nats-server
 //! authorizes clients than `creds`. Both connections use all of it (the one that publishes
 //! records, and async-nats's for the stream and the registry bucket), and the password is in no
-//! log line nor error.
+//! log line nor error. A wrong password stops the start in one line that says it was the URL's.
 
 use serde_json::Value;
 
 use crate::common::{http_get, wait_for, Collector, TempDir};
 use crate::server::{free_port, Server};
 use crate::support::{
-    admin, assert_stream_holds_once, comes_true, lines, metric, serve_logged, serve_once,
-    start_collector, with_jetstream, PATIENCE,
+    admin, assert_stream_holds_once, comes_true, lines, lines_naming, metric, serve_logged,
+    serve_once, start_collector, with_jetstream, PATIENCE,
 };
 
 const PASSWORD: &str = "Pw-4e1f9c7a";
@@ -153,5 +153,34 @@ fn a_password_in_the_url_is_in_no_error_nor_log_line() {
     assert!(
         !stderr.contains(PASSWORD),
         "the password in the log: {stderr}"
+    );
+}
+
+#[test]
+fn a_wrong_password_in_the_url_stops_the_start_in_one_line() {
+    let dir = TempDir::new("nats-userpass-wrong");
+    let Some(server) = server(&dir) else {
+        return;
+    };
+    let (ok, stderr) = serve_once(&dir, &server.url_with("ztel:Wrong-77d2b"), "");
+    assert!(!ok, "the start fails: {stderr}");
+    let errors = lines_naming(&stderr, "output.nats");
+    assert_eq!(errors.len(), 1, "one line: {stderr}");
+    eprintln!("{}", errors[0]);
+    assert!(errors[0].contains("refused"), "{stderr}");
+    assert!(
+        errors[0].contains("the user ztel and the password of output.nats.url"),
+        "it says whose password was refused: {stderr}"
+    );
+    assert!(
+        !stderr.lines().any(|l| l.contains("ERROR")),
+        "the error is said once, not by the client as well: {stderr}"
+    );
+    // None given where the server wants some: both ways are named.
+    let (ok, stderr) = serve_once(&dir, &server.url(), "");
+    assert!(!ok);
+    assert!(
+        stderr.contains("set output.nats.creds, or a user and password in output.nats.url"),
+        "{stderr}"
     );
 }

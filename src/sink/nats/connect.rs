@@ -82,11 +82,7 @@ pub async fn connect(cfg: &config::Nats) -> Result<Client, ConnectFailure> {
         Ok(client) => Ok(client),
         Err(e) => Err(match e.kind() {
             ConnectErrorKind::AuthorizationViolation | ConnectErrorKind::Authentication => {
-                let with = if cfg.creds.is_empty() {
-                    "without credentials (set output.nats.creds)".to_owned()
-                } else {
-                    format!("with the credentials of {}", cfg.creds)
-                };
+                let with = given(endpoints.first().and_then(|ep| ep.auth()), &cfg.creds);
                 ConnectFailure::Refused(format!(
                     "output.nats: {urls} refused the connection {with}: {e}"
                 ))
@@ -102,6 +98,25 @@ pub async fn connect(cfg: &config::Nats) -> Result<Client, ConnectFailure> {
             }
             _ => ConnectFailure::Unreachable(format!("{urls}: {e}")),
         }),
+    }
+}
+
+/// What the server was given to authorize the client, for a refusal to name.
+fn given(auth: Option<&Auth>, creds: &str) -> String {
+    let url = match auth {
+        Some(Auth::User { user, .. }) => Some(format!("the user {user} and the password")),
+        Some(Auth::Token(_)) => Some("the token".to_owned()),
+        None => None,
+    };
+    match (url, creds.is_empty()) {
+        (None, true) => "without credentials (set output.nats.creds, or a user and password \
+                         in output.nats.url)"
+            .to_owned(),
+        (None, false) => format!("with the credentials of {creds}"),
+        (Some(url), true) => format!("with {url} of output.nats.url"),
+        (Some(url), false) => {
+            format!("with {url} of output.nats.url and the credentials of {creds}")
+        }
     }
 }
 

@@ -1,8 +1,9 @@
 //! What `output.nats.url` may hold besides one server: several, comma-separated, and a user and
-//! password (or a token) as in `nats://USER:PASS@host:port`, the other way nats-server
-//! authorizes clients than `creds`. Both connections use all of it (the one that publishes
-//! records, and async-nats's for the stream and the registry bucket), and the password is in no
-//! log line nor error. A wrong password stops the start in one line that says it was the URL's.
+//! password (or a token) as in `nats://USER:PASS@host:port`, percent-encoded as in any URL,
+//! the other way nats-server authorizes clients than `creds`. Both connections use all of it
+//! (the one that publishes records, and async-nats's for the stream and the registry bucket),
+//! and the password is in no log line nor error. A wrong password stops the start in one line
+//! that says it was the URL's.
 
 use serde_json::Value;
 
@@ -183,4 +184,21 @@ fn a_wrong_password_in_the_url_stops_the_start_in_one_line() {
         stderr.contains("set output.nats.creds, or a user and password in output.nats.url"),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_percent_encoded_password_is_decoded() {
+    // A password with the characters that end a part of a URL ('@', ':', '/', ','), and a '%'.
+    let dir = TempDir::new("nats-userpass-encoded");
+    let Some(server) = Server::authorizing(&dir, "user: ztel\n  password: \"p@ss:w/rd,%\"") else {
+        return;
+    };
+    let c = start_collector(
+        "nats-userpass-encoded",
+        &server.url_with("ztel:p%40ss%3Aw%2Frd%2C%25"),
+        None,
+    );
+    c.send(&lines(50));
+    assert!(published_and_merged(&c, 50.0), "{}", c.stderr_text());
+    c.stop();
 }

@@ -72,13 +72,16 @@ pub fn endpoints(url: &str) -> Result<Vec<Endpoint>, String> {
             Some((auth, hostport)) => (Some(auth), hostport),
             None => (None, rest),
         };
-        let auth = auth.map(|a| match a.split_once(':') {
-            Some((user, pass)) => Auth::User {
-                user: user.to_owned(),
-                pass: pass.to_owned(),
-            },
-            None => Auth::Token(a.to_owned()),
-        });
+        let auth = match auth {
+            Some(a) => Some(auth_of(a).ok_or_else(|| {
+                format!(
+                    "{}: a '%' in the user, password or token is not followed by two hex \
+                     digits (write '%' as %25), or they do not decode to UTF-8",
+                    shown_one(one)
+                )
+            })?),
+            None => None,
+        };
         let (host, port) = match hostport.rsplit_once(':') {
             Some((h, p)) if !h.ends_with(':') => (
                 h,
@@ -115,6 +118,40 @@ pub fn endpoints(url: &str) -> Result<Vec<Endpoint>, String> {
         }
     }
     Ok(out)
+}
+
+/// The user and password, or the token, of `user:pass` or `token`, percent-decoded.
+fn auth_of(userinfo: &str) -> Option<Auth> {
+    Some(match userinfo.split_once(':') {
+        Some((user, pass)) => Auth::User {
+            user: percent_decoded(user)?,
+            pass: percent_decoded(pass)?,
+        },
+        None => Auth::Token(percent_decoded(userinfo)?),
+    })
+}
+
+/// `text` with each `%XX` as the byte it stands for, as in any URL (and as nats.go and the
+/// `nats` CLI read it): a password can hold the ',' that separates servers, or a '%', only so
+/// written. None for a '%' not followed by two hex digits, or bytes that are not UTF-8.
+fn percent_decoded(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3)?;
+            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                return None;
+            }
+            out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// `url` as messages show it, each password or token as `***`: the log and the errors name the
@@ -173,6 +210,35 @@ mod tests {
         let token = endpoints("nats://s3cret@a,nats://s3cret@b").unwrap();
         assert_eq!(token[1].auth(), Some(&Auth::Token("s3cret".into())));
         assert!(endpoints("nats://u:p@a,nats://u:q@b").is_err());
+    }
+
+    #[test]
+    fn user_password_and_token_are_percent_decoded() {
+        let eps = endpoints("nats://z%74el:p%40ss%3Aw%2Frd%2C%25%C3%A9@a").unwrap();
+        let user = Auth::User {
+            user: "ztel".into(),
+            pass: "p@ss:w/rd,%\u{e9}".into(),
+        };
+        assert_eq!(eps[0].auth(), Some(&user));
+        // Written as they are, the characters that do not end a part are taken too.
+        let eps = endpoints("nats://ztel:p@ss:w/rd@a").unwrap();
+        let user = Auth::User {
+            user: "ztel".into(),
+            pass: "p@ss:w/rd".into(),
+        };
+        assert_eq!(eps[0].auth(), Some(&user));
+        let eps = endpoints("tls://t%2Ck@a").unwrap();
+        assert_eq!(eps[0].auth(), Some(&Auth::Token("t,k".into())));
+        for url in [
+            "nats://u:s3cret%@a",
+            "nats://u:s3cret%4@a",
+            "nats://u:s3cret%zz@a",
+            "nats://u:s3cret%+1@a",
+            "nats://u:s3cret%ff@a",
+        ] {
+            let e = endpoints(url).expect_err(url);
+            assert!(!e.contains("s3cret") && e.contains("u:***@a"), "{e}");
+        }
     }
 
     #[test]

@@ -178,7 +178,9 @@ pub struct Output {
 #[serde(default, deny_unknown_fields)]
 pub struct Nats {
     /// Server URL ("nats://10.0.0.5:4222", "tls://…"); several comma-separated for a cluster.
-    /// "" = off: records and devices stay in local files only.
+    /// A server that wants a user and password: "nats://USER:PASSWORD@10.0.0.5:4222",
+    /// percent-encoded as in any URL (never logged). "" = off: records and devices stay in
+    /// local files only.
     pub url: String,
     /// NATS credentials file (JWT + nkey seed, as `nsc` writes it); "" = none.
     pub creds: String,

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{run_ztel, serve_on_loopback, Collector, Options, TempDir};
+use common::{run_ztel, serve_on_loopback, Ca, Collector, Options, TempDir};
 
 const SMALL_FRAMES: &str = "[limits]\nmax_frame_bytes = 4096\n";
 
@@ -164,4 +164,28 @@ fn config_check_opens_the_files_serve_would_and_says_what_is_wrong() {
     let args = ["--tls".to_owned(), "127.0.0.1:0".to_owned()];
     let err = ztel::cli::config_from_args(&args).expect_err("TLS without a certificate");
     assert!(err.starts_with("--tls: needs input.tls.cert"), "{err}");
+}
+
+#[test]
+fn config_check_refuses_tcp_and_tls_on_one_port() {
+    // Both passed the check and `serve` bound both: the kernel split the port's connections
+    // between them, and a plain sender that landed on the TLS listener lost its records.
+    let dir = TempDir::new("config-shared-port");
+    let (cert, key) = Ca::new("ztel test").leaf("localhost", &["localhost"]);
+    let cert = dir.write("server.pem", &cert);
+    let key = dir.write("server.key", &key);
+    let toml = format!(
+        "[input.tcp]\naddress = \"127.0.0.1:15140\"\n\
+         [input.tls]\naddress = \"127.0.0.1:15140\"\ncert = {:?}\nkey = {:?}\n",
+        cert.display().to_string(),
+        key.display().to_string()
+    );
+    let file = dir.write("shared-port.toml", &toml);
+    let (status, stdout, stderr) = run_ztel(&["config", "check", file.to_str().unwrap()]);
+    assert!(!status.success(), "the check passed: {stdout}{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
+    assert!(
+        stderr.starts_with("ztel: error: input.tls.address: "),
+        "{stderr:?}"
+    );
 }

@@ -35,7 +35,8 @@ pub struct Config {
     /// Zone of NSS timestamps that carry none: an IANA name ("Europe/Paris") or a fixed offset
     /// ("+05:30"). Set it to the timezone of the NSS feed.
     pub feed_timezone: String,
-    /// The inputs. An empty address disables an input.
+    /// The inputs. An empty address disables an input. TCP, TLS and HTTP each need a port of
+    /// their own (UDP may share TCP's).
     pub input: Inputs,
     /// Bounds on what a peer may make the collector hold.
     pub limits: Limits,

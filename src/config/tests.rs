@@ -170,3 +170,57 @@ fn a_section_with_only_some_keys_keeps_the_defaults_of_the_others() {
     assert_eq!(config.admin, d.admin);
     assert_eq!(config.output, d.output);
 }
+
+#[test]
+fn stream_inputs_that_share_a_port_are_refused() {
+    // TCP and TLS on one address passed, and SO_REUSEPORT then split that port's connections
+    // between them: a plain sender that landed on the TLS listener lost its records.
+    let tls = |address: &str| {
+        format!("[input.tls]\naddress = \"{address}\"\ncert = \"c.pem\"\nkey = \"k.pem\"\n")
+    };
+    let tcp = |address: &str| format!("[input.tcp]\naddress = \"{address}\"\n");
+    let http = |address: &str| format!("[input.http]\naddress = \"{address}\"\nplain = true\n");
+    let refused = [
+        (
+            tcp("127.0.0.1:15140") + &tls("127.0.0.1:15140"),
+            "input.tls.address",
+        ),
+        // A wildcard address takes the port on every address, the specific one's included.
+        (
+            tcp("127.0.0.1:15140") + &tls("0.0.0.0:15140"),
+            "input.tls.address",
+        ),
+        (
+            tcp("[::]:15140") + &tls("127.0.0.1:15140"),
+            "input.tls.address",
+        ),
+        (
+            tls("127.0.0.1:15140") + &http("127.0.0.1:15140"),
+            "input.http.address",
+        ),
+        (
+            tcp("0.0.0.0:15140") + &http("127.0.0.1:15140"),
+            "input.http.address",
+        ),
+    ];
+    for (text, key) in refused {
+        let msg = Config::from_toml(&text).unwrap_err().to_string();
+        assert!(msg.starts_with(&format!("{key}: ")), "{text:?} gave {msg}");
+        assert!(msg.contains("15140") && !msg.contains('\n'), "{msg}");
+    }
+    let accepted = [
+        tcp("127.0.0.1:15140") + &tls("127.0.0.1:15141"),
+        tcp("127.0.0.1:15140") + &tls("127.0.0.2:15140"),
+        // Port 0: each input gets a port of its own.
+        tcp("127.0.0.1:0") + &tls("127.0.0.1:0") + &http("127.0.0.1:0"),
+        // TLS without a certificate is off at its default address, whatever TCP listens on.
+        tcp("0.0.0.0:6514"),
+        // UDP is another protocol: the default shares TCP's port.
+        "[input.udp]\naddress = \"0.0.0.0:1514\"\n".to_owned(),
+    ];
+    for text in accepted {
+        if let Err(e) = Config::from_toml(&text) {
+            panic!("{text:?} was refused: {e}");
+        }
+    }
+}

@@ -39,6 +39,7 @@ impl Config {
             ));
         }
         self.validate_http()?;
+        self.validate_stream_ports()?;
         if !(1024..=64 << 20).contains(&self.limits.max_frame_bytes) {
             return Err(invalid(
                 "limits.max_frame_bytes",
@@ -196,8 +197,43 @@ impl Config {
         warnings
     }
 
-    /// `[input.http]`: certificate pair, key header, keys, and an address that no other stream
-    /// input shares (SO_REUSEPORT would let two inputs split one port's connections).
+    /// No two stream inputs that listen (TCP; TLS with its certificate; HTTP) share a port:
+    /// each binds with SO_REUSEPORT, so the kernel would split the port's connections between
+    /// them, and a sender would reach a listener that does not speak its protocol. A wildcard
+    /// address takes the port on every address.
+    fn validate_stream_ports(&self) -> Result<(), ConfigError> {
+        let input = &self.input;
+        let listening = [
+            ("input.tcp.address", input.tcp.address.get()),
+            (
+                "input.tls.address",
+                input.tls.address.get().filter(|_| input.tls.listens()),
+            ),
+            ("input.http.address", input.http.address.get()),
+        ];
+        for (at, (key, addr)) in listening.iter().enumerate() {
+            let Some(addr) = addr else {
+                continue;
+            };
+            for (other_key, other) in &listening[..at] {
+                let Some(other) = other else {
+                    continue;
+                };
+                let overlap = addr.ip() == other.ip()
+                    || addr.ip().is_unspecified()
+                    || other.ip().is_unspecified();
+                if addr.port() != 0 && addr.port() == other.port() && overlap {
+                    return Err(invalid(
+                        key,
+                        format!("{addr} is the port of {other_key} ({other})"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `[input.http]`: certificate pair, key header and keys.
     fn validate_http(&self) -> Result<(), ConfigError> {
         let http = &self.input.http;
         if http.cert.is_empty() != http.key.is_empty() {
@@ -234,27 +270,6 @@ impl Config {
                 return Err(invalid(
                     "input.http.keys",
                     "a key is visible ASCII, without spaces at either end",
-                ));
-            }
-        }
-        let Some(addr) = http.address.get() else {
-            return Ok(());
-        };
-        let mut others = vec![("input.tcp.address", self.input.tcp.address)];
-        if !self.input.tls.cert.is_empty() {
-            others.push(("input.tls.address", self.input.tls.address));
-        }
-        for (key, other) in others {
-            let Some(other) = other.get() else {
-                continue;
-            };
-            let overlap = addr.ip() == other.ip()
-                || addr.ip().is_unspecified()
-                || other.ip().is_unspecified();
-            if addr.port() != 0 && addr.port() == other.port() && overlap {
-                return Err(invalid(
-                    "input.http.address",
-                    format!("{addr} is the port of {key} ({other})"),
                 ));
             }
         }

@@ -148,6 +148,24 @@ fn an_http_head_or_body_sent_a_byte_at_a_time_is_cut_off_at_the_idle_limit() {
 }
 
 #[test]
+fn the_longest_idle_timeout_serves_connections() {
+    // A year, the most limits.idle_timeout_secs takes: each connection's deadline is that far
+    // ahead. 9223372036854775807 used to pass the config check and overflow glommio's timer at
+    // the first connection, which aborted the collector.
+    let config = format!("{KEYS}[limits]\nidle_timeout_secs = 31536000\n");
+    let collector = binary("year-idle", &config, &["--http", "127.0.0.1:0"]);
+    let mut tcp = TcpStream::connect(collector.addr).expect("connect");
+    tcp.write_all(format!("{}\n", common::zia_line(1, "pc-year")).as_bytes())
+        .expect("send");
+    common::close_and_wait(tcp);
+    let answer = Client::connect(collector.listening["http"])
+        .post(Some("k1"), &array(&[common::zia_line(2, "pc-year")]));
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let outcome = collector.stop();
+    assert_eq!(outcome.records.len(), 2);
+}
+
+#[test]
 fn a_client_that_never_reads_its_answers_does_not_hold_up_the_drain() {
     // Issue 14: after SIGTERM an HTTP client that pipelines requests and reads no answers held
     // the drain for the whole write timeout (idle_timeout_secs, 300 s by default). Here the limit

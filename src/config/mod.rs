@@ -151,7 +151,7 @@ pub struct Limits {
     pub max_frame_bytes: usize,
     /// Open connections per shard; more are refused and counted.
     pub max_connections: usize,
-    /// A connection that sends nothing for this long is closed.
+    /// A connection that sends nothing for this long is closed. 1 to 31536000 (a year).
     pub idle_timeout_secs: u64,
     /// Per shard: bytes that connections may hold beyond their first 64 KiB buffer (frames in
     /// progress, HTTP bodies); past it reads wait. At least max_frame_bytes x 64.
@@ -192,7 +192,7 @@ pub struct Nats {
     /// Records go to <prefix>.records.<kind>, device events to <prefix>.devices.
     pub subject_prefix: String,
     /// JetStream drops a message whose Nats-Msg-Id (the record's identity) it saw this recently:
-    /// a replay that reached two collectors is stored once.
+    /// a replay that reached two collectors is stored once. 1 to 31536000 (a year).
     pub duplicate_window_secs: u64,
     /// JetStream KV bucket holding the device registry every collector shares (key = device_id).
     pub registry_bucket: String,

@@ -224,3 +224,31 @@ fn stream_inputs_that_share_a_port_are_refused() {
         }
     }
 }
+
+#[test]
+fn durations_are_bounded_to_a_year() {
+    // 9223372036854775807 ("never") passed, and the first connection's timer overflowed its
+    // Instant: glommio panicked and the collector aborted.
+    for (text, key) in [
+        (
+            "[limits]\nidle_timeout_secs = 9223372036854775807",
+            "limits.idle_timeout_secs",
+        ),
+        (
+            "[limits]\nidle_timeout_secs = 31536001",
+            "limits.idle_timeout_secs",
+        ),
+        // Sent to JetStream as i64 nanoseconds, which this many seconds wraps.
+        (
+            "[output.nats]\nurl = \"nats://127.0.0.1:4222\"\nduplicate_window_secs = 10000000000",
+            "output.nats.duplicate_window_secs",
+        ),
+    ] {
+        let msg = Config::from_toml(text).unwrap_err().to_string();
+        assert!(msg.starts_with(&format!("{key}: ")), "{text:?} gave {msg}");
+        assert!(msg.contains("31536000"), "{msg}");
+    }
+    let year = "[limits]\nidle_timeout_secs = 31536000\n[output.nats]\n\
+                url = \"nats://127.0.0.1:4222\"\nduplicate_window_secs = 31536000\n";
+    Config::from_toml(year).expect("a year is accepted");
+}

@@ -59,9 +59,7 @@ impl Config {
                 "must be at least limits.max_frame_bytes x 64 (the largest HTTP body)",
             ));
         }
-        if self.limits.idle_timeout_secs == 0 {
-            return Err(invalid("limits.idle_timeout_secs", "must be at least 1"));
-        }
+        within_a_year("limits.idle_timeout_secs", self.limits.idle_timeout_secs)?;
         if self.output.records.is_empty() {
             return Err(invalid("output.records", "must be a path or \"-\""));
         }
@@ -129,12 +127,10 @@ impl Config {
                 "dot-separated tokens without spaces, '*' or '>'",
             ));
         }
-        if nats.duplicate_window_secs == 0 {
-            return Err(invalid(
-                "output.nats.duplicate_window_secs",
-                "must be at least 1",
-            ));
-        }
+        within_a_year(
+            "output.nats.duplicate_window_secs",
+            nats.duplicate_window_secs,
+        )?;
         if nats.spool_bytes < 1 << 20 {
             return Err(invalid(
                 "output.nats.spool_bytes",
@@ -274,6 +270,23 @@ impl Config {
             }
         }
         Ok(())
+    }
+}
+
+/// The most seconds a duration key takes: a year.
+const YEAR_SECS: u64 = 365 * 24 * 3600;
+
+/// A duration of 1 s to a year. Larger ones overflow where they are used: the idle timeout is
+/// added to an Instant for every read (glommio panics, and the collector aborts), and JetStream
+/// takes the duplicate window in i64 nanoseconds, which wraps.
+fn within_a_year(key: &str, secs: u64) -> Result<(), ConfigError> {
+    if (1..=YEAR_SECS).contains(&secs) {
+        Ok(())
+    } else {
+        Err(invalid(
+            key,
+            format!("must be between 1 and {YEAR_SECS} (a year)"),
+        ))
     }
 }
 

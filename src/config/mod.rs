@@ -167,7 +167,8 @@ pub struct Limits {
 pub struct Output {
     /// Connection records, JSON Lines. "-" writes them to stdout.
     pub records: String,
-    /// Device events (created, tagged), JSON Lines.
+    /// Device events (created, tagged), JSON Lines. "-" writes them to stdout, unless the records
+    /// go there.
     pub devices: String,
     /// Rotate an output file when it reaches this size.
     pub rotate_bytes: u64,

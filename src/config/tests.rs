@@ -252,3 +252,26 @@ fn durations_are_bounded_to_a_year() {
                 url = \"nats://127.0.0.1:4222\"\nduplicate_window_secs = 31536000\n";
     Config::from_toml(year).expect("a year is accepted");
 }
+
+#[test]
+fn records_and_devices_are_not_both_stdout() {
+    // Both "-" passed, and device events were mixed into the record stream on stdout.
+    let msg = Config::from_toml("[output]\nrecords = \"-\"\ndevices = \"-\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(msg.starts_with("output.records: "), "{msg}");
+    assert!(
+        msg.contains("output.devices") && !msg.contains('\n'),
+        "{msg}"
+    );
+    // One of them on stdout is fine; the latency log's "-" is a file of that name.
+    for text in [
+        "[output]\nrecords = \"-\"\n",
+        "[output]\ndevices = \"-\"\n",
+        "[output]\nrecords = \"-\"\n[histograms]\nlog = \"-\"\n",
+    ] {
+        if let Err(e) = Config::from_toml(text) {
+            panic!("{text:?} was refused: {e}");
+        }
+    }
+}

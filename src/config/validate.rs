@@ -66,18 +66,31 @@ impl Config {
         if self.output.devices.is_empty() {
             return Err(invalid("output.devices", "must be a path"));
         }
-        // Two outputs in one file mix their lines, and the records file's offsets, which the
-        // duplicate window keeps across a crash (aggregate/dedup.rs), would be wrong.
-        let files = [
-            ("output.records", self.output.records.as_str()),
-            ("output.devices", self.output.devices.as_str()),
-            ("histograms.log", self.histograms.log.as_str()),
-            ("the dead-letter file", super::DEAD_LETTER_FILE),
+        // Two outputs in one file, or both on stdout, mix their lines, and the records file's
+        // offsets, which the duplicate window keeps across a crash (aggregate/dedup.rs), would
+        // be wrong. "-" is stdout (None) for the records and the devices only, as run.rs opens
+        // them; elsewhere it is a file of that name.
+        let place =
+            |path: &str, stdout: bool| (!stdout || path != "-").then(|| self.output_path(path));
+        let outputs = [
+            ("output.records", place(&self.output.records, true)),
+            ("output.devices", place(&self.output.devices, true)),
+            ("histograms.log", place(&self.histograms.log, false)),
+            (
+                "the dead-letter file",
+                place(super::DEAD_LETTER_FILE, false),
+            ),
         ];
-        for (at, (key, path)) in files.iter().enumerate() {
-            for (other, other_path) in &files[at + 1..] {
-                if *path != "-" && self.output_path(path) == self.output_path(other_path) {
-                    return Err(invalid(key, format!("must not be the file of {other}")));
+        for (at, (key, place)) in outputs.iter().enumerate() {
+            for (other, other_place) in &outputs[at + 1..] {
+                if place == other_place {
+                    let message = match place {
+                        None => {
+                            format!("\"-\" (stdout) is also {other}: the lines of both would mix")
+                        }
+                        Some(_) => format!("must not be the file of {other}"),
+                    };
+                    return Err(invalid(key, message));
                 }
             }
         }

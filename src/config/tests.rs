@@ -275,3 +275,24 @@ fn records_and_devices_are_not_both_stdout() {
         }
     }
 }
+
+#[test]
+fn output_paths_name_a_file() {
+    // `histograms.log = ""` passed the check and ran without a latency log; "." passed for
+    // every output and failed only when opened.
+    for key in ["output.records", "output.devices", "histograms.log"] {
+        let (section, name) = key.split_once('.').unwrap();
+        for path in ["", ".", "..", "/", "logs/", "logs/.", "/var/lib/ztel/.."] {
+            let text = format!("[{section}]\n{name} = {path:?}\n");
+            let msg = Config::from_toml(&text).unwrap_err().to_string();
+            assert!(msg.starts_with(&format!("{key}: ")), "{text:?} gave {msg}");
+            assert!(!msg.contains('\n'), "{msg}");
+        }
+        for path in ["x.jsonl", "logs/x.jsonl", "/var/log/ztel/x", "./x", ".x"] {
+            let text = format!("[{section}]\n{name} = {path:?}\n");
+            if let Err(e) = Config::from_toml(&text) {
+                panic!("{text:?} was refused: {e}");
+            }
+        }
+    }
+}

@@ -60,11 +60,27 @@ impl Config {
             ));
         }
         within_a_year("limits.idle_timeout_secs", self.limits.idle_timeout_secs)?;
-        if self.output.records.is_empty() {
-            return Err(invalid("output.records", "must be a path or \"-\""));
+        // Here, where `config check` sees it: at the start a directory stops the records and
+        // the devices from opening, and the latency log goes without a file (an ERROR line).
+        for (key, path) in [
+            ("output.records", &self.output.records),
+            ("output.devices", &self.output.devices),
+        ] {
+            if path != "-" && !names_a_file(path) {
+                return Err(invalid(
+                    key,
+                    format!("{path:?} names no file: give a file's path, or \"-\" for stdout"),
+                ));
+            }
         }
-        if self.output.devices.is_empty() {
-            return Err(invalid("output.devices", "must be a path"));
+        if !names_a_file(&self.histograms.log) {
+            return Err(invalid(
+                "histograms.log",
+                format!(
+                    "{:?} names no file: give a file's path",
+                    self.histograms.log
+                ),
+            ));
         }
         // Two outputs in one file, or both on stdout, mix their lines, and the records file's
         // offsets, which the duplicate window keeps across a crash (aggregate/dedup.rs), would
@@ -301,6 +317,13 @@ fn within_a_year(key: &str, secs: u64) -> Result<(), ConfigError> {
             format!("must be between 1 and {YEAR_SECS} (a year)"),
         ))
     }
+}
+
+/// Whether `path` ends in a file name, not in "", "/", "." or "..", which name no file or a
+/// directory. A directory of the same name as the file is found only when it is opened.
+fn names_a_file(path: &str) -> bool {
+    let last = path.rsplit('/').next().unwrap_or_default();
+    !matches!(last, "" | "." | "..")
 }
 
 /// A character of an HTTP token (RFC 9110 §5.6.2), as a header name is made of.

@@ -184,6 +184,26 @@ fn sighup_reloads_allow_lists() {
 }
 
 #[test]
+fn a_reload_that_empties_an_allow_list_warns() {
+    // The reload applied `allowed_ips = []` and said only that it had reloaded, while
+    // `config check` of the same file warned that every peer would be refused.
+    let mut collector = Collector::start_with(
+        "allow-reload-empty",
+        Options {
+            config: Some("[input.tcp]\nallowed_ips = [\"127.0.0.1\"]\n".into()),
+            binary: true,
+            ..Options::default()
+        },
+    );
+    collector.rewrite_config("[input.tcp]\nallowed_ips = []\n");
+    collector.signal(libc::SIGHUP);
+    collector.wait_for_stderr("ztel: reloaded certificates and allow-lists");
+    collector.wait_for_stderr("input.tcp.allowed_ips is empty: every peer is refused");
+    let outcome = collector.stop();
+    assert!(outcome.records.is_empty());
+}
+
+#[test]
 fn datagrams_the_kernel_drops_from_a_full_receive_buffer_are_counted() {
     // Issue 14: at loadgen's maximum rate the kernel dropped 157,774 of 200,000 datagrams from
     // the socket's receive buffer and ztel said dropped=0. Here the collector is stopped

@@ -206,8 +206,8 @@ type Reloader = Box<dyn Fn() -> Result<Config, ConfigError> + Send>;
 
 /// SIGTERM/SIGINT start the drain (a second SIGINT exits at once; repeated SIGTERMs do not,
 /// since supervisors and `timeout` often send more than one). SIGHUP reloads certificates and
-/// allow-lists, and names the changed keys that wait for a restart. Signals that came during the
-/// start are acted on at once.
+/// allow-lists, names the changed keys that wait for a restart, and logs the warnings of the
+/// config it read, as the start does. Signals that came during the start are acted on at once.
 fn watch_signals(
     mut signals: Signals,
     control: Control,
@@ -240,6 +240,11 @@ fn watch_signals(
                                         waiting.join(", ")
                                     ),
                                 );
+                            }
+                            // As at the start: a reload that applies an empty allow-list refuses
+                            // every peer from now on, which must not pass without a word.
+                            for warning in read.warnings() {
+                                tracing::warn!("{warning}");
                             }
                         }
                         Err(e) => logging::say(

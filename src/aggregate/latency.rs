@@ -305,10 +305,15 @@ impl IntervalLog {
 
 /// Cuts a line a killed run left unfinished at the end of the log back to the line before it:
 /// the next run's header after it would make one line no reader can parse, in the middle of the
-/// file (at the end, readers pass over it).
+/// file (at the end, readers pass over it). Only a regular file with something in it: the log
+/// may be `/dev/null` or a pipe, which cannot be cut (EINVAL) and hold no earlier run.
 fn cut_partial_line(file: &File) -> io::Result<()> {
     use std::os::unix::fs::FileExt;
-    let len = file.metadata()?.len();
+    let meta = file.metadata()?;
+    let len = meta.len();
+    if !meta.is_file() || len == 0 {
+        return Ok(());
+    }
     let mut end = len;
     let mut chunk = [0u8; 4096];
     while end > 0 {
@@ -448,5 +453,8 @@ mod tests {
             .unwrap()
             .starts_with(b"#[Logged with ztel"));
         std::fs::remove_dir_all(dir).unwrap();
+        // The way to keep no log: /dev/null, which cannot be cut, takes the header and intervals.
+        let mut log = IntervalLog::create(Path::new("/dev/null")).unwrap();
+        log.write(&l, t0, t0 + Duration::from_secs(1)).unwrap();
     }
 }

@@ -3,6 +3,7 @@
 //! are what `ztel config default` prints above each key ([`template`]), so the printed default
 //! and the structs cannot drift apart.
 
+pub mod nats_url;
 mod reload;
 pub mod template;
 pub mod types;

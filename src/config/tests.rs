@@ -296,3 +296,21 @@ fn output_paths_name_a_file() {
         }
     }
 }
+
+#[test]
+fn config_check_reads_the_nats_url_as_serve_does() {
+    // A URL that `serve` refuses passed `config check`, which only looked whether it was empty.
+    for url in [
+        "nats://u:s3cret%zz@h",
+        "nats://u:p@a,nats://u:q@b",
+        "nats://ztel:Xq7,Zk9@h",
+        "http://h",
+    ] {
+        let text = format!("[output.nats]\nurl = \"{url}\"\n");
+        let msg = Config::from_toml(&text).unwrap_err().to_string();
+        assert!(msg.starts_with("output.nats.url: "), "{url} gave {msg}");
+        assert!(!msg.contains("s3cret") && !msg.contains("Xq7"), "{msg}");
+    }
+    Config::from_toml("[output.nats]\nurl = \"nats://u:p%2Cq@a:4222, nats://b\"\n")
+        .expect("a list with one user and an encoded ','");
+}

@@ -126,6 +126,8 @@ impl Config {
         if nats.url.trim().is_empty() {
             return Ok(());
         }
+        // Here too, not only at the start: `config check` must refuse what `serve` would.
+        super::nats_url::endpoints(&nats.url).map_err(|e| invalid("output.nats.url", e))?;
         // JetStream stream names: no spaces, dots, wildcards or path separators.
         let name_ok = |s: &str| {
             !s.is_empty()

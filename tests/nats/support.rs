@@ -10,8 +10,9 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use async_nats::jetstream::{self, stream};
-use async_nats::ConnectOptions;
+use async_nats::{ConnectOptions, ServerAddr};
 use serde_json::Value;
+use ztel::config::nats_url::Auth;
 
 use crate::common::{self, http_get, sample, wait_for, zia_line, Collector, Options, TempDir};
 
@@ -135,22 +136,22 @@ pub fn with_jetstream<T, F: Future<Output = T>>(
 }
 
 /// The options for reading what a server that wants a password holds, and its URL without
-/// them: async-nats 0.46 does not send the `user:password@` or `token@` of a URL itself. Plain
-/// characters only: the tests that read back use no percent-encoded ones.
-fn reader_options(url: &str) -> (ConnectOptions, String) {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("nats", url));
-    match rest.rsplit_once('@') {
-        Some((auth, host)) => {
-            let options = match auth.split_once(':') {
-                Some((user, pass)) => {
-                    ConnectOptions::with_user_and_password(user.into(), pass.into())
-                }
-                None => ConnectOptions::with_token(auth.into()),
-            };
-            (options, format!("{scheme}://{host}"))
+/// them, as the collector reads `output.nats.url`: async-nats 0.46 does not send the
+/// `user:password@` or `token@` of a URL itself.
+fn reader_options(url: &str) -> (ConnectOptions, Vec<ServerAddr>) {
+    let servers = ztel::config::nats_url::endpoints(url).expect("a URL the collector takes");
+    let options = match servers[0].auth() {
+        Some(Auth::User { user, pass }) => {
+            ConnectOptions::with_user_and_password(user.clone(), pass.clone())
         }
-        None => (ConnectOptions::new(), url.to_owned()),
-    }
+        Some(Auth::Token(token)) => ConnectOptions::with_token(token.clone()),
+        None => ConnectOptions::new(),
+    };
+    let addrs = servers
+        .iter()
+        .map(|s| s.server_url().parse().expect("a server"))
+        .collect();
+    (options, addrs)
 }
 
 /// The stream ZTEL as the server has it now.

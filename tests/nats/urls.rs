@@ -167,7 +167,6 @@ fn a_wrong_password_in_the_url_stops_the_start_in_one_line() {
     assert!(!ok, "the start fails: {stderr}");
     let errors = lines_naming(&stderr, "output.nats");
     assert_eq!(errors.len(), 1, "one line: {stderr}");
-    eprintln!("{}", errors[0]);
     assert!(errors[0].contains("refused"), "{stderr}");
     assert!(
         errors[0].contains("the user ztel and the password of output.nats.url"),

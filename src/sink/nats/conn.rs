@@ -21,8 +21,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, Wr
 use tokio::net::TcpStream;
 
 use super::proto::{self, Op, ParseError};
-use super::servers::{endpoints, Auth, Endpoint};
 use crate::config;
+use crate::config::nats_url::{endpoints, Auth, Endpoint};
 
 /// How long connecting and the handshake may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(3);

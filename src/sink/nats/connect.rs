@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use async_nats::{Client, ConnectErrorKind, ConnectOptions, Event, ServerAddr};
 
-use super::servers::{self, Auth};
 use crate::config;
+use crate::config::nats_url::{self as servers, Auth};
 
 /// Why there is no connection.
 #[derive(Debug, thiserror::Error)]
@@ -70,12 +70,11 @@ pub async fn connect(cfg: &config::Nats) -> Result<Client, ConnectFailure> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ConnectFailure::Refused(format!("output.nats.url: {e}")))?;
     // async-nats sends only the user or token of its options, never those of a URL.
+    let options = options(cfg).await?;
     let options = match endpoints.first().and_then(|ep| ep.auth()) {
-        Some(Auth::User { user, pass }) => options(cfg)
-            .await?
-            .user_and_password(user.clone(), pass.clone()),
-        Some(Auth::Token(token)) => options(cfg).await?.token(token.clone()),
-        None => options(cfg).await?,
+        Some(Auth::User { user, pass }) => options.user_and_password(user.clone(), pass.clone()),
+        Some(Auth::Token(token)) => options.token(token.clone()),
+        None => options,
     };
     let urls = servers::shown(&cfg.url);
     match options.connect(servers).await {

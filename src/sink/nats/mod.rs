@@ -27,7 +27,6 @@ pub mod proto;
 mod publish;
 pub mod queue;
 mod round;
-pub mod servers;
 pub mod spool;
 pub mod subject;
 

@@ -1,15 +1,17 @@
-//! The servers of `output.nats.url`, read once for both connections: the publisher
-//! ([`super::conn`]) and async-nats's ([`super::connect`]), which would read a list as one
-//! server and never send a URL's user and password itself.
+//! The servers of `output.nats.url`, read once for `config check` and for both connections of
+//! the NATS sink: the publisher (`sink::nats::conn`) and async-nats's (`sink::nats::connect`),
+//! which would read a list as one server and never send a URL's user and password itself. No
+//! message here repeats the URL's text: a password is in it, and a ',' in a password that was
+//! not written %2C splits it where no rule can tell.
 
 /// A server to try, from `output.nats.url`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
-    pub(super) host: String,
-    pub(super) port: u16,
+    pub(crate) host: String,
+    pub(crate) port: u16,
     /// `tls://`: TLS even when the server does not ask for it.
-    pub(super) tls: bool,
-    pub(super) auth: Option<Auth>,
+    pub(crate) tls: bool,
+    pub(crate) auth: Option<Auth>,
 }
 
 /// What authorizes the client, from the URL: `user:password@`, or `token@`.
@@ -52,32 +54,42 @@ impl Endpoint {
     }
 }
 
-/// The servers of `url`: comma-separated `[nats|tls://][user[:pass]@]host[:port]`.
+/// The servers of `url`: comma-separated `[nats|tls://][user[:pass]@]host[:port]`. An error
+/// names a server by its place in the list, never by its text.
 pub fn endpoints(url: &str) -> Result<Vec<Endpoint>, String> {
-    let mut out = Vec::new();
-    for one in url.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+    let mut out: Vec<Endpoint> = Vec::new();
+    let pieces: Vec<&str> = url
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    for (at, one) in pieces.iter().enumerate() {
+        let nth = at + 1;
         let (tls, rest) = match one.split_once("://") {
             Some(("nats", rest)) => (false, rest),
             Some(("tls", rest)) => (true, rest),
-            Some(_) => {
-                return Err(format!(
-                    "{}: the scheme is not nats:// or tls://",
-                    shown_one(one)
-                ))
-            }
-            None => (false, one),
+            Some(_) => return Err(format!("server {nth}: the scheme is not nats:// or tls://")),
+            None => (false, *one),
         };
         let rest = rest.trim_end_matches('/');
         let (auth, hostport) = match rest.rsplit_once('@') {
             Some((auth, hostport)) => (Some(auth), hostport),
             None => (None, rest),
         };
+        // "nats://u:pa,ss@host" is read as "nats://u:pa" and "ss@host": a server that names a
+        // user or token without a scheme, after one with none, is far likelier such a password.
+        let schemeless = !one.contains("://");
+        if auth.is_some() && schemeless && at > 0 && !pieces[at - 1].contains('@') {
+            return Err(format!(
+                "server {nth} has a user or token and no scheme, after a server with neither: \
+                 a ',' in a password is written %2C (else give server {nth} its nats://)"
+            ));
+        }
         let auth = match auth {
             Some(a) => Some(auth_of(a).ok_or_else(|| {
                 format!(
-                    "{}: a '%' in the user, password or token is not followed by two hex \
-                     digits (write '%' as %25), or they do not decode to UTF-8",
-                    shown_one(one)
+                    "server {nth}: a '%' in the user, password or token is not followed by two \
+                     hex digits (write '%' as %25), or they do not decode to UTF-8"
                 )
             })?),
             None => None,
@@ -85,14 +97,18 @@ pub fn endpoints(url: &str) -> Result<Vec<Endpoint>, String> {
         let (host, port) = match hostport.rsplit_once(':') {
             Some((h, p)) if !h.ends_with(':') => (
                 h,
-                p.parse()
-                    .map_err(|_| format!("{}: {p} is not a port number", shown_one(one)))?,
+                p.parse().map_err(|_| {
+                    format!(
+                        "server {nth}: what follows the last ':' is not a port number (a ',' \
+                         in a password is written %2C)"
+                    )
+                })?,
             ),
             _ => (hostport, 4222),
         };
         let host = host.trim_start_matches('[').trim_end_matches(']');
         if host.is_empty() {
-            return Err(format!("{}: no host", shown_one(one)));
+            return Err(format!("server {nth}: no host"));
         }
         out.push(Endpoint {
             host: host.to_owned(),
@@ -157,7 +173,28 @@ fn percent_decoded(text: &str) -> Option<String> {
 /// `url` as messages show it, each password or token as `***`: the log and the errors name the
 /// servers, and a log is read by more people than the config.
 pub fn shown(url: &str) -> String {
-    url.split(',').map(shown_one).collect::<Vec<_>>().join(",")
+    // A piece with no '@' followed by one with an '@' and no scheme is, as [`endpoints`] reads
+    // it, likelier a password with a ',' in it: the two are hidden as one.
+    let mut servers: Vec<String> = Vec::new();
+    let mut open = false;
+    for piece in url.split(',') {
+        match servers.last_mut() {
+            Some(last) if open && piece.contains('@') && !piece.contains("://") => {
+                last.push(',');
+                last.push_str(piece);
+                open = false;
+            }
+            _ => {
+                servers.push(piece.to_owned());
+                open = !piece.contains('@');
+            }
+        }
+    }
+    servers
+        .iter()
+        .map(|s| shown_one(s))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn shown_one(one: &str) -> String {
@@ -237,7 +274,10 @@ mod tests {
             "nats://u:s3cret%ff@a",
         ] {
             let e = endpoints(url).expect_err(url);
-            assert!(!e.contains("s3cret") && e.contains("u:***@a"), "{e}");
+            assert!(
+                !e.contains("s3cret") && e.starts_with("server 1: a '%'"),
+                "{e}"
+            );
         }
     }
 
@@ -256,8 +296,35 @@ mod tests {
         ];
         for url in refused {
             let e = endpoints(url).expect_err(url);
-            assert!(!e.contains("s3cret"), "{e}");
-            assert!(e.contains("u:***@"), "{e}");
+            assert!(!e.contains("s3cret") && e.starts_with("server 1"), "{e}");
         }
+    }
+
+    /// Regression: a ',' written as it is in a password split the URL before the '@', so the
+    /// start's error and every later message printed the password's first part.
+    #[test]
+    fn a_comma_in_a_password_is_refused_and_hidden() {
+        for url in [
+            "nats://ztel:Xq7,Zk9@h:4222",
+            "nats://ztel:1234,Zk9@h",
+            "ztel:Qw3,Zk9@h",
+        ] {
+            let e = endpoints(url).expect_err(url);
+            assert!(e.contains("%2C"), "{e}");
+            for part in ["Xq7", "1234", "Qw3", "Zk9"] {
+                assert!(!e.contains(part), "{part} in {e}");
+            }
+        }
+        assert_eq!(
+            shown("nats://ztel:Xq7,Zk9@h:4222"),
+            "nats://ztel:***@h:4222"
+        );
+        assert_eq!(shown("nats://ztel:1234,Zk9@h"), "nats://ztel:***@h");
+        assert_eq!(
+            shown("nats://a:4222,nats://u:p@b"),
+            "nats://a:4222,nats://u:***@b"
+        );
+        // A list whose servers give no user is read as before.
+        assert_eq!(endpoints("nats://a:4222,b").unwrap().len(), 2);
     }
 }

@@ -305,7 +305,6 @@ fn source(args: &Args) -> Result<Source> {
     })
 }
 
-/// The --format (and for JSON, the template) of synthetic web records, for the summary.
 /// [`format_of`] as one token, for the `key=value` pairs of the result line, which scripts split
 /// at spaces.
 fn format_key(dialect: Dialect) -> &'static str {
@@ -317,6 +316,7 @@ fn format_key(dialect: Dialect) -> &'static str {
     }
 }
 
+/// The --format (and for JSON, the template) of synthetic web records, for the summary.
 fn format_of(dialect: Dialect) -> &'static str {
     match dialect {
         Dialect::Ztel => "json (ztel template)",

@@ -207,7 +207,9 @@ type Reloader = Box<dyn Fn() -> Result<Config, ConfigError> + Send>;
 /// SIGTERM/SIGINT start the drain (a second SIGINT exits at once; repeated SIGTERMs do not,
 /// since supervisors and `timeout` often send more than one). SIGHUP reloads certificates and
 /// allow-lists, names the changed keys that wait for a restart, and logs the warnings of the
-/// config it read, as the start does. Signals that came during the start are acted on at once.
+/// config it read, as the start does. Signals that came during the start are acted on once it is
+/// done, a signal sent twice then as once (signal-hook merges what has not been read yet): two
+/// Ctrl-Cs during the start drain, they do not exit.
 fn watch_signals(
     mut signals: Signals,
     control: Control,

@@ -202,12 +202,35 @@ fn a_sigterm_while_the_store_loads_drains_and_keeps_the_devices() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn ztel");
-    // The marker is there exactly while the store is opened and loaded.
+    // The marker is there exactly while the store is opened and loaded (a few hundred ms for
+    // this store in a debug build): looked for every millisecond.
     let marker = data.join("devices.redb.opening");
-    let seen = common::wait_for(Duration::from_secs(10), || {
-        (marker.exists() || child.try_wait().ok().flatten().is_some()).then_some(marker.exists())
-    });
-    assert_eq!(seen, Some(true), "the store's opening was never seen");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !marker.exists() {
+        let ended = child.try_wait().ok().flatten();
+        assert!(
+            ended.is_none(),
+            "ztel ended before its store's opening: {ended:?}"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the store's opening was never seen"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // While it opens, SIGTERM is already caught (bit 15 of SigCgt): the signal cannot end the
+    // process in the middle of the opening, however the timing falls.
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let caught = status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigCgt:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        .expect("SigCgt");
+    assert_ne!(
+        caught & 1 << (libc::SIGTERM - 1),
+        0,
+        "SIGTERM not caught yet: {caught:x}"
+    );
     // SAFETY: kill(2) on the child's pid, which has not been waited for.
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
     let status = common::wait_until(&mut child, Duration::from_secs(60));

@@ -109,15 +109,7 @@ impl Sink {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
-        // Without blocking, which only a FIFO heeds: one whose reader stopped would block the
-        // aggregator's write for ever, the drain at shutdown included; a full pipe is a backlog
-        // instead, like a slow disk.
-        let mut file = OpenOptions::new()
-            .create(true)
-            .read(true)
-            .append(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(path)?;
+        let mut file = open_for_appending(path)?;
         let (target, repair) = if file.metadata()?.is_file() {
             let repair = repair_tail(path, &mut file)?;
             let meta = file.metadata()?;
@@ -316,12 +308,17 @@ impl Sink {
             }
             rotated = Some(to);
         }
-        let opened = OpenOptions::new()
-            .create(true)
-            .read(true)
-            .append(true)
-            .open(&*path)
-            .and_then(|new| Ok((new.metadata()?, new)));
+        // A file, as the one it replaces: a FIFO or device put at the path is refused, and the
+        // open tried again at the next flush.
+        let opened = open_for_appending(path).and_then(|new| {
+            let meta = new.metadata()?;
+            if !meta.is_file() {
+                return Err(io::Error::other(
+                    "something other than a file is in the way",
+                ));
+            }
+            Ok((meta, new))
+        });
         // Said by the caller after "cannot write … to <path>: ", once in a while.
         let (meta, new) = opened.map_err(|e| {
             let there = match &rotated {
@@ -383,6 +380,18 @@ fn remove_oldest(path: &Path, keep: usize) {
             Err(e) => tracing::warn!("cannot remove {}: {e}", old.display()),
         }
     }
+}
+
+/// Opens (creating) `path` for appending, without blocking, which only a FIFO heeds: one whose
+/// reader stopped would block the aggregator's write for ever, the drain at shutdown included;
+/// a full pipe is a backlog instead, like a slow disk.
+fn open_for_appending(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .create(true)
+        .read(true)
+        .append(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
 }
 
 fn rotated_name(path: &Path) -> PathBuf {

@@ -1,4 +1,5 @@
 use super::*;
+use std::os::unix::fs::FileTypeExt;
 use std::time::Duration;
 
 fn temp(name: &str) -> PathBuf {
@@ -273,5 +274,38 @@ fn a_directory_at_the_path_is_never_rotated_and_the_reopen_waits_for_it_to_go() 
         0,
         "the file renamed by another was not rotated"
     );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Regression: the reopen after a rotation opened whatever was at the path, a FIFO too, without
+/// `O_NONBLOCK` and as a file: writes that block when nobody reads, and the FIFO renamed at the
+/// next rotation. It is refused like the directory above, and the reopen waits for it to go.
+#[test]
+fn a_fifo_at_the_path_is_not_taken_for_the_records_file() {
+    let dir = temp("fifo");
+    let path = dir.join("records.jsonl");
+    let (mut sink, _) = Sink::open(&path, Some(100)).unwrap();
+    sink.write(&[b'x'; 59]).unwrap();
+    sink.write(b"\n").unwrap();
+    sink.flush().unwrap();
+    // The state a rotation whose reopen failed leaves, and a FIFO put at the path since.
+    let aside = dir.join("records-20260101T000000Z.jsonl");
+    std::fs::rename(&path, &aside).unwrap();
+    let fifo = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: mkfifo(3) with a NUL-terminated path that `fifo` owns.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+    sink.write(&[b'y'; 59]).unwrap();
+    sink.write(b"\n").unwrap();
+    let e = sink.flush().expect_err("a FIFO is no records file");
+    assert!(e.to_string().contains("other than a file"), "{e}");
+    assert!(std::fs::symlink_metadata(&path)
+        .unwrap()
+        .file_type()
+        .is_fifo());
+    std::fs::remove_file(&path).unwrap();
+    sink.write(b"last\n").unwrap();
+    sink.flush().unwrap();
+    assert!(path.is_file());
+    assert_eq!(sink.rotations(), 0);
     std::fs::remove_dir_all(dir).unwrap();
 }

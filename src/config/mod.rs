@@ -177,7 +177,8 @@ pub struct Output {
     pub nats: Nats,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, DocumentedFields)]
+/// Debug by hand: `url` may hold a password, shown as `***`.
+#[derive(Clone, PartialEq, Serialize, Deserialize, DocumentedFields)]
 #[serde(default, deny_unknown_fields)]
 pub struct Nats {
     /// Server URL ("nats://10.0.0.5:4222", "tls://…"); several comma-separated for a cluster.
@@ -202,6 +203,21 @@ pub struct Nats {
     /// (every record passes through it; it fills while NATS is unreachable). When full, the
     /// inputs are pushed back like a full channel.
     pub spool_bytes: u64,
+}
+
+impl std::fmt::Debug for Nats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Nats")
+            .field("url", &nats_url::shown(&self.url))
+            .field("creds", &self.creds)
+            .field("tls_ca", &self.tls_ca)
+            .field("stream", &self.stream)
+            .field("subject_prefix", &self.subject_prefix)
+            .field("duplicate_window_secs", &self.duplicate_window_secs)
+            .field("registry_bucket", &self.registry_bucket)
+            .field("spool_bytes", &self.spool_bytes)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, DocumentedFields)]

@@ -202,6 +202,11 @@ fn stream_inputs_that_share_a_port_are_refused() {
             tcp("0.0.0.0:15140") + &http("127.0.0.1:15140"),
             "input.http.address",
         ),
+        // An IPv4-mapped IPv6 address is its IPv4 address on a dual-stack socket.
+        (
+            tcp("127.0.0.1:15140") + &tls("[::ffff:127.0.0.1]:15140"),
+            "input.tls.address",
+        ),
     ];
     for (text, key) in refused {
         let msg = Config::from_toml(&text).unwrap_err().to_string();
@@ -215,6 +220,8 @@ fn stream_inputs_that_share_a_port_are_refused() {
         tcp("127.0.0.1:0") + &tls("127.0.0.1:0") + &http("127.0.0.1:0"),
         // TLS without a certificate is off at its default address, whatever TCP listens on.
         tcp("0.0.0.0:6514"),
+        // 0.0.0.0 takes IPv4's addresses only.
+        tcp("0.0.0.0:15140") + &tls("[::1]:15140"),
         // UDP is another protocol: the default shares TCP's port.
         "[input.udp]\naddress = \"0.0.0.0:1514\"\n".to_owned(),
     ];
@@ -311,6 +318,12 @@ fn config_check_reads_the_nats_url_as_serve_does() {
         assert!(msg.starts_with("output.nats.url: "), "{url} gave {msg}");
         assert!(!msg.contains("s3cret") && !msg.contains("Xq7"), "{msg}");
     }
-    Config::from_toml("[output.nats]\nurl = \"nats://u:p%2Cq@a:4222, nats://b\"\n")
+    let c = Config::from_toml("[output.nats]\nurl = \"nats://u:p%2Cq@a:4222, nats://b\"\n")
         .expect("a list with one user and an encoded ','");
+    // Nor does a config printed for debugging show the password.
+    let debug = format!("{c:?}");
+    assert!(
+        debug.contains("nats://u:***@a:4222") && !debug.contains("p%2Cq"),
+        "{debug}"
+    );
 }

@@ -246,10 +246,7 @@ impl Config {
                 let Some(other) = other else {
                     continue;
                 };
-                let overlap = addr.ip() == other.ip()
-                    || addr.ip().is_unspecified()
-                    || other.ip().is_unspecified();
-                if addr.port() != 0 && addr.port() == other.port() && overlap {
+                if clash(*addr, *other) {
                     return Err(invalid(
                         key,
                         format!("{addr} is the port of {other_key} ({other})"),
@@ -302,6 +299,18 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// Whether two listeners would share connections: the same port (not 0, which the system
+/// chooses) on the same address, IPv4-mapped IPv6 ones as their IPv4, or on every address of
+/// the other's family: `0.0.0.0` takes IPv4's, `::` both (the inputs leave IPV6_V6ONLY off, as
+/// Linux does by default).
+fn clash(a: std::net::SocketAddr, b: std::net::SocketAddr) -> bool {
+    let (x, y) = (a.ip().to_canonical(), b.ip().to_canonical());
+    let covers = |any: std::net::IpAddr, other: std::net::IpAddr| {
+        any.is_unspecified() && (any.is_ipv6() || other.is_ipv4())
+    };
+    a.port() != 0 && a.port() == b.port() && (x == y || covers(x, y) || covers(y, x))
 }
 
 /// The most seconds a duration key takes: a year.

@@ -296,7 +296,17 @@ impl Sink {
         // Renamed only while the path names this file: after a rotation whose open failed it
         // names nothing, or whatever was put there since, which is not ours to rename; renaming
         // it again would fail (ENOENT) at every flush, for good, and the open is what is left.
-        let ours = std::fs::metadata(&*path).is_ok_and(|m| (m.dev(), m.ino()) == *id);
+        let now = std::fs::metadata(&*path)
+            .ok()
+            .filter(|m| (m.dev(), m.ino()) == *id);
+        if let Some(m) = &now {
+            // Cut under us (logrotate's copytruncate): not full, whatever was counted.
+            if m.len() < limit {
+                *size = m.len();
+                return Ok(());
+            }
+        }
+        let ours = now.is_some();
         let mut rotated = None;
         if ours {
             let to = rotated_name(path);

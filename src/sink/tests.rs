@@ -309,3 +309,35 @@ fn a_fifo_at_the_path_is_not_taken_for_the_records_file() {
     assert_eq!(sink.rotations(), 0);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Regression: after logrotate's `copytruncate` the sink still counted the bytes written before
+/// the cut, and the next flush past the limit renamed the file just emptied.
+#[test]
+fn a_file_cut_by_copytruncate_is_not_rotated_before_it_is_full() {
+    let dir = temp("copytruncate");
+    let path = dir.join("records.jsonl");
+    let (mut sink, _) = Sink::open(&path, Some(100)).unwrap();
+    let line = |b: u8| {
+        let mut l = vec![b; 59];
+        l.push(b'\n');
+        l
+    };
+    sink.write(&line(b'a')).unwrap();
+    sink.flush().unwrap();
+    // copytruncate: the file is copied aside, then cut to nothing in place.
+    OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    sink.write(&line(b'b')).unwrap();
+    sink.flush().unwrap();
+    assert_eq!(sink.rotations(), 0, "60 bytes in the file, of 100");
+    assert_eq!(std::fs::read(&path).unwrap(), line(b'b'));
+    // Full for real: rotated.
+    sink.write(&line(b'c')).unwrap();
+    sink.flush().unwrap();
+    assert_eq!(sink.rotations(), 1);
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -9,21 +9,23 @@
 //! Each entry is one connection, valid from its start to its end plus a grace period (a sensor's
 //! clock and flow timeouts lag the connector's), or, while no end is known, until [`MAX_OPEN`]
 //! after its last sighting. Ports are reused, so one key may hold several connections, each with its
-//! own window. The table is bounded: it expires what can no longer match, then evicts the oldest
-//! inserted entries.
+//! own window; and as a 4-tuple carries one connection at a time, a connection still open when
+//! a later one starts on its key is taken to have ended then (its close was lost, or comes
+//! late). The table is bounded: it expires what can no longer match, then evicts the entries
+//! whose windows end first, so that a long-lived connection outlasts ones waiting out their grace.
 //!
 //! Bookkeeping, all O(1) amortised per sighting (no full scan on insert):
 //! - `entries`: sequence number → entry; numbers grow with insertion, so they also order entries
 //!   by age;
 //! - `by_key` and `by_connection`: the two ways a sighting or a lookup finds its entries;
-//! - `order`: sequence numbers in insertion order, for eviction;
-//! - `deadlines`: a min-heap of (last instant an entry can match, sequence number), for expiry.
+//! - `deadlines`: a min-heap of (last instant an entry can match, sequence number), for expiry
+//!   and eviction.
 //!
-//! `order` and `deadlines` are lazy: removing an entry or moving its deadline leaves stale items
-//! behind, skipped when met and swept out once they outnumber live entries.
+//! `deadlines` is lazy: removing an entry or moving its deadline leaves stale items behind,
+//! skipped when met and swept out once they outnumber live entries.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, HashMap};
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
@@ -87,6 +89,9 @@ struct Entry {
     end: Option<Timestamp>,
     /// The latest record time among its sightings.
     last_seen: Timestamp,
+    /// The start of the next connection on its key, while it has no end of its own: it ended
+    /// then at the latest.
+    superseded: Option<Timestamp>,
     /// The last instant at which it can match, kept in step with `end` and `last_seen`.
     until: Timestamp,
 }
@@ -123,7 +128,6 @@ pub struct Attribution {
     entries: HashMap<u64, Entry>,
     by_key: HashMap<FlowKey, Vec<u64>>,
     by_connection: HashMap<String, u64>,
-    order: VecDeque<u64>,
     deadlines: BinaryHeap<Reverse<(Timestamp, u64)>>,
     next_seq: u64,
     /// The `now` of the last [`Attribution::expire`]: a full table expires against it before
@@ -143,7 +147,6 @@ impl Attribution {
             entries: HashMap::new(),
             by_key: HashMap::new(),
             by_connection: HashMap::new(),
-            order: VecDeque::new(),
             deadlines: BinaryHeap::new(),
             next_seq: 0,
             clock: Timestamp::MIN,
@@ -164,11 +167,14 @@ impl Attribution {
         }
         if self.entries.len() >= self.capacity {
             self.expire(self.clock);
+            // Then the entries whose windows end first (the oldest inserted among equals).
             while self.entries.len() >= self.capacity {
-                let Some(oldest) = self.order.pop_front() else {
+                let Some(Reverse((until, seq))) = self.deadlines.pop() else {
                     break;
                 };
-                self.remove(oldest);
+                if self.entries.get(&seq).is_some_and(|e| e.until == until) {
+                    self.remove(seq);
+                }
             }
         }
         let seq = self.next_seq;
@@ -183,14 +189,33 @@ impl Attribution {
             start: s.start,
             end: s.end,
             last_seen: s.seen,
+            superseded: None,
             until: Timestamp::MIN,
         };
+        // Connections on the same key: an open one that started before this one ended when it
+        // started, and this one, if open, when the next after it started.
+        let mut superseded = Vec::new();
+        for &other in self.by_key.get(&key).into_iter().flatten() {
+            let Some(e) = self.entries.get(&other) else {
+                continue;
+            };
+            if e.start < entry.start && e.end.is_none() {
+                superseded.push(other);
+            } else if e.start > entry.start && entry.end.is_none() {
+                entry.superseded = Some(entry.superseded.map_or(e.start, |t| t.min(e.start)));
+            }
+        }
+        for other in superseded {
+            if let Some(e) = self.entries.get_mut(&other) {
+                e.superseded = Some(e.superseded.map_or(entry.start, |t| t.min(entry.start)));
+            }
+            self.refresh_until(other);
+        }
         entry.until = self.until(&entry);
         if let Some(id) = &entry.connection_id {
             self.by_connection.insert(id.clone(), seq);
         }
         self.by_key.entry(key).or_default().push(seq);
-        self.order.push_back(seq);
         self.deadlines.push(Reverse((entry.until, seq)));
         self.entries.insert(seq, entry);
         self.compact();
@@ -238,9 +263,23 @@ impl Attribution {
 
     /// The last instant `e` can match.
     fn until(&self, e: &Entry) -> Timestamp {
-        match e.end {
-            Some(end) => add(end, self.grace),
-            None => add(e.last_seen, self.max_open),
+        match (e.end, e.superseded) {
+            (Some(end), _) => add(end, self.grace),
+            (None, Some(next)) => add(next, self.grace).min(add(e.last_seen, self.max_open)),
+            (None, None) => add(e.last_seen, self.max_open),
+        }
+    }
+
+    /// Brings an entry's deadline in step with what it now knows.
+    fn refresh_until(&mut self, seq: u64) {
+        let Some(until) = self.entries.get(&seq).map(|e| self.until(e)) else {
+            return;
+        };
+        if let Some(e) = self.entries.get_mut(&seq) {
+            if until != e.until {
+                e.until = until;
+                self.deadlines.push(Reverse((until, seq)));
+            }
         }
     }
 
@@ -289,18 +328,11 @@ impl Attribution {
             }
         }
         e.last_seen = e.last_seen.max(s.seen);
-        let until = match e.end {
-            Some(end) => add(end, self.grace),
-            None => add(e.last_seen, self.max_open),
-        };
-        if until != e.until {
-            e.until = until;
-            self.deadlines.push(Reverse((until, seq)));
-            self.compact();
-        }
+        self.refresh_until(seq);
+        self.compact();
     }
 
-    /// Removes an entry and its index items; stale `order` and `deadlines` items stay (lazy).
+    /// Removes an entry and its index items; stale `deadlines` items stay (lazy).
     fn remove(&mut self, seq: u64) {
         let Some(e) = self.entries.remove(&seq) else {
             return;
@@ -319,15 +351,11 @@ impl Attribution {
         }
     }
 
-    /// Sweeps stale items out of `order` and `deadlines` once they outnumber the live entries:
-    /// O(n) every n pushes at the least, so O(1) amortised, and both stay within a small multiple
-    /// of `capacity`.
+    /// Sweeps stale items out of `deadlines` once they outnumber the live entries: O(n) every n
+    /// pushes at the least, so O(1) amortised, and it stays within a small multiple of
+    /// `capacity`.
     fn compact(&mut self) {
         let limit = 2 * self.entries.len() + 64;
-        if self.order.len() > limit {
-            let entries = &self.entries;
-            self.order.retain(|seq| entries.contains_key(seq));
-        }
         if self.deadlines.len() > limit {
             self.deadlines = self
                 .entries

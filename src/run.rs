@@ -34,6 +34,10 @@ const ATTRIBUTION_CAPACITY: usize = 1 << 20;
 /// How long after its end a ZPA connection is still attributed: sensors see the last packets
 /// and flow records of a connection a little after LSS reports it closed.
 const ATTRIBUTION_GRACE: Duration = Duration::from_secs(300);
+/// How long a ZPA connection stays in the table after that, for lookups of earlier times: a
+/// sensor that enriches its flows some minutes late, or a feed's delayed records, still get an
+/// answer. Bounded by the capacity, which drops these first.
+const ATTRIBUTION_RETAIN: Duration = Duration::from_secs(3600);
 
 /// A collector that is serving.
 pub struct Running {
@@ -161,7 +165,7 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
         (Source::Http, http),
     ];
     let shared = Arc::new(Shared::new(
-        Attribution::new(ATTRIBUTION_CAPACITY, ATTRIBUTION_GRACE),
+        Attribution::new(ATTRIBUTION_CAPACITY, ATTRIBUTION_GRACE).retaining(ATTRIBUTION_RETAIN),
         registry,
         listening
             .iter()

@@ -11,8 +11,9 @@
 //! after its last sighting. Ports are reused, so one key may hold several connections, each with its
 //! own window; and as a 4-tuple carries one connection at a time, a connection still open when
 //! a later one starts on its key is taken to have ended then (its close was lost, or comes
-//! late). The table is bounded: it expires what can no longer match, then evicts the entries
-//! whose windows end first, so that a long-lived connection outlasts ones waiting out their grace.
+//! late). The table is bounded: it expires what can no longer match (after a retention, for
+//! lookups made late), then evicts the entries whose windows end first, so that a long-lived
+//! connection outlasts ones waiting out their grace or retention.
 //!
 //! Bookkeeping, all O(1) amortised per sighting (no full scan on insert):
 //! - `entries`: sequence number → entry; numbers grow with insertion, so they also order entries
@@ -125,6 +126,11 @@ pub struct Attribution {
     capacity: usize,
     grace: SignedDuration,
     max_open: SignedDuration,
+    /// How long an entry is kept after the last instant it can match, for lookups of earlier
+    /// times (a sensor asking minutes late, a delayed feed's records): 0 unless [`retaining`].
+    ///
+    /// [`retaining`]: Attribution::retaining
+    retain: SignedDuration,
     entries: HashMap<u64, Entry>,
     by_key: HashMap<FlowKey, Vec<u64>>,
     by_connection: HashMap<String, u64>,
@@ -144,6 +150,7 @@ impl Attribution {
             capacity: capacity.max(1),
             grace: SignedDuration::try_from(grace).unwrap_or(SignedDuration::MAX),
             max_open: SignedDuration::try_from(MAX_OPEN).unwrap_or(SignedDuration::MAX),
+            retain: SignedDuration::ZERO,
             entries: HashMap::new(),
             by_key: HashMap::new(),
             by_connection: HashMap::new(),
@@ -151,6 +158,13 @@ impl Attribution {
             next_seq: 0,
             clock: Timestamp::MIN,
         }
+    }
+
+    /// Keeps each entry `retain` after the last instant it can match: a lookup whose `at` lies
+    /// in its window still finds it when asked that much later. A full table drops these first.
+    pub fn retaining(mut self, retain: Duration) -> Self {
+        self.retain = SignedDuration::try_from(retain).unwrap_or(SignedDuration::MAX);
+        self
     }
 
     /// Merges a sighting: the same connection_id (or, without one, the same key and start) updates
@@ -243,13 +257,14 @@ impl Attribution {
         self.entries.is_empty()
     }
 
-    /// Drops entries that can no longer match anything at or after `now` (ended more than grace
-    /// ago, or open but unseen for max_open). Called by the aggregator every few seconds; costs
-    /// O(log n) per entry dropped, nothing for the live ones.
+    /// Drops entries that could match nothing at or after `now` less the retention (ended more
+    /// than grace ago, or open but unseen for max_open). Called by the aggregator every few
+    /// seconds; costs O(log n) per entry dropped, nothing for the live ones.
     pub fn expire(&mut self, now: Timestamp) {
         self.clock = now;
+        let before = now.checked_sub(self.retain).unwrap_or(Timestamp::MIN);
         while let Some(&Reverse((until, seq))) = self.deadlines.peek() {
-            if until >= now {
+            if until >= before {
                 break;
             }
             self.deadlines.pop();

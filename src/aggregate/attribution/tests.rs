@@ -275,3 +275,24 @@ fn bookkeeping_stays_bounded() {
         assert!(t.by_connection.len() <= 50);
     }
 }
+
+/// Regression: an entry was dropped as soon as feed time passed its end plus grace, so a lookup
+/// whose `at` lay inside its window got 404 when asked a little later (a sensor enriching its
+/// flows late, a delayed feed). Kept for the retention, it answers for its window only.
+#[test]
+fn a_retained_connection_answers_a_late_lookup_for_its_window() {
+    let mut t = Attribution::new(100, GRACE).retaining(Duration::from_secs(3600));
+    t.record(sighting(key(40000), "alice", Some("c1"), 1000, Some(1010)));
+    t.expire(ts(1400));
+    assert_eq!(user_at(&t, key(40000), 1005).as_deref(), Some("alice"));
+    assert_eq!(user_at(&t, key(40000), 1071), None, "past its grace");
+    t.expire(ts(1070 + 3600));
+    assert_eq!(t.len(), 1);
+    t.expire(ts(1071 + 3600));
+    assert!(t.is_empty());
+    // Without a retention (the other tests' tables), the first expiry past it drops it.
+    let mut t = Attribution::new(100, GRACE);
+    t.record(sighting(key(40000), "alice", Some("c1"), 1000, Some(1010)));
+    t.expire(ts(1400));
+    assert_eq!(user_at(&t, key(40000), 1005), None);
+}

@@ -207,15 +207,16 @@ impl Attribution {
             until: Timestamp::MIN,
         };
         // Connections on the same key: an open one that started before this one ended when it
-        // started, and this one, if open, when the next after it started.
+        // started, and this one, if open, when the next after it started; unless a record saw
+        // it after that (then two flows share the key, a TCP and a UDP one say, and both live).
         let mut superseded = Vec::new();
         for &other in self.by_key.get(&key).into_iter().flatten() {
             let Some(e) = self.entries.get(&other) else {
                 continue;
             };
-            if e.start < entry.start && e.end.is_none() {
+            if e.start < entry.start && e.end.is_none() && e.last_seen <= entry.start {
                 superseded.push(other);
-            } else if e.start > entry.start && entry.end.is_none() {
+            } else if e.start > entry.start && entry.end.is_none() && entry.last_seen <= e.start {
                 entry.superseded = Some(entry.superseded.map_or(e.start, |t| t.min(e.start)));
             }
         }
@@ -343,6 +344,10 @@ impl Attribution {
             }
         }
         e.last_seen = e.last_seen.max(s.seen);
+        if e.superseded.is_some_and(|next| e.last_seen > next) {
+            // Seen after the next connection on its key started: it did not end then.
+            e.superseded = None;
+        }
         self.refresh_until(seq);
         self.compact();
     }

@@ -138,6 +138,14 @@ fn an_open_connection_ends_when_the_next_one_on_its_key_starts() {
         t.expire(ts(2071));
         assert!(t.is_empty());
     }
+    // Seen after bob started, she did not end then (two flows on one key: TCP and UDP).
+    let mut t = Attribution::new(100, GRACE);
+    t.record(sighting(key(40000), "alice", Some("c1"), 1000, None));
+    t.record(sighting(key(40000), "bob", Some("c2"), 2000, Some(2010)));
+    let mut active = sighting(key(40000), "alice", Some("c1"), 1000, None);
+    active.seen = ts(2500);
+    t.record(active);
+    assert_eq!(user_at(&t, key(40000), 3000).as_deref(), Some("alice"));
     // A close that comes after all is hers to say.
     let mut t = Attribution::new(100, GRACE);
     t.record(sighting(key(40000), "alice", Some("c1"), 1000, None));

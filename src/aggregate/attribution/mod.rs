@@ -93,11 +93,18 @@ struct Entry {
     /// The start of the next connection on its key, while it has no end of its own: it ended
     /// then at the latest.
     superseded: Option<Timestamp>,
-    /// The last instant at which it can match, kept in step with `end` and `last_seen`.
+    /// The last instant at which it can match, kept in step with `end`, `last_seen` and
+    /// `superseded`.
     until: Timestamp,
 }
 
 impl Entry {
+    /// A connection on its key started at `next`: without an end of its own, it ended then at
+    /// the latest.
+    fn superseded_at(&mut self, next: Timestamp) {
+        self.superseded = Some(self.superseded.map_or(next, |t| t.min(next)));
+    }
+
     fn matches(&self, at: Timestamp) -> bool {
         self.start <= at && at <= self.until
     }
@@ -217,12 +224,12 @@ impl Attribution {
             if e.start < entry.start && e.end.is_none() && e.last_seen <= entry.start {
                 superseded.push(other);
             } else if e.start > entry.start && entry.end.is_none() && entry.last_seen <= e.start {
-                entry.superseded = Some(entry.superseded.map_or(e.start, |t| t.min(e.start)));
+                entry.superseded_at(e.start);
             }
         }
         for other in superseded {
             if let Some(e) = self.entries.get_mut(&other) {
-                e.superseded = Some(e.superseded.map_or(entry.start, |t| t.min(entry.start)));
+                e.superseded_at(entry.start);
             }
             self.refresh_until(other);
         }

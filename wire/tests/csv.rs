@@ -146,6 +146,18 @@ fn nineteen_and_fourteen_fields_are_told_apart_by_their_values() {
         }
     });
     assert_eq!(one(ZONE, &saas)["kind"], "zia.saas");
+    // A clean scan: threat, policy and DLP fields "None", which fit DNS's port and duration as
+    // well. Its record id and its two times in milliseconds are numbers only as SaaS Security.
+    let clean = edited(&example("saas-security"), |i, f| {
+        if (10..=14).contains(&i) {
+            "None".into()
+        } else {
+            f.into()
+        }
+    });
+    let record = one(ZONE, &clean);
+    assert_eq!(record["kind"], "zia.saas", "{record}");
+    assert_eq!(record["record_id"], "7132869149011804161", "{record}");
     let tunnel = edited(&example("tunnel"), |i, f| {
         if i == 1 {
             "Tunnel Event".into()

@@ -21,9 +21,13 @@
 //! decide: the order with the fewest numeric columns (record ids, ports, sizes, durations) that
 //! hold something other than digits or an absent word wins. SaaS Security's second field is its
 //! numeric record id where DNS has the login; audit's second is its record id where tunnel has
-//! its record type. A tie goes to a configured order, then to the first in the order web,
+//! its record type. A tie goes to a configured order, then to the order that reads more values
+//! as numbers (a SaaS Security row whose record id is its only number besides the times, its
+//! threat and policy "None", fits DNS's order too), then to the first in the order web,
 //! firewall, DNS, tunnel, audit, SaaS Security, SaaS Security Activity. A frame that fits none of
 //! them is in none (`field_count`), as a ZPA audit line stripped of its `Audit zpa-lss: ` is.
+
+use std::cmp::Reverse;
 
 use crate::event::Kind;
 use crate::fields::{Fields, Scalar};
@@ -148,18 +152,30 @@ impl Order {
         }
     }
 
-    /// Numeric columns whose value is something else.
-    fn misfits<'v>(&self, values: impl Iterator<Item = &'v str>) -> usize {
-        let digits = |v: &str| {
+    /// How `values` fit: numeric columns whose value is something else (misfits), and those
+    /// whose value is a number rather than absent (fits).
+    fn fit<'v>(&self, values: impl Iterator<Item = &'v str>) -> Fit {
+        let mut fit = Fit::default();
+        for (column, v) in self.columns.iter().zip(values) {
             let v = v.trim_ascii();
-            crate::value::is_absent(v) || v.bytes().all(|c| c.is_ascii_digit())
-        };
-        self.columns
-            .iter()
-            .zip(values)
-            .filter(|(c, v)| c.numeric && !digits(v))
-            .count()
+            if !column.numeric || crate::value::is_absent(v) {
+                continue;
+            }
+            if v.bytes().all(|c| c.is_ascii_digit()) {
+                fit.numbers += 1;
+            } else {
+                fit.misfits += 1;
+            }
+        }
+        fit
     }
+}
+
+/// How a frame's values fit an order ([`Order::fit`]).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Fit {
+    misfits: usize,
+    numbers: usize,
 }
 
 /// The field orders of positional feeds, by log type.
@@ -218,15 +234,19 @@ impl Columns {
         if fitting.clone().next().is_none() {
             return Some(first);
         }
-        let mut best = (first, usize::MAX);
-        for order in std::iter::once(first).chain(fitting) {
-            let misfits = order.misfits(values.clone());
-            // Strictly fewer, or as few from a configured order over a default one.
-            if misfits < best.1 || (misfits == best.1 && order.configured && !best.0.configured) {
-                best = (order, misfits);
+        // Fewest misfits; of as few, a configured order over a default one; then the order
+        // that reads more of the values as numbers. Absent values ("None") fit every column, so
+        // a SaaS Security row with no threat or policy fits DNS's order as well as its own, and
+        // only its record id and times (numbers where DNS has a login and text) tell it.
+        let rank = |order: &Order, fit: Fit| (fit.misfits, !order.configured, Reverse(fit.numbers));
+        let mut best = (first, first.fit(values.clone()));
+        for order in fitting {
+            let fit = order.fit(values.clone());
+            if rank(order, fit) < rank(best.0, best.1) {
+                best = (order, fit);
             }
         }
-        (best.1 == 0).then_some(best.0)
+        (best.1.misfits == 0).then_some(best.0)
     }
 }
 

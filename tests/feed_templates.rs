@@ -144,12 +144,16 @@ fn every_printed_template_filled_in_decodes_to_its_log_type() {
         let kind = name.replacen('-', ".", 1).replace('-', "_");
         assert_eq!(record["kind"], kind, "{name}: {record}");
         assert!(record["ts"].is_string(), "{name}: {record}");
+        if name.starts_with("zia-") {
+            // The time put in, not the arrival: a template without one makes a record's time
+            // wrong on a replay, and two like events the same line, dropped as a repeat.
+            assert_eq!(record["ts"], "2022-06-20T15:29:11Z", "{name}: {record}");
+        }
         match *log_type {
             LogType::ZiaWeb | LogType::ZiaFirewall | LogType::ZiaDns => {
                 assert_eq!(record["device"], "LAPTOP-7", "{name}: {record}");
                 assert_eq!(record["user"], "jane@example.com", "{name}: {record}");
                 assert_eq!(record["record_id"], "7219431205364318210", "{name}");
-                assert_eq!(record["ts"], "2022-06-20T15:29:11Z", "{name}");
             }
             _ => {}
         }

@@ -186,15 +186,20 @@ pub const SAAS: Feed = Feed {
     ],
 };
 
+/// SaaS Security Activity has no epoch time nor record id: without `time` the same user
+/// downloading the same file again would be the same line, dropped as a repeat, and the
+/// record's time its arrival. `act_type_name` tells a download from an upload.
 pub const SAAS_ACTIVITY: Feed = Feed {
     sourcetype: "zscalernss-casb",
     vars: &[
+        Var("time", "s"),
         Var("username", "s"),
         Var("tenant", "s"),
         Var("appname", "s"),
         Var("objtype1", "d"),
         Var("objnames1", "s"),
         Var("objnames2", "s"),
+        Var("act_type_name", "s"),
     ],
 };
 

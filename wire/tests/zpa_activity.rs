@@ -92,6 +92,33 @@ fn empty_client_private_ip_is_absent() {
     assert_eq!(r["client_public_ip"], "198.51.100.7");
 }
 
+/// LSS writes "0" for what is absent: no address is 0, and an open connection's end of "0" is
+/// no end (the number 0 already was), not a bad time that dead-letters the record.
+#[test]
+fn zero_addresses_and_times_are_absent() {
+    let r = one(
+        ZONE,
+        &lss(&[
+            ("ClientPrivateIP", json!("0")),
+            ("ClientPublicIP", json!("0")),
+            ("ConnectorIP", json!("0")),
+            ("ServerIP", json!("0")),
+            ("TimestampConnectionEnd", json!("0")),
+        ]),
+    );
+    for key in [
+        "client_ip",
+        "client_public_ip",
+        "connector_ip",
+        "dst_ip",
+        "end",
+    ] {
+        assert!(r.get(key).is_none(), "{key}: {r}");
+    }
+    assert_eq!(r["ts"], "2024-01-18T10:31:01.152Z", "{r}");
+    assert_eq!(r["user"], "alice@example.com", "{r}");
+}
+
 #[test]
 fn log_timestamp_when_there_is_no_connection_start() {
     let mut v: Value = serde_json::from_str(&lss(&[])).unwrap();

@@ -295,8 +295,10 @@ fn epoch(f: &Fields<'_>, field: Field) -> Option<Timestamp> {
 }
 
 /// An optional time of an LSS record (LSS writes UTC): absent, or read; unreadable is an error.
+/// `"0"` is absent, as the number 0 is: an epoch-seconds template writes it for a connection
+/// that has not ended or a session still authenticated, and the record must not be lost for it.
 pub fn lss_time(f: &Fields<'_>, field: Field) -> Result<Option<Timestamp>, Reason> {
-    match f.text(field) {
+    match zpa_name(f, field) {
         None => Ok(None),
         Some(text) => time::parse_time(&text, &TimeZone::UTC)
             .map(Some)
@@ -317,7 +319,8 @@ pub fn port(f: &Fields<'_>, field: Field) -> Option<u16> {
         .filter(|p| *p != 0)
 }
 
-/// A ZPA text field where LSS writes `"0"` for "none" (a connector, a policy, a server).
+/// A ZPA text field where LSS writes `"0"` for "none" (a connector, a policy, a server, an
+/// address: no IP is written `0`).
 pub fn zpa_name<'a>(f: &Fields<'a>, field: Field) -> Option<Cow<'a, str>> {
     f.text(field).filter(|v| v != "0")
 }

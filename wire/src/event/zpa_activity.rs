@@ -2,8 +2,8 @@
 //!
 //! LSS sends its default JSON template: CamelCase keys, numbers as JSON numbers, timestamps as
 //! ctime (`LogTimestamp`) and ISO 8601 (`Timestamp…`). Older field sets lack ClientPrivateIP,
-//! Hostname and EventType; all are optional here. LSS writes `"0"` where a connector, policy or
-//! server is absent: that is no name.
+//! Hostname and EventType; all are optional here. LSS writes `"0"` where a connector, policy,
+//! server, address or time is absent: that is no name, no IP and no time.
 
 use std::borrow::Cow;
 
@@ -59,7 +59,7 @@ impl<'a> ActivityEvent<'a> {
         let logged = lss_time(f, Field::LogTimestamp)?;
         let hostname = f.text(Field::Hostname);
         let user = f.text(Field::Username);
-        let client_ip = f.text(Field::ClientPrivateIp);
+        let client_ip = zpa_name(f, Field::ClientPrivateIp);
         if hostname.is_none() && user.is_none() {
             return Err(Reason::NoDevice);
         }
@@ -80,11 +80,11 @@ impl<'a> ActivityEvent<'a> {
             hostname,
             user,
             client_ip,
-            client_public_ip: f.text(Field::ClientPublicIp),
+            client_public_ip: zpa_name(f, Field::ClientPublicIp),
             connector: zpa_name(f, Field::Connector),
-            connector_ip: f.text(Field::ConnectorIp),
+            connector_ip: zpa_name(f, Field::ConnectorIp),
             connector_port: port(f, Field::ConnectorPort),
-            dst_ip: f.text(Field::ZpaServerIp),
+            dst_ip: zpa_name(f, Field::ZpaServerIp),
             dst_port: port(f, Field::ZpaServerPort),
             dst_host: f.text(Field::ZpaHost),
             transport: transport(f, Field::IpProtocol),

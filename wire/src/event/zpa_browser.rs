@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use jiff::Timestamp;
 
-use super::{lower, lss_time, port, Context, Device, Facts, Kind, Reason};
+use super::{lower, lss_time, port, zpa_name, Context, Device, Facts, Kind, Reason};
 use crate::device::Tag;
 use crate::fields::Fields;
 use crate::keys::Field;
@@ -39,7 +39,7 @@ impl<'a> BrowserEvent<'a> {
         let received = lss_time(f, Field::RequestReceived)?;
         let logged = lss_time(f, Field::LogTimestamp)?;
         let user = f.text(Field::Username);
-        let client_ip = f.text(Field::ClientPrivateIp);
+        let client_ip = zpa_name(f, Field::ClientPrivateIp);
         let key = f.text(Field::Hostname).or(user.clone());
         let device = Device::of(key, Tag::Zpa, client_ip.clone(), user.clone());
         Ok(BrowserEvent {
@@ -48,7 +48,7 @@ impl<'a> BrowserEvent<'a> {
                 .unwrap_or_else(|| super::lss_header_time(ctx)),
             user,
             client_ip,
-            client_public_ip: f.text(Field::ClientPublicIp),
+            client_public_ip: zpa_name(f, Field::ClientPublicIp),
             src_port: port(f, Field::ClientPort),
             dst_host: f.text(Field::ZpaHost),
             dst_port: port(f, Field::ZpaServerPort),

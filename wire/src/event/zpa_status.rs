@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use jiff::Timestamp;
 
 use super::zpa_client::{self, LSS_CLIENT_USER};
-use super::{lss_time, Context, Device, Facts, Kind, Reason};
+use super::{lss_time, zpa_name, Context, Device, Facts, Kind, Reason};
 use crate::fields::Fields;
 use crate::keys::Field;
 
@@ -41,8 +41,8 @@ impl<'a> StatusEvent<'a> {
         if hostname.is_none() && user.is_none() {
             return Err(Reason::NoDevice);
         }
-        let client_ip = f.text(Field::ClientPrivateIp);
-        let client_public_ip = f.text(Field::ClientPublicIp);
+        let client_ip = zpa_name(f, Field::ClientPrivateIp);
+        let client_public_ip = zpa_name(f, Field::ClientPublicIp);
         let client_type = f.text(Field::ClientType);
         let ip = client_ip.clone().or(client_public_ip.clone());
         let device = zpa_client::device(hostname.clone(), user.clone(), client_type.as_deref(), ip);

@@ -50,6 +50,45 @@ fn cache_sends_only_news() {
     assert_eq!(b.devices[3].seen, ts(1063));
 }
 
+/// Another shard may have told the registry 32 newer IPs and users of the device since this
+/// one told its own, pushing them out: the minute's "still here" delta tells them again.
+#[test]
+fn a_still_here_delta_carries_the_current_ip_and_user() {
+    let mut c = DeviceCache::new(100);
+    let mut b = Batch::new(0, Source::Tcp);
+    assert!(observe(
+        &mut c,
+        "pc1",
+        Tag::Zia,
+        Some("10.9.0.250"),
+        Some("xa@x"),
+        1000,
+        &mut b
+    ));
+    assert!(!observe(
+        &mut c,
+        "pc1",
+        Tag::Zia,
+        Some("10.9.0.250"),
+        Some("xa@x"),
+        1030,
+        &mut b
+    ));
+    assert!(observe(
+        &mut c,
+        "pc1",
+        Tag::Zia,
+        Some("10.9.0.250"),
+        Some("xa@x"),
+        1060,
+        &mut b
+    ));
+    let touch = &b.devices[1];
+    assert_eq!(touch.seen, ts(1060));
+    assert_eq!(text(&b, &touch.ip), Some("10.9.0.250"));
+    assert_eq!(text(&b, &touch.user), Some("xa@x"));
+}
+
 #[test]
 fn churn_sends_each_new_value_and_a_return_to_an_old_one() {
     let mut c = DeviceCache::new(100);

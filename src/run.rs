@@ -143,7 +143,8 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
 
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create data_dir {}", config.data_dir.display()))?;
-    let (store, mut registry) = Store::open_and_load(&config.data_dir.join("devices.redb"))?;
+    let (store, mut registry) =
+        Store::open_and_load(&config.data_dir.join(crate::config::STORE_FILE))?;
     registry.bound(config.limits.max_devices);
     if !registry.is_empty() {
         tracing::info!("{} devices known from earlier runs", registry.len());
@@ -196,7 +197,7 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
     let rx = rx.returning(returns);
     let (exchange, inboxes) = crate::shard::handoff::exchange(shards);
     let interval = Duration::from_secs(config.histograms.interval_secs);
-    let window = config.data_dir.join("dedup.window");
+    let window = config.data_dir.join(crate::config::WINDOW_FILE);
     let recent = Window::open(&window, DEDUP_WINDOW, sinks.records.place())
         .with_context(|| format!("cannot open {}", window.display()))?;
     let aggregator = Aggregator::new(

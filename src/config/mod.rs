@@ -24,6 +24,12 @@ use crate::pipeline::Zones;
 /// The dead-letter file, in `data_dir`: not a setting, but a file no output may share.
 pub const DEAD_LETTER_FILE: &str = "dead-letter.jsonl";
 
+/// ztel's state in `data_dir`, which no output may be: the device registry, the duplicate
+/// window (with its list of pending identities beside it, `dedup.pending`) and the NATS spool.
+pub const STORE_FILE: &str = "devices.redb";
+pub const WINDOW_FILE: &str = "dedup.window";
+pub const SPOOL_DIR: &str = "nats-spool";
+
 /// ztel configuration. Every key has a default: an empty file, or no file, runs these values.
 /// Relative paths under [output] and [histograms] are inside data_dir.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Documented, DocumentedFields)]

@@ -284,6 +284,39 @@ fn records_and_devices_are_not_both_stdout() {
 }
 
 #[test]
+fn no_output_is_ztels_own_state() {
+    // `records = "devices.redb"` passed `config check`; serve then appended records to the
+    // registry's database and cut it at the next start as a torn line, and
+    // `records = "dedup.window"` lost both the records and the window.
+    for key in ["output.records", "output.devices", "histograms.log"] {
+        let (section, name) = key.split_once('.').unwrap();
+        for path in [
+            "devices.redb",
+            "./devices.redb",
+            "devices.redb.opening",
+            "dedup.window",
+            "dedup.pending",
+            "nats-spool/head",
+            "spill-records-1700000000.jsonl",
+            "/var/lib/ztel/dedup.window",
+        ] {
+            let text = format!("data_dir = \"/var/lib/ztel\"\n[{section}]\n{name} = {path:?}\n");
+            let msg = Config::from_toml(&text).unwrap_err().to_string();
+            assert!(
+                msg.starts_with(&format!("{key}: must not be ztel's own ")),
+                "{text:?}: {msg}"
+            );
+            assert!(!msg.contains('\n'), "{msg}");
+        }
+    }
+    // Files of those names elsewhere are anyone's.
+    let text = "data_dir = \"/var/lib/ztel\"\n[output]\nrecords = \"/srv/dedup.window\"\n";
+    if let Err(e) = Config::from_toml(text) {
+        panic!("{text:?} was refused: {e}");
+    }
+}
+
+#[test]
 fn output_paths_name_a_file() {
     // `histograms.log = ""` passed the check and ran without a latency log; "." passed for
     // every output and failed only when opened.

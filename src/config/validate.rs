@@ -1,6 +1,8 @@
 //! Checks of a whole configuration that its types cannot make: zones, ranges, keys that go
 //! together, and inputs that would share a port.
 
+use std::path::Path;
+
 use super::{Config, ConfigError};
 
 pub(super) fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
@@ -97,6 +99,16 @@ impl Config {
                 place(super::DEAD_LETTER_FILE, false),
             ),
         ];
+        for (key, place) in &outputs {
+            if let Some(state) = place.as_deref().and_then(|p| self.state_named(p)) {
+                return Err(invalid(
+                    key,
+                    format!(
+                        "must not be ztel's own {state} in data_dir: its lines would destroy it"
+                    ),
+                ));
+            }
+        }
         for (at, (key, place)) in outputs.iter().enumerate() {
             for (other, other_place) in &outputs[at + 1..] {
                 if place == other_place {
@@ -117,6 +129,30 @@ impl Config {
             return Err(invalid("histograms.interval_secs", "must be at least 1"));
         }
         self.validate_nats()
+    }
+
+    /// The name of ztel's state that `path` is or lies in, if any: the store, the duplicate
+    /// window and its pending list, the store's opening marker, the NATS spool, a spill file.
+    fn state_named(&self, path: &Path) -> Option<String> {
+        let store = Path::new(super::STORE_FILE);
+        let window = Path::new(super::WINDOW_FILE);
+        let files = [
+            store.to_owned(),
+            store.with_extension("redb.opening"),
+            window.to_owned(),
+            window.with_extension("pending"),
+        ];
+        if let Some(file) = files.iter().find(|f| path == self.data_dir.join(f)) {
+            return Some(file.display().to_string());
+        }
+        if path.starts_with(self.data_dir.join(super::SPOOL_DIR)) {
+            return Some(format!("{}/", super::SPOOL_DIR));
+        }
+        let spill = path.parent() == Some(self.data_dir.as_path())
+            && path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("spill-"));
+        spill.then(|| "spill-*.jsonl".to_owned())
     }
 
     /// `[output.nats]`, only when it is on. Names are checked here, where the key can be named,

@@ -309,7 +309,7 @@ pub struct Nats {
 /// Opens the spool, tries a first connection (a refusal is an error, an outage is not) and starts
 /// the NATS thread.
 pub fn start(cfg: &config::Nats, data_dir: &Path) -> Result<Nats, StartError> {
-    let dir = data_dir.join("nats-spool");
+    let dir = data_dir.join(config::SPOOL_DIR);
     let spool = Spool::open(&dir, cfg.spool_bytes).map_err(|source| StartError::Spool {
         path: dir.clone(),
         source,

@@ -207,6 +207,11 @@ fn stream_inputs_that_share_a_port_are_refused() {
             tcp("127.0.0.1:15140") + &tls("[::ffff:127.0.0.1]:15140"),
             "input.tls.address",
         ),
+        // The admin endpoint's port: passed the check, and the start then failed naming TCP.
+        (
+            tcp("0.0.0.0:15140") + "[admin]\naddress = \"127.0.0.1:15140\"\n",
+            "admin.address",
+        ),
     ];
     for (text, key) in refused {
         let msg = Config::from_toml(&text).unwrap_err().to_string();

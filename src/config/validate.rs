@@ -262,8 +262,9 @@ impl Config {
 
     /// No two stream inputs that listen (TCP; TLS with its certificate; HTTP) share a port:
     /// each binds with SO_REUSEPORT, so the kernel would split the port's connections between
-    /// them, and a sender would reach a listener that does not speak its protocol. A wildcard
-    /// address takes the port on every address.
+    /// them, and a sender would reach a listener that does not speak its protocol. Nor does the
+    /// admin endpoint, whose start would fail. A wildcard address takes the port on every
+    /// address.
     fn validate_stream_ports(&self) -> Result<(), ConfigError> {
         let input = &self.input;
         let listening = [
@@ -273,6 +274,8 @@ impl Config {
                 input.tls.address.get().filter(|_| input.tls.listens()),
             ),
             ("input.http.address", input.http.address.get()),
+            // Not bound with SO_REUSEPORT: on an input's port the start fails, naming the input.
+            ("admin.address", self.admin.address.get()),
         ];
         for (at, (key, addr)) in listening.iter().enumerate() {
             let Some(addr) = addr else {

@@ -9,6 +9,7 @@
 //! answer that leaves a body unread the connection is closed after a short linger, so that the
 //! peer reads the answer instead of a reset.
 
+mod answer;
 pub mod auth;
 pub mod body;
 #[cfg(feature = "fuzzing")]

@@ -21,13 +21,11 @@ use std::time::Instant;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::header::{
-    HeaderValue, ALLOW, CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, EXPECT,
-    TRANSFER_ENCODING,
-};
+use hyper::header::{HeaderValue, CONTENT_ENCODING, CONTENT_LENGTH, EXPECT, TRANSFER_ENCODING};
 use hyper::{Method, Request, Response, StatusCode};
 use jiff::Timestamp;
 
+use super::answer::{budget_short, respond, too_large, Refusal};
 use super::auth::KeyCheck;
 use super::body::{process_body, shape, without_bom, NotJson, Shape};
 use super::gzip::{is_gzip, GzipError, Inflater};
@@ -55,16 +53,6 @@ pub struct Requests {
     body: RefCell<Vec<u8>>,
 }
 
-/// An answer other than 200.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    pub status: StatusCode,
-    /// Why, in one line for the peer's log (the answer's body).
-    pub message: String,
-    /// The body was not read: the connection cannot go on.
-    pub close: bool,
-}
-
 /// The request ended before its body did: the connection is over, hyper closes it.
 #[derive(Debug)]
 pub struct BodyFailed(hyper::Error);
@@ -78,24 +66,6 @@ impl std::fmt::Display for BodyFailed {
 impl std::error::Error for BodyFailed {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&self.0)
-    }
-}
-
-impl Refusal {
-    fn closing(status: StatusCode, message: impl Into<String>) -> Refusal {
-        Refusal {
-            status,
-            message: message.into(),
-            close: true,
-        }
-    }
-
-    fn counter(&self) -> Option<Counter> {
-        match self.status.as_u16() {
-            401 | 403 => Some(Counter::HttpRejectedAuth),
-            503 => None,
-            _ => Some(Counter::HttpBadRequests),
-        }
     }
 }
 
@@ -441,44 +411,4 @@ impl Requests {
         batch.parse_time = read_at.elapsed();
         refused
     }
-}
-
-/// The budget stayed short for the request's deadline: the sender retries.
-fn budget_short() -> Refusal {
-    Refusal::closing(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "the collector's buffers stayed full for the request's deadline; retry",
-    )
-}
-
-fn too_large(max_body: usize) -> Refusal {
-    Refusal::closing(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        format!("body over {max_body} bytes (limits.max_frame_bytes x {BODY_FRAMES})"),
-    )
-}
-
-/// An answer: empty for 200, else the reason as one line of text.
-fn respond(status: StatusCode, message: &str, close: bool) -> Response<Full<Bytes>> {
-    let body = if message.is_empty() {
-        Bytes::new()
-    } else {
-        Bytes::from(format!("{message}\n"))
-    };
-    let mut response = Response::new(Full::new(body));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    if !message.is_empty() {
-        headers.insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
-    }
-    if status == StatusCode::METHOD_NOT_ALLOWED {
-        headers.insert(ALLOW, HeaderValue::from_static("POST"));
-    }
-    if close {
-        headers.insert(CONNECTION, HeaderValue::from_static("close"));
-    }
-    response
 }

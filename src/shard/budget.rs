@@ -3,6 +3,10 @@
 //! beyond that (a frame in progress that outgrew it, an HTTP body) is charged here, and past the
 //! budget the read that needs more waits until another connection gives some back. Memory then
 //! follows what the shard can hold, not how many peers declare large frames at once.
+//!
+//! A holder that waits for more while keeping what it has can stall with others doing the same,
+//! until their deadlines: an HTTP request therefore takes the most it may need in one
+//! [`Charge::grow`] before its body holds any of the budget (`input::http::request`).
 
 use std::time::Duration;
 

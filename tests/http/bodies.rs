@@ -211,3 +211,56 @@ fn a_byte_order_mark_before_the_body_is_skipped() {
     );
     outcome.assert_counters_match_files();
 }
+
+#[test]
+fn large_bodies_arriving_together_all_complete_within_the_budget() {
+    // Black-box test: 100 simultaneous 15 MiB POSTs stalled until the idle deadline, which cut
+    // them with 503 and resets. Each request grew its charge on the shard's budget step by step
+    // and kept it while waiting for more: once partial bodies had spent the budget, none could
+    // finish (hold-and-wait). The same at a small scale: 64 KiB frames allow 4 MiB bodies, the
+    // least budget that holds one, and six bodies of about 3 MiB arrive at once. Each must be
+    // taken well before the idle deadline (30 s): the client gives up after 10 s without
+    // progress.
+    let budget = 4 << 20;
+    let config = format!(
+        "{KEYS}[limits]\nmax_frame_bytes = 65536\nbuffer_budget_bytes = {budget}\nidle_timeout_secs = 30\n"
+    );
+    let (collector, addr) = start("http-together", &config);
+    let pad = format!("\"pad\":\"{}\",\"login\"", "x".repeat(900));
+    let uploads: Vec<Vec<String>> = (0..6u64)
+        .map(|u| {
+            (1..=2_300)
+                .map(|i| zia_line(u * 10_000 + i, "together").replace("\"login\"", &pad))
+                .collect()
+        })
+        .collect();
+    let together = std::sync::Arc::new(std::sync::Barrier::new(uploads.len()));
+    let started = std::time::Instant::now();
+    let senders: Vec<_> = uploads
+        .iter()
+        .map(|lines| {
+            let body = array(lines);
+            assert!(
+                (budget / 2..budget).contains(&body.len()),
+                "{} bytes",
+                body.len()
+            );
+            let together = together.clone();
+            std::thread::spawn(move || {
+                let mut client = Client::connect(addr);
+                together.wait();
+                client.post(Some("k1"), &body)
+            })
+        })
+        .collect();
+    for sender in senders {
+        let answer = sender
+            .join()
+            .expect("an upload got no answer: the input stalled");
+        assert_eq!(answer.status, 200, "{answer:?}");
+    }
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(20), "the uploads took {took:?}");
+    let outcome = collector.stop();
+    assert_records_are(&outcome.records, &uploads.concat());
+}

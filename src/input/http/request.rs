@@ -12,6 +12,15 @@
 //! body as it is read, what a gzip body inflates to as it inflates, then the batch's records until
 //! the channel takes them (a full channel would otherwise let every connection hold a body's
 //! worth, however small the body was on the wire).
+//!
+//! A request never waits for the budget while it holds part of it. Once its body outgrows the
+//! connection's own first buffer, it reserves at once the most it may come to hold (the declared
+//! length, or the largest body when none is declared, plus what a gzip body may inflate to), and
+//! from then on needs nothing more. Bodies that grew step by step, keeping their share while
+//! waiting for more, stalled every request once partial bodies had spent the budget: none could
+//! finish until the deadline cut them all (100 uploads of 15 MiB at once took one). The
+//! reservation is budget only: memory still grows as the bytes arrive, and a peer that declares
+//! a large body and sends no more holds its reservation until its request's deadline at most.
 
 use std::cell::RefCell;
 use std::net::SocketAddr;
@@ -186,16 +195,7 @@ impl Requests {
             }
         }
         let max_body = self.max_body();
-        // hyper has already refused contradictory or malformed framing (400).
-        let declared = headers.get(CONTENT_LENGTH).and_then(|v| {
-            v.to_str()
-                .ok()?
-                .split(',')
-                .next()?
-                .trim()
-                .parse::<u64>()
-                .ok()
-        });
+        let declared = declared_length(request);
         if declared.is_none() && !headers.contains_key(TRANSFER_ENCODING) {
             return Some(Refusal::closing(
                 StatusCode::LENGTH_REQUIRED,
@@ -247,14 +247,26 @@ impl Requests {
             .headers()
             .get(CONTENT_ENCODING)
             .is_some_and(|c| is_gzip(c.as_bytes()));
+        // The head was checked: a declared length is within the limit, and hyper ends the body
+        // there. Without one (chunked), the body may be as large as the limit.
+        let wire = declared_length(&request).map_or(max_body, |n| (n as usize).min(max_body));
+        // The most the request may come to hold; a gzip body keeps its packed bytes while it
+        // inflates, to one byte past the limit at most.
+        let claim = Claim(if gzip { wire + max_body + 1 } else { wire });
         // Out of its cell while the body streams in: no borrow is held across an await.
         let mut body = std::mem::take(&mut *self.body.borrow_mut());
         body.clear();
         let answer = if gzip {
             let mut packed = Vec::new();
-            match self.read_body(request, &mut packed, max_body, charge).await {
+            match self
+                .read_body(request, &mut packed, wire, claim, charge)
+                .await
+            {
                 Ok(Ok(())) => Ok(
-                    match self.inflate(packed, &mut body, max_body, charge).await {
+                    match self
+                        .inflate(packed, &mut body, max_body, claim, charge)
+                        .await
+                    {
                         Ok(()) => self.process(&body, batch),
                         Err(refusal) => Err(refusal),
                     },
@@ -262,7 +274,10 @@ impl Requests {
                 other => other,
             }
         } else {
-            match self.read_body(request, &mut body, max_body, charge).await {
+            match self
+                .read_body(request, &mut body, wire, claim, charge)
+                .await
+            {
                 Ok(Ok(())) => Ok(self.process(&body, batch)),
                 other => other,
             }
@@ -280,16 +295,18 @@ impl Requests {
         answer
     }
 
-    /// Appends the body to `body` as its bytes arrive, up to `max_body`, growing it only as far
-    /// as the shard's buffer budget allows: past it the read waits, within the request's
-    /// deadline.
+    /// Appends the body to `body` as its bytes arrive, up to `wire` (its declared length, else
+    /// the limit). Past the connection's first buffer it needs its `claim` of the shard's buffer
+    /// budget: while the budget is short, the read waits, within the request's deadline.
     async fn read_body(
         &self,
         request: Request<Incoming>,
         body: &mut Vec<u8>,
-        max_body: usize,
+        wire: usize,
+        claim: Claim,
         charge: &mut Charge<'_>,
     ) -> Result<Result<(), Refusal>, BodyFailed> {
+        let max_body = self.max_body();
         let mut incoming = request.into_body();
         while let Some(frame) = incoming.frame().await {
             let frame = frame.map_err(BodyFailed)?;
@@ -299,8 +316,9 @@ impl Requests {
                     return Ok(Err(too_large(max_body)));
                 }
                 if needed > body.capacity() {
-                    let grown = needed.max(body.capacity() * 2).min(max_body);
-                    if !self.grow(charge, grown.saturating_sub(KEEP_BUFFER)).await {
+                    // Doubling stops at the declared length: the claim covers no more.
+                    let grown = needed.max((body.capacity() * 2).min(wire));
+                    if !self.grow(charge, grown, claim).await {
                         return Ok(Err(budget_short()));
                     }
                     body.reserve_exact(grown - body.len());
@@ -318,6 +336,7 @@ impl Requests {
         packed: Vec<u8>,
         body: &mut Vec<u8>,
         max_body: usize,
+        claim: Claim,
         charge: &mut Charge<'_>,
     ) -> Result<(), Refusal> {
         // Zero bytes are no gzip stream (not even its header), but they are an empty body, which
@@ -333,8 +352,7 @@ impl Requests {
                 Ok(false) => {
                     // One byte past the limit is room enough to tell a body that passes it.
                     let grown = (body.capacity() * 2).max(KEEP_BUFFER).min(max_body + 1);
-                    let held = (packed.capacity() + grown).saturating_sub(KEEP_BUFFER);
-                    if !self.grow(charge, held).await {
+                    if !self.grow(charge, packed.capacity() + grown, claim).await {
                         return Err(budget_short());
                     }
                     body.reserve_exact(grown - body.len());
@@ -353,17 +371,23 @@ impl Requests {
         }
     }
 
-    /// Grows the request's charge, waiting while the budget is short, at most until the
-    /// request's deadline.
-    async fn grow(&self, charge: &mut Charge<'_>, bytes: usize) -> bool {
+    /// Makes the request's charge cover `bytes` of buffers. Within the connection's first buffer
+    /// that costs nothing; past it, the charge grows to the whole `claim` at once (see the
+    /// module's notes), waiting while the budget is short, at most until the request's
+    /// deadline. Later calls then find it covered and return at once.
+    async fn grow(&self, charge: &mut Charge<'_>, bytes: usize, claim: Claim) -> bool {
+        if bytes <= KEEP_BUFFER {
+            return true;
+        }
         let idle = self.shard.limits.idle_timeout;
         let patience = self
             .progress
             .began
             .get()
             .map_or(idle, |t| idle.saturating_sub(t.elapsed()));
+        let reserved = self.share(bytes.max(claim.0) - KEEP_BUFFER);
         self.shard
-            .grow(Source::Http, charge, self.share(bytes), patience)
+            .grow(Source::Http, charge, reserved, patience)
             .await
     }
 
@@ -411,4 +435,23 @@ impl Requests {
         batch.parse_time = read_at.elapsed();
         refused
     }
+}
+
+/// The most bytes of buffers a request may come to hold, its first buffer included: what it
+/// reserves of the budget before it needs any (see the module's notes).
+#[derive(Debug, Clone, Copy)]
+struct Claim(usize);
+
+/// The body's length as the head declares it. hyper has already refused contradictory or
+/// malformed framing (400).
+fn declared_length(request: &Request<Incoming>) -> Option<u64> {
+    request.headers().get(CONTENT_LENGTH).and_then(|v| {
+        v.to_str()
+            .ok()?
+            .split(',')
+            .next()?
+            .trim()
+            .parse::<u64>()
+            .ok()
+    })
 }

@@ -128,7 +128,8 @@ pub struct HttpInput {
     pub header: String,
     /// The keys accepted in that header. With none, every request is refused.
     pub keys: Vec<String>,
-    /// IPs and CIDRs allowed to post (Zscaler's cloud egress ranges).
+    /// IPs and CIDRs allowed to post (Zscaler's cloud egress ranges). Others are answered 403
+    /// and counted.
     pub allowed_ips: Vec<Cidr>,
 }
 

@@ -19,6 +19,11 @@ use crate::shard::Shard;
 /// abandoned: a silent peer must not hold a connection slot.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a handshake may take on `shard`.
+pub fn time_limit(shard: &Shard) -> Duration {
+    HANDSHAKE_TIMEOUT.min(shard.limits.idle_timeout)
+}
+
 /// How a handshake ended. Lives on the stack for a moment, never stored: its size is the
 /// stream's either way.
 #[allow(clippy::large_enum_variant)]
@@ -39,7 +44,7 @@ pub async fn accept(
     let input = source.section();
     // A reload affects new connections only.
     let config = config.load_full()?;
-    let limit = HANDSHAKE_TIMEOUT.min(shard.limits.idle_timeout);
+    let limit = time_limit(shard);
     // A drain does not wait for a handshake: the peer has sent no record yet, and a drain that
     // waited would take as long as the slowest peer's handshake.
     let accepted = futures_lite::future::or(

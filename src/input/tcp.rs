@@ -44,13 +44,51 @@ pub async fn accept_loop(shard: Rc<Shard>, listener: TcpListener, allow: Arc<Arc
 }
 
 /// The next connection that passes the allow-list and the connection limit, counted as opened;
-/// `None` once the shard drains. Refused peers are closed before a byte is read.
+/// `None` once the shard drains. Refused peers are closed before a byte is read: syslog has no
+/// way to tell a sender why.
 pub async fn accept_admitted(
     shard: &Shard,
     listener: &TcpListener,
     allow: &ArcSwap<AllowList>,
     source: Source,
 ) -> Option<(TcpStream, SocketAddr)> {
+    loop {
+        match accept_checked(shard, listener, allow, source, Outsiders::Close).await? {
+            Accepted::Admitted(stream, peer) => return Some((stream, peer)),
+            Accepted::Refused(..) => {}
+        }
+    }
+}
+
+/// What an accept does with a peer outside the allow-list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outsiders {
+    /// Closed before a byte is read.
+    Close,
+    /// Handed over to be told why (HTTP answers 403), as long as the shard is within its
+    /// connection limit: the answer holds a connection slot while it lasts.
+    Answer,
+}
+
+/// A connection that got past [`accept_checked`].
+pub enum Accepted {
+    /// In the allow-list and within the connection limit, counted as opened.
+    Admitted(TcpStream, SocketAddr),
+    /// Outside the allow-list (with [`Outsiders::Answer`]): counted as refused and logged, not
+    /// as opened, and to be answered and closed without a byte of it taken.
+    Refused(TcpStream, SocketAddr),
+}
+
+/// The next connection that is admitted or, with [`Outsiders::Answer`], refused but to be
+/// answered; `None` once the shard drains. Every refused peer is counted and logged here, the
+/// same whether it is closed at once or answered.
+pub async fn accept_checked(
+    shard: &Shard,
+    listener: &TcpListener,
+    allow: &ArcSwap<AllowList>,
+    source: Source,
+    outsiders: Outsiders,
+) -> Option<Accepted> {
     let input = source.section();
     loop {
         let accepted = futures_lite::future::or(async { Some(listener.accept().await) }, async {
@@ -70,6 +108,7 @@ pub async fn accept_admitted(
         let Ok(peer) = stream.peer_addr() else {
             continue;
         };
+        let full = shard.open_connections() >= shard.limits.max_connections;
         if !allow.load().admits(peer.ip()) {
             shard.count(source, |c| c.incr(Counter::ConnectionsRefused));
             if let Some(held) = shard.notices.due(Notice::Refused) {
@@ -79,9 +118,13 @@ pub async fn accept_admitted(
                     and_more(held)
                 );
             }
+            // Over the limit it is closed unanswered, counted once, as refused.
+            if outsiders == Outsiders::Answer && !full {
+                return Some(Accepted::Refused(stream, peer));
+            }
             continue;
         }
-        if shard.open_connections() >= shard.limits.max_connections {
+        if full {
             shard.count(source, |c| c.incr(Counter::ConnectionsOverLimit));
             if let Some(held) = shard.notices.due(Notice::OverLimit) {
                 tracing::warn!(
@@ -95,7 +138,7 @@ pub async fn accept_admitted(
             continue;
         }
         shard.count(source, |c| c.incr(Counter::ConnectionsOpened));
-        return Some((stream, peer));
+        return Some(Accepted::Admitted(stream, peer));
     }
 }
 

@@ -1,11 +1,11 @@
 //! The Cloud NSS HTTP(S) input (DESIGN §3), over real loopback sockets with a small HTTP/1.1
 //! client written here: JSON arrays and newline-delimited JSON, keep-alive, keys, refusals of
-//! every kind and what they leave behind (nothing), HTTPS with a certificate made by the test, and
-//! the allow-list.
+//! every kind and what they leave behind (nothing), and HTTPS with a certificate made by the test.
 //!
 //! One test binary (`cargo test --test http`); the bodies that must not cost what they declare
-//! (gzip bombs, oversize lengths) are in [`bodies`].
+//! (gzip bombs, oversize lengths) are in [`bodies`], the allow-list in [`allow`].
 
+mod allow;
 mod bodies;
 #[path = "../common/mod.rs"]
 mod common;
@@ -371,38 +371,6 @@ fn https_with_a_generated_certificate() {
         "a failed handshake is counted once, as that"
     );
     outcome.assert_counters_match_files();
-}
-
-#[test]
-fn a_peer_outside_allowed_ips_is_closed_unread() {
-    let config = format!("{KEYS}allowed_ips = [\"127.0.0.1\"]\n");
-    let (collector, addr) = start("http-allow", &config);
-    let mut outsider = common::connect_from("127.0.0.2:0", addr);
-    let body = array(&[zia_line(1, "pc-outsider")]);
-    let _ = outsider.write_all(
-        &[
-            format!(
-                "POST / HTTP/1.1\r\nX-Ztel-Key: k1\r\nContent-Length: {}\r\n\r\n",
-                body.len()
-            )
-            .into_bytes(),
-            body,
-        ]
-        .concat(),
-    );
-    outsider
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut buf = [0u8; 64];
-    let n = outsider.read(&mut buf).unwrap_or(0);
-    assert_eq!(n, 0, "no answer, the connection is closed");
-    let answer = Client::connect(addr).post(Some("k1"), &array(&[zia_line(2, "pc-inside")]));
-    assert_eq!(answer.status, 200);
-    let outcome = collector.stop();
-    assert_eq!(outcome.records.len(), 1);
-    assert_eq!(outcome.records[0]["device"], "pc-inside");
-    assert_eq!(outcome.counter("connections_refused"), 1);
-    assert_eq!(outcome.counter("http_requests"), 1);
 }
 
 #[test]

@@ -4,10 +4,11 @@
 //! ([`body`]) sit on top.
 //!
 //! A connection is accepted like TCP (allow-list and connection limit before a byte is read),
-//! optionally wrapped in TLS, then serves requests one after the other (keep-alive). Heads hyper
-//! cannot parse get its own answers (400, 431 over [`MAX_HEAD`]) and are counted here. After an
-//! answer that leaves a body unread the connection is closed after a short linger, so that the
-//! peer reads the answer instead of a reset.
+//! optionally wrapped in TLS, then serves requests one after the other (keep-alive); a peer
+//! outside the allow-list is not closed unread as on TCP but answered 403 ([`outsider`]). Heads
+//! hyper cannot parse get its own answers (400, 431 over [`MAX_HEAD`]) and are counted here.
+//! After an answer that leaves a body unread the connection is closed after a short linger, so
+//! that the peer reads the answer instead of a reset.
 
 mod answer;
 pub mod auth;
@@ -16,27 +17,33 @@ pub mod body;
 pub mod fuzz;
 pub mod gzip;
 mod io;
+mod outsider;
 pub mod request;
 #[cfg(test)]
 mod tests;
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::{ArcSwap, ArcSwapOption};
+use bytes::Bytes;
 use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use glommio::net::{TcpListener, TcpStream};
+use http_body_util::Full;
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
+use hyper::{Request, Response};
 use rustls::ServerConfig;
 
 pub use auth::Auth;
 pub use request::BODY_FRAMES;
 
 use super::allow::AllowList;
-use super::tcp::accept_admitted;
+use super::tcp::{accept_checked, Accepted};
 use crate::batch::counters::Counter;
 use crate::batch::{Batch, Source};
 use crate::shard::Shard;
@@ -63,16 +70,33 @@ pub struct Input {
 /// Accepts until the shard drains.
 pub async fn accept_loop(shard: Rc<Shard>, listener: TcpListener, input: Input) {
     let input = Rc::new(input);
-    while let Some((stream, peer)) =
-        accept_admitted(&shard, &listener, &input.allow, Source::Http).await
-    {
-        shard.spawn_connection(serve(shard.clone(), stream, peer, input.clone()));
+    let outsiders = outsider::Answering::default();
+    loop {
+        let accepted = accept_checked(
+            &shard,
+            &listener,
+            &input.allow,
+            Source::Http,
+            outsiders.policy(),
+        );
+        match accepted.await {
+            None => return,
+            Some(Accepted::Admitted(stream, peer)) => {
+                shard.spawn_connection(serve(shard.clone(), stream, peer, input.clone()));
+            }
+            Some(Accepted::Refused(stream, peer)) => {
+                let answer = outsider::answer(shard.clone(), stream, peer, input.clone());
+                shard.spawn_connection(outsiders.hold(answer));
+            }
+        }
     }
 }
 
 /// How a connection ended, for its counters.
 enum End {
     Done,
+    /// hyper answered a head it could not parse (400) or that was too large (431).
+    Unparsed,
     Idle,
     Error,
     /// The TLS handshake failed: counted as that where it failed, not as a read error too.
@@ -107,6 +131,10 @@ async fn end_connection(shard: &Shard, progress: &Progress, ended: End) {
     let mut batch = Batch::counts(shard.index, Source::Http);
     batch.counters.add(Counter::BytesRead, progress.read.get());
     match ended {
+        End::Unparsed => {
+            batch.counters.incr(Counter::HttpRequests);
+            batch.counters.incr(Counter::HttpBadRequests);
+        }
         End::Idle => batch.counters.incr(Counter::IdleTimeouts),
         End::Error => batch.counters.incr(Counter::ReadErrors),
         End::Done | End::Handshake => {}
@@ -115,23 +143,35 @@ async fn end_connection(shard: &Shard, progress: &Progress, ended: End) {
     shard.send(batch).await;
 }
 
-/// Serves requests until the peer closes, an answer closes, or the drain ends the connection
-/// after the request in progress.
+/// Serves requests with ztel's rules ([`Requests`]) until the peer closes, an answer closes,
+/// or the drain ends the connection after the request in progress.
 async fn serve_http<S>(shard: &Shard, stream: S, requests: Rc<Requests>) -> End
 where
     S: AsyncRead + AsyncWrite + Unpin + 'static,
 {
+    let progress = requests.progress.clone();
+    // Boxed: hyper polls the service future through an Unpin bound; one box per request.
+    let handle = move |request| Box::pin(requests.clone().handle(request));
+    serve_with(shard, stream, progress, handle).await
+}
+
+/// Serves requests with `handle`, as [`serve_http`] says.
+async fn serve_with<S, H, A, E>(shard: &Shard, stream: S, progress: Rc<Progress>, handle: H) -> End
+where
+    S: AsyncRead + AsyncWrite + Unpin + 'static,
+    H: Fn(Request<Incoming>) -> A + Unpin,
+    A: Future<Output = Result<Response<Full<Bytes>>, E>> + Unpin,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let io = Io::new(
         stream,
-        requests.progress.clone(),
+        progress,
         shard.limits.idle_timeout,
         shard.shutdown.clone(),
     );
-    // Boxed: hyper polls the service future through an Unpin bound; one box per request.
-    let service = service_fn(move |request| Box::pin(requests.clone().handle(request)));
     let mut connection = http1::Builder::new()
         .max_buf_size(MAX_HEAD)
-        .serve_connection(io, service);
+        .serve_connection(io, service_fn(handle));
     let finished = futures_lite::future::or(
         async { Some(std::future::poll_fn(|cx| connection.poll_without_shutdown(cx)).await) },
         async {
@@ -150,7 +190,7 @@ where
     };
     let end = match &result {
         Ok(()) => End::Done,
-        Err(e) => classify(shard, e),
+        Err(e) => classify(e),
     };
     // hyper is done with the stream: close it ourselves, with a linger.
     let mut stream = connection.into_parts().io.into_inner();
@@ -158,15 +198,10 @@ where
     end
 }
 
-/// Counts what hyper refused on its own (a head it could not parse: 400, or too large: 431) and
-/// says how the connection ended.
-fn classify(shard: &Shard, e: &hyper::Error) -> End {
+/// How the connection ended, from hyper's error.
+fn classify(e: &hyper::Error) -> End {
     if e.is_parse() || e.is_parse_too_large() {
-        shard.count(Source::Http, |c| {
-            c.incr(Counter::HttpRequests);
-            c.incr(Counter::HttpBadRequests);
-        });
-        return End::Done;
+        return End::Unparsed;
     }
     if e.is_timeout() {
         return End::Idle;

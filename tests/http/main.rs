@@ -374,6 +374,47 @@ fn https_with_a_generated_certificate() {
 }
 
 #[test]
+fn the_bytes_of_a_body_in_progress_reach_metrics() {
+    // Before, the HTTP input counted a request's bytes with its answer: a slow upload showed
+    // +0 bytes until it ended, and a stuck one never showed.
+    let collector = Collector::start_with(
+        "http-progress",
+        Options {
+            config: Some(KEYS.to_owned()),
+            args: ["--http", "127.0.0.1:0", "--admin", "127.0.0.1:0"]
+                .map(String::from)
+                .to_vec(),
+            ..Options::default()
+        },
+    );
+    let (addr, admin) = (collector.listening["http"], collector.listening["admin"]);
+    let mut body = array(&[zia_line(1, "pc-slow")]);
+    body.resize(1 << 20, b' ');
+    let head = format!(
+        "POST / HTTP/1.1\r\nX-Ztel-Key: k1\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let raw = [head.into_bytes(), body].concat();
+    let first = 300_000;
+    let mut client = Client::connect(addr);
+    client.stream.write_all(&raw[..first]).unwrap();
+    let series = "ztel_bytes_read_total{input=\"http\"}";
+    let page = common::wait_for_metric(admin, series, |v| v >= first as f64);
+    assert_eq!(
+        common::sample(&page, series),
+        Some(first as f64),
+        "each byte once"
+    );
+    let answer = client.send(&raw[first..]);
+    assert_eq!(answer.status, 200, "{answer:?}");
+    common::wait_for_metric(admin, series, |v| v == raw.len() as f64);
+    drop(client);
+    let outcome = collector.stop();
+    assert_eq!(outcome.records.len(), 1);
+    assert_eq!(outcome.counter("bytes_read"), raw.len() as u64);
+}
+
+#[test]
 fn sighup_reloads_the_keys() {
     let (mut collector, addr) = start_with("http-reload", KEYS, true);
     let body = array(&[zia_line(1, "pc-reload")]);

@@ -19,7 +19,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin + 'static,
 {
     let progress = Rc::new(Progress::default());
-    let requests = Rc::new(Requests::new(shard.clone(), input, peer, progress.clone()));
+    let requests = Rc::new(Requests::new(shard.clone(), input, peer, progress));
     let ended = serve_http(&shard, stream, requests).await;
-    end_connection(&shard, &progress, ended).await;
+    end_connection(&shard, ended).await;
 }

@@ -5,21 +5,24 @@
 //! - once the collector drains, writes get [`DRAIN_WRITE`]: a client that pipelines requests and
 //!   never reads its answers would otherwise hold the drain for the whole write timeout.
 //!
-//! It also counts the bytes read for `ztel_bytes_read_total`.
+//! It also counts the bytes read for `ztel_bytes_read_total` as they arrive, like the TCP input:
+//! into the shard's pending counts, which reach `/metrics` within half a second however long the
+//! request takes (DESIGN §5), a slow or stuck upload included.
 
 use std::cell::Cell;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use futures_lite::{AsyncRead, AsyncWrite};
 use glommio::timer::Timer;
 
-use crate::shard::shutdown::Shutdown;
+use crate::batch::counters::Counter;
+use crate::batch::Source;
+use crate::shard::Shard;
 
 /// How long a draining collector waits for a connection's writes.
 pub const DRAIN_WRITE: Duration = Duration::from_secs(2);
@@ -27,8 +30,6 @@ pub const DRAIN_WRITE: Duration = Duration::from_secs(2);
 /// What a connection's reads and its requests share.
 #[derive(Debug, Default)]
 pub struct Progress {
-    /// Bytes read and not yet counted in a batch.
-    pub read: Cell<u64>,
     /// When the request in progress began to arrive; the request handler clears it once the
     /// body is read.
     pub began: Cell<Option<Instant>>,
@@ -59,19 +60,22 @@ impl Drop for Answering<'_> {
 pub struct Io<S> {
     stream: S,
     progress: Rc<Progress>,
-    idle: Duration,
-    shutdown: Arc<Shutdown>,
+    /// Its limits, its drain, and its counts.
+    shard: Rc<Shard>,
+    /// Whether the bytes read are counted: not those of a peer outside the allow-list, which
+    /// is counted as refused and as nothing else.
+    counted: bool,
     /// The drain's deadline for writes, from the first write that had to wait during the drain.
     drain_deadline: Option<Timer>,
 }
 
 impl<S> Io<S> {
-    pub fn new(stream: S, progress: Rc<Progress>, idle: Duration, shutdown: Arc<Shutdown>) -> Self {
+    pub fn new(stream: S, progress: Rc<Progress>, shard: Rc<Shard>, counted: bool) -> Self {
         Io {
             stream,
             progress,
-            idle,
-            shutdown,
+            shard,
+            counted,
             drain_deadline: None,
         }
     }
@@ -108,12 +112,15 @@ impl<S: AsyncRead + Unpin> hyper::rt::Read for Io<S> {
         };
         // SAFETY: `n` bytes were written by the read above.
         unsafe { buf.advance(n) };
-        let progress = &self.progress;
-        progress.read.set(progress.read.get() + n as u64);
         if n > 0 {
+            if self.counted {
+                self.shard
+                    .count(Source::Http, |c| c.add(Counter::BytesRead, n as u64));
+            }
+            let progress = &self.progress;
             match progress.began.get() {
                 None => progress.began.set(Some(Instant::now())),
-                Some(began) if began.elapsed() > self.idle => {
+                Some(began) if began.elapsed() > self.shard.limits.idle_timeout => {
                     return Poll::Ready(Err(io::ErrorKind::TimedOut.into()));
                 }
                 Some(_) => {}
@@ -126,7 +133,7 @@ impl<S: AsyncRead + Unpin> hyper::rt::Read for Io<S> {
 impl<S> Io<S> {
     /// A write that must wait: during a drain, an error once [`DRAIN_WRITE`] has passed.
     fn waiting<T>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<T>> {
-        if !self.shutdown.is_draining() {
+        if !self.shard.shutdown.is_draining() {
             return Poll::Pending;
         }
         let deadline = self

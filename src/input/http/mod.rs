@@ -108,12 +108,7 @@ async fn serve(shard: Rc<Shard>, stream: TcpStream, peer: SocketAddr, input: Rc<
     let _ = stream.set_read_timeout(Some(idle));
     let _ = stream.set_write_timeout(Some(idle));
     let progress = Rc::new(Progress::default());
-    let requests = Rc::new(Requests::new(
-        shard.clone(),
-        input.clone(),
-        peer,
-        progress.clone(),
-    ));
+    let requests = Rc::new(Requests::new(shard.clone(), input.clone(), peer, progress));
     let ended = match &input.tls {
         None => serve_http(&shard, stream, requests).await,
         Some(config) => {
@@ -123,13 +118,12 @@ async fn serve(shard: Rc<Shard>, stream: TcpStream, peer: SocketAddr, input: Rc<
             }
         }
     };
-    end_connection(&shard, &progress, ended).await;
+    end_connection(&shard, ended).await;
 }
 
-/// Counts the end of a connection: its last bytes read, how it ended.
-async fn end_connection(shard: &Shard, progress: &Progress, ended: End) {
+/// Counts the end of a connection: how it ended.
+async fn end_connection(shard: &Shard, ended: End) {
     let mut batch = Batch::counts(shard.index, Source::Http);
-    batch.counters.add(Counter::BytesRead, progress.read.get());
     match ended {
         End::Unparsed => {
             batch.counters.incr(Counter::HttpRequests);
@@ -145,30 +139,24 @@ async fn end_connection(shard: &Shard, progress: &Progress, ended: End) {
 
 /// Serves requests with ztel's rules ([`Requests`]) until the peer closes, an answer closes,
 /// or the drain ends the connection after the request in progress.
-async fn serve_http<S>(shard: &Shard, stream: S, requests: Rc<Requests>) -> End
+async fn serve_http<S>(shard: &Rc<Shard>, stream: S, requests: Rc<Requests>) -> End
 where
     S: AsyncRead + AsyncWrite + Unpin + 'static,
 {
-    let progress = requests.progress.clone();
+    let io = Io::new(stream, requests.progress.clone(), shard.clone(), true);
     // Boxed: hyper polls the service future through an Unpin bound; one box per request.
     let handle = move |request| Box::pin(requests.clone().handle(request));
-    serve_with(shard, stream, progress, handle).await
+    serve_with(shard, io, handle).await
 }
 
-/// Serves requests with `handle`, as [`serve_http`] says.
-async fn serve_with<S, H, A, E>(shard: &Shard, stream: S, progress: Rc<Progress>, handle: H) -> End
+/// Serves requests on `io` with `handle`, as [`serve_http`] says.
+async fn serve_with<S, H, A, E>(shard: &Shard, io: Io<S>, handle: H) -> End
 where
     S: AsyncRead + AsyncWrite + Unpin + 'static,
     H: Fn(Request<Incoming>) -> A + Unpin,
     A: Future<Output = Result<Response<Full<Bytes>>, E>> + Unpin,
     E: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let io = Io::new(
-        stream,
-        progress,
-        shard.limits.idle_timeout,
-        shard.shutdown.clone(),
-    );
     let mut connection = http1::Builder::new()
         .max_buf_size(MAX_HEAD)
         .serve_connection(io, service_fn(handle));

@@ -21,8 +21,8 @@ use futures_lite::{AsyncRead, AsyncWrite};
 use glommio::net::TcpStream;
 use hyper::StatusCode;
 
-use super::io::Progress;
 use super::answer::respond;
+use super::io::{Io, Progress};
 use super::{serve_with, Input};
 use crate::batch::Source;
 use crate::input::handshake;
@@ -90,7 +90,7 @@ pub async fn answer(shard: Rc<Shard>, stream: TcpStream, peer: SocketAddr, input
 /// Reads the first request's head (an HTTP client reads no answer to a request it has not
 /// sent), answers 403 and closes, all within the handshake's time limit: a peer that trickles
 /// its head is cut off there.
-async fn forbid<S>(shard: &Shard, stream: S, peer: SocketAddr)
+async fn forbid<S>(shard: &Rc<Shard>, stream: S, peer: SocketAddr)
 where
     S: AsyncRead + AsyncWrite + Unpin + 'static,
 {
@@ -103,7 +103,8 @@ where
         let answer = respond(StatusCode::FORBIDDEN, &message, true);
         std::future::ready(Ok::<_, Infallible>(answer))
     };
-    let served = serve_with(shard, stream, Rc::new(Progress::default()), handle);
+    let io = Io::new(stream, Rc::new(Progress::default()), shard.clone(), false);
+    let served = serve_with(shard, io, handle);
     // How it ended is not counted: the accept counted the refusal, and that is all it was.
     futures_lite::future::or(
         async {

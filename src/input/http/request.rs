@@ -56,7 +56,7 @@ pub struct Requests {
     pub shard: Rc<Shard>,
     pub input: Rc<Input>,
     pub peer: SocketAddr,
-    /// Bytes the connection read and no batch has counted yet; when the request began.
+    /// When the request began; whether it waits for its answer.
     pub progress: Rc<Progress>,
     /// The body being read, reused from one request to the next.
     body: RefCell<Vec<u8>>,
@@ -126,9 +126,6 @@ impl Requests {
         // The next request's deadline starts with its first byte.
         self.progress.began.set(None);
         let _answering = Answering::start(&self.progress);
-        batch
-            .counters
-            .add(Counter::BytesRead, self.progress.read.replace(0));
         let answer = match answer {
             Ok(()) => {
                 // The 200 means the records are the aggregator's: wait for the channel.

@@ -122,6 +122,7 @@ impl Readers {
         out: &mut Vec<u8>,
         device: &mut impl FnMut(u64),
     ) -> Result<Decoded<'a>, Reason> {
+        let whole = frame;
         let frame = trim_end(frame);
         let (header, body) = header::split(frame);
         let ctx = Context {
@@ -143,7 +144,17 @@ impl Readers {
             Format::Leef => self.leef.read(text, &mut fields)?,
             Format::Cef => self.cef.read(text, &mut fields)?,
             Format::Kv => self.kv.read(text, &mut fields)?,
-            Format::Csv => self.csv.read(text, &self.columns, &mut fields)?,
+            Format::Csv => {
+                // The tabs that end a tab-separated line are fields' (LSS's TSV templates end
+                // with fields mostly empty): trimmed, the line would be short of them. A comma-
+                // separated line keeps its trimming (a tab after its last quote is no field).
+                let text = match csv::delimiter(text) {
+                    b'\t' => trim_end_but_tabs(&whole[body + at..]),
+                    _ => text,
+                };
+                let stamp = header.timestamp();
+                self.csv.read(text, stamp, &self.columns, &mut fields)?
+            }
         };
         let payload = message.trim_ascii_start();
         build(
@@ -287,6 +298,15 @@ fn trim_end(frame: &[u8]) -> &[u8] {
     let keep = frame
         .iter()
         .rposition(|b| *b != 0 && !b.is_ascii_whitespace())
+        .map_or(0, |i| i + 1);
+    &frame[..keep]
+}
+
+/// Like [`trim_end`], tabs kept.
+fn trim_end_but_tabs(frame: &[u8]) -> &[u8] {
+    let keep = frame
+        .iter()
+        .rposition(|b| *b != 0 && (*b == b'\t' || !b.is_ascii_whitespace()))
         .map_or(0, |i| i + 1);
     &frame[..keep]
 }

@@ -26,6 +26,19 @@
 //! threat and policy "None", fits DNS's order too), then to the first in the order web,
 //! firewall, DNS, tunnel, audit, SaaS Security, SaaS Security Activity. A frame that fits none of
 //! them is in none (`field_count`), as a ZPA audit line stripped of its `Audit zpa-lss: ` is.
+//!
+//! **ZPA.** LSS's CSV and TSV templates are read too, in the default order of each ZPA log
+//! type ([`lss`]: where the orders come from, and how their first field, `%s{LogTimestamp:time}
+//! User Activity zpa-lss: `, is read). A first field that names one ZPA log type fits no other
+//! order, ZIA's included. ZPA's counts (69, 33, 37, 37, 15) are ZIA's plus or minus one, so a
+//! ZPA order is taken only when the values fit it, even when it is the only one of the count:
+//! its ISO 8601 times (connection start and end, authentication, audit times) must be dates,
+//! and Audit's first field must name it. Browser Access and App Connector Status have the same
+//! count: the label tells them apart, else the values (App Connector Status has numbers where
+//! Browser Access has its method and protocol). The tabs that end a line are its last, empty
+//! fields ([`crate::decode`] keeps them).
+
+mod lss;
 
 use std::cmp::Reverse;
 
@@ -33,6 +46,7 @@ use crate::event::Kind;
 use crate::fields::{Fields, Scalar};
 use crate::keys::{self, nss, Field, Hit};
 use crate::reason::Reason;
+use lss::Lead;
 
 /// Zscaler's default output format of each ZIA log type, as NSS variable names.
 #[rustfmt::skip]
@@ -78,17 +92,19 @@ const DEFAULTS: [(Kind, &[&str]); 7] = [
     ]),
 ];
 
-/// The `sourcetype` a frame of `kind` states, as the JSON templates spell it.
-fn sourcetype(kind: Kind) -> &'static str {
-    match kind {
+/// The `sourcetype` a frame of `kind` states, as the JSON templates spell it; none for ZPA,
+/// whose JSON has none either (the reader states its type as its product).
+fn sourcetype(kind: Kind) -> Option<&'static str> {
+    Some(match kind {
         Kind::ZiaWeb => "zscalernss-web",
         Kind::ZiaFirewall => "zscalernss-fw",
         Kind::ZiaDns => "zscalernss-dns",
         Kind::ZiaTunnel => "zscalernss-tunnel",
         Kind::ZiaAudit => "zscalernss-audit",
         Kind::ZiaSaas => "zscalernss-saas_security",
-        _ => "zscalernss-saas_security_activity",
-    }
+        Kind::ZiaSaasActivity => "zscalernss-saas_security_activity",
+        _ => return None,
+    })
 }
 
 /// Slots whose values are digits: what tells two orders of one field count apart.
@@ -116,6 +132,29 @@ fn numeric(field: Field) -> bool {
             | PacketsOut
             | ScanTimeMs
             | DownloadTimeMs
+            // App Connector Status: where Browser Access, of the same field count, has its
+            // method and protocol, and more numbers than Browser Access has at its places.
+            | CpuUtilization
+            | MemUtilization
+            | ServiceCount
+            | TotalBytesRx
+            | TotalBytesTx
+    )
+}
+
+/// ZPA's times that its default templates write in ISO 8601 (`%s{…:iso8601}`): what keeps a
+/// ZIA line one field short or long out of a ZPA order of its count.
+fn iso_time(field: Field) -> bool {
+    use Field::*;
+    matches!(
+        field,
+        ConnStart
+            | ConnEnd
+            | AuthenticatedAt
+            | UnauthenticatedAt
+            | RequestReceived
+            | ModifiedTime
+            | CreationTime
     )
 }
 
@@ -124,6 +163,10 @@ fn numeric(field: Field) -> bool {
 struct Column {
     hit: Option<Hit>,
     numeric: bool,
+    /// An ISO 8601 time ([`iso_time`]).
+    time: bool,
+    /// The field is the rest of the column before it, whose value LSS writes with a comma.
+    joins: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -131,6 +174,10 @@ struct Order {
     kind: Kind,
     configured: bool,
     columns: Vec<Column>,
+    /// A ZPA template's label, which its first field names ([`lss`]).
+    label: Option<&'static str>,
+    /// The only delimiter this order is for, if it is for one.
+    delimiter: Option<u8>,
 }
 
 impl Order {
@@ -142,6 +189,8 @@ impl Order {
                 Column {
                     hit,
                     numeric: hit.is_some_and(|h| numeric(h.field)),
+                    time: hit.is_some_and(|h| iso_time(h.field)),
+                    joins: false,
                 }
             })
             .collect();
@@ -149,6 +198,43 @@ impl Order {
             kind,
             configured,
             columns,
+            label: None,
+            delimiter: None,
+        }
+    }
+
+    /// A ZPA template's order; `split`, its comma-separated form in which the value that always
+    /// holds a comma is two fields.
+    fn lss(template: &lss::Template, split: bool) -> Order {
+        let mut order = Order::new(template.kind, template.names, false);
+        order.label = Some(template.label);
+        let at = template
+            .comma
+            .filter(|_| split)
+            .and_then(|name| template.names.iter().position(|n| n == &name));
+        if let Some(at) = at {
+            let rest = Column {
+                hit: None,
+                numeric: false,
+                time: false,
+                joins: true,
+            };
+            order.columns.insert(at + 1, rest);
+            order.delimiter = Some(b',');
+        }
+        order
+    }
+
+    /// Whether a line's first field rules this order out: it names another ZPA log type, or,
+    /// for a ZIA order, any; for Audit, whose lead is static text only, it must name Audit.
+    fn lead_misfits(&self, first: &str) -> bool {
+        match self.label {
+            Some(label) => match lss::lead(first, label) {
+                Lead::Other => true,
+                Lead::Untagged => self.columns.first().is_none_or(|c| c.hit.is_none()),
+                Lead::Labelled(_) | Lead::Cut => false,
+            },
+            None => lss::tagged(first),
         }
     }
 
@@ -156,9 +242,22 @@ impl Order {
     /// whose value is a number rather than absent (fits).
     fn fit<'v>(&self, values: impl Iterator<Item = &'v str>) -> Fit {
         let mut fit = Fit::default();
-        for (column, v) in self.columns.iter().zip(values) {
+        for (i, (column, v)) in self.columns.iter().zip(values).enumerate() {
+            if i == 0 && self.lead_misfits(v) {
+                fit.misfits += 1;
+            }
             let v = v.trim_ascii();
-            if !column.numeric || crate::value::is_absent(v) {
+            if crate::value::is_absent(v) {
+                continue;
+            }
+            if column.time {
+                // `0` is how an epoch template says "none"; a date starts `yyyy-`.
+                let b = v.as_bytes();
+                let iso = b.len() > 5 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-';
+                fit.misfits += usize::from(!iso && v != "0");
+                continue;
+            }
+            if !column.numeric {
                 continue;
             }
             if v.bytes().all(|c| c.is_ascii_digit()) {
@@ -181,7 +280,7 @@ struct Fit {
 /// The field orders of positional feeds, by log type.
 #[derive(Debug, Clone)]
 pub struct Columns {
-    /// One per ZIA log type, in [`DEFAULTS`]' order.
+    /// One per ZIA log type, in [`DEFAULTS`]' order, then the ZPA ones ([`lss::TEMPLATES`]).
     orders: Vec<Order>,
     /// The most columns of any order: a frame with more is refused before it is all read.
     widest: usize,
@@ -189,10 +288,14 @@ pub struct Columns {
 
 impl Default for Columns {
     fn default() -> Self {
-        let orders: Vec<Order> = DEFAULTS
+        let zia = DEFAULTS
             .iter()
-            .map(|(kind, names)| Order::new(*kind, names, false))
-            .collect();
+            .map(|(kind, names)| Order::new(*kind, names, false));
+        let zpa = lss::TEMPLATES.iter().flat_map(|t| {
+            let split = t.comma.map(|_| Order::lss(t, true));
+            std::iter::once(Order::lss(t, false)).chain(split)
+        });
+        let orders: Vec<Order> = zia.chain(zpa).collect();
         let widest = orders.iter().map(|o| o.columns.len()).max().unwrap_or(0);
         Columns { orders, widest }
     }
@@ -203,8 +306,13 @@ impl Columns {
     /// in order (`%s{login}` is `login`; written so, it is read so too). An error names a name
     /// that is not one. No names restores Zscaler's default.
     pub fn set(&mut self, kind: Kind, names: &[String]) -> Result<(), String> {
-        let Some(at) = self.orders.iter().position(|o| o.kind == kind) else {
-            return Err(format!("{} logs have no positional format", kind.as_str()));
+        // ZPA templates name LSS fields, not NSS variables: their orders are the defaults.
+        let at = self.orders.iter().position(|o| o.kind == kind);
+        let Some(at) = at.filter(|_| !kind.is_zpa()) else {
+            return Err(format!(
+                "{} logs have no configurable positional format",
+                kind.as_str()
+            ));
         };
         let names: Vec<&str> = names.iter().map(|n| variable(n)).collect();
         if let Some(bad) = names.iter().find(|n| !nss::is_variable(n)) {
@@ -226,13 +334,23 @@ impl Columns {
         Ok(())
     }
 
-    /// The order for a frame of `values`, if one has their count (and, of several, one fits).
-    fn pick<'v>(&self, values: impl Iterator<Item = &'v str> + Clone) -> Option<&Order> {
+    /// The order for a frame of `values` separated by `delimiter`, if one has their count (and,
+    /// of several, one fits).
+    fn pick<'v>(
+        &self,
+        values: impl Iterator<Item = &'v str> + Clone,
+        delimiter: u8,
+    ) -> Option<&Order> {
         let count = values.clone().count();
-        let mut fitting = self.orders.iter().filter(|o| o.columns.len() == count);
+        let mut fitting = self
+            .orders
+            .iter()
+            .filter(|o| o.columns.len() == count && o.delimiter.is_none_or(|d| d == delimiter));
         let first = fitting.next()?;
-        if fitting.clone().next().is_none() {
-            return Some(first);
+        // A ZPA order must fit even alone: its field counts are a ZIA order's plus or minus one.
+        if fitting.clone().next().is_none() && first.label.is_none() {
+            let lead = values.clone().next().unwrap_or("");
+            return (!first.lead_misfits(lead)).then_some(first);
         }
         // Fewest misfits; of as few, a configured order over a default one; then the order
         // that reads more of the values as numbers. Absent values ("None") fit every column, so
@@ -304,7 +422,7 @@ impl Cells<'_> {
 }
 
 /// A comma when `","` comes before the first tab, else a tab when there is one, else a comma.
-fn delimiter(b: &[u8]) -> u8 {
+pub(crate) fn delimiter(b: &[u8]) -> u8 {
     let quoted = memchr::memmem::find(b, b"\",\"").unwrap_or(b.len());
     match memchr::memchr(b'\t', &b[..quoted]) {
         Some(_) => b'\t',
@@ -395,10 +513,12 @@ pub struct Reader {
 
 impl Reader {
     /// Reads the record that `text` holds into `fields`, in the order of `columns` that has its
-    /// field count; true when the values are plain text.
+    /// field count; true when the values are plain text. `stamp` is the frame's syslog header
+    /// time: a ZPA line's `LogTimestamp` when a header reader took it from the first field.
     pub fn read<'a>(
         &'a mut self,
         text: &'a [u8],
+        stamp: Option<&'a str>,
         columns: &Columns,
         fields: &mut Fields<'a>,
     ) -> Result<bool, Reason> {
@@ -423,7 +543,7 @@ impl Reader {
             next = cell.next;
         }
         let order = columns
-            .pick(self.spans.iter().map(|s| &text[s.start..s.end]))
+            .pick(self.spans.iter().map(|s| &text[s.start..s.end]), d)
             .ok_or(Reason::FieldCount)?;
         let source: &'a str = if escaped {
             self.scratch.clear();
@@ -441,13 +561,24 @@ impl Reader {
         // quotes are those around fields unless a field held one. Tabs may be inside values.
         let checked = d == b',' && !quotes && plain(b, false);
         // The order names the log type: set first, so that no votes are counted.
-        fields.sourcetype = Some(sourcetype(order.kind));
+        fields.sourcetype = sourcetype(order.kind);
+        fields.product = order.kind.is_zpa().then_some(order.kind);
         let mut plain_values = true;
-        for (span, column) in self.spans.iter().zip(&order.columns) {
+        for (i, (span, column)) in self.spans.iter().zip(&order.columns).enumerate() {
             let Some(hit) = column.hit else { continue };
-            let value = source
-                .get(span.start..span.end)
-                .ok_or(Reason::InvalidUtf8)?;
+            // A value LSS writes with a comma runs on through the next field.
+            let end = match (order.columns.get(i + 1), self.spans.get(i + 1)) {
+                (Some(next), Some(s)) if next.joins => s.end,
+                _ => span.end,
+            };
+            let mut value = source.get(span.start..end).ok_or(Reason::InvalidUtf8)?;
+            if let (0, Some(label)) = (i, order.label) {
+                value = match lss::lead(value, label) {
+                    Lead::Cut => stamp.unwrap_or(""),
+                    Lead::Labelled(time) => time,
+                    Lead::Untagged | Lead::Other => value,
+                };
+            }
             plain_values &= checked || plain(value.as_bytes(), true);
             fields.note(hit, Some(Scalar::Str(value)));
         }
@@ -515,6 +646,7 @@ mod tests {
     #[test]
     fn every_default_column_is_an_nss_variable() {
         for (kind, names) in DEFAULTS {
+            assert!(!kind.is_zpa());
             for name in names {
                 assert!(nss::is_variable(name), "{kind:?}: {name}");
             }

@@ -5,8 +5,8 @@
 //! Frames follow what real feeds send: Zscaler's own preset for that SIEM and log type where one
 //! exists (each row names its source), else the log type's NSS variable names written in the
 //! format's syntax (said so where it is done). Every cell decodes and keeps the values its frame
-//! carries. ZPA's CSV and TSV templates are not read at all: such a frame is a dead letter, never
-//! another type's record (an audit line stripped of its static prefix included). LSS has no
+//! carries. ZPA's CSV and TSV templates read as their JSON does; an audit line stripped of its
+//! static prefix is a dead letter, never another type's record. LSS has no
 //! LEEF, CEF or key=value preset; the published custom LEEF templates (IBM QRadar's User Status
 //! sample, Cortex XSIAM's User Activity, App Connector Status and Audit) are read.
 

@@ -1,0 +1,224 @@
+//! ZPA's positional output: the CSV and TSV log templates of the Log Streaming Service, whose
+//! fields are named by their place, as the JSON template names them.
+//!
+//! **Orders.** Each is the default template of its log type as the ZPA API hands it to the admin
+//! portal ("Getting Details of All LSS Log Formats", `GET …/lssConfig/logType/formats`, on
+//! Zscaler's help page "Managing Log Streaming Service Configurations Using API",
+//! help.zscaler.com/zpa/managing-log-streaming-service-configurations-using-api): `zpn_trans_log`
+//! (User Activity), `zpn_auth_log` (User Status), `zpn_http_trans_log` (Browser Access),
+//! `zpn_ast_auth_log` (App Connector Status), `zpn_audit_log` (Audit). A type's CSV, TSV and
+//! JSON templates list the same variables in the same order; the names here are the keys the
+//! JSON template gives them (`%s{c2c}` is `ClientToClient`, `%s{modifiedByUser}` is `User`), so
+//! that a positional line fills the slots its JSON line fills. The "About … Log Fields" pages'
+//! tables and example logs list the same fields in the same order (some pages' examples are
+//! older or newer field sets), and Google SecOps' User Activity sample
+//! (`google-secops-doc-zpa-user-activity.log`) is the User Activity template up to
+//! `AppMicroTenantID`.
+//!
+//! **The lead.** Every template starts with static text before its first delimiter,
+//! `%s{LogTimestamp:time} User Activity zpa-lss: ` (Audit's is `Audit zpa-lss: `, no time):
+//! the first field holds the time, the log type's label and the tag `zpa-lss:`. A syslog header
+//! reader takes `Fri May 31 17:35:42 2019 User` for a stamp and a host, so the first field may
+//! hold what is left (`Activity zpa-lss: `), the whole of it (behind a relay's own header), or,
+//! in a template edited to quote its values, only the time (`"Fri May 31 17:35:42 2019"`).
+//!
+//! **Commas in values.** LSS writes `%s` values as they are: a value with a comma in it is two
+//! fields of a CSV line. User Activity's `ConnectionID` always has one (`<SessionID>,<id>`), so
+//! its comma-separated order reads two fields for it. Lists (User Status' postures and trusted
+//! networks, SAML attributes) of more than one item make the field count wrong: such a line is
+//! a dead letter (`field_count`), TSV and quoted values are not concerned.
+
+use crate::event::Kind;
+
+/// The tag that ends every template's lead.
+const TAG: &str = "zpa-lss:";
+
+/// A log type's default template: its kind, the label its lead names, the JSON key of each
+/// field in order (`""` for Audit's lead, which holds no field), and the field whose value
+/// holds a comma in every record, if one does.
+pub(super) struct Template {
+    pub kind: Kind,
+    pub label: &'static str,
+    pub names: &'static [&'static str],
+    pub comma: Option<&'static str>,
+}
+
+#[rustfmt::skip]
+pub(super) const TEMPLATES: [Template; 5] = [
+    Template {
+        kind: Kind::ZpaUserActivity,
+        label: "User Activity",
+        names: &[
+            "LogTimestamp", "Customer", "SessionID", "ConnectionID", "InternalReason",
+            "ConnectionStatus", "IPProtocol", "DoubleEncryption", "Username", "ServicePort",
+            "ClientPublicIP", "ClientPrivateIP", "ClientLatitude", "ClientLongitude",
+            "ClientCountryCode", "ClientZEN", "Policy", "Connector", "ConnectorZEN",
+            "ConnectorIP", "ConnectorPort", "Host", "Application", "AppGroup", "Server",
+            "ServerIP", "ServerPort", "PolicyProcessingTime", "ServerSetupTime",
+            "TimestampConnectionStart", "TimestampConnectionEnd", "TimestampCATx",
+            "TimestampCARx", "TimestampAppLearnStart", "TimestampZENFirstRxClient",
+            "TimestampZENFirstTxClient", "TimestampZENLastRxClient", "TimestampZENLastTxClient",
+            "TimestampConnectorZENSetupComplete", "TimestampZENFirstRxConnector",
+            "TimestampZENFirstTxConnector", "TimestampZENLastRxConnector",
+            "TimestampZENLastTxConnector", "ZENTotalBytesRxClient", "ZENBytesRxClient",
+            "ZENTotalBytesTxClient", "ZENBytesTxClient", "ZENTotalBytesRxConnector",
+            "ZENBytesRxConnector", "ZENTotalBytesTxConnector", "ZENBytesTxConnector", "Idp",
+            "ClientToClient", "ClientCity", "MicroTenantID", "AppMicroTenantID",
+            "PRAConnectionID", "PRAConsoleType", "PRAApprovalID", "PRACapabilityPolicyID",
+            "PRACredentialPolicyID", "PRACredentialUserName", "PRACredentialLoginType",
+            "PRAErrorStatus", "PRAFileTransferList", "PRARecordingStatus", "PRASharedUsersList",
+            "PRASessionType", "PRASharedMode",
+        ],
+        comma: Some("ConnectionID"),
+    },
+    Template {
+        kind: Kind::ZpaUserStatus,
+        label: "User Status",
+        names: &[
+            "LogTimestamp", "Customer", "Username", "SessionID", "SessionStatus", "Version",
+            "ZEN", "CertificateCN", "PrivateIP", "PublicIP", "Latitude", "Longitude",
+            "CountryCode", "TimestampAuthentication", "TimestampUnAuthentication",
+            "TotalBytesRx", "TotalBytesTx", "Idp", "Hostname", "Platform", "ClientType",
+            "TrustedNetworks", "TrustedNetworksNames", "SAMLAttributes", "PosturesHit",
+            "PosturesMiss", "ZENLatitude", "ZENLongitude", "ZENCountryCode", "FQDNRegistered",
+            "FQDNRegisteredError", "City", "MicroTenantID",
+        ],
+        comma: None,
+    },
+    Template {
+        kind: Kind::ZpaBrowserAccess,
+        label: "Browser Access",
+        names: &[
+            "LogTimestamp", "ConnectionID", "Exporter", "TimestampRequestReceiveStart",
+            "TimestampRequestReceiveHeaderFinish", "TimestampRequestReceiveFinish",
+            "TimestampRequestTransmitStart", "TimestampRequestTransmitFinish",
+            "TimestampResponseReceiveStart", "TimestampResponseReceiveFinish",
+            "TimestampResponseTransmitStart", "TimestampResponseTransmitFinish",
+            "TotalTimeRequestReceive", "TotalTimeRequestTransmit", "TotalTimeResponseReceive",
+            "TotalTimeResponseTransmit", "TotalTimeConnectionSetup", "TotalTimeServerResponse",
+            "Method", "Protocol", "Host", "URL", "UserAgent", "XFF", "NameID", "StatusCode",
+            "RequestSize", "ResponseSize", "ApplicationPort", "ClientPublicIp",
+            "ClientPublicPort", "ClientPrivateIp", "Customer", "ConnectionStatus",
+            "ConnectionReason", "Origin", "CorsToken",
+        ],
+        comma: None,
+    },
+    Template {
+        kind: Kind::ZpaAppConnectorStatus,
+        label: "Connector Status",
+        names: &[
+            "LogTimestamp", "Customer", "SessionID", "SessionType", "SessionStatus", "Version",
+            "Platform", "ZEN", "Connector", "ConnectorGroup", "PrivateIP", "PublicIP",
+            "Latitude", "Longitude", "CountryCode", "TimestampAuthentication",
+            "TimestampUnAuthentication", "CPUUtilization", "MemUtilization", "ServiceCount",
+            "InterfaceDefRoute", "DefRouteGW", "PrimaryDNSResolver", "HostStartTime",
+            "ConnectorStartTime", "NumOfInterfaces", "BytesRxInterface", "PacketsRxInterface",
+            "ErrorsRxInterface", "DiscardsRxInterface", "BytesTxInterface",
+            "PacketsTxInterface", "ErrorsTxInterface", "DiscardsTxInterface", "TotalBytesRx",
+            "TotalBytesTx", "MicroTenantID",
+        ],
+        comma: None,
+    },
+    Template {
+        kind: Kind::ZpaAudit,
+        label: "Audit",
+        names: &[
+            "", "ModifiedTime", "CreationTime", "ModifiedBy", "RequestID", "SessionID",
+            "AuditOldValue", "AuditNewValue", "AuditOperationType", "ObjectType", "ObjectName",
+            "ObjectID", "CustomerID", "User", "ClientAuditUpdate",
+        ],
+        comma: None,
+    },
+];
+
+/// What a first field says of its log type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Lead<'v> {
+    /// No `zpa-lss:` tag: the value is what it is (a bare time, or a ZIA field).
+    Untagged,
+    /// The tag after `label`, and before the label the time (if any).
+    Labelled(&'v str),
+    /// The tag after the last words of `label` alone: a syslog header reader took the time and
+    /// the label's first word for its stamp and host, and the header's stamp is the time.
+    Cut,
+    /// The tag after another log type's label.
+    Other,
+}
+
+/// Reads the first field of a line as the lead of a template labelled `label`.
+pub(super) fn lead<'v>(value: &'v str, label: &str) -> Lead<'v> {
+    let Some(before) = value.trim_end().strip_suffix(TAG) else {
+        return Lead::Untagged;
+    };
+    let mut rest = before.trim_end();
+    let mut matched = 0;
+    for word in label.rsplit(' ') {
+        match rest.strip_suffix(word) {
+            // A whole word: `Status` must not end `UserStatus`.
+            Some(r) if r.is_empty() || r.ends_with(' ') => {
+                rest = r.trim_end();
+                matched += 1;
+            }
+            _ => break,
+        }
+    }
+    // The whole label, or its last words with nothing before them (a header reader took the
+    // time and the first word for a stamp and a host).
+    let words = label.split(' ').count();
+    if matched == words {
+        Lead::Labelled(rest.trim_start())
+    } else if matched > 0 && rest.is_empty() {
+        Lead::Cut
+    } else {
+        Lead::Other
+    }
+}
+
+/// Whether the first field ends with the tag of some template: no ZIA record's does.
+pub(super) fn tagged(value: &str) -> bool {
+    value.trim_end().ends_with(TAG)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leads_as_a_header_reader_leaves_them() {
+        let label = "User Activity";
+        let cases = [
+            ("Activity zpa-lss: ", Lead::Cut),
+            ("User Activity zpa-lss: ", Lead::Labelled("")),
+            (
+                "Fri May 31 17:35:42 2019 User Activity zpa-lss: ",
+                Lead::Labelled("Fri May 31 17:35:42 2019"),
+            ),
+            ("Fri May 31 17:35:42 2019", Lead::Untagged),
+            ("Status zpa-lss: ", Lead::Other),
+            ("Connector Status zpa-lss:", Lead::Other),
+            (
+                "Mon Jun 20 15:43:10 2022 Connector Activity zpa-lss: ",
+                Lead::Other,
+            ),
+        ];
+        for (value, want) in cases {
+            assert_eq!(lead(value, label), want, "{value:?}");
+        }
+        assert_eq!(lead("Audit zpa-lss: ", "Audit"), Lead::Labelled(""));
+        assert_eq!(lead("Access zpa-lss:", "Browser Access"), Lead::Cut);
+    }
+
+    #[test]
+    fn every_name_is_a_key_of_the_lss_json_templates_or_none_at_all() {
+        // A name another dialect knows and LSS does not would fill a slot the JSON line leaves
+        // empty.
+        for t in &TEMPLATES {
+            for name in t.names {
+                let lss = crate::keys::lss::KEYS.iter().any(|k| k.name == *name);
+                assert!(lss || crate::keys::lookup(name).is_none(), "{name}");
+            }
+        }
+        let widths: Vec<usize> = TEMPLATES.iter().map(|t| t.names.len()).collect();
+        assert_eq!(widths, [69, 33, 37, 37, 15]);
+    }
+}

@@ -1,0 +1,363 @@
+//! The field orders of positional feeds, and which one a frame's values are in (see the
+//! [`csv`](super) module's documentation): Zscaler's defaults for ZIA, an order `[formats]`
+//! configures, LSS's default templates for ZPA ([`lss`](super::lss)).
+
+use std::cmp::Reverse;
+
+use super::lss::{self, Lead};
+use crate::event::Kind;
+use crate::keys::{self, nss, Field, Hit};
+
+/// Zscaler's default output format of each ZIA log type, as NSS variable names.
+#[rustfmt::skip]
+const DEFAULTS: [(Kind, &[&str]); 7] = [
+    (Kind::ZiaWeb, &[
+        "time", "login", "proto", "eurl", "action", "appname", "appclass", "reqsize", "respsize",
+        "stime", "ctime", "urlclass", "urlsupercat", "urlcat", "malwarecat", "threatname",
+        "riskscore", "dlpeng", "dlpdict", "location", "dept", "cip", "sip", "reqmethod",
+        "respcode", "ua", "ereferer", "ruletype", "rulelabel", "contenttype", "unscannabletype",
+        "deviceowner", "devicehostname", "keyprotectiontype",
+    ]),
+    (Kind::ZiaFirewall, &[
+        "time", "login", "dept", "location", "cdport", "csport", "sdport", "ssport", "csip",
+        "cdip", "ssip", "sdip", "tsip", "tsport", "ttype", "action", "dnat", "stateful",
+        "aggregate", "nwsvc", "nwapp", "ipproto", "ipcat", "destcountry", "avgduration",
+        "rulelabel", "inbytes", "outbytes", "duration", "durationms", "numsessions",
+        "ipsrulelabel", "threatcat", "threatname", "deviceowner", "devicehostname",
+    ]),
+    (Kind::ZiaDns, &[
+        "time", "login", "dept", "location", "reqaction", "resaction", "reqrulelabel",
+        "resrulelabel", "reqtype", "req", "res", "sport", "durationms", "cip", "sip", "domcat",
+        "respipcat", "deviceowner", "devicehostname",
+    ]),
+    // The sample's four counters read "2","3","160","753": packets before bytes (never fewer
+    // bytes than packets); transmitted before received, as the field table lists them.
+    (Kind::ZiaTunnel, &[
+        "datetime", "tunnelactionname", "tunneltype", "vpncredentialname", "locationname",
+        "sourceip", "destvip", "srcport", "txpackets", "rxpackets", "txbytes", "rxbytes",
+        "dpdrec", "recordid",
+    ]),
+    (Kind::ZiaAudit, &[
+        "time", "recordid", "action", "category", "subcategory", "resource", "interface",
+        "adminid", "clientip", "result", "errorcode", "auditlogtype", "preaction", "postaction",
+    ]),
+    (Kind::ZiaSaas, &[
+        "time", "recordid", "company", "tenant", "user", "department", "applicationname",
+        "filename", "filesource", "filemd5", "threatname", "policy", "dlpdictnames",
+        "dlpdictcount", "dlpenginenames", "fullurl", "lastmodtime", "filescantimems",
+        "filedownloadtimems",
+    ]),
+    (Kind::ZiaSaasActivity, &[
+        "username", "tenant", "objtype1", "appname", "objnames1", "objnames2",
+    ]),
+];
+
+/// The `sourcetype` a frame of `kind` states, as the JSON templates spell it; none for ZPA,
+/// whose JSON has none either (the reader states its type as its product).
+pub(super) fn sourcetype(kind: Kind) -> Option<&'static str> {
+    Some(match kind {
+        Kind::ZiaWeb => "zscalernss-web",
+        Kind::ZiaFirewall => "zscalernss-fw",
+        Kind::ZiaDns => "zscalernss-dns",
+        Kind::ZiaTunnel => "zscalernss-tunnel",
+        Kind::ZiaAudit => "zscalernss-audit",
+        Kind::ZiaSaas => "zscalernss-saas_security",
+        Kind::ZiaSaasActivity => "zscalernss-saas_security_activity",
+        _ => return None,
+    })
+}
+
+/// Slots whose values are digits: what tells two orders of one field count apart.
+fn numeric(field: Field) -> bool {
+    use Field::*;
+    matches!(
+        field,
+        EpochTime
+            | RecordId
+            | ClientPort
+            | ServerPort
+            | NatPort
+            | BytesOut
+            | BytesIn
+            | DurationMs
+            | DurationSecs
+            | RiskScore
+            | RespCode
+            | IsTcp
+            | Lifetime
+            | LifeBytes
+            | SrcPortStart
+            | DstPortStart
+            | PacketsIn
+            | PacketsOut
+            | ScanTimeMs
+            | DownloadTimeMs
+            // App Connector Status: where Browser Access, of the same field count, has its
+            // method and protocol, and more numbers than Browser Access has at its places.
+            | CpuUtilization
+            | MemUtilization
+            | ServiceCount
+            | TotalBytesRx
+            | TotalBytesTx
+    )
+}
+
+/// ZPA's times that its default templates write in ISO 8601 (`%s{…:iso8601}`): what keeps a
+/// ZIA line one field short or long out of a ZPA order of its count.
+fn iso_time(field: Field) -> bool {
+    use Field::*;
+    matches!(
+        field,
+        ConnStart
+            | ConnEnd
+            | AuthenticatedAt
+            | UnauthenticatedAt
+            | RequestReceived
+            | ModifiedTime
+            | CreationTime
+    )
+}
+
+/// One column of an order: what its key fills (nothing for a variable no record uses).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Column {
+    pub(super) hit: Option<Hit>,
+    numeric: bool,
+    /// An ISO 8601 time ([`iso_time`]).
+    time: bool,
+    /// The field is the rest of the column before it, whose value LSS writes with a comma.
+    pub(super) joins: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Order {
+    pub(super) kind: Kind,
+    configured: bool,
+    pub(super) columns: Vec<Column>,
+    /// A ZPA template's label, which its first field names ([`lss`]).
+    pub(super) label: Option<&'static str>,
+    /// The only delimiter this order is for, if it is for one.
+    delimiter: Option<u8>,
+}
+
+impl Order {
+    fn new(kind: Kind, names: &[&str], configured: bool) -> Order {
+        let columns = names
+            .iter()
+            .map(|name| {
+                let hit = keys::lookup(name);
+                Column {
+                    hit,
+                    numeric: hit.is_some_and(|h| numeric(h.field)),
+                    time: hit.is_some_and(|h| iso_time(h.field)),
+                    joins: false,
+                }
+            })
+            .collect();
+        Order {
+            kind,
+            configured,
+            columns,
+            label: None,
+            delimiter: None,
+        }
+    }
+
+    /// A ZPA template's order; `split`, its comma-separated form in which the value that always
+    /// holds a comma is two fields.
+    fn lss(template: &lss::Template, split: bool) -> Order {
+        let mut order = Order::new(template.kind, template.names, false);
+        order.label = Some(template.label);
+        let at = template
+            .comma
+            .filter(|_| split)
+            .and_then(|name| template.names.iter().position(|n| n == &name));
+        if let Some(at) = at {
+            let rest = Column {
+                hit: None,
+                numeric: false,
+                time: false,
+                joins: true,
+            };
+            order.columns.insert(at + 1, rest);
+            order.delimiter = Some(b',');
+        }
+        order
+    }
+
+    /// Whether a line's first field rules this order out: it names another ZPA log type, or,
+    /// for a ZIA order, any; for Audit, whose lead is static text only, it must name Audit.
+    fn lead_misfits(&self, first: &str) -> bool {
+        match self.label {
+            Some(label) => match lss::lead(first, label) {
+                Lead::Other => true,
+                Lead::Untagged => self.columns.first().is_none_or(|c| c.hit.is_none()),
+                Lead::Labelled(_) | Lead::Cut => false,
+            },
+            None => lss::tagged(first),
+        }
+    }
+
+    /// How `values` fit: numeric columns whose value is something else (misfits), and those
+    /// whose value is a number rather than absent (fits).
+    fn fit<'v>(&self, values: impl Iterator<Item = &'v str>) -> Fit {
+        let mut fit = Fit::default();
+        for (i, (column, v)) in self.columns.iter().zip(values).enumerate() {
+            if i == 0 && self.lead_misfits(v) {
+                fit.misfits += 1;
+            }
+            let v = v.trim_ascii();
+            if crate::value::is_absent(v) {
+                continue;
+            }
+            if column.time {
+                // `0` is how an epoch template says "none"; a date starts `yyyy-`.
+                let b = v.as_bytes();
+                let iso = b.len() > 5 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-';
+                fit.misfits += usize::from(!iso && v != "0");
+                continue;
+            }
+            if !column.numeric {
+                continue;
+            }
+            if v.bytes().all(|c| c.is_ascii_digit()) {
+                fit.numbers += 1;
+            } else {
+                fit.misfits += 1;
+            }
+        }
+        fit
+    }
+}
+
+/// How a frame's values fit an order ([`Order::fit`]).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Fit {
+    misfits: usize,
+    numbers: usize,
+}
+
+/// The field orders of positional feeds, by log type.
+#[derive(Debug, Clone)]
+pub struct Columns {
+    /// One per ZIA log type, in [`DEFAULTS`]' order, then the ZPA ones ([`lss::TEMPLATES`]).
+    orders: Vec<Order>,
+    /// The most columns of any order: a frame with more is refused before it is all read.
+    pub(super) widest: usize,
+}
+
+impl Default for Columns {
+    fn default() -> Self {
+        let zia = DEFAULTS
+            .iter()
+            .map(|(kind, names)| Order::new(*kind, names, false));
+        let zpa = lss::TEMPLATES.iter().flat_map(|t| {
+            let split = t.comma.map(|_| Order::lss(t, true));
+            std::iter::once(Order::lss(t, false)).chain(split)
+        });
+        let orders: Vec<Order> = zia.chain(zpa).collect();
+        let widest = orders.iter().map(|o| o.columns.len()).max().unwrap_or(0);
+        Columns { orders, widest }
+    }
+}
+
+impl Columns {
+    /// Replaces the order of `kind` with `names`: the NSS variable names of the feed's template
+    /// in order (`%s{login}` is `login`; written so, it is read so too). An error names a name
+    /// that is not one. No names restores Zscaler's default.
+    pub fn set(&mut self, kind: Kind, names: &[String]) -> Result<(), String> {
+        // ZPA templates name LSS fields, not NSS variables: their orders are the defaults.
+        let at = self.orders.iter().position(|o| o.kind == kind);
+        let Some(at) = at.filter(|_| !kind.is_zpa()) else {
+            return Err(format!(
+                "{} logs have no configurable positional format",
+                kind.as_str()
+            ));
+        };
+        let names: Vec<&str> = names.iter().map(|n| variable(n)).collect();
+        if let Some(bad) = names.iter().find(|n| !nss::is_variable(n)) {
+            return Err(format!(
+                "{bad:?} is not an NSS variable name (as in %s{{login}}: login)"
+            ));
+        }
+        self.orders[at] = if names.is_empty() {
+            Order::new(kind, DEFAULTS[at].1, false)
+        } else {
+            Order::new(kind, &names, true)
+        };
+        self.widest = self
+            .orders
+            .iter()
+            .map(|o| o.columns.len())
+            .max()
+            .unwrap_or(0);
+        Ok(())
+    }
+
+    /// The order for a frame of `values` separated by `delimiter`, if one has their count (and,
+    /// of several, one fits).
+    pub(super) fn pick<'v>(
+        &self,
+        values: impl Iterator<Item = &'v str> + Clone,
+        delimiter: u8,
+    ) -> Option<&Order> {
+        let count = values.clone().count();
+        let mut fitting = self
+            .orders
+            .iter()
+            .filter(|o| o.columns.len() == count && o.delimiter.is_none_or(|d| d == delimiter));
+        let first = fitting.next()?;
+        // A ZPA order must fit even alone: its field counts are a ZIA order's plus or minus one.
+        if fitting.clone().next().is_none() && first.label.is_none() {
+            let lead = values.clone().next().unwrap_or("");
+            return (!first.lead_misfits(lead)).then_some(first);
+        }
+        // Fewest misfits; of as few, a configured order over a default one; then the order
+        // that reads more of the values as numbers. Absent values ("None") fit every column, so
+        // a SaaS Security row with no threat or policy fits DNS's order as well as its own, and
+        // only its record id and times (numbers where DNS has a login and text) tell it.
+        let rank = |order: &Order, fit: Fit| (fit.misfits, !order.configured, Reverse(fit.numbers));
+        let mut best = (first, first.fit(values.clone()));
+        for order in fitting {
+            let fit = order.fit(values.clone());
+            if rank(order, fit) < rank(best.0, best.1) {
+                best = (order, fit);
+            }
+        }
+        (best.1.misfits == 0).then_some(best.0)
+    }
+}
+
+/// `login` of `%s{login}`, `%02d{hh}`, or `login` itself.
+fn variable(name: &str) -> &str {
+    let name = name.trim();
+    match (name.find('{'), name.strip_suffix('}')) {
+        (Some(open), Some(inner)) if name.starts_with('%') => &inner[open + 1..],
+        _ => name,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_default_column_is_an_nss_variable() {
+        for (kind, names) in DEFAULTS {
+            assert!(!kind.is_zpa());
+            for name in names {
+                assert!(nss::is_variable(name), "{kind:?}: {name}");
+            }
+        }
+        let widths: Vec<usize> = DEFAULTS.iter().map(|(_, n)| n.len()).collect();
+        assert_eq!(widths, [34, 36, 19, 14, 14, 19, 6]);
+    }
+
+    #[test]
+    fn template_variables_name_their_column() {
+        assert_eq!(variable("%s{login}"), "login");
+        assert_eq!(variable(" %02d{hh} "), "hh");
+        assert_eq!(variable("login"), "login");
+        assert_eq!(variable("%s{x"), "%s{x");
+    }
+}

@@ -241,7 +241,16 @@ pub async fn read_frames<S: Stream>(
         };
         let _ = stream.socket().set_read_timeout(deadline);
         let read = if draining.is_some() {
-            Some(stream.read(&mut buf[end..]).await)
+            // The drain bounds its reads with a timer of its own. glommio arms a read's timer
+            // once and keeps it until a read returns bytes or it fires, whatever the timeout
+            // set since: the read the drain interrupted left the deadline of the frame in
+            // progress armed (up to idle_timeout_secs), and the drain waited for it.
+            let limit = deadline.unwrap_or(DRAIN_QUIET);
+            let read = futures_lite::future::or(stream.read(&mut buf[end..]), async {
+                glommio::timer::sleep(limit).await;
+                Err(io::ErrorKind::TimedOut.into())
+            });
+            Some(read.await)
         } else {
             futures_lite::future::or(async { Some(stream.read(&mut buf[end..]).await) }, async {
                 shard.shutdown.wait().await;

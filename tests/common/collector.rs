@@ -370,7 +370,15 @@ impl Collector {
     pub fn stop_with(mut self, signal: libc::c_int) -> Outcome {
         self.open_stdout();
         self.signal(signal);
-        self.finish(signal)
+        self.finish(signal, STOP_DEADLINE)
+    }
+
+    /// Like `stop`, with the drain given `limit` rather than `STOP_DEADLINE`: for a test of
+    /// the drain's own bound.
+    pub fn stop_within(mut self, limit: Duration) -> Outcome {
+        self.open_stdout();
+        self.signal(libc::SIGTERM);
+        self.finish(libc::SIGTERM, limit)
     }
 
     /// `kill -9`: no drain at all. Returns the data dir and the guard that keeps it.
@@ -384,16 +392,16 @@ impl Collector {
     /// Like `stop`, when the signal was already sent.
     pub fn stop_after_signal(mut self) -> Outcome {
         self.open_stdout();
-        self.finish(libc::SIGTERM)
+        self.finish(libc::SIGTERM, STOP_DEADLINE)
     }
 
-    fn finish(mut self, signal: libc::c_int) -> Outcome {
+    fn finish(mut self, signal: libc::c_int, limit: Duration) -> Outcome {
         let p = self.process();
-        let Some(status) = wait_until(&mut p.child, STOP_DEADLINE) else {
+        let Some(status) = wait_until(&mut p.child, limit) else {
             let _ = p.child.kill();
             let _ = p.child.wait();
             panic!(
-                "ztel did not exit within {STOP_DEADLINE:?} of signal {signal}; stderr:\n{}",
+                "ztel did not exit within {limit:?} of signal {signal}; stderr:\n{}",
                 self.stderr_text()
             );
         };

@@ -1,20 +1,23 @@
 //! The drain of DESIGN §4 (SIGTERM: stop accepting, drain, exit) against connections caught
-//! mid-frame: the drain ends within its own bound, not the frame's idle timeout (300 s by
-//! default, longer than systemd waits before SIGKILL), and a partial frame is what a connection
-//! cut mid-frame leaves, a `truncated` dead letter.
+//! mid-frame or mid-request: the drain ends within its own bound, not the idle timeout (300 s by
+//! default, longer than systemd waits before SIGKILL); a partial frame is what a connection cut
+//! mid-frame leaves, a `truncated` dead letter, and a partial HTTP request gets no 200 (its
+//! sender sends it again).
 
 mod common;
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
+use common::http::Client;
 use common::{record_id, zia_line, Ca, Collector, Options, Outcome, TempDir};
 use rustls::pki_types::ServerName;
 
-/// How long a drain may take here: the collector lets a connection that keeps sending 2 s, and
-/// a quiet one 100 ms; the rest is room for a loaded machine.
-const DRAIN_BOUND: Duration = Duration::from_secs(5);
+/// How long a drain may take here: the collector gives a TCP or TLS connection that keeps
+/// sending 2 s, a quiet one 100 ms, and an HTTP request in progress 2 s and then a 1 s linger;
+/// the rest is room for a loaded machine.
+const DRAIN_BOUND: Duration = Duration::from_secs(6);
 
 /// A whole line, then the first half of the next: what a sender caught by the drain between
 /// two writes of a line leaves (the partial line is returned too).
@@ -90,4 +93,57 @@ fn a_drain_ends_in_its_bound_with_a_tls_frame_in_progress() {
     });
     assert_whole_line_kept_and_partial_truncated(&outcome, &partial);
     drop(tls);
+}
+
+#[test]
+fn a_drain_ends_in_its_bound_with_http_requests_in_progress() {
+    let collector = Collector::start_with(
+        "drain-http-mid-request",
+        Options {
+            config: Some("[input.http]\nplain = true\nkeys = [\"k1\"]\n".into()),
+            args: vec!["--http".into(), "127.0.0.1:0".into()],
+            ..Options::binary()
+        },
+    );
+    let http = collector.listening["http"];
+    // A body begun: the 100 Continue says its head was taken (before the drain, no 503).
+    let mut body = Client::connect(http);
+    let head = "POST / HTTP/1.1\r\nX-Ztel-Key: k1\r\nContent-Length: 1000\r\n\
+                Expect: 100-continue\r\n\r\n";
+    body.stream.write_all(head.as_bytes()).expect("head");
+    assert_eq!(body.answer().status, 100);
+    let record = zia_line(1, "cut-short");
+    body.stream
+        .write_all(format!("[{}", &record[..record.len() / 2]).as_bytes())
+        .expect("half a body");
+    // A head begun, on a connection of its own.
+    let mut head = TcpStream::connect(http).expect("connect");
+    head.write_all(b"POST / HTTP/1.1\r\nX-Ztel-Key: k1\r\nContent-Le")
+        .expect("half a head");
+    let read = common::wait_for(common::DEADLINE, || {
+        (common::server_side(http.port()) == (2, 0)).then_some(())
+    });
+    assert!(
+        read.is_some(),
+        "not read: {:?}",
+        common::server_side(http.port())
+    );
+    let outcome = collector.stop_within(DRAIN_BOUND);
+    assert!(outcome.records.is_empty(), "{:?}", outcome.records);
+    // The drain's doing, not the peers' idleness.
+    assert_eq!(
+        outcome.counter("idle_timeouts"),
+        0,
+        "{:?}",
+        outcome.counters
+    );
+    let mut answer = Vec::new();
+    let _ = body.stream.read_to_end(&mut answer);
+    assert!(
+        !answer.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    outcome.assert_counters_match_files();
+    drop(head);
 }

@@ -3,7 +3,11 @@
 //! - a request (its head, then its body) must arrive within `idle_timeout_secs` of its first
 //!   byte, however slowly the bytes trickle in;
 //! - once the collector drains, writes get [`DRAIN_WRITE`]: a client that pipelines requests and
-//!   never reads its answers would otherwise hold the drain for the whole write timeout.
+//!   never reads its answers would otherwise hold the drain for the whole write timeout;
+//! - once the collector drains, the rest of a request in progress gets [`DRAIN_READ`]: hyper
+//!   answers that request before the drain ends the connection, and a peer that stopped mid-head
+//!   or mid-body would otherwise hold the drain for its idle timeout (300 s by default, past
+//!   systemd's stop timeout). It gets no 200 for it, so it sends the batch again.
 //!
 //! It also counts the bytes read for `ztel_bytes_read_total` as they arrive, like the TCP input:
 //! into the shard's pending counts, which reach `/metrics` within half a second however long the
@@ -26,6 +30,13 @@ use crate::shard::Shard;
 
 /// How long a draining collector waits for a connection's writes.
 pub const DRAIN_WRITE: Duration = Duration::from_secs(2);
+/// How long a draining collector waits for the rest of a request in progress.
+pub const DRAIN_READ: Duration = Duration::from_secs(2);
+
+/// What a read that the drain cut short fails with: the drain's doing, not the peer's idleness.
+#[derive(Debug, thiserror::Error)]
+#[error("the drain ended a request in progress")]
+pub struct DrainCut;
 
 /// What a connection's reads and its requests share.
 #[derive(Debug, Default)]
@@ -67,6 +78,9 @@ pub struct Io<S> {
     counted: bool,
     /// The drain's deadline for writes, from the first write that had to wait during the drain.
     drain_deadline: Option<Timer>,
+    /// The drain's deadline for the request in progress, from its first read that had to wait
+    /// during the drain.
+    drain_read: Option<Timer>,
 }
 
 impl<S> Io<S> {
@@ -77,6 +91,7 @@ impl<S> Io<S> {
             shard,
             counted,
             drain_deadline: None,
+            drain_read: None,
         }
     }
 
@@ -107,7 +122,7 @@ impl<S: AsyncRead + Unpin> hyper::rt::Read for Io<S> {
                     return Poll::Pending
                 }
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => return self.read_waiting(cx),
             }
         };
         // SAFETY: `n` bytes were written by the read above.
@@ -131,6 +146,23 @@ impl<S: AsyncRead + Unpin> hyper::rt::Read for Io<S> {
 }
 
 impl<S> Io<S> {
+    /// A read that must wait: during a drain, with a request in progress (its first byte came,
+    /// its body is not read whole), an error once [`DRAIN_READ`] has passed. Between requests
+    /// hyper ends the connection itself, and while a request waits for its answer the read only
+    /// watches for a peer that goes away.
+    fn read_waiting(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if !self.shard.shutdown.is_draining() || self.progress.began.get().is_none() {
+            return Poll::Pending;
+        }
+        let deadline = self
+            .drain_read
+            .get_or_insert_with(|| Timer::new(DRAIN_READ));
+        match Pin::new(deadline).poll(cx) {
+            Poll::Ready(_) => Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, DrainCut))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
     /// A write that must wait: during a drain, an error once [`DRAIN_WRITE`] has passed.
     fn waiting<T>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<T>> {
         if !self.shard.shutdown.is_draining() {

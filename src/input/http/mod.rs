@@ -204,6 +204,12 @@ fn classify(e: &hyper::Error) -> End {
         }
         source = s.source();
     }
+    if io
+        .and_then(|e| e.get_ref())
+        .is_some_and(|e| e.is::<io::DrainCut>())
+    {
+        return End::Done;
+    }
     match io.map(std::io::Error::kind) {
         Some(std::io::ErrorKind::TimedOut) => End::Idle,
         // A peer gone mid-request, or a TLS peer that closes without close_notify.

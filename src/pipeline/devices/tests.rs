@@ -56,33 +56,10 @@ fn cache_sends_only_news() {
 fn a_still_here_delta_carries_the_current_ip_and_user() {
     let mut c = DeviceCache::new(100);
     let mut b = Batch::new(0, Source::Tcp);
-    assert!(observe(
-        &mut c,
-        "pc1",
-        Tag::Zia,
-        Some("10.9.0.250"),
-        Some("xa@x"),
-        1000,
-        &mut b
-    ));
-    assert!(!observe(
-        &mut c,
-        "pc1",
-        Tag::Zia,
-        Some("10.9.0.250"),
-        Some("xa@x"),
-        1030,
-        &mut b
-    ));
-    assert!(observe(
-        &mut c,
-        "pc1",
-        Tag::Zia,
-        Some("10.9.0.250"),
-        Some("xa@x"),
-        1060,
-        &mut b
-    ));
+    let (ip, user) = (Some("10.9.0.250"), Some("xa@x"));
+    assert!(observe(&mut c, "pc1", Tag::Zia, ip, user, 1000, &mut b));
+    assert!(!observe(&mut c, "pc1", Tag::Zia, ip, user, 1030, &mut b));
+    assert!(observe(&mut c, "pc1", Tag::Zia, ip, user, 1060, &mut b));
     let touch = &b.devices[1];
     assert_eq!(touch.seen, ts(1060));
     assert_eq!(text(&b, &touch.ip), Some("10.9.0.250"));

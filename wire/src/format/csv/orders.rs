@@ -199,7 +199,7 @@ impl Order {
     }
 
     /// How `values` fit: numeric columns whose value is something else (misfits), and those
-    /// whose value is a number rather than absent (fits).
+    /// whose value is a number rather than absent (numbers).
     fn fit<'v>(&self, values: impl Iterator<Item = &'v str>) -> Fit {
         let mut fit = Fit::default();
         for (i, (column, v)) in self.columns.iter().zip(values).enumerate() {

@@ -331,6 +331,47 @@ fn a_configured_web_order_replaces_the_default() {
     );
 }
 
+/// A configured order as wide as a ZPA template (ZPA Audit's has 15 fields) still takes every
+/// line of its count that is not LSS's, a number it cannot read included, as it did before
+/// ZPA's orders were read.
+#[test]
+fn a_configured_order_as_wide_as_a_zpa_template_keeps_its_lines() {
+    let names: Vec<String> = [
+        "time",
+        "login",
+        "dept",
+        "location",
+        "reqaction",
+        "resaction",
+        "reqrulelabel",
+        "resrulelabel",
+        "reqtype",
+        "req",
+        "res",
+        "sport",
+        "durationms",
+        "cip",
+        "sip",
+    ]
+    .map(String::from)
+    .to_vec();
+    let mut columns = Columns::default();
+    columns.set(Kind::ZiaDns, &names).unwrap();
+    // The first 15 fields of Zscaler's DNS example, its duration unreadable.
+    let dns = example("dns");
+    let fields: Vec<&str> = dns[1..dns.len() - 1].split("\",\"").take(15).collect();
+    let line = edited(&format!("\"{}\"", fields.join("\",\"")), |i, f| {
+        if i == 12 {
+            "12 ms".into()
+        } else {
+            f.into()
+        }
+    });
+    let got = decode(columns, &[&line]);
+    let r = got[0].as_ref().expect("a record");
+    assert_eq!(r["kind"], "zia.dns", "{r}");
+}
+
 #[test]
 fn colliding_orders_go_to_the_configured_one_on_a_tie() {
     // A configured 19-field firewall order that no value tells from DNS's default.

@@ -307,11 +307,21 @@ impl Columns {
             .iter()
             .filter(|o| o.columns.len() == count && o.delimiter.is_none_or(|d| d == delimiter));
         let first = fitting.next()?;
-        // A ZPA order must fit even alone: its field counts are a ZIA order's plus or minus one.
-        if fitting.clone().next().is_none() && first.label.is_none() {
-            let lead = values.clone().next().unwrap_or("");
-            return (!first.lead_misfits(lead)).then_some(first);
+        let lead = values.clone().next().unwrap_or("");
+        // A line without LSS's tag, with a count only one ZIA order has, is that order's
+        // whatever its values, as it was before ZPA's orders were read: a configured order may
+        // share a ZPA template's count, and a value that misfits one of its numbers must not
+        // turn its lines into dead letters or ZPA records.
+        if !lss::tagged(lead) {
+            let mut zia = std::iter::once(first)
+                .chain(fitting.clone())
+                .filter(|o| o.label.is_none());
+            if let (Some(only), None) = (zia.next(), zia.next()) {
+                return Some(only);
+            }
         }
+        // Otherwise every order must fit, a ZPA order even alone (its field counts are a ZIA
+        // order's plus or minus one), and a tagged line fits no ZIA order.
         // Fewest misfits; of as few, a configured order over a default one; then the order
         // that reads more of the values as numbers. Absent values ("None") fit every column, so
         // a SaaS Security row with no threat or policy fits DNS's order as well as its own, and

@@ -264,3 +264,52 @@ fn large_bodies_arriving_together_all_complete_within_the_budget() {
     let outcome = collector.stop();
     assert_records_are(&outcome.records, &uploads.concat());
 }
+
+#[test]
+fn a_small_gzip_body_reserves_nothing_while_a_large_upload_holds_the_budget() {
+    // Review finding: a gzip request reserved its whole claim (the body limit twice, capped at
+    // the budget) however small it was, because inflating started from an empty buffer and its
+    // first piece was counted past the free first buffer. Here one slow upload holds 3 of the
+    // 4 MiB budget: a 300-byte gzip POST waited for the rest until its deadline (30 s).
+    let budget = 4 << 20;
+    let config = format!(
+        "{KEYS}[limits]\nmax_frame_bytes = 65536\nbuffer_budget_bytes = {budget}\nidle_timeout_secs = 30\n"
+    );
+    let collector = Collector::start_with(
+        "http-gzip-small",
+        Options {
+            config: Some(config),
+            args: ["--http", "127.0.0.1:0", "--admin", "127.0.0.1:0"]
+                .map(String::from)
+                .to_vec(),
+            ..Options::default()
+        },
+    );
+    let (addr, admin) = (collector.listening["http"], collector.listening["admin"]);
+    let mut large = Client::connect(addr);
+    let head = format!(
+        "POST / HTTP/1.1\r\nX-Ztel-Key: k1\r\nContent-Length: {}\r\n\r\n[",
+        3 << 20
+    );
+    let sent = [head.into_bytes(), vec![b' '; 128 << 10]].concat();
+    large.stream.write_all(&sent).unwrap();
+    // Its bytes are counted as the read that takes them returns, and the claim is taken as that
+    // read's piece is appended: once they show, the upload holds its 3 MiB.
+    let series = "ztel_bytes_read_total{input=\"http\"}";
+    common::wait_for_metric(admin, series, |v| v >= sent.len() as f64);
+    let lines = vec![zia_line(1, "pc-small-gzip")];
+    let packed = gzip(&array(&lines));
+    assert!(packed.len() < 1 << 10, "{} bytes", packed.len());
+    let mut small = Client::connect(addr);
+    // Well below the deadline, which is what the request waited for before.
+    small
+        .stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let answer = small.post_with(Some("k1"), "Content-Encoding: gzip\r\n", &packed);
+    assert_eq!(answer.status, 200, "{answer:?}");
+    drop((small, large));
+    let outcome = collector.stop();
+    assert_records_are(&outcome.records, &lines);
+    assert_eq!(outcome.counter("buffer_waits"), 0);
+}

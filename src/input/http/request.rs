@@ -13,14 +13,16 @@
 //! the channel takes them (a full channel would otherwise let every connection hold a body's
 //! worth, however small the body was on the wire).
 //!
-//! A request never waits for the budget while it holds part of it. Once its body outgrows the
-//! connection's own first buffer, it reserves at once the most it may come to hold (the declared
-//! length, or the largest body when none is declared, plus what a gzip body may inflate to), and
-//! from then on needs nothing more. Bodies that grew step by step, keeping their share while
-//! waiting for more, stalled every request once partial bodies had spent the budget: none could
-//! finish until the deadline cut them all (100 uploads of 15 MiB at once took one). The
-//! reservation is budget only: memory still grows as the bytes arrive, and a peer that declares
-//! a large body and sends no more holds its reservation until its request's deadline at most.
+//! A request never waits for the budget while it holds part of it. Once its body (a gzip body's
+//! packed and inflated bytes together) outgrows the connection's own first buffer, which is free
+//! of charge, it reserves at once the most it may come to hold (the declared length, or the
+//! largest body when none is declared, plus what a gzip body may inflate to), and from then on
+//! needs nothing more; a body that stays within that buffer reserves nothing. Bodies that grew
+//! step by step, keeping their share while waiting for more, stalled every request once partial
+//! bodies had spent the budget: none could finish until the deadline cut them all (100 uploads
+//! of 15 MiB at once took one). The reservation is budget only: memory still grows as the bytes
+//! arrive, and a peer that declares a large body and sends no more holds its reservation until
+//! its request's deadline at most.
 
 use std::cell::RefCell;
 use std::net::SocketAddr;
@@ -327,7 +329,9 @@ impl Requests {
     }
 
     /// Inflates a gzip body that was read whole into `body`, a piece at a time: before each piece
-    /// is made, the charge grows to the room it may take, beside the packed body's.
+    /// is made, the charge grows to the room it may take, beside the packed body's. The two
+    /// together share the connection's first buffer, free of charge: the claim is taken only
+    /// once they outgrow it, so a small gzip request never waits for a large one's share.
     async fn inflate(
         &self,
         packed: Vec<u8>,
@@ -342,13 +346,24 @@ impl Requests {
         if packed.is_empty() {
             return Ok(());
         }
+        // What the packed body leaves of the first buffer. A buffer kept from an earlier
+        // request gives back what it has beyond that, so that the two stay within it.
+        let free = KEEP_BUFFER.saturating_sub(packed.capacity());
+        body.shrink_to(free);
         let mut inflater = Inflater::new(&packed, max_body);
         loop {
             match inflater.fill(body) {
                 Ok(true) => return Ok(()),
                 Ok(false) => {
-                    // One byte past the limit is room enough to tell a body that passes it.
-                    let grown = (body.capacity() * 2).max(KEEP_BUFFER).min(max_body + 1);
+                    // First to what is free, then doubling: a body that inflates within the
+                    // first buffer reserves nothing. One byte past the limit is room enough to
+                    // tell a body that passes it.
+                    let grown = if body.capacity() < free {
+                        free
+                    } else {
+                        (body.capacity() * 2).max(KEEP_BUFFER)
+                    }
+                    .min(max_body + 1);
                     if !self.grow(charge, packed.capacity() + grown, claim).await {
                         return Err(budget_short());
                     }

@@ -65,8 +65,9 @@ pub async fn accept_admitted(
 pub enum Outsiders {
     /// Closed before a byte is read.
     Close,
-    /// Handed over to be told why (HTTP answers 403), as long as the shard is within its
-    /// connection limit: the answer holds a connection slot while it lasts.
+    /// Handed over to be told why (HTTP answers 403), whether or not the shard is within its
+    /// connection limit: the answer holds none of its slots, and the HTTP input bounds how many
+    /// it answers at once.
     Answer,
 }
 
@@ -108,7 +109,6 @@ pub async fn accept_checked(
         let Ok(peer) = stream.peer_addr() else {
             continue;
         };
-        let full = shard.open_connections() >= shard.limits.max_connections;
         if !allow.load().admits(peer.ip()) {
             shard.count(source, |c| c.incr(Counter::ConnectionsRefused));
             if let Some(held) = shard.notices.due(Notice::Refused) {
@@ -118,13 +118,12 @@ pub async fn accept_checked(
                     and_more(held)
                 );
             }
-            // Over the limit it is closed unanswered, counted once, as refused.
-            if outsiders == Outsiders::Answer && !full {
+            if outsiders == Outsiders::Answer {
                 return Some(Accepted::Refused(stream, peer));
             }
             continue;
         }
-        if full {
+        if shard.open_connections() >= shard.limits.max_connections {
             shard.count(source, |c| c.incr(Counter::ConnectionsOverLimit));
             if let Some(held) = shard.notices.due(Notice::OverLimit) {
                 tracing::warn!(

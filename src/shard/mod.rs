@@ -137,19 +137,31 @@ impl Shard {
     ) -> bool {
         let shard = self.clone();
         self.open.set(self.open.get() + 1);
-        let spawned = self.connections.spawn(async move {
+        let spawned = self.spawn_in_gate(async move {
             let _open = Open(&shard.open);
             task.await;
         });
-        match spawned {
+        if !spawned {
+            self.open.set(self.open.get() - 1);
+        }
+        spawned
+    }
+
+    /// Runs a task inside the shard's gate, like a connection's, but holding none of
+    /// `max_connections`: a peer outside the allow-list being answered, which the HTTP input
+    /// bounds by a count of its own so that it never takes an admitted peer's slot. Returns
+    /// false (and drops the task) once the gate is closed.
+    pub fn spawn_outside_limit(&self, task: impl Future<Output = ()> + 'static) -> bool {
+        self.spawn_in_gate(task)
+    }
+
+    fn spawn_in_gate(&self, task: impl Future<Output = ()> + 'static) -> bool {
+        match self.connections.spawn(task) {
             Ok(task) => {
                 task.detach();
                 true
             }
-            Err(_) => {
-                self.open.set(self.open.get() - 1);
-                false
-            }
+            Err(_) => false,
         }
     }
 

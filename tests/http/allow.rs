@@ -126,3 +126,38 @@ fn an_outsider_that_trickles_its_head_is_cut_off() {
     assert_eq!(outcome.counter("idle_timeouts"), 0);
     assert_eq!(outcome.counter("http_requests"), 0);
 }
+
+#[test]
+fn silent_outsiders_do_not_take_an_admitted_peers_connection_slot() {
+    // Review finding: an answered outsider held one of max_connections until its time limit,
+    // so with max_connections no more than the outsiders answered at once (64) a few silent
+    // ones made the collector refuse Cloud NSS itself as over the limit.
+    let config = format!("{KEYS}allowed_ips = [\"127.0.0.1\"]\n[limits]\nmax_connections = 2\n");
+    let collector = Collector::start_with(
+        "http-allow-slots",
+        Options {
+            config: Some(config),
+            args: ["--http", "127.0.0.1:0", "--admin", "127.0.0.1:0"]
+                .map(String::from)
+                .to_vec(),
+            ..Options::default()
+        },
+    );
+    let (addr, admin) = (collector.listening["http"], collector.listening["admin"]);
+    let outsiders: Vec<TcpStream> = (0..4)
+        .map(|_| common::connect_from("127.0.0.2:0", addr))
+        .collect();
+    // All four accepted, and being answered (each has its handshake's 10 s for its head).
+    let series = "ztel_connections_refused_total{input=\"http\"}";
+    common::wait_for_metric(admin, series, |v| v >= 4.0);
+    let answer = Client::connect(addr).send(&post("pc-inside"));
+    assert_eq!(answer.status, 200, "{answer:?}");
+    // Outsiders are still told why.
+    let mut outsider = Client::over(outsiders.into_iter().next().expect("four"));
+    assert_eq!(outsider.send(&post("pc-outsider")).status, 403);
+    let outcome = collector.stop();
+    assert_eq!(outcome.records.len(), 1);
+    assert_eq!(outcome.counter("connections_over_limit"), 0);
+    assert_eq!(outcome.counter("connections_refused"), 4);
+    assert_eq!(outcome.counter("connections_opened"), 1);
+}

@@ -86,7 +86,7 @@ pub async fn accept_loop(shard: Rc<Shard>, listener: TcpListener, input: Input) 
             }
             Some(Accepted::Refused(stream, peer)) => {
                 let answer = outsider::answer(shard.clone(), stream, peer, input.clone());
-                shard.spawn_connection(outsiders.hold(answer));
+                shard.spawn_outside_limit(outsiders.hold(answer));
             }
         }
     }

@@ -2,14 +2,18 @@
 //! and TLS syslog close them before a byte is read; here that would show a Cloud NSS admin a
 //! TLS or connection error where a 403 says what to fix. So the peer gets its TLS handshake,
 //! then a 403 with `Connection: close` to its first request, and the connection ends: the body
-//! is not read, nothing is kept, and nothing is counted beyond the refusal that the accept
-//! counted and logged.
+//! is not read and nothing is kept. The accept counts and logs it as refused; a TLS handshake
+//! that fails is counted and logged as a handshake failure as well, as any is (an admin asking
+//! why handshakes fail needs them all, whoever the peer), but neither the connection nor its
+//! request is counted.
 //!
 //! What it may hold is bounded more tightly than an admitted peer's: the handshake's time limit,
 //! then that limit again for the head and the answer (an admitted peer gets the idle timeout),
-//! and at most [`AT_ONCE`] of them per shard, within `max_connections`. Past that, outsiders are
-//! closed unanswered, as on TCP: a flood from addresses nobody admitted must not take the
-//! connection slots, or the handshakes' CPU, that Cloud NSS needs.
+//! and at most [`AT_ONCE`] of them per shard. They hold none of `max_connections`, whose slots
+//! are the admitted peers' alone: outsiders that took them refused Cloud NSS as over the limit
+//! when `max_connections` was no more than [`AT_ONCE`]. Past [`AT_ONCE`], outsiders are closed
+//! unanswered, as on TCP: a flood from addresses nobody admitted must not take the connection
+//! slots, or the handshakes' CPU, that Cloud NSS needs.
 
 use std::cell::Cell;
 use std::convert::Infallible;

@@ -64,7 +64,11 @@ impl Charge<'_> {
     }
 
     /// Grows the charge to `bytes`, waiting at most `patience` for others to give some back.
-    /// Waiters are served in order, so a large request is not starved by small ones.
+    /// Waiters are not served strictly in order: a newcomer queues behind them, but when bytes
+    /// come back glommio's semaphore (0.9) wakes every waiter they cover, in order, skipping
+    /// those they do not, so smaller waiters may pass a larger one. A large claim (a whole HTTP
+    /// body's) may therefore wait while smaller ones go by, until its patience runs out: then
+    /// `Short`, and the HTTP request is answered 503.
     pub async fn grow(&mut self, bytes: usize, patience: Duration) -> Result<(), Short> {
         let more = (bytes as u64).saturating_sub(self.held);
         if more == 0 {

@@ -188,7 +188,7 @@ fn nats(out: &mut String, n: &Figures) {
         ),
         (
             "ztel_nats_acknowledged_total",
-            "Messages JetStream acknowledged: written.",
+            "Messages JetStream acknowledged: stored, or already held (of which ztel_nats_duplicates_total).",
             "counter",
             n.acknowledged,
         ),

@@ -67,7 +67,8 @@ fn quote_all(fields: &[&str], d: char) -> String {
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let mut fields = Fields::default();
     let mut reader = csv::Reader::default();
-    let read = reader.read(data, &Columns::default(), &mut fields);
+    // No syslog header here: no stamp for a ZPA lead that a header reader cut.
+    let read = reader.read(data, None, &Columns::default(), &mut fields);
     let Ok(text) = std::str::from_utf8(data) else {
         assert!(read.is_err(), "invalid UTF-8 read");
         return;
@@ -83,7 +84,9 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     }
     if let (Ok(_), Ok(values)) = (&read, &want) {
         assert!(
-            [34, 36, 19, 14, 6].contains(&values.len()),
+            // ZIA's default orders, then ZPA's (User Activity's also with its ConnectionID
+            // split at the comma).
+            [34, 36, 19, 14, 6, 69, 70, 33, 37, 15].contains(&values.len()),
             "read {} fields",
             values.len()
         );

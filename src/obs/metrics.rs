@@ -213,7 +213,8 @@ fn nats(out: &mut String, n: &Figures) {
         (
             "ztel_nats_unpublishable_total",
             "Records and device events never published: larger than the server or the stream \
-             takes, or damaged in the spool (the records file keeps them).",
+             takes, or damaged in the spool (the records file keeps them); and device merges the \
+             registry bucket refused.",
             "counter",
             n.unpublishable,
         ),

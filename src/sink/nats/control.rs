@@ -6,12 +6,12 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, kv, stream, Context};
 use async_nats::Client;
 
-use super::kv::{KvDevice, Written};
+use super::kv::{KvDevice, MergeError, Written};
 use super::{subject, Stats};
 use crate::config;
 
@@ -165,15 +165,49 @@ pub async fn prepare(client: &Client, cfg: &config::Nats) -> Result<Prepared, Fa
     Ok(Prepared { bucket, warning })
 }
 
+/// Merges the bucket refused, as said in the log: a full bucket refuses every device's, and
+/// one line a minute says it.
+#[derive(Default)]
+pub struct Refusals {
+    said: Option<Instant>,
+    /// Refused since the last line (the line's `refused`).
+    unsaid: u64,
+}
+
+const REFUSALS_SAID_EVERY: Duration = Duration::from_secs(60);
+
+impl Refusals {
+    fn note(&mut self, why: &MergeError) {
+        self.unsaid += 1;
+        if self
+            .said
+            .is_some_and(|at| at.elapsed() < REFUSALS_SAID_EVERY)
+        {
+            return;
+        }
+        tracing::error!(
+            refused = self.unsaid,
+            "output.nats: {why}; the merge is passed over (the device stays in the local \
+             registry, and its records are published)"
+        );
+        self.said = Some(Instant::now());
+        self.unsaid = 0;
+    }
+}
+
 /// Merges a round's devices into the bucket: one merge per device (its later frames know
 /// more), many in flight at once rather than one compare-and-set round trip after another.
 /// `written` holds what this collector last wrote of each device, so that most merges need no
-/// read first.
+/// read first. A merge the bucket refuses ([`MergeError::Refused`]) is passed over and counted
+/// as unpublishable: the round's records were acknowledged, and holding them until the bucket
+/// takes the device would publish them again and again. Any other failure fails the round, so
+/// that an outage loses no merge.
 pub async fn merge_all(
     bucket: &kv::Store,
     merges: Vec<KvDevice>,
     written: &mut Written,
     stats: &Stats,
+    refusals: &mut Refusals,
 ) -> Result<(), String> {
     let mut devices: HashMap<String, KvDevice> = HashMap::new();
     for d in merges {
@@ -200,9 +234,15 @@ pub async fn merge_all(
         let Some(done) = running.join_next().await else {
             return Ok(());
         };
-        let merged = done
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
+        let merged = match done.map_err(|e| e.to_string())? {
+            Ok(merged) => merged,
+            Err(e @ MergeError::Refused { .. }) => {
+                stats.unpublishable.fetch_add(1, Ordering::Relaxed);
+                refusals.note(&e);
+                continue;
+            }
+            Err(e) => return Err(e.to_string()),
+        };
         stats.registry_merges.fetch_add(1, Ordering::Relaxed);
         stats
             .registry_conflicts

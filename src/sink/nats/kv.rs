@@ -5,6 +5,7 @@
 //! and users from every collector accumulate.
 
 use async_nats::jetstream::kv::{CreateErrorKind, Operation, Store, UpdateErrorKind};
+use async_nats::jetstream::ErrorCode;
 use bytes::Bytes;
 use jiff::Timestamp;
 
@@ -120,8 +121,51 @@ pub fn key(id: u64) -> String {
 pub enum MergeError {
     #[error("registry bucket: {0}")]
     Nats(String),
+    /// JetStream refused the write for what it is or for the bucket's limits (its max_bytes
+    /// reached with discard new, a device over its max_msg_size): written again, it would be
+    /// refused again, so the merge is passed over rather than held against the records.
+    #[error("registry bucket refused device {key}: {why}")]
+    Refused { key: String, why: String },
     #[error("registry bucket: still conflicting after {0} attempts")]
     Conflicts(u32),
+}
+
+/// JetStream errors that a later attempt may not meet (a cluster or stream between leaders,
+/// storage not ready): the merge fails as an outage does and is tried again.
+const TRANSIENT: [ErrorCode; 8] = [
+    ErrorCode::CLUSTER_NOT_ACTIVE,
+    ErrorCode::CLUSTER_NOT_ASSIGNED,
+    ErrorCode::CLUSTER_NOT_AVAILABLE,
+    ErrorCode::CLUSTER_NOT_LEADER,
+    ErrorCode::JETSTREAM_NOT_ENABLED,
+    ErrorCode::STREAM_OFFLINE,
+    ErrorCode::TEMP_STORAGE_FAILED,
+    ErrorCode::INSUFFICIENT_RESOURCES,
+];
+
+/// What a failed write of `key` is: [`MergeError::Refused`] when JetStream answered with an
+/// error that writing again would meet again, else a failure that retrying may cure (no
+/// answer, a timeout, the connection lost). Said by its innermost cause: async-nats calls every
+/// failed write "failed getting entry".
+fn write_failed(key: &str, e: &(dyn std::error::Error + 'static)) -> MergeError {
+    let mut cause = e;
+    let mut jetstream = None;
+    loop {
+        if let Some(js) = cause.downcast_ref::<async_nats::jetstream::Error>() {
+            jetstream = Some(js);
+        }
+        match cause.source() {
+            Some(inner) => cause = inner,
+            None => break,
+        }
+    }
+    match jetstream {
+        Some(js) if !TRANSIENT.contains(&js.error_code()) => MergeError::Refused {
+            key: key.to_owned(),
+            why: js.to_string(),
+        },
+        _ => MergeError::Nats(format!("writing device {key}: {cause}")),
+    }
 }
 
 /// Compare-and-set attempts before a merge is given up (and retried with the spool's frame).
@@ -222,7 +266,7 @@ pub async fn merge(
                 })
             }
             Err(e) if e.kind() == UpdateErrorKind::WrongLastRevision => conflicts += 1,
-            Err(e) => return Err(nats(&e)),
+            Err(e) => return Err(write_failed(key, &e)),
         }
     }
     for _ in 0..ATTEMPTS {
@@ -247,13 +291,13 @@ pub async fn merge(
                 match store.update(key, value, entry.revision).await {
                     Ok(revision) => return Ok(done(revision, merged)),
                     Err(e) if e.kind() == UpdateErrorKind::WrongLastRevision => conflicts += 1,
-                    Err(e) => return Err(nats(&e)),
+                    Err(e) => return Err(write_failed(key, &e)),
                 }
             }
             _ => match store.create(key, to_bytes(local)?).await {
                 Ok(revision) => return Ok(done(revision, local.clone())),
                 Err(e) if e.kind() == CreateErrorKind::AlreadyExists => conflicts += 1,
-                Err(e) => return Err(nats(&e)),
+                Err(e) => return Err(write_failed(key, &e)),
             },
         }
     }
@@ -288,6 +332,41 @@ mod tests {
             last_seen: Timestamp::from_second(last).unwrap(),
             ips: ips.iter().map(|s| s.to_string()).collect(),
             users: vec![],
+        }
+    }
+
+    /// A write JetStream refused, as async-nats hands it back from a compare-and-set.
+    fn refused_with(err_code: u64) -> async_nats::jetstream::kv::UpdateError {
+        use async_nats::jetstream::context::{PublishError, PublishErrorKind};
+        let api: async_nats::jetstream::Error = serde_json::from_str(&format!(
+            r#"{{"code":503,"err_code":{err_code},"description":"maximum bytes exceeded"}}"#
+        ))
+        .unwrap();
+        PublishError::with_source(PublishErrorKind::Other, api).into()
+    }
+
+    #[test]
+    fn a_write_jetstream_refuses_is_told_from_one_that_may_pass() {
+        match write_failed("k", &refused_with(10077)) {
+            MergeError::Refused { key, why } => {
+                assert_eq!(key, "k");
+                assert!(why.contains("10077"), "{why}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            write_failed("k", &refused_with(10054)),
+            MergeError::Refused { .. }
+        ));
+        // A stream between leaders, or no answer: tried again, and said by its cause.
+        assert!(matches!(
+            write_failed("k", &refused_with(10008)),
+            MergeError::Nats(_)
+        ));
+        let timeout = async_nats::jetstream::kv::UpdateError::new(UpdateErrorKind::TimedOut);
+        match write_failed("k", &timeout) {
+            MergeError::Nats(why) => assert_eq!(why, "writing device k: timed out"),
+            other => panic!("{other:?}"),
         }
     }
 

@@ -72,7 +72,8 @@ pub struct Stats {
     /// Publish rounds that failed (an error or no acknowledgement in time); published again.
     pub failures: AtomicU64,
     /// Messages that can never be published, passed over: larger than the server takes,
-    /// damaged in the spool, or refused by the stream for what they are.
+    /// damaged in the spool, or refused by the stream for what they are; and device merges the
+    /// registry bucket refused.
     pub unpublishable: AtomicU64,
     /// Unacknowledged bytes and records (and device events) in the spool on disk.
     pub spool_bytes: AtomicU64,

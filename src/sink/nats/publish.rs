@@ -2,7 +2,7 @@
 //! first on the publishing connection ([`super::conn`]), a few rounds in flight. A round is HPUB
 //! frames ([`super::outgoing`]), written while the acknowledgements of earlier rounds are read; its
 //! frames leave the queue only when every one of them was acknowledged (and its devices merged
-//! into the registry bucket). After a failure the connection is dropped, what waited in memory
+//! into the registry bucket, or refused by it: [`control::merge_all`]). After a failure the connection is dropped, what waited in memory
 //! goes to the spool, and everything unacknowledged is published again, under the same ids
 //! (JetStream drops those it already has).
 
@@ -95,6 +95,7 @@ pub async fn run(
         control: first,
         bucket: None,
         written: Default::default(),
+        refusals: Default::default(),
         stream_ok: false,
         stream_warning: None,
         conn: None,
@@ -187,6 +188,8 @@ struct Publisher {
     bucket: Option<kv::Store>,
     /// What this collector last wrote of each device, for its next merge.
     written: Written,
+    /// Merges the bucket refused, for the log.
+    refusals: control::Refusals,
     /// The stream was made or checked on this connection.
     stream_ok: bool,
     /// What the stream last refused of the config, as warned of.
@@ -400,7 +403,14 @@ impl Publisher {
                 let Some(bucket) = &self.bucket else {
                     return Err("the registry bucket is not open".into());
                 };
-                control::merge_all(bucket, round.merges, &mut self.written, stats).await?;
+                control::merge_all(
+                    bucket,
+                    round.merges,
+                    &mut self.written,
+                    stats,
+                    &mut self.refusals,
+                )
+                .await?;
             }
             {
                 let mut q = lock(&self.queue);

@@ -133,17 +133,7 @@ fn silent_outsiders_do_not_take_an_admitted_peers_connection_slot() {
     // so with max_connections no more than the outsiders answered at once (64) a few silent
     // ones made the collector refuse Cloud NSS itself as over the limit.
     let config = format!("{KEYS}allowed_ips = [\"127.0.0.1\"]\n[limits]\nmax_connections = 2\n");
-    let collector = Collector::start_with(
-        "http-allow-slots",
-        Options {
-            config: Some(config),
-            args: ["--http", "127.0.0.1:0", "--admin", "127.0.0.1:0"]
-                .map(String::from)
-                .to_vec(),
-            ..Options::default()
-        },
-    );
-    let (addr, admin) = (collector.listening["http"], collector.listening["admin"]);
+    let (collector, addr, admin) = start_with_admin("http-allow-slots", &config);
     let outsiders: Vec<TcpStream> = (0..4)
         .map(|_| common::connect_from("127.0.0.2:0", addr))
         .collect();

@@ -275,17 +275,7 @@ fn a_small_gzip_body_reserves_nothing_while_a_large_upload_holds_the_budget() {
     let config = format!(
         "{KEYS}[limits]\nmax_frame_bytes = 65536\nbuffer_budget_bytes = {budget}\nidle_timeout_secs = 30\n"
     );
-    let collector = Collector::start_with(
-        "http-gzip-small",
-        Options {
-            config: Some(config),
-            args: ["--http", "127.0.0.1:0", "--admin", "127.0.0.1:0"]
-                .map(String::from)
-                .to_vec(),
-            ..Options::default()
-        },
-    );
-    let (addr, admin) = (collector.listening["http"], collector.listening["admin"]);
+    let (collector, addr, admin) = start_with_admin("http-gzip-small", &config);
     let mut large = Client::connect(addr);
     let head = format!(
         "POST / HTTP/1.1\r\nX-Ztel-Key: k1\r\nContent-Length: {}\r\n\r\n[",

@@ -40,6 +40,22 @@ fn start_with(tag: &str, config: &str, binary: bool) -> (Collector, SocketAddr) 
     (collector, addr)
 }
 
+/// With the admin endpoint too: the collector, its HTTP input's address and the admin's.
+fn start_with_admin(tag: &str, config: &str) -> (Collector, SocketAddr, SocketAddr) {
+    let collector = Collector::start_with(
+        tag,
+        Options {
+            config: Some(config.to_owned()),
+            args: ["--http", "127.0.0.1:0", "--admin", "127.0.0.1:0"]
+                .map(String::from)
+                .to_vec(),
+            ..Options::default()
+        },
+    );
+    let (addr, admin) = (collector.listening["http"], collector.listening["admin"]);
+    (collector, addr, admin)
+}
+
 fn lss_line(user: &str, n: u32) -> String {
     format!(
         r#"{{"LogTimestamp": "Thu Jan 18 10:31:01 2024","SessionID": "s{n}","ConnectionID": "s{n},c{n}","ConnectionStatus": "open","IPProtocol": 6,"Username": "{user}","ClientPrivateIP": "10.1.2.3","Connector": "dc1","ConnectorIP": "10.0.0.5","ConnectorPort": {port},"Host": "git.corp","Application": "Git","ServerIP": "10.20.0.9","ServerPort": 22,"TimestampConnectionStart": "2024-01-18T10:31:01.152Z","ZENBytesRxClient": 1,"ZENBytesTxClient": 2}}"#,
@@ -377,17 +393,7 @@ fn https_with_a_generated_certificate() {
 fn the_bytes_of_a_body_in_progress_reach_metrics() {
     // Before, the HTTP input counted a request's bytes with its answer: a slow upload showed
     // +0 bytes until it ended, and a stuck one never showed.
-    let collector = Collector::start_with(
-        "http-progress",
-        Options {
-            config: Some(KEYS.to_owned()),
-            args: ["--http", "127.0.0.1:0", "--admin", "127.0.0.1:0"]
-                .map(String::from)
-                .to_vec(),
-            ..Options::default()
-        },
-    );
-    let (addr, admin) = (collector.listening["http"], collector.listening["admin"]);
+    let (collector, addr, admin) = start_with_admin("http-progress", KEYS);
     let mut body = array(&[zia_line(1, "pc-slow")]);
     body.resize(1 << 20, b' ');
     let head = format!(

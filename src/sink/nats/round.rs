@@ -205,7 +205,7 @@ pub fn handle(
                     Ack::Failed => {
                         break Err(format!(
                             "JetStream refused a message: {}",
-                            String::from_utf8_lossy(&payload[..payload.len().min(300)])
+                            failure(headers, payload)
                         ))
                     }
                 }
@@ -226,6 +226,30 @@ pub fn handle(
         Ordering::Relaxed,
     );
     result
+}
+
+/// Why JetStream failed a publish, for the log: its error, or the status its answer carries
+/// in headers with no payload (503: no stream listens on the subject, as when the stream was
+/// deleted), which printed as nothing.
+fn failure(headers: Option<&[u8]>, payload: &[u8]) -> String {
+    if !payload.is_empty() {
+        return String::from_utf8_lossy(&payload[..payload.len().min(300)]).into_owned();
+    }
+    // "NATS/1.0 503" and an optional description, up to the line's end.
+    let status = headers
+        .and_then(|h| h.split(|&b| b == b'\r' || b == b'\n').next())
+        .and_then(|line| line.strip_prefix(b"NATS/1.0"))
+        .map(|rest| {
+            String::from_utf8_lossy(&rest[..rest.len().min(300)])
+                .trim()
+                .to_owned()
+        })
+        .filter(|status| !status.is_empty());
+    match status.as_deref() {
+        Some("503") => "status 503, no responders: no stream takes the subject".to_owned(),
+        Some(status) => format!("status {status}"),
+        None => "an answer that is no acknowledgement".to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -321,5 +345,25 @@ mod tests {
         assert_eq!(ids(&mut out), ["0", "1", "2", "3"]);
         assert!(q.is_empty());
         std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn a_failure_without_a_payload_says_its_status() {
+        // A deleted stream: the publish's answer is a bare 503 status, and the log said
+        // "JetStream refused a message: " with nothing after it.
+        assert_eq!(
+            super::failure(Some(b"NATS/1.0 503\r\n\r\n"), b""),
+            "status 503, no responders: no stream takes the subject"
+        );
+        assert_eq!(
+            super::failure(Some(b"NATS/1.0 408 Request Timeout\r\n\r\n"), b""),
+            "status 408 Request Timeout"
+        );
+        assert_eq!(
+            super::failure(None, b""),
+            "an answer that is no acknowledgement"
+        );
+        let error = br#"{"error":{"code":503,"err_code":10077,"description":"maximum bytes"}}"#;
+        assert_eq!(super::failure(None, error), String::from_utf8_lossy(error));
     }
 }

@@ -91,12 +91,14 @@ fn parse_config_offset(b: &[u8]) -> Option<i32> {
 ///  - ISO 8601 / RFC 3339: "2019-05-30T08:20:42.230Z",
 ///    "2019-05-30T08:20:42+02:00", "2019-05-30T08:20:42" (in `zone`)
 ///  - ctime with "UTC" or "GMT" before the year, as LEEF devTime sends:
-///    "Mon Oct 02 16:21:40 UTC 2017"
+///    "Mon Oct 02 16:21:40 UTC 2017", or the abbreviation `zone` has then
+///    ("Mon Oct 02 16:21:40 PDT 2017" in America/Los_Angeles)
 ///  - the month first and the year before the time, as Zscaler's QRadar LEEF
 ///    (`devTime`) and ArcSight CEF (`rt`) templates write it, optionally with
-///    a fraction and a zone (UTC/GMT, an IANA name or an offset, as NSS's
-///    `%s{tz}`): "Oct 02 2017 16:21:40", "Oct 02 2017 16:21:40 GMT", also with
-///    the month as a number, "10 02 2017 16:21:40"
+///    a fraction and a zone (UTC/GMT, an IANA name, an offset, or the
+///    abbreviation `zone` has then, as NSS's `%s{tz}`): "Oct 02 2017 16:21:40",
+///    "Oct 02 2017 16:21:40 GMT", also with the month as a number,
+///    "10 02 2017 16:21:40"
 ///
 /// Surrounding whitespace is ignored. `None` for anything else, for invalid
 /// dates, and for the absent words "", "None", "NA", "N/A" and "0". Local
@@ -238,6 +240,16 @@ impl Fields {
     fn at_offset(self, offset_secs: i32) -> Option<Timestamp> {
         let secs = self.utc_epoch_seconds() - i64::from(offset_secs);
         Timestamp::new(secs, self.nanos as i32).ok()
+    }
+
+    /// The instant these fields denote in the feed's `zone`, if `word` is that zone's
+    /// abbreviation then: NSS prints its feed's zone (`%s{tz}`), and with
+    /// `feed_timezone = "America/Los_Angeles"` that is `PST` or `PDT`, which no zone is named
+    /// after. Any other abbreviation stays unreadable: `CST` alone is Chicago's or China's.
+    fn in_feed_zone_named(self, word: &[u8], zone: &TimeZone) -> Option<Timestamp> {
+        let at = self.in_zone(zone)?;
+        let abbreviation = zone.to_offset_info(at).abbreviation().as_bytes() == word;
+        abbreviation.then_some(at)
     }
 
     /// The instant these fields denote as local time in `zone`.
@@ -444,9 +456,9 @@ fn parse_ctime(b: &[u8], zone: &TimeZone) -> Option<Timestamp> {
         return None;
     };
     let (word, rest) = token(rest);
-    let (utc, year) = match word {
-        b"UTC" | b"GMT" => (true, rest),
-        _ if rest.is_empty() => (false, word),
+    let (named, year) = match word {
+        _ if rest.is_empty() => (None, word),
+        _ if is_zone_word(word) => (Some(word), rest),
         _ => return None,
     };
     let f = Fields {
@@ -459,11 +471,16 @@ fn parse_ctime(b: &[u8], zone: &TimeZone) -> Option<Timestamp> {
         nanos: 0,
     }
     .validate()?;
-    if utc {
-        f.at_offset(0)
-    } else {
-        f.in_zone(zone)
+    match named {
+        Some(b"UTC" | b"GMT") => f.at_offset(0),
+        Some(word) => f.in_feed_zone_named(word, zone),
+        None => f.in_zone(zone),
     }
+}
+
+/// A time zone abbreviation as ctime prints one before the year (`CEST`, `PST`).
+fn is_zone_word(word: &[u8]) -> bool {
+    (2..=5).contains(&word.len()) && word.iter().all(u8::is_ascii_uppercase)
 }
 
 /// "Mmm dd yyyy hh:mm:ss[.fff][ zone]": `%s{mon} %02d{dd} %d{yy} %02d{hh}:%02d{mm}:%02d{ss}`
@@ -526,7 +543,9 @@ fn parse_month_first(b: &[u8], zone: &TimeZone) -> Option<Timestamp> {
     {
         return f.in_zone(&TimeZone::UTC);
     }
-    f.in_zone(&parse_zone(name).ok()?)
+    // The feed zone's abbreviation before the zone database: the lookup fails for `PDT`.
+    f.in_feed_zone_named(word, zone)
+        .or_else(|| f.in_zone(&parse_zone(name).ok()?))
 }
 
 #[cfg(test)]

@@ -4,13 +4,19 @@ use super::*;
 const U: u8 = 1; // UTC
 const P: u8 = 2; // Europe/Paris
 const K: u8 = 4; // +05:30 (Kolkata as a fixed offset)
-const ALL: u8 = U | P | K;
+const L: u8 = 8; // America/Los_Angeles
+const ALL: u8 = U | P | K | L;
 
 fn zones(set: u8) -> impl Iterator<Item = (&'static str, TimeZone)> {
-    [(U, "UTC"), (P, "Europe/Paris"), (K, "+05:30")]
-        .into_iter()
-        .filter(move |&(bit, _)| set & bit != 0)
-        .map(|(_, name)| (name, parse_zone(name).unwrap()))
+    [
+        (U, "UTC"),
+        (P, "Europe/Paris"),
+        (K, "+05:30"),
+        (L, "America/Los_Angeles"),
+    ]
+    .into_iter()
+    .filter(move |&(bit, _)| set & bit != 0)
+    .map(|(_, name)| (name, parse_zone(name).unwrap()))
 }
 
 fn render(ts: Timestamp) -> String {
@@ -58,6 +64,12 @@ const PARSED: &[(&str, u8, &str)] = &[
     ("Oct 02 2017 16:21:40 America/Chicago", ALL, "2017-10-02T21:21:40Z"),
     ("Oct 02 2017 16:21:40 Europe/Paris", ALL, "2017-10-02T14:21:40Z"),
     ("Oct 02 2017 16:21:40 +05:30", ALL, "2017-10-02T10:51:40Z"),
+    // The feed zone's abbreviation at that time (NSS's `%s{tz}`), read in the feed's zone.
+    ("Oct 02 2017 16:21:40 PDT", L, "2017-10-02T23:21:40Z"),
+    ("Dec 02 2017 16:21:40 PST", L, "2017-12-03T00:21:40Z"),
+    ("Oct 02 2017 16:21:40 CEST", P, "2017-10-02T14:21:40Z"),
+    ("Mon Oct 02 16:21:40 PDT 2017", L, "2017-10-02T23:21:40Z"),
+    ("Sat Dec 02 16:21:40 CET 2017", P, "2017-12-02T15:21:40Z"),
     ("Oct 02 2017 16:21:40.250 GMT", ALL, "2017-10-02T16:21:40.250Z"),
     ("october 02 2017 16:21:40 GMT", ALL, "2017-10-02T16:21:40Z"),
     ("Feb 29 2020 23:59:59 GMT", ALL, "2020-02-29T23:59:59Z"),
@@ -121,7 +133,8 @@ const PARSED: &[(&str, u8, &str)] = &[
 /// parse_time inputs that are `None` in every zone.
 #[rustfmt::skip]
 const REJECTED: &[&str] = &[
-    // LEEF: only UTC or GMT, and only before the year.
+    // ctime: a zone word only before the year, and only UTC, GMT or the feed zone's
+    // abbreviation at that time (October is CEST in Paris and PDT in Los Angeles).
     "Mon Oct 02 16:21:40 CET 2017", "Mon Oct 02 16:21:40 PST 2017", "Mon Oct 02 16:21:40 UTC",
     "Mon Oct 02 16:21:40 UTC 2017 x", "Mon Oct 02 16:21:40 2017 UTC",
     // Month first: no year (a syslog header's time), two-digit years, a zone nobody is named

@@ -134,6 +134,14 @@ fn metrics_count_a_known_load_and_pass_promtool() {
     let devices: serde_json::Value = serde_json::from_str(&devices).unwrap();
     assert_eq!(devices["total"], 7);
     assert_eq!(devices["devices"].as_array().unwrap().len(), 5);
+    let (_, count) = http_get(admin, "/devices?limit=0");
+    let count: serde_json::Value = serde_json::from_str(&count).unwrap();
+    assert_eq!((&count["total"], &count["limit"]), (&7.into(), &0.into()));
+    assert_eq!(
+        count["devices"].as_array().map(Vec::len),
+        Some(0),
+        "the count alone"
+    );
     let (status, one) = http_get(admin, "/devices/PC-3");
     assert_eq!(status, 200, "hostnames match whatever their case");
     assert!(one.contains("\"hostname\":\"pc-3\""), "{one}");

@@ -177,6 +177,7 @@ const PAGE_MAX: usize = 1000;
 
 /// `GET /devices?offset=N&limit=N`: devices by hostname, a page at a time, from the admin
 /// threads' index (see [`DeviceIndex`]): under the aggregator's lock, only the page's lookups.
+/// `limit=0` is the count alone: a monitor asking how many devices there are.
 fn devices(state: &Shared, index: &Mutex<DeviceIndex>, query: &str) -> Reply {
     #[derive(Serialize)]
     struct Page<'a> {
@@ -198,7 +199,7 @@ fn devices(state: &Shared, index: &Mutex<DeviceIndex>, query: &str) -> Reply {
             Err(_) => return json_error(400, &bad(&k, &v, "a whole number")),
         }
     }
-    let limit = limit.clamp(1, PAGE_MAX);
+    let limit = limit.min(PAGE_MAX);
     let Ok(mut index) = index.lock() else {
         return json_error(500, "device index unavailable");
     };

@@ -51,13 +51,17 @@ pub fn split(frame: &[u8]) -> (Header<'_>, usize) {
     (Header::default(), at)
 }
 
-/// Bytes of the stamp an RFC 3164 header starts with: `Nov 22 10:15:01` (15), or the ctime
+/// Bytes of the stamp an RFC 3164 header starts with: `Nov 22 10:15:01` (15), the ctime
 /// stamp with a weekday and a year that LSS templates put there (`Tue Apr 20 22:23:25 2021`,
-/// 24). The longer one only when a space follows it: a tab-separated positional record starts
-/// with such a time as its first field, and must keep it.
+/// 24), or an RFC 3339 one, as relays forward with it (rsyslog's `RSYSLOG_ForwardFormat`,
+/// syslog-ng's `ts-format(iso)`). The longer ones only when a space follows them: a
+/// tab-separated positional record starts with such a time as its first field, and must keep it.
 fn stamp_len(b: &[u8]) -> Option<usize> {
     if b.len() >= 15 && is_rfc3164_stamp(&b[..15]) {
         return Some(15);
+    }
+    if let Some(len) = rfc3339_len(b) {
+        return (b.get(len) == Some(&b' ')).then_some(len);
     }
     let ctime = b.len() > 24
         && b[..3].iter().all(u8::is_ascii_alphabetic)
@@ -67,6 +71,37 @@ fn stamp_len(b: &[u8]) -> Option<usize> {
         && b[20..24].iter().all(u8::is_ascii_digit)
         && b[24] == b' ';
     ctime.then_some(24)
+}
+
+/// Bytes of an RFC 3339 stamp at the front (`2025-11-22T10:15:01.003+01:00`): a fraction of
+/// one to nine digits, then `Z` or an offset. The reading of it is `parse_time`'s.
+fn rfc3339_len(b: &[u8]) -> Option<usize> {
+    const SHAPE: &[u8; 19] = b"dddd-dd-ddTdd:dd:dd";
+    let fits = |at: usize, shape: &[u8]| {
+        let bytes = b.get(at..at + shape.len())?;
+        let ok = shape.iter().zip(bytes).all(|(&s, &c)| match s {
+            b'd' => c.is_ascii_digit(),
+            _ => c == s,
+        });
+        ok.then_some(at + shape.len())
+    };
+    let mut at = fits(0, SHAPE)?;
+    if b.get(at) == Some(&b'.') {
+        let digits = b[at + 1..]
+            .iter()
+            .take(10)
+            .take_while(|c| c.is_ascii_digit());
+        let digits = digits.count();
+        if !(1..=9).contains(&digits) {
+            return None;
+        }
+        at += 1 + digits;
+    }
+    match b.get(at)? {
+        b'Z' => Some(at + 1),
+        b'+' | b'-' => fits(at + 1, b"dd:dd"),
+        _ => None,
+    }
 }
 
 /// The host without the colons that end it (`nss01:`).
@@ -381,6 +416,36 @@ mod tests {
         // A tab-separated positional record starts with such a time: it keeps it.
         let line = "Mon Jun 20 15:29:11 2022\tnew-gre\tHTTP";
         assert_eq!(header(line), (Header::default(), line));
+    }
+
+    #[test]
+    fn an_rfc3339_stamp_in_rfc3164s_place_is_a_header() {
+        // rsyslog's RSYSLOG_ForwardFormat: the CSV record starts after the tag, and the stamp
+        // is the time of a record that has none.
+        let line = "<134>2025-11-22T10:15:01.003+01:00 nss01 zscaler-nss: \"Sat Nov 22\",\"u\"";
+        let (h, rest) = header(line);
+        assert_eq!(h.timestamp(), Some("2025-11-22T10:15:01.003+01:00"));
+        assert_eq!(h.host(), Some("nss01"));
+        assert_eq!(rest, " \"Sat Nov 22\",\"u\"");
+        let now = Timestamp::now();
+        let ts = h.time(&TimeZone::UTC, now).unwrap();
+        assert_eq!(ts.to_string(), "2025-11-22T09:15:01.003Z");
+        let (h, rest) = header("2025-11-22T10:15:01Z nss01 {\"a\":1}");
+        assert_eq!(
+            (h.timestamp(), h.host()),
+            (Some("2025-11-22T10:15:01Z"), Some("nss01"))
+        );
+        assert_eq!(rest, " {\"a\":1}");
+        // Not stamps: a positional record's first field (a tab follows), no zone, a bad shape.
+        for line in [
+            "2025-11-22T10:15:01Z\tnss01\tHTTP",
+            "2025-11-22T10:15:01 nss01 {}",
+            "2025-11-22T10:15:01.Z nss01 {}",
+            "2025-11-22T10:15:01+0100 nss01 {}",
+            "2025-11-2T10:15:01Z nss01 {}",
+        ] {
+            assert_eq!(header(line), (Header::default(), line), "{line:?}");
+        }
     }
 
     #[test]

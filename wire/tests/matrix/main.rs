@@ -92,3 +92,53 @@ fn covers_zia(cells: &[Cell]) {
     all.sort_unstable();
     assert_eq!(types, all);
 }
+
+/// Every cell of every row, forwarded by a relay: behind an RFC 3164 header, an RFC 5424 one,
+/// and the RFC 3339 stamp in RFC 3164's place that rsyslog's `RSYSLOG_ForwardFormat` and
+/// syslog-ng's `ts-format(iso)` write, each frame decodes to the record it makes bare, its time
+/// aside: a record without one takes the header's, the same instant in both RFC 3339 headers.
+#[test]
+fn every_cell_reads_the_same_behind_a_relays_header() {
+    const RELAYS: [&str; 3] = [
+        "<134>Nov 22 10:15:01 relay01 zscaler-nss: ",
+        "<134>1 2025-11-22T10:15:01.003+01:00 relay01 zscaler-nss - - - ",
+        "<134>2025-11-22T10:15:01.003+01:00 relay01 zscaler-nss: ",
+    ];
+    let rows = [
+        csv::csv_cells(),
+        json::json_cells(),
+        kv::kv_cells(),
+        leef::leef_cells(),
+        cef::cef_cells(),
+        zpa::zpa_json_cells(),
+    ];
+    let without_time = |mut records: Vec<Value>| {
+        let times: Vec<Value> = records.iter_mut().map(|r| r["ts"].take()).collect();
+        (records, times)
+    };
+    let mut wrong = Vec::new();
+    for cell in rows.iter().flatten() {
+        let (bare, _) = without_time(run(ZONE, &[cell.frame.as_bytes()]).records);
+        let mut times = Vec::new();
+        for relay in RELAYS {
+            let frame = format!("{relay}{}", cell.frame);
+            let out = run(ZONE, &[frame.as_bytes()]);
+            let dead = &out.dead;
+            let (records, ts) = without_time(out.records);
+            if records != bare {
+                wrong.push(format!(
+                    "{} behind {relay:?}: {records:?} {dead:?}",
+                    cell.log_type
+                ));
+            }
+            times.push(ts);
+        }
+        if times[1] != times[2] {
+            wrong.push(format!(
+                "{}: times {:?} and {:?}",
+                cell.log_type, times[1], times[2]
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

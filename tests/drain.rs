@@ -120,14 +120,7 @@ fn a_drain_ends_in_its_bound_with_http_requests_in_progress() {
     let mut head = TcpStream::connect(http).expect("connect");
     head.write_all(b"POST / HTTP/1.1\r\nX-Ztel-Key: k1\r\nContent-Le")
         .expect("half a head");
-    let read = common::wait_for(common::DEADLINE, || {
-        (common::server_side(http.port()) == (2, 0)).then_some(())
-    });
-    assert!(
-        read.is_some(),
-        "not read: {:?}",
-        common::server_side(http.port())
-    );
+    common::wait_read(http.port(), 2, common::DEADLINE);
     let outcome = collector.stop_within(DRAIN_BOUND);
     assert!(outcome.records.is_empty(), "{:?}", outcome.records);
     // The drain's doing, not the peers' idleness.

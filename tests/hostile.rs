@@ -324,14 +324,7 @@ fn what_a_gzip_body_inflates_to_is_charged_to_the_budget() {
     hog.write_all(hog_head.as_bytes()).expect("head");
     hog.write_all(&vec![b' '; BUDGET - (128 << 10)])
         .expect("body");
-    let read = common::wait_for(common::DEADLINE, || {
-        (common::server_side(http.port()) == (2, 0)).then_some(())
-    });
-    assert!(
-        read.is_some(),
-        "not read: {:?}",
-        common::server_side(http.port())
-    );
+    common::wait_read(http.port(), 2, common::DEADLINE);
 
     client.stream.write_all(&packed).expect("body");
     let answer = client.answer();

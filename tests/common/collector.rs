@@ -9,9 +9,9 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ExitStatus, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use ztel::run::Running;
 
 use super::outcome::{parse_drained, read_jsonl, Outcome};
-use super::{ztel, TempDir, DEADLINE, STOP_DEADLINE};
+use super::{close_and_wait, wait_for, wait_until, ztel, TempDir, DEADLINE, STOP_DEADLINE};
 
 /// How to start the collector.
 pub struct Options {
@@ -470,63 +470,6 @@ impl Drop for Collector {
             }
         }
     }
-}
-
-/// Calls `probe` until it returns something, or `limit` passes (then `None`).
-pub fn wait_for<T>(limit: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(found) = probe() {
-            return Some(found);
-        }
-        if Instant::now() >= deadline {
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
-/// Closes our side of `stream` and waits until the collector closes its side (10 s at most).
-pub fn close_and_wait(mut stream: TcpStream) -> SocketAddr {
-    let local = stream.local_addr().expect("local addr");
-    stream.shutdown(Shutdown::Write).expect("shutdown write");
-    let deadline = Instant::now() + DEADLINE;
-    let mut buf = [0u8; 512];
-    loop {
-        match stream.read(&mut buf) {
-            Ok(0) => return local,
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => panic!("waiting for ztel to close {local}: {e}"),
-        }
-        assert!(
-            Instant::now() < deadline,
-            "ztel did not close {local} within {DEADLINE:?}"
-        );
-    }
-}
-
-/// The complete lines of the file at `path` now (0 when it cannot be read).
-pub fn count_lines(path: &Path) -> usize {
-    std::fs::read(path)
-        .map(|b| b.iter().filter(|&&c| c == b'\n').count())
-        .unwrap_or(0)
-}
-
-/// Waits (10 s at most) until the file at `path` holds at least `n` complete lines.
-pub fn wait_for_lines(path: &Path, n: usize) {
-    if wait_for(DEADLINE, || (count_lines(path) >= n).then_some(())).is_none() {
-        panic!(
-            "{} has {} lines, not {n}, after {DEADLINE:?}",
-            path.display(),
-            count_lines(path)
-        );
-    }
-}
-
-/// Waits until `child` exits or `limit` passes.
-pub fn wait_until(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
-    wait_for(limit, || child.try_wait().expect("try_wait"))
 }
 
 /// A stderr line without the timestamp and level of a log line ("2026-11-30T… WARN "): what the

@@ -1,5 +1,5 @@
 // Each test binary uses a different part of this harness.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 //! What the tests of the collector share: [`Collector`] runs `ztel serve` (in this process, or
 //! as the real binary) on OS-chosen loopback ports, [`Supervised`] runs it as systemd would;
 //! [`run_pipeline`] runs a shard's pipeline over lines; [`Ca`] makes the certificates of the TLS
@@ -15,15 +15,17 @@ pub mod http;
 mod outcome;
 #[path = "../../wire/tests/common/shared.rs"]
 mod shared;
+mod sockets;
 mod supervised;
 mod templates;
+mod wait;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use jiff::Timestamp;
 use serde_json::Value;
@@ -38,10 +40,12 @@ pub use outcome::*;
 // Not every test binary uses them.
 #[allow(unused_imports)]
 pub use shared::*;
+pub use sockets::*;
 #[allow(unused_imports)]
 pub use supervised::Supervised;
 #[allow(unused_imports)]
 pub use templates::*;
+pub use wait::*;
 
 /// How long `ztel serve` may take to print its listening line, and a connection to be closed.
 pub const DEADLINE: Duration = Duration::from_secs(10);
@@ -385,37 +389,6 @@ pub fn wait_for_metric(admin: SocketAddr, series: &str, ok: impl Fn(f64) -> bool
     found.unwrap_or_else(|| panic!("{series} never got there in {DEADLINE:?}; last page:\n{last}"))
 }
 
-/// A TCP connection from `source` (e.g. 127.0.0.2, outside an allow-list) to `to`.
-pub fn connect_from(source: &str, to: SocketAddr) -> TcpStream {
-    let socket =
-        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
-    let source: SocketAddr = source.parse().expect("source address");
-    socket.bind(&source.into()).expect("bind source");
-    socket
-        .connect_timeout(&to.into(), Duration::from_secs(5))
-        .expect("connect");
-    socket.into()
-}
-
-/// Sends `lines` on `stream` from a thread of its own, one LF-terminated line at a time, counting
-/// each in the returned counter: a sender that a collector's push-back can stall.
-pub fn send_counting(
-    mut stream: TcpStream,
-    lines: Vec<String>,
-) -> (std::sync::Arc<AtomicUsize>, std::thread::JoinHandle<()>) {
-    let sent = std::sync::Arc::new(AtomicUsize::new(0));
-    let progress = sent.clone();
-    let sender = std::thread::spawn(move || {
-        for line in &lines {
-            stream.write_all(line.as_bytes()).expect("send");
-            stream.write_all(b"\n").expect("send");
-            progress.fetch_add(1, Ordering::Relaxed);
-        }
-        close_and_wait(stream);
-    });
-    (sent, sender)
-}
-
 /// Asserts that promtool accepts `page` as Prometheus text (when promtool is there: under CI
 /// [`have`] fails the test without it).
 pub fn assert_promtool_accepts(page: &str) {
@@ -442,63 +415,6 @@ pub fn assert_promtool_accepts(page: &str) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-/// Waits until a sender's progress counter stops moving (checked every `every`, 30 s at most)
-/// and returns where it stopped: how a test sees that the collector pushed back.
-pub fn wait_until_stalled(progress: &AtomicUsize, every: Duration) -> usize {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut last = usize::MAX;
-    loop {
-        std::thread::sleep(every);
-        let now = progress.load(Ordering::Relaxed);
-        if now == last {
-            return now;
-        }
-        assert!(Instant::now() < deadline, "the sender never stalled");
-        last = now;
-    }
-}
-
-/// The collector's connections on `port` that are established, and how many bytes the kernel
-/// still holds for it to read on them (`/proc/net/tcp`).
-pub fn server_side(port: u16) -> (usize, u64) {
-    let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp");
-    let local = format!(":{port:04X}");
-    let mut sockets = 0;
-    let mut unread = 0;
-    for row in table.lines().skip(1) {
-        let cols: Vec<&str> = row.split_whitespace().collect();
-        if cols.len() > 4 && cols[1].ends_with(&local) && cols[3] == "01" {
-            sockets += 1;
-            let rx = cols[4].split(':').nth(1).unwrap_or("0");
-            unread += u64::from_str_radix(rx, 16).unwrap_or(0);
-        }
-    }
-    (sockets, unread)
-}
-
-/// The UDP sockets bound to `port` (`/proc/net/udp` and `udp6`): bytes the kernel holds unread
-/// on them, and the datagrams it dropped on them (the last column); `None` when none is bound.
-pub fn udp_sockets(port: u16) -> Option<(u64, u64)> {
-    let local = format!(":{port:04X}");
-    let mut found = None;
-    for path in ["/proc/net/udp", "/proc/net/udp6"] {
-        let Ok(table) = std::fs::read_to_string(path) else {
-            continue;
-        };
-        for row in table.lines().skip(1) {
-            let cols: Vec<&str> = row.split_whitespace().collect();
-            if cols.len() < 13 || !cols[1].ends_with(&local) {
-                continue;
-            }
-            let (queued, drops) = found.get_or_insert((0, 0));
-            let rx = cols[4].split_once(':').map_or("0", |(_, rx)| rx);
-            *queued += u64::from_str_radix(rx, 16).unwrap_or(0);
-            *drops += cols[12].parse::<u64>().unwrap_or(0);
-        }
-    }
-    found
 }
 
 /// Whether a tool a test needs is installed (`probe` runs it, e.g. `tool --version`); in CI

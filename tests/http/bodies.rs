@@ -97,15 +97,7 @@ fn memory_follows_bytes_received_not_declared_lengths() {
     let answer = Client::connect(addr).post(Some("k1"), &array(&lines));
     assert_eq!(answer.status, 200, "{answer:?}");
     // Every held connection's bytes have been read by the collector.
-    let read = common::wait_for(Duration::from_secs(20), || {
-        let (sockets, unread) = common::server_side(addr.port());
-        (sockets >= held.len() && unread == 0).then_some(())
-    });
-    assert!(
-        read.is_some(),
-        "held connections not read: {:?}",
-        common::server_side(addr.port())
-    );
+    common::wait_read(addr.port(), held.len(), Duration::from_secs(20));
     let grown = collector.peak_rss_bytes().saturating_sub(before);
     assert!(
         grown < 64 << 20,

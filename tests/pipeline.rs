@@ -231,6 +231,79 @@ fn a_record_whose_time_is_its_headers_is_identified_with_its_header() {
 }
 
 #[test]
+fn lss_positional_lines_that_differ_only_in_their_time_are_two_events() {
+    // LSS's CSV and TSV templates start with `%s{LogTimestamp:time} <type> zpa-lss: `, and ctime
+    // pads a one-digit day with a space: `Wed Jul  3 05:17:22 2019 Connector …` reads as an
+    // RFC 3164 header (a stamp, then a host). The time is the record's own all the same: two
+    // App Connector Status reports five minutes apart, unchanged otherwise, are two records.
+    let status = |time: &str, sep: &str| {
+        // Zscaler's help-page sample (corpus zscaler-helpdoc-zpa-app-connector-status-json.log),
+        // in the default template's order.
+        let fields = [
+            "Safe March",
+            "8A64Qwj9zCkfYDGJVoUZ",
+            "ZPN_ASSISTANT_BROKER_CONTROL",
+            "ZPN_STATUS_AUTHENTICATED",
+            "19.20.3",
+            "el7",
+            "US-NY-8179",
+            "Seattle App Connector 1",
+            "Azure App Connectors",
+            "10.0.0.4",
+            "52.224.237.221",
+            "47.0",
+            "-122.0",
+            "",
+            "2019-06-27T05:05:23.348Z",
+            "",
+            "1",
+            "20",
+            "2",
+            "eth0",
+            "10.0.0.1",
+            "168.63.129.16",
+            "1513229995",
+            "1555920005",
+            "2",
+            "319831966346",
+            "1617569938",
+            "0",
+            "0",
+            "192958782635",
+            "1797471190",
+            "0",
+            "0",
+            "10902554",
+            "48931771",
+            "145257480799129312",
+        ];
+        format!("{time} Connector Status zpa-lss: {sep}{}", fields.join(sep))
+    };
+    let lines = [
+        status("Wed Jul  3 05:17:22 2019", "\t"),
+        status("Wed Jul  3 05:22:22 2019", "\t"),
+        status("Wed Jul  3 05:17:22 2019", ","),
+        status("Wed Jul  3 05:22:22 2019", ","),
+        status("Wed Jul  3 05:17:22 2019", ","),
+    ];
+    let lines: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
+    let batch = run_pipeline("UTC", &lines);
+    assert_eq!(batch.identities.len(), 5, "{:?}", batch.counters);
+    let records = common::batch_records(&batch);
+    assert_eq!(
+        records[0]["kind"], "zpa.app_connector_status",
+        "{}",
+        records[0]
+    );
+    assert_eq!(records[0]["ts"], "2019-07-03T05:17:22Z");
+    assert_eq!(records[1]["ts"], "2019-07-03T05:22:22Z");
+    let hash = |i: usize| batch.identities[i].hash;
+    assert_ne!(hash(0), hash(1), "TSV: another time, another event");
+    assert_ne!(hash(2), hash(3), "CSV: another time, another event");
+    assert_eq!(hash(2), hash(4), "the same line again: a repeat");
+}
+
+#[test]
 fn a_last_line_without_lf_says_why_it_is_no_record() {
     // Cut short it may well be (a sender that dies mid-line closes as cleanly as one that is
     // done), unless it is a JSON object read whole and refused for what it says. A key=value

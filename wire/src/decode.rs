@@ -153,7 +153,9 @@ impl Readers {
                     _ => text,
                 };
                 let stamp = header.timestamp();
-                self.csv.read(text, stamp, &self.columns, &mut fields)?
+                let read = self.csv.read(text, stamp, &self.columns, &mut fields)?;
+                ctx.took_header_time.set(read.took_stamp);
+                read.plain
             }
         };
         let payload = message.trim_ascii_start();

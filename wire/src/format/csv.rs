@@ -181,17 +181,28 @@ pub struct Reader {
     scratch: Vec<u8>,
 }
 
+/// What [`Reader::read`] found besides the fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Read {
+    /// The values are plain text: a JSON string holds each as it is.
+    pub plain: bool,
+    /// The record's time is the header's `stamp`: LSS's own lead
+    /// (`Wed Jul  3 05:17:22 2019 Connector Status zpa-lss: `) reads as a syslog header, so the
+    /// time is in what the decoder took for one, and the record's identity must keep it.
+    pub took_stamp: bool,
+}
+
 impl Reader {
     /// Reads the record that `text` holds into `fields`, in the order of `columns` that has its
-    /// field count; true when the values are plain text. `stamp` is the frame's syslog header
-    /// time: a ZPA line's `LogTimestamp` when a header reader took it from the first field.
+    /// field count. `stamp` is the frame's syslog header time: a ZPA line's `LogTimestamp` when
+    /// a header reader took it from the first field.
     pub fn read<'a>(
         &'a mut self,
         text: &'a [u8],
         stamp: Option<&'a str>,
         columns: &Columns,
         fields: &mut Fields<'a>,
-    ) -> Result<bool, Reason> {
+    ) -> Result<Read, Reason> {
         let text = std::str::from_utf8(text).map_err(|_| Reason::InvalidUtf8)?;
         let b = text.as_bytes();
         let d = delimiter(b);
@@ -234,6 +245,7 @@ impl Reader {
         fields.sourcetype = sourcetype(order.kind);
         fields.product = order.kind.is_zpa().then_some(order.kind);
         let mut plain_values = true;
+        let mut took_stamp = false;
         for (i, (span, column)) in self.spans.iter().zip(&order.columns).enumerate() {
             let Some(hit) = column.hit else { continue };
             // A value LSS writes with a comma runs on through the next field.
@@ -244,7 +256,10 @@ impl Reader {
             let mut value = source.get(span.start..end).ok_or(Reason::InvalidUtf8)?;
             if let (0, Some(label)) = (i, order.label) {
                 value = match lss::lead(value, label) {
-                    Lead::Cut => stamp.unwrap_or(""),
+                    Lead::Cut => {
+                        took_stamp = stamp.is_some();
+                        stamp.unwrap_or("")
+                    }
                     Lead::Labelled(time) => time,
                     Lead::Untagged | Lead::Other => value,
                 };
@@ -252,7 +267,10 @@ impl Reader {
             plain_values &= checked || plain(value.as_bytes(), true);
             fields.note(hit, Some(Scalar::Str(value)));
         }
-        Ok(plain_values)
+        Ok(Read {
+            plain: plain_values,
+            took_stamp,
+        })
     }
 }
 

@@ -8,6 +8,7 @@ pub mod dedup;
 pub mod latency;
 pub mod lists;
 mod outputs;
+mod receipts;
 mod records;
 pub mod registry;
 mod report;
@@ -118,6 +119,8 @@ pub struct Aggregator {
     since_start: Latency,
     /// Batches whose records are not in their file yet, for read→write.
     unwritten: Unwritten,
+    /// Senders waiting for their batch's records to be safe (Cloud NSS's 200).
+    receipts: receipts::Receipts,
     /// Where a backlog that could not be written is spilled at shutdown.
     data_dir: PathBuf,
     /// Identities of recent records: repeats are dropped.
@@ -154,6 +157,7 @@ impl Aggregator {
             last_interval: Arc::default(),
             since_start: Latency::default(),
             unwritten: Unwritten::default(),
+            receipts: receipts::Receipts::default(),
             recent,
             line: Vec::new(),
         };
@@ -271,6 +275,11 @@ impl Aggregator {
         if self.write_records(&mut batch) > 0 {
             let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH);
             self.last_record[batch.source as usize] = now.ok().map(|d| d.as_secs_f64());
+        }
+        if let Some(receipt) = batch.receipt.take() {
+            self.receipts.push(self.sinks.records.taken(), receipt);
+            // A batch of repeats only, or records already written: signed at once.
+            self.receipts.sign_through(self.safe_end());
         }
         self.record_latency(&batch, received);
         if !batch.devices.is_empty() {

@@ -114,11 +114,18 @@ impl Aggregator {
     ///
     /// With `[output.nats]`, also never one whose record NATS does not keep safe yet.
     pub(super) fn persist_window(&mut self) {
-        let saved = self.sinks.records.done().min(self.safe_in_nats());
+        let saved = self.safe_end();
         if let Err(e) = self.recent.persist(saved) {
             self.outputs.write_errors[Output::DedupWindow as usize] += 1;
             tracing::error!("cannot save the duplicate window: {e}");
         }
+        self.receipts.sign_through(saved);
+    }
+
+    /// Where the records end, in what the records sink took, that a crash no longer loses: in
+    /// their file (or spilled), and kept safe by `[output.nats]` when it is on.
+    pub(super) fn safe_end(&self) -> u64 {
+        self.sinks.records.done().min(self.safe_in_nats())
     }
 
     /// Where in the records sink the records end that `[output.nats]` keeps safe, acknowledged

@@ -5,6 +5,7 @@
 pub mod channel;
 pub mod counters;
 pub mod pool;
+pub mod receipt;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
@@ -41,6 +42,8 @@ pub struct Batch {
     pub sent_at: Option<Instant>,
     /// Time the shard spent framing and parsing it.
     pub parse_time: Duration,
+    /// Signed once its records are safe, for a sender that answers only then (Cloud NSS).
+    pub receipt: Option<receipt::Receipt>,
 }
 
 impl Batch {

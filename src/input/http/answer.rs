@@ -45,6 +45,15 @@ pub(super) fn budget_short() -> Refusal {
     )
 }
 
+/// The records were taken but not written within `WRITTEN_WITHIN`: the records output is
+/// failing. The sender's retry is a repeat, answered once they are written.
+pub(super) fn unwritten() -> Refusal {
+    Refusal::closing(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the collector cannot write its records now (see its log); retry",
+    )
+}
+
 pub(super) fn too_large(max_body: usize) -> Refusal {
     Refusal::closing(
         StatusCode::PAYLOAD_TOO_LARGE,

@@ -5,8 +5,11 @@
 //! refused with 413 as soon as its bytes pass it. A gzip body is read whole (within the limit),
 //! then inflated within the same limit ([`super::gzip`]).
 //!
-//! The 200 is sent only once the request's batch was taken by the aggregator's channel, so a full
-//! channel delays the answer instead of losing records: the sender keeps the batch until then.
+//! The 200 is sent only once the request's records are safe (see [`Receipt`]): taken by the
+//! aggregator's channel, so that a full channel delays the answer instead of losing records, and
+//! then written, so that a crash of the collector cannot lose records Cloud NSS will not send
+//! again. A records output that cannot write for [`WRITTEN_WITHIN`] gets the sender a 503; its
+//! retry is then a repeat, answered once the records are written.
 //!
 //! What a request holds is charged to the shard's buffer budget for as long as it holds it: the
 //! body as it is read, what a gzip body inflates to as it inflates, then the batch's records until
@@ -27,7 +30,7 @@
 use std::cell::RefCell;
 use std::net::SocketAddr;
 use std::rc::Rc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -36,13 +39,14 @@ use hyper::header::{HeaderValue, CONTENT_ENCODING, CONTENT_LENGTH, EXPECT, TRANS
 use hyper::{Method, Request, Response, StatusCode};
 use jiff::Timestamp;
 
-use super::answer::{budget_short, respond, too_large, Refusal};
+use super::answer::{budget_short, respond, too_large, unwritten, Refusal};
 use super::auth::KeyCheck;
 use super::body::{process_body, shape, without_bom, NotJson, Shape};
 use super::gzip::{is_gzip, GzipError, Inflater};
 use super::io::{Answering, Progress};
 use super::Input;
 use crate::batch::counters::Counter;
+use crate::batch::receipt::Receipt;
 use crate::batch::{Batch, Origin, Source};
 use crate::shard::budget::Charge;
 use crate::shard::Shard;
@@ -52,6 +56,26 @@ pub const BODY_FRAMES: usize = 64;
 /// A connection's body buffer is given back once a request made it larger than this, so that
 /// idle keep-alive connections stay small.
 pub(super) const KEEP_BUFFER: usize = 64 << 10;
+
+/// How long a request waits for its records to be written before it is answered 503. A
+/// collector whose output works writes them within milliseconds (the records sink writes at
+/// least every 250 µs); one whose disk is full does not.
+pub(super) const WRITTEN_WITHIN: Duration = Duration::from_secs(5);
+
+/// Waits until the aggregator signs `receipt`, at most [`WRITTEN_WITHIN`]; false if it did not.
+async fn written(receipt: &Receipt) -> bool {
+    let deadline = Instant::now() + WRITTEN_WITHIN;
+    // Short naps first: the records are usually written within the first.
+    let mut nap = Duration::from_micros(200);
+    while !receipt.is_signed() {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        glommio::timer::sleep(nap).await;
+        nap = (nap * 2).min(Duration::from_millis(10));
+    }
+    true
+}
 
 /// What every request of one connection shares.
 pub struct Requests {
@@ -130,15 +154,24 @@ impl Requests {
         let _answering = Answering::start(&self.progress);
         let answer = match answer {
             Ok(()) => {
-                // The 200 means the records are the aggregator's: wait for the channel.
-                if self.shard.send(batch).await {
-                    return Ok(respond(StatusCode::OK, "", false));
+                // The 200 means the records are safe: taken by the channel, then written.
+                let receipt = (!batch.records.is_empty()).then(Receipt::default);
+                batch.receipt = receipt.clone();
+                if !self.shard.send(batch).await {
+                    let refusal = Refusal::closing(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "the collector is shutting down; retry",
+                    );
+                    return Ok(respond(refusal.status, &refusal.message, true));
                 }
-                let refusal = Refusal::closing(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the collector is shutting down; retry",
-                );
-                return Ok(respond(refusal.status, &refusal.message, true));
+                drop(charge);
+                if let Some(receipt) = receipt {
+                    if !written(&receipt).await {
+                        let refusal = unwritten();
+                        return Ok(respond(refusal.status, &refusal.message, true));
+                    }
+                }
+                return Ok(respond(StatusCode::OK, "", false));
             }
             Err(refusal) => refusal,
         };

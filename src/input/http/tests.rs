@@ -118,6 +118,8 @@ fn a_batch_waiting_for_a_full_channel_keeps_its_records_charged() {
         let batch = taken.expect("the request's batch");
         assert_eq!(batch.records_made(), RECORDS as u64);
         assert!(batch.records.capacity() >= inflated);
+        // The aggregator's part: the records are written; only then the 200.
+        batch.receipt.as_ref().expect("a receipt").sign();
         let answer = until(|| client.is_finished()).await;
         assert!(answer);
         assert_eq!(client.join().expect("client"), "HTTP/1.1 200");

@@ -1,0 +1,28 @@
+//! A batch's word, from the aggregator back to its sender, that its records are safe: whole
+//! lines in their file (or spilled), and with `[output.nats]` acknowledged by JetStream or in the
+//! spool. A crash of the process no longer loses them then.
+//!
+//! The HTTP input answers 200 only then: Cloud NSS does not send again what it got a 200 for,
+//! and records that memory held when the process died would be gone for good. (NSS and LSS
+//! over TCP have no such answer; NSS replays what it sent before a reconnect, and the duplicate
+//! window drops what was written already.)
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Shared between the sender, which waits, and the aggregator, which signs. One per request,
+/// never one per record.
+#[derive(Debug, Clone, Default)]
+pub struct Receipt(Arc<AtomicBool>);
+
+impl Receipt {
+    /// The aggregator's side: the records are safe.
+    pub fn sign(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+
+    /// The sender's side.
+    pub fn is_signed(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+}

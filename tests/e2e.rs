@@ -313,31 +313,33 @@ fn truncated_frame_at_close_is_counted() {
 }
 
 #[test]
-fn unterminated_final_record_is_kept() {
-    // A peer that closes after a last line with no LF (a file replayed as is) has ended it, in
-    // JSON or in KV, where half a line would parse too.
+fn an_unterminated_final_line_is_a_record_only_when_it_is_json() {
+    // A peer that closes after a last line with no LF (a file replayed as is, or a sender that
+    // died mid-line) may have cut it anywhere. A JSON object read to its closing brace is whole;
+    // a key=value line cut after `status=20` would read as a record with http_status 20, so
+    // any line of another format is a `truncated` dead letter that keeps it.
     let line = zia_line(400, "no-lf-host");
     let kv = include_str!("corpus/sc4s-zia-web-splunk-kv.log");
     let kv = kv.lines().next().expect("a KV record");
+    let cut = &kv[..kv.find("status=200").expect("a status") + "status=20".len()];
     let collector = Collector::start("unterminated");
     collector.send(line.as_bytes());
     collector.send(kv.as_bytes());
+    collector.send(cut.as_bytes());
     let out = collector.stop();
 
-    let (json, kv): (Vec<serde_json::Value>, Vec<_>) = out
-        .records
+    assert_records_are(&out.records, std::slice::from_ref(&line));
+    let raw: Vec<&str> = out
+        .dead_letters
         .iter()
-        .cloned()
-        .partition(|r| r["record_id"] == "400");
-    assert_records_are(&json, std::slice::from_ref(&line));
-    assert_eq!(kv.len(), 1, "{kv:?}");
-    assert_eq!(kv[0]["record_id"], "6748427317914894361");
-    assert_eq!(kv[0]["http_status"], 200);
-    assert_eq!(kv[0]["app"], "DoubleClick");
-    assert!(out.dead_letters.is_empty(), "{:?}", out.dead_letters);
-    assert_eq!(out.counter("frames"), 2);
-    assert_eq!(out.counter("records_zia_web"), 2);
-    assert_eq!(out.counter("dead_truncated"), 0);
+        .filter_map(|d| d["raw"].as_str())
+        .collect();
+    assert_eq!(raw.len(), 2, "{:?}", out.dead_letters);
+    assert!(raw.contains(&kv) && raw.contains(&cut), "{raw:?}");
+    assert!(out.dead_letters.iter().all(|d| d["reason"] == "truncated"));
+    assert_eq!(out.counter("frames"), 3);
+    assert_eq!(out.counter("records_zia_web"), 1);
+    assert_eq!(out.counter("dead_truncated"), 2);
     out.assert_counters_match_files();
 }
 

@@ -315,13 +315,15 @@ fn a_last_line_without_lf_says_why_it_is_no_record() {
         source: ztel::batch::Source::Tcp,
     };
     let mut batch = ztel::batch::Batch::new(0, ztel::batch::Source::Tcp);
-    let tails: [&[u8]; 6] = [
+    let tails: [&[u8]; 7] = [
         br#"{"foo":2}"#,
         br#"{"sourcetype":"zscalernss-web","event":{"cip":"1.2"#,
         br#"{"time":"yesterday-ish","cip":"10.0.0.1","reqmethod":"GET","respcode":"200"}"#,
         br#"{"sourcetype":"zscalernss-web","event":{"time":"Mon Jun 20 15:29:11 2022","reqmethod":"GET"}}"#,
         b"sourcetype=zscalernss-web\ttime=Mon Jun 20 15:29:11 2022\treqmethod=GET\turl=x",
         b"sourcetype=zscalernss-web\tcip=10.0.0.1\ttime=Mon Jun 20 15:2",
+        // A whole record but for its last digits: it would read, with 31 bytes for 31386.
+        b"LEEF:1.0|Zscaler|NSS|4.1|NA|cat=Allowed\tsrc=10.0.0.1\tusrName=a@b.c\tsrcBytes=31",
     ];
     for tail in tails {
         pipeline.process_tail(tail, &origin, &mut batch);
@@ -335,7 +337,9 @@ fn a_last_line_without_lf_says_why_it_is_no_record() {
             Reason::BadTime,
             Reason::NoDevice,
             Reason::Truncated,
+            Reason::Truncated,
             Reason::Truncated
         ]
     );
+    assert!(batch.records.is_empty());
 }

@@ -149,6 +149,17 @@ fn firewall_by_the_header_product() {
     );
 }
 
+#[test]
+fn a_firewall_session_names_its_device_as_shost_too() {
+    let line = format!("{FIREWALL} shost=FW-SHOST-1 deviceowner=jdoe");
+    let r = one(ZONE, &line);
+    assert_eq!(r["device"], "FW-SHOST-1", "{r}");
+    assert_eq!(
+        r["device_id"],
+        one(ZONE, &DNS.replace("John-Doe-PC", "fw-shost-1"))["device_id"]
+    );
+}
+
 /// A lookup in Zscaler's DNS template.
 const DNS: &str = "Oct 02 16:21:40 zscaler-nss-fw CEF:0|Zscaler|NSSDNSlog|5.7|Req(allow),Res(allow)|Default Firewall DNS Rule|3| act=Req(allow),Res(allow) Severity=3 name=Default Firewall DNS Rule deviceEventClassId=Req(allow),Res(allow) suser=user@zscaler.com cs1=Sales cs1Label=department cs2=Allow cs2Label=reqaction cs3=Allow cs3Label=resaction cs4=AAAA cs4Label=dns_reqtype cs5=login.microsoftonline.com cs5Label=dns_req cs6=40.126.32.140 cs6Label=dns_resp cn1=4 cn1Label=durationms flexString1=DNS Rule 1 flexString1Label=reqrulelabel flexString2=Default Firewall DNS Rule flexString2Label=resrulelabel cat=Professional Services src=192.168.180.41 dst=1.1.1.1 dpt=53 spriv=Headquarters suid=John-Doe dvchost=John-Doe-PC";
 

@@ -45,6 +45,9 @@ pub const KEYS: &[Key] = crate::dialect! {
     // The firewall, DNS, tunnel and audit templates (zscaler/microsoft-resources, `nss-*.cef`).
     "suid" => DeviceOwner; zia;
     "dvchost" => DeviceHostname; zia;
+    // ArcSight's source host: the client's hostname where a custom firewall template puts
+    // `%s{devicehostname}` (CEF has no field of its own for it).
+    "shost" => DeviceHostname; zia;
     "dtz" => Tz; zia;
     "deviceExternalId" => RecordId; zia;
     "destCountry" => Other; k(ZiaFirewall);

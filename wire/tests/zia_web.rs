@@ -261,6 +261,29 @@ fn encoded_values_are_decoded() {
     );
     assert_eq!(r["url"], "example.com/p2?id=%AX_UUID%");
     assert_eq!(r["user"], "u@example.com");
+    // Every documented b64 variable a record carries, alone (no plain twin beside it).
+    let r = one(
+        ZONE,
+        r#"{"time":"Mon Jun 20 15:29:11 2022","cip":"10.0.0.1","reqmethod":"GET","respcode":"200","url":"x.example/","b64ua":"TW96aWxsYS81LjAgKFgxMSk=","b64dept":"UiZEIERlcHQ=","b64location":"SFEgUGFyaXM=","b64threatname":"RUlDQVI="}"#,
+    );
+    let want = [
+        ("user_agent", "Mozilla/5.0 (X11)"),
+        ("department", "R&D Dept"),
+        ("location", "HQ Paris"),
+        ("threat", "EICAR"),
+    ];
+    for (key, value) in want {
+        assert_eq!(r[key], value, "{key}: {r}");
+    }
+    let r = one(
+        ZONE,
+        r#"{"sourcetype":"zscalernss-fw","event":{"epochtime":"1655739311","csip":"10.0.0.1","csport":"51000","cdip":"203.0.113.5","cdport":"443","action":"Allow","b64rulelabel":"QmxvY2ssIHRoZW4gbG9n"}}"#,
+    );
+    assert_eq!(
+        (&r["kind"], &r["rule"]),
+        (&"zia.firewall".into(), &"Block, then log".into()),
+        "{r}"
+    );
 }
 
 #[test]

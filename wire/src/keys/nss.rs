@@ -24,8 +24,10 @@ pub const KEYS: &[Key] = crate::dialect! {
     "dept" => Department; zia;
     "department" => Department, pct; zia;
     "edepartment" => Department, pct; zia;
+    "b64dept" => Department, b64; zia;
     "location" => Location, pct; zia;
     "elocation" => Location, pct; zia;
+    "b64location" => Location, b64; zia;
     "deviceowner" => DeviceOwner; zia;
     "devicehostname" => DeviceHostname; zia;
     "edevicehostname" => DeviceHostname, pct; zia;
@@ -40,8 +42,10 @@ pub const KEYS: &[Key] = crate::dialect! {
     // `%s{ethreatname}` here.
     "rulelabel" => Rule, pct; zia;
     "erulelabel" => Rule, pct; zia;
+    "b64rulelabel" => Rule, b64; zia;
     "threatname" => Threat, pct; zia;
     "ethreatname" => Threat, pct; zia;
+    "b64threatname" => Threat, b64; zia;
     "appname" => App; zia;
     "durationms" => DurationMs; zia;
     "duration" => DurationSecs; zia;
@@ -62,6 +66,7 @@ pub const KEYS: &[Key] = crate::dialect! {
     "b64urlcat" => Category, b64; k(ZiaWeb);
     "ua" => UserAgent, pct; k(ZiaWeb);
     "eua" => UserAgent, pct; k(ZiaWeb);
+    "b64ua" => UserAgent, b64; k(ZiaWeb);
     "referer" => Referer, pct; k(ZiaWeb);
     "ereferer" => Referer, pct; k(ZiaWeb);
     // Elastic's web templates (v9 on) send the referer only in base64.
@@ -196,9 +201,8 @@ pub const KEYS: &[Key] = crate::dialect! {
 #[rustfmt::skip]
 pub const VARIABLES: &[&str] = &[
     "activity", "all_dlprulenames", "alpnprotocol", "app_risk_score", "app_status", "apprulelabel",
-    "b64apprulelabel", "b64dept", "b64dlprulename", "b64filename", "b64fwd_gw_name", "b64location",
-    "b64mobappname", "b64rdr_rulename", "b64rulelabel", "b64threatname", "b64ua",
-    "b64upload_filename", "b64urlfilterrulelabel", "b64userlocationname", "b64zpa_app_seg_name",
+    "b64apprulelabel", "b64dlprulename", "b64filename", "b64fwd_gw_name", "b64mobappname",
+    "b64rdr_rulename", "b64upload_filename", "b64urlfilterrulelabel", "b64userlocationname", "b64zpa_app_seg_name",
     "bamd5", "bwclassname", "bwrulename", "bwthrottle", "bypass_etime", "bypassed_etime",
     "bypassed_session", "bypassed_traffic", "client_tls_keyex_alg",
     "client_tls_keyex_hybrid_offers", "client_tls_keyex_non_pqc_offers",

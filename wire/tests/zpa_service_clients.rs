@@ -117,3 +117,20 @@ fn a_zpa_service_users_connections_are_no_device() {
     assert_eq!(device, None);
     assert!(r.get("device").is_none(), "{r}");
 }
+
+#[test]
+fn a_browser_access_request_is_no_device_unless_it_names_a_hostname() {
+    // A browser's request, logged as the exporter client type's session is: no machine of the
+    // user's is known, and keyed by the user it would be one that does not exist.
+    let sample =
+        String::from_utf8(common::corpus("elastic-zpa-browser-access-json.log")).expect("UTF-8");
+    let line = sample.lines().next().expect("a Browser Access line");
+    let (record, device) = record_and_device(line);
+    assert_eq!(record["kind"], "zpa.browser_access");
+    assert_eq!(record["user"], "admin@zdemo.net");
+    assert_eq!((device, record.get("device_id")), (None, None), "{record}");
+    let mut named: Value = serde_json::from_str(line).expect("JSON");
+    named["Hostname"] = "KIOSK-7".into();
+    let (record, device) = record_and_device(&named.to_string());
+    assert_eq!(device.as_deref(), Some("KIOSK-7"), "{record}");
+}

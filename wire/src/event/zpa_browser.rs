@@ -5,8 +5,8 @@ use std::borrow::Cow;
 
 use jiff::Timestamp;
 
+use super::zpa_client::{self, BROWSER};
 use super::{lower, lss_time, port, zpa_name, Context, Device, Facts, Kind, Reason};
-use crate::device::Tag;
 use crate::fields::Fields;
 use crate::keys::Field;
 
@@ -30,7 +30,7 @@ pub struct BrowserEvent<'a> {
     pub status: Option<Cow<'a, str>>,
     pub reason: Option<Cow<'a, str>>,
     pub connection_id: Option<Cow<'a, str>>,
-    /// Browser Access names no hostname: the device is the user's (DESIGN §2.4).
+    /// A hostname's, if the template names one; a browser's session is no device of its own.
     pub device: Option<Device<'a>>,
 }
 
@@ -40,8 +40,14 @@ impl<'a> BrowserEvent<'a> {
         let logged = lss_time(f, Field::LogTimestamp)?;
         let user = f.text(Field::Username);
         let client_ip = zpa_name(f, Field::ClientPrivateIp);
-        let key = f.text(Field::Hostname).or(user.clone());
-        let device = Device::of(key, Tag::Zpa, client_ip.clone(), user.clone());
+        // A browser's session, as User Activity logs it under the exporter client type: keyed
+        // by its user, it would be a device that does not exist (see `zpa_client`).
+        let device = zpa_client::device(
+            f.text(Field::Hostname),
+            user.clone(),
+            Some(BROWSER),
+            client_ip.clone(),
+        );
         Ok(BrowserEvent {
             ts: received
                 .or(logged)

@@ -17,13 +17,16 @@ pub const LSS_CLIENT_USER: &str = "ZPA LSS Client";
 /// Service Edges forwarding anchored traffic, in Elastic's User Status samples).
 const SERVICE_USER_PREFIX: &str = "ZPA ";
 
+/// The client type of a Browser Access session (User Activity's `ClientType` for one).
+pub const BROWSER: &str = "zpn_client_type_exporter";
+
 /// The `ClientType`s of ZPA's client-type list that are no end user's machine: Browser Access
 /// ("Web Browser", authenticated or not), Cloud Browser isolation, ZIA Service Edge (IP
 /// anchoring), Cloud and Branch Connectors (each forwards the traffic of many machines), ZIA
 /// Inspection and the LSS itself. Client Connector, its partner and VDI editions and the machine
 /// tunnel run on a machine: those stay devices, as does a type this list does not know.
 const NOT_A_MACHINE: [&str; 8] = [
-    "zpn_client_type_exporter",
+    BROWSER,
     "zpn_client_type_exporter_noauth",
     "zpn_client_type_browser_isolation",
     "zpn_client_type_ip_anchoring",

@@ -236,6 +236,26 @@ impl<'a> Device<'a> {
     }
 }
 
+/// The device a ZIA web, firewall or DNS record names: its hostname, else its client IP, with that
+/// IP and the user. Neither named: the record is no event of a device (`no_device`). The
+/// unspecified address (`0.0.0.0`, `::`), which NSS writes where it has no client IP, is kept in
+/// the record but is no device's address: keyed by it, every such record of a tenant would pile
+/// onto one device that does not exist, and it would join real devices' IPs.
+pub fn zia_device<'a>(
+    hostname: &Option<Cow<'a, str>>,
+    src_ip: &Option<Cow<'a, str>>,
+    user: &Option<Cow<'a, str>>,
+) -> Result<Option<Device<'a>>, Reason> {
+    if hostname.is_none() && src_ip.is_none() {
+        return Err(Reason::NoDevice);
+    }
+    let ip = src_ip
+        .clone()
+        .filter(|ip| !matches!(ip.as_ref(), "0.0.0.0" | "::"));
+    let key = hostname.clone().or_else(|| ip.clone());
+    Ok(Device::of(key, Tag::Zia, ip, user.clone()))
+}
+
 /// One ZPA record's view of a connection through an App Connector.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Flow<'a> {

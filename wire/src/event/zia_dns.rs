@@ -5,8 +5,7 @@ use std::borrow::Cow;
 use jiff::Timestamp;
 
 use super::zia_firewall::duration_ms;
-use super::{lower, port, zia_time, Context, Device, Facts, Kind, Reason};
-use crate::device::Tag;
+use super::{lower, port, zia_device, zia_time, Context, Device, Facts, Kind, Reason};
 use crate::fields::Fields;
 use crate::keys::Field;
 
@@ -42,11 +41,7 @@ impl<'a> DnsEvent<'a> {
         let hostname = f.text(Field::DeviceHostname);
         let user = f.text(Field::Login);
         let src_ip = f.text(Field::ClientIp);
-        if hostname.is_none() && src_ip.is_none() {
-            return Err(Reason::NoDevice);
-        }
-        let key = hostname.clone().or(src_ip.clone());
-        let device = Device::of(key, Tag::Zia, src_ip.clone(), user.clone());
+        let device = zia_device(&hostname, &src_ip, &user)?;
         let tcp = f.u64(Field::IsTcp) == Some(1)
             || f.text(Field::Proto)
                 .is_some_and(|p| p.eq_ignore_ascii_case("tcp"));

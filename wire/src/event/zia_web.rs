@@ -5,8 +5,7 @@ use std::ops::Range;
 
 use jiff::Timestamp;
 
-use super::{zia_time, Context, Device, Facts, Kind, Reason};
-use crate::device::Tag;
+use super::{zia_device, zia_time, Context, Device, Facts, Kind, Reason};
 use crate::fields::Fields;
 use crate::keys::Field;
 use crate::value::{self, Text};
@@ -81,11 +80,7 @@ impl<'a> WebEvent<'a> {
         let hostname = f.text(Field::DeviceHostname);
         let user = f.text(Field::Login);
         let src_ip = f.text(Field::ClientIp);
-        if hostname.is_none() && src_ip.is_none() {
-            return Err(Reason::NoDevice);
-        }
-        let key = hostname.clone().or(src_ip.clone());
-        let device = Device::of(key, Tag::Zia, src_ip.clone(), user.clone());
+        let device = zia_device(&hostname, &src_ip, &user)?;
         Ok(WebEvent {
             ts,
             hostname,

@@ -97,10 +97,8 @@ impl Aggregator {
     pub(super) fn flush_records(&mut self) {
         let safe = self.safe_in_nats();
         let records = &self.sinks.records;
-        if let Err(e) = self.recent.ahead(records.done(), safe, records.place()) {
-            self.outputs.write_errors[Output::DedupWindow as usize] += 1;
-            tracing::error!("cannot save the duplicate window: {e}");
-        }
+        let result = self.recent.ahead(records.done(), safe, records.place());
+        self.window_saved(result);
         let result = self.sinks.records.write_out();
         self.check(result, Output::Records);
         self.persist_window();
@@ -115,11 +113,20 @@ impl Aggregator {
     /// With `[output.nats]`, also never one whose record NATS does not keep safe yet.
     pub(super) fn persist_window(&mut self) {
         let saved = self.safe_end();
-        if let Err(e) = self.recent.persist(saved) {
-            self.outputs.write_errors[Output::DedupWindow as usize] += 1;
-            tracing::error!("cannot save the duplicate window: {e}");
-        }
+        let result = self.recent.persist(saved);
+        self.window_saved(result);
         self.receipts.sign_through(saved);
+    }
+
+    /// Counts a failed save of the duplicate window, said at the 1st, 2nd, 4th… failure as other
+    /// outputs' are: it is tried at every write of the records, thousands a second on a full
+    /// disk.
+    fn window_saved(&mut self, result: std::io::Result<()>) {
+        if result.is_err() {
+            let to = self.data_dir.join(crate::config::WINDOW_FILE);
+            let to = to.display().to_string();
+            super::outputs::failed(&mut self.outputs, Output::DedupWindow, result, &to);
+        }
     }
 
     /// Where the records end, in what the records sink took, that a crash no longer loses: in

@@ -444,3 +444,78 @@ fn a_drain_right_after_a_fast_sender_closed_still_takes_all_it_sent() {
     );
     assert_eq!(outcome.counter("dead_letters"), 0);
 }
+
+#[test]
+fn a_drain_that_loses_records_says_so_and_exits_non_zero() {
+    // Records that can be neither written (/dev/full) nor spilled (every spill name of the next
+    // ten minutes is taken, by a directory) are lost: the drain is not clean.
+    let dir = common::TempDir::new("lost-drain");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    for t in now - 5..now + 600 {
+        std::fs::create_dir(data.join(format!("spill-records-{t}.jsonl"))).expect("taken");
+    }
+    let mut child = common::ztel()
+        .args([
+            "serve",
+            "--tcp",
+            "127.0.0.1:0",
+            "--udp",
+            "",
+            "--admin",
+            "",
+            "--shards",
+            "1",
+        ])
+        .args(["--records", "/dev/full", "--data-dir"])
+        .arg(&data)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn ztel");
+    let (lines_tx, lines) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().expect("stderr");
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let mut said = Vec::new();
+    let addr = loop {
+        let line = lines
+            .recv_timeout(common::DEADLINE)
+            .expect("a listening line");
+        said.push(line.clone());
+        if let Some(rest) = line.split("listening tcp ").nth(1) {
+            break rest.split_whitespace().next().expect("address").to_owned();
+        }
+    };
+    let mut stream = TcpStream::connect(&addr).expect("connect");
+    for i in 1..=20 {
+        stream
+            .write_all(format!("{}\n", zia_line(i, "pc-lost")).as_bytes())
+            .expect("send");
+    }
+    drop(stream);
+    // SAFETY: a plain signal to the child this test started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = common::wait_until(&mut child, common::STOP_DEADLINE).expect("ztel exits");
+    reader.join().expect("stderr reader");
+    said.extend(lines.try_iter());
+    let said = said.join("\n");
+    assert_ne!(status.code(), Some(0), "{said}");
+    assert!(said.contains("nor spill them"), "{said}");
+    assert!(
+        said.contains("could be neither written nor spilled, and are lost"),
+        "{said}"
+    );
+}

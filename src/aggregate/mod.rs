@@ -70,6 +70,8 @@ pub struct Summary {
     pub totals: Counters,
     pub devices: usize,
     pub sink_errors: u64,
+    /// Bytes of output that could be neither written nor spilled: the drain was not clean.
+    pub lost_bytes: u64,
 }
 
 impl Summary {
@@ -232,6 +234,7 @@ impl Aggregator {
             totals: self.totals.clone(),
             devices: self.devices(),
             sink_errors: self.outputs.errors(),
+            lost_bytes: self.outputs.lost_bytes,
         }
     }
 

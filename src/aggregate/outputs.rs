@@ -66,14 +66,17 @@ impl Aggregator {
                         path.display()
                     ),
                 ),
-                Err(e) => say(
-                    Level::ERROR,
-                    format_args!(
-                        "could not write {backlog} bytes of {what} to {}, nor spill them to {}: {e}",
-                        sink.describe(),
-                        path.display()
-                    ),
-                ),
+                Err(e) => {
+                    self.outputs.lost_bytes += backlog as u64;
+                    let (to, spill) = (sink.describe(), path.display());
+                    say(
+                        Level::ERROR,
+                        format_args!(
+                            "could not write {backlog} bytes of {what} to {to}, nor spill them \
+                             to {spill}: {e}"
+                        ),
+                    )
+                }
             }
         }
     }

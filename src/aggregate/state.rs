@@ -110,6 +110,8 @@ pub struct OutputCounts {
     pub write_errors: [u64; Output::COUNT],
     pub rotations: [u64; Output::COUNT],
     pub spills: [u64; Output::COUNT],
+    /// Bytes that could be neither written nor spilled at shutdown: lost.
+    pub lost_bytes: u64,
 }
 
 impl OutputCounts {

@@ -170,6 +170,13 @@ pub fn main(args: ServeArgs) -> ExitCode {
     match running.wait() {
         Ok(summary) => {
             logging::say(Level::INFO, format_args!("drained: {}", summary.describe()));
+            if summary.lost_bytes > 0 {
+                // Not a clean drain: a script or systemd must not read it as one.
+                return fail(format_args!(
+                    "{} bytes of output could be neither written nor spilled, and are lost                      (see the lines above)",
+                    summary.lost_bytes
+                ));
+            }
             ExitCode::SUCCESS
         }
         Err(e) => fail(format_args!("{e:#}")),

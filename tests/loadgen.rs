@@ -346,3 +346,25 @@ fn loadgen_gzip_bodies_of_firewall_and_dns_records_are_inflated_and_recorded() {
         .all(|p| p >= 49_152));
     outcome.assert_counters_match_files();
 }
+
+#[test]
+fn loadgen_fails_when_it_cannot_tell_whether_events_were_lost() {
+    let Some(binary) = loadgen_binary() else {
+        return;
+    };
+    let collector = Collector::start("loadgen-no-admin");
+    // An admin URL where nothing listens: the port of a listener this test closed.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let admin = format!("http://{}", closed.local_addr().expect("address"));
+    drop(closed);
+    let target = collector.addr.to_string();
+    let args = ["--target", &target, "--count", "200", "--admin", &admin];
+    let (code, result, stderr) = loadgen(&binary, &args);
+    assert_eq!(get(&result, "lost"), "n/a", "{result:?}");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("whether events were lost is unknown"),
+        "{stderr}"
+    );
+    assert_eq!(collector.stop().records.len(), 200);
+}

@@ -134,7 +134,7 @@ fn shard_cache(c: &mut Criterion) {
     g.throughput(Throughput::Elements(registry.len() as u64));
     let dir = std::env::temp_dir().join(format!("ztel-bench-devices-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a temp dir");
-    let store = Store::open(&dir.join("devices.redb")).expect("a store");
+    let mut store = Store::open(&dir.join("devices.redb")).expect("a store");
     g.bench_function("store_save", |b| {
         // Encoding included, as the aggregator and the saving thread do it between them.
         b.iter(|| {

@@ -165,7 +165,7 @@ fn big_store(data: &Path, n: u64) {
     use ztel::aggregate::registry::Registry;
     use ztel::aggregate::store::{Encoded, Store};
     std::fs::create_dir_all(data).expect("the data dir");
-    let store = Store::open(&data.join("devices.redb")).expect("a new store");
+    let mut store = Store::open(&data.join("devices.redb")).expect("a new store");
     let mut registry = Registry::default();
     for i in 0..n {
         let key = format!("big-{i}");

@@ -87,7 +87,7 @@ pub struct Saver {
 
 impl Saver {
     /// Starts the thread that writes to `store`.
-    pub fn start(store: Store) -> std::io::Result<Saver> {
+    pub fn start(mut store: Store) -> std::io::Result<Saver> {
         let (tx, rx) = crossbeam_channel::bounded(1);
         let (back_tx, back) = crossbeam_channel::bounded(1);
         let progress = Arc::new(Progress::default());
@@ -97,7 +97,7 @@ impl Saver {
             let progress = progress.clone();
             std::thread::Builder::new()
                 .name("registry".into())
-                .spawn(move || run(&store, &rx, &back_tx, &progress))?
+                .spawn(move || run(&mut store, &rx, &back_tx, &progress))?
         };
         Ok(Saver {
             tx: Some(tx),
@@ -202,7 +202,7 @@ fn background() {
     }
 }
 
-fn run(store: &Store, rx: &Receiver<Encoded>, back: &Sender<Encoded>, progress: &Progress) {
+fn run(store: &mut Store, rx: &Receiver<Encoded>, back: &Sender<Encoded>, progress: &Progress) {
     background();
     // The devices received since the last commit, and when the first of them came.
     let mut pending = Encoded::default();
@@ -232,11 +232,13 @@ fn run(store: &Store, rx: &Receiver<Encoded>, back: &Sender<Encoded>, progress: 
 }
 
 /// Saves `pending` in one transaction, retrying until it works (meanwhile nothing more is
-/// taken, so the aggregator keeps the devices that change), or at shutdown once more only.
-fn commit(store: &Store, pending: &mut Encoded, progress: &Progress, failures: &mut u64) {
+/// taken, so the aggregator keeps the devices that change), or at shutdown once more only. A
+/// retry opens the store again ([`Store::save`]): the one that failed refuses every save.
+fn commit(store: &mut Store, pending: &mut Encoded, progress: &Progress, failures: &mut u64) {
     if pending.is_empty() {
         return;
     }
+    let mut failed = 0u64;
     loop {
         let Err(e) = store.save(pending) else {
             // A device changed again before its first piece was committed (at shutdown, when
@@ -244,8 +246,16 @@ fn commit(store: &Store, pending: &mut Encoded, progress: &Progress, failures: &
             progress
                 .saved
                 .fetch_add(pending.distinct() as u64, Ordering::Relaxed);
+            // The errors were logged at powers of two only: say when they are over.
+            if failed > 0 {
+                tracing::info!(
+                    "saved {} devices after {failed} failed attempts",
+                    pending.len()
+                );
+            }
             break;
         };
+        failed += 1;
         *failures += 1;
         progress.errors.fetch_add(1, Ordering::Relaxed);
         let closing = progress.closing.load(Ordering::SeqCst);

@@ -134,21 +134,39 @@ impl Encoded {
     }
 }
 
+/// Opens the file at a path as a database, at start and again after a failed save; a test puts
+/// a backend of its own under it.
+pub(super) type Opener = Box<dyn Fn(&str) -> Result<Database, redb::DatabaseError> + Send>;
+
 pub struct Store {
-    db: Database,
+    /// None from a failed save until the next one opens the file again: after an I/O error (a
+    /// full disk) redb refuses every transaction ("Previous I/O error occurred") until the
+    /// database is closed and opened again, so without this a disk full once meant no save
+    /// until a restart, and the restart lost the devices.
+    db: Option<Database>,
     path: String,
+    open: Opener,
 }
 
 impl Store {
     /// Opens (or creates) the store, moving devices saved by earlier versions to this one's
     /// table first. At start, [`Store::open_and_load`].
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Store::open_with(
+            path,
+            Box::new(|path| Database::builder().set_cache_size(CACHE_BYTES).create(path)),
+        )
+    }
+
+    /// [`Store::open`], the file opened by `open`.
+    pub(super) fn open_with(path: &Path, open: Opener) -> Result<Store, StoreError> {
         let path = path.display().to_string();
-        let db = Database::builder()
-            .set_cache_size(CACHE_BYTES)
-            .create(&path)
-            .map_err(|e| StoreError::of(&path, e))?;
-        let store = Store { db, path };
+        let db = open(&path).map_err(|e| StoreError::of(&path, e))?;
+        let store = Store {
+            db: Some(db),
+            path,
+            open,
+        };
         store.migrate()?;
         Ok(store)
     }
@@ -157,10 +175,18 @@ impl Store {
         StoreError::of(&self.path, e)
     }
 
+    /// The database, unless a save failed since it was opened.
+    fn db(&self) -> Result<&Database, StoreError> {
+        self.db.as_ref().ok_or_else(|| StoreError::Other {
+            path: self.path.clone(),
+            message: "closed after a failed save".into(),
+        })
+    }
+
     /// Every device saved, in a registry sized for them. A record that does not decode is
     /// skipped and reported, not fatal: the registry refills from the feeds.
     pub fn load(&self) -> Result<Registry, StoreError> {
-        let txn = self.db.begin_read().map_err(|e| self.error(e))?;
+        let txn = self.db()?.begin_read().map_err(|e| self.error(e))?;
         let table = match txn.open_table(DEVICES) {
             Ok(t) => t,
             Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Registry::default()),
@@ -188,9 +214,28 @@ impl Store {
         Ok(registry)
     }
 
-    /// Saves devices in one transaction (the last of a device that is in it twice).
-    pub fn save(&self, devices: &Encoded) -> Result<(), StoreError> {
-        let txn = self.db.begin_write().map_err(|e| self.error(e))?;
+    /// Saves devices in one transaction (the last of a device that is in it twice). After a
+    /// failed save the database is closed, and the next save opens it again first: redb keeps
+    /// what it committed before the failure, and repairs the file as it opens it if need be.
+    pub fn save(&mut self, devices: &Encoded) -> Result<(), StoreError> {
+        if self.db.is_none() {
+            // While the disk is still full the opening may fail too: the next save tries again.
+            let db = (self.open)(&self.path).map_err(|e| self.error(e))?;
+            self.db = Some(db);
+        }
+        let saved = self.write(devices);
+        if saved.is_err() {
+            // Dropped now, not when opened again: it holds the file's lock. Any error closes it,
+            // not only the I/O ones that leave it refusing everything: the others (a file
+            // damaged under it) are too rare to tell apart. Opening a file closed after an I/O
+            // error repairs it, which reads it whole: while the disk stays full, every retry.
+            self.db = None;
+        }
+        saved
+    }
+
+    fn write(&self, devices: &Encoded) -> Result<(), StoreError> {
+        let txn = self.db()?.begin_write().map_err(|e| self.error(e))?;
         {
             let mut table = txn.open_table(DEVICES).map_err(|e| self.error(e))?;
             for (id, value) in devices.iter() {
@@ -204,7 +249,7 @@ impl Store {
     fn migrate(&self) -> Result<(), StoreError> {
         let mut moved = 0u64;
         loop {
-            let txn = self.db.begin_write().map_err(|e| self.error(e))?;
+            let txn = self.db()?.begin_write().map_err(|e| self.error(e))?;
             let has_legacy = txn
                 .list_tables()
                 .map_err(|e| self.error(e))?

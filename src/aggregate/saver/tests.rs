@@ -4,7 +4,7 @@ use jiff::Timestamp;
 use wire::device::{device_id, Tag};
 
 use super::*;
-use crate::aggregate::store::tests::{all, TempStore};
+use crate::aggregate::store::tests::{all, Filling, TempStore};
 use crate::batch::DeviceNews;
 
 /// A device seen at second `second`, with `ip`.
@@ -162,7 +162,7 @@ fn a_device_that_changes_at_every_record_is_saved_about_once_per_hand_after() {
 #[test]
 fn a_device_twice_in_one_commit_counts_once() {
     let tmp = TempStore::new("saver-twice");
-    let store = Store::open(&tmp.path()).unwrap();
+    let mut store = Store::open(&tmp.path()).unwrap();
     let mut registry = Registry::default();
     // As at shutdown, when finish hands over a device changed since the piece that is still
     // gathering for the same commit: it is in the commit twice, and the store holds it once.
@@ -178,11 +178,59 @@ fn a_device_twice_in_one_commit_counts_once() {
     let progress = Progress::default();
     progress.in_flight.store(3, Ordering::SeqCst);
     let mut failures = 0;
-    commit(&store, &mut pending, &progress, &mut failures);
+    commit(&mut store, &mut pending, &progress, &mut failures);
     assert_eq!(progress.saved.load(Ordering::Relaxed), 2);
     assert_eq!(progress.in_flight.load(Ordering::SeqCst), 0);
     drop(store);
     let loaded = Store::open(&tmp.path()).unwrap().load().unwrap();
     assert_eq!(loaded.len(), 2);
     assert_eq!(all(&loaded), all(&registry));
+}
+
+/// Regression: after a full disk the thread retried its commit for good on a database that
+/// redb refused to write to until it was opened again, and no device was saved until a
+/// restart, which then came back with none.
+#[test]
+fn a_commit_that_failed_on_a_full_disk_is_saved_once_there_is_room() {
+    let tmp = TempStore::new("saver-full");
+    let (open, full) = Filling::opener();
+    let mut store = Store::open_with(&tmp.path(), open).unwrap();
+    let mut registry = Registry::default();
+    see(&mut registry, "one", "10.0.0.1", 1);
+    see(&mut registry, "two", "10.0.0.2", 1);
+    let mut pending = Encoded::default();
+    pending.extend(registry.unsaved_devices());
+    registry.saved_first(2);
+    let progress = Arc::new(Progress::default());
+    progress.in_flight.store(2, Ordering::SeqCst);
+    full.store(true, Ordering::SeqCst);
+    let committing = {
+        let progress = progress.clone();
+        std::thread::spawn(move || {
+            let mut failures = 0;
+            commit(&mut store, &mut pending, &progress, &mut failures);
+            store
+        })
+    };
+    // Twice: the first failure, and a retry while the disk is still full.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while progress.errors.load(Ordering::Relaxed) < 2 {
+        assert!(Instant::now() < deadline, "never failed");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    full.store(false, Ordering::SeqCst);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while progress.in_flight.load(Ordering::SeqCst) > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "never saved once the disk had room"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let store = committing.join().unwrap();
+    assert_eq!(progress.saved.load(Ordering::Relaxed), 2);
+    drop(store);
+    let loaded = Store::open(&tmp.path()).unwrap().load().unwrap();
+    assert_eq!(all(&loaded), all(&registry));
+    assert_eq!(loaded.len(), 2);
 }

@@ -160,7 +160,7 @@ mod tests {
     }
 
     fn saved(tmp: &TempStore) {
-        let (store, mut registry) = Store::open_and_load(&tmp.path()).unwrap();
+        let (mut store, mut registry) = Store::open_and_load(&tmp.path()).unwrap();
         registry.apply(&crate::batch::DeviceNews {
             id: 1,
             key: "pc",

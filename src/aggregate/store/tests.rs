@@ -1,3 +1,11 @@
+use std::io;
+use std::ops::Bound;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use redb::backends::FileBackend;
+use redb::{BackendError, StorageBackend};
+
 use super::*;
 use crate::batch::DeviceNews;
 use wire::device::{device_id, Tag};
@@ -74,7 +82,7 @@ fn deltas_round_trip_through_apply_save_and_reopen() {
         "the first host is never seen"
     );
     {
-        let store = Store::open(&tmp.path()).unwrap();
+        let mut store = Store::open(&tmp.path()).unwrap();
         // Saved in two goes: only what changed in between is written the second time.
         let mut encoded = Encoded::default();
         encoded.extend(registry.unsaved_devices());
@@ -143,7 +151,7 @@ fn devices_saved_as_json_by_earlier_versions_are_moved_on_open() {
     // The old table is gone: opening again moves nothing and loads the same.
     drop(store);
     let store = Store::open(&tmp.path()).unwrap();
-    let txn = store.db.begin_read().unwrap();
+    let txn = store.db().unwrap().begin_read().unwrap();
     assert!(txn
         .list_tables()
         .unwrap()
@@ -174,4 +182,140 @@ fn a_value_that_does_not_decode_is_refused() {
     let last = value.len() - 1;
     value[last] = 0xff;
     assert!(decode(9, &value).is_none(), "not UTF-8");
+}
+
+/// The store's file on a disk that can fill up: while `full` is set, every write to it, growth
+/// and sync fails with ENOSPC, as on a tmpfs without room.
+#[derive(Debug)]
+pub(in crate::aggregate) struct Filling {
+    file: FileBackend,
+    full: Arc<AtomicBool>,
+}
+
+impl Filling {
+    /// Opens the store's file through a `Filling`, and the switch of its disk.
+    pub(in crate::aggregate) fn opener() -> (Opener, Arc<AtomicBool>) {
+        let full = Arc::new(AtomicBool::new(false));
+        let switch = full.clone();
+        let open: Opener = Box::new(move |path| {
+            let file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(path)?;
+            Database::builder().create_with_backend(Filling {
+                file: FileBackend::new(file)?,
+                full: full.clone(),
+            })
+        });
+        (open, switch)
+    }
+
+    fn room(&self) -> io::Result<()> {
+        match self.full.load(Ordering::SeqCst) {
+            true => Err(io::Error::from_raw_os_error(libc::ENOSPC)),
+            false => Ok(()),
+        }
+    }
+}
+
+impl StorageBackend for Filling {
+    fn len(&self) -> io::Result<u64> {
+        self.file.len()
+    }
+
+    fn read(&self, offset: u64, out: &mut [u8]) -> io::Result<()> {
+        self.file.read(offset, out)
+    }
+
+    fn set_len(&self, len: u64) -> io::Result<()> {
+        self.room()?;
+        self.file.set_len(len)
+    }
+
+    fn sync_data(&self) -> io::Result<()> {
+        self.room()?;
+        self.file.sync_data()
+    }
+
+    fn write(&self, offset: u64, data: &[u8]) -> io::Result<()> {
+        self.room()?;
+        self.file.write(offset, data)
+    }
+
+    fn close(&self) -> io::Result<()> {
+        self.file.close()
+    }
+
+    fn try_lock_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<bool, BackendError> {
+        self.file.try_lock_range(start, end)
+    }
+
+    fn try_lock_shared_range(
+        &self,
+        start: Bound<u64>,
+        end: Bound<u64>,
+    ) -> Result<bool, BackendError> {
+        self.file.try_lock_shared_range(start, end)
+    }
+
+    fn lock_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<(), BackendError> {
+        self.file.lock_range(start, end)
+    }
+
+    fn lock_shared_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<(), BackendError> {
+        self.file.lock_shared_range(start, end)
+    }
+
+    fn unlock_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<(), BackendError> {
+        self.file.unlock_range(start, end)
+    }
+
+    fn query_lock_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<bool, BackendError> {
+        self.file.query_lock_range(start, end)
+    }
+}
+
+/// Regression: after one I/O error (a full disk) redb refused every later transaction of the
+/// same database ("Previous I/O error occurred"), and the store never saved again.
+#[test]
+fn a_save_after_a_full_disk_opens_the_store_again_and_keeps_what_was_saved() {
+    let tmp = TempStore::new("full-disk");
+    let (open, full) = Filling::opener();
+    let mut store = Store::open_with(&tmp.path(), open).unwrap();
+    let mut registry = Registry::default();
+    let mut encoded = Encoded::default();
+    let mut see_and_save = |registry: &mut Registry, store: &mut Store, host: &str| {
+        registry.apply(&DeviceNews {
+            id: device_id(host),
+            key: host,
+            tag: Tag::Zia,
+            ip: Some("10.0.0.1"),
+            user: None,
+            seen: Timestamp::from_second(1).unwrap(),
+        });
+        encoded.clear();
+        encoded.extend(registry.unsaved_devices());
+        let saved = store.save(&encoded);
+        if saved.is_ok() {
+            registry.saved_first(registry.unsaved());
+        }
+        saved
+    };
+    see_and_save(&mut registry, &mut store, "before").unwrap();
+    full.store(true, Ordering::SeqCst);
+    let e = see_and_save(&mut registry, &mut store, "during").unwrap_err();
+    assert!(e.to_string().contains("No space left"), "{e}");
+    // Still full: the retry, which opens the file again first, fails too, and is not the last.
+    let e = see_and_save(&mut registry, &mut store, "still").unwrap_err();
+    assert!(e.to_string().contains("No space left"), "{e}");
+    full.store(false, Ordering::SeqCst);
+    see_and_save(&mut registry, &mut store, "after").unwrap();
+    see_and_save(&mut registry, &mut store, "later").unwrap();
+    assert_eq!(registry.unsaved(), 0);
+    drop(store);
+    let loaded = Store::open(&tmp.path()).unwrap().load().unwrap();
+    assert_eq!(loaded.len(), 5);
+    assert_eq!(all(&loaded), all(&registry));
 }

@@ -27,6 +27,7 @@ pub mod config;
 pub mod executor;
 pub mod input;
 pub mod logging;
+pub mod memlock;
 pub mod obs;
 pub mod pipeline;
 pub mod run;

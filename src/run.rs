@@ -112,6 +112,8 @@ impl Running {
 /// Starts the collector. Errors are one line that names the key at fault (a port in use, a file
 /// that cannot be opened, io_uring missing).
 pub fn start(config: Config) -> anyhow::Result<Running> {
+    // Before anything starts: without enough of it no shard can.
+    crate::memlock::check(config.shard_count())?;
     let zones = config.zones()?;
     let columns = config.columns()?;
     let tcp = config.input.tcp.address.get();
@@ -190,7 +192,6 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
     };
 
     let shards = config.shard_count();
-    warn_memlock(shards);
     let (tx, rx) = batch::channel::bounded(shards * BATCHES_PER_SHARD);
     // A shard can have at most the channel's batches in flight; a few more are on their way back.
     let (pools, returns) = batch::pool::per_shard(shards, shards * BATCHES_PER_SHARD + 4);
@@ -339,39 +340,6 @@ fn open_sinks(config: &Config, store: Store) -> anyhow::Result<Sinks> {
         saver: Saver::start(store).context("cannot start the registry's thread")?,
         nats: None,
     })
-}
-
-/// Locked memory each shard's io_uring registers for its buffers (glommio's 10 MiB of I/O
-/// memory, and the rings), measured: 8 MiB, the usual limit of a non-root user, is too little
-/// for one shard.
-const MEMLOCK_PER_SHARD: u64 = 16 << 20;
-
-/// Without enough RLIMIT_MEMLOCK, io_uring cannot register the shards' buffers: ztel works with
-/// ordinary ones, and glommio's own multi-line warning is filtered out in favour of this line,
-/// which says what to raise.
-fn warn_memlock(shards: usize) {
-    // SAFETY: geteuid has no preconditions. Root has CAP_IPC_LOCK: the limit does not bind it.
-    if unsafe { libc::geteuid() } == 0 {
-        return;
-    }
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes the struct it is given.
-    if unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut limit) } != 0 {
-        return;
-    }
-    let wanted = MEMLOCK_PER_SHARD * shards as u64;
-    if limit.rlim_cur != libc::RLIM_INFINITY && limit.rlim_cur < wanted {
-        tracing::warn!(
-            "RLIMIT_MEMLOCK is {} KiB: io_uring may not register the I/O buffers of {shards} \
-             shards (ztel works, with ordinary buffers); for {} MiB or more set LimitMEMLOCK= in \
-             the unit, or memlock in /etc/security/limits.conf",
-            limit.rlim_cur / 1024,
-            wanted >> 20
-        );
-    }
 }
 
 /// What an operator should know about the HTTP input before the first request arrives.

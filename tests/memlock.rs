@@ -1,6 +1,9 @@
-//! A user whose RLIMIT_MEMLOCK is too small for io_uring's registered buffers (8 MiB, Debian's
-//! default for non-root) gets one line saying what to raise, not glommio's multi-line
-//! `registering buffers … SkippingOs` dump, and the collector serves anyway.
+//! RLIMIT_MEMLOCK, which io_uring needs. A user whose limit is too small for io_uring's
+//! registered buffers (8 MiB, Debian's default for non-root) gets one line saying what to
+//! raise, not glommio's multi-line `registering buffers … SkippingOs` dump, and the collector
+//! serves anyway. Below glommio's own floor (512 KiB) no shard can start: ztel raises its soft
+//! limit up to the hard one (root raises both), and where that is not enough it says so in
+//! one line and exits.
 
 mod common;
 
@@ -11,8 +14,10 @@ use std::time::{Duration, Instant};
 
 const NOBODY: u32 = 65534;
 
-#[test]
-fn a_small_memlock_limit_gets_one_line_of_advice() {
+/// `ztel serve` on 2 shards with RLIMIT_MEMLOCK at `soft`/`hard` bytes, as root if the test is
+/// and `as_root`, else as nobody; what it said until it listened or exited, and whether it
+/// listens.
+fn serve_with_memlock(soft: u64, hard: u64, as_root: bool) -> (bool, String) {
     let dir = common::TempDir::new("memlock");
     let mut command = Command::new(env!("CARGO_BIN_EXE_ztel"));
     command
@@ -23,7 +28,7 @@ fn a_small_memlock_limit_gets_one_line_of_advice() {
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
+    if unsafe { libc::geteuid() } == 0 && !as_root {
         // Root's CAP_IPC_LOCK ignores the limit: run as nobody, who does not have it.
         std::fs::set_permissions(
             dir.path(),
@@ -34,10 +39,10 @@ fn a_small_memlock_limit_gets_one_line_of_advice() {
     }
     // SAFETY: only setrlimit, async-signal-safe, between fork and exec.
     unsafe {
-        command.pre_exec(|| {
+        command.pre_exec(move || {
             let limit = libc::rlimit {
-                rlim_cur: 8 << 20,
-                rlim_max: 8 << 20,
+                rlim_cur: soft,
+                rlim_max: hard,
             };
             if libc::setrlimit(libc::RLIMIT_MEMLOCK, &limit) != 0 {
                 return Err(std::io::Error::last_os_error());
@@ -49,9 +54,10 @@ fn a_small_memlock_limit_gets_one_line_of_advice() {
     let stderr = child.stderr.take().expect("stderr");
     let mut said = Vec::new();
     let began = Instant::now();
+    let mut listening = false;
     for line in BufReader::new(stderr).lines() {
         let line = line.expect("stderr is text");
-        let listening = line.contains("listening tcp");
+        listening = line.contains("listening tcp");
         said.push(line);
         if listening || began.elapsed() > Duration::from_secs(20) {
             break;
@@ -59,12 +65,21 @@ fn a_small_memlock_limit_gets_one_line_of_advice() {
     }
     let _ = child.kill();
     let _ = child.wait();
-    let said = said.join("\n");
-    assert!(said.contains("listening tcp"), "it serves anyway:\n{said}");
-    let advice: Vec<_> = said
-        .lines()
+    (listening, said.join("\n"))
+}
+
+/// The lines of `said` that speak of the limit.
+fn advice(said: &str) -> Vec<&str> {
+    said.lines()
         .filter(|l| l.contains("RLIMIT_MEMLOCK"))
-        .collect();
+        .collect()
+}
+
+#[test]
+fn a_small_memlock_limit_gets_one_line_of_advice() {
+    let (listening, said) = serve_with_memlock(8 << 20, 8 << 20, false);
+    assert!(listening, "it serves anyway:\n{said}");
+    let advice = advice(&said);
     assert_eq!(advice.len(), 1, "{said}");
     assert!(
         advice[0].contains("RLIMIT_MEMLOCK is 8192 KiB")
@@ -75,4 +90,61 @@ fn a_small_memlock_limit_gets_one_line_of_advice() {
         !said.contains("SkippingOs") && !said.contains("registering buffers"),
         "{said}"
     );
+}
+
+#[test]
+fn a_soft_limit_below_iourings_floor_is_raised_to_the_hard_one() {
+    // `ulimit -S -l 64` under a hard limit of 8 MiB: glommio would refuse 64 KiB.
+    let (listening, said) = serve_with_memlock(64 << 10, 8 << 20, false);
+    assert!(listening, "{said}");
+    let advice = advice(&said);
+    assert_eq!(advice.len(), 1, "{said}");
+    assert!(advice[0].contains("RLIMIT_MEMLOCK is 8192 KiB"), "{said}");
+}
+
+#[test]
+fn a_hard_limit_below_iourings_floor_is_one_clear_error() {
+    let (listening, said) = serve_with_memlock(64 << 10, 64 << 10, false);
+    assert!(!listening, "{said}");
+    let advice = advice(&said);
+    assert_eq!(advice.len(), 1, "{said}");
+    assert!(
+        advice[0].contains("RLIMIT_MEMLOCK is 64 KiB (hard limit 64 KiB)")
+            && advice[0].contains("io_uring needs at least 512 KiB")
+            && !advice[0].contains("ztel works"),
+        "{said}"
+    );
+}
+
+#[test]
+fn root_raises_a_limit_below_iourings_floor() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: not root");
+        return;
+    }
+    let (listening, said) = serve_with_memlock(64 << 10, 64 << 10, true);
+    // Raising a hard limit takes CAP_SYS_RESOURCE, which a container's root may lack: then the
+    // one clear line, as for anyone else.
+    if has_sys_resource() {
+        assert!(listening, "{said}");
+        assert!(advice(&said).is_empty(), "{said}");
+    } else {
+        assert!(!listening, "{said}");
+        assert!(
+            advice(&said)[0].contains("io_uring needs at least 512 KiB"),
+            "{said}"
+        );
+    }
+}
+
+/// Whether this process has CAP_SYS_RESOURCE (bit 24 of its effective capabilities).
+fn has_sys_resource() -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    let effective = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        .expect("CapEff");
+    effective & (1 << 24) != 0
 }

@@ -128,6 +128,9 @@ fn add(ts: Timestamp, d: SignedDuration) -> Timestamp {
     ts.checked_add(d).unwrap_or(Timestamp::MAX)
 }
 
+/// Connections kept on one 4-tuple at most (see [`Attribution::record`]).
+const PER_KEY: usize = 32;
+
 /// The ZPA attribution table, owned by the aggregator (behind a mutex for the admin endpoint).
 pub struct Attribution {
     capacity: usize,
@@ -197,6 +200,14 @@ impl Attribution {
                     self.remove(seq);
                 }
             }
+        }
+        // Past PER_KEY connections on one key, the one that started first goes: each new one
+        // scans them all, and a key that every record shares (a feed that writes one connector
+        // port for all, or a port reused all hour) made that quadratic, the aggregator taking a
+        // few hundred records a second. A lookup wants the connection of its time, which is
+        // one of the newest unless the key saw more than PER_KEY connections since.
+        if let Some(oldest) = self.oldest_beyond(&key) {
+            self.remove(oldest);
         }
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -360,6 +371,15 @@ impl Attribution {
     }
 
     /// Removes an entry and its index items; stale `deadlines` items stay (lazy).
+    /// The entry on `key` that started first (the first inserted among equals), when the key
+    /// holds [`PER_KEY`] of them already.
+    fn oldest_beyond(&self, key: &FlowKey) -> Option<u64> {
+        let seqs = self.by_key.get(key).filter(|seqs| seqs.len() >= PER_KEY)?;
+        seqs.iter()
+            .copied()
+            .min_by_key(|seq| (self.entries.get(seq).map(|e| e.start), *seq))
+    }
+
     fn remove(&mut self, seq: u64) {
         let Some(e) = self.entries.remove(&seq) else {
             return;

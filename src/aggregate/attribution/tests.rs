@@ -304,3 +304,31 @@ fn a_retained_connection_answers_a_late_lookup_for_its_window() {
     t.expire(ts(1400));
     assert_eq!(user_at(&t, key(40000), 1005), None);
 }
+
+#[test]
+fn a_key_that_every_connection_shares_keeps_its_newest() {
+    // One connector port for every connection (a feed that writes one): each new connection
+    // scanned all the others, quadratic. The key keeps PER_KEY, the newest; lookups of their
+    // times still answer.
+    let mut t = Attribution::new(100_000, GRACE);
+    for i in 0..10_000i64 {
+        let conn = format!("c{i}");
+        let user = format!("u{i}");
+        t.record(sighting(
+            key(40000),
+            &user,
+            Some(&conn),
+            1000 + i,
+            Some(1000 + i),
+        ));
+    }
+    assert_eq!(t.by_key[&key(40000).canonical()].len(), PER_KEY);
+    assert_eq!(t.len(), PER_KEY);
+    assert_eq!(user_at(&t, key(40000), 10_999).as_deref(), Some("u9999"));
+    let oldest_kept = 10_000 - PER_KEY as i64;
+    let first = format!("u{oldest_kept}");
+    assert_eq!(
+        user_at(&t, key(40000), 1000 + oldest_kept).as_deref(),
+        Some(first.as_str())
+    );
+}

@@ -47,11 +47,12 @@ struct Readers {
 }
 
 /// A decoded frame: what the collector needs of it, and its payload: the frame after its syslog
-/// header, without trailing NULs and whitespace. Two frames with the same payload are the same
-/// record sent twice (DESIGN §3 "Duplicates"). When the record's time is its header's (IBM's
-/// QRadar templates put LogTimestamp only there), the payload is the whole frame, header
-/// included: a replay repeats the header too, and two events that differ only in their time
-/// are not one sent twice.
+/// headers (a relay's and the sender's), without trailing NULs and whitespace. Two frames with the
+/// same payload are the same record sent twice (DESIGN §3 "Duplicates"). When the record's time
+/// is its header's (IBM's QRadar templates put LogTimestamp only there), the payload is the frame
+/// from that header on: a replay repeats the header too, and two events that differ only in
+/// their time are not one sent twice; a relay's header before it is not the record's, and the
+/// record sent directly and through a relay is one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decoded<'a> {
     pub facts: Facts<'a>,
@@ -124,7 +125,8 @@ impl Readers {
     ) -> Result<Decoded<'a>, Reason> {
         let whole = frame;
         let frame = trim_end(frame);
-        let (header, body) = header::split(frame);
+        let stack = header::split_stacked(frame);
+        let (header, body) = (stack.header, stack.message);
         let ctx = Context {
             zone,
             received,
@@ -166,7 +168,7 @@ impl Readers {
             plain,
             out,
             device,
-            [payload, frame],
+            [payload, &frame[stack.start..]],
         )
     }
 }

@@ -1,5 +1,5 @@
-//! The syslog header before a record: `split` and `Header::time` must take any bytes, and what
-//! `split` finds lies in the header it measured.
+//! The syslog header before a record: `split`, `split_stacked` and `Header::time` must take any
+//! bytes, and what they find lies in the header they measured.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use libfuzzer_sys::fuzz_target;
-use wire::header::{split, Header};
+use wire::header::{split, split_stacked, Header};
 
 /// A fixed "now", so that a crash replays: 2026-01-01T00:00:00Z.
 const NOW: i64 = 1_767_225_600;
@@ -35,4 +35,11 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = h.time(&TimeZone::UTC, now);
     let _ = h.time(paris(), now);
+    // Stacked headers: the fallback one lies between where it starts and the message.
+    let stack = split_stacked(data);
+    assert!(stack.start <= stack.message && stack.message <= data.len());
+    assert!(stack.message >= at, "a stack ends before its first header");
+    for part in [stack.header.timestamp(), stack.header.host()].into_iter().flatten() {
+        assert!(inside(part, &data[stack.start..stack.message]), "{part:?} outside");
+    }
 });

@@ -142,3 +142,53 @@ fn every_cell_reads_the_same_behind_a_relays_header() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// Every cell of every row behind two or three headers: a relay that forwards the sender's line
+/// as its message puts its own header before the sender's (a black-box test found ZIA's CSV a
+/// `bad_time` dead letter then). Each frame decodes to the record it makes behind the sender's
+/// header alone, time included: a record without a time of its own takes the sender's, not the
+/// relay's.
+#[test]
+fn every_cell_reads_the_same_behind_stacked_headers() {
+    const SENDER: &str = "<134>Nov 22 10:15:01 zscaler-nss ";
+    const RELAYS: [&str; 3] = [
+        "<134>Nov 22 10:15:05 relay1 ",
+        "<134>1 2026-11-22T10:15:05Z relay1 - - - - ",
+        "<134>1 2026-11-22T10:15:07Z relay2 - - - - <134>Nov 22 10:15:05 relay1 relay: ",
+    ];
+    let rows = [
+        csv::csv_cells(),
+        json::json_cells(),
+        kv::kv_cells(),
+        leef::leef_cells(),
+        cef::cef_cells(),
+        zpa::zpa_json_cells(),
+    ];
+    let mut wrong = Vec::new();
+    let mut senders_time = 0;
+    for cell in rows.iter().flatten() {
+        let direct = run(ZONE, &[format!("{SENDER}{}", cell.frame).as_bytes()]);
+        let bare = run(ZONE, &[cell.frame.as_bytes()]);
+        if direct.records.first().map(|r| &r["ts"]) != bare.records.first().map(|r| &r["ts"]) {
+            // The cell has no time of its own: it took the sender's.
+            assert_eq!(
+                direct.records[0]["ts"], "2026-11-22T10:15:01Z",
+                "{}",
+                cell.frame
+            );
+            senders_time += 1;
+        }
+        for relay in RELAYS {
+            let frame = format!("{relay}{SENDER}{}", cell.frame);
+            let out = run(ZONE, &[frame.as_bytes()]);
+            if out.records != direct.records || out.dead != direct.dead {
+                wrong.push(format!(
+                    "{} behind {relay:?}: {:?} {:?}",
+                    cell.log_type, out.records, out.dead
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert!(senders_time > 0, "no cell without a time of its own");
+}

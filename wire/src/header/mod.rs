@@ -1,6 +1,7 @@
 //! What a record carries before its own text: a syslog PRI (`<134>`), an RFC 3164 header
 //! (`Nov 22 10:15:01 zscaler-nss`) or an RFC 5424 one (structured data included), then perhaps
 //! static text from the feed template. The header's timestamp and host are kept as fallbacks.
+//! A relay may put its own header before the sender's ([`split_stacked`]).
 
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -19,7 +20,7 @@ pub struct Header<'a> {
 /// message begins, which may still hold static text from the feed template before the record.
 /// A frame with no header (or one that is not well formed) begins at 0.
 pub fn split(frame: &[u8]) -> (Header<'_>, usize) {
-    let start = frame.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    let start = leading_space(frame);
     let at = start + pri_len(&frame[start..]);
     let rest = &frame[at..];
     if let Some(found) = rfc5424(rest) {
@@ -49,6 +50,58 @@ pub fn split(frame: &[u8]) -> (Header<'_>, usize) {
         return (Header { timestamp, host }, at + end);
     }
     (Header::default(), at)
+}
+
+/// How many syslog headers are read at the front of a frame: a relay that forwards a line as its
+/// own message puts its header before the sender's, and a chain of relays one more each. Bounded,
+/// so that a frame of nothing but headers costs no more than this many reads of one.
+pub const MAX_HEADERS: usize = 4;
+
+/// The syslog headers at the front of a frame, a relay's before its sender's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stack<'a> {
+    /// The innermost header with a timestamp (else the outermost): the original sender's, whose
+    /// time is the one a record without its own was sent at.
+    pub header: Header<'a>,
+    /// Where `header` begins (its PRI, or its stamp when it has none): a record that takes the
+    /// header's time is identified by the frame from there on, so that the same record sent
+    /// directly and through a relay is one record, and two that differ only in that time are two.
+    pub start: usize,
+    /// Where the message begins, after the innermost header. It may still hold static text from
+    /// the feed template before the record.
+    pub message: usize,
+}
+
+/// Reads up to [`MAX_HEADERS`] syslog headers at the front of a frame, each as [`split`] does.
+/// Another header is read only where the one before it ends, so static template text between a
+/// header and the record ends the stack. A frame without a header has an empty stack at 0.
+pub fn split_stacked(frame: &[u8]) -> Stack<'_> {
+    let (header, message) = split(frame);
+    let mut stack = Stack {
+        header,
+        start: leading_space(frame),
+        message,
+    };
+    for _ in 1..MAX_HEADERS {
+        let rest = &frame[stack.message..];
+        let (inner, len) = split(rest);
+        let space = leading_space(rest);
+        // Nothing but spaces read: no PRI and no stamp, so no header.
+        if len == space {
+            break;
+        }
+        // A PRI-only header (`<134>{…}`) has no time: the relay's stays the fallback.
+        if inner.timestamp.is_some() || stack.header.timestamp.is_none() {
+            stack.header = inner;
+            stack.start = stack.message + space;
+        }
+        stack.message += len;
+    }
+    stack
+}
+
+fn leading_space(b: &[u8]) -> usize {
+    b.iter().take_while(|b| b.is_ascii_whitespace()).count()
 }
 
 /// Bytes of the stamp an RFC 3164 header starts with: `Nov 22 10:15:01` (15), the ctime
@@ -278,183 +331,4 @@ impl<'a> Header<'a> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The header of a line and the message after it.
-    fn header(line: &str) -> (Header<'_>, &str) {
-        let (h, at) = split(line.as_bytes());
-        (h, &line[at..])
-    }
-
-    #[test]
-    fn bare_record_has_no_header() {
-        assert_eq!(header("{\"a\":1}"), (Header::default(), "{\"a\":1}"));
-    }
-
-    #[test]
-    fn pri_only() {
-        assert_eq!(header("<111>{\"a\":1}"), (Header::default(), "{\"a\":1}"));
-    }
-
-    #[test]
-    fn rfc3164_with_pri_and_host() {
-        let (h, rest) = header("<134>Nov 22 10:15:01 zscaler-nss {\"a\":1}");
-        assert_eq!(h.timestamp(), Some("Nov 22 10:15:01"));
-        assert_eq!(h.host(), Some("zscaler-nss"));
-        assert_eq!(rest, " {\"a\":1}");
-    }
-
-    #[test]
-    fn rfc3164_space_padded_day_and_tag() {
-        let (h, rest) = header("Mar  2 02:57:01 nss01 zscaler-nss: {}");
-        assert_eq!(h.timestamp(), Some("Mar  2 02:57:01"));
-        assert_eq!(h.host(), Some("nss01"));
-        assert_eq!(rest, " {}");
-    }
-
-    #[test]
-    fn rfc3164_tag_goes_with_the_header_so_csv_starts_at_its_first_field() {
-        let (_, rest) = header("<134>Nov 22 08:26:40 zscaler-nss nss: \"Sat Nov 22\",\"u\"");
-        assert_eq!(rest, " \"Sat Nov 22\",\"u\"");
-        let (_, rest) = header("Nov 22 08:26:40 nss01 nss[42]: a=1");
-        assert_eq!(rest, " a=1");
-        // Not tags: a record's own text right after the host stays in the message.
-        for message in [
-            " LEEF:1.0|Zscaler|NSS|4.1|x|",
-            " CEF:0|Zscaler|NSSWeblog|5.7|x",
-            " reason=Allowed\tx=1",
-            " { \"a\" : 1}",
-            " nss:x",
-            " nss[42:",
-        ] {
-            let line = format!("Nov 22 08:26:40 nss01{message}");
-            assert_eq!(header(&line).1, message);
-        }
-    }
-
-    #[test]
-    fn rfc3164_without_host() {
-        let (h, rest) = header("Nov 22 10:15:01 {\"a\":1}");
-        assert_eq!((h.timestamp(), h.host()), (Some("Nov 22 10:15:01"), None));
-        assert_eq!(rest, "{\"a\":1}");
-    }
-
-    #[test]
-    fn a_host_that_is_not_utf8_is_no_host() {
-        let line = b"Nov 22 10:15:01 nss\xff01 {\"a\":1}";
-        let (h, at) = split(line);
-        assert_eq!((h.timestamp(), h.host()), (Some("Nov 22 10:15:01"), None));
-        assert_eq!(&line[at..], b"nss\xff01 {\"a\":1}");
-        // Accented, but UTF-8: a host, colons trimmed.
-        let (h, rest) = header("Nov 22 10:15:01 nss-\u{e9}t\u{e9}:: {}");
-        assert_eq!(h.host(), Some("nss-\u{e9}t\u{e9}"));
-        assert_eq!(rest, " {}");
-        let line = b"<165>1 2025-11-22T10:15:01Z nss\xff app - - - {}";
-        let (h, at) = split(line);
-        assert_eq!(h.host(), None);
-        assert_eq!(h.timestamp(), Some("2025-11-22T10:15:01Z"));
-        assert_eq!(&line[at..], b"{}");
-    }
-
-    #[test]
-    fn rfc5424_header() {
-        let (h, rest) = header("<165>1 2025-11-22T10:15:01.003Z nss01 zscaler - - - {\"a\":1}");
-        assert_eq!(h.timestamp(), Some("2025-11-22T10:15:01.003Z"));
-        assert_eq!(h.host(), Some("nss01"));
-        assert_eq!(rest, "{\"a\":1}");
-    }
-
-    #[test]
-    fn rfc5424_structured_data_may_hold_braces_and_brackets() {
-        let line = r#"<165>1 2025-11-22T10:15:01Z nss{01} app{x} - - [meta x="{" y="a\"]b"][two z="}"] {"a":1}"#;
-        let (h, rest) = header(line);
-        assert_eq!(h.host(), Some("nss{01}"));
-        assert_eq!(rest, r#"{"a":1}"#);
-    }
-
-    #[test]
-    fn static_text_stays_in_the_message() {
-        let (h, rest) = header("ZSCALER-NSS web: {\"a\":1}");
-        assert_eq!(h, Header::default());
-        assert_eq!(rest, "ZSCALER-NSS web: {\"a\":1}");
-    }
-
-    #[test]
-    fn a_stamp_cut_inside_a_utf8_character_is_no_stamp() {
-        // Found by the header fuzz target: this used to slice inside "é" and panic.
-        let (h, rest) = header("Jan 01 00:00:0\u{e9}{}");
-        assert_eq!((h, rest), (Header::default(), "Jan 01 00:00:0\u{e9}{}"));
-    }
-
-    #[test]
-    fn rfc3164_time_takes_the_year_before_now() {
-        let now: Timestamp = "2026-01-03T00:00:00Z".parse().unwrap();
-        let (h, _) = header("Dec 31 23:59:59 nss {}");
-        let ts = h.time(&TimeZone::UTC, now).unwrap();
-        assert_eq!(ts.to_string(), "2025-12-31T23:59:59Z");
-        let (h, _) = header("Jan  2 10:00:00 nss {}");
-        assert_eq!(
-            h.time(&TimeZone::UTC, now).unwrap().to_string(),
-            "2026-01-02T10:00:00Z"
-        );
-    }
-
-    #[test]
-    fn a_ctime_stamp_with_weekday_and_year_is_a_header_only_before_a_space() {
-        let (h, rest) =
-            header("<166>Tue Apr 20 22:23:25 2021 zpa.example LEEF:1.0|Zscaler|ZPA|4.1|x|");
-        assert_eq!(h.timestamp(), Some("Tue Apr 20 22:23:25 2021"));
-        assert_eq!(h.host(), Some("zpa.example"));
-        assert_eq!(rest, " LEEF:1.0|Zscaler|ZPA|4.1|x|");
-        assert_eq!(
-            h.time(&TimeZone::UTC, Timestamp::now())
-                .unwrap()
-                .to_string(),
-            "2021-04-20T22:23:25Z"
-        );
-        // A tab-separated positional record starts with such a time: it keeps it.
-        let line = "Mon Jun 20 15:29:11 2022\tnew-gre\tHTTP";
-        assert_eq!(header(line), (Header::default(), line));
-    }
-
-    #[test]
-    fn an_rfc3339_stamp_in_rfc3164s_place_is_a_header() {
-        // rsyslog's RSYSLOG_ForwardFormat: the CSV record starts after the tag, and the stamp
-        // is the time of a record that has none.
-        let line = "<134>2025-11-22T10:15:01.003+01:00 nss01 zscaler-nss: \"Sat Nov 22\",\"u\"";
-        let (h, rest) = header(line);
-        assert_eq!(h.timestamp(), Some("2025-11-22T10:15:01.003+01:00"));
-        assert_eq!(h.host(), Some("nss01"));
-        assert_eq!(rest, " \"Sat Nov 22\",\"u\"");
-        let now = Timestamp::now();
-        let ts = h.time(&TimeZone::UTC, now).unwrap();
-        assert_eq!(ts.to_string(), "2025-11-22T09:15:01.003Z");
-        let (h, rest) = header("2025-11-22T10:15:01Z nss01 {\"a\":1}");
-        assert_eq!(
-            (h.timestamp(), h.host()),
-            (Some("2025-11-22T10:15:01Z"), Some("nss01"))
-        );
-        assert_eq!(rest, " {\"a\":1}");
-        // Not stamps: a positional record's first field (a tab follows), no zone, a bad shape.
-        for line in [
-            "2025-11-22T10:15:01Z\tnss01\tHTTP",
-            "2025-11-22T10:15:01 nss01 {}",
-            "2025-11-22T10:15:01.Z nss01 {}",
-            "2025-11-22T10:15:01+0100 nss01 {}",
-            "2025-11-2T10:15:01Z nss01 {}",
-        ] {
-            assert_eq!(header(line), (Header::default(), line), "{line:?}");
-        }
-    }
-
-    #[test]
-    fn rfc5424_time_parses() {
-        let now = Timestamp::now();
-        let (h, _) = header("<165>1 2025-11-22T10:15:01Z nss01 zscaler - - - {}");
-        assert_eq!(
-            h.time(&TimeZone::UTC, now).unwrap().to_string(),
-            "2025-11-22T10:15:01Z"
-        );
-    }
-}
+mod tests;

@@ -1,0 +1,140 @@
+//! Frames a relay forwarded with its own syslog header before the sender's: the record is the
+//! one sent directly, its time (when it has none of its own) is the sender's, and so is its
+//! identity, the payload the pipeline hashes to find repeats (DESIGN §3 "Duplicates").
+
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use serde_json::Value;
+use wire::decode::Decoder;
+
+const RECEIVED: &str = "2026-11-22T10:00:00Z";
+
+/// A ZIA web record with a time of its own, and one without.
+const TIMED: &str = r#"{"sourcetype":"zscalernss-web","event":{"time":"Mon Jun 20 15:29:11 2022","cip":"10.0.0.1","devicehostname":"h1","eurl":"http://x.example/","login":"alice","sip":"1.2.3.4","proto":"HTTP","action":"Allowed"}}"#;
+const UNTIMED: &str = r#"{"sourcetype":"zscalernss-web","event":{"cip":"10.0.0.1","devicehostname":"h1","eurl":"http://x.example/","login":"alice","sip":"1.2.3.4","proto":"HTTP","action":"Allowed"}}"#;
+
+/// Relays' headers, put before the sender's.
+const RELAYS: [&str; 3] = [
+    "<134>Nov 22 10:15:05 relay1 ",
+    "<134>1 2026-11-22T10:15:05Z relay1 - - - - ",
+    "<134>1 2026-11-22T10:15:07Z relay2 - - - - <134>Nov 22 10:15:05 relay1 relay: ",
+];
+
+/// A frame's record and identity (the decoded payload), or why it was refused.
+fn decode(frame: &str) -> Result<(Value, Vec<u8>), wire::event::Reason> {
+    let mut decoder = Decoder::new(TimeZone::UTC);
+    let received: Timestamp = RECEIVED.parse().unwrap();
+    let mut out = Vec::new();
+    let decoded = decoder.decode(frame.as_bytes(), received, &mut out)?;
+    let payload = decoded.payload.to_vec();
+    let record = serde_json::from_slice(&out).expect("a record is JSON");
+    Ok((record, payload))
+}
+
+/// An App Connector Status line of LSS's CSV template: its lead's time reads as a syslog header.
+fn lss_status(time: &str) -> String {
+    let fields = [
+        "Safe March",
+        "8A64Qwj9zCkfYDGJVoUZ",
+        "ZPN_ASSISTANT_BROKER_CONTROL",
+        "ZPN_STATUS_AUTHENTICATED",
+        "19.20.3",
+        "el7",
+        "US-NY-8179",
+        "Seattle App Connector 1",
+        "Azure App Connectors",
+        "10.0.0.4",
+        "52.224.237.221",
+        "47.0",
+        "-122.0",
+        "",
+        "2019-06-27T05:05:23.348Z",
+        "",
+        "1",
+        "20",
+        "2",
+        "eth0",
+        "10.0.0.1",
+        "168.63.129.16",
+        "1513229995",
+        "1555920005",
+        "2",
+        "319831966346",
+        "1617569938",
+        "0",
+        "0",
+        "192958782635",
+        "1797471190",
+        "0",
+        "0",
+        "10902554",
+        "48931771",
+        "145257480799129312",
+    ];
+    format!("{time} Connector Status zpa-lss: ,{}", fields.join(","))
+}
+
+#[test]
+fn a_record_through_a_relay_is_the_record_sent_directly() {
+    let sender = "<134>Nov 22 10:15:01 zscaler-nss ";
+    for record in [TIMED, UNTIMED] {
+        let direct = decode(&format!("{sender}{record}")).expect("a record");
+        for relay in RELAYS {
+            let relayed = decode(&format!("{relay}{sender}{record}"));
+            assert_eq!(relayed.as_ref(), Ok(&direct), "behind {relay:?}");
+        }
+    }
+    // Without a time of its own, the record takes the sender's, and its identity keeps it.
+    let (record, payload) = decode(&format!("{}{sender}{UNTIMED}", RELAYS[0])).unwrap();
+    assert_eq!(record["ts"], "2026-11-22T10:15:01Z");
+    assert_eq!(payload, format!("{sender}{UNTIMED}").trim_end().as_bytes());
+    let later = decode(&format!(
+        "{}<134>Nov 22 10:16:01 zscaler-nss {UNTIMED}",
+        RELAYS[0]
+    ));
+    assert_ne!(later.unwrap().1, payload, "another time: another event");
+    // With one, its identity is the record alone.
+    let (_, payload) = decode(&format!("{}{sender}{TIMED}", RELAYS[1])).unwrap();
+    assert_eq!(payload, TIMED.as_bytes());
+}
+
+#[test]
+fn an_lss_lead_behind_headers_keeps_its_time_and_identity() {
+    // LSS's lead `Wed Jul  3 05:17:22 2019 Connector Status zpa-lss: ` reads as a header too:
+    // behind a syslog header or two, the record's time is still the lead's, and the identity
+    // holds the lead.
+    let line = lss_status("Wed Jul  3 05:17:22 2019");
+    let bare = decode(&line).expect("a record");
+    assert_eq!(bare.0["ts"], "2019-07-03T05:17:22Z");
+    assert_eq!(bare.1, line.as_bytes());
+    for front in ["<134>Nov 22 10:15:01 lss1 ", RELAYS[0], RELAYS[2]] {
+        let behind = decode(&format!("{front}{line}"));
+        assert_eq!(behind.as_ref(), Ok(&bare), "behind {front:?}");
+    }
+    let other = decode(&lss_status("Wed Jul  3 05:22:22 2019")).unwrap();
+    assert_ne!(other.1, bare.1);
+}
+
+#[test]
+fn the_black_box_testers_lines_read_behind_two_headers() {
+    // Line 1 of each: ZIA web CSV (was a `bad_time` dead letter) and Splunk key=value, whose
+    // leading time was lost to the relay's.
+    for file in [
+        "zscaler-helpdoc-zia-web-csv.log",
+        "sc4s-zia-web-splunk-kv.log",
+    ] {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/corpus/").to_owned() + file;
+        let text = std::fs::read_to_string(&path).expect("the corpus");
+        let line = text.lines().next().expect("a line");
+        let bare = decode(line).expect("a record");
+        let sender = "<134>Nov 22 10:15:01 zscaler-nss ";
+        for relay in RELAYS {
+            let behind = decode(&format!("{relay}{sender}{line}"));
+            assert_eq!(
+                behind.as_ref().map(|b| &b.0),
+                Ok(&bare.0),
+                "{file} behind {relay:?}"
+            );
+        }
+    }
+}

@@ -233,19 +233,27 @@ proptest! {
 }
 
 /// Bytes of a relay's stream, right or wrong: frames whose payload starts as a syslog message
-/// or a JSON record does, counts that lie either way, oversize frames, bytes no count frames,
-/// LF lines and bare digits.
+/// (syslog headers whose host ends in a digit included) or a JSON record does, counts that lie
+/// either way, oversize frames, bytes no count frames, LF lines and bare digits.
 fn relay_stream() -> impl Strategy<Value = (usize, Vec<u8>)> {
+    let first = prop_oneof![
+        Just(b"<".to_vec()),
+        Just(b"{".to_vec()),
+        any::<u8>().prop_map(|b| vec![b]),
+        Just(b"<134>Nov 22 10:15:01 n1 ".to_vec()),
+        Just(b"<1>Nov 22 10:15:11 ".to_vec()),
+        Just(b"<1>Nov 22 10:15:01 r2 <1>Nov 22 10:15:01 n3".to_vec()),
+    ];
     let payload = (
-        prop_oneof![Just(b'<'), Just(b'{'), any::<u8>()],
+        first,
         prop::collection::vec(
             prop_oneof![3 => byte(), 1 => Just(b'<'), 1 => Just(b'{')],
             0..40,
         ),
     )
-        .prop_map(|(first, mut rest)| {
-            rest.insert(0, first);
-            rest
+        .prop_map(|(mut first, rest)| {
+            first.extend(rest);
+            first
         });
     let piece = (payload, -3i64..=3, 0u8..4).prop_map(|(payload, lie, how)| {
         let mut bytes = Vec::new();
@@ -266,7 +274,7 @@ fn relay_stream() -> impl Strategy<Value = (usize, Vec<u8>)> {
         }
         bytes
     });
-    (1usize..=24, prop::collection::vec(piece, 0..10))
+    (1usize..=64, prop::collection::vec(piece, 0..10))
         .prop_map(|(max, pieces)| (max, pieces.concat()))
 }
 

@@ -140,3 +140,45 @@ fn digits_over_the_limit_wait_for_what_follows_them() {
     // the relay property in `props.rs`).
     check(1, b"10 <\0\0\0\0\0\0\n\x0e", &[Out::Oversize]);
 }
+
+#[test]
+fn an_lf_line_after_a_counted_frame_is_whole_though_its_host_ends_in_a_digit() {
+    // A black-box test sent one octet-counted frame, then an LF line on the same connection:
+    // `1 {` after the host `nss1` was taken for the next count, and the line became an
+    // unframed piece, a `{` frame and the rest (1 record, 3 dead letters).
+    let json = br#"{"sourcetype":"zscalernss-web","event":{"cip":"10.0.0.1"}}"#;
+    let mut stream = counted(&[json]);
+    let lines: [&[u8]; 5] = [
+        b"<134>Nov 22 10:15:01 nss1 {\"a\":1}",
+        b"<134>Nov 22 10:15:01 10.0.0.5 {\"a\":2}",
+        b"<134>Nov 22 10:15:11 {\"a\":3}",
+        b"<134>Nov 22 10:15:05 relay1 <134>Nov 22 10:15:01 nss2 {\"a\":4}",
+        b"<134>1 2026-11-22T10:15:05Z relay1 - - - - <134>Nov 22 10:15:01 nss3 <b>",
+    ];
+    let mut expected = vec![frame(json)];
+    for line in lines {
+        // Each line after a counted frame, as the tester sent it.
+        stream.extend_from_slice(&counted(&[b"<1>x"]));
+        stream.extend_from_slice(line);
+        stream.push(b'\n');
+        expected.extend([frame(b"<1>x"), frame(line)]);
+    }
+    check(128, &stream, &expected);
+}
+
+#[test]
+fn a_count_that_lied_still_resyncs_after_a_syslog_header() {
+    // Too large by the next frame's `6 `: what is left starts with a syslog header, whose host
+    // ends in a digit, and runs to the next header after it.
+    let stream = b"6 <1>aaa27 <134>Nov 22 10:15:01 n1 x6 <134>Nov 22 10:15:01 n2 {}6 <1>ddd";
+    check(
+        64,
+        stream,
+        &[
+            frame(b"<1>aaa"),
+            frame(b"<134>Nov 22 10:15:01 n1 x6 "),
+            Out::Unframed(b"<134>Nov 22 10:15:01 n2 {}".to_vec()),
+            frame(b"<1>ddd"),
+        ],
+    );
+}

@@ -17,7 +17,10 @@
 //! header (a count that lied about its frame's length put the stream out of step) are
 //! [`Next::Unframed`] up to the next thing that looks like a header (`[1-9][0-9]{0,9} ` before
 //! `<` or `{`) or LF. Read as LF text instead, an octet stream has no LF to end them, and every
-//! frame after them would be skipped with them.
+//! frame after them would be skipped with them. What looks like a header inside the syslog
+//! headers those bytes start with is not one: they are then an LF line that a relay sent between
+//! its counted frames, whose host may end in digits (`nss1 {…`), not a piece of a frame
+//! ([`resync`]).
 //!
 //! The framer never copies or allocates: it reports ranges into the slice it
 //! was handed so the caller can parse the payload in place in its own buffer.
@@ -26,6 +29,10 @@
 //! them, and whether the stream is a relay's.
 
 use std::ops::Range;
+
+mod resync;
+
+use resync::{resync, Resync, KEEP};
 
 /// The length field of an octet-counted frame has at most this many digits.
 /// Ten digits cover any length a sender could mean; more than that cannot be a
@@ -216,8 +223,9 @@ impl Framer {
             }
             Skip::ToHeader => {
                 // The byte before the search is only looked behind at, so that what is kept is
-                // judged as one read would judge it.
-                return match resync(input, self.max_frame) {
+                // judged as one read would judge it. These bytes start wherever a read left off,
+                // past where the syslog headers of the unframed bytes could be: none is read.
+                return match resync(input, self.max_frame, false) {
                     Some(Resync::Header(at)) => {
                         self.skip = Skip::None;
                         Next::Skipped { consumed: at }
@@ -325,7 +333,7 @@ impl Framer {
     /// Bytes at a boundary of a relay's stream that do not start with a header: unframed up to
     /// the next header, or an LF frame when an LF comes first (a stream may mix both).
     fn unframed(&mut self, input: &[u8]) -> Step {
-        match resync(input, self.max_frame) {
+        match resync(input, self.max_frame, true) {
             Some(Resync::Header(at)) if at <= self.max_frame => Step::Unframed(at),
             Some(Resync::Header(at)) => Step::Oversize { consumed: at },
             Some(Resync::Lf(_)) => self.lf_frame(input),
@@ -443,58 +451,6 @@ fn head(input: &[u8]) -> Head {
     // Every byte so far is a digit and there are at most `MAX_DIGITS` of
     // them: the next byte decides.
     Head::Undecided
-}
-
-/// What ends unframed bytes: the first header after their first byte, or an LF.
-enum Resync {
-    /// Where a header starts.
-    Header(usize),
-    /// Where an LF is.
-    Lf(usize),
-}
-
-/// Bytes kept back while unframed bytes are discarded: a header not yet whole (ten digits, a
-/// space, the payload's first byte) can be at most this long, and the byte before it is looked
-/// behind at.
-const KEEP: usize = MAX_DIGITS + 2;
-
-/// The first header in `input` that starts after its first byte (`[1-9][0-9]{0,9} ` counting at
-/// most `max_frame`, before `<` or `{`, not preceded by a digit), or the first LF, whichever comes
-/// first. `None` when neither is in `input` whole.
-fn resync(input: &[u8], max_frame: usize) -> Option<Resync> {
-    let lf = memchr::memchr(b'\n', input);
-    let within = lf.map_or(input, |lf| &input[..lf]);
-    let header = memchr::memchr2_iter(b'<', b'{', within)
-        .find_map(|at| header_before(within, at, max_frame));
-    match (header, lf) {
-        (Some(at), _) => Some(Resync::Header(at)),
-        (None, Some(lf)) => Some(Resync::Lf(lf)),
-        (None, None) => None,
-    }
-}
-
-/// Where the header whose payload starts at `input[payload]` starts, if the bytes before it are
-/// one: a space, one to ten digits counting at most `max_frame` with no leading zero, and before
-/// them a byte that is not a digit (never the first byte of `input`).
-fn header_before(input: &[u8], payload: usize, max_frame: usize) -> Option<usize> {
-    let space = payload.checked_sub(1)?;
-    if input[space] != b' ' {
-        return None;
-    }
-    let digits = input[..space]
-        .iter()
-        .rev()
-        .take(MAX_DIGITS + 1)
-        .take_while(|b| b.is_ascii_digit())
-        .count();
-    let start = space - digits;
-    if digits == 0 || digits > MAX_DIGITS || start == 0 || input[start - 1].is_ascii_digit() {
-        return None;
-    }
-    let count = input[start..space]
-        .iter()
-        .fold(0u64, |n, b| n * 10 + u64::from(b - b'0'));
-    (input[start] != b'0' && count <= max_frame as u64).then_some(start)
 }
 
 /// How many of `available` bytes to discard when `left` are still owed.

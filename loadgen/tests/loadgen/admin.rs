@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
 
-use crate::support::{loadgen, over_tcp, refusing, Run};
+use crate::support::{loadgen, loadgen_with, over_tcp, refusing, tcp_receiver, Run};
 
 /// A fake collector: a TCP receiver that counts lines, and an admin endpoint whose
 /// `ztel_frames_total` is 1000 + lines received − `hide` (what it "lost"), and that has no
@@ -110,9 +110,18 @@ fn unreachable_admin_is_reported_as_na() {
     // Not a listener bound and dropped: the receiver below was once given its port, and the
     // admin request went to the receiver, which read it as records.
     let (_refusing, closed) = refusing();
-    let (run, _) = over_tcp(1, &format!("--count 10 --admin http://{closed} --quiet"));
-    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    let (addr, receiver) = tcp_receiver(1);
+    let flags = format!("--target {addr} --count 10 --admin http://{closed} --quiet");
+    let run = loadgen_with(&flags, &[]);
+    assert!(
+        !receiver.join().unwrap().concat().is_empty(),
+        "the events were sent"
+    );
+    // Asked to check for loss and unable to: the run has not passed.
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 2, "{}", run.stderr);
     run.assert_stderr_has("cannot read http://");
+    run.assert_stderr_has("whether events were lost is unknown");
     assert_eq!(run.result("received"), "n/a");
     assert_eq!(run.result("ztel_p50_us"), "n/a");
 }

@@ -259,3 +259,42 @@ fn datagrams_the_kernel_drops_from_a_full_receive_buffer_are_counted() {
     );
     eprintln!("kernel drops: {sent} sent, {taken} received, {dropped} dropped by the kernel");
 }
+
+#[test]
+fn datagrams_dropped_while_the_records_cannot_be_written_reach_metrics() {
+    // With the records file unwritable (a full disk) the aggregator stops taking batches once
+    // it holds 16 MiB, UDP's batch waits for room up to its own limit, and the datagrams past
+    // it are dropped: counted in that held batch, they reached /metrics only at shutdown.
+    let collector = Collector::start_with(
+        "udp-dropped-live",
+        Options {
+            udp: true,
+            binary: true,
+            args: ["--admin", "127.0.0.1:0", "--records", "/dev/full"]
+                .map(String::from)
+                .to_vec(),
+            ..Options::default()
+        },
+    );
+    let (udp, admin) = (collector.listening["udp"], collector.listening["admin"]);
+    let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+    // Records of 4 KB: the limits (16 MiB in the aggregator, 8 MiB held) fill in 6,000.
+    let host = "h".repeat(4000);
+    let mut i = 0u32;
+    let dropped = common::wait_for(Duration::from_secs(60), || {
+        for _ in 0..200 {
+            i += 1;
+            let line = lss_line(&format!("u{i}@x"), i % 20_000).replace("dns.corp", &host);
+            let _ = sender.send_to(line.as_bytes(), udp);
+        }
+        // Paced by the collector: what the kernel drops is not what this test is about.
+        common::wait_for(Duration::from_secs(10), || {
+            common::udp_sockets(udp.port()).filter(|(queued, _)| *queued == 0)
+        });
+        let (_, page) = common::http_get(admin, "/metrics");
+        common::sample(&page, "ztel_datagrams_dropped_total").filter(|n| *n > 0.0)
+    });
+    let dropped = dropped.unwrap_or_else(|| panic!("no drop counted after {i} datagrams"));
+    let outcome = collector.stop();
+    assert!(outcome.counter("datagrams_dropped") >= dropped as u64);
+}

@@ -172,6 +172,7 @@ impl Aggregator {
     /// Runs until every shard has dropped its sender, then flushes.
     pub fn run(mut self) -> Summary {
         loop {
+            self.take_counts();
             // A sink that cannot write holds its backlog: stop taking batches so that shards stop
             // reading and TCP pushes back on senders, and retry. While draining, take everything:
             // what cannot be written is spilled at the end.
@@ -206,6 +207,8 @@ impl Aggregator {
             }
             self.note_written();
         }
+        // Every shard has hung up: whatever counts they offered last are in the side channel.
+        self.take_counts();
         self.merge_devices(true);
         self.flush();
         self.note_written();
@@ -264,6 +267,14 @@ impl Aggregator {
             }
         }
         true
+    }
+
+    /// The counts the shards sent on the side channel, taken even while the records' backlog
+    /// keeps batches waiting (see `BatchSender::offer_counts`).
+    fn take_counts(&mut self) {
+        while let Some(counts) = self.rx.try_recv_counts() {
+            self.handle(counts);
+        }
     }
 
     fn handle(&mut self, mut batch: Batch) {

@@ -18,19 +18,27 @@ use event_listener::Event;
 use super::pool::Returns;
 use super::Batch;
 
-/// A bounded channel of batches holding `capacity` of them.
+/// Counts-only batches the side channel holds (see [`BatchSender::offer_counts`]); each shard
+/// offers one per input a tick at most, so a few hundred are seconds of ticks.
+const COUNTS_CAPACITY: usize = 256;
+
+/// A bounded channel of batches holding `capacity` of them, and beside it a small one for
+/// counts alone.
 pub fn bounded(capacity: usize) -> (BatchSender, BatchReceiver) {
     let (tx, rx) = crossbeam_channel::bounded(capacity);
+    let (counts_tx, counts_rx) = crossbeam_channel::bounded(COUNTS_CAPACITY);
     let taken = Arc::new(Event::new());
     let bell = Arc::new(Doorbell::default());
     (
         BatchSender {
             tx,
+            counts: counts_tx,
             taken: taken.clone(),
             bell: bell.clone(),
         },
         BatchReceiver {
             rx,
+            counts: counts_rx,
             taken,
             bell,
             returns: Returns::default(),
@@ -91,6 +99,8 @@ impl Doorbell {
 #[derive(Clone)]
 pub struct BatchSender {
     tx: Sender<Batch>,
+    /// Counts without records, which the aggregator takes even while it takes no batch.
+    counts: Sender<Batch>,
     /// Notified each time the aggregator takes a batch: there is room again.
     taken: Arc<Event>,
     /// Rung each time a batch is sent, and when a shard hangs up.
@@ -151,6 +161,17 @@ impl BatchSender {
         }
     }
 
+    /// Offers a batch of counts alone (no records, devices or dead letters) on the side
+    /// channel, which the aggregator reads even while a full disk keeps it from taking
+    /// batches: the datagrams UDP drops meanwhile, the peers refused, reach `/metrics` then
+    /// too. Gives the batch back when that channel is full.
+    pub fn offer_counts(&self, batch: Batch) -> Result<(), Box<Batch>> {
+        debug_assert!(batch.records.is_empty() && batch.dead.is_empty());
+        self.counts
+            .try_send(batch)
+            .map_err(|e| Box::new(e.into_inner()))
+    }
+
     /// Resolves when the aggregator next takes a batch (or at once if there is room now).
     pub async fn room(&self) {
         let taken = self.taken.listen();
@@ -163,6 +184,7 @@ impl BatchSender {
 /// The aggregator's end.
 pub struct BatchReceiver {
     rx: Receiver<Batch>,
+    counts: Receiver<Batch>,
     taken: Arc<Event>,
     bell: Arc<Doorbell>,
     /// Where handled batches go back to, per shard.
@@ -174,6 +196,11 @@ impl BatchReceiver {
     pub fn returning(mut self, returns: Returns) -> Self {
         self.returns = returns;
         self
+    }
+
+    /// A batch of counts alone from the side channel, if one waits.
+    pub fn try_recv_counts(&self) -> Option<Batch> {
+        self.counts.try_recv().ok()
     }
 
     /// A handled batch goes back to the shard that made it, for its next read.

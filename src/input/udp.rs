@@ -100,7 +100,7 @@ pub async fn receive_loop(shard: Rc<Shard>, socket: UdpSocket, allow: Arc<ArcSwa
             while let Some((n, peer)) = recv_now(fd, &mut buf) {
                 take(&shard, &allow, &mut framer, &buf[..n], peer, &mut batch);
             }
-            drops.count(&mut batch);
+            drops.count(&shard);
             batch = hand_over(&shard, batch);
             continue;
         }
@@ -128,7 +128,7 @@ pub async fn receive_loop(shard: Rc<Shard>, socket: UdpSocket, allow: Arc<ArcSwa
                 None => break,
             }
         }
-        drops.count(&mut batch);
+        drops.count(&shard);
         batch = hand_over(&shard, batch);
     }
     // Drain: what the kernel already holds is taken, then the last batch waits its turn.
@@ -136,7 +136,7 @@ pub async fn receive_loop(shard: Rc<Shard>, socket: UdpSocket, allow: Arc<ArcSwa
     while let Some((n, peer)) = recv_now(fd, &mut buf) {
         take(&shard, &allow, &mut framer, &buf[..n], peer, &mut batch);
     }
-    drops.count(&mut batch);
+    drops.count(&shard);
     shard.send(batch).await;
 }
 
@@ -154,16 +154,16 @@ impl KernelDrops {
         }
     }
 
-    /// Adds the drops since the last call to the batch. A drop needs a full receive buffer, so
-    /// datagrams are waiting to be read whenever new drops are: counting at every batch misses
-    /// none.
-    fn count(&mut self, batch: &mut Batch) {
+    /// Counts the drops since the last call, apart from any batch (see `take`'s drops). A drop
+    /// needs a full receive buffer, so datagrams are waiting to be read whenever new drops are:
+    /// counting at every batch misses none.
+    fn count(&mut self, shard: &Shard) {
         if let Some(now) = kernel_drops(self.fd) {
             // The kernel's count is a u32 that wraps.
-            batch.counters.add(
-                Counter::UdpKernelDrops,
-                u64::from(now.wrapping_sub(self.seen)),
-            );
+            let dropped = u64::from(now.wrapping_sub(self.seen));
+            if dropped > 0 {
+                shard.count(Source::Udp, |c| c.add(Counter::UdpKernelDrops, dropped));
+            }
             self.seen = now;
         }
     }
@@ -218,7 +218,9 @@ fn take(
         return;
     }
     if batch.records.len() >= PENDING_LIMIT {
-        batch.counters.incr(Counter::DatagramsDropped);
+        // Counted apart from the held batch, which waits for room as long as the channel is
+        // full: the drops reach `/metrics` meanwhile, through the side channel.
+        shard.count(Source::Udp, |c| c.incr(Counter::DatagramsDropped));
         return;
     }
     let read_at = Instant::now();

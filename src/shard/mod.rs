@@ -184,9 +184,10 @@ impl Shard {
         self.tx.send(batch).await
     }
 
-    /// Offers a batch without waiting (for inputs that cannot push back).
-    pub fn offer(&self, mut batch: Batch) -> Offer {
-        self.take_pending(&mut batch);
+    /// Offers a batch without waiting (for inputs that cannot push back). The pending counts
+    /// stay pending, for the ticker: a batch the full channel hands back is held until there is
+    /// room, and counts moved into it (the datagrams UDP drops meanwhile) would wait with it.
+    pub fn offer(&self, batch: Batch) -> Offer {
         if batch.is_empty() {
             return Offer::Sent;
         }
@@ -215,8 +216,9 @@ impl Shard {
     }
 
     /// Sends the counts made outside a connection's batch (accepts, refusals, handshake
-    /// failures) every `period`, so that `/metrics` shows them while no record flows: a refused
-    /// feed is exactly the one that sends none. Offered, never awaited: a full channel keeps
+    /// failures, datagrams dropped) every `period`, so that `/metrics` shows them while no record
+    /// flows: a refused feed is exactly the one that sends none. Offered on the side channel,
+    /// which the aggregator reads even while it takes no batch, never awaited: a full one keeps
     /// them for the next tick or the next batch. Ends when the drain begins (the drain sends
     /// the last counts itself).
     pub async fn send_counts_every(&self, period: Duration) {
@@ -239,7 +241,9 @@ impl Shard {
                 if self.pending.borrow()[source as usize].is_zero() {
                     continue;
                 }
-                if let Offer::Full(batch) = self.offer(Batch::counts(self.index, source)) {
+                let mut batch = Batch::counts(self.index, source);
+                self.take_pending(&mut batch);
+                if let Err(batch) = self.tx.offer_counts(batch) {
                     self.pending.borrow_mut()[source as usize].merge(&batch.counters);
                 }
             }

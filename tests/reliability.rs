@@ -519,3 +519,44 @@ fn a_drain_that_loses_records_says_so_and_exits_non_zero() {
         "{said}"
     );
 }
+
+#[test]
+fn healthz_says_when_the_outputs_cannot_write_and_the_inputs_are_not_read() {
+    let collector = Collector::start_with(
+        "stalled-health",
+        Options {
+            args: ["--records", "/dev/full", "--admin", "127.0.0.1:0"]
+                .map(String::from)
+                .to_vec(),
+            binary: true,
+            ..Options::default()
+        },
+    );
+    let admin = collector.listening["admin"];
+    assert_eq!(http_get(admin, "/healthz").0, 200);
+    let sent = Arc::new(AtomicUsize::new(0));
+    let progress = sent.clone();
+    let mut stream = collector.connect();
+    // More than the 16 MiB the aggregator holds before it stops taking batches.
+    let sender = std::thread::spawn(move || {
+        for i in 1..=40_000u64 {
+            if stream
+                .write_all(format!("{}\n", padded(i)).as_bytes())
+                .is_err()
+            {
+                break;
+            }
+            progress.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    common::wait_until_stalled(&sent, Duration::from_millis(700));
+    let unhealthy = common::wait_for(Duration::from_secs(20), || {
+        let (status, body) = http_get(admin, "/healthz");
+        (status == 503).then_some(body)
+    });
+    let body = unhealthy.expect("/healthz stayed 200 while nothing could be written");
+    assert!(body.starts_with("stalled for "), "{body}");
+    let outcome = collector.stop();
+    drop(sender);
+    assert!(outcome.counter("records_zia_web") > 0);
+}

@@ -178,8 +178,10 @@ impl Aggregator {
             // what cannot be written is spilled at the end.
             let draining = self.state.draining.load(Ordering::SeqCst);
             if self.backlog() > BACKLOG_LIMIT && !draining {
+                self.note_stalled(true);
                 self.retry_stalled();
             } else {
+                self.note_stalled(false);
                 match self.rx.recv_timeout(self.schedule.wait(self.backlog() > 0)) {
                     Ok(batch) => {
                         self.handle(batch);
@@ -267,6 +269,20 @@ impl Aggregator {
             }
         }
         true
+    }
+
+    /// Tells `/healthz` whether the aggregator takes batches: stalled, it says since when.
+    fn note_stalled(&self, stalled: bool) {
+        let since = &self.state.stalled_since_ms;
+        match (stalled, since.load(Ordering::Relaxed)) {
+            (true, 0) => {
+                let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH);
+                let ms = now.map_or(1, |d| d.as_millis().max(1) as u64);
+                since.store(ms, Ordering::Relaxed);
+            }
+            (false, ms) if ms != 0 => since.store(0, Ordering::Relaxed),
+            _ => {}
+        }
     }
 
     /// The counts the shards sent on the side channel, taken even while the records' backlog

@@ -1,7 +1,7 @@
 //! What the aggregator shares with the admin endpoint and the shutdown path: the device registry,
 //! the attribution table and a snapshot of the counters and latency, each behind its own lock.
 
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex};
 
 use super::attribution::Attribution;
@@ -19,6 +19,9 @@ pub struct Shared {
     pub snapshot: Mutex<Snapshot>,
     /// Set while the collector drains: /healthz answers 503.
     pub draining: AtomicBool,
+    /// Since when (Unix milliseconds; 0: it does) the aggregator has taken no batch because its
+    /// outputs hold too much they cannot write: /healthz answers 503 past a few seconds.
+    pub stalled_since_ms: AtomicU64,
     /// The inputs that listen: `/metrics` has series for these.
     pub inputs: Vec<Source>,
     /// `[output.nats]`, when on: `/devices/{hostname}` reads the shared registry through it and
@@ -33,6 +36,7 @@ impl Shared {
             registry: Mutex::new(registry),
             snapshot: Mutex::new(Snapshot::default()),
             draining: AtomicBool::new(false),
+            stalled_since_ms: AtomicU64::new(0),
             inputs,
             nats: std::sync::OnceLock::new(),
         }

@@ -258,9 +258,24 @@ fn device(state: &Shared, name: &str) -> Reply {
 
 /// 503 only while draining. NATS down is said but still 200: the collector keeps taking records
 /// (they wait in the spool), so a load balancer must not take it out of service for that.
+/// How long the aggregator may take no batch (its outputs cannot write what they hold: a full
+/// disk, a full NATS spool) before `/healthz` says the collector is unhealthy: a slow disk's
+/// moment is not, a collector whose inputs no longer read is.
+const STALLED_UNHEALTHY_MS: u64 = 5_000;
+
 fn healthz(state: &Shared) -> Reply {
+    let since = state.stalled_since_ms.load(Ordering::Relaxed);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    let stalled_ms = now.map_or(0, |d| (d.as_millis() as u64).saturating_sub(since));
     if state.draining.load(Ordering::Relaxed) {
         (503, TEXT, "draining\n".into())
+    } else if since != 0 && stalled_ms >= STALLED_UNHEALTHY_MS {
+        let message = format!(
+            "stalled for {} s: the outputs cannot write what they hold (see \
+             ztel_output_write_errors_total), and the inputs are not read\n",
+            stalled_ms / 1000
+        );
+        (503, TEXT, message)
     } else if state.nats.get().is_some_and(|link| !link.is_connected()) {
         (200, TEXT, "ok; nats down: records are spooled\n".into())
     } else {

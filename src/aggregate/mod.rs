@@ -91,8 +91,10 @@ const BACKLOG_LIMIT: usize = 16 << 20;
 /// How often a stalled sink is retried.
 const RETRY_EVERY: Duration = Duration::from_millis(250);
 
-/// Record identities remembered for de-duplication: LSS replays up to 15 minutes after a
-/// reconnect, and NSS re-sends what it was unsure of; a million covers both at high rates.
+/// Record identities remembered for de-duplication. LSS replays up to 15 minutes after a
+/// reconnect, and NSS re-sends what it was unsure of: a million covers a 15-minute replay up to
+/// about 1,100 records a second, and 21 s of one at 50,000 (then the older part of a replay is
+/// written again: twice, never lost). It costs 32 MiB of memory and a 16 MiB file.
 pub const DEDUP_WINDOW: usize = 1 << 20;
 
 pub struct Aggregator {

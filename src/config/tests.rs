@@ -365,3 +365,28 @@ fn config_check_reads_the_nats_url_as_serve_does() {
         "{debug}"
     );
 }
+
+#[test]
+fn a_data_dir_or_an_output_under_a_file_is_refused() {
+    // `config check` said ok, and serve failed with "File exists", naming no culprit.
+    let dir = std::env::temp_dir().join(format!("ztel-config-file-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("afile");
+    std::fs::write(&file, b"").unwrap();
+    let under = |key: &str, toml: String| {
+        let msg = Config::from_toml(&toml).unwrap_err().to_string();
+        let want = format!("{key}: {} is a file, not a directory", file.display());
+        assert_eq!(msg, want, "{toml}");
+    };
+    under("data_dir", format!("data_dir = {:?}\n", file));
+    under(
+        "data_dir",
+        format!("data_dir = {:?}\n", file.join("deeper")),
+    );
+    let toml = format!("[output]\nrecords = {:?}\n", file.join("x.jsonl"));
+    under("output.records", toml);
+    // A directory, or one that can be made: fine.
+    let made = format!("data_dir = {:?}\n", dir.join("new/deeper"));
+    assert!(Config::from_toml(&made).is_ok(), "{made}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -122,6 +122,13 @@ impl Config {
                 }
             }
         }
+        // What `serve` would fail to create, said where `config check` sees it.
+        directory_or_none("data_dir", &self.data_dir)?;
+        for (key, place) in &outputs {
+            if let Some(parent) = place.as_deref().and_then(Path::parent) {
+                directory_or_none(key, parent)?;
+            }
+        }
         if self.output.rotate_bytes < 1 << 20 {
             return Err(invalid("output.rotate_bytes", "must be at least 1048576"));
         }
@@ -358,6 +365,22 @@ const YEAR_SECS: u64 = 365 * 24 * 3600;
 /// A duration of 1 s to a year. Larger ones overflow where they are used: the idle timeout is
 /// added to an Instant for every read (glommio panics, and the collector aborts), and JetStream
 /// takes the duplicate window in i64 nanoseconds, which wraps.
+/// `path` is a directory, or can be made one: the nearest part of it that exists is one (a file
+/// there makes `serve` fail with "File exists" or "Not a directory", which name no culprit).
+fn directory_or_none(key: &str, path: &Path) -> Result<(), ConfigError> {
+    for at in path.ancestors().filter(|a| !a.as_os_str().is_empty()) {
+        match std::fs::metadata(at) {
+            Ok(found) if found.is_dir() => return Ok(()),
+            Ok(_) => {
+                let message = format!("{} is a file, not a directory", at.display());
+                return Err(invalid(key, message));
+            }
+            Err(_) => continue,
+        }
+    }
+    Ok(())
+}
+
 fn within_a_year(key: &str, secs: u64) -> Result<(), ConfigError> {
     if (1..=YEAR_SECS).contains(&secs) {
         Ok(())

@@ -36,8 +36,13 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use super::registry::Registry;
 use super::store::{Encoded, Store};
 
-/// Between attempts of a save that failed.
+/// Between the first attempts of a save that failed; doubled at each failure up to
+/// [`RETRY_MOST`]: each attempt opens the store again, which after an I/O error reads the whole
+/// file to repair it (180 MB for a million devices), not a thing to do four times a second for
+/// as long as a disk stays full.
 const RETRY: Duration = Duration::from_millis(250);
+/// The longest wait between attempts: a disk that has room again is used within it.
+const RETRY_MOST: Duration = Duration::from_secs(8);
 /// Devices encoded per hand-over, at most.
 const AT_MOST: usize = 512;
 /// How long a changed device waits in the registry before it is handed over (a device that
@@ -275,7 +280,8 @@ fn commit(store: &mut Store, pending: &mut Encoded, progress: &Progress, failure
         if closing {
             break;
         }
-        std::thread::sleep(RETRY);
+        let doubled = RETRY.saturating_mul(1 << (failed - 1).min(16) as u32);
+        std::thread::sleep(doubled.min(RETRY_MOST));
     }
     progress
         .in_flight

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
 
-use crate::support::{loadgen, loadgen_with, over_tcp, refusing, tcp_receiver, Run};
+use crate::support::{loadgen, loadgen_with, refusing, tcp_receiver, Run};
 
 /// A fake collector: a TCP receiver that counts lines, and an admin endpoint whose
 /// `ztel_frames_total` is 1000 + lines received − `hide` (what it "lost"), and that has no

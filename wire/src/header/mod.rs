@@ -40,9 +40,11 @@ pub fn split(frame: &[u8]) -> (Header<'_>, usize) {
             .filter(|h| h.is_ascii() || std::str::from_utf8(h).is_ok())
             .filter(|h| !h.starts_with(b"LEEF:") && !h.starts_with(b"CEF:"))
             .map(trim_colons)
-            .filter(|h| !h.is_empty() && h[0] != b'{');
-        // A "host" that is the record itself (`{…`, `LEEF:…`, `CEF:…`: a sender that leaves the
-        // host out) is none: the message starts there.
+            .filter(|h| !h.is_empty() && h[0] != b'{')
+            .filter(|h| !h.iter().any(|c| matches!(c, b'=' | b',' | b'"' | b'|')));
+        // A "host" that is the record itself (`{…`, `LEEF:…`, `CEF:…`, a key=value pair, CSV
+        // fields: a sender that leaves the host out, or a record that starts with a time) is
+        // none: the message starts there. No hostname holds `=`, `,`, `"` or `|`.
         let end = match host {
             Some(_) => after + host_len + tag_len(&rest[after + host_len..]),
             None => after,

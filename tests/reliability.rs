@@ -527,7 +527,11 @@ fn healthz_says_when_the_outputs_cannot_write_and_the_inputs_are_not_read() {
         Options {
             args: ["--records", "/dev/full", "--admin", "127.0.0.1:0"]
                 .map(String::from)
-                .to_vec(),
+                .to_vec()
+                .into_iter()
+                .chain(["--http".into(), "127.0.0.1:0".into()])
+                .collect(),
+            config: Some("[input.http]\nplain = true\nkeys = [\"k1\"]\n".into()),
             binary: true,
             ..Options::default()
         },
@@ -556,6 +560,12 @@ fn healthz_says_when_the_outputs_cannot_write_and_the_inputs_are_not_read() {
     });
     let body = unhealthy.expect("/healthz stayed 200 while nothing could be written");
     assert!(body.starts_with("stalled for "), "{body}");
+    // A Cloud NSS request meanwhile waits for the full channel, and gives up when it would
+    // have given up waiting for the write: a 503, not an answer that never comes.
+    let lines = [zia_line(1, "pc-stalled")];
+    let body = common::http::array(&lines);
+    let answer = common::http::Client::connect(collector.listening["http"]).post(Some("k1"), &body);
+    assert_eq!(answer.status, 503, "{answer:?}");
     let outcome = collector.stop();
     drop(sender);
     assert!(outcome.counter("records_zia_web") > 0);

@@ -25,4 +25,9 @@ impl Receipt {
     pub fn is_signed(&self) -> bool {
         self.0.load(Ordering::Acquire)
     }
+
+    /// No sender waits for it any more (it gave up, and answered 503): signing it is moot.
+    pub fn is_abandoned(&self) -> bool {
+        Arc::strong_count(&self.0) == 1
+    }
 }

@@ -36,8 +36,9 @@ impl Client<TcpStream> {
     }
 
     pub fn over(stream: TcpStream) -> Self {
+        // Past the collector's own wait for records to be written (10 s, then a 503).
         stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
+            .set_read_timeout(Some(Duration::from_secs(30)))
             .unwrap();
         stream
             .set_write_timeout(Some(Duration::from_secs(10)))

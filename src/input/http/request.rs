@@ -9,7 +9,8 @@
 //! aggregator's channel, so that a full channel delays the answer instead of losing records, and
 //! then written, so that a crash of the collector cannot lose records Cloud NSS will not send
 //! again. A records output that cannot write for [`WRITTEN_WITHIN`] gets the sender a 503; its
-//! retry is then a repeat, answered once the records are written.
+//! retry is then a repeat (or, when the batch was never taken, no repeat), answered once the
+//! records are written.
 //!
 //! What a request holds is charged to the shard's buffer budget for as long as it holds it: the
 //! body as it is read, what a gzip body inflates to as it inflates, then the batch's records until
@@ -57,14 +58,15 @@ pub const BODY_FRAMES: usize = 64;
 /// idle keep-alive connections stay small.
 pub(super) const KEEP_BUFFER: usize = 64 << 10;
 
-/// How long a request waits for its records to be written before it is answered 503. A
-/// collector whose output works writes them within milliseconds (the records sink writes at
-/// least every 250 µs); one whose disk is full does not.
-pub(super) const WRITTEN_WITHIN: Duration = Duration::from_secs(5);
+/// How long a request waits for its records to be taken and written before it is answered
+/// 503. A collector whose output works writes them within milliseconds (the records sink writes
+/// at least every 250 µs); one whose disk is full does not. Longer than NATS's wait for an
+/// acknowledgement (5 s), after which unacknowledged records are spooled, and safe: a stream's
+/// leader election answers 200 late, not 503.
+pub(super) const WRITTEN_WITHIN: Duration = Duration::from_secs(10);
 
-/// Waits until the aggregator signs `receipt`, at most [`WRITTEN_WITHIN`]; false if it did not.
-async fn written(receipt: &Receipt) -> bool {
-    let deadline = Instant::now() + WRITTEN_WITHIN;
+/// Waits until the aggregator signs `receipt`, at most until `deadline`; false if it did not.
+async fn written(receipt: &Receipt, deadline: Instant) -> bool {
     // Short naps first: the records are usually written within the first.
     let mut nap = Duration::from_micros(200);
     while !receipt.is_signed() {
@@ -157,16 +159,38 @@ impl Requests {
                 // The 200 means the records are safe: taken by the channel, then written.
                 let receipt = (!batch.records.is_empty()).then(Receipt::default);
                 batch.receipt = receipt.clone();
-                if !self.shard.send(batch).await {
-                    let refusal = Refusal::closing(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "the collector is shutting down; retry",
-                    );
-                    return Ok(respond(refusal.status, &refusal.message, true));
+                let requests = batch.counters.get(Counter::HttpRequests);
+                let deadline = Instant::now() + WRITTEN_WITHIN;
+                // The channel stays full while the aggregator takes no batch (its outputs hold
+                // more than they can write): the request gives up with the same deadline, its
+                // batch untaken, so the sender's retry is no repeat.
+                let sent =
+                    futures_lite::future::or(async { Some(self.shard.send(batch).await) }, async {
+                        glommio::timer::sleep(WRITTEN_WITHIN).await;
+                        None
+                    })
+                    .await;
+                match sent {
+                    Some(true) => {}
+                    Some(false) => {
+                        let refusal = Refusal::closing(
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "the collector is shutting down; retry",
+                        );
+                        return Ok(respond(refusal.status, &refusal.message, true));
+                    }
+                    None => {
+                        // Received all the same; its records were never made as far as the
+                        // counts go.
+                        self.shard
+                            .count(Source::Http, |c| c.add(Counter::HttpRequests, requests));
+                        let refusal = unwritten();
+                        return Ok(respond(refusal.status, &refusal.message, true));
+                    }
                 }
                 drop(charge);
                 if let Some(receipt) = receipt {
-                    if !written(&receipt).await {
+                    if !written(&receipt, deadline).await {
                         let refusal = unwritten();
                         return Ok(respond(refusal.status, &refusal.message, true));
                     }

@@ -236,10 +236,19 @@ fn a_record_that_starts_after_a_stamp_is_no_host() {
     // A key=value record that starts with its time, a sender that leaves its host out before
     // CSV fields: the record's first pair or fields are not a host, and stay in the message.
     for (line, message) in [
-        ("2019-10-16T15:44:36Z reason=Allowed event_id=1", "reason=Allowed event_id=1"),
-        ("<134>Nov 22 10:15:01 reason=Allowed\tx=1", "reason=Allowed\tx=1"),
+        (
+            "2019-10-16T15:44:36Z reason=Allowed event_id=1",
+            "reason=Allowed event_id=1",
+        ),
+        (
+            "<134>Nov 22 10:15:01 reason=Allowed\tx=1",
+            "reason=Allowed\tx=1",
+        ),
         ("<134>Nov 22 10:15:01 ,u,x", ",u,x"),
-        ("<134>Nov 22 10:15:01 \"Sat Nov 22\",\"u\"", "\"Sat Nov 22\",\"u\""),
+        (
+            "<134>Nov 22 10:15:01 \"Sat Nov 22\",\"u\"",
+            "\"Sat Nov 22\",\"u\"",
+        ),
         ("<134>Nov 22 10:15:01 a|b|c", "a|b|c"),
     ] {
         let (h, rest) = header(line);

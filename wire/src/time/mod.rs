@@ -5,7 +5,7 @@
 //! general parser (whose error values allocate).
 
 use jiff::civil::DateTime;
-use jiff::tz::{Offset, TimeZone};
+use jiff::tz::{AmbiguousOffset, Offset, TimeZone};
 use jiff::Timestamp;
 
 mod recent;
@@ -246,10 +246,30 @@ impl Fields {
     /// abbreviation then: NSS prints its feed's zone (`%s{tz}`), and with
     /// `feed_timezone = "America/Los_Angeles"` that is `PST` or `PDT`, which no zone is named
     /// after. Any other abbreviation stays unreadable: `CST` alone is Chicago's or China's.
+    /// In the hour a clock turns back the time is there twice, once for each abbreviation
+    /// (`01:30 PDT`, then `01:30 PST`): the word says which.
     fn in_feed_zone_named(self, word: &[u8], zone: &TimeZone) -> Option<Timestamp> {
+        let named = |at: Timestamp| zone.to_offset_info(at).abbreviation().as_bytes() == word;
         let at = self.in_zone(zone)?;
-        let abbreviation = zone.to_offset_info(at).abbreviation().as_bytes() == word;
-        abbreviation.then_some(at)
+        if named(at) {
+            return Some(at);
+        }
+        let dt = DateTime::new(
+            self.year as i16,
+            self.month as i8,
+            self.day as i8,
+            self.hour as i8,
+            self.minute as i8,
+            self.second as i8,
+            self.nanos as i32,
+        )
+        .ok()?;
+        match zone.to_ambiguous_timestamp(dt).offset() {
+            AmbiguousOffset::Fold { after, .. } => {
+                after.to_timestamp(dt).ok().filter(|t| named(*t))
+            }
+            _ => None,
+        }
     }
 
     /// The instant these fields denote as local time in `zone`.

@@ -12,10 +12,11 @@ const PER_SHARD: u64 = 16 << 20;
 const FLOOR: u64 = 512 << 10;
 
 /// Raises the soft limit towards what `shards` shards register, as far as the hard limit allows
-/// (root raises both: CAP_IPC_LOCK lets it register past the limit, but glommio checks the
-/// limit itself). Below glommio's floor even then, an error that says what to raise; short of
-/// the buffers' need, one warning line (glommio's own multi-line warning is filtered out in
-/// favour of it).
+/// (and the hard one too with CAP_SYS_RESOURCE: glommio checks the limit itself, whatever
+/// CAP_IPC_LOCK lets io_uring register). Below glommio's floor even then, an error that says what
+/// to raise; short of the buffers' need without CAP_IPC_LOCK, one warning line (glommio's own
+/// multi-line warning is filtered out in favour of it). Capabilities, not the uid: a container's
+/// root usually has neither.
 pub fn check(shards: usize) -> anyhow::Result<()> {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
@@ -27,24 +28,34 @@ pub fn check(shards: usize) -> anyhow::Result<()> {
     }
     let below = |n: u64, wanted: u64| n != libc::RLIM_INFINITY && n < wanted;
     let wanted = PER_SHARD * shards as u64;
-    // SAFETY: geteuid has no preconditions.
-    let root = unsafe { libc::geteuid() } == 0;
     if below(limit.rlim_cur, wanted) {
-        let raised = libc::rlimit {
-            rlim_cur: if root || !below(limit.rlim_max, wanted) {
-                wanted
-            } else {
+        let within_hard = libc::rlimit {
+            rlim_cur: if below(limit.rlim_max, wanted) {
                 limit.rlim_max
+            } else {
+                wanted
             },
-            rlim_max: if root && below(limit.rlim_max, wanted) {
+            rlim_max: limit.rlim_max,
+        };
+        let raised = libc::rlimit {
+            rlim_cur: wanted,
+            rlim_max: if below(limit.rlim_max, wanted) {
                 wanted
             } else {
                 limit.rlim_max
             },
         };
-        // SAFETY: setrlimit reads the struct it is given; on failure nothing changed.
-        if unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &raised) } == 0 {
-            limit = raised;
+        let tries = if has_capability(CAP_SYS_RESOURCE) {
+            [raised, within_hard]
+        } else {
+            [within_hard, within_hard]
+        };
+        for attempt in tries {
+            // SAFETY: setrlimit reads the struct it is given; on failure nothing changed.
+            if unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &attempt) } == 0 {
+                limit = attempt;
+                break;
+            }
         }
     }
     if below(limit.rlim_cur, FLOOR) {
@@ -57,7 +68,7 @@ pub fn check(shards: usize) -> anyhow::Result<()> {
             wanted >> 20
         );
     }
-    if !root && below(limit.rlim_cur, wanted) {
+    if !has_capability(CAP_IPC_LOCK) && below(limit.rlim_cur, wanted) {
         tracing::warn!(
             "RLIMIT_MEMLOCK is {} KiB: io_uring may not register the I/O buffers of {shards} \
              shards (ztel works, with ordinary buffers); for {} MiB or more set LimitMEMLOCK= in \
@@ -67,4 +78,21 @@ pub fn check(shards: usize) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Lets io_uring register buffers past RLIMIT_MEMLOCK.
+const CAP_IPC_LOCK: u32 = 14;
+/// Lets a process raise its hard limits.
+const CAP_SYS_RESOURCE: u32 = 24;
+
+/// Whether this process has capability `bit` in its effective set (`/proc/self/status`).
+fn has_capability(bit: u32) -> bool {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return false;
+    };
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        .is_some_and(|effective| effective & (1 << bit) != 0)
 }

@@ -148,3 +148,17 @@ fn has_sys_resource() -> bool {
         .expect("CapEff");
     effective & (1 << 24) != 0
 }
+
+#[test]
+fn root_raises_a_soft_limit_below_the_floor_within_the_hard_one() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: not root");
+        return;
+    }
+    // A container's root (no CAP_SYS_RESOURCE) under `--ulimit memlock=65536:8388608`: raising
+    // both limits is refused, raising the soft one to the hard one is not.
+    let (listening, said) = serve_with_memlock(64 << 10, 8 << 20, true);
+    assert!(listening, "{said}");
+    assert!(advice(&said).len() <= 1, "{said}");
+}

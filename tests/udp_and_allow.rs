@@ -270,6 +270,7 @@ fn datagrams_dropped_while_the_records_cannot_be_written_reach_metrics() {
         Options {
             udp: true,
             binary: true,
+            config: Some("[input.udp]\nallowed_ips = [\"127.0.0.1\"]\n".into()),
             args: ["--admin", "127.0.0.1:0", "--records", "/dev/full"]
                 .map(String::from)
                 .to_vec(),
@@ -295,6 +296,10 @@ fn datagrams_dropped_while_the_records_cannot_be_written_reach_metrics() {
         common::sample(&page, "ztel_datagrams_dropped_total").filter(|n| *n > 0.0)
     });
     let dropped = dropped.unwrap_or_else(|| panic!("no drop counted after {i} datagrams"));
+    // A refused peer meanwhile shows too.
+    let refused = UdpSocket::bind("127.0.0.2:0").unwrap();
+    let _ = refused.send_to(lss_line("refused@x", 1).as_bytes(), udp);
+    common::wait_for_metric(admin, "ztel_datagrams_refused_total", |n| n == 1.0);
     let outcome = collector.stop();
     assert!(outcome.counter("datagrams_dropped") >= dropped as u64);
 }

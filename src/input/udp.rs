@@ -207,7 +207,8 @@ fn take(
     batch: &mut Batch,
 ) {
     if !allow.admits(peer.ip()) {
-        batch.counters.incr(Counter::DatagramsRefused);
+        // Apart from the batch, which may be held while the channel is full (see the drops).
+        shard.count(Source::Udp, |c| c.incr(Counter::DatagramsRefused));
         if let Some(held) = shard.notices.due(Notice::Refused) {
             tracing::warn!(
                 "input.udp: refused a datagram from {}: not in input.udp.allowed_ips{}",

@@ -343,3 +343,19 @@ fn a_last_line_without_lf_says_why_it_is_no_record() {
     );
     assert!(batch.records.is_empty());
 }
+
+#[test]
+fn a_whole_json_last_line_padded_with_nuls_is_a_record() {
+    // The decoder trims trailing NULs (some senders pad); the check for a whole object must too.
+    let mut pipeline = ztel::pipeline::Pipeline::new(jiff::tz::TimeZone::UTC);
+    let origin = ztel::batch::Origin {
+        peer: "127.0.0.1:9".parse().unwrap(),
+        received: jiff::Timestamp::UNIX_EPOCH,
+        source: ztel::batch::Source::Tcp,
+    };
+    let mut batch = ztel::batch::Batch::new(0, ztel::batch::Source::Tcp);
+    let line = format!("{}\0\0\0", common::zia_line(7, "pc-nul"));
+    pipeline.process_tail(line.as_bytes(), &origin, &mut batch);
+    assert!(batch.dead.is_empty(), "{:?}", batch.dead);
+    assert_eq!(common::batch_records(&batch).len(), 1);
+}

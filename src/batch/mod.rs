@@ -100,6 +100,7 @@ impl Batch {
         self.read_at = None;
         self.sent_at = None;
         self.parse_time = Duration::ZERO;
+        self.receipt = None;
     }
 
     /// A batch that carries only counts (a connection's end, a refused peer).

@@ -173,7 +173,8 @@ pub fn main(args: ServeArgs) -> ExitCode {
             if summary.lost_bytes > 0 {
                 // Not a clean drain: a script or systemd must not read it as one.
                 return fail(format_args!(
-                    "{} bytes of output could be neither written nor spilled, and are lost                      (see the lines above)",
+                    "{} bytes of output could be neither written nor spilled, and are lost \
+                     (see the lines above)",
                     summary.lost_bytes
                 ));
             }

@@ -256,13 +256,14 @@ fn device(state: &Shared, name: &str) -> Reply {
     json(200, &answer)
 }
 
-/// 503 only while draining. NATS down is said but still 200: the collector keeps taking records
-/// (they wait in the spool), so a load balancer must not take it out of service for that.
 /// How long the aggregator may take no batch (its outputs cannot write what they hold: a full
 /// disk, a full NATS spool) before `/healthz` says the collector is unhealthy: a slow disk's
 /// moment is not, a collector whose inputs no longer read is.
 const STALLED_UNHEALTHY_MS: u64 = 5_000;
 
+/// 503 while draining, and while stalled past [`STALLED_UNHEALTHY_MS`]. NATS down is said but
+/// still 200: the collector keeps taking records (they wait in the spool), so a load balancer
+/// must not take it out of service for that.
 fn healthz(state: &Shared) -> Reply {
     let since = state.stalled_since_ms.load(Ordering::Relaxed);
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);

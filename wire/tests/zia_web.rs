@@ -404,7 +404,16 @@ fn the_unspecified_address_is_no_device_and_no_devices_ip() {
             r#"{{"sourcetype":"zscalernss-web","event":{{"epochtime":"1699175223","recordid":"93","login":"nodev@x","proto":"HTTPS","eurl":"ex.com/","action":"Allowed","sip":"1.2.3.4","cip":"0.0.0.0","devicehostname":"{host}"}}}}"#
         )
     };
-    let out = run(ZONE, &[line("NA").as_bytes(), line("PC-9").as_bytes()]);
+    let other = line("NA").replace("0.0.0.0", "0:0:0:0:0:0:0:0");
+    let out = run(
+        ZONE,
+        &[
+            line("NA").as_bytes(),
+            line("PC-9").as_bytes(),
+            other.as_bytes(),
+        ],
+    );
+    assert!(out.facts[2].device.is_none(), "{}", out.records[2]);
     assert!(out.dead.is_empty());
     assert_eq!(out.records[0]["src_ip"], "0.0.0.0");
     assert!(

@@ -249,9 +249,14 @@ pub fn zia_device<'a>(
     if hostname.is_none() && src_ip.is_none() {
         return Err(Reason::NoDevice);
     }
-    let ip = src_ip
-        .clone()
-        .filter(|ip| !matches!(ip.as_ref(), "0.0.0.0" | "::"));
+    let unspecified = |ip: &str| {
+        // Parsed only when it could be one (`::0`, `0:0:0:0:0:0:0:0` are too).
+        (ip.starts_with('0') || ip.starts_with(':'))
+            && ip
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|a| a.is_unspecified())
+    };
+    let ip = src_ip.clone().filter(|ip| !unspecified(ip));
     let key = hostname.clone().or_else(|| ip.clone());
     Ok(Device::of(key, Tag::Zia, ip, user.clone()))
 }

@@ -67,16 +67,17 @@ pub(super) const WRITTEN_WITHIN: Duration = Duration::from_secs(10);
 
 /// Waits until the aggregator signs `receipt`, at most until `deadline`; false if it did not.
 async fn written(receipt: &Receipt, deadline: Instant) -> bool {
-    // Short naps first: the records are usually written within the first.
-    let mut nap = Duration::from_micros(200);
-    while !receipt.is_signed() {
-        if Instant::now() >= deadline {
-            return false;
-        }
-        glommio::timer::sleep(nap).await;
-        nap = (nap * 2).min(Duration::from_millis(10));
-    }
-    true
+    futures_lite::future::or(
+        async {
+            receipt.signed().await;
+            true
+        },
+        async {
+            glommio::timer::sleep(deadline.saturating_duration_since(Instant::now())).await;
+            receipt.is_signed()
+        },
+    )
+    .await
 }
 
 /// What every request of one connection shares.

@@ -315,7 +315,7 @@ fn a_last_line_without_lf_says_why_it_is_no_record() {
         source: ztel::batch::Source::Tcp,
     };
     let mut batch = ztel::batch::Batch::new(0, ztel::batch::Source::Tcp);
-    let tails: [&[u8]; 7] = [
+    let tails: [&[u8]; 9] = [
         br#"{"foo":2}"#,
         br#"{"sourcetype":"zscalernss-web","event":{"cip":"1.2"#,
         br#"{"time":"yesterday-ish","cip":"10.0.0.1","reqmethod":"GET","respcode":"200"}"#,
@@ -324,6 +324,9 @@ fn a_last_line_without_lf_says_why_it_is_no_record() {
         b"sourcetype=zscalernss-web\tcip=10.0.0.1\ttime=Mon Jun 20 15:2",
         // A whole record but for its last digits: it would read, with 31 bytes for 31386.
         b"LEEF:1.0|Zscaler|NSS|4.1|NA|cat=Allowed\tsrc=10.0.0.1\tusrName=a@b.c\tsrcBytes=31",
+        // Cut after a value that ends with a brace: still no JSON object.
+        b"<134>Nov 22 10:15:01 nss LEEF:1.0|Zscaler|NSS|4.1|NA|src=10.0.0.1\thostname=api.x\treqmethod=GET\turl=api.x/v1/{id}",
+        b"sourcetype=zscalernss-web\tcip=10.0.0.1\tstatus=200\turl=api.x/v1/{id}",
     ];
     for tail in tails {
         pipeline.process_tail(tail, &origin, &mut batch);
@@ -336,6 +339,8 @@ fn a_last_line_without_lf_says_why_it_is_no_record() {
             Reason::Truncated,
             Reason::BadTime,
             Reason::NoDevice,
+            Reason::Truncated,
+            Reason::Truncated,
             Reason::Truncated,
             Reason::Truncated,
             Reason::Truncated

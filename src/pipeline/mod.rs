@@ -10,6 +10,7 @@ use jiff::Timestamp;
 use wire::decode::Decoder;
 use wire::event::{Facts, Flow, Kind, Reason};
 use wire::format::csv::Columns;
+use wire::format::{detect, Format};
 use xxhash_rust::xxh3::xxh3_128;
 
 use crate::batch::counters::Counter;
@@ -72,11 +73,15 @@ impl Pipeline {
     /// that says what the sender never said (`http_status` 20 for 200, `bytes_out` 31 for
     /// 31386). The dead letter keeps the line, to be sent again whole.
     pub fn process_tail(&mut self, frame: &[u8], origin: &Origin, batch: &mut Batch) {
-        // As the decoder trims it: NUL padding after a whole object is no cut.
+        // A JSON record (after any syslog headers), ending with a brace as the decoder trims
+        // it: NUL padding after a whole object is no cut. A LEEF or key=value line whose cut
+        // value happens to end with a brace (`url=…/v1/{id}`) is no JSON object.
+        let message = &frame[wire::header::split_stacked(frame).message..];
+        let json = matches!(detect(message), Some((Format::Json, _)));
         let end = frame
             .iter()
             .rposition(|&b| b != 0 && !b.is_ascii_whitespace());
-        if end.is_none_or(|at| frame[at] != b'}') {
+        if !json || end.is_none_or(|at| frame[at] != b'}') {
             batch.counters.incr(Counter::Frames);
             batch.dead_letter(Reason::Truncated, origin, frame);
             return;

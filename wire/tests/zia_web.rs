@@ -404,7 +404,7 @@ fn the_unspecified_address_is_no_device_and_no_devices_ip() {
             r#"{{"sourcetype":"zscalernss-web","event":{{"epochtime":"1699175223","recordid":"93","login":"nodev@x","proto":"HTTPS","eurl":"ex.com/","action":"Allowed","sip":"1.2.3.4","cip":"0.0.0.0","devicehostname":"{host}"}}}}"#
         )
     };
-    let other = line("NA").replace("0.0.0.0", "0:0:0:0:0:0:0:0");
+    let other = line("NA").replace("0.0.0.0", "::ffff:0.0.0.0");
     let out = run(
         ZONE,
         &[

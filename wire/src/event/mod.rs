@@ -250,11 +250,11 @@ pub fn zia_device<'a>(
         return Err(Reason::NoDevice);
     }
     let unspecified = |ip: &str| {
-        // Parsed only when it could be one (`::0`, `0:0:0:0:0:0:0:0` are too).
+        // Parsed only when it could be one (`::0`, `0:0:0:0:0:0:0:0`, `::ffff:0.0.0.0` are too).
         (ip.starts_with('0') || ip.starts_with(':'))
             && ip
                 .parse::<std::net::IpAddr>()
-                .is_ok_and(|a| a.is_unspecified())
+                .is_ok_and(|a| a.to_canonical().is_unspecified())
     };
     let ip = src_ip.clone().filter(|ip| !unspecified(ip));
     let key = hostname.clone().or_else(|| ip.clone());

@@ -570,3 +570,46 @@ fn healthz_says_when_the_outputs_cannot_write_and_the_inputs_are_not_read() {
     drop(sender);
     assert!(outcome.counter("records_zia_web") > 0);
 }
+
+#[test]
+fn healthz_says_when_a_few_records_cannot_be_written_and_a_drain_waits_not_for_them() {
+    // Far below the 16 MiB past which the inputs stop: the output fails all the same.
+    let collector = Collector::start_with(
+        "failing-health",
+        Options {
+            args: [
+                "--records",
+                "/dev/full",
+                "--admin",
+                "127.0.0.1:0",
+                "--http",
+                "127.0.0.1:0",
+            ]
+            .map(String::from)
+            .to_vec(),
+            config: Some("[input.http]\nplain = true\nkeys = [\"k1\"]\n".into()),
+            binary: true,
+            ..Options::default()
+        },
+    );
+    let admin = collector.listening["admin"];
+    collector.send(format!("{}\n", zia_line(1, "pc-failing")).as_bytes());
+    let unhealthy = common::wait_for(Duration::from_secs(20), || {
+        let (status, body) = http_get(admin, "/healthz");
+        (status == 503).then_some(body)
+    });
+    let body = unhealthy.expect("/healthz stayed 200 while the records could not be written");
+    assert!(body.starts_with("stalled for "), "{body}");
+    // A Cloud NSS request waits for its records to be written; the drain does not wait 10 s
+    // for it: the request gets its 503 and the records are spilled.
+    let http = collector.listening["http"];
+    let lines = [zia_line(2, "pc-failing")];
+    let post = std::thread::spawn(move || {
+        common::http::Client::connect(http).post(Some("k1"), &common::http::array(&lines))
+    });
+    common::wait_for_metric(admin, "ztel_http_requests_total", |n| n >= 1.0);
+    let outcome = collector.stop_within(Duration::from_secs(6));
+    let answer = post.join().expect("client");
+    assert_eq!(answer.status, 503, "{answer:?}");
+    assert_eq!(outcome.counter("records_zia_web"), 2);
+}

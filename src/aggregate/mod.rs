@@ -125,6 +125,8 @@ pub struct Aggregator {
     unwritten: Unwritten,
     /// Senders waiting for their batch's records to be safe (Cloud NSS's 200).
     receipts: receipts::Receipts,
+    /// The records sink's last write failed (and what it holds waits for the next).
+    records_failing: bool,
     /// Where a backlog that could not be written is spilled at shutdown.
     data_dir: PathBuf,
     /// Identities of recent records: repeats are dropped.
@@ -162,6 +164,7 @@ impl Aggregator {
             since_start: Latency::default(),
             unwritten: Unwritten::default(),
             receipts: receipts::Receipts::default(),
+            records_failing: false,
             recent,
             line: Vec::new(),
         };
@@ -180,10 +183,11 @@ impl Aggregator {
             // what cannot be written is spilled at the end.
             let draining = self.state.draining.load(Ordering::SeqCst);
             if self.backlog() > BACKLOG_LIMIT && !draining {
-                self.note_stalled(true);
+                self.note_failing(true);
                 self.retry_stalled();
             } else {
-                self.note_stalled(false);
+                // Still taking batches, but holding records it could not write.
+                self.note_failing(self.records_failing && self.sinks.records.backlog() > 0);
                 match self.rx.recv_timeout(self.schedule.wait(self.backlog() > 0)) {
                     Ok(batch) => {
                         self.handle(batch);
@@ -273,10 +277,11 @@ impl Aggregator {
         true
     }
 
-    /// Tells `/healthz` whether the aggregator takes batches: stalled, it says since when.
-    fn note_stalled(&self, stalled: bool) {
+    /// Tells `/healthz` whether the outputs fail to write what they hold (and past the backlog's
+    /// limit the aggregator takes no batch): failing, since when.
+    fn note_failing(&self, failing: bool) {
         let since = &self.state.stalled_since_ms;
-        match (stalled, since.load(Ordering::Relaxed)) {
+        match (failing, since.load(Ordering::Relaxed)) {
             (true, 0) => {
                 let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH);
                 let ms = now.map_or(1, |d| d.as_millis().max(1) as u64);
@@ -308,11 +313,6 @@ impl Aggregator {
             let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH);
             self.last_record[batch.source as usize] = now.ok().map(|d| d.as_secs_f64());
         }
-        if let Some(receipt) = batch.receipt.take() {
-            self.receipts.push(self.sinks.records.taken(), receipt);
-            // A batch of repeats only, or records already written: signed at once.
-            self.receipts.sign_through(self.safe_end());
-        }
         self.record_latency(&batch, received);
         if !batch.devices.is_empty() {
             self.register_devices(&batch);
@@ -325,6 +325,15 @@ impl Aggregator {
             write_dead_letter(dead, &mut self.line);
             let result = self.sinks.dead_letters.write(&self.line);
             self.check(result, Output::DeadLetters);
+        }
+        if let Some(receipt) = batch.receipt.take() {
+            let end = receipts::Ends {
+                records: self.sinks.records.taken(),
+                dead_letters: self.sinks.dead_letters.taken(),
+            };
+            self.receipts.push(end, receipt);
+            // A batch of repeats only, or whatever is written already: signed at once.
+            self.sign_receipts();
         }
         self.rx.give_back(batch);
     }

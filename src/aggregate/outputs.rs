@@ -105,6 +105,8 @@ impl Aggregator {
                 failed(&mut self.outputs, output, result, &sink.describe());
             }
         }
+        // The dead letters just written may be what a receipt waited for.
+        self.sign_receipts();
     }
 
     pub(super) fn check(&mut self, result: std::io::Result<()>, output: Output) {

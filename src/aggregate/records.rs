@@ -100,6 +100,7 @@ impl Aggregator {
         let result = self.recent.ahead(records.done(), safe, records.place());
         self.window_saved(result);
         let result = self.sinks.records.write_out();
+        self.records_failing = result.is_err();
         self.check(result, Output::Records);
         self.persist_window();
         let result = self.sinks.records.rotate_if_due();
@@ -115,7 +116,16 @@ impl Aggregator {
         let saved = self.safe_end();
         let result = self.recent.persist(saved);
         self.window_saved(result);
-        self.receipts.sign_through(saved);
+        self.sign_receipts();
+    }
+
+    /// Signs the receipts of the batches whose records and dead letters are safe now.
+    pub(super) fn sign_receipts(&mut self) {
+        let safe = super::receipts::Ends {
+            records: self.safe_end(),
+            dead_letters: self.sinks.dead_letters.done(),
+        };
+        self.receipts.sign_through(safe);
     }
 
     /// Counts a failed save of the duplicate window, said at the 1st, 2nd, 4th… failure as other

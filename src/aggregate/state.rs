@@ -19,8 +19,9 @@ pub struct Shared {
     pub snapshot: Mutex<Snapshot>,
     /// Set while the collector drains: /healthz answers 503.
     pub draining: AtomicBool,
-    /// Since when (Unix milliseconds; 0: it does) the aggregator has taken no batch because its
-    /// outputs hold too much they cannot write: /healthz answers 503 past a few seconds.
+    /// Since when (Unix milliseconds; 0: not) the records output has failed to write what it
+    /// holds (past 16 MiB of it the aggregator takes no batch): /healthz answers 503 past a few
+    /// seconds.
     pub stalled_since_ms: AtomicU64,
     /// The inputs that listen: `/metrics` has series for these.
     pub inputs: Vec<Source>,

@@ -256,9 +256,9 @@ fn device(state: &Shared, name: &str) -> Reply {
     json(200, &answer)
 }
 
-/// How long the aggregator may take no batch (its outputs cannot write what they hold: a full
-/// disk, a full NATS spool) before `/healthz` says the collector is unhealthy: a slow disk's
-/// moment is not, a collector whose inputs no longer read is.
+/// How long the records output may fail to write what it holds (a full disk), or the
+/// aggregator take no batch (that, or a full NATS spool), before `/healthz` says the collector is
+/// unhealthy: a slow disk's moment is not.
 const STALLED_UNHEALTHY_MS: u64 = 5_000;
 
 /// 503 while draining, and while stalled past [`STALLED_UNHEALTHY_MS`]. NATS down is said but
@@ -273,7 +273,7 @@ fn healthz(state: &Shared) -> Reply {
     } else if since != 0 && stalled_ms >= STALLED_UNHEALTHY_MS {
         let message = format!(
             "stalled for {} s: the outputs cannot write what they hold (see \
-             ztel_output_write_errors_total), and the inputs are not read\n",
+             ztel_output_write_errors_total); past 16 MiB of it the inputs are not read\n",
             stalled_ms / 1000
         );
         (503, TEXT, message)

@@ -494,6 +494,18 @@ fn a_200_comes_once_the_records_are_in_their_file() {
             "round {round}: answered before written"
         );
     }
+    // A body of bad lines only: its dead letters are what the sender will not send again.
+    let dead_file = collector.data_dir().join("dead-letter.jsonl");
+    let bad: Vec<String> = (0..30)
+        .map(|i| format!(r#"{{"sourcetype":"zscalernss-nope","event":{{"x":"{i}"}}}}"#))
+        .collect();
+    let answer = client.post(Some("k1"), &array(&bad));
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(
+        common::count_lines(&dead_file),
+        30,
+        "answered before the dead letters were written"
+    );
     drop(client);
     let outcome = collector.stop();
     assert_eq!(outcome.records.len(), 1000);

@@ -44,12 +44,13 @@ use super::answer::{budget_short, respond, too_large, unwritten, Refusal};
 use super::auth::KeyCheck;
 use super::body::{process_body, shape, without_bom, NotJson, Shape};
 use super::gzip::{is_gzip, GzipError, Inflater};
-use super::io::{Answering, Progress};
+use super::io::{Answering, Progress, DRAIN_READ};
 use super::Input;
 use crate::batch::counters::Counter;
 use crate::batch::receipt::Receipt;
 use crate::batch::{Batch, Origin, Source};
 use crate::shard::budget::Charge;
+use crate::shard::shutdown::Shutdown;
 use crate::shard::Shard;
 
 /// The body limit is this many maximal frames: room for a batch of Cloud NSS's largest size.
@@ -65,15 +66,24 @@ pub(super) const KEEP_BUFFER: usize = 64 << 10;
 /// leader election answers 200 late, not 503.
 pub(super) const WRITTEN_WITHIN: Duration = Duration::from_secs(10);
 
-/// Waits until the aggregator signs `receipt`, at most until `deadline`; false if it did not.
-async fn written(receipt: &Receipt, deadline: Instant) -> bool {
+/// Waits until the aggregator signs `receipt`, at most until `deadline`, and once the collector
+/// drains at most [`DRAIN_READ`] more (a failing output's backlog is spilled only once every
+/// connection has ended: waiting for it would hold the drain); false if it was not signed.
+async fn written(receipt: &Receipt, deadline: Instant, shutdown: &Shutdown) -> bool {
+    let gave_up = futures_lite::future::or(
+        glommio::timer::sleep(deadline.saturating_duration_since(Instant::now())),
+        async {
+            shutdown.wait().await;
+            glommio::timer::sleep(DRAIN_READ).await;
+        },
+    );
     futures_lite::future::or(
         async {
             receipt.signed().await;
             true
         },
         async {
-            glommio::timer::sleep(deadline.saturating_duration_since(Instant::now())).await;
+            gave_up.await;
             receipt.is_signed()
         },
     )
@@ -158,7 +168,8 @@ impl Requests {
         let answer = match answer {
             Ok(()) => {
                 // The 200 means the records are safe: taken by the channel, then written.
-                let receipt = (!batch.records.is_empty()).then(Receipt::default);
+                let kept = !batch.records.is_empty() || !batch.dead.is_empty();
+                let receipt = kept.then(Receipt::default);
                 batch.receipt = receipt.clone();
                 let requests = batch.counters.get(Counter::HttpRequests);
                 let deadline = Instant::now() + WRITTEN_WITHIN;
@@ -191,7 +202,7 @@ impl Requests {
                 }
                 drop(charge);
                 if let Some(receipt) = receipt {
-                    if !written(&receipt, deadline).await {
+                    if !written(&receipt, deadline, &self.shard.shutdown).await {
                         let refusal = unwritten();
                         return Ok(respond(refusal.status, &refusal.message, true));
                     }

@@ -237,46 +237,7 @@ fn lss_positional_lines_that_differ_only_in_their_time_are_two_events() {
     // RFC 3164 header (a stamp, then a host). The time is the record's own all the same: two
     // App Connector Status reports five minutes apart, unchanged otherwise, are two records.
     let status = |time: &str, sep: &str| {
-        // Zscaler's help-page sample (corpus zscaler-helpdoc-zpa-app-connector-status-json.log),
-        // in the default template's order.
-        let fields = [
-            "Safe March",
-            "8A64Qwj9zCkfYDGJVoUZ",
-            "ZPN_ASSISTANT_BROKER_CONTROL",
-            "ZPN_STATUS_AUTHENTICATED",
-            "19.20.3",
-            "el7",
-            "US-NY-8179",
-            "Seattle App Connector 1",
-            "Azure App Connectors",
-            "10.0.0.4",
-            "52.224.237.221",
-            "47.0",
-            "-122.0",
-            "",
-            "2019-06-27T05:05:23.348Z",
-            "",
-            "1",
-            "20",
-            "2",
-            "eth0",
-            "10.0.0.1",
-            "168.63.129.16",
-            "1513229995",
-            "1555920005",
-            "2",
-            "319831966346",
-            "1617569938",
-            "0",
-            "0",
-            "192958782635",
-            "1797471190",
-            "0",
-            "0",
-            "10902554",
-            "48931771",
-            "145257480799129312",
-        ];
+        let fields = common::APP_CONNECTOR_STATUS;
         format!("{time} Connector Status zpa-lss: {sep}{}", fields.join(sep))
     };
     let lines = [
@@ -308,13 +269,7 @@ fn a_last_line_without_lf_says_why_it_is_no_record() {
     // Cut short it may well be (a sender that dies mid-line closes as cleanly as one that is
     // done), unless it is a JSON object read whole and refused for what it says. A key=value
     // line reads as well cut before its device or mid-time: it says `truncated`.
-    let mut pipeline = ztel::pipeline::Pipeline::new(jiff::tz::TimeZone::UTC);
-    let origin = ztel::batch::Origin {
-        peer: "127.0.0.1:9".parse().unwrap(),
-        received: jiff::Timestamp::UNIX_EPOCH,
-        source: ztel::batch::Source::Tcp,
-    };
-    let mut batch = ztel::batch::Batch::new(0, ztel::batch::Source::Tcp);
+    let (mut pipeline, origin, mut batch) = tail_run();
     let tails: [&[u8]; 9] = [
         br#"{"foo":2}"#,
         br#"{"sourcetype":"zscalernss-web","event":{"cip":"1.2"#,
@@ -352,15 +307,27 @@ fn a_last_line_without_lf_says_why_it_is_no_record() {
 #[test]
 fn a_whole_json_last_line_padded_with_nuls_is_a_record() {
     // The decoder trims trailing NULs (some senders pad); the check for a whole object must too.
-    let mut pipeline = ztel::pipeline::Pipeline::new(jiff::tz::TimeZone::UTC);
+    let (mut pipeline, origin, mut batch) = tail_run();
+    let line = format!("{}\0\0\0", common::zia_line(7, "pc-nul"));
+    pipeline.process_tail(line.as_bytes(), &origin, &mut batch);
+    assert!(batch.dead.is_empty(), "{:?}", batch.dead);
+    assert_eq!(common::batch_records(&batch).len(), 1);
+}
+
+/// A pipeline, an origin and a batch for a connection's last line.
+fn tail_run() -> (
+    ztel::pipeline::Pipeline,
+    ztel::batch::Origin,
+    ztel::batch::Batch,
+) {
     let origin = ztel::batch::Origin {
         peer: "127.0.0.1:9".parse().unwrap(),
         received: jiff::Timestamp::UNIX_EPOCH,
         source: ztel::batch::Source::Tcp,
     };
-    let mut batch = ztel::batch::Batch::new(0, ztel::batch::Source::Tcp);
-    let line = format!("{}\0\0\0", common::zia_line(7, "pc-nul"));
-    pipeline.process_tail(line.as_bytes(), &origin, &mut batch);
-    assert!(batch.dead.is_empty(), "{:?}", batch.dead);
-    assert_eq!(common::batch_records(&batch).len(), 1);
+    (
+        ztel::pipeline::Pipeline::new(jiff::tz::TimeZone::UTC),
+        origin,
+        ztel::batch::Batch::new(0, ztel::batch::Source::Tcp),
+    )
 }

@@ -7,6 +7,10 @@ use jiff::Timestamp;
 use serde_json::Value;
 use wire::decode::Decoder;
 
+#[path = "common/shared.rs"]
+#[allow(dead_code)]
+mod shared;
+
 const RECEIVED: &str = "2026-11-22T10:00:00Z";
 
 /// A ZIA web record with a time of its own, and one without.
@@ -33,44 +37,7 @@ fn decode(frame: &str) -> Result<(Value, Vec<u8>), wire::event::Reason> {
 
 /// An App Connector Status line of LSS's CSV template: its lead's time reads as a syslog header.
 fn lss_status(time: &str) -> String {
-    let fields = [
-        "Safe March",
-        "8A64Qwj9zCkfYDGJVoUZ",
-        "ZPN_ASSISTANT_BROKER_CONTROL",
-        "ZPN_STATUS_AUTHENTICATED",
-        "19.20.3",
-        "el7",
-        "US-NY-8179",
-        "Seattle App Connector 1",
-        "Azure App Connectors",
-        "10.0.0.4",
-        "52.224.237.221",
-        "47.0",
-        "-122.0",
-        "",
-        "2019-06-27T05:05:23.348Z",
-        "",
-        "1",
-        "20",
-        "2",
-        "eth0",
-        "10.0.0.1",
-        "168.63.129.16",
-        "1513229995",
-        "1555920005",
-        "2",
-        "319831966346",
-        "1617569938",
-        "0",
-        "0",
-        "192958782635",
-        "1797471190",
-        "0",
-        "0",
-        "10902554",
-        "48931771",
-        "145257480799129312",
-    ];
+    let fields = shared::APP_CONNECTOR_STATUS;
     format!("{time} Connector Status zpa-lss: ,{}", fields.join(","))
 }
 

@@ -254,16 +254,7 @@ impl Fields {
         if named(at) {
             return Some(at);
         }
-        let dt = DateTime::new(
-            self.year as i16,
-            self.month as i8,
-            self.day as i8,
-            self.hour as i8,
-            self.minute as i8,
-            self.second as i8,
-            self.nanos as i32,
-        )
-        .ok()?;
+        let dt = self.civil()?;
         match zone.to_ambiguous_timestamp(dt).offset() {
             AmbiguousOffset::Fold { after, .. } => {
                 after.to_timestamp(dt).ok().filter(|t| named(*t))
@@ -272,12 +263,9 @@ impl Fields {
         }
     }
 
-    /// The instant these fields denote as local time in `zone`.
-    fn in_zone(self, zone: &TimeZone) -> Option<Timestamp> {
-        if *zone == TimeZone::UTC {
-            return self.at_offset(0);
-        }
-        let dt = DateTime::new(
+    /// These fields as a civil date and time, zone-less.
+    fn civil(self) -> Option<DateTime> {
+        DateTime::new(
             self.year as i16,
             self.month as i8,
             self.day as i8,
@@ -286,7 +274,15 @@ impl Fields {
             self.second as i8,
             self.nanos as i32,
         )
-        .ok()?;
+        .ok()
+    }
+
+    /// The instant these fields denote as local time in `zone`.
+    fn in_zone(self, zone: &TimeZone) -> Option<Timestamp> {
+        if *zone == TimeZone::UTC {
+            return self.at_offset(0);
+        }
+        let dt = self.civil()?;
         zone.to_ambiguous_timestamp(dt).compatible().ok()
     }
 }

@@ -6,7 +6,8 @@
 //! - [`SCHEMAS`]: the order of every kind's record fields (DESIGN §2.4), [`assert_schema`] to
 //!   check a record against it, and [`fields_without`] for a record that leaves some out;
 //! - [`lss`]: an LSS User Activity line in the default template;
-//! - [`RECEIVED`]: when the lines a test runs were read.
+//! - [`RECEIVED`]: when the lines a test runs were read;
+//! - [`APP_CONNECTOR_STATUS`]: an App Connector Status report's values in LSS's CSV order.
 
 use serde_json::{json, Value};
 
@@ -178,3 +179,45 @@ pub fn lss(extra: &[(&str, Value)]) -> String {
     }
     r.to_string()
 }
+
+/// Zscaler's help-page App Connector Status sample (corpus
+/// `zscaler-helpdoc-zpa-app-connector-status-json.log`), its values in the default CSV/TSV
+/// template's order, after the lead (`<time> Connector Status zpa-lss: `).
+pub const APP_CONNECTOR_STATUS: [&str; 36] = [
+    "Safe March",
+    "8A64Qwj9zCkfYDGJVoUZ",
+    "ZPN_ASSISTANT_BROKER_CONTROL",
+    "ZPN_STATUS_AUTHENTICATED",
+    "19.20.3",
+    "el7",
+    "US-NY-8179",
+    "Seattle App Connector 1",
+    "Azure App Connectors",
+    "10.0.0.4",
+    "52.224.237.221",
+    "47.0",
+    "-122.0",
+    "",
+    "2019-06-27T05:05:23.348Z",
+    "",
+    "1",
+    "20",
+    "2",
+    "eth0",
+    "10.0.0.1",
+    "168.63.129.16",
+    "1513229995",
+    "1555920005",
+    "2",
+    "319831966346",
+    "1617569938",
+    "0",
+    "0",
+    "192958782635",
+    "1797471190",
+    "0",
+    "0",
+    "10902554",
+    "48931771",
+    "145257480799129312",
+];

@@ -104,14 +104,7 @@ fn every_cell_reads_the_same_behind_a_relays_header() {
         "<134>1 2025-11-22T10:15:01.003+01:00 relay01 zscaler-nss - - - ",
         "<134>2025-11-22T10:15:01.003+01:00 relay01 zscaler-nss: ",
     ];
-    let rows = [
-        csv::csv_cells(),
-        json::json_cells(),
-        kv::kv_cells(),
-        leef::leef_cells(),
-        cef::cef_cells(),
-        zpa::zpa_json_cells(),
-    ];
+    let rows = every_row();
     let without_time = |mut records: Vec<Value>| {
         let times: Vec<Value> = records.iter_mut().map(|r| r["ts"].take()).collect();
         (records, times)
@@ -156,14 +149,7 @@ fn every_cell_reads_the_same_behind_stacked_headers() {
         "<134>1 2026-11-22T10:15:05Z relay1 - - - - ",
         "<134>1 2026-11-22T10:15:07Z relay2 - - - - <134>Nov 22 10:15:05 relay1 relay: ",
     ];
-    let rows = [
-        csv::csv_cells(),
-        json::json_cells(),
-        kv::kv_cells(),
-        leef::leef_cells(),
-        cef::cef_cells(),
-        zpa::zpa_json_cells(),
-    ];
+    let rows = every_row();
     let mut wrong = Vec::new();
     let mut senders_time = 0;
     for cell in rows.iter().flatten() {
@@ -191,4 +177,16 @@ fn every_cell_reads_the_same_behind_stacked_headers() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     assert!(senders_time > 0, "no cell without a time of its own");
+}
+
+/// Every format's row of cells, ZIA's and ZPA's JSON.
+fn every_row() -> [Vec<Cell>; 6] {
+    [
+        csv::csv_cells(),
+        json::json_cells(),
+        kv::kv_cells(),
+        leef::leef_cells(),
+        cef::cef_cells(),
+        zpa::zpa_json_cells(),
+    ]
 }

@@ -184,6 +184,24 @@ impl Shard {
         self.tx.send(batch).await
     }
 
+    /// [`Shard::send`], giving up after `limit`: `None` then, the batch dropped untaken. The
+    /// counts pending stay pending for the ticker (merged into a batch that may be dropped,
+    /// they would be lost).
+    pub async fn send_within(&self, batch: Batch, limit: Duration) -> Option<bool> {
+        if batch.is_empty() {
+            return Some(true);
+        }
+        let send = async {
+            let _turn = self.turn.acquire_permit(1).await;
+            Some(self.tx.send(batch).await)
+        };
+        futures_lite::future::or(send, async {
+            glommio::timer::sleep(limit).await;
+            None
+        })
+        .await
+    }
+
     /// Offers a batch without waiting (for inputs that cannot push back). The pending counts
     /// stay pending, for the ticker: a batch the full channel hands back is held until there is
     /// room, and counts moved into it (the datagrams UDP drops meanwhile) would wait with it.

@@ -176,12 +176,7 @@ impl Requests {
                 // The channel stays full while the aggregator takes no batch (its outputs hold
                 // more than they can write): the request gives up with the same deadline, its
                 // batch untaken, so the sender's retry is no repeat.
-                let sent =
-                    futures_lite::future::or(async { Some(self.shard.send(batch).await) }, async {
-                        glommio::timer::sleep(WRITTEN_WITHIN).await;
-                        None
-                    })
-                    .await;
+                let sent = self.shard.send_within(batch, WRITTEN_WITHIN).await;
                 match sent {
                     Some(true) => {}
                     Some(false) => {

@@ -90,3 +90,11 @@ pub fn render_lss_with(template: &str, value_of: impl Fn(&str) -> Option<String>
     out.push_str(rest);
     out.replace("\\n", "")
 }
+
+/// A web record of about 1.3 KB (`zia_line` with 1,200 bytes of padding): a test that must fill
+/// the collector's buffers sends fewer of them.
+pub fn padded(i: u64) -> String {
+    let pad = "p".repeat(1200);
+    super::zia_line(i, &format!("pc-{}", i % 9))
+        .replace("\"login\"", &format!("\"pad\":\"{pad}\",\"login\""))
+}

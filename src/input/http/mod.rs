@@ -21,6 +21,7 @@ mod outsider;
 pub mod request;
 #[cfg(test)]
 mod tests;
+mod written;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -31,7 +31,7 @@
 use std::cell::RefCell;
 use std::net::SocketAddr;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -44,13 +44,13 @@ use super::answer::{budget_short, respond, too_large, unwritten, Refusal};
 use super::auth::KeyCheck;
 use super::body::{process_body, shape, without_bom, NotJson, Shape};
 use super::gzip::{is_gzip, GzipError, Inflater};
-use super::io::{Answering, Progress, DRAIN_READ};
+use super::io::{Answering, Progress};
+use super::written::{written, WRITTEN_WITHIN};
 use super::Input;
 use crate::batch::counters::Counter;
 use crate::batch::receipt::Receipt;
 use crate::batch::{Batch, Origin, Source};
 use crate::shard::budget::Charge;
-use crate::shard::shutdown::Shutdown;
 use crate::shard::Shard;
 
 /// The body limit is this many maximal frames: room for a batch of Cloud NSS's largest size.
@@ -58,37 +58,6 @@ pub const BODY_FRAMES: usize = 64;
 /// A connection's body buffer is given back once a request made it larger than this, so that
 /// idle keep-alive connections stay small.
 pub(super) const KEEP_BUFFER: usize = 64 << 10;
-
-/// How long a request waits for its records to be taken and written before it is answered
-/// 503. A collector whose output works writes them within milliseconds (the records sink writes
-/// at least every 250 µs); one whose disk is full does not. Longer than NATS's wait for an
-/// acknowledgement (5 s), after which unacknowledged records are spooled, and safe: a stream's
-/// leader election answers 200 late, not 503.
-pub(super) const WRITTEN_WITHIN: Duration = Duration::from_secs(10);
-
-/// Waits until the aggregator signs `receipt`, at most until `deadline`, and once the collector
-/// drains at most [`DRAIN_READ`] more (a failing output's backlog is spilled only once every
-/// connection has ended: waiting for it would hold the drain); false if it was not signed.
-async fn written(receipt: &Receipt, deadline: Instant, shutdown: &Shutdown) -> bool {
-    let gave_up = futures_lite::future::or(
-        glommio::timer::sleep(deadline.saturating_duration_since(Instant::now())),
-        async {
-            shutdown.wait().await;
-            glommio::timer::sleep(DRAIN_READ).await;
-        },
-    );
-    futures_lite::future::or(
-        async {
-            receipt.signed().await;
-            true
-        },
-        async {
-            gave_up.await;
-            receipt.is_signed()
-        },
-    )
-    .await
-}
 
 /// What every request of one connection shares.
 pub struct Requests {

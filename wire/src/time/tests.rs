@@ -1,4 +1,5 @@
 use super::*;
+use jiff::tz::Offset;
 
 // Zone sets for table rows: the zones a row is checked in.
 const U: u8 = 1; // UTC

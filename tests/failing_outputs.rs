@@ -1,0 +1,182 @@
+//! Outputs that cannot write (a full disk, `/dev/full`): what the collector says about it while
+//! it runs (`/healthz`), what it answers Cloud NSS meanwhile, and how it ends when records can be
+//! neither written nor spilled.
+
+mod common;
+
+use std::io::Write;
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{http_get, padded, zia_line, Collector, Options};
+
+#[test]
+fn a_drain_that_loses_records_says_so_and_exits_non_zero() {
+    // Records that can be neither written (/dev/full) nor spilled (every spill name of the next
+    // ten minutes is taken, by a directory) are lost: the drain is not clean.
+    let dir = common::TempDir::new("lost-drain");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    for t in now - 5..now + 600 {
+        std::fs::create_dir(data.join(format!("spill-records-{t}.jsonl"))).expect("taken");
+    }
+    let mut child = common::ztel()
+        .args([
+            "serve",
+            "--tcp",
+            "127.0.0.1:0",
+            "--udp",
+            "",
+            "--admin",
+            "",
+            "--shards",
+            "1",
+        ])
+        .args(["--records", "/dev/full", "--data-dir"])
+        .arg(&data)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn ztel");
+    let (lines_tx, lines) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().expect("stderr");
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let mut said = Vec::new();
+    let addr = loop {
+        let line = lines
+            .recv_timeout(common::DEADLINE)
+            .expect("a listening line");
+        said.push(line.clone());
+        if let Some(rest) = line.split("listening tcp ").nth(1) {
+            break rest.split_whitespace().next().expect("address").to_owned();
+        }
+    };
+    let mut stream = TcpStream::connect(&addr).expect("connect");
+    for i in 1..=20 {
+        stream
+            .write_all(format!("{}\n", zia_line(i, "pc-lost")).as_bytes())
+            .expect("send");
+    }
+    drop(stream);
+    // SAFETY: a plain signal to the child this test started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = common::wait_until(&mut child, common::STOP_DEADLINE).expect("ztel exits");
+    reader.join().expect("stderr reader");
+    said.extend(lines.try_iter());
+    let said = said.join("\n");
+    assert_ne!(status.code(), Some(0), "{said}");
+    assert!(said.contains("nor spill them"), "{said}");
+    assert!(
+        said.contains("could be neither written nor spilled, and are lost"),
+        "{said}"
+    );
+}
+
+#[test]
+fn healthz_says_when_the_outputs_cannot_write_and_the_inputs_are_not_read() {
+    let collector = Collector::start_with(
+        "stalled-health",
+        Options {
+            args: ["--records", "/dev/full", "--admin", "127.0.0.1:0"]
+                .map(String::from)
+                .to_vec()
+                .into_iter()
+                .chain(["--http".into(), "127.0.0.1:0".into()])
+                .collect(),
+            config: Some("[input.http]\nplain = true\nkeys = [\"k1\"]\n".into()),
+            binary: true,
+            ..Options::default()
+        },
+    );
+    let admin = collector.listening["admin"];
+    assert_eq!(http_get(admin, "/healthz").0, 200);
+    let sent = Arc::new(AtomicUsize::new(0));
+    let progress = sent.clone();
+    let mut stream = collector.connect();
+    // More than the 16 MiB the aggregator holds before it stops taking batches.
+    let sender = std::thread::spawn(move || {
+        for i in 1..=40_000u64 {
+            if stream
+                .write_all(format!("{}\n", padded(i)).as_bytes())
+                .is_err()
+            {
+                break;
+            }
+            progress.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    common::wait_until_stalled(&sent, Duration::from_millis(700));
+    let unhealthy = common::wait_for(Duration::from_secs(20), || {
+        let (status, body) = http_get(admin, "/healthz");
+        (status == 503).then_some(body)
+    });
+    let body = unhealthy.expect("/healthz stayed 200 while nothing could be written");
+    assert!(body.starts_with("stalled for "), "{body}");
+    // A Cloud NSS request meanwhile waits for the full channel, and gives up when it would
+    // have given up waiting for the write: a 503, not an answer that never comes.
+    let lines = [zia_line(1, "pc-stalled")];
+    let body = common::http::array(&lines);
+    let answer = common::http::Client::connect(collector.listening["http"]).post(Some("k1"), &body);
+    assert_eq!(answer.status, 503, "{answer:?}");
+    let outcome = collector.stop();
+    drop(sender);
+    assert!(outcome.counter("records_zia_web") > 0);
+}
+
+#[test]
+fn healthz_says_when_a_few_records_cannot_be_written_and_a_drain_waits_not_for_them() {
+    // Far below the 16 MiB past which the inputs stop: the output fails all the same.
+    let collector = Collector::start_with(
+        "failing-health",
+        Options {
+            args: [
+                "--records",
+                "/dev/full",
+                "--admin",
+                "127.0.0.1:0",
+                "--http",
+                "127.0.0.1:0",
+            ]
+            .map(String::from)
+            .to_vec(),
+            config: Some("[input.http]\nplain = true\nkeys = [\"k1\"]\n".into()),
+            binary: true,
+            ..Options::default()
+        },
+    );
+    let admin = collector.listening["admin"];
+    collector.send(format!("{}\n", zia_line(1, "pc-failing")).as_bytes());
+    let unhealthy = common::wait_for(Duration::from_secs(20), || {
+        let (status, body) = http_get(admin, "/healthz");
+        (status == 503).then_some(body)
+    });
+    let body = unhealthy.expect("/healthz stayed 200 while the records could not be written");
+    assert!(body.starts_with("stalled for "), "{body}");
+    // A Cloud NSS request waits for its records to be written; the drain does not wait 10 s
+    // for it: the request gets its 503 and the records are spilled.
+    let http = collector.listening["http"];
+    let lines = [zia_line(2, "pc-failing")];
+    let post = std::thread::spawn(move || {
+        common::http::Client::connect(http).post(Some("k1"), &common::http::array(&lines))
+    });
+    common::wait_for_metric(admin, "ztel_http_requests_total", |n| n >= 1.0);
+    let outcome = collector.stop_within(Duration::from_secs(6));
+    let answer = post.join().expect("client");
+    assert_eq!(answer.status, 503, "{answer:?}");
+    assert_eq!(outcome.counter("records_zia_web"), 2);
+}

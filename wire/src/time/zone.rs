@@ -1,0 +1,75 @@
+//! The zone a feed's times are read in, as `feed_timezone` names it.
+
+use jiff::tz::{Offset, TimeZone};
+
+use super::{digit, two};
+
+/// Resolves `feed_timezone` from config: "UTC"/"GMT"/"Z", an IANA name
+/// ("Europe/Paris"), or a fixed offset ("+05:30", "-0800", "+5", "UTC+5",
+/// "UTC-03:30", "GMT+1"). The error names what was wrong.
+pub fn parse_zone(name: &str) -> Result<TimeZone, String> {
+    let t = name.trim_ascii();
+    if t.is_empty() {
+        return Err("time zone is empty (expected UTC, an IANA name such as \
+                    Europe/Paris, or an offset such as +05:30)"
+            .to_string());
+    }
+    if t.eq_ignore_ascii_case("UTC") || t.eq_ignore_ascii_case("GMT") || t.eq_ignore_ascii_case("Z")
+    {
+        return Ok(TimeZone::UTC);
+    }
+    let b = t.as_bytes();
+    let offset_part = if matches!(b[0], b'+' | b'-') {
+        Some(t)
+    } else if b.len() > 3
+        && matches!(b[3], b'+' | b'-')
+        && (b[..3].eq_ignore_ascii_case(b"UTC") || b[..3].eq_ignore_ascii_case(b"GMT"))
+    {
+        // Byte 3 is an ASCII sign, so it starts a character: the slice is
+        // on a boundary.
+        Some(&t[3..])
+    } else {
+        None
+    };
+    if let Some(off) = offset_part {
+        let secs = parse_config_offset(off.as_bytes()).ok_or_else(|| {
+            format!(
+                "invalid UTC offset {off:?} in time zone {t:?} \
+                 (expected +H, +HH, +HHMM or +HH:MM, hours 0-23, minutes 0-59)"
+            )
+        })?;
+        if secs == 0 {
+            // Lets "+00:00" take parse_time's UTC fast path too.
+            return Ok(TimeZone::UTC);
+        }
+        let offset = Offset::from_seconds(secs)
+            .map_err(|e| format!("UTC offset {off:?} in time zone {t:?} is out of range: {e}"))?;
+        return Ok(TimeZone::fixed(offset));
+    }
+    TimeZone::get(t).map_err(|e| {
+        format!(
+            "unknown time zone {t:?} (expected UTC, an IANA name such as \
+             Europe/Paris, or an offset such as +05:30): {e}"
+        )
+    })
+}
+
+/// Offset in seconds from "+H", "+HH", "+HHMM" or "+HH:MM" (sign required).
+fn parse_config_offset(b: &[u8]) -> Option<i32> {
+    let (&sign, rest) = b.split_first()?;
+    let (h, m) = match *rest {
+        [h] => (digit(h)?, 0),
+        [h1, h2] => (two(h1, h2)?, 0),
+        [h1, h2, m1, m2] | [h1, h2, b':', m1, m2] => (two(h1, h2)?, two(m1, m2)?),
+        _ => return None,
+    };
+    if h > 23 || m > 59 {
+        return None;
+    }
+    let secs = (h * 3600 + m * 60) as i32;
+    match sign {
+        b'+' => Some(secs),
+        b'-' => Some(-secs),
+        _ => None,
+    }
+}

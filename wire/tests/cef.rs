@@ -158,6 +158,11 @@ fn a_firewall_session_names_its_device_as_shost_too() {
         r["device_id"],
         one(ZONE, &DNS.replace("John-Doe-PC", "fw-shost-1"))["device_id"]
     );
+    // With both, dvchost (Zscaler's own presets' field) names it, whichever comes first.
+    for both in ["shost=FW-S dvchost=FW-D", "dvchost=FW-D shost=FW-S"] {
+        let r = one(ZONE, &format!("{FIREWALL} {both}"));
+        assert_eq!(r["device"], "FW-D", "{both}: {r}");
+    }
 }
 
 /// A lookup in Zscaler's DNS template.

@@ -38,7 +38,9 @@ pub struct DnsEvent<'a> {
 impl<'a> DnsEvent<'a> {
     pub fn from_fields(f: &Fields<'a>, ctx: &Context<'_>) -> Result<DnsEvent<'a>, Reason> {
         let ts = zia_time(f, ctx)?;
-        let hostname = f.text(Field::DeviceHostname);
+        let hostname = f
+            .text(Field::DeviceHostname)
+            .or_else(|| f.text(Field::SourceHost));
         let user = f.text(Field::Login);
         let src_ip = f.text(Field::ClientIp);
         let device = zia_device(&hostname, &src_ip, &user)?;

@@ -41,7 +41,9 @@ pub struct FirewallEvent<'a> {
 impl<'a> FirewallEvent<'a> {
     pub fn from_fields(f: &Fields<'a>, ctx: &Context<'_>) -> Result<FirewallEvent<'a>, Reason> {
         let ts = zia_time(f, ctx)?;
-        let hostname = f.text(Field::DeviceHostname);
+        let hostname = f
+            .text(Field::DeviceHostname)
+            .or_else(|| f.text(Field::SourceHost));
         let user = f.text(Field::Login);
         let src_ip = f.text(Field::ClientIp);
         let device = zia_device(&hostname, &src_ip, &user)?;

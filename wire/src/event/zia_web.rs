@@ -77,7 +77,9 @@ impl<'a> WebEvent<'a> {
             .u64(Field::ClientPort)
             .and_then(port)
             .unwrap_or(SIMULATED_SOURCE_PORT);
-        let hostname = f.text(Field::DeviceHostname);
+        let hostname = f
+            .text(Field::DeviceHostname)
+            .or_else(|| f.text(Field::SourceHost));
         let user = f.text(Field::Login);
         let src_ip = f.text(Field::ClientIp);
         let device = zia_device(&hostname, &src_ip, &user)?;

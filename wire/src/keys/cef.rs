@@ -47,7 +47,7 @@ pub const KEYS: &[Key] = crate::dialect! {
     "dvchost" => DeviceHostname; zia;
     // ArcSight's source host: the client's hostname where a custom firewall template puts
     // `%s{devicehostname}` (CEF has no field of its own for it).
-    "shost" => DeviceHostname; zia;
+    "shost" => SourceHost; zia;
     "dtz" => Tz; zia;
     "deviceExternalId" => RecordId; zia;
     "destCountry" => Other; k(ZiaFirewall);

@@ -46,6 +46,9 @@ pub enum Field {
     Location,
     DeviceOwner,
     DeviceHostname,
+    /// A client hostname in a field that is not NSS's own (CEF's `shost`): the device's name
+    /// only when the record has no `DeviceHostname`, whichever comes first in the line.
+    SourceHost,
     Company,
     // Who talks to whom (web, firewall, DNS, tunnel, audit).
     ClientIp,

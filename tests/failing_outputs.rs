@@ -27,18 +27,8 @@ fn a_drain_that_loses_records_says_so_and_exits_non_zero() {
         std::fs::create_dir(data.join(format!("spill-records-{t}.jsonl"))).expect("taken");
     }
     let mut child = common::ztel()
-        .args([
-            "serve",
-            "--tcp",
-            "127.0.0.1:0",
-            "--udp",
-            "",
-            "--admin",
-            "",
-            "--shards",
-            "1",
-        ])
-        .args(["--records", "/dev/full", "--data-dir"])
+        .args(common::SERVE_ON_LOOPBACK)
+        .args(["--shards", "1", "--records", "/dev/full", "--data-dir"])
         .arg(&data)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())

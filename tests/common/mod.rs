@@ -96,11 +96,16 @@ impl Drop for TempDir {
     }
 }
 
-/// `ztel serve` on loopback ports the system chooses, without an admin endpoint, with `data` as
-/// its data_dir and `more` arguments; for a start that ends by itself (a refusal, or a crash).
+/// `ztel serve` on a loopback TCP port the system chooses, UDP and the admin endpoint off: the
+/// arguments a test that runs the binary itself starts from.
+pub const SERVE_ON_LOOPBACK: [&str; 7] =
+    ["serve", "--tcp", "127.0.0.1:0", "--udp", "", "--admin", ""];
+
+/// [`SERVE_ON_LOOPBACK`] with `data` as its data_dir and `more` arguments, run to its end: for a
+/// start that ends by itself (a refusal, or a crash).
 pub fn serve_on_loopback(data: &Path, more: &[&str]) -> (ExitStatus, String, String) {
     let data = data.to_str().unwrap();
-    let mut args = vec!["serve", "--tcp", "127.0.0.1:0", "--udp", "", "--admin", ""];
+    let mut args = SERVE_ON_LOOPBACK.to_vec();
     args.extend(["--data-dir", data]);
     args.extend(more);
     run_ztel(&args)

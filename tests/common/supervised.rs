@@ -30,17 +30,8 @@ impl Supervised {
         let (ours, theirs) = UnixStream::pair().expect("socket pair for stderr");
         let data = dir.path().join("data");
         let mut cmd = ztel();
-        cmd.arg("serve")
-            .args([
-                "--tcp",
-                "127.0.0.1:0",
-                "--udp",
-                "",
-                "--admin",
-                "",
-                "--shards",
-                "1",
-            ])
+        cmd.args(super::SERVE_ON_LOOPBACK)
+            .args(["--shards", "1"])
             .arg("--data-dir")
             .arg(&data)
             .args(args)

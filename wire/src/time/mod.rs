@@ -291,18 +291,26 @@ fn parse_iso(b: &[u8], zone: &TimeZone) -> Option<Timestamp> {
     match *rest {
         [] => f.in_zone(zone),
         [b'Z' | b'z'] => f.at_offset(0),
-        [sign @ (b'+' | b'-'), ref off @ ..] => {
-            let (h, m) = match *off {
-                [h1, h2] => (two(h1, h2)?, 0),
-                [h1, h2, m1, m2] | [h1, h2, b':', m1, m2] => (two(h1, h2)?, two(m1, m2)?),
-                _ => return None,
-            };
-            if h > 23 || m > 59 {
-                return None;
-            }
-            let secs = (h * 3600 + m * 60) as i32;
-            f.at_offset(if sign == b'-' { -secs } else { secs })
-        }
+        [sign @ (b'+' | b'-'), ref off @ ..] => f.at_offset(signed_offset(sign, off)?),
+        _ => None,
+    }
+}
+
+/// Seconds of an offset's `HH`, `HHMM` or `HH:MM` after its sign (`+` or `-`), as RFC 3339 and
+/// `feed_timezone` write it; `None` past 23:59.
+fn signed_offset(sign: u8, off: &[u8]) -> Option<i32> {
+    let (h, m) = match *off {
+        [h1, h2] => (two(h1, h2)?, 0),
+        [h1, h2, m1, m2] | [h1, h2, b':', m1, m2] => (two(h1, h2)?, two(m1, m2)?),
+        _ => return None,
+    };
+    if h > 23 || m > 59 {
+        return None;
+    }
+    let secs = (h * 3600 + m * 60) as i32;
+    match sign {
+        b'+' => Some(secs),
+        b'-' => Some(-secs),
         _ => None,
     }
 }

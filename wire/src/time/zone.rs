@@ -2,7 +2,7 @@
 
 use jiff::tz::{Offset, TimeZone};
 
-use super::{digit, two};
+use super::signed_offset;
 
 /// Resolves `feed_timezone` from config: "UTC"/"GMT"/"Z", an IANA name
 /// ("Europe/Paris"), or a fixed offset ("+05:30", "-0800", "+5", "UTC+5",
@@ -54,22 +54,12 @@ pub fn parse_zone(name: &str) -> Result<TimeZone, String> {
     })
 }
 
-/// Offset in seconds from "+H", "+HH", "+HHMM" or "+HH:MM" (sign required).
+/// Offset in seconds from "+H", "+HH", "+HHMM" or "+HH:MM" (sign required): a record's offset
+/// without the one-digit hour a config may write.
 fn parse_config_offset(b: &[u8]) -> Option<i32> {
     let (&sign, rest) = b.split_first()?;
-    let (h, m) = match *rest {
-        [h] => (digit(h)?, 0),
-        [h1, h2] => (two(h1, h2)?, 0),
-        [h1, h2, m1, m2] | [h1, h2, b':', m1, m2] => (two(h1, h2)?, two(m1, m2)?),
-        _ => return None,
-    };
-    if h > 23 || m > 59 {
-        return None;
-    }
-    let secs = (h * 3600 + m * 60) as i32;
-    match sign {
-        b'+' => Some(secs),
-        b'-' => Some(-secs),
-        _ => None,
+    match *rest {
+        [h] => signed_offset(sign, &[b'0', h]),
+        _ => signed_offset(sign, rest),
     }
 }

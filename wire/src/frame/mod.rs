@@ -16,7 +16,7 @@
 //! payload starts as a JSON record (`{`) is believed too; and bytes that do not start with a
 //! header (a count that lied about its frame's length put the stream out of step) are
 //! [`Next::Unframed`] up to the next thing that looks like a header (`[1-9][0-9]{0,9} ` before
-//! `<` or `{`) or LF. Read as LF text instead, an octet stream has no LF to end them, and every
+//! `<`, `{`, or the `LEEF:` and `CEF:` that NSS sends without a syslog header) or LF. Read as LF text instead, an octet stream has no LF to end them, and every
 //! frame after them would be skipped with them. What looks like a header inside the syslog
 //! headers those bytes start with is not one: they are then an LF line that a relay sent between
 //! its counted frames, whose host may end in digits (`nss1 {…`), not a piece of a frame
@@ -196,7 +196,7 @@ impl Framer {
     ///
     /// Every event other than [`Next::Incomplete`] consumes at least one byte,
     /// so a caller that loops until `Incomplete` always terminates. When
-    /// `Incomplete` is returned, `input` is at most `max_frame + 11` bytes
+    /// `Incomplete` is returned, `input` is at most `max_frame + 15` bytes
     /// long, so a caller that keeps only unconsumed bytes never holds more.
     pub fn next(&mut self, input: &[u8]) -> Next {
         match self.skip {

@@ -20,10 +20,15 @@ pub(super) enum Resync {
     Lf(usize),
 }
 
+/// What a frame's payload starts with, as far as finding the next header needs: a syslog
+/// message's `<`, a JSON record's `{`, or the LEEF and CEF that NSS sends with no syslog header
+/// (`LEEF:1.0|Zscaler|…`), whose frames nothing else would end.
+const LEEF_CEF: [&[u8]; 2] = [b"LEEF", b"CEF"];
+
 /// Bytes kept back while unframed bytes are discarded: a header not yet whole (ten digits, a
-/// space, the payload's first byte) can be at most this long, and the byte before it is looked
-/// behind at.
-pub(super) const KEEP: usize = MAX_DIGITS + 2;
+/// space, all but the colon of `LEEF:`) can be at most this long, and the byte before it is
+/// looked behind at.
+pub(super) const KEEP: usize = 1 + MAX_DIGITS + 1 + b"LEEF".len();
 
 /// How far into unframed bytes their syslog headers are looked for: bounded, so that a long
 /// "host" costs no more, and at most `max_frame`, so that one read and many judge alike. Many
@@ -33,7 +38,7 @@ pub(super) const KEEP: usize = MAX_DIGITS + 2;
 const HEADERS_WITHIN: usize = 512;
 
 /// The first header in `input` that starts after its first byte (`[1-9][0-9]{0,9} ` counting at
-/// most `max_frame`, before `<` or `{`, not preceded by a digit), or the first LF, whichever comes
+/// most `max_frame`, before `<`, `{`, `LEEF:` or `CEF:`, not preceded by a digit), or the first LF, whichever comes
 /// first. `None` when neither is in `input` whole. With `boundary`, `input` starts where a frame
 /// would, and what looks like a header inside the syslog headers it starts with is none.
 pub(super) fn resync(input: &[u8], max_frame: usize, boundary: bool) -> Option<Resync> {
@@ -44,7 +49,7 @@ pub(super) fn resync(input: &[u8], max_frame: usize, boundary: bool) -> Option<R
     } else {
         0
     };
-    let header = memchr::memchr2_iter(b'<', b'{', within)
+    let header = payload_starts(within)
         .filter_map(|at| header_before(within, at, max_frame))
         .find(|&start| !in_syslog_headers(within, start, headers_within));
     match (header, lf) {
@@ -52,6 +57,18 @@ pub(super) fn resync(input: &[u8], max_frame: usize, boundary: bool) -> Option<R
         (None, Some(lf)) => Some(Resync::Lf(lf)),
         (None, None) => None,
     }
+}
+
+/// Where something in `input` starts as a payload does (see [`LEEF_CEF`]), in order: LEEF and
+/// CEF are found by their colon, and hold no `<` or `{` before it.
+fn payload_starts(input: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    memchr::memchr3_iter(b'<', b'{', b':', input).filter_map(|at| match input[at] {
+        b':' => LEEF_CEF
+            .iter()
+            .find(|tag| input[..at].ends_with(tag))
+            .map(|tag| at - tag.len()),
+        _ => Some(at),
+    })
 }
 
 /// Whether the header-like digits at `input[start]` lie inside the syslog headers that `input`

@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use ipnet::IpNet;
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
 /// Peers an input admits.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -11,8 +11,25 @@ pub struct AllowList {
 }
 
 impl AllowList {
+    /// Peers are compared in their canonical form ([`admits`](Self::admits)), so entries are
+    /// too: a dual-stack listener's log names an IPv4 peer `::ffff:a.b.c.d`, and an entry
+    /// copied from it must admit that peer.
     pub fn new(nets: Vec<IpNet>) -> Self {
-        AllowList { nets }
+        let mut canonical = Vec::with_capacity(nets.len());
+        for net in nets {
+            match net {
+                // Only IPv4 peers are there, and they are compared as IPv4.
+                IpNet::V6(v6) if v6.prefix_len() >= MAPPED_PREFIX && is_mapped(v6) => {
+                    canonical.extend(mapped_v4(v6));
+                }
+                IpNet::V6(v6) => {
+                    canonical.extend(mapped_v4(v6));
+                    canonical.push(net);
+                }
+                IpNet::V4(_) => canonical.push(net),
+            }
+        }
+        AllowList { nets: canonical }
     }
 
     pub fn admits(&self, ip: IpAddr) -> bool {
@@ -22,12 +39,37 @@ impl AllowList {
     }
 }
 
+/// `::ffff:0:0/96`, where IPv6 writes IPv4 addresses.
+const MAPPED_PREFIX: u8 = 96;
+
+fn is_mapped(net: Ipv6Net) -> bool {
+    net.network().to_ipv4_mapped().is_some()
+}
+
+/// The IPv4 addresses a v6 network holds as mapped ones: all of them when it holds the whole
+/// mapped range (`::/0`), those of its last 32 bits when it lies within it.
+fn mapped_v4(net: Ipv6Net) -> Option<IpNet> {
+    let range = Ipv6Net::new(std::net::Ipv6Addr::from_bits(0xffff << 32), MAPPED_PREFIX).ok()?;
+    if net.prefix_len() < MAPPED_PREFIX {
+        return net.contains(&range).then(|| IpNet::V4(Ipv4Net::default()));
+    }
+    let v4 = net.network().to_ipv4_mapped()?;
+    Ipv4Net::new(v4, net.prefix_len() - MAPPED_PREFIX)
+        .ok()
+        .map(IpNet::V4)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn list(entries: &[&str]) -> AllowList {
-        AllowList::new(entries.iter().map(|e| e.parse().unwrap()).collect())
+        // As the config reads them: a network, or an address alone.
+        let net = |e: &&str| {
+            e.parse::<IpNet>()
+                .unwrap_or_else(|_| IpNet::from(e.parse::<IpAddr>().unwrap()))
+        };
+        AllowList::new(entries.iter().map(net).collect())
     }
 
     #[test]
@@ -39,5 +81,28 @@ mod tests {
         assert!(list.admits("::ffff:192.168.7.9".parse().unwrap()));
         assert!(list.admits("::1".parse().unwrap()));
         assert!(!list.admits("::2".parse().unwrap()));
+    }
+
+    #[test]
+    fn mapped_entries_admit_the_ipv4_peers_they_name() {
+        // As the log names a peer of a dual-stack listener, and as an admin may copy it.
+        let allow = list(&["::ffff:127.0.0.1", "::ffff:10.1.0.0/112"]);
+        for peer in [
+            "127.0.0.1",
+            "::ffff:127.0.0.1",
+            "10.1.9.9",
+            "::ffff:10.1.9.9",
+        ] {
+            assert!(allow.admits(peer.parse().unwrap()), "{peer}");
+        }
+        for peer in ["127.0.0.2", "10.2.0.1", "::1"] {
+            assert!(!allow.admits(peer.parse().unwrap()), "{peer}");
+        }
+        // A v6 network that holds the whole mapped range holds every IPv4 address.
+        let allow = list(&["::/0"]);
+        assert!(allow.admits("192.0.2.1".parse().unwrap()));
+        assert!(allow.admits("2001:db8::1".parse().unwrap()));
+        let allow = list(&["2001:db8::/32"]);
+        assert!(!allow.admits("192.0.2.1".parse().unwrap()));
     }
 }

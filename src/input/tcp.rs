@@ -114,7 +114,8 @@ pub async fn accept_checked(
             if let Some(held) = shard.notices.due(Notice::Refused) {
                 tracing::warn!(
                     "{input}: refused a connection from {}: not in {input}.allowed_ips{}",
-                    peer.ip(),
+                    // As the list compares it, and as an entry for it is written.
+                    peer.ip().to_canonical(),
                     and_more(held)
                 );
             }

@@ -212,7 +212,7 @@ fn take(
         if let Some(held) = shard.notices.due(Notice::Refused) {
             tracing::warn!(
                 "input.udp: refused a datagram from {}: not in input.udp.allowed_ips{}",
-                peer.ip(),
+                peer.ip().to_canonical(),
                 and_more(held)
             );
         }

@@ -92,11 +92,17 @@ pub fn input_server_config(
             builder.with_client_cert_verifier(verifier)
         }
     };
-    Ok(Arc::new(
-        builder
-            .with_single_cert(chain, key_der)
-            .map_err(config_error)?,
-    ))
+    let mut config = builder
+        .with_single_cert(chain, key_der)
+        .map_err(config_error)?;
+    // No TLS 1.3 session tickets, which rustls sends after every handshake by default: a
+    // syslog sender only writes, and a socket closed with bytes unread in it is reset, not
+    // ended, so the kernel here dropped the records ztel had not read yet (most of a
+    // 3,000-record connection, counted as nothing but a read error). Senders reconnect
+    // rarely, and Cloud NSS keeps its HTTPS connections alive: resumption saves either
+    // nothing worth that.
+    config.send_tls13_tickets = 0;
+    Ok(Arc::new(config))
 }
 
 fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {

@@ -2,7 +2,9 @@
 //! a silent peer, and a certificate reload on SIGHUP that keeps established connections. Every
 //! certificate is made by the test (rcgen).
 
+#[path = "../common/mod.rs"]
 mod common;
+mod write_only;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

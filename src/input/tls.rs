@@ -4,8 +4,10 @@
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::Duration;
 
 use arc_swap::{ArcSwap, ArcSwapOption};
+use futures_lite::AsyncWriteExt;
 use glommio::net::{TcpListener, TcpStream};
 use rustls::ServerConfig;
 
@@ -15,6 +17,9 @@ use super::tcp::accept_admitted;
 use crate::batch::counters::Counter;
 use crate::batch::Source;
 use crate::shard::Shard;
+
+/// How long the close_notify that ends a connection may wait for room in the socket.
+const CLOSE_WITHIN: Duration = Duration::from_secs(1);
 
 /// Accepts until the shard drains.
 pub async fn accept_loop(
@@ -40,6 +45,13 @@ async fn serve(
     match super::handshake::accept(&shard, stream, peer, &config, Source::Tls).await {
         Some(mut tls) => {
             read_frames(&shard, &mut tls, peer, Source::Tls).await;
+            // close_notify before the close (RFC 8446 §6.1): without it a strict sender reads
+            // the end as a cut and logs an error. Within a bound: a peer that reads nothing
+            // must not hold the connection open.
+            let close_notify = async {
+                let _ = tls.close().await;
+            };
+            futures_lite::future::or(close_notify, glommio::timer::sleep(CLOSE_WITHIN)).await;
         }
         None => shard.count(Source::Tls, |c| c.incr(Counter::ConnectionsClosed)),
     }

@@ -77,3 +77,32 @@ fn a_sender_that_never_reads_and_closes_at_once_loses_nothing() {
     assert_eq!(outcome.records.len(), 6500, "{:?}", outcome.dead_letters);
     assert_eq!(outcome.counter("read_errors"), 0);
 }
+
+#[test]
+fn the_server_ends_its_side_with_close_notify() {
+    // RFC 8446 §6.1: each side sends close_notify before closing its write side. Without it a
+    // strict sender reads the close as a cut and logs an error for every connection.
+    let dir = TempDir::new("tls-close-notify");
+    let ca = Ca::new("test root");
+    let collector = start(
+        "tls-close-notify",
+        &dir,
+        &ca.leaf("localhost", &["localhost", "127.0.0.1"]),
+        None,
+        "",
+        false,
+    );
+    let mut tls = handshake_only(collector.listening["tls"], &ca);
+    tls.sock
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    send_all(&mut tls, "frank@example.com", 0..3);
+    tls.conn.send_close_notify();
+    tls.conn.complete_io(&mut tls.sock).unwrap();
+    // rustls reads the end as Ok(0) after close_notify, as UnexpectedEof without it.
+    let mut rest = Vec::new();
+    let read = tls.read_to_end(&mut rest);
+    assert!(read.is_ok(), "{read:?}");
+    let outcome = collector.stop();
+    assert_eq!(outcome.records.len(), 3, "{:?}", outcome.dead_letters);
+}

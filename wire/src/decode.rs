@@ -126,7 +126,7 @@ impl Readers {
         let whole = frame;
         let frame = trim_end(frame);
         let stack = header::split_stacked(frame);
-        let (header, body) = (stack.header, stack.message);
+        let (header, body) = (stack.header, stack.body);
         let ctx = Context {
             zone,
             received,
@@ -160,7 +160,8 @@ impl Readers {
                 read.plain
             }
         };
-        let payload = message.trim_ascii_start();
+        // Static text before the record is the feed's: it stays in the record's identity.
+        let payload = frame[stack.message..].trim_ascii_start();
         build(
             &mut self.records,
             &fields,

@@ -21,7 +21,15 @@ pub struct Header<'a> {
 /// A frame with no header (or one that is not well formed) begins at 0.
 pub fn split(frame: &[u8]) -> (Header<'_>, usize) {
     let start = leading_space(frame);
-    let at = start + pri_len(&frame[start..]);
+    let mut at = start + pri_len(&frame[start..]);
+    if at > start {
+        // Some senders put a space after the PRI (`<134> Nov 12 10:15:01 …`): skipped when an
+        // RFC 3164 stamp follows it, so that the header is the one it would be without.
+        let spaces = frame[at..].iter().take_while(|&&b| b == b' ').count();
+        if spaces > 0 && stamp_len(&frame[at + spaces..]).is_some() {
+            at += spaces;
+        }
+    }
     let rest = &frame[at..];
     if let Some(found) = rfc5424(rest) {
         return (found.0, at + found.1);
@@ -54,12 +62,8 @@ pub fn split(frame: &[u8]) -> (Header<'_>, usize) {
     (Header::default(), at)
 }
 
-/// How many syslog headers are read at the front of a frame: a relay that forwards a line as its
-/// own message puts its header before the sender's, and a chain of relays one more each. Bounded,
-/// so that a frame of nothing but headers costs no more than this many reads of one.
-pub const MAX_HEADERS: usize = 4;
-
-/// The syslog headers at the front of a frame, a relay's before its sender's.
+/// The syslog headers at the front of a frame, a relay's before its sender's, and the static
+/// text that may follow them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stack<'a> {
     /// The innermost header with a timestamp (else the outermost): the original sender's, whose
@@ -69,51 +73,144 @@ pub struct Stack<'a> {
     /// header's time is identified by the frame from there on, so that the same record sent
     /// directly and through a relay is one record, and two that differ only in that time are two.
     pub start: usize,
-    /// Where the message begins, after the innermost header. It may still hold static text from
-    /// the feed template before the record.
+    /// Where the message begins, after the innermost header: what identifies a record that
+    /// carries its own time. It may still hold static text from the feed template before the
+    /// record.
     pub message: usize,
+    /// Where the record begins: the message after static text that ends with a syslog tag
+    /// ([`static_text_len`]), else the message.
+    pub body: usize,
 }
 
-/// Reads up to [`MAX_HEADERS`] syslog headers at the front of a frame, each as [`split`] does.
-/// Another header is read only where the one before it ends, so static template text between a
-/// header and the record ends the stack. A frame without a header has an empty stack at 0.
+/// Reads the syslog headers at the front of a frame, each as [`split`] does, as long as they
+/// parse: a relay that forwards a line as its own message puts its header before the sender's,
+/// and a chain of relays one more each, so only the innermost is the sender's. Another header is
+/// read only where the one before it ends, or after static text that ends with a syslog tag
+/// ([`static_text_len`]: a relay's tag before the sender's line); other text between a header
+/// and the record ends the stack. Each header read is at least its PRI or its stamp, so the
+/// stack costs no more than reading the line once. A frame without a header has an empty stack
+/// at 0.
 pub fn split_stacked(frame: &[u8]) -> Stack<'_> {
     let (header, message) = split(frame);
     let mut stack = Stack {
         header,
         start: leading_space(frame),
         message,
+        body: message,
     };
-    for _ in 1..MAX_HEADERS {
-        let rest = &frame[stack.message..];
+    // Where the next header would start: the message, or past static text after it.
+    let mut at = message;
+    loop {
+        let rest = &frame[at..];
         let (inner, len) = split(rest);
         let space = leading_space(rest);
         // Nothing but spaces read: no PRI and no stamp, so no header.
         if len == space {
-            break;
+            let text = static_text_len(rest);
+            stack.body = at + text;
+            if text == 0 || !starts_with_header(&rest[text..]) {
+                break;
+            }
+            at += text;
+            continue;
         }
         // A PRI-only header (`<134>{…}`) has no time: the relay's stays the fallback.
         if inner.timestamp.is_some() || stack.header.timestamp.is_none() {
             stack.header = inner;
-            stack.start = stack.message + space;
+            stack.start = at + space;
         }
-        stack.message += len;
+        at += len;
+        stack.message = at;
+        stack.body = at;
     }
     stack
+}
+
+/// Whether `b` starts with a syslog header (a PRI or a stamp, after spaces).
+fn starts_with_header(b: &[u8]) -> bool {
+    split(b).1 > leading_space(b)
+}
+
+/// How far into a message static text may reach: a tag after a header that is not read as one,
+/// never deep inside a record (as far as `LEEF:` and `CEF:` are looked for).
+const STATIC_TEXT_MAX: usize = 128;
+
+/// Bytes of static template text at the front of a message, up to and including a syslog tag
+/// that ends it (`zscaler-nss: `, `zscaler-nss[123]: `, `Mon Oct 02 16:21:40 UTC 2017 nss: `,
+/// `Nov 22 2025 10:15:01 host nss: `), or 0. NSS feed templates and relays put it before the
+/// feed's line, without a header or after one that is not read as a header.
+///
+/// Conservative, so that no record loses its first bytes: the first `: ` of the message ends
+/// the text, within [`STATIC_TEXT_MAX`] bytes, and only when
+/// - everything before it is letters, digits, spaces and `:._-/+[]` (a header's words and
+///   times): a key=value record has a `=` before any `: `, CSV a quote or a delimiter, JSON a
+///   brace, LEEF and CEF a `|` (and their `LEEF:1.0`, `CEF:0` have no space after the colon);
+/// - the word before the colon is a tag as RFC 3164 writes one: 1 to 32 of `[A-Za-z0-9_.-/]`,
+///   then an optional `[pid]`;
+/// - the tag is not LSS's `zpa-lss`, which ends the lead of LSS's CSV and TSV templates, read
+///   with the record (its label names the log type);
+/// - after the colon and its spaces comes the record's first byte, not a tab or a comma: a
+///   positional record's first field may end with a tag (LSS's lead), and keeps it.
+pub fn static_text_len(message: &[u8]) -> usize {
+    let head = &message[..message.len().min(STATIC_TEXT_MAX)];
+    // One look at each byte up to the colon, and most records stop it at their first (`{`,
+    // `"`, a tab, a `=`): this runs for every frame.
+    let header_like = |c: u8| c.is_ascii_alphanumeric() || b" :._-/+[]".contains(&c);
+    let mut colon = None;
+    for (i, &c) in head.iter().enumerate() {
+        if c == b':' && head.get(i + 1) == Some(&b' ') {
+            colon = Some(i);
+            break;
+        }
+        if !header_like(c) {
+            return 0;
+        }
+    }
+    let Some(colon) = colon else {
+        return 0;
+    };
+    let text = &head[..colon];
+    let word = &text[text.iter().rposition(|&c| c == b' ').map_or(0, |i| i + 1)..];
+    let name = match word.iter().position(|&c| c == b'[') {
+        Some(open) => {
+            let pid = &word[open + 1..];
+            let digits = pid.strip_suffix(b"]").filter(|d| !d.is_empty());
+            if !digits.is_some_and(|d| d.iter().all(u8::is_ascii_digit)) {
+                return 0;
+            }
+            &word[..open]
+        }
+        None => word,
+    };
+    let is_name = |c: &u8| c.is_ascii_alphanumeric() || b"_.-/".contains(c);
+    if !(1..=32).contains(&name.len()) || !name.iter().all(is_name) || name == b"zpa-lss" {
+        return 0;
+    }
+    let after = colon
+        + 1
+        + message[colon + 1..]
+            .iter()
+            .take_while(|&&c| c == b' ')
+            .count();
+    match message.get(after) {
+        Some(b'\t' | b',') | None => 0,
+        Some(_) => after,
+    }
 }
 
 fn leading_space(b: &[u8]) -> usize {
     b.iter().take_while(|b| b.is_ascii_whitespace()).count()
 }
 
-/// Bytes of the stamp an RFC 3164 header starts with: `Nov 22 10:15:01` (15), the ctime
+/// Bytes of the stamp an RFC 3164 header starts with: `Nov 22 10:15:01` (15, or 14 with an
+/// unpadded day before a space, [`rfc3164_len`]), the ctime
 /// stamp with a weekday and a year that LSS templates put there (`Tue Apr 20 22:23:25 2021`,
 /// 24), or an RFC 3339 one, as relays forward with it (rsyslog's `RSYSLOG_ForwardFormat`,
 /// syslog-ng's `ts-format(iso)`). The longer ones only when a space follows them: a
 /// tab-separated positional record starts with such a time as its first field, and must keep it.
 fn stamp_len(b: &[u8]) -> Option<usize> {
-    if b.len() >= 15 && is_rfc3164_stamp(&b[..15]) {
-        return Some(15);
+    if let Some(len) = rfc3164_len(b) {
+        return Some(len);
     }
     if let Some(len) = rfc3339_len(b) {
         return (b.get(len) == Some(&b' ')).then_some(len);
@@ -263,6 +360,31 @@ fn structured_data(b: &[u8]) -> Option<usize> {
     (at > 0).then_some(at)
 }
 
+/// Bytes of an RFC 3164 stamp at the front: `Mmm dd hh:mm:ss` (15), or with the day unpadded as
+/// some relays and hand-written senders write it (`Nov 2 10:15:01`, 14) when a space follows:
+/// a positional record's first field may be such a time, with a tab or a comma after it.
+fn rfc3164_len(b: &[u8]) -> Option<usize> {
+    if b.len() >= 15 && is_rfc3164_stamp(&b[..15]) {
+        return Some(15);
+    }
+    let unpadded = b.len() > 14 && b[14] == b' ' && b[4].is_ascii_digit();
+    (unpadded && rfc3164_padded(&b[..14]).is_some()).then_some(14)
+}
+
+/// An RFC 3164 stamp of 14 or 15 bytes as 15: an unpadded day gets its padding space.
+fn rfc3164_padded(b: &[u8]) -> Option<[u8; 15]> {
+    let mut padded = [b' '; 15];
+    match b.len() {
+        15 => padded.copy_from_slice(b),
+        14 => {
+            padded[..4].copy_from_slice(&b[..4]);
+            padded[5..].copy_from_slice(&b[4..]);
+        }
+        _ => return None,
+    }
+    is_rfc3164_stamp(&padded).then_some(padded)
+}
+
 /// `Mmm dd hh:mm:ss`, every position checked: the stamp is then plain ASCII, so slicing the
 /// text right after it is always on a character boundary.
 fn is_rfc3164_stamp(b: &[u8]) -> bool {
@@ -307,13 +429,12 @@ impl<'a> Header<'a> {
     /// January belongs to last year).
     pub fn time(&self, zone: &TimeZone, now: Timestamp) -> Option<Timestamp> {
         let stamp = self.timestamp()?;
-        if stamp.len() == 15 && is_rfc3164_stamp(stamp.as_bytes()) {
-            let b = stamp.as_bytes();
+        if let Some(b) = rfc3164_padded(stamp.as_bytes()) {
+            // Every position was checked: two ASCII digits, or a padding space and one.
+            let digit = |c: u8| if c == b' ' { 0 } else { (c - b'0') as i8 };
+            let two = |i: usize| digit(b[i]) * 10 + digit(b[i + 1]);
             let month = month_index(&b[..3])?;
-            let day: i8 = stamp[4..6].trim().parse().ok()?;
-            let hour: i8 = stamp[7..9].parse().ok()?;
-            let minute: i8 = stamp[10..12].parse().ok()?;
-            let second: i8 = stamp[13..15].parse().ok()?;
+            let (day, hour, minute, second) = (two(4), two(7), two(10), two(13));
             let this_year = now.to_zoned(zone.clone()).year();
             for year in [this_year, this_year - 1] {
                 let civil = jiff::civil::DateTime::new(year, month, day, hour, minute, second, 0);

@@ -208,9 +208,17 @@ fn a_relays_header_before_the_senders_is_read_too() {
 }
 
 #[test]
-fn a_stack_ends_at_static_text_or_at_its_bound() {
-    let (_, _, message) = stacked("<134>Nov 22 10:15:01 nss ZSCALER web: <134>{\"a\":1}");
-    assert_eq!(message, " ZSCALER web: <134>{\"a\":1}");
+fn a_stack_ends_at_static_text() {
+    let (_, _, message) = stacked("<134>Nov 22 10:15:01 nss ZSCALER web <134>{\"a\":1}");
+    assert_eq!(message, " ZSCALER web <134>{\"a\":1}");
+    // Static text that ends with a tag is a relay's before the sender's header: read on.
+    let line = "<134>Nov 22 10:15:05 relay1 ZSCALER web: <134>Nov 22 10:15:01 nss {\"a\":1}";
+    let (h, from, message) = stacked(line);
+    assert_eq!(h.timestamp(), Some("Nov 22 10:15:01"));
+    assert_eq!(
+        (from, message),
+        ("<134>Nov 22 10:15:01 nss {\"a\":1}", " {\"a\":1}")
+    );
     // A PRI alone has no time: the relay's stays the fallback.
     let line = "<134>Nov 22 10:15:05 relay1 <13>{\"a\":1}";
     let (h, from, message) = stacked(line);
@@ -218,10 +226,6 @@ fn a_stack_ends_at_static_text_or_at_its_bound() {
         (h.timestamp(), from, message),
         (Some("Nov 22 10:15:05"), line, "{\"a\":1}")
     );
-    let many = "<1>Nov 22 10:15:01 a ".repeat(MAX_HEADERS + 1);
-    let (_, from, message) = stacked(&many);
-    assert_eq!(message, " <1>Nov 22 10:15:01 a ");
-    assert_eq!(from, &many[(MAX_HEADERS - 1) * 21..]);
     // LSS's lead behind a syslog header is the innermost: its time is the fallback.
     let line = "<134>Nov 22 10:15:01 lss Wed Jul  3 05:17:22 2019 Connector Status zpa-lss: ,x";
     let (h, from, message) = stacked(line);
@@ -257,5 +261,151 @@ fn a_record_that_starts_after_a_stamp_is_no_host() {
         assert_eq!(rest, message, "{line:?}");
         let stack = split_stacked(line.as_bytes());
         assert_eq!(&line[stack.message..], message, "{line:?}");
+    }
+}
+
+#[test]
+fn an_unpadded_day_and_a_space_after_the_pri_are_rfc3164() {
+    // Some relays and hand-written senders write the day unpadded, or a space after the PRI:
+    // the header is the canonical one, the same host, message and time.
+    let now: Timestamp = "2026-11-22T12:00:00Z".parse().unwrap();
+    for (line, stamp, canonical) in [
+        (
+            "<134>Nov 2 10:15:01 nss-host zscaler-nss: {\"a\":1}",
+            "Nov 2 10:15:01",
+            "<134>Nov  2 10:15:01 nss-host zscaler-nss: {\"a\":1}",
+        ),
+        (
+            "<134> Nov 12 10:15:01 host tag: \"x\",\"y\"",
+            "Nov 12 10:15:01",
+            "<134>Nov 12 10:15:01 host tag: \"x\",\"y\"",
+        ),
+        (
+            "<134>  Nov 2 10:15:01 host a=1",
+            "Nov 2 10:15:01",
+            "<134>Nov  2 10:15:01 host a=1",
+        ),
+        (
+            "Nov 2 10:15:01 host {}",
+            "Nov 2 10:15:01",
+            "Nov  2 10:15:01 host {}",
+        ),
+    ] {
+        let (h, rest) = header(line);
+        let (c, want) = header(canonical);
+        assert_eq!(h.timestamp(), Some(stamp), "{line:?}");
+        assert_eq!((h.host(), rest), (c.host(), want), "{line:?}");
+        let time = h.time(&TimeZone::UTC, now);
+        assert!(time.is_some(), "{line:?}");
+        assert_eq!(time, c.time(&TimeZone::UTC, now), "{line:?}");
+        let stack = split_stacked(line.as_bytes());
+        assert_eq!(stack.header, h, "{line:?}");
+    }
+    // Behind a relay's header, the sender's is read the same.
+    let line = "<13>Nov 22 10:15:05 relay1 <134>Nov 2 10:15:01 nss-host zscaler-nss: a=1";
+    let (h, from, message) = stacked(line);
+    assert_eq!(h.timestamp(), Some("Nov 2 10:15:01"));
+    assert_eq!(from, "<134>Nov 2 10:15:01 nss-host zscaler-nss: a=1");
+    assert_eq!(message, " a=1");
+    // A record that starts with such a time as a positional field (a tab or a comma after it)
+    // keeps it, as it keeps a ctime; a stamp cut short is none.
+    for line in [
+        "Nov 2 10:15:01\tnew-gre\tHTTP",
+        "Nov 2 10:15:01,new-gre,HTTP",
+        "Nov 2 10:15:0 host {}",
+        "Nov 2 10:15:01",
+        "<134> {\"a\":1}",
+    ] {
+        let (h, _) = header(line);
+        assert_eq!(h, Header::default(), "{line:?}");
+    }
+}
+
+#[test]
+fn a_stack_is_read_to_the_senders_header_however_many_relays() {
+    // A chain of relays, each putting its header before the line: the innermost header with a
+    // time is the sender's, and the message follows it, however many came before.
+    let sender = "<134>Nov 22 10:15:01 zscaler-nss nss: a=1";
+    for relays in [1, 4, 5, 8, 40] {
+        let line = format!("{}{sender}", "<13>Nov 22 10:15:05 relay1 ".repeat(relays));
+        let (h, from, message) = stacked(&line);
+        assert_eq!(h.timestamp(), Some("Nov 22 10:15:01"), "{relays}");
+        assert_eq!(h.host(), Some("zscaler-nss"), "{relays}");
+        assert_eq!((from, message), (sender, " a=1"), "{relays}");
+    }
+    // Nothing but headers: the last one is the sender's, and the message is empty.
+    let many = "<1>Nov 22 10:15:01 a ".repeat(9);
+    let (_, from, message) = stacked(&many);
+    assert_eq!((from, message), ("<1>Nov 22 10:15:01 a ", " "));
+}
+
+/// Where the record of a line begins, after its headers and any static text.
+fn body(line: &str) -> &str {
+    &line[split_stacked(line.as_bytes()).body..]
+}
+
+#[test]
+fn a_syslog_tag_before_the_record_is_static_text() {
+    // NSS feed templates and relays put a tag before the feed's line, with or without a header
+    // before it, or after one that is not read as a header: the record starts after it. The
+    // message (what identifies a record) still holds it.
+    for (line, want) in [
+        ("zscaler-nss: a=1\tb=2", "a=1\tb=2"),
+        ("zscaler-nss[123]: \"x\",\"y\"", "\"x\",\"y\""),
+        (
+            "  nss:  Wed May  4 08:42:00 2022\ta=1",
+            "Wed May  4 08:42:00 2022\ta=1",
+        ),
+        ("<134>zscaler-nss: {\"a\":1}", "{\"a\":1}"),
+        ("<134>1 2025-11-22T10:15:01Z h a - - - nss: \"x\"", "\"x\""),
+        (
+            "Mon Oct 02 16:21:40 UTC 2017 zscaler-nss: LEEF:1.0|x",
+            "LEEF:1.0|x",
+        ),
+        (
+            "<134>Nov 22 2025 10:15:01 zscaler-nss nss: \"x\",\"y\"",
+            "\"x\",\"y\"",
+        ),
+        ("agnamali ZSCALERNSS: time=x^^a=b", "time=x^^a=b"),
+        ("<134>Nov 22 10:15:01 host nss: zscaler-nss: a=1", "a=1"),
+        // LSS's lead behind a tag reads as it does bare: a header, then the lead's rest.
+        (
+            "zscaler-nss: Wed Jul  3 05:17:22 2019 Connector Status zpa-lss: ,x",
+            " Status zpa-lss: ,x",
+        ),
+    ] {
+        assert_eq!(body(line), want, "{line:?}");
+        let stack = split_stacked(line.as_bytes());
+        assert!(stack.message <= stack.body, "{line:?}");
+    }
+    let line = "<134>zscaler-nss: {}";
+    assert_eq!(
+        &line[split_stacked(line.as_bytes()).message..],
+        "zscaler-nss: {}"
+    );
+    // Not static text: a record's own first bytes, which no tag is followed by, or a tag
+    // followed by a delimiter (LSS's lead ends with `zpa-lss: ` and its first field's comma).
+    for line in [
+        "reason=Allowed\tx=1",
+        "2019-10-16 15:44:36 reason=Allowed event_id=1 x=2",
+        "Wed May  4 08:42:00 2022\tRecordtype=x",
+        "\"Mon Jun 20 15:29:11 2022\",\"x\"",
+        "Mon Jun 20 15:29:11 2022,new-gre,x",
+        "Mon Jun 20 15:29:11 2022\tnew-gre: x",
+        "LEEF:1.0|Zscaler|NSS|4.1|x|",
+        "CEF:0|Zscaler|x",
+        "{\"a\": \"b: c\"}",
+        "User Activity zpa-lss: \tx\ty",
+        "Audit zpa-lss: ,x",
+        "zpa-lss: x,y",
+        "note: ,x",
+        "note:\tx",
+        "note: ",
+        "key=a: b c=d e=f",
+        "a|b: c",
+        "a-name-far-too-long-to-be-any-syslog-tag-at-all: x",
+    ] {
+        let stack = split_stacked(line.as_bytes());
+        assert_eq!(stack.body, stack.message, "{line:?}");
     }
 }

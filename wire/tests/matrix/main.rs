@@ -14,6 +14,7 @@ mod cef;
 #[path = "../common/mod.rs"]
 mod common;
 mod csv;
+mod headers;
 mod json;
 mod kv;
 mod leef;

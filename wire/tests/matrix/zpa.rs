@@ -191,7 +191,7 @@ fn json_every_zpa_log_type() {
 /// with the values of the JSON frames above (Audit's with a sign-in's): each reads as the JSON
 /// frame of its log type does (ztel knows each type's default order), but for an audit line
 /// stripped of its static text.
-const ZPA_POSITIONAL: &[(&str, &str)] = &[
+pub(crate) const ZPA_POSITIONAL: &[(&str, &str)] = &[
     (
         "user_status csv",
         concat!(

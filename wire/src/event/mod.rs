@@ -322,7 +322,25 @@ fn epoch(f: &Fields<'_>, field: Field) -> Option<Timestamp> {
 /// An optional time of an LSS record (LSS writes UTC): absent, or read; unreadable is an error.
 /// `"0"` is absent, as the number 0 is: an epoch-seconds template writes it for a connection
 /// that has not ended or a session still authenticated, and the record must not be lost for it.
+/// A JSON number is epoch seconds or milliseconds, as the same digits in a string are: a custom
+/// template may write `%d{LogTimestamp:epoch}` unquoted, and re-emitters write milliseconds.
 pub fn lss_time(f: &Fields<'_>, field: Field) -> Result<Option<Timestamp>, Reason> {
+    let number = match f.get(field).map(|slot| slot.value) {
+        Some(Scalar::U64(n)) => Some(i64::try_from(n).ok()),
+        Some(Scalar::I64(n)) => Some(Some(n)),
+        // Whole, as a JSON writer may print any number (`1.562130745e9`); else seconds with
+        // a fraction.
+        Some(Scalar::F64(x)) if x.fract() == 0.0 && x.abs() < 1e15 => Some(Some(x as i64)),
+        Some(Scalar::F64(x)) => return time::from_epoch_f64(x).map(Some).ok_or(Reason::BadTime),
+        _ => None,
+    };
+    if let Some(n) = number {
+        return match n {
+            Some(0) => Ok(None),
+            Some(n) => time::from_epoch_number(n).map(Some).ok_or(Reason::BadTime),
+            None => Err(Reason::BadTime),
+        };
+    }
     match zpa_name(f, field) {
         None => Ok(None),
         Some(text) => time::parse_time(&text, &TimeZone::UTC)

@@ -19,6 +19,7 @@ mod json;
 mod kv;
 mod leef;
 mod zpa;
+mod zpa_epoch;
 
 use common::run;
 use serde_json::Value;

@@ -1,0 +1,71 @@
+//! Epoch times: seconds or milliseconds since 1970, as digits in text or as JSON numbers.
+
+use jiff::Timestamp;
+
+/// Epoch seconds with a fraction, `1700000022.5`: up to ten digits, a dot, up to nine digits.
+pub(super) fn parse_epoch_fraction(b: &[u8]) -> Option<Timestamp> {
+    let dot = b.iter().position(|&c| c == b'.')?;
+    let (secs, frac) = (&b[..dot], &b[dot + 1..]);
+    let digits = |d: &[u8]| !d.is_empty() && d.iter().all(u8::is_ascii_digit);
+    if !digits(secs) || !digits(frac) || secs.len() > 10 || frac.len() > 9 {
+        return None;
+    }
+    let whole = parse_epoch(secs)?;
+    let mut nanos = 0i32;
+    for i in 0..9 {
+        nanos = nanos * 10 + frac.get(i).map_or(0, |d| i32::from(d - b'0'));
+    }
+    Timestamp::new(whole.as_second(), nanos).ok()
+}
+
+/// Epoch seconds from a JSON number with a fraction; `None` when out of range, not finite, or 0.
+pub fn from_epoch_f64(secs: f64) -> Option<Timestamp> {
+    if !secs.is_finite() || secs <= 0.0 || secs >= 1e11 {
+        return None;
+    }
+    let whole = secs.trunc();
+    let nanos = ((secs - whole) * 1e9).round().min(999_999_999.0) as i32;
+    Timestamp::new(whole as i64, nanos).ok()
+}
+
+/// Epoch seconds or milliseconds as a JSON number writes them, read as [`super::parse_time`]
+/// reads the same digits: up to ten digits are seconds, thirteen milliseconds; `None` for
+/// anything else (eleven or twelve digits fit neither a plausible time in seconds nor one in
+/// milliseconds), for 0 and for negative numbers.
+pub fn from_epoch_number(n: i64) -> Option<Timestamp> {
+    match n {
+        1..=9_999_999_999 => Timestamp::from_second(n).ok(),
+        1_000_000_000_000..=9_999_999_999_999 => Timestamp::from_millisecond(n).ok(),
+        _ => None,
+    }
+}
+
+/// Epoch seconds (from a JSON number) → Timestamp; `None` when out of range
+/// or 0 (which feeds use for "unset", never for 1970-01-01).
+pub fn from_epoch_secs(secs: i64) -> Option<Timestamp> {
+    if secs == 0 {
+        return None;
+    }
+    Timestamp::from_second(secs).ok()
+}
+
+/// All-digit input: epoch seconds (up to 10 digits) or milliseconds (13).
+pub(super) fn parse_epoch(b: &[u8]) -> Option<Timestamp> {
+    // At most 13 digits, so the accumulator cannot overflow.
+    if b.len() > 13 {
+        return None;
+    }
+    let v = b
+        .iter()
+        .fold(0i64, |acc, &d| acc * 10 + i64::from(d - b'0'));
+    if v == 0 {
+        return None;
+    }
+    match b.len() {
+        0..=10 => Timestamp::from_second(v).ok(),
+        13 => Timestamp::from_millisecond(v).ok(),
+        // 11 or 12 digits fit neither a plausible seconds value (past 2286)
+        // nor a plausible milliseconds value (before 2001).
+        _ => None,
+    }
+}

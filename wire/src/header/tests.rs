@@ -409,3 +409,23 @@ fn a_syslog_tag_before_the_record_is_static_text() {
         assert_eq!(stack.body, stack.message, "{line:?}");
     }
 }
+
+proptest::proptest! {
+    /// Whatever the bytes, a stack's parts are in order and within the frame, and the record
+    /// starts after the message.
+    #[test]
+    fn a_stack_stays_within_its_frame(
+        picks in proptest::collection::vec(0usize..16, 0..120),
+    ) {
+        let words: [&[u8]; 16] = [
+            b"<134>", b"Nov 2 10:15:01 ", b"Nov 22 10:15:01 ", b" ", b"host ", b"nss: ",
+            b"nss[1]: ", b"{", b"\"", b",", b"\t", b"a=1", b"1 ", b"- ", b":", b"\xc3",
+        ];
+        let frame: Vec<u8> = picks.iter().flat_map(|&i| words[i].iter().copied()).collect();
+        let s = split_stacked(&frame);
+        proptest::prop_assert!(s.start <= s.message);
+        proptest::prop_assert!(s.message <= s.body && s.body <= frame.len());
+        let (_, first) = split(&frame);
+        proptest::prop_assert!(first <= s.message);
+    }
+}

@@ -7,7 +7,7 @@ mod common;
 use std::io::Write;
 use std::net::TcpStream;
 
-use common::{zia_line, Collector};
+use common::{zia_line, Collector, Options};
 
 fn lines(from: u64, to: u64, host: &str) -> String {
     (from..=to).map(|i| zia_line(i, host) + "\n").collect()
@@ -63,4 +63,29 @@ fn the_held_tail_of_a_trickle_arrives_on_an_open_connection() {
     common::assert_records_are(&written, &sent);
     drop(stream);
     collector.stop();
+}
+
+/// A sender that opens a connection for every line (a script, a relay that does not keep its
+/// connection) and closes it at once: the hold's nap after that line must not keep the closed
+/// connection open. Each one held its slot of `max_connections` for the nap's milliseconds, and
+/// new ones were refused, their lines lost (a tester lost 491 of 3,000 with one such sender).
+#[test]
+fn a_sender_that_connects_for_every_line_holds_no_slot_once_it_has_closed() {
+    let collector = Collector::start_with(
+        "hold-connect-per-line",
+        Options {
+            config: Some("[limits]\nmax_connections = 16\n".into()),
+            ..Options::default()
+        },
+    );
+    let sent: Vec<String> = (1..=1000).map(|i| zia_line(i, "per-line")).collect();
+    for line in &sent {
+        let mut stream = collector.connect();
+        stream.write_all((line.clone() + "\n").as_bytes()).unwrap();
+    }
+    let records = collector.data_dir().join("connections.jsonl");
+    common::wait_for_lines(&records, sent.len());
+    let outcome = collector.stop();
+    assert_eq!(outcome.counter("connections_over_limit"), 0);
+    common::assert_records_are(&outcome.records, &sent);
 }

@@ -17,7 +17,10 @@ use super::{hold, sockopt};
 pub async fn nap(socket: &TcpStream, pause: Duration) -> usize {
     let fd = socket.as_raw_fd();
     let queued = sockopt::queued(fd);
-    if queued >= hold::FULL {
+    // A peer that has closed sends nothing more: the read after a nap would only find the end,
+    // and the connection would hold its slot of `max_connections` meanwhile (a sender that
+    // connects for every line had thousands of them open, and new ones refused).
+    if queued >= hold::FULL || sockopt::peer_closed(fd) {
         return queued;
     }
     // Linux clamps the receive window to a low-water mark that its buffer could not hold twice

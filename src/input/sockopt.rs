@@ -31,3 +31,16 @@ pub fn queued(fd: RawFd) -> usize {
         0
     }
 }
+
+/// Whether the peer of `fd` has ended its side (its FIN is in): nothing more will come after
+/// what is queued.
+pub fn peer_closed(fd: RawFd) -> bool {
+    let mut poll = libc::pollfd {
+        fd,
+        events: libc::POLLRDHUP,
+        revents: 0,
+    };
+    // SAFETY: poll reads and writes one pollfd, a live one, and does not wait (timeout 0).
+    let ready = unsafe { libc::poll(&mut poll, 1, 0) };
+    ready > 0 && poll.revents & (libc::POLLRDHUP | libc::POLLHUP) != 0
+}

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::os::fd::{FromRawFd, IntoRawFd};
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use glommio::net::{TcpListener, TcpStream};
@@ -17,6 +18,11 @@ use crate::batch::counters::Counter;
 use crate::batch::Source;
 use crate::shard::notices::{and_more, Notice};
 use crate::shard::Shard;
+
+/// How long a connection accepted at `max_connections` waits for a slot before it is refused:
+/// long enough for the connections of a burst that have closed to end (well under a
+/// millisecond each), short enough that a flood's refusals are not held up.
+const SLOT_PATIENCE: Duration = Duration::from_millis(250);
 
 /// Binds one shard's listener: SO_REUSEPORT so that every shard binds the port and the kernel
 /// spreads connections, and SO_REUSEADDR so that a collector restarted at once (an upgrade,
@@ -102,7 +108,7 @@ pub async fn accept_checked(
             Err(e) => {
                 // EMFILE and friends: keep accepting once the pressure is gone.
                 tracing::warn!(shard = shard.index, "{input}: accept failed: {e}");
-                glommio::timer::sleep(std::time::Duration::from_millis(10)).await;
+                glommio::timer::sleep(Duration::from_millis(10)).await;
                 continue;
             }
         };
@@ -124,7 +130,7 @@ pub async fn accept_checked(
             }
             continue;
         }
-        if shard.open_connections() >= shard.limits.max_connections {
+        if !shard.slot_within(SLOT_PATIENCE).await {
             shard.count(source, |c| c.incr(Counter::ConnectionsOverLimit));
             if let Some(held) = shard.notices.due(Notice::OverLimit) {
                 tracing::warn!(

@@ -46,6 +46,8 @@ pub struct Shard {
     pending: RefCell<PerInput>,
     /// Connections open on this shard, for `max_connections`.
     open: Cell<usize>,
+    /// Told when a connection ends: an accept at the limit waits for its slot.
+    slot_freed: event_listener::Event,
     /// Every connection task enters it; the drain closes it and waits for them to finish.
     connections: Gate,
     tx: BatchSender,
@@ -64,11 +66,12 @@ pub struct Shard {
 }
 
 /// A connection's place in [`Shard::open`], given back when the task ends however it ends.
-struct Open<'a>(&'a Cell<usize>);
+struct Open<'a>(&'a Shard);
 
 impl Drop for Open<'_> {
     fn drop(&mut self) {
-        self.0.set(self.0.get() - 1);
+        self.0.open.set(self.0.open.get() - 1);
+        self.0.slot_freed.notify(1);
     }
 }
 
@@ -88,6 +91,7 @@ impl Shard {
             notices: Notices::default(),
             pending: RefCell::new(PerInput::default()),
             open: Cell::new(0),
+            slot_freed: event_listener::Event::new(),
             connections: Gate::new(),
             tx,
             pool: Pool::none(),
@@ -129,6 +133,35 @@ impl Shard {
         self.open.get()
     }
 
+    /// Whether fewer than `max_connections` are open, waiting up to `patience` for one to end.
+    /// A burst of short connections (a sender that connects for every line) can reach the limit
+    /// for the moment its closed connections take to end; their slots come back within it.
+    pub async fn slot_within(&self, patience: Duration) -> bool {
+        let free = || self.open.get() < self.limits.max_connections;
+        let deadline = glommio::timer::sleep(patience);
+        futures_lite::pin!(deadline);
+        while !free() {
+            let freed = self.slot_freed.listen();
+            if free() {
+                break;
+            }
+            let woke = futures_lite::future::or(
+                async {
+                    freed.await;
+                    true
+                },
+                async {
+                    (&mut deadline).await;
+                    false
+                },
+            );
+            if !woke.await {
+                return free();
+            }
+        }
+        true
+    }
+
     /// Runs a connection's task inside the shard's gate, counted as open until it ends. Returns
     /// false (and drops the task) once the gate is closed.
     pub fn spawn_connection(
@@ -138,7 +171,7 @@ impl Shard {
         let shard = self.clone();
         self.open.set(self.open.get() + 1);
         let spawned = self.spawn_in_gate(async move {
-            let _open = Open(&shard.open);
+            let _open = Open(&shard);
             task.await;
         });
         if !spawned {

@@ -157,9 +157,13 @@ pub struct Formats {
 pub struct Limits {
     /// Longest record accepted; a longer frame is skipped to its end and counted.
     pub max_frame_bytes: usize,
-    /// Open connections per shard; more are refused and counted.
+    /// Open connections per shard; one more waits up to 250 ms for one to end, then is
+    /// refused and counted.
     pub max_connections: usize,
-    /// A connection that sends nothing for this long is closed. 1 to 31536000 (a year).
+    /// A frame or an HTTP request must arrive within this long of its first byte, and a new
+    /// connection must send its first byte within it. A TCP or TLS connection quiet between
+    /// records stays open (NSS and LSS keep one for hours); an HTTP one is closed. 1 to
+    /// 31536000 (a year).
     pub idle_timeout_secs: u64,
     /// Per shard: bytes that connections may hold beyond their first 64 KiB buffer (frames in
     /// progress, HTTP bodies); past it reads wait. At least max_frame_bytes x 64.

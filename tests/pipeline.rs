@@ -331,3 +331,52 @@ fn tail_run() -> (
         ztel::batch::Batch::new(0, ztel::batch::Source::Tcp),
     )
 }
+
+#[test]
+fn static_text_whose_time_differs_keeps_two_records_apart() {
+    // A feed's static text may hold the only time before a PRI-only header and a record
+    // without a time of its own (a Cloud NSS SaaS record here): two lines that differ in it
+    // are two events, and the same line again is a repeat.
+    let record = r#"{"sourcetype": "zscalernss-casb","event": {"login": "john.doe@example.org","applicationname": "ONEDRIVE","object_name_1": "a.pdf"}}"#;
+    let lines = [
+        format!("Mon Oct 02 16:21:40 UTC 2017 zscaler-nss: <134>{record}"),
+        format!("Tue Oct 03 09:00:00 UTC 2017 zscaler-nss: <134>{record}"),
+        format!("Mon Oct 02 16:21:40 UTC 2017 zscaler-nss: <134>{record}"),
+    ];
+    let lines: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
+    let batch = run_pipeline("UTC", &lines);
+    assert_eq!(batch.identities.len(), 3, "{:?}", batch.counters);
+    let hash = |i: usize| batch.identities[i].hash;
+    assert_ne!(
+        hash(0),
+        hash(1),
+        "another time in the static text, another event"
+    );
+    assert_eq!(hash(0), hash(2), "the same line again: a repeat");
+}
+
+#[test]
+fn an_unquoted_first_field_of_date_and_year_is_no_header() {
+    // `Jun 7 07:50:48 2022,…` read as a header made the year the record's time (as epoch
+    // seconds: 1970) and two records a day apart one. Whatever the line becomes, it keeps
+    // its own date and is not the other.
+    let tail = "7536,ACTIVATE,ACTIVATION,ACTIVATION,com.zscaler.zdx,UI,admin@example.com,10.36.112.101,SUCCESS,Unknown,ZDX,none,none";
+    let lines = [
+        format!("Jun 7 07:50:48 2022,{tail}"),
+        format!("Jun 9 08:00:00 2022,{tail}"),
+        format!("Jun 07 07:50:48 2022,{tail}"),
+        format!("Jun 17 07:50:48 2022,{tail}"),
+    ];
+    let lines: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
+    let batch = run_pipeline("UTC", &lines);
+    let records = common::batch_records(&batch);
+    assert_eq!(records.len() + batch.dead.len(), 4, "{:?}", batch.counters);
+    for r in &records {
+        assert!(
+            r["ts"].as_str().is_some_and(|t| t.starts_with("2022-06")),
+            "{r}"
+        );
+    }
+    let hashes: std::collections::HashSet<u128> = batch.identities.iter().map(|i| i.hash).collect();
+    assert_eq!(hashes.len(), records.len(), "no two are one");
+}

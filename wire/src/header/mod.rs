@@ -31,13 +31,25 @@ pub fn split(frame: &[u8]) -> (Header<'_>, usize) {
         }
     }
     let rest = &frame[at..];
-    if let Some(found) = rfc5424(rest) {
-        return (found.0, at + found.1);
+    if let Some((header, len)) = rfc5424(rest) {
+        // RFC 5424 §6.4: a UTF-8 MSG may start with a BOM, which is not the record's.
+        let bom = if rest[len..].starts_with(BOM) {
+            BOM.len()
+        } else {
+            0
+        };
+        return (header, at + len + bom);
     }
     if let Some(stamp_len) = stamp_len(rest) {
         // The stamp was checked byte by byte: it is ASCII.
         let timestamp = Some(&rest[..stamp_len]);
         let after = stamp_len + rest[stamp_len..].iter().take_while(|&&b| b == b' ').count();
+        if year_then_delimiter(&rest[after..]) {
+            // `Jun 7 07:50:48 2022,…`: an unquoted positional record whose first field is a
+            // date with its year, not a header; read as one, the year became the record's
+            // time (as epoch seconds) and the date was lost.
+            return (Header::default(), at);
+        }
         let host_len = rest[after..]
             .iter()
             .take_while(|b| !b.is_ascii_whitespace())
@@ -100,6 +112,8 @@ pub fn split_stacked(frame: &[u8]) -> Stack<'_> {
     };
     // Where the next header would start: the message, or past static text after it.
     let mut at = message;
+    // Whether static text was stepped over since the last header read.
+    let mut past_text = false;
     loop {
         let rest = &frame[at..];
         let (inner, len) = split(rest);
@@ -112,6 +126,15 @@ pub fn split_stacked(frame: &[u8]) -> Stack<'_> {
                 break;
             }
             at += text;
+            past_text = true;
+            continue;
+        }
+        if past_text && inner.timestamp.is_none() {
+            // A PRI alone after static text: the text, and any time in it, stays in the
+            // message (what identifies a record without a time of its own); the record starts
+            // after the PRI.
+            at += len;
+            stack.body = at;
             continue;
         }
         // A PRI-only header (`<134>{…}`) has no time: the relay's stays the fallback.
@@ -122,6 +145,7 @@ pub fn split_stacked(frame: &[u8]) -> Stack<'_> {
         at += len;
         stack.message = at;
         stack.body = at;
+        past_text = false;
     }
     stack
 }
@@ -183,7 +207,10 @@ pub fn static_text_len(message: &[u8]) -> usize {
         None => word,
     };
     let is_name = |c: &u8| c.is_ascii_alphanumeric() || b"_.-/".contains(c);
-    if !(1..=32).contains(&name.len()) || !name.iter().all(is_name) || name == b"zpa-lss" {
+    // A word of digits is a year or a time's end (`… 2019: reason=…`), not a tag.
+    let named = name.iter().any(u8::is_ascii_alphabetic);
+    if !(1..=32).contains(&name.len()) || !name.iter().all(is_name) || !named || name == b"zpa-lss"
+    {
         return 0;
     }
     let after = colon
@@ -196,6 +223,15 @@ pub fn static_text_len(message: &[u8]) -> usize {
         Some(b'\t' | b',') | None => 0,
         Some(_) => after,
     }
+}
+
+/// UTF-8's byte order mark.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Whether `b` starts with four digits and a field delimiter: the year that ends a date in a
+/// positional record's first field (a host of four digits is followed by a space).
+fn year_then_delimiter(b: &[u8]) -> bool {
+    b.len() > 4 && b[..4].iter().all(u8::is_ascii_digit) && matches!(b[4], b',' | b'\t' | b';')
 }
 
 fn leading_space(b: &[u8]) -> usize {

@@ -429,3 +429,50 @@ proptest::proptest! {
         proptest::prop_assert!(first <= s.message);
     }
 }
+
+#[test]
+fn static_text_before_a_pri_alone_stays_in_the_identity() {
+    // The time in static text is the only one before a PRI-only header: two lines that differ
+    // in it are two records, so the identity (from `start`) keeps it.
+    let a = "Mon Oct 02 16:21:40 UTC 2017 zscaler-nss: <134>{\"a\":1}";
+    let b = "Tue Oct 03 09:00:00 UTC 2017 zscaler-nss: <134>{\"a\":1}";
+    for line in [a, b, "Nov 22 2025 10:15:01 host nss: <134>{\"a\":1}"] {
+        let s = split_stacked(line.as_bytes());
+        assert_eq!(s.start, 0, "{line:?}");
+        assert_eq!(&line[s.body..], "{\"a\":1}", "{line:?}");
+    }
+}
+
+#[test]
+fn a_word_of_digits_before_a_colon_is_no_tag() {
+    // A ctime that ends a record's own leading time, not a tag: the record keeps it.
+    let line = "Wed Oct 16 15:44:36 2019: reason=Allowed\tevent_id=2";
+    assert_eq!(body(line), line);
+    assert_eq!(body("1234: a=1"), "1234: a=1");
+    assert_eq!(body("nss2: a=1"), "a=1");
+}
+
+#[test]
+fn a_stamp_followed_by_a_year_and_a_delimiter_starts_a_record() {
+    // An unquoted positional record whose first field is a date with its year: no header, or
+    // the year would be read as the record's time (epoch seconds, 1970) and the date dropped.
+    for line in [
+        "Jun 7 07:50:48 2022,7536,ACTIVATE",
+        "Jun 07 07:50:48 2022,7536,ACTIVATE",
+        "Jun  7 07:50:48 2022\t7536\tACTIVATE",
+    ] {
+        let (h, rest) = header(line);
+        assert_eq!((h, rest), (Header::default(), line), "{line:?}");
+    }
+    // A host of four digits before a space stays a host.
+    let (h, rest) = header("<134>Nov 22 10:15:01 2022 {\"a\":1}");
+    assert_eq!((h.host(), rest), (Some("2022"), " {\"a\":1}"));
+}
+
+#[test]
+fn a_bom_after_an_rfc5424_header_is_not_the_record() {
+    // RFC 5424 §6.4: a MSG in UTF-8 may start with a BOM.
+    let line = "<134>1 2025-11-22T10:15:01Z h nss 77 - - \u{feff}reason=Allowed\tx=1";
+    let (_, rest) = header(line);
+    assert_eq!(rest, "reason=Allowed\tx=1");
+}

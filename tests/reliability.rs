@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::{http_get, padded, zia_line, Collector, Options};
 
@@ -201,6 +201,40 @@ fn a_connection_flood_is_refused_past_the_limit_and_counted() {
         outcome.records.iter().any(|r| r["device"] == "afterwards"),
         "a good record on a new connection still arrives"
     );
+}
+
+#[test]
+fn connections_past_the_limit_are_refused_within_the_patience_not_one_after_another() {
+    // Each waited 250 ms for a slot in turn, the accept loop with it: the 20th of a flood was
+    // refused after five seconds, and new peers waited in the kernel's backlog meanwhile.
+    let collector = Collector::start_with(
+        "flood-patience",
+        Options {
+            config: Some("[limits]\nmax_connections = 2\n".into()),
+            ..Options::default()
+        },
+    );
+    let mut held: Vec<TcpStream> = (0..2).map(|_| collector.connect()).collect();
+    for (i, stream) in held.iter_mut().enumerate() {
+        let line = format!("{}\n", zia_line(200 + i as u64, "held"));
+        stream.write_all(line.as_bytes()).unwrap();
+    }
+    common::wait_for_lines(&collector.data_dir().join("connections.jsonl"), 2);
+    let began = Instant::now();
+    let extras: Vec<TcpStream> = (0..20).map(|_| collector.connect()).collect();
+    for mut extra in extras {
+        extra
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        assert_eq!(extra.read(&mut [0u8; 8]).unwrap_or(0), 0, "closed unread");
+    }
+    let took = began.elapsed();
+    assert!(took < Duration::from_secs(2), "20 refusals took {took:?}");
+    for stream in held {
+        common::close_and_wait(stream);
+    }
+    let outcome = collector.stop();
+    assert_eq!(outcome.counter("connections_over_limit"), 20);
 }
 
 #[test]

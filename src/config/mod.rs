@@ -157,8 +157,8 @@ pub struct Formats {
 pub struct Limits {
     /// Longest record accepted; a longer frame is skipped to its end and counted.
     pub max_frame_bytes: usize,
-    /// Open connections per shard; one more waits up to 250 ms for one to end, then is
-    /// refused and counted.
+    /// Open connections per shard; one more waits for one to end, at most 250 ms after the
+    /// shard first found itself full, then is refused and counted.
     pub max_connections: usize,
     /// A frame or an HTTP request must arrive within this long of its first byte, and a new
     /// connection must send its first byte within it. A TCP or TLS connection quiet between

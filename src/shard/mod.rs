@@ -10,7 +10,7 @@ pub mod shutdown;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use glommio::sync::{Gate, Semaphore};
 
@@ -48,6 +48,9 @@ pub struct Shard {
     open: Cell<usize>,
     /// Told when a connection ends: an accept at the limit waits for its slot.
     slot_freed: event_listener::Event,
+    /// Since when accepts have found the shard at `max_connections` with no slot freed: the
+    /// patience of [`Shard::slot_within`] runs from there for all of them.
+    full_since: Cell<Option<Instant>>,
     /// Every connection task enters it; the drain closes it and waits for them to finish.
     connections: Gate,
     tx: BatchSender,
@@ -92,6 +95,7 @@ impl Shard {
             pending: RefCell::new(PerInput::default()),
             open: Cell::new(0),
             slot_freed: event_listener::Event::new(),
+            full_since: Cell::new(None),
             connections: Gate::new(),
             tx,
             pool: Pool::none(),
@@ -133,14 +137,20 @@ impl Shard {
         self.open.get()
     }
 
-    /// Whether fewer than `max_connections` are open, waiting up to `patience` for one to end.
-    /// A burst of short connections (a sender that connects for every line) can reach the limit
-    /// for the moment its closed connections take to end; their slots come back within it.
+    /// Whether fewer than `max_connections` are open, waiting for one to end up to `patience`
+    /// after the shard first found itself full. A burst of short connections (a sender that
+    /// connects for every line) can reach the limit for the moment its closed connections take
+    /// to end; their slots come back within it. The patience is shared: accepts wait in turn,
+    /// so a flood of held connections must not make each one after the first wait it again.
     pub async fn slot_within(&self, patience: Duration) -> bool {
         let free = || self.open.get() < self.limits.max_connections;
         if free() {
+            self.full_since.set(None);
             return true;
         }
+        let since = self.full_since.get().unwrap_or_else(Instant::now);
+        self.full_since.set(Some(since));
+        let patience = patience.saturating_sub(since.elapsed());
         let deadline = glommio::timer::sleep(patience);
         futures_lite::pin!(deadline);
         while !free() {
@@ -159,10 +169,14 @@ impl Shard {
                 },
             );
             if !woke.await {
-                return free();
+                break;
             }
         }
-        true
+        let got = free();
+        if got {
+            self.full_since.set(None);
+        }
+        got
     }
 
     /// Runs a connection's task inside the shard's gate, counted as open until it ends. Returns

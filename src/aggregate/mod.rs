@@ -32,7 +32,7 @@ use crate::batch::counters::Counters;
 use crate::batch::{Batch, PerInput, Span};
 use crate::sink::nats::outbox::Outbox;
 use crate::sink::Sink;
-use attribution::Sighting;
+use attribution::SightingRef;
 use dedup::Window;
 use latency::{IntervalLog, Latency, Unwritten};
 use outputs::write_dead_letter;
@@ -409,21 +409,22 @@ impl Aggregator {
         unsaved + self.sinks.saver.in_flight()
     }
 
-    /// Adds a batch's ZPA connections to the attribution table: one lock per batch.
+    /// Adds a batch's ZPA connections to the attribution table: one lock per batch. The table
+    /// copies only the strings it has not got (most users and devices it has).
     fn attribute(&mut self, batch: &Batch) {
-        let owned = |span: &Option<Span>| span.as_ref().map(|s| batch.text(s).to_owned());
+        let text = |span: &Option<Span>| span.as_ref().map(|s| batch.text(s));
         let Ok(mut table) = self.state.attribution.lock() else {
             return;
         };
         for flow in &batch.flows {
             self.feed_now = self.feed_now.max(Some(flow.seen));
-            table.record(Sighting {
+            table.record_ref(SightingRef {
                 key: flow.key,
-                user: batch.text(&flow.user).to_owned(),
-                device: owned(&flow.device),
+                user: batch.text(&flow.user),
+                device: text(&flow.device),
                 device_id: flow.device_id,
-                session_id: owned(&flow.session_id),
-                connection_id: owned(&flow.connection_id),
+                session_id: text(&flow.session_id),
+                connection_id: text(&flow.connection_id),
                 start: flow.start,
                 end: flow.end,
                 seen: flow.seen,

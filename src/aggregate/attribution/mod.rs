@@ -16,30 +16,44 @@
 //! connection outlasts ones waiting out their grace or retention.
 //!
 //! Bookkeeping, all O(1) amortised per sighting (no full scan on insert):
-//! - `entries`: sequence number → entry; numbers grow with insertion, so they also order entries
-//!   by age;
-//! - `by_key` and `by_connection`: the two ways a sighting or a lookup finds its entries;
+//! - `store`: the entries, each with a sequence number that grows with insertion (so it also
+//!   orders entries by age), and the two ways a sighting or a lookup finds its entries, by key
+//!   and by connection id (store.rs);
 //! - `deadlines`: a min-heap of (last instant an entry can match, sequence number), for expiry
 //!   and eviction.
 //!
 //! `deadlines` is lazy: removing an entry or moving its deadline leaves stale items behind,
 //! skipped when met and swept out once they outnumber live entries.
+//!
+//! At a million entries this is the collector's largest table, so an entry is kept small
+//! (about a third of the bytes the plain maps took: tests/attribution_memory.rs): users, device
+//! names and session ids, which repeat over a user's connections, are pooled with a count of
+//! their holders (interner.rs); timestamps are packed (stamp.rs); and the indexes hold 4-byte
+//! slots, finding keys and connection ids in the entries rather than keeping copies.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
-use wire::record::time::rfc3339;
 
 pub use crate::batch::FlowKey;
+
+mod entry;
+mod interner;
+mod stamp;
+mod store;
+
+use entry::{Entry, NewEntry, Slot};
+use stamp::Stamp;
+use store::Store;
 
 /// How long an entry without an end stays valid after its last sighting. LSS sends a record when a
 /// connection opens and when it closes (and "active" ones in between); a connection whose close
 /// was lost must not hold its key forever.
 pub const MAX_OPEN: Duration = Duration::from_secs(24 * 3600);
 
-/// One ZPA record's view of a connection (owned strings: built by the aggregator from a batch).
+/// One ZPA record's view of a connection (owned strings; see [`SightingRef`] for borrowed ones).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sighting {
     pub key: FlowKey,
@@ -54,6 +68,37 @@ pub struct Sighting {
     pub end: Option<Timestamp>,
     /// The record's time: an open connection stays valid [`MAX_OPEN`] after its last sighting.
     pub seen: Timestamp,
+}
+
+/// A [`Sighting`] borrowing its strings from a batch: the table copies only those it has not
+/// got, so a known user's next connection allocates nothing for it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SightingRef<'a> {
+    pub key: FlowKey,
+    pub user: &'a str,
+    pub device: Option<&'a str>,
+    pub device_id: Option<u64>,
+    pub session_id: Option<&'a str>,
+    pub connection_id: Option<&'a str>,
+    pub start: Timestamp,
+    pub end: Option<Timestamp>,
+    pub seen: Timestamp,
+}
+
+impl Sighting {
+    pub fn borrowed(&self) -> SightingRef<'_> {
+        SightingRef {
+            key: self.key,
+            user: &self.user,
+            device: self.device.as_deref(),
+            device_id: self.device_id,
+            session_id: self.session_id.as_deref(),
+            connection_id: self.connection_id.as_deref(),
+            start: self.start,
+            end: self.end,
+            seen: self.seen,
+        }
+    }
 }
 
 /// The answer to a lookup, ready to serialise for the HTTP answer. Absent values are left out,
@@ -77,49 +122,15 @@ pub struct Attributed {
     pub end: Option<String>,
 }
 
-/// One connection in the table.
-#[derive(Debug)]
-struct Entry {
-    key: FlowKey,
-    user: String,
-    device: Option<String>,
-    device_id: Option<u64>,
-    session_id: Option<String>,
-    connection_id: Option<String>,
-    start: Timestamp,
-    end: Option<Timestamp>,
-    /// The latest record time among its sightings.
-    last_seen: Timestamp,
-    /// The start of the next connection on its key, while it has no end of its own: it ended
-    /// then at the latest.
-    superseded: Option<Timestamp>,
-    /// The last instant at which it can match, kept in step with `end`, `last_seen` and
-    /// `superseded`.
-    until: Timestamp,
-}
-
-impl Entry {
-    /// A connection on its key started at `next`: without an end of its own, it ended then at
-    /// the latest.
-    fn superseded_at(&mut self, next: Timestamp) {
-        self.superseded = Some(self.superseded.map_or(next, |t| t.min(next)));
-    }
-
-    fn matches(&self, at: Timestamp) -> bool {
-        self.start <= at && at <= self.until
-    }
-
-    fn attributed(&self) -> Attributed {
-        Attributed {
-            user: self.user.clone(),
-            device: self.device.clone(),
-            device_id: self.device_id.map(|id| format!("{id:016x}")),
-            session_id: self.session_id.clone(),
-            connection_id: self.connection_id.clone(),
-            start: rfc3339(self.start),
-            end: self.end.map(rfc3339),
-        }
-    }
+/// An item of `deadlines`: the last instant an entry can match, then its sequence number (the
+/// oldest inserted first among equals); the slot only finds it. 24 bytes, packed like the
+/// entries' timestamps: the heap holds up to two items per entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(C, packed(4))]
+struct Deadline {
+    until: Stamp,
+    seq: u64,
+    slot: Slot,
 }
 
 /// `ts + d`, saturating at the end of jiff's range rather than failing: a huge grace period
@@ -131,6 +142,9 @@ fn add(ts: Timestamp, d: SignedDuration) -> Timestamp {
 /// Connections kept on one 4-tuple at most (see [`Attribution::record`]).
 const PER_KEY: usize = 32;
 
+/// The most entries a table holds whatever its capacity: slots and string symbols are 32-bit.
+const MAX_CAPACITY: usize = 1 << 30;
+
 /// The ZPA attribution table, owned by the aggregator (behind a mutex for the admin endpoint).
 pub struct Attribution {
     capacity: usize,
@@ -141,10 +155,8 @@ pub struct Attribution {
     ///
     /// [`retaining`]: Attribution::retaining
     retain: SignedDuration,
-    entries: HashMap<u64, Entry>,
-    by_key: HashMap<FlowKey, Vec<u64>>,
-    by_connection: HashMap<String, u64>,
-    deadlines: BinaryHeap<Reverse<(Timestamp, u64)>>,
+    store: Store,
+    deadlines: BinaryHeap<Reverse<Deadline>>,
     next_seq: u64,
     /// The `now` of the last [`Attribution::expire`]: a full table expires against it before
     /// evicting. Record times are not used for this, so that one record with a wild clock cannot
@@ -157,13 +169,11 @@ impl Attribution {
     /// `grace`.
     pub fn new(capacity: usize, grace: Duration) -> Self {
         Attribution {
-            capacity: capacity.max(1),
+            capacity: capacity.clamp(1, MAX_CAPACITY),
             grace: SignedDuration::try_from(grace).unwrap_or(SignedDuration::MAX),
             max_open: SignedDuration::try_from(MAX_OPEN).unwrap_or(SignedDuration::MAX),
             retain: SignedDuration::ZERO,
-            entries: HashMap::new(),
-            by_key: HashMap::new(),
-            by_connection: HashMap::new(),
+            store: Store::default(),
             deadlines: BinaryHeap::new(),
             next_seq: 0,
             clock: Timestamp::MIN,
@@ -177,27 +187,32 @@ impl Attribution {
         self
     }
 
-    /// Merges a sighting: the same connection_id (or, without one, the same key and start) updates
-    /// its entry (end, device); otherwise a new entry. Several connections may reuse one key over
-    /// time (ports are reused): keep them all, each with its own validity window.
+    /// Merges a sighting: see [`Attribution::record_ref`].
+    pub fn record(&mut self, s: Sighting) {
+        self.record_ref(s.borrowed());
+    }
+
+    /// Merges a sighting: the same connection_id (or, without one, the same key and start)
+    /// updates its entry (end, device); otherwise a new entry. Several connections may reuse one
+    /// key over time (ports are reused): keep them all, each with its own validity window.
     ///
     /// An entry that has no connection_id yet takes the sighting's. An end, once known, is kept
     /// when a later sighting has none (a replayed "active" record must not reopen it).
-    pub fn record(&mut self, s: Sighting) {
+    pub fn record_ref(&mut self, s: SightingRef<'_>) {
         let key = s.key.canonical();
-        if let Some(seq) = self.find(&key, &s) {
-            self.update(seq, s);
+        if let Some(slot) = self.find(&key, &s) {
+            self.update(slot, &s);
             return;
         }
-        if self.entries.len() >= self.capacity {
+        if self.store.len() >= self.capacity {
             self.expire(self.clock);
             // Then the entries whose windows end first (the oldest inserted among equals).
-            while self.entries.len() >= self.capacity {
-                let Some(Reverse((until, seq))) = self.deadlines.pop() else {
+            while self.store.len() >= self.capacity {
+                let Some(Reverse(d)) = self.deadlines.pop() else {
                     break;
                 };
-                if self.entries.get(&seq).is_some_and(|e| e.until == until) {
-                    self.remove(seq);
+                if self.is_live(d) {
+                    self.store.remove(d.slot);
                 }
             }
         }
@@ -207,50 +222,44 @@ impl Attribution {
         // few hundred records a second. A lookup wants the connection of its time, which is
         // one of the newest unless the key saw more than PER_KEY connections since.
         if let Some(oldest) = self.oldest_beyond(&key) {
-            self.remove(oldest);
+            self.store.remove(oldest);
         }
         let seq = self.next_seq;
         self.next_seq += 1;
-        let mut entry = Entry {
+        let strings = &mut self.store.strings;
+        let mut entry = Entry::new(NewEntry {
+            seq,
             key,
-            user: s.user,
-            device: s.device,
+            user: strings.intern(s.user),
+            device: s.device.map(|d| strings.intern(d)),
             device_id: s.device_id,
-            session_id: s.session_id,
-            connection_id: s.connection_id,
+            session_id: s.session_id.map(|d| strings.intern(d)),
+            connection_id: s.connection_id.map(Box::from),
             start: s.start,
             end: s.end,
             last_seen: s.seen,
-            superseded: None,
-            until: Timestamp::MIN,
-        };
+        });
         // Connections on the same key: an open one that started before this one ended when it
         // started, and this one, if open, when the next after it started; unless a record saw
         // it after that (then two flows share the key, a TCP and a UDP one say, and both live).
         let mut superseded = Vec::new();
-        for &other in self.by_key.get(&key).into_iter().flatten() {
-            let Some(e) = self.entries.get(&other) else {
-                continue;
-            };
-            if e.start < entry.start && e.end.is_none() && e.last_seen <= entry.start {
+        for (other, e) in self.store.on_key(&key) {
+            if e.start() < s.start && e.end().is_none() && e.last_seen() <= s.start {
                 superseded.push(other);
-            } else if e.start > entry.start && entry.end.is_none() && entry.last_seen <= e.start {
-                entry.superseded_at(e.start);
+            } else if e.start() > s.start && s.end.is_none() && s.seen <= e.start() {
+                entry.superseded_at(e.start());
             }
         }
         for other in superseded {
-            if let Some(e) = self.entries.get_mut(&other) {
-                e.superseded_at(entry.start);
-            }
-            self.refresh_until(other);
+            self.change(other, |e| e.superseded_at(s.start));
         }
-        entry.until = self.until(&entry);
-        if let Some(id) = &entry.connection_id {
-            self.by_connection.insert(id.clone(), seq);
-        }
-        self.by_key.entry(key).or_default().push(seq);
-        self.deadlines.push(Reverse((entry.until, seq)));
-        self.entries.insert(seq, entry);
+        let until = self.until(&entry);
+        let slot = self.store.insert(entry);
+        self.deadlines.push(Reverse(Deadline {
+            until: Stamp::new(until),
+            seq,
+            slot,
+        }));
         self.compact();
     }
 
@@ -258,22 +267,21 @@ impl Attribution {
     /// grace). When several match, the one with the latest start. An entry with no end stays valid
     /// while it is younger than `max_open` (24 h) after its last sighting, then expires.
     pub fn lookup(&self, key: &FlowKey, at: Timestamp) -> Option<Attributed> {
-        self.by_key
-            .get(&key.canonical())?
-            .iter()
-            .filter_map(|seq| self.entries.get(seq).map(|e| (seq, e)))
-            .filter(|(_, e)| e.matches(at))
+        self.store
+            .on_key(&key.canonical())
+            .map(|(_, e)| e)
+            .filter(|e| e.start() <= at && at <= self.until(e))
             // Equal starts: the later inserted wins.
-            .max_by_key(|(seq, e)| (e.start, **seq))
-            .map(|(_, e)| e.attributed())
+            .max_by_key(|e| (e.start(), e.seq))
+            .map(|e| e.attributed(&self.store.strings))
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.store.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.store.len() == 0
     }
 
     /// Drops entries that could match nothing at or after `now` less the retention (ended more
@@ -281,134 +289,152 @@ impl Attribution {
     /// seconds; costs O(log n) per entry dropped, nothing for the live ones.
     pub fn expire(&mut self, now: Timestamp) {
         self.clock = now;
-        let before = now.checked_sub(self.retain).unwrap_or(Timestamp::MIN);
-        while let Some(&Reverse((until, seq))) = self.deadlines.peek() {
-            if until >= before {
+        let before = Stamp::new(now.checked_sub(self.retain).unwrap_or(Timestamp::MIN));
+        while let Some(&Reverse(d)) = self.deadlines.peek() {
+            if d.until >= before {
                 break;
             }
             self.deadlines.pop();
             // A stale item: the entry is gone or its deadline has moved on since.
-            if self.entries.get(&seq).is_some_and(|e| e.until == until) {
-                self.remove(seq);
+            if self.is_live(d) {
+                self.store.remove(d.slot);
             }
         }
         self.compact();
     }
 
-    /// The last instant `e` can match.
+    /// The last instant `e` can match. Worked out when needed rather than kept: 12 bytes an
+    /// entry for a few additions.
     fn until(&self, e: &Entry) -> Timestamp {
-        match (e.end, e.superseded) {
+        match (e.end(), e.superseded()) {
             (Some(end), _) => add(end, self.grace),
-            (None, Some(next)) => add(next, self.grace).min(add(e.last_seen, self.max_open)),
-            (None, None) => add(e.last_seen, self.max_open),
+            (None, Some(next)) => add(next, self.grace).min(add(e.last_seen(), self.max_open)),
+            (None, None) => add(e.last_seen(), self.max_open),
         }
     }
 
-    /// Brings an entry's deadline in step with what it now knows.
-    fn refresh_until(&mut self, seq: u64) {
-        let Some(until) = self.entries.get(&seq).map(|e| self.until(e)) else {
+    /// Whether a `deadlines` item is its entry's current deadline (else it is stale).
+    fn is_live(&self, d: Deadline) -> bool {
+        self.store
+            .get(d.slot)
+            .is_some_and(|e| e.seq == d.seq && Stamp::new(self.until(e)) == d.until)
+    }
+
+    /// Changes an entry, keeping `deadlines` in step with its new deadline.
+    fn change(&mut self, slot: Slot, f: impl FnOnce(&mut Entry)) {
+        let Some(before) = self.store.get(slot).map(|e| self.until(e)) else {
             return;
         };
-        if let Some(e) = self.entries.get_mut(&seq) {
-            if until != e.until {
-                e.until = until;
-                self.deadlines.push(Reverse((until, seq)));
-            }
+        let Some(e) = self.store.get_mut(slot) else {
+            return;
+        };
+        f(e);
+        let seq = e.seq;
+        let Some(until) = self.store.get(slot).map(|e| self.until(e)) else {
+            return;
+        };
+        if until != before {
+            self.deadlines.push(Reverse(Deadline {
+                until: Stamp::new(until),
+                seq,
+                slot,
+            }));
         }
     }
 
     /// The entry a sighting updates, if any.
-    fn find(&self, key: &FlowKey, s: &Sighting) -> Option<u64> {
-        if let Some(id) = &s.connection_id {
-            if let Some(&seq) = self.by_connection.get(id) {
+    fn find(&self, key: &FlowKey, s: &SightingRef<'_>) -> Option<Slot> {
+        if let Some(id) = s.connection_id {
+            if let Some(slot) = self.store.by_connection(id) {
                 // A connection id names one connection; a different 4-tuple under the same id is
                 // a new entry rather than a silent move.
-                if self.entries.get(&seq).is_some_and(|e| e.key == *key) {
-                    return Some(seq);
+                if self.store.get(slot).is_some_and(|e| e.key == *key) {
+                    return Some(slot);
                 }
             }
         }
-        self.by_key.get(key)?.iter().copied().find(|seq| {
-            self.entries.get(seq).is_some_and(|e| {
-                e.start == s.start
-                    && match (&e.connection_id, &s.connection_id) {
+        // The first inserted of those that match.
+        self.store
+            .on_key(key)
+            .filter(|(_, e)| {
+                e.start() == s.start
+                    && match (e.connection_id.as_deref(), s.connection_id) {
                         (Some(a), Some(b)) => a == b,
                         _ => true,
                     }
             })
-        })
+            .min_by_key(|(_, e)| e.seq)
+            .map(|(slot, _)| slot)
     }
 
-    fn update(&mut self, seq: u64, s: Sighting) {
-        let Some(e) = self.entries.get_mut(&seq) else {
-            return;
-        };
-        if s.end.is_some() {
-            e.end = s.end;
-        }
-        if s.device.is_some() {
-            e.device = s.device;
-        }
-        if s.device_id.is_some() {
-            e.device_id = s.device_id;
-        }
-        if e.session_id.is_none() {
-            e.session_id = s.session_id;
-        }
-        if e.connection_id.is_none() {
-            if let Some(id) = s.connection_id {
-                self.by_connection.insert(id.clone(), seq);
-                e.connection_id = Some(id);
+    fn update(&mut self, slot: Slot, s: &SightingRef<'_>) {
+        let strings = &mut self.store.strings;
+        // Pooled before the entry lets go of its old strings, which may be the same.
+        let device = s.device.map(|d| strings.intern(d));
+        let session_id = s.session_id.map(|d| strings.intern(d));
+        let mut released = [None, None];
+        let mut new_id = false;
+        self.change(slot, |e| {
+            if let Some(end) = s.end {
+                e.set_end(end);
             }
+            if device.is_some() {
+                released[0] = std::mem::replace(&mut e.device, device);
+            }
+            if s.device_id.is_some() {
+                e.device_id = s.device_id;
+            }
+            if e.session_id.is_none() {
+                e.session_id = session_id;
+            } else {
+                released[1] = session_id;
+            }
+            if e.connection_id.is_none() {
+                if let Some(id) = s.connection_id {
+                    e.connection_id = Some(id.into());
+                    new_id = true;
+                }
+            }
+            e.set_last_seen(e.last_seen().max(s.seen));
+            if e.superseded().is_some_and(|next| e.last_seen() > next) {
+                // Seen after the next connection on its key started: it did not end then.
+                e.clear_superseded();
+            }
+        });
+        for sym in released.into_iter().flatten() {
+            self.store.strings.release(sym);
         }
-        e.last_seen = e.last_seen.max(s.seen);
-        if e.superseded.is_some_and(|next| e.last_seen > next) {
-            // Seen after the next connection on its key started: it did not end then.
-            e.superseded = None;
+        if new_id {
+            self.store.index_connection(slot);
         }
-        self.refresh_until(seq);
         self.compact();
     }
 
-    /// Removes an entry and its index items; stale `deadlines` items stay (lazy).
     /// The entry on `key` that started first (the first inserted among equals), when the key
     /// holds [`PER_KEY`] of them already.
-    fn oldest_beyond(&self, key: &FlowKey) -> Option<u64> {
-        let seqs = self.by_key.get(key).filter(|seqs| seqs.len() >= PER_KEY)?;
-        seqs.iter()
-            .copied()
-            .min_by_key(|seq| (self.entries.get(seq).map(|e| e.start), *seq))
-    }
-
-    fn remove(&mut self, seq: u64) {
-        let Some(e) = self.entries.remove(&seq) else {
-            return;
-        };
-        if let Some(seqs) = self.by_key.get_mut(&e.key) {
-            seqs.retain(|&s| s != seq);
-            if seqs.is_empty() {
-                self.by_key.remove(&e.key);
-            }
-        }
-        if let Some(id) = &e.connection_id {
-            // The id may since name a newer entry (same id on another key).
-            if self.by_connection.get(id) == Some(&seq) {
-                self.by_connection.remove(id);
-            }
-        }
+    fn oldest_beyond(&self, key: &FlowKey) -> Option<Slot> {
+        // Fewer than PER_KEY: none.
+        self.store.on_key(key).nth(PER_KEY - 1)?;
+        self.store
+            .on_key(key)
+            .min_by_key(|(_, e)| (e.start(), e.seq))
+            .map(|(slot, _)| slot)
     }
 
     /// Sweeps stale items out of `deadlines` once they outnumber the live entries: O(n) every n
     /// pushes at the least, so O(1) amortised, and it stays within a small multiple of
     /// `capacity`.
     fn compact(&mut self) {
-        let limit = 2 * self.entries.len() + 64;
+        let limit = 2 * self.store.len() + 64;
         if self.deadlines.len() > limit {
-            self.deadlines = self
-                .entries
-                .iter()
-                .map(|(&seq, e)| Reverse((e.until, seq)))
-                .collect();
+            let items = self.store.iter().map(|(slot, e)| {
+                Reverse(Deadline {
+                    until: Stamp::new(self.until(e)),
+                    seq: e.seq,
+                    slot,
+                })
+            });
+            self.deadlines = items.collect();
         }
     }
 }

@@ -264,7 +264,7 @@ fn expire_drops_only_what_cannot_match() {
     assert_eq!(user_at(&t, key(40002), 5000).as_deref(), Some("c"));
     t.expire(ts(1000 + MAX_OPEN.as_secs() as i64 + 1));
     assert!(t.is_empty());
-    assert!(t.by_key.is_empty() && t.by_connection.is_empty());
+    assert!(t.store.by_key.is_empty() && t.store.by_connection.is_empty());
 }
 
 #[test]
@@ -280,7 +280,7 @@ fn bookkeeping_stays_bounded() {
         }
         assert!(t.len() <= 50);
         assert!(t.deadlines.len() <= 2 * 50 + 65);
-        assert!(t.by_connection.len() <= 50);
+        assert!(t.store.by_connection.len() <= 50);
     }
 }
 
@@ -322,7 +322,7 @@ fn a_key_that_every_connection_shares_keeps_its_newest() {
             Some(1000 + i),
         ));
     }
-    assert_eq!(t.by_key[&key(40000).canonical()].len(), PER_KEY);
+    assert_eq!(t.store.on_key(&key(40000).canonical()).count(), PER_KEY);
     assert_eq!(t.len(), PER_KEY);
     assert_eq!(user_at(&t, key(40000), 10_999).as_deref(), Some("u9999"));
     let oldest_kept = 10_000 - PER_KEY as i64;
@@ -331,4 +331,37 @@ fn a_key_that_every_connection_shares_keeps_its_newest() {
         user_at(&t, key(40000), 1000 + oldest_kept).as_deref(),
         Some(first.as_str())
     );
+}
+
+/// Users, devices and sessions are pooled: kept once however many entries hold them, and
+/// freed with the last one (a device renamed by a later record lets go of its old name).
+#[test]
+fn pooled_strings_live_as_long_as_their_entries() {
+    let mut t = Attribution::new(100, GRACE);
+    for port in 0..10 {
+        let conn = format!("c{port}");
+        t.record(sighting(key(port), "alice", Some(&conn), 1000, Some(1100)));
+    }
+    // alice, pc-1, sess.
+    assert_eq!(t.store.strings.len(), 3);
+    let mut renamed = sighting(key(0), "alice", Some("c0"), 1000, Some(1100));
+    renamed.device = Some("pc-2".into());
+    t.record(renamed);
+    assert_eq!(t.store.strings.len(), 4);
+    assert_eq!(
+        t.lookup(&key(0), ts(1050)).unwrap().device.as_deref(),
+        Some("pc-2")
+    );
+    assert_eq!(
+        t.lookup(&key(1), ts(1050)).unwrap().device.as_deref(),
+        Some("pc-1")
+    );
+    t.record(sighting(key(1000), "bob", Some("b"), 5000, Some(5100)));
+    t.expire(ts(1161));
+    assert_eq!(t.len(), 1);
+    // bob, pc-1 (his too), sess.
+    assert_eq!(t.store.strings.len(), 3);
+    t.expire(ts(5161));
+    assert!(t.is_empty());
+    assert_eq!(t.store.strings.len(), 0);
 }

@@ -26,10 +26,11 @@
 //! skipped when met and swept out once they outnumber live entries.
 //!
 //! At a million entries this is the collector's largest table, so an entry is kept small
-//! (about a third of the bytes the plain maps took: tests/attribution_memory.rs): users, device
-//! names and session ids, which repeat over a user's connections, are pooled with a count of
-//! their holders (interner.rs); timestamps are packed (stamp.rs); and the indexes hold 4-byte
-//! slots, finding keys and connection ids in the entries rather than keeping copies.
+//! (313 heap bytes, from 757 with plain maps and owned strings: tests/attribution_memory.rs):
+//! users, device names and session ids, which repeat over a user's connections, are pooled
+//! with a count of their holders (interner.rs); timestamps are packed (stamp.rs); and the
+//! indexes hold 4-byte slots, finding keys and connection ids in the entries rather than
+//! keeping copies.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;

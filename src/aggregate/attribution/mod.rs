@@ -26,7 +26,7 @@
 //! skipped when met and swept out once they outnumber live entries.
 //!
 //! At a million entries this is the collector's largest table, so an entry is kept small
-//! (313 heap bytes, from 757 with plain maps and owned strings: tests/attribution_memory.rs):
+//! (252 heap bytes, from 757 with plain maps and owned strings: tests/attribution_memory.rs):
 //! users, device names and session ids, which repeat over a user's connections, are pooled
 //! with a count of their holders (interner.rs); timestamps are packed (stamp.rs); and the
 //! indexes hold 4-byte slots, finding keys and connection ids in the entries rather than
@@ -134,6 +134,11 @@ struct Deadline {
     slot: Slot,
 }
 
+/// How many `deadlines` items `entries` live entries may have before the stale ones are swept.
+fn stale_limit(entries: usize) -> usize {
+    entries + entries / 2 + 64
+}
+
 /// `ts + d`, saturating at the end of jiff's range rather than failing: a huge grace period
 /// means "keep for ever", not an error.
 fn add(ts: Timestamp, d: SignedDuration) -> Timestamp {
@@ -169,12 +174,13 @@ impl Attribution {
     /// A table of at most `capacity` connections (at least 1), each valid until its end plus
     /// `grace`.
     pub fn new(capacity: usize, grace: Duration) -> Self {
+        let capacity = capacity.clamp(1, MAX_CAPACITY);
         Attribution {
-            capacity: capacity.clamp(1, MAX_CAPACITY),
+            capacity,
             grace: SignedDuration::try_from(grace).unwrap_or(SignedDuration::MAX),
             max_open: SignedDuration::try_from(MAX_OPEN).unwrap_or(SignedDuration::MAX),
             retain: SignedDuration::ZERO,
-            store: Store::default(),
+            store: Store::new(capacity),
             deadlines: BinaryHeap::new(),
             next_seq: 0,
             clock: Timestamp::MIN,
@@ -256,11 +262,11 @@ impl Attribution {
         }
         let until = self.until(&entry);
         let slot = self.store.insert(entry);
-        self.deadlines.push(Reverse(Deadline {
+        self.push_deadline(Deadline {
             until: Stamp::new(until),
             seq,
             slot,
-        }));
+        });
         self.compact();
     }
 
@@ -335,11 +341,11 @@ impl Attribution {
             return;
         };
         if until != before {
-            self.deadlines.push(Reverse(Deadline {
+            self.push_deadline(Deadline {
                 until: Stamp::new(until),
                 seq,
                 slot,
-            }));
+            });
         }
     }
 
@@ -422,20 +428,26 @@ impl Attribution {
             .map(|(slot, _)| slot)
     }
 
-    /// Sweeps stale items out of `deadlines` once they outnumber the live entries: O(n) every n
-    /// pushes at the least, so O(1) amortised, and it stays within a small multiple of
-    /// `capacity`.
+    /// Adds a `deadlines` item, growing the heap as [`store::growth`] says: by a quarter, up to
+    /// what a full table needs (its compaction limit, plus what one sighting pushes before
+    /// [`Attribution::compact`]).
+    fn push_deadline(&mut self, d: Deadline) {
+        if self.deadlines.len() == self.deadlines.capacity() {
+            let most = stale_limit(self.capacity) + PER_KEY + 1;
+            self.deadlines
+                .reserve_exact(store::growth(self.deadlines.len(), most));
+        }
+        self.deadlines.push(Reverse(d));
+    }
+
+    /// Sweeps stale items out of `deadlines` once they are half as many as the live entries:
+    /// O(n) every n/2 pushes at the least, so O(1) amortised, and it stays within a small
+    /// multiple of `capacity`. In place, so that a sweep does not hold a second heap.
     fn compact(&mut self) {
-        let limit = 2 * self.store.len() + 64;
-        if self.deadlines.len() > limit {
-            let items = self.store.iter().map(|(slot, e)| {
-                Reverse(Deadline {
-                    until: Stamp::new(self.until(e)),
-                    seq: e.seq,
-                    slot,
-                })
-            });
-            self.deadlines = items.collect();
+        if self.deadlines.len() > stale_limit(self.store.len()) {
+            let mut deadlines = std::mem::take(&mut self.deadlines);
+            deadlines.retain(|&Reverse(d)| self.is_live(d));
+            self.deadlines = deadlines;
         }
     }
 }

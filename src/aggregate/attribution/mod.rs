@@ -125,7 +125,7 @@ pub struct Attributed {
 
 /// An item of `deadlines`: the last instant an entry can match, then its sequence number (the
 /// oldest inserted first among equals); the slot only finds it. 24 bytes, packed like the
-/// entries' timestamps: the heap holds up to two items per entry.
+/// entries' timestamps: the heap holds up to one and a half items per entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 #[repr(C, packed(4))]
 struct Deadline {

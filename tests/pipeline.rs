@@ -380,3 +380,18 @@ fn an_unquoted_first_field_of_date_and_year_is_no_header() {
     let hashes: std::collections::HashSet<u128> = batch.identities.iter().map(|i| i.hash).collect();
     assert_eq!(hashes.len(), records.len(), "no two are one");
 }
+
+#[test]
+fn a_json_record_after_a_date_with_year_and_a_tab_is_still_a_record() {
+    // A relay's log file replayed: date, tab, the line as received.
+    let line = r#"Oct 2 16:21:40 2022	{"sourcetype":"zscalernss-web","event":{"datetime":"Wed Oct 16 15:44:36 2019","login":"a@b.c","url":"ex.com/1","action":"Allowed","cip":"10.1.1.1"}}"#;
+    let batch = run_pipeline("UTC", &[line.as_bytes()]);
+    let records = common::batch_records(&batch);
+    assert_eq!(
+        records.len(),
+        1,
+        "{:?}",
+        batch.dead.first().map(|d| d.reason)
+    );
+    assert_eq!(records[0]["ts"], "2019-10-16T15:44:36Z");
+}

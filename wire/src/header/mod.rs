@@ -229,9 +229,17 @@ pub fn static_text_len(message: &[u8]) -> usize {
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Whether `b` starts with four digits and a field delimiter: the year that ends a date in a
-/// positional record's first field (a host of four digits is followed by a space).
+/// positional record's first field (a host of four digits is followed by a space). Not when a
+/// record of another format follows (`… 2022\t{…}`, a relay's log file of date, tab and
+/// line): that is a header whose host is the year, and the record its message.
 fn year_then_delimiter(b: &[u8]) -> bool {
-    b.len() > 4 && b[..4].iter().all(u8::is_ascii_digit) && matches!(b[4], b',' | b'\t' | b';')
+    let record = |r: &[u8]| {
+        matches!(r.first(), Some(b'{' | b'<')) || r.starts_with(b"LEEF:") || r.starts_with(b"CEF:")
+    };
+    b.len() > 4
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && matches!(b[4], b',' | b'\t' | b';')
+        && !record(&b[5..])
 }
 
 fn leading_space(b: &[u8]) -> usize {

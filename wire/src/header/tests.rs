@@ -464,9 +464,16 @@ fn a_stamp_followed_by_a_year_and_a_delimiter_starts_a_record() {
         let (h, rest) = header(line);
         assert_eq!((h, rest), (Header::default(), line), "{line:?}");
     }
-    // A host of four digits before a space stays a host.
+    // A host of four digits before a space stays a host, and so does one before a tab and a
+    // record of another format (a relay's log file: date, tab, line).
     let (h, rest) = header("<134>Nov 22 10:15:01 2022 {\"a\":1}");
     assert_eq!((h.host(), rest), (Some("2022"), " {\"a\":1}"));
+    for record in ["{\"a\":1}", "<134>x", "LEEF:1.0|Zscaler|", "CEF:0|Zscaler|"] {
+        let line = format!("Oct 2 16:21:40 2022\t{record}");
+        let (h, rest) = header(&line);
+        assert_eq!(h.host(), Some("2022"), "{line:?}");
+        assert_eq!(rest.trim_start(), record, "{line:?}");
+    }
 }
 
 #[test]

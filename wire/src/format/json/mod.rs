@@ -10,6 +10,7 @@
 
 pub mod flat;
 pub mod sanitize;
+mod scan;
 pub mod span;
 pub mod tape;
 

@@ -1,7 +1,9 @@
 //! End to end: the real `ztel` binary, fed over TCP on 127.0.0.1, stopped by a signal, judged by
 //! its drained line and the files it wrote (DESIGN §2.1, §2.4, §3).
 
+#[path = "../common/mod.rs"]
 mod common;
+mod edges;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
@@ -282,68 +284,6 @@ fn bad_input_is_dead_lettered_and_connection_keeps_delivering() {
 }
 
 #[test]
-fn truncated_frame_at_close_is_counted() {
-    let good = zia_line(300, "trunc-host");
-    let cut = zia_line(301, "trunc-host");
-    let half = &cut.as_bytes()[..cut.len() / 2];
-
-    let collector = Collector::start("truncated");
-    let mut first = lf_framed(std::slice::from_ref(&good));
-    first.extend_from_slice(half);
-    let lf_peer = collector.send(&first).to_string();
-    let octet_peer = collector.send(b"100 abc").to_string();
-    let out = collector.stop();
-
-    assert_records_are(&out.records, std::slice::from_ref(&good));
-    let truncated = out.dead("truncated");
-    assert_eq!(truncated.len(), 2, "{:?}", out.dead_letters);
-    assert_eq!(out.dead_letters.len(), 2, "{:?}", out.dead_letters);
-    let by_peer: HashMap<&str, &str> = truncated
-        .iter()
-        .map(|d| (d["peer"].as_str().unwrap(), d["raw"].as_str().unwrap()))
-        .collect();
-    assert_eq!(
-        by_peer.get(lf_peer.as_str()),
-        Some(&std::str::from_utf8(half).unwrap())
-    );
-    assert_eq!(by_peer.get(octet_peer.as_str()), Some(&"100 abc"));
-    assert_eq!(out.counter("dead_truncated"), 2);
-    assert_eq!(out.counter("connections_closed"), 2);
-    out.assert_counters_match_files();
-}
-
-#[test]
-fn an_unterminated_final_line_is_a_record_only_when_it_is_json() {
-    // A peer that closes after a last line with no LF (a file replayed as is, or a sender that
-    // died mid-line) may have cut it anywhere. A JSON object read to its closing brace is whole;
-    // a key=value line cut after `status=20` would read as a record with http_status 20, so
-    // any line of another format is a `truncated` dead letter that keeps it.
-    let line = zia_line(400, "no-lf-host");
-    let kv = include_str!("corpus/sc4s-zia-web-splunk-kv.log");
-    let kv = kv.lines().next().expect("a KV record");
-    let cut = &kv[..kv.find("status=200").expect("a status") + "status=20".len()];
-    let collector = Collector::start("unterminated");
-    collector.send(line.as_bytes());
-    collector.send(kv.as_bytes());
-    collector.send(cut.as_bytes());
-    let out = collector.stop();
-
-    assert_records_are(&out.records, std::slice::from_ref(&line));
-    let raw: Vec<&str> = out
-        .dead_letters
-        .iter()
-        .filter_map(|d| d["raw"].as_str())
-        .collect();
-    assert_eq!(raw.len(), 2, "{:?}", out.dead_letters);
-    assert!(raw.contains(&kv) && raw.contains(&cut), "{raw:?}");
-    assert!(out.dead_letters.iter().all(|d| d["reason"] == "truncated"));
-    assert_eq!(out.counter("frames"), 3);
-    assert_eq!(out.counter("records_zia_web"), 1);
-    assert_eq!(out.counter("dead_truncated"), 2);
-    out.assert_counters_match_files();
-}
-
-#[test]
 fn records_to_stdout() {
     let lines: Vec<String> = (500..505).map(|i| zia_line(i, "stdout-host")).collect();
     let collector = Collector::start_with(
@@ -517,22 +457,4 @@ fn repeated_payloads_are_written_once_and_distinct_ones_kept() {
         without, 1,
         "the line without an id, sent twice, is written once"
     );
-}
-
-#[test]
-fn lines_that_start_with_an_epoch_are_records_not_octet_counts() {
-    // A feed template that begins with `%d{epochtime} `: each line looks like an octet count of
-    // 1.7 × 10^9, far over the frame limit, so it is read as the LF line it is.
-    let collector = Collector::start("epoch-prefix");
-    let lines: Vec<String> = (1..=20).map(|i| zia_line(i, "epoch-host")).collect();
-    let stream: String = lines
-        .iter()
-        .enumerate()
-        .map(|(i, l)| format!("{} {l}\n", 1_700_000_000 + i))
-        .collect();
-    collector.send(stream.as_bytes());
-    let out = collector.stop();
-    assert_records_are(&out.records, &lines);
-    assert_eq!(out.counter("oversize_frames"), 0);
-    assert!(out.dead_letters.is_empty(), "{:?}", out.dead_letters);
 }

@@ -163,6 +163,30 @@ fn product_recordtype_and_sourcetype_say_the_log_type() {
 }
 
 #[test]
+fn product_nss_on_another_type_s_keys_is_that_type() {
+    // `product=NSS` is what Zscaler's Splunk web template writes; templates made from it for
+    // other log types keep it. A JSON frame's `"product":"NSS"` names no type, and neither may
+    // this when the keys are another type's own (a tester's DNS feed became web records with an
+    // invented port 18000 and no query).
+    let line = "datetime=Wed Dec  4 10:15:06 2024\trecordid=7534021044391772171\tuser=jdoe@acme.com\t\
+                reqaction=Allow\tresaction=Allow\treqrulelabel=DNS 1\tdns_reqtype=MX\tdns_req=acme.com\t\
+                dns_resp=mx.acme.com\tsrv_dport=53\tdurationms=4\tclt_sip=10.1.2.4\tsrv_dip=8.8.4.4\t\
+                devicehostname=KV-DNS-tab\tproduct=NSS\tvendor=Zscaler";
+    for text in [line.to_string(), line.replace('\t', "^^")] {
+        let dns = one(ZONE, &text);
+        assert_eq!(dns["kind"], "zia.dns", "{text}");
+        assert_eq!(dns["query"], "acme.com");
+        assert_eq!(dns["query_type"], "MX");
+        assert_eq!(dns["answer"], "mx.acme.com");
+        assert_eq!(dns["duration_ms"], 4);
+        assert_eq!(dns["transport"], "udp");
+    }
+    // The web template's own frames stay web, with or without keys only web has.
+    let web = one(ZONE, "ClientIP=10.1.2.3\tproduct=NSS\tstatus=200");
+    assert_eq!(web["kind"], "zia.web");
+}
+
+#[test]
 fn invalid_utf8_is_a_dead_letter() {
     assert_eq!(
         dead_reason(

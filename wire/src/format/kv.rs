@@ -23,6 +23,7 @@ use std::borrow::Cow;
 
 use jiff::tz::TimeZone;
 
+use crate::event::Kind;
 use crate::fields::{Fields, Scalar};
 use crate::keys::memo::Memo;
 use crate::keys::{Encoding, Field, Hit, Vote};
@@ -442,14 +443,23 @@ impl Notes<'_> {
         fields.note(hit, Some(Scalar::Str(value)));
     }
 
-    /// A `sourcetype=` pair wins over what `product=` or `Recordtype=` say.
+    /// A `sourcetype=` pair wins over what `product=` or `Recordtype=` say. `product=NSS` is
+    /// Zscaler's Splunk web template's, which templates for other log types copy: it names web
+    /// only while no other type's own keys outnumber web's, and otherwise the keys decide, as
+    /// they do for a JSON frame's `"product":"NSS"`.
     fn finish(self, fields: &mut Fields<'_>) -> bool {
         if fields.sourcetype.is_none() {
-            fields.sourcetype = self.hint;
+            let votes = &fields.votes;
+            let web = votes.kinds[Kind::ZiaWeb as usize];
+            fields.sourcetype = self
+                .hint
+                .filter(|&hint| hint != WEB || votes.kinds.iter().all(|&n| n <= web));
         }
         self.plain
     }
 }
+
+const WEB: &str = "zscalernss-web";
 
 /// The log type that the `product=` of Zscaler's Splunk templates names (`NSS` for web, `fw`,
 /// `dns`, `audit`, `tunnel_sample`, `IKE…`: what Splunk Connect for Syslog routes on).
@@ -460,7 +470,7 @@ fn product(value: &str) -> Option<&'static str> {
             .is_some_and(|head| head.eq_ignore_ascii_case(p.as_bytes()))
     };
     if value.eq_ignore_ascii_case("NSS") {
-        Some("zscalernss-web")
+        Some(WEB)
     } else if value.eq_ignore_ascii_case("fw") {
         Some("zscalernss-fw")
     } else if value.eq_ignore_ascii_case("dns") {

@@ -129,8 +129,8 @@ impl<'a> Fields<'a> {
         let s = value::present(s)?;
         match slot.encoding {
             Encoding::Plain => Some(Cow::Borrowed(s)),
-            Encoding::Percent => {
-                let decoded = value::percent_decode(s);
+            Encoding::Percent | Encoding::PercentAll => {
+                let decoded = value::percent_decode_with(s, slot.encoding.escapes());
                 match decoded {
                     Cow::Borrowed(b) => Some(Cow::Borrowed(b)),
                     Cow::Owned(o) => value::present(&o).is_some().then_some(Cow::Owned(o)),
@@ -153,7 +153,9 @@ impl<'a> Fields<'a> {
         match slot.encoding {
             // Not searched for a `%` here: the writer's word-at-a-time copy finds none as fast
             // as a search would, and a value with none is written as it is.
-            Encoding::Percent => Some(Text::Percent(s)),
+            Encoding::Percent | Encoding::PercentAll => {
+                Some(Text::Percent(s, slot.encoding.escapes()))
+            }
             Encoding::Plain => Some(Text::Plain(Cow::Borrowed(s))),
             Encoding::Base64 => self.text(field).map(Text::Plain),
         }

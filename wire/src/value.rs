@@ -52,17 +52,29 @@ fn hex_val(b: u8) -> Option<u8> {
     }
 }
 
-/// The byte encoded by a `%HH` escape starting at `i`, if NSS would have written it.
-///
-/// NSS hex-encodes only bytes <= 0x20 and >= 0x7F, plus the Feed Escape Characters (`,` `\` `"`
-/// as the deployment guides set them); it leaves `%` itself alone. So `%41` or `%2F` in an
-/// `eurl` was already in the URL the user requested, and decoding it would change the URL.
+/// Which `%HH` escapes an NSS `e…` value holds, by what the value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Escapes {
+    /// URLs, hosts, user agents, referers, DNS names: NSS hex-encodes only the bytes up to 0x20
+    /// and from 0x7F, plus the Feed Escape Characters (`,` `\` `"` as the deployment guides set
+    /// them), and leaves `%` itself alone. So `%41` or `%2F` in an `eurl` was already in the URL
+    /// the user requested, and decoding it would change the URL.
+    Nss,
+    /// Names (logins, departments, locations, rule labels, threats, an audit's before and after):
+    /// NSS URL-encodes these whole (`elogin` writes `jdoe%40example.com`), so every escape is
+    /// decoded.
+    All,
+}
+
+/// The byte encoded by a `%HH` escape starting at `i`, if NSS would have written it in a value
+/// of that kind.
 #[inline]
-pub(crate) fn escape_at(b: &[u8], i: usize) -> Option<u8> {
+pub(crate) fn escape_at(b: &[u8], i: usize, escapes: Escapes) -> Option<u8> {
     let hi = hex_val(*b.get(i + 1)?)?;
     let lo = hex_val(*b.get(i + 2)?)?;
     let byte = hi << 4 | lo;
-    (byte <= 0x20 || byte >= 0x7f || matches!(byte, b',' | b'\\' | b'"')).then_some(byte)
+    let nss = byte <= 0x20 || byte >= 0x7f || matches!(byte, b',' | b'\\' | b'"');
+    (nss || escapes == Escapes::All).then_some(byte)
 }
 
 /// A piece of a percent-encoded value: bytes to keep as they are, or one byte an escape decoded.
@@ -73,12 +85,12 @@ pub enum Piece<'a> {
 
 /// Walks an NSS `e…` value, handing `emit` its runs of plain bytes and the bytes its `%HH` escapes
 /// decode to (a `%` not starting an escape NSS writes is a plain byte). Shared by
-/// [`percent_decode`] and the record writer, which decodes straight into the record.
-pub fn percent_walk<'a>(b: &'a [u8], mut emit: impl FnMut(Piece<'a>)) {
+/// [`percent_decode_with`] and the record writer, which decodes straight into the record.
+pub fn percent_walk<'a>(b: &'a [u8], escapes: Escapes, mut emit: impl FnMut(Piece<'a>)) {
     let mut i = 0;
     while let Some(off) = memchr::memchr(b'%', &b[i..]) {
         let pct = i + off;
-        match escape_at(b, pct) {
+        match escape_at(b, pct, escapes) {
             Some(byte) => {
                 emit(Piece::Run(&b[i..pct]));
                 emit(Piece::Byte(byte));
@@ -93,14 +105,19 @@ pub fn percent_walk<'a>(b: &'a [u8], mut emit: impl FnMut(Piece<'a>)) {
     emit(Piece::Run(&b[i..]));
 }
 
-/// Decodes `%HH` escapes, as found in the NSS `e…` fields (eurl, ehost,
-/// elogin, eua, ereferer, elocation).
+/// Decodes the `%HH` escapes NSS writes in a URL-like `e…` field (eurl, ehost, eua, ereferer):
+/// [`percent_decode_with`] and [`Escapes::Nss`].
+pub fn percent_decode(s: &str) -> Cow<'_, str> {
+    percent_decode_with(s, Escapes::Nss)
+}
+
+/// Decodes `%HH` escapes, as found in the NSS `e…` fields, those `escapes` says NSS writes.
 ///
 /// Borrowed when nothing needs decoding. A `%` not followed by two hex digits
 /// is kept literally, and `+` is kept because NSS does not use form encoding.
 /// When the decoded bytes are not valid UTF-8 the input is returned
 /// unchanged, so that no replacement characters are ever invented.
-pub fn percent_decode(s: &str) -> Cow<'_, str> {
+pub fn percent_decode_with(s: &str, escapes: Escapes) -> Cow<'_, str> {
     let b = s.as_bytes();
     // Most values are short, and most have no '%': a plain loop answers before memchr's
     // dispatch would.
@@ -109,11 +126,11 @@ pub fn percent_decode(s: &str) -> Cow<'_, str> {
     }
     // Look for the first *valid* escape before allocating: a stray '%' (as in
     // "100%") is common in URLs and must not cost an allocation.
-    if !memchr::memchr_iter(b'%', b).any(|i| escape_at(b, i).is_some()) {
+    if !memchr::memchr_iter(b'%', b).any(|i| escape_at(b, i, escapes).is_some()) {
         return Cow::Borrowed(s);
     }
     let mut out = Vec::with_capacity(b.len());
-    percent_walk(b, |piece| match piece {
+    percent_walk(b, escapes, |piece| match piece {
         Piece::Run(run) => out.extend_from_slice(run),
         Piece::Byte(byte) => out.push(byte),
     });
@@ -129,7 +146,7 @@ pub fn percent_decode(s: &str) -> Cow<'_, str> {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Text<'a> {
     Plain(Cow<'a, str>),
-    Percent(&'a str),
+    Percent(&'a str, Escapes),
 }
 
 /// Padding is optional in the wild (some producers strip it), so both
@@ -284,6 +301,19 @@ mod tests {
             );
         }
         assert_eq!(percent_decode("%25%20"), "%25 ");
+    }
+
+    #[test]
+    fn names_have_every_escape_decoded() {
+        let all = |s| percent_decode_with(s, Escapes::All);
+        assert_eq!(all("jdoe%40example.com"), "jdoe@example.com");
+        assert_eq!(all("R%26D%20Lab"), "R&D Lab");
+        assert_eq!(all("R%3D1"), "R=1");
+        assert_eq!(all("%7B%22a%22%3A%22x%20y%22%7D"), r#"{"a":"x y"}"#);
+        assert_eq!(all("100%25"), "100%");
+        // What is no escape stays, and so does what would not be UTF-8, as in URLs.
+        assert_eq!(all("50% off %zz"), "50% off %zz");
+        assert_eq!(all("%FF%40"), "%FF%40");
     }
 
     #[test]

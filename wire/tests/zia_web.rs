@@ -287,6 +287,34 @@ fn encoded_values_are_decoded() {
 }
 
 #[test]
+fn encoded_names_have_every_escape_decoded() {
+    // NSS URL-encodes names whole (Elastic's Cloud NSS sample: `"login":"jdo%40safemarch.com"`
+    // from `%s{elogin}`); a tester's records and device kept `a%40b.com` beside `a@b.com`.
+    // URLs keep what NSS never escapes (the test above).
+    let r = one(
+        ZONE,
+        r#"{"sourcetype":"zscalernss-fw","event":{"epochtime":"1655739311","csip":"10.0.0.1","csport":"51000","cdip":"203.0.113.5","cdport":"443","action":"Allow","elogin":"a%40b.com","edepartment":"R%26D%20Lab","elocation":"HQ%2C%20Paris","erulelabel":"R%3D1","ethreatname":"Win%2FEICAR","devicehostname":"E-HOST"}}"#,
+    );
+    let want = [
+        ("user", "a@b.com"),
+        ("department", "R&D Lab"),
+        ("location", "HQ, Paris"),
+        ("rule", "R=1"),
+        ("threat", "Win/EICAR"),
+    ];
+    for (key, value) in want {
+        assert_eq!(r[key], value, "{key}: {r}");
+    }
+    let r = one(
+        ZONE,
+        r#"{"sourcetype":"zscalernss-audit","event":{"time":"Mon Jun 20 15:29:11 2022","recordid":"7","action":"UPDATE","category":"USER_MANAGEMENT","adminid":"x@example.com","clientip":"10.1.2.3","result":"SUCCESS","epreaction":"%7B%22name%22%3A%22x%20y%22%7D","epostaction":"%7B%22name%22%3A%22z%22%7D"}}"#,
+    );
+    assert_eq!(r["kind"], "zia.audit", "{r}");
+    assert_eq!(r["pre_action"], r#"{"name":"x y"}"#, "{r}");
+    assert_eq!(r["post_action"], r#"{"name":"z"}"#, "{r}");
+}
+
+#[test]
 fn json_escapes_survive_into_the_record() {
     let r = one(
         ZONE,

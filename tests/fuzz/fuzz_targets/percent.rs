@@ -1,11 +1,11 @@
 //! The record writer's percent decoding (`record::json::write_percent`, a word at a time on plain
-//! frames) against the slow decoder it must agree with (`value::percent_decode`): whatever it
-//! writes is one JSON string, and that string reads back as the decoding, or as the value sent
-//! when the decoding is not UTF-8.
+//! frames) against the slow decoder it must agree with (`value::percent_decode_with`), for the
+//! escapes of URLs and of names: whatever it writes is one JSON string, and that string reads
+//! back as the decoding, or as the value sent when the decoding is not UTF-8.
 #![no_main]
 
 use wire::record::json::write_percent;
-use wire::value::percent_decode;
+use wire::value::{percent_decode_with, Escapes};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Ok(raw) = std::str::from_utf8(data) else {
@@ -14,12 +14,15 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     // A plain frame's values hold nothing a JSON string must escape; any value may be written
     // the general way.
     let plain = !raw.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\');
-    for as_plain in [plain, false] {
-        let mut out = b"{".to_vec();
-        write_percent(&mut out, raw, as_plain);
-        assert_eq!(out[0], b'{', "the writer touched what was before");
-        let back: String = serde_json::from_slice(&out[1..])
-            .unwrap_or_else(|e| panic!("not one JSON string ({e}): {raw:?}"));
-        assert_eq!(back, percent_decode(raw), "{raw:?} (plain: {as_plain})");
+    for escapes in [Escapes::Nss, Escapes::All] {
+        for as_plain in [plain, false] {
+            let mut out = b"{".to_vec();
+            write_percent(&mut out, raw, escapes, as_plain);
+            assert_eq!(out[0], b'{', "the writer touched what was before");
+            let back: String = serde_json::from_slice(&out[1..])
+                .unwrap_or_else(|e| panic!("not one JSON string ({e}): {raw:?}"));
+            let want = percent_decode_with(raw, escapes);
+            assert_eq!(back, want, "{raw:?} ({escapes:?}, plain: {as_plain})");
+        }
     }
 });

@@ -64,7 +64,7 @@ impl<'a> WebEvent<'a> {
             Some(match url.as_ref()? {
                 Text::Plain(Cow::Borrowed(u)) => Text::Plain(Cow::Borrowed(&u[range])),
                 Text::Plain(Cow::Owned(u)) => Text::Plain(Cow::Owned(u[range].to_owned())),
-                Text::Percent(u) => Text::Percent(&u[range]),
+                Text::Percent(u, escapes) => Text::Percent(&u[range], *escapes),
             })
         });
         let protocol = proto.as_deref().map(|p| (p, known_protocol(p)));
@@ -129,7 +129,7 @@ impl<'a> WebEvent<'a> {
 fn raw<'t>(text: &'t Text<'_>) -> &'t str {
     match text {
         Text::Plain(t) => t,
-        Text::Percent(t) => t,
+        Text::Percent(t, _) => t,
     }
 }
 

@@ -30,6 +30,7 @@ pub mod nss;
 pub mod sekoia;
 
 use crate::event::Kind;
+use crate::value::Escapes;
 use hash::Summary;
 use hash::{entries, Table};
 
@@ -210,11 +211,24 @@ impl Field {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encoding {
     Plain,
-    /// NSS `e…` variables: bytes NSS escapes are `%HH`. Also used for keys that some templates
-    /// fill with the encoded variable and others with the plain one: decoding is lenient.
+    /// NSS `e…` variables of URLs and the like: bytes NSS escapes are `%HH`
+    /// ([`Escapes::Nss`]). Also used for keys that some templates fill with the encoded variable
+    /// and others with the plain one: decoding is lenient.
     Percent,
+    /// NSS `e…` variables of names, URL-encoded whole ([`Escapes::All`]); lenient as `Percent`.
+    PercentAll,
     /// NSS `b64…` variables.
     Base64,
+}
+
+impl Encoding {
+    /// Which escapes a percent-encoded value holds.
+    pub fn escapes(self) -> Escapes {
+        match self {
+            Encoding::PercentAll => Escapes::All,
+            _ => Escapes::Nss,
+        }
+    }
 }
 
 /// What a key says about the log type of the record it is in.
@@ -262,6 +276,7 @@ macro_rules! dialect {
     };
     (@enc) => { $crate::keys::Encoding::Plain };
     (@enc pct) => { $crate::keys::Encoding::Percent };
+    (@enc all) => { $crate::keys::Encoding::PercentAll };
     (@enc b64) => { $crate::keys::Encoding::Base64 };
     (@vote) => { $crate::keys::Vote::None };
     (@vote zia) => { $crate::keys::Vote::Zia };

@@ -22,7 +22,7 @@ pub const KEYS: &[Key] = crate::dialect! {
     "responsesize" => BytesIn; k(ZiaWeb);
     "transactionsize" => Other; k(ZiaWeb);
     "urlsupercategory" => Other; k(ZiaWeb);
-    "department" => Department, pct; zia;
+    "department" => Department, all; zia;
     // SaaS Security Activity (Sekoia's and Datadog's `zscalernss-casb` activity templates).
     "object_type" => ObjectType; k(ZiaSaasActivity);
     "object_type_name_1" => ObjectType; k(ZiaSaasActivity);

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use jiff::Timestamp;
 
 use super::time::TimeCache;
-use crate::value::{percent_walk, Piece, Text};
+use crate::value::{percent_walk, Escapes, Piece, Text};
 
 /// A key as it is written, made at compile time by [`key!`](crate::key): `,"name":"`. Records
 /// write a couple of dozen keys each, and one copy of a constant beats pushing the comma, the
@@ -113,9 +113,9 @@ impl<'b> Object<'b> {
     pub fn text_value(&mut self, key: Key, value: Option<&Text<'_>>) {
         match value {
             Some(Text::Plain(text)) => self.text(key, Some(text)),
-            Some(Text::Percent(raw)) => {
+            Some(Text::Percent(raw, escapes)) => {
                 self.key(key);
-                write_percent(self.out, raw, self.plain_borrowed);
+                write_percent(self.out, raw, *escapes, self.plain_borrowed);
             }
             None => {}
         }
@@ -233,13 +233,13 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
-/// Appends an NSS percent-encoded value as a JSON string, decoding its escapes on the way.
-/// `plain` says that its bytes need no escaping (a fast-path frame); decoded bytes are escaped
-/// all the same. Should the decoded bytes not be UTF-8, the value is written as sent instead, as
-/// [`percent_decode`](crate::value::percent_decode) does.
-pub fn write_percent(out: &mut Vec<u8>, raw: &str, plain: bool) {
-    if !(plain && write_percent_plain(out, raw)) {
-        write_percent_any(out, raw, plain);
+/// Appends an NSS percent-encoded value as a JSON string, decoding the `escapes` it holds on the
+/// way. `plain` says that its bytes need no escaping (a fast-path frame); decoded bytes are
+/// escaped all the same. Should the decoded bytes not be UTF-8, the value is written as sent
+/// instead, as [`percent_decode_with`](crate::value::percent_decode_with) does.
+pub fn write_percent(out: &mut Vec<u8>, raw: &str, escapes: Escapes, plain: bool) {
+    if !(plain && write_percent_plain(out, raw, escapes)) {
+        write_percent_any(out, raw, escapes, plain);
     }
 }
 
@@ -251,8 +251,8 @@ pub fn write_percent(out: &mut Vec<u8>, raw: &str, plain: bool) {
 /// It writes into the buffer's spare capacity through a pointer: with bounds-checked slices the
 /// checks were half of the loop, which every URL, user agent and referer goes through. The
 /// `percent_writer_matches_the_decoder` property test and the `percent` fuzz target hold it to
-/// [`percent_decode`](crate::value::percent_decode).
-fn write_percent_plain(out: &mut Vec<u8>, raw: &str) -> bool {
+/// [`percent_decode_with`](crate::value::percent_decode_with).
+fn write_percent_plain(out: &mut Vec<u8>, raw: &str, escapes: Escapes) -> bool {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
     const PERCENTS: u64 = u64::from_ne_bytes([b'%'; 8]);
@@ -303,7 +303,7 @@ fn write_percent_plain(out: &mut Vec<u8>, raw: &str) -> bool {
             r += 3;
             b' '
         } else {
-            match crate::value::escape_at(b, r) {
+            match crate::value::escape_at(b, r, escapes) {
                 Some(byte) if byte < 0x20 || byte == b'"' || byte == b'\\' => {
                     out.truncate(start);
                     return false;
@@ -335,12 +335,12 @@ fn write_percent_plain(out: &mut Vec<u8>, raw: &str) -> bool {
 }
 
 /// [`write_percent`] for any value: escapes decoded bytes, and runs too unless `plain`.
-fn write_percent_any(out: &mut Vec<u8>, raw: &str, plain: bool) {
+fn write_percent_any(out: &mut Vec<u8>, raw: &str, escapes: Escapes, plain: bool) {
     let start = out.len();
     out.reserve(raw.len() + 2);
     out.push(b'"');
     let mut high = false;
-    percent_walk(raw.as_bytes(), |piece| match piece {
+    percent_walk(raw.as_bytes(), escapes, |piece| match piece {
         Piece::Run(run) if plain => out.extend_from_slice(run),
         Piece::Run(run) => escape_into(out, run),
         Piece::Byte(byte) => {
@@ -402,12 +402,15 @@ mod tests {
     /// What a percent-encoded value must read as: its decoding (or, when that is not UTF-8, the
     /// value as sent), whatever path wrote it.
     fn check_percent(raw: &str, plain: bool) {
-        let mut out = b"x".to_vec();
-        write_percent(&mut out, raw, plain);
-        let back: String =
-            serde_json::from_slice(&out[1..]).unwrap_or_else(|e| panic!("{raw:?}: {e}"));
-        assert_eq!(back, crate::value::percent_decode(raw), "{raw:?}");
-        assert_eq!(out[0], b'x');
+        for escapes in [Escapes::Nss, Escapes::All] {
+            let mut out = b"x".to_vec();
+            write_percent(&mut out, raw, escapes, plain);
+            let back: String =
+                serde_json::from_slice(&out[1..]).unwrap_or_else(|e| panic!("{raw:?}: {e}"));
+            let want = crate::value::percent_decode_with(raw, escapes);
+            assert_eq!(back, want, "{raw:?} {escapes:?}");
+            assert_eq!(out[0], b'x');
+        }
     }
 
     #[test]
@@ -437,7 +440,7 @@ mod tests {
         /// escapes, stray `%`, hex digits and multi-byte characters.
         #[test]
         fn percent_writer_matches_the_decoder(
-            raw in r#"([%0-9A-Fa-f a-z]|%20|%2C|%C3%A9|%E2%82|%22|%0A|é|€){0,40}"#,
+            raw in r#"([%0-9A-Fa-f a-z]|%20|%2C|%40|%3D|%C3%A9|%E2%82|%22|%0A|é|€){0,40}"#,
         ) {
             check_percent(&raw, true);
             check_percent(&raw, false);

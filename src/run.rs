@@ -283,6 +283,11 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
         let _ = running.stop();
         bail!(message);
     }
+    running
+        .control
+        .shared
+        .listening
+        .store(true, std::sync::atomic::Ordering::Relaxed);
     Ok(running)
 }
 

@@ -59,11 +59,12 @@ fn state() -> Arc<Shared> {
         end: None,
         seen: ts(T0),
     });
-    Arc::new(Shared::new(
-        table,
-        Registry::default(),
-        vec![ztel::batch::Source::Tcp],
-    ))
+    let shared = Shared::new(table, Registry::default(), vec![ztel::batch::Source::Tcp]);
+    // As `run::start` says once every shard listens.
+    shared
+        .listening
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    Arc::new(shared)
 }
 
 struct Reply {

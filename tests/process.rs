@@ -189,3 +189,46 @@ fn config_check_refuses_tcp_and_tls_on_one_port() {
         "{stderr:?}"
     );
 }
+
+#[test]
+fn healthz_says_ok_only_once_every_input_listens() {
+    // A load balancer sends traffic at the first 200: the inputs must take it by then (a tester
+    // saw 200 about 60 ms before the TCP input accepted, the admin server starting first).
+    let free = || {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        l.local_addr().expect("its address")
+    };
+    let (tcp, admin) = (free(), free());
+    let dir = TempDir::new("healthz-start");
+    let mut child = common::ztel()
+        .args(["serve", "--udp", "", "--shards", "2"])
+        .args(["--tcp", &tcp.to_string(), "--admin", &admin.to_string()])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn ztel serve");
+    let healthz = || -> Option<u16> {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(admin).ok()?;
+        s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .ok()?;
+        s.write_all(b"GET /healthz HTTP/1.0\r\n\r\n").ok()?;
+        let mut text = String::new();
+        s.read_to_string(&mut text).ok()?;
+        text.split(' ').nth(1)?.parse().ok()
+    };
+    let ok = common::wait_for(std::time::Duration::from_secs(20), || {
+        (healthz() == Some(200)).then_some(())
+    });
+    let input = std::net::TcpStream::connect(tcp);
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let _ = child.wait();
+    assert!(ok.is_some(), "/healthz never said 200");
+    assert!(
+        input.is_ok(),
+        "/healthz said 200 while the TCP input refused: {input:?}"
+    );
+}

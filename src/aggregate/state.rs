@@ -17,6 +17,9 @@ pub struct Shared {
     pub registry: Mutex<Registry>,
     /// Counters and latency, as the aggregator last published them.
     pub snapshot: Mutex<Snapshot>,
+    /// Set once every shard listens on every input: before, /healthz answers 503, so that a
+    /// load balancer sends nothing to inputs that would refuse it.
+    pub listening: AtomicBool,
     /// Set while the collector drains: /healthz answers 503.
     pub draining: AtomicBool,
     /// Since when (Unix milliseconds; 0: not) the records output has failed to write what it
@@ -36,6 +39,7 @@ impl Shared {
             attribution: Mutex::new(attribution),
             registry: Mutex::new(registry),
             snapshot: Mutex::new(Snapshot::default()),
+            listening: AtomicBool::new(false),
             draining: AtomicBool::new(false),
             stalled_since_ms: AtomicU64::new(0),
             inputs,

@@ -261,15 +261,17 @@ fn device(state: &Shared, name: &str) -> Reply {
 /// unhealthy: a slow disk's moment is not.
 const STALLED_UNHEALTHY_MS: u64 = 5_000;
 
-/// 503 while draining, and while stalled past [`STALLED_UNHEALTHY_MS`]. NATS down is said but
-/// still 200: the collector keeps taking records (they wait in the spool), so a load balancer
-/// must not take it out of service for that.
+/// 503 until every input listens, while draining, and while stalled past
+/// [`STALLED_UNHEALTHY_MS`]. NATS down is said but still 200: the collector keeps taking records
+/// (they wait in the spool), so a load balancer must not take it out of service for that.
 fn healthz(state: &Shared) -> Reply {
     let since = state.stalled_since_ms.load(Ordering::Relaxed);
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
     let stalled_ms = now.map_or(0, |d| (d.as_millis() as u64).saturating_sub(since));
     if state.draining.load(Ordering::Relaxed) {
         (503, TEXT, "draining\n".into())
+    } else if !state.listening.load(Ordering::Relaxed) {
+        (503, TEXT, "starting: the inputs do not listen yet\n".into())
     } else if since != 0 && stalled_ms >= STALLED_UNHEALTHY_MS {
         let message = format!(
             "stalled for {} s: the outputs cannot write what they hold (see \
@@ -468,6 +470,8 @@ mod tests {
             vec![crate::batch::Source::Tcp],
         );
         let index = Mutex::new(DeviceIndex::default());
+        assert_eq!(route(&state, &index, &Method::GET, "/healthz", "").0, 503);
+        state.listening.store(true, Ordering::Relaxed);
         assert_eq!(route(&state, &index, &Method::GET, "/healthz", "").0, 200);
         // HEAD is GET (hyper leaves the body out); other methods are not allowed.
         assert_eq!(route(&state, &index, &Method::HEAD, "/healthz", "").0, 200);

@@ -211,8 +211,8 @@ pub struct Nats {
     /// JetStream KV bucket holding the device registry every collector shares (key = device_id).
     pub registry_bucket: String,
     /// Bytes of records not yet acknowledged by JetStream that data_dir/nats-spool may hold
-    /// (every record passes through it; it fills while NATS is unreachable). When full, the
-    /// inputs are pushed back like a full channel.
+    /// (records wait in memory while NATS takes them, here while it is unreachable or failing,
+    /// and at shutdown). When full, the inputs are pushed back like a full channel.
     pub spool_bytes: u64,
 }
 

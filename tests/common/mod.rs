@@ -12,6 +12,7 @@
 mod ca;
 mod collector;
 pub mod http;
+mod names;
 mod outcome;
 #[path = "../../wire/tests/common/shared.rs"]
 mod shared;
@@ -36,6 +37,8 @@ use ztel::pipeline::Pipeline;
 #[allow(unused_imports)]
 pub use ca::Ca;
 pub use collector::*;
+#[allow(unused_imports)]
+pub use names::*;
 pub use outcome::*;
 // Not every test binary uses them.
 #[allow(unused_imports)]

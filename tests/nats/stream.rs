@@ -49,6 +49,19 @@ fn a_replay_received_by_two_collectors_is_stored_once() {
     let (_, page) = http_get(admin(&a), "/metrics");
     assert!(page.contains("ztel_nats_acks_pending 0"), "{page}");
     common::assert_promtool_accepts(&page);
+    // The alert rules' NATS series are among them (tests/deploy.rs checks the others).
+    let used = common::names_in(&common::read(common::RULES));
+    let exported = common::exported(&page);
+    let nats: Vec<_> = used
+        .iter()
+        .filter(|n| n.starts_with("ztel_nats_"))
+        .collect();
+    assert!(nats.len() >= 3, "{nats:?}");
+    let missing: Vec<_> = nats.iter().filter(|n| !exported.contains(**n)).collect();
+    assert!(
+        missing.is_empty(),
+        "rules use unexported {missing:?}\n{page}"
+    );
     // The files are as without NATS: every record in each collector's own file.
     for c in [a, b] {
         let outcome = c.stop();

@@ -133,4 +133,16 @@ fn a_browser_access_request_is_no_device_unless_it_names_a_hostname() {
     named["Hostname"] = "KIOSK-7".into();
     let (record, device) = record_and_device(&named.to_string());
     assert_eq!(device.as_deref(), Some("KIOSK-7"), "{record}");
+    // As every record that names a device, it says which (DESIGN §2.4); and it carries the
+    // application that `ztel feed-format zpa-browser-access` asks for, as `zia.web` does.
+    assert_eq!(record["device"], "KIOSK-7", "{record}");
+    named["Application"] = "Intranet".into();
+    named["AppGroup"] = "Web Apps".into();
+    let (record, _) = record_and_device(&named.to_string());
+    assert_eq!(
+        (&record["app"], &record["app_group"]),
+        (&json!("Intranet"), &json!("Web Apps")),
+        "{record}"
+    );
+    // The key order is the schema's: `record_and_device` checks it.
 }

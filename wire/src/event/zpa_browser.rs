@@ -14,6 +14,8 @@ use crate::keys::Field;
 #[derive(Debug, Clone, PartialEq)]
 pub struct BrowserEvent<'a> {
     pub ts: Timestamp,
+    /// The Hostname its template may name: the record's `device`.
+    pub hostname: Option<Cow<'a, str>>,
     pub user: Option<Cow<'a, str>>,
     pub client_ip: Option<Cow<'a, str>>,
     pub client_public_ip: Option<Cow<'a, str>>,
@@ -25,6 +27,8 @@ pub struct BrowserEvent<'a> {
     pub http_status: Option<u64>,
     pub url: Option<Cow<'a, str>>,
     pub user_agent: Option<Cow<'a, str>>,
+    pub app: Option<Cow<'a, str>>,
+    pub app_group: Option<Cow<'a, str>>,
     pub bytes_out: Option<u64>,
     pub bytes_in: Option<u64>,
     pub status: Option<Cow<'a, str>>,
@@ -40,10 +44,11 @@ impl<'a> BrowserEvent<'a> {
         let logged = lss_time(f, Field::LogTimestamp)?;
         let user = f.text(Field::Username);
         let client_ip = zpa_name(f, Field::ClientPrivateIp);
+        let hostname = f.text(Field::Hostname);
         // A browser's session, as User Activity logs it under the exporter client type: keyed
         // by its user, it would be a device that does not exist (see `zpa_client`).
         let device = zpa_client::device(
-            f.text(Field::Hostname),
+            hostname.clone(),
             user.clone(),
             Some(BROWSER),
             client_ip.clone(),
@@ -52,6 +57,7 @@ impl<'a> BrowserEvent<'a> {
             ts: received
                 .or(logged)
                 .unwrap_or_else(|| super::lss_header_time(ctx)),
+            hostname,
             user,
             client_ip,
             client_public_ip: zpa_name(f, Field::ClientPublicIp),
@@ -63,6 +69,8 @@ impl<'a> BrowserEvent<'a> {
             http_status: f.u64(Field::RespCode),
             url: f.text(Field::Url),
             user_agent: f.text(Field::UserAgent),
+            app: f.text(Field::Application),
+            app_group: f.text(Field::AppGroup),
             bytes_out: f.u64(Field::BytesOut),
             bytes_in: f.u64(Field::BytesIn),
             status: f.text(Field::ConnStatus).map(lower),

@@ -49,6 +49,7 @@ impl Writer {
         o.time_cached(key!("ts"), ev.ts, &mut self.time);
         o.raw(key!("kind"), "\"zpa.browser_access\"");
         o.opt_hex_id(key!("device_id"), ev.device.as_ref().map(|d| d.id));
+        o.text(key!("device"), ev.hostname.as_ref());
         o.text(key!("user"), ev.user.as_ref());
         o.text(key!("client_ip"), ev.client_ip.as_ref());
         o.text(key!("client_public_ip"), ev.client_public_ip.as_ref());
@@ -62,6 +63,8 @@ impl Writer {
         o.text(key!("method"), ev.method.as_ref());
         o.opt_u64(key!("http_status"), ev.http_status);
         o.text(key!("url"), ev.url.as_ref());
+        o.text(key!("app"), ev.app.as_ref());
+        o.text(key!("app_group"), ev.app_group.as_ref());
         o.text(key!("user_agent"), ev.user_agent.as_ref());
         o.text(key!("status"), ev.status.as_ref());
         o.text(key!("reason"), ev.reason.as_ref());

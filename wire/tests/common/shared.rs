@@ -80,9 +80,10 @@ pub const SCHEMAS: &[(&str, &[&str])] = &[
         "authenticated_at", "unauthenticated_at", "bytes_rx", "bytes_tx", "tags",
     ]),
     ("zpa.browser_access", &[
-        "ts", "kind", "device_id", "user", "client_ip", "client_public_ip", "src_port",
-        "dst_host", "dst_port", "transport", "app_proto", "bytes_out", "bytes_in", "method",
-        "http_status", "url", "user_agent", "status", "reason", "connection_id", "tags",
+        "ts", "kind", "device_id", "device", "user", "client_ip", "client_public_ip",
+        "src_port", "dst_host", "dst_port", "transport", "app_proto", "bytes_out", "bytes_in",
+        "method", "http_status", "url", "app", "app_group", "user_agent", "status", "reason",
+        "connection_id", "tags",
     ]),
     ("zpa.app_connector_status", &[
         "ts", "kind", "connector", "connector_group", "session_id", "session_type", "status",

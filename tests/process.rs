@@ -167,6 +167,56 @@ fn config_check_opens_the_files_serve_would_and_says_what_is_wrong() {
 }
 
 #[test]
+fn config_check_refuses_what_serve_would_refuse_at_its_start() {
+    // A tester's configs passed the check and then stopped `serve`: NATS credentials that are
+    // missing or no credentials file, and a records path that is a directory.
+    let dir = TempDir::new("config-check-start");
+    let junk = dir.write("junk.creds", "not credentials\n");
+    let missing = dir.path().join("missing.creds");
+    let folder = dir.path().join("records.d");
+    std::fs::create_dir(&folder).expect("a directory");
+    let cases = [
+        (
+            format!(
+                "[output.nats]\nurl = \"nats://127.0.0.1:4222\"\ncreds = {:?}\n",
+                missing.display().to_string()
+            ),
+            "ztel: error: output.nats.creds: ",
+            "missing.creds",
+        ),
+        (
+            format!(
+                "[output.nats]\nurl = \"nats://127.0.0.1:4222\"\ncreds = {:?}\n",
+                junk.display().to_string()
+            ),
+            "ztel: error: output.nats.creds: ",
+            "junk.creds",
+        ),
+        (
+            format!(
+                "[output.nats]\nurl = \"nats://127.0.0.1:4222\"\ntls_ca = {:?}\n",
+                missing.display().to_string()
+            ),
+            "ztel: error: output.nats.tls_ca: ",
+            "missing.creds",
+        ),
+        (
+            format!("[output]\nrecords = {:?}\n", folder.display().to_string()),
+            "ztel: error: output.records: ",
+            "is a directory",
+        ),
+    ];
+    for (i, (toml, starts, names)) in cases.iter().enumerate() {
+        let file = dir.write(&format!("case-{i}.toml"), toml);
+        let (status, _, stderr) = run_ztel(&["config", "check", file.to_str().unwrap()]);
+        assert!(!status.success(), "{toml} passed the check");
+        assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
+        assert!(stderr.starts_with(starts), "{stderr:?}");
+        assert!(stderr.contains(names), "{stderr:?}");
+    }
+}
+
+#[test]
 fn config_check_refuses_tcp_and_tls_on_one_port() {
     // Both passed the check and `serve` bound both: the kernel split the port's connections
     // between them, and a plain sender that landed on the TLS listener lost its records.

@@ -100,6 +100,11 @@ impl Config {
             ),
         ];
         for (key, place) in &outputs {
+            // Found here rather than as "Is a directory" when `serve` opens it.
+            if let Some(dir) = place.as_deref().filter(|p| p.is_dir()) {
+                let message = format!("{} is a directory: give a file's path", dir.display());
+                return Err(invalid(key, message));
+            }
             if let Some(state) = place.as_deref().and_then(|p| self.state_named(p)) {
                 return Err(invalid(
                     key,
@@ -210,6 +215,24 @@ impl Config {
                 "output.nats.spool_bytes",
                 "must be at least 1048576",
             ));
+        }
+        // Read as the client will read them at the start, so that `config check` refuses them.
+        if !nats.creds.is_empty() {
+            std::fs::read_to_string(&nats.creds)
+                .and_then(|text| async_nats::ConnectOptions::with_credentials(&text))
+                .map_err(|e| {
+                    let message =
+                        format!("{} is not a usable NATS credentials file: {e}", nats.creds);
+                    invalid("output.nats.creds", message)
+                })?;
+        }
+        if !nats.tls_ca.is_empty() {
+            std::fs::File::open(&nats.tls_ca).map_err(|e| {
+                invalid(
+                    "output.nats.tls_ca",
+                    format!("cannot read {}: {e}", nats.tls_ca),
+                )
+            })?;
         }
         Ok(())
     }

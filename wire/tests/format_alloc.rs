@@ -102,4 +102,11 @@ fn key_value() {
 #[test]
 fn csv() {
     warm_decoder_allocates_nothing(Dialect::Csv, None);
+    // An admin audit whose actions' JSON splits the line at `","`: read again by its brackets.
+    let audit = concat!(
+        r#""Wed Dec  4 10:22:00 2024","7537","UPDATE","USER_MANAGEMENT","USERS","jdoe","UI","#,
+        r#""admin@acme.com","10.36.112.101","SUCCESS","None","ZIA","#,
+        r#""{"name":"x","groups":["a","b"]}","{"name":"y","groups":["a"]}""#,
+    );
+    warm_decoder_allocates_nothing(Dialect::Csv, Some(audit));
 }

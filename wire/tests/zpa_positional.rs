@@ -228,8 +228,9 @@ fn each_zpa_log_type_from_its_default_template() {
 #[test]
 fn the_csv_template_as_lss_writes_it() {
     // Values as they are: User Activity's ConnectionID (`session-id,connection-id`) is two
-    // fields, Browser Access' UserAgent a JSON string with commas in it.
-    for t in [&TEMPLATES[0], &TEMPLATES[2], &TEMPLATES[3]] {
+    // fields, Browser Access' UserAgent a JSON string with commas in it, Audit's new value a
+    // JSON object of several keys (read by its braces).
+    for t in [&TEMPLATES[0], &TEMPLATES[2], &TEMPLATES[3], &TEMPLATES[4]] {
         let (_, json) = sample(t);
         same_as_json(t, &[fill(t.csv, &json, ',', Style::Template)]);
     }

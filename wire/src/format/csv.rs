@@ -8,9 +8,11 @@
 //! quote. NSS without a Feed Escape Character writes values as they are, so quoted fields hold bare
 //! quotes (`"{"status":"pending"}"`, Zscaler's own Admin Audit example): a quote followed by
 //! anything else stays in the value. A value that holds a quote followed by the delimiter
-//! (`"{"a":"x","b":1}"`) cannot be told from two fields; it makes the frame's field count wrong,
-//! so it usually becomes a dead letter (`field_count`) rather than a wrong record. A quoted field
-//! with no such closing quote is `field_count` too. Other fields run to the next delimiter.
+//! (`"{"a":"x","b":1}"`) cannot be told from two fields; it makes the frame's field count wrong.
+//! In a column that holds a JSON document (an audit's before and after), the document's brackets
+//! tell where it ends: such a frame is read again by them ([`json`]). Elsewhere it becomes a dead
+//! letter (`field_count`) rather than a wrong record. A quoted field with no such closing quote
+//! is `field_count` too, unless read again so. Other fields run to the next delimiter.
 //!
 //! **Log type.** A frame's field count picks the order, and so the log type, which the reader
 //! states as the frame's `sourcetype`. Zscaler's defaults (the "NSS Feed Output Format" pages'
@@ -38,14 +40,15 @@
 //! Browser Access has its method and protocol). The tabs that end a line are its last, empty
 //! fields ([`crate::decode`] keeps them).
 
+mod json;
 mod lss;
 mod orders;
 
 use crate::fields::{Fields, Scalar};
 use crate::reason::Reason;
 use lss::Lead;
-use orders::sourcetype;
 pub use orders::Columns;
+use orders::{sourcetype, Order};
 
 /// One field as written: its text without its quotes, `""` still doubled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,6 +180,8 @@ struct Span {
 #[derive(Default)]
 pub struct Reader {
     spans: Vec<Span>,
+    /// The fields of a frame read again by its JSON values' brackets ([`json`]).
+    again: Vec<Span>,
     /// A copy of a frame with `""` in a field, resolved in place.
     scratch: Vec<u8>,
 }
@@ -206,26 +211,27 @@ impl Reader {
         let text = std::str::from_utf8(text).map_err(|_| Reason::InvalidUtf8)?;
         let b = text.as_bytes();
         let d = delimiter(b);
-        self.spans.clear();
-        let (mut escaped, mut quotes) = (false, false);
-        let mut next = Some(0);
-        while let Some(start) = next {
-            let cell = scan(b, start, d)?;
-            if self.spans.len() == columns.widest {
-                return Err(Reason::FieldCount);
+        let (order, escaped, quotes) = match self.split(b, d, columns.widest) {
+            Split::Fields { escaped, quotes } => {
+                let values = self.spans.iter().map(|s| &text[s.start..s.end]);
+                let picked = columns.pick(values, d);
+                // Split at its `","`, an audit may have another order's count, which a line
+                // without LSS's tag takes whatever its values: a line with a quote inside a
+                // field (as a split JSON value has) is read again unless its order holds JSON.
+                // A line without one pays nothing more.
+                match picked.filter(|o| o.json || !quotes) {
+                    Some(order) => (order, escaped, quotes),
+                    None => match self.reread(text, d, self.spans.len(), columns) {
+                        Some(order) => (order, self.escaped(), true),
+                        None => (picked.ok_or(Reason::FieldCount)?, escaped, quotes),
+                    },
+                }
             }
-            escaped |= cell.escaped;
-            quotes |= cell.quotes;
-            self.spans.push(Span {
-                start: cell.start,
-                end: cell.end,
-                escaped: cell.escaped,
-            });
-            next = cell.next;
-        }
-        let order = columns
-            .pick(self.spans.iter().map(|s| &text[s.start..s.end]), d)
-            .ok_or(Reason::FieldCount)?;
+            Split::Other => {
+                let order = self.reread(text, d, usize::MAX, columns);
+                (order.ok_or(Reason::FieldCount)?, self.escaped(), true)
+            }
+        };
         let source: &'a str = if escaped {
             self.scratch.clear();
             self.scratch.extend_from_slice(b);
@@ -271,6 +277,64 @@ impl Reader {
             plain: plain_values,
             took_stamp,
         })
+    }
+}
+
+/// How [`Reader::split`] found a frame.
+enum Split {
+    /// Its fields are in the reader's spans; `escaped`, a field has a `""`; `quotes`, a field
+    /// has a quote inside.
+    Fields { escaped: bool, quotes: bool },
+    /// More fields than any order has, or a quote that never closes (a quoted field's end is a
+    /// quote before a delimiter, which a JSON value split at a comma may not have): in no order
+    /// as it is read.
+    Other,
+}
+
+impl Reader {
+    /// Fills the spans with the fields of `b`, as [`scan`] reads them, up to `widest`.
+    fn split(&mut self, b: &[u8], d: u8, widest: usize) -> Split {
+        self.spans.clear();
+        let (mut escaped, mut quotes) = (false, false);
+        let mut next = Some(0);
+        while let Some(start) = next {
+            let Ok(cell) = scan(b, start, d) else {
+                return Split::Other;
+            };
+            if self.spans.len() == widest {
+                return Split::Other;
+            }
+            escaped |= cell.escaped;
+            quotes |= cell.quotes;
+            self.spans.push(Span {
+                start: cell.start,
+                end: cell.end,
+                escaped: cell.escaped,
+            });
+            next = cell.next;
+        }
+        Split::Fields { escaped, quotes }
+    }
+
+    /// Reads the line again in an order with JSON columns and fewer than `count` ([`json`]):
+    /// its spans then hold the fields of that order, else they are as they were.
+    fn reread<'c>(
+        &mut self,
+        text: &str,
+        d: u8,
+        count: usize,
+        columns: &'c Columns,
+    ) -> Option<&'c Order> {
+        // As wide as any line's fields: swapped with the spans, it never makes them grow.
+        self.again.reserve(columns.widest);
+        let order = json::reread(text, d, count, columns, &mut self.again)?;
+        std::mem::swap(&mut self.spans, &mut self.again);
+        Some(order)
+    }
+
+    /// Whether a field in the spans has a `""`.
+    fn escaped(&self) -> bool {
+        self.spans.iter().any(|s| s.escaped)
     }
 }
 

@@ -200,10 +200,15 @@ impl Field {
     pub const COUNT: usize = Field::Other as usize + 1;
 
     /// True for a value that is a JSON document of its own: an admin audit record's before and
-    /// after. Templates that write the variable unquoted (Elastic's, Datadog's) send it as an
-    /// object or array, which is kept as its JSON text, as the other formats keep it.
+    /// after (ZIA's pre- and post-action, ZPA's old and new value). Templates that write the
+    /// variable unquoted (Elastic's, Datadog's) send it as an object or array, which is kept as
+    /// its JSON text, as the other formats keep it; a positional line whose JSON splits it at
+    /// its delimiters has these columns read again by their brackets.
     pub fn holds_json(self) -> bool {
-        matches!(self, Field::PreAction | Field::PostAction)
+        matches!(
+            self,
+            Field::PreAction | Field::PostAction | Field::OldValue | Field::NewValue
+        )
     }
 }
 

@@ -24,9 +24,11 @@
 //!
 //! **Commas in values.** LSS writes `%s` values as they are: a value with a comma in it is two
 //! fields of a CSV line. User Activity's `ConnectionID` always has one (`<SessionID>,<id>`), so
-//! its comma-separated order reads two fields for it. Lists (User Status' postures and trusted
-//! networks, SAML attributes) of more than one item make the field count wrong: such a line is
-//! a dead letter (`field_count`), TSV and quoted values are not concerned.
+//! its comma-separated order reads two fields for it. Audit's old and new values are JSON
+//! objects of several keys: their braces tell where they end ([`json`](super::json)). Lists
+//! (User Status' postures and trusted networks, SAML attributes) of more than one item make the
+//! field count wrong, and nothing tells where they end: such a line is a dead letter
+//! (`field_count`), TSV and quoted values are not concerned.
 
 use crate::event::Kind;
 

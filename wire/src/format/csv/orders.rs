@@ -127,6 +127,8 @@ pub(super) struct Column {
     time: bool,
     /// The field is the rest of the column before it, whose value LSS writes with a comma.
     pub(super) joins: bool,
+    /// The value is a JSON document ([`Field::holds_json`]): its brackets say where it ends.
+    pub(super) json: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -138,6 +140,8 @@ pub(super) struct Order {
     pub(super) label: Option<&'static str>,
     /// The only delimiter this order is for, if it is for one.
     delimiter: Option<u8>,
+    /// A column holds JSON: a line split by it may be read again ([`super::json`]).
+    pub(super) json: bool,
 }
 
 impl Order {
@@ -151,12 +155,14 @@ impl Order {
                     numeric: hit.is_some_and(|h| numeric(h.field)),
                     time: hit.is_some_and(|h| iso_time(h.field)),
                     joins: false,
+                    json: hit.is_some_and(|h| h.field.holds_json()),
                 }
             })
-            .collect();
+            .collect::<Vec<_>>();
         Order {
             kind,
             configured,
+            json: columns.iter().any(|c| c.json),
             columns,
             label: None,
             delimiter: None,
@@ -178,6 +184,7 @@ impl Order {
                 numeric: false,
                 time: false,
                 joins: true,
+                json: false,
             };
             order.columns.insert(at + 1, rest);
             order.delimiter = Some(b',');
@@ -196,6 +203,18 @@ impl Order {
             },
             None => lss::tagged(first),
         }
+    }
+
+    /// Whether `values`, separated by `delimiter`, are as many as the columns and fit them all
+    /// (the lead, the numbers, the times): what a line read again must show to be read so.
+    pub(super) fn fits<'v>(
+        &self,
+        values: impl Iterator<Item = &'v str> + Clone,
+        delimiter: u8,
+    ) -> bool {
+        self.delimiter.is_none_or(|d| d == delimiter)
+            && values.clone().count() == self.columns.len()
+            && self.fit(values).misfits == 0
     }
 
     /// How `values` fit: numeric columns whose value is something else (misfits), and those
@@ -292,6 +311,14 @@ impl Columns {
             .max()
             .unwrap_or(0);
         Ok(())
+    }
+
+    /// The orders with a column that holds JSON and fewer columns than `count`: those that a
+    /// frame of `count` fields may be in, its JSON values split at their delimiters.
+    pub(super) fn with_json(&self, count: usize) -> impl Iterator<Item = &Order> {
+        self.orders
+            .iter()
+            .filter(move |o| o.json && o.columns.len() < count)
     }
 
     /// The order for a frame of `values` separated by `delimiter`, if one has their count (and,

@@ -149,8 +149,10 @@ fn check(file: &std::path::Path) -> ExitCode {
     }
 }
 
-/// One line on stderr, and the failure status.
+/// One line on stderr, and the failure status. Not `eprintln!`: that panics when stderr cannot
+/// be written, as when `ztel top`'s terminal hung up (EIO) and the last draw failed.
 fn fail(message: &str) -> ExitCode {
-    eprintln!("ztel: error: {message}");
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "ztel: error: {message}");
     ExitCode::FAILURE
 }

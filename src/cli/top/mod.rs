@@ -6,6 +6,7 @@
 //! draws and reads keys. The screen is a pure function of the last model ([`view::draw`]).
 
 mod fetch;
+mod keys;
 mod model;
 mod scrape;
 mod term;
@@ -19,9 +20,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 
 use crate::config::Config;
+use keys::{Input, Keys};
 use model::{Model, Scrape};
 use scrape::Page;
 use term::Term;
@@ -39,7 +40,8 @@ The screen, refreshed every interval:
 Rates are the difference between two scrapes over the time between them: the first screen shows
 totals, and \"…\" for rates. If the endpoint cannot be read the screen says why, keeps the last
 figures and retries every interval.
-Keys: q, Esc or Ctrl-C quits.";
+Keys: q, Esc or Ctrl-C quits. SIGTERM, SIGINT and SIGHUP end it too, and so does its terminal
+going away.";
 
 /// How often the screen is redrawn and keys are looked at, whatever the scrape interval: the
 /// age of the figures stays current and `q` answers at once.
@@ -108,12 +110,13 @@ fn parse_interval(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
-/// Runs the view until q, Esc, Ctrl-C or a signal.
+/// Runs the view until q, Esc, Ctrl-C, a signal, or the end of the terminal.
 pub fn command(args: TopArgs) -> anyhow::Result<()> {
     let addr = args.address()?;
     let interval = args.interval;
     // SIGTERM, SIGHUP (the terminal went away) and a SIGINT sent from elsewhere end the view
-    // through the same path as `q`, so that the terminal is put back.
+    // through the same path as `q`, so that the terminal is put back. The wait for keys is cut
+    // short by them, and by a terminal that hangs up (see keys.rs).
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [
         signal_hook::consts::SIGTERM,
@@ -124,6 +127,7 @@ pub fn command(args: TopArgs) -> anyhow::Result<()> {
     }
     let scrapes = scraper(addr, interval)?;
     let mut term = Term::enter().context("cannot take over the terminal")?;
+    let mut keys = Keys::open().context("cannot read the terminal's keys")?;
     let mut state = State::new(format!("http://{addr}/metrics"), interval);
     while !stop.load(Ordering::Relaxed) {
         while let Ok(outcome) = scrapes.try_recv() {
@@ -131,25 +135,13 @@ pub fn command(args: TopArgs) -> anyhow::Result<()> {
         }
         let screen = state.screen();
         term.terminal.draw(|frame| view::draw(frame, &screen))?;
-        if event::poll(TICK)? && quits(&event::read()?) {
-            break;
+        match keys.wait(TICK)? {
+            Input::Nothing => {}
+            // Nobody is left to tell why: a hung-up terminal ends the view as SIGHUP does.
+            Input::Quit | Input::Gone => break,
         }
     }
     Ok(())
-}
-
-/// Whether an event is one of the keys that quit.
-fn quits(event: &Event) -> bool {
-    let Event::Key(key) = event else {
-        return false;
-    };
-    key.kind == KeyEventKind::Press
-        && match key.code {
-            KeyCode::Char('q' | 'Q') | KeyCode::Esc => true,
-            // Raw mode turns Ctrl-C into a key instead of SIGINT.
-            KeyCode::Char('c') => key.modifiers.contains(KeyModifiers::CONTROL),
-            _ => false,
-        }
 }
 
 /// A scrape, or why there is none.
@@ -325,16 +317,5 @@ mod tests {
         assert_eq!(screen.model.and_then(|m| m.devices), Some(3.0));
         assert_eq!(screen.failures, 2);
         assert_eq!(screen.error.as_deref(), Some("cannot connect"));
-    }
-
-    #[test]
-    fn q_esc_and_ctrl_c_quit() {
-        use crossterm::event::KeyEvent;
-        let key = |code, modifiers| Event::Key(KeyEvent::new(code, modifiers));
-        assert!(quits(&key(KeyCode::Char('q'), KeyModifiers::NONE)));
-        assert!(quits(&key(KeyCode::Esc, KeyModifiers::NONE)));
-        assert!(quits(&key(KeyCode::Char('c'), KeyModifiers::CONTROL)));
-        assert!(!quits(&key(KeyCode::Char('c'), KeyModifiers::NONE)));
-        assert!(!quits(&Event::FocusGained));
     }
 }

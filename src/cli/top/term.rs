@@ -4,6 +4,7 @@
 //! `panic = "abort"`, where no drop runs).
 
 use std::io::{self, Stdout};
+use std::mem::ManuallyDrop;
 use std::sync::Once;
 
 use crossterm::cursor::Show;
@@ -15,7 +16,8 @@ use ratatui::Terminal;
 
 /// A terminal that `ztel top` owns until this is dropped.
 pub struct Term {
-    pub terminal: Terminal<CrosstermBackend<Stdout>>,
+    /// Dropped by hand: see the drop.
+    pub terminal: ManuallyDrop<Terminal<CrosstermBackend<Stdout>>>,
 }
 
 impl Term {
@@ -30,7 +32,7 @@ impl Term {
         enable_raw_mode()?;
         // From here on, the drop undoes whatever part of the set-up was done.
         let mut guard = Term {
-            terminal: Terminal::new(CrosstermBackend::new(io::stdout()))?,
+            terminal: ManuallyDrop::new(Terminal::new(CrosstermBackend::new(io::stdout()))?),
         };
         crossterm::execute!(guard.terminal.backend_mut(), EnterAlternateScreen)?;
         guard.terminal.hide_cursor()?;
@@ -41,7 +43,15 @@ impl Term {
 
 impl Drop for Term {
     fn drop(&mut self) {
+        // ratatui's own drop shows a hidden cursor and `eprintln!`s when it cannot, which panics
+        // when stderr is a terminal that hung up (EIO). Shown here first, there is nothing left
+        // for it to do; when that fails too, it is not dropped at all: the process is ending.
+        let shown = self.terminal.show_cursor().is_ok();
         restore();
+        if shown {
+            // SAFETY: dropped once, here, and never used again.
+            unsafe { ManuallyDrop::drop(&mut self.terminal) };
+        }
     }
 }
 

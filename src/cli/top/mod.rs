@@ -6,6 +6,7 @@
 //! draws and reads keys. The screen is a pure function of the last model ([`view::draw`]).
 
 mod fetch;
+mod fit;
 mod keys;
 mod model;
 mod scrape;
@@ -39,7 +40,8 @@ The screen, refreshed every interval:
   Records by kind, Dead letters by reason: totals and rates (only those not zero)
 Rates are the difference between two scrapes over the time between them: the first screen shows
 totals, and \"…\" for rates. If the endpoint cannot be read the screen says why, keeps the last
-figures and retries every interval.
+figures and retries every interval. What does not fit a small terminal is left out whole (columns
+that matter least first), and each table's title says how much.
 Keys: q, Esc or Ctrl-C quits. SIGTERM, SIGINT and SIGHUP end it too, and so does its terminal
 going away.";
 

@@ -3,13 +3,14 @@
 
 use std::time::Duration;
 
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Layout};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::model::{Figure, Model};
+use super::fit::{self, Column, Grid};
+use super::model::{Figure, InputRow, Model};
 
 /// What is shown: the endpoint, the last model, and how the scrapes are going.
 #[derive(Debug, Clone)]
@@ -34,60 +35,103 @@ pub const NO_RATE_YET: &str = "…";
 pub fn draw(frame: &mut Frame, screen: &Screen) {
     let empty = Model::default();
     let model = screen.model.as_ref().unwrap_or(&empty);
-    let [title, status, summary, inputs, shards, bottom] = Layout::vertical([
+    let [title, status, summary, rest] = Layout::vertical([
         Constraint::Length(1),
         // Two lines: an error can be long, and it is the one thing that must be read whole.
         Constraint::Length(2),
         Constraint::Length(3),
-        Constraint::Length(model.inputs.len() as u16 + 3),
-        Constraint::Length(model.shards.len() as u16 + 3),
         Constraint::Min(0),
     ])
     .areas(frame.area());
-    frame.render_widget(title_line(screen, model), title);
-    frame.render_widget(
-        Paragraph::new(status_line(screen)).wrap(Wrap { trim: true }),
-        status,
-    );
-    frame.render_widget(summary_block(model), summary);
-    frame.render_widget(inputs_table(model), inputs);
-    frame.render_widget(shards_table(model), shards);
-    let [kinds, dead] =
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(bottom);
     // Before the first scrape there is no total to show, not a total of 0.
     let all = |f: Figure| screen.model.is_some().then_some(f);
-    draw_counts(
-        frame,
-        kinds,
+    let bottom_rows = model.kinds.len().max(model.dead_letters.len()) + 1;
+    let [inputs, shards, bottom] = heights(
+        rest.height,
+        [model.inputs.len(), model.shards.len(), bottom_rows]
+            .map(|rows| u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(3)),
+    );
+    let [inputs, shards, bottom] =
+        Layout::vertical([inputs, shards, bottom].map(Constraint::Length)).areas(rest);
+    frame.render_widget(title_line(screen, model, title.width), title);
+    let mut status_text = status_line(screen);
+    if bottom.height == 0 {
+        status_text.push_span(Span::raw(
+            "; records and dead letters hidden (too few lines)",
+        ));
+    }
+    frame.render_widget(
+        Paragraph::new(status_text).wrap(Wrap { trim: true }),
+        status,
+    );
+    frame.render_widget(summary_block(model, summary.width), summary);
+    fit::draw_grid(frame, inputs, inputs_grid(model));
+    fit::draw_grid(frame, shards, shards_grid(model));
+    let [kinds, dead] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(bottom);
+    let counts = |title: &str, label, what, rows: &[(String, Figure)], all: Option<Figure>| {
+        counts_grid(title, [label, what], rows, all)
+    };
+    let kinds_grid = counts(
         "Records by kind",
-        ["kind", "records"],
+        "kind",
+        "records",
         &model.kinds,
         all(model.records),
     );
-    draw_counts(
-        frame,
-        dead,
+    fit::draw_grid(frame, kinds, kinds_grid);
+    let dead_grid = counts(
         "Dead letters by reason",
-        ["reason", "dead letters"],
+        "reason",
+        "dead letters",
         &model.dead_letters,
         all(model.dead_total),
     );
+    fit::draw_grid(frame, dead, dead_grid);
 }
 
-fn title_line<'a>(screen: &'a Screen, model: &'a Model) -> Line<'a> {
-    let mut spans = vec![
-        Span::styled("ztel top", Style::new().add_modifier(Modifier::BOLD)),
-        Span::raw(format!("  {}", screen.url)),
+/// The heights of the three tables in `room` lines, each wanting its rows, header and borders:
+/// first each gets up to one row's worth (so that a short terminal shows every table and says
+/// what it hides), then the rest goes to them in order.
+fn heights(room: u16, wants: [u16; 3]) -> [u16; 3] {
+    const ONE_ROW: u16 = 4;
+    let mut left = room;
+    let mut got = [0u16; 3];
+    for (g, w) in got.iter_mut().zip(wants) {
+        *g = w.min(ONE_ROW).min(left);
+        left -= *g;
+    }
+    for (g, w) in got.iter_mut().zip(wants) {
+        let more = (w - *g).min(left);
+        *g += more;
+        left -= more;
+    }
+    // The records and dead letters take whatever is left over, as before.
+    got[2] += left;
+    got
+}
+
+/// The title, its pieces left out whole from the right when the line is short.
+fn title_line(screen: &Screen, model: &Model, room: u16) -> Line<'static> {
+    let mut pieces = vec![
+        vec![Span::styled(
+            "ztel top",
+            Style::new().add_modifier(Modifier::BOLD),
+        )],
+        vec![Span::raw(format!("  {}", screen.url))],
     ];
     if let Some(v) = &model.version {
-        spans.push(Span::raw(format!("  ztel {v}")));
+        pieces.push(vec![Span::raw(format!("  ztel {v}"))]);
     }
-    spans.push(Span::raw(format!(
-        "  every {}  ",
+    pieces.push(vec![Span::raw(format!(
+        "  every {}",
         seconds_text(screen.interval)
-    )));
-    spans.push(Span::styled("q quits", Style::new().fg(Color::DarkGray)));
-    Line::from(spans)
+    ))]);
+    pieces.push(vec![Span::styled(
+        "  q quits",
+        Style::new().fg(Color::DarkGray),
+    )]);
+    fit::fit_line(pieces, room)
 }
 
 /// How the scrapes are going: one line, red while the endpoint cannot be read.
@@ -122,8 +166,9 @@ fn status_line(screen: &Screen) -> Line<'static> {
     Line::styled(text, Style::new().fg(Color::DarkGray))
 }
 
-/// The one-line figures: devices, latency, the channel to the aggregator.
-fn summary_block(model: &Model) -> Paragraph<'static> {
+/// The one-line figures: devices, latency, the channel to the aggregator; a pair that does not
+/// fit is left out whole.
+fn summary_block(model: &Model, width: u16) -> Paragraph<'static> {
     let opt = |v: Option<f64>, f: fn(f64) -> String| v.map_or_else(|| "-".to_owned(), f);
     let channel = match (model.channel_depth, model.channel_capacity) {
         (Some(d), Some(c)) => format!("{}/{}", count(d), count(c)),
@@ -136,128 +181,147 @@ fn summary_block(model: &Model) -> Paragraph<'static> {
         ("p99", opt(model.p99, latency)),
         ("channel", channel),
     ];
-    let mut spans = Vec::new();
-    for (label, value) in pairs {
-        spans.push(Span::styled(
-            format!("{label} "),
-            Style::new().fg(Color::DarkGray),
-        ));
-        spans.push(Span::styled(
-            format!("{value}   "),
-            Style::new().add_modifier(Modifier::BOLD),
-        ));
+    let pieces = pairs
+        .into_iter()
+        .enumerate()
+        .map(|(i, (label, value))| {
+            let gap = if i == 0 { "" } else { "   " };
+            vec![
+                Span::styled(format!("{gap}{label} "), Style::new().fg(Color::DarkGray)),
+                Span::styled(value, Style::new().add_modifier(Modifier::BOLD)),
+            ]
+        })
+        .collect();
+    let line = fit::fit_line(pieces, width.saturating_sub(2));
+    Paragraph::new(line).block(Block::bordered().title(" Collector "))
+}
+
+/// How long a column stays when the terminal is narrow: higher stays longer.
+const KEEP_RATE: u8 = 9;
+const KEEP_TOTAL: u8 = 8;
+const KEEP_BYTES_RATE: u8 = 6;
+const KEEP_BYTES: u8 = 5;
+/// A count that should be zero: kept before the rest when it is not.
+fn keep_alarm(values: impl IntoIterator<Item = f64>, quiet: u8) -> u8 {
+    if values.into_iter().any(|v| v > 0.0) {
+        7
+    } else {
+        quiet
     }
-    Paragraph::new(Line::from(spans)).block(Block::bordered().title(" Collector "))
 }
 
-fn inputs_table(model: &Model) -> Table<'static> {
-    let rows = model.inputs.iter().map(|i| {
-        Row::new([
-            Cell::new(i.input.clone()),
-            num(rate(i.events)),
-            num(count(i.events.total)),
-            num(bytes_rate(i.bytes)),
-            num(bytes(i.bytes.total)),
-            num(i.open.map_or_else(|| "-".to_owned(), count)),
-            alarm(i.refused.total, count(i.refused.total)),
-            num(rate(i.refused)),
-            alarm(i.over_limit.total, count(i.over_limit.total)),
-            alarm(i.tls_failures.total, count(i.tls_failures.total)),
-        ])
-    });
-    let header = [
-        "input",
-        "events/s",
-        "events",
-        "bytes/s",
-        "bytes",
-        "open",
-        "refused",
-        "refused/s",
-        "over limit",
-        "TLS failed",
+fn column(header: &'static str, keep: u8) -> Column {
+    Column { header, keep }
+}
+
+fn inputs_grid(model: &Model) -> Grid {
+    let rows = model
+        .inputs
+        .iter()
+        .map(|i| {
+            vec![
+                plain(i.input.clone()),
+                plain(rate(i.events)),
+                plain(count(i.events.total)),
+                plain(bytes_rate(i.bytes)),
+                plain(bytes(i.bytes.total)),
+                plain(i.open.map_or_else(|| "-".to_owned(), count)),
+                alarm(i.refused.total, count(i.refused.total)),
+                plain(rate(i.refused)),
+                alarm(i.over_limit.total, count(i.over_limit.total)),
+                alarm(i.tls_failures.total, count(i.tls_failures.total)),
+            ]
+        })
+        .collect();
+    let totals = |f: fn(&InputRow) -> f64| model.inputs.iter().map(f).collect::<Vec<_>>();
+    let columns = vec![
+        column("input", u8::MAX),
+        column("events/s", KEEP_RATE),
+        column("events", KEEP_TOTAL),
+        column("bytes/s", KEEP_BYTES_RATE),
+        column("bytes", KEEP_BYTES),
+        column("open", 4),
+        column("refused", keep_alarm(totals(|i| i.refused.total), 3)),
+        column("refused/s", 1),
+        column("over limit", keep_alarm(totals(|i| i.over_limit.total), 2)),
+        column(
+            "TLS failed",
+            keep_alarm(totals(|i| i.tls_failures.total), 2),
+        ),
     ];
-    let widths = [6, 10, 12, 12, 11, 6, 8, 10, 10, 10].map(Constraint::Length);
-    table(" Inputs ", &header, widths.to_vec(), rows.collect())
+    Grid {
+        title: "Inputs".into(),
+        columns,
+        elide: true,
+        rows,
+        total: None,
+    }
 }
 
-fn shards_table(model: &Model) -> Table<'static> {
-    let rows = model.shards.iter().map(|s| {
-        Row::new([
-            Cell::new(s.shard.clone()),
-            num(rate(s.events)),
-            num(count(s.events.total)),
-            num(bytes_rate(s.bytes)),
-            num(bytes(s.bytes.total)),
-        ])
-    });
-    let header = ["shard", "events/s", "events", "bytes/s", "bytes"];
-    let widths = [6, 10, 12, 12, 11].map(Constraint::Length);
-    table(" Shards ", &header, widths.to_vec(), rows.collect())
+fn shards_grid(model: &Model) -> Grid {
+    let rows = model
+        .shards
+        .iter()
+        .map(|s| {
+            vec![
+                plain(s.shard.clone()),
+                plain(rate(s.events)),
+                plain(count(s.events.total)),
+                plain(bytes_rate(s.bytes)),
+                plain(bytes(s.bytes.total)),
+            ]
+        })
+        .collect();
+    let columns = vec![
+        column("shard", u8::MAX),
+        column("events/s", KEEP_RATE),
+        column("events", KEEP_TOTAL),
+        column("bytes/s", KEEP_BYTES_RATE),
+        column("bytes", KEEP_BYTES),
+    ];
+    // Shard numbers are numbers: never shortened.
+    Grid {
+        title: "Shards".into(),
+        columns,
+        elide: false,
+        rows,
+        total: None,
+    }
 }
 
 /// A table of counters by one label, with a last row for them all.
-fn draw_counts(
-    frame: &mut Frame,
-    area: Rect,
+fn counts_grid(
     title: &str,
-    [label, what]: [&str; 2],
+    [label, what]: [&'static str; 2],
     rows: &[(String, Figure)],
     all: Option<Figure>,
-) {
-    let mut body: Vec<Row> = rows
-        .iter()
-        .map(|(key, f)| Row::new([Cell::new(key.clone()), num(count(f.total)), num(rate(*f))]))
-        .collect();
-    if let Some(all) = all {
-        body.push(
-            Row::new([Cell::new("all"), num(count(all.total)), num(rate(all))])
-                .style(Style::new().add_modifier(Modifier::BOLD)),
-        );
+) -> Grid {
+    let row = |key: String, f: Figure| vec![plain(key), plain(count(f.total)), plain(rate(f))];
+    Grid {
+        title: title.to_owned(),
+        columns: vec![
+            column(label, u8::MAX),
+            column(what, KEEP_TOTAL),
+            column("/s", KEEP_RATE),
+        ],
+        elide: true,
+        rows: rows.iter().map(|(k, f)| row(k.clone(), *f)).collect(),
+        total: all.map(|all| row("all".to_owned(), all)),
     }
-    let header = [label, what, "/s"];
-    let widths = vec![
-        Constraint::Length(26),
-        Constraint::Length(12),
-        Constraint::Length(10),
-    ];
-    frame.render_widget(table(&format!(" {title} "), &header, widths, body), area);
 }
 
-fn table<'a>(
-    title: &str,
-    header: &[&str],
-    widths: Vec<Constraint>,
-    rows: Vec<Row<'a>>,
-) -> Table<'a> {
-    let header = Row::new(header.iter().enumerate().map(|(i, h)| {
-        let line = if i == 0 {
-            Line::from(h.to_string())
-        } else {
-            Line::from(h.to_string()).right_aligned()
-        };
-        Cell::new(line)
-    }))
-    .style(Style::new().add_modifier(Modifier::BOLD));
-    Table::new(rows, widths)
-        .header(header)
-        .column_spacing(1)
-        .block(Block::bordered().title(title.to_owned()))
-}
-
-/// A number, right-aligned as numbers are read.
-fn num(text: String) -> Cell<'static> {
-    Cell::new(Line::from(text).right_aligned())
+fn plain(text: String) -> fit::Text {
+    (text, Style::new())
 }
 
 /// A count that should be zero: yellow when it is not.
-fn alarm(value: f64, text: String) -> Cell<'static> {
+fn alarm(value: f64, text: String) -> fit::Text {
     let style = if value > 0.0 {
         Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)
     } else {
         Style::new()
     };
-    Cell::new(Line::from(text).right_aligned()).style(style)
+    (text, style)
 }
 
 /// A count as digits: totals are whole numbers, and an operator compares them digit by digit.
@@ -316,5 +380,7 @@ fn seconds_text(d: Duration) -> String {
     }
 }
 
+#[cfg(test)]
+mod narrow;
 #[cfg(test)]
 mod tests;

@@ -46,7 +46,7 @@ fn screen(model: Option<Model>) -> Screen {
 }
 
 /// The screen as lines of text.
-fn render(screen: &Screen, width: u16, height: u16) -> Vec<String> {
+pub(super) fn render(screen: &Screen, width: u16, height: u16) -> Vec<String> {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test terminal");
     terminal.draw(|f| draw(f, screen)).expect("draws");
     let buffer = terminal.backend().buffer();

@@ -106,7 +106,7 @@ fn run(args: Args) -> Result<ExitCode, Failure> {
             .map_err(|_| Failure::Run(anyhow::anyhow!("a sender thread panicked")))?;
         outcomes.push(outcome);
     }
-    let totals = report::Totals::merge(outcomes, plan.rate.is_some()).map_err(Failure::Run)?;
+    let totals = report::Totals::merge(outcomes, plan.rate).map_err(Failure::Run)?;
     for failure in &totals.failures {
         eprintln!("loadgen: {failure}");
     }

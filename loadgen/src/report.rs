@@ -59,19 +59,22 @@ pub struct Totals {
     pub lateness: Option<Histogram<u64>>,
     /// Lateness per second of the run, for --hist.
     pub intervals: Vec<Histogram<u64>>,
+    /// The --rate asked for; `None` for --rate max.
+    pub rate: Option<f64>,
     /// One line per connection that failed.
     pub failures: Vec<String>,
 }
 
 impl Totals {
-    pub fn merge(outcomes: Vec<Outcome>, paced: bool) -> Result<Totals> {
+    pub fn merge(outcomes: Vec<Outcome>, rate: Option<f64>) -> Result<Totals> {
         let mut t = Totals {
             events: 0,
             bytes: 0,
             bytes_before_gzip: None,
             seconds: 0.0,
-            lateness: paced.then(histogram),
+            lateness: rate.map(|_| histogram()),
             intervals: Vec::new(),
+            rate,
             failures: Vec::new(),
         };
         for o in outcomes {
@@ -101,6 +104,13 @@ impl Totals {
 
     fn mbps(&self) -> f64 {
         self.bytes as f64 / self.seconds.max(1e-9) / 1e6
+    }
+
+    /// The --rate asked for, when the run fell short of it by more than 1% (a clear miss, not
+    /// the wake-up delay of its last write).
+    fn missed_rate(&self) -> Option<f64> {
+        self.rate
+            .filter(|&rate| self.events > 0 && self.eps() < rate * 0.99)
     }
 
     /// p50, p90, p99, p99.9 and max of the lateness, in µs.
@@ -134,6 +144,16 @@ pub fn render(headline: &str, params: &str, t: &Totals, admin: Option<&Figures>)
     row("duration", format!("{:.3} s", t.seconds));
     row("events/s", format!("{:.0}", t.eps()));
     row("MB/s", format!("{:.1}", t.mbps()));
+    if let Some(rate) = t.missed_rate() {
+        row(
+            "target rate",
+            format!(
+                "not reached: {:.0} of {rate} events/s ({:.0}%)",
+                t.eps(),
+                t.eps() / rate * 100.0
+            ),
+        );
+    }
     match (t.lateness_us(), &t.lateness) {
         (Some(l), _) => {
             for (name, v) in LATENCY_NAMES.iter().zip(l) {
@@ -262,6 +282,7 @@ mod tests {
             seconds: 2.0,
             lateness: paced.then_some(lateness),
             intervals: Vec::new(),
+            rate: paced.then_some(500.0),
             failures: Vec::new(),
         }
     }
@@ -281,6 +302,16 @@ mod tests {
         assert!(line.contains(" failed_connections=0 p=1"), "{line}");
         assert!(!line.contains("received"));
         assert!(text.contains("  send lateness p99.9   999 µs\n"), "{text}");
+        assert!(!text.contains("target rate"), "{text}");
+        let short = Totals {
+            rate: Some(1000.0),
+            ..totals(true)
+        };
+        let text = render("x", "p=1", &short, None);
+        assert!(
+            text.contains("  target rate           not reached: 500 of 1000 events/s (50%)\n"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -82,8 +82,19 @@ pub struct Outcome {
 }
 
 /// An empty lateness histogram: microseconds to three significant digits, growing as needed.
+/// Record into it with [`record`]: it starts out tracking values up to 2047 only.
 pub fn histogram() -> Histogram<u64> {
     Histogram::new(3).expect("3 significant digits is a valid precision")
+}
+
+/// Records one lateness (µs), growing the histogram to it. Not `saturating_record`: that clamps
+/// to the histogram's range as it stands, before any resize (hdrhistogram 7.6), so every event
+/// more than 2 ms late counted as 2 µs late and the latest looked the most on time.
+pub fn record(h: &mut Histogram<u64>, late_us: u64) {
+    if h.record(late_us).is_err() {
+        // Past the most it can grow to (about 2^62 µs): kept as that most, not lost.
+        h.saturating_record(late_us);
+    }
 }
 
 /// Starts one sender thread per connection; they wait until `start`.
@@ -221,9 +232,9 @@ impl Sender {
         for j in k..k + n {
             let due = self.schedule.due_ns(self.global(j), rate);
             let late_us = sent_ns.saturating_sub(due) / 1000;
-            out.lateness.saturating_record(late_us);
+            record(&mut out.lateness, late_us);
             if self.keep_intervals {
-                out.intervals[second].saturating_record(late_us);
+                record(&mut out.intervals[second], late_us);
             }
         }
     }
@@ -245,6 +256,19 @@ mod tests {
         assert_eq!([s.local(10, 0), s.local(10, 1), s.local(10, 2)], [4, 3, 3]);
         assert_eq!([s.local(1, 0), s.local(1, 1)], [1, 0]);
         assert_eq!(s.local(0, 0), 0);
+    }
+
+    #[test]
+    fn lateness_of_any_size_is_kept() {
+        let mut h = histogram();
+        for us in [1, 2047, 2048, 5_000, 312_000, 3_600_000_000] {
+            record(&mut h, us);
+        }
+        assert_eq!(h.len(), 6);
+        assert_eq!(h.min(), 1);
+        assert_eq!(h.value_at_quantile(0.5), h.highest_equivalent(2048));
+        assert_eq!(h.highest_equivalent(5_000), h.value_at_quantile(0.6));
+        assert_eq!(h.max(), h.highest_equivalent(3_600_000_000));
     }
 
     #[test]

@@ -31,6 +31,8 @@ fn paced_run_measures_lateness_and_writes_an_interval_log() {
     assert!(p50 <= max);
     // A progress line.
     run.assert_stderr_has("events/s");
+    // 2000 events/s is well within reach: the summary says nothing about the rate.
+    assert!(!run.stdout.contains("target rate"), "{}", run.stdout);
     let received = receiver.join().unwrap();
     assert_eq!(received.iter().map(|b| lines(b).len()).sum::<usize>(), 2400);
 
@@ -90,5 +92,48 @@ fn timed_max_rate_run_stops_on_time() {
     assert_eq!(lines(&received[0]).len(), sent);
     let seconds: f64 = run.result("seconds").parse().unwrap();
     assert!((0.45..2.0).contains(&seconds), "{seconds}");
+    dir.remove();
+}
+
+#[test]
+fn lateness_past_two_milliseconds_is_recorded_as_it_was() {
+    // A rate no sender reaches: every event is due within the first 0.2 ms, so each one's
+    // lateness is about when it went out, and the last one's about the whole run. A histogram
+    // that clamps at its first range (2047 µs) showed the latest events as 2 µs late.
+    let dir = Scratch::new("late");
+    let ten = WebGenerator::new(1, Dialect::Ztel, Cardinality::default()).lines(10);
+    let file = dir.write("ten.log", ten);
+    let hlog = dir.path("late.hlog");
+    let (run, received) = over_tcp_with(
+        1,
+        "--rate 1000000000 --count 200000 --quiet",
+        &["--source", &file, "--hist", &hlog],
+    );
+    assert_eq!(lines(&received[0]).len(), 200_000);
+    let seconds: f64 = run.result("seconds").parse().unwrap();
+    let p50: f64 = run.result("lateness_p50_us").parse().unwrap();
+    let max: f64 = run.result("lateness_max_us").parse().unwrap();
+    // The last write returned `seconds` after the start; its events were due at the start.
+    // (Less a little: the time from that write to the end of the run.)
+    assert!(
+        max >= seconds * 1e6 * 0.9 - 1000.0,
+        "max {max} µs of {seconds} s"
+    );
+    assert!(max <= seconds * 1e6 * 1.01, "max {max} µs of {seconds} s");
+    // The events went out at about a steady pace: half of them in the run's first half or so.
+    assert!(p50 >= seconds * 1e6 / 5.0, "p50 {p50} µs of {seconds} s");
+    // The interval log has the same values.
+    let text = std::fs::read(&hlog).unwrap();
+    let mut logged = Histogram::<u64>::new(3).unwrap();
+    for entry in IntervalLogIterator::new(&text) {
+        if let LogEntry::Interval(i) = entry.unwrap() {
+            let bytes = base64_decode(i.encoded_histogram());
+            let h: Histogram<u64> = Deserializer::new().deserialize(&mut &bytes[..]).unwrap();
+            logged.add(h).unwrap();
+        }
+    }
+    assert_eq!(logged.len(), 200_000);
+    assert_eq!(logged.max() as f64, max);
+    run.assert_stdout_has("  target rate           not reached: ");
     dir.remove();
 }

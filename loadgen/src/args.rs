@@ -80,7 +80,7 @@ pub struct Args {
     pub rate: Rate,
 
     /// Send for this many seconds (rate × duration events; with --rate max, until the time is
-    /// up). Fractions allowed.
+    /// up). Fractions allowed; less than 1e9.
     #[arg(long, value_name = "SECS")]
     pub duration: Option<f64>,
 

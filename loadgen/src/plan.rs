@@ -2,7 +2,7 @@
 //! the target resolved, defaults filled in, so that every later step can trust it.
 
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -30,6 +30,9 @@ pub enum Stop {
     Count(u64),
     Duration(Duration),
 }
+
+/// --duration must be below this many seconds (about 31 years): longer is surely a typo.
+const MAX_DURATION: f64 = 1e9;
 
 /// Default of --http-header: the header ztel's HTTP input reads by default.
 pub const HTTP_HEADER: &str = "X-Ztel-Key";
@@ -116,12 +119,18 @@ impl Plan {
                 "--hist records send lateness, which --rate max does not measure: give --rate EPS"
             );
         }
+        if let Some(path) = &args.hist {
+            hist_path(path)?;
+        }
         let stop = match (args.count, args.duration) {
+            (Some(0), _) => bail!("--count 0 sends nothing: give 1 or more events"),
             (Some(n), _) => Stop::Count(n),
-            (None, Some(secs)) if secs.is_finite() && secs > 0.0 && secs < 1e9 => {
+            (None, Some(secs)) if secs.is_finite() && secs > 0.0 && secs < MAX_DURATION => {
                 Stop::Duration(Duration::from_secs_f64(secs))
             }
-            (None, Some(secs)) => bail!("--duration {secs} is not a number of seconds > 0"),
+            (None, Some(secs)) => {
+                bail!("--duration {secs}: give more than 0 and less than 1e9 seconds")
+            }
             (None, None) => bail!("give --count N or --duration SECS"),
         };
         let target = resolve(&args.target)?;
@@ -207,14 +216,16 @@ impl Plan {
             Source::Lss => ("lss", "json"),
             Source::File(_) => ("file", "file"),
         };
+        // A file is sent as it is: its lines have whatever header they have.
+        let header = match self.source {
+            Source::File(_) => "file",
+            _ => self.header_name(),
+        };
         let rate = self.rate.map_or("max".to_string(), |eps| eps.to_string());
         format!(
-            "proto={proto} source={source} format={format} header={} rate={rate} connections={} \
-             churn={} seed={} started_unix={started_unix}",
-            self.header_name(),
-            self.connections,
-            self.churn,
-            self.seed
+            "proto={proto} source={source} format={format} header={header} rate={rate} \
+             connections={} churn={} seed={} started_unix={started_unix}",
+            self.connections, self.churn, self.seed
         )
     }
 
@@ -403,6 +414,26 @@ fn is_value_char(b: u8) -> bool {
 /// A character of an HTTP token (RFC 9110 §5.6.2), which header names are.
 fn is_token_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// Checks that --hist names a file in a directory that exists, so that a run is not lost to a
+/// typo found only when the log is written at its end.
+fn hist_path(path: &Path) -> Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        bail!(
+            "--hist {}: no such directory {}",
+            path.display(),
+            dir.display()
+        );
+    }
+    if path.is_dir() {
+        bail!("--hist {} is a directory: give a file", path.display());
+    }
+    Ok(())
 }
 
 fn resolve(target: &str) -> Result<SocketAddr> {

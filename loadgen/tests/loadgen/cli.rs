@@ -132,3 +132,47 @@ fn a_connection_lost_mid_run_is_status_1() {
     run.assert_stderr_has("connection 1: send");
     assert_eq!(run.result("failed_connections"), "1");
 }
+
+#[test]
+fn impossible_stops_and_an_unwritable_hist_are_refused_before_sending() {
+    let dir = std::env::temp_dir().join(format!("loadgen-test-{}-no-such-dir", std::process::id()));
+    let hlog = dir.join("x.hlog");
+    let hlog = hlog.to_str().unwrap();
+    // Each refused at the start (status 2, one line), not found at the end or run for nothing.
+    let cases: [(&str, &[&str], &str); 4] = [
+        (
+            "--target 127.0.0.1:1 --rate 1000 --count 10",
+            &["--hist", hlog],
+            "no such directory",
+        ),
+        ("--target 127.0.0.1:1 --count 0", &[], "--count 0"),
+        (
+            "--target 127.0.0.1:1 --duration 1e9",
+            &[],
+            "more than 0 and less than 1e9 seconds",
+        ),
+        (
+            "--target 127.0.0.1:1 --duration 0",
+            &[],
+            "more than 0 and less than 1e9 seconds",
+        ),
+    ];
+    for (flags, more, why) in cases {
+        let run = loadgen_with(flags, more);
+        assert_configuration_error(&run, &format!("{flags} {more:?}"));
+        assert!(run.stderr.contains(why), "{flags}: {}", run.stderr);
+        assert_eq!(run.stdout, "", "{flags}");
+    }
+    assert!(!dir.exists());
+    // The longest duration the message allows is taken (and the run fails on the target).
+    let (_refusing, addr) = refusing();
+    let file = std::env::temp_dir().join(format!("loadgen-test-{}-one.log", std::process::id()));
+    std::fs::write(&file, "{}\n").unwrap();
+    let run = loadgen_with(
+        &format!("--target {addr} --duration 999999999 --quiet"),
+        &["--source", file.to_str().unwrap()],
+    );
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    run.assert_stderr_has("connection 1");
+}

@@ -41,3 +41,14 @@ fn a_file_line_that_is_not_a_json_object_is_refused_for_http() {
     run.assert_stderr_has("record 2 of the source is not a JSON object");
     dir.remove();
 }
+
+#[test]
+fn the_result_line_says_the_file_decides_the_header() {
+    let dir = Scratch::new("file-header");
+    let file = dir.write("feed.log", "{\"a\":1}\n");
+    let (run, _) = over_tcp_with(1, "--count 2", &["--source", &file]);
+    // What the file holds is sent as it is: no template of loadgen's puts a header on it.
+    assert_eq!(run.result("header"), "file");
+    assert_eq!(run.result("format"), "file");
+    dir.remove();
+}

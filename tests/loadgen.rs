@@ -368,3 +368,67 @@ fn loadgen_fails_when_it_cannot_tell_whether_events_were_lost() {
     );
     assert_eq!(collector.stop().records.len(), 200);
 }
+
+#[test]
+fn loadgen_tells_records_written_from_dead_letters_and_duplicates() {
+    let Some(binary) = loadgen_binary() else {
+        return;
+    };
+    let collector = Collector::start_with(
+        "loadgen-fates",
+        Options {
+            args: vec!["--admin".into(), "127.0.0.1:0".into()],
+            ..Options::default()
+        },
+    );
+    let admin = format!("http://{}", collector.listening["admin"]);
+    let target = collector.addr.to_string();
+    let dir = TempDir::new("loadgen-fates-files");
+    let junk: String = (0..100).map(|i| format!("not a record {i}\n")).collect();
+    let junk = dir.write("junk.log", &junk);
+    let junk = junk.to_str().expect("a UTF-8 path");
+
+    // Every line a dead letter: received, kept (with its reason), none written as a record.
+    let (code, result, stderr) = loadgen(
+        &binary,
+        &[
+            "--target", &target, "--source", junk, "--count", "100", "--admin", &admin,
+        ],
+    );
+    assert_eq!(get(&result, "received"), "100", "{stderr}");
+    assert_eq!(get(&result, "written"), "0");
+    assert_eq!(get(&result, "dead_letters"), "100");
+    assert_eq!(get(&result, "lost"), "0");
+    assert!(
+        stderr.contains("loadgen: 100 of the 100 events became dead letters"),
+        "{stderr}"
+    );
+    // Not lost: the dead-letter file keeps them (--help says so).
+    assert_eq!(code, 0, "{stderr}");
+
+    // The same 1000 records twice: the second time every one is a duplicate, not written again.
+    let args = [
+        "--target", &target, "--source", "nss", "--count", "1000", "--admin", &admin,
+    ];
+    let (code, result, stderr) = loadgen(&binary, &args);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(get(&result, "written"), "1000");
+    assert_eq!(get(&result, "duplicates"), "0");
+    assert_eq!(get(&result, "dead_letters"), "0");
+    assert_eq!(stderr, "");
+    let (code, result, stderr) = loadgen(&binary, &args);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(get(&result, "received"), "1000");
+    assert_eq!(get(&result, "lost"), "0");
+    assert_eq!(get(&result, "written"), "0");
+    assert_eq!(get(&result, "duplicates"), "1000");
+    assert!(
+        stderr.contains("loadgen: 1000 of the 1000 events were duplicates"),
+        "{stderr}"
+    );
+
+    let outcome = collector.stop();
+    assert_eq!(outcome.counter("dead_letters"), 100);
+    assert_eq!(outcome.counter("duplicates"), 1000);
+    assert_eq!(outcome.records.len(), 1000);
+}

@@ -15,10 +15,22 @@ use hdrhistogram::Histogram;
 
 use crate::exposition::total;
 
+mod get;
+
+use get::body_of;
+
 /// Frames the collector read: one per record, whatever the transport.
 const FRAMES: &str = "ztel_frames_total";
-/// UDP datagrams it had to drop (reported apart: they are part of what was lost).
+/// Records it made, repeats included, and the repeats it did not write again: what it wrote
+/// is the difference.
+const RECORDS: &str = "ztel_records_total";
+const DUPLICATES: &str = "ztel_duplicates_total";
+/// Frames that became dead letters (kept raw, with the reason, in its dead-letter file).
+const DEAD_LETTERS: &str = "ztel_dead_letters_total";
+/// UDP datagrams it had to drop, and those the kernel dropped before ztel could read them
+/// (reported apart: they are why UDP events were lost).
 const DROPPED: &str = "ztel_datagrams_dropped_total";
+const KERNEL_DROPS: &str = "ztel_udp_kernel_drops_total";
 /// Its latency from socket read to sink, a summary in seconds.
 const LATENCY: &str = "ztel_latency_read_to_sink_seconds";
 /// The quantiles of that summary that the report shows.
@@ -46,7 +58,11 @@ pub struct Admin {
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Snapshot {
     pub frames: Option<f64>,
+    pub records: Option<f64>,
+    pub duplicates: Option<f64>,
+    pub dead_letters: Option<f64>,
     pub dropped: Option<f64>,
+    pub kernel_drops: Option<f64>,
     /// The summary's quantiles (QUANTILES), in seconds: since the collector started.
     pub latency: [Option<f64>; 4],
 }
@@ -63,9 +79,17 @@ pub struct Before {
 /// What the report shows of the collector; `None` where it could not be known.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Figures {
+    /// Frames read: records, dead letters and duplicates alike.
     pub received: Option<u64>,
+    /// Sent and never read. Dead letters and duplicates were read, so they are not lost.
     pub lost: Option<u64>,
+    /// Records written (made and not dropped as repeats).
+    pub written: Option<u64>,
+    pub dead_letters: Option<u64>,
+    pub duplicates: Option<u64>,
+    /// UDP datagrams dropped by ztel, and by the kernel.
     pub dropped: Option<u64>,
+    pub kernel_dropped: Option<u64>,
     /// The collector's latency quantiles, in microseconds.
     pub latency_us: [Option<f64>; 4],
     /// How many records those quantiles cover, when they are this run's alone (`None` when
@@ -145,7 +169,11 @@ impl Admin {
         }
         Ok(Snapshot {
             frames: total(&text, FRAMES, &[]),
+            records: total(&text, RECORDS, &[]),
+            duplicates: total(&text, DUPLICATES, &[]),
+            dead_letters: total(&text, DEAD_LETTERS, &[]),
             dropped: total(&text, DROPPED, &[]),
+            kernel_drops: total(&text, KERNEL_DROPS, &[]),
             latency,
         })
     }
@@ -234,16 +262,20 @@ impl Admin {
                 let received = (f - frames_before).max(0.0) as u64;
                 figures.received = Some(received);
                 figures.lost = Some(sent.saturating_sub(received));
+                // Counted with the frames of the same batches: as complete as `received`.
+                let duplicates = growth(before.counts.duplicates, after.duplicates);
+                figures.duplicates = duplicates;
+                figures.dead_letters = growth(before.counts.dead_letters, after.dead_letters);
+                figures.written = growth(before.counts.records, after.records)
+                    .map(|made| made.saturating_sub(duplicates.unwrap_or(0)));
             }
             None => figures.notes.push(format!(
                 "{} lost {FRAMES}: received and lost are n/a",
                 self.url()
             )),
         }
-        figures.dropped = match (before.counts.dropped, after.dropped) {
-            (Some(b), Some(a)) => Some((a - b).max(0.0) as u64),
-            _ => None,
-        };
+        figures.dropped = growth(before.counts.dropped, after.dropped);
+        figures.kernel_dropped = growth(before.counts.kernel_drops, after.kernel_drops);
         match (&before.read_to_sink, self.read_to_sink()) {
             (Some(earlier), Some(later)) => match this_run(earlier, later) {
                 Some((run, samples)) => {
@@ -273,6 +305,11 @@ impl Admin {
     }
 }
 
+/// How much a counter grew between two readings; `None` when either lacks it.
+fn growth(before: Option<f64>, after: Option<f64>) -> Option<u64> {
+    Some((after? - before?).max(0.0) as u64)
+}
+
 /// The QUANTILES (µs) of what the collector recorded between two readings of its since-start
 /// histogram: this run's latency, not its whole life's, and how many records it covers. `None`
 /// when it recorded nothing.
@@ -291,69 +328,6 @@ pub fn this_run(
         *slot = Some(after.value_at_quantile(q) as f64);
     }
     Some((out, after.len()))
-}
-
-/// The body of a complete HTTP/1.x response, if its status is 200.
-fn body_of(raw: &[u8]) -> Result<String> {
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| anyhow!("not an HTTP response"))?;
-    let head = std::str::from_utf8(&raw[..split]).context("HTTP header is not text")?;
-    let mut body = &raw[split + 4..];
-    let mut lines = head.split("\r\n");
-    let status = lines.next().unwrap_or_default();
-    let code = status.split(' ').nth(1).unwrap_or_default();
-    if !status.starts_with("HTTP/1.") {
-        bail!("not an HTTP response");
-    }
-    if code != "200" {
-        bail!("HTTP status {}", status.split_once(' ').map_or("", |s| s.1));
-    }
-    let mut chunked = false;
-    for line in lines {
-        let Some((name, value)) = line.split_once(':') else {
-            continue;
-        };
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("transfer-encoding") {
-            chunked = value.to_ascii_lowercase().contains("chunked");
-        } else if name.eq_ignore_ascii_case("content-length") {
-            let len: usize = value.parse().context("bad Content-Length")?;
-            body = body
-                .get(..len)
-                .ok_or_else(|| anyhow!("response cut short"))?;
-        }
-    }
-    let body = if chunked {
-        dechunk(body)?
-    } else {
-        body.to_vec()
-    };
-    String::from_utf8(body).context("/metrics is not UTF-8")
-}
-
-/// Undoes chunked transfer coding (RFC 9112 §7.1).
-fn dechunk(mut input: &[u8]) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let eol = input
-            .windows(2)
-            .position(|w| w == b"\r\n")
-            .ok_or_else(|| anyhow!("chunked body cut short"))?;
-        let size_text = std::str::from_utf8(&input[..eol]).context("bad chunk size")?;
-        let size_text = size_text.split(';').next().unwrap_or_default().trim();
-        let size = usize::from_str_radix(size_text, 16).context("bad chunk size")?;
-        input = &input[eol + 2..];
-        if size == 0 {
-            return Ok(out);
-        }
-        let chunk = input
-            .get(..size)
-            .ok_or_else(|| anyhow!("chunked body cut short"))?;
-        out.extend_from_slice(chunk);
-        input = input.get(size + 2..).unwrap_or_default();
-    }
 }
 
 #[cfg(test)]
@@ -450,20 +424,5 @@ mod tests {
         assert_eq!(a.url(), "http://collector:9514/ztel/metrics");
         assert!(Admin::new("https://127.0.0.1:9514").is_err());
         assert!(Admin::new("127.0.0.1:9514").is_err());
-    }
-
-    #[test]
-    fn responses() {
-        let plain = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello, and more";
-        assert_eq!(body_of(plain).unwrap(), "hello");
-        let chunked =
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n7;x=y\r\n, world\r\n0\r\n\r\n";
-        assert_eq!(body_of(chunked).unwrap(), "hello, world");
-        let missing = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
-        assert_eq!(
-            body_of(missing).unwrap_err().to_string(),
-            "HTTP status 404 Not Found"
-        );
-        assert!(body_of(b"garbage").is_err());
     }
 }

@@ -30,7 +30,11 @@ use wire::synth::Cardinality;
                   connection (503: the collector is draining). With --gzip each body is \
                   gzip-compressed (Content-Encoding: gzip).\n\n\
                   Exit status: 0 on success; 1 when events were lost or a connection failed; 2 \
-                  for a usage or configuration error.",
+                  for a usage or configuration error. With --admin, lost means sent and never \
+                  read by the collector; events it read that became dead letters (kept in its \
+                  dead-letter file with the reason) or that repeated records it already had \
+                  (duplicates, not written again) are not lost: the report counts them apart \
+                  from the records written, and says so in a line on stderr.",
     group(ArgGroup::new("stop").required(true).args(["duration", "count"]))
 )]
 pub struct Args {
@@ -185,7 +189,9 @@ pub struct Args {
     pub batch_bytes: Option<u64>,
 
     /// The collector's admin endpoint (http://HOST:PORT): /metrics is read before and after the
-    /// run to report received and lost events and the collector's own latency.
+    /// run to report, for this run, the events received (frames read) and lost, the records
+    /// written, dead letters and duplicates among them, the UDP datagrams that ztel and the
+    /// kernel dropped, and the collector's own latency.
     #[arg(long, value_name = "URL")]
     pub admin: Option<String>,
 

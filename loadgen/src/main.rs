@@ -119,6 +119,9 @@ fn run(args: Args) -> Result<ExitCode, Failure> {
     for note in figures.iter().flat_map(|f| &f.notes) {
         eprintln!("loadgen: {note}");
     }
+    for fate in figures.iter().flat_map(|f| report::fates(f, totals.events)) {
+        eprintln!("loadgen: {fate}");
+    }
     print!(
         "{}",
         report::render(
@@ -136,13 +139,16 @@ fn run(args: Args) -> Result<ExitCode, Failure> {
             failed = true;
         }
     }
-    match figures.as_ref().map(|f| f.lost) {
-        Some(Some(lost)) if lost > 0 => {
-            eprintln!("loadgen: the collector lost {lost} events");
+    match figures.as_ref().map(|f| (f.lost, f)) {
+        Some((Some(lost), f)) if lost > 0 => {
+            eprintln!(
+                "loadgen: the collector lost {lost} events{}",
+                report::drops(f)
+            );
             failed = true;
         }
         // `--admin` asks whether anything was lost: a run that cannot tell has not passed.
-        Some(None) => {
+        Some((None, _)) => {
             eprintln!("loadgen: --admin was given, but whether events were lost is unknown");
             failed = true;
         }

@@ -165,8 +165,21 @@ pub fn render(headline: &str, params: &str, t: &Totals, admin: Option<&Figures>)
     }
     if let Some(a) = admin {
         row("received", na(a.received));
+        row("records written", na(a.written));
+        row("dead letters", na(a.dead_letters));
+        row("duplicates", na(a.duplicates));
         row("lost", na(a.lost));
-        row("udp dropped", na(a.dropped));
+        row(
+            "udp dropped",
+            match (a.dropped, a.kernel_dropped) {
+                (Some(z), Some(k)) => {
+                    format!("{} datagrams ({z} by ztel, {k} by the kernel)", z + k)
+                }
+                (Some(z), None) => format!("{z} datagrams by ztel (by the kernel: n/a)"),
+                (None, Some(k)) => format!("{k} datagrams by the kernel (by ztel: n/a)"),
+                (None, None) => "n/a".to_string(),
+            },
+        );
         for (name, v) in LATENCY_NAMES.iter().zip(a.latency_us) {
             row(
                 &format!("ztel latency {name}"),
@@ -201,12 +214,19 @@ pub fn render(headline: &str, params: &str, t: &Totals, admin: Option<&Figures>)
     }
     let _ = write!(line, " failed_connections={} {params}", t.failures.len());
     if let Some(a) = admin {
+        let dropped = a.dropped.zip(a.kernel_dropped).map(|(z, k)| z + k);
         let _ = write!(
             line,
-            " received={} lost={} dropped={}",
+            " received={} written={} dead_letters={} duplicates={} lost={} dropped={} \
+             dropped_ztel={} dropped_kernel={}",
             na(a.received),
+            na(a.written),
+            na(a.dead_letters),
+            na(a.duplicates),
             na(a.lost),
-            na(a.dropped)
+            na(dropped),
+            na(a.dropped),
+            na(a.kernel_dropped)
         );
         for (key, v) in LATENCY_KEYS.iter().zip(a.latency_us) {
             let _ = write!(
@@ -225,6 +245,33 @@ pub fn render(headline: &str, params: &str, t: &Totals, admin: Option<&Figures>)
         );
     }
     format!("loadgen: {headline}\n{s}{line}\n")
+}
+
+/// What became of the events the collector received, one line each, when not every one became
+/// a record written: dead letters and duplicates are not lost, but a user should know.
+pub fn fates(a: &Figures, sent: u64) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(n) = a.dead_letters.filter(|&n| n > 0) {
+        lines.push(format!(
+            "{n} of the {sent} events became dead letters (the collector's dead-letter file \
+             keeps them with the reason)"
+        ));
+    }
+    if let Some(n) = a.duplicates.filter(|&n| n > 0) {
+        lines.push(format!(
+            "{n} of the {sent} events were duplicates of records the collector already had (not \
+             written again)"
+        ));
+    }
+    lines
+}
+
+/// Why UDP events were lost, for the line that says they were: "" when nothing was dropped.
+pub fn drops(a: &Figures) -> String {
+    match (a.dropped.unwrap_or(0), a.kernel_dropped.unwrap_or(0)) {
+        (0, 0) => String::new(),
+        (z, k) => format!(" (UDP datagrams dropped: {z} by ztel, {k} by the kernel)"),
+    }
 }
 
 fn na<T: ToString>(v: Option<T>) -> String {
@@ -319,7 +366,11 @@ mod tests {
         let figures = Figures {
             received: Some(990),
             lost: Some(10),
+            written: Some(990),
+            dead_letters: None,
+            duplicates: None,
             dropped: None,
+            kernel_dropped: None,
             latency_us: [Some(35.0), None, Some(1200.0), Some(5000.0)],
             latency_samples: Some(990),
             notes: Vec::new(),
@@ -328,7 +379,8 @@ mod tests {
         let line = text.lines().last().unwrap();
         assert!(line.contains(" lateness_p50_us=n/a "), "{line}");
         assert!(line.ends_with(
-            " received=990 lost=10 dropped=n/a ztel_p50_us=35.0 ztel_p90_us=n/a ztel_p99_us=1200.0 ztel_p999_us=5000.0 \
+            " received=990 written=990 dead_letters=n/a duplicates=n/a lost=10 dropped=n/a \
+             dropped_ztel=n/a dropped_kernel=n/a ztel_p50_us=35.0 ztel_p90_us=n/a ztel_p99_us=1200.0 ztel_p999_us=5000.0 \
              ztel_latency_scope=run ztel_latency_samples=990"
         ), "{line}");
         assert!(text.contains("n/a (--rate max)"));

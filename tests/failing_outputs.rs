@@ -157,6 +157,22 @@ fn healthz_says_when_a_few_records_cannot_be_written_and_a_drain_waits_not_for_t
     });
     let body = unhealthy.expect("/healthz stayed 200 while the records could not be written");
     assert!(body.starts_with("stalled for "), "{body}");
+    // Tried again at the pace of a stalled output, not at every flush (a tester counted 3,000
+    // errors a second for one record, and 7 to 13 % of a core).
+    let errors = || {
+        let (_, page) = http_get(admin, "/metrics");
+        let at = std::time::Instant::now();
+        let n = common::sample(&page, "ztel_output_write_errors_total{output=\"records\"}");
+        (n.expect("the records' write errors"), at)
+    };
+    let (first, since) = errors();
+    let (second, until) = common::wait_for(Duration::from_secs(10), || {
+        let (n, at) = errors();
+        (at.duration_since(since) >= Duration::from_secs(1)).then_some((n, at))
+    })
+    .expect("a second reading");
+    let per_second = (second - first) / until.duration_since(since).as_secs_f64();
+    assert!(per_second <= 10.0, "{per_second} write errors a second");
     // A Cloud NSS request waits for its records to be written; the drain does not wait 10 s
     // for it: the request gets its 503 and the records are spilled.
     let http = collector.listening["http"];

@@ -206,6 +206,23 @@ fn config_check_refuses_what_serve_would_refuse_at_its_start() {
             "is a directory",
         ),
     ];
+    // A key that is not the certificate's, named as such (rustls: "keys may not be
+    // consistent: KeyMismatch", naming no file).
+    let ca = Ca::new("ztel test");
+    let (cert, _) = ca.leaf("localhost", &["localhost"]);
+    let (_, other_key) = ca.leaf("other", &["other"]);
+    let cert = dir.write("cert.pem", &cert);
+    let other_key = dir.write("other-key.pem", &other_key);
+    let mut cases = cases.to_vec();
+    cases.push((
+        format!(
+            "[input.tls]\ncert = {:?}\nkey = {:?}\n",
+            cert.display().to_string(),
+            other_key.display().to_string()
+        ),
+        "ztel: error: input.tls.key ",
+        "is not the key of the certificate in",
+    ));
     for (i, (toml, starts, names)) in cases.iter().enumerate() {
         let file = dir.write(&format!("case-{i}.toml"), toml);
         let (status, _, stderr) = run_ztel(&["config", "check", file.to_str().unwrap()]);

@@ -115,6 +115,11 @@ impl Schedule {
         self.last[job as usize] = now;
     }
 
+    /// The next flush after `after` when the last one failed (`Some`), else at the usual pace.
+    pub fn retry_flush(&mut self, after: Option<Duration>) {
+        self.every[Job::Flush as usize] = after.unwrap_or(FLUSH_EVERY);
+    }
+
     /// How long the loop may wait for a batch before a job is due; `flush_pending` says whether
     /// the sinks hold anything (the flush and the hand-over are due only then).
     pub fn wait(&self, flush_pending: bool) -> Duration {

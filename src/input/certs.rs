@@ -94,7 +94,15 @@ pub fn input_server_config(
     };
     let mut config = builder
         .with_single_cert(chain, key_der)
-        .map_err(config_error)?;
+        .map_err(|e| match e {
+            // rustls says "keys may not be consistent: KeyMismatch", which names neither file.
+            rustls::Error::InconsistentKeys(_) => TlsError::Key {
+                section,
+                path: key.to_owned(),
+                message: format!("is not the key of the certificate in {}", cert.display()),
+            },
+            e => config_error(e),
+        })?;
     // No TLS 1.3 session tickets, which rustls sends after every handshake by default: a
     // syslog sender only writes, and a socket closed with bytes unread in it is reset, not
     // ended, so the kernel here dropped the records ztel had not read yet (most of a

@@ -168,7 +168,21 @@ impl Wire {
         sock.set_read_timeout(Some(TLS_TIMEOUT))?;
         let mut tls = ClientConnection::new(config.clone(), name.clone())?;
         while tls.is_handshaking() {
-            tls.complete_io(&mut sock).context("TLS handshake")?;
+            if let Err(e) = tls.complete_io(&mut sock) {
+                // The read timeout surfaces as "Resource temporarily unavailable", which says
+                // nothing of a port that is no TLS port, or of a server that never answers.
+                let timed_out = matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                );
+                if timed_out {
+                    bail!(
+                        "TLS handshake: no answer within {} s (is {target} a TLS port?)",
+                        TLS_TIMEOUT.as_secs()
+                    );
+                }
+                return Err(anyhow::Error::new(e).context("TLS handshake"));
+            }
         }
         sock.set_read_timeout(None)?;
         Ok(Wire::Tls(Box::new(StreamOwned::new(tls, sock))))

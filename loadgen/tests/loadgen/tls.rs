@@ -103,3 +103,18 @@ fn tls_refuses_a_certificate_from_another_ca() {
     run.assert_stderr_has("TLS handshake");
     dir.remove();
 }
+
+#[test]
+fn tls_to_a_port_that_never_answers_says_so() {
+    // A plain TCP port takes the connection and waits for a line: the handshake's read timed
+    // out as "Resource temporarily unavailable (os error 11)", which named no cause.
+    let dir = Scratch::new("tls-silent");
+    let (ca, _, _) = certificates();
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = silent.local_addr().unwrap().to_string();
+    let run = over_tls(&dir, &addr, &ca, "--count 1");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    run.assert_stderr_has("TLS handshake: no answer within 5 s");
+    drop(silent);
+    dir.remove();
+}

@@ -205,6 +205,22 @@ fn a_line_that_cannot_be_rebuilt_stays_a_dead_letter() {
         dead_reason(ZONE, quoted(&fields).as_bytes()),
         Reason::FieldCount
     );
+    // A bare quote before the actions joins two fields, and the pre-action's comma splits one:
+    // the count fits with every column after shifted. A JSON column must be read as a document
+    // (or be absent) for the line to be read so (a tester's line became an audit record with an
+    // IP for its user and half an object for its pre-action).
+    let mut fields = zia(r#"{"name":"x","n":1}"#, r#"{"name":"y","list":["a","b"]}"#);
+    fields[5] = r#"Rule "A""#.into();
+    assert_eq!(
+        dead_reason(ZONE, quoted(&fields).as_bytes()),
+        Reason::FieldCount
+    );
+    // An old value whose object never closes, a new value that does.
+    let fields = zpa(r#"{"a":"1""#, r#"{"a":"2","c":3}"#, "seg1");
+    assert_eq!(
+        dead_reason(ZONE, bare(&fields).as_bytes()),
+        Reason::FieldCount
+    );
 }
 
 #[test]

@@ -6,9 +6,10 @@
 //! order that has JSON columns and fewer columns than the line has fields: the fields before a
 //! JSON column as they were, the JSON column (a `{` or `[`, quoted or not) to the bracket that
 //! closes it, strings inside respected, then the fields after. The line is in that order when
-//! its JSON columns end where a field does, the fields are as many as the columns, and their
-//! values fit the order as any line's must (its lead, its numbers, its times); else it stays a
-//! `field_count` dead letter. Nothing is allocated: the reader's spans are refilled.
+//! its JSON columns are documents (or absent) that end where a field does, the fields are as
+//! many as the columns, and their values fit the order as any line's must (its lead, its
+//! numbers, its times); else it stays a `field_count` dead letter. Nothing is allocated: the
+//! reader's spans are refilled.
 
 use super::orders::{Columns, Order};
 use super::{scan, Scanned, Span};
@@ -43,6 +44,15 @@ fn split(b: &[u8], d: u8, order: &Order, spans: &mut Vec<Span>) -> bool {
         let Some(cell) = json.or_else(|| scan(b, start, d).ok()) else {
             return false;
         };
+        // A JSON column not read as a document holds no value: else the line's count fitted
+        // only by a quote that joined two fields elsewhere, every column after shifted.
+        if column.json && json.is_none() {
+            let value = b.get(cell.start..cell.end).unwrap_or_default();
+            let absent = std::str::from_utf8(value).is_ok_and(crate::value::is_absent);
+            if !absent {
+                return false;
+            }
+        }
         spans.push(Span {
             start: cell.start,
             end: cell.end,

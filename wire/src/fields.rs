@@ -154,7 +154,8 @@ impl<'a> Fields<'a> {
             // Not searched for a `%` here: the writer's word-at-a-time copy finds none as fast
             // as a search would, and a value with none is written as it is.
             Encoding::Percent | Encoding::PercentAll => {
-                Some(Text::Percent(s, slot.encoding.escapes()))
+                let escapes = slot.encoding.escapes();
+                (!value::decodes_to_absent(s, escapes)).then_some(Text::Percent(s, escapes))
             }
             Encoding::Plain => Some(Text::Plain(Cow::Borrowed(s))),
             Encoding::Base64 => self.text(field).map(Text::Plain),

@@ -77,6 +77,29 @@ pub(crate) fn escape_at(b: &[u8], i: usize, escapes: Escapes) -> Option<u8> {
     (nss || escapes == Escapes::All).then_some(byte)
 }
 
+/// Whether an `e…` value decodes to an absent word or to blanks (`%4E%6F%6E%65`, `%20`): the
+/// record writer decodes the rest as it copies it, which cannot leave a value out. An absent word
+/// is four characters at most, so only values of up to 12 bytes with a `%` are decoded, on the
+/// stack.
+pub fn decodes_to_absent(s: &str, escapes: Escapes) -> bool {
+    const MOST: usize = 12;
+    if s.len() > MOST || !s.contains('%') {
+        return false;
+    }
+    let mut decoded = [0u8; MOST];
+    let mut len = 0;
+    percent_walk(s.as_bytes(), escapes, |piece| {
+        let bytes: &[u8] = match &piece {
+            Piece::Run(run) => run,
+            Piece::Byte(byte) => std::slice::from_ref(byte),
+        };
+        // Decoding only shrinks a value: `len` stays within the value's length.
+        decoded[len..len + bytes.len()].copy_from_slice(bytes);
+        len += bytes.len();
+    });
+    std::str::from_utf8(&decoded[..len]).is_ok_and(|text| present(text).is_none())
+}
+
 /// A piece of a percent-encoded value: bytes to keep as they are, or one byte an escape decoded.
 pub enum Piece<'a> {
     Run(&'a [u8]),

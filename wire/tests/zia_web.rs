@@ -312,6 +312,15 @@ fn encoded_names_have_every_escape_decoded() {
     assert_eq!(r["kind"], "zia.audit", "{r}");
     assert_eq!(r["pre_action"], r#"{"name":"x y"}"#, "{r}");
     assert_eq!(r["post_action"], r#"{"name":"z"}"#, "{r}");
+    // An absent word or a blank, encoded, is absent as it is plain (DESIGN §3 "Values"): the
+    // user was left out and the location written as "None" beside it.
+    let r = one(
+        ZONE,
+        r#"{"time":"Mon Jun 20 15:29:11 2022","cip":"10.0.0.1","reqmethod":"GET","respcode":"200","url":"x.example/","login":"%4E%6F%6E%65","location":"%4E%6F%6E%65","department":"%20","ua":"%20%20","threatname":"%4Eone%20"}"#,
+    );
+    for key in ["user", "location", "department", "user_agent", "threat"] {
+        assert!(r.get(key).is_none(), "{key}: {r}");
+    }
 }
 
 #[test]

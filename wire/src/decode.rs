@@ -14,7 +14,7 @@ use crate::event::zia_firewall::FirewallEvent;
 use crate::event::zpa_browser::BrowserEvent;
 use crate::event::zpa_status::StatusEvent;
 use crate::event::{classify, ActivityEvent, Context, Facts, Kind, Reason, WebEvent};
-use crate::fields::Fields;
+use crate::fields::{Fields, Scratch};
 use crate::format::csv::Columns;
 use crate::format::{cef, csv, detect, json, kv, leef, Format};
 use crate::header;
@@ -42,6 +42,8 @@ struct Readers {
     kv: kv::Reader,
     csv: csv::Reader,
     records: Writer,
+    /// Room for the values of a frame's event that are decoded.
+    scratch: Scratch,
     /// The last time text read.
     times: RefCell<time::Recent>,
 }
@@ -77,6 +79,7 @@ impl Decoder {
                 kv: kv::Reader::default(),
                 csv: csv::Reader::default(),
                 records: Writer::default(),
+                scratch: Scratch::default(),
                 times: RefCell::default(),
             },
         }
@@ -163,7 +166,7 @@ impl Readers {
         // Static text before the record is the feed's: it stays in the record's identity.
         let payload = frame[stack.message..].trim_ascii_start();
         build(
-            &mut self.records,
+            (&mut self.records, &mut self.scratch),
             &fields,
             &ctx,
             plain,
@@ -178,7 +181,7 @@ impl Readers {
 /// [`Decoded`], each arm making it where it is returned: its facts (300 bytes) wrapped in a
 /// `Result` and then in the `Decoded` were copied at each step, four `memcpy` calls a record.
 fn build<'a>(
-    records: &mut Writer,
+    (records, scratch): (&mut Writer, &'a mut Scratch),
     f: &Fields<'a>,
     ctx: &Context<'_>,
     plain: bool,
@@ -203,19 +206,19 @@ fn build<'a>(
     };
     match kind {
         Kind::ZiaWeb => {
-            let ev = WebEvent::from_fields(f, ctx)?;
+            let ev = WebEvent::from_fields(f, ctx, scratch)?;
             note(&ev.device);
             records.zia_web(&ev, plain, out);
             decoded(ev.into_facts())
         }
         Kind::ZiaFirewall => {
-            let ev = FirewallEvent::from_fields(f, ctx)?;
+            let ev = FirewallEvent::from_fields(f, ctx, scratch)?;
             note(&ev.device);
             records.zia_firewall(&ev, plain, out);
             decoded(ev.into_facts())
         }
         Kind::ZiaDns => {
-            let ev = DnsEvent::from_fields(f, ctx)?;
+            let ev = DnsEvent::from_fields(f, ctx, scratch)?;
             note(&ev.device);
             records.zia_dns(&ev, plain, out);
             decoded(ev.into_facts())

@@ -97,6 +97,17 @@ impl std::fmt::Debug for Fields<'_> {
     }
 }
 
+/// Room for the decoded values of one frame's event that the collector needs decoded, not only
+/// written ([`Fields::text_in`]): kept by the decoder from frame to frame.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    pub hostname: Vec<u8>,
+    pub user: Vec<u8>,
+    /// Lower-cased values ([`crate::event::lower_in`]).
+    pub action: String,
+    pub service: String,
+}
+
 impl<'a> Fields<'a> {
     /// Empties it for another reading, writing only the set of filled slots (the slots are a few
     /// KiB: a fresh `Fields` assigned over this one could copy them all).
@@ -122,6 +133,18 @@ impl<'a> Fields<'a> {
     /// The field as text: present (not an absent word), trimmed, and decoded as its key says.
     /// Numbers are not text: callers that accept both use [`Fields::u64`].
     pub fn text(&self, field: Field) -> Option<Cow<'a, str>> {
+        self.text_with(field, None)
+    }
+
+    /// Like [`text`](Self::text), decoding a percent-encoded value into `buf`, which the caller
+    /// keeps from frame to frame ([`Scratch`]): for the values the collector needs decoded, not
+    /// only written (a device's user and hostname), on every record of the feeds that send them
+    /// encoded.
+    pub fn text_in(&self, field: Field, buf: &'a mut Vec<u8>) -> Option<Cow<'a, str>> {
+        self.text_with(field, Some(buf))
+    }
+
+    fn text_with(&self, field: Field, buf: Option<&'a mut Vec<u8>>) -> Option<Cow<'a, str>> {
         let slot = self.get(field)?;
         let Scalar::Str(s) = slot.value else {
             return None;
@@ -130,11 +153,14 @@ impl<'a> Fields<'a> {
         match slot.encoding {
             Encoding::Plain => Some(Cow::Borrowed(s)),
             Encoding::Percent | Encoding::PercentAll => {
-                let decoded = value::percent_decode_with(s, slot.encoding.escapes());
-                match decoded {
-                    Cow::Borrowed(b) => Some(Cow::Borrowed(b)),
-                    Cow::Owned(o) => value::present(&o).is_some().then_some(Cow::Owned(o)),
-                }
+                let escapes = slot.encoding.escapes();
+                let decoded = match buf {
+                    Some(buf) => Cow::Borrowed(value::percent_decode_into(s, escapes, buf)),
+                    None => value::percent_decode_with(s, escapes),
+                };
+                // What decoding changed may have become an absent word or blanks.
+                let changed = !std::ptr::eq(decoded.as_ptr(), s.as_ptr());
+                (!changed || value::present(&decoded).is_some()).then_some(decoded)
             }
             Encoding::Base64 => value::base64_decode(s)
                 .filter(|d| value::present(d).is_some())

@@ -158,26 +158,46 @@ pub fn percent_decode(s: &str) -> Cow<'_, str> {
 /// When the decoded bytes are not valid UTF-8 the input is returned
 /// unchanged, so that no replacement characters are ever invented.
 pub fn percent_decode_with(s: &str, escapes: Escapes) -> Cow<'_, str> {
-    let b = s.as_bytes();
-    // Most values are short, and most have no '%': a plain loop answers before memchr's
-    // dispatch would.
-    if b.len() < 32 && !b.contains(&b'%') {
+    if !has_escape(s.as_bytes(), escapes) {
         return Cow::Borrowed(s);
     }
-    // Look for the first *valid* escape before allocating: a stray '%' (as in
-    // "100%") is common in URLs and must not cost an allocation.
-    if !memchr::memchr_iter(b'%', b).any(|i| escape_at(b, i, escapes).is_some()) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = Vec::with_capacity(b.len());
-    percent_walk(b, escapes, |piece| match piece {
-        Piece::Run(run) => out.extend_from_slice(run),
-        Piece::Byte(byte) => out.push(byte),
-    });
+    let mut out = Vec::with_capacity(s.len());
+    decode_escapes(s.as_bytes(), escapes, &mut out);
     match String::from_utf8(out) {
         Ok(decoded) => Cow::Owned(decoded),
         Err(_) => Cow::Borrowed(s),
     }
+}
+
+/// [`percent_decode_with`] into a buffer the caller keeps from record to record: what most NSS
+/// feeds send in every record (`elogin` writes `jdoe%40example.com`) costs no allocation.
+pub fn percent_decode_into<'s>(s: &'s str, escapes: Escapes, buf: &'s mut Vec<u8>) -> &'s str {
+    if !has_escape(s.as_bytes(), escapes) {
+        return s;
+    }
+    buf.clear();
+    decode_escapes(s.as_bytes(), escapes, buf);
+    std::str::from_utf8(buf).unwrap_or(s)
+}
+
+/// Whether `b` holds an escape to decode.
+fn has_escape(b: &[u8], escapes: Escapes) -> bool {
+    // Most values are short, and most have no '%': a plain loop answers before memchr's
+    // dispatch would.
+    if b.len() < 32 && !b.contains(&b'%') {
+        return false;
+    }
+    // Look for the first *valid* escape before decoding: a stray '%' (as in "100%") is common
+    // in URLs and must not cost a copy.
+    memchr::memchr_iter(b'%', b).any(|i| escape_at(b, i, escapes).is_some())
+}
+
+fn decode_escapes(b: &[u8], escapes: Escapes, out: &mut Vec<u8>) {
+    out.reserve(b.len());
+    percent_walk(b, escapes, |piece| match piece {
+        Piece::Run(run) => out.extend_from_slice(run),
+        Piece::Byte(byte) => out.push(byte),
+    });
 }
 
 /// A text value as a record carries it: decoded already, or an NSS `e…` value whose `%HH`

@@ -386,12 +386,44 @@ pub fn transport<'a>(f: &Fields<'a>, field: Field) -> Option<Cow<'a, str>> {
 /// Lower case, without allocating for values that already are or that feeds send all the time
 /// (an action is lower-cased on every record).
 pub fn lower(s: Cow<'_, str>) -> Cow<'_, str> {
-    const COMMON: [&str; 6] = ["allowed", "blocked", "allow", "block", "drop", "caution"];
-    if !s.bytes().any(|b| b.is_ascii_uppercase()) {
-        return s;
+    match common_lower(&s) {
+        Lower::Already => s,
+        Lower::Common(c) => Cow::Borrowed(c),
+        Lower::Other => Cow::Owned(s.to_ascii_lowercase()),
     }
-    match COMMON.iter().find(|c| c.eq_ignore_ascii_case(&s)) {
-        Some(c) => Cow::Borrowed(c),
-        None => Cow::Owned(s.to_ascii_lowercase()),
+}
+
+/// [`lower`] into a buffer the caller keeps from record to record (a firewall's actions and
+/// services, `Allow due to insufficient app data`, `HTTPS`, are upper case in every record).
+pub fn lower_in<'a>(s: Cow<'a, str>, buf: &'a mut String) -> Cow<'a, str> {
+    match common_lower(&s) {
+        Lower::Already => s,
+        Lower::Common(c) => Cow::Borrowed(c),
+        Lower::Other => {
+            buf.clear();
+            buf.push_str(&s);
+            buf.make_ascii_lowercase();
+            Cow::Borrowed(buf)
+        }
+    }
+}
+
+enum Lower {
+    Already,
+    Common(&'static str),
+    Other,
+}
+
+fn common_lower(s: &str) -> Lower {
+    // Actions, then a firewall's IP protocols (NSS writes `TCP`, `UDP`, `ICMP`).
+    const COMMON: [&str; 9] = [
+        "allowed", "blocked", "allow", "block", "drop", "caution", "tcp", "udp", "icmp",
+    ];
+    if !s.bytes().any(|b| b.is_ascii_uppercase()) {
+        return Lower::Already;
+    }
+    match COMMON.iter().find(|c| c.eq_ignore_ascii_case(s)) {
+        Some(c) => Lower::Common(c),
+        None => Lower::Other,
     }
 }

@@ -5,9 +5,10 @@ use std::borrow::Cow;
 use jiff::Timestamp;
 
 use super::zia_firewall::duration_ms;
-use super::{lower, port, zia_device, zia_time, Context, Device, Facts, Kind, Reason};
-use crate::fields::Fields;
+use super::{lower_in, port, zia_device, zia_time, Context, Device, Facts, Kind, Reason};
+use crate::fields::{Fields, Scratch};
 use crate::keys::Field;
+use crate::value::Text;
 
 /// DNS is UDP on port 53 unless the log says otherwise.
 pub const DNS_PORT: u16 = 53;
@@ -27,7 +28,7 @@ pub struct DnsEvent<'a> {
     pub query_type: Option<Cow<'a, str>>,
     pub answer: Option<Cow<'a, str>>,
     pub action: Option<Cow<'a, str>>,
-    pub rule: Option<Cow<'a, str>>,
+    pub rule: Option<Text<'a>>,
     pub category: Option<Cow<'a, str>>,
     pub duration_ms: Option<u64>,
     pub record_id: Option<u64>,
@@ -36,12 +37,22 @@ pub struct DnsEvent<'a> {
 }
 
 impl<'a> DnsEvent<'a> {
-    pub fn from_fields(f: &Fields<'a>, ctx: &Context<'_>) -> Result<DnsEvent<'a>, Reason> {
+    pub fn from_fields(
+        f: &Fields<'a>,
+        ctx: &Context<'_>,
+        scratch: &'a mut Scratch,
+    ) -> Result<DnsEvent<'a>, Reason> {
+        let Scratch {
+            hostname,
+            user,
+            action,
+            ..
+        } = scratch;
         let ts = zia_time(f, ctx)?;
         let hostname = f
-            .text(Field::DeviceHostname)
+            .text_in(Field::DeviceHostname, hostname)
             .or_else(|| f.text(Field::SourceHost));
-        let user = f.text(Field::Login);
+        let user = f.text_in(Field::Login, user);
         let src_ip = f.text(Field::ClientIp);
         let device = zia_device(&hostname, &src_ip, &user)?;
         let tcp = f.u64(Field::IsTcp) == Some(1)
@@ -59,8 +70,8 @@ impl<'a> DnsEvent<'a> {
             query: f.text(Field::Query),
             query_type: f.text(Field::QueryType),
             answer: f.text(Field::Answer),
-            action: f.text(Field::Action).map(lower),
-            rule: f.text(Field::Rule),
+            action: f.text(Field::Action).map(|a| lower_in(a, action)),
+            rule: f.record_text(Field::Rule),
             category: f.text(Field::Category),
             duration_ms: duration_ms(f),
             record_id: f.u64(Field::RecordId),

@@ -5,9 +5,12 @@ use std::borrow::Cow;
 
 use jiff::Timestamp;
 
-use super::{lower, port, transport, zia_device, zia_time, Context, Device, Facts, Kind, Reason};
-use crate::fields::Fields;
+use super::{
+    lower_in, port, transport, zia_device, zia_time, Context, Device, Facts, Kind, Reason,
+};
+use crate::fields::{Fields, Scratch};
 use crate::keys::Field;
+use crate::value::Text;
 
 /// One firewall session, borrowing from the parsed frame.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,25 +29,35 @@ pub struct FirewallEvent<'a> {
     pub app_proto: Option<Cow<'a, str>>,
     pub app: Option<Cow<'a, str>>,
     pub action: Option<Cow<'a, str>>,
-    pub rule: Option<Cow<'a, str>>,
+    pub rule: Option<Text<'a>>,
     pub bytes_out: Option<u64>,
     pub bytes_in: Option<u64>,
     pub duration_ms: Option<u64>,
-    pub threat: Option<Cow<'a, str>>,
-    pub location: Option<Cow<'a, str>>,
-    pub department: Option<Cow<'a, str>>,
+    pub threat: Option<Text<'a>>,
+    pub location: Option<Text<'a>>,
+    pub department: Option<Text<'a>>,
     pub record_id: Option<u64>,
     /// Keyed by the hostname, else the client IP.
     pub device: Option<Device<'a>>,
 }
 
 impl<'a> FirewallEvent<'a> {
-    pub fn from_fields(f: &Fields<'a>, ctx: &Context<'_>) -> Result<FirewallEvent<'a>, Reason> {
+    pub fn from_fields(
+        f: &Fields<'a>,
+        ctx: &Context<'_>,
+        scratch: &'a mut Scratch,
+    ) -> Result<FirewallEvent<'a>, Reason> {
+        let Scratch {
+            hostname,
+            user,
+            action,
+            service,
+        } = scratch;
         let ts = zia_time(f, ctx)?;
         let hostname = f
-            .text(Field::DeviceHostname)
+            .text_in(Field::DeviceHostname, hostname)
             .or_else(|| f.text(Field::SourceHost));
-        let user = f.text(Field::Login);
+        let user = f.text_in(Field::Login, user);
         let src_ip = f.text(Field::ClientIp);
         let device = zia_device(&hostname, &src_ip, &user)?;
         Ok(FirewallEvent {
@@ -62,16 +75,16 @@ impl<'a> FirewallEvent<'a> {
                 .filter(|ip| !matches!(ip.as_ref(), "0.0.0.0" | "::")),
             nat_port: port(f, Field::NatPort),
             transport: transport(f, Field::Proto),
-            app_proto: f.text(Field::NwSvc).map(lower),
+            app_proto: f.text(Field::NwSvc).map(|s| lower_in(s, service)),
             app: f.text(Field::App),
-            action: f.text(Field::Action).map(lower),
-            rule: f.text(Field::Rule),
+            action: f.text(Field::Action).map(|a| lower_in(a, action)),
+            rule: f.record_text(Field::Rule),
             bytes_out: f.u64(Field::BytesOut),
             bytes_in: f.u64(Field::BytesIn),
             duration_ms: duration_ms(f),
-            threat: f.text(Field::Threat),
-            location: f.text(Field::Location),
-            department: f.text(Field::Department),
+            threat: f.record_text(Field::Threat),
+            location: f.record_text(Field::Location),
+            department: f.record_text(Field::Department),
             record_id: f.u64(Field::RecordId),
             device,
         })

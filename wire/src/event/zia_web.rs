@@ -6,7 +6,7 @@ use std::ops::Range;
 use jiff::Timestamp;
 
 use super::{zia_device, zia_time, Context, Device, Facts, Kind, Reason};
-use crate::fields::Fields;
+use crate::fields::{Fields, Scratch};
 use crate::keys::Field;
 use crate::value::{self, Text};
 
@@ -40,7 +40,7 @@ pub struct WebEvent<'a> {
     pub referer: Option<Text<'a>>,
     pub location: Option<Text<'a>>,
     pub department: Option<Text<'a>>,
-    pub threat: Option<Cow<'a, str>>,
+    pub threat: Option<Text<'a>>,
     pub threat_category: Option<Cow<'a, str>>,
     pub risk: Option<u64>,
     pub record_id: Option<u64>,
@@ -52,7 +52,17 @@ impl<'a> WebEvent<'a> {
     // Inlined where the record is written: returned through a `Result`, the event (most of a
     // KiB) was copied twice per record.
     #[inline(always)]
-    pub fn from_fields(f: &Fields<'a>, ctx: &Context<'_>) -> Result<WebEvent<'a>, Reason> {
+    pub fn from_fields(
+        f: &Fields<'a>,
+        ctx: &Context<'_>,
+        scratch: &'a mut Scratch,
+    ) -> Result<WebEvent<'a>, Reason> {
+        let Scratch {
+            hostname,
+            user,
+            action,
+            ..
+        } = scratch;
         let ts = zia_time(f, ctx)?;
         let proto = f.text(Field::Proto);
         // The URL stays as sent: NSS escapes only bytes a host never holds, so its host and port
@@ -78,9 +88,9 @@ impl<'a> WebEvent<'a> {
             .and_then(port)
             .unwrap_or(SIMULATED_SOURCE_PORT);
         let hostname = f
-            .text(Field::DeviceHostname)
+            .text_in(Field::DeviceHostname, hostname)
             .or_else(|| f.text(Field::SourceHost));
-        let user = f.text(Field::Login);
+        let user = f.text_in(Field::Login, user);
         let src_ip = f.text(Field::ClientIp);
         let device = zia_device(&hostname, &src_ip, &user)?;
         Ok(WebEvent {
@@ -96,7 +106,7 @@ impl<'a> WebEvent<'a> {
             app_proto: protocol.map(|(name, known)| app_proto(name, known)),
             bytes_out: f.u64(Field::BytesOut),
             bytes_in: f.u64(Field::BytesIn),
-            action: f.text(Field::Action).map(super::lower),
+            action: f.text(Field::Action).map(|a| super::lower_in(a, action)),
             method: f.text(Field::Method),
             http_status: f.u64(Field::RespCode),
             url,
@@ -106,7 +116,7 @@ impl<'a> WebEvent<'a> {
             referer: f.record_text(Field::Referer),
             location: f.record_text(Field::Location),
             department: f.record_text(Field::Department),
-            threat: f.text(Field::Threat),
+            threat: f.record_text(Field::Threat),
             threat_category: f.text(Field::ThreatCategory),
             risk: f.u64(Field::RiskScore),
             record_id: f.u64(Field::RecordId),

@@ -37,7 +37,7 @@ impl Writer {
         o.text_value(key!("referer"), ev.referer.as_ref());
         o.text_value(key!("location"), ev.location.as_ref());
         o.text_value(key!("department"), ev.department.as_ref());
-        o.text(key!("threat"), ev.threat.as_ref());
+        o.text_value(key!("threat"), ev.threat.as_ref());
         o.text(key!("threat_category"), ev.threat_category.as_ref());
         o.opt_u64(key!("risk"), ev.risk);
         o.id(key!("record_id"), ev.record_id);
@@ -64,13 +64,13 @@ impl Writer {
         o.text(key!("app_proto"), ev.app_proto.as_ref());
         o.text(key!("app"), ev.app.as_ref());
         o.text(key!("action"), ev.action.as_ref());
-        o.text(key!("rule"), ev.rule.as_ref());
+        o.text_value(key!("rule"), ev.rule.as_ref());
         o.opt_u64(key!("bytes_out"), ev.bytes_out);
         o.opt_u64(key!("bytes_in"), ev.bytes_in);
         o.opt_u64(key!("duration_ms"), ev.duration_ms);
-        o.text(key!("threat"), ev.threat.as_ref());
-        o.text(key!("location"), ev.location.as_ref());
-        o.text(key!("department"), ev.department.as_ref());
+        o.text_value(key!("threat"), ev.threat.as_ref());
+        o.text_value(key!("location"), ev.location.as_ref());
+        o.text_value(key!("department"), ev.department.as_ref());
         o.id(key!("record_id"), ev.record_id);
         o.raw(key!("tags"), "[\"ZIA\"]");
         o.end_line();
@@ -97,7 +97,7 @@ impl Writer {
         o.text(key!("query_type"), ev.query_type.as_ref());
         o.text(key!("answer"), ev.answer.as_ref());
         o.text(key!("action"), ev.action.as_ref());
-        o.text(key!("rule"), ev.rule.as_ref());
+        o.text_value(key!("rule"), ev.rule.as_ref());
         o.text(key!("category"), ev.category.as_ref());
         o.opt_u64(key!("duration_ms"), ev.duration_ms);
         o.id(key!("record_id"), ev.record_id);

@@ -54,7 +54,8 @@ fn seen(record: &Value) -> Option<Seen> {
         let ip = e.get("cip").or_else(|| e.get("csip"))?;
         return Some(Seen {
             host: text(&e["devicehostname"])?,
-            user: text(&e["elogin"])?,
+            // `elogin` is URL-encoded, as NSS writes it; the logins hold no other escape.
+            user: text(&e["elogin"])?.replace("%40", "@"),
             ip: text(ip)?,
             owner: text(&e["deviceowner"]),
         });

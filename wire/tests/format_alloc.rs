@@ -122,8 +122,9 @@ fn csv() {
 
 #[test]
 fn firewall_and_dns() {
-    // Their locations and departments are percent-encoded in every record, their actions and
-    // services upper case, and their users and hostnames are decoded for the device registry.
+    // Their logins (`elogin`: `user%40corp…`), locations and departments are percent-encoded
+    // in every record, their actions and services upper case, and their users and hostnames are
+    // decoded for the device registry.
     let (mut firewall, mut dns) = (String::new(), String::new());
     let mut fw = FirewallGenerator::new(5, Cardinality::default());
     let mut resolver = DnsGenerator::new(5, Cardinality::default());
@@ -131,6 +132,7 @@ fn firewall_and_dns() {
         fw.write(&mut firewall);
         resolver.write(&mut dns);
     }
+    assert!(firewall.contains("%40") && dns.contains("%40"));
     warm_decoder_allocates_nothing_on("firewall", &firewall, None);
     warm_decoder_allocates_nothing_on("dns", &dns, None);
 }

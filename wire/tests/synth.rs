@@ -64,7 +64,7 @@ fn common_fields(e: &Map<String, Value>, kind: &str) -> Map<String, Value> {
     want.insert("kind".into(), json!(kind));
     want.insert("device_id".into(), json!(id));
     want.insert("device".into(), json!(host));
-    want.insert("user".into(), json!(field(e, "elogin")));
+    want.insert("user".into(), json!(unpercent(field(e, "elogin"))));
     want.insert("record_id".into(), json!(field(e, "recordid")));
     want.insert("tags".into(), json!(["ZIA"]));
     want

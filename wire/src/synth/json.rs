@@ -32,7 +32,8 @@ pub(super) fn ztel(w: &Web, out: &mut String) {
     } = *w;
     let _ = writeln!(
         out,
-        r#"{{"sourcetype":"zscalernss-web","event":{{"epochtime":"{secs}","recordid":"{id}","elogin":"{login}","proto":"{proto}","eurl":"{url}","ehost":"{site}","action":"{action}","reqmethod":"{method}","respcode":"{status}","reqsize":"{reqsize}","respsize":"{respsize}","cip":"{cip}","cintip":"{cpubip}","sip":"{sip}","urlcat":"{category}","deviceowner":"{owner}","devicehostname":"{host}","eua":"{eua}","ereferer":"https://{url}","elocation":"HQ%20Paris"}}}}"#,
+        r#"{{"sourcetype":"zscalernss-web","event":{{"epochtime":"{secs}","recordid":"{id}","elogin":"{elogin}","proto":"{proto}","eurl":"{url}","ehost":"{site}","action":"{action}","reqmethod":"{method}","respcode":"{status}","reqsize":"{reqsize}","respsize":"{respsize}","cip":"{cip}","cintip":"{cpubip}","sip":"{sip}","urlcat":"{category}","deviceowner":"{owner}","devicehostname":"{host}","eua":"{eua}","ereferer":"https://{url}","elocation":"HQ%20Paris"}}}}"#,
+        elogin = login.encoded(),
     );
 }
 
@@ -88,9 +89,10 @@ pub(super) fn sekoia(w: &Web, out: &mut String) {
     } = *w;
     let _ = writeln!(
         out,
-        r#"{header} zscaler-nss {{ "sourcetype" : "zscalernss-web", "event" : {{"datetime":"{time}","reason":"{action}","event_id":"{id}","protocol":"{proto}","action":"{action}","transactionsize":"{total}","responsesize":"{respsize}","requestsize":"{reqsize}","urlcategory":"{category}","serverip":"{sip}","requestmethod":"{method}","refererURL":"None","useragent":"{eua}","product":"NSS","location":"HQ%20Paris","ClientIP":"{cip}","status":"{status}","user":"{login}","url":"{url}","vendor":"Zscaler","hostname":"{site}","clientpublicIP":"{cpubip}","threatcategory":"None","threatname":"None","filetype":"None","appname":"General Browsing","pagerisk":"0","department":"Engineering","urlsupercategory":"Information Technology","appclass":"General Browsing","dlpengine":"None","urlclass":"Business Use","threatclass":"None","dlpdictionaries":"None","fileclass":"None","bwthrottle":"NO","contenttype":"text/html","unscannabletype":"None","deviceowner":"{owner}","devicehostname":"{host}","keyprotectiontype":"N/A"}}}}"#,
+        r#"{header} zscaler-nss {{ "sourcetype" : "zscalernss-web", "event" : {{"datetime":"{time}","reason":"{action}","event_id":"{id}","protocol":"{proto}","action":"{action}","transactionsize":"{total}","responsesize":"{respsize}","requestsize":"{reqsize}","urlcategory":"{category}","serverip":"{sip}","requestmethod":"{method}","refererURL":"None","useragent":"{eua}","product":"NSS","location":"HQ%20Paris","ClientIP":"{cip}","status":"{status}","user":"{elogin}","url":"{url}","vendor":"Zscaler","hostname":"{site}","clientpublicIP":"{cpubip}","threatcategory":"None","threatname":"None","filetype":"None","appname":"General Browsing","pagerisk":"0","department":"Engineering","urlsupercategory":"Information Technology","appclass":"General Browsing","dlpengine":"None","urlclass":"Business Use","threatclass":"None","dlpdictionaries":"None","fileclass":"None","bwthrottle":"NO","contenttype":"text/html","unscannabletype":"None","deviceowner":"{owner}","devicehostname":"{host}","keyprotectiontype":"N/A"}}}}"#,
         header = Stamp::Syslog(secs),
         time = Stamp::DateTime(secs),
         total = reqsize + respsize,
+        elogin = login.encoded(),
     );
 }

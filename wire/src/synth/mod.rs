@@ -223,7 +223,7 @@ impl Head {
         let _ = write!(
             out,
             r#"{{"sourcetype":"{sourcetype}","event":{{"epochtime":"{secs}","recordid":"{id}","elogin":"{login}","edepartment":"{department}","elocation":"{location}","devicehostname":"{host}","deviceowner":"{owner}","#,
-            login = User::Login(who.user),
+            login = User::Login(who.user).encoded(),
             department = who.department(),
             host = Hostname(who.device),
             owner = User::Owner(who.owner),

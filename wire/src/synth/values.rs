@@ -4,11 +4,23 @@
 use std::fmt::{self, Write as _};
 
 /// A user as records name them: as a device's owner (`deviceowner`, `user00042`) or signed in
-/// (`elogin`, LSS's `Username`: `user00042@corp.example.com`).
+/// (`login`, LSS's `Username`: `user00042@corp.example.com`; NSS's `elogin` URL-encodes it whole,
+/// `user00042%40corp.example.com`, and templates that name `%s{elogin}` get that).
 #[derive(Clone, Copy)]
 pub(crate) enum User {
     Owner(u64),
     Login(u64),
+    ELogin(u64),
+}
+
+impl User {
+    /// The login as an NSS `e…` field writes it.
+    pub(crate) fn encoded(self) -> User {
+        match self {
+            User::Login(n) => User::ELogin(n),
+            other => other,
+        }
+    }
 }
 
 impl fmt::Display for User {
@@ -16,6 +28,7 @@ impl fmt::Display for User {
         match *self {
             User::Owner(n) => write!(f, "user{n:05}"),
             User::Login(n) => write!(f, "user{n:05}@corp.example.com"),
+            User::ELogin(n) => write!(f, "user{n:05}%40corp.example.com"),
         }
     }
 }

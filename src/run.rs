@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 
@@ -362,15 +362,32 @@ fn warn_http(config: &Config, addr: SocketAddr, https: bool) {
 }
 
 /// A port held by another program must be a clear error, not a silent share: SO_REUSEPORT
-/// would let a second collector of the same user split the traffic.
+/// would let a second collector of the same user split the traffic. A port in use is tried
+/// again for [`PORT_PATIENCE`]: the listeners of a collector that was killed (`kill -9`, a
+/// crash) are closed by io_uring's teardown a moment after its process is gone, and a collector
+/// restarted at once by its supervisor found its ports in use until then, often.
 fn check_port_free(key: &str, addr: SocketAddr, udp: bool) -> anyhow::Result<()> {
     if addr.port() == 0 {
         return Ok(());
     }
-    let result = if udp {
-        std::net::UdpSocket::bind(addr).map(drop)
-    } else {
-        std::net::TcpListener::bind(addr).map(drop)
+    let bind = || {
+        if udp {
+            std::net::UdpSocket::bind(addr).map(drop)
+        } else {
+            std::net::TcpListener::bind(addr).map(drop)
+        }
     };
-    result.map_err(|e| anyhow::anyhow!("{key} {addr}: {e}"))
+    let deadline = Instant::now() + PORT_PATIENCE;
+    loop {
+        match bind() {
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && Instant::now() < deadline => {
+                std::thread::sleep(PORT_RETRY_EVERY);
+            }
+            result => return result.map_err(|e| anyhow::anyhow!("{key} {addr}: {e}")),
+        }
+    }
 }
+
+/// How long a port in use is tried again at start ([`check_port_free`]), and how often.
+const PORT_PATIENCE: Duration = Duration::from_secs(2);
+const PORT_RETRY_EVERY: Duration = Duration::from_millis(20);

@@ -99,8 +99,8 @@ fn netwitness_carets_after_static_text() {
     let r = one(ZONE, &fixed);
     assert_eq!(r["kind"], "zia.web");
     assert_eq!(
-        r["ts"], "2019-11-30T12:21:57Z",
-        "timezone=CET is no zone ztel trusts"
+        r["ts"], "2019-11-30T11:21:57Z",
+        "timezone=CET: the zone database's CET, UTC+1 in November"
     );
     assert_eq!(r["src_ip"], "10.172.17.6");
     assert_eq!(r["dst_ip"], "10.109.192.53");

@@ -216,6 +216,22 @@ fn time_formats() {
             r#""epochtime":"None","time":"Fri Dec 17 07:04:57 2021""#,
             "2021-12-17T07:04:57Z",
         ),
+        // The record's own zone (`%s{tz}`) wins over the feed's, as a zone word in a time does.
+        (
+            "UTC",
+            r#""time":"Sat Nov  4 09:03:07 2023","tz":"America/Los_Angeles""#,
+            "2023-11-04T16:03:07Z",
+        ),
+        (
+            "UTC",
+            r#""datetime":"2023-11-04 09:03:07","tz":"+0200""#,
+            "2023-11-04T07:03:07Z",
+        ),
+        (
+            "America/Los_Angeles",
+            r#""time":"Mon Dec  4 09:03:07 2023","tz":"PST""#,
+            "2023-12-04T17:03:07Z",
+        ),
     ];
     for (zone, time, want) in cases {
         let r = one(zone, &rec(time));
@@ -241,6 +257,11 @@ fn time_falls_back_to_header_then_to_reception() {
 fn unreadable_time_is_a_dead_letter() {
     let line = br#"{"time":"yesterday-ish","cip":"10.0.0.1","reqmethod":"GET","respcode":"200"}"#;
     assert_eq!(dead_reason(ZONE, line), Reason::BadTime);
+    // A zone abbreviation that is not the feed zone's: `CST` is Chicago's or China's, and
+    // reading the time in the feed's zone would shift it without a trace.
+    let line =
+        br#"{"time":"Sat Nov  4 09:03:07 2023","tz":"CST","cip":"10.0.0.1","reqmethod":"GET","respcode":"200"}"#;
+    assert_eq!(dead_reason("UTC", line), Reason::BadTime);
 }
 
 #[test]

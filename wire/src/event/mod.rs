@@ -278,9 +278,9 @@ pub struct Flow<'a> {
 }
 
 /// A ZIA record's time: `epochtime` (unambiguous), else `time` (ctime in the feed's zone, or in
-/// the record's own `tz` when that is GMT/UTC), else `datetime`, else the syslog header's, else
-/// the time it was received. A time field that is there but unreadable is an error rather than
-/// a silent substitution.
+/// the record's own `tz`: [`time::parse_time_in_zone_named`]), else `datetime`, else the syslog
+/// header's, else the time it was received. A time field that is there but unreadable is an
+/// error rather than a silent substitution.
 pub fn zia_time(f: &Fields<'_>, ctx: &Context<'_>) -> Result<Timestamp, Reason> {
     let mut unreadable = false;
     if f.has(Field::EpochTime) {
@@ -289,14 +289,23 @@ pub fn zia_time(f: &Fields<'_>, ctx: &Context<'_>) -> Result<Timestamp, Reason> 
             None => unreadable = true,
         }
     }
-    let record_zone = f
-        .text(Field::Tz)
-        .filter(|tz| matches!(tz.trim(), "GMT" | "UTC"))
-        .map(|_| TimeZone::UTC);
-    let zone = record_zone.as_ref().unwrap_or(ctx.zone);
+    // The record's own zone word (`%s{tz}`), when it has one: most often the feed zone's or
+    // GMT, whose times go through the decoder's memory of the last one.
+    let word = f.text(Field::Tz);
+    let word = word.as_deref().map(str::trim);
+    let zone = match word {
+        None => Some(ctx.zone),
+        Some("GMT" | "UTC") => Some(&TimeZone::UTC),
+        Some(name) if ctx.zone.iana_name() == Some(name) => Some(ctx.zone),
+        Some(_) => None,
+    };
     for field in [Field::Time, Field::DateTime] {
         if let Some(text) = f.text(field) {
-            match ctx.parse_time(&text, zone) {
+            let ts = match zone {
+                Some(zone) => ctx.parse_time(&text, zone),
+                None => time::parse_time_in_zone_named(&text, word.unwrap_or_default(), ctx.zone),
+            };
+            match ts {
                 Some(ts) => return Ok(ts),
                 None => unreadable = true,
             }

@@ -279,3 +279,39 @@ fn hand_conversion_agrees_with_jiff() {
         assert_eq!(f.at_offset(0), Some(want), "{y}-{m}-{d}");
     }
 }
+
+#[test]
+fn a_zone_of_its_own_is_read_as_a_zone_word_in_the_time() {
+    // Time, the record's zone field (`%s{tz}`, CEF `dtz`, NetWitness `timezone`), the feed
+    // zone, and the instant (None: unreadable, a `bad_time` dead letter).
+    #[rustfmt::skip]
+    let cases: &[(&str, &str, &str, Option<&str>)] = &[
+        ("Sat Nov  4 09:03:07 2023", "America/Los_Angeles", "UTC", Some("2023-11-04T16:03:07Z")),
+        ("2023-11-04 09:03:07", "Europe/Paris", "UTC", Some("2023-11-04T08:03:07Z")),
+        ("Oct 02 2017 16:21:40", "+0200", "UTC", Some("2017-10-02T14:21:40Z")),
+        ("Sat Nov  4 09:03:07 2023", "-05:00", "Europe/Paris", Some("2023-11-04T14:03:07Z")),
+        ("Sat Nov  4 09:03:07 2023", " GMT ", "Europe/Paris", Some("2023-11-04T09:03:07Z")),
+        ("Sat Nov  4 09:03:07 2023", "utc", "Europe/Paris", Some("2023-11-04T09:03:07Z")),
+        ("Sat Nov  4 09:03:07 2023", "", "Europe/Paris", Some("2023-11-04T08:03:07Z")),
+        // The feed zone's abbreviation then, and in the hour the clock turns back, which one.
+        ("Mon Dec  4 09:03:07 2023", "PST", "America/Los_Angeles", Some("2023-12-04T17:03:07Z")),
+        ("Sat Nov  4 09:03:07 2023", "PDT", "America/Los_Angeles", Some("2023-11-04T16:03:07Z")),
+        ("2023-11-05 01:30:00", "PDT", "America/Los_Angeles", Some("2023-11-05T08:30:00Z")),
+        ("2023-11-05 01:30:00", "PST", "America/Los_Angeles", Some("2023-11-05T09:30:00Z")),
+        // An abbreviation the feed zone does not have then, or no zone's: unreadable.
+        ("Mon Dec  4 09:03:07 2023", "PDT", "America/Los_Angeles", None),
+        ("Sat Nov  4 09:03:07 2023", "PST", "UTC", None),
+        ("Sat Nov  4 09:03:07 2023", "CST", "Europe/Paris", None),
+        ("Sat Nov  4 09:03:07 2023", "Mars/Olympus", "UTC", None),
+        // A time that says its own zone, or epoch seconds, is that time.
+        ("2023-11-04T09:03:07Z", "Europe/Paris", "UTC", Some("2023-11-04T09:03:07Z")),
+        ("Oct 02 2017 16:21:40 GMT", "PST", "UTC", Some("2017-10-02T16:21:40Z")),
+        ("1699088587", "Europe/Paris", "UTC", Some("2023-11-04T09:03:07Z")),
+        ("not a time", "Europe/Paris", "UTC", None),
+    ];
+    for &(text, word, feed, want) in cases {
+        let zone = parse_zone(feed).unwrap();
+        let got = parse_time_in_zone_named(text, word, &zone).map(render);
+        assert_eq!(got.as_deref(), want, "{text:?} {word:?} in {feed}");
+    }
+}

@@ -1,8 +1,9 @@
 //! The zone a feed's times are read in, as `feed_timezone` names it.
 
 use jiff::tz::{Offset, TimeZone};
+use jiff::Timestamp;
 
-use super::signed_offset;
+use super::{parse_time, signed_offset, Fields};
 
 /// Resolves `feed_timezone` from config: "UTC"/"GMT"/"Z", an IANA name
 /// ("Europe/Paris"), or a fixed offset ("+05:30", "-0800", "+5", "UTC+5",
@@ -62,4 +63,43 @@ fn parse_config_offset(b: &[u8]) -> Option<i32> {
         [h] => signed_offset(sign, &[b'0', h]),
         _ => signed_offset(sign, rest),
     }
+}
+
+/// A time whose zone is a field of its own (NSS's `%s{tz}` beside `%s{time}`, CEF's `dtz`,
+/// NetWitness's `timezone`), the word read as a zone word in a time is: UTC or GMT, the feed
+/// zone's IANA name or its abbreviation then (`PST`/`PDT` for `America/Los_Angeles`), another
+/// IANA name or an offset. Any other word makes the time unreadable (`None`): `CST` alone is
+/// Chicago's or China's, and a time read in the wrong zone would be wrong without a trace. A
+/// time that carries its own zone or offset, or epoch seconds, is that time, whatever the word.
+pub fn parse_time_in_zone_named(s: &str, word: &str, zone: &TimeZone) -> Option<Timestamp> {
+    let name = word.trim_ascii();
+    if name.is_empty() || zone.iana_name() == Some(name) {
+        return parse_time(s, zone);
+    }
+    if ["UTC", "GMT", "Z"]
+        .iter()
+        .any(|utc| name.eq_ignore_ascii_case(utc))
+    {
+        return parse_time(s, &TimeZone::UTC);
+    }
+    let in_utc = parse_time(s, &TimeZone::UTC)?;
+    if parse_time(s, &TimeZone::fixed(Offset::constant(1))) == Some(in_utc) {
+        // The same instant in two zones: the time says its own.
+        return Some(in_utc);
+    }
+    let civil = TimeZone::UTC.to_datetime(in_utc);
+    let fields = Fields {
+        year: u32::try_from(civil.year()).ok()?,
+        month: u32::try_from(civil.month()).ok()?,
+        day: u32::try_from(civil.day()).ok()?,
+        hour: u32::try_from(civil.hour()).ok()?,
+        minute: u32::try_from(civil.minute()).ok()?,
+        second: u32::try_from(civil.second()).ok()?,
+        nanos: u32::try_from(civil.subsec_nanosecond()).ok()?,
+    };
+    // As a zone word in the time itself: the feed zone's abbreviation before the zone
+    // database, whose lookup fails for `PDT`.
+    fields
+        .in_feed_zone_named(name.as_bytes(), zone)
+        .or_else(|| fields.in_zone(&parse_zone(name).ok()?))
 }

@@ -1,60 +1,23 @@
 //! The bundled load generator against the real collector (DESIGN §7): what loadgen says it
 //! sent, what ztel's /metrics says it received and what ztel wrote must agree.
 //!
-//! loadgen is another package of the workspace, so cargo gives this test no path to its
-//! binary: it is looked up next to this test's own executable (`target/debug/loadgen`), which
-//! `cargo build --workspace` or `cargo test --workspace` has built. Without it the test says
-//! so and does nothing; loadgen's own tests (loadgen/tests) cover it against fake collectors.
+//! loadgen's binary is looked up next to this test's own executable (`common::loadgen_binary`).
+//! Without it the test says so and does nothing; loadgen's own tests (loadgen/tests) cover it
+//! against fake collectors. Mutual TLS is in loadgen_mtls.rs.
 //!
 //! The HTTP tests run Cloud NSS's transport end to end: loadgen POSTs JSON arrays to ztel's
 //! `[input.http]`, plain, gzipped and HTTPS, with the right key and a wrong one.
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-use common::{Collector, Options, TempDir};
-
-/// The loadgen binary; None, having said the test is skipped, when it has not been built.
-fn loadgen_binary() -> Option<PathBuf> {
-    // target/debug/deps/loadgen-HASH → target/debug/loadgen
-    let found = std::env::current_exe()
-        .ok()
-        .and_then(|exe| Some(exe.parent()?.parent()?.join("loadgen")))
-        .filter(|path| path.exists());
-    // CI builds the whole workspace first: there a missing binary is a failure, not a skip.
-    assert!(
-        found.is_some() || std::env::var_os("CI").is_none(),
-        "no loadgen binary next to the tests (cargo build -p loadgen)"
-    );
-    if found.is_none() {
-        eprintln!("skipped: no loadgen binary next to the tests (cargo build -p loadgen)");
-    }
-    found
-}
+use common::{loadgen_binary, loadgen_result, run_loadgen, Collector, Options, TempDir};
 
 /// Runs loadgen; its exit status and the `key=value` pairs of its `loadgen-result` line.
 fn loadgen(binary: &Path, args: &[&str]) -> (i32, Vec<(String, String)>, String) {
-    let out = Command::new(binary)
-        .args(args)
-        .arg("--quiet")
-        .output()
-        .expect("loadgen runs");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let result = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("loadgen-result "))
-        .unwrap_or_else(|| panic!("no loadgen-result line: {stdout}"))
-        .split(' ')
-        .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    (
-        out.status.code().unwrap_or(-1),
-        result,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let (code, stdout, stderr) = run_loadgen(binary, args);
+    (code, loadgen_result(&stdout), stderr)
 }
 
 /// [`loadgen`] over HTTP to `target` with the key `key`, then `args`.

@@ -12,6 +12,7 @@
 mod ca;
 mod collector;
 pub mod http;
+mod loadgen;
 mod names;
 mod outcome;
 #[path = "../../wire/tests/common/shared.rs"]
@@ -37,6 +38,8 @@ use ztel::pipeline::Pipeline;
 #[allow(unused_imports)]
 pub use ca::Ca;
 pub use collector::*;
+#[allow(unused_imports)]
+pub use loadgen::*;
 #[allow(unused_imports)]
 pub use names::*;
 pub use outcome::*;

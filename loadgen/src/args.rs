@@ -148,6 +148,16 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub ca: Option<PathBuf>,
 
+    /// PEM file of loadgen's client certificate (its chain, the client's own first), for a
+    /// collector that requires one: mutual TLS, as ztel's input.tls.client_ca asks and as LSS
+    /// supports. With --key; applies to --proto tls and to https (--proto http with --ca).
+    #[arg(long, value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+
+    /// PEM file of the private key of --cert.
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+
     /// The key the collector expects in --http-header (one of ztel's input.http.keys); required
     /// by --proto http.
     #[arg(long, value_name = "KEY")]

@@ -4,17 +4,19 @@
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
-use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
+use rustls::{ClientConfig, ClientConnection, ProtocolVersion, RootCertStore, StreamOwned};
 
 use crate::args::Proto;
 use crate::http::{Answers, Body, Requests};
+use crate::identity::{await_verdict, refusal, Presenter};
 use crate::plan::{HttpPlan, Plan};
 
 /// Bytes per write on a stream connection: large enough that syscalls cost little at full
@@ -42,11 +44,17 @@ pub enum Transport {
     },
 }
 
-/// What a TLS connection to the collector needs: the CA's roots and the name to check.
+/// What a TLS connection to the collector needs: the CA's roots, the name to check and the
+/// client certificate to present.
 #[derive(Clone)]
 pub struct TlsClient {
     config: Arc<ClientConfig>,
     name: ServerName<'static>,
+    /// --cert, to name it in a refusal; `None` when loadgen has no client certificate.
+    cert: Option<PathBuf>,
+    /// Whether the collector's verdict on the client certificate is known (see
+    /// `identity::await_verdict`).
+    judged: Arc<AtomicBool>,
 }
 
 /// Reads what the transport needs (the CA for TLS and HTTPS). Errors are configuration errors.
@@ -58,7 +66,7 @@ pub fn prepare(plan: &Plan) -> Result<Transport> {
             let Some(ca) = &plan.ca else {
                 bail!("--proto tls needs --ca FILE");
             };
-            Transport::Tls(tls_client(ca, &plan.server_name)?)
+            Transport::Tls(tls_client(ca, plan)?)
         }
         Proto::Http => {
             let Some(http) = &plan.http else {
@@ -68,7 +76,7 @@ pub fn prepare(plan: &Plan) -> Result<Transport> {
                 tls: plan
                     .ca
                     .as_deref()
-                    .map(|ca| tls_client(ca, &plan.server_name))
+                    .map(|ca| tls_client(ca, plan))
                     .transpose()?,
                 plan: http.clone(),
             }
@@ -76,7 +84,8 @@ pub fn prepare(plan: &Plan) -> Result<Transport> {
     })
 }
 
-fn tls_client(ca: &Path, server_name: &str) -> Result<TlsClient> {
+fn tls_client(ca: &Path, plan: &Plan) -> Result<TlsClient> {
+    let server_name = plan.server_name.as_str();
     let pem = std::fs::read(ca).with_context(|| format!("cannot read --ca {}", ca.display()))?;
     let mut roots = RootCertStore::empty();
     for cert in CertificateDer::pem_slice_iter(&pem) {
@@ -89,16 +98,26 @@ fn tls_client(ca: &Path, server_name: &str) -> Result<TlsClient> {
         bail!("--ca {}: no certificate in it", ca.display());
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let files = plan
+        .identity
+        .as_ref()
+        .map(|(c, k)| (c.as_path(), k.as_path()));
+    let presenter = Presenter::new(files, &provider)?;
+    let cert = presenter.cert().map(Path::to_path_buf);
+    // The presenter is asked even when it has no certificate, so that a collector's refusal of
+    // a client without one can be said in words.
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .context("TLS setup")?
         .with_root_certificates(roots)
-        .with_no_client_auth();
+        .with_client_cert_resolver(Arc::new(presenter));
     let name = ServerName::try_from(server_name.to_string())
         .with_context(|| format!("{server_name:?} is not a TLS server name"))?;
     Ok(TlsClient {
         config: Arc::new(config),
         name,
+        cert,
+        judged: Arc::default(),
     })
 }
 
@@ -162,11 +181,12 @@ impl Wire {
         let mut sock = TcpStream::connect_timeout(&target, CONNECT_TIMEOUT).context("connect")?;
         // Records go out when they are due, not when Nagle's algorithm decides.
         sock.set_nodelay(true)?;
-        let Some(TlsClient { config, name }) = tls else {
+        let Some(client) = tls else {
             return Ok(Wire::Tcp(sock));
         };
         sock.set_read_timeout(Some(TLS_TIMEOUT))?;
-        let mut tls = ClientConnection::new(config.clone(), name.clone())?;
+        let mut tls = ClientConnection::new(client.config.clone(), client.name.clone())?;
+        Presenter::start_handshake();
         while tls.is_handshaking() {
             if let Err(e) = tls.complete_io(&mut sock) {
                 // The read timeout surfaces as "Resource temporarily unavailable", which says
@@ -181,8 +201,17 @@ impl Wire {
                         TLS_TIMEOUT.as_secs()
                     );
                 }
-                return Err(anyhow::Error::new(e).context("TLS handshake"));
+                return Err(refusal(client.cert.as_deref(), e));
             }
+        }
+        // Every connection presents the same certificate and gets the same verdict: the first
+        // one waits for it, the others need not pay the wait again.
+        if Presenter::asked()
+            && tls.protocol_version() == Some(ProtocolVersion::TLSv1_3)
+            && !client.judged.load(Ordering::Relaxed)
+        {
+            await_verdict(&mut tls, &mut sock, client.cert.as_deref())?;
+            client.judged.store(true, Ordering::Relaxed);
         }
         sock.set_read_timeout(None)?;
         Ok(Wire::Tls(Box::new(StreamOwned::new(tls, sock))))

@@ -1,9 +1,10 @@
 //! loadgen: replays Zscaler NSS and LSS traffic against a collector (DESIGN §7).
 //!
 //! `args` reads the command line and `plan` checks it, `source` builds every event into memory,
-//! `conn` opens the connections (`http` builds their requests and reads their answers), `send`
-//! paces the writes, `report` adds up and prints, `admin` asks the collector what it received. This file runs
-//! those steps in order and picks the exit status.
+//! `conn` opens the connections (`http` builds their requests and reads their answers,
+//! `identity` presents the client certificate of mutual TLS), `send` paces the writes, `report`
+//! adds up and prints, `admin` asks the collector what it received. This file runs those steps
+//! in order and picks the exit status.
 
 mod admin;
 mod args;
@@ -11,6 +12,7 @@ mod conn;
 mod exposition;
 mod header;
 mod http;
+mod identity;
 mod plan;
 mod report;
 mod send;

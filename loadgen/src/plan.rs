@@ -79,6 +79,8 @@ pub struct Plan {
     pub header: Option<HeaderArg>,
     pub seed: u64,
     pub ca: Option<PathBuf>,
+    /// --cert and --key: the client certificate of mutual TLS and its key.
+    pub identity: Option<(PathBuf, PathBuf)>,
     /// `Some` exactly for --proto http.
     pub http: Option<HttpPlan>,
     pub admin: Option<String>,
@@ -107,6 +109,7 @@ impl Plan {
             }
             _ => {}
         }
+        let identity = identity(&args)?;
         if args.churn.is_some() && matches!(source, Source::File(_)) {
             bail!("--churn applies to the synthetic sources (nss, fw, dns, lss): a file is sent as it is");
         }
@@ -161,6 +164,7 @@ impl Plan {
             header: args.header,
             seed: args.seed,
             ca: args.ca,
+            identity,
             http,
             admin: args.admin,
             hist: args.hist,
@@ -314,6 +318,22 @@ fn source(args: &Args) -> Result<Source> {
         "" => bail!("--source is empty: give nss, fw, dns, lss or a file"),
         path => Source::File(PathBuf::from(path)),
     })
+}
+
+/// --cert and --key, which go together, and only where there is TLS to present them in.
+fn identity(args: &Args) -> Result<Option<(PathBuf, PathBuf)>> {
+    let (cert, key) = match (&args.cert, &args.key) {
+        (None, None) => return Ok(None),
+        (Some(cert), Some(key)) => (cert.clone(), key.clone()),
+        _ => bail!("--cert and --key go together: give both (the client certificate and its key)"),
+    };
+    match (args.proto, &args.ca) {
+        (Proto::Tcp | Proto::Udp, _) => {
+            bail!("--cert and --key apply to --proto tls and http (HTTPS) only")
+        }
+        (Proto::Http, None) => bail!("--cert and --key need --ca FILE (HTTPS) with --proto http"),
+        _ => Ok(Some((cert, key))),
+    }
 }
 
 /// [`format_of`] as one token, for the `key=value` pairs of the result line, which scripts split

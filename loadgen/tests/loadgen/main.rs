@@ -10,7 +10,8 @@
 //! - `sources`: the synthetic sources, dialects and formats;
 //! - `files`: a file's lines replayed;
 //! - `pacing`: send lateness and its interval log, timed runs;
-//! - `tls` and `http`: the other transports, and refusals by the receiver;
+//! - `tls` and `http`: the other transports, and refusals by the receiver; `mtls`: client
+//!   certificates;
 //! - `admin`: what the collector's admin endpoint says it received;
 //! - `cli`: --help, configuration errors and exit statuses;
 //! - `support`: running loadgen, the TCP and UDP receivers, and checking what they got.
@@ -20,6 +21,7 @@ mod cli;
 mod files;
 mod framing;
 mod http;
+mod mtls;
 mod pacing;
 mod sources;
 mod support;

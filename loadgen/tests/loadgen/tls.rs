@@ -6,23 +6,33 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use wire::event::Kind;
 
 use crate::support::{all_lines, assert_records, loadgen_with, Run, Scratch};
 
 /// A CA and a certificate for "localhost" it signed, PEM: (ca, cert, key).
-fn certificates() -> (String, String, String) {
-    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+pub fn certificates() -> (String, String, String) {
+    let ca = authority("loadgen test CA");
+    let (cert, key) = leaf(&ca, "localhost");
+    (ca.pem(), cert, key)
+}
+
+/// A certificate authority of the test's own.
+pub fn authority(name: &str) -> CertifiedIssuer<'static, KeyPair> {
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "loadgen test CA");
-    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
-    let params = CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    ca_params.distinguished_name.push(DnType::CommonName, name);
+    CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap()
+}
+
+/// A certificate for `name` that `ca` signed, and its key, PEM.
+pub fn leaf(ca: &CertifiedIssuer<'static, KeyPair>, name: &str) -> (String, String) {
+    let mut params = CertificateParams::new(vec![name.to_string()]).unwrap();
+    params.distinguished_name.push(DnType::CommonName, name);
     let key = KeyPair::generate().unwrap();
-    let cert = params.signed_by(&key, &ca).unwrap();
-    (ca.pem(), cert.pem(), key.serialize_pem())
+    let cert = params.signed_by(&key, ca).unwrap();
+    (cert.pem(), key.serialize_pem())
 }
 
 /// Per connection: the bytes read, or how the connection failed.

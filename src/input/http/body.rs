@@ -48,18 +48,23 @@ pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
         Some(b'{') => {
             // Each line an object of its own, or else the body one object over several lines
             // (even one whose every line starts with `{`); failing both, lines that each start
-            // as an object are still records, a broken one a dead letter.
+            // as an object, or lines after a first that is one, are still records, a broken one
+            // a dead letter: Cloud NSS sends a batch it was refused again, so one bad line
+            // would hold back every record of it for ever.
             let (mut objects, mut braces) = (true, true);
+            let mut first = None;
             let mut lines = Lines { pos: 0 };
             while let Some(line) = lines.next(body) {
                 let line = &body[line];
+                let whole = container_end(line, 0) == Some(line.len());
+                first.get_or_insert(whole);
                 braces &= line[0] == b'{';
-                objects &= braces && container_end(line, 0) == Some(line.len());
+                objects &= braces && whole;
             }
             let start = skip_whitespace(body, 0);
             let one = container_end(body, start)
                 .is_some_and(|end| skip_whitespace(body, end) == body.len());
-            match (objects, one, braces) {
+            match (objects, one, braces || first == Some(true)) {
                 (true, _, _) => Ok(Shape::Lines),
                 (false, true, _) => Ok(Shape::Object),
                 (false, false, true) => Ok(Shape::Lines),
@@ -305,7 +310,9 @@ mod tests {
         assert_eq!(shape(b" \r\n"), Ok(Shape::Empty));
         assert_eq!(shape(b"[{}]"), Ok(Shape::Array));
         assert_eq!(shape(b"{\"a\":1}\n\n  {\"b\":2}\r\n"), Ok(Shape::Lines));
-        assert_eq!(shape(b"{\"a\":1}\nnot json\n"), Err(NotJson));
+        // A first line that is an object makes the body lines: later ones are the pipeline's.
+        assert_eq!(shape(b"{\"a\":1}\nnot json\n"), Ok(Shape::Lines));
+        assert_eq!(shape(b"{\"a\":1}\n<134>{\"b\":2}\n"), Ok(Shape::Lines));
         assert_eq!(shape(b"hello"), Err(NotJson));
         assert_eq!(shape(b"<134>{\"a\":1}"), Err(NotJson));
     }

@@ -6,6 +6,7 @@
 //! interned), their IPs and users in [`Lists`], times in nanoseconds. Nothing is allocated per
 //! device; [`Registry::heap_bytes`] says what it all holds.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use jiff::Timestamp;
@@ -323,10 +324,14 @@ impl Registry {
     /// current IP is its latest, and keeping the first ones froze the list for good. A value the
     /// device has stays where it is, so a list changes only when something new comes.
     fn add(&mut self, p: u32, kind: Kind, value: &str) -> bool {
+        let value = match kind {
+            Kind::Ip => canonical_ip(value),
+            Kind::User => Cow::Borrowed(value),
+        };
         // Interned only when new to the registry, and then new to the device too. Text is not
         // freed when its value leaves a list (another device may hold it): the registry's text
         // is every distinct IP and user seen since the start, which a restart compacts.
-        let Some(sym) = self.strings.intern(value) else {
+        let Some(sym) = self.strings.intern(&value) else {
             return false;
         };
         let list = &mut self.devices[p as usize].values;
@@ -455,6 +460,28 @@ pub fn write_event(event: DeviceEvent, id: u64, device: &Device, ts: Timestamp, 
     o.str_array(key!("ips"), device.ips());
     o.str_array(key!("users"), device.users());
     o.end_line();
+}
+
+/// An IP as the registry keeps it: an IPv6 address in its one canonical text (RFC 5952: lower
+/// case, zeros compressed), so that `2001:DB8::1` and `2001:0db8:0:0:0:0:0:1` from two feeds are
+/// one IP of the device, not three. IPv4 text is the one text already (the parser takes no
+/// leading zeros); what is not an address is kept as sent. Runs only for what a shard told the
+/// aggregator is new to a device, never per record.
+fn canonical_ip(value: &str) -> Cow<'_, str> {
+    if !value.contains(':') {
+        return Cow::Borrowed(value);
+    }
+    match value.parse::<std::net::Ipv6Addr>() {
+        Ok(ip) => {
+            let text = ip.to_string();
+            if text == value {
+                Cow::Borrowed(value)
+            } else {
+                Cow::Owned(text)
+            }
+        }
+        Err(_) => Cow::Borrowed(value),
+    }
 }
 
 #[cfg(test)]

@@ -285,3 +285,23 @@ fn the_text_stays_bounded_while_a_device_changes_ip_for_ever() {
         );
     }
 }
+
+#[test]
+fn an_ipv6_address_is_one_ip_whatever_its_text() {
+    let mut r = Registry::default();
+    for ip in [
+        "2001:DB8::1",
+        "2001:db8::1",
+        "2001:0db8:0:0:0:0:0:1",
+        "10.0.0.1",
+    ] {
+        r.apply(&news("v6", Some(ip), None, 100));
+    }
+    // What is not an address is kept as sent.
+    r.apply(&news("v6", Some("fe80::zz"), None, 100));
+    let dev = r.get(device_id("v6")).unwrap();
+    assert_eq!(
+        dev.ips().collect::<Vec<_>>(),
+        ["2001:db8::1", "10.0.0.1", "fe80::zz"]
+    );
+}

@@ -9,6 +9,7 @@
 
 pub mod nats;
 mod pagecache;
+pub mod rotated;
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use pagecache::Releaser;
+use rotated::{remove_oldest, rotated_name};
 
 /// A buffer this full is written out even if more may come. A quarter of a MiB, not a whole
 /// one: the copy of each batch into the buffer and `write(2)`'s read of it then cycle through
@@ -58,6 +60,8 @@ pub struct Sink {
     keep_rotated: Option<usize>,
     /// Bytes taken by `write` since the sink was opened.
     taken: u64,
+    /// Bytes taken before the current file: those after go to it ([`Sink::place_of`]).
+    file_start: u64,
     /// Files rotated since the sink was opened.
     rotations: u64,
     /// Keeps only the end of a file in the page cache.
@@ -90,6 +94,7 @@ impl Sink {
             rotate_bytes: None,
             keep_rotated: None,
             taken: 0,
+            file_start: 0,
             rotations: 0,
             releaser: Releaser::new(),
         }
@@ -131,6 +136,7 @@ impl Sink {
             rotate_bytes,
             keep_rotated: None,
             taken: 0,
+            file_start: 0,
             rotations: 0,
             releaser: Releaser::new(),
         };
@@ -172,6 +178,23 @@ impl Sink {
             }),
             Target::Stream { .. } | Target::Stdout(_) => None,
         }
+    }
+
+    /// Where the byte taken at `taken` went or goes, for files: in the current file (counted
+    /// back from its end as the system has it, so that a file cut under it gives 0, never past
+    /// the bytes written since), or `None` when that byte went to a file rotated since.
+    pub fn place_of(&self, taken: u64) -> Option<Place> {
+        let now = self.place()?;
+        if taken < self.file_start {
+            return None;
+        }
+        let done = self.done();
+        let offset = if taken <= done {
+            now.offset.saturating_sub(done - taken)
+        } else {
+            now.offset + (taken - done)
+        };
+        Some(Place { offset, ..now })
     }
 
     /// Writes everything pending, then rotates the file if it is due. On error what was not
@@ -346,49 +369,8 @@ impl Sink {
         *file = Arc::new(new);
         *size = meta.len();
         *id = (meta.dev(), meta.ino());
+        self.file_start = self.taken - (self.pending.len() - self.torn) as u64;
         Ok(())
-    }
-}
-
-/// Removes rotated files of `path` (`<stem>-<UTC time>.<ext>`) but the newest `keep`. Their
-/// names sort by time.
-fn remove_oldest(path: &Path, keep: usize) {
-    let (Some(dir), Some(stem), Some(ext)) = (
-        path.parent(),
-        path.file_stem().and_then(|s| s.to_str()),
-        path.extension().and_then(|s| s.to_str()),
-    ) else {
-        return;
-    };
-    let dir = if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    };
-    let prefix = format!("{stem}-");
-    let suffix = format!(".{ext}");
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut rotated: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                n.strip_prefix(&prefix)
-                    .and_then(|rest| rest.strip_suffix(&suffix))
-                    .is_some_and(|stamp| {
-                        stamp.ends_with('Z') && stamp.starts_with(|c: char| c.is_ascii_digit())
-                    })
-            })
-        })
-        .collect();
-    rotated.sort();
-    let excess = rotated.len().saturating_sub(keep);
-    for old in &rotated[..excess] {
-        match std::fs::remove_file(old) {
-            Ok(()) => tracing::info!("removed {} (keeping the newest {keep})", old.display()),
-            Err(e) => tracing::warn!("cannot remove {}: {e}", old.display()),
-        }
     }
 }
 
@@ -402,18 +384,6 @@ fn open_for_appending(path: &Path) -> io::Result<File> {
         .append(true)
         .custom_flags(libc::O_NONBLOCK)
         .open(path)
-}
-
-fn rotated_name(path: &Path) -> PathBuf {
-    let stamp = jiff::Timestamp::now()
-        .strftime("%Y%m%dT%H%M%S%.fZ")
-        .to_string();
-    let stem = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("output");
-    let ext = path.extension().and_then(|s| s.to_str()).unwrap_or("jsonl");
-    path.with_file_name(format!("{stem}-{stamp}.{ext}"))
 }
 
 /// Cuts the file back to its last LF when a crash left a fragment after it; the fragment is

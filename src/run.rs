@@ -12,9 +12,10 @@ use anyhow::{bail, Context as _};
 use crate::aggregate::attribution::Attribution;
 use crate::aggregate::dedup::Window;
 use crate::aggregate::latency::IntervalLog;
+use crate::aggregate::registry::{merge_tail, Registry};
 use crate::aggregate::saver::Saver;
 use crate::aggregate::state::Shared;
-use crate::aggregate::store::Store;
+use crate::aggregate::store::{Encoded, Store};
 use crate::aggregate::{Aggregator, Sinks, Summary, DEDUP_WINDOW};
 use crate::batch;
 use crate::batch::Source;
@@ -147,13 +148,17 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
         .with_context(|| format!("cannot create data_dir {}", config.data_dir.display()))?;
     let (store, mut registry) =
         Store::open_and_load(&config.data_dir.join(crate::config::STORE_FILE))?;
-    registry.bound(config.limits.max_devices);
     if !registry.is_empty() {
         tracing::info!("{} devices known from earlier runs", registry.len());
     }
-    let mut sinks = open_sinks(&config, store)?;
+    // Unknown, the devices file's tail is not merged: a device may be announced again.
+    let through = store.devices_through().unwrap_or_else(|e| {
+        tracing::warn!("{e}: the devices file's last events are not merged");
+        None
+    });
+    let mut sinks = open_sinks(&config, store, through)?;
     // NATS before anything listens: refused credentials stop the start here, in one line.
-    let nats = if config.output.nats.url.trim().is_empty() {
+    let mut nats = if config.output.nats.url.trim().is_empty() {
         None
     } else {
         Some(crate::sink::nats::start(
@@ -161,6 +166,15 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
             &config.data_dir,
         )?)
     };
+    merge_devices_tail(
+        &config,
+        &mut registry,
+        &sinks,
+        through,
+        nats.as_mut().map(|n| &mut n.outbox),
+    );
+    // Devices announced in the file are known whatever the bound: it stops new ones only.
+    registry.bound(config.limits.max_devices);
     let listening = [
         (Source::Tcp, tcp),
         (Source::Udp, udp),
@@ -291,13 +305,60 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
     Ok(running)
 }
 
+/// Merges into the registry the device events the devices file holds past what the saved
+/// registry knows (`registry/tail.rs`): a crash came between their writes and its save.
+fn merge_devices_tail(
+    config: &Config,
+    registry: &mut Registry,
+    sinks: &Sinks,
+    through: Option<crate::sink::Place>,
+    nats: Option<&mut crate::sink::nats::outbox::Outbox>,
+) {
+    let path = config.output_path(&config.output.devices);
+    let now = sinks.devices.place();
+    // Not merged, they cost repeated events, not lost ones: no reason not to start.
+    let merged = match merge_tail(registry, &path, now, through, nats) {
+        Ok(merged) => merged,
+        Err(e) => {
+            tracing::warn!(
+                "cannot read the last events of {}: {e}; a device announced in the last second \
+                 before a crash may be announced again",
+                path.display()
+            );
+            return;
+        }
+    };
+    if merged.events > 0 || merged.unreadable > 0 {
+        tracing::info!(
+            "{}: {} device events written after the registry's last save (a crash?) merged \
+             into it, {} devices changed{}",
+            path.display(),
+            merged.events,
+            merged.devices,
+            if merged.unreadable > 0 {
+                format!(
+                    "; {} lines that are no device event skipped",
+                    merged.unreadable
+                )
+            } else {
+                String::new()
+            }
+        );
+    }
+}
+
 /// The dead-letter file rotates at this size (or `output.rotate_bytes` if smaller)...
 const DEAD_LETTER_ROTATE: u64 = 64 << 20;
 /// ...and this many rotated dead-letter files are kept.
 const DEAD_LETTER_FILES: usize = 4;
 
 /// The aggregator's outputs, in `data_dir` unless a path says otherwise.
-fn open_sinks(config: &Config, store: Store) -> anyhow::Result<Sinks> {
+/// `through`: the place in the devices file the saved registry holds every event before.
+fn open_sinks(
+    config: &Config,
+    mut store: Store,
+    through: Option<crate::sink::Place>,
+) -> anyhow::Result<Sinks> {
     let rotate = config.output.rotate_bytes;
     let open = |path: &str, rotate: u64| -> anyhow::Result<Sink> {
         if path == "-" {
@@ -331,9 +392,21 @@ fn open_sinks(config: &Config, store: Store) -> anyhow::Result<Sinks> {
             None
         }
     };
+    let records = open(&config.output.records, rotate)?;
+    let devices = open(&config.output.devices, rotate)?;
+    // A store that never noted a place (new, set aside, or of an earlier version) holds every
+    // event of the file as it is now, as far as anyone can tell: noted before anything is
+    // written, a crash before the first save merges this run's events.
+    if let (None, Some(place)) = (through, devices.place()) {
+        let mut noted = Encoded::default();
+        noted.through = Some(place);
+        if let Err(e) = store.save(&noted) {
+            tracing::warn!("{e}: the devices file's events of this run may be announced again");
+        }
+    }
     Ok(Sinks {
-        records: open(&config.output.records, rotate)?,
-        devices: open(&config.output.devices, rotate)?,
+        records,
+        devices,
         // Every dead letter is also counted, so the file is a sample that may be bounded: a
         // flood of bad input must not fill the disk the records need.
         dead_letters: open(

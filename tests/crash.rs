@@ -363,3 +363,71 @@ fn a_collector_restarted_at_once_after_kill_9_listens_on_the_same_port() {
         (1..=ROUNDS).collect::<Vec<u64>>()
     );
 }
+
+/// A ZPA user activity record as LSS sends it (JSON), of session `session` on device `host`.
+fn lss_line(session: &str, host: &str) -> String {
+    format!(
+        concat!(
+            r#"{{"LogTimestamp": "Thu Jan 18 10:31:01 2024","SessionID": "{s}","#,
+            r#""ConnectionID": "{s},C1","ConnectionStatus": "open","IPProtocol": 6,"#,
+            r#""Username": "grace@example.com","Hostname": "{host}","#,
+            r#""ClientPrivateIP": "10.1.2.3","Connector": "dc1","ConnectorIP": "10.0.0.5","#,
+            r#""ConnectorPort": 51146,"ServerIP": "10.20.0.9","ServerPort": 22,"#,
+            r#""TimestampConnectionStart": "2024-01-18T10:31:01Z","TimestampConnectionEnd": ""}}"#
+        ),
+        s = session,
+        host = host
+    )
+}
+
+#[test]
+fn device_events_are_not_repeated_after_kill_9_and_a_replay() {
+    // A device event is in the devices file at once; the registry is saved about a second
+    // later. Killed in between, the collector must still know what the file announced when
+    // the feeds replay the same bytes, or it announces the devices and tags again.
+    let lines = [
+        zia_line(1, "K1"),
+        lss_line("S1", "K2"),
+        lss_line("S2", "K1"),
+    ];
+    let bytes = lines.join("\n") + "\n";
+    let collector = Collector::start_with("devtail-1", options(None));
+    collector.send(bytes.as_bytes());
+    let devices = collector.data_dir().join("devices.jsonl");
+    // K1 and K2 created, K1 tagged ZPA.
+    common::wait_for_lines(&devices, 3);
+    wait_for_saved_identities(collector.data_dir(), 3);
+    let (data, _guard) = collector.kill_hard();
+
+    let collector = Collector::start_with("devtail-2", options(Some(data)));
+    collector.send(bytes.as_bytes());
+    let admin = collector.listening["admin"];
+    common::wait_for_metric(admin, "ztel_duplicates_total", |n| n == 3.0);
+    let (status, body) = http_get(admin, "/devices/K1");
+    assert_eq!(status, 200, "{body}");
+    let k1: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(k1["tags"], serde_json::json!(["ZIA", "ZPA"]), "{body}");
+    let outcome = collector.stop();
+    assert_eq!(outcome.counter("duplicates"), 3);
+    let events: Vec<(String, String, String)> = outcome
+        .devices
+        .iter()
+        .map(|d| {
+            let text = |key: &str| d[key].as_str().unwrap_or_default().to_owned();
+            (text("hostname"), text("event"), d["tags"].to_string())
+        })
+        .collect();
+    let expected = [
+        ("K1", "created", r#"["ZIA"]"#),
+        ("K2", "created", r#"["ZPA"]"#),
+        ("K1", "tagged", r#"["ZIA","ZPA"]"#),
+    ];
+    let mut expected: Vec<(String, String, String)> = expected
+        .iter()
+        .map(|(h, e, t)| (h.to_string(), e.to_string(), t.to_string()))
+        .collect();
+    let mut events = events;
+    events.sort();
+    expected.sort();
+    assert_eq!(events, expected, "each event once, over both runs");
+}

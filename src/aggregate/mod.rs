@@ -224,7 +224,7 @@ impl Aggregator {
             nats.close();
         }
         if let Ok(mut registry) = self.state.registry.lock() {
-            self.sinks.saver.finish(&mut registry);
+            self.sinks.saver.finish(&mut registry, &self.sinks.devices);
         }
         self.spill();
         // The NATS thread spools what it could not publish as it ends; until then those records
@@ -407,7 +407,9 @@ impl Aggregator {
     /// Hands the devices that changed to the saving thread.
     fn save_devices(&mut self) {
         if let Ok(mut registry) = self.state.registry.lock() {
-            self.sinks.saver.save(&mut registry, Instant::now());
+            self.sinks
+                .saver
+                .save(&mut registry, &self.sinks.devices, Instant::now());
         }
     }
 

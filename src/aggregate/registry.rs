@@ -19,6 +19,9 @@ use super::slots::Slots;
 use super::strings::{Strings, Sym};
 use crate::batch::{DeviceNews, MAX_PER_DEVICE};
 
+mod tail;
+pub use tail::{merge_tail, Merged};
+
 /// A device as the registry keeps it.
 #[derive(Debug, Clone, Copy)]
 struct Entry {
@@ -261,6 +264,12 @@ impl Registry {
     /// Devices put among the unsaved so far, ever: the mark the next one gets.
     pub fn marks(&self) -> u64 {
         self.marks
+    }
+
+    /// The mark of the first unsaved device: every device marked before it has been handed to
+    /// be saved since.
+    pub fn first_unsaved_mark(&self) -> u64 {
+        self.marks - self.unsaved.len() as u64
     }
 
     /// How many of the unsaved devices were put there before mark `mark` (the count

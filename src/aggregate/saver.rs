@@ -21,6 +21,11 @@
 //! registry, oldest first, and a crash loses more. Their records and device events are in the
 //! files all the same.
 //!
+//! Each hand-over also says how far into the devices file the devices handed so far hold every
+//! event ([`Encoded::through`]), and the store keeps that with them: at start the events after
+//! it are merged into the registry (`registry/tail.rs`), so that a crash does not make the
+//! collector announce a device or tag again.
+//!
 //! One buffer goes back and forth, and the thread takes nothing while a commit fails: the
 //! devices that change meanwhile stay unsaved in the registry. So a slow or failing disk holds
 //! one commit's devices in memory at most, never a queue of them.
@@ -35,6 +40,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use super::registry::Registry;
 use super::store::{Encoded, Store};
+use crate::sink::Sink;
 
 /// Between the first attempts of a save that failed; doubled at each failure up to
 /// [`RETRY_MOST`]: each attempt opens the store again, which after an I/O error reads the whole
@@ -82,12 +88,27 @@ pub struct Saver {
     progress: Arc<Progress>,
     thread: Option<JoinHandle<()>>,
     /// The registry's count of changed devices ([`Registry::marks`]), noted every
-    /// [`NOTE_EVERY`] while some are unsaved, with when: the devices below a count were changed
-    /// before its time. Those less than [`HAND_AFTER`] old; a dozen at most.
-    notes: VecDeque<(u64, Instant)>,
+    /// [`NOTE_EVERY`] while some are unsaved, with when and the devices file's bytes taken then:
+    /// the devices below a count were changed before its time, and every event before those
+    /// bytes is of a device below it. Those less than [`HAND_AFTER`] old; a dozen at most.
+    notes: VecDeque<Note>,
     /// The count of the newest note that has left `notes`, [`HAND_AFTER`] old: the devices
     /// below it may be handed over.
     due: u64,
+    /// The notes that have left `notes` and whose devices are not all handed over yet: once
+    /// they are, every event before the note's bytes is in what was handed. A few a second
+    /// while a flood of new devices keeps more unsaved than the saves take.
+    covering: VecDeque<Note>,
+    /// The devices file's bytes taken before which the last hand-over held every event.
+    through: Option<u64>,
+}
+
+/// The registry's count of changed devices, the devices file's bytes taken, and when.
+#[derive(Clone, Copy)]
+struct Note {
+    marks: u64,
+    taken: u64,
+    at: Instant,
 }
 
 impl Saver {
@@ -111,29 +132,37 @@ impl Saver {
             thread: Some(thread),
             notes: VecDeque::new(),
             due: 0,
+            covering: VecDeque::new(),
+            through: None,
         })
     }
 
     /// Hands the thread the registry's devices that changed at least [`HAND_AFTER`] before
     /// `now` and are still unsaved (at most [`AT_MOST`]), unless the thread has not given the
     /// buffer back (it holds the last piece while it commits, and while a commit fails). Called
-    /// often: it costs a look at a few numbers when there is nothing to do.
-    pub fn save(&mut self, registry: &mut Registry, now: Instant) {
+    /// often: it costs a look at a few numbers when there is nothing to do. `devices` is the
+    /// devices file's sink, whose events the registry's changes wrote.
+    pub fn save(&mut self, registry: &mut Registry, devices: &Sink, now: Instant) {
         if registry.unsaved() == 0 {
             return;
         }
         if self
             .notes
             .back()
-            .is_none_or(|&(_, at)| now.saturating_duration_since(at) >= NOTE_EVERY)
+            .is_none_or(|note| now.saturating_duration_since(note.at) >= NOTE_EVERY)
         {
-            self.notes.push_back((registry.marks(), now));
+            self.notes.push_back(Note {
+                marks: registry.marks(),
+                taken: devices.taken(),
+                at: now,
+            });
         }
-        while let Some(&(marks, at)) = self.notes.front() {
-            if now.saturating_duration_since(at) < HAND_AFTER {
+        while let Some(&note) = self.notes.front() {
+            if now.saturating_duration_since(note.at) < HAND_AFTER {
                 break;
             }
-            self.due = marks;
+            self.due = note.marks;
+            self.covering.push_back(note);
             self.notes.pop_front();
         }
         let due = registry.unsaved_before(self.due);
@@ -141,18 +170,40 @@ impl Saver {
             return;
         }
         if let Ok(encoded) = self.back.try_recv() {
-            self.hand(encoded, registry, due.min(AT_MOST));
+            self.hand(encoded, registry, devices, due.min(AT_MOST));
         }
     }
 
     /// Hands over the first `count` unsaved devices. The registry counts them as saved from
     /// here; [`Saver::in_flight`] counts them until they are.
-    fn hand(&mut self, mut encoded: Encoded, registry: &mut Registry, count: usize) {
+    fn hand(&mut self, mut encoded: Encoded, registry: &mut Registry, devices: &Sink, n: usize) {
         let Some(tx) = &self.tx else {
             return;
         };
-        encoded.extend(registry.unsaved_devices().take(count));
+        encoded.extend(registry.unsaved_devices().take(n));
         registry.saved_first(encoded.len());
+        // Every event is of a device marked before the registry's count when it was written:
+        // those before a note's bytes are in what was handed once the note's devices are.
+        let first = registry.first_unsaved_mark();
+        let mut through = None;
+        if registry.unsaved() == 0 {
+            self.covering.clear();
+            through = Some(devices.taken());
+        }
+        while let Some(note) = self.covering.front().filter(|n| n.marks <= first) {
+            through = Some(note.taken);
+            self.covering.pop_front();
+        }
+        // Only forward: a note taken before the registry emptied comes due after.
+        encoded.through = None;
+        if let Some(through) = through.filter(|&t| self.through.is_none_or(|last| t > last)) {
+            // A place in a file rotated since is not said: the one saved before stands, which
+            // is earlier, and found among the rotated files at start.
+            encoded.through = devices.place_of(through);
+            if encoded.through.is_some() {
+                self.through = Some(through);
+            }
+        }
         self.progress
             .in_flight
             .fetch_add(encoded.len(), Ordering::SeqCst);
@@ -178,13 +229,13 @@ impl Saver {
 
     /// At shutdown: hands over what is left, and waits for the thread to commit it (a failing
     /// commit is tried once more, not retried).
-    pub fn finish(&mut self, registry: &mut Registry) {
+    pub fn finish(&mut self, registry: &mut Registry, devices: &Sink) {
         self.progress.closing.store(true, Ordering::SeqCst);
         while registry.unsaved() > 0 {
             let Ok(encoded) = self.back.recv() else {
                 break;
             };
-            self.hand(encoded, registry, AT_MOST);
+            self.hand(encoded, registry, devices, AT_MOST);
         }
         self.tx = None;
         if let Some(thread) = self.thread.take() {

@@ -17,9 +17,14 @@ use redb::{
 };
 
 use super::registry::{Device, Registry, Restored};
+use crate::sink::Place;
 
 /// Device id → the device ([`encode`]).
 const DEVICES: TableDefinition<u64, &[u8]> = TableDefinition::new("devices.2");
+/// What the saved devices are known to hold: `DEVICES_FILE` → the devices file's device,
+/// inode and offset, each u64 LE, before which every device event is in the saved devices.
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+const DEVICES_FILE: &str = "devices_file";
 /// Device id → the device as JSON, as versions before `DEVICES` wrote it.
 const LEGACY: TableDefinition<u64, &[u8]> = TableDefinition::new("devices");
 
@@ -68,6 +73,9 @@ pub struct Encoded {
     /// Where each value ends in `values`.
     ends: Vec<usize>,
     values: Vec<u8>,
+    /// The place in the devices file before which every device event is in these devices or
+    /// in those saved before them ([`Store::devices_through`]).
+    pub through: Option<Place>,
 }
 
 impl Encoded {
@@ -106,6 +114,7 @@ impl Encoded {
         self.ids.extend_from_slice(&other.ids);
         self.ends.extend(other.ends.iter().map(|end| base + end));
         self.values.extend_from_slice(&other.values);
+        self.through = other.through.or(self.through);
     }
 
     /// Empties it, keeping its memory for the next save.
@@ -113,6 +122,7 @@ impl Encoded {
         self.ids.clear();
         self.ends.clear();
         self.values.clear();
+        self.through = None;
     }
 
     /// Empties it, keeping at most about `bytes` of its memory: one large save (a shutdown, a
@@ -214,7 +224,8 @@ impl Store {
         Ok(registry)
     }
 
-    /// Saves devices in one transaction (the last of a device that is in it twice). After a
+    /// Saves devices in one transaction (the last of a device that is in it twice), and their
+    /// place in the devices file ([`Encoded::through`]) if they have one. After a
     /// failed save the database is closed, and the next save opens it again first: redb keeps
     /// what it committed before the failure, and repairs the file as it opens it if need be.
     pub fn save(&mut self, devices: &Encoded) -> Result<(), StoreError> {
@@ -241,8 +252,43 @@ impl Store {
             for (id, value) in devices.iter() {
                 table.insert(id, value).map_err(|e| self.error(e))?;
             }
+            // In the same transaction: a crash keeps both or neither.
+            if let Some(p) = devices.through {
+                let mut meta = txn.open_table(META).map_err(|e| self.error(e))?;
+                let mut value = [0u8; 24];
+                for (at, word) in [p.dev, p.ino, p.offset].into_iter().enumerate() {
+                    value[8 * at..8 * at + 8].copy_from_slice(&word.to_le_bytes());
+                }
+                let value: &[u8] = &value;
+                meta.insert(DEVICES_FILE, value)
+                    .map_err(|e| self.error(e))?;
+            }
         }
         txn.commit().map_err(|e| self.error(e))
+    }
+
+    /// The place in the devices file before which every device event is in the saved devices,
+    /// as the last save that knew it left it; `None` before any (a store of an earlier
+    /// version, a devices file that is not a file).
+    pub fn devices_through(&self) -> Result<Option<Place>, StoreError> {
+        let txn = self.db()?.begin_read().map_err(|e| self.error(e))?;
+        let meta = match txn.open_table(META) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(self.error(e)),
+        };
+        let Some(value) = meta.get(DEVICES_FILE).map_err(|e| self.error(e))? else {
+            return Ok(None);
+        };
+        let value = value.value();
+        let word = |at: usize| {
+            let bytes = value.get(8 * at..8 * at + 8)?;
+            Some(u64::from_le_bytes(bytes.try_into().ok()?))
+        };
+        Ok(match (word(0), word(1), word(2)) {
+            (Some(dev), Some(ino), Some(offset)) => Some(Place { dev, ino, offset }),
+            _ => None,
+        })
     }
 
     /// Moves the devices of the JSON table of earlier versions into `DEVICES`.

@@ -44,7 +44,7 @@ fn committed(saver: &Saver) {
 fn hand_all(saver: &mut Saver, registry: &mut Registry, now: Instant) {
     while registry.unsaved_before(saver.due) > 0 {
         buffer_back(saver);
-        saver.save(registry, now);
+        saver.save(registry, &Sink::stdout(), now);
     }
 }
 
@@ -59,12 +59,16 @@ fn devices_go_in_pieces_and_all_of_them_reach_the_store() {
     }
     let t0 = Instant::now();
     // Not due yet, however many they are.
-    saver.save(&mut registry, t0);
+    saver.save(&mut registry, &Sink::stdout(), t0);
     assert_eq!(registry.unsaved(), devices);
-    saver.save(&mut registry, t0 + HAND_AFTER - Duration::from_millis(1));
+    saver.save(
+        &mut registry,
+        &Sink::stdout(),
+        t0 + HAND_AFTER - Duration::from_millis(1),
+    );
     assert_eq!(registry.unsaved(), devices);
     // As many as a piece holds are handed over at once, no more.
-    saver.save(&mut registry, t0 + HAND_AFTER);
+    saver.save(&mut registry, &Sink::stdout(), t0 + HAND_AFTER);
     assert_eq!(registry.unsaved(), devices - AT_MOST);
     assert_eq!(saver.in_flight(), AT_MOST);
     hand_all(&mut saver, &mut registry, t0 + HAND_AFTER);
@@ -77,9 +81,13 @@ fn devices_go_in_pieces_and_all_of_them_reach_the_store() {
     assert_eq!(registry.unsaved(), 2);
     // Not due; finish takes them all the same.
     buffer_back(&saver);
-    saver.save(&mut registry, t0 + HAND_AFTER + Duration::from_millis(10));
+    saver.save(
+        &mut registry,
+        &Sink::stdout(),
+        t0 + HAND_AFTER + Duration::from_millis(10),
+    );
     assert_eq!(registry.unsaved(), 2);
-    saver.finish(&mut registry);
+    saver.finish(&mut registry, &Sink::stdout());
     assert_eq!(registry.unsaved(), 0);
     assert_eq!(saver.in_flight(), 0);
     assert_eq!(saver.errors(), 0);
@@ -102,20 +110,24 @@ fn a_device_is_handed_over_hand_after_it_changed_and_committed() {
     let t0 = Instant::now();
     // A device changed while nothing else was unsaved is counted by the next note.
     see(&mut registry, "one", "10.0.0.1", 1);
-    saver.save(&mut registry, t0);
+    saver.save(&mut registry, &Sink::stdout(), t0);
     see(&mut registry, "two", "10.0.0.1", 1);
-    saver.save(&mut registry, t0 + NOTE_EVERY);
-    saver.save(&mut registry, t0 + HAND_AFTER - Duration::from_millis(1));
+    saver.save(&mut registry, &Sink::stdout(), t0 + NOTE_EVERY);
+    saver.save(
+        &mut registry,
+        &Sink::stdout(),
+        t0 + HAND_AFTER - Duration::from_millis(1),
+    );
     assert_eq!(registry.unsaved(), 2);
     // At HAND_AFTER after the first note, the device it counted goes, and only it.
-    saver.save(&mut registry, t0 + HAND_AFTER);
+    saver.save(&mut registry, &Sink::stdout(), t0 + HAND_AFTER);
     assert_eq!(registry.unsaved(), 1);
     buffer_back(&saver);
-    saver.save(&mut registry, t0 + NOTE_EVERY + HAND_AFTER);
+    saver.save(&mut registry, &Sink::stdout(), t0 + NOTE_EVERY + HAND_AFTER);
     assert_eq!(registry.unsaved(), 0);
     // Committed within COMMIT_AFTER of coming, without a shutdown.
     committed(&saver);
-    saver.finish(&mut registry);
+    saver.finish(&mut registry, &Sink::stdout());
     drop(saver);
     let loaded = Store::open(&tmp.path()).unwrap().load().unwrap();
     assert_eq!(loaded.len(), 2);
@@ -137,7 +149,7 @@ fn a_device_that_changes_at_every_record_is_saved_about_once_per_hand_after() {
         see(&mut registry, "busy", "10.0.0.1", i64::from(i) + 1);
         changed.get_or_insert(now);
         buffer_back(&saver);
-        saver.save(&mut registry, now);
+        saver.save(&mut registry, &Sink::stdout(), now);
         if registry.unsaved() == 0 {
             hands += 1;
             // Due HAND_AFTER after its first unsaved change, late by a note's period at most.
@@ -153,7 +165,7 @@ fn a_device_that_changes_at_every_record_is_saved_about_once_per_hand_after() {
     // Five seconds of changes every 10 ms: four saves, not one per change or per 100 ms.
     assert_eq!(hands, 4);
     assert!(waited <= HAND_AFTER + NOTE_EVERY, "waited {waited:?}");
-    saver.finish(&mut registry);
+    saver.finish(&mut registry, &Sink::stdout());
     drop(saver);
     let loaded = Store::open(&tmp.path()).unwrap().load().unwrap();
     assert_eq!(all(&loaded), all(&registry));
@@ -233,4 +245,40 @@ fn a_commit_that_failed_on_a_full_disk_is_saved_once_there_is_room() {
     let loaded = Store::open(&tmp.path()).unwrap().load().unwrap();
     assert_eq!(all(&loaded), all(&registry));
     assert_eq!(loaded.len(), 2);
+}
+
+#[test]
+fn a_save_notes_how_far_into_the_devices_file_its_devices_hold_every_event() {
+    let tmp = TempStore::new("saver-through");
+    let (mut devices, _) = Sink::open(&tmp.path().with_file_name("devices.jsonl"), None).unwrap();
+    let through = |devices: &Sink| {
+        let store = Store::open(&tmp.path()).unwrap();
+        let place = store.devices_through().unwrap();
+        place.map(|p| (p.dev, p.ino, p.offset)).zip(devices.place())
+    };
+    let mut saver = Saver::start(Store::open(&tmp.path()).unwrap()).unwrap();
+    let mut registry = Registry::default();
+    let t0 = Instant::now();
+    // A device and its event, noted; then another and its.
+    see(&mut registry, "one", "10.0.0.1", 1);
+    devices.write(b"one\n").unwrap();
+    saver.save(&mut registry, &devices, t0);
+    see(&mut registry, "two", "10.0.0.1", 1);
+    devices.write(b"two\n").unwrap();
+    saver.save(&mut registry, &devices, t0 + NOTE_EVERY);
+    devices.flush().unwrap();
+    // The first is handed over: every event before the second note's is in what was saved.
+    saver.save(&mut registry, &devices, t0 + HAND_AFTER);
+    assert_eq!(registry.unsaved(), 1);
+    committed(&saver);
+    saver.finish(&mut Registry::default(), &devices);
+    drop(saver);
+    let (noted, now) = through(&devices).expect("a place noted");
+    assert_eq!(noted, (now.dev, now.ino, 4));
+    // The rest at shutdown: every event.
+    let mut saver = Saver::start(Store::open(&tmp.path()).unwrap()).unwrap();
+    saver.finish(&mut registry, &devices);
+    drop(saver);
+    let (noted, now) = through(&devices).expect("a place noted");
+    assert_eq!(noted, (now.dev, now.ino, 8));
 }

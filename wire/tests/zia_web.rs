@@ -385,6 +385,18 @@ fn ports() {
     let r = rec(r#""proto":"TUNNEL""#);
     assert!(r.get("dst_port").is_none());
     assert_eq!(r["src_port"], 18000);
+    assert_eq!(r["app_proto"], "tunnel");
+    let r = rec(r#""proto":"TUNNEL_SSL","url":"h.example:8443""#);
+    assert_eq!(
+        (r["dst_port"].clone(), r["app_proto"].clone()),
+        (json!(8443), json!("tunnel_ssl"))
+    );
+    // DNS over HTTPS is HTTPS.
+    let r = rec(r#""proto":"DNSOVERHTTPS","url":"dns.example/dns-query""#);
+    assert_eq!(
+        (r["dst_port"].clone(), r["app_proto"].clone()),
+        (json!(443), json!("dnsoverhttps"))
+    );
 }
 
 #[test]

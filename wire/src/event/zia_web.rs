@@ -246,7 +246,7 @@ fn port(n: u64) -> Option<u16> {
 }
 
 /// Proxy protocols NSS names, as (name, app_proto, implied port).
-const PROTOCOLS: [(&str, &str, Option<u16>); 7] = [
+const PROTOCOLS: [(&str, &str, Option<u16>); 10] = [
     ("HTTP", "http", Some(80)),
     ("HTTP_PROXY", "http", Some(80)),
     ("HTTPS", "https", Some(443)),
@@ -254,6 +254,11 @@ const PROTOCOLS: [(&str, &str, Option<u16>); 7] = [
     ("HTTPS_PROXY", "https", Some(443)),
     ("FTP", "ftp", Some(21)),
     ("FTPOVERHTTP", "ftp", Some(21)),
+    // DNS over HTTPS is HTTPS. A CONNECT tunnel's port is its URL's (`host:443`), if any; these
+    // are here so that their names are not lower-cased into a string of their own per record.
+    ("DNSOVERHTTPS", "dnsoverhttps", Some(443)),
+    ("TUNNEL", "tunnel", None),
+    ("TUNNEL_SSL", "tunnel_ssl", None),
 ];
 
 /// The entry of [`PROTOCOLS`] for a proxy protocol, whose third value is the port the protocol

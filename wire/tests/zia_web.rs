@@ -332,6 +332,19 @@ fn encoded_names_have_every_escape_decoded() {
     );
     assert_eq!(r["kind"], "zia.audit", "{r}");
     assert_eq!(r["pre_action"], r#"{"name":"x y"}"#, "{r}");
+    // What JSON escapes, decoded from a user or hostname of each kind, is escaped in the record
+    // (a decoded user was once copied as it was: `"user":"a"b"` broke the line, and
+    // `x%22,%22tags%22:...` wrote keys of the sender's into it).
+    let special = r#""elogin":"a%22b%5Cc%0Ad%01","edevicehostname":"PC%5Cnet%22""#;
+    for event in [
+        r#""sourcetype":"zscalernss-web","event":{"epochtime":"1655739311","cip":"10.0.0.1","eurl":"x.example/","proto":"HTTP","action":"Allowed""#,
+        r#""sourcetype":"zscalernss-fw","event":{"epochtime":"1655739311","csip":"10.0.0.1","csport":"1","cdip":"1.1.1.1","cdport":"53","ipproto":"UDP","action":"Allow""#,
+        r#""sourcetype":"zscalernss-dns","event":{"epochtime":"1655739311","cip":"10.0.0.1","sip":"10.0.0.53","req":"a.com","reqaction":"Allow""#,
+    ] {
+        let r = one(ZONE, &format!("{{{event},{special}}}}}"));
+        assert_eq!(r["user"], "a\"b\\c\nd\u{1}", "{r}");
+        assert_eq!(r["device"], "PC\\net\"", "{r}");
+    }
     assert_eq!(r["post_action"], r#"{"name":"z"}"#, "{r}");
     // An absent word or a blank, encoded, is absent as it is plain (DESIGN §3 "Values"): the
     // user was left out and the location written as "None" beside it.

@@ -404,13 +404,19 @@ pub fn lower(s: Cow<'_, str>) -> Cow<'_, str> {
 
 /// [`lower`] into a buffer the caller keeps from record to record (a firewall's actions and
 /// services, `Allow due to insufficient app data`, `HTTPS`, are upper case in every record).
+/// A value owned already (decoded: it may hold what JSON escapes, which the record writer
+/// escapes only in owned values) is lower-cased where it is.
 pub fn lower_in<'a>(s: Cow<'a, str>, buf: &'a mut String) -> Cow<'a, str> {
-    match common_lower(&s) {
-        Lower::Already => s,
-        Lower::Common(c) => Cow::Borrowed(c),
-        Lower::Other => {
+    match (common_lower(&s), s) {
+        (Lower::Already, s) => s,
+        (Lower::Common(c), _) => Cow::Borrowed(c),
+        (Lower::Other, Cow::Owned(mut owned)) => {
+            owned.make_ascii_lowercase();
+            Cow::Owned(owned)
+        }
+        (Lower::Other, Cow::Borrowed(s)) => {
             buf.clear();
-            buf.push_str(&s);
+            buf.push_str(s);
             buf.make_ascii_lowercase();
             Cow::Borrowed(buf)
         }

@@ -181,15 +181,19 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
         (Source::Tls, tls),
         (Source::Http, http),
     ];
-    let shared = Arc::new(Shared::new(
-        Attribution::new(ATTRIBUTION_CAPACITY, ATTRIBUTION_GRACE).retaining(ATTRIBUTION_RETAIN),
-        registry,
-        listening
-            .iter()
-            .filter(|(_, a)| a.is_some())
-            .map(|(s, _)| *s)
-            .collect(),
-    ));
+    // The table saved at the last clean stop is loaded by the aggregator, as it starts.
+    let shared = Arc::new(
+        Shared::new(
+            Attribution::new(ATTRIBUTION_CAPACITY, ATTRIBUTION_GRACE).retaining(ATTRIBUTION_RETAIN),
+            registry,
+            listening
+                .iter()
+                .filter(|(_, a)| a.is_some())
+                .map(|(s, _)| *s)
+                .collect(),
+        )
+        .loading_attribution(),
+    );
     let nats_thread = match nats {
         Some(n) => {
             let _ = shared.nats.set(n.link);

@@ -4,6 +4,7 @@
 //! and serialised everything, so per batch it only writes bytes and merges a few small things.
 
 pub mod attribution;
+mod attribution_file;
 pub mod dedup;
 pub mod latency;
 pub mod lists;
@@ -176,6 +177,7 @@ impl Aggregator {
 
     /// Runs until every shard has dropped its sender, then flushes.
     pub fn run(mut self) -> Summary {
+        self.load_attribution();
         loop {
             self.take_counts();
             // A sink that cannot write holds its backlog: stop taking batches so that shards stop
@@ -226,6 +228,7 @@ impl Aggregator {
         if let Ok(mut registry) = self.state.registry.lock() {
             self.sinks.saver.finish(&mut registry, &self.sinks.devices);
         }
+        self.save_attribution();
         self.spill();
         // The NATS thread spools what it could not publish as it ends; until then those records
         // are not safe, and a window saved before would not remember them.

@@ -2,7 +2,7 @@
 //! the attribution table and a snapshot of the counters and latency, each behind its own lock.
 
 use std::sync::atomic::{AtomicBool, AtomicU64};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use super::attribution::Attribution;
 use super::latency::LatencyView;
@@ -13,6 +13,8 @@ use crate::batch::{PerInput, Source};
 /// The aggregator's state as others may read it.
 pub struct Shared {
     pub attribution: Mutex<Attribution>,
+    /// While the aggregator loads the table saved at the last clean stop: lookups wait for it.
+    pub attribution_loading: Loading,
     /// The device registry: the aggregator merges into it, `/devices` reads it.
     pub registry: Mutex<Registry>,
     /// Counters and latency, as the aggregator last published them.
@@ -37,6 +39,7 @@ impl Shared {
     pub fn new(attribution: Attribution, registry: Registry, inputs: Vec<Source>) -> Self {
         Shared {
             attribution: Mutex::new(attribution),
+            attribution_loading: Loading::default(),
             registry: Mutex::new(registry),
             snapshot: Mutex::new(Snapshot::default()),
             listening: AtomicBool::new(false),
@@ -45,6 +48,43 @@ impl Shared {
             inputs,
             nats: std::sync::OnceLock::new(),
         }
+    }
+}
+
+impl Shared {
+    /// The same, with lookups waiting until the aggregator has loaded the saved table.
+    pub fn loading_attribution(mut self) -> Self {
+        self.attribution_loading = Loading {
+            loading: Mutex::new(true),
+            done: Condvar::new(),
+        };
+        self
+    }
+}
+
+/// Whether something is still being loaded, for those who wait for it: the attribution table,
+/// which the aggregator loads while the inputs start listening. A lookup made meanwhile waits
+/// rather than answering "not found" for a connection the table is about to know.
+#[derive(Debug, Default)]
+pub struct Loading {
+    loading: Mutex<bool>,
+    done: Condvar,
+}
+
+impl Loading {
+    pub fn finish(&self) {
+        let mut loading = self.loading.lock().unwrap_or_else(|p| p.into_inner());
+        *loading = false;
+        self.done.notify_all();
+    }
+
+    /// Returns once loaded.
+    pub fn wait(&self) {
+        let loading = self.loading.lock().unwrap_or_else(|p| p.into_inner());
+        let _loaded = self
+            .done
+            .wait_while(loading, |loading| *loading)
+            .unwrap_or_else(|p| p.into_inner());
     }
 }
 

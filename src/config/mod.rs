@@ -25,9 +25,11 @@ use crate::pipeline::Zones;
 pub const DEAD_LETTER_FILE: &str = "dead-letter.jsonl";
 
 /// ztel's state in `data_dir`, which no output may be: the device registry, the duplicate
-/// window (with its list of pending identities beside it, `dedup.pending`) and the NATS spool.
+/// window (with its list of pending identities beside it, `dedup.pending`), the attribution
+/// table saved at a clean stop (written as `attribution.table.tmp` first) and the NATS spool.
 pub const STORE_FILE: &str = "devices.redb";
 pub const WINDOW_FILE: &str = "dedup.window";
+pub const ATTRIBUTION_FILE: &str = "attribution.table";
 pub const SPOOL_DIR: &str = "nats-spool";
 
 /// ztel configuration. Every key has a default: an empty file, or no file, runs these values.

@@ -144,15 +144,19 @@ impl Config {
     }
 
     /// The name of ztel's state that `path` is or lies in, if any: the store, the duplicate
-    /// window and its pending list, the store's opening marker, the NATS spool, a spill file.
+    /// window and its pending list, the store's opening marker, the saved attribution table and
+    /// its temporary, the NATS spool, a spill file.
     fn state_named(&self, path: &Path) -> Option<String> {
         let store = Path::new(super::STORE_FILE);
         let window = Path::new(super::WINDOW_FILE);
+        let attribution = Path::new(super::ATTRIBUTION_FILE);
         let files = [
             store.to_owned(),
             store.with_extension("redb.opening"),
             window.to_owned(),
             window.with_extension("pending"),
+            attribution.to_owned(),
+            attribution.with_extension("table.tmp"),
         ];
         if let Some(file) = files.iter().find(|f| path == self.data_dir.join(f)) {
             return Some(file.display().to_string());

@@ -307,6 +307,7 @@ fn attribution(state: &Shared, query: &str, now: Timestamp) -> Reply {
         Ok(q) => q,
         Err(e) => return json_error(400, &e),
     };
+    state.attribution_loading.wait();
     let who = state
         .attribution
         .lock()

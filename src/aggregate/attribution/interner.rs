@@ -14,7 +14,7 @@ use hashbrown::HashTable;
 pub(super) struct Sym(NonZeroU32);
 
 impl Sym {
-    fn index(self) -> usize {
+    pub(super) fn index(self) -> usize {
         self.0.get() as usize - 1
     }
 }
@@ -98,6 +98,19 @@ impl Interner {
 
     pub(super) fn get(&self, s: Sym) -> &str {
         text(&self.texts, s.index() as u32).unwrap_or_default()
+    }
+
+    /// The strings held, with their symbols.
+    pub(super) fn iter(&self) -> impl Iterator<Item = (Sym, &str)> + '_ {
+        self.texts
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| Some((sym(i as u32), &*t.as_ref()?.text)))
+    }
+
+    /// A bound on the symbols' indexes: every one is below it.
+    pub(super) fn bound(&self) -> usize {
+        self.texts.len()
     }
 
     /// Strings held.

@@ -42,10 +42,12 @@ pub use crate::batch::FlowKey;
 
 mod entry;
 mod interner;
+mod persist;
 mod stamp;
 mod store;
 
 use entry::{Entry, NewEntry, Slot};
+pub use persist::{LoadError, Loaded};
 use stamp::Stamp;
 use store::Store;
 

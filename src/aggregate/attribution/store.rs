@@ -53,6 +53,12 @@ impl Store {
         self.slots.get_mut(slot as usize)?.as_mut()
     }
 
+    /// Every entry, in no particular order.
+    pub(super) fn entries(&self) -> impl Iterator<Item = (Slot, &Entry)> + '_ {
+        let slots = self.slots.iter().enumerate();
+        slots.filter_map(|(s, e)| Some((s as Slot, e.as_ref()?)))
+    }
+
     /// The entries on `key`, newest first.
     pub(super) fn on_key(&self, key: &FlowKey) -> impl Iterator<Item = (Slot, &Entry)> + '_ {
         let slots = &self.slots;

@@ -301,6 +301,8 @@ fn no_output_is_ztels_own_state() {
             "devices.redb.opening",
             "dedup.window",
             "dedup.pending",
+            "attribution.table",
+            "attribution.table.tmp",
             "nats-spool/head",
             "spill-records-1700000000.jsonl",
             "/var/lib/ztel/dedup.window",

@@ -136,27 +136,33 @@ impl<'de> Deserialize<'de> for Ip {
     }
 }
 
-/// A writer that hashes what goes through it.
-struct Hashing<W> {
-    inner: W,
+/// A file that hashes what is written to it or read from it, under a buffer: it sees the
+/// buffer's large pieces, not CBOR's items of a few bytes (hashed one by one, they made a load
+/// several times slower).
+struct Hashing {
+    file: File,
     hash: Box<Xxh3Default>,
+    /// Bytes still to hash as they are read: those before the checksum.
+    left: u64,
 }
 
-impl<W: Write> Write for Hashing<W> {
+impl Write for Hashing {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
+        let n = self.file.write(buf)?;
         self.hash.update(&buf[..n]);
         Ok(n)
     }
     fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
+        self.file.flush()
     }
 }
 
-impl<R: Read> Read for Hashing<R> {
+impl Read for Hashing {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hash.update(&buf[..n]);
+        let n = self.file.read(buf)?;
+        let hashed = n.min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        self.hash.update(&buf[..hashed]);
+        self.left -= hashed as u64;
         Ok(n)
     }
 }
@@ -184,15 +190,18 @@ impl Attribution {
     pub fn save(&self, path: &Path, feed_now: Option<Timestamp>) -> io::Result<usize> {
         let tmp = path.with_extension("table.tmp");
         let file = File::create(&tmp)?;
-        let mut out = Hashing {
-            inner: BufWriter::with_capacity(1 << 16, file),
+        let hashing = Hashing {
+            file,
             hash: Box::default(),
+            left: 0,
         };
+        let mut out = BufWriter::with_capacity(1 << 16, hashing);
         let written = self.write_to(&mut out, feed_now);
         let flushed = written.and_then(|n| {
-            let checksum = out.hash.digest().to_le_bytes();
-            out.inner.write_all(&checksum)?;
-            out.inner.flush()?;
+            out.flush()?;
+            let hashing = out.get_mut();
+            let checksum = hashing.hash.digest().to_le_bytes();
+            hashing.file.write_all(&checksum)?;
             Ok(n)
         });
         // No fsync: a file that a power cut leaves torn is found so by its checksum at the
@@ -279,10 +288,9 @@ impl Attribution {
         }
         let mut hash = Box::<Xxh3Default>::default();
         hash.update(&magic);
-        let mut input = Hashing {
-            inner: BufReader::with_capacity(1 << 16, file),
-            hash,
-        };
+        // What follows the magic, but the checksum.
+        let left = file.metadata()?.len().saturating_sub(16);
+        let mut input = BufReader::with_capacity(1 << 16, Hashing { file, hash, left });
         let loaded = self.read_from(&mut input);
         if loaded.is_err() {
             *self = self.emptied();
@@ -290,7 +298,7 @@ impl Attribution {
         loaded
     }
 
-    fn read_from<R: Read>(&mut self, input: &mut Hashing<R>) -> Result<Loaded, LoadError> {
+    fn read_from(&mut self, input: &mut BufReader<Hashing>) -> Result<Loaded, LoadError> {
         let mut scratch = vec![0u8; SCRATCH];
         let header: Header = next(input, &mut scratch)?;
         // Read as they come, not reserved by the header's word: a damaged count must not
@@ -353,17 +361,16 @@ impl Attribution {
                 slot,
             }));
         }
-        let computed = input.hash.digest();
         let mut checksum = [0u8; 8];
         input
-            .inner
             .read_exact(&mut checksum)
             .map_err(|_| LoadError::Torn("no checksum".into()))?;
-        if u64::from_le_bytes(checksum) != computed {
-            return Err(LoadError::Torn("checksum differs".into()));
-        }
-        if input.inner.read(&mut [0u8; 1])? != 0 {
+        if input.read(&mut [0u8; 1])? != 0 {
             return Err(LoadError::Torn("bytes after the checksum".into()));
+        }
+        // The entries end where the checksum begins: every byte before it is hashed now.
+        if u64::from_le_bytes(checksum) != input.get_ref().hash.digest() {
+            return Err(LoadError::Torn("checksum differs".into()));
         }
         self.deadlines = deadlines.into();
         self.next_seq = header.next_seq;

@@ -12,7 +12,9 @@ mod common;
 
 use std::path::Path;
 
-use common::{loadgen_binary, loadgen_result, run_loadgen, Collector, Options, TempDir};
+use common::{
+    loadgen_binary, loadgen_result, result_value, run_loadgen, Collector, Options, TempDir,
+};
 
 /// Runs loadgen; its exit status and the `key=value` pairs of its `loadgen-result` line.
 fn loadgen(binary: &Path, args: &[&str]) -> (i32, Vec<(String, String)>, String) {
@@ -30,14 +32,6 @@ fn loadgen_http(
     let mut all = vec!["--target", target, "--proto", "http", "--http-key", key];
     all.extend_from_slice(args);
     loadgen(binary, &all)
-}
-
-fn get<'a>(result: &'a [(String, String)], key: &str) -> &'a str {
-    result
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_else(|| panic!("no {key} in {result:?}"))
 }
 
 #[test]
@@ -78,10 +72,10 @@ fn loadgen_traffic_is_received_counted_and_recorded() {
         ],
     );
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(get(&result, "events"), "3000");
-    assert_eq!(get(&result, "received"), "3000");
-    assert_eq!(get(&result, "lost"), "0");
-    assert_ne!(get(&result, "ztel_p50_us"), "n/a");
+    assert_eq!(result_value(&result, "events"), "3000");
+    assert_eq!(result_value(&result, "received"), "3000");
+    assert_eq!(result_value(&result, "lost"), "0");
+    assert_ne!(result_value(&result, "ztel_p50_us"), "n/a");
 
     // LSS over UDP at a paced rate the collector keeps up with.
     let (code, result, stderr) = loadgen(
@@ -92,11 +86,11 @@ fn loadgen_traffic_is_received_counted_and_recorded() {
         ],
     );
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(get(&result, "received"), "1000");
-    assert_ne!(get(&result, "lateness_p99_us"), "n/a");
+    assert_eq!(result_value(&result, "received"), "1000");
+    assert_ne!(result_value(&result, "lateness_p99_us"), "n/a");
     // The collector's latency of this run's records alone, not of the 4,000 since its start.
-    assert_eq!(get(&result, "ztel_latency_scope"), "run");
-    assert_eq!(get(&result, "ztel_latency_samples"), "1000");
+    assert_eq!(result_value(&result, "ztel_latency_scope"), "run");
+    assert_eq!(result_value(&result, "ztel_latency_samples"), "1000");
 
     let outcome = collector.stop();
     let count = |name: &str| outcome.counters.get(name).copied().unwrap_or(0);
@@ -153,11 +147,11 @@ fn loadgen_over_http_is_received_counted_and_recorded() {
         ],
     );
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(get(&result, "events"), "5000");
-    assert_eq!(get(&result, "received"), "5000");
-    assert_eq!(get(&result, "lost"), "0");
-    assert_eq!(get(&result, "failed_connections"), "0");
-    assert_ne!(get(&result, "ztel_p50_us"), "n/a");
+    assert_eq!(result_value(&result, "events"), "5000");
+    assert_eq!(result_value(&result, "received"), "5000");
+    assert_eq!(result_value(&result, "lost"), "0");
+    assert_eq!(result_value(&result, "failed_connections"), "0");
+    assert_ne!(result_value(&result, "ztel_p50_us"), "n/a");
 
     let outcome = collector.stop();
     assert_eq!(outcome.counter("records_zia_web"), 5000);
@@ -185,8 +179,12 @@ fn loadgen_over_http_with_a_wrong_key_fails_on_403() {
         stderr.starts_with("loadgen: connection 1: the collector answered 403 Forbidden"),
         "{stderr}"
     );
-    assert_eq!(get(&result, "failed_connections"), "1");
-    assert_eq!(get(&result, "events"), "0", "refused events were not sent");
+    assert_eq!(result_value(&result, "failed_connections"), "1");
+    assert_eq!(
+        result_value(&result, "events"),
+        "0",
+        "refused events were not sent"
+    );
     let outcome = collector.stop();
     assert!(outcome.records.is_empty());
     assert_eq!(
@@ -244,8 +242,8 @@ fn loadgen_over_https_with_a_test_ca() {
         ],
     );
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(get(&result, "received"), "2000");
-    assert_eq!(get(&result, "lost"), "0");
+    assert_eq!(result_value(&result, "received"), "2000");
+    assert_eq!(result_value(&result, "lost"), "0");
     let outcome = collector.stop();
     assert_eq!(outcome.counter("records_zpa_user_activity"), 2000);
     assert_eq!(outcome.counter("http_requests"), 40);
@@ -280,11 +278,15 @@ fn loadgen_gzip_bodies_of_firewall_and_dns_records_are_inflated_and_recorded() {
             ],
         );
         assert_eq!(code, 0, "{source}: {stderr}");
-        assert_eq!(get(&result, "received"), "1500", "{source}: {stderr}");
-        assert_eq!(get(&result, "lost"), "0", "{source}");
+        assert_eq!(
+            result_value(&result, "received"),
+            "1500",
+            "{source}: {stderr}"
+        );
+        assert_eq!(result_value(&result, "lost"), "0", "{source}");
         // What crossed the wire is the compressed bodies, a fraction of the JSON they carry.
-        let sent: u64 = get(&result, "bytes").parse().unwrap();
-        let json: u64 = get(&result, "bytes_before_gzip").parse().unwrap();
+        let sent: u64 = result_value(&result, "bytes").parse().unwrap();
+        let json: u64 = result_value(&result, "bytes_before_gzip").parse().unwrap();
         assert!(sent * 4 < json, "{source}: {sent} bytes for {json} of JSON");
     }
     let outcome = collector.stop();
@@ -323,7 +325,7 @@ fn loadgen_fails_when_it_cannot_tell_whether_events_were_lost() {
     let target = collector.addr.to_string();
     let args = ["--target", &target, "--count", "200", "--admin", &admin];
     let (code, result, stderr) = loadgen(&binary, &args);
-    assert_eq!(get(&result, "lost"), "n/a", "{result:?}");
+    assert_eq!(result_value(&result, "lost"), "n/a", "{result:?}");
     assert_eq!(code, 1, "{stderr}");
     assert!(
         stderr.contains("whether events were lost is unknown"),
@@ -358,10 +360,10 @@ fn loadgen_tells_records_written_from_dead_letters_and_duplicates() {
             "--target", &target, "--source", junk, "--count", "100", "--admin", &admin,
         ],
     );
-    assert_eq!(get(&result, "received"), "100", "{stderr}");
-    assert_eq!(get(&result, "written"), "0");
-    assert_eq!(get(&result, "dead_letters"), "100");
-    assert_eq!(get(&result, "lost"), "0");
+    assert_eq!(result_value(&result, "received"), "100", "{stderr}");
+    assert_eq!(result_value(&result, "written"), "0");
+    assert_eq!(result_value(&result, "dead_letters"), "100");
+    assert_eq!(result_value(&result, "lost"), "0");
     assert!(
         stderr.contains("loadgen: 100 of the 100 events became dead letters"),
         "{stderr}"
@@ -375,16 +377,16 @@ fn loadgen_tells_records_written_from_dead_letters_and_duplicates() {
     ];
     let (code, result, stderr) = loadgen(&binary, &args);
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(get(&result, "written"), "1000");
-    assert_eq!(get(&result, "duplicates"), "0");
-    assert_eq!(get(&result, "dead_letters"), "0");
+    assert_eq!(result_value(&result, "written"), "1000");
+    assert_eq!(result_value(&result, "duplicates"), "0");
+    assert_eq!(result_value(&result, "dead_letters"), "0");
     assert_eq!(stderr, "");
     let (code, result, stderr) = loadgen(&binary, &args);
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(get(&result, "received"), "1000");
-    assert_eq!(get(&result, "lost"), "0");
-    assert_eq!(get(&result, "written"), "0");
-    assert_eq!(get(&result, "duplicates"), "1000");
+    assert_eq!(result_value(&result, "received"), "1000");
+    assert_eq!(result_value(&result, "lost"), "0");
+    assert_eq!(result_value(&result, "written"), "0");
+    assert_eq!(result_value(&result, "duplicates"), "1000");
     assert!(
         stderr.contains("loadgen: 1000 of the 1000 events were duplicates"),
         "{stderr}"

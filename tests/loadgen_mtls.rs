@@ -8,7 +8,9 @@ mod common;
 
 use std::path::Path;
 
-use common::{loadgen_binary, loadgen_result, run_loadgen, Ca, Collector, Options, TempDir};
+use common::{
+    loadgen_binary, loadgen_result, result_value, run_loadgen, Ca, Collector, Options, TempDir,
+};
 
 /// A collector with TLS on port 0 whose clients must present a certificate `clients` signed,
 /// its server certificate signed by `server_ca`; its TLS address and admin URL.
@@ -53,14 +55,6 @@ fn path(p: &Path) -> String {
     p.display().to_string()
 }
 
-fn get<'a>(result: &'a [(String, String)], key: &str) -> &'a str {
-    result
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_else(|| panic!("no {key} in {result:?}"))
-}
-
 #[test]
 fn a_client_certificate_the_collector_trusts_delivers_every_event() {
     let Some(binary) = loadgen_binary() else {
@@ -96,9 +90,9 @@ fn a_client_certificate_the_collector_trusts_delivers_every_event() {
     );
     assert_eq!(code, 0, "{stderr}");
     let result = loadgen_result(&stdout);
-    assert_eq!(get(&result, "events"), "2000");
-    assert_eq!(get(&result, "received"), "2000");
-    assert_eq!(get(&result, "lost"), "0");
+    assert_eq!(result_value(&result, "events"), "2000");
+    assert_eq!(result_value(&result, "received"), "2000");
+    assert_eq!(result_value(&result, "lost"), "0");
     let outcome = collector.stop();
     assert_eq!(outcome.counter("tls_handshake_failures"), 0);
     assert_eq!(outcome.counter("records_zpa_user_activity"), 2000);

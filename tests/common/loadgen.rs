@@ -50,3 +50,12 @@ pub fn loadgen_result(stdout: &str) -> Vec<(String, String)> {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
 }
+
+/// The value of `key` in a `loadgen-result` line's pairs ([`loadgen_result`]).
+pub fn result_value<'a>(result: &'a [(String, String)], key: &str) -> &'a str {
+    result
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_else(|| panic!("no {key} in {result:?}"))
+}

@@ -11,8 +11,13 @@ const RETAIN: Duration = Duration::from_secs(600);
 struct Folder(PathBuf);
 
 impl Folder {
+    /// A folder of its own: tests run in parallel, and two round trips of one capacity shared
+    /// one file (and its temporary), so one test loaded what the other was writing.
     fn new(name: &str) -> Folder {
-        let dir = std::env::temp_dir().join(format!("ztel-attr-{name}-{}", std::process::id()));
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let pid = std::process::id();
+        let dir = std::env::temp_dir().join(format!("ztel-attr-{name}-{pid}-{n}"));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         Folder(dir)

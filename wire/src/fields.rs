@@ -98,12 +98,11 @@ impl std::fmt::Debug for Fields<'_> {
 }
 
 /// A value decoded into a caller's buffer, borrowed, unless decoding gave it what JSON escapes
-/// (`%22`, `%5C`, `%0A`): the record writer copies a borrowed value of a frame without escapes
-/// as it is, so such a value goes as an owned one, which it escapes (rare: a hostile or broken
-/// feed's). `sent` is the value as the frame holds it.
-fn decoded_in<'a>(decoded: &'a str, sent: &str) -> Cow<'a, str> {
-    let changed = !std::ptr::eq(decoded.as_ptr(), sent.as_ptr());
-    if changed && crate::record::json::needs_escape(decoded.as_bytes()) {
+/// (`%22`, `%5C`, `%0A`: `special`): the record writer copies a borrowed value of a frame
+/// without escapes as it is, so such a value goes as an owned one, which it escapes (rare: a
+/// hostile or broken feed's).
+fn decoded_in((decoded, special): (&str, bool)) -> Cow<'_, str> {
+    if special {
         Cow::Owned(decoded.to_owned())
     } else {
         Cow::Borrowed(decoded)
@@ -168,7 +167,7 @@ impl<'a> Fields<'a> {
             Encoding::Percent | Encoding::PercentAll => {
                 let escapes = slot.encoding.escapes();
                 let decoded = match buf {
-                    Some(buf) => decoded_in(value::percent_decode_into(s, escapes, buf), s),
+                    Some(buf) => decoded_in(value::percent_decode_into(s, escapes, buf)),
                     None => value::percent_decode_with(s, escapes),
                 };
                 // What decoding changed may have become an absent word or blanks.

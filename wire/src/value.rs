@@ -162,7 +162,10 @@ pub fn percent_decode_with(s: &str, escapes: Escapes) -> Cow<'_, str> {
         return Cow::Borrowed(s);
     }
     let mut out = Vec::with_capacity(s.len());
-    decode_escapes(s.as_bytes(), escapes, &mut out);
+    percent_walk(s.as_bytes(), escapes, |piece| match piece {
+        Piece::Run(run) => out.extend_from_slice(run),
+        Piece::Byte(byte) => out.push(byte),
+    });
     match String::from_utf8(out) {
         Ok(decoded) => Cow::Owned(decoded),
         Err(_) => Cow::Borrowed(s),
@@ -170,14 +173,31 @@ pub fn percent_decode_with(s: &str, escapes: Escapes) -> Cow<'_, str> {
 }
 
 /// [`percent_decode_with`] into a buffer the caller keeps from record to record: what most NSS
-/// feeds send in every record (`elogin` writes `jdoe%40example.com`) costs no allocation.
-pub fn percent_decode_into<'s>(s: &'s str, escapes: Escapes, buf: &'s mut Vec<u8>) -> &'s str {
+/// feeds send in every record (`elogin` writes `jdoe%40example.com`) costs no allocation. The
+/// flag says whether an escape decoded to a byte JSON escapes (`"`, `\`, a control character):
+/// the rest of the value is as the frame holds it.
+pub fn percent_decode_into<'s>(
+    s: &'s str,
+    escapes: Escapes,
+    buf: &'s mut Vec<u8>,
+) -> (&'s str, bool) {
     if !has_escape(s.as_bytes(), escapes) {
-        return s;
+        return (s, false);
     }
     buf.clear();
-    decode_escapes(s.as_bytes(), escapes, buf);
-    std::str::from_utf8(buf).unwrap_or(s)
+    buf.reserve(s.len());
+    let mut special = false;
+    percent_walk(s.as_bytes(), escapes, |piece| match piece {
+        Piece::Run(run) => buf.extend_from_slice(run),
+        Piece::Byte(byte) => {
+            special |= byte < 0x20 || byte == b'"' || byte == b'\\';
+            buf.push(byte);
+        }
+    });
+    match std::str::from_utf8(buf) {
+        Ok(decoded) => (decoded, special),
+        Err(_) => (s, false),
+    }
 }
 
 /// Whether `b` holds an escape to decode.
@@ -190,14 +210,6 @@ fn has_escape(b: &[u8], escapes: Escapes) -> bool {
     // Look for the first *valid* escape before decoding: a stray '%' (as in "100%") is common
     // in URLs and must not cost a copy.
     memchr::memchr_iter(b'%', b).any(|i| escape_at(b, i, escapes).is_some())
-}
-
-fn decode_escapes(b: &[u8], escapes: Escapes, out: &mut Vec<u8>) {
-    out.reserve(b.len());
-    percent_walk(b, escapes, |piece| match piece {
-        Piece::Run(run) => out.extend_from_slice(run),
-        Piece::Byte(byte) => out.push(byte),
-    });
 }
 
 /// A text value as a record carries it: decoded already, or an NSS `e…` value whose `%HH`

@@ -217,7 +217,7 @@ static HEX_PAIRS: [u8; 512] = {
 };
 
 /// True when `bytes` hold a character JSON strings must escape.
-pub(crate) fn needs_escape(bytes: &[u8]) -> bool {
+fn needs_escape(bytes: &[u8]) -> bool {
     bytes.iter().fold(false, |any, &b| {
         any | (b < 0x20) | (b == b'"') | (b == b'\\')
     })

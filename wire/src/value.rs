@@ -158,14 +158,13 @@ pub fn percent_decode(s: &str) -> Cow<'_, str> {
 /// When the decoded bytes are not valid UTF-8 the input is returned
 /// unchanged, so that no replacement characters are ever invented.
 pub fn percent_decode_with(s: &str, escapes: Escapes) -> Cow<'_, str> {
-    if !has_escape(s.as_bytes(), escapes) {
+    // An empty Vec costs nothing until there is something to decode.
+    let mut out = Vec::new();
+    let (decoded, _) = percent_decode_into(s, escapes, &mut out);
+    if std::ptr::eq(decoded.as_ptr(), s.as_ptr()) {
         return Cow::Borrowed(s);
     }
-    let mut out = Vec::with_capacity(s.len());
-    percent_walk(s.as_bytes(), escapes, |piece| match piece {
-        Piece::Run(run) => out.extend_from_slice(run),
-        Piece::Byte(byte) => out.push(byte),
-    });
+    // `percent_decode_into` gave its buffer back only as valid UTF-8.
     match String::from_utf8(out) {
         Ok(decoded) => Cow::Owned(decoded),
         Err(_) => Cow::Borrowed(s),

@@ -275,7 +275,7 @@ impl Registry {
     /// How many of the unsaved devices were put there before mark `mark` (the count
     /// [`Registry::marks`] gave then): those first in [`Registry::unsaved_devices`].
     pub fn unsaved_before(&self, mark: u64) -> usize {
-        let first = self.marks - self.unsaved.len() as u64;
+        let first = self.first_unsaved_mark();
         let before = mark.saturating_sub(first).min(self.unsaved.len() as u64);
         before as usize
     }

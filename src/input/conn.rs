@@ -13,10 +13,10 @@ use wire::frame::Framer;
 
 use super::hold::{self, Hold, Verdict};
 use super::nap::nap;
-use super::{handoff, process_end, process_frames, sockopt, whole_frames};
+use super::{handoff, process_end, process_frames, sockopt};
 use crate::batch::counters::Counter;
 use crate::batch::{Batch, Origin, Source};
-use crate::shard::handoff::{Chunk, Turns};
+use crate::shard::handoff::Turns;
 use crate::shard::Shard;
 
 /// Smallest free space a read is given: less and the buffer is compacted or grown first.
@@ -27,10 +27,6 @@ const INITIAL_BUFFER: usize = 64 << 10;
 /// larger batches, and each batch costs both threads a fixed amount (a wake-up, clock reads, a
 /// write). Idle connections keep the initial size.
 const BUSY_BUFFER: usize = 256 << 10;
-
-/// A read of fewer bytes is parsed where it was read: it is no sign of a hot connection, and a
-/// hop to another shard would only add to its latency.
-const LEND_AT_LEAST: usize = 32 << 10;
 
 /// While draining, a connection that brings nothing for this long has sent all it had.
 const DRAIN_QUIET: Duration = Duration::from_millis(100);
@@ -309,7 +305,7 @@ pub async fn read_frames<S: Stream>(
         };
         // A large read may go to another shard that has time for it (a hot connection).
         if held.is_none() {
-            let lent = hand_off(
+            let lent = handoff::lend(
                 shard,
                 &mut turns,
                 &mut framer,
@@ -319,8 +315,8 @@ pub async fn read_frames<S: Stream>(
                 clock,
             );
             match lent.await {
-                Lent::No => {}
-                Lent::Yes { left, handed } => {
+                handoff::Lent::No => {}
+                handoff::Lent::Yes { left, handed } => {
                     shard.count(source, |c| {
                         c.add(Counter::BytesRead, n as u64);
                         c.add(Counter::Handoffs, u64::from(handed));
@@ -329,7 +325,7 @@ pub async fn read_frames<S: Stream>(
                     frame_started = (left > 0).then_some(read_at);
                     continue;
                 }
-                Lent::Stopped => break End::Stopped,
+                handoff::Lent::Stopped => break End::Stopped,
             }
         }
         let mut batch = held.take().unwrap_or_else(|| {
@@ -433,78 +429,6 @@ async fn send(shard: &Shard, batch: Batch, frame_started: &mut Option<Instant>) 
         *started += waiting.elapsed();
     }
     sent
-}
-
-/// What became of a read offered to another shard.
-enum Lent {
-    /// Not this read's turn, or nobody to lend to: parse it here.
-    No,
-    /// Its complete frames went (or were parsed here after all); the buffer is a new one whose
-    /// first `left` bytes are the unfinished frame. `handed`: another shard took them.
-    Yes { left: usize, handed: bool },
-    /// The aggregator is gone.
-    Stopped,
-}
-
-/// Lends the complete frames of a large `buf[unread]` to another shard that keeps up with what
-/// it is given (`Turns`). The buffer itself goes, reference-counted: `buf` becomes one of the
-/// shard's blocks with only the unfinished frame at the end copied over.
-async fn hand_off(
-    shard: &Shard,
-    turns: &mut Turns,
-    framer: &mut Framer,
-    buf: &mut Vec<u8>,
-    unread: std::ops::Range<usize>,
-    origin: &Origin,
-    read_at: Instant,
-) -> Lent {
-    let Some(exchange) = &shard.exchange else {
-        return Lent::No;
-    };
-    if unread.len() < LEND_AT_LEAST || !shard.blocks.may_lend() {
-        return Lent::No;
-    }
-    let Some(to) = turns.next(exchange) else {
-        return Lent::No;
-    };
-    let end = unread.end;
-    // An oversize frame still being discarded stays here with the framer that discards it; and
-    // what is left must be only the unfinished frame, for the end of the connection and the
-    // idle deadline to see it as such.
-    let Some((whole, after)) = whole_frames(framer, &buf[unread.clone()]) else {
-        return Lent::No;
-    };
-    let whole = unread.start..unread.start + whole;
-    if whole.is_empty() {
-        return Lent::No;
-    }
-    let left = end - whole.end;
-    let mut next = shard.blocks.take(buf.len());
-    next[..left].copy_from_slice(&buf[whole.end..end]);
-    let lent = shard.blocks.lend(std::mem::replace(buf, next));
-    let chunk = Chunk {
-        bytes: lent.slice(whole),
-        peer: origin.peer,
-        source: origin.source,
-        received: origin.received,
-        read_at,
-        counted: std::mem::replace(framer, after).counted(),
-    };
-    drop(lent);
-    let Err(chunk) = exchange.offer(to, chunk) else {
-        return Lent::Yes { left, handed: true };
-    };
-    // Its inbox filled meanwhile: the frames are out of this buffer already, so parse them here
-    // from the chunk.
-    let batch = handoff::parse(shard, &chunk);
-    drop(chunk);
-    if !shard.send(batch).await {
-        return Lent::Stopped;
-    }
-    Lent::Yes {
-        left,
-        handed: false,
-    }
 }
 
 /// The bytes read into `batch`, the hold's measure of it (records may be larger or smaller than

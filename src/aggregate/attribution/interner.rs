@@ -75,6 +75,13 @@ impl Interner {
         sym(i)
     }
 
+    /// One holder more of a string already held.
+    pub(super) fn hold(&mut self, s: Sym) {
+        if let Some(t) = self.texts.get_mut(s.index()).and_then(Option::as_mut) {
+            t.refs = t.refs.saturating_add(1);
+        }
+    }
+
     /// One holder fewer; the last one frees the string.
     pub(super) fn release(&mut self, s: Sym) {
         let i = s.index();

@@ -179,6 +179,10 @@ fn cbor<T: Serialize, W: Write>(value: &T, out: &mut W) -> io::Result<()> {
 /// longer string is read into one of its own.
 const SCRATCH: usize = 4096;
 
+/// The fewest bytes a saved entry takes: its array's head and fifteen items of at least a
+/// byte each. No file holds more entries than its length over this.
+const MIN_SAVED_ENTRY: u64 = 16;
+
 /// The next value of the file.
 fn next<T: DeserializeOwned>(input: &mut impl Read, scratch: &mut [u8]) -> Result<T, LoadError> {
     ciborium::from_reader_with_buffer(input, scratch).map_err(|e| LoadError::Torn(e.to_string()))
@@ -302,12 +306,18 @@ impl Attribution {
         let mut scratch = vec![0u8; SCRATCH];
         let header: Header = next(input, &mut scratch)?;
         // Read as they come, not reserved by the header's word: a damaged count must not
-        // reserve memory for it.
-        let mut strings: Vec<Box<str>> = Vec::new();
+        // reserve memory for it. Each is pooled as it is read, held by the load itself until
+        // the entries hold it (a string no entry names is then freed), so that an entry takes
+        // its strings by their place in the file, not by hashing them again.
+        let mut strings: Vec<Sym> = Vec::new();
         for _ in 0..header.strings {
             let s: String = next(input, &mut scratch)?;
-            strings.push(s.into_boxed_str());
+            strings.push(self.store.strings.intern(&s));
         }
+        // The indexes sized once for what the file can hold, not for what its header says.
+        let unread = input.get_ref().left + input.buffer().len() as u64;
+        let room = usize::try_from(header.entries.min(unread / MIN_SAVED_ENTRY));
+        self.store.reserve(room.unwrap_or(0));
         let mut deadlines = Vec::new();
         let mut last_seq = None;
         for _ in 0..header.entries {
@@ -319,7 +329,7 @@ impl Attribution {
             let text = |i: u32| {
                 strings
                     .get(i as usize)
-                    .map(|s| &**s)
+                    .copied()
                     .ok_or_else(|| LoadError::Torn(format!("no string {i}")))
             };
             let (user, device, session) = (
@@ -328,6 +338,9 @@ impl Attribution {
                 s.8.map(text).transpose()?,
             );
             let pool = &mut self.store.strings;
+            for held in [Some(user), device, session].into_iter().flatten() {
+                pool.hold(held);
+            }
             let mut entry = Entry::new(NewEntry {
                 seq: s.0,
                 key: FlowKey {
@@ -336,10 +349,10 @@ impl Attribution {
                     server_ip: s.3 .0,
                     server_port: s.4,
                 },
-                user: pool.intern(user),
-                device: device.map(|d| pool.intern(d)),
+                user,
+                device,
                 device_id: s.7,
-                session_id: session.map(|d| pool.intern(d)),
+                session_id: session,
                 connection_id: s.9.map(|id| id.into_owned().into_boxed_str()),
                 start: timestamp(s.11)?,
                 end: s.12.map(timestamp).transpose()?,
@@ -360,6 +373,9 @@ impl Attribution {
                 seq: s.0,
                 slot,
             }));
+        }
+        for s in strings {
+            self.store.strings.release(s);
         }
         let mut checksum = [0u8; 8];
         input

@@ -85,6 +85,18 @@ impl Store {
             .copied()
     }
 
+    /// Makes room for `n` more entries at once, at most up to the capacity: a load knows how
+    /// many come, and growing the indexes step by step rehashed every item at each step.
+    pub(super) fn reserve(&mut self, n: usize) {
+        let n = n.min(self.capacity.saturating_sub(self.len));
+        let (slots, hasher) = (&self.slots, &self.hasher);
+        self.by_key
+            .reserve(n, |&s| hash_of(hasher, key_of(slots, s)));
+        self.by_connection
+            .reserve(n, |&s| hash_of(hasher, connection_of(slots, s)));
+        self.slots.reserve_exact(n);
+    }
+
     /// Adds an entry (its strings already counted in the pool) and indexes it.
     pub(super) fn insert(&mut self, mut entry: Entry) -> Slot {
         let key_hash = self.hasher.hash_one(entry.key);

@@ -196,6 +196,23 @@ fn a_smaller_table_keeps_the_windows_that_end_last() {
     for port in [2, 8, 10] {
         assert!(loaded.lookup(&key(port), ts(1500)).is_some(), "port {port}");
     }
+    // The pool holds the strings of the entries kept, and each as often as they name it: once
+    // they are gone, so are their strings.
+    assert_eq!(loaded.store.strings.len(), named(&loaded).len());
+    let mut loaded = loaded;
+    loaded.expire(ts(10_000_000));
+    assert_eq!((loaded.len(), loaded.store.strings.len()), (0, 0));
+}
+
+/// The distinct users, device names and sessions that `t`'s entries name.
+fn named(t: &Attribution) -> std::collections::BTreeSet<&str> {
+    let strings = &t.store.strings;
+    t.store
+        .entries()
+        .flat_map(|(_, e)| [Some(e.user), e.device, e.session_id])
+        .flatten()
+        .map(|s| strings.get(s))
+        .collect()
 }
 
 #[test]

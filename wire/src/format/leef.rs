@@ -180,8 +180,17 @@ impl Parts {
                     split_spaced(rest, scan, push);
                 } else {
                     let mut start = 0;
+                    // The first `=` at or after an earlier start, once looked for: attributes
+                    // without one must not each search on to the next (a frame of 260,000
+                    // delimiters took 0.4 s).
+                    let mut found: Option<Option<usize>> = None;
                     for end in scan.seps().chain(std::iter::once(rest.len())) {
-                        let eq = scan.next_eq(start).filter(|&eq| eq < end);
+                        let eq = match found {
+                            Some(None) => None,
+                            Some(Some(eq)) if eq >= start => Some(eq),
+                            _ => *found.insert(scan.next_eq(start)),
+                        };
+                        let eq = eq.filter(|&eq| eq < end);
                         attribute(start, end, eq, rest, &mut push);
                         start = end + 1;
                     }
@@ -340,6 +349,17 @@ mod tests {
 
     /// A frame, the delimiter it declares and its pairs.
     type Case<'a> = (&'a str, Delimiter, &'a [(&'a str, &'a str)]);
+
+    /// Attributes without an `=` (found by review): each looked for the next `=` to the end of
+    /// the frame, 0.4 s for this one in a release build.
+    #[test]
+    fn attributes_without_equals_are_passed_over_once() {
+        let mut text = String::from("LEEF:2.0|Zscaler|NSS|4.1|web|x5E|a=1^");
+        text.push_str(&"^".repeat(260_000));
+        text.push_str("b=2^junk^c=3^x^");
+        let (_, pairs) = read(&text);
+        assert_eq!(pairs, owned(&[("a", "1"), ("b", "2"), ("c", "3")]));
+    }
 
     #[test]
     fn delimiters_of_both_versions() {

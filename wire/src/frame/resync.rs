@@ -41,15 +41,23 @@ const HEADERS_WITHIN: usize = 512;
 /// most `max_frame`, before `<`, `{`, `LEEF:` or `CEF:`, not preceded by a digit), or the first LF, whichever comes
 /// first. `None` when neither is in `input` whole. With `boundary`, `input` starts where a frame
 /// would, and what looks like a header inside the syslog headers it starts with is none.
-pub(super) fn resync(input: &[u8], max_frame: usize, boundary: bool) -> Option<Resync> {
-    let lf = memchr::memchr(b'\n', input);
+/// `input[..from]` is known to hold neither (an earlier call found none there): a header whose
+/// payload starts in it was judged then, on the same bytes, and only later ones are looked at.
+pub(super) fn resync(
+    input: &[u8],
+    max_frame: usize,
+    boundary: bool,
+    from: usize,
+) -> Option<Resync> {
+    let from = from.min(input.len());
+    let lf = memchr::memchr(b'\n', &input[from..]).map(|i| from + i);
     let within = lf.map_or(input, |lf| &input[..lf]);
     let headers_within = if boundary {
         HEADERS_WITHIN.min(max_frame)
     } else {
         0
     };
-    let header = payload_starts(within)
+    let header = payload_starts(within, from)
         .filter_map(|at| header_before(within, at, max_frame))
         .find(|&start| !in_syslog_headers(within, start, headers_within));
     match (header, lf) {
@@ -60,15 +68,18 @@ pub(super) fn resync(input: &[u8], max_frame: usize, boundary: bool) -> Option<R
 }
 
 /// Where something in `input` starts as a payload does (see [`LEEF_CEF`]), in order: LEEF and
-/// CEF are found by their colon, and hold no `<` or `{` before it.
-fn payload_starts(input: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    memchr::memchr3_iter(b'<', b'{', b':', input).filter_map(|at| match input[at] {
-        b':' => LEEF_CEF
-            .iter()
-            .find(|tag| input[..at].ends_with(tag))
-            .map(|tag| at - tag.len()),
-        _ => Some(at),
-    })
+/// CEF are found by their colon, and hold no `<` or `{` before it. Those at `from` or after.
+fn payload_starts(input: &[u8], from: usize) -> impl Iterator<Item = usize> + '_ {
+    let found = memchr::memchr3_iter(b'<', b'{', b':', input.get(from..).unwrap_or_default());
+    found
+        .map(move |i| from + i)
+        .filter_map(|at| match input[at] {
+            b':' => LEEF_CEF
+                .iter()
+                .find(|tag| input[..at].ends_with(tag))
+                .map(|tag| at - tag.len()),
+            _ => Some(at),
+        })
 }
 
 /// Whether the header-like digits at `input[start]` lie inside the syslog headers that `input`

@@ -290,6 +290,16 @@ fn connect_line(
 }
 
 impl Reader {
+    /// A reader of `stream`, with nothing read yet (tests of what is done with what it reads).
+    #[cfg(test)]
+    pub fn over(stream: Box<dyn Stream>) -> Reader {
+        Reader {
+            half: tokio::io::split(stream).0,
+            input: Vec::new(),
+            start: 0,
+        }
+    }
+
     /// Reads what the server sent; 0 when it closed the connection.
     pub async fn read(&mut self) -> std::io::Result<usize> {
         if self.start > 0

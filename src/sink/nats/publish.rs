@@ -24,7 +24,7 @@ use super::intake::{intake, lock};
 use super::kv::Written;
 use super::outgoing::Outgoing;
 use super::queue::Queue;
-use super::round::{handle, Encoder, Round};
+use super::round::{handle, Encoder, Pings, Round};
 use super::Link;
 use crate::config;
 
@@ -107,7 +107,7 @@ pub async fn run(
         failures: 0,
         last_attempt: None,
         last_ping: Instant::now(),
-        pings_owed: 0,
+        pings: Pings::default(),
         encoder: Encoder::default(),
     };
     let mut drain_until: Option<Instant> = None;
@@ -208,7 +208,7 @@ struct Publisher {
     failures: u64,
     last_attempt: Option<Instant>,
     last_ping: Instant,
-    pings_owed: u32,
+    pings: Pings,
     encoder: Encoder,
 }
 
@@ -243,7 +243,7 @@ impl Publisher {
                     }
                     tracing::info!("NATS: publishing to {ep}");
                     self.last_ping = Instant::now();
-                    self.pings_owed = 0;
+                    self.pings = Pings::default();
                     self.conn = Some(c);
                 }
                 Err(e) => {
@@ -328,11 +328,11 @@ impl Publisher {
         }
         let idle = self.rounds.is_empty();
         if idle && self.last_ping.elapsed() >= PING_INTERVAL {
-            if self.pings_owed >= 2 {
+            if self.pings.owed >= 2 {
                 return Err("the server answered no PING".into());
             }
             self.out.own().extend_from_slice(b"PING\r\n");
-            self.pings_owed += 1;
+            self.pings.owed += 1;
             self.last_ping = Instant::now();
         }
         let pending = !self.out.is_empty();
@@ -361,6 +361,9 @@ impl Publisher {
                     return Err("the connection closed".into());
                 }
                 self.unflushed = pending;
+                if self.out.is_empty() {
+                    self.pings.pong_queued = false;
+                }
             }
             read = reader.read() => {
                 if read.map_err(|e| format!("read: {e}"))? == 0 {
@@ -372,7 +375,7 @@ impl Publisher {
                     &mut self.rounds,
                     self.out.own(),
                     &self.link.stats,
-                    &mut self.pings_owed,
+                    &mut self.pings,
                 )?;
                 let all_written = self.out.is_empty();
                 if all_written && self.rounds.front().is_some_and(|r| r.acked < r.count) {

@@ -148,15 +148,26 @@ impl Encoder {
     }
 }
 
-/// Takes the operations read: acknowledgements count against their round, a PING is answered,
-/// an error ends the connection.
+/// The PINGs of a connection, both ways.
+#[derive(Debug, Default)]
+pub struct Pings {
+    /// Ours that the server has not answered yet.
+    pub owed: u32,
+    /// A PONG of ours waits in the outgoing bytes, not yet all written.
+    pub pong_queued: bool,
+}
+
+/// Takes the operations read: acknowledgements count against their round, a PING is answered
+/// (once while an answer waits to be written: one PONG answers every PING before it, and a
+/// server that sends PINGs and reads nothing must not grow `out`), an error ends the
+/// connection.
 pub fn handle(
     reader: &mut Reader,
     inbox: &[u8],
     rounds: &mut VecDeque<Round>,
     out: &mut Vec<u8>,
     stats: &Stats,
-    pings_owed: &mut u32,
+    pings: &mut Pings,
 ) -> Result<(), String> {
     let (mut acked, mut duplicates, mut refused) = (0, 0, 0);
     let result = loop {
@@ -212,8 +223,12 @@ pub fn handle(
                 round.acked += 1;
                 acked += 1;
             }
-            Op::Ping => out.extend_from_slice(b"PONG\r\n"),
-            Op::Pong => *pings_owed = 0,
+            Op::Ping if !pings.pong_queued => {
+                out.extend_from_slice(b"PONG\r\n");
+                pings.pong_queued = true;
+            }
+            Op::Ping => {}
+            Op::Pong => pings.owed = 0,
             Op::Err(why) => break Err(format!("server error: {}", String::from_utf8_lossy(why))),
             Op::Info(_) | Op::Ok => {}
         }
@@ -282,6 +297,52 @@ mod tests {
         let q = open(&d);
         assert_eq!(q.messages(), 5, "the scan reads headers only");
         (d, q)
+    }
+
+    /// A server that sends PINGs and reads nothing (found by review): each PING queued a PONG
+    /// behind writes that never finish, without bound. One waits at a time.
+    #[test]
+    fn pings_queue_one_pong_at_a_time() {
+        use tokio::io::AsyncWriteExt;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let (mut server, client) = tokio::io::duplex(1 << 16);
+            let mut reader = Reader::over(Box::new(client));
+            let (mut rounds, stats) = (VecDeque::new(), Stats::default());
+            let (mut out, mut pings) = (Vec::new(), Pings::default());
+            let pings_sent = b"PING\r\n".repeat(1000);
+            server.write_all(&pings_sent).await.unwrap();
+            let mut read = 0;
+            while read < pings_sent.len() {
+                read += reader.read().await.unwrap();
+            }
+            handle(
+                &mut reader,
+                b"_INBOX.x",
+                &mut rounds,
+                &mut out,
+                &stats,
+                &mut pings,
+            )
+            .unwrap();
+            assert_eq!(out, b"PONG\r\n");
+            // Once it is written, the next PING is answered again.
+            (out.clear(), pings.pong_queued = false);
+            server.write_all(b"PING\r\n").await.unwrap();
+            reader.read().await.unwrap();
+            handle(
+                &mut reader,
+                b"_INBOX.x",
+                &mut rounds,
+                &mut out,
+                &stats,
+                &mut pings,
+            )
+            .unwrap();
+            assert_eq!(out, b"PONG\r\n");
+        });
     }
 
     /// The `Nats-Msg-Id`s of the HPUBs `out` writes.

@@ -329,7 +329,8 @@ mod tests {
             .unwrap();
             assert_eq!(out, b"PONG\r\n");
             // Once it is written, the next PING is answered again.
-            (out.clear(), pings.pong_queued = false);
+            out.clear();
+            pings.pong_queued = false;
             server.write_all(b"PING\r\n").await.unwrap();
             reader.read().await.unwrap();
             handle(

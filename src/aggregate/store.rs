@@ -148,6 +148,10 @@ impl Encoded {
 /// a backend of its own under it.
 pub(super) type Opener = Box<dyn Fn(&str) -> Result<Database, redb::DatabaseError> + Send>;
 
+/// Fewer bytes than a saved device takes in the file: its 8-byte id and a value of at least
+/// its hostname, first and last seen. No file holds more devices than its length over this.
+const MIN_DEVICE_BYTES: u64 = 24;
+
 pub struct Store {
     /// None from a failed save until the next one opens the file again: after an I/O error (a
     /// full disk) redb refuses every transaction ("Previous I/O error occurred") until the
@@ -202,8 +206,11 @@ impl Store {
             Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Registry::default()),
             Err(e) => return Err(self.error(e)),
         };
-        let n = table.len().map_err(|e| self.error(e))? as usize;
-        let mut registry = Registry::with_capacity(n);
+        // Sized by the count the table's header declares only as far as the file's bytes can
+        // hold devices: a damaged count must not reserve memory for it (found by review).
+        let declared = table.len().map_err(|e| self.error(e))?;
+        let held = std::fs::metadata(&self.path).map_or(0, |m| m.len() / MIN_DEVICE_BYTES);
+        let mut registry = Registry::with_capacity(declared.min(held) as usize);
         let mut unreadable = 0u64;
         for entry in table.iter().map_err(|e| self.error(e))? {
             let (id, value) = entry.map_err(|e| self.error(e))?;

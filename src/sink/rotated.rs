@@ -3,28 +3,30 @@
 
 use std::path::{Path, PathBuf};
 
-/// The name the file at `path` is rotated to now.
+/// The name the file at `path` is rotated to now. The time has nine digits of fraction, so that
+/// every name is as long and they sort by time.
 pub(super) fn rotated_name(path: &Path) -> PathBuf {
     let stamp = jiff::Timestamp::now()
-        .strftime("%Y%m%dT%H%M%S%.fZ")
+        .strftime("%Y%m%dT%H%M%S%.9fZ")
         .to_string();
-    let stem = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("output");
-    let ext = path.extension().and_then(|s| s.to_str()).unwrap_or("jsonl");
+    let (stem, ext) = parts(path);
     path.with_file_name(format!("{stem}-{stamp}.{ext}"))
+}
+
+/// A rotated name's stem and extension: the file's own, `jsonl` when it has none (so that a
+/// rotated file is always named as what it holds).
+fn parts(path: &Path) -> (&str, &str) {
+    let stem = path.file_stem().and_then(|s| s.to_str());
+    let ext = path.extension().and_then(|s| s.to_str());
+    (stem.unwrap_or("output"), ext.unwrap_or("jsonl"))
 }
 
 /// The rotated files of `path`, oldest first: their names sort by time.
 pub fn rotated_files(path: &Path) -> Vec<PathBuf> {
-    let (Some(dir), Some(stem), Some(ext)) = (
-        path.parent(),
-        path.file_stem().and_then(|s| s.to_str()),
-        path.extension().and_then(|s| s.to_str()),
-    ) else {
+    let Some(dir) = path.parent() else {
         return Vec::new();
     };
+    let (stem, ext) = parts(path);
     let dir = if dir.as_os_str().is_empty() {
         Path::new(".")
     } else {

@@ -176,6 +176,39 @@ fn keeps_only_the_newest_rotated_files() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// A file named without an extension rotates to `<name>-<time>.jsonl`, and those are its
+/// rotated files: they were not (found by a tester: the devices file's merge after a crash
+/// found no rotated file of a `devices = "devs"`, and announced devices again).
+#[test]
+fn a_file_without_extension_finds_its_rotated_files() {
+    let dir = temp("noext");
+    let path = dir.join("devs");
+    let (mut sink, _) = Sink::open(&path, Some(100)).unwrap();
+    for i in 0..20 {
+        sink.write(format!("{{\"n\":{i:04}}}\n").as_bytes())
+            .unwrap();
+        sink.flush().unwrap();
+    }
+    let rotated = super::rotated::rotated_files(&path);
+    assert!(rotated.len() >= 2, "{rotated:?}");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n != "devs")
+        .collect();
+    names.sort();
+    let found: Vec<String> = rotated
+        .iter()
+        .map(|p| p.file_name().unwrap().to_str().unwrap().to_string())
+        .collect();
+    assert_eq!(found, names);
+    // `devs-20261205T013139.665824090Z.jsonl`: the same length whatever the time.
+    assert!(names
+        .iter()
+        .all(|n| n.len() == "devs-20261205T013139.665824090Z.jsonl".len()));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 #[test]
 fn a_full_disk_keeps_the_backlog_and_spills_it() {
     let dir = temp("full");

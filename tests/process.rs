@@ -223,6 +223,23 @@ fn config_check_refuses_what_serve_would_refuse_at_its_start() {
         "ztel: error: input.tls.key ",
         "is not the key of the certificate in",
     ));
+    // PEM whose certificate is not DER: rustls said "input.tls: invalid peer certificate:
+    // BadEncoding", naming no file, and it is no peer's (found by a tester).
+    let garbage = dir.write(
+        "garbage.pem",
+        "-----BEGIN CERTIFICATE-----\nZ2FyYmFnZQ==\n-----END CERTIFICATE-----\n",
+    );
+    let (_, key) = ca.leaf("localhost", &["localhost"]);
+    let key = dir.write("key.pem", &key);
+    cases.push((
+        format!(
+            "[input.tls]\ncert = {:?}\nkey = {:?}\n",
+            garbage.display().to_string(),
+            key.display().to_string()
+        ),
+        "ztel: error: input.tls.cert ",
+        "garbage.pem: is not a certificate (BadEncoding)",
+    ));
     for (i, (toml, starts, names)) in cases.iter().enumerate() {
         let file = dir.write(&format!("case-{i}.toml"), toml);
         let (status, _, stderr) = run_ztel(&["config", "check", file.to_str().unwrap()]);

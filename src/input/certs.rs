@@ -101,6 +101,12 @@ pub fn input_server_config(
                 path: key.to_owned(),
                 message: format!("is not the key of the certificate in {}", cert.display()),
             },
+            // rustls says "invalid peer certificate: BadEncoding": it is ours, and in a file.
+            rustls::Error::InvalidCertificate(why) => TlsError::Cert {
+                section,
+                path: cert.to_owned(),
+                message: format!("is not a certificate ({why:?})"),
+            },
             e => config_error(e),
         })?;
     // No TLS 1.3 session tickets, which rustls sends after every handshake by default: a

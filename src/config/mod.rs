@@ -171,9 +171,9 @@ pub struct Limits {
     /// Per shard: bytes that connections may hold beyond their first 64 KiB buffer (frames in
     /// progress, HTTP bodies); past it reads wait. At least max_frame_bytes x 64.
     pub buffer_budget_bytes: usize,
-    /// Devices the registry holds at most (about 250 bytes of memory each, up to 1 KB with long
-    /// hostnames); past it a new hostname is not registered (ztel_devices_refused_total counts
-    /// its changes), and its records are written all the same.
+    /// Devices the registry holds at most (about 250 bytes of memory each, up to 16 KB for one
+    /// with 32 IPs and 32 users of 256 bytes); past it a new hostname is not registered
+    /// (ztel_devices_refused_total counts its changes), and its records are written all the same.
     pub max_devices: usize,
 }
 

@@ -258,16 +258,29 @@ fn build<'a>(
 
 /// Where the JSON of a message begins: at its first `{`, unless static template text with braces
 /// of its own comes first (`ZSCALER {web}: {…}`); then at the first of the next few `{` whose
-/// object closes at the end of the frame.
+/// object closes at the end of the frame, if what it passes over holds no JSON object (`{"`):
+/// text and two records glued on one line are one malformed frame, not the second record with
+/// the first passed over as text.
 fn json_start(message: &[u8]) -> Option<usize> {
     let first = memchr::memchr(b'{', message)?;
     if message[..first].iter().all(u8::is_ascii_whitespace) {
         return Some(first);
     }
-    memchr::memchr_iter(b'{', message)
+    let later = memchr::memchr_iter(b'{', message)
         .take(JSON_STARTS)
-        .find(|&at| closes_at_end(&message[at..]))
-        .or(Some(first))
+        .find(|&at| closes_at_end(&message[at..]));
+    match later {
+        Some(at) if !holds_object(&message[first..at]) => Some(at),
+        _ => Some(first),
+    }
+}
+
+/// Whether `text` holds what starts a JSON object with a key: `{`, maybe whitespace, `"`.
+fn holds_object(text: &[u8]) -> bool {
+    memchr::memchr_iter(b'{', text).any(|at| {
+        let after = &text[at + 1..];
+        after.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'"')
+    })
 }
 
 /// Whether the object that `text` starts with ends with its last byte (strings and their escapes

@@ -104,3 +104,33 @@ fn every_cell_reads_the_same_behind_many_relays() {
     let wrong = differing(&prefixes, |frame| format!("{sender}{frame}"));
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// Static text before a record may hold braces of its own (`ZSCALER {web}: `), never a record:
+/// two records glued on one line behind text were read as the second alone, the first passed
+/// over as text with no dead letter (found by a tester). They are one malformed frame now.
+#[test]
+fn static_text_holds_braces_but_never_a_record() {
+    let frames: Vec<&str> = every_row()
+        .iter()
+        .flatten()
+        .map(|c| c.frame)
+        .filter(|f| f.starts_with('{'))
+        .take(2)
+        .collect();
+    let [one, two] = frames[..] else {
+        panic!("two JSON frames: {frames:?}");
+    };
+    let (alone, refused) = outcome(two);
+    assert!(alone.len() == 1 && refused.is_empty(), "{refused:?}");
+    assert_eq!(outcome(&format!("ZSCALER {{web}}: {two}")), (alone, vec![]));
+    for glued in [
+        format!("x {one} {two}"),
+        format!("ZSCALER {{web}}: {one} {two}"),
+    ] {
+        assert_eq!(
+            outcome(&glued),
+            (vec![], vec![Reason::MalformedJson]),
+            "{glued}"
+        );
+    }
+}

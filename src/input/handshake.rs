@@ -74,7 +74,7 @@ pub async fn accept(
         }
         Handshake::Done(Err(e)) => {
             shard.count(source, |c| c.incr(Counter::TlsHandshakeFailures));
-            if let Some(held) = shard.notices.due(Notice::Handshake) {
+            if let Some(held) = shard.notices.due(Notice::Handshake, source) {
                 let why = super::certs::handshake_failure(&e);
                 tracing::warn!(
                     "{input}: TLS handshake with {peer} failed: {why}{}",
@@ -89,7 +89,7 @@ pub async fn accept(
         }
         Handshake::TimedOut => {
             shard.count(source, |c| c.incr(Counter::TlsHandshakeFailures));
-            if let Some(held) = shard.notices.due(Notice::Handshake) {
+            if let Some(held) = shard.notices.due(Notice::Handshake, source) {
                 tracing::warn!(
                     "{input}: TLS handshake with {peer} timed out after {limit:?}{}",
                     and_more(held)

@@ -117,7 +117,7 @@ pub async fn accept_checked(
         };
         if !allow.load().admits(peer.ip()) {
             shard.count(source, |c| c.incr(Counter::ConnectionsRefused));
-            if let Some(held) = shard.notices.due(Notice::Refused) {
+            if let Some(held) = shard.notices.due(Notice::Refused, source) {
                 tracing::warn!(
                     "{input}: refused a connection from {}: not in {input}.allowed_ips{}",
                     // As the list compares it, and as an entry for it is written.
@@ -132,7 +132,7 @@ pub async fn accept_checked(
         }
         if !shard.slot_within(SLOT_PATIENCE).await {
             shard.count(source, |c| c.incr(Counter::ConnectionsOverLimit));
-            if let Some(held) = shard.notices.due(Notice::OverLimit) {
+            if let Some(held) = shard.notices.due(Notice::OverLimit, source) {
                 tracing::warn!(
                     "{input}: refused a connection from {peer}: shard {} has \
                      limits.max_connections ({}) open{}",

@@ -209,7 +209,7 @@ fn take(
     if !allow.admits(peer.ip()) {
         // Apart from the batch, which may be held while the channel is full (see the drops).
         shard.count(Source::Udp, |c| c.incr(Counter::DatagramsRefused));
-        if let Some(held) = shard.notices.due(Notice::Refused) {
+        if let Some(held) = shard.notices.due(Notice::Refused, Source::Udp) {
             tracing::warn!(
                 "input.udp: refused a datagram from {}: not in input.udp.allowed_ips{}",
                 peer.ip().to_canonical(),

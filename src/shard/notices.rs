@@ -1,9 +1,12 @@
 //! Log lines about peers (refused for their address, over the connection limit, failed TLS
-//! handshakes) at most once a second per kind and shard: a flood of refused connections is when
+//! handshakes) at most once a second per kind, input and shard (a line that stood for others
+//! of another input named the wrong one): a flood of refused connections is when
 //! an operator needs the line naming the address, and when an unlimited log would bury it.
 
 use std::cell::Cell;
 use std::time::{Duration, Instant};
+
+use crate::batch::Source;
 
 /// What a line is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,31 +18,36 @@ pub enum Notice {
 
 const EVERY: Duration = Duration::from_secs(1);
 
-/// Per kind: when the last line went out, and how many were held back since.
+const KINDS: usize = 3;
+
+/// Per kind and input: when the last line went out, and how many were held back since.
 #[derive(Debug, Default)]
 pub struct Notices {
-    last: [Cell<Option<Instant>>; 3],
-    held: [Cell<u64>; 3],
+    last: [[Cell<Option<Instant>>; Source::COUNT]; KINDS],
+    held: [[Cell<u64>; Source::COUNT]; KINDS],
 }
 
 impl Notices {
     /// `Some(n)` when a line is due now, `n` being the events of this kind left unlogged since
     /// the last line; `None` when this one is held back (and counted for the next line).
-    pub fn due(&self, notice: Notice) -> Option<u64> {
-        self.due_at(notice, Instant::now())
+    pub fn due(&self, notice: Notice, input: Source) -> Option<u64> {
+        self.due_at(notice, input, Instant::now())
     }
 
-    fn due_at(&self, notice: Notice, now: Instant) -> Option<u64> {
-        let i = notice as usize;
-        let due = self.last[i]
+    fn due_at(&self, notice: Notice, input: Source, now: Instant) -> Option<u64> {
+        let (last, held) = (
+            &self.last[notice as usize][input as usize],
+            &self.held[notice as usize][input as usize],
+        );
+        let due = last
             .get()
             .is_none_or(|last| now.saturating_duration_since(last) >= EVERY);
         if !due {
-            self.held[i].set(self.held[i].get() + 1);
+            held.set(held.get() + 1);
             return None;
         }
-        self.last[i].set(Some(now));
-        Some(self.held[i].replace(0))
+        last.set(Some(now));
+        Some(held.replace(0))
     }
 }
 
@@ -57,20 +65,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn one_line_a_second_per_kind_carrying_what_it_held_back() {
+    fn one_line_a_second_per_kind_and_input_carrying_what_it_held_back() {
         let notices = Notices::default();
         let t0 = Instant::now();
-        assert_eq!(notices.due_at(Notice::Refused, t0), Some(0));
+        let tcp = |notice, at| notices.due_at(notice, Source::Tcp, at);
+        assert_eq!(tcp(Notice::Refused, t0), Some(0));
         for ms in [1, 500, 999] {
-            assert_eq!(
-                notices.due_at(Notice::Refused, t0 + Duration::from_millis(ms)),
-                None
-            );
+            assert_eq!(tcp(Notice::Refused, t0 + Duration::from_millis(ms)), None);
         }
-        // Another kind has its own second.
-        assert_eq!(notices.due_at(Notice::Handshake, t0), Some(0));
-        assert_eq!(notices.due_at(Notice::Refused, t0 + EVERY), Some(3));
-        assert_eq!(notices.due_at(Notice::Refused, t0 + EVERY * 3), Some(0));
+        // Another kind, or another input, has its own second: refusals on HTTP are not held
+        // back into a later line about TCP (found by a tester).
+        assert_eq!(tcp(Notice::Handshake, t0), Some(0));
+        assert_eq!(notices.due_at(Notice::Refused, Source::Http, t0), Some(0));
+        let http = notices.due_at(Notice::Refused, Source::Http, t0 + Duration::from_millis(5));
+        assert_eq!(http, None);
+        assert_eq!(tcp(Notice::Refused, t0 + EVERY), Some(3));
+        assert_eq!(tcp(Notice::Refused, t0 + EVERY * 3), Some(0));
+        assert_eq!(
+            notices.due_at(Notice::Refused, Source::Http, t0 + EVERY),
+            Some(1)
+        );
         assert_eq!(and_more(0), "");
         assert_eq!(and_more(3), " (and 3 more since the last line)");
     }

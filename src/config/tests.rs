@@ -289,6 +289,38 @@ fn records_and_devices_are_not_both_stdout() {
 }
 
 #[test]
+fn two_outputs_are_never_one_file_by_another_name() {
+    // `records = "sub/../x.jsonl"` beside `devices = "x.jsonl"`, or a link to it, passed, and
+    // the two outputs' lines mixed in one file (found by a tester).
+    let dir = std::env::temp_dir().join(format!("ztel-config-same-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::write(dir.join("x.jsonl"), b"").unwrap();
+    let _ = std::fs::remove_file(dir.join("link.jsonl"));
+    std::os::unix::fs::symlink(dir.join("x.jsonl"), dir.join("link.jsonl")).unwrap();
+    for (records, devices) in [
+        ("sub/../x.jsonl", "x.jsonl"),
+        ("link.jsonl", "x.jsonl"),
+        ("sub/../new.jsonl", "new.jsonl"),
+    ] {
+        let toml = format!(
+            "data_dir = {:?}\n[output]\nrecords = {records:?}\ndevices = {devices:?}\n",
+            dir.display().to_string()
+        );
+        let msg = Config::from_toml(&toml).unwrap_err().to_string();
+        assert_eq!(
+            msg, "output.records: must not be the file of output.devices",
+            "{toml}"
+        );
+    }
+    let apart = format!(
+        "data_dir = {:?}\n[output]\nrecords = \"sub/x.jsonl\"\ndevices = \"x.jsonl\"\n",
+        dir.display().to_string()
+    );
+    assert!(Config::from_toml(&apart).is_ok(), "{apart}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn no_output_is_ztels_own_state() {
     // `records = "devices.redb"` passed `config check`; serve then appended records to the
     // registry's database and cut it at the next start as a torn line, and

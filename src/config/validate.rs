@@ -1,7 +1,7 @@
 //! Checks of a whole configuration that its types cannot make: zones, ranges, keys that go
 //! together, and inputs that would share a port.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::{Config, ConfigError};
 
@@ -116,7 +116,7 @@ impl Config {
         }
         for (at, (key, place)) in outputs.iter().enumerate() {
             for (other, other_place) in &outputs[at + 1..] {
-                if place == other_place {
+                if place.as_deref().map(resolved) == other_place.as_deref().map(resolved) {
                     let message = match place {
                         None => {
                             format!("\"-\" (stdout) is also {other}: the lines of both would mix")
@@ -429,4 +429,19 @@ fn names_a_file(path: &str) -> bool {
 /// A character of an HTTP token (RFC 9110 §5.6.2), as a header name is made of.
 fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// Where `path` lands, as far as the disk says now: `sub/../x.jsonl` and a link to `x.jsonl` are
+/// `x.jsonl` (two outputs named so passed as two files, and mixed their lines in one). A file not
+/// there yet is its folder's, resolved, and its name; what cannot be resolved stays as written.
+fn resolved(path: &Path) -> PathBuf {
+    if let Ok(real) = path.canonicalize() {
+        return real;
+    }
+    match (path.parent(), path.file_name()) {
+        (Some(dir), Some(name)) => dir
+            .canonicalize()
+            .map_or_else(|_| path.to_owned(), |dir| dir.join(name)),
+        _ => path.to_owned(),
+    }
 }

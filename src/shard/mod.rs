@@ -305,6 +305,7 @@ impl Shard {
             if drained {
                 return;
             }
+            self.notices.say_overdue();
             for source in Source::ALL {
                 if self.pending.borrow()[source as usize].is_zero() {
                     continue;

@@ -49,6 +49,47 @@ impl Notices {
         last.set(Some(now));
         Some(held.replace(0))
     }
+
+    /// Says in a line each count held back for a second or more, as the line it waited for
+    /// would have: without it, events held back were said only with the next one of their kind
+    /// and input, minutes later or never.
+    pub fn say_overdue(&self) {
+        for (notice, input, held) in self.overdue_at(Instant::now()) {
+            let section = input.section();
+            let what = match notice {
+                Notice::Refused => {
+                    format!("refused {held} more peers not in {section}.allowed_ips")
+                }
+                Notice::OverLimit => {
+                    format!("refused {held} more connections over limits.max_connections")
+                }
+                Notice::Handshake => format!("{held} more TLS handshakes failed"),
+            };
+            tracing::warn!("{section}: {what} since the last line");
+        }
+    }
+
+    /// The counts held back whose last line is a second old or more, each taken (and the line
+    /// said now counts as the last).
+    fn overdue_at(&self, now: Instant) -> Vec<(Notice, Source, u64)> {
+        let mut overdue = Vec::new();
+        for notice in [Notice::Refused, Notice::OverLimit, Notice::Handshake] {
+            for input in Source::ALL {
+                let (last, held) = (
+                    &self.last[notice as usize][input as usize],
+                    &self.held[notice as usize][input as usize],
+                );
+                let old = last
+                    .get()
+                    .is_some_and(|last| now.saturating_duration_since(last) >= EVERY);
+                if held.get() > 0 && old {
+                    last.set(Some(now));
+                    overdue.push((notice, input, held.replace(0)));
+                }
+            }
+        }
+        overdue
+    }
 }
 
 /// The tail of a line that stood for others: "" or " (and 41 more since the last line)".
@@ -85,6 +126,15 @@ mod tests {
             notices.due_at(Notice::Refused, Source::Http, t0 + EVERY),
             Some(1)
         );
+        // What is held back is said within a second or so even when nothing else comes.
+        let last = t0 + EVERY;
+        let http = |at| notices.due_at(Notice::Refused, Source::Http, at);
+        assert_eq!(http(last + Duration::from_millis(5)), None);
+        assert_eq!(notices.overdue_at(last + EVERY / 2), vec![]);
+        let overdue = vec![(Notice::Refused, Source::Http, 1)];
+        assert_eq!(notices.overdue_at(last + EVERY), overdue);
+        assert_eq!(notices.overdue_at(last + EVERY * 2), vec![]);
+        assert_eq!(http(last + EVERY * 2), Some(0));
         assert_eq!(and_more(0), "");
         assert_eq!(and_more(3), " (and 3 more since the last line)");
     }

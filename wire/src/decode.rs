@@ -258,7 +258,7 @@ fn build<'a>(
 
 /// Where the JSON of a message begins: at its first `{`, unless static template text with braces
 /// of its own comes first (`ZSCALER {web}: {…}`); then at the first of the next few `{` whose
-/// object closes at the end of the frame, if what it passes over holds no JSON object (`{"`):
+/// object closes at the end of the frame, if what it passes over holds no JSON object (`{"k":`):
 /// text and two records glued on one line are one malformed frame, not the second record with
 /// the first passed over as text.
 fn json_start(message: &[u8]) -> Option<usize> {
@@ -275,11 +275,28 @@ fn json_start(message: &[u8]) -> Option<usize> {
     }
 }
 
-/// Whether `text` holds what starts a JSON object with a key: `{`, maybe whitespace, `"`.
+/// Whether `text` holds what starts a JSON object: `{`, a quoted key, `:` (whitespace between
+/// them allowed). Braces around quoted words (`ZSCALER {"web"}: `) are no object.
 fn holds_object(text: &[u8]) -> bool {
-    memchr::memchr_iter(b'{', text).any(|at| {
-        let after = &text[at + 1..];
-        after.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'"')
+    let skip_ws = |at: usize| {
+        let ws = text.get(at..).unwrap_or_default();
+        at + ws.iter().take_while(|b| b.is_ascii_whitespace()).count()
+    };
+    memchr::memchr_iter(b'{', text).any(|brace| {
+        let open = skip_ws(brace + 1);
+        if text.get(open) != Some(&b'"') {
+            return false;
+        }
+        let mut at = open + 1;
+        loop {
+            match text.get(at) {
+                Some(b'\\') => at += 2,
+                Some(b'"') => break,
+                Some(_) => at += 1,
+                None => return false,
+            }
+        }
+        text.get(skip_ws(at + 1)) == Some(&b':')
     })
 }
 

@@ -240,6 +240,16 @@ fn config_check_refuses_what_serve_would_refuse_at_its_start() {
         "ztel: error: input.tls.cert ",
         "garbage.pem: is not a certificate (BadEncoding)",
     ));
+    cases.push((
+        format!(
+            "[input.tls]\ncert = {:?}\nkey = {:?}\nclient_ca = {:?}\n",
+            cert.display().to_string(),
+            key.display().to_string(),
+            garbage.display().to_string()
+        ),
+        "ztel: error: input.tls.client_ca ",
+        "garbage.pem: is not a certificate (BadEncoding)",
+    ));
     for (i, (toml, starts, names)) in cases.iter().enumerate() {
         let file = dir.write(&format!("case-{i}.toml"), toml);
         let (status, _, stderr) = run_ztel(&["config", "check", file.to_str().unwrap()]);

@@ -84,7 +84,13 @@ pub fn input_server_config(
             };
             let mut roots = RootCertStore::empty();
             for c in read_certs(ca).map_err(fail)? {
-                roots.add(c).map_err(|e| fail(e.to_string()))?;
+                // rustls says "invalid peer certificate": it is the CA's, in this file.
+                roots.add(c).map_err(|e| match e {
+                    rustls::Error::InvalidCertificate(why) => {
+                        fail(format!("is not a certificate ({why:?})"))
+                    }
+                    e => fail(e.to_string()),
+                })?;
             }
             let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
                 .build()

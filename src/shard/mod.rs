@@ -303,6 +303,7 @@ impl Shard {
             )
             .await;
             if drained {
+                self.notices.say_held();
                 return;
             }
             self.notices.say_overdue();

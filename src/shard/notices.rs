@@ -54,7 +54,16 @@ impl Notices {
     /// would have: without it, events held back were said only with the next one of their kind
     /// and input, minutes later or never.
     pub fn say_overdue(&self) {
-        for (notice, input, held) in self.overdue_at(Instant::now()) {
+        self.say(self.overdue_at(Instant::now(), EVERY));
+    }
+
+    /// Says every count held back, however recent: the shard's last word, as it drains.
+    pub fn say_held(&self) {
+        self.say(self.overdue_at(Instant::now(), Duration::ZERO));
+    }
+
+    fn say(&self, overdue: Vec<(Notice, Source, u64)>) {
+        for (notice, input, held) in overdue {
             let section = input.section();
             let what = match notice {
                 Notice::Refused => {
@@ -69,9 +78,9 @@ impl Notices {
         }
     }
 
-    /// The counts held back whose last line is a second old or more, each taken (and the line
-    /// said now counts as the last).
-    fn overdue_at(&self, now: Instant) -> Vec<(Notice, Source, u64)> {
+    /// The counts held back whose last line is `age` old or more, each taken (and the line said
+    /// now counts as the last).
+    fn overdue_at(&self, now: Instant, age: Duration) -> Vec<(Notice, Source, u64)> {
         let mut overdue = Vec::new();
         for notice in [Notice::Refused, Notice::OverLimit, Notice::Handshake] {
             for input in Source::ALL {
@@ -81,7 +90,7 @@ impl Notices {
                 );
                 let old = last
                     .get()
-                    .is_some_and(|last| now.saturating_duration_since(last) >= EVERY);
+                    .is_some_and(|last| now.saturating_duration_since(last) >= age);
                 if held.get() > 0 && old {
                     last.set(Some(now));
                     overdue.push((notice, input, held.replace(0)));
@@ -130,11 +139,15 @@ mod tests {
         let last = t0 + EVERY;
         let http = |at| notices.due_at(Notice::Refused, Source::Http, at);
         assert_eq!(http(last + Duration::from_millis(5)), None);
-        assert_eq!(notices.overdue_at(last + EVERY / 2), vec![]);
+        assert_eq!(notices.overdue_at(last + EVERY / 2, EVERY), vec![]);
         let overdue = vec![(Notice::Refused, Source::Http, 1)];
-        assert_eq!(notices.overdue_at(last + EVERY), overdue);
-        assert_eq!(notices.overdue_at(last + EVERY * 2), vec![]);
+        assert_eq!(notices.overdue_at(last + EVERY, EVERY), overdue);
+        assert_eq!(notices.overdue_at(last + EVERY * 2, EVERY), vec![]);
         assert_eq!(http(last + EVERY * 2), Some(0));
+        // As the shard drains, whatever is held is said at once.
+        assert_eq!(http(last + EVERY * 2), None);
+        let drained = notices.overdue_at(last + EVERY * 2, Duration::ZERO);
+        assert_eq!(drained, vec![(Notice::Refused, Source::Http, 1)]);
         assert_eq!(and_more(0), "");
         assert_eq!(and_more(3), " (and 3 more since the last line)");
     }

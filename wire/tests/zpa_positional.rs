@@ -249,6 +249,25 @@ fn a_list_of_several_items_in_an_unquoted_csv_line_is_a_dead_letter() {
 }
 
 #[test]
+fn a_comma_elsewhere_never_stands_in_for_connection_ids() {
+    // A customer `Acme, Inc.` and an empty ConnectionID: the line has the count of the order
+    // that reads ConnectionID as two fields, and was read so, every field from the customer's
+    // on shifted (`"session_id":"Inc."`; found by a tester). ConnectionID repeats SessionID
+    // before its comma: where it does not, the count is a coincidence and the line a dead
+    // letter, as any line whose values hold commas.
+    let t = &TEMPLATES[0];
+    let (_, mut json) = sample(t);
+    let good = fill(t.csv, &json, ',', Style::Template);
+    assert_eq!(decoded(&good).records.len(), 1, "{good}");
+    json["Customer"] = "Acme, Inc.".into();
+    json["ConnectionID"] = "".into();
+    let line = fill(t.csv, &json, ',', Style::Template);
+    let out = run("UTC", &[line.as_bytes()]);
+    assert!(out.records.is_empty(), "{:?}", out.records);
+    assert_eq!(out.dead[0].0, Reason::FieldCount);
+}
+
+#[test]
 fn browser_access_and_connector_status_are_told_apart_without_their_label() {
     // Both have 37 fields: with only the time in front (a template edited to quote its values
     // and drop the label), their values tell them.

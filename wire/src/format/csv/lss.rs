@@ -37,12 +37,13 @@ const TAG: &str = "zpa-lss:";
 
 /// A log type's default template: its kind, the label its lead names, the JSON key of each
 /// field in order (`""` for Audit's lead, which holds no field), and the field whose value
-/// holds a comma in every record, if one does.
+/// holds a comma in every record, if one does, with the field that its part before the comma
+/// repeats (`ConnectionID` is `<SessionID>,<id>`).
 pub(super) struct Template {
     pub kind: Kind,
     pub label: &'static str,
     pub names: &'static [&'static str],
-    pub comma: Option<&'static str>,
+    pub comma: Option<(&'static str, &'static str)>,
 }
 
 #[rustfmt::skip]
@@ -71,7 +72,7 @@ pub(super) const TEMPLATES: [Template; 5] = [
             "PRAErrorStatus", "PRAFileTransferList", "PRARecordingStatus", "PRASharedUsersList",
             "PRASessionType", "PRASharedMode",
         ],
-        comma: Some("ConnectionID"),
+        comma: Some(("ConnectionID", "SessionID")),
     },
     Template {
         kind: Kind::ZpaUserStatus,

@@ -142,6 +142,10 @@ pub(super) struct Order {
     delimiter: Option<u8>,
     /// A column holds JSON: a line split by it may be read again ([`super::json`]).
     pub(super) json: bool,
+    /// The column of a value's part before LSS's comma, and the column whose value it repeats:
+    /// a line whose count fits only because another value held a comma and this one none
+    /// (`Acme, Inc.` and an empty `ConnectionID`) would read every field shifted.
+    repeats: Option<(usize, usize)>,
 }
 
 impl Order {
@@ -166,6 +170,7 @@ impl Order {
             columns,
             label: None,
             delimiter: None,
+            repeats: None,
         }
     }
 
@@ -174,11 +179,11 @@ impl Order {
     fn lss(template: &lss::Template, split: bool) -> Order {
         let mut order = Order::new(template.kind, template.names, false);
         order.label = Some(template.label);
-        let at = template
-            .comma
-            .filter(|_| split)
-            .and_then(|name| template.names.iter().position(|n| n == &name));
-        if let Some(at) = at {
+        let place = |name| template.names.iter().position(|n| *n == name);
+        let comma = template.comma.filter(|_| split);
+        if let Some((at, of)) = comma.and_then(|(name, of)| Some((place(name)?, place(of)?))) {
+            // Past the comma's value, a column's place moves by the one inserted.
+            order.repeats = Some((at, if of > at { of + 1 } else { of }));
             let rest = Column {
                 hit: None,
                 numeric: false,
@@ -219,8 +224,12 @@ impl Order {
 
     /// How `values` fit: numeric columns whose value is something else (misfits), and those
     /// whose value is a number rather than absent (numbers).
-    fn fit<'v>(&self, values: impl Iterator<Item = &'v str>) -> Fit {
+    fn fit<'v>(&self, values: impl Iterator<Item = &'v str> + Clone) -> Fit {
         let mut fit = Fit::default();
+        if let Some((part, repeated)) = self.repeats {
+            let value = |i| values.clone().nth(i).map(str::trim_ascii);
+            fit.misfits += usize::from(value(part) != value(repeated));
+        }
         for (i, (column, v)) in self.columns.iter().zip(values).enumerate() {
             if i == 0 && self.lead_misfits(v) {
                 fit.misfits += 1;

@@ -55,6 +55,11 @@ pub trait Stream: AsyncRead + Unpin {
     /// one by one after it: p99 at half load went from 511 to 1,153 µs (`perf/latency.sh
     /// --tls`) when every TLS connection slept.
     fn may_sleep(&self, pause: Duration) -> bool;
+    /// Whether the peer sent bytes before the first read: a TLS handshake is bytes sent, so a
+    /// TLS peer quiet after it is a quiet feed at a frame boundary (DESIGN §6), not a mute
+    /// connection. It was cut at `idle_timeout_secs`, and an LSS receiver's first record after
+    /// a quiet spell went into a closed socket (found by a tester).
+    fn has_spoken(&self) -> bool;
 }
 
 impl Stream for TcpStream {
@@ -68,6 +73,10 @@ impl Stream for TcpStream {
 
     fn may_sleep(&self, _pause: Duration) -> bool {
         true
+    }
+
+    fn has_spoken(&self) -> bool {
+        false
     }
 }
 
@@ -83,6 +92,10 @@ impl Stream for futures_rustls::server::TlsStream<TcpStream> {
     fn may_sleep(&self, pause: Duration) -> bool {
         let (socket, tls) = self.get_ref();
         pause >= hold::AT_MOST && tls.wants_read() && sockopt::queued(socket.as_raw_fd()) == 0
+    }
+
+    fn has_spoken(&self) -> bool {
+        true
     }
 }
 
@@ -166,7 +179,7 @@ pub async fn read_frames<S: Stream>(
     let opened = Instant::now();
     // When the frame that the unconsumed bytes begin started to arrive.
     let mut frame_started: Option<Instant> = None;
-    let mut sent_any = false;
+    let mut sent_any = stream.has_spoken();
     // Which other shard may parse the next large read.
     let mut turns = Turns::new(shard.index);
     let ended = loop {

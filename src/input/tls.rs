@@ -41,7 +41,11 @@ async fn serve(
     config: Arc<ArcSwapOption<ServerConfig>>,
 ) {
     super::conn::keep_alive(&stream);
-    let _ = stream.set_read_timeout(Some(shard.limits.idle_timeout));
+    // No read timeout on the socket: the handshake has a time limit of its own, and a read the
+    // handshake leaves waiting (rustls reads on until the socket would block) keeps the timer
+    // it was armed with into the connection's first read, which cut a peer quiet after its
+    // handshake at that limit though it is at a frame boundary.
+    let _ = stream.set_read_timeout(None);
     match super::handshake::accept(&shard, stream, peer, &config, Source::Tls).await {
         Some(mut tls) => {
             read_frames(&shard, &mut tls, peer, Source::Tls).await;

@@ -327,6 +327,38 @@ fn silent_or_plaintext_peers_fail_the_handshake_and_do_not_stall_the_shard() {
 }
 
 #[test]
+fn a_peer_quiet_after_its_handshake_is_a_quiet_feed_not_a_mute_one() {
+    // An LSS receiver may connect and have nothing to send for a while (App Connector Status,
+    // Audit): its handshake is bytes sent, and it stays open at its frame boundary as a quiet
+    // feed does. It was cut at idle_timeout_secs, and its first record went into a closed
+    // socket (found by a tester).
+    let dir = TempDir::new("tls-quiet-files");
+    let ca = Ca::new("root");
+    let collector = start(
+        "tls-quiet",
+        &dir,
+        &ca.leaf("localhost", &["localhost"]),
+        None,
+        "[limits]\nidle_timeout_secs = 1\n",
+        false,
+    );
+    let addr = collector.listening["tls"];
+    let mut quiet = connect(addr, ca.client(None)).expect("handshake");
+    // A peer that never speaks, connected after the quiet one's handshake: once the collector
+    // has cut it off (the same 1 s limit), the quiet one has been silent past its limit too.
+    let mute = TcpStream::connect(addr).unwrap();
+    mute.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let read = (&mute).read(&mut [0u8; 8]);
+    assert!(matches!(read, Ok(0)), "closed by the collector: {read:?}");
+    send_line(&mut quiet, &lss("dave@example.com", 3));
+    close(quiet);
+    let outcome = collector.stop();
+    assert_eq!(outcome.records.len(), 1, "{:?}", outcome.dead_letters);
+    assert_eq!(outcome.counter("idle_timeouts"), 0);
+}
+
+#[test]
 fn sighup_reloads_the_certificate_and_keeps_established_connections() {
     let dir = TempDir::new("tls-reload-files");
     let old_ca = Ca::new("old root");

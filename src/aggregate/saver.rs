@@ -58,6 +58,8 @@ const HAND_AFTER: Duration = Duration::from_secs(1);
 /// changed devices this often, and hands a device over [`HAND_AFTER`] after the first note
 /// that counts it, so at most this much later than it is due.
 const NOTE_EVERY: Duration = Duration::from_millis(100);
+/// The most notes kept waiting for their devices to be handed over (`Saver::covering`).
+const MAX_COVERING: usize = 64;
 /// How long the thread gathers devices before it commits them: five commits a second, as many
 /// as before the thread. With [`HAND_AFTER`], a crash loses the changes of the last 1.3 s or so.
 const COMMIT_AFTER: Duration = Duration::from_millis(200);
@@ -162,6 +164,16 @@ impl Saver {
                 break;
             }
             self.due = note.marks;
+            if self.covering.len() >= MAX_COVERING {
+                // While saves fail, nothing is handed over and notes would pile up, ten a
+                // second for as long as the disk is full (found by review). Every other one
+                // goes: each left is as true as before, the places they give only coarser.
+                let mut at = 0;
+                self.covering.retain(|_| {
+                    at += 1;
+                    at % 2 == 0
+                });
+            }
             self.covering.push_back(note);
             self.notes.pop_front();
         }

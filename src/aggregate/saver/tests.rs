@@ -282,3 +282,45 @@ fn a_save_notes_how_far_into_the_devices_file_its_devices_hold_every_event() {
     let (noted, now) = through(&devices).expect("a place noted");
     assert_eq!(noted, (now.dev, now.ino, 8));
 }
+
+/// While a save fails (a full disk), the buffer stays with the thread and nothing is handed
+/// over: the notes waiting for a hand-over stay few however long it lasts (they grew by ten a
+/// second), and saving goes on once there is room.
+#[test]
+fn notes_stay_few_while_saves_fail() {
+    let tmp = TempStore::new("saver-notes");
+    let (open, full) = Filling::opener();
+    let mut saver = Saver::start(Store::open_with(&tmp.path(), open).unwrap()).unwrap();
+    let mut registry = Registry::default();
+    full.store(true, Ordering::SeqCst);
+    let t0 = Instant::now();
+    // Ten minutes of a device a second, each call 100 ms of feed later.
+    for step in 0..6_000u32 {
+        if step % 10 == 0 {
+            see(
+                &mut registry,
+                &format!("pc{step}"),
+                "10.0.0.1",
+                i64::from(step),
+            );
+        }
+        saver.save(&mut registry, &Sink::stdout(), t0 + NOTE_EVERY * step);
+        assert!(
+            saver.covering.len() <= MAX_COVERING,
+            "{}",
+            saver.covering.len()
+        );
+    }
+    assert!(
+        saver.in_flight() > 0,
+        "a piece was handed over, and its save fails"
+    );
+    full.store(false, Ordering::SeqCst);
+    committed(&saver);
+    hand_all(&mut saver, &mut registry, t0 + NOTE_EVERY * 6_100);
+    saver.finish(&mut registry, &Sink::stdout());
+    assert_eq!((registry.unsaved(), saver.in_flight()), (0, 0));
+    drop(saver);
+    let loaded = Store::open(&tmp.path()).unwrap().load().unwrap();
+    assert_eq!(loaded.len(), 600);
+}

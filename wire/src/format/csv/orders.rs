@@ -227,8 +227,11 @@ impl Order {
     fn fit<'v>(&self, values: impl Iterator<Item = &'v str> + Clone) -> Fit {
         let mut fit = Fit::default();
         if let Some((part, repeated)) = self.repeats {
+            // Two empty values repeat nothing (an empty SessionID and ConnectionID, and a
+            // comma elsewhere, had the count too).
             let value = |i| values.clone().nth(i).map(str::trim_ascii);
-            fit.misfits += usize::from(value(part) != value(repeated));
+            let part = value(part).filter(|p| !p.is_empty());
+            fit.misfits += usize::from(part.is_none() || part != value(repeated));
         }
         for (i, (column, v)) in self.columns.iter().zip(values).enumerate() {
             if i == 0 && self.lead_misfits(v) {

@@ -7,22 +7,13 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::{http_get, Collector, Options, Outcome};
 use jiff::{SignedDuration, Timestamp};
 
 /// The saved table, in `data_dir`.
 const FILE: &str = "attribution.table";
-
-fn options(data: Option<PathBuf>) -> Options {
-    Options {
-        args: vec!["--admin".into(), "127.0.0.1:0".into()],
-        data_dir: data,
-        binary: true,
-        ..Options::default()
-    }
-}
 
 /// The feed's reference time: every connection is placed around it.
 fn t(offset_secs: i64) -> Timestamp {
@@ -151,7 +142,7 @@ fn who(admin: SocketAddr, port: u16, at: i64) -> Option<String> {
 
 /// A first run that took the feed and was stopped with SIGTERM; its answers then.
 fn first_run(tag: &str) -> (Outcome, Vec<(String, u16, String)>) {
-    let collector = Collector::start_with(tag, options(None));
+    let collector = Collector::start_with(tag, Options::binary_with_admin(None));
     let admin = collector.listening["admin"];
     collector.send(feed().as_bytes());
     common::wait_for_metric(admin, "ztel_attribution_entries", |n| n == 5.0);
@@ -183,7 +174,10 @@ fn assert_same(before: &[(String, u16, String)], after: &[(String, u16, String)]
 #[test]
 fn a_clean_restart_answers_every_lookup_as_before() {
     let (outcome, before) = first_run("attr-restart-1");
-    let collector = Collector::start_with("attr-restart-2", options(Some(outcome.data.clone())));
+    let collector = Collector::start_with(
+        "attr-restart-2",
+        Options::binary_with_admin(Some(outcome.data.clone())),
+    );
     let admin = collector.listening["admin"];
     assert_same(&before, &answers(admin));
     common::wait_for_metric(admin, "ztel_attribution_entries", |n| n == 5.0);
@@ -204,7 +198,8 @@ fn a_clean_restart_answers_every_lookup_as_before() {
 /// Starts on `data`, whose saved table is not one to load: the start says so in one line and
 /// goes on with an empty table.
 fn starts_without_the_table(tag: &str, data: &Path, why: &str) {
-    let mut collector = Collector::start_with(tag, options(Some(data.to_owned())));
+    let mut collector =
+        Collector::start_with(tag, Options::binary_with_admin(Some(data.to_owned())));
     let admin = collector.listening["admin"];
     let line = collector.wait_for_stderr(&data.join(FILE).display().to_string());
     assert!(line.contains(" WARN ") && line.contains(why), "{line}");
@@ -247,11 +242,17 @@ fn a_table_of_another_version_is_one_line_and_an_empty_table() {
 #[test]
 fn after_a_crash_the_table_of_the_last_clean_stop_answers() {
     let (outcome, before) = first_run("attr-crash-1");
-    let collector = Collector::start_with("attr-crash-2", options(Some(outcome.data.clone())));
+    let collector = Collector::start_with(
+        "attr-crash-2",
+        Options::binary_with_admin(Some(outcome.data.clone())),
+    );
     let admin = collector.listening["admin"];
     assert_same(&before, &answers(admin));
     let (data, _dir) = collector.kill_hard();
-    let collector = Collector::start_with("attr-crash-3", options(Some(data.clone())));
+    let collector = Collector::start_with(
+        "attr-crash-3",
+        Options::binary_with_admin(Some(data.clone())),
+    );
     let admin = collector.listening["admin"];
     assert_same(&before, &answers(admin));
     // The feed's time moves two hours on: everything ended (and the open connection's

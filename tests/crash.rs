@@ -24,11 +24,8 @@ const LOAD_DEVICES: u64 = 5_000;
 
 fn options(data: Option<std::path::PathBuf>) -> Options {
     Options {
-        args: vec!["--admin".into(), "127.0.0.1:0".into()],
-        data_dir: data,
-        binary: true,
         shards: 2,
-        ..Options::default()
+        ..Options::binary_with_admin(data)
     }
 }
 

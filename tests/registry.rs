@@ -13,18 +13,9 @@ use std::time::Duration;
 use common::{http_get, serve_on_loopback, zia_line, Collector, Options, Outcome};
 use serde_json::Value;
 
-fn options(data: Option<PathBuf>) -> Options {
-    Options {
-        args: vec!["--admin".into(), "127.0.0.1:0".into()],
-        data_dir: data,
-        binary: true,
-        ..Options::default()
-    }
-}
-
 /// A data dir whose `devices.redb` holds `n` saved devices, and the run that wrote it.
 fn saved_store(tag: &str, n: u64) -> Outcome {
-    let collector = Collector::start_with(tag, options(None));
+    let collector = Collector::start_with(tag, Options::binary_with_admin(None));
     let lines: String = (1..=n)
         .map(|i| format!("{}\n", zia_line(i, &format!("saved-{i}"))))
         .collect();
@@ -54,7 +45,8 @@ fn named(data: &Path, prefix: &str) -> Vec<PathBuf> {
 /// the store and where it went, that no marker is left, and that records and devices flow.
 fn starts_with_the_store_set_aside(tag: &str, data: &Path) {
     let store = data.join("devices.redb");
-    let mut collector = Collector::start_with(tag, options(Some(data.to_owned())));
+    let mut collector =
+        Collector::start_with(tag, Options::binary_with_admin(Some(data.to_owned())));
     let aside = named(data, "devices.redb.corrupt-");
     assert_eq!(aside.len(), 1, "{aside:?}");
     let warning = collector.wait_for_stderr(&store.display().to_string());
@@ -248,7 +240,10 @@ fn a_sigterm_while_the_store_loads_drains_and_keeps_the_devices() {
         "{stderr}"
     );
 
-    let collector = Collector::start_with("store-sigterm-2", options(Some(data.clone())));
+    let collector = Collector::start_with(
+        "store-sigterm-2",
+        Options::binary_with_admin(Some(data.clone())),
+    );
     let admin = collector.listening["admin"];
     common::wait_for_metric(admin, "ztel_devices", |d| d == DEVICES as f64);
     let (status, body) = http_get(admin, "/devices/big-99999");
@@ -274,7 +269,7 @@ fn ips(admin: std::net::SocketAddr, hostname: &str) -> Vec<String> {
 #[test]
 fn a_device_lists_its_newest_ips_across_a_restart() {
     let ip = |i: u64| format!("10.0.0.{i}");
-    let collector = Collector::start_with("newest-1", options(None));
+    let collector = Collector::start_with("newest-1", Options::binary_with_admin(None));
     let admin = collector.listening["admin"];
     let lines: String = (1..=40)
         .map(|i| format!("{}\n", zia_line(i, "dhcp-laptop")))
@@ -287,7 +282,10 @@ fn a_device_lists_its_newest_ips_across_a_restart() {
     );
     let outcome = collector.stop();
 
-    let collector = Collector::start_with("newest-2", options(Some(outcome.data.clone())));
+    let collector = Collector::start_with(
+        "newest-2",
+        Options::binary_with_admin(Some(outcome.data.clone())),
+    );
     let admin = collector.listening["admin"];
     assert_eq!(
         ips(admin, "dhcp-laptop"),
@@ -313,7 +311,7 @@ fn past_limits_max_devices_new_hostnames_are_counted_not_registered_and_their_re
         "max-devices",
         Options {
             config: Some("[limits]\nmax_devices = 2\n".into()),
-            ..options(None)
+            ..Options::binary_with_admin(None)
         },
     );
     let lines: String = (1..=5)

@@ -49,6 +49,16 @@ impl Options {
             ..Options::default()
         }
     }
+
+    /// The real binary with the admin endpoint on a port of its own, on `data` (a restart's)
+    /// or a new data dir: what the tests across restarts read `/devices` and `/attribution` of.
+    pub fn binary_with_admin(data: Option<PathBuf>) -> Options {
+        Options {
+            args: vec!["--admin".into(), "127.0.0.1:0".into()],
+            data_dir: data,
+            ..Options::binary()
+        }
+    }
 }
 
 impl Default for Options {

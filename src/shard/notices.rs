@@ -18,13 +18,35 @@ pub enum Notice {
 
 const EVERY: Duration = Duration::from_secs(1);
 
-const KINDS: usize = 3;
+impl Notice {
+    const ALL: [Notice; 3] = [Notice::Refused, Notice::OverLimit, Notice::Handshake];
+}
 
-/// Per kind and input: when the last line went out, and how many were held back since.
+/// Per kind and input.
 #[derive(Debug, Default)]
 pub struct Notices {
-    last: [[Cell<Option<Instant>>; Source::COUNT]; KINDS],
-    held: [[Cell<u64>; Source::COUNT]; KINDS],
+    slots: [[Slot; Source::COUNT]; Notice::ALL.len()],
+}
+
+/// When the last line of a kind and input went out, and how many were held back since.
+#[derive(Debug, Default)]
+struct Slot {
+    last: Cell<Option<Instant>>,
+    held: Cell<u64>,
+}
+
+impl Slot {
+    /// Whether the last line went out `age` or more before `now` (never: `none`).
+    fn older(&self, now: Instant, age: Duration, none: bool) -> bool {
+        let last = self.last.get();
+        last.map_or(none, |last| now.saturating_duration_since(last) >= age)
+    }
+
+    /// The count held back, taken, the line that says it going out `now`.
+    fn take(&self, now: Instant) -> u64 {
+        self.last.set(Some(now));
+        self.held.replace(0)
+    }
 }
 
 impl Notices {
@@ -35,19 +57,12 @@ impl Notices {
     }
 
     fn due_at(&self, notice: Notice, input: Source, now: Instant) -> Option<u64> {
-        let (last, held) = (
-            &self.last[notice as usize][input as usize],
-            &self.held[notice as usize][input as usize],
-        );
-        let due = last
-            .get()
-            .is_none_or(|last| now.saturating_duration_since(last) >= EVERY);
-        if !due {
-            held.set(held.get() + 1);
+        let slot = &self.slots[notice as usize][input as usize];
+        if !slot.older(now, EVERY, true) {
+            slot.held.set(slot.held.get() + 1);
             return None;
         }
-        last.set(Some(now));
-        Some(held.replace(0))
+        Some(slot.take(now))
     }
 
     /// Says in a line each count held back for a second or more, as the line it waited for
@@ -82,18 +97,11 @@ impl Notices {
     /// now counts as the last).
     fn overdue_at(&self, now: Instant, age: Duration) -> Vec<(Notice, Source, u64)> {
         let mut overdue = Vec::new();
-        for notice in [Notice::Refused, Notice::OverLimit, Notice::Handshake] {
+        for notice in Notice::ALL {
             for input in Source::ALL {
-                let (last, held) = (
-                    &self.last[notice as usize][input as usize],
-                    &self.held[notice as usize][input as usize],
-                );
-                let old = last
-                    .get()
-                    .is_some_and(|last| now.saturating_duration_since(last) >= age);
-                if held.get() > 0 && old {
-                    last.set(Some(now));
-                    overdue.push((notice, input, held.replace(0)));
+                let slot = &self.slots[notice as usize][input as usize];
+                if slot.held.get() > 0 && slot.older(now, age, false) {
+                    overdue.push((notice, input, slot.take(now)));
                 }
             }
         }

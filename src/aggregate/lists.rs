@@ -128,6 +128,26 @@ impl Lists {
         true
     }
 
+    /// Moves `sym`, one of `list`'s values of `kind`, after the others (it was seen last);
+    /// true when it was not there already.
+    pub fn to_back(&mut self, list: &mut List, kind: Kind, sym: Sym) -> bool {
+        let ips = usize::from(list.ips);
+        let Some(all) = self.all_mut(list) else {
+            return false;
+        };
+        let values = match kind {
+            Kind::Ip => &mut all[..ips],
+            Kind::User => &mut all[ips..],
+        };
+        match values.iter().position(|v| *v == sym) {
+            Some(at) if at + 1 < values.len() => {
+                values[at..].rotate_left(1);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Each value of `list` replaced by what `f` makes of it (the registry's text rebuilt).
     pub fn remap(&mut self, list: &mut List, mut f: impl FnMut(Sym) -> Sym) {
         for sym in self.all_mut(list).into_iter().flatten() {
@@ -215,5 +235,19 @@ mod tests {
             (lists.get(&c, Kind::Ip), lists.get(&c, Kind::User)),
             (&[3][..], &[2][..])
         );
+        // A value seen again goes after the others of its kind, and only those move.
+        assert!(lists.add(&mut c, Kind::Ip, 4) && lists.add(&mut c, Kind::User, 5));
+        assert!(lists.to_back(&mut c, Kind::Ip, 3));
+        assert!(!lists.to_back(&mut c, Kind::Ip, 3), "already last");
+        assert!(!lists.to_back(&mut c, Kind::Ip, 2), "a user, not an IP");
+        assert!(lists.to_back(&mut c, Kind::User, 2));
+        assert_eq!(
+            (lists.get(&c, Kind::Ip), lists.get(&c, Kind::User)),
+            (&[4, 3][..], &[5, 2][..])
+        );
+        assert!(lists.to_back(&mut a, Kind::Ip, 1));
+        let ips: Vec<u32> = (2..MAX_PER_DEVICE as u32).chain([99, 1]).collect();
+        assert_eq!(lists.get(&a, Kind::Ip), ips);
+        assert_eq!(lists.get(&a, Kind::User), users);
     }
 }

@@ -62,7 +62,7 @@ impl<'r> Device<'r> {
         self.tags
     }
 
-    /// Its IPs, first seen first: the newest [`MAX_PER_DEVICE`] of them.
+    /// Its IPs, the one seen longest ago first: the latest [`MAX_PER_DEVICE`] of them.
     pub fn ips(&self) -> Values<'r> {
         Values {
             syms: self.ips.iter(),
@@ -70,7 +70,7 @@ impl<'r> Device<'r> {
         }
     }
 
-    /// Its users, first seen first: the newest [`MAX_PER_DEVICE`] of them.
+    /// Its users, the one seen longest ago first: the latest [`MAX_PER_DEVICE`] of them.
     pub fn users(&self) -> Values<'r> {
         Values {
             syms: self.users.iter(),
@@ -226,10 +226,13 @@ impl Registry {
             event.get_or_insert(DeviceEvent::Tagged);
             changed = true;
         }
+        // A value is the device's latest when its sighting is later than any before (a late
+        // batch's is not; within one instant, which came last is unknown).
+        let latest = nanos(d.seen) > e.last_seen;
         changed |= seen(e, d.seen, d.seen);
         for (kind, value) in [(Kind::Ip, d.ip), (Kind::User, d.user)] {
             if let Some(v) = value {
-                changed |= self.add(p, kind, v);
+                changed |= self.add(p, kind, v, latest);
             }
         }
         if changed {
@@ -251,7 +254,7 @@ impl Registry {
         seen(e, d.first_seen, d.last_seen);
         for (kind, values) in [(Kind::Ip, d.ips), (Kind::User, d.users)] {
             for v in values {
-                self.add(p, kind, v);
+                self.add(p, kind, v, false);
             }
         }
     }
@@ -329,10 +332,11 @@ impl Registry {
         Some(p)
     }
 
-    /// Adds an IP or a user; true when it was new. At the cap the oldest leaves: a DHCP laptop's
-    /// current IP is its latest, and keeping the first ones froze the list for good. A value the
-    /// device has stays where it is, so a list changes only when something new comes.
-    fn add(&mut self, p: u32, kind: Kind, value: &str) -> bool {
+    /// Adds an IP or a user; true when the list changed. At the cap the one seen longest ago
+    /// leaves: a DHCP laptop's current IP is its latest, and keeping the first ones froze the
+    /// list for good. A value the device has moves after the others when it is the `latest`
+    /// sighting: a laptop back on its first IP after 32 others keeps it.
+    fn add(&mut self, p: u32, kind: Kind, value: &str, latest: bool) -> bool {
         let value = match kind {
             Kind::Ip => canonical_ip(value),
             Kind::User => Cow::Borrowed(value),
@@ -345,7 +349,7 @@ impl Registry {
         };
         let list = &mut self.devices[p as usize].values;
         if self.lists.get(list, kind).contains(&sym) {
-            return false;
+            return latest && self.lists.to_back(list, kind, sym);
         }
         if list.len(kind) >= MAX_PER_DEVICE {
             let pushed = self.lists.push_out(list, kind, sym);

@@ -96,6 +96,32 @@ fn at_the_cap_a_new_value_pushes_the_oldest_out_and_a_known_one_stays() {
     assert_eq!(listed, ips(&r));
 }
 
+/// Regression (lists evicted by first sighting): a laptop back on its first IP kept it last
+/// in its list only until 31 new ones came, while the IPs it had left stayed.
+#[test]
+fn at_the_cap_the_ip_seen_longest_ago_leaves_not_the_first_seen() {
+    let mut r = Registry::default();
+    let ip = |i: usize| format!("10.9.1.{i}");
+    let id = device_id("laptop");
+    let ips =
+        |r: &Registry| -> Vec<String> { r.get(id).unwrap().ips().map(str::to_owned).collect() };
+    r.apply(&news("laptop", Some(&ip(0)), None, 0));
+    r.apply(&news("laptop", Some(&ip(1)), None, 1));
+    r.saved_first(r.unsaved());
+    // Back on the first one: it moves last, and the list is saved again.
+    r.apply(&news("laptop", Some(&ip(0)), None, 2));
+    assert_eq!(ips(&r), [ip(1), ip(0)]);
+    assert_eq!(r.unsaved(), 1);
+    // A late batch's sighting is not the latest: nothing moves.
+    r.apply(&news("laptop", Some(&ip(1)), None, 1));
+    assert_eq!(ips(&r), [ip(1), ip(0)]);
+    for i in 2..=MAX_PER_DEVICE {
+        r.apply(&news("laptop", Some(&ip(i)), None, 1 + i as i64));
+    }
+    let expected: Vec<String> = [0].into_iter().chain(2..=MAX_PER_DEVICE).map(ip).collect();
+    assert_eq!(ips(&r), expected, "ip 1, seen longest ago, left");
+}
+
 #[test]
 fn changed_devices_are_unsaved_until_saved() {
     let mut r = Registry::default();

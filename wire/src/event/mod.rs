@@ -236,12 +236,42 @@ impl<'a> Device<'a> {
     }
 }
 
-/// The device a ZIA web, firewall or DNS record names: its hostname, else its client IP, with that
-/// IP and the user. Neither named: the record is no event of a device (`no_device`). The
-/// unspecified address (`0.0.0.0`, `::`), which NSS writes where it has no client IP, is kept in
-/// the record but is no device's address: keyed by it, every such record of a tenant would pile
-/// onto one device that does not exist, and it would join real devices' IPs.
-pub fn zia_device<'a>(
+/// Who a ZIA web, firewall or DNS record is about, as all three read it.
+pub struct ZiaWho<'a> {
+    /// The device's hostname, else the source host.
+    pub hostname: Option<Cow<'a, str>>,
+    pub user: Option<Cow<'a, str>>,
+    pub src_ip: Option<Cow<'a, str>>,
+    pub device: Option<Device<'a>>,
+}
+
+/// Reads [`ZiaWho`]; `hostname` and `user` are the scratch their decoded text may need.
+#[inline(always)]
+pub fn zia_who<'a>(
+    f: &Fields<'a>,
+    hostname: &'a mut Vec<u8>,
+    user: &'a mut Vec<u8>,
+) -> Result<ZiaWho<'a>, Reason> {
+    let hostname = f
+        .text_in(Field::DeviceHostname, hostname)
+        .or_else(|| f.text(Field::SourceHost));
+    let user = f.text_in(Field::Login, user);
+    let src_ip = f.text(Field::ClientIp);
+    let device = zia_device(&hostname, &src_ip, &user)?;
+    Ok(ZiaWho {
+        hostname,
+        user,
+        src_ip,
+        device,
+    })
+}
+
+/// The device a ZIA record names: its hostname, else its client IP, with that IP and the user.
+/// Neither named: the record is no event of a device (`no_device`). The unspecified address
+/// (`0.0.0.0`, `::`), which NSS writes where it has no client IP, is kept in the record but is no
+/// device's address: keyed by it, every such record of a tenant would pile onto one device that
+/// does not exist, and it would join real devices' IPs.
+fn zia_device<'a>(
     hostname: &Option<Cow<'a, str>>,
     src_ip: &Option<Cow<'a, str>>,
     user: &Option<Cow<'a, str>>,

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use jiff::Timestamp;
 
 use super::zia_firewall::duration_ms;
-use super::{lower_in, port, zia_device, zia_time, Context, Device, Facts, Kind, Reason};
+use super::{lower_in, port, zia_time, zia_who, Context, Device, Facts, Kind, Reason, ZiaWho};
 use crate::fields::{Fields, Scratch};
 use crate::keys::Field;
 use crate::value::Text;
@@ -49,12 +49,12 @@ impl<'a> DnsEvent<'a> {
             ..
         } = scratch;
         let ts = zia_time(f, ctx)?;
-        let hostname = f
-            .text_in(Field::DeviceHostname, hostname)
-            .or_else(|| f.text(Field::SourceHost));
-        let user = f.text_in(Field::Login, user);
-        let src_ip = f.text(Field::ClientIp);
-        let device = zia_device(&hostname, &src_ip, &user)?;
+        let ZiaWho {
+            hostname,
+            user,
+            src_ip,
+            device,
+        } = zia_who(f, hostname, user)?;
         let tcp = f.u64(Field::IsTcp) == Some(1)
             || f.text(Field::Proto)
                 .is_some_and(|p| p.eq_ignore_ascii_case("tcp"));

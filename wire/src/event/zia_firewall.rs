@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use jiff::Timestamp;
 
 use super::{
-    lower_in, port, transport, zia_device, zia_time, Context, Device, Facts, Kind, Reason,
+    lower_in, port, transport, zia_time, zia_who, Context, Device, Facts, Kind, Reason, ZiaWho,
 };
 use crate::fields::{Fields, Scratch};
 use crate::keys::Field;
@@ -54,12 +54,12 @@ impl<'a> FirewallEvent<'a> {
             service,
         } = scratch;
         let ts = zia_time(f, ctx)?;
-        let hostname = f
-            .text_in(Field::DeviceHostname, hostname)
-            .or_else(|| f.text(Field::SourceHost));
-        let user = f.text_in(Field::Login, user);
-        let src_ip = f.text(Field::ClientIp);
-        let device = zia_device(&hostname, &src_ip, &user)?;
+        let ZiaWho {
+            hostname,
+            user,
+            src_ip,
+            device,
+        } = zia_who(f, hostname, user)?;
         Ok(FirewallEvent {
             ts,
             hostname,

@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use jiff::Timestamp;
 
-use super::{zia_device, zia_time, Context, Device, Facts, Kind, Reason};
+use super::{zia_time, zia_who, Context, Device, Facts, Kind, Reason, ZiaWho};
 use crate::fields::{Fields, Scratch};
 use crate::keys::Field;
 use crate::value::{self, Text};
@@ -87,12 +87,12 @@ impl<'a> WebEvent<'a> {
             .u64(Field::ClientPort)
             .and_then(port)
             .unwrap_or(SIMULATED_SOURCE_PORT);
-        let hostname = f
-            .text_in(Field::DeviceHostname, hostname)
-            .or_else(|| f.text(Field::SourceHost));
-        let user = f.text_in(Field::Login, user);
-        let src_ip = f.text(Field::ClientIp);
-        let device = zia_device(&hostname, &src_ip, &user)?;
+        let ZiaWho {
+            hostname,
+            user,
+            src_ip,
+            device,
+        } = zia_who(f, hostname, user)?;
         Ok(WebEvent {
             ts,
             hostname,

@@ -250,7 +250,7 @@ fn build<'a>(
             let columns = columns::of(kind).ok_or(Reason::UnknownType)?;
             let facts = columns::facts(kind, f, ctx)?;
             note(&facts.device);
-            records.columns(kind, columns, f, facts.ts, ctx, plain, out)?;
+            records.columns(kind, columns, f, facts.ts, ctx, plain, out);
             decoded(facts)
         }
     }

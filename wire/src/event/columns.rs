@@ -5,7 +5,7 @@
 
 use jiff::Timestamp;
 
-use super::{lss_time, zia_time, Context, Facts, Kind, Reason};
+use super::{lss_time, zia_other_time, zia_time, Context, Facts, Kind, Reason};
 use crate::fields::Fields;
 use crate::keys::Field;
 
@@ -127,7 +127,9 @@ pub fn facts(kind: Kind, f: &Fields<'_>, ctx: &Context<'_>) -> Result<Facts<'sta
         };
         let mut ts = None;
         for field in first {
-            ts = ts.or(lss_time(f, field)?);
+            if ts.is_none() {
+                ts = lss_time(f, field)?;
+            }
         }
         ts.unwrap_or_else(|| super::lss_header_time(ctx))
     };
@@ -139,21 +141,13 @@ pub fn facts(kind: Kind, f: &Fields<'_>, ctx: &Context<'_>) -> Result<Facts<'sta
     })
 }
 
-/// A time column's value: `None` when absent, an error when there but unreadable.
-pub fn time(
-    kind: Kind,
-    f: &Fields<'_>,
-    field: Field,
-    ctx: &Context<'_>,
-) -> Result<Option<Timestamp>, Reason> {
+/// A time column's value: `None` when absent, and when unreadable. The record's own time decides
+/// between a record and a `bad_time` dead letter; a column's is one value of it, left out rather
+/// than losing the record (as a port out of range is).
+pub fn time(kind: Kind, f: &Fields<'_>, field: Field, ctx: &Context<'_>) -> Option<Timestamp> {
     if kind.is_zpa() {
-        return lss_time(f, field);
-    }
-    match f.text(field) {
-        None => Ok(None),
-        Some(text) => ctx
-            .parse_time(&text, ctx.zone)
-            .map(Some)
-            .ok_or(Reason::BadTime),
+        lss_time(f, field).ok().flatten()
+    } else {
+        zia_other_time(f, field, ctx)
     }
 }

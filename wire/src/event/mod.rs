@@ -319,23 +319,10 @@ pub fn zia_time(f: &Fields<'_>, ctx: &Context<'_>) -> Result<Timestamp, Reason> 
             None => unreadable = true,
         }
     }
-    // The record's own zone word (`%s{tz}`), when it has one: most often the feed zone's or
-    // GMT, whose times go through the decoder's memory of the last one.
     let word = f.text(Field::Tz);
-    let word = word.as_deref().map(str::trim);
-    let zone = match word {
-        None => Some(ctx.zone),
-        Some("GMT" | "UTC") => Some(&TimeZone::UTC),
-        Some(name) if ctx.zone.iana_name() == Some(name) => Some(ctx.zone),
-        Some(_) => None,
-    };
     for field in [Field::Time, Field::DateTime] {
         if let Some(text) = f.text(field) {
-            let ts = match zone {
-                Some(zone) => ctx.parse_time(&text, zone),
-                None => time::parse_time_in_zone_named(&text, word.unwrap_or_default(), ctx.zone),
-            };
-            match ts {
+            match zia_zoned(&text, word.as_deref(), ctx) {
                 Some(ts) => return Ok(ts),
                 None => unreadable = true,
             }
@@ -345,6 +332,31 @@ pub fn zia_time(f: &Fields<'_>, ctx: &Context<'_>) -> Result<Timestamp, Reason> 
         return Err(Reason::BadTime);
     }
     Ok(ctx.header_time(ctx.zone).unwrap_or(ctx.received))
+}
+
+/// A ZIA time in the record's own zone word (`%s{tz}`) when it has one, else in the feed's.
+fn zia_zoned(text: &str, word: Option<&str>, ctx: &Context<'_>) -> Option<Timestamp> {
+    // Most often the word is the feed zone's or GMT, whose times go through the decoder's memory
+    // of the last one.
+    match word.map(str::trim) {
+        None => ctx.parse_time(text, ctx.zone),
+        Some("GMT" | "UTC") => ctx.parse_time(text, &TimeZone::UTC),
+        Some(name) if ctx.zone.iana_name() == Some(name) => ctx.parse_time(text, ctx.zone),
+        Some(name) => time::parse_time_in_zone_named(text, name, ctx.zone),
+    }
+}
+
+/// Another time of a ZIA record than its own (a SaaS file's last change), read as the record's
+/// time is: `None` when absent, and when unreadable.
+pub fn zia_other_time(f: &Fields<'_>, field: Field, ctx: &Context<'_>) -> Option<Timestamp> {
+    match f.get(field)?.value {
+        Scalar::Str(_) => {
+            let ts = zia_zoned(&f.text(field)?, f.text(Field::Tz).as_deref(), ctx)?;
+            // What NSS writes where it has no time: `Thu Jan  1 00:00:00 1970` in GMT.
+            (ts != Timestamp::UNIX_EPOCH).then_some(ts)
+        }
+        _ => epoch(f, field).filter(|ts| *ts != Timestamp::UNIX_EPOCH),
+    }
 }
 
 /// Epoch seconds as a number or a string, a fraction allowed (`1700000022.5`).

@@ -6,13 +6,12 @@ use jiff::Timestamp;
 use super::json::Key;
 use super::{begin, Writer};
 use crate::event::columns::{time, Column, Ty};
-use crate::event::{Context, Kind, Reason};
-use crate::fields::Fields;
+use crate::event::{Context, Kind};
+use crate::fields::{Fields, Scalar};
 use crate::key;
 
 impl Writer {
-    /// Appends the record of `kind` (a kind with columns) as one JSON line. A time column that is
-    /// there but unreadable is an error, and nothing is written.
+    /// Appends the record of `kind` (a kind with columns) as one JSON line.
     #[allow(clippy::too_many_arguments)]
     pub fn columns(
         &mut self,
@@ -23,25 +22,29 @@ impl Writer {
         ctx: &Context<'_>,
         plain: bool,
         out: &mut Vec<u8>,
-    ) -> Result<(), Reason> {
-        // Checked before anything is written, so that a refused record leaves nothing behind.
-        for column in columns.iter().filter(|c| c.ty == Ty::Time) {
-            time(kind, f, column.field, ctx)?;
-        }
+    ) {
         let mut o = begin(out, plain);
         o.time_cached(key!("ts"), ts, &mut self.time);
         o.str(key!("kind"), kind.as_str());
         for column in columns {
             let key = Key(column.key);
             match column.ty {
-                Ty::Text => o.text(key, f.text(column.field).as_ref()),
+                Ty::Text => match f.get(column.field).map(|slot| slot.value) {
+                    // A template may write a code or a count unquoted (`%d{errorcode}`).
+                    Some(Scalar::U64(n)) => o.str(key, itoa::Buffer::new().format(n)),
+                    Some(Scalar::I64(n)) => o.str(key, itoa::Buffer::new().format(n)),
+                    Some(Scalar::F64(x)) if x.is_finite() => {
+                        o.str(key, ryu::Buffer::new().format_finite(x))
+                    }
+                    _ => o.text(key, f.text(column.field).as_ref()),
+                },
                 Ty::Number => o.opt_u64(key, f.u64(column.field)),
                 Ty::Id => o.id(key, f.u64(column.field)),
                 Ty::Port => o.opt_u64(
                     key,
                     f.u64(column.field).filter(|p| (1..=65_535).contains(p)),
                 ),
-                Ty::Time => o.opt_time(key, time(kind, f, column.field, ctx).ok().flatten()),
+                Ty::Time => o.opt_time(key, time(kind, f, column.field, ctx)),
             }
         }
         o.raw(
@@ -53,6 +56,5 @@ impl Writer {
             },
         );
         o.end_line();
-        Ok(())
     }
 }

@@ -1,0 +1,74 @@
+//! The event records that carry their fields as they are (`event::columns`): each value as the
+//! feed meant it, and a record never lost for one of its secondary values.
+
+mod common;
+
+use common::{one, run, Run};
+
+/// A SaaS Security record with the given members added (an Elastic-style template: `tz` carried).
+fn saas(extra: &str) -> String {
+    format!(
+        "{{\"sourcetype\":\"zscalernss-casb\",\"event\":{{\"datetime\":\"Wed Dec  1 02:59:12 2021\",\
+         \"tz\":\"GMT\",\"login\":\"ann@example.com\",\"applicationname\":\"OneDrive\",\
+         \"filename\":\"a.docx\"{extra}}}}}"
+    )
+}
+
+/// Regression: `last_modified` was read in the feed's zone while the record's `ts` beside it
+/// honoured the record's own `tz`: one record, two times five hours apart.
+#[test]
+fn a_column_time_is_read_in_the_records_own_zone() {
+    let r = one(
+        "America/New_York",
+        &saas(",\"lastmodtime\":\"Wed Dec  1 02:59:12 2021\""),
+    );
+    assert_eq!(r["ts"], "2021-12-01T02:59:12Z");
+    assert_eq!(r["last_modified"], "2021-12-01T02:59:12Z");
+    // Without a zone word, both are the feed's.
+    let r = one(
+        "America/New_York",
+        &saas(",\"lastmodtime\":\"Wed Dec  1 02:59:12 2021\"").replace("\"tz\":\"GMT\",", ""),
+    );
+    assert_eq!(r["ts"], "2021-12-01T07:59:12Z");
+    assert_eq!(r["last_modified"], "2021-12-01T07:59:12Z");
+}
+
+/// Regression: an unreadable `lastmodtime` (`0`, `Unknown`) made the whole record a `bad_time`
+/// dead letter, and NSS's own "no time", the epoch in ctime, was written as 1970.
+#[test]
+fn an_unreadable_or_placeholder_column_time_is_left_out_not_the_record() {
+    for value in ["\"0\"", "\"Unknown\"", "\"Thu Jan  1 00:00:00 1970\"", "0"] {
+        let r = one("GMT", &saas(&format!(",\"lastmodtime\":{value}")));
+        assert_eq!(r["file_name"], "a.docx", "{value}");
+        assert!(r.get("last_modified").is_none(), "{value}: {r}");
+    }
+    // An epoch number is a time.
+    let r = one("GMT", &saas(",\"lastmodtime\":1638327552"));
+    assert_eq!(r["last_modified"], "2021-12-01T02:59:12Z");
+    // A ZPA audit record keeps its ModifiedTime when CreationTime cannot be read.
+    let line = "{\"ModifiedTime\":\"2024-05-01T10:00:00.000Z\",\"CreationTime\":\"not a time\",\
+                \"ModifiedBy\":\"7\",\"AuditOperationType\":\"Update\",\"ObjectType\":\"App\",\
+                \"ObjectName\":\"crm\",\"ObjectID\":\"9\",\"CustomerID\":\"1\"}";
+    let Run { records, dead, .. } = run("GMT", &[line.as_bytes()]);
+    assert!(dead.is_empty(), "{}", common::describe(&dead));
+    assert_eq!(records[0]["kind"], "zpa.audit");
+    assert_eq!(records[0]["ts"], "2024-05-01T10:00:00Z");
+    assert!(records[0].get("created").is_none());
+}
+
+/// Regression: a text column whose value a template wrote unquoted (`%d{errorcode}`) was left
+/// out of the record without a trace.
+#[test]
+fn a_number_in_a_text_column_is_kept_as_its_text() {
+    let line =
+        "{\"sourcetype\":\"zscalernss-audit\",\"event\":{\"time\":\"Wed Dec  1 02:59:12 2021\",\
+                \"adminid\":\"admin@example.com\",\"action\":\"UPDATE\",\"errorcode\":0,\
+                \"result\":200,\"clientip\":\"10.0.0.1\",\"recordid\":7}}";
+    let r = one("GMT", line);
+    assert_eq!(r["kind"], "zia.audit");
+    assert_eq!(r["error_code"], "0");
+    assert_eq!(r["result"], "200");
+    let r = one("GMT", &saas(",\"dlpdictcount\":-2,\"policy\":1.5"));
+    assert_eq!(r["dlp_dict_count"], "-2");
+    assert_eq!(r["policy"], "1.5");
+}

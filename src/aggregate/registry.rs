@@ -338,7 +338,10 @@ impl Registry {
     /// sighting: a laptop back on its first IP after 32 others keeps it.
     fn add(&mut self, p: u32, kind: Kind, value: &str, latest: bool) -> bool {
         let value = match kind {
-            Kind::Ip => canonical_ip(value),
+            Kind::Ip => match canonical_ip(value) {
+                Some(ip) => ip,
+                None => return false,
+            },
             Kind::User => Cow::Borrowed(value),
         };
         // Interned only when new to the registry, and then new to the device too. Text is not
@@ -475,26 +478,28 @@ pub fn write_event(event: DeviceEvent, id: u64, device: &Device, ts: Timestamp, 
     o.end_line();
 }
 
-/// An IP as the registry keeps it: an IPv6 address in its one canonical text (RFC 5952: lower
-/// case, zeros compressed), so that `2001:DB8::1` and `2001:0db8:0:0:0:0:0:1` from two feeds are
-/// one IP of the device, not three. IPv4 text is the one text already (the parser takes no
-/// leading zeros); what is not an address is kept as sent. Runs only for what a shard told the
-/// aggregator is new to a device, never per record.
-fn canonical_ip(value: &str) -> Cow<'_, str> {
+/// An IP as a device keeps it: its canonical text (`2001:db8::1` however a feed wrote it,
+/// `10.0.0.2` for `::ffff:10.0.0.2`), so that one address is one value; `None` for what is no
+/// address (`Unknown`, `1.2.3.4:443`), which a record keeps as sent but a device does not. Runs
+/// only for what a shard told the aggregator is new to a device, never per record.
+fn canonical_ip(value: &str) -> Option<Cow<'_, str>> {
     if !value.contains(':') {
-        return Cow::Borrowed(value);
+        // An IPv4 address reads back as written (Rust refuses leading zeros).
+        return value
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok()
+            .then_some(Cow::Borrowed(value));
     }
-    match value.parse::<std::net::Ipv6Addr>() {
-        Ok(ip) => {
-            let text = ip.to_string();
-            if text == value {
-                Cow::Borrowed(value)
-            } else {
-                Cow::Owned(text)
-            }
-        }
-        Err(_) => Cow::Borrowed(value),
-    }
+    let text = value
+        .parse::<std::net::IpAddr>()
+        .ok()?
+        .to_canonical()
+        .to_string();
+    Some(if text == value {
+        Cow::Borrowed(value)
+    } else {
+        Cow::Owned(text)
+    })
 }
 
 #[cfg(test)]

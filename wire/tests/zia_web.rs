@@ -478,33 +478,3 @@ fn synthetic_records_of_every_dialect_all_become_records() {
         }
     }
 }
-
-#[test]
-fn the_unspecified_address_is_no_device_and_no_devices_ip() {
-    // NSS writes 0.0.0.0 where it has no client IP: kept in the record, it names no device.
-    let line = |host: &str| {
-        format!(
-            r#"{{"sourcetype":"zscalernss-web","event":{{"epochtime":"1699175223","recordid":"93","login":"nodev@x","proto":"HTTPS","eurl":"ex.com/","action":"Allowed","sip":"1.2.3.4","cip":"0.0.0.0","devicehostname":"{host}"}}}}"#
-        )
-    };
-    let other = line("NA").replace("0.0.0.0", "::ffff:0.0.0.0");
-    let out = run(
-        ZONE,
-        &[
-            line("NA").as_bytes(),
-            line("PC-9").as_bytes(),
-            other.as_bytes(),
-        ],
-    );
-    assert!(out.facts[2].device.is_none(), "{}", out.records[2]);
-    assert!(out.dead.is_empty());
-    assert_eq!(out.records[0]["src_ip"], "0.0.0.0");
-    assert!(
-        out.records[0].get("device_id").is_none(),
-        "{}",
-        out.records[0]
-    );
-    assert!(out.facts[0].device.is_none());
-    let device = out.facts[1].device.as_ref().expect("PC-9");
-    assert_eq!((device.key.as_ref(), device.ip.as_deref()), ("PC-9", None));
-}

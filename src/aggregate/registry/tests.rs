@@ -320,14 +320,21 @@ fn an_ipv6_address_is_one_ip_whatever_its_text() {
         "2001:db8::1",
         "2001:0db8:0:0:0:0:0:1",
         "10.0.0.1",
+        "::ffff:10.0.0.1",
     ] {
         r.apply(&news("v6", Some(ip), None, 100));
     }
-    // What is not an address is kept as sent.
-    r.apply(&news("v6", Some("fe80::zz"), None, 100));
+    // Regression (a device `Unknown` with the IP `Unknown`): what is no address is no IP of a
+    // device.
+    for junk in [
+        "fe80::zz",
+        "Unknown",
+        "10.0.0.1:443",
+        "[2001:db8::1]",
+        "10.0.0.01",
+    ] {
+        r.apply(&news("v6", Some(junk), None, 100));
+    }
     let dev = r.get(device_id("v6")).unwrap();
-    assert_eq!(
-        dev.ips().collect::<Vec<_>>(),
-        ["2001:db8::1", "10.0.0.1", "fe80::zz"]
-    );
+    assert_eq!(dev.ips().collect::<Vec<_>>(), ["2001:db8::1", "10.0.0.1"]);
 }

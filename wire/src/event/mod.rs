@@ -270,7 +270,8 @@ pub fn zia_who<'a>(
 /// Neither named: the record is no event of a device (`no_device`). The unspecified address
 /// (`0.0.0.0`, `::`), which NSS writes where it has no client IP, is kept in the record but is no
 /// device's address: keyed by it, every such record of a tenant would pile onto one device that
-/// does not exist, and it would join real devices' IPs.
+/// does not exist, and it would join real devices' IPs. So is a client IP that is no address at
+/// all (`Unknown`, as admin audit samples have it); the registry keeps only addresses too.
 fn zia_device<'a>(
     hostname: &Option<Cow<'a, str>>,
     src_ip: &Option<Cow<'a, str>>,
@@ -279,16 +280,46 @@ fn zia_device<'a>(
     if hostname.is_none() && src_ip.is_none() {
         return Err(Reason::NoDevice);
     }
-    let unspecified = |ip: &str| {
-        // Parsed only when it could be one (`::0`, `0:0:0:0:0:0:0:0`, `::ffff:0.0.0.0` are too).
-        (ip.starts_with('0') || ip.starts_with(':'))
-            && ip
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|a| a.to_canonical().is_unspecified())
+    let (key, ip) = match hostname {
+        Some(hostname) => {
+            let unspecified = |ip: &str| {
+                // Parsed only when it could be one (`::0`, `0:0:0:0:0:0:0:0`,
+                // `::ffff:0.0.0.0` are too).
+                (ip.starts_with('0') || ip.starts_with(':'))
+                    && ip
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|a| a.to_canonical().is_unspecified())
+            };
+            let ip = src_ip.clone().filter(|ip| !unspecified(ip));
+            (Some(hostname.clone()), ip)
+        }
+        // The IP is the device's name: one address has one name, however it was written.
+        None => {
+            let ip = src_ip.as_ref().and_then(|ip| address(ip));
+            (ip.clone(), ip)
+        }
     };
-    let ip = src_ip.clone().filter(|ip| !unspecified(ip));
-    let key = hostname.clone().or_else(|| ip.clone());
     Ok(Device::of(key, Tag::Zia, ip, user.clone()))
+}
+
+/// `text` as an address names a device: its canonical text (`10.0.0.2` for `::ffff:10.0.0.2`,
+/// `2001:db8::1` for `2001:DB8:0::1`), borrowed when it is that already; `None` for the
+/// unspecified address and for what is no address.
+fn address<'a>(text: &Cow<'a, str>) -> Option<Cow<'a, str>> {
+    let ip = text.parse::<std::net::IpAddr>().ok()?.to_canonical();
+    if ip.is_unspecified() {
+        return None;
+    }
+    // An IPv4 address reads back as written (Rust refuses leading zeros).
+    if ip.is_ipv4() && !text.contains(':') {
+        return Some(text.clone());
+    }
+    let canonical = ip.to_string();
+    Some(if canonical == *text {
+        text.clone()
+    } else {
+        Cow::Owned(canonical)
+    })
 }
 
 /// One ZPA record's view of a connection through an App Connector.

@@ -469,8 +469,9 @@ impl<'a> Header<'a> {
     }
 
     /// The header's time, when the record carries none of its own. RFC 3164 has no year: the
-    /// year is the one that puts the stamp nearest before `now` (a December stamp read in
-    /// January belongs to last year).
+    /// year is the one that puts the stamp nearest before `now`, a day of clock skew allowed (a
+    /// December stamp read in January belongs to last year, a January one read on 31 December
+    /// from a sender a little ahead to next year).
     pub fn time(&self, zone: &TimeZone, now: Timestamp) -> Option<Timestamp> {
         let stamp = self.timestamp()?;
         if let Some(b) = rfc3164_padded(stamp.as_bytes()) {
@@ -480,7 +481,7 @@ impl<'a> Header<'a> {
             let month = month_index(&b[..3])?;
             let (day, hour, minute, second) = (two(4), two(7), two(10), two(13));
             let this_year = now.to_zoned(zone.clone()).year();
-            for year in [this_year, this_year - 1] {
+            for year in [this_year + 1, this_year, this_year - 1] {
                 let civil = jiff::civil::DateTime::new(year, month, day, hour, minute, second, 0);
                 let Ok(civil) = civil else { continue };
                 let Ok(ts) = zone.to_timestamp(civil) else {

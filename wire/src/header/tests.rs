@@ -121,6 +121,28 @@ fn rfc3164_time_takes_the_year_before_now() {
     );
 }
 
+/// Regression: a sender whose clock was a second ahead at New Year had its `Jan  1` stamp read
+/// as the January before, a year early (records, devices and attribution windows).
+#[test]
+fn rfc3164_time_read_on_new_years_eve_may_be_next_years() {
+    let now: Timestamp = "2026-12-31T23:59:30Z".parse().unwrap();
+    for (stamp, expected) in [
+        ("Jan  1 00:00:01", "2027-01-01T00:00:01Z"),
+        ("Jan  1 23:00:00", "2027-01-01T23:00:00Z"),
+        ("Dec 31 23:59:29", "2026-12-31T23:59:29Z"),
+        // More than a day ahead is not skew: the stamp is from earlier this year.
+        ("Jan  2 00:00:00", "2026-01-02T00:00:00Z"),
+    ] {
+        let line = format!("{stamp} nss {{}}");
+        let (h, _) = header(&line);
+        assert_eq!(
+            h.time(&TimeZone::UTC, now).unwrap().to_string(),
+            expected,
+            "{stamp}"
+        );
+    }
+}
+
 #[test]
 fn a_ctime_stamp_with_weekday_and_year_is_a_header_only_before_a_space() {
     let (h, rest) = header("<166>Tue Apr 20 22:23:25 2021 zpa.example LEEF:1.0|Zscaler|ZPA|4.1|x|");

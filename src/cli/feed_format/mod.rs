@@ -143,7 +143,8 @@ pub fn text(log_type: LogType) -> String {
          #   SIEM TCP Port: 1514 (ztel's input.tcp.address); SIEM Rate: Unlimited; Log Type: {portal}\n\
          #   Feed Output Type: Custom\n\
          #   Feed Escape Character: ,\\\"   (comma, backslash, double quote: NSS hex-encodes them)\n\
-         #   Timezone: GMT, or set feed_timezone (global or [input.tcp]) to the feed's zone\n\
+         #   Timezone: GMT, or set feed_timezone (global or [input.tcp]) to the feed's zone; in a\n\
+         #   local zone the hour the clock turns back is read as its first (summer time)\n\
          #   Feed Output Format: the last line below, exactly as printed.\n\
          {ports}\
          {template}\n"

@@ -25,9 +25,11 @@ pub use zone::{parse_time_in_zone_named, parse_zone};
 ///  - epoch seconds as up to 10 digits, or epoch milliseconds as 13 digits
 ///  - ISO 8601 / RFC 3339: "2019-05-30T08:20:42.230Z",
 ///    "2019-05-30T08:20:42+02:00", "2019-05-30T08:20:42" (in `zone`)
-///  - ctime with "UTC" or "GMT" before the year, as LEEF devTime sends:
-///    "Mon Oct 02 16:21:40 UTC 2017", or the abbreviation `zone` has then
-///    ("Mon Oct 02 16:21:40 PDT 2017" in America/Los_Angeles)
+///  - ctime with a zone word before the year, as LEEF devTime and `date`
+///    send: "Mon Oct 02 16:21:40 UTC 2017", "… Europe/Berlin 2017", "… +0200
+///    2017", or the abbreviation `zone` has then ("Mon Oct 02 16:21:40 PDT
+///    2017" in America/Los_Angeles); the ISO forms may end in such a word
+///    ("2023-08-28 15:43:14 UTC")
 ///  - the month first and the year before the time, as Zscaler's QRadar LEEF
 ///    (`devTime`) and ArcSight CEF (`rt`) templates write it, optionally with
 ///    a fraction and a zone (UTC/GMT, an IANA name, an offset, or the
@@ -163,6 +165,34 @@ impl Fields {
         }
     }
 
+    /// The instant these fields denote in the zone a word beside them names: UTC, GMT, an IANA
+    /// name, an offset, or the abbreviation `zone` (the feed's) has then. One rule for every
+    /// form that carries a word, so that a time's form does not decide whether it is read.
+    fn in_zone_word(self, word: &[u8], zone: &TimeZone) -> Option<Timestamp> {
+        let name = std::str::from_utf8(word).ok()?;
+        // The feed's own zone is the usual one, and UTC/GMT the next: no lookup for either (the
+        // lookup reads the zone database, and builds an error text for a word that is no zone).
+        if zone.iana_name() == Some(name) {
+            return self.in_zone(zone);
+        }
+        if ["UTC", "GMT", "Z"]
+            .iter()
+            .any(|utc| name.eq_ignore_ascii_case(utc))
+        {
+            return self.at_offset(0);
+        }
+        // The feed zone's abbreviation before the zone database: the lookup fails for `PDT`.
+        // Another abbreviation stays unreadable, though the database has a few (`CET`, `EST`)
+        // as zones: `CST` alone is Chicago's or China's, and a `CET` stamped in October is not
+        // the zone `CET`'s summer time.
+        let abbreviation = (2..=5).contains(&word.len()) && word.iter().all(u8::is_ascii_uppercase);
+        self.in_feed_zone_named(word, zone).or_else(|| {
+            (!abbreviation)
+                .then(|| self.in_zone(&parse_zone(name).ok()?))
+                .flatten()
+        })
+    }
+
     /// These fields as a civil date and time, zone-less.
     fn civil(self) -> Option<DateTime> {
         DateTime::new(
@@ -239,6 +269,10 @@ fn parse_iso(b: &[u8], zone: &TimeZone) -> Option<Timestamp> {
         [] => f.in_zone(zone),
         [b'Z' | b'z'] => f.at_offset(0),
         [sign @ (b'+' | b'-'), ref off @ ..] => f.at_offset(signed_offset(sign, off)?),
+        // `2023-08-28 15:43:14 UTC`, as `date` and many relays write it.
+        [b' ', ref word @ ..] if !word.is_empty() && !word.contains(&b' ') => {
+            f.in_zone_word(word, zone)
+        }
         _ => None,
     }
 }
@@ -361,8 +395,7 @@ fn parse_ctime(b: &[u8], zone: &TimeZone) -> Option<Timestamp> {
     let (word, rest) = token(rest);
     let (named, year) = match word {
         _ if rest.is_empty() => (None, word),
-        _ if is_zone_word(word) => (Some(word), rest),
-        _ => return None,
+        _ => (Some(word), rest),
     };
     let f = Fields {
         year: four(year)?,
@@ -375,15 +408,9 @@ fn parse_ctime(b: &[u8], zone: &TimeZone) -> Option<Timestamp> {
     }
     .validate()?;
     match named {
-        Some(b"UTC" | b"GMT") => f.at_offset(0),
-        Some(word) => f.in_feed_zone_named(word, zone),
+        Some(word) => f.in_zone_word(word, zone),
         None => f.in_zone(zone),
     }
-}
-
-/// A time zone abbreviation as ctime prints one before the year (`CEST`, `PST`).
-fn is_zone_word(word: &[u8]) -> bool {
-    (2..=5).contains(&word.len()) && word.iter().all(u8::is_ascii_uppercase)
 }
 
 /// "Mmm dd yyyy hh:mm:ss[.fff][ zone]": `%s{mon} %02d{dd} %d{yy} %02d{hh}:%02d{mm}:%02d{ss}`
@@ -434,21 +461,7 @@ fn parse_month_first(b: &[u8], zone: &TimeZone) -> Option<Timestamp> {
     if word.is_empty() {
         return f.in_zone(zone);
     }
-    let name = std::str::from_utf8(word).ok()?;
-    // The feed's own zone is the usual one, and UTC/GMT the next: no lookup for either (the
-    // lookup reads the zone database, and builds an error text for a word that is no zone).
-    if zone.iana_name() == Some(name) {
-        return f.in_zone(zone);
-    }
-    if ["UTC", "GMT", "Z"]
-        .iter()
-        .any(|utc| name.eq_ignore_ascii_case(utc))
-    {
-        return f.in_zone(&TimeZone::UTC);
-    }
-    // The feed zone's abbreviation before the zone database: the lookup fails for `PDT`.
-    f.in_feed_zone_named(word, zone)
-        .or_else(|| f.in_zone(&parse_zone(name).ok()?))
+    f.in_zone_word(word, zone)
 }
 
 #[cfg(test)]

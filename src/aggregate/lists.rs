@@ -71,18 +71,21 @@ impl Lists {
         }
     }
 
-    /// Adds `sym` at the end of `list`'s values of `kind`; the caller checked the cap and that
-    /// it is not there. False when the pool is full (4 G values).
-    pub fn add(&mut self, list: &mut List, kind: Kind, sym: Sym) -> bool {
+    /// Adds `sym` after `list`'s values of `kind`, or before them when not `last` (seen before
+    /// them); the caller checked the cap and that it is not there. False when the pool is full
+    /// (4 G values).
+    pub fn add(&mut self, list: &mut List, kind: Kind, sym: Sym, last: bool) -> bool {
         let n = list.total();
         if n >= MOST {
             return false;
         }
         let mut values = [0; MOST];
         values[..n].copy_from_slice(self.all(list));
-        let at = match kind {
-            Kind::Ip => usize::from(list.ips),
-            Kind::User => n,
+        let at = match (kind, last) {
+            (Kind::Ip, true) => usize::from(list.ips),
+            (Kind::Ip, false) => 0,
+            (Kind::User, true) => n,
+            (Kind::User, false) => usize::from(list.ips),
         };
         values.copy_within(at..n, at + 1);
         values[at] = sym;
@@ -108,10 +111,11 @@ impl Lists {
         true
     }
 
-    /// Drops the first (oldest) of `list`'s values of `kind` and appends `sym` after the others:
-    /// how a full list takes a new value. The caller checked that `sym` is not there. False
-    /// when there is no value of `kind` to drop.
-    pub fn push_out(&mut self, list: &mut List, kind: Kind, sym: Sym) -> bool {
+    /// Drops the first (oldest) of `list`'s values of `kind` and appends `sym` after the others,
+    /// or puts it in the first's place when not `last` (seen before the others): how a full
+    /// list takes a new value. The caller checked that `sym` is not there. False when there is
+    /// no value of `kind` to drop.
+    pub fn push_out(&mut self, list: &mut List, kind: Kind, sym: Sym, last: bool) -> bool {
         let ips = usize::from(list.ips);
         let Some(all) = self.all_mut(list) else {
             return false;
@@ -120,11 +124,15 @@ impl Lists {
             Kind::Ip => &mut all[..ips],
             Kind::User => &mut all[ips..],
         };
-        let Some(last) = values.len().checked_sub(1) else {
+        let Some(end) = values.len().checked_sub(1) else {
             return false;
         };
-        values.rotate_left(1);
-        values[last] = sym;
+        if last {
+            values.rotate_left(1);
+            values[end] = sym;
+        } else {
+            values[0] = sym;
+        }
         true
     }
 
@@ -204,8 +212,8 @@ mod tests {
         // Interleaved, so that both devices outgrow blocks and reuse freed ones.
         for i in 0..MAX_PER_DEVICE as u32 {
             for list in [&mut a, &mut b] {
-                assert!(lists.add(list, Kind::User, 1000 + i));
-                assert!(lists.add(list, Kind::Ip, i));
+                assert!(lists.add(list, Kind::User, 1000 + i, true));
+                assert!(lists.add(list, Kind::Ip, i, true));
             }
             let ips: Vec<u32> = (0..=i).collect();
             let users: Vec<u32> = (1000..=1000 + i).collect();
@@ -214,12 +222,12 @@ mod tests {
                 assert_eq!(lists.get(list, Kind::User), users);
             }
         }
-        assert!(!lists.add(&mut a, Kind::Ip, 7), "full");
+        assert!(!lists.add(&mut a, Kind::Ip, 7, true), "full");
         // Full, a list takes a new value by dropping its oldest; the other kind stays.
-        assert!(lists.push_out(&mut a, Kind::Ip, 99));
+        assert!(lists.push_out(&mut a, Kind::Ip, 99, true));
         let ips: Vec<u32> = (1..MAX_PER_DEVICE as u32).chain([99]).collect();
         assert_eq!(lists.get(&a, Kind::Ip), ips);
-        assert!(lists.push_out(&mut a, Kind::User, 2000));
+        assert!(lists.push_out(&mut a, Kind::User, 2000, true));
         let users: Vec<u32> = (1001..1000 + MAX_PER_DEVICE as u32).chain([2000]).collect();
         assert_eq!(lists.get(&a, Kind::User), users);
         assert_eq!(lists.get(&a, Kind::Ip), ips);
@@ -227,16 +235,19 @@ mod tests {
         assert!(lists.pool.len() <= 2 * (4 + 8 + 16 + 32 + 64));
         let mut c = List::default();
         assert!(lists.get(&c, Kind::Ip).is_empty());
-        assert!(!lists.push_out(&mut c, Kind::Ip, 1), "nothing to drop");
+        assert!(
+            !lists.push_out(&mut c, Kind::Ip, 1, true),
+            "nothing to drop"
+        );
         // Inline, too.
-        assert!(lists.add(&mut c, Kind::Ip, 1) && lists.add(&mut c, Kind::User, 2));
-        assert!(lists.push_out(&mut c, Kind::Ip, 3));
+        assert!(lists.add(&mut c, Kind::Ip, 1, true) && lists.add(&mut c, Kind::User, 2, true));
+        assert!(lists.push_out(&mut c, Kind::Ip, 3, true));
         assert_eq!(
             (lists.get(&c, Kind::Ip), lists.get(&c, Kind::User)),
             (&[3][..], &[2][..])
         );
         // A value seen again goes after the others of its kind, and only those move.
-        assert!(lists.add(&mut c, Kind::Ip, 4) && lists.add(&mut c, Kind::User, 5));
+        assert!(lists.add(&mut c, Kind::Ip, 4, true) && lists.add(&mut c, Kind::User, 5, true));
         assert!(lists.to_back(&mut c, Kind::Ip, 3));
         assert!(!lists.to_back(&mut c, Kind::Ip, 3), "already last");
         assert!(!lists.to_back(&mut c, Kind::Ip, 2), "a user, not an IP");
@@ -245,6 +256,14 @@ mod tests {
             (lists.get(&c, Kind::Ip), lists.get(&c, Kind::User)),
             (&[4, 3][..], &[5, 2][..])
         );
+        // Seen before the others: first, or in the first's place when full.
+        assert!(lists.add(&mut c, Kind::Ip, 6, false) && lists.add(&mut c, Kind::User, 7, false));
+        assert_eq!(
+            (lists.get(&c, Kind::Ip), lists.get(&c, Kind::User)),
+            (&[6, 4, 3][..], &[7, 5, 2][..])
+        );
+        assert!(lists.push_out(&mut c, Kind::User, 8, false));
+        assert_eq!(lists.get(&c, Kind::User), [8, 5, 2]);
         assert!(lists.to_back(&mut a, Kind::Ip, 1));
         let ips: Vec<u32> = (2..MAX_PER_DEVICE as u32).chain([99, 1]).collect();
         assert_eq!(lists.get(&a, Kind::Ip), ips);

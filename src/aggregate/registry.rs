@@ -124,6 +124,19 @@ pub struct Restored<'a, I> {
     pub users: I,
 }
 
+/// When a value was seen, against the device's latest record: where a new one goes in its list,
+/// and whether a known one moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sighting {
+    /// Later than any record of the device before: last, and a known value moves last.
+    Latest,
+    /// As late as its latest record, or read back from a save, in list order: a new value goes
+    /// last (within one instant, which came last is unknown), a known one stays.
+    Known,
+    /// Earlier than its latest record (a replay, a late batch): a new value goes first.
+    Earlier,
+}
+
 /// What happened to a device, for the devices file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeviceEvent {
@@ -226,13 +239,21 @@ impl Registry {
             event.get_or_insert(DeviceEvent::Tagged);
             changed = true;
         }
-        // A value is the device's latest when its sighting is later than any before (a late
-        // batch's is not; within one instant, which came last is unknown).
-        let latest = nanos(d.seen) > e.last_seen;
+        let when = match nanos(d.seen).cmp(&e.last_seen) {
+            std::cmp::Ordering::Greater => Sighting::Latest,
+            std::cmp::Ordering::Equal => Sighting::Known,
+            std::cmp::Ordering::Less => Sighting::Earlier,
+        };
+        // A new device's first sighting is its latest.
+        let when = if event == Some(DeviceEvent::Created) {
+            Sighting::Latest
+        } else {
+            when
+        };
         changed |= seen(e, d.seen, d.seen);
         for (kind, value) in [(Kind::Ip, d.ip), (Kind::User, d.user)] {
             if let Some(v) = value {
-                changed |= self.add(p, kind, v, latest);
+                changed |= self.add(p, kind, v, when);
             }
         }
         if changed {
@@ -254,7 +275,7 @@ impl Registry {
         seen(e, d.first_seen, d.last_seen);
         for (kind, values) in [(Kind::Ip, d.ips), (Kind::User, d.users)] {
             for v in values {
-                self.add(p, kind, v, false);
+                self.add(p, kind, v, Sighting::Known);
             }
         }
     }
@@ -334,9 +355,10 @@ impl Registry {
 
     /// Adds an IP or a user; true when the list changed. At the cap the one seen longest ago
     /// leaves: a DHCP laptop's current IP is its latest, and keeping the first ones froze the
-    /// list for good. A value the device has moves after the others when it is the `latest`
-    /// sighting: a laptop back on its first IP after 32 others keeps it.
-    fn add(&mut self, p: u32, kind: Kind, value: &str, latest: bool) -> bool {
+    /// list for good. A value the device has moves after the others when its sighting is
+    /// [`Sighting::Latest`]: a laptop back on its first IP after 32 others keeps it. A new one
+    /// from an [`Sighting::Earlier`] record (a replay, a late batch) goes first, to leave first.
+    fn add(&mut self, p: u32, kind: Kind, value: &str, when: Sighting) -> bool {
         let value = match kind {
             Kind::Ip => match canonical_ip(value) {
                 Some(ip) => ip,
@@ -352,10 +374,11 @@ impl Registry {
         };
         let list = &mut self.devices[p as usize].values;
         if self.lists.get(list, kind).contains(&sym) {
-            return latest && self.lists.to_back(list, kind, sym);
+            return when == Sighting::Latest && self.lists.to_back(list, kind, sym);
         }
+        let last = when != Sighting::Earlier;
         if list.len(kind) >= MAX_PER_DEVICE {
-            let pushed = self.lists.push_out(list, kind, sym);
+            let pushed = self.lists.push_out(list, kind, sym, last);
             // What leaves a list may be named nowhere else: DHCP and IPv6 temporary
             // addresses would grow the text for as long as the collector runs.
             if self.strings.text_len() > self.compact_at.max(COMPACT_FLOOR) {
@@ -363,7 +386,7 @@ impl Registry {
             }
             return pushed;
         }
-        self.lists.add(list, kind, sym)
+        self.lists.add(list, kind, sym, last)
     }
 
     /// Rebuilds the text with only what devices name: their hostnames and the values in their

@@ -190,7 +190,7 @@ impl Registry {
         for (kind, values) in [(Kind::Ip, &line.ips), (Kind::User, &line.users)] {
             for v in values {
                 if self.devices[p as usize].values.len(kind) < crate::batch::MAX_PER_DEVICE {
-                    changed |= self.add(p, kind, v, false);
+                    changed |= self.add(p, kind, v, super::Sighting::Known);
                 }
             }
         }

@@ -72,12 +72,12 @@ fn at_the_cap_a_new_value_pushes_the_oldest_out_and_a_known_one_stays() {
     r.apply(&news("laptop", Some(&ip(3)), None, 5));
     assert_eq!(ips(&r), full);
     assert_eq!(r.unsaved(), 0);
-    r.apply(&news("laptop", Some(&ip(40)), None, 5));
+    r.apply(&news("laptop", Some(&ip(40)), None, 40));
     let expected: Vec<String> = (1..MAX_PER_DEVICE).chain([40]).map(ip).collect();
     assert_eq!(ips(&r), expected);
     assert_eq!(r.unsaved(), 1, "the new list is saved");
     // One that left comes back as the newest.
-    r.apply(&news("laptop", Some(&ip(0)), None, 5));
+    r.apply(&news("laptop", Some(&ip(0)), None, 41));
     assert_eq!(ips(&r)[..2], [ip(2), ip(3)]);
     assert_eq!(ips(&r).last(), Some(&ip(0)));
     // The device event carries the lists as they are now.
@@ -120,6 +120,16 @@ fn at_the_cap_the_ip_seen_longest_ago_leaves_not_the_first_seen() {
     }
     let expected: Vec<String> = [0].into_iter().chain(2..=MAX_PER_DEVICE).map(ip).collect();
     assert_eq!(ips(&r), expected, "ip 1, seen longest ago, left");
+    // Regression (a replay's IP became the latest, and pushed out the current one 31 new IPs
+    // later): a new value from an earlier record takes the place of the one seen longest ago.
+    r.apply(&news("laptop", Some(&ip(99)), None, 0));
+    let expected: Vec<String> = [99].into_iter().chain(2..=MAX_PER_DEVICE).map(ip).collect();
+    assert_eq!(ips(&r), expected);
+    let users =
+        |r: &Registry| -> Vec<String> { r.get(id).unwrap().users().map(str::to_owned).collect() };
+    r.apply(&news("laptop", None, Some("now@x"), 100));
+    r.apply(&news("laptop", None, Some("old@x"), 50));
+    assert_eq!(users(&r), ["old@x", "now@x"]);
 }
 
 #[test]
@@ -167,6 +177,7 @@ fn marks_count_the_devices_changed_before_a_moment() {
 fn device_event_has_the_fields_of_design_2_4() {
     let mut r = Registry::default();
     r.apply(&news("PC-1", Some("10.0.0.1"), Some("a@x"), 100));
+    // From an earlier record: its IP goes before the other.
     let mut d = news("PC-1", Some("10.0.0.2"), None, 90);
     d.tag = Tag::Zpa;
     let event = r.apply(&d).unwrap();
@@ -178,7 +189,7 @@ fn device_event_has_the_fields_of_design_2_4() {
         format!(
             "{{\"ts\":\"1970-01-01T00:03:20Z\",\"event\":\"tagged\",\"device_id\":\"{id:016x}\",\
              \"hostname\":\"PC-1\",\"tags\":[\"ZIA\",\"ZPA\"],\"first_seen\":\"1970-01-01T00:01:30Z\",\
-             \"ips\":[\"10.0.0.1\",\"10.0.0.2\"],\"users\":[\"a@x\"]}}\n"
+             \"ips\":[\"10.0.0.2\",\"10.0.0.1\"],\"users\":[\"a@x\"]}}\n"
         )
     );
 }

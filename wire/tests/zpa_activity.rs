@@ -133,6 +133,33 @@ fn log_timestamp_when_there_is_no_connection_start() {
     );
 }
 
+/// Regression: a record dated by its connection's start was a `bad_time` dead letter for an
+/// unreadable `LogTimestamp`, a second time of it; without a start, that time dates it, and
+/// stays strict, as the end does (it decides whom an attribution answer names).
+#[test]
+fn an_unreadable_log_timestamp_beside_a_start_is_left_out_not_the_record() {
+    let r = one(ZONE, &lss(&[("LogTimestamp", json!("garbage"))]));
+    assert_eq!(r["ts"], "2024-01-18T10:31:01.152Z", "{r}");
+    let mut v: Value = serde_json::from_str(&lss(&[("LogTimestamp", json!("garbage"))])).unwrap();
+    v.as_object_mut()
+        .unwrap()
+        .remove("TimestampConnectionStart");
+    let dead = run(ZONE, &[v.to_string().as_bytes()]).dead;
+    assert_eq!(dead[0].0, Reason::BadTime);
+    let end = lss(&[("TimestampConnectionEnd", json!("garbage"))]);
+    assert_eq!(run(ZONE, &[end.as_bytes()]).dead[0].0, Reason::BadTime);
+    // A session's authentication time is a second time of a User Status record too.
+    let status = String::from_utf8(common::corpus("zscaler-helpdoc-zpa-user-status-json.log"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .replace("2019-05-29T21:18:38.000Z", "garbage");
+    let r = one(ZONE, &status);
+    assert_eq!(r["kind"], "zpa.user_status");
+    assert!(r.get("authenticated_at").is_none(), "{r}");
+}
+
 #[test]
 fn headers_and_event_type() {
     let body = lss(&[("EventType", json!("user-activity"))]);

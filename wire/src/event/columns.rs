@@ -5,7 +5,7 @@
 
 use jiff::Timestamp;
 
-use super::{lss_time, zia_other_time, zia_time, Context, Facts, Kind, Reason};
+use super::{lss_other_time, lss_time, zia_other_time, zia_time, Context, Facts, Kind, Reason};
 use crate::fields::Fields;
 use crate::keys::Field;
 
@@ -146,7 +146,7 @@ pub fn facts(kind: Kind, f: &Fields<'_>, ctx: &Context<'_>) -> Result<Facts<'sta
 /// than losing the record (as a port out of range is).
 pub fn time(kind: Kind, f: &Fields<'_>, field: Field, ctx: &Context<'_>) -> Option<Timestamp> {
     if kind.is_zpa() {
-        lss_time(f, field).ok().flatten()
+        lss_other_time(f, field)
     } else {
         zia_other_time(f, field, ctx)
     }

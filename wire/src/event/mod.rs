@@ -431,6 +431,13 @@ pub fn lss_time(f: &Fields<'_>, field: Field) -> Result<Option<Timestamp>, Reaso
     }
 }
 
+/// A second time of an LSS record, beside the one that dates it (a session's authentication,
+/// the log line's own when a connection's start dates the record): `None` when absent, and
+/// when unreadable, left out rather than losing the record for it.
+pub fn lss_other_time(f: &Fields<'_>, field: Field) -> Option<Timestamp> {
+    lss_time(f, field).ok().flatten()
+}
+
 /// The time of an LSS record that carries none of its own: its syslog header's (IBM's LEEF
 /// templates put LogTimestamp there), read as UTC like every LSS time, else when it arrived.
 pub fn lss_header_time(ctx: &Context<'_>) -> Timestamp {

@@ -10,7 +10,9 @@ use std::borrow::Cow;
 use jiff::Timestamp;
 
 use super::zpa_client::{self, LSS_CLIENT_USER};
-use super::{lss_time, port, transport, zpa_name, Context, Device, Facts, Flow, Kind, Reason};
+use super::{
+    lss_other_time, lss_time, port, transport, zpa_name, Context, Device, Facts, Flow, Kind, Reason,
+};
 use crate::fields::Fields;
 use crate::keys::Field;
 
@@ -54,9 +56,14 @@ impl<'a> ActivityEvent<'a> {
             }
         }
         // LSS writes its times in UTC; `feed_timezone` is about NSS feeds.
+        // The start dates the record; when it is there, the log line's own time is a second
+        // one. The end stays strict: it decides whom an attribution answer names.
         let start = lss_time(f, Field::ConnStart)?;
         let end = lss_time(f, Field::ConnEnd)?;
-        let logged = lss_time(f, Field::LogTimestamp)?;
+        let logged = match start {
+            Some(_) => lss_other_time(f, Field::LogTimestamp),
+            None => lss_time(f, Field::LogTimestamp)?,
+        };
         let hostname = f.text(Field::Hostname);
         let user = f.text(Field::Username);
         let client_ip = zpa_name(f, Field::ClientPrivateIp);

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use jiff::Timestamp;
 
 use super::zpa_client::{self, LSS_CLIENT_USER};
-use super::{lss_time, zpa_name, Context, Device, Facts, Kind, Reason};
+use super::{lss_other_time, lss_time, zpa_name, Context, Device, Facts, Kind, Reason};
 use crate::fields::Fields;
 use crate::keys::Field;
 
@@ -61,8 +61,8 @@ impl<'a> StatusEvent<'a> {
             session_id: f.text(Field::SessionId),
             zen: f.text(Field::Zen),
             country: f.text(Field::CountryCode),
-            authenticated_at: lss_time(f, Field::AuthenticatedAt)?,
-            unauthenticated_at: lss_time(f, Field::UnauthenticatedAt)?,
+            authenticated_at: lss_other_time(f, Field::AuthenticatedAt),
+            unauthenticated_at: lss_other_time(f, Field::UnauthenticatedAt),
             bytes_rx: f.u64(Field::TotalBytesRx),
             bytes_tx: f.u64(Field::TotalBytesTx),
             device,

@@ -91,6 +91,17 @@ const CONNECTOR_STATUS: &[Column] = columns![
     "country" CountryCode Text, "authenticated_at" AuthenticatedAt Time,
     "unauthenticated_at" UnauthenticatedAt Time, "cpu_utilization" CpuUtilization Number,
     "mem_utilization" MemUtilization Number, "service_count" ServiceCount Number,
+    "interface" InterfaceDefRoute Text, "default_gateway" DefRouteGw Text,
+    "dns_resolver" PrimaryDnsResolver Text, "host_started_at" HostStartTime Time,
+    "connector_started_at" ConnectorStartTime Time, "interfaces" NumInterfaces Number,
+    "interface_bytes_rx" BytesRxInterface Number,
+    "interface_packets_rx" PacketsRxInterface Number,
+    "interface_errors_rx" ErrorsRxInterface Number,
+    "interface_discards_rx" DiscardsRxInterface Number,
+    "interface_bytes_tx" BytesTxInterface Number,
+    "interface_packets_tx" PacketsTxInterface Number,
+    "interface_errors_tx" ErrorsTxInterface Number,
+    "interface_discards_tx" DiscardsTxInterface Number,
     "bytes_rx" TotalBytesRx Number, "bytes_tx" TotalBytesTx Number,
 ];
 

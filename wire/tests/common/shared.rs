@@ -88,8 +88,11 @@ pub const SCHEMAS: &[(&str, &[&str])] = &[
     ("zpa.app_connector_status", &[
         "ts", "kind", "connector", "connector_group", "session_id", "session_type", "status",
         "version", "platform", "zen", "private_ip", "public_ip", "country", "authenticated_at",
-        "unauthenticated_at", "cpu_utilization", "mem_utilization", "service_count", "bytes_rx",
-        "bytes_tx", "tags",
+        "unauthenticated_at", "cpu_utilization", "mem_utilization", "service_count", "interface",
+        "default_gateway", "dns_resolver", "host_started_at", "connector_started_at",
+        "interfaces", "interface_bytes_rx", "interface_packets_rx", "interface_errors_rx",
+        "interface_discards_rx", "interface_bytes_tx", "interface_packets_tx",
+        "interface_errors_tx", "interface_discards_tx", "bytes_rx", "bytes_tx", "tags",
     ]),
     ("zpa.audit", &[
         "ts", "kind", "user", "modified_by", "operation", "object_type", "object_name",

@@ -185,7 +185,8 @@ impl Fields {
         // Another abbreviation stays unreadable, though the database has a few (`CET`, `EST`)
         // as zones: `CST` alone is Chicago's or China's, and a `CET` stamped in October is not
         // the zone `CET`'s summer time.
-        let abbreviation = (2..=5).contains(&word.len()) && word.iter().all(u8::is_ascii_uppercase);
+        let abbreviation =
+            (2..=5).contains(&word.len()) && word.iter().all(u8::is_ascii_alphabetic);
         self.in_feed_zone_named(word, zone).or_else(|| {
             (!abbreviation)
                 .then(|| self.in_zone(&parse_zone(name).ok()?))

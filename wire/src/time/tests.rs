@@ -316,6 +316,12 @@ fn a_zone_of_its_own_is_read_as_a_zone_word_in_the_time() {
         ("Sat Nov  4 09:03:07 2023", "PST", "UTC", None),
         ("Sat Nov  4 09:03:07 2023", "CST", "Europe/Paris", None),
         ("Sat Nov  4 09:03:07 2023", "Mars/Olympus", "UTC", None),
+        // Regression: the zone database's `CET` and `EST` were read beside a time (in it they
+        // were not), in any case.
+        ("Sat Nov  4 09:03:07 2023", "EST", "UTC", None),
+        ("Sat Nov  4 09:03:07 2023", "est", "UTC", None),
+        ("Oct 02 2017 16:21:40", "CET", "America/Los_Angeles", None),
+        ("Sat Nov  4 09:03:07 2023", "CET", "Europe/Paris", Some("2023-11-04T08:03:07Z")),
         // A time that says its own zone, or epoch seconds, is that time.
         ("2023-11-04T09:03:07Z", "Europe/Paris", "UTC", Some("2023-11-04T09:03:07Z")),
         ("Oct 02 2017 16:21:40 GMT", "PST", "UTC", Some("2017-10-02T16:21:40Z")),

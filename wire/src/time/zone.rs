@@ -97,9 +97,6 @@ pub fn parse_time_in_zone_named(s: &str, word: &str, zone: &TimeZone) -> Option<
         second: u32::try_from(civil.second()).ok()?,
         nanos: u32::try_from(civil.subsec_nanosecond()).ok()?,
     };
-    // As a zone word in the time itself: the feed zone's abbreviation before the zone
-    // database, whose lookup fails for `PDT`.
-    fields
-        .in_feed_zone_named(name.as_bytes(), zone)
-        .or_else(|| fields.in_zone(&parse_zone(name).ok()?))
+    // As a zone word in the time itself, by the same rule.
+    fields.in_zone_word(name.as_bytes(), zone)
 }

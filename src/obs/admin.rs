@@ -233,9 +233,11 @@ fn device(state: &Shared, name: &str) -> Reply {
         registry.get(id).map(|d| KvDevice::of(id, &d))
     };
     // With NATS, the shared registry (every collector's view, merged) over the local one; the
-    // local one alone while NATS cannot answer, said in `source`.
+    // local one alone while NATS cannot answer, or the bucket does not hold the device (not yet
+    // merged, refused, or the bucket lost), said in `source`.
     let (shared, source) = match state.nats.get().map(|link| link.device(id)) {
-        Some(Ok(found)) => (found, "nats"),
+        Some(Ok(Some(found))) => (Some(found), "nats"),
+        Some(Ok(None)) => (None, "local (not in the NATS bucket)"),
         Some(Err(_)) => (None, "local (NATS unavailable)"),
         None => (None, "local"),
     };
@@ -273,9 +275,15 @@ fn healthz(state: &Shared) -> Reply {
     } else if !state.listening.load(Ordering::Relaxed) {
         (503, TEXT, "starting: the inputs do not listen yet\n".into())
     } else if since != 0 && stalled_ms >= STALLED_UNHEALTHY_MS {
+        // With NATS down, what stalls is most often its spool, full of what waits for it.
+        let why = if state.nats.get().is_some_and(|link| !link.is_connected()) {
+            "nats down and its spool full (ztel_nats_spool_bytes), or the outputs cannot write \
+             what they hold (ztel_output_write_errors_total)"
+        } else {
+            "the outputs cannot write what they hold (see ztel_output_write_errors_total)"
+        };
         let message = format!(
-            "stalled for {} s: the outputs cannot write what they hold (see \
-             ztel_output_write_errors_total); past 16 MiB of it the inputs are not read\n",
+            "stalled for {} s: {why}; past 16 MiB of it the inputs are not read\n",
             stalled_ms / 1000
         );
         (503, TEXT, message)

@@ -250,6 +250,13 @@ fn a_full_spool_pushes_back_on_the_sender_and_nothing_is_lost() {
     eprintln!(
         "full spool: the sender stalled after {stalled_at} of {N} records, spool {spooled} bytes"
     );
+    // Regression: /healthz blamed the file outputs, whose write errors were none.
+    let said = wait_for(PATIENCE, || {
+        let (status, body) = http_get(admin(&c), "/healthz");
+        (status == 503).then_some(body)
+    })
+    .expect("unhealthy while stalled");
+    assert!(said.contains("nats down and its spool full"), "{said}");
     // Held back by NATS, the collector still writes its records file: every record it took
     // (read to sink) is there, the last ones too, not kept for NATS's turn.
     let file = c.data_dir().join("connections.jsonl");

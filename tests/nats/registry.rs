@@ -46,6 +46,33 @@ fn ips_of(device: &Value) -> BTreeSet<String> {
         .collect()
 }
 
+/// Regression: a device the bucket does not hold (not merged yet, refused, or the bucket lost
+/// and made again) was answered from this collector's registry alone, and called `nats`.
+#[test]
+fn a_device_the_bucket_does_not_hold_is_answered_as_local() {
+    let dir = TempDir::new("nats-local-only");
+    let Some(server) = Server::start(&dir) else {
+        return;
+    };
+    let c = start_collector("nats-local-only", &server.url(), None);
+    send_line(&c, zia_line(1, "LONE-PC"));
+    wait_for_device(&server.url(), "LONE-PC", |d| d["tags"] == json!(["ZIA"]));
+    let answer = || -> Value {
+        let (status, body) = http_get(admin(&c), "/devices/LONE-PC");
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).expect("JSON")
+    };
+    assert_eq!(answer()["source"], "nats");
+    with_jetstream(&server.url(), |js| async move {
+        let bucket = js.get_key_value("ztel-devices").await.expect("the bucket");
+        bucket.purge(key_of("LONE-PC")).await.expect("purge");
+    });
+    let local = answer();
+    assert_eq!(local["source"], "local (not in the NATS bucket)", "{local}");
+    assert_eq!(local["tags"], json!(["ZIA"]), "{local}");
+    c.stop();
+}
+
 /// Sends an LSS record of `hostname` at `ip` and waits until it is the `nth` record written, so
 /// that each comes in a batch of its own.
 fn send_sighting(c: &Collector, hostname: &str, ip: &str, nth: usize) {

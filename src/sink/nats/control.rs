@@ -101,6 +101,18 @@ pub async fn stream(js: &Context, cfg: &config::Nats) -> Result<Option<String>, 
     }
     config.duplicate_window = window;
     match js.update_stream(&config).await {
+        // The window is the stream's, every collector's: one that shortens it shortens it for
+        // all, so that is a warning; lengthening it is what a new stream's default does.
+        Ok(_) if window < in_force => {
+            tracing::warn!(
+                "output.nats: stream {name}'s duplicate window set to {} s (it was {} s): a \
+                 replay reaching two collectors further apart than that is stored twice, on \
+                 every collector of this stream; duplicate_window_secs should be the same on all",
+                window.as_secs(),
+                in_force.as_secs()
+            );
+            Ok(None)
+        }
         Ok(_) => {
             tracing::info!(
                 "output.nats: stream {name}'s duplicate window set to {} s (it was {} s)",

@@ -13,8 +13,8 @@ use async_nats::jetstream::stream;
 use crate::common::{http_get, wait_for, TempDir};
 use crate::server::{free_port, installed, Server};
 use crate::support::{
-    admin, assert_stream_holds_once, lines, lines_naming, start_collector, stream_info,
-    with_jetstream, Message, PATIENCE,
+    admin, assert_stream_holds_once, lines, lines_naming, start_collector, start_configured,
+    stream_info, with_jetstream, Message, PATIENCE,
 };
 
 /// Creates the stream ZTEL on `url` with `subjects`, the rest of `config` as given.
@@ -97,6 +97,42 @@ fn a_window_longer_than_the_streams_max_age_is_warned_of_once_and_records_flow()
         "max age",
     ] {
         assert!(line.contains(what), "{what:?} in {line}");
+    }
+}
+
+/// Regression (said at INFO only): the window is the stream's, so a collector whose
+/// `duplicate_window_secs` is shorter than the stream's shortens it for every collector.
+#[test]
+fn a_collector_that_shortens_the_streams_window_warns() {
+    let dir = TempDir::new("nats-existing-window");
+    let Some(server) = Server::start(&dir) else {
+        return;
+    };
+    create(
+        &server.url(),
+        &["ztel.>"],
+        stream::Config {
+            duplicate_window: Duration::from_secs(900),
+            ..Default::default()
+        },
+    );
+    let c = start_configured(
+        "nats-existing-window",
+        &server.url(),
+        "duplicate_window_secs = 5",
+        None,
+    );
+    c.send(&lines(20));
+    assert_stream_holds_once(&server.url(), 20);
+    assert_eq!(
+        stream_info(&server.url()).config.duplicate_window,
+        Duration::from_secs(5)
+    );
+    let stderr = c.stop().stderr.join("\n");
+    let warned = lines_naming(&stderr, "duplicate window set to 5 s");
+    assert_eq!(warned.len(), 1, "one line: {stderr}");
+    for what in ["WARN", "it was 900 s", "every collector"] {
+        assert!(warned[0].contains(what), "{what:?} in {}", warned[0]);
     }
 }
 

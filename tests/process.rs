@@ -200,6 +200,16 @@ fn config_check_refuses_what_serve_would_refuse_at_its_start() {
             "ztel: error: output.nats.tls_ca: ",
             "missing.creds",
         ),
+        // A CA file with no certificate in it passed, and `serve` then failed every connection
+        // with rustls's `UnknownIssuer`, naming no file (found by a tester).
+        (
+            format!(
+                "[output.nats]\nurl = \"nats://127.0.0.1:4222\"\ntls_ca = {:?}\n",
+                junk.display().to_string()
+            ),
+            "ztel: error: output.nats.tls_ca: ",
+            "junk.creds: no PEM certificate in the file",
+        ),
         (
             format!("[output]\nrecords = {:?}\n", folder.display().to_string()),
             "ztel: error: output.records: ",

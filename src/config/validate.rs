@@ -231,12 +231,26 @@ impl Config {
                 })?;
         }
         if !nats.tls_ca.is_empty() {
-            std::fs::File::open(&nats.tls_ca).map_err(|e| {
-                invalid(
-                    "output.nats.tls_ca",
-                    format!("cannot read {}: {e}", nats.tls_ca),
-                )
-            })?;
+            // A file with no certificate in it (a key, a truncated copy) passed, and the
+            // connection then failed with rustls's `UnknownIssuer`, naming no file.
+            use rustls::pki_types::{pem::PemObject, CertificateDer};
+            let certs = CertificateDer::pem_file_iter(&nats.tls_ca)
+                .map(|certs| certs.filter(Result::is_ok).count())
+                .map_err(|e| match e {
+                    rustls::pki_types::pem::Error::Io(io) => io.to_string(),
+                    other => format!("{other:?}"),
+                });
+            match certs {
+                Ok(0) => {
+                    let message = format!("{}: no PEM certificate in the file", nats.tls_ca);
+                    return Err(invalid("output.nats.tls_ca", message));
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let message = format!("cannot read {}: {e}", nats.tls_ca);
+                    return Err(invalid("output.nats.tls_ca", message));
+                }
+            }
         }
         Ok(())
     }

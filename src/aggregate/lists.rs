@@ -116,13 +116,8 @@ impl Lists {
     /// list takes a new value. The caller checked that `sym` is not there. False when there is
     /// no value of `kind` to drop.
     pub fn push_out(&mut self, list: &mut List, kind: Kind, sym: Sym, last: bool) -> bool {
-        let ips = usize::from(list.ips);
-        let Some(all) = self.all_mut(list) else {
+        let Some(values) = self.of_kind_mut(list, kind) else {
             return false;
-        };
-        let values = match kind {
-            Kind::Ip => &mut all[..ips],
-            Kind::User => &mut all[ips..],
         };
         let Some(end) = values.len().checked_sub(1) else {
             return false;
@@ -139,13 +134,8 @@ impl Lists {
     /// Moves `sym`, one of `list`'s values of `kind`, after the others (it was seen last);
     /// true when it was not there already.
     pub fn to_back(&mut self, list: &mut List, kind: Kind, sym: Sym) -> bool {
-        let ips = usize::from(list.ips);
-        let Some(all) = self.all_mut(list) else {
+        let Some(values) = self.of_kind_mut(list, kind) else {
             return false;
-        };
-        let values = match kind {
-            Kind::Ip => &mut all[..ips],
-            Kind::User => &mut all[ips..],
         };
         match values.iter().position(|v| *v == sym) {
             Some(at) if at + 1 < values.len() => {
@@ -161,6 +151,16 @@ impl Lists {
         for sym in self.all_mut(list).into_iter().flatten() {
             *sym = f(*sym);
         }
+    }
+
+    /// `list`'s values of `kind`, to change in place.
+    fn of_kind_mut<'l>(&'l mut self, list: &'l mut List, kind: Kind) -> Option<&'l mut [Sym]> {
+        let ips = usize::from(list.ips);
+        let all = self.all_mut(list)?;
+        Some(match kind {
+            Kind::Ip => &mut all[..ips],
+            Kind::User => &mut all[ips..],
+        })
     }
 
     /// Every value of `list`, IPs then users, to change in place.

@@ -221,9 +221,23 @@ fn config_check_refuses_what_serve_would_refuse_at_its_start() {
     let ca = Ca::new("ztel test");
     let (cert, _) = ca.leaf("localhost", &["localhost"]);
     let (_, other_key) = ca.leaf("other", &["other"]);
+    // A good certificate and a second one cut short: the check counted only what parsed, and
+    // `serve` refused the file (`MissingSectionEnd`).
+    let cut = dir.write(
+        "cut-ca.pem",
+        &format!("{cert}-----BEGIN CERTIFICATE-----\nMIIB\n"),
+    );
     let cert = dir.write("cert.pem", &cert);
     let other_key = dir.write("other-key.pem", &other_key);
     let mut cases = cases.to_vec();
+    cases.push((
+        format!(
+            "[output.nats]\nurl = \"nats://127.0.0.1:4222\"\ntls_ca = {:?}\n",
+            cut.display().to_string()
+        ),
+        "ztel: error: output.nats.tls_ca: ",
+        "cut-ca.pem",
+    ));
     cases.push((
         format!(
             "[input.tls]\ncert = {:?}\nkey = {:?}\n",

@@ -234,8 +234,10 @@ impl Config {
             // A file with no certificate in it (a key, a truncated copy) passed, and the
             // connection then failed with rustls's `UnknownIssuer`, naming no file.
             use rustls::pki_types::{pem::PemObject, CertificateDer};
+            // Read as the connection reads it: every section must parse.
             let certs = CertificateDer::pem_file_iter(&nats.tls_ca)
-                .map(|certs| certs.filter(Result::is_ok).count())
+                .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+                .map(|certs| certs.len())
                 .map_err(|e| match e {
                     rustls::pki_types::pem::Error::Io(io) => io.to_string(),
                     other => format!("{other:?}"),

@@ -42,6 +42,10 @@ fn an_unreadable_or_placeholder_column_time_is_left_out_not_the_record() {
         assert_eq!(r["file_name"], "a.docx", "{value}");
         assert!(r.get("last_modified").is_none(), "{value}: {r}");
     }
+    // Whatever the feed's zone (in New York's it was read as 05:00, a time).
+    let line = saas(",\"lastmodtime\":\"Thu Jan  1 00:00:00 1970\"").replace("\"tz\":\"GMT\",", "");
+    let r = one("America/New_York", &line);
+    assert!(r.get("last_modified").is_none(), "{r}");
     // An epoch number is a time.
     let r = one("GMT", &saas(",\"lastmodtime\":1638327552"));
     assert_eq!(r["last_modified"], "2021-12-01T02:59:12Z");

@@ -314,11 +314,18 @@ fn address<'a>(text: &Cow<'a, str>) -> Option<Cow<'a, str>> {
     if ip.is_ipv4() && !text.contains(':') {
         return Some(text.clone());
     }
-    let canonical = ip.to_string();
+    // Written on the stack first: most IPv6 text is canonical already, and this runs for every
+    // record without a hostname (45 bytes hold any address's text).
+    let mut canonical = [0u8; 64];
+    let mut out = &mut canonical[..];
+    use std::io::Write;
+    write!(out, "{ip}").ok()?;
+    let len = 64 - out.len();
+    let canonical = std::str::from_utf8(&canonical[..len]).ok()?;
     Some(if canonical == *text {
         text.clone()
     } else {
-        Cow::Owned(canonical)
+        Cow::Owned(canonical.to_owned())
     })
 }
 
@@ -382,9 +389,13 @@ fn zia_zoned(text: &str, word: Option<&str>, ctx: &Context<'_>) -> Option<Timest
 pub fn zia_other_time(f: &Fields<'_>, field: Field, ctx: &Context<'_>) -> Option<Timestamp> {
     match f.get(field)?.value {
         Scalar::Str(_) => {
-            let ts = zia_zoned(&f.text(field)?, f.text(Field::Tz).as_deref(), ctx)?;
-            // What NSS writes where it has no time: `Thu Jan  1 00:00:00 1970` in GMT.
-            (ts != Timestamp::UNIX_EPOCH).then_some(ts)
+            let text = f.text(field)?;
+            // What NSS writes where it has no time, `Thu Jan  1 00:00:00 1970`, whatever the
+            // feed's zone (read in New York's it was a time, 05:00).
+            if time::parse_time(&text, &TimeZone::UTC) == Some(Timestamp::UNIX_EPOCH) {
+                return None;
+            }
+            zia_zoned(&text, f.text(Field::Tz).as_deref(), ctx)
         }
         _ => epoch(f, field).filter(|ts| *ts != Timestamp::UNIX_EPOCH),
     }

@@ -182,16 +182,11 @@ impl Fields {
             return self.at_offset(0);
         }
         // The feed zone's abbreviation before the zone database: the lookup fails for `PDT`.
-        // Another abbreviation stays unreadable, though the database has a few (`CET`, `EST`)
-        // as zones: `CST` alone is Chicago's or China's, and a `CET` stamped in October is not
-        // the zone `CET`'s summer time.
-        let abbreviation =
-            (2..=5).contains(&word.len()) && word.iter().all(u8::is_ascii_alphabetic);
-        self.in_feed_zone_named(word, zone).or_else(|| {
-            (!abbreviation)
-                .then(|| self.in_zone(&parse_zone(name).ok()?))
-                .flatten()
-        })
+        // Another abbreviation that names no zone stays unreadable (`CST` alone is Chicago's or
+        // China's); the database's short names are its zones (`CET`, as NetWitness templates
+        // write `timezone=CET`, is Central European time, summer time included; `Japan`).
+        self.in_feed_zone_named(word, zone)
+            .or_else(|| self.in_zone(&parse_zone(name).ok()?))
     }
 
     /// These fields as a civil date and time, zone-less.

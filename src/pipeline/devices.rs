@@ -15,8 +15,8 @@
 //! both its buckets full takes the place of the one told least recently in either, which costs a
 //! repeated delta; never a lost device. Per device it keeps the hashes of the last [`RECENT`] IPs
 //! and users it told: a device that comes back to an older one sends it again, and the registry,
-//! which keeps them all, ignores it. Its "still here" delta, at most once a minute of feed time,
-//! carries its current IP and user, told or not.
+//! which keeps them all, moves it last in its list. Its "still here" delta, at most once a minute
+//! of feed time, carries its current IP and user, told or not.
 //!
 //! Here the lookup ([`DeviceCache::observe`]); what a place holds is in `known`, growing and
 //! pushing out in `grow`, writing each page before its first read in `pages`.
@@ -172,7 +172,7 @@ impl DeviceCache {
         // A "still here" delta carries the device's current IP and user even when this shard
         // told them before: another shard may have told the registry 32 newer ones since, and
         // pushed these out of its lists, so that the device's newest sighting would show its
-        // old addresses. The registry ignores a value it holds. At most once a minute of feed
+        // old addresses. The registry moves a value it holds last. At most once a minute of feed
         // time per device, so the churn path pays nothing more.
         let (ip, user) = if stale {
             (ip, user)

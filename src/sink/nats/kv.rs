@@ -49,8 +49,8 @@ impl KvDevice {
         std::mem::size_of::<KvDevice>() + strings().map(|s| s.len() + 24).sum::<usize>()
     }
 
-    /// Adds what `other` knows; true when something changed. Lists keep their order (first
-    /// seen first) and the registry's cap per device, the oldest leaving as in the registry
+    /// Adds what `other` knows; true when something changed. Lists keep their order (the order
+    /// values reached the bucket) and the registry's cap per device, the first leaving
     /// ([`merge_list`]).
     pub fn merge(&mut self, other: &KvDevice) -> bool {
         let before = self.clone();
@@ -83,8 +83,11 @@ impl KvDevice {
 /// values another collector saw since. When mine holds none of theirs, only their newest counts
 /// as new: the others cannot be told from values pushed out (a collector that saw the device
 /// elsewhere, long ago), and two collectors that see a device in different places would
-/// otherwise replace its whole list in turns. A value mine has stays where it is, as in the
-/// registry.
+/// otherwise replace its whole list in turns. A value mine has stays where it is: unlike the
+/// registry, whose list moves a value seen again last, the bucket cannot tell one collector's
+/// old order from another's new one. So at the cap a merge may push out a value the writer's
+/// list has just moved last; its next merge (a minute of `last_seen` later, or its next new
+/// value) brings it back, after its predecessor in the writer's order.
 fn merge_list(mine: &mut Vec<String>, theirs: &[String]) {
     let new_from = match theirs.iter().rposition(|v| mine.contains(v)) {
         Some(known) => known + 1,

@@ -210,7 +210,8 @@ pub struct Facts<'a> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Device<'a> {
     pub id: u64,
-    /// The key as seen: the hostname, else the client IP (ZIA) or the user (ZPA).
+    /// The key as seen: the hostname, else the client IP (ZIA: in its canonical text) or the
+    /// user (ZPA).
     pub key: Cow<'a, str>,
     pub tag: Tag,
     pub ip: Option<Cow<'a, str>>,

@@ -11,15 +11,15 @@ use std::collections::VecDeque;
 
 use jiff::Timestamp;
 use wire::device::Tag;
-use wire::key;
-use wire::record::json::Object;
 
 use super::lists::{Kind, List, Lists};
 use super::slots::Slots;
 use super::strings::{Strings, Sym};
 use crate::batch::{DeviceNews, MAX_PER_DEVICE};
 
+mod event;
 mod tail;
+pub use event::{write_event, DeviceEvent};
 pub use tail::{merge_tail, Merged};
 
 /// A device as the registry keeps it.
@@ -135,13 +135,6 @@ enum Sighting {
     Known,
     /// Earlier than its latest record (a replay, a late batch): a new value goes first.
     Earlier,
-}
-
-/// What happened to a device, for the devices file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeviceEvent {
-    Created,
-    Tagged,
 }
 
 /// The truth about devices, owned by the aggregator.
@@ -476,29 +469,6 @@ fn nanos(t: Timestamp) -> i64 {
 fn time(nanos: i64) -> Timestamp {
     // Every i64 of nanoseconds is within jiff's range.
     Timestamp::from_nanosecond(i128::from(nanos)).unwrap_or(Timestamp::UNIX_EPOCH)
-}
-
-impl DeviceEvent {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeviceEvent::Created => "created",
-            DeviceEvent::Tagged => "tagged",
-        }
-    }
-}
-
-/// Appends a device event line (DESIGN §2.4).
-pub fn write_event(event: DeviceEvent, id: u64, device: &Device, ts: Timestamp, out: &mut Vec<u8>) {
-    let mut o = Object::begin(out);
-    o.time(key!("ts"), ts);
-    o.str(key!("event"), event.as_str());
-    o.hex_id(key!("device_id"), id);
-    o.str(key!("hostname"), device.hostname);
-    o.str_array(key!("tags"), device.tags());
-    o.time(key!("first_seen"), device.first_seen);
-    o.str_array(key!("ips"), device.ips());
-    o.str_array(key!("users"), device.users());
-    o.end_line();
 }
 
 /// An IP as a device keeps it: its canonical text (`2001:db8::1` however a feed wrote it,

@@ -28,7 +28,8 @@ pub use zone::{parse_time_in_zone_named, parse_zone};
 ///  - ctime with a zone word before the year, as LEEF devTime and `date`
 ///    send: "Mon Oct 02 16:21:40 UTC 2017", "… Europe/Berlin 2017", "… +0200
 ///    2017", or the abbreviation `zone` has then ("Mon Oct 02 16:21:40 PDT
-///    2017" in America/Los_Angeles); the ISO forms may end in such a word
+///    2017" in America/Los_Angeles), or after the year ("… 2017 UTC"); the
+///    ISO forms may end in such a word
 ///    ("2023-08-28 15:43:14 UTC")
 ///  - the month first and the year before the time, as Zscaler's QRadar LEEF
 ///    (`devTime`) and ArcSight CEF (`rt`) templates write it, optionally with
@@ -364,8 +365,8 @@ fn token(b: &[u8]) -> (&[u8], &[u8]) {
     }
 }
 
-/// "Www Mmm dd hh:mm:ss yyyy", "Www Mmm  d hh:mm:ss yyyy", and the LEEF
-/// variant with "UTC"/"GMT" before the year.
+/// "Www Mmm dd hh:mm:ss yyyy", "Www Mmm  d hh:mm:ss yyyy", with a zone word
+/// before the year (LEEF's, `date`'s) or after it (`%s{time} %s{tz}`).
 fn parse_ctime(b: &[u8], zone: &TimeZone) -> Option<Timestamp> {
     let (wday, rest) = token(b);
     // The weekday name is checked to reject arbitrary words, but not against
@@ -391,6 +392,10 @@ fn parse_ctime(b: &[u8], zone: &TimeZone) -> Option<Timestamp> {
     let (word, rest) = token(rest);
     let (named, year) = match word {
         _ if rest.is_empty() => (None, word),
+        // The word after the year, as a template that writes `%s{time} %s{tz}` puts it.
+        [b'0'..=b'9', _, _, _] if !rest.contains(&b' ') && word.iter().all(u8::is_ascii_digit) => {
+            (Some(rest), word)
+        }
         _ => (Some(word), rest),
     };
     let f = Fields {

@@ -84,6 +84,10 @@ const PARSED: &[(&str, u8, &str)] = &[
     // The database's zone `CET` (summer time in October), as the month-first form read it.
     ("Mon Oct 02 16:21:40 CET 2017", ALL, "2017-10-02T14:21:40Z"),
     ("2017-10-02 16:21:40 CET", ALL, "2017-10-02T14:21:40Z"),
+    // Or after the year, as a template that writes `%s{time} %s{tz}` puts it (a tester's).
+    ("Mon Oct 02 16:21:40 2017 UTC", ALL, "2017-10-02T16:21:40Z"),
+    ("Fri Dec 17 07:04:57 2021 Europe/Paris", ALL, "2021-12-17T06:04:57Z"),
+    ("Sun Nov 05 01:30:00 2017 PST", L, "2017-11-05T09:30:00Z"),
     // The hour the clock turns back is there twice: the word says which.
     ("Nov 05 2017 01:30:00 PDT", L, "2017-11-05T08:30:00Z"),
     ("Nov 05 2017 01:30:00 PST", L, "2017-11-05T09:30:00Z"),
@@ -156,7 +160,8 @@ const REJECTED: &[&str] = &[
     // UTC, GMT, the feed zone's at that time (October is PDT in Los Angeles) or a zone's name
     // in the database: in every form alike.
     "Mon Oct 02 16:21:40 PST 2017", "Mon Oct 02 16:21:40 UTC",
-    "Mon Oct 02 16:21:40 UTC 2017 x", "Mon Oct 02 16:21:40 2017 UTC",
+    "Mon Oct 02 16:21:40 UTC 2017 x", "Mon Oct 02 16:21:40 2017 UTC x",
+    "Mon Oct 02 16:21:40 2017 Mars/Olympus",
     "Mon Oct 02 16:21:40 Mars/Olympus 2017", "Oct 02 2017 16:21:40 CST",
     "2017-10-02 16:21:40 PST", "2017-10-02 16:21:40 UTC x",
     // Month first: no year (a syslog header's time), two-digit years, a zone nobody is named

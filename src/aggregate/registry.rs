@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use jiff::Timestamp;
-use wire::device::Tag;
+use wire::device::{canonical_ip, Tag};
 
 use super::lists::{Kind, List, Lists};
 use super::slots::Slots;
@@ -469,30 +469,6 @@ fn nanos(t: Timestamp) -> i64 {
 fn time(nanos: i64) -> Timestamp {
     // Every i64 of nanoseconds is within jiff's range.
     Timestamp::from_nanosecond(i128::from(nanos)).unwrap_or(Timestamp::UNIX_EPOCH)
-}
-
-/// An IP as a device keeps it: its canonical text (`2001:db8::1` however a feed wrote it,
-/// `10.0.0.2` for `::ffff:10.0.0.2`), so that one address is one value; `None` for what is no
-/// address (`Unknown`, `1.2.3.4:443`), which a record keeps as sent but a device does not. Runs
-/// only for what a shard told the aggregator is new to a device, never per record.
-fn canonical_ip(value: &str) -> Option<Cow<'_, str>> {
-    if !value.contains(':') {
-        // An IPv4 address reads back as written (Rust refuses leading zeros).
-        return value
-            .parse::<std::net::Ipv4Addr>()
-            .is_ok()
-            .then_some(Cow::Borrowed(value));
-    }
-    let text = value
-        .parse::<std::net::IpAddr>()
-        .ok()?
-        .to_canonical()
-        .to_string();
-    Some(if text == value {
-        Cow::Borrowed(value)
-    } else {
-        Cow::Owned(text)
-    })
 }
 
 #[cfg(test)]

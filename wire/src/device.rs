@@ -1,9 +1,38 @@
 //! Device identity (DESIGN §2.4): what every collector agrees on without talking to another.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use xxhash_rust::xxh3::xxh3_64;
+
+/// An IP address in its one text (`2001:db8::1` however a feed wrote it, `10.0.0.2` for
+/// `::ffff:10.0.0.2`), borrowed when `text` is that already; `None` for what is no address
+/// (`Unknown`, `1.2.3.4:443`). What names a device by its IP and what a device lists as its IPs
+/// both go through it, so that one address is one name and one value.
+pub fn canonical_ip(text: &str) -> Option<Cow<'_, str>> {
+    if !text.contains(':') {
+        // An IPv4 address reads back as written (Rust refuses leading zeros).
+        return text
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok()
+            .then_some(Cow::Borrowed(text));
+    }
+    let ip = text.parse::<std::net::IpAddr>().ok()?.to_canonical();
+    // Written on the stack first: most IPv6 text is canonical already, and a record without a
+    // hostname comes here (45 bytes hold any address's text).
+    let mut canonical = [0u8; 64];
+    let mut out = &mut canonical[..];
+    use std::io::Write;
+    write!(out, "{ip}").ok()?;
+    let len = 64 - out.len();
+    let canonical = std::str::from_utf8(&canonical[..len]).ok()?;
+    Some(if canonical == text {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(canonical.to_owned())
+    })
+}
 
 /// The stable id of a device key: xxh3 of the lower-cased key. The same hostname gets the same
 /// id on every shard, restart and collector, with no coordination.

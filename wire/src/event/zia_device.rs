@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use super::{Device, Reason};
-use crate::device::Tag;
+use crate::device::{canonical_ip, Tag};
 use crate::fields::Fields;
 use crate::keys::Field;
 
@@ -74,29 +74,13 @@ fn zia_device<'a>(
     Ok(Device::of(key, Tag::Zia, ip, user.clone()))
 }
 
-/// `text` as an address names a device: its canonical text (`10.0.0.2` for `::ffff:10.0.0.2`,
-/// `2001:db8::1` for `2001:DB8:0::1`), borrowed when it is that already; `None` for the
-/// unspecified address and for what is no address.
+/// `text` as an address names a device: its one text ([`canonical_ip`]), borrowed when it is
+/// that already; `None` for the unspecified address and for what is no address.
 fn address<'a>(text: &Cow<'a, str>) -> Option<Cow<'a, str>> {
-    let ip = text.parse::<std::net::IpAddr>().ok()?.to_canonical();
-    if ip.is_unspecified() {
-        return None;
-    }
-    // An IPv4 address reads back as written (Rust refuses leading zeros).
-    if ip.is_ipv4() && !text.contains(':') {
-        return Some(text.clone());
-    }
-    // Written on the stack first: most IPv6 text is canonical already, and this runs for every
-    // record without a hostname (45 bytes hold any address's text).
-    let mut canonical = [0u8; 64];
-    let mut out = &mut canonical[..];
-    use std::io::Write;
-    write!(out, "{ip}").ok()?;
-    let len = 64 - out.len();
-    let canonical = std::str::from_utf8(&canonical[..len]).ok()?;
-    Some(if canonical == *text {
-        text.clone()
-    } else {
-        Cow::Owned(canonical.to_owned())
-    })
+    let canonical = match text {
+        Cow::Borrowed(text) => canonical_ip(text)?,
+        Cow::Owned(text) => Cow::Owned(canonical_ip(text)?.into_owned()),
+    };
+    // The unspecified address's one text, whichever way it was written (`::ffff:0.0.0.0`).
+    (!matches!(canonical.as_ref(), "0.0.0.0" | "::")).then_some(canonical)
 }

@@ -97,6 +97,18 @@ impl std::fmt::Debug for Fields<'_> {
     }
 }
 
+/// A number as text: an integer as its digits, any other as the shortest text of its double
+/// (`1E5` is `100000.0`; JSON has no infinities). `None` for a boolean, which is no value a
+/// text field holds. Allocates: only for a template that wrote a text field unquoted.
+fn number_text(value: Scalar<'_>) -> Option<String> {
+    match value {
+        Scalar::U64(n) => Some(itoa::Buffer::new().format(n).to_owned()),
+        Scalar::I64(n) => Some(itoa::Buffer::new().format(n).to_owned()),
+        Scalar::F64(x) if x.is_finite() => Some(ryu::Buffer::new().format_finite(x).to_owned()),
+        _ => None,
+    }
+}
+
 /// A value decoded into a caller's buffer, borrowed, unless decoding gave it what JSON escapes
 /// (`%22`, `%5C`, `%0A`: `special`): the record writer copies a borrowed value of a frame
 /// without escapes as it is, so such a value goes as an owned one, which it escapes (rare: a
@@ -142,8 +154,9 @@ impl<'a> Fields<'a> {
         Some(unsafe { self.slots[i].assume_init_ref() })
     }
 
-    /// The field as text: present (not an absent word), trimmed, and decoded as its key says.
-    /// Numbers are not text: callers that accept both use [`Fields::u64`].
+    /// The field as text: present (not an absent word), trimmed, and decoded as its key says. A
+    /// number is its text ([`number_text`]): a template may write any field unquoted
+    /// (`%d{login}`), and a value the feed sent must not vanish for its quotes.
     pub fn text(&self, field: Field) -> Option<Cow<'a, str>> {
         self.text_with(field, None)
     }
@@ -158,10 +171,10 @@ impl<'a> Fields<'a> {
 
     fn text_with(&self, field: Field, buf: Option<&'a mut Vec<u8>>) -> Option<Cow<'a, str>> {
         let slot = self.get(field)?;
-        let Scalar::Str(s) = slot.value else {
-            return None;
+        let s = match slot.value {
+            Scalar::Str(s) => value::present(s)?,
+            number => return number_text(number).map(Cow::Owned),
         };
-        let s = value::present(s)?;
         match slot.encoding {
             Encoding::Plain => Some(Cow::Borrowed(s)),
             Encoding::Percent | Encoding::PercentAll => {
@@ -184,10 +197,10 @@ impl<'a> Fields<'a> {
     /// stays encoded, and the record writer decodes it as it writes it.
     pub fn record_text(&self, field: Field) -> Option<Text<'a>> {
         let slot = self.get(field)?;
-        let Scalar::Str(s) = slot.value else {
-            return None;
+        let s = match slot.value {
+            Scalar::Str(s) => value::present(s)?,
+            number => return number_text(number).map(|n| Text::Plain(Cow::Owned(n))),
         };
-        let s = value::present(s)?;
         match slot.encoding {
             // Not searched for a `%` here: the writer's word-at-a-time copy finds none as fast
             // as a search would, and a value with none is written as it is.

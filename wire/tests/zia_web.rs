@@ -478,3 +478,25 @@ fn synthetic_records_of_every_dialect_all_become_records() {
         }
     }
 }
+
+/// Regression: a text field that a template wrote unquoted (`%d{login}`) was left out of the
+/// record, and a record whose hostname was a number named no device.
+#[test]
+fn a_number_in_a_text_field_is_kept_as_its_text() {
+    let r = one(
+        ZONE,
+        r#"{"time":"Fri Dec 17 07:04:57 2021","cip":"10.0.0.1","login":777,"devicehostname":4242,"urlcat":-3,"appname":2.5,"reqmethod":"GET","respcode":"200"}"#,
+    );
+    let id = format!("{:016x}", xxhash_rust::xxh3::xxh3_64(b"4242"));
+    assert_eq!(r["device_id"], id.as_str(), "{r}");
+    assert_eq!(r["device"], "4242");
+    assert_eq!(r["user"], "777");
+    assert_eq!(r["category"], "-3");
+    assert_eq!(r["app"], "2.5");
+    // A number where the time goes is epoch seconds, as the same digits in a string are.
+    let r = one(
+        ZONE,
+        r#"{"time":1583117516,"cip":"10.0.0.1","reqmethod":"GET","respcode":"200"}"#,
+    );
+    assert_eq!(r["ts"], "2020-03-02T02:51:56Z", "{r}");
+}

@@ -215,3 +215,20 @@ fn an_active_record_shows_its_device_and_connection_alive_when_it_was_logged() {
     let out = run(ZONE, &[early.as_bytes()]);
     assert_eq!(out.facts[0].ts.to_string(), "2024-01-18T10:31:01.152Z");
 }
+
+/// Regression: a hostname and a user that a template wrote unquoted were left out, and the
+/// record named no device (`no_device`).
+#[test]
+fn a_number_in_a_text_field_is_kept_as_its_text() {
+    let line = lss(&[
+        ("Hostname", json!(42)),
+        ("Username", json!(7)),
+        ("AppGroup", json!(1.5)),
+    ]);
+    let r = one(ZONE, &line);
+    let id = format!("{:016x}", xxhash_rust::xxh3::xxh3_64(b"42"));
+    assert_eq!(r["device_id"], id.as_str(), "{r}");
+    assert_eq!(r["device"], "42");
+    assert_eq!(r["user"], "7");
+    assert_eq!(r["app_group"], "1.5");
+}

@@ -7,7 +7,7 @@ use super::json::Key;
 use super::{begin, Writer};
 use crate::event::columns::{time, Column, Ty};
 use crate::event::{Context, Kind};
-use crate::fields::{Fields, Scalar};
+use crate::fields::Fields;
 use crate::key;
 
 impl Writer {
@@ -29,15 +29,7 @@ impl Writer {
         for column in columns {
             let key = Key(column.key);
             match column.ty {
-                Ty::Text => match f.get(column.field).map(|slot| slot.value) {
-                    // A template may write a code or a count unquoted (`%d{errorcode}`).
-                    Some(Scalar::U64(n)) => o.str(key, itoa::Buffer::new().format(n)),
-                    Some(Scalar::I64(n)) => o.str(key, itoa::Buffer::new().format(n)),
-                    Some(Scalar::F64(x)) if x.is_finite() => {
-                        o.str(key, ryu::Buffer::new().format_finite(x))
-                    }
-                    _ => o.text(key, f.text(column.field).as_ref()),
-                },
+                Ty::Text => o.text(key, f.text(column.field).as_ref()),
                 Ty::Number => o.opt_u64(key, f.u64(column.field)),
                 Ty::Id => o.id(key, f.u64(column.field)),
                 Ty::Port => o.opt_u64(

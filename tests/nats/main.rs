@@ -17,6 +17,7 @@ mod server;
 mod support;
 
 mod credentials;
+mod damaged;
 mod existing;
 mod outage;
 mod refused;

@@ -12,7 +12,8 @@
 //!   batch gets a spare one, and the payload is copied once, by the kernel, into the socket.
 //!   `B` frames live in memory only: the spool takes them as `R` ([`Frames::flatten`]);
 //! - `K` (a device to merge into the registry bucket): the device id (8 bytes, little-endian),
-//!   then the device as JSON ([`super::kv::KvDevice`]).
+//!   then the device as JSON ([`super::kv::KvDevice`]);
+//! - `S` (in the spool only): `R` and `K` frames under a checksum ([`super::seal`]).
 
 /// The largest body a frame may declare. A record is at most `limits.max_frame_bytes` (64 MiB
 /// at most) and a half; a larger length is a torn or foreign file, not a record.
@@ -23,6 +24,7 @@ pub const HEADER: usize = 5;
 pub const PUBLISH: u8 = b'R';
 pub const BODY: u8 = b'B';
 pub const MERGE: u8 = b'K';
+pub const SEALED: u8 = b'S';
 
 /// Frames the aggregator hands the NATS thread, the buffers their `B` frames point into, and
 /// how many of them are messages to publish: counted as they are made, so that the NATS thread
@@ -221,13 +223,16 @@ pub fn length(bytes: &[u8]) -> Result<usize, FrameError> {
     let Some(header) = bytes.get(..HEADER) else {
         return Err(FrameError::Incomplete);
     };
-    if !matches!(header[0], PUBLISH | BODY | MERGE) {
-        return Err(FrameError::Invalid("unknown type"));
-    }
+    // A sealed frame holds a frame of `MAX_BODY` and its own header.
+    let most = match header[0] {
+        PUBLISH | BODY | MERGE => MAX_BODY,
+        SEALED => MAX_BODY + HEADER + super::seal::SEAL_HEAD,
+        _ => return Err(FrameError::Invalid("unknown type")),
+    };
     let mut len = [0u8; 4];
     len.copy_from_slice(&header[1..]);
     let body = u32::from_le_bytes(len) as usize;
-    if body > MAX_BODY {
+    if body > most {
         return Err(FrameError::Invalid("length too large"));
     }
     Ok(HEADER + body)
@@ -265,7 +270,7 @@ pub fn read(bytes: &[u8]) -> Result<(Frame<'_>, usize), FrameError> {
                 len: n(8),
             }
         }
-        _ => {
+        MERGE => {
             let (id, json) = body
                 .split_first_chunk::<8>()
                 .ok_or(FrameError::Invalid("merge too short"))?;
@@ -274,6 +279,7 @@ pub fn read(bytes: &[u8]) -> Result<(Frame<'_>, usize), FrameError> {
                 json,
             }
         }
+        _ => return Err(FrameError::Invalid("a sealed frame not opened")),
     };
     Ok((frame, len))
 }
@@ -291,7 +297,7 @@ fn short(bytes: &[u8]) -> Result<(&[u8], &[u8]), FrameError> {
 
 /// True for the types of frame that are messages to publish (not registry merges).
 pub fn is_message(kind: u8) -> bool {
-    kind != MERGE
+    matches!(kind, PUBLISH | BODY)
 }
 
 /// Frames in `bytes` (whole frames, as an [`Outbox`](super::outbox::Outbox) sends them), and

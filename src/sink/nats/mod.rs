@@ -27,6 +27,7 @@ pub mod proto;
 mod publish;
 pub mod queue;
 mod round;
+pub mod seal;
 pub mod spool;
 pub mod subject;
 

@@ -300,13 +300,16 @@ impl Publisher {
             let Some(chunk) = chunk else {
                 return Ok(());
             };
+            let damaged = chunk.damaged;
             let skipped = self.encoder.skipped;
             let round = self
                 .encoder
                 .round(chunk, &conn.inbox, conn.max_payload, &mut self.out);
             let stats = &self.link.stats;
             let skipped = self.encoder.skipped - skipped;
-            stats.unpublishable.fetch_add(skipped, Ordering::Relaxed);
+            stats
+                .unpublishable
+                .fetch_add(skipped + damaged, Ordering::Relaxed);
             stats.published.fetch_add(round.count, Ordering::Relaxed);
             stats.acks_pending.fetch_add(round.count, Ordering::Relaxed);
             self.rounds.push_back(round);

@@ -33,12 +33,15 @@ pub struct Chunk {
     /// Whole frames, oldest first: several batches from memory, or one read of the spool.
     pub parts: Vec<Arc<Frames>>,
     pub end: End,
+    /// Messages of the spool passed over, their bytes changed on disk ([`super::seal`]).
+    pub damaged: u64,
 }
 
 /// Where the queue's front goes once a chunk is acknowledged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum End {
-    Disk(Cursor),
+    /// Where in the spool, and how many messages the spool counted up to there.
+    Disk(Cursor, u64),
     /// The number of batches taken into memory up to and including the chunk's last.
     Memory(u64),
 }
@@ -153,9 +156,7 @@ impl Queue {
             self.appended_end = end;
             return Ok(());
         }
-        let flat = batch.flatten();
-        self.disk.append(&flat)?;
-        self.spooled += flat.len() as u64;
+        self.spooled += self.disk.append(&batch.flatten())?;
         self.appended_end = end;
         Ok(())
     }
@@ -178,13 +179,15 @@ impl Queue {
             return Ok(Some(Chunk {
                 parts,
                 end: End::Memory(self.released + self.handed as u64),
+                damaged: 0,
             }));
         }
         Ok(self.disk.read(max)?.map(|c| {
             let messages = frame::count(&c.bytes).1;
             Chunk {
                 parts: vec![Arc::new(Frames::spooled(c.bytes, messages))],
-                end: End::Disk(c.end),
+                end: End::Disk(c.end, c.messages),
+                damaged: c.damaged,
             }
         }))
     }
@@ -192,10 +195,7 @@ impl Queue {
     /// The chunks handed out up to `chunk` (which ends at `end`) were acknowledged.
     pub fn acknowledge(&mut self, chunk: &Chunk) -> io::Result<()> {
         match chunk.end {
-            End::Disk(cursor) => match chunk.parts.as_slice() {
-                [frames] => self.disk.acknowledge(cursor, &frames.bytes),
-                _ => Err(io::Error::other("a spool chunk is one read")),
-            },
+            End::Disk(cursor, messages) => self.disk.acknowledge(cursor, messages),
             End::Memory(end) => {
                 while self.released < end {
                     let Some(held) = self.memory.pop_front() else {
@@ -227,9 +227,7 @@ impl Queue {
             return Ok(());
         }
         while let Some(held) = self.memory.front() {
-            let flat = held.frames.flatten();
-            self.disk.append(&flat)?;
-            self.spooled += flat.len() as u64;
+            self.spooled += self.disk.append(&held.frames.flatten())?;
             self.memory_bytes -= held.size;
             self.memory_messages -= held.frames.messages;
             self.memory.pop_front();
@@ -316,7 +314,11 @@ mod tests {
         q.rewind();
         q.set_live(false).unwrap();
         assert_eq!(q.disk.messages(), 2);
-        assert_eq!(q.spooled(), frames(2..4).len() as u64);
+        // Sealed: the frames and a seal's head.
+        assert_eq!(
+            q.spooled(),
+            (frames(2..4).len() + frame::HEADER + super::super::seal::SEAL_HEAD) as u64
+        );
         assert!(!put(&mut q, frames(4..6)));
         assert_eq!(q.messages(), 4);
         drop(q);

@@ -10,7 +10,10 @@
 //! Files: segments `<n>.seg` of whole frames (a batch is never split across two), and `head`,
 //! where the first unacknowledged frame is (segment and offset, 16 bytes). Segments wholly
 //! before the head are removed. A segment that ends in a torn frame (a crash mid-append) is cut
-//! back to its last whole frame when the spool is opened.
+//! back to its last whole frame when the spool is opened. Frames are kept sealed under a
+//! checksum ([`super::seal`]): a seal whose bytes changed on disk is passed over, its messages
+//! counted as never published, and a header that does not read is passed over to the next seal
+//! that does.
 
 use std::collections::VecDeque;
 use std::fs::{self, File, OpenOptions};
@@ -18,7 +21,8 @@ use std::io::{self, BufReader, Read, Seek, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use super::frame::{self, FrameError};
+use super::frame::{self, HEADER, SEALED};
+use super::seal::{self, SEAL_HEAD};
 
 /// A segment this large is closed and a new one started: what was published is given back to
 /// the disk a segment at a time.
@@ -34,8 +38,15 @@ pub struct Cursor {
 /// Frames read for publishing, and where the spool's head goes once they are acknowledged.
 #[derive(Debug, Default)]
 pub struct Chunk {
+    /// Whole `R` and `K` frames, out of their seals.
     pub bytes: Vec<u8>,
     pub end: Cursor,
+    /// The messages the spool counted in what the chunk covers, damaged ones included: what
+    /// acknowledging it takes off [`Spool::messages`].
+    pub messages: u64,
+    /// Messages passed over because their bytes changed on disk (at least one for bytes that
+    /// are no frame at all): never published, in the records file only.
+    pub damaged: u64,
 }
 
 pub struct Spool {
@@ -53,9 +64,7 @@ pub struct Spool {
     /// The next byte to hand to the publisher (at or after `head`).
     next: Cursor,
     reader: Option<(u64, File)>,
-    /// Unacknowledged bytes, frames and messages (frames that are records or device events).
-    bytes: u64,
-    frames: u64,
+    /// Unacknowledged records and device events, as their seals say.
     messages: u64,
 }
 
@@ -92,7 +101,7 @@ impl Spool {
             };
         }
         let mut segments = VecDeque::new();
-        let (mut bytes, mut frames, mut messages) = (0, 0, 0);
+        let mut messages = 0;
         let mut head_moved = false;
         for n in numbers {
             let path = segment_path(dir, n);
@@ -126,8 +135,6 @@ impl Spool {
                 head.offset = scan.end;
                 head_moved = true;
             }
-            bytes += scan.end - from.min(scan.end);
-            frames += scan.frames;
             messages += scan.messages;
             segments.push_back((n, scan.end));
         }
@@ -149,8 +156,6 @@ impl Spool {
             head,
             next: head,
             reader: None,
-            bytes,
-            frames,
             messages,
         };
         // Saved at once: frames appended past the old head and then torn by a crash would
@@ -161,9 +166,21 @@ impl Spool {
         Ok(spool)
     }
 
-    /// Unacknowledged bytes.
+    /// Unacknowledged bytes: from the head to the end, damaged ones included (they are passed
+    /// over only as the head moves past them).
     pub fn bytes(&self) -> u64 {
-        self.bytes
+        self.segments
+            .iter()
+            .filter(|(n, _)| *n >= self.head.segment)
+            .map(|&(n, size)| {
+                let from = if n == self.head.segment {
+                    self.head.offset
+                } else {
+                    0
+                };
+                size.saturating_sub(from)
+            })
+            .sum()
     }
 
     /// Unacknowledged records and device events.
@@ -172,20 +189,24 @@ impl Spool {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.bytes == 0
+        self.bytes() == 0
     }
 
     /// True when `n` more bytes fit. An empty spool takes anything, so that a batch larger than
     /// the limit cannot wait for ever.
     pub fn has_room(&self, n: usize) -> bool {
-        self.bytes == 0 || self.bytes.saturating_add(n as u64) <= self.limit
+        let bytes = self.bytes();
+        bytes == 0 || bytes.saturating_add(n as u64) <= self.limit
     }
 
-    /// Appends whole frames. On an error nothing was appended, so the caller may try again.
-    pub fn append(&mut self, frames: &[u8]) -> io::Result<()> {
+    /// Appends whole frames, sealed; returns the bytes written. On an error nothing was
+    /// appended, so the caller may try again.
+    pub fn append(&mut self, frames: &[u8]) -> io::Result<u64> {
         if frames.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
+        let mut sealed = Vec::with_capacity(frames.len() + frames.len() / 64 + 64);
+        let messages = seal::seal(&mut sealed, frames);
         // A full segment is closed before the write, not after it: were the next one not to
         // open, the frames written would be written again by the caller's next attempt.
         if self
@@ -203,21 +224,18 @@ impl Spool {
         let Some(last) = self.segments.back_mut() else {
             return Err(io::Error::other("spool has no segment"));
         };
-        if let Err(e) = self.tail.write_all(frames) {
+        if let Err(e) = self.tail.write_all(&sealed) {
             // A partial write is cut off, so that the segment holds whole frames only.
             let _ = self.tail.set_len(last.1);
             return Err(e);
         }
-        last.1 += frames.len() as u64;
-        let (n, m) = frame::count(frames);
-        self.bytes += frames.len() as u64;
-        self.frames += n;
-        self.messages += m;
-        Ok(())
+        last.1 += sealed.len() as u64;
+        self.messages += messages;
+        Ok(sealed.len() as u64)
     }
 
-    /// Up to about `max` bytes of whole frames not yet handed out (one frame at least), oldest
-    /// first; `None` when every frame was handed out.
+    /// Up to about `max` bytes of whole frames not yet handed out (one sealed frame at least),
+    /// oldest first, out of their seals; `None` when every frame was handed out.
     pub fn read(&mut self, max: usize) -> io::Result<Option<Chunk>> {
         loop {
             let Some(size) = self.size_of(self.next.segment) else {
@@ -241,51 +259,82 @@ impl Spool {
             };
             let at = self.next.offset;
             let available = size - at;
-            let mut bytes = read_at(file, at, available.min(max.max(frame::HEADER) as u64))?;
-            let mut whole = 0;
-            loop {
-                match frame::spooled_length(&bytes[whole..]) {
-                    Ok(len) if whole + len <= bytes.len() => whole += len,
-                    Ok(len) if whole == 0 && len as u64 <= available => {
+            let want = available.min(max.max(HEADER + SEAL_HEAD) as u64);
+            let mut bytes = read_at(file, at, want)?;
+            let mut chunk = Chunk::default();
+            // Frames are opened in place: `out` is where the next one's contents go.
+            let (mut pos, mut out) = (0, 0);
+            while pos < bytes.len() {
+                let len = match frame::spooled_length(&bytes[pos..]) {
+                    Ok(len) if pos + len <= bytes.len() => len,
+                    Ok(len) if pos == 0 && len as u64 <= available => {
                         // One frame larger than `max`: read it alone. Its length was checked
                         // against the file, so memory follows bytes that exist.
                         bytes = read_at(file, at, len as u64)?;
-                        whole = len;
-                        break;
+                        continue;
                     }
-                    Ok(_) | Err(FrameError::Incomplete) if whole > 0 => break,
-                    Ok(_) | Err(_) => {
-                        // Not a frame where one should start: the rest of the segment cannot
-                        // be read. Skipped and said, rather than stuck on for ever.
+                    _ if pos > 0 => break,
+                    _ => {
+                        // No frame where one should start: passed over to the next seal that
+                        // matches, in a chunk of its own, rather than stuck on for ever.
+                        let rest = read_at(file, at, available)?;
+                        pos = rest
+                            .get(1..)
+                            .and_then(seal::find)
+                            .map_or(rest.len(), |p| p + 1);
                         tracing::error!(
-                            "{}: no frame at offset {at}; the segment's last {available} bytes \
-                             are skipped",
+                            "{}: {pos} bytes at offset {at} are no spool frame (changed on \
+                             disk?); passed over, what they held is in the records file only",
                             segment_path(&self.dir, self.next.segment).display(),
                         );
-                        whole = 0;
+                        chunk.damaged += 1;
                         break;
                     }
+                };
+                let whole = pos..pos + len;
+                let contents = if bytes[pos] == SEALED {
+                    match seal::open(&bytes[whole.clone()]) {
+                        Ok((inner, count)) => {
+                            chunk.messages += count.messages;
+                            Some(whole.end - inner.len()..whole.end)
+                        }
+                        Err(claimed) => {
+                            tracing::error!(
+                                "{}: the frames at offset {} changed on disk (their checksum \
+                                 does not match); {} messages passed over, in the records file \
+                                 only",
+                                segment_path(&self.dir, self.next.segment).display(),
+                                at + pos as u64,
+                                claimed.messages,
+                            );
+                            chunk.messages += claimed.messages;
+                            chunk.damaged += claimed.messages.max(1);
+                            None
+                        }
+                    }
+                } else {
+                    // A bare frame, from a spool written before seals.
+                    chunk.messages += u64::from(frame::is_message(bytes[pos]));
+                    Some(whole.clone())
+                };
+                if let Some(contents) = contents {
+                    let n = contents.len();
+                    bytes.copy_within(contents, out);
+                    out += n;
                 }
+                pos = whole.end;
             }
-            if whole == 0 {
-                self.next.offset = size;
-                continue;
-            }
-            bytes.truncate(whole);
-            self.next.offset += whole as u64;
-            return Ok(Some(Chunk {
-                bytes,
-                end: self.next,
-            }));
+            bytes.truncate(out);
+            self.next.offset += pos as u64;
+            chunk.bytes = bytes;
+            chunk.end = self.next;
+            return Ok(Some(chunk));
         }
     }
 
-    /// The frames handed out up to `end` were acknowledged: the head moves there, whole
-    /// segments behind it are removed.
-    pub fn acknowledge(&mut self, end: Cursor, acked: &[u8]) -> io::Result<()> {
-        let (frames, messages) = frame::count(acked);
-        self.bytes = self.bytes.saturating_sub(acked.len() as u64);
-        self.frames = self.frames.saturating_sub(frames);
+    /// The frames handed out up to `end` were acknowledged, `messages` of them (as the chunks
+    /// say): the head moves there, whole segments behind it are removed.
+    pub fn acknowledge(&mut self, end: Cursor, messages: u64) -> io::Result<()> {
         self.messages = self.messages.saturating_sub(messages);
         self.head = end.max(self.head);
         while self.segments.len() > 1 {
@@ -309,7 +358,7 @@ impl Spool {
         self.save_head()?;
         // All acknowledged: the tail starts over, so that the disk holds nothing published. The
         // head is saved first: a crash in between re-publishes, it never skips.
-        if self.bytes == 0 && self.next == self.head && self.segments.len() == 1 {
+        if self.bytes() == 0 && self.next == self.head && self.segments.len() == 1 {
             let (n, size) = self.segments[0];
             if size > 0 {
                 self.head = Cursor {
@@ -320,7 +369,6 @@ impl Spool {
                 self.save_head()?;
                 self.tail.set_len(0)?;
                 self.segments[0].1 = 0;
-                self.frames = 0;
                 self.messages = 0;
             }
         }
@@ -377,42 +425,58 @@ fn segment_path(dir: &Path, n: u64) -> PathBuf {
 struct Scan {
     /// The end of its last whole frame.
     end: u64,
-    frames: u64,
     messages: u64,
     /// True when bytes after `end` are not a whole frame.
     cut: bool,
 }
 
-/// Walks a segment's frame headers (reading only headers: bodies are skipped).
+/// Walks a segment's frame headers (reading only headers: bodies are checked when read). Bytes
+/// that are no frame are passed over to the next seal that matches when there is one (bytes
+/// changed on disk, met again and said when read), else they are a torn end.
 fn scan(path: &Path, from: u64) -> io::Result<Scan> {
     let file = File::open(path)?;
     let size = file.metadata()?.len();
-    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut reader = BufReader::with_capacity(1 << 20, &file);
     let mut at = from.min(size);
     reader.seek(io::SeekFrom::Start(at))?;
-    let (mut frames, mut messages) = (0, 0);
-    let mut header = [0u8; frame::HEADER];
+    let mut messages = 0;
+    let mut head = [0u8; HEADER + SEAL_HEAD];
     while at < size {
-        if reader.read_exact(&mut header).is_err() {
-            break;
-        }
-        let Ok(len) = frame::spooled_length(&header) else {
-            break;
+        let whole = reader.read_exact(&mut head[..HEADER]).ok().and_then(|()| {
+            let len = frame::spooled_length(&head).ok()?;
+            (at + len as u64 <= size).then_some(len)
+        });
+        let Some(len) = whole else {
+            let Some(next) = next_seal(&file, at, size)? else {
+                break;
+            };
+            at = next;
+            reader.seek(io::SeekFrom::Start(at))?;
+            continue;
         };
-        if at + len as u64 > size {
-            break;
+        let mut read = HEADER;
+        if head[0] == SEALED && len >= HEADER + SEAL_HEAD {
+            reader.read_exact(&mut head[HEADER..])?;
+            read += SEAL_HEAD;
+            let claimed = u32::from_le_bytes([head[17], head[18], head[19], head[20]]);
+            messages += seal::bound(claimed, len);
+        } else {
+            messages += u64::from(frame::is_message(head[0]));
         }
-        reader.seek_relative((len - frame::HEADER) as i64)?;
+        reader.seek_relative((len - read) as i64)?;
         at += len as u64;
-        frames += 1;
-        messages += u64::from(frame::is_message(header[0]));
     }
     Ok(Scan {
         end: at,
-        frames,
         messages,
         cut: at < size,
     })
+}
+
+/// Where the next seal that matches starts after `at`, to the segment's `size`.
+fn next_seal(file: &File, at: u64, size: u64) -> io::Result<Option<u64>> {
+    let rest = read_at(file, at + 1, size - at - 1)?;
+    Ok(seal::find(&rest).map(|p| at + 1 + p as u64))
 }
 
 #[cfg(test)]

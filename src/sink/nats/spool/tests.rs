@@ -29,19 +29,18 @@ fn unacknowledged_frames_survive_a_reopen_and_come_back_oldest_first() {
     assert_eq!(s.messages(), 5);
     let c = s.read(1 << 20).unwrap().unwrap();
     assert_eq!(ids(&c), ["0", "1", "2", "3", "4"]);
-    // Acknowledge only the first three: their bytes.
-    let first = frames(0..3);
-    let end = Cursor {
-        segment: c.end.segment,
-        offset: first.len() as u64,
-    };
-    s.acknowledge(end, &first).unwrap();
+    // Acknowledge only the first three: the first append's seal, read alone.
+    s.rewind();
+    let first = s.read(1).unwrap().unwrap();
+    assert_eq!(ids(&first), ["0", "1", "2"]);
+    assert_eq!((first.messages, first.damaged), (3, 0));
+    s.acknowledge(first.end, first.messages).unwrap();
     drop(s);
     let mut s = Spool::open(&d, 1 << 20).unwrap();
     assert_eq!(s.messages(), 2);
     let c = s.read(1 << 20).unwrap().unwrap();
     assert_eq!(ids(&c), ["3", "4"]);
-    s.acknowledge(c.end, &c.bytes).unwrap();
+    s.acknowledge(c.end, c.messages).unwrap();
     assert!(s.is_empty());
     assert!(s.read(1 << 20).unwrap().is_none());
     drop(s);
@@ -108,8 +107,10 @@ fn room_is_bounded_and_reads_are_bounded() {
     let big = frames(0..10_000);
     s.append(&big).unwrap();
     assert!(!s.has_room(1 << 20));
+    // One sealed frame at least.
     let c = s.read(1000).unwrap().unwrap();
-    assert!(c.bytes.len() <= 1000 && !c.bytes.is_empty());
+    assert!(c.bytes.len() <= crate::sink::nats::seal::SEAL_BYTES && !c.bytes.is_empty());
+    assert!(c.bytes.len() < big.len());
     fs::remove_dir_all(&d).unwrap();
 }
 
@@ -139,5 +140,109 @@ fn a_head_past_the_end_of_its_segment_reads_on_from_the_end() {
     let mut s = Spool::open(&d, 1 << 20).unwrap();
     let c = s.read(1 << 20).unwrap().expect("the frames appended");
     assert_eq!(ids(&c), ["0", "1"]);
+    fs::remove_dir_all(&d).unwrap();
+}
+
+/// The length of `frames` sealed, as an append writes them.
+fn sealed_len(frames: &[u8]) -> usize {
+    let mut out = Vec::new();
+    crate::sink::nats::seal::seal(&mut out, frames);
+    out.len()
+}
+
+/// Reads and acknowledges everything: the ids read and the messages counted as damaged.
+fn drain(s: &mut Spool) -> (Vec<String>, u64) {
+    let (mut seen, mut damaged) = (Vec::new(), 0);
+    while let Some(c) = s.read(1 << 20).unwrap() {
+        seen.extend(ids(&c));
+        damaged += c.damaged;
+        s.acknowledge(c.end, c.messages).unwrap();
+    }
+    (seen, damaged)
+}
+
+/// Three appends, then `damage` applied to the segment's bytes where the second starts and
+/// ends; the spool opened again.
+fn damaged(name: &str, damage: impl Fn(&mut Vec<u8>, usize, usize)) -> (PathBuf, Spool) {
+    let d = dir(name);
+    let mut s = Spool::open(&d, 1 << 20).unwrap();
+    for batch in [frames(0..3), frames(3..5), frames(5..8)] {
+        s.append(&batch).unwrap();
+    }
+    drop(s);
+    let first = sealed_len(&frames(0..3));
+    let second = first + sealed_len(&frames(3..5));
+    let seg = segment_path(&d, 1);
+    let mut bytes = fs::read(&seg).unwrap();
+    damage(&mut bytes, first, second);
+    fs::write(&seg, &bytes).unwrap();
+    let s = Spool::open(&d, 1 << 20).unwrap();
+    (d, s)
+}
+
+/// Regression: the spool's frames had no checksum, so a record changed on disk was published
+/// as it read. Its seal is passed over now, and counted; the others are published.
+#[test]
+fn bytes_changed_on_disk_pass_over_their_seal_only() {
+    let (d, mut s) = damaged("changed", |bytes, first, second| {
+        // The last byte of the second seal: the payload of its last record.
+        assert_eq!(bytes[second - 1], b'}');
+        bytes[second - 1] = b']';
+        let _ = first;
+    });
+    assert_eq!(s.messages(), 8, "the scan reads headers only");
+    let (seen, damaged) = drain(&mut s);
+    assert_eq!(seen, ["0", "1", "2", "5", "6", "7"]);
+    assert_eq!(damaged, 2);
+    assert!(s.is_empty());
+    assert_eq!((s.messages(), s.bytes()), (0, 0));
+    fs::remove_dir_all(&d).unwrap();
+}
+
+/// Regression: a frame header changed on disk ended what was read of its segment, and the next
+/// open cut the segment there as a torn end, losing every frame after it.
+#[test]
+fn a_header_changed_on_disk_is_passed_over_to_the_next_seal() {
+    let (d, mut s) = damaged("header", |bytes, first, _| {
+        assert_eq!(bytes[first], b'S');
+        bytes[first] = b'X';
+    });
+    let size = fs::metadata(segment_path(&d, 1)).unwrap().len();
+    assert_eq!(s.bytes(), size, "nothing cut");
+    assert_eq!(s.messages(), 6, "what the seals that read say");
+    let (seen, damaged) = drain(&mut s);
+    assert_eq!(seen, ["0", "1", "2", "5", "6", "7"]);
+    assert_eq!(damaged, 1, "at least one message, of unknown count");
+    assert!(s.is_empty());
+    assert_eq!((s.messages(), s.bytes()), (0, 0));
+    fs::remove_dir_all(&d).unwrap();
+}
+
+/// A length changed on disk claims past the segment's end: not a torn end while a seal that
+/// reads follows it.
+#[test]
+fn a_length_changed_on_disk_is_not_taken_for_a_torn_end() {
+    let (d, mut s) = damaged("length", |bytes, first, _| bytes[first + 3] = 0x07);
+    assert_eq!(s.messages(), 6);
+    let (seen, damaged) = drain(&mut s);
+    assert_eq!(seen, ["0", "1", "2", "5", "6", "7"]);
+    assert_eq!(damaged, 1);
+    assert!(s.is_empty());
+    fs::remove_dir_all(&d).unwrap();
+}
+
+/// Spools written before seals hold bare frames: still read, and published.
+#[test]
+fn a_spool_of_bare_frames_is_read() {
+    let d = dir("bare");
+    fs::create_dir_all(&d).unwrap();
+    fs::write(segment_path(&d, 1), frames(0..4)).unwrap();
+    let mut s = Spool::open(&d, 1 << 20).unwrap();
+    assert_eq!(s.messages(), 4);
+    s.append(&frames(4..6)).unwrap();
+    let (seen, damaged) = drain(&mut s);
+    assert_eq!(seen, ["0", "1", "2", "3", "4", "5"]);
+    assert_eq!(damaged, 0);
+    assert!(s.is_empty());
     fs::remove_dir_all(&d).unwrap();
 }

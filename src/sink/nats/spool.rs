@@ -64,6 +64,9 @@ pub struct Spool {
     /// The next byte to hand to the publisher (at or after `head`).
     next: Cursor,
     reader: Option<(u64, File)>,
+    /// Segments of bare frames, written by a build before seals: the only ones where a frame
+    /// outside a seal is read (elsewhere it is a header changed on disk).
+    bare: Vec<u64>,
     /// Unacknowledged records and device events, as their seals say.
     messages: u64,
 }
@@ -102,6 +105,7 @@ impl Spool {
         }
         let mut segments = VecDeque::new();
         let mut messages = 0;
+        let mut bare = Vec::new();
         let mut head_moved = false;
         for n in numbers {
             let path = segment_path(dir, n);
@@ -136,11 +140,20 @@ impl Spool {
                 head_moved = true;
             }
             messages += scan.messages;
+            if scan.bare {
+                bare.push(n);
+            }
             segments.push_back((n, scan.end));
         }
         if segments.is_empty() {
             segments.push_back((head.segment, 0));
             File::create(segment_path(dir, head.segment))?;
+        }
+        // Seals go to a segment of their own: one of bare frames with seals after them would
+        // read as sealed at the next open, its bare frames as damage.
+        if let Some(&(n, _)) = segments.back().filter(|(n, _)| bare.contains(n)) {
+            segments.push_back((n + 1, 0));
+            File::create(segment_path(dir, n + 1))?;
         }
         let (last, _) = segments.back().copied().unwrap_or_default();
         let tail = OpenOptions::new()
@@ -156,6 +169,7 @@ impl Spool {
             head,
             next: head,
             reader: None,
+            bare,
             messages,
         };
         // Saved at once: frames appended past the old head and then torn by a crash would
@@ -238,9 +252,19 @@ impl Spool {
     /// oldest first, out of their seals; `None` when every frame was handed out.
     pub fn read(&mut self, max: usize) -> io::Result<Option<Chunk>> {
         loop {
-            let Some(size) = self.size_of(self.next.segment) else {
+            // The segment read last may be gone: acknowledged to its end and removed before
+            // this read moved on (this returned `None` for ever, the segments after it never
+            // published and the full spool stopping the inputs, until a restart).
+            let Some(&(n, size)) = self.segments.iter().find(|(n, _)| *n >= self.next.segment)
+            else {
                 return Ok(None);
             };
+            if n > self.next.segment {
+                self.next = Cursor {
+                    segment: n,
+                    offset: 0,
+                };
+            }
             if self.next.offset >= size {
                 match self.segments.iter().find(|(n, _)| *n > self.next.segment) {
                     Some(&(n, _)) => {
@@ -312,10 +336,20 @@ impl Spool {
                             None
                         }
                     }
-                } else {
-                    // A bare frame, from a spool written before seals.
+                } else if self.bare.contains(&self.next.segment) {
+                    // From a spool written before seals.
                     chunk.messages += u64::from(frame::is_message(bytes[pos]));
                     Some(whole.clone())
+                } else {
+                    // A seal's type changed on disk: its body is no frame to publish.
+                    tracing::error!(
+                        "{}: the frame at offset {} is not sealed (changed on disk?); passed \
+                         over, what it held is in the records file only",
+                        segment_path(&self.dir, self.next.segment).display(),
+                        at + pos as u64,
+                    );
+                    chunk.damaged += 1;
+                    None
                 };
                 if let Some(contents) = contents {
                     let n = contents.len();
@@ -387,13 +421,6 @@ impl Spool {
         self.head_file.write_all_at(&raw, 0)
     }
 
-    fn size_of(&self, segment: u64) -> Option<u64> {
-        self.segments
-            .iter()
-            .find(|(n, _)| *n == segment)
-            .map(|(_, s)| *s)
-    }
-
     fn open_reader(&mut self, segment: u64) -> io::Result<()> {
         if self.reader.as_ref().is_none_or(|(n, _)| *n != segment) {
             let file = File::open(segment_path(&self.dir, segment))?;
@@ -428,6 +455,8 @@ struct Scan {
     messages: u64,
     /// True when bytes after `end` are not a whole frame.
     cut: bool,
+    /// True when it holds frames and none of them sealed: a build's before seals.
+    bare: bool,
 }
 
 /// Walks a segment's frame headers (reading only headers: bodies are checked when read). Bytes
@@ -439,7 +468,8 @@ fn scan(path: &Path, from: u64) -> io::Result<Scan> {
     let mut reader = BufReader::with_capacity(1 << 20, &file);
     let mut at = from.min(size);
     reader.seek(io::SeekFrom::Start(at))?;
-    let mut messages = 0;
+    // Messages in seals, and in bare frames (which count only where no seal is).
+    let (mut seals, mut messages, mut bare) = (0, 0, None::<u64>);
     let mut head = [0u8; HEADER + SEAL_HEAD];
     while at < size {
         let whole = reader.read_exact(&mut head[..HEADER]).ok().and_then(|()| {
@@ -458,18 +488,21 @@ fn scan(path: &Path, from: u64) -> io::Result<Scan> {
         if head[0] == SEALED && len >= HEADER + SEAL_HEAD {
             reader.read_exact(&mut head[HEADER..])?;
             read += SEAL_HEAD;
+            seals += 1;
             let claimed = u32::from_le_bytes([head[17], head[18], head[19], head[20]]);
             messages += seal::bound(claimed, len);
         } else {
-            messages += u64::from(frame::is_message(head[0]));
+            *bare.get_or_insert(0) += u64::from(frame::is_message(head[0]));
         }
         reader.seek_relative((len - read) as i64)?;
         at += len as u64;
     }
+    let bare = bare.filter(|_| seals == 0);
     Ok(Scan {
         end: at,
-        messages,
+        messages: messages + bare.unwrap_or(0),
         cut: at < size,
+        bare: bare.is_some(),
     })
 }
 

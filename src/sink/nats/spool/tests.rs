@@ -240,9 +240,48 @@ fn a_spool_of_bare_frames_is_read() {
     let mut s = Spool::open(&d, 1 << 20).unwrap();
     assert_eq!(s.messages(), 4);
     s.append(&frames(4..6)).unwrap();
+    // Opened again: the bare frames still read as such, the sealed ones behind them too.
+    drop(s);
+    let mut s = Spool::open(&d, 1 << 20).unwrap();
+    assert_eq!(s.messages(), 6);
     let (seen, damaged) = drain(&mut s);
     assert_eq!(seen, ["0", "1", "2", "3", "4", "5"]);
     assert_eq!(damaged, 0);
+    assert!(s.is_empty());
+    fs::remove_dir_all(&d).unwrap();
+}
+
+/// A seal whose type byte changed on disk into a bare frame's is not read as one: its body
+/// would be published as a message of whatever its bytes say.
+#[test]
+fn a_seal_changed_into_a_bare_frame_is_passed_over() {
+    for kind in [frame::PUBLISH, frame::MERGE] {
+        let (d, mut s) = damaged("unsealed", |bytes, first, _| bytes[first] = kind);
+        let (seen, damaged) = drain(&mut s);
+        assert_eq!(seen, ["0", "1", "2", "5", "6", "7"]);
+        assert_eq!(damaged, 1);
+        assert!(s.is_empty());
+        fs::remove_dir_all(&d).unwrap();
+    }
+}
+
+/// Regression: a read that ended a segment, acknowledged before the next read, left the reader
+/// on the removed segment: every later read found nothing, the frames of the segments after it
+/// were never published, and the spool filled until the inputs stopped (until a restart).
+#[test]
+fn a_segment_acknowledged_to_its_end_before_the_next_read_is_read_past() {
+    let d = dir("next-segment");
+    let mut s = Spool::open(&d, 1 << 20).unwrap();
+    s.segment_bytes = 1;
+    s.append(&frames(0..2)).unwrap();
+    let c = s.read(1 << 20).unwrap().unwrap();
+    assert_eq!(ids(&c), ["0", "1"]);
+    // Appended while the chunk is in flight: a segment of its own.
+    s.append(&frames(2..4)).unwrap();
+    s.acknowledge(c.end, c.messages).unwrap();
+    let c = s.read(1 << 20).unwrap().expect("the next segment's frames");
+    assert_eq!(ids(&c), ["2", "3"]);
+    s.acknowledge(c.end, c.messages).unwrap();
     assert!(s.is_empty());
     fs::remove_dir_all(&d).unwrap();
 }

@@ -224,6 +224,18 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// The field as a finite number, from a JSON number or a string that reads as one.
+    pub fn f64(&self, field: Field) -> Option<f64> {
+        let n = match self.get(field)?.value {
+            Scalar::U64(n) => n as f64,
+            Scalar::I64(n) => n as f64,
+            Scalar::F64(x) => x,
+            Scalar::Str(s) => value::present(s)?.parse().ok()?,
+            Scalar::Bool(_) => return None,
+        };
+        n.is_finite().then_some(n)
+    }
+
     /// True when the field is there with a value that is not an absent word.
     pub fn has(&self, field: Field) -> bool {
         self.get(field).is_some_and(|s| !s.value.is_absent())

@@ -76,3 +76,35 @@ fn a_number_in_a_text_column_is_kept_as_its_text() {
     assert_eq!(r["dlp_dict_count"], "-2");
     assert_eq!(r["policy"], "1.5");
 }
+
+/// Regression: a connector's place, its customer and its microtenant, which the LSS templates
+/// name, were left out of its record; a latitude is a number, from a number or from text.
+#[test]
+fn a_connectors_place_is_a_number_from_a_number_or_text() {
+    let line = |lat: &str| {
+        format!(
+            "{{\"LogTimestamp\":\"Wed Jul  3 05:17:22 2019\",\"Customer\":\"Safe March\",\
+             \"SessionType\":\"ZPN_ASSISTANT_BROKER_CONTROL\",\"Connector\":\"c1\",\
+             \"ConnectorGroup\":\"g1\",\"CPUUtilization\":1,\"Latitude\":{lat},\
+             \"Longitude\":-122.25,\"MicroTenantID\":\"145257480799129312\"}}"
+        )
+    };
+    for (lat, want) in [
+        ("47.5", Some(47.5)),
+        ("\"47.5\"", Some(47.5)),
+        ("47", Some(47.0)),
+    ] {
+        let r = one("UTC", &line(lat));
+        assert_eq!(r["kind"], "zpa.app_connector_status", "{r}");
+        assert_eq!(r["latitude"].as_f64(), want, "{lat}: {r}");
+        assert_eq!(r["longitude"], -122.25);
+        assert_eq!(r["customer"], "Safe March");
+        assert_eq!(r["microtenant_id"], "145257480799129312");
+    }
+    // Text that is no number is left out, not the record.
+    for lat in ["\"north\"", "\"\"", "\"NaN\"", "\"inf\""] {
+        let r = one("UTC", &line(lat));
+        assert!(r.get("latitude").is_none(), "{lat}: {r}");
+        assert_eq!(r["longitude"], -122.25);
+    }
+}

@@ -16,6 +16,8 @@ pub enum Ty {
     Text,
     /// A number.
     Number,
+    /// A number with a fraction (a latitude).
+    Decimal,
     /// An id: digits in a string, since ids exceed 2^53 (JSON readers using doubles).
     Id,
     /// A port, 1 to 65535.
@@ -52,7 +54,8 @@ const TUNNEL: &[Column] = columns![
     "src_ip_end" SrcIpEnd Text, "dst_ip_start" DstIpStart Text, "dst_ip_end" DstIpEnd Text,
     "src_port_start" SrcPortStart Port, "dst_port_start" DstPortStart Port,
     "vendor" Vendor Text, "bytes_in" BytesIn Number, "bytes_out" BytesOut Number,
-    "packets_in" PacketsIn Number, "packets_out" PacketsOut Number, "record_id" RecordId Id,
+    "packets_in" PacketsIn Number, "packets_out" PacketsOut Number,
+    "dpd_received" DpdRec Number, "record_id" RecordId Id,
 ];
 
 #[rustfmt::skip]
@@ -79,7 +82,9 @@ const SAAS: &[Column] = columns![
 const SAAS_ACTIVITY: &[Column] = columns![
     "user" Login Text, "tenant" Tenant Text, "app" App Text, "activity" ActivityType Text,
     "object_type" ObjectType Text, "object_name" ObjectName Text,
-    "object_name_2" ObjectName2 Text, "src_ip" ClientIp Text, "record_id" RecordId Id,
+    "object_name_2" ObjectName2 Text, "activity_count" ActivityCount Number,
+    "admin_activity" AdminActivity Text, "external_owner" ExternalOwner Text,
+    "src_ip" ClientIp Text, "record_id" RecordId Id,
 ];
 
 #[rustfmt::skip]
@@ -102,7 +107,8 @@ const CONNECTOR_STATUS: &[Column] = columns![
     "interface_packets_tx" PacketsTxInterface Number,
     "interface_errors_tx" ErrorsTxInterface Number,
     "interface_discards_tx" DiscardsTxInterface Number,
-    "bytes_rx" TotalBytesRx Number, "bytes_tx" TotalBytesTx Number,
+    "bytes_rx" TotalBytesRx Number, "bytes_tx" TotalBytesTx Number, "customer" Company Text,
+    "latitude" Latitude Decimal, "longitude" Longitude Decimal, "microtenant_id" MicroTenantId Text,
 ];
 
 #[rustfmt::skip]

@@ -85,6 +85,14 @@ pub const KEYS: &[Key] = crate::dialect! {
     "PrimaryDNSResolver" => PrimaryDnsResolver; k(ZpaAppConnectorStatus);
     "HostStartTime" => HostStartTime; k(ZpaAppConnectorStatus);
     "ConnectorStartTime" => ConnectorStartTime; k(ZpaAppConnectorStatus);
+    // Elastic's connector sample names the two start times so.
+    "HostUpTime" => HostStartTime; k(ZpaAppConnectorStatus);
+    "ConnectorUpTime" => ConnectorStartTime; k(ZpaAppConnectorStatus);
+    // Where the connector (or, in User Status, the client) is, and its microtenant: User Status
+    // carries them too, so they say only "ZPA".
+    "Latitude" => Latitude; zpa;
+    "Longitude" => Longitude; zpa;
+    "MicroTenantID" => MicroTenantId; zpa;
     "NumOfInterfaces" => NumInterfaces; k(ZpaAppConnectorStatus);
     "BytesRxInterface" => BytesRxInterface; k(ZpaAppConnectorStatus);
     "PacketsRxInterface" => PacketsRxInterface; k(ZpaAppConnectorStatus);

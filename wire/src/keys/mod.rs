@@ -114,6 +114,7 @@ pub enum Field {
     Vendor,
     PacketsIn,
     PacketsOut,
+    DpdRec,
     // Admin audit.
     Subcategory,
     Resource,
@@ -139,6 +140,9 @@ pub enum Field {
     ObjectName,
     ObjectName2,
     ActivityType,
+    ActivityCount,
+    AdminActivity,
+    ExternalOwner,
     // ZPA, every log type.
     LogTimestamp,
     Username,
@@ -194,6 +198,9 @@ pub enum Field {
     PacketsTxInterface,
     ErrorsTxInterface,
     DiscardsTxInterface,
+    Latitude,
+    Longitude,
+    MicroTenantId,
     // ZPA Browser Access.
     RequestReceived,
     ConnectionReason,

@@ -152,7 +152,7 @@ pub const KEYS: &[Key] = crate::dialect! {
     "txbytes" => BytesOut; k(ZiaTunnel);
     "rxpackets" => PacketsIn; k(ZiaTunnel);
     "txpackets" => PacketsOut; k(ZiaTunnel);
-    "dpdrec" => Other; k(ZiaTunnel);
+    "dpdrec" => DpdRec; k(ZiaTunnel);
     // Admin audit.
     "adminid" => Login; k(ZiaAudit);
     "category" => Category;

@@ -29,8 +29,9 @@ pub const KEYS: &[Key] = crate::dialect! {
     "object_name_1" => ObjectName; k(ZiaSaasActivity);
     "object_name_2" => ObjectName2; k(ZiaSaasActivity);
     "activity_type_name" => ActivityType; k(ZiaSaasActivity);
-    "activity_count" => Other; k(ZiaSaasActivity);
-    "is_admin_act" => Other; k(ZiaSaasActivity);
+    "activity_count" => ActivityCount; k(ZiaSaasActivity);
+    "is_admin_act" => AdminActivity; k(ZiaSaasActivity);
+    "external_owner_name" => ExternalOwner; k(ZiaSaasActivity);
     // The rest (firewall, DNS, tunnel, audit, SaaS) are Zscaler's or Elastic's names.
     "dns_gateway_rule" => Other; k(ZiaDns);
     "respipcategory" => Other; k(ZiaDns);

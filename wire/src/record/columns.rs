@@ -31,6 +31,7 @@ impl Writer {
             match column.ty {
                 Ty::Text => o.text(key, f.text(column.field).as_ref()),
                 Ty::Number => o.opt_u64(key, f.u64(column.field)),
+                Ty::Decimal => o.opt_f64(key, f.f64(column.field)),
                 Ty::Id => o.id(key, f.u64(column.field)),
                 Ty::Port => o.opt_u64(
                     key,

@@ -135,6 +135,15 @@ impl<'b> Object<'b> {
         }
     }
 
+    /// A finite number with a fraction, as the shortest text of its double.
+    pub fn opt_f64(&mut self, key: Key, value: Option<f64>) {
+        if let Some(v) = value.filter(|v| v.is_finite()) {
+            self.key(key);
+            self.out
+                .extend_from_slice(ryu::Buffer::new().format_finite(v).as_bytes());
+        }
+    }
+
     /// An id as decimal digits in a string: ids exceed 2^53, which a JSON reader using doubles
     /// would corrupt as a number.
     #[inline]

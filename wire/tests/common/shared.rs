@@ -56,7 +56,7 @@ pub const SCHEMAS: &[(&str, &[&str])] = &[
         "spi_in", "spi_out", "spi", "algo", "authentication", "auth_type", "protocol",
         "tunnel_protocol", "policy_direction", "src_ip_start", "src_ip_end", "dst_ip_start",
         "dst_ip_end", "src_port_start", "dst_port_start", "vendor", "bytes_in", "bytes_out",
-        "packets_in", "packets_out", "record_id", "tags",
+        "packets_in", "packets_out", "dpd_received", "record_id", "tags",
     ]),
     ("zia.audit", &[
         "ts", "kind", "user", "action", "category", "subcategory", "resource", "interface",
@@ -71,7 +71,8 @@ pub const SCHEMAS: &[(&str, &[&str])] = &[
     ]),
     ("zia.saas_activity", &[
         "ts", "kind", "user", "tenant", "app", "activity", "object_type", "object_name",
-        "object_name_2", "src_ip", "record_id", "tags",
+        "object_name_2", "activity_count", "admin_activity", "external_owner", "src_ip",
+        "record_id", "tags",
     ]),
     ("zpa.user_activity", ZPA_USER_ACTIVITY_FIELDS),
     ("zpa.user_status", &[
@@ -92,7 +93,8 @@ pub const SCHEMAS: &[(&str, &[&str])] = &[
         "default_gateway", "dns_resolver", "host_started_at", "connector_started_at",
         "interfaces", "interface_bytes_rx", "interface_packets_rx", "interface_errors_rx",
         "interface_discards_rx", "interface_bytes_tx", "interface_packets_tx",
-        "interface_errors_tx", "interface_discards_tx", "bytes_rx", "bytes_tx", "tags",
+        "interface_errors_tx", "interface_discards_tx", "bytes_rx", "bytes_tx", "customer",
+        "latitude", "longitude", "microtenant_id", "tags",
     ]),
     ("zpa.audit", &[
         "ts", "kind", "user", "modified_by", "operation", "object_type", "object_name",

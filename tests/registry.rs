@@ -90,6 +90,47 @@ fn a_truncated_store_is_set_aside_and_the_collector_starts_empty() {
     starts_with_the_store_set_aside("truncated-2", &first.data);
 }
 
+/// Regression (black-box tester): a store zeroed by a power cut, or empty, is no redb database
+/// (said as an I/O error, which stopped every start) or was taken for a new store without a
+/// word (its devices announced again as new).
+#[test]
+fn a_zeroed_or_empty_store_is_set_aside_and_the_collector_starts_empty() {
+    for (tag, zeroed) in [("zeroed", true), ("emptied", false)] {
+        let first = saved_store(&format!("{tag}-1"), 5);
+        let store = first.data.join("devices.redb");
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&store)
+            .expect("open the store");
+        if zeroed {
+            std::os::unix::fs::FileExt::write_all_at(&file, &[0; 4096], 0).expect("zeroed");
+        } else {
+            file.set_len(0).expect("emptied");
+        }
+        drop(file);
+        starts_with_the_store_set_aside(&format!("{tag}-2"), &first.data);
+    }
+}
+
+/// An empty duplicate window (cut to nothing) starts over, as one of another size does, and
+/// says so: replays are written again.
+#[test]
+fn an_empty_duplicate_window_is_said_as_it_starts_over() {
+    let first = saved_store("window-1", 1);
+    let window = first.data.join("dedup.window");
+    std::fs::File::create(&window).expect("emptied");
+    let mut collector = Collector::start_with(
+        "window-2",
+        Options::binary_with_admin(Some(first.data.clone())),
+    );
+    let warning = collector.wait_for_stderr(&window.display().to_string());
+    assert!(
+        warning.contains(" WARN ") && warning.contains("empty"),
+        "{warning}"
+    );
+    collector.stop();
+}
+
 /// Overwrites the first 64 bytes of every 4 KiB page after the first with bytes of a fixed
 /// pseudo-random sequence: enough to send redb into a panic as it opens the file.
 fn scramble_pages(path: &Path) {

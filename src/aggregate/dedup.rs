@@ -155,6 +155,7 @@ impl Window {
     /// ahead of a write that a crash interrupted are kept only if their records are in it.
     pub fn open(path: &Path, capacity: usize, records: Option<Place>) -> io::Result<Window> {
         let mut window = Window::new(capacity);
+        let existed = path.exists();
         let file = File::options()
             .read(true)
             .write(true)
@@ -174,6 +175,12 @@ impl Window {
             if file.metadata()?.len() > 0 {
                 tracing::warn!(
                     "{}: not a window of this size; starting over",
+                    path.display()
+                );
+            } else if existed {
+                tracing::warn!(
+                    "{}: empty (cut to nothing by a crash or a full disk?); starting over: \
+                     records a feed sends again are written again",
                     path.display()
                 );
             }

@@ -59,6 +59,11 @@ impl StoreError {
         let (path, message) = (path.to_owned(), e.to_string());
         match e {
             redb::Error::Corrupted(_) => StoreError::Corrupt { path, message },
+            // How redb says the file is not one of its databases at all (zeroed by a power
+            // cut, overwritten): as corrupt as a file can be.
+            redb::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
+                StoreError::Corrupt { path, message }
+            }
             _ => StoreError::Other { path, message },
         }
     }

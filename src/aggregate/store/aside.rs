@@ -37,6 +37,11 @@ impl Store {
             );
             set_aside(path, &why)?;
         }
+        // redb would take an empty file for a new store without a word: the devices it held
+        // would be announced as new, and nothing would say why.
+        if std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0) {
+            set_aside(path, "empty (cut to nothing by a crash or a full disk?)")?;
+        }
         let opened = match open_and_load(path) {
             Err(StoreError::Corrupt { message, .. }) => {
                 set_aside(path, &message)?;
@@ -199,6 +204,33 @@ mod tests {
         let names = beside(&tmp);
         assert_eq!(names.len(), 2, "{names:?}");
         assert!(names[1].starts_with("devices.redb.corrupt-"), "{names:?}");
+    }
+
+    /// Regression (black-box tester): a file zeroed (a power cut) or overwritten is no redb
+    /// database at all, which redb says as an I/O error: the collector would not start, every
+    /// time. And an empty file was taken for a new store without a word.
+    #[test]
+    fn a_zeroed_overwritten_or_empty_store_is_set_aside() {
+        for (name, damage) in [
+            ("zeroed", vec![0u8; 4096]),
+            ("garbage", b"hello\n".to_vec()),
+            ("empty", Vec::new()),
+        ] {
+            let tmp = TempStore::new(&format!("aside-{name}"));
+            saved(&tmp);
+            let file = OpenOptions::new().write(true).open(tmp.path()).unwrap();
+            if damage.is_empty() {
+                file.set_len(0).unwrap();
+            } else {
+                std::os::unix::fs::FileExt::write_all_at(&file, &damage, 0).unwrap();
+            }
+            drop(file);
+            let (_store, registry) = Store::open_and_load(&tmp.path()).unwrap();
+            assert!(registry.is_empty(), "{name}");
+            let names = beside(&tmp);
+            assert_eq!(names.len(), 2, "{name}: {names:?}");
+            assert!(names[1].starts_with("devices.redb.corrupt-"), "{names:?}");
+        }
     }
 
     #[test]

@@ -185,4 +185,62 @@ fn healthz_says_when_a_few_records_cannot_be_written_and_a_drain_waits_not_for_t
     let answer = post.join().expect("client");
     assert_eq!(answer.status, 503, "{answer:?}");
     assert_eq!(outcome.counter("records_zia_web"), 2);
+    // The spill is the only copy of those records (their replay is a repeat now): the next
+    // start names it.
+    let spills: Vec<String> = std::fs::read_dir(&outcome.data)
+        .expect("the data dir")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| name.starts_with("spill-records-"))
+        .collect();
+    assert_eq!(spills.len(), 1, "{spills:?}");
+    let mut next = Collector::start_with(
+        "failing-health-2",
+        Options::binary_with_admin(Some(outcome.data.clone())),
+    );
+    let warning = next.wait_for_stderr(&outcome.data.display().to_string());
+    assert!(
+        warning.contains(" WARN ")
+            && warning.contains("1 spill files of earlier runs")
+            && warning.contains(&spills[0]),
+        "{warning}"
+    );
+    next.stop();
+}
+
+/// Regression (black-box tester): a devices file that cannot be written said so once per
+/// device event, 2,000 lines a second while a disk was full; it is said as every output's
+/// failures are, at the 1st, 2nd, 4th… and counted.
+#[test]
+fn a_devices_file_that_cannot_be_written_does_not_flood_the_log() {
+    let dir = common::TempDir::new("devices-full");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    let devices = data.join("devices.jsonl");
+    std::os::unix::fs::symlink("/dev/full", &devices).expect("symlink");
+    let collector = Collector::start_with("devices-full", Options::binary_with_admin(Some(data)));
+    // More events than the sink's 256 KiB of pending bytes: past that, every event's write
+    // tries the file.
+    const N: u64 = 3000;
+    let lines: String = (1..=N)
+        .map(|i| format!("{}\n", zia_line(i, &format!("host-{i}"))))
+        .collect();
+    collector.send(lines.as_bytes());
+    let admin = collector.listening["admin"];
+    common::wait_for_metric(admin, "ztel_devices", |d| d == N as f64);
+    common::wait_for_metric(
+        admin,
+        "ztel_output_write_errors_total{output=\"devices\"}",
+        |e| e >= 512.0,
+    );
+    // The collector holds it open; what reads the outcome must not read /dev/full for ever.
+    std::fs::remove_file(&devices).expect("unlinked");
+    let outcome = collector.stop();
+    assert_eq!(outcome.records.len(), N as usize, "records are written");
+    let said = outcome
+        .stderr
+        .iter()
+        .filter(|l| l.contains("cannot write devices"))
+        .count();
+    // The 1st, 2nd, 4th… of at least 512: 10 lines, and a few more while the drain retries.
+    assert!((10..=16).contains(&said), "{said} lines");
 }

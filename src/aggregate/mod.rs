@@ -9,6 +9,7 @@ pub mod dedup;
 pub mod latency;
 pub mod lists;
 mod outputs;
+pub use outputs::say_leftover_spills;
 mod receipts;
 mod records;
 pub mod registry;
@@ -371,9 +372,11 @@ impl Aggregator {
             self.line.clear();
             write_event(event, delta.id, &device, now, &mut self.line);
             let result = self.sinks.devices.write(&self.line);
-            if let Err(e) = result {
-                self.outputs.write_errors[Output::Devices as usize] += 1;
-                tracing::error!("cannot write devices: {e}");
+            // Said as every output's failures are: one line per event flooded the log while
+            // a disk was full (2,000 a second).
+            if result.is_err() {
+                let to = self.sinks.devices.describe();
+                outputs::failed(&mut self.outputs, Output::Devices, result, &to);
             }
             if let Some(nats) = &mut self.sinks.nats {
                 // The change's id: the same change told by two collectors is one

@@ -139,6 +139,32 @@ pub(super) fn failed(
     }
 }
 
+/// Says, at start, which spills of earlier runs `data_dir` holds: their lines were never written
+/// to their outputs, nothing reads them back, and a replay of their records is dropped as
+/// repeats (the duplicate window remembers them), so they are the only copy.
+pub fn say_leftover_spills(data_dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(data_dir) else {
+        return;
+    };
+    let mut spills: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.metadata().is_ok_and(|m| m.is_file() && m.len() > 0))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|name| name.starts_with("spill-") && name.ends_with(".jsonl"))
+        .collect();
+    if spills.is_empty() {
+        return;
+    }
+    spills.sort();
+    tracing::warn!(
+        "{}: {} spill files of earlier runs hold lines never written to their outputs (the only \
+         copy: append each to its file, then remove it): {}",
+        data_dir.display(),
+        spills.len(),
+        spills.join(", ")
+    );
+}
+
 /// A dead letter line: when, why, from whom, and the frame as received (as text when it is
 /// UTF-8, else base64 so that nothing is lost).
 pub(super) fn write_dead_letter(dead: &DeadLetter, out: &mut Vec<u8>) {

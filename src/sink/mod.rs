@@ -277,8 +277,13 @@ impl Sink {
             return Ok(0);
         }
         let mut out = OpenOptions::new().create_new(true).write(true).open(path)?;
-        out.write_all(&self.pending)?;
-        out.sync_all()?;
+        if let Err(e) = out.write_all(&self.pending).and_then(|()| out.sync_all()) {
+            // Made just now and left empty (a full disk): it would pass for a spill to look at.
+            if out.metadata().is_ok_and(|m| m.len() == 0) {
+                let _ = std::fs::remove_file(path);
+            }
+            return Err(e);
+        }
         if let Target::File { file, size, .. } = &mut self.target {
             // The fragment ends the file as the system knows it, not where the bytes written
             // would put it: after logrotate's copytruncate that count is past the end, and

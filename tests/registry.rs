@@ -192,6 +192,25 @@ fn a_store_in_the_way_is_one_error_line_and_stays() {
     );
 }
 
+/// A second collector on a data_dir in use is refused in one line that says so (it said
+/// redb's "Database already open. Cannot acquire lock."), and sets nothing aside.
+#[test]
+fn a_second_collector_on_a_data_dir_in_use_is_one_error_line() {
+    let first = Collector::start_with("in-use-1", Options::binary_with_admin(None));
+    let data = first.data_dir().to_owned();
+    let (status, _, stderr) = serve_on_loopback(&data, &[]);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].starts_with("ztel: error:")
+            && lines[0].contains("another collector on this data_dir?"),
+        "{stderr}"
+    );
+    assert_eq!(named(&data, "devices.redb"), [data.join("devices.redb")]);
+    first.stop();
+}
+
 /// Writes a store of `n` devices (`big-0` …) into `data`, directly: large enough that loading it
 /// takes a while.
 fn big_store(data: &Path, n: u64) {

@@ -64,6 +64,12 @@ impl StoreError {
             redb::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
                 StoreError::Corrupt { path, message }
             }
+            redb::Error::DatabaseAlreadyOpen => StoreError::Other {
+                path,
+                message: format!(
+                    "{message}: another process holds it (another collector on this data_dir?)"
+                ),
+            },
             _ => StoreError::Other { path, message },
         }
     }

@@ -79,7 +79,10 @@ pub fn merge_tail(
             };
             let Some(event) = serde_json::from_slice::<Line>(line).ok().and_then(|l| {
                 let id = u64::from_str_radix(&l.device_id, 16).ok()?;
-                matches!(l.event.as_str(), "created" | "tagged").then_some((id, l))
+                // An id that is not its hostname's (a line edited or damaged) would make a
+                // device that `/devices/{hostname}` cannot find.
+                let known = matches!(l.event.as_str(), "created" | "tagged");
+                (known && wire::device::device_id(&l.hostname) == id).then_some((id, l))
             }) else {
                 merged.unreadable += 1;
                 continue;

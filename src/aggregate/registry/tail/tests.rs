@@ -58,6 +58,10 @@ fn the_events_after_the_saved_place_are_merged_and_those_before_are_not_read() {
         "not an event\n".to_owned(),
         // Another run's event of a device not made in this one: it is in the file all the same.
         line("created", "gone", &["ZIA"], &[]),
+        // Regression (black-box tester): an id that is not its hostname's (a line edited or
+        // damaged) made a device `/devices/{hostname}` could not find.
+        line("created", "x", &["ZIA"], &[])
+            .replace("\"hostname\":\"x\"", "\"hostname\":\"INVENTED\""),
     ];
     std::fs::write(&path, before.clone() + &after.concat()).unwrap();
     let mut registry = Registry::default();
@@ -70,9 +74,11 @@ fn the_events_after_the_saved_place_are_merged_and_those_before_are_not_read() {
         Merged {
             events: 3,
             devices: 3,
-            unreadable: 1
+            unreadable: 2
         }
     );
+    assert!(registry.get(device_id("x")).is_none());
+    assert!(registry.get(device_id("INVENTED")).is_none());
     assert_eq!(tags(&registry, "old"), ["ZIA", "ZPA"]);
     assert_eq!(tags(&registry, "new"), ["ZPA"]);
     let new = registry.get(device_id("new")).unwrap();

@@ -16,6 +16,7 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use pagecache::Releaser;
 use rotated::{remove_oldest, rotated_name};
@@ -27,6 +28,9 @@ use rotated::{remove_oldest, rotated_name};
 /// Xeon VM; perf/README.md); the extra writes and duplicate-window saves are a few hundred a
 /// second.
 const WRITE_AT: usize = 256 << 10;
+/// How often a file sink asks whether its path still names the file it writes: one moved away
+/// (logrotate without `copytruncate`) would otherwise take the lines until it was full.
+const LOOK_EVERY: Duration = Duration::from_secs(1);
 
 enum Target {
     File {
@@ -64,6 +68,8 @@ pub struct Sink {
     file_start: u64,
     /// Files rotated since the sink was opened.
     rotations: u64,
+    /// When the path was last looked at ([`LOOK_EVERY`]).
+    looked: Instant,
     /// Keeps only the end of a file in the page cache.
     releaser: Releaser,
 }
@@ -96,6 +102,7 @@ impl Sink {
             taken: 0,
             file_start: 0,
             rotations: 0,
+            looked: Instant::now(),
             releaser: Releaser::new(),
         }
     }
@@ -138,6 +145,7 @@ impl Sink {
             taken: 0,
             file_start: 0,
             rotations: 0,
+            looked: Instant::now(),
             releaser: Releaser::new(),
         };
         Ok((sink, repair))
@@ -302,25 +310,26 @@ impl Sink {
     }
 
     /// Starts a new file once this one is big enough, at a line boundary, renaming the full one
-    /// `<stem>-<UTC time>.<ext>`. When the new file cannot be opened (no descriptor or inode
-    /// left, something in the way), the lines go on to the renamed one, and every later call
-    /// tries the open again until it works.
+    /// `<stem>-<UTC time>.<ext>`; or, once its path names another file or none (moved away by
+    /// someone else: logrotate), starts a new one there without renaming anything. When the
+    /// new file cannot be opened (no descriptor or inode left, something in the way), the lines
+    /// go on to the old one, and every later call tries the open again until it works.
     pub fn rotate_if_due(&mut self) -> io::Result<()> {
-        let (
-            Some(limit),
-            Target::File {
-                path,
-                file,
-                size,
-                id,
-            },
-        ) = (self.rotate_bytes, &mut self.target)
+        let Target::File {
+            path,
+            file,
+            size,
+            id,
+        } = &mut self.target
         else {
             return Ok(());
         };
-        if *size < limit || self.torn > 0 {
+        let limit = self.rotate_bytes.unwrap_or(u64::MAX);
+        let full = *size >= limit;
+        if self.torn > 0 || !(full || self.looked.elapsed() >= LOOK_EVERY) {
             return Ok(());
         }
+        self.looked = Instant::now();
         // Renamed only while the path names this file: after a rotation whose open failed it
         // names nothing, or whatever was put there since, which is not ours to rename; renaming
         // it again would fail (ENOENT) at every flush, for good, and the open is what is left.
@@ -335,6 +344,7 @@ impl Sink {
             }
         }
         let ours = now.is_some();
+        let moved = !ours && !full;
         let mut rotated = None;
         if ours {
             let to = rotated_name(path);
@@ -371,6 +381,13 @@ impl Sink {
                 ),
             )
         })?;
+        if moved {
+            tracing::info!(
+                "{} no longer names the file written (moved or removed: logrotate?); writing \
+                 a new one there",
+                path.display()
+            );
+        }
         *file = Arc::new(new);
         *size = meta.len();
         *id = (meta.dev(), meta.ino());

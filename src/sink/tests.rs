@@ -374,3 +374,45 @@ fn a_file_cut_by_copytruncate_is_not_rotated_before_it_is_full() {
     assert_eq!(sink.rotations(), 1);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Regression (black-box tester): a file moved away (logrotate without `copytruncate`, with or
+/// without its `create`) took the lines until it was full, up to `rotate_bytes` (1 GiB by
+/// default). A new file is started at the path within a second, nothing lost or doubled, and
+/// the move is no rotation of ours.
+#[test]
+fn a_file_moved_away_is_followed_by_a_new_one_at_its_path() {
+    for create in [false, true] {
+        let dir = temp(&format!("moved-{create}"));
+        let path = dir.join("connections.jsonl");
+        let moved = dir.join("connections.jsonl.1");
+        let (mut sink, _) = Sink::open(&path, Some(1 << 30)).unwrap();
+        let mut n = 0;
+        let mut line = |sink: &mut Sink| {
+            n += 1;
+            sink.write(format!("{{\"n\":{n}}}\n").as_bytes()).unwrap();
+            sink.flush().unwrap();
+        };
+        for _ in 0..3 {
+            line(&mut sink);
+        }
+        std::fs::rename(&path, &moved).unwrap();
+        if create {
+            std::fs::write(&path, b"").unwrap();
+        }
+        // A line every 10 ms until one lands in the file at the path (3 s at most).
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while std::fs::metadata(&path).map_or(0, |m| m.len()) == 0 {
+            assert!(Instant::now() < deadline, "still writing the moved file");
+            line(&mut sink);
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        line(&mut sink);
+        let read = |p: &Path| std::fs::read_to_string(p).unwrap();
+        let all = read(&moved) + &read(&path);
+        let want: String = (1..=n).map(|i| format!("{{\"n\":{i}}}\n")).collect();
+        assert_eq!(all, want, "every line once, in order");
+        assert!(read(&path).lines().count() >= 2);
+        assert_eq!(sink.rotations, 0);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -315,7 +315,7 @@ fn a_directory_at_the_path_is_never_rotated_and_the_reopen_waits_for_it_to_go() 
 /// next rotation. It is refused like the directory above, and the reopen waits for it to go.
 #[test]
 fn a_fifo_at_the_path_is_not_taken_for_the_records_file() {
-    let dir = temp("fifo");
+    let dir = temp("fifo-in-the-way");
     let path = dir.join("records.jsonl");
     let (mut sink, _) = Sink::open(&path, Some(100)).unwrap();
     sink.write(&[b'x'; 59]).unwrap();
@@ -347,7 +347,7 @@ fn a_fifo_at_the_path_is_not_taken_for_the_records_file() {
 /// the cut, and the next flush past the limit renamed the file just emptied.
 #[test]
 fn a_file_cut_by_copytruncate_is_not_rotated_before_it_is_full() {
-    let dir = temp("copytruncate");
+    let dir = temp("copytruncate-not-full");
     let path = dir.join("records.jsonl");
     let (mut sink, _) = Sink::open(&path, Some(100)).unwrap();
     let line = |b: u8| {

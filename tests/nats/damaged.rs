@@ -32,7 +32,7 @@ fn a_record_changed_in_the_spool_is_passed_over_not_published() {
     let segments: Vec<_> = std::fs::read_dir(data.join("nats-spool"))
         .expect("the spool")
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "seg"))
+        .filter(|p| p.extension().is_some_and(|x| x == "sealed"))
         .collect();
     assert_eq!(segments.len(), 1, "{segments:?}");
     let mut bytes = std::fs::read(&segments[0]).expect("the segment");

@@ -204,7 +204,7 @@ fn spool_bytes(dir: &Path) -> u64 {
         .map(|entries| {
             entries
                 .filter_map(|e| e.ok())
-                .filter(|e| e.file_name().to_string_lossy().ends_with(".seg"))
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".sealed"))
                 .filter_map(|e| e.metadata().ok())
                 .map(|m| m.len())
                 .sum()

@@ -97,14 +97,15 @@ impl std::fmt::Debug for Fields<'_> {
     }
 }
 
-/// A number as text: an integer as its digits, any other as the shortest text of its double
-/// (`1E5` is `100000.0`; JSON has no infinities). `None` for a boolean, which is no value a
-/// text field holds. Allocates: only for a template that wrote a text field unquoted.
-fn number_text(value: Scalar<'_>) -> Option<String> {
+/// A number or a boolean as text: an integer as its digits, any other number as the shortest
+/// text of its double (`1E5` is `100000.0`; JSON has no infinities), `true` and `false` as
+/// themselves. Allocates: only for a template that wrote a text field unquoted.
+fn scalar_text(value: Scalar<'_>) -> Option<String> {
     match value {
         Scalar::U64(n) => Some(itoa::Buffer::new().format(n).to_owned()),
         Scalar::I64(n) => Some(itoa::Buffer::new().format(n).to_owned()),
         Scalar::F64(x) if x.is_finite() => Some(ryu::Buffer::new().format_finite(x).to_owned()),
+        Scalar::Bool(b) => Some(b.to_string()),
         _ => None,
     }
 }
@@ -155,8 +156,8 @@ impl<'a> Fields<'a> {
     }
 
     /// The field as text: present (not an absent word), trimmed, and decoded as its key says. A
-    /// number is its text ([`number_text`]): a template may write any field unquoted
-    /// (`%d{login}`), and a value the feed sent must not vanish for its quotes.
+    /// number or a boolean is its text ([`scalar_text`]): a template may write any field
+    /// unquoted (`%d{login}`), and a value the feed sent must not vanish for its quotes.
     pub fn text(&self, field: Field) -> Option<Cow<'a, str>> {
         self.text_with(field, None)
     }
@@ -173,7 +174,7 @@ impl<'a> Fields<'a> {
         let slot = self.get(field)?;
         let s = match slot.value {
             Scalar::Str(s) => value::present(s)?,
-            number => return number_text(number).map(Cow::Owned),
+            other => return scalar_text(other).map(Cow::Owned),
         };
         match slot.encoding {
             Encoding::Plain => Some(Cow::Borrowed(s)),
@@ -199,7 +200,7 @@ impl<'a> Fields<'a> {
         let slot = self.get(field)?;
         let s = match slot.value {
             Scalar::Str(s) => value::present(s)?,
-            number => return number_text(number).map(|n| Text::Plain(Cow::Owned(n))),
+            other => return scalar_text(other).map(|n| Text::Plain(Cow::Owned(n))),
         };
         match slot.encoding {
             // Not searched for a `%` here: the writer's word-at-a-time copy finds none as fast

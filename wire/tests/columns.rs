@@ -67,11 +67,12 @@ fn a_number_in_a_text_column_is_kept_as_its_text() {
     let line =
         "{\"sourcetype\":\"zscalernss-audit\",\"event\":{\"time\":\"Wed Dec  1 02:59:12 2021\",\
                 \"adminid\":\"admin@example.com\",\"action\":\"UPDATE\",\"errorcode\":0,\
-                \"result\":200,\"clientip\":\"10.0.0.1\",\"recordid\":7}}";
+                \"result\":200,\"interface\":false,\"clientip\":\"10.0.0.1\",\"recordid\":7}}";
     let r = one("GMT", line);
     assert_eq!(r["kind"], "zia.audit");
     assert_eq!(r["error_code"], "0");
     assert_eq!(r["result"], "200");
+    assert_eq!(r["interface"], "false", "a boolean too");
     let r = one("GMT", &saas(",\"dlpdictcount\":-2,\"policy\":1.5"));
     assert_eq!(r["dlp_dict_count"], "-2");
     assert_eq!(r["policy"], "1.5");

@@ -99,14 +99,31 @@ pub fn bound(count: u32, len: usize) -> u64 {
     u64::from(count).min((len.saturating_sub(HEADER + SEAL_HEAD) / SMALLEST_FRAME) as u64)
 }
 
-/// Where the first whole sealed frame whose hash matches starts in `bytes`. The spool's frames
-/// are ztel's own JSON records and device merges: their text has no control bytes, so a seal's
-/// length (under 2^27, its top byte a control byte) is never read inside a record.
-pub fn find(bytes: &[u8]) -> Option<usize> {
-    memchr::memchr_iter(SEALED, bytes).find(|&at| {
+/// What [`find`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Find {
+    At(usize),
+    None,
+    /// A seal may start in the bytes given and end past them: give more.
+    NeedMore,
+}
+
+/// Where the first whole sealed frame whose hash matches starts in `bytes`; `whole` when they
+/// run to the segment's end (else one that starts there and ends past them asks for more,
+/// rather than being passed over for a later one). The spool's frames are ztel's own JSON
+/// records and device merges: their text has no control bytes, so a seal's length (under 2^28,
+/// its top byte a control byte) is never read inside a record.
+pub fn find(bytes: &[u8], whole: bool) -> Find {
+    for at in memchr::memchr_iter(SEALED, bytes) {
         let rest = &bytes[at..];
-        frame::length(rest).is_ok_and(|len| len <= rest.len() && open(&rest[..len]).is_ok())
-    })
+        match frame::length(rest) {
+            Ok(len) if len <= rest.len() && open(&rest[..len]).is_ok() => return Find::At(at),
+            Ok(len) if len <= rest.len() => {}
+            Ok(_) | Err(frame::FrameError::Incomplete) if !whole => return Find::NeedMore,
+            _ => {}
+        }
+    }
+    Find::None
 }
 
 #[cfg(test)]
@@ -151,10 +168,13 @@ mod tests {
             let claimed = open(&bad[..first]).unwrap_err();
             let fit = ((first - HEADER - SEAL_HEAD) / SMALLEST_FRAME) as u64;
             assert!(claimed.messages <= fit, "{claimed:?}");
-            assert_eq!(find(&bad[1..]), Some(first - 1));
+            assert_eq!(find(&bad[1..], true), Find::At(first - 1));
         }
         assert_eq!(open(&out[..first]).unwrap().1.messages, 3);
-        assert_eq!(find(&out[1..first]), None);
-        assert_eq!(find(b"S\x05\x00\x00\x00hello"), None);
+        assert_eq!(find(&out[1..first], true), Find::None);
+        assert_eq!(find(b"S\x05\x00\x00\x00hello", true), Find::None);
+        // A seal cut by the end of what was read asks for more, unless that is the end.
+        assert_eq!(find(&out[..first - 1], false), Find::NeedMore);
+        assert_eq!(find(&out[..first - 1], true), Find::None);
     }
 }

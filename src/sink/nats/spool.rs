@@ -7,22 +7,24 @@
 //! collector stopped (or killed) before that publishes it again at its next start, under the
 //! same `Nats-Msg-Id`, which JetStream's duplicate window drops if it had arrived.
 //!
-//! Files: segments `<n>.seg` of whole frames (a batch is never split across two), and `head`,
-//! where the first unacknowledged frame is (segment and offset, 16 bytes). Segments wholly
-//! before the head are removed. A segment that ends in a torn frame (a crash mid-append) is cut
-//! back to its last whole frame when the spool is opened. Frames are kept sealed under a
-//! checksum ([`super::seal`]): a seal whose bytes changed on disk is passed over, its messages
-//! counted as never published, and a header that does not read is passed over to the next seal
-//! that does.
+//! Files: segments of whole frames (a batch is never split across two), `<n>.sealed` (or
+//! `<n>.seg`, bare frames from a build before seals: [`segment`]), and `head`, where the first
+//! unacknowledged frame is (segment and offset, 16 bytes). Segments wholly before the head are
+//! removed. A segment that ends in a torn frame (a crash mid-append) is cut back to its last
+//! whole frame when the spool is opened. Frames are kept sealed under a checksum
+//! ([`super::seal`]), checked when the spool is opened and again when read: bytes changed on
+//! disk are passed over to the next seal that matches, what they held counted as never
+//! published.
 
 use std::collections::VecDeque;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufReader, Read, Seek, Write};
+use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use super::frame::{self, HEADER, SEALED};
-use super::seal::{self, SEAL_HEAD};
+use super::frame::{self, FrameError, HEADER, SEALED};
+use super::seal::{self, Seal, SEAL_HEAD};
+use segment::{next_seal, read_at};
 
 /// A segment this large is closed and a new one started: what was published is given back to
 /// the disk a segment at a time.
@@ -65,8 +67,10 @@ pub struct Spool {
     next: Cursor,
     reader: Option<(u64, File)>,
     /// Segments of bare frames, written by a build before seals: the only ones where a frame
-    /// outside a seal is read (elsewhere it is a header changed on disk).
+    /// outside a seal is read (elsewhere it is damage).
     bare: Vec<u64>,
+    /// Damage before this place was counted and said already (a rewind reads it again).
+    said_to: Cursor,
     /// Unacknowledged records and device events, as their seals say.
     messages: u64,
 }
@@ -75,14 +79,7 @@ impl Spool {
     /// Opens (or creates) the spool in `dir`, with what an earlier run left unacknowledged.
     pub fn open(dir: &Path, limit: u64) -> io::Result<Spool> {
         fs::create_dir_all(dir)?;
-        let mut numbers: Vec<u64> = fs::read_dir(dir)?
-            .filter_map(|e| e.ok())
-            .filter_map(|e| {
-                let name = e.file_name().into_string().ok()?;
-                name.strip_suffix(".seg")?.parse().ok()
-            })
-            .collect();
-        numbers.sort_unstable();
+        let numbers = segment::list(dir)?;
         let head_file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -97,9 +94,9 @@ impl Spool {
             },
             Err(_) => Cursor::default(),
         };
-        if !numbers.contains(&head.segment) {
+        if !numbers.iter().any(|(n, _)| *n == head.segment) {
             head = Cursor {
-                segment: numbers.first().copied().unwrap_or(1),
+                segment: numbers.first().map_or(1, |(n, _)| *n),
                 offset: 0,
             };
         }
@@ -107,14 +104,14 @@ impl Spool {
         let mut messages = 0;
         let mut bare = Vec::new();
         let mut head_moved = false;
-        for n in numbers {
-            let path = segment_path(dir, n);
+        for (n, is_bare) in numbers {
+            let path = segment::path(dir, n, is_bare);
             if n < head.segment {
                 fs::remove_file(&path)?;
                 continue;
             }
             let from = if n == head.segment { head.offset } else { 0 };
-            let scan = scan(&path, from)?;
+            let scan = segment::scan(&path, from, is_bare)?;
             if scan.cut {
                 tracing::warn!(
                     "{}: ends in a torn frame (a crash while spooling?); cut back to {} bytes",
@@ -140,25 +137,24 @@ impl Spool {
                 head_moved = true;
             }
             messages += scan.messages;
-            if scan.bare {
+            if is_bare {
                 bare.push(n);
             }
             segments.push_back((n, scan.end));
         }
         if segments.is_empty() {
             segments.push_back((head.segment, 0));
-            File::create(segment_path(dir, head.segment))?;
+            File::create(segment::path(dir, head.segment, false))?;
         }
-        // Seals go to a segment of their own: one of bare frames with seals after them would
-        // read as sealed at the next open, its bare frames as damage.
+        // Seals go to a sealed segment: not after an older build's bare frames.
         if let Some(&(n, _)) = segments.back().filter(|(n, _)| bare.contains(n)) {
             segments.push_back((n + 1, 0));
-            File::create(segment_path(dir, n + 1))?;
+            File::create(segment::path(dir, n + 1, false))?;
         }
         let (last, _) = segments.back().copied().unwrap_or_default();
         let tail = OpenOptions::new()
             .append(true)
-            .open(segment_path(dir, last))?;
+            .open(segment::path(dir, last, false))?;
         let spool = Spool {
             dir: dir.to_owned(),
             limit,
@@ -170,6 +166,7 @@ impl Spool {
             next: head,
             reader: None,
             bare,
+            said_to: Cursor::default(),
             messages,
         };
         // Saved at once: frames appended past the old head and then torn by a crash would
@@ -232,7 +229,7 @@ impl Spool {
             self.tail = OpenOptions::new()
                 .create(true)
                 .append(true)
-                .open(segment_path(&self.dir, number))?;
+                .open(segment::path(&self.dir, number, false))?;
             self.segments.push_back((number, 0));
         }
         let Some(last) = self.segments.back_mut() else {
@@ -283,6 +280,7 @@ impl Spool {
             };
             let at = self.next.offset;
             let available = size - at;
+            let bare = self.bare.contains(&self.next.segment);
             let want = available.min(max.max(HEADER + SEAL_HEAD) as u64);
             let mut bytes = read_at(file, at, want)?;
             let mut chunk = Chunk::default();
@@ -290,73 +288,47 @@ impl Spool {
             let (mut pos, mut out) = (0, 0);
             while pos < bytes.len() {
                 let len = match frame::spooled_length(&bytes[pos..]) {
-                    Ok(len) if pos + len <= bytes.len() => len,
+                    Ok(len) if pos + len <= bytes.len() => Some(len),
                     Ok(len) if pos == 0 && len as u64 <= available => {
                         // One frame larger than `max`: read it alone. Its length was checked
                         // against the file, so memory follows bytes that exist.
                         bytes = read_at(file, at, len as u64)?;
                         continue;
                     }
-                    _ if pos > 0 => break,
-                    _ => {
-                        // No frame where one should start: passed over to the next seal that
-                        // matches, in a chunk of its own, rather than stuck on for ever.
-                        let rest = read_at(file, at, available)?;
-                        pos = rest
-                            .get(1..)
-                            .and_then(seal::find)
-                            .map_or(rest.len(), |p| p + 1);
-                        tracing::error!(
-                            "{}: {pos} bytes at offset {at} are no spool frame (changed on \
-                             disk?); passed over, what they held is in the records file only",
-                            segment_path(&self.dir, self.next.segment).display(),
-                        );
-                        chunk.damaged += 1;
+                    Ok(_) | Err(FrameError::Incomplete) if pos > 0 => break,
+                    _ => None,
+                };
+                // The frame's contents, or what a damaged seal claimed to hold.
+                let read = match len {
+                    Some(len) if bare && bytes[pos] != SEALED => {
+                        chunk.messages += u64::from(frame::is_message(bytes[pos]));
+                        Ok(pos..pos + len)
+                    }
+                    Some(len) if !bare && bytes[pos] == SEALED => {
+                        match seal::open(&bytes[pos..pos + len]) {
+                            Ok((inner, count)) => {
+                                chunk.messages += count.messages;
+                                Ok(pos + len - inner.len()..pos + len)
+                            }
+                            Err(claimed) => Err(Some((len, claimed))),
+                        }
+                    }
+                    _ => Err(None),
+                };
+                match read {
+                    Ok(contents) => {
+                        let end = contents.end;
+                        bytes.copy_within(contents.clone(), out);
+                        out += contents.len();
+                        pos = end;
+                    }
+                    // Damage starts a chunk of its own.
+                    Err(_) if pos > 0 => break,
+                    Err(claimed) => {
+                        pos = self.pass_over(at, available, claimed, &mut chunk)? as usize;
                         break;
                     }
-                };
-                let whole = pos..pos + len;
-                let contents = if bytes[pos] == SEALED {
-                    match seal::open(&bytes[whole.clone()]) {
-                        Ok((inner, count)) => {
-                            chunk.messages += count.messages;
-                            Some(whole.end - inner.len()..whole.end)
-                        }
-                        Err(claimed) => {
-                            tracing::error!(
-                                "{}: the frames at offset {} changed on disk (their checksum \
-                                 does not match); {} messages passed over, in the records file \
-                                 only",
-                                segment_path(&self.dir, self.next.segment).display(),
-                                at + pos as u64,
-                                claimed.messages,
-                            );
-                            chunk.messages += claimed.messages;
-                            chunk.damaged += claimed.messages.max(1);
-                            None
-                        }
-                    }
-                } else if self.bare.contains(&self.next.segment) {
-                    // From a spool written before seals.
-                    chunk.messages += u64::from(frame::is_message(bytes[pos]));
-                    Some(whole.clone())
-                } else {
-                    // A seal's type changed on disk: its body is no frame to publish.
-                    tracing::error!(
-                        "{}: the frame at offset {} is not sealed (changed on disk?); passed \
-                         over, what it held is in the records file only",
-                        segment_path(&self.dir, self.next.segment).display(),
-                        at + pos as u64,
-                    );
-                    chunk.damaged += 1;
-                    None
-                };
-                if let Some(contents) = contents {
-                    let n = contents.len();
-                    bytes.copy_within(contents, out);
-                    out += n;
                 }
-                pos = whole.end;
             }
             bytes.truncate(out);
             self.next.offset += pos as u64;
@@ -364,6 +336,59 @@ impl Spool {
             chunk.end = self.next;
             return Ok(Some(chunk));
         }
+    }
+
+    /// Bytes at `at` of the segment being read are damaged (a seal whose checksum does not
+    /// match, or no frame of the segment's kind): they are passed over to the next seal that
+    /// matches (a bare segment has none: to its end), counted and said once (a rewind reads
+    /// them again). The length of a damaged seal is not trusted: it may have been what changed.
+    /// Returns how many bytes are passed over.
+    fn pass_over(
+        &mut self,
+        at: u64,
+        available: u64,
+        claimed: Option<(usize, Seal)>,
+        chunk: &mut Chunk,
+    ) -> io::Result<u64> {
+        let segment = self.next.segment;
+        let next = match &self.reader {
+            Some((n, file)) if *n == segment && !self.bare.contains(&segment) => {
+                next_seal(file, at, at + available)?
+            }
+            _ => None,
+        };
+        let skip = next.map_or(available, |n| n - at);
+        // The seal's own count when the next seal starts where it said it ends; else at
+        // least one message, of a number unknown.
+        let (lost, what) = match claimed {
+            Some((len, seal)) if len as u64 == skip => (
+                seal.messages,
+                format!(
+                    "its {} records or device events and {} registry merges",
+                    seal.messages,
+                    seal.frames.saturating_sub(seal.messages)
+                ),
+            ),
+            _ => (1, "what they held (a record or more)".to_owned()),
+        };
+        let here = Cursor {
+            segment,
+            offset: at,
+        };
+        if here >= self.said_to {
+            self.said_to = Cursor {
+                segment,
+                offset: at + 1,
+            };
+            chunk.damaged += lost;
+            tracing::error!(
+                "{}: {skip} bytes at offset {at} changed on disk (no frame, or a checksum that \
+                 does not match); passed over: {what} are in the records file and the local \
+                 registry only",
+                self.path(segment).display(),
+            );
+        }
+        Ok(skip)
     }
 
     /// The frames handed out up to `end` were acknowledged, `messages` of them (as the chunks
@@ -378,7 +403,7 @@ impl Spool {
                 if self.reader.as_ref().is_some_and(|(r, _)| *r == n) {
                     self.reader = None;
                 }
-                fs::remove_file(segment_path(&self.dir, n))?;
+                fs::remove_file(self.path(n))?;
                 if self.head.segment == n {
                     self.head = Cursor {
                         segment: self.segments[0].0,
@@ -421,96 +446,19 @@ impl Spool {
         self.head_file.write_all_at(&raw, 0)
     }
 
+    fn path(&self, n: u64) -> PathBuf {
+        segment::path(&self.dir, n, self.bare.contains(&n))
+    }
+
     fn open_reader(&mut self, segment: u64) -> io::Result<()> {
         if self.reader.as_ref().is_none_or(|(n, _)| *n != segment) {
-            let file = File::open(segment_path(&self.dir, segment))?;
+            let file = File::open(self.path(segment))?;
             self.reader = Some((segment, file));
         }
         Ok(())
     }
 }
 
-/// `n` bytes of `file` from `at`, into a buffer that is not zeroed first (a round's buffer is
-/// handed to the client, so it cannot be reused; zeroing half a megabyte per round showed in
-/// profiles).
-fn read_at(file: &File, at: u64, n: u64) -> io::Result<Vec<u8>> {
-    let mut bytes = Vec::with_capacity(n as usize);
-    let mut reader = file;
-    reader.seek(io::SeekFrom::Start(at))?;
-    reader.take(n).read_to_end(&mut bytes)?;
-    if (bytes.len() as u64) < n {
-        return Err(io::ErrorKind::UnexpectedEof.into());
-    }
-    Ok(bytes)
-}
-
-fn segment_path(dir: &Path, n: u64) -> PathBuf {
-    dir.join(format!("{n:016}.seg"))
-}
-
-/// What a segment holds from `from` on.
-struct Scan {
-    /// The end of its last whole frame.
-    end: u64,
-    messages: u64,
-    /// True when bytes after `end` are not a whole frame.
-    cut: bool,
-    /// True when it holds frames and none of them sealed: a build's before seals.
-    bare: bool,
-}
-
-/// Walks a segment's frame headers (reading only headers: bodies are checked when read). Bytes
-/// that are no frame are passed over to the next seal that matches when there is one (bytes
-/// changed on disk, met again and said when read), else they are a torn end.
-fn scan(path: &Path, from: u64) -> io::Result<Scan> {
-    let file = File::open(path)?;
-    let size = file.metadata()?.len();
-    let mut reader = BufReader::with_capacity(1 << 20, &file);
-    let mut at = from.min(size);
-    reader.seek(io::SeekFrom::Start(at))?;
-    // Messages in seals, and in bare frames (which count only where no seal is).
-    let (mut seals, mut messages, mut bare) = (0, 0, None::<u64>);
-    let mut head = [0u8; HEADER + SEAL_HEAD];
-    while at < size {
-        let whole = reader.read_exact(&mut head[..HEADER]).ok().and_then(|()| {
-            let len = frame::spooled_length(&head).ok()?;
-            (at + len as u64 <= size).then_some(len)
-        });
-        let Some(len) = whole else {
-            let Some(next) = next_seal(&file, at, size)? else {
-                break;
-            };
-            at = next;
-            reader.seek(io::SeekFrom::Start(at))?;
-            continue;
-        };
-        let mut read = HEADER;
-        if head[0] == SEALED && len >= HEADER + SEAL_HEAD {
-            reader.read_exact(&mut head[HEADER..])?;
-            read += SEAL_HEAD;
-            seals += 1;
-            let claimed = u32::from_le_bytes([head[17], head[18], head[19], head[20]]);
-            messages += seal::bound(claimed, len);
-        } else {
-            *bare.get_or_insert(0) += u64::from(frame::is_message(head[0]));
-        }
-        reader.seek_relative((len - read) as i64)?;
-        at += len as u64;
-    }
-    let bare = bare.filter(|_| seals == 0);
-    Ok(Scan {
-        end: at,
-        messages: messages + bare.unwrap_or(0),
-        cut: at < size,
-        bare: bare.is_some(),
-    })
-}
-
-/// Where the next seal that matches starts after `at`, to the segment's `size`.
-fn next_seal(file: &File, at: u64, size: u64) -> io::Result<Option<u64>> {
-    let rest = read_at(file, at + 1, size - at - 1)?;
-    Ok(seal::find(&rest).map(|p| at + 1 + p as u64))
-}
-
+mod segment;
 #[cfg(test)]
 mod tests;

@@ -57,7 +57,7 @@ fn a_torn_tail_is_cut_and_a_rewind_hands_out_again() {
     drop(s);
     // A crash mid-append: half a frame at the end.
     let half = frames(2..3);
-    let seg = segment_path(&d, 1);
+    let seg = segment::path(&d, 1, false);
     let mut f = OpenOptions::new().append(true).open(&seg).unwrap();
     f.write_all(&half[..half.len() / 2]).unwrap();
     let mut s = Spool::open(&d, 1 << 20).unwrap();
@@ -77,7 +77,7 @@ fn an_append_that_fails_appends_nothing_so_trying_again_writes_each_frame_once()
     let mut s = Spool::open(&d, 1 << 20).unwrap();
     s.segment_bytes = 1;
     // The next segment cannot be created: a directory is where its file would be.
-    let blocked = segment_path(&d, 2);
+    let blocked = segment::path(&d, 2, false);
     fs::create_dir(&blocked).unwrap();
     let mut failed = 0;
     for batch in [frames(0..3), frames(3..5)] {
@@ -122,7 +122,7 @@ fn a_head_past_the_end_of_its_segment_reads_on_from_the_end() {
     // room: the inputs stalled.
     let d = dir("head-past-end");
     fs::create_dir_all(&d).unwrap();
-    File::create(segment_path(&d, 1)).unwrap();
+    File::create(segment::path(&d, 1, false)).unwrap();
     let mut head = 1u64.to_le_bytes().to_vec();
     head.extend_from_slice(&5000u64.to_le_bytes());
     fs::write(d.join("head"), head).unwrap();
@@ -172,7 +172,7 @@ fn damaged(name: &str, damage: impl Fn(&mut Vec<u8>, usize, usize)) -> (PathBuf,
     drop(s);
     let first = sealed_len(&frames(0..3));
     let second = first + sealed_len(&frames(3..5));
-    let seg = segment_path(&d, 1);
+    let seg = segment::path(&d, 1, false);
     let mut bytes = fs::read(&seg).unwrap();
     damage(&mut bytes, first, second);
     fs::write(&seg, &bytes).unwrap();
@@ -190,12 +190,12 @@ fn bytes_changed_on_disk_pass_over_their_seal_only() {
         bytes[second - 1] = b']';
         let _ = first;
     });
-    assert_eq!(s.messages(), 8, "the scan reads headers only");
+    assert_eq!(s.messages(), 6, "the scan checks every seal");
     let (seen, damaged) = drain(&mut s);
     assert_eq!(seen, ["0", "1", "2", "5", "6", "7"]);
     assert_eq!(damaged, 2);
     assert!(s.is_empty());
-    assert_eq!((s.messages(), s.bytes()), (0, 0));
+    assert_eq!(s.bytes(), 0);
     fs::remove_dir_all(&d).unwrap();
 }
 
@@ -207,14 +207,14 @@ fn a_header_changed_on_disk_is_passed_over_to_the_next_seal() {
         assert_eq!(bytes[first], b'S');
         bytes[first] = b'X';
     });
-    let size = fs::metadata(segment_path(&d, 1)).unwrap().len();
+    let size = fs::metadata(segment::path(&d, 1, false)).unwrap().len();
     assert_eq!(s.bytes(), size, "nothing cut");
     assert_eq!(s.messages(), 6, "what the seals that read say");
     let (seen, damaged) = drain(&mut s);
     assert_eq!(seen, ["0", "1", "2", "5", "6", "7"]);
     assert_eq!(damaged, 1, "at least one message, of unknown count");
     assert!(s.is_empty());
-    assert_eq!((s.messages(), s.bytes()), (0, 0));
+    assert_eq!(s.bytes(), 0);
     fs::remove_dir_all(&d).unwrap();
 }
 
@@ -231,12 +231,55 @@ fn a_length_changed_on_disk_is_not_taken_for_a_torn_end() {
     fs::remove_dir_all(&d).unwrap();
 }
 
+/// Regression (review): a damaged seal's length, still within the segment, was trusted, and
+/// the intact seals it claimed were passed over uncounted. Reading goes on at the next seal
+/// that matches.
+#[test]
+fn a_seal_length_changed_within_the_segment_passes_over_that_seal_only() {
+    let d = dir("length-within");
+    let mut s = Spool::open(&d, 1 << 30).unwrap();
+    let batches: Vec<Vec<u8>> = (0..20).map(|i| frames(i * 10..i * 10 + 10)).collect();
+    for batch in &batches {
+        s.append(batch).unwrap();
+    }
+    drop(s);
+    let seg = segment::path(&d, 1, false);
+    let mut bytes = fs::read(&seg).unwrap();
+    let second = sealed_len(&batches[0]);
+    // Its length grows by 256 bytes: past the next seal's start, within the file.
+    bytes[second + 2] = bytes[second + 2].wrapping_add(1);
+    fs::write(&seg, &bytes).unwrap();
+    let mut s = Spool::open(&d, 1 << 30).unwrap();
+    assert_eq!(s.messages(), 190, "every seal but the damaged one");
+    let (seen, damaged) = drain(&mut s);
+    let want: Vec<String> = (0..10).chain(20..200).map(|i| i.to_string()).collect();
+    assert_eq!(seen, want);
+    assert_eq!(damaged, 1, "its own count is not trusted: at least one");
+    assert!(s.is_empty());
+    fs::remove_dir_all(&d).unwrap();
+}
+
+/// A rewind reads the damage again: it is counted once.
+#[test]
+fn damage_read_again_after_a_rewind_is_counted_once() {
+    let (d, mut s) = damaged("rewound", |bytes, _, second| bytes[second - 1] = b']');
+    let mut damaged = 0;
+    while let Some(c) = s.read(1 << 20).unwrap() {
+        damaged += c.damaged;
+    }
+    s.rewind();
+    let (seen, again) = drain(&mut s);
+    assert_eq!(seen, ["0", "1", "2", "5", "6", "7"]);
+    assert_eq!((damaged, again), (2, 0));
+    fs::remove_dir_all(&d).unwrap();
+}
+
 /// Spools written before seals hold bare frames: still read, and published.
 #[test]
 fn a_spool_of_bare_frames_is_read() {
     let d = dir("bare");
     fs::create_dir_all(&d).unwrap();
-    fs::write(segment_path(&d, 1), frames(0..4)).unwrap();
+    fs::write(segment::path(&d, 1, true), frames(0..4)).unwrap();
     let mut s = Spool::open(&d, 1 << 20).unwrap();
     assert_eq!(s.messages(), 4);
     s.append(&frames(4..6)).unwrap();
@@ -286,23 +329,34 @@ fn a_segment_acknowledged_to_its_end_before_the_next_read_is_read_past() {
     fs::remove_dir_all(&d).unwrap();
 }
 
+/// Messages on subject `s` whose ids are the numbers `ids`, each with a payload of 400 bytes:
+/// about ten to a seal.
+fn padded(ids: std::ops::Range<u32>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for i in ids {
+        frame::publish(&mut out, b"s", i.to_string().as_bytes(), &[b'x'; 400]);
+    }
+    out
+}
+
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
 
     /// Whatever bytes change on disk, opening and reading the spool neither fails nor hands
-    /// out a message that was not appended as it was, nor one twice; the spool empties.
+    /// out a message that was not appended as it was, nor one twice; each changed byte costs
+    /// at most the messages of the seal it is in; and the spool empties.
     #[test]
-    fn bytes_changed_anywhere_never_give_a_message_that_was_not_appended(
+    fn bytes_changed_anywhere_cost_their_seal_at_most_and_never_give_a_wrong_message(
         changes in proptest::collection::vec((0.0f64..1.0, 1u8..=255), 1..6),
     ) {
         let d = dir(&format!("prop-{}", changes.len()));
         let mut s = Spool::open(&d, 1 << 30).unwrap();
-        let batches = [frames(0..300), frames(300..301), frames(301..800)];
+        let batches = [padded(0..300), padded(300..301), padded(301..800)];
         for batch in &batches {
             s.append(batch).unwrap();
         }
         drop(s);
-        let seg = segment_path(&d, 1);
+        let seg = segment::path(&d, 1, false);
         let mut bytes = fs::read(&seg).unwrap();
         for (at, x) in &changes {
             let last = bytes.len() - 1;
@@ -319,15 +373,18 @@ proptest::proptest! {
                 let frame::Frame::Publish { subject, id, payload } = f else {
                     panic!("{f:?}");
                 };
-                proptest::prop_assert_eq!((subject, payload), (&b"s"[..], &b"{}"[..]));
+                proptest::prop_assert_eq!((subject, payload), (&b"s"[..], &[b'x'; 400][..]));
                 let id: u32 = std::str::from_utf8(id).unwrap().parse().unwrap();
                 proptest::prop_assert!(id < 800 && seen.insert(id), "{}", id);
                 at += n;
             }
             s.acknowledge(c.end, c.messages).unwrap();
         }
+        let per_seal = crate::sink::nats::seal::SEAL_BYTES / padded(0..1).len() + 1;
+        let lost = 800 - seen.len();
+        proptest::prop_assert!(lost <= changes.len() * per_seal, "{} lost", lost);
         proptest::prop_assert!(s.is_empty());
-        proptest::prop_assert_eq!(s.messages(), 0);
+        proptest::prop_assert_eq!(s.bytes(), 0);
         fs::remove_dir_all(&d).unwrap();
     }
 }

@@ -70,6 +70,8 @@ pub struct Sink {
     rotations: u64,
     /// When the path was last looked at ([`LOOK_EVERY`]).
     looked: Instant,
+    /// A new file could not be opened at the path of one moved away (said once).
+    follow_failed: bool,
     /// Keeps only the end of a file in the page cache.
     releaser: Releaser,
 }
@@ -103,6 +105,7 @@ impl Sink {
             file_start: 0,
             rotations: 0,
             looked: Instant::now(),
+            follow_failed: false,
             releaser: Releaser::new(),
         }
     }
@@ -146,6 +149,7 @@ impl Sink {
             file_start: 0,
             rotations: 0,
             looked: Instant::now(),
+            follow_failed: false,
             releaser: Releaser::new(),
         };
         Ok((sink, repair))
@@ -367,21 +371,41 @@ impl Sink {
             }
             Ok((meta, new))
         });
-        // Said by the caller after "cannot write … to <path>: ", once in a while.
-        let (meta, new) = opened.map_err(|e| {
-            let there = match &rotated {
-                Some(to) => format!("renaming it to {}", to.display()),
-                None => "a rotation".into(),
-            };
-            io::Error::new(
-                e.kind(),
-                format!(
-                    "cannot open it again after {there} (the lines go on to the rotated file \
-                     until it can; each flush tries again): {e}"
-                ),
-            )
-        })?;
+        let (meta, new) = match opened {
+            Ok(opened) => opened,
+            // Nothing was renamed and nothing is lost: the lines go on to the moved file, as
+            // they did before the path was looked at (a removed directory, a data_dir moved
+            // aside, a file logrotate made that ztel may not open), and the next look tries
+            // again. Said once, not counted as a failing output.
+            Err(e) if moved => {
+                if !self.follow_failed {
+                    self.follow_failed = true;
+                    tracing::warn!(
+                        "{} no longer names the file written (moved or removed: logrotate?), \
+                         and a new one cannot be opened there: {e}; the lines go on to the \
+                         moved file, and every second tries again",
+                        path.display()
+                    );
+                }
+                return Ok(());
+            }
+            // Said by the caller after "cannot write … to <path>: ", once in a while.
+            Err(e) => {
+                let there = match &rotated {
+                    Some(to) => format!("renaming it to {}", to.display()),
+                    None => "a rotation".into(),
+                };
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!(
+                        "cannot open it again after {there} (the lines go on to the rotated \
+                         file until it can; each flush tries again): {e}"
+                    ),
+                ));
+            }
+        };
         if moved {
+            self.follow_failed = false;
             tracing::info!(
                 "{} no longer names the file written (moved or removed: logrotate?); writing \
                  a new one there",
@@ -389,6 +413,7 @@ impl Sink {
             );
         }
         *file = Arc::new(new);
+        self.releaser.switched(file);
         *size = meta.len();
         *id = (meta.dev(), meta.ino());
         self.file_start = self.taken - (self.pending.len() - self.torn) as u64;

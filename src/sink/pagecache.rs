@@ -158,6 +158,20 @@ impl Releaser {
     }
 }
 
+impl Releaser {
+    /// The sink writes `file` now, another than before (its path was moved away): the one told
+    /// of before is let go at once, here and by the thread, since a file removed by someone
+    /// else keeps its disk space while it is held open.
+    pub fn switched(&mut self, file: &Arc<File>) {
+        self.told = None;
+        if let Thread::Running(tx) = &self.thread {
+            // Size 0 releases nothing: the thread only takes it for its current file. When
+            // its queue is full, the next size told does the same.
+            let _ = tx.try_send((file.clone(), 0));
+        }
+    }
+}
+
 /// The releasing thread, or `Off` (said once) when the system has no thread for it: the
 /// records are written all the same, only kept cached.
 fn spawn(step: u64, keep: u64) -> Thread {

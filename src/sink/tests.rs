@@ -416,3 +416,89 @@ fn a_file_moved_away_is_followed_by_a_new_one_at_its_path() {
         std::fs::remove_dir_all(dir).unwrap();
     }
 }
+
+/// Writes a line and flushes, `n` times, and returns the lines written.
+fn lines_flushed(sink: &mut Sink, from: usize, n: usize) -> String {
+    let mut all = String::new();
+    for i in from..from + n {
+        let line = format!("{{\"n\":{i}}}\n");
+        sink.write(line.as_bytes()).unwrap();
+        sink.flush().expect("a flush");
+        all.push_str(&line);
+    }
+    all
+}
+
+/// Regression (review): where no new file can be opened at the path of one moved away (its
+/// directory moved aside, as a data_dir can be), every look counted a failing output and said
+/// it, once a second, where the lines had gone on quietly to the moved file: they still do,
+/// said once, and a new file is started once the path can take one.
+#[test]
+fn a_file_whose_directory_moved_away_goes_on_until_the_path_takes_a_new_one() {
+    let dir = temp("moved-dir");
+    let path = dir.join("data").join("connections.jsonl");
+    let (mut sink, _) = Sink::open(&path, Some(1 << 30)).unwrap();
+    let mut want = lines_flushed(&mut sink, 0, 3);
+    std::fs::rename(dir.join("data"), dir.join("aside")).unwrap();
+    // More than a second of flushes: each look finds nothing at the path, and no flush fails.
+    let until = Instant::now() + LOOK_EVERY + Duration::from_millis(200);
+    let mut n = 3;
+    while Instant::now() < until {
+        want += &lines_flushed(&mut sink, n, 1);
+        n += 1;
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let moved = dir.join("aside").join("connections.jsonl");
+    assert_eq!(std::fs::read_to_string(&moved).unwrap(), want);
+    // The path can take a file again: the next look starts one.
+    std::fs::create_dir(dir.join("data")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !path.exists() {
+        assert!(Instant::now() < deadline, "no new file at the path");
+        want += &lines_flushed(&mut sink, n, 1);
+        n += 1;
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    want += &lines_flushed(&mut sink, n, 1);
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap();
+    assert_eq!(read(&moved) + &read(&path), want);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// The descriptors of this process open on a file named `name` that was removed.
+fn held_removed(name: &str) -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter(|target| {
+            let target = target.to_string_lossy();
+            target.contains(name) && target.ends_with(" (deleted)")
+        })
+        .count()
+}
+
+/// Regression (review): a file removed by someone else stayed open in the page-cache releaser
+/// until the new file had taken 8 MiB, its disk space held all that time.
+#[test]
+fn a_removed_file_is_let_go_once_followed() {
+    let dir = temp("removed-held");
+    let path = dir.join("held-then-removed.jsonl");
+    let (mut sink, _) = Sink::open(&path, Some(1 << 30)).unwrap();
+    // Past a step of the releaser, so that its thread holds the file too.
+    let line = format!("{}\n", "x".repeat(1023));
+    for _ in 0..9 * 1024 {
+        sink.write(line.as_bytes()).unwrap();
+    }
+    sink.flush().unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert!(held_removed("held-then-removed.jsonl") >= 1);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while held_removed("held-then-removed.jsonl") > 0 {
+        assert!(Instant::now() < deadline, "the removed file is still held");
+        sink.write(b"{}\n").unwrap();
+        sink.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(path.exists());
+    std::fs::remove_dir_all(dir).unwrap();
+}

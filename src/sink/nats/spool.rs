@@ -43,8 +43,10 @@ pub struct Chunk {
     /// Whole `R` and `K` frames, out of their seals.
     pub bytes: Vec<u8>,
     pub end: Cursor,
-    /// The messages the spool counted in what the chunk covers, damaged ones included: what
-    /// acknowledging it takes off [`Spool::messages`].
+    /// The messages of the seals that read in what the chunk covers: what acknowledging it
+    /// takes off [`Spool::messages`]. (A seal damaged after it was appended in this run stays
+    /// in that count until the spool empties; one damaged before the spool was opened was
+    /// never in it.)
     pub messages: u64,
     /// Messages passed over because their bytes changed on disk (at least one for bytes that
     /// are no frame at all): never published, in the records file only.
@@ -79,7 +81,12 @@ impl Spool {
     /// Opens (or creates) the spool in `dir`, with what an earlier run left unacknowledged.
     pub fn open(dir: &Path, limit: u64) -> io::Result<Spool> {
         fs::create_dir_all(dir)?;
-        let numbers = segment::list(dir)?;
+        let mut numbers = segment::list(dir)?;
+        for (n, bare) in &mut numbers {
+            if *bare && segment::holds_seals(dir, *n)? {
+                *bare = false;
+            }
+        }
         let head_file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -425,6 +432,8 @@ impl Spool {
                     offset: 0,
                 };
                 self.next = self.head;
+                // New bytes will be written where damage was said: they are not said yet.
+                self.said_to = self.head;
                 self.save_head()?;
                 self.tail.set_len(0)?;
                 self.segments[0].1 = 0;

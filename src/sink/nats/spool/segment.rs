@@ -8,6 +8,7 @@
 
 use std::fs::{self, File};
 use std::io::{self, BufReader, Read, Seek};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use super::super::frame::{self, HEADER, SEALED};
@@ -43,6 +44,32 @@ pub fn list(dir: &Path) -> io::Result<Vec<(u64, bool)>> {
     found.sort_unstable();
     found.dedup_by_key(|(n, _)| *n);
     Ok(found)
+}
+
+/// Whether "bare" segment `n` starts with a seal that matches: the first builds with seals
+/// wrote them as `<n>.seg`, before the kind was in the name. It is renamed `<n>.sealed`, rather
+/// than its seals being taken for a torn end and cut. No changed byte makes a seal that matches.
+pub fn holds_seals(dir: &Path, n: u64) -> io::Result<bool> {
+    let from = path(dir, n, true);
+    let file = File::open(&from)?;
+    let size = file.metadata()?.len();
+    let mut header = [0u8; HEADER];
+    let sealed = file.read_exact_at(&mut header, 0).is_ok()
+        && header[0] == SEALED
+        && frame::length(&header).is_ok_and(|len| {
+            len as u64 <= size
+                && read_at(&file, 0, len as u64).is_ok_and(|whole| seal::open(&whole).is_ok())
+        });
+    if sealed {
+        let to = path(dir, n, false);
+        fs::rename(&from, &to)?;
+        tracing::info!(
+            "{}: sealed frames; renamed {}",
+            from.display(),
+            to.display()
+        );
+    }
+    Ok(sealed)
 }
 
 /// What a segment holds from `from` on.

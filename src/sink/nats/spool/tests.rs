@@ -380,3 +380,47 @@ proptest::proptest! {
         fs::remove_dir_all(&d).unwrap();
     }
 }
+
+/// Regression (review): once the spool emptied and started its segment over, damage in the new
+/// bytes below where damage had been said before was neither counted nor said.
+#[test]
+fn damage_after_the_spool_started_over_is_counted() {
+    let (d, mut s) = damaged("again", |bytes, _, second| bytes[second - 1] = b']');
+    let (_, first) = drain(&mut s);
+    assert_eq!(first, 2);
+    assert_eq!(s.bytes(), 0);
+    // The same appends again, and the same damage in the new bytes.
+    for batch in [frames(0..3), frames(3..5), frames(5..8)] {
+        s.append(&batch).unwrap();
+    }
+    let seg = segment::path(&d, 1, false);
+    let mut bytes = fs::read(&seg).unwrap();
+    let second = sealed_len(&frames(0..3)) + sealed_len(&frames(3..5));
+    bytes[second - 1] = b']';
+    fs::write(&seg, &bytes).unwrap();
+    let (seen, again) = drain(&mut s);
+    assert_eq!(seen, ["0", "1", "2", "5", "6", "7"]);
+    assert_eq!(again, 2);
+    fs::remove_dir_all(&d).unwrap();
+}
+
+/// The first builds with seals named their segments `<n>.seg`, as older builds did their bare
+/// ones: such a segment that starts with a seal is renamed and read as sealed, not cut.
+#[test]
+fn a_seg_segment_of_seals_is_renamed_and_read() {
+    let d = dir("seg-of-seals");
+    fs::create_dir_all(&d).unwrap();
+    let mut sealed = Vec::new();
+    crate::sink::nats::seal::seal(&mut sealed, &frames(0..3));
+    fs::write(segment::path(&d, 1, true), &sealed).unwrap();
+    let mut s = Spool::open(&d, 1 << 20).unwrap();
+    assert!(!segment::path(&d, 1, true).exists());
+    assert!(segment::path(&d, 1, false).exists());
+    assert_eq!(s.messages(), 3);
+    let (seen, damaged) = drain(&mut s);
+    assert_eq!(
+        (seen, damaged),
+        (vec!["0".to_owned(), "1".into(), "2".into()], 0)
+    );
+    fs::remove_dir_all(&d).unwrap();
+}

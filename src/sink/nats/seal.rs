@@ -99,6 +99,23 @@ pub fn bound(count: u32, len: usize) -> u64 {
     u64::from(count).min((len.saturating_sub(HEADER + SEAL_HEAD) / SMALLEST_FRAME) as u64)
 }
 
+/// What the frames at the start of `inner` (a damaged seal's body past its head) hold, walked
+/// by their own headers: `R` and `K` frames, up to the first that does not read; and the bytes
+/// walked. A damaged seal's own counts are not trusted (they may be what changed).
+pub fn walk(inner: &[u8]) -> (Seal, usize) {
+    let mut count = Seal::default();
+    let mut at = 0;
+    while let Ok(len) = frame::length(&inner[at..]) {
+        if at + len > inner.len() || !matches!(inner[at], frame::PUBLISH | frame::MERGE) {
+            break;
+        }
+        count.frames += 1;
+        count.messages += u64::from(inner[at] == frame::PUBLISH);
+        at += len;
+    }
+    (count, at)
+}
+
 /// What [`find`] found.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Find {

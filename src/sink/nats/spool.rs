@@ -23,7 +23,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use super::frame::{self, FrameError, HEADER, SEALED};
-use super::seal::{self, Seal, SEAL_HEAD};
+use super::seal::{self, SEAL_HEAD};
 use segment::{next_seal, read_at};
 
 /// A segment this large is closed and a new one started: what was published is given back to
@@ -73,6 +73,8 @@ pub struct Spool {
     bare: Vec<u64>,
     /// Damage before this place was counted and said already (a rewind reads it again).
     said_to: Cursor,
+    /// Damaged places passed over since the spool was opened.
+    damaged_places: u64,
     /// Unacknowledged records and device events, as their seals say.
     messages: u64,
 }
@@ -144,6 +146,14 @@ impl Spool {
                 head_moved = true;
             }
             messages += scan.messages;
+            if scan.damaged > 0 {
+                tracing::warn!(
+                    "{}: {} places changed on disk since they were written; passed over when \
+                     published, and what they held counted then",
+                    path.display(),
+                    scan.damaged
+                );
+            }
             if is_bare {
                 bare.push(n);
             }
@@ -174,6 +184,7 @@ impl Spool {
             reader: None,
             bare,
             said_to: Cursor::default(),
+            damaged_places: 0,
             messages,
         };
         // Saved at once: frames appended past the old head and then torn by a crash would
@@ -307,9 +318,15 @@ impl Spool {
                 };
                 // The frame's contents, or what a damaged seal claimed to hold.
                 let read = match len {
+                    // An older build's frame: unchecked, but a record must be JSON (a length
+                    // changed on disk would publish a record and the frames after it as one).
                     Some(len) if bare && bytes[pos] != SEALED => {
-                        chunk.messages += u64::from(frame::is_message(bytes[pos]));
-                        Ok(pos..pos + len)
+                        if bare_reads(&bytes[pos..pos + len]) {
+                            chunk.messages += u64::from(frame::is_message(bytes[pos]));
+                            Ok(pos..pos + len)
+                        } else {
+                            Err(Some(pos..pos + len))
+                        }
                     }
                     Some(len) if !bare && bytes[pos] == SEALED => {
                         match seal::open(&bytes[pos..pos + len]) {
@@ -317,7 +334,7 @@ impl Spool {
                                 chunk.messages += count.messages;
                                 Ok(pos + len - inner.len()..pos + len)
                             }
-                            Err(claimed) => Err(Some((len, claimed))),
+                            Err(_) => Err(Some(pos..pos + len)),
                         }
                     }
                     _ => Err(None),
@@ -331,8 +348,9 @@ impl Spool {
                     }
                     // Damage starts a chunk of its own.
                     Err(_) if pos > 0 => break,
-                    Err(claimed) => {
-                        pos = self.pass_over(at, available, claimed, &mut chunk)? as usize;
+                    Err(seal) => {
+                        let seal = seal.map(|whole| &bytes[whole]);
+                        pos = self.pass_over(at, available, seal, &mut chunk)? as usize;
                         break;
                     }
                 }
@@ -346,38 +364,55 @@ impl Spool {
     }
 
     /// Bytes at `at` of the segment being read are damaged (a seal whose checksum does not
-    /// match, or no frame of the segment's kind): they are passed over to the next seal that
-    /// matches (a bare segment has none: to its end), counted and said once (a rewind reads
-    /// them again). The length of a damaged seal is not trusted: it may have been what changed.
+    /// match, a bare frame that does not read, or no frame of the segment's kind): they are
+    /// passed over to the next seal that matches (in a bare segment, past the frame when a
+    /// frame follows it, else to the segment's end), counted and said once (a rewind reads them
+    /// again). The length of a damaged seal is not trusted: it may have been what changed.
     /// Returns how many bytes are passed over.
     fn pass_over(
         &mut self,
         at: u64,
         available: u64,
-        claimed: Option<(usize, Seal)>,
+        damaged: Option<&[u8]>,
         chunk: &mut Chunk,
     ) -> io::Result<u64> {
         let segment = self.next.segment;
+        let bare = self.bare.contains(&segment);
         let next = match &self.reader {
-            Some((n, file)) if *n == segment && !self.bare.contains(&segment) => {
-                next_seal(file, at, at + available)?
-            }
+            Some((n, file)) if *n == segment && !bare => next_seal(file, at, at + available)?,
+            Some((n, file)) if *n == segment => match damaged {
+                Some(f) => {
+                    let end = at + f.len() as u64;
+                    let follows = end == at + available
+                        || read_at(
+                            file,
+                            end,
+                            HEADER.min((at + available - end) as usize) as u64,
+                        )
+                        .is_ok_and(|h| frame::spooled_length(&h).is_ok_and(|_| h[0] != SEALED));
+                    follows.then_some(end)
+                }
+                None => None,
+            },
             _ => None,
         };
         let skip = next.map_or(available, |n| n - at);
-        // The seal's own count when the next seal starts where it said it ends; else at
-        // least one message, of a number unknown.
-        let (lost, what) = match claimed {
-            Some((len, seal)) if len as u64 == skip => (
-                seal.messages,
-                format!(
-                    "its {} records or device events and {} registry merges",
-                    seal.messages,
-                    seal.frames.saturating_sub(seal.messages)
-                ),
-            ),
-            _ => (1, "what they held (a record or more)".to_owned()),
+        // What the damaged frame still says it holds (a seal's frames walked by their own
+        // headers; a bare frame is one); past it, when what follows is not where it said it
+        // ends, at least one more of a number unknown. A lower bound: a frame changed beyond
+        // reading ends the walk.
+        let head = if bare { 0 } else { HEADER + SEAL_HEAD };
+        let (found, walked) = match damaged {
+            Some(s) => seal::walk(s.get(head..).unwrap_or_default()),
+            None => (seal::Seal::default(), 0),
         };
+        // A bare segment's frames were counted by their headers when it was opened.
+        if bare {
+            chunk.messages += found.messages;
+        }
+        let beyond = u64::from(skip > (head + walked) as u64);
+        let lost = (found.messages + beyond).max(u64::from(found.frames == 0));
+        let merges = found.frames - found.messages;
         let here = Cursor {
             segment,
             offset: at,
@@ -388,12 +423,18 @@ impl Spool {
                 offset: at + 1,
             };
             chunk.damaged += lost;
-            tracing::error!(
-                "{}: {skip} bytes at offset {at} changed on disk (no frame, or a checksum that \
-                 does not match); passed over: {what} are in the records file and the local \
-                 registry only",
-                self.path(segment).display(),
-            );
+            self.damaged_places += 1;
+            // The 1st, 2nd, 4th…: a spool damaged in many places must not flood the log.
+            if self.damaged_places.is_power_of_two() {
+                tracing::error!(
+                    places = self.damaged_places,
+                    "{}: {skip} bytes at offset {at} changed on disk (no frame, or a checksum \
+                     that does not match); passed over: {lost} records or device events (at \
+                     least) and {merges} registry merges, in the records file and the local \
+                     registry only",
+                    self.path(segment).display(),
+                );
+            }
         }
         Ok(skip)
     }
@@ -465,6 +506,17 @@ impl Spool {
             self.reader = Some((segment, file));
         }
         Ok(())
+    }
+}
+
+/// Whether an older build's bare frame reads as what it says: a record's payload is JSON.
+fn bare_reads(whole: &[u8]) -> bool {
+    match frame::read(whole) {
+        Ok((frame::Frame::Publish { payload, .. }, _)) => {
+            serde_json::from_slice::<serde::de::IgnoredAny>(payload).is_ok()
+        }
+        Ok((frame::Frame::Merge { .. }, _)) => true,
+        _ => false,
     }
 }
 

@@ -80,6 +80,8 @@ pub struct Scan {
     pub messages: u64,
     /// True when bytes after `end` are not a whole frame: a torn end, to cut.
     pub cut: bool,
+    /// Places passed over as changed on disk (said, and counted, when read for publishing).
+    pub damaged: u64,
 }
 
 /// Reads a segment from `from` on. A sealed one is read whole, each seal checked, so that its
@@ -92,7 +94,7 @@ pub fn scan(path: &Path, from: u64, bare: bool) -> io::Result<Scan> {
     let mut reader = BufReader::with_capacity(1 << 20, &file);
     let mut at = from.min(size);
     reader.seek(io::SeekFrom::Start(at))?;
-    let mut messages = 0;
+    let (mut messages, mut damaged) = (0, 0);
     let mut whole = Vec::new();
     while at < size {
         let mut header = [0u8; HEADER];
@@ -119,6 +121,13 @@ pub fn scan(path: &Path, from: u64, bare: bool) -> io::Result<Scan> {
                 at += len as u64;
                 continue;
             }
+            // Whole, so no torn write (that would end past the file), but changed: passed over
+            // to the next seal that matches, or by its length when none follows (the last seal
+            // of a segment is no less a seal than the others).
+            damaged += 1;
+            at = next_seal(&file, at, size)?.unwrap_or(at + len as u64);
+            reader.seek(io::SeekFrom::Start(at))?;
+            continue;
         }
         // No frame of this segment's kind where one should start.
         let next = if bare {
@@ -129,6 +138,7 @@ pub fn scan(path: &Path, from: u64, bare: bool) -> io::Result<Scan> {
         let Some(next) = next else {
             break;
         };
+        damaged += 1;
         at = next;
         reader.seek(io::SeekFrom::Start(at))?;
     }
@@ -136,6 +146,7 @@ pub fn scan(path: &Path, from: u64, bare: bool) -> io::Result<Scan> {
         end: at,
         messages,
         cut: at < size,
+        damaged,
     })
 }
 

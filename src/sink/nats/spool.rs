@@ -75,6 +75,10 @@ pub struct Spool {
     said_to: Cursor,
     /// Damaged places passed over since the spool was opened.
     damaged_places: u64,
+    /// No seal that matches was found from here to the end of its segment (until the next
+    /// append): a damaged seal after it is stepped over by its length, not searched from again
+    /// (each search would read the rest of the segment).
+    none_after: Option<Cursor>,
     /// Unacknowledged records and device events, as their seals say.
     messages: u64,
 }
@@ -185,6 +189,7 @@ impl Spool {
             bare,
             said_to: Cursor::default(),
             damaged_places: 0,
+            none_after: None,
             messages,
         };
         // Saved at once: frames appended past the old head and then torn by a crash would
@@ -260,6 +265,7 @@ impl Spool {
         }
         last.1 += sealed.len() as u64;
         self.messages += messages;
+        self.none_after = None;
         Ok(sealed.len() as u64)
     }
 
@@ -378,8 +384,23 @@ impl Spool {
     ) -> io::Result<u64> {
         let segment = self.next.segment;
         let bare = self.bare.contains(&segment);
+        let known_none = self
+            .none_after
+            .is_some_and(|c| c.segment == segment && c.offset <= at);
         let next = match &self.reader {
-            Some((n, file)) if *n == segment && !bare => next_seal(file, at, at + available)?,
+            Some((n, file)) if *n == segment && !bare && !known_none => {
+                let next = next_seal(file, at, at + available)?;
+                if next.is_none() {
+                    self.none_after = Some(Cursor {
+                        segment,
+                        offset: at,
+                    });
+                }
+                next.or(damaged.map(|f| at + f.len() as u64))
+            }
+            // No seal matches after it: a whole damaged seal is stepped over by its length,
+            // so that each after it is counted as itself.
+            Some((n, _)) if *n == segment && !bare => damaged.map(|f| at + f.len() as u64),
             Some((n, file)) if *n == segment => match damaged {
                 Some(f) => {
                     let end = at + f.len() as u64;

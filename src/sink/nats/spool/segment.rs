@@ -95,6 +95,10 @@ pub fn scan(path: &Path, from: u64, bare: bool) -> io::Result<Scan> {
     let mut at = from.min(size);
     reader.seek(io::SeekFrom::Start(at))?;
     let (mut messages, mut damaged) = (0, 0);
+    // Set once a search found no seal that matches up to the end: none will be found later in
+    // the segment either, and searching again for each damaged seal after it would read the
+    // rest of the segment each time (quadratic in the damaged seals at its end).
+    let mut none_after = false;
     let mut whole = Vec::new();
     while at < size {
         let mut header = [0u8; HEADER];
@@ -125,12 +129,18 @@ pub fn scan(path: &Path, from: u64, bare: bool) -> io::Result<Scan> {
             // to the next seal that matches, or by its length when none follows (the last seal
             // of a segment is no less a seal than the others).
             damaged += 1;
-            at = next_seal(&file, at, size)?.unwrap_or(at + len as u64);
+            let next = if none_after {
+                None
+            } else {
+                next_seal(&file, at, size)?
+            };
+            none_after = next.is_none();
+            at = next.unwrap_or(at + len as u64);
             reader.seek(io::SeekFrom::Start(at))?;
             continue;
         }
         // No frame of this segment's kind where one should start.
-        let next = if bare {
+        let next = if bare || none_after {
             None
         } else {
             next_seal(&file, at, size)?

@@ -488,3 +488,37 @@ fn a_bare_frame_that_is_no_record_is_not_published() {
     assert!(s.is_empty());
     fs::remove_dir_all(&d).unwrap();
 }
+
+/// Many damaged seals at a segment's end: each passed over by its length once a search found
+/// no seal that matches after it (searching again for each read the rest of the segment each
+/// time), none cut, each counted when read.
+#[test]
+fn damaged_seals_at_a_segments_end_are_each_passed_over_once() {
+    let d = dir("damaged-end");
+    let mut s = Spool::open(&d, 1 << 30).unwrap();
+    let mut ends = Vec::new();
+    let mut at = 0;
+    for i in 0..200u32 {
+        let batch = frames(i * 2..i * 2 + 2);
+        at += sealed_len(&batch);
+        ends.push(at);
+        s.append(&batch).unwrap();
+    }
+    drop(s);
+    let seg = segment::path(&d, 1, false);
+    let mut bytes = fs::read(&seg).unwrap();
+    for end in &ends[100..] {
+        assert_eq!(bytes[end - 1], b'}');
+        bytes[end - 1] = b']';
+    }
+    fs::write(&seg, &bytes).unwrap();
+    let mut s = Spool::open(&d, 1 << 30).unwrap();
+    assert_eq!(fs::metadata(&seg).unwrap().len(), at as u64, "not cut");
+    assert_eq!(s.messages(), 200);
+    let (seen, damaged) = drain(&mut s);
+    let want: Vec<String> = (0..200).map(|i| i.to_string()).collect();
+    assert_eq!(seen, want);
+    assert_eq!(damaged, 200, "each seal as itself");
+    assert!(s.is_empty());
+    fs::remove_dir_all(&d).unwrap();
+}

@@ -1,31 +1,27 @@
 //! A spool whose bytes changed on disk between two runs: what no longer reads as it was
 //! written is passed over and counted, never published as it reads; the rest is published.
 
-use crate::common::TempDir;
-use crate::server::{free_port, installed, Server};
+use crate::server::Server;
 use crate::support::{
-    comes_true, lines, metric, read_stream, records, spool_empties, start_collector, PATIENCE,
+    metric, read_stream, records, spool_empties, spooled_while_nats_is_down, start_collector,
+    Spooled, PATIENCE,
 };
 
 /// Regression: the spool's frames carried no checksum, so a record changed on disk was
 /// published as it read: a record id the feed never sent.
 #[test]
 fn a_record_changed_in_the_spool_is_passed_over_not_published() {
-    let dir = TempDir::new("nats-damaged");
-    if !installed() {
-        return;
-    }
-    // NATS is down (nobody listens on its port) for the whole first run.
-    let port = free_port();
-    let url = format!("nats://127.0.0.1:{port}");
-    let data = dir.path().join("data");
-    let first = start_collector("nats-damaged-1", &url, Some(data.clone()));
+    // NATS is down for the whole first run.
     const N: u64 = 2000;
-    first.send(&lines(N));
-    assert!(
-        comes_true(|| metric(&first, "ztel_nats_spool_records") >= N as f64),
-        "spooled"
-    );
+    let Some(Spooled {
+        dir,
+        port,
+        data,
+        collector: first,
+    }) = spooled_while_nats_is_down("nats-damaged", N)
+    else {
+        return;
+    };
     first.stop();
 
     // One record's id changed in place, the JSON still whole: `"record_id":"1000"` became 9999.

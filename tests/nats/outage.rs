@@ -9,7 +9,8 @@ use crate::common::{self, http_get, wait_for, zia_line, TempDir};
 use crate::server::{free_port, installed, Server};
 use crate::support::{
     admin, all_acknowledged, assert_stream_holds_once, comes_true, lines, metric, records,
-    spool_empties, start_collector, start_configured, stream_info, PATIENCE,
+    spool_empties, spooled_while_nats_is_down, start_collector, start_configured, stream_info,
+    Spooled, PATIENCE,
 };
 
 /// Identities `data_dir/dedup.window` says it saved (its header's next slot; the window is far
@@ -157,21 +158,17 @@ fn an_outage_loses_nothing_and_doubles_nothing() {
 
 #[test]
 fn a_spool_left_at_shutdown_is_published_at_the_next_start() {
-    let dir = TempDir::new("nats-shutdown");
-    if !installed() {
-        return;
-    }
-    // NATS is down (nobody listens on its port) for the whole first run.
-    let port = free_port();
-    let url = format!("nats://127.0.0.1:{port}");
-    let data = dir.path().join("data");
-    let first = start_collector("nats-shutdown-1", &url, Some(data.clone()));
+    // NATS is down for the whole first run.
     const N: u64 = 500;
-    first.send(&lines(N));
-    assert!(
-        comes_true(|| metric(&first, "ztel_nats_spool_records") >= N as f64),
-        "spooled"
-    );
+    let Some(Spooled {
+        dir,
+        port,
+        data,
+        collector: first,
+    }) = spooled_while_nats_is_down("nats-shutdown", N)
+    else {
+        return;
+    };
     let outcome = first.stop();
     let said: Vec<&String> = outcome
         .stderr

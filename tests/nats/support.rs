@@ -95,6 +95,37 @@ pub fn all_acknowledged(c: &Collector, n: f64) -> bool {
     })
 }
 
+/// A collector whose NATS is down (nobody listens on `port`, an OS-chosen one) took `n` ZIA
+/// records ([`lines`]) into its spool in `data`; `None` when nats-server is not installed.
+pub struct Spooled {
+    pub dir: TempDir,
+    pub port: u16,
+    pub data: PathBuf,
+    pub collector: Collector,
+}
+
+pub fn spooled_while_nats_is_down(tag: &str, n: u64) -> Option<Spooled> {
+    let dir = TempDir::new(tag);
+    if !crate::server::installed() {
+        return None;
+    }
+    let port = crate::server::free_port();
+    let url = format!("nats://127.0.0.1:{port}");
+    let data = dir.path().join("data");
+    let collector = start_collector(&format!("{tag}-1"), &url, Some(data.clone()));
+    collector.send(&lines(n));
+    assert!(
+        comes_true(|| metric(&collector, "ztel_nats_spool_records") >= n as f64),
+        "spooled"
+    );
+    Some(Spooled {
+        dir,
+        port,
+        data,
+        collector,
+    })
+}
+
 /// Whether `c`'s spool empties.
 pub fn spool_empties(c: &Collector) -> bool {
     comes_true(|| metric(c, "ztel_nats_spool_records") == 0.0)

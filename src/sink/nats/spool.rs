@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 use super::frame::{self, FrameError, HEADER, SEALED};
 use super::seal::{self, SEAL_HEAD};
-use segment::{next_seal, read_at};
+use segment::read_at;
 
 /// A segment this large is closed and a new one started: what was published is given back to
 /// the disk a segment at a time.
@@ -327,7 +327,7 @@ impl Spool {
                     // An older build's frame: unchecked, but a record must be JSON (a length
                     // changed on disk would publish a record and the frames after it as one).
                     Some(len) if bare && bytes[pos] != SEALED => {
-                        if bare_reads(&bytes[pos..pos + len]) {
+                        if damage::bare_reads(&bytes[pos..pos + len]) {
                             chunk.messages += u64::from(frame::is_message(bytes[pos]));
                             Ok(pos..pos + len)
                         } else {
@@ -336,11 +336,11 @@ impl Spool {
                     }
                     Some(len) if !bare && bytes[pos] == SEALED => {
                         match seal::open(&bytes[pos..pos + len]) {
-                            Ok((inner, count)) => {
+                            Some((inner, count)) => {
                                 chunk.messages += count.messages;
                                 Ok(pos + len - inner.len()..pos + len)
                             }
-                            Err(_) => Err(Some(pos..pos + len)),
+                            None => Err(Some(pos..pos + len)),
                         }
                     }
                     _ => Err(None),
@@ -367,97 +367,6 @@ impl Spool {
             chunk.end = self.next;
             return Ok(Some(chunk));
         }
-    }
-
-    /// Bytes at `at` of the segment being read are damaged (a seal whose checksum does not
-    /// match, a bare frame that does not read, or no frame of the segment's kind): they are
-    /// passed over to the next seal that matches (in a bare segment, past the frame when a
-    /// frame follows it, else to the segment's end), counted and said once (a rewind reads them
-    /// again). The length of a damaged seal is not trusted: it may have been what changed.
-    /// Returns how many bytes are passed over.
-    fn pass_over(
-        &mut self,
-        at: u64,
-        available: u64,
-        damaged: Option<&[u8]>,
-        chunk: &mut Chunk,
-    ) -> io::Result<u64> {
-        let segment = self.next.segment;
-        let bare = self.bare.contains(&segment);
-        let known_none = self
-            .none_after
-            .is_some_and(|c| c.segment == segment && c.offset <= at);
-        let next = match &self.reader {
-            Some((n, file)) if *n == segment && !bare && !known_none => {
-                let next = next_seal(file, at, at + available)?;
-                if next.is_none() {
-                    self.none_after = Some(Cursor {
-                        segment,
-                        offset: at,
-                    });
-                }
-                next.or(damaged.map(|f| at + f.len() as u64))
-            }
-            // No seal matches after it: a whole damaged seal is stepped over by its length,
-            // so that each after it is counted as itself.
-            Some((n, _)) if *n == segment && !bare => damaged.map(|f| at + f.len() as u64),
-            Some((n, file)) if *n == segment => match damaged {
-                Some(f) => {
-                    let end = at + f.len() as u64;
-                    let follows = end == at + available
-                        || read_at(
-                            file,
-                            end,
-                            HEADER.min((at + available - end) as usize) as u64,
-                        )
-                        .is_ok_and(|h| frame::spooled_length(&h).is_ok_and(|_| h[0] != SEALED));
-                    follows.then_some(end)
-                }
-                None => None,
-            },
-            _ => None,
-        };
-        let skip = next.map_or(available, |n| n - at);
-        // What the damaged frame still says it holds (a seal's frames walked by their own
-        // headers; a bare frame is one); past it, when what follows is not where it said it
-        // ends, at least one more of a number unknown. A lower bound: a frame changed beyond
-        // reading ends the walk.
-        let head = if bare { 0 } else { HEADER + SEAL_HEAD };
-        let (found, walked) = match damaged {
-            Some(s) => seal::walk(s.get(head..).unwrap_or_default()),
-            None => (seal::Seal::default(), 0),
-        };
-        // A bare segment's frames were counted by their headers when it was opened.
-        if bare {
-            chunk.messages += found.messages;
-        }
-        let beyond = u64::from(skip > (head + walked) as u64);
-        let lost = (found.messages + beyond).max(u64::from(found.frames == 0));
-        let merges = found.frames - found.messages;
-        let here = Cursor {
-            segment,
-            offset: at,
-        };
-        if here >= self.said_to {
-            self.said_to = Cursor {
-                segment,
-                offset: at + 1,
-            };
-            chunk.damaged += lost;
-            self.damaged_places += 1;
-            // The 1st, 2nd, 4th…: a spool damaged in many places must not flood the log.
-            if self.damaged_places.is_power_of_two() {
-                tracing::error!(
-                    places = self.damaged_places,
-                    "{}: {skip} bytes at offset {at} changed on disk (no frame, or a checksum \
-                     that does not match); passed over: {lost} records or device events (at \
-                     least) and {merges} registry merges, in the records file and the local \
-                     registry only",
-                    self.path(segment).display(),
-                );
-            }
-        }
-        Ok(skip)
     }
 
     /// The frames handed out up to `end` were acknowledged, `messages` of them (as the chunks
@@ -530,17 +439,7 @@ impl Spool {
     }
 }
 
-/// Whether an older build's bare frame reads as what it says: a record's payload is JSON.
-fn bare_reads(whole: &[u8]) -> bool {
-    match frame::read(whole) {
-        Ok((frame::Frame::Publish { payload, .. }, _)) => {
-            serde_json::from_slice::<serde::de::IgnoredAny>(payload).is_ok()
-        }
-        Ok((frame::Frame::Merge { .. }, _)) => true,
-        _ => false,
-    }
-}
-
+mod damage;
 mod segment;
 #[cfg(test)]
 mod tests;

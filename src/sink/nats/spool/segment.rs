@@ -58,7 +58,7 @@ pub fn holds_seals(dir: &Path, n: u64) -> io::Result<bool> {
         && header[0] == SEALED
         && frame::length(&header).is_ok_and(|len| {
             len as u64 <= size
-                && read_at(&file, 0, len as u64).is_ok_and(|whole| seal::open(&whole).is_ok())
+                && read_at(&file, 0, len as u64).is_ok_and(|whole| seal::open(&whole).is_some())
         });
     if sealed {
         let to = path(dir, n, false);
@@ -120,7 +120,7 @@ pub fn scan(path: &Path, from: u64, bare: bool) -> io::Result<Scan> {
             whole.extend_from_slice(&header);
             whole.resize(len, 0);
             reader.read_exact(&mut whole[HEADER..])?;
-            if let Ok((_, count)) = seal::open(&whole) {
+            if let Some((_, count)) = seal::open(&whole) {
                 messages += count.messages;
                 at += len as u64;
                 continue;

@@ -246,7 +246,8 @@ fn build<'a>(
         | Kind::ZiaSaas
         | Kind::ZiaSaasActivity
         | Kind::ZpaAppConnectorStatus
-        | Kind::ZpaAudit => {
+        | Kind::ZpaAudit
+        | Kind::ZpaAppProtection => {
             let columns = columns::of(kind).ok_or(Reason::UnknownType)?;
             let facts = columns::facts(kind, f, ctx)?;
             note(&facts.device);

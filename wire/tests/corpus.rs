@@ -24,6 +24,7 @@ const KINDS: &[(&str, &str)] = &[
     ("zpa-browser-access", "zpa.browser_access"),
     ("zpa-app-connector-status", "zpa.app_connector_status"),
     ("zpa-audit", "zpa.audit"),
+    ("zpa-app-protection", "zpa.app_protection"),
 ];
 
 /// The feed formats whose samples are decoded; a file of another format is a test failure.

@@ -1,6 +1,6 @@
 //! The log types whose records carry their fields as they are (DESIGN §2.4 "event records"):
-//! ZIA Tunnel, Admin Audit, SaaS Security and SaaS Security Activity, ZPA App Connector Status and
-//! Audit. Each is a table of columns, record key and the field it shows, in record order; one
+//! ZIA Tunnel, Admin Audit, SaaS Security and SaaS Security Activity, ZPA App Connector Status,
+//! Audit and AppProtection. Each is a table of columns, record key and the field it shows, in record order; one
 //! writer serves them all (`record::columns`).
 
 use jiff::Timestamp;
@@ -119,6 +119,23 @@ const ZPA_AUDIT: &[Column] = columns![
     "new_value" NewValue Text, "created" CreationTime Time,
 ];
 
+/// ZPA AppProtection: one inspected HTTP exchange. Its ids (application, policy, profile) are
+/// numbers beyond 2^53 in LSS's JSON, kept as their digits.
+#[rustfmt::skip]
+const APP_PROTECTION: &[Column] = columns![
+    "user" Username Text, "client_public_ip" ClientPublicIp Text, "src_port" ClientPort Port,
+    "dst_host" ZpaHost Text, "domain" Domain Text, "method" Method Text, "url" Url Text,
+    "protocol" Proto Text, "http_status" RespCode Number, "http_error" HttpError Text,
+    "user_agent" UserAgent Text, "app" Application Text, "app_group" AppGroup Text,
+    "inspection_policy" Policy Text, "inspection_profile" InspectionProfile Text,
+    "paranoia_level" ParanoiaLevel Number, "controls_hit" ControlsHit Number,
+    "request_header_bytes" RequestHeaderBytes Number,
+    "request_body_bytes" RequestBodyBytes Number,
+    "response_header_bytes" ResponseHeaderBytes Number,
+    "response_body_bytes" ResponseBodyBytes Number, "connection_id" ConnectionId Text,
+    "customer" Company Text,
+];
+
 /// The columns of a kind's record, or `None` for the connection and session kinds, which have
 /// events of their own.
 pub fn of(kind: Kind) -> Option<&'static [Column]> {
@@ -129,6 +146,7 @@ pub fn of(kind: Kind) -> Option<&'static [Column]> {
         Kind::ZiaSaasActivity => SAAS_ACTIVITY,
         Kind::ZpaAppConnectorStatus => CONNECTOR_STATUS,
         Kind::ZpaAudit => ZPA_AUDIT,
+        Kind::ZpaAppProtection => APP_PROTECTION,
         _ => return None,
     })
 }
@@ -140,6 +158,8 @@ pub fn facts(kind: Kind, f: &Fields<'_>, ctx: &Context<'_>) -> Result<Facts<'sta
     } else {
         let first = match kind {
             Kind::ZpaAudit => [Field::ModifiedTime, Field::CreationTime],
+            // When the request came (epoch microseconds), to the second otherwise.
+            Kind::ZpaAppProtection => [Field::RequestReceived, Field::LogTimestamp],
             _ => [Field::LogTimestamp, Field::LogTimestamp],
         };
         let mut ts = None;

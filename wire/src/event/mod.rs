@@ -29,7 +29,8 @@ pub use zia_device::{zia_who, ZiaWho};
 pub use zia_web::WebEvent;
 pub use zpa_activity::ActivityEvent;
 
-/// The log types ztel builds records from (DESIGN §3.1), each with its record `kind`.
+/// The log types ztel builds records from (DESIGN §3.1, and ZPA's AppProtection, which LSS also
+/// streams), each with its record `kind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
     ZiaWeb,
@@ -44,10 +45,11 @@ pub enum Kind {
     ZpaBrowserAccess,
     ZpaAppConnectorStatus,
     ZpaAudit,
+    ZpaAppProtection,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 13] = [
         Kind::ZiaWeb,
         Kind::ZiaFirewall,
         Kind::ZiaDns,
@@ -60,6 +62,7 @@ impl Kind {
         Kind::ZpaBrowserAccess,
         Kind::ZpaAppConnectorStatus,
         Kind::ZpaAudit,
+        Kind::ZpaAppProtection,
     ];
     pub const COUNT: usize = Self::ALL.len();
 
@@ -78,6 +81,7 @@ impl Kind {
             Kind::ZpaBrowserAccess => "zpa.browser_access",
             Kind::ZpaAppConnectorStatus => "zpa.app_connector_status",
             Kind::ZpaAudit => "zpa.audit",
+            Kind::ZpaAppProtection => "zpa.app_protection",
         }
     }
 
@@ -134,12 +138,13 @@ pub fn classify(fields: &Fields) -> Result<Kind, Reason> {
         Kind::ZiaSaas,
         Kind::ZiaSaasActivity,
     ];
-    const ZPA: [Kind; 5] = [
+    const ZPA: [Kind; 6] = [
         Kind::ZpaUserActivity,
         Kind::ZpaUserStatus,
         Kind::ZpaBrowserAccess,
         Kind::ZpaAppConnectorStatus,
         Kind::ZpaAudit,
+        Kind::ZpaAppProtection,
     ];
     if votes.zpa >= 3 && votes.zpa > votes.zia {
         Ok(best(votes, &ZPA))

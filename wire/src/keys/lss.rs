@@ -1,5 +1,5 @@
 //! ZPA's Log Streaming Service templates (User Activity, User Status, Browser Access, App
-//! Connector Status, Audit): CamelCase keys, numbers as JSON numbers.
+//! Connector Status, Audit, AppProtection): CamelCase keys, numbers as JSON numbers.
 
 use super::Key;
 
@@ -74,6 +74,27 @@ pub const KEYS: &[Key] = crate::dialect! {
     "ConnectionReason" => ConnectionReason; k(ZpaBrowserAccess);
     "Origin" => Other; k(ZpaBrowserAccess);
     "CorsToken" => Other; k(ZpaBrowserAccess);
+    // AppProtection (inspection of what Browser Access and Client Connector carry): it shares
+    // the request's times and HTTP keys with Browser Access, so its own keys outvote those.
+    "UserID" => Username; k(ZpaAppProtection);
+    "ClientPort" => ClientPort; k(ZpaAppProtection);
+    "Domain" => Domain; k(ZpaAppProtection);
+    "Destination" => Other; k(ZpaAppProtection);
+    "OriginDomain" => Other; k(ZpaAppProtection);
+    "HTTPError" => HttpError; k(ZpaAppProtection);
+    "ApplicationGroup" => AppGroup; k(ZpaAppProtection);
+    "InspectionPolicy" => Policy; k(ZpaAppProtection);
+    "InspectionProfile" => InspectionProfile; k(ZpaAppProtection);
+    "ParanoiaLevel" => ParanoiaLevel; k(ZpaAppProtection);
+    "InspectionControlsHitCount" => ControlsHit; k(ZpaAppProtection);
+    "RequestHdrSize" => RequestHeaderBytes; k(ZpaAppProtection);
+    "RequestBodySize" => RequestBodyBytes; k(ZpaAppProtection);
+    "ResponseHdrSize" => ResponseHeaderBytes; k(ZpaAppProtection);
+    "ResponseBodySize" => ResponseBodyBytes; k(ZpaAppProtection);
+    "ExchangeSequenceIndex" => Other; k(ZpaAppProtection);
+    "CertificateId" => Other; k(ZpaAppProtection);
+    "SSLInspection" => Other; k(ZpaAppProtection);
+    "TotalBytesProcessed" => Other; k(ZpaAppProtection);
     // App Connector Status.
     "SessionType" => SessionType; k(ZpaAppConnectorStatus);
     "ConnectorGroup" => ConnectorGroup; k(ZpaAppConnectorStatus);

@@ -204,6 +204,16 @@ pub enum Field {
     // ZPA Browser Access.
     RequestReceived,
     ConnectionReason,
+    // ZPA AppProtection.
+    Domain,
+    HttpError,
+    InspectionProfile,
+    ParanoiaLevel,
+    ControlsHit,
+    RequestHeaderBytes,
+    RequestBodyBytes,
+    ResponseHeaderBytes,
+    ResponseBodyBytes,
     // ZPA Audit.
     ModifiedTime,
     CreationTime,

@@ -28,14 +28,17 @@ pub fn from_epoch_f64(secs: f64) -> Option<Timestamp> {
     Timestamp::new(whole as i64, nanos).ok()
 }
 
-/// Epoch seconds or milliseconds as a JSON number writes them, read as [`super::parse_time`]
-/// reads the same digits: up to ten digits are seconds, thirteen milliseconds; `None` for
-/// anything else (eleven or twelve digits fit neither a plausible time in seconds nor one in
-/// milliseconds), for 0 and for negative numbers.
+/// Epoch seconds, milliseconds or microseconds as a JSON number writes them, read as
+/// [`super::parse_time`] reads the same digits: up to ten digits are seconds, thirteen
+/// milliseconds, sixteen microseconds (ZPA AppProtection's request times); `None` for anything
+/// else (eleven or twelve digits fit neither a plausible time in seconds nor one in
+/// milliseconds, fourteen or fifteen neither milliseconds nor microseconds), for 0 and for
+/// negative numbers.
 pub fn from_epoch_number(n: i64) -> Option<Timestamp> {
     match n {
         1..=9_999_999_999 => Timestamp::from_second(n).ok(),
         1_000_000_000_000..=9_999_999_999_999 => Timestamp::from_millisecond(n).ok(),
+        1_000_000_000_000_000..=9_999_999_999_999_999 => Timestamp::from_microsecond(n).ok(),
         _ => None,
     }
 }
@@ -49,10 +52,10 @@ pub fn from_epoch_secs(secs: i64) -> Option<Timestamp> {
     Timestamp::from_second(secs).ok()
 }
 
-/// All-digit input: epoch seconds (up to 10 digits) or milliseconds (13).
+/// All-digit input: epoch seconds (up to 10 digits), milliseconds (13) or microseconds (16).
 pub(super) fn parse_epoch(b: &[u8]) -> Option<Timestamp> {
-    // At most 13 digits, so the accumulator cannot overflow.
-    if b.len() > 13 {
+    // At most 16 digits, so the accumulator cannot overflow.
+    if b.len() > 16 {
         return None;
     }
     let v = b
@@ -64,8 +67,10 @@ pub(super) fn parse_epoch(b: &[u8]) -> Option<Timestamp> {
     match b.len() {
         0..=10 => Timestamp::from_second(v).ok(),
         13 => Timestamp::from_millisecond(v).ok(),
+        16 => Timestamp::from_microsecond(v).ok(),
         // 11 or 12 digits fit neither a plausible seconds value (past 2286)
-        // nor a plausible milliseconds value (before 2001).
+        // nor a plausible milliseconds value (before 2001); 14 or 15 neither milliseconds
+        // (past 2286) nor microseconds (before 2001).
         _ => None,
     }
 }

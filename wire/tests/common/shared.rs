@@ -100,6 +100,13 @@ pub const SCHEMAS: &[(&str, &[&str])] = &[
         "ts", "kind", "user", "modified_by", "operation", "object_type", "object_name",
         "object_id", "request_id", "session_id", "old_value", "new_value", "created", "tags",
     ]),
+    ("zpa.app_protection", &[
+        "ts", "kind", "user", "client_public_ip", "src_port", "dst_host", "domain", "method",
+        "url", "protocol", "http_status", "http_error", "user_agent", "app", "app_group",
+        "inspection_policy", "inspection_profile", "paranoia_level", "controls_hit",
+        "request_header_bytes", "request_body_bytes", "response_header_bytes",
+        "response_body_bytes", "connection_id", "customer", "tags",
+    ]),
 ];
 
 /// Checks that a record line's keys follow its kind's schema: in order, none other, `ts`,

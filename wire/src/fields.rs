@@ -143,6 +143,15 @@ impl<'a> Fields<'a> {
         self.votes = Votes::default();
     }
 
+    /// Forgets what keys beside an envelope's `event` object said (a Splunk HEC envelope's
+    /// `host`, `time`, `source`): they describe the sender, not the record. The `sourcetype`
+    /// stays.
+    pub(crate) fn forget_envelope(&mut self) {
+        self.set = [0; WORDS];
+        self.product = None;
+        self.votes = Votes::default();
+    }
+
     pub fn get(&self, field: Field) -> Option<&Slot<'a>> {
         self.slot(field as usize)
     }

@@ -42,6 +42,7 @@ pub fn extract<'a>(json: &'a [u8], scratch: &mut Scratch, fields: &mut Fields<'a
         quotes: Quotes::new(&scratch.quotes),
         memo: &mut scratch.memo,
         members: 0,
+        enveloped: false,
         at: 0,
     };
     reader.document(fields).is_some()
@@ -91,6 +92,9 @@ struct Reader<'a, 'q> {
     memo: &'q mut Memo,
     /// Members read so far, the envelope's and its event's: the position of the next key.
     members: usize,
+    /// Whether the envelope's `event` object has been read: the keys beside it are not the
+    /// record's.
+    enveloped: bool,
     at: usize,
 }
 
@@ -150,9 +154,12 @@ impl<'a> Reader<'a, '_> {
     #[inline(always)]
     fn member<const NESTED: bool>(&mut self, key: &'a str, fields: &mut Fields<'a>) -> Option<()> {
         if !NESTED && key == "event" {
-            // The envelope; a flat feed's own `event` string is ignored.
+            // The envelope; a flat feed's own `event` string is ignored. What the keys before
+            // it said is forgotten, and those after it are passed over.
             if self.peek() == b'{' {
                 self.at += 1;
+                fields.forget_envelope();
+                self.enveloped = true;
                 return self.object::<true>(fields);
             }
             return self.skip_scalar();
@@ -163,6 +170,9 @@ impl<'a> Reader<'a, '_> {
                 fields.sourcetype = Some(self.string()?);
                 return Some(());
             }
+            return self.skip_scalar();
+        }
+        if !NESTED && self.enveloped {
             return self.skip_scalar();
         }
         let position = self.members;

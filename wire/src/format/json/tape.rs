@@ -102,15 +102,24 @@ fn walk_object<'a>(
     let top = depth == 0;
     // The record's own keys: the top-level object's and its envelope's.
     let own = top || depth == 1 && path.len == 0;
+    // Whether the envelope's `event` object has been read: the keys beside it are not the
+    // record's.
+    let mut enveloped = false;
     for _ in 0..len {
         let (Some(Node::String(key)), Some(value)) = (nodes.get(at), nodes.get(at + 1)) else {
             return;
         };
         let value_at = at + 1;
         at = value_at + span(value);
+        if enveloped && *key != "event" && *key != "sourcetype" {
+            continue;
+        }
         match value {
             // The envelope: its keys are the record's own. A flat feed's `event` string is not.
+            // What the keys before it said is forgotten.
             Node::Object { len, .. } if top && *key == "event" => {
+                fields.forget_envelope();
+                enveloped = true;
                 walk_object(parsed, value_at + 1, *len, fields, path, 1);
             }
             _ if top && *key == "event" => {}

@@ -192,3 +192,35 @@ fn an_object_under_a_key_that_wants_no_json_text_is_still_walked_as_before() {
     let json = r#"{"sourcetype":"zscalernss-casb","event":{"file":{"full_url":"https://a.com/f"},"app":"Box"}}"#;
     assert_eq!(kept(json, Field::Url).as_deref(), Some("https://a.com/f"));
 }
+
+#[test]
+fn a_hec_envelopes_own_keys_are_not_the_records() {
+    // Splunk's HEC envelope: `time`, `host`, `source` and `index` beside `event` describe the
+    // sender. Before the event and after it; plain (the fast path) and with an escape (simd-json).
+    for escape in ["", r#","ua":"a \"b\"""#] {
+        for json in [
+            format!(
+                r#"{{"time":1700000000,"host":"nss1","source":"zscaler","sourcetype":"zscalernss-web","index":"main","event":{{"datetime":"2023-08-28 15:43:14","cip":"10.0.0.9","host":"www.real.com"{escape}}}}}"#
+            ),
+            format!(
+                r#"{{"sourcetype":"zscalernss-web","event":{{"cip":"10.0.0.9"{escape}}},"time":1700000000,"host":"nss1","login":"sender"}}"#
+            ),
+        ] {
+            read(&json, |f, kind, plain| {
+                assert_eq!(kind, Ok(Kind::ZiaWeb), "{json}");
+                assert_eq!(plain, escape.is_empty(), "{json}");
+                assert_eq!(text(f, Field::ClientIp).as_deref(), Some("10.0.0.9"));
+                assert!(!f.has(Field::Time) && !f.has(Field::Login), "{json}");
+                let host = text(f, Field::Host);
+                assert!(
+                    host.is_none() || host.as_deref() == Some("www.real.com"),
+                    "{json}"
+                );
+                if json.contains("datetime") {
+                    assert_eq!(host.as_deref(), Some("www.real.com"));
+                    assert!(f.has(Field::DateTime));
+                }
+            });
+        }
+    }
+}

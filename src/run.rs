@@ -129,7 +129,7 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
     let admin_addr = config.admin.address.get();
     let http = config.input.http.address.get();
     if let Some(addr) = http {
-        warn_http(&config, addr, live.http_tls.load().is_some());
+        warn_http(addr, live.http_tls.load().is_some());
     }
     for (key, addr) in [
         ("input.tcp.address", tcp),
@@ -425,17 +425,15 @@ fn open_sinks(
     })
 }
 
-/// What an operator should know about the HTTP input before the first request arrives.
-fn warn_http(config: &Config, addr: SocketAddr, https: bool) {
+/// What an operator should know about the HTTP input before the first request arrives (an
+/// empty `keys` is among the config's own warnings).
+fn warn_http(addr: SocketAddr, https: bool) {
     if !https && !addr.ip().is_loopback() {
         tracing::warn!(
             "input.http serves plain HTTP on {addr}: keys and records cross the network in \
              clear; set input.http.cert and key (Cloud NSS posts over HTTPS), or keep it behind \
              a TLS-terminating proxy on the same host"
         );
-    }
-    if config.input.http.keys.is_empty() {
-        tracing::warn!("input.http.keys is empty: every request on {addr} is refused (403)");
     }
 }
 

@@ -172,7 +172,7 @@ fn sighup_reloads_allow_lists() {
     common::close_and_wait(refused);
     collector.rewrite_config("[input.tcp]\nallowed_ips = [\"127.0.0.0/8\"]\n");
     collector.signal(libc::SIGHUP);
-    collector.wait_for_stderr("ztel: reloaded certificates and allow-lists");
+    collector.wait_for_stderr("ztel: reloaded certificates, keys and allow-lists");
     let mut admitted = common::connect_from("127.0.0.2:0", collector.addr);
     admitted
         .write_all(format!("{}\n", zia_line(3, "now-allowed")).as_bytes())
@@ -197,7 +197,7 @@ fn a_reload_that_empties_an_allow_list_warns() {
     );
     collector.rewrite_config("[input.tcp]\nallowed_ips = []\n");
     collector.signal(libc::SIGHUP);
-    collector.wait_for_stderr("ztel: reloaded certificates and allow-lists");
+    collector.wait_for_stderr("ztel: reloaded certificates, keys and allow-lists");
     collector.wait_for_stderr("input.tcp.allowed_ips is empty: every peer is refused");
     let outcome = collector.stop();
     assert!(outcome.records.is_empty());

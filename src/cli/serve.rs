@@ -165,7 +165,7 @@ pub fn main(args: ServeArgs) -> ExitCode {
     // Only now: systemd starts what is ordered after ztel, and senders may connect.
     systemd::ready(&format!("listening on {}", inputs.join(", ")));
     tracing::info!(
-        "serving; SIGTERM or SIGINT drains and exits, SIGHUP reloads certificates and allow-lists"
+        "serving; SIGTERM or SIGINT drains and exits, SIGHUP reloads certificates, keys and allow-lists"
     );
     match running.wait() {
         Ok(summary) => {
@@ -213,7 +213,7 @@ fn fail(message: fmt::Arguments) -> ExitCode {
 type Reloader = Box<dyn Fn() -> Result<Config, ConfigError> + Send>;
 
 /// SIGTERM/SIGINT start the drain (a second SIGINT exits at once; repeated SIGTERMs do not,
-/// since supervisors and `timeout` often send more than one). SIGHUP reloads certificates and
+/// since supervisors and `timeout` often send more than one). SIGHUP reloads certificates, keys and
 /// allow-lists, names the changed keys that wait for a restart, and logs the warnings of the
 /// config it read, as the start does. Signals that came during the start are acted on once it is
 /// done, a signal sent twice then as once (signal-hook merges what has not been read yet): two
@@ -229,7 +229,7 @@ fn watch_signals(
         .spawn(move || {
             for signal in signals.forever() {
                 if signal == SIGHUP {
-                    // Certificates and allow-lists only: addresses need a restart.
+                    // Certificates, HTTP keys and allow-lists only: addresses need a restart.
                     match reloader()
                         .map_err(anyhow::Error::from)
                         .and_then(|c| Ok(control.reload(&c).map(|()| c)?))
@@ -239,13 +239,13 @@ fn watch_signals(
                             if waiting.is_empty() {
                                 logging::say(
                                     Level::INFO,
-                                    format_args!("reloaded certificates and allow-lists"),
+                                    format_args!("reloaded certificates, keys and allow-lists"),
                                 );
                             } else {
                                 logging::say(
                                     Level::WARN,
                                     format_args!(
-                                        "reloaded certificates and allow-lists; changed, and \
+                                        "reloaded certificates, keys and allow-lists; changed, and \
                                          applied only at the next start: {}",
                                         waiting.join(", ")
                                     ),

@@ -151,6 +151,12 @@ fn warnings_name_an_empty_allow_list_and_plain_http_with_keys() {
         Config::from_toml("[input.tcp]\naddress = \"\"\n[input.udp]\naddress = \"\"\n").unwrap();
     assert_eq!(none.warnings().len(), 1);
     assert!(none.warnings()[0].starts_with("input: no input is on"));
+    // HTTP on without keys refuses every request: said at the start and at a reload alike.
+    let keyless =
+        Config::from_toml("[input.http]\naddress = \"127.0.0.1:0\"\nplain = true\n").unwrap();
+    let warnings = keyless.warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].starts_with("input.http.keys is empty"));
 }
 
 #[test]

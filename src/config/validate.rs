@@ -300,6 +300,14 @@ impl Config {
             );
         }
         let http = &input.http;
+        if http.address.get().is_some() && http.keys.is_empty() {
+            // Here rather than at the bind: a reload that empties the list warns as a start does.
+            warnings.push(
+                "input.http.keys is empty: every request is refused (403; list the keys the \
+                 Cloud NSS feeds send)"
+                    .into(),
+            );
+        }
         if http.address.get().is_some() && http.cert.is_empty() && !http.keys.is_empty() {
             warnings.push(
                 "input.http: plain HTTP with keys: each request carries its key in clear text \

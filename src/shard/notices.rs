@@ -1,5 +1,5 @@
 //! Log lines about peers (refused for their address, over the connection limit, failed TLS
-//! handshakes) at most once a second per kind, input and shard (a line that stood for others
+//! handshakes, HTTP requests with a wrong or no key) at most once a second per kind, input and shard (a line that stood for others
 //! of another input named the wrong one): a flood of refused connections is when
 //! an operator needs the line naming the address, and when an unlimited log would bury it.
 
@@ -14,12 +14,19 @@ pub enum Notice {
     Refused,
     OverLimit,
     Handshake,
+    /// An HTTP request refused for its key (401 or 403).
+    Unauthorized,
 }
 
 const EVERY: Duration = Duration::from_secs(1);
 
 impl Notice {
-    const ALL: [Notice; 3] = [Notice::Refused, Notice::OverLimit, Notice::Handshake];
+    const ALL: [Notice; 4] = [
+        Notice::Refused,
+        Notice::OverLimit,
+        Notice::Handshake,
+        Notice::Unauthorized,
+    ];
 }
 
 /// Per kind and input.
@@ -88,6 +95,9 @@ impl Notices {
                     format!("refused {held} more connections over limits.max_connections")
                 }
                 Notice::Handshake => format!("{held} more TLS handshakes failed"),
+                Notice::Unauthorized => {
+                    format!("refused {held} more requests for their key (401/403)")
+                }
             };
             tracing::warn!("{section}: {what} since the last line");
         }

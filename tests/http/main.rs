@@ -208,6 +208,54 @@ fn missing_and_wrong_keys_are_refused_closed_and_counted() {
 }
 
 #[test]
+fn requests_refused_for_their_key_are_logged_once_a_second_and_all_counted() {
+    // A misconfigured feed on Zscaler's shared egress addresses retries its wrong key without
+    // end: one line per request buried the log (800 lines for 800 requests).
+    let (collector, addr) = start_with(
+        "http-keys-flood",
+        "[input.http]\nplain = true\nkeys = [\"k1\"]\n",
+        true,
+    );
+    let body = array(&[zia_line(1, "pc-flood")]);
+    const REQUESTS: u64 = 40;
+    for _ in 0..REQUESTS {
+        assert_eq!(Client::connect(addr).post(Some("bad"), &body).status, 403);
+    }
+    let outcome = collector.stop();
+    assert_eq!(outcome.counter("http_rejected_auth"), REQUESTS);
+    let number_before = |line: &str, words: &str| -> u64 {
+        let at = line.find(words).expect("the words");
+        let digits: String = line[..at]
+            .chars()
+            .rev()
+            .skip(1)
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits
+            .chars()
+            .rev()
+            .collect::<String>()
+            .parse()
+            .expect("a count")
+    };
+    let (mut lines, mut said) = (0, 0);
+    for line in &outcome.stderr {
+        if line.contains("input.http: 403") {
+            lines += 1;
+            said += 1;
+            if line.contains(" more since the last line") {
+                said += number_before(line, "more since the last line");
+            }
+        } else if line.contains("more requests for their key") {
+            lines += 1;
+            said += number_before(line, "more requests for their key");
+        }
+    }
+    assert!(lines <= 6, "{lines} lines: {:?}", outcome.stderr);
+    assert_eq!(said, REQUESTS, "{:?}", outcome.stderr);
+}
+
+#[test]
 fn without_keys_every_request_is_refused() {
     let (collector, addr) = start_with("http-nokeys", "[input.http]\nplain = true\n", true);
     let answer = Client::connect(addr).post(Some(""), &array(&[zia_line(1, "pc")]));
@@ -452,7 +500,7 @@ fn sighup_reloads_the_keys() {
     assert_eq!(Client::connect(addr).post(Some("k1"), &body).status, 200);
     collector.rewrite_config("[input.http]\nplain = true\nkeys = [\"k9\"]\n");
     collector.signal(libc::SIGHUP);
-    collector.wait_for_stderr("ztel: reloaded certificates and allow-lists");
+    collector.wait_for_stderr("ztel: reloaded certificates, keys and allow-lists");
     let body = array(&[zia_line(2, "pc-reload")]);
     assert_eq!(Client::connect(addr).post(Some("k1"), &body).status, 403);
     assert_eq!(Client::connect(addr).post(Some("k9"), &body).status, 200);
@@ -461,11 +509,17 @@ fn sighup_reloads_the_keys() {
         "feed_timezone = \"Europe/Paris\"\n[input.http]\nplain = true\nkeys = [\"k9\"]\n",
     );
     collector.signal(libc::SIGHUP);
-    let said = collector.wait_for_stderr("ztel: reloaded certificates and allow-lists; changed");
+    let said =
+        collector.wait_for_stderr("ztel: reloaded certificates, keys and allow-lists; changed");
     assert!(
         said.ends_with("applied only at the next start: feed_timezone"),
         "{said}"
     );
+    // A reload that empties the keys refuses every request from then on: said as at a start.
+    collector.rewrite_config("[input.http]\nplain = true\nkeys = []\n");
+    collector.signal(libc::SIGHUP);
+    collector.wait_for_stderr("input.http.keys is empty");
+    assert_eq!(Client::connect(addr).post(Some("k9"), &body).status, 403);
     let outcome = collector.stop();
     assert_eq!(outcome.records.len(), 2);
 }

@@ -356,7 +356,7 @@ fn sighup_reloads_the_certificate_and_keeps_established_connections() {
     dir.write("server.pem", &cert);
     dir.write("server.key", &key);
     collector.signal(libc::SIGHUP);
-    collector.wait_for_stderr("ztel: reloaded certificates and allow-lists");
+    collector.wait_for_stderr("ztel: reloaded certificates, keys and allow-lists");
 
     send_line(&mut established, &lss("dave@example.com", 2));
     let mut fresh =

@@ -51,6 +51,7 @@ use crate::batch::counters::Counter;
 use crate::batch::receipt::Receipt;
 use crate::batch::{Batch, Origin, Source};
 use crate::shard::budget::Charge;
+use crate::shard::notices::{and_more, Notice};
 use crate::shard::Shard;
 
 /// The body limit is this many maximal frames: room for a batch of Cloud NSS's largest size.
@@ -180,7 +181,11 @@ impl Requests {
         }
         let (status, message) = (answer.status.as_u16(), &answer.message);
         if matches!(status, 401 | 403) {
-            tracing::warn!(peer = %self.peer, "input.http: {status} {message}");
+            // Once a second at most, as refused addresses: every feed that shares Zscaler's
+            // egress addresses can send a wrong key, request after request.
+            if let Some(held) = self.shard.notices.due(Notice::Unauthorized, Source::Http) {
+                tracing::warn!(peer = %self.peer, "input.http: {status} {message}{}", and_more(held));
+            }
         } else {
             tracing::debug!(peer = %self.peer, "input.http: {status} {message}");
         }

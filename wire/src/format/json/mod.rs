@@ -1,5 +1,6 @@
 //! JSON frames: the fast path ([`flat`]) for the plain objects feeds nearly always send, simd-json
-//! ([`tape`]) for everything else, on a copy that [`sanitize`] has made safe for it.
+//! ([`tape`]) for everything else, on a copy that [`sanitize`] has made safe for it (and [`bare`]
+//! readable, where an audit's before and after came with their quotes bare).
 //!
 //! Zscaler's Sentinel Cloud NSS templates write flat JSON under ArcSight's CEF names, which mean
 //! different NSS variables in different log types (`cat` is the URL category of a web record,
@@ -8,6 +9,7 @@
 //! tape, by the CEF rules of that type ([`crate::format::cef::rules::read_pairs`]). Frames
 //! without one are read once, as before.
 
+mod bare;
 pub mod flat;
 pub mod sanitize;
 mod scan;
@@ -40,6 +42,9 @@ pub struct Reader {
     /// itself must stay as received for its dead letter and for the JSON text of objects that
     /// records keep (an audit's before and after).
     scratch: Vec<u8>,
+    /// A frame whose audit before and after came with bare quotes, with them escaped
+    /// ([`bare`]): read in the frame's place.
+    escaped: Vec<u8>,
 }
 
 impl Default for Reader {
@@ -49,6 +54,7 @@ impl Default for Reader {
             tape: Some(simd_json::Tape::null().reset()),
             flat: flat::Scratch::default(),
             scratch: Vec::new(),
+            escaped: Vec::new(),
         }
     }
 }
@@ -63,6 +69,11 @@ impl Reader {
         }
         // A frame the fast path read stays plain when read again: its values are the same.
         fields.clear();
+        let json = if !plain && bare::escape(json, &mut self.escaped) {
+            &self.escaped[..]
+        } else {
+            json
+        };
         self.scratch.clear();
         self.scratch.extend_from_slice(json);
         sanitize::sanitize(&mut self.scratch);

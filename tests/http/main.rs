@@ -256,6 +256,26 @@ fn requests_refused_for_their_key_are_logged_once_a_second_and_all_counted() {
 }
 
 #[test]
+fn lines_with_a_syslog_header_before_their_json_are_records_as_on_tcp() {
+    // A TCP feed's template (a PRI, an RFC 3164 header) reused for Cloud NSS: the first line's
+    // header used to refuse the whole batch with a 400, which Cloud NSS sends again for ever.
+    let (collector, addr) = start("http-headers", KEYS);
+    let body = format!(
+        "<134>{}\n<134>Dec  5 09:58:00 zscaler-nss nss: {}\n",
+        zia_line(1, "pc-header"),
+        zia_line(2, "pc-header")
+    );
+    let answer = Client::connect(addr).post(Some("k1"), body.as_bytes());
+    assert_eq!(answer.status, 200, "{answer:?}");
+    // Text with no record after it is still no JSON.
+    let answer = Client::connect(addr).post(Some("k1"), b"<134>hello\n");
+    assert_eq!(answer.status, 400, "{answer:?}");
+    let outcome = collector.stop();
+    assert_eq!(outcome.records.len(), 2, "{:?}", outcome.dead_letters);
+    assert!(outcome.dead_letters.is_empty());
+}
+
+#[test]
 fn without_keys_every_request_is_refused() {
     let (collector, addr) = start_with("http-nokeys", "[input.http]\nplain = true\n", true);
     let answer = Client::connect(addr).post(Some(""), &array(&[zia_line(1, "pc")]));

@@ -71,7 +71,19 @@ pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
                 (false, false, false) => Err(NotJson),
             }
         }
-        Some(_) => Err(NotJson),
+        // Lines after a syslog header or a template's static text (`<134>{…}`, the TCP feed
+        // templates' leads), as TCP takes them: when the first line is such text and then one
+        // whole object. Cloud NSS sends a refused batch again for ever.
+        Some(_) => {
+            let line = Lines { pos: 0 }.next(body).ok_or(NotJson)?;
+            let line = &body[line];
+            let json = memchr::memchr(b'{', line).ok_or(NotJson)?;
+            if container_end(line, json) == Some(line.len()) {
+                Ok(Shape::Lines)
+            } else {
+                Err(NotJson)
+            }
+        }
     }
 }
 
@@ -314,7 +326,19 @@ mod tests {
         assert_eq!(shape(b"{\"a\":1}\nnot json\n"), Ok(Shape::Lines));
         assert_eq!(shape(b"{\"a\":1}\n<134>{\"b\":2}\n"), Ok(Shape::Lines));
         assert_eq!(shape(b"hello"), Err(NotJson));
-        assert_eq!(shape(b"<134>{\"a\":1}"), Err(NotJson));
+        // A header or static text before the first line's object: lines, as on TCP.
+        assert_eq!(shape(b"<134>{\"a\":1}"), Ok(Shape::Lines));
+        let rfc3164 = b"Dec 05 09:58:00 zscaler-nss nss: {\"a\":1}\nDec 05 09:58:01 x {\"b\":2}";
+        assert_eq!(shape(rfc3164), Ok(Shape::Lines));
+        // Text with no object after it, or not one that ends the line, is refused.
+        for body in [
+            "<134>hello",
+            "<134>{\"a\":1} x",
+            "text {\"a\":",
+            "<134>{\"a\":1\n}",
+        ] {
+            assert_eq!(shape(body.as_bytes()), Err(NotJson), "{body}");
+        }
     }
 
     #[test]

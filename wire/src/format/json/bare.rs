@@ -65,11 +65,16 @@ fn bare_value(json: &[u8], mut at: usize) -> Option<(usize, usize)> {
     if !matches!(json.get(open), Some(b'{' | b'[')) {
         return None;
     }
-    // A bare quote right inside the bracket: `{"`. Valid JSON has `{\"` there, or a value of
-    // one bracket (`"{"`) followed by a comma or a closing brace.
+    // A bare quote right inside the bracket, then no token JSON could take after a string
+    // (`{"id`): the value is not JSON there. Valid JSON has `{\"` there, or is the one bracket
+    // (`"{"`) followed by a comma, a colon, a closing bracket or a space, which is left alone.
     let mut inner = open + 1;
     spaces(&mut inner);
     (json.get(inner) == Some(&b'"')).then_some(())?;
+    let after = *json.get(inner + 1)?;
+    if matches!(after, b',' | b':' | b'}' | b']') || after.is_ascii_whitespace() {
+        return None;
+    }
     let mut depth = 0usize;
     for (i, &b) in json.iter().enumerate().skip(open) {
         match b {
@@ -118,6 +123,9 @@ mod tests {
         for line in [
             r#"{"preaction":"{\"id\":1}","postaction":"{}"}"#,
             r#"{"preaction":"{","postaction":"["}"#,
+            // Valid JSON whose one-bracket value a later bracket would seem to close.
+            r#"{"preaction":"{","postaction":"}"}"#,
+            r#"{"preaction":"[" ,"postaction":"]"}"#,
             r#"{"preaction":"None"}"#,
             // Brackets that do not close before a quote: no repair, the frame is refused.
             r#"{"preaction":"{"id":1","x":2}"#,

@@ -68,6 +68,8 @@ pub struct Votes {
     pub zia: u16,
     /// Keys of the ZPA (LSS) family, those of one type included.
     pub zpa: u16,
+    /// Keys of a log type ztel has no record for ([`Vote::Unmapped`]).
+    pub unmapped: u8,
 }
 
 impl Default for Fields<'_> {
@@ -272,6 +274,7 @@ impl<'a> Fields<'a> {
             Vote::None => {}
             Vote::Zia => votes.zia = votes.zia.saturating_add(1),
             Vote::Zpa => votes.zpa = votes.zpa.saturating_add(1),
+            Vote::Unmapped => votes.unmapped = votes.unmapped.saturating_add(1),
             Vote::Kind(kind) => {
                 let count = &mut votes.kinds[kind as usize];
                 *count = count.saturating_add(1);

@@ -146,6 +146,9 @@ pub fn classify(fields: &Fields) -> Result<Kind, Reason> {
         Kind::ZpaAudit,
         Kind::ZpaAppProtection,
     ];
+    if votes.unmapped > 0 {
+        return Err(Reason::UnknownType);
+    }
     if votes.zpa >= 3 && votes.zpa > votes.zia {
         Ok(best(votes, &ZPA))
     } else if votes.zia >= 3 && votes.zia > votes.zpa {

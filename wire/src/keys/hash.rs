@@ -119,7 +119,10 @@ const fn same_meaning(a: &Key, b: &Key) -> bool {
     a.field as u8 == b.field as u8
         && a.encoding as u8 == b.encoding as u8
         && match (a.vote, b.vote) {
-            (Vote::None, Vote::None) | (Vote::Zia, Vote::Zia) | (Vote::Zpa, Vote::Zpa) => true,
+            (Vote::None, Vote::None)
+            | (Vote::Zia, Vote::Zia)
+            | (Vote::Zpa, Vote::Zpa)
+            | (Vote::Unmapped, Vote::Unmapped) => true,
             (Vote::Kind(x), Vote::Kind(y)) => x as u8 == y as u8,
             _ => false,
         }

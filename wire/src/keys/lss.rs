@@ -95,6 +95,21 @@ pub const KEYS: &[Key] = crate::dialect! {
     "CertificateId" => Other; k(ZpaAppProtection);
     "SSLInspection" => Other; k(ZpaAppProtection);
     "TotalBytesProcessed" => Other; k(ZpaAppProtection);
+    // LSS log types ztel has no record for, which share most keys with App Connector Status:
+    // Private Service Edge and Private Cloud Controller status, and the metrics of connectors,
+    // service edges and controllers. One of their own keys makes a frame `unknown_type`.
+    "ServiceEdge" => Other; unmapped;
+    "ServiceEdgeGroup" => Other; unmapped;
+    "ServiceEdgeStartTime" => Other; unmapped;
+    "PrivateSE" => Other; unmapped;
+    "PrivateCloudController" => Other; unmapped;
+    "PrivateCloudControllerGroup" => Other; unmapped;
+    "PrivateCloudControllerStartTime" => Other; unmapped;
+    "SystemMemoryUtilization" => Other; unmapped;
+    "ProcessMemoryUtilization" => Other; unmapped;
+    "AvailablePorts" => Other; unmapped;
+    "SystemMaximumFileDescriptors" => Other; unmapped;
+    "AvailableDiskBytes" => Other; unmapped;
     // App Connector Status.
     "SessionType" => SessionType; k(ZpaAppConnectorStatus);
     "ConnectorGroup" => ConnectorGroup; k(ZpaAppConnectorStatus);
@@ -136,5 +151,7 @@ pub const KEYS: &[Key] = crate::dialect! {
     "ObjectID" => ObjectId; k(ZpaAudit);
     "CustomerID" => Other; k(ZpaAudit);
     "User" => Username; k(ZpaAudit);
+    // Sekoia's older audit sample names the admin so.
+    "ModifiedByUser" => Username; k(ZpaAudit);
     "ClientAuditUpdate" => Other; k(ZpaAudit);
 };

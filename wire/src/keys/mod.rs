@@ -278,6 +278,10 @@ pub enum Vote {
     Zpa,
     /// A key only this log type has.
     Kind(Kind),
+    /// A key of a log type ztel has no record for (ZPA's service edge and cloud controller
+    /// status, every metrics type): a record without a sourcetype or product that holds one is
+    /// `unknown_type`, whatever its other keys say.
+    Unmapped,
 }
 
 /// One entry of a dialect: the key as written, the slot it fills, how its value is encoded and
@@ -318,6 +322,7 @@ macro_rules! dialect {
     (@vote zia) => { $crate::keys::Vote::Zia };
     (@vote zpa) => { $crate::keys::Vote::Zpa };
     (@vote k($kind:ident)) => { $crate::keys::Vote::Kind($crate::event::Kind::$kind) };
+    (@vote unmapped) => { $crate::keys::Vote::Unmapped };
 }
 
 /// The dialects every format shares.

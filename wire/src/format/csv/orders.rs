@@ -118,11 +118,23 @@ fn iso_time(field: Field) -> bool {
     )
 }
 
+/// Slots whose values are IP addresses in Zscaler's ZIA output: what tells an Admin Audit row
+/// (its client IP) from a row of another log type of its count (Endpoint DLP's fourteen
+/// columns hold a number there). Not for ZPA's orders: LSS may write `0` for an address.
+fn address(field: Field) -> bool {
+    matches!(
+        field,
+        Field::ClientIp | Field::ServerIp | Field::ClientIntIp | Field::NatIp
+    )
+}
+
 /// One column of an order: what its key fills (nothing for a variable no record uses).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Column {
     pub(super) hit: Option<Hit>,
     numeric: bool,
+    /// An IP address ([`address`]), in a ZIA order.
+    address: bool,
     /// An ISO 8601 time ([`iso_time`]).
     time: bool,
     /// The field is the rest of the column before it, whose value LSS writes with a comma.
@@ -157,6 +169,7 @@ impl Order {
                 Column {
                     hit,
                     numeric: hit.is_some_and(|h| numeric(h.field)),
+                    address: hit.is_some_and(|h| address(h.field)),
                     time: hit.is_some_and(|h| iso_time(h.field)),
                     joins: false,
                     json: hit.is_some_and(|h| h.field.holds_json()),
@@ -179,6 +192,9 @@ impl Order {
     fn lss(template: &lss::Template, split: bool) -> Order {
         let mut order = Order::new(template.kind, template.names, false);
         order.label = Some(template.label);
+        for column in &mut order.columns {
+            column.address = false;
+        }
         let place = |name| template.names.iter().position(|n| *n == name);
         let comma = template.comma.filter(|_| split);
         if let Some((at, of)) = comma.and_then(|(name, of)| Some((place(name)?, place(of)?))) {
@@ -187,6 +203,7 @@ impl Order {
             let rest = Column {
                 hit: None,
                 numeric: false,
+                address: false,
                 time: false,
                 joins: true,
                 json: false,
@@ -222,8 +239,8 @@ impl Order {
             && self.fit(values).misfits == 0
     }
 
-    /// How `values` fit: numeric columns whose value is something else (misfits), and those
-    /// whose value is a number rather than absent (numbers).
+    /// How `values` fit: numeric, address and time columns whose value is something else
+    /// (misfits), and numeric ones whose value is a number rather than absent (numbers).
     fn fit<'v>(&self, values: impl Iterator<Item = &'v str> + Clone) -> Fit {
         let mut fit = Fit::default();
         if let Some((part, repeated)) = self.repeats {
@@ -246,6 +263,10 @@ impl Order {
                 let b = v.as_bytes();
                 let iso = b.len() > 5 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-';
                 fit.misfits += usize::from(!iso && v != "0");
+                continue;
+            }
+            if column.address {
+                fit.misfits += usize::from(v.parse::<std::net::IpAddr>().is_err());
                 continue;
             }
             if !column.numeric {

@@ -133,6 +133,17 @@ fn log_timestamp_when_there_is_no_connection_start() {
     );
 }
 
+#[test]
+fn epoch_microseconds_date_a_record_as_an_integer_or_as_a_float() {
+    // AppProtection's request times; a JSON writer may print the same digits with an exponent.
+    for start in [json!(1663346058860810u64), json!(1.66334605886081e15)] {
+        let mut v: Value = serde_json::from_str(&lss(&[])).unwrap();
+        v["TimestampConnectionStart"] = start.clone();
+        let r = one(ZONE, &v.to_string());
+        assert_eq!(r["ts"], "2022-09-16T16:34:18.860810Z", "{start}");
+    }
+}
+
 /// Regression: a record dated by its connection's start was a `bad_time` dead letter for an
 /// unreadable `LogTimestamp`, a second time of it; without a start, that time dates it, and
 /// stays strict, as the end does (it decides whom an attribution answer names).

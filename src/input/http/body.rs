@@ -77,12 +77,13 @@ pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
         Some(_) => {
             let line = Lines { pos: 0 }.next(body).ok_or(NotJson)?;
             let line = &body[line];
-            let json = memchr::memchr(b'{', line).ok_or(NotJson)?;
-            if container_end(line, json) == Some(line.len()) {
-                Ok(Shape::Lines)
-            } else {
-                Err(NotJson)
-            }
+            // Static text may hold braces of its own (`ZSCALER {web}: {…}`), as a structured
+            // data element may: the object is at one of the first few.
+            memchr::memchr_iter(b'{', line)
+                .take(8)
+                .any(|at| container_end(line, at) == Some(line.len()))
+                .then_some(Shape::Lines)
+                .ok_or(NotJson)
         }
     }
 }
@@ -330,6 +331,11 @@ mod tests {
         assert_eq!(shape(b"<134>{\"a\":1}"), Ok(Shape::Lines));
         let rfc3164 = b"Dec 05 09:58:00 zscaler-nss nss: {\"a\":1}\nDec 05 09:58:01 x {\"b\":2}";
         assert_eq!(shape(rfc3164), Ok(Shape::Lines));
+        let braces =
+            b"ZSCALER {web}: {\"a\":1}\n<134>1 2025-11-22T08:26:40Z h a - - [x@1 k=\"{\"] {}";
+        assert_eq!(shape(braces), Ok(Shape::Lines));
+        let data = b"<134>1 2025-11-22T08:26:40Z h a - - [x@1 k=\"{\"] {\"b\":2}";
+        assert_eq!(shape(data), Ok(Shape::Lines));
         // Text with no object after it, or not one that ends the line, is refused.
         for body in [
             "<134>hello",

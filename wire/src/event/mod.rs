@@ -339,9 +339,9 @@ pub fn lss_time(f: &Fields<'_>, field: Field) -> Result<Option<Timestamp>, Reaso
     let number = match f.get(field).map(|slot| slot.value) {
         Some(Scalar::U64(n)) => Some(i64::try_from(n).ok()),
         Some(Scalar::I64(n)) => Some(Some(n)),
-        // Whole, as a JSON writer may print any number (`1.562130745e9`); else seconds with
-        // a fraction.
-        Some(Scalar::F64(x)) if x.fract() == 0.0 && x.abs() < 1e15 => Some(Some(x as i64)),
+        // Whole, as a JSON writer may print any number (`1.562130745e9`, microseconds as
+        // `1.66334605886081e15`: exact below 2^53); else seconds with a fraction.
+        Some(Scalar::F64(x)) if x.fract() == 0.0 && x.abs() < 1e16 => Some(Some(x as i64)),
         Some(Scalar::F64(x)) => return time::from_epoch_f64(x).map(Some).ok_or(Reason::BadTime),
         _ => None,
     };

@@ -19,9 +19,11 @@ const KEYS: [&[u8]; 2] = [b"\"preaction\"", b"\"postaction\""];
 /// refused).
 pub fn escape(json: &[u8], out: &mut Vec<u8>) -> bool {
     // Each value's brackets, in the frame's order (templates write the two keys either way).
+    // Only each key's first place: templates write each once, and a frame of many, whose
+    // brackets never close, made each search read to its end.
     let mut values: Vec<(usize, usize)> = KEYS
         .iter()
-        .flat_map(|key| memmem::find_iter(json, key).map(move |at| at + key.len()))
+        .filter_map(|key| memmem::find(json, key).map(|at| at + key.len()))
         .filter_map(|after| bare_value(json, after))
         .collect();
     if values.is_empty() {

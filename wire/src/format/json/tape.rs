@@ -210,62 +210,68 @@ fn spaces(json: &[u8], at: usize) -> usize {
 }
 
 /// The scalar pairs of a parsed frame, as Zscaler's flat templates write them: the top-level
-/// object's, and those of its envelope's `event` in their place (the top-level `sourcetype` and
-/// `event` are the envelope's own). Nested objects and arrays are passed over: no Zscaler
-/// template nests a value that ArcSight's names ([`crate::format::cef::rules`]) read.
+/// object's, or, when it is an envelope, only its `event` object's (the last, as
+/// [`walk_object`] reads it: the keys beside it are the sender's). The top-level `sourcetype`
+/// is the envelope's own. Nested objects and arrays are passed over: no Zscaler template nests
+/// a value that ArcSight's names ([`crate::format::cef::rules`]) read.
 #[derive(Clone)]
 pub struct Pairs<'t, 'a> {
     nodes: &'t [Node<'a>],
     /// The next key's node, and how many pairs are left in its object.
     at: usize,
     left: usize,
-    /// Where the top-level object goes on while the envelope is walked.
-    outer: Option<(usize, usize)>,
+    /// Whether that object is the top-level one (not an envelope's `event`).
+    top: bool,
 }
 
 /// The pairs of the object `tape` holds (empty when it holds none).
 pub fn pairs<'t, 'a>(tape: &'t Tape<'a>) -> Pairs<'t, 'a> {
-    let left = match tape.0.first() {
+    let nodes = &tape.0;
+    let len = match nodes.first() {
         Some(Node::Object { len, .. }) => *len,
         _ => 0,
     };
-    Pairs {
-        nodes: &tape.0,
+    let mut pairs = Pairs {
+        nodes,
         at: 1,
-        left,
-        outer: None,
+        left: len,
+        top: true,
+    };
+    let mut at = 1;
+    for _ in 0..len {
+        let (Some(Node::String(key)), Some(value)) = (nodes.get(at), nodes.get(at + 1)) else {
+            break;
+        };
+        if let Node::Object { len, .. } = value {
+            if *key == "event" {
+                (pairs.at, pairs.left, pairs.top) = (at + 2, *len, false);
+            }
+        }
+        at += 1 + span(value);
     }
+    pairs
 }
 
 impl<'a> Iterator for Pairs<'_, 'a> {
     type Item = (&'a str, Option<Scalar<'a>>);
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if self.left == 0 {
-                (self.at, self.left) = self.outer.take()?;
-                continue;
-            }
+        while self.left > 0 {
             let (Some(Node::String(key)), Some(value)) =
                 (self.nodes.get(self.at), self.nodes.get(self.at + 1))
             else {
                 return None;
             };
             let key: &'a str = key;
-            let top = self.outer.is_none();
-            let value_at = self.at + 1;
-            self.at = value_at + span(value);
+            self.at += 1 + span(value);
             self.left -= 1;
             match value {
-                Node::Object { len, .. } if top && key == "event" => {
-                    self.outer = Some((self.at, self.left));
-                    (self.at, self.left) = (value_at + 1, *len);
-                }
-                _ if top && matches!(key, "event" | "sourcetype") => {}
+                _ if self.top && matches!(key, "event" | "sourcetype") => {}
                 Node::Object { .. } | Node::Array { .. } => {}
                 _ => return Some((key, scalar(value))),
             }
         }
+        None
     }
 }
 

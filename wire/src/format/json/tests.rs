@@ -224,3 +224,21 @@ fn a_hec_envelopes_own_keys_are_not_the_records() {
         }
     }
 }
+
+#[test]
+fn a_hec_envelopes_own_keys_stay_out_of_a_record_its_product_names() {
+    // A Sentinel-style event (its `product` names the type, so ArcSight's names are read again
+    // from the tape) in a HEC envelope: still only the event's pairs.
+    let json = r#"{"time":1700000000,"host":"nss1","sourcetype":"zscalernss","event":{"product":"NSSWeblog","dhost":"www.real.com","src":"10.0.0.9"},"suser":"sender"}"#;
+    read(json, |f, kind, _| {
+        assert_eq!(kind, Ok(Kind::ZiaWeb));
+        assert_eq!(text(f, Field::Host).as_deref(), Some("www.real.com"));
+        assert_eq!(text(f, Field::ClientIp).as_deref(), Some("10.0.0.9"));
+        assert!(!f.has(Field::Time) && !f.has(Field::Login), "{f:?}");
+    });
+    // Of two event objects, the last is the record, as the first reading takes it.
+    let json = r#"{"event":{"product":"NSSWeblog","src":"10.0.0.1"},"event":{"product":"NSSWeblog","src":"10.0.0.2"}}"#;
+    read(json, |f, _, _| {
+        assert_eq!(text(f, Field::ClientIp).as_deref(), Some("10.0.0.2"));
+    });
+}

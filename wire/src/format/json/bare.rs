@@ -67,11 +67,17 @@ fn bare_value(json: &[u8], mut at: usize) -> Option<(usize, usize)> {
     if !matches!(json.get(open), Some(b'{' | b'[')) {
         return None;
     }
-    // A bare quote right inside the bracket, then no token JSON could take after a string
-    // (`{"id`): the value is not JSON there. Valid JSON has `{\"` there, or is the one bracket
-    // (`"{"`) followed by a comma, a colon, a closing bracket or a space, which is left alone.
+    // A bare quote right inside the brackets (`{"id`, `[{"id`), then no token JSON could take
+    // after a string: the value is not JSON there. Valid JSON has `{\"` there, or is the
+    // brackets alone (`"{"`, `"[{"`) followed by a comma, a colon, a closing bracket or a
+    // space, which is left alone.
     let mut inner = open + 1;
-    spaces(&mut inner);
+    while json
+        .get(inner)
+        .is_some_and(|&b| b == b'{' || b == b'[' || b.is_ascii_whitespace())
+    {
+        inner += 1;
+    }
     (json.get(inner) == Some(&b'"')).then_some(())?;
     let after = *json.get(inner + 1)?;
     if matches!(after, b',' | b':' | b'}' | b']') || after.is_ascii_whitespace() {
@@ -112,6 +118,11 @@ mod tests {
         );
         let value: serde_json::Value = serde_json::from_str(&fixed).expect("JSON now");
         assert_eq!(value["postaction"], "{}");
+        // A list of objects.
+        assert_eq!(
+            escaped(r#"{"preaction":"[{"id":1}%2c{"id":2}]"}"#).unwrap(),
+            r#"{"preaction":"[{\"id\":1}%2c{\"id\":2}]"}"#
+        );
         // Both, after before before (keys sorted), and an array.
         let both = r#"{"postaction":"{"b":"c\d"}","preaction":"["a"]"}"#;
         assert_eq!(
@@ -128,6 +139,7 @@ mod tests {
             // Valid JSON whose one-bracket value a later bracket would seem to close.
             r#"{"preaction":"{","postaction":"}"}"#,
             r#"{"preaction":"[" ,"postaction":"]"}"#,
+            r#"{"preaction":"[{","postaction":"}]"}"#,
             r#"{"preaction":"None"}"#,
             // Brackets that do not close before a quote: no repair, the frame is refused.
             r#"{"preaction":"{"id":1","x":2}"#,

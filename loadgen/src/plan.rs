@@ -378,14 +378,18 @@ fn http_plan(args: &Args, source: &Source) -> Result<Option<HttpPlan>> {
         }
         return Ok(None);
     }
+    // Lines may carry a header, as the collector reads them (a TCP template reused); an
+    // array's elements may not.
+    let array = args.http_array.unwrap_or(true);
     match args.header {
-        Some(HeaderArg::Rfc3164 | HeaderArg::Rfc5424) => bail!(
+        Some(HeaderArg::Rfc3164 | HeaderArg::Rfc5424) if array => bail!(
             "--header puts a syslog header before each record, which a JSON array cannot carry: \
-             give --header none (or no --header) with --proto http"
+             give --header none (or no --header), or --http-array false, with --proto http"
         ),
-        None if matches!(source, Source::Nss(Dialect::Sekoia)) => bail!(
+        None if array && matches!(source, Source::Nss(Dialect::Sekoia)) => bail!(
             "--dialect sekoia puts an RFC 3164 header before each record, which a JSON array \
-             cannot carry: add --header none, or use ztel or elastic with --proto http"
+             cannot carry: add --header none or --http-array false, or use ztel or elastic \
+             with --proto http"
         ),
         _ => {}
     }
@@ -420,7 +424,7 @@ fn http_plan(args: &Args, source: &Source) -> Result<Option<HttpPlan>> {
         batch_bytes: args.batch_bytes.map_or(HTTP_BATCH_BYTES, |n| {
             usize::try_from(n).unwrap_or(usize::MAX)
         }),
-        array: args.http_array.unwrap_or(true),
+        array,
         gzip: args.gzip,
     }))
 }

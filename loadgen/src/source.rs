@@ -221,7 +221,7 @@ pub fn build(plan: &Plan) -> Result<Vec<Stream>> {
             };
             if plan.proto == Proto::Udp && record.len() + 1 > UDP_MAX_PAYLOAD {
                 too_long = Some(record.len());
-            } else if plan.proto == Proto::Http && !looks_like_an_object(record) {
+            } else if layout == Layout::JsonElements && !looks_like_an_object(record) {
                 not_json = true;
             } else {
                 stream.push(record, layout);
@@ -236,8 +236,8 @@ pub fn build(plan: &Plan) -> Result<Vec<Stream>> {
         }
         if not_json {
             bail!(
-                "record {} of the source is not a JSON object ({{…}}), which is what --proto \
-                 http sends",
+                "record {} of the source is not a JSON object ({{…}}), which is what a JSON \
+                 array of --proto http holds (--http-array false posts lines)",
                 i + 1
             );
         }

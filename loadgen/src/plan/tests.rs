@@ -102,7 +102,10 @@ fn http_refuses_what_it_cannot_send() {
         assert!(http(&["--header", header])
             .unwrap_err()
             .contains("--header none"));
+        // Lines carry a header, as the collector reads them.
+        assert!(http(&["--header", header, "--http-array", "false"]).is_ok());
     }
+    assert!(http(&["--dialect", "sekoia", "--http-array", "false"]).is_ok());
     assert!(http(&["--dialect", "elastic"]).is_ok());
     assert!(http(&["--source", "lss"]).is_ok());
     assert!(http(&["--http-header", "X Key"]).is_err());

@@ -30,6 +30,8 @@ pub const KEYS: &[Key] = crate::dialect! {
     "act" => Action; zia;
     "outcome" => RespCode; k(ZiaWeb);
     "in" => BytesIn; zia;
+    // Zscaler's Sentinel demo web template (microsoft-resources, before its removal).
+    "in_bytes" => BytesIn; zia;
     "out" => BytesOut; zia;
     "cat" => Category; zia;
     "app" => Proto; zia;
@@ -69,6 +71,13 @@ pub const AUDIT: &[Key] = crate::dialect! {
     "cat" => Interface;
     "outcome" => Result;
     "reason" => ErrorCode;
+};
+
+/// `nss-fw.cef`: `reason=%s{rulelabel}`, beside `name=%s{rulelabel}` (the header's name, which
+/// the older Sentinel demo template leaves out).
+#[rustfmt::skip]
+pub const FIREWALL: &[Key] = crate::dialect! {
+    "reason" => Rule;
 };
 
 /// `nss-tunnel.cef`, its Tunnel Events record: `name=%s{event} reason=%s{eventreason}`.

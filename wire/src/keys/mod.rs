@@ -350,6 +350,7 @@ macro_rules! small_table {
 
 static LEEF_ZPA: small_table!(leef::ZPA) = Table::build(&[leef::ZPA]);
 static CEF_AUDIT: small_table!(cef::AUDIT) = Table::build(&[cef::AUDIT]);
+static CEF_FIREWALL: small_table!(cef::FIREWALL) = Table::build(&[cef::FIREWALL]);
 static CEF_TUNNEL: small_table!(cef::TUNNEL) = Table::build(&[cef::TUNNEL]);
 static CEF_SAAS: small_table!(cef::SAAS) = Table::build(&[cef::SAAS]);
 static CEF_SAAS_ACTIVITY: small_table!(cef::SAAS_ACTIVITY) = Table::build(&[cef::SAAS_ACTIVITY]);
@@ -368,6 +369,7 @@ pub fn lookup_leef_zpa(key: &str) -> Option<Hit> {
 pub fn lookup_cef(kind: Option<Kind>, key: &str) -> Option<Hit> {
     let own = match kind {
         Some(Kind::ZiaAudit) => CEF_AUDIT.find(key),
+        Some(Kind::ZiaFirewall) => CEF_FIREWALL.find(key),
         Some(Kind::ZiaTunnel) => CEF_TUNNEL.find(key),
         Some(Kind::ZiaSaas) => CEF_SAAS.find(key),
         Some(Kind::ZiaSaasActivity) => CEF_SAAS_ACTIVITY.find(key),
@@ -392,6 +394,7 @@ pub mod table {
             Some(Kind::ZiaTunnel) => 5,
             Some(Kind::ZiaSaas) => 6,
             Some(Kind::ZiaSaasActivity) => 7,
+            Some(Kind::ZiaFirewall) => 9,
             _ => 8,
         }
     }

@@ -109,9 +109,11 @@ fn samples_that_are_not_json_as_published_are_dead_letters() {
 #[test]
 fn samples_of_log_types_without_a_record_are_dead_letters_never_records_of_another_kind() {
     // ZIA Email and Endpoint DLP, NSS alerts, ZPA metrics and the status of service edges and
-    // cloud controllers: each line is a dead letter, a JSON one `unknown_type`. An Endpoint DLP
-    // CSV row (fourteen columns, like Admin Audit's) was an audit record of invented values, and
-    // the ZPA status lines were App Connector Status records without their names.
+    // cloud controllers: each line is a dead letter, a JSON one `unknown_type` (a CSV row whose
+    // count an order has but whose values fit none is `field_count`, as a broken row is). An
+    // Endpoint DLP CSV row (fourteen columns, like Admin Audit's) was an audit record of
+    // invented values, and the ZPA status lines were App Connector Status records without
+    // their names.
     let mut files = 0;
     for entry in std::fs::read_dir(Path::new(CORPUS)).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
@@ -130,4 +132,18 @@ fn samples_of_log_types_without_a_record_are_dead_letters_never_records_of_anoth
         files += 1;
     }
     assert!(files >= 10, "{files} files");
+}
+
+#[test]
+fn an_endpoint_dlp_event_without_its_envelope_is_no_saas_record() {
+    // Without the sourcetype, the file keys it shares with SaaS Security made it a `zia.saas`
+    // record; keys of its own say what it is.
+    let input = corpus("elastic-zia-unmapped-endpoint-dlp-json.log");
+    let line = lines(&input).into_iter().next().expect("a line");
+    let whole: serde_json::Value = serde_json::from_slice(line).expect("JSON");
+    let event = whole["event"].to_string();
+    let run = run(ZONE, &[event.as_bytes()]);
+    assert!(run.records.is_empty(), "{:?}", run.records);
+    assert_eq!(run.dead.len(), 1);
+    assert_eq!(run.dead[0].0, Reason::UnknownType);
 }

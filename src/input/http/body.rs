@@ -79,9 +79,14 @@ pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
             let line = &body[line];
             // Static text may hold braces of its own (`ZSCALER {web}: {…}`), as a structured
             // data element may: the object is at one of the first few.
+            // An object: `{`, then a key's quote or its end (`{x}` is braces in text).
+            let object = |at: usize| {
+                let inner = line[at + 1..].iter().find(|b| !b.is_ascii_whitespace());
+                matches!(inner, Some(b'"' | b'}')) && container_end(line, at) == Some(line.len())
+            };
             memchr::memchr_iter(b'{', line)
                 .take(8)
-                .any(|at| container_end(line, at) == Some(line.len()))
+                .any(object)
                 .then_some(Shape::Lines)
                 .ok_or(NotJson)
         }
@@ -342,6 +347,8 @@ mod tests {
             "<134>{\"a\":1} x",
             "text {\"a\":",
             "<134>{\"a\":1\n}",
+            "hello {x}\nworld\n",
+            "x [y] {z}",
         ] {
             assert_eq!(shape(body.as_bytes()), Err(NotJson), "{body}");
         }

@@ -194,6 +194,17 @@ pub const KEYS: &[Key] = crate::dialect! {
     "objnames2" => ObjectName2; k(ZiaSaasActivity);
     "act_type_name" => ActivityType; k(ZiaSaasActivity);
     "act_cnt" => Other; k(ZiaSaasActivity);
+    // Endpoint DLP and Email DLP, which have no record: without an envelope's sourcetype, one
+    // of their own keys makes a frame `unknown_type` (an Endpoint DLP event alone read as
+    // SaaS Security by the file keys it shares).
+    "itemsrcname" => Other; unmapped;
+    "itemdstname" => Other; unmapped;
+    "filesrcpath" => Other; unmapped;
+    "filedstpath" => Other; unmapped;
+    "expectedaction" => Other; unmapped;
+    "triggeredrcpts" => Other; unmapped;
+    "otherrcpts" => Other; unmapped;
+    "mailsenttime" => Other; unmapped;
 };
 
 /// The other documented variables of web, firewall and DNS logs (no record uses their values),

@@ -7,8 +7,13 @@ pub(super) fn parse_epoch_fraction(b: &[u8]) -> Option<Timestamp> {
     let dot = b.iter().position(|&c| c == b'.')?;
     let (secs, frac) = (&b[..dot], &b[dot + 1..]);
     let digits = |d: &[u8]| !d.is_empty() && d.iter().all(u8::is_ascii_digit);
-    if !digits(secs) || !digits(frac) || secs.len() > 10 || frac.len() > 9 {
+    if !digits(secs) || !digits(frac) || frac.len() > 9 {
         return None;
+    }
+    // Milliseconds or microseconds written as a whole float (`1663346058860810.0`, a JSON
+    // number printed with its fraction): the digits before the point, as they would be alone.
+    if secs.len() > 10 {
+        return frac.iter().all(|&d| d == b'0').then(|| parse_epoch(secs))?;
     }
     let whole = parse_epoch(secs)?;
     let mut nanos = 0i32;

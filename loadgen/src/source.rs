@@ -221,7 +221,9 @@ pub fn build(plan: &Plan) -> Result<Vec<Stream>> {
             };
             if plan.proto == Proto::Udp && record.len() + 1 > UDP_MAX_PAYLOAD {
                 too_long = Some(record.len());
-            } else if layout == Layout::JsonElements && !looks_like_an_object(record) {
+            } else if layout == Layout::JsonElements && !looks_like_an_object(record)
+                || plan.proto == Proto::Http && !holds_an_object(record)
+            {
                 not_json = true;
             } else {
                 stream.push(record, layout);
@@ -236,8 +238,9 @@ pub fn build(plan: &Plan) -> Result<Vec<Stream>> {
         }
         if not_json {
             bail!(
-                "record {} of the source is not a JSON object ({{…}}), which is what a JSON \
-                 array of --proto http holds (--http-array false posts lines)",
+                "record {} of the source is not a JSON object ({{…}}, after a syslog header \
+                 in lines), which is what --proto http sends (--http-array false posts lines, \
+                 which may start with a header)",
                 i + 1
             );
         }
@@ -267,6 +270,24 @@ pub fn build(plan: &Plan) -> Result<Vec<Stream>> {
 fn looks_like_an_object(record: &[u8]) -> bool {
     let text = record.trim_ascii();
     text.starts_with(b"{") && text.ends_with(b"}")
+}
+
+/// Whether a record is an object, perhaps after a syslog header or static text, as the
+/// collector takes a line of an HTTP body: it ends with `}`, and one of its first few `{`
+/// starts a key (`{"`) or is empty (`{}`). A CSV or key=value line is refused here, before
+/// it would be refused with a 400 partway through the run.
+fn holds_an_object(record: &[u8]) -> bool {
+    let text = record.trim_ascii();
+    text.ends_with(b"}")
+        && text
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'{')
+            .take(8)
+            .any(|(at, _)| {
+                let inner = text[at + 1..].iter().find(|b| !b.is_ascii_whitespace());
+                matches!(inner, Some(b'"' | b'}'))
+            })
 }
 
 fn read_lines(path: &Path) -> Result<Records> {
@@ -325,6 +346,11 @@ mod tests {
         assert!(!looks_like_an_object(b"<134>Nov 22 10:00:00 nss {\"a\":1}"));
         assert!(!looks_like_an_object(b"[1]"));
         assert!(!looks_like_an_object(b""));
+        // Lines of an HTTP body may start with a header, not be CSV or key=value.
+        assert!(holds_an_object(b"<134>Nov 22 10:00:00 nss {\"a\":1}"));
+        assert!(holds_an_object(b"{\"a\":1}"));
+        assert!(!holds_an_object(b"\"Tue Jun 7\",\"7536\""));
+        assert!(!holds_an_object(b"a=1\tb={x}"));
     }
 
     #[test]

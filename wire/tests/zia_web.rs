@@ -169,6 +169,24 @@ fn numbers_may_be_json_numbers() {
     assert_eq!(r["bytes_in"], 65);
     assert_eq!(r["http_status"], 200);
     assert_eq!(r["record_id"], "99");
+    // Past ten digits a number is read as the same digits in text are: milliseconds,
+    // microseconds, whole floats included.
+    for (epoch, ts) in [
+        ("1583117516123", "2020-03-02T02:51:56.123Z"),
+        ("1663346058860810", "2022-09-16T16:34:18.860810Z"),
+        ("1663346058860810.0", "2022-09-16T16:34:18.860810Z"),
+        ("1583117516123.0", "2020-03-02T02:51:56.123Z"),
+    ] {
+        for key in ["epochtime", "time"] {
+            let r = one(
+                ZONE,
+                &format!(
+                    r#"{{"{key}":{epoch},"cip":"10.0.0.1","reqmethod":"GET","respcode":200,"reqsize":1}}"#
+                ),
+            );
+            assert_eq!(r["ts"], ts, "{key}: {epoch}");
+        }
+    }
 }
 
 #[test]

@@ -319,12 +319,25 @@ pub fn zia_other_time(f: &Fields<'_>, field: Field, ctx: &Context<'_>) -> Option
     }
 }
 
-/// Epoch seconds as a number or a string, a fraction allowed (`1700000022.5`).
+/// Epoch seconds as a number or a string, a fraction allowed (`1700000022.5`); a number past
+/// ten digits (or a whole float of as many) is read as the same digits in text are:
+/// milliseconds (13), microseconds (16).
 fn epoch(f: &Fields<'_>, field: Field) -> Option<Timestamp> {
+    /// Past any time in seconds (2286).
+    const LONG: i64 = 10_000_000_000;
     match f.get(field)?.value {
         Scalar::Str(s) => time::parse_time(s, &TimeZone::UTC),
-        Scalar::U64(n) => time::from_epoch_secs(i64::try_from(n).ok()?),
+        Scalar::U64(n) => {
+            let n = i64::try_from(n).ok()?;
+            match n >= LONG {
+                true => time::from_epoch_number(n),
+                false => time::from_epoch_secs(n),
+            }
+        }
         Scalar::I64(n) => time::from_epoch_secs(n),
+        Scalar::F64(x) if x.fract() == 0.0 && x >= LONG as f64 && x < 1e16 => {
+            time::from_epoch_number(x as i64)
+        }
         Scalar::F64(x) => time::from_epoch_f64(x),
         Scalar::Bool(_) => None,
     }

@@ -13,8 +13,8 @@ use async_nats::jetstream::stream;
 use crate::common::{http_get, wait_for, TempDir};
 use crate::server::{free_port, installed, Server};
 use crate::support::{
-    admin, assert_stream_holds_once, lines, lines_naming, start_collector, start_configured,
-    stream_info, with_jetstream, Message, PATIENCE,
+    admin, assert_devices_created, assert_stream_holds_once, lines, lines_naming, start_collector,
+    start_configured, stream_info, with_jetstream, PATIENCE,
 };
 
 /// Creates the stream ZTEL on `url` with `subjects`, the rest of `config` as given.
@@ -27,15 +27,6 @@ fn create(url: &str, subjects: &[&str], config: stream::Config) {
     with_jetstream(url, |js| async move {
         js.create_stream(config).await.expect("create the stream");
     });
-}
-
-/// The seven devices' creation events of [`lines`] are in the stream.
-fn assert_devices_created(all: &[Message]) {
-    let created = all
-        .iter()
-        .filter(|m| m.subject == "ztel.devices" && m.payload["event"] == "created")
-        .count();
-    assert_eq!(created, 7, "device events in the stream");
 }
 
 #[test]
@@ -53,8 +44,8 @@ fn a_stream_that_takes_every_subject_keeps_its_own_subjects() {
     );
     let c = start_collector("nats-existing-narrow", &server.url(), None);
     c.send(&lines(20));
-    let all = assert_stream_holds_once(&server.url(), 20);
-    assert_devices_created(&all);
+    assert_stream_holds_once(&server.url(), 20);
+    assert_devices_created(&server.url());
     let config = stream_info(&server.url()).config;
     assert_eq!(config.subjects, ["ztel.records.>", "ztel.devices"]);
     assert_eq!(config.duplicate_window, Duration::from_secs(900));
@@ -79,7 +70,8 @@ fn a_window_longer_than_the_streams_max_age_is_warned_of_once_and_records_flow()
     let in_force = stream_info(&server.url()).config.duplicate_window;
     let c = start_collector("nats-existing-max-age", &server.url(), None);
     c.send(&lines(20));
-    assert_devices_created(&assert_stream_holds_once(&server.url(), 20));
+    assert_stream_holds_once(&server.url(), 20);
+    assert_devices_created(&server.url());
     assert_eq!(
         stream_info(&server.url()).config.duplicate_window,
         in_force,
@@ -155,7 +147,8 @@ fn credentials_that_may_not_update_the_stream_publish_to_it_as_it_is() {
     let in_force = stream_info(&server.url()).config.duplicate_window;
     let c = start_collector("nats-existing-no-update", &server.url(), None);
     c.send(&lines(20));
-    assert_devices_created(&assert_stream_holds_once(&server.url(), 20));
+    assert_stream_holds_once(&server.url(), 20);
+    assert_devices_created(&server.url());
     let stderr = c.stop().stderr.join("\n");
     let warned = lines_naming(&stderr, "stream ZTEL");
     assert_eq!(warned.len(), 1, "one line: {stderr}");
@@ -175,7 +168,8 @@ fn a_stream_for_records_only_gains_the_devices_subject() {
     create(&server.url(), &["ztel.records.>"], Default::default());
     let c = start_collector("nats-existing-records-only", &server.url(), None);
     c.send(&lines(20));
-    assert_devices_created(&assert_stream_holds_once(&server.url(), 20));
+    assert_stream_holds_once(&server.url(), 20);
+    assert_devices_created(&server.url());
     let config = stream_info(&server.url()).config;
     assert_eq!(config.subjects, ["ztel.records.>", "ztel.devices"]);
     c.stop();
@@ -232,6 +226,7 @@ fn a_stream_that_lacks_a_subject_and_refuses_it_is_said_at_every_attempt() {
             .await
             .expect("delete the other stream");
     });
-    assert_devices_created(&assert_stream_holds_once(&server.url(), 20));
+    assert_stream_holds_once(&server.url(), 20);
+    assert_devices_created(&server.url());
     c.stop();
 }

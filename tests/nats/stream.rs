@@ -11,8 +11,8 @@ use async_nats::jetstream::stream;
 use crate::common::{self, http_get, wait_for, TempDir};
 use crate::server::{free_port, installed, Server};
 use crate::support::{
-    admin, all_acknowledged, assert_stream_holds_once, lines, metric, read_stream, records,
-    start_collector, stream_info, with_jetstream, Message, PATIENCE,
+    admin, all_acknowledged, assert_devices_created, assert_stream_holds_once, lines, metric,
+    read_stream, records, start_collector, stream_info, with_jetstream, PATIENCE,
 };
 
 #[test]
@@ -38,13 +38,9 @@ fn a_replay_received_by_two_collectors_is_stored_once() {
         duplicates >= N as f64,
         "duplicates acknowledged: {duplicates}"
     );
-    let all = assert_stream_holds_once(&server.url(), N as usize);
+    assert_stream_holds_once(&server.url(), N as usize);
     // The seven devices' creation, told by both, is in the stream once each.
-    let created: Vec<&Message> = all
-        .iter()
-        .filter(|m| m.subject == "ztel.devices" && m.payload["event"] == "created")
-        .collect();
-    assert_eq!(created.len(), 7, "{created:?}");
+    assert_devices_created(&server.url());
     // The NATS series follow the exposition format's rules, as the others do.
     let (_, page) = http_get(admin(&a), "/metrics");
     assert!(page.contains("ztel_nats_acks_pending 0"), "{page}");

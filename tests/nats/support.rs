@@ -238,6 +238,23 @@ pub fn records(messages: &[Message]) -> Vec<&Message> {
         .collect()
 }
 
+/// The seven devices' creation events of [`lines`] come to the stream, once each. They may
+/// come after the records that made them (a round of their own): waited for, not read at once.
+pub fn assert_devices_created(url: &str) {
+    let created = |all: &[Message]| {
+        all.iter()
+            .filter(|m| m.subject == "ztel.devices" && m.payload["event"] == "created")
+            .count()
+    };
+    let mut last = 0;
+    wait_for(PATIENCE, || {
+        last = created(&read_stream(url));
+        (last >= 7).then_some(())
+    })
+    .unwrap_or_else(|| panic!("{last} device events in the stream, not 7"));
+    assert_eq!(created(&read_stream(url)), 7, "device events in the stream");
+}
+
 /// Waits until the stream holds `n` records, then checks that each record is there once: one
 /// message per id, one per record id, the ids 1..=n.
 pub fn assert_stream_holds_once(url: &str, n: usize) -> Vec<Message> {

@@ -134,7 +134,8 @@ pub struct Args {
     /// keeps its own: --dialect sekoia, --format leef and --format cef have the header their
     /// templates write (`Nov 22 10:15:01 zscaler-nss {…}`, `… zscaler-nss: LEEF:…`,
     /// `… zscaler-nss CEF:…`), which --header replaces (none removes it); the others have
-    /// none. Not with --proto http (Cloud NSS posts bare JSON) nor with a FILE (sent as it is).
+    /// none. With --proto http only in lines (--http-array false: a JSON array holds bare
+    /// objects); not with a FILE (sent as it is).
     #[arg(long, value_enum, value_name = "none|3164|5424")]
     pub header: Option<HeaderArg>,
 

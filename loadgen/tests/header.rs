@@ -223,7 +223,7 @@ fn help_explains_the_header_and_what_it_replaces() {
         "`<134>Nov 22 10:15:01 zscaler-nss nss: RECORD`",
         "`<134>1 2025-11-22T10:15:01Z zscaler-nss nss - - - RECORD`",
         "which --header replaces (none removes it)",
-        "Not with --proto http",
+        "With --proto http only in lines (--http-array false",
     ] {
         assert!(help.contains(text), "no {text:?} in --help:\n{stdout}");
     }

@@ -23,7 +23,8 @@ use serve::ServeArgs;
     about = "A thread-per-core collector for Zscaler ZIA (NSS) and ZPA (LSS) telemetry",
     long_about = "ztel receives Zscaler logs of every type: ZIA's (web, firewall, DNS, tunnel, \
                   admin audit, SaaS security) from NSS over TCP and Cloud NSS over HTTPS, ZPA's \
-                  (user activity and status, browser access, App Connector status, audit) from \
+                  (user activity and status, browser access, App Connector status, audit, \
+                  AppProtection) from \
                   LSS over TCP, UDP and TLS, in JSON, LEEF, CEF, key=value or CSV. It keeps a \
                   registry of devices by hostname and writes connection records as JSON Lines. \
                   `ztel feed-format` prints the feed template to set up in the Zscaler portal."

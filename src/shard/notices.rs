@@ -1,7 +1,8 @@
 //! Log lines about peers (refused for their address, over the connection limit, failed TLS
-//! handshakes, HTTP requests with a wrong or no key) at most once a second per kind, input and shard (a line that stood for others
-//! of another input named the wrong one): a flood of refused connections is when
-//! an operator needs the line naming the address, and when an unlimited log would bury it.
+//! handshakes, HTTP requests with a wrong or no key) at most once a second per kind, input and
+//! shard (a line that stood for others of another input named the wrong one): a flood of
+//! refused connections is when an operator needs the line naming the address, and when an
+//! unlimited log would bury it.
 
 use std::cell::Cell;
 use std::time::{Duration, Instant};

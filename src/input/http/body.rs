@@ -77,9 +77,9 @@ pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
         Some(_) => {
             let line = Lines { pos: 0 }.next(body).ok_or(NotJson)?;
             let line = &body[line];
-            // Static text may hold braces of its own (`ZSCALER {web}: {…}`), as a structured
-            // data element may: the object is at one of the first few.
-            // An object: `{`, then a key's quote or its end (`{x}` is braces in text).
+            // An object: `{`, then a key's quote or its end (`{x}` is braces in text). Static
+            // text may hold braces of its own (`ZSCALER {web}: {…}`), as a structured data
+            // element may: the object is at one of the first few.
             let object = |at: usize| {
                 let inner = line[at + 1..].iter().find(|b| !b.is_ascii_whitespace());
                 matches!(inner, Some(b'"' | b'}')) && container_end(line, at) == Some(line.len())

@@ -1,7 +1,7 @@
 //! The log types whose records carry their fields as they are (DESIGN §2.4 "event records"):
 //! ZIA Tunnel, Admin Audit, SaaS Security and SaaS Security Activity, ZPA App Connector Status,
-//! Audit and AppProtection. Each is a table of columns, record key and the field it shows, in record order; one
-//! writer serves them all (`record::columns`).
+//! Audit and AppProtection. Each is a table of columns, record key and the field it shows, in
+//! record order; one writer serves them all (`record::columns`).
 
 use jiff::Timestamp;
 

@@ -273,21 +273,10 @@ fn looks_like_an_object(record: &[u8]) -> bool {
 }
 
 /// Whether a record is an object, perhaps after a syslog header or static text, as the
-/// collector takes a line of an HTTP body: it ends with `}`, and one of its first few `{`
-/// starts a key (`{"`) or is empty (`{}`). A CSV or key=value line is refused here, before
-/// it would be refused with a 400 partway through the run.
+/// collector takes a line of an HTTP body. A CSV or key=value line is refused here, before it
+/// would be refused with a 400 partway through the run.
 fn holds_an_object(record: &[u8]) -> bool {
-    let text = record.trim_ascii();
-    text.ends_with(b"}")
-        && text
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| **b == b'{')
-            .take(8)
-            .any(|(at, _)| {
-                let inner = text[at + 1..].iter().find(|b| !b.is_ascii_whitespace());
-                matches!(inner, Some(b'"' | b'}'))
-            })
+    wire::format::json::span::ends_with_object(record.trim_ascii())
 }
 
 fn read_lines(path: &Path) -> Result<Records> {

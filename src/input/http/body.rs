@@ -5,7 +5,7 @@
 
 use std::ops::Range;
 
-use wire::format::json::span::{container_end, string_end};
+use wire::format::json::span::{container_end, ends_with_object, string_end};
 
 use crate::batch::counters::Counter;
 use crate::batch::{Batch, Origin};
@@ -76,17 +76,7 @@ pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
         // whole object. Cloud NSS sends a refused batch again for ever.
         Some(_) => {
             let line = Lines { pos: 0 }.next(body).ok_or(NotJson)?;
-            let line = &body[line];
-            // An object: `{`, then a key's quote or its end (`{x}` is braces in text). Static
-            // text may hold braces of its own (`ZSCALER {web}: {…}`), as a structured data
-            // element may: the object is at one of the first few.
-            let object = |at: usize| {
-                let inner = line[at + 1..].iter().find(|b| !b.is_ascii_whitespace());
-                matches!(inner, Some(b'"' | b'}')) && container_end(line, at) == Some(line.len())
-            };
-            memchr::memchr_iter(b'{', line)
-                .take(8)
-                .any(object)
+            ends_with_object(&body[line])
                 .then_some(Shape::Lines)
                 .ok_or(NotJson)
         }

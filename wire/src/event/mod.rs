@@ -323,22 +323,14 @@ pub fn zia_other_time(f: &Fields<'_>, field: Field, ctx: &Context<'_>) -> Option
 /// ten digits (or a whole float of as many) is read as the same digits in text are:
 /// milliseconds (13), microseconds (16).
 fn epoch(f: &Fields<'_>, field: Field) -> Option<Timestamp> {
-    /// Past any time in seconds (2286).
-    const LONG: i64 = 10_000_000_000;
     match f.get(field)?.value {
         Scalar::Str(s) => time::parse_time(s, &TimeZone::UTC),
-        Scalar::U64(n) => {
-            let n = i64::try_from(n).ok()?;
-            match n >= LONG {
-                true => time::from_epoch_number(n),
-                false => time::from_epoch_secs(n),
-            }
-        }
+        Scalar::U64(n) => time::from_epoch_number(i64::try_from(n).ok()?),
         Scalar::I64(n) => time::from_epoch_secs(n),
-        Scalar::F64(x) if x.fract() == 0.0 && x >= LONG as f64 && x < 1e16 => {
-            time::from_epoch_number(x as i64)
-        }
-        Scalar::F64(x) => time::from_epoch_f64(x),
+        Scalar::F64(x) => match time::whole(x) {
+            Some(n) => time::from_epoch_number(n),
+            None => time::from_epoch_f64(x),
+        },
         Scalar::Bool(_) => None,
     }
 }
@@ -352,10 +344,11 @@ pub fn lss_time(f: &Fields<'_>, field: Field) -> Result<Option<Timestamp>, Reaso
     let number = match f.get(field).map(|slot| slot.value) {
         Some(Scalar::U64(n)) => Some(i64::try_from(n).ok()),
         Some(Scalar::I64(n)) => Some(Some(n)),
-        // Whole, as a JSON writer may print any number (`1.562130745e9`, microseconds as
-        // `1.66334605886081e15`: exact below 2^53); else seconds with a fraction.
-        Some(Scalar::F64(x)) if x.fract() == 0.0 && x.abs() < 1e16 => Some(Some(x as i64)),
-        Some(Scalar::F64(x)) => return time::from_epoch_f64(x).map(Some).ok_or(Reason::BadTime),
+        // Whole, read as its digits; else seconds with a fraction.
+        Some(Scalar::F64(x)) => match time::whole(x) {
+            Some(n) => Some(Some(n)),
+            None => return time::from_epoch_f64(x).map(Some).ok_or(Reason::BadTime),
+        },
         _ => None,
     };
     if let Some(n) = number {

@@ -23,6 +23,13 @@ pub(super) fn parse_epoch_fraction(b: &[u8]) -> Option<Timestamp> {
     Timestamp::new(whole.as_second(), nanos).ok()
 }
 
+/// The integer a double holds when it has no fraction, as a JSON writer may print any number
+/// (`1.562130745e9`, microseconds as `1.66334605886081e15`): read as the same digits in text
+/// are. Below 10^16, the most digits an epoch time has (exact below 2^53).
+pub fn whole(x: f64) -> Option<i64> {
+    (x.fract() == 0.0 && x.abs() < 1e16).then_some(x as i64)
+}
+
 /// Epoch seconds from a JSON number with a fraction; `None` when out of range, not finite, or 0.
 pub fn from_epoch_f64(secs: f64) -> Option<Timestamp> {
     if !secs.is_finite() || secs <= 0.0 || secs >= 1e11 {

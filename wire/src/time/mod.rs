@@ -11,7 +11,7 @@ use jiff::Timestamp;
 mod epoch;
 mod recent;
 mod zone;
-pub use epoch::{from_epoch_f64, from_epoch_number, from_epoch_secs};
+pub use epoch::{from_epoch_f64, from_epoch_number, from_epoch_secs, whole};
 use epoch::{parse_epoch, parse_epoch_fraction};
 pub use recent::Recent;
 pub use zone::{parse_time_in_zone_named, parse_zone};

@@ -133,7 +133,7 @@ fn address(field: Field) -> bool {
 pub(super) struct Column {
     pub(super) hit: Option<Hit>,
     numeric: bool,
-    /// An IP address ([`address`]), in a ZIA order.
+    /// An IP address ([`address`]): checked in a ZIA order only.
     address: bool,
     /// An ISO 8601 time ([`iso_time`]).
     time: bool,
@@ -192,9 +192,6 @@ impl Order {
     fn lss(template: &lss::Template, split: bool) -> Order {
         let mut order = Order::new(template.kind, template.names, false);
         order.label = Some(template.label);
-        for column in &mut order.columns {
-            column.address = false;
-        }
         let place = |name| template.names.iter().position(|n| *n == name);
         let comma = template.comma.filter(|_| split);
         if let Some((at, of)) = comma.and_then(|(name, of)| Some((place(name)?, place(of)?))) {
@@ -265,7 +262,7 @@ impl Order {
                 fit.misfits += usize::from(!iso && v != "0");
                 continue;
             }
-            if column.address {
+            if column.address && self.label.is_none() {
                 fit.misfits += usize::from(v.parse::<std::net::IpAddr>().is_err());
                 continue;
             }

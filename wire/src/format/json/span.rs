@@ -40,6 +40,19 @@ pub fn container_end(json: &[u8], open: usize) -> Option<usize> {
     None
 }
 
+/// Whether a line (trimmed) ends with an object that opens at one of its first few `{`, after
+/// text such as a syslog header or a template's lead, which may hold braces of its own
+/// (`ZSCALER {web}: {…}`): `{`, then a key's quote or its end (`{x}` is braces in text), closing
+/// at the line's end. What the HTTP input takes a body's first line for a record by, and what
+/// loadgen checks a line it posts by.
+pub fn ends_with_object(line: &[u8]) -> bool {
+    let object = |at: usize| {
+        let inner = line[at + 1..].iter().find(|b| !b.is_ascii_whitespace());
+        matches!(inner, Some(b'"' | b'}')) && container_end(line, at) == Some(line.len())
+    };
+    memchr::memchr_iter(b'{', line).take(8).any(object)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +67,15 @@ mod tests {
         assert_eq!(container_end(b"a", 0), None);
         assert_eq!(string_end(br#"ab\"c" "#, 0), Some(5));
         assert_eq!(string_end(br#"ab\"#, 0), None);
+    }
+
+    #[test]
+    fn a_line_ends_with_an_object_after_text_with_braces_of_its_own() {
+        assert!(ends_with_object(br#"{"a":1}"#));
+        assert!(ends_with_object(br#"ZSCALER {web}: {"a":1}"#));
+        assert!(ends_with_object(b"<134>x {}"));
+        assert!(!ends_with_object(b"hello {x}"));
+        assert!(!ends_with_object(br#"{"a":1} x"#));
+        assert!(!ends_with_object(br#""a","{b}""#));
     }
 }

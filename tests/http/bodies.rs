@@ -1,6 +1,7 @@
 //! Bodies that would cost more than the bytes sent: gzip, a gzip bomb, and declared lengths
 //! larger than what arrives. Memory follows bytes received, never sizes declared. And bodies of
-//! unusual shape: empty, pretty-printed, or starting with a byte order mark.
+//! unusual shape: empty, pretty-printed, starting with a byte order mark, or holding an Admin
+//! Audit whose before and after NSS left with bare quotes.
 
 use super::*;
 
@@ -132,6 +133,29 @@ fn one_record_pretty_printed_over_several_lines_is_taken() {
     let outcome = collector.stop();
     assert_eq!(outcome.records.len(), 1, "{:?}", outcome.dead_letters);
     assert_eq!(common::record_id(&outcome.records[0]), Some(1));
+    outcome.assert_counters_match_files();
+}
+
+#[test]
+fn an_audit_with_bare_quotes_and_escapes_in_an_array_is_a_record() {
+    // NSS leaves the quotes of an audit's before and after bare (wire's `bare.rs`); a quote the
+    // admin typed is `\"` there, which the array scan took for the end of a string: the whole
+    // batch was a 400, which Cloud NSS sends again for ever.
+    let (collector, addr) = start("http-bare-audit", KEYS);
+    let audit = r#"{"sourcetype":"zscalernss-audit","event":{"time":"Wed May 29 17:45:03 2024","recordid":"6095","action":"UPDATE","category":"ACCESS_CONTROL_RESOURCE","resource":"Rule \"b\"","adminid":"abc@xyz.com","clientip":"198.51.100.1","result":"SUCCESS","preaction":"{"id":130%2c"name":"Rule \"a\" \\"}","postaction":"{"id":130%2c"name":"Rule \"b\""}"}}"#;
+    let body = array(&[zia_line(1, "pc-bare"), audit.to_owned()]);
+    let answer = Client::connect(addr).post(Some("k1"), &body);
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let outcome = collector.stop();
+    assert_eq!(outcome.records.len(), 2, "{:?}", outcome.dead_letters);
+    let audit = outcome
+        .records
+        .iter()
+        .find(|r| r["kind"] == "zia.audit")
+        .expect("the audit record");
+    assert_eq!(audit["resource"], r#"Rule "b""#);
+    assert_eq!(audit["pre_action"], r#"{"id":130,"name":"Rule \"a\" \\"}"#);
+    assert_eq!(audit["post_action"], r#"{"id":130,"name":"Rule \"b\""}"#);
     outcome.assert_counters_match_files();
 }
 

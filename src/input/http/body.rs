@@ -228,6 +228,11 @@ impl ArrayScan {
                     i = string_end(body, i + 1).ok_or(NotJson)?;
                     closed = depth == 0;
                 }
+                // Never in valid JSON; in an Admin Audit's bare-quoted before or after (see
+                // wire's `bare.rs`) the quotes of the value's own strings are offset by one, so
+                // their escapes fall here: the escaped byte is no quote, or the quotes after it
+                // would pair wrongly and the whole batch be refused.
+                b'\\' => i += 1,
                 b'{' | b'[' => depth += 1,
                 b'}' | b']' if depth > 0 => {
                     depth -= 1;
@@ -289,6 +294,13 @@ mod tests {
         assert_eq!(
             elements("[\n  {\"a\":\"\\\\\"}\n]\n"),
             Ok(vec![r#"{"a":"\\"}"#])
+        );
+        // An Admin Audit whose bare-quoted before holds an escaped quote and backslash: one
+        // element, for the pipeline to read.
+        let audit = r#"{"action":"UPDATE","preaction":"{"name":"a \"b\" \\"}","x":1}"#;
+        assert_eq!(
+            elements(&format!("[{audit},\n{audit}]")),
+            Ok(vec![audit, audit])
         );
     }
 

@@ -253,13 +253,12 @@ impl<'a> Fields<'a> {
         self.get(field).is_some_and(|s| !s.value.is_absent())
     }
 
-    /// Counts a known key's vote and offers its value, if it has one. A record whose envelope
-    /// already named its type needs no votes: they are not counted.
+    /// Counts a known key's vote and offers its value, if it has one. Votes are counted even
+    /// when an envelope names a sourcetype: one that is not Zscaler's (a Splunk forwarder's
+    /// `_json`) leaves the type to them.
     #[inline]
     pub(crate) fn note(&mut self, hit: Hit, value: Option<Scalar<'a>>) {
-        if self.sourcetype.is_none() {
-            self.vote(hit.vote);
-        }
+        self.vote(hit.vote);
         if let Some(value) = value {
             self.offer(hit.field, value, hit.encoding);
         }

@@ -92,40 +92,17 @@ impl Kind {
 }
 
 /// Decides what a parsed record is: by the type its Zscaler `product` names, else by its
-/// envelope's `sourcetype` when it has one, else by the names its keys use.
+/// envelope's `sourcetype` when that is Zscaler's, else by the names its keys use (also under a
+/// sourcetype a relay chose: a Splunk forwarder's `_json`, Splunk's `zscalerlss-zpa-app`).
 pub fn classify(fields: &Fields) -> Result<Kind, Reason> {
     if let Some(kind) = fields.product {
         return Ok(kind);
     }
     let votes = &fields.votes;
-    if let Some(sourcetype) = fields.sourcetype {
-        return match sourcetype.trim() {
-            "zscalernss-web" => Ok(Kind::ZiaWeb),
-            "zscalernss-fw" => Ok(Kind::ZiaFirewall),
-            "zscalernss-dns" => Ok(Kind::ZiaDns),
-            "zscalernss-tunnel" => Ok(Kind::ZiaTunnel),
-            "zscalernss-audit" => Ok(Kind::ZiaAudit),
-            // SaaS Security and its activity share one sourcetype in the Splunk-style templates:
-            // only the activity names objects.
-            "zscalernss-casb" => Ok(
-                if [
-                    Field::ObjectType,
-                    Field::ObjectName,
-                    Field::ObjectName2,
-                    Field::ActivityType,
-                ]
-                .iter()
-                .any(|f| fields.has(*f))
-                {
-                    Kind::ZiaSaasActivity
-                } else {
-                    Kind::ZiaSaas
-                },
-            ),
-            "zscalernss-saas_security" => Ok(Kind::ZiaSaas),
-            "zscalernss-saas_security_activity" => Ok(Kind::ZiaSaasActivity),
-            _ => Err(Reason::UnknownType),
-        };
+    if let Some(sourcetype) = fields.sourcetype.map(str::trim) {
+        if sourcetype.starts_with("zscalernss-") {
+            return nss_sourcetype(sourcetype, fields);
+        }
     }
     // LSS keys are CamelCase and NSS keys are not, so one family's keys dominate; a few names are
     // generic (`time`, `action`) so a record needs several to count.
@@ -155,6 +132,37 @@ pub fn classify(fields: &Fields) -> Result<Kind, Reason> {
         Ok(best(votes, &ZIA))
     } else {
         Err(Reason::UnknownType)
+    }
+}
+
+/// The log type an NSS sourcetype names (`zscalernss-*`, the Splunk-style templates' envelope).
+fn nss_sourcetype(sourcetype: &str, fields: &Fields) -> Result<Kind, Reason> {
+    match sourcetype {
+        "zscalernss-web" => Ok(Kind::ZiaWeb),
+        "zscalernss-fw" => Ok(Kind::ZiaFirewall),
+        "zscalernss-dns" => Ok(Kind::ZiaDns),
+        "zscalernss-tunnel" => Ok(Kind::ZiaTunnel),
+        "zscalernss-audit" => Ok(Kind::ZiaAudit),
+        // SaaS Security and its activity share one sourcetype in the Splunk-style templates:
+        // only the activity names objects.
+        "zscalernss-casb" => Ok(
+            if [
+                Field::ObjectType,
+                Field::ObjectName,
+                Field::ObjectName2,
+                Field::ActivityType,
+            ]
+            .iter()
+            .any(|f| fields.has(*f))
+            {
+                Kind::ZiaSaasActivity
+            } else {
+                Kind::ZiaSaas
+            },
+        ),
+        "zscalernss-saas_security" => Ok(Kind::ZiaSaas),
+        "zscalernss-saas_security_activity" => Ok(Kind::ZiaSaasActivity),
+        _ => Err(Reason::UnknownType),
     }
 }
 

@@ -242,3 +242,33 @@ fn a_hec_envelopes_own_keys_stay_out_of_a_record_its_product_names() {
         assert_eq!(text(f, Field::ClientIp).as_deref(), Some("10.0.0.2"));
     });
 }
+
+#[test]
+fn a_relays_own_sourcetype_leaves_the_type_to_the_keys() {
+    // A Splunk forwarder relays NSS and LSS records under a sourcetype of its own (`_json`,
+    // Splunk's `zscalerlss-zpa-app`): the keys say what they are. Zscaler's own sourcetypes
+    // still decide, an unmapped one (`zscalernss-email`) included.
+    let lss = r#""LogTimestamp":"Thu Jan 18 10:31:01 2024","ConnectionID":"s,c","Username":"u@corp","ClientPrivateIP":"10.1.2.3","Connector":"dc1","ConnectorIP":"10.0.0.5","ServerIP":"10.20.0.9","ServerPort":22"#;
+    let web = r#""datetime":"2023-08-28 15:43:14","cip":"10.0.0.9","host":"www.real.com","reqmethod":"GET","respcode":"200""#;
+    for escape in ["", r#","ua":"a \"b\"""#] {
+        for (sourcetype, event, want) in [
+            ("_json", web, Ok(Kind::ZiaWeb)),
+            ("zscalerlss-zpa-app", lss, Ok(Kind::ZpaUserActivity)),
+            ("_json", lss, Ok(Kind::ZpaUserActivity)),
+            ("zscalernss-email", web, Err(Reason::UnknownType)),
+            ("_json", r#""a":"b""#, Err(Reason::UnknownType)),
+        ] {
+            let json = format!(
+                r#"{{"time":1700000000,"host":"splunk-fwd","sourcetype":"{sourcetype}","event":{{{event}{escape}}}}}"#
+            );
+            read(&json, |f, kind, _| {
+                assert_eq!(kind, want, "{json}");
+                assert_ne!(
+                    text(f, Field::Host).as_deref(),
+                    Some("splunk-fwd"),
+                    "{json}"
+                );
+            });
+        }
+    }
+}

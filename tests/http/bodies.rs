@@ -1,7 +1,8 @@
 //! Bodies that would cost more than the bytes sent: gzip, a gzip bomb, and declared lengths
 //! larger than what arrives. Memory follows bytes received, never sizes declared. And bodies of
-//! unusual shape: empty, pretty-printed, starting with a byte order mark, or holding an Admin
-//! Audit whose before and after NSS left with bare quotes.
+//! unusual shape: empty, pretty-printed, starting with a byte order mark, objects glued together
+//! (Splunk HEC's batch form), or holding an Admin Audit whose before and after NSS left with bare
+//! quotes.
 
 use super::*;
 
@@ -156,6 +157,26 @@ fn an_audit_with_bare_quotes_and_escapes_in_an_array_is_a_record() {
     assert_eq!(audit["resource"], r#"Rule "b""#);
     assert_eq!(audit["pre_action"], r#"{"id":130,"name":"Rule \"a\" \\"}"#);
     assert_eq!(audit["post_action"], r#"{"id":130,"name":"Rule \"b\""}"#);
+    outcome.assert_counters_match_files();
+}
+
+#[test]
+fn objects_glued_together_on_a_line_are_each_a_record() {
+    // Splunk HEC's batch form, `{…}{…}` with nothing or spaces between, as a sender that speaks
+    // HEC writes it: each object a record (it was one malformed frame, all of them lost).
+    let (collector, addr) = start("http-glued", KEYS);
+    let lines: Vec<String> = (1..=4).map(|i| zia_line(i, "pc-glued")).collect();
+    let body = format!("{}{} {}\n{}\n", lines[0], lines[1], lines[2], lines[3]);
+    let answer = Client::connect(addr).post(Some("k1"), body.as_bytes());
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let outcome = collector.stop();
+    assert_records_are(&outcome.records, &lines);
+    assert!(
+        outcome.dead_letters.is_empty(),
+        "{:?}",
+        outcome.dead_letters
+    );
+    assert_eq!(outcome.counter("frames"), 4);
     outcome.assert_counters_match_files();
 }
 

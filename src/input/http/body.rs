@@ -115,11 +115,44 @@ pub fn process_body(
         Shape::Lines => {
             let mut lines = Lines { pos: 0 };
             while let Some(range) = lines.next(body) {
-                one(body, range, batch);
+                if might_be_glued(&body[range.clone()]) && glued(body, range.clone()) {
+                    let mut at = range.start;
+                    while let Some(end) = container_end(&body[..range.end], at) {
+                        one(body, at..end, batch);
+                        at = skip_whitespace(&body[..range.end], end);
+                    }
+                } else {
+                    one(body, range, batch);
+                }
             }
         }
         Shape::Object => one(body, trim(body, 0..body.len()), batch),
     }
+}
+
+/// A cheap first look: two objects glued together touch (`}{`) or nearly (`} {`), which one
+/// object has only inside a string.
+fn might_be_glued(line: &[u8]) -> bool {
+    memchr::memmem::find(line, b"}{").is_some() || memchr::memmem::find(line, b"} {").is_some()
+}
+
+/// Whether a line is several whole objects one after another (`{…}{…}`, Splunk HEC's batch
+/// form, which a sender speaking HEC writes), each a record of its own. A line of one object,
+/// or one whose objects do not all close, is one frame, as on TCP.
+fn glued(body: &[u8], line: Range<usize>) -> bool {
+    let (body, mut at) = (&body[..line.end], line.start);
+    let mut objects = 0;
+    while at < body.len() {
+        if body[at] != b'{' {
+            return false;
+        }
+        match container_end(body, at) {
+            Some(end) => at = skip_whitespace(body, end),
+            None => return false,
+        }
+        objects += 1;
+    }
+    objects > 1
 }
 
 /// The non-blank lines of a body, whitespace trimmed.
@@ -381,6 +414,23 @@ mod tests {
         assert_eq!(shape(without_bom(b"\xEF\xBB\xBF")), Ok(Shape::Empty));
         assert_eq!(without_bom(b"\xEF\xBB"), b"\xEF\xBB");
         assert_eq!(without_bom(b" \xEF\xBB\xBF[]"), b" \xEF\xBB\xBF[]");
+    }
+
+    #[test]
+    fn a_line_of_glued_objects_is_each_of_them() {
+        let is =
+            |line: &str| might_be_glued(line.as_bytes()) && glued(line.as_bytes(), 0..line.len());
+        assert!(is(r#"{"a":1}{"b":"}{"}"#));
+        assert!(is(r#"{"a":1} {"b":2}  {"c":{"d":3}}"#));
+        for line in [
+            r#"{"a":"}{"}"#,
+            r#"{"a":1}{"b":2"#,
+            r#"{"a":1}{"b":2}x"#,
+            r#"{"a":1} [1]"#,
+            r#"<134>{"a":1}{"b":2}"#,
+        ] {
+            assert!(!is(line), "{line}");
+        }
     }
 
     #[test]

@@ -31,12 +31,16 @@ pub fn whole(x: f64) -> Option<i64> {
 }
 
 /// Epoch seconds from a JSON number with a fraction; `None` when out of range, not finite, or 0.
+/// Kept to the microsecond: a double near today's epoch is exact to a quarter of one (2^-22 s),
+/// so its nanoseconds are the binary rounding's, not the sender's (`1663346058.860810` is
+/// 1663346058.860810041… as a double).
 pub fn from_epoch_f64(secs: f64) -> Option<Timestamp> {
     if !secs.is_finite() || secs <= 0.0 || secs >= 1e11 {
         return None;
     }
-    let whole = secs.trunc();
-    let nanos = ((secs - whole) * 1e9).round().min(999_999_999.0) as i32;
+    let micros = (secs * 1e6).round();
+    let whole = (micros / 1e6).floor();
+    let nanos = (micros - whole * 1e6) as i32 * 1000;
     Timestamp::new(whole as i64, nanos).ok()
 }
 

@@ -48,8 +48,11 @@ pub struct Fields<'a> {
     set: [u64; WORDS],
     /// Only the slots in `set` are initialised.
     slots: [MaybeUninit<Slot<'a>>; Field::COUNT],
-    /// The envelope's `sourcetype`, when there is one.
+    /// The envelope's `sourcetype`, when there is one. Set with [`Fields::set_sourcetype`].
     pub sourcetype: Option<&'a str>,
+    /// The sourcetype is Zscaler's and decides the type, so the keys' votes are not counted
+    /// (counting them cost 3 % of the shard path).
+    typed: bool,
     /// The log type that a JSON frame's Zscaler `product` (or `DeviceProduct`) names. It wins
     /// over `sourcetype`: Zscaler's Sentinel templates name web `zscalernss` and DNS
     /// `zscaler-nss-fw`, but each type's product is its own (`NSSWeblog`, `NSSDNSlog`, …).
@@ -78,6 +81,7 @@ impl Default for Fields<'_> {
             set: [0; WORDS],
             slots: [const { MaybeUninit::uninit() }; Field::COUNT],
             sourcetype: None,
+            typed: false,
             product: None,
             votes: Votes::default(),
         }
@@ -141,8 +145,17 @@ impl<'a> Fields<'a> {
     pub fn clear(&mut self) {
         self.set = [0; WORDS];
         self.sourcetype = None;
+        self.typed = false;
         self.product = None;
         self.votes = Votes::default();
+    }
+
+    /// Sets the envelope's sourcetype. Only Zscaler's (`zscalernss-*`) decide the log type; under
+    /// a relay's own (a Splunk forwarder's `_json`, Splunk's `zscalerlss-zpa-app`) the keys'
+    /// votes still do, so they go on being counted.
+    pub(crate) fn set_sourcetype(&mut self, sourcetype: Option<&'a str>) {
+        self.sourcetype = sourcetype;
+        self.typed = sourcetype.is_some_and(|s| s.trim().starts_with("zscalernss-"));
     }
 
     /// Forgets what keys beside an envelope's `event` object said (a Splunk HEC envelope's
@@ -253,12 +266,13 @@ impl<'a> Fields<'a> {
         self.get(field).is_some_and(|s| !s.value.is_absent())
     }
 
-    /// Counts a known key's vote and offers its value, if it has one. Votes are counted even
-    /// when an envelope names a sourcetype: one that is not Zscaler's (a Splunk forwarder's
-    /// `_json`) leaves the type to them.
+    /// Counts a known key's vote and offers its value, if it has one. A record whose envelope
+    /// already named its type with a Zscaler sourcetype needs no votes: they are not counted.
     #[inline]
     pub(crate) fn note(&mut self, hit: Hit, value: Option<Scalar<'a>>) {
-        self.vote(hit.vote);
+        if !self.typed {
+            self.vote(hit.vote);
+        }
         if let Some(value) = value {
             self.offer(hit.field, value, hit.encoding);
         }

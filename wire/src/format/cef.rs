@@ -79,7 +79,7 @@ impl Reader {
         // The product names the log type, and so what the keys mean; a frame that names it
         // counts no votes.
         let kind = product(parsed.header(PRODUCT)).map(|(sourcetype, kind)| {
-            fields.sourcetype = Some(sourcetype);
+            fields.set_sourcetype(Some(sourcetype));
             kind
         });
         let lookup = |key: &str| lookup_cef(kind, key);

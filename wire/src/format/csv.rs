@@ -248,7 +248,7 @@ impl Reader {
         // quotes are those around fields unless a field held one. Tabs may be inside values.
         let checked = d == b',' && !quotes && plain(b, false);
         // The order names the log type: set first, so that no votes are counted.
-        fields.sourcetype = sourcetype(order.kind);
+        fields.set_sourcetype(sourcetype(order.kind));
         fields.product = order.kind.is_zpa().then_some(order.kind);
         let mut plain_values = true;
         let mut took_stamp = false;

@@ -443,7 +443,7 @@ impl Notes<'_> {
         self.position += 1;
         let Some(hit) = self.memo.lookup(position, key) else {
             match key {
-                "sourcetype" => fields.sourcetype = Some(value),
+                "sourcetype" => fields.set_sourcetype(Some(value)),
                 "product" => self.hint = self.hint.or(product(value)),
                 _ => {}
             }
@@ -465,9 +465,10 @@ impl Notes<'_> {
         if fields.sourcetype.is_none() {
             let votes = &fields.votes;
             let web = votes.kinds[Kind::ZiaWeb as usize];
-            fields.sourcetype = self
+            let hint = self
                 .hint
                 .filter(|&hint| hint != WEB || votes.kinds.iter().all(|&n| n <= web));
+            fields.set_sourcetype(hint);
         }
         self.plain
     }

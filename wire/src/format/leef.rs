@@ -115,8 +115,9 @@ impl Reader {
         // Zscaler's QRadar preset says `NSS` and puts the reason in the EventID; a template
         // written after the CEF ones may name the log type in either. Set first: a frame that
         // names its type counts no votes.
-        fields.sourcetype =
-            sourcetype(parsed.header(PRODUCT)).or_else(|| sourcetype(parsed.header(EVENT_ID)));
+        fields.set_sourcetype(
+            sourcetype(parsed.header(PRODUCT)).or_else(|| sourcetype(parsed.header(EVENT_ID))),
+        );
         let mut plain = true;
         for (position, (key, value)) in parsed.pairs().enumerate() {
             if let Some(hit) = self.memo.lookup_with(position, table, key, lookup) {

@@ -167,7 +167,7 @@ impl<'a> Reader<'a, '_> {
         if !NESTED && key == "sourcetype" {
             if self.peek() == b'"' {
                 self.at += 1;
-                fields.sourcetype = Some(self.string()?);
+                fields.set_sourcetype(Some(self.string()?));
                 return Some(());
             }
             return self.skip_scalar();

@@ -92,7 +92,8 @@ impl Reader {
             // What the first reading made of ArcSight's names was a guess; the product says.
             let sourcetype = fields.sourcetype;
             fields.clear();
-            (fields.product, fields.sourcetype) = (Some(kind), sourcetype);
+            fields.product = Some(kind);
+            fields.set_sourcetype(sourcetype);
             cef::rules::read_pairs(kind, tape::pairs(&tape), fields);
         }
         // The fields borrow from the scratch copy and the frame, not from the tape: it can go

@@ -130,10 +130,15 @@ pub fn process_body(
     }
 }
 
-/// A cheap first look: two objects glued together touch (`}{`) or nearly (`} {`), which one
-/// object has only inside a string.
+/// A cheap first look: a `}` with only whitespace before the next `{`, which one object has
+/// only inside a string.
 fn might_be_glued(line: &[u8]) -> bool {
-    memchr::memmem::find(line, b"}{").is_some() || memchr::memmem::find(line, b"} {").is_some()
+    memchr::memchr_iter(b'}', line).any(|at| {
+        line[at + 1..]
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|&b| b == b'{')
+    })
 }
 
 /// Whether a line is several whole objects one after another (`{…}{…}`, Splunk HEC's batch
@@ -422,6 +427,10 @@ mod tests {
             |line: &str| might_be_glued(line.as_bytes()) && glued(line.as_bytes(), 0..line.len());
         assert!(is(r#"{"a":1}{"b":"}{"}"#));
         assert!(is(r#"{"a":1} {"b":2}  {"c":{"d":3}}"#));
+        assert!(is("{\"a\":1}\t {\"b\":2}"));
+        // An Admin Audit's bare-quoted before holds escapes outside the scan's strings.
+        let audit = r#"{"preaction":"{"name":"a \"b\" \\"}","x":1}"#;
+        assert!(is(&format!("{audit}{audit}")));
         for line in [
             r#"{"a":"}{"}"#,
             r#"{"a":1}{"b":2"#,

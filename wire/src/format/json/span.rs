@@ -16,7 +16,10 @@ pub fn string_end(json: &[u8], mut from: usize) -> Option<usize> {
 }
 
 /// Where the object or array that opens at `json[open]` ends (just after its closing bracket);
-/// `None` when it does not end in `json`, or `json[open]` opens none.
+/// `None` when it does not end in `json`, or `json[open]` opens none. A backslash outside a
+/// string, never in valid JSON, escapes the byte after it: in an Admin Audit's bare-quoted
+/// before or after (`bare.rs`) the quotes of the value's own strings are offset by one, so
+/// their escapes fall outside, and the quote after one must not open a string.
 pub fn container_end(json: &[u8], open: usize) -> Option<usize> {
     if !matches!(json.get(open), Some(b'{' | b'[')) {
         return None;
@@ -26,6 +29,7 @@ pub fn container_end(json: &[u8], open: usize) -> Option<usize> {
     while let Some(&b) = json.get(at) {
         match b {
             b'"' => at = string_end(json, at + 1)?,
+            b'\\' => at += 1,
             b'{' | b'[' => depth += 1,
             b'}' | b']' => {
                 depth -= 1;
@@ -67,6 +71,9 @@ mod tests {
         assert_eq!(container_end(b"a", 0), None);
         assert_eq!(string_end(br#"ab\"c" "#, 0), Some(5));
         assert_eq!(string_end(br#"ab\"#, 0), None);
+        // An Admin Audit's bare-quoted before, its own escapes outside the scan's strings.
+        let audit = br#"{"preaction":"{"name":"a \"b\" \\"}","x":1}"#;
+        assert_eq!(container_end(audit, 0), Some(audit.len()));
     }
 
     #[test]

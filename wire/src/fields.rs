@@ -158,6 +158,11 @@ impl<'a> Fields<'a> {
         self.typed = sourcetype.is_some_and(|s| s.trim().starts_with("zscalernss-"));
     }
 
+    /// Whether the sourcetype is Zscaler's, and so decides the log type.
+    pub(crate) fn sourcetype_decides(&self) -> bool {
+        self.typed
+    }
+
     /// Forgets what keys beside an envelope's `event` object said (a Splunk HEC envelope's
     /// `host`, `time`, `source`): they describe the sender, not the record. The `sourcetype`
     /// stays.

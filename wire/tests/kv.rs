@@ -138,6 +138,13 @@ fn product_recordtype_and_sourcetype_say_the_log_type() {
     );
     assert_eq!(tunnel["kind"], "zia.tunnel");
     assert_eq!(tunnel["record_type"], "Tunnel Event");
+    // A relay's own sourcetype decides nothing: `Recordtype=` (and `product=`) still do, where
+    // two keys are too few for their votes to.
+    let relayed = one(
+        ZONE,
+        "Wed May  4 08:42:00 2022\tsourcetype=_json\tRecordtype=Tunnel Event\tuser=a@example.com",
+    );
+    assert_eq!(relayed["kind"], "zia.tunnel");
     // An explicit sourcetype wins over product=.
     let audit = one(
         ZONE,

@@ -457,18 +457,21 @@ impl Notes<'_> {
         fields.note(hit, Some(Scalar::Str(value)));
     }
 
-    /// A `sourcetype=` pair wins over what `product=` or `Recordtype=` say. `product=NSS` is
-    /// Zscaler's Splunk web template's, which templates for other log types copy: it names web
-    /// only while no other type's own keys outnumber web's, and otherwise the keys decide, as
-    /// they do for a JSON frame's `"product":"NSS"`.
+    /// A Zscaler `sourcetype=` pair wins over what `product=` or `Recordtype=` say, which win
+    /// over a relay's own sourcetype. `product=NSS` is Zscaler's Splunk web template's, which
+    /// templates for other log types copy: it names web only while no other type's own keys
+    /// outnumber web's, and otherwise the keys decide, as they do for a JSON frame's
+    /// `"product":"NSS"`.
     fn finish(self, fields: &mut Fields<'_>) -> bool {
-        if fields.sourcetype.is_none() {
+        if !fields.sourcetype_decides() {
             let votes = &fields.votes;
             let web = votes.kinds[Kind::ZiaWeb as usize];
             let hint = self
                 .hint
                 .filter(|&hint| hint != WEB || votes.kinds.iter().all(|&n| n <= web));
-            fields.set_sourcetype(hint);
+            if hint.is_some() {
+                fields.set_sourcetype(hint);
+            }
         }
         self.plain
     }

@@ -39,6 +39,9 @@ pub fn from_epoch_f64(secs: f64) -> Option<Timestamp> {
         return None;
     }
     let micros = (secs * 1e6).round();
+    if micros < 1.0 {
+        return None;
+    }
     let whole = (micros / 1e6).floor();
     let nanos = (micros - whole * 1e6) as i32 * 1000;
     Timestamp::new(whole as i64, nanos).ok()

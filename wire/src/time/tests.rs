@@ -345,3 +345,17 @@ fn a_zone_of_its_own_is_read_as_a_zone_word_in_the_time() {
         assert_eq!(got.as_deref(), want, "{text:?} {word:?} in {feed}");
     }
 }
+
+#[test]
+fn epoch_floats_are_kept_to_the_microsecond_and_near_zero_is_unset() {
+    let micros = |x: f64| from_epoch_f64(x).map(|t| t.as_microsecond());
+    assert_eq!(micros(1_663_346_058.860_81), Some(1_663_346_058_860_810));
+    assert_eq!(micros(1_583_117_516.999_999_9), Some(1_583_117_517_000_000));
+    assert_eq!(
+        micros(0.000_000_1),
+        None,
+        "0 after rounding is unset, as 0 is"
+    );
+    assert_eq!(micros(0.5), Some(500_000));
+    assert_eq!(micros(-1.5), None);
+}

@@ -140,10 +140,10 @@ fn one_record_pretty_printed_over_several_lines_is_taken() {
 #[test]
 fn an_audit_with_bare_quotes_and_escapes_in_an_array_is_a_record() {
     // NSS leaves the quotes of an audit's before and after bare (wire's `bare.rs`); a quote the
-    // admin typed is `\"` there, which the array scan took for the end of a string: the whole
-    // batch was a 400, which Cloud NSS sends again for ever.
+    // admin typed is `\"` there, which the array scan took for the end of a string, and a
+    // bracket in a name counted: the whole batch was a 400, which Cloud NSS sends again for ever.
     let (collector, addr) = start("http-bare-audit", KEYS);
-    let audit = r#"{"sourcetype":"zscalernss-audit","event":{"time":"Wed May 29 17:45:03 2024","recordid":"6095","action":"UPDATE","category":"ACCESS_CONTROL_RESOURCE","resource":"Rule \"b\"","adminid":"abc@xyz.com","clientip":"198.51.100.1","result":"SUCCESS","preaction":"{"id":130%2c"name":"Rule \"a\" \\"}","postaction":"{"id":130%2c"name":"Rule \"b\""}"}}"#;
+    let audit = r#"{"sourcetype":"zscalernss-audit","event":{"time":"Wed May 29 17:45:03 2024","recordid":"6095","action":"UPDATE","category":"ACCESS_CONTROL_RESOURCE","resource":"Rule \"b\"","adminid":"abc@xyz.com","clientip":"198.51.100.1","result":"SUCCESS","preaction":"{"id":130%2c"name":"Rule \"a\" \\"%2c"ip":"[::1"}","postaction":"{"id":130%2c"name":"Rule \"b\""%2c"ip":"::1]"}"}}"#;
     let body = array(&[zia_line(1, "pc-bare"), audit.to_owned()]);
     let answer = Client::connect(addr).post(Some("k1"), &body);
     assert_eq!(answer.status, 200, "{answer:?}");
@@ -155,8 +155,14 @@ fn an_audit_with_bare_quotes_and_escapes_in_an_array_is_a_record() {
         .find(|r| r["kind"] == "zia.audit")
         .expect("the audit record");
     assert_eq!(audit["resource"], r#"Rule "b""#);
-    assert_eq!(audit["pre_action"], r#"{"id":130,"name":"Rule \"a\" \\"}"#);
-    assert_eq!(audit["post_action"], r#"{"id":130,"name":"Rule \"b\""}"#);
+    assert_eq!(
+        audit["pre_action"],
+        r#"{"id":130,"name":"Rule \"a\" \\","ip":"[::1"}"#
+    );
+    assert_eq!(
+        audit["post_action"],
+        r#"{"id":130,"name":"Rule \"b\"","ip":"::1]"}"#
+    );
     outcome.assert_counters_match_files();
 }
 

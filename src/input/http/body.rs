@@ -5,7 +5,7 @@
 
 use std::ops::Range;
 
-use wire::format::json::span::{container_end, ends_with_object, string_end};
+use wire::format::json::span::{container_end, ends_with_object, value_end};
 
 use crate::batch::counters::Counter;
 use crate::batch::{Batch, Origin};
@@ -197,6 +197,8 @@ fn trim(body: &[u8], mut range: Range<usize>) -> Range<usize> {
 struct ArrayScan {
     pos: usize,
     state: ArrayState,
+    /// Bare-quoted audit values are still looked for ([`value_end`]).
+    looking: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,6 +220,7 @@ impl ArrayScan {
         Ok(ArrayScan {
             pos: pos + 1,
             state: ArrayState::Open,
+            looking: true,
         })
     }
 
@@ -263,14 +266,12 @@ impl ArrayScan {
             }
             match b {
                 b'"' => {
-                    i = string_end(body, i + 1).ok_or(NotJson)?;
+                    // An Admin Audit's bare-quoted before or after too: its own quotes,
+                    // brackets and escapes would otherwise pair wrongly, refusing the batch or
+                    // running two records into one.
+                    i = value_end(body, i, &mut self.looking).ok_or(NotJson)?;
                     closed = depth == 0;
                 }
-                // Never in valid JSON; in an Admin Audit's bare-quoted before or after (see
-                // wire's `bare.rs`) the quotes of the value's own strings are offset by one, so
-                // their escapes fall here: the escaped byte is no quote, or the quotes after it
-                // would pair wrongly and the whole batch be refused.
-                b'\\' => i += 1,
                 b'{' | b'[' => depth += 1,
                 b'}' | b']' if depth > 0 => {
                     depth -= 1;
@@ -339,6 +340,16 @@ mod tests {
         assert_eq!(
             elements(&format!("[{audit},\n{audit}]")),
             Ok(vec![audit, audit])
+        );
+        // Brackets in its strings, one opening (a batch refused) and one closing (two records
+        // run into one).
+        let (open, close) = (
+            r#"{"preaction":"{"name":"Block [test"}","x":1}"#,
+            r#"{"postaction":"{"name":"oops]"}","x":2}"#,
+        );
+        assert_eq!(
+            elements(&format!("[{open},{close},{{}}]")),
+            Ok(vec![open, close, "{}"])
         );
     }
 

@@ -3,22 +3,21 @@
 //! escapes in them only the Feed Escape Character (`,` as `%2c`, unless an admin also chose
 //! `"`). The line is then not JSON (`"preaction":"{"id":6%2c"name":"x"}"`), though what it means
 //! is plain; Google's SecOps documentation shows such a line as its audit sample. Such a value is
-//! found by its brackets, its quotes (and backslashes) are escaped in a copy of the frame, and
-//! the copy is read instead. Only frames that simd-json reads come here, and only those holding
-//! `action":"{"` or `action":"["` (spaces allowed), which valid JSON never does where a value of
-//! more than `{` or `[` follows.
+//! found by reading the JSON it holds (Zscaler's own, valid), its quotes (and backslashes) are
+//! escaped in a copy of the frame, and the copy is read instead. Only frames that simd-json
+//! reads come here, and only those holding `action":"{"` or `action":"["` (spaces allowed),
+//! which valid JSON never does where a value of more than `{` or `[` follows.
 
 use memchr::memmem;
 
-/// The keys whose values are treated so.
-const KEYS: [&[u8]; 2] = [b"\"preaction\"", b"\"postaction\""];
+use super::span::{self, BARE_KEYS as KEYS};
 
 /// Writes into `out` a copy of `json` in which each before or after value with bare quotes is
 /// escaped, and returns true; false (and `out` undefined) when there is none, or when a
-/// value's brackets do not close just before a quote (then the frame is left as it was, to be
+/// value's JSON does not close just before a quote (then the frame is left as it was, to be
 /// refused).
 pub fn escape(json: &[u8], out: &mut Vec<u8>) -> bool {
-    // Each value's brackets, in the frame's order (templates write the two keys either way).
+    // Each value's JSON, in the frame's order (templates write the two keys either way).
     // Only each key's first place: templates write each once, and a frame of many, whose
     // brackets never close, made each search read to its end.
     let mut values: Vec<(usize, usize)> = KEYS
@@ -49,9 +48,10 @@ pub fn escape(json: &[u8], out: &mut Vec<u8>) -> bool {
     true
 }
 
-/// After a key: `:`, the value's opening quote and a bracket, then a bare quote (spaces allowed
-/// where JSON allows them). Returns where the bracket opens and where its match closes, which
-/// a quote must follow.
+/// After a key: `:` and the value's opening quote (spaces allowed where JSON allows them), then
+/// a bare-quoted value ([`span::bare_open`]). Returns where its JSON opens and closes (the
+/// closing bracket, which a quote must follow); its JSON is read as JSON, so brackets and
+/// escaped quotes inside its strings count for nothing.
 fn bare_value(json: &[u8], mut at: usize) -> Option<(usize, usize)> {
     let spaces = |at: &mut usize| {
         while json.get(*at).is_some_and(u8::is_ascii_whitespace) {
@@ -63,40 +63,9 @@ fn bare_value(json: &[u8], mut at: usize) -> Option<(usize, usize)> {
     at += 1;
     spaces(&mut at);
     (json.get(at) == Some(&b'"')).then_some(())?;
-    let open = at + 1;
-    if !matches!(json.get(open), Some(b'{' | b'[')) {
-        return None;
-    }
-    // A bare quote right inside the brackets (`{"id`, `[{"id`), then no token JSON could take
-    // after a string: the value is not JSON there. Valid JSON has `{\"` there, or is the
-    // brackets alone (`"{"`, `"[{"`) followed by a comma, a colon, a closing bracket or a
-    // space, which is left alone.
-    let mut inner = open + 1;
-    while json
-        .get(inner)
-        .is_some_and(|&b| b == b'{' || b == b'[' || b.is_ascii_whitespace())
-    {
-        inner += 1;
-    }
-    (json.get(inner) == Some(&b'"')).then_some(())?;
-    let after = *json.get(inner + 1)?;
-    if matches!(after, b',' | b':' | b'}' | b']') || after.is_ascii_whitespace() {
-        return None;
-    }
-    let mut depth = 0usize;
-    for (i, &b) in json.iter().enumerate().skip(open) {
-        match b {
-            b'{' | b'[' => depth += 1,
-            b'}' | b']' => {
-                depth -= 1;
-                if depth == 0 {
-                    return (json.get(i + 1) == Some(&b'"')).then_some((open, i));
-                }
-            }
-            _ => {}
-        }
-    }
-    None
+    let open = span::bare_open(json, at)?;
+    let end = span::plain_container_end(json, open)?;
+    (json.get(end) == Some(&b'"')).then_some((open, end - 1))
 }
 
 #[cfg(test)]
@@ -122,6 +91,11 @@ mod tests {
         assert_eq!(
             escaped(r#"{"preaction":"[{"id":1}%2c{"id":2}]"}"#).unwrap(),
             r#"{"preaction":"[{\"id\":1}%2c{\"id\":2}]"}"#
+        );
+        // Brackets and escaped quotes inside the value's own strings (an IPv6 literal, a name).
+        assert_eq!(
+            escaped(r#"{"preaction":"{"url":"[::1]:80"%2c"n":"a \"}\" ["}","x":1}"#).unwrap(),
+            r#"{"preaction":"{\"url\":\"[::1]:80\"%2c\"n\":\"a \\\"}\\\" [\"}","x":1}"#
         );
         // Both, after before before (keys sorted), and an array.
         let both = r#"{"postaction":"{"b":"c\d"}","preaction":"["a"]"}"#;

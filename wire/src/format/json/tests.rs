@@ -166,6 +166,21 @@ fn the_kept_json_text_is_not_percent_decoded() {
 }
 
 #[test]
+fn a_bare_quoted_before_with_brackets_and_quotes_in_its_strings_is_read() {
+    // NSS leaves the quotes of `%s{preaction}` bare; the JSON inside is read as JSON to find
+    // its end, so a bracket or an escaped quote in one of its strings does not end it.
+    let json = r#"{"sourcetype":"zscalernss-audit","event":{"action":"UPDATE","preaction":"{"url":"[::1]:80/}"%2c"n":"a \"b\""}","postaction":"{"ip":"[::1"}","adminid":"x@a.com"}}"#;
+    assert_eq!(
+        kept(json, Field::PreAction).as_deref(),
+        Some(r#"{"url":"[::1]:80/}","n":"a \"b\""}"#)
+    );
+    assert_eq!(
+        kept(json, Field::PostAction).as_deref(),
+        Some(r#"{"ip":"[::1"}"#)
+    );
+}
+
+#[test]
 fn an_array_and_a_flat_frames_object_are_kept_too() {
     let json = r#"{"preaction":["a", "b"],"postaction":{"k":1},"auditlogtype":"ZIA"}"#;
     assert_eq!(

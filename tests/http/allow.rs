@@ -151,3 +151,30 @@ fn silent_outsiders_do_not_take_an_admitted_peers_connection_slot() {
     assert_eq!(outcome.counter("connections_refused"), 4);
     assert_eq!(outcome.counter("connections_opened"), 1);
 }
+
+#[test]
+fn an_address_a_reload_takes_off_the_list_loses_its_keep_alive_connection() {
+    // A SIGHUP that removed an address refused its new connections, but one it had kept alive
+    // went on being served.
+    let config = format!("{KEYS}allowed_ips = [\"127.0.0.1\"]\n");
+    let (mut collector, addr) = start_with("http-allow-reload", &config, true);
+    let mut kept = Client::connect(addr);
+    assert_eq!(kept.send(&post("pc-kept")).status, 200);
+    collector.rewrite_config(&format!("{KEYS}allowed_ips = [\"10.0.0.0/8\"]\n"));
+    collector.signal(libc::SIGHUP);
+    collector.wait_for_stderr("ztel: reloaded certificates, keys and allow-lists");
+    let answer = kept.send(&post("pc-removed"));
+    assert_eq!(answer.status, 403, "{answer:?}");
+    assert!(
+        answer
+            .body
+            .contains("127.0.0.1 is not in input.http.allowed_ips"),
+        "{answer:?}"
+    );
+    kept.assert_closed();
+    let outcome = collector.stop();
+    assert_eq!(outcome.records.len(), 1);
+    assert_eq!(outcome.records[0]["device"], "pc-kept");
+    assert_eq!(outcome.counter("http_rejected_auth"), 1);
+    outcome.assert_counters_match_files();
+}

@@ -1,6 +1,6 @@
 //! One Cloud NSS request, from its head to its answer (DESIGN §3 "HTTP"). hyper has parsed the
 //! head; ztel's rules come on top, in the order that tells an unauthenticated peer the least:
-//! draining, method, key, then framing, encoding and expectation. Only then is the body read,
+//! draining, address, method, key, then framing, encoding and expectation. Only then is the body read,
 //! and it grows as bytes arrive, never by what the head declares: a body over the limit is
 //! refused with 413 as soon as its bytes pass it. A gzip body is read whole (within the limit),
 //! then inflated within the same limit ([`super::gzip`]).
@@ -199,6 +199,15 @@ impl Requests {
             return Some(Refusal::closing(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the collector is shutting down; retry",
+            ));
+        }
+        // The allow-list as it is now: an address a SIGHUP took off it keeps no keep-alive
+        // connection it opened before (a new one would be refused at accept).
+        let ip = self.peer.ip().to_canonical();
+        if !self.input.allow.load().admits(ip) {
+            return Some(Refusal::closing(
+                StatusCode::FORBIDDEN,
+                format!("{ip} is not in input.http.allowed_ips"),
             ));
         }
         if request.method() != Method::POST {

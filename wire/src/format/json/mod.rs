@@ -11,6 +11,7 @@
 
 mod bare;
 pub mod flat;
+mod raw;
 pub mod sanitize;
 mod scan;
 pub mod span;
@@ -45,6 +46,10 @@ pub struct Reader {
     /// A frame whose audit before and after came with bare quotes, with them escaped
     /// ([`bare`]): read in the frame's place.
     escaped: Vec<u8>,
+    /// A refused frame whose values NSS wrote as they are, escaped ([`raw`]), and its copy
+    /// for simd-json: read in the frame's place when the frame itself was refused.
+    raw: Vec<u8>,
+    raw_scratch: Vec<u8>,
 }
 
 impl Default for Reader {
@@ -55,6 +60,8 @@ impl Default for Reader {
             flat: flat::Scratch::default(),
             scratch: Vec::new(),
             escaped: Vec::new(),
+            raw: Vec::new(),
+            raw_scratch: Vec::new(),
         }
     }
 }
@@ -81,13 +88,30 @@ impl Reader {
             .tape
             .take()
             .map_or_else(|| simd_json::Tape::null().reset(), |t| t.reset());
-        let parsed = tape::extract(
+        let mut parsed = tape::extract(
             &mut self.scratch,
             json,
             &mut self.buffers,
             &mut tape,
             fields,
         );
+        if parsed == Err(Reason::MalformedJson) && raw::escape(json, &mut self.raw) {
+            // Refused as sent: read again with the values' quotes and backslashes as their
+            // text (the first reading filled no field: simd-json refuses before the walk).
+            let json = &self.raw[..];
+            self.raw_scratch.clear();
+            self.raw_scratch.extend_from_slice(json);
+            sanitize::sanitize(&mut self.raw_scratch);
+            fields.clear();
+            tape = tape.reset();
+            parsed = tape::extract(
+                &mut self.raw_scratch,
+                json,
+                &mut self.buffers,
+                &mut tape,
+                fields,
+            );
+        }
         if let (Ok(()), Some(kind)) = (&parsed, fields.product) {
             // What the first reading made of ArcSight's names was a guess; the product says.
             let sourcetype = fields.sourcetype;

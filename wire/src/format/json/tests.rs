@@ -287,3 +287,25 @@ fn a_relays_own_sourcetype_leaves_the_type_to_the_keys() {
         }
     }
 }
+
+#[test]
+fn a_user_agent_written_as_it_is_is_read_as_its_text() {
+    // Elastic's template writes `"ua":"%s{ua}"`, which NSS does not escape: quotes and
+    // backslashes of agents that are no browser (elastic/integrations#5296) made the line a
+    // `malformed_json` dead letter.
+    for ua in [
+        r#"SophosUpdate/6.13.1014 SDDS/3.0 (t="b418847e" d="36838224" os="WIN_10_X64")"#,
+        r#"Name:C:\Program Files (x86)\ZohoMeeting\UnAttended\ZohoURSService.exe,Version:1.0"#,
+    ] {
+        let json = format!(
+            r#"{{ "sourcetype" : "zscalernss-web", "event" :{{"time":"Fri Dec 17 07:04:57 2021","cip":"81.2.69.193","reqmethod":"GET","respcode":"200","ua":"{ua}","devicehostname":"pc-1"}}}}"#
+        );
+        read(&json, |f, kind, plain| {
+            assert_eq!(kind, Ok(Kind::ZiaWeb), "{json}");
+            assert!(!plain);
+            assert_eq!(text(f, Field::UserAgent).as_deref(), Some(ua));
+            assert_eq!(text(f, Field::ClientIp).as_deref(), Some("81.2.69.193"));
+            assert_eq!(text(f, Field::DeviceHostname).as_deref(), Some("pc-1"));
+        });
+    }
+}

@@ -1,0 +1,205 @@
+//! A JSON feed line whose values NSS wrote as they are: a `%s{ua}` (or any `%s` field) that holds
+//! quotes (`SophosUpdate/6.13.1014 SDDS/3.0 (t="b418…" d="3683…")`) or backslashes
+//! (`Name:C:\Program Files (x86)\ZohoMeeting\…`), which NSS escapes only when the feed's escape
+//! characters include them (elastic/integrations#5296 quotes both from a real feed). The line is
+//! then not JSON, though what it says is plain; a template with Elastic's `"ua":"%s{ua}"` sends
+//! such lines for every client whose agent is no browser.
+//!
+//! Only a frame that simd-json refused comes here. A copy is made in which, inside each value
+//! string, every backslash is a backslash (NSS writes no escapes: each is the text's own), a
+//! control byte is escaped, and a quote is the text's own unless it ends the value: unless what
+//! follows it is what follows a value in JSON (a comma and then, in an object, a key and its
+//! colon; or the container's close, then what may follow that). Keys are read as JSON has them.
+//! A quote followed by `","key":` inside a value would still end it early; the copy is then
+//! refused as the frame was. A frame whose value lost its closing quote is left alone.
+
+/// Deepest nesting followed: deeper frames are left as they were.
+const MAX_DEPTH: u32 = 64;
+
+/// Writes into `out` a copy of `json` with its values' text escaped as JSON has it, and returns
+/// true; false (and `out` undefined) when the copy would be the frame itself, or the frame is
+/// nested deeper than [`MAX_DEPTH`].
+pub fn escape(json: &[u8], out: &mut Vec<u8>) -> bool {
+    out.clear();
+    out.reserve(json.len() + json.len() / 8);
+    // One bit per open container, the innermost lowest: set for an array.
+    let (mut arrays, mut depth) = (0u64, 0u32);
+    // What the last structural byte was, to tell a key from a value.
+    let mut last = 0u8;
+    let mut at = 0;
+    while let Some(&b) = json.get(at) {
+        match b {
+            b'"' => {
+                let key = matches!(last, b'{' | b',') && arrays & 1 == 0;
+                let end = if key {
+                    super::span::string_end(json, at + 1)
+                } else {
+                    value_end(json, at + 1, arrays & 1 == 1, depth)
+                };
+                let Some(end) = end else {
+                    return false;
+                };
+                out.push(b'"');
+                if key {
+                    out.extend_from_slice(&json[at + 1..end]);
+                } else {
+                    text(&json[at + 1..end], out);
+                }
+                out.push(b'"');
+                last = b'"';
+                at = end + 1;
+                continue;
+            }
+            b'{' | b'[' => {
+                if depth == MAX_DEPTH {
+                    return false;
+                }
+                arrays = arrays << 1 | u64::from(b == b'[');
+                depth += 1;
+                last = b;
+            }
+            b'}' | b']' => {
+                arrays >>= 1;
+                depth = depth.saturating_sub(1);
+                last = b;
+            }
+            b',' | b':' => last = b,
+            _ => {}
+        }
+        out.push(b);
+        at += 1;
+    }
+    out.as_slice() != json
+}
+
+/// The quote that ends the value string whose text starts at `from`: the first one followed by
+/// what JSON has after a value, in an array (`in_array`) or an object, `depth` containers deep.
+/// `None` when a quote before it is followed by a colon: that is a key's end, and the value
+/// would swallow it (a value whose closing quote is missing, `"time":"Fri May 6,"user":"a"`),
+/// inventing a value and losing a field, where the frame must stay a dead letter.
+fn value_end(json: &[u8], from: usize, in_array: bool, depth: u32) -> Option<usize> {
+    let mut at = from;
+    loop {
+        at += memchr::memchr(b'"', json.get(at..)?)?;
+        if ends_value(json, at + 1, in_array, depth) {
+            return Some(at);
+        }
+        if json.get(skip_spaces(json, at + 1)) == Some(&b':') {
+            return None;
+        }
+        at += 1;
+    }
+}
+
+/// Whether what follows a quote at `after` is what follows a value: a comma and the next member
+/// (an object's key and its colon), or the container's close and then what may follow it (the
+/// frame's end, for the outermost).
+fn ends_value(json: &[u8], after: usize, in_array: bool, depth: u32) -> bool {
+    let next = skip_spaces(json, after);
+    match json.get(next) {
+        Some(b',') if in_array => true,
+        Some(b',') => {
+            let key = skip_spaces(json, next + 1);
+            json.get(key) == Some(&b'"')
+                && super::span::string_end(json, key + 1)
+                    .is_some_and(|end| json.get(skip_spaces(json, end + 1)) == Some(&b':'))
+        }
+        Some(b']') if in_array => closes(json, next + 1, depth),
+        Some(b'}') if !in_array => closes(json, next + 1, depth),
+        _ => false,
+    }
+}
+
+/// After a container's close: the outermost ends the frame (whatever follows is not read);
+/// an inner one is followed by a comma or another close.
+fn closes(json: &[u8], after: usize, depth: u32) -> bool {
+    depth <= 1
+        || matches!(
+            json.get(skip_spaces(json, after)),
+            None | Some(b',' | b'}' | b']')
+        )
+}
+
+fn skip_spaces(json: &[u8], mut at: usize) -> usize {
+    while json.get(at).is_some_and(u8::is_ascii_whitespace) {
+        at += 1;
+    }
+    at
+}
+
+/// A value's text as written, escaped as JSON has it.
+fn text(raw: &[u8], out: &mut Vec<u8>) {
+    for &b in raw {
+        match b {
+            b'"' | b'\\' => out.extend_from_slice(&[b'\\', b]),
+            0..=0x1f => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let escaped = [
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    HEX[usize::from(b >> 4)],
+                    HEX[usize::from(b & 15)],
+                ];
+                out.extend_from_slice(&escaped);
+            }
+            _ => out.push(b),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn escaped(json: &str) -> Option<String> {
+        let mut out = Vec::new();
+        escape(json.as_bytes(), &mut out).then(|| String::from_utf8(out).unwrap())
+    }
+
+    fn value(json: &str, key: &str) -> serde_json::Value {
+        let fixed = escaped(json).expect("changed");
+        let value: serde_json::Value = serde_json::from_str(&fixed).expect("JSON now");
+        value["event"][key].clone()
+    }
+
+    #[test]
+    fn quotes_and_backslashes_of_a_value_are_its_text() {
+        // elastic/integrations#5296's two agents, as an NSS JSON feed writes them.
+        let sophos = r#"SophosUpdate/6.13.1014 SDDS/3.0 (t="b418847e" d="36838224" os="WIN_10_X64" osrel="2009 19042.1237")"#;
+        let zoho = r#"Name:C:\Program Files (x86)\ZohoMeeting\UnAttended\ZohoURSService.exe,Version:1.0.0.96"#;
+        for ua in [
+            sophos,
+            zoho,
+            r#"a "quoted", "b"" x"#,
+            r#"ends with \"#,
+            "tab\there",
+        ] {
+            let line = format!(
+                r#"{{"sourcetype" : "zscalernss-web", "event" :{{"ua" :"{ua}","cip":"10.0.0.1","x":["a", "b"]}}}}"#
+            );
+            assert_eq!(value(&line, "ua"), ua, "{line}");
+            assert_eq!(value(&line, "cip"), "10.0.0.1");
+            assert_eq!(value(&line, "x"), serde_json::json!(["a", "b"]));
+        }
+        // The last value of the frame, and one before a nested object's end.
+        let line = r#"{"event":{"a":{"b":"x "y" z"},"ua":"q"uote"}}"#;
+        assert_eq!(value(line, "ua"), r#"q"uote"#);
+        assert_eq!(value(line, "a")["b"], r#"x "y" z"#);
+    }
+
+    #[test]
+    fn valid_json_and_what_cannot_be_told_are_left_alone() {
+        for json in [
+            r#"{"event":{"ua":"plain","n":1,"l":["a","b"],"o":{}}}"#,
+            r#"{"event":{"ua":"unterminated}}"#,
+            // A closing quote lost: the value would swallow the next key.
+            r#"{"event":{"time":"Fri May  6 11:40:00 2022,"user": "a","cip":"10.0.0.1"}}"#,
+        ] {
+            assert_eq!(escaped(json), None, "{json}");
+        }
+        let deep = format!("{}{}", "[".repeat(70), "]".repeat(70));
+        assert_eq!(escaped(&deep), None);
+    }
+}

@@ -1,8 +1,8 @@
 //! Bodies that would cost more than the bytes sent: gzip, a gzip bomb, and declared lengths
 //! larger than what arrives. Memory follows bytes received, never sizes declared. And bodies of
 //! unusual shape: empty, pretty-printed, starting with a byte order mark, objects glued together
-//! (Splunk HEC's batch form), or holding an Admin Audit whose before and after NSS left with bare
-//! quotes.
+//! (Splunk HEC's batch form), or holding values NSS wrote as they are (an Admin Audit's before
+//! and after, a user agent's quotes and backslashes).
 
 use super::*;
 
@@ -183,6 +183,42 @@ fn objects_glued_together_on_a_line_are_each_a_record() {
         outcome.dead_letters
     );
     assert_eq!(outcome.counter("frames"), 4);
+    outcome.assert_counters_match_files();
+}
+
+#[test]
+fn user_agents_written_as_they_are_in_an_array_are_records() {
+    // NSS writes `%s{ua}` unescaped (elastic/integrations#5296): an odd number of quotes made
+    // the array scan pair them wrongly, and the batch was a 400 that Cloud NSS sends again for
+    // ever; a backslash made the record a dead letter.
+    let (collector, addr) = start("http-raw-ua", KEYS);
+    let agents = [
+        r#"Sophos (t="b418847e" os="WIN)"#,
+        r#"C:\Program Files\Zoho\z.exe"#,
+    ];
+    let lines: Vec<String> = agents
+        .iter()
+        .zip(1..)
+        .map(|(ua, id)| {
+            let line = zia_line(id, "pc-ua");
+            format!(r#"{},"ua":"{ua}"}}}}"#, line.trim_end_matches("}}"))
+        })
+        .collect();
+    let answer = Client::connect(addr).post(Some("k1"), &array(&lines));
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let outcome = collector.stop();
+    assert!(
+        outcome.dead_letters.is_empty(),
+        "{:?}",
+        outcome.dead_letters
+    );
+    let mut got: Vec<&str> = outcome
+        .records
+        .iter()
+        .filter_map(|r| r["user_agent"].as_str())
+        .collect();
+    got.sort_unstable();
+    assert_eq!(got, [agents[1], agents[0]]);
     outcome.assert_counters_match_files();
 }
 

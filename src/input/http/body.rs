@@ -83,6 +83,20 @@ pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
     }
 }
 
+/// A JSON array refused by [`shape`] whose values NSS wrote as they are (a `%s{ua}` holding an
+/// odd number of quotes, which the scan pairs wrongly): written into `out` with those values
+/// escaped as JSON has them (`wire::format::json::raw`), when that makes it an array whose
+/// elements are found. Its records are then read from `out`; Cloud NSS sends a refused batch
+/// again for ever. `out` is at most a few bytes a quote or backslash larger than the body.
+pub fn raw_array(body: &[u8], out: &mut Vec<u8>) -> bool {
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'[')
+        || !wire::format::json::raw::escape(body, out)
+    {
+        return false;
+    }
+    matches!(shape(out), Ok(Shape::Array))
+}
+
 /// Hands every record of a checked body to the pipeline, each in place. A record over
 /// `max_frame` is skipped and counted, as on TCP.
 pub fn process_body(

@@ -11,7 +11,7 @@
 
 mod bare;
 pub mod flat;
-mod raw;
+pub mod raw;
 pub mod sanitize;
 mod scan;
 pub mod span;

@@ -5,7 +5,8 @@
 //! then not JSON, though what it says is plain; a template with Elastic's `"ua":"%s{ua}"` sends
 //! such lines for every client whose agent is no browser.
 //!
-//! Only a frame that simd-json refused comes here. A copy is made in which, inside each value
+//! Only a frame that simd-json refused comes here, or a Cloud NSS array body whose elements
+//! could not be found. A copy is made in which, inside each value
 //! string, every backslash is a backslash (NSS writes no escapes: each is the text's own), a
 //! control byte is escaped, and a quote is the text's own unless it ends the value: unless what
 //! follows it is what follows a value in JSON (a comma and then, in an object, a key and its

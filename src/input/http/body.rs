@@ -5,6 +5,7 @@
 
 use std::ops::Range;
 
+use wire::format::json::raw::Elements;
 use wire::format::json::span::{container_end, ends_with_object, value_end};
 
 use crate::batch::counters::Counter;
@@ -18,6 +19,10 @@ pub enum Shape {
     Empty,
     /// A JSON array: each element is a record.
     Array,
+    /// A JSON array whose elements values written as NSS writes them hide (a `%s{ua}` holding
+    /// an odd number of quotes, which [`Shape::Array`]'s scan pairs wrongly), found as
+    /// `wire::format::json::raw` reads such values; each is read so in the pipeline.
+    RawArray,
     /// Newline-delimited JSON: each non-blank line is a record.
     Lines,
     /// One object over several lines: the body is the record.
@@ -42,8 +47,20 @@ pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
         None => Ok(Shape::Empty),
         Some(b'[') => {
             let mut scan = ArrayScan::new(body)?;
-            while scan.next(body)?.is_some() {}
-            Ok(Shape::Array)
+            let strict = std::iter::from_fn(|| scan.next(body).transpose()).find(Result::is_err);
+            if strict.is_none() {
+                return Ok(Shape::Array);
+            }
+            // Cloud NSS sends a refused batch again for ever: an array of objects whose values
+            // are read as NSS writes them is records too.
+            let mut raw = Elements::new(body).map_err(|_| NotJson)?;
+            while let Some(element) = raw.next(body).map_err(|_| NotJson)? {
+                let element = &body[element];
+                if element[0] != b'{' || element[element.len() - 1] != b'}' {
+                    return Err(NotJson);
+                }
+            }
+            raw.raw().then_some(Shape::RawArray).ok_or(NotJson)
         }
         Some(b'{') => {
             // Each line an object of its own, or else the body one object over several lines
@@ -83,20 +100,6 @@ pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
     }
 }
 
-/// A JSON array refused by [`shape`] whose values NSS wrote as they are (a `%s{ua}` holding an
-/// odd number of quotes, which the scan pairs wrongly): written into `out` with those values
-/// escaped as JSON has them (`wire::format::json::raw`), when that makes it an array whose
-/// elements are found. Its records are then read from `out`; Cloud NSS sends a refused batch
-/// again for ever. `out` is at most a few bytes a quote or backslash larger than the body.
-pub fn raw_array(body: &[u8], out: &mut Vec<u8>) -> bool {
-    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'[')
-        || !wire::format::json::raw::escape(body, out)
-    {
-        return false;
-    }
-    matches!(shape(out), Ok(Shape::Array))
-}
-
 /// Hands every record of a checked body to the pipeline, each in place. A record over
 /// `max_frame` is skipped and counted, as on TCP.
 pub fn process_body(
@@ -120,6 +123,14 @@ pub fn process_body(
             // The body was checked: the scan cannot fail now. Each element is parsed (and
             // rewritten by simd-json) only after the scan has moved past it.
             let Ok(mut scan) = ArrayScan::new(body) else {
+                return;
+            };
+            while let Ok(Some(range)) = scan.next(body) {
+                one(body, range, batch);
+            }
+        }
+        Shape::RawArray => {
+            let Ok(mut scan) = Elements::new(body) else {
                 return;
             };
             while let Ok(Some(range)) = scan.next(body) {
@@ -392,6 +403,9 @@ mod tests {
         assert_eq!(shape(b""), Ok(Shape::Empty));
         assert_eq!(shape(b" \r\n"), Ok(Shape::Empty));
         assert_eq!(shape(b"[{}]"), Ok(Shape::Array));
+        // A user agent as NSS writes it, an odd number of quotes in it.
+        let raw = br#"[{"ua":"x (t="a) y","n":1}, {"ua":"C:\p"}]"#;
+        assert_eq!(shape(raw), Ok(Shape::RawArray));
         assert_eq!(shape(b"{\"a\":1}\n\n  {\"b\":2}\r\n"), Ok(Shape::Lines));
         // A first line that is an object makes the body lines: later ones are the pipeline's.
         assert_eq!(shape(b"{\"a\":1}\nnot json\n"), Ok(Shape::Lines));

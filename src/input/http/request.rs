@@ -42,7 +42,7 @@ use jiff::Timestamp;
 
 use super::answer::{budget_short, respond, too_large, unwritten, Refusal};
 use super::auth::KeyCheck;
-use super::body::{process_body, raw_array, shape, without_bom, NotJson, Shape};
+use super::body::{process_body, shape, without_bom, NotJson, Shape};
 use super::gzip::{is_gzip, GzipError, Inflater};
 use super::io::{Answering, Progress};
 use super::written::{written, WRITTEN_WITHIN};
@@ -463,12 +463,7 @@ impl Requests {
         let body = without_bom(body);
         let read_at = Instant::now();
         batch.read_at = Some(read_at);
-        let mut raw = Vec::new();
-        let (body, shape) = match shape(body) {
-            Err(NotJson) if raw_array(body, &mut raw) => (&raw[..], Ok(Shape::Array)),
-            shape => (body, shape),
-        };
-        let refused = match shape {
+        let refused = match shape(body) {
             Ok(shape) => {
                 if shape != Shape::Empty {
                     batch.records.reserve(body.len() + (4 << 10));

@@ -5,14 +5,16 @@
 //! then not JSON, though what it says is plain; a template with Elastic's `"ua":"%s{ua}"` sends
 //! such lines for every client whose agent is no browser.
 //!
-//! Only a frame that simd-json refused comes here, or a Cloud NSS array body whose elements
-//! could not be found. A copy is made in which, inside each value
+//! Only a frame that simd-json refused comes here, and a Cloud NSS array body whose elements
+//! could not be found otherwise ([`Elements`]). A copy is made in which, inside each value
 //! string, every backslash is a backslash (NSS writes no escapes: each is the text's own), a
 //! control byte is escaped, and a quote is the text's own unless it ends the value: unless what
 //! follows it is what follows a value in JSON (a comma and then, in an object, a key and its
 //! colon; or the container's close, then what may follow that). Keys are read as JSON has them.
 //! A quote followed by `","key":` inside a value would still end it early; the copy is then
 //! refused as the frame was. A frame whose value lost its closing quote is left alone.
+
+use std::ops::Range;
 
 /// Deepest nesting followed: deeper frames are left as they were.
 const MAX_DEPTH: u32 = 64;
@@ -23,54 +25,173 @@ const MAX_DEPTH: u32 = 64;
 pub fn escape(json: &[u8], out: &mut Vec<u8>) -> bool {
     out.clear();
     out.reserve(json.len() + json.len() / 8);
-    // One bit per open container, the innermost lowest: set for an array.
-    let (mut arrays, mut depth) = (0u64, 0u32);
-    // What the last structural byte was, to tell a key from a value.
-    let mut last = 0u8;
+    let mut state = State::default();
     let mut at = 0;
     while let Some(&b) = json.get(at) {
-        match b {
-            b'"' => {
-                let key = matches!(last, b'{' | b',') && arrays & 1 == 0;
-                let end = if key {
-                    super::span::string_end(json, at + 1)
-                } else {
-                    value_end(json, at + 1, arrays & 1 == 1, depth)
-                };
-                let Some(end) = end else {
-                    return false;
-                };
-                out.push(b'"');
-                if key {
-                    out.extend_from_slice(&json[at + 1..end]);
-                } else {
-                    text(&json[at + 1..end], out);
-                }
-                out.push(b'"');
-                last = b'"';
-                at = end + 1;
-                continue;
+        if b == b'"' {
+            let Some((end, key)) = state.string_end(json, at) else {
+                return false;
+            };
+            out.push(b'"');
+            if key {
+                out.extend_from_slice(&json[at + 1..end]);
+            } else {
+                text(&json[at + 1..end], out);
             }
-            b'{' | b'[' => {
-                if depth == MAX_DEPTH {
-                    return false;
-                }
-                arrays = arrays << 1 | u64::from(b == b'[');
-                depth += 1;
-                last = b;
-            }
-            b'}' | b']' => {
-                arrays >>= 1;
-                depth = depth.saturating_sub(1);
-                last = b;
-            }
-            b',' | b':' => last = b,
-            _ => {}
+            out.push(b'"');
+            at = end + 1;
+            continue;
+        }
+        if !state.structural(b) {
+            return false;
         }
         out.push(b);
         at += 1;
     }
     out.as_slice() != json
+}
+
+/// The elements of a JSON array (a Cloud NSS body) whose values are read as [`escape`] reads
+/// them, one at a time, as byte ranges of the body (whitespace trimmed): found in place, so that
+/// each goes to the pipeline as received (its dead letter the bytes sent), and with no list of
+/// them kept (a body of a million tiny elements must not cost a million ranges).
+pub struct Elements {
+    state: State,
+    at: usize,
+    /// Where the element being read starts.
+    start: usize,
+    done: bool,
+}
+
+/// `Elements::next` found the body no array so read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotArray;
+
+impl Elements {
+    /// From the array's `[`, the first non-whitespace byte of `body`.
+    pub fn new(body: &[u8]) -> Result<Elements, NotArray> {
+        let open = skip_spaces(body, 0);
+        if body.get(open) != Some(&b'[') {
+            return Err(NotArray);
+        }
+        let mut state = State::default();
+        state.structural(b'[');
+        Ok(Elements {
+            state,
+            at: open + 1,
+            start: open + 1,
+            done: false,
+        })
+    }
+
+    /// Whether a value read so far held a quote or a backslash of its own: without one, the
+    /// body is no array these rules would read otherwise than JSON's.
+    pub fn raw(&self) -> bool {
+        self.state.raw
+    }
+
+    /// The next element; `None` after the last, when only whitespace follows the array.
+    pub fn next(&mut self, body: &[u8]) -> Result<Option<Range<usize>>, NotArray> {
+        if self.done {
+            return Ok(None);
+        }
+        while let Some(&b) = body.get(self.at) {
+            if b == b'"' {
+                let (end, _) = self.state.string_end(body, self.at).ok_or(NotArray)?;
+                self.at = end + 1;
+                continue;
+            }
+            let top = self.state.depth == 1 && matches!(b, b',' | b']');
+            // `[]` has no element; `[1,]`, `[,1]` and `[1,,2]` are no arrays.
+            let empty = self.state.last == b'[' && b == b']';
+            if !self.state.structural(b) {
+                return Err(NotArray);
+            }
+            let at = self.at;
+            self.at += 1;
+            if top {
+                let range = trim(body, self.start..at);
+                self.start = self.at;
+                if b == b']' {
+                    self.done = true;
+                    if skip_spaces(body, self.at) != body.len() {
+                        return Err(NotArray);
+                    }
+                    if empty {
+                        return Ok(None);
+                    }
+                }
+                return if range.is_empty() {
+                    Err(NotArray)
+                } else {
+                    Ok(Some(range))
+                };
+            }
+        }
+        Err(NotArray)
+    }
+}
+
+/// Where a walk through a frame is: its open containers, and what came last.
+#[derive(Default)]
+struct State {
+    /// One bit per open container, the innermost lowest: set for an array.
+    arrays: u64,
+    depth: u32,
+    /// The last structural byte, to tell a key from a value.
+    last: u8,
+    /// A value read so far held a quote or a backslash of its own: read as JSON has it, the
+    /// frame would have been something else.
+    raw: bool,
+}
+
+impl State {
+    /// The closing quote of the string that opens at `json[at]`, and whether it is a key (read
+    /// as JSON has it) rather than a value (read as [`value_end`] reads it).
+    fn string_end(&mut self, json: &[u8], at: usize) -> Option<(usize, bool)> {
+        let in_array = self.arrays & 1 == 1;
+        let key = matches!(self.last, b'{' | b',') && !in_array;
+        let end = if key {
+            super::span::string_end(json, at + 1)
+        } else {
+            value_end(json, at + 1, in_array, self.depth)
+        }?;
+        self.raw |= !key && memchr::memchr2(b'"', b'\\', &json[at + 1..end]).is_some();
+        self.last = b'"';
+        Some((end, key))
+    }
+
+    /// Follows a byte outside strings; false when it opens a container past [`MAX_DEPTH`].
+    fn structural(&mut self, b: u8) -> bool {
+        match b {
+            b'{' | b'[' => {
+                if self.depth == MAX_DEPTH {
+                    return false;
+                }
+                self.arrays = self.arrays << 1 | u64::from(b == b'[');
+                self.depth += 1;
+                self.last = b;
+            }
+            b'}' | b']' => {
+                self.arrays >>= 1;
+                self.depth = self.depth.saturating_sub(1);
+                self.last = b;
+            }
+            b',' | b':' => self.last = b,
+            _ => {}
+        }
+        true
+    }
+}
+
+fn trim(json: &[u8], mut range: Range<usize>) -> Range<usize> {
+    while range.start < range.end && json[range.start].is_ascii_whitespace() {
+        range.start += 1;
+    }
+    while range.end > range.start && json[range.end - 1].is_ascii_whitespace() {
+        range.end -= 1;
+    }
+    range
 }
 
 /// The quote that ends the value string whose text starts at `from`: the first one followed by
@@ -188,6 +309,38 @@ mod tests {
         let line = r#"{"event":{"a":{"b":"x "y" z"},"ua":"q"uote"}}"#;
         assert_eq!(value(line, "ua"), r#"q"uote"#);
         assert_eq!(value(line, "a")["b"], r#"x "y" z"#);
+    }
+
+    #[test]
+    fn an_arrays_elements_are_found_in_place_with_their_values_raw() {
+        fn elements(body: &str) -> Result<Vec<&str>, NotArray> {
+            let mut scan = Elements::new(body.as_bytes())?;
+            let mut out = Vec::new();
+            while let Some(range) = scan.next(body.as_bytes())? {
+                out.push(&body[range]);
+            }
+            Ok(out)
+        }
+        let (a, b) = (
+            r#"{"ua":"x "y" z","n":1}"#,
+            r#"{"ua":"C:\p\"q","l":["a", "b"]}"#,
+        );
+        assert_eq!(
+            elements(&format!(" [ {a} ,\n{b}, 5 ] ")),
+            Ok(vec![a, b, "5"])
+        );
+        assert_eq!(elements("[]"), Ok(vec![]));
+        for body in [
+            "[",
+            "[{},]",
+            "[,{}]",
+            "[{},,{}]",
+            "[{}] x",
+            "{}",
+            r#"[{"a":"b}]"#,
+        ] {
+            assert_eq!(elements(body), Err(NotArray), "{body}");
+        }
     }
 
     #[test]

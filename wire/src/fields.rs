@@ -139,6 +139,12 @@ pub struct Scratch {
     pub service: String,
 }
 
+/// Whether a sourcetype is Zscaler's (`zscalernss-*`), which names the log type; a relay's own
+/// (a Splunk forwarder's `_json`, Splunk's `zscalerlss-zpa-app`) leaves it to the keys.
+pub(crate) fn decides(sourcetype: &str) -> bool {
+    sourcetype.trim().starts_with("zscalernss-")
+}
+
 impl<'a> Fields<'a> {
     /// Empties it for another reading, writing only the set of filled slots (the slots are a few
     /// KiB: a fresh `Fields` assigned over this one could copy them all).
@@ -155,7 +161,7 @@ impl<'a> Fields<'a> {
     /// votes still do, so they go on being counted.
     pub(crate) fn set_sourcetype(&mut self, sourcetype: Option<&'a str>) {
         self.sourcetype = sourcetype;
-        self.typed = sourcetype.is_some_and(|s| s.trim().starts_with("zscalernss-"));
+        self.typed = sourcetype.is_some_and(decides);
     }
 
     /// Whether the sourcetype is Zscaler's, and so decides the log type.

@@ -6,7 +6,7 @@
 use std::ops::Range;
 
 use wire::format::json::raw::Elements;
-use wire::format::json::span::{container_end, ends_with_object, value_end};
+use wire::format::json::span::{bare_or_string_end, container_end, ends_with_object};
 
 use crate::batch::counters::Counter;
 use crate::batch::{Batch, Origin};
@@ -19,9 +19,9 @@ pub enum Shape {
     Empty,
     /// A JSON array: each element is a record.
     Array,
-    /// A JSON array whose elements values written as NSS writes them hide (a `%s{ua}` holding
-    /// an odd number of quotes, which [`Shape::Array`]'s scan pairs wrongly), found as
-    /// `wire::format::json::raw` reads such values; each is read so in the pipeline.
+    /// A JSON array of objects whose elements are hidden by values NSS wrote as they are (a
+    /// `%s{ua}` holding an odd number of quotes, which [`Shape::Array`]'s scan pairs wrongly):
+    /// found as `wire::format::json::raw` reads such values, and each read so in the pipeline.
     RawArray,
     /// Newline-delimited JSON: each non-blank line is a record.
     Lines,
@@ -47,8 +47,14 @@ pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
         None => Ok(Shape::Empty),
         Some(b'[') => {
             let mut scan = ArrayScan::new(body)?;
-            let strict = std::iter::from_fn(|| scan.next(body).transpose()).find(Result::is_err);
-            if strict.is_none() {
+            let strict = loop {
+                match scan.next(body) {
+                    Ok(Some(_)) => {}
+                    Ok(None) => break true,
+                    Err(NotJson) => break false,
+                }
+            };
+            if strict {
                 return Ok(Shape::Array);
             }
             // Cloud NSS sends a refused batch again for ever: an array of objects whose values
@@ -222,7 +228,7 @@ fn trim(body: &[u8], mut range: Range<usize>) -> Range<usize> {
 struct ArrayScan {
     pos: usize,
     state: ArrayState,
-    /// Bare-quoted audit values are still looked for ([`value_end`]).
+    /// Bare-quoted audit values are still looked for ([`bare_or_string_end`]).
     looking: bool,
 }
 
@@ -294,7 +300,7 @@ impl ArrayScan {
                     // An Admin Audit's bare-quoted before or after too: its own quotes,
                     // brackets and escapes would otherwise pair wrongly, refusing the batch or
                     // running two records into one.
-                    i = value_end(body, i, &mut self.looking).ok_or(NotJson)?;
+                    i = bare_or_string_end(body, i, &mut self.looking).ok_or(NotJson)?;
                     closed = depth == 0;
                 }
                 b'{' | b'[' => depth += 1,
@@ -467,7 +473,7 @@ mod tests {
         assert!(is(r#"{"a":1}{"b":"}{"}"#));
         assert!(is(r#"{"a":1} {"b":2}  {"c":{"d":3}}"#));
         assert!(is("{\"a\":1}\t {\"b\":2}"));
-        // An Admin Audit's bare-quoted before holds escapes outside the scan's strings.
+        // An Admin Audit whose bare-quoted before holds escaped quotes, glued to another.
         let audit = r#"{"preaction":"{"name":"a \"b\" \\"}","x":1}"#;
         assert!(is(&format!("{audit}{audit}")));
         for line in [

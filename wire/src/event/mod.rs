@@ -99,10 +99,8 @@ pub fn classify(fields: &Fields) -> Result<Kind, Reason> {
         return Ok(kind);
     }
     let votes = &fields.votes;
-    if let Some(sourcetype) = fields.sourcetype.map(str::trim) {
-        if sourcetype.starts_with("zscalernss-") {
-            return nss_sourcetype(sourcetype, fields);
-        }
+    if let Some(sourcetype) = fields.sourcetype.filter(|s| crate::fields::decides(s)) {
+        return nss_sourcetype(sourcetype.trim(), fields);
     }
     // LSS keys are CamelCase and NSS keys are not, so one family's keys dominate; a few names are
     // generic (`time`, `action`) so a record needs several to count.

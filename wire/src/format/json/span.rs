@@ -21,7 +21,7 @@ pub fn string_end(json: &[u8], mut from: usize) -> Option<usize> {
 
 /// Where the object or array that opens at `json[open]` ends (just after its closing bracket);
 /// `None` when it does not end in `json`, or `json[open]` opens none. Bare-quoted before and
-/// after values inside are passed over whole ([`value_end`]).
+/// after values inside are passed over whole ([`bare_or_string_end`]).
 pub fn container_end(json: &[u8], open: usize) -> Option<usize> {
     end(json, open, true)
 }
@@ -36,7 +36,7 @@ pub(crate) fn plain_container_end(json: &[u8], open: usize) -> Option<usize> {
 /// (their brackets and escaped quotes count for nothing), which a quote must follow. One that
 /// does not end so turns `*looking` off, so that a hostile frame costs one such reading to its
 /// end, not one for each value.
-pub fn value_end(json: &[u8], quote: usize, looking: &mut bool) -> Option<usize> {
+pub fn bare_or_string_end(json: &[u8], quote: usize, looking: &mut bool) -> Option<usize> {
     if *looking {
         if let Some(open) = bare_open(json, quote) {
             match plain_container_end(json, open) {
@@ -89,7 +89,7 @@ fn end(json: &[u8], open: usize, bare: bool) -> Option<usize> {
     let mut at = open;
     while let Some(&b) = json.get(at) {
         match b {
-            b'"' => at = value_end(json, at, &mut looking)?,
+            b'"' => at = bare_or_string_end(json, at, &mut looking)?,
             b'{' | b'[' => depth += 1,
             b'}' | b']' => {
                 depth -= 1;

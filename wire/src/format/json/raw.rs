@@ -5,12 +5,13 @@
 //! then not JSON, though what it says is plain; a template with Elastic's `"ua":"%s{ua}"` sends
 //! such lines for every client whose agent is no browser.
 //!
-//! Only a frame that simd-json refused comes here, and a Cloud NSS array body whose elements
-//! could not be found otherwise ([`Elements`]). A copy is made in which, inside each value
-//! string, every backslash is a backslash (NSS writes no escapes: each is the text's own), a
-//! control byte is escaped, and a quote is the text's own unless it ends the value: unless what
-//! follows it is what follows a value in JSON (a comma and then, in an object, a key and its
-//! colon; or the container's close, then what may follow that). Keys are read as JSON has them.
+//! Only a frame that simd-json refused comes here ([`escape`]: it is read again from a copy),
+//! and a Cloud NSS array body whose elements could not be found otherwise ([`Elements`]: found
+//! in place). Inside each value string, every backslash is a backslash (NSS writes no escapes:
+//! each is the text's own), a control byte is the text's own, and so is a quote unless it ends
+//! the value: unless what follows it is what follows a value in JSON (a comma and then, in an
+//! object, a key and its colon; or the container's close, then what may follow that). Keys are
+//! read as JSON has them.
 //! A quote followed by `","key":` inside a value would still end it early; the copy is then
 //! refused as the frame was. A frame whose value lost its closing quote is left alone.
 

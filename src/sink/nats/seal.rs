@@ -19,6 +19,13 @@ pub const SEAL_HEAD: usize = 16;
 /// Frames per sealed frame, about (a larger frame is sealed alone): a byte changed on disk
 /// costs the messages of one seal (a few records), for 21 bytes per 4 KiB spooled.
 pub const SEAL_BYTES: usize = 4 << 10;
+/// The most that `n` bytes of frames take once sealed: a seal's header and head for each seal.
+/// Two seals in a row hold more than [`SEAL_BYTES`] together (a seal closes when the next whole
+/// frame would not fit), so there are at most `2n / SEAL_BYTES + 1`.
+pub fn sealed_len_at_most(n: usize) -> usize {
+    n + (2 * n / SEAL_BYTES + 1) * (HEADER + SEAL_HEAD)
+}
+
 /// What a sealed frame says it holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Seal {

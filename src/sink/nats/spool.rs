@@ -226,11 +226,12 @@ impl Spool {
         self.bytes() == 0
     }
 
-    /// True when `n` more bytes fit. An empty spool takes anything, so that a batch larger than
-    /// the limit cannot wait for ever.
+    /// True when `n` more bytes of frames fit, sealed as [`Spool::append`] writes them (the
+    /// seals' heads counted: the spool went past its limit by them). An empty spool takes
+    /// anything, so that a batch larger than the limit cannot wait for ever.
     pub fn has_room(&self, n: usize) -> bool {
         let bytes = self.bytes();
-        bytes == 0 || bytes.saturating_add(n as u64) <= self.limit
+        bytes == 0 || bytes.saturating_add(seal::sealed_len_at_most(n) as u64) <= self.limit
     }
 
     /// Appends whole frames, sealed; returns the bytes written. On an error nothing was

@@ -115,6 +115,30 @@ fn room_is_bounded_and_reads_are_bounded() {
 }
 
 #[test]
+fn appends_that_have_room_never_take_the_spool_past_its_limit() {
+    // The seals' heads were not counted: a CI run saw 1,048,865 bytes spooled under a limit of
+    // 1,048,576. Batches of many sizes, each appended while there is room.
+    let d = dir("limit");
+    let limit = 16 << 10;
+    for per in 1..=64 {
+        let mut s = Spool::open(&d, limit).unwrap();
+        let mut next = 0;
+        loop {
+            let batch = frames(next..next + per);
+            if !s.has_room(batch.len()) {
+                break;
+            }
+            s.append(&batch).unwrap();
+            next += per;
+            assert!(s.bytes() <= limit, "{per} a batch: {} > {limit}", s.bytes());
+        }
+        assert!(s.bytes() > limit / 2, "{per} a batch: {} bytes", s.bytes());
+        drop(s);
+        fs::remove_dir_all(&d).unwrap();
+    }
+}
+
+#[test]
 fn a_head_past_the_end_of_its_segment_reads_on_from_the_end() {
     // Neither the head nor the segments are synced: after a power loss the head may point past
     // what its segment kept. The count of bytes left wrapped (18446744073709546616 shown in

@@ -223,6 +223,61 @@ fn user_agents_written_as_they_are_in_an_array_are_records() {
 }
 
 #[test]
+fn odd_quotes_and_broken_values_cost_only_their_own_record_in_every_body_shape() {
+    // From a black-box tester: two elements (or lines, or glued objects) whose user agents hold
+    // one quote each paired up into one dead letter with everything between them, answered
+    // 200; one broken element refused the whole array; a syslog header before such a line
+    // refused the body.
+    let (collector, addr) = start("http-odd-quotes", KEYS);
+    let ua = |id: u64, ua: &str| {
+        let line = zia_line(id, "pc-odd");
+        format!(r#"{},"ua":"{ua}"}}}}"#, line.trim_end_matches("}}"))
+    };
+    let odd = |id| ua(id, r#"Mozilla "5.0"#);
+    let broken = |id| ua(id, r#"Foo/1.0 (build":7)"#);
+    let bodies = [
+        array(&[odd(1), zia_line(2, "pc-odd"), odd(3)]),
+        array(&[broken(4), zia_line(5, "pc-odd")]),
+        format!("{}\n{}\n{}\n", odd(6), zia_line(7, "pc-odd"), odd(8)).into_bytes(),
+        format!("<134>Dec 17 07:04:57 nss zscaler-nss: {}\n", odd(9)).into_bytes(),
+        format!("{} {}\n", odd(10), odd(11)).into_bytes(),
+    ];
+    for body in &bodies {
+        let answer = Client::connect(addr).post(Some("k1"), body);
+        assert_eq!(
+            answer.status,
+            200,
+            "{answer:?} {}",
+            String::from_utf8_lossy(body)
+        );
+    }
+    let outcome = collector.stop();
+    let mut ids: Vec<u64> = outcome
+        .records
+        .iter()
+        .filter_map(common::record_id)
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(
+        ids,
+        [1, 2, 3, 5, 6, 7, 8, 9, 10, 11],
+        "{:?}",
+        outcome.dead_letters
+    );
+    for record in &outcome.records {
+        if !matches!(common::record_id(record), Some(2 | 5 | 7)) {
+            assert_eq!(record["user_agent"], r#"Mozilla "5.0"#, "{record}");
+        }
+    }
+    assert_eq!(
+        outcome.dead("malformed_json").len(),
+        1,
+        "the broken agent's record"
+    );
+    outcome.assert_counters_match_files();
+}
+
+#[test]
 fn an_empty_body_is_nothing_to_take_whether_gzip_or_not() {
     // An empty body answered 200 plain and 400 as gzip ("not valid gzip": no gzip header in
     // zero bytes). Either way it holds no record, and a sender probing with one should get the

@@ -5,8 +5,8 @@
 
 use std::ops::Range;
 
-use wire::format::json::raw::Elements;
-use wire::format::json::span::{bare_or_string_end, container_end, ends_with_object};
+use wire::format::json::raw::{self, Elements};
+use wire::format::json::span::{bare_or_string_end, container_end, ends_with_object, string_end};
 
 use crate::batch::counters::Counter;
 use crate::batch::{Batch, Origin};
@@ -46,27 +46,17 @@ pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
     match body.iter().find(|b| !b.is_ascii_whitespace()) {
         None => Ok(Shape::Empty),
         Some(b'[') => {
+            // Values read as NSS writes them first: of JSON that finds the same elements, and
+            // it keeps a quote of one user agent from pairing with one of another (two records,
+            // and every one between them, run into one dead letter, with a 200), and an element
+            // that cannot be read from refusing the batch, which Cloud NSS sends again for ever
+            // (it is a dead letter of its own).
+            if raw_objects(body) == Some(true) {
+                return Ok(Shape::RawArray);
+            }
             let mut scan = ArrayScan::new(body)?;
-            let strict = loop {
-                match scan.next(body) {
-                    Ok(Some(_)) => {}
-                    Ok(None) => break true,
-                    Err(NotJson) => break false,
-                }
-            };
-            if strict {
-                return Ok(Shape::Array);
-            }
-            // Cloud NSS sends a refused batch again for ever: an array of objects whose values
-            // are read as NSS writes them is records too.
-            let mut raw = Elements::new(body).map_err(|_| NotJson)?;
-            while let Some(element) = raw.next(body).map_err(|_| NotJson)? {
-                let element = &body[element];
-                if element[0] != b'{' || element[element.len() - 1] != b'}' {
-                    return Err(NotJson);
-                }
-            }
-            raw.raw().then_some(Shape::RawArray).ok_or(NotJson)
+            while scan.next(body)?.is_some() {}
+            Ok(Shape::Array)
         }
         Some(b'{') => {
             // Each line an object of its own, or else the body one object over several lines
@@ -74,7 +64,9 @@ pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
             // as an object, or lines after a first that is one, are still records, a broken one
             // a dead letter: Cloud NSS sends a batch it was refused again, so one bad line
             // would hold back every record of it for ever.
-            let (mut objects, mut braces) = (true, true);
+            // Lines that each start with `{` and end with `}` are lines, even when their quotes
+            // would pair up across them (user agents as NSS writes them) into one object.
+            let (mut objects, mut braces, mut closed) = (true, true, true);
             let mut first = None;
             let mut lines = Lines { pos: 0 };
             while let Some(line) = lines.next(body) {
@@ -82,12 +74,17 @@ pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
                 let whole = container_end(line, 0) == Some(line.len());
                 first.get_or_insert(whole);
                 braces &= line[0] == b'{';
+                closed &= line[line.len() - 1] == b'}';
                 objects &= braces && whole;
             }
             let start = skip_whitespace(body, 0);
             let one = container_end(body, start)
                 .is_some_and(|end| skip_whitespace(body, end) == body.len());
-            match (objects, one, braces || first == Some(true)) {
+            match (
+                objects || braces && closed,
+                one,
+                braces || first == Some(true),
+            ) {
                 (true, _, _) => Ok(Shape::Lines),
                 (false, true, _) => Ok(Shape::Object),
                 (false, false, true) => Ok(Shape::Lines),
@@ -97,13 +94,29 @@ pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
         // Lines after a syslog header or a template's static text (`<134>{…}`, the TCP feed
         // templates' leads), as TCP takes them: when the first line is such text and then one
         // whole object. Cloud NSS sends a refused batch again for ever.
+        // Or an object whose values NSS wrote as they are: `{"`, and `}` at the line's end.
         Some(_) => {
-            let line = Lines { pos: 0 }.next(body).ok_or(NotJson)?;
-            ends_with_object(&body[line])
+            let line = &body[Lines { pos: 0 }.next(body).ok_or(NotJson)?];
+            let raw = line.ends_with(b"}") && memchr::memmem::find(line, b"{\"").is_some();
+            (ends_with_object(line) || raw)
                 .then_some(Shape::Lines)
                 .ok_or(NotJson)
         }
     }
+}
+
+/// Whether the body is an array of objects read as `wire::format::json::raw` reads values
+/// (`None` when it is not), and whether that reading was needed: a value held a quote or a
+/// backslash of its own, or an element could not be read.
+fn raw_objects(body: &[u8]) -> Option<bool> {
+    let mut raw = Elements::new(body).ok()?;
+    while let Some(element) = raw.next(body).ok()? {
+        let element = &body[element];
+        if element[0] != b'{' || element[element.len() - 1] != b'}' {
+            return None;
+        }
+    }
+    Some(raw.raw())
 }
 
 /// Hands every record of a checked body to the pipeline, each in place. A record over
@@ -146,14 +159,19 @@ pub fn process_body(
         Shape::Lines => {
             let mut lines = Lines { pos: 0 };
             while let Some(range) = lines.next(body) {
-                if might_be_glued(&body[range.clone()]) && glued(body, range.clone()) {
-                    let mut at = range.start;
-                    while let Some(end) = container_end(&body[..range.end], at) {
-                        one(body, at..end, batch);
-                        at = skip_whitespace(&body[..range.end], end);
+                let split = might_be_glued(&body[range.clone()])
+                    .then(|| glued(body, range.clone()))
+                    .flatten();
+                match split {
+                    Some(end) => {
+                        let line = &body[..range.end];
+                        let mut at = range.start;
+                        while let Some(close) = end(line, at) {
+                            one(body, at..close, batch);
+                            at = skip_whitespace(line, close);
+                        }
                     }
-                } else {
-                    one(body, range, batch);
+                    None => one(body, range, batch),
                 }
             }
         }
@@ -172,23 +190,48 @@ fn might_be_glued(line: &[u8]) -> bool {
     })
 }
 
+/// Where an object ends, given where it opens.
+type ObjectEnd = fn(&[u8], usize) -> Option<usize>;
+
 /// Whether a line is several whole objects one after another (`{…}{…}`, Splunk HEC's batch
-/// form, which a sender speaking HEC writes), each a record of its own. A line of one object,
-/// or one whose objects do not all close, is one frame, as on TCP.
-fn glued(body: &[u8], line: Range<usize>) -> bool {
-    let (body, mut at) = (&body[..line.end], line.start);
-    let mut objects = 0;
-    while at < body.len() {
-        if body[at] != b'{' {
-            return false;
+/// form, which a sender speaking HEC writes), each a record of its own, and how their ends are
+/// found: with values read as NSS writes them first (an odd quote in one object must not pair
+/// with one in the next), else as JSON. Each must start as an object does (`{"key":`), so that
+/// a value holding `"}{"` does not cut its record in two. A line of one object, or one whose
+/// objects do not all close, is one frame, as on TCP.
+fn glued(body: &[u8], line: Range<usize>) -> Option<ObjectEnd> {
+    let body = &body[..line.end];
+    let pieces = |end: ObjectEnd| {
+        let (mut at, mut objects) = (line.start, 0);
+        while at < body.len() {
+            if !starts_as_object(&body[at..]) {
+                return false;
+            }
+            match end(body, at) {
+                Some(close) => at = skip_whitespace(body, close),
+                None => return false,
+            }
+            objects += 1;
         }
-        match container_end(body, at) {
-            Some(end) => at = skip_whitespace(body, end),
-            None => return false,
-        }
-        objects += 1;
+        objects > 1
+    };
+    [raw::object_end as ObjectEnd, container_end]
+        .into_iter()
+        .find(|&end| pieces(end))
+}
+
+/// `{`, then a key and its colon, or the object's end (spaces allowed where JSON allows them).
+fn starts_as_object(text: &[u8]) -> bool {
+    if text.first() != Some(&b'{') {
+        return false;
     }
-    objects > 1
+    let at = skip_whitespace(text, 1);
+    match text.get(at) {
+        Some(b'}') => true,
+        Some(b'"') => string_end(text, at + 1)
+            .is_some_and(|end| text.get(skip_whitespace(text, end + 1)) == Some(&b':')),
+        _ => false,
+    }
 }
 
 /// The non-blank lines of a body, whitespace trimmed.
@@ -393,7 +436,7 @@ mod tests {
             "[,{}]",
             "[{}{}]",
             "[{}] x",
-            r#"[{"a":"unterminated}]"#,
+            r#"[{"a":"unterminated]"#,
             "[{}}]",
             "[{},,{}]",
             "[{} {}]",
@@ -401,6 +444,15 @@ mod tests {
             r#"["x" "y"]"#,
         ] {
             assert_eq!(shape(body.as_bytes()), Err(NotJson), "{body}");
+        }
+        // An element that cannot be read in an array that can: a dead letter of its own, not a
+        // batch refused (and sent again for ever).
+        for body in [
+            r#"[{"a":"unterminated}]"#,
+            r#"[{"ua":"(build":7)"}, {"a":1}]"#,
+            r#"[{"ua":"x,"loc":"HQ"},{"a":1}]"#,
+        ] {
+            assert_eq!(shape(body.as_bytes()), Ok(Shape::RawArray), "{body}");
         }
     }
 
@@ -468,20 +520,25 @@ mod tests {
 
     #[test]
     fn a_line_of_glued_objects_is_each_of_them() {
-        let is =
-            |line: &str| might_be_glued(line.as_bytes()) && glued(line.as_bytes(), 0..line.len());
+        let is = |line: &str| {
+            might_be_glued(line.as_bytes()) && glued(line.as_bytes(), 0..line.len()).is_some()
+        };
         assert!(is(r#"{"a":1}{"b":"}{"}"#));
         assert!(is(r#"{"a":1} {"b":2}  {"c":{"d":3}}"#));
         assert!(is("{\"a\":1}\t {\"b\":2}"));
         // An Admin Audit whose bare-quoted before holds escaped quotes, glued to another.
         let audit = r#"{"preaction":"{"name":"a \"b\" \\"}","x":1}"#;
         assert!(is(&format!("{audit}{audit}")));
+        // A user agent's odd quote in each, as NSS writes them.
+        assert!(is(r#"{"ua":"a "b"} {"ua":"c "d"}"#));
         for line in [
             r#"{"a":"}{"}"#,
             r#"{"a":1}{"b":2"#,
             r#"{"a":1}{"b":2}x"#,
             r#"{"a":1} [1]"#,
             r#"<134>{"a":1}{"b":2}"#,
+            // A value holding `"}{"`: the second piece starts as no object.
+            r#"{"ua":"x"}{"y","loc":"HQ"}"#,
         ] {
             assert!(!is(line), "{line}");
         }

@@ -98,7 +98,9 @@ impl Elements {
         }
         while let Some(&b) = body.get(self.at) {
             if b == b'"' {
-                let (end, _) = self.state.string_end(body, self.at).ok_or(NotArray)?;
+                let Some((end, _)) = self.state.string_end(body, self.at) else {
+                    return self.resync(body);
+                };
                 self.at = end + 1;
                 continue;
             }
@@ -106,7 +108,7 @@ impl Elements {
             // `[]` has no element; `[1,]`, `[,1]` and `[1,,2]` are no arrays.
             let empty = self.state.last == b'[' && b == b']';
             if !self.state.structural(b) {
-                return Err(NotArray);
+                return self.resync(body);
             }
             let at = self.at;
             self.at += 1;
@@ -131,6 +133,64 @@ impl Elements {
         }
         Err(NotArray)
     }
+
+    /// The element being read when it cannot be read (a value that lost its closing quote, or
+    /// holds a key's `":`), as one that runs to the next `}` followed by a comma and the next
+    /// element's `{`, or by the array's `]` and the body's end: a dead letter of its own, where
+    /// the whole batch would be refused (and sent again for ever).
+    fn resync(&mut self, body: &[u8]) -> Result<Option<Range<usize>>, NotArray> {
+        let from = self.at;
+        for close in memchr::memchr_iter(b'}', &body[from..]).map(|i| from + i) {
+            let next = skip_spaces(body, close + 1);
+            let element = trim(body, self.start..close + 1);
+            match body.get(next) {
+                Some(b',') if body.get(skip_spaces(body, next + 1)) == Some(&b'{') => {
+                    self.at = skip_spaces(body, next + 1);
+                    self.start = self.at;
+                    self.state = State {
+                        arrays: 1,
+                        depth: 1,
+                        last: b',',
+                        raw: true,
+                    };
+                    return Ok(Some(element));
+                }
+                Some(b']') if skip_spaces(body, next + 1) == body.len() => {
+                    self.done = true;
+                    self.state.raw = true;
+                    return Ok(Some(element));
+                }
+                _ => {}
+            }
+        }
+        Err(NotArray)
+    }
+}
+
+/// Where the object that opens at `json[open]` ends (just after its `}`), its values read as
+/// [`escape`] reads them: objects glued together on a line (Splunk HEC's batch form) are told
+/// apart so even when one holds an odd number of quotes.
+pub fn object_end(json: &[u8], open: usize) -> Option<usize> {
+    if json.get(open) != Some(&b'{') {
+        return None;
+    }
+    let mut state = State::default();
+    let mut at = open;
+    while let Some(&b) = json.get(at) {
+        if b == b'"' {
+            let (end, _) = state.string_end(json, at)?;
+            at = end + 1;
+            continue;
+        }
+        if !state.structural(b) {
+            return None;
+        }
+        at += 1;
+        if state.depth == 0 {
+            return Some(at);
+        }
+    }
+    None
 }
 
 /// Where a walk through a frame is: its open containers, and what came last.
@@ -338,10 +398,18 @@ mod tests {
             "[{},,{}]",
             "[{}] x",
             "{}",
-            r#"[{"a":"b}]"#,
+            r#"[{"a":"b]"#,
         ] {
             assert_eq!(elements(body), Err(NotArray), "{body}");
         }
+        // An element that cannot be read (a lost closing quote, a key's `":` in a value) runs
+        // to the next element's start, or the array's end: the others are still found.
+        let (lost, colon) = (r#"{"ua":"x,"loc":"HQ","n":1}"#, r#"{"ua":"(build":7)"}"#);
+        assert_eq!(
+            elements(&format!("[{lost}, {a},{colon}]")),
+            Ok(vec![lost, a, colon])
+        );
+        assert_eq!(elements(r#"[{"a":"b}]"#), Ok(vec![r#"{"a":"b}"#]));
     }
 
     #[test]

@@ -233,6 +233,13 @@ pub fn record_key(r: &Value) -> RecordKey {
     )
 }
 
+/// The records' `record_id`s, sorted (repeats kept).
+pub fn record_ids(records: &[Value]) -> Vec<u64> {
+    let mut ids: Vec<u64> = records.iter().filter_map(record_id).collect();
+    ids.sort_unstable();
+    ids
+}
+
 /// A record's `record_id`: a string of digits (DESIGN §2.4), so that no JSON reader rounds it.
 pub fn record_id(r: &Value) -> Option<u64> {
     let id = r.get("record_id")?;

@@ -429,12 +429,7 @@ fn repeated_payloads_are_written_once_and_distinct_ones_kept() {
         .filter(|r| r["kind"] == "zpa.user_activity")
         .count();
     assert_eq!(zpa, 4, "open, two updates and close are different records");
-    let mut ids: Vec<u64> = outcome
-        .records
-        .iter()
-        .filter_map(common::record_id)
-        .collect();
-    ids.sort_unstable();
+    let ids = common::record_ids(&outcome.records);
     let mut want: Vec<u64> = (1..=20).collect();
     want.insert(4, 5);
     assert_eq!(

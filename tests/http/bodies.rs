@@ -252,14 +252,8 @@ fn odd_quotes_and_broken_values_cost_only_their_own_record_in_every_body_shape()
         );
     }
     let outcome = collector.stop();
-    let mut ids: Vec<u64> = outcome
-        .records
-        .iter()
-        .filter_map(common::record_id)
-        .collect();
-    ids.sort_unstable();
     assert_eq!(
-        ids,
+        common::record_ids(&outcome.records),
         [1, 2, 3, 5, 6, 7, 8, 9, 10, 11],
         "{:?}",
         outcome.dead_letters

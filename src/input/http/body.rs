@@ -6,7 +6,9 @@
 use std::ops::Range;
 
 use wire::format::json::raw::{self, Elements};
-use wire::format::json::span::{bare_or_string_end, container_end, ends_with_object, string_end};
+use wire::format::json::span::{
+    bare_or_string_end, container_end, ends_with_object, string_end, trim,
+};
 
 use crate::batch::counters::Counter;
 use crate::batch::{Batch, Origin};
@@ -252,16 +254,6 @@ impl Lines {
         }
         None
     }
-}
-
-fn trim(body: &[u8], mut range: Range<usize>) -> Range<usize> {
-    while range.start < range.end && body[range.start].is_ascii_whitespace() {
-        range.start += 1;
-    }
-    while range.end > range.start && body[range.end - 1].is_ascii_whitespace() {
-        range.end -= 1;
-    }
-    range
 }
 
 /// Finds the elements of a JSON array, one at a time, as byte ranges (whitespace trimmed). It

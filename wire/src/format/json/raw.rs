@@ -17,6 +17,8 @@
 
 use std::ops::Range;
 
+use super::span::trim;
+
 /// Deepest nesting followed: deeper frames are left as they were.
 const MAX_DEPTH: u32 = 64;
 
@@ -243,16 +245,6 @@ impl State {
         }
         true
     }
-}
-
-fn trim(json: &[u8], mut range: Range<usize>) -> Range<usize> {
-    while range.start < range.end && json[range.start].is_ascii_whitespace() {
-        range.start += 1;
-    }
-    while range.end > range.start && json[range.end - 1].is_ascii_whitespace() {
-        range.end -= 1;
-    }
-    range
 }
 
 /// The quote that ends the value string whose text starts at `from`: the first one followed by

@@ -117,6 +117,17 @@ pub fn ends_with_object(line: &[u8]) -> bool {
     memchr::memchr_iter(b'{', line).take(8).any(object)
 }
 
+/// `range` of `json` without the whitespace at its ends.
+pub fn trim(json: &[u8], mut range: std::ops::Range<usize>) -> std::ops::Range<usize> {
+    while range.start < range.end && json[range.start].is_ascii_whitespace() {
+        range.start += 1;
+    }
+    while range.end > range.start && json[range.end - 1].is_ascii_whitespace() {
+        range.end -= 1;
+    }
+    range
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -48,11 +48,11 @@ pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
     match body.iter().find(|b| !b.is_ascii_whitespace()) {
         None => Ok(Shape::Empty),
         Some(b'[') => {
-            // Values read as NSS writes them first: of JSON that finds the same elements, and
-            // it keeps a quote of one user agent from pairing with one of another (two records,
-            // and every one between them, run into one dead letter, with a 200), and an element
-            // that cannot be read from refusing the batch, which Cloud NSS sends again for ever
-            // (it is a dead letter of its own).
+            // Values read as NSS writes them first: in JSON that finds the same elements, and
+            // it keeps a quote of one user agent from pairing with one of another's (two
+            // records, and every one between them, ran into one dead letter, with a 200), and an
+            // element that cannot be read from refusing the batch, which Cloud NSS sends again
+            // for ever (it is a dead letter of its own).
             if raw_objects(body) == Some(true) {
                 return Ok(Shape::RawArray);
             }
@@ -61,14 +61,13 @@ pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
             Ok(Shape::Array)
         }
         Some(b'{') => {
-            // Each line an object of its own, or else the body one object over several lines
-            // (even one whose every line starts with `{`); failing both, lines that each start
-            // as an object, or lines after a first that is one, are still records, a broken one
-            // a dead letter: Cloud NSS sends a batch it was refused again, so one bad line
-            // would hold back every record of it for ever.
-            // Lines that each start with `{` and end with `}` are lines, even when their quotes
-            // would pair up across them (user agents as NSS writes them) into one object.
-            let (mut objects, mut braces, mut closed) = (true, true, true);
+            // Lines that each start with `{` and end with `}` (even when their quotes, as NSS
+            // writes user agents, would pair up across them into one object), or else the body
+            // one object over several lines; failing both, lines that each start as an object,
+            // or lines after a first that is one, are still records, a broken one a dead
+            // letter: Cloud NSS sends a batch it was refused again, so one bad line would hold
+            // back every record of it for ever.
+            let (mut braces, mut closed) = (true, true);
             let mut first = None;
             let mut lines = Lines { pos: 0 };
             while let Some(line) = lines.next(body) {
@@ -77,16 +76,11 @@ pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
                 first.get_or_insert(whole);
                 braces &= line[0] == b'{';
                 closed &= line[line.len() - 1] == b'}';
-                objects &= braces && whole;
             }
             let start = skip_whitespace(body, 0);
             let one = container_end(body, start)
                 .is_some_and(|end| skip_whitespace(body, end) == body.len());
-            match (
-                objects || braces && closed,
-                one,
-                braces || first == Some(true),
-            ) {
+            match (braces && closed, one, braces || first == Some(true)) {
                 (true, _, _) => Ok(Shape::Lines),
                 (false, true, _) => Ok(Shape::Object),
                 (false, false, true) => Ok(Shape::Lines),
@@ -95,8 +89,8 @@ pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
         }
         // Lines after a syslog header or a template's static text (`<134>{…}`, the TCP feed
         // templates' leads), as TCP takes them: when the first line is such text and then one
-        // whole object. Cloud NSS sends a refused batch again for ever.
-        // Or an object whose values NSS wrote as they are: `{"`, and `}` at the line's end.
+        // whole object, or one whose values NSS wrote as they are (`{"`, and `}` at the line's
+        // end). Cloud NSS sends a refused batch again for ever.
         Some(_) => {
             let line = &body[Lines { pos: 0 }.next(body).ok_or(NotJson)?];
             let raw = line.ends_with(b"}") && memchr::memmem::find(line, b"{\"").is_some();

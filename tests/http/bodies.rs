@@ -241,6 +241,15 @@ fn odd_quotes_and_broken_values_cost_only_their_own_record_in_every_body_shape()
         format!("{}\n{}\n{}\n", odd(6), zia_line(7, "pc-odd"), odd(8)).into_bytes(),
         format!("<134>Dec 17 07:04:57 nss zscaler-nss: {}\n", odd(9)).into_bytes(),
         format!("{} {}\n", odd(10), odd(11)).into_bytes(),
+        // A value that seemed to end its element (`"}}`), and a glued object whose value lost
+        // its closing quote: each a dead letter of its own (a 400; the whole line one).
+        array(&[ua(12, r#"x"}}{"y"#), zia_line(13, "pc-odd")]),
+        format!(
+            "{}{}\n",
+            ua(14, r#"abc,"eurl":"a.com/"#),
+            zia_line(15, "pc-odd")
+        )
+        .into_bytes(),
     ];
     for body in &bodies {
         let answer = Client::connect(addr).post(Some("k1"), body);
@@ -254,19 +263,19 @@ fn odd_quotes_and_broken_values_cost_only_their_own_record_in_every_body_shape()
     let outcome = collector.stop();
     assert_eq!(
         common::record_ids(&outcome.records),
-        [1, 2, 3, 5, 6, 7, 8, 9, 10, 11],
+        [1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 13, 15],
         "{:?}",
         outcome.dead_letters
     );
     for record in &outcome.records {
-        if !matches!(common::record_id(record), Some(2 | 5 | 7)) {
+        if !matches!(common::record_id(record), Some(2 | 5 | 7 | 13 | 15)) {
             assert_eq!(record["user_agent"], r#"Mozilla "5.0"#, "{record}");
         }
     }
     assert_eq!(
         outcome.dead("malformed_json").len(),
-        1,
-        "the broken agent's record"
+        3,
+        "the records of the broken agents"
     );
     outcome.assert_counters_match_files();
 }

@@ -53,12 +53,25 @@ pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
             // records, and every one between them, ran into one dead letter, with a 200), and an
             // element that cannot be read from refusing the batch, which Cloud NSS sends again
             // for ever (it is a dead letter of its own).
-            if raw_objects(body) == Some(true) {
+            // An element that could not be read so is read as JSON reads it, where JSON can (an
+            // array whose elements are no objects is JSON, and no dead letter).
+            let raw = raw_objects(body);
+            if raw == Some((true, false)) {
                 return Ok(Shape::RawArray);
             }
             let mut scan = ArrayScan::new(body)?;
-            while scan.next(body)?.is_some() {}
-            Ok(Shape::Array)
+            let strict = loop {
+                match scan.next(body) {
+                    Ok(Some(_)) => {}
+                    Ok(None) => break true,
+                    Err(NotJson) => break false,
+                }
+            };
+            match (strict, raw) {
+                (true, _) => Ok(Shape::Array),
+                (false, Some((values, resynced))) if values || resynced => Ok(Shape::RawArray),
+                (false, _) => Err(NotJson),
+            }
         }
         Some(b'{') => {
             // Lines that each start with `{` and end with `}` (even when their quotes, as NSS
@@ -102,9 +115,9 @@ pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
 }
 
 /// Whether the body is an array of objects read as `wire::format::json::raw` reads values
-/// (`None` when it is not), and whether that reading was needed: a value held a quote or a
-/// backslash of its own, or an element could not be read.
-fn raw_objects(body: &[u8]) -> Option<bool> {
+/// (`None` when it is not), and whether that reading was needed: whether a value held a quote
+/// or a backslash of its own, and whether an element could not be read.
+fn raw_objects(body: &[u8]) -> Option<(bool, bool)> {
     let mut raw = Elements::new(body).ok()?;
     while let Some(element) = raw.next(body).ok()? {
         let element = &body[element];
@@ -112,7 +125,7 @@ fn raw_objects(body: &[u8]) -> Option<bool> {
             return None;
         }
     }
-    Some(raw.raw())
+    Some((raw.raw(), raw.resynced()))
 }
 
 /// Hands every record of a checked body to the pipeline, each in place. A record over
@@ -155,19 +168,15 @@ pub fn process_body(
         Shape::Lines => {
             let mut lines = Lines { pos: 0 };
             while let Some(range) = lines.next(body) {
-                let split = might_be_glued(&body[range.clone()])
-                    .then(|| glued(body, range.clone()))
-                    .flatten();
-                match split {
-                    Some(end) => {
-                        let line = &body[..range.end];
-                        let mut at = range.start;
-                        while let Some(close) = end(line, at) {
-                            one(body, at..close, batch);
-                            at = skip_whitespace(line, close);
-                        }
+                if might_be_glued(&body[range.clone()]) && glued(body, range.clone()) {
+                    let line = &body[..range.end];
+                    let mut at = range.start;
+                    while let Some(close) = piece_end(line, at) {
+                        one(body, at..close, batch);
+                        at = skip_whitespace(line, close);
                     }
-                    None => one(body, range, batch),
+                } else {
+                    one(body, range, batch);
                 }
             }
         }
@@ -186,34 +195,44 @@ fn might_be_glued(line: &[u8]) -> bool {
     })
 }
 
-/// Where an object ends, given where it opens.
-type ObjectEnd = fn(&[u8], usize) -> Option<usize>;
-
-/// Whether a line is several whole objects one after another (`{…}{…}`, Splunk HEC's batch
-/// form, which a sender speaking HEC writes), each a record of its own, and how their ends are
-/// found: with values read as NSS writes them first (an odd quote in one object must not pair
-/// with one in the next), else as JSON. Each must start as an object does (`{"key":`), so that
-/// a value holding `"}{"` does not cut its record in two. A line of one object, or one whose
-/// objects do not all close, is one frame, as on TCP.
-fn glued(body: &[u8], line: Range<usize>) -> Option<ObjectEnd> {
+/// Whether a line is several objects one after another (`{…}{…}`, Splunk HEC's batch form,
+/// which a sender speaking HEC writes), each a record of its own ([`piece_end`]). Each must
+/// start as an object does (`{"key":`), so that a value holding `"}{"` does not cut its record
+/// in two. A line of one object is one frame, as on TCP.
+fn glued(body: &[u8], line: Range<usize>) -> bool {
     let body = &body[..line.end];
-    let pieces = |end: ObjectEnd| {
-        let (mut at, mut objects) = (line.start, 0);
-        while at < body.len() {
-            if !starts_as_object(&body[at..]) {
-                return false;
-            }
-            match end(body, at) {
-                Some(close) => at = skip_whitespace(body, close),
-                None => return false,
-            }
-            objects += 1;
+    let (mut at, mut objects) = (line.start, 0);
+    while at < body.len() {
+        if !starts_as_object(&body[at..]) {
+            return false;
         }
-        objects > 1
+        match piece_end(body, at) {
+            Some(close) => at = skip_whitespace(body, close),
+            None => return false,
+        }
+        objects += 1;
+    }
+    objects > 1
+}
+
+/// Where the glued object that opens at `line[at]` ends, so that the line's end or the next
+/// object's start follows: read with values as NSS writes them first (an odd quote in one
+/// object must not pair with one in the next), else as JSON, each object by the rule that
+/// reads it; one that neither reads (a value that lost its closing quote) runs to the first
+/// `}` so followed, a dead letter of its own, where the whole line would be one.
+fn piece_end(line: &[u8], at: usize) -> Option<usize> {
+    let followed = |end: usize| {
+        let next = skip_whitespace(line, end);
+        next == line.len() || starts_as_object(&line[next..])
     };
-    [raw::object_end as ObjectEnd, container_end]
-        .into_iter()
-        .find(|&end| pieces(end))
+    raw::object_end(line, at)
+        .filter(|&end| followed(end))
+        .or_else(|| container_end(line, at).filter(|&end| followed(end)))
+        .or_else(|| {
+            memchr::memchr_iter(b'}', &line[at..])
+                .map(|i| at + i + 1)
+                .find(|&end| followed(end))
+        })
 }
 
 /// `{`, then a key and its colon, or the object's end (spaces allowed where JSON allows them).
@@ -414,27 +433,27 @@ mod tests {
     }
 
     #[test]
-    fn broken_arrays_are_not_json() {
+    fn arrays_that_do_not_close_are_not_json() {
         for body in [
             "[",
             "[{}",
             "[{},]",
             "[,{}]",
-            "[{}{}]",
             "[{}] x",
             r#"[{"a":"unterminated]"#,
-            "[{}}]",
-            "[{},,{}]",
-            "[{} {}]",
             r#"[{"a":1}"x"]"#,
             r#"["x" "y"]"#,
         ] {
             assert_eq!(shape(body.as_bytes()), Err(NotJson), "{body}");
         }
-        // An element that cannot be read in an array that can: a dead letter of its own, not a
-        // batch refused (and sent again for ever).
+        // An element that cannot be read (its value, or its commas or braces) in an array that
+        // can: a dead letter of its own, not a batch refused (and sent again for ever).
         for body in [
             r#"[{"a":"unterminated}]"#,
+            "[{}{}]",
+            "[{}}]",
+            "[{},,{}]",
+            "[{} {}]",
             r#"[{"ua":"(build":7)"}, {"a":1}]"#,
             r#"[{"ua":"x,"loc":"HQ"},{"a":1}]"#,
         ] {
@@ -450,6 +469,8 @@ mod tests {
         // A user agent as NSS writes it, an odd number of quotes in it.
         let raw = br#"[{"ua":"x (t="a) y","n":1}, {"ua":"C:\p"}]"#;
         assert_eq!(shape(raw), Ok(Shape::RawArray));
+        // Elements that are no objects: JSON, read as JSON (each a dead letter of its own).
+        assert_eq!(shape(br#"[{"a":1}, 42, "x", {"b":2}]"#), Ok(Shape::Array));
         assert_eq!(shape(b"{\"a\":1}\n\n  {\"b\":2}\r\n"), Ok(Shape::Lines));
         // A first line that is an object makes the body lines: later ones are the pipeline's.
         assert_eq!(shape(b"{\"a\":1}\nnot json\n"), Ok(Shape::Lines));
@@ -506,9 +527,8 @@ mod tests {
 
     #[test]
     fn a_line_of_glued_objects_is_each_of_them() {
-        let is = |line: &str| {
-            might_be_glued(line.as_bytes()) && glued(line.as_bytes(), 0..line.len()).is_some()
-        };
+        let is =
+            |line: &str| might_be_glued(line.as_bytes()) && glued(line.as_bytes(), 0..line.len());
         assert!(is(r#"{"a":1}{"b":"}{"}"#));
         assert!(is(r#"{"a":1} {"b":2}  {"c":{"d":3}}"#));
         assert!(is("{\"a\":1}\t {\"b\":2}"));

@@ -54,8 +54,8 @@ pub fn escape(json: &[u8], out: &mut Vec<u8>) -> bool {
     out.as_slice() != json
 }
 
-/// The elements of a JSON array (a Cloud NSS body) whose values are read as [`escape`] reads
-/// them, one at a time, as byte ranges of the body (whitespace trimmed): found in place, so that
+/// The elements of a JSON array of objects (a Cloud NSS body) whose values are read as
+/// [`escape`] reads them, one at a time, as byte ranges of the body (whitespace trimmed): found in place, so that
 /// each goes to the pipeline as received (its dead letter the bytes sent), and with no list of
 /// them kept (a body of a million tiny elements must not cost a million ranges).
 pub struct Elements {
@@ -64,6 +64,8 @@ pub struct Elements {
     /// Where the element being read starts.
     start: usize,
     done: bool,
+    /// An element could not be read, and ran to the next one's start ([`Elements::resync`]).
+    resynced: bool,
 }
 
 /// `Elements::next` found the body no array so read.
@@ -84,13 +86,20 @@ impl Elements {
             at: open + 1,
             start: open + 1,
             done: false,
+            resynced: false,
         })
     }
 
-    /// Whether a value read so far held a quote or a backslash of its own: without one, the
-    /// body is no array these rules would read otherwise than JSON's.
+    /// Whether a value read so far held a quote or a backslash of its own: without one (and
+    /// without [`Elements::resynced`]), these rules read the body as JSON's do.
     pub fn raw(&self) -> bool {
         self.state.raw
+    }
+
+    /// Whether an element so far could not be read, and ran to the next one's start: a body
+    /// that is JSON (an array with elements that are no objects) is better read as JSON.
+    pub fn resynced(&self) -> bool {
+        self.resynced
     }
 
     /// The next element; `None` after the last, when only whitespace follows the array.
@@ -99,6 +108,20 @@ impl Elements {
             return Ok(None);
         }
         while let Some(&b) = body.get(self.at) {
+            if self.state.depth == 1 && !b.is_ascii_whitespace() {
+                // Between elements: `{` opens one, after `[` or `,`; `,` or `]` follows one's
+                // `}`. Anything else (a value's `"},` or `"}}` read as the element's end)
+                // means the element is not read right.
+                let between = match b {
+                    b'{' => matches!(self.state.last, b'[' | b','),
+                    b',' => self.state.last == b'}',
+                    b']' => matches!(self.state.last, b'}' | b'['),
+                    _ => false,
+                };
+                if !between {
+                    return self.resync(body);
+                }
+            }
             if b == b'"' {
                 let Some((end, _)) = self.state.string_end(body, self.at) else {
                     return self.resync(body);
@@ -112,6 +135,18 @@ impl Elements {
             if !self.state.structural(b) {
                 return self.resync(body);
             }
+            if top {
+                // What follows must be the next element's `{`, or the body's end: else this
+                // `,` or `]` was a value's (`"},"`), and the element is not read right.
+                let next = skip_spaces(body, self.at + 1);
+                let follows = match b {
+                    b',' => body.get(next) == Some(&b'{'),
+                    _ => next == body.len(),
+                };
+                if !follows {
+                    return self.resync(body);
+                }
+            }
             let at = self.at;
             self.at += 1;
             if top {
@@ -119,9 +154,6 @@ impl Elements {
                 self.start = self.at;
                 if b == b']' {
                     self.done = true;
-                    if skip_spaces(body, self.at) != body.len() {
-                        return Err(NotArray);
-                    }
                     if empty {
                         return Ok(None);
                     }
@@ -137,10 +169,13 @@ impl Elements {
     }
 
     /// The element being read when it cannot be read (a value that lost its closing quote, or
-    /// holds a key's `":`), as one that runs to the next `}` followed by a comma and the next
+    /// holds a key's `":`, or a `"},` that seemed to end it), as one that runs to the next `}` followed by a comma and the next
     /// element's `{`, or by the array's `]` and the body's end: a dead letter of its own, where
     /// the whole batch would be refused (and sent again for ever).
     fn resync(&mut self, body: &[u8]) -> Result<Option<Range<usize>>, NotArray> {
+        if body.get(skip_spaces(body, self.start)) != Some(&b'{') {
+            return Err(NotArray);
+        }
         let from = self.at;
         for close in memchr::memchr_iter(b'}', &body[from..]).map(|i| from + i) {
             let next = skip_spaces(body, close + 1);
@@ -153,13 +188,14 @@ impl Elements {
                         arrays: 1,
                         depth: 1,
                         last: b',',
-                        raw: true,
+                        raw: self.state.raw,
                     };
+                    self.resynced = true;
                     return Ok(Some(element));
                 }
                 Some(b']') if skip_spaces(body, next + 1) == body.len() => {
                     self.done = true;
-                    self.state.raw = true;
+                    self.resynced = true;
                     return Ok(Some(element));
                 }
                 _ => {}
@@ -378,20 +414,9 @@ mod tests {
             r#"{"ua":"x "y" z","n":1}"#,
             r#"{"ua":"C:\p\"q","l":["a", "b"]}"#,
         );
-        assert_eq!(
-            elements(&format!(" [ {a} ,\n{b}, 5 ] ")),
-            Ok(vec![a, b, "5"])
-        );
+        assert_eq!(elements(&format!(" [ {a} ,\n{b} ] ")), Ok(vec![a, b]));
         assert_eq!(elements("[]"), Ok(vec![]));
-        for body in [
-            "[",
-            "[{},]",
-            "[,{}]",
-            "[{},,{}]",
-            "[{}] x",
-            "{}",
-            r#"[{"a":"b]"#,
-        ] {
+        for body in ["[", "[{},]", "[,{}]", "[{}] x", "{}", r#"[{"a":"b]"#] {
             assert_eq!(elements(body), Err(NotArray), "{body}");
         }
         // An element that cannot be read (a lost closing quote, a key's `":` in a value) runs
@@ -402,6 +427,18 @@ mod tests {
             Ok(vec![lost, a, colon])
         );
         assert_eq!(elements(r#"[{"a":"b}]"#), Ok(vec![r#"{"a":"b}"#]));
+        // Objects whose commas or braces are broken: one element, for a dead letter.
+        assert_eq!(elements("[{},,{}]"), Ok(vec!["{},,{}"]));
+        assert_eq!(elements("[{}{}, {}]"), Ok(vec!["{}{}", "{}"]));
+        // A value holding `"},` or `"}}{"`, which seemed to end its element.
+        for ua in [r#"x"},"#, r#"x"}}{"y"#, r#"x"},y"#] {
+            let broken = format!(r#"{{"ua":"{ua}","n":1}}"#);
+            assert_eq!(
+                elements(&format!("[{broken},{a}]")),
+                Ok(vec![broken.as_str(), a]),
+                "{broken}"
+            );
+        }
     }
 
     #[test]

@@ -5,10 +5,8 @@
 
 use std::ops::Range;
 
-use wire::format::json::raw::{self, Elements};
-use wire::format::json::span::{
-    bare_or_string_end, container_end, ends_with_object, string_end, trim,
-};
+use wire::format::json::raw::{starts_as_object, Elements};
+use wire::format::json::span::{bare_or_string_end, container_end, ends_with_object, trim};
 
 use crate::batch::counters::Counter;
 use crate::batch::{Batch, Origin};
@@ -59,15 +57,19 @@ pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
             if raw == Some((true, false)) {
                 return Ok(Shape::RawArray);
             }
+            // JSON's reading has elements that are no objects only where it is right: else
+            // an unreadable element's quotes may have paired up with another's.
             let mut scan = ArrayScan::new(body)?;
+            let mut objects = true;
             let strict = loop {
                 match scan.next(body) {
-                    Ok(Some(_)) => {}
+                    Ok(Some(element)) => objects &= body[element.start] == b'{',
                     Ok(None) => break true,
                     Err(NotJson) => break false,
                 }
             };
             match (strict, raw) {
+                (true, Some((_, true))) if objects => Ok(Shape::RawArray),
                 (true, _) => Ok(Shape::Array),
                 (false, Some((values, resynced))) if values || resynced => Ok(Shape::RawArray),
                 (false, _) => Err(NotJson),
@@ -197,7 +199,7 @@ fn might_be_glued(line: &[u8]) -> bool {
 
 /// Whether a line is several objects one after another (`{…}{…}`, Splunk HEC's batch form,
 /// which a sender speaking HEC writes), each a record of its own ([`piece_end`]). Each must
-/// start as an object does (`{"key":`), so that a value holding `"}{"` does not cut its record
+/// start as a record does (`{"key":`), so that a value holding `"}{"` does not cut its record
 /// in two. A line of one object is one frame, as on TCP.
 fn glued(body: &[u8], line: Range<usize>) -> bool {
     let body = &body[..line.end];
@@ -215,38 +217,18 @@ fn glued(body: &[u8], line: Range<usize>) -> bool {
     objects > 1
 }
 
-/// Where the glued object that opens at `line[at]` ends, so that the line's end or the next
-/// object's start follows: read with values as NSS writes them first (an odd quote in one
-/// object must not pair with one in the next), else as JSON, each object by the rule that
-/// reads it; one that neither reads (a value that lost its closing quote) runs to the first
-/// `}` so followed, a dead letter of its own, where the whole line would be one.
+/// Where the glued object that opens at `line[at]` ends: at the first `}` that the line's end
+/// or the next object's start follows. Read by this alone: JSON never has `}` then `{` (a comma
+/// comes between), and inside a value (`"}{\"k\":"`) a quote is escaped; a value written as NSS
+/// writes it, whose quotes would pair up with the next object's, or that lost its closing quote,
+/// then costs its own record only.
 fn piece_end(line: &[u8], at: usize) -> Option<usize> {
-    let followed = |end: usize| {
-        let next = skip_whitespace(line, end);
-        next == line.len() || starts_as_object(&line[next..])
-    };
-    raw::object_end(line, at)
-        .filter(|&end| followed(end))
-        .or_else(|| container_end(line, at).filter(|&end| followed(end)))
-        .or_else(|| {
-            memchr::memchr_iter(b'}', &line[at..])
-                .map(|i| at + i + 1)
-                .find(|&end| followed(end))
+    memchr::memchr_iter(b'}', &line[at..])
+        .map(|i| at + i + 1)
+        .find(|&end| {
+            let next = skip_whitespace(line, end);
+            next == line.len() || starts_as_object(&line[next..])
         })
-}
-
-/// `{`, then a key and its colon, or the object's end (spaces allowed where JSON allows them).
-fn starts_as_object(text: &[u8]) -> bool {
-    if text.first() != Some(&b'{') {
-        return false;
-    }
-    let at = skip_whitespace(text, 1);
-    match text.get(at) {
-        Some(b'}') => true,
-        Some(b'"') => string_end(text, at + 1)
-            .is_some_and(|end| text.get(skip_whitespace(text, end + 1)) == Some(&b':')),
-        _ => false,
-    }
 }
 
 /// The non-blank lines of a body, whitespace trimmed.
@@ -535,16 +517,18 @@ mod tests {
         // An Admin Audit whose bare-quoted before holds escaped quotes, glued to another.
         let audit = r#"{"preaction":"{"name":"a \"b\" \\"}","x":1}"#;
         assert!(is(&format!("{audit}{audit}")));
-        // A user agent's odd quote in each, as NSS writes them.
+        // A user agent's odd quote in each, as NSS writes them; one that cannot be read.
         assert!(is(r#"{"ua":"a "b"} {"ua":"c "d"}"#));
+        assert!(is(r#"{"ua":"a":b"}{"ua":"ok"}{"ua":"Q "x"}"#));
         for line in [
             r#"{"a":"}{"}"#,
             r#"{"a":1}{"b":2"#,
             r#"{"a":1}{"b":2}x"#,
             r#"{"a":1} [1]"#,
             r#"<134>{"a":1}{"b":2}"#,
-            // A value holding `"}{"`: the second piece starts as no object.
+            // A value holding `"}{"` or `}{"{":`: the second piece starts as no record.
             r#"{"ua":"x"}{"y","loc":"HQ"}"#,
+            r#"{"ua":"U}{"{":Z","loc":"HQ"}"#,
         ] {
             assert!(!is(line), "{line}");
         }

@@ -140,7 +140,7 @@ impl Elements {
                 // `,` or `]` was a value's (`"},"`), and the element is not read right.
                 let next = skip_spaces(body, self.at + 1);
                 let follows = match b {
-                    b',' => body.get(next) == Some(&b'{'),
+                    b',' => starts_as_object(&body[next..]),
                     _ => next == body.len(),
                 };
                 if !follows {
@@ -181,7 +181,7 @@ impl Elements {
             let next = skip_spaces(body, close + 1);
             let element = trim(body, self.start..close + 1);
             match body.get(next) {
-                Some(b',') if body.get(skip_spaces(body, next + 1)) == Some(&b'{') => {
+                Some(b',') if starts_as_object(&body[skip_spaces(body, next + 1)..]) => {
                     self.at = skip_spaces(body, next + 1);
                     self.start = self.at;
                     self.state = State {
@@ -202,6 +202,32 @@ impl Elements {
             }
         }
         Err(NotArray)
+    }
+}
+
+/// Whether `text` starts as a record does: `{`, then a key of letters, digits, `_`, `.`, `-` or
+/// `@` (what NSS, LSS and their relays name fields) and its colon, or the object's end (spaces
+/// allowed where JSON allows them). Where a raw value's `"},{"` or `"}{"` seems to end an object,
+/// what follows it rarely starts so (`{"y",`, `{"{":`).
+pub fn starts_as_object(text: &[u8]) -> bool {
+    if text.first() != Some(&b'{') {
+        return false;
+    }
+    let at = skip_spaces(text, 1);
+    match text.get(at) {
+        Some(b'}') => true,
+        Some(b'"') => {
+            let key = text[at + 1..]
+                .iter()
+                .take_while(|&&b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'@')
+                })
+                .count();
+            key > 0
+                && text.get(at + 1 + key) == Some(&b'"')
+                && text.get(skip_spaces(text, at + 2 + key)) == Some(&b':')
+        }
+        _ => false,
     }
 }
 
@@ -430,8 +456,8 @@ mod tests {
         // Objects whose commas or braces are broken: one element, for a dead letter.
         assert_eq!(elements("[{},,{}]"), Ok(vec!["{},,{}"]));
         assert_eq!(elements("[{}{}, {}]"), Ok(vec!["{}{}", "{}"]));
-        // A value holding `"},` or `"}}{"`, which seemed to end its element.
-        for ua in [r#"x"},"#, r#"x"}}{"y"#, r#"x"},y"#] {
+        // A value holding `"},`, `"}}{"` or `"},{"`, which seemed to end its element.
+        for ua in [r#"x"},"#, r#"x"}}{"y"#, r#"x"},y"#, r#"x"},{"y"#] {
             let broken = format!(r#"{{"ua":"{ua}","n":1}}"#);
             assert_eq!(
                 elements(&format!("[{broken},{a}]")),

@@ -55,9 +55,10 @@ pub fn escape(json: &[u8], out: &mut Vec<u8>) -> bool {
 }
 
 /// The elements of a JSON array of objects (a Cloud NSS body) whose values are read as
-/// [`escape`] reads them, one at a time, as byte ranges of the body (whitespace trimmed): found in place, so that
-/// each goes to the pipeline as received (its dead letter the bytes sent), and with no list of
-/// them kept (a body of a million tiny elements must not cost a million ranges).
+/// [`escape`] reads them, one at a time, as byte ranges of the body (whitespace trimmed): found
+/// in place, so that each goes to the pipeline as received (its dead letter the bytes sent),
+/// and with no list of them kept (a body of a million tiny elements must not cost a million
+/// ranges).
 pub struct Elements {
     state: State,
     at: usize,
@@ -136,7 +137,7 @@ impl Elements {
                 return self.resync(body);
             }
             if top {
-                // What follows must be the next element's `{`, or the body's end: else this
+                // What follows must be a record's start, or the body's end: else this
                 // `,` or `]` was a value's (`"},"`), and the element is not read right.
                 let next = skip_spaces(body, self.at + 1);
                 let follows = match b {
@@ -169,9 +170,9 @@ impl Elements {
     }
 
     /// The element being read when it cannot be read (a value that lost its closing quote, or
-    /// holds a key's `":`, or a `"},` that seemed to end it), as one that runs to the next `}` followed by a comma and the next
-    /// element's `{`, or by the array's `]` and the body's end: a dead letter of its own, where
-    /// the whole batch would be refused (and sent again for ever).
+    /// holds a key's `":`, or a `"},` that seemed to end it), as one that runs to the next `}`
+    /// followed by a comma and a record's start, or by the array's `]` and the body's end: a
+    /// dead letter of its own, where the whole batch would be refused (and sent again for ever).
     fn resync(&mut self, body: &[u8]) -> Result<Option<Range<usize>>, NotArray> {
         if body.get(skip_spaces(body, self.start)) != Some(&b'{') {
             return Err(NotArray);
@@ -229,32 +230,6 @@ pub fn starts_as_object(text: &[u8]) -> bool {
         }
         _ => false,
     }
-}
-
-/// Where the object that opens at `json[open]` ends (just after its `}`), its values read as
-/// [`escape`] reads them: objects glued together on a line (Splunk HEC's batch form) are told
-/// apart so even when one holds an odd number of quotes.
-pub fn object_end(json: &[u8], open: usize) -> Option<usize> {
-    if json.get(open) != Some(&b'{') {
-        return None;
-    }
-    let mut state = State::default();
-    let mut at = open;
-    while let Some(&b) = json.get(at) {
-        if b == b'"' {
-            let (end, _) = state.string_end(json, at)?;
-            at = end + 1;
-            continue;
-        }
-        if !state.structural(b) {
-            return None;
-        }
-        at += 1;
-        if state.depth == 0 {
-            return Some(at);
-        }
-    }
-    None
 }
 
 /// Where a walk through a frame is: its open containers, and what came last.

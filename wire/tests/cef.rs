@@ -84,6 +84,26 @@ fn values_hold_spaces_and_equals_signs() {
     assert_eq!(r["user_agent"], "Mozilla/5.0 (X11; rv:1.0) Gecko/20100101");
 }
 
+/// NSS writes `%s{ua}` as the client sent it: elastic/integrations#5296 quotes a Sophos
+/// updater whose agent holds `key="value"` runs. CEF quotes no value, so a run whose value
+/// opens with a quote is a key only when a template may write it.
+#[test]
+fn an_agent_holding_quoted_runs_keeps_them() {
+    let agent = r#"SophosUpdate/6.13.1014 SDDS/3.0 (t="b418847e-15a5" d="3683" os="WIN_10_X64" osrel="2009 19042.1237")"#;
+    let r = web(&format!(
+        "requestClientApplication={agent} suser=jdoe@example.com msg=\"quoted\" cat=Sports"
+    ));
+    assert_eq!(r["user_agent"], agent);
+    assert_eq!(r["user"], "jdoe@example.com");
+    assert_eq!(r["category"], "Sports");
+    // A known key is one even when its value opens with a quote, and so is an ArcSight name
+    // (`msg`, which no field takes): neither runs into the value before it.
+    let r = web(r#"requestClientApplication=x d="1" suser="jdoe" msg="m" cat=Sports"#);
+    assert_eq!(r["user_agent"], r#"x d="1""#);
+    assert_eq!(r["user"], r#""jdoe""#);
+    assert_eq!(r["category"], "Sports");
+}
+
 #[test]
 fn custom_fields_take_their_label_before_or_after_them() {
     let r = web("cs1Label=dept cs1=R&D cn2=55 cn2Label=riskscore cs6label=threatname cs6=Trojan.X flexString1=x flexString1Label=no-such-key cs4=md5hash cs4Label=0123abcd");

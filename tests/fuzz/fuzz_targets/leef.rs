@@ -90,7 +90,7 @@ fn reference(text: &[u8]) -> Result<Frame, Reason> {
         out
     };
     let pairs = if delimiter == '\t' && !attributes.contains(&'\t') {
-        escaped::spaced(attributes, &unescape)
+        escaped::spaced(attributes, &|_| true, &unescape)
     } else {
         let mut pieces = vec![Vec::new()];
         let mut j = 0;

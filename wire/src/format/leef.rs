@@ -178,7 +178,7 @@ impl Parts {
             [byte] if !escaped => {
                 scan.run_delimited(rest, byte);
                 if byte == b'\t' && scan.seps().next().is_none() {
-                    split_spaced(rest, scan, push);
+                    split_spaced(rest, scan, |_| true, push);
                 } else {
                     let mut start = 0;
                     // The first `=` at or after an earlier start, once looked for: attributes
@@ -198,7 +198,7 @@ impl Parts {
                 }
             }
             _ if delimiter == Delimiter::TAB && memchr::memchr(b'\t', rest).is_none() => {
-                split_spaced(rest, scan, push);
+                split_spaced(rest, scan, |_| true, push);
             }
             _ => {
                 scanned = false;

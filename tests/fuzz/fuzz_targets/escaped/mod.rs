@@ -40,9 +40,14 @@ fn is_key(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-'
 }
 
-/// Space-separated pairs: a key follows a space or starts the text and ends at `=`; its value
-/// runs to the space before the next key, without trailing spaces.
-pub fn spaced(text: &[char], unescape: &dyn Fn(&[char]) -> String) -> Vec<(String, String)> {
+/// Space-separated pairs: a key follows a space or starts the text and ends at `=`, and is one
+/// when its value does not open with a quote or `quoted` says so of it; its value runs to the
+/// space before the next key, without trailing spaces.
+pub fn spaced(
+    text: &[char],
+    quoted: &dyn Fn(&str) -> bool,
+    unescape: &dyn Fn(&[char]) -> String,
+) -> Vec<(String, String)> {
     let mut keys = Vec::new();
     for (eq, &c) in text.iter().enumerate() {
         if c != '=' {
@@ -52,7 +57,9 @@ pub fn spaced(text: &[char], unescape: &dyn Fn(&[char]) -> String) -> Vec<(Strin
         while start > 0 && is_key(text[start - 1]) {
             start -= 1;
         }
-        if start < eq && (start == 0 || text[start - 1] == ' ') {
+        let key: String = text[start..eq].iter().collect();
+        let is_quoted = text.get(eq + 1) == Some(&'"');
+        if start < eq && (start == 0 || text[start - 1] == ' ') && (!is_quoted || quoted(&key)) {
             keys.push((start, eq));
         }
     }

@@ -257,6 +257,97 @@ fn a_field_count_no_order_has_is_a_dead_letter() {
     assert_eq!(dead_reason(ZONE, b"\"a\",\"b"), Reason::FieldCount);
 }
 
+/// A value holding the delimiter can give a line another order's count: NSS writes `%s{ua}` as
+/// it came, so a web row whose agent holds two `","` has the firewall's 36 fields. Its values
+/// do not fit the firewall's columns (words where ports and addresses go): a dead letter, not
+/// a firewall record with every field shifted.
+#[test]
+fn a_line_another_orders_count_by_its_values_delimiters_is_a_dead_letter() {
+    let web = example("web");
+    let agent = edited(&web, |i, f| match i {
+        25 => r#"{"a":"1","b":"2","c":"3"}"#.into(),
+        _ => f.into(),
+    });
+    assert_eq!(dead_reason(ZONE, agent.as_bytes()), Reason::FieldCount);
+    // Six unquoted fields are no line of NSS's template for SaaS Security Activity, whose
+    // six columns hold nothing that can be checked: an NSS alert, half of a split line.
+    for line in [
+        "a,b,c,d,e,f",
+        "<114>Dec 31 14:03:06 [81.2.69.193] ZscalerNSS: Feed A, B, C, D, E, F lost",
+        r#"Two","None","None","None","None","None""#,
+    ] {
+        assert_eq!(
+            dead_reason(ZONE, line.as_bytes()),
+            Reason::FieldCount,
+            "{line}"
+        );
+    }
+    let activity = r#""jdoe@example.com","Acme","File","OneDrive","report.docx","None""#;
+    assert_eq!(one(ZONE, activity)["kind"], "zia.saas_activity");
+}
+
+/// Configured orders of neighbouring widths: a line one field short or long of its own order
+/// has another's count, and is a dead letter unless its values fit that order.
+#[test]
+fn a_line_one_field_off_its_configured_order_is_no_record_of_another() {
+    let names = |n: &[&str]| -> Vec<String> { n.iter().map(|s| s.to_string()).collect() };
+    let mut columns = Columns::default();
+    let web = [
+        "time",
+        "login",
+        "cip",
+        "sip",
+        "eurl",
+        "ua",
+        "action",
+        "devicehostname",
+    ];
+    let firewall = [
+        "time",
+        "login",
+        "csip",
+        "csport",
+        "cdip",
+        "cdport",
+        "action",
+        "rulelabel",
+        "devicehostname",
+    ];
+    let dns = [
+        "epochtime",
+        "login",
+        "cip",
+        "req",
+        "res",
+        "reqaction",
+        "devicehostname",
+    ];
+    columns.set(Kind::ZiaWeb, &names(&web)).unwrap();
+    columns.set(Kind::ZiaFirewall, &names(&firewall)).unwrap();
+    columns.set(Kind::ZiaDns, &names(&dns)).unwrap();
+    let lines = [
+        // Each line as its order has it.
+        "Mon Jun 20 15:29:11 2022,c@x,10.0.0.1,1.2.3.4,ex.com/a,Moz,Allowed,H1",
+        "Mon Jun 20 15:29:11 2022,c@x,10.0.0.1,5000,1.2.3.4,443,Allow,R1,H1",
+        "1655738951,c@x,10.0.0.1,a.com,1.2.3.4,Allow,H3",
+        // A web agent with a comma: the firewall's count.
+        "Mon Jun 20 15:29:11 2022,c@x,10.0.0.1,1.2.3.4,ex.com/a,Moz (KHTML, like Gecko),Allowed,H1",
+        // A DNS line with a trailing comma: the web's count.
+        "1655738951,c@x,10.0.0.1,a.com,1.2.3.4,Allow,H3,",
+        // A web line one field short: DNS's count.
+        "Mon Jun 20 15:29:11 2022,c@x,10.0.0.1,1.2.3.4,ex.com/a,Allowed,H1",
+    ];
+    let got = decode(columns, &lines);
+    let kinds: Vec<_> = got[..3]
+        .iter()
+        .map(|r| r.as_ref().unwrap()["kind"].clone())
+        .collect();
+    assert_eq!(kinds, ["zia.web", "zia.firewall", "zia.dns"]);
+    for (line, r) in lines[3..].iter().zip(&got[3..]) {
+        assert_eq!(r.as_ref().err(), Some(&Reason::FieldCount), "{line}: {r:?}");
+    }
+}
+
 #[test]
 fn invalid_utf8_is_a_dead_letter() {
     let mut line = example("dns").into_bytes();

@@ -28,6 +28,12 @@
 //! threat and policy "None", fits DNS's order too), then to the first in the order web,
 //! firewall, DNS, tunnel, audit, SaaS Security, SaaS Security Activity. A frame that fits none of
 //! them is in none (`field_count`), as a ZPA audit line stripped of its `Audit zpa-lss: ` is.
+//! An order alone at a frame's count takes it with one number it cannot read, but not with
+//! more, nor with an address or a time that is none: a value holding delimiters gives a line
+//! another order's count (a web row whose agent holds two `","` has the firewall's 36), and
+//! read in it every field would be shifted. SaaS Security Activity's six columns hold nothing
+//! that can be checked: a comma-separated line is in its order only with every field quoted,
+//! as NSS writes that template (an alert's six comma-separated words are not).
 //!
 //! **ZPA.** LSS's CSV and TSV templates are read too, in the default order of each ZPA log
 //! type ([`lss`]: where the orders come from, and how their first field, `%s{LogTimestamp:time}
@@ -214,7 +220,15 @@ impl Reader {
         let (order, escaped, quotes) = match self.split(b, d, columns.widest) {
             Split::Fields { escaped, quotes } => {
                 let values = self.spans.iter().map(|s| &text[s.start..s.end]);
-                let picked = columns.pick(values, d);
+                // A quoted field's text starts after its quote, any other's after a delimiter.
+                let all_quoted = || {
+                    self.spans
+                        .iter()
+                        .all(|s| s.start > 0 && b[s.start - 1] == b'"')
+                };
+                let picked = columns
+                    .pick(values, d)
+                    .filter(|o| !o.unchecked() || d != b',' || all_quoted());
                 // Split at its `","`, an audit may have another order's count, which a line
                 // without LSS's tag takes whatever its values: a line with a quote inside a
                 // field (as a split JSON value has) is read again unless its order holds JSON.

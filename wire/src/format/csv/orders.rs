@@ -236,8 +236,20 @@ impl Order {
             && self.fit(values).misfits == 0
     }
 
+    /// True when no column's value can be checked (no number, address or time: SaaS Security
+    /// Activity's six): any line of its count would fit, so one of its comma-separated lines
+    /// must be as NSS's template writes it, every field quoted.
+    pub(super) fn unchecked(&self) -> bool {
+        self.label.is_none()
+            && !self
+                .columns
+                .iter()
+                .any(|c| c.numeric || c.address || c.time || c.joins)
+    }
+
     /// How `values` fit: numeric, address and time columns whose value is something else
-    /// (misfits), and numeric ones whose value is a number rather than absent (numbers).
+    /// (misfits; those of an address or a time, and a lead that names another type, also
+    /// hard), and numeric ones whose value is a number rather than absent (numbers).
     fn fit<'v>(&self, values: impl Iterator<Item = &'v str> + Clone) -> Fit {
         let mut fit = Fit::default();
         if let Some((part, repeated)) = self.repeats {
@@ -249,7 +261,7 @@ impl Order {
         }
         for (i, (column, v)) in self.columns.iter().zip(values).enumerate() {
             if i == 0 && self.lead_misfits(v) {
-                fit.misfits += 1;
+                fit.misfit(true);
             }
             let v = v.trim_ascii();
             if crate::value::is_absent(v) {
@@ -259,11 +271,15 @@ impl Order {
                 // `0` is how an epoch template says "none"; a date starts `yyyy-`.
                 let b = v.as_bytes();
                 let iso = b.len() > 5 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-';
-                fit.misfits += usize::from(!iso && v != "0");
+                if !iso && v != "0" {
+                    fit.misfit(true);
+                }
                 continue;
             }
             if column.address && self.label.is_none() {
-                fit.misfits += usize::from(v.parse::<std::net::IpAddr>().is_err());
+                if v.parse::<std::net::IpAddr>().is_err() {
+                    fit.misfit(true);
+                }
                 continue;
             }
             if !column.numeric {
@@ -272,7 +288,8 @@ impl Order {
             if v.bytes().all(|c| c.is_ascii_digit()) {
                 fit.numbers += 1;
             } else {
-                fit.misfits += 1;
+                // An epoch time that is no number is no time: the line is in another order.
+                fit.misfit(column.hit.is_some_and(|h| h.field == Field::EpochTime));
             }
         }
         fit
@@ -283,7 +300,17 @@ impl Order {
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 struct Fit {
     misfits: usize,
+    /// Misfits no value of a line in this order has: an address or a time that is none, a
+    /// lead naming another log type.
+    hard: usize,
     numbers: usize,
+}
+
+impl Fit {
+    fn misfit(&mut self, hard: bool) {
+        self.misfits += 1;
+        self.hard += usize::from(hard);
+    }
 }
 
 /// The field orders of positional feeds, by log type.
@@ -365,16 +392,20 @@ impl Columns {
             .filter(|o| o.columns.len() == count && o.delimiter.is_none_or(|d| d == delimiter));
         let first = fitting.next()?;
         let lead = values.clone().next().unwrap_or("");
-        // A line without LSS's tag, with a count only one ZIA order has, is that order's
-        // whatever its values, as it was before ZPA's orders were read: a configured order may
-        // share a ZPA template's count, and a value that misfits one of its numbers must not
-        // turn its lines into dead letters or ZPA records.
+        // A line without LSS's tag, with a count only one ZIA order has, is that order's even
+        // with one number it cannot read, as it was before ZPA's orders were read: a configured
+        // order may share a ZPA template's count, and one such value must not turn its lines
+        // into dead letters or ZPA records. More misfits, or an address or time that is none,
+        // is a line of another order that a value's delimiters gave this count (a web row
+        // whose agent held two `","` has the firewall's 36 fields): read so, every field would
+        // be shifted.
         if !lss::tagged(lead) {
             let mut zia = std::iter::once(first)
                 .chain(fitting.clone())
                 .filter(|o| o.label.is_none());
             if let (Some(only), None) = (zia.next(), zia.next()) {
-                return Some(only);
+                let fit = only.fit(values);
+                return (fit.hard == 0 && fit.misfits <= 1).then_some(only);
             }
         }
         // Otherwise every order must fit, a ZPA order even alone (its field counts are a ZIA

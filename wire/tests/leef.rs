@@ -119,16 +119,22 @@ fn escapes_in_values() {
         r"cat=Allowed^src=10.0.0.1^url=a.example/?q\=1\|2^urlcategory=Web\^Search^useragent=Agent\\2^usrName=CORP\tom^realm=\=HQ",
     );
     assert_eq!(r["url"], "a.example/?q=1|2");
-    assert_eq!(r["category"], "Web^Search");
+    // NSS escapes no delimiter: a backslash before one ends its value.
+    assert_eq!(r["category"], "Web\\");
     assert_eq!(r["user_agent"], r"Agent\2");
     // Not an escape: a Windows account keeps its backslash.
     assert_eq!(r["user"], r"CORP\tom");
     assert_eq!(r["location"], "=HQ");
+    // The QRadar preset's `realm` before `usrName`: a location that ends in a backslash keeps
+    // it, and the user after it is read (it ran into the location, the user lost).
     let r = web(
         "1.0|Zscaler|NSS|4.1|Allowed",
-        "cat=Allowed\tsrc=10.0.0.1\turl=a.example/\turlcategory=a\\\tb",
+        "cat=Allowed\tsrc=10.0.0.1\turl=a.example/\trealm=C:\\share\\\tusrName=alice@x.com\tuseragent=abc\\\treferer=r.example/",
     );
-    assert_eq!(r["category"], "a\tb", "an escaped tab is part of the value");
+    assert_eq!(r["location"], r"C:\share\");
+    assert_eq!(r["user"], "alice@x.com");
+    assert_eq!(r["user_agent"], r"abc\");
+    assert_eq!(r["referer"], "r.example/");
 }
 
 #[test]

@@ -77,7 +77,7 @@ fn reference(text: &[u8]) -> Result<Frame, Reason> {
         let mut i = 0;
         while i < value.len() {
             match (value[i], value.get(i + 1)) {
-                ('\\', Some(&next)) if matches!(next, '=' | '\\' | '|') || next == delimiter => {
+                ('\\', Some(&next)) if matches!(next, '=' | '\\' | '|') => {
                     out.push(next);
                     i += 2;
                 }
@@ -96,10 +96,7 @@ fn reference(text: &[u8]) -> Result<Frame, Reason> {
         let mut j = 0;
         while j < attributes.len() {
             let c = attributes[j];
-            if c == '\\' && j + 1 < attributes.len() {
-                pieces.last_mut().unwrap().extend([c, attributes[j + 1]]);
-                j += 2;
-            } else if c == delimiter {
+            if c == delimiter {
                 pieces.push(Vec::new());
                 j += 1;
             } else {

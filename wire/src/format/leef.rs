@@ -11,17 +11,19 @@
 //!   What comes before the next `|` is that field only if it is one of these, and neither `\`
 //!   nor `=`; otherwise the attributes start after the EventID and are tab-separated. LEEF 1.0
 //!   separates them with tabs.
-//! - Attributes are separated by the delimiter where no backslash escapes it. An attribute's
-//!   key is what comes before its first `=`, without surrounding spaces; one without `=` or with
-//!   an empty key is not a pair.
+//! - Attributes are separated by every delimiter, a backslash before it included: NSS escapes
+//!   nothing in its values, so `realm=C:\share\` then a tab is a value that ends in a
+//!   backslash, not an escaped tab running into the next attribute. An attribute's key is what
+//!   comes before its first `=`, without surrounding spaces; one without `=` or with an empty
+//!   key is not a pair.
 //! - Tab-separated attributes without a single tab are read as space-separated ones, the way a
 //!   CEF extension is (a key follows a space and ends at its `=`; its value runs to the space
 //!   before the next key): documentation pages print Zscaler's LEEF with its tabs turned into
 //!   spaces (Sumo Logic's sample), and values hold spaces (`policy=Malicious file Blocked`).
-//! - In values `\=`, `\\`, `\|` and a backslash before the delimiter stand for the character
-//!   after the backslash. LEEF defines no escapes; these are what some producers write. A
-//!   backslash before anything else is kept with it, `\t` included: a Windows path
-//!   (`C:\temp`) is more likely than an escaped tab, which a tab-separated value cannot hold.
+//! - In values `\=`, `\\` and `\|` stand for the character after the backslash. LEEF defines
+//!   no escapes; these are what some producers write. A backslash before anything else is kept
+//!   with it, `\t` included: a Windows path (`C:\temp`) is more likely than an escaped tab,
+//!   which a tab-separated value cannot hold.
 //!
 //! `devTime` is read by its form, not by `devTimeFormat`: Zscaler's QRadar preset declares
 //! `MMM dd yyyy HH:mm:ss z` and writes `Oct 02 2017 16:21:40 GMT`, but published samples show
@@ -175,7 +177,7 @@ impl Parts {
         let mut scanned = true;
         match *delimiter.as_bytes() {
             // The common case: one pass marks every delimiter and `=`.
-            [byte] if !escaped => {
+            [byte] => {
                 scan.run_delimited(rest, byte);
                 if byte == b'\t' && scan.seps().next().is_none() {
                     split_spaced(rest, scan, |_| true, push);
@@ -229,7 +231,6 @@ impl Parts {
                 delimiter,
             });
         }
-        let delimiter_bytes = delimiter.as_bytes();
         let values = unescape_copy(
             &mut self.scratch,
             text,
@@ -237,7 +238,7 @@ impl Parts {
             &mut self.spans,
             |rest| {
                 let c = *rest.first()?;
-                (matches!(c, b'=' | b'\\' | b'|') || rest.starts_with(delimiter_bytes)).then_some(c)
+                matches!(c, b'=' | b'\\' | b'|').then_some(c)
             },
         )?;
         Ok(Parsed {
@@ -272,8 +273,7 @@ fn declared_delimiter(field: &str) -> Option<Delimiter> {
     Delimiter::of(char::from_u32(code)?)
 }
 
-/// Splits `delimiter`-separated attributes where backslashes may escape delimiters, or the
-/// delimiter is more than a byte.
+/// Splits `delimiter`-separated attributes where the delimiter is more than a byte.
 fn split_delimited(text: &[u8], delimiter: &[u8], each: &mut impl FnMut(Range, Range)) {
     let mut start = 0;
     loop {
@@ -308,23 +308,9 @@ fn attribute(
     each((start + first, start + last), (eq + 1, end));
 }
 
-/// Where the next delimiter at or after `from` starts that no backslash escapes, or the end.
-fn next_delimiter(text: &[u8], mut from: usize, delimiter: &[u8]) -> usize {
-    let first = delimiter[0];
-    while from < text.len() {
-        let Some(off) = memchr::memchr2(first, b'\\', &text[from..]) else {
-            break;
-        };
-        let at = from + off;
-        if text[at] == b'\\' {
-            from = at + 2;
-        } else if text[at..].starts_with(delimiter) {
-            return at;
-        } else {
-            from = at + 1;
-        }
-    }
-    text.len()
+/// Where the next delimiter at or after `from` starts, or the end.
+fn next_delimiter(text: &[u8], from: usize, delimiter: &[u8]) -> usize {
+    memchr::memmem::find(&text[from..], delimiter).map_or(text.len(), |at| from + at)
 }
 
 #[cfg(test)]
@@ -423,10 +409,16 @@ mod tests {
 
     #[test]
     fn escapes_in_values() {
-        let (_, pairs) = read(r"LEEF:2.0|V|P|1|E|^|a=x\=y\\z\|w\^v^b=C:\temp\new^c=k=v");
+        let (_, pairs) = read(r"LEEF:2.0|V|P|1|E|^|a=x\=y\\z\|w^b=C:\temp\new^c=k=v^d=C:\s\^e=1");
         assert_eq!(
             pairs,
-            owned(&[("a", r"x=y\z|w^v"), ("b", r"C:\temp\new"), ("c", "k=v")])
+            owned(&[
+                ("a", r"x=y\z|w"),
+                ("b", r"C:\temp\new"),
+                ("c", "k=v"),
+                ("d", r"C:\s\"),
+                ("e", "1"),
+            ])
         );
     }
 

@@ -199,9 +199,7 @@ impl Parts {
                     }
                 }
             }
-            _ if delimiter == Delimiter::TAB && memchr::memchr(b'\t', rest).is_none() => {
-                split_spaced(rest, scan, |_| true, push);
-            }
+            // A delimiter of more than a byte (a character outside ASCII).
             _ => {
                 scanned = false;
                 split_delimited(rest, delimiter.as_bytes(), &mut push);

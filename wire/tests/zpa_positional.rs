@@ -275,6 +275,60 @@ fn a_comma_elsewhere_never_stands_in_for_connection_ids() {
     }
 }
 
+/// Checks that `line` makes the record and the facts that `json`, as a JSON line, makes.
+fn same_as(json: &Value, line: &str) {
+    let want = decoded(&serde_json::to_string(json).expect("JSON"));
+    let got = decoded(line);
+    assert_eq!(got.records, want.records, "{line}");
+    assert_eq!(got.facts, want.facts, "{line}");
+}
+
+#[test]
+fn browser_access_json_strings_in_csv_lose_their_escapes() {
+    // The CSV template writes the agent and the reason with `%j`: a JSON string, its quotes
+    // and backslashes escaped. Their text is what the JSON line holds, not the escapes.
+    let t = &TEMPLATES[2];
+    let (_, mut json) = sample(t);
+    json["UserAgent"] =
+        "SophosUpdate (t=\"b418\" d=\"3683\") C:\\Program Files\\x caf\u{e9}".into();
+    json["ConnectionReason"] = r#"Auth "redirect" step 2"#.into();
+    let line = fill(t.csv, &json, ',', Style::Template);
+    assert!(line.contains(r#"(t=\"b418\""#), "{line}");
+    same_as(&json, &line);
+}
+
+#[test]
+fn a_comma_cannot_shift_a_line_into_its_numbers() {
+    // A ConnectionID without its comma that repeats SessionID, and a policy with one: the count
+    // of the order that reads ConnectionID as two fields, and the ids repeat. Read so, the port
+    // would be an address and the user a port; `%d` fields hold digits, so it is a dead letter.
+    let t = &TEMPLATES[0];
+    let (_, mut json) = sample(t);
+    json["ConnectionID"] = json["SessionID"].clone();
+    json["Policy"] = "P, Q".into();
+    let line = fill(t.csv, &json, ',', Style::Template);
+    let out = run("UTC", &[line.as_bytes()]);
+    assert!(out.records.is_empty(), "{:?}", out.records);
+    assert_eq!(out.dead[0].0, Reason::FieldCount);
+}
+
+#[test]
+fn a_private_service_edge_status_row_is_no_connector_status() {
+    // 37 fields, as App Connector Status has, its package version one more column before the
+    // ZEN: without its label (a template edited to quote its values and drop it), its public
+    // address where App Connector Status has its latitude rules that order out.
+    let row = concat!(
+        "Wed Dec  1 10:38:41 2021,acme,q5,ZPN_TUNNEL_CONTROL,ZPN_STATUS_AUTHENTICATED,",
+        "21.268.1-341-g71d6f30,,el7,ZPA-zdx3,PB1-1637740498039,PB1,10.66.96.147,",
+        "199.168.150.161,0.0,0.0,,2021-12-01T10:34:42.067Z,,0,3,,10.66.96.254,10.66.98.1,",
+        "1916930,1638354879,2,15435341381,144152768,0,2058,22304497040,149703945,0,0,5257,",
+        "7543,145257480799129312",
+    );
+    let out = run("UTC", &[row.as_bytes()]);
+    assert!(out.records.is_empty(), "{:?}", out.records);
+    assert_eq!(out.dead[0].0, Reason::FieldCount);
+}
+
 #[test]
 fn browser_access_and_connector_status_are_told_apart_without_their_label() {
     // Both have 37 fields: with only the time in front (a template edited to quote its values

@@ -41,7 +41,10 @@
 //! order, ZIA's included. ZPA's counts (69, 33, 37, 37, 15) are ZIA's plus or minus one, so a
 //! ZPA order is taken only when the values fit it, even when it is the only one of the count:
 //! its ISO 8601 times (connection start and end, authentication, audit times) must be dates,
-//! and Audit's first field must name it. Browser Access and App Connector Status have the same
+//! what the templates write with `%d` digits and with `%f` decimals (a Private Service Edge
+//! Status row, App Connector Status's count, has an address where it has a latitude), and
+//! Audit's first field must name it. Browser Access's CSV template writes its agent and reason
+//! with `%j`, JSON strings: their escapes are undone. Browser Access and App Connector Status have the same
 //! count: the label tells them apart, else the values (App Connector Status has numbers where
 //! Browser Access has its method and protocol). The tabs that end a line are its last, empty
 //! fields ([`crate::decode`] keeps them).
@@ -246,11 +249,25 @@ impl Reader {
                 (order.ok_or(Reason::FieldCount)?, self.escaped(), true)
             }
         };
-        let source: &'a str = if escaped {
+        // LSS's `%j` in a CSV template: a JSON string, quoted, whose escapes are undone when it
+        // has any (a quoted field's text starts after its quote).
+        let json_string = |column: &orders::Column, span: &Span| {
+            d == b','
+                && column.json_string
+                && span.start > 0
+                && b[span.start - 1] == b'"'
+                && b[span.start..span.end].contains(&b'\\')
+        };
+        let json_escaped = (order.columns.iter().zip(&self.spans)).any(|(c, s)| json_string(c, s));
+        let source: &'a str = if escaped || json_escaped {
             self.scratch.clear();
             self.scratch.extend_from_slice(b);
-            for span in self.spans.iter_mut().filter(|s| s.escaped) {
-                span.end = span.start + unquote(&mut self.scratch[span.start..span.end]);
+            for (span, column) in self.spans.iter_mut().zip(&order.columns) {
+                if json_string(column, span) {
+                    span.end = span.start + json_unescape(&mut self.scratch[span.start..span.end]);
+                } else if span.escaped {
+                    span.end = span.start + unquote(&mut self.scratch[span.start..span.end]);
+                }
             }
             // Removing one quote of each pair (and blanking what is left over) keeps it UTF-8;
             // checked all the same.
@@ -377,6 +394,58 @@ fn unquote(buf: &mut [u8]) -> usize {
     write
 }
 
+/// Undoes the escapes of a JSON string's text in place (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`,
+/// `\t`, `\uXXXX` and surrogate pairs; a lone surrogate is U+FFFD, as in a JSON frame); a
+/// backslash before anything else stays. Blanks the bytes left over at the end, and returns the
+/// new length.
+fn json_unescape(buf: &mut [u8]) -> usize {
+    let hex = |at: usize, buf: &[u8]| -> Option<u32> {
+        let digits = std::str::from_utf8(buf.get(at..at + 4)?).ok()?;
+        u32::from_str_radix(digits, 16).ok()
+    };
+    let (mut read, mut write) = (0, 0);
+    while read < buf.len() {
+        let b = buf[read];
+        let next = buf.get(read + 1).copied();
+        let simple = match next {
+            Some(c @ (b'"' | b'\\' | b'/')) => Some(c),
+            Some(b'b') => Some(8),
+            Some(b'f') => Some(12),
+            Some(b'n') => Some(b'\n'),
+            Some(b'r') => Some(b'\r'),
+            Some(b't') => Some(b'\t'),
+            _ => None,
+        };
+        if b != b'\\' {
+            buf[write] = b;
+            (read, write) = (read + 1, write + 1);
+        } else if let Some(c) = simple {
+            buf[write] = c;
+            (read, write) = (read + 2, write + 1);
+        } else if let (Some(b'u'), Some(high)) = (next, hex(read + 2, buf)) {
+            read += 6;
+            let low = (buf.get(read..read + 2) == Some(b"\\u"))
+                .then(|| hex(read + 2, buf))
+                .flatten()
+                .filter(|low| (0xDC00..0xE000).contains(low));
+            let code = match (high, low) {
+                (0xD800..0xDC00, Some(low)) => {
+                    read += 6;
+                    0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+                }
+                _ => high,
+            };
+            let c = char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER);
+            write += c.encode_utf8(&mut buf[write..]).len();
+        } else {
+            buf[write] = b;
+            (read, write) = (read + 1, write + 1);
+        }
+    }
+    buf[write..].fill(b' ');
+    write
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -385,6 +454,22 @@ mod tests {
         fields(text)
             .map(|c| c.map(|c| c.unescaped().into_owned()))
             .collect()
+    }
+
+    #[test]
+    fn json_strings_lose_their_escapes() {
+        for (text, want) in [
+            (r#"a \"b\" C:\\d"#, r#"a "b" C:\d"#),
+            (r"caf\u00e9 \/x\ty", "caf\u{e9} /x\ty"),
+            (r"\ud83d\ude00!", "\u{1f600}!"),
+            (r"\ud800x \q \u12", "\u{fffd}x \\q \\u12"),
+            ("plain", "plain"),
+        ] {
+            let mut buf = text.as_bytes().to_vec();
+            let len = json_unescape(&mut buf);
+            assert_eq!(std::str::from_utf8(&buf[..len]), Ok(want), "{text}");
+            assert!(std::str::from_utf8(&buf).is_ok(), "{text}");
+        }
     }
 
     #[test]

@@ -134,6 +134,58 @@ pub(super) const TEMPLATES: [Template; 5] = [
     },
 ];
 
+/// How LSS's default templates write a field, where that tells something of its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Written {
+    /// `%d`: digits.
+    Digits,
+    /// `%f`: a decimal (`45.000000`).
+    Decimal,
+    /// `%j` in the CSV template (Browser Access's agent and reason): a JSON string, quoted,
+    /// its quotes and backslashes escaped, where the TSV template writes `%s`.
+    JsonInCsv,
+    Text,
+}
+
+/// The fields the default templates write with `%d`. Left out: Audit's `ModifiedBy`, `%d` in
+/// CSV only, and its `ClientAuditUpdate`, a flag that lines in other hands write `false`.
+#[rustfmt::skip]
+const DIGITS: &[&str] = &[
+    // User Activity.
+    "IPProtocol", "DoubleEncryption", "ServicePort", "ConnectorPort", "ServerPort",
+    "PolicyProcessingTime", "ServerSetupTime", "ZENTotalBytesRxClient", "ZENBytesRxClient",
+    "ZENTotalBytesTxClient", "ZENBytesTxClient", "ZENTotalBytesRxConnector",
+    "ZENBytesRxConnector", "ZENTotalBytesTxConnector", "ZENBytesTxConnector", "PRAApprovalID",
+    "PRACapabilityPolicyID", "PRACredentialPolicyID",
+    // User Status and App Connector Status.
+    "TotalBytesRx", "TotalBytesTx", "CPUUtilization", "MemUtilization", "ServiceCount",
+    "NumOfInterfaces", "BytesRxInterface", "PacketsRxInterface", "ErrorsRxInterface",
+    "DiscardsRxInterface", "BytesTxInterface", "PacketsTxInterface", "ErrorsTxInterface",
+    "DiscardsTxInterface",
+    // Browser Access.
+    "TotalTimeRequestReceive", "TotalTimeRequestTransmit", "TotalTimeResponseReceive",
+    "TotalTimeResponseTransmit", "TotalTimeConnectionSetup", "TotalTimeServerResponse",
+    "StatusCode", "RequestSize", "ResponseSize", "ApplicationPort", "ClientPublicPort",
+    // Audit.
+    "ObjectID", "CustomerID",
+];
+
+/// How the default templates write the field the JSON template names `name`: what keeps a
+/// line whose values a comma shifted, or a line of a log type of the same field count
+/// (Private Service Edge and Private Cloud Controller Status have App Connector Status's 37,
+/// with an address where it has a latitude), out of an order.
+pub(super) fn written(name: &str) -> Written {
+    if DIGITS.contains(&name) {
+        Written::Digits
+    } else if name.ends_with("Latitude") || name.ends_with("Longitude") {
+        Written::Decimal
+    } else if matches!(name, "UserAgent" | "ConnectionReason") {
+        Written::JsonInCsv
+    } else {
+        Written::Text
+    }
+}
+
 /// What a first field says of its log type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Lead<'v> {

@@ -4,7 +4,7 @@
 
 use std::cmp::Reverse;
 
-use super::lss::{self, Lead};
+use super::lss::{self, Lead, Written};
 use crate::event::Kind;
 use crate::keys::{self, nss, Field, Hit};
 
@@ -141,6 +141,10 @@ pub(super) struct Column {
     pub(super) joins: bool,
     /// The value is a JSON document ([`Field::holds_json`]): its brackets say where it ends.
     pub(super) json: bool,
+    /// A decimal number (LSS's `%f`).
+    decimal: bool,
+    /// A JSON string in a comma-separated line (LSS's `%j`): its escapes are undone.
+    pub(super) json_string: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -173,6 +177,8 @@ impl Order {
                     time: hit.is_some_and(|h| iso_time(h.field)),
                     joins: false,
                     json: hit.is_some_and(|h| h.field.holds_json()),
+                    decimal: false,
+                    json_string: false,
                 }
             })
             .collect::<Vec<_>>();
@@ -192,6 +198,14 @@ impl Order {
     fn lss(template: &lss::Template, split: bool) -> Order {
         let mut order = Order::new(template.kind, template.names, false);
         order.label = Some(template.label);
+        for (column, name) in order.columns.iter_mut().zip(template.names) {
+            match lss::written(name) {
+                Written::Digits => column.numeric = true,
+                Written::Decimal => column.decimal = true,
+                Written::JsonInCsv => column.json_string = true,
+                Written::Text => {}
+            }
+        }
         let place = |name| template.names.iter().position(|n| *n == name);
         let comma = template.comma.filter(|_| split);
         if let Some((at, of)) = comma.and_then(|(name, of)| Some((place(name)?, place(of)?))) {
@@ -204,6 +218,8 @@ impl Order {
                 time: false,
                 joins: true,
                 json: false,
+                decimal: false,
+                json_string: false,
             };
             order.columns.insert(at + 1, rest);
             order.delimiter = Some(b',');
@@ -244,7 +260,7 @@ impl Order {
             && !self
                 .columns
                 .iter()
-                .any(|c| c.numeric || c.address || c.time || c.joins)
+                .any(|c| c.numeric || c.address || c.time || c.joins || c.decimal)
     }
 
     /// How `values` fit: numeric, address and time columns whose value is something else
@@ -272,6 +288,12 @@ impl Order {
                 let b = v.as_bytes();
                 let iso = b.len() > 5 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-';
                 if !iso && v != "0" {
+                    fit.misfit(true);
+                }
+                continue;
+            }
+            if column.decimal {
+                if v.parse::<f64>().is_err() {
                     fit.misfit(true);
                 }
                 continue;

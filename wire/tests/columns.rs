@@ -109,3 +109,27 @@ fn a_connectors_place_is_a_number_from_a_number_or_text() {
         assert_eq!(r["longitude"], -122.25);
     }
 }
+
+/// LSS writes `0` for an address that is none (DESIGN §2.4): an App Connector's record leaves
+/// such an address out, as the other ZPA records do, and keeps a real one.
+#[test]
+fn a_connectors_zero_address_is_none() {
+    let line = |ip: &str, gateway: &str| {
+        format!(
+            "{{\"LogTimestamp\":\"Wed Jul  3 05:17:22 2019\",\"Customer\":\"Safe March\",\
+             \"SessionType\":\"ZPN_ASSISTANT_BROKER_CONTROL\",\"Connector\":\"c1\",\
+             \"ConnectorGroup\":\"g1\",\"CPUUtilization\":1,\"PrivateIP\":\"{ip}\",\
+             \"PublicIP\":\"{ip}\",\"DefRouteGW\":\"{gateway}\",\"PrimaryDNSResolver\":\"{ip}\"}}"
+        )
+    };
+    let r = one("UTC", &line("0", "0"));
+    assert_eq!(r["kind"], "zpa.app_connector_status", "{r}");
+    for key in ["private_ip", "public_ip", "default_gateway", "dns_resolver"] {
+        assert!(r.get(key).is_none(), "{key}: {r}");
+    }
+    let r = one("UTC", &line("10.0.0.5", "10.0.0.1"));
+    assert_eq!(r["private_ip"], "10.0.0.5");
+    assert_eq!(r["public_ip"], "10.0.0.5");
+    assert_eq!(r["default_gateway"], "10.0.0.1");
+    assert_eq!(r["dns_resolver"], "10.0.0.5");
+}

@@ -14,6 +14,8 @@ use crate::keys::Field;
 pub enum Ty {
     /// A string, decoded as its key says.
     Text,
+    /// A ZPA address, which LSS writes `0` when there is none: absent then.
+    ZpaAddress,
     /// A number.
     Number,
     /// A number with a fraction (a latitude).
@@ -92,12 +94,12 @@ const CONNECTOR_STATUS: &[Column] = columns![
     "connector" Connector Text, "connector_group" ConnectorGroup Text,
     "session_id" SessionId Text, "session_type" SessionType Text, "status" SessionStatus Text,
     "version" Version Text, "platform" Platform Text, "zen" Zen Text,
-    "private_ip" ClientPrivateIp Text, "public_ip" ClientPublicIp Text,
+    "private_ip" ClientPrivateIp ZpaAddress, "public_ip" ClientPublicIp ZpaAddress,
     "country" CountryCode Text, "authenticated_at" AuthenticatedAt Time,
     "unauthenticated_at" UnauthenticatedAt Time, "cpu_utilization" CpuUtilization Number,
     "mem_utilization" MemUtilization Number, "service_count" ServiceCount Number,
-    "interface" InterfaceDefRoute Text, "default_gateway" DefRouteGw Text,
-    "dns_resolver" PrimaryDnsResolver Text, "host_started_at" HostStartTime Time,
+    "interface" InterfaceDefRoute Text, "default_gateway" DefRouteGw ZpaAddress,
+    "dns_resolver" PrimaryDnsResolver ZpaAddress, "host_started_at" HostStartTime Time,
     "connector_started_at" ConnectorStartTime Time, "interfaces" NumInterfaces Number,
     "interface_bytes_rx" BytesRxInterface Number,
     "interface_packets_rx" PacketsRxInterface Number,

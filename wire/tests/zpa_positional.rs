@@ -330,6 +330,27 @@ fn a_private_service_edge_status_row_is_no_connector_status() {
 }
 
 #[test]
+fn a_log_type_without_an_order_is_unknown_type_by_its_label() {
+    // LSS's own labels (the API's formats): a log type ztel has no positional order for is one
+    // it knows and cannot map, not a miscounted line of one it has.
+    for lead in [
+        "Wed Dec  1 10:38:41 2021 Service Edge Status zpa-lss: ",
+        "Wed Dec  1 10:38:41 2021 Private Cloud Controller Status zpa-lss: ",
+        "Wed Dec  1 10:38:41 2021 Connector Metric zpa-lss: ",
+        "Wed Dec  1 10:38:41 2021 Web Inspection Logs zpa-lss: ",
+    ] {
+        for line in [format!("{lead},acme,q5,x"), format!("{lead}\tacme\tq5\tx")] {
+            let out = run("UTC", &[line.as_bytes()]);
+            assert!(out.records.is_empty(), "{:?}", out.records);
+            assert_eq!(out.dead[0].0, Reason::UnknownType, "{line}");
+        }
+    }
+    // One of ours, miscounted, is still that.
+    let line = "Wed Dec  1 10:38:41 2021 Connector Status zpa-lss: ,acme,q5,x";
+    assert_eq!(run("UTC", &[line.as_bytes()]).dead[0].0, Reason::FieldCount);
+}
+
+#[test]
 fn browser_access_and_connector_status_are_told_apart_without_their_label() {
     // Both have 37 fields: with only the time in front (a template edited to quote its values
     // and drop the label), their values tell them.

@@ -240,13 +240,17 @@ impl Reader {
                     Some(order) => (order, escaped, quotes),
                     None => match self.reread(text, d, self.spans.len(), columns) {
                         Some(order) => (order, self.escaped(), true),
-                        None => (picked.ok_or(Reason::FieldCount)?, escaped, quotes),
+                        None => (picked.ok_or_else(|| no_order(text, d))?, escaped, quotes),
                     },
                 }
             }
             Split::Other => {
                 let order = self.reread(text, d, usize::MAX, columns);
-                (order.ok_or(Reason::FieldCount)?, self.escaped(), true)
+                (
+                    order.ok_or_else(|| no_order(text, d))?,
+                    self.escaped(),
+                    true,
+                )
             }
         };
         // LSS's `%j` in a CSV template: a JSON string, quoted, whose escapes are undone when it
@@ -366,6 +370,16 @@ impl Reader {
     /// Whether a field in the spans has a `""`.
     fn escaped(&self) -> bool {
         self.spans.iter().any(|s| s.escaped)
+    }
+}
+
+/// Why a line is in no order: its lead names a ZPA log type that has none, or its fields are
+/// not as many as an order's, or do not fit one.
+fn no_order(text: &str, d: u8) -> Reason {
+    let first = text.split(char::from(d)).next().unwrap_or("");
+    match lss::unknown_label(first) {
+        true => Reason::UnknownType,
+        false => Reason::FieldCount,
     }
 }
 

@@ -229,6 +229,16 @@ pub(super) fn lead<'v>(value: &'v str, label: &str) -> Lead<'v> {
     }
 }
 
+/// Whether the first field is a lead that names a log type with no order here (Private
+/// Service Edge and Private Cloud Controller Status and Metrics, App Connector Metrics, the
+/// inspection logs, AppProtection): its line is `unknown_type`, not a miscounted line of ours.
+pub(super) fn unknown_label(value: &str) -> bool {
+    tagged(value)
+        && TEMPLATES
+            .iter()
+            .all(|t| lead(value, t.label) == Lead::Other)
+}
+
 /// Whether the first field ends with the tag of some template: no ZIA record's does.
 pub(super) fn tagged(value: &str) -> bool {
     value.trim_end().ends_with(TAG)

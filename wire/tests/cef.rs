@@ -98,7 +98,9 @@ fn an_agent_holding_quoted_runs_keeps_them() {
     assert_eq!(r["category"], "Sports");
     // A known key is one even when its value opens with a quote, and so is an ArcSight name
     // (`msg`, which no field takes): neither runs into the value before it.
-    let r = web(r#"requestClientApplication=x d="1" suser="jdoe" msg="m" cat=Sports"#);
+    // So is an NSS variable's name, which Zscaler's templates write as keys.
+    let r =
+        web(r#"requestClientApplication=x d="1" contenttype="t" suser="jdoe" msg="m" cat=Sports"#);
     assert_eq!(r["user_agent"], r#"x d="1""#);
     assert_eq!(r["user"], r#""jdoe""#);
     assert_eq!(r["category"], "Sports");

@@ -286,6 +286,25 @@ fn a_line_another_orders_count_by_its_values_delimiters_is_a_dead_letter() {
     assert_eq!(one(ZONE, activity)["kind"], "zia.saas_activity");
 }
 
+/// A configured order whose columns hold nothing that can be checked is the admin's word for
+/// its lines: unquoted ones are read in it, as SaaS Security Activity's default order's are not.
+#[test]
+fn a_configured_order_of_text_takes_unquoted_lines() {
+    let names: Vec<String> = ["time", "login", "req", "reqaction", "devicehostname"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut columns = Columns::default();
+    columns.set(Kind::ZiaDns, &names).unwrap();
+    let got = decode(
+        columns,
+        &["Mon Jun 20 14:56:51 2022,a@b.com,x.com,Allow,H1"],
+    );
+    let r = got[0].as_ref().expect("a record");
+    assert_eq!(r["kind"], "zia.dns", "{r}");
+    assert_eq!(r["query"], "x.com", "{r}");
+}
+
 /// Configured orders of neighbouring widths: a line one field short or long of its own order
 /// has another's count, and is a dead letter unless its values fit that order.
 #[test]

@@ -414,7 +414,11 @@ fn unquote(buf: &mut [u8]) -> usize {
 /// new length.
 fn json_unescape(buf: &mut [u8]) -> usize {
     let hex = |at: usize, buf: &[u8]| -> Option<u32> {
-        let digits = std::str::from_utf8(buf.get(at..at + 4)?).ok()?;
+        let digits = buf.get(at..at + 4)?;
+        // Four hex digits: `from_str_radix` would also take a sign.
+        let digits = std::str::from_utf8(digits)
+            .ok()
+            .filter(|_| digits.iter().all(u8::is_ascii_hexdigit))?;
         u32::from_str_radix(digits, 16).ok()
     };
     let (mut read, mut write) = (0, 0);
@@ -477,6 +481,7 @@ mod tests {
             (r"caf\u00e9 \/x\ty", "caf\u{e9} /x\ty"),
             (r"\ud83d\ude00!", "\u{1f600}!"),
             (r"\ud800x \q \u12", "\u{fffd}x \\q \\u12"),
+            (r"\u+041", r"\u+041"),
             ("plain", "plain"),
         ] {
             let mut buf = text.as_bytes().to_vec();

@@ -175,7 +175,8 @@ pub(super) fn custom_slot(key: &str) -> Option<(usize, bool)> {
 }
 
 /// True when `key` is a name a CEF template may write: a key ztel reads in any log type, a
-/// custom field or its label, or a name of ArcSight's extension dictionary. Asked only of a key
+/// custom field or its label, a name of ArcSight's extension dictionary, or an NSS variable's
+/// (Zscaler's templates write `contenttype=`, `devicemodel=`, …). Asked only of a key
 /// whose value opens with a quote, which CEF never writes: such a run is a key only if it is
 /// one of these, and otherwise the text of the value before it (a user agent's ` d="3683"`).
 pub fn known_key(key: &[u8]) -> bool {
@@ -184,6 +185,7 @@ pub fn known_key(key: &[u8]) -> bool {
     };
     custom_slot(key).is_some()
         || ARCSIGHT.contains(&key)
+        || crate::keys::nss::is_variable(key)
         || [
             None,
             Some(Kind::ZiaAudit),
@@ -197,7 +199,9 @@ pub fn known_key(key: &[u8]) -> bool {
 }
 
 /// ArcSight's extension dictionary (the CEF specification's key names) that no table of
-/// ztel's holds: a template may write them, and their values are passed over.
+/// ztel's holds, and the header's names that Zscaler's Sentinel demo template writes again in
+/// its extension (`Severity=3 name=… deviceEventClassId=…`) with two of its own: a template may
+/// write them, and their values are passed over.
 #[rustfmt::skip]
 const ARCSIGHT: &[&str] = &[
     "agt", "ahost", "aid", "amac", "art", "at", "atz", "av", "cnt", "destinationDnsDomain",
@@ -209,7 +213,8 @@ const ARCSIGHT: &[&str] = &[
     "filePermission", "fname", "fsize", "msg", "oldFileCreateTime", "oldFileHash", "oldFileId",
     "oldFileModificationTime", "oldFileName", "oldFilePath", "oldFilePermission", "oldFileSize",
     "oldFileType", "requestCookies", "slat", "slong", "smac", "sntdom", "sourceDnsDomain",
-    "sourceTranslatedPort", "spid", "sproc", "start", "type",
+    "sourceTranslatedPort", "spid", "sproc", "start", "type", "Severity", "name",
+    "deviceEventClassId", "ZscalerNSSWeblogURLClass", "ZscalerNSSWeblogDLPDictionaries",
 ];
 
 /// `Oct 02 16:21:40`: a syslog header's time, without a year.

@@ -252,11 +252,13 @@ impl Order {
             && self.fit(values).misfits == 0
     }
 
-    /// True when no column's value can be checked (no number, address or time: SaaS Security
-    /// Activity's six): any line of its count would fit, so one of its comma-separated lines
-    /// must be as NSS's template writes it, every field quoted.
+    /// True for a default order none of whose columns' values can be checked (no number,
+    /// address or time: SaaS Security Activity's six): any line of its count would fit, so one
+    /// of its comma-separated lines must be as NSS's template writes it, every field quoted. A
+    /// configured order is the admin's word for its lines, quoted or not.
     pub(super) fn unchecked(&self) -> bool {
-        self.label.is_none()
+        !self.configured
+            && self.label.is_none()
             && !self
                 .columns
                 .iter()

@@ -277,9 +277,15 @@ impl Order {
             let part = value(part).filter(|p| !p.is_empty());
             fit.misfits += usize::from(part.is_none() || part != value(repeated));
         }
+        let zia = self.label.is_none();
         for (i, (column, v)) in self.columns.iter().zip(values).enumerate() {
             if i == 0 && self.lead_misfits(v) {
                 fit.misfit(true);
+            }
+            // Most columns are text: passed over before their value is looked at (every line
+            // of a count that one order has is checked).
+            if !(column.time || column.decimal || column.numeric || (column.address && zia)) {
+                continue;
             }
             let v = v.trim_ascii();
             if crate::value::is_absent(v) {
@@ -300,8 +306,8 @@ impl Order {
                 }
                 continue;
             }
-            if column.address && self.label.is_none() {
-                if v.parse::<std::net::IpAddr>().is_err() {
+            if column.address && zia {
+                if !ipv4_shape(v.as_bytes()) && v.parse::<std::net::IpAddr>().is_err() {
                     fit.misfit(true);
                 }
                 continue;
@@ -318,6 +324,21 @@ impl Order {
         }
         fit
     }
+}
+
+/// Four groups of one to three digits, separated by dots: an IPv4 address's shape, which a
+/// column that holds one is checked for without parsing it (what tells a shifted line is a word
+/// or a size there, not an octet over 255).
+fn ipv4_shape(v: &[u8]) -> bool {
+    let (mut dots, mut run) = (0, 0);
+    for &b in v {
+        match b {
+            b'0'..=b'9' if run < 3 => run += 1,
+            b'.' if run > 0 => (dots, run) = (dots + 1, 0),
+            _ => return false,
+        }
+    }
+    dots == 3 && run > 0
 }
 
 /// How a frame's values fit an order ([`Order::fit`]).
@@ -473,6 +494,23 @@ mod tests {
         }
         let widths: Vec<usize> = DEFAULTS.iter().map(|(_, n)| n.len()).collect();
         assert_eq!(widths, [34, 36, 19, 14, 14, 19, 6]);
+    }
+
+    #[test]
+    fn addresses_by_their_shape() {
+        for (v, shaped) in [
+            ("10.0.0.1", true),
+            ("255.255.255.255", true),
+            ("1.2.3", false),
+            ("1.2.3.4.5", false),
+            ("1..2.3", false),
+            ("1234.1.1.1", false),
+            ("14061", false),
+            ("1.2.3.4 ", false),
+            ("::1", false),
+        ] {
+            assert_eq!(ipv4_shape(v.as_bytes()), shaped, "{v}");
+        }
     }
 
     #[test]

@@ -86,24 +86,25 @@ fn values_hold_spaces_and_equals_signs() {
 
 /// NSS writes `%s{ua}` as the client sent it: elastic/integrations#5296 quotes a Sophos
 /// updater whose agent holds `key="value"` runs. CEF quotes no value, so a run whose value
-/// opens with a quote is a key only when a template may write it.
+/// opens with a quote is part of the value before it, whatever its name: a client that puts
+/// `devicehostname="CEO-LAPTOP"` in its agent names no device (a black-box tester's case).
 #[test]
 fn an_agent_holding_quoted_runs_keeps_them() {
     let agent = r#"SophosUpdate/6.13.1014 SDDS/3.0 (t="b418847e-15a5" d="3683" os="WIN_10_X64" osrel="2009 19042.1237")"#;
     let r = web(&format!(
-        "requestClientApplication={agent} suser=jdoe@example.com msg=\"quoted\" cat=Sports"
+        "requestClientApplication={agent} suser=jdoe@example.com cat=Sports"
     ));
     assert_eq!(r["user_agent"], agent);
     assert_eq!(r["user"], "jdoe@example.com");
     assert_eq!(r["category"], "Sports");
-    // A known key is one even when its value opens with a quote, and so is an ArcSight name
-    // (`msg`, which no field takes): neither runs into the value before it.
-    // So is an NSS variable's name, which Zscaler's templates write as keys.
-    let r =
-        web(r#"requestClientApplication=x d="1" contenttype="t" suser="jdoe" msg="m" cat=Sports"#);
-    assert_eq!(r["user_agent"], r#"x d="1""#);
-    assert_eq!(r["user"], r#""jdoe""#);
-    assert_eq!(r["category"], "Sports");
+    let agent = r#"Mozilla/5.0 x devicehostname="CEO-LAPTOP" suser="ceo@corp" cs1="x""#;
+    let r = web(&format!(
+        "requestClientApplication={agent} suser=jdoe@example.com devicehostname=JDOE-PC cat=Sports"
+    ));
+    assert_eq!(r["user_agent"], agent);
+    assert_eq!(r["user"], "jdoe@example.com");
+    assert_eq!(r["device"], "JDOE-PC");
+    assert!(r.get("department").is_none(), "{r}");
 }
 
 #[test]

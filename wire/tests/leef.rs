@@ -113,18 +113,18 @@ fn leef_2_delimiters() {
 }
 
 #[test]
-fn escapes_in_values() {
+fn values_are_as_written() {
     let r = web(
         "2.0|Zscaler|NSS|4.1|Allowed|^",
         r"cat=Allowed^src=10.0.0.1^url=a.example/?q\=1\|2^urlcategory=Web\^Search^useragent=Agent\\2^usrName=CORP\tom^realm=\=HQ",
     );
-    assert_eq!(r["url"], "a.example/?q=1|2");
-    // NSS escapes no delimiter: a backslash before one ends its value.
+    // NSS escapes nothing: a value is as written, a backslash before a delimiter ends it.
+    assert_eq!(r["url"], r"a.example/?q\=1\|2");
     assert_eq!(r["category"], "Web\\");
-    assert_eq!(r["user_agent"], r"Agent\2");
+    assert_eq!(r["user_agent"], r"Agent\\2");
     // Not an escape: a Windows account keeps its backslash.
     assert_eq!(r["user"], r"CORP\tom");
-    assert_eq!(r["location"], "=HQ");
+    assert_eq!(r["location"], r"\=HQ");
     // The QRadar preset's `realm` before `usrName`: a location that ends in a backslash keeps
     // it, and the user after it is read (it ran into the location, the user lost).
     let r = web(

@@ -57,12 +57,7 @@ fn reference(text: &[u8]) -> Result<Frame, Reason> {
     let rest = text.strip_prefix("CEF:").ok_or(Reason::MalformedCef)?;
     let chars: Vec<char> = rest.chars().collect();
     let (header, i) = escaped::header(&chars, 7, Reason::MalformedCef)?;
-    Ok((header, escaped::spaced(&chars[i..], &known, &unescape)))
-}
-
-/// A name a CEF template may write, which alone is a key when its value opens with a quote.
-fn known(key: &str) -> bool {
-    wire::format::cef::rules::known_key(key.as_bytes())
+    Ok((header, escaped::spaced(&chars[i..], false, &unescape)))
 }
 
 /// `\=`, `\\`, `\|`, `\n` and `\r`; any other backslash stays.

@@ -72,25 +72,10 @@ fn reference(text: &[u8]) -> Result<Frame, Reason> {
             }
         }
     }
-    let unescape = |value: &[char]| -> String {
-        let mut out = String::new();
-        let mut i = 0;
-        while i < value.len() {
-            match (value[i], value.get(i + 1)) {
-                ('\\', Some(&next)) if matches!(next, '=' | '\\' | '|') => {
-                    out.push(next);
-                    i += 2;
-                }
-                (c, _) => {
-                    out.push(c);
-                    i += 1;
-                }
-            }
-        }
-        out
-    };
+    // Values are as written: LEEF defines no escapes, and NSS writes none.
+    let unescape = |value: &[char]| -> String { value.iter().collect() };
     let pairs = if delimiter == '\t' && !attributes.contains(&'\t') {
-        escaped::spaced(attributes, &|_| true, &unescape)
+        escaped::spaced(attributes, true, &unescape)
     } else {
         let mut pieces = vec![Vec::new()];
         let mut j = 0;

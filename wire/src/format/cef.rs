@@ -7,9 +7,10 @@
 //! - The header is seven fields, each closed by a `|` that no backslash escapes; fewer is
 //!   [`Reason::MalformedCef`]. In header fields `\|` and `\\` stand for `|` and `\`.
 //! - The extension runs from the seventh `|` to the end. A key is a run of letters, digits, `_`,
-//!   `.` and `-` that starts the extension or follows a space, directly followed by `=`, and,
-//!   where its value opens with a quote, which CEF never writes, a name a template may write
-//!   ([`rules::known_key`]): NSS puts a user agent's ` d="3683"` in as it came. A key's
+//!   `.` and `-` that starts the extension or follows a space, directly followed by `=` and
+//!   not by a quote: CEF quotes no value, and NSS puts a user agent's ` d="3683"` or
+//!   ` suser="x"` in as it came, part of the agent (which a client sets: one that wrote a
+//!   quoted `devicehostname="…"` there would name the record's device). A key's
 //!   value runs to the space before the next key, without trailing spaces: values hold spaces
 //!   (`requestClientApplication=Mozilla/5.0 (Windows NT 10.0)`), and an `=` that does not end
 //!   such a key is part of the value (`request=a.com/?x=1`). Text before the first key is not a
@@ -152,7 +153,7 @@ fn parse<'a>(
         }
     };
     spans.clear();
-    split_spaced(&text[extension..], scan, rules::known_key, |key, value| {
+    split_spaced::<false>(&text[extension..], scan, |key, value| {
         spans.push(Span {
             key: (extension + key.0, extension + key.1),
             value: (extension + value.0, extension + value.1),

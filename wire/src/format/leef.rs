@@ -20,10 +20,8 @@
 //!   CEF extension is (a key follows a space and ends at its `=`; its value runs to the space
 //!   before the next key): documentation pages print Zscaler's LEEF with its tabs turned into
 //!   spaces (Sumo Logic's sample), and values hold spaces (`policy=Malicious file Blocked`).
-//! - In values `\=`, `\\` and `\|` stand for the character after the backslash. LEEF defines
-//!   no escapes; these are what some producers write. A backslash before anything else is kept
-//!   with it, `\t` included: a Windows path (`C:\temp`) is more likely than an escaped tab,
-//!   which a tab-separated value cannot hold.
+//! - Values are as written: LEEF defines no escapes, and NSS escapes nothing, so a backslash
+//!   is the value's text (`C:\temp`, a UNC path's `\\srv`), whatever follows it.
 //!
 //! `devTime` is read by its form, not by `devTimeFormat`: Zscaler's QRadar preset declares
 //! `MMM dd yyyy HH:mm:ss z` and writes `Oct 02 2017 16:21:40 GMT`, but published samples show
@@ -172,7 +170,8 @@ impl Parts {
             });
         };
         let rest = &text[attributes..];
-        let escaped = memchr::memchr(b'\\', text).is_some();
+        // Only header fields have escapes (`\|`): read from a copy that undoes them.
+        let escaped = memchr::memchr(b'\\', &text[..attributes]).is_some();
         // Whether the scan saw every byte of the attributes (else they are looked at again).
         let mut scanned = true;
         match *delimiter.as_bytes() {
@@ -180,7 +179,7 @@ impl Parts {
             [byte] => {
                 scan.run_delimited(rest, byte);
                 if byte == b'\t' && scan.seps().next().is_none() {
-                    split_spaced(rest, scan, |_| true, push);
+                    split_spaced::<true>(rest, scan, push);
                 } else {
                     let mut start = 0;
                     // The first `=` at or after an earlier start, once looked for: attributes
@@ -234,10 +233,7 @@ impl Parts {
             text,
             &mut header,
             &mut self.spans,
-            |rest| {
-                let c = *rest.first()?;
-                matches!(c, b'=' | b'\\' | b'|').then_some(c)
-            },
+            |_| None,
         )?;
         Ok(Parsed {
             frame: split::Parsed {
@@ -406,12 +402,13 @@ mod tests {
     }
 
     #[test]
-    fn escapes_in_values() {
+    fn values_are_as_written() {
+        // None: a value is as written.
         let (_, pairs) = read(r"LEEF:2.0|V|P|1|E|^|a=x\=y\\z\|w^b=C:\temp\new^c=k=v^d=C:\s\^e=1");
         assert_eq!(
             pairs,
             owned(&[
-                ("a", r"x=y\z|w"),
+                ("a", r"x\=y\\z\|w"),
                 ("b", r"C:\temp\new"),
                 ("c", "k=v"),
                 ("d", r"C:\s\"),

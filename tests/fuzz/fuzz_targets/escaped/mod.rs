@@ -41,11 +41,11 @@ fn is_key(c: char) -> bool {
 }
 
 /// Space-separated pairs: a key follows a space or starts the text and ends at `=`, and is one
-/// when its value does not open with a quote or `quoted` says so of it; its value runs to the
+/// when its value does not open with a quote or `quoted_keys` allows that; its value runs to the
 /// space before the next key, without trailing spaces.
 pub fn spaced(
     text: &[char],
-    quoted: &dyn Fn(&str) -> bool,
+    quoted_keys: bool,
     unescape: &dyn Fn(&[char]) -> String,
 ) -> Vec<(String, String)> {
     let mut keys = Vec::new();
@@ -57,9 +57,8 @@ pub fn spaced(
         while start > 0 && is_key(text[start - 1]) {
             start -= 1;
         }
-        let key: String = text[start..eq].iter().collect();
-        let is_quoted = text.get(eq + 1) == Some(&'"');
-        if start < eq && (start == 0 || text[start - 1] == ' ') && (!is_quoted || quoted(&key)) {
+        let quoted = text.get(eq + 1) == Some(&'"');
+        if start < eq && (start == 0 || text[start - 1] == ' ') && (!quoted || quoted_keys) {
             keys.push((start, eq));
         }
     }

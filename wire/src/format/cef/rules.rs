@@ -174,49 +174,6 @@ pub(super) fn custom_slot(key: &str) -> Option<(usize, bool)> {
     }
 }
 
-/// True when `key` is a name a CEF template may write: a key ztel reads in any log type, a
-/// custom field or its label, a name of ArcSight's extension dictionary, or an NSS variable's
-/// (Zscaler's templates write `contenttype=`, `devicemodel=`, …). Asked only of a key
-/// whose value opens with a quote, which CEF never writes: such a run is a key only if it is
-/// one of these, and otherwise the text of the value before it (a user agent's ` d="3683"`).
-pub fn known_key(key: &[u8]) -> bool {
-    let Ok(key) = std::str::from_utf8(key) else {
-        return false;
-    };
-    custom_slot(key).is_some()
-        || ARCSIGHT.contains(&key)
-        || crate::keys::nss::is_variable(key)
-        || [
-            None,
-            Some(Kind::ZiaAudit),
-            Some(Kind::ZiaFirewall),
-            Some(Kind::ZiaTunnel),
-            Some(Kind::ZiaSaas),
-            Some(Kind::ZiaSaasActivity),
-        ]
-        .into_iter()
-        .any(|kind| lookup_cef(kind, key).is_some())
-}
-
-/// ArcSight's extension dictionary (the CEF specification's key names) that no table of
-/// ztel's holds, and the header's names that Zscaler's Sentinel demo template writes again in
-/// its extension (`Severity=3 name=… deviceEventClassId=…`) with two of its own: a template may
-/// write them, and their values are passed over.
-#[rustfmt::skip]
-const ARCSIGHT: &[&str] = &[
-    "agt", "ahost", "aid", "amac", "art", "at", "atz", "av", "cnt", "destinationDnsDomain",
-    "destinationTranslatedAddress", "destinationTranslatedPort", "deviceDirection",
-    "deviceDnsDomain", "deviceFacility", "deviceInboundInterface", "deviceNtDomain",
-    "deviceOutboundInterface", "devicePayloadId", "deviceProcessName", "dlat", "dlong", "dmac",
-    "dntdom", "dpid", "dpriv", "dproc", "duid", "duser", "dvc", "dvcmac", "dvcpid", "end",
-    "eventId", "fileCreateTime", "fileHash", "fileId", "fileModificationTime", "filePath",
-    "filePermission", "fname", "fsize", "msg", "oldFileCreateTime", "oldFileHash", "oldFileId",
-    "oldFileModificationTime", "oldFileName", "oldFilePath", "oldFilePermission", "oldFileSize",
-    "oldFileType", "requestCookies", "slat", "slong", "smac", "sntdom", "sourceDnsDomain",
-    "sourceTranslatedPort", "spid", "sproc", "start", "type", "Severity", "name",
-    "deviceEventClassId", "ZscalerNSSWeblogURLClass", "ZscalerNSSWeblogDLPDictionaries",
-];
-
 /// `Oct 02 16:21:40`: a syslog header's time, without a year.
 pub(super) fn yearless(value: &str) -> bool {
     let b = value.trim_ascii().as_bytes();

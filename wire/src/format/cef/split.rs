@@ -325,14 +325,13 @@ fn block_masks_scalar<const KEYS: bool>(block: &[u8; 64], sep: u8) -> [u64; 5] {
 
 /// Splits space-separated `key=value` pairs as CEF's extension writes them (and LEEF when a
 /// page turned its tabs into spaces): a key follows a space (or starts the text) and ends at
-/// its `=`, and its value runs to the space before the next key, trailing spaces trimmed. A key
-/// whose value opens with a quote is one only if `quoted` says so of its bytes (CEF quotes no
-/// value: NSS's `d="3683"` inside a user agent is the agent's text). `each` gets the key's and
-/// the value's ranges in `text`.
-pub(crate) fn split_spaced(
+/// its `=`, and its value runs to the space before the next key, trailing spaces trimmed. With
+/// `QUOTED_KEYS` false, a run whose value opens with a quote is no key (CEF quotes no value:
+/// NSS's `d="3683"` inside a user agent is the agent's text). `each` gets the key's and the
+/// value's ranges in `text`.
+pub(crate) fn split_spaced<const QUOTED_KEYS: bool>(
     text: &[u8],
     scan: &mut Scan,
-    quoted: impl Fn(&[u8]) -> bool,
     mut each: impl FnMut(Range, Range),
 ) {
     scan.run(text, b' ');
@@ -351,7 +350,7 @@ pub(crate) fn split_spaced(
             if start == eq || (start > 0 && text[start - 1] != b' ') {
                 continue;
             }
-            if text.get(eq + 1) == Some(&b'"') && !quoted(&text[start..eq]) {
+            if !QUOTED_KEYS && text.get(eq + 1) == Some(&b'"') {
                 continue;
             }
             if let Some((key, value_start)) = pending {

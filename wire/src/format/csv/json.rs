@@ -11,6 +11,7 @@
 //! numbers, its times); else it stays a `field_count` dead letter. Nothing is allocated: the
 //! reader's spans are refilled.
 
+use super::fit::Values;
 use super::orders::{Columns, Order};
 use super::{scan, Scanned, Span};
 
@@ -25,12 +26,9 @@ pub(super) fn reread<'c>(
     spans: &mut Vec<Span>,
 ) -> Option<&'c Order> {
     let b = text.as_bytes();
-    columns.with_json(count).find(|order| {
-        split(b, d, order, spans) && {
-            let values = spans.iter().map(|s| text.get(s.start..s.end).unwrap_or(""));
-            order.fits(values, d)
-        }
-    })
+    columns
+        .with_json(count)
+        .find(|order| split(b, d, order, spans) && { order.fits(Values { text, spans }, d) })
 }
 
 /// Refills `spans` with the fields of `b` in `order`, its JSON columns to their closing

@@ -4,7 +4,8 @@
 
 use std::cmp::Reverse;
 
-use super::lss::{self, Lead, Written};
+use super::fit::{Fit, Values};
+use super::lss::{self, Written};
 use crate::event::Kind;
 use crate::keys::{self, nss, Field, Hit};
 
@@ -132,17 +133,17 @@ fn address(field: Field) -> bool {
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Column {
     pub(super) hit: Option<Hit>,
-    numeric: bool,
+    pub(super) numeric: bool,
     /// An IP address ([`address`]): checked in a ZIA order only.
-    address: bool,
+    pub(super) address: bool,
     /// An ISO 8601 time ([`iso_time`]).
-    time: bool,
+    pub(super) time: bool,
     /// The field is the rest of the column before it, whose value LSS writes with a comma.
     pub(super) joins: bool,
     /// The value is a JSON document ([`Field::holds_json`]): its brackets say where it ends.
     pub(super) json: bool,
     /// A decimal number (LSS's `%f`).
-    decimal: bool,
+    pub(super) decimal: bool,
     /// A JSON string in a comma-separated line (LSS's `%j`): its escapes are undone.
     pub(super) json_string: bool,
 }
@@ -150,18 +151,22 @@ pub(super) struct Column {
 #[derive(Debug, Clone)]
 pub(super) struct Order {
     pub(super) kind: Kind,
-    configured: bool,
+    pub(super) configured: bool,
     pub(super) columns: Vec<Column>,
     /// A ZPA template's label, which its first field names ([`lss`]).
     pub(super) label: Option<&'static str>,
     /// The only delimiter this order is for, if it is for one.
-    delimiter: Option<u8>,
+    pub(super) delimiter: Option<u8>,
     /// A column holds JSON: a line split by it may be read again ([`super::json`]).
     pub(super) json: bool,
     /// The column of a value's part before LSS's comma, and the column whose value it repeats:
     /// a line whose count fits only because another value held a comma and this one none
     /// (`Acme, Inc.` and an empty `ConnectionID`) would read every field shifted.
-    repeats: Option<(usize, usize)>,
+    pub(super) repeats: Option<(usize, usize)>,
+    /// The places of the columns whose values can be checked ([`Order::fit`]).
+    pub(super) checked: Vec<usize>,
+    /// A column holds a JSON string in a comma-separated line ([`Column::json_string`]).
+    pub(super) json_strings: bool,
 }
 
 impl Order {
@@ -182,7 +187,7 @@ impl Order {
                 }
             })
             .collect::<Vec<_>>();
-        Order {
+        let mut order = Order {
             kind,
             configured,
             json: columns.iter().any(|c| c.json),
@@ -190,7 +195,11 @@ impl Order {
             label: None,
             delimiter: None,
             repeats: None,
-        }
+            checked: Vec::new(),
+            json_strings: false,
+        };
+        order.checked = order.checkable();
+        order
     }
 
     /// A ZPA template's order; `split`, its comma-separated form in which the value that always
@@ -224,31 +233,16 @@ impl Order {
             order.columns.insert(at + 1, rest);
             order.delimiter = Some(b',');
         }
+        order.checked = order.checkable();
+        order.json_strings = order.columns.iter().any(|c| c.json_string);
         order
-    }
-
-    /// Whether a line's first field rules this order out: it names another ZPA log type, or,
-    /// for a ZIA order, any; for Audit, whose lead is static text only, it must name Audit.
-    fn lead_misfits(&self, first: &str) -> bool {
-        match self.label {
-            Some(label) => match lss::lead(first, label) {
-                Lead::Other => true,
-                Lead::Untagged => self.columns.first().is_none_or(|c| c.hit.is_none()),
-                Lead::Labelled(_) | Lead::Cut => false,
-            },
-            None => lss::tagged(first),
-        }
     }
 
     /// Whether `values`, separated by `delimiter`, are as many as the columns and fit them all
     /// (the lead, the numbers, the times): what a line read again must show to be read so.
-    pub(super) fn fits<'v>(
-        &self,
-        values: impl Iterator<Item = &'v str> + Clone,
-        delimiter: u8,
-    ) -> bool {
+    pub(super) fn fits(&self, values: Values<'_>, delimiter: u8) -> bool {
         self.delimiter.is_none_or(|d| d == delimiter)
-            && values.clone().count() == self.columns.len()
+            && values.len() == self.columns.len()
             && self.fit(values).misfits == 0
     }
 
@@ -265,96 +259,14 @@ impl Order {
                 .any(|c| c.numeric || c.address || c.time || c.joins || c.decimal)
     }
 
-    /// How `values` fit: numeric, address and time columns whose value is something else
-    /// (misfits; those of an address or a time, and a lead that names another type, also
-    /// hard), and numeric ones whose value is a number rather than absent (numbers).
-    fn fit<'v>(&self, values: impl Iterator<Item = &'v str> + Clone) -> Fit {
-        let mut fit = Fit::default();
-        if let Some((part, repeated)) = self.repeats {
-            // Two empty values repeat nothing (an empty SessionID and ConnectionID, and a
-            // comma elsewhere, had the count too).
-            let value = |i| values.clone().nth(i).map(str::trim_ascii);
-            let part = value(part).filter(|p| !p.is_empty());
-            fit.misfits += usize::from(part.is_none() || part != value(repeated));
-        }
+    /// The places of the columns whose values [`Order::fit`] checks: numbers, decimals, ISO
+    /// times, and a ZIA order's addresses (LSS may write `0` for one).
+    fn checkable(&self) -> Vec<usize> {
         let zia = self.label.is_none();
-        for (i, (column, v)) in self.columns.iter().zip(values).enumerate() {
-            if i == 0 && self.lead_misfits(v) {
-                fit.misfit(true);
-            }
-            // Most columns are text: passed over before their value is looked at (every line
-            // of a count that one order has is checked).
-            if !(column.time || column.decimal || column.numeric || (column.address && zia)) {
-                continue;
-            }
-            let v = v.trim_ascii();
-            if crate::value::is_absent(v) {
-                continue;
-            }
-            if column.time {
-                // `0` is how an epoch template says "none"; a date starts `yyyy-`.
-                let b = v.as_bytes();
-                let iso = b.len() > 5 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-';
-                if !iso && v != "0" {
-                    fit.misfit(true);
-                }
-                continue;
-            }
-            if column.decimal {
-                if v.parse::<f64>().is_err() {
-                    fit.misfit(true);
-                }
-                continue;
-            }
-            if column.address && zia {
-                if !ipv4_shape(v.as_bytes()) && v.parse::<std::net::IpAddr>().is_err() {
-                    fit.misfit(true);
-                }
-                continue;
-            }
-            if !column.numeric {
-                continue;
-            }
-            if v.bytes().all(|c| c.is_ascii_digit()) {
-                fit.numbers += 1;
-            } else {
-                // An epoch time that is no number is no time: the line is in another order.
-                fit.misfit(column.hit.is_some_and(|h| h.field == Field::EpochTime));
-            }
-        }
-        fit
-    }
-}
-
-/// Four groups of one to three digits, separated by dots: an IPv4 address's shape, which a
-/// column that holds one is checked for without parsing it (what tells a shifted line is a word
-/// or a size there, not an octet over 255).
-fn ipv4_shape(v: &[u8]) -> bool {
-    let (mut dots, mut run) = (0, 0);
-    for &b in v {
-        match b {
-            b'0'..=b'9' if run < 3 => run += 1,
-            b'.' if run > 0 => (dots, run) = (dots + 1, 0),
-            _ => return false,
-        }
-    }
-    dots == 3 && run > 0
-}
-
-/// How a frame's values fit an order ([`Order::fit`]).
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-struct Fit {
-    misfits: usize,
-    /// Misfits no value of a line in this order has: an address or a time that is none, a
-    /// lead naming another log type.
-    hard: usize,
-    numbers: usize,
-}
-
-impl Fit {
-    fn misfit(&mut self, hard: bool) {
-        self.misfits += 1;
-        self.hard += usize::from(hard);
+        let checked = |c: &Column| c.time || c.decimal || c.numeric || (c.address && zia);
+        (0..self.columns.len())
+            .filter(|&i| checked(&self.columns[i]))
+            .collect()
     }
 }
 
@@ -425,18 +337,14 @@ impl Columns {
 
     /// The order for a frame of `values` separated by `delimiter`, if one has their count (and,
     /// of several, one fits).
-    pub(super) fn pick<'v>(
-        &self,
-        values: impl Iterator<Item = &'v str> + Clone,
-        delimiter: u8,
-    ) -> Option<&Order> {
-        let count = values.clone().count();
+    pub(super) fn pick(&self, values: Values<'_>, delimiter: u8) -> Option<&Order> {
+        let count = values.len();
         let mut fitting = self
             .orders
             .iter()
             .filter(|o| o.columns.len() == count && o.delimiter.is_none_or(|d| d == delimiter));
         let first = fitting.next()?;
-        let lead = values.clone().next().unwrap_or("");
+        let lead = values.get(0);
         // A line without LSS's tag, with a count only one ZIA order has, is that order's even
         // with one number it cannot read, as it was before ZPA's orders were read: a configured
         // order may share a ZPA template's count, and one such value must not turn its lines
@@ -460,9 +368,9 @@ impl Columns {
         // a SaaS Security row with no threat or policy fits DNS's order as well as its own, and
         // only its record id and times (numbers where DNS has a login and text) tell it.
         let rank = |order: &Order, fit: Fit| (fit.misfits, !order.configured, Reverse(fit.numbers));
-        let mut best = (first, first.fit(values.clone()));
+        let mut best = (first, first.fit(values));
         for order in fitting {
-            let fit = order.fit(values.clone());
+            let fit = order.fit(values);
             if rank(order, fit) < rank(best.0, best.1) {
                 best = (order, fit);
             }
@@ -494,23 +402,6 @@ mod tests {
         }
         let widths: Vec<usize> = DEFAULTS.iter().map(|(_, n)| n.len()).collect();
         assert_eq!(widths, [34, 36, 19, 14, 14, 19, 6]);
-    }
-
-    #[test]
-    fn addresses_by_their_shape() {
-        for (v, shaped) in [
-            ("10.0.0.1", true),
-            ("255.255.255.255", true),
-            ("1.2.3", false),
-            ("1.2.3.4.5", false),
-            ("1..2.3", false),
-            ("1234.1.1.1", false),
-            ("14061", false),
-            ("1.2.3.4 ", false),
-            ("::1", false),
-        ] {
-            assert_eq!(ipv4_shape(v.as_bytes()), shaped, "{v}");
-        }
     }
 
     #[test]

@@ -1,0 +1,149 @@
+//! How a line's values fit an order's columns: what picks the order of a line whose field count
+//! several orders have, and keeps out of an order a line that a value's delimiters gave its
+//! count (see the [`csv`](super) module's documentation).
+
+use super::lss::{self, Lead};
+use super::orders::Order;
+use super::Span;
+use crate::keys::Field;
+
+/// A line's values by place: the line and its fields' spans.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Values<'v> {
+    pub(super) text: &'v str,
+    pub(super) spans: &'v [Span],
+}
+
+impl<'v> Values<'v> {
+    pub(super) fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// The value at place `i`; empty past the last.
+    pub(super) fn get(&self, i: usize) -> &'v str {
+        let span = self.spans.get(i);
+        span.and_then(|s| self.text.get(s.start..s.end))
+            .unwrap_or("")
+    }
+}
+
+/// How a line's values fit an order ([`Order::fit`]).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Fit {
+    pub(super) misfits: usize,
+    /// Misfits no value of a line in this order has: an address or a time that is none, a
+    /// lead naming another log type.
+    pub(super) hard: usize,
+    pub(super) numbers: usize,
+}
+
+impl Fit {
+    fn misfit(&mut self, hard: bool) {
+        self.misfits += 1;
+        self.hard += usize::from(hard);
+    }
+}
+
+impl Order {
+    /// How `values` fit: numeric, address and time columns whose value is something else
+    /// (misfits; those of an address or a time, and a lead that names another type, also
+    /// hard), and numeric ones whose value is a number rather than absent (numbers). Only the
+    /// columns that can be checked are looked at: most are text, and every line of a count
+    /// that one order has is checked.
+    pub(super) fn fit(&self, values: Values<'_>) -> Fit {
+        let mut fit = Fit::default();
+        if let Some((part, repeated)) = self.repeats {
+            // Two empty values repeat nothing (an empty SessionID and ConnectionID, and a
+            // comma elsewhere, had the count too).
+            let value = |i| values.get(i).trim_ascii();
+            let part = value(part);
+            fit.misfits += usize::from(part.is_empty() || part != value(repeated));
+        }
+        if values.len() > 0 && self.lead_misfits(values.get(0)) {
+            fit.misfit(true);
+        }
+        for &i in &self.checked {
+            if i >= values.len() {
+                break;
+            }
+            let column = &self.columns[i];
+            let v = values.get(i).trim_ascii();
+            if crate::value::is_absent(v) {
+                continue;
+            }
+            if column.time {
+                // `0` is how an epoch template says "none"; a date starts `yyyy-`.
+                let b = v.as_bytes();
+                let iso = b.len() > 5 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-';
+                if !iso && v != "0" {
+                    fit.misfit(true);
+                }
+            } else if column.decimal {
+                if v.parse::<f64>().is_err() {
+                    fit.misfit(true);
+                }
+            } else if column.numeric {
+                if v.bytes().all(|c| c.is_ascii_digit()) {
+                    fit.numbers += 1;
+                } else {
+                    // An epoch time that is no number is no time: the line is in another order.
+                    fit.misfit(column.hit.is_some_and(|h| h.field == Field::EpochTime));
+                }
+            } else if !ipv4_shape(v.as_bytes()) && v.parse::<std::net::IpAddr>().is_err() {
+                // A ZIA address ([`Order::checked`] holds no other column).
+                fit.misfit(true);
+            }
+        }
+        fit
+    }
+
+    /// Whether a line's first field rules this order out: it names another ZPA log type, or,
+    /// for a ZIA order, any; for Audit, whose lead is static text only, it must name Audit.
+    fn lead_misfits(&self, first: &str) -> bool {
+        match self.label {
+            Some(label) => match lss::lead(first, label) {
+                Lead::Other => true,
+                Lead::Untagged => self.columns.first().is_none_or(|c| c.hit.is_none()),
+                Lead::Labelled(_) | Lead::Cut => false,
+            },
+            None => lss::tagged(first),
+        }
+    }
+}
+
+/// Four groups of one to three digits, separated by dots: an IPv4 address's shape, which a
+/// column that holds one is checked for without parsing it (what tells a shifted line is a word
+/// or a size there, not an octet over 255).
+fn ipv4_shape(v: &[u8]) -> bool {
+    let (mut dots, mut run) = (0, 0);
+    for &b in v {
+        match b {
+            b'0'..=b'9' if run < 3 => run += 1,
+            b'.' if run > 0 => (dots, run) = (dots + 1, 0),
+            _ => return false,
+        }
+    }
+    dots == 3 && run > 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_by_their_shape() {
+        for (v, shaped) in [
+            ("10.0.0.1", true),
+            ("255.255.255.255", true),
+            ("1.2.3", false),
+            ("1.2.3.4.5", false),
+            ("1..2.3", false),
+            ("1234.1.1.1", false),
+            ("14061", false),
+            ("1.2.3.4 ", false),
+            ("::1", false),
+        ] {
+            assert_eq!(ipv4_shape(v.as_bytes()), shaped, "{v}");
+        }
+    }
+}

@@ -202,6 +202,13 @@ fn decoded(line: &str) -> Run {
     out
 }
 
+/// Decodes one line, which must make no record: the reason of its dead letter.
+fn dead(line: &str) -> Reason {
+    let out = run("UTC", &[line.as_bytes()]);
+    assert!(out.records.is_empty(), "{line}: {:?}", out.records);
+    out.dead[0].0
+}
+
 /// Checks that each line makes the record and the facts of the template's JSON sample.
 fn same_as_json(t: &Template, lines: &[String]) {
     let (json_line, _) = sample(t);
@@ -243,9 +250,7 @@ fn a_list_of_several_items_in_an_unquoted_csv_line_is_a_dead_letter() {
     let t = &TEMPLATES[1];
     let (_, json) = sample(t);
     let line = fill(t.csv, &json, ',', Style::Template);
-    let out = run("UTC", &[line.as_bytes()]);
-    assert!(out.records.is_empty(), "{:?}", out.records);
-    assert_eq!(out.dead[0].0, Reason::FieldCount);
+    assert_eq!(dead(&line), Reason::FieldCount);
 }
 
 #[test]
@@ -269,9 +274,7 @@ fn a_comma_elsewhere_never_stands_in_for_connection_ids() {
     json["Policy"] = "Allow, Infra".into();
     let both_empty = fill(t.csv, &json, ',', Style::Template);
     for line in [shifted, both_empty] {
-        let out = run("UTC", &[line.as_bytes()]);
-        assert!(out.records.is_empty(), "{:?}", out.records);
-        assert_eq!(out.dead[0].0, Reason::FieldCount);
+        assert_eq!(dead(&line), Reason::FieldCount);
     }
 }
 
@@ -307,9 +310,7 @@ fn a_comma_cannot_shift_a_line_into_its_numbers() {
     json["ConnectionID"] = json["SessionID"].clone();
     json["Policy"] = "P, Q".into();
     let line = fill(t.csv, &json, ',', Style::Template);
-    let out = run("UTC", &[line.as_bytes()]);
-    assert!(out.records.is_empty(), "{:?}", out.records);
-    assert_eq!(out.dead[0].0, Reason::FieldCount);
+    assert_eq!(dead(&line), Reason::FieldCount);
 }
 
 #[test]
@@ -324,9 +325,7 @@ fn a_private_service_edge_status_row_is_no_connector_status() {
         "1916930,1638354879,2,15435341381,144152768,0,2058,22304497040,149703945,0,0,5257,",
         "7543,145257480799129312",
     );
-    let out = run("UTC", &[row.as_bytes()]);
-    assert!(out.records.is_empty(), "{:?}", out.records);
-    assert_eq!(out.dead[0].0, Reason::FieldCount);
+    assert_eq!(dead(row), Reason::FieldCount);
 }
 
 #[test]
@@ -370,9 +369,7 @@ fn a_label_fits_only_its_own_log_type() {
     let t = &TEMPLATES[2];
     let (_, json) = sample(t);
     let line = fill(t.csv, &json, ',', Style::Quoted).replace("Browser Access", "Connector Status");
-    let out = run("UTC", &[line.as_bytes()]);
-    assert!(out.records.is_empty(), "{:?}", out.records);
-    assert_eq!(out.dead[0].0, Reason::FieldCount);
+    assert_eq!(dead(&line), Reason::FieldCount);
 }
 
 #[test]

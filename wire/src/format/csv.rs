@@ -44,9 +44,10 @@
 //! what the templates write with `%d` digits and with `%f` decimals (a Private Service Edge
 //! Status row, App Connector Status's count, has an address where it has a latitude), and
 //! Audit's first field must name it. Browser Access's CSV template writes its agent and reason
-//! with `%j`, JSON strings: their escapes are undone. Browser Access and App Connector Status have the same
-//! count: the label tells them apart, else the values (App Connector Status has numbers where
-//! Browser Access has its method and protocol). The tabs that end a line are its last, empty
+//! with `%j`, JSON strings: their escapes are undone. Browser Access and App Connector Status
+//! have the same count: the label tells them apart, else the values (App Connector Status has
+//! numbers where Browser Access has its method and protocol). A label of a ZPA log type with no
+//! order here makes the line `unknown_type`. The tabs that end a line are its last, empty
 //! fields ([`crate::decode`] keeps them).
 
 mod fit;
@@ -238,10 +239,9 @@ impl Reader {
                 let picked = columns
                     .pick(values, d)
                     .filter(|o| !o.unchecked() || d != b',' || all_quoted());
-                // Split at its `","`, an audit may have another order's count, which a line
-                // without LSS's tag takes whatever its values: a line with a quote inside a
-                // field (as a split JSON value has) is read again unless its order holds JSON.
-                // A line without one pays nothing more.
+                // Split at its `","`, an audit may have another order's count, which its values
+                // may fit: a line with a quote inside a field (as a split JSON value has) is
+                // read again unless its order holds JSON. A line without one pays nothing more.
                 match picked.filter(|o| o.json || !quotes) {
                     Some(order) => (order, escaped, quotes),
                     None => match self.reread(text, d, self.spans.len(), columns) {

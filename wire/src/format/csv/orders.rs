@@ -251,12 +251,7 @@ impl Order {
     /// of its comma-separated lines must be as NSS's template writes it, every field quoted. A
     /// configured order is the admin's word for its lines, quoted or not.
     pub(super) fn unchecked(&self) -> bool {
-        !self.configured
-            && self.label.is_none()
-            && !self
-                .columns
-                .iter()
-                .any(|c| c.numeric || c.address || c.time || c.joins || c.decimal)
+        !self.configured && self.label.is_none() && self.checked.is_empty()
     }
 
     /// The places of the columns whose values [`Order::fit`] checks: numbers, decimals, ISO

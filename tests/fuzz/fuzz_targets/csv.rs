@@ -217,7 +217,16 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         return;
     }
     if want.is_err() {
-        assert_eq!(read, Err(wire::reason::Reason::FieldCount));
+        // A quote that never closes puts a line in no order: `field_count`, or `unknown_type`
+        // where its lead names an LSS log type (`… zpa-lss:`) that has none.
+        let chars: Vec<char> = text.chars().collect();
+        let lead = text.split(delimiter(&chars)).next().unwrap_or("");
+        let unknown =
+            lead.trim_end().ends_with("zpa-lss:") && read == Err(wire::reason::Reason::UnknownType);
+        assert!(
+            unknown || read == Err(wire::reason::Reason::FieldCount),
+            "{read:?}"
+        );
     }
     if let (Ok(_), Ok(values)) = (&read, &want) {
         assert!(

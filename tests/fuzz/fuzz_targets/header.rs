@@ -40,7 +40,13 @@ fuzz_target!(|data: &[u8]| {
     assert!(stack.start <= stack.message && stack.message <= data.len());
     assert!(stack.message >= at, "a stack ends before its first header");
     assert!(stack.message <= stack.body && stack.body <= data.len());
-    for part in [stack.header.timestamp(), stack.header.host()].into_iter().flatten() {
-        assert!(inside(part, &data[stack.start..stack.message]), "{part:?} outside");
+    for part in [stack.header.timestamp(), stack.header.host()]
+        .into_iter()
+        .flatten()
+    {
+        assert!(
+            inside(part, &data[stack.start..stack.message]),
+            "{part:?} outside"
+        );
     }
 });

@@ -170,7 +170,11 @@ pub fn batches(
             dead,
             "dead letters kept + unkept vs counted"
         );
-        assert!(batch.dead.len() <= 256, "{} dead letters kept", batch.dead.len());
+        assert!(
+            batch.dead.len() <= 256,
+            "{} dead letters kept",
+            batch.dead.len()
+        );
         let frames = batch.counters.get(Counter::Frames);
         assert_eq!(frames, lines + dead, "frames vs records + dead letters");
         for dead in &batch.dead {

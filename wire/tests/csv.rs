@@ -286,6 +286,23 @@ fn a_line_another_orders_count_by_its_values_delimiters_is_a_dead_letter() {
     assert_eq!(one(ZONE, activity)["kind"], "zia.saas_activity");
 }
 
+/// An address column holds what reads as an address, as the standard library reads one: a
+/// tunnel row's source `1.2.3.256` (or `01.2.3.4`) is a dead letter, as before the check took
+/// an IPv4 address by its shape (a tester's sweep found the shape too loose).
+#[test]
+fn an_address_column_holds_an_address() {
+    let tunnel = example("tunnel");
+    assert_eq!(one(ZONE, &tunnel)["kind"], "zia.tunnel");
+    for ip in ["1.2.3.256", "01.2.3.4", "999.1.1.1"] {
+        let line = edited(&tunnel, |i, f| if i == 5 { ip.into() } else { f.into() });
+        assert_eq!(
+            dead_reason(ZONE, line.as_bytes()),
+            Reason::FieldCount,
+            "{ip}"
+        );
+    }
+}
+
 /// A configured order whose columns hold nothing that can be checked is the admin's word for
 /// its lines: unquoted ones are read in it, as SaaS Security Activity's default order's are not.
 #[test]

@@ -298,6 +298,13 @@ fn browser_access_json_strings_in_csv_lose_their_escapes() {
     let line = fill(t.csv, &json, ',', Style::Template);
     assert!(line.contains(r#"(t=\"b418\""#), "{line}");
     same_as(&json, &line);
+    // An escaped quote before a comma, or a last one, which CSV's rule would take for the
+    // field's end or a doubled quote (a dead letter, or a line whose count fits no order).
+    for (agent, reason) in [(r#"Bot/1.0 "x""#, r#"a, "b", c"#), (r#"a, "b", c"#, r#"""#)] {
+        json["UserAgent"] = agent.into();
+        json["ConnectionReason"] = reason.into();
+        same_as(&json, &fill(t.csv, &json, ',', Style::Template));
+    }
 }
 
 #[test]

@@ -44,11 +44,12 @@
 //! what the templates write with `%d` digits and with `%f` decimals (a Private Service Edge
 //! Status row, App Connector Status's count, has an address where it has a latitude), and
 //! Audit's first field must name it. Browser Access's CSV template writes its agent and reason
-//! with `%j`, JSON strings: their escapes are undone. Browser Access and App Connector Status
-//! have the same count: the label tells them apart, else the values (App Connector Status has
-//! numbers where Browser Access has its method and protocol). A label of a ZPA log type with no
-//! order here makes the line `unknown_type`. The tabs that end a line are its last, empty
-//! fields ([`crate::decode`] keeps them).
+//! with `%j`, JSON strings: a line whose escaped quote CSV's rule took for a field's end is
+//! read again with each of them ending at its own quote ([`json`]), and their escapes undone.
+//! Browser Access and App Connector Status have the same count: the label tells them apart,
+//! else the values (App Connector Status has numbers where Browser Access has its method and
+//! protocol). A label of a ZPA log type with no order here makes the line `unknown_type`. The
+//! tabs that end a line are its last, empty fields ([`crate::decode`] keeps them).
 
 mod fit;
 mod json;

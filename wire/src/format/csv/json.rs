@@ -38,7 +38,11 @@ fn split(b: &[u8], d: u8, order: &Order, spans: &mut Vec<Span>) -> bool {
     let mut next = Some(0);
     for column in &order.columns {
         let Some(start) = next else { return false };
-        let json = column.json.then(|| document(b, start, d)).flatten();
+        let json = match (column.json, column.json_string && d == b',') {
+            (true, _) => document(b, start, d),
+            (false, true) => string(b, start, d),
+            (false, false) => None,
+        };
         let Some(cell) = json.or_else(|| scan(b, start, d).ok()) else {
             return false;
         };
@@ -79,6 +83,35 @@ fn document(b: &[u8], start: usize, d: u8) -> Option<Scanned> {
             start: open,
             end,
             // Bare quotes, as NSS writes them without a Feed Escape Character: none doubled.
+            escaped: false,
+            quotes: true,
+            next: (after < b.len()).then_some(after + 1),
+        }),
+    }
+}
+
+/// The field at `start` as a JSON string (LSS's `%j` in a CSV template), from its quote to
+/// the first quote no backslash escapes, which must end the field: CSV's rule would take an
+/// escaped quote before a comma (`\",`), or a last one (`\""`), for the field's end or a
+/// doubled quote. None for a field that is not one, which is read as any field.
+fn string(b: &[u8], start: usize, d: u8) -> Option<Scanned> {
+    if b.get(start) != Some(&b'"') {
+        return None;
+    }
+    let mut at = start + 1;
+    let close = loop {
+        match *b.get(at)? {
+            b'\\' => at += 2,
+            b'"' => break at,
+            _ => at += 1,
+        }
+    };
+    let after = close + 1;
+    match b.get(after) {
+        Some(&c) if c != d => None,
+        _ => Some(Scanned {
+            start: start + 1,
+            end: close,
             escaped: false,
             quotes: true,
             next: (after < b.len()).then_some(after + 1),
@@ -163,5 +196,17 @@ mod tests {
         assert_eq!(at(r#""{"a":1}x","#), None);
         assert_eq!(at(r#""{"a":1}"#), None);
         assert_eq!(at("None,x"), None);
+    }
+
+    #[test]
+    fn a_json_string_ends_at_its_own_quote() {
+        let at = |text: &str| string(text.as_bytes(), 0, b',').map(|s| (s.start, s.end, s.next));
+        assert_eq!(at(r#""a \"x\"",y"#), Some((1, 8, Some(10))));
+        assert_eq!(at(r#""a, \"b\", c",y"#), Some((1, 12, Some(14))));
+        assert_eq!(at(r#""a\\",y"#), Some((1, 4, Some(6))));
+        assert_eq!(at(r#""a""#), Some((1, 2, None)));
+        assert_eq!(at(r#""a"b,y"#), None);
+        assert_eq!(at(r#""a \","#), None);
+        assert_eq!(at("a,y"), None);
     }
 }

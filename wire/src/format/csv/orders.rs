@@ -322,12 +322,13 @@ impl Columns {
         Ok(())
     }
 
-    /// The orders with a column that holds JSON and fewer columns than `count`: those that a
-    /// frame of `count` fields may be in, its JSON values split at their delimiters.
+    /// The orders that a frame of `count` fields may be in, read again: those with a column
+    /// that holds JSON and fewer columns (its JSON values split at their delimiters), and those
+    /// with a JSON string (LSS's `%j`), whose escaped quotes CSV's rule may take for its own.
     pub(super) fn with_json(&self, count: usize) -> impl Iterator<Item = &Order> {
         self.orders
             .iter()
-            .filter(move |o| o.json && o.columns.len() < count)
+            .filter(move |o| (o.json && o.columns.len() < count) || o.json_strings)
     }
 
     /// The order for a frame of `values` separated by `delimiter`, if one has their count (and,

@@ -190,6 +190,14 @@ struct Span {
     escaped: bool,
 }
 
+impl Span {
+    /// Whether the field was quoted in `line`: a quoted field's text starts after its quote,
+    /// any other's after a delimiter or at the line's start.
+    fn quoted(&self, line: &[u8]) -> bool {
+        self.start > 0 && line[self.start - 1] == b'"'
+    }
+}
+
 /// A shard's positional reader, kept between frames so that reading allocates nothing.
 #[derive(Default)]
 pub struct Reader {
@@ -231,12 +239,7 @@ impl Reader {
                     text,
                     spans: &self.spans,
                 };
-                // A quoted field's text starts after its quote, any other's after a delimiter.
-                let all_quoted = || {
-                    self.spans
-                        .iter()
-                        .all(|s| s.start > 0 && b[s.start - 1] == b'"')
-                };
+                let all_quoted = || self.spans.iter().all(|s| s.quoted(b));
                 let picked = columns
                     .pick(values, d)
                     .filter(|o| !o.unchecked() || d != b',' || all_quoted());
@@ -261,12 +264,11 @@ impl Reader {
             }
         };
         // LSS's `%j` in a CSV template: a JSON string, quoted, whose escapes are undone when it
-        // has any (a quoted field's text starts after its quote).
+        // has any.
         let json_string = |column: &orders::Column, span: &Span| {
             d == b','
                 && column.json_string
-                && span.start > 0
-                && b[span.start - 1] == b'"'
+                && span.quoted(b)
                 && b[span.start..span.end].contains(&b'\\')
         };
         let json_escaped = order.json_strings

@@ -54,12 +54,14 @@
 mod fit;
 mod json;
 mod lss;
+mod marks;
 mod orders;
 mod unescape;
 
 use crate::fields::{Fields, Scalar};
 use crate::reason::Reason;
 use lss::Lead;
+use marks::Marks;
 pub use orders::Columns;
 use orders::{sourcetype, Order};
 use unescape::{json_unescape, unquote};
@@ -89,15 +91,20 @@ impl Cell<'_> {
 pub struct Cells<'a> {
     text: &'a str,
     delimiter: u8,
+    marks: Marks,
     /// Where the next field starts; `None` after the last.
     next: Option<usize>,
 }
 
 /// Reads `text` as delimited fields (see the module's documentation).
 pub fn fields(text: &str) -> Cells<'_> {
+    let d = delimiter(text.as_bytes());
+    let mut marks = Marks::default();
+    marks.run(text.as_bytes(), d);
     Cells {
         text,
-        delimiter: delimiter(text.as_bytes()),
+        delimiter: d,
+        marks,
         next: Some(0),
     }
 }
@@ -110,10 +117,14 @@ impl Cells<'_> {
 
 /// A comma when `","` comes before the first tab, else a tab when there is one, else a comma.
 pub(crate) fn delimiter(b: &[u8]) -> u8 {
-    let quoted = memchr::memmem::find(b, b"\",\"").unwrap_or(b.len());
-    match memchr::memchr(b'\t', &b[..quoted]) {
-        Some(_) => b'\t',
-        None => b',',
+    let tab = memchr::memchr(b'\t', b).unwrap_or(b.len());
+    // A `","` whose comma is before the first tab starts before it. Looked for at the commas:
+    // the first is nearly always one (`memmem` built a searcher for each line).
+    let quoted = memchr::memchr_iter(b',', &b[..tab])
+        .any(|c| c > 0 && b[c - 1] == b'"' && b.get(c + 1) == Some(&b'"'));
+    match quoted || tab == b.len() {
+        true => b',',
+        false => b'\t',
     }
 }
 
@@ -122,7 +133,10 @@ impl<'a> Iterator for Cells<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         let start = self.next.take()?;
-        let cell = match scan(self.text.as_bytes(), start, self.delimiter) {
+        let cell = match self
+            .marks
+            .field(self.text.as_bytes(), start, self.delimiter)
+        {
             Ok(cell) => cell,
             Err(reason) => return Some(Err(reason)),
         };
@@ -135,7 +149,7 @@ impl<'a> Iterator for Cells<'a> {
 }
 
 /// One field as [`scan`] finds it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Scanned {
     /// Its text, without quotes.
     start: usize,
@@ -148,7 +162,8 @@ struct Scanned {
     next: Option<usize>,
 }
 
-/// The field that starts at `start`.
+/// The field that starts at `start`, read a byte at a time: the definition of a field, which
+/// [`Marks::field`] reads from the line's marks.
 fn scan(b: &[u8], start: usize, d: u8) -> Result<Scanned, Reason> {
     let (text, escaped, quotes, after) = if b.get(start) == Some(&b'"') {
         let (mut escaped, mut quotes) = (false, false);
@@ -206,6 +221,7 @@ pub struct Reader {
     again: Vec<Span>,
     /// A copy of a frame with `""` in a field, resolved in place.
     scratch: Vec<u8>,
+    marks: Marks,
 }
 
 /// What [`Reader::read`] found besides the fields.
@@ -230,9 +246,14 @@ impl Reader {
         columns: &Columns,
         fields: &mut Fields<'a>,
     ) -> Result<Read, Reason> {
-        let text = std::str::from_utf8(text).map_err(|_| Reason::InvalidUtf8)?;
+        let d = delimiter(text);
+        self.marks.run(text, d);
+        let text = match self.marks.ascii() {
+            // SAFETY: every byte is ASCII, and ASCII is UTF-8.
+            true => unsafe { std::str::from_utf8_unchecked(text) },
+            false => std::str::from_utf8(text).map_err(|_| Reason::InvalidUtf8)?,
+        };
         let b = text.as_bytes();
-        let d = delimiter(b);
         let (order, escaped, quotes) = match self.split(b, d, columns.widest) {
             Split::Fields { escaped, quotes } => {
                 let values = fit::Values {
@@ -291,7 +312,7 @@ impl Reader {
         };
         // With commas, one look at the whole frame tells whether every value is plain: its only
         // quotes are those around fields unless a field held one. Tabs may be inside values.
-        let checked = d == b',' && !quotes && plain(b, false);
+        let checked = d == b',' && !quotes && self.marks.clean();
         // The order names the log type: set first, so that no votes are counted.
         fields.set_sourcetype(sourcetype(order.kind));
         fields.product = order.kind.is_zpa().then_some(order.kind);
@@ -315,7 +336,7 @@ impl Reader {
                     Lead::Untagged | Lead::Other => value,
                 };
             }
-            plain_values &= checked || plain(value.as_bytes(), true);
+            plain_values &= checked || plain(value.as_bytes());
             fields.note(hit, Some(Scalar::Str(value)));
         }
         Ok(Read {
@@ -337,13 +358,14 @@ enum Split {
 }
 
 impl Reader {
-    /// Fills the spans with the fields of `b`, as [`scan`] reads them, up to `widest`.
+    /// Fills the spans with the fields of `b` (the line marked last), as [`scan`] reads them,
+    /// up to `widest`.
     fn split(&mut self, b: &[u8], d: u8, widest: usize) -> Split {
         self.spans.clear();
         let (mut escaped, mut quotes) = (false, false);
         let mut next = Some(0);
         while let Some(start) = next {
-            let Ok(cell) = scan(b, start, d) else {
+            let Ok(cell) = self.marks.field(b, start, d) else {
                 return Split::Other;
             };
             if self.spans.len() == widest {
@@ -393,12 +415,11 @@ fn no_order(text: &str, d: u8) -> Reason {
     }
 }
 
-/// Whether a JSON string can hold `bytes` as they are (quotes counted only when asked).
-fn plain(bytes: &[u8], quotes: bool) -> bool {
-    let quote = if quotes { b'"' } else { b'\\' };
-    bytes.iter().fold(true, |ok, &c| {
-        ok & (c >= 0x20) & (c != quote) & (c != b'\\')
-    })
+/// Whether a JSON string can hold `bytes` as they are.
+fn plain(bytes: &[u8]) -> bool {
+    bytes
+        .iter()
+        .fold(true, |ok, &c| ok & (c >= 0x20) & (c != b'"') & (c != b'\\'))
 }
 
 #[cfg(test)]
@@ -409,6 +430,21 @@ mod tests {
         fields(text)
             .map(|c| c.map(|c| c.unescaped().into_owned()))
             .collect()
+    }
+
+    proptest::proptest! {
+        /// The delimiter as the module's documentation defines it: a comma when `","` comes
+        /// before the first tab, else a tab when there is one, else a comma.
+        #[test]
+        fn the_delimiter_as_defined(picks in proptest::collection::vec(0usize..5, 0..40)) {
+            let line: Vec<u8> = picks.iter().map(|&i| b"\",\ta "[i]).collect();
+            let quoted = line.windows(3).position(|w| w == b"\",\"").unwrap_or(line.len());
+            let want = match line[..quoted].contains(&b'\t') {
+                true => b'\t',
+                false => b',',
+            };
+            proptest::prop_assert_eq!(delimiter(&line), want);
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! JSON string must escape), which a record then copies without looking. The fields are filled
 //! in place: they are a few KiB, and moving them per frame would cost more than reading them.
 
+mod bits;
 pub mod cef;
 pub mod csv;
 pub mod json;

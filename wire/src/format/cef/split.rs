@@ -3,6 +3,8 @@
 //! frame's `=`, separators and key bytes), unescaping values in place and telling whether a
 //! frame needs JSON escaping at all.
 
+use crate::format::bits::{next_one, ones};
+
 /// A byte range of a frame (or of its unescaped copy).
 pub(crate) type Range = (usize, usize);
 
@@ -197,15 +199,7 @@ impl Scan {
 
     /// The first `=` at or after `from`.
     pub(crate) fn next_eq(&self, from: usize) -> Option<usize> {
-        let mut w = from / 64;
-        let mut word = self.eq.get(w)? & (!0u64 << (from % 64));
-        loop {
-            if word != 0 {
-                return Some(w * 64 + word.trailing_zeros() as usize);
-            }
-            w += 1;
-            word = *self.eq.get(w)?;
-        }
+        next_one(&self.eq, from)
     }
 
     /// The last byte before `at` that a key cannot hold.
@@ -219,38 +213,6 @@ impl Scan {
             w = w.checked_sub(1)?;
             word = self.nonkey[w];
         }
-    }
-}
-
-/// The positions of the set bits of `words`, in order.
-fn ones(words: &[u64]) -> Ones<'_> {
-    Ones {
-        words,
-        w: 0,
-        bits: words.first().copied().unwrap_or(0),
-    }
-}
-
-/// The iterator of [`ones`]: a word at a time, without the adapters a `flat_map` would stack.
-struct Ones<'a> {
-    words: &'a [u64],
-    w: usize,
-    /// The bits of word `w` not yet given.
-    bits: u64,
-}
-
-impl Iterator for Ones<'_> {
-    type Item = usize;
-
-    #[inline]
-    fn next(&mut self) -> Option<usize> {
-        while self.bits == 0 {
-            self.w += 1;
-            self.bits = *self.words.get(self.w)?;
-        }
-        let bit = self.bits.trailing_zeros() as usize;
-        self.bits &= self.bits - 1;
-        Some(self.w * 64 + bit)
     }
 }
 

@@ -221,6 +221,20 @@ fn the_product_decides_between_log_types_the_keys_leave_open() {
 }
 
 #[test]
+fn a_saas_url_keeps_its_percent_escapes_as_json_does() {
+    // Sentinel's SaaS Security preset writes `request=%s{fullurl}`, the URL as it is, where the
+    // web preset writes `request=%s{eurl}`, which NSS %HH-encodes.
+    let cef = "CEF:0|Zscaler|NSSCasbfilesharinglog|5.7|Box|r|3| deviceEventClassId=Box deviceExternalId=2 fname=a.xlsx request=https://app.box.com/s?q=a%20b%2Cc suser=jdoe@example.com";
+    let json = r#"{"sourcetype":"zscalernss-casb","event":{"applicationname":"Box","recordid":"2","filename":"a.xlsx","fullurl":"https://app.box.com/s?q=a%20b%2Cc","user":"jdoe@example.com"}}"#;
+    let (c, j) = (one(ZONE, cef), one(ZONE, json));
+    assert_eq!(c["url"], "https://app.box.com/s?q=a%20b%2Cc");
+    assert_eq!(c["url"], j["url"]);
+    // The web preset's is decoded, as its JSON twin's `eurl` is.
+    let web = web("request=a.com/x%20y");
+    assert_eq!(web["url"], "a.com/x y");
+}
+
+#[test]
 fn tunnel_event_by_the_header_product() {
     let r = one(
         ZONE,

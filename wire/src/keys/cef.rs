@@ -94,6 +94,9 @@ pub const TUNNEL: &[Key] = crate::dialect! {
 #[rustfmt::skip]
 pub const SAAS: &[Key] = crate::dialect! {
     "deviceEventClassId" => App;
+    // `%s{fullurl}`, the URL as it is: its `%HH` are the URL's own (the web template writes
+    // `%s{eurl}`, which NSS encodes, under the same name).
+    "request" => Url;
     "act" => Policy;
     "fname" => FileName;
     "fileHash" => FileMd5;

@@ -138,7 +138,12 @@ impl Readers {
             took_header_time: std::cell::Cell::new(false),
         };
         let message = &frame[body..];
-        let (format, at) = detect(message).ok_or(Reason::UnknownFormat)?;
+        // Bytes in no format that are no text either are said to be that: they would be
+        // `invalid_utf8` whenever a tab or a comma among them made a format worth trying.
+        let (format, at) = detect(message).ok_or_else(|| match std::str::from_utf8(message) {
+            Ok(_) => Reason::UnknownFormat,
+            Err(_) => Reason::InvalidUtf8,
+        })?;
         let text = &message[at..];
         let mut fields = Fields::default();
         let plain = match format {

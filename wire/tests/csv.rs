@@ -214,6 +214,53 @@ fn bare_quotes_stay_in_the_value() {
 }
 
 #[test]
+fn a_value_that_ends_with_a_quote_ends_there() {
+    // NSS writes `"… "corp""`: CSV's rule reads the last two quotes as a doubled one, and the
+    // field as going on (tester U1: the line was a dead letter). A line that rule cannot read
+    // is read again as NSS writes, a quote closing the field only before a comma or the end.
+    let line = edited(&example("web"), |i, f| match i {
+        25 => r#"Mozilla/5.0 (KHTML, like Gecko) Safari/537.36 "corp""#.into(),
+        _ => f.into(),
+    });
+    let r = one(ZONE, &line);
+    assert_eq!(
+        r["user_agent"],
+        r#"Mozilla/5.0 (KHTML, like Gecko) Safari/537.36 "corp""#
+    );
+    assert_eq!(
+        r["user"], "new-gre",
+        "the fields before are where they were"
+    );
+    let line = edited(&example("audit"), |i, f| match i {
+        5 => r#"Rule "Block All""#.into(),
+        _ => f.into(),
+    });
+    let r = one(ZONE, &line);
+    assert_eq!(r["resource"], r#"Rule "Block All""#);
+    assert_eq!(r["pre_action"], r#"{"status":"pending"}"#);
+    // A doubled quote that CSV's rule can read is still one quote.
+    let line = edited(&example("web"), |i, f| match i {
+        25 => r#"Mozilla/5.0 ""beta"" x"#.into(),
+        _ => f.into(),
+    });
+    assert_eq!(one(ZONE, &line)["user_agent"], r#"Mozilla/5.0 "beta" x"#);
+}
+
+#[test]
+fn an_unquoted_value_that_starts_with_a_quote_is_as_written() {
+    // Tab-separated output writes values as they are: a rule `"Quoted" Rule` starts with a
+    // quote that never closes as a quoted field's would (tester U1: a dead letter).
+    let comma = example("dns");
+    let tabs = comma[1..comma.len() - 1].replace("\",\"", "\t");
+    for rule in [r#""Quoted" Rule"#, r#"Rule "A""#] {
+        let line = tabs.replacen("DNS_1", rule, 1);
+        let r = one(ZONE, &line);
+        assert_eq!(r["rule"], rule, "{line}");
+        assert_eq!(r["query"], "wpad.test.com");
+    }
+}
+
+#[test]
 fn tab_separated_output_reads_as_the_comma_one() {
     let comma = example("dns");
     let tabs = comma[1..comma.len() - 1].replace("\",\"", "\t");

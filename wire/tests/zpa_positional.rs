@@ -308,6 +308,25 @@ fn browser_access_json_strings_in_csv_lose_their_escapes() {
 }
 
 #[test]
+fn values_that_start_or_end_with_a_quote_are_as_written() {
+    // LSS writes `%s` as it is: a policy or an object named `"Quoted" Object`, a first quote
+    // that CSV's rule takes for a quoted field's, which never closes (tester U1: dead letters).
+    for (t, key) in [
+        (&TEMPLATES[0], "Policy"),
+        (&TEMPLATES[4], "objectName"),
+        (&TEMPLATES[3], "Connector"),
+    ] {
+        for value in [r#""Quoted" Object"#, r#"Rule "A""#, r#"a "b" c"#] {
+            let (_, mut json) = sample(t);
+            json[key] = value.into();
+            for d in [',', '\t'] {
+                same_as(&json, &fill(t.csv, &json, d, Style::Template));
+            }
+        }
+    }
+}
+
+#[test]
 fn a_comma_cannot_shift_a_line_into_its_numbers() {
     // A ConnectionID without its comma that repeats SessionID, and a policy with one: the count
     // of the order that reads ConnectionID as two fields, and the ids repeat. Read so, the port

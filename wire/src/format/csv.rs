@@ -14,6 +14,14 @@
 //! letter (`field_count`) rather than a wrong record. A quoted field with no such closing quote
 //! is `field_count` too, unless read again so. Other fields run to the next delimiter.
 //!
+//! **Values as written.** Neither NSS nor LSS escapes a quote: a value that ends with one
+//! (`"… "corp""`) is read by the rule above as holding a doubled quote and going on, and one
+//! that starts with one in an unquoted template (LSS's `%s`, tab-separated output: `"Quoted"
+//! Rule`) as a quoted field that never closes. A line that the rule reads into no order is read
+//! again as they write ([`Quoting`]): a quote closes a quoted field only before a delimiter or
+//! the end, `""` two quotes; then, unless its first two fields are quoted, with no field quoted
+//! at all. Its values must fit an order as any line's must.
+//!
 //! **Log type.** A frame's field count picks the order, and so the log type, which the reader
 //! states as the frame's `sourcetype`. Zscaler's defaults (the "NSS Feed Output Format" pages'
 //! examples, checked against the Splunk/Sekoia templates that name the same fields in the same
@@ -51,6 +59,7 @@
 //! protocol). A label of a ZPA log type with no order here makes the line `unknown_type`. The
 //! tabs that end a line are its last, empty fields ([`crate::decode`] keeps them).
 
+mod cells;
 mod fit;
 mod json;
 mod lss;
@@ -60,142 +69,14 @@ mod unescape;
 
 use crate::fields::{Fields, Scalar};
 use crate::reason::Reason;
+pub(crate) use cells::delimiter;
+pub use cells::{fields, Cell, Cells};
+use cells::{scan, Quoting, Scanned};
 use lss::Lead;
 use marks::Marks;
 pub use orders::Columns;
 use orders::{sourcetype, Order};
 use unescape::{json_unescape, unquote};
-
-/// One field as written: its text without its quotes, `""` still doubled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cell<'a> {
-    pub text: &'a str,
-    /// Quoted, with a `""` inside: [`Cell::unescaped`] differs from `text`.
-    pub escaped: bool,
-}
-
-impl Cell<'_> {
-    /// The value as meant: each `""` of a quoted field one quote.
-    pub fn unescaped(&self) -> std::borrow::Cow<'_, str> {
-        if self.escaped {
-            self.text.replace("\"\"", "\"").into()
-        } else {
-            self.text.into()
-        }
-    }
-}
-
-/// The fields of a frame, in order; an `Err` (`FieldCount`) for a quote that never closes, after
-/// which there are none.
-#[derive(Debug, Clone)]
-pub struct Cells<'a> {
-    text: &'a str,
-    delimiter: u8,
-    marks: Marks,
-    /// Where the next field starts; `None` after the last.
-    next: Option<usize>,
-}
-
-/// Reads `text` as delimited fields (see the module's documentation).
-pub fn fields(text: &str) -> Cells<'_> {
-    let d = delimiter(text.as_bytes());
-    let mut marks = Marks::default();
-    marks.run(text.as_bytes(), d);
-    Cells {
-        text,
-        delimiter: d,
-        marks,
-        next: Some(0),
-    }
-}
-
-impl Cells<'_> {
-    pub fn delimiter(&self) -> u8 {
-        self.delimiter
-    }
-}
-
-/// A comma when `","` comes before the first tab, else a tab when there is one, else a comma.
-pub(crate) fn delimiter(b: &[u8]) -> u8 {
-    let tab = memchr::memchr(b'\t', b).unwrap_or(b.len());
-    // A `","` whose comma is before the first tab starts before it. Looked for at the commas:
-    // the first is nearly always one (`memmem` built a searcher for each line).
-    let quoted = memchr::memchr_iter(b',', &b[..tab])
-        .any(|c| c > 0 && b[c - 1] == b'"' && b.get(c + 1) == Some(&b'"'));
-    match quoted || tab == b.len() {
-        true => b',',
-        false => b'\t',
-    }
-}
-
-impl<'a> Iterator for Cells<'a> {
-    type Item = Result<Cell<'a>, Reason>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let start = self.next.take()?;
-        let cell = match self
-            .marks
-            .field(self.text.as_bytes(), start, self.delimiter)
-        {
-            Ok(cell) => cell,
-            Err(reason) => return Some(Err(reason)),
-        };
-        self.next = cell.next;
-        Some(Ok(Cell {
-            text: &self.text[cell.start..cell.end],
-            escaped: cell.escaped,
-        }))
-    }
-}
-
-/// One field as [`scan`] finds it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Scanned {
-    /// Its text, without quotes.
-    start: usize,
-    end: usize,
-    /// Quoted, with a `""`.
-    escaped: bool,
-    /// A quote inside its text (a bare one or a `""`).
-    quotes: bool,
-    /// Where the next field starts, if one does.
-    next: Option<usize>,
-}
-
-/// The field that starts at `start`, read a byte at a time: the definition of a field, which
-/// [`Marks::field`] reads from the line's marks.
-fn scan(b: &[u8], start: usize, d: u8) -> Result<Scanned, Reason> {
-    let (text, escaped, quotes, after) = if b.get(start) == Some(&b'"') {
-        let (mut escaped, mut quotes) = (false, false);
-        let mut at = start + 1;
-        let close = loop {
-            let quote = super::find_byte(b, at, b'"').ok_or(Reason::FieldCount)?;
-            match b.get(quote + 1) {
-                None => break quote,
-                Some(&c) if c == d => break quote,
-                Some(b'"') => {
-                    escaped = true;
-                    at = quote + 2;
-                }
-                Some(_) => at = quote + 1,
-            }
-            quotes = true;
-        };
-        (start + 1..close, escaped, quotes, close + 1)
-    } else {
-        let end = super::find_byte(b, start, d).unwrap_or(b.len());
-        let quotes = memchr::memchr(b'"', &b[start..end]).is_some();
-        (start..end, false, quotes, end)
-    };
-    Ok(Scanned {
-        start: text.start,
-        end: text.end,
-        escaped,
-        quotes,
-        // A delimiter at `after`: a field follows, if only an empty one.
-        next: (after < b.len()).then_some(after + 1),
-    })
-}
 
 /// Where one field of the frame being read is, in the frame or (escaped) in the scratch copy.
 #[derive(Debug, Clone, Copy)]
@@ -254,35 +135,30 @@ impl Reader {
             false => std::str::from_utf8(text).map_err(|_| Reason::InvalidUtf8)?,
         };
         let b = text.as_bytes();
-        let (order, escaped, quotes) = match self.split(b, d, columns.widest) {
+        let read = match self.split(b, d, columns.widest, Quoting::Csv) {
             Split::Fields { escaped, quotes } => {
-                let values = fit::Values {
-                    text,
-                    spans: &self.spans,
-                };
-                let all_quoted = || self.spans.iter().all(|s| s.quoted(b));
-                let picked = columns
-                    .pick(values, d)
-                    .filter(|o| !o.unchecked() || d != b',' || all_quoted());
+                let picked = self.pick(text, d, columns);
                 // Split at its `","`, an audit may have another order's count, which its values
                 // may fit: a line with a quote inside a field (as a split JSON value has) is
                 // read again unless its order holds JSON. A line without one pays nothing more.
                 match picked.filter(|o| o.json || !quotes) {
-                    Some(order) => (order, escaped, quotes),
+                    Some(order) => Some((order, escaped, quotes)),
                     None => match self.reread(text, d, self.spans.len(), columns) {
-                        Some(order) => (order, self.escaped(), true),
-                        None => (picked.ok_or_else(|| no_order(text, d))?, escaped, quotes),
+                        Some(order) => Some((order, self.escaped(), true)),
+                        None => picked.map(|order| (order, escaped, quotes)),
                     },
                 }
             }
-            Split::Other => {
-                let order = self.reread(text, d, usize::MAX, columns);
-                (
-                    order.ok_or_else(|| no_order(text, d))?,
-                    self.escaped(),
-                    true,
-                )
-            }
+            Split::Other => (self.reread(text, d, usize::MAX, columns))
+                .map(|order| (order, self.escaped(), true)),
+        };
+        let (order, escaped, quotes) = match read {
+            Some(read) => read,
+            // Values hold quotes that CSV's rule misreads: read as NSS and LSS write them.
+            None => match self.as_written(text, d, columns) {
+                Some(order) => (order, false, true),
+                None => return Err(no_order(text, d)),
+            },
         };
         // LSS's `%j` in a CSV template: a JSON string, quoted, whose escapes are undone when it
         // has any.
@@ -358,14 +234,14 @@ enum Split {
 }
 
 impl Reader {
-    /// Fills the spans with the fields of `b` (the line marked last), as [`scan`] reads them,
-    /// up to `widest`.
-    fn split(&mut self, b: &[u8], d: u8, widest: usize) -> Split {
+    /// Fills the spans with the fields of `b` (the line marked last), as [`scan`] reads them
+    /// (with `quoting`), up to `widest`.
+    fn split(&mut self, b: &[u8], d: u8, widest: usize, quoting: Quoting) -> Split {
         self.spans.clear();
         let (mut escaped, mut quotes) = (false, false);
         let mut next = Some(0);
         while let Some(start) = next {
-            let Ok(cell) = self.marks.field(b, start, d) else {
+            let Ok(cell) = self.marks.field(b, start, d, quoting) else {
                 return Split::Other;
             };
             if self.spans.len() == widest {
@@ -381,6 +257,42 @@ impl Reader {
             next = cell.next;
         }
         Split::Fields { escaped, quotes }
+    }
+
+    /// The order whose columns the fields in the spans fit ([`Columns::pick`]). SaaS Security
+    /// Activity's, whose six columns hold nothing that can be checked, takes a comma-separated
+    /// line only with every field quoted.
+    fn pick<'c>(&self, text: &str, d: u8, columns: &'c Columns) -> Option<&'c Order> {
+        let values = fit::Values {
+            text,
+            spans: &self.spans,
+        };
+        let all_quoted = || self.spans.iter().all(|s| s.quoted(text.as_bytes()));
+        columns
+            .pick(values, d)
+            .filter(|o| !o.unchecked() || d != b',' || all_quoted())
+    }
+
+    /// Reads a line that no order takes as CSV's rule splits it as NSS and LSS write values,
+    /// neither of which escapes a quote: first with a quote closing a quoted field only before
+    /// a delimiter or the end (`""` two quotes), then, unless the line's first two fields are
+    /// quoted (a template that quotes every value), with no field quoted at all. The values
+    /// must fit an order as any line's do.
+    fn as_written<'c>(&mut self, text: &str, d: u8, columns: &'c Columns) -> Option<&'c Order> {
+        let b = text.as_bytes();
+        if let Split::Fields { .. } = self.split(b, d, columns.widest, Quoting::Bare) {
+            if let Some(order) = self.pick(text, d, columns) {
+                return Some(order);
+            }
+        }
+        let quoted = |i: usize| self.spans.get(i).is_some_and(|s: &Span| s.quoted(b));
+        if quoted(0) && quoted(1) {
+            return None;
+        }
+        match self.split(b, d, columns.widest, Quoting::None) {
+            Split::Fields { .. } => self.pick(text, d, columns),
+            Split::Other => None,
+        }
     }
 
     /// Reads the line again in an order with JSON columns and fewer than `count` ([`json`]):
@@ -420,52 +332,4 @@ fn plain(bytes: &[u8]) -> bool {
     bytes
         .iter()
         .fold(true, |ok, &c| ok & (c >= 0x20) & (c != b'"') & (c != b'\\'))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn read(text: &str) -> Result<Vec<String>, Reason> {
-        fields(text)
-            .map(|c| c.map(|c| c.unescaped().into_owned()))
-            .collect()
-    }
-
-    proptest::proptest! {
-        /// The delimiter as the module's documentation defines it: a comma when `","` comes
-        /// before the first tab, else a tab when there is one, else a comma.
-        #[test]
-        fn the_delimiter_as_defined(picks in proptest::collection::vec(0usize..5, 0..40)) {
-            let line: Vec<u8> = picks.iter().map(|&i| b"\",\ta "[i]).collect();
-            let quoted = line.windows(3).position(|w| w == b"\",\"").unwrap_or(line.len());
-            let want = match line[..quoted].contains(&b'\t') {
-                true => b'\t',
-                false => b',',
-            };
-            proptest::prop_assert_eq!(delimiter(&line), want);
-        }
-    }
-
-    #[test]
-    fn quoting_bare_quotes_and_delimiters() {
-        let ok: &[(&str, &[&str])] = &[
-            (r#""a","b,c","""q""","""#, &["a", "b,c", r#""q""#, ""]),
-            (r#""{"s":"p"}","x""#, &[r#"{"s":"p"}"#, "x"]),
-            ("a\t\"b\tc\"\td,e", &["a", "b\tc", "d,e"]),
-            ("a,b,", &["a", "b", ""]),
-            (r#"a"b,"c"d""#, &[r#"a"b"#, r#"c"d"#]),
-            ("", &[""]),
-        ];
-        for (text, want) in ok {
-            assert_eq!(
-                read(text),
-                Ok(want.iter().map(|s| s.to_string()).collect()),
-                "{text:?}"
-            );
-        }
-        for bad in [r#""a","b"#, r#""a"b"#, "\""] {
-            assert_eq!(read(bad), Err(Reason::FieldCount), "{bad:?}");
-        }
-    }
 }

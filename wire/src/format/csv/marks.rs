@@ -8,7 +8,7 @@
 //! [`super::scan`] reads one field a byte at a time and stays the definition: a test and the
 //! `csv` fuzz target hold the two to the same fields.
 
-use super::Scanned;
+use super::{Quoting, Scanned};
 use crate::format::bits::{any_in, next_one};
 use crate::reason::Reason;
 
@@ -63,10 +63,18 @@ impl Marks {
         self.bad == 0
     }
 
-    /// The field of `line` (the one marked) that starts at `start`, as [`super::scan`] reads it.
+    /// The field of `line` (the one marked) that starts at `start`, as [`super::scan`] reads it
+    /// with [`Quoting::Csv`].
     #[inline]
-    pub(super) fn field(&self, line: &[u8], start: usize, d: u8) -> Result<Scanned, Reason> {
-        let (text, escaped, quotes, after) = if line.get(start) == Some(&b'"') {
+    pub(super) fn field(
+        &self,
+        line: &[u8],
+        start: usize,
+        d: u8,
+        quoting: Quoting,
+    ) -> Result<Scanned, Reason> {
+        let quoted = quoting != Quoting::None && line.get(start) == Some(&b'"');
+        let (text, escaped, quotes, after) = if quoted {
             let (mut escaped, mut quotes) = (false, false);
             let mut at = start + 1;
             let close = loop {
@@ -74,7 +82,7 @@ impl Marks {
                 match line.get(quote + 1) {
                     None => break quote,
                     Some(&c) if c == d => break quote,
-                    Some(b'"') => {
+                    Some(b'"') if quoting == Quoting::Csv => {
                         escaped = true;
                         at = quote + 2;
                     }
@@ -175,7 +183,10 @@ mod tests {
             assert_eq!(marks.clean(), clean, "{line:?}");
             let mut next = Some(0);
             while let Some(at) = next {
-                let (m, s) = (marks.field(line, at, d), super::super::scan(line, at, d));
+                let (m, s) = (
+                    marks.field(line, at, d, Quoting::Csv),
+                    super::super::scan(line, at, d),
+                );
                 assert_eq!(m, s, "{line:?} at {at}");
                 next = s.ok().and_then(|s| s.next);
             }
@@ -200,6 +211,36 @@ mod tests {
         ] {
             same_fields(line.as_bytes());
         }
+    }
+
+    #[test]
+    fn quotes_as_written() {
+        let mut marks = Marks::default();
+        let fields = |marks: &mut Marks, line: &str, quoting| {
+            marks.run(line.as_bytes(), b',');
+            let mut out = Vec::new();
+            let mut next = Some(0);
+            while let Some(at) = next {
+                let Ok(f) = marks.field(line.as_bytes(), at, b',', quoting) else {
+                    out.push(None);
+                    break;
+                };
+                out.push(Some(line[f.start..f.end].to_string()));
+                next = f.next;
+            }
+            out
+        };
+        let some = |v: &[&str]| v.iter().map(|s| Some(s.to_string())).collect::<Vec<_>>();
+        // A quote ends a quoted field only before the delimiter or the end: `""` is two.
+        let line = r#""a "b"","c""d",e"#;
+        let csv = some(&[r#"a "b"","c""d"#, "e"]);
+        assert_eq!(fields(&mut marks, line, Quoting::Csv), csv);
+        let want = some(&[r#"a "b""#, r#"c""d"#, "e"]);
+        assert_eq!(fields(&mut marks, line, Quoting::Bare), want);
+        // No field is quoted: every one runs to the next delimiter.
+        let line = r#""Quoted" Rule,x,"y""#;
+        let want = some(&[r#""Quoted" Rule"#, "x", r#""y""#]);
+        assert_eq!(fields(&mut marks, line, Quoting::None), want);
     }
 
     proptest::proptest! {

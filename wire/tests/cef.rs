@@ -127,6 +127,29 @@ fn header_fields_and_the_extension_may_hold_escaped_pipes() {
 }
 
 #[test]
+fn a_header_value_holding_unescaped_pipes_keeps_them() {
+    // NSS escapes nothing in `%s{rulelabel}` or `%s{reason}`: a rule `Block | Social` made the
+    // Severity ` Social`, the extension `3|act=Drop …`, and its first key `3|act` (tester U1:
+    // records without their action).
+    let r = one(
+        ZONE,
+        "CEF:0|Zscaler|NSSFWlog|5.7|Drop|Block | Social|| x|3|act=Drop src=10.0.0.1 dst=203.0.113.5 request=a|b",
+    );
+    assert_eq!(r["kind"], "zia.firewall");
+    assert_eq!(r["rule"], "Block | Social|| x");
+    assert_eq!(r["action"], "drop");
+    let r = web("act=Blocked x=a|b");
+    assert_eq!(
+        r["action"], "blocked",
+        "a pipe after the first key stays in its value"
+    );
+    let line = FIREWALL.replace("Block Outbound SMB", "Block | Outbound SMB");
+    let mut want = one(ZONE, FIREWALL);
+    want["rule"] = "Block | Outbound SMB".into();
+    assert_eq!(one(ZONE, &line), want);
+}
+
+#[test]
 fn header_without_its_seven_fields_is_malformed() {
     for line in [
         "CEF:0|Zscaler|NSSWeblog|5.7|Allowed|Allowed|3",

@@ -107,6 +107,18 @@ fn leef_2_delimiters() {
     }
     // 2.0 without a delimiter field: tabs.
     want(&web("2.0|Zscaler|NSS|4.1|Allowed", &attributes.join("\t")));
+    // An EventID holding pipes, which NSS does not escape in `%s{reason}` (tester U1: the first
+    // attribute, the action, was lost), with and without 2.0's delimiter field.
+    for (head, separator) in [
+        ("1.0|Zscaler|NSS|4.1|Not allowed | x", "\t"),
+        ("2.0|Zscaler|NSS|4.1|Not allowed | x", "\t"),
+        ("2.0|Zscaler|NSS|4.1|Not allowed | x|^", "^"),
+        ("2.0|Zscaler|NSS|4.1|Not allowed || x|0x09", "\t"),
+    ] {
+        let r = web(head, &attributes.join(separator));
+        want(&r);
+        assert_eq!(r["action"], "allowed", "{head}");
+    }
     // 1.0: tabs, or spaces where a page turned them into spaces.
     want(&web("1.0|Zscaler|NSS|4.1|Allowed", &attributes.join("\t")));
     want(&web("1.0|Zscaler|NSS|4.1|Allowed", &attributes.join(" ")));

@@ -56,7 +56,8 @@ fn reference(text: &[u8]) -> Result<Frame, Reason> {
     let text = std::str::from_utf8(text).map_err(|_| Reason::InvalidUtf8)?;
     let rest = text.strip_prefix("CEF:").ok_or(Reason::MalformedCef)?;
     let chars: Vec<char> = rest.chars().collect();
-    let (header, i) = escaped::header(&chars, 7, Reason::MalformedCef)?;
+    // The Name (the sixth field) takes the `|`s NSS leaves in a value.
+    let (header, i) = escaped::widened(&chars, 7, 5, Reason::MalformedCef)?;
     Ok((header, escaped::spaced(&chars[i..], false, &unescape)))
 }
 

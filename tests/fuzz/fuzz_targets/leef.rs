@@ -55,23 +55,41 @@ fn reference(text: &[u8]) -> Result<Frame, Reason> {
     let text = std::str::from_utf8(text).map_err(|_| Reason::InvalidUtf8)?;
     let rest = text.strip_prefix("LEEF:").ok_or(Reason::MalformedLeef)?;
     let chars: Vec<char> = rest.chars().collect();
-    let (header, i) = escaped::header(&chars, 5, Reason::MalformedLeef)?;
-    let mut attributes = &chars[i..];
+    let (first, i0) = escaped::header(&chars, 5, Reason::MalformedLeef)?;
+    let two = first[0].starts_with('2');
     let mut delimiter = '\t';
-    if header[0].starts_with('2') {
-        // The raw text up to the next `|` that no backslash escapes.
-        let mut j = 0;
-        while j < attributes.len() && attributes[j] != '|' {
-            j += if attributes[j] == '\\' { 2 } else { 1 };
-        }
-        if j < attributes.len() {
-            let field: String = attributes[..j].iter().collect();
-            if let Some(declared) = declared(&field) {
-                delimiter = declared;
-                attributes = &attributes[j + 1..];
-            }
-        }
+    // 2.0's delimiter field: the raw text up to the next `|` that no backslash escapes, when it
+    // declares one and no `|` comes after it before the attributes' first `=`.
+    let mut j = i0;
+    while j < chars.len() && chars[j] != '|' {
+        j += if chars[j] == '\\' { 2 } else { 1 };
     }
+    let field: String = chars[i0..j.min(chars.len())].iter().collect();
+    let last = j < chars.len() && escaped::pipes_before_eq(&chars, j + 1).is_empty();
+    let (header, i) = match declared(&field).filter(|_| two && last) {
+        Some(declared) => {
+            delimiter = declared;
+            (first, j + 1)
+        }
+        None => {
+            // The EventID takes the `|`s NSS leaves in it; the last of the fields it took may
+            // be 2.0's delimiter field.
+            let (mut header, i) = escaped::widened(&chars, 5, 4, Reason::MalformedLeef)?;
+            let k = escaped::pipes_before_eq(&chars, i0).len();
+            if two && k > 0 {
+                let (parts, _) = escaped::header(&chars[..i], 5 + k, Reason::MalformedLeef)?;
+                let mut pipes = vec![i0 - 1];
+                pipes.extend(escaped::pipes_before_eq(&chars, i0));
+                let candidate: String = chars[pipes[k - 1] + 1..pipes[k]].iter().collect();
+                if let Some(declared) = declared(&candidate) {
+                    delimiter = declared;
+                    header[4] = parts[4..4 + k].join("|");
+                }
+            }
+            (header, i)
+        }
+    };
+    let attributes = &chars[i..];
     // Values are as written: LEEF defines no escapes, and NSS writes none.
     let unescape = |value: &[char]| -> String { value.iter().collect() };
     let pairs = if delimiter == '\t' && !attributes.contains(&'\t') {

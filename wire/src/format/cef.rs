@@ -5,10 +5,13 @@
 //! slow reference written from these rules):
 //!
 //! - The header is seven fields, each closed by a `|` that no backslash escapes; fewer is
-//!   [`Reason::MalformedCef`]. In header fields `\|` and `\\` stand for `|` and `\`.
-//! - The extension runs from the seventh `|` to the end. A key is a run of letters, digits, `_`,
-//!   `.` and `-` that starts the extension or follows a space, directly followed by `=` and
-//!   not by a quote: CEF quotes no value, and NSS puts a user agent's ` d="3683"` or
+//!   [`Reason::MalformedCef`]. In header fields `\|` and `\\` stand for `|` and `\`. NSS escapes
+//!   no `|` in the values it writes there (a reason or rule `Block | Social`): when `|`s come
+//!   before the first `=` after the seventh, the Name (the sixth field) takes them, the
+//!   Severity is what comes before the last of them, and the extension starts after it.
+//! - The extension runs from the seventh `|` (or that last one) to the end. A key is a run of
+//!   letters, digits, `_`, `.` and `-` that starts the extension or follows a space, directly
+//!   followed by `=` and not by a quote: CEF quotes no value, and NSS puts a user agent's ` d="3683"` or
 //!   ` suser="x"` in as it came, part of the agent (which a client sets: one that wrote a
 //!   quoted `devicehostname="…"` there would name the record's device). A key's
 //!   value runs to the space before the next key, without trailing spaces: values hold spaces
@@ -34,8 +37,8 @@ pub mod split;
 
 use rules::{header_field, header_hit, yearless, Custom};
 pub(crate) use split::{
-    header_fields, is_clean, is_plain, next_unescaped, split_spaced, unescape_copy, Range, Scan,
-    Span,
+    header_fields, is_clean, is_plain, next_unescaped, split_spaced, unescape_copy, widen, Range,
+    Scan, Span,
 };
 
 use crate::event::Kind;
@@ -48,6 +51,9 @@ use crate::reason::Reason;
 const HEADER_FIELDS: usize = 7;
 /// The header field that names the product, by position.
 const PRODUCT: usize = 2;
+/// The header field that takes the `|`s NSS leaves in a value (the Name: `%s{reason}`,
+/// `%s{rulelabel}`; the Signature ID is an action or a record type, the Severity a number).
+const NAME: usize = 5;
 
 /// A shard's CEF reader, kept between frames so that reading allocates nothing.
 #[derive(Default)]
@@ -145,7 +151,10 @@ fn parse<'a>(
         false => Err(Reason::MalformedCef),
     };
     let (mut header, extension) = match header {
-        Ok(found) => found,
+        Ok((mut header, extension)) => {
+            let extension = widen(text, &mut header, extension, NAME);
+            (header, extension)
+        }
         // Text that is no UTF-8 is said first, whatever else is wrong with it.
         Err(malformed) => {
             std::str::from_utf8(text).map_err(|_| Reason::InvalidUtf8)?;

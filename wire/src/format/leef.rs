@@ -5,12 +5,16 @@
 //! written from these rules):
 //!
 //! - The header is five fields, each closed by a `|` that no backslash escapes; fewer is
-//!   [`Reason::MalformedLeef`]. In header fields `\|` and `\\` stand for `|` and `\`.
+//!   [`Reason::MalformedLeef`]. In header fields `\|` and `\\` stand for `|` and `\`. NSS escapes
+//!   no `|` in the EventID it writes (the QRadar preset's `%s{reason}`): when no delimiter field
+//!   follows it and `|`s come before the first `=` after the fifth, the EventID takes them,
+//!   but for a last field that declares a delimiter (in 2.0), and the attributes start after
+//!   them.
 //! - LEEF 2.0 (a version starting with `2`) may add a delimiter field after the EventID: one
 //!   character, or its code in hex (`0x09`, `x5E`: one to four digits), or nothing for a tab.
 //!   What comes before the next `|` is that field only if it is one of these, and neither `\`
-//!   nor `=`; otherwise the attributes start after the EventID and are tab-separated. LEEF 1.0
-//!   separates them with tabs.
+//!   nor `=`, and no `|` follows it before the attributes' first `=`; otherwise the attributes
+//!   start after the EventID and are tab-separated. LEEF 1.0 separates them with tabs.
 //! - Attributes are separated by every delimiter, a backslash before it included: NSS escapes
 //!   nothing in its values, so `realm=C:\share\` then a tab is a value that ends in a
 //!   backslash, not an escaped tab running into the next attribute. An attribute's key is what
@@ -29,7 +33,7 @@
 
 use super::cef::{
     header_fields, is_clean, is_plain, next_unescaped, sourcetype, split, split_spaced,
-    unescape_copy, Range, Scan, Span,
+    unescape_copy, widen, Range, Scan, Span,
 };
 use crate::fields::{Fields, Scalar};
 use crate::keys::memo::Memo;
@@ -150,13 +154,37 @@ impl Parts {
             }
         };
         let mut delimiter = Delimiter::TAB;
-        if text[header[0].0..header[0].1].starts_with(b"2") {
-            if let Some(end) = next_unescaped(text, at, b'|') {
-                // A field that is no UTF-8 declares nothing (and the frame is refused below).
-                let field = std::str::from_utf8(&text[at..end]).ok();
-                if let Some(declared) = field.and_then(declared_delimiter) {
+        let two = text[header[0].0..header[0].1].starts_with(b"2");
+        // A field that is no UTF-8 declares nothing (and the frame is refused below).
+        let declares = |(start, end): Range| {
+            let field = std::str::from_utf8(&text[start..end]).ok();
+            field.and_then(declared_delimiter)
+        };
+        // A delimiter field is the last before the attributes: no `|` comes after it before
+        // their first `=` (`Not allowed || x|0x09` has an empty field that is none).
+        let last = move |end: usize| {
+            let mut header = header;
+            widen(text, &mut header, end + 1, EVENT_ID) == end + 1
+        };
+        let field = next_unescaped(text, at, b'|').filter(|&end| two && last(end));
+        match field.and_then(|end| Some((end, declares((at, end))?))) {
+            Some((end, declared)) => {
+                delimiter = declared;
+                at = end + 1;
+            }
+            None => {
+                at = widen(text, &mut header, at, EVENT_ID);
+                // The pipes the EventID took may end with 2.0's delimiter field.
+                let (start, end) = header[EVENT_ID];
+                let mut last = None;
+                while let Some(pipe) =
+                    next_unescaped(&text[..end], last.map_or(start, |p| p + 1), b'|')
+                {
+                    last = Some(pipe);
+                }
+                if let Some(declared) = last.filter(|_| two).and_then(|p| declares((p + 1, end))) {
                     delimiter = declared;
-                    at = end + 1;
+                    header[EVENT_ID].1 = last.unwrap_or(end);
                 }
             }
         }

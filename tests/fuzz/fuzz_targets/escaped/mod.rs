@@ -36,6 +36,50 @@ pub fn header(
     Ok((header, i))
 }
 
+/// The positions of the `|`s no backslash escapes in `chars[from..]` before its first `=`
+/// (none when it has no `=`).
+pub fn pipes_before_eq(chars: &[char], from: usize) -> Vec<usize> {
+    let Some(eq) = chars[from..]
+        .iter()
+        .position(|&c| c == '=')
+        .map(|p| from + p)
+    else {
+        return Vec::new();
+    };
+    let (mut pipes, mut j) = (Vec::new(), from);
+    while j < eq {
+        match chars[j] {
+            '\\' => j += 2,
+            '|' => {
+                pipes.push(j);
+                j += 1;
+            }
+            _ => j += 1,
+        }
+    }
+    pipes
+}
+
+/// [`header`]'s `count` fields, where field `wide` also takes the `|`s that come before the
+/// first `=` after them (NSS escapes none in the values it writes there): the fields, unescaped,
+/// and where the rest starts.
+pub fn widened(
+    chars: &[char],
+    count: usize,
+    wide: usize,
+    malformed: Reason,
+) -> Result<(Vec<String>, usize), Reason> {
+    let (fields, end) = header(chars, count, malformed)?;
+    let pipes = pipes_before_eq(chars, end);
+    let Some(&last) = pipes.last() else {
+        return Ok((fields, end));
+    };
+    let (mut fields, rest) = header(&chars[..=last], count + pipes.len(), malformed)?;
+    let joined = fields[wide..=wide + pipes.len()].join("|");
+    fields.splice(wide..=wide + pipes.len(), [joined]);
+    Ok((fields, rest))
+}
+
 fn is_key(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-'
 }

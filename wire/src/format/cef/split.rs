@@ -82,6 +82,39 @@ pub(crate) fn header_fields<const N: usize>(
     Ok((header, at))
 }
 
+/// Header fields of which field `wide` held `|`s that no backslash escapes: NSS escapes none in
+/// the values it puts in a header (`%s{reason}`, `%s{rulelabel}`). Such a pipe comes before the
+/// first `=` of what [`header_fields`] took for the rest of the frame (a `Not allowed | x` reason
+/// made the firewall's `act=Block` the key `3|act`): field `wide` takes it, the fields after
+/// `wide` move to the last pipes before that `=`, and the rest starts after the last one.
+/// Returns where the rest starts: `at` when no pipe comes before that `=`, or there is none.
+pub(crate) fn widen<const N: usize>(
+    text: &[u8],
+    header: &mut [Range; N],
+    at: usize,
+    wide: usize,
+) -> usize {
+    let Some(eq) = memchr::memchr(b'=', &text[at..]).map(|i| at + i) else {
+        return at;
+    };
+    // The ends of the last N fields (the header's, until a pipe comes after them).
+    let mut ends: [usize; N] = std::array::from_fn(|i| header[i].1);
+    let (mut from, mut moved) = (at, false);
+    while let Some(pipe) = next_unescaped(&text[..eq], from, b'|') {
+        ends.rotate_left(1);
+        ends[N - 1] = pipe;
+        (from, moved) = (pipe + 1, true);
+    }
+    if !moved || wide >= N {
+        return at;
+    }
+    header[wide].1 = ends[wide];
+    for j in wide + 1..N {
+        header[j] = (ends[j - 1] + 1, ends[j]);
+    }
+    ends[N - 1] + 1
+}
+
 /// A frame that holds a backslash, copied into `scratch` and unescaped there: its header fields
 /// by `header_escape`, its values by `value_escape`. Returns the text the values are read from.
 pub(crate) fn unescape_copy<'s>(

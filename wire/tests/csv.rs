@@ -238,6 +238,15 @@ fn a_value_that_ends_with_a_quote_ends_there() {
     let r = one(ZONE, &line);
     assert_eq!(r["resource"], r#"Rule "Block All""#);
     assert_eq!(r["pre_action"], r#"{"status":"pending"}"#);
+    // An agent holding `","` and ending with a quote: CSV's rule read the end as a doubled
+    // quote that joined two fields, the `","` split one, and the count came back to the web
+    // order's with the referer in the agent (tester U3). Read as NSS writes, the agent is two
+    // fields: no order's count, a dead letter.
+    let line = edited(&example("web"), |i, f| match i {
+        25 => r#"Mozilla/5.0 "x","y "corp""#.into(),
+        _ => f.into(),
+    });
+    assert_eq!(dead_reason(ZONE, line.as_bytes()), Reason::FieldCount);
     // A doubled quote that CSV's rule can read is still one quote.
     let line = edited(&example("web"), |i, f| match i {
         25 => r#"Mozilla/5.0 ""beta"" x"#.into(),

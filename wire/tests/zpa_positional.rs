@@ -140,7 +140,8 @@ fn key(variable: &str) -> &str {
 enum Style {
     /// As LSS does: `%s` as it is, `%j` a JSON string, numbers bare.
     Template,
-    /// Every string quoted, a quote doubled (a template edited to quote its values).
+    /// Every string quoted (a template edited to quote its values: `"%s{…}"`, which writes a
+    /// value's own quotes as they are, as LSS writes every value).
     Quoted,
 }
 
@@ -175,7 +176,7 @@ fn fill(template: &str, sample: &Value, delimiter: char, style: Style) -> String
         };
         let string = format.starts_with("%s") || format.starts_with("%j");
         let written = match (style, string) {
-            (Style::Quoted, true) => format!("\"{}\"", text.replace('"', "\"\"")),
+            (Style::Quoted, true) => format!("\"{text}\""),
             (Style::Template, true) if format.starts_with("%j") => {
                 serde_json::to_string(&text).expect("a JSON string")
             }
@@ -311,15 +312,25 @@ fn browser_access_json_strings_in_csv_lose_their_escapes() {
 fn values_that_start_or_end_with_a_quote_are_as_written() {
     // LSS writes `%s` as it is: a policy or an object named `"Quoted" Object`, a first quote
     // that CSV's rule takes for a quoted field's, which never closes (tester U1: dead letters).
+    // Browser Access's agent and reason beside it are JSON strings in CSV (`%j`): read without
+    // their quotes and escapes still, when such a line is read with no field quoted (review
+    // B1), as long as neither holds a comma (the sample's agent does: `(KHTML, like Gecko)`).
     for (t, key) in [
         (&TEMPLATES[0], "Policy"),
         (&TEMPLATES[4], "objectName"),
         (&TEMPLATES[3], "Connector"),
+        (&TEMPLATES[2], "Origin"),
+        (&TEMPLATES[2], "XFF"),
     ] {
         for value in [r#""Quoted" Object"#, r#"Rule "A""#, r#"a "b" c"#] {
             let (_, mut json) = sample(t);
             json[key] = value.into();
-            for d in [',', '\t'] {
+            // (`fill` writes `%j` in TSV too, where LSS's TSV template writes `%s`.)
+            let browser = key == "Origin" || key == "XFF";
+            if browser {
+                json["UserAgent"] = r#"curl/8.0 "x" C:\y"#.into();
+            }
+            for d in [',', '\t'].into_iter().filter(|&d| d == ',' || !browser) {
                 same_as(&json, &fill(t.csv, &json, d, Style::Template));
             }
         }

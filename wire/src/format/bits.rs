@@ -19,10 +19,24 @@ pub(crate) fn next_one(words: &[u64], from: usize) -> Option<usize> {
     }
 }
 
-/// Whether a bit of `words` is set in `from..to`.
+/// Whether a bit of `words` is set in `from..to`: the words of that range only, not a search on
+/// past its end.
 #[inline]
 pub(crate) fn any_in(words: &[u64], from: usize, to: usize) -> bool {
-    next_one(words, from).is_some_and(|at| at < to)
+    if from >= to {
+        return false;
+    }
+    let (first, last) = (from / 64, (to - 1) / 64);
+    (first..=last).any(|w| {
+        let mut word = words.get(w).copied().unwrap_or(0);
+        if w == first {
+            word &= !0u64 << (from % 64);
+        }
+        if w == last {
+            word &= !0u64 >> (63 - (to - 1) % 64);
+        }
+        word != 0
+    })
 }
 
 /// The positions of the set bits of `words`, in order.

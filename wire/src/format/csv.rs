@@ -5,7 +5,9 @@
 //! **Fields.** The delimiter is decided per frame: a comma when `","` comes before the first tab,
 //! else a tab when there is one, else a comma. A field that starts with `"` is quoted: it ends at
 //! the first `"` that the delimiter or the end of the frame follows, and inside it `""` is one
-//! quote. NSS without a Feed Escape Character writes values as they are, so quoted fields hold bare
+//! quote, but before the delimiter or the end, where it is the value's last quote and the
+//! closing one (NSS doubles no quote: an agent ending `"corp"` is written `"… "corp""`). NSS
+//! without a Feed Escape Character writes values as they are, so quoted fields hold bare
 //! quotes (`"{"status":"pending"}"`, Zscaler's own Admin Audit example): a quote followed by
 //! anything else stays in the value. A value that holds a quote followed by the delimiter
 //! (`"{"a":"x","b":1}"`) cannot be told from two fields; it makes the frame's field count wrong.
@@ -14,13 +16,13 @@
 //! letter (`field_count`) rather than a wrong record. A quoted field with no such closing quote
 //! is `field_count` too, unless read again so. Other fields run to the next delimiter.
 //!
-//! **Values as written.** Neither NSS nor LSS escapes a quote: a value that ends with one
-//! (`"… "corp""`) is read by the rule above as holding a doubled quote and going on, and one
-//! that starts with one in an unquoted template (LSS's `%s`, tab-separated output: `"Quoted"
-//! Rule`) as a quoted field that never closes. A line that the rule reads into no order is read
-//! again as they write ([`Quoting`]): a quote closes a quoted field only before a delimiter or
-//! the end, `""` two quotes; then, unless its first two fields are quoted, with no field quoted
-//! at all. Its values must fit an order as any line's must.
+//! **Values as written.** Neither NSS nor LSS escapes a quote: a value that holds `""` is read
+//! by the rule above as holding one, and one that starts with a quote in an unquoted template
+//! (LSS's `%s`, tab-separated output: `"Quoted" Rule`) as a quoted field that never closes. A
+//! line that the rule reads into no order is read again as they write ([`Quoting`]): a quote
+//! closes a quoted field only before a delimiter or the end, `""` two quotes; then, unless its
+//! first two fields are quoted, with every field running to the next delimiter (one that a
+//! quote opens and closes without them). Its values must fit an order as any line's must.
 //!
 //! **Log type.** A frame's field count picks the order, and so the log type, which the reader
 //! states as the frame's `sourcetype`. Zscaler's defaults (the "NSS Feed Output Format" pages'
@@ -276,10 +278,15 @@ impl Reader {
     /// Reads a line that no order takes as CSV's rule splits it as NSS and LSS write values,
     /// neither of which escapes a quote: first with a quote closing a quoted field only before
     /// a delimiter or the end (`""` two quotes), then, unless the line's first two fields are
-    /// quoted (a template that quotes every value), with no field quoted at all. The values
-    /// must fit an order as any line's do.
+    /// quoted (a template that quotes every value), with every field running to the next
+    /// delimiter (one that a quote opens and closes without them). The values must fit an
+    /// order as any line's do.
     fn as_written<'c>(&mut self, text: &str, d: u8, columns: &'c Columns) -> Option<&'c Order> {
         let b = text.as_bytes();
+        // Without a quote every quoting splits the line alike: nothing to read again.
+        if !self.marks.any_quote() {
+            return None;
+        }
         if let Split::Fields { .. } = self.split(b, d, columns.widest, Quoting::Bare) {
             if let Some(order) = self.pick(text, d, columns) {
                 return Some(order);

@@ -36,6 +36,8 @@ pub struct Cells<'a> {
 }
 
 /// Reads `text` as delimited fields (see the module's documentation).
+/// Marks the text in buffers of its own: for tests and fuzz targets, not for a per-frame path
+/// (the [`Reader`](super::Reader) keeps its marks between frames).
 pub fn fields(text: &str) -> Cells<'_> {
     let d = delimiter(text.as_bytes());
     let mut marks = Marks::default();
@@ -91,10 +93,10 @@ impl<'a> Iterator for Cells<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Quoting {
     /// The field is quoted: it ends at a quote that the delimiter or the end follows, and a
-    /// `""` inside is one quote.
+    /// `""` inside is one quote (before the delimiter or the end, the value's last and the
+    /// closing one).
     Csv,
-    /// The same, but a `""` is two quotes (NSS and LSS escape none): a value that ends with a
-    /// quote (`"… "corp""`) ends there.
+    /// The same, but a `""` is two quotes (NSS and LSS escape none).
     Bare,
     /// Nothing: the field runs to the next delimiter, quotes and all, as LSS's `%s` and NSS's
     /// tab-separated output write a value that starts with one (`"Quoted" Rule`).
@@ -126,6 +128,12 @@ pub(super) fn scan(b: &[u8], start: usize, d: u8) -> Result<Scanned, Reason> {
             match b.get(quote + 1) {
                 None => break quote,
                 Some(&c) if c == d => break quote,
+                // NSS doubles no quote: `""` before the delimiter or the end is a value's last
+                // quote and the field's closing one.
+                Some(b'"') if b.get(quote + 2).is_none_or(|&c| c == d) => {
+                    quotes = true;
+                    break quote + 1;
+                }
                 Some(b'"') => {
                     escaped = true;
                     at = quote + 2;

@@ -63,8 +63,13 @@ impl Marks {
         self.bad == 0
     }
 
-    /// The field of `line` (the one marked) that starts at `start`, as [`super::scan`] reads it
-    /// with [`Quoting::Csv`].
+    /// Whether the line holds a quote at all.
+    pub(super) fn any_quote(&self) -> bool {
+        self.quotes.iter().any(|&w| w != 0)
+    }
+
+    /// The field of `line` (the one marked) that starts at `start`, read with `quoting`: with
+    /// [`Quoting::Csv`] as [`super::scan`] reads it.
     #[inline]
     pub(super) fn field(
         &self,
@@ -82,6 +87,10 @@ impl Marks {
                 match line.get(quote + 1) {
                     None => break quote,
                     Some(&c) if c == d => break quote,
+                    Some(b'"') if line.get(quote + 2).is_none_or(|&c| c == d) => {
+                        quotes = true;
+                        break quote + 1;
+                    }
                     Some(b'"') if quoting == Quoting::Csv => {
                         escaped = true;
                         at = quote + 2;
@@ -93,7 +102,22 @@ impl Marks {
             (start + 1..close, escaped, quotes, close + 1)
         } else {
             let end = next_one(&self.delimiters, start).unwrap_or(line.len());
-            (start..end, false, any_in(&self.quotes, start, end), end)
+            // With no field quoted, one that a quote opens and closes (a template's quoted
+            // field) is still read without its quotes.
+            let wrapped = quoting == Quoting::None
+                && end >= start + 2
+                && line[start] == b'"'
+                && line[end - 1] == b'"';
+            let text = match wrapped {
+                true => start + 1..end - 1,
+                false => start..end,
+            };
+            (
+                text.clone(),
+                false,
+                any_in(&self.quotes, text.start, text.end),
+                end,
+            )
         };
         Ok(Scanned {
             start: text.start,
@@ -160,14 +184,24 @@ fn block_masks_scalar(block: &[u8; 64], d: u8) -> [u64; 4] {
 mod tests {
     use super::*;
 
-    #[test]
-    fn vector_masks_are_the_scalar_ones() {
-        let mut block = [b'a'; 64];
-        for (i, b) in block.iter_mut().enumerate() {
-            *b = [b'"', b',', b'\t', b'\\', 0x1f, 0x20, 0x80, 0xff, b'x'][i % 9];
+    proptest::proptest! {
+        /// Blocks of the bytes at the edges of what the masks tell apart.
+        #[test]
+        fn vector_masks_are_the_scalar_ones(picks in proptest::collection::vec(0usize..12, 64)) {
+            let bytes = [b'"', b',', b'\t', b'\\', 0x00, 0x1f, 0x20, 0x7f, 0x80, 0xff, b'x', b'!'];
+            let mut block = [0u8; 64];
+            for (b, &i) in block.iter_mut().zip(&picks) {
+                *b = bytes[i];
+            }
+            for d in [b',', b'\t'] {
+                proptest::prop_assert_eq!(block_masks(&block, d), block_masks_scalar(&block, d));
+            }
         }
+    }
+
+    #[test]
+    fn spaces_mark_nothing() {
         for d in [b',', b'\t'] {
-            assert_eq!(block_masks(&block, d), block_masks_scalar(&block, d));
             assert_eq!(block_masks(&[b' '; 64], d), [0; 4]);
         }
     }
@@ -232,14 +266,23 @@ mod tests {
         };
         let some = |v: &[&str]| v.iter().map(|s| Some(s.to_string())).collect::<Vec<_>>();
         // A quote ends a quoted field only before the delimiter or the end: `""` is two.
-        let line = r#""a "b"","c""d",e"#;
-        let csv = some(&[r#"a "b"","c""d"#, "e"]);
+        let line = r#""a ""b"" c","d""e""#;
+        let csv = some(&[r#"a ""b"" c"#, r#"d""e"#]);
         assert_eq!(fields(&mut marks, line, Quoting::Csv), csv);
-        let want = some(&[r#"a "b""#, r#"c""d"#, "e"]);
-        assert_eq!(fields(&mut marks, line, Quoting::Bare), want);
-        // No field is quoted: every one runs to the next delimiter.
-        let line = r#""Quoted" Rule,x,"y""#;
-        let want = some(&[r#""Quoted" Rule"#, "x", r#""y""#]);
+        assert_eq!(fields(&mut marks, line, Quoting::Bare), csv);
+        // Where they differ: `""` is one quote for CSV's rule (`escaped`), two as written.
+        marks.run(line.as_bytes(), b',');
+        let csv = marks.field(line.as_bytes(), 0, b',', Quoting::Csv);
+        let bare = marks.field(line.as_bytes(), 0, b',', Quoting::Bare);
+        assert!(csv.is_ok_and(|f| f.escaped) && bare.is_ok_and(|f| !f.escaped));
+        // `""` before the delimiter or the end is a value's last quote, then its end.
+        let line = r#""a "b"","c""d"","e"""#;
+        let want = some(&[r#"a "b""#, r#"c""d""#, r#"e""#]);
+        assert_eq!(fields(&mut marks, line, Quoting::Csv), want);
+        // No field is quoted: every one runs to the next delimiter, and one that a quote opens
+        // and closes is read without them.
+        let line = r#""Quoted" Rule,x,"y","z,"#;
+        let want = some(&[r#""Quoted" Rule"#, "x", "y", "\"z", ""]);
         assert_eq!(fields(&mut marks, line, Quoting::None), want);
     }
 

@@ -98,6 +98,7 @@ fn leef_2_delimiters() {
         ("", "\t"),
         ("¦", "¦"),
         ("0xA6", "¦"),
+        ("0x7C", "|"),
     ] {
         let r = web(
             &format!("2.0|Zscaler|NSS|4.1|Allowed|{delimiter}"),
@@ -105,6 +106,11 @@ fn leef_2_delimiters() {
         );
         want(&r);
     }
+    // Pipes, after which an empty attribute's pipe is no header field's (review B1).
+    want(&web(
+        "2.0|Zscaler|NSS|4.1|Allowed|0x7C",
+        &format!("|{}", attributes.join("|")),
+    ));
     // 2.0 without a delimiter field: tabs.
     want(&web("2.0|Zscaler|NSS|4.1|Allowed", &attributes.join("\t")));
     // An EventID holding pipes, which NSS does not escape in `%s{reason}` (tester U1: the first
@@ -114,6 +120,10 @@ fn leef_2_delimiters() {
         ("2.0|Zscaler|NSS|4.1|Not allowed | x", "\t"),
         ("2.0|Zscaler|NSS|4.1|Not allowed | x|^", "^"),
         ("2.0|Zscaler|NSS|4.1|Not allowed || x|0x09", "\t"),
+        // A letter is no delimiter: a reason `Rule | A` or `Block|A` declares none (review B1,
+        // tester U3).
+        ("2.0|Zscaler|NSS|4.1|Rule | A", "\t"),
+        ("2.0|Zscaler|NSS|4.1|Block|A", "\t"),
     ] {
         let r = web(head, &attributes.join(separator));
         want(&r);

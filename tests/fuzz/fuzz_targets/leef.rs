@@ -59,14 +59,15 @@ fn reference(text: &[u8]) -> Result<Frame, Reason> {
     let two = first[0].starts_with('2');
     let mut delimiter = '\t';
     // 2.0's delimiter field: the raw text up to the next `|` that no backslash escapes, when it
-    // declares one and no `|` comes after it before the attributes' first `=`.
+    // declares one and, unless that is `|`, no `|` comes after it before the attributes' `=`.
     let mut j = i0;
     while j < chars.len() && chars[j] != '|' {
         j += if chars[j] == '\\' { 2 } else { 1 };
     }
     let field: String = chars[i0..j.min(chars.len())].iter().collect();
     let last = j < chars.len() && escaped::pipes_before_eq(&chars, j + 1).is_empty();
-    let (header, i) = match declared(&field).filter(|_| two && last) {
+    let fits = |d: char| two && !d.is_alphanumeric() && (d == '|' || last);
+    let (header, i) = match declared(&field).filter(|&d| fits(d)) {
         Some(declared) => {
             delimiter = declared;
             (first, j + 1)
@@ -81,7 +82,7 @@ fn reference(text: &[u8]) -> Result<Frame, Reason> {
                 let mut pipes = vec![i0 - 1];
                 pipes.extend(escaped::pipes_before_eq(&chars, i0));
                 let candidate: String = chars[pipes[k - 1] + 1..pipes[k]].iter().collect();
-                if let Some(declared) = declared(&candidate) {
+                if let Some(declared) = declared(&candidate).filter(|c| !c.is_alphanumeric()) {
                     delimiter = declared;
                     header[4] = parts[4..4 + k].join("|");
                 }

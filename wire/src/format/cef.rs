@@ -8,7 +8,8 @@
 //!   [`Reason::MalformedCef`]. In header fields `\|` and `\\` stand for `|` and `\`. NSS escapes
 //!   no `|` in the values it writes there (a reason or rule `Block | Social`): when `|`s come
 //!   before the first `=` after the seventh, the Name (the sixth field) takes them, the
-//!   Severity is what comes before the last of them, and the extension starts after it.
+//!   Severity is what comes before the last of them, and the extension starts after it (a value
+//!   that holds a `=` after its `|` is not told apart: the extension's first key is lost).
 //! - The extension runs from the seventh `|` (or that last one) to the end. A key is a run of
 //!   letters, digits, `_`, `.` and `-` that starts the extension or follows a space, directly
 //!   followed by `=` and not by a quote: CEF quotes no value, and NSS puts a user agent's ` d="3683"` or

@@ -8,13 +8,14 @@
 //!   [`Reason::MalformedLeef`]. In header fields `\|` and `\\` stand for `|` and `\`. NSS escapes
 //!   no `|` in the EventID it writes (the QRadar preset's `%s{reason}`): when no delimiter field
 //!   follows it and `|`s come before the first `=` after the fifth, the EventID takes them,
-//!   but for a last field that declares a delimiter (in 2.0), and the attributes start after
-//!   them.
+//!   but for a last field that declares a delimiter other than a letter or a digit (in 2.0),
+//!   and the attributes start after them.
 //! - LEEF 2.0 (a version starting with `2`) may add a delimiter field after the EventID: one
 //!   character, or its code in hex (`0x09`, `x5E`: one to four digits), or nothing for a tab.
-//!   What comes before the next `|` is that field only if it is one of these, and neither `\`
-//!   nor `=`, and no `|` follows it before the attributes' first `=`; otherwise the attributes
-//!   start after the EventID and are tab-separated. LEEF 1.0 separates them with tabs.
+//!   What comes before the next `|` is that field only if it is one of these, neither `\` nor
+//!   `=` nor a letter or a digit, and, unless it declares `|`, no `|` follows it before the
+//!   attributes' first `=`; otherwise the attributes start after the EventID and are
+//!   tab-separated. LEEF 1.0 separates them with tabs.
 //! - Attributes are separated by every delimiter, a backslash before it included: NSS escapes
 //!   nothing in its values, so `realm=C:\share\` then a tab is a value that ends in a
 //!   backslash, not an escaped tab running into the next attribute. An attribute's key is what
@@ -70,6 +71,14 @@ impl Delimiter {
 
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes[..self.len]
+    }
+
+    /// A letter or a digit.
+    fn alphanumeric(&self) -> bool {
+        let c = std::str::from_utf8(self.as_bytes())
+            .ok()
+            .and_then(|s| s.chars().next());
+        c.is_some_and(char::is_alphanumeric)
     }
 }
 
@@ -166,8 +175,12 @@ impl Parts {
             let mut header = header;
             widen(text, &mut header, end + 1, EVENT_ID) == end + 1
         };
-        let field = next_unescaped(text, at, b'|').filter(|&end| two && last(end));
-        match field.and_then(|end| Some((end, declares((at, end))?))) {
+        let field = next_unescaped(text, at, b'|').filter(|_| two);
+        let declared = field.and_then(|end| Some((end, declares((at, end))?)));
+        // After a declared `|`, pipes are the attributes' delimiters (review B1); a letter or a
+        // digit is an EventID's text after a `|` (`Block|A`), no delimiter (tester U3).
+        let fits = |end: usize, d: Delimiter| d.as_bytes() == b"|" || last(end);
+        match declared.filter(|&(end, d)| !d.alphanumeric() && fits(end, d)) {
             Some((end, declared)) => {
                 delimiter = declared;
                 at = end + 1;
@@ -182,7 +195,8 @@ impl Parts {
                 {
                     last = Some(pipe);
                 }
-                if let Some(declared) = last.filter(|_| two).and_then(|p| declares((p + 1, end))) {
+                let declared = last.filter(|_| two).and_then(|p| declares((p + 1, end)));
+                if let Some(declared) = declared.filter(|d| !d.alphanumeric()) {
                     delimiter = declared;
                     header[EVENT_ID].1 = last.unwrap_or(end);
                 }

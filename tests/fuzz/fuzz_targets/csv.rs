@@ -11,64 +11,16 @@ use wire::keys::Field;
 
 /// The fields of `text`; `Err` for a quote that never closes.
 fn reference(text: &str) -> Result<Vec<String>, ()> {
-    let c: Vec<char> = text.chars().collect();
-    let d = delimiter(&c);
-    let mut out = Vec::new();
-    let mut i = 0;
-    loop {
-        let mut value = String::new();
-        if c.get(i) == Some(&'"') {
-            let mut j = i + 1;
-            loop {
-                if j >= c.len() {
-                    return Err(());
-                }
-                if c[j] == '"' {
-                    if j + 1 == c.len() || c[j + 1] == d {
-                        i = j + 1;
-                        break;
-                    }
-                    value.push('"');
-                    // `""` before the delimiter or the end: the value's last quote, then the
-                    // closing one.
-                    if c[j + 1] == '"' && (j + 2 == c.len() || c[j + 2] == d) {
-                        i = j + 2;
-                        break;
-                    }
-                    j += if c[j + 1] == '"' { 2 } else { 1 };
-                    continue;
-                }
-                value.push(c[j]);
-                j += 1;
-            }
-        } else {
-            while i < c.len() && c[i] != d {
-                value.push(c[i]);
-                i += 1;
-            }
-        }
-        out.push(value);
-        if i >= c.len() {
-            return Ok(out);
-        }
-        i += 1;
-    }
+    quoted_fields(text, true).ok_or(())
 }
 
-/// The fields of `text` as NSS and LSS write values, for a line CSV's rule reads into no order:
-/// `bare`, a quoted field ends at a quote before the delimiter or the end (`""` two quotes);
-/// else each runs to the next delimiter, one that a quote opens and closes without them.
-/// `None` for a quote that never closes.
-fn as_written(text: &str, bare: bool) -> Option<Vec<String>> {
+/// The fields of `text`, a quoted one ending at a quote before the delimiter or the end. With
+/// `doubled`, `""` inside is one quote, but before the delimiter or the end (the value's last
+/// quote, then the closing one); else two. `None` for a quote that never closes.
+fn quoted_fields(text: &str, doubled: bool) -> Option<Vec<String>> {
     let c: Vec<char> = text.chars().collect();
     let d = delimiter(&c);
-    if !bare {
-        let unwrap = |f: &str| match f.len() >= 2 && f.starts_with('"') && f.ends_with('"') {
-            true => f[1..f.len() - 1].to_string(),
-            false => f.to_string(),
-        };
-        return Some(text.split(d).map(unwrap).collect());
-    }
+    let ends = |j: usize| j == c.len() || c[j] == d;
     let mut out = Vec::new();
     let mut i = 0;
     loop {
@@ -77,12 +29,13 @@ fn as_written(text: &str, bare: bool) -> Option<Vec<String>> {
             let mut j = i + 1;
             loop {
                 let &ch = c.get(j)?;
-                if ch == '"' && (j + 1 == c.len() || c[j + 1] == d) {
+                if ch == '"' && ends(j + 1) {
                     i = j + 1;
                     break;
                 }
                 value.push(ch);
-                j += 1;
+                let pair = ch == '"' && doubled && c[j + 1] == '"' && !ends(j + 2);
+                j += if pair { 2 } else { 1 };
             }
         } else {
             while i < c.len() && c[i] != d {
@@ -96,6 +49,21 @@ fn as_written(text: &str, bare: bool) -> Option<Vec<String>> {
         }
         i += 1;
     }
+}
+
+/// The fields of `text` as NSS and LSS write values, for a line CSV's rule reads into no order:
+/// `bare`, [`quoted_fields`] with `""` two quotes; else each runs to the next delimiter, one
+/// that a quote opens and closes without them. `None` for a quote that never closes.
+fn as_written(text: &str, bare: bool) -> Option<Vec<String>> {
+    if bare {
+        return quoted_fields(text, false);
+    }
+    let c: Vec<char> = text.chars().collect();
+    let unwrap = |f: &str| match f.len() >= 2 && f.starts_with('"') && f.ends_with('"') {
+        true => f[1..f.len() - 1].to_string(),
+        false => f.to_string(),
+    };
+    Some(text.split(delimiter(&c)).map(unwrap).collect())
 }
 
 /// The field counts of the default orders: ZIA's, then ZPA's (User Activity's also with its

@@ -238,6 +238,7 @@ enum Split {
 impl Reader {
     /// Fills the spans with the fields of `b` (the line marked last), as [`scan`] reads them
     /// (with `quoting`), up to `widest`.
+    #[inline(always)]
     fn split(&mut self, b: &[u8], d: u8, widest: usize, quoting: Quoting) -> Split {
         self.spans.clear();
         let (mut escaped, mut quotes) = (false, false);

@@ -225,6 +225,40 @@ fn a_line_that_cannot_be_rebuilt_stays_a_dead_letter() {
 }
 
 #[test]
+fn an_empty_string_in_a_json_action_stays_one() {
+    // NSS writes the actions as they are: `""` is an empty string, not a doubled quote.
+    for (pre, post) in [
+        (r#"{"id":6,"name":""}"#, r#"{"id":6,"name":"y"}"#),
+        (r#"{"list":[""],"a":"b""c"}"#, r#"{"d":""}"#),
+    ] {
+        let r = one(ZONE, &quoted(&zia(pre, post)));
+        assert_eq!(r["pre_action"], pre);
+        assert_eq!(r["post_action"], post);
+    }
+}
+
+#[test]
+fn a_value_with_quotes_beside_a_json_value_split_by_its_commas() {
+    // A name or a user holding quotes (`""`, `Rule "A"`) in the same ZPA Audit line as a new
+    // value whose `","` split it: CSV's rule read them into fewer fields than the order has,
+    // and only lines of more fields were read again by the JSON's brackets (tester U4).
+    // (One that starts with a quote, `"Quoted" Object`, is still a dead letter there: no
+    // reading both reads the JSON by its brackets and takes such a value as written.)
+    for name in [r#""""#, r#"Rule "A""#] {
+        let mut fields = zpa("", r#"{"id":"7","name":"N"}"#, name);
+        fields[13] = name.into();
+        let r: Value = one(ZONE, &bare(&fields));
+        assert_eq!(r["new_value"], r#"{"id":"7","name":"N"}"#, "{name}");
+        let want = if name == r#""""# {
+            Value::Null
+        } else {
+            name.into()
+        };
+        assert_eq!(r["object_name"], want, "{name}");
+    }
+}
+
+#[test]
 fn a_line_that_fits_reads_as_before() {
     // One key: the quoted field closes where it should, and no column is read again.
     let fields = zia(r#"{"status":"pending"}"#, r#"{"status":"active"}"#);

@@ -464,8 +464,8 @@ fn bad_records_are_dead_letters_with_their_reason() {
         Reason::NoDevice
     );
     assert_eq!(dead_reason(ZONE, b"just some text"), Reason::UnknownFormat);
-    // Bytes that are no text at all say so, whether or not a tab, `,`, `=` or `{` among them
-    // made a format worth trying (tester U2 found the same garbage under both reasons).
+    // Bytes that are no text at all say so, whether or not a tab or a `,` among them made a
+    // format worth trying (tester U2 found the same garbage under both reasons).
     for garbage in [
         &b"u2x1 \xff\xfe\x00\x81\x13\xc3\x28"[..],
         b"u2x2 \xff\xfe,\x00\x81\t",

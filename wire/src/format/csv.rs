@@ -6,7 +6,8 @@
 //! else a tab when there is one, else a comma. A field that starts with `"` is quoted: it ends at
 //! the first `"` that the delimiter or the end of the frame follows, and inside it `""` is one
 //! quote, but before the delimiter or the end, where it is the value's last quote and the
-//! closing one (NSS doubles no quote: an agent ending `"corp"` is written `"… "corp""`). NSS
+//! closing one (NSS doubles no quote: an agent ending `"corp"` is written `"… "corp""`), and in
+//! a column that holds a JSON document, where it is an empty string (`"name":""`). NSS
 //! without a Feed Escape Character writes values as they are, so quoted fields hold bare
 //! quotes (`"{"status":"pending"}"`, Zscaler's own Admin Audit example): a quote followed by
 //! anything else stays in the value. A value that holds a quote followed by the delimiter
@@ -145,7 +146,7 @@ impl Reader {
                 // read again unless its order holds JSON. A line without one pays nothing more.
                 match picked.filter(|o| o.json || !quotes) {
                     Some(order) => Some((order, escaped, quotes)),
-                    None => match self.reread(text, d, self.spans.len(), columns) {
+                    None => match self.reread(text, d, usize::MAX, columns) {
                         Some(order) => Some((order, self.escaped(), true)),
                         None => picked.map(|order| (order, escaped, quotes)),
                     },
@@ -178,7 +179,9 @@ impl Reader {
             for (span, column) in self.spans.iter_mut().zip(&order.columns) {
                 if json_string(column, span) {
                     span.end = span.start + json_unescape(&mut self.scratch[span.start..span.end]);
-                } else if span.escaped {
+                } else if span.escaped && !column.json {
+                    // A JSON document's `""` is an empty string's (NSS doubles no quote): it
+                    // stays (tester U4: `"name":""` became `"name":"`, no JSON).
                     span.end = span.start + unquote(&mut self.scratch[span.start..span.end]);
                 }
             }

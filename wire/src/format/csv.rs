@@ -143,8 +143,11 @@ impl Reader {
                 let picked = self.pick(text, d, columns);
                 // Split at its `","`, an audit may have another order's count, which its values
                 // may fit: a line with a quote inside a field (as a split JSON value has) is
-                // read again unless its order holds JSON. A line without one pays nothing more.
-                match picked.filter(|o| o.json || !quotes) {
+                // read again unless its order holds JSON whose documents are whole (a quoted
+                // `"x"` as many fields on as a document has `","` brings a split line back to
+                // its order's count: tester U5). A line without one pays nothing more.
+                let whole = |o: &Order| o.json && self.documents_whole(o, b);
+                match picked.filter(|o| !quotes || whole(o)) {
                     Some(order) => Some((order, escaped, quotes)),
                     None => match self.reread(text, d, usize::MAX, columns) {
                         Some(order) => Some((order, self.escaped(), true)),
@@ -277,6 +280,20 @@ impl Reader {
         columns
             .pick(values, d)
             .filter(|o| !o.unchecked() || d != b',' || all_quoted())
+    }
+
+    /// Whether every value in the spans of a column of `order` that holds JSON, and opens a
+    /// document, also closes it (a split one ends elsewhere).
+    fn documents_whole(&self, order: &Order, b: &[u8]) -> bool {
+        let columns = order.columns.iter().zip(&self.spans);
+        columns.filter(|(c, _)| c.json).all(|(_, s)| {
+            let v = b.get(s.start..s.end).unwrap_or_default().trim_ascii();
+            match v.first() {
+                Some(b'{') => v.last() == Some(&b'}'),
+                Some(b'[') => v.last() == Some(&b']'),
+                _ => true,
+            }
+        })
     }
 
     /// Reads a line that no order takes as CSV's rule splits it as NSS and LSS write values,

@@ -189,16 +189,18 @@ impl Parts {
                 at = widen(text, &mut header, at, EVENT_ID);
                 // The pipes the EventID took may end with 2.0's delimiter field.
                 let (start, end) = header[EVENT_ID];
-                let mut last = None;
+                let mut tail = None;
                 while let Some(pipe) =
-                    next_unescaped(&text[..end], last.map_or(start, |p| p + 1), b'|')
+                    next_unescaped(&text[..end], tail.map_or(start, |p| p + 1), b'|')
                 {
-                    last = Some(pipe);
+                    tail = Some(pipe);
                 }
-                let declared = last.filter(|_| two).and_then(|p| declares((p + 1, end)));
-                if let Some(declared) = declared.filter(|d| !d.alphanumeric()) {
+                let declared = tail
+                    .filter(|_| two)
+                    .and_then(|p| Some((p, declares((p + 1, end))?)));
+                if let Some((pipe, declared)) = declared.filter(|(_, d)| !d.alphanumeric()) {
                     delimiter = declared;
-                    header[EVENT_ID].1 = last.unwrap_or(end);
+                    header[EVENT_ID].1 = pipe;
                 }
             }
         }

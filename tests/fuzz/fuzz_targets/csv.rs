@@ -9,15 +9,10 @@ use wire::fields::{Fields, Scalar};
 use wire::format::csv::{self, Columns};
 use wire::keys::Field;
 
-/// The fields of `text`; `Err` for a quote that never closes.
+/// The fields of `text`, a quoted one ending at a quote before the delimiter or the end, a `""`
+/// inside one quote but before the delimiter or the end (the value's last quote, then the
+/// closing one); `Err` for a quote that never closes.
 fn reference(text: &str) -> Result<Vec<String>, ()> {
-    quoted_fields(text, true).ok_or(())
-}
-
-/// The fields of `text`, a quoted one ending at a quote before the delimiter or the end. With
-/// `doubled`, `""` inside is one quote, but before the delimiter or the end (the value's last
-/// quote, then the closing one); else two. `None` for a quote that never closes.
-fn quoted_fields(text: &str, doubled: bool) -> Option<Vec<String>> {
     let c: Vec<char> = text.chars().collect();
     let d = delimiter(&c);
     let ends = |j: usize| j == c.len() || c[j] == d;
@@ -28,13 +23,13 @@ fn quoted_fields(text: &str, doubled: bool) -> Option<Vec<String>> {
         if c.get(i) == Some(&'"') {
             let mut j = i + 1;
             loop {
-                let &ch = c.get(j)?;
+                let &ch = c.get(j).ok_or(())?;
                 if ch == '"' && ends(j + 1) {
                     i = j + 1;
                     break;
                 }
                 value.push(ch);
-                let pair = ch == '"' && doubled && c[j + 1] == '"' && !ends(j + 2);
+                let pair = ch == '"' && c[j + 1] == '"' && !ends(j + 2);
                 j += if pair { 2 } else { 1 };
             }
         } else {
@@ -45,25 +40,21 @@ fn quoted_fields(text: &str, doubled: bool) -> Option<Vec<String>> {
         }
         out.push(value);
         if i >= c.len() {
-            return Some(out);
+            return Ok(out);
         }
         i += 1;
     }
 }
 
 /// The fields of `text` as NSS and LSS write values, for a line CSV's rule reads into no order:
-/// `bare`, [`quoted_fields`] with `""` two quotes; else each runs to the next delimiter, one
-/// that a quote opens and closes without them. `None` for a quote that never closes.
-fn as_written(text: &str, bare: bool) -> Option<Vec<String>> {
-    if bare {
-        return quoted_fields(text, false);
-    }
+/// each runs to the next delimiter, one that a quote opens and closes without them.
+fn as_written(text: &str) -> Vec<String> {
     let c: Vec<char> = text.chars().collect();
     let unwrap = |f: &str| match f.len() >= 2 && f.starts_with('"') && f.ends_with('"') {
         true => f[1..f.len() - 1].to_string(),
         false => f.to_string(),
     };
-    Some(text.split(delimiter(&c)).map(unwrap).collect())
+    text.split(delimiter(&c)).map(unwrap).collect()
 }
 
 /// The field counts of the default orders: ZIA's, then ZPA's (User Activity's also with its
@@ -242,11 +233,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         return;
     }
     // What the line holds read as NSS and LSS write values, which the reader falls back to.
-    let readings = [
-        want.clone().ok(),
-        as_written(text, true),
-        as_written(text, false),
-    ];
+    let readings = [want.clone().ok(), Some(as_written(text))];
     if read.is_ok() {
         assert!(
             readings.iter().flatten().any(|v| COUNTS.contains(&v.len())),

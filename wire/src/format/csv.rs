@@ -20,9 +20,8 @@
 //! **Values as written.** Neither NSS nor LSS escapes a quote: a value that holds `""` is read
 //! by the rule above as holding one, and one that starts with a quote in an unquoted template
 //! (LSS's `%s`, tab-separated output: `"Quoted" Rule`) as a quoted field that never closes. A
-//! line that the rule reads into no order is read again as they write ([`Quoting`]): a quote
-//! closes a quoted field only before a delimiter or the end, `""` two quotes; then, unless its
-//! first two fields are quoted, with every field running to the next delimiter (one that a
+//! line that the rule reads into no order is read again as they write ([`Quoting`]): unless
+//! its first two fields are quoted, with every field running to the next delimiter (one that a
 //! quote opens and closes without them). Its values must fit an order as any line's must.
 //!
 //! **Log type.** A frame's field count picks the order, and so the log type, which the reader
@@ -296,22 +295,16 @@ impl Reader {
         })
     }
 
-    /// Reads a line that no order takes as CSV's rule splits it as NSS and LSS write values,
-    /// neither of which escapes a quote: first with a quote closing a quoted field only before
-    /// a delimiter or the end (`""` two quotes), then, unless the line's first two fields are
-    /// quoted (a template that quotes every value), with every field running to the next
-    /// delimiter (one that a quote opens and closes without them). The values must fit an
-    /// order as any line's do.
+    /// Reads a line that no order takes as CSV's rule splits it (its spans are still that
+    /// split's) as NSS and LSS write values, neither of which escapes a quote: unless the
+    /// line's first two fields are quoted (a template that quotes every value), with every
+    /// field running to the next delimiter (one that a quote opens and closes without them).
+    /// The values must fit an order as any line's do.
     fn as_written<'c>(&mut self, text: &str, d: u8, columns: &'c Columns) -> Option<&'c Order> {
         let b = text.as_bytes();
-        // Without a quote every quoting splits the line alike: nothing to read again.
+        // Without a quote both quotings split the line alike: nothing to read again.
         if !self.marks.any_quote() {
             return None;
-        }
-        if let Split::Fields { .. } = self.split(b, d, columns.widest, Quoting::Bare) {
-            if let Some(order) = self.pick(text, d, columns) {
-                return Some(order);
-            }
         }
         let quoted = |i: usize| self.spans.get(i).is_some_and(|s: &Span| s.quoted(b));
         if quoted(0) && quoted(1) {

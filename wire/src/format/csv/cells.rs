@@ -96,8 +96,6 @@ pub(super) enum Quoting {
     /// `""` inside is one quote (before the delimiter or the end, the value's last and the
     /// closing one).
     Csv,
-    /// The same, but a `""` is two quotes (NSS and LSS escape none).
-    Bare,
     /// Nothing: the field runs to the next delimiter, quotes and all, as LSS's `%s` and NSS's
     /// tab-separated output write a value that starts with one (`"Quoted" Rule`).
     None,

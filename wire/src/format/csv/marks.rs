@@ -92,7 +92,7 @@ impl Marks {
                         quotes = true;
                         break quote + 1;
                     }
-                    Some(b'"') if quoting == Quoting::Csv => {
+                    Some(b'"') => {
                         escaped = true;
                         at = quote + 2;
                     }
@@ -266,16 +266,14 @@ mod tests {
             out
         };
         let some = |v: &[&str]| v.iter().map(|s| Some(s.to_string())).collect::<Vec<_>>();
-        // A quote ends a quoted field only before the delimiter or the end: `""` is two.
+        // A quote ends a quoted field only before the delimiter or the end; `""` inside is one
+        // (`escaped`).
         let line = r#""a ""b"" c","d""e""#;
         let csv = some(&[r#"a ""b"" c"#, r#"d""e"#]);
         assert_eq!(fields(&mut marks, line, Quoting::Csv), csv);
-        assert_eq!(fields(&mut marks, line, Quoting::Bare), csv);
-        // Where they differ: `""` is one quote for CSV's rule (`escaped`), two as written.
         marks.run(line.as_bytes(), b',');
-        let csv = marks.field(line.as_bytes(), 0, b',', Quoting::Csv);
-        let bare = marks.field(line.as_bytes(), 0, b',', Quoting::Bare);
-        assert!(csv.is_ok_and(|f| f.escaped) && bare.is_ok_and(|f| !f.escaped));
+        let first = marks.field(line.as_bytes(), 0, b',', Quoting::Csv);
+        assert!(first.is_ok_and(|f| f.escaped));
         // `""` before the delimiter or the end is a value's last quote, then its end.
         let line = r#""a "b"","c""d"","e"""#;
         let want = some(&[r#"a "b""#, r#"c""d""#, r#"e""#]);

@@ -31,6 +31,10 @@ pub fn split(frame: &[u8]) -> (Header<'_>, usize) {
         }
     }
     let rest = &frame[at..];
+    if rest.first() == Some(&b'{') {
+        // A JSON record, as most frames are (after a PRI or not): no header starts with a brace.
+        return (Header::default(), at);
+    }
     if let Some((header, len)) = rfc5424(rest) {
         // RFC 5424 §6.4: a UTF-8 MSG may start with a BOM, which is not the record's.
         let bom = if rest[len..].starts_with(BOM) {
@@ -116,6 +120,12 @@ pub fn split_stacked(frame: &[u8]) -> Stack<'_> {
     let mut past_text = false;
     loop {
         let rest = &frame[at..];
+        if rest.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+            // What nearly every frame meets here: a JSON record, which is neither a header nor
+            // static text (`split` and `static_text_len` would both find nothing, at a cost).
+            stack.body = at;
+            break;
+        }
         let (inner, len) = split(rest);
         let space = leading_space(rest);
         // Nothing but spaces read: no PRI and no stamp, so no header.

@@ -121,8 +121,7 @@ impl<'a> Reader<'a, '_> {
             return Some(());
         }
         loop {
-            self.token(b'"')?;
-            let key = self.string()?;
+            let key = self.key()?;
             self.token(b':')?;
             self.spaces();
             self.member::<NESTED>(key, fields)?;
@@ -233,6 +232,20 @@ impl<'a> Reader<'a, '_> {
         }
     }
 
+    /// A member's key, after any spaces. Its opening quote is the next one the scan marked, so
+    /// it is taken from there and checked to be where the cursor is, rather than looked for.
+    #[inline(always)]
+    fn key(&mut self) -> Option<&'a str> {
+        let open = self.quotes.take()?;
+        if open != self.at {
+            self.spaces();
+            if open != self.at {
+                return None;
+            }
+        }
+        self.string_from(open + 1)
+    }
+
     /// The rest of a string whose opening quote was just read. Without escapes its end is the
     /// next quote.
     #[inline(always)]
@@ -243,6 +256,12 @@ impl<'a> Reader<'a, '_> {
         if self.quotes.take()? + 1 != start {
             return None;
         }
+        self.string_from(start)
+    }
+
+    /// The string whose opening quote, at `start - 1`, was the last one taken.
+    #[inline(always)]
+    fn string_from(&mut self, start: usize) -> Option<&'a str> {
         let end = self.quotes.take()?;
         self.at = end + 1;
         debug_assert!(start <= end && end < self.bytes.len());

@@ -107,6 +107,23 @@ fn an_agent_holding_quoted_runs_keeps_them() {
     assert!(r.get("department").is_none(), "{r}");
 }
 
+/// A client may start its agent, or a server its file's name, with a quote. After a value NSS
+/// writes itself the run is the template's next key all the same: read as part of the value
+/// before it, the agent was lost and the location took it (tester U1's case).
+#[test]
+fn a_value_a_client_starts_with_a_quote_is_its_key_s() {
+    let r = web(r#"spriv=HQ Paris requestClientApplication="Go" client/1.0 requestMethod=GET"#);
+    assert_eq!(r["user_agent"], r#""Go" client/1.0"#);
+    assert_eq!(r["location"], "HQ Paris");
+    assert_eq!(r["method"], "GET");
+    let r = one(
+        ZONE,
+        r#"CEF:0|Zscaler|NSSCasbfilesharinglog|5.7|Box|r|3| deviceEventClassId=Box deviceExternalId=2 fname="Q4" plan.xlsx suser=jdoe@example.com"#,
+    );
+    assert_eq!(r["file_name"], r#""Q4" plan.xlsx"#, "{r}");
+    assert_eq!(r["user"], "jdoe@example.com");
+}
+
 #[test]
 fn custom_fields_take_their_label_before_or_after_them() {
     let r = web("cs1Label=dept cs1=R&D cn2=55 cn2Label=riskscore cs6label=threatname cs6=Trojan.X flexString1=x flexString1Label=no-such-key cs4=md5hash cs4Label=0123abcd");

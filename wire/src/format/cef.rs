@@ -12,9 +12,12 @@
 //!   that holds a `=` after its `|` is not told apart: the extension's first key is lost).
 //! - The extension runs from the seventh `|` (or that last one) to the end. A key is a run of
 //!   letters, digits, `_`, `.` and `-` that starts the extension or follows a space, directly
-//!   followed by `=` and not by a quote: CEF quotes no value, and NSS puts a user agent's ` d="3683"` or
-//!   ` suser="x"` in as it came, part of the agent (which a client sets: one that wrote a
-//!   quoted `devicehostname="…"` there would name the record's device). A key's
+//!   followed by `=`; but one followed by a quote is no key when the value before it is one a
+//!   client writes (a user agent, a URL or referer, a file name, a custom string): NSS puts a
+//!   user agent's ` d="3683"` or ` suser="x"` in as it came, part of the agent (one that wrote a
+//!   quoted `devicehostname="…"` there would name the record's device). After NSS's own values
+//!   such a run is the next key, its value started with a quote by the client
+//!   (`requestClientApplication="Go" client/1.0` after `sourceTranslatedAddress=…`). A key's
 //!   value runs to the space before the next key, without trailing spaces: values hold spaces
 //!   (`requestClientApplication=Mozilla/5.0 (Windows NT 10.0)`), and an `=` that does not end
 //!   such a key is part of the value (`request=a.com/?x=1`). Text before the first key is not a

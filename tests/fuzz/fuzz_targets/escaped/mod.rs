@@ -84,9 +84,30 @@ fn is_key(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-'
 }
 
+/// CEF's keys whose values a client writes, as `wire::format::cef` lists them.
+fn client_written(key: &[char]) -> bool {
+    let key: String = key.iter().collect();
+    let custom = |prefix: &str| {
+        key.strip_prefix(prefix)
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+    };
+    [
+        "requestClientApplication",
+        "request",
+        "requestContext",
+        "fname",
+        "filePath",
+    ]
+    .contains(&key.as_str())
+        || custom("cs")
+        || custom("flexString")
+        || custom("deviceCustomString")
+}
+
 /// Space-separated pairs: a key follows a space or starts the text and ends at `=`, and is one
-/// when its value does not open with a quote or `quoted_keys` allows that; its value runs to the
-/// space before the next key, without trailing spaces.
+/// when its value does not open with a quote, `quoted_keys` allows that, or the key before it is
+/// not one a client writes; its value runs to the space before the next key, without trailing
+/// spaces.
 pub fn spaced(
     text: &[char],
     quoted_keys: bool,
@@ -101,8 +122,15 @@ pub fn spaced(
         while start > 0 && is_key(text[start - 1]) {
             start -= 1;
         }
+        // A quote after the `=` makes no key inside a value a client writes.
         let quoted = text.get(eq + 1) == Some(&'"');
-        if start < eq && (start == 0 || text[start - 1] == ' ') && (!quoted || quoted_keys) {
+        let in_client_text = keys
+            .last()
+            .is_some_and(|&(k, e): &(usize, usize)| client_written(&text[k..e]));
+        if start < eq
+            && (start == 0 || text[start - 1] == ' ')
+            && (!quoted || quoted_keys || !in_client_text)
+        {
             keys.push((start, eq));
         }
     }

@@ -321,9 +321,9 @@ fn block_masks_scalar<const KEYS: bool>(block: &[u8; 64], sep: u8) -> [u64; 5] {
 /// Splits space-separated `key=value` pairs as CEF's extension writes them (and LEEF when a
 /// page turned its tabs into spaces): a key follows a space (or starts the text) and ends at
 /// its `=`, and its value runs to the space before the next key, trailing spaces trimmed. With
-/// `QUOTED_KEYS` false, a run whose value opens with a quote is no key (CEF quotes no value:
-/// NSS's `d="3683"` inside a user agent is the agent's text). `each` gets the key's and the
-/// value's ranges in `text`.
+/// `QUOTED_KEYS` false, a run whose value opens with a quote is no key after a value a client
+/// writes ([`client_written`]: NSS's `d="3683"` inside a user agent is the agent's text). `each`
+/// gets the key's and the value's ranges in `text`.
 pub(crate) fn split_spaced<const QUOTED_KEYS: bool>(
     text: &[u8],
     scan: &mut Scan,
@@ -345,7 +345,10 @@ pub(crate) fn split_spaced<const QUOTED_KEYS: bool>(
             if start == eq || (start > 0 && text[start - 1] != b' ') {
                 continue;
             }
-            if !QUOTED_KEYS && text.get(eq + 1) == Some(&b'"') {
+            if !QUOTED_KEYS
+                && text.get(eq + 1) == Some(&b'"')
+                && pending.is_some_and(|((key, end), _)| client_written(&text[key..end]))
+            {
                 continue;
             }
             if let Some((key, value_start)) = pending {
@@ -363,6 +366,25 @@ pub(crate) fn split_spaced<const QUOTED_KEYS: bool>(
             (value_start, trim_spaces(text, value_start, text.len())),
         );
     }
+}
+
+/// Keys whose values a client or a remote server writes, spaces and quotes as sent (a user
+/// agent, a URL or referer, a downloaded file's name, and the custom strings a template may fill
+/// with any of them): a run inside such a value whose value opens with a quote may be the
+/// client's text (`d="3683"`, or a `suser="ceo@corp"` put there), so it is no key. After any other
+/// value it is the template's next key, whose value the client started with a quote
+/// (`requestClientApplication="Go" client/1.0` after NSS's `sourceTranslatedAddress=…`).
+fn client_written(key: &[u8]) -> bool {
+    let custom = |prefix: &[u8]| {
+        key.strip_prefix(prefix)
+            .is_some_and(|n| !n.is_empty() && n.iter().all(u8::is_ascii_digit))
+    };
+    matches!(
+        key,
+        b"requestClientApplication" | b"request" | b"requestContext" | b"fname" | b"filePath"
+    ) || custom(b"cs")
+        || custom(b"flexString")
+        || custom(b"deviceCustomString")
 }
 
 /// The end of `text[start..end]` without its trailing spaces.

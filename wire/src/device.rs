@@ -37,7 +37,7 @@ pub fn canonical_ip(text: &str) -> Option<Cow<'_, str>> {
 /// The stable id of a device key: xxh3 of the lower-cased key. The same hostname gets the same
 /// id on every shard, restart and collector, with no coordination.
 pub fn device_id(key: &str) -> u64 {
-    let key = key.trim();
+    let key = crate::value::trim(key);
     if key.is_ascii() && key.len() <= 256 {
         // Lower-case on the stack: this runs for every record.
         let mut buf = [0u8; 256];

@@ -142,7 +142,7 @@ pub struct Scratch {
 /// Whether a sourcetype is Zscaler's (`zscalernss-*`), which names the log type; a relay's own
 /// (a Splunk forwarder's `_json`, Splunk's `zscalerlss-zpa-app`) leaves it to the keys.
 pub(crate) fn decides(sourcetype: &str) -> bool {
-    sourcetype.trim().starts_with("zscalernss-")
+    value::trim(sourcetype).starts_with("zscalernss-")
 }
 
 impl<'a> Fields<'a> {

@@ -59,6 +59,22 @@ pub fn present(s: &str) -> Option<&str> {
     }
 }
 
+/// `s.trim()`, without walking characters when `s` starts and ends with a visible ASCII byte:
+/// no whitespace character, ASCII or not, starts or ends with one. A device key and a
+/// sourcetype are trimmed on every record.
+#[inline]
+pub fn trim(s: &str) -> &str {
+    match s.as_bytes() {
+        [first, .., last] if visible_ascii(*first) && visible_ascii(*last) => s,
+        _ => s.trim(),
+    }
+}
+
+#[inline]
+fn visible_ascii(b: u8) -> bool {
+    (b'!'..=b'~').contains(&b)
+}
+
 #[inline]
 fn hex_val(b: u8) -> Option<u8> {
     match b {

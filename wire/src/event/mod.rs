@@ -100,7 +100,7 @@ pub fn classify(fields: &Fields) -> Result<Kind, Reason> {
     }
     let votes = &fields.votes;
     if let Some(sourcetype) = fields.sourcetype.filter(|s| crate::fields::decides(s)) {
-        return nss_sourcetype(sourcetype.trim(), fields);
+        return nss_sourcetype(crate::value::trim(sourcetype), fields);
     }
     // LSS keys are CamelCase and NSS keys are not, so one family's keys dominate; a few names are
     // generic (`time`, `action`) so a record needs several to count.

@@ -132,8 +132,8 @@ fn decoded_in((decoded, special): (&str, bool)) -> Cow<'_, str> {
 /// written ([`Fields::text_in`]): kept by the decoder from frame to frame.
 #[derive(Debug, Default)]
 pub struct Scratch {
-    pub hostname: Vec<u8>,
-    pub user: Vec<u8>,
+    pub hostname: String,
+    pub user: String,
     /// Lower-cased values ([`crate::event::lower_in`]).
     pub action: String,
     pub service: String,
@@ -201,11 +201,11 @@ impl<'a> Fields<'a> {
     /// keeps from frame to frame ([`Scratch`]): for the values the collector needs decoded, not
     /// only written (a device's user and hostname), on every record of the feeds that send them
     /// encoded.
-    pub fn text_in(&self, field: Field, buf: &'a mut Vec<u8>) -> Option<Cow<'a, str>> {
+    pub fn text_in(&self, field: Field, buf: &'a mut String) -> Option<Cow<'a, str>> {
         self.text_with(field, Some(buf))
     }
 
-    fn text_with(&self, field: Field, buf: Option<&'a mut Vec<u8>>) -> Option<Cow<'a, str>> {
+    fn text_with(&self, field: Field, buf: Option<&'a mut String>) -> Option<Cow<'a, str>> {
         let slot = self.get(field)?;
         let s = match slot.value {
             Scalar::Str(s) => value::present(s)?,

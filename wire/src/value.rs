@@ -193,48 +193,91 @@ pub fn percent_decode(s: &str) -> Cow<'_, str> {
 /// When the decoded bytes are not valid UTF-8 the input is returned
 /// unchanged, so that no replacement characters are ever invented.
 pub fn percent_decode_with(s: &str, escapes: Escapes) -> Cow<'_, str> {
-    // An empty Vec costs nothing until there is something to decode.
-    let mut out = Vec::new();
+    // An empty String costs nothing until there is something to decode.
+    let mut out = String::new();
     let (decoded, _) = percent_decode_into(s, escapes, &mut out);
     if std::ptr::eq(decoded.as_ptr(), s.as_ptr()) {
         return Cow::Borrowed(s);
     }
-    // `percent_decode_into` gave its buffer back only as valid UTF-8.
-    match String::from_utf8(out) {
-        Ok(decoded) => Cow::Owned(decoded),
-        Err(_) => Cow::Borrowed(s),
-    }
+    Cow::Owned(out)
 }
 
 /// [`percent_decode_with`] into a buffer the caller keeps from record to record: what most NSS
 /// feeds send in every record (`elogin` writes `jdoe%40example.com`) costs no allocation. The
-/// flag says whether an escape decoded to a byte JSON escapes (`"`, `\`, a control character):
+/// flag says whether an escape decoded to a byte JSON escapes (`"`, `\\`, a control character):
 /// the rest of the value is as the frame holds it.
+///
+/// Decoded into a `String`, a piece of the value and an ASCII byte at a time: the value is UTF-8
+/// and an escape is three ASCII bytes, so what an ASCII escape leaves is UTF-8 too, and is not
+/// validated again. An escape of a byte from 0x80 ([`percent_decode_bytes`]) is.
 pub fn percent_decode_into<'s>(
     s: &'s str,
     escapes: Escapes,
-    buf: &'s mut Vec<u8>,
+    buf: &'s mut String,
 ) -> (&'s str, bool) {
     let b = s.as_bytes();
     // A stray '%' (as in "100%") is common in URLs and must not cost a copy: decoding starts at
-    // the first *valid* escape, and the bytes before it are copied as they are.
-    let Some(first) = first_escape(b, escapes) else {
+    // the first *valid* escape.
+    let Some(mut at) = first_escape(b, escapes) else {
         return (s, false);
     };
     buf.clear();
     buf.reserve(b.len());
-    buf.extend_from_slice(&b[..first]);
+    let (mut from, mut special) = (0, false);
+    loop {
+        let byte = match escape_at(b, at, escapes) {
+            Some(byte) if byte.is_ascii() => byte,
+            // Not UTF-8 on its own: the whole value is decoded as bytes and validated.
+            Some(_) => return percent_decode_bytes(s, escapes, buf),
+            // A `%` that starts no escape is kept as it is.
+            None => {
+                at = match find_percent(&b[at + 1..]) {
+                    Some(next) => at + 1 + next,
+                    None => break,
+                };
+                continue;
+            }
+        };
+        // `from` and `at` are at ASCII bytes: both are character boundaries.
+        buf.push_str(&s[from..at]);
+        buf.push(char::from(byte));
+        special |= byte < 0x20 || byte == b'"' || byte == b'\\';
+        from = at + 3;
+        at = match find_percent(&b[from..]) {
+            Some(next) => from + next,
+            None => break,
+        };
+    }
+    buf.push_str(&s[from..]);
+    (buf.as_str(), special)
+}
+
+/// [`percent_decode_into`] for a value with an escape of a byte from 0x80 (a UTF-8 name's,
+/// `jos%C3%A9`): decoded as bytes in `buf`'s room, and the value as sent unless they are UTF-8.
+#[cold]
+fn percent_decode_bytes<'s>(s: &'s str, escapes: Escapes, buf: &'s mut String) -> (&'s str, bool) {
+    let mut bytes = std::mem::take(buf).into_bytes();
+    bytes.clear();
     let mut special = false;
-    percent_walk(&b[first..], escapes, |piece| match piece {
-        Piece::Run(run) => buf.extend_from_slice(run),
+    percent_walk(s.as_bytes(), escapes, |piece| match piece {
+        Piece::Run(run) => bytes.extend_from_slice(run),
         Piece::Byte(byte) => {
             special |= byte < 0x20 || byte == b'"' || byte == b'\\';
-            buf.push(byte);
+            bytes.push(byte);
         }
     });
-    match std::str::from_utf8(buf) {
-        Ok(decoded) => (decoded, special),
-        Err(_) => (s, false),
+    match String::from_utf8(bytes) {
+        Ok(decoded) => {
+            *buf = decoded;
+            (buf.as_str(), special)
+        }
+        Err(e) => {
+            // The room is kept for the next value: an empty buffer is UTF-8.
+            let mut room = e.into_bytes();
+            room.clear();
+            *buf = String::from_utf8(room).unwrap_or_default();
+            (s, false)
+        }
     }
 }
 

@@ -21,8 +21,8 @@ pub struct ZiaWho<'a> {
 #[inline(always)]
 pub fn zia_who<'a>(
     f: &Fields<'a>,
-    hostname: &'a mut Vec<u8>,
-    user: &'a mut Vec<u8>,
+    hostname: &'a mut String,
+    user: &'a mut String,
 ) -> Result<ZiaWho<'a>, Reason> {
     let hostname = f
         .text_in(Field::DeviceHostname, hostname)

@@ -204,7 +204,7 @@ pub fn percent_decode_with(s: &str, escapes: Escapes) -> Cow<'_, str> {
 
 /// [`percent_decode_with`] into a buffer the caller keeps from record to record: what most NSS
 /// feeds send in every record (`elogin` writes `jdoe%40example.com`) costs no allocation. The
-/// flag says whether an escape decoded to a byte JSON escapes (`"`, `\\`, a control character):
+/// flag says whether an escape decoded to a byte JSON escapes (`"`, `\`, a control character):
 /// the rest of the value is as the frame holds it.
 ///
 /// Decoded into a `String`, a piece of the value and an ASCII byte at a time: the value is UTF-8

@@ -1,5 +1,6 @@
-//! Time and value decoding on arbitrary text: `parse_time` in three kinds of zone, and the
-//! `value` decoders. None may panic; what they return must be consistent.
+//! Time and value decoding on arbitrary text: `parse_time` in three kinds of zone, the reading
+//! a decoder remembers (`Recent`) against it, and the `value` decoders. None may panic; what
+//! they return must be consistent.
 #![no_main]
 
 use std::borrow::Cow;
@@ -8,7 +9,7 @@ use std::sync::OnceLock;
 use jiff::tz::TimeZone;
 use libfuzzer_sys::fuzz_target;
 use wire::record::time::write_rfc3339;
-use wire::time::{parse_time, parse_zone};
+use wire::time::{parse_time, parse_zone, Recent};
 use wire::value::{base64_decode, parse_u64, percent_decode};
 
 /// UTC, an IANA zone with DST gaps and overlaps, and a fixed offset, as the config would name them.
@@ -36,6 +37,19 @@ fuzz_target!(|data: &[u8]| {
                     "{s:?} read as {ts}, rendered {rendered:?}, which does not read back"
                 );
             }
+        }
+    }
+    // Lines read one after the other through one `Recent`, as a decoder reads a feed's times:
+    // each is what reading it afresh gives (the last reading, or the last moved by a change of
+    // its seconds, never stands in for another time).
+    for zone in zones() {
+        let mut recent = Recent::default();
+        for line in s.split('\n') {
+            assert_eq!(
+                recent.parse(line, zone),
+                parse_time(line, zone),
+                "{line:?} after the lines before it in {s:?}"
+            );
         }
     }
     // The zone parser itself takes config text.

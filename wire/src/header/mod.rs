@@ -118,6 +118,9 @@ pub fn split_stacked(frame: &[u8]) -> Stack<'_> {
     let mut at = message;
     // Whether static text was stepped over since the last header read.
     let mut past_text = false;
+    // The first reading found no header: the loop's first would read the same bytes again, and
+    // find none (a positional, key=value, LEEF or CEF record without a header).
+    let mut unread = message == stack.start;
     loop {
         let rest = &frame[at..];
         if rest.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
@@ -126,7 +129,10 @@ pub fn split_stacked(frame: &[u8]) -> Stack<'_> {
             stack.body = at;
             break;
         }
-        let (inner, len) = split(rest);
+        let (inner, len) = match std::mem::take(&mut unread) {
+            true => (Header::default(), 0),
+            false => split(rest),
+        };
         let space = leading_space(rest);
         // Nothing but spaces read: no PRI and no stamp, so no header.
         if len == space {

@@ -113,7 +113,9 @@ impl Recent {
 /// The two digits at `at` as seconds, 00 to 59.
 fn seconds(b: &[u8], at: usize) -> Option<i64> {
     let (tens, ones) = (b[at].wrapping_sub(b'0'), b[at + 1].wrapping_sub(b'0'));
-    (tens <= 5 && ones <= 9).then_some(i64::from(tens * 10 + ones))
+    // Computed only for digits: `then_some` would compute it first, and a byte that is no digit
+    // (`&` wraps to 246) overflowed the multiplication.
+    (tens <= 5 && ones <= 9).then(|| i64::from(tens * 10 + ones))
 }
 
 /// Whether the two bytes at `at` (`at` >= 1) have no digit either side of them.
@@ -218,6 +220,24 @@ mod tests {
             "Mon Jun 17 13:55:05 2024 EST",
             "Mon Jun 17 13:55:06 2024 EST",
             "Mon Jun 17 13:55:07 2024 PST",
+        ] {
+            let want = crate::time::parse_time(text, &TimeZone::UTC);
+            assert_eq!(recent.parse(text, &TimeZone::UTC), want, "{text:?}");
+        }
+    }
+
+    /// Bytes that are no digits where the seconds are: read afresh, never a panic (the `time`
+    /// fuzz target's find: `&` in the tens wrapped to 246, and its product overflowed).
+    #[test]
+    fn no_digits_where_the_seconds_are() {
+        let mut recent = Recent::default();
+        for text in [
+            "2025-11-22 08:26:40",
+            "2025-11-22 08:26:41",
+            "2025-11-22 08:26:&3",
+            "2025-11-22 08:26:4&",
+            "2025-11-22 08:26:\u{ff}3",
+            "2025-11-22 08:26:42",
         ] {
             let want = crate::time::parse_time(text, &TimeZone::UTC);
             assert_eq!(recent.parse(text, &TimeZone::UTC), want, "{text:?}");

@@ -202,8 +202,7 @@ mod tests {
     /// A change of a field other than the seconds is never taken for one of them.
     #[test]
     fn only_the_seconds_move() {
-        let mut recent = Recent::default();
-        for text in [
+        read_in_turn(&[
             "2024-06-17 13:55:05",
             "2024-06-17 13:55:06",
             "2024-06-17 13:56:06",
@@ -220,25 +219,27 @@ mod tests {
             "Mon Jun 17 13:55:05 2024 EST",
             "Mon Jun 17 13:55:06 2024 EST",
             "Mon Jun 17 13:55:07 2024 PST",
-        ] {
-            let want = crate::time::parse_time(text, &TimeZone::UTC);
-            assert_eq!(recent.parse(text, &TimeZone::UTC), want, "{text:?}");
-        }
+        ]);
     }
 
     /// Bytes that are no digits where the seconds are: read afresh, never a panic (the `time`
     /// fuzz target's find: `&` in the tens wrapped to 246, and its product overflowed).
     #[test]
     fn no_digits_where_the_seconds_are() {
-        let mut recent = Recent::default();
-        for text in [
+        read_in_turn(&[
             "2025-11-22 08:26:40",
             "2025-11-22 08:26:41",
             "2025-11-22 08:26:&3",
             "2025-11-22 08:26:4&",
             "2025-11-22 08:26:\u{ff}3",
             "2025-11-22 08:26:42",
-        ] {
+        ]);
+    }
+
+    /// Reads `texts` in turn through one `Recent`: each as `parse_time` reads it afresh.
+    fn read_in_turn(texts: &[&str]) {
+        let mut recent = Recent::default();
+        for text in texts {
             let want = crate::time::parse_time(text, &TimeZone::UTC);
             assert_eq!(recent.parse(text, &TimeZone::UTC), want, "{text:?}");
         }

@@ -140,9 +140,9 @@ fn decoded_is_absent(s: &str, escapes: Escapes) -> bool {
     }
     let mut decoded = [0u8; MOST];
     let mut len = 0;
-    percent_walk(s.as_bytes(), escapes, |piece| {
+    percent_walk(s, escapes, |piece| {
         let bytes: &[u8] = match &piece {
-            Piece::Run(run) => run,
+            Piece::Run(run) => run.as_bytes(),
             Piece::Byte(byte) => std::slice::from_ref(byte),
         };
         // Decoding only shrinks a value: `len` stays within the value's length.
@@ -152,32 +152,35 @@ fn decoded_is_absent(s: &str, escapes: Escapes) -> bool {
     std::str::from_utf8(&decoded[..len]).is_ok_and(|text| present(text).is_none())
 }
 
-/// A piece of a percent-encoded value: bytes to keep as they are, or one byte an escape decoded.
+/// A piece of a percent-encoded value: text to keep as it is, or one byte an escape decoded.
+/// A run is text: it starts and ends at the value's ends or beside a `%` or an escape, all
+/// ASCII, so at character boundaries.
 pub enum Piece<'a> {
-    Run(&'a [u8]),
+    Run(&'a str),
     Byte(u8),
 }
 
 /// Walks an NSS `e…` value, handing `emit` its runs of plain bytes and the bytes its `%HH` escapes
 /// decode to (a `%` not starting an escape NSS writes is a plain byte). Shared by
 /// [`percent_decode_with`] and the record writer, which decodes straight into the record.
-pub fn percent_walk<'a>(b: &'a [u8], escapes: Escapes, mut emit: impl FnMut(Piece<'a>)) {
+pub fn percent_walk<'a>(s: &'a str, escapes: Escapes, mut emit: impl FnMut(Piece<'a>)) {
+    let b = s.as_bytes();
     let mut i = 0;
     while let Some(off) = find_percent(&b[i..]) {
         let pct = i + off;
         match escape_at(b, pct, escapes) {
             Some(byte) => {
-                emit(Piece::Run(&b[i..pct]));
+                emit(Piece::Run(&s[i..pct]));
                 emit(Piece::Byte(byte));
                 i = pct + 3;
             }
             None => {
-                emit(Piece::Run(&b[i..=pct]));
+                emit(Piece::Run(&s[i..=pct]));
                 i = pct + 1;
             }
         }
     }
-    emit(Piece::Run(&b[i..]));
+    emit(Piece::Run(&s[i..]));
 }
 
 /// Decodes the `%HH` escapes NSS writes in a URL-like `e…` field (eurl, ehost, eua, ereferer):
@@ -218,37 +221,25 @@ pub fn percent_decode_into<'s>(
     let b = s.as_bytes();
     // A stray '%' (as in "100%") is common in URLs and must not cost a copy: decoding starts at
     // the first *valid* escape.
-    let Some(mut at) = first_escape(b, escapes) else {
+    let Some(first) = first_escape(b, escapes) else {
         return (s, false);
     };
     buf.clear();
     buf.reserve(b.len());
-    let (mut from, mut special) = (0, false);
-    loop {
-        let byte = match escape_at(b, at, escapes) {
-            Some(byte) if byte.is_ascii() => byte,
-            // Not UTF-8 on its own: the whole value is decoded as bytes and validated.
-            Some(_) => return percent_decode_bytes(s, escapes, buf),
-            // A `%` that starts no escape is kept as it is.
-            None => {
-                at = match find_percent(&b[at + 1..]) {
-                    Some(next) => at + 1 + next,
-                    None => break,
-                };
-                continue;
-            }
-        };
-        // `from` and `at` are at ASCII bytes: both are character boundaries.
-        buf.push_str(&s[from..at]);
-        buf.push(char::from(byte));
-        special |= byte < 0x20 || byte == b'"' || byte == b'\\';
-        from = at + 3;
-        at = match find_percent(&b[from..]) {
-            Some(next) => from + next,
-            None => break,
-        };
+    buf.push_str(&s[..first]);
+    let (mut special, mut high) = (false, false);
+    percent_walk(&s[first..], escapes, |piece| match piece {
+        Piece::Run(run) => buf.push_str(run),
+        Piece::Byte(byte) if byte.is_ascii() => {
+            special |= byte < 0x20 || byte == b'"' || byte == b'\\';
+            buf.push(char::from(byte));
+        }
+        Piece::Byte(_) => high = true,
+    });
+    if high {
+        // Not UTF-8 on its own: the whole value is decoded as bytes and validated.
+        return percent_decode_bytes(s, escapes, buf);
     }
-    buf.push_str(&s[from..]);
     (buf.as_str(), special)
 }
 
@@ -259,8 +250,8 @@ fn percent_decode_bytes<'s>(s: &'s str, escapes: Escapes, buf: &'s mut String) -
     let mut bytes = std::mem::take(buf).into_bytes();
     bytes.clear();
     let mut special = false;
-    percent_walk(s.as_bytes(), escapes, |piece| match piece {
-        Piece::Run(run) => bytes.extend_from_slice(run),
+    percent_walk(s, escapes, |piece| match piece {
+        Piece::Run(run) => bytes.extend_from_slice(run.as_bytes()),
         Piece::Byte(byte) => {
             special |= byte < 0x20 || byte == b'"' || byte == b'\\';
             bytes.push(byte);

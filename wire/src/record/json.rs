@@ -349,9 +349,9 @@ fn write_percent_any(out: &mut Vec<u8>, raw: &str, escapes: Escapes, plain: bool
     out.reserve(raw.len() + 2);
     out.push(b'"');
     let mut high = false;
-    percent_walk(raw.as_bytes(), escapes, |piece| match piece {
-        Piece::Run(run) if plain => out.extend_from_slice(run),
-        Piece::Run(run) => escape_into(out, run),
+    percent_walk(raw, escapes, |piece| match piece {
+        Piece::Run(run) if plain => out.extend_from_slice(run.as_bytes()),
+        Piece::Run(run) => escape_into(out, run.as_bytes()),
         Piece::Byte(byte) => {
             high |= byte >= 0x80;
             escape_into(out, &[byte]);

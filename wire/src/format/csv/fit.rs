@@ -67,7 +67,20 @@ impl Order {
                 break;
             }
             let column = &self.columns[i];
-            let v = values.get(i).trim_ascii();
+            let v = values.get(i);
+            // Most values are as their column wants, without spaces: digits and an IPv4
+            // address are never absent words, so they are answered before a trim and a look
+            // for one. (A checked column that is no time, decimal or number is an address.)
+            let b = v.as_bytes();
+            match (column.time || column.decimal, column.numeric) {
+                (false, true) if !b.is_empty() && b.iter().all(u8::is_ascii_digit) => {
+                    fit.numbers += 1;
+                    continue;
+                }
+                (false, false) if ipv4_shape(b) => continue,
+                _ => {}
+            }
+            let v = v.trim_ascii();
             if crate::value::is_absent(v) {
                 continue;
             }

@@ -201,11 +201,12 @@ impl Reader {
         fields.product = order.kind.is_zpa().then_some(order.kind);
         let mut plain_values = true;
         let mut took_stamp = false;
+        // The place of a value LSS writes with a comma: it runs on through the next field.
+        let joined = order.repeats.map(|(part, _)| part);
         for (i, (span, column)) in self.spans.iter().zip(&order.columns).enumerate() {
             let Some(hit) = column.hit else { continue };
-            // A value LSS writes with a comma runs on through the next field.
-            let end = match (order.columns.get(i + 1), self.spans.get(i + 1)) {
-                (Some(next), Some(s)) if next.joins => s.end,
+            let end = match (joined == Some(i), self.spans.get(i + 1)) {
+                (true, Some(s)) => s.end,
                 _ => span.end,
             };
             let mut value = source.get(span.start..end).ok_or(Reason::InvalidUtf8)?;

@@ -138,8 +138,6 @@ pub(super) struct Column {
     pub(super) address: bool,
     /// An ISO 8601 time ([`iso_time`]).
     pub(super) time: bool,
-    /// The field is the rest of the column before it, whose value LSS writes with a comma.
-    pub(super) joins: bool,
     /// The value is a JSON document ([`Field::holds_json`]): its brackets say where it ends.
     pub(super) json: bool,
     /// A decimal number (LSS's `%f`).
@@ -161,7 +159,9 @@ pub(super) struct Order {
     pub(super) json: bool,
     /// The column of a value's part before LSS's comma, and the column whose value it repeats:
     /// a line whose count fits only because another value held a comma and this one none
-    /// (`Acme, Inc.` and an empty `ConnectionID`) would read every field shifted.
+    /// (`Acme, Inc.` and an empty `ConnectionID`) would read every field shifted. The column
+    /// after the first holds the value's rest (its own key fills nothing): the value runs on
+    /// through it.
     pub(super) repeats: Option<(usize, usize)>,
     /// The places of the columns whose values can be checked ([`Order::fit`]).
     pub(super) checked: Vec<usize>,
@@ -180,7 +180,6 @@ impl Order {
                     numeric: hit.is_some_and(|h| numeric(h.field)),
                     address: hit.is_some_and(|h| address(h.field)),
                     time: hit.is_some_and(|h| iso_time(h.field)),
-                    joins: false,
                     json: hit.is_some_and(|h| h.field.holds_json()),
                     decimal: false,
                     json_string: false,
@@ -225,7 +224,6 @@ impl Order {
                 numeric: false,
                 address: false,
                 time: false,
-                joins: true,
                 json: false,
                 decimal: false,
                 json_string: false,

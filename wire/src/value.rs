@@ -340,8 +340,21 @@ pub fn base64_decode(s: &str) -> Option<String> {
 /// `None` for anything else: negative numbers, decimals such as "600.0",
 /// empty or absent words, and values that overflow `u64`.
 pub fn parse_u64(s: &str) -> Option<u64> {
-    // Most counts are plain digits: trimming and a sign are looked for only when the first or
-    // last byte is not a digit.
+    // Most counts are a few plain digits (sizes, codes, `0`): read without looking for spaces, a
+    // sign or a chunk of eight; 7 digits cannot overflow, and one that is not a digit sends the
+    // text on to the full reading.
+    if let b @ [_, ..] = s.as_bytes() {
+        if b.len() < 8 {
+            let (n, digits) = b.iter().fold((0u64, true), |(n, digits), &d| {
+                let v = d.wrapping_sub(b'0');
+                (n * 10 + u64::from(v), digits & (v <= 9))
+            });
+            if digits {
+                return Some(n);
+            }
+        }
+    }
+    // Trimming and a sign are looked for only when the first or last byte is not a digit.
     let t = match s.as_bytes() {
         [first, .., last] if first.is_ascii_digit() && last.is_ascii_digit() => s,
         _ => s.trim_ascii(),

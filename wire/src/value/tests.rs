@@ -169,6 +169,22 @@ fn u64_rejects_a_non_digit_anywhere_in_eight() {
 }
 
 #[test]
+fn u64_short_texts_with_a_non_digit_anywhere() {
+    // The texts of up to eight bytes, read without the full reading when they are all digits.
+    for bad in [b'/', b':', b' ', b'+', b'\0', b'\x7f', 0xb0] {
+        for len in 1..=8 {
+            for at in 0..len {
+                let mut s = b"98765432"[..len].to_vec();
+                s[at] = bad;
+                let s = String::from_utf8_lossy(&s).into_owned();
+                assert_eq!(parse_u64(&s), s.trim_ascii().parse::<u64>().ok(), "{s:?}");
+            }
+        }
+    }
+    assert_eq!(parse_u64("9999999"), Some(9_999_999));
+}
+
+#[test]
 fn u64_rejects() {
     for s in [
         "",

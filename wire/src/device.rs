@@ -38,6 +38,20 @@ pub fn canonical_ip(text: &str) -> Option<Cow<'_, str>> {
 /// id on every shard, restart and collector, with no coordination.
 pub fn device_id(key: &str) -> u64 {
     let key = crate::value::trim(key);
+    let b = key.as_bytes();
+    if b.len() <= 64 {
+        // Most hostnames: lower-cased into a small buffer in the pass that checks them ASCII,
+        // where zeroing 256 bytes, a copy and a second pass cost more than the hash.
+        let mut buf = [0u8; 64];
+        let mut high = 0;
+        for (lower, &c) in buf.iter_mut().zip(b) {
+            high |= c;
+            *lower = c.to_ascii_lowercase();
+        }
+        if high < 0x80 {
+            return xxh3_64(&buf[..b.len()]);
+        }
+    }
     if key.is_ascii() && key.len() <= 256 {
         // Lower-case on the stack: this runs for every record.
         let mut buf = [0u8; 256];
@@ -102,5 +116,18 @@ mod tests {
         assert_ne!(device_id("TestMachine35"), device_id("TestMachine36"));
         assert_eq!(device_id("ÉCOLE-PC"), device_id("école-pc"));
         assert_eq!(device_id("testmachine35"), xxh3_64(b"testmachine35"));
+    }
+
+    #[test]
+    fn id_is_the_hash_of_the_lower_cased_key_at_every_length() {
+        // Across the small buffer's end (64) and the large one's (256), ASCII and not.
+        for len in [0, 1, 8, 17, 63, 64, 65, 200, 256, 257, 300] {
+            let key: String = (0..len).map(|i| ['A', 'b', '-', '7'][i % 4]).collect();
+            let lower = key.to_lowercase();
+            assert_eq!(device_id(&key), xxh3_64(lower.as_bytes()), "{len}");
+            let accented = format!("É{key}");
+            let lower = accented.to_lowercase();
+            assert_eq!(device_id(&accented), xxh3_64(lower.as_bytes()), "{len}");
+        }
     }
 }

@@ -46,7 +46,11 @@ pub fn parse_time(s: &str, zone: &TimeZone) -> Option<Timestamp> {
     let b = s.trim_ascii().as_bytes();
     let &first = b.first()?;
     if first.is_ascii_digit() {
-        if b.iter().all(u8::is_ascii_digit) {
+        // A `-` after four digits is a date's (LSS's `2019-07-03T05:17:22.000Z`, several a
+        // record): no epoch time, whole or with a fraction, has one before its digits end.
+        if b.get(4) == Some(&b'-') {
+            parse_iso(b, zone).or_else(|| parse_month_first(b, zone))
+        } else if b.iter().all(u8::is_ascii_digit) {
             parse_epoch(b)
         } else if let Some(ts) = parse_epoch_fraction(b) {
             Some(ts)

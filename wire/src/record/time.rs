@@ -57,7 +57,7 @@ fn write_second(second: i64, out: &mut Vec<u8>) {
 /// counted from 0000-03-01 in 400-year eras of 146,097 days, so that a year's leap day is its
 /// last, then split into years of the era, days of the year and months of 153 days per five
 /// (Howard Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let of_era = z.rem_euclid(146_097);

@@ -3,6 +3,8 @@
 
 use std::fmt::{self, Write as _};
 
+use crate::record::time::civil_from_days;
+
 /// A user as records name them: as a device's owner (`deviceowner`, `user00042`) or signed in
 /// (`login`, LSS's `Username`: `user00042@corp.example.com`; NSS's `elogin` URL-encodes it whole,
 /// `user00042%40corp.example.com`, and templates that name `%s{elogin}` get that).
@@ -168,20 +170,6 @@ pub(crate) fn write_iso(out: &mut String, ms: u64) {
         "{y}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{:03}Z",
         ms % 1000
     );
-}
-
-/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]

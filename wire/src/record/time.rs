@@ -25,9 +25,9 @@ fn split(ts: Timestamp) -> (i64, u32) {
 }
 
 /// Appends the UTC date and time of `second` (seconds since 1970), to the second, without a
-/// zone: `2021-12-17T07:04:57`. Computed here rather than through jiff's civil datetime, which
-/// cost three quarters of the ~740 instructions a time took: LSS records write a time with a
-/// fraction each, which the cache of one second did not cover.
+/// zone: `2021-12-17T07:04:57`. Computed here rather than through jiff's civil datetime: a time
+/// written so took about 740 instructions, and LSS records write one with a fraction each,
+/// which the cache of one second did not cover.
 fn write_second(second: i64, out: &mut Vec<u8>) {
     let (year, month, day) = civil_from_days(second.div_euclid(86_400));
     let of_day = second.rem_euclid(86_400) as u32;

@@ -243,3 +243,59 @@ fn a_number_in_a_text_field_is_kept_as_its_text() {
     assert_eq!(r["user"], "7");
     assert_eq!(r["app_group"], "1.5");
 }
+
+/// `LogTimestamp` is read through the decoder's memory of the last time text (a record a second
+/// later is the last time moved): one decoder, records in turn that share their second, move
+/// by seconds, cross a minute and an hour, and go back, with an NSS line between them whose
+/// time is in the feed zone; each is dated as when read alone.
+#[test]
+fn log_timestamps_read_one_after_another_are_each_their_own() {
+    let stamps = [
+        ("Mon Mar  2 02:57:01 2020", "2020-03-02T02:57:01Z"),
+        ("Mon Mar  2 02:57:01 2020", "2020-03-02T02:57:01Z"),
+        ("Mon Mar  2 02:57:09 2020", "2020-03-02T02:57:09Z"),
+        ("Mon Mar  2 02:57:59 2020", "2020-03-02T02:57:59Z"),
+        ("Mon Mar  2 02:58:00 2020", "2020-03-02T02:58:00Z"),
+        ("Mon Mar  2 02:59:59 2020", "2020-03-02T02:59:59Z"),
+        ("Mon Mar  2 03:00:00 2020", "2020-03-02T03:00:00Z"),
+        ("Mon Mar  2 02:57:03 2020", "2020-03-02T02:57:03Z"),
+        ("Mon Mar  2 02:57:0x 2020", ""),
+    ];
+    let line = |stamp: &str| {
+        let mut v: Value = serde_json::from_str(&lss(&[])).unwrap();
+        v.as_object_mut()
+            .unwrap()
+            .remove("TimestampConnectionStart");
+        v["LogTimestamp"] = json!(stamp);
+        v.to_string()
+    };
+    // The same ctime text in an NSS record is Tokyo's time, nine hours before UTC.
+    let nss = r#"{"sourcetype":"zscalernss-web","event":{"time":"Mon Mar  2 02:57:02 2020","login":"a@b.example","cip":"10.0.0.1","hostname":"h1","url":"example.com/","action":"Allowed","reqmethod":"GET","respcode":"200"}}"#;
+    let mut lines: Vec<String> = Vec::new();
+    for (i, (stamp, _)) in stamps.iter().enumerate() {
+        lines.push(line(stamp));
+        // After two readings that showed where the seconds are.
+        if i == 2 {
+            lines.push(nss.to_string());
+        }
+    }
+    let bytes: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
+    let out = run(ZONE, &bytes);
+    let ts: Vec<String> = (out.text.lines())
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["ts"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let mut want: Vec<&str> = stamps
+        .iter()
+        .map(|(_, w)| *w)
+        .filter(|w| !w.is_empty())
+        .collect();
+    want.insert(3, "2020-03-01T17:57:02Z");
+    assert_eq!(ts, want);
+    assert_eq!(out.dead.len(), 1, "the unreadable one");
+    assert_eq!(out.dead[0].0, Reason::BadTime);
+}

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 
 use super::zpa_client::{self, LSS_CLIENT_USER};
 use super::{
-    lss_other_time, lss_time, port, transport, zpa_name, Context, Device, Facts, Flow, Kind, Reason,
+    lss_log_time, lss_time, port, transport, zpa_name, Context, Device, Facts, Flow, Kind, Reason,
 };
 use crate::fields::Fields;
 use crate::keys::Field;
@@ -61,8 +61,8 @@ impl<'a> ActivityEvent<'a> {
         let start = lss_time(f, Field::ConnStart)?;
         let end = lss_time(f, Field::ConnEnd)?;
         let logged = match start {
-            Some(_) => lss_other_time(f, Field::LogTimestamp),
-            None => lss_time(f, Field::LogTimestamp)?,
+            Some(_) => lss_log_time(f, ctx).ok().flatten(),
+            None => lss_log_time(f, ctx)?,
         };
         let hostname = f.text(Field::Hostname);
         let user = f.text(Field::Username);

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use jiff::Timestamp;
 
 use super::zpa_client::{self, LSS_CLIENT_USER};
-use super::{lss_other_time, lss_time, zpa_name, Context, Device, Facts, Kind, Reason};
+use super::{lss_log_time, lss_other_time, zpa_name, Context, Device, Facts, Kind, Reason};
 use crate::fields::Fields;
 use crate::keys::Field;
 
@@ -35,7 +35,7 @@ pub struct StatusEvent<'a> {
 
 impl<'a> StatusEvent<'a> {
     pub fn from_fields(f: &Fields<'a>, ctx: &Context<'_>) -> Result<StatusEvent<'a>, Reason> {
-        let logged = lss_time(f, Field::LogTimestamp)?;
+        let logged = lss_log_time(f, ctx)?;
         let hostname = f.text(Field::Hostname);
         let user = f.text(Field::Username);
         if hostname.is_none() && user.is_none() {

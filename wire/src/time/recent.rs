@@ -112,10 +112,9 @@ impl Recent {
 
 /// The two digits at `at` as seconds, 00 to 59.
 fn seconds(b: &[u8], at: usize) -> Option<i64> {
-    let (tens, ones) = (b[at].wrapping_sub(b'0'), b[at + 1].wrapping_sub(b'0'));
-    // Computed only for digits: `then_some` would compute it first, and a byte that is no digit
-    // (`&` wraps to 246) overflowed the multiplication.
-    (tens <= 5 && ones <= 9).then(|| i64::from(tens * 10 + ones))
+    super::two(b[at], b[at + 1])
+        .filter(|&s| s < 60)
+        .map(i64::from)
 }
 
 /// Whether the two bytes at `at` (`at` >= 1) have no digit either side of them.

@@ -68,7 +68,8 @@ passed=$(awk '/^test result: ok\./ {s += $4} END {print s + 0}' "$log")
 step "clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 step "benches, once each"
-cargo test --locked -p ztel --bench pipeline --bench formats --bench admin --bench devices --bench window
+cargo test --locked -p ztel --bench pipeline --bench formats --bench admin --bench devices --bench window \
+    --bench acks
 if [ "${1:-}" = "--fast" ]; then
     step "done (fast)"
     echo "tests: $passed passed, 0 failed"

@@ -161,6 +161,59 @@ fn hpub_is_what_the_protocol_says() {
     assert!(is_token(b"ztel.devices") && !is_token(b"a b") && !is_token(b""));
 }
 
+#[test]
+fn acknowledgements_take_the_shortcut() {
+    let m = b"MSG _INBOX.ab.17 1 26\r\n{\"stream\":\"ZTEL\",\"seq\":12}\r\nPING\r\n";
+    let (op, n) = plain_msg(m).expect("nats-server's acknowledgement");
+    assert_eq!(Ok((op, n)), general(m));
+    // A line at the bound is the general path's to refuse, however it is made.
+    let mut long = b"MSG ".to_vec();
+    long.resize(MAX_LINE, b'a');
+    long.extend_from_slice(b" 1 2\r\nhi\r\n");
+    assert_eq!(plain_msg(&long), None);
+    assert_eq!(
+        parse(&long),
+        Err(ParseError::Invalid("control line too long"))
+    );
+    // So is a message past its bound, even when all of it is there.
+    let mut large = format!("MSG _INBOX.ab.17 1 {}\r\n", MAX_MESSAGE + 1).into_bytes();
+    large.resize(large.len() + MAX_MESSAGE + 1, b'x');
+    large.extend_from_slice(b"\r\n");
+    assert_eq!(parse(&large), Err(ParseError::Invalid("message too large")));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4096))]
+
+    /// The acknowledgements' shortcut reads what the general path reads, and whatever that
+    /// refuses or waits for is left to it. Each part is nats-server's most of the time, so that
+    /// most cases differ from an acknowledgement in a part or two.
+    #[test]
+    fn the_msg_shortcut_agrees_with_the_general_path(
+        name in usual("MSG ", &["MSG", "msg ", "HMSG ", "MSG\t", "MSG  "]),
+        subject in usual("_INBOX.a.1", &["", "a\tb", "a\nb", "a\rb", "x", "é"]),
+        gap in usual(" ", &["  ", "\t", ""]),
+        sid in usual("1", &["", "22", "a", "r.x 1", "1\t"]),
+        gap2 in usual(" ", &["  ", "\t", "", "x"]),
+        size in usual("2", &["", "0", "1234567890", "3", "x", "2 3", "65537", "02"]),
+        eol in usual("\r\n", &["\n", "\r", " \r\n"]),
+        payload in usual("hi", &["", "hi\r\n", "abc", "h\n"]),
+        tail in usual("\r\n", &["", "\r", "xx", "\r\nPONG\r\n"]),
+        cut in 0usize..64,
+    ) {
+        let buf = [name, subject, gap, sid, gap2, size, eol, payload, tail].concat();
+        for buf in [buf.as_bytes(), &buf.as_bytes()[..cut.min(buf.len())]] {
+            prop_assert_eq!(parse(buf), general(buf));
+        }
+    }
+}
+
+/// `usual` four times in five, one of `others` otherwise.
+fn usual(usual: &'static str, others: &[&'static str]) -> impl Strategy<Value = &'static str> {
+    let others = proptest::sample::select(others.to_vec());
+    prop_oneof![4 => Just(usual), 1 => others]
+}
+
 proptest! {
     /// The shortcut for stored acknowledgements says nothing the searches would not.
     #[test]

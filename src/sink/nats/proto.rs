@@ -59,7 +59,8 @@ pub fn parse(buf: &[u8]) -> Result<(Op<'_>, usize), ParseError> {
 #[inline]
 fn plain_msg(buf: &[u8]) -> Option<(Op<'_>, usize)> {
     let args = buf.strip_prefix(b"MSG ")?;
-    let subject_len = memchr::memchr(b' ', args)?;
+    // Within a line's bound, as the general path looks for a line's end.
+    let subject_len = memchr::memchr(b' ', &args[..args.len().min(MAX_LINE)])?;
     let (subject, rest) = (&args[..subject_len], &args[subject_len + 1..]);
     let sid_len = rest.iter().position(|b| !b.is_ascii_digit())?;
     let size = rest[sid_len..].strip_prefix(b" ")?;

@@ -18,9 +18,9 @@ const INBOX: &[u8] = b"_INBOX.LGWO3Q6YmhpQvW7Nn9bQ2z";
 
 fn acks(first_seq: u64) -> Vec<u8> {
     let mut out = Vec::new();
+    let inbox = String::from_utf8_lossy(INBOX);
     for token in 0..ACKS {
         let payload = format!(r#"{{"stream":"ZTEL","seq":{}}}"#, first_seq + token);
-        let inbox = String::from_utf8_lossy(INBOX);
         let head = format!("MSG {inbox}.{} 1 {}\r\n", 7_000_000 + token, payload.len());
         out.extend_from_slice(head.as_bytes());
         out.extend_from_slice(payload.as_bytes());

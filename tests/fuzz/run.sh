@@ -28,7 +28,7 @@
 # the target and is saved.
 set -uo pipefail
 
-all_targets=(frame header zia zpa time flat kv csv leef cef percent window http)
+all_targets=(frame header zia zpa time flat kv csv leef cef percent window nats http)
 fuzz_dir="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$fuzz_dir/../.." && pwd)"
 export CARGO_TERM_COLOR=never

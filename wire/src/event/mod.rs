@@ -359,6 +359,22 @@ pub fn lss_log_time(f: &Fields<'_>, ctx: &Context<'_>) -> Result<Option<Timestam
     })
 }
 
+/// The record's `LogTimestamp` ([`lss_log_time`]). When another of its times already dates it
+/// (`dated`: a connection's start, a request's arrival), this one is a second time, read as
+/// [`lss_other_time`] reads one: left out when unreadable.
+pub fn lss_logged(
+    f: &Fields<'_>,
+    ctx: &Context<'_>,
+    dated: bool,
+) -> Result<Option<Timestamp>, Reason> {
+    let logged = lss_log_time(f, ctx);
+    if dated {
+        Ok(logged.ok().flatten())
+    } else {
+        logged
+    }
+}
+
 /// [`lss_time`], a text read by `parse`.
 fn lss_time_with(
     f: &Fields<'_>,

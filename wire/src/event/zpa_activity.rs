@@ -11,7 +11,7 @@ use jiff::Timestamp;
 
 use super::zpa_client::{self, LSS_CLIENT_USER};
 use super::{
-    lss_log_time, lss_time, port, transport, zpa_name, Context, Device, Facts, Flow, Kind, Reason,
+    lss_logged, lss_time, port, transport, zpa_name, Context, Device, Facts, Flow, Kind, Reason,
 };
 use crate::fields::Fields;
 use crate::keys::Field;
@@ -60,10 +60,7 @@ impl<'a> ActivityEvent<'a> {
         // one. The end stays strict: it decides whom an attribution answer names.
         let start = lss_time(f, Field::ConnStart)?;
         let end = lss_time(f, Field::ConnEnd)?;
-        let logged = match start {
-            Some(_) => lss_log_time(f, ctx).ok().flatten(),
-            None => lss_log_time(f, ctx)?,
-        };
+        let logged = lss_logged(f, ctx, start.is_some())?;
         let hostname = f.text(Field::Hostname);
         let user = f.text(Field::Username);
         let client_ip = zpa_name(f, Field::ClientPrivateIp);

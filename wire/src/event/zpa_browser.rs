@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use jiff::Timestamp;
 
 use super::zpa_client::{self, BROWSER};
-use super::{lower, lss_log_time, lss_time, port, zpa_name, Context, Device, Facts, Kind, Reason};
+use super::{lower, lss_logged, lss_time, port, zpa_name, Context, Device, Facts, Kind, Reason};
 use crate::fields::Fields;
 use crate::keys::Field;
 
@@ -41,10 +41,7 @@ pub struct BrowserEvent<'a> {
 impl<'a> BrowserEvent<'a> {
     pub fn from_fields(f: &Fields<'a>, ctx: &Context<'_>) -> Result<BrowserEvent<'a>, Reason> {
         let received = lss_time(f, Field::RequestReceived)?;
-        let logged = match received {
-            Some(_) => lss_log_time(f, ctx).ok().flatten(),
-            None => lss_log_time(f, ctx)?,
-        };
+        let logged = lss_logged(f, ctx, received.is_some())?;
         let user = f.text(Field::Username);
         let client_ip = zpa_name(f, Field::ClientPrivateIp);
         let hostname = f.text(Field::Hostname);

@@ -73,6 +73,18 @@ fn space_separated_values_hold_spaces_equals_and_escaped_quotes() {
     );
 }
 
+/// With spaces, a user agent that starts with a quoted word: the quote after it is followed by
+/// more of the value, not by the next pair, so it closes nothing and the value is whole.
+#[test]
+fn a_space_separated_value_that_only_starts_quoted_is_kept_whole() {
+    let r = one(
+        ZONE,
+        r#"ClientIP=10.1.2.3 useragent="Quoted" Agent/1.0 (X11) requestmethod=GET status=200"#,
+    );
+    assert_eq!(r["user_agent"], r#""Quoted" Agent/1.0 (X11)"#);
+    assert_eq!(r["method"], "GET");
+}
+
 #[test]
 fn a_quote_that_closes_nothing_stays_in_the_value() {
     let r = one(

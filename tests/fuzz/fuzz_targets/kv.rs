@@ -106,6 +106,11 @@ fn reference(text: &str) -> (String, Vec<(String, String)>) {
                     i += 2;
                 } else if c[i] == '"' {
                     if i + 1 == c.len() || sep_at(&c, i + 1, sep) {
+                        // With spaces, only before the next pair or the end: else not quoted.
+                        let rest_blank = c[i + 1..].iter().all(|&x| x == ' ');
+                        if sep == Sep::Space && !rest_blank && space_boundary(&c, i + 1).is_none() {
+                            break;
+                        }
                         quoted = Some((value, i + 1));
                         break;
                     }

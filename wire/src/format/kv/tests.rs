@@ -48,6 +48,22 @@ fn separators_quotes_and_prefixes() {
         ("t 1\ta=1\tjunk\t b=2", "t 1\t", &[("a", "1"), ("b", "2")]),
         (r#"a="c:\\d\n""#, "", &[("a", r"c:\d\n")]),
         ("a=1  b=2", "", &[("a", "1"), ("b", "2")]),
+        // With spaces, a quote followed by text that is no pair does not close a value: all of
+        // it is the value, none lost as text between pairs.
+        (
+            r#"ua="Quoted" Agent/1.0 b=2"#,
+            "",
+            &[("ua", r#""Quoted" Agent/1.0"#), ("b", "2")],
+        ),
+        (r#"a="x" y"#, "", &[("a", r#""x" y"#)]),
+        (r#"a="x y"  "#, "", &[("a", "x y")]),
+        (
+            r#"a="x b=1 c" junk d=2"#,
+            "",
+            &[("a", r#""x"#), ("b", r#"1 c" junk"#), ("d", "2")],
+        ),
+        // With tabs the quote closes at the tab, whatever follows.
+        ("a=\"x\"\tjunk\tb=2", "", &[("a", "x"), ("b", "2")]),
         ("no pairs", "no pairs", &[]),
     ];
     for (text, prefix, want) in cases {
@@ -56,12 +72,13 @@ fn separators_quotes_and_prefixes() {
 }
 
 /// The pairs as read when every quoted value looks for its closing quote anew: what the reader
-/// did before it remembered an unclosed one.
+/// did before it remembered an unclosed or refused one.
 fn read_looking_every_time(text: &str) -> Vec<(String, String)> {
     let mut all = pairs(text);
     let mut got = Vec::new();
     loop {
         all.unclosed = usize::MAX;
+        all.refused = 0;
         let Some(p) = all.next() else {
             return got;
         };
@@ -77,6 +94,33 @@ proptest::proptest! {
     }
 }
 
+/// A line of values that open a quote whose first close is refused (a space and no pair after
+/// it): each is read without scanning to that quote again.
+#[test]
+fn a_line_of_refused_quotes_is_read_once() {
+    let line = |len: usize| {
+        let mut text = String::new();
+        while text.len() < len {
+            text.push_str("a=\"x ");
+        }
+        text + "y\" junk"
+    };
+    let short_line = line(500);
+    let mut short = pairs(&short_line);
+    assert_eq!(short.by_ref().count(), 100);
+    assert_eq!(short.scans, 1, "only the first value looks for its close");
+    let text = line(262_000);
+    let mut all = pairs(&text);
+    let got: Vec<_> = all
+        .by_ref()
+        .map(|p| (p.key.to_string(), p.unescaped().into_owned()))
+        .collect();
+    let n = got.len();
+    assert_eq!(n, (text.len() - 7) / 5);
+    assert!(got[..n - 1].iter().all(|(k, v)| k == "a" && v == "\"x"));
+    assert_eq!(got[n - 1], ("a".to_string(), "\"x y\" junk".to_string()));
+}
+
 /// A line of values that open a quote and never close it (found by review): each pair's
 /// value looked for the close to the line's end, 11 s for this one frame in a release build.
 #[test]
@@ -86,6 +130,9 @@ fn a_line_of_unclosed_quotes_is_read_once() {
         text.push_str("a=\"x ");
     }
     text.pop();
+    let mut short = pairs(&text[..499]);
+    assert_eq!(short.by_ref().count(), 100);
+    assert_eq!(short.scans, 1, "only the first quote looks for its close");
     let (prefix, got) = read(&text);
     assert_eq!(prefix, "");
     assert_eq!(got.len(), 1 + (text.len() + 1 - 4) / 5);

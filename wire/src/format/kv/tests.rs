@@ -110,11 +110,7 @@ fn a_line_of_refused_quotes_is_read_once() {
     assert_eq!(short.by_ref().count(), 100);
     assert_eq!(short.scans, 1, "only the first value looks for its close");
     let text = line(262_000);
-    let mut all = pairs(&text);
-    let got: Vec<_> = all
-        .by_ref()
-        .map(|p| (p.key.to_string(), p.unescaped().into_owned()))
-        .collect();
+    let (_, got) = read(&text);
     let n = got.len();
     assert_eq!(n, (text.len() - 7) / 5);
     assert!(got[..n - 1].iter().all(|(k, v)| k == "a" && v == "\"x"));

@@ -85,6 +85,34 @@ fn a_space_separated_value_that_only_starts_quoted_is_kept_whole() {
     assert_eq!(r["method"], "GET");
 }
 
+/// What README.md says of client-written text: in a tab-separated line an agent that holds a tab
+/// ends there, and what the client wrote after it reads as pairs, the first value of a key
+/// winning; in JSON with the encoded agent (`%s{eua}`) the same text stays the agent's.
+#[test]
+fn a_tab_in_a_raw_agent_makes_pairs_and_an_encoded_one_does_not() {
+    let forged = "x\tdevicehostname=ceo-pc\tuser=ceo@corp";
+    let kv = format!(
+        "ClientIP=10.1.2.3\tuseragent={forged}\tuser=bob@corp\tdevicehostname=bob-pc\tproduct=NSS"
+    );
+    let r = one(ZONE, &kv);
+    assert_eq!(
+        (r["device"].as_str(), r["user"].as_str()),
+        (Some("ceo-pc"), Some("ceo@corp"))
+    );
+    assert_eq!(r["user_agent"], "x");
+
+    let encoded = forged.replace('\t', "%09");
+    let json = format!(
+        r#"{{"sourcetype":"zscalernss-web","event":{{"ClientIP":"10.1.2.3","useragent":"{encoded}","user":"bob@corp","devicehostname":"bob-pc","product":"NSS"}}}}"#
+    );
+    let r = one(ZONE, &json);
+    assert_eq!(
+        (r["device"].as_str(), r["user"].as_str()),
+        (Some("bob-pc"), Some("bob@corp"))
+    );
+    assert_eq!(r["user_agent"], forged);
+}
+
 #[test]
 fn a_quote_that_closes_nothing_stays_in_the_value() {
     let r = one(

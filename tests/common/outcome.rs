@@ -72,6 +72,7 @@ impl Outcome {
                 "bad_time",
                 "truncated",
                 "unframed",
+                "repeated_key",
             ]
         };
         for reason in reasons {

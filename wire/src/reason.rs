@@ -25,10 +25,13 @@ pub enum Reason {
     Truncated,
     /// In an octet-counted stream, bytes no count framed: a count lied about its frame's length.
     Unframed,
+    /// A key=value, LEEF or CEF frame that names a key twice: text inside a value that reads as
+    /// pairs (a client's agent holding `<TAB>devicehostname=…`), so neither value is sure.
+    RepeatedKey,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 11] = [
+    pub const ALL: [Reason; 12] = [
         Reason::UnknownFormat,
         Reason::InvalidUtf8,
         Reason::MalformedJson,
@@ -40,6 +43,7 @@ impl Reason {
         Reason::BadTime,
         Reason::Truncated,
         Reason::Unframed,
+        Reason::RepeatedKey,
     ];
     pub const COUNT: usize = Self::ALL.len();
 
@@ -56,6 +60,7 @@ impl Reason {
             Reason::BadTime => "bad_time",
             Reason::Truncated => "truncated",
             Reason::Unframed => "unframed",
+            Reason::RepeatedKey => "repeated_key",
         }
     }
 

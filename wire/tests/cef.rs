@@ -360,3 +360,24 @@ fn synthetic_cef_gives_the_records_its_json_twin_gives() {
         }
     }
 }
+
+/// ` key=` inside the agent NSS writes as the client sent it starts a pair: a key written twice,
+/// an ArcSight key or a custom one, makes the frame a dead letter (README).
+#[test]
+fn a_key_written_twice_is_a_dead_letter() {
+    let agent = "requestClientApplication=Mozilla/5.0 (Windows NT 10.0; Win64; x64)";
+    assert!(WEB.contains(agent));
+    for pairs in ["suser=ceo@corp devicehostname=CEO-PC", "cs1=Finance"] {
+        let forged = WEB.replace(agent, &format!("{agent} {pairs}"));
+        assert_eq!(
+            dead_reason(ZONE, forged.as_bytes()),
+            Reason::RepeatedKey,
+            "{pairs}"
+        );
+    }
+    let r = one(ZONE, WEB);
+    assert_eq!(
+        (r["user"].as_str(), r["device"].as_str()),
+        (Some("jdoe@safemarch.com"), Some("JDOE-PC"))
+    );
+}

@@ -86,20 +86,40 @@ fn a_space_separated_value_that_only_starts_quoted_is_kept_whole() {
 }
 
 /// What README.md says of client-written text: in a tab-separated line an agent that holds a tab
-/// ends there, and what the client wrote after it reads as pairs, the first value of a key
-/// winning; in JSON with the encoded agent (`%s{eua}`) the same text stays the agent's.
+/// ends there, and what the client wrote after it reads as pairs. A key written twice makes the
+/// line a dead letter, wherever the template puts the agent; a pair of a key the template lacks
+/// cannot be told from NSS's. In JSON with the encoded agent (`%s{eua}`) the same text stays the
+/// agent's.
 #[test]
 fn a_tab_in_a_raw_agent_makes_pairs_and_an_encoded_one_does_not() {
     let forged = "x\tdevicehostname=ceo-pc\tuser=ceo@corp";
-    let kv = format!(
+    let agent_first = format!(
         "ClientIP=10.1.2.3\tuseragent={forged}\tuser=bob@corp\tdevicehostname=bob-pc\tproduct=NSS"
     );
-    let r = one(ZONE, &kv);
-    assert_eq!(
-        (r["device"].as_str(), r["user"].as_str()),
-        (Some("ceo-pc"), Some("ceo@corp"))
+    let agent_last = format!(
+        "ClientIP=10.1.2.3\tuser=bob@corp\tdevicehostname=bob-pc\tuseragent={forged}\tproduct=NSS"
     );
-    assert_eq!(r["user_agent"], "x");
+    for line in [&agent_first, &agent_last] {
+        assert_eq!(
+            dead_reason(ZONE, line.as_bytes()),
+            Reason::RepeatedKey,
+            "{line}"
+        );
+    }
+    // With spaces between the pairs, ` name=` in an agent is a pair just as well.
+    let spaced = "ClientIP=10.1.2.3 useragent=Agent/1.0 user=ceo@corp user=bob@corp product=NSS";
+    assert_eq!(dead_reason(ZONE, spaced.as_bytes()), Reason::RepeatedKey);
+    // Without the forged keys the same line is bob's record, and a key the template lacks is
+    // read as a pair of it (README says so).
+    let r = one(ZONE, &agent_first.replace(forged, "x\tdepartment=Finance"));
+    assert_eq!(
+        (
+            r["device"].as_str(),
+            r["user"].as_str(),
+            r["user_agent"].as_str()
+        ),
+        (Some("bob-pc"), Some("bob@corp"), Some("x"))
+    );
 
     let encoded = forged.replace('\t', "%09");
     let json = format!(
@@ -111,6 +131,21 @@ fn a_tab_in_a_raw_agent_makes_pairs_and_an_encoded_one_does_not() {
         (Some("bob-pc"), Some("bob@corp"))
     );
     assert_eq!(r["user_agent"], forged);
+}
+
+/// Two names for one value (`ClientIP` and `cip`) are a template's choice, not a repeat.
+#[test]
+fn two_names_for_one_field_are_no_repeat() {
+    let r = one(
+        ZONE,
+        "ClientIP=10.1.2.3\tcip=10.9.9.9\tuser=bob@corp\tdevicehostname=bob-pc\tproduct=NSS",
+    );
+    assert_eq!(r["src_ip"], "10.1.2.3");
+    let r = one(
+        ZONE,
+        "cip=10.9.9.9\tClientIP=10.1.2.3\tuser=bob@corp\tdevicehostname=bob-pc\tproduct=NSS",
+    );
+    assert_eq!(r["src_ip"], "10.9.9.9");
 }
 
 #[test]

@@ -289,3 +289,16 @@ fn synthetic_leef_gives_the_records_its_json_twin_gives() {
         }
     }
 }
+
+/// A tab inside the agent that QRadar's preset writes as the client sent it ends the value, and
+/// what follows reads as attributes: a key written twice makes the frame a dead letter (README).
+#[test]
+fn an_attribute_written_twice_is_a_dead_letter() {
+    let agent = "useragent=Mozilla/5.0 (Windows NT 10.0; Win64; x64)";
+    assert!(QRADAR.contains(agent));
+    let forged = QRADAR.replace(agent, &format!("{agent}\tusrName=ceo@corp\tsrc=10.6.6.6"));
+    assert_eq!(dead_reason(ZONE, forged.as_bytes()), Reason::RepeatedKey);
+    // An attribute of the same frame that no key of it repeats is read as before.
+    let other = QRADAR.replace(agent, &format!("{agent}\tdept=Finance"));
+    assert_eq!(one(ZONE, &other)["user"], "jdoe@safemarch.com");
+}

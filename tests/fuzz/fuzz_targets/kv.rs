@@ -7,6 +7,7 @@ use jiff::tz::TimeZone;
 use wire::fields::{Fields, Scalar};
 use wire::format::kv;
 use wire::keys::{self, Field};
+use wire::reason::Reason;
 
 #[derive(Clone, Copy, PartialEq)]
 enum Sep {
@@ -156,8 +157,26 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let (want_prefix, want) = reference(text);
     assert_eq!((&prefix, &got), (&want_prefix, &want));
 
+    // A key that fills a field, written again after it filled that field first: a dead letter.
+    let mut first: Vec<(Field, &str)> = Vec::new();
+    let repeated = want.iter().any(|(key, _)| {
+        let Some(hit) = keys::lookup(key) else {
+            return false;
+        };
+        match first.iter().find(|(f, _)| *f == hit.field) {
+            Some((_, k)) => k == key,
+            None => {
+                first.push((hit.field, key));
+                false
+            }
+        }
+    });
+    if repeated {
+        assert_eq!(read.err(), Some(Reason::RepeatedKey));
+        return;
+    }
     // The slots: the leading time first, then each known key's value where none is present yet.
-    let plain = read.expect("UTF-8 text always reads");
+    let plain = read.expect("UTF-8 text without a repeated key always reads");
     // A frame read as plain text hands the record writer no value a JSON string must escape.
     if plain {
         for (key, value) in &want {

@@ -7,6 +7,7 @@
 use crate::event::Kind;
 use crate::fields::{Fields, Scalar};
 use crate::keys::{lookup_cef, Encoding, Field, Hit, Vote};
+use crate::reason::Reason;
 
 /// Header fields by position.
 pub(super) const SIGNATURE: usize = 4;
@@ -49,18 +50,24 @@ impl<V: Copy> Custom<V> {
     }
 
     /// Keeps the value of `key` when it is a custom field or a label (asked for only then);
-    /// false for any other key.
+    /// false for any other key, and [`Reason::RepeatedKey`] for one seen before (see
+    /// `format::repeats`: `cs5=` in a client's agent would name the device).
     #[inline]
-    pub(super) fn offer(&mut self, key: &str, value: impl FnOnce() -> V) -> bool {
+    pub(super) fn offer(&mut self, key: &str, value: impl FnOnce() -> V) -> Result<bool, Reason> {
         let Some((slot, label)) = custom_slot(key) else {
-            return false;
+            return Ok(false);
         };
         let to = match label {
             true => &mut self.labels[slot],
             false => &mut self.values[slot],
         };
-        to.get_or_insert_with(value);
-        true
+        match to {
+            Some(_) => Err(Reason::RepeatedKey),
+            None => {
+                *to = Some(value());
+                Ok(true)
+            }
+        }
     }
 
     /// The labelled values, with what their labels (as text) fill.
@@ -88,7 +95,9 @@ where
     let lookup = |key: &str| lookup_cef(Some(kind), key);
     let mut custom = Custom::new();
     for (key, value) in pairs.clone() {
-        custom.offer(key, || value);
+        // A JSON value cannot hold a pair of its own (its quotes are escaped or the frame is not
+        // JSON), so a repeated key here is the template's: the first one is kept.
+        let _ = custom.offer(key, || value);
     }
     let text = |value: Option<Scalar<'a>>| match value {
         Some(Scalar::Str(s)) => Some(s),

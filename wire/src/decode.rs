@@ -168,6 +168,10 @@ impl Readers {
                 read.plain
             }
         };
+        // A key written twice: which of its values is NSS's, the frame does not say.
+        if fields.repeated() {
+            return Err(Reason::RepeatedKey);
+        }
         // Static text before the record is the feed's: it stays in the record's identity.
         let payload = frame[stack.message..].trim_ascii_start();
         build(

@@ -35,7 +35,12 @@ impl Scalar<'_> {
 pub struct Slot<'a> {
     pub value: Scalar<'a>,
     pub encoding: Encoding,
+    /// The [`Hit::key`] it was written under (in the padding: the slot stays 32 bytes).
+    key: u32,
 }
+
+// A record writes a slot per value it reads: the key's number must not make them larger.
+const _: () = assert!(std::mem::size_of::<Slot<'static>>() == 32);
 
 /// Words of the set of filled slots.
 const WORDS: usize = Field::COUNT.div_ceil(64);
@@ -60,6 +65,8 @@ pub struct Fields<'a> {
     /// What the keys seen said about the log type: a record without a sourcetype is recognised
     /// by the names it uses.
     pub votes: Votes,
+    /// A key filled a field that it had filled before with another value ([`Fields::repeated`]).
+    repeated: bool,
 }
 
 /// Votes of the keys of one record ([`Vote`]).
@@ -84,6 +91,7 @@ impl Default for Fields<'_> {
             typed: false,
             product: None,
             votes: Votes::default(),
+            repeated: false,
         }
     }
 }
@@ -99,6 +107,7 @@ impl std::fmt::Debug for Fields<'_> {
         list.entry(&"sourcetype", &self.sourcetype);
         list.entry(&"product", &self.product);
         list.entry(&"votes", &self.votes);
+        list.entry(&"repeated", &self.repeated);
         list.finish()
     }
 }
@@ -154,6 +163,7 @@ impl<'a> Fields<'a> {
         self.typed = false;
         self.product = None;
         self.votes = Votes::default();
+        self.repeated = false;
     }
 
     /// Sets the envelope's sourcetype. Only Zscaler's (`zscalernss-*`) decide the log type; under
@@ -176,6 +186,26 @@ impl<'a> Fields<'a> {
         self.set = [0; WORDS];
         self.product = None;
         self.votes = Votes::default();
+        self.repeated = false;
+    }
+
+    /// Whether one of the record's own keys came twice, with two values.
+    ///
+    /// NSS writes each key of a template once, and writes what a client sent (`%s{ua}`,
+    /// `%s{url}`, `%s{referer}`) as it is: an agent `x","devicehostname":"ceo-pc` in JSON, or
+    /// `x<TAB>devicehostname=ceo-pc` in key=value and LEEF, reads as a pair of its own. Which of
+    /// two `devicehostname`s is NSS's depends on where the template puts the agent, which the
+    /// frame does not say, so the decoder takes neither: the frame is a dead letter. The same
+    /// value twice says nothing new (Zscaler's Sentinel DNS template writes `cat` twice), and two
+    /// names for one field (`sip` and `serverip`) are a template's choice (DESIGN §3).
+    pub fn repeated(&self) -> bool {
+        self.repeated
+    }
+
+    /// Marks the record as one that names a key twice, where a reader finds it itself (CEF's
+    /// custom fields, which reach a field through their labels).
+    pub(crate) fn set_repeated(&mut self) {
+        self.repeated = true;
     }
 
     pub fn get(&self, field: Field) -> Option<&Slot<'a>> {
@@ -285,7 +315,7 @@ impl<'a> Fields<'a> {
             self.vote(hit.vote);
         }
         if let Some(value) = value {
-            self.offer(hit.field, value, hit.encoding);
+            self.offer(hit.field, value, hit.encoding, hit.key);
         }
     }
 
@@ -312,13 +342,24 @@ impl<'a> Fields<'a> {
     }
 
     #[inline]
-    fn offer(&mut self, field: Field, value: Scalar<'a>, encoding: Encoding) {
+    fn offer(&mut self, field: Field, value: Scalar<'a>, encoding: Encoding, key: u32) {
         let i = field as usize;
-        // The first name that carries a value wins; a later duplicate only fills an absent one.
-        if self.get(field).is_none_or(|s| s.value.is_absent()) {
-            self.slots[i].write(Slot { value, encoding });
-            self.set[i / 64] |= 1 << (i % 64);
+        if let Some(&old) = self.get(field) {
+            // A key kept for its vote fills no record: its repeats change nothing.
+            self.repeated |=
+                key != 0 && old.key == key && old.value != value && field != Field::Other;
+            // The first name that carries a value wins; a later duplicate only fills an absent
+            // one.
+            if !old.value.is_absent() {
+                return;
+            }
         }
+        self.slots[i].write(Slot {
+            value,
+            encoding,
+            key,
+        });
+        self.set[i / 64] |= 1 << (i % 64);
     }
 }
 
@@ -326,6 +367,39 @@ impl<'a> Fields<'a> {
 mod tests {
     use super::*;
     use crate::keys::lookup;
+
+    #[test]
+    fn a_key_is_repeated_only_with_another_value() {
+        let (sip, serverip) = (lookup("sip").unwrap(), lookup("serverip").unwrap());
+        let repeated = |notes: &[(Hit, &'static str)]| {
+            let mut fields = Fields::default();
+            for &(hit, value) in notes {
+                fields.note(hit, Some(Scalar::Str(value)));
+            }
+            fields.repeated()
+        };
+        assert_ne!(sip.key, serverip.key);
+        assert!(!repeated(&[(sip, "1.1.1.1"), (serverip, "2.2.2.2")]));
+        assert!(!repeated(&[(sip, "1.1.1.1"), (sip, "1.1.1.1")]));
+        assert!(repeated(&[(sip, "1.1.1.1"), (sip, "2.2.2.2")]));
+        assert!(repeated(&[(sip, "None"), (sip, "2.2.2.2")]));
+        let urlclass = lookup("urlclass").unwrap();
+        assert_eq!(urlclass.field, Field::Other);
+        assert!(
+            !repeated(&[(urlclass, "a"), (urlclass, "b")]),
+            "a vote fills no record"
+        );
+        // Values no key gave (columns, the CEF header) are never repeats.
+        assert!(!repeated(&[(sip.unkeyed(), "1.1"), (sip.unkeyed(), "2.2")]));
+        let mut fields = Fields::default();
+        fields.note(sip, Some(Scalar::Str("1.1.1.1")));
+        fields.note(sip, Some(Scalar::Str("2.2.2.2")));
+        fields.forget_envelope();
+        assert!(
+            !fields.repeated(),
+            "what came beside an envelope is forgotten"
+        );
+    }
 
     #[test]
     fn votes_stop_at_their_maximum_instead_of_wrapping() {

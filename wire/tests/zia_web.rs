@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{corpus, dead_reason, fields_without, key_order, one, run};
+use common::{corpus, dead_reason, fields_without, key_order, lines, one, run};
 use common::{RECEIVED, ZIA_WEB_FIELDS};
 use serde_json::json;
 use wire::event::Reason;
@@ -134,10 +134,19 @@ fn two_names_for_one_field_first_present_wins() {
     let r = one(
         ZONE,
         &format!(
-            r#"{{"sourcetype":"zscalernss-web","event":{{{base},"sip":"3.3.3.3","sip":"4.4.4.4"}}}}"#
+            r#"{{"sourcetype":"zscalernss-web","event":{{{base},"sip":"3.3.3.3","sip":"3.3.3.3"}}}}"#
         ),
     );
-    assert_eq!(r["dst_ip"], "3.3.3.3", "a repeated key is not an error");
+    assert_eq!(
+        r["dst_ip"], "3.3.3.3",
+        "a key repeated with its value is not an error"
+    );
+    // With two values, which is NSS's the frame does not say (README: a client's agent can
+    // write `","sip":"…` where the template writes it as it is).
+    let twice = format!(
+        r#"{{"sourcetype":"zscalernss-web","event":{{{base},"sip":"3.3.3.3","sip":"4.4.4.4"}}}}"#
+    );
+    assert_eq!(dead_reason(ZONE, twice.as_bytes()), Reason::RepeatedKey);
 }
 
 #[test]
@@ -534,4 +543,35 @@ fn a_number_in_a_text_field_is_kept_as_its_text() {
         r#"{"time":1583117516,"cip":"10.0.0.1","reqmethod":"GET","respcode":"200"}"#,
     );
     assert_eq!(r["ts"], "2020-03-02T02:51:56Z", "{r}");
+}
+
+/// Elastic's template writes the agent as the client sent it (`"ua":"%s{ua}"`), before the device
+/// and its owner: an agent that closes its own string writes keys of its own, and the line is
+/// still JSON. A key written twice with another value makes the line a dead letter, wherever the
+/// template writes it.
+#[test]
+fn an_agent_that_writes_keys_of_its_own_names_no_device() {
+    let input = corpus("elastic-zia-web-nss-tcp.log");
+    let line = std::str::from_utf8(lines(&input)[0]).unwrap().to_string();
+    let agent = r#""ua":"Windows Microsoft Windows 10 Pro ZTunnel/1.0""#;
+    assert!(line.contains(agent) && line.find(agent) < line.find(r#""devicehostname""#));
+    let forged = line.replace(
+        agent,
+        r#""ua":"x","devicehostname":"ceo-pc","deviceowner":"ceo""#,
+    );
+    assert_eq!(dead_reason(ZONE, forged.as_bytes()), Reason::RepeatedKey);
+    // Not JSON (a quote the client left open): read by the raw reading, and the same outcome.
+    let raw = line.replace(
+        agent,
+        r#""ua":"x "quoted"","devicehostname":"ceo-pc","deviceowner":"ceo""#,
+    );
+    assert_eq!(dead_reason(ZONE, raw.as_bytes()), Reason::RepeatedKey);
+    // So is a key the template writes before the agent.
+    let before = line.replace(agent, r#""ua":"x","cip":"10.6.6.6""#);
+    assert_eq!(dead_reason(ZONE, before.as_bytes()), Reason::RepeatedKey);
+    // A name the template does not write is read (README), here for a field that `login`,
+    // before the agent, filled first.
+    let other = line.replace(agent, r#""ua":"x","user":"ceo@corp""#);
+    assert_eq!(one(ZONE, &other)["user"], "test@example.com");
+    assert_eq!(one(ZONE, &line)["device"], "TestMachine35");
 }

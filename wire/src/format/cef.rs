@@ -39,7 +39,6 @@
 pub mod rules;
 pub mod split;
 
-use super::repeats::Repeats;
 use rules::{header_field, header_hit, yearless, Custom};
 pub(crate) use split::{
     header_fields, is_clean, is_plain, next_unescaped, split_spaced, unescape_copy, widen, Range,
@@ -108,21 +107,20 @@ impl Reader {
         // `act` is `Req(allow),Res(allow)`, its `cs2Label=reqaction` is `Allow`; the audit
         // template's `cat` is the interface, its `cs1Label=category` the category).
         let mut custom = Custom::new();
-        let mut repeats = Repeats::new();
         // One pass over the keys; a value is sliced only when its key is wanted.
         hits.clear();
         let table = table::cef(kind);
         for (position, span) in parsed.spans.iter().enumerate() {
             let key = parsed.key(span);
-            if !custom.offer(key, || parsed.value(span))? {
+            if !custom.offer(key, || parsed.value(span)) {
                 if let Some(hit) = memo.lookup_with(position, table, key, lookup) {
-                    repeats.check(hit.field, key)?;
                     hits.push((hit, span.value));
                 }
             }
         }
+        custom.mark_repeats(fields);
         for (hit, value) in custom.hits(Some, lookup) {
-            note(fields, hit, value);
+            note(fields, hit.unkeyed(), value);
         }
         for &(hit, value) in hits.iter() {
             let value = split::sub(parsed.values, value);

@@ -221,7 +221,8 @@ impl Reader {
                 };
             }
             plain_values &= checked || plain(value.as_bytes());
-            fields.note(hit, Some(Scalar::Str(value)));
+            // A position, not a key a client could write twice.
+            fields.note(hit.unkeyed(), Some(Scalar::Str(value)));
         }
         Ok(Read {
             plain: plain_values,

@@ -33,7 +33,6 @@ use crate::keys::{Encoding, Field, Hit, Vote};
 use crate::reason::Reason;
 use crate::time;
 
-use super::repeats::Repeats;
 use super::{name_start, Survey};
 
 /// How a frame's pairs are separated.
@@ -427,13 +426,12 @@ impl Reader {
             hint: None,
             memo: &mut self.memo,
             position: 0,
-            repeats: Repeats::new(),
         };
         note.prefix(all.prefix(), fields);
         // A frame without a byte to escape holds no backslash.
         if !survey.escape || memchr::memchr(b'\\', text.as_bytes()).is_none() {
             for pair in all {
-                note.pair(pair.key, pair.value, fields)?;
+                note.pair(pair.key, pair.value, fields);
             }
             return Ok(note.finish(fields));
         }
@@ -453,14 +451,14 @@ impl Reader {
             } else {
                 pair.value
             };
-            note.pair(pair.key, value, fields)?;
+            note.pair(pair.key, value, fields);
         }
         Ok(note.finish(fields))
     }
 }
 
 /// What the reader learns besides the fields.
-struct Notes<'m, 'a> {
+struct Notes<'m> {
     plain: bool,
     /// The whole frame is plain: no value needs a look.
     checked: bool,
@@ -469,12 +467,11 @@ struct Notes<'m, 'a> {
     memo: &'m mut Memo,
     /// The next key's position in the frame.
     position: usize,
-    repeats: Repeats<'a>,
 }
 
-impl<'a> Notes<'_, 'a> {
+impl Notes<'_> {
     /// Leading text that reads as a time is the record's time (Splunk's templates start with it).
-    fn prefix(&mut self, prefix: &'a str, fields: &mut Fields<'a>) {
+    fn prefix<'a>(&mut self, prefix: &'a str, fields: &mut Fields<'a>) {
         let stamp = prefix.trim_ascii().trim_end_matches(':').trim_ascii_end();
         if stamp.is_empty() || time::parse_time(stamp, &TimeZone::UTC).is_none() {
             return;
@@ -483,18 +480,14 @@ impl<'a> Notes<'_, 'a> {
             field: Field::DateTime,
             encoding: Encoding::Plain,
             vote: Vote::None,
+            key: 0,
         };
         self.plain &= self.checked || plain(stamp);
         fields.note(hit, Some(Scalar::Str(stamp)));
     }
 
     #[inline]
-    fn pair(
-        &mut self,
-        key: &'a str,
-        value: &'a str,
-        fields: &mut Fields<'a>,
-    ) -> Result<(), Reason> {
+    fn pair<'a>(&mut self, key: &'a str, value: &'a str, fields: &mut Fields<'a>) {
         let position = self.position;
         self.position += 1;
         let Some(hit) = self.memo.lookup(position, key) else {
@@ -503,16 +496,14 @@ impl<'a> Notes<'_, 'a> {
                 "product" => self.hint = self.hint.or(product(value)),
                 _ => {}
             }
-            return Ok(());
+            return;
         };
-        self.repeats.check(hit.field, key)?;
         if hit.field == Field::RecordType {
             // Only tunnel logs have a record type (IKE phase 1 or 2, tunnel event, samples).
             self.hint = self.hint.or(Some("zscalernss-tunnel"));
         }
         self.plain &= self.checked || plain(value);
         fields.note(hit, Some(Scalar::Str(value)));
-        Ok(())
     }
 
     /// A Zscaler `sourcetype=` pair wins over what `product=` or `Recordtype=` say, which win
@@ -520,7 +511,7 @@ impl<'a> Notes<'_, 'a> {
     /// templates for other log types copy: it names web only while no other type's own keys
     /// outnumber web's, and otherwise the keys decide, as they do for a JSON frame's
     /// `"product":"NSS"`.
-    fn finish(self, fields: &mut Fields<'a>) -> bool {
+    fn finish(self, fields: &mut Fields<'_>) -> bool {
         if !fields.sourcetype_decides() {
             let votes = &fields.votes;
             let web = votes.kinds[Kind::ZiaWeb as usize];

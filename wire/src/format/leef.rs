@@ -36,7 +36,6 @@ use super::cef::{
     header_fields, is_clean, is_plain, next_unescaped, sourcetype, split, split_spaced,
     unescape_copy, widen, Range, Scan, Span,
 };
-use super::repeats::Repeats;
 use crate::fields::{Fields, Scalar};
 use crate::keys::memo::Memo;
 use crate::keys::{lookup_leef, lookup_leef_zpa, table};
@@ -133,10 +132,8 @@ impl Reader {
             sourcetype(parsed.header(PRODUCT)).or_else(|| sourcetype(parsed.header(EVENT_ID))),
         );
         let mut plain = true;
-        let mut repeats = Repeats::new();
         for (position, (key, value)) in parsed.pairs().enumerate() {
             if let Some(hit) = self.memo.lookup_with(position, table, key, lookup) {
-                repeats.check(hit.field, key)?;
                 plain &= parsed.clean || is_plain(value);
                 fields.note(hit, Some(Scalar::Str(value)));
             }

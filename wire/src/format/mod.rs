@@ -18,7 +18,6 @@ pub mod csv;
 pub mod json;
 pub mod kv;
 pub mod leef;
-mod repeats;
 
 /// The feed formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -98,6 +98,8 @@ pub(super) struct Table<const E: usize, const S: usize> {
     pub(super) keys: [Key; E],
     summaries: [Summary; E],
     pub(super) len: usize,
+    /// [`Hit::key`] of the first entry, less one.
+    base: u32,
 }
 
 const fn same_name(a: &str, b: &str) -> bool {
@@ -130,8 +132,9 @@ const fn same_meaning(a: &Key, b: &Key) -> bool {
 
 impl<const E: usize, const S: usize> Table<E, S> {
     /// Run by the compiler: every record asks a table about each of its keys, most of which it
-    /// does not know, and a static needs no first-use check.
-    pub(super) const fn build(dialects: &[&[Key]]) -> Self {
+    /// does not know, and a static needs no first-use check. The entries' [`Hit::key`]s are
+    /// `base + 1` on; `base` is a multiple of 1,024, a table's most entries.
+    pub(super) const fn build(dialects: &[&[Key]], base: u32) -> Self {
         const EMPTY: Key = Key {
             name: "",
             field: Field::Other,
@@ -139,6 +142,10 @@ impl<const E: usize, const S: usize> Table<E, S> {
             vote: Vote::None,
         };
         assert!(S.is_power_of_two() && E * 4 <= S, "a key table is too full");
+        assert!(
+            E < 1 << 10 && base % (1 << 10) == 0,
+            "key numbers would overlap"
+        );
         let mut table = Table {
             slots: [0; S],
             keys: [EMPTY; E],
@@ -148,6 +155,7 @@ impl<const E: usize, const S: usize> Table<E, S> {
                 tail: 0,
             }; E],
             len: 0,
+            base,
         };
         let mut d = 0;
         while d < dialects.len() {
@@ -200,6 +208,8 @@ impl<const E: usize, const S: usize> Table<E, S> {
                     field: entry.field,
                     encoding: entry.encoding,
                     vote: entry.vote,
+                    // At most 1,024 entries: the index fits.
+                    key: self.base + index as u32 + 1,
                 });
             }
             slot = (slot + 1) % S;

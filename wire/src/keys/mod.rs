@@ -300,6 +300,17 @@ pub struct Hit {
     pub field: Field,
     pub encoding: Encoding,
     pub vote: Vote,
+    /// Which key name it is, one number per name of each table (see [`Table::build`]'s `base`);
+    /// 0 for a value that no name a client could write twice gave (a position, a header, a
+    /// label). [`Fields`](crate::fields::Fields) finds a repeated key by it.
+    pub key: u32,
+}
+
+impl Hit {
+    /// What a value that is not a key's fills: a column's, a header's, a labelled custom field's.
+    pub(crate) const fn unkeyed(self) -> Hit {
+        Hit { key: 0, ..self }
+    }
 }
 
 /// A dialect's entries, written as `(name, field, encoding, vote)` rows.
@@ -328,8 +339,10 @@ macro_rules! dialect {
 /// The dialects every format shares.
 const SHARED: [&[Key]; 5] = [nss::KEYS, elastic::KEYS, sekoia::KEYS, cef::KEYS, lss::KEYS];
 
-static TABLE: Table<{ entries(&SHARED) }, 4096> = Table::build(&SHARED);
-static LEEF: Table<{ leef::KEYS.len() }, 256> = Table::build(&[leef::KEYS]);
+// Each table numbers its names from its own base (a table has at most `S / 4` of them, 1,024 for
+// the largest), so that two tables never give two names one number.
+static TABLE: Table<{ entries(&SHARED) }, 4096> = Table::build(&SHARED, 0);
+static LEEF: Table<{ leef::KEYS.len() }, 256> = Table::build(&[leef::KEYS], 1 << 10);
 
 /// What `key` fills, or `None` for a key no record uses.
 #[inline]
@@ -348,12 +361,13 @@ macro_rules! small_table {
     ($keys:expr) => { Table<{ $keys.len() }, { ($keys.len() * 4).next_power_of_two() }> };
 }
 
-static LEEF_ZPA: small_table!(leef::ZPA) = Table::build(&[leef::ZPA]);
-static CEF_AUDIT: small_table!(cef::AUDIT) = Table::build(&[cef::AUDIT]);
-static CEF_FIREWALL: small_table!(cef::FIREWALL) = Table::build(&[cef::FIREWALL]);
-static CEF_TUNNEL: small_table!(cef::TUNNEL) = Table::build(&[cef::TUNNEL]);
-static CEF_SAAS: small_table!(cef::SAAS) = Table::build(&[cef::SAAS]);
-static CEF_SAAS_ACTIVITY: small_table!(cef::SAAS_ACTIVITY) = Table::build(&[cef::SAAS_ACTIVITY]);
+static LEEF_ZPA: small_table!(leef::ZPA) = Table::build(&[leef::ZPA], 2 << 10);
+static CEF_AUDIT: small_table!(cef::AUDIT) = Table::build(&[cef::AUDIT], 3 << 10);
+static CEF_FIREWALL: small_table!(cef::FIREWALL) = Table::build(&[cef::FIREWALL], 4 << 10);
+static CEF_TUNNEL: small_table!(cef::TUNNEL) = Table::build(&[cef::TUNNEL], 5 << 10);
+static CEF_SAAS: small_table!(cef::SAAS) = Table::build(&[cef::SAAS], 6 << 10);
+static CEF_SAAS_ACTIVITY: small_table!(cef::SAAS_ACTIVITY) =
+    Table::build(&[cef::SAAS_ACTIVITY], 7 << 10);
 
 /// What `key` of a LEEF frame whose product is `ZPA` fills: what QRadar's names mean in IBM's
 /// ZPA template first, then as [`lookup_leef`].

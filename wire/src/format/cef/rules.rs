@@ -7,7 +7,6 @@
 use crate::event::Kind;
 use crate::fields::{Fields, Scalar};
 use crate::keys::{lookup_cef, Encoding, Field, Hit, Vote};
-use crate::reason::Reason;
 
 /// Header fields by position.
 pub(super) const SIGNATURE: usize = 4;
@@ -31,6 +30,7 @@ pub(super) fn header_hit(field: Field) -> Hit {
         field,
         encoding: Encoding::Plain,
         vote: Vote::None,
+        key: 0,
     }
 }
 
@@ -39,34 +39,41 @@ pub(super) fn header_hit(field: Field) -> Hit {
 pub(super) struct Custom<V> {
     values: [Option<V>; CUSTOM_SLOTS],
     labels: [Option<V>; CUSTOM_SLOTS],
+    /// A custom key came twice, with two values ([`Fields::repeated`] says why that matters).
+    repeated: bool,
 }
 
-impl<V: Copy> Custom<V> {
+impl<V: Copy + PartialEq> Custom<V> {
     pub(super) fn new() -> Self {
         Custom {
             values: [None; CUSTOM_SLOTS],
             labels: [None; CUSTOM_SLOTS],
+            repeated: false,
         }
     }
 
     /// Keeps the value of `key` when it is a custom field or a label (asked for only then);
-    /// false for any other key, and [`Reason::RepeatedKey`] for one seen before (see
-    /// `format::repeats`: `cs5=` in a client's agent would name the device).
+    /// false for any other key.
     #[inline]
-    pub(super) fn offer(&mut self, key: &str, value: impl FnOnce() -> V) -> Result<bool, Reason> {
+    pub(super) fn offer(&mut self, key: &str, value: impl FnOnce() -> V) -> bool {
         let Some((slot, label)) = custom_slot(key) else {
-            return Ok(false);
+            return false;
         };
         let to = match label {
             true => &mut self.labels[slot],
             false => &mut self.values[slot],
         };
         match to {
-            Some(_) => Err(Reason::RepeatedKey),
-            None => {
-                *to = Some(value());
-                Ok(true)
-            }
+            Some(old) => self.repeated |= *old != value(),
+            None => *to = Some(value()),
+        }
+        true
+    }
+
+    /// Marks `fields` as [`Fields::repeated`] when a custom key came twice.
+    pub(super) fn mark_repeats(&self, fields: &mut Fields<'_>) {
+        if self.repeated {
+            fields.set_repeated();
         }
     }
 
@@ -95,16 +102,15 @@ where
     let lookup = |key: &str| lookup_cef(Some(kind), key);
     let mut custom = Custom::new();
     for (key, value) in pairs.clone() {
-        // A JSON value cannot hold a pair of its own (its quotes are escaped or the frame is not
-        // JSON), so a repeated key here is the template's: the first one is kept.
-        let _ = custom.offer(key, || value);
+        custom.offer(key, || value);
     }
+    custom.mark_repeats(fields);
     let text = |value: Option<Scalar<'a>>| match value {
         Some(Scalar::Str(s)) => Some(s),
         _ => None,
     };
     for (hit, value) in custom.hits(text, lookup) {
-        fields.note(hit, value);
+        fields.note(hit.unkeyed(), value);
     }
     let header = header_field(Some(kind));
     let mut from_header = None;

@@ -150,8 +150,9 @@ fn walk_object<'a>(
                 }
             }
             _ => {
+                // Nested keys are not checked for repeats: two objects may hold one name.
                 if let Some(hit) = path.with(key).and_then(lookup) {
-                    fields.note(hit, scalar(value));
+                    fields.note(hit.unkeyed(), scalar(value));
                 }
             }
         }

@@ -341,7 +341,8 @@ impl<'a> Fields<'a> {
         }
     }
 
-    #[inline]
+    // Inlined into each reader's loop: a call here costs more than the rest of it.
+    #[inline(always)]
     fn offer(&mut self, field: Field, value: Scalar<'a>, encoding: Encoding, key: u32) {
         let i = field as usize;
         if let Some(&old) = self.get(field) {

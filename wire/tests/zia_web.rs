@@ -575,3 +575,24 @@ fn an_agent_that_writes_keys_of_its_own_names_no_device() {
     assert_eq!(one(ZONE, &other)["user"], "test@example.com");
     assert_eq!(one(ZONE, &line)["device"], "TestMachine35");
 }
+
+/// Nested keys are checked by their whole path (Elastic's SaaS Security template nests its rule,
+/// its application and its DLP findings): `rule.label` twice with two values is a repeat, the
+/// same value twice is not.
+#[test]
+fn a_nested_key_written_twice_is_a_repeat_too() {
+    let input = corpus("elastic-zia-saas-security-json.log");
+    let line = std::str::from_utf8(lines(&input)[0]).unwrap().to_string();
+    let policy = r#""policy":"Revoke Sharing/Make Private","#;
+    assert!(line.contains(policy) && line.contains(r#""label":"File-Sharing-Rule-1""#));
+    let twice =
+        |label: &str| line.replace(policy, &format!(r#"{policy}"rule":{{"label":"{label}"}},"#));
+    assert_eq!(
+        dead_reason(ZONE, twice("Forged").as_bytes()),
+        Reason::RepeatedKey
+    );
+    assert_eq!(
+        one(ZONE, &twice("File-Sharing-Rule-1"))["kind"],
+        one(ZONE, &line)["kind"]
+    );
+}

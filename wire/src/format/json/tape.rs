@@ -150,9 +150,10 @@ fn walk_object<'a>(
                 }
             }
             _ => {
-                // Nested keys are not checked for repeats: two objects may hold one name.
+                // Checked for repeats by the whole path: `rule.label` twice is a repeat, `label`
+                // in two objects is not.
                 if let Some(hit) = path.with(key).and_then(lookup) {
-                    fields.note(hit.unkeyed(), scalar(value));
+                    fields.note(hit, scalar(value));
                 }
             }
         }

@@ -85,3 +85,32 @@ fn lines_that_start_with_an_epoch_are_records_not_octet_counts() {
     assert_eq!(out.counter("oversize_frames"), 0);
     assert!(out.dead_letters.is_empty(), "{:?}", out.dead_letters);
 }
+
+/// A line whose agent wrote keys of its own (a template with `"ua":"%s{ua}"`): over a real
+/// connection it is a `repeated_key` dead letter, counted, kept as sent, and names no device.
+#[test]
+fn a_line_that_names_a_key_twice_is_a_dead_letter_and_no_device() {
+    let good = zia_line(500, "real-host");
+    let forged = zia_line(501, "real-host").replace(
+        r#""proto":"HTTPS""#,
+        r#""ua":"x","devicehostname":"ceo-pc","proto":"HTTPS""#,
+    );
+    assert_ne!(forged, zia_line(501, "real-host"));
+
+    let collector = Collector::start("repeated");
+    collector.send(&lf_framed(&[good.clone(), forged.clone()]));
+    let out = collector.stop();
+
+    assert_records_are(&out.records, std::slice::from_ref(&good));
+    let dead = out.dead("repeated_key");
+    assert_eq!(dead.len(), 1, "{:?}", out.dead_letters);
+    assert_eq!(dead[0]["raw"], forged.as_str());
+    assert_eq!(out.counter("dead_repeated_key"), 1);
+    let hosts: Vec<&str> = out
+        .devices
+        .iter()
+        .filter_map(|d| d["hostname"].as_str())
+        .collect();
+    assert_eq!(hosts, ["real-host"], "{:?}", out.devices);
+    out.assert_counters_match_files();
+}

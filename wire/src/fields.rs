@@ -4,7 +4,9 @@
 //! two names for one value, and wrap the record in `{"sourcetype":…,"event":{…}}` or not. Instead of
 //! a serde struct with aliases (which rejects a second alias as a duplicate field, and costs a
 //! tape allocation per record), a format's reader maps every key through
-//! [`lookup`](crate::keys::lookup) into a slot, and the first value that is not absent wins.
+//! [`lookup`](crate::keys::lookup) into a slot, and the first value that is not absent wins. One
+//! key that comes again with another value is no second name but text a client wrote
+//! ([`Fields::repeated`]).
 
 use std::borrow::Cow;
 use std::mem::MaybeUninit;

@@ -300,9 +300,9 @@ pub struct Hit {
     pub field: Field,
     pub encoding: Encoding,
     pub vote: Vote,
-    /// Which key name it is, one number per name of each table (see [`Table::build`]'s `base`);
-    /// 0 for a value that no name a client could write twice gave (a position, a header, a
-    /// label). [`Fields`](crate::fields::Fields) finds a repeated key by it.
+    /// Which key name it is: one number per name of each table, each table numbering from a base
+    /// of its own; 0 for a value that no name a client could write twice gave (a position, a
+    /// header, a label). [`Fields`](crate::fields::Fields) finds a repeated key by it.
     pub key: u32,
 }
 

@@ -44,6 +44,9 @@ pub struct Slot<'a> {
 // A record writes a slot per value it reads: the key's number must not make them larger.
 const _: () = assert!(std::mem::size_of::<Slot<'static>>() == 32);
 
+/// What the keys beside an envelope may fill: Splunk HEC's `time` and `host`, and votes.
+const RELAYED: [Field; 3] = [Field::Time, Field::Host, Field::Other];
+
 /// Words of the set of filled slots.
 const WORDS: usize = Field::COUNT.div_ceil(64);
 
@@ -184,11 +187,30 @@ impl<'a> Fields<'a> {
     /// Forgets what keys beside an envelope's `event` object said (a Splunk HEC envelope's
     /// `host`, `time`, `source`): they describe the sender, not the record. The `sourcetype`
     /// stays.
+    ///
+    /// What came before is a relay's: Splunk HEC's `time` and `host` fill [`Field::Time`] and
+    /// [`Field::Host`]. Any other field filled there means the envelope came after the
+    /// record's own keys, as text a client wrote into a template without one does
+    /// (`x","event":{"devicehostname":"ceo-pc"},"z":"` in an agent), or is a second envelope:
+    /// the record is [`Fields::repeated`].
     pub(crate) fn forget_envelope(&mut self) {
+        let mut own = self.set;
+        for field in RELAYED {
+            let i = field as usize;
+            own[i / 64] &= !(1 << (i % 64));
+        }
+        self.repeated = own.iter().any(|&w| w != 0);
         self.set = [0; WORDS];
         self.product = None;
         self.votes = Votes::default();
-        self.repeated = false;
+    }
+
+    /// Notes a key beside the envelope, after it: one that fills a field other than a relay's
+    /// is the record's own, which a client's text would have pushed out of the envelope.
+    pub(crate) fn after_envelope(&mut self, hit: Option<Hit>) {
+        if hit.is_some_and(|hit| !RELAYED.contains(&hit.field)) {
+            self.repeated = true;
+        }
     }
 
     /// Whether one of the record's own keys came twice, with two values.
@@ -394,14 +416,21 @@ mod tests {
         );
         // Values no key gave (columns, the CEF header) are never repeats.
         assert!(!repeated(&[(sip.unkeyed(), "1.1"), (sip.unkeyed(), "2.2")]));
+        // Beside an envelope: a relay's keys are forgotten, the record's own are a repeat.
         let mut fields = Fields::default();
-        fields.note(sip, Some(Scalar::Str("1.1.1.1")));
-        fields.note(sip, Some(Scalar::Str("2.2.2.2")));
+        fields.note(lookup("time").unwrap(), Some(Scalar::Str("1700000000")));
+        fields.note(lookup("host").unwrap(), Some(Scalar::Str("relay-1")));
         fields.forget_envelope();
-        assert!(
-            !fields.repeated(),
-            "what came beside an envelope is forgotten"
-        );
+        assert!(!fields.repeated(), "HEC's time and host");
+        fields.after_envelope(lookup("host"));
+        fields.after_envelope(lookup("index"));
+        assert!(!fields.repeated(), "HEC's host and index, after the event");
+        fields.note(sip, Some(Scalar::Str("1.1.1.1")));
+        fields.forget_envelope();
+        assert!(fields.repeated(), "a record key, then an envelope");
+        let mut fields = Fields::default();
+        fields.after_envelope(Some(sip));
+        assert!(fields.repeated(), "a record key after the envelope");
     }
 
     #[test]

@@ -596,3 +596,45 @@ fn a_nested_key_written_twice_is_a_repeat_too() {
         one(ZONE, &line)["kind"]
     );
 }
+
+/// An agent can also open an envelope of its own (`"event":{…}`, whose keys a relay's envelope
+/// makes the record's): after the template's own keys, or as a second one, the line is a
+/// `repeated_key` dead letter; a relay's keys beside its envelope (Splunk HEC's `time`, `host`,
+/// `index`) are not.
+#[test]
+fn an_agent_that_opens_an_envelope_names_no_device() {
+    let input = corpus("elastic-zia-web-nss-tcp.log");
+    let line = std::str::from_utf8(lines(&input)[0]).unwrap().to_string();
+    let agent = r#""ua":"Windows Microsoft Windows 10 Pro ZTunnel/1.0""#;
+    // Elastic's template has an envelope: the agent closes it and opens a second one.
+    let second = line.replace(
+        agent,
+        r#""ua":"x"},"event":{"devicehostname":"ceo-pc","login":"ceo@corp"},"junk":{"a":"""#,
+    );
+    assert_eq!(dead_reason(ZONE, second.as_bytes()), Reason::RepeatedKey);
+    // A template without one: the record's keys before the agent's envelope, and after it.
+    let flat = |agent: &str| {
+        format!(
+            r#"{{"time":"Mon Jun 20 15:29:11 2022","login":"bob@corp","cip":"10.0.0.1","ua":"{agent}"}}"#
+        )
+    };
+    let envelope = r#"x","event":{"devicehostname":"ceo-pc","login":"ceo@corp"},"z":""#;
+    assert_eq!(
+        dead_reason(ZONE, flat(envelope).as_bytes()),
+        Reason::RepeatedKey
+    );
+    let before = line.replace(
+        r#"{"time""#,
+        r#"{"ua":"x","event":{"devicehostname":"ceo-pc"},"time""#,
+    );
+    assert!(before.contains(r#""event":{"devicehostname""#));
+    // The record's keys after an envelope that opens the line.
+    let after = r#"{"event":{"devicehostname":"ceo-pc","cip":"10.6.6.6","reqmethod":"GET","respcode":"200"},"login":"bob@corp","cip":"10.0.0.1"}"#;
+    assert_eq!(dead_reason(ZONE, after.as_bytes()), Reason::RepeatedKey);
+    // A relay's envelope, with HEC's keys on both sides of the event.
+    let event = &line[line.find(r#""event" :"#).unwrap() + 9..line.len() - 1];
+    let hec = format!(
+        r#"{{"time":1639724697,"host":"relay-1","sourcetype":"zscalernss-web","event":{event},"index":"zscaler","source":"nss"}}"#
+    );
+    assert_eq!(one(ZONE, &hec)["device"], "TestMachine35");
+}

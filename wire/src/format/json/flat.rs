@@ -172,6 +172,7 @@ impl<'a> Reader<'a, '_> {
             return self.skip_scalar();
         }
         if !NESTED && self.enveloped {
+            fields.after_envelope(crate::keys::lookup(key));
             return self.skip_scalar();
         }
         let position = self.members;

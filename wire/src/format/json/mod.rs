@@ -114,8 +114,12 @@ impl Reader {
         }
         if let (Ok(()), Some(kind)) = (&parsed, fields.product) {
             // What the first reading made of ArcSight's names was a guess; the product says.
-            let sourcetype = fields.sourcetype;
+            // What it found of the envelope's place stays.
+            let (sourcetype, repeated) = (fields.sourcetype, fields.repeated());
             fields.clear();
+            if repeated {
+                fields.set_repeated();
+            }
             fields.product = Some(kind);
             fields.set_sourcetype(sourcetype);
             cef::rules::read_pairs(kind, tape::pairs(&tape), fields);

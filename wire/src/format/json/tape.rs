@@ -112,6 +112,7 @@ fn walk_object<'a>(
         let value_at = at + 1;
         at = value_at + span(value);
         if enveloped && *key != "event" && *key != "sourcetype" {
+            fields.after_envelope(lookup(key));
             continue;
         }
         match value {

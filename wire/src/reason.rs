@@ -25,8 +25,9 @@ pub enum Reason {
     Truncated,
     /// In an octet-counted stream, bytes no count framed: a count lied about its frame's length.
     Unframed,
-    /// A key=value, LEEF or CEF frame that names a key twice: text inside a value that reads as
-    /// pairs (a client's agent holding `<TAB>devicehostname=…`), so neither value is sure.
+    /// A frame that names one of its keys twice with two values, or opens an envelope after its
+    /// own keys: text a client wrote inside a value (an agent holding `<TAB>devicehostname=…`
+    /// or `","devicehostname":"…`), so neither value is sure.
     RepeatedKey,
 }
 

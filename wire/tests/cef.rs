@@ -367,7 +367,12 @@ fn synthetic_cef_gives_the_records_its_json_twin_gives() {
 fn a_key_written_twice_is_a_dead_letter() {
     let agent = "requestClientApplication=Mozilla/5.0 (Windows NT 10.0; Win64; x64)";
     assert!(WEB.contains(agent));
-    for pairs in ["suser=ceo@corp devicehostname=CEO-PC", "cs1=Finance"] {
+    // The last: a custom field the template leaves unused, labelled as a key it writes.
+    for pairs in [
+        "suser=ceo@corp devicehostname=CEO-PC",
+        "cs1=Finance",
+        "flexString1=CEO-PC flexString1Label=devicehostname",
+    ] {
         let forged = WEB.replace(agent, &format!("{agent} {pairs}"));
         assert_eq!(
             dead_reason(ZONE, forged.as_bytes()),

@@ -120,7 +120,10 @@ impl Reader {
         }
         custom.mark_repeats(fields);
         for (hit, value) in custom.hits(Some, lookup) {
-            note(fields, hit.unkeyed(), value);
+            // Under the number of the name its label gives: a label that names a key of the
+            // frame's with another value is a repeat (a client's `flexString1=CEO-PC
+            // flexString1Label=devicehostname` beside NSS's `devicehostname=`).
+            note(fields, hit, value);
         }
         for &(hit, value) in hits.iter() {
             let value = split::sub(parsed.values, value);

@@ -302,12 +302,12 @@ pub struct Hit {
     pub vote: Vote,
     /// Which key name it is: one number per name of each table, each table numbering from a base
     /// of its own; 0 for a value that no name a client could write twice gave (a position, a
-    /// header, a label). [`Fields`](crate::fields::Fields) finds a repeated key by it.
+    /// header). [`Fields`](crate::fields::Fields) finds a repeated key by it.
     pub key: u32,
 }
 
 impl Hit {
-    /// What a value that is not a key's fills: a column's, a header's, a labelled custom field's.
+    /// What a value that is not a key's fills: a column's, a header's.
     pub(crate) const fn unkeyed(self) -> Hit {
         Hit { key: 0, ..self }
     }

@@ -110,7 +110,7 @@ where
         _ => None,
     };
     for (hit, value) in custom.hits(text, lookup) {
-        fields.note(hit.unkeyed(), value);
+        fields.note(hit, value);
     }
     let header = header_field(Some(kind));
     let mut from_header = None;

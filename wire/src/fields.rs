@@ -179,6 +179,13 @@ impl<'a> Fields<'a> {
         self.typed = sourcetype.is_some_and(decides);
     }
 
+    /// Sets the sourcetype a frame's own `sourcetype` key names; a second one that names another
+    /// is a repeat ([`Fields::repeated`]): it would choose the record's log type.
+    pub(crate) fn name_sourcetype(&mut self, sourcetype: &'a str) {
+        self.repeated |= self.sourcetype.is_some_and(|old| old != sourcetype);
+        self.set_sourcetype(Some(sourcetype));
+    }
+
     /// Whether the sourcetype is Zscaler's, and so decides the log type.
     pub(crate) fn sourcetype_decides(&self) -> bool {
         self.typed

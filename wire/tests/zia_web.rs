@@ -638,3 +638,19 @@ fn an_agent_that_opens_an_envelope_names_no_device() {
     );
     assert_eq!(one(ZONE, &hec)["device"], "TestMachine35");
 }
+
+/// A second `sourcetype` that names another log type would choose the record's kind: a repeat.
+#[test]
+fn an_agent_that_names_another_sourcetype_is_a_repeat() {
+    let line = |agent: &str| {
+        format!(
+            r#"{{"sourcetype":"zscalernss-web","time":"Mon Jun 20 15:29:11 2022","login":"bob@corp","cip":"10.0.0.1","reqmethod":"GET","ua":"{agent}","devicehostname":"bob-pc"}}"#
+        )
+    };
+    let forged = line(r#"x","sourcetype":"zscalernss-fw"#);
+    assert_eq!(dead_reason(ZONE, forged.as_bytes()), Reason::RepeatedKey);
+    let same = line(r#"x","sourcetype":"zscalernss-web"#);
+    assert_eq!(one(ZONE, &same)["kind"], "zia.web");
+    let kv = "sourcetype=zscalernss-web\tClientIP=10.0.0.1\tuseragent=x\tsourcetype=zscalernss-fw";
+    assert_eq!(dead_reason(ZONE, kv.as_bytes()), Reason::RepeatedKey);
+}

@@ -492,7 +492,7 @@ impl Notes<'_> {
         self.position += 1;
         let Some(hit) = self.memo.lookup(position, key) else {
             match key {
-                "sourcetype" => fields.set_sourcetype(Some(value)),
+                "sourcetype" => fields.name_sourcetype(value),
                 "product" => self.hint = self.hint.or(product(value)),
                 _ => {}
             }

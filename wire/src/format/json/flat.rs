@@ -166,7 +166,7 @@ impl<'a> Reader<'a, '_> {
         if !NESTED && key == "sourcetype" {
             if self.peek() == b'"' {
                 self.at += 1;
-                fields.set_sourcetype(Some(self.string()?));
+                fields.name_sourcetype(self.string()?);
                 return Some(());
             }
             return self.skip_scalar();

@@ -124,7 +124,7 @@ fn walk_object<'a>(
                 walk_object(parsed, value_at + 1, *len, fields, path, 1);
             }
             _ if top && *key == "event" => {}
-            Node::String(s) if top && *key == "sourcetype" => fields.set_sourcetype(Some(s)),
+            Node::String(s) if top && *key == "sourcetype" => fields.name_sourcetype(s),
             Node::Object { .. } | Node::Array { .. } if own => match (lookup(key), value) {
                 (Some(hit), _) if hit.field.holds_json() => {
                     // Its text as sent, which no NSS encoding touched.

@@ -70,7 +70,7 @@ pub struct Fields<'a> {
     /// What the keys seen said about the log type: a record without a sourcetype is recognised
     /// by the names it uses.
     pub votes: Votes,
-    /// A key filled a field that it had filled before with another value ([`Fields::repeated`]).
+    /// The frame names one of its keys twice with two values, or the like ([`Fields::repeated`]).
     repeated: bool,
 }
 
@@ -220,7 +220,8 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// Whether one of the record's own keys came twice, with two values.
+    /// Whether one of the record's own keys came twice with two values, or its `sourcetype`
+    /// did, or an envelope came after its own keys ([`Fields::forget_envelope`]).
     ///
     /// NSS writes each key of a template once, and writes what a client sent (`%s{ua}`,
     /// `%s{url}`, `%s{referer}`) as it is: an agent `x","devicehostname":"ceo-pc` in JSON, or
@@ -233,8 +234,8 @@ impl<'a> Fields<'a> {
         self.repeated
     }
 
-    /// Marks the record as one that names a key twice, where a reader finds it itself (CEF's
-    /// custom fields, which reach a field through their labels).
+    /// Marks the record as [`Fields::repeated`], where a reader finds it itself: CEF's custom
+    /// keys, and a JSON frame read again that the first reading found so.
     pub(crate) fn set_repeated(&mut self) {
         self.repeated = true;
     }

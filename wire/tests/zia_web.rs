@@ -639,7 +639,8 @@ fn an_agent_that_opens_an_envelope_names_no_device() {
     assert_eq!(one(ZONE, &hec)["device"], "TestMachine35");
 }
 
-/// A second `sourcetype` that names another log type would choose the record's kind: a repeat.
+/// A second `sourcetype` or a `product` that names another log type would choose the record's
+/// kind: a repeat.
 #[test]
 fn an_agent_that_names_another_sourcetype_is_a_repeat() {
     let line = |agent: &str| {
@@ -653,4 +654,14 @@ fn an_agent_that_names_another_sourcetype_is_a_repeat() {
     assert_eq!(one(ZONE, &same)["kind"], "zia.web");
     let kv = "sourcetype=zscalernss-web\tClientIP=10.0.0.1\tuseragent=x\tsourcetype=zscalernss-fw";
     assert_eq!(dead_reason(ZONE, kv.as_bytes()), Reason::RepeatedKey);
+    // A product chooses the type too (it wins over the sourcetype): one that names another type
+    // than the sourcetype, or than a product before it, is a repeat.
+    let product = line(r#"x","product":"NSSFWlog"#);
+    assert_eq!(dead_reason(ZONE, product.as_bytes()), Reason::RepeatedKey);
+    assert_eq!(
+        one(ZONE, &line(r#"x","product":"NSSWeblog"#))["kind"],
+        "zia.web"
+    );
+    let twice = line(r#"x","DeviceProduct":"NSSWeblog","product":"NSSDNSlog"#);
+    assert_eq!(dead_reason(ZONE, twice.as_bytes()), Reason::RepeatedKey);
 }

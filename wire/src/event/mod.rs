@@ -135,15 +135,11 @@ pub fn classify(fields: &Fields) -> Result<Kind, Reason> {
 
 /// The log type an NSS sourcetype names (`zscalernss-*`, the Splunk-style templates' envelope).
 fn nss_sourcetype(sourcetype: &str, fields: &Fields) -> Result<Kind, Reason> {
-    match sourcetype {
-        "zscalernss-web" => Ok(Kind::ZiaWeb),
-        "zscalernss-fw" => Ok(Kind::ZiaFirewall),
-        "zscalernss-dns" => Ok(Kind::ZiaDns),
-        "zscalernss-tunnel" => Ok(Kind::ZiaTunnel),
-        "zscalernss-audit" => Ok(Kind::ZiaAudit),
+    match *sourcetype_kinds(sourcetype) {
+        [kind] => Ok(kind),
         // SaaS Security and its activity share one sourcetype in the Splunk-style templates:
         // only the activity names objects.
-        "zscalernss-casb" => Ok(
+        [saas, activity] => Ok(
             if [
                 Field::ObjectType,
                 Field::ObjectName,
@@ -153,14 +149,28 @@ fn nss_sourcetype(sourcetype: &str, fields: &Fields) -> Result<Kind, Reason> {
             .iter()
             .any(|f| fields.has(*f))
             {
-                Kind::ZiaSaasActivity
+                activity
             } else {
-                Kind::ZiaSaas
+                saas
             },
         ),
-        "zscalernss-saas_security" => Ok(Kind::ZiaSaas),
-        "zscalernss-saas_security_activity" => Ok(Kind::ZiaSaasActivity),
         _ => Err(Reason::UnknownType),
+    }
+}
+
+/// The log types an NSS sourcetype may name: one, SaaS Security's two for `zscalernss-casb`,
+/// none for a sourcetype that is no NSS one.
+pub(crate) fn sourcetype_kinds(sourcetype: &str) -> &'static [Kind] {
+    match sourcetype {
+        "zscalernss-web" => &[Kind::ZiaWeb],
+        "zscalernss-fw" => &[Kind::ZiaFirewall],
+        "zscalernss-dns" => &[Kind::ZiaDns],
+        "zscalernss-tunnel" => &[Kind::ZiaTunnel],
+        "zscalernss-audit" => &[Kind::ZiaAudit],
+        "zscalernss-casb" => &[Kind::ZiaSaas, Kind::ZiaSaasActivity],
+        "zscalernss-saas_security" => &[Kind::ZiaSaas],
+        "zscalernss-saas_security_activity" => &[Kind::ZiaSaasActivity],
+        _ => &[],
     }
 }
 

@@ -17,17 +17,31 @@ mod scan;
 pub mod span;
 pub mod tape;
 
-use crate::fields::Fields;
+use crate::event::{sourcetype_kinds, Kind};
+use crate::fields::{decides, Fields};
 use crate::format::cef;
 use crate::reason::Reason;
 
 /// Notes the log type a key of no field names, when it is Zscaler's `product` (Sentinel's JSON
-/// templates, after CEF's DeviceProduct); the first one named wins.
+/// templates, after CEF's DeviceProduct); the first one named wins, and one that names another
+/// type after it is a repeat ([`Fields::repeated`]).
 #[inline]
 fn note_product(key: &str, value: &str, fields: &mut Fields<'_>) {
-    if fields.product.is_none() && matches!(key, "product" | "DeviceProduct") {
-        fields.product = cef::product_kind(value);
+    if matches!(key, "product" | "DeviceProduct") {
+        match (fields.product, cef::product_kind(value)) {
+            (None, kind) => fields.product = kind,
+            (Some(old), Some(new)) if old != new => fields.set_repeated(),
+            _ => {}
+        }
     }
+}
+
+/// A Zscaler sourcetype (which decides the type) and a product that name two log types: one of
+/// them is a client's (an agent `x","product":"NSSFWlog` in a web template that names no
+/// product), and the product would win.
+fn contradicts(sourcetype: Option<&str>, product: Kind) -> bool {
+    let sourcetype = sourcetype.map(crate::value::trim).filter(|s| decides(s));
+    sourcetype.is_some_and(|s| !sourcetype_kinds(s).contains(&product))
 }
 
 /// A shard's JSON reader: simd-json's scratch space and the fast path's, kept between frames so
@@ -115,7 +129,8 @@ impl Reader {
         if let (Ok(()), Some(kind)) = (&parsed, fields.product) {
             // What the first reading made of ArcSight's names was a guess; the product says.
             // What it found of the envelope's place stays.
-            let (sourcetype, repeated) = (fields.sourcetype, fields.repeated());
+            let sourcetype = fields.sourcetype;
+            let repeated = fields.repeated() || contradicts(sourcetype, kind);
             fields.clear();
             if repeated {
                 fields.set_repeated();

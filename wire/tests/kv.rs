@@ -316,3 +316,15 @@ fn the_splunk_feed_maps_onto_the_records_json_gives() {
     let r = one(ZONE, text.trim_end());
     assert_eq!(r["record_id"], json!("7300000007000000001"));
 }
+
+/// A `product=` names the log type of a line without a Zscaler sourcetype: a second one that
+/// names another type is a client's (README).
+#[test]
+fn a_second_product_that_names_another_type_is_a_repeat() {
+    let line = |agent: &str| {
+        format!("ClientIP=10.1.2.3\tuseragent={agent}\tuser=bob@corp\tdevicehostname=bob-pc\tproduct=NSS")
+    };
+    let forged = line("x\tproduct=fw");
+    assert_eq!(dead_reason(ZONE, forged.as_bytes()), Reason::RepeatedKey);
+    assert_eq!(one(ZONE, &line("x\tproduct=NSS"))["kind"], "zia.web");
+}

@@ -176,14 +176,18 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     if !stamp.is_empty() && wire::time::parse_time(stamp, &TimeZone::UTC).is_some() {
         offer(&mut expected, &mut repeated, Field::DateTime, stamp, "");
     }
-    let mut sourcetype: Option<&str> = None;
+    let (mut sourcetype, mut product): (Option<&str>, Option<&str>) = (None, None);
     for (key, value) in &want {
         if let Some(hit) = keys::lookup(key) {
             offer(&mut expected, &mut repeated, hit.field, value, key);
         } else if key == "sourcetype" {
-            // A second sourcetype that names another type is a repeat too.
+            // A second sourcetype or product that names another type is a repeat too.
             repeated |= sourcetype.is_some_and(|old| old != value);
             sourcetype = Some(value);
+        } else if key == "product" {
+            let named = kv::product(value);
+            repeated |= product.is_some_and(|first| named.is_some_and(|p| p != first));
+            product = product.or(named);
         }
     }
     assert_eq!(fields.repeated(), repeated);

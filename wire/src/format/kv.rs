@@ -424,6 +424,7 @@ impl Reader {
             plain: true,
             checked: all_plain(survey, all.separator()),
             hint: None,
+            product: None,
             memo: &mut self.memo,
             position: 0,
         };
@@ -464,6 +465,8 @@ struct Notes<'m> {
     checked: bool,
     /// The log type a `product=` or `Recordtype=` says, as a `sourcetype`.
     hint: Option<&'static str>,
+    /// The log type the first `product=` named.
+    product: Option<&'static str>,
     memo: &'m mut Memo,
     /// The next key's position in the frame.
     position: usize,
@@ -493,7 +496,19 @@ impl Notes<'_> {
         let Some(hit) = self.memo.lookup(position, key) else {
             match key {
                 "sourcetype" => fields.name_sourcetype(value),
-                "product" => self.hint = self.hint.or(product(value)),
+                "product" => {
+                    // A second product that names another type is a client's, as a second
+                    // value of any key is (`Fields::repeated`).
+                    let named = product(value);
+                    if self
+                        .product
+                        .is_some_and(|first| named.is_some_and(|p| p != first))
+                    {
+                        fields.set_repeated();
+                    }
+                    self.product = self.product.or(named);
+                    self.hint = self.hint.or(named);
+                }
                 _ => {}
             }
             return;
@@ -530,7 +545,7 @@ const WEB: &str = "zscalernss-web";
 
 /// The log type that the `product=` of Zscaler's Splunk templates names (`NSS` for web, `fw`,
 /// `dns`, `audit`, `tunnel_sample`, `IKE…`: what Splunk Connect for Syslog routes on).
-fn product(value: &str) -> Option<&'static str> {
+pub fn product(value: &str) -> Option<&'static str> {
     let value = value.trim_ascii();
     let starts = |p: &str| {
         (value.as_bytes().get(..p.len()))

@@ -220,8 +220,9 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// Whether one of the record's own keys came twice with two values, or its `sourcetype`
-    /// did, or an envelope came after its own keys ([`Fields::forget_envelope`]).
+    /// Whether one of the record's own keys came twice with two values, or its `sourcetype` or
+    /// `product` named another log type, or an envelope came after its own keys
+    /// ([`Fields::forget_envelope`]).
     ///
     /// NSS writes each key of a template once, and writes what a client sent (`%s{ua}`,
     /// `%s{url}`, `%s{referer}`) as it is: an agent `x","devicehostname":"ceo-pc` in JSON, or

@@ -128,7 +128,7 @@ impl Reader {
         }
         if let (Ok(()), Some(kind)) = (&parsed, fields.product) {
             // What the first reading made of ArcSight's names was a guess; the product says.
-            // What it found of the envelope's place stays.
+            // What it found repeated stays marked, as does a product its sourcetype contradicts.
             let sourcetype = fields.sourcetype;
             let repeated = fields.repeated() || contradicts(sourcetype, kind);
             fields.clear();

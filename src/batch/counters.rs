@@ -49,6 +49,9 @@ pub enum Counter {
     BatchesAllocated,
     /// Reads of framed bytes a shard handed to another shard to parse (a hot connection).
     Handoffs,
+    /// Frames that named a key twice with two values: a record without that field, and a
+    /// `repeated_key` dead letter too (in `DeadLetters`).
+    ContestedFrames,
 }
 
 impl Counter {
@@ -65,7 +68,9 @@ impl Counter {
             }
             Counter::ReadErrors => "Reads that failed (resets, TLS errors).",
             Counter::BytesRead => "Bytes read from sockets.",
-            Counter::Frames => "Frames (records as sent) parsed: records plus dead letters.",
+            Counter::Frames => {
+                "Frames (records as sent) parsed: records plus dead letters, less contested frames (both)."
+            }
             Counter::DeadLetters => "Frames that became dead letters (written or not).",
             Counter::DeadLettersUnkept => {
                 "Dead letters counted but not written: past 256 (or 1 MiB) in one batch."
@@ -98,10 +103,13 @@ impl Counter {
             Counter::Handoffs => {
                 "Reads of a busy connection handed to another shard to parse (counted where read)."
             }
+            Counter::ContestedFrames => {
+                "Frames that named a key twice with two values: recorded without it, and dead letters too."
+            }
         }
     }
 
-    pub const ALL: [Counter; 25] = [
+    pub const ALL: [Counter; 26] = [
         Counter::ConnectionsOpened,
         Counter::ConnectionsClosed,
         Counter::ConnectionsRefused,
@@ -127,6 +135,7 @@ impl Counter {
         Counter::HttpBadRequests,
         Counter::BatchesAllocated,
         Counter::Handoffs,
+        Counter::ContestedFrames,
     ];
 
     pub fn name(self) -> &'static str {
@@ -156,6 +165,7 @@ impl Counter {
             Counter::HttpBadRequests => "http_bad_requests",
             Counter::BatchesAllocated => "batches_allocated",
             Counter::Handoffs => "handoffs",
+            Counter::ContestedFrames => "contested_frames",
         }
     }
 }

@@ -127,6 +127,12 @@ impl Pipeline {
         if let Some(flow) = &facts.flow {
             note_flow(flow, seen, batch);
         }
+        // The record left out a field a client wrote a second value of; the frame as received
+        // keeps both.
+        if decoded.contested {
+            batch.counters.incr(Counter::ContestedFrames);
+            batch.dead_letter(Reason::RepeatedKey, origin, frame);
+        }
         Ok(facts.kind)
     }
 }

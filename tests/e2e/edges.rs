@@ -87,9 +87,10 @@ fn lines_that_start_with_an_epoch_are_records_not_octet_counts() {
 }
 
 /// A line whose agent wrote keys of its own (a template with `"ua":"%s{ua}"`): over a real
-/// connection it is a `repeated_key` dead letter, counted, kept as sent, and names no device.
+/// connection its record leaves the contested key out (the device is its client's address),
+/// and the line is a `repeated_key` dead letter too, counted and kept as sent.
 #[test]
-fn a_line_that_names_a_key_twice_is_a_dead_letter_and_no_device() {
+fn a_line_that_names_a_key_twice_is_a_record_without_it_and_a_dead_letter() {
     let good = zia_line(500, "real-host");
     let forged = zia_line(501, "real-host").replace(
         r#""proto":"HTTPS""#,
@@ -101,16 +102,26 @@ fn a_line_that_names_a_key_twice_is_a_dead_letter_and_no_device() {
     collector.send(&lf_framed(&[good.clone(), forged.clone()]));
     let out = collector.stop();
 
-    assert_records_are(&out.records, std::slice::from_ref(&good));
+    assert_eq!(out.records.len(), 2, "{:?}", out.records);
+    assert_records_are(&out.records[..1], std::slice::from_ref(&good));
+    let r = &out.records[1];
+    let by_ip = format!("{:016x}", xxhash_rust::xxh3::xxh3_64(b"10.0.1.245"));
+    assert!(r.get("device").is_none(), "{r}");
+    assert_eq!(r["record_id"], "501", "{r}");
+    assert_eq!(r["device_id"], by_ip.as_str(), "{r}");
+    assert_eq!(r["user"], "user4@example.com", "{r}");
     let dead = out.dead("repeated_key");
     assert_eq!(dead.len(), 1, "{:?}", out.dead_letters);
     assert_eq!(dead[0]["raw"], forged.as_str());
     assert_eq!(out.counter("dead_repeated_key"), 1);
+    assert_eq!(out.counter("contested_frames"), 1);
+    assert_eq!(out.counter("frames"), 2, "two frames, three outcomes");
     let hosts: Vec<&str> = out
         .devices
         .iter()
         .filter_map(|d| d["hostname"].as_str())
         .collect();
-    assert_eq!(hosts, ["real-host"], "{:?}", out.devices);
+    assert!(!hosts.contains(&"ceo-pc"), "{:?}", out.devices);
+    assert!(hosts.contains(&"real-host"), "{:?}", out.devices);
     out.assert_counters_match_files();
 }

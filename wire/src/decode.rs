@@ -59,6 +59,10 @@ struct Readers {
 pub struct Decoded<'a> {
     pub facts: Facts<'a>,
     pub payload: &'a [u8],
+    /// A key of the frame came twice with two values, and its field was left out of the record
+    /// ([`Fields::contested`]): the caller keeps the frame as a `repeated_key` dead letter too,
+    /// so that both values are kept.
+    pub contested: bool,
 }
 
 impl Decoder {
@@ -168,7 +172,8 @@ impl Readers {
                 read.plain
             }
         };
-        // A key written twice: which of its values is NSS's, the frame does not say.
+        // A sourcetype, product or envelope in doubt: which log type the frame is, it does not
+        // say.
         if fields.repeated() {
             return Err(Reason::RepeatedKey);
         }
@@ -183,6 +188,12 @@ impl Readers {
             device,
             [payload, &frame[stack.start..]],
         )
+        // What a contested field leaves is no record (a device with neither hostname nor
+        // address): the repeat is why.
+        .map_err(|reason| match fields.contested() {
+            true => Reason::RepeatedKey,
+            false => reason,
+        })
     }
 }
 
@@ -211,7 +222,11 @@ fn build<'a>(
         } else {
             payload
         };
-        Ok(Decoded { facts, payload })
+        Ok(Decoded {
+            facts,
+            payload,
+            contested: f.contested(),
+        })
     };
     match kind {
         Kind::ZiaWeb => {

@@ -5,8 +5,8 @@
 //! a serde struct with aliases (which rejects a second alias as a duplicate field, and costs a
 //! tape allocation per record), a format's reader maps every key through
 //! [`lookup`](crate::keys::lookup) into a slot, and the first value that is not absent wins. One
-//! key that comes again with another value is no second name but text a client wrote
-//! ([`Fields::repeated`]).
+//! key that comes again with another value is no second name but text a client wrote: its field
+//! is left empty ([`Fields::contested`]).
 
 use std::borrow::Cow;
 use std::mem::MaybeUninit;
@@ -44,6 +44,9 @@ pub struct Slot<'a> {
 // A record writes a slot per value it reads: the key's number must not make them larger.
 const _: () = assert!(std::mem::size_of::<Slot<'static>>() == 32);
 
+/// The key number of a contested slot ([`Fields::contested`]): no key table numbers so far.
+const CONTESTED: u32 = u32::MAX;
+
 /// What the keys beside an envelope may fill: Splunk HEC's `time` and `host`, and votes.
 const RELAYED: [Field; 3] = [Field::Time, Field::Host, Field::Other];
 
@@ -70,8 +73,10 @@ pub struct Fields<'a> {
     /// What the keys seen said about the log type: a record without a sourcetype is recognised
     /// by the names it uses.
     pub votes: Votes,
-    /// The frame names one of its keys twice with two values, or the like ([`Fields::repeated`]).
+    /// The frame's envelope, sourcetype or product is in doubt ([`Fields::repeated`]).
     repeated: bool,
+    /// A field was left empty for two values of one key ([`Fields::contested`]).
+    contested: bool,
 }
 
 /// Votes of the keys of one record ([`Vote`]).
@@ -97,6 +102,7 @@ impl Default for Fields<'_> {
             product: None,
             votes: Votes::default(),
             repeated: false,
+            contested: false,
         }
     }
 }
@@ -113,6 +119,7 @@ impl std::fmt::Debug for Fields<'_> {
         list.entry(&"product", &self.product);
         list.entry(&"votes", &self.votes);
         list.entry(&"repeated", &self.repeated);
+        list.entry(&"contested", &self.contested);
         list.finish()
     }
 }
@@ -169,6 +176,7 @@ impl<'a> Fields<'a> {
         self.product = None;
         self.votes = Votes::default();
         self.repeated = false;
+        self.contested = false;
     }
 
     /// Sets the envelope's sourcetype. Only Zscaler's (`zscalernss-*`) decide the log type; under
@@ -206,7 +214,7 @@ impl<'a> Fields<'a> {
             let i = field as usize;
             own[i / 64] &= !(1 << (i % 64));
         }
-        self.repeated = own.iter().any(|&w| w != 0);
+        self.repeated |= own.iter().any(|&w| w != 0);
         self.set = [0; WORDS];
         self.product = None;
         self.votes = Votes::default();
@@ -220,25 +228,52 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// Whether one of the record's own keys came twice with two values, or its `sourcetype` or
-    /// `product` named another log type, or an envelope came after its own keys
-    /// ([`Fields::forget_envelope`]).
+    /// Whether the frame's log type or its envelope is in doubt: its `sourcetype` or `product`
+    /// named another log type than one before it, or an envelope came after its own keys
+    /// ([`Fields::forget_envelope`]). Text a client wrote can do that ([`Fields::contested`]
+    /// says how); unlike a contested field, this leaves no record to build, and the frame is a
+    /// dead letter.
+    pub fn repeated(&self) -> bool {
+        self.repeated
+    }
+
+    /// Marks the record as [`Fields::repeated`], where a reader finds it itself: a product or
+    /// sourcetype key of its own, and a JSON frame read again that the first reading found so.
+    pub(crate) fn set_repeated(&mut self) {
+        self.repeated = true;
+    }
+
+    /// Whether one of the record's own keys came twice with two values, and its field was left
+    /// empty.
     ///
     /// NSS writes each key of a template once, and writes what a client sent (`%s{ua}`,
     /// `%s{url}`, `%s{referer}`) as it is: an agent `x","devicehostname":"ceo-pc` in JSON, or
     /// `x<TAB>devicehostname=ceo-pc` in key=value and LEEF, reads as a pair of its own. Which of
     /// two `devicehostname`s is NSS's depends on where the template puts the agent, which the
-    /// frame does not say, so the decoder takes neither: the frame is a dead letter. The same
-    /// value twice says nothing new (Zscaler's Sentinel DNS template writes `cat` twice), and two
-    /// names for one field (`sip` and `serverip`) are a template's choice (DESIGN §3).
-    pub fn repeated(&self) -> bool {
-        self.repeated
+    /// frame does not say, so the decoder takes neither, and no other name fills the field
+    /// later. The rest of the record stands: a client must not be able to take its own
+    /// connections out of the records. The same value twice says nothing new (Zscaler's
+    /// Sentinel DNS template writes `cat` twice), and two names for one field (`sip` and
+    /// `serverip`) are a template's choice (DESIGN §3).
+    pub fn contested(&self) -> bool {
+        self.contested
     }
 
-    /// Marks the record as [`Fields::repeated`], where a reader finds it itself: CEF's custom
-    /// keys, and a JSON frame read again that the first reading found so.
-    pub(crate) fn set_repeated(&mut self) {
-        self.repeated = true;
+    /// Leaves `field` empty for good, as two values of one key leave it (CEF's custom keys,
+    /// which a reader matches to their fields itself).
+    #[cold]
+    pub(crate) fn contest(&mut self, field: Field) {
+        if field == Field::Other {
+            return;
+        }
+        let i = field as usize;
+        self.slots[i].write(Slot {
+            value: Scalar::Str(""),
+            encoding: Encoding::Plain,
+            key: CONTESTED,
+        });
+        self.set[i / 64] |= 1 << (i % 64);
+        self.contested = true;
     }
 
     pub fn get(&self, field: Field) -> Option<&Slot<'a>> {
@@ -380,11 +415,12 @@ impl<'a> Fields<'a> {
         let i = field as usize;
         if let Some(&old) = self.get(field) {
             // A key kept for its vote fills no record: its repeats change nothing.
-            self.repeated |=
-                key != 0 && old.key == key && old.value != value && field != Field::Other;
+            if key != 0 && old.key == key && old.value != value && field != Field::Other {
+                return self.contest(field);
+            }
             // The first name that carries a value wins; a later duplicate only fills an absent
-            // one.
-            if !old.value.is_absent() {
+            // one, and no name a contested one.
+            if !old.value.is_absent() || old.key == CONTESTED {
                 return;
             }
         }
@@ -403,28 +439,44 @@ mod tests {
     use crate::keys::lookup;
 
     #[test]
-    fn a_key_is_repeated_only_with_another_value() {
+    fn a_key_with_two_values_leaves_its_field_empty() {
         let (sip, serverip) = (lookup("sip").unwrap(), lookup("serverip").unwrap());
-        let repeated = |notes: &[(Hit, &'static str)]| {
+        // Whether the field was contested, and what it holds after.
+        let read = |notes: &[(Hit, &'static str)]| {
             let mut fields = Fields::default();
             for &(hit, value) in notes {
                 fields.note(hit, Some(Scalar::Str(value)));
             }
-            fields.repeated()
+            let text = fields.text(sip.field).map(|t| t.into_owned());
+            (fields.contested(), text)
         };
         assert_ne!(sip.key, serverip.key);
-        assert!(!repeated(&[(sip, "1.1.1.1"), (serverip, "2.2.2.2")]));
-        assert!(!repeated(&[(sip, "1.1.1.1"), (sip, "1.1.1.1")]));
-        assert!(repeated(&[(sip, "1.1.1.1"), (sip, "2.2.2.2")]));
-        assert!(repeated(&[(sip, "None"), (sip, "2.2.2.2")]));
+        let one = |ip: &str| (false, Some(ip.to_string()));
+        assert_eq!(
+            read(&[(sip, "1.1.1.1"), (serverip, "2.2.2.2")]),
+            one("1.1.1.1")
+        );
+        assert_eq!(read(&[(sip, "1.1.1.1"), (sip, "1.1.1.1")]), one("1.1.1.1"));
+        assert_eq!(read(&[(sip, "1.1.1.1"), (sip, "2.2.2.2")]), (true, None));
+        assert_eq!(read(&[(sip, "None"), (sip, "2.2.2.2")]), (true, None));
+        // Contested for good: no other name fills it after, and no third value.
+        let after = [(sip, "1.1.1.1"), (sip, "2.2.2.2"), (serverip, "3.3.3.3")];
+        assert_eq!(read(&after), (true, None));
+        assert_eq!(read(&[(sip, "1"), (sip, "2"), (sip, "1")]), (true, None));
         let urlclass = lookup("urlclass").unwrap();
         assert_eq!(urlclass.field, Field::Other);
-        assert!(
-            !repeated(&[(urlclass, "a"), (urlclass, "b")]),
-            "a vote fills no record"
-        );
+        let mut fields = Fields::default();
+        fields.note(urlclass, Some(Scalar::Str("a")));
+        fields.note(urlclass, Some(Scalar::Str("b")));
+        assert!(!fields.contested(), "a vote fills no record");
         // Values no key gave (columns, the CEF header) are never repeats.
-        assert!(!repeated(&[(sip.unkeyed(), "1.1"), (sip.unkeyed(), "2.2")]));
+        let unkeyed = [(sip.unkeyed(), "1.1"), (sip.unkeyed(), "2.2")];
+        assert_eq!(read(&unkeyed), one("1.1"));
+    }
+
+    #[test]
+    fn an_envelope_after_the_records_keys_is_a_repeat() {
+        let sip = lookup("sip").unwrap();
         // Beside an envelope: a relay's keys are forgotten, the record's own are a repeat.
         let mut fields = Fields::default();
         fields.note(lookup("time").unwrap(), Some(Scalar::Str("1700000000")));
@@ -440,6 +492,12 @@ mod tests {
         let mut fields = Fields::default();
         fields.after_envelope(Some(sip));
         assert!(fields.repeated(), "a record key after the envelope");
+        // A second sourcetype that names another: the first envelope's stays a repeat.
+        let mut fields = Fields::default();
+        fields.name_sourcetype("zscalernss-web");
+        fields.name_sourcetype("zscalernss-fw");
+        fields.forget_envelope();
+        assert!(fields.repeated(), "two sourcetypes, then an envelope");
     }
 
     #[test]

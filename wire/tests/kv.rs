@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{corpus, dead_reason, lines, one, run};
+use common::{contested, corpus, dead_reason, lines, one, run};
 use serde_json::{json, Value};
 use wire::event::Reason;
 use wire::synth::{Cardinality, Dialect, WebGenerator};
@@ -86,9 +86,9 @@ fn a_space_separated_value_that_only_starts_quoted_is_kept_whole() {
 }
 
 /// What README.md says of client-written text: in a tab-separated line an agent that holds a tab
-/// ends there, and what the client wrote after it reads as pairs. A key written twice makes the
-/// line a dead letter, wherever the template puts the agent; a pair of a key the template lacks
-/// cannot be told from NSS's. In JSON with the encoded agent (`%s{eua}`) the same text stays the
+/// ends there, and what the client wrote after it reads as pairs. A key written twice with two
+/// values is left out of the record, wherever the template puts the agent, and the line is kept
+/// as a dead letter too; a pair of a key the template lacks cannot be told from NSS's. In JSON with the encoded agent (`%s{eua}`) the same text stays the
 /// agent's.
 #[test]
 fn a_tab_in_a_raw_agent_makes_pairs_and_an_encoded_one_does_not() {
@@ -99,16 +99,29 @@ fn a_tab_in_a_raw_agent_makes_pairs_and_an_encoded_one_does_not() {
     let agent_last = format!(
         "ClientIP=10.1.2.3\tuser=bob@corp\tdevicehostname=bob-pc\tuseragent={forged}\tproduct=NSS"
     );
+    // Neither device nor user: the device is the client's address (DESIGN §2.4).
+    let by_ip = format!("{:016x}", xxhash_rust::xxh3::xxh3_64(b"10.1.2.3"));
     for line in [&agent_first, &agent_last] {
+        let r = contested(ZONE, line);
         assert_eq!(
-            dead_reason(ZONE, line.as_bytes()),
-            Reason::RepeatedKey,
-            "{line}"
+            (
+                r.get("device"),
+                r.get("user"),
+                &r["device_id"],
+                &r["src_ip"]
+            ),
+            (None, None, &json!(by_ip), &json!("10.1.2.3")),
+            "{line}: {r}"
         );
+        assert_eq!(r["user_agent"], "x", "the agent, up to its tab");
     }
     // With spaces between the pairs, ` name=` in an agent is a pair just as well.
     let spaced = "ClientIP=10.1.2.3 useragent=Agent/1.0 user=ceo@corp user=bob@corp product=NSS";
-    assert_eq!(dead_reason(ZONE, spaced.as_bytes()), Reason::RepeatedKey);
+    let r = contested(ZONE, spaced);
+    assert_eq!(
+        (r.get("user"), &r["user_agent"]),
+        (None, &json!("Agent/1.0"))
+    );
     // Without the forged keys the same line is bob's record, and a key the template lacks is
     // read as a pair of it (README says so).
     let r = one(ZONE, &agent_first.replace(forged, "x\tdepartment=Finance"));

@@ -3,9 +3,9 @@
 
 mod common;
 
-use common::{corpus, dead_reason, fields_without, key_order, lines, one, run};
+use common::{contested, corpus, dead_reason, fields_without, key_order, lines, one, run};
 use common::{RECEIVED, ZIA_WEB_FIELDS};
-use serde_json::json;
+use serde_json::{json, Value};
 use wire::event::Reason;
 
 /// The feed's zone, for the records whose times carry none.
@@ -142,11 +142,12 @@ fn two_names_for_one_field_first_present_wins() {
         "a key repeated with its value is not an error"
     );
     // With two values, which is NSS's the frame does not say (README: a client's agent can
-    // write `","sip":"…` where the template writes it as it is).
+    // write `","sip":"…` where the template writes it as it is): neither, nor a name after them.
     let twice = format!(
-        r#"{{"sourcetype":"zscalernss-web","event":{{{base},"sip":"3.3.3.3","sip":"4.4.4.4"}}}}"#
+        r#"{{"sourcetype":"zscalernss-web","event":{{{base},"sip":"3.3.3.3","sip":"4.4.4.4","serverip":"5.5.5.5"}}}}"#
     );
-    assert_eq!(dead_reason(ZONE, twice.as_bytes()), Reason::RepeatedKey);
+    let r = contested(ZONE, &twice);
+    assert_eq!((r.get("dst_ip"), &r["src_ip"]), (None, &json!("10.0.0.1")));
 }
 
 #[test]
@@ -547,8 +548,8 @@ fn a_number_in_a_text_field_is_kept_as_its_text() {
 
 /// Elastic's template writes the agent as the client sent it (`"ua":"%s{ua}"`), before the device
 /// and its owner: an agent that closes its own string writes keys of its own, and the line is
-/// still JSON. A key written twice with another value makes the line a dead letter, wherever the
-/// template writes it.
+/// still JSON. A key written twice with another value is left out of the record, wherever the
+/// template writes it, and the line is kept as a dead letter too.
 #[test]
 fn an_agent_that_writes_keys_of_its_own_names_no_device() {
     let input = corpus("elastic-zia-web-nss-tcp.log");
@@ -559,16 +560,32 @@ fn an_agent_that_writes_keys_of_its_own_names_no_device() {
         agent,
         r#""ua":"x","devicehostname":"ceo-pc","deviceowner":"ceo""#,
     );
-    assert_eq!(dead_reason(ZONE, forged.as_bytes()), Reason::RepeatedKey);
+    // The device is its client's address (DESIGN §2.4), the user `login`'s (before the agent).
+    let by_ip = format!("{:016x}", xxhash_rust::xxh3::xxh3_64(b"81.2.69.193"));
+    let who = |r: &Value| {
+        let text = |key: &str| r.get(key).and_then(Value::as_str).map(str::to_owned);
+        [
+            text("device"),
+            text("owner"),
+            text("user"),
+            text("device_id"),
+        ]
+    };
+    let forged_who = [None, None, Some("test@example.com".into()), Some(by_ip)];
+    assert_eq!(who(&contested(ZONE, &forged)), forged_who);
     // Not JSON (a quote the client left open): read by the raw reading, and the same outcome.
     let raw = line.replace(
         agent,
         r#""ua":"x "quoted"","devicehostname":"ceo-pc","deviceowner":"ceo""#,
     );
-    assert_eq!(dead_reason(ZONE, raw.as_bytes()), Reason::RepeatedKey);
+    assert_eq!(who(&contested(ZONE, &raw)), forged_who);
     // So is a key the template writes before the agent.
     let before = line.replace(agent, r#""ua":"x","cip":"10.6.6.6""#);
-    assert_eq!(dead_reason(ZONE, before.as_bytes()), Reason::RepeatedKey);
+    let r = contested(ZONE, &before);
+    assert_eq!(
+        (r.get("src_ip"), &r["device"]),
+        (None, &json!("TestMachine35"))
+    );
     // A name the template does not write is read (README), here for a field that `login`,
     // before the agent, filled first.
     let other = line.replace(agent, r#""ua":"x","user":"ceo@corp""#);
@@ -577,7 +594,7 @@ fn an_agent_that_writes_keys_of_its_own_names_no_device() {
 }
 
 /// Nested keys are checked by their whole path (Elastic's SaaS Security template nests its rule,
-/// its application and its DLP findings): `rule.label` twice with two values is a repeat, the
+/// its application and its DLP findings): `rule.label` twice with two values is left out, the
 /// same value twice is not.
 #[test]
 fn a_nested_key_written_twice_is_a_repeat_too() {
@@ -587,10 +604,17 @@ fn a_nested_key_written_twice_is_a_repeat_too() {
     assert!(line.contains(policy) && line.contains(r#""label":"File-Sharing-Rule-1""#));
     let twice =
         |label: &str| line.replace(policy, &format!(r#"{policy}"rule":{{"label":"{label}"}},"#));
-    assert_eq!(
-        dead_reason(ZONE, twice("Forged").as_bytes()),
-        Reason::RepeatedKey
-    );
+    let whole = one(ZONE, &line);
+    let r = contested(ZONE, &twice("Forged"));
+    let rule = whole
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(_, v)| *v == "File-Sharing-Rule-1");
+    let (rule, _) = rule.expect("the rule's label in the record");
+    for (key, value) in whole.as_object().unwrap() {
+        assert_eq!(r.get(key) == Some(value), key != rule, "{key}: {r}");
+    }
     assert_eq!(
         one(ZONE, &twice("File-Sharing-Rule-1"))["kind"],
         one(ZONE, &line)["kind"]

@@ -169,17 +169,18 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             }
         }
     }
-    // Each slot with the key that wrote it; a key that finds its own name there is a repeat.
+    // Each slot with the key that wrote it; a key that finds its own name there with another
+    // value contests it.
     let mut expected: Vec<(Field, String, &str)> = Vec::new();
-    let mut repeated = false;
+    let (mut repeated, mut contested) = (false, false);
     let stamp = prefix.trim_ascii().trim_end_matches(':').trim_ascii_end();
     if !stamp.is_empty() && wire::time::parse_time(stamp, &TimeZone::UTC).is_some() {
-        offer(&mut expected, &mut repeated, Field::DateTime, stamp, "");
+        offer(&mut expected, &mut contested, Field::DateTime, stamp, "");
     }
     let (mut sourcetype, mut product): (Option<&str>, Option<&str>) = (None, None);
     for (key, value) in &want {
         if let Some(hit) = keys::lookup(key) {
-            offer(&mut expected, &mut repeated, hit.field, value, key);
+            offer(&mut expected, &mut contested, hit.field, value, key);
         } else if key == "sourcetype" {
             // A second sourcetype or product that names another type is a repeat too.
             repeated |= sourcetype.is_some_and(|old| old != value);
@@ -190,7 +191,10 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             product = product.or(named);
         }
     }
-    assert_eq!(fields.repeated(), repeated);
+    assert_eq!(
+        (fields.repeated(), fields.contested()),
+        (repeated, contested)
+    );
     // Every slot a key can fill (and the time's): as expected, or empty.
     let slots = keys::all().iter().map(|k| k.field).chain([Field::DateTime]);
     for field in slots {
@@ -207,18 +211,23 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
 });
 
 /// What `Fields` does with a value: the first that is not absent wins, and a key that finds its
-/// own name on the slot it offers to, with another value, is a repeat.
+/// own name on the slot it offers to, with another value, contests it: the slot is emptied for
+/// good.
 fn offer<'k>(
     expected: &mut Vec<(Field, String, &'k str)>,
-    repeated: &mut bool,
+    contested: &mut bool,
     field: Field,
     value: &str,
     key: &'k str,
 ) {
+    // No key's name: the slot's writer once contested.
+    const CONTESTED: &str = "\0";
     match expected.iter_mut().find(|(f, _, _)| *f == field) {
         Some((_, old, by)) => {
-            *repeated |= !key.is_empty() && *by == key && old != value && field != Field::Other;
-            if wire::value::is_absent(old) {
+            if !key.is_empty() && *by == key && old != value && field != Field::Other {
+                (*old, *by) = (String::new(), CONTESTED);
+                *contested = true;
+            } else if *by != CONTESTED && wire::value::is_absent(old) {
                 (*old, *by) = (value.to_string(), key);
             }
         }

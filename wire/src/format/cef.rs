@@ -118,13 +118,7 @@ impl Reader {
                 }
             }
         }
-        custom.mark_repeats(fields);
-        for (hit, value) in custom.hits(Some, lookup) {
-            // Under the number of the name its label gives: a label that names a key of the
-            // frame's with another value is a repeat (a client's `flexString1=CEO-PC
-            // flexString1Label=devicehostname` beside NSS's `devicehostname=`).
-            note(fields, hit, value);
-        }
+        custom.note_into(fields, Some, lookup, &mut note);
         for &(hit, value) in hits.iter() {
             let value = split::sub(parsed.values, value);
             // `rt=%s{mon} %02d{dd} %02d{hh}:…` (some firewall templates) has no year: the syslog

@@ -31,7 +31,8 @@ pub struct Run {
     pub records: Vec<Value>,
     /// The records as written: one JSON line each.
     pub text: String,
-    /// The lines that did not become records: why, and the line.
+    /// The lines that did not become records: why, and the line. A line whose record left out
+    /// a contested field is here too (`RepeatedKey`), as a shard keeps it.
     pub dead: Vec<(Reason, Vec<u8>)>,
     /// What the collector would do with each record besides writing it.
     pub facts: Vec<Facts<'static>>,
@@ -57,6 +58,9 @@ pub fn run(zone: &str, lines: &[&[u8]]) -> Run {
                 assert_eq!(out[before..].iter().filter(|&&b| b == b'\n').count(), 1);
                 let device: Vec<u64> = decoded.facts.device.iter().map(|d| d.id).collect();
                 assert_eq!(noted, device, "the device noted is the record's");
+                if decoded.contested {
+                    dead.push((Reason::RepeatedKey, line.to_vec()));
+                }
                 facts.push(owned(decoded.facts));
             }
             Err(reason) => {
@@ -116,6 +120,21 @@ pub fn one(zone: &str, line: &str) -> Value {
     let Run { records, dead, .. } = run(zone, &[line.as_bytes()]);
     assert!(dead.is_empty(), "dead letter {:?} for {line}", dead[0].0);
     assert_eq!(records.len(), 1);
+    records.into_iter().next().unwrap()
+}
+
+/// The record of one line that names one of its keys twice with two values: made without that
+/// field, and the line kept as a `repeated_key` dead letter too.
+pub fn contested(zone: &str, line: &str) -> Value {
+    let Run { records, dead, .. } = run(zone, &[line.as_bytes()]);
+    assert_eq!(
+        records.len(),
+        1,
+        "no record for {line}: {}",
+        describe(&dead)
+    );
+    let reasons: Vec<Reason> = dead.iter().map(|d| d.0).collect();
+    assert_eq!(reasons, [Reason::RepeatedKey], "{line}");
     records.into_iter().next().unwrap()
 }
 

@@ -39,16 +39,21 @@ pub(super) fn header_hit(field: Field) -> Hit {
 pub(super) struct Custom<V> {
     values: [Option<V>; CUSTOM_SLOTS],
     labels: [Option<V>; CUSTOM_SLOTS],
-    /// A custom key came twice, with two values ([`Fields::repeated`] says why that matters).
-    repeated: bool,
+    /// The slots whose value (bit `slot`) or label (bit `LABEL + slot`) came twice with two
+    /// values ([`Fields::contested`] says why that matters).
+    contested: u64,
 }
+
+/// Where a slot's label has its bit in [`Custom::contested`].
+const LABEL: usize = 32;
+const _: () = assert!(CUSTOM_SLOTS <= LABEL);
 
 impl<V: Copy + PartialEq> Custom<V> {
     pub(super) fn new() -> Self {
         Custom {
             values: [None; CUSTOM_SLOTS],
             labels: [None; CUSTOM_SLOTS],
-            repeated: false,
+            contested: 0,
         }
     }
 
@@ -59,34 +64,45 @@ impl<V: Copy + PartialEq> Custom<V> {
         let Some((slot, label)) = custom_slot(key) else {
             return false;
         };
-        let to = match label {
-            true => &mut self.labels[slot],
-            false => &mut self.values[slot],
+        let (to, bit) = match label {
+            true => (&mut self.labels[slot], LABEL + slot),
+            false => (&mut self.values[slot], slot),
         };
         match to {
-            Some(old) => self.repeated |= *old != value(),
+            Some(old) => {
+                if *old != value() {
+                    self.contested |= 1 << bit;
+                }
+            }
             None => *to = Some(value()),
         }
         true
     }
 
-    /// Marks `fields` as [`Fields::repeated`] when a custom key came twice.
-    pub(super) fn mark_repeats(&self, fields: &mut Fields<'_>) {
-        if self.repeated {
-            fields.set_repeated();
-        }
-    }
-
-    /// The labelled values, with what their labels (as text) fill.
-    pub(super) fn hits<'a>(
+    /// Notes each labelled value with `note`, under the hit of the name its label gives (so a
+    /// client's `flexString1=CEO-PC flexString1Label=devicehostname` and NSS's
+    /// `devicehostname=JDOE-PC` are two values of one key). A value that came twice with two
+    /// values leaves its field contested; so does a label that did (the field its first names:
+    /// which of the two is NSS's, the frame does not say).
+    pub(super) fn note_into<'a>(
         self,
+        fields: &mut Fields<'a>,
         text: impl Fn(V) -> Option<&'a str>,
         lookup: impl Fn(&str) -> Option<Hit>,
-    ) -> impl Iterator<Item = (Hit, V)> {
-        self.values
-            .into_iter()
-            .zip(self.labels)
-            .filter_map(move |(value, label)| Some((lookup(text(label?)?)?, value?)))
+        mut note: impl FnMut(&mut Fields<'a>, Hit, V),
+    ) {
+        for slot in 0..CUSTOM_SLOTS {
+            let (Some(value), Some(label)) = (self.values[slot], self.labels[slot]) else {
+                continue;
+            };
+            let Some(hit) = text(label).and_then(&lookup) else {
+                continue;
+            };
+            match self.contested & (1 << slot | 1 << (LABEL + slot)) {
+                0 => note(fields, hit, value),
+                _ => fields.contest(hit.field),
+            }
+        }
     }
 }
 
@@ -104,14 +120,13 @@ where
     for (key, value) in pairs.clone() {
         custom.offer(key, || value);
     }
-    custom.mark_repeats(fields);
     let text = |value: Option<Scalar<'a>>| match value {
         Some(Scalar::Str(s)) => Some(s),
         _ => None,
     };
-    for (hit, value) in custom.hits(text, lookup) {
-        fields.note(hit, value);
-    }
+    custom.note_into(fields, text, lookup, |fields, hit, value| {
+        fields.note(hit, value)
+    });
     let header = header_field(Some(kind));
     let mut from_header = None;
     for (key, value) in pairs {

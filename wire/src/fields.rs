@@ -73,9 +73,10 @@ pub struct Fields<'a> {
     /// What the keys seen said about the log type: a record without a sourcetype is recognised
     /// by the names it uses.
     pub votes: Votes,
-    /// The frame's envelope, sourcetype or product is in doubt ([`Fields::repeated`]).
+    /// The frame's sourcetype or product is in doubt ([`Fields::repeated`]).
     repeated: bool,
-    /// A field was left empty for two values of one key ([`Fields::contested`]).
+    /// A field was left empty for two values of one key, or keys were set aside
+    /// ([`Fields::contested`]).
     contested: bool,
 }
 
@@ -199,40 +200,51 @@ impl<'a> Fields<'a> {
         self.typed
     }
 
-    /// Forgets what keys beside an envelope's `event` object said (a Splunk HEC envelope's
-    /// `host`, `time`, `source`): they describe the sender, not the record. The `sourcetype`
-    /// stays.
+    /// Whether the first top-level `event` object of a frame is its envelope, whose keys are the
+    /// record's: only a relay's keys came before it. Splunk HEC's `time` and `host` fill
+    /// [`Field::Time`] and [`Field::Host`], and what they said is forgotten (they describe the
+    /// sender, not the record); the `sourcetype` stays.
     ///
-    /// What came before is a relay's: Splunk HEC's `time` and `host` fill [`Field::Time`] and
-    /// [`Field::Host`]. Any other field filled there means the envelope came after the
-    /// record's own keys, as text a client wrote into a template without one does
-    /// (`x","event":{"devicehostname":"ceo-pc"},"z":"` in an agent), or is a second envelope:
-    /// the record is [`Fields::repeated`].
-    pub(crate) fn forget_envelope(&mut self) {
+    /// Any other field filled there means the object came after the record's own keys, as text a
+    /// client wrote into a template without an envelope does
+    /// (`x","event":{"devicehostname":"ceo-pc"},"z":"` in an agent): the reader sets it aside
+    /// (false), and the frame is [`Fields::contested`]. So does a second `event` object
+    /// ([`Fields::set_aside`]).
+    pub(crate) fn take_envelope(&mut self) -> bool {
         let mut own = self.set;
         for field in RELAYED {
             let i = field as usize;
             own[i / 64] &= !(1 << (i % 64));
         }
-        self.repeated |= own.iter().any(|&w| w != 0);
+        if own.iter().any(|&w| w != 0) {
+            self.contested = true;
+            return false;
+        }
         self.set = [0; WORDS];
         self.product = None;
         self.votes = Votes::default();
+        true
     }
 
-    /// Notes a key beside the envelope, after it: one that fills a field other than a relay's
-    /// is the record's own, which a client's text would have pushed out of the envelope.
+    /// Notes a top-level key after the envelope, which the reader passes over: one that would
+    /// fill a field other than a relay's is the record's, which only a client's text closing
+    /// the envelope puts there (`x"},"devicehostname":"ceo-pc","z":{"a":"`), so the frame is
+    /// [`Fields::contested`].
     pub(crate) fn after_envelope(&mut self, hit: Option<Hit>) {
         if hit.is_some_and(|hit| !RELAYED.contains(&hit.field)) {
-            self.repeated = true;
+            self.contested = true;
         }
     }
 
-    /// Whether the frame's log type or its envelope is in doubt: its `sourcetype` or `product`
-    /// named another log type than one before it, or an envelope came after its own keys
-    /// ([`Fields::forget_envelope`]). Text a client wrote can do that ([`Fields::contested`]
-    /// says how); unlike a contested field, this leaves no record to build, and the frame is a
-    /// dead letter.
+    /// Notes what a reader set aside as a client's: a second envelope.
+    pub(crate) fn set_aside(&mut self) {
+        self.contested = true;
+    }
+
+    /// Whether the frame's log type is in doubt: its `sourcetype` or `product` named another log
+    /// type than one before it. Text a client wrote can do that ([`Fields::contested`] says
+    /// how); unlike a contested field, this leaves no record to build without a guess, and the
+    /// frame is a dead letter.
     pub fn repeated(&self) -> bool {
         self.repeated
     }
@@ -244,7 +256,8 @@ impl<'a> Fields<'a> {
     }
 
     /// Whether one of the record's own keys came twice with two values, and its field was left
-    /// empty.
+    /// empty; or the reader set keys aside that only a client's text puts where they were (an
+    /// envelope after the record's keys, a second one, record keys after it).
     ///
     /// NSS writes each key of a template once, and writes what a client sent (`%s{ua}`,
     /// `%s{url}`, `%s{referer}`) as it is: an agent `x","devicehostname":"ceo-pc` in JSON, or
@@ -475,29 +488,24 @@ mod tests {
     }
 
     #[test]
-    fn an_envelope_after_the_records_keys_is_a_repeat() {
+    fn an_envelope_after_the_records_keys_is_set_aside() {
         let sip = lookup("sip").unwrap();
-        // Beside an envelope: a relay's keys are forgotten, the record's own are a repeat.
+        // Beside an envelope: a relay's keys are forgotten, the record's own set it aside.
         let mut fields = Fields::default();
         fields.note(lookup("time").unwrap(), Some(Scalar::Str("1700000000")));
         fields.note(lookup("host").unwrap(), Some(Scalar::Str("relay-1")));
-        fields.forget_envelope();
-        assert!(!fields.repeated(), "HEC's time and host");
+        assert!(fields.take_envelope(), "HEC's time and host");
+        assert!(fields.get(Field::Time).is_none() && !fields.contested());
         fields.after_envelope(lookup("host"));
         fields.after_envelope(lookup("index"));
-        assert!(!fields.repeated(), "HEC's host and index, after the event");
-        fields.note(sip, Some(Scalar::Str("1.1.1.1")));
-        fields.forget_envelope();
-        assert!(fields.repeated(), "a record key, then an envelope");
-        let mut fields = Fields::default();
+        assert!(!fields.contested(), "HEC's host and index, after the event");
         fields.after_envelope(Some(sip));
-        assert!(fields.repeated(), "a record key after the envelope");
-        // A second sourcetype that names another: the first envelope's stays a repeat.
+        assert!(fields.contested(), "a record key after the envelope");
         let mut fields = Fields::default();
-        fields.name_sourcetype("zscalernss-web");
-        fields.name_sourcetype("zscalernss-fw");
-        fields.forget_envelope();
-        assert!(fields.repeated(), "two sourcetypes, then an envelope");
+        fields.note(sip, Some(Scalar::Str("1.1.1.1")));
+        assert!(!fields.take_envelope(), "a record key, then an envelope");
+        assert!(fields.contested() && !fields.repeated());
+        assert_eq!(fields.text(Field::ServerIp).as_deref(), Some("1.1.1.1"));
     }
 
     #[test]

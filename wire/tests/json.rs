@@ -29,7 +29,7 @@ fn both(json: &[u8]) -> (Option<Fields<'_>>, Result<String, String>) {
     let mut tape = simd_json::Tape::null().reset();
     let mut slow = Fields::default();
     let slow = match tape::extract(&mut copy, json, &mut buffers, &mut tape, &mut slow) {
-        Ok(()) => Ok(format!("{slow:?}")),
+        Ok(_) => Ok(format!("{slow:?}")),
         Err(reason) => Err(format!("{reason:?}")),
     };
     (fast, slow)

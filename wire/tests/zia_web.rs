@@ -622,39 +622,64 @@ fn a_nested_key_written_twice_is_a_repeat_too() {
 }
 
 /// An agent can also open an envelope of its own (`"event":{…}`, whose keys a relay's envelope
-/// makes the record's): after the template's own keys, or as a second one, the line is a
-/// `repeated_key` dead letter; a relay's keys beside its envelope (Splunk HEC's `time`, `host`,
-/// `index`) are not.
+/// makes the record's): after the template's own keys, or as a second one, it is set aside, and
+/// so are record keys after the envelope; the record is what NSS wrote around them, and the line
+/// is kept as a `repeated_key` dead letter too. A relay's keys beside its envelope (Splunk HEC's
+/// `time`, `host`, `index`) are no client's.
 #[test]
 fn an_agent_that_opens_an_envelope_names_no_device() {
     let input = corpus("elastic-zia-web-nss-tcp.log");
     let line = std::str::from_utf8(lines(&input)[0]).unwrap().to_string();
     let agent = r#""ua":"Windows Microsoft Windows 10 Pro ZTunnel/1.0""#;
-    // Elastic's template has an envelope: the agent closes it and opens a second one.
+    // Elastic's template has an envelope: the agent closes it and opens a second one. What NSS
+    // wrote after the agent is in the client's `junk`: the device is the client's address.
     let second = line.replace(
         agent,
         r#""ua":"x"},"event":{"devicehostname":"ceo-pc","login":"ceo@corp"},"junk":{"a":"""#,
     );
-    assert_eq!(dead_reason(ZONE, second.as_bytes()), Reason::RepeatedKey);
+    let r = contested(ZONE, &second);
+    let who = |r: &Value| [r.get("device").cloned(), r.get("user").cloned()];
+    assert_eq!(who(&r), [None, Some(json!("test@example.com"))], "{r}");
+    assert_eq!(
+        (&r["src_ip"], &r["user_agent"]),
+        (&json!("81.2.69.193"), &json!("x"))
+    );
     // A template without one: the record's keys before the agent's envelope, and after it.
     let flat = |agent: &str| {
         format!(
-            r#"{{"time":"Mon Jun 20 15:29:11 2022","login":"bob@corp","cip":"10.0.0.1","ua":"{agent}"}}"#
+            r#"{{"time":"Mon Jun 20 15:29:11 2022","login":"bob@corp","cip":"10.0.0.1","ua":"{agent}","reqmethod":"GET"}}"#
         )
     };
     let envelope = r#"x","event":{"devicehostname":"ceo-pc","login":"ceo@corp"},"z":""#;
+    let r = contested(ZONE, &flat(envelope));
+    assert_eq!(who(&r), [None, Some(json!("bob@corp"))], "{r}");
     assert_eq!(
-        dead_reason(ZONE, flat(envelope).as_bytes()),
-        Reason::RepeatedKey
+        (&r["src_ip"], &r["method"]),
+        (&json!("10.0.0.1"), &json!("GET"))
     );
+    assert_eq!(
+        one(ZONE, &flat("x")),
+        r,
+        "the same record without the envelope"
+    );
+    // An `event` object inside the envelope is no envelope: an ordinary key of it, unknown. The
+    // agent written twice is left out.
     let before = line.replace(
         r#"{"time""#,
         r#"{"ua":"x","event":{"devicehostname":"ceo-pc"},"time""#,
     );
     assert!(before.contains(r#""event":{"devicehostname""#));
-    // The record's keys after an envelope that opens the line.
-    let after = r#"{"event":{"devicehostname":"ceo-pc","cip":"10.6.6.6","reqmethod":"GET","respcode":"200"},"login":"bob@corp","cip":"10.0.0.1"}"#;
-    assert_eq!(dead_reason(ZONE, after.as_bytes()), Reason::RepeatedKey);
+    let r = contested(ZONE, &before);
+    assert_eq!(
+        (&r["device"], r.get("user_agent")),
+        (&json!("TestMachine35"), None)
+    );
+    // The record's keys after an envelope that opens the line (which is the template's, then)
+    // are set aside.
+    let after = r#"{"event":{"devicehostname":"bob-pc","cip":"10.6.6.6","reqmethod":"GET","respcode":"200"},"login":"ceo@corp","cip":"10.0.0.1"}"#;
+    let r = contested(ZONE, after);
+    assert_eq!(who(&r), [Some(json!("bob-pc")), None], "{r}");
+    assert_eq!(r["src_ip"], "10.6.6.6");
     // A relay's envelope, with HEC's keys on both sides of the event.
     let event = &line[line.find(r#""event" :"#).unwrap() + 9..line.len() - 1];
     let hec = format!(

@@ -154,10 +154,14 @@ impl<'a> Reader<'a, '_> {
     fn member<const NESTED: bool>(&mut self, key: &'a str, fields: &mut Fields<'a>) -> Option<()> {
         if !NESTED && key == "event" {
             // The envelope; a flat feed's own `event` string is ignored. What the keys before
-            // it said is forgotten, and those after it are passed over.
+            // it said is forgotten, and those after it are passed over. An object that is no
+            // envelope (a second, or one after the record's keys) is set aside: simd-json's
+            // walk steps over it.
             if self.peek() == b'{' {
+                if self.enveloped || !fields.take_envelope() {
+                    return None;
+                }
                 self.at += 1;
-                fields.forget_envelope();
                 self.enveloped = true;
                 return self.object::<true>(fields);
             }

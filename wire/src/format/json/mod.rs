@@ -126,18 +126,23 @@ impl Reader {
                 fields,
             );
         }
-        if let (Ok(()), Some(kind)) = (&parsed, fields.product) {
+        if let (Ok(envelope), Some(kind)) = (&parsed, fields.product) {
             // What the first reading made of ArcSight's names was a guess; the product says.
-            // What it found repeated stays marked, as does a product its sourcetype contradicts.
+            // What it found repeated stays marked, as does a product its sourcetype contradicts,
+            // and what it set aside (the pairs read again are only the record's own).
             let sourcetype = fields.sourcetype;
             let repeated = fields.repeated() || contradicts(sourcetype, kind);
+            let set_aside = fields.contested();
             fields.clear();
             if repeated {
                 fields.set_repeated();
             }
+            if set_aside {
+                fields.set_aside();
+            }
             fields.product = Some(kind);
             fields.set_sourcetype(sourcetype);
-            cef::rules::read_pairs(kind, tape::pairs(&tape), fields);
+            cef::rules::read_pairs(kind, tape::pairs(&tape, *envelope), fields);
         }
         // The fields borrow from the scratch copy and the frame, not from the tape: it can go
         // back at once.

@@ -14,14 +14,15 @@ use crate::reason::Reason;
 /// unescaped where they lie) and `fields` borrows from it. `frame` holds the bytes `json` held
 /// before anything changed them (as many, at the same places): the JSON text of a value that is a
 /// document of its own ([`Field::holds_json`](crate::keys::Field::holds_json)) is taken from it.
-/// `tape` is simd-json's node list, kept by the caller so that parsing allocates nothing.
+/// `tape` is simd-json's node list, kept by the caller so that parsing allocates nothing. Returns
+/// where the envelope's object is on the tape, when the frame has one ([`walk_object`]).
 pub fn extract<'a>(
     json: &'a mut [u8],
     frame: &'a [u8],
     buffers: &mut Buffers,
     tape: &mut Tape<'a>,
     fields: &mut Fields<'a>,
-) -> Result<(), Reason> {
+) -> Result<Option<usize>, Reason> {
     let base = json.as_ptr() as usize;
     simd_json::fill_tape(json, buffers, tape).map_err(|e| Reason::from_json_error(&e))?;
     match tape.0.first() {
@@ -35,8 +36,7 @@ pub fn extract<'a>(
                 bytes: [0; 128],
                 len: 0,
             };
-            walk_object(&parsed, 1, *len, fields, &mut path, 0);
-            Ok(())
+            Ok(walk_object(&parsed, 1, *len, fields, &mut path, 0))
         }
         // A bare string, number or array is JSON but no record.
         _ => Err(Reason::UnknownType),
@@ -89,7 +89,8 @@ struct Parsed<'t, 'a> {
 
 /// Visits `len` key/value pairs starting at `nodes[at]`: the top-level object (`path` empty,
 /// where `event` is the envelope and `sourcetype` its type), the envelope's object, or a nested
-/// object whose keys are looked up under `path`. Keys it does not know are stepped over.
+/// object whose keys are looked up under `path`. Keys it does not know are stepped over. Returns
+/// where the envelope's object is, when the top-level object has one.
 fn walk_object<'a>(
     parsed: &Parsed<'_, 'a>,
     mut at: usize,
@@ -97,31 +98,35 @@ fn walk_object<'a>(
     fields: &mut Fields<'a>,
     path: &mut Path,
     depth: usize,
-) {
+) -> Option<usize> {
     let nodes = parsed.nodes;
     let top = depth == 0;
     // The record's own keys: the top-level object's and its envelope's.
     let own = top || depth == 1 && path.len == 0;
     // Whether the envelope's `event` object has been read: the keys beside it are not the
     // record's.
-    let mut enveloped = false;
+    let mut envelope = None;
     for _ in 0..len {
         let (Some(Node::String(key)), Some(value)) = (nodes.get(at), nodes.get(at + 1)) else {
-            return;
+            return envelope;
         };
         let value_at = at + 1;
         at = value_at + span(value);
-        if enveloped && *key != "event" && *key != "sourcetype" {
+        if envelope.is_some() && *key != "event" && *key != "sourcetype" {
             fields.after_envelope(lookup(key));
             continue;
         }
         match value {
             // The envelope: its keys are the record's own. A flat feed's `event` string is not.
-            // What the keys before it said is forgotten.
+            // What the keys before it said is forgotten. An object that is no envelope (a
+            // second, or one after the record's keys) is set aside.
             Node::Object { len, .. } if top && *key == "event" => {
-                fields.forget_envelope();
-                enveloped = true;
-                walk_object(parsed, value_at + 1, *len, fields, path, 1);
+                if envelope.is_some() {
+                    fields.set_aside();
+                } else if fields.take_envelope() {
+                    envelope = Some(value_at);
+                    walk_object(parsed, value_at + 1, *len, fields, path, 1);
+                }
             }
             _ if top && *key == "event" => {}
             Node::String(s) if top && *key == "sourcetype" => fields.name_sourcetype(s),
@@ -159,6 +164,7 @@ fn walk_object<'a>(
             }
         }
     }
+    envelope
 }
 
 /// Visits the `len` pairs of the object at `nodes[at]`, the value of `key`, under its path.
@@ -213,10 +219,10 @@ fn spaces(json: &[u8], at: usize) -> usize {
 }
 
 /// The scalar pairs of a parsed frame, as Zscaler's flat templates write them: the top-level
-/// object's, or, when it is an envelope, only its `event` object's (the last, as
-/// [`walk_object`] reads it: the keys beside it are the sender's). The top-level `sourcetype`
-/// is the envelope's own. Nested objects and arrays are passed over: no Zscaler template nests
-/// a value that ArcSight's names ([`crate::format::cef::rules`]) read.
+/// object's, or, when it has an envelope (`envelope`, where [`extract`] found it), only its
+/// `event` object's (the keys beside it are the sender's, or set aside). The top-level
+/// `sourcetype` is the envelope's own. Nested objects and arrays are passed over: no Zscaler
+/// template nests a value that ArcSight's names ([`crate::format::cef::rules`]) read.
 #[derive(Clone)]
 pub struct Pairs<'t, 'a> {
     nodes: &'t [Node<'a>],
@@ -227,32 +233,23 @@ pub struct Pairs<'t, 'a> {
     top: bool,
 }
 
-/// The pairs of the object `tape` holds (empty when it holds none).
-pub fn pairs<'t, 'a>(tape: &'t Tape<'a>) -> Pairs<'t, 'a> {
+/// The pairs of the object `tape` holds (empty when it holds none), or of its envelope's.
+pub fn pairs<'t, 'a>(tape: &'t Tape<'a>, envelope: Option<usize>) -> Pairs<'t, 'a> {
     let nodes = &tape.0;
-    let len = match nodes.first() {
+    let (at, top) = match envelope {
+        Some(at) => (at, false),
+        None => (0, true),
+    };
+    let left = match nodes.get(at) {
         Some(Node::Object { len, .. }) => *len,
         _ => 0,
     };
-    let mut pairs = Pairs {
+    Pairs {
         nodes,
-        at: 1,
-        left: len,
-        top: true,
-    };
-    let mut at = 1;
-    for _ in 0..len {
-        let (Some(Node::String(key)), Some(value)) = (nodes.get(at), nodes.get(at + 1)) else {
-            break;
-        };
-        if let Node::Object { len, .. } = value {
-            if *key == "event" {
-                (pairs.at, pairs.left, pairs.top) = (at + 2, *len, false);
-            }
-        }
-        at += 1 + span(value);
+        at: at + 1,
+        left,
+        top,
     }
-    pairs
 }
 
 impl<'a> Iterator for Pairs<'_, 'a> {

@@ -251,11 +251,21 @@ fn a_hec_envelopes_own_keys_stay_out_of_a_record_its_product_names() {
         assert_eq!(text(f, Field::ClientIp).as_deref(), Some("10.0.0.9"));
         assert!(!f.has(Field::Time) && !f.has(Field::Login), "{f:?}");
     });
-    // Of two event objects, the last is the record, as the first reading takes it.
+    // Of two event objects, the first is the record, as the first reading takes it; the second
+    // is set aside (a client's text closing the envelope writes it).
     let json = r#"{"event":{"product":"NSSWeblog","src":"10.0.0.1"},"event":{"product":"NSSWeblog","src":"10.0.0.2"}}"#;
     read(json, |f, _, _| {
-        assert_eq!(text(f, Field::ClientIp).as_deref(), Some("10.0.0.2"));
+        assert_eq!(text(f, Field::ClientIp).as_deref(), Some("10.0.0.1"));
+        assert!(f.contested() && !f.repeated());
     });
+    // A first one that is empty, or holds only what a relay's keys fill, is the envelope all
+    // the same; plain (the fast path) and with an escape (simd-json).
+    for first in ["{}", r#"{"time":"1700000000"}"#, r#"{"ua":"a \"b\""}"#] {
+        let json = format!(r#"{{"event":{first},"event":{{"cip":"10.0.0.2"}}}}"#);
+        read(&json, |f, _, _| {
+            assert!(!f.has(Field::ClientIp) && f.contested(), "{json}");
+        });
+    }
 }
 
 #[test]

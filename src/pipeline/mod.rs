@@ -88,7 +88,12 @@ impl Pipeline {
         }
         match self.build(frame, origin, batch) {
             Ok(kind) => batch.counters.record(kind),
-            Err(reason @ (Reason::UnknownType | Reason::NoDevice | Reason::BadTime)) => {
+            Err(
+                reason @ (Reason::UnknownType
+                | Reason::NoDevice
+                | Reason::BadTime
+                | Reason::RepeatedKey),
+            ) => {
                 batch.dead_letter(reason, origin, frame);
             }
             Err(_) => batch.dead_letter(Reason::Truncated, origin, frame),

@@ -88,7 +88,8 @@ fn lines_that_start_with_an_epoch_are_records_not_octet_counts() {
 
 /// A line whose agent wrote keys of its own (a template with `"ua":"%s{ua}"`): over a real
 /// connection its record leaves the contested key out (the device is its client's address),
-/// and the line is a `repeated_key` dead letter too, counted and kept as sent.
+/// and the line is a `repeated_key` dead letter too, counted and kept as sent. One that names a
+/// second log type is only the dead letter, also as a connection's last line without its LF.
 #[test]
 fn a_line_that_names_a_key_twice_is_a_record_without_it_and_a_dead_letter() {
     let good = zia_line(500, "real-host");
@@ -97,9 +98,16 @@ fn a_line_that_names_a_key_twice_is_a_record_without_it_and_a_dead_letter() {
         r#""ua":"x","devicehostname":"ceo-pc","proto":"HTTPS""#,
     );
     assert_ne!(forged, zia_line(501, "real-host"));
+    let typed = zia_line(502, "real-host").replace(
+        r#""proto":"HTTPS""#,
+        r#""ua":"x"},"sourcetype":"zscalernss-fw","z":{"proto":"HTTPS""#,
+    );
+    assert_ne!(typed, zia_line(502, "real-host"));
 
     let collector = Collector::start("repeated");
-    collector.send(&lf_framed(&[good.clone(), forged.clone()]));
+    let mut stream = lf_framed(&[good.clone(), forged.clone()]);
+    stream.extend_from_slice(typed.as_bytes());
+    collector.send(&stream);
     let out = collector.stop();
 
     assert_eq!(out.records.len(), 2, "{:?}", out.records);
@@ -111,11 +119,12 @@ fn a_line_that_names_a_key_twice_is_a_record_without_it_and_a_dead_letter() {
     assert_eq!(r["device_id"], by_ip.as_str(), "{r}");
     assert_eq!(r["user"], "user4@example.com", "{r}");
     let dead = out.dead("repeated_key");
-    assert_eq!(dead.len(), 1, "{:?}", out.dead_letters);
+    assert_eq!(dead.len(), 2, "{:?}", out.dead_letters);
     assert_eq!(dead[0]["raw"], forged.as_str());
-    assert_eq!(out.counter("dead_repeated_key"), 1);
+    assert_eq!(dead[1]["raw"], typed.as_str());
+    assert_eq!(out.counter("dead_repeated_key"), 2);
     assert_eq!(out.counter("contested_frames"), 1);
-    assert_eq!(out.counter("frames"), 2, "two frames, three outcomes");
+    assert_eq!(out.counter("frames"), 3, "three frames, four outcomes");
     let hosts: Vec<&str> = out
         .devices
         .iter()

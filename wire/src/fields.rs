@@ -289,6 +289,12 @@ impl<'a> Fields<'a> {
         self.contested = true;
     }
 
+    /// Whether `field` was left empty for two values of one key ([`Fields::contested`]): a
+    /// record must not fill it from another field either.
+    pub fn is_contested(&self, field: Field) -> bool {
+        self.get(field).is_some_and(|slot| slot.key == CONTESTED)
+    }
+
     pub fn get(&self, field: Field) -> Option<&Slot<'a>> {
         self.slot(field as usize)
     }

@@ -631,19 +631,33 @@ fn an_agent_that_opens_an_envelope_names_no_device() {
     let input = corpus("elastic-zia-web-nss-tcp.log");
     let line = std::str::from_utf8(lines(&input)[0]).unwrap().to_string();
     let agent = r#""ua":"Windows Microsoft Windows 10 Pro ZTunnel/1.0""#;
-    // Elastic's template has an envelope: the agent closes it and opens a second one. What NSS
-    // wrote after the agent is in the client's `junk`: the device is the client's address.
+    // Elastic's template has an envelope: the agent closes it and opens a second one, and keeps
+    // the line JSON with an object for what NSS wrote after the agent (`junk`), which is read
+    // as the envelope's rest.
     let second = line.replace(
         agent,
         r#""ua":"x"},"event":{"devicehostname":"ceo-pc","login":"ceo@corp"},"junk":{"a":"""#,
     );
     let r = contested(ZONE, &second);
     let who = |r: &Value| [r.get("device").cloned(), r.get("user").cloned()];
-    assert_eq!(who(&r), [None, Some(json!("test@example.com"))], "{r}");
-    assert_eq!(
-        (&r["src_ip"], &r["user_agent"]),
-        (&json!("81.2.69.193"), &json!("x"))
-    );
+    let nss = [
+        Some(json!("TestMachine35")),
+        Some(json!("test@example.com")),
+    ];
+    assert_eq!(who(&r), nss, "{r}");
+    assert_eq!(r["user_agent"], "x");
+    // Without a second envelope: the client's key in NSS's envelope meets NSS's own in the
+    // rest, and neither names the device (nor does a source host the client wrote: it stands
+    // in only for an absent hostname).
+    for forged in [
+        r#""ua":"x","devicehostname":"ceo-pc"},"junk":{"a":"""#,
+        r#""ua":"x","devicehostname":"ceo-pc","shost":"ceo-pc"},"junk":{"a":"""#,
+        r#""ua":"x","devicehostname":"ceo-pc","shost":"ceo-pc""#,
+    ] {
+        let r = contested(ZONE, &line.replace(agent, forged));
+        assert_eq!(who(&r), [None, nss[1].clone()], "{forged}: {r}");
+        assert_eq!(r["src_ip"], "81.2.69.193");
+    }
     // A template without one: the record's keys before the agent's envelope, and after it.
     let flat = |agent: &str| {
         format!(

@@ -8,7 +8,8 @@ use std::time::Instant;
 
 use super::scrape::Page;
 
-/// Frames read: one per record or dead letter, what "events" means on the screen.
+/// Frames read: one per record or dead letter (or both, for a frame that named a key twice), what
+/// "events" means on the screen.
 const FRAMES: &str = "ztel_frames_total";
 const BYTES: &str = "ztel_bytes_read_total";
 const RECORDS: &str = "ztel_records_total";

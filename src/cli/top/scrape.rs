@@ -159,7 +159,7 @@ mod tests {
 
     /// A page in the format of the "Prometheus conventions" change: per shard and input, a kind
     /// label on records, no pre-summed `shard="all"` series.
-    const PAGE: &str = r#"# HELP ztel_frames_total Frames (records as sent) parsed: records plus dead letters.
+    const PAGE: &str = r#"# HELP ztel_frames_total Frames (records as sent) parsed: records plus dead letters, less contested frames (both).
 # TYPE ztel_frames_total counter
 ztel_frames_total{shard="0",input="tcp"} 301
 ztel_frames_total{shard="1",input="tcp"} 99

@@ -24,9 +24,14 @@ pub fn zia_who<'a>(
     hostname: &'a mut String,
     user: &'a mut String,
 ) -> Result<ZiaWho<'a>, Reason> {
-    let hostname = f
-        .text_in(Field::DeviceHostname, hostname)
-        .or_else(|| f.text(Field::SourceHost));
+    // The source host stands in for an absent hostname, not for one a client's text contested
+    // (it could write the source host too).
+    let hostname = match f.is_contested(Field::DeviceHostname) {
+        true => None,
+        false => f
+            .text_in(Field::DeviceHostname, hostname)
+            .or_else(|| f.text(Field::SourceHost)),
+    };
     let user = f.text_in(Field::Login, user);
     let src_ip = f.text(Field::ClientIp);
     let device = zia_device(&hostname, &src_ip, &user)?;

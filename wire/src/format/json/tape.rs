@@ -113,7 +113,19 @@ fn walk_object<'a>(
         let value_at = at + 1;
         at = value_at + span(value);
         if envelope.is_some() && *key != "event" && *key != "sourcetype" {
-            fields.after_envelope(lookup(key));
+            match value {
+                // A client's text that closed the envelope keeps the line JSON by opening an
+                // object for the rest of what NSS wrote (`x"},"junk":{"a":"` in an agent): that
+                // rest is read as the envelope's, so that a key the client wrote into the
+                // envelope meets NSS's own (and a relay's object, HEC's `fields`, holds none).
+                Node::Object { len, .. } => {
+                    for_each_key(nodes, value_at + 1, *len, |key| {
+                        fields.after_envelope(lookup(key));
+                    });
+                    walk_object(parsed, value_at + 1, *len, fields, path, 1);
+                }
+                _ => fields.after_envelope(lookup(key)),
+            }
             continue;
         }
         match value {
@@ -219,10 +231,11 @@ fn spaces(json: &[u8], at: usize) -> usize {
 }
 
 /// The scalar pairs of a parsed frame, as Zscaler's flat templates write them: the top-level
-/// object's, or, when it has an envelope (`envelope`, where [`extract`] found it), only its
-/// `event` object's (the keys beside it are the sender's, or set aside). The top-level
-/// `sourcetype` is the envelope's own. Nested objects and arrays are passed over: no Zscaler
-/// template nests a value that ArcSight's names ([`crate::format::cef::rules`]) read.
+/// object's, or, when it has an envelope (`envelope`, where [`extract`] found it), its `event`
+/// object's and then those of the objects after it, as [`walk_object`] reads them (the other
+/// keys beside it are the sender's, or set aside). The top-level `sourcetype` is the envelope's
+/// own. Nested objects and arrays are passed over: no Zscaler template nests a value that
+/// ArcSight's names ([`crate::format::cef::rules`]) read.
 #[derive(Clone)]
 pub struct Pairs<'t, 'a> {
     nodes: &'t [Node<'a>],
@@ -231,47 +244,93 @@ pub struct Pairs<'t, 'a> {
     left: usize,
     /// Whether that object is the top-level one (not an envelope's `event`).
     top: bool,
+    /// With an envelope: the next top-level key's node after it, and how many are left.
+    after: usize,
+    after_left: usize,
 }
 
 /// The pairs of the object `tape` holds (empty when it holds none), or of its envelope's.
 pub fn pairs<'t, 'a>(tape: &'t Tape<'a>, envelope: Option<usize>) -> Pairs<'t, 'a> {
     let nodes = &tape.0;
-    let (at, top) = match envelope {
-        Some(at) => (at, false),
-        None => (0, true),
-    };
-    let left = match nodes.get(at) {
+    let len_at = |at: usize| match nodes.get(at) {
         Some(Node::Object { len, .. }) => *len,
         _ => 0,
     };
-    Pairs {
+    let mut pairs = Pairs {
         nodes,
-        at: at + 1,
-        left,
-        top,
+        at: 1,
+        left: len_at(0),
+        top: true,
+        after: 0,
+        after_left: 0,
+    };
+    if let Some(envelope) = envelope {
+        // Past the top-level members before the envelope's, and past it.
+        let (mut at, mut left) = (1, pairs.left);
+        while left > 0 {
+            let value = at + 1;
+            at = value + nodes.get(value).map_or(1, span);
+            left -= 1;
+            if value == envelope {
+                break;
+            }
+        }
+        (pairs.after, pairs.after_left) = (at, left);
+        (pairs.at, pairs.left, pairs.top) = (envelope + 1, len_at(envelope), false);
     }
+    pairs
 }
 
 impl<'a> Iterator for Pairs<'_, 'a> {
     type Item = (&'a str, Option<Scalar<'a>>);
 
     fn next(&mut self) -> Option<Self::Item> {
-        while self.left > 0 {
-            let (Some(Node::String(key)), Some(value)) =
-                (self.nodes.get(self.at), self.nodes.get(self.at + 1))
-            else {
-                return None;
-            };
-            let key: &'a str = key;
-            self.at += 1 + span(value);
-            self.left -= 1;
-            match value {
-                _ if self.top && matches!(key, "event" | "sourcetype") => {}
-                Node::Object { .. } | Node::Array { .. } => {}
-                _ => return Some((key, scalar(value))),
+        loop {
+            while self.left > 0 {
+                let (Some(Node::String(key)), Some(value)) =
+                    (self.nodes.get(self.at), self.nodes.get(self.at + 1))
+                else {
+                    return None;
+                };
+                let key: &'a str = key;
+                self.at += 1 + span(value);
+                self.left -= 1;
+                match value {
+                    _ if self.top && matches!(key, "event" | "sourcetype") => {}
+                    Node::Object { .. } | Node::Array { .. } => {}
+                    _ => return Some((key, scalar(value))),
+                }
+            }
+            // The next object after the envelope that is not a second one.
+            loop {
+                if self.after_left == 0 {
+                    return None;
+                }
+                let (Some(Node::String(key)), Some(value)) =
+                    (self.nodes.get(self.after), self.nodes.get(self.after + 1))
+                else {
+                    return None;
+                };
+                let value_at = self.after + 1;
+                self.after = value_at + span(value);
+                self.after_left -= 1;
+                if let (Node::Object { len, .. }, false) = (value, *key == "event") {
+                    (self.at, self.left) = (value_at + 1, *len);
+                    break;
+                }
             }
         }
-        None
+    }
+}
+
+/// Calls `each` with the keys of the `len` pairs starting at `nodes[at]`.
+fn for_each_key<'a>(nodes: &[Node<'a>], mut at: usize, len: usize, mut each: impl FnMut(&'a str)) {
+    for _ in 0..len {
+        let (Some(Node::String(key)), Some(value)) = (nodes.get(at), nodes.get(at + 1)) else {
+            return;
+        };
+        each(key);
+        at += 1 + span(value);
     }
 }
 

@@ -258,6 +258,20 @@ fn a_hec_envelopes_own_keys_stay_out_of_a_record_its_product_names() {
         assert_eq!(text(f, Field::ClientIp).as_deref(), Some("10.0.0.1"));
         assert!(f.contested() && !f.repeated());
     });
+    // An object after the envelope is its rest, cut off by a client's text that closed it (a
+    // relay's, HEC's `fields`, holds no record keys): read again by the product's names too.
+    let json = r#"{"event":{"product":"NSSWeblog","src":"10.0.0.1","suser":"ceo"},"junk":{"a":"","suser":"bob","dhost":"www.real.com"},"fields":{"dc":"eu"}}"#;
+    read(json, |f, _, _| {
+        assert_eq!(text(f, Field::ClientIp).as_deref(), Some("10.0.0.1"));
+        assert_eq!(text(f, Field::Host).as_deref(), Some("www.real.com"));
+        assert!(!f.has(Field::Login) && f.contested(), "{f:?}");
+    });
+    // Contested too when it repeats no key: the envelope was closed by a client's text.
+    let json = r#"{"event":{"cip":"10.0.0.1","ua":"x"},"junk":{"a":"","reqmethod":"GET"}}"#;
+    read(json, |f, _, _| {
+        assert_eq!(text(f, Field::Method).as_deref(), Some("GET"));
+        assert!(f.contested(), "{f:?}");
+    });
     // A first one that is empty, or holds only what a relay's keys fill, is the envelope all
     // the same; plain (the fast path) and with an escape (simd-json).
     for first in ["{}", r#"{"time":"1700000000"}"#, r#"{"ua":"a \"b\""}"#] {

@@ -342,4 +342,8 @@ fn a_second_product_that_names_another_type_is_a_repeat() {
     let forged = line("x\tproduct=fw");
     assert_eq!(dead_reason(ZONE, forged.as_bytes()), Reason::RepeatedKey);
     assert_eq!(one(ZONE, &line("x\tproduct=NSS"))["kind"], "zia.web");
+    // A `Recordtype=` (tunnel logs') before the product says less than the product does.
+    let r = one(ZONE, &line("x\tRecordtype=IKE"));
+    assert_eq!(r["kind"], "zia.web", "{r}");
+    assert_eq!(r["device"], "bob-pc");
 }

@@ -463,7 +463,7 @@ struct Notes<'m> {
     plain: bool,
     /// The whole frame is plain: no value needs a look.
     checked: bool,
-    /// The log type a `product=` or `Recordtype=` says, as a `sourcetype`.
+    /// The log type a `Recordtype=` says, as a `sourcetype`.
     hint: Option<&'static str>,
     /// The log type the first `product=` named.
     product: Option<&'static str>,
@@ -507,7 +507,6 @@ impl Notes<'_> {
                         fields.set_repeated();
                     }
                     self.product = self.product.or(named);
-                    self.hint = self.hint.or(named);
                 }
                 _ => {}
             }
@@ -525,13 +524,16 @@ impl Notes<'_> {
     /// over a relay's own sourcetype. `product=NSS` is Zscaler's Splunk web template's, which
     /// templates for other log types copy: it names web only while no other type's own keys
     /// outnumber web's, and otherwise the keys decide, as they do for a JSON frame's
-    /// `"product":"NSS"`.
+    /// `"product":"NSS"`. A product wins over `Recordtype=`, wherever each stands: a client's
+    /// agent can write a `Recordtype=` before the template's `product=` (one vote, which does
+    /// not outnumber a web line's keys).
     fn finish(self, fields: &mut Fields<'_>) -> bool {
         if !fields.sourcetype_decides() {
             let votes = &fields.votes;
             let web = votes.kinds[Kind::ZiaWeb as usize];
             let hint = self
-                .hint
+                .product
+                .or(self.hint)
                 .filter(|&hint| hint != WEB || votes.kinds.iter().all(|&n| n <= web));
             if hint.is_some() {
                 fields.set_sourcetype(hint);

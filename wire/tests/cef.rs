@@ -397,6 +397,13 @@ fn a_key_written_twice_is_left_out() {
                 assert_eq!(r.get(key), want, "{pairs}: {key}: {r}");
             }
         }
+        // Nor does it add one.
+        let added = r
+            .as_object()
+            .unwrap()
+            .keys()
+            .find(|k| whole.get(k.as_str()).is_none());
+        assert_eq!(added, None, "{pairs}: {r}");
         // Without its hostname, the device is its client's address (DESIGN §2.4).
         let key: &[u8] = if gone.contains(&"device") {
             b"192.168.180.253"

@@ -132,8 +132,8 @@ impl Pipeline {
         if let Some(flow) = &facts.flow {
             note_flow(flow, seen, batch);
         }
-        // The record left out a field a client wrote a second value of; the frame as received
-        // keeps both.
+        // The record left out what a client's text contested (a key it wrote a second value of,
+        // an envelope of its own); the frame as received keeps it all.
         if decoded.contested {
             batch.counters.incr(Counter::ContestedFrames);
             batch.dead_letter(Reason::RepeatedKey, origin, frame);

@@ -59,9 +59,9 @@ struct Readers {
 pub struct Decoded<'a> {
     pub facts: Facts<'a>,
     pub payload: &'a [u8],
-    /// A key of the frame came twice with two values, and its field was left out of the record
-    /// ([`Fields::contested`]): the caller keeps the frame as a `repeated_key` dead letter too,
-    /// so that both values are kept.
+    /// A key of the frame came twice with two values, and its field was left out of the record,
+    /// or keys a client's text wrote were set aside ([`Fields::contested`]): the caller keeps
+    /// the frame as a `repeated_key` dead letter too, so that nothing it held is lost.
     pub contested: bool,
 }
 
@@ -172,8 +172,7 @@ impl Readers {
                 read.plain
             }
         };
-        // A sourcetype, product or envelope in doubt: which log type the frame is, it does not
-        // say.
+        // A sourcetype or product in doubt: which log type the frame is, it does not say.
         if fields.repeated() {
             return Err(Reason::RepeatedKey);
         }

@@ -103,7 +103,7 @@ fn walk_object<'a>(
     let top = depth == 0;
     // The record's own keys: the top-level object's and its envelope's.
     let own = top || depth == 1 && path.len == 0;
-    // Whether the envelope's `event` object has been read: the keys beside it are not the
+    // Where the envelope's `event` object is, once read: the scalar keys beside it are not the
     // record's.
     let mut envelope = None;
     for _ in 0..len {

@@ -25,8 +25,10 @@ const FRAMES: &str = "ztel_frames_total";
 /// is the difference.
 const RECORDS: &str = "ztel_records_total";
 const DUPLICATES: &str = "ztel_duplicates_total";
-/// Frames that became dead letters (kept raw, with the reason, in its dead-letter file).
+/// Frames that became dead letters (kept raw, with the reason, in its dead-letter file), and
+/// those of them that were written as records too (a key written twice, left out).
 const DEAD_LETTERS: &str = "ztel_dead_letters_total";
+const CONTESTED: &str = "ztel_contested_frames_total";
 /// UDP datagrams it had to drop, and those the kernel dropped before ztel could read them
 /// (reported apart: they are why UDP events were lost).
 const DROPPED: &str = "ztel_datagrams_dropped_total";
@@ -61,6 +63,7 @@ pub struct Snapshot {
     pub records: Option<f64>,
     pub duplicates: Option<f64>,
     pub dead_letters: Option<f64>,
+    pub contested: Option<f64>,
     pub dropped: Option<f64>,
     pub kernel_drops: Option<f64>,
     /// The summary's quantiles (QUANTILES), in seconds: since the collector started.
@@ -86,6 +89,8 @@ pub struct Figures {
     /// Records written (made and not dropped as repeats).
     pub written: Option<u64>,
     pub dead_letters: Option<u64>,
+    /// Dead letters that were also written as records, without a field the line named twice.
+    pub contested: Option<u64>,
     pub duplicates: Option<u64>,
     /// UDP datagrams dropped by ztel, and by the kernel.
     pub dropped: Option<u64>,
@@ -172,6 +177,7 @@ impl Admin {
             records: total(&text, RECORDS, &[]),
             duplicates: total(&text, DUPLICATES, &[]),
             dead_letters: total(&text, DEAD_LETTERS, &[]),
+            contested: total(&text, CONTESTED, &[]),
             dropped: total(&text, DROPPED, &[]),
             kernel_drops: total(&text, KERNEL_DROPS, &[]),
             latency,
@@ -266,6 +272,7 @@ impl Admin {
                 let duplicates = growth(before.counts.duplicates, after.duplicates);
                 figures.duplicates = duplicates;
                 figures.dead_letters = growth(before.counts.dead_letters, after.dead_letters);
+                figures.contested = growth(before.counts.contested, after.contested);
                 figures.written = growth(before.counts.records, after.records)
                     .map(|made| made.saturating_sub(duplicates.unwrap_or(0)));
             }

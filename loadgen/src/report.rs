@@ -252,9 +252,16 @@ pub fn render(headline: &str, params: &str, t: &Totals, admin: Option<&Figures>)
 pub fn fates(a: &Figures, sent: u64) -> Vec<String> {
     let mut lines = Vec::new();
     if let Some(n) = a.dead_letters.filter(|&n| n > 0) {
+        let also = match a.contested.filter(|&c| c > 0) {
+            Some(c) => format!(
+                "; {c} of them were written as records too, without a field the \
+                                line named twice"
+            ),
+            None => String::new(),
+        };
         lines.push(format!(
             "{n} of the {sent} events became dead letters (the collector's dead-letter file \
-             keeps them with the reason)"
+             keeps them with the reason{also})"
         ));
     }
     if let Some(n) = a.duplicates.filter(|&n| n > 0) {
@@ -368,6 +375,7 @@ mod tests {
             lost: Some(10),
             written: Some(990),
             dead_letters: None,
+            contested: None,
             duplicates: None,
             dropped: None,
             kernel_dropped: None,
@@ -384,6 +392,25 @@ mod tests {
              ztel_latency_scope=run ztel_latency_samples=990"
         ), "{line}");
         assert!(text.contains("n/a (--rate max)"));
+    }
+
+    #[test]
+    fn fates_say_which_dead_letters_were_written_too() {
+        let figures = Figures {
+            dead_letters: Some(3),
+            contested: Some(2),
+            duplicates: Some(1),
+            ..Figures::default()
+        };
+        let lines = fates(&figures, 10);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(lines[0].starts_with("3 of the 10 events became dead letters"));
+        assert!(lines[0].contains("2 of them were written as records too"));
+        let none = Figures {
+            contested: Some(0),
+            ..figures
+        };
+        assert!(!fates(&none, 10)[0].contains("written as records"));
     }
 
     #[test]

@@ -61,8 +61,8 @@ pub struct Decoded<'a> {
     pub payload: &'a [u8],
     /// A key of the frame came twice with two values, and its field was left out of the record,
     /// or keys a client's text wrote were set aside ([`Fields::contested`]): the caller keeps
-    /// the frame as a `repeated_key` dead letter too, so that nothing it held is lost.
-    pub contested: bool,
+    /// the frame as a dead letter for this reason too, so that nothing it held is lost.
+    pub contested: Option<Reason>,
 }
 
 impl Decoder {
@@ -189,10 +189,7 @@ impl Readers {
         )
         // What a contested field leaves is no record (a device with neither hostname nor
         // address): the repeat is why.
-        .map_err(|reason| match fields.contested() {
-            true => Reason::RepeatedKey,
-            false => reason,
-        })
+        .map_err(|reason| fields.contest_reason().unwrap_or(reason))
     }
 }
 
@@ -224,7 +221,7 @@ fn build<'a>(
         Ok(Decoded {
             facts,
             payload,
-            contested: f.contested(),
+            contested: f.contest_reason(),
         })
     };
     match kind {

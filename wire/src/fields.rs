@@ -13,6 +13,7 @@ use std::mem::MaybeUninit;
 
 use crate::event::Kind;
 use crate::keys::{Encoding, Field, Hit, Vote};
+use crate::reason::Reason;
 use crate::value::{self, Text};
 
 /// A JSON scalar as a feed sends it. NSS sends numbers as strings ("600"), LSS as numbers.
@@ -75,9 +76,9 @@ pub struct Fields<'a> {
     pub votes: Votes,
     /// The frame's sourcetype or product is in doubt ([`Fields::repeated`]).
     repeated: bool,
-    /// A field was left empty for two values of one key, or keys were set aside
-    /// ([`Fields::contested`]).
-    contested: bool,
+    /// A field was left empty for two values of one key, or keys were set aside, and the dead
+    /// letter that keeps the frame says so ([`Fields::contested`]).
+    contested: Option<Reason>,
 }
 
 /// Votes of the keys of one record ([`Vote`]).
@@ -103,7 +104,7 @@ impl Default for Fields<'_> {
             product: None,
             votes: Votes::default(),
             repeated: false,
-            contested: false,
+            contested: None,
         }
     }
 }
@@ -177,7 +178,7 @@ impl<'a> Fields<'a> {
         self.product = None;
         self.votes = Votes::default();
         self.repeated = false;
-        self.contested = false;
+        self.contested = None;
     }
 
     /// Sets the envelope's sourcetype. Only Zscaler's (`zscalernss-*`) decide the log type; under
@@ -217,7 +218,7 @@ impl<'a> Fields<'a> {
             own[i / 64] &= !(1 << (i % 64));
         }
         if own.iter().any(|&w| w != 0) {
-            self.contested = true;
+            self.contest_as(Reason::RepeatedKey);
             return false;
         }
         self.set = [0; WORDS];
@@ -232,14 +233,14 @@ impl<'a> Fields<'a> {
     /// [`Fields::contested`].
     pub(crate) fn after_envelope(&mut self, hit: Option<Hit>) {
         if hit.is_some_and(|hit| !RELAYED.contains(&hit.field)) {
-            self.contested = true;
+            self.contest_as(Reason::RepeatedKey);
         }
     }
 
     /// Notes what a reader set aside as a client's (a second envelope), or what the first
     /// reading of a frame read again did.
     pub(crate) fn set_aside(&mut self) {
-        self.contested = true;
+        self.contest_as(Reason::RepeatedKey);
     }
 
     /// Whether the frame's log type is in doubt: its `sourcetype` or `product` named another log
@@ -270,7 +271,19 @@ impl<'a> Fields<'a> {
     /// Sentinel DNS template writes `cat` twice), and two names for one field (`sip` and
     /// `serverip`) are a template's choice (DESIGN §3).
     pub fn contested(&self) -> bool {
+        self.contested.is_some()
+    }
+
+    /// Why the frame of a [`Fields::contested`] record is a dead letter too: `repeated_key`, or
+    /// what a reader says ([`Fields::contest_as`]).
+    pub fn contest_reason(&self) -> Option<Reason> {
         self.contested
+    }
+
+    /// Marks the record [`Fields::contested`] for `reason`, unless it already is: a positional
+    /// line read up to a client's text is a `field_count` one.
+    pub(crate) fn contest_as(&mut self, reason: Reason) {
+        self.contested.get_or_insert(reason);
     }
 
     /// Leaves `field` empty for good, as two values of one key leave it (CEF's custom keys,
@@ -287,7 +300,7 @@ impl<'a> Fields<'a> {
             key: CONTESTED,
         });
         self.set[i / 64] |= 1 << (i % 64);
-        self.contested = true;
+        self.contest_as(Reason::RepeatedKey);
     }
 
     /// Whether `field` was left empty for two values of one key ([`Fields::contested`]): a

@@ -305,8 +305,10 @@ impl<'a> Fields<'a> {
 
     /// Whether `field` was left empty for two values of one key ([`Fields::contested`]): a
     /// record must not fill it from another field either.
+    #[inline]
     pub fn is_contested(&self, field: Field) -> bool {
-        self.get(field).is_some_and(|slot| slot.key == CONTESTED)
+        // Asked of every ZIA record: the frame's mark first, which is nearly always clear.
+        self.contested.is_some() && self.get(field).is_some_and(|slot| slot.key == CONTESTED)
     }
 
     pub fn get(&self, field: Field) -> Option<&Slot<'a>> {

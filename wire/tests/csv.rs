@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{contested_as, corpus, dead_reason, lines, one, run, RECEIVED};
+use common::{contested_as, corpus, dead_reason, keys_added, lines, one, run, RECEIVED};
 use jiff::Timestamp;
 use serde_json::Value;
 use wire::decode::Decoder;
@@ -289,12 +289,7 @@ fn an_agent_holding_the_delimiter_leaves_what_comes_before_it() {
             }
         }
         assert_eq!(r["device_id"], by_ip.as_str());
-        let added = r
-            .as_object()
-            .unwrap()
-            .keys()
-            .find(|k| whole.get(k.as_str()).is_none());
-        assert_eq!(added, None, "{r}");
+        assert_eq!(keys_added(r, &whole), Vec::<&str>::new(), "{r}");
     };
     for agent in [r#"Mozilla/5.0 x","y"#, r#"Mozilla/5.0 x","y","z"#] {
         let line = edited(&base, |i, f| match i {

@@ -148,6 +148,14 @@ pub fn fields_without(schema: &[&'static str], absent: &[&str]) -> Vec<&'static 
         .collect()
 }
 
+/// The keys of record `r` that record `whole` does not have.
+pub fn keys_added<'r>(r: &'r Value, whole: &Value) -> Vec<&'r str> {
+    let keys = r.as_object().map(|o| o.keys()).into_iter().flatten();
+    keys.map(String::as_str)
+        .filter(|k| whole.get(k).is_none())
+        .collect()
+}
+
 /// The keys of a JSON object line in the order they are written.
 pub fn key_order(line: &str) -> Vec<String> {
     use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};

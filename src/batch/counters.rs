@@ -49,9 +49,8 @@ pub enum Counter {
     BatchesAllocated,
     /// Reads of framed bytes a shard handed to another shard to parse (a hot connection).
     Handoffs,
-    /// Frames whose record left out what a client's text contested (a key written twice with
-    /// two values, a CSV agent holding the delimiter), kept as dead letters too (in
-    /// `DeadLetters`).
+    /// Frames that named a key twice with two values: a record without that field, and a
+    /// `repeated_key` dead letter too (in `DeadLetters`).
     ContestedFrames,
 }
 
@@ -105,7 +104,7 @@ impl Counter {
                 "Reads of a busy connection handed to another shard to parse (counted where read)."
             }
             Counter::ContestedFrames => {
-                "Frames recorded without what a client's text contested, and kept as dead letters too."
+                "Frames that named a key twice with two values: recorded without it, and dead letters too."
             }
         }
     }

@@ -134,9 +134,9 @@ impl Pipeline {
         }
         // The record left out what a client's text contested (a key it wrote a second value of,
         // an envelope of its own); the frame as received keeps it all.
-        if let Some(reason) = decoded.contested {
+        if decoded.contested {
             batch.counters.incr(Counter::ContestedFrames);
-            batch.dead_letter(reason, origin, frame);
+            batch.dead_letter(Reason::RepeatedKey, origin, frame);
         }
         Ok(facts.kind)
     }

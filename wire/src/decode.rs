@@ -61,8 +61,8 @@ pub struct Decoded<'a> {
     pub payload: &'a [u8],
     /// A key of the frame came twice with two values, and its field was left out of the record,
     /// or keys a client's text wrote were set aside ([`Fields::contested`]): the caller keeps
-    /// the frame as a dead letter for this reason too, so that nothing it held is lost.
-    pub contested: Option<Reason>,
+    /// the frame as a `repeated_key` dead letter too, so that nothing it held is lost.
+    pub contested: bool,
 }
 
 impl Decoder {
@@ -189,7 +189,10 @@ impl Readers {
         )
         // What a contested field leaves is no record (a device with neither hostname nor
         // address): the repeat is why.
-        .map_err(|reason| fields.contest_reason().unwrap_or(reason))
+        .map_err(|reason| match fields.contested() {
+            true => Reason::RepeatedKey,
+            false => reason,
+        })
     }
 }
 
@@ -221,7 +224,7 @@ fn build<'a>(
         Ok(Decoded {
             facts,
             payload,
-            contested: f.contest_reason(),
+            contested: f.contested(),
         })
     };
     match kind {

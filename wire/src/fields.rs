@@ -13,7 +13,6 @@ use std::mem::MaybeUninit;
 
 use crate::event::Kind;
 use crate::keys::{Encoding, Field, Hit, Vote};
-use crate::reason::Reason;
 use crate::value::{self, Text};
 
 /// A JSON scalar as a feed sends it. NSS sends numbers as strings ("600"), LSS as numbers.
@@ -76,9 +75,9 @@ pub struct Fields<'a> {
     pub votes: Votes,
     /// The frame's sourcetype or product is in doubt ([`Fields::repeated`]).
     repeated: bool,
-    /// A field was left empty for two values of one key, or keys were set aside, and the dead
-    /// letter that keeps the frame says so ([`Fields::contested`]).
-    contested: Option<Reason>,
+    /// A field was left empty for two values of one key, or keys were set aside
+    /// ([`Fields::contested`]).
+    contested: bool,
 }
 
 /// Votes of the keys of one record ([`Vote`]).
@@ -104,7 +103,7 @@ impl Default for Fields<'_> {
             product: None,
             votes: Votes::default(),
             repeated: false,
-            contested: None,
+            contested: false,
         }
     }
 }
@@ -178,7 +177,7 @@ impl<'a> Fields<'a> {
         self.product = None;
         self.votes = Votes::default();
         self.repeated = false;
-        self.contested = None;
+        self.contested = false;
     }
 
     /// Sets the envelope's sourcetype. Only Zscaler's (`zscalernss-*`) decide the log type; under
@@ -218,7 +217,7 @@ impl<'a> Fields<'a> {
             own[i / 64] &= !(1 << (i % 64));
         }
         if own.iter().any(|&w| w != 0) {
-            self.contest_as(Reason::RepeatedKey);
+            self.contested = true;
             return false;
         }
         self.set = [0; WORDS];
@@ -233,14 +232,14 @@ impl<'a> Fields<'a> {
     /// [`Fields::contested`].
     pub(crate) fn after_envelope(&mut self, hit: Option<Hit>) {
         if hit.is_some_and(|hit| !RELAYED.contains(&hit.field)) {
-            self.contest_as(Reason::RepeatedKey);
+            self.contested = true;
         }
     }
 
     /// Notes what a reader set aside as a client's (a second envelope), or what the first
     /// reading of a frame read again did.
     pub(crate) fn set_aside(&mut self) {
-        self.contest_as(Reason::RepeatedKey);
+        self.contested = true;
     }
 
     /// Whether the frame's log type is in doubt: its `sourcetype` or `product` named another log
@@ -271,19 +270,7 @@ impl<'a> Fields<'a> {
     /// Sentinel DNS template writes `cat` twice), and two names for one field (`sip` and
     /// `serverip`) are a template's choice (DESIGN §3).
     pub fn contested(&self) -> bool {
-        self.contested.is_some()
-    }
-
-    /// Why the frame of a [`Fields::contested`] record is a dead letter too: `repeated_key`, or
-    /// what a reader says ([`Fields::contest_as`]).
-    pub fn contest_reason(&self) -> Option<Reason> {
         self.contested
-    }
-
-    /// Marks the record [`Fields::contested`] for `reason`, unless it already is: a positional
-    /// line read up to a client's text is a `field_count` one.
-    pub(crate) fn contest_as(&mut self, reason: Reason) {
-        self.contested.get_or_insert(reason);
     }
 
     /// Leaves `field` empty for good, as two values of one key leave it (CEF's custom keys,
@@ -300,7 +287,7 @@ impl<'a> Fields<'a> {
             key: CONTESTED,
         });
         self.set[i / 64] |= 1 << (i % 64);
-        self.contest_as(Reason::RepeatedKey);
+        self.contested = true;
     }
 
     /// Whether `field` was left empty for two values of one key ([`Fields::contested`]): a
@@ -308,7 +295,7 @@ impl<'a> Fields<'a> {
     #[inline]
     pub fn is_contested(&self, field: Field) -> bool {
         // Asked of every ZIA record: the frame's mark first, which is nearly always clear.
-        self.contested.is_some() && self.get(field).is_some_and(|slot| slot.key == CONTESTED)
+        self.contested && self.get(field).is_some_and(|slot| slot.key == CONTESTED)
     }
 
     pub fn get(&self, field: Field) -> Option<&Slot<'a>> {

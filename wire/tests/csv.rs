@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{contested_as, corpus, dead_reason, keys_added, lines, one, run, RECEIVED};
+use common::{corpus, dead_reason, lines, one, run, RECEIVED};
 use jiff::Timestamp;
 use serde_json::Value;
 use wire::decode::Decoder;
@@ -14,12 +14,6 @@ use wire::synth::{Cardinality, Dialect, WebGenerator};
 use wire::time::parse_zone;
 
 const ZONE: &str = "UTC";
-
-/// The record of a line read up to its agent (`field_count`: the line is kept as a dead letter
-/// too).
-fn read_up_to_agent(line: &str) -> Value {
-    contested_as(ZONE, line, Reason::FieldCount)
-}
 
 /// Zscaler's example of a log type's default output (one line).
 fn example(log_type: &str) -> String {
@@ -247,63 +241,18 @@ fn a_value_that_ends_with_a_quote_ends_there() {
     // An agent holding `","` and ending with a quote: CSV's rule read the end as a doubled
     // quote that joined two fields, the `","` split one, and the count came back to the web
     // order's with the referer in the agent (tester U3). Read as NSS writes, the agent is two
-    // fields: no order's count, and the line is read up to the agent.
+    // fields: no order's count, a dead letter.
     let line = edited(&example("web"), |i, f| match i {
         25 => r#"Mozilla/5.0 "x","y "corp""#.into(),
         _ => f.into(),
     });
-    let r = read_up_to_agent(&line);
-    assert!(
-        r.get("user_agent").is_none() && r.get("referer").is_none(),
-        "{r}"
-    );
+    assert_eq!(dead_reason(ZONE, line.as_bytes()), Reason::FieldCount);
     // A doubled quote that CSV's rule can read is still one quote.
     let line = edited(&example("web"), |i, f| match i {
         25 => r#"Mozilla/5.0 ""beta"" x"#.into(),
         _ => f.into(),
     });
     assert_eq!(one(ZONE, &line)["user_agent"], r#"Mozilla/5.0 "beta" x"#);
-}
-
-/// NSS writes the agent as the client sent it: one holding the delimiter (`","`, or a tab in
-/// tab-separated output) gives the line more fields than its order, each after it shifted. Read
-/// again up to the agent, the record is NSS's without the agent and what follows it, and the
-/// line is kept as a dead letter too (README).
-#[test]
-fn an_agent_holding_the_delimiter_leaves_what_comes_before_it() {
-    let base = edited(&example("web"), |i, f| match i {
-        26 => "www.example.com/from".into(),
-        31 => "jdoe".into(),
-        32 => "LAPTOP-1".into(),
-        _ => f.into(),
-    });
-    let whole = one(ZONE, &base);
-    // The agent's column and those after it; the device is then its client's address.
-    let after = ["user_agent", "referer", "owner", "device"];
-    let by_ip = format!("{:016x}", xxhash_rust::xxh3::xxh3_64(b"172.17.3.49"));
-    let check = |r: &Value, line: &str| {
-        for (key, value) in whole.as_object().unwrap() {
-            let want = (!after.contains(&key.as_str())).then_some(value);
-            if key != "device_id" {
-                assert_eq!(r.get(key), want, "{key}: {line}\n{r}");
-            }
-        }
-        assert_eq!(r["device_id"], by_ip.as_str());
-        assert_eq!(keys_added(r, &whole), Vec::<&str>::new(), "{r}");
-    };
-    for agent in [r#"Mozilla/5.0 x","y"#, r#"Mozilla/5.0 x","y","z"#] {
-        let line = edited(&base, |i, f| match i {
-            25 => agent.into(),
-            _ => f.into(),
-        });
-        check(&read_up_to_agent(&line), &line);
-        // Tab-separated: a tab in the agent.
-        let tabs = line[1..line.len() - 1].replace("\",\"", "\t");
-        check(&read_up_to_agent(&tabs), &tabs);
-    }
-    for key in after {
-        assert!(whole.get(key).is_some(), "{key}: {whole}");
-    }
 }
 
 #[test]
@@ -354,9 +303,8 @@ fn a_field_count_no_order_has_is_a_dead_letter() {
     let web = example("web");
     let short = &web[..web.rfind(",\"").unwrap()];
     assert_eq!(dead_reason(ZONE, short.as_bytes()), Reason::FieldCount);
-    // One field more: read up to the agent, where it may have come from (below).
     let long = format!("{web},\"x\"");
-    assert!(read_up_to_agent(&long).get("user_agent").is_none());
+    assert_eq!(dead_reason(ZONE, long.as_bytes()), Reason::FieldCount);
     let wide = format!("{web}{}", ",\"x\"".repeat(500));
     assert_eq!(dead_reason(ZONE, wide.as_bytes()), Reason::FieldCount);
     // A quote that never closes.
@@ -367,8 +315,8 @@ fn a_field_count_no_order_has_is_a_dead_letter() {
 
 /// A value holding the delimiter can give a line another order's count: NSS writes `%s{ua}` as
 /// it came, so a web row whose agent holds two `","` has the firewall's 36 fields. Its values
-/// do not fit the firewall's columns (words where ports and addresses go): no firewall record
-/// with every field shifted, but a web record of what comes before the agent.
+/// do not fit the firewall's columns (words where ports and addresses go): a dead letter, not
+/// a firewall record with every field shifted.
 #[test]
 fn a_line_another_orders_count_by_its_values_delimiters_is_a_dead_letter() {
     let web = example("web");
@@ -376,9 +324,7 @@ fn a_line_another_orders_count_by_its_values_delimiters_is_a_dead_letter() {
         25 => r#"{"a":"1","b":"2","c":"3"}"#.into(),
         _ => f.into(),
     });
-    let r = read_up_to_agent(&agent);
-    assert_eq!(r["kind"], "zia.web");
-    assert!(r.get("user_agent").is_none());
+    assert_eq!(dead_reason(ZONE, agent.as_bytes()), Reason::FieldCount);
     // Six unquoted fields are no line of NSS's template for SaaS Security Activity, whose
     // six columns hold nothing that can be checked: an NSS alert, half of a split line.
     for line in [
@@ -476,6 +422,8 @@ fn a_line_one_field_off_its_configured_order_is_no_record_of_another() {
         "Mon Jun 20 15:29:11 2022,c@x,10.0.0.1,1.2.3.4,ex.com/a,Moz,Allowed,H1",
         "Mon Jun 20 15:29:11 2022,c@x,10.0.0.1,5000,1.2.3.4,443,Allow,R1,H1",
         "1655738951,c@x,10.0.0.1,a.com,1.2.3.4,Allow,H3",
+        // A web agent with a comma: the firewall's count.
+        "Mon Jun 20 15:29:11 2022,c@x,10.0.0.1,1.2.3.4,ex.com/a,Moz (KHTML, like Gecko),Allowed,H1",
         // A DNS line with a trailing comma: the web's count.
         "1655738951,c@x,10.0.0.1,a.com,1.2.3.4,Allow,H3,",
         // A web line one field short: DNS's count.
@@ -490,50 +438,6 @@ fn a_line_one_field_off_its_configured_order_is_no_record_of_another() {
     for (line, r) in lines[3..].iter().zip(&got[3..]) {
         assert_eq!(r.as_ref().err(), Some(&Reason::FieldCount), "{line}: {r:?}");
     }
-    // A web agent with a comma: the firewall's count, which its values do not fit; a web
-    // record up to the agent.
-    let mut columns = Columns::default();
-    columns.set(Kind::ZiaWeb, &names(&web)).unwrap();
-    columns.set(Kind::ZiaFirewall, &names(&firewall)).unwrap();
-    let comma =
-        "Mon Jun 20 15:29:11 2022,c@x,10.0.0.1,1.2.3.4,ex.com/a,Moz (KHTML, like Gecko),Allowed,H1";
-    let r = decode(columns, &[comma]).remove(0).unwrap();
-    assert_eq!(
-        (&r["kind"], &r["url"]),
-        (&"zia.web".into(), &"ex.com/a".into())
-    );
-    assert!(r.get("device").is_none(), "{r}");
-}
-
-/// Configured orders: a line is read up to the first column of raw text (a URL written as it
-/// came, here), when a checked column comes before it; where no column before it can be
-/// checked, or two orders would take the line so, it is a dead letter.
-#[test]
-fn a_line_is_read_up_to_its_first_column_of_raw_text_only_where_checked() {
-    let names = |n: &[&str]| -> Vec<String> { n.iter().map(|s| s.to_string()).collect() };
-    let web = names(&["time", "cip", "reqmethod", "url", "ua", "devicehostname"]);
-    let line = "Mon Jun 20 15:29:11 2022,10.0.0.1,GET,ex.com/a,b,Moz,H1";
-    let mut columns = Columns::default();
-    columns.set(Kind::ZiaWeb, &web).unwrap();
-    let r = decode(columns, &[line]).remove(0).unwrap();
-    assert_eq!(
-        (&r["src_ip"], &r["method"]),
-        (&"10.0.0.1".into(), &"GET".into())
-    );
-    assert!(r.get("url").is_none() && r.get("device").is_none(), "{r}");
-    // Nothing checked before the URL.
-    let mut columns = Columns::default();
-    let unchecked = names(&["reqmethod", "url", "time", "cip", "ua", "devicehostname"]);
-    columns.set(Kind::ZiaWeb, &unchecked).unwrap();
-    let line = "GET,ex.com/a,b,Mon Jun 20 15:29:11 2022,10.0.0.1,Moz,H1";
-    assert_eq!(decode(columns, &[line])[0], Err(Reason::FieldCount));
-    // Two orders that would both take it.
-    let mut columns = Columns::default();
-    columns.set(Kind::ZiaWeb, &web).unwrap();
-    let dns = names(&["time", "cip", "reqaction", "url", "req"]);
-    columns.set(Kind::ZiaDns, &dns).unwrap();
-    let line = "Mon Jun 20 15:29:11 2022,10.0.0.1,GET,ex.com/a,b,c,Moz,H1";
-    assert_eq!(decode(columns, &[line])[0], Err(Reason::FieldCount));
 }
 
 #[test]
@@ -598,17 +502,6 @@ fn a_configured_web_order_replaces_the_default() {
     assert_eq!(r["device"], "LAPTOP-1");
     assert_eq!(r["ts"], "2022-06-20T15:29:11Z");
     assert_eq!(got[1].as_ref().unwrap()["kind"], "zia.dns", "by its values");
-    // An agent holding `","`: its line is read up to the agent.
-    let mut columns = Columns::default();
-    columns.set(Kind::ZiaWeb, &names).unwrap();
-    let split = web.replace("curl/8", r#"curl/8","x","y"#);
-    let r = decode(columns, &[&split]).remove(0).unwrap();
-    assert_eq!(r["src_ip"], "10.1.2.3");
-    assert_eq!(r["method"], "GET");
-    assert!(
-        r.get("user_agent").is_none() && r.get("device").is_none(),
-        "{r}"
-    );
     assert_eq!(
         got[2],
         Err(Reason::FieldCount),

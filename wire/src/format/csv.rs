@@ -61,7 +61,6 @@
 //! protocol). A label of a ZPA log type with no order here makes the line `unknown_type`. The
 //! tabs that end a line are its last, empty fields ([`crate::decode`] keeps them).
 
-mod agent;
 mod cells;
 mod fit;
 mod json;
@@ -158,20 +157,12 @@ impl Reader {
             Split::Other => (self.reread(text, d, usize::MAX, columns))
                 .map(|order| (order, self.escaped(), true)),
         };
-        let mut glued = false;
         let (order, escaped, quotes) = match read {
             Some(read) => read,
             // Values hold quotes that CSV's rule misreads: read as NSS and LSS write them.
             None => match self.as_written(text, d, columns) {
                 Some(order) => (order, false, true),
-                // An agent holding the delimiter ([`agent`]).
-                None => match self.glue(text, d, columns) {
-                    Some(order) => {
-                        glued = true;
-                        (order, self.escaped(), true)
-                    }
-                    None => return Err(no_order(text, d)),
-                },
+                None => return Err(no_order(text, d)),
             },
         };
         // LSS's `%j` in a CSV template: a JSON string, quoted, whose escapes are undone when it
@@ -207,9 +198,6 @@ impl Reader {
         let checked = d == b',' && !quotes && self.marks.clean();
         // The order names the log type: set first, so that no votes are counted.
         fields.set_sourcetype(sourcetype(order.kind));
-        if glued {
-            fields.contest_as(Reason::FieldCount);
-        }
         fields.product = order.kind.is_zpa().then_some(order.kind);
         let mut plain_values = true;
         let mut took_stamp = false;
@@ -328,22 +316,6 @@ impl Reader {
             Split::Fields { .. } => self.pick(text, d, columns),
             Split::Other => None,
         }
-    }
-
-    /// Reads the line again as CSV's rule splits it, up to the first column of client or server
-    /// text, whose delimiters gave it more fields than its order ([`agent`]): its spans then hold
-    /// the fields of that order, those from that column on empty.
-    fn glue<'c>(&mut self, text: &str, d: u8, columns: &'c Columns) -> Option<&'c Order> {
-        let widest = columns.widest + agent::MOST_EXTRA;
-        if !matches!(
-            self.split(text.as_bytes(), d, widest, Quoting::Csv),
-            Split::Fields { .. }
-        ) {
-            return None;
-        }
-        let order = agent::before_raw(text, &self.spans, d, columns, &mut self.again)?;
-        std::mem::swap(&mut self.spans, &mut self.again);
-        Some(order)
     }
 
     /// Reads the line again in an order with JSON columns and fewer than `count` ([`json`]):

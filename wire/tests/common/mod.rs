@@ -32,7 +32,7 @@ pub struct Run {
     /// The records as written: one JSON line each.
     pub text: String,
     /// The lines that did not become records: why, and the line. A line whose record left out
-    /// what a client's text contested is here too, as a shard keeps it.
+    /// a contested field is here too (`RepeatedKey`), as a shard keeps it.
     pub dead: Vec<(Reason, Vec<u8>)>,
     /// What the collector would do with each record besides writing it.
     pub facts: Vec<Facts<'static>>,
@@ -58,8 +58,8 @@ pub fn run(zone: &str, lines: &[&[u8]]) -> Run {
                 assert_eq!(out[before..].iter().filter(|&&b| b == b'\n').count(), 1);
                 let device: Vec<u64> = decoded.facts.device.iter().map(|d| d.id).collect();
                 assert_eq!(noted, device, "the device noted is the record's");
-                if let Some(reason) = decoded.contested {
-                    dead.push((reason, line.to_vec()));
+                if decoded.contested {
+                    dead.push((Reason::RepeatedKey, line.to_vec()));
                 }
                 facts.push(owned(decoded.facts));
             }
@@ -126,12 +126,6 @@ pub fn one(zone: &str, line: &str) -> Value {
 /// The record of one line that names one of its keys twice with two values: made without that
 /// field, and the line kept as a `repeated_key` dead letter too.
 pub fn contested(zone: &str, line: &str) -> Value {
-    contested_as(zone, line, Reason::RepeatedKey)
-}
-
-/// The record of one line read without what a client's text wrote, and the line kept as a dead
-/// letter for `reason` too.
-pub fn contested_as(zone: &str, line: &str, reason: Reason) -> Value {
     let Run { records, dead, .. } = run(zone, &[line.as_bytes()]);
     assert_eq!(
         records.len(),
@@ -140,7 +134,7 @@ pub fn contested_as(zone: &str, line: &str, reason: Reason) -> Value {
         describe(&dead)
     );
     let reasons: Vec<Reason> = dead.iter().map(|d| d.0).collect();
-    assert_eq!(reasons, [reason], "{line}");
+    assert_eq!(reasons, [Reason::RepeatedKey], "{line}");
     records.into_iter().next().unwrap()
 }
 

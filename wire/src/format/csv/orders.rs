@@ -144,8 +144,6 @@ pub(super) struct Column {
     pub(super) decimal: bool,
     /// A JSON string in a comma-separated line (LSS's `%j`): its escapes are undone.
     pub(super) json_string: bool,
-    /// Text a client or a server sent, which NSS writes as it came ([`super::agent`]).
-    pub(super) raw: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -185,7 +183,6 @@ impl Order {
                     json: hit.is_some_and(|h| h.field.holds_json()),
                     decimal: false,
                     json_string: false,
-                    raw: super::agent::RAW.contains(name),
                 }
             })
             .collect::<Vec<_>>();
@@ -230,7 +227,6 @@ impl Order {
                 json: false,
                 decimal: false,
                 json_string: false,
-                raw: false,
             };
             order.columns.insert(at + 1, rest);
             order.delimiter = Some(b',');
@@ -292,11 +288,6 @@ impl Default for Columns {
 }
 
 impl Columns {
-    /// The ZIA orders (ZPA's have a label).
-    pub(super) fn zia(&self) -> impl Iterator<Item = &Order> {
-        self.orders.iter().filter(|o| o.label.is_none())
-    }
-
     /// Replaces the order of `kind` with `names`: the NSS variable names of the feed's template
     /// in order (`%s{login}` is `login`; written so, it is read so too). An error names a name
     /// that is not one. No names restores Zscaler's default.

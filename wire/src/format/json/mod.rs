@@ -132,13 +132,13 @@ impl Reader {
             // and what it set aside (the pairs read again are only the record's own).
             let sourcetype = fields.sourcetype;
             let repeated = fields.repeated() || contradicts(sourcetype, kind);
-            let set_aside = fields.contest_reason();
+            let set_aside = fields.contested();
             fields.clear();
             if repeated {
                 fields.set_repeated();
             }
-            if let Some(reason) = set_aside {
-                fields.contest_as(reason);
+            if set_aside {
+                fields.set_aside();
             }
             fields.product = Some(kind);
             fields.set_sourcetype(sourcetype);

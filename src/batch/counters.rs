@@ -49,8 +49,8 @@ pub enum Counter {
     BatchesAllocated,
     /// Reads of framed bytes a shard handed to another shard to parse (a hot connection).
     Handoffs,
-    /// Frames that named a key twice with two values: a record without that field, and a
-    /// `repeated_key` dead letter too (in `DeadLetters`).
+    /// Frames whose record left out what a client's text wrote (a key twice with two values, an
+    /// envelope of its own), kept as `repeated_key` dead letters too (in `DeadLetters`).
     ContestedFrames,
 }
 
@@ -104,7 +104,7 @@ impl Counter {
                 "Reads of a busy connection handed to another shard to parse (counted where read)."
             }
             Counter::ContestedFrames => {
-                "Frames that named a key twice with two values: recorded without it, and dead letters too."
+                "Frames recorded without what a client's text wrote (a key twice, an envelope), and dead letters too."
             }
         }
     }

@@ -25,9 +25,12 @@ pub enum Reason {
     Truncated,
     /// In an octet-counted stream, bytes no count framed: a count lied about its frame's length.
     Unframed,
-    /// A frame that names one of its keys twice with two values, or opens an envelope after its
-    /// own keys: text a client wrote inside a value (an agent holding `<TAB>devicehostname=…`
-    /// or `","devicehostname":"…`), so neither value is sure.
+    /// Text a client wrote inside a value (an agent holding `<TAB>devicehostname=…` or
+    /// `","devicehostname":"…`) that reads as keys of the frame's own: one key twice with two
+    /// values, so neither is sure, or an envelope of its own. The record leaves those out and
+    /// the frame is kept as this dead letter too ([`crate::fields::Fields::contested`]); a frame
+    /// whose `sourcetype` or `product` names two log types, or whose contested fields leave no
+    /// device, is only this dead letter.
     RepeatedKey,
 }
 

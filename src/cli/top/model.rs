@@ -15,6 +15,8 @@ const BYTES: &str = "ztel_bytes_read_total";
 const RECORDS: &str = "ztel_records_total";
 const DEAD_BY_REASON: &str = "ztel_dead_letters_by_reason_total";
 const DEAD: &str = "ztel_dead_letters_total";
+/// Dead letters that were written as records too (a key the client's text named twice).
+const CONTESTED: &str = "ztel_contested_frames_total";
 /// Peers outside an input's `allowed_ips`: TCP, TLS and HTTP connections, UDP datagrams.
 const REFUSED: [&str; 2] = [
     "ztel_connections_refused_total",
@@ -75,6 +77,8 @@ pub struct Model {
     /// Dead-letter reasons that have dead letters, by reason.
     pub dead_letters: Vec<(String, Figure)>,
     pub dead_total: Figure,
+    /// Of the dead letters, those whose record was written too.
+    pub contested: Figure,
     pub devices: Option<f64>,
     /// Read→sink latency quantiles in seconds; `None` before the first record.
     pub p50: Option<f64>,
@@ -142,6 +146,7 @@ impl Model {
             records: diff.total(RECORDS),
             dead_letters: busy("reason", DEAD_BY_REASON),
             dead_total: diff.total(DEAD),
+            contested: diff.total(CONTESTED),
             devices: page.value(DEVICES),
             p50: quantile("0.5"),
             p99: quantile("0.99"),

@@ -45,7 +45,8 @@ pub fn draw(frame: &mut Frame, screen: &Screen) {
     .areas(frame.area());
     // Before the first scrape there is no total to show, not a total of 0.
     let all = |f: Figure| screen.model.is_some().then_some(f);
-    let bottom_rows = model.kinds.len().max(model.dead_letters.len()) + 1;
+    let dead_rows = model.dead_letters.len() + usize::from(model.contested.total > 0.0);
+    let bottom_rows = model.kinds.len().max(dead_rows) + 1;
     let [inputs, shards, bottom] = heights(
         rest.height,
         [model.inputs.len(), model.shards.len(), bottom_rows]
@@ -80,15 +81,24 @@ pub fn draw(frame: &mut Frame, screen: &Screen) {
         all(model.records),
     );
     fit::draw_grid(frame, kinds, kinds_grid);
+    // A contested frame is a dead letter and a record both: a row of its own says how many,
+    // so that the two tables' totals are not read as frames apart.
+    let mut dead_rows = model.dead_letters.clone();
+    if model.contested.total > 0.0 {
+        dead_rows.push((CONTESTED_ROW.to_owned(), model.contested));
+    }
     let dead_grid = counts(
         "Dead letters by reason",
         "reason",
         "dead letters",
-        &model.dead_letters,
+        &dead_rows,
         all(model.dead_total),
     );
     fit::draw_grid(frame, dead, dead_grid);
 }
+
+/// The dead-letter row of frames that were written as records too.
+pub const CONTESTED_ROW: &str = "contested: also records";
 
 /// The heights of the three tables in `room` lines, each wanting its rows, header and borders:
 /// first each gets up to one row's worth (so that a short terminal shows every table and says

@@ -57,6 +57,7 @@ fn busy() -> Model {
         records: fig(98_300_617.0, 3_950.4),
         kinds,
         dead_total: fig(6_864.0, 1.5),
+        contested: fig(12.0, 0.5),
         dead_letters: dead,
         devices: Some(123_456.0),
         p50: Some(0.000431),
@@ -87,7 +88,7 @@ fn whole_words(model: &Model) -> HashSet<String> {
             words.insert(w.to_owned());
         }
     };
-    let mut figures: Vec<Figure> = vec![model.records, model.dead_total];
+    let mut figures: Vec<Figure> = vec![model.records, model.dead_total, model.contested];
     for i in &model.inputs {
         add(&i.input);
         figures.extend([i.events, i.bytes, i.refused, i.over_limit, i.tls_failures]);
@@ -122,6 +123,7 @@ fn whole_words(model: &Model) -> HashSet<String> {
     add("by reason input events/s events bytes/s bytes open refused refused/s over limit TLS");
     add("failed shard kind records dead letters /s all ─ ┌ ┐ └ ┘ ( ) , …");
     add("ago; records and dead letters hidden too few lines");
+    add(CONTESTED_ROW);
     words
 }
 
@@ -143,6 +145,7 @@ fn assert_whole(lines: &[String], model: &Model, size: (u16, u16)) {
         .iter()
         .chain(&model.dead_letters)
         .map(|(k, _)| k.as_str())
+        .chain([CONTESTED_ROW])
         .chain(titles.split(' '))
         .collect();
     let text = lines.join("\n");
@@ -231,6 +234,7 @@ fn a_wide_terminal_shows_everything() {
     for (kind, _) in model.kinds.iter().chain(&model.dead_letters) {
         assert!(text.contains(kind.as_str()), "{kind}:\n{text}");
     }
+    assert!(text.contains(CONTESTED_ROW), "{text}");
     let tcp = words_of(lines.iter().find(|l| l.contains("tcp")).expect("a tcp row"))[1..].join(" ");
     assert_eq!(
         tcp, "12346 98765432 3.21 MiB/s 128 MiB 1234 4321 0.5 17 0",

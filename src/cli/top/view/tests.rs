@@ -126,6 +126,33 @@ fn the_first_screen_shows_totals_and_no_rates() {
 }
 
 #[test]
+fn dead_letters_written_as_records_too_have_a_row() {
+    let scraped = |page: String| {
+        let scrape = Scrape {
+            page: Page::parse(&page),
+            at: Instant::now(),
+        };
+        render(&screen(Some(Model::new(None, &scrape))), 120, 40)
+    };
+    let plain = scraped(PAGE.to_owned()).join("\n");
+    assert!(!plain.contains(CONTESTED_ROW), "{plain}");
+    let contested = PAGE.replace(
+        r#"reason="bad_time"} 0"#,
+        "reason=\"bad_time\"} 0\n\
+         ztel_dead_letters_by_reason_total{shard=\"0\",input=\"tcp\",reason=\"repeated_key\"} 2\n\
+         ztel_contested_frames_total{shard=\"0\",input=\"tcp\"} 2",
+    );
+    let lines = scraped(contested);
+    let text = lines.join("\n");
+    assert_eq!(row(&lines, "repeated_key")[..2], ["2", "…"], "{text}");
+    assert_eq!(
+        row(&lines, "contested:")[..4],
+        ["also", "records", "2", "…"],
+        "{text}"
+    );
+}
+
+#[test]
 fn rates_appear_with_the_second_scrape() {
     let lines = render(&screen(Some(model_after(2, 100))), 120, 40);
     let text = lines.join("\n");

@@ -102,6 +102,11 @@ pub const SAAS: &[Key] = crate::dialect! {
     "fileHash" => FileMd5;
     "filePath" => FileSource;
     "outcome" => Other;
+    // Sentinel's Cloud NSS JSON presets write these NSS variables under names of their own:
+    // `fileModificationTime` is `%d{epochlastmodtime}` or `%s{file_msg_mod_time}`, and the email
+    // preset writes `%s{owner}`, which the others write as `suser`.
+    "fileModificationTime" => LastModified;
+    "owner" => Login;
 };
 
 /// `nss-casbactivity.cef`: `deviceEventClassId=%s{appname} act=%s{act_type_name}`.

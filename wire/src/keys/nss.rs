@@ -193,7 +193,9 @@ pub const KEYS: &[Key] = crate::dialect! {
     "objnames1" => ObjectName; k(ZiaSaasActivity);
     "objnames2" => ObjectName2; k(ZiaSaasActivity);
     "act_type_name" => ActivityType; k(ZiaSaasActivity);
-    "act_cnt" => Other; k(ZiaSaasActivity);
+    "act_cnt" => ActivityCount; k(ZiaSaasActivity);
+    // The external owner of what SaaS Security scanned as well: no vote for the activity type.
+    "extownername" => ExternalOwner; zia;
     // Endpoint DLP and Email DLP, which have no record: without an envelope's sourcetype, one
     // of their own keys makes a frame `unknown_type` (an Endpoint DLP event alone read as
     // SaaS Security by the file keys it shares).

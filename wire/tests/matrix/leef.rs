@@ -158,7 +158,8 @@ pub(crate) fn leef_cells() -> Vec<Cell> {
                 "objnames1=q3-report.pdf\tobjnames2=Finance\tact_cnt=1\tact_type_name=Download\t",
                 "extownername=app@sharepoint\tsrc_ip=198.51.100.4",
             ),
-            // The variable names of Zscaler's field table (`objtypename1`, `act_type_name`).
+            // The variable names of Zscaler's field table (`objtypename1`, `act_type_name`,
+            // `act_cnt`, `extownername`).
             &[
                 ("user", json!("jane@example.onmicrosoft.com")),
                 ("tenant", json!("od-tenant")),
@@ -166,6 +167,10 @@ pub(crate) fn leef_cells() -> Vec<Cell> {
                 ("activity", json!("Download")),
                 ("object_type", json!("File")),
                 ("object_name", json!("q3-report.pdf")),
+                ("object_name_2", json!("Finance")),
+                ("activity_count", json!(1)),
+                ("admin_activity", json!("0")),
+                ("external_owner", json!("app@sharepoint")),
                 ("src_ip", json!("198.51.100.4")),
             ],
         ),

@@ -39,7 +39,7 @@ fn json_log_format_writes_every_line_as_json() {
         .unwrap_or_else(|| panic!("an address field: {line}"));
     assert_eq!(
         listening["message"],
-        format!("listening tcp {addr} (1 shards)"),
+        format!("listening tcp {addr} (1 shard)"),
         "the text mode's message"
     );
 

@@ -185,17 +185,23 @@ pub fn main(args: ServeArgs) -> ExitCode {
 }
 
 /// `ztel: listening KIND ADDR (N shards)`, or in JSON the same message with the input, the
-/// address and the shards as fields of their own.
+/// address and the shards as fields of their own. The admin endpoint is no input of the shards:
+/// its line names no shards.
 fn listening(kind: &str, addr: SocketAddr, shards: usize) {
+    let spread = match (kind, shards) {
+        ("admin", _) => String::new(),
+        (_, 1) => " (1 shard)".to_owned(),
+        (_, n) => format!(" ({n} shards)"),
+    };
     if logging::json() {
         tracing::info!(
             input = kind,
             address = %addr,
             shards,
-            "listening {kind} {addr} ({shards} shards)"
+            "listening {kind} {addr}{spread}"
         );
     } else {
-        eprintln!("ztel: listening {kind} {addr} ({shards} shards)");
+        eprintln!("ztel: listening {kind} {addr}{spread}");
     }
 }
 

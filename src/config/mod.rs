@@ -373,7 +373,7 @@ fn parse(text: &str) -> Result<Config, ConfigError> {
 
 /// toml's errors span several lines with a source excerpt; the CLI promises one line.
 fn one_line_toml_error(text: &str, e: &toml::de::Error) -> String {
-    let message = e.message().trim().replace('\n', " ");
+    let message = plain_expected(&e.message().trim().replace('\n', " "));
     match e.span() {
         Some(span) => {
             let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
@@ -381,6 +381,32 @@ fn one_line_toml_error(text: &str, e: &toml::de::Error) -> String {
         }
         None => message,
     }
+}
+
+/// serde names what it expected by Rust's types (`expected usize`, `expected struct
+/// PlainInput`): said in the words of a config file instead.
+fn plain_expected(message: &str) -> String {
+    const WORDS: [(&str, &str); 10] = [
+        ("u8", "a whole number from 0 to 255"),
+        ("u16", "a whole number from 0 to 65535"),
+        ("u32", "a whole number from 0 to 4294967295"),
+        ("u64", "a whole number of 0 or more"),
+        ("usize", "a whole number of 0 or more"),
+        ("i64", "a whole number"),
+        ("f64", "a number"),
+        ("a sequence", "a list ([...])"),
+        ("a map", "a table"),
+        ("a borrowed string", "a string"),
+    ];
+    let Some((before, expected)) = message.rsplit_once("expected ") else {
+        return message.to_owned();
+    };
+    let words = match WORDS.iter().find(|(rust, _)| *rust == expected) {
+        Some((_, words)) => (*words).to_owned(),
+        None if expected.starts_with("struct ") => "a table".to_owned(),
+        None => return message.to_owned(),
+    };
+    format!("{before}expected {words}")
 }
 
 #[cfg(test)]

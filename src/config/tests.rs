@@ -110,6 +110,34 @@ fn wrong_type_is_a_syntax_error_with_line() {
 }
 
 #[test]
+fn a_value_of_the_wrong_type_is_named_in_a_config_files_words() {
+    for (text, said) in [
+        (
+            "[limits]\nmax_connections = -3\n",
+            "expected a whole number of 0 or more",
+        ),
+        ("[input]\ntcp = 5\n", "expected a table"),
+        (
+            "[histograms]\ninterval_secs = \"x\"\n",
+            "expected a whole number of 0 or more",
+        ),
+        (
+            "[input.tcp]\nallowed_ips = \"1.2.3.4\"\n",
+            "expected a list ([...])",
+        ),
+    ] {
+        let msg = Config::from_toml(text).unwrap_err().to_string();
+        assert!(msg.ends_with(said), "{text:?} gave {msg}");
+        assert!(!msg.contains("usize") && !msg.contains("struct"), "{msg}");
+    }
+    // What serde says in words already is kept.
+    let msg = Config::from_toml("[input.tcp]\naddress = 5\n")
+        .unwrap_err()
+        .to_string();
+    assert!(msg.ends_with("expected a string"), "{msg}");
+}
+
+#[test]
 fn relative_outputs_live_in_data_dir() {
     let c = Config::default();
     assert_eq!(

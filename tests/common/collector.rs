@@ -234,11 +234,11 @@ impl Collector {
                         continue;
                     }
                     self.addr = addr;
-                    assert_eq!(
-                        rest,
-                        format!("{addr} ({} shards)", options.shards),
-                        "listening line"
-                    );
+                    let shards = match options.shards {
+                        1 => "1 shard".to_owned(),
+                        n => format!("{n} shards"),
+                    };
+                    assert_eq!(rest, format!("{addr} ({shards})"), "listening line");
                     return;
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {

@@ -287,6 +287,56 @@ fn tunnel_event_by_the_header_product() {
     assert_eq!(r["record_id"], "4412890");
 }
 
+/// Zscaler's Sentinel tunnel JSON (`cloud-nss-tunnel.fof`) writes the CEF header's Name as
+/// `name`, and each record type's template fills it with another variable: only in Tunnel Events
+/// is it the event; in IKE Phase 2 it is the tunnel protocol; in Phase 1 (the VIP) and Samples
+/// (the tunnel type) a value written under its own key too.
+#[test]
+fn a_sentinel_tunnel_records_name_is_what_its_record_type_puts_there() {
+    let line = |rest: &str| {
+        format!(
+            r#"{{"TimeGenerated":"2024-06-12 23:57:08","sourcetype":"zscalernss-tunnel","vendor":"Zscaler","product":"NSSTunnellog","version":"5.7","severity":"3","dst":"165.225.104.35","cs4Label":"locationname","cs4":"HQ","src":"198.51.100.20","suser":"vpn@example.com","deviceExternalId":"4412890","dtz":"GMT",{rest}}}"#
+        )
+    };
+    let phase1 = one(
+        ZONE,
+        &line(
+            r#""deviceEventClassId":"IPSec Phase1","cn1Label":"ikeversion","cn1":"2","name":"165.225.104.35""#,
+        ),
+    );
+    let phase2 = one(
+        ZONE,
+        &line(r#""deviceEventClassId":"IPSec Phase2","spi":"7","lifebytes":"0","name":"ESP""#),
+    );
+    let event = one(
+        ZONE,
+        &line(
+            r#""deviceEventClassId":"WL_TUNNEL_EVENT","reason":"DPD_TIMEOUT","cs5Label":"tunneltype","cs5":"IPSEC IKEV 2","name":"DOWN""#,
+        ),
+    );
+    let untold = one(ZONE, &line(r#""reason":"DPD_TIMEOUT","name":"UP""#));
+    let samples = one(
+        ZONE,
+        &line(
+            r#""deviceEventClassId":"Tunnel Samples","cs5Label":"tunneltype","cs5":"GRE","name":"GRE""#,
+        ),
+    );
+    for r in [&phase1, &phase2, &event, &untold, &samples] {
+        assert_eq!(r["kind"], "zia.tunnel", "{r}");
+        assert_eq!(r["dst_ip"], "165.225.104.35", "{r}");
+    }
+    assert_eq!(phase1.get("event"), None, "{phase1}");
+    assert_eq!(phase2.get("event"), None, "{phase2}");
+    assert_eq!(phase2["tunnel_protocol"], "ESP", "{phase2}");
+    assert_eq!(event["event"], "DOWN", "{event}");
+    assert_eq!(event["event_reason"], "DPD_TIMEOUT", "{event}");
+    assert_eq!(event.get("tunnel_protocol"), None, "{event}");
+    // No record type: the event's reason beside it says what it is.
+    assert_eq!(untold["event"], "UP", "{untold}");
+    assert_eq!(samples.get("event"), None, "{samples}");
+    assert_eq!(samples["tunnel_type"], "GRE", "{samples}");
+}
+
 #[test]
 fn admin_audit_by_the_header_product_its_category_from_its_label() {
     let r = one(

@@ -129,8 +129,13 @@ where
     });
     let header = header_field(Some(kind));
     let mut from_header = None;
+    let mut tunnel_name = None;
     for (key, value) in pairs {
         if custom_slot(key).is_some() {
+            continue;
+        }
+        if kind == Kind::ZiaTunnel && key == "name" {
+            tunnel_name.get_or_insert(value);
             continue;
         }
         if let Some((_, at)) = header {
@@ -147,6 +152,40 @@ where
     }
     if let (Some((field, _)), Some(value)) = (header, from_header) {
         fields.note(header_hit(field), value);
+    }
+    if let Some(value) = tunnel_name {
+        if let Some(field) = tunnel_name_field(fields) {
+            fields.note(header_hit(field), value);
+        }
+    }
+}
+
+/// What the `name` of a Sentinel tunnel JSON record holds: the CEF header's Name, which each
+/// record type's template fills with another variable (`%s{destvip}` in IKE Phase 1,
+/// `%s{tunnelprotocol}` in Phase 2, `%s{event}` in Tunnel Events, `%s{tunneltype}` in Tunnel
+/// Samples). Told by the record type (`IPSec Phase2`, `WL_TUNNEL_EVENT`: both spellings are
+/// seen) or by the event's reason beside it; `None` for Phase 1 and Samples, whose templates
+/// write that value under its own key too, and for a type not told, rather than an event made up.
+fn tunnel_name_field(fields: &Fields<'_>) -> Option<Field> {
+    let kind = fields.text(Field::RecordType).unwrap_or_default();
+    // Letters and digits only, lower case: `IPSec Phase2` and `WL_TUNNEL_IPSECPHASE2` alike.
+    let mut squeezed = [0u8; 48];
+    let mut len = 0;
+    for b in kind
+        .bytes()
+        .filter(u8::is_ascii_alphanumeric)
+        .take(squeezed.len())
+    {
+        squeezed[len] = b.to_ascii_lowercase();
+        len += 1;
+    }
+    let holds = |word: &[u8]| squeezed[..len].windows(word.len()).any(|w| w == word);
+    if holds(b"event") || fields.has(Field::EventReason) {
+        Some(Field::TunnelEvent)
+    } else if holds(b"phase2") {
+        Some(Field::TunnelProtocol)
+    } else {
+        None
     }
 }
 

@@ -133,3 +133,45 @@ fn a_connectors_zero_address_is_none() {
     assert_eq!(r["default_gateway"], "10.0.0.1");
     assert_eq!(r["dns_resolver"], "10.0.0.5");
 }
+
+/// Elastic's SaaS Security templates (`packages/zscaler_zia/docs/README.md`): the threat name
+/// under `threat.indicator.name` (the malware's name only where NSS wrote none), CRM, ITSM and
+/// Repository's file path under `file.path`, the email subtype's attachments under `email`.
+#[test]
+fn elastic_saas_subtypes_fill_the_threat_the_file_source_and_an_emails_attachment() {
+    let line = |subtype: &str, members: &str| {
+        format!(
+            r#"{{"version":"v1","sourcetype":"zscalernss-saas_security","sourcesubtype":"{subtype}","time":"1730466188","tz":"GMT","record_id":"7","application":{{"name":"Jira"}},"user_name":"ann@example.com",{members}}}"#
+        )
+    };
+    let crm = one(
+        "GMT",
+        &line(
+            "crm",
+            r#""threat":{"indicator":{"name":"EICAR Test File"},"malware":"Trojan.X","malware_class":"None"},"file":{"name":"a.pdf","path":"/Projects/Q3"}"#,
+        ),
+    );
+    assert_eq!(crm["kind"], "zia.saas", "{crm}");
+    assert_eq!(crm["threat"], "EICAR Test File", "{crm}");
+    assert_eq!(crm["file_source"], "/Projects/Q3", "{crm}");
+    let no_name = one(
+        "GMT",
+        &line(
+            "repo",
+            r#""threat":{"indicator":{"name":"None"},"malware":"Trojan.X"},"file":{"path":"src"}"#,
+        ),
+    );
+    assert_eq!(no_name["threat"], "Trojan.X", "{no_name}");
+    let email = one(
+        "GMT",
+        &line(
+            "email",
+            r#""email":{"subject":"Q4","attachments":{"file_names":"q4.xlsx","md5s":"d41d8cd98f00b204e9800998ecf8427e"}}"#,
+        ),
+    );
+    assert_eq!(email["file_name"], "q4.xlsx", "{email}");
+    assert_eq!(
+        email["file_md5"], "d41d8cd98f00b204e9800998ecf8427e",
+        "{email}"
+    );
+}

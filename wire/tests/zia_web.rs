@@ -379,6 +379,16 @@ fn encoded_names_have_every_escape_decoded() {
         assert_eq!(r["device"], "PC\\net\"", "{r}");
     }
     assert_eq!(r["post_action"], r#"{"name":"z"}"#, "{r}");
+    // Names that templates fill with the encoded variable as well: Elastic's web template (v11)
+    // writes `"devicehostname":"%s{edevicehostname}"`, and Elastic's DNS sample has an encoded
+    // `reqrulelabel` (Sekoia's SaaS sample an encoded `dept`: its golden record); a hostname
+    // kept encoded was another device.
+    let r = one(
+        ZONE,
+        r#"{"sourcetype":"zscalernss-dns","event":{"epochtime":"1655739311","cip":"10.0.0.1","sip":"10.0.0.53","req":"a.com","reqaction":"Allow","reqrulelabel":"Access%20Blocked","devicehostname":"Jane%27s%20MacBook"}}"#,
+    );
+    assert_eq!(r["device"], "Jane's MacBook", "{r}");
+    assert_eq!(r["rule"], "Access Blocked", "{r}");
     // An absent word or a blank, encoded, is absent as it is plain (DESIGN §3 "Values"): the
     // user was left out and the location written as "None" beside it.
     let r = one(

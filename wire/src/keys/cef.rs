@@ -114,4 +114,7 @@ pub const SAAS: &[Key] = crate::dialect! {
 pub const SAAS_ACTIVITY: &[Key] = crate::dialect! {
     "deviceEventClassId" => App;
     "act" => ActivityType;
+    // `eventCount=%d{act_cnt}`, and `flexString1=%s{is_admin_act}` labelled `isadmin`.
+    "eventCount" => ActivityCount;
+    "isadmin" => AdminActivity;
 };

@@ -46,6 +46,9 @@ pub const KEYS: &[Key] = crate::dialect! {
     "application.name" => App; zia;
     "company.name" => Company; zia;
     "rule.label" => Rule; zia;
+    // `threat.indicator.name` is `%s{threatname}`, which every other template writes as the
+    // threat; `threat.malware` (`%s{malware}`), after it, only where NSS wrote no threat name.
+    "threat.indicator.name" => Threat; k(ZiaSaas);
     "threat.malware" => Threat; k(ZiaSaas);
     "dlp.dict_names" => DlpDictionaries; k(ZiaSaas);
     "dlp.dict_counts" => DlpDictCount; k(ZiaSaas);
@@ -53,6 +56,13 @@ pub const KEYS: &[Key] = crate::dialect! {
     "file.name" => FileName; k(ZiaSaas);
     "file.hash.md5" => FileMd5; k(ZiaSaas);
     "file.directory" => FileSource; k(ZiaSaas);
+    // CRM, ITSM and Repository write `%s{filepath}` here, where the others have a directory.
+    "file.path" => FileSource; k(ZiaSaas);
+    // The email subtype's attachments (`%s{attchcomponentfilenames}`, `…md5s}`), which
+    // Sentinel's email preset writes as `fname` and `fileHash`. No vote: Email DLP, which has no
+    // record, writes them too.
+    "email.attachments.file_names" => FileName; zia;
+    "email.attachments.md5s" => FileMd5; zia;
     "file.full_url" => Url; k(ZiaSaas);
     "file.last_modified_time" => LastModified; k(ZiaSaas);
     "file.scan_time_ms" => ScanTimeMs; k(ZiaSaas);

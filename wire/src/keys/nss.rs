@@ -29,7 +29,8 @@ pub const KEYS: &[Key] = crate::dialect! {
     "elocation" => Location, all; zia;
     "b64location" => Location, b64; zia;
     "deviceowner" => DeviceOwner; zia;
-    "devicehostname" => DeviceHostname; zia;
+    // Lenient, as `login`: Elastic's web template (v11) writes `%s{edevicehostname}` here.
+    "devicehostname" => DeviceHostname, all; zia;
     "edevicehostname" => DeviceHostname, all; zia;
     "company" => Company; zia;
     "cip" => ClientIp; zia;

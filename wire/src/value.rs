@@ -284,15 +284,32 @@ fn first_escape(b: &[u8], escapes: Escapes) -> Option<usize> {
     }
 }
 
-/// The first `%` in `b`. Most values are short, and a plain loop answers them before memchr's
-/// dispatch would (a login, `jdoe%40example.com`, is searched twice per record).
+/// The first `%` in `b`. Most values are short (a login, `jdoe%40example.com`, and a hostname
+/// are searched on every record), and eight bytes at a time answer them before memchr's dispatch
+/// would.
 #[inline]
 fn find_percent(b: &[u8]) -> Option<usize> {
-    if b.len() < 32 {
-        b.iter().position(|&c| c == b'%')
-    } else {
-        memchr::memchr(b'%', b)
+    if b.len() >= 32 {
+        return memchr::memchr(b'%', b);
     }
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const PERCENTS: u64 = u64::from_ne_bytes([b'%'; 8]);
+    let mut words = b.chunks_exact(8);
+    for (i, chunk) in words.by_ref().enumerate() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        // A zero byte where `%` was: the lowest byte flagged is the first `%` (a borrow only
+        // flags bytes above a zero one).
+        let x = u64::from_le_bytes(word) ^ PERCENTS;
+        let found = x.wrapping_sub(ONES) & !x & HIGHS;
+        if found != 0 {
+            return Some(i * 8 + (found.trailing_zeros() / 8) as usize);
+        }
+    }
+    let rest = words.remainder();
+    let at = b.len() - rest.len();
+    rest.iter().position(|&c| c == b'%').map(|p| at + p)
 }
 
 /// A text value as a record carries it: decoded already, or an NSS `e…` value whose `%HH`

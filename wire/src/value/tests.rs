@@ -214,3 +214,30 @@ proptest::proptest! {
         proptest::prop_assert_eq!(parse_u64(&s), s.trim_ascii().parse::<u64>().ok());
     }
 }
+
+#[test]
+fn the_first_percent_is_found_eight_bytes_at_a_time_as_byte_by_byte() {
+    // Bytes a word's arithmetic could confuse with `%` (0x25): its neighbours, its high-bit
+    // twin, zero, and a byte whose borrow could flag the next.
+    let others = [0x00, 0x01, 0x24, 0x26, 0xA5, 0x7F, 0x80, 0xFF, b'a'];
+    for len in 0..40 {
+        for &fill in &others {
+            let mut b = vec![fill; len];
+            assert_eq!(find_percent(&b), None, "{len} {fill:#x}");
+            for first in 0..len {
+                b[first] = b'%';
+                assert_eq!(find_percent(&b), Some(first), "{len} {fill:#x} {first}");
+                for later in first + 1..len {
+                    b[later] = b'%';
+                    assert_eq!(
+                        find_percent(&b),
+                        Some(first),
+                        "{len} {fill:#x} {first} {later}"
+                    );
+                    b[later] = fill;
+                }
+                b[first] = fill;
+            }
+        }
+    }
+}

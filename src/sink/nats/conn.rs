@@ -152,8 +152,9 @@ pub enum ConnError {
 pub async fn open(setup: &Setup, ep: &Endpoint) -> Result<Conn, ConnError> {
     match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake(setup, ep)).await {
         Ok(result) => result,
+        // The caller names the endpoint.
         Err(_) => Err(ConnError::Protocol(format!(
-            "{ep}: no answer in {HANDSHAKE_TIMEOUT:?}"
+            "no answer in {HANDSHAKE_TIMEOUT:?}"
         ))),
     }
 }

@@ -5,6 +5,7 @@
 //! and connects when it can.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_nats::{Client, ConnectErrorKind, ConnectOptions, Event, ServerAddr};
@@ -142,14 +143,62 @@ fn refused_by_tls(e: &(dyn std::error::Error + 'static)) -> bool {
 
 /// What the control client says about its connection, in the log. The connection state and the
 /// reconnects of `/metrics` are the publishing connection's (`publish`): that one carries the
-/// records, and says its own changes.
+/// records, and says its own changes. While the server is away the client retries every second
+/// or two and reports each failure: said at the 1st, 2nd, 4th… in a row, as the publishing
+/// connection's failures are, so that an outage does not write thousands of lines an hour.
 fn note(event: Event) {
+    static ERRORS: Streak = Streak::new();
+    let say = |what: &str, e: &dyn std::fmt::Display| {
+        if let Some(n) = ERRORS.hit() {
+            tracing::warn!("NATS: control connection: {what}: {e} ({n} in a row)");
+        }
+    };
     match event {
-        Event::Connected => tracing::debug!("NATS: control connection up"),
+        Event::Connected => match ERRORS.end() {
+            0 => tracing::debug!("NATS: control connection up"),
+            n => tracing::info!("NATS: control connection up again after {n} errors"),
+        },
         Event::Disconnected => tracing::debug!("NATS: control connection down"),
-        Event::ServerError(e) => tracing::warn!("NATS: server error: {e}"),
-        Event::ClientError(e) => tracing::warn!("NATS: client error: {e}"),
+        Event::ServerError(e) => say("server error", &e),
+        Event::ClientError(e) => say("client error", &e),
         Event::LameDuckMode => tracing::info!("NATS: the server is going away (lame duck)"),
         _ => {}
+    }
+}
+
+/// Errors in a row, of which the 1st, 2nd, 4th… are worth a line.
+struct Streak(AtomicU64);
+
+impl Streak {
+    const fn new() -> Streak {
+        Streak(AtomicU64::new(0))
+    }
+
+    /// One more: its number when it is one to say.
+    fn hit(&self) -> Option<u64> {
+        let n = self.0.fetch_add(1, Ordering::Relaxed) + 1;
+        n.is_power_of_two().then_some(n)
+    }
+
+    /// The streak is over: how long it was.
+    fn end(&self) -> u64 {
+        self.0.swap(0, Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Streak;
+
+    #[test]
+    fn an_outages_errors_are_said_at_the_1st_2nd_4th_and_its_end_counts_them_all() {
+        let streak = Streak::new();
+        let said: Vec<u64> = (0..1800).filter_map(|_| streak.hit()).collect();
+        assert_eq!(said, [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]);
+        assert_eq!(streak.end(), 1800);
+        // The next outage counts from one again.
+        assert_eq!(streak.hit(), Some(1));
+        assert_eq!(streak.end(), 1);
+        assert_eq!(streak.end(), 0);
     }
 }

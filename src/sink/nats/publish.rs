@@ -137,7 +137,7 @@ pub async fn run(
             continue;
         }
         match p.finish_done().await {
-            Ok(0) => {}
+            Ok(0) => p.back_if_idle(),
             Ok(_) => room.notify_one(),
             Err(e) => p.failed(&e),
         }
@@ -204,7 +204,8 @@ struct Publisher {
     out: Outgoing,
     /// Written bytes a TLS stream may still hold.
     unflushed: bool,
-    /// Failures in a row, for the log.
+    /// Failed attempts in a row (connections, the stream, rounds), for the log; `/metrics`
+    /// counts failed rounds only.
     failures: u64,
     last_attempt: Option<Instant>,
     last_ping: Instant,
@@ -433,12 +434,25 @@ impl Publisher {
         }
         if done > 0 && self.failures > 0 {
             tracing::info!(
-                "output.nats: publishing again after {} failures",
+                "output.nats: publishing again after {} failed attempts",
                 self.failures
             );
             self.failures = 0;
         }
         Ok(done)
+    }
+
+    /// With nothing in flight on a prepared connection, an outage is over even though no round
+    /// says so (no records came): said now, and its count ended, so that the next outage's
+    /// lines count from one rather than from every attempt since the last record.
+    fn back_if_idle(&mut self) {
+        if self.failures > 0 && self.rounds.is_empty() && self.conn.is_some() && self.stream_ok {
+            tracing::info!(
+                "output.nats: connected again after {} failed attempts; nothing waits",
+                self.failures
+            );
+            self.failures = 0;
+        }
     }
 
     /// A round failed: the connection is dropped (it may be mid-frame), and everything
@@ -477,7 +491,7 @@ impl Publisher {
         self.failures += 1;
         if self.failures.is_power_of_two() {
             tracing::warn!(
-                failures = self.failures,
+                failed_attempts = self.failures,
                 "output.nats: {why}; records wait in the spool"
             );
         }

@@ -148,13 +148,14 @@ impl DeviceCache {
         };
         let bucket = &mut self.buckets[bucket];
         let mut known = Known::load(&bucket[way]);
-        let mut news = false;
-        if known.tags == 0 || known.id != id {
+        // A new device, or one in the place of another: nothing told yet.
+        let fresh = known.tags == 0 || known.id != id;
+        let mut news = fresh;
+        if fresh {
             known = Known {
                 id,
                 ..Known::default()
             };
-            news = true;
         }
         if known.tags & tag as u8 == 0 {
             known.tags |= tag as u8;
@@ -164,9 +165,17 @@ impl DeviceCache {
         let new_user = user.filter(|u| remember(&mut known.users, &mut known.next_user, u));
         let secs = feed_secs(seen);
         let stale = i64::from(secs) >= i64::from(known.last_sent) + TOUCH_SECS;
-        if !(news || new_ip.is_some() || new_user.is_some() || stale) {
+        // An earlier record than any told moves the registry's `first_seen` back (records out
+        // of order: a hot connection's hand-off, a feed's replay).
+        let earlier = !fresh && secs < known.first_sent;
+        if !(news || new_ip.is_some() || new_user.is_some() || stale || earlier) {
             return false;
         }
+        known.first_sent = if fresh {
+            secs
+        } else {
+            known.first_sent.min(secs)
+        };
         known.last_sent = known.last_sent.max(secs);
         known.store(&mut bucket[way]);
         // A "still here" delta carries the device's current IP and user even when this shard

@@ -14,6 +14,10 @@ pub(super) struct Known {
     /// Feed time of the last delta, in seconds since 1970 held to 32 bits ([`feed_secs`]): a
     /// delta every `TOUCH_SECS` keeps last_seen fresh.
     pub(super) last_sent: u32,
+    /// The earliest feed time told: a record before it moves the registry's `first_seen` back,
+    /// so it is told too. Kept as its distance below `last_sent`, in [`BACK_BITS`]; one further
+    /// back than that (48 days) reads as that far, and a record between is told again.
+    pub(super) first_sent: u32,
     /// Hashes of the IPs and users told most recently (0: none).
     pub(super) ips: [u32; RECENT],
     pub(super) users: [u32; RECENT],
@@ -24,30 +28,44 @@ pub(super) struct Known {
     pub(super) tags: u8,
 }
 
+/// Bits of the fourth word for [`Known::first_sent`]'s distance below `last_sent`.
+pub(super) const BACK_BITS: u32 = 22;
+const BACK_MOST: u32 = (1 << BACK_BITS) - 1;
+// `next_ip` and `next_user` take a bit each.
+const _: () = assert!(RECENT <= 2);
+
 impl Known {
     pub(super) fn load(w: &[u64; WORDS]) -> Known {
         let pair = |w: u64| [w as u32, (w >> 32) as u32];
+        let last_sent = told_at(w);
+        let back = (w[3] >> 42) as u32 & BACK_MOST;
         Known {
             id: w[0],
             ips: pair(w[1]),
             users: pair(w[2]),
-            last_sent: told_at(w),
+            last_sent,
+            first_sent: last_sent.saturating_sub(back),
             tags: tags(w),
-            next_ip: (w[3] >> 40) as u8,
-            next_user: (w[3] >> 48) as u8,
+            next_ip: (w[3] >> 40) as u8 & 1,
+            next_user: (w[3] >> 41) as u8 & 1,
         }
     }
 
     pub(super) fn store(&self, w: &mut [u64; WORDS]) {
         let pair = |p: [u32; RECENT]| u64::from(p[0]) | u64::from(p[1]) << 32;
+        let back = self
+            .last_sent
+            .saturating_sub(self.first_sent)
+            .min(BACK_MOST);
         *w = [
             self.id,
             pair(self.ips),
             pair(self.users),
             u64::from(self.last_sent)
                 | u64::from(self.tags) << 32
-                | u64::from(self.next_ip) << 40
-                | u64::from(self.next_user) << 48,
+                | u64::from(self.next_ip & 1) << 40
+                | u64::from(self.next_user & 1) << 41
+                | u64::from(back) << 42,
         ];
     }
 }
@@ -91,6 +109,7 @@ mod tests {
         let k = Known {
             id: u64::MAX - 3,
             last_sent: u32::MAX - 5,
+            first_sent: u32::MAX - 5 - BACK_MOST,
             ips: [1, u32::MAX],
             users: [7, 0],
             next_ip: 1,
@@ -99,6 +118,10 @@ mod tests {
         };
         let mut w = [0; WORDS];
         k.store(&mut w);
+        assert_eq!(Known::load(&w), k);
+        // Further back than the bits hold: as far as they do.
+        let far = Known { first_sent: 7, ..k };
+        far.store(&mut w);
         assert_eq!(Known::load(&w), k);
     }
 }

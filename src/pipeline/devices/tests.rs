@@ -66,6 +66,39 @@ fn a_still_here_delta_carries_the_current_ip_and_user() {
     assert_eq!(text(&b, &touch.user), Some("xa@x"));
 }
 
+/// Records out of order (a hot connection's batches parsed on two shards, a feed's replay): one
+/// earlier than any told moves the registry's `first_seen` back, so it is told, however little
+/// else it brings; one between the earliest and the latest told is not.
+#[test]
+fn a_record_earlier_than_any_told_is_told() {
+    let mut c = DeviceCache::new(100);
+    let mut b = Batch::new(0, Source::Tcp);
+    let (ip, user) = (Some("10.70.0.1"), Some("a@x"));
+    let mut pc = |s| observe(&mut c, "fs-pc", Tag::Zia, ip, user, s, &mut b);
+    assert!(pc(10_600));
+    assert!(pc(10_000));
+    assert!(!pc(10_300), "between the earliest and the latest told");
+    assert!(!pc(10_000), "as early as the earliest told");
+    assert!(!pc(10_650));
+    assert!(pc(9_999));
+    // The minute's "still here" counts from the latest told, as before.
+    assert!(!pc(10_659));
+    assert!(pc(10_660));
+    // Further back than the place's bits hold (48 days): told, and told again.
+    let later = 10_660 + 5_000_000;
+    assert!(pc(later));
+    assert!(pc(10));
+    assert!(pc(10));
+    let seen: Vec<Timestamp> = b.devices.iter().map(|d| d.seen).collect();
+    assert_eq!(seen, [10_600, 10_000, 9_999, 10_660, later, 10, 10].map(ts));
+    // An earlier record's delta brings no IP or user it does not bring new; a "still here"
+    // brings the current ones.
+    for d in &b.devices[1..] {
+        let still_here = d.seen == ts(10_660) || d.seen == ts(later);
+        assert_eq!(d.ip.is_some(), still_here, "{:?}", d.seen);
+    }
+}
+
 #[test]
 fn churn_sends_each_new_value_and_a_return_to_an_old_one() {
     let mut c = DeviceCache::new(100);
@@ -157,8 +190,8 @@ fn growing_keeps_the_devices_it_knew() {
     }
     assert_eq!(places, ids.len());
     // Every one is known: none is told again.
-    for &id in &ids {
-        assert!(!c.observe(id, "k", Tag::Zia, None, None, ts(1), &mut b));
+    for (i, &id) in ids.iter().enumerate() {
+        assert!(!c.observe(id, "k", Tag::Zia, None, None, ts(i as i64), &mut b));
     }
 }
 
@@ -230,9 +263,11 @@ fn feed_times_beyond_32_bits_are_held_not_wrapped() {
     let mut b = Batch::new(0, Source::Tcp);
     let far = i64::from(u32::MAX) + 100;
     assert!(c.observe(1, "k", Tag::Zia, None, None, ts(far), &mut b));
-    // Wrapped, `far` would be second 99, and 1,000 a minute later than that.
-    assert!(!c.observe(1, "k", Tag::Zia, None, None, ts(1000), &mut b));
+    // Wrapped, `far` would be second 99, and this a minute later than that.
+    assert!(!c.observe(1, "k", Tag::Zia, None, None, ts(far + 70), &mut b));
     assert!(!c.observe(1, "k", Tag::Zia, None, None, ts(far + 600), &mut b));
+    // Earlier than any told: told, to move the device's first sighting back.
+    assert!(c.observe(1, "k", Tag::Zia, None, None, ts(1000), &mut b));
     // Before 1970: a device is told once, then spaced from second 0.
     assert!(c.observe(2, "k", Tag::Zia, None, None, ts(-5000), &mut b));
     assert!(!c.observe(2, "k", Tag::Zia, None, None, ts(-100), &mut b));

@@ -353,9 +353,11 @@ impl Registry {
     /// from an [`Sighting::Earlier`] record (a replay, a late batch) goes first, to leave first.
     fn add(&mut self, p: u32, kind: Kind, value: &str, when: Sighting) -> bool {
         let value = match kind {
+            // The unspecified address is where a feed had none (NSS's `0.0.0.0`, LSS's private
+            // IP of a client without one): no device's, and one every such device would share.
             Kind::Ip => match canonical_ip(value) {
-                Some(ip) => ip,
-                None => return false,
+                Some(ip) if !matches!(ip.as_ref(), "0.0.0.0" | "::") => ip,
+                _ => return false,
             },
             Kind::User => Cow::Borrowed(value),
         };

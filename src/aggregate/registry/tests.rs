@@ -337,12 +337,18 @@ fn an_ipv6_address_is_one_ip_whatever_its_text() {
     }
     // Regression (a device `Unknown` with the IP `Unknown`): what is no address is no IP of a
     // device.
+    // Nor is the unspecified address, however written (a ZPA client's `0.0.0.0` private IP
+    // gave every such device that IP).
     for junk in [
         "fe80::zz",
         "Unknown",
         "10.0.0.1:443",
         "[2001:db8::1]",
         "10.0.0.01",
+        "0.0.0.0",
+        "::",
+        "::ffff:0.0.0.0",
+        "0:0:0:0:0:0:0:0",
     ] {
         r.apply(&news("v6", Some(junk), None, 100));
     }

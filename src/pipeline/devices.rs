@@ -165,9 +165,11 @@ impl DeviceCache {
         let new_user = user.filter(|u| remember(&mut known.users, &mut known.next_user, u));
         let secs = feed_secs(seen);
         let stale = i64::from(secs) >= i64::from(known.last_sent) + TOUCH_SECS;
-        // An earlier record than any told moves the registry's `first_seen` back (records out
-        // of order: a hot connection's hand-off, a feed's replay).
-        let earlier = !fresh && secs < known.first_sent;
+        // A record a minute or more before any told moves the registry's `first_seen` back
+        // (records out of order: a hot connection's hand-off, a feed's replay). Within the
+        // minute it lags as `last_seen` does: a feed sent newest first (an export) costs a
+        // delta a minute, as the "still here" ones do, not one per record.
+        let earlier = !fresh && i64::from(secs) + TOUCH_SECS <= i64::from(known.first_sent);
         if !(news || new_ip.is_some() || new_user.is_some() || stale || earlier) {
             return false;
         }

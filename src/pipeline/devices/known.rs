@@ -14,9 +14,10 @@ pub(super) struct Known {
     /// Feed time of the last delta, in seconds since 1970 held to 32 bits ([`feed_secs`]): a
     /// delta every `TOUCH_SECS` keeps last_seen fresh.
     pub(super) last_sent: u32,
-    /// The earliest feed time told: a record before it moves the registry's `first_seen` back,
-    /// so it is told too. Kept as its distance below `last_sent`, in [`BACK_BITS`]; one further
-    /// back than that (48 days) reads as that far, and a record between is told again.
+    /// The earliest feed time told: a record a minute before it moves the registry's
+    /// `first_seen` back, so it is told too. Kept as its distance below `last_sent`, in
+    /// [`BACK_BITS`]; one as far back as they hold (48 days) or further reads as 0, told far
+    /// back, so that a backfill of older records does not send a delta per record.
     pub(super) first_sent: u32,
     /// Hashes of the IPs and users told most recently (0: none).
     pub(super) ips: [u32; RECENT],
@@ -44,7 +45,10 @@ impl Known {
             ips: pair(w[1]),
             users: pair(w[2]),
             last_sent,
-            first_sent: last_sent.saturating_sub(back),
+            first_sent: match back {
+                BACK_MOST => 0,
+                back => last_sent.saturating_sub(back),
+            },
             tags: tags(w),
             next_ip: (w[3] >> 40) as u8 & 1,
             next_user: (w[3] >> 41) as u8 & 1,
@@ -109,7 +113,7 @@ mod tests {
         let k = Known {
             id: u64::MAX - 3,
             last_sent: u32::MAX - 5,
-            first_sent: u32::MAX - 5 - BACK_MOST,
+            first_sent: u32::MAX - 5 - (BACK_MOST - 1),
             ips: [1, u32::MAX],
             users: [7, 0],
             next_ip: 1,
@@ -119,9 +123,10 @@ mod tests {
         let mut w = [0; WORDS];
         k.store(&mut w);
         assert_eq!(Known::load(&w), k);
-        // Further back than the bits hold: as far as they do.
-        let far = Known { first_sent: 7, ..k };
-        far.store(&mut w);
-        assert_eq!(Known::load(&w), k);
+        // As far back as the bits hold, or further: told far back.
+        for first_sent in [7, u32::MAX - 5 - BACK_MOST] {
+            Known { first_sent, ..k }.store(&mut w);
+            assert_eq!(Known::load(&w), Known { first_sent: 0, ..k });
+        }
     }
 }

@@ -67,10 +67,11 @@ fn a_still_here_delta_carries_the_current_ip_and_user() {
 }
 
 /// Records out of order (a hot connection's batches parsed on two shards, a feed's replay): one
-/// earlier than any told moves the registry's `first_seen` back, so it is told, however little
-/// else it brings; one between the earliest and the latest told is not.
+/// a minute or more earlier than any told moves the registry's `first_seen` back, so it is told,
+/// however little else it brings; one less than a minute earlier, or between the earliest and the
+/// latest told, is not.
 #[test]
-fn a_record_earlier_than_any_told_is_told() {
+fn a_record_a_minute_earlier_than_any_told_is_told() {
     let mut c = DeviceCache::new(100);
     let mut b = Batch::new(0, Source::Tcp);
     let (ip, user) = (Some("10.70.0.1"), Some("a@x"));
@@ -80,17 +81,28 @@ fn a_record_earlier_than_any_told_is_told() {
     assert!(!pc(10_300), "between the earliest and the latest told");
     assert!(!pc(10_000), "as early as the earliest told");
     assert!(!pc(10_650));
-    assert!(pc(9_999));
+    assert!(!pc(9_941), "less than a minute earlier");
+    assert!(pc(9_940));
+    // Newest first: a delta a minute, not one a record.
+    let told = (0..600).filter(|s| pc(9_939 - s)).count();
+    assert_eq!(told, 10);
     // The minute's "still here" counts from the latest told, as before.
     assert!(!pc(10_659));
     assert!(pc(10_660));
-    // Further back than the place's bits hold (48 days): told, and told again.
+    // Further back than the place's bits hold (48 days): told far back, and an older record
+    // is not told again and again.
     let later = 10_660 + 5_000_000;
     assert!(pc(later));
-    assert!(pc(10));
-    assert!(pc(10));
+    assert!(!pc(10));
     let seen: Vec<Timestamp> = b.devices.iter().map(|d| d.seen).collect();
-    assert_eq!(seen, [10_600, 10_000, 9_999, 10_660, later, 10, 10].map(ts));
+    let newest_first: Vec<i64> = (1..=10).map(|m| 9_940 - 60 * m).collect();
+    let want: Vec<Timestamp> = [10_600, 10_000, 9_940]
+        .into_iter()
+        .chain(newest_first)
+        .chain([10_660, later])
+        .map(ts)
+        .collect();
+    assert_eq!(seen, want);
     // An earlier record's delta brings no IP or user it does not bring new; a "still here"
     // brings the current ones.
     for d in &b.devices[1..] {

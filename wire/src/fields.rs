@@ -27,7 +27,7 @@ pub enum Scalar<'a> {
 
 impl Scalar<'_> {
     /// True when the feed means "no value": "", "None", "NA", "N/A".
-    fn is_absent(&self) -> bool {
+    pub(crate) fn is_absent(&self) -> bool {
         matches!(self, Scalar::Str(s) if value::is_absent(s))
     }
 }

@@ -335,6 +335,19 @@ fn a_sentinel_tunnel_records_name_is_what_its_record_type_puts_there() {
     assert_eq!(untold["event"], "UP", "{untold}");
     assert_eq!(samples.get("event"), None, "{samples}");
     assert_eq!(samples["tunnel_type"], "GRE", "{samples}");
+    // A `name` written twice with two values contests the event, as any key would; an absent
+    // first one leaves the event to a present second.
+    let twice = contested(
+        ZONE,
+        &line(r#""deviceEventClassId":"Tunnel Event","reason":"x","name":"UP","name":"DOWN""#),
+    );
+    assert_eq!(twice.get("event"), None, "{twice}");
+    assert_eq!(twice["event_reason"], "x", "{twice}");
+    let late = one(
+        ZONE,
+        &line(r#""deviceEventClassId":"Tunnel Event","name":"None","reason":"x","name":"DOWN""#),
+    );
+    assert_eq!(late["event"], "DOWN", "{late}");
 }
 
 #[test]

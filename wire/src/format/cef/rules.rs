@@ -129,13 +129,21 @@ where
     });
     let header = header_field(Some(kind));
     let mut from_header = None;
+    // A tunnel record's `name`: its first present value, and whether another differs (a key
+    // written twice with two values contests its field, as everywhere).
     let mut tunnel_name = None;
+    let mut tunnel_names_differ = false;
     for (key, value) in pairs {
         if custom_slot(key).is_some() {
             continue;
         }
         if kind == Kind::ZiaTunnel && key == "name" {
-            tunnel_name.get_or_insert(value);
+            match (tunnel_name, value) {
+                (_, None) => {}
+                (_, Some(v)) if v.is_absent() => {}
+                (None, Some(v)) => tunnel_name = Some(v),
+                (Some(first), Some(v)) => tunnel_names_differ |= first != v,
+            }
             continue;
         }
         if let Some((_, at)) = header {
@@ -154,8 +162,10 @@ where
         fields.note(header_hit(field), value);
     }
     if let Some(value) = tunnel_name {
-        if let Some(field) = tunnel_name_field(fields) {
-            fields.note(header_hit(field), value);
+        match tunnel_name_field(fields) {
+            Some(field) if tunnel_names_differ => fields.contest(field),
+            Some(field) => fields.note(header_hit(field), Some(value)),
+            None => {}
         }
     }
 }

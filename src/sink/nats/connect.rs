@@ -5,8 +5,8 @@
 //! and connects when it can.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use async_nats::{Client, ConnectErrorKind, ConnectOptions, Event, ServerAddr};
 
@@ -149,7 +149,7 @@ fn refused_by_tls(e: &(dyn std::error::Error + 'static)) -> bool {
 fn note(event: Event) {
     static ERRORS: Streak = Streak::new();
     let say = |what: &str, e: &dyn std::fmt::Display| {
-        if let Some(n) = ERRORS.hit() {
+        if let Some(n) = ERRORS.hit(Instant::now()) {
             tracing::warn!("NATS: control connection: {what}: {e} ({n} in a row)");
         }
     };
@@ -166,39 +166,74 @@ fn note(event: Event) {
     }
 }
 
-/// Errors in a row, of which the 1st, 2nd, 4th… are worth a line.
-struct Streak(AtomicU64);
+/// Errors in a row, of which the 1st, 2nd, 4th… are worth a line. A minute without one ends the
+/// row: a live connection's error days after the last (a permission the server refused) is the
+/// first of its own, said, not the uncounted 5th of an old one.
+struct Streak(Mutex<(u64, Option<Instant>)>);
+
+/// Quiet that ends a row of errors: an outage's come every second or two.
+const STREAK_QUIET: Duration = Duration::from_secs(60);
 
 impl Streak {
     const fn new() -> Streak {
-        Streak(AtomicU64::new(0))
+        Streak(Mutex::new((0, None)))
     }
 
-    /// One more: its number when it is one to say.
-    fn hit(&self) -> Option<u64> {
-        let n = self.0.fetch_add(1, Ordering::Relaxed) + 1;
-        n.is_power_of_two().then_some(n)
+    /// One more at `now`: its number when it is one to say.
+    fn hit(&self, now: Instant) -> Option<u64> {
+        let mut row = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (n, last) = &mut *row;
+        if last.is_some_and(|at| now.saturating_duration_since(at) > STREAK_QUIET) {
+            *n = 0;
+        }
+        *n += 1;
+        *last = Some(now);
+        n.is_power_of_two().then_some(*n)
     }
 
-    /// The streak is over: how long it was.
+    /// The row is over: how long it was.
     fn end(&self) -> u64 {
-        self.0.swap(0, Ordering::Relaxed)
+        let mut row = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        std::mem::take(&mut *row).0
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::{Duration, Instant};
+
     use super::Streak;
 
     #[test]
     fn an_outages_errors_are_said_at_the_1st_2nd_4th_and_its_end_counts_them_all() {
         let streak = Streak::new();
-        let said: Vec<u64> = (0..1800).filter_map(|_| streak.hit()).collect();
+        let t0 = Instant::now();
+        let every_2s = |i: u64| t0 + Duration::from_secs(2 * i);
+        let said: Vec<u64> = (0..1800).filter_map(|i| streak.hit(every_2s(i))).collect();
         assert_eq!(said, [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]);
         assert_eq!(streak.end(), 1800);
         // The next outage counts from one again.
-        assert_eq!(streak.hit(), Some(1));
+        assert_eq!(streak.hit(t0), Some(1));
         assert_eq!(streak.end(), 1);
         assert_eq!(streak.end(), 0);
+    }
+
+    #[test]
+    fn an_error_after_a_quiet_minute_starts_a_row_of_its_own() {
+        let streak = Streak::new();
+        let t0 = Instant::now();
+        assert_eq!(streak.hit(t0), Some(1));
+        assert_eq!(streak.hit(t0 + Duration::from_secs(1)), Some(2));
+        assert_eq!(streak.hit(t0 + Duration::from_secs(2)), None);
+        // Days later, on a live connection: said, as the first.
+        let later = t0 + Duration::from_secs(4 * 86_400);
+        assert_eq!(streak.hit(later), Some(1));
+        assert_eq!(streak.end(), 1);
     }
 }

@@ -16,7 +16,8 @@
 //! repeated delta; never a lost device. Per device it keeps the hashes of the last [`RECENT`] IPs
 //! and users it told: a device that comes back to an older one sends it again, and the registry,
 //! which keeps them all, moves it last in its list. Its "still here" delta, at most once a minute
-//! of feed time, carries its current IP and user, told or not.
+//! of feed time, carries its current IP and user, told or not; and a record a minute or more
+//! before the earliest it told is told, to move the device's first sighting back.
 //!
 //! Here the lookup ([`DeviceCache::observe`]); what a place holds is in `known`, growing and
 //! pushing out in `grow`, writing each page before its first read in `pages`.

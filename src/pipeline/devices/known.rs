@@ -1,5 +1,6 @@
 //! A device's place in the cache, four words, and what [`Known`] reads from and writes to it:
-//! the packing of the id, the recent IP and user hashes, when it was last told and its tags.
+//! the packing of the id, the recent IP and user hashes, when it was last and first told and its
+//! tags.
 //! Apart from the cache itself because only this file knows which bits mean what.
 
 use jiff::Timestamp;

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{contested, corpus, dead_reason, lines, one, run};
+use common::{contested, corpus, dead_reason, lines, one, run, Run};
 use serde_json::{json, Value};
 use wire::event::Reason;
 use wire::synth::{Cardinality, Dialect, WebGenerator};
@@ -50,6 +50,47 @@ fn epochtime_wins_over_the_leading_time() {
         "Wed May  4 08:42:00 2022\tClientIP=10.1.2.3\tproduct=NSS\tstatus=200",
     );
     assert_eq!(r["ts"], "2022-05-04T08:42:00Z", "a ctime with a padded day");
+}
+
+/// A zone word in or beside the leading time wins, as in any time (README, "Feed formats"):
+/// UTC, an offset, or the feed zone's abbreviation; another abbreviation is a `bad_time` dead
+/// letter. A ctime with its year and a word read as a syslog header with a host `UTC` (the word
+/// lost), and an ISO time with an abbreviation was skipped (the record dated when it was read).
+#[test]
+fn a_zone_word_in_the_leading_time_wins_or_is_a_bad_time() {
+    let pairs = "reason=Allowed\tClientIP=10.1.2.3\tproduct=NSS\tstatus=200\thostname=a.com";
+    let ts = |zone: &str, lead: &str| {
+        let line = format!("{lead}\t{pairs}");
+        let Run { records, dead, .. } = run(zone, &[line.as_bytes()]);
+        match (records.first(), dead.first()) {
+            (Some(r), None) => r["ts"].as_str().unwrap_or_default().to_owned(),
+            (None, Some((reason, _))) => format!("{reason:?}"),
+            other => panic!("{lead}: {other:?}"),
+        }
+    };
+    let la = "America/Los_Angeles";
+    for (lead, want) in [
+        ("Sat Nov 22 08:26:40 2025", "2025-11-22T16:26:40Z"),
+        ("Sat Nov 22 08:26:40 2025 UTC", "2025-11-22T08:26:40Z"),
+        ("Sat Nov 22 08:26:40 2025 +0000", "2025-11-22T08:26:40Z"),
+        ("Sat Nov 22 08:26:40 2025 PST", "2025-11-22T16:26:40Z"),
+        ("Sat Nov 22 08:26:40 PST 2025", "2025-11-22T16:26:40Z"),
+        ("Sat Nov 22 08:26:40 2025 CST", "BadTime"),
+        ("2025-11-22 08:26:40 PST", "2025-11-22T16:26:40Z"),
+        ("2025-11-22 08:26:40 UTC", "2025-11-22T08:26:40Z"),
+        ("2025-11-22 08:26:40 CST", "BadTime"),
+    ] {
+        assert_eq!(ts(la, lead), want, "{lead}");
+    }
+    assert_eq!(ts("Europe/Paris", "2025-11-22 08:26:40 PST"), "BadTime");
+    // A relay's header before such a line is still a header.
+    assert_eq!(
+        ts(
+            la,
+            "<134>Nov 22 10:15:01 relay01 nss: Sat Nov 22 08:26:40 2025 UTC"
+        ),
+        "2025-11-22T08:26:40Z"
+    );
 }
 
 #[test]

@@ -458,6 +458,36 @@ impl Reader {
     }
 }
 
+/// Whether leading text is a time: one that reads in UTC, or one with a zone word that only the
+/// feed's zone may own (`PST`, after the time or before a ctime's year), which reads without it.
+/// The whole is then read as the record's time is, in the feed's zone: a word that is not that
+/// zone's makes the record a `bad_time` dead letter, where skipping the text dated it when it
+/// was read, without a trace.
+fn reads_as_time(stamp: &str) -> bool {
+    if time::parse_time(stamp, &TimeZone::UTC).is_some() {
+        return true;
+    }
+    let Some((rest, last)) = stamp.rsplit_once(' ') else {
+        return false;
+    };
+    if time::looks_like_zone_word(last) {
+        return time::parse_time(rest, &TimeZone::UTC).is_some();
+    }
+    // `Sat Nov 22 08:26:40 PST 2025`: the time with its year, without the word.
+    let Some((before, word)) = rest.trim_ascii_end().rsplit_once(' ') else {
+        return false;
+    };
+    let mut joined = [0u8; 48];
+    let len = before.len() + 1 + last.len();
+    if !time::looks_like_zone_word(word) || len > joined.len() {
+        return false;
+    }
+    joined[..before.len()].copy_from_slice(before.as_bytes());
+    joined[before.len()] = b' ';
+    joined[before.len() + 1..len].copy_from_slice(last.as_bytes());
+    std::str::from_utf8(&joined[..len]).is_ok_and(|t| time::parse_time(t, &TimeZone::UTC).is_some())
+}
+
 /// What the reader learns besides the fields.
 struct Notes<'m> {
     plain: bool,
@@ -476,7 +506,7 @@ impl Notes<'_> {
     /// Leading text that reads as a time is the record's time (Splunk's templates start with it).
     fn prefix<'a>(&mut self, prefix: &'a str, fields: &mut Fields<'a>) {
         let stamp = prefix.trim_ascii().trim_end_matches(':').trim_ascii_end();
-        if stamp.is_empty() || time::parse_time(stamp, &TimeZone::UTC).is_none() {
+        if stamp.is_empty() || !reads_as_time(stamp) {
             return;
         }
         let hit = Hit {

@@ -66,6 +66,18 @@ pub fn split(frame: &[u8]) -> (Header<'_>, usize) {
             .map(trim_colons)
             .filter(|h| !h.is_empty() && h[0] != b'{')
             .filter(|h| !h.iter().any(|c| matches!(c, b'=' | b',' | b'"' | b'|')));
+        // A ctime with its year, then a zone word, then a pair: a key=value record that starts
+        // with its time and zone (`Sat Nov 22 08:26:40 2025 UTC<TAB>reason=…`, as `%s{time}
+        // %s{tz}` writes it), no header with a host `UTC`: read as one, the record took the
+        // stamp in the feed's zone and the word was lost.
+        if stamp_len == CTIME_LEN
+            && host.is_some_and(|h| {
+                std::str::from_utf8(h).is_ok_and(crate::time::looks_like_zone_word)
+            })
+            && pair_follows(&rest[after + host_len..])
+        {
+            return (Header::default(), at);
+        }
         // A "host" that is the record itself (`{…`, `LEEF:…`, `CEF:…`, a key=value pair, CSV
         // fields: a sender that leaves the host out, or a record that starts with a time) is
         // none: the message starts there. No hostname holds `=`, `,`, `"` or `|`.
@@ -275,14 +287,34 @@ fn stamp_len(b: &[u8]) -> Option<usize> {
     if let Some(len) = rfc3339_len(b) {
         return (b.get(len) == Some(&b' ')).then_some(len);
     }
-    let ctime = b.len() > 24
+    let ctime = b.len() > CTIME_LEN
         && b[..3].iter().all(u8::is_ascii_alphabetic)
         && b[3] == b' '
         && is_rfc3164_stamp(&b[4..19])
         && b[19] == b' '
         && b[20..24].iter().all(u8::is_ascii_digit)
         && b[24] == b' ';
-    ctime.then_some(24)
+    ctime.then_some(CTIME_LEN)
+}
+
+/// A ctime stamp with its year: `Sat Nov 22 08:26:40 2025`.
+const CTIME_LEN: usize = 24;
+
+/// Whether the next word (past blanks) is a `name=value` pair.
+fn pair_follows(b: &[u8]) -> bool {
+    let word = b
+        .iter()
+        .skip_while(|c| matches!(c, b' ' | b'\t'))
+        .take_while(|c| !c.is_ascii_whitespace());
+    for (name, &c) in word.enumerate() {
+        if c == b'=' {
+            return name > 0;
+        }
+        if !(c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-')) {
+            return false;
+        }
+    }
+    false
 }
 
 /// Bytes of an RFC 3339 stamp at the front (`2025-11-22T10:15:01.003+01:00`): a fraction of

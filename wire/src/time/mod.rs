@@ -14,7 +14,7 @@ mod zone;
 pub use epoch::{from_epoch_f64, from_epoch_number, from_epoch_secs, whole};
 use epoch::{parse_epoch, parse_epoch_fraction};
 pub use recent::Recent;
-pub use zone::{parse_time_in_zone_named, parse_zone};
+pub use zone::{looks_like_zone_word, parse_time_in_zone_named, parse_zone};
 
 /// Parses every time format Zscaler feeds send, interpreting times that carry
 /// no zone or offset in `zone`:

@@ -359,3 +359,25 @@ fn epoch_floats_are_kept_to_the_microsecond_and_near_zero_is_unset() {
     assert_eq!(micros(0.5), Some(500_000));
     assert_eq!(micros(-1.5), None);
 }
+
+#[test]
+fn zone_words_by_their_form() {
+    for word in [
+        "UTC",
+        "GMT",
+        "Z",
+        "PST",
+        "CEST",
+        "+0000",
+        "-05:00",
+        "Europe/Paris",
+        "America/Argentina/Buenos_Aires",
+    ] {
+        assert!(looks_like_zone_word(word), "{word}");
+    }
+    for word in [
+        "", "utc", "FW01", "relay01", "nss:", "+00", "ABCDEF", "reason=x", "2025",
+    ] {
+        assert!(!looks_like_zone_word(word), "{word}");
+    }
+}

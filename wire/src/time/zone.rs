@@ -65,6 +65,25 @@ fn parse_config_offset(b: &[u8]) -> Option<i32> {
     }
 }
 
+/// Whether `word` has the form of a zone word in a time: UTC, GMT or Z, an offset (`+0100`,
+/// `-05:00`), an IANA name (`Europe/Paris`), or an abbreviation of two to five capitals (`PST`,
+/// `CEST`). Only the form: whether it names a zone the feed may mean is the parse's to say.
+pub fn looks_like_zone_word(word: &str) -> bool {
+    let b = word.as_bytes();
+    match b.first() {
+        Some(b'+' | b'-') => {
+            matches!(b.len(), 5 | 6)
+                && b[1..].iter().filter(|c| c.is_ascii_digit()).count() == 4
+                && b[1..].iter().all(|&c| c.is_ascii_digit() || c == b':')
+        }
+        Some(_) if b.contains(&b'/') => b
+            .iter()
+            .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'/' | b'_' | b'-' | b'+')),
+        Some(_) => (1..=5).contains(&b.len()) && b.iter().all(u8::is_ascii_uppercase),
+        None => false,
+    }
+}
+
 /// A time whose zone is a field of its own (NSS's `%s{tz}` beside `%s{time}`, CEF's `dtz`,
 /// NetWitness's `timezone`), the word read as a zone word in a time is: UTC or GMT, the feed
 /// zone's IANA name or its abbreviation then (`PST`/`PDT` for `America/Los_Angeles`), another

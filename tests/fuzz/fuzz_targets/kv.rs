@@ -174,7 +174,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let mut expected: Vec<(Field, String, &str)> = Vec::new();
     let (mut repeated, mut contested) = (false, false);
     let stamp = prefix.trim_ascii().trim_end_matches(':').trim_ascii_end();
-    if !stamp.is_empty() && wire::time::parse_time(stamp, &TimeZone::UTC).is_some() {
+    if !stamp.is_empty() && leading_time(stamp) {
         offer(&mut expected, &mut contested, Field::DateTime, stamp, "");
     }
     let (mut sourcetype, mut product): (Option<&str>, Option<&str>) = (None, None);
@@ -209,6 +209,26 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         assert_eq!(got, want, "{field:?}");
     }
 });
+
+/// Whether leading text is the record's time: it reads in UTC, or a clock time does once one
+/// zone-shaped word is left out, the last or the one before it (README: a zone word after the
+/// time, or before a ctime's year). Words split on single spaces, as the reader does.
+fn leading_time(stamp: &str) -> bool {
+    let reads = |t: &str| wire::time::parse_time(t, &TimeZone::UTC).is_some();
+    if reads(stamp) {
+        return true;
+    }
+    let words: Vec<&str> = stamp.split(' ').collect();
+    let n = words.len();
+    let without = |skip: usize| {
+        let kept: Vec<&str> = (0..n).filter(|&i| i != skip).map(|i| words[i]).collect();
+        kept.join(" ")
+    };
+    let clock = |t: &str| t.contains(':') && reads(t);
+    let zone = wire::time::looks_like_zone_word;
+    (n >= 2 && zone(words[n - 1]) && clock(&without(n - 1)))
+        || (n >= 3 && !zone(words[n - 1]) && zone(words[n - 2]) && clock(&without(n - 2)))
+}
 
 /// What `Fields` does with a value: the first that is not absent wins, and a key that finds its
 /// own name on the slot it offers to, with another value, contests it: the slot is emptied for

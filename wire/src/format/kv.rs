@@ -467,17 +467,20 @@ fn reads_as_time(stamp: &str) -> bool {
     if time::parse_time(stamp, &TimeZone::UTC).is_some() {
         return true;
     }
+    // A zone word goes with a clock time, not with epoch seconds.
+    let clock = |t: &str| t.contains(':') && time::parse_time(t, &TimeZone::UTC).is_some();
     let Some((rest, last)) = stamp.rsplit_once(' ') else {
         return false;
     };
     if time::looks_like_zone_word(last) {
-        return time::parse_time(rest, &TimeZone::UTC).is_some();
+        return clock(rest);
     }
     // `Sat Nov 22 08:26:40 PST 2025`: the time with its year, without the word.
-    let Some((before, word)) = rest.trim_ascii_end().rsplit_once(' ') else {
+    let Some((before, word)) = rest.rsplit_once(' ') else {
         return false;
     };
-    let mut joined = [0u8; 48];
+    // Longer than any time that reads.
+    let mut joined = [0u8; 64];
     let len = before.len() + 1 + last.len();
     if !time::looks_like_zone_word(word) || len > joined.len() {
         return false;
@@ -485,7 +488,7 @@ fn reads_as_time(stamp: &str) -> bool {
     joined[..before.len()].copy_from_slice(before.as_bytes());
     joined[before.len()] = b' ';
     joined[before.len() + 1..len].copy_from_slice(last.as_bytes());
-    std::str::from_utf8(&joined[..len]).is_ok_and(|t| time::parse_time(t, &TimeZone::UTC).is_some())
+    std::str::from_utf8(&joined[..len]).is_ok_and(clock)
 }
 
 /// What the reader learns besides the fields.

@@ -65,8 +65,8 @@ fn parse_config_offset(b: &[u8]) -> Option<i32> {
     }
 }
 
-/// Whether `word` has the form of a zone word in a time: UTC, GMT or Z, an offset (`+0100`,
-/// `-05:00`), an IANA name (`Europe/Paris`), or an abbreviation of two to five capitals (`PST`,
+/// Whether `word` has the form of a zone word in a time: Z, an offset (`+0100`, `-05:00`), an
+/// IANA name (`Europe/Paris`), or an abbreviation of two to five capitals (`UTC`, `PST`,
 /// `CEST`). Only the form: whether it names a zone the feed may mean is the parse's to say.
 pub fn looks_like_zone_word(word: &str) -> bool {
     let b = word.as_bytes();
@@ -79,7 +79,9 @@ pub fn looks_like_zone_word(word: &str) -> bool {
         Some(_) if b.contains(&b'/') => b
             .iter()
             .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'/' | b'_' | b'-' | b'+')),
-        Some(_) => (1..=5).contains(&b.len()) && b.iter().all(u8::is_ascii_uppercase),
+        Some(_) => {
+            b == b"Z" || ((2..=5).contains(&b.len()) && b.iter().all(u8::is_ascii_uppercase))
+        }
         None => false,
     }
 }

@@ -69,11 +69,12 @@ pub fn split(frame: &[u8]) -> (Header<'_>, usize) {
         // A ctime with its year, then a zone word, then a pair: a key=value record that starts
         // with its time and zone (`Sat Nov 22 08:26:40 2025 UTC<TAB>reason=…`, as `%s{time}
         // %s{tz}` writes it), no header with a host `UTC`: read as one, the record took the
-        // stamp in the feed's zone and the word was lost.
+        // stamp in the feed's zone and the word was lost. Only words no host is named: UTC,
+        // GMT, an offset, an IANA name. An abbreviation (`PST`) could be a sender's host (`NSS`,
+        // `ZIA`) before a record without a tag; such a line stays a header, whose stamp is read
+        // in the feed's zone (the zone `%s{tz}` names, for the feed's own abbreviation).
         if stamp_len == CTIME_LEN
-            && host.is_some_and(|h| {
-                std::str::from_utf8(h).is_ok_and(crate::time::looks_like_zone_word)
-            })
+            && host.is_some_and(|h| matches!(h, b"UTC" | b"GMT") || zone_not_host(h))
             && pair_follows(&rest[after + host_len..])
         {
             return (Header::default(), at);
@@ -299,6 +300,12 @@ fn stamp_len(b: &[u8]) -> Option<usize> {
 
 /// A ctime stamp with its year: `Sat Nov 22 08:26:40 2025`.
 const CTIME_LEN: usize = 24;
+
+/// Whether a header's "host" is a zone word no host is named: an offset or an IANA name.
+fn zone_not_host(h: &[u8]) -> bool {
+    !h.iter().all(u8::is_ascii_uppercase)
+        && std::str::from_utf8(h).is_ok_and(crate::time::looks_like_zone_word)
+}
 
 /// Whether the next word (past blanks) is a `name=value` pair.
 fn pair_follows(b: &[u8]) -> bool {

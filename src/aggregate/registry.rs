@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use jiff::Timestamp;
-use wire::device::{canonical_ip, Tag};
+use wire::device::{device_ip, Tag};
 
 use super::lists::{Kind, List, Lists};
 use super::slots::Slots;
@@ -353,11 +353,9 @@ impl Registry {
     /// from an [`Sighting::Earlier`] record (a replay, a late batch) goes first, to leave first.
     fn add(&mut self, p: u32, kind: Kind, value: &str, when: Sighting) -> bool {
         let value = match kind {
-            // The unspecified address is where a feed had none (NSS's `0.0.0.0`, LSS's private
-            // IP of a client without one): no device's, and one every such device would share.
-            Kind::Ip => match canonical_ip(value) {
-                Some(ip) if !matches!(ip.as_ref(), "0.0.0.0" | "::") => ip,
-                _ => return false,
+            Kind::Ip => match device_ip(value) {
+                Some(ip) => ip,
+                None => return false,
             },
             Kind::User => Cow::Borrowed(value),
         };

@@ -34,6 +34,14 @@ pub fn canonical_ip(text: &str) -> Option<Cow<'_, str>> {
     })
 }
 
+/// An address a device may have: its one text ([`canonical_ip`]); `None` for what is no address
+/// and for the unspecified one (`0.0.0.0`, `::` however written), which is where a feed had none
+/// (NSS's client IP, LSS's private IP of a client without one), and which every such device
+/// would share.
+pub fn device_ip(text: &str) -> Option<Cow<'_, str>> {
+    canonical_ip(text).filter(|ip| !matches!(ip.as_ref(), "0.0.0.0" | "::"))
+}
+
 /// The stable id of a device key: xxh3 of the lower-cased key. The same hostname gets the same
 /// id on every shard, restart and collector, with no coordination.
 pub fn device_id(key: &str) -> u64 {

@@ -45,8 +45,13 @@ pub fn draw(frame: &mut Frame, screen: &Screen) {
     .areas(frame.area());
     // Before the first scrape there is no total to show, not a total of 0.
     let all = |f: Figure| screen.model.is_some().then_some(f);
-    let dead_rows = model.dead_letters.len() + usize::from(model.contested.total > 0.0);
-    let bottom_rows = model.kinds.len().max(dead_rows) + 1;
+    // A contested frame is a dead letter and a record both: a row of its own says how many,
+    // so that the two tables' totals are not read as frames apart.
+    let mut dead_rows = model.dead_letters.clone();
+    if model.contested.total > 0.0 {
+        dead_rows.push((CONTESTED_ROW.to_owned(), model.contested));
+    }
+    let bottom_rows = model.kinds.len().max(dead_rows.len()) + 1;
     let [inputs, shards, bottom] = heights(
         rest.height,
         [model.inputs.len(), model.shards.len(), bottom_rows]
@@ -81,12 +86,6 @@ pub fn draw(frame: &mut Frame, screen: &Screen) {
         all(model.records),
     );
     fit::draw_grid(frame, kinds, kinds_grid);
-    // A contested frame is a dead letter and a record both: a row of its own says how many,
-    // so that the two tables' totals are not read as frames apart.
-    let mut dead_rows = model.dead_letters.clone();
-    if model.contested.total > 0.0 {
-        dead_rows.push((CONTESTED_ROW.to_owned(), model.contested));
-    }
     let dead_grid = counts(
         "Dead letters by reason",
         "reason",

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use super::{Device, Reason};
-use crate::device::{canonical_ip, Tag};
+use crate::device::{device_ip, Tag};
 use crate::fields::Fields;
 use crate::keys::Field;
 
@@ -79,13 +79,11 @@ fn zia_device<'a>(
     Ok(Device::of(key, Tag::Zia, ip, user.clone()))
 }
 
-/// `text` as an address names a device: its one text ([`canonical_ip`]), borrowed when it is
+/// `text` as an address names a device: its one text ([`device_ip`]), borrowed when it is
 /// that already; `None` for the unspecified address and for what is no address.
 fn address<'a>(text: &Cow<'a, str>) -> Option<Cow<'a, str>> {
-    let canonical = match text {
-        Cow::Borrowed(text) => canonical_ip(text)?,
-        Cow::Owned(text) => Cow::Owned(canonical_ip(text)?.into_owned()),
-    };
-    // The unspecified address's one text, whichever way it was written (`::ffff:0.0.0.0`).
-    (!matches!(canonical.as_ref(), "0.0.0.0" | "::")).then_some(canonical)
+    match text {
+        Cow::Borrowed(text) => device_ip(text),
+        Cow::Owned(text) => Some(Cow::Owned(device_ip(text)?.into_owned())),
+    }
 }

@@ -152,6 +152,23 @@ pub fn corpus(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// Zscaler's example of a ZIA log type's default output (one line).
+pub fn csv_example(log_type: &str) -> String {
+    let input = corpus(&format!("zscaler-helpdoc-zia-{log_type}-csv.log"));
+    String::from_utf8(lines(&input)[0].to_vec()).unwrap()
+}
+
+/// A frame's quoted fields, each changed by `edit`, written back as the NSS default output.
+pub fn csv_edited(line: &str, edit: impl Fn(usize, &str) -> String) -> String {
+    let inner = &line[1..line.len() - 1];
+    let fields: Vec<String> = inner
+        .split("\",\"")
+        .enumerate()
+        .map(|(i, f)| edit(i, f))
+        .collect();
+    format!("\"{}\"", fields.join("\",\""))
+}
+
 /// The lines of a file (LF-terminated, empty ones left out).
 pub fn lines(text: &[u8]) -> Vec<&[u8]> {
     text.split(|b| *b == b'\n')

@@ -1,0 +1,357 @@
+//! Splitting a key=value frame into its pairs, as the kv module's documentation describes, without
+//! deciding what the keys mean.
+
+use std::borrow::Cow;
+
+use crate::format::{find_byte, name_len, name_start};
+
+/// How a frame's pairs are separated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Separator {
+    Tab,
+    /// NetWitness's `^^`.
+    Carets,
+    Space,
+}
+
+/// One pair as written: the value without its quotes, its escapes still in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pair<'a> {
+    pub key: &'a str,
+    pub value: &'a str,
+    /// Quoted, with a backslash inside: [`Pair::unescaped`] differs from `value`.
+    pub escaped: bool,
+    /// Where `value` starts in the frame.
+    pub(super) at: usize,
+}
+
+impl Pair<'_> {
+    /// The value as meant: escapes of a quoted value resolved.
+    pub fn unescaped(&self) -> Cow<'_, str> {
+        if !self.escaped {
+            return Cow::Borrowed(self.value);
+        }
+        let mut bytes = self.value.as_bytes().to_vec();
+        let len = unescape(&mut bytes);
+        bytes.truncate(len);
+        // Only ASCII backslashes were removed, each before an ASCII byte: still UTF-8.
+        Cow::Owned(String::from_utf8_lossy(&bytes).into_owned())
+    }
+}
+
+/// The pairs of a frame, in order.
+#[derive(Debug, Clone)]
+pub struct Pairs<'a> {
+    text: &'a str,
+    first: Option<usize>,
+    separator: Separator,
+    /// Where the next pair's key starts, and its `=`.
+    next: Option<(usize, usize)>,
+    /// A quoted value opening here found no closing quote: none after it can either (the scans
+    /// from two openings meet at the later one's first byte and go on alike), so it is not
+    /// looked for again. Without this, a line of unclosed quotes scanned to its end once per
+    /// pair: 11 s for one frame of 256 KiB.
+    pub(super) unclosed: usize,
+    /// With spaces, the first closing quote a quoted value met here was not followed by a pair
+    /// or the frame's end: a value opening before it meets it first too (as above), and is not
+    /// quoted either, so it is not looked for again. A line of such openings would otherwise
+    /// scan to the same quote once per pair.
+    pub(super) refused: usize,
+    /// Closing quotes looked for: what the tests of the two above count.
+    #[cfg(test)]
+    pub(super) scans: usize,
+}
+
+/// Reads `text` as name-value pairs (see the documentation of [`super`]).
+pub fn pairs(text: &str) -> Pairs<'_> {
+    let b = text.as_bytes();
+    let first = memchr::memchr_iter(b'=', b).find_map(|eq| {
+        let start = name_start(b, eq);
+        (start < eq).then_some((start, eq))
+    });
+    let separator = first.map_or(Separator::Space, |(at, _)| separator(&b[at..]));
+    Pairs {
+        text,
+        first: first.map(|(start, _)| start),
+        separator,
+        next: first,
+        unclosed: usize::MAX,
+        refused: 0,
+        #[cfg(test)]
+        scans: 0,
+    }
+}
+
+impl<'a> Pairs<'a> {
+    /// The text before the first pair (all of it when there is none).
+    pub fn prefix(&self) -> &'a str {
+        &self.text[..self.first.unwrap_or(self.text.len())]
+    }
+
+    pub fn separator(&self) -> Separator {
+        self.separator
+    }
+}
+
+impl<'a> Iterator for Pairs<'a> {
+    type Item = Pair<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Pair<'a>> {
+        let (start, eq) = self.next?;
+        let b = self.text.as_bytes();
+        let v = eq + 1;
+        // Splunk's tab-separated feed, which quotes nothing: the common case, without the
+        // general path's questions.
+        if self.separator == Separator::Tab && b.get(v) != Some(&b'"') {
+            let end = find_byte(b, v, b'\t').unwrap_or(b.len());
+            self.next = next_tab_pair(b, end);
+            return Some(Pair {
+                key: sub(self.text, start, eq),
+                value: sub(self.text, v, end),
+                escaped: false,
+                at: v,
+            });
+        }
+        Some(self.general(start, eq))
+    }
+}
+
+impl<'a> Pairs<'a> {
+    /// [`Pairs::next`] for any separator and quoted values: kept out of the loops that read the
+    /// common case.
+    #[inline(never)]
+    fn general(&mut self, start: usize, eq: usize) -> Pair<'a> {
+        let b = self.text.as_bytes();
+        let sep = self.separator;
+        let v = eq + 1;
+        let close = if v < self.refused {
+            Close::Refused(self.refused)
+        } else if v < self.unclosed {
+            #[cfg(test)]
+            {
+                self.scans += usize::from(b.get(v) == Some(&b'"'));
+            }
+            quoted_end(b, v, sep)
+        } else {
+            Close::None
+        };
+        match close {
+            Close::None if b.get(v) == Some(&b'"') => self.unclosed = self.unclosed.min(v),
+            Close::Refused(at) => self.refused = at,
+            _ => {}
+        }
+        let (value, escaped, after, next) = match close {
+            Close::At(close, escaped) => (v + 1..close, escaped, close + 1, None),
+            Close::Refused(_) | Close::None => {
+                let (end, next) = value_end(b, v, sep);
+                (v..end, false, end, next)
+            }
+        };
+        self.next = next.or_else(|| next_pair(b, after, sep));
+        Pair {
+            key: sub(self.text, start, eq),
+            value: sub(self.text, value.start, value.end),
+            escaped,
+            at: value.start,
+        }
+    }
+}
+
+/// `text[start..end]`, where both ends are next to an ASCII byte (a name's, an `=`, a quote, a
+/// separator) or the text's ends, without the checks that they are character boundaries.
+fn sub(text: &str, start: usize, end: usize) -> &str {
+    let bytes = &text.as_bytes()[start..end];
+    debug_assert!(text.is_char_boundary(start) && text.is_char_boundary(end));
+    // SAFETY: `text` is UTF-8, and a range from one character boundary to another is too: an
+    // ASCII byte is a whole character, so the positions next to one are boundaries.
+    unsafe { std::str::from_utf8_unchecked(bytes) }
+}
+
+/// The `=` of a `name=` that starts at `at`, if one does.
+fn pair_at(b: &[u8], at: usize) -> Option<usize> {
+    let name = name_len(b, at);
+    (name > 0 && b.get(at + name) == Some(&b'=')).then_some(at + name)
+}
+
+/// Tab or `^^`, whichever comes first; space when neither does.
+fn separator(b: &[u8]) -> Separator {
+    let mut from = 0;
+    while let Some(i) = memchr::memchr2(b'\t', b'^', &b[from..]) {
+        let at = from + i;
+        if b[at] == b'\t' {
+            return Separator::Tab;
+        }
+        if b.get(at + 1) == Some(&b'^') {
+            return Separator::Carets;
+        }
+        from = at + 1;
+    }
+    Separator::Space
+}
+
+fn separator_at(b: &[u8], at: usize, sep: Separator) -> bool {
+    match sep {
+        Separator::Tab => b.get(at) == Some(&b'\t'),
+        Separator::Space => b.get(at) == Some(&b' '),
+        Separator::Carets => b.get(at..at + 2) == Some(b"^^"),
+    }
+}
+
+/// The first separator at or after `from`.
+fn find_separator(b: &[u8], from: usize, sep: Separator) -> Option<usize> {
+    match sep {
+        Separator::Tab => find_byte(b, from, b'\t'),
+        // A searcher per value would cost more than the search: `^` is rare in values.
+        _ => memchr::memchr_iter(b'^', &b[from..])
+            .map(|i| from + i)
+            .find(|&at| b.get(at + 1) == Some(&b'^')),
+    }
+}
+
+/// What ends a value that may be quoted.
+enum Close {
+    /// Its closing quote, and whether the value holds a backslash.
+    At(usize, bool),
+    /// With spaces, the first quote followed by one is followed by neither a pair nor the
+    /// frame's end: the value is not quoted.
+    Refused(usize),
+    /// Not quoted, or no closing quote.
+    None,
+}
+
+/// The closing quote of a quoted value starting at `v`.
+fn quoted_end(b: &[u8], v: usize, sep: Separator) -> Close {
+    if b.get(v) != Some(&b'"') {
+        return Close::None;
+    }
+    let mut escaped = false;
+    let mut at = v + 1;
+    loop {
+        let Some(found) = b
+            .get(at..)
+            .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+        else {
+            return Close::None;
+        };
+        at += found;
+        if b[at] == b'\\' {
+            escaped = true;
+            at += 2;
+            continue;
+        }
+        if at + 1 == b.len() || separator_at(b, at + 1, sep) {
+            if sep == Separator::Space && !pair_or_end_after_spaces(b, at + 1) {
+                return Close::Refused(at);
+            }
+            return Close::At(at, escaped);
+        }
+        at += 1;
+    }
+}
+
+/// Whether the spaces at `at` are followed by a `name=` or by nothing.
+fn pair_or_end_after_spaces(b: &[u8], at: usize) -> bool {
+    let next = at + b[at..].iter().take_while(|&&c| c == b' ').count();
+    next == b.len() || pair_at(b, next).is_some()
+}
+
+/// Where an unquoted value starting at `v` ends, and, with spaces, where the next pair starts
+/// (found on the way).
+fn value_end(b: &[u8], v: usize, sep: Separator) -> (usize, Option<(usize, usize)>) {
+    if sep == Separator::Space {
+        return match space_pair(b, v) {
+            Some((end, next)) => (end, Some(next)),
+            None => (b.len(), None),
+        };
+    }
+    (find_separator(b, v, sep).unwrap_or(b.len()), None)
+}
+
+/// The first ` name=` at or after `from`: where its spaces start, and its name and `=`.
+fn space_pair(b: &[u8], from: usize) -> Option<(usize, (usize, usize))> {
+    memchr::memchr_iter(b'=', &b[from..]).find_map(|i| {
+        let eq = from + i;
+        let start = name_start(b, eq);
+        if start == eq || start <= from || b[start - 1] != b' ' {
+            return None;
+        }
+        let spaces = b[from..start]
+            .iter()
+            .rev()
+            .take_while(|&&c| c == b' ')
+            .count();
+        Some((start - spaces, (start, eq)))
+    })
+}
+
+/// Where the pair after a value that ended at `after` starts, and its `=`.
+fn next_pair(b: &[u8], mut after: usize, sep: Separator) -> Option<(usize, usize)> {
+    let width = match sep {
+        Separator::Space => return space_pair(b, after).map(|(_, next)| next),
+        Separator::Tab => 1,
+        Separator::Carets => 2,
+    };
+    loop {
+        // A value ends at a separator: no search for the common case.
+        let found = if separator_at(b, after, sep) {
+            after
+        } else {
+            find_separator(b, after, sep)?
+        };
+        let mut at = found + width;
+        while matches!(b.get(at), Some(b' ' | b'\t')) {
+            at += 1;
+        }
+        if let Some(eq) = pair_at(b, at) {
+            return Some((at, eq));
+        }
+        after = at;
+    }
+}
+
+/// [`next_pair`] with tabs, after a value that ends at `end` (a tab, or the end of the frame).
+fn next_tab_pair(b: &[u8], end: usize) -> Option<(usize, usize)> {
+    let mut at = end;
+    while at < b.len() {
+        at += 1;
+        while matches!(b.get(at), Some(b' ' | b'\t')) {
+            at += 1;
+        }
+        let name = name_len(b, at);
+        if name > 0 && b.get(at + name) == Some(&b'=') {
+            return Some((at, at + name));
+        }
+        // No pair: skipped up to the next tab (a name holds none).
+        at = find_byte(b, at + name, b'\t')?;
+    }
+    None
+}
+
+/// Resolves `\"` and `\\` in place; returns the new length (values only shrink).
+pub(super) fn unescape(buf: &mut [u8]) -> usize {
+    let (mut read, mut write) = (0, 0);
+    while read < buf.len() {
+        let c = buf[read];
+        if c == b'\\' && matches!(buf.get(read + 1), Some(b'"' | b'\\')) {
+            read += 1;
+        }
+        buf[write] = buf[read];
+        read += 1;
+        write += 1;
+    }
+    write
+}
+
+/// The length [`unescape`] leaves.
+pub(super) fn unescaped_len(value: &[u8]) -> usize {
+    let (mut read, mut len) = (0, 0);
+    while read < value.len() {
+        if value[read] == b'\\' && matches!(value.get(read + 1), Some(b'"' | b'\\')) {
+            read += 1;
+        }
+        read += 1;
+        len += 1;
+    }
+    len
+}

@@ -197,3 +197,72 @@ fn the_sekoia_guide_templates_filled_in_decode_to_their_log_types() {
         assert!(record["ts"].is_string(), "{record}");
     }
 }
+
+/// Zscaler's default LSS templates (`tests/corpus/zscaler-api-lss-default-templates.txt`): the log
+/// type's LSS name, a tab, the template.
+const LSS_DEFAULTS: &str = include_str!("corpus/zscaler-api-lss-default-templates.txt");
+
+/// A template's fields: each key with the specifier that fills it (`"User"`, `%j{modifiedByUser}`).
+fn lss_fields(template: &str) -> Vec<(&str, &str)> {
+    let mut fields = Vec::new();
+    let mut rest = template;
+    while let Some(at) = rest.find('%') {
+        let Some(close) = rest[at..].find('}') else {
+            break;
+        };
+        let spec = &rest[at..at + close + 1];
+        // The key is the last quoted name before its specifier.
+        let before = rest[..at].trim_end().trim_end_matches(':').trim_end();
+        let key = before
+            .strip_suffix('"')
+            .and_then(|b| b.rsplit_once('"'))
+            .map_or("", |(_, k)| k);
+        fields.push((key, spec));
+        rest = &rest[at + close + 1..];
+    }
+    fields
+}
+
+/// What `ztel feed-format` tells an admin to paste into the ZPA portal uses only the variables
+/// Zscaler's own templates of that log type use, under the same keys: a variable LSS does not
+/// know (`%j{ModifiedTime}` for Audit's `%j{modifiedTime}`) would be refused or written empty.
+#[test]
+fn every_printed_lss_field_is_one_zscalers_template_writes() {
+    let lss_name = |log_type: LogType| match log_type {
+        LogType::ZpaUserActivity => "zpn_trans_log",
+        LogType::ZpaUserStatus => "zpn_auth_log",
+        LogType::ZpaBrowserAccess => "zpn_http_trans_log",
+        LogType::ZpaAppConnectorStatus => "zpn_ast_auth_log",
+        LogType::ZpaAudit => "zpn_audit_log",
+        _ => unreachable!("a ZIA log type"),
+    };
+    let defaults: Vec<(&str, &str)> = LSS_DEFAULTS
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('\t'))
+        .collect();
+    let mut checked = 0;
+    for &log_type in LogType::value_variants() {
+        if !log_type.name().starts_with("zpa-") {
+            continue;
+        }
+        let known: Vec<(&str, &str)> = defaults
+            .iter()
+            .filter(|(name, _)| *name == lss_name(log_type))
+            .flat_map(|(_, template)| lss_fields(template))
+            .collect();
+        assert!(known.len() > 10, "{}: Zscaler's template", log_type.name());
+        let printed = log_type.template();
+        let fields = lss_fields(&printed);
+        assert!(fields.len() > 10, "{printed}");
+        for field in &fields {
+            assert!(
+                known.contains(field),
+                "{}: {field:?} is in no template of Zscaler's",
+                log_type.name()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 60, "{checked}");
+}

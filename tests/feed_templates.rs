@@ -7,6 +7,7 @@ mod common;
 use clap::ValueEnum as _;
 use common::*;
 use serde_json::Value;
+use wire::event::Reason;
 use ztel::cli::feed_format::LogType;
 
 /// A value for an NSS variable, as NSS prints it.
@@ -126,19 +127,7 @@ fn every_printed_template_filled_in_decodes_to_its_log_type() {
         let line = if name.starts_with("zia-") {
             render_nss_with(template, nss_value)
         } else {
-            // Numbers and strings come from different tables: `%d{X}` needs digits.
-            let numbers: Vec<&str> = template
-                .split("%d{")
-                .skip(1)
-                .filter_map(|s| s.split('}').next())
-                .collect();
-            render_lss_with(template, |field| {
-                if numbers.contains(&field) {
-                    lss_number(field)
-                } else {
-                    lss_value(field)
-                }
-            })
+            render_lss_sample(template)
         };
         let record = decode(&line);
         let kind = name.replacen('-', ".", 1).replace('-', "_");
@@ -202,6 +191,32 @@ fn the_sekoia_guide_templates_filled_in_decode_to_their_log_types() {
 /// type's LSS name, a tab, the template.
 const LSS_DEFAULTS: &str = include_str!("corpus/zscaler-api-lss-default-templates.txt");
 
+/// Zscaler's default templates: the log type's LSS name and the template.
+fn lss_defaults() -> Vec<(&'static str, &'static str)> {
+    LSS_DEFAULTS
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('\t'))
+        .collect()
+}
+
+/// An LSS template filled in with [`lss_value`] and [`lss_number`].
+fn render_lss_sample(template: &str) -> String {
+    // Numbers and strings come from different tables: `%d{X}` needs digits.
+    let numbers: Vec<&str> = template
+        .split("%d")
+        .skip(1)
+        .filter_map(|s| s.split_once('{')?.1.split('}').next())
+        .collect();
+    render_lss_with(template, |field| {
+        if numbers.contains(&field) {
+            lss_number(field)
+        } else {
+            lss_value(field)
+        }
+    })
+}
+
 /// A template's fields: each key with the specifier that fills it (`"User"`, `%j{modifiedByUser}`).
 fn lss_fields(template: &str) -> Vec<(&str, &str)> {
     let mut fields = Vec::new();
@@ -236,11 +251,7 @@ fn every_printed_lss_field_is_one_zscalers_template_writes() {
         LogType::ZpaAudit => "zpn_audit_log",
         _ => unreachable!("a ZIA log type"),
     };
-    let defaults: Vec<(&str, &str)> = LSS_DEFAULTS
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| l.split_once('\t'))
-        .collect();
+    let defaults = lss_defaults();
     let mut checked = 0;
     for &log_type in LogType::value_variants() {
         if !log_type.name().starts_with("zpa-") {
@@ -265,4 +276,39 @@ fn every_printed_lss_field_is_one_zscalers_template_writes() {
         }
     }
     assert!(checked > 60, "{checked}");
+}
+
+/// Zscaler's default template of every LSS log type, filled in as LSS fills it: a record of its
+/// kind for the five ztel has records for, an `unknown_type` dead letter for the others, never a
+/// record of another kind (an SMB inspection was once an AppProtection record, a Microsegmentation
+/// flow a Browser Access one with every value lost).
+#[test]
+fn zscalers_default_lss_templates_filled_in_are_their_kind_or_unknown() {
+    let mut seen = Vec::new();
+    for (name, template) in lss_defaults() {
+        let line = render_lss_sample(template);
+        let kind = match name {
+            "zpn_trans_log" => Some("zpa.user_activity"),
+            "zpn_auth_log" => Some("zpa.user_status"),
+            "zpn_http_trans_log" => Some("zpa.browser_access"),
+            "zpn_ast_auth_log" => Some("zpa.app_connector_status"),
+            "zpn_audit_log" => Some("zpa.audit"),
+            _ => None,
+        };
+        let batch = run_pipeline("UTC", &[line.as_bytes()]);
+        match kind {
+            Some(kind) => {
+                let record = decode(&line);
+                assert_eq!(record["kind"], kind, "{name}: {record}");
+            }
+            None => {
+                let reasons: Vec<_> = batch.dead.iter().map(|d| d.reason).collect();
+                assert_eq!(reasons, [Reason::UnknownType], "{name}: {line}");
+                assert!(batch_records(&batch).is_empty(), "{name}");
+            }
+        }
+        seen.push(name);
+    }
+    seen.dedup();
+    assert_eq!(seen.len(), 9, "{seen:?}");
 }

@@ -80,10 +80,13 @@ pub fn render_lss_with(template: &str, value_of: impl Fn(&str) -> Option<String>
         let kind = &spec[..open];
         let name = spec[open + 1..close].split(':').next().unwrap_or_default();
         let value = value_of(name).unwrap_or_default();
-        match kind {
+        // The letter decides: `j(,)` and `d(,)` join a list's items (one here) inside the
+        // template's brackets, and one default template of Zscaler's writes `%j,{UserID}`.
+        match kind.get(..1).unwrap_or_default() {
             "j" => out.push_str(&serde_json::to_string(&value).expect("a string")),
             "d" => out.push_str(if value.is_empty() { "0" } else { &value }),
-            other => panic!("unknown LSS variable kind {other}"),
+            "f" => out.push_str("1.5"),
+            _ => panic!("unknown LSS variable kind {kind}"),
         }
         rest = &spec[close + 1..];
     }

@@ -1,5 +1,6 @@
 //! ZPA's Log Streaming Service templates (User Activity, User Status, Browser Access, App
-//! Connector Status, Audit, AppProtection): CamelCase keys, numbers as JSON numbers.
+//! Connector Status, Audit, AppProtection): CamelCase keys, numbers as JSON numbers. Keys of the
+//! LSS log types ztel has no record for are here too, so that their frames are `unknown_type`.
 
 use super::Key;
 
@@ -110,6 +111,23 @@ pub const KEYS: &[Key] = crate::dialect! {
     "AvailablePorts" => Other; unmapped;
     "SystemMaximumFileDescriptors" => Other; unmapped;
     "AvailableDiskBytes" => Other; unmapped;
+    // The inspection of SMB, LDAP and Kerberos (AppProtection's protocol logs, which share its
+    // user, domain and policy keys, but describe no HTTP exchange) and Microsegmentation's flow
+    // logs (whose `Protocol` is Browser Access's key too): their keys of their own.
+    "InspectionProtocolConfig" => Other; unmapped;
+    "TrafficClassfication" => Other; unmapped;
+    "ProtocolClassification" => Other; unmapped;
+    "ProtocolInspectionError" => Other; unmapped;
+    "ProtocolActivityType" => Other; unmapped;
+    "AgentID" => Other; unmapped;
+    "AgentName" => Other; unmapped;
+    "ResourceID" => Other; unmapped;
+    "AppZoneID" => Other; unmapped;
+    "AppZoneName" => Other; unmapped;
+    "SourcePorts" => Other; unmapped;
+    "AppExecutablePath" => Other; unmapped;
+    "EnforcementAction" => Other; unmapped;
+    "EnforcementDisposition" => Other; unmapped;
     // App Connector Status.
     "SessionType" => SessionType; k(ZpaAppConnectorStatus);
     "ConnectorGroup" => ConnectorGroup; k(ZpaAppConnectorStatus);

@@ -90,6 +90,28 @@ fn a_hostname_or_a_client_connector_is_still_a_device() {
     }
 }
 
+/// A User Status session's public IP is its NAT's egress address, which every machine behind it
+/// shares: the device takes its private IP, as User Activity's does, or none, never the public one
+/// (two laptops behind one office's NAT were both given it). The record keeps both.
+#[test]
+fn a_devices_ip_is_its_private_one_never_the_shared_public_one() {
+    let session = |private: &str| {
+        let line = status(&[
+            ("Username", json!("jdoe@example.com")),
+            ("Hostname", json!("LAPTOP-7")),
+            ("ClientType", json!("zpn_client_type_zapp")),
+            ("PrivateIP", json!(private)),
+        ]);
+        let mut out = run(ZONE, &[line.as_bytes()]);
+        assert!(out.dead.is_empty(), "{line}");
+        let device = out.facts.pop().and_then(|f| f.device).expect("LAPTOP-7");
+        assert_eq!(out.records[0]["client_public_ip"], "89.160.20.128");
+        device.ip.map(|ip| ip.into_owned())
+    };
+    assert_eq!(session("10.1.2.3").as_deref(), Some("10.1.2.3"));
+    assert_eq!(session(""), None);
+}
+
 #[test]
 fn a_zpa_service_users_connections_are_no_device() {
     let line = lss(&[("Username", json!("ZPA IP Anchoring"))]);

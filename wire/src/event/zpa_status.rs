@@ -44,8 +44,13 @@ impl<'a> StatusEvent<'a> {
         let client_ip = zpa_name(f, Field::ClientPrivateIp);
         let client_public_ip = zpa_name(f, Field::ClientPublicIp);
         let client_type = f.text(Field::ClientType);
-        let ip = client_ip.clone().or(client_public_ip.clone());
-        let device = zpa_client::device(hostname.clone(), user.clone(), client_type.as_deref(), ip);
+        // The public IP is the NAT's, which every machine behind it shares: no device's own.
+        let device = zpa_client::device(
+            hostname.clone(),
+            user.clone(),
+            client_type.as_deref(),
+            client_ip.clone(),
+        );
         // A service's session names no device, nor a hostname in its record.
         let hostname = hostname.filter(|_| device.is_some());
         Ok(StatusEvent {

@@ -197,10 +197,25 @@ fn lss_client_is_kept_and_marked_but_is_no_device() {
     // That it makes no device delta and no flow note is the pipeline's (tests/pipeline.rs).
 }
 
+/// A connection whose record names neither a user nor a hostname is still a connection: written,
+/// with no device (it was a `no_device` dead letter, and lost to whoever reads the records).
+#[test]
+fn a_connection_without_user_or_hostname_is_a_record_of_no_device() {
+    let line = lss(&[("Username", json!("")), ("Hostname", json!("NA"))]);
+    let out = run(ZONE, &[line.as_bytes()]);
+    assert!(out.dead.is_empty(), "{line}");
+    let r = &out.records[0];
+    assert_eq!(r["kind"], "zpa.user_activity", "{r}");
+    assert!(
+        r.get("device_id").is_none() && r.get("user").is_none(),
+        "{r}"
+    );
+    assert_eq!(r["dst_ip"], "10.20.0.8", "{r}");
+    assert!(out.facts[0].device.is_none() && out.facts[0].flow.is_none());
+}
+
 #[test]
 fn bad_lss_records_are_dead_letters() {
-    let no_user = lss(&[("Username", json!(""))]);
-    assert_eq!(run(ZONE, &[no_user.as_bytes()]).dead[0].0, Reason::NoDevice);
     let bad_time = lss(&[("TimestampConnectionStart", json!("soon"))]);
     assert_eq!(run(ZONE, &[bad_time.as_bytes()]).dead[0].0, Reason::BadTime);
 }

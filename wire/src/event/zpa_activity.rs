@@ -44,7 +44,8 @@ pub struct ActivityEvent<'a> {
     pub end: Option<Timestamp>,
     /// When LSS logged it (LogTimestamp): later than `start` in an "active" record.
     pub logged: Option<Timestamp>,
-    /// The device the record names: none for ZPA's services ([`zpa_client::is_service`]).
+    /// The device the record names: none for ZPA's services ([`zpa_client::is_service`]), nor
+    /// when it names neither a hostname nor a user (a connection all the same, written).
     pub device: Option<Device<'a>>,
 }
 
@@ -64,9 +65,6 @@ impl<'a> ActivityEvent<'a> {
         let hostname = f.text(Field::Hostname);
         let user = f.text(Field::Username);
         let client_ip = zpa_name(f, Field::ClientPrivateIp);
-        if hostname.is_none() && user.is_none() {
-            return Err(Reason::NoDevice);
-        }
         let client_type = f.text(Field::ClientType);
         let device = zpa_client::device(
             hostname.clone(),

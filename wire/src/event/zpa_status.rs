@@ -29,7 +29,8 @@ pub struct StatusEvent<'a> {
     pub unauthenticated_at: Option<Timestamp>,
     pub bytes_rx: Option<u64>,
     pub bytes_tx: Option<u64>,
-    /// Keyed by the hostname, else the user; none for ZPA's services ([`zpa_client::is_service`]).
+    /// Keyed by the hostname, else the user; none for ZPA's services ([`zpa_client::is_service`])
+    /// and for a session that names neither (its record is written all the same).
     pub device: Option<Device<'a>>,
 }
 
@@ -38,9 +39,6 @@ impl<'a> StatusEvent<'a> {
         let logged = lss_log_time(f, ctx)?;
         let hostname = f.text(Field::Hostname);
         let user = f.text(Field::Username);
-        if hostname.is_none() && user.is_none() {
-            return Err(Reason::NoDevice);
-        }
         let client_ip = zpa_name(f, Field::ClientPrivateIp);
         let client_public_ip = zpa_name(f, Field::ClientPublicIp);
         let client_type = f.text(Field::ClientType);

@@ -290,6 +290,45 @@ fn frames_and_bodies_in_progress_share_one_budget_per_shard() {
     );
 }
 
+/// A connection that sent a large frame and went quiet gives back what its buffer grew to: kept,
+/// it held the budget between frames, and once enough such feeds did, every later large frame
+/// on the shard waited and became a `truncated` dead letter at the idle limit, whole as it came.
+#[test]
+fn a_quiet_connection_gives_its_grown_buffer_back() {
+    let config = format!(
+        "{KEYS}[limits]\nidle_timeout_secs = 60\nbuffer_budget_bytes = {}\n",
+        16 << 20
+    );
+    let collector = binary("quiet-budget", &config, &["--admin", "127.0.0.1:0"]);
+    let large = |id: u64| {
+        let pad = format!("\"pad\":\"{}\",\"login\"", "x".repeat(250_000));
+        common::zia_line(id, &format!("large-{id}")).replace("\"login\"", &pad) + "\n"
+    };
+    // Each of these would keep three times its first buffer charged, 100 of them more than the
+    // budget (the least it may be: 64 maximal frames).
+    let mut quiet = Vec::new();
+    for id in 1..=100 {
+        let mut stream = collector.connect();
+        stream
+            .write_all(large(id).as_bytes())
+            .expect("a large frame");
+        quiet.push(stream);
+    }
+    let records = collector.data_dir().join("connections.jsonl");
+    let all = common::wait_for(Duration::from_secs(20), || {
+        (common::count_lines(&records) == 100).then_some(())
+    });
+    assert!(
+        all.is_some(),
+        "{} of 100 large frames written before the idle limit",
+        common::count_lines(&records)
+    );
+    drop(quiet);
+    let outcome = collector.stop();
+    assert_eq!(outcome.counter("truncated"), 0);
+    assert_eq!(outcome.records.len(), 100);
+}
+
 #[test]
 fn what_a_gzip_body_inflates_to_is_charged_to_the_budget() {
     // A gzip body of a few KB inflates to megabytes: those are charged to the shard's budget as

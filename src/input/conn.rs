@@ -16,6 +16,7 @@ use super::nap::nap;
 use super::{handoff, process_end, process_frames, sockopt};
 use crate::batch::counters::Counter;
 use crate::batch::{Batch, Origin, Source};
+use crate::shard::budget::Charge;
 use crate::shard::handoff::Turns;
 use crate::shard::Shard;
 
@@ -27,6 +28,10 @@ const INITIAL_BUFFER: usize = 64 << 10;
 /// larger batches, and each batch costs both threads a fixed amount (a wake-up, clock reads, a
 /// write). Idle connections keep the initial size.
 const BUSY_BUFFER: usize = 256 << 10;
+/// A plain connection that brings nothing for this long between frames gives back what its
+/// buffer grew to: kept, a quiet feed's buffer held the shard's budget, and once enough did, a
+/// later large frame waited for it until its idle limit and was cut short.
+const QUIET_RELEASE: Duration = Duration::from_secs(1);
 
 /// While draining, a connection that brings nothing for this long has sent all it had.
 const DRAIN_QUIET: Duration = Duration::from_millis(100);
@@ -230,6 +235,8 @@ pub async fn read_frames<S: Stream>(
             Some(idle.saturating_sub(started.elapsed()))
         } else if !sent_any {
             Some(idle.saturating_sub(opened.elapsed()))
+        } else if buf.len() > first && stream.resumes_after_timeout() {
+            Some(QUIET_RELEASE)
         } else {
             None
         };
@@ -290,6 +297,12 @@ pub async fn read_frames<S: Stream>(
                 }
                 // Draining, and the peer went quiet: it has sent all it had.
                 None if draining.is_some() => break End::Drained,
+                // Quiet between frames ([`QUIET_RELEASE`]): the grown buffer goes back.
+                None if frame_started.is_none() && sent_any && start == end => {
+                    release(&mut buf, &mut charge, first, first);
+                    (start, end) = (0, 0);
+                    continue;
+                }
                 None => break End::Idle,
             },
             // A drain that shut the socket, or a TLS peer that closes without close_notify.
@@ -360,11 +373,16 @@ pub async fn read_frames<S: Stream>(
             start = 0;
             end = 0;
             frame_started = None;
-            // A large frame is done: what it needed goes back to the budget.
-            if buf.len() > BUSY_BUFFER {
-                buf.truncate(BUSY_BUFFER.max(first));
-                buf.shrink_to_fit();
-                charge.shrink(buf.len() - first);
+            // A large frame is done: what it needed goes back to the budget. A plain connection
+            // keeps a busy peer's buffer until it goes quiet; a TLS one cannot wait for that (a
+            // timed-out TLS read ends the connection), nor does it need one (its reads are a few
+            // KiB, and never fill it).
+            let keep = match stream.resumes_after_timeout() {
+                true => BUSY_BUFFER.max(first),
+                false => first,
+            };
+            if buf.len() > keep {
+                release(&mut buf, &mut charge, keep, first);
             }
         } else if consumed > 0 || frame_started.is_none() {
             // What is left began in this read: a frame ended in it, or none was in progress.
@@ -448,4 +466,12 @@ async fn send(shard: &Shard, batch: Batch, frame_started: &mut Option<Instant>) 
 /// their lines): its own count, as pending counts join it only when it is sent.
 fn read_into(batch: &Batch) -> usize {
     usize::try_from(batch.counters.get(Counter::BytesRead)).unwrap_or(usize::MAX)
+}
+
+/// Shrinks a connection's buffer, whose bytes are all consumed, to `keep` bytes, and gives what
+/// it held beyond that back to the shard's budget (which is charged what exceeds `first`).
+fn release(buf: &mut Vec<u8>, charge: &mut Charge<'_>, keep: usize, first: usize) {
+    buf.truncate(keep);
+    buf.shrink_to_fit();
+    charge.shrink(buf.len().saturating_sub(first));
 }

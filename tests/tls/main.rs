@@ -2,6 +2,7 @@
 //! a silent peer, and a certificate reload on SIGHUP that keeps established connections. Every
 //! certificate is made by the test (rcgen).
 
+mod budget;
 #[path = "../common/mod.rs"]
 mod common;
 mod write_only;

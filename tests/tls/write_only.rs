@@ -10,7 +10,7 @@
 use super::*;
 
 /// A client that completes the handshake and reads nothing after it.
-fn handshake_only(addr: SocketAddr, ca: &Ca) -> Tls {
+pub(super) fn handshake_only(addr: SocketAddr, ca: &Ca) -> Tls {
     let tcp = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect");
     let name = ServerName::try_from("localhost").unwrap();
     let conn = rustls::ClientConnection::new(ca.client(None), name).expect("client");

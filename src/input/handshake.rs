@@ -65,8 +65,15 @@ pub async fn accept(
         Handshake::Done(Ok(tls)) => {
             match tls.get_ref().1.peer_certificates().and_then(|c| c.first()) {
                 Some(cert) => {
-                    let subject = super::certs::subject(cert);
-                    tracing::info!(%peer, %subject, "{input}: TLS client connected");
+                    if let Some(held) = shard.notices.due(Notice::Connected, source) {
+                        let subject = super::certs::subject(cert);
+                        tracing::info!(
+                            %peer,
+                            %subject,
+                            "{input}: TLS client connected{}",
+                            and_more(held)
+                        );
+                    }
                 }
                 None => tracing::debug!(%peer, "{input}: TLS client connected"),
             }

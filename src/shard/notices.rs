@@ -1,6 +1,6 @@
 //! Log lines about peers (refused for their address, over the connection limit, failed TLS
-//! handshakes, HTTP requests with a wrong or no key) at most once a second per kind, input and
-//! shard (a line that stood for others of another input named the wrong one): a flood of
+//! handshakes, TLS clients with a certificate connected, HTTP requests with a wrong or no key)
+//! at most once a second per kind, input and shard (a line that stood for others of another input named the wrong one): a flood of
 //! refused connections is when an operator needs the line naming the address, and when an
 //! unlimited log would bury it.
 
@@ -15,6 +15,8 @@ pub enum Notice {
     Refused,
     OverLimit,
     Handshake,
+    /// A TLS client that showed a certificate connected.
+    Connected,
     /// An HTTP request refused for its key (401 or 403).
     Unauthorized,
 }
@@ -22,10 +24,11 @@ pub enum Notice {
 const EVERY: Duration = Duration::from_secs(1);
 
 impl Notice {
-    const ALL: [Notice; 4] = [
+    const ALL: [Notice; 5] = [
         Notice::Refused,
         Notice::OverLimit,
         Notice::Handshake,
+        Notice::Connected,
         Notice::Unauthorized,
     ];
 }
@@ -90,12 +93,18 @@ impl Notices {
             let section = input.section();
             let what = match notice {
                 Notice::Refused => {
-                    format!("refused {held} more peers not in {section}.allowed_ips")
+                    // A refused datagram is one, whoever sent it; so is a connection.
+                    let what = match input {
+                        Source::Udp => "datagrams",
+                        _ => "connections",
+                    };
+                    format!("refused {held} more {what} from peers not in {section}.allowed_ips")
                 }
                 Notice::OverLimit => {
                     format!("refused {held} more connections over limits.max_connections")
                 }
                 Notice::Handshake => format!("{held} more TLS handshakes failed"),
+                Notice::Connected => format!("{held} more TLS clients connected"),
                 Notice::Unauthorized => {
                     format!("refused {held} more requests for their key (401/403)")
                 }

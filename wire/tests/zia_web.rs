@@ -284,6 +284,20 @@ fn time_falls_back_to_header_then_to_reception() {
     assert_eq!(r["ts"], "2026-11-21T10:15:01Z");
     let r = one(ZONE, body);
     assert_eq!(r["ts"], RECEIVED);
+    // A header stamp that cannot be read is no reason to date the record when it came: it is a
+    // dead letter, as a record's own unreadable time is.
+    for header in [
+        "<134>Feb 30 10:15:01 nss01 ",
+        "<134>Nov 22 25:15:01 nss01 ",
+        "<134>1 2023-13-02T03:04:05Z nss01 zscaler - - - ",
+    ] {
+        let line = format!("{header}{body}");
+        assert_eq!(
+            dead_reason(ZONE, line.as_bytes()),
+            Reason::BadTime,
+            "{line}"
+        );
+    }
 }
 
 #[test]

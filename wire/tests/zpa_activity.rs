@@ -216,6 +216,13 @@ fn a_connection_without_user_or_hostname_is_a_record_of_no_device() {
 
 #[test]
 fn bad_lss_records_are_dead_letters() {
+    // No time of its own, and a header stamp that cannot be read: not dated when it came.
+    let timeless = lss(&[
+        ("TimestampConnectionStart", json!("")),
+        ("LogTimestamp", json!("")),
+    ]);
+    let line = format!("<134>Feb 30 10:15:01 connector {timeless}");
+    assert_eq!(run(ZONE, &[line.as_bytes()]).dead[0].0, Reason::BadTime);
     let bad_time = lss(&[("TimestampConnectionStart", json!("soon"))]);
     assert_eq!(run(ZONE, &[bad_time.as_bytes()]).dead[0].0, Reason::BadTime);
 }

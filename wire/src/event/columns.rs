@@ -170,7 +170,7 @@ pub fn facts(kind: Kind, f: &Fields<'_>, ctx: &Context<'_>) -> Result<Facts<'sta
                 ts = lss_time(f, field)?;
             }
         }
-        ts.unwrap_or_else(|| super::lss_header_time(ctx))
+        super::lss_or_header_time(ts, ctx)?
     };
     Ok(Facts {
         kind,

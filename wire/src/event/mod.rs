@@ -201,13 +201,18 @@ pub struct Context<'z> {
 }
 
 impl Context<'_> {
-    /// The header's time, for a record that carries none of its own. The record's identity
-    /// then takes in the header (see `decode::Decoded`): two such records that differ only in
-    /// the header's time are two events, not one sent twice.
-    pub fn header_time(&self, zone: &TimeZone) -> Option<Timestamp> {
+    /// The header's time, for a record that carries none of its own: none when the header has
+    /// no stamp, a `bad_time` when it has one that cannot be read (`Feb 30 10:15:01`), which the
+    /// time the frame was read would otherwise stand in for without a trace. The record's
+    /// identity then takes in the header (see `decode::Decoded`): two such records that differ
+    /// only in the header's time are two events, not one sent twice.
+    pub fn header_time(&self, zone: &TimeZone) -> Result<Option<Timestamp>, Reason> {
+        if self.header.timestamp().is_none() {
+            return Ok(None);
+        }
         let ts = self.header.time(zone, self.received);
         self.took_header_time.set(ts.is_some());
-        ts
+        ts.map(Some).ok_or(Reason::BadTime)
     }
 
     /// A time of text, as [`time::parse_time`] reads it, through the decoder's memory of the
@@ -303,7 +308,7 @@ pub fn zia_time(f: &Fields<'_>, ctx: &Context<'_>) -> Result<Timestamp, Reason> 
     if unreadable {
         return Err(Reason::BadTime);
     }
-    Ok(ctx.header_time(ctx.zone).unwrap_or(ctx.received))
+    Ok(ctx.header_time(ctx.zone)?.unwrap_or(ctx.received))
 }
 
 /// A ZIA time in the record's own zone word (`%s{tz}`) when it has one, else in the feed's.
@@ -421,10 +426,13 @@ pub fn lss_other_time(f: &Fields<'_>, field: Field) -> Option<Timestamp> {
     lss_time(f, field).ok().flatten()
 }
 
-/// The time of an LSS record that carries none of its own: its syslog header's (IBM's LEEF
-/// templates put LogTimestamp there), read as UTC like every LSS time, else when it arrived.
-pub fn lss_header_time(ctx: &Context<'_>) -> Timestamp {
-    ctx.header_time(&TimeZone::UTC).unwrap_or(ctx.received)
+/// An LSS record's time: its own, else its syslog header's (IBM's LEEF templates put
+/// LogTimestamp there), read as UTC like every LSS time, else when it arrived.
+pub fn lss_or_header_time(own: Option<Timestamp>, ctx: &Context<'_>) -> Result<Timestamp, Reason> {
+    match own {
+        Some(ts) => Ok(ts),
+        None => Ok(ctx.header_time(&TimeZone::UTC)?.unwrap_or(ctx.received)),
+    }
 }
 
 /// A port: 1 to 65535 (0 is how feeds say "none").

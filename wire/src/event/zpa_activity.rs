@@ -76,9 +76,7 @@ impl<'a> ActivityEvent<'a> {
         // whatever hostname they carry is no person's machine, and the record says none either.
         let hostname = hostname.filter(|_| device.is_some());
         Ok(ActivityEvent {
-            ts: start
-                .or(logged)
-                .unwrap_or_else(|| super::lss_header_time(ctx)),
+            ts: super::lss_or_header_time(start.or(logged), ctx)?,
             hostname,
             user,
             client_ip,

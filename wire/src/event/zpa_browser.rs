@@ -54,9 +54,7 @@ impl<'a> BrowserEvent<'a> {
             client_ip.clone(),
         );
         Ok(BrowserEvent {
-            ts: received
-                .or(logged)
-                .unwrap_or_else(|| super::lss_header_time(ctx)),
+            ts: super::lss_or_header_time(received.or(logged), ctx)?,
             hostname,
             user,
             client_ip,

@@ -52,7 +52,7 @@ impl<'a> StatusEvent<'a> {
         // A service's session names no device, nor a hostname in its record.
         let hostname = hostname.filter(|_| device.is_some());
         Ok(StatusEvent {
-            ts: logged.unwrap_or_else(|| super::lss_header_time(ctx)),
+            ts: super::lss_or_header_time(logged, ctx)?,
             hostname,
             user,
             client_ip,

@@ -289,6 +289,11 @@ fn durations_are_bounded_to_a_year() {
             "[output.nats]\nurl = \"nats://127.0.0.1:4222\"\nduplicate_window_secs = 10000000000",
             "output.nats.duplicate_window_secs",
         ),
+        // With NATS off too: `config check` passed it until the day NATS was turned on.
+        (
+            "[output.nats]\nduplicate_window_secs = 99999999999",
+            "output.nats.duplicate_window_secs",
+        ),
     ] {
         let msg = Config::from_toml(text).unwrap_err().to_string();
         assert!(msg.starts_with(&format!("{key}: ")), "{text:?} gave {msg}");

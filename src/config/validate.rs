@@ -171,15 +171,11 @@ impl Config {
         spill.then(|| "spill-*.jsonl".to_owned())
     }
 
-    /// `[output.nats]`, only when it is on. Names are checked here, where the key can be named,
-    /// rather than by the server later.
+    /// `[output.nats]`: its values always (a value out of range must not pass `config check`
+    /// until the day NATS is turned on), its URL and files when it is on. Names are checked
+    /// here, where the key can be named, rather than by the server later.
     fn validate_nats(&self) -> Result<(), ConfigError> {
         let nats = &self.output.nats;
-        if nats.url.trim().is_empty() {
-            return Ok(());
-        }
-        // Here too, not only at the start: `config check` must refuse what `serve` would.
-        super::nats_url::endpoints(&nats.url).map_err(|e| invalid("output.nats.url", e))?;
         // JetStream stream names: no spaces, dots, wildcards or path separators.
         let name_ok = |s: &str| {
             !s.is_empty()
@@ -220,6 +216,11 @@ impl Config {
                 "must be at least 1048576",
             ));
         }
+        if nats.url.trim().is_empty() {
+            return Ok(());
+        }
+        // Here too, not only at the start: `config check` must refuse what `serve` would.
+        super::nats_url::endpoints(&nats.url).map_err(|e| invalid("output.nats.url", e))?;
         // Read as the client will read them at the start, so that `config check` refuses them.
         if !nats.creds.is_empty() {
             std::fs::read_to_string(&nats.creds)

@@ -334,6 +334,27 @@ fn loadgen_fails_when_it_cannot_tell_whether_events_were_lost() {
     assert_eq!(collector.stop().records.len(), 200);
 }
 
+/// A target nobody listens on: exit status 1, and the report and result line of a run that sent
+/// nothing (there was only an error line, and a script reading the result line found none).
+#[test]
+fn loadgen_reports_a_refused_connection_as_a_run_that_sent_nothing() {
+    let Some(binary) = loadgen_binary() else {
+        return;
+    };
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let target = closed.local_addr().expect("address").to_string();
+    drop(closed);
+    let (code, result, stderr) = loadgen(&binary, &["--target", &target, "--count", "10"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(result_value(&result, "events"), "0", "{result:?}");
+    assert_eq!(
+        result_value(&result, "failed_connections"),
+        "1",
+        "{result:?}"
+    );
+    assert!(stderr.contains("Connection refused"), "{stderr}");
+}
+
 #[test]
 fn loadgen_tells_records_written_from_dead_letters_and_duplicates() {
     let Some(binary) = loadgen_binary() else {

@@ -207,7 +207,8 @@ pub struct Args {
     pub admin: Option<String>,
 
     /// Write the send lateness as an HdrHistogram interval log (one interval per second, tag
-    /// send_lateness, values in microseconds) to FILE.
+    /// send_lateness, values in microseconds) to FILE. Needs a --rate EPS: with --rate max (the
+    /// default) no event has a due time to be late for.
     #[arg(long, value_name = "FILE")]
     pub hist: Option<PathBuf>,
 

@@ -61,23 +61,33 @@ pub fn check(shards: usize) -> anyhow::Result<()> {
     if below(limit.rlim_cur, FLOOR) {
         anyhow::bail!(
             "RLIMIT_MEMLOCK is {} KiB (hard limit {} KiB): io_uring needs at least 512 KiB, and \
-             {} MiB for the buffers of {shards} shards; set LimitMEMLOCK= in the unit, `ulimit -l` \
+             {} MiB for the buffers of {}; set LimitMEMLOCK= in the unit, `ulimit -l` \
              in the shell, or memlock in /etc/security/limits.conf",
             limit.rlim_cur / 1024,
             limit.rlim_max / 1024,
-            wanted >> 20
+            wanted >> 20,
+            shards_text(shards)
         );
     }
     if !has_capability(CAP_IPC_LOCK) && below(limit.rlim_cur, wanted) {
         tracing::warn!(
-            "RLIMIT_MEMLOCK is {} KiB: io_uring may not register the I/O buffers of {shards} \
-             shards (ztel works, with ordinary buffers); for {} MiB or more set LimitMEMLOCK= in \
+            "RLIMIT_MEMLOCK is {} KiB: io_uring may not register the I/O buffers of {} \
+             (ztel works, with ordinary buffers); for {} MiB or more set LimitMEMLOCK= in \
              the unit, or memlock in /etc/security/limits.conf",
             limit.rlim_cur / 1024,
+            shards_text(shards),
             wanted >> 20
         );
     }
     Ok(())
+}
+
+/// "1 shard", "4 shards".
+fn shards_text(shards: usize) -> String {
+    match shards {
+        1 => "1 shard".into(),
+        n => format!("{n} shards"),
+    }
 }
 
 /// Lets io_uring register buffers past RLIMIT_MEMLOCK.

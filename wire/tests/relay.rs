@@ -105,3 +105,53 @@ fn the_black_box_testers_lines_read_behind_two_headers() {
         }
     }
 }
+
+/// The first line of a corpus file.
+fn corpus_line(file: &str) -> String {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/corpus/").to_owned() + file;
+    let text = std::fs::read_to_string(&path).expect("the corpus");
+    text.lines().next().expect("a line").to_owned()
+}
+
+/// rsyslog's default forward template (`RSYSLOG_TraditionalForwardFormat`) writes its own PRI
+/// and stamp, then what it parsed as the line's host and tag, then the rest: for a line that
+/// starts with a ctime (a key=value template's time, QRadar's LEEF header), the weekday is the
+/// "host" and the bytes are the line's. The record's time stays its own: it was the relay's,
+/// or the ctime's without its year, a year off.
+#[test]
+fn a_relayed_line_that_starts_with_its_ctime_keeps_it() {
+    let relay = "<13>Dec  6 16:02:00 ";
+    for file in [
+        "sc4s-zia-tunnel-splunk-kv.log",
+        "ibm-qradar-doc-zpa-user-status-leef.log",
+    ] {
+        let line = corpus_line(file);
+        let bare = decode(&line).expect("a record");
+        let sent = line.strip_prefix("<166>").unwrap_or(&line);
+        let relayed = decode(&format!("{relay}{sent}"));
+        assert_eq!(relayed.map(|r| r.0), Ok(bare.0), "{file}");
+    }
+}
+
+/// The same template takes a CEF line's `CEF:` for a syslog tag and writes a space after it
+/// (`zscaler-nss CEF: 0|Zscaler|…`): the record is still CEF, with its labelled fields. Read as
+/// key=value, it lost its department and risk (`cs1Label=dept`, `cn1Label=riskscore`) silently.
+/// So with LEEF.
+#[test]
+fn a_cef_or_leef_line_whose_tag_a_relay_spaced_is_still_cef_or_leef() {
+    use wire::synth::{Dialect, WebGenerator};
+    for (dialect, tag) in [(Dialect::Cef, " CEF:"), (Dialect::Leef, " LEEF:")] {
+        let generated = WebGenerator::new(3, dialect, Default::default()).lines(1);
+        // The sender's host before the record, as rsyslog parses it (NSS's LEEF template
+        // writes `zscaler-nss: LEEF:`, a tag of its own).
+        let line = generated
+            .lines()
+            .next()
+            .expect("a line")
+            .replacen(": LEEF:", " LEEF:", 1);
+        let bare = decode(&line).expect("a record");
+        assert!(bare.0.get("department").is_some(), "{}", bare.0);
+        let spaced = format!("<13>{}", line.replacen(tag, &format!("{tag} "), 1));
+        assert_eq!(decode(&spaced).map(|r| r.0), Ok(bare.0.clone()), "{spaced}");
+    }
+}

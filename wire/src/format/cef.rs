@@ -148,8 +148,9 @@ fn parse<'a>(
     scan: &mut Scan,
     text: &'a [u8],
 ) -> Result<Parsed<'a>, Reason> {
+    // A relay may have put a space after the `CEF:` it took for a syslog tag.
     let header = match text.starts_with(b"CEF:") {
-        true => header_fields(text, 4, Reason::MalformedCef),
+        true => header_fields(text, super::after_spaces(text, 4), Reason::MalformedCef),
         false => Err(Reason::MalformedCef),
     };
     let (mut header, extension) = match header {

@@ -150,8 +150,9 @@ impl Reader {
 
 impl Parts {
     fn parse<'a>(&'a mut self, text: &'a [u8]) -> Result<Parsed<'a>, Reason> {
+        // A relay may have put a space after the `LEEF:` it took for a syslog tag.
         let header = match text.starts_with(b"LEEF:") {
-            true => header_fields(text, 5, Reason::MalformedLeef),
+            true => header_fields(text, super::after_spaces(text, 5), Reason::MalformedLeef),
             false => Err(Reason::MalformedLeef),
         };
         let (mut header, mut at) = match header {

@@ -122,6 +122,14 @@ pub(crate) fn name_start(b: &[u8], end: usize) -> usize {
     start
 }
 
+/// `at`, past the spaces at it.
+pub(crate) fn after_spaces(b: &[u8], at: usize) -> usize {
+    at + b[at.min(b.len())..]
+        .iter()
+        .take_while(|&&c| c == b' ')
+        .count()
+}
+
 /// The first `needle` at or after `from`. The values of text formats are mostly short, and
 /// starting a vector search costs more than looking at their first 128 bytes, 16 at a time.
 pub(crate) fn find_byte(b: &[u8], from: usize, needle: u8) -> Option<usize> {

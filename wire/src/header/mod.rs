@@ -8,7 +8,7 @@ use jiff::Timestamp;
 
 mod stamp;
 
-use stamp::{month_index, rfc3164_padded, stamp_len, CTIME_LEN};
+use stamp::{ctime_with_year, month_index, rfc3164_padded, stamp_len, CTIME_LEN};
 
 /// The header of one frame, borrowed from it. Its parts stay bytes until asked for as text:
 /// most records carry their own time and nothing reads the host, and checking both as UTF-8
@@ -70,6 +70,18 @@ pub fn split(frame: &[u8]) -> (Header<'_>, usize) {
             .map(trim_colons)
             .filter(|h| !h.is_empty() && h[0] != b'{')
             .filter(|h| !h.iter().any(|c| matches!(c, b'=' | b',' | b'"' | b'|')));
+        // A relay that took the weekday of a line's leading ctime for the sender's host
+        // (rsyslog's default forward template before `Wed May  4 08:42:00 2022<TAB>…` or
+        // QRadar's `Tue Apr 20 22:23:25 2021 host LEEF:…`): its header has no host, and the
+        // message is the line, its time whole. Read as a host, the weekday left the record the
+        // relay's time, or the ctime without its year.
+        if stamp_len != CTIME_LEN && ctime_with_year(&rest[after..]) {
+            let header = Header {
+                timestamp,
+                host: None,
+            };
+            return (header, at + after);
+        }
         // A ctime with its year, then a zone word, then a pair: a key=value record that starts
         // with its time and zone (`Sat Nov 22 08:26:40 2025 UTC<TAB>reason=…`, as `%s{time}
         // %s{tz}` writes it), no header with a host `UTC`: read as one, the record took the
@@ -242,7 +254,11 @@ pub fn static_text_len(message: &[u8]) -> usize {
     let is_name = |c: &u8| c.is_ascii_alphanumeric() || b"_.-/".contains(c);
     // A word of digits is a year or a time's end (`… 2019: reason=…`), not a tag.
     let named = name.iter().any(u8::is_ascii_alphabetic);
-    if !(1..=32).contains(&name.len()) || !name.iter().all(is_name) || !named || name == b"zpa-lss"
+    if !(1..=32).contains(&name.len())
+        || !name.iter().all(is_name)
+        || !named
+        || name == b"zpa-lss"
+        || format_tag(name)
     {
         return 0;
     }
@@ -256,6 +272,14 @@ pub fn static_text_len(message: &[u8]) -> usize {
         Some(b'\t' | b',') | None => 0,
         Some(_) => after,
     }
+}
+
+/// Whether a tag's name is a record's `CEF:` or `LEEF:`, which a relay may have taken for a tag
+/// and spaced (`zscaler-nss CEF: 0|…`, rsyslog's default forward template): it is the record's.
+/// Taken for a tag, it was left out of the message, and the record was read as key=value
+/// without its labelled fields.
+fn format_tag(name: &[u8]) -> bool {
+    matches!(name, b"CEF" | b"LEEF")
 }
 
 /// UTF-8's byte order mark.
@@ -317,6 +341,9 @@ fn tag_len(b: &[u8]) -> usize {
     };
     let is_name = |c: &u8| c.is_ascii_alphanumeric() || b"_.-/".contains(c);
     let name = text.iter().take(33).take_while(|c| is_name(c)).count();
+    if format_tag(&text[..name]) {
+        return 0;
+    }
     let mut at = name;
     if text.get(at) == Some(&b'[') {
         let digits = text[at + 1..]

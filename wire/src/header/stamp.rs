@@ -109,3 +109,16 @@ pub(super) fn month_index(m: &[u8]) -> Option<i8> {
     ];
     MONTHS.iter().position(|x| *x == m).map(|i| i as i8 + 1)
 }
+
+/// Whether `b` starts with a ctime and its year (`Wed May  4 08:42:00 2022`) that a word or a
+/// delimiter follows, or nothing: a record's own leading time, or a header's stamp.
+pub(super) fn ctime_with_year(b: &[u8]) -> bool {
+    const WEEKDAYS: [&[u8; 3]; 7] = [b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun"];
+    b.len() >= CTIME_LEN
+        && WEEKDAYS.iter().any(|d| b.starts_with(*d))
+        && b[3] == b' '
+        && is_rfc3164_stamp(&b[4..19])
+        && b[19] == b' '
+        && b[20..24].iter().all(u8::is_ascii_digit)
+        && b.get(24).is_none_or(|c| !c.is_ascii_alphanumeric())
+}

@@ -349,6 +349,16 @@ pub async fn read_frames<S: Stream>(
                     });
                     (start, end) = (0, left);
                     frame_started = (left > 0).then_some(read_at);
+                    // The connection goes on with a fresh buffer as large as its own had grown:
+                    // with nothing left in it, it gives back what a frame no longer needs.
+                    if left == 0 {
+                        release(
+                            &mut buf,
+                            &mut charge,
+                            keep_between_frames(stream, first),
+                            first,
+                        );
+                    }
                     continue;
                 }
                 handoff::Lent::Stopped => break End::Stopped,
@@ -373,17 +383,13 @@ pub async fn read_frames<S: Stream>(
             start = 0;
             end = 0;
             frame_started = None;
-            // A large frame is done: what it needed goes back to the budget. A plain connection
-            // keeps a busy peer's buffer until it goes quiet; a TLS one cannot wait for that (a
-            // timed-out TLS read ends the connection), nor does it need one (its reads are a few
-            // KiB, and never fill it).
-            let keep = match stream.resumes_after_timeout() {
-                true => BUSY_BUFFER.max(first),
-                false => first,
-            };
-            if buf.len() > keep {
-                release(&mut buf, &mut charge, keep, first);
-            }
+            // A large frame is done: what it needed goes back to the budget.
+            release(
+                &mut buf,
+                &mut charge,
+                keep_between_frames(stream, first),
+                first,
+            );
         } else if consumed > 0 || frame_started.is_none() {
             // What is left began in this read: a frame ended in it, or none was in progress.
             frame_started = Some(read_at);
@@ -468,9 +474,24 @@ fn read_into(batch: &Batch) -> usize {
     usize::try_from(batch.counters.get(Counter::BytesRead)).unwrap_or(usize::MAX)
 }
 
-/// Shrinks a connection's buffer, whose bytes are all consumed, to `keep` bytes, and gives what
-/// it held beyond that back to the shard's budget (which is charged what exceeds `first`).
+/// How much of its buffer a connection keeps once a frame is done: a plain one a busy peer's
+/// buffer, until it goes quiet ([`QUIET_RELEASE`]); a TLS one its first, since it cannot wait
+/// for quiet (a timed-out TLS read ends the connection) and needs no more (its reads are a few
+/// KiB, and never fill it).
+fn keep_between_frames<S: Stream>(stream: &S, first: usize) -> usize {
+    match stream.resumes_after_timeout() {
+        true => BUSY_BUFFER.max(first),
+        false => first,
+    }
+}
+
+/// Shrinks a connection's buffer, whose bytes are all consumed, to at most `keep` bytes, and
+/// gives what it held beyond that back to the shard's budget (which is charged what exceeds
+/// `first`, the size it started at).
 fn release(buf: &mut Vec<u8>, charge: &mut Charge<'_>, keep: usize, first: usize) {
+    if buf.len() <= keep {
+        return;
+    }
     buf.truncate(keep);
     buf.shrink_to_fit();
     charge.shrink(buf.len().saturating_sub(first));

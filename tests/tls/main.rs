@@ -75,6 +75,18 @@ fn start(
     extra: &str,
     binary: bool,
 ) -> Collector {
+    let options = tls_options(dir, server, client_ca, extra, binary);
+    Collector::start_with(tag, options)
+}
+
+/// Writes the server's files; the options of a collector with TLS on port 0.
+fn tls_options(
+    dir: &TempDir,
+    server: &(String, String),
+    client_ca: Option<&Ca>,
+    extra: &str,
+    binary: bool,
+) -> Options {
     let cert = dir.write("server.pem", &server.0);
     let key = dir.write("server.key", &server.1);
     let mut toml = format!(
@@ -89,15 +101,12 @@ fn start(
         ));
     }
     toml.push_str(extra);
-    Collector::start_with(
-        tag,
-        Options {
-            config: Some(toml),
-            args: vec!["--tls".into(), "127.0.0.1:0".into()],
-            binary,
-            ..Options::default()
-        },
-    )
+    Options {
+        config: Some(toml),
+        args: vec!["--tls".into(), "127.0.0.1:0".into()],
+        binary,
+        ..Options::default()
+    }
 }
 
 fn path(p: &Path) -> String {

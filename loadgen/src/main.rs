@@ -86,17 +86,15 @@ fn run(args: Args) -> Result<ExitCode, Failure> {
         }
     });
 
-    // A moment for the threads to start, so that the first events are not late because of it.
-    let lead = Duration::from_millis(10);
-    let (start, started) = (Instant::now() + lead, SystemTime::now() + lead);
-    let totals = match conn::connect(&plan, &transport) {
-        Ok(conns) => send_all(&plan, conns, streams, start)?,
+    let (totals, started) = match conn::connect(&plan, &transport) {
+        Ok(conns) => send_all(&plan, conns, streams)?,
         // Nothing was sent: said as every run's outcome is, result line included, for the
-        // scripts that read it.
+        // scripts that read it. The connections are all opened before any sends, so the one
+        // that failed is the one counted.
         Err(e) => {
             let mut totals = report::Totals::merge(Vec::new(), plan.rate).map_err(Failure::Run)?;
             totals.failures.push(format!("{e:#}"));
-            totals
+            (totals, SystemTime::now())
         }
     };
     for failure in &totals.failures {
@@ -153,13 +151,16 @@ fn run(args: Args) -> Result<ExitCode, Failure> {
     })
 }
 
-/// Sends the streams over the connections, from `start`, and adds up what each sent.
+/// Sends the streams over the connections, once they are all open, and adds up what each sent;
+/// with when the sending started.
 fn send_all(
     plan: &Plan,
     conns: Vec<conn::Conn>,
     streams: Vec<source::Stream>,
-    start: Instant,
-) -> Result<report::Totals, Failure> {
+) -> Result<(report::Totals, SystemTime), Failure> {
+    // A moment for the threads to start, so that the first events are not late because of it.
+    let lead = Duration::from_millis(10);
+    let (start, started) = (Instant::now() + lead, SystemTime::now() + lead);
     let progress = Arc::new(Progress::default());
     let schedule = Schedule {
         rate: plan.rate,
@@ -178,7 +179,8 @@ fn send_all(
             .map_err(|_| Failure::Run(anyhow::anyhow!("a sender thread panicked")))?;
         outcomes.push(outcome);
     }
-    report::Totals::merge(outcomes, plan.rate).map_err(Failure::Run)
+    let totals = report::Totals::merge(outcomes, plan.rate).map_err(Failure::Run)?;
+    Ok((totals, started))
 }
 
 /// Seconds since the Unix epoch (0 for a clock set before it).

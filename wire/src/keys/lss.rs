@@ -113,20 +113,18 @@ pub const KEYS: &[Key] = crate::dialect! {
     "AvailableDiskBytes" => Other; unmapped;
     // The inspection of SMB, LDAP and Kerberos (AppProtection's protocol logs, which share its
     // user, domain and policy keys, but describe no HTTP exchange) and Microsegmentation's flow
-    // logs (whose `Protocol` is Browser Access's key too): their keys of their own.
+    // logs (whose `Protocol` is Browser Access's key too): keys of their own that no other
+    // template writes. A generic one (`AgentName`, `ResourceID`) would make any record that a
+    // custom template or an enrichment gave it `unknown_type`.
     "InspectionProtocolConfig" => Other; unmapped;
     "TrafficClassfication" => Other; unmapped;
     "ProtocolClassification" => Other; unmapped;
     "ProtocolInspectionError" => Other; unmapped;
     "ProtocolActivityType" => Other; unmapped;
-    "AgentID" => Other; unmapped;
-    "AgentName" => Other; unmapped;
-    "ResourceID" => Other; unmapped;
     "AppZoneID" => Other; unmapped;
     "AppZoneName" => Other; unmapped;
     "SourcePorts" => Other; unmapped;
     "AppExecutablePath" => Other; unmapped;
-    "EnforcementAction" => Other; unmapped;
     "EnforcementDisposition" => Other; unmapped;
     // App Connector Status.
     "SessionType" => SessionType; k(ZpaAppConnectorStatus);

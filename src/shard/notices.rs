@@ -1,8 +1,8 @@
 //! Log lines about peers (refused for their address, over the connection limit, failed TLS
 //! handshakes, TLS clients with a certificate connected, HTTP requests with a wrong or no key)
-//! at most once a second per kind, input and shard (a line that stood for others of another input named the wrong one): a flood of
-//! refused connections is when an operator needs the line naming the address, and when an
-//! unlimited log would bury it.
+//! at most once a second per kind, input and shard (a line that stood for others of another
+//! input named the wrong one): a flood of refused connections is when an operator needs the
+//! line naming the address, and when an unlimited log would bury it.
 
 use std::cell::Cell;
 use std::time::{Duration, Instant};
@@ -109,7 +109,11 @@ impl Notices {
                     format!("refused {held} more requests for their key (401/403)")
                 }
             };
-            tracing::warn!("{section}: {what} since the last line");
+            // Connected clients are news, not trouble.
+            match notice {
+                Notice::Connected => tracing::info!("{section}: {what} since the last line"),
+                _ => tracing::warn!("{section}: {what} since the last line"),
+            }
         }
     }
 

@@ -66,7 +66,7 @@ pub fn check(shards: usize) -> anyhow::Result<()> {
             limit.rlim_cur / 1024,
             limit.rlim_max / 1024,
             wanted >> 20,
-            shards_text(shards)
+            crate::shard::shards_text(shards)
         );
     }
     if !has_capability(CAP_IPC_LOCK) && below(limit.rlim_cur, wanted) {
@@ -75,19 +75,11 @@ pub fn check(shards: usize) -> anyhow::Result<()> {
              (ztel works, with ordinary buffers); for {} MiB or more set LimitMEMLOCK= in \
              the unit, or memlock in /etc/security/limits.conf",
             limit.rlim_cur / 1024,
-            shards_text(shards),
+            crate::shard::shards_text(shards),
             wanted >> 20
         );
     }
     Ok(())
-}
-
-/// "1 shard", "4 shards".
-fn shards_text(shards: usize) -> String {
-    match shards {
-        1 => "1 shard".into(),
-        n => format!("{n} shards"),
-    }
 }
 
 /// Lets io_uring register buffers past RLIMIT_MEMLOCK.

@@ -188,10 +188,9 @@ pub fn main(args: ServeArgs) -> ExitCode {
 /// address and the shards as fields of their own. The admin endpoint is no input of the shards:
 /// its line names no shards.
 fn listening(kind: &str, addr: SocketAddr, shards: usize) {
-    let spread = match (kind, shards) {
-        ("admin", _) => String::new(),
-        (_, 1) => " (1 shard)".to_owned(),
-        (_, n) => format!(" ({n} shards)"),
+    let spread = match kind {
+        "admin" => String::new(),
+        _ => format!(" ({})", crate::shard::shards_text(shards)),
     };
     if logging::json() {
         tracing::info!(

@@ -24,6 +24,14 @@ use handoff::{Blocks, Exchange};
 use notices::Notices;
 use shutdown::Shutdown;
 
+/// "1 shard", "4 shards", as the log says them.
+pub fn shards_text(shards: usize) -> String {
+    match shards {
+        1 => "1 shard".into(),
+        n => format!("{n} shards"),
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct ShardLimits {
     pub max_frame_bytes: usize,

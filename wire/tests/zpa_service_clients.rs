@@ -112,6 +112,24 @@ fn a_devices_ip_is_its_private_one_never_the_shared_public_one() {
     assert_eq!(session(""), None);
 }
 
+/// A session that names neither a user nor a hostname is written all the same, with no device
+/// (it was a `no_device` dead letter).
+#[test]
+fn a_session_without_user_or_hostname_is_a_record_of_no_device() {
+    let line = status(&[
+        ("Username", json!("")),
+        ("ClientType", json!("zpn_client_type_zapp")),
+    ]);
+    let (r, device) = record_and_device(&line);
+    assert_eq!(device, None);
+    assert_eq!(r["kind"], "zpa.user_status", "{r}");
+    assert!(
+        r.get("user").is_none() && r.get("device_id").is_none(),
+        "{r}"
+    );
+    assert_eq!(r["client_public_ip"], "89.160.20.128");
+}
+
 #[test]
 fn a_zpa_service_users_connections_are_no_device() {
     let line = lss(&[("Username", json!("ZPA IP Anchoring"))]);

@@ -136,7 +136,8 @@ fn a_relayed_line_that_starts_with_its_ctime_keeps_it() {
 /// The same template takes a CEF line's `CEF:` for a syslog tag and writes a space after it
 /// (`zscaler-nss CEF: 0|Zscaler|…`): the record is still CEF, with its labelled fields. Read as
 /// key=value, it lost its department and risk (`cs1Label=dept`, `cn1Label=riskscore`) silently.
-/// So with LEEF.
+/// So with LEEF. Its identity for duplicates is the bytes the relay sent, space included: the
+/// relay changed the line.
 #[test]
 fn a_cef_or_leef_line_whose_tag_a_relay_spaced_is_still_cef_or_leef() {
     use wire::synth::{Dialect, WebGenerator};

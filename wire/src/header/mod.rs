@@ -213,11 +213,12 @@ const STATIC_TEXT_MAX: usize = 128;
 /// the text, within [`STATIC_TEXT_MAX`] bytes, and only when
 /// - everything before it is letters, digits, spaces and `:._-/+[]` (a header's words and
 ///   times): a key=value record has a `=` before any `: `, CSV a quote or a delimiter, JSON a
-///   brace, LEEF and CEF a `|` (and their `LEEF:1.0`, `CEF:0` have no space after the colon);
+///   brace, LEEF and CEF a `|` (their `LEEF:1.0`, `CEF:0` have no space after the colon, and
+///   a relay's spaced `CEF: 0|` is no tag, below);
 /// - the word before the colon is a tag as RFC 3164 writes one: 1 to 32 of `[A-Za-z0-9_.-/]`,
 ///   then an optional `[pid]`;
 /// - the tag is not LSS's `zpa-lss`, which ends the lead of LSS's CSV and TSV templates, read
-///   with the record (its label names the log type);
+///   with the record (its label names the log type), nor a record's `CEF` or `LEEF`;
 /// - after the colon and its spaces comes the record's first byte, not a tab or a comma: a
 ///   positional record's first field may end with a tag (LSS's lead), and keeps it.
 pub fn static_text_len(message: &[u8]) -> usize {
@@ -334,7 +335,8 @@ fn trim_colons(h: &[u8]) -> &[u8] {
 
 /// Bytes of an RFC 3164 TAG after the host (` nss:`, ` zscaler-nss[42]:`), or 0. Positional
 /// records (CSV) cannot tell it from their first field, so it goes with the header. Only a name
-/// of at most 32 characters, an optional `[pid]`, then `:` and a space (or the end) is one.
+/// of at most 32 characters, an optional `[pid]`, then `:` and a space (or the end) is one, and
+/// never a record's `CEF:` or `LEEF:` ([`format_tag`]).
 fn tag_len(b: &[u8]) -> usize {
     let Some(text) = b.strip_prefix(b" ") else {
         return 0;

@@ -3,8 +3,8 @@
 
 mod common;
 
+use common::ZIA_WEB_FIELDS;
 use common::{contested, corpus, dead_reason, fields_without, key_order, one, run};
-use common::{RECEIVED, ZIA_WEB_FIELDS};
 use serde_json::json;
 use wire::event::Reason;
 
@@ -202,113 +202,6 @@ fn numbers_may_be_json_numbers() {
             assert_eq!(r["ts"], ts, "{key}: {epoch}");
         }
     }
-}
-
-#[test]
-fn time_formats() {
-    let rec =
-        |time: &str| format!(r#"{{"cip":"10.0.0.1","reqmethod":"GET","respcode":"200",{time}}}"#);
-    let cases = [
-        (
-            "UTC",
-            r#""time":"Fri Dec 17 07:04:57 2021""#,
-            "2021-12-17T07:04:57Z",
-        ),
-        (
-            "Europe/Paris",
-            r#""time":"Fri Dec 17 07:04:57 2021""#,
-            "2021-12-17T06:04:57Z",
-        ),
-        (
-            "Europe/Paris",
-            r#""time":"Mon Jun  6 07:04:57 2022""#,
-            "2022-06-06T05:04:57Z",
-        ),
-        (
-            "+05:30",
-            r#""datetime":"2023-08-28 15:43:14""#,
-            "2023-08-28T10:13:14Z",
-        ),
-        (
-            "Europe/Paris",
-            r#""epochtime":"1583117516""#,
-            "2020-03-02T02:51:56Z",
-        ),
-        (
-            "Europe/Paris",
-            r#""time":"2019-05-30T08:20:42.230Z""#,
-            "2019-05-30T08:20:42.230Z",
-        ),
-        (
-            "Europe/Paris",
-            r#""time":"Fri Dec 17 07:04:57 2021","tz":"GMT""#,
-            "2021-12-17T07:04:57Z",
-        ),
-        (
-            "UTC",
-            r#""epochtime":"None","time":"Fri Dec 17 07:04:57 2021""#,
-            "2021-12-17T07:04:57Z",
-        ),
-        // The record's own zone (`%s{tz}`) wins over the feed's, as a zone word in a time does.
-        (
-            "UTC",
-            r#""time":"Sat Nov  4 09:03:07 2023","tz":"America/Los_Angeles""#,
-            "2023-11-04T16:03:07Z",
-        ),
-        (
-            "UTC",
-            r#""datetime":"2023-11-04 09:03:07","tz":"+0200""#,
-            "2023-11-04T07:03:07Z",
-        ),
-        (
-            "America/Los_Angeles",
-            r#""time":"Mon Dec  4 09:03:07 2023","tz":"PST""#,
-            "2023-12-04T17:03:07Z",
-        ),
-    ];
-    for (zone, time, want) in cases {
-        let r = one(zone, &rec(time));
-        assert_eq!(r["ts"], want, "{time} in {zone}");
-    }
-}
-
-#[test]
-fn time_falls_back_to_header_then_to_reception() {
-    let body = r#"{"cip":"10.0.0.1","reqmethod":"GET","respcode":"200"}"#;
-    let r = one(
-        ZONE,
-        &format!("<134>1 2025-11-22T10:15:01Z nss01 zscaler - - - {body}"),
-    );
-    assert_eq!(r["ts"], "2025-11-22T10:15:01Z");
-    let r = one(ZONE, &format!("<134>Nov 21 10:15:01 nss01 {body}"));
-    assert_eq!(r["ts"], "2026-11-21T10:15:01Z");
-    let r = one(ZONE, body);
-    assert_eq!(r["ts"], RECEIVED);
-    // A header stamp that cannot be read is no reason to date the record when it came: it is a
-    // dead letter, as a record's own unreadable time is.
-    for header in [
-        "<134>Feb 30 10:15:01 nss01 ",
-        "<134>Nov 22 25:15:01 nss01 ",
-        "<134>1 2023-13-02T03:04:05Z nss01 zscaler - - - ",
-    ] {
-        let line = format!("{header}{body}");
-        assert_eq!(
-            dead_reason(ZONE, line.as_bytes()),
-            Reason::BadTime,
-            "{line}"
-        );
-    }
-}
-
-#[test]
-fn unreadable_time_is_a_dead_letter() {
-    let line = br#"{"time":"yesterday-ish","cip":"10.0.0.1","reqmethod":"GET","respcode":"200"}"#;
-    assert_eq!(dead_reason(ZONE, line), Reason::BadTime);
-    // A zone abbreviation that is not the feed zone's: `CST` is Chicago's or China's, and
-    // reading the time in the feed's zone would shift it without a trace.
-    let line =
-        br#"{"time":"Sat Nov  4 09:03:07 2023","tz":"CST","cip":"10.0.0.1","reqmethod":"GET","respcode":"200"}"#;
-    assert_eq!(dead_reason("UTC", line), Reason::BadTime);
 }
 
 #[test]

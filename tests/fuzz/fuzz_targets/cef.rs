@@ -54,7 +54,9 @@ fn plain(value: &str) -> bool {
 /// CEF, one character at a time.
 fn reference(text: &[u8]) -> Result<Frame, Reason> {
     let text = std::str::from_utf8(text).map_err(|_| Reason::InvalidUtf8)?;
+    // Spaces after the tag are a relay's (rsyslog spaces a `CEF:` it took for a syslog tag).
     let rest = text.strip_prefix("CEF:").ok_or(Reason::MalformedCef)?;
+    let rest = rest.trim_start_matches(' ');
     let chars: Vec<char> = rest.chars().collect();
     // The Name (the sixth field) takes the `|`s NSS leaves in a value.
     let (header, i) = escaped::widened(&chars, 7, 5, Reason::MalformedCef)?;

@@ -53,7 +53,9 @@ fn plain(value: &str) -> bool {
 /// LEEF, one character at a time.
 fn reference(text: &[u8]) -> Result<Frame, Reason> {
     let text = std::str::from_utf8(text).map_err(|_| Reason::InvalidUtf8)?;
+    // Spaces after the tag are a relay's (rsyslog spaces a `LEEF:` it took for a syslog tag).
     let rest = text.strip_prefix("LEEF:").ok_or(Reason::MalformedLeef)?;
+    let rest = rest.trim_start_matches(' ');
     let chars: Vec<char> = rest.chars().collect();
     let (first, i0) = escaped::header(&chars, 5, Reason::MalformedLeef)?;
     let two = first[0].starts_with('2');

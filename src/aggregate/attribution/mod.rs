@@ -56,6 +56,10 @@ use store::Store;
 /// was lost must not hold its key forever.
 pub const MAX_OPEN: Duration = Duration::from_secs(24 * 3600);
 
+/// How far ahead of the collector's clock the feed's may run ([`Attribution::expire`]): clocks
+/// apart by minutes, not by more.
+pub const AHEAD_AT_MOST: SignedDuration = SignedDuration::from_mins(10);
+
 /// One ZPA record's view of a connection (owned strings; see [`SightingRef`] for borrowed ones).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sighting {
@@ -295,8 +299,16 @@ impl Attribution {
 
     /// Drops entries that could match nothing at or after `now` less the retention (ended more
     /// than grace ago, or open but unseen for max_open). Called by the aggregator every few
-    /// seconds; costs O(log n) per entry dropped, nothing for the live ones.
+    /// seconds with the feed's time, the latest of its records'; costs O(log n) per entry
+    /// dropped, nothing for the live ones. A `now` further ahead of the collector's clock than
+    /// [`AHEAD_AT_MOST`] counts as that: one record dated years ahead (a wild clock, a corrupt
+    /// line) moved the table's time with it, every other connection expired at once, and, that
+    /// time being saved with the table, none was answered again after a restart either.
     pub fn expire(&mut self, now: Timestamp) {
+        let ahead = Timestamp::now()
+            .checked_add(AHEAD_AT_MOST)
+            .unwrap_or(Timestamp::MAX);
+        let now = now.min(ahead);
         self.clock = now;
         let before = Stamp::new(now.checked_sub(self.retain).unwrap_or(Timestamp::MIN));
         while let Some(&Reverse(d)) = self.deadlines.peek() {

@@ -214,6 +214,34 @@ fn a_connection_without_user_or_hostname_is_a_record_of_no_device() {
     assert!(out.facts[0].device.is_none() && out.facts[0].flow.is_none());
 }
 
+/// A close whose end LSS left out ended by the time it was logged: the attribution table is told
+/// so (it answered for the connection for a day more), and the record still says no end.
+#[test]
+fn a_close_without_an_end_ends_when_it_was_logged() {
+    let line = lss(&[
+        ("ConnectionStatus", json!("close")),
+        ("LogTimestamp", json!("Thu Jan 18 10:40:00 2024")),
+        ("TimestampConnectionEnd", json!("")),
+    ]);
+    let out = run(ZONE, &[line.as_bytes()]);
+    assert!(out.records[0].get("end").is_none(), "{}", out.records[0]);
+    let flow = out.facts[0].flow.as_ref().expect("a connection");
+    assert_eq!(
+        flow.end.map(|t| t.to_string()).as_deref(),
+        Some("2024-01-18T10:40:00Z")
+    );
+    // An open or active one stays open.
+    let open = lss(&[("TimestampConnectionEnd", json!(""))]);
+    assert_eq!(
+        run(ZONE, &[open.as_bytes()]).facts[0]
+            .flow
+            .as_ref()
+            .unwrap()
+            .end,
+        None
+    );
+}
+
 #[test]
 fn bad_lss_records_are_dead_letters() {
     // No time of its own, and a header stamp that cannot be read: not dated when it came.

@@ -103,6 +103,13 @@ impl<'a> ActivityEvent<'a> {
         })
     }
 
+    /// When a close whose end LSS left out (`""`, `"0"`) was logged: the connection had ended by
+    /// then. Taken as open, it was answered for a day more ([`Facts`]'s flow). The record itself
+    /// says no end.
+    fn closed_at(&self) -> Option<Timestamp> {
+        (self.status.as_deref() == Some("close")).then(|| self.logged.unwrap_or(self.ts))
+    }
+
     /// True for the LSS service's own pseudo-user.
     pub fn is_lss_client(&self) -> bool {
         self.user.as_deref() == Some(LSS_CLIENT_USER)
@@ -126,7 +133,7 @@ impl<'a> ActivityEvent<'a> {
                 session_id: self.session_id.clone(),
                 connection_id: self.connection_id.clone(),
                 start: self.start.unwrap_or(self.ts),
-                end: self.end,
+                end: self.end.or_else(|| self.closed_at()),
             })
         })();
         Facts {

@@ -75,7 +75,7 @@ pub fn split(frame: &[u8]) -> (Header<'_>, usize) {
         // QRadar's `Tue Apr 20 22:23:25 2021 host LEEF:…`): its header has no host, and the
         // message is the line, its time whole. Read as a host, the weekday left the record the
         // relay's time, or the ctime without its year.
-        if stamp_len != CTIME_LEN && ctime_with_year(&rest[after..]) {
+        if stamp_len != CTIME_LEN && host_len == 3 && ctime_with_year(&rest[after..]) {
             let header = Header {
                 timestamp,
                 host: None,

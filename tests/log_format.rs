@@ -7,7 +7,7 @@ mod common;
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 
-use common::{close_and_wait, zia_line, Supervised, TempDir, DEADLINE};
+use common::{close_and_wait, zia_line, Collector, Options, Supervised, TempDir, DEADLINE};
 use serde_json::Value;
 
 fn json(line: &str) -> Value {
@@ -101,4 +101,18 @@ fn under_journald_lines_carry_no_timestamp_of_their_own() {
         let (status, lines) = ztel.wait();
         assert_eq!(status.code(), Some(0), "stderr:\n{}", lines.join("\n"));
     }
+}
+
+/// The TLS input's default address without a certificate is the input off (DESIGN §2.2): said
+/// once the others listen, or an LSS receiver pointed at 6514 finds it closed with no word why.
+#[test]
+fn a_tls_input_without_a_certificate_is_said_to_be_off() {
+    let options = Options {
+        binary: true,
+        ..Options::default()
+    };
+    let mut collector = Collector::start_with("tls-off", options);
+    let line = collector.wait_for_stderr("input.tls: not listening on ");
+    assert!(line.contains("no input.tls.cert and key"), "{line}");
+    collector.stop();
 }

@@ -129,6 +129,9 @@ pub fn main(args: ServeArgs) -> ExitCode {
         tracing::warn!("{warning}");
     }
     let started = config.clone();
+    // Whether the TLS input is off for want of a certificate (said once the others listen).
+    let tls_off = !config.input.tls.listens() && config.input.tls.address.get().is_some();
+    let tls_address = config.input.tls.address.to_string();
     // Caught before the start, and acted on once it is done: the start opens the device store,
     // and a process a signal ended there (a `systemctl restart` while a large registry loads)
     // left the store's marker behind, which the next start reads as a crash and sets the saved
@@ -161,6 +164,13 @@ pub fn main(args: ServeArgs) -> ExitCode {
             listening(kind, addr, running.shards);
             inputs.push(format!("{kind} {addr}"));
         }
+    }
+    // The default TLS address without a certificate is the input off (DESIGN §2.2): said, or an
+    // LSS receiver pointed at 6514 finds it closed with no word why.
+    if tls_off {
+        tracing::info!(
+            "input.tls: not listening on {tls_address}: no input.tls.cert and key in the config"
+        );
     }
     // Only now: systemd starts what is ordered after ztel, and senders may connect.
     systemd::ready(&format!("listening on {}", inputs.join(", ")));

@@ -226,20 +226,31 @@ fn a_close_without_an_end_ends_when_it_was_logged() {
     let out = run(ZONE, &[line.as_bytes()]);
     assert!(out.records[0].get("end").is_none(), "{}", out.records[0]);
     let flow = out.facts[0].flow.as_ref().expect("a connection");
-    assert_eq!(
-        flow.end.map(|t| t.to_string()).as_deref(),
-        Some("2024-01-18T10:40:00Z")
-    );
+    let end = flow.end.map(|t| t.to_string());
+    assert_eq!(end.as_deref(), Some("2024-01-18T10:40:00Z"));
+    let end_of = |extra: &[(&str, Value)]| {
+        let mut fields = vec![
+            ("ConnectionStatus", json!("close")),
+            ("TimestampConnectionEnd", json!("")),
+        ];
+        fields.extend(extra.iter().cloned());
+        let line = lss(&fields);
+        let out = run(ZONE, &[line.as_bytes()]);
+        let flow = out.facts[0].flow.clone().expect("a connection");
+        flow.end.map(|t| t.to_string())
+    };
+    // Never later than it arrived (a log time of 2099 would hold the 4-tuple for years), nor
+    // earlier than the start (the log time has whole seconds, the start milliseconds).
+    let future = end_of(&[("LogTimestamp", json!("Thu Jan  1 00:00:00 2099"))]);
+    assert_eq!(future.as_deref(), Some(common::RECEIVED));
+    let early = end_of(&[("LogTimestamp", json!("Thu Jan 18 10:31:01 2024"))]);
+    assert_eq!(early.as_deref(), Some("2024-01-18T10:31:01.152Z"));
+    // No log time: no end is made up (the start's would end the connection at once).
+    assert_eq!(end_of(&[("LogTimestamp", json!(""))]), None);
     // An open or active one stays open.
     let open = lss(&[("TimestampConnectionEnd", json!(""))]);
-    assert_eq!(
-        run(ZONE, &[open.as_bytes()]).facts[0]
-            .flow
-            .as_ref()
-            .unwrap()
-            .end,
-        None
-    );
+    let flow = run(ZONE, &[open.as_bytes()]).facts[0].flow.clone();
+    assert_eq!(flow.expect("a connection").end, None);
 }
 
 #[test]

@@ -44,6 +44,10 @@ pub struct ActivityEvent<'a> {
     pub end: Option<Timestamp>,
     /// When LSS logged it (LogTimestamp): later than `start` in an "active" record.
     pub logged: Option<Timestamp>,
+    /// For a close whose end LSS left out (`""`, `"0"`): when it was logged, no earlier than its
+    /// start nor later than its arrival. The connection had ended by then; taken as open, it was
+    /// answered for a day more. Only attribution takes it: the record says no end.
+    pub closed_at: Option<Timestamp>,
     /// The device the record names: none for ZPA's services ([`zpa_client::is_service`]), nor
     /// when it names neither a hostname nor a user (a connection all the same, written).
     pub device: Option<Device<'a>>,
@@ -72,6 +76,15 @@ impl<'a> ActivityEvent<'a> {
             client_type.as_deref(),
             client_ip.clone(),
         );
+        let status = f.text(Field::ConnStatus).map(super::lower);
+        let closed_at = match (status.as_deref(), end, logged) {
+            (Some("close"), None, Some(logged)) => Some(
+                logged
+                    .min(ctx.received)
+                    .max(start.unwrap_or(Timestamp::MIN)),
+            ),
+            _ => None,
+        };
         // A service's connections (the LSS client's are the log stream's own) name no device:
         // whatever hostname they carry is no person's machine, and the record says none either.
         let hostname = hostname.filter(|_| device.is_some());
@@ -91,7 +104,7 @@ impl<'a> ActivityEvent<'a> {
             app: f.text(Field::Application),
             app_group: f.text(Field::AppGroup),
             policy: zpa_name(f, Field::Policy),
-            status: f.text(Field::ConnStatus).map(super::lower),
+            status,
             session_id: f.text(Field::SessionId),
             connection_id: f.text(Field::ConnectionId),
             bytes_out: f.u64(Field::BytesRxClient),
@@ -99,15 +112,9 @@ impl<'a> ActivityEvent<'a> {
             start,
             end,
             logged,
+            closed_at,
             device,
         })
-    }
-
-    /// When a close whose end LSS left out (`""`, `"0"`) was logged: the connection had ended by
-    /// then. Taken as open, it was answered for a day more ([`Facts`]'s flow). The record itself
-    /// says no end.
-    fn closed_at(&self) -> Option<Timestamp> {
-        (self.status.as_deref() == Some("close")).then(|| self.logged.unwrap_or(self.ts))
     }
 
     /// True for the LSS service's own pseudo-user.
@@ -133,7 +140,7 @@ impl<'a> ActivityEvent<'a> {
                 session_id: self.session_id.clone(),
                 connection_id: self.connection_id.clone(),
                 start: self.start.unwrap_or(self.ts),
-                end: self.end.or_else(|| self.closed_at()),
+                end: self.end.or(self.closed_at),
             })
         })();
         Facts {

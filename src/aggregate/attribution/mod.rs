@@ -171,8 +171,8 @@ pub struct Attribution {
     deadlines: BinaryHeap<Reverse<Deadline>>,
     next_seq: u64,
     /// The `now` of the last [`Attribution::expire`]: a full table expires against it before
-    /// evicting. Record times are not used for this, so that one record with a wild clock cannot
-    /// empty the table.
+    /// evicting. It is the feed's time, whose record times stop at their arrival, so that one
+    /// record with a wild clock cannot empty the table.
     clock: Timestamp,
 }
 
@@ -299,11 +299,11 @@ impl Attribution {
 
     /// Drops entries that could match nothing at or after `now` less the retention (ended more
     /// than grace ago, or open but unseen for max_open). Called by the aggregator every few
-    /// seconds with the feed's time, the latest of its records'; costs O(log n) per entry
-    /// dropped, nothing for the live ones. A `now` further ahead of the collector's clock than
-    /// [`AHEAD_AT_MOST`] counts as that: one record dated years ahead (a wild clock, a corrupt
-    /// line) moved the table's time with it, every other connection expired at once, and, that
-    /// time being saved with the table, none was answered again after a restart either.
+    /// seconds with the feed's time, the latest of its records' (each no later than it arrived:
+    /// `pipeline`); costs O(log n) per entry dropped, nothing for the live ones. A `now` further
+    /// ahead of the collector's clock than [`AHEAD_AT_MOST`] counts as that: a feed time saved
+    /// by a collector whose clock ran ahead, and was set back since, would expire connections
+    /// early until real time caught up with it.
     pub fn expire(&mut self, now: Timestamp) {
         let ahead = Timestamp::now()
             .checked_add(AHEAD_AT_MOST)

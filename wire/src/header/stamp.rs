@@ -13,14 +13,18 @@ pub(super) fn stamp_len(b: &[u8]) -> Option<usize> {
     if let Some(len) = rfc3339_len(b) {
         return (b.get(len) == Some(&b' ')).then_some(len);
     }
-    let ctime = b.len() > CTIME_LEN
+    (ctime_shape(b) && b.get(CTIME_LEN) == Some(&b' ')).then_some(CTIME_LEN)
+}
+
+/// Whether `b` starts `Www Mmm dd hh:mm:ss yyyy`, every position checked (the weekday any three
+/// letters).
+fn ctime_shape(b: &[u8]) -> bool {
+    b.len() >= CTIME_LEN
         && b[..3].iter().all(u8::is_ascii_alphabetic)
         && b[3] == b' '
         && is_rfc3164_stamp(&b[4..19])
         && b[19] == b' '
         && b[20..24].iter().all(u8::is_ascii_digit)
-        && b[24] == b' ';
-    ctime.then_some(CTIME_LEN)
 }
 
 /// A ctime stamp with its year: `Sat Nov 22 08:26:40 2025`.
@@ -114,11 +118,7 @@ pub(super) fn month_index(m: &[u8]) -> Option<i8> {
 /// delimiter follows, or nothing: a record's own leading time, or a header's stamp.
 pub(super) fn ctime_with_year(b: &[u8]) -> bool {
     const WEEKDAYS: [&[u8; 3]; 7] = [b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun"];
-    b.len() >= CTIME_LEN
+    ctime_shape(b)
         && WEEKDAYS.iter().any(|d| b.starts_with(*d))
-        && b[3] == b' '
-        && is_rfc3164_stamp(&b[4..19])
-        && b[19] == b' '
-        && b[20..24].iter().all(u8::is_ascii_digit)
-        && b.get(24).is_none_or(|c| !c.is_ascii_alphanumeric())
+        && b.get(CTIME_LEN).is_none_or(|c| !c.is_ascii_alphanumeric())
 }

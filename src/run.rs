@@ -146,7 +146,6 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
 
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create data_dir {}", config.data_dir.display()))?;
-    crate::aggregate::say_leftover_spills(&config.data_dir);
     let (store, mut registry) =
         Store::open_and_load(&config.data_dir.join(crate::config::STORE_FILE))?;
     if !registry.is_empty() {
@@ -158,6 +157,14 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
         None
     });
     let mut sinks = open_sinks(&config, store, through)?;
+    // The window first: it reads the list of identities written ahead of the records file's
+    // last write, against the file as that write left it.
+    let window = config.data_dir.join(crate::config::WINDOW_FILE);
+    let recent = Window::open(&window, DEDUP_WINDOW, sinks.records.place())
+        .with_context(|| format!("cannot open {}", window.display()))?;
+    // Before anything else is written, and before the devices file's tail is merged: a devices
+    // spill's events are that tail.
+    crate::aggregate::read_back_spills(&config.data_dir, &mut sinks);
     // NATS before anything listens: refused credentials stop the start here, in one line.
     let mut nats = if config.output.nats.url.trim().is_empty() {
         None
@@ -217,9 +224,6 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
     let rx = rx.returning(returns);
     let (exchange, inboxes) = crate::shard::handoff::exchange(shards);
     let interval = Duration::from_secs(config.histograms.interval_secs);
-    let window = config.data_dir.join(crate::config::WINDOW_FILE);
-    let recent = Window::open(&window, DEDUP_WINDOW, sinks.records.place())
-        .with_context(|| format!("cannot open {}", window.display()))?;
     let aggregator = Aggregator::new(
         rx,
         sinks,

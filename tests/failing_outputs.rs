@@ -186,7 +186,7 @@ fn healthz_says_when_a_few_records_cannot_be_written_and_a_drain_waits_not_for_t
     assert_eq!(answer.status, 503, "{answer:?}");
     assert_eq!(outcome.counter("records_zia_web"), 2);
     // The spill is the only copy of those records (their replay is a repeat now): the next
-    // start names it.
+    // start, whose records file can be written, reads it back before its inputs open.
     let spills: Vec<String> = std::fs::read_dir(&outcome.data)
         .expect("the data dir")
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
@@ -195,16 +195,36 @@ fn healthz_says_when_a_few_records_cannot_be_written_and_a_drain_waits_not_for_t
     assert_eq!(spills.len(), 1, "{spills:?}");
     let mut next = Collector::start_with(
         "failing-health-2",
-        Options::binary_with_admin(Some(outcome.data.clone())),
+        Options {
+            args: ["--admin", "127.0.0.1:0", "--http", "127.0.0.1:0"]
+                .map(String::from)
+                .to_vec(),
+            config: Some("[input.http]\nplain = true\nkeys = [\"k1\"]\n".into()),
+            data_dir: Some(outcome.data.clone()),
+            ..Options::binary()
+        },
     );
-    let warning = next.wait_for_stderr(&outcome.data.display().to_string());
+    let said = next.wait_for_stderr("read 2 lines");
+    assert!(said.contains(&spills[0]), "{said}");
     assert!(
-        warning.contains(" WARN ")
-            && warning.contains("1 spill files of earlier runs")
-            && warning.contains(&spills[0]),
-        "{warning}"
+        !outcome.data.join(&spills[0]).exists(),
+        "the spill is removed"
     );
-    next.stop();
+    // Cloud NSS sends the batch again, after its 503: a repeat, answered 200, whose records
+    // are the ones read back.
+    let lines = [zia_line(2, "pc-failing")];
+    let again = common::http::Client::connect(next.listening["http"])
+        .post(Some("k1"), &common::http::array(&lines));
+    assert_eq!(again.status, 200, "{again:?}");
+    let second = next.stop();
+    assert_eq!(second.counter("duplicates"), 1);
+    let ids: Vec<&str> = second
+        .records
+        .iter()
+        .filter_map(|r| r["record_id"].as_str())
+        .collect();
+    assert_eq!(ids, ["1", "2"], "{:?}", second.records);
+    drop(outcome);
 }
 
 /// Regression (black-box tester): a devices file that cannot be written said so once per
@@ -243,4 +263,33 @@ fn a_devices_file_that_cannot_be_written_does_not_flood_the_log() {
         .count();
     // The 1st, 2nd, 4th… of at least 512: 10 lines, and a few more while the drain retries.
     assert!((10..=16).contains(&said), "{said} lines");
+    // The device events went to a spill, which the next start reads back into the devices
+    // file, a regular file now: each device announced once, none again.
+    let spill = |data: &std::path::Path| -> Vec<String> {
+        std::fs::read_dir(data)
+            .expect("the data dir")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|name| name.starts_with("spill-devices-"))
+            .collect()
+    };
+    assert_eq!(spill(&outcome.data).len(), 1);
+    let mut next = Collector::start_with(
+        "devices-full-2",
+        Options::binary_with_admin(Some(outcome.data.clone())),
+    );
+    next.wait_for_stderr(&format!("read {N} lines"));
+    next.send(lines.as_bytes());
+    let again = next.stop();
+    assert!(spill(&again.data).is_empty());
+    let mut hosts: Vec<&str> = again
+        .devices
+        .iter()
+        .filter(|d| d["event"] == "created")
+        .filter_map(|d| d["hostname"].as_str())
+        .collect();
+    assert_eq!(hosts.len(), again.devices.len(), "created events only");
+    hosts.sort_unstable();
+    hosts.dedup();
+    assert_eq!(hosts.len(), N as usize);
+    assert_eq!(again.devices.len(), N as usize);
 }

@@ -1,15 +1,13 @@
 //! The aggregator's outputs when they fail or must be emptied: flushing, counting and saying
-//! failures, and spilling at shutdown what could not be written; and the dead letter line.
+//! failures (spilling at shutdown what could not be written is `spills.rs`'s); and the dead
+//! letter line.
 
-use jiff::Timestamp;
-use tracing::Level;
 use wire::key;
 use wire::record::json::Object;
 
 use super::state::{Output, OutputCounts};
 use super::{Aggregator, BACKLOG_LIMIT, RETRY_EVERY};
 use crate::batch::DeadLetter;
-use crate::logging::say;
 use crate::sink::nats::outbox::Outbox;
 
 impl Aggregator {
@@ -44,41 +42,6 @@ impl Aggregator {
         }
         std::thread::sleep(RETRY_EVERY);
         self.flush();
-    }
-
-    /// At shutdown, what could not be written goes to a file of its own in `data_dir`.
-    pub(super) fn spill(&mut self) {
-        let stamp = Timestamp::now().as_second();
-        for (sink, output) in self.sinks.files() {
-            let what = output.as_str().replace('_', "-");
-            let backlog = sink.backlog();
-            if backlog == 0 {
-                continue;
-            }
-            self.outputs.spills[output as usize] += 1;
-            let path = self.data_dir.join(format!("spill-{what}-{stamp}.jsonl"));
-            match sink.spill(&path) {
-                Ok(n) => say(
-                    Level::WARN,
-                    format_args!(
-                        "could not write {n} bytes of {what} to {}; spilled them to {}",
-                        sink.describe(),
-                        path.display()
-                    ),
-                ),
-                Err(e) => {
-                    self.outputs.lost_bytes += backlog as u64;
-                    let (to, spill) = (sink.describe(), path.display());
-                    say(
-                        Level::ERROR,
-                        format_args!(
-                            "could not write {backlog} bytes of {what} to {to}, nor spill them \
-                             to {spill}: {e}"
-                        ),
-                    )
-                }
-            }
-        }
     }
 
     /// Everything: at shutdown, and while a backlog is retried.
@@ -137,32 +100,6 @@ pub(super) fn failed(
             tracing::error!(errors = *errors, "cannot write {what} to {to}: {e}");
         }
     }
-}
-
-/// Says, at start, which spills of earlier runs `data_dir` holds: their lines were never written
-/// to their outputs, nothing reads them back, and a replay of their records is dropped as
-/// repeats (the duplicate window remembers them), so they are the only copy.
-pub fn say_leftover_spills(data_dir: &std::path::Path) {
-    let Ok(entries) = std::fs::read_dir(data_dir) else {
-        return;
-    };
-    let mut spills: Vec<String> = entries
-        .filter_map(Result::ok)
-        .filter(|e| e.metadata().is_ok_and(|m| m.is_file() && m.len() > 0))
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|name| name.starts_with("spill-") && name.ends_with(".jsonl"))
-        .collect();
-    if spills.is_empty() {
-        return;
-    }
-    spills.sort();
-    tracing::warn!(
-        "{}: {} spill files of earlier runs hold lines never written to their outputs (the only \
-         copy: append each to its file, then remove it): {}",
-        data_dir.display(),
-        spills.len(),
-        spills.join(", ")
-    );
 }
 
 /// A dead letter line: when, why, from whom, and the frame as received (as text when it is

@@ -9,6 +9,7 @@
 
 pub mod nats;
 mod pagecache;
+mod readback;
 pub mod rotated;
 
 use std::fs::{File, OpenOptions};
@@ -19,6 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pagecache::Releaser;
+pub use readback::ReadBack;
 use rotated::{remove_oldest, rotated_name};
 
 /// A buffer this full is written out even if more may come. A quarter of a MiB, not a whole

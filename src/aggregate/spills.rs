@@ -1,0 +1,151 @@
+//! Spills: at shutdown, what an output could not write goes to `data_dir/spill-<output>-<unix
+//! seconds>.jsonl`; at the next start, before anything else is written, each spill is read back
+//! into its output and removed. The duplicate window remembers a spill's records, so a feed's
+//! replay of them is dropped as repeats: until it is read back, a spill is their only copy.
+
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use tracing::Level;
+
+use super::state::Output;
+use super::{Aggregator, Sinks};
+use crate::logging::say;
+use crate::sink::Sink;
+
+/// The outputs that spill, as their spills are named.
+fn label(output: Output) -> String {
+    output.as_str().replace('_', "-")
+}
+
+impl Aggregator {
+    /// At shutdown, what could not be written goes to a file of its own in `data_dir`.
+    pub(super) fn spill(&mut self) {
+        let stamp = Timestamp::now().as_second();
+        for (sink, output) in self.sinks.files() {
+            let what = label(output);
+            let backlog = sink.backlog();
+            if backlog == 0 {
+                continue;
+            }
+            self.outputs.spills[output as usize] += 1;
+            let path = spill_path(&self.data_dir, output, stamp);
+            match sink.spill(&path) {
+                Ok(n) => say(
+                    Level::WARN,
+                    format_args!(
+                        "could not write {n} bytes of {what} to {}; spilled them to {}",
+                        sink.describe(),
+                        path.display()
+                    ),
+                ),
+                Err(e) => {
+                    self.outputs.lost_bytes += backlog as u64;
+                    let (to, spill) = (sink.describe(), path.display());
+                    say(
+                        Level::ERROR,
+                        format_args!(
+                            "could not write {backlog} bytes of {what} to {to}, nor spill them \
+                             to {spill}: {e}"
+                        ),
+                    )
+                }
+            }
+        }
+    }
+}
+
+/// Reads the spills of earlier runs in `data_dir` back into their outputs, oldest first, and
+/// says what it moved. A spill that cannot be read back (its output failing again, a name of no
+/// output) stays, and is named in a warning; so do the later spills of its output, whose lines
+/// come after its own.
+pub fn read_back_spills(data_dir: &Path, sinks: &mut Sinks) {
+    let Ok(entries) = std::fs::read_dir(data_dir) else {
+        return;
+    };
+    let mut spills: Vec<(Option<(Output, u64)>, String)> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.metadata().is_ok_and(|m| m.is_file()))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|name| name.starts_with("spill-") && name.ends_with(".jsonl"))
+        .map(|name| (parse(&name), name))
+        .collect();
+    spills.sort_by_key(|(parsed, name)| (parsed.map(|(_, stamp)| stamp), name.clone()));
+    let mut failing: Vec<Output> = Vec::new();
+    let mut left: Vec<String> = Vec::new();
+    for (parsed, name) in spills {
+        let path = data_dir.join(&name);
+        let Some((output, _)) = parsed.filter(|(output, _)| !failing.contains(output)) else {
+            left.push(name);
+            continue;
+        };
+        let [records, devices, dead_letters] = sinks.files();
+        let (sink, _) = match output {
+            Output::Records => records,
+            Output::Devices => devices,
+            _ => dead_letters,
+        };
+        if !read_back(sink, &path, output) {
+            failing.push(output);
+            left.push(name);
+        }
+    }
+    if !left.is_empty() {
+        tracing::warn!(
+            "{}: {} spill files of earlier runs were not read back and hold lines never written \
+             to their outputs (the only copy: append each to its file, then remove it): {}",
+            data_dir.display(),
+            left.len(),
+            left.join(", ")
+        );
+    }
+}
+
+/// Reads one spill back into `sink` and says how it went; false when it stays.
+fn read_back(sink: &mut Sink, path: &Path, output: Output) -> bool {
+    let what = label(output);
+    match sink.read_back(path) {
+        Ok(read) => {
+            tracing::info!(
+                "read {} lines ({} bytes) of {what} that an earlier run could not write back \
+                 from {} into {}, and removed it",
+                read.lines,
+                read.bytes,
+                path.display(),
+                sink.describe()
+            );
+            if let Some(torn) = read.torn {
+                tracing::warn!(
+                    "{} ended in a torn line (a crash while it was written): kept in {}",
+                    path.display(),
+                    torn.display()
+                );
+            }
+            true
+        }
+        Err(e) => {
+            tracing::error!(
+                "cannot read {} back into {}: {e}; it stays, and a file output is cut back to where it ended",
+                path.display(),
+                sink.describe()
+            );
+            false
+        }
+    }
+}
+
+/// `spill-<output>-<unix seconds>.jsonl`: the output it belongs to, and when it was made.
+fn parse(name: &str) -> Option<(Output, u64)> {
+    let middle = name.strip_prefix("spill-")?.strip_suffix(".jsonl")?;
+    let (what, stamp) = middle.rsplit_once('-')?;
+    let stamp = stamp.parse().ok()?;
+    [Output::Records, Output::Devices, Output::DeadLetters]
+        .into_iter()
+        .find(|&o| label(o) == what)
+        .map(|o| (o, stamp))
+}
+
+/// Where a spill of `output` made at `stamp` goes.
+fn spill_path(data_dir: &Path, output: Output, stamp: i64) -> PathBuf {
+    data_dir.join(format!("spill-{}-{stamp}.jsonl", label(output)))
+}

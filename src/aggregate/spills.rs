@@ -60,23 +60,15 @@ impl Aggregator {
 /// output) stays, and is named in a warning; so do the later spills of its output, whose lines
 /// come after its own.
 pub fn read_back_spills(data_dir: &Path, sinks: &mut Sinks) {
-    let Ok(entries) = std::fs::read_dir(data_dir) else {
-        return;
-    };
-    let mut spills: Vec<(Option<(Output, u64)>, String)> = entries
-        .filter_map(Result::ok)
-        .filter(|e| e.metadata().is_ok_and(|m| m.is_file()))
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|name| name.starts_with("spill-") && name.ends_with(".jsonl"))
+    let mut spills: Vec<(Option<(Output, u64)>, String)> = spill_names(data_dir)
+        .into_iter()
         .map(|name| (parse(&name), name))
         .collect();
     spills.sort_by_key(|(parsed, name)| (parsed.map(|(_, stamp)| stamp), name.clone()));
     let mut failing: Vec<Output> = Vec::new();
-    let mut left: Vec<String> = Vec::new();
     for (parsed, name) in spills {
         let path = data_dir.join(&name);
         let Some((output, _)) = parsed.filter(|(output, _)| !failing.contains(output)) else {
-            left.push(name);
             continue;
         };
         let [records, devices, dead_letters] = sinks.files();
@@ -87,13 +79,16 @@ pub fn read_back_spills(data_dir: &Path, sinks: &mut Sinks) {
         };
         if !read_back(sink, &path, output) {
             failing.push(output);
-            left.push(name);
         }
     }
+    // As they are named now: a read-back renames its spill before it starts.
+    let mut left = spill_names(data_dir);
+    left.sort();
     if !left.is_empty() {
         tracing::warn!(
-            "{}: {} spill files of earlier runs were not read back and hold lines never written \
-             to their outputs (the only copy: append each to its file, then remove it): {}",
+            "{}: {} spill files of earlier runs hold lines never written to their outputs, and \
+             were not read back (each start tries again; to append one by hand, stop the \
+             collector first, then remove it): {}",
             data_dir.display(),
             left.len(),
             left.join(", ")
@@ -106,9 +101,13 @@ fn read_back(sink: &mut Sink, path: &Path, output: Output) -> bool {
     let what = label(output);
     match sink.read_back(path) {
         Ok(read) => {
+            let found = match read.found {
+                0 => String::new(),
+                n => format!(" ({n} bytes before them were there already: a read-back cut short)"),
+            };
             tracing::info!(
                 "read {} lines ({} bytes) of {what} that an earlier run could not write back \
-                 from {} into {}, and removed it",
+                 from {} into {}{found}, and removed it",
                 read.lines,
                 read.bytes,
                 path.display(),
@@ -125,7 +124,7 @@ fn read_back(sink: &mut Sink, path: &Path, output: Output) -> bool {
         }
         Err(e) => {
             tracing::error!(
-                "cannot read {} back into {}: {e}; it stays, and a file output is cut back to where it ended",
+                "cannot read {} back into {}: {e}; it stays, for the next start",
                 path.display(),
                 sink.describe()
             );
@@ -134,8 +133,23 @@ fn read_back(sink: &mut Sink, path: &Path, output: Output) -> bool {
     }
 }
 
+/// The spills in `data_dir`.
+fn spill_names(data_dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(data_dir) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter(|e| e.metadata().is_ok_and(|m| m.is_file()))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|name| name.starts_with("spill-") && name.ends_with(".jsonl"))
+        .collect()
+}
+
 /// `spill-<output>-<unix seconds>.jsonl`: the output it belongs to, and when it was made.
 fn parse(name: &str) -> Option<(Output, u64)> {
+    // A spill being read back says where its lines go (`crate::sink::readback`).
+    let (name, _) = crate::sink::unmarked(name);
     let middle = name.strip_prefix("spill-")?.strip_suffix(".jsonl")?;
     let (what, stamp) = middle.rsplit_once('-')?;
     let stamp = stamp.parse().ok()?;

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pagecache::Releaser;
-pub use readback::ReadBack;
+pub use readback::{unmarked, ReadBack};
 use rotated::{remove_oldest, rotated_name};
 
 /// A buffer this full is written out even if more may come. A quarter of a MiB, not a whole

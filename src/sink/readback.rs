@@ -1,53 +1,158 @@
-//! Reading a spill back into its sink at start: the lines an earlier run could not write by its
+//! Reading a spill back into its file at start: the lines an earlier run could not write by its
 //! shutdown. A spill's records are remembered by the duplicate window, so a feed's replay of them
 //! is dropped; the spill is their only copy, and they belong in the output before anything new.
 //!
-//! All or nothing: the spill is removed only once its every line is in the output and synced, and
-//! a read-back that fails (a full disk) takes back what it wrote, so that the spill stays the
-//! only copy of its lines and none is written twice when it is read again.
+//! No line is lost or written twice, whatever stops the read-back:
+//! - Before its first byte goes out, the spill is renamed to say where it goes: the file (device
+//!   and inode) and the offset its lines start at (`….at-<dev>-<ino>-<offset>.jsonl`).
+//! - It is removed once its every line is in the file and synced (then the folder is synced, so
+//!   that a power cut does not bring it back).
+//! - A read-back that fails (a full disk) cuts the file back to where it ended, and the spill
+//!   stays for the next start.
+//! - At the next start, a file that holds exactly the beginning of the spill (whole lines) from
+//!   that offset to its end is a read-back that a crash cut short, or one that a crash came after
+//!   before the spill could go: only the rest is appended.
+//!
+//! Only into a regular file: a FIFO, a device or stdout cannot be cut back, and a pipe takes part
+//! of a line when its reader lags; their spills stay, for an operator.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Write};
-use std::os::unix::fs::MetadataExt;
+use std::io::{self, BufRead, BufReader, Seek, SeekFrom, Write};
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
-use super::{Sink, Target, WRITE_AT};
+use super::{Place, Sink, Target, WRITE_AT};
 
 /// What reading a spill back moved.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct ReadBack {
     pub lines: u64,
     pub bytes: u64,
+    /// Bytes of the spill an earlier read-back had already put in the file.
+    pub found: u64,
     /// A last line without its end (a crash while the spill was written), kept here, not read.
     pub torn: Option<PathBuf>,
 }
 
+/// Between a spill's own name and where its lines go.
+const AT: &str = ".at-";
+
+/// A spill's name without where its lines go, and that place, when the name says one.
+pub fn unmarked(name: &str) -> (String, Option<Place>) {
+    let marked = name.strip_suffix(".jsonl").and_then(|stem| {
+        let (stem, at) = stem.rsplit_once(AT)?;
+        let mut numbers = at.split('-').map(|n| n.parse::<u64>().ok());
+        let place = Place {
+            dev: numbers.next()??,
+            ino: numbers.next()??,
+            offset: numbers.next()??,
+        };
+        numbers
+            .next()
+            .is_none()
+            .then(|| (format!("{stem}.jsonl"), place))
+    });
+    match marked {
+        Some((name, place)) => (name, Some(place)),
+        None => (name.to_owned(), None),
+    }
+}
+
 impl Sink {
-    /// Appends the spill's whole lines to this sink, syncs, and removes the spill. Called on a
-    /// sink with nothing pending (just opened). On error nothing of the spill stays in the sink,
-    /// and a file is cut back to its length before (a FIFO or stdout cannot be: what it took,
-    /// it keeps).
+    /// Appends the spill's whole lines to this sink's file, syncs, and removes the spill. Called
+    /// on a sink with nothing pending (just opened). The lines are the file's, not taken by this
+    /// run: the sink's counts stay as they were. On error nothing of the spill stays in the
+    /// sink, and the file is cut back to its length before.
     pub fn read_back(&mut self, spill: &Path) -> io::Result<ReadBack> {
-        let before = (self.taken, self.place());
-        let result = self.append_lines(spill).and_then(|(mut read, fragment)| {
-            if let Target::File { file, .. } = &self.target {
-                file.sync_data()?;
+        let (Target::File { .. }, Some(now)) = (&self.target, self.place()) else {
+            return Err(io::Error::other(
+                "its output is no regular file (a FIFO, a device or stdout): it could not be \
+                 cut back should the read-back fail, and a pipe may take part of a line",
+            ));
+        };
+        let name = spill
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let dir = spill.parent().unwrap_or(Path::new("."));
+        let (plain, mark) = unmarked(name);
+        let found = match mark.filter(|m| (m.dev, m.ino) == (now.dev, now.ino)) {
+            Some(mark) => self.found(mark, now, spill)?,
+            None => None,
+        };
+        let (spill, from) = match found {
+            Some(found) => (spill.to_owned(), found),
+            None => {
+                let stem = plain.strip_suffix(".jsonl").unwrap_or(&plain);
+                let to = dir.join(format!(
+                    "{stem}{AT}{}-{}-{}.jsonl",
+                    now.dev, now.ino, now.offset
+                ));
+                std::fs::rename(spill, &to)?;
+                sync_dir(dir)?;
+                (to, 0)
             }
-            if let Some(fragment) = fragment {
-                read.torn = Some(keep_torn(spill, &fragment)?);
-            }
-            std::fs::remove_file(spill)?;
-            Ok(read)
+        };
+        let taken = self.taken;
+        let result = self
+            .append_from(&spill, from)
+            .and_then(|(mut read, fragment)| {
+                if let Target::File { file, .. } = &self.target {
+                    file.sync_data()?;
+                }
+                if let Some(fragment) = fragment {
+                    read.torn = Some(keep_torn(&dir.join(&plain), &fragment)?);
+                }
+                std::fs::remove_file(&spill)?;
+                sync_dir(dir)?;
+                read.found = from;
+                Ok(read)
+            });
+        let result = result.map_err(|e| match self.take_back(now) {
+            true => e,
+            false => io::Error::new(
+                e.kind(),
+                format!(
+                    "{e}; nor could the file be cut back to where it ended (the lines written \
+                     of it are written again at the next start)"
+                ),
+            ),
         });
-        if result.is_err() {
-            self.take_back(before);
-        }
+        self.taken = taken;
         result
     }
 
-    /// Appends the spill's whole lines; returns a last line without its end apart.
-    fn append_lines(&mut self, spill: &Path) -> io::Result<(ReadBack, Option<Vec<u8>>)> {
-        let mut reader = BufReader::with_capacity(WRITE_AT, File::open(spill)?);
+    /// How much of the spill the file holds from `mark` on, when it holds nothing else there:
+    /// the beginning of the spill, whole lines, up to the file's end.
+    fn found(&self, mark: Place, now: Place, spill: &Path) -> io::Result<Option<u64>> {
+        let Target::File { file, .. } = &self.target else {
+            return Ok(None);
+        };
+        let spill = File::open(spill)?;
+        let have = match now.offset.checked_sub(mark.offset) {
+            Some(have) if have <= spill.metadata()?.len() => have,
+            _ => return Ok(None),
+        };
+        let (mut ours, mut theirs) = (vec![0u8; 64 << 10], vec![0u8; 64 << 10]);
+        let (mut at, mut last) = (0, b'\n');
+        while at < have {
+            let n = (have - at).min(ours.len() as u64) as usize;
+            file.read_exact_at(&mut ours[..n], mark.offset + at)?;
+            spill.read_exact_at(&mut theirs[..n], at)?;
+            if ours[..n] != theirs[..n] {
+                return Ok(None);
+            }
+            last = ours[n - 1];
+            at += n as u64;
+        }
+        Ok((last == b'\n').then_some(have))
+    }
+
+    /// Appends the spill's whole lines from `from` on; returns a last line without its end apart.
+    fn append_from(&mut self, spill: &Path, from: u64) -> io::Result<(ReadBack, Option<Vec<u8>>)> {
+        let mut file = File::open(spill)?;
+        file.seek(SeekFrom::Start(from))?;
+        let mut reader = BufReader::with_capacity(WRITE_AT, file);
         let mut read = ReadBack::default();
         let mut fragment = None;
         let mut piece = Vec::with_capacity(WRITE_AT);
@@ -75,44 +180,46 @@ impl Sink {
         self.take(piece);
         read.bytes += piece.len() as u64;
         piece.clear();
-        self.write_out()?;
-        // A FIFO whose reader lags takes part of it: the rest is no more written than read.
-        match self.backlog() {
-            0 => Ok(()),
-            left => Err(io::Error::new(
-                io::ErrorKind::WouldBlock,
-                format!("{left} bytes not taken"),
-            )),
-        }
+        self.write_out()
     }
 
-    /// Forgets what a failed read-back took, and cuts the file back to where it ended before.
-    fn take_back(&mut self, (taken, place): (u64, Option<super::Place>)) {
+    /// Forgets what a failed read-back took, and cuts the file back to where it ended before;
+    /// false when it could not be cut.
+    fn take_back(&mut self, place: Place) -> bool {
         self.pending.clear();
         self.torn = 0;
-        self.taken = taken;
-        if let (Target::File { file, size, .. }, Some(place)) = (&mut self.target, place) {
-            let same = file.metadata().is_ok_and(|m| {
-                (m.dev(), m.ino()) == (place.dev, place.ino) && m.len() >= place.offset
-            });
-            if same && file.set_len(place.offset).is_ok() {
-                *size = place.offset;
-            }
+        let Target::File { file, size, .. } = &mut self.target else {
+            return false;
+        };
+        let same = file
+            .metadata()
+            .is_ok_and(|m| (m.dev(), m.ino()) == (place.dev, place.ino) && m.len() >= place.offset);
+        if same && file.set_len(place.offset).is_ok() {
+            *size = place.offset;
+            return true;
         }
+        false
     }
 }
 
-/// Appends a torn last line to `<spill>.torn`, as a torn output file's is kept.
+/// Writes a torn last line to `<spill>.torn` (of the spill's own name), as a torn output file's
+/// is kept; written whole, not appended, so that a read-back tried again keeps it once.
 fn keep_torn(spill: &Path, fragment: &[u8]) -> io::Result<PathBuf> {
     let kept_in = PathBuf::from(format!("{}.torn", spill.display()));
     let mut torn = OpenOptions::new()
         .create(true)
-        .append(true)
+        .write(true)
+        .truncate(true)
         .open(&kept_in)?;
     torn.write_all(fragment)?;
     torn.write_all(b"\n")?;
     torn.sync_all()?;
     Ok(kept_in)
+}
+
+/// Makes a rename or removal in `dir` survive a power cut.
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
 }
 
 #[cfg(test)]

@@ -190,6 +190,7 @@ impl Window {
             file.write_all_at(&0u64.to_le_bytes(), 8)?;
             0
         };
+        reserve(&file, size, path);
         // Its errors name it: the caller's message names the window's file.
         let pending = path.with_extension("pending");
         let named = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", pending.display()));
@@ -391,6 +392,27 @@ impl Window {
         // Only once they are on disk: after an error they are tried again.
         journal.unsaved.drain(..count);
         Ok(())
+    }
+}
+
+/// Gives the ring's file its blocks now: `set_len` makes it sparse, so every save would take new
+/// blocks, and on a full disk saves would fail while records are still written to their file (an
+/// audit filled `data_dir`: the window forgot 62 records its file held, and a replay wrote them
+/// twice). Overwriting blocks it has needs no room.
+fn reserve(file: &File, size: u64, path: &Path) {
+    use std::os::fd::AsRawFd;
+    let Ok(length) = libc::off_t::try_from(size) else {
+        return;
+    };
+    // SAFETY: a plain system call on a descriptor the borrowed file keeps open through it.
+    let error = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, length) };
+    if error != 0 {
+        tracing::warn!(
+            "{}: cannot reserve its {size} bytes on disk ({}): while the disk is full it may \
+             not be saved, and a replay then writes records twice",
+            path.display(),
+            io::Error::from_raw_os_error(error)
+        );
     }
 }
 

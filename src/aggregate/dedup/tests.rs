@@ -79,6 +79,21 @@ fn id(n: u128) -> u128 {
 }
 
 #[test]
+fn the_ring_file_has_its_blocks_from_the_start() {
+    use std::os::unix::fs::MetadataExt;
+    // Sparse, a save on a full disk fails: the blocks are taken when the window opens.
+    let path = folder("reserved").join("dedup.window");
+    let _w = Window::open(&path, 4096, None).unwrap();
+    let meta = std::fs::metadata(&path).unwrap();
+    assert_eq!(meta.len(), HEADER + SLOT * 4096);
+    assert!(
+        meta.blocks() * 512 >= meta.len(),
+        "{} blocks",
+        meta.blocks()
+    );
+}
+
+#[test]
 fn the_window_comes_back_from_its_file_oldest_first() {
     let dir = folder("back");
     let path = dir.join("dedup.window");

@@ -413,6 +413,12 @@ impl Aggregator {
 
     /// Hands the devices that changed to the saving thread.
     fn save_devices(&mut self) {
+        // The registry saves only devices whose events are written ([`Saver::save`]): they are
+        // written out first, unless the outputs are failing, which the flush retries at its pace.
+        if self.sinks.devices.backlog() > 0 && !self.schedule.flush_failing() {
+            let written = self.sinks.devices.write_out();
+            self.check(written, Output::Devices);
+        }
         if let Ok(mut registry) = self.state.registry.lock() {
             self.sinks
                 .saver

@@ -49,6 +49,25 @@ fn hand_all(saver: &mut Saver, registry: &mut Registry, now: Instant) {
 }
 
 #[test]
+fn no_device_is_saved_while_the_devices_file_holds_back_events() {
+    let tmp = TempStore::new("saver-held");
+    let mut saver = Saver::start(Store::open(&tmp.path()).unwrap()).unwrap();
+    let mut registry = Registry::default();
+    see(&mut registry, "held", "10.0.0.1", 1);
+    // The event is in the sink and cannot be written: a full disk.
+    let (mut devices, _) = Sink::open(std::path::Path::new("/dev/full"), None).unwrap();
+    assert!(devices.write(b"{\"event\":\"created\"}\n").is_err() || devices.flush().is_err());
+    assert!(devices.backlog() > 0);
+    let t0 = Instant::now();
+    saver.save(&mut registry, &devices, t0);
+    saver.save(&mut registry, &devices, t0 + 2 * HAND_AFTER);
+    assert_eq!((registry.unsaved(), saver.in_flight()), (1, 0));
+    // At shutdown it is, as the event is spilled next (its IPs and users are in no event).
+    saver.finish(&mut registry, &devices);
+    assert_eq!((registry.unsaved(), saver.saved()), (0, 1));
+}
+
+#[test]
 fn devices_go_in_pieces_and_all_of_them_reach_the_store() {
     let tmp = TempStore::new("saver-pieces");
     let mut saver = Saver::start(Store::open(&tmp.path()).unwrap()).unwrap();

@@ -160,11 +160,11 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
     // The window first: it reads the list of identities written ahead of the records file's
     // last write, against the file as that write left it.
     let window = config.data_dir.join(crate::config::WINDOW_FILE);
-    let recent = Window::open(&window, DEDUP_WINDOW, sinks.records.place())
+    let mut recent = Window::open(&window, DEDUP_WINDOW, sinks.records.place())
         .with_context(|| format!("cannot open {}", window.display()))?;
     // Before anything else is written, and before the devices file's tail is merged: a devices
     // spill's events are that tail.
-    crate::aggregate::read_back_spills(&config.data_dir, &mut sinks);
+    crate::aggregate::read_back_spills(&config.data_dir, &mut sinks, &mut recent);
     // NATS before anything listens: refused credentials stop the start here, in one line.
     let mut nats = if config.output.nats.url.trim().is_empty() {
         None

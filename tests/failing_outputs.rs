@@ -190,7 +190,7 @@ fn healthz_says_when_a_few_records_cannot_be_written_and_a_drain_waits_not_for_t
     let spills: Vec<String> = std::fs::read_dir(&outcome.data)
         .expect("the data dir")
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|name| name.starts_with("spill-records-"))
+        .filter(|name| name.starts_with("spill-records-") && name.ends_with(".jsonl"))
         .collect();
     assert_eq!(spills.len(), 1, "{spills:?}");
     let mut next = Collector::start_with(
@@ -292,4 +292,66 @@ fn a_devices_file_that_cannot_be_written_does_not_flood_the_log() {
     hosts.dedup();
     assert_eq!(hosts.len(), N as usize);
     assert_eq!(again.devices.len(), N as usize);
+}
+
+/// Regression (lifecycle audit): a collector killed after its spill was written and before its
+/// duplicate window was saved left a spill the next start read back, while the window had
+/// forgotten its records: the feed's replay wrote every one of them again. The spill's list of
+/// identities has the window remember them. (Here the window's files are removed, as that kill
+/// leaves them: without their records.)
+#[test]
+fn a_spill_read_back_after_its_window_was_lost_keeps_the_replay_out() {
+    let dir = common::TempDir::new("spill-ids");
+    let data = dir.path().join("data");
+    let first = Collector::start_with(
+        "spill-ids",
+        Options {
+            args: ["--records", "/dev/full", "--admin", "127.0.0.1:0"]
+                .map(String::from)
+                .to_vec(),
+            binary: true,
+            data_dir: Some(data.clone()),
+            ..Options::default()
+        },
+    );
+    const N: u64 = 50;
+    let lines: String = (1..=N)
+        .map(|i| format!("{}\n", zia_line(i, &format!("pc-{i}"))))
+        .collect();
+    first.send(lines.as_bytes());
+    common::wait_for_metric(
+        first.listening["admin"],
+        "ztel_records_total{kind=\"zia.web\"}",
+        |n| n >= N as f64,
+    );
+    let outcome = first.stop();
+    assert_eq!(outcome.counter("records_zia_web"), N);
+    let names = |data: &std::path::Path| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(data)
+            .expect("the data dir")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|name| name.starts_with("spill-records-"))
+            .collect();
+        names.sort();
+        names
+    };
+    let spilled = names(&data);
+    assert_eq!(spilled.len(), 2, "a spill and its list: {spilled:?}");
+    assert!(spilled[0].ends_with(".ids") && spilled[1].ends_with(".jsonl"));
+    for window in ["dedup.window", "dedup.pending"] {
+        std::fs::remove_file(data.join(window)).expect("the window's files");
+    }
+    let next = Collector::start_with(
+        "spill-ids-2",
+        Options::binary_with_admin(Some(outcome.data.clone())),
+    );
+    next.send(lines.as_bytes());
+    common::wait_for_metric(next.listening["admin"], "ztel_duplicates_total", |n| {
+        n >= N as f64
+    });
+    let again = next.stop();
+    assert_eq!(again.counter("duplicates"), N);
+    assert_eq!(again.records.len(), N as usize);
+    assert!(names(&data).is_empty(), "{:?}", names(&data));
+    drop(outcome);
 }

@@ -50,9 +50,8 @@ fn full_disk_pushes_back_and_spills_at_shutdown() {
         .unwrap()
         .filter_map(|e| e.ok())
         .filter(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .starts_with("spill-records-")
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with("spill-records-") && name.ends_with(".jsonl")
         })
         .collect();
     assert_eq!(spill.len(), 1, "one spill file");

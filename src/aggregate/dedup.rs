@@ -353,6 +353,37 @@ impl Window {
         ahead.file.write_all_at(&ahead.bytes, 0)
     }
 
+    /// The identities offered and not saved whose records end after `done` and at or before
+    /// `upto` in the records sink, with those ends: the records a spill of the sink's backlog
+    /// holds (`spills.rs`).
+    pub fn unsaved_between(&self, done: u64, upto: u64) -> Vec<(u128, u64)> {
+        let Some(journal) = &self.journal else {
+            return Vec::new();
+        };
+        let from = journal.unsaved.partition_point(|&(_, end)| end <= done);
+        let to = journal.unsaved.partition_point(|&(_, end)| end <= upto);
+        journal.unsaved.range(from..to.max(from)).copied().collect()
+    }
+
+    /// Remembers identities whose records are safe elsewhere (a spill read back, or to be), and
+    /// saves them at once.
+    pub fn learn(&mut self, ids: impl IntoIterator<Item = u128>) -> io::Result<()> {
+        let mut learned = Vec::new();
+        for id in ids {
+            if id != 0 && !self.ring.contains(id) {
+                self.ring.push(id);
+                learned.push(id);
+            }
+        }
+        if let Some(journal) = &mut self.journal {
+            // Ahead of the records offered since, whose ends are past 0.
+            for &id in learned.iter().rev() {
+                journal.unsaved.push_front((id, 0));
+            }
+        }
+        self.persist(0)
+    }
+
     /// Writes into the file the identities whose records end at or before `done` in the records
     /// sink (its bytes out of its hands, [`crate::sink::Sink::done`]), then where the ring goes
     /// on. With `[output.nats]`, `done` is no further than what NATS keeps safe too.

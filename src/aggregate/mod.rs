@@ -16,6 +16,7 @@ mod report;
 pub mod saver;
 pub mod schedule;
 pub mod slots;
+mod spill_ids;
 mod spills;
 pub use spills::read_back_spills;
 pub mod state;

@@ -151,7 +151,7 @@ impl Aggregator {
     /// the duplicate window must not have remembered them, or it would drop the replay and they
     /// would never reach the stream. A replay of records the file has already is then written
     /// again (JetStream drops its copies by their message id): twice, never lost.
-    fn safe_in_nats(&self) -> u64 {
+    pub(super) fn safe_in_nats(&self) -> u64 {
         self.sinks
             .nats
             .as_ref()

@@ -1,15 +1,17 @@
 //! Spills: at shutdown, what an output could not write goes to `data_dir/spill-<output>-<unix
 //! seconds>.jsonl`; at the next start, before anything else is written, each spill is read back
-//! into its output and removed. The duplicate window remembers a spill's records, so a feed's
-//! replay of them is dropped as repeats: until it is read back, a spill is their only copy.
+//! into its output and removed. The duplicate window remembers a spill's records (a list of
+//! their identities beside a records spill makes sure of it: [`spill_ids`]), so a feed's replay
+//! of them is dropped as repeats: until it is read back, a spill is their only copy.
 
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
 use tracing::Level;
 
+use super::dedup::Window;
 use super::state::Output;
-use super::{Aggregator, Sinks};
+use super::{spill_ids, Aggregator, Sinks};
 use crate::logging::say;
 use crate::sink::Sink;
 
@@ -19,9 +21,19 @@ fn label(output: Output) -> String {
 }
 
 impl Aggregator {
-    /// At shutdown, what could not be written goes to a file of its own in `data_dir`.
+    /// At shutdown, what could not be written goes to a file of its own in `data_dir`; the
+    /// identities of the records spilled to a list beside it first ([`spill_ids`]).
     pub(super) fn spill(&mut self) {
         let stamp = Timestamp::now().as_second();
+        let records = &self.sinks.records;
+        // With `[output.nats]`, only those NATS keeps safe: the others' replay must be
+        // published (and is written to the file again).
+        let upto = records.taken().min(self.safe_in_nats());
+        let from = records.unwritten_from();
+        let ids: Vec<(u128, u64)> = match records.backlog() {
+            0 => Vec::new(),
+            _ => self.recent.unsaved_between(records.done(), upto),
+        };
         for (sink, output) in self.sinks.files() {
             let what = label(output);
             let backlog = sink.backlog();
@@ -30,6 +42,19 @@ impl Aggregator {
             }
             self.outputs.spills[output as usize] += 1;
             let path = spill_path(&self.data_dir, output, stamp);
+            if output == Output::Records && !ids.is_empty() {
+                let list = path.with_extension("ids");
+                let ends: Vec<(u128, u64)> =
+                    ids.iter().map(|&(id, end)| (id, end - from)).collect();
+                if let Err(e) = spill_ids::write(&list, &ends) {
+                    tracing::warn!(
+                        "cannot write {}: {e}; should the collector be killed before the \
+                         duplicate window is saved, a replay of the spilled records is written \
+                         twice",
+                        list.display()
+                    );
+                }
+            }
             match sink.spill(&path) {
                 Ok(n) => say(
                     Level::WARN,
@@ -59,7 +84,7 @@ impl Aggregator {
 /// says what it moved. A spill that cannot be read back (its output failing again, a name of no
 /// output) stays, and is named in a warning; so do the later spills of its output, whose lines
 /// come after its own.
-pub fn read_back_spills(data_dir: &Path, sinks: &mut Sinks) {
+pub fn read_back_spills(data_dir: &Path, sinks: &mut Sinks, window: &mut Window) {
     let mut spills: Vec<(Option<(Output, u64)>, String)> = spill_names(data_dir)
         .into_iter()
         .map(|name| (parse(&name), name))
@@ -71,16 +96,25 @@ pub fn read_back_spills(data_dir: &Path, sinks: &mut Sinks) {
         let Some((output, _)) = parsed.filter(|(output, _)| !failing.contains(output)) else {
             continue;
         };
+        let list = data_dir
+            .join(crate::sink::unmarked(&name).0)
+            .with_extension("ids");
+        if output == Output::Records {
+            remember(&path, &list, window);
+        }
         let [records, devices, dead_letters] = sinks.files();
         let (sink, _) = match output {
             Output::Records => records,
             Output::Devices => devices,
             _ => dead_letters,
         };
-        if !read_back(sink, &path, output) {
+        if read_back(sink, &path, output) {
+            let _ = std::fs::remove_file(&list);
+        } else {
             failing.push(output);
         }
     }
+    forget_lists_without_spill(data_dir);
     // As they are named now: a read-back renames its spill before it starts.
     let mut left = spill_names(data_dir);
     left.sort();
@@ -93,6 +127,47 @@ pub fn read_back_spills(data_dir: &Path, sinks: &mut Sinks) {
             left.len(),
             left.join(", ")
         );
+    }
+}
+
+/// Has the window remember the records the spill at `path` holds whole, as its list beside it
+/// names them: a collector killed before its window was saved had not.
+fn remember(path: &Path, list: &Path, window: &mut Window) {
+    if !list.exists() {
+        return;
+    }
+    let spilled = std::fs::metadata(path).map_or(0, |m| m.len());
+    let learned = spill_ids::read(list, spilled).and_then(|ids| window.learn(ids));
+    if let Err(e) = learned {
+        tracing::warn!(
+            "{}: {e}; the duplicate window may not remember the records of {}, and a replay of \
+             them is written twice",
+            list.display(),
+            path.display()
+        );
+    }
+}
+
+/// Removes the identity lists whose spills were never made (a collector killed between the
+/// two): their records are in no file, and a replay must write them.
+fn forget_lists_without_spill(data_dir: &Path) {
+    let spills: Vec<String> = spill_names(data_dir)
+        .iter()
+        .map(|name| crate::sink::unmarked(name).0)
+        .collect();
+    let Ok(entries) = std::fs::read_dir(data_dir) else {
+        return;
+    };
+    for name in entries.filter_map(|e| e.ok()?.file_name().into_string().ok()) {
+        let Some(stem) = name
+            .strip_prefix("spill-")
+            .and_then(|n| n.strip_suffix(".ids"))
+        else {
+            continue;
+        };
+        if !spills.contains(&format!("spill-{stem}.jsonl")) {
+            let _ = std::fs::remove_file(data_dir.join(&name));
+        }
     }
 }
 

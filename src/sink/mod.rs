@@ -284,6 +284,12 @@ impl Sink {
         }
     }
 
+    /// Where, in bytes taken, a spill of the backlog would begin: at the first line not wholly
+    /// in the file.
+    pub fn unwritten_from(&self) -> u64 {
+        self.taken - self.pending.len() as u64
+    }
+
     /// Writes the backlog to a new file `path` (whole lines) and removes a torn fragment from the
     /// target if it can. Returns the bytes spilled.
     pub fn spill(&mut self, path: &Path) -> io::Result<usize> {

@@ -72,9 +72,8 @@ fn records_that_cannot_be_written_get_a_503_and_their_retry_is_no_second_copy() 
         .expect("data dir")
         .filter_map(Result::ok)
         .filter(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .starts_with("spill-records-")
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with("spill-records-") && name.ends_with(".jsonl")
         })
         .map(|e| common::count_lines(&e.path()))
         .sum();

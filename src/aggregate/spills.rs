@@ -24,7 +24,7 @@ impl Aggregator {
     /// At shutdown, what could not be written goes to a file of its own in `data_dir`; the
     /// identities of the records spilled to a list beside it first ([`spill_ids`]).
     pub(super) fn spill(&mut self) {
-        let stamp = Timestamp::now().as_second();
+        let stamp = free_stamp(&self.data_dir, Timestamp::now().as_second());
         let records = &self.sinks.records;
         // With `[output.nats]`, only those NATS keeps safe: the others' replay must be
         // published (and is written to the file again).
@@ -55,7 +55,12 @@ impl Aggregator {
                     );
                 }
             }
-            match sink.spill(&path) {
+            let spilled = sink.spill(&path);
+            if spilled.is_err() && output == Output::Records {
+                // Its records are in no spill: a replay must write them.
+                let _ = std::fs::remove_file(path.with_extension("ids"));
+            }
+            match spilled {
                 Ok(n) => say(
                     Level::WARN,
                     format_args!(
@@ -234,7 +239,49 @@ fn parse(name: &str) -> Option<(Output, u64)> {
         .map(|o| (o, stamp))
 }
 
+/// `stamp`, or the first second after it that names no spill or list of an earlier run (one
+/// whose read-back failed in the same second): a spill's list, and the name a read-back gives
+/// it, are by its name.
+fn free_stamp(data_dir: &Path, mut stamp: i64) -> i64 {
+    let spills: Vec<String> = spill_names(data_dir)
+        .iter()
+        .map(|name| crate::sink::unmarked(name).0)
+        .collect();
+    let outputs = [Output::Records, Output::Devices, Output::DeadLetters];
+    while outputs.iter().any(|&output| {
+        let path = spill_path(data_dir, output, stamp);
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        name.is_some_and(|n| spills.contains(&n)) || path.with_extension("ids").exists()
+    }) {
+        stamp += 1;
+    }
+    stamp
+}
+
 /// Where a spill of `output` made at `stamp` goes.
 fn spill_path(data_dir: &Path, output: Output, stamp: i64) -> PathBuf {
     data_dir.join(format!("spill-{}-{stamp}.jsonl", label(output)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spill_takes_a_name_no_earlier_spill_or_list_has() {
+        let dir = std::env::temp_dir().join(format!("ztel-spill-stamp-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        assert_eq!(free_stamp(&dir, 100), 100);
+        // A spill of that second whose read-back failed, renamed as a read-back renames it.
+        std::fs::write(dir.join("spill-devices-100.at-1-2-3.jsonl"), "x\n").unwrap();
+        assert_eq!(free_stamp(&dir, 100), 101);
+        // The list of a records spill of the next.
+        std::fs::write(dir.join("spill-records-101.ids"), "").unwrap();
+        assert_eq!(free_stamp(&dir, 100), 102);
+        // Something else in the way is no spill: the spill there fails, and says so.
+        std::fs::create_dir(dir.join("spill-records-102.jsonl")).unwrap();
+        assert_eq!(free_stamp(&dir, 100), 102);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }

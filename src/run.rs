@@ -164,7 +164,7 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
         .with_context(|| format!("cannot open {}", window.display()))?;
     // Before anything else is written, and before the devices file's tail is merged: a devices
     // spill's events are that tail.
-    crate::aggregate::read_back_spills(&config.data_dir, &mut sinks, &mut recent);
+    let spills = crate::aggregate::read_back_spills(&config.data_dir, &mut sinks, &mut recent);
     // NATS before anything listens: refused credentials stop the start here, in one line.
     let mut nats = if config.output.nats.url.trim().is_empty() {
         None
@@ -232,7 +232,8 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
         interval,
         config.data_dir.clone(),
         recent,
-    );
+    )
+    .with_spills(spills);
     let aggregator = std::thread::Builder::new()
         .name("aggregator".into())
         .spawn(move || aggregator.run())?;

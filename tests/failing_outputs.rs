@@ -210,6 +210,11 @@ fn healthz_says_when_a_few_records_cannot_be_written_and_a_drain_waits_not_for_t
         !outcome.data.join(&spills[0]).exists(),
         "the spill is removed"
     );
+    let (_, metrics) = http_get(next.listening["admin"], "/metrics");
+    let read_back = "ztel_output_spills_read_back_total{output=\"records\"}";
+    assert_eq!(common::sample(&metrics, read_back), Some(1.0));
+    let waiting = "ztel_output_spills_waiting{output=\"records\"}";
+    assert_eq!(common::sample(&metrics, waiting), Some(0.0));
     // Cloud NSS sends the batch again, after its 503: a repeat, answered 200, whose records
     // are the ones read back.
     let lines = [zia_line(2, "pc-failing")];
@@ -354,4 +359,39 @@ fn a_spill_read_back_after_its_window_was_lost_keeps_the_replay_out() {
     assert_eq!(again.records.len(), N as usize);
     assert!(names(&data).is_empty(), "{:?}", names(&data));
     drop(outcome);
+}
+
+/// A spill whose output is no regular file is not read back (a pipe takes part of a line, and
+/// a device cannot be cut back): it waits, said in the log and in a gauge an alert watches.
+#[test]
+fn a_spill_that_cannot_be_read_back_waits_and_says_so() {
+    let dir = common::TempDir::new("spill-waits");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    let spill = data.join("spill-records-1700000000.jsonl");
+    std::fs::write(&spill, "{\"kind\":\"zia.web\"}\n").expect("a spill");
+    let mut collector = Collector::start_with(
+        "spill-waits",
+        Options {
+            args: ["--records", "/dev/null", "--admin", "127.0.0.1:0"]
+                .map(String::from)
+                .to_vec(),
+            binary: true,
+            data_dir: Some(data.clone()),
+            ..Options::default()
+        },
+    );
+    let said = collector.wait_for_stderr(&data.display().to_string());
+    assert!(
+        said.contains("1 spill files") && said.contains("spill-records-1700000000"),
+        "{said}"
+    );
+    let (_, metrics) = http_get(collector.listening["admin"], "/metrics");
+    let waiting = "ztel_output_spills_waiting{output=\"records\"}";
+    assert_eq!(common::sample(&metrics, waiting), Some(1.0));
+    collector.stop();
+    assert_eq!(
+        std::fs::read_to_string(&spill).expect("still there"),
+        "{\"kind\":\"zia.web\"}\n"
+    );
 }

@@ -43,7 +43,8 @@ use outputs::write_dead_letter;
 use registry::write_event;
 use saver::Saver;
 use schedule::{Job, Schedule};
-use state::{Output, OutputCounts, Shared};
+pub use state::OutputCounts;
+use state::{Output, Shared};
 
 /// The aggregator's outputs.
 pub struct Sinks {
@@ -176,6 +177,15 @@ impl Aggregator {
         // before its run) that comes before the first batch sees counters, not an empty page.
         aggregator.publish();
         aggregator
+    }
+
+    /// What became of the spills of earlier runs at start ([`read_back_spills`]), for the
+    /// metrics.
+    pub fn with_spills(mut self, spills: OutputCounts) -> Self {
+        self.outputs.read_back = spills.read_back;
+        self.outputs.waiting = spills.waiting;
+        self.publish();
+        self
     }
 
     /// Runs until every shard has dropped its sender, then flushes.

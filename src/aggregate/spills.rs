@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use tracing::Level;
 
 use super::dedup::Window;
-use super::state::Output;
+use super::state::{Output, OutputCounts};
 use super::{spill_ids, Aggregator, Sinks};
 use crate::logging::say;
 use crate::sink::Sink;
@@ -89,7 +89,8 @@ impl Aggregator {
 /// says what it moved. A spill that cannot be read back (its output failing again, a name of no
 /// output) stays, and is named in a warning; so do the later spills of its output, whose lines
 /// come after its own.
-pub fn read_back_spills(data_dir: &Path, sinks: &mut Sinks, window: &mut Window) {
+pub fn read_back_spills(data_dir: &Path, sinks: &mut Sinks, window: &mut Window) -> OutputCounts {
+    let mut counts = OutputCounts::default();
     let mut spills: Vec<(Option<(Output, u64)>, String)> = spill_names(data_dir)
         .into_iter()
         .map(|name| (parse(&name), name))
@@ -114,6 +115,7 @@ pub fn read_back_spills(data_dir: &Path, sinks: &mut Sinks, window: &mut Window)
             _ => dead_letters,
         };
         if read_back(sink, &path, output) {
+            counts.read_back[output as usize] += 1;
             let _ = std::fs::remove_file(&list);
         } else {
             failing.push(output);
@@ -123,6 +125,9 @@ pub fn read_back_spills(data_dir: &Path, sinks: &mut Sinks, window: &mut Window)
     // As they are named now: a read-back renames its spill before it starts.
     let mut left = spill_names(data_dir);
     left.sort();
+    for (output, _) in left.iter().filter_map(|name| parse(name)) {
+        counts.waiting[output as usize] += 1;
+    }
     if !left.is_empty() {
         tracing::warn!(
             "{}: {} spill files of earlier runs hold lines never written to their outputs, and \
@@ -133,6 +138,7 @@ pub fn read_back_spills(data_dir: &Path, sinks: &mut Sinks, window: &mut Window)
             left.join(", ")
         );
     }
+    counts
 }
 
 /// Has the window remember the records the spill at `path` holds whole, as its list beside it

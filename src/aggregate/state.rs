@@ -153,12 +153,17 @@ impl Output {
     }
 }
 
-/// Per output (by `Output as usize`): writes that failed, files rotated, backlogs spilled.
+/// Per output (by `Output as usize`): writes that failed, files rotated, backlogs spilled, and
+/// spills read back or waiting.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OutputCounts {
     pub write_errors: [u64; Output::COUNT],
     pub rotations: [u64; Output::COUNT],
     pub spills: [u64; Output::COUNT],
+    /// Spills of earlier runs read back into their outputs at start...
+    pub read_back: [u64; Output::COUNT],
+    /// ...and those left waiting in `data_dir` (their output failing, or no regular file).
+    pub waiting: [u64; Output::COUNT],
     /// Bytes that could be neither written nor spilled at shutdown: lost.
     pub lost_bytes: u64,
 }

@@ -164,8 +164,23 @@ fn outputs(out: &mut String, s: &Snapshot) {
             "Backlogs that could not be written at shutdown, spilled to data_dir.",
             &o.spills,
         ),
+        (
+            "ztel_output_spills_read_back_total",
+            "Spills of earlier runs read back into their outputs at start.",
+            &o.read_back,
+        ),
+        (
+            "ztel_output_spills_waiting",
+            "Spills of earlier runs left in data_dir at start (each start tries again).",
+            &o.waiting,
+        ),
     ] {
-        header(out, name, help, "counter");
+        let kind = if name.ends_with("_total") {
+            "counter"
+        } else {
+            "gauge"
+        };
+        header(out, name, help, kind);
         for output in Output::ALL {
             let _ = writeln!(
                 out,

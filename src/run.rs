@@ -378,13 +378,16 @@ fn open_sinks(
         let (sink, repair) = Sink::open(&path, Some(rotate))
             .with_context(|| format!("cannot open {}", path.display()))?;
         if let Some(r) = repair {
+            let kept = match &r.kept_in {
+                Ok(kept) => format!("kept in {}", kept.display()),
+                Err(e) => format!("not kept: {e}"),
+            };
             logging::say(
                 tracing::Level::WARN,
                 format_args!(
-                    "{} ended in a torn line (a crash?): cut {} bytes, kept in {}",
+                    "{} ended in a torn line (a crash?): cut {} bytes, {kept}",
                     r.path.display(),
                     r.removed,
-                    r.kept_in.display()
                 ),
             );
         }

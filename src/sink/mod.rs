@@ -91,7 +91,8 @@ pub struct Place {
 pub struct Repair {
     pub path: PathBuf,
     pub removed: u64,
-    pub kept_in: PathBuf,
+    /// Where the fragment was kept, or why it could not be.
+    pub kept_in: io::Result<PathBuf>,
 }
 
 impl Sink {
@@ -442,7 +443,7 @@ fn open_for_appending(path: &Path) -> io::Result<File> {
 }
 
 /// Cuts the file back to its last LF when a crash left a fragment after it; the fragment is
-/// appended to `<path>.torn` so that nothing is thrown away.
+/// appended to `<path>.torn` so that nothing is thrown away, when the disk has room for it.
 fn repair_tail(path: &Path, file: &mut File) -> io::Result<Option<Repair>> {
     let len = file.metadata()?.len();
     if len == 0 {
@@ -472,13 +473,18 @@ fn repair_tail(path: &Path, file: &mut File) -> io::Result<Option<Repair>> {
     let mut fragment = vec![0u8; (len - cut) as usize];
     file.seek(SeekFrom::Start(cut))?;
     file.read_exact(&mut fragment)?;
-    let kept_in = PathBuf::from(format!("{}.torn", path.display()));
-    let mut torn = OpenOptions::new()
+    let torn = PathBuf::from(format!("{}.torn", path.display()));
+    fragment.push(b'\n');
+    let kept_in = OpenOptions::new()
         .create(true)
         .append(true)
-        .open(&kept_in)?;
-    fragment.push(b'\n');
-    torn.write_all(&fragment)?;
+        .open(&torn)
+        .and_then(|mut kept| kept.write_all(&fragment))
+        .map(|()| torn.clone())
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", torn.display())));
+    // Cut all the same when it cannot be kept (a full disk): it is no line, the record it began
+    // is in no file, and a collector unable to open its output would not start until the disk
+    // had room, though it could tell its feeds to wait and say why.
     file.set_len(cut)?;
     Ok(Some(Repair {
         path: path.to_owned(),

@@ -2,45 +2,13 @@ use super::*;
 use std::os::unix::fs::FileTypeExt;
 use std::time::Duration;
 
+mod torn;
+
 fn temp(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("ztel-sink-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-#[test]
-fn torn_tail_is_cut_and_kept() {
-    let dir = temp("torn");
-    let path = dir.join("connections.jsonl");
-    std::fs::write(&path, "{\"a\":1}\n{\"b\":2}\n{\"c\":").unwrap();
-    let (mut sink, repair) = Sink::open(&path, None).unwrap();
-    let repair = repair.expect("repaired");
-    assert_eq!(repair.removed, 5);
-    sink.write(b"{\"d\":4}\n").unwrap();
-    sink.flush().unwrap();
-    assert_eq!(
-        std::fs::read_to_string(&path).unwrap(),
-        "{\"a\":1}\n{\"b\":2}\n{\"d\":4}\n"
-    );
-    assert_eq!(
-        std::fs::read_to_string(&repair.kept_in).unwrap(),
-        "{\"c\":\n"
-    );
-    let (_, again) = Sink::open(&path, None).unwrap();
-    assert!(again.is_none());
-    std::fs::remove_dir_all(dir).unwrap();
-}
-
-#[test]
-fn a_file_with_no_line_at_all_is_emptied() {
-    let dir = temp("nolf");
-    let path = dir.join("x.jsonl");
-    std::fs::write(&path, "partial").unwrap();
-    let (_, repair) = Sink::open(&path, None).unwrap();
-    assert_eq!(repair.unwrap().removed, 7);
-    assert_eq!(std::fs::read(&path).unwrap(), b"");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]

@@ -132,6 +132,8 @@ pub struct Aggregator {
     receipts: receipts::Receipts,
     /// The records sink's last write failed (and what it holds waits for the next).
     records_failing: bool,
+    /// When writing out the devices file before a registry save last failed.
+    devices_failed: Option<Instant>,
     /// Where a backlog that could not be written is spilled at shutdown.
     data_dir: PathBuf,
     /// Identities of recent records: repeats are dropped.
@@ -170,6 +172,7 @@ impl Aggregator {
             unwritten: Unwritten::default(),
             receipts: receipts::Receipts::default(),
             records_failing: false,
+            devices_failed: None,
             recent,
             line: Vec::new(),
         };
@@ -238,11 +241,13 @@ impl Aggregator {
         if let Some(nats) = &mut self.sinks.nats {
             nats.close();
         }
+        // Spilled before the registry's last save, so that no device is saved while its events
+        // are only in memory: a kill before the spill would leave it known, never announced.
+        self.spill();
         if let Ok(mut registry) = self.state.registry.lock() {
             self.sinks.saver.finish(&mut registry, &self.sinks.devices);
         }
         self.save_attribution();
-        self.spill();
         // The NATS thread spools what it could not publish as it ends; until then those records
         // are not safe, and a window saved before would not remember them.
         if let Some(nats) = &self.sinks.nats {
@@ -425,9 +430,13 @@ impl Aggregator {
     /// Hands the devices that changed to the saving thread.
     fn save_devices(&mut self) {
         // The registry saves only devices whose events are written ([`Saver::save`]): they are
-        // written out first, unless the outputs are failing, which the flush retries at its pace.
-        if self.sinks.devices.backlog() > 0 && !self.schedule.flush_failing() {
+        // written out first, a failing file at a stalled output's pace.
+        let due = self
+            .devices_failed
+            .is_none_or(|at| at.elapsed() >= RETRY_EVERY);
+        if self.sinks.devices.backlog() > 0 && due {
             let written = self.sinks.devices.write_out();
+            self.devices_failed = written.is_err().then(Instant::now);
             self.check(written, Output::Devices);
         }
         if let Ok(mut registry) = self.state.registry.lock() {

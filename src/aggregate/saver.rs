@@ -187,7 +187,8 @@ impl Saver {
         // devices file was full: 785 of 1,000 devices never announced). So nothing is handed
         // while the file holds back events (the caller writes them out first); the devices
         // wait in the registry, and a crash meanwhile leaves them to the tail merge at start.
-        if due == 0 || devices.backlog() > 0 {
+        // (A pipe or stdout, with no tail to merge, is not waited for.)
+        if due == 0 || devices.holds_back_a_file() {
             return;
         }
         if let Ok(encoded) = self.back.try_recv() {
@@ -249,13 +250,12 @@ impl Saver {
     }
 
     /// At shutdown: hands over what is left, and waits for the thread to commit it (a failing
-    /// commit is tried once more, not retried). Even while the devices file holds back events:
-    /// they are spilled next, and read back before anything else at the next start (the saved
-    /// place of the file's events then meets the spill's end); devices left unsaved would lose
-    /// their IPs and users, which no event holds.
+    /// commit is tried once more, not retried). Called after the spill: unless the devices
+    /// file's backlog could not be spilled either, whose devices are then left unsaved, as
+    /// while the collector runs (their IPs and users are lost with the events).
     pub fn finish(&mut self, registry: &mut Registry, devices: &Sink) {
         self.progress.closing.store(true, Ordering::SeqCst);
-        while registry.unsaved() > 0 {
+        while registry.unsaved() > 0 && !devices.holds_back_a_file() {
             let Ok(encoded) = self.back.recv() else {
                 break;
             };

@@ -120,11 +120,6 @@ impl Schedule {
         self.every[Job::Flush as usize] = after.unwrap_or(FLUSH_EVERY);
     }
 
-    /// Whether the last flush failed, and the next waits for a stalled output's pace.
-    pub fn flush_failing(&self) -> bool {
-        self.every[Job::Flush as usize] != FLUSH_EVERY
-    }
-
     /// How long the loop may wait for a batch before a job is due; `flush_pending` says whether
     /// the sinks hold anything (the flush and the hand-over are due only then).
     pub fn wait(&self, flush_pending: bool) -> Duration {

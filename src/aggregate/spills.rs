@@ -56,8 +56,9 @@ impl Aggregator {
                 }
             }
             let spilled = sink.spill(&path);
-            if spilled.is_err() && output == Output::Records {
-                // Its records are in no spill: a replay must write them.
+            if spilled.is_err() && output == Output::Records && !path.exists() {
+                // Its records are in no spill: a replay must write them. (A spill cut short
+                // keeps its list: the next start learns only what it holds whole.)
                 let _ = std::fs::remove_file(path.with_extension("ids"));
             }
             match spilled {
@@ -99,15 +100,16 @@ pub fn read_back_spills(data_dir: &Path, sinks: &mut Sinks, window: &mut Window)
     let mut failing: Vec<Output> = Vec::new();
     for (parsed, name) in spills {
         let path = data_dir.join(&name);
-        let Some((output, _)) = parsed.filter(|(output, _)| !failing.contains(output)) else {
-            continue;
-        };
         let list = data_dir
             .join(crate::sink::unmarked(&name).0)
             .with_extension("ids");
-        if output == Output::Records {
+        // Whether or not it is read back now: its records' replay is dropped meanwhile.
+        if parsed.is_some_and(|(output, _)| output == Output::Records) {
             remember(&path, &list, window);
         }
+        let Some((output, _)) = parsed.filter(|(output, _)| !failing.contains(output)) else {
+            continue;
+        };
         let [records, devices, dead_letters] = sinks.files();
         let (sink, _) = match output {
             Output::Records => records,
@@ -200,10 +202,13 @@ fn read_back(sink: &mut Sink, path: &Path, output: Output) -> bool {
                 sink.describe()
             );
             if let Some(torn) = read.torn {
+                let kept = match torn {
+                    Ok(kept) => format!("kept in {}", kept.display()),
+                    Err(e) => format!("not kept: {e}"),
+                };
                 tracing::warn!(
-                    "{} ended in a torn line (a crash while it was written): kept in {}",
+                    "{} ended in a torn line (a crash while it was written): {kept}",
                     path.display(),
-                    torn.display()
                 );
             }
             true

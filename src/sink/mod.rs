@@ -256,6 +256,11 @@ impl Sink {
         Ok(())
     }
 
+    /// Whether lines wait to be written to a regular file (a crash would lose them there).
+    pub fn holds_back_a_file(&self) -> bool {
+        self.backlog() > 0 && matches!(self.target, Target::File { .. })
+    }
+
     /// Bytes taken but not yet written.
     pub fn backlog(&self) -> usize {
         self.pending.len() - self.torn

@@ -24,14 +24,15 @@ use std::path::{Path, PathBuf};
 use super::{Place, Sink, Target, WRITE_AT};
 
 /// What reading a spill back moved.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub struct ReadBack {
     pub lines: u64,
     pub bytes: u64,
     /// Bytes of the spill an earlier read-back had already put in the file.
     pub found: u64,
-    /// A last line without its end (a crash while the spill was written), kept here, not read.
-    pub torn: Option<PathBuf>,
+    /// A last line without its end (a crash while the spill was written), not read: kept here,
+    /// or why it could not be (it is no record; the replay brings the record it began).
+    pub torn: Option<io::Result<PathBuf>>,
 }
 
 /// Between a spill's own name and where its lines go.
@@ -100,9 +101,8 @@ impl Sink {
                 if let Target::File { file, .. } = &self.target {
                     file.sync_data()?;
                 }
-                if let Some(fragment) = fragment {
-                    read.torn = Some(keep_torn(&dir.join(&plain), &fragment)?);
-                }
+                // Not kept on a full disk: the read-back must not wait for room for it.
+                read.torn = fragment.map(|fragment| keep_torn(&dir.join(&plain), &fragment));
                 std::fs::remove_file(&spill)?;
                 // Gone, its lines must stay: a folder that cannot be synced only risks the
                 // spill coming back after a power cut, which the next start then finds done.
@@ -208,15 +208,23 @@ impl Sink {
 /// is kept; written whole, not appended, so that a read-back tried again keeps it once.
 fn keep_torn(spill: &Path, fragment: &[u8]) -> io::Result<PathBuf> {
     let kept_in = PathBuf::from(format!("{}.torn", spill.display()));
-    let mut torn = OpenOptions::new()
+    let written = OpenOptions::new()
         .create(true)
         .write(true)
         .truncate(true)
-        .open(&kept_in)?;
-    torn.write_all(fragment)?;
-    torn.write_all(b"\n")?;
-    torn.sync_all()?;
-    Ok(kept_in)
+        .open(&kept_in)
+        .and_then(|mut torn| {
+            torn.write_all(fragment)?;
+            torn.write_all(b"\n")?;
+            torn.sync_all()
+        });
+    match written {
+        Ok(()) => Ok(kept_in),
+        Err(e) => Err(io::Error::new(
+            e.kind(),
+            format!("{}: {e}", kept_in.display()),
+        )),
+    }
 }
 
 /// Makes a rename or removal in `dir` survive a power cut.

@@ -26,7 +26,7 @@ fn a_spill_is_appended_whole_then_removed() {
     let (mut sink, _) = Sink::open(&path, None).unwrap();
     let read = sink.read_back(&spill).unwrap();
     assert_eq!((read.lines, read.bytes), (3000, spilled.len() as u64));
-    assert_eq!(read.torn, None);
+    assert!(read.torn.is_none());
     assert!(!spill.exists());
     assert_eq!(std::fs::read_to_string(&path).unwrap(), lines(0, 3002));
     // The lines are the file's, as an earlier run's are: what this run takes starts after them.
@@ -48,9 +48,26 @@ fn a_torn_last_line_is_kept_apart_not_read() {
     let read = sink.read_back(&spill).unwrap();
     assert_eq!(read.lines, 2);
     assert_eq!(std::fs::read_to_string(&path).unwrap(), lines(0, 2));
-    let torn = read.torn.expect("the fragment is kept");
+    let torn = read.torn.expect("a fragment").expect("kept");
     assert_eq!(std::fs::read_to_string(torn).unwrap(), "{\"n\":\n");
     assert!(!spill.exists());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_torn_last_line_that_cannot_be_kept_does_not_hold_the_read_back() {
+    // A folder in `.torn`'s way, as a full disk would be.
+    let dir = temp("torn-unkept");
+    let (path, spill) = (dir.join("out.jsonl"), dir.join("spill-records-1.jsonl"));
+    std::fs::write(&spill, format!("{}{{\"n\":", lines(0, 2))).unwrap();
+    std::fs::create_dir(dir.join("spill-records-1.jsonl.torn")).unwrap();
+    let (mut sink, _) = Sink::open(&path, None).unwrap();
+    let read = sink.read_back(&spill).unwrap();
+    assert_eq!(read.lines, 2);
+    let err = read.torn.expect("a fragment").expect_err("not kept");
+    assert!(err.to_string().contains(".torn"), "{err}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), lines(0, 2));
+    assert!(spills(&dir).is_empty());
     std::fs::remove_dir_all(dir).unwrap();
 }
 

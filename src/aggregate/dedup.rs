@@ -45,6 +45,11 @@ const AHEAD_MAGIC: &[u8; 8] = b"ZTELDP02";
 const AHEAD_HEADER: u64 = 40;
 /// ...and entries of an identity and the offset in that file where its record ends.
 const ENTRY: u64 = 24;
+/// The most identities of written records whose save failed that a list carries.
+const WRITTEN_LISTED: usize = 1 << 16;
+/// `dedup.pending`'s bytes reserved on disk: the written ones and a backlog's worth (16 MiB of
+/// records, about 20,000) beside them, so that its writes need no room on a full disk.
+const AHEAD_RESERVED: u64 = AHEAD_HEADER + ENTRY * (WRITTEN_LISTED as u64 + (1 << 15));
 
 /// A bounded window of record identities (already hashes: not hashed again).
 pub struct Window {
@@ -190,7 +195,6 @@ impl Window {
             file.write_all_at(&0u64.to_le_bytes(), 8)?;
             0
         };
-        reserve(&file, size, path);
         // Its errors name it: the caller's message names the window's file.
         let pending = path.with_extension("pending");
         let named = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", pending.display()));
@@ -202,6 +206,12 @@ impl Window {
             .open(&pending)
             .map_err(named)?;
         let kept = window.load_ahead(&ahead, records).map_err(named)?;
+        // The list first: on a disk short of room for both, it carries what the ring could not
+        // save.
+        if ahead.metadata().map_err(named)?.len() < AHEAD_RESERVED {
+            reserve(&ahead, AHEAD_RESERVED, &pending);
+        }
+        reserve(&file, size, path);
         window.journal = Some(Journal {
             file,
             next,
@@ -322,12 +332,15 @@ impl Window {
     /// may carry: those past `done`, the sink's bytes out of its hands
     /// ([`crate::sink::Sink::done`]), which go to `place` on and after; of those, only the ones
     /// whose records end at or before `safe` (what another output keeps safe: see
-    /// [`Window::persist`]).
+    /// [`Window::persist`]). Also those whose records are written but whose save in the ring
+    /// failed (a full disk), the newest [`WRITTEN_LISTED`] of them: listed no more, a crash
+    /// would forget them and a replay write them twice (an audit: 62 records).
     pub fn ahead(&mut self, done: u64, safe: u64, place: Option<Place>) -> io::Result<()> {
         let (Some(journal), Some(place)) = (&mut self.journal, place) else {
             return Ok(());
         };
-        let from = journal.unsaved.partition_point(|&(_, end)| end <= done);
+        let written = journal.unsaved.partition_point(|&(_, end)| end <= done);
+        let from = written.saturating_sub(WRITTEN_LISTED);
         let to = journal.unsaved.partition_point(|&(_, end)| end <= safe);
         if from >= to {
             return Ok(());
@@ -338,9 +351,10 @@ impl Window {
         ahead.bytes.resize(AHEAD_HEADER as usize, 0);
         for &(id, end) in journal.unsaved.range(from..to) {
             ahead.bytes.extend_from_slice(&id.to_le_bytes());
-            ahead
-                .bytes
-                .extend_from_slice(&(end - done + place.offset).to_le_bytes());
+            // Those written end at or before the file's end (or, in a file rotated since, at
+            // its start): whole, as they are.
+            let at = (end + place.offset).saturating_sub(done);
+            ahead.bytes.extend_from_slice(&at.to_le_bytes());
         }
         let checksum = xxhash_rust::xxh3::xxh3_64(&ahead.bytes[AHEAD_HEADER as usize..]);
         let header = &mut ahead.bytes[..AHEAD_HEADER as usize];

@@ -165,6 +165,41 @@ fn take(w: &mut Window, sink: &mut Sink, first: u128, last: u128) {
 }
 
 #[test]
+fn records_written_whose_save_failed_stay_listed_until_saved() {
+    // A full disk: records 1 to 3 reach their file, but the ring's save of them fails. The
+    // next write's list still carries them, so a crash during it does not forget them.
+    let dir = folder("unsaved");
+    let (window, records) = (dir.join("dedup.window"), dir.join("records.jsonl"));
+    let (mut sink, _) = Sink::open(&records, None).unwrap();
+    let mut w = Window::open(&window, 100, sink.place()).unwrap();
+    take(&mut w, &mut sink, 1, 3);
+    sink.flush().unwrap();
+    // (no `persist`: it failed)
+    take(&mut w, &mut sink, 4, 5);
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&records)
+        .unwrap();
+    file.write_all(b"record004\nrec").unwrap();
+    drop((w, sink, file));
+
+    let (sink, _) = Sink::open(&records, None).unwrap();
+    let mut w = Window::open(&window, 100, sink.place()).unwrap();
+    for n in 1..=4 {
+        assert!(
+            !w.first(id(n), 0),
+            "{n} is in the file: its replay is dropped"
+        );
+    }
+    assert!(w.first(id(5), 0), "5 never reached the file");
+    drop(sink);
+    // The list has its room on disk from the start.
+    use std::os::unix::fs::MetadataExt;
+    let pending = std::fs::metadata(dir.join("dedup.pending")).unwrap();
+    assert!(pending.len() >= AHEAD_RESERVED && pending.blocks() * 512 >= AHEAD_RESERVED);
+}
+
+#[test]
 fn a_crash_in_the_middle_of_a_records_write_keeps_only_the_records_in_the_file() {
     let dir = folder("torn");
     let (window, records) = (dir.join("dedup.window"), dir.join("records.jsonl"));

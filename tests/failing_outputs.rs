@@ -187,10 +187,9 @@ fn healthz_says_when_a_few_records_cannot_be_written_and_a_drain_waits_not_for_t
     assert_eq!(outcome.counter("records_zia_web"), 2);
     // The spill is the only copy of those records (their replay is a repeat now): the next
     // start, whose records file can be written, reads it back before its inputs open.
-    let spills: Vec<String> = std::fs::read_dir(&outcome.data)
-        .expect("the data dir")
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|name| name.starts_with("spill-records-") && name.ends_with(".jsonl"))
+    let spills: Vec<String> = files_named(&outcome.data, "spill-records-")
+        .into_iter()
+        .filter(|name| name.ends_with(".jsonl"))
         .collect();
     assert_eq!(spills.len(), 1, "{spills:?}");
     let mut next = Collector::start_with(
@@ -270,13 +269,7 @@ fn a_devices_file_that_cannot_be_written_does_not_flood_the_log() {
     assert!((10..=16).contains(&said), "{said} lines");
     // The device events went to a spill, which the next start reads back into the devices
     // file, a regular file now: each device announced once, none again.
-    let spill = |data: &std::path::Path| -> Vec<String> {
-        std::fs::read_dir(data)
-            .expect("the data dir")
-            .filter_map(|e| e.ok()?.file_name().into_string().ok())
-            .filter(|name| name.starts_with("spill-devices-"))
-            .collect()
-    };
+    let spill = |data: &std::path::Path| files_named(data, "spill-devices-");
     assert_eq!(spill(&outcome.data).len(), 1);
     let mut next = Collector::start_with(
         "devices-full-2",
@@ -331,15 +324,7 @@ fn a_spill_read_back_after_its_window_was_lost_keeps_the_replay_out() {
     );
     let outcome = first.stop();
     assert_eq!(outcome.counter("records_zia_web"), N);
-    let names = |data: &std::path::Path| -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(data)
-            .expect("the data dir")
-            .filter_map(|e| e.ok()?.file_name().into_string().ok())
-            .filter(|name| name.starts_with("spill-records-"))
-            .collect();
-        names.sort();
-        names
-    };
+    let names = |data: &std::path::Path| files_named(data, "spill-records-");
     let spilled = names(&data);
     assert_eq!(spilled.len(), 2, "a spill and its list: {spilled:?}");
     assert!(spilled[0].ends_with(".ids") && spilled[1].ends_with(".jsonl"));
@@ -394,4 +379,15 @@ fn a_spill_that_cannot_be_read_back_waits_and_says_so() {
         std::fs::read_to_string(&spill).expect("still there"),
         "{\"kind\":\"zia.web\"}\n"
     );
+}
+
+/// The names in `data` that start with `prefix`, sorted.
+fn files_named(data: &std::path::Path, prefix: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(data)
+        .expect("the data dir")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| name.starts_with(prefix))
+        .collect();
+    names.sort();
+    names
 }

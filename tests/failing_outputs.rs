@@ -117,6 +117,16 @@ fn healthz_says_when_the_outputs_cannot_write_and_the_inputs_are_not_read() {
     });
     let body = unhealthy.expect("/healthz stayed 200 while nothing could be written");
     assert!(body.starts_with("stalled for "), "{body}");
+    // loadgen's events wait unread in the connection meanwhile: not lost, as it says.
+    if let Some(binary) = common::loadgen_binary() {
+        let (target, admin_url) = (collector.addr.to_string(), format!("http://{admin}"));
+        let args = ["--target", &target, "--count", "200", "--admin", &admin_url];
+        let (code, _, stderr) = common::run_loadgen(&binary, &args);
+        assert_eq!(code, 1, "{stderr}");
+        assert!(stderr.contains("has not read"), "{stderr}");
+        assert!(stderr.contains("/healthz says \"stalled for"), "{stderr}");
+        assert!(!stderr.contains("lost"), "{stderr}");
+    }
     // A Cloud NSS request meanwhile waits for the full channel, and gives up when it would
     // have given up waiting for the write: a 503, not an answer that never comes.
     let lines = [zia_line(1, "pc-stalled")];

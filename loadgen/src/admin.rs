@@ -131,6 +131,20 @@ impl Admin {
 
     /// GET `path` (under the prefix); the body of a 200 answer.
     pub fn get(&self, path: &str) -> Result<String> {
+        body_of(&self.fetch(path)?)
+    }
+
+    /// Why the collector says it is unhealthy (`/healthz`'s answer when not 200), if it does:
+    /// a stalled collector has not read what was sent yet, which is not lost.
+    pub fn unhealthy(&self) -> Option<String> {
+        match get::answer_of(&self.fetch("/healthz").ok()?).ok()? {
+            (200, _) => None,
+            (_, body) => Some(body.trim().to_string()),
+        }
+    }
+
+    /// GET `path` (under the prefix): the whole answer.
+    fn fetch(&self, path: &str) -> Result<Vec<u8>> {
         let addr = self
             .authority
             .to_socket_addrs()
@@ -162,7 +176,7 @@ impl Admin {
                 Err(e) => return Err(e.into()),
             }
         }
-        body_of(&raw)
+        Ok(raw)
     }
 
     /// Reads /metrics once.

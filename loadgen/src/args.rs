@@ -34,7 +34,9 @@ use wire::synth::Cardinality;
                   read by the collector; events it read that became dead letters (kept in its \
                   dead-letter file with the reason) or that repeated records it already had \
                   (duplicates, not written again) are not lost: the report counts them apart \
-                  from the records written, and says so in a line on stderr.",
+                  from the records written, and says so in a line on stderr. A collector whose \
+                  /healthz says its outputs are stalled (a full disk) has not read the rest \
+                  yet: stderr says so, not lost, and the status is 1.",
     group(ArgGroup::new("stop").required(true).args(["duration", "count"]))
 )]
 pub struct Args {

@@ -130,6 +130,16 @@ fn run(args: Args) -> Result<ExitCode, Failure> {
         }
     }
     match figures.as_ref().map(|f| (f.lost, f)) {
+        // A collector whose outputs are stalled (a full disk) has not read them yet: they wait
+        // in the connections' buffers, which is no loss (yet), and the run has not passed.
+        Some((Some(lost), _)) if lost > 0 && admin.as_ref().is_some_and(stalled) => {
+            let why = admin
+                .as_ref()
+                .and_then(Admin::unhealthy)
+                .unwrap_or_default();
+            eprintln!("loadgen: the collector has not read {lost} events: /healthz says \"{why}\"");
+            failed = true;
+        }
         Some((Some(lost), f)) if lost > 0 => {
             eprintln!(
                 "loadgen: the collector lost {lost} events{}",
@@ -187,4 +197,11 @@ fn send_all(
 fn unix_seconds(t: SystemTime) -> u64 {
     t.duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
+}
+
+/// Whether the collector says its outputs are stalled.
+fn stalled(admin: &Admin) -> bool {
+    admin
+        .unhealthy()
+        .is_some_and(|why| why.starts_with("stalled"))
 }

@@ -5,6 +5,21 @@ use anyhow::{anyhow, bail, Context, Result};
 
 /// The body of a complete HTTP/1.x response, if its status is 200.
 pub fn body_of(raw: &[u8]) -> Result<String> {
+    match answer_of(raw)? {
+        (200, body) => Ok(body),
+        (_, _) => {
+            let status = std::str::from_utf8(raw)
+                .ok()
+                .and_then(|text| text.lines().next())
+                .and_then(|line| line.split_once(' '))
+                .map_or("", |(_, status)| status);
+            bail!("HTTP status {status}")
+        }
+    }
+}
+
+/// The status code and body of a complete HTTP/1.x response, whatever its status.
+pub fn answer_of(raw: &[u8]) -> Result<(u16, String)> {
     let split = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -17,9 +32,7 @@ pub fn body_of(raw: &[u8]) -> Result<String> {
     if !status.starts_with("HTTP/1.") {
         bail!("not an HTTP response");
     }
-    if code != "200" {
-        bail!("HTTP status {}", status.split_once(' ').map_or("", |s| s.1));
-    }
+    let code: u16 = code.parse().context("not an HTTP status")?;
     let mut chunked = false;
     for line in lines {
         let Some((name, value)) = line.split_once(':') else {
@@ -40,7 +53,8 @@ pub fn body_of(raw: &[u8]) -> Result<String> {
     } else {
         body.to_vec()
     };
-    String::from_utf8(body).context("/metrics is not UTF-8")
+    let body = String::from_utf8(body).context("the answer is not UTF-8")?;
+    Ok((code, body))
 }
 
 /// Undoes chunked transfer coding (RFC 9112 §7.1).
@@ -83,5 +97,7 @@ mod tests {
             "HTTP status 404 Not Found"
         );
         assert!(body_of(b"garbage").is_err());
+        let stalled = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 12\r\n\r\nstalled for ";
+        assert_eq!(answer_of(stalled).unwrap(), (503, "stalled for ".into()));
     }
 }

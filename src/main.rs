@@ -9,5 +9,12 @@ fn main() -> std::process::ExitCode {
     unsafe {
         libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
+    // A SIGHUP before `serve` has its handler (a certificate hook's reload just as the service
+    // restarts) would end the process silently, which systemd counts as a clean exit, and does
+    // not restart it: ignored until `serve`, or `top`, sets its own.
+    // SAFETY: signal(2) with a constant disposition, before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGHUP, libc::SIG_IGN);
+    }
     ztel::cli::main()
 }

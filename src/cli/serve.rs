@@ -112,6 +112,8 @@ pub fn config_from_args(args: &[String]) -> Result<Config, String> {
 
 /// Runs the collector until a signal drains it.
 pub fn main(args: ServeArgs) -> ExitCode {
+    // First: caught before the start, and acted on once it is done (below).
+    let signals = Signals::new([SIGTERM, SIGINT, SIGHUP]);
     logging::init(args.log_format);
     // A thread that panicked leaves the others waiting on it (the shards on the aggregator, which
     // gives their buffers back): end the process, as release builds do (`panic = "abort"`), in
@@ -136,7 +138,7 @@ pub fn main(args: ServeArgs) -> ExitCode {
     // and a process a signal ended there (a `systemctl restart` while a large registry loads)
     // left the store's marker behind, which the next start reads as a crash and sets the saved
     // devices aside for.
-    let signals = match Signals::new([SIGTERM, SIGINT, SIGHUP]) {
+    let signals = match signals {
         Ok(s) => s,
         Err(e) => return fail(format_args!("cannot watch signals: {e}")),
     };

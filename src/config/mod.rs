@@ -5,6 +5,7 @@
 
 mod defaults;
 pub mod nats_url;
+pub mod pem;
 mod reload;
 pub mod template;
 pub mod types;

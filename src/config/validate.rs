@@ -239,10 +239,7 @@ impl Config {
             let certs = CertificateDer::pem_file_iter(&nats.tls_ca)
                 .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
                 .map(|certs| certs.len())
-                .map_err(|e| match e {
-                    rustls::pki_types::pem::Error::Io(io) => io.to_string(),
-                    other => format!("{other:?}"),
-                });
+                .map_err(super::pem::pem_message);
             match certs {
                 Ok(0) => {
                     let message = format!("{}: no PEM certificate in the file", nats.tls_ca);

@@ -9,6 +9,8 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig};
 
+use crate::config::pem::pem_message;
+
 /// Why a TLS configuration could not be built; each names the config section ("input.tls",
 /// "input.http") and the file.
 #[derive(Debug, thiserror::Error)]
@@ -134,14 +136,6 @@ fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
         return Err("no certificate in the file".into());
     }
     Ok(certs)
-}
-
-fn pem_message(e: rustls::pki_types::pem::Error) -> String {
-    match e {
-        rustls::pki_types::pem::Error::Io(io) => io.to_string(),
-        rustls::pki_types::pem::Error::NoItemsFound => "no PEM item of the expected kind".into(),
-        other => format!("{other:?}"),
-    }
 }
 
 /// The subject of a peer's certificate, for the log ("CN=connector-1,O=Corp"). It is the

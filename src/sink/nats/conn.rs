@@ -20,6 +20,8 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
 
+use crate::config::pem::pem_message;
+
 use super::proto::{self, Op, ParseError};
 use crate::config;
 use crate::config::nats_url::{endpoints, Auth, Endpoint};
@@ -86,7 +88,7 @@ fn tls_config(ca: &str) -> Result<Arc<rustls::ClientConfig>, String> {
     } else {
         let certs = CertificateDer::pem_file_iter(Path::new(ca))
             .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| format!("output.nats.tls_ca: {ca}: {e:?}"))?;
+            .map_err(|e| format!("output.nats.tls_ca: {ca}: {}", pem_message(e)))?;
         for c in certs {
             roots
                 .add(c)

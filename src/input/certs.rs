@@ -9,6 +9,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig};
 
+use super::cert_check;
 use crate::config::pem::pem_message;
 
 /// Why a TLS configuration could not be built; each names the config section ("input.tls",
@@ -63,11 +64,14 @@ pub fn input_server_config(
     client_ca: Option<&Path>,
 ) -> Result<Arc<ServerConfig>, TlsError> {
     let config_error = |source| TlsError::Config { section, source };
-    let chain = read_certs(cert).map_err(|message| TlsError::Cert {
+    let cert_error = |message| TlsError::Cert {
         section,
         path: cert.to_owned(),
         message,
-    })?;
+    };
+    let chain = read_certs(cert).map_err(cert_error)?;
+    let now = jiff::Timestamp::now();
+    cert_check::as_server(&chain[0], now).map_err(cert_error)?;
     let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| TlsError::Key {
         section,
         path: key.to_owned(),
@@ -86,6 +90,7 @@ pub fn input_server_config(
             };
             let mut roots = RootCertStore::empty();
             for c in read_certs(ca).map_err(fail)? {
+                cert_check::as_client_ca(&c, now).map_err(fail)?;
                 // rustls says "invalid peer certificate": it is the CA's, in this file.
                 roots.add(c).map_err(|e| match e {
                     rustls::Error::InvalidCertificate(why) => {

@@ -3,6 +3,7 @@
 //! batches of JSON records. Every peer passes its input's allow-list first.
 
 pub mod allow;
+mod cert_check;
 pub mod certs;
 pub mod conn;
 pub mod handoff;

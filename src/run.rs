@@ -78,6 +78,11 @@ impl Control {
     pub fn reload(&self, config: &Config) -> Result<(), LoadError> {
         self.live.reload(config)
     }
+
+    /// Counts a reload that applied (`ok`) or failed, for `/metrics`.
+    pub fn reloaded(&self, ok: bool) {
+        self.shared.reloads[usize::from(!ok)].fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 impl Running {

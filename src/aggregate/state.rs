@@ -33,6 +33,8 @@ pub struct Shared {
     /// `[output.nats]`, when on: `/devices/{hostname}` reads the shared registry through it and
     /// `/healthz` says when NATS is down.
     pub nats: std::sync::OnceLock<Arc<crate::sink::nats::Link>>,
+    /// SIGHUP reloads that applied, and that failed (the settings stayed as they were).
+    pub reloads: [AtomicU64; 2],
 }
 
 impl Shared {
@@ -47,6 +49,7 @@ impl Shared {
             stalled_since_ms: AtomicU64::new(0),
             inputs,
             nats: std::sync::OnceLock::new(),
+            reloads: Default::default(),
         }
     }
 }

@@ -252,6 +252,7 @@ fn watch_signals(
                         .and_then(|c| Ok(control.reload(&c).map(|()| c)?))
                     {
                         Ok(read) => {
+                            control.reloaded(true);
                             let waiting = waiting_for_restart(&started, &read);
                             if waiting.is_empty() {
                                 logging::say(
@@ -274,10 +275,13 @@ fn watch_signals(
                                 tracing::warn!("{warning}");
                             }
                         }
-                        Err(e) => logging::say(
-                            Level::WARN,
-                            format_args!("reload failed, keeping the current settings: {e}"),
-                        ),
+                        Err(e) => {
+                            control.reloaded(false);
+                            logging::say(
+                                Level::WARN,
+                                format_args!("reload failed, keeping the current settings: {e}"),
+                            )
+                        }
                     }
                     continue;
                 }

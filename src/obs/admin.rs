@@ -104,7 +104,9 @@ fn metrics(state: &Shared) -> Reply {
     let Ok(snapshot) = state.snapshot.lock().map(|s| s.clone()) else {
         return json_error(500, "metrics unavailable");
     };
-    (200, PROMETHEUS, prometheus(&snapshot, &state.inputs))
+    let mut text = prometheus(&snapshot, &state.inputs);
+    crate::obs::metrics::reloads(&mut text, &state.reloads);
+    (200, PROMETHEUS, text)
 }
 
 /// `GET /histograms`: latency percentiles (µs) since start and over the last interval.

@@ -327,6 +327,27 @@ fn process(out: &mut String) {
     }
 }
 
+/// SIGHUP reloads by result: a failed one (a certificate that does not load, a config that does
+/// not parse) kept every setting as it was, which only the log said, and `systemctl reload`
+/// reports success whatever happens.
+pub fn reloads(out: &mut String, counts: &[std::sync::atomic::AtomicU64; 2]) {
+    use std::sync::atomic::Ordering;
+    let name = "ztel_reloads_total";
+    header(
+        out,
+        name,
+        "SIGHUP reloads by result; a failed one kept the settings as they were.",
+        "counter",
+    );
+    for (result, count) in ["ok", "failed"].iter().zip(counts) {
+        let _ = writeln!(
+            out,
+            "{name}{{result=\"{result}\"}} {}",
+            count.load(Ordering::Relaxed)
+        );
+    }
+}
+
 fn micros(v: u64) -> f64 {
     v as f64 / 1e6
 }

@@ -76,7 +76,9 @@ impl Control {
 
     /// Swaps in the certificates, allow-lists and HTTP keys of `config`; connections stay up.
     pub fn reload(&self, config: &Config) -> Result<(), LoadError> {
-        self.live.reload(config)
+        self.live.reload(config)?;
+        note_expiry(&self.shared, config);
+        Ok(())
     }
 
     /// Counts a reload that applied (`ok`) or failed, for `/metrics`.
@@ -207,6 +209,7 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
         )
         .loading_attribution(),
     );
+    note_expiry(&shared, &config);
     let nats_thread = match nats {
         Some(n) => {
             let _ = shared.nats.set(n.link);
@@ -318,6 +321,17 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
         .listening
         .store(true, std::sync::atomic::Ordering::Relaxed);
     Ok(running)
+}
+
+/// When the server certificates of the TLS and HTTPS inputs expire, for `/metrics`.
+fn note_expiry(shared: &Shared, config: &Config) {
+    let inputs = [&config.input.tls.cert, &config.input.http.cert];
+    for (slot, cert) in shared.cert_expiry.iter().zip(inputs) {
+        let at = Some(cert.as_str())
+            .filter(|c| !c.is_empty())
+            .and_then(|c| crate::input::certs::expiry(std::path::Path::new(c)));
+        slot.store(at.unwrap_or(0), Ordering::Relaxed);
+    }
 }
 
 /// Merges into the registry the device events the devices file holds past what the saved

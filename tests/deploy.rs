@@ -16,11 +16,25 @@ const DASHBOARD: &str = "deploy/grafana/ztel-dashboard.json";
 
 #[test]
 fn every_metric_the_rules_and_the_dashboard_use_is_exported() {
+    // TLS on, for the certificate's series.
+    let dir = common::TempDir::new("deploy-certs");
+    let (cert, key) = common::Ca::new("deploy").leaf("localhost", &["localhost"]);
+    let (cert, key) = (
+        dir.write("server.pem", &cert),
+        dir.write("server.key", &key),
+    );
     let collector = Collector::start_with(
         "deploy",
         Options {
             udp: true,
-            args: vec!["--admin".into(), "127.0.0.1:0".into()],
+            config: Some(format!(
+                "[input.tls]\ncert = {:?}\nkey = {:?}\n",
+                cert.display().to_string(),
+                key.display().to_string()
+            )),
+            args: ["--admin", "127.0.0.1:0", "--tls", "127.0.0.1:0"]
+                .map(String::from)
+                .to_vec(),
             ..Options::default()
         },
     );

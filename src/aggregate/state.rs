@@ -35,6 +35,8 @@ pub struct Shared {
     pub nats: std::sync::OnceLock<Arc<crate::sink::nats::Link>>,
     /// SIGHUP reloads that applied, and that failed (the settings stayed as they were).
     pub reloads: [AtomicU64; 2],
+    /// When the server certificates of input.tls and input.http expire (Unix seconds; 0: none).
+    pub cert_expiry: [std::sync::atomic::AtomicI64; 2],
 }
 
 impl Shared {
@@ -50,6 +52,7 @@ impl Shared {
             inputs,
             nats: std::sync::OnceLock::new(),
             reloads: Default::default(),
+            cert_expiry: Default::default(),
         }
     }
 }

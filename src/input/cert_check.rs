@@ -47,6 +47,12 @@ pub fn as_client_ca(cert: &CertificateDer<'_>, now: Timestamp) -> Result<(), Str
     Ok(())
 }
 
+/// When `cert` expires (Unix seconds), if it can be read.
+pub fn not_after(cert: &CertificateDer<'_>) -> Option<i64> {
+    let (_, parsed) = x509_parser::parse_x509_certificate(cert.as_ref()).ok()?;
+    Some(parsed.validity().not_after.timestamp())
+}
+
 fn is_ca(cert: &X509Certificate<'_>) -> bool {
     matches!(cert.basic_constraints(), Ok(Some(bc)) if bc.value.ca)
 }

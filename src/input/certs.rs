@@ -132,6 +132,12 @@ pub fn input_server_config(
     Ok(Arc::new(config))
 }
 
+/// When the first certificate of the PEM file at `path` (the server's own) expires, in Unix
+/// seconds, if it can be read: for `/metrics`, which an alert watches.
+pub fn expiry(path: &Path) -> Option<i64> {
+    cert_check::not_after(read_certs(path).ok()?.first()?)
+}
+
 fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
     let certs = CertificateDer::pem_file_iter(path)
         .map_err(pem_message)?

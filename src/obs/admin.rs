@@ -106,6 +106,7 @@ fn metrics(state: &Shared) -> Reply {
     };
     let mut text = prometheus(&snapshot, &state.inputs);
     crate::obs::metrics::reloads(&mut text, &state.reloads);
+    crate::obs::metrics::cert_expiry(&mut text, &state.cert_expiry);
     (200, PROMETHEUS, text)
 }
 

@@ -348,6 +348,25 @@ pub fn reloads(out: &mut String, counts: &[std::sync::atomic::AtomicU64; 2]) {
     }
 }
 
+/// When the TLS and HTTPS inputs' server certificates expire, for an alert ahead of it: an
+/// expired one fails every handshake, and a start or reload then refuses it.
+pub fn cert_expiry(out: &mut String, at: &[std::sync::atomic::AtomicI64; 2]) {
+    use std::sync::atomic::Ordering;
+    let name = "ztel_tls_certificate_expiry_timestamp_seconds";
+    header(
+        out,
+        name,
+        "When the input's server certificate expires (Unix seconds).",
+        "gauge",
+    );
+    for (input, at) in ["tls", "http"].iter().zip(at) {
+        let at = at.load(Ordering::Relaxed);
+        if at != 0 {
+            let _ = writeln!(out, "{name}{{input=\"{input}\"}} {at}");
+        }
+    }
+}
+
 fn micros(v: u64) -> f64 {
     v as f64 / 1e6
 }

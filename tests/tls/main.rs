@@ -408,6 +408,10 @@ fn a_bad_certificate_on_reload_keeps_the_old_one() {
     let (_, metrics) = common::http_get(collector.listening["admin"], "/metrics");
     let failed = common::sample(&metrics, "ztel_reloads_total{result=\"failed\"}");
     assert_eq!(failed, Some(1.0), "{metrics}");
+    // The certificate serving, and when it expires (rcgen's default, 4096-01-01), for an alert
+    // ahead of it.
+    let expiry = "ztel_tls_certificate_expiry_timestamp_seconds{input=\"tls\"}";
+    assert_eq!(common::sample(&metrics, expiry), Some(67_090_118_400.0));
     // A CA's certificate is no server's: refused as well, in words.
     let ca_only = dir.write("server.pem", &ca.pem());
     dir.write("server.key", &ca.key_pem());

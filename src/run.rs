@@ -84,6 +84,7 @@ impl Control {
     /// Counts a reload that applied (`ok`) or failed, for `/metrics`.
     pub fn reloaded(&self, ok: bool) {
         self.shared.reloads[usize::from(!ok)].fetch_add(1, Ordering::Relaxed);
+        self.shared.reload_failed.store(!ok, Ordering::Relaxed);
     }
 }
 
@@ -323,14 +324,22 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
     Ok(running)
 }
 
-/// When the server certificates of the TLS and HTTPS inputs expire, for `/metrics`.
+/// When the server certificates of the TLS and HTTPS inputs expire, for `/metrics`: of an input
+/// that listens, and whose config names one (a reload without it keeps serving the one it had,
+/// whose time stays).
 fn note_expiry(shared: &Shared, config: &Config) {
-    let inputs = [&config.input.tls.cert, &config.input.http.cert];
-    for (slot, cert) in shared.cert_expiry.iter().zip(inputs) {
-        let at = Some(cert.as_str())
-            .filter(|c| !c.is_empty())
-            .and_then(|c| crate::input::certs::expiry(std::path::Path::new(c)));
-        slot.store(at.unwrap_or(0), Ordering::Relaxed);
+    let input = &config.input;
+    let inputs = [
+        (input.tls.listens(), &input.tls.cert),
+        (input.http.is_https(), &input.http.cert),
+    ];
+    for (slot, (listens, cert)) in shared.cert_expiry.iter().zip(inputs) {
+        if !listens {
+            continue;
+        }
+        if let Some(at) = crate::input::certs::expiry(std::path::Path::new(cert)) {
+            slot.store(at, Ordering::Relaxed);
+        }
     }
 }
 

@@ -35,6 +35,9 @@ pub struct Shared {
     pub nats: std::sync::OnceLock<Arc<crate::sink::nats::Link>>,
     /// SIGHUP reloads that applied, and that failed (the settings stayed as they were).
     pub reloads: [AtomicU64; 2],
+    /// Whether the last reload failed: until one applies, what the operator meant to change
+    /// (a renewed certificate) is not in force.
+    pub reload_failed: AtomicBool,
     /// When the server certificates of input.tls and input.http expire (Unix seconds; 0: none).
     pub cert_expiry: [std::sync::atomic::AtomicI64; 2],
 }
@@ -52,6 +55,7 @@ impl Shared {
             inputs,
             nats: std::sync::OnceLock::new(),
             reloads: Default::default(),
+            reload_failed: AtomicBool::new(false),
             cert_expiry: Default::default(),
         }
     }

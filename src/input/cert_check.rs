@@ -1,7 +1,13 @@
 //! What makes a certificate useless in its place, said before it is put there. An expired
-//! server certificate, a CA's certificate as the server's, one not meant for servers, or a
-//! client CA file holding no CA's certificate each made every client's handshake fail, while
-//! the reload said it had succeeded (a reload audit); a start or a reload now refuses them.
+//! server certificate, one not meant for servers, or a client CA file holding no CA's
+//! certificate in date each made every client's handshake fail, while a reload said it had
+//! succeeded (a reload audit). A reload refuses them, keeping what serves; a start says so and
+//! goes on, since TCP and UDP feeds need no certificate (`certs.rs`).
+//!
+//! Only what no client takes: a CA's certificate as the server's (what `openssl req -x509`
+//! makes by default) works with clients that trust it directly, a certificate valid from a few
+//! seconds ahead (a signing host's clock) soon works, and a client CA file may hold expired or
+//! other extras beside its CA (a CA being rotated, a bundle), which rustls passes over.
 
 use jiff::Timestamp;
 use rustls::pki_types::CertificateDer;
@@ -13,38 +19,43 @@ pub fn as_server(cert: &CertificateDer<'_>, now: Timestamp) -> Result<(), String
     let Ok((_, parsed)) = x509_parser::parse_x509_certificate(cert.as_ref()) else {
         return Ok(());
     };
-    valid_at(&parsed, now)?;
-    if is_ca(&parsed) {
-        return Err(format!(
-            "{} is a CA's certificate (basicConstraints CA), not a server's",
-            parsed.subject()
-        ));
+    if let Some(until) = expired(&parsed, now) {
+        return Err(format!("{} expired at {until}", name(&parsed)));
     }
     if let Ok(Some(usage)) = parsed.extended_key_usage() {
         if !usage.value.server_auth && !usage.value.any {
             return Err(format!(
                 "{} is not for servers (its extendedKeyUsage has no serverAuth)",
-                parsed.subject()
+                name(&parsed)
             ));
         }
     }
     Ok(())
 }
 
-/// Why `cert`, from a client CA file, cannot verify clients at `now`, if it cannot.
-pub fn as_client_ca(cert: &CertificateDer<'_>, now: Timestamp) -> Result<(), String> {
-    let Ok((_, parsed)) = x509_parser::parse_x509_certificate(cert.as_ref()) else {
+/// Why the certificates of a client CA file cannot verify any client at `now`: none is a CA's
+/// certificate in date.
+pub fn as_client_cas(certs: &[CertificateDer<'_>], now: Timestamp) -> Result<(), String> {
+    let parsed: Vec<X509Certificate<'_>> = certs
+        .iter()
+        .filter_map(|c| x509_parser::parse_x509_certificate(c.as_ref()).ok())
+        .map(|(_, parsed)| parsed)
+        .collect();
+    // What cannot be parsed here rustls judges.
+    if parsed.len() < certs.len() || parsed.iter().any(|c| is_ca(c) && expired(c, now).is_none()) {
         return Ok(());
-    };
-    valid_at(&parsed, now)?;
-    if !is_ca(&parsed) {
-        return Err(format!(
-            "{} is no CA's certificate (no basicConstraints CA): no client it signed can be \
-             verified",
-            parsed.subject()
-        ));
     }
-    Ok(())
+    let what: Vec<String> = parsed
+        .iter()
+        .map(|c| match expired(c, now) {
+            Some(until) => format!("{} expired at {until}", name(c)),
+            None => format!("{} is no CA's (no basicConstraints CA)", name(c)),
+        })
+        .collect();
+    Err(format!(
+        "holds no CA's certificate in date, so no client can be verified: {}",
+        what.join("; ")
+    ))
 }
 
 /// When `cert` expires (Unix seconds), if it can be read.
@@ -57,24 +68,22 @@ fn is_ca(cert: &X509Certificate<'_>) -> bool {
     matches!(cert.basic_constraints(), Ok(Some(bc)) if bc.value.ca)
 }
 
-fn valid_at(cert: &X509Certificate<'_>, now: Timestamp) -> Result<(), String> {
-    let validity = cert.validity();
-    let (from, until) = (
-        validity.not_before.timestamp(),
-        validity.not_after.timestamp(),
-    );
-    let when = |t: i64| Timestamp::from_second(t).map_or(t.to_string(), |t| t.to_string());
-    if now.as_second() > until {
-        return Err(format!("{} expired at {}", cert.subject(), when(until)));
+/// When `cert` expired, if it has by `now`.
+fn expired(cert: &X509Certificate<'_>, now: Timestamp) -> Option<String> {
+    let until = cert.validity().not_after.timestamp();
+    (now.as_second() > until)
+        .then(|| Timestamp::from_second(until).map_or(until.to_string(), |t| t.to_string()))
+}
+
+/// The certificate's subject for a message, its control characters escaped (it is the
+/// certificate's own text).
+fn name(cert: &X509Certificate<'_>) -> String {
+    let subject = super::certs::printable(&cert.subject().to_string());
+    if subject.is_empty() {
+        "the certificate (no subject)".into()
+    } else {
+        subject
     }
-    if now.as_second() < from {
-        return Err(format!(
-            "{} is not valid before {}",
-            cert.subject(),
-            when(from)
-        ));
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -96,41 +105,53 @@ mod tests {
         params
     }
 
+    fn expired(mut params: CertificateParams) -> CertificateParams {
+        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+        params
+    }
+
+    fn ca(params: CertificateParams) -> CertificateParams {
+        let mut params = params;
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params
+    }
+
     #[test]
     fn a_server_certificate_that_no_client_takes_is_refused_in_words() {
         let now = Timestamp::now();
         assert_eq!(as_server(&der(params("good")), now), Ok(()));
-        let mut expired = params("old");
-        expired.not_before = rcgen::date_time_ymd(2020, 1, 1);
-        expired.not_after = rcgen::date_time_ymd(2021, 1, 1);
-        let e = as_server(&der(expired), now).unwrap_err();
+        let e = as_server(&der(expired(params("old"))), now).unwrap_err();
         assert_eq!(e, "CN=old expired at 2021-01-01T00:00:00Z");
-        let mut early = params("early");
-        early.not_before = rcgen::date_time_ymd(2999, 1, 1);
-        early.not_after = rcgen::date_time_ymd(3000, 1, 1);
-        assert!(as_server(&der(early), now)
-            .unwrap_err()
-            .contains("not valid before 2999"));
-        let mut ca = params("ca");
-        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        assert!(as_server(&der(ca), now)
-            .unwrap_err()
-            .contains("is a CA's certificate"));
         let mut client = params("client");
         client.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         assert!(as_server(&der(client), now)
             .unwrap_err()
             .contains("no serverAuth"));
+        // Taken: a self-signed CA (openssl req -x509's default), one valid from a moment ahead,
+        // one for any purpose.
+        assert_eq!(as_server(&der(ca(params("self"))), now), Ok(()));
+        let mut ahead = params("ahead");
+        ahead.not_before = rcgen::date_time_ymd(2999, 1, 1);
+        assert_eq!(as_server(&der(ahead), now), Ok(()));
+        let mut any = params("any");
+        any.extended_key_usages = vec![ExtendedKeyUsagePurpose::Any];
+        assert_eq!(as_server(&der(any), now), Ok(()));
     }
 
     #[test]
-    fn a_client_ca_file_must_hold_a_ca_in_date() {
+    fn a_client_ca_file_needs_one_ca_in_date() {
         let now = Timestamp::now();
-        let mut ca = params("ca");
-        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        let issuer = CertifiedIssuer::self_signed(ca, KeyPair::generate().unwrap()).unwrap();
-        assert_eq!(as_client_ca(issuer.der(), now), Ok(()));
-        let leaf = as_client_ca(&der(params("leaf")), now).unwrap_err();
-        assert!(leaf.contains("CN=leaf is no CA's certificate"), "{leaf}");
+        let issuer =
+            CertifiedIssuer::self_signed(ca(params("ca")), KeyPair::generate().unwrap()).unwrap();
+        let (old, leaf) = (der(ca(expired(params("old ca")))), der(params("leaf")));
+        // Beside extras (a CA being rotated out, a client's own certificate): taken.
+        assert_eq!(
+            as_client_cas(&[old.clone(), issuer.der().clone(), leaf.clone()], now),
+            Ok(())
+        );
+        let e = as_client_cas(&[old, leaf], now).unwrap_err();
+        assert!(e.contains("CN=old ca expired at 2021-01-01"), "{e}");
+        assert!(e.contains("CN=leaf is no CA's"), "{e}");
     }
 }

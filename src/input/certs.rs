@@ -45,14 +45,26 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
+/// What a certificate no client would take ([`cert_check`]) does to its configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unusable {
+    /// A reload: refused, and what serves now stays.
+    Refuse,
+    /// A start: said, and the collector goes on (TCP and UDP need no certificate).
+    Warn,
+    /// An input that does not listen: nothing to say.
+    Pass,
+}
+
 /// Builds the server configuration of input.tls. `client_ca`, when given, makes a client
 /// certificate signed by it mandatory.
 pub fn server_config(
     cert: &Path,
     key: &Path,
     client_ca: Option<&Path>,
+    unusable: Unusable,
 ) -> Result<Arc<ServerConfig>, TlsError> {
-    input_server_config("input.tls", cert, key, client_ca)
+    input_server_config("input.tls", cert, key, client_ca, unusable)
 }
 
 /// Builds the server configuration of the input whose config section is `section` (errors name
@@ -62,7 +74,16 @@ pub fn input_server_config(
     cert: &Path,
     key: &Path,
     client_ca: Option<&Path>,
+    unusable: Unusable,
 ) -> Result<Arc<ServerConfig>, TlsError> {
+    let judge = |found: Result<(), String>, error: &dyn Fn(String) -> TlsError| match found {
+        Err(message) if unusable == Unusable::Refuse => Err(error(message)),
+        Err(message) if unusable == Unusable::Warn => {
+            tracing::warn!("{}: no client will take it", error(message));
+            Ok(())
+        }
+        _ => Ok(()),
+    };
     let config_error = |source| TlsError::Config { section, source };
     let cert_error = |message| TlsError::Cert {
         section,
@@ -71,7 +92,7 @@ pub fn input_server_config(
     };
     let chain = read_certs(cert).map_err(cert_error)?;
     let now = jiff::Timestamp::now();
-    cert_check::as_server(&chain[0], now).map_err(cert_error)?;
+    judge(cert_check::as_server(&chain[0], now), &cert_error)?;
     let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| TlsError::Key {
         section,
         path: key.to_owned(),
@@ -89,8 +110,9 @@ pub fn input_server_config(
                 message,
             };
             let mut roots = RootCertStore::empty();
-            for c in read_certs(ca).map_err(fail)? {
-                cert_check::as_client_ca(&c, now).map_err(fail)?;
+            let cas = read_certs(ca).map_err(fail)?;
+            judge(cert_check::as_client_cas(&cas, now), &fail)?;
+            for c in cas {
                 // rustls says "invalid peer certificate": it is the CA's, in this file.
                 roots.add(c).map_err(|e| match e {
                     rustls::Error::InvalidCertificate(why) => {
@@ -160,7 +182,7 @@ pub fn subject(cert: &CertificateDer<'_>) -> String {
 }
 
 /// `text` with its control characters escaped (`\n`, `\u{1b}`).
-fn printable(text: &str) -> String {
+pub(super) fn printable(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if c.is_control() {

@@ -10,7 +10,7 @@ use arc_swap::{ArcSwap, ArcSwapOption};
 use rustls::ServerConfig;
 
 use super::allow::AllowList;
-use super::certs::{input_server_config, server_config, TlsError};
+use super::certs::{input_server_config, server_config, TlsError, Unusable};
 use super::http::Auth;
 use crate::config::{Cidr, Config, ConfigError};
 
@@ -47,8 +47,15 @@ struct Settings {
     http_tls: Option<Arc<ServerConfig>>,
 }
 
-fn build(config: &Config) -> Result<Settings, LoadError> {
+/// `reload`: whether a certificate no client would take is refused (a reload, which keeps what
+/// serves) or only said (a start).
+fn build(config: &Config, reload: bool) -> Result<Settings, LoadError> {
     let input = &config.input;
+    let unusable = |listens: bool| match (listens, reload) {
+        (false, _) => Unusable::Pass,
+        (true, true) => Unusable::Refuse,
+        (true, false) => Unusable::Warn,
+    };
     let tls = if input.tls.cert.is_empty() {
         None
     } else {
@@ -59,6 +66,7 @@ fn build(config: &Config) -> Result<Settings, LoadError> {
             Path::new(&input.tls.cert),
             Path::new(&input.tls.key),
             ca,
+            unusable(input.tls.listens()),
         )?)
     };
     let http_tls = if input.http.cert.is_empty() {
@@ -69,6 +77,7 @@ fn build(config: &Config) -> Result<Settings, LoadError> {
             Path::new(&input.http.cert),
             Path::new(&input.http.key),
             None,
+            unusable(input.http.is_https()),
         )?)
     };
     Ok(Settings {
@@ -89,7 +98,7 @@ fn allow(entries: &[Cidr]) -> AllowList {
 
 impl Live {
     pub fn load(config: &Config) -> Result<Live, LoadError> {
-        let s = build(config)?;
+        let s = build(config, false)?;
         Ok(Live {
             tcp_allow: Arc::new(ArcSwap::from_pointee(s.tcp_allow)),
             udp_allow: Arc::new(ArcSwap::from_pointee(s.udp_allow)),
@@ -104,7 +113,7 @@ impl Live {
     /// Swaps in the allow-lists and certificates of `config`. Established connections keep the
     /// session they have; new ones see the new settings.
     pub fn reload(&self, config: &Config) -> Result<(), LoadError> {
-        let s = build(config)?;
+        let s = build(config, true)?;
         self.tcp_allow.store(Arc::new(s.tcp_allow));
         self.udp_allow.store(Arc::new(s.udp_allow));
         self.tls_allow.store(Arc::new(s.tls_allow));

@@ -105,7 +105,7 @@ fn metrics(state: &Shared) -> Reply {
         return json_error(500, "metrics unavailable");
     };
     let mut text = prometheus(&snapshot, &state.inputs);
-    crate::obs::metrics::reloads(&mut text, &state.reloads);
+    crate::obs::metrics::reloads(&mut text, &state.reloads, &state.reload_failed);
     crate::obs::metrics::cert_expiry(&mut text, &state.cert_expiry);
     (200, PROMETHEUS, text)
 }

@@ -330,8 +330,20 @@ fn process(out: &mut String) {
 /// SIGHUP reloads by result: a failed one (a certificate that does not load, a config that does
 /// not parse) kept every setting as it was, which only the log said, and `systemctl reload`
 /// reports success whatever happens.
-pub fn reloads(out: &mut String, counts: &[std::sync::atomic::AtomicU64; 2]) {
+pub fn reloads(
+    out: &mut String,
+    counts: &[std::sync::atomic::AtomicU64; 2],
+    last_failed: &std::sync::atomic::AtomicBool,
+) {
     use std::sync::atomic::Ordering;
+    header(
+        out,
+        "ztel_reload_failed",
+        "1 while the last SIGHUP reload failed (its changes are not in force), else 0.",
+        "gauge",
+    );
+    let failed = u8::from(last_failed.load(Ordering::Relaxed));
+    let _ = writeln!(out, "ztel_reload_failed {failed}");
     let name = "ztel_reloads_total";
     header(
         out,

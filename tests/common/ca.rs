@@ -40,6 +40,29 @@ impl Ca {
         (cert.pem(), key.serialize_pem())
     }
 
+    /// A leaf certificate for `names` that expired in 2021, with its key, both PEM.
+    pub fn expired_leaf(&self, cn: &str, names: &[&str]) -> (String, String) {
+        let mut params =
+            CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+                .unwrap();
+        params.distinguished_name.push(DnType::CommonName, cn);
+        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+        let key = KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        (cert.pem(), key.serialize_pem())
+    }
+
+    /// A leaf certificate for clients only (extendedKeyUsage clientAuth), with its key, PEM.
+    pub fn client_leaf(&self, cn: &str) -> (String, String) {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name.push(DnType::CommonName, cn);
+        params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        let key = KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        (cert.pem(), key.serialize_pem())
+    }
+
     /// A client that trusts this authority, presenting `identity` (certificate and key, PEM)
     /// when given one.
     pub fn client(&self, identity: Option<(String, String)>) -> Arc<rustls::ClientConfig> {

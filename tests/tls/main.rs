@@ -3,6 +3,7 @@
 //! certificate is made by the test (rcgen).
 
 mod budget;
+mod certificates;
 #[path = "../common/mod.rs"]
 mod common;
 mod write_only;
@@ -389,42 +390,6 @@ fn sighup_reloads_the_certificate_and_keeps_established_connections() {
         users,
         ["dave@example.com", "dave@example.com", "erin@example.com"]
     );
-}
-
-#[test]
-fn a_bad_certificate_on_reload_keeps_the_old_one() {
-    let dir = TempDir::new("tls-badreload-files");
-    let ca = Ca::new("root");
-    let mut options = tls_options(&dir, &ca.leaf("localhost", &["localhost"]), None, "", true);
-    options
-        .args
-        .extend(["--admin".into(), "127.0.0.1:0".into()]);
-    let mut collector = Collector::start_with("tls-badreload", options);
-    let addr = collector.listening["tls"];
-    dir.write("server.pem", "not a certificate");
-    collector.signal(libc::SIGHUP);
-    collector.wait_for_stderr("ztel: reload failed");
-    // Said in /metrics too, for an alert: `systemctl reload` reports success whatever happens.
-    let (_, metrics) = common::http_get(collector.listening["admin"], "/metrics");
-    let failed = common::sample(&metrics, "ztel_reloads_total{result=\"failed\"}");
-    assert_eq!(failed, Some(1.0), "{metrics}");
-    // The certificate serving, and when it expires (rcgen's default, 4096-01-01), for an alert
-    // ahead of it.
-    let expiry = "ztel_tls_certificate_expiry_timestamp_seconds{input=\"tls\"}";
-    assert_eq!(common::sample(&metrics, expiry), Some(67_090_118_400.0));
-    // A CA's certificate is no server's: refused as well, in words.
-    let ca_only = dir.write("server.pem", &ca.pem());
-    dir.write("server.key", &ca.key_pem());
-    collector.signal(libc::SIGHUP);
-    collector.wait_for_stderr(&format!(
-        "ztel: reload failed, keeping the current settings: input.tls.cert {}: CN=root is a CA's \
-         certificate (basicConstraints CA), not a server's",
-        ca_only.display()
-    ));
-    let mut tls = connect(addr, ca.client(None)).expect("the old certificate still serves");
-    send_line(&mut tls, &lss("frank@example.com", 4));
-    close(tls);
-    assert_eq!(collector.stop().records.len(), 1);
 }
 
 /// Runs the openssl command line (which test.sh installs), failing the test if it fails.

@@ -183,6 +183,48 @@ fn sighup_reloads_allow_lists() {
     assert_eq!(outcome.counter("connections_refused"), 1);
 }
 
+/// Regression (reload audit): a sender taken off the allow-list kept its open connection, and
+/// every record it sent after the reload was written (an LSS connection lasts hours). Its next
+/// read after the reload ends it, unread, counted and said.
+#[test]
+fn a_reload_that_takes_a_sender_off_the_list_ends_its_open_connection() {
+    let mut collector = Collector::start_with(
+        "allow-reload-cut",
+        Options {
+            config: Some("[input.tcp]\nallowed_ips = [\"127.0.0.0/8\"]\n".into()),
+            args: vec!["--admin".into(), "127.0.0.1:0".into()],
+            binary: true,
+            ..Options::default()
+        },
+    );
+    let mut open = common::connect_from("127.0.0.2:0", collector.addr);
+    open.write_all(format!("{}\n", zia_line(1, "before")).as_bytes())
+        .unwrap();
+    let admin = collector.listening["admin"];
+    common::wait_for_metric(admin, "ztel_records_total{kind=\"zia.web\"}", |n| n >= 1.0);
+    collector.rewrite_config("[input.tcp]\nallowed_ips = [\"127.0.0.1\"]\n");
+    collector.signal(libc::SIGHUP);
+    collector.wait_for_stderr("ztel: reloaded certificates, keys and allow-lists");
+    // Still on the list: untouched.
+    let mut kept = common::connect_from("127.0.0.1:0", collector.addr);
+    kept.write_all(format!("{}\n", zia_line(2, "kept")).as_bytes())
+        .unwrap();
+    let _ = open.write_all(format!("{}\n", zia_line(3, "after")).as_bytes());
+    collector.wait_for_stderr(
+        "input.tcp: closed the connection from 127.0.0.2: no longer in input.tcp.allowed_ips",
+    );
+    common::close_and_wait(kept);
+    let outcome = collector.stop();
+    let mut ids: Vec<&str> = outcome
+        .records
+        .iter()
+        .filter_map(|r| r["record_id"].as_str())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["1", "2"], "{:?}", outcome.records);
+    assert_eq!(outcome.counter("connections_refused"), 1);
+}
+
 #[test]
 fn a_reload_that_empties_an_allow_list_warns() {
     // The reload applied `allowed_ips = []` and said only that it had reloaded, while

@@ -4,13 +4,16 @@
 use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::AsRawFd;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use arc_swap::ArcSwap;
 use futures_lite::{AsyncRead, AsyncReadExt};
 use glommio::net::TcpStream;
 use jiff::Timestamp;
 use wire::frame::Framer;
 
+use super::allow::AllowList;
 use super::hold::{self, Hold, Verdict};
 use super::nap::nap;
 use super::{handoff, process_end, process_frames, sockopt};
@@ -18,6 +21,7 @@ use crate::batch::counters::Counter;
 use crate::batch::{Batch, Origin, Source};
 use crate::shard::budget::Charge;
 use crate::shard::handoff::Turns;
+use crate::shard::notices::{and_more, Notice};
 use crate::shard::Shard;
 
 /// Smallest free space a read is given: less and the buffer is compacted or grown first.
@@ -137,6 +141,8 @@ pub enum End {
     Error,
     /// The aggregator is gone: the collector is stopping.
     Stopped,
+    /// A reload took the peer off the input's allow-list: what came since is not read.
+    Refused,
 }
 
 /// Reads `stream` until it ends, handing a batch to the aggregator after every read (or after a
@@ -156,7 +162,11 @@ pub async fn read_frames<S: Stream>(
     stream: &mut S,
     peer: SocketAddr,
     source: Source,
+    allow: &ArcSwap<AllowList>,
 ) -> End {
+    // The allow-list the peer was admitted by (held, so that a later one cannot take its
+    // address): one a reload swapped in is asked again.
+    let mut admitted_by = allow.load_full();
     let max_frame = shard.limits.max_frame_bytes;
     // The framer never holds more than a maximal frame and its octet-count header unconsumed.
     let buffer_limit = max_frame + 16 + MIN_READ;
@@ -310,6 +320,12 @@ pub async fn read_frames<S: Stream>(
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break End::Abrupt,
             Err(_) => break End::Error,
         };
+        if !Arc::ptr_eq(&allow.load(), &admitted_by) {
+            admitted_by = allow.load_full();
+            if !admitted_by.admits(peer.ip()) {
+                break End::Refused;
+            }
+        }
         let filled = end + n == buf.len();
         end += n;
         sent_any = true;
@@ -450,11 +466,26 @@ pub async fn read_frames<S: Stream>(
     match ended {
         End::Idle => batch.counters.incr(Counter::IdleTimeouts),
         End::Error => batch.counters.incr(Counter::ReadErrors),
+        End::Refused => refused(shard, &mut batch, peer, source),
         End::Closed | End::Abrupt | End::Drained | End::Stopped => {}
     }
     batch.counters.incr(Counter::ConnectionsClosed);
     shard.send(batch).await;
     ended
+}
+
+/// Counts and says (once a second at most) a connection a reload took off the allow-list.
+fn refused(shard: &Shard, batch: &mut Batch, peer: SocketAddr, source: Source) {
+    batch.counters.incr(Counter::ConnectionsRefused);
+    if let Some(held) = shard.notices.due(Notice::Refused, source) {
+        let input = source.section();
+        tracing::warn!(
+            "{input}: closed the connection from {}: no longer in {input}.allowed_ips (a \
+             reload){}",
+            peer.ip().to_canonical(),
+            and_more(held)
+        );
+    }
 }
 
 /// Hands a batch to the aggregator. While the channel is full the connection is not read, so the

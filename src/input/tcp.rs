@@ -45,7 +45,7 @@ pub fn bind(address: SocketAddr) -> io::Result<TcpListener> {
 /// Accepts until the shard drains, then drops the listener.
 pub async fn accept_loop(shard: Rc<Shard>, listener: TcpListener, allow: Arc<ArcSwap<AllowList>>) {
     while let Some((stream, peer)) = accept_admitted(&shard, &listener, &allow, Source::Tcp).await {
-        shard.spawn_connection(serve(shard.clone(), stream, peer));
+        shard.spawn_connection(serve(shard.clone(), stream, peer, allow.clone()));
     }
 }
 
@@ -149,8 +149,13 @@ pub async fn accept_checked(
 }
 
 /// Reads one connection to its end.
-async fn serve(shard: Rc<Shard>, mut stream: TcpStream, peer: SocketAddr) {
+async fn serve(
+    shard: Rc<Shard>,
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    allow: Arc<ArcSwap<AllowList>>,
+) {
     super::conn::keep_alive(&stream);
     let _ = stream.set_read_timeout(Some(shard.limits.idle_timeout));
-    read_frames(&shard, &mut stream, peer, Source::Tcp).await;
+    read_frames(&shard, &mut stream, peer, Source::Tcp, &allow).await;
 }

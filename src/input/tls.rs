@@ -29,7 +29,7 @@ pub async fn accept_loop(
     config: Arc<ArcSwapOption<ServerConfig>>,
 ) {
     while let Some((stream, peer)) = accept_admitted(&shard, &listener, &allow, Source::Tls).await {
-        let task = serve(shard.clone(), stream, peer, config.clone());
+        let task = serve(shard.clone(), stream, peer, config.clone(), allow.clone());
         shard.spawn_connection(task);
     }
 }
@@ -39,6 +39,7 @@ async fn serve(
     stream: TcpStream,
     peer: SocketAddr,
     config: Arc<ArcSwapOption<ServerConfig>>,
+    allow: Arc<ArcSwap<AllowList>>,
 ) {
     super::conn::keep_alive(&stream);
     // No read timeout on the socket: the handshake has a time limit of its own, and a read the
@@ -48,7 +49,7 @@ async fn serve(
     let _ = stream.set_read_timeout(None);
     match super::handshake::accept(&shard, stream, peer, &config, Source::Tls).await {
         Some(mut tls) => {
-            read_frames(&shard, &mut tls, peer, Source::Tls).await;
+            read_frames(&shard, &mut tls, peer, Source::Tls, &allow).await;
             // close_notify before the close (RFC 8446 §6.1): without it a strict sender reads
             // the end as a cut and logs an error. Within a bound: a peer that reads nothing
             // must not hold the connection open.

@@ -141,7 +141,7 @@ pub enum End {
     Error,
     /// The aggregator is gone: the collector is stopping.
     Stopped,
-    /// A reload took the peer off the input's allow-list: what came since is not read.
+    /// A reload took the peer off the input's allow-list: what it had not read is dropped.
     Refused,
 }
 
@@ -164,9 +164,10 @@ pub async fn read_frames<S: Stream>(
     source: Source,
     allow: &ArcSwap<AllowList>,
 ) -> End {
-    // The allow-list the peer was admitted by (held, so that a later one cannot take its
-    // address): one a reload swapped in is asked again.
-    let mut admitted_by = allow.load_full();
+    // The allow-list the peer was last asked against (held, so that a later one cannot take its
+    // address): one a reload swapped in is asked again. None at first: a reload while the
+    // connection waited for its slot or its TLS handshake is asked at the first read.
+    let mut admitted_by: Option<Arc<AllowList>> = None;
     let max_frame = shard.limits.max_frame_bytes;
     // The framer never holds more than a maximal frame and its octet-count header unconsumed.
     let buffer_limit = max_frame + 16 + MIN_READ;
@@ -320,9 +321,14 @@ pub async fn read_frames<S: Stream>(
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break End::Abrupt,
             Err(_) => break End::Error,
         };
-        if !Arc::ptr_eq(&allow.load(), &admitted_by) {
-            admitted_by = allow.load_full();
-            if !admitted_by.admits(peer.ip()) {
+        if !admitted_by
+            .as_ref()
+            .is_some_and(|a| Arc::ptr_eq(&allow.load(), a))
+        {
+            let now = allow.load_full();
+            let admitted = now.admits(peer.ip());
+            admitted_by = Some(now);
+            if !admitted {
                 break End::Refused;
             }
         }

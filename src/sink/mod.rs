@@ -11,9 +11,10 @@ pub mod nats;
 mod pagecache;
 mod readback;
 pub mod rotated;
+mod torn;
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use std::time::{Duration, Instant};
 use pagecache::Releaser;
 pub use readback::{unmarked, ReadBack};
 use rotated::{remove_oldest, rotated_name};
+use torn::{keep_torn, repair_tail, Torn};
 
 /// A buffer this full is written out even if more may come. A quarter of a MiB, not a whole
 /// one: the copy of each batch into the buffer and `write(2)`'s read of it then cycle through
@@ -445,57 +447,6 @@ fn open_for_appending(path: &Path) -> io::Result<File> {
         .append(true)
         .custom_flags(libc::O_NONBLOCK)
         .open(path)
-}
-
-/// Cuts the file back to its last LF when a crash left a fragment after it; the fragment is
-/// appended to `<path>.torn` so that nothing is thrown away, when the disk has room for it.
-fn repair_tail(path: &Path, file: &mut File) -> io::Result<Option<Repair>> {
-    let len = file.metadata()?.len();
-    if len == 0 {
-        return Ok(None);
-    }
-    let mut last = [0u8; 1];
-    file.seek(SeekFrom::Start(len - 1))?;
-    file.read_exact(&mut last)?;
-    if last[0] == b'\n' {
-        return Ok(None);
-    }
-    // Look back for the last complete line, a chunk at a time.
-    let mut end = len;
-    let mut cut = 0;
-    let mut chunk = vec![0u8; 64 << 10];
-    while end > 0 {
-        let start = end.saturating_sub(chunk.len() as u64);
-        let part = &mut chunk[..(end - start) as usize];
-        file.seek(SeekFrom::Start(start))?;
-        file.read_exact(part)?;
-        if let Some(i) = memchr::memrchr(b'\n', part) {
-            cut = start + i as u64 + 1;
-            break;
-        }
-        end = start;
-    }
-    let mut fragment = vec![0u8; (len - cut) as usize];
-    file.seek(SeekFrom::Start(cut))?;
-    file.read_exact(&mut fragment)?;
-    let torn = PathBuf::from(format!("{}.torn", path.display()));
-    fragment.push(b'\n');
-    let kept_in = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&torn)
-        .and_then(|mut kept| kept.write_all(&fragment))
-        .map(|()| torn.clone())
-        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", torn.display())));
-    // Cut all the same when it cannot be kept (a full disk): it is no line, the record it began
-    // is in no file, and a collector unable to open its output would not start until the disk
-    // had room, though it could tell its feeds to wait and say why.
-    file.set_len(cut)?;
-    Ok(Some(Repair {
-        path: path.to_owned(),
-        removed: len - cut,
-        kept_in,
-    }))
 }
 
 #[cfg(test)]

@@ -16,12 +16,12 @@
 //! Only into a regular file: a FIFO, a device or stdout cannot be cut back, and a pipe takes part
 //! of a line when its reader lags; their spills stay, for an operator.
 
-use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Seek, SeekFrom, Write};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Seek, SeekFrom};
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
-use super::{Place, Sink, Target, WRITE_AT};
+use super::{keep_torn, Place, Sink, Target, Torn, WRITE_AT};
 
 /// What reading a spill back moved.
 #[derive(Debug, Default)]
@@ -102,7 +102,8 @@ impl Sink {
                     file.sync_data()?;
                 }
                 // Not kept on a full disk: the read-back must not wait for room for it.
-                read.torn = fragment.map(|fragment| keep_torn(&dir.join(&plain), &fragment));
+                read.torn =
+                    fragment.map(|fragment| keep_torn(&dir.join(&plain), &fragment, Torn::Replace));
                 std::fs::remove_file(&spill)?;
                 // Gone, its lines must stay: a folder that cannot be synced only risks the
                 // spill coming back after a power cut, which the next start then finds done.
@@ -201,29 +202,6 @@ impl Sink {
             return true;
         }
         false
-    }
-}
-
-/// Writes a torn last line to `<spill>.torn` (of the spill's own name), as a torn output file's
-/// is kept; written whole, not appended, so that a read-back tried again keeps it once.
-fn keep_torn(spill: &Path, fragment: &[u8]) -> io::Result<PathBuf> {
-    let kept_in = PathBuf::from(format!("{}.torn", spill.display()));
-    let written = OpenOptions::new()
-        .create(true)
-        .write(true)
-        .truncate(true)
-        .open(&kept_in)
-        .and_then(|mut torn| {
-            torn.write_all(fragment)?;
-            torn.write_all(b"\n")?;
-            torn.sync_all()
-        });
-    match written {
-        Ok(()) => Ok(kept_in),
-        Err(e) => Err(io::Error::new(
-            e.kind(),
-            format!("{}: {e}", kept_in.display()),
-        )),
     }
 }
 

@@ -1,4 +1,6 @@
 use super::*;
+use std::fs::OpenOptions;
+use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 
 fn temp(name: &str) -> PathBuf {

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::UnixTime;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::danger::ClientCertVerifier;
 use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig};
 
@@ -56,6 +58,39 @@ pub enum Unusable {
     Pass,
 }
 
+/// A TLS input's server configuration, with the verifier of client certificates it was built
+/// with (rustls keeps its own private): a reload's new verifier is asked about the connections
+/// the old one admitted ([`super::admission`]).
+pub struct TlsServer {
+    pub config: Arc<ServerConfig>,
+    /// `None` without mutual TLS.
+    clients: Option<Arc<dyn ClientCertVerifier>>,
+}
+
+impl TlsServer {
+    /// Whether this configuration admits, now, a client that showed `chain` at its handshake
+    /// (its own certificate first; `None` if it showed none); if not, why, in words.
+    pub fn admits(&self, chain: Option<&[CertificateDer<'_>]>) -> Result<(), String> {
+        let Some(verifier) = &self.clients else {
+            return Ok(());
+        };
+        let refused = match chain.and_then(|c| c.split_first()) {
+            None if verifier.client_auth_mandatory() => rustls::Error::NoCertificatesPresented,
+            None => return Ok(()),
+            Some((own, intermediates)) => {
+                match verifier.verify_client_cert(own, intermediates, UnixTime::now()) {
+                    Ok(_) => return Ok(()),
+                    Err(e) => e,
+                }
+            }
+        };
+        Err(match words(&refused) {
+            Some(words) => words.to_owned(),
+            None => refused.to_string(),
+        })
+    }
+}
+
 /// Builds the server configuration of input.tls. `client_ca`, when given, makes a client
 /// certificate signed by it mandatory.
 pub fn server_config(
@@ -63,7 +98,7 @@ pub fn server_config(
     key: &Path,
     client_ca: Option<&Path>,
     unusable: Unusable,
-) -> Result<Arc<ServerConfig>, TlsError> {
+) -> Result<Arc<TlsServer>, TlsError> {
     input_server_config("input.tls", cert, key, client_ca, unusable)
 }
 
@@ -75,7 +110,7 @@ pub fn input_server_config(
     key: &Path,
     client_ca: Option<&Path>,
     unusable: Unusable,
-) -> Result<Arc<ServerConfig>, TlsError> {
+) -> Result<Arc<TlsServer>, TlsError> {
     let judge = |found: Result<(), String>, error: &dyn Fn(String) -> TlsError| match found {
         Err(message) if unusable == Unusable::Refuse => Err(error(message)),
         Err(message) if unusable == Unusable::Warn => {
@@ -101,6 +136,7 @@ pub fn input_server_config(
     let builder = ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(config_error)?;
+    let mut clients = None;
     let builder = match client_ca {
         None => builder.with_no_client_auth(),
         Some(ca) => {
@@ -124,6 +160,7 @@ pub fn input_server_config(
             let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
                 .build()
                 .map_err(|e| fail(e.to_string()))?;
+            clients = Some(verifier.clone());
             builder.with_client_cert_verifier(verifier)
         }
     };
@@ -151,7 +188,10 @@ pub fn input_server_config(
     // rarely, and Cloud NSS keeps its HTTPS connections alive: resumption saves either
     // nothing worth that.
     config.send_tls13_tickets = 0;
-    Ok(Arc::new(config))
+    Ok(Arc::new(TlsServer {
+        config: Arc::new(config),
+        clients,
+    }))
 }
 
 /// When the first certificate of the PEM file at `path` (the server's own) expires, in Unix
@@ -198,11 +238,22 @@ pub(super) fn printable(text: &str) -> String {
 /// only: a client certificate made by `openssl x509 -req` without an extension file (X.509 v1)
 /// shows as `invalid peer certificate: Other(OtherError(UnsupportedCertVersion))`.
 pub fn handshake_failure(e: &std::io::Error) -> String {
-    use rustls::{CertificateError, Error};
-    let Some(tls) = e.get_ref().and_then(|inner| inner.downcast_ref::<Error>()) else {
+    let Some(tls) = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    else {
         return e.to_string();
     };
-    let words = match tls {
+    match words(tls) {
+        Some(words) => format!("{words} ({tls})"),
+        None => e.to_string(),
+    }
+}
+
+/// What a client-certificate error means, in words, where rustls's own are a variant's name.
+fn words(e: &rustls::Error) -> Option<&'static str> {
+    use rustls::{CertificateError, Error};
+    Some(match e {
         Error::NoCertificatesPresented => {
             "the client sent no certificate, and mutual TLS is on (input.tls.client_ca)"
         }
@@ -224,9 +275,8 @@ pub fn handshake_failure(e: &std::io::Error) -> String {
              with an extension file holding `basicConstraints=CA:FALSE` and \
              `extendedKeyUsage=clientAuth`"
         }
-        _ => return e.to_string(),
-    };
-    format!("{words} ({tls})")
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

@@ -4,16 +4,15 @@
 use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::AsRawFd;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use arc_swap::ArcSwap;
 use futures_lite::{AsyncRead, AsyncReadExt};
 use glommio::net::TcpStream;
 use jiff::Timestamp;
+use rustls::pki_types::CertificateDer;
 use wire::frame::Framer;
 
-use super::allow::AllowList;
+use super::admission::{Admission, Refusal};
 use super::hold::{self, Hold, Verdict};
 use super::nap::nap;
 use super::{handoff, process_end, process_frames, sockopt};
@@ -69,6 +68,10 @@ pub trait Stream: AsyncRead + Unpin {
     /// connection. It was cut at `idle_timeout_secs`, and an LSS receiver's first record after
     /// a quiet spell went into a closed socket (found by a tester).
     fn has_spoken(&self) -> bool;
+    /// The certificates the client showed at a TLS handshake, its own first.
+    fn peer_chain(&self) -> Option<&[CertificateDer<'static>]> {
+        None
+    }
 }
 
 impl Stream for TcpStream {
@@ -106,6 +109,10 @@ impl Stream for futures_rustls::server::TlsStream<TcpStream> {
     fn has_spoken(&self) -> bool {
         true
     }
+
+    fn peer_chain(&self) -> Option<&[CertificateDer<'static>]> {
+        self.get_ref().1.peer_certificates()
+    }
 }
 
 /// TCP keepalive on a connection: a quiet feed stays open at a frame boundary (DESIGN §6), so a
@@ -124,7 +131,7 @@ pub fn keep_alive(stream: &TcpStream) {
 }
 
 /// How a connection ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum End {
     /// The peer closed (a TLS peer with close_notify): it ended its last line, LF or not.
     Closed,
@@ -141,8 +148,9 @@ pub enum End {
     Error,
     /// The aggregator is gone: the collector is stopping.
     Stopped,
-    /// A reload took the peer off the input's allow-list: what it had not read is dropped.
-    Refused,
+    /// A reload took the peer's admission away (its address from the allow-list, or the CA of
+    /// its client certificate): what it had not read is dropped.
+    Refused(Refusal),
 }
 
 /// Reads `stream` until it ends, handing a batch to the aggregator after every read (or after a
@@ -162,12 +170,8 @@ pub async fn read_frames<S: Stream>(
     stream: &mut S,
     peer: SocketAddr,
     source: Source,
-    allow: &ArcSwap<AllowList>,
+    mut admission: Admission<'_>,
 ) -> End {
-    // The allow-list the peer was last asked against (held, so that a later one cannot take its
-    // address): one a reload swapped in is asked again. None at first: a reload while the
-    // connection waited for its slot or its TLS handshake is asked at the first read.
-    let mut admitted_by: Option<Arc<AllowList>> = None;
     let max_frame = shard.limits.max_frame_bytes;
     // The framer never holds more than a maximal frame and its octet-count header unconsumed.
     let buffer_limit = max_frame + 16 + MIN_READ;
@@ -321,16 +325,8 @@ pub async fn read_frames<S: Stream>(
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break End::Abrupt,
             Err(_) => break End::Error,
         };
-        if !admitted_by
-            .as_ref()
-            .is_some_and(|a| Arc::ptr_eq(&allow.load(), a))
-        {
-            let now = allow.load_full();
-            let admitted = now.admits(peer.ip());
-            admitted_by = Some(now);
-            if !admitted {
-                break End::Refused;
-            }
+        if let Err(refusal) = admission.check(peer.ip(), stream.peer_chain()) {
+            break End::Refused(refusal);
         }
         let filled = end + n == buf.len();
         end += n;
@@ -472,7 +468,7 @@ pub async fn read_frames<S: Stream>(
     match ended {
         End::Idle => batch.counters.incr(Counter::IdleTimeouts),
         End::Error => batch.counters.incr(Counter::ReadErrors),
-        End::Refused => refused(shard, &mut batch, peer, source),
+        End::Refused(ref why) => refused(shard, &mut batch, peer, source, why),
         End::Closed | End::Abrupt | End::Drained | End::Stopped => {}
     }
     batch.counters.incr(Counter::ConnectionsClosed);
@@ -480,14 +476,17 @@ pub async fn read_frames<S: Stream>(
     ended
 }
 
-/// Counts and says (once a second at most) a connection a reload took off the allow-list.
-fn refused(shard: &Shard, batch: &mut Batch, peer: SocketAddr, source: Source) {
+/// Counts and says (once a second at most) a connection whose admission a reload took away.
+fn refused(shard: &Shard, batch: &mut Batch, peer: SocketAddr, source: Source, why: &Refusal) {
     batch.counters.incr(Counter::ConnectionsRefused);
     if let Some(held) = shard.notices.due(Notice::Refused, source) {
         let input = source.section();
+        let why = match why {
+            Refusal::Address => format!("no longer in {input}.allowed_ips"),
+            Refusal::Certificate(why) => why.clone(),
+        };
         tracing::warn!(
-            "{input}: closed the connection from {}: no longer in {input}.allowed_ips (a \
-             reload){}",
+            "{input}: closed the connection from {}: {why} (asked again after a reload){}",
             peer.ip().to_canonical(),
             and_more(held)
         );

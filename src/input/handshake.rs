@@ -2,14 +2,15 @@
 //! limit, with the configuration current at accept time, failures counted and logged.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
 use futures_rustls::server::TlsStream;
 use futures_rustls::TlsAcceptor;
 use glommio::net::TcpStream;
-use rustls::ServerConfig;
 
+use super::certs::TlsServer;
 use crate::batch::counters::Counter;
 use crate::batch::Source;
 use crate::shard::notices::{and_more, Notice};
@@ -38,17 +39,23 @@ pub async fn accept(
     shard: &Shard,
     stream: TcpStream,
     peer: SocketAddr,
-    config: &ArcSwapOption<ServerConfig>,
+    config: &ArcSwapOption<TlsServer>,
     source: Source,
-) -> Option<TlsStream<TcpStream>> {
+) -> Option<(TlsStream<TcpStream>, Arc<TlsServer>)> {
     let input = source.section();
     // A reload affects new connections only.
-    let config = config.load_full()?;
+    let server = config.load_full()?;
     let limit = time_limit(shard);
     // A drain does not wait for a handshake: the peer has sent no record yet, and a drain that
     // waited would take as long as the slowest peer's handshake.
     let accepted = futures_lite::future::or(
-        async { Handshake::Done(TlsAcceptor::from(config).accept(stream).await) },
+        async {
+            Handshake::Done(
+                TlsAcceptor::from(server.config.clone())
+                    .accept(stream)
+                    .await,
+            )
+        },
         futures_lite::future::or(
             async {
                 glommio::timer::sleep(limit).await;
@@ -77,7 +84,7 @@ pub async fn accept(
                 }
                 None => tracing::debug!(%peer, "{input}: TLS client connected"),
             }
-            Some(tls)
+            Some((tls, server))
         }
         Handshake::Done(Err(e)) => {
             shard.count(source, |c| c.incr(Counter::TlsHandshakeFailures));

@@ -6,13 +6,11 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use arc_swap::{ArcSwap, ArcSwapOption};
-use rustls::ServerConfig;
-
 use super::allow::AllowList;
-use super::certs::{input_server_config, server_config, TlsError, Unusable};
+use super::certs::{input_server_config, server_config, TlsError, TlsServer, Unusable};
 use super::http::Auth;
 use crate::config::{Cidr, Config, ConfigError};
+use arc_swap::{ArcSwap, ArcSwapOption};
 
 /// Why settings could not be (re)loaded.
 #[derive(Debug, thiserror::Error)]
@@ -28,12 +26,12 @@ pub struct Live {
     pub udp_allow: Arc<ArcSwap<AllowList>>,
     pub tls_allow: Arc<ArcSwap<AllowList>>,
     /// `None` when TLS is off (no cert and key).
-    pub tls: Arc<ArcSwapOption<ServerConfig>>,
+    pub tls: Arc<ArcSwapOption<TlsServer>>,
     pub http_allow: Arc<ArcSwap<AllowList>>,
     /// The key header and the keys of the HTTP input.
     pub http_auth: Arc<ArcSwap<Auth>>,
     /// `None` when the HTTP input is plain HTTP (no cert and key).
-    pub http_tls: Arc<ArcSwapOption<ServerConfig>>,
+    pub http_tls: Arc<ArcSwapOption<TlsServer>>,
 }
 
 /// Everything a reload swaps in, built before anything is swapped.
@@ -41,10 +39,10 @@ struct Settings {
     tcp_allow: AllowList,
     udp_allow: AllowList,
     tls_allow: AllowList,
-    tls: Option<Arc<ServerConfig>>,
+    tls: Option<Arc<TlsServer>>,
     http_allow: AllowList,
     http_auth: Auth,
-    http_tls: Option<Arc<ServerConfig>>,
+    http_tls: Option<Arc<TlsServer>>,
 }
 
 /// `reload`: whether a certificate no client would take is refused (a reload, which keeps what

@@ -2,6 +2,7 @@
 //! cores. TCP and TLS carry syslog frames ([`conn`] reads them), UDP datagrams, HTTP(S) Cloud NSS
 //! batches of JSON records. Every peer passes its input's allow-list first.
 
+pub mod admission;
 pub mod allow;
 mod cert_check;
 pub mod certs;

@@ -12,6 +12,7 @@ use arc_swap::ArcSwap;
 use glommio::net::{TcpListener, TcpStream};
 use socket2::{Domain, Protocol, Socket, Type};
 
+use super::admission::Admission;
 use super::allow::AllowList;
 use super::conn::read_frames;
 use crate::batch::counters::Counter;
@@ -157,5 +158,12 @@ async fn serve(
 ) {
     super::conn::keep_alive(&stream);
     let _ = stream.set_read_timeout(Some(shard.limits.idle_timeout));
-    read_frames(&shard, &mut stream, peer, Source::Tcp, &allow).await;
+    read_frames(
+        &shard,
+        &mut stream,
+        peer,
+        Source::Tcp,
+        Admission::new(&allow),
+    )
+    .await;
 }

@@ -6,17 +6,17 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use arc_swap::{ArcSwap, ArcSwapOption};
-use futures_lite::AsyncWriteExt;
-use glommio::net::{TcpListener, TcpStream};
-use rustls::ServerConfig;
-
+use super::admission::Admission;
 use super::allow::AllowList;
+use super::certs::TlsServer;
 use super::conn::read_frames;
 use super::tcp::accept_admitted;
 use crate::batch::counters::Counter;
 use crate::batch::Source;
 use crate::shard::Shard;
+use arc_swap::{ArcSwap, ArcSwapOption};
+use futures_lite::AsyncWriteExt;
+use glommio::net::{TcpListener, TcpStream};
 
 /// How long the close_notify that ends a connection may wait for room in the socket.
 const CLOSE_WITHIN: Duration = Duration::from_secs(1);
@@ -26,7 +26,7 @@ pub async fn accept_loop(
     shard: Rc<Shard>,
     listener: TcpListener,
     allow: Arc<ArcSwap<AllowList>>,
-    config: Arc<ArcSwapOption<ServerConfig>>,
+    config: Arc<ArcSwapOption<TlsServer>>,
 ) {
     while let Some((stream, peer)) = accept_admitted(&shard, &listener, &allow, Source::Tls).await {
         let task = serve(shard.clone(), stream, peer, config.clone(), allow.clone());
@@ -38,7 +38,7 @@ async fn serve(
     shard: Rc<Shard>,
     stream: TcpStream,
     peer: SocketAddr,
-    config: Arc<ArcSwapOption<ServerConfig>>,
+    config: Arc<ArcSwapOption<TlsServer>>,
     allow: Arc<ArcSwap<AllowList>>,
 ) {
     super::conn::keep_alive(&stream);
@@ -48,8 +48,9 @@ async fn serve(
     // handshake at that limit though it is at a frame boundary.
     let _ = stream.set_read_timeout(None);
     match super::handshake::accept(&shard, stream, peer, &config, Source::Tls).await {
-        Some(mut tls) => {
-            read_frames(&shard, &mut tls, peer, Source::Tls, &allow).await;
+        Some((mut tls, handshake)) => {
+            let admission = Admission::new(&allow).with_tls(&config, handshake);
+            read_frames(&shard, &mut tls, peer, Source::Tls, admission).await;
             // close_notify before the close (RFC 8446 §6.1): without it a strict sender reads
             // the end as a cut and logs an error. Within a bound: a peer that reads nothing
             // must not hold the connection open.

@@ -375,6 +375,21 @@ impl Collector {
         })
     }
 
+    /// Waits (10 s at most) until `n` stderr lines start with `prefix`: the `n`th reload's.
+    pub fn wait_for_stderr_times(&mut self, prefix: &str, n: usize) {
+        let lines = self.process().stderr.clone();
+        let seen = || {
+            let lines = lines.lock().unwrap();
+            lines.iter().filter(|l| said(l).starts_with(prefix)).count()
+        };
+        if wait_for(DEADLINE, || (seen() >= n).then_some(())).is_none() {
+            panic!(
+                "not {n} stderr lines {prefix:?} within {DEADLINE:?}; stderr:\n{}",
+                self.stderr_text()
+            );
+        }
+    }
+
     /// Sends `signal`, waits (killing the process after 15 s), and checks that it drained
     /// cleanly: exit status 0 and one `ztel: drained:` line. Then reads everything it wrote.
     pub fn stop_with(mut self, signal: libc::c_int) -> Outcome {

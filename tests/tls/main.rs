@@ -4,6 +4,7 @@
 
 mod budget;
 mod certificates;
+mod client_ca;
 #[path = "../common/mod.rs"]
 mod common;
 mod write_only;

@@ -38,12 +38,12 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
-use rustls::ServerConfig;
 
 pub use auth::Auth;
 pub use request::BODY_FRAMES;
 
 use super::allow::AllowList;
+use super::certs::TlsServer;
 use super::tcp::{accept_checked, Accepted};
 use crate::batch::counters::Counter;
 use crate::batch::{Batch, Source};
@@ -65,7 +65,7 @@ pub struct Input {
     pub auth: Arc<ArcSwap<Auth>>,
     /// `Some` for HTTPS (the configuration current at accept time is used), `None` for plain
     /// HTTP. Which of the two is decided at start.
-    pub tls: Option<Arc<ArcSwapOption<ServerConfig>>>,
+    pub tls: Option<Arc<ArcSwapOption<TlsServer>>>,
 }
 
 /// Accepts until the shard drains.
@@ -114,7 +114,7 @@ async fn serve(shard: Rc<Shard>, stream: TcpStream, peer: SocketAddr, input: Rc<
         None => serve_http(&shard, stream, requests).await,
         Some(config) => {
             match super::handshake::accept(&shard, stream, peer, config, Source::Http).await {
-                Some(tls) => serve_http(&shard, tls, requests).await,
+                Some((tls, _)) => serve_http(&shard, tls, requests).await,
                 None => End::Handshake,
             }
         }

@@ -84,7 +84,9 @@ pub async fn answer(shard: Rc<Shard>, stream: TcpStream, peer: SocketAddr, input
         None => forbid(&shard, stream, peer).await,
         Some(config) => {
             // A failed handshake is counted and logged there, as any.
-            if let Some(tls) = handshake::accept(&shard, stream, peer, config, Source::Http).await {
+            if let Some((tls, _)) =
+                handshake::accept(&shard, stream, peer, config, Source::Http).await
+            {
                 forbid(&shard, tls, peer).await;
             }
         }

@@ -1,0 +1,86 @@
+//! A reload that changes input.tls.client_ca asks again about the clients it admitted: an open
+//! connection whose certificate the new CA file does not take is ended at its next read, as a
+//! peer taken off an allow-list is (an LSS connection lasts hours, and a CA taken away is
+//! usually one no longer trusted); one the new file still takes goes on.
+
+use super::*;
+
+/// Waits (up to 10 s) for the server to end the connection: its close_notify, or the cut.
+fn wait_for_the_end(tls: &mut Tls) -> bool {
+    tls.sock
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut byte = [0u8; 1];
+    match tls.read(&mut byte) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) => !matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+    }
+}
+
+#[test]
+fn a_reload_ends_the_connections_whose_client_ca_it_took_away() {
+    let dir = TempDir::new("tls-client-ca-files");
+    let ca = Ca::new("server root");
+    let old = Ca::new("old connector root");
+    let new = Ca::new("new connector root");
+    let mut collector = start(
+        "tls-client-ca",
+        &dir,
+        &ca.leaf("localhost", &["localhost"]),
+        Some(&old),
+        "",
+        true,
+    );
+    let addr = collector.listening["tls"];
+    let mut by_old = connect(addr, ca.client(Some(old.client_leaf("connector-old"))))
+        .expect("a client signed by client_ca is accepted");
+    send_line(&mut by_old, &lss("old-1@example.com", 1));
+
+    // Both CAs while the connectors move over: the open connection is asked again and kept.
+    dir.write("client-ca.pem", &format!("{}{}", old.pem(), new.pem()));
+    collector.signal(libc::SIGHUP);
+    collector.wait_for_stderr("ztel: reloaded certificates, keys and allow-lists");
+    send_line(&mut by_old, &lss("old-2@example.com", 2));
+    let mut by_new = connect(addr, ca.client(Some(new.client_leaf("connector-new"))))
+        .expect("a client signed by the added CA is accepted");
+    send_line(&mut by_new, &lss("new-3@example.com", 3));
+
+    // The old CA taken away: its client's next read ends the connection, unread.
+    dir.write("client-ca.pem", &new.pem());
+    collector.signal(libc::SIGHUP);
+    collector.wait_for_stderr_times("ztel: reloaded certificates, keys and allow-lists", 2);
+    send_line(&mut by_old, &lss("old-4@example.com", 4));
+    assert!(wait_for_the_end(&mut by_old), "the old CA's client is cut");
+    collector.wait_for_stderr(
+        "input.tls: closed the connection from 127.0.0.1: the client's certificate is not \
+         signed by input.tls.client_ca (asked again after a reload)",
+    );
+    send_line(&mut by_new, &lss("new-5@example.com", 5));
+    close(by_new);
+    assert!(
+        connect(addr, ca.client(Some(old.client_leaf("connector-old")))).is_err(),
+        "a new connection by the old CA's client is refused at its handshake"
+    );
+
+    let outcome = collector.stop();
+    let mut users: Vec<&str> = outcome
+        .records
+        .iter()
+        .map(|r| r["user"].as_str().unwrap())
+        .collect();
+    users.sort_unstable();
+    assert_eq!(
+        users,
+        [
+            "new-3@example.com",
+            "new-5@example.com",
+            "old-1@example.com",
+            "old-2@example.com"
+        ]
+    );
+    assert_eq!(outcome.counter("connections_refused"), 1);
+}

@@ -34,6 +34,21 @@ pub fn canonical_ip(text: &str) -> Option<Cow<'_, str>> {
     })
 }
 
+/// An address as a record writes it: an IPv6 address in its one text ([`canonical_ip`]), as
+/// the registry and attribution write it, so that a join on the text finds them; anything else
+/// as the feed wrote it (an IPv4 address is its one text already; what is no address is kept).
+/// Allocates only for IPv6 text that is not canonical.
+pub fn record_ip(text: Cow<'_, str>) -> Cow<'_, str> {
+    if !text.contains(':') {
+        return text;
+    }
+    let canonical = match canonical_ip(&text) {
+        Some(Cow::Owned(canonical)) => canonical,
+        _ => return text,
+    };
+    Cow::Owned(canonical)
+}
+
 /// An address a device may have: its one text ([`canonical_ip`]); `None` for what is no address
 /// and for the unspecified one (`0.0.0.0`, `::` however written), which is where a feed had none
 /// (NSS's client IP, LSS's private IP of a client without one), and which every such device

@@ -317,6 +317,11 @@ impl<'a> Fields<'a> {
         self.text_with(field, None)
     }
 
+    /// The field as an address is written in a record ([`crate::device::record_ip`]).
+    pub fn ip(&self, field: Field) -> Option<Cow<'a, str>> {
+        self.text(field).map(crate::device::record_ip)
+    }
+
     /// Like [`text`](Self::text), decoding a percent-encoded value into `buf`, which the caller
     /// keeps from frame to frame ([`Scratch`]): for the values the collector needs decoded, not
     /// only written (a device's user and hostname), on every record of the feeds that send them

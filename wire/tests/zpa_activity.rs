@@ -92,6 +92,25 @@ fn empty_client_private_ip_is_absent() {
     assert_eq!(r["client_public_ip"], "198.51.100.7");
 }
 
+/// An IPv6 address is written in its one text, as the registry and attribution write it: a
+/// join on the text found neither.
+#[test]
+fn addresses_are_written_in_their_one_text() {
+    let r = one(
+        ZONE,
+        &lss(&[
+            ("ClientPrivateIP", json!("2001:0DB8:0:0::1")),
+            ("ClientPublicIP", json!("2001:db8::7")),
+            ("ConnectorIP", json!("::FFFF:10.0.0.5")),
+            ("ServerIP", json!("FD00:0:0:0:0:0:0:9")),
+        ]),
+    );
+    assert_eq!(r["client_ip"], "2001:db8::1", "{r}");
+    assert_eq!(r["client_public_ip"], "2001:db8::7", "{r}");
+    assert_eq!(r["connector_ip"], "10.0.0.5", "{r}");
+    assert_eq!(r["dst_ip"], "fd00::9", "{r}");
+}
+
 /// LSS writes "0" for what is absent: no address is 0, and an open connection's end of "0" is
 /// no end (the number 0 already was), not a bad time that dead-letters the record.
 #[test]

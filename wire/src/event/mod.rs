@@ -302,6 +302,12 @@ pub fn zpa_name<'a>(f: &Fields<'a>, field: Field) -> Option<Cow<'a, str>> {
     f.text(field).filter(|v| v != "0")
 }
 
+/// A ZPA address as [`zpa_name`] reads it, written as a record writes addresses
+/// ([`crate::device::record_ip`]).
+pub fn zpa_ip<'a>(f: &Fields<'a>, field: Field) -> Option<Cow<'a, str>> {
+    f.ip(field).filter(|v| v != "0")
+}
+
 /// An IANA protocol number or name as a transport name: 6 tcp, 17 udp, 1 icmp, 58 icmpv6; other
 /// numbers as their digits, other names lower-cased.
 pub fn transport<'a>(f: &Fields<'a>, field: Field) -> Option<Cow<'a, str>> {

@@ -33,7 +33,7 @@ pub fn zia_who<'a>(
             .or_else(|| f.text(Field::SourceHost)),
     };
     let user = f.text_in(Field::Login, user);
-    let src_ip = f.text(Field::ClientIp);
+    let src_ip = f.ip(Field::ClientIp);
     let device = zia_device(&hostname, &src_ip, &user)?;
     Ok(ZiaWho {
         hostname,

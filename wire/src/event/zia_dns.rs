@@ -64,7 +64,7 @@ impl<'a> DnsEvent<'a> {
             user,
             src_ip,
             src_port: port(f, Field::ClientPort),
-            dst_ip: f.text(Field::ServerIp),
+            dst_ip: f.ip(Field::ServerIp),
             dst_port: port(f, Field::ServerPort).unwrap_or(DNS_PORT),
             tcp,
             query: f.text(Field::Query),

@@ -66,12 +66,12 @@ impl<'a> FirewallEvent<'a> {
             user,
             src_ip,
             src_port: port(f, Field::ClientPort),
-            dst_ip: f.text(Field::ServerIp),
+            dst_ip: f.ip(Field::ServerIp),
             dst_port: port(f, Field::ServerPort),
             dst_host: f.text(Field::DstFqdn),
             // NSS writes 0.0.0.0 for a session without NAT.
             nat_ip: f
-                .text(Field::NatIp)
+                .ip(Field::NatIp)
                 .filter(|ip| !matches!(ip.as_ref(), "0.0.0.0" | "::")),
             nat_port: port(f, Field::NatPort),
             transport: transport(f, Field::Proto),

@@ -100,7 +100,7 @@ impl<'a> WebEvent<'a> {
             owner: f.text(Field::DeviceOwner),
             src_ip,
             src_port,
-            dst_ip: f.text(Field::ServerIp),
+            dst_ip: f.ip(Field::ServerIp),
             dst_port,
             dst_host,
             app_proto: protocol.map(|(name, known)| app_proto(name, known)),

@@ -11,7 +11,8 @@ use jiff::Timestamp;
 
 use super::zpa_client::{self, LSS_CLIENT_USER};
 use super::{
-    lss_logged, lss_time, port, transport, zpa_name, Context, Device, Facts, Flow, Kind, Reason,
+    lss_logged, lss_time, port, transport, zpa_ip, zpa_name, Context, Device, Facts, Flow, Kind,
+    Reason,
 };
 use crate::fields::Fields;
 use crate::keys::Field;
@@ -68,7 +69,7 @@ impl<'a> ActivityEvent<'a> {
         let logged = lss_logged(f, ctx, start.is_some())?;
         let hostname = f.text(Field::Hostname);
         let user = f.text(Field::Username);
-        let client_ip = zpa_name(f, Field::ClientPrivateIp);
+        let client_ip = zpa_ip(f, Field::ClientPrivateIp);
         let client_type = f.text(Field::ClientType);
         let device = zpa_client::device(
             hostname.clone(),
@@ -93,11 +94,11 @@ impl<'a> ActivityEvent<'a> {
             hostname,
             user,
             client_ip,
-            client_public_ip: zpa_name(f, Field::ClientPublicIp),
+            client_public_ip: zpa_ip(f, Field::ClientPublicIp),
             connector: zpa_name(f, Field::Connector),
-            connector_ip: zpa_name(f, Field::ConnectorIp),
+            connector_ip: zpa_ip(f, Field::ConnectorIp),
             connector_port: port(f, Field::ConnectorPort),
-            dst_ip: zpa_name(f, Field::ZpaServerIp),
+            dst_ip: zpa_ip(f, Field::ZpaServerIp),
             dst_port: port(f, Field::ZpaServerPort),
             dst_host: f.text(Field::ZpaHost),
             transport: transport(f, Field::IpProtocol),

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use jiff::Timestamp;
 
 use super::zpa_client::{self, BROWSER};
-use super::{lower, lss_logged, lss_time, port, zpa_name, Context, Device, Facts, Kind, Reason};
+use super::{lower, lss_logged, lss_time, port, zpa_ip, Context, Device, Facts, Kind, Reason};
 use crate::fields::Fields;
 use crate::keys::Field;
 
@@ -43,7 +43,7 @@ impl<'a> BrowserEvent<'a> {
         let received = lss_time(f, Field::RequestReceived)?;
         let logged = lss_logged(f, ctx, received.is_some())?;
         let user = f.text(Field::Username);
-        let client_ip = zpa_name(f, Field::ClientPrivateIp);
+        let client_ip = zpa_ip(f, Field::ClientPrivateIp);
         let hostname = f.text(Field::Hostname);
         // A browser's session, as User Activity logs it under the exporter client type: keyed
         // by its user, it would be a device that does not exist (see `zpa_client`).
@@ -58,7 +58,7 @@ impl<'a> BrowserEvent<'a> {
             hostname,
             user,
             client_ip,
-            client_public_ip: zpa_name(f, Field::ClientPublicIp),
+            client_public_ip: zpa_ip(f, Field::ClientPublicIp),
             src_port: port(f, Field::ClientPort),
             dst_host: f.text(Field::ZpaHost),
             dst_port: port(f, Field::ZpaServerPort),

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use jiff::Timestamp;
 
 use super::zpa_client::{self, LSS_CLIENT_USER};
-use super::{lss_log_time, lss_other_time, zpa_name, Context, Device, Facts, Kind, Reason};
+use super::{lss_log_time, lss_other_time, zpa_ip, Context, Device, Facts, Kind, Reason};
 use crate::fields::Fields;
 use crate::keys::Field;
 
@@ -39,8 +39,8 @@ impl<'a> StatusEvent<'a> {
         let logged = lss_log_time(f, ctx)?;
         let hostname = f.text(Field::Hostname);
         let user = f.text(Field::Username);
-        let client_ip = zpa_name(f, Field::ClientPrivateIp);
-        let client_public_ip = zpa_name(f, Field::ClientPublicIp);
+        let client_ip = zpa_ip(f, Field::ClientPrivateIp);
+        let client_public_ip = zpa_ip(f, Field::ClientPublicIp);
         let client_type = f.text(Field::ClientType);
         // The public IP is the NAT's, which every machine behind it shares: no device's own.
         let device = zpa_client::device(

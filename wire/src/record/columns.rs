@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use super::json::Key;
 use super::{begin, Writer};
 use crate::event::columns::{time, Column, Ty};
-use crate::event::{zpa_name, Context, Kind};
+use crate::event::{zpa_ip, Context, Kind};
 use crate::fields::Fields;
 use crate::key;
 
@@ -30,7 +30,7 @@ impl Writer {
             let key = Key(column.key);
             match column.ty {
                 Ty::Text => o.text(key, f.text(column.field).as_ref()),
-                Ty::ZpaAddress => o.text(key, zpa_name(f, column.field).as_ref()),
+                Ty::ZpaAddress => o.text(key, zpa_ip(f, column.field).as_ref()),
                 Ty::Number => o.opt_u64(key, f.u64(column.field)),
                 Ty::Decimal => o.opt_f64(key, f.f64(column.field)),
                 Ty::Id => o.id(key, f.u64(column.field)),

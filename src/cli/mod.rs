@@ -49,6 +49,10 @@ enum Command {
         /// A ZIA Cloud NSS feed (HTTPS to input.http) instead of an NSS feed over TCP.
         #[arg(long)]
         cloud: bool,
+        /// The collector's config file: the ports to give the portal are its inputs' (the
+        /// defaults without it: 1514 for TCP, 6514 for TLS).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
     },
     /// Print the percentiles of a latency histogram log (.hlog), or plot them as SVG.
     Hist {
@@ -89,21 +93,24 @@ pub fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Config(ConfigCommand::Check { file }) => check(&file),
-        Command::FeedFormat {
-            log_type: None,
-            cloud: _,
-        } => {
+        Command::FeedFormat { log_type: None, .. } => {
             print!("{}", feed_format::list());
             ExitCode::SUCCESS
         }
         Command::FeedFormat {
             log_type: Some(log_type),
             cloud,
+            config,
         } => {
+            let config = match config.as_deref().map(Config::load).transpose() {
+                Ok(config) => config.unwrap_or_default(),
+                Err(e) => return fail(&e.to_string()),
+            };
+            let ports = feed_format::Ports::of(&config);
             let text = if cloud {
-                feed_format::cloud_text(log_type)
+                feed_format::cloud_text(log_type, &ports)
             } else {
-                Some(feed_format::text(log_type))
+                Some(feed_format::text(log_type, &ports))
             };
             match text {
                 Some(text) => {

@@ -7,6 +7,8 @@ pub mod nss;
 
 use clap::ValueEnum;
 
+use crate::config::{Address, Config};
+
 /// The log types of DESIGN §3.1, as `ztel feed-format` names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogType {
@@ -109,16 +111,43 @@ const DEVICE_PREREQUISITES: &str = "\
 #   these records by client IP instead of by machine.
 ";
 
+/// The ports a feed is sent to, as the portal asks for them: those of the config's inputs
+/// (the defaults without `--config`), or what to set where an input is off.
+pub struct Ports {
+    tcp: String,
+    tls: String,
+    http: String,
+}
+
+impl Ports {
+    pub fn of(config: &Config) -> Ports {
+        let port = |address: Address, key: &str| match address.get() {
+            Some(address) => address.port().to_string(),
+            None => format!("(none: {key} is off in this config; set it)"),
+        };
+        let input = &config.input;
+        Ports {
+            tcp: port(input.tcp.address, "input.tcp.address"),
+            tls: port(input.tls.address, "input.tls.address"),
+            http: match input.http.address.get() {
+                Some(address) => address.port().to_string(),
+                None => "PORT".into(),
+            },
+        }
+    }
+}
+
 /// What `ztel feed-format LOGTYPE` prints for an NSS (TCP) feed or an LSS log receiver.
-pub fn text(log_type: LogType) -> String {
+pub fn text(log_type: LogType, ports: &Ports) -> String {
+    let Ports { tcp, tls, .. } = ports;
     let template = log_type.template();
     let (portal, nss_type) = log_type.portal();
     if log_type.is_zpa() {
         return format!(
             "# ZPA Admin Portal > Configuration & Control > Private Infrastructure > Log Streaming\n\
              #   Service > Add Log Receiver\n\
-             #   Log Receiver (Domain or IP Address): this collector's address; TCP Port 1514\n\
-             #   (ztel's input.tcp.address), or 6514 with TLS Encryption enabled (ztel's input.tls\n\
+             #   Log Receiver (Domain or IP Address): this collector's address; TCP Port {tcp}\n\
+             #   (ztel's input.tcp.address), or {tls} with TLS Encryption enabled (ztel's input.tls\n\
              #   with cert and key; set client_ca for mutual TLS). Log Stream: Log Type: {portal},\n\
              #   Log Template: JSON, Log Stream Content: the last line below, exactly as printed.\n\
              {template}\n"
@@ -140,7 +169,7 @@ pub fn text(log_type: LogType) -> String {
         "{DEVICE_PREREQUISITES}\
          # ZIA Admin Portal > Administration > Nanolog Streaming Service > NSS Feeds > Add NSS Feed\n\
          #   NSS Type: {nss_type}; SIEM Destination Type: IP Address or FQDN of this collector,\n\
-         #   SIEM TCP Port: 1514 (ztel's input.tcp.address); SIEM Rate: Unlimited; Log Type: {portal}\n\
+         #   SIEM TCP Port: {tcp} (ztel's input.tcp.address); SIEM Rate: Unlimited; Log Type: {portal}\n\
          #   Feed Output Type: Custom\n\
          #   Feed Escape Character: ,\\\"   (comma, backslash, double quote: NSS hex-encodes them)\n\
          #   Timezone: GMT, or set feed_timezone (global or [input.tcp]) to the feed's zone; in a\n\
@@ -153,17 +182,18 @@ pub fn text(log_type: LogType) -> String {
 
 /// What `ztel feed-format LOGTYPE --cloud` prints: a ZIA Cloud NSS feed (HTTPS to ztel's
 /// input.http). ZPA has no Cloud NSS: `None`.
-pub fn cloud_text(log_type: LogType) -> Option<String> {
+pub fn cloud_text(log_type: LogType, ports: &Ports) -> Option<String> {
     if log_type.is_zpa() {
         return None;
     }
+    let http = &ports.http;
     let template = log_type.template();
     let (portal, nss_type) = log_type.portal();
     Some(format!(
         "{DEVICE_PREREQUISITES}\
          # ZIA Admin Portal > Administration > Nanolog Streaming Service > Cloud NSS Feeds >\n\
          #   Add Cloud NSS Feed; NSS Type: {nss_type}; SIEM Type: Other; OAuth 2.0: off.\n\
-         #   API URL: https://HOST:PORT/ of this collector's input.http.address (any path and query\n\
+         #   API URL: https://HOST:{http}/ of this collector's input.http.address (any path and query\n\
          #   is accepted, e.g. https://collector.example.com:8443/nss/web?src=zia).\n\
          #   Add HTTP Header: the name of input.http.header (default X-Ztel-Key), value one of\n\
          #   input.http.keys.\n\
@@ -186,31 +216,70 @@ pub fn cloud_text(log_type: LogType) -> Option<String> {
 mod tests {
     use super::*;
 
+    fn defaults() -> Ports {
+        Ports::of(&Config::default())
+    }
+
+    /// The portal's port fields are the config's: the defaults without one, its own with one,
+    /// and what to set where an input is off.
+    #[test]
+    fn the_ports_are_the_configs() {
+        let nss = text(LogType::ZiaWeb, &defaults());
+        assert!(
+            nss.contains("SIEM TCP Port: 1514 (ztel's input.tcp.address)"),
+            "{nss}"
+        );
+        let lss = text(LogType::ZpaUserActivity, &defaults());
+        assert!(
+            lss.contains("TCP Port 1514\n#   (ztel's input.tcp.address), or 6514"),
+            "{lss}"
+        );
+        let cloud = cloud_text(LogType::ZiaDns, &defaults()).unwrap_or_default();
+        assert!(cloud.contains("https://HOST:PORT/"), "{cloud}");
+        let mine = Config::from_toml(
+            "[input.tcp]\naddress = \"0.0.0.0:5514\"\n[input.tls]\naddress = \"\"\n\
+             [input.http]\naddress = \"0.0.0.0:8443\"\nplain = true\n",
+        )
+        .expect("config");
+        let nss = text(LogType::ZiaFirewall, &Ports::of(&mine));
+        assert!(
+            nss.contains("SIEM TCP Port: 5514 (ztel's input.tcp.address)"),
+            "{nss}"
+        );
+        let lss = text(LogType::ZpaAudit, &Ports::of(&mine));
+        assert!(
+            lss.contains("or (none: input.tls.address is off in this config; set it) with TLS"),
+            "{lss}"
+        );
+        let cloud = cloud_text(LogType::ZiaWeb, &Ports::of(&mine)).unwrap_or_default();
+        assert!(cloud.contains("https://HOST:8443/"), "{cloud}");
+    }
+
     #[test]
     fn every_type_is_listed_and_ends_with_its_template() {
         let list = list();
         for t in LogType::value_variants() {
             assert!(list.contains(&t.name()), "{list}");
-            let text = text(*t);
+            let text = text(*t, &defaults());
             assert_eq!(
                 text.lines().last(),
                 Some(t.template().as_str()),
                 "{}",
                 t.name()
             );
-            if let Some(cloud) = cloud_text(*t) {
+            if let Some(cloud) = cloud_text(*t, &defaults()) {
                 assert_eq!(cloud.lines().last(), Some(t.template().as_str()));
                 assert!(cloud.contains("allowed_ips") && cloud.contains("gzip"));
             }
         }
         assert_eq!(LogType::value_variants().len(), 12);
-        assert!(cloud_text(LogType::ZpaAudit).is_none());
+        assert!(cloud_text(LogType::ZpaAudit, &defaults()).is_none());
     }
 
     #[test]
     fn zia_texts_name_the_portal_prerequisites_and_the_collector() {
         for t in LogType::value_variants().iter().filter(|t| !t.is_zpa()) {
-            let text = text(*t);
+            let text = text(*t, &defaults());
             assert!(text.contains("Collect Device Owner Information"), "{text}");
             assert!(
                 text.contains("Collect Machine Hostname Information"),

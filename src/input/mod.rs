@@ -14,6 +14,7 @@ pub mod http;
 pub mod live;
 mod nap;
 mod sockopt;
+pub mod stream;
 pub mod tcp;
 pub mod tls;
 pub mod udp;

@@ -115,3 +115,66 @@ fn unreadable_time_is_a_dead_letter() {
         br#"{"time":"Sat Nov  4 09:03:07 2023","tz":"CST","cip":"10.0.0.1","reqmethod":"GET","respcode":"200"}"#;
     assert_eq!(dead_reason("UTC", line), Reason::BadTime);
 }
+
+/// Regression (timestamp audit): a CEF `rt` without a year (`%s{mon} %02d{dd} %02d{hh}:…`) was
+/// passed over for the syslog header's time, which a relay's header makes another (months off),
+/// or for the arrival's without a header. It takes its year as an RFC 3164 header's does.
+#[test]
+fn a_time_without_a_year_is_the_records_own() {
+    let cef = "CEF:0|Zscaler|NSSWeblog|5.7|Allowed|Allowed|3|act=Allowed src=10.0.0.1 \
+               requestMethod=GET rt=Jun 20 15:29:11 suser=u@x externalId=1";
+    for line in [
+        format!("<134>1 2026-11-06T10:00:00Z relay nss - - - {cef}"),
+        format!("<134>Nov  1 10:00:00 relay {cef}"),
+        cef.to_owned(),
+    ] {
+        let r = one(ZONE, &line);
+        assert_eq!(r["ts"], "2026-06-20T15:29:11Z", "{line}");
+    }
+    // In the feed's zone, and a year back when it would be more than a day ahead.
+    let r = one("Europe/Berlin", &cef.replace("Jun 20", "Dec 30"));
+    assert_eq!(r["ts"], "2025-12-30T14:29:11Z");
+    let json = r#"{"time":"Jun 20 15:29:11","cip":"10.0.0.1","reqmethod":"GET","respcode":"200"}"#;
+    assert_eq!(one(ZONE, json)["ts"], "2026-06-20T15:29:11Z");
+}
+
+/// Regression (timestamp audit): a time before 2000 was a record's (`0001-01-01`, a negative
+/// JSON epoch, a tiny one) and became its device's first sighting, which the registry clamped
+/// to 1677; NSS's "no time", the epoch in ctime, was the record's time (1970, or 05:00 in New
+/// York). Now the first are `bad_time` dead letters and the last is no time of the record's.
+#[test]
+fn a_time_no_record_can_have_is_refused_and_nss_no_time_is_none() {
+    let rec =
+        |time: &str| format!(r#"{{"cip":"10.0.0.1","reqmethod":"GET","respcode":"200",{time}}}"#);
+    for time in [
+        r#""datetime":"0001-01-01 00:00:00""#,
+        r#""epochtime":-5"#,
+        r#""epochtime":"-5""#,
+        r#""epochtime":5"#,
+        r#""time":"Mon Jan  1 00:00:00 1990""#,
+        r#""epochtime":"9999999999""#,
+    ] {
+        let line = rec(time);
+        assert_eq!(
+            dead_reason(ZONE, line.as_bytes()),
+            Reason::BadTime,
+            "{line}"
+        );
+    }
+    for zone in ["UTC", "America/New_York"] {
+        let r = one(zone, &rec(r#""time":"Thu Jan  1 00:00:00 1970""#));
+        assert_eq!(r["ts"], RECEIVED, "{zone}");
+        let header = "<134>1 2025-11-22T10:15:01Z nss01 zscaler - - - ";
+        let r = one(
+            zone,
+            &format!("{header}{}", rec(r#""time":"Thu Jan  1 00:00:00 1970""#)),
+        );
+        assert_eq!(r["ts"], "2025-11-22T10:15:01Z", "{zone}");
+    }
+    // A header's time is held to the same bounds.
+    let line = format!(
+        "<134>1 0001-01-01T00:00:00Z nss01 zscaler - - - {}",
+        rec(r#""a":1"#)
+    );
+    assert_eq!(dead_reason(ZONE, line.as_bytes()), Reason::BadTime);
+}

@@ -4,7 +4,7 @@
 mod common;
 
 use common::ZPA_USER_ACTIVITY_FIELDS;
-use common::{check_golden, fields_without, key_order, lss, one, run};
+use common::{check_golden, dead_reason, fields_without, key_order, lss, one, run};
 use serde_json::{json, Value};
 use wire::event::Reason;
 
@@ -378,4 +378,24 @@ fn log_timestamps_read_one_after_another_are_each_their_own() {
     assert_eq!(ts, want);
     assert_eq!(out.dead.len(), 1, "the unreadable one");
     assert_eq!(out.dead[0].0, Reason::BadTime);
+}
+
+/// Regression (timestamp audit): a time before 2000 or past the registry's range was a
+/// record's, and its device's first sighting; now a `bad_time` dead letter, as an unreadable
+/// one is. A negative number likewise.
+#[test]
+fn a_time_no_record_can_have_is_a_dead_letter() {
+    for start in [
+        json!("0001-01-01T00:00:00.000Z"),
+        json!("1999-12-31T23:59:59.000Z"),
+        json!(-5),
+        json!(5),
+    ] {
+        let line = lss(&[("TimestampConnectionStart", start.clone())]);
+        assert_eq!(
+            dead_reason(ZONE, line.as_bytes()),
+            Reason::BadTime,
+            "{start}"
+        );
+    }
 }

@@ -27,8 +27,8 @@ use crate::keys::Field;
 pub use crate::reason::Reason;
 use crate::time;
 pub use times::{
-    lss_log_time, lss_logged, lss_or_header_time, lss_other_time, lss_time, zia_other_time,
-    zia_time,
+    lss_log_time, lss_logged, lss_or_header_time, lss_other_time, lss_time, plausible,
+    zia_other_time, zia_time,
 };
 pub use zia_device::{zia_who, ZiaWho};
 pub use zia_web::WebEvent;
@@ -215,7 +215,7 @@ impl Context<'_> {
         if self.header.timestamp().is_none() {
             return Ok(None);
         }
-        let ts = self.header.time(zone, self.received);
+        let ts = self.header.time(zone, self.received).and_then(plausible);
         self.took_header_time.set(ts.is_some());
         ts.map(Some).ok_or(Reason::BadTime)
     }

@@ -10,6 +10,25 @@ use crate::fields::{Fields, Scalar};
 use crate::keys::Field;
 use crate::time;
 
+/// The earliest time a record may have, 2000-01-01: Zscaler's logs began after it, and an
+/// earlier one is a placeholder or garbage (`0001-01-01`, a negative or tiny epoch), which the
+/// registry took as a device's first sighting (and could not hold: its times are nanoseconds in
+/// an i64, from 1677).
+const EARLIEST: i64 = 946_684_800;
+/// The latest, 2262-01-01: where the registry's times end.
+const LATEST: i64 = 9_183_110_400;
+
+/// `ts` if a record may have it ([`EARLIEST`], [`LATEST`]).
+pub fn plausible(ts: Timestamp) -> Option<Timestamp> {
+    (EARLIEST..LATEST).contains(&ts.as_second()).then_some(ts)
+}
+
+/// Whether `text` is what NSS writes where it has no time, `Thu Jan  1 00:00:00 1970`, whatever
+/// the feed's zone (read in New York's it was a time, 05:00).
+fn no_time(text: &str) -> bool {
+    time::parse_time(text, &TimeZone::UTC) == Some(Timestamp::UNIX_EPOCH)
+}
+
 /// A ZIA record's time: `epochtime` (unambiguous), else `time` (ctime in the feed's zone, or in
 /// the record's own `tz`: [`time::parse_time_in_zone_named`]), else `datetime`, else the syslog
 /// header's, else the time it was received. A time field that is there but unreadable is an
@@ -17,15 +36,17 @@ use crate::time;
 pub fn zia_time(f: &Fields<'_>, ctx: &Context<'_>) -> Result<Timestamp, Reason> {
     let mut unreadable = false;
     if f.has(Field::EpochTime) {
-        match epoch(f, Field::EpochTime) {
+        match epoch(f, Field::EpochTime).and_then(plausible) {
             Some(ts) => return Ok(ts),
             None => unreadable = true,
         }
     }
     let word = f.text(Field::Tz);
     for field in [Field::Time, Field::DateTime] {
-        if let Some(text) = f.text(field) {
-            match zia_zoned(&text, word.as_deref(), ctx) {
+        // NSS's "no time" is no time of the record's own: the next field, the header or the
+        // arrival dates it, as when the field is absent.
+        if let Some(text) = f.text(field).filter(|text| !no_time(text)) {
+            match zia_zoned(&text, word.as_deref(), ctx).and_then(plausible) {
                 Some(ts) => return Ok(ts),
                 None => unreadable = true,
             }
@@ -42,7 +63,12 @@ fn zia_zoned(text: &str, word: Option<&str>, ctx: &Context<'_>) -> Option<Timest
     // Most often the word is the feed zone's or GMT, whose times go through the decoder's memory
     // of the last one.
     match word.map(str::trim) {
-        None => ctx.parse_time(text, ctx.zone),
+        // A time without a year (`Jun 20 15:29:11`, some CEF templates' `rt`) takes one as an
+        // RFC 3164 header's does: the record's own time, where a relay's header or the arrival
+        // would be another.
+        None => ctx
+            .parse_time(text, ctx.zone)
+            .or_else(|| crate::header::yearless_time(text, ctx.zone, ctx.received)),
         Some("GMT" | "UTC") => ctx.parse_time(text, &TimeZone::UTC),
         Some(name) if ctx.zone.iana_name() == Some(name) => ctx.parse_time(text, ctx.zone),
         Some(name) => time::parse_time_in_zone_named(text, name, ctx.zone),
@@ -54,15 +80,10 @@ fn zia_zoned(text: &str, word: Option<&str>, ctx: &Context<'_>) -> Option<Timest
 pub fn zia_other_time(f: &Fields<'_>, field: Field, ctx: &Context<'_>) -> Option<Timestamp> {
     match f.get(field)?.value {
         Scalar::Str(_) => {
-            let text = f.text(field)?;
-            // What NSS writes where it has no time, `Thu Jan  1 00:00:00 1970`, whatever the
-            // feed's zone (read in New York's it was a time, 05:00).
-            if time::parse_time(&text, &TimeZone::UTC) == Some(Timestamp::UNIX_EPOCH) {
-                return None;
-            }
-            zia_zoned(&text, f.text(Field::Tz).as_deref(), ctx)
+            let text = f.text(field).filter(|text| !no_time(text))?;
+            zia_zoned(&text, f.text(Field::Tz).as_deref(), ctx).and_then(plausible)
         }
-        _ => epoch(f, field).filter(|ts| *ts != Timestamp::UNIX_EPOCH),
+        _ => epoch(f, field).and_then(plausible),
     }
 }
 
@@ -73,7 +94,8 @@ fn epoch(f: &Fields<'_>, field: Field) -> Option<Timestamp> {
     match f.get(field)?.value {
         Scalar::Str(s) => time::parse_time(s, &TimeZone::UTC),
         Scalar::U64(n) => time::from_epoch_number(i64::try_from(n).ok()?),
-        Scalar::I64(n) => time::from_epoch_secs(n),
+        // Negative: refused, as `-5` in text is.
+        Scalar::I64(n) => time::from_epoch_number(n),
         Scalar::F64(x) => match time::whole(x) {
             Some(n) => time::from_epoch_number(n),
             None => time::from_epoch_f64(x),
@@ -128,20 +150,29 @@ fn lss_time_with(
         // Whole, read as its digits; else seconds with a fraction.
         Some(Scalar::F64(x)) => match time::whole(x) {
             Some(n) => Some(Some(n)),
-            None => return time::from_epoch_f64(x).map(Some).ok_or(Reason::BadTime),
+            None => {
+                return (time::from_epoch_f64(x).and_then(plausible))
+                    .map(Some)
+                    .ok_or(Reason::BadTime)
+            }
         },
         _ => None,
     };
     if let Some(n) = number {
         return match n {
             Some(0) => Ok(None),
-            Some(n) => time::from_epoch_number(n).map(Some).ok_or(Reason::BadTime),
+            Some(n) => (time::from_epoch_number(n).and_then(plausible))
+                .map(Some)
+                .ok_or(Reason::BadTime),
             None => Err(Reason::BadTime),
         };
     }
     match zpa_name(f, field) {
         None => Ok(None),
-        Some(text) => parse(&text).map(Some).ok_or(Reason::BadTime),
+        Some(text) => parse(&text)
+            .and_then(plausible)
+            .map(Some)
+            .ok_or(Reason::BadTime),
     }
 }
 

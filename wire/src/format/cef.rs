@@ -39,7 +39,7 @@
 pub mod rules;
 pub mod split;
 
-use rules::{header_field, header_hit, yearless, Custom};
+use rules::{header_field, header_hit, Custom};
 pub(crate) use split::{
     header_fields, is_clean, is_plain, next_unescaped, split_spaced, unescape_copy, widen, Range,
     Scan, Span,
@@ -48,7 +48,7 @@ pub(crate) use split::{
 use crate::event::Kind;
 use crate::fields::{Fields, Scalar};
 use crate::keys::memo::Memo;
-use crate::keys::{lookup_cef, table, Field, Hit};
+use crate::keys::{lookup_cef, table, Hit};
 use crate::reason::Reason;
 
 /// Fields of the header, each closed by a `|`.
@@ -121,11 +121,6 @@ impl Reader {
         custom.note_into(fields, Some, lookup, &mut note);
         for &(hit, value) in hits.iter() {
             let value = split::sub(parsed.values, value);
-            // `rt=%s{mon} %02d{dd} %02d{hh}:…` (some firewall templates) has no year: the syslog
-            // header before the frame has the same time, and the year is inferred there.
-            if hit.field == Field::Time && yearless(value) {
-                continue;
-            }
             note(fields, hit, value);
         }
         if let Some((field, at)) = header_field(kind) {

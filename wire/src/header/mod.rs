@@ -446,34 +446,38 @@ impl<'a> Header<'a> {
         self.host.and_then(|h| std::str::from_utf8(h).ok())
     }
 
-    /// The header's time, when the record carries none of its own. RFC 3164 has no year: the
-    /// year is the one that puts the stamp nearest before `now`, a day of clock skew allowed (a
-    /// December stamp read in January belongs to last year, a January one read on 31 December
-    /// from a sender a little ahead to next year).
+    /// The header's time, when the record carries none of its own; an RFC 3164 stamp's year
+    /// as [`yearless_time`] gives it.
     pub fn time(&self, zone: &TimeZone, now: Timestamp) -> Option<Timestamp> {
         let stamp = self.timestamp()?;
-        if let Some(b) = rfc3164_padded(stamp.as_bytes()) {
-            // Every position was checked: two ASCII digits, or a padding space and one.
-            let digit = |c: u8| if c == b' ' { 0 } else { (c - b'0') as i8 };
-            let two = |i: usize| digit(b[i]) * 10 + digit(b[i + 1]);
-            let month = month_index(&b[..3])?;
-            let (day, hour, minute, second) = (two(4), two(7), two(10), two(13));
-            let this_year = now.to_zoned(zone.clone()).year();
-            for year in [this_year + 1, this_year, this_year - 1] {
-                let civil = jiff::civil::DateTime::new(year, month, day, hour, minute, second, 0);
-                let Ok(civil) = civil else { continue };
-                let Ok(ts) = zone.to_timestamp(civil) else {
-                    continue;
-                };
-                // A day of clock skew is tolerated before deciding the stamp is last year's.
-                if ts.as_second() <= now.as_second() + 86_400 {
-                    return Some(ts);
-                }
-            }
-            return None;
-        }
-        super::time::parse_time(stamp, zone)
+        yearless_time(stamp, zone, now).or_else(|| super::time::parse_time(stamp, zone))
     }
+}
+
+/// An RFC 3164 stamp (`Jun 20 15:29:11`, `Jun  2 …`), which has no year, in `zone`: the year
+/// that puts it nearest before `now`, a day of clock skew allowed (a December stamp read in
+/// January belongs to last year, a January one read on 31 December from a sender a little ahead
+/// to next year). `None` for another shape, and for a date no year near `now` has (29 February).
+pub fn yearless_time(stamp: &str, zone: &TimeZone, now: Timestamp) -> Option<Timestamp> {
+    let b = rfc3164_padded(stamp.trim_ascii().as_bytes())?;
+    // Every position was checked: two ASCII digits, or a padding space and one.
+    let digit = |c: u8| if c == b' ' { 0 } else { (c - b'0') as i8 };
+    let two = |i: usize| digit(b[i]) * 10 + digit(b[i + 1]);
+    let month = month_index(&b[..3])?;
+    let (day, hour, minute, second) = (two(4), two(7), two(10), two(13));
+    let this_year = now.to_zoned(zone.clone()).year();
+    for year in [this_year + 1, this_year, this_year - 1] {
+        let civil = jiff::civil::DateTime::new(year, month, day, hour, minute, second, 0);
+        let Ok(civil) = civil else { continue };
+        let Ok(ts) = zone.to_timestamp(civil) else {
+            continue;
+        };
+        // A day of clock skew is tolerated before deciding the stamp is last year's.
+        if ts.as_second() <= now.as_second() + 86_400 {
+            return Some(ts);
+        }
+    }
+    None
 }
 
 #[cfg(test)]

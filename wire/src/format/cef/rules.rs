@@ -152,9 +152,6 @@ where
             }
         }
         if let Some(hit) = lookup(key) {
-            if hit.field == Field::Time && text(value).is_some_and(yearless) {
-                continue;
-            }
             fields.note(hit, value);
         }
     }
@@ -251,10 +248,4 @@ pub(super) fn custom_slot(key: &str) -> Option<(usize, bool)> {
         b"Label" | b"label" => Some((slot, true)),
         _ => None,
     }
-}
-
-/// `Oct 02 16:21:40`: a syslog header's time, without a year.
-pub(super) fn yearless(value: &str) -> bool {
-    let b = value.trim_ascii().as_bytes();
-    b.len() == 15 && b[3] == b' ' && b[6] == b' ' && b[9] == b':' && b[12] == b':'
 }

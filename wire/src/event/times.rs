@@ -26,7 +26,11 @@ pub fn plausible(ts: Timestamp) -> Option<Timestamp> {
 /// Whether `text` is what NSS writes where it has no time, `Thu Jan  1 00:00:00 1970`, whatever
 /// the feed's zone (read in New York's it was a time, 05:00).
 fn no_time(text: &str) -> bool {
-    time::parse_time(text, &TimeZone::UTC) == Some(Timestamp::UNIX_EPOCH)
+    // Asked of every record's `time`: read only when it could be.
+    let text = text.trim_ascii();
+    text.starts_with("Thu Jan")
+        && text.ends_with("1970")
+        && time::parse_time(text, &TimeZone::UTC) == Some(Timestamp::UNIX_EPOCH)
 }
 
 /// A ZIA record's time: `epochtime` (unambiguous), else `time` (ctime in the feed's zone, or in

@@ -3,14 +3,44 @@
 
 use std::path::{Path, PathBuf};
 
-/// The name the file at `path` is rotated to now. The time has nine digits of fraction, so that
-/// every name is as long and they sort by time.
+/// A rotated name's time: nine digits of fraction, so that every name is as long and names
+/// sort as their times do.
+const STAMP: &str = "%Y%m%dT%H%M%S%.9fZ";
+
+/// The name the file at `path` is rotated to now: the time, unless that does not sort after
+/// every rotated file already there (a clock set back, or stopped), then a nanosecond after the
+/// newest. Names sort in the order the files were written, which the "keep the newest" removal,
+/// the devices file's crash merge and shippers that read rotated files in name order all take
+/// for it, and a rotation never takes the name of an earlier one: the rename would have
+/// replaced that file, with its lines.
 pub(super) fn rotated_name(path: &Path) -> PathBuf {
-    let stamp = jiff::Timestamp::now()
-        .strftime("%Y%m%dT%H%M%S%.9fZ")
-        .to_string();
     let (stem, ext) = parts(path);
-    path.with_file_name(format!("{stem}-{stamp}.{ext}"))
+    let name =
+        |at: jiff::Timestamp| path.with_file_name(format!("{stem}-{}.{ext}", at.strftime(STAMP)));
+    let mut at = jiff::Timestamp::now();
+    if let Some(newest) = rotated_files(path).last() {
+        if name(at) <= *newest {
+            at = stamp_of(newest, stem, ext)
+                .map_or(at, |newest| newest + jiff::SignedDuration::from_nanos(1));
+        }
+    }
+    // Only another writer in the folder could have taken it since.
+    while name(at).exists() {
+        at += jiff::SignedDuration::from_nanos(1);
+    }
+    name(at)
+}
+
+/// The time a rotated file's name says.
+fn stamp_of(rotated: &Path, stem: &str, ext: &str) -> Option<jiff::Timestamp> {
+    let name = rotated.file_name()?.to_str()?;
+    let stamp = name
+        .strip_prefix(stem)?
+        .strip_prefix('-')?
+        .strip_suffix(ext)?;
+    let civil = stamp.strip_suffix(".")?.strip_suffix('Z')?;
+    let civil = jiff::civil::DateTime::strptime("%Y%m%dT%H%M%S%.f", civil).ok()?;
+    jiff::tz::TimeZone::UTC.to_timestamp(civil).ok()
 }
 
 /// A rotated name's stem and extension: the file's own, `jsonl` when it has none (so that a

@@ -471,3 +471,41 @@ fn a_removed_file_is_let_go_once_followed() {
     assert!(path.exists());
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Regression (output files audit): rotated names were the wall clock's alone. With the clock
+/// set back they sorted before the last run's, so "keep the newest" removed each new one as it
+/// was made and shippers reading in name order skipped them; with a clock that stood still every
+/// rotation took the same name, and the rename replaced the file before it, lines and all.
+#[test]
+fn rotated_names_follow_the_newest_there_whatever_the_clock() {
+    let dir = temp("clock");
+    let path = dir.join("dead-letter.jsonl");
+    // A rotated file from a clock a century ahead: the last run's, before the clock was set back.
+    let ahead = dir.join("dead-letter-21261201T000000.000000000Z.jsonl");
+    std::fs::write(&ahead, "{\"n\":\"ahead\"}\n").unwrap();
+    let (sink, _) = Sink::open(&path, Some(100)).unwrap();
+    let mut sink = sink.keep_rotated(4);
+    for i in 0..40 {
+        sink.write(format!("{{\"n\":{i:04}}}\n").as_bytes())
+            .unwrap();
+        sink.flush().unwrap();
+    }
+    let rotated = rotated::rotated_files(&path);
+    assert_eq!(rotated.len(), 4, "{rotated:?}");
+    // The newest four are this run's, in the order written, after the one ahead (removed).
+    assert!(!ahead.exists());
+    let first: Vec<String> = rotated
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    for pair in first.windows(2) {
+        assert!(pair[0] < pair[1], "{first:?}");
+    }
+    assert!(rotated[0]
+        .to_str()
+        .unwrap()
+        .contains("21261201T000000.0000000"));
+    let all: String = first.concat() + &std::fs::read_to_string(&path).unwrap();
+    assert!(all.contains("{\"n\":0039}\n"));
+    std::fs::remove_dir_all(dir).unwrap();
+}

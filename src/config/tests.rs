@@ -463,3 +463,26 @@ fn a_data_dir_or_an_output_under_a_file_is_refused() {
     assert!(Config::from_toml(&made).is_ok(), "{made}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Regression (output files audit): `records = "dead-letter"` passed, and rotated to
+/// `dead-letter-<time>.jsonl` as the dead-letter file does: the dead letters' "keep the newest
+/// four" removed 91,156 of 100,000 records' files.
+#[test]
+fn two_outputs_never_share_their_rotated_names() {
+    let dir = std::env::temp_dir().join(format!("ztel-config-family-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let data_dir = dir.display().to_string();
+    let toml = format!("data_dir = {data_dir:?}\n[output]\nrecords = \"dead-letter\"\n");
+    assert_eq!(
+        Config::from_toml(&toml).unwrap_err().to_string(),
+        "output.records: its rotated files would be named as those of the dead-letter file (and \
+         removed with them): give it another name"
+    );
+    let toml =
+        format!("data_dir = {data_dir:?}\n[output]\nrecords = \"x.jsonl\"\ndevices = \"x\"\n");
+    assert!(Config::from_toml(&toml).is_err(), "{toml}");
+    let apart =
+        format!("data_dir = {data_dir:?}\n[output]\nrecords = \"x.json\"\ndevices = \"x\"\n");
+    assert!(Config::from_toml(&apart).is_ok(), "{apart}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

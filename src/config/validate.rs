@@ -125,6 +125,17 @@ impl Config {
                     };
                     return Err(invalid(key, message));
                 }
+                // `records = "dead-letter"` rotates to `dead-letter-<time>.jsonl`, as the
+                // dead-letter file does: each one's removal of its oldest would take the other's.
+                if let (Some(a), Some(b)) = (place, other_place) {
+                    if rotated_family(a) == rotated_family(b) {
+                        let message = format!(
+                            "its rotated files would be named as those of {other} (and removed \
+                             with them): give it another name"
+                        );
+                        return Err(invalid(key, message));
+                    }
+                }
             }
         }
         // What `serve` would fail to create, said where `config check` sees it.
@@ -456,6 +467,17 @@ fn is_token_byte(b: u8) -> bool {
 /// Where `path` lands, as far as the disk says now: `sub/../x.jsonl` and a link to `x.jsonl` are
 /// `x.jsonl` (two outputs named so passed as two files, and mixed their lines in one). A file not
 /// there yet is its folder's, resolved, and its name; what cannot be resolved stays as written.
+/// What a file's rotated files are named by: its folder, and the stem and extension of
+/// [`crate::sink::rotated`]'s names.
+fn rotated_family(path: &Path) -> (Option<PathBuf>, String, String) {
+    let (stem, ext) = crate::sink::rotated::parts(path);
+    (
+        resolved(path).parent().map(Path::to_owned),
+        stem.to_owned(),
+        ext.to_owned(),
+    )
+}
+
 fn resolved(path: &Path) -> PathBuf {
     if let Ok(real) = path.canonicalize() {
         return real;

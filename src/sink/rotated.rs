@@ -45,7 +45,7 @@ fn stamp_of(rotated: &Path, stem: &str, ext: &str) -> Option<jiff::Timestamp> {
 
 /// A rotated name's stem and extension: the file's own, `jsonl` when it has none (so that a
 /// rotated file is always named as what it holds).
-fn parts(path: &Path) -> (&str, &str) {
+pub fn parts(path: &Path) -> (&str, &str) {
     let stem = path.file_stem().and_then(|s| s.to_str());
     let ext = path.extension().and_then(|s| s.to_str());
     (stem.unwrap_or("output"), ext.unwrap_or("jsonl"))

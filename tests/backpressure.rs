@@ -10,17 +10,20 @@ use std::time::Duration;
 use common::http::{array, Client};
 use common::{wait_for, wait_for_metric, zia_line, Collector, Options, DEADLINE};
 
-/// ~40 MB of records: far more than the pipe, the sink buffer, the channel and both socket
-/// buffers hold.
+/// ~40 MB of records: far more than the pipe, the sink buffer and its backlog (16 MiB, which
+/// a stopped stdout reader fills as a slow disk does), the channel and both socket buffers hold.
 const RECORDS: usize = 40_000;
 
-/// [`RECORDS`] web records of about 1 KB, the `i`th on device `host(i)`.
+/// [`RECORDS`] web records of about 1 KB (the URL's path, which the record keeps), the `i`th on
+/// device `host(i)`.
 fn padded(host: impl Fn(u64) -> String) -> Vec<String> {
     let padding = "x".repeat(900);
     (0..RECORDS as u64)
         .map(|i| {
-            zia_line(i + 1, &host(i))
-                .replace("\"login\"", &format!("\"pad\":\"{padding}\",\"login\""))
+            zia_line(i + 1, &host(i)).replace(
+                "www.example.com/p/",
+                &format!("www.example.com/{padding}/p/"),
+            )
         })
         .collect()
 }
@@ -155,4 +158,53 @@ fn an_http_request_waiting_for_a_full_channel_past_the_idle_timeout_is_answered(
         outcome.counter("records_zia_web"),
         (RECORDS + posted.len()) as u64
     );
+}
+
+/// Regression (output files audit): `--records -` into a pipe whose reader stopped held the
+/// drain at SIGTERM for as long as the reader stayed stopped (36 s in the audit; for ever if
+/// it never reads again), since stdout was written blocking. It is written as a FIFO is now:
+/// the drain ends, what the pipe did not take is spilled, and each record made is in the pipe
+/// or in the spill, once.
+#[test]
+fn a_stopped_stdout_reader_does_not_hold_the_drain() {
+    let collector = Collector::start_with(
+        "stdout-stalled",
+        Options {
+            shards: 1,
+            records_to_stdout: true,
+            hold_stdout: true,
+            ..Options::default()
+        },
+    );
+    let lines = padded(|i| format!("host-{}", i % 20));
+    let (sent, sender) = common::send_counting(collector.connect(), lines);
+    let last = common::wait_until_stalled(&sent, Duration::from_millis(500));
+    assert!(last < RECORDS, "all records taken while nobody read");
+    let outcome = collector.stop_with_stdout_held();
+    let _ = sender.join();
+    // A pipe that is not read takes part of a line (the write is not blocked for the rest): the
+    // spill holds that line whole, first.
+    let whole = outcome
+        .stdout
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |at| at + 1);
+    let (lines, torn) = outcome.stdout.split_at(whole);
+    let mut records = common::parse_jsonl(lines, "stdout");
+    let spills: Vec<_> = std::fs::read_dir(&outcome.data)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            name.starts_with("spill-records-") && name.ends_with(".jsonl")
+        })
+        .collect();
+    assert_eq!(spills.len(), 1, "{spills:?}");
+    let spill = std::fs::read(&spills[0]).unwrap();
+    assert!(spill.starts_with(torn));
+    let spilled = common::parse_jsonl(&spill, "spill");
+    assert!(!spilled.is_empty());
+    records.extend(spilled);
+    let made = outcome.counter("records_zia_web") as usize;
+    common::assert_each_once(&records, made);
 }

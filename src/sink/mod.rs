@@ -98,10 +98,20 @@ pub struct Repair {
 }
 
 impl Sink {
-    /// Stdout for "-".
+    /// Stdout for "-". A pipe or a socket is written without blocking, as a FIFO is: a reader
+    /// that stopped held the aggregator's write, and so the drain at SIGTERM, for as long as it
+    /// stopped (for ever if it never reads again); its backlog is held, then spilled at shutdown.
+    /// A terminal or a file is written as it is.
     pub fn stdout() -> Sink {
+        let target = match stdout_pipe() {
+            Some(file) => Target::Stream {
+                path: PathBuf::from("stdout"),
+                file,
+            },
+            None => Target::Stdout(io::stdout()),
+        };
         Sink {
-            target: Target::Stdout(io::stdout()),
+            target,
             pending: Vec::new(),
             torn: 0,
             rotate_bytes: None,
@@ -435,6 +445,25 @@ impl Sink {
         self.file_start = self.taken - (self.pending.len() - self.torn) as u64;
         Ok(())
     }
+}
+
+/// Stdout, when it is a pipe or a socket, as a file of its own (a duplicate descriptor) set not
+/// to block.
+fn stdout_pipe() -> Option<File> {
+    use std::os::fd::{AsFd, AsRawFd};
+    use std::os::unix::fs::FileTypeExt;
+    let file = File::from(io::stdout().as_fd().try_clone_to_owned().ok()?);
+    let kind = file.metadata().ok()?.file_type();
+    if !(kind.is_fifo() || kind.is_socket()) {
+        return None;
+    }
+    let fd = file.as_raw_fd();
+    // SAFETY: fcntl on a descriptor `file` owns; F_GETFL and F_SETFL take and give plain flags.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
+        return None;
+    }
+    Some(file)
 }
 
 /// Opens (creating) `path` for appending, without blocking, which only a FIFO heeds: one whose

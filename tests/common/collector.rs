@@ -414,6 +414,16 @@ impl Collector {
         (self.data.clone(), self.dir.take().expect("temp dir"))
     }
 
+    /// SIGTERM while stdout is still held unread (`hold_stdout`): the drain must end without
+    /// its reader. What it wrote to the pipe is read once it has exited.
+    pub fn stop_with_stdout_held(mut self) -> Outcome {
+        self.signal(libc::SIGTERM);
+        let p = self.process();
+        let _ = wait_until(&mut p.child, STOP_DEADLINE);
+        self.open_stdout();
+        self.finish(libc::SIGTERM, Duration::from_millis(100))
+    }
+
     /// Like `stop`, when the signal was already sent.
     pub fn stop_after_signal(mut self) -> Outcome {
         self.open_stdout();

@@ -447,14 +447,24 @@ impl Sink {
     }
 }
 
-/// Stdout, when it is a pipe or a socket, as a file of its own (a duplicate descriptor) set not
-/// to block.
+/// Stdout, when it is a pipe or a socket (not stderr's too), as a file of its own (a duplicate
+/// descriptor) set not to block.
 fn stdout_pipe() -> Option<File> {
     use std::os::fd::{AsFd, AsRawFd};
     use std::os::unix::fs::FileTypeExt;
     let file = File::from(io::stdout().as_fd().try_clone_to_owned().ok()?);
-    let kind = file.metadata().ok()?.file_type();
+    let meta = file.metadata().ok()?;
+    let kind = meta.file_type();
     if !(kind.is_fifo() || kind.is_socket()) {
+        return None;
+    }
+    // Not when stderr is the same pipe (`2>&1`): the log's lines, the drain's summary among
+    // them, would fail on a full pipe rather than wait for it.
+    let stderr = File::from(io::stderr().as_fd().try_clone_to_owned().ok()?);
+    if stderr
+        .metadata()
+        .is_ok_and(|e| (e.dev(), e.ino()) == (meta.dev(), meta.ino()))
+    {
         return None;
     }
     let fd = file.as_raw_fd();

@@ -339,6 +339,44 @@ impl Sink {
         Ok(spilled)
     }
 
+    /// At shutdown, for a pipe (a FIFO, a stdout pipe): waits for its reader to take what is
+    /// pending, as long as it takes some every `quiet`, for `at_most` in all; what is left is the
+    /// caller's to spill. A live reader takes everything (one flush fills the pipe and leaves
+    /// the rest, a line in part among it); a stopped one does not hold the drain. Files and
+    /// terminals were written whole by `flush`.
+    pub fn drain_stream(&mut self, quiet: Duration, at_most: Duration) {
+        let Target::Stream { file, .. } = &self.target else {
+            return;
+        };
+        let fd = std::os::fd::AsRawFd::as_raw_fd(file);
+        let started = Instant::now();
+        let mut moved = started;
+        while !self.pending.is_empty() {
+            let before = (self.pending.len(), self.torn);
+            if self.write_out().is_err() {
+                return;
+            }
+            let now = Instant::now();
+            if (self.pending.len(), self.torn) != before {
+                moved = now;
+            }
+            let left = quiet
+                .saturating_sub(now - moved)
+                .min(at_most.saturating_sub(now - started));
+            if self.pending.is_empty() || left.is_zero() {
+                return;
+            }
+            let mut poll = libc::pollfd {
+                fd,
+                events: libc::POLLOUT,
+                revents: 0,
+            };
+            let ms = libc::c_int::try_from(left.as_millis().max(1)).unwrap_or(libc::c_int::MAX);
+            // SAFETY: one pollfd, ours, for the call's length.
+            unsafe { libc::poll(&mut poll, 1, ms) };
+        }
+    }
+
     /// Starts a new file once this one is big enough, at a line boundary, renaming the full one
     /// `<stem>-<UTC time>.<ext>`; or, once its path names another file or none (moved away by
     /// someone else: logrotate), starts a new one there without renaming anything. When the

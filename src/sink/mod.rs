@@ -51,6 +51,9 @@ enum Target {
     Stream {
         path: PathBuf,
         file: File,
+        /// Stdout's flags before it was set not to block: given back when the sink goes, for
+        /// whatever shares the pipe after (`{ ztel serve --records -; echo done; } | reader`).
+        restore: Option<libc::c_int>,
     },
     Stdout(io::Stdout),
 }
@@ -104,9 +107,10 @@ impl Sink {
     /// A terminal or a file is written as it is.
     pub fn stdout() -> Sink {
         let target = match stdout_pipe() {
-            Some(file) => Target::Stream {
+            Some((file, flags)) => Target::Stream {
                 path: PathBuf::from("stdout"),
                 file,
+                restore: Some(flags),
             },
             None => Target::Stdout(io::stdout()),
         };
@@ -152,7 +156,15 @@ impl Sink {
             (target, repair)
         } else {
             let path = path.to_owned();
-            (Target::Stream { path, file }, None)
+            let restore = None;
+            (
+                Target::Stream {
+                    path,
+                    file,
+                    restore,
+                },
+                None,
+            )
         };
         let sink = Sink {
             target,
@@ -486,8 +498,8 @@ impl Sink {
 }
 
 /// Stdout, when it is a pipe or a socket (not stderr's too), as a file of its own (a duplicate
-/// descriptor) set not to block.
-fn stdout_pipe() -> Option<File> {
+/// descriptor) set not to block, and its flags before.
+fn stdout_pipe() -> Option<(File, libc::c_int)> {
     use std::os::fd::{AsFd, AsRawFd};
     use std::os::unix::fs::FileTypeExt;
     let file = File::from(io::stdout().as_fd().try_clone_to_owned().ok()?);
@@ -511,7 +523,21 @@ fn stdout_pipe() -> Option<File> {
     if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
         return None;
     }
-    Some(file)
+    Some((file, flags))
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        if let Target::Stream {
+            file,
+            restore: Some(flags),
+            ..
+        } = &self.target
+        {
+            // SAFETY: fcntl on the descriptor `file` owns, with the flags it had.
+            unsafe { libc::fcntl(std::os::fd::AsRawFd::as_raw_fd(file), libc::F_SETFL, *flags) };
+        }
+    }
 }
 
 /// Opens (creating) `path` for appending, without blocking, which only a FIFO heeds: one whose

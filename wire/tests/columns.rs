@@ -175,3 +175,19 @@ fn elastic_saas_subtypes_fill_the_threat_the_file_source_and_an_emails_attachmen
         "{email}"
     );
 }
+
+/// Review of 2aa90de: the column records' addresses (tunnel, audit, SaaS activity) were still
+/// written as sent while the other records' are in their one text.
+#[test]
+fn a_column_address_is_written_in_its_one_text() {
+    let line =
+        "{\"sourcetype\":\"zscalernss-audit\",\"event\":{\"time\":\"Wed Dec  1 02:59:12 2021\",\
+                \"adminid\":\"admin@example.com\",\"action\":\"UPDATE\",\
+                \"clientip\":\"2001:DB8:0::1\",\"recordid\":7}}";
+    let r = one("GMT", line);
+    assert_eq!(r["kind"], "zia.audit");
+    assert_eq!(r["client_ip"], "2001:db8::1", "{r}");
+    // What is no address is kept as sent.
+    let r = one("GMT", &line.replace("2001:DB8:0::1", "Unknown"));
+    assert_eq!(r["client_ip"], "Unknown", "{r}");
+}

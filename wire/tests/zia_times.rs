@@ -136,6 +136,11 @@ fn a_time_without_a_year_is_the_records_own() {
     assert_eq!(r["ts"], "2025-12-30T14:29:11Z");
     let json = r#"{"time":"Jun 20 15:29:11","cip":"10.0.0.1","reqmethod":"GET","respcode":"200"}"#;
     assert_eq!(one(ZONE, json)["ts"], "2026-06-20T15:29:11Z");
+    // Beside a zone word (CEF's `dtz`, NSS's `%s{tz}`): in that zone (review: a bad_time).
+    let r = one("Europe/Berlin", &format!("{cef} dtz=GMT"));
+    assert_eq!(r["ts"], "2026-06-20T15:29:11Z");
+    let json = json.replace("\"cip\"", "\"tz\":\"GMT\",\"cip\"");
+    assert_eq!(one("Europe/Berlin", &json)["ts"], "2026-06-20T15:29:11Z");
 }
 
 /// Regression (timestamp audit): a time before 2000 was a record's (`0001-01-01`, a negative

@@ -14,6 +14,8 @@ use crate::keys::Field;
 pub enum Ty {
     /// A string, decoded as its key says.
     Text,
+    /// A ZIA address, written in its one text ([`crate::device::record_ip`]).
+    Address,
     /// A ZPA address, which LSS writes `0` when there is none: absent then.
     ZpaAddress,
     /// A number.
@@ -46,14 +48,14 @@ macro_rules! columns {
 #[rustfmt::skip]
 const TUNNEL: &[Column] = columns![
     "user" Login Text, "location" Location Text, "record_type" RecordType Text,
-    "tunnel_type" TunnelType Text, "src_ip" ClientIp Text, "src_port" ClientPort Port,
-    "dst_ip" ServerIp Text, "dst_port" ServerPort Port, "event" TunnelEvent Text,
+    "tunnel_type" TunnelType Text, "src_ip" ClientIp Address, "src_port" ClientPort Port,
+    "dst_ip" ServerIp Address, "dst_port" ServerPort Port, "event" TunnelEvent Text,
     "event_reason" EventReason Text, "ike_version" IkeVersion Text, "lifetime" Lifetime Number,
     "life_bytes" LifeBytes Number, "spi_in" SpiIn Id, "spi_out" SpiOut Id, "spi" Spi Id,
     "algo" Algo Text, "authentication" Authentication Text, "auth_type" AuthType Text,
     "protocol" Proto Text, "tunnel_protocol" TunnelProtocol Text,
-    "policy_direction" PolicyDirection Text, "src_ip_start" SrcIpStart Text,
-    "src_ip_end" SrcIpEnd Text, "dst_ip_start" DstIpStart Text, "dst_ip_end" DstIpEnd Text,
+    "policy_direction" PolicyDirection Text, "src_ip_start" SrcIpStart Address,
+    "src_ip_end" SrcIpEnd Address, "dst_ip_start" DstIpStart Address, "dst_ip_end" DstIpEnd Address,
     "src_port_start" SrcPortStart Port, "dst_port_start" DstPortStart Port,
     "vendor" Vendor Text, "bytes_in" BytesIn Number, "bytes_out" BytesOut Number,
     "packets_in" PacketsIn Number, "packets_out" PacketsOut Number,
@@ -64,7 +66,7 @@ const TUNNEL: &[Column] = columns![
 const AUDIT: &[Column] = columns![
     "user" Login Text, "action" Action Text, "category" Category Text,
     "subcategory" Subcategory Text, "resource" Resource Text, "interface" Interface Text,
-    "client_ip" ClientIp Text, "result" Result Text, "error_code" ErrorCode Text,
+    "client_ip" ClientIp Address, "result" Result Text, "error_code" ErrorCode Text,
     "audit_type" AuditLogType Text, "pre_action" PreAction Text, "post_action" PostAction Text,
     "record_id" RecordId Id,
 ];
@@ -86,7 +88,7 @@ const SAAS_ACTIVITY: &[Column] = columns![
     "object_type" ObjectType Text, "object_name" ObjectName Text,
     "object_name_2" ObjectName2 Text, "activity_count" ActivityCount Number,
     "admin_activity" AdminActivity Text, "external_owner" ExternalOwner Text,
-    "src_ip" ClientIp Text, "record_id" RecordId Id,
+    "src_ip" ClientIp Address, "record_id" RecordId Id,
 ];
 
 #[rustfmt::skip]
@@ -125,7 +127,7 @@ const ZPA_AUDIT: &[Column] = columns![
 /// numbers beyond 2^53 in LSS's JSON, kept as their digits.
 #[rustfmt::skip]
 const APP_PROTECTION: &[Column] = columns![
-    "user" Username Text, "client_public_ip" ClientPublicIp Text, "src_port" ClientPort Port,
+    "user" Username Text, "client_public_ip" ClientPublicIp ZpaAddress, "src_port" ClientPort Port,
     "dst_host" ZpaHost Text, "domain" Domain Text, "method" Method Text, "url" Url Text,
     "protocol" Proto Text, "http_status" RespCode Number, "http_error" HttpError Text,
     "user_agent" UserAgent Text, "app" Application Text, "app_group" AppGroup Text,

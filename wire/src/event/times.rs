@@ -66,15 +66,17 @@ pub fn zia_time(f: &Fields<'_>, ctx: &Context<'_>) -> Result<Timestamp, Reason> 
 fn zia_zoned(text: &str, word: Option<&str>, ctx: &Context<'_>) -> Option<Timestamp> {
     // Most often the word is the feed zone's or GMT, whose times go through the decoder's memory
     // of the last one.
+    // A time without a year (`Jun 20 15:29:11`, some CEF templates' `rt`) takes one as an RFC
+    // 3164 header's does: the record's own time, where a relay's header or the arrival would be
+    // another.
+    let read = |zone: &TimeZone| {
+        ctx.parse_time(text, zone)
+            .or_else(|| crate::header::yearless_time(text, zone, ctx.received))
+    };
     match word.map(str::trim) {
-        // A time without a year (`Jun 20 15:29:11`, some CEF templates' `rt`) takes one as an
-        // RFC 3164 header's does: the record's own time, where a relay's header or the arrival
-        // would be another.
-        None => ctx
-            .parse_time(text, ctx.zone)
-            .or_else(|| crate::header::yearless_time(text, ctx.zone, ctx.received)),
-        Some("GMT" | "UTC") => ctx.parse_time(text, &TimeZone::UTC),
-        Some(name) if ctx.zone.iana_name() == Some(name) => ctx.parse_time(text, ctx.zone),
+        None => read(ctx.zone),
+        Some("GMT" | "UTC") => read(&TimeZone::UTC),
+        Some(name) if ctx.zone.iana_name() == Some(name) => read(ctx.zone),
         Some(name) => time::parse_time_in_zone_named(text, name, ctx.zone),
     }
 }

@@ -30,6 +30,7 @@ impl Writer {
             let key = Key(column.key);
             match column.ty {
                 Ty::Text => o.text(key, f.text(column.field).as_ref()),
+                Ty::Address => o.text(key, f.ip(column.field).as_ref()),
                 Ty::ZpaAddress => o.text(key, zpa_ip(f, column.field).as_ref()),
                 Ty::Number => o.opt_u64(key, f.u64(column.field)),
                 Ty::Decimal => o.opt_f64(key, f.f64(column.field)),

@@ -464,9 +464,6 @@ fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
-/// Where `path` lands, as far as the disk says now: `sub/../x.jsonl` and a link to `x.jsonl` are
-/// `x.jsonl` (two outputs named so passed as two files, and mixed their lines in one). A file not
-/// there yet is its folder's, resolved, and its name; what cannot be resolved stays as written.
 /// What a file's rotated files are named by: its folder, and the stem and extension of
 /// [`crate::sink::rotated`]'s names.
 fn rotated_family(path: &Path) -> (Option<PathBuf>, String, String) {
@@ -478,6 +475,9 @@ fn rotated_family(path: &Path) -> (Option<PathBuf>, String, String) {
     )
 }
 
+/// Where `path` lands, as far as the disk says now: `sub/../x.jsonl` and a link to `x.jsonl` are
+/// `x.jsonl` (two outputs named so passed as two files, and mixed their lines in one). A file not
+/// there yet is its folder's, resolved, and its name; what cannot be resolved stays as written.
 fn resolved(path: &Path) -> PathBuf {
     if let Ok(real) = path.canonicalize() {
         return real;

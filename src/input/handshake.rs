@@ -43,7 +43,8 @@ pub async fn accept(
     source: Source,
 ) -> Option<(TlsStream<TcpStream>, Arc<TlsServer>)> {
     let input = source.section();
-    // A reload affects new connections only.
+    // The configuration in force now; a reload after the handshake asks the connection again
+    // at its next read (`admission`).
     let server = config.load_full()?;
     let limit = time_limit(shard);
     // A drain does not wait for a handshake: the peer has sent no record yet, and a drain that

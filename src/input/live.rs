@@ -108,8 +108,9 @@ impl Live {
         })
     }
 
-    /// Swaps in the allow-lists and certificates of `config`. Established connections keep the
-    /// session they have; new ones see the new settings.
+    /// Swaps in the allow-lists and certificates of `config`. New connections see the new
+    /// settings; established ones keep their session, and are asked again at their next read
+    /// whether the new allow-list and client CA still admit them (`admission`).
     pub fn reload(&self, config: &Config) -> Result<(), LoadError> {
         let s = build(config, true)?;
         self.tcp_allow.store(Arc::new(s.tcp_allow));

@@ -73,14 +73,26 @@ pub fn rotated_files(path: &Path) -> Vec<PathBuf> {
             p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
                 n.strip_prefix(&prefix)
                     .and_then(|rest| rest.strip_suffix(&suffix))
-                    .is_some_and(|stamp| {
-                        stamp.ends_with('Z') && stamp.starts_with(|c: char| c.is_ascii_digit())
-                    })
+                    .is_some_and(is_stamp)
             })
         })
         .collect();
     rotated.sort();
     rotated
+}
+
+/// Whether `text` is a rotated name's time as [`STAMP`] writes it (`20261205T013139.665824090Z`),
+/// exactly: another output's rotated files (`dead-letter-2-<time>.jsonl` beside
+/// `dead-letter.jsonl`'s) are not this file's, to be removed with them.
+fn is_stamp(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 26
+        && b.iter().enumerate().all(|(i, &c)| match i {
+            8 => c == b'T',
+            15 => c == b'.',
+            25 => c == b'Z',
+            _ => c.is_ascii_digit(),
+        })
 }
 
 /// Removes rotated files of `path` but the newest `keep`.

@@ -432,3 +432,19 @@ fn rotated_names_follow_the_newest_there_whatever_the_clock() {
     assert!(all.contains("{\"n\":0039}\n"));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Review of 11d9395: `records = "dead-letter-2.jsonl"` rotates to
+/// `dead-letter-2-<time>.jsonl`, which the dead-letter file's list took for its own (any middle
+/// starting with a digit and ending in `Z`), and its keep-four removal would have taken them.
+#[test]
+fn another_outputs_rotated_files_are_not_this_ones() {
+    let dir = temp("family");
+    let path = dir.join("dead-letter.jsonl");
+    let other = dir.join("dead-letter-2-20261205T013139.665824090Z.jsonl");
+    let own = dir.join("dead-letter-20261205T013139.665824090Z.jsonl");
+    for p in [&other, &own] {
+        std::fs::write(p, "{}\n").unwrap();
+    }
+    assert_eq!(rotated::rotated_files(&path), vec![own]);
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -129,7 +129,8 @@ impl Ports {
         Ports {
             tcp: port(input.tcp.address, "input.tcp.address"),
             tls: port(input.tls.address, "input.tls.address"),
-            http: match input.http.address.get() {
+            // Cloud NSS posts over HTTPS only: a plain or an absent input has no port to give.
+            http: match input.http.address.get().filter(|_| input.http.is_https()) {
                 Some(address) => address.port().to_string(),
                 None => "PORT".into(),
             },
@@ -251,8 +252,9 @@ mod tests {
             lss.contains("or (none: input.tls.address is off in this config; set it) with TLS"),
             "{lss}"
         );
+        // Plain HTTP is no Cloud NSS's: no port to give.
         let cloud = cloud_text(LogType::ZiaWeb, &Ports::of(&mine)).unwrap_or_default();
-        assert!(cloud.contains("https://HOST:8443/"), "{cloud}");
+        assert!(cloud.contains("https://HOST:PORT/"), "{cloud}");
     }
 
     #[test]

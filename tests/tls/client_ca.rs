@@ -84,3 +84,49 @@ fn a_reload_ends_the_connections_whose_client_ca_it_took_away() {
     );
     assert_eq!(outcome.counter("connections_refused"), 1);
 }
+
+/// Mutual TLS turned on by a reload: a client that showed no certificate (none was asked for)
+/// is ended at its next read, said in words.
+#[test]
+fn a_reload_that_turns_mutual_tls_on_ends_a_client_without_a_certificate() {
+    let dir = TempDir::new("tls-mtls-on-files");
+    let ca = Ca::new("server root");
+    let clients = Ca::new("connector root");
+    let mut collector = start(
+        "tls-mtls-on",
+        &dir,
+        &ca.leaf("localhost", &["localhost"]),
+        None,
+        "",
+        true,
+    );
+    let addr = collector.listening["tls"];
+    let mut bare = connect(addr, ca.client(None)).expect("no client certificate asked for");
+    send_line(&mut bare, &lss("bare-1@example.com", 1));
+    let ca_file = dir.write("client-ca.pem", &clients.pem());
+    collector.rewrite_config(&format!(
+        "[input.tls]\ncert = {:?}\nkey = {:?}\nclient_ca = {:?}\n",
+        path(&dir.path().join("server.pem")),
+        path(&dir.path().join("server.key")),
+        path(&ca_file)
+    ));
+    collector.signal(libc::SIGHUP);
+    collector.wait_for_stderr("ztel: reloaded certificates, keys and allow-lists");
+    send_line(&mut bare, &lss("bare-2@example.com", 2));
+    assert!(
+        wait_for_the_end(&mut bare),
+        "the client without a certificate is cut"
+    );
+    collector.wait_for_stderr(
+        "input.tls: closed the connection from 127.0.0.1: the client sent no certificate, and \
+         mutual TLS is on (input.tls.client_ca)",
+    );
+    let outcome = collector.stop();
+    let users: Vec<&str> = outcome
+        .records
+        .iter()
+        .map(|r| r["user"].as_str().unwrap())
+        .collect();
+    assert_eq!(users, ["bare-1@example.com"]);
+    assert_eq!(outcome.counter("connections_refused"), 1);
+}

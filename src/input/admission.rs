@@ -18,8 +18,12 @@ use super::certs::TlsServer;
 pub enum Refusal {
     /// The peer's address is no longer in the input's allow-list.
     Address,
-    /// The input's TLS configuration no longer takes the client's certificate: why, in words.
-    Certificate(String),
+    /// The input's TLS configuration no longer takes the client's certificate: why, in words,
+    /// and the certificate's subject (`None` when it showed none), for the log.
+    Certificate {
+        why: String,
+        subject: Option<String>,
+    },
 }
 
 /// What admits one connection's peer, and what it was last asked against.
@@ -97,6 +101,9 @@ impl<'a> Admission<'a> {
         let now = now.clone();
         let admitted = now.admits(chain);
         trust.checked = now;
-        admitted.map_err(Refusal::Certificate)
+        admitted.map_err(|why| Refusal::Certificate {
+            why,
+            subject: chain.and_then(|c| c.first()).map(super::certs::subject),
+        })
     }
 }

@@ -408,13 +408,18 @@ fn refused(shard: &Shard, batch: &mut Batch, peer: SocketAddr, source: Source, w
     batch.counters.incr(Counter::ConnectionsRefused);
     if let Some(held) = shard.notices.due(Notice::Refused, source) {
         let input = source.section();
+        let mut from = peer.ip().to_canonical().to_string();
         let why = match why {
             Refusal::Address => format!("no longer in {input}.allowed_ips"),
-            Refusal::Certificate(why) => why.clone(),
+            Refusal::Certificate { why, subject } => {
+                if let Some(subject) = subject {
+                    from = format!("{from} ({subject})");
+                }
+                why.clone()
+            }
         };
         tracing::warn!(
-            "{input}: closed the connection from {}: {why} (asked again after a reload){}",
-            peer.ip().to_canonical(),
+            "{input}: closed the connection from {from}: {why} (asked again after a reload){}",
             and_more(held)
         );
     }

@@ -56,8 +56,8 @@ fn a_reload_ends_the_connections_whose_client_ca_it_took_away() {
     send_line(&mut by_old, &lss("old-4@example.com", 4));
     assert!(wait_for_the_end(&mut by_old), "the old CA's client is cut");
     collector.wait_for_stderr(
-        "input.tls: closed the connection from 127.0.0.1: the client's certificate is not \
-         signed by input.tls.client_ca (asked again after a reload)",
+        "input.tls: closed the connection from 127.0.0.1 (CN=connector-old): the client's \
+         certificate is not signed by input.tls.client_ca (asked again after a reload)",
     );
     send_line(&mut by_new, &lss("new-5@example.com", 5));
     close(by_new);

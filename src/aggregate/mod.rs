@@ -93,10 +93,6 @@ impl Summary {
 
 /// Bytes the sinks may hold unwritten before the aggregator stops taking batches.
 const BACKLOG_LIMIT: usize = 16 << 20;
-/// At shutdown, how long a pipe's reader may take nothing, and how long it is waited for in
-/// all, before what it has not taken is spilled ([`Sink::drain_stream`]).
-const STREAM_QUIET: Duration = Duration::from_secs(1);
-const STREAM_AT_MOST: Duration = Duration::from_secs(10);
 /// How often a stalled sink is retried.
 const RETRY_EVERY: Duration = Duration::from_millis(250);
 
@@ -241,9 +237,7 @@ impl Aggregator {
         self.take_counts();
         self.merge_devices(true);
         self.flush();
-        for (sink, _) in self.sinks.files() {
-            sink.drain_stream(STREAM_QUIET, STREAM_AT_MOST);
-        }
+        self.drain_pipes();
         self.note_written();
         if let Some(nats) = &mut self.sinks.nats {
             nats.close();

@@ -5,6 +5,7 @@
 //! of them is dropped as repeats: until it is read back, a spill is their only copy.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use jiff::Timestamp;
 use tracing::Level;
@@ -20,7 +21,19 @@ fn label(output: Output) -> String {
     output.as_str().replace('_', "-")
 }
 
+/// At shutdown, how long a pipe's reader may take nothing, and how long it is waited for in
+/// all, before what it has not taken is spilled ([`crate::sink::Sink::drain_stream`]).
+const PIPE_QUIET: Duration = Duration::from_secs(1);
+const PIPE_AT_MOST: Duration = Duration::from_secs(10);
+
 impl Aggregator {
+    /// At shutdown, before the spill: gives a pipe's live reader the time to take the rest.
+    pub(super) fn drain_pipes(&mut self) {
+        for (sink, _) in self.sinks.files() {
+            sink.drain_stream(PIPE_QUIET, PIPE_AT_MOST);
+        }
+    }
+
     /// At shutdown, what could not be written goes to a file of its own in `data_dir`; the
     /// identities of the records spilled to a list beside it first ([`spill_ids`]).
     pub(super) fn spill(&mut self) {

@@ -81,18 +81,22 @@ pub fn rotated_files(path: &Path) -> Vec<PathBuf> {
     rotated
 }
 
-/// Whether `text` is a rotated name's time as [`STAMP`] writes it (`20261205T013139.665824090Z`),
-/// exactly: another output's rotated files (`dead-letter-2-<time>.jsonl` beside
-/// `dead-letter.jsonl`'s) are not this file's, to be removed with them.
+/// Whether `text` is a rotated name's time (`20261205T013139.665824090Z`, [`STAMP`]; a fraction
+/// of fewer digits taken too), and nothing more: another output's rotated files
+/// (`dead-letter-2-<time>.jsonl` beside `dead-letter.jsonl`'s) are not this file's, to be
+/// removed with them.
 fn is_stamp(text: &str) -> bool {
     let b = text.as_bytes();
-    b.len() == 26
-        && b.iter().enumerate().all(|(i, &c)| match i {
-            8 => c == b'T',
-            15 => c == b'.',
-            25 => c == b'Z',
-            _ => c.is_ascii_digit(),
-        })
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let fraction = match b.get(15..b.len().saturating_sub(1)) {
+        Some([]) => true,
+        Some([b'.', rest @ ..]) => {
+            (1..=9).contains(&rest.len()) && rest.iter().all(u8::is_ascii_digit)
+        }
+        _ => false,
+    };
+    digits(0..8) && b.get(8) == Some(&b'T') && digits(9..15) && fraction && b.last() == Some(&b'Z')
 }
 
 /// Removes rotated files of `path` but the newest `keep`.

@@ -60,7 +60,10 @@ impl Counter {
         match self {
             Counter::ConnectionsOpened => "TCP, TLS and HTTP connections accepted.",
             Counter::ConnectionsClosed => "TCP, TLS and HTTP connections that ended.",
-            Counter::ConnectionsRefused => "Connections refused: peer not in allowed_ips.",
+            Counter::ConnectionsRefused => {
+                "Connections refused: peer not in allowed_ips, or, open, no longer admitted \
+                 after a reload (its address, its client certificate)."
+            }
             Counter::ConnectionsOverLimit => "Connections refused: over limits.max_connections.",
             Counter::TlsHandshakeFailures => "TLS handshakes that failed or timed out.",
             Counter::IdleTimeouts => {

@@ -406,7 +406,7 @@ pub async fn read_frames<S: Stream>(
 /// Counts and says (once a second at most) a connection whose admission a reload took away.
 fn refused(shard: &Shard, batch: &mut Batch, peer: SocketAddr, source: Source, why: &Refusal) {
     batch.counters.incr(Counter::ConnectionsRefused);
-    if let Some(held) = shard.notices.due(Notice::Refused, source) {
+    if let Some(held) = shard.notices.due(Notice::Cut, source) {
         let input = source.section();
         let mut from = peer.ip().to_canonical().to_string();
         let why = match why {

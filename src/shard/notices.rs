@@ -13,6 +13,9 @@ use crate::batch::Source;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Notice {
     Refused,
+    /// An open connection a reload no longer admits (its address, its client certificate),
+    /// ended: held apart from refusals at accept, whose held count says "not in allowed_ips".
+    Cut,
     OverLimit,
     Handshake,
     /// A TLS client that showed a certificate connected.
@@ -24,8 +27,9 @@ pub enum Notice {
 const EVERY: Duration = Duration::from_secs(1);
 
 impl Notice {
-    const ALL: [Notice; 5] = [
+    const ALL: [Notice; 6] = [
         Notice::Refused,
+        Notice::Cut,
         Notice::OverLimit,
         Notice::Handshake,
         Notice::Connected,
@@ -100,6 +104,9 @@ impl Notices {
                     };
                     format!("refused {held} more {what} from peers not in {section}.allowed_ips")
                 }
+                Notice::Cut => {
+                    format!("closed {held} more connections a reload no longer admits")
+                }
                 Notice::OverLimit => {
                     format!("refused {held} more connections over limits.max_connections")
                 }
@@ -158,6 +165,10 @@ mod tests {
         // Another kind, or another input, has its own second: refusals on HTTP are not held
         // back into a later line about TCP (found by a tester).
         assert_eq!(tcp(Notice::Handshake, t0), Some(0));
+        // A connection a reload ended is not held into a line about refusals at accept, which
+        // says "not in allowed_ips" (found by a re-audit: a client cut for its certificate was
+        // counted there).
+        assert_eq!(tcp(Notice::Cut, t0), Some(0));
         assert_eq!(notices.due_at(Notice::Refused, Source::Http, t0), Some(0));
         let http = notices.due_at(Notice::Refused, Source::Http, t0 + Duration::from_millis(5));
         assert_eq!(http, None);

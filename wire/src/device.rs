@@ -39,6 +39,13 @@ pub fn canonical_ip(text: &str) -> Option<Cow<'_, str>> {
 /// as the feed wrote it (an IPv4 address is its one text already; what is no address is kept).
 /// Allocates only for IPv6 text that is not canonical.
 pub fn record_ip(text: Cow<'_, str>) -> Cow<'_, str> {
+    // Nearly every record's addresses are IPv4, whose first dot is among bytes 1 to 3, where no
+    // IPv6 text has one (its IPv4 tail comes after `::` and a digit at least, or starts it):
+    // a few comparisons, where the search for `:` cost about 50 instructions a field.
+    let b = text.as_bytes();
+    if b.first() != Some(&b':') && b.get(1..4).is_some_and(|b| b.contains(&b'.')) {
+        return text;
+    }
     if !text.contains(':') {
         return text;
     }

@@ -92,3 +92,24 @@ fn a_client_ip_names_a_device_only_as_an_address_in_its_one_text() {
     );
     assert_eq!(out.records[2]["device_id"], out.records[4]["device_id"]);
 }
+
+/// An address field as a record writes it: IPv4 as sent (the fast path that skips the search
+/// for `:`), IPv6 in its one text whatever its IPv4 tail, what is no address as sent.
+#[test]
+fn record_addresses_are_their_one_text_and_ipv4_is_left_alone() {
+    use std::borrow::Cow;
+    use wire::device::record_ip;
+    for (sent, written) in [
+        ("10.0.0.2", "10.0.0.2"),
+        ("203.0.113.255", "203.0.113.255"),
+        ("::ffff:10.0.0.2", "10.0.0.2"),
+        ("::FFFF:1.2.3.4", "1.2.3.4"),
+        ("1::1.2.3.4", "1::102:304"),
+        ("2001:DB8:0::1", "2001:db8::1"),
+        ("fe80::1%eth0", "fe80::1%eth0"),
+        ("Unknown", "Unknown"),
+        ("1.2.3.4:443", "1.2.3.4:443"),
+    ] {
+        assert_eq!(record_ip(Cow::Borrowed(sent)), written, "{sent}");
+    }
+}

@@ -131,6 +131,10 @@ fn a_time_without_a_year_is_the_records_own() {
         let r = one(ZONE, &line);
         assert_eq!(r["ts"], "2026-06-20T15:29:11Z", "{line}");
     }
+    // A replay through a relay that kept the original RFC 5424 stamp: the year before that
+    // stamp, not before the arrival (2026 here).
+    let old = format!("<134>1 2024-06-20T15:29:12Z relay nss - - - {cef}");
+    assert_eq!(one(ZONE, &old)["ts"], "2024-06-20T15:29:11Z");
     // In the feed's zone, and a year back when it would be more than a day ahead.
     let r = one("Europe/Berlin", &cef.replace("Jun 20", "Dec 30"));
     assert_eq!(r["ts"], "2025-12-30T14:29:11Z");

@@ -69,9 +69,13 @@ fn zia_zoned(text: &str, word: Option<&str>, ctx: &Context<'_>) -> Option<Timest
     // A time without a year (`Jun 20 15:29:11`, some CEF templates' `rt`) takes one as an RFC
     // 3164 header's does: the record's own time, where a relay's header or the arrival would be
     // another.
+    // The year is the one nearest before the header's time when it has a full one (a replay
+    // through a relay that kept the original stamps), else before the arrival.
     let read = |zone: &TimeZone| {
-        ctx.parse_time(text, zone)
-            .or_else(|| crate::header::yearless_time(text, zone, ctx.received))
+        ctx.parse_time(text, zone).or_else(|| {
+            let now = ctx.header.time(zone, ctx.received).unwrap_or(ctx.received);
+            crate::header::yearless_time(text, zone, now)
+        })
     };
     match word.map(str::trim) {
         None => read(ctx.zone),

@@ -77,7 +77,7 @@ impl Control {
     /// Swaps in the certificates, allow-lists and HTTP keys of `config`; connections stay up.
     pub fn reload(&self, config: &Config) -> Result<(), LoadError> {
         self.live.reload(config)?;
-        note_expiry(&self.shared, config);
+        crate::input::live::note_expiry(&self.shared.cert_expiry, config);
         Ok(())
     }
 
@@ -210,7 +210,7 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
         )
         .loading_attribution(),
     );
-    note_expiry(&shared, &config);
+    crate::input::live::note_expiry(&shared.cert_expiry, &config);
     let nats_thread = match nats {
         Some(n) => {
             let _ = shared.nats.set(n.link);
@@ -322,25 +322,6 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
         .listening
         .store(true, std::sync::atomic::Ordering::Relaxed);
     Ok(running)
-}
-
-/// When the server certificates of the TLS and HTTPS inputs expire, for `/metrics`: of an input
-/// that listens, and whose config names one (a reload without it keeps serving the one it had,
-/// whose time stays).
-fn note_expiry(shared: &Shared, config: &Config) {
-    let input = &config.input;
-    let inputs = [
-        (input.tls.listens(), &input.tls.cert),
-        (input.http.is_https(), &input.http.cert),
-    ];
-    for (slot, (listens, cert)) in shared.cert_expiry.iter().zip(inputs) {
-        if !listens {
-            continue;
-        }
-        if let Some(at) = crate::input::certs::expiry(std::path::Path::new(cert)) {
-            slot.store(at, Ordering::Relaxed);
-        }
-    }
 }
 
 /// Merges into the registry the device events the devices file holds past what the saved

@@ -38,8 +38,9 @@ pub struct Shared {
     /// Whether the last reload failed: until one applies, what the operator meant to change
     /// (a renewed certificate) is not in force.
     pub reload_failed: AtomicBool,
-    /// When the server certificates of input.tls and input.http expire (Unix seconds; 0: none).
-    pub cert_expiry: [std::sync::atomic::AtomicI64; 2],
+    /// When the server certificates of input.tls and input.http expire, and the last CA of
+    /// input.tls's client CA file (Unix seconds; 0: none).
+    pub cert_expiry: [std::sync::atomic::AtomicI64; 3],
 }
 
 impl Shared {

@@ -200,6 +200,17 @@ pub fn expiry(path: &Path) -> Option<i64> {
     cert_check::not_after(read_certs(path).ok()?.first()?)
 }
 
+/// When the last CA of the PEM file at `path` (a client CA file) to expire does, in Unix
+/// seconds, if it can be read: for `/metrics`. A bundle serves while one of its CAs does (an
+/// old one left in while connectors move over must not raise the alert).
+pub fn ca_expiry(path: &Path) -> Option<i64> {
+    read_certs(path)
+        .ok()?
+        .iter()
+        .filter_map(cert_check::not_after)
+        .max()
+}
+
 fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
     let certs = CertificateDer::pem_file_iter(path)
         .map_err(pem_message)?

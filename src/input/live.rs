@@ -4,6 +4,7 @@
 //! first and swaps only when all of it is valid, so a bad file changes nothing.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use super::allow::AllowList;
@@ -127,5 +128,34 @@ impl Live {
             self.http_tls.store(s.http_tls);
         }
         Ok(())
+    }
+}
+
+/// When the server certificates of the TLS and HTTPS inputs expire, and the last CA of the TLS
+/// input's client CA file, for `/metrics`: of an input that listens, and whose config names one
+/// (a reload without a server certificate keeps serving the one it had, whose time stays).
+pub fn note_expiry(slots: &[AtomicI64; 3], config: &Config) {
+    let input = &config.input;
+    let inputs = [
+        (input.tls.listens(), &input.tls.cert),
+        (input.http.is_https(), &input.http.cert),
+    ];
+    for (slot, (listens, cert)) in slots.iter().zip(inputs) {
+        if !listens {
+            continue;
+        }
+        if let Some(at) = crate::input::certs::expiry(std::path::Path::new(cert)) {
+            slot.store(at, Ordering::Relaxed);
+        }
+    }
+    // Mutual TLS: once the client CA file's last CA expires, no LSS receiver connects.
+    // A reload that turns it off takes the series away.
+    let ca = &input.tls.client_ca;
+    let at = match input.tls.listens() && !ca.is_empty() {
+        true => crate::input::certs::ca_expiry(std::path::Path::new(ca)),
+        false => Some(0),
+    };
+    if let Some(at) = at {
+        slots[2].store(at, Ordering::Relaxed);
     }
 }

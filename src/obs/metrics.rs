@@ -360,18 +360,20 @@ pub fn reloads(
     }
 }
 
-/// When the TLS and HTTPS inputs' server certificates expire, for an alert ahead of it: an
-/// expired one fails every handshake, and a start or reload then refuses it.
-pub fn cert_expiry(out: &mut String, at: &[std::sync::atomic::AtomicI64; 2]) {
+/// When the TLS and HTTPS inputs' server certificates expire, and the last CA of input.tls's
+/// client CA file, for an alert ahead of it: an expired one fails every handshake, and a start
+/// or reload then refuses it.
+pub fn cert_expiry(out: &mut String, at: &[std::sync::atomic::AtomicI64; 3]) {
     use std::sync::atomic::Ordering;
     let name = "ztel_tls_certificate_expiry_timestamp_seconds";
     header(
         out,
         name,
-        "When the input's server certificate expires (Unix seconds).",
+        "When the input's server certificate expires, or for tls_client_ca the last CA of \
+         input.tls.client_ca (Unix seconds).",
         "gauge",
     );
-    for (input, at) in ["tls", "http"].iter().zip(at) {
+    for (input, at) in ["tls", "http", "tls_client_ca"].iter().zip(at) {
         let at = at.load(Ordering::Relaxed);
         if at != 0 {
             let _ = writeln!(out, "{name}{{input=\"{input}\"}} {at}");

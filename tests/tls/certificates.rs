@@ -58,3 +58,36 @@ fn an_expired_certificate_at_start_is_said_and_the_rest_serves() {
     collector.send(format!("{}\n", common::zia_line(1, "pc-1")).as_bytes());
     assert_eq!(collector.stop().records.len(), 1);
 }
+
+/// With mutual TLS, when the client CA file's last CA expires, for an alert ahead of it: then
+/// no LSS receiver connects. A reload that turns mutual TLS off takes the series away.
+#[test]
+fn the_client_cas_expiry_is_exported() {
+    let dir = TempDir::new("tls-ca-expiry-files");
+    let ca = Ca::new("root");
+    let clients = Ca::new("connector root");
+    let server = ca.leaf("localhost", &["localhost"]);
+    let mut options = tls_options(&dir, &server, Some(&clients), "", true);
+    options
+        .args
+        .extend(["--admin".into(), "127.0.0.1:0".into()]);
+    let mut collector = Collector::start_with("tls-ca-expiry", options);
+    let series = "ztel_tls_certificate_expiry_timestamp_seconds{input=\"tls_client_ca\"}";
+    let (_, metrics) = common::http_get(collector.listening["admin"], "/metrics");
+    // rcgen's default end, 4096-01-01.
+    assert_eq!(
+        common::sample(&metrics, series),
+        Some(67_090_118_400.0),
+        "{metrics}"
+    );
+    collector.rewrite_config(&format!(
+        "[input.tls]\ncert = {:?}\nkey = {:?}\n",
+        path(&dir.path().join("server.pem")),
+        path(&dir.path().join("server.key")),
+    ));
+    collector.signal(libc::SIGHUP);
+    collector.wait_for_stderr("ztel: reloaded certificates, keys and allow-lists");
+    let (_, metrics) = common::http_get(collector.listening["admin"], "/metrics");
+    assert_eq!(common::sample(&metrics, series), None, "{metrics}");
+    collector.stop();
+}

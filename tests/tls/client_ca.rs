@@ -21,24 +21,35 @@ fn wait_for_the_end(tls: &mut Tls) -> bool {
     }
 }
 
+/// A collector with TLS (and an admin endpoint, to see what it has read).
+fn start_with_admin(tag: &str, dir: &TempDir, ca: &Ca, client_ca: Option<&Ca>) -> Collector {
+    let server = ca.leaf("localhost", &["localhost"]);
+    let mut options = tls_options(dir, &server, client_ca, "", true);
+    options
+        .args
+        .extend(["--admin".into(), "127.0.0.1:0".into()]);
+    Collector::start_with(tag, options)
+}
+
+/// Waits until the collector has read `n` records: a reload must not find them unread (the
+/// connection it ends drops what it had not read).
+fn wait_read(collector: &Collector, n: usize) {
+    let series = "ztel_records_total{kind=\"zpa.user_activity\"}";
+    common::wait_for_metric(collector.listening["admin"], series, |v| v >= n as f64);
+}
+
 #[test]
 fn a_reload_ends_the_connections_whose_client_ca_it_took_away() {
     let dir = TempDir::new("tls-client-ca-files");
     let ca = Ca::new("server root");
     let old = Ca::new("old connector root");
     let new = Ca::new("new connector root");
-    let mut collector = start(
-        "tls-client-ca",
-        &dir,
-        &ca.leaf("localhost", &["localhost"]),
-        Some(&old),
-        "",
-        true,
-    );
+    let mut collector = start_with_admin("tls-client-ca", &dir, &ca, Some(&old));
     let addr = collector.listening["tls"];
     let mut by_old = connect(addr, ca.client(Some(old.client_leaf("connector-old"))))
         .expect("a client signed by client_ca is accepted");
     send_line(&mut by_old, &lss("old-1@example.com", 1));
+    wait_read(&collector, 1);
 
     // Both CAs while the connectors move over: the open connection is asked again and kept.
     dir.write("client-ca.pem", &format!("{}{}", old.pem(), new.pem()));
@@ -48,6 +59,7 @@ fn a_reload_ends_the_connections_whose_client_ca_it_took_away() {
     let mut by_new = connect(addr, ca.client(Some(new.client_leaf("connector-new"))))
         .expect("a client signed by the added CA is accepted");
     send_line(&mut by_new, &lss("new-3@example.com", 3));
+    wait_read(&collector, 3);
 
     // The old CA taken away: its client's next read ends the connection, unread.
     dir.write("client-ca.pem", &new.pem());
@@ -92,17 +104,11 @@ fn a_reload_that_turns_mutual_tls_on_ends_a_client_without_a_certificate() {
     let dir = TempDir::new("tls-mtls-on-files");
     let ca = Ca::new("server root");
     let clients = Ca::new("connector root");
-    let mut collector = start(
-        "tls-mtls-on",
-        &dir,
-        &ca.leaf("localhost", &["localhost"]),
-        None,
-        "",
-        true,
-    );
+    let mut collector = start_with_admin("tls-mtls-on", &dir, &ca, None);
     let addr = collector.listening["tls"];
     let mut bare = connect(addr, ca.client(None)).expect("no client certificate asked for");
     send_line(&mut bare, &lss("bare-1@example.com", 1));
+    wait_read(&collector, 1);
     let ca_file = dir.write("client-ca.pem", &clients.pem());
     collector.rewrite_config(&format!(
         "[input.tls]\ncert = {:?}\nkey = {:?}\nclient_ca = {:?}\n",

@@ -77,7 +77,7 @@ impl Control {
     /// Swaps in the certificates, allow-lists and HTTP keys of `config`; connections stay up.
     pub fn reload(&self, config: &Config) -> Result<(), LoadError> {
         self.live.reload(config)?;
-        crate::input::live::note_expiry(&self.shared.cert_expiry, config);
+        self.live.note_expiry(&self.shared.cert_expiry, config);
         Ok(())
     }
 
@@ -210,7 +210,7 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
         )
         .loading_attribution(),
     );
-    crate::input::live::note_expiry(&shared.cert_expiry, &config);
+    live.note_expiry(&shared.cert_expiry, &config);
     let nats_thread = match nats {
         Some(n) => {
             let _ = shared.nats.set(n.link);

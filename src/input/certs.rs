@@ -65,6 +65,10 @@ pub struct TlsServer {
     pub config: Arc<ServerConfig>,
     /// `None` without mutual TLS.
     clients: Option<Arc<dyn ClientCertVerifier>>,
+    /// When the server certificate expires, and the last CA of the client CA file (Unix
+    /// seconds), as read to build this: for `/metrics`, which an alert watches.
+    pub expires: Option<i64>,
+    pub cas_expire: Option<i64>,
 }
 
 impl TlsServer {
@@ -126,6 +130,7 @@ pub fn input_server_config(
         message,
     };
     let chain = read_certs(cert).map_err(cert_error)?;
+    let expires = cert_check::not_after(&chain[0]);
     let now = jiff::Timestamp::now();
     judge(cert_check::as_server(&chain[0], now), &cert_error)?;
     let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| TlsError::Key {
@@ -137,6 +142,9 @@ pub fn input_server_config(
         .with_safe_default_protocol_versions()
         .map_err(config_error)?;
     let mut clients = None;
+    // A bundle serves while one of its CAs does (an old one left in while connectors move over
+    // must not raise the alert): the last to expire.
+    let mut cas_expire = None;
     let builder = match client_ca {
         None => builder.with_no_client_auth(),
         Some(ca) => {
@@ -148,6 +156,7 @@ pub fn input_server_config(
             let mut roots = RootCertStore::empty();
             let cas = read_certs(ca).map_err(fail)?;
             judge(cert_check::as_client_cas(&cas, now), &fail)?;
+            cas_expire = cas.iter().filter_map(cert_check::not_after).max();
             for c in cas {
                 // rustls says "invalid peer certificate": it is the CA's, in this file.
                 roots.add(c).map_err(|e| match e {
@@ -191,24 +200,9 @@ pub fn input_server_config(
     Ok(Arc::new(TlsServer {
         config: Arc::new(config),
         clients,
+        expires,
+        cas_expire,
     }))
-}
-
-/// When the first certificate of the PEM file at `path` (the server's own) expires, in Unix
-/// seconds, if it can be read: for `/metrics`, which an alert watches.
-pub fn expiry(path: &Path) -> Option<i64> {
-    cert_check::not_after(read_certs(path).ok()?.first()?)
-}
-
-/// When the last CA of the PEM file at `path` (a client CA file) to expire does, in Unix
-/// seconds, if it can be read: for `/metrics`. A bundle serves while one of its CAs does (an
-/// old one left in while connectors move over must not raise the alert).
-pub fn ca_expiry(path: &Path) -> Option<i64> {
-    read_certs(path)
-        .ok()?
-        .iter()
-        .filter_map(cert_check::not_after)
-        .max()
 }
 
 fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {

@@ -7,11 +7,12 @@ use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
+use arc_swap::{ArcSwap, ArcSwapOption};
+
 use super::allow::AllowList;
 use super::certs::{input_server_config, server_config, TlsError, TlsServer, Unusable};
 use super::http::Auth;
 use crate::config::{Cidr, Config, ConfigError};
-use arc_swap::{ArcSwap, ArcSwapOption};
 
 /// Why settings could not be (re)loaded.
 #[derive(Debug, thiserror::Error)]
@@ -129,33 +130,26 @@ impl Live {
         }
         Ok(())
     }
-}
 
-/// When the server certificates of the TLS and HTTPS inputs expire, and the last CA of the TLS
-/// input's client CA file, for `/metrics`: of an input that listens, and whose config names one
-/// (a reload without a server certificate keeps serving the one it had, whose time stays).
-pub fn note_expiry(slots: &[AtomicI64; 3], config: &Config) {
-    let input = &config.input;
-    let inputs = [
-        (input.tls.listens(), &input.tls.cert),
-        (input.http.is_https(), &input.http.cert),
-    ];
-    for (slot, (listens, cert)) in slots.iter().zip(inputs) {
-        if !listens {
-            continue;
+    /// When the certificates serving the TLS and HTTPS inputs expire, and the last CA of the TLS
+    /// input's client CA file, for `/metrics`: of an input that listens, as they were read to
+    /// build what serves (a reload without a server certificate keeps serving the one it had,
+    /// whose time stays). Mutual TLS off takes the client CA's series away.
+    pub fn note_expiry(&self, slots: &[AtomicI64; 3], config: &Config) {
+        let input = &config.input;
+        let tls = self.tls.load();
+        let tls = tls.as_deref().filter(|_| input.tls.listens());
+        let http = self.http_tls.load();
+        let http = http.as_deref().filter(|_| input.http.is_https());
+        let times = [
+            tls.map(|s| s.expires),
+            http.map(|s| s.expires),
+            Some(tls.and_then(|s| s.cas_expire)),
+        ];
+        for (slot, at) in slots.iter().zip(times) {
+            if let Some(at) = at {
+                slot.store(at.unwrap_or(0), Ordering::Relaxed);
+            }
         }
-        if let Some(at) = crate::input::certs::expiry(std::path::Path::new(cert)) {
-            slot.store(at, Ordering::Relaxed);
-        }
-    }
-    // Mutual TLS: once the client CA file's last CA expires, no LSS receiver connects.
-    // A reload that turns it off takes the series away.
-    let ca = &input.tls.client_ca;
-    let at = match input.tls.listens() && !ca.is_empty() {
-        true => crate::input::certs::ca_expiry(std::path::Path::new(ca)),
-        false => Some(0),
-    };
-    if let Some(at) = at {
-        slots[2].store(at, Ordering::Relaxed);
     }
 }

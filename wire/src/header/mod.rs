@@ -8,7 +8,7 @@ use jiff::Timestamp;
 
 mod stamp;
 
-use stamp::{ctime_with_year, month_index, rfc3164_padded, stamp_len, CTIME_LEN};
+use stamp::{ctime_with_year, month_index, rfc3164_padded, stamp_len, CTIME_LEN, RFC3164_LEN};
 
 /// The header of one frame, borrowed from it. Its parts stay bytes until asked for as text:
 /// most records carry their own time and nothing reads the host, and checking both as UTF-8
@@ -50,8 +50,15 @@ pub fn split(frame: &[u8]) -> (Header<'_>, usize) {
     }
     if let Some(stamp_len) = stamp_len(rest) {
         // The stamp was checked byte by byte: it is ASCII.
+        let mut stamp_len = stamp_len;
+        let mut after = stamp_len + rest[stamp_len..].iter().take_while(|&&b| b == b' ').count();
+        // `Jun 20 15:29:11 2022 nss: …`: a sender that writes the year after an RFC 3164 stamp.
+        // Read as a host, the year was lost and the time took the arrival's.
+        if stamp_len <= RFC3164_LEN && year_then_word(&rest[after..]) {
+            stamp_len = after + 4;
+            after = stamp_len + rest[stamp_len..].iter().take_while(|&&b| b == b' ').count();
+        }
         let timestamp = Some(&rest[..stamp_len]);
-        let after = stamp_len + rest[stamp_len..].iter().take_while(|&&b| b == b' ').count();
         if year_then_delimiter(&rest[after..]) {
             // `Jun 7 07:50:48 2022,…`: an unquoted positional record whose first field is a
             // date with its year, not a header; read as one, the year became the record's
@@ -300,6 +307,17 @@ fn year_then_delimiter(b: &[u8]) -> bool {
         && !record(&b[5..])
 }
 
+/// Whether `b` starts with a year (four digits, 1000 to 2999) and a space before another word:
+/// the year some senders write after an RFC 3164 stamp. No host is named a year and followed by
+/// its tag or the record.
+fn year_then_word(b: &[u8]) -> bool {
+    b.len() > 5
+        && matches!(b[0], b'1' | b'2')
+        && b[1..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b' '
+        && b[5..].iter().any(|c| !c.is_ascii_whitespace())
+}
+
 fn leading_space(b: &[u8]) -> usize {
     b.iter().take_while(|b| b.is_ascii_whitespace()).count()
 }
@@ -450,8 +468,31 @@ impl<'a> Header<'a> {
     /// as [`yearless_time`] gives it.
     pub fn time(&self, zone: &TimeZone, now: Timestamp) -> Option<Timestamp> {
         let stamp = self.timestamp()?;
-        yearless_time(stamp, zone, now).or_else(|| super::time::parse_time(stamp, zone))
+        yearless_time(stamp, zone, now)
+            .or_else(|| dated_time(stamp, zone))
+            .or_else(|| super::time::parse_time(stamp, zone))
     }
+}
+
+/// An RFC 3164 stamp's fields: month, day, hour, minute, second. A leap second (`23:59:60`)
+/// is folded onto the second before it, as a record's own times are (Unix time has none).
+fn rfc3164_fields(stamp: &[u8]) -> Option<(i8, i8, i8, i8, i8)> {
+    let b = rfc3164_padded(stamp)?;
+    // Every position was checked: two ASCII digits, or a padding space and one.
+    let digit = |c: u8| if c == b' ' { 0 } else { (c - b'0') as i8 };
+    let two = |i: usize| digit(b[i]) * 10 + digit(b[i + 1]);
+    let month = month_index(&b[..3])?;
+    Some((month, two(4), two(7), two(10), two(13).min(59)))
+}
+
+/// An RFC 3164 stamp with the year after it (`Jun 20 15:29:11 2022`), in `zone`.
+fn dated_time(stamp: &str, zone: &TimeZone) -> Option<Timestamp> {
+    let b = stamp.trim_ascii().as_bytes();
+    let (clock, year) = b.split_at(b.len().checked_sub(4)?);
+    let year = std::str::from_utf8(year).ok()?.parse::<i16>().ok()?;
+    let (month, day, hour, minute, second) = rfc3164_fields(clock.trim_ascii_end())?;
+    let civil = jiff::civil::DateTime::new(year, month, day, hour, minute, second, 0).ok()?;
+    zone.to_timestamp(civil).ok()
 }
 
 /// An RFC 3164 stamp (`Jun 20 15:29:11`, `Jun  2 …`), which has no year, in `zone`: the year
@@ -459,12 +500,7 @@ impl<'a> Header<'a> {
 /// January belongs to last year, a January one read on 31 December from a sender a little ahead
 /// to next year). `None` for another shape, and for a date no year near `now` has (29 February).
 pub fn yearless_time(stamp: &str, zone: &TimeZone, now: Timestamp) -> Option<Timestamp> {
-    let b = rfc3164_padded(stamp.trim_ascii().as_bytes())?;
-    // Every position was checked: two ASCII digits, or a padding space and one.
-    let digit = |c: u8| if c == b' ' { 0 } else { (c - b'0') as i8 };
-    let two = |i: usize| digit(b[i]) * 10 + digit(b[i + 1]);
-    let month = month_index(&b[..3])?;
-    let (day, hour, minute, second) = (two(4), two(7), two(10), two(13));
+    let (month, day, hour, minute, second) = rfc3164_fields(stamp.trim_ascii().as_bytes())?;
     let this_year = now.to_zoned(zone.clone()).year();
     for year in [this_year + 1, this_year, this_year - 1] {
         let civil = jiff::civil::DateTime::new(year, month, day, hour, minute, second, 0);

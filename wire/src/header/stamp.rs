@@ -27,6 +27,9 @@ fn ctime_shape(b: &[u8]) -> bool {
         && b[20..24].iter().all(u8::is_ascii_digit)
 }
 
+/// An RFC 3164 stamp with its day padded: `Nov  2 10:15:01`.
+pub(super) const RFC3164_LEN: usize = 15;
+
 /// A ctime stamp with its year: `Sat Nov 22 08:26:40 2025`.
 pub(super) const CTIME_LEN: usize = 24;
 

@@ -8,6 +8,8 @@ fn header(line: &str) -> (Header<'_>, &str) {
     (h, &line[at..])
 }
 
+mod time;
+
 #[test]
 fn bare_record_has_no_header() {
     assert_eq!(header("{\"a\":1}"), (Header::default(), "{\"a\":1}"));
@@ -106,41 +108,6 @@ fn a_stamp_cut_inside_a_utf8_character_is_no_stamp() {
     // Found by the header fuzz target: this used to slice inside "é" and panic.
     let (h, rest) = header("Jan 01 00:00:0\u{e9}{}");
     assert_eq!((h, rest), (Header::default(), "Jan 01 00:00:0\u{e9}{}"));
-}
-
-#[test]
-fn rfc3164_time_takes_the_year_before_now() {
-    let now: Timestamp = "2026-01-03T00:00:00Z".parse().unwrap();
-    let (h, _) = header("Dec 31 23:59:59 nss {}");
-    let ts = h.time(&TimeZone::UTC, now).unwrap();
-    assert_eq!(ts.to_string(), "2025-12-31T23:59:59Z");
-    let (h, _) = header("Jan  2 10:00:00 nss {}");
-    assert_eq!(
-        h.time(&TimeZone::UTC, now).unwrap().to_string(),
-        "2026-01-02T10:00:00Z"
-    );
-}
-
-/// Regression: a sender whose clock was a second ahead at New Year had its `Jan  1` stamp read
-/// as the January before, a year early (records, devices and attribution windows).
-#[test]
-fn rfc3164_time_read_on_new_years_eve_may_be_next_years() {
-    let now: Timestamp = "2026-12-31T23:59:30Z".parse().unwrap();
-    for (stamp, expected) in [
-        ("Jan  1 00:00:01", "2027-01-01T00:00:01Z"),
-        ("Jan  1 23:00:00", "2027-01-01T23:00:00Z"),
-        ("Dec 31 23:59:29", "2026-12-31T23:59:29Z"),
-        // More than a day ahead is not skew: the stamp is from earlier this year.
-        ("Jan  2 00:00:00", "2026-01-02T00:00:00Z"),
-    ] {
-        let line = format!("{stamp} nss {{}}");
-        let (h, _) = header(&line);
-        assert_eq!(
-            h.time(&TimeZone::UTC, now).unwrap().to_string(),
-            expected,
-            "{stamp}"
-        );
-    }
 }
 
 #[test]
@@ -486,10 +453,10 @@ fn a_stamp_followed_by_a_year_and_a_delimiter_starts_a_record() {
         let (h, rest) = header(line);
         assert_eq!((h, rest), (Header::default(), line), "{line:?}");
     }
-    // A host of four digits before a space stays a host, and so does one before a tab and a
-    // record of another format (a relay's log file: date, tab, line).
-    let (h, rest) = header("<134>Nov 22 10:15:01 2022 {\"a\":1}");
-    assert_eq!((h.host(), rest), (Some("2022"), " {\"a\":1}"));
+    // A host of four digits that is no year before a space stays a host, and so does a year
+    // before a tab and a record of another format (a relay's log file: date, tab, line).
+    let (h, rest) = header("<134>Nov 22 10:15:01 9000 {\"a\":1}");
+    assert_eq!((h.host(), rest), (Some("9000"), " {\"a\":1}"));
     for record in ["{\"a\":1}", "<134>x", "LEEF:1.0|Zscaler|", "CEF:0|Zscaler|"] {
         let line = format!("Oct 2 16:21:40 2022\t{record}");
         let (h, rest) = header(&line);

@@ -26,7 +26,7 @@ use crate::logging;
 use crate::obs::admin::Admin;
 use crate::shard::shutdown::Shutdown;
 use crate::shard::ShardLimits;
-use crate::sink::Sink;
+use crate::sink::{Place, Sink};
 
 /// Batches that may wait in the channel per shard before shards stop reading.
 const BATCHES_PER_SHARD: usize = 16;
@@ -164,11 +164,12 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
         tracing::warn!("{e}: the devices file's last events are not merged");
         None
     });
-    let mut sinks = open_sinks(&config, store, through)?;
+    let (mut sinks, torn_records) = open_sinks(&config, store, through)?;
     // The window first: it reads the list of identities written ahead of the records file's
-    // last write, against the file as that write left it.
+    // last write, against the file as that write left it (rotated away, when torn).
     let window = config.data_dir.join(crate::config::WINDOW_FILE);
-    let mut recent = Window::open(&window, DEDUP_WINDOW, sinks.records.place())
+    let left = torn_records.or_else(|| sinks.records.place());
+    let mut recent = Window::open(&window, DEDUP_WINDOW, left)
         .with_context(|| format!("cannot open {}", window.display()))?;
     // Before anything else is written, and before the devices file's tail is merged: a devices
     // spill's events are that tail.
@@ -373,34 +374,27 @@ const DEAD_LETTER_FILES: usize = 4;
 
 /// The aggregator's outputs, in `data_dir` unless a path says otherwise.
 /// `through`: the place in the devices file the saved registry holds every event before.
+/// Returns them, and where the records file's whole lines ended when a crash left it torn (it
+/// was rotated away).
 fn open_sinks(
     config: &Config,
     mut store: Store,
-    through: Option<crate::sink::Place>,
-) -> anyhow::Result<Sinks> {
+    through: Option<Place>,
+) -> anyhow::Result<(Sinks, Option<Place>)> {
     let rotate = config.output.rotate_bytes;
-    let open = |path: &str, rotate: u64| -> anyhow::Result<Sink> {
+    // With the place where a torn file's whole lines end, when it was mended.
+    let open = |path: &str, rotate: u64| -> anyhow::Result<(Sink, Option<Place>)> {
         if path == "-" {
-            return Ok(Sink::stdout());
+            return Ok((Sink::stdout(), None));
         }
         let path = config.output_path(path);
         let (sink, repair) = Sink::open(&path, Some(rotate))
             .with_context(|| format!("cannot open {}", path.display()))?;
-        if let Some(r) = repair {
-            let kept = match &r.kept_in {
-                Ok(kept) => format!("kept in {}", kept.display()),
-                Err(e) => format!("not kept: {e}"),
-            };
-            logging::say(
-                tracing::Level::WARN,
-                format_args!(
-                    "{} ended in a torn line (a crash?): cut {} bytes, {kept}",
-                    r.path.display(),
-                    r.removed,
-                ),
-            );
-        }
-        Ok(sink)
+        let Some(r) = repair else {
+            return Ok((sink, None));
+        };
+        logging::say(tracing::Level::WARN, format_args!("{r}"));
+        Ok((sink, Some(r.whole)))
     };
     let hlog = config.output_path(&config.histograms.log);
     let latency = match IntervalLog::create(&hlog) {
@@ -414,8 +408,8 @@ fn open_sinks(
             None
         }
     };
-    let records = open(&config.output.records, rotate)?;
-    let devices = open(&config.output.devices, rotate)?;
+    let (records, torn_records) = open(&config.output.records, rotate)?;
+    let (devices, _) = open(&config.output.devices, rotate)?;
     // A store that never noted a place (new, set aside, or of an earlier version) holds every
     // event of the file as it is now, as far as anyone can tell: noted before anything is
     // written, a crash before the first save merges this run's events.
@@ -426,7 +420,7 @@ fn open_sinks(
             tracing::warn!("{e}: the devices file's events of this run may be announced again");
         }
     }
-    Ok(Sinks {
+    let sinks = Sinks {
         records,
         devices,
         // Every dead letter is also counted, so the file is a sample that may be bounded: a
@@ -435,11 +429,13 @@ fn open_sinks(
             crate::config::DEAD_LETTER_FILE,
             rotate.min(DEAD_LETTER_ROTATE),
         )?
+        .0
         .keep_rotated(DEAD_LETTER_FILES),
         latency,
         saver: Saver::start(store).context("cannot start the registry's thread")?,
         nats: None,
-    })
+    };
+    Ok((sinks, torn_records))
 }
 
 /// What an operator should know about the HTTP input before the first request arrives (an

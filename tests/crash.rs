@@ -148,9 +148,9 @@ fn kill_9_under_load_keeps_saved_devices_tears_nothing_and_a_replay_is_written_o
         "{:?}",
         outcome.stderr
     );
-    // No torn line survives the restart (a torn one was cut off and kept aside), and each
-    // record is in the file once: those written before the crash, those lost in it and
-    // replayed, and the new one.
+    // No torn line survives the restart (a torn file is rotated away; its unfinished last line
+    // is no record, and the outcome leaves it out), and each record is in the files once:
+    // those written before the crash, those lost in it and replayed, and the new one.
     let ids: Vec<u64> = outcome
         .records
         .iter()

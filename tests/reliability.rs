@@ -237,7 +237,9 @@ fn connections_past_the_limit_are_refused_within_the_patience_not_one_after_anot
 }
 
 #[test]
-fn a_torn_records_file_is_repaired_at_start() {
+fn a_torn_records_file_is_rotated_away_at_start_as_it_is() {
+    // Cut back to its last line, the file shrank under a shipper following it, which then
+    // read it all again (`tail -F`, or any reader that takes a shorter file for a new one).
     let collector = Collector::start("torn-1");
     collector.send(format!("{}\n{}\n", zia_line(1, "a"), zia_line(2, "b")).as_bytes());
     let first = collector.stop();
@@ -250,6 +252,7 @@ fn a_torn_records_file_is_repaired_at_start() {
     f.write_all(b"{\"ts\":\"2026-11-22T10:00:00Z\",\"kind\":\"zia.w")
         .unwrap();
     drop(f);
+    let torn = std::fs::read(&path).unwrap();
     let data = first.data.clone();
     let collector = Collector::start_with(
         "torn-2",
@@ -261,17 +264,25 @@ fn a_torn_records_file_is_repaired_at_start() {
     );
     collector.send(format!("{}\n", zia_line(3, "c")).as_bytes());
     let second = collector.stop();
+    // The new file holds the new record alone; the torn one, renamed, every byte it had.
     let text = std::fs::read_to_string(&path).unwrap();
-    assert_eq!(text.lines().count(), 3);
-    assert!(text
-        .lines()
-        .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()));
-    let torn = std::fs::read_to_string(data.join("connections.jsonl.torn")).unwrap();
-    assert!(torn.starts_with("{\"ts\""));
-    assert!(second
+    assert_eq!(text.lines().count(), 1);
+    assert!(text.contains("\"c\""), "{text}");
+    let rotated: Vec<_> = std::fs::read_dir(&data)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("connections-") && n.ends_with(".jsonl"))
+        .collect();
+    assert_eq!(rotated.len(), 1, "{rotated:?}");
+    assert_eq!(std::fs::read(data.join(&rotated[0])).unwrap(), torn);
+    assert!(!data.join("connections.jsonl.torn").exists());
+    let said = second
         .stderr
         .iter()
-        .any(|l| l.contains("ended in a torn line")));
+        .find(|l| l.contains("ended in a torn line"))
+        .expect("said");
+    assert!(said.contains(&rotated[0]), "{said}");
+    assert_eq!(second.records.len(), 3, "the whole records of both files");
     drop(first);
 }
 

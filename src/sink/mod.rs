@@ -3,9 +3,9 @@
 //! A sink keeps what it could not write yet in its own buffer and writes only from there, so a
 //! failing disk loses nothing: the aggregator sees the backlog grow, stops taking batches (which
 //! stops the shards reading, which pushes back on senders), retries, and at shutdown spills the
-//! backlog to a file. A file is never left ending in a torn line on purpose: a short write's
-//! fragment is completed by the retry, or cut off when the backlog is spilled, and a file torn by
-//! a crash is repaired when it is opened again.
+//! backlog to a file. A file is never cut: a short write's fragment is completed by the retry,
+//! or its line spilled whole at shutdown, and a file that ends in a fragment (a crash, or that
+//! spill) is rotated away as it is when it is opened again ([`Mended`]).
 
 pub mod nats;
 mod pagecache;
@@ -23,9 +23,10 @@ use std::time::{Duration, Instant};
 
 use pagecache::Releaser;
 use pipe::stdout_pipe;
-pub use readback::{unmarked, ReadBack};
+pub use readback::{unmarked, Mark, ReadBack};
 use rotated::{remove_oldest, rotated_name};
-use torn::{keep_torn, repair_tail, Torn};
+use torn::{keep_torn, mend_tail, Torn};
+pub use torn::{Mended, Repair};
 
 /// A buffer this full is written out even if more may come. A quarter of a MiB, not a whole
 /// one: the copy of each batch into the buffer and `write(2)`'s read of it then cycle through
@@ -93,15 +94,6 @@ pub struct Place {
     pub offset: u64,
 }
 
-/// What opening a file had to repair: a crash left a line without its end.
-#[derive(Debug)]
-pub struct Repair {
-    pub path: PathBuf,
-    pub removed: u64,
-    /// Where the fragment was kept, or why it could not be.
-    pub kept_in: io::Result<PathBuf>,
-}
-
 impl Sink {
     /// Stdout for "-". A pipe or a socket is written without blocking, as a FIFO is: a reader
     /// that stopped held the aggregator's write, and so the drain at SIGTERM, for as long as it
@@ -138,16 +130,16 @@ impl Sink {
         self
     }
 
-    /// Opens `path` for appending (creating its folder), first cutting off a torn last line left
-    /// by a crash (it is kept in `<path>.torn`). A path that is not a regular file (`/dev/null`,
-    /// a FIFO) is written as it is, and not rotated.
+    /// Opens `path` for appending (creating its folder). A file a crash left ending in a torn
+    /// line is rotated away as it is, and a new one started ([`Mended`]). A path that is not a
+    /// regular file (`/dev/null`, a FIFO) is written as it is, and not rotated.
     pub fn open(path: &Path, rotate_bytes: Option<u64>) -> io::Result<(Sink, Option<Repair>)> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
-        let mut file = open_for_appending(path)?;
+        let file = open_for_appending(path)?;
         let (target, repair) = if file.metadata()?.is_file() {
-            let repair = repair_tail(path, &mut file)?;
+            let (file, repair) = mend_tail(path, file)?;
             let meta = file.metadata()?;
             let target = Target::File {
                 path: path.to_owned(),
@@ -322,8 +314,7 @@ impl Sink {
         self.taken - self.pending.len() as u64
     }
 
-    /// Writes the backlog to a new file `path` (whole lines) and removes a torn fragment from the
-    /// target if it can. Returns the bytes spilled.
+    /// Writes the backlog to a new file `path` (whole lines). Returns the bytes spilled.
     pub fn spill(&mut self, path: &Path) -> io::Result<usize> {
         if self.pending.is_empty() {
             return Ok(0);
@@ -336,17 +327,9 @@ impl Sink {
             }
             return Err(e);
         }
-        if let Target::File { file, size, .. } = &mut self.target {
-            // The fragment ends the file as the system knows it, not where the bytes written
-            // would put it: after logrotate's copytruncate that count is past the end, and
-            // cutting there would grow the file with zeros.
-            let torn = self.torn as u64;
-            if let Ok(len) = file.metadata().map(|m| m.len()) {
-                if torn > 0 && len >= torn && file.set_len(len - torn).is_ok() {
-                    *size = len - torn;
-                }
-            }
-        }
+        // A fragment of the first line spilled stays at the file's end, not cut: a shipper that
+        // read it would find the file shorter than what it read, and read it all again (or join
+        // its fragment to later bytes). The next start rotates the file away as it is.
         let spilled = self.pending.len();
         self.pending.clear();
         self.torn = 0;

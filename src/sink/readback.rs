@@ -11,7 +11,10 @@
 //!   stays for the next start.
 //! - At the next start, a file that holds exactly the beginning of the spill (whole lines) from
 //!   that offset to its end is a read-back that a crash cut short, or one that a crash came after
-//!   before the spill could go: only the rest is appended.
+//!   before the spill could go: only the rest is appended. A crash that tore the read-back's last
+//!   line had the file rotated away at that start ([`super::Mended`]): the beginning is looked
+//!   for there, and the spill marked again for the new file with how much of it went before
+//!   (`…-<offset>-<from>.jsonl`).
 //!
 //! Only into a regular file: a FIFO, a device or stdout cannot be cut back, and a pipe takes part
 //! of a line when its reader lags; their spills stay, for an operator.
@@ -21,6 +24,7 @@ use std::io::{self, BufRead, BufReader, Seek, SeekFrom};
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
+use super::rotated::rotated_files;
 use super::{keep_torn, Place, Sink, Target, Torn, WRITE_AT};
 
 /// What reading a spill back moved.
@@ -38,8 +42,18 @@ pub struct ReadBack {
 /// Between a spill's own name and where its lines go.
 const AT: &str = ".at-";
 
-/// A spill's name without where its lines go, and that place, when the name says one.
-pub fn unmarked(name: &str) -> (String, Option<Place>) {
+/// Where a spill's lines go, as its name says: its bytes from `from` on go to `place`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mark {
+    pub place: Place,
+    /// Bytes of the spill an earlier read-back put in a file rotated away since (a crash that
+    /// tore its last line), which the next read-back goes on from.
+    pub from: u64,
+}
+
+/// A spill's name without where its lines go, and that place, when the name says one:
+/// `….at-<dev>-<ino>-<offset>[-<from>].jsonl`.
+pub fn unmarked(name: &str) -> (String, Option<Mark>) {
     let marked = name.strip_suffix(".jsonl").and_then(|stem| {
         let (stem, at) = stem.rsplit_once(AT)?;
         let mut numbers = at.split('-').map(|n| n.parse::<u64>().ok());
@@ -48,13 +62,14 @@ pub fn unmarked(name: &str) -> (String, Option<Place>) {
             ino: numbers.next()??,
             offset: numbers.next()??,
         };
+        let from = numbers.next().map_or(Some(0), |n| n)?;
         numbers
             .next()
             .is_none()
-            .then(|| (format!("{stem}.jsonl"), place))
+            .then(|| (format!("{stem}.jsonl"), Mark { place, from }))
     });
     match marked {
-        Some((name, place)) => (name, Some(place)),
+        Some((name, mark)) => (name, Some(mark)),
         None => (name.to_owned(), None),
     }
 }
@@ -77,21 +92,28 @@ impl Sink {
             .unwrap_or_default();
         let dir = spill.parent().unwrap_or(Path::new("."));
         let (plain, mark) = unmarked(name);
-        let found = match mark.filter(|m| (m.dev, m.ino) == (now.dev, now.ino)) {
+        let found = match mark {
             Some(mark) => self.found(mark, now, spill)?,
             None => None,
         };
         let (spill, from) = match found {
-            Some(found) => (spill.to_owned(), found),
-            None => {
+            Some(Found { from, here: true }) => (spill.to_owned(), from),
+            // Nothing of it in a file, or its beginning in a file rotated away since: marked
+            // for this one, from where it goes on.
+            found => {
+                let from = found.map_or(0, |f| f.from);
                 let stem = plain.strip_suffix(".jsonl").unwrap_or(&plain);
+                let more = match from {
+                    0 => String::new(),
+                    from => format!("-{from}"),
+                };
                 let to = dir.join(format!(
-                    "{stem}{AT}{}-{}-{}.jsonl",
+                    "{stem}{AT}{}-{}-{}{more}.jsonl",
                     now.dev, now.ino, now.offset
                 ));
                 std::fs::rename(spill, &to)?;
                 sync_dir(dir)?;
-                (to, 0)
+                (to, from)
             }
         };
         let taken = self.taken;
@@ -125,30 +147,41 @@ impl Sink {
         result
     }
 
-    /// How much of the spill the file holds from `mark` on, when it holds nothing else there:
-    /// the beginning of the spill, whole lines, up to the file's end.
-    fn found(&self, mark: Place, now: Place, spill: &Path) -> io::Result<Option<u64>> {
-        let Target::File { file, .. } = &self.target else {
+    /// How much of the spill the file its mark names holds from there on, when it holds
+    /// nothing else there: the spill's bytes from the mark's `from`, whole lines, up to the
+    /// file's end. That file is this one, or one rotated away since: a crash tore the read-back's
+    /// last line, and the start rotated the file away ([`super::Mended`]) with that fragment
+    /// at its end, which is then no line.
+    fn found(&self, mark: Mark, now: Place, spill: &Path) -> io::Result<Option<Found>> {
+        let Target::File { file, path, .. } = &self.target else {
             return Ok(None);
         };
         let spill = File::open(spill)?;
-        let have = match now.offset.checked_sub(mark.offset) {
-            Some(have) if have <= spill.metadata()?.len() => have,
-            _ => return Ok(None),
-        };
-        let (mut ours, mut theirs) = (vec![0u8; 64 << 10], vec![0u8; 64 << 10]);
-        let (mut at, mut last) = (0, b'\n');
-        while at < have {
-            let n = (have - at).min(ours.len() as u64) as usize;
-            file.read_exact_at(&mut ours[..n], mark.offset + at)?;
-            spill.read_exact_at(&mut theirs[..n], at)?;
-            if ours[..n] != theirs[..n] {
+        let spill_len = spill.metadata()?.len().saturating_sub(mark.from);
+        let place = mark.place;
+        if (place.dev, place.ino) == (now.dev, now.ino) {
+            let Some(have) = now.offset.checked_sub(place.offset) else {
                 return Ok(None);
-            }
-            last = ours[n - 1];
-            at += n as u64;
+            };
+            let whole = holds(file, place.offset, have, &spill, mark.from, spill_len)?;
+            let from = whole.filter(|&w| w == have).map(|w| mark.from + w);
+            return Ok(from.map(|from| Found { from, here: true }));
         }
-        Ok((last == b'\n').then_some(have))
+        let rotated = rotated_files(path).into_iter().find(|p| {
+            std::fs::metadata(p).is_ok_and(|m| (m.dev(), m.ino()) == (place.dev, place.ino))
+        });
+        let Some(rotated) = rotated else {
+            return Ok(None);
+        };
+        let file = File::open(rotated)?;
+        let Some(have) = file.metadata()?.len().checked_sub(place.offset) else {
+            return Ok(None);
+        };
+        let whole = holds(&file, place.offset, have, &spill, mark.from, spill_len)?;
+        Ok(whole.map(|w| Found {
+            from: mark.from + w,
+            here: false,
+        }))
     }
 
     /// Appends the spill's whole lines from `from` on; returns a last line without its end apart.
@@ -203,6 +236,44 @@ impl Sink {
         }
         false
     }
+}
+
+/// How much of a spill a file holds, and where.
+struct Found {
+    /// Bytes of the spill in the file: the read-back goes on from there.
+    from: u64,
+    /// In the sink's file, not in one rotated away since.
+    here: bool,
+}
+
+/// Whether `file`'s `have` bytes from `at` are the spill's from `from` (which has `spill_len`
+/// bytes from there): then how many of them are whole lines.
+fn holds(
+    file: &File,
+    at: u64,
+    have: u64,
+    spill: &File,
+    from: u64,
+    spill_len: u64,
+) -> io::Result<Option<u64>> {
+    if have > spill_len {
+        return Ok(None);
+    }
+    let (mut ours, mut theirs) = (vec![0u8; 64 << 10], vec![0u8; 64 << 10]);
+    let (mut done, mut whole) = (0, 0);
+    while done < have {
+        let n = (have - done).min(ours.len() as u64) as usize;
+        file.read_exact_at(&mut ours[..n], at + done)?;
+        spill.read_exact_at(&mut theirs[..n], from + done)?;
+        if ours[..n] != theirs[..n] {
+            return Ok(None);
+        }
+        if let Some(i) = memchr::memrchr(b'\n', &ours[..n]) {
+            whole = done + i as u64 + 1;
+        }
+        done += n as u64;
+    }
+    Ok(Some(whole))
 }
 
 /// Makes a rename or removal in `dir` survive a power cut.

@@ -123,21 +123,16 @@ fn a_full_disk_keeps_the_backlog_and_spills_it() {
 }
 
 #[test]
-fn a_torn_line_spilled_after_a_copytruncate_is_cut_from_the_files_real_end() {
-    let dir = temp("copytruncate");
+fn a_line_spilled_in_part_is_not_cut_from_the_file_but_rotated_away_at_the_next_start() {
+    // Cut at the spill, the file shrank under a shipper following it (which then read it all
+    // again, or joined what it held to later bytes).
+    let dir = temp("spill-torn");
     let path = dir.join("records.jsonl");
     let (mut sink, _) = Sink::open(&path, None).unwrap();
     sink.write(&b"{\"a\":1}\n".repeat(100)).unwrap();
     sink.flush().unwrap();
-    // logrotate's copytruncate: the file is copied away and emptied under the sink.
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&path)
-        .unwrap()
-        .set_len(0)
-        .unwrap();
-    // Then a short write (a disk that filled up): part of a line is in the file, all of it
-    // pending. A real short write needs a full disk; its outcome is set up here.
+    // A short write (a disk that filled up): part of a line is in the file, all of it pending.
+    // A real short write needs a full disk; its outcome is set up here.
     let line = b"{\"b\":2}\n";
     sink.take(line);
     let Target::File { file, size, .. } = &mut sink.target else {
@@ -149,13 +144,21 @@ fn a_torn_line_spilled_after_a_copytruncate_is_cut_from_the_files_real_end() {
     let spill = dir.join("spill.jsonl");
     assert_eq!(sink.spill(&spill).unwrap(), line.len());
     assert_eq!(std::fs::read(&spill).unwrap(), line);
-    let left = std::fs::read(&path).unwrap();
-    assert!(
-        left.is_empty(),
-        "the fragment is cut, and nothing added: {} bytes left, {} of them zeros",
-        left.len(),
-        left.iter().filter(|b| **b == 0).count()
-    );
+    drop(sink);
+    let written = [b"{\"a\":1}\n".repeat(100), line[..3].to_vec()].concat();
+    assert_eq!(std::fs::read(&path).unwrap(), written, "the file as it was");
+    // The next start: the file rotated away as it is, the spill read back into a new one.
+    let (mut sink, repair) = Sink::open(&path, None).unwrap();
+    let Some(Repair {
+        mended: Mended::Rotated(to),
+        ..
+    }) = repair
+    else {
+        panic!("not rotated away");
+    };
+    assert_eq!(std::fs::read(&to).unwrap(), written);
+    sink.read_back(&spill).unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), line);
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -1,17 +1,129 @@
-//! A line without its end: cut from an output file a crash left it in, or found at a spill's
-//! end, and kept in `<path>.torn` (a fragment is no record; the replay brings the record it
-//! began).
+//! A line without its end: left at the end of an output file by a crash, or found at a spill's
+//! end (kept in `<path>.torn`: a fragment is no record; the replay brings the record it began).
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use super::Repair;
+use super::rotated::rotated_name;
+use super::{open_for_appending, Place};
 
-/// Cuts the file back to its last LF when a crash left a fragment after it; the fragment is
-/// appended to `<path>.torn` so that nothing is thrown away, when the disk has room for it.
-pub(super) fn repair_tail(path: &Path, file: &mut File) -> io::Result<Option<Repair>> {
-    let len = file.metadata()?.len();
+/// What opening a file had to mend: a crash left a line without its end.
+#[derive(Debug)]
+pub struct Repair {
+    pub path: PathBuf,
+    /// Bytes of the line without its end.
+    pub fragment: u64,
+    /// Where the file's whole lines end, in the file as the crash left it: what it holds of the
+    /// records listed ahead of its last write ([`crate::aggregate::dedup`]).
+    pub whole: Place,
+    pub mended: Mended,
+}
+
+/// How a torn file was mended.
+#[derive(Debug)]
+pub enum Mended {
+    /// Rotated away as it is, the fragment still at its end, and a new file started. Nothing a
+    /// shipper read shrinks: one that follows the file by its inode (Filebeat, Vector, Fluent
+    /// Bit) never ships a last line without its end, and one that finds a file shorter than
+    /// what it read (a cut) reads it all again, writing every record twice downstream.
+    Rotated(PathBuf),
+    /// Cut back to its last whole line where it could not be renamed (the error), the fragment
+    /// kept in `<path>.torn` when the disk has room for it (else why not).
+    Cut {
+        rename: io::Error,
+        kept_in: io::Result<PathBuf>,
+    },
+}
+
+/// What the log says of it.
+impl std::fmt::Display for Repair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (path, n) = (self.path.display(), self.fragment);
+        match &self.mended {
+            Mended::Rotated(to) => write!(
+                f,
+                "{path} ended in a torn line (a crash?): rotated to {} as it is, its last {n} \
+                 bytes no line; a new file is started",
+                to.display()
+            ),
+            Mended::Cut { rename, kept_in } => {
+                write!(
+                    f,
+                    "{path} ended in a torn line (a crash?), and could not be rotated away \
+                     ({rename}): cut {n} bytes, "
+                )?;
+                match kept_in {
+                    Ok(kept) => write!(f, "kept in {}", kept.display()),
+                    Err(e) => write!(f, "not kept: {e}"),
+                }
+            }
+        }
+    }
+}
+
+/// Mends `file` (opened at `path`) when a crash left a fragment after its last LF: it is
+/// rotated away, and the file returned is a new one at `path`. A file that ends in a whole line
+/// is returned as it is.
+pub(super) fn mend_tail(path: &Path, file: File) -> io::Result<(File, Option<Repair>)> {
+    mend_tail_to(path, file, rotated_name)
+}
+
+/// [`mend_tail`], the file rotated to the name `to` gives it.
+pub(super) fn mend_tail_to(
+    path: &Path,
+    mut file: File,
+    to: impl FnOnce(&Path) -> PathBuf,
+) -> io::Result<(File, Option<Repair>)> {
+    let meta = file.metadata()?;
+    let len = meta.len();
+    let Some(cut) = whole_end(&mut file, len)? else {
+        return Ok((file, None));
+    };
+    let whole = Place {
+        dev: meta.dev(),
+        ino: meta.ino(),
+        offset: cut,
+    };
+    let fragment = len - cut;
+    let to = to(path);
+    let rename = match std::fs::rename(path, &to) {
+        Ok(()) => {
+            // The new name must survive a power cut, or the torn file would be back at the path.
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                File::open(dir)?.sync_all()?;
+            }
+            let repair = Repair {
+                path: path.to_owned(),
+                fragment,
+                whole,
+                mended: Mended::Rotated(to),
+            };
+            return Ok((open_for_appending(path)?, Some(repair)));
+        }
+        Err(e) => e,
+    };
+    let mut bytes = vec![0u8; fragment as usize];
+    file.seek(SeekFrom::Start(cut))?;
+    file.read_exact(&mut bytes)?;
+    let kept_in = keep_torn(path, &bytes, Torn::Append);
+    // Cut all the same when it cannot be kept (a full disk): it is no line, the record it began
+    // is in no file, and a collector unable to open its output would not start until the disk
+    // had room, though it could tell its feeds to wait and say why.
+    file.set_len(cut)?;
+    let repair = Repair {
+        path: path.to_owned(),
+        fragment,
+        whole,
+        mended: Mended::Cut { rename, kept_in },
+    };
+    Ok((file, Some(repair)))
+}
+
+/// Where the last whole line of a file of `len` bytes ends, when bytes without an LF follow it
+/// (0 when no line is whole); `None` when the file ends in an LF or is empty.
+fn whole_end(file: &mut File, len: u64) -> io::Result<Option<u64>> {
     if len == 0 {
         return Ok(None);
     }
@@ -23,7 +135,6 @@ pub(super) fn repair_tail(path: &Path, file: &mut File) -> io::Result<Option<Rep
     }
     // Look back for the last complete line, a chunk at a time.
     let mut end = len;
-    let mut cut = 0;
     let mut chunk = vec![0u8; 64 << 10];
     while end > 0 {
         let start = end.saturating_sub(chunk.len() as u64);
@@ -31,24 +142,11 @@ pub(super) fn repair_tail(path: &Path, file: &mut File) -> io::Result<Option<Rep
         file.seek(SeekFrom::Start(start))?;
         file.read_exact(part)?;
         if let Some(i) = memchr::memrchr(b'\n', part) {
-            cut = start + i as u64 + 1;
-            break;
+            return Ok(Some(start + i as u64 + 1));
         }
         end = start;
     }
-    let mut fragment = vec![0u8; (len - cut) as usize];
-    file.seek(SeekFrom::Start(cut))?;
-    file.read_exact(&mut fragment)?;
-    let kept_in = keep_torn(path, &fragment, Torn::Append);
-    // Cut all the same when it cannot be kept (a full disk): it is no line, the record it began
-    // is in no file, and a collector unable to open its output would not start until the disk
-    // had room, though it could tell its feeds to wait and say why.
-    file.set_len(cut)?;
-    Ok(Some(Repair {
-        path: path.to_owned(),
-        removed: len - cut,
-        kept_in,
-    }))
+    Ok(Some(0))
 }
 
 /// How [`keep_torn`] writes to `<path>.torn`.

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use ztel::run::Running;
 
-use super::outcome::{parse_drained, read_jsonl, Outcome};
+use super::outcome::{parse_drained, read_output, Outcome};
 use super::{close_and_wait, wait_for, wait_until, ztel, TempDir, DEADLINE, STOP_DEADLINE};
 
 /// How to start the collector.
@@ -478,9 +478,9 @@ impl Collector {
         let data = self.data.clone();
         Outcome {
             counters,
-            records: read_jsonl(&data.join("connections.jsonl")),
-            devices: read_jsonl(&data.join("devices.jsonl")),
-            dead_letters: read_jsonl(&data.join("dead-letter.jsonl")),
+            records: read_output(&data.join("connections.jsonl")),
+            devices: read_output(&data.join("devices.jsonl")),
+            dead_letters: read_output(&data.join("dead-letter.jsonl")),
             stdout,
             stderr,
             data,

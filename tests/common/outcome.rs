@@ -124,6 +124,35 @@ pub fn parse_drained(line: &str) -> BTreeMap<String, u64> {
     counters
 }
 
+/// Reads an output's lines: those of its rotated files (`<stem>-<time>.jsonl`), oldest first,
+/// then the file's. No test rotates by size: a rotated file is one a crash tore, rotated away
+/// at the next start, and only its last line may be unfinished (left out here).
+pub fn read_output(path: &Path) -> Vec<Value> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let (stem, ext) = name.rsplit_once('.').unwrap_or((name, "jsonl"));
+    let (prefix, suffix) = (format!("{stem}-"), format!(".{ext}"));
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut rotated: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    rotated.retain(|p| {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        name.starts_with(&prefix) && name.ends_with(&suffix)
+    });
+    rotated.sort();
+    let mut lines = Vec::new();
+    for file in rotated {
+        let bytes = std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        lines.extend(parse_jsonl(&bytes[..whole], &file.display().to_string()));
+    }
+    lines.extend(read_jsonl(path));
+    lines
+}
+
 /// Reads a JSON Lines file; a missing file is empty. Every line must be one JSON object.
 pub fn read_jsonl(path: &Path) -> Vec<Value> {
     match std::fs::read(path) {

@@ -1,4 +1,5 @@
 use super::*;
+use crate::sink::{Mended, Repair};
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;
@@ -183,17 +184,55 @@ fn a_read_back_a_crash_cut_short_is_finished_not_repeated() {
     let path = dir.join("out.jsonl");
     std::fs::write(&path, lines(0, 3)).unwrap();
     let spill = marked_spill(&dir, &path, &lines(3, 3000));
-    // The crash came after 1,000 lines and half of the next (cut off at open, as a torn tail).
+    // The crash came after 1,000 lines and half of the next: the start rotates the file away
+    // as it is, torn, and the read-back goes on in a new one from the line it tore.
     let mut file = OpenOptions::new().append(true).open(&path).unwrap();
     file.write_all(lines(3, 1000).as_bytes()).unwrap();
     file.write_all(b"{\"n\":10").unwrap();
     drop(file);
     let (mut sink, repair) = Sink::open(&path, None).unwrap();
-    assert!(repair.is_some());
+    let Some(Repair {
+        mended: Mended::Rotated(to),
+        ..
+    }) = repair
+    else {
+        panic!("not rotated away");
+    };
     let read = sink.read_back(&spill).unwrap();
     assert_eq!(read.lines, 2000);
     assert_eq!(read.found, lines(3, 1000).len() as u64);
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), lines(0, 3003));
+    let rotated = std::fs::read_to_string(&to).unwrap();
+    assert_eq!(rotated, lines(0, 1003) + "{\"n\":10");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), lines(1003, 2000));
+    assert!(spills(&dir).is_empty());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_read_back_torn_twice_goes_on_from_where_the_new_file_ends() {
+    // After the rotation above, the read-back into the new file is itself cut short by a
+    // crash: its spill, marked for the new file with how much went to the rotated one, goes on
+    // from where the new file ends.
+    let dir = temp("resume-again");
+    let path = dir.join("out.jsonl");
+    std::fs::write(&path, "").unwrap();
+    let meta = std::fs::metadata(&path).unwrap();
+    let before = lines(3, 1000).len();
+    let spill = dir.join(format!(
+        "spill-records-7{AT}{}-{}-0-{before}.jsonl",
+        meta.dev(),
+        meta.ino()
+    ));
+    std::fs::write(&spill, lines(3, 3000)).unwrap();
+    std::fs::write(&path, lines(1003, 500)).unwrap();
+    let (mut sink, repair) = Sink::open(&path, None).unwrap();
+    assert!(repair.is_none());
+    let read = sink.read_back(&spill).unwrap();
+    assert_eq!(
+        (read.lines, read.found),
+        (1500, lines(3, 1500).len() as u64)
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), lines(1003, 2000));
     assert!(spills(&dir).is_empty());
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -247,15 +286,24 @@ fn a_spill_name_says_where_its_lines_go() {
         offset: 12345,
     };
     let name = "spill-dead-letters-17.at-2049-77-12345.jsonl";
+    let mark = Mark { place, from: 0 };
     assert_eq!(
         unmarked(name),
-        ("spill-dead-letters-17.jsonl".into(), Some(place))
+        ("spill-dead-letters-17.jsonl".into(), Some(mark))
+    );
+    // With how much of it went to a file rotated away since.
+    let name = "spill-dead-letters-17.at-2049-77-12345-678.jsonl";
+    let mark = Mark { place, from: 678 };
+    assert_eq!(
+        unmarked(name),
+        ("spill-dead-letters-17.jsonl".into(), Some(mark))
     );
     // Anything else is a name of its own.
     for name in [
         "spill-records-17.at-1-2.jsonl",
         "spill-records-17.at-1-2-x.jsonl",
-        "spill-records-17.at-1-2-3-4.jsonl",
+        "spill-records-17.at-1-2-3-x.jsonl",
+        "spill-records-17.at-1-2-3-4-5.jsonl",
     ] {
         assert_eq!(unmarked(name), (name.into(), None), "{name}");
     }

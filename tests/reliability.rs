@@ -93,11 +93,19 @@ fn idle_timeout_bounds_a_frame_in_progress_and_a_mute_peer_not_a_quiet_feed() {
     let collector = Collector::start_with(
         "idle",
         Options {
-            config: Some("[limits]\nidle_timeout_secs = 1\n".into()),
+            config: Some("[limits]\nidle_timeout_secs = 1\nmax_frame_bytes = 4096\n".into()),
             ..Options::default()
         },
     );
     let mut quiet = collector.connect();
+    // Mute in the middle of a frame too long to keep, which is skipped to its end: its bytes
+    // were all taken, but the frame is not over (it held its connection slot for ever).
+    let mut skipped = collector.connect();
+    skipped
+        .write_all(format!("{{{}", "a".repeat(10_000)).as_bytes())
+        .unwrap();
+    let mut counted = collector.connect();
+    counted.write_all(b"9999999 <134>{\"a\":").unwrap();
     quiet
         .write_all(format!("{}\n", zia_line(1, "quiet")).as_bytes())
         .unwrap();
@@ -139,13 +147,24 @@ fn idle_timeout_bounds_a_frame_in_progress_and_a_mute_peer_not_a_quiet_feed() {
         matches!(read, Ok(0)),
         "a peer mute mid-frame is closed: {read:?}"
     );
+    for (what, mut stream) in [("line", skipped), ("octet-counted frame", counted)] {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let read = stream.read(&mut [0u8; 8]);
+        assert!(
+            matches!(read, Ok(0)),
+            "a peer mute in an oversize {what} is closed: {read:?}"
+        );
+    }
     // The quiet feed has been silent as long as the slow sender was cut off for: still open.
     quiet
         .write_all(format!("{}\n", zia_line(3, "quiet")).as_bytes())
         .expect("the quiet connection is still open");
     common::close_and_wait(quiet);
     let outcome = collector.stop();
-    assert_eq!(outcome.counter("idle_timeouts"), 3);
+    assert_eq!(outcome.counter("idle_timeouts"), 5);
+    assert_eq!(outcome.counter("oversize_frames"), 2);
     assert_eq!(
         outcome.records.len(),
         2,

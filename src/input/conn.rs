@@ -327,7 +327,13 @@ pub async fn read_frames<S: Stream>(
         if start == end {
             start = 0;
             end = 0;
-            frame_started = None;
+            // A frame too long to keep is skipped as it comes, so all was taken, but it is not
+            // over: its deadline holds from its first byte (it held its slot for ever).
+            if framer.at_boundary() {
+                frame_started = None;
+            } else if frame_started.is_none() {
+                frame_started = Some(read_at);
+            }
             // A large frame is done: what it needed goes back to the budget.
             release(
                 &mut buf,

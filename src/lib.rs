@@ -28,6 +28,7 @@ pub mod executor;
 pub mod input;
 pub mod logging;
 pub mod memlock;
+pub mod nofile;
 pub mod obs;
 pub mod pipeline;
 pub mod run;

@@ -123,6 +123,8 @@ impl Running {
 pub fn start(config: Config) -> anyhow::Result<Running> {
     // Before anything starts: without enough of it no shard can.
     crate::memlock::check(config.shard_count())?;
+    let connections = config.shard_count() as u64 * config.limits.max_connections as u64;
+    crate::nofile::check(connections);
     let zones = config.zones()?;
     let columns = config.columns()?;
     let tcp = config.input.tcp.address.get();

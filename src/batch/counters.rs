@@ -12,6 +12,9 @@ pub enum Counter {
     ConnectionsRefused,
     /// Connections over `max_connections`.
     ConnectionsOverLimit,
+    /// Accepts that failed (out of file descriptors: EMFILE, ENFILE; out of memory); the
+    /// connection waits in the listen backlog until an accept works.
+    AcceptFailures,
     /// TLS handshakes that failed or timed out (a bad or missing client certificate counts here).
     TlsHandshakeFailures,
     /// Connections closed for sending nothing for `idle_timeout_secs`.
@@ -65,6 +68,9 @@ impl Counter {
                  after a reload (its address, its client certificate)."
             }
             Counter::ConnectionsOverLimit => "Connections refused: over limits.max_connections.",
+            Counter::AcceptFailures => {
+                "Accepts that failed (out of file descriptors, or memory); the peer waits in the listen backlog."
+            }
             Counter::TlsHandshakeFailures => "TLS handshakes that failed or timed out.",
             Counter::IdleTimeouts => {
                 "Connections closed after limits.idle_timeout_secs of silence."
@@ -112,11 +118,12 @@ impl Counter {
         }
     }
 
-    pub const ALL: [Counter; 26] = [
+    pub const ALL: [Counter; 27] = [
         Counter::ConnectionsOpened,
         Counter::ConnectionsClosed,
         Counter::ConnectionsRefused,
         Counter::ConnectionsOverLimit,
+        Counter::AcceptFailures,
         Counter::TlsHandshakeFailures,
         Counter::IdleTimeouts,
         Counter::ReadErrors,
@@ -147,6 +154,7 @@ impl Counter {
             Counter::ConnectionsClosed => "connections_closed",
             Counter::ConnectionsRefused => "connections_refused",
             Counter::ConnectionsOverLimit => "connections_over_limit",
+            Counter::AcceptFailures => "accept_failures",
             Counter::IdleTimeouts => "idle_timeouts",
             Counter::ReadErrors => "read_errors",
             Counter::BytesRead => "bytes_read",

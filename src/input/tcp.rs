@@ -107,8 +107,16 @@ pub async fn accept_checked(
         let stream = match accepted {
             Ok(stream) => stream,
             Err(e) => {
-                // EMFILE and friends: keep accepting once the pressure is gone.
-                tracing::warn!(shard = shard.index, "{input}: accept failed: {e}");
+                // EMFILE and friends: keep accepting once the pressure is gone. Counted, and
+                // said once a second: retried a hundred times a second, it buried the log.
+                shard.count(source, |c| c.incr(Counter::AcceptFailures));
+                if let Some(held) = shard.notices.due(Notice::AcceptFailed, source) {
+                    tracing::warn!(
+                        shard = shard.index,
+                        "{input}: accept failed: {e}; the peer waits in the listen backlog{}",
+                        and_more(held)
+                    );
+                }
                 glommio::timer::sleep(Duration::from_millis(10)).await;
                 continue;
             }

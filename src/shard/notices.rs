@@ -1,5 +1,6 @@
 //! Log lines about peers (refused for their address, over the connection limit, failed TLS
-//! handshakes, TLS clients with a certificate connected, HTTP requests with a wrong or no key)
+//! handshakes, TLS clients with a certificate connected, HTTP requests with a wrong or no key,
+//! failed accepts)
 //! at most once a second per kind, input and shard (a line that stood for others of another
 //! input named the wrong one): a flood of refused connections is when an operator needs the
 //! line naming the address, and when an unlimited log would bury it.
@@ -22,18 +23,21 @@ pub enum Notice {
     Connected,
     /// An HTTP request refused for its key (401 or 403).
     Unauthorized,
+    /// An accept that failed (no file descriptor left): retried every few milliseconds.
+    AcceptFailed,
 }
 
 const EVERY: Duration = Duration::from_secs(1);
 
 impl Notice {
-    const ALL: [Notice; 6] = [
+    const ALL: [Notice; 7] = [
         Notice::Refused,
         Notice::Cut,
         Notice::OverLimit,
         Notice::Handshake,
         Notice::Connected,
         Notice::Unauthorized,
+        Notice::AcceptFailed,
     ];
 }
 
@@ -115,6 +119,7 @@ impl Notices {
                 Notice::Unauthorized => {
                     format!("refused {held} more requests for their key (401/403)")
                 }
+                Notice::AcceptFailed => format!("{held} more accepts failed"),
             };
             // Connected clients are news, not trouble.
             match notice {

@@ -39,6 +39,8 @@ pub struct Options {
     pub args: Vec<String>,
     /// A data dir of an earlier run (a restart); by default a new one.
     pub data_dir: Option<PathBuf>,
+    /// RLIMIT_NOFILE, soft and hard, for the binary: a shell's low limit.
+    pub nofile: Option<u64>,
 }
 
 impl Options {
@@ -72,6 +74,7 @@ impl Default for Options {
             udp: false,
             args: Vec::new(),
             data_dir: None,
+            nofile: None,
         }
     }
 }
@@ -176,6 +179,20 @@ impl Collector {
                 Stdio::null()
             })
             .stderr(Stdio::piped());
+        if let Some(n) = options.nofile {
+            use std::os::unix::process::CommandExt;
+            let limit = libc::rlimit {
+                rlim_cur: n,
+                rlim_max: n,
+            };
+            // SAFETY: only setrlimit, async-signal-safe, runs between fork and exec.
+            unsafe {
+                cmd.pre_exec(move || match libc::setrlimit(libc::RLIMIT_NOFILE, &limit) {
+                    0 => Ok(()),
+                    _ => Err(std::io::Error::last_os_error()),
+                });
+            }
+        }
         let mut child = cmd.spawn().expect("spawn ztel serve");
 
         let stderr = Arc::new(Mutex::new(Vec::new()));

@@ -115,6 +115,9 @@ impl Drop for Server {
 async fn accept(listener: TcpListener, handler: Arc<Handler>, mut stopped: oneshot::Receiver<()>) {
     let mut open: VecDeque<JoinHandle<()>> = VecDeque::with_capacity(MAX_CONNECTIONS + 1);
     let jobs = Arc::new(AtomicUsize::new(0));
+    // Failed accepts since the last line about them, and when that went out: said once a
+    // minute, not ten times a second.
+    let (mut failed, mut said) = (0u64, None::<std::time::Instant>);
     loop {
         let (stream, peer) = tokio::select! {
             _ = &mut stopped => return,
@@ -122,7 +125,14 @@ async fn accept(listener: TcpListener, handler: Arc<Handler>, mut stopped: onesh
                 Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of descriptors, say: wait a moment rather than spin.
-                    tracing::warn!(error = %e, "admin endpoint: accept failed");
+                    failed += 1;
+                    if said.is_none_or(|at| at.elapsed() >= Duration::from_secs(60)) {
+                        tracing::warn!(
+                            error = %e,
+                            "admin endpoint: accept failed ({failed} since the last line)"
+                        );
+                        (failed, said) = (0, Some(std::time::Instant::now()));
+                    }
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     continue;
                 }

@@ -293,3 +293,13 @@ fn without_a_terminal_it_says_so() {
     assert!(!status.success());
     assert!(err.contains("not a terminal"), "{err}");
 }
+
+#[test]
+fn a_config_it_cannot_read_is_one_line_that_says_why_once() {
+    // The reason was said twice: the error's message and, as its source, again.
+    let (status, _, err) = run_ztel(&["top", "--config", "/nonexistent/ztel.toml"]);
+    assert!(!status.success());
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(err.matches("No such file").count(), 1, "{err}");
+    assert!(err.contains("/nonexistent/ztel.toml"), "{err}");
+}

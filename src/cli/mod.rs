@@ -76,7 +76,7 @@ enum Command {
 enum ConfigCommand {
     /// Print the full default configuration as commented TOML.
     Default,
-    /// Validate a configuration file.
+    /// Validate a configuration file, its certificates as a reload would take them.
     Check {
         #[arg(value_name = "FILE")]
         file: PathBuf,
@@ -140,11 +140,13 @@ pub fn main() -> ExitCode {
 }
 
 /// `config check`: the file parses and validates, and every certificate, key and CA it names
-/// opens and loads, as `serve` would load them; warnings go to stderr and do not fail.
+/// opens and loads, as a reload would take them (a certificate expired, or not yet valid, or
+/// not for a server, fails: a reload refuses it, where a start only says so); warnings go to
+/// stderr and do not fail.
 fn check(file: &std::path::Path) -> ExitCode {
     let loaded = Config::load(file)
         .map_err(LoadError::from)
-        .and_then(|config| Live::load(&config).map(|_| config));
+        .and_then(|config| Live::check(&config).map(|()| config));
     match loaded {
         Ok(config) => {
             for warning in config.warnings() {

@@ -255,10 +255,11 @@ pub struct Histograms {
 /// message is enough to find the mistake.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read {path}: {source}")]
+    // Not `source`: callers that print an error's chain (`{e:#}`) said the reason twice.
+    #[error("cannot read {path}: {reason}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     #[error("{path}: {message}")]
     Syntax { path: PathBuf, message: String },
@@ -269,9 +270,9 @@ pub enum ConfigError {
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|reason| ConfigError::Read {
             path: path.to_owned(),
-            source,
+            reason,
         })?;
         Config::from_toml(&text).map_err(|e| match e {
             ConfigError::Syntax { message, .. } => ConfigError::Syntax {
@@ -374,7 +375,11 @@ fn parse(text: &str) -> Result<Config, ConfigError> {
 
 /// toml's errors span several lines with a source excerpt; the CLI promises one line.
 fn one_line_toml_error(text: &str, e: &toml::de::Error) -> String {
-    let message = plain_expected(&e.message().trim().replace('\n', " "));
+    let mut message = plain_expected(&e.message().trim().replace('\n', " "));
+    // toml says nothing of a file that ends where a value should be (`address = `).
+    if message.is_empty() {
+        message = "the file ends where a value or a closing bracket or quote should be".into();
+    }
     match e.span() {
         Some(span) => {
             let line = text[..span.start.min(text.len())].matches('\n').count() + 1;

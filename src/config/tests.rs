@@ -94,6 +94,15 @@ fn bad_values_name_their_key() {
             "output.records",
         ),
         ("[histograms]\nlog = \"devices.jsonl\"", "output.devices"),
+        (
+            "[histograms]\ninterval_secs = 0",
+            "histograms.interval_secs",
+        ),
+        // No interval was ever logged, where every other duration is bounded at a year.
+        (
+            "[histograms]\ninterval_secs = 9223372036854775807",
+            "histograms.interval_secs",
+        ),
     ];
     for (text, key) in cases {
         let msg = Config::from_toml(text).unwrap_err().to_string();
@@ -107,6 +116,19 @@ fn wrong_type_is_a_syntax_error_with_line() {
         .unwrap_err()
         .to_string();
     assert!(msg.contains("line 3"), "{msg}");
+}
+
+#[test]
+fn a_file_that_ends_where_a_value_should_be_says_so() {
+    // toml's message is empty there: the line was `t.toml: line 2: ` and nothing else.
+    for text in [
+        "[input.tcp]\naddress = ",
+        "[input.tcp]\naddress = \"127.0.0.1:1514",
+    ] {
+        let msg = Config::from_toml(text).unwrap_err().to_string();
+        let (_, said) = msg.split_once("line 2: ").unwrap_or(("", ""));
+        assert!(!said.trim().is_empty(), "{text:?} gave {msg:?}");
+    }
 }
 
 #[test]
@@ -158,6 +180,17 @@ fn a_type_error_and_a_network_with_host_bits_name_their_key() {
         .to_string();
     assert!(err.starts_with("input.tcp.allowed_ips[0]:"), "{err}");
     assert!(err.contains("host bits"), "{err}");
+}
+
+#[test]
+fn more_shards_than_cores_is_said() {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let fits = Config::from_toml(&format!("shards = {cores}\n")).unwrap();
+    assert!(fits.warnings().is_empty(), "{:?}", fits.warnings());
+    let over = Config::from_toml(&format!("shards = {}\n", cores * 32)).unwrap();
+    let warnings = over.warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].starts_with(&format!("shards = {} is more than", cores * 32)));
 }
 
 #[test]

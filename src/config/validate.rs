@@ -148,9 +148,8 @@ impl Config {
         if self.output.rotate_bytes < 1 << 20 {
             return Err(invalid("output.rotate_bytes", "must be at least 1048576"));
         }
-        if self.histograms.interval_secs == 0 {
-            return Err(invalid("histograms.interval_secs", "must be at least 1"));
-        }
+        // Bounded as every other duration: past a year no interval is ever logged.
+        within_a_year("histograms.interval_secs", self.histograms.interval_secs)?;
         self.validate_nats()
     }
 
@@ -307,6 +306,15 @@ impl Config {
                  certificate): nothing will be received"
                     .into(),
             );
+        }
+        // Allowed (a test box, a collector sharing its host), but a typo of 64 for 4 cost a
+        // gigabyte without a word.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if self.shards > cores {
+            warnings.push(format!(
+                "shards = {} is more than the {cores} cores here: each shard is a thread with                  its own buffers and rings (about 14 MB), and shards on one core take turns                  (0 runs one a core)",
+                self.shards
+            ));
         }
         let http = &input.http;
         if http.address.get().is_some() && http.keys.is_empty() {

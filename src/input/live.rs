@@ -110,6 +110,12 @@ impl Live {
         })
     }
 
+    /// Whether a reload would take `config`: `config check` judges as a reload does, which
+    /// refuses a certificate no client would take (a start only says so).
+    pub fn check(config: &Config) -> Result<(), LoadError> {
+        build(config, true).map(drop)
+    }
+
     /// Swaps in the allow-lists and certificates of `config`. New connections see the new
     /// settings; established ones keep their session, and are asked again at their next read
     /// whether the new allow-list and client CA still admit them (`admission`).

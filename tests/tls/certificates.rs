@@ -57,6 +57,23 @@ fn an_expired_certificate_at_start_is_said_and_the_rest_serves() {
     );
     collector.send(format!("{}\n", common::zia_line(1, "pc-1")).as_bytes());
     assert_eq!(collector.stop().records.len(), 1);
+    // `config check` judges as a reload does: it said "ok" to the file, and the reload that
+    // an operator's `config check && systemctl reload ztel` ran next failed.
+    let config = dir.write(
+        "check.toml",
+        &format!(
+            "[input.tls]\naddress = \"127.0.0.1:0\"\ncert = {:?}\nkey = {:?}\n",
+            dir.path().join("server.pem"),
+            dir.path().join("server.key")
+        ),
+    );
+    let (status, _, stderr) = common::run_ztel(&["config", "check", config.to_str().unwrap()]);
+    assert!(!status.success(), "an expired certificate passed the check");
+    assert!(
+        stderr.starts_with("ztel: error: input.tls.cert ")
+            && stderr.contains("CN=old expired at 2021-01-01T00:00:00Z"),
+        "{stderr}"
+    );
 }
 
 /// With mutual TLS, when the client CA file's last CA expires, for an alert ahead of it: then

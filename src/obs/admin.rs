@@ -8,9 +8,9 @@
 //! Routing is one `match (method, path)` in `route`; each handler is a small function that
 //! returns a [`Reply`]. A route is added with one arm there (and its path in the 405 arm).
 
+mod query;
 mod server;
 
-use std::borrow::Cow;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::Ordering;
@@ -29,12 +29,8 @@ use crate::aggregate::attribution::Attributed;
 use crate::aggregate::latency::LatencySummary;
 use crate::aggregate::registry::Device;
 use crate::aggregate::state::Shared;
-use crate::batch::FlowKey;
 use crate::sink::nats::kv::KvDevice;
 pub use server::{HEAD_TIMEOUT, MAX_CONNECTIONS};
-
-/// The most of a bad parameter value echoed back in an error: enough to see the mistake.
-const ECHO_MAX: usize = 64;
 
 const TEXT: &str = "text/plain; charset=utf-8";
 const JSON: &str = "application/json";
@@ -189,19 +185,10 @@ fn devices(state: &Shared, index: &Mutex<DeviceIndex>, query: &str) -> Reply {
         limit: usize,
         devices: Vec<DeviceAnswer<'a>>,
     }
-    let mut offset = 0;
-    let mut limit = 100;
-    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
-        let target = match k.as_ref() {
-            "offset" => &mut offset,
-            "limit" => &mut limit,
-            _ => continue,
-        };
-        match v.parse::<usize>() {
-            Ok(n) => *target = n,
-            Err(_) => return json_error(400, &bad(&k, &v, "a whole number")),
-        }
-    }
+    let (offset, limit) = match query::page(query) {
+        Ok(page) => page,
+        Err(e) => return json_error(400, &e),
+    };
     let limit = limit.min(PAGE_MAX);
     let Ok(mut index) = index.lock() else {
         return json_error(500, "device index unavailable");
@@ -314,7 +301,7 @@ struct AttributionAnswer<'a> {
 /// is RFC 3339 or epoch seconds, `now` when absent or empty. 200 when found, 404 when not, 400
 /// naming the parameter that is missing or wrong.
 fn attribution(state: &Shared, query: &str, now: Timestamp) -> Reply {
-    let (key, at) = match parse_query(query, now) {
+    let (key, at) = match query::flow(query, now) {
         Ok(q) => q,
         Err(e) => return json_error(400, &e),
     };
@@ -335,68 +322,6 @@ fn attribution(state: &Shared, query: &str, now: Timestamp) -> Reply {
         who: who.as_ref(),
     };
     json(if who.is_some() { 200 } else { 404 }, &answer)
-}
-
-/// Reads the flow key and time from a query string; the error names the parameter.
-fn parse_query(query: &str, now: Timestamp) -> Result<(FlowKey, Timestamp), String> {
-    let pairs: Vec<(Cow<str>, Cow<str>)> = form_urlencoded::parse(query.as_bytes()).collect();
-    // A repeated parameter: the first one counts.
-    let get = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_ref())
-    };
-    let required = |name: &str| get(name).ok_or_else(|| format!("missing parameter {name}"));
-    let ip = |name: &str| -> Result<IpAddr, String> {
-        let v = required(name)?;
-        // Brackets are how IPv6 addresses are written next to ports: accept them.
-        let bare = v
-            .strip_prefix('[')
-            .and_then(|v| v.strip_suffix(']'))
-            .unwrap_or(v);
-        bare.parse()
-            .map_err(|_| bad(name, v, "an IPv4 or IPv6 address"))
-    };
-    let port = |name: &str| -> Result<u16, String> {
-        let v = required(name)?;
-        if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(bad(name, v, "a port number, 0 to 65535"));
-        }
-        v.parse()
-            .map_err(|_| bad(name, v, "a port number, 0 to 65535"))
-    };
-    let key = FlowKey {
-        connector_ip: ip("connector_ip")?,
-        connector_port: port("connector_port")?,
-        server_ip: ip("server_ip")?,
-        server_port: port("server_port")?,
-    };
-    let at = match get("at") {
-        None | Some("") => now,
-        Some(v) => parse_at(v)
-            .ok_or_else(|| bad("at", v, "RFC 3339 (2024-01-18T10:31:05Z) or epoch seconds"))?,
-    };
-    Ok((key, at))
-}
-
-/// RFC 3339 or epoch seconds.
-fn parse_at(v: &str) -> Option<Timestamp> {
-    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
-        return Timestamp::from_second(v.parse().ok()?).ok();
-    }
-    if let Ok(ts) = v.parse() {
-        return Some(ts);
-    }
-    // An offset's '+' sent unencoded arrives as a space (form decoding): put it back.
-    let (date, offset) = v.rsplit_once(' ')?;
-    format!("{date}+{offset}").parse().ok()
-}
-
-fn bad(name: &str, value: &str, expected: &str) -> String {
-    let shown: String = value.chars().take(ECHO_MAX).collect();
-    let more = if shown.len() < value.len() { "…" } else { "" };
-    format!("bad parameter {name}: expected {expected}, got {shown:?}{more}")
 }
 
 #[derive(Serialize)]
@@ -426,54 +351,6 @@ fn json(status: u16, value: &impl Serialize) -> Reply {
 mod tests {
     use super::*;
 
-    fn now() -> Timestamp {
-        Timestamp::from_second(1_700_000_000).unwrap()
-    }
-
-    const KEY: &str =
-        "connector_ip=10.0.0.1&connector_port=40000&server_ip=10.0.0.2&server_port=443";
-
-    #[test]
-    fn query_defaults_at_to_now() {
-        let (key, at) = parse_query(KEY, now()).unwrap();
-        assert_eq!(key.connector_port, 40000);
-        assert_eq!(at, now());
-        let (_, at) = parse_query(&format!("{KEY}&at="), now()).unwrap();
-        assert_eq!(at, now());
-    }
-
-    #[test]
-    fn at_forms() {
-        let want = Timestamp::from_second(1_705_573_865).unwrap();
-        assert_eq!(parse_at("1705573865"), Some(want));
-        assert_eq!(parse_at("2024-01-18T10:31:05Z"), Some(want));
-        assert_eq!(parse_at("2024-01-18T11:31:05+01:00"), Some(want));
-        assert_eq!(parse_at("2024-01-18T11:31:05 01:00"), Some(want));
-        assert_eq!(parse_at("yesterday"), None);
-        assert_eq!(parse_at("99999999999999999999"), None);
-    }
-
-    #[test]
-    fn errors_name_the_parameter() {
-        let e = parse_query("connector_ip=10.0.0.1", now()).unwrap_err();
-        assert_eq!(e, "missing parameter connector_port");
-        let e = parse_query(&KEY.replace("=443", "=+443"), now()).unwrap_err();
-        assert!(e.starts_with("bad parameter server_port:"), "{e}");
-        let e = parse_query(&KEY.replace("=443", "=70000"), now()).unwrap_err();
-        assert!(e.starts_with("bad parameter server_port:"), "{e}");
-        let long = "x".repeat(500);
-        let e = parse_query(&format!("{KEY}&at={long}"), now()).unwrap_err();
-        assert!(e.starts_with("bad parameter at:") && e.len() < 200, "{e}");
-    }
-
-    #[test]
-    fn bracketed_and_encoded_ipv6() {
-        let q = "connector_ip=%5Bfd00%3A%3A1%5D&connector_port=1&server_ip=fd00::2&server_port=2";
-        let (key, _) = parse_query(q, now()).unwrap();
-        assert_eq!(key.connector_ip, "fd00::1".parse::<IpAddr>().unwrap());
-        assert_eq!(key.server_ip, "fd00::2".parse::<IpAddr>().unwrap());
-    }
-
     #[test]
     fn routes() {
         let state = Shared::new(
@@ -493,7 +370,8 @@ mod tests {
             405
         );
         assert_eq!(route(&state, &index, &Method::GET, "/nope", "").0, 404);
-        let (status, ct, body) = route(&state, &index, &Method::GET, "/attribution", KEY);
+        let key = "connector_ip=10.0.0.1&connector_port=40000&server_ip=10.0.0.2&server_port=443";
+        let (status, ct, body) = route(&state, &index, &Method::GET, "/attribution", key);
         assert_eq!((status, ct), (404, JSON));
         assert!(
             body.starts_with("{\"found\":false,") && body.ends_with("}\n"),

@@ -166,12 +166,14 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
         tracing::warn!("{e}: the devices file's last events are not merged");
         None
     });
-    let (mut sinks, torn_records) = open_sinks(&config, store, through)?;
+    let mut sinks = open_sinks(&config, store, through)?;
     // The window first: it reads the list of identities written ahead of the records file's
     // last write, against the file as that write left it (rotated away, when torn).
     let window = config.data_dir.join(crate::config::WINDOW_FILE);
-    let left = torn_records.or_else(|| sinks.records.place());
-    let mut recent = Window::open(&window, DEDUP_WINDOW, left)
+    let records = Some(config.output.records.as_str())
+        .filter(|&r| r != "-")
+        .map(|r| config.output_path(r));
+    let mut recent = Window::open(&window, DEDUP_WINDOW, records.as_deref())
         .with_context(|| format!("cannot open {}", window.display()))?;
     // Before anything else is written, and before the devices file's tail is merged: a devices
     // spill's events are that tail.
@@ -376,27 +378,19 @@ const DEAD_LETTER_FILES: usize = 4;
 
 /// The aggregator's outputs, in `data_dir` unless a path says otherwise.
 /// `through`: the place in the devices file the saved registry holds every event before.
-/// Returns them, and where the records file's whole lines ended when a crash left it torn (it
-/// was rotated away).
-fn open_sinks(
-    config: &Config,
-    mut store: Store,
-    through: Option<Place>,
-) -> anyhow::Result<(Sinks, Option<Place>)> {
+fn open_sinks(config: &Config, mut store: Store, through: Option<Place>) -> anyhow::Result<Sinks> {
     let rotate = config.output.rotate_bytes;
-    // With the place where a torn file's whole lines end, when it was mended.
-    let open = |path: &str, rotate: u64| -> anyhow::Result<(Sink, Option<Place>)> {
+    let open = |path: &str, rotate: u64| -> anyhow::Result<Sink> {
         if path == "-" {
-            return Ok((Sink::stdout(), None));
+            return Ok(Sink::stdout());
         }
         let path = config.output_path(path);
         let (sink, repair) = Sink::open(&path, Some(rotate))
             .with_context(|| format!("cannot open {}", path.display()))?;
-        let Some(r) = repair else {
-            return Ok((sink, None));
-        };
-        logging::say(tracing::Level::WARN, format_args!("{r}"));
-        Ok((sink, Some(r.whole)))
+        if let Some(r) = repair {
+            logging::say(tracing::Level::WARN, format_args!("{r}"));
+        }
+        Ok(sink)
     };
     let hlog = config.output_path(&config.histograms.log);
     let latency = match IntervalLog::create(&hlog) {
@@ -410,8 +404,8 @@ fn open_sinks(
             None
         }
     };
-    let (records, torn_records) = open(&config.output.records, rotate)?;
-    let (devices, _) = open(&config.output.devices, rotate)?;
+    let records = open(&config.output.records, rotate)?;
+    let devices = open(&config.output.devices, rotate)?;
     // A store that never noted a place (new, set aside, or of an earlier version) holds every
     // event of the file as it is now, as far as anyone can tell: noted before anything is
     // written, a crash before the first save merges this run's events.
@@ -422,7 +416,7 @@ fn open_sinks(
             tracing::warn!("{e}: the devices file's events of this run may be announced again");
         }
     }
-    let sinks = Sinks {
+    Ok(Sinks {
         records,
         devices,
         // Every dead letter is also counted, so the file is a sample that may be bounded: a
@@ -431,13 +425,11 @@ fn open_sinks(
             crate::config::DEAD_LETTER_FILE,
             rotate.min(DEAD_LETTER_ROTATE),
         )?
-        .0
         .keep_rotated(DEAD_LETTER_FILES),
         latency,
         saver: Saver::start(store).context("cannot start the registry's thread")?,
         nats: None,
-    };
-    Ok((sinks, torn_records))
+    })
 }
 
 /// What an operator should know about the HTTP input before the first request arrives (an

@@ -14,9 +14,10 @@
 //! A crash can still come between a records write and that save, or in the middle of the write.
 //! So before each write of the records file, [`Window::ahead`] lists the identities it may carry
 //! in `dedup.pending`, each with the offset in that file where its record will end. At the next
-//! start, once the file's torn tail is cut off, those whose records are whole in the file join
-//! the window and the others are forgotten, so that a replay writes exactly the missing ones.
-//! A list that is not of that file, or whose write was cut short (its checksum says so), keeps
+//! start, those whose records are whole in that file (found by its inode, under its name or
+//! among its rotated files: a file the crash tore is rotated away at that start) join the
+//! window and the others are forgotten, so that a replay writes exactly the missing ones. A list
+//! of a file no longer there, or whose write was cut short (its checksum says so), keeps
 //! nothing: then a replay may write a record twice, never lose one. A torn slot of the ring is
 //! random bits, which no real record's hash will meet.
 //!
@@ -156,9 +157,10 @@ impl Window {
 
     /// A window kept in `path` as well, with the identities an earlier run left there. A file
     /// of another size or kind is started over (said in the log): it only costs repeats.
-    /// `records` is the records file as it is now, its torn tail cut off: the identities listed
-    /// ahead of a write that a crash interrupted are kept only if their records are in it.
-    pub fn open(path: &Path, capacity: usize, records: Option<Place>) -> io::Result<Window> {
+    /// `records` is the records file's path (none for stdout): the identities listed ahead of a
+    /// write that a crash interrupted are kept only if their records are whole in the file the
+    /// list was of, which may have been rotated away since.
+    pub fn open(path: &Path, capacity: usize, records: Option<&Path>) -> io::Result<Window> {
         let mut window = Window::new(capacity);
         let existed = path.exists();
         let file = File::options()
@@ -233,7 +235,7 @@ impl Window {
 
     /// Adds the identities listed ahead of a write whose records are whole in the records file,
     /// and returns them.
-    fn load_ahead(&mut self, file: &File, records: Option<Place>) -> io::Result<Vec<u128>> {
+    fn load_ahead(&mut self, file: &File, records: Option<&Path>) -> io::Result<Vec<u128>> {
         let mut kept = Vec::new();
         let mut header = [0u8; AHEAD_HEADER as usize];
         if file.read_exact_at(&mut header, 0).is_err() || &header[..8] != AHEAD_MAGIC {
@@ -257,14 +259,13 @@ impl Window {
         if xxhash_rust::xxh3::xxh3_64(&entries) != word(32) {
             return Ok(kept);
         }
-        // A list of another file keeps nothing: the records path changed (a replay written
-        // twice, rather than records lost), or the file was rotated, which the aggregator does
-        // after the write's identities were saved in the ring (or failed to be: the same).
-        let length = records.filter(|r| (r.dev, r.ino) == (word(16), word(24)));
+        // A list of a file no longer there keeps nothing: the records path changed, or the file
+        // was removed (a replay written twice, rather than records lost).
+        let length = records.and_then(|r| crate::sink::whole_lines_of(r, word(16), word(24)));
         for entry in entries.chunks_exact(ENTRY as usize) {
             let id = u128::from_le_bytes(entry[..16].try_into().unwrap_or_default());
             let end = u64::from_le_bytes(entry[16..].try_into().unwrap_or_default());
-            let whole = length.is_some_and(|r| end <= r.offset);
+            let whole = length.is_some_and(|length| end <= length);
             if whole && id != 0 && !self.ring.contains(id) {
                 self.ring.push(id);
                 kept.push(id);

@@ -26,7 +26,7 @@ use pipe::stdout_pipe;
 pub use readback::{unmarked, Mark, ReadBack};
 use rotated::{remove_oldest, rotated_name};
 use torn::{keep_torn, mend_tail, Torn};
-pub use torn::{Mended, Repair};
+pub use torn::{whole_lines_of, Mended, Repair};
 
 /// A buffer this full is written out even if more may come. A quarter of a MiB, not a whole
 /// one: the copy of each batch into the buffer and `write(2)`'s read of it then cycle through
@@ -124,9 +124,13 @@ impl Sink {
     }
 
     /// Keeps only the newest `n` rotated files: for output whose every line is also counted
-    /// (dead letters), where a flood must not fill the disk.
+    /// (dead letters), where a flood must not fill the disk. The oldest go at once: a file a
+    /// crash tore was rotated away as it opened.
     pub fn keep_rotated(mut self, n: usize) -> Sink {
         self.keep_rotated = Some(n);
+        if let Target::File { path, .. } = &self.target {
+            remove_oldest(path, n);
+        }
         self
     }
 

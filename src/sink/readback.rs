@@ -98,10 +98,12 @@ impl Sink {
         };
         let (spill, from) = match found {
             Some(Found { from, here: true }) => (spill.to_owned(), from),
-            // Nothing of it in a file, or its beginning in a file rotated away since: marked
-            // for this one, from where it goes on.
+            // Nothing more of it found, or its beginning in a file rotated away since: marked
+            // for this one, from where it goes on. What its mark says went to a file rotated
+            // away before stays there, whatever became of the file it names since (a read-back
+            // that failed, then records written after it).
             found => {
-                let from = found.map_or(0, |f| f.from);
+                let from = found.map_or(mark.map_or(0, |m| m.from), |f| f.from);
                 let stem = plain.strip_suffix(".jsonl").unwrap_or(&plain);
                 let more = match from {
                     0 => String::new(),

@@ -6,8 +6,8 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use super::rotated::rotated_name;
-use super::{open_for_appending, Place};
+use super::open_for_appending;
+use super::rotated::{rotated_files, rotated_name};
 
 /// What opening a file had to mend: a crash left a line without its end.
 #[derive(Debug)]
@@ -15,9 +15,6 @@ pub struct Repair {
     pub path: PathBuf,
     /// Bytes of the line without its end.
     pub fragment: u64,
-    /// Where the file's whole lines end, in the file as the crash left it: what it holds of the
-    /// records listed ahead of its last write ([`crate::aggregate::dedup`]).
-    pub whole: Place,
     pub mended: Mended,
 }
 
@@ -76,31 +73,31 @@ pub(super) fn mend_tail_to(
     mut file: File,
     to: impl FnOnce(&Path) -> PathBuf,
 ) -> io::Result<(File, Option<Repair>)> {
-    let meta = file.metadata()?;
-    let len = meta.len();
+    let len = file.metadata()?.len();
     let Some(cut) = whole_end(&mut file, len)? else {
         return Ok((file, None));
-    };
-    let whole = Place {
-        dev: meta.dev(),
-        ino: meta.ino(),
-        offset: cut,
     };
     let fragment = len - cut;
     let to = to(path);
     let rename = match std::fs::rename(path, &to) {
         Ok(()) => {
             // The new name must survive a power cut, or the torn file would be back at the path.
+            // A failure from here on names where the file went: the log would not.
+            let renamed = |e: io::Error| {
+                let to = to.display();
+                io::Error::new(e.kind(), format!("{e} (its torn file was rotated to {to})"))
+            };
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                File::open(dir)?.sync_all()?;
+                File::open(dir)
+                    .and_then(|d| d.sync_all())
+                    .map_err(renamed)?;
             }
             let repair = Repair {
                 path: path.to_owned(),
                 fragment,
-                whole,
-                mended: Mended::Rotated(to),
+                mended: Mended::Rotated(to.clone()),
             };
-            return Ok((open_for_appending(path)?, Some(repair)));
+            return Ok((open_for_appending(path).map_err(renamed)?, Some(repair)));
         }
         Err(e) => e,
     };
@@ -115,10 +112,31 @@ pub(super) fn mend_tail_to(
     let repair = Repair {
         path: path.to_owned(),
         fragment,
-        whole,
         mended: Mended::Cut { rename, kept_in },
     };
     Ok((file, Some(repair)))
+}
+
+/// Where the whole lines end in the file of device `dev` and inode `ino`, found at `path` or
+/// among its rotated files: the file a list of identities written ahead of a write was measured
+/// against ([`crate::aggregate::dedup`]), whether it still has its name or was rotated away
+/// since (by size, or at a start that found it torn, which a crash may have cut short before the
+/// list was read). `None` when no such file is there.
+pub fn whole_lines_of(path: &Path, dev: u64, ino: u64) -> Option<u64> {
+    std::iter::once(path.to_owned())
+        .chain(rotated_files(path))
+        .find_map(|candidate| {
+            let mut file = File::open(&candidate).ok()?;
+            let meta = file.metadata().ok()?;
+            if !meta.is_file() || (meta.dev(), meta.ino()) != (dev, ino) {
+                return None;
+            }
+            match whole_end(&mut file, meta.len()) {
+                Ok(None) => Some(meta.len()),
+                Ok(Some(cut)) => Some(cut),
+                Err(_) => None,
+            }
+        })
 }
 
 /// Where the last whole line of a file of `len` bytes ends, when bytes without an LF follow it

@@ -171,7 +171,7 @@ fn records_written_whose_save_failed_stay_listed_until_saved() {
     let dir = folder("unsaved");
     let (window, records) = (dir.join("dedup.window"), dir.join("records.jsonl"));
     let (mut sink, _) = Sink::open(&records, None).unwrap();
-    let mut w = Window::open(&window, 100, sink.place()).unwrap();
+    let mut w = Window::open(&window, 100, Some(&records)).unwrap();
     take(&mut w, &mut sink, 1, 3);
     sink.flush().unwrap();
     // (no `persist`: it failed)
@@ -185,7 +185,8 @@ fn records_written_whose_save_failed_stay_listed_until_saved() {
 
     // The torn file is rotated away: the list is read against its whole lines.
     let (sink, repair) = Sink::open(&records, None).unwrap();
-    let mut w = Window::open(&window, 100, repair.map(|r| r.whole)).unwrap();
+    assert!(repair.is_some());
+    let mut w = Window::open(&window, 100, Some(&records)).unwrap();
     for n in 1..=4 {
         assert!(
             !w.first(id(n), 0),
@@ -201,11 +202,45 @@ fn records_written_whose_save_failed_stay_listed_until_saved() {
 }
 
 #[test]
+fn a_start_cut_short_after_rotating_the_torn_file_away_keeps_what_it_held() {
+    // The rotation at start comes before the window reads its list: a start that stopped in
+    // between (a crash, a window it could not open) left the next one a list of a file no longer
+    // at the path, and the list kept nothing (a replay wrote those records twice).
+    let dir = folder("torn-twice");
+    let (window, records) = (dir.join("dedup.window"), dir.join("records.jsonl"));
+    let (mut sink, _) = Sink::open(&records, None).unwrap();
+    let mut w = Window::open(&window, 100, Some(&records)).unwrap();
+    take(&mut w, &mut sink, 1, 4);
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&records)
+        .unwrap();
+    file.write_all(b"record001\nrecord002\nrec").unwrap();
+    drop((w, sink, file));
+    // The start that rotated the file away stopped there.
+    let (_, repair) = Sink::open(&records, None).unwrap();
+    assert!(matches!(
+        repair.map(|r| r.mended),
+        Some(crate::sink::Mended::Rotated(_))
+    ));
+    let (_, again) = Sink::open(&records, None).unwrap();
+    assert!(again.is_none());
+    let mut w = Window::open(&window, 100, Some(&records)).unwrap();
+    for n in 1..=2 {
+        assert!(!w.first(id(n), 0), "{n} is in the rotated file");
+    }
+    for n in 3..=4 {
+        assert!(w.first(id(n), 0), "{n} never reached a file");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn a_crash_in_the_middle_of_a_records_write_keeps_only_the_records_in_the_file() {
     let dir = folder("torn");
     let (window, records) = (dir.join("dedup.window"), dir.join("records.jsonl"));
     let (mut sink, _) = Sink::open(&records, None).unwrap();
-    let mut w = Window::open(&window, 100, sink.place()).unwrap();
+    let mut w = Window::open(&window, 100, Some(&records)).unwrap();
     take(&mut w, &mut sink, 1, 3);
     sink.flush().unwrap();
     w.persist(sink.done()).unwrap();
@@ -223,7 +258,7 @@ fn a_crash_in_the_middle_of_a_records_write_keeps_only_the_records_in_the_file()
     let (mut sink, repair) = Sink::open(&records, None).unwrap();
     let repair = repair.expect("mended");
     assert_eq!(repair.fragment, 3);
-    let mut w = Window::open(&window, 100, Some(repair.whole)).unwrap();
+    let mut w = Window::open(&window, 100, Some(&records)).unwrap();
     for n in 1..=5 {
         assert!(
             !w.first(id(n), 0),
@@ -240,7 +275,7 @@ fn a_crash_in_the_middle_of_a_records_write_keeps_only_the_records_in_the_file()
     sink.take(b"record009\nrecord010\nrecord011\n");
     sink.flush().unwrap();
     drop(w);
-    let mut w = Window::open(&window, 100, sink.place()).unwrap();
+    let mut w = Window::open(&window, 100, Some(&records)).unwrap();
     assert!(w.first(id(6), 0));
     assert!(!w.first(id(5), 0));
     std::fs::remove_dir_all(&dir).unwrap();
@@ -254,7 +289,7 @@ fn records_another_output_does_not_keep_safe_yet_are_not_remembered_across_a_cra
     let dir = folder("safe");
     let (window, records) = (dir.join("dedup.window"), dir.join("records.jsonl"));
     let (mut sink, _) = Sink::open(&records, None).unwrap();
-    let mut w = Window::open(&window, 100, sink.place()).unwrap();
+    let mut w = Window::open(&window, 100, Some(&records)).unwrap();
     let mut ends = Vec::new();
     for n in 1..=8u128 {
         let line = format!("record{n:03}\n");
@@ -269,8 +304,8 @@ fn records_another_output_does_not_keep_safe_yet_are_not_remembered_across_a_cra
     w.persist(sink.done().min(safe)).unwrap();
     drop((w, sink));
 
-    let (sink, _) = Sink::open(&records, None).unwrap();
-    let mut w = Window::open(&window, 100, sink.place()).unwrap();
+    let (_sink, _) = Sink::open(&records, None).unwrap();
+    let mut w = Window::open(&window, 100, Some(&records)).unwrap();
     for n in 1..=3 {
         assert!(!w.first(id(n), 0), "{n} was safe: its replay is dropped");
     }
@@ -303,13 +338,13 @@ fn a_crash_before_a_rotation_keeps_what_the_write_carried() {
     let (window, records) = (dir.join("dedup.window"), dir.join("records.jsonl"));
     // Rotates after 20 bytes, once the window is saved.
     let (mut sink, _) = Sink::open(&records, Some(20)).unwrap();
-    let mut w = Window::open(&window, 100, sink.place()).unwrap();
+    let mut w = Window::open(&window, 100, Some(&records)).unwrap();
     take(&mut w, &mut sink, 1, 3);
     sink.write_out().unwrap();
     // Killed before the identities were saved.
     drop((w, sink));
     let (mut sink, _) = Sink::open(&records, Some(20)).unwrap();
-    let mut w = Window::open(&window, 100, sink.place()).unwrap();
+    let mut w = Window::open(&window, 100, Some(&records)).unwrap();
     for n in 1..=3 {
         assert!(!w.first(id(n), 0), "{n} was written");
     }
@@ -322,7 +357,7 @@ fn a_crash_before_a_rotation_keeps_what_the_write_carried() {
     drop((w, sink));
     let (sink, _) = Sink::open(&records, Some(20)).unwrap();
     assert_eq!(sink.place().map(|p| p.offset), Some(0));
-    let mut w = Window::open(&window, 100, sink.place()).unwrap();
+    let mut w = Window::open(&window, 100, Some(&records)).unwrap();
     for n in 1..=6 {
         assert!(!w.first(id(n), 0), "{n} was written before the rotation");
     }
@@ -335,15 +370,16 @@ fn a_list_of_another_file_keeps_nothing() {
     let window = dir.join("dedup.window");
     // Records listed and held back (a failing disk), then a crash, and the next start writes
     // to another file, long enough that the listed ends would all be inside it.
-    let (mut sink, _) = Sink::open(&dir.join("records.jsonl"), None).unwrap();
-    let mut w = Window::open(&window, 100, sink.place()).unwrap();
+    let records = dir.join("records.jsonl");
+    let (mut sink, _) = Sink::open(&records, None).unwrap();
+    let mut w = Window::open(&window, 100, Some(&records)).unwrap();
     take(&mut w, &mut sink, 1, 3);
     drop((w, sink));
     let elsewhere = dir.join("elsewhere.jsonl");
     std::fs::write(&elsewhere, "other line\n".repeat(10)).unwrap();
     let (sink, _) = Sink::open(&elsewhere, None).unwrap();
     assert!(sink.place().is_some_and(|p| p.offset > 30));
-    let mut w = Window::open(&window, 100, sink.place()).unwrap();
+    let mut w = Window::open(&window, 100, Some(&elsewhere)).unwrap();
     for n in 1..=3 {
         assert!(w.first(id(n), 0), "{n} was never written: its replay is");
     }
@@ -357,7 +393,7 @@ fn a_list_cut_short_over_an_older_one_keeps_nothing() {
     let pending = dir.join("dedup.pending");
     // Run 1: 400 records listed, the first 100 written, then a crash.
     let (mut sink, _) = Sink::open(&records, None).unwrap();
-    let mut w = Window::open(&window, 1000, sink.place()).unwrap();
+    let mut w = Window::open(&window, 1000, Some(&records)).unwrap();
     take(&mut w, &mut sink, 1, 400);
     let text: String = (1..=100).map(|n| format!("record{n:03}\n")).collect();
     std::fs::write(&records, text).unwrap();
@@ -365,7 +401,7 @@ fn a_list_cut_short_over_an_older_one_keeps_nothing() {
     // Run 2: 200 records written and saved; then 300 listed, and the list's write cut short
     // after its first page: what is past it is of the lists before, run 1's among them.
     let (mut sink, _) = Sink::open(&records, None).unwrap();
-    let mut w = Window::open(&window, 1000, sink.place()).unwrap();
+    let mut w = Window::open(&window, 1000, Some(&records)).unwrap();
     take(&mut w, &mut sink, 401, 600);
     sink.write_out().unwrap();
     w.persist(sink.done()).unwrap();
@@ -376,8 +412,8 @@ fn a_list_cut_short_over_an_older_one_keeps_nothing() {
     std::fs::write(&pending, &after).unwrap();
     drop((w, sink));
 
-    let (sink, _) = Sink::open(&records, None).unwrap();
-    let mut w = Window::open(&window, 1000, sink.place()).unwrap();
+    let (_sink, _) = Sink::open(&records, None).unwrap();
+    let mut w = Window::open(&window, 1000, Some(&records)).unwrap();
     for n in (1..=100).chain(401..=600) {
         assert!(!w.first(id(n), 0), "{n} is in the file");
     }

@@ -5,8 +5,8 @@
 //!
 //! Each save of the registry notes, in the same transaction, the place in the devices file
 //! (its device, inode and offset) before which every event is in the saved devices
-//! ([`crate::aggregate::store::Store::devices_through`]). At start, once the file's torn tail
-//! is cut off and before anything is read, the events after that place are merged into the
+//! ([`crate::aggregate::store::Store::devices_through`]). At start, before anything is read,
+//! the events after that place are merged into the
 //! registry ([`merge_tail`]): a device or tag announced is not announced again. That place
 //! lags the file's end by about the registry's save delay, so this reads about a second of
 //! events, not the file. A place in a file rotated since is found among the rotated files by
@@ -73,7 +73,8 @@ pub fn merge_tail(
         bytes.clear();
         read_from(&path, from, &mut bytes)?;
         for line in bytes.split_inclusive(|&b| b == b'\n') {
-            // A line without its end is no event (the file's torn tail is cut off at start).
+            // A line without its end is no event: a file a crash tore is rotated away at start
+            // with it.
             let Some(line) = line.strip_suffix(b"\n") else {
                 continue;
             };

@@ -308,3 +308,37 @@ fn a_spill_name_says_where_its_lines_go() {
         assert_eq!(unmarked(name), (name.into(), None), "{name}");
     }
 }
+
+#[test]
+fn what_a_mark_says_went_before_is_not_written_again_when_the_rest_is_not_found() {
+    // A read-back torn, resumed in the new file, then failing (a disk still full) and cut back;
+    // records written to the file since. Its mark no longer matches the file's end, and the
+    // whole spill was read back: its first lines, already in the rotated file, a second time.
+    let dir = temp("mark-from");
+    let path = dir.join("out.jsonl");
+    std::fs::write(&path, "{\"other\":1}\n{\"other\":2}\n").unwrap();
+    let meta = std::fs::metadata(&path).unwrap();
+    let before = lines(3, 2);
+    std::fs::write(
+        dir.join("out-20261201T000000.000000000Z.jsonl"),
+        before.clone() + "{\"n\":5",
+    )
+    .unwrap();
+    let spill = dir.join(format!(
+        "spill-records-7{AT}{}-{}-0-{}.jsonl",
+        meta.dev(),
+        meta.ino(),
+        before.len()
+    ));
+    std::fs::write(&spill, lines(3, 4)).unwrap();
+    let (mut sink, repair) = Sink::open(&path, None).unwrap();
+    assert!(repair.is_none());
+    let read = sink.read_back(&spill).unwrap();
+    assert_eq!(read.lines, 2);
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "{\"other\":1}\n{\"other\":2}\n".to_owned() + &lines(5, 2)
+    );
+    assert!(spills(&dir).is_empty());
+    std::fs::remove_dir_all(dir).unwrap();
+}

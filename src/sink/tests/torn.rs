@@ -29,15 +29,9 @@ fn a_torn_file_is_rotated_away_as_it_is_and_a_new_one_started() {
     let (mut sink, repair) = Sink::open(&path, None).unwrap();
     let repair = repair.expect("mended");
     assert_eq!(repair.fragment, 5);
-    let whole = Place {
-        dev: before.dev(),
-        ino: before.ino(),
-        offset: 16,
-    };
-    assert_eq!(
-        repair.whole, whole,
-        "the whole lines of the file as the crash left it"
-    );
+    // Where its whole lines end, found by its inode under its new name.
+    let whole = whole_lines_of(&path, before.dev(), before.ino());
+    assert_eq!(whole, Some(16));
     let Mended::Rotated(to) = &repair.mended else {
         panic!("not rotated: {:?}", repair.mended);
     };
@@ -112,9 +106,34 @@ fn a_file_with_no_line_at_all_is_rotated_away_too() {
     std::fs::write(&path, "partial").unwrap();
     let (_, repair) = Sink::open(&path, None).unwrap();
     let repair = repair.expect("mended");
-    assert_eq!((repair.fragment, repair.whole.offset), (7, 0));
+    assert_eq!(repair.fragment, 7);
     assert!(matches!(repair.mended, Mended::Rotated(_)));
     assert_eq!(std::fs::read(&path).unwrap(), b"");
     assert_eq!(files(&dir).len(), 2);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_torn_file_rotated_away_at_start_counts_among_the_rotated_files_kept() {
+    // With four rotated dead-letter files there, a torn one made five until the next rotation
+    // by size, and each crash one more.
+    let dir = temp("torn-keep");
+    let path = dir.join("dead-letter.jsonl");
+    for second in 1..=4 {
+        let name = format!("dead-letter-20260101T00000{second}.000000000Z.jsonl");
+        std::fs::write(dir.join(name), "{}\n").unwrap();
+    }
+    std::fs::write(&path, "{}\n{").unwrap();
+    let (sink, repair) = Sink::open(&path, Some(1 << 20)).unwrap();
+    assert!(repair.is_some());
+    let _sink = sink.keep_rotated(4);
+    let rotated = super::rotated::rotated_files(&path);
+    assert_eq!(rotated.len(), 4, "{rotated:?}");
+    let oldest = rotated[0]
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert_eq!(oldest, "dead-letter-20260101T000002.000000000Z.jsonl");
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -57,8 +57,8 @@ pub struct Args {
     /// DNS records, about 700 bytes: query, query type, answer or response code, resolver),
     /// "lss" (synthetic ZPA User Activity in LSS's default JSON template, about 2 KB each), or
     /// a FILE replayed line by line, as it is, looping over it when it has fewer lines than the
-    /// run needs (a trailing CR is dropped, blank lines skipped; write ./nss for a file named
-    /// nss). fw and dns are JSON in ztel's feed format for those log types (the
+    /// run needs, event g of the run being line g mod the lines (a trailing CR is dropped, lines
+    /// blank or of spaces and tabs skipped; write ./nss for a file named nss). fw and dns are JSON in ztel's feed format for those log types (the
     /// zscalernss-fw / zscalernss-dns envelope, Zscaler's variable names). The synthetic NSS
     /// sources share their devices: the same --devices hostnames and IPs, the same users.
     #[arg(long, value_name = "nss|fw|dns|lss|FILE", default_value = "nss")]
@@ -269,12 +269,19 @@ fn parse_rate(s: &str) -> Result<Rate, String> {
         return Ok(Rate::Max);
     }
     match s.parse::<f64>() {
-        Ok(eps) if eps.is_finite() && eps > 0.0 => Ok(Rate::PerSecond(eps)),
+        Ok(eps) if eps.is_finite() && eps > 0.0 && eps <= MAX_RATE => Ok(Rate::PerSecond(eps)),
+        // Past it the schedule's event count overflowed and no event was ever due: a hang.
+        Ok(eps) if eps > MAX_RATE => Err(format!(
+            "{s:?} is more than any sender sends ({MAX_RATE:e} events a second): give max"
+        )),
         _ => Err(format!(
             "{s:?} is not a rate: give events per second (> 0) or max"
         )),
     }
 }
+
+/// The largest `--rate`: a billion events a second, a thousand times what one host sends.
+const MAX_RATE: f64 = 1e9;
 
 #[cfg(test)]
 mod tests {
@@ -287,6 +294,10 @@ mod tests {
         assert!(parse_rate("0").is_err());
         assert!(parse_rate("-3").is_err());
         assert!(parse_rate("fast").is_err());
+        // A rate this high hung the run: no event was ever due.
+        assert_eq!(parse_rate("1e9"), Ok(Rate::PerSecond(1e9)));
+        let e = parse_rate("1e25").unwrap_err();
+        assert!(e.contains("give max"), "{e}");
     }
 
     #[test]

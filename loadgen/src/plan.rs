@@ -116,6 +116,20 @@ impl Plan {
         if args.header.is_some() && matches!(source, Source::File(_)) {
             bail!("--header applies to the synthetic sources (nss, fw, dns, lss): a file is sent as it is");
         }
+        // Taken without a word, they changed nothing. (Given at their defaults they cannot be
+        // told from absent: they change nothing either.)
+        let defaults = Cardinality::default();
+        let synthetic_only = [
+            ("--devices", args.devices != defaults.devices),
+            ("--users", args.users != defaults.users),
+            ("--servers", args.servers != defaults.servers),
+            ("--seed", args.seed != 1),
+        ];
+        if let Some((flag, _)) = synthetic_only.iter().find(|(_, given)| *given) {
+            if matches!(source, Source::File(_)) {
+                bail!("{flag} applies to the synthetic sources (nss, fw, dns, lss): a file is sent as it is");
+            }
+        }
         let http = http_plan(&args, &source)?;
         if args.hist.is_some() && args.rate == Rate::Max {
             bail!(

@@ -200,10 +200,20 @@ pub fn build(plan: &Plan) -> Result<Vec<Stream>> {
     };
     // A file shorter than the run is sent several times over; but every connection that has
     // events to send needs at least one in its pool.
-    let pool = distinct
+    let mut pool = distinct
         .min(POOL_MAX_EVENTS)
         .max(plan.connections)
         .min(needed);
+    // Event g of the run is the file's line g mod its length when each connection's share of
+    // the pool repeats in step: a whole number of passes over the file that the connections
+    // share evenly. Dealt from one pass, shares of unequal length repeated at unequal paces,
+    // and lines went out three times, twice and once in a run that sent each twice.
+    if needed > distinct {
+        let cycle = (distinct / gcd(distinct, plan.connections)).checked_mul(plan.connections);
+        if let Some(cycle) = cycle.filter(|&c| c <= POOL_MAX_EVENTS) {
+            pool = cycle.min(needed);
+        }
+    }
     let n = plan.connections as usize;
     let mut streams: Vec<Stream> = (0..n).map(|_| Stream::default()).collect();
     let layout = Layout::of(plan);
@@ -279,6 +289,14 @@ fn holds_an_object(record: &[u8]) -> bool {
     wire::format::json::span::ends_with_object(record.trim_ascii())
 }
 
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 {
+        a.max(1)
+    } else {
+        gcd(b, a % b)
+    }
+}
+
 fn read_lines(path: &Path) -> Result<Records> {
     let text = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut lines = Vec::new();
@@ -289,7 +307,8 @@ fn read_lines(path: &Path) -> Result<Records> {
         if piece.last() == Some(&b'\r') {
             line.end -= 1;
         }
-        if !line.is_empty() {
+        // Blank lines are skipped, spaces and tabs alone too (each was a dead letter).
+        if !text[line.clone()].iter().all(u8::is_ascii_whitespace) {
             lines.push(line);
         }
     }
@@ -306,6 +325,7 @@ fn read_lines(path: &Path) -> Result<Records> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
 
     fn stream(records: &[&str], layout: Layout) -> Stream {
         let mut s = Stream::default();
@@ -340,6 +360,71 @@ mod tests {
         assert!(holds_an_object(b"{\"a\":1}"));
         assert!(!holds_an_object(b"\"Tue Jun 7\",\"7536\""));
         assert!(!holds_an_object(b"a=1\tb={x}"));
+    }
+
+    /// The lines a run of `count` events over `connections` sends of a file, as the send loop
+    /// takes them: connection c's k-th event is event c + k·N, from entry k mod its pool.
+    fn replayed(lines: &str, connections: &str, count: u64) -> Vec<String> {
+        let path = std::env::temp_dir().join(format!(
+            "loadgen-replay-{}-{connections}-{count}.txt",
+            std::process::id()
+        ));
+        std::fs::write(&path, lines).unwrap();
+        let args = crate::args::Args::try_parse_from([
+            "loadgen",
+            "--target",
+            "127.0.0.1:1514",
+            "--source",
+            path.to_str().unwrap(),
+            "--connections",
+            connections,
+            "--count",
+            &count.to_string(),
+        ])
+        .unwrap();
+        let streams = build(&Plan::new(args).unwrap()).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let n = streams.len() as u64;
+        (0..count)
+            .map(|g| {
+                let s = &streams[(g % n) as usize];
+                let k = (g / n) as usize % s.len();
+                String::from_utf8(s.slice(k, 1).to_vec()).unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_file_looped_over_several_connections_sends_each_line_as_often() {
+        // 7 lines, 4 connections, 28 events: each line 4 times (it was 3, 4 and 5 times).
+        let file: String = (0..7).map(|i| format!("{{\"n\":{i}}}\n")).collect();
+        for (connections, count) in [("4", 28), ("3", 70), ("5", 35), ("2", 15)] {
+            let sent = replayed(&file, connections, count);
+            for i in 0..7u64 {
+                let times = sent
+                    .iter()
+                    .filter(|l| **l == format!("{{\"n\":{i}}}\n"))
+                    .count();
+                let even = (count / 7) as usize;
+                assert!(
+                    times == even || times == even + 1,
+                    "line {i} sent {times} times over {connections} connections"
+                );
+            }
+            // In the file's order, event g being line g mod 7.
+            for (g, line) in sent.iter().enumerate() {
+                assert_eq!(*line, format!("{{\"n\":{}}}\n", g % 7), "event {g}");
+            }
+        }
+    }
+
+    #[test]
+    fn lines_of_spaces_or_tabs_are_skipped_as_blank_ones() {
+        let sent = replayed("{\"a\":1}\n   \n\t\n\n{\"b\":2}\r\n", "1", 4);
+        assert_eq!(
+            sent,
+            ["{\"a\":1}\n", "{\"b\":2}\n", "{\"a\":1}\n", "{\"b\":2}\n"]
+        );
     }
 
     #[test]

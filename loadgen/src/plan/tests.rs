@@ -26,6 +26,26 @@ fn tls_name_is_localhost_for_an_ip() {
 }
 
 #[test]
+fn flags_of_the_synthetic_sources_are_refused_with_a_file() {
+    // They were taken without a word, and changed nothing.
+    let file = std::env::temp_dir().join(format!("loadgen-plan-{}.txt", std::process::id()));
+    std::fs::write(&file, "{\"a\":1}\n").unwrap();
+    let source = file.to_str().unwrap();
+    for flag in ["--devices", "--users", "--servers", "--seed"] {
+        let e = plan(&["--source", source, flag, "7"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(&format!("{flag} applies to the synthetic")),
+            "{e}"
+        );
+    }
+    assert!(plan(&["--source", source]).is_ok());
+    assert!(plan(&["--devices", "7"]).is_ok());
+    std::fs::remove_file(&file).unwrap();
+}
+
+#[test]
 fn combinations_that_make_no_sense_are_refused() {
     assert!(plan(&["--proto", "udp", "--framing", "octet"]).is_err());
     assert!(plan(&["--proto", "tls"]).is_err());

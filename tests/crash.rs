@@ -1,7 +1,7 @@
-//! `kill -9`: what survives it (saved devices, the duplicate window, records a full disk held
-//! back), how fast the collector is back, and NSS's "Duplicate Logs" replay afterwards. The
-//! first test is the whole story under load (issue 14), one test because each step needs the
-//! one before; the others are its parts, each alone.
+//! `kill -9`: what survives it (saved devices, the duplicate window, records a full disk held back,
+//! a records file it tore), how fast the collector is back, and NSS's "Duplicate Logs" replay
+//! afterwards. The first test is the whole story under load (issue 14), one test because each step
+//! needs the one before; the others are its parts, each alone.
 
 mod common;
 
@@ -427,4 +427,54 @@ fn device_events_are_not_repeated_after_kill_9_and_a_replay() {
     events.sort();
     expected.sort();
     assert_eq!(events, expected, "each event once, over both runs");
+}
+
+#[test]
+fn a_torn_records_file_is_rotated_away_at_start_as_it_is() {
+    // Cut back to its last line, the file shrank under a shipper following it, which then
+    // read it all again (`tail -F`, or any reader that takes a shorter file for a new one).
+    let collector = Collector::start("torn-1");
+    collector.send(format!("{}\n{}\n", zia_line(1, "a"), zia_line(2, "b")).as_bytes());
+    let first = collector.stop();
+    let path = first.data.join("connections.jsonl");
+    // What a crash in the middle of a write leaves.
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    f.write_all(b"{\"ts\":\"2026-11-22T10:00:00Z\",\"kind\":\"zia.w")
+        .unwrap();
+    drop(f);
+    let torn = std::fs::read(&path).unwrap();
+    let data = first.data.clone();
+    let collector = Collector::start_with(
+        "torn-2",
+        Options {
+            data_dir: Some(data.clone()),
+            binary: true,
+            ..Options::default()
+        },
+    );
+    collector.send(format!("{}\n", zia_line(3, "c")).as_bytes());
+    let second = collector.stop();
+    // The new file holds the new record alone; the torn one, renamed, every byte it had.
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text.lines().count(), 1);
+    assert!(text.contains("\"c\""), "{text}");
+    let rotated: Vec<_> = std::fs::read_dir(&data)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("connections-") && n.ends_with(".jsonl"))
+        .collect();
+    assert_eq!(rotated.len(), 1, "{rotated:?}");
+    assert_eq!(std::fs::read(data.join(&rotated[0])).unwrap(), torn);
+    assert!(!data.join("connections.jsonl.torn").exists());
+    let said = second
+        .stderr
+        .iter()
+        .find(|l| l.contains("ended in a torn line"))
+        .expect("said");
+    assert!(said.contains(&rotated[0]), "{said}");
+    assert_eq!(second.records.len(), 3, "the whole records of both files");
+    drop(first);
 }

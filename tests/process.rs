@@ -4,7 +4,14 @@
 
 mod common;
 
-use common::{run_ztel, serve_on_loopback, Ca, Collector, Options, TempDir};
+use std::io::Write;
+use std::net::TcpStream;
+use std::time::Duration;
+
+use common::{
+    close_and_wait, run_ztel, serve_on_loopback, wait_for, wait_for_lines, zia_line, Ca, Collector,
+    Options, TempDir,
+};
 
 const SMALL_FRAMES: &str = "[limits]\nmax_frame_bytes = 4096\n";
 
@@ -349,4 +356,52 @@ fn healthz_says_ok_only_once_every_input_listens() {
         input.is_ok(),
         "/healthz said 200 while the TCP input refused: {input:?}"
     );
+}
+
+#[test]
+fn accepts_out_of_descriptors_are_counted_said_once_a_second_and_recover() {
+    // A shell's low RLIMIT_NOFILE: accepts failed a hundred times a second, each a log line,
+    // and no counter said so.
+    let collector = Collector::start_with(
+        "nofile",
+        Options {
+            binary: true,
+            nofile: Some(128),
+            ..Options::default()
+        },
+    );
+    let warned = collector.stderr_text();
+    assert!(warned.contains("RLIMIT_NOFILE is 128"), "{warned}");
+    // More connections than descriptors: the last ones wait in the listen backlog.
+    let held: Vec<TcpStream> = (0..200).map(|_| collector.connect()).collect();
+    let again = wait_for(Duration::from_secs(20), || {
+        let text = collector.stderr_text();
+        let failed: Vec<&str> = text.lines().filter(|l| l.contains("accept")).collect();
+        let held_back = failed
+            .iter()
+            .any(|l| l.contains("more since the last line"));
+        held_back.then_some(failed.len())
+    });
+    let said = again.expect("the failed accepts were never said again with a count");
+    assert!(
+        said <= 3,
+        "{said} lines about failed accepts in about a second"
+    );
+    for stream in held {
+        drop(stream);
+    }
+    // Descriptors free again: a new connection is served.
+    let mut sender = collector.connect();
+    sender
+        .write_all(format!("{}\n", zia_line(1, "after")).as_bytes())
+        .unwrap();
+    close_and_wait(sender);
+    wait_for_lines(&collector.data_dir().join("connections.jsonl"), 1);
+    let outcome = collector.stop();
+    assert!(
+        outcome.counter("accept_failures") >= 10,
+        "{:?}",
+        outcome.counters
+    );
+    assert_eq!(outcome.records.len(), 1);
 }

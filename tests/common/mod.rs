@@ -14,6 +14,7 @@ mod collector;
 pub mod http;
 mod loadgen;
 mod names;
+mod options;
 mod outcome;
 #[path = "../../wire/tests/common/shared.rs"]
 mod shared;
@@ -42,6 +43,7 @@ pub use collector::*;
 pub use loadgen::*;
 #[allow(unused_imports)]
 pub use names::*;
+pub use options::*;
 pub use outcome::*;
 // Not every test binary uses them.
 #[allow(unused_imports)]

@@ -6,8 +6,10 @@
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
+mod rfc5424;
 mod stamp;
 
+use rfc5424::rfc5424;
 use stamp::{ctime_with_year, month_index, rfc3164_padded, stamp_len, CTIME_LEN, RFC3164_LEN};
 
 /// The header of one frame, borrowed from it. Its parts stay bytes until asked for as text:
@@ -399,58 +401,6 @@ fn pri_len(b: &[u8]) -> usize {
     } else {
         0
     }
-}
-
-/// An RFC 5424 header after the PRI: `1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD`, the
-/// structured data being `-` or `[id param="value"…]…` (quoted values may hold `]`, escaped `"`
-/// and `\`). Returns it and its length, the space before the message included.
-fn rfc5424(b: &[u8]) -> Option<(Header<'_>, usize)> {
-    let mut at = b.strip_prefix(b"1 ").map(|_| 2)?;
-    let mut fields: [&[u8]; 5] = [&[]; 5];
-    for field in &mut fields {
-        let len = b[at..].iter().take_while(|&&c| c != b' ').count();
-        if len == 0 || at + len >= b.len() {
-            return None;
-        }
-        *field = &b[at..at + len];
-        at += len + 1;
-    }
-    at += structured_data(&b[at..])?;
-    if b.get(at) == Some(&b' ') {
-        at += 1;
-    }
-    // Checked as UTF-8 only when asked for ([`Header::timestamp`], [`Header::host`]).
-    fn text(f: &[u8]) -> Option<&[u8]> {
-        Some(f).filter(|t| *t != b"-")
-    }
-    let header = Header {
-        timestamp: text(fields[0]),
-        host: text(fields[1]),
-    };
-    Some((header, at))
-}
-
-/// The length of RFC 5424 structured data at the front: `-`, or one or more elements.
-fn structured_data(b: &[u8]) -> Option<usize> {
-    if b.first() == Some(&b'-') {
-        return Some(1);
-    }
-    let mut at = 0;
-    while b.get(at) == Some(&b'[') {
-        at += 1;
-        let mut quoted = false;
-        loop {
-            match (b.get(at)?, quoted) {
-                (b'\\', true) => at += 1,
-                (b'"', _) => quoted = !quoted,
-                (b']', false) => break,
-                _ => {}
-            }
-            at += 1;
-        }
-        at += 1;
-    }
-    (at > 0).then_some(at)
 }
 
 impl<'a> Header<'a> {

@@ -24,6 +24,7 @@ pub mod aggregate;
 pub mod batch;
 pub mod cli;
 pub mod config;
+pub mod data_dir;
 pub mod executor;
 pub mod input;
 pub mod logging;

@@ -116,6 +116,29 @@ fn names_stream(value: &str, dev: u64, ino: u64) -> bool {
         .is_some_and(|(d, i)| d.parse() == Ok(dev) && i.parse() == Ok(ino))
 }
 
+/// `text` as it may stand in a log line or on a terminal when a client wrote it (a certificate's
+/// subject): control characters escaped (`\n`, `\u{1b}`), or it would forge lines or drive the
+/// terminal; so are the invisible ones that reorder or hide text (bidirectional overrides, zero
+/// widths, line separators), or it would show other words than it holds.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() || invisible(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Format characters that change how the text around them shows.
+fn invisible(c: char) -> bool {
+    matches!(c,
+        '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2069}'
+        | '\u{feff}')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,5 +151,22 @@ mod tests {
         assert!(!names_stream("8", 8, 1234));
         assert!(!names_stream("", 8, 1234));
         assert!(!names_stream("x:y", 8, 1234));
+    }
+
+    #[test]
+    fn a_clients_text_cannot_start_a_log_line_or_hide_its_words() {
+        let forged = "CN=evil\n2026-12-06T00:00:00Z ERROR fake \u{1b}[31mred";
+        assert_eq!(
+            printable(forged),
+            "CN=evil\\n2026-12-06T00:00:00Z ERROR fake \\u{1b}[31mred"
+        );
+        assert_eq!(
+            printable("CN=connector-1,O=Corp é"),
+            "CN=connector-1,O=Corp é"
+        );
+        // A right-to-left override showed `CN=exe.gnp` as `CN=png.exe`; a line separator broke
+        // the line where a viewer honours it.
+        assert_eq!(printable("CN=\u{202e}gnp.exe"), "CN=\\u{202e}gnp.exe");
+        assert_eq!(printable("a\u{2028}b\u{200b}c"), "a\\u{2028}b\\u{200b}c");
     }
 }

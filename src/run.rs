@@ -154,8 +154,7 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
         check_port_free("input.udp.address", addr, true)?;
     }
 
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("cannot create data_dir {}", config.data_dir.display()))?;
+    crate::data_dir::prepare(&config.data_dir)?;
     let (store, mut registry) =
         Store::open_and_load(&config.data_dir.join(crate::config::STORE_FILE))?;
     if !registry.is_empty() {

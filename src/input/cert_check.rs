@@ -78,7 +78,7 @@ fn expired(cert: &X509Certificate<'_>, now: Timestamp) -> Option<String> {
 /// The certificate's subject for a message, its control characters escaped (it is the
 /// certificate's own text).
 fn name(cert: &X509Certificate<'_>) -> String {
-    let subject = super::certs::printable(&cert.subject().to_string());
+    let subject = crate::logging::printable(&cert.subject().to_string());
     if subject.is_empty() {
         "the certificate (no subject)".into()
     } else {

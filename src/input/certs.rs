@@ -221,22 +221,9 @@ fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
 /// would forge log lines of its own.
 pub fn subject(cert: &CertificateDer<'_>) -> String {
     match x509_parser::parse_x509_certificate(cert.as_ref()) {
-        Ok((_, parsed)) => printable(&parsed.subject().to_string()),
+        Ok((_, parsed)) => crate::logging::printable(&parsed.subject().to_string()),
         Err(_) => "(unparseable certificate)".into(),
     }
-}
-
-/// `text` with its control characters escaped (`\n`, `\u{1b}`).
-pub(super) fn printable(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// Why a TLS handshake failed, in words an operator can act on. rustls names an error's variant
@@ -282,22 +269,4 @@ fn words(e: &rustls::Error) -> Option<&'static str> {
         }
         _ => return None,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_subjects_control_characters_cannot_start_a_log_line() {
-        let forged = "CN=evil\n2026-12-06T00:00:00Z ERROR fake \u{1b}[31mred";
-        assert_eq!(
-            printable(forged),
-            "CN=evil\\n2026-12-06T00:00:00Z ERROR fake \\u{1b}[31mred"
-        );
-        assert_eq!(
-            printable("CN=connector-1,O=Corp é"),
-            "CN=connector-1,O=Corp é"
-        );
-    }
 }

@@ -103,7 +103,9 @@ fn read_labels<'a>(mut rest: &'a str, labels: &mut Vec<(String, String)>) -> Opt
             return None;
         }
         let (value, after) = quoted(rest[eq + 1..].trim_start())?;
-        labels.push((key.to_owned(), value));
+        // Shown on the terminal: a page that is not ztel's (a port taken while it was down,
+        // `--admin` aimed elsewhere) could drive it with escapes.
+        labels.push((key.to_owned(), crate::logging::printable(&value)));
         rest = after.trim_start();
         // The format allows a comma before the closing brace.
         if let Some(after) = rest.strip_prefix(',') {
@@ -211,9 +213,19 @@ ztel_build_info{version="0.1.0"} 1
         let s = &page.samples[0];
         assert_eq!(s.label("path"), Some("C:\\dir"));
         assert_eq!(s.label("quote"), Some("say \"hi\""));
-        assert_eq!(s.label("nl"), Some("a\nb"));
+        // Shown on a terminal: a newline or an escape in a value is shown, not obeyed.
+        assert_eq!(s.label("nl"), Some("a\\nb"));
         assert_eq!(s.label("brace"), Some("}{,="));
         assert_eq!(s.value, 7.0);
+    }
+
+    #[test]
+    fn a_pages_escapes_do_not_reach_the_terminal() {
+        // A page not ztel's (a port taken while it was down) set the title and cleared the screen.
+        let page = Page::parse("m{kind=\"zia.web\u{1b}[2J\",version=\"\u{1b}]0;PWNED\u{7}\"} 1\n");
+        let s = &page.samples[0];
+        assert_eq!(s.label("kind"), Some("zia.web\\u{1b}[2J"));
+        assert_eq!(s.label("version"), Some("\\u{1b}]0;PWNED\\u{7}"));
     }
 
     #[test]

@@ -1,0 +1,94 @@
+//! The folder ztel keeps its state and outputs in, made safe before anything is opened there.
+//! Its files hold users, hostnames, addresses and URLs, and ztel opens them by name: another
+//! user who can write in the folder could put a link there to any file ztel's user may write
+//! (root's, by hand), which ztel would then append to or overwrite. The packaged unit has its
+//! own folder (`StateDirectory=`, 0750, `UMask=0027`); a run by hand gets the same here.
+
+use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+use std::path::Path;
+
+use anyhow::{bail, Context};
+
+/// Bits of the process's umask that keep new files and folders from other users.
+const PRIVATE: libc::mode_t = 0o027;
+
+/// Makes `dir` if missing (0750), refuses one that every user may write, warns of one another
+/// user owns or its group may write, and keeps the files made from now on from other users
+/// (the umask gains 027; what it had already stays).
+pub fn prepare(dir: &Path) -> anyhow::Result<()> {
+    // SAFETY: umask only swaps the process's mask; the second call puts back the first's
+    // bits with ours added.
+    unsafe {
+        let was = libc::umask(PRIVATE);
+        libc::umask(was | PRIVATE);
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o750)
+        .create(dir)
+        .with_context(|| format!("cannot create data_dir {}", dir.display()))?;
+    let meta = std::fs::metadata(dir).with_context(|| format!("data_dir {}", dir.display()))?;
+    let mode = meta.mode() & 0o7777;
+    if mode & 0o002 != 0 {
+        bail!(
+            "data_dir {}: every user may write in it (mode {mode:o}), and could put links \
+             there to files ztel would then write; give ztel a folder of its own (mode 750)",
+            dir.display()
+        );
+    }
+    // SAFETY: geteuid has no failure and no side effect.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() != me {
+        tracing::warn!(
+            "data_dir {} belongs to uid {}, not to ztel's user ({me}): that user may put links \
+             there to files ztel would then write",
+            dir.display(),
+            meta.uid()
+        );
+    } else if mode & 0o020 != 0 {
+        tracing::warn!(
+            "data_dir {}: its group may write in it (mode {mode:o}), and put links there to \
+             files ztel would then write",
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn temp(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("ztel-datadir-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn a_new_folder_and_its_files_are_the_users_and_its_groups_alone() {
+        let dir = temp("new").join("state");
+        prepare(&dir).unwrap();
+        let mode = std::fs::metadata(&dir).unwrap().mode() & 0o777;
+        assert_eq!(mode & 0o027, 0, "{mode:o}");
+        let file = dir.join("connections.jsonl");
+        std::fs::write(&file, "{}\n").unwrap();
+        let mode = std::fs::metadata(&file).unwrap().mode() & 0o777;
+        assert_eq!(mode & 0o027, 0, "{mode:o}");
+        std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn a_folder_every_user_may_write_in_is_refused() {
+        // As root on /tmp/ztel-data made by another user: links there were followed, and
+        // dedup.pending overwrote the file one pointed to.
+        let dir = temp("open");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        let e = prepare(&dir).unwrap_err().to_string();
+        assert!(e.contains("every user may write in it (mode 1777)"), "{e}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

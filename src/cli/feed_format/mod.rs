@@ -121,9 +121,15 @@ pub struct Ports {
 
 impl Ports {
     pub fn of(config: &Config) -> Ports {
+        // Said in place of the number, without parentheses: the text after it has its own.
         let port = |address: Address, key: &str| match address.get() {
+            Some(address) if address.port() == 0 => {
+                format!(
+                    "none: {key} has port 0, which the system picks anew at each start; set one"
+                )
+            }
             Some(address) => address.port().to_string(),
-            None => format!("(none: {key} is off in this config; set it)"),
+            None => format!("none: {key} is off in this config; set it"),
         };
         let input = &config.input;
         Ports {
@@ -249,8 +255,15 @@ mod tests {
         );
         let lss = text(LogType::ZpaAudit, &Ports::of(&mine));
         assert!(
-            lss.contains("or (none: input.tls.address is off in this config; set it) with TLS"),
+            lss.contains("or none: input.tls.address is off in this config; set it with TLS"),
             "{lss}"
+        );
+        // Port 0 is no port to paste in the portal.
+        let any = Config::from_toml("[input.tcp]\naddress = \"127.0.0.1:0\"\n").expect("config");
+        let nss = text(LogType::ZiaWeb, &Ports::of(&any));
+        assert!(
+            nss.contains("SIEM TCP Port: none: input.tcp.address has port 0,"),
+            "{nss}"
         );
         // Plain HTTP is no Cloud NSS's: no port to give.
         let cloud = cloud_text(LogType::ZiaWeb, &Ports::of(&mine)).unwrap_or_default();

@@ -29,12 +29,9 @@ fn serve_with_memlock(soft: u64, hard: u64, as_root: bool) -> (bool, String) {
         .stderr(Stdio::piped());
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } == 0 && !as_root {
-        // Root's CAP_IPC_LOCK ignores the limit: run as nobody, who does not have it.
-        std::fs::set_permissions(
-            dir.path(),
-            std::os::unix::fs::PermissionsExt::from_mode(0o777),
-        )
-        .expect("chmod");
+        // Root's CAP_IPC_LOCK ignores the limit: run as nobody, who does not have it, on a
+        // data_dir of its own (one every user may write in is refused).
+        std::os::unix::fs::chown(dir.path(), Some(NOBODY), Some(NOBODY)).expect("chown");
         command.uid(NOBODY).gid(NOBODY);
     }
     // SAFETY: only setrlimit, async-signal-safe, between fork and exec.

@@ -16,6 +16,7 @@ pub mod body;
 #[cfg(feature = "fuzzing")]
 pub mod fuzz;
 pub mod gzip;
+mod head;
 mod io;
 mod outsider;
 pub mod request;

@@ -1,8 +1,8 @@
 //! One Cloud NSS request, from its head to its answer (DESIGN §3 "HTTP"). hyper has parsed the
 //! head; ztel's rules come on top, in the order that tells an unauthenticated peer the least:
-//! draining, address, method, key, then framing, encoding and expectation. Only then is the body read,
-//! and it grows as bytes arrive, never by what the head declares: a body over the limit is
-//! refused with 413 as soon as its bytes pass it. A gzip body is read whole (within the limit),
+//! draining, address, then method, key, framing, encoding and expectation ([`super::head`]).
+//! Only then is the body read, and it grows as bytes arrive, never by what the head declares: a
+//! body over the limit is refused with 413 as soon as its bytes pass it. A gzip body is read whole (within the limit),
 //! then inflated within the same limit ([`super::gzip`]).
 //!
 //! The 200 is sent only once the request's records are safe (see [`Receipt`]): taken by the
@@ -36,14 +36,14 @@ use std::time::Instant;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, CONTENT_ENCODING, CONTENT_LENGTH, EXPECT, TRANSFER_ENCODING};
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::header::CONTENT_ENCODING;
+use hyper::{Request, Response, StatusCode};
 use jiff::Timestamp;
 
 use super::answer::{budget_short, respond, too_large, unwritten, Refusal};
-use super::auth::KeyCheck;
 use super::body::{process_body, shape, without_bom, NotJson, Shape};
 use super::gzip::{is_gzip, GzipError, Inflater};
+use super::head;
 use super::io::{Answering, Progress};
 use super::written::{written, WRITTEN_WITHIN};
 use super::Input;
@@ -210,73 +210,7 @@ impl Requests {
                 format!("{ip} is not in input.http.allowed_ips"),
             ));
         }
-        if request.method() != Method::POST {
-            return Some(Refusal::closing(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "only POST is accepted",
-            ));
-        }
-        let headers = request.headers();
-        let auth = self.input.auth.load();
-        let presented = headers.get(auth.header.as_str()).map(HeaderValue::as_bytes);
-        match auth.check(presented) {
-            KeyCheck::Good => {}
-            KeyCheck::Missing => {
-                return Some(Refusal::closing(
-                    StatusCode::UNAUTHORIZED,
-                    format!("missing {} header", auth.header),
-                ))
-            }
-            KeyCheck::Wrong => {
-                return Some(Refusal::closing(
-                    StatusCode::FORBIDDEN,
-                    format!("wrong {}", auth.header),
-                ))
-            }
-            KeyCheck::NoKeys => {
-                return Some(Refusal::closing(
-                    StatusCode::FORBIDDEN,
-                    "no key is configured (input.http.keys): every request is refused",
-                ))
-            }
-        }
-        let max_body = self.max_body();
-        let declared = declared_length(request);
-        if declared.is_none() && !headers.contains_key(TRANSFER_ENCODING) {
-            return Some(Refusal::closing(
-                StatusCode::LENGTH_REQUIRED,
-                "Content-Length required (or Transfer-Encoding: chunked)",
-            ));
-        }
-        if declared.is_some_and(|n| n > max_body as u64) {
-            return Some(too_large(max_body));
-        }
-        if let Some(coding) = headers.get(CONTENT_ENCODING) {
-            let known = coding.as_bytes().trim_ascii();
-            if !(known.is_empty() || known.eq_ignore_ascii_case(b"identity") || is_gzip(known)) {
-                let coding = String::from_utf8_lossy(coding.as_bytes());
-                return Some(Refusal::closing(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    format!(
-                        "Content-Encoding {coding:?} is not supported: send gzip or plain JSON"
-                    ),
-                ));
-            }
-        }
-        if let Some(expect) = headers.get(EXPECT) {
-            if !expect
-                .as_bytes()
-                .trim_ascii()
-                .eq_ignore_ascii_case(b"100-continue")
-            {
-                let expect = String::from_utf8_lossy(expect.as_bytes());
-                return Some(Refusal::closing(
-                    StatusCode::EXPECTATION_FAILED,
-                    format!("Expect {expect:?} is not supported"),
-                ));
-            }
-        }
-        None
+        head::refusal(request, &self.input.auth.load(), self.max_body())
     }
 
     /// Reads the body (hyper sends `100 Continue` first when the peer asked), checks its shape
@@ -295,7 +229,7 @@ impl Requests {
             .is_some_and(|c| is_gzip(c.as_bytes()));
         // The head was checked: a declared length is within the limit, and hyper ends the body
         // there. Without one (chunked), the body may be as large as the limit.
-        let wire = declared_length(&request).map_or(max_body, |n| (n as usize).min(max_body));
+        let wire = head::declared_length(&request).map_or(max_body, |n| (n as usize).min(max_body));
         // The most the request may come to hold; a gzip body keeps its packed bytes while it
         // inflates, to one byte past the limit at most.
         let claim = Claim(if gzip { wire + max_body + 1 } else { wire });
@@ -500,17 +434,3 @@ impl Requests {
 /// reserves of the budget before it needs any (see the module's notes).
 #[derive(Debug, Clone, Copy)]
 struct Claim(usize);
-
-/// The body's length as the head declares it. hyper has already refused contradictory or
-/// malformed framing (400).
-fn declared_length(request: &Request<Incoming>) -> Option<u64> {
-    request.headers().get(CONTENT_LENGTH).and_then(|v| {
-        v.to_str()
-            .ok()?
-            .split(',')
-            .next()?
-            .trim()
-            .parse::<u64>()
-            .ok()
-    })
-}

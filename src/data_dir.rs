@@ -12,9 +12,9 @@ use anyhow::{bail, Context};
 /// Bits of the process's umask that keep new files and folders from other users.
 const PRIVATE: libc::mode_t = 0o027;
 
-/// Makes `dir` if missing (0750), refuses one that every user may write, warns of one another
-/// user owns or its group may write, and keeps the files made from now on from other users
-/// (the umask gains 027; what it had already stays).
+/// Makes `dir` if missing (0750), refuses one that every user may write in or another user
+/// owns, warns of one its group may write in, and keeps the files made from now on from other
+/// users (the umask gains 027; what it had already stays).
 pub fn prepare(dir: &Path) -> anyhow::Result<()> {
     // SAFETY: umask only swaps the process's mask; the second call puts back the first's
     // bits with ours added.
@@ -27,32 +27,46 @@ pub fn prepare(dir: &Path) -> anyhow::Result<()> {
         .mode(0o750)
         .create(dir)
         .with_context(|| format!("cannot create data_dir {}", dir.display()))?;
-    let meta = std::fs::metadata(dir).with_context(|| format!("data_dir {}", dir.display()))?;
+    if let Some(warning) = judge(dir)? {
+        tracing::warn!("{warning}");
+    }
+    Ok(())
+}
+
+/// What `dir`, when it is there, is to ztel's user: refused (every user may write in it, or
+/// another user than root owns it: either could put links there to files ztel would then
+/// write), said (its group may write in it), or fine. `config check` asks it too.
+pub fn judge(dir: &Path) -> anyhow::Result<Option<String>> {
+    let meta = match std::fs::metadata(dir) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("data_dir {}", dir.display())),
+    };
     let mode = meta.mode() & 0o7777;
+    let links = "and could put links there to files ztel would then write";
     if mode & 0o002 != 0 {
         bail!(
-            "data_dir {}: every user may write in it (mode {mode:o}), and could put links \
-             there to files ztel would then write; give ztel a folder of its own (mode 750)",
+            "data_dir {}: every user may write in it (mode {mode:o}), {links}; give ztel a \
+             folder of its own (mode 750)",
             dir.display()
         );
     }
     // SAFETY: geteuid has no failure and no side effect.
     let me = unsafe { libc::geteuid() };
-    if meta.uid() != me {
-        tracing::warn!(
-            "data_dir {} belongs to uid {}, not to ztel's user ({me}): that user may put links \
-             there to files ztel would then write",
+    if meta.uid() != me && meta.uid() != 0 {
+        bail!(
+            "data_dir {}: it belongs to uid {}, not to ztel's user ({me}) or root, {links}; \
+             give ztel a folder of its own",
             dir.display(),
             meta.uid()
         );
-    } else if mode & 0o020 != 0 {
-        tracing::warn!(
-            "data_dir {}: its group may write in it (mode {mode:o}), and put links there to \
-             files ztel would then write",
-            dir.display()
-        );
     }
-    Ok(())
+    Ok((mode & 0o020 != 0).then(|| {
+        format!(
+            "data_dir {}: its group may write in it (mode {mode:o}), {links}",
+            dir.display()
+        )
+    }))
 }
 
 #[cfg(test)]
@@ -78,6 +92,26 @@ mod tests {
         let mode = std::fs::metadata(&file).unwrap().mode() & 0o777;
         assert_eq!(mode & 0o027, 0, "{mode:o}");
         std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn a_folder_another_user_owns_is_refused() {
+        // Made by nobody where root then ran ztel: only warned of, and a link there had
+        // dedup.pending overwrite the file it pointed to.
+        // SAFETY: geteuid has no failure and no side effect.
+        if unsafe { libc::geteuid() } != 0 {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI runs the tests as root"
+            );
+            return;
+        }
+        let dir = temp("theirs");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::os::unix::fs::chown(&dir, Some(65534), Some(65534)).unwrap();
+        let e = prepare(&dir).unwrap_err().to_string();
+        assert!(e.contains("it belongs to uid 65534"), "{e}");
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

@@ -182,6 +182,10 @@ fn config_check_refuses_what_serve_would_refuse_at_its_start() {
     let missing = dir.path().join("missing.creds");
     let folder = dir.path().join("records.d");
     std::fs::create_dir(&folder).expect("a directory");
+    let open = dir.path().join("open.d");
+    std::fs::create_dir(&open).expect("a directory");
+    std::fs::set_permissions(&open, std::os::unix::fs::PermissionsExt::from_mode(0o777))
+        .expect("chmod");
     let cases = [
         (
             format!(
@@ -221,6 +225,12 @@ fn config_check_refuses_what_serve_would_refuse_at_its_start() {
             format!("[output]\nrecords = {:?}\n", folder.display().to_string()),
             "ztel: error: output.records: ",
             "is a directory",
+        ),
+        // A data_dir every user may write in, which `serve` refuses.
+        (
+            format!("data_dir = {:?}\n", open.display().to_string()),
+            "ztel: error: data_dir ",
+            "every user may write in it (mode 777)",
         ),
     ];
     // A key that is not the certificate's, named as such (rustls: "keys may not be

@@ -149,7 +149,12 @@ fn check(file: &std::path::Path) -> ExitCode {
         .and_then(|config| Live::check(&config).map(|()| config));
     match loaded {
         Ok(config) => {
-            for warning in config.warnings() {
+            // A data_dir that is there already, as `serve` would judge it.
+            let data_dir = match crate::data_dir::judge(&config.data_dir) {
+                Ok(warning) => warning,
+                Err(e) => return fail(&format!("{e:#}")),
+            };
+            for warning in config.warnings().into_iter().chain(data_dir) {
                 eprintln!("ztel: warning: {warning}");
             }
             println!("{}: ok", file.display());

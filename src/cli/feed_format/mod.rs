@@ -137,8 +137,8 @@ impl Ports {
             tls: port(input.tls.address, "input.tls.address"),
             // Cloud NSS posts over HTTPS only: a plain or an absent input has no port to give.
             http: match input.http.address.get().filter(|_| input.http.is_https()) {
-                Some(address) => address.port().to_string(),
-                None => "PORT".into(),
+                Some(address) if address.port() != 0 => address.port().to_string(),
+                _ => "PORT".into(),
             },
         }
     }
@@ -258,7 +258,13 @@ mod tests {
             lss.contains("or none: input.tls.address is off in this config; set it with TLS"),
             "{lss}"
         );
-        // Port 0 is no port to paste in the portal.
+        // Port 0 is no port to paste in the portal (nor in a Cloud NSS URL).
+        let https = Config::from_toml(
+            "[input.http]\naddress = \"127.0.0.1:0\"\ncert = \"a.pem\"\nkey = \"b.pem\"\n",
+        )
+        .expect("config");
+        let cloud = cloud_text(LogType::ZiaWeb, &Ports::of(&https)).unwrap_or_default();
+        assert!(cloud.contains("https://HOST:PORT/"), "{cloud}");
         let any = Config::from_toml("[input.tcp]\naddress = \"127.0.0.1:0\"\n").expect("config");
         let nss = text(LogType::ZiaWeb, &Ports::of(&any));
         assert!(

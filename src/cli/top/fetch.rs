@@ -62,7 +62,8 @@ fn body(raw: &[u8]) -> Result<String, FetchError> {
         return Err(FetchError::NotHttp);
     }
     if !rest.starts_with("200") {
-        return Err(FetchError::Status(rest.trim().to_owned()));
+        // Shown on the terminal: a server not ztel's could drive it with escapes.
+        return Err(FetchError::Status(crate::logging::printable(rest.trim())));
     }
     for line in lines {
         let Some((name, value)) = line.split_once(':') else {
@@ -100,6 +101,11 @@ mod tests {
         assert!(err(b"HTTP/1.0 200 OK").contains("not HTTP"));
         assert!(err(b"HTTP/1.0 200 OK\r\nContent-Length: 9\r\n\r\nm 1\n").contains("cut short"));
         assert!(err(b"HTTP/1.0 200 OK\r\n\r\n\xff\xfe").contains("UTF-8"));
+        // A server not ztel's set the terminal's title and colours through its status line.
+        assert_eq!(
+            err(b"HTTP/1.1 500 \x1b]0;PWNED\x07\x1b[31mRED\r\n\r\n"),
+            "answered 500 \\u{1b}]0;PWNED\\u{7}\\u{1b}[31mRED"
+        );
     }
 
     #[test]

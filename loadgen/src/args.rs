@@ -58,7 +58,9 @@ pub struct Args {
     /// "lss" (synthetic ZPA User Activity in LSS's default JSON template, about 2 KB each), or
     /// a FILE replayed line by line, as it is, looping over it when it has fewer lines than the
     /// run needs, event g of the run being line g mod the lines (a trailing CR is dropped, lines
-    /// blank or of spaces and tabs skipped; write ./nss for a file named nss). fw and dns are JSON in ztel's feed format for those log types (the
+    /// blank or of spaces and tabs skipped; write ./nss for a file named nss; only its first
+    /// 2,000,000 lines or 2 GiB are sent, and a file near that over several connections loops
+    /// less evenly). fw and dns are JSON in ztel's feed format for those log types (the
     /// zscalernss-fw / zscalernss-dns envelope, Zscaler's variable names). The synthetic NSS
     /// sources share their devices: the same --devices hostnames and IPs, the same users.
     #[arg(long, value_name = "nss|fw|dns|lss|FILE", default_value = "nss")]

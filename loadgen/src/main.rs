@@ -67,7 +67,7 @@ fn run(args: Args) -> Result<ExitCode, Failure> {
         let events: usize = streams.iter().map(|s| s.len()).sum();
         let bytes: usize = streams.iter().map(|s| s.bytes.len()).sum();
         eprintln!(
-            "loadgen: {events} distinct events ({:.1} MB) ready in {:.2} s",
+            "loadgen: {events} events to send ({:.1} MB) ready in {:.2} s",
             bytes as f64 / 1e6,
             generating.elapsed().as_secs_f64()
         );

@@ -149,7 +149,7 @@ pub fn render(headline: &str, params: &str, t: &Totals, admin: Option<&Figures>)
     row("MB/s", format!("{:.1}", t.mbps()));
     // The clock stops at the last write: a short run ends in the socket buffers (4.6 million
     // events a second for 1,000 events), which says how fast loadgen writes, not the collector.
-    if t.events > 0 && t.seconds < SHORT_RUN_SECS {
+    if t.events > 0 && t.seconds < SHORT_RUN_SECS && t.rate.is_none() {
         row(
             "note",
             format!(
@@ -375,10 +375,17 @@ mod tests {
         // A run of a few milliseconds measured the socket buffers: said.
         let quick = Totals {
             seconds: 0.000_2,
-            ..totals(true)
+            ..totals(false)
         };
         let text = render("x", "p=1", &quick, None);
         assert!(text.contains("the rates are the socket buffers'"), "{text}");
+        // A paced run's rate is the one it was asked for, however short.
+        let paced = Totals {
+            seconds: 0.000_2,
+            ..totals(true)
+        };
+        let text = render("x", "p=1", &paced, None);
+        assert!(!text.contains("socket buffers"), "{text}");
         let short = Totals {
             rate: Some(1000.0),
             ..totals(true)

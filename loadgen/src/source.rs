@@ -194,9 +194,9 @@ pub fn build(plan: &Plan) -> Result<Vec<Stream>> {
     // largest pool, because a collector that de-duplicates (ztel keeps a window of about a
     // million records) would take repeats from a small one for duplicates.
     let needed = plan.events().unwrap_or(u64::MAX);
-    let distinct = match &records {
-        Records::File { lines, .. } => lines.len() as u64,
-        _ => u64::MAX,
+    let (distinct, file_bytes) = match &records {
+        Records::File { lines, text, .. } => (lines.len() as u64, text.len() as u64),
+        _ => (u64::MAX, 0),
     };
     // A file shorter than the run is sent several times over; but every connection that has
     // events to send needs at least one in its pool.
@@ -208,9 +208,15 @@ pub fn build(plan: &Plan) -> Result<Vec<Stream>> {
     // the pool repeats in step: a whole number of passes over the file that the connections
     // share evenly. Dealt from one pass, shares of unequal length repeated at unequal paces,
     // and lines went out three times, twice and once in a run that sent each twice.
+    // Only when those passes fit the pool's bounds: cut by its byte budget in the middle of a
+    // pass, the shares repeated unevenly again.
     if needed > distinct {
-        let cycle = (distinct / gcd(distinct, plan.connections)).checked_mul(plan.connections);
-        if let Some(cycle) = cycle.filter(|&c| c <= POOL_MAX_EVENTS) {
+        let passes = plan.connections / gcd(distinct, plan.connections);
+        let cycle = distinct.checked_mul(passes);
+        let bytes = file_bytes.saturating_mul(passes);
+        if let Some(cycle) =
+            cycle.filter(|&c| c <= POOL_MAX_EVENTS && bytes < POOL_MAX_BYTES as u64 / 2)
+        {
             pool = cycle.min(needed);
         }
     }

@@ -27,16 +27,26 @@ pub fn prepare(dir: &Path) -> anyhow::Result<()> {
         .mode(0o750)
         .create(dir)
         .with_context(|| format!("cannot create data_dir {}", dir.display()))?;
-    if let Some(warning) = judge(dir)? {
+    if let Some(warning) = judge(dir, Runs::Here)? {
         tracing::warn!("{warning}");
     }
     Ok(())
 }
 
-/// What `dir`, when it is there, is to ztel's user: refused (every user may write in it, or
-/// another user than root owns it: either could put links there to files ztel would then
-/// write), said (its group may write in it), or fine. `config check` asks it too.
-pub fn judge(dir: &Path) -> anyhow::Result<Option<String>> {
+/// Who will write in the folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runs {
+    /// This process: its user may be checked against the folder's owner.
+    Here,
+    /// Another process, of a user not known here: `config check`, run by root or an operator
+    /// on the packaged unit's folder, which systemd gives the unit's own dynamic user.
+    Elsewhere,
+}
+
+/// What `dir`, when it is there, is to the user that writes in it: refused (every user may
+/// write in it, or another user than root owns it: either could put links there to files ztel
+/// would then write), said (its group may write in it), or fine.
+pub fn judge(dir: &Path, runs: Runs) -> anyhow::Result<Option<String>> {
     let meta = match std::fs::metadata(dir) {
         Ok(meta) => meta,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -53,7 +63,7 @@ pub fn judge(dir: &Path) -> anyhow::Result<Option<String>> {
     }
     // SAFETY: geteuid has no failure and no side effect.
     let me = unsafe { libc::geteuid() };
-    if meta.uid() != me && meta.uid() != 0 {
+    if runs == Runs::Here && meta.uid() != me && meta.uid() != 0 {
         bail!(
             "data_dir {}: it belongs to uid {}, not to ztel's user ({me}) or root, {links}; \
              give ztel a folder of its own",

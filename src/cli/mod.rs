@@ -144,13 +144,15 @@ pub fn main() -> ExitCode {
 /// not for a server, fails: a reload refuses it, where a start only says so); warnings go to
 /// stderr and do not fail.
 fn check(file: &std::path::Path) -> ExitCode {
+    use crate::data_dir::Runs;
     let loaded = Config::load(file)
         .map_err(LoadError::from)
         .and_then(|config| Live::check(&config).map(|()| config));
     match loaded {
         Ok(config) => {
-            // A data_dir that is there already, as `serve` would judge it.
-            let data_dir = match crate::data_dir::judge(&config.data_dir) {
+            // A data_dir that is there already, as `serve` would judge it (but for its owner:
+            // the service's user is not known here).
+            let data_dir = match crate::data_dir::judge(&config.data_dir, Runs::Elsewhere) {
                 Ok(warning) => warning,
                 Err(e) => return fail(&format!("{e:#}")),
             };

@@ -126,9 +126,14 @@ pub fn whole_lines_of(path: &Path, dev: u64, ino: u64) -> Option<u64> {
     std::iter::once(path.to_owned())
         .chain(rotated_files(path))
         .find_map(|candidate| {
+            // Asked before it is opened: opening a FIFO to read may wait for a writer.
+            let named = std::fs::metadata(&candidate).ok()?;
+            if !named.is_file() || (named.dev(), named.ino()) != (dev, ino) {
+                return None;
+            }
             let mut file = File::open(&candidate).ok()?;
             let meta = file.metadata().ok()?;
-            if !meta.is_file() || (meta.dev(), meta.ino()) != (dev, ino) {
+            if (meta.dev(), meta.ino()) != (dev, ino) {
                 return None;
             }
             match whole_end(&mut file, meta.len()) {

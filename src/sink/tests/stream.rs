@@ -124,3 +124,19 @@ fn a_pipes_live_reader_is_waited_for_at_shutdown_and_a_stopped_one_is_not() {
     assert!(sink.backlog() > 0);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn the_files_a_list_may_be_of_are_looked_for_without_opening_a_fifo() {
+    // Opening a FIFO to read waits for a writer: the duplicate window's search for the file its
+    // list was of would have held the start for ever on a records path that is one.
+    let dir = temp("fifo-whole");
+    let path = fifo(&dir);
+    let (done, said) = std::sync::mpsc::channel();
+    let looked = path.clone();
+    std::thread::spawn(move || {
+        let _ = done.send(whole_lines_of(&looked, 1, 2));
+    });
+    let found = said.recv_timeout(Duration::from_secs(10));
+    assert_eq!(found, Ok(None), "the search waited on the FIFO");
+    std::fs::remove_dir_all(dir).unwrap();
+}

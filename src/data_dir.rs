@@ -22,11 +22,21 @@ pub fn prepare(dir: &Path) -> anyhow::Result<()> {
         let was = libc::umask(PRIVATE);
         libc::umask(was | PRIVATE);
     }
-    std::fs::DirBuilder::new()
+    if let Err(e) = std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o750)
         .create(dir)
-        .with_context(|| format!("cannot create data_dir {}", dir.display()))?;
+    {
+        // A link to nothing made the system's bare "File exists".
+        if let Some(to) = std::fs::read_link(dir).ok().filter(|_| !dir.exists()) {
+            bail!(
+                "data_dir {} is a link to {}, which does not exist",
+                dir.display(),
+                to.display()
+            );
+        }
+        return Err(e).with_context(|| format!("cannot create data_dir {}", dir.display()));
+    }
     if let Some(warning) = judge(dir, Runs::Here)? {
         tracing::warn!("{warning}");
     }
@@ -121,6 +131,17 @@ mod tests {
         std::os::unix::fs::chown(&dir, Some(65534), Some(65534)).unwrap();
         let e = prepare(&dir).unwrap_err().to_string();
         assert!(e.contains("it belongs to uid 65534"), "{e}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_link_to_nothing_says_so() {
+        let dir = temp("dangling");
+        std::fs::create_dir_all(&dir).unwrap();
+        let link = dir.join("state");
+        std::os::unix::fs::symlink(dir.join("gone"), &link).unwrap();
+        let e = prepare(&link).unwrap_err().to_string();
+        assert!(e.ends_with("gone, which does not exist"), "{e}");
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -32,6 +32,7 @@ pub mod memlock;
 pub mod nofile;
 pub mod obs;
 pub mod pipeline;
+pub mod rlimit;
 pub mod run;
 pub mod shard;
 pub mod sink;

@@ -3,6 +3,8 @@
 //! ordinary buffers. Debian's default for a user is 8 MiB, an old default was 64 KiB, and a
 //! shell's `ulimit -l` may set anything; systemd's unit sets `LimitMEMLOCK=infinity`.
 
+use crate::rlimit::{self, below};
+
 /// Locked memory each shard's io_uring registers for its buffers (glommio's 10 MiB of I/O
 /// memory, and the rings), measured: 8 MiB, the usual limit of a non-root user, is too little
 /// for one shard.
@@ -18,45 +20,13 @@ const FLOOR: u64 = 512 << 10;
 /// multi-line warning is filtered out in favour of it). Capabilities, not the uid: a container's
 /// root usually has neither.
 pub fn check(shards: usize) -> anyhow::Result<()> {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes the struct it is given.
-    if unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut limit) } != 0 {
+    let Some(mut limit) = rlimit::get(libc::RLIMIT_MEMLOCK) else {
         return Ok(());
-    }
-    let below = |n: u64, wanted: u64| n != libc::RLIM_INFINITY && n < wanted;
+    };
     let wanted = PER_SHARD * shards as u64;
     if below(limit.rlim_cur, wanted) {
-        let within_hard = libc::rlimit {
-            rlim_cur: if below(limit.rlim_max, wanted) {
-                limit.rlim_max
-            } else {
-                wanted
-            },
-            rlim_max: limit.rlim_max,
-        };
-        let raised = libc::rlimit {
-            rlim_cur: wanted,
-            rlim_max: if below(limit.rlim_max, wanted) {
-                wanted
-            } else {
-                limit.rlim_max
-            },
-        };
-        let tries = if has_capability(CAP_SYS_RESOURCE) {
-            [raised, within_hard]
-        } else {
-            [within_hard, within_hard]
-        };
-        for attempt in tries {
-            // SAFETY: setrlimit reads the struct it is given; on failure nothing changed.
-            if unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &attempt) } == 0 {
-                limit = attempt;
-                break;
-            }
-        }
+        let hard_too = has_capability(CAP_SYS_RESOURCE);
+        limit = rlimit::raise(libc::RLIMIT_MEMLOCK, limit, wanted, hard_too);
     }
     if below(limit.rlim_cur, FLOOR) {
         anyhow::bail!(

@@ -3,6 +3,8 @@
 //! shard: past it accepts fail (counted, the peers left in the listen backlog), the admin
 //! endpoint's with them, before the connection limit that says so is ever reached.
 
+use crate::rlimit::{self, below};
+
 /// Descriptors besides the connections: output files, the registry, listeners, rings, the
 /// admin endpoint's connections.
 const SPARE: u64 = 1024;
@@ -10,31 +12,14 @@ const SPARE: u64 = 1024;
 /// Raises the soft limit towards what `connections` connections need, as far as the hard limit
 /// allows; one warning line when that is short of it.
 pub fn check(connections: u64) {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes the struct it is given.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+    let Some(mut limit) = rlimit::get(libc::RLIMIT_NOFILE) else {
         return;
-    }
+    };
     let wanted = connections.saturating_add(SPARE);
-    let below = |n: u64| n != libc::RLIM_INFINITY && n < wanted;
-    if below(limit.rlim_cur) {
-        let raised = libc::rlimit {
-            rlim_cur: if below(limit.rlim_max) {
-                limit.rlim_max
-            } else {
-                wanted
-            },
-            rlim_max: limit.rlim_max,
-        };
-        // SAFETY: setrlimit reads the struct it is given; on failure nothing changed.
-        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
-            limit = raised;
-        }
+    if below(limit.rlim_cur, wanted) {
+        limit = rlimit::raise(libc::RLIMIT_NOFILE, limit, wanted, false);
     }
-    if below(limit.rlim_cur) {
+    if below(limit.rlim_cur, wanted) {
         tracing::warn!(
             "RLIMIT_NOFILE is {} (hard limit {}): fewer than the {connections} connections \
              limits.max_connections allows on every shard can be open (each takes a file \
@@ -51,18 +36,7 @@ pub fn check(connections: u64) {
 mod tests {
     #[test]
     fn the_soft_limit_is_raised_towards_what_the_connections_need() {
-        let get = || {
-            let mut limit = libc::rlimit {
-                rlim_cur: 0,
-                rlim_max: 0,
-            };
-            // SAFETY: getrlimit writes the struct it is given.
-            assert_eq!(
-                unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) },
-                0
-            );
-            limit
-        };
+        let get = || crate::rlimit::get(libc::RLIMIT_NOFILE).expect("getrlimit");
         let before = get();
         let wanted = (before.rlim_cur + 10).min(before.rlim_max);
         super::check(wanted.saturating_sub(super::SPARE));

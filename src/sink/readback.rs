@@ -24,7 +24,7 @@ use std::io::{self, BufRead, BufReader, Seek, SeekFrom};
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
-use super::rotated::rotated_files;
+use super::rotated::file_of;
 use super::{keep_torn, Place, Sink, Target, Torn, WRITE_AT};
 
 /// What reading a spill back moved.
@@ -169,10 +169,8 @@ impl Sink {
             let from = whole.filter(|&w| w == have).map(|w| mark.from + w);
             return Ok(from.map(|from| Found { from, here: true }));
         }
-        let rotated = rotated_files(path).into_iter().find(|p| {
-            std::fs::metadata(p).is_ok_and(|m| (m.dev(), m.ino()) == (place.dev, place.ino))
-        });
-        let Some(rotated) = rotated else {
+        // Not this file (asked above): one rotated away since, if any.
+        let Some(rotated) = file_of(path, place.dev, place.ino) else {
             return Ok(None);
         };
         let file = File::open(rotated)?;

@@ -99,6 +99,19 @@ fn is_stamp(text: &str) -> bool {
     digits(0..8) && b.get(8) == Some(&b'T') && digits(9..15) && fraction && b.last() == Some(&b'Z')
 }
 
+/// The regular file of device `dev` and inode `ino` at `path` or among its rotated files: the
+/// file a saved place names, under its name or renamed since. Each name is asked before anything
+/// opens it (opening a FIFO to read may wait for a writer).
+pub fn file_of(path: &Path, dev: u64, ino: u64) -> Option<PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    std::iter::once(path.to_owned())
+        .chain(rotated_files(path))
+        .find(|candidate| {
+            std::fs::metadata(candidate)
+                .is_ok_and(|m| m.is_file() && (m.dev(), m.ino()) == (dev, ino))
+        })
+}
+
 /// Removes rotated files of `path` but the newest `keep`.
 pub(super) fn remove_oldest(path: &Path, keep: usize) {
     let rotated = rotated_files(path);

@@ -7,7 +7,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::open_for_appending;
-use super::rotated::{rotated_files, rotated_name};
+use super::rotated::{file_of, rotated_name};
 
 /// What opening a file had to mend: a crash left a line without its end.
 #[derive(Debug)]
@@ -123,25 +123,17 @@ pub(super) fn mend_tail_to(
 /// since (by size, or at a start that found it torn, which a crash may have cut short before the
 /// list was read). `None` when no such file is there.
 pub fn whole_lines_of(path: &Path, dev: u64, ino: u64) -> Option<u64> {
-    std::iter::once(path.to_owned())
-        .chain(rotated_files(path))
-        .find_map(|candidate| {
-            // Asked before it is opened: opening a FIFO to read may wait for a writer.
-            let named = std::fs::metadata(&candidate).ok()?;
-            if !named.is_file() || (named.dev(), named.ino()) != (dev, ino) {
-                return None;
-            }
-            let mut file = File::open(&candidate).ok()?;
-            let meta = file.metadata().ok()?;
-            if (meta.dev(), meta.ino()) != (dev, ino) {
-                return None;
-            }
-            match whole_end(&mut file, meta.len()) {
-                Ok(None) => Some(meta.len()),
-                Ok(Some(cut)) => Some(cut),
-                Err(_) => None,
-            }
-        })
+    let mut file = File::open(file_of(path, dev, ino)?).ok()?;
+    let meta = file.metadata().ok()?;
+    // Renamed again between the two: not the file asked for.
+    if (meta.dev(), meta.ino()) != (dev, ino) {
+        return None;
+    }
+    match whole_end(&mut file, meta.len()) {
+        Ok(None) => Some(meta.len()),
+        Ok(Some(cut)) => Some(cut),
+        Err(_) => None,
+    }
 }
 
 /// Where the last whole line of a file of `len` bytes ends, when bytes without an LF follow it

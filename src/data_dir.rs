@@ -81,12 +81,55 @@ pub fn judge(dir: &Path, runs: Runs) -> anyhow::Result<Option<String>> {
             meta.uid()
         );
     }
-    Ok((mode & 0o020 != 0).then(|| {
-        format!(
+    if mode & 0o020 != 0 {
+        return Ok(Some(format!(
             "data_dir {}: its group may write in it (mode {mode:o}), {links}",
             dir.display()
-        )
-    }))
+        )));
+    }
+    parents(dir, runs, me)
+}
+
+/// What the folders above `dir` are: one that another user may rename entries in could swap
+/// `dir` itself for a folder of theirs between two starts. A sticky folder (`/tmp`) lets only
+/// an entry's owner rename it, so it is fine.
+fn parents(dir: &Path, runs: Runs, me: libc::uid_t) -> anyhow::Result<Option<String>> {
+    let real = std::fs::canonicalize(dir).with_context(|| format!("data_dir {}", dir.display()))?;
+    let swap = "and could swap data_dir for a folder of their own";
+    let mut warning = None;
+    for parent in real.ancestors().skip(1) {
+        let meta = std::fs::metadata(parent)
+            .with_context(|| format!("data_dir {}: {}", dir.display(), parent.display()))?;
+        let mode = meta.mode() & 0o7777;
+        if mode & 0o1000 != 0 {
+            continue;
+        }
+        if mode & 0o002 != 0 {
+            bail!(
+                "data_dir {}: every user may write in {} above it (mode {mode:o}), {swap}; \
+                 give ztel a folder under one only root may write in",
+                dir.display(),
+                parent.display()
+            );
+        }
+        if runs == Runs::Here && meta.uid() != me && meta.uid() != 0 {
+            bail!(
+                "data_dir {}: {} above it belongs to uid {}, not to ztel's user ({me}) or \
+                 root, {swap}; give ztel a folder under one only root may write in",
+                dir.display(),
+                parent.display(),
+                meta.uid()
+            );
+        }
+        if mode & 0o020 != 0 && warning.is_none() {
+            warning = Some(format!(
+                "data_dir {}: the group of {} above it may write in it (mode {mode:o}), {swap}",
+                dir.display(),
+                parent.display()
+            ));
+        }
+    }
+    Ok(warning)
 }
 
 #[cfg(test)]
@@ -143,6 +186,35 @@ mod tests {
         let e = prepare(&link).unwrap_err().to_string();
         assert!(e.ends_with("gone, which does not exist"), "{e}");
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_folder_under_one_another_user_may_rename_in_is_refused() {
+        // Found by a security review: /srv/feeds/ztel, /srv/feeds of another user, who could
+        // rename ztel's folder away and put one of theirs, full of links, in its place.
+        let top = temp("above");
+        let dir = top.join("ztel");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&top, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let e = prepare(&dir).unwrap_err().to_string();
+        assert!(
+            e.contains("every user may write in ") && e.contains("(mode 777)"),
+            "{e}"
+        );
+        std::fs::set_permissions(&top, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        prepare(&dir).unwrap();
+        std::fs::set_permissions(&top, std::fs::Permissions::from_mode(0o770)).unwrap();
+        let said = judge(&dir, Runs::Here).unwrap().unwrap_or_default();
+        assert!(said.contains("the group of "), "{said}");
+        // SAFETY: geteuid has no failure and no side effect.
+        if unsafe { libc::geteuid() } == 0 {
+            std::fs::set_permissions(&top, std::fs::Permissions::from_mode(0o755)).unwrap();
+            std::os::unix::fs::chown(&top, Some(65534), Some(65534)).unwrap();
+            let e = prepare(&dir).unwrap_err().to_string();
+            assert!(e.contains("above it belongs to uid 65534"), "{e}");
+            assert_eq!(judge(&dir, Runs::Elsewhere).unwrap(), None);
+        }
+        std::fs::remove_dir_all(top).unwrap();
     }
 
     #[test]

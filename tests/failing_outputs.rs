@@ -384,6 +384,12 @@ fn a_spill_that_cannot_be_read_back_waits_and_says_so() {
     let (_, metrics) = http_get(collector.listening["admin"], "/metrics");
     let waiting = "ztel_output_spills_waiting{output=\"records\"}";
     assert_eq!(common::sample(&metrics, waiting), Some(1.0));
+    let (status, health) = http_get(collector.listening["admin"], "/healthz");
+    assert_eq!(status, 200);
+    assert!(
+        health.starts_with("ok; 1 spills of earlier runs wait in data_dir"),
+        "{health}"
+    );
     collector.stop();
     assert_eq!(
         std::fs::read_to_string(&spill).expect("still there"),

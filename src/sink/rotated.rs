@@ -17,16 +17,22 @@ pub(super) fn rotated_name(path: &Path) -> PathBuf {
     let (stem, ext) = parts(path);
     let name =
         |at: jiff::Timestamp| path.with_file_name(format!("{stem}-{}.{ext}", at.strftime(STAMP)));
+    // A name at the end of jiff's time (9999-12-30T22:00:00.999999999Z, a name anyone may
+    // put there) has no time after it: the clock's, out of order, rather than a panic at
+    // every rotation.
+    let after = |t: jiff::Timestamp| {
+        t.checked_add(jiff::SignedDuration::from_nanos(1))
+            .unwrap_or_else(|_| jiff::Timestamp::now())
+    };
     let mut at = jiff::Timestamp::now();
     if let Some(newest) = rotated_files(path).last() {
         if name(at) <= *newest {
-            at = stamp_of(newest, stem, ext)
-                .map_or(at, |newest| newest + jiff::SignedDuration::from_nanos(1));
+            at = stamp_of(newest, stem, ext).map_or(at, after);
         }
     }
     // Only another writer in the folder could have taken it since.
     while name(at).exists() {
-        at += jiff::SignedDuration::from_nanos(1);
+        at = after(at);
     }
     name(at)
 }

@@ -436,6 +436,25 @@ fn rotated_names_follow_the_newest_there_whatever_the_clock() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// From a review: a rotated name at the end of jiff's time made the next rotation panic (an
+/// abort, at every start while the file stayed over its size).
+#[test]
+fn a_rotated_name_at_the_end_of_time_is_no_panic() {
+    let dir = temp("end");
+    let path = dir.join("records.jsonl");
+    let last = dir.join("records-99991230T220000.999999999Z.jsonl");
+    std::fs::write(&last, "{}\n").unwrap();
+    let (mut sink, _) = Sink::open(&path, Some(10)).unwrap();
+    for _ in 0..3 {
+        sink.write(b"{\"n\":1234567}\n").unwrap();
+        sink.flush().unwrap();
+    }
+    let rotated = rotated::rotated_files(&path);
+    assert_eq!(rotated.len(), 4, "{rotated:?}");
+    assert_eq!(std::fs::read_to_string(&last).unwrap(), "{}\n");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 /// Review of 11d9395: `records = "dead-letter-2.jsonl"` rotates to
 /// `dead-letter-2-<time>.jsonl`, which the dead-letter file's list took for its own (any middle
 /// starting with a digit and ending in `Z`), and its keep-four removal would have taken them.

@@ -183,6 +183,9 @@ const SCRATCH: usize = 4096;
 /// byte each. No file holds more entries than its length over this.
 const MIN_SAVED_ENTRY: u64 = 16;
 
+/// The highest `next_seq` a load takes.
+const SEQ_MOST: u64 = 1 << 62;
+
 /// The next value of the file.
 fn next<T: DeserializeOwned>(input: &mut impl Read, scratch: &mut [u8]) -> Result<T, LoadError> {
     ciborium::from_reader_with_buffer(input, scratch).map_err(|e| LoadError::Torn(e.to_string()))
@@ -305,6 +308,11 @@ impl Attribution {
     fn read_from(&mut self, input: &mut BufReader<Hashing>) -> Result<Loaded, LoadError> {
         let mut scratch = vec![0u8; SCRATCH];
         let header: Header = next(input, &mut scratch)?;
+        // No table counts this far (2^62 flows at ten million a second take 14,000 years);
+        // one that says so was made to wrap the counter, and new entries would sort first.
+        if header.next_seq > SEQ_MOST {
+            return Err(LoadError::Torn(format!("sequence {}", header.next_seq)));
+        }
         // Read as they come, not reserved by the header's word: a damaged count must not
         // reserve memory for it. Each is pooled as it is read, held by the load itself until
         // the entries hold it (a string no entry names is then freed), so that an entry takes

@@ -272,6 +272,22 @@ fn a_torn_or_foreign_file_loads_nothing() {
     assert_eq!(answers(&t), answers(&saved));
 }
 
+/// From a review: a file whose count of flows stood at its end (its checksum is no secret)
+/// wrapped it at the next flow, the new entries before the old, and the next save's load
+/// refused the table.
+#[test]
+fn a_sequence_at_its_end_loads_nothing() {
+    let folder = Folder::new("sequence");
+    let mut saved = table(10);
+    saved.record(sighting(1, "a", Some("c1"), 1000, None));
+    saved.next_seq = u64::MAX;
+    saved.save(&folder.file(), None).unwrap();
+    let mut t = table(10);
+    let e = t.load(&folder.file()).unwrap_err();
+    assert!(matches!(e, LoadError::Torn(_)), "{e}");
+    assert!(t.is_empty());
+}
+
 #[test]
 fn a_save_replaces_the_file_whole_and_leaves_no_temporary() {
     let folder = Folder::new("replace");

@@ -48,6 +48,10 @@ const AHEAD_HEADER: u64 = 40;
 const ENTRY: u64 = 24;
 /// The most identities of written records whose save failed that a list carries.
 const WRITTEN_LISTED: usize = 1 << 16;
+/// The most entries a list is read with: far more than a backlog and the written ones make (a
+/// record is rarely under 200 bytes, a backlog at most 16 MiB), far less than a sparse file of
+/// any apparent size would have a load allocate.
+const AHEAD_MOST: u64 = 1 << 22;
 /// `dedup.pending`'s bytes reserved on disk: the written ones and a backlog's worth (16 MiB of
 /// records, about 20,000) beside them, so that its writes need no room on a full disk.
 const AHEAD_RESERVED: u64 = AHEAD_HEADER + ENTRY * (WRITTEN_LISTED as u64 + (1 << 15));
@@ -246,7 +250,7 @@ impl Window {
         // What the file holds, not what the header says, bounds what is read.
         let room = file.metadata()?.len().saturating_sub(AHEAD_HEADER) / ENTRY;
         let count = word(8).min(room);
-        if count == 0 {
+        if count == 0 || count > AHEAD_MOST {
             return Ok(kept);
         }
         let mut entries = vec![0u8; (count * ENTRY) as usize];

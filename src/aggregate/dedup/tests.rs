@@ -425,3 +425,24 @@ fn a_list_cut_short_over_an_older_one_keeps_nothing() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// From a review: a sparse `dedup.pending` of any apparent size, its header counting that many
+/// entries, had the start allocate all of them (an abort at every start).
+#[test]
+fn a_list_longer_than_any_written_is_not_read() {
+    let dir = folder("sparse");
+    let (window, records) = (dir.join("dedup.window"), dir.join("records.jsonl"));
+    drop(Window::open(&window, 100, Some(&records)).unwrap());
+    let pending = std::fs::OpenOptions::new()
+        .write(true)
+        .open(dir.join("dedup.pending"))
+        .unwrap();
+    pending.set_len(1 << 40).unwrap();
+    let mut header = b"ZTELDP02".to_vec();
+    header.extend_from_slice(&(1u64 << 36).to_le_bytes());
+    std::os::unix::fs::FileExt::write_all_at(&pending, &header, 0).unwrap();
+    drop(pending);
+    let mut w = Window::open(&window, 100, Some(&records)).unwrap();
+    assert!(w.first(id(1), 0));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -28,7 +28,8 @@ pub fn watchdog() {
 /// `None` when no watchdog watches this process (`WATCHDOG_USEC` unset, or `WATCHDOG_PID`
 /// naming another process, as it does for ztel's children).
 pub fn watchdog_every() -> Option<Duration> {
-    sd_notify::watchdog_enabled().map(|interval| interval / 2)
+    // A hand-set `WATCHDOG_USEC=0` would have the aggregator's loop spin, pinging.
+    sd_notify::watchdog_enabled().map(|interval| (interval / 2).max(Duration::from_millis(1)))
 }
 
 fn send(state: &[NotifyState]) {

@@ -10,7 +10,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
-use hdrhistogram::serialization::Deserializer;
 use hdrhistogram::Histogram;
 
 use crate::exposition::total;
@@ -218,7 +217,7 @@ impl Admin {
             .as_str()?;
         let bytes =
             base64::Engine::decode(&base64::engine::general_purpose::STANDARD, encoded).ok()?;
-        Deserializer::new().deserialize(&mut &bytes[..]).ok()
+        wire::hdr::decode(&bytes).ok()
     }
 
     /// After the run: polls /metrics until the collector has counted `sent` more frames than

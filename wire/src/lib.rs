@@ -19,6 +19,8 @@ pub mod event;
 pub mod fields;
 pub mod format;
 pub mod frame;
+#[cfg(feature = "hdr")]
+pub mod hdr;
 pub mod header;
 pub mod keys;
 pub mod reason;

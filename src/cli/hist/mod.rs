@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry, LogIteratorError};
-use hdrhistogram::serialization::Deserializer;
 use hdrhistogram::Histogram;
 
 pub use plot::plot_svg;
@@ -258,9 +257,7 @@ fn decode(payload: &str) -> Result<Histogram<u64>, String> {
     let raw = BASE64
         .decode(payload.trim())
         .map_err(|e| format!("not base64: {e}"))?;
-    Deserializer::new()
-        .deserialize(&mut raw.as_slice())
-        .map_err(|e| e.to_string())
+    wire::hdr::decode(&raw)
 }
 
 /// Line numbers (1-based) of increasing byte offsets, counted once.

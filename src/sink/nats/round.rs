@@ -22,8 +22,26 @@ pub struct Round {
     pub first: u64,
     pub count: u64,
     pub acked: u64,
+    /// A bit per token, set by its first answer: only JetStream answers on the inbox, once a
+    /// message, but anyone who may publish on the account can answer there too, and a token
+    /// counted twice would have the round done with a message unacknowledged.
+    answered: Vec<u64>,
     pub merges: Vec<KvDevice>,
     pub sent: Instant,
+}
+
+impl Round {
+    /// Whether `token`, one of the round's, is answered for the first time (and now taken).
+    fn first_answer(&mut self, token: u64) -> bool {
+        let at = token - self.first;
+        let Some(word) = self.answered.get_mut((at / 64) as usize) else {
+            return false;
+        };
+        let bit = 1u64 << (at % 64);
+        let first = *word & bit == 0;
+        *word |= bit;
+        first
+    }
 }
 
 /// Makes rounds: numbers their messages with reply tokens, and leaves out what cannot be
@@ -125,11 +143,13 @@ impl Encoder {
                 out.hpub(&message, part, payload, place);
             }
         }
+        let count = self.next_token - first;
         Round {
             chunk,
             first,
-            count: self.next_token - first,
+            count,
             acked: 0,
+            answered: vec![0; count.div_ceil(64) as usize],
             merges,
             sent: Instant::now(),
         }
@@ -194,6 +214,9 @@ pub fn handle(
                 else {
                     continue;
                 };
+                if !round.first_answer(token) {
+                    continue;
+                }
                 match proto::ack(headers, payload) {
                     Ack::Stored => {}
                     Ack::Duplicate => duplicates += 1,
@@ -339,6 +362,51 @@ mod tests {
                 pings.pong_queued = false;
             }
         });
+    }
+
+    /// From the panic review: a token answered twice (anyone who may publish on the account
+    /// can answer on the inbox) counted twice, and the round was done with a message
+    /// unacknowledged, which the spool's head then passed.
+    #[test]
+    fn a_token_answered_twice_counts_once() {
+        use tokio::io::AsyncWriteExt;
+        let d = std::env::temp_dir().join(format!("ztel-round-twice-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join(format!("{:016}.seg", 1)), numbered(0..2)).unwrap();
+        let mut q = open(&d);
+        let chunk = q.read(1 << 20).unwrap().unwrap();
+        let inbox = b"_INBOX.x";
+        let round = Encoder::default().round(chunk, inbox, 1 << 20, &mut Outgoing::default());
+        assert_eq!((round.first, round.count), (1, 2));
+        let mut rounds = VecDeque::from([round]);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let (mut server, client) = tokio::io::duplex(1 << 16);
+            let mut reader = Reader::over(Box::new(client));
+            let (stats, mut out, mut pings) = (Stats::default(), Vec::new(), Pings::default());
+            let ack = "{\"stream\":\"s\",\"seq\":1}";
+            let bytes = format!("MSG _INBOX.x.1 1 {n}\r\n{ack}\r\n", n = ack.len()).repeat(2);
+            server.write_all(bytes.as_bytes()).await.unwrap();
+            let mut read = 0;
+            while read < bytes.len() {
+                read += reader.read().await.unwrap();
+            }
+            handle(
+                &mut reader,
+                inbox,
+                &mut rounds,
+                &mut out,
+                &stats,
+                &mut pings,
+            )
+            .unwrap();
+            assert_eq!(rounds[0].acked, 1, "one of two messages answered");
+            assert_eq!(stats.acknowledged.load(Ordering::Relaxed), 1);
+        });
+        std::fs::remove_dir_all(&d).unwrap();
     }
 
     /// The `Nats-Msg-Id`s of the HPUBs `out` writes.

@@ -19,7 +19,7 @@
 //! memory, and no replay would announce them now.
 
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -68,16 +68,8 @@ pub fn merge_tail(
     let (Some(now), Some(through)) = (now, through) else {
         return Ok(merged);
     };
-    let mut bytes = Vec::new();
     for (path, from) in files_after(devices, now, through) {
-        bytes.clear();
-        read_from(&path, from, &mut bytes)?;
-        for line in bytes.split_inclusive(|&b| b == b'\n') {
-            // A line without its end is no event: a file a crash tore is rotated away at start
-            // with it.
-            let Some(line) = line.strip_suffix(b"\n") else {
-                continue;
-            };
+        each_line(&path, from, |line| {
             let Some(event) = serde_json::from_slice::<Line>(line).ok().and_then(|l| {
                 let id = u64::from_str_radix(&l.device_id, 16).ok()?;
                 // An id that is not its hostname's (a line edited or damaged) would make a
@@ -86,7 +78,7 @@ pub fn merge_tail(
                 (known && wire::device::device_id(&l.hostname) == id).then_some((id, l))
             }) else {
                 merged.unreadable += 1;
-                continue;
+                return;
             };
             let (id, l) = event;
             merged.events += 1;
@@ -100,7 +92,7 @@ pub fn merge_tail(
                 nats.device_event(line, &id_text);
                 nats.device_changed(id);
             }
-        }
+        })?;
     }
     Ok(merged)
 }
@@ -132,31 +124,43 @@ fn files_after(devices: &Path, now: Place, through: Place) -> Vec<(PathBuf, u64)
     files
 }
 
-/// Appends what `path` holds from `from` on, starting at a line: a place that is not just
-/// after a line's end (a file cut and written again since) reads from the next line.
-fn read_from(path: &Path, from: u64, into: &mut Vec<u8>) -> io::Result<()> {
+/// The longest line read whole: a device event is a few kilobytes at most (its lists are
+/// bounded). A longer one is handed on cut (and does not read), not held whole: a file with no
+/// newline in it must not be read into memory at once.
+const LINE_MOST: u64 = 1 << 20;
+
+/// Hands `each` every whole line `path` holds from `from` on, without its newline, starting at
+/// a line: a place that is not just after a line's end (a file cut and written again since)
+/// reads from the next line. A line without its end is no event: a file a crash tore is
+/// rotated away at start with it.
+fn each_line(path: &Path, from: u64, mut each: impl FnMut(&[u8])) -> io::Result<()> {
     let mut file = match File::open(path) {
         Ok(f) => f,
         // Rotated away or removed since it was listed: nothing of it to merge.
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(e),
     };
-    let len = file.metadata()?.len();
-    if from > len {
+    if from > file.metadata()?.len() {
         return Ok(());
     }
-    let start = from.saturating_sub(1);
-    file.seek(SeekFrom::Start(start))?;
-    file.read_to_end(into)?;
+    file.seek(SeekFrom::Start(from.saturating_sub(1)))?;
+    let mut file = BufReader::with_capacity(1 << 16, file);
     if from > 0 {
-        let skip = if into.first() == Some(&b'\n') {
-            1
-        } else {
-            memchr::memchr(b'\n', into).map_or(into.len(), |i| i + 1)
-        };
-        into.drain(..skip);
+        file.skip_until(b'\n')?;
     }
-    Ok(())
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        (&mut file).take(LINE_MOST).read_until(b'\n', &mut line)?;
+        match line.strip_suffix(b"\n") {
+            Some(whole) => each(whole),
+            None if line.len() as u64 == LINE_MOST => {
+                each(&line);
+                file.skip_until(b'\n')?;
+            }
+            None => return Ok(()),
+        }
+    }
 }
 
 impl Registry {

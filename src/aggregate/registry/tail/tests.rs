@@ -102,6 +102,30 @@ fn news(host: &str, tag: Tag) -> DeviceNews<'_> {
     }
 }
 
+/// From the panic review: the events after the saved place were read into memory at once, a
+/// file without a newline (a place left far behind, NULs after a power cut) all of it. Now a
+/// line is read to 1 MiB at most: a longer one is one unreadable line, and the next is read.
+#[test]
+fn a_line_too_long_to_be_an_event_is_read_past_not_held() {
+    let dir = TempStore::new("tail-long");
+    let path = dir.path().with_file_name("devices.jsonl");
+    let long = "x".repeat(3 << 20) + "\n";
+    let after = line("created", "after", &["ZIA"], &[]);
+    std::fs::write(&path, long + &after).unwrap();
+    let mut registry = Registry::default();
+    let through = place(&path, 0);
+    let merged = merge_tail(&mut registry, &path, Some(through), Some(through), None).unwrap();
+    assert_eq!(
+        merged,
+        Merged {
+            events: 1,
+            devices: 1,
+            unreadable: 1
+        }
+    );
+    assert!(registry.get(device_id("after")).is_some());
+}
+
 #[test]
 fn a_place_inside_a_line_reads_from_the_next_and_a_torn_end_is_left() {
     let dir = TempStore::new("tail-inside");

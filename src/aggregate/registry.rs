@@ -10,15 +10,17 @@ use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use jiff::Timestamp;
-use wire::device::{device_ip, Tag};
+use wire::device::device_ip;
 
 use super::lists::{Kind, List, Lists};
 use super::slots::Slots;
 use super::strings::{Strings, Sym};
 use crate::batch::{DeviceNews, MAX_PER_DEVICE};
 
+mod device;
 mod event;
 mod tail;
+pub use device::{Device, Values};
 pub use event::{write_event, DeviceEvent};
 pub use tail::{merge_tail, Merged};
 
@@ -34,83 +36,6 @@ struct Entry {
     tags: u8,
     /// Changed since it was last saved (then it is in `Registry::unsaved`).
     unsaved: bool,
-}
-
-/// A device as the registry knows it, borrowed from it.
-#[derive(Clone, Copy)]
-pub struct Device<'r> {
-    pub hostname: &'r str,
-    tags: u8,
-    pub first_seen: Timestamp,
-    pub last_seen: Timestamp,
-    ips: &'r [Sym],
-    users: &'r [Sym],
-    strings: &'r Strings,
-}
-
-impl<'r> Device<'r> {
-    pub fn tags(&self) -> impl Iterator<Item = &'static str> {
-        let tags = self.tags;
-        Tag::ALL
-            .into_iter()
-            .filter(move |t| tags & *t as u8 != 0)
-            .map(Tag::name)
-    }
-
-    /// The tags as bits (`Tag as u8`), as the store keeps them.
-    pub fn tag_bits(&self) -> u8 {
-        self.tags
-    }
-
-    /// Its IPs, the one seen longest ago first: the latest [`MAX_PER_DEVICE`] of them.
-    pub fn ips(&self) -> Values<'r> {
-        Values {
-            syms: self.ips.iter(),
-            strings: self.strings,
-        }
-    }
-
-    /// Its users, the one seen longest ago first: the latest [`MAX_PER_DEVICE`] of them.
-    pub fn users(&self) -> Values<'r> {
-        Values {
-            syms: self.users.iter(),
-            strings: self.strings,
-        }
-    }
-}
-
-/// A device's IPs or users.
-#[derive(Clone)]
-pub struct Values<'r> {
-    syms: std::slice::Iter<'r, Sym>,
-    strings: &'r Strings,
-}
-
-impl<'r> Iterator for Values<'r> {
-    type Item = &'r str;
-
-    fn next(&mut self) -> Option<&'r str> {
-        self.syms.next().map(|s| self.strings.get(*s))
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.syms.size_hint()
-    }
-}
-
-impl ExactSizeIterator for Values<'_> {}
-
-impl std::fmt::Debug for Device<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Device")
-            .field("hostname", &self.hostname)
-            .field("tags", &self.tags().collect::<Vec<_>>())
-            .field("first_seen", &self.first_seen)
-            .field("last_seen", &self.last_seen)
-            .field("ips", &self.ips().collect::<Vec<_>>())
-            .field("users", &self.users().collect::<Vec<_>>())
-            .finish()
-    }
 }
 
 /// A device read back from the store.

@@ -1,5 +1,5 @@
 use super::*;
-use wire::device::device_id;
+use wire::device::{device_id, Tag};
 
 fn ts(s: i64) -> Timestamp {
     Timestamp::from_second(s).unwrap()

@@ -9,8 +9,20 @@ use async_nats::jetstream::ErrorCode;
 use bytes::Bytes;
 use jiff::Timestamp;
 
-use crate::aggregate::registry::Device;
 use crate::batch::MAX_PER_DEVICE;
+
+/// A device as the registry knows it, as much as the bucket is told: the aggregator's registry
+/// gives its devices so (the sink does not know the registry, which depends on it).
+pub trait DeviceView {
+    fn hostname(&self) -> &str;
+    fn tags(&self) -> impl Iterator<Item = &'static str>;
+    fn first_seen(&self) -> Timestamp;
+    fn last_seen(&self) -> Timestamp;
+    /// Its IPs, the one seen longest ago first.
+    fn ips(&self) -> impl ExactSizeIterator<Item = &str>;
+    /// Its users, the one seen longest ago first.
+    fn users(&self) -> impl ExactSizeIterator<Item = &str>;
+}
 
 /// A device as the bucket holds it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -25,13 +37,13 @@ pub struct KvDevice {
 }
 
 impl KvDevice {
-    pub fn of(id: u64, d: &Device<'_>) -> KvDevice {
+    pub fn of(id: u64, d: &impl DeviceView) -> KvDevice {
         KvDevice {
             device_id: key(id),
-            hostname: d.hostname.to_owned(),
+            hostname: d.hostname().to_owned(),
             tags: d.tags().map(str::to_owned).collect(),
-            first_seen: d.first_seen,
-            last_seen: d.last_seen,
+            first_seen: d.first_seen(),
+            last_seen: d.last_seen(),
             ips: d.ips().map(str::to_owned).collect(),
             users: d.users().map(str::to_owned).collect(),
         }

@@ -5,9 +5,8 @@
 use std::time::{Duration, Instant};
 
 use super::Outbox;
-use crate::aggregate::registry::Device;
 use crate::sink::nats::frame;
-use crate::sink::nats::kv::KvDevice;
+use crate::sink::nats::kv::{DeviceView, KvDevice};
 
 /// The bucket's `last_seen` moves in steps this long: a device seen again within the same
 /// step, with nothing else new, is not merged again (every record of a device would otherwise
@@ -50,11 +49,11 @@ impl Outbox {
     /// Merges the devices that changed, oldest first, as `device_of` has them now: at most
     /// [`MERGES_AT_MOST`] merges, or all of them when `all` (at shutdown). A device the bucket
     /// was already told all about costs no merge and does not count. Returns the merges.
-    pub fn sweep<'r>(
+    pub fn sweep<D: DeviceView>(
         &mut self,
         now: Instant,
         all: bool,
-        mut device_of: impl FnMut(u64) -> Option<Device<'r>>,
+        mut device_of: impl FnMut(u64) -> Option<D>,
     ) -> usize {
         self.last_sweep = now;
         let mut merges = 0;
@@ -72,7 +71,7 @@ impl Outbox {
 
     /// A device to merge into the registry bucket, unless the bucket was already told all it
     /// knows (to the [`LAST_SEEN_STEP`]). True when it is merged.
-    fn device(&mut self, id: u64, device: &Device<'_>) -> bool {
+    fn device(&mut self, id: u64, device: &impl DeviceView) -> bool {
         let print = fingerprint(device);
         if self.merged.get(&id) == Some(&print) {
             return false;
@@ -92,18 +91,18 @@ impl Outbox {
 /// What a merge of the device would tell the bucket: its tags only accumulate, so their count
 /// says when they changed; its lists change only by taking a value they lack at the end (the
 /// oldest leaving at the cap, when the length stays), so their length and last value do.
-fn fingerprint(d: &Device<'_>) -> u64 {
-    let last = |values: crate::aggregate::registry::Values<'_>| {
+fn fingerprint(d: &impl DeviceView) -> u64 {
+    fn last<'a>(values: impl Iterator<Item = &'a str>) -> u64 {
         values
             .last()
             .map_or(0, |v| xxhash_rust::xxh3::xxh3_64(v.as_bytes()))
-    };
+    }
     let parts = [
         d.tags().count() as u64,
         d.ips().len() as u64,
         d.users().len() as u64,
-        d.first_seen.as_second() as u64,
-        d.last_seen.as_second().div_euclid(LAST_SEEN_STEP) as u64,
+        d.first_seen().as_second() as u64,
+        d.last_seen().as_second().div_euclid(LAST_SEEN_STEP) as u64,
         last(d.ips()),
         last(d.users()),
     ];

@@ -302,6 +302,38 @@ fn odd_quotes_and_broken_values_cost_only_their_own_record_in_every_body_shape()
     outcome.assert_counters_match_files();
 }
 
+/// From the transport audit: an element that lost its closing brace (as a corpus sample,
+/// elastic-issue5298-zia-web-json-malformed.log, did) refused the whole array, which Cloud NSS
+/// sends again for ever; where a later element balanced its braces, the records between ran
+/// into its dead letter. Over TCP, or as lines, it is a dead letter of its own: so here.
+#[test]
+fn an_element_that_lost_its_closing_brace_is_a_dead_letter_of_its_own() {
+    let (collector, addr) = start("http-unclosed", KEYS);
+    let unclosed = |id| {
+        let line = zia_line(id, "pc-u");
+        line.strip_suffix('}').expect("a record").to_owned()
+    };
+    let bodies = [
+        array(&[zia_line(1, "pc-u"), unclosed(2)]),
+        array(&[
+            zia_line(3, "pc-u"),
+            unclosed(4),
+            zia_line(5, "pc-u"),
+            zia_line(6, "pc-u"),
+        ]),
+    ];
+    for body in &bodies {
+        let answer = Client::connect(addr).post(Some("k1"), body);
+        assert_eq!(answer.status, 200, "{answer:?}");
+    }
+    let outcome = collector.stop();
+    assert_eq!(common::record_ids(&outcome.records), [1, 3, 5, 6]);
+    let dead = outcome.dead("malformed_json");
+    assert_eq!(dead.len(), 2, "{:?}", outcome.dead_letters);
+    assert_eq!(dead[0]["raw"], unclosed(2).as_str());
+    outcome.assert_counters_match_files();
+}
+
 #[test]
 fn an_empty_body_is_nothing_to_take_whether_gzip_or_not() {
     // An empty body answered 200 plain and 400 as gzip ("not valid gzip": no gzip header in

@@ -70,6 +70,10 @@ fn arrays_that_do_not_close_are_not_json() {
         "[{} {}]",
         r#"[{"ua":"(build":7)"}, {"a":1}]"#,
         r#"[{"ua":"x,"loc":"HQ"},{"a":1}]"#,
+        // An element that lost its closing brace, last or before others (a corpus sample).
+        r#"[{"a":1},{"e":{"ua":"x"}]"#,
+        r#"[{"a":1},{"e":{"ua":"x"},{"a":2},{"b":{"c":3}}]"#,
+        r#"[{"l":[1,2],{"a":1}]"#,
     ] {
         assert_eq!(shape(body.as_bytes()), Ok(Shape::RawArray), "{body}");
     }

@@ -130,6 +130,11 @@ impl Elements {
                 self.at = end + 1;
                 continue;
             }
+            if self.state.depth >= 2 && self.state.arrays & 1 == 0 {
+                if let Some(element) = self.unclosed(body, b) {
+                    return Ok(Some(element));
+                }
+            }
             let top = self.state.depth == 1 && matches!(b, b',' | b']');
             // `[]` has no element; `[1,]`, `[,1]` and `[1,,2]` are no arrays.
             let empty = self.state.last == b'[' && b == b']';
@@ -167,6 +172,33 @@ impl Elements {
             }
         }
         Err(NotArray)
+    }
+
+    /// The element being read, when `b` (outside strings, in an object inside it) says it lost
+    /// its closing braces (`{"sourcetype":…,"event":{…}` and no `}`): in an object a comma is
+    /// followed by a key, never by a record's start, and `]` closes nothing. The element ends
+    /// there, a dead letter of its own, where the record after it was read into it (and the
+    /// records after that, up to a brace that balanced them) or the batch was refused (and sent
+    /// again for ever).
+    fn unclosed(&mut self, body: &[u8], b: u8) -> Option<Range<usize>> {
+        let next = skip_spaces(body, self.at + 1);
+        let element = trim(body, self.start..self.at);
+        match b {
+            b',' if starts_as_object(&body[next..]) => {
+                self.at = next;
+                self.start = next;
+                self.state = State {
+                    arrays: 1,
+                    depth: 1,
+                    last: b',',
+                    raw: self.state.raw,
+                };
+            }
+            b']' if next == body.len() => self.done = true,
+            _ => return None,
+        }
+        self.resynced = true;
+        Some(element)
     }
 
     /// The element being read when it cannot be read (a value that lost its closing quote, or
@@ -431,6 +463,22 @@ mod tests {
         // Objects whose commas or braces are broken: one element, for a dead letter.
         assert_eq!(elements("[{},,{}]"), Ok(vec!["{},,{}"]));
         assert_eq!(elements("[{}{}, {}]"), Ok(vec!["{}{}", "{}"]));
+        // An element that lost its closing braces (a corpus sample,
+        // elastic-issue5298-zia-web-json-malformed.log): a dead letter of its own, the records
+        // after it found (they were read into it, or the batch refused).
+        let unclosed = r#"{"sourcetype":"zscalernss-web","event":{"ua":"x","n":1}"#;
+        assert_eq!(
+            elements(&format!("[{a},{unclosed},{a}, {b}]")),
+            Ok(vec![a, unclosed, a, b])
+        );
+        assert_eq!(
+            elements(&format!("[{a},{unclosed}]\n")),
+            Ok(vec![a, unclosed])
+        );
+        // In an array inside an element, a comma before an object is JSON's.
+        let listed = r#"{"l":[{"x":1}, {"y":2}]}"#;
+        assert_eq!(elements(&format!("[{listed},{a}]")), Ok(vec![listed, a]));
+        assert_eq!(elements(r#"[{"a":{"b":1}"#), Err(NotArray));
         // A value holding `"},`, `"}}{"` or `"},{"`, which seemed to end its element.
         for ua in [r#"x"},"#, r#"x"}}{"y"#, r#"x"},y"#, r#"x"},{"y"#] {
             let broken = format!(r#"{{"ua":"{ua}","n":1}}"#);

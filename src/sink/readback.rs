@@ -126,8 +126,8 @@ impl Sink {
                     file.sync_data()?;
                 }
                 // Not kept on a full disk: the read-back must not wait for room for it.
-                read.torn =
-                    fragment.map(|fragment| keep_torn(&dir.join(&plain), &fragment, Torn::Replace));
+                read.torn = fragment
+                    .map(|f| keep_torn(&dir.join(&plain), &mut f.as_slice(), Torn::Replace));
                 std::fs::remove_file(&spill)?;
                 // Gone, its lines must stay: a folder that cannot be synced only risks the
                 // spill coming back after a power cut, which the next start then finds done.

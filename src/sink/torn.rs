@@ -101,10 +101,9 @@ pub(super) fn mend_tail_to(
         }
         Err(e) => e,
     };
-    let mut bytes = vec![0u8; fragment as usize];
+    // Copied as it is read, not held: without a newline the fragment is the whole file.
     file.seek(SeekFrom::Start(cut))?;
-    file.read_exact(&mut bytes)?;
-    let kept_in = keep_torn(path, &bytes, Torn::Append);
+    let kept_in = keep_torn(path, &mut (&file).take(fragment), Torn::Append);
     // Cut all the same when it cannot be kept (a full disk): it is no line, the record it began
     // is in no file, and a collector unable to open its output would not start until the disk
     // had room, though it could tell its feeds to wait and say why.
@@ -176,7 +175,7 @@ pub(super) enum Torn {
 
 /// Keeps a line without its end in `<path>.torn` (with its end added), synced; the error names
 /// that file. A fragment is no record: the replay brings the record it began.
-pub(super) fn keep_torn(path: &Path, fragment: &[u8], how: Torn) -> io::Result<PathBuf> {
+pub(super) fn keep_torn(path: &Path, fragment: &mut dyn Read, how: Torn) -> io::Result<PathBuf> {
     let kept_in = PathBuf::from(format!("{}.torn", path.display()));
     let written = OpenOptions::new()
         .create(true)
@@ -185,7 +184,7 @@ pub(super) fn keep_torn(path: &Path, fragment: &[u8], how: Torn) -> io::Result<P
         .truncate(how == Torn::Replace)
         .open(&kept_in)
         .and_then(|mut torn| {
-            torn.write_all(fragment)?;
+            io::copy(fragment, &mut torn)?;
             torn.write_all(b"\n")?;
             torn.sync_all()
         });

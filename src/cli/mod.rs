@@ -20,6 +20,7 @@ use serve::ServeArgs;
 #[command(
     name = "ztel",
     version,
+    propagate_version = true,
     about = "A thread-per-core collector for Zscaler ZIA (NSS) and ZPA (LSS) telemetry",
     long_about = "ztel receives Zscaler logs of every type: ZIA's (web, firewall, DNS, tunnel, \
                   admin audit, SaaS security) from NSS over TCP and Cloud NSS over HTTPS, ZPA's \
@@ -172,4 +173,26 @@ fn fail(message: &str) -> ExitCode {
     use std::io::Write as _;
     let _ = writeln!(std::io::stderr(), "ztel: error: {message}");
     ExitCode::FAILURE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `ztel serve --version` was "unexpected argument": an operator asks the command they
+    /// run, not the top level.
+    #[test]
+    fn every_command_says_its_version() {
+        for argv in [
+            &["ztel", "--version"][..],
+            &["ztel", "serve", "--version"],
+            &["ztel", "config", "check", "--version"],
+        ] {
+            let e = Cli::try_parse_from(argv)
+                .err()
+                .expect("--version ends the parse");
+            assert_eq!(e.kind(), clap::error::ErrorKind::DisplayVersion, "{argv:?}");
+            assert!(e.to_string().contains(env!("CARGO_PKG_VERSION")), "{e}");
+        }
+    }
 }

@@ -3,6 +3,13 @@
 
 use super::Header;
 
+/// The longest of the header's five fields read: RFC 5424's longest is HOSTNAME's 255.
+const FIELD_MOST: usize = 255;
+/// The most structured data read. RFC 5424 sets no bound, but a header that is not one must
+/// not be looked for past it: a frame of `<1>1 a b c d e [` repeated had every one of them read
+/// to the frame's end (`super::split_stacked` tries each), a 256 KiB frame 3 s of a shard.
+const SD_MOST: usize = 2048;
+
 /// An RFC 5424 header after the PRI: `1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD`, the
 /// structured data being `-` or `[id param="value"…]…` (quoted values may hold `]`, escaped `"`
 /// and `\`). Returns it and its length, the space before the message included.
@@ -10,8 +17,12 @@ pub(super) fn rfc5424(b: &[u8]) -> Option<(Header<'_>, usize)> {
     let mut at = b.strip_prefix(b"1 ").map(|_| 2)?;
     let mut fields: [&[u8]; 5] = [&[]; 5];
     for field in &mut fields {
-        let len = b[at..].iter().take_while(|&&c| c != b' ').count();
-        if len == 0 || at + len >= b.len() {
+        let len = b[at..]
+            .iter()
+            .take(FIELD_MOST + 1)
+            .take_while(|&&c| c != b' ')
+            .count();
+        if len == 0 || len > FIELD_MOST || at + len >= b.len() {
             return None;
         }
         *field = &b[at..at + len];
@@ -37,6 +48,7 @@ fn structured_data(b: &[u8]) -> Option<usize> {
     if b.first() == Some(&b'-') {
         return Some(1);
     }
+    let b = &b[..b.len().min(SD_MOST)];
     let mut at = 0;
     while b.get(at) == Some(&b'[') {
         at += 1;

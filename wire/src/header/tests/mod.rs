@@ -8,6 +8,7 @@ fn header(line: &str) -> (Header<'_>, &str) {
     (h, &line[at..])
 }
 
+mod bounds;
 mod time;
 
 #[test]

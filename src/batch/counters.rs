@@ -76,7 +76,9 @@ impl Counter {
                 "Connections closed after limits.idle_timeout_secs of silence."
             }
             Counter::ReadErrors => "Reads that failed (resets, TLS errors).",
-            Counter::BytesRead => "Bytes read from sockets.",
+            Counter::BytesRead => {
+                "Bytes read from sockets and taken (a UDP datagram refused or dropped is not counted)."
+            }
             Counter::Frames => {
                 "Frames (records as sent) parsed: records plus dead letters, less contested frames (both)."
             }
@@ -89,7 +91,9 @@ impl Counter {
             Counter::ValuesTooLong => {
                 "Values over 256 bytes left out of the registry and attribution (records keep them)."
             }
-            Counter::Datagrams => "UDP datagrams received.",
+            Counter::Datagrams => {
+                "UDP datagrams taken (those refused or dropped are counted apart)."
+            }
             Counter::DatagramsRefused => "UDP datagrams refused: peer not in allowed_ips.",
             Counter::DatagramsDropped => "UDP datagrams dropped while the aggregator was behind.",
             Counter::UdpKernelDrops => {
@@ -99,7 +103,9 @@ impl Counter {
                 "Reads that waited for the shard's buffer budget (limits.buffer_budget_bytes)."
             }
             Counter::Duplicates => "Records dropped as repeats (NSS duplicate logs, LSS replay).",
-            Counter::HttpRequests => "HTTP requests received, whatever the answer (if any).",
+            Counter::HttpRequests => {
+                "HTTP requests of allowed peers, whatever the answer (if any); an outsider's 403 is in ztel_connections_refused_total."
+            }
             Counter::HttpRejectedAuth => {
                 "HTTP requests refused: key header missing (401) or wrong (403)."
             }

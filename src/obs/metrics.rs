@@ -4,8 +4,6 @@
 
 use std::fmt::Write as _;
 
-use prometheus::core::Collector;
-use prometheus::Encoder;
 use wire::event::{Kind, Reason};
 
 use crate::aggregate::state::{Output, Snapshot};
@@ -74,7 +72,8 @@ pub fn prometheus(s: &Snapshot, inputs: &[Source]) -> String {
     header(
         &mut out,
         name,
-        "When a record of the input last went to the sink (Unix time); absent before the first.",
+        "When a record of the input last reached the outputs' writer (Unix time), written or \
+         not yet (ztel_output_write_errors_total says when writes fail); absent before the first.",
         "gauge",
     );
     for input in Source::ALL {
@@ -137,7 +136,7 @@ pub fn prometheus(s: &Snapshot, inputs: &[Source]) -> String {
     let name = "ztel_build_info";
     header(&mut out, name, "The running build: always 1.", "gauge");
     let _ = writeln!(out, "{name}{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION"));
-    process(&mut out);
+    super::process::write(&mut out);
     out
 }
 
@@ -311,19 +310,6 @@ fn latency(out: &mut String, s: &Snapshot) {
             "gauge",
         );
         let _ = writeln!(out, "{max} {}", micros(p.max));
-    }
-}
-
-/// The standard `process_*` metrics (CPU, memory, descriptors, start time, threads), from the
-/// prometheus crate's collector, which reads them from /proc the way every exporter does.
-fn process(out: &mut String) {
-    let families = prometheus::process_collector::ProcessCollector::for_self().collect();
-    let mut text = Vec::new();
-    if prometheus::TextEncoder::new()
-        .encode(&families, &mut text)
-        .is_ok()
-    {
-        out.push_str(&String::from_utf8_lossy(&text));
     }
 }
 

@@ -4,3 +4,4 @@
 pub mod admin;
 pub mod device_index;
 pub mod metrics;
+pub mod process;

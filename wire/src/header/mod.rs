@@ -145,11 +145,12 @@ pub struct Stack<'a> {
 /// and a chain of relays one more each, so only the innermost is the sender's. Another header is
 /// read only where the one before it ends, or after static text that ends with a syslog tag
 /// ([`static_text_len`]: a relay's tag before the sender's line); other text between a header
-/// and the record ends the stack. Each header read is at least its PRI or its stamp, so the
-/// stack costs no more than reading the line once. A frame without a header has an empty stack
-/// at 0. Static text is stepped over [`TEXTS_MOST`] times at most: a header read after it may
-/// be a PRI alone, whose read looked up to structured data's longest past it, so a frame of
-/// `<1>1 a b c d e [ t: ` repeated cost such a look every 19 bytes (3 s of a shard for 256 KiB).
+/// and the record ends the stack. Each header read is at least its PRI or its stamp, and looks
+/// no further past itself than a header's longest parts (an RFC 5424 header's structured data,
+/// 2 KiB; a host, [`HOST_MOST`]). Static text is stepped over [`TEXTS_MOST`] times at most: a
+/// header read after it may be a PRI alone, whose look went to the frame's end before those
+/// bounds, so a frame of `<1>1 a b c d e [ t: ` repeated cost such a look every 19 bytes (3 s of
+/// a shard for 256 KiB). A frame without a header has an empty stack at 0.
 pub fn split_stacked(frame: &[u8]) -> Stack<'_> {
     let (header, message) = split(frame);
     let mut stack = Stack {

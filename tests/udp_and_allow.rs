@@ -345,3 +345,37 @@ fn datagrams_dropped_while_the_records_cannot_be_written_reach_metrics() {
     let outcome = collector.stop();
     assert!(outcome.counter("datagrams_dropped") >= dropped as u64);
 }
+
+/// From the IPv6 audit: a socket bound to an IPv6 address that takes IPv4 (`[::]`, here its
+/// loopback `[::ffff:127.0.0.1]`) named an IPv4 peer `[::ffff:127.0.0.1]:port` in dead letters
+/// and log lines, where a socket bound to IPv4 names it `127.0.0.1:port`: one sender, two names.
+#[test]
+fn an_ipv4_peer_of_a_dual_stack_socket_is_named_as_ipv4() {
+    let mapped = "[::ffff:127.0.0.1]:0";
+    let collector = Collector::start_with(
+        "dual-stack",
+        Options {
+            config: Some("[input.udp]\nallowed_ips = [\"127.0.0.1\"]\n".into()),
+            args: ["--tcp", mapped, "--udp", mapped]
+                .map(String::from)
+                .to_vec(),
+            ..Options::default()
+        },
+    );
+    let (tcp, udp) = (collector.addr, collector.listening["udp"]);
+    assert!(tcp.is_ipv6() && udp.is_ipv6(), "{tcp} {udp}");
+    let v4 = |at: SocketAddr| SocketAddr::from(([127, 0, 0, 1], at.port()));
+    let mut stream = std::net::TcpStream::connect(v4(tcp)).unwrap();
+    stream.write_all(b"not a record over tcp\n").unwrap();
+    drop(stream);
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket.send_to(b"not a record over udp\n", v4(udp)).unwrap();
+    common::wait_for_lines(&collector.data_dir().join("dead-letter.jsonl"), 2);
+    let outcome = collector.stop();
+    assert_eq!(outcome.dead_letters.len(), 2, "{:?}", outcome.dead_letters);
+    for dead in &outcome.dead_letters {
+        let peer = dead["peer"].as_str().unwrap();
+        assert!(peer.starts_with("127.0.0.1:"), "{dead}");
+    }
+    assert_eq!(outcome.counter("datagrams_refused"), 0);
+}

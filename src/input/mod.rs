@@ -26,6 +26,13 @@ use crate::batch::counters::Counter;
 use crate::batch::{Batch, Origin};
 use crate::pipeline::Pipeline;
 
+/// A peer as ztel names it everywhere (dead letters, log lines, allow-lists): a dual-stack
+/// listener's IPv4 peer (`[::ffff:10.0.0.5]:40000`) as IPv4 (`10.0.0.5:40000`), as a socket
+/// bound to IPv4 names it. The same sender was named two ways by the line and by the bind.
+pub(crate) fn named(peer: std::net::SocketAddr) -> std::net::SocketAddr {
+    std::net::SocketAddr::new(peer.ip().to_canonical(), peer.port())
+}
+
 /// Frames what `buf` holds and parses every complete frame where it lies; returns the bytes
 /// consumed (an incomplete frame at the end is left for the next read).
 pub(crate) fn process_frames(

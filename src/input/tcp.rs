@@ -121,7 +121,7 @@ pub async fn accept_checked(
                 continue;
             }
         };
-        let Ok(peer) = stream.peer_addr() else {
+        let Ok(peer) = stream.peer_addr().map(super::named) else {
             continue;
         };
         if !allow.load().admits(peer.ip()) {

@@ -206,6 +206,7 @@ fn take(
     peer: SocketAddr,
     batch: &mut Batch,
 ) {
+    let peer = super::named(peer);
     if !allow.admits(peer.ip()) {
         // Apart from the batch, which may be held while the channel is full (see the drops).
         shard.count(Source::Udp, |c| c.incr(Counter::DatagramsRefused));

@@ -215,6 +215,9 @@ fn devices(state: &Shared, index: &Mutex<DeviceIndex>, query: &str) -> Reply {
 fn device(state: &Shared, name: &str) -> Reply {
     // A path, not a query: `+` and `&` are themselves (`alice+vpn@corp.com`).
     let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
+    // A device named by its IP has the address's one text as its name: any spelling of it finds
+    // the device, as it does at `/attribution` (`2001:db8:0::7`, `::ffff:10.7.7.7`).
+    let name = wire::device::canonical_ip(&name).map_or(name.clone(), |ip| ip.into_owned().into());
     let id = device_id(&name);
     let local = {
         let Ok(registry) = state.registry.lock() else {
@@ -328,9 +331,10 @@ fn attribution(state: &Shared, query: &str, now: Timestamp) -> Reply {
         .lookup(&key, at);
     let answer = AttributionAnswer {
         found: who.is_some(),
-        connector_ip: key.connector_ip,
+        // As records write them: one text for one address (`::ffff:10.0.0.1` is 10.0.0.1).
+        connector_ip: key.connector_ip.to_canonical(),
         connector_port: key.connector_port,
-        server_ip: key.server_ip,
+        server_ip: key.server_ip.to_canonical(),
         server_port: key.server_port,
         at: rfc3339(at),
         who: who.as_ref(),
@@ -399,6 +403,49 @@ mod tests {
         assert_eq!((status, ct), (404, JSON));
         assert!(
             body.starts_with("{\"found\":false,") && body.ends_with("}\n"),
+            "{body}"
+        );
+        // From the IPv6 audit: a device named by its IP was found by that text alone.
+        for ip in ["2001:db8::7", "10.7.7.7"] {
+            state
+                .registry
+                .lock()
+                .unwrap()
+                .apply(&crate::batch::DeviceNews {
+                    id: device_id(ip),
+                    key: ip,
+                    tag: wire::device::Tag::Zia,
+                    ip: None,
+                    user: None,
+                    seen: Timestamp::UNIX_EPOCH,
+                });
+        }
+        for spelling in [
+            "2001:db8::7",
+            "2001:DB8:0::7",
+            "2001:0db8:0000:0000:0000:0000:0000:0007",
+            "10.7.7.7",
+            "::ffff:10.7.7.7",
+        ] {
+            let path = format!("/devices/{spelling}");
+            assert_eq!(
+                route(&state, &index, &Method::GET, &path, "").0,
+                200,
+                "{path}"
+            );
+        }
+        assert_eq!(
+            route(&state, &index, &Method::GET, "/devices/2001:db8::8", "").0,
+            404
+        );
+        // From the IPv6 audit: the answer echoed a v4-mapped address as it was asked, where
+        // records write it as IPv4.
+        let mapped =
+            "connector_ip=::ffff:10.0.0.1&connector_port=1&server_ip=::FFFF:a00:2&server_port=2";
+        let (_, _, body) = route(&state, &index, &Method::GET, "/attribution", mapped);
+        assert!(
+            body.contains("\"connector_ip\":\"10.0.0.1\"")
+                && body.contains("\"server_ip\":\"10.0.0.2\""),
             "{body}"
         );
     }

@@ -81,28 +81,50 @@ pub fn judge(dir: &Path, runs: Runs) -> anyhow::Result<Option<String>> {
             meta.uid()
         );
     }
-    if mode & 0o020 != 0 {
-        return Ok(Some(format!(
+    // The folders above are judged whatever this one is: a group's warning is no pass.
+    let above = parents(dir, runs, me)?;
+    let own = (mode & 0o020 != 0).then(|| {
+        format!(
             "data_dir {}: its group may write in it (mode {mode:o}), {links}",
             dir.display()
-        )));
-    }
-    parents(dir, runs, me)
+        )
+    });
+    Ok(match (own, above) {
+        (Some(own), Some(above)) => Some(format!("{own}; {above}")),
+        (own, above) => own.or(above),
+    })
 }
 
 /// What the folders above `dir` are: one that another user may rename entries in could swap
 /// `dir` itself for a folder of theirs between two starts. A sticky folder (`/tmp`) lets only
-/// an entry's owner rename it, so it is fine.
+/// an entry's owner (and the folder's) rename it, so it is fine when root or ztel's user owns
+/// it. Both the folders above `dir` as written (where a link to it sits, which can be swapped
+/// too) and those above where it leads are judged.
 fn parents(dir: &Path, runs: Runs, me: libc::uid_t) -> anyhow::Result<Option<String>> {
-    let real = std::fs::canonicalize(dir).with_context(|| format!("data_dir {}", dir.display()))?;
+    let named =
+        |e: std::io::Error| anyhow::Error::new(e).context(format!("data_dir {}", dir.display()));
+    let real = std::fs::canonicalize(dir).map_err(named)?;
+    let written = std::path::absolute(dir).map_err(named)?;
+    let mut folders: Vec<&Path> = written.ancestors().skip(1).collect();
+    folders.extend(real.ancestors().skip(1).filter(|p| !written.starts_with(p)));
     let swap = "and could swap data_dir for a folder of their own";
     let mut warning = None;
-    for parent in real.ancestors().skip(1) {
+    for parent in folders {
         let meta = std::fs::metadata(parent)
             .with_context(|| format!("data_dir {}: {}", dir.display(), parent.display()))?;
         let mode = meta.mode() & 0o7777;
-        if mode & 0o1000 != 0 {
+        let trusted = meta.uid() == 0 || meta.uid() == me || runs == Runs::Elsewhere;
+        if mode & 0o1000 != 0 && trusted {
             continue;
+        }
+        if !trusted {
+            bail!(
+                "data_dir {}: {} above it belongs to uid {}, not to ztel's user ({me}) or \
+                 root, {swap}; give ztel a folder under one only root may write in",
+                dir.display(),
+                parent.display(),
+                meta.uid()
+            );
         }
         if mode & 0o002 != 0 {
             bail!(
@@ -110,15 +132,6 @@ fn parents(dir: &Path, runs: Runs, me: libc::uid_t) -> anyhow::Result<Option<Str
                  give ztel a folder under one only root may write in",
                 dir.display(),
                 parent.display()
-            );
-        }
-        if runs == Runs::Here && meta.uid() != me && meta.uid() != 0 {
-            bail!(
-                "data_dir {}: {} above it belongs to uid {}, not to ztel's user ({me}) or \
-                 root, {swap}; give ztel a folder under one only root may write in",
-                dir.display(),
-                parent.display(),
-                meta.uid()
             );
         }
         if mode & 0o020 != 0 && warning.is_none() {
@@ -213,7 +226,30 @@ mod tests {
             let e = prepare(&dir).unwrap_err().to_string();
             assert!(e.contains("above it belongs to uid 65534"), "{e}");
             assert_eq!(judge(&dir, Runs::Elsewhere).unwrap(), None);
+            // From a review: a sticky folder's owner may rename entries in it too.
+            std::fs::set_permissions(&top, std::fs::Permissions::from_mode(0o1777)).unwrap();
+            let e = prepare(&dir).unwrap_err().to_string();
+            assert!(e.contains("above it belongs to uid 65534"), "{e}");
+            std::os::unix::fs::chown(&top, Some(0), Some(0)).unwrap();
         }
+        // From a review: a data_dir its group may write in was warned of, and the folders above
+        // it were not judged.
+        std::fs::set_permissions(&top, std::fs::Permissions::from_mode(0o777)).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o770)).unwrap();
+        let e = judge(&dir, Runs::Here).unwrap_err().to_string();
+        assert!(e.contains("every user may write in "), "{e}");
+        // A link to a safe folder, in a folder every user may write in: the link can be swapped.
+        std::fs::set_permissions(&top, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o750)).unwrap();
+        let open = temp("open-above-link");
+        std::fs::create_dir_all(&open).unwrap();
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let link = open.join("state");
+        std::os::unix::fs::symlink(&dir, &link).unwrap();
+        assert_eq!(judge(&dir, Runs::Here).unwrap(), None);
+        let e = judge(&link, Runs::Here).unwrap_err().to_string();
+        assert!(e.contains("every user may write in "), "{e}");
+        std::fs::remove_dir_all(open).unwrap();
         std::fs::remove_dir_all(top).unwrap();
     }
 

@@ -215,15 +215,21 @@ fn devices(state: &Shared, index: &Mutex<DeviceIndex>, query: &str) -> Reply {
 fn device(state: &Shared, name: &str) -> Reply {
     // A path, not a query: `+` and `&` are themselves (`alice+vpn@corp.com`).
     let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
-    // A device named by its IP has the address's one text as its name: any spelling of it finds
-    // the device, as it does at `/attribution` (`2001:db8:0::7`, `::ffff:10.7.7.7`).
-    let name = wire::device::canonical_ip(&name).map_or(name.clone(), |ip| ip.into_owned().into());
-    let id = device_id(&name);
-    let local = {
+    let (id, local) = {
         let Ok(registry) = state.registry.lock() else {
             return json_error(500, "registry unavailable");
         };
-        registry.get(id).map(|d| KvDevice::of(id, &d))
+        // The name as asked; else, for an address, its one text, which names a device by its
+        // IP: any spelling finds it, as at `/attribution` (`2001:db8:0::7`, `::ffff:10.7.7.7`).
+        // A hostname that is itself such a spelling is its own device, found first.
+        let canonical = wire::device::canonical_ip(&name).map(|ip| device_id(&ip));
+        let found = std::iter::once(device_id(&name))
+            .chain(canonical)
+            .find_map(|id| registry.get(id).map(|d| (id, KvDevice::of(id, &d))));
+        match found {
+            Some((id, device)) => (id, Some(device)),
+            None => (canonical.unwrap_or_else(|| device_id(&name)), None),
+        }
     };
     // With NATS, the shared registry (every collector's view, merged) over the local one; the
     // local one alone while NATS cannot answer, or the bucket does not hold the device (not yet
@@ -406,7 +412,8 @@ mod tests {
             "{body}"
         );
         // From the IPv6 audit: a device named by its IP was found by that text alone.
-        for ip in ["2001:db8::7", "10.7.7.7"] {
+        // A hostname that is itself an address's other spelling is its own device, found too.
+        for ip in ["2001:db8::7", "10.7.7.7", "2001:db8:0::9"] {
             state
                 .registry
                 .lock()
@@ -426,6 +433,7 @@ mod tests {
             "2001:0db8:0000:0000:0000:0000:0000:0007",
             "10.7.7.7",
             "::ffff:10.7.7.7",
+            "2001:db8:0::9",
         ] {
             let path = format!("/devices/{spelling}");
             assert_eq!(

@@ -20,11 +20,11 @@ const BARE_EXT: &str = "seg";
 /// The first window [`next_seal`] reads; it doubles until a seal is found or the segment ends.
 const FIRST_WINDOW: u64 = 64 << 10;
 
-/// The highest segment number taken: sixteen digits, as names are written, far past any spool
-/// (a segment is 64 MiB). A name above it (a file put there by hand) would wrap the next
-/// segment's number to 0, which sorts before the rest and would never be read: it is left as it
-/// is, and said.
-const NUMBER_MOST: u64 = 9_999_999_999_999_999;
+/// The highest segment number taken. A name above it (a file put there by hand) would have the
+/// numbers after it wrap to 0, which sorts before the rest and would never be read: it is left
+/// as it is, and said. Far below `u64::MAX`, so that the segments after one at the bound (four
+/// billion of them, 256 EiB) are taken at the next start too.
+const NUMBER_MOST: u64 = u64::MAX - (1 << 32);
 
 /// Segment `n`'s file in `dir`.
 pub fn path(dir: &Path, n: u64, bare: bool) -> PathBuf {
@@ -47,8 +47,8 @@ pub fn list(dir: &Path) -> io::Result<Vec<(u64, bool)>> {
             let n = number.parse().ok()?;
             if n > NUMBER_MOST {
                 tracing::warn!(
-                    "{}: {name} is no segment the spool writes (its number is past {NUMBER_MOST}): \
-                     left as it is, not read",
+                    "{}: {name} is no segment the spool writes (its number is past \
+                     {NUMBER_MOST}): left as it is, not read",
                     dir.display()
                 );
                 return None;

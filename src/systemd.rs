@@ -28,8 +28,11 @@ pub fn watchdog() {
 /// `None` when no watchdog watches this process (`WATCHDOG_USEC` unset, or `WATCHDOG_PID`
 /// naming another process, as it does for ztel's children).
 pub fn watchdog_every() -> Option<Duration> {
-    // A hand-set `WATCHDOG_USEC=0` would have the aggregator's loop spin, pinging.
-    sd_notify::watchdog_enabled().map(|interval| (interval / 2).max(Duration::from_millis(1)))
+    // `WATCHDOG_USEC=0` (set by hand: systemd takes 0 for off) had the aggregator's loop
+    // spin, pinging.
+    sd_notify::watchdog_enabled()
+        .filter(|interval| !interval.is_zero())
+        .map(|interval| (interval / 2).max(Duration::from_millis(1)))
 }
 
 fn send(state: &[NotifyState]) {

@@ -250,7 +250,15 @@ impl Window {
         // What the file holds, not what the header says, bounds what is read.
         let room = file.metadata()?.len().saturating_sub(AHEAD_HEADER) / ENTRY;
         let count = word(8).min(room);
-        if count == 0 || count > AHEAD_MOST {
+        if count > AHEAD_MOST {
+            tracing::warn!(
+                "dedup.pending lists {count} identities, more than ztel writes ({AHEAD_MOST}): \
+                 not read (damaged, or not ztel's); a replay after the last crash may be \
+                 written twice"
+            );
+            return Ok(kept);
+        }
+        if count == 0 {
             return Ok(kept);
         }
         let mut entries = vec![0u8; (count * ENTRY) as usize];

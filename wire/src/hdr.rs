@@ -14,6 +14,8 @@ const V2_DEFLATED: u32 = 0x1c84_9314;
 /// What precedes a V2 payload: cookie, payload length, normalising offset, significant
 /// digits, lowest and highest trackable values, and the integer-to-double ratio.
 const V2_HEADER: usize = 40;
+/// The most significant digits a histogram read may have (ztel's and loadgen's have 3).
+const DIGITS_MOST: u32 = 3;
 /// The most a deflated histogram is inflated to: far more than any histogram of ztel's (a few
 /// kilobytes) or of five significant digits over every `u64` (about 55 MiB at worst).
 const INFLATED_MOST: u64 = 64 << 20;
@@ -47,6 +49,14 @@ pub fn decode(bytes: &[u8]) -> Result<Histogram<u64>, String> {
     let there = v2.len().saturating_sub(V2_HEADER);
     if v2.len() < V2_HEADER || declared > there {
         return Err(declared_past(declared, there));
+    }
+    // The counts are sized by the digits and range the header declares: five digits over every
+    // `u64` are 50 MiB from forty bytes. ztel and loadgen write three.
+    let digits = word(v2, 12)?;
+    if digits > DIGITS_MOST {
+        return Err(format!(
+            "{digits} significant digits: ztel reads {DIGITS_MOST} at most"
+        ));
     }
     Deserializer::new()
         .deserialize(&mut &v2[..V2_HEADER + declared])
@@ -132,6 +142,10 @@ mod tests {
             "{e}"
         );
         assert_eq!(decode(&wrapped[..6]).unwrap_err(), "cut short: 6 bytes");
+        let mut five = v2.clone();
+        five[4..8].copy_from_slice(&0u32.to_be_bytes());
+        five[12..16].copy_from_slice(&5u32.to_be_bytes());
+        assert!(decode(&five).unwrap_err().contains("5 significant digits"));
         assert!(decode(b"nope")
             .unwrap_err()
             .starts_with("not an HdrHistogram"));

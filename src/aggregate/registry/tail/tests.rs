@@ -124,6 +124,10 @@ fn a_line_too_long_to_be_an_event_is_read_past_not_held() {
         }
     );
     assert!(registry.get(device_id("after")).is_some());
+    // Handed on cut at 1 MiB, not held whole.
+    let mut longest = 0;
+    each_line(&path, 0, |line| longest = longest.max(line.len())).unwrap();
+    assert_eq!(longest as u64, LINE_MOST);
 }
 
 #[test]

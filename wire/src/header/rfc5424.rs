@@ -3,8 +3,9 @@
 
 use super::Header;
 
-/// The longest of the header's five fields read: RFC 5424's longest is HOSTNAME's 255.
-const FIELD_MOST: usize = 255;
+/// The longest of the header's five fields read: RFC 5424's longest is HOSTNAME's, as long as
+/// an RFC 3164 host's.
+const FIELD_MOST: usize = super::HOST_MOST;
 /// The most structured data read. RFC 5424 sets no bound, but a header that is not one must
 /// not be looked for past it: a frame of `<1>1 a b c d e [` repeated had every one of them read
 /// to the frame's end (`super::split_stacked` tries each), a 256 KiB frame 3 s of a shard.
@@ -48,6 +49,7 @@ fn structured_data(b: &[u8]) -> Option<usize> {
     if b.first() == Some(&b'-') {
         return Some(1);
     }
+    let full = b;
     let b = &b[..b.len().min(SD_MOST)];
     let mut at = 0;
     while b.get(at) == Some(&b'[') {
@@ -63,6 +65,10 @@ fn structured_data(b: &[u8]) -> Option<usize> {
             at += 1;
         }
         at += 1;
+    }
+    // Elements that run on past the bound are no header: not half of one.
+    if full.get(at) == Some(&b'[') {
+        return None;
     }
     (at > 0).then_some(at)
 }

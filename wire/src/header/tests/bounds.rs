@@ -17,6 +17,11 @@ fn structured_data_and_hosts_are_read_to_their_longest_only() {
     let (h, rest) = header(&long);
     assert_eq!(h, Header::default());
     assert!(rest.starts_with("1 2025-11-22T08:26:40Z"), "{rest}");
+    // An element that ends at the bound, another after it: not the first alone.
+    let first = format!("[x@1 k=\"{}\"]", "v".repeat(2048 - 10));
+    assert_eq!(first.len(), 2048);
+    let two = format!("{five}{first}[y@1 k=\"w\"] {{}}");
+    assert_eq!(header(&two).0, Header::default());
     // A field past RFC 5424's longest (HOSTNAME's 255) is no header's either.
     let field = format!(
         "<134>1 2025-11-22T08:26:40Z {} a - - - {{}}",

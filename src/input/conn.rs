@@ -414,7 +414,7 @@ fn refused(shard: &Shard, batch: &mut Batch, peer: SocketAddr, source: Source, w
     batch.counters.incr(Counter::ConnectionsRefused);
     if let Some(held) = shard.notices.due(Notice::Cut, source) {
         let input = source.section();
-        let mut from = peer.ip().to_canonical().to_string();
+        let mut from = peer.ip().to_string();
         let why = match why {
             Refusal::Address => format!("no longer in {input}.allowed_ips"),
             Refusal::Certificate { why, subject } => {

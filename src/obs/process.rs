@@ -149,7 +149,8 @@ mod tests {
         let mut text = String::new();
         write(&mut text);
         let cpu = sample(&text, "process_cpu_seconds_total");
-        assert!(cpu > 0.02 && cpu.fract() != 0.0, "{cpu}");
+        // To the microsecond: 30 ms of spinning are there (in whole seconds they were 0).
+        assert!(cpu > 0.02, "{cpu}");
         let limit = crate::rlimit::get(libc::RLIMIT_NOFILE).unwrap().rlim_cur as f64;
         assert_eq!(sample(&text, "process_max_fds"), limit);
         let open = sample(&text, "process_open_fds");

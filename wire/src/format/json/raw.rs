@@ -187,7 +187,9 @@ impl Elements {
             return None;
         }
         let next = skip_spaces(body, self.at + 1);
-        let element = trim(body, self.start..self.at);
+        // Trimmed only for the element found: its leading spaces, walked at every comma, were
+        // quadratic too (`[`, spaces, `{`, commas).
+        let element = self.start..self.at;
         match b {
             b',' if starts_as_object(&body[next..]) => {
                 self.at = next;
@@ -203,7 +205,7 @@ impl Elements {
             _ => return None,
         }
         self.resynced = true;
-        Some(element)
+        Some(trim(body, element))
     }
 
     /// The element being read when it cannot be read (a value that lost its closing quote, or

@@ -122,4 +122,12 @@ fn a_long_run_of_spaces_in_an_element_is_read_once() {
         found += 1;
     }
     assert_eq!(found, 2);
+    // Spaces before the element and commas in it: each comma walked the spaces again.
+    let body = format!(
+        "[{}{{\"a\":1{}}}]",
+        " ".repeat(1 << 20),
+        ",".repeat(1 << 20)
+    );
+    let mut scan = Elements::new(body.as_bytes()).unwrap();
+    while scan.next(body.as_bytes()).is_ok_and(|e| e.is_some()) {}
 }

@@ -169,8 +169,9 @@ impl Spool {
         }
         // Seals go to a sealed segment: not after an older build's bare frames.
         if let Some(&(n, _)) = segments.back().filter(|(n, _)| bare.contains(n)) {
-            segments.push_back((n + 1, 0));
-            File::create(segment::path(dir, n + 1, false))?;
+            let next = segment::after(n)?;
+            segments.push_back((next, 0));
+            File::create(segment::path(dir, next, false))?;
         }
         let (last, _) = segments.back().copied().unwrap_or_default();
         let tail = OpenOptions::new()
@@ -249,7 +250,10 @@ impl Spool {
             .back()
             .is_some_and(|(_, size)| *size >= self.segment_bytes)
         {
-            let number = self.segments.back().map_or(1, |(n, _)| n + 1);
+            let number = match self.segments.back() {
+                Some(&(n, _)) => segment::after(n)?,
+                None => 1,
+            };
             self.tail = OpenOptions::new()
                 .create(true)
                 .append(true)

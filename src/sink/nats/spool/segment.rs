@@ -20,11 +20,17 @@ const BARE_EXT: &str = "seg";
 /// The first window [`next_seal`] reads; it doubles until a seal is found or the segment ends.
 const FIRST_WINDOW: u64 = 64 << 10;
 
-/// The highest segment number taken. A name above it (a file put there by hand) would have the
-/// numbers after it wrap to 0, which sorts before the rest and would never be read: it is left
-/// as it is, and said. Far below `u64::MAX`, so that the segments after one at the bound (four
-/// billion of them, 256 EiB) are taken at the next start too.
+/// The highest segment number taken on its own. A name above it (a file put there by hand)
+/// would have the numbers after it wrap to 0, which sorts before the rest and would never be
+/// read: it is left as it is, and said, unless it follows the segment before it (made by the
+/// spool after one at the bound: four billion more, 256 EiB, before numbers run out).
 const NUMBER_MOST: u64 = u64::MAX - (1 << 32);
+
+/// The number after segment `n`'s: an error, not a wrap, when there is none.
+pub fn after(n: u64) -> io::Result<u64> {
+    n.checked_add(1)
+        .ok_or_else(|| io::Error::other(format!("spool segment numbers run out after {n}")))
+}
 
 /// Segment `n`'s file in `dir`.
 pub fn path(dir: &Path, n: u64, bare: bool) -> PathBuf {
@@ -44,21 +50,27 @@ pub fn list(dir: &Path) -> io::Result<Vec<(u64, bool)>> {
                 BARE_EXT => true,
                 _ => return None,
             };
-            let n = number.parse().ok()?;
-            if n > NUMBER_MOST {
-                tracing::warn!(
-                    "{}: {name} is no segment the spool writes (its number is past \
-                     {NUMBER_MOST}): left as it is, not read",
-                    dir.display()
-                );
-                return None;
-            }
-            Some((n, bare))
+            Some((number.parse().ok()?, bare))
         })
         .collect();
     found.sort_unstable();
     found.dedup_by_key(|(n, _)| *n);
-    Ok(found)
+    let mut taken: Vec<(u64, bool)> = Vec::with_capacity(found.len());
+    for (n, bare) in found {
+        let follows = taken
+            .last()
+            .is_some_and(|&(last, _)| last.checked_add(1) == Some(n));
+        if n <= NUMBER_MOST || follows {
+            taken.push((n, bare));
+        } else {
+            tracing::warn!(
+                "{}: segment {n} is no segment the spool writes (past {NUMBER_MOST}, after no \
+                 segment of its own): left as it is, not read",
+                dir.display()
+            );
+        }
+    }
+    Ok(taken)
 }
 
 /// Whether "bare" segment `n` starts with a seal that matches: the first builds with seals

@@ -10,7 +10,7 @@ fn sealed_len(frames: &[u8]) -> usize {
 }
 
 /// Reads and acknowledges everything: the ids read and the messages counted as damaged.
-fn drain(s: &mut Spool) -> (Vec<String>, u64) {
+pub(super) fn drain(s: &mut Spool) -> (Vec<String>, u64) {
     let (mut seen, mut damaged) = (Vec::new(), 0);
     while let Some(c) = s.read(1 << 20).unwrap() {
         seen.extend(ids(&c));

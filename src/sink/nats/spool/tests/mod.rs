@@ -186,3 +186,21 @@ fn a_segment_numbered_past_what_the_spool_writes_is_left_alone() {
     assert_eq!(fs::read(&foreign).unwrap(), b"not ours");
     fs::remove_dir_all(&d).unwrap();
 }
+
+/// From a review of the bound above: a segment planted at the bound had the next one made past
+/// it, which the next start left unread. Segments that follow one taken are taken too.
+#[test]
+fn segments_that_follow_one_at_the_bound_are_read_after_a_start() {
+    let d = dir("bound");
+    fs::create_dir_all(&d).unwrap();
+    let at = u64::MAX - (1 << 32);
+    fs::write(segment::path(&d, at, true), frames(0..2)).unwrap();
+    let mut s = Spool::open(&d, 1 << 20).unwrap();
+    s.append(&frames(2..4)).unwrap();
+    drop(s);
+    assert!(segment::path(&d, at + 1, false).exists());
+    let mut s = Spool::open(&d, 1 << 20).unwrap();
+    let (seen, _) = damage::drain(&mut s);
+    assert_eq!(seen, ["0", "1", "2", "3"]);
+    fs::remove_dir_all(&d).unwrap();
+}

@@ -215,30 +215,49 @@ fn devices(state: &Shared, index: &Mutex<DeviceIndex>, query: &str) -> Reply {
 fn device(state: &Shared, name: &str) -> Reply {
     // A path, not a query: `+` and `&` are themselves (`alice+vpn@corp.com`).
     let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
-    let (id, local) = {
+    // The name as asked; else, for an address, its one text, which names a device by its IP:
+    // any spelling finds it, as at `/attribution` (`2001:db8:0::7`, `::ffff:10.7.7.7`). A
+    // hostname that is itself such a spelling is its own device, found first.
+    let asked = device_id(&name);
+    let canonical = wire::device::canonical_ip(&name)
+        .map(|ip| device_id(&ip))
+        .filter(|&id| id != asked);
+    let ids = [Some(asked), canonical];
+    let found = {
         let Ok(registry) = state.registry.lock() else {
             return json_error(500, "registry unavailable");
         };
-        // The name as asked; else, for an address, its one text, which names a device by its
-        // IP: any spelling finds it, as at `/attribution` (`2001:db8:0::7`, `::ffff:10.7.7.7`).
-        // A hostname that is itself such a spelling is its own device, found first.
-        let canonical = wire::device::canonical_ip(&name).map(|ip| device_id(&ip));
-        let found = std::iter::once(device_id(&name))
-            .chain(canonical)
-            .find_map(|id| registry.get(id).map(|d| (id, KvDevice::of(id, &d))));
-        match found {
-            Some((id, device)) => (id, Some(device)),
-            None => (canonical.unwrap_or_else(|| device_id(&name)), None),
-        }
+        ids.iter()
+            .flatten()
+            .find_map(|&id| registry.get(id).map(|d| (id, KvDevice::of(id, &d))))
     };
     // With NATS, the shared registry (every collector's view, merged) over the local one; the
     // local one alone while NATS cannot answer, or the bucket does not hold the device (not yet
-    // merged, refused, or the bucket lost), said in `source`.
-    let (shared, source) = match state.nats.get().map(|link| link.device(id)) {
-        Some(Ok(Some(found))) => (Some(found), "nats"),
-        Some(Ok(None)) => (None, "local (not in the NATS bucket)"),
-        Some(Err(_)) => (None, "local (NATS unavailable)"),
+    // merged, refused, or the bucket lost), said in `source`. A device only the bucket holds
+    // is asked by each name, as the local one was.
+    let (id, local) = found.map_or((None, None), |(id, d)| (Some(id), Some(d)));
+    let (shared, source) = match state.nats.get() {
         None => (None, "local"),
+        Some(link) => {
+            let mut answer = (None, "local (not in the NATS bucket)");
+            // The id found here, else each the name may be.
+            let bucket: Vec<u64> =
+                id.map_or_else(|| ids.iter().flatten().copied().collect(), |id| vec![id]);
+            for id in bucket {
+                match link.device(id) {
+                    Ok(Some(found)) => {
+                        answer = (Some(found), "nats");
+                        break;
+                    }
+                    Ok(None) => {}
+                    Err(_) => {
+                        answer = (None, "local (NATS unavailable)");
+                        break;
+                    }
+                }
+            }
+            answer
+        }
     };
     let merged = match (local, shared) {
         // The local device merged into the shared one, as this collector's next merge writes

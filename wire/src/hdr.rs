@@ -16,9 +16,9 @@ const V2_DEFLATED: u32 = 0x1c84_9314;
 const V2_HEADER: usize = 40;
 /// The most significant digits a histogram read may have (ztel's and loadgen's have 3).
 const DIGITS_MOST: u32 = 3;
-/// The most a deflated histogram is inflated to: far more than any histogram of ztel's (a few
-/// kilobytes) or of five significant digits over every `u64` (about 55 MiB at worst).
-const INFLATED_MOST: u64 = 64 << 20;
+/// The most a deflated histogram is inflated to: more than one of [`DIGITS_MOST`] digits over
+/// every `u64` (its counts about 450 KiB at worst), far less than a bomb would make.
+const INFLATED_MOST: u64 = 1 << 20;
 
 /// The histogram `bytes` encode (V2, or V2 deflated as ztel's logs and `/histograms` hold it).
 /// Why not, in a few words, when they do not.

@@ -5,7 +5,7 @@
 //! own folder (`StateDirectory=`, 0750, `UMask=0027`); a run by hand gets the same here.
 
 use std::os::unix::fs::{DirBuilderExt, MetadataExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 
@@ -104,12 +104,14 @@ fn parents(dir: &Path, runs: Runs, me: libc::uid_t) -> anyhow::Result<Option<Str
     let named =
         |e: std::io::Error| anyhow::Error::new(e).context(format!("data_dir {}", dir.display()));
     let real = std::fs::canonicalize(dir).map_err(named)?;
-    let written = std::path::absolute(dir).map_err(named)?;
-    let mut folders: Vec<&Path> = written.ancestors().skip(1).collect();
-    folders.extend(real.ancestors().skip(1).filter(|p| !written.starts_with(p)));
+    let folders = folders_on_the_way(dir, runs, me)?;
     let swap = "and could swap data_dir for a folder of their own";
     let mut warning = None;
-    for parent in folders {
+    for parent in folders
+        .iter()
+        .map(PathBuf::as_path)
+        .chain(real.ancestors().skip(1))
+    {
         let meta = std::fs::metadata(parent)
             .with_context(|| format!("data_dir {}: {}", dir.display(), parent.display()))?;
         let mode = meta.mode() & 0o7777;
@@ -143,6 +145,55 @@ fn parents(dir: &Path, runs: Runs, me: libc::uid_t) -> anyhow::Result<Option<Str
         }
     }
     Ok(warning)
+}
+
+/// The links a path may pass through before ztel refuses it (as the kernel's 40).
+const LINKS_MOST: usize = 40;
+
+/// The folders that hold a step of the way to `dir`: those above it as written, and, for every
+/// link on the way (a link to a link too), those above where it leads. Whoever may rename an
+/// entry in one of them may swap what follows. A link is only its owner's (and its folder's) to
+/// swap, so its owner must be root or ztel's user as well.
+fn folders_on_the_way(dir: &Path, runs: Runs, me: libc::uid_t) -> anyhow::Result<Vec<PathBuf>> {
+    let mut folders: Vec<PathBuf> = Vec::new();
+    let mut ways = vec![std::path::absolute(dir)?];
+    let mut links = 0;
+    while let Some(way) = ways.pop() {
+        for step in way.ancestors() {
+            let Ok(meta) = std::fs::symlink_metadata(step) else {
+                continue;
+            };
+            if meta.file_type().is_symlink() {
+                links += 1;
+                if links > LINKS_MOST {
+                    bail!(
+                        "data_dir {}: more than {LINKS_MOST} links on the way",
+                        dir.display()
+                    );
+                }
+                let trusted = meta.uid() == 0 || meta.uid() == me || runs == Runs::Elsewhere;
+                if !trusted {
+                    bail!(
+                        "data_dir {}: the link {} on the way belongs to uid {}, not to ztel's \
+                         user ({me}) or root, who could point it elsewhere; give ztel a folder \
+                         of its own",
+                        dir.display(),
+                        step.display(),
+                        meta.uid()
+                    );
+                }
+                let to = std::fs::read_link(step)?;
+                // A relative link leads from the folder it is in.
+                ways.push(step.parent().map_or(to.clone(), |folder| folder.join(&to)));
+            }
+            if let Some(folder) = step.parent() {
+                if !folders.iter().any(|f| f == folder) {
+                    folders.push(folder.to_owned());
+                }
+            }
+        }
+    }
+    Ok(folders)
 }
 
 #[cfg(test)]
@@ -249,6 +300,27 @@ mod tests {
         assert_eq!(judge(&dir, Runs::Here).unwrap(), None);
         let e = judge(&link, Runs::Here).unwrap_err().to_string();
         assert!(e.contains("every user may write in "), "{e}");
+        // From a re-review: a link to that link, from a safe folder: the one it leads through
+        // is judged too.
+        let safe = temp("safe-link");
+        std::fs::create_dir_all(&safe).unwrap();
+        let first = safe.join("state");
+        std::os::unix::fs::symlink(&link, &first).unwrap();
+        let e = judge(&first, Runs::Here).unwrap_err().to_string();
+        assert!(e.contains("every user may write in "), "{e}");
+        // SAFETY: geteuid has no failure and no side effect.
+        if unsafe { libc::geteuid() } == 0 {
+            // A link another user owns may be pointed elsewhere by them.
+            let theirs = safe.join("theirs");
+            std::os::unix::fs::symlink(&dir, &theirs).unwrap();
+            std::os::unix::fs::lchown(&theirs, Some(65534), Some(65534)).unwrap();
+            let e = judge(&theirs, Runs::Here).unwrap_err().to_string();
+            assert!(
+                e.contains("the link ") && e.contains("belongs to uid 65534"),
+                "{e}"
+            );
+        }
+        std::fs::remove_dir_all(safe).unwrap();
         std::fs::remove_dir_all(open).unwrap();
         std::fs::remove_dir_all(top).unwrap();
     }

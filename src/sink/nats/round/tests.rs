@@ -30,11 +30,34 @@ fn damaged_spool(name: &str) -> (PathBuf, Queue) {
     (d, q)
 }
 
+/// What `handle` works on: the rounds, what it queues to write, the counts, the PINGs.
+type Handled<'a> = (
+    &'a mut VecDeque<Round>,
+    &'a mut Vec<u8>,
+    &'a Stats,
+    &'a mut Pings,
+);
+
+/// Sends `bytes` as the server, and has `handle` take them once the reader holds them all.
+async fn deliver(
+    server: &mut tokio::io::DuplexStream,
+    reader: &mut Reader,
+    bytes: &[u8],
+    (rounds, out, stats, pings): &mut Handled<'_>,
+) {
+    use tokio::io::AsyncWriteExt;
+    server.write_all(bytes).await.unwrap();
+    let mut read = 0;
+    while read < bytes.len() {
+        read += reader.read().await.unwrap();
+    }
+    handle(reader, b"_INBOX.x", rounds, out, stats, pings).unwrap();
+}
+
 /// A server that sends PINGs and reads nothing (found by review): each PING queued a PONG
 /// behind writes that never finish, without bound. One waits at a time.
 #[test]
 fn pings_queue_one_pong_at_a_time() {
-    use tokio::io::AsyncWriteExt;
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
@@ -46,21 +69,8 @@ fn pings_queue_one_pong_at_a_time() {
         // PINGs sent, then what they queued to be written.
         for sent in [1000, 1] {
             let bytes = b"PING\r\n".repeat(sent);
-            server.write_all(&bytes).await.unwrap();
-            let mut read = 0;
-            while read < bytes.len() {
-                read += reader.read().await.unwrap();
-            }
-            let inbox = b"_INBOX.x";
-            handle(
-                &mut reader,
-                inbox,
-                &mut rounds,
-                &mut out,
-                &stats,
-                &mut pings,
-            )
-            .unwrap();
+            let mut at = (&mut rounds, &mut out, &stats, &mut pings);
+            deliver(&mut server, &mut reader, &bytes, &mut at).await;
             assert_eq!(out, b"PONG\r\n", "after {sent}");
             // Once it is written, the next PING is answered again.
             out.clear();
@@ -74,7 +84,6 @@ fn pings_queue_one_pong_at_a_time() {
 /// unacknowledged, which the spool's head then passed.
 #[test]
 fn a_token_answered_twice_counts_once() {
-    use tokio::io::AsyncWriteExt;
     let d = std::env::temp_dir().join(format!("ztel-round-twice-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
@@ -94,20 +103,8 @@ fn a_token_answered_twice_counts_once() {
         let (stats, mut out, mut pings) = (Stats::default(), Vec::new(), Pings::default());
         let ack = "{\"stream\":\"s\",\"seq\":1}";
         let bytes = format!("MSG _INBOX.x.1 1 {n}\r\n{ack}\r\n", n = ack.len()).repeat(2);
-        server.write_all(bytes.as_bytes()).await.unwrap();
-        let mut read = 0;
-        while read < bytes.len() {
-            read += reader.read().await.unwrap();
-        }
-        handle(
-            &mut reader,
-            inbox,
-            &mut rounds,
-            &mut out,
-            &stats,
-            &mut pings,
-        )
-        .unwrap();
+        let mut at = (&mut rounds, &mut out, &stats, &mut pings);
+        deliver(&mut server, &mut reader, bytes.as_bytes(), &mut at).await;
         assert_eq!(rounds[0].acked, 1, "one of two messages answered");
         assert_eq!(stats.acknowledged.load(Ordering::Relaxed), 1);
     });

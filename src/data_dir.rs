@@ -115,7 +115,7 @@ fn parents(dir: &Path, runs: Runs, me: libc::uid_t) -> anyhow::Result<Option<Str
         let meta = std::fs::metadata(parent)
             .with_context(|| format!("data_dir {}: {}", dir.display(), parent.display()))?;
         let mode = meta.mode() & 0o7777;
-        let trusted = meta.uid() == 0 || meta.uid() == me || runs == Runs::Elsewhere;
+        let trusted = trusted(&meta, runs, me);
         if mode & 0o1000 != 0 && trusted {
             continue;
         }
@@ -147,6 +147,12 @@ fn parents(dir: &Path, runs: Runs, me: libc::uid_t) -> anyhow::Result<Option<Str
     Ok(warning)
 }
 
+/// Whether the owner of what `meta` describes may be left to rename entries in it, or point
+/// it elsewhere: root or ztel's user (another process's user, not known here, is not judged).
+fn trusted(meta: &std::fs::Metadata, runs: Runs, me: libc::uid_t) -> bool {
+    meta.uid() == 0 || meta.uid() == me || runs == Runs::Elsewhere
+}
+
 /// The links a path may pass through before ztel refuses it (as the kernel's 40).
 const LINKS_MOST: usize = 40;
 
@@ -171,7 +177,7 @@ fn folders_on_the_way(dir: &Path, runs: Runs, me: libc::uid_t) -> anyhow::Result
                         dir.display()
                     );
                 }
-                let trusted = meta.uid() == 0 || meta.uid() == me || runs == Runs::Elsewhere;
+                let trusted = trusted(&meta, runs, me);
                 if !trusted {
                     bail!(
                         "data_dir {}: the link {} on the way belongs to uid {}, not to ztel's \

@@ -129,8 +129,8 @@ pub async fn accept_checked(
             if let Some(held) = shard.notices.due(Notice::Refused, source) {
                 tracing::warn!(
                     "{input}: refused a connection from {}: not in {input}.allowed_ips{}",
-                    // As the list compares it, and as an entry for it is written.
-                    peer.ip().to_canonical(),
+                    // Named as the list compares it, and as an entry for it is written.
+                    peer.ip(),
                     and_more(held)
                 );
             }

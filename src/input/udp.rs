@@ -213,7 +213,7 @@ fn take(
         if let Some(held) = shard.notices.due(Notice::Refused, Source::Udp) {
             tracing::warn!(
                 "input.udp: refused a datagram from {}: not in input.udp.allowed_ips{}",
-                peer.ip().to_canonical(),
+                peer.ip(),
                 and_more(held)
             );
         }

@@ -101,10 +101,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin + 'static,
 {
     // The address as the collector saw it: behind a NAT, the one to add to the list.
-    let message = format!(
-        "{} is not in input.http.allowed_ips",
-        peer.ip().to_canonical()
-    );
+    let message = format!("{} is not in input.http.allowed_ips", peer.ip());
     let handle = |_request| {
         let answer = respond(StatusCode::FORBIDDEN, &message, true);
         std::future::ready(Ok::<_, Infallible>(answer))

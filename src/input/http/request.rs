@@ -203,7 +203,7 @@ impl Requests {
         }
         // The allow-list as it is now: an address a SIGHUP took off it keeps no keep-alive
         // connection it opened before (a new one would be refused at accept).
-        let ip = self.peer.ip().to_canonical();
+        let ip = self.peer.ip();
         if !self.input.allow.load().admits(ip) {
             return Some(Refusal::closing(
                 StatusCode::FORBIDDEN,

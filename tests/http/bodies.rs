@@ -313,6 +313,11 @@ fn an_element_that_lost_its_closing_brace_is_a_dead_letter_of_its_own() {
         let line = zia_line(id, "pc-u");
         line.strip_suffix('}').expect("a record").to_owned()
     };
+    // Both braces lost, right after the host's string value: its quote ended no value then.
+    let bare = |id| {
+        let line = zia_line(id, "pc-u");
+        line.strip_suffix("}}").expect("a record").to_owned()
+    };
     let bodies = [
         array(&[zia_line(1, "pc-u"), unclosed(2)]),
         array(&[
@@ -321,16 +326,20 @@ fn an_element_that_lost_its_closing_brace_is_a_dead_letter_of_its_own() {
             zia_line(5, "pc-u"),
             zia_line(6, "pc-u"),
         ]),
+        array(&[zia_line(7, "pc-u"), bare(8), zia_line(9, "pc-u")]),
+        array(&[zia_line(10, "pc-u"), bare(11)]),
     ];
     for body in &bodies {
         let answer = Client::connect(addr).post(Some("k1"), body);
         assert_eq!(answer.status, 200, "{answer:?}");
     }
     let outcome = collector.stop();
-    assert_eq!(common::record_ids(&outcome.records), [1, 3, 5, 6]);
+    assert_eq!(common::record_ids(&outcome.records), [1, 3, 5, 6, 7, 9, 10]);
     let dead = outcome.dead("malformed_json");
-    assert_eq!(dead.len(), 2, "{:?}", outcome.dead_letters);
+    assert_eq!(dead.len(), 4, "{:?}", outcome.dead_letters);
     assert_eq!(dead[0]["raw"], unclosed(2).as_str());
+    assert_eq!(dead[2]["raw"], bare(8).as_str());
+    assert_eq!(dead[3]["raw"], bare(11).as_str());
     outcome.assert_counters_match_files();
 }
 

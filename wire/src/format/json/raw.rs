@@ -344,18 +344,23 @@ fn value_end(json: &[u8], from: usize, in_array: bool, depth: u32) -> Option<usi
 
 /// Whether what follows a quote at `after` is what follows a value: a comma and the next member
 /// (an object's key and its colon), or the container's close and then what may follow it (the
-/// frame's end, for the outermost).
+/// frame's end, for the outermost). In an object, also a comma and a record's start, or `]` and
+/// the body's end: an array's element that lost its closing braces right after a string value,
+/// which [`Elements::unclosed`] then ends there (else the quote ended nothing, and the element
+/// ran into the next one or the batch was refused).
 fn ends_value(json: &[u8], after: usize, in_array: bool, depth: u32) -> bool {
     let next = skip_spaces(json, after);
     match json.get(next) {
         Some(b',') if in_array => true,
         Some(b',') => {
             let key = skip_spaces(json, next + 1);
-            json.get(key) == Some(&b'"')
-                && super::span::string_end(json, key + 1)
-                    .is_some_and(|end| json.get(skip_spaces(json, end + 1)) == Some(&b':'))
+            starts_as_object(&json[key..])
+                || json.get(key) == Some(&b'"')
+                    && super::span::string_end(json, key + 1)
+                        .is_some_and(|end| json.get(skip_spaces(json, end + 1)) == Some(&b':'))
         }
         Some(b']') if in_array => closes(json, next + 1, depth),
+        Some(b']') => skip_spaces(json, next + 1) == json.len(),
         Some(b'}') if !in_array => closes(json, next + 1, depth),
         _ => false,
     }

@@ -79,6 +79,19 @@ fn an_arrays_elements_are_found_in_place_with_their_values_raw() {
         elements(&format!("[{a},{unclosed}]\n")),
         Ok(vec![a, unclosed])
     );
+    // From the last session's note: the brace lost right after a string value, whose quote
+    // was then no value's end (the batch was refused, or the record after it read into it).
+    let after_text = r#"{"sourcetype":"zscalernss-web","event":{"ua":"x""#;
+    assert_eq!(
+        elements(&format!("[{a},{after_text},{a}, {b}]")),
+        Ok(vec![a, after_text, a, b])
+    );
+    assert_eq!(
+        elements(&format!("[{a},{after_text} ]\n")),
+        Ok(vec![a, after_text])
+    );
+    let one_deep = r#"{"ua":"x""#;
+    assert_eq!(elements(&format!("[{one_deep}]")), Ok(vec![one_deep]));
     // In an array inside an element, a comma before an object is JSON's.
     let listed = r#"{"l":[{"x":1}, {"y":2}]}"#;
     assert_eq!(elements(&format!("[{listed},{a}]")), Ok(vec![listed, a]));

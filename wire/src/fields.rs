@@ -11,8 +11,8 @@
 use std::borrow::Cow;
 use std::mem::MaybeUninit;
 
-use crate::event::Kind;
 use crate::keys::{Encoding, Field, Hit, Vote};
+use crate::kind::Kind;
 use crate::value::{self, Text};
 
 /// A JSON scalar as a feed sends it. NSS sends numbers as strings ("600"), LSS as numbers.

@@ -9,9 +9,12 @@
 //! ```
 //!
 //! [`decode::Decoder`] runs one frame from header to event; [`record::Writer`] writes it out.
-//! `keys` names the fields every published feed template uses, `value` and `time` decode what
-//! feeds write, `device` is the identity every collector agrees on. `synth` (feature `synth`)
-//! generates realistic feeds.
+//! Below them all: `kind` names the log types (a format, a key or a sourcetype may already
+//! tell one), `keys` names the fields every published feed template uses, `value` and `time`
+//! decode what feeds write, `device` is the identity every collector agrees on. One edge runs
+//! back: `frame` looks for a header where a frame was lost, to find where the next one starts.
+//! `synth` (feature `synth`) generates realistic feeds, and `hdr` (feature `hdr`) reads the
+//! histograms ztel writes.
 
 pub mod decode;
 pub mod device;
@@ -23,6 +26,7 @@ pub mod frame;
 pub mod hdr;
 pub mod header;
 pub mod keys;
+pub mod kind;
 pub mod reason;
 pub mod record;
 #[cfg(feature = "synth")]

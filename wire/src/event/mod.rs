@@ -24,6 +24,8 @@ use crate::device::{device_id, Tag};
 use crate::fields::Fields;
 use crate::header::Header;
 use crate::keys::Field;
+use crate::kind::sourcetype_kinds;
+pub use crate::kind::Kind;
 pub use crate::reason::Reason;
 use crate::time;
 pub use times::{
@@ -33,68 +35,6 @@ pub use times::{
 pub use zia_device::{zia_who, ZiaWho};
 pub use zia_web::WebEvent;
 pub use zpa_activity::ActivityEvent;
-
-/// The log types ztel builds records from (DESIGN §3.1, and ZPA's AppProtection, which LSS also
-/// streams), each with its record `kind`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Kind {
-    ZiaWeb,
-    ZiaFirewall,
-    ZiaDns,
-    ZiaTunnel,
-    ZiaAudit,
-    ZiaSaas,
-    ZiaSaasActivity,
-    ZpaUserActivity,
-    ZpaUserStatus,
-    ZpaBrowserAccess,
-    ZpaAppConnectorStatus,
-    ZpaAudit,
-    ZpaAppProtection,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 13] = [
-        Kind::ZiaWeb,
-        Kind::ZiaFirewall,
-        Kind::ZiaDns,
-        Kind::ZiaTunnel,
-        Kind::ZiaAudit,
-        Kind::ZiaSaas,
-        Kind::ZiaSaasActivity,
-        Kind::ZpaUserActivity,
-        Kind::ZpaUserStatus,
-        Kind::ZpaBrowserAccess,
-        Kind::ZpaAppConnectorStatus,
-        Kind::ZpaAudit,
-        Kind::ZpaAppProtection,
-    ];
-    pub const COUNT: usize = Self::ALL.len();
-
-    /// The record's `kind` value (DESIGN §2.4).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::ZiaWeb => "zia.web",
-            Kind::ZiaFirewall => "zia.firewall",
-            Kind::ZiaDns => "zia.dns",
-            Kind::ZiaTunnel => "zia.tunnel",
-            Kind::ZiaAudit => "zia.audit",
-            Kind::ZiaSaas => "zia.saas",
-            Kind::ZiaSaasActivity => "zia.saas_activity",
-            Kind::ZpaUserActivity => "zpa.user_activity",
-            Kind::ZpaUserStatus => "zpa.user_status",
-            Kind::ZpaBrowserAccess => "zpa.browser_access",
-            Kind::ZpaAppConnectorStatus => "zpa.app_connector_status",
-            Kind::ZpaAudit => "zpa.audit",
-            Kind::ZpaAppProtection => "zpa.app_protection",
-        }
-    }
-
-    /// ZPA (LSS) rather than ZIA (NSS): the device tag, and which times mean what.
-    pub fn is_zpa(self) -> bool {
-        (self as u8) >= Kind::ZpaUserActivity as u8
-    }
-}
 
 /// Decides what a parsed record is: by the type its Zscaler `product` names, else by its
 /// envelope's `sourcetype` when that is Zscaler's, else by the names its keys use (also under a
@@ -160,22 +100,6 @@ fn nss_sourcetype(sourcetype: &str, fields: &Fields) -> Result<Kind, Reason> {
             },
         ),
         _ => Err(Reason::UnknownType),
-    }
-}
-
-/// The log types an NSS sourcetype may name: one, SaaS Security's two for `zscalernss-casb`,
-/// none for a sourcetype that is no NSS one.
-pub(crate) fn sourcetype_kinds(sourcetype: &str) -> &'static [Kind] {
-    match sourcetype {
-        "zscalernss-web" => &[Kind::ZiaWeb],
-        "zscalernss-fw" => &[Kind::ZiaFirewall],
-        "zscalernss-dns" => &[Kind::ZiaDns],
-        "zscalernss-tunnel" => &[Kind::ZiaTunnel],
-        "zscalernss-audit" => &[Kind::ZiaAudit],
-        "zscalernss-casb" => &[Kind::ZiaSaas, Kind::ZiaSaasActivity],
-        "zscalernss-saas_security" => &[Kind::ZiaSaas],
-        "zscalernss-saas_security_activity" => &[Kind::ZiaSaasActivity],
-        _ => &[],
     }
 }
 

@@ -36,19 +36,16 @@
 //! variables ([`lookup_cef`]). In the firewall and DNS templates the header's Name is the rule
 //! (`%s{rulelabel}`), in the tunnel template its Signature ID the record type.
 
-pub mod rules;
-pub mod split;
-
-use rules::{header_field, header_hit, Custom};
-pub(crate) use split::{
-    header_fields, is_clean, is_plain, next_unescaped, split_spaced, unescape_copy, widen, Range,
-    Scan, Span,
+use super::arcsight::{header_field, header_hit, Custom};
+use super::pairs;
+use super::pairs::{
+    header_fields, is_clean, is_plain, split_spaced, unescape_copy, widen, Range, Scan, Span,
 };
 
-use crate::event::Kind;
 use crate::fields::{Fields, Scalar};
 use crate::keys::memo::Memo;
 use crate::keys::{lookup_cef, table, Hit};
+use crate::kind::product;
 use crate::reason::Reason;
 
 /// Fields of the header, each closed by a `|`.
@@ -75,7 +72,7 @@ pub struct Reader {
 }
 
 /// A CEF frame taken apart.
-pub type Parsed<'a> = split::Parsed<'a, HEADER_FIELDS>;
+pub type Parsed<'a> = pairs::Parsed<'a, HEADER_FIELDS>;
 
 impl Reader {
     /// Reads the record that `text` holds (it starts at the format's first byte) into `fields`;
@@ -120,7 +117,7 @@ impl Reader {
         }
         custom.note_into(fields, Some, lookup, &mut note);
         for &(hit, value) in hits.iter() {
-            let value = split::sub(parsed.values, value);
+            let value = pairs::sub(parsed.values, value);
             note(fields, hit, value);
         }
         if let Some((field, at)) = header_field(kind) {
@@ -203,46 +200,6 @@ fn extension_escape(rest: &[u8]) -> Option<u8> {
         b'r' => Some(b'\r'),
         _ => None,
     }
-}
-
-/// The `sourcetype` that a Zscaler CEF product or LEEF event names.
-pub(crate) fn sourcetype(product: &str) -> Option<&'static str> {
-    self::product(product).map(|(sourcetype, _)| sourcetype)
-}
-
-/// The log type that a Zscaler product names (as a JSON frame's `product` does).
-pub(crate) fn product_kind(product: &str) -> Option<Kind> {
-    self::product(product).map(|(_, kind)| kind)
-}
-
-/// The `sourcetype` and log type that a Zscaler CEF product or LEEF event names (the products of
-/// Zscaler's ArcSight/Sentinel templates; Exabeam's parsers spell one `NSSFWLog`, so case is
-/// ignored).
-fn product(product: &str) -> Option<(&'static str, Kind)> {
-    const SAAS: (&str, Kind) = ("zscalernss-saas_security", Kind::ZiaSaas);
-    const PRODUCTS: [(&str, (&str, Kind)); 13] = [
-        ("NSSWeblog", ("zscalernss-web", Kind::ZiaWeb)),
-        ("NSSFWlog", ("zscalernss-fw", Kind::ZiaFirewall)),
-        ("NSSDNSlog", ("zscalernss-dns", Kind::ZiaDns)),
-        ("NSSTunnellog", ("zscalernss-tunnel", Kind::ZiaTunnel)),
-        ("NSSAuditlog", ("zscalernss-audit", Kind::ZiaAudit)),
-        (
-            "NSSCasbactivitylog",
-            ("zscalernss-saas_security_activity", Kind::ZiaSaasActivity),
-        ),
-        ("NSSCasbcloudstoragelog", SAAS),
-        ("NSSCasbcollablog", SAAS),
-        ("NSSCasbcrmlog", SAAS),
-        ("NSSCasbemaillog", SAAS),
-        ("NSSCasbfilesharinglog", SAAS),
-        ("NSSCasbitsmlog", SAAS),
-        ("NSSCasbrepolog", SAAS),
-    ];
-    let product = product.trim_ascii();
-    PRODUCTS
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case(product))
-        .map(|(_, named)| *named)
 }
 
 #[cfg(test)]

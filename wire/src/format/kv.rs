@@ -24,10 +24,10 @@
 
 use jiff::tz::TimeZone;
 
-use crate::event::Kind;
 use crate::fields::{Fields, Scalar};
 use crate::keys::memo::Memo;
 use crate::keys::{Encoding, Field, Hit, Vote};
+use crate::kind::Kind;
 use crate::reason::Reason;
 use crate::time;
 

@@ -32,13 +32,14 @@
 //! `MMM dd yyyy HH:mm:ss z` and writes `Oct 02 2017 16:21:40 GMT`, but published samples show
 //! `Mon Oct 02 16:21:40 UTC 2017` under the same declaration.
 
-use super::cef::{
-    header_fields, is_clean, is_plain, next_unescaped, sourcetype, split, split_spaced,
-    unescape_copy, widen, Range, Scan, Span,
+use super::pairs::{
+    self, header_fields, is_clean, is_plain, next_unescaped, split_spaced, unescape_copy, widen,
+    Range, Scan, Span,
 };
 use crate::fields::{Fields, Scalar};
 use crate::keys::memo::Memo;
 use crate::keys::{lookup_leef, lookup_leef_zpa, table};
+use crate::kind::sourcetype;
 use crate::reason::Reason;
 
 /// Fields of the header, each closed by a `|`.
@@ -102,12 +103,12 @@ struct Parts {
 
 /// A LEEF frame taken apart: what CEF's is, and the delimiter of its attributes.
 pub struct Parsed<'a> {
-    frame: split::Parsed<'a, HEADER_FIELDS>,
+    frame: pairs::Parsed<'a, HEADER_FIELDS>,
     pub delimiter: Delimiter,
 }
 
 impl<'a> std::ops::Deref for Parsed<'a> {
-    type Target = split::Parsed<'a, HEADER_FIELDS>;
+    type Target = pairs::Parsed<'a, HEADER_FIELDS>;
 
     fn deref(&self) -> &Self::Target {
         &self.frame
@@ -263,7 +264,7 @@ impl Parts {
                 is_clean(text)
             };
             return Ok(Parsed {
-                frame: split::Parsed {
+                frame: pairs::Parsed {
                     text: s,
                     values: s,
                     header,
@@ -281,7 +282,7 @@ impl Parts {
             |_| None,
         )?;
         Ok(Parsed {
-            frame: split::Parsed {
+            frame: pairs::Parsed {
                 text: s,
                 values,
                 header,

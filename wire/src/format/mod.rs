@@ -5,6 +5,8 @@
 //!
 //! One format per file: [`json`] (with its fast path), [`leef`], [`cef`], [`kv`] (name-value pairs,
 //! Splunk's and NetWitness's) and [`csv`] (positional: CSV or tab-separated, in a field order).
+//! What two formats share has a file of its own: `pairs` (CEF's and LEEF's escaped `key=value`
+//! text) and `arcsight` (what ArcSight's names mean, in CEF and in Sentinel's JSON).
 //!
 //! Every reader has the same shape: `read(text, fields) -> Result<bool, Reason>` fills the
 //! caller's [`Fields`](crate::fields::Fields) (empty on entry) from `text`, borrowing from it or
@@ -12,12 +14,14 @@
 //! JSON string must escape), which a record then copies without looking. The fields are filled
 //! in place: they are a few KiB, and moving them per frame would cost more than reading them.
 
+pub(crate) mod arcsight;
 mod bits;
 pub mod cef;
 pub mod csv;
 pub mod json;
 pub mod kv;
 pub mod leef;
+pub(crate) mod pairs;
 
 /// The feed formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -124,7 +124,7 @@ mod tests {
                     assert_eq!(memo.lookup(position, key), lookup(key), "{key}");
                     // Another table at the same position: its own answer, never the other's.
                     let cef =
-                        |k: &str| crate::keys::lookup_cef(Some(crate::event::Kind::ZiaAudit), k);
+                        |k: &str| crate::keys::lookup_cef(Some(crate::kind::Kind::ZiaAudit), k);
                     assert_eq!(memo.lookup_with(position, 3, key, cef), cef(key), "{key}");
                     assert_eq!(memo.lookup(position, key), lookup(key), "{key}");
                 }

@@ -29,7 +29,7 @@ pub mod memo;
 pub mod nss;
 pub mod sekoia;
 
-use crate::event::Kind;
+use crate::kind::Kind;
 use crate::value::Escapes;
 use hash::Summary;
 use hash::{entries, Table};
@@ -332,7 +332,7 @@ macro_rules! dialect {
     (@vote) => { $crate::keys::Vote::None };
     (@vote zia) => { $crate::keys::Vote::Zia };
     (@vote zpa) => { $crate::keys::Vote::Zpa };
-    (@vote k($kind:ident)) => { $crate::keys::Vote::Kind($crate::event::Kind::$kind) };
+    (@vote k($kind:ident)) => { $crate::keys::Vote::Kind($crate::kind::Kind::$kind) };
     (@vote unmapped) => { $crate::keys::Vote::Unmapped };
 }
 
@@ -395,7 +395,7 @@ pub fn lookup_cef(kind: Option<Kind>, key: &str) -> Option<Hit> {
 /// Tables of [`memo::Memo::lookup_with`]: which lookup answered a remembered key (0 is the
 /// shared table's, [`lookup`]).
 pub mod table {
-    use crate::event::Kind;
+    use crate::kind::Kind;
 
     pub const LEEF: u8 = 1;
     pub const LEEF_ZPA: u8 = 2;

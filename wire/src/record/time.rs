@@ -3,6 +3,8 @@
 
 use jiff::Timestamp;
 
+use crate::time::civil::civil_from_days;
+
 /// Appends `ts` as RFC 3339 in UTC, e.g. "2021-12-17T07:04:57Z". Fractional
 /// seconds appear only when non-zero, with 3, 6 or 9 digits: the shortest
 /// group that loses nothing.
@@ -51,24 +53,6 @@ fn write_second(second: i64, out: &mut Vec<u8>) {
         text[at + 1] = b'0' + (value % 10) as u8;
     }
     out.extend_from_slice(&text);
-}
-
-/// The proleptic Gregorian date `days` after 1970-01-01, as (year, month, day): the days are
-/// counted from 0000-03-01 in 400-year eras of 146,097 days, so that a year's leap day is its
-/// last, then split into years of the era, days of the year and months of 153 days per five
-/// (Howard Hinnant's `civil_from_days`).
-pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let of_era = z.rem_euclid(146_097);
-    let year_of_era = (of_era - of_era / 1_460 + of_era / 36_524 - of_era / 146_096) / 365;
-    let of_year = of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    // Months from March: 0 is March, 11 is February.
-    let m = (5 * of_year + 2) / 153;
-    let day = (of_year - (153 * m + 2) / 5 + 1) as u32;
-    let month = if m < 10 { m + 3 } else { m - 9 } as u32;
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 /// Appends `.` and the fraction of `nanos` in 3, 6 or 9 digits, or nothing for none.

@@ -297,7 +297,7 @@ mod tests {
     #[test]
     fn activity_records_parse_as_zpa_with_no_dead_letters() {
         use crate::decode::Decoder;
-        use crate::event::Kind;
+        use crate::kind::Kind;
 
         let n = 3000;
         let cardinality = Cardinality {

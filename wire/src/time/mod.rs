@@ -8,9 +8,11 @@ use jiff::civil::DateTime;
 use jiff::tz::{AmbiguousOffset, TimeZone};
 use jiff::Timestamp;
 
+pub(crate) mod civil;
 mod epoch;
 mod recent;
 mod zone;
+use civil::days_from_civil;
 pub use epoch::{from_epoch_f64, from_epoch_number, from_epoch_secs, whole};
 use epoch::{parse_epoch, parse_epoch_fraction};
 pub use recent::Recent;
@@ -218,19 +220,6 @@ impl Fields {
         let dt = self.civil()?;
         zone.to_ambiguous_timestamp(dt).compatible().ok()
     }
-}
-
-/// Days from 1970-01-01 to the given proleptic Gregorian date (Howard
-/// Hinnant's `days_from_civil`, specialised to non-negative years).
-fn days_from_civil(year: u32, month: u32, day: u32) -> i64 {
-    let y = i64::from(year) - i64::from(month <= 2);
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(month);
-    let mp = if m > 2 { m - 3 } else { m + 9 };
-    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// "YYYY-MM-DD[T ,]hh:mm:ss[.fff…][Z|±hh[:mm]]". The comma is Zscaler's Sentinel templates'

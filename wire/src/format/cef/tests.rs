@@ -1,6 +1,7 @@
 //! The CEF reader's own rules, one at a time; `wire/tests/cef.rs` has whole frames.
-use super::rules::custom_slot;
 use super::*;
+use crate::format::arcsight::custom_slot;
+use crate::kind::sourcetype;
 
 fn pairs(text: &str) -> Vec<(String, String)> {
     let mut reader = Reader::default();

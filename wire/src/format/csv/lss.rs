@@ -30,7 +30,7 @@
 //! field count wrong, and nothing tells where they end: such a line is a dead letter
 //! (`field_count`), TSV and quoted values are not concerned.
 
-use crate::event::Kind;
+use crate::kind::Kind;
 
 /// The tag that ends every template's lead.
 const TAG: &str = "zpa-lss:";

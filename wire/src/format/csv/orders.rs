@@ -6,8 +6,8 @@ use std::cmp::Reverse;
 
 use super::fit::{Fit, Values};
 use super::lss::{self, Written};
-use crate::event::Kind;
 use crate::keys::{self, nss, Field, Hit};
+use crate::kind::Kind;
 
 /// Zscaler's default output format of each ZIA log type, as NSS variable names.
 #[rustfmt::skip]

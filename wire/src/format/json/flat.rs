@@ -11,8 +11,8 @@
 //! declines (returns `false`) everything else: a backslash or control character anywhere, invalid
 //! UTF-8, arrays, objects other than the envelope's `event`, fractions, exponents or long numbers on
 //! a key a record uses, and anything malformed. What it declines goes to simd-json, the parser of
-//! record, which decides between a record and a dead letter. `tests/flat.rs` and the `flat` fuzz
-//! target hold the two paths to the same fields.
+//! record, which decides between a record and a dead letter. `wire/tests/json.rs` and the `flat`
+//! fuzz target hold the two paths to the same fields.
 
 use super::scan::scan;
 use crate::fields::{Fields, Scalar};

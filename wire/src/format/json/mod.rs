@@ -6,7 +6,7 @@
 //! different NSS variables in different log types (`cat` is the URL category of a web record,
 //! the interface of an audit one) and name custom fields by labels (`"cs5Label":"dns_req"`). A
 //! frame whose `product` names a Zscaler log type is therefore read again, from simd-json's
-//! tape, by the CEF rules of that type ([`crate::format::cef::rules::read_pairs`]). Frames
+//! tape, by the CEF rules of that type ([`crate::format::arcsight::read_pairs`]). Frames
 //! without one are read once, as before.
 
 mod bare;
@@ -17,9 +17,8 @@ mod scan;
 pub mod span;
 pub mod tape;
 
-use crate::event::{sourcetype_kinds, Kind};
 use crate::fields::{decides, Fields};
-use crate::format::cef;
+use crate::kind::{sourcetype_kinds, Kind};
 use crate::reason::Reason;
 
 /// Notes the log type a key of no field names, when it is Zscaler's `product` (Sentinel's JSON
@@ -28,7 +27,7 @@ use crate::reason::Reason;
 #[inline]
 fn note_product(key: &str, value: &str, fields: &mut Fields<'_>) {
     if matches!(key, "product" | "DeviceProduct") {
-        match (fields.product, cef::product_kind(value)) {
+        match (fields.product, crate::kind::product_kind(value)) {
             (None, kind) => fields.product = kind,
             (Some(old), Some(new)) if old != new => fields.set_repeated(),
             _ => {}
@@ -142,7 +141,7 @@ impl Reader {
             }
             fields.product = Some(kind);
             fields.set_sourcetype(sourcetype);
-            cef::rules::read_pairs(kind, tape::pairs(&tape, *envelope), fields);
+            crate::format::arcsight::read_pairs(kind, tape::pairs(&tape, *envelope), fields);
         }
         // The fields borrow from the scratch copy and the frame, not from the tape: it can go
         // back at once.

@@ -235,7 +235,7 @@ fn spaces(json: &[u8], at: usize) -> usize {
 /// object's and then those of the objects after it, as [`walk_object`] reads them (the other
 /// keys beside it are the sender's, or set aside). The top-level `sourcetype` is the envelope's
 /// own. Nested objects and arrays are passed over: no Zscaler template nests a value that
-/// ArcSight's names ([`crate::format::cef::rules`]) read.
+/// ArcSight's names ([`crate::format::arcsight`]) read.
 #[derive(Clone)]
 pub struct Pairs<'t, 'a> {
     nodes: &'t [Node<'a>],

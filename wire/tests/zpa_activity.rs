@@ -52,6 +52,11 @@ fn transports_from_ip_protocol() {
         (json!(1), "icmp"),
         (json!("17"), "udp"),
         (json!(132), "132"),
+        (json!(0), "0"),
+        (json!(47), "47"),
+        (json!(255), "255"),
+        (json!(256), "256"),
+        (json!("050"), "50"),
     ] {
         let r = one(ZONE, &lss(&[("IPProtocol", proto.clone())]));
         assert_eq!(r["transport"], want, "{proto}");

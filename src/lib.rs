@@ -16,9 +16,11 @@
 //!
 //! The modules, in the order the data flows. What bytes mean (framing, headers, formats, log
 //! types, records) is the `wire` crate, which has no I/O. Dependencies run one way: `batch` →
-//! `pipeline` → `shard` → `input` → `executor` → `run`, and `batch` → `sink`/`aggregate` → `obs`;
-//! `config` and `cli` sit at the edges; `logging` (stderr as plain lines or JSON) and `systemd`
-//! (readiness and watchdog) depend on nothing of ztel's, and anything may use them.
+//! `pipeline` → `shard` → `input` → `executor` → `run`, and `batch` → `sink` → `aggregate` →
+//! `obs`; `config` (the file's keys and their checks) depends on `batch` alone, and inputs,
+//! sinks and the aggregator read it; `cli` and `run` sit at the edges; `logging` (stderr as plain
+//! lines or JSON) and `systemd` (readiness and watchdog) depend on nothing of ztel's, and
+//! anything may use them.
 
 pub mod aggregate;
 pub mod batch;

@@ -12,6 +12,14 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::EnvFilter;
 
+/// "1 shard", "4 shards", as the log says them.
+pub fn shards_text(shards: usize) -> String {
+    match shards {
+        1 => "1 shard".into(),
+        n => format!("{n} shards"),
+    }
+}
+
 /// How stderr lines are written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {

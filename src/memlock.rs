@@ -36,7 +36,7 @@ pub fn check(shards: usize) -> anyhow::Result<()> {
             limit.rlim_cur / 1024,
             limit.rlim_max / 1024,
             wanted >> 20,
-            crate::shard::shards_text(shards)
+            crate::logging::shards_text(shards)
         );
     }
     if !has_capability(CAP_IPC_LOCK) && below(limit.rlim_cur, wanted) {
@@ -45,7 +45,7 @@ pub fn check(shards: usize) -> anyhow::Result<()> {
              (ztel works, with ordinary buffers); for {} MiB or more set LimitMEMLOCK= in \
              the unit, or memlock in /etc/security/limits.conf",
             limit.rlim_cur / 1024,
-            crate::shard::shards_text(shards),
+            crate::logging::shards_text(shards),
             wanted >> 20
         );
     }

@@ -125,7 +125,7 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
     crate::memlock::check(config.shard_count())?;
     let connections = config.shard_count() as u64 * config.limits.max_connections as u64;
     crate::nofile::check(connections);
-    let zones = config.zones()?;
+    let zones = crate::pipeline::Zones(config.zones()?);
     let columns = config.columns()?;
     let tcp = config.input.tcp.address.get();
     let udp = config.input.udp.address.get();

@@ -202,7 +202,7 @@ pub fn main(args: ServeArgs) -> ExitCode {
 fn listening(kind: &str, addr: SocketAddr, shards: usize) {
     let spread = match kind {
         "admin" => String::new(),
-        _ => format!(" ({})", crate::shard::shards_text(shards)),
+        _ => format!(" ({})", crate::logging::shards_text(shards)),
     };
     if logging::json() {
         tracing::info!(

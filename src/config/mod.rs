@@ -11,6 +11,8 @@ pub mod template;
 pub mod types;
 mod validate;
 
+pub use validate::rotated_parts;
+
 use std::path::{Path, PathBuf};
 
 use documented::{Documented, DocumentedFields};
@@ -21,7 +23,8 @@ pub use types::{Address, Cidr};
 use wire::event::Kind;
 use wire::format::csv::Columns;
 
-use crate::pipeline::Zones;
+use crate::batch::Source;
+use jiff::tz::TimeZone;
 
 /// The dead-letter file, in `data_dir`: not a setting, but a file no output may share.
 pub const DEAD_LETTER_FILE: &str = "dead-letter.jsonl";
@@ -300,9 +303,9 @@ impl Config {
             .unwrap_or(1)
     }
 
-    /// The zone of each input's feed times that carry none: its own `feed_timezone`, else the
-    /// global one. An error names the key at fault.
-    pub fn zones(&self) -> Result<Zones, ConfigError> {
+    /// The zone of each input's feed times that carry none, by [`Source`]: its own
+    /// `feed_timezone`, else the global one. An error names the key at fault.
+    pub fn zones(&self) -> Result<[TimeZone; Source::COUNT], ConfigError> {
         let global = wire::time::parse_zone(&self.feed_timezone)
             .map_err(|m| validate::invalid("feed_timezone", m))?;
         let zone = |name: &str, key: &str| {
@@ -313,12 +316,32 @@ impl Config {
             }
         };
         let input = &self.input;
-        Ok(Zones([
-            zone(&input.tcp.feed_timezone, "input.tcp.feed_timezone")?,
-            zone(&input.udp.feed_timezone, "input.udp.feed_timezone")?,
-            zone(&input.tls.feed_timezone, "input.tls.feed_timezone")?,
-            zone(&input.http.feed_timezone, "input.http.feed_timezone")?,
-        ]))
+        let mut zones = [const { TimeZone::UTC }; Source::COUNT];
+        for (source, name, key) in [
+            (
+                Source::Tcp,
+                &input.tcp.feed_timezone,
+                "input.tcp.feed_timezone",
+            ),
+            (
+                Source::Udp,
+                &input.udp.feed_timezone,
+                "input.udp.feed_timezone",
+            ),
+            (
+                Source::Tls,
+                &input.tls.feed_timezone,
+                "input.tls.feed_timezone",
+            ),
+            (
+                Source::Http,
+                &input.http.feed_timezone,
+                "input.http.feed_timezone",
+            ),
+        ] {
+            zones[source as usize] = zone(name, key)?;
+        }
+        Ok(zones)
     }
 
     /// The field orders of positional feeds: `[formats]` over Zscaler's defaults.

@@ -1,6 +1,7 @@
 //! A shard as its tasks see it: one glommio executor's parsing state, counters, limits and its end
-//! of the aggregator's channel. Nothing here is shared with another shard; what leaves a shard
-//! leaves as a [`Batch`]. The executors (`executor`) run the shards; the inputs run on them.
+//! of the aggregator's channel. Its parsing state is its own; what it shares is the hand-off of
+//! a hot connection's reads to idle shards ([`handoff`]) and the stop signal ([`Shutdown`]), and
+//! what leaves a shard leaves as a [`Batch`]. The executors (`executor`) run the shards; the inputs run on them.
 
 pub mod budget;
 pub mod handoff;
@@ -23,14 +24,6 @@ use budget::{Budget, Charge};
 use handoff::{Blocks, Exchange};
 use notices::Notices;
 use shutdown::Shutdown;
-
-/// "1 shard", "4 shards", as the log says them.
-pub fn shards_text(shards: usize) -> String {
-    match shards {
-        1 => "1 shard".into(),
-        n => format!("{n} shards"),
-    }
-}
 
 #[derive(Debug, Clone, Copy)]
 pub struct ShardLimits {

@@ -1,4 +1,5 @@
-//! Where JSON lines go: an append-only file in `data_dir` (rotated by size), or stdout.
+//! Where JSON lines go: an append-only file in `data_dir` (rotated by size), or stdout; and with
+//! `[output.nats]`, a JetStream stream as well ([`nats`], with its spool and registry bucket).
 //!
 //! A sink keeps what it could not write yet in its own buffer and writes only from there, so a
 //! failing disk loses nothing: the aggregator sees the backlog grow, stops taking batches (which

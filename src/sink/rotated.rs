@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::config::rotated_parts as parts;
+
 /// A rotated name's time: nine digits of fraction, so that every name is as long and names
 /// sort as their times do.
 const STAMP: &str = "%Y%m%dT%H%M%S%.9fZ";
@@ -47,14 +49,6 @@ fn stamp_of(rotated: &Path, stem: &str, ext: &str) -> Option<jiff::Timestamp> {
     let civil = stamp.strip_suffix(".")?.strip_suffix('Z')?;
     let civil = jiff::civil::DateTime::strptime("%Y%m%dT%H%M%S%.f", civil).ok()?;
     jiff::tz::TimeZone::UTC.to_timestamp(civil).ok()
-}
-
-/// A rotated name's stem and extension: the file's own, `jsonl` when it has none (so that a
-/// rotated file is always named as what it holds).
-pub fn parts(path: &Path) -> (&str, &str) {
-    let stem = path.file_stem().and_then(|s| s.to_str());
-    let ext = path.extension().and_then(|s| s.to_str());
-    (stem.unwrap_or("output"), ext.unwrap_or("jsonl"))
 }
 
 /// The rotated files of `path`, oldest first: their names sort by time.

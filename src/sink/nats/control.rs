@@ -19,13 +19,15 @@ use crate::config;
 const MERGES_IN_FLIGHT: usize = 64;
 
 /// Why the stream or the bucket is not ready.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum Failure {
     /// The stream exists, does not take every subject the collector publishes, and refused to
     /// take them: nothing can be published until an operator changes it or the config. Said at
     /// every attempt, in one line.
+    #[error("{0}")]
     Stream(String),
     /// No answer, a timeout, a bucket that cannot be made: said as an outage is.
+    #[error("{0}")]
     Other(String),
 }
 
@@ -40,10 +42,11 @@ pub struct Prepared {
 /// is when its subjects already take every subject the collector publishes (an operator's
 /// `<prefix>.records.>` and `<prefix>.devices`, say: `<prefix>.>` beside them would be refused
 /// as overlapping); otherwise the subjects it lacks are added, `<prefix>.>` when it takes none
-/// of them (its other subjects are kept), and a refusal is a [`Failure::Stream`]. Its duplicate window is then set to the config's; a refusal of that
-/// (a `max_age` shorter than the window, credentials that may not update streams) is only a
-/// warning, since JetStream still drops duplicates within the window in force. Its other
-/// settings, which an operator may have tuned, are left alone.
+/// of them (its other subjects are kept), and a refusal is a [`Failure::Stream`]. Its duplicate
+/// window is then set to the config's; a refusal of that (a `max_age` shorter than the window,
+/// credentials that may not update streams) is only a warning, since JetStream still drops
+/// duplicates within the window in force. Its other settings, which an operator may have tuned,
+/// are left alone.
 pub async fn stream(js: &Context, cfg: &config::Nats) -> Result<Option<String>, Failure> {
     let name = &cfg.stream;
     let all = format!("{}.>", cfg.subject_prefix);

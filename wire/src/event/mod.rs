@@ -232,6 +232,12 @@ pub fn zpa_ip<'a>(f: &Fields<'a>, field: Field) -> Option<Cow<'a, str>> {
     f.ip(field).filter(|v| v != "0")
 }
 
+/// `durationms`, else `duration` (seconds) in milliseconds: the firewall's and DNS's.
+pub fn duration_ms(f: &Fields<'_>) -> Option<u64> {
+    f.u64(Field::DurationMs)
+        .or_else(|| f.u64(Field::DurationSecs)?.checked_mul(1000))
+}
+
 /// An IANA protocol number or name as a transport name: 6 tcp, 17 udp, 1 icmp, 58 icmpv6; other
 /// numbers as their digits, other names lower-cased.
 pub fn transport<'a>(f: &Fields<'a>, field: Field) -> Option<Cow<'a, str>> {

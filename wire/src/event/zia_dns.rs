@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use jiff::Timestamp;
 
-use super::zia_firewall::duration_ms;
+use super::duration_ms;
 use super::{lower_in, port, zia_time, zia_who, Context, Device, Facts, Kind, Reason, ZiaWho};
 use crate::fields::{Fields, Scratch};
 use crate::keys::Field;

@@ -6,7 +6,8 @@ use std::borrow::Cow;
 use jiff::Timestamp;
 
 use super::{
-    lower_in, port, transport, zia_time, zia_who, Context, Device, Facts, Kind, Reason, ZiaWho,
+    duration_ms, lower_in, port, transport, zia_time, zia_who, Context, Device, Facts, Kind,
+    Reason, ZiaWho,
 };
 use crate::fields::{Fields, Scratch};
 use crate::keys::Field;
@@ -99,10 +100,4 @@ impl<'a> FirewallEvent<'a> {
             flow: None,
         }
     }
-}
-
-/// `durationms`, else `duration` (seconds) in milliseconds.
-pub fn duration_ms(f: &Fields<'_>) -> Option<u64> {
-    f.u64(Field::DurationMs)
-        .or_else(|| f.u64(Field::DurationSecs)?.checked_mul(1000))
 }

@@ -360,6 +360,42 @@ fn ports() {
         (r["dst_port"].clone(), r["app_proto"].clone()),
         (json!(443), json!("dnsoverhttps"))
     );
+    // From the value-fidelity audit: a port the log sent that is no port was replaced by the
+    // default (443 from the protocol, 18000), a port the log never said. It is left out (the
+    // URL's port is the log's own, and still read); `0` (no port) and an absent word still
+    // take the default.
+    for bad in ["65536", "-1", "abc", "1.5"] {
+        let r = rec(&format!(
+            r#""proto":"HTTPS","url":"h.example/x","srv_dport":"{bad}","clt_sport":"{bad}""#
+        ));
+        assert!(r.get("dst_port").is_none(), "{bad}: {r}");
+        assert!(r.get("src_port").is_none(), "{bad}: {r}");
+        let r = rec(&format!(
+            r#""proto":"HTTPS","url":"h.example:8443/x","srv_dport":"{bad}""#
+        ));
+        assert_eq!(r["dst_port"], 8443, "{bad}: {r}");
+    }
+    let r = rec(r#""proto":"HTTPS","srv_dport":"0","clt_sport":"None""#);
+    assert_eq!(
+        (r["dst_port"].clone(), r["src_port"].clone()),
+        (json!(443), json!(18000))
+    );
+}
+
+#[test]
+fn a_dns_port_that_is_no_port_is_left_out() {
+    let dns = |extra: &str| {
+        one(
+            ZONE,
+            &format!(
+                r#"{{"sourcetype":"zscalernss-dns","event":{{"epochtime":"1763800000","cip":"10.0.0.1","sip":"10.0.0.53","req":"a.example","reqtype":"A record","reqaction":"Allow",{extra}}}}}"#
+            ),
+        )
+    };
+    assert_eq!(dns(r#""sport":"5353""#)["dst_port"], 5353);
+    assert_eq!(dns(r#""protocol":"UDP""#)["dst_port"], 53);
+    let r = dns(r#""sport":"65536""#);
+    assert!(r.get("dst_port").is_none(), "{r}");
 }
 
 #[test]

@@ -220,6 +220,18 @@ pub fn port(f: &Fields<'_>, field: Field) -> Option<u16> {
         .filter(|p| *p != 0)
 }
 
+/// The port the log sent in `field`, else `default`'s: a default stands in only where the log
+/// has none (or `0`, no port), never for a value that is no port (`65536`, `-1`, `abc`), which
+/// it would turn into a port the log did not say.
+pub fn port_or(f: &Fields<'_>, field: Field, default: impl FnOnce() -> Option<u16>) -> Option<u16> {
+    match f.u64(field) {
+        Some(0) => default(),
+        Some(n) => u16::try_from(n).ok(),
+        None if f.has(field) => None,
+        None => default(),
+    }
+}
+
 /// A ZPA text field where LSS writes `"0"` for "none" (a connector, a policy, a server, an
 /// address: no IP is written `0`).
 pub fn zpa_name<'a>(f: &Fields<'a>, field: Field) -> Option<Cow<'a, str>> {

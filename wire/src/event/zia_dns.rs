@@ -5,7 +5,9 @@ use std::borrow::Cow;
 use jiff::Timestamp;
 
 use super::duration_ms;
-use super::{lower_in, port, zia_time, zia_who, Context, Device, Facts, Kind, Reason, ZiaWho};
+use super::{
+    lower_in, port, port_or, zia_time, zia_who, Context, Device, Facts, Kind, Reason, ZiaWho,
+};
 use crate::fields::{Fields, Scratch};
 use crate::keys::Field;
 use crate::value::Text;
@@ -22,7 +24,7 @@ pub struct DnsEvent<'a> {
     pub src_ip: Option<Cow<'a, str>>,
     pub src_port: Option<u16>,
     pub dst_ip: Option<Cow<'a, str>>,
-    pub dst_port: u16,
+    pub dst_port: Option<u16>,
     pub tcp: bool,
     pub query: Option<Cow<'a, str>>,
     pub query_type: Option<Cow<'a, str>>,
@@ -65,7 +67,7 @@ impl<'a> DnsEvent<'a> {
             src_ip,
             src_port: port(f, Field::ClientPort),
             dst_ip: f.ip(Field::ServerIp),
-            dst_port: port(f, Field::ServerPort).unwrap_or(DNS_PORT),
+            dst_port: port_or(f, Field::ServerPort, || Some(DNS_PORT)),
             tcp,
             query: f.text(Field::Query),
             query_type: f.text(Field::QueryType),

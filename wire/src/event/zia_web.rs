@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use jiff::Timestamp;
 
-use super::{zia_time, zia_who, Context, Device, Facts, Kind, Reason, ZiaWho};
+use super::{port_or, zia_time, zia_who, Context, Device, Facts, Kind, Reason, ZiaWho};
 use crate::fields::{Fields, Scratch};
 use crate::keys::Field;
 use crate::value::{self, Text};
@@ -23,7 +23,7 @@ pub struct WebEvent<'a> {
     pub user: Option<Cow<'a, str>>,
     pub owner: Option<Cow<'a, str>>,
     pub src_ip: Option<Cow<'a, str>>,
-    pub src_port: u16,
+    pub src_port: Option<u16>,
     pub dst_ip: Option<Cow<'a, str>>,
     pub dst_port: Option<u16>,
     pub dst_host: Option<Text<'a>>,
@@ -78,15 +78,12 @@ impl<'a> WebEvent<'a> {
             })
         });
         let protocol = proto.as_deref().map(|p| (p, known_protocol(p)));
-        let dst_port = f
-            .u64(Field::ServerPort)
-            .and_then(port)
-            .or(url_port)
-            .or_else(|| protocol.and_then(|(_, known)| known?.2));
-        let src_port = f
-            .u64(Field::ClientPort)
-            .and_then(port)
-            .unwrap_or(SIMULATED_SOURCE_PORT);
+        // The URL's port is the log's own: it stands in for a server port that is no port.
+        let dst_port = port_or(f, Field::ServerPort, || {
+            url_port.or_else(|| protocol.and_then(|(_, known)| known?.2))
+        })
+        .or(url_port);
+        let src_port = port_or(f, Field::ClientPort, || Some(SIMULATED_SOURCE_PORT));
         let ZiaWho {
             hostname,
             user,

@@ -19,7 +19,7 @@ impl Writer {
         o.text(key!("user"), ev.user.as_ref());
         o.text(key!("owner"), ev.owner.as_ref());
         o.text(key!("src_ip"), ev.src_ip.as_ref());
-        o.u64(key!("src_port"), ev.src_port.into());
+        o.opt_u64(key!("src_port"), ev.src_port.map(u64::from));
         o.text(key!("dst_ip"), ev.dst_ip.as_ref());
         o.opt_u64(key!("dst_port"), ev.dst_port.map(u64::from));
         o.text_value(key!("dst_host"), ev.dst_host.as_ref());
@@ -87,7 +87,7 @@ impl Writer {
         o.text(key!("src_ip"), ev.src_ip.as_ref());
         o.opt_u64(key!("src_port"), ev.src_port.map(u64::from));
         o.text(key!("dst_ip"), ev.dst_ip.as_ref());
-        o.u64(key!("dst_port"), ev.dst_port.into());
+        o.opt_u64(key!("dst_port"), ev.dst_port.map(u64::from));
         o.raw(
             key!("transport"),
             if ev.tcp { "\"tcp\"" } else { "\"udp\"" },

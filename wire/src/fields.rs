@@ -15,6 +15,9 @@ use crate::keys::{Encoding, Field, Hit, Vote};
 use crate::kind::Kind;
 use crate::value::{self, Text};
 
+/// 2^53: the integers below it are exactly those a double holds.
+const EXACT_IN_A_DOUBLE: f64 = 9_007_199_254_740_992.0;
+
 /// A JSON scalar as a feed sends it. NSS sends numbers as strings ("600"), LSS as numbers.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Scalar<'a> {
@@ -379,7 +382,11 @@ impl<'a> Fields<'a> {
         match &self.get(field)?.value {
             Scalar::U64(n) => Some(*n),
             Scalar::I64(n) => u64::try_from(*n).ok(),
-            Scalar::F64(f) if f.fract() == 0.0 && *f >= 0.0 && *f < 1.8e19 => Some(*f as u64),
+            // A double holds every integer below 2^53 only: past it, the text's integer may
+            // have been rounded to another (`9007199254740993.0` is read as ...992).
+            Scalar::F64(f) if f.fract() == 0.0 && *f >= 0.0 && *f < EXACT_IN_A_DOUBLE => {
+                Some(*f as u64)
+            }
             Scalar::Str(s) => value::parse_u64(s),
             _ => None,
         }

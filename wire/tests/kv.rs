@@ -88,6 +88,15 @@ fn a_zone_word_in_the_leading_time_wins_or_is_a_bad_time() {
         ("2025-11-22 08:26:40 PST", "2025-11-22T16:26:40Z"),
         ("2025-11-22 08:26:40 UTC", "2025-11-22T08:26:40Z"),
         ("2025-11-22 08:26:40 CST", "BadTime"),
+        // From the value-fidelity audit: a time's shape with a date or clock that is none was
+        // skipped as template text, and the record dated when it was read.
+        ("2025-02-30 08:26:40", "BadTime"),
+        ("2025-11-22 25:00:00", "BadTime"),
+        ("2025-13-01 08:26:40", "BadTime"),
+        ("0000-00-00 00:00:00", "BadTime"),
+        ("2025-11-31T08:26:40Z", "BadTime"),
+        ("Sun Feb 30 08:26:40 2025", "BadTime"),
+        ("Sun Feb 30 08:26:40.250 2025 UTC", "BadTime"),
     ] {
         assert_eq!(ts(la, lead), want, "{lead}");
     }

@@ -5,8 +5,8 @@
 //!
 //! - **Text before the first pair** is static template text (`ZSCALERNSS: `), or the time the
 //!   Splunk template starts with (`2019-10-16 15:44:36<TAB>`, `Wed May  4 08:42:00 2022<TAB>`).
-//!   Leading text that reads as a time is noted as the record's `datetime`; anything else is
-//!   skipped. The first pair is the first `=` with a name before it.
+//!   Leading text that reads as a time, or has a time's shape, is noted as the record's
+//!   `datetime`; anything else is skipped. The first pair is the first `=` with a name before it.
 //! - **The separator** is whichever of a tab and `^^` comes first after the first pair; a space
 //!   when there is neither. With spaces, a value runs to the next ` name=` (a name is
 //!   `[A-Za-z0-9_.-]+`), so values may hold spaces; with tabs or `^^`, to the next separator.
@@ -143,6 +143,47 @@ fn reads_as_time(stamp: &str) -> bool {
     std::str::from_utf8(&joined[..len]).is_ok_and(clock)
 }
 
+/// Whether leading text has a time's shape though it does not read as one (`2025-02-30
+/// 08:26:40`, `Sun Feb 30 08:26:40 2025`): a date, ISO's or ctime's, right before a clock
+/// `hh:mm:ss`, and nothing after it but what a time may have (a fraction, a zone, a year).
+/// Noted as the record's time, it is a `bad_time` dead letter; skipped as template text, the
+/// record was dated when it was read. No template's static text has that shape.
+fn shaped_as_time(stamp: &str) -> bool {
+    let b = stamp.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let Some(clock) = (2..b.len()).find(|&i| {
+        b[i] == b':'
+            && digits(i - 2..i)
+            && digits(i + 1..i + 3)
+            && b.get(i + 3) == Some(&b':')
+            && digits(i + 4..i + 6)
+    }) else {
+        return false;
+    };
+    let (date, after) = (&b[..clock - 2], &b[clock + 6..]);
+    let iso = date.len() == 11
+        && digits(0..4)
+        && date[4] == b'-'
+        && digits(5..7)
+        && date[7] == b'-'
+        && digits(8..10)
+        && matches!(date[10], b' ' | b'T' | b't');
+    // `Www Mmm dd ` or `Www Mmm  d `.
+    let ctime = date.len() == 11
+        && date[..3].iter().all(u8::is_ascii_alphabetic)
+        && date[3] == b' '
+        && date[4..7].iter().all(u8::is_ascii_alphabetic)
+        && date[7] == b' '
+        && (date[8] == b' ' || date[8].is_ascii_digit())
+        && date[9].is_ascii_digit()
+        && date[10] == b' ';
+    (iso || ctime)
+        && after.iter().all(|&c| {
+            c.is_ascii_alphanumeric() || matches!(c, b' ' | b'.' | b':' | b'+' | b'-' | b'/' | b'_')
+        })
+}
+
 /// What the reader learns besides the fields.
 struct Notes<'m> {
     plain: bool,
@@ -161,7 +202,7 @@ impl Notes<'_> {
     /// Leading text that reads as a time is the record's time (Splunk's templates start with it).
     fn prefix<'a>(&mut self, prefix: &'a str, fields: &mut Fields<'a>) {
         let stamp = prefix.trim_ascii().trim_end_matches(':').trim_ascii_end();
-        if stamp.is_empty() || !reads_as_time(stamp) {
+        if stamp.is_empty() || !(reads_as_time(stamp) || shaped_as_time(stamp)) {
             return;
         }
         let hit = Hit {

@@ -437,6 +437,30 @@ fn bad_records_are_dead_letters_with_their_reason() {
         dead_reason(ZONE, b"{\"cip\":\"1.2.3.4\",\"url\":\"a\xff\"}"),
         Reason::InvalidUtf8
     );
+    // From the value-fidelity audit: a lone surrogate escape has no UTF-8 form. Replaced by
+    // U+FFFD, two hostnames sent as two (`\ud800`, `\udbff`) were one device; NSS and LSS
+    // never write one. A surrogate pair is a character.
+    for lone in [r"\ud800", r"\udbff", r"\uDC00", r"x\ud83dy"] {
+        let line = format!(
+            r#"{{"sourcetype":"zscalernss-web","event":{{"epochtime":"1763800000","cip":"10.0.0.1","devicehostname":"{lone}"}}}}"#
+        );
+        assert_eq!(
+            dead_reason(ZONE, line.as_bytes()),
+            Reason::InvalidUtf8,
+            "{lone}"
+        );
+    }
+    let r = one(
+        ZONE,
+        r#"{"sourcetype":"zscalernss-web","event":{"epochtime":"1763800000","cip":"10.0.0.1","devicehostname":"pc-\ud83d\ude00"}}"#,
+    );
+    assert_eq!(r["device"], "pc-\u{1f600}");
+    // In a value NSS wrote raw (its backslashes text), `\ud800` is a path's text.
+    let r = one(
+        ZONE,
+        r#"{"sourcetype":"zscalernss-web","event":{"epochtime":"1763800000","cip":"10.0.0.1","ua":"C:\Users\ud800x","devicehostname":"pc-1"}}"#,
+    );
+    assert_eq!(r["user_agent"], r"C:\Users\ud800x");
     assert_eq!(
         dead_reason(ZONE, br#"{"sourcetype":"zscalernss-web","event":{"time":"Mon Jun 20 15:29:11 2022","reqmethod":"GET"}}"#),
         Reason::NoDevice

@@ -96,7 +96,7 @@ impl Reader {
         };
         self.scratch.clear();
         self.scratch.extend_from_slice(json);
-        sanitize::sanitize(&mut self.scratch);
+        let mut lone = sanitize::sanitize(&mut self.scratch).is_err();
         let mut tape = self
             .tape
             .take()
@@ -114,7 +114,7 @@ impl Reader {
             let json = &self.raw[..];
             self.raw_scratch.clear();
             self.raw_scratch.extend_from_slice(json);
-            sanitize::sanitize(&mut self.raw_scratch);
+            lone = sanitize::sanitize(&mut self.raw_scratch).is_err();
             fields.clear();
             tape = tape.reset();
             parsed = tape::extract(
@@ -147,6 +147,10 @@ impl Reader {
         // back at once.
         self.tape = Some(tape.reset());
         parsed?;
+        if lone {
+            // Read as JSON, a value held a lone surrogate escape: no character (`sanitize`).
+            return Err(Reason::InvalidUtf8);
+        }
         Ok(plain)
     }
 }

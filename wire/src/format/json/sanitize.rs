@@ -1,27 +1,43 @@
 //! Valid JSON that simd-json would refuse or change, made into JSON it reads as it should, in
 //! place and keeping every length (so nothing moves): numbers too large for it to parse become
 //! `null` (the value is unusable anyway, and a record must not be lost for a field it may not
-//! even use), and lone UTF-16 surrogate escapes become `\ufffd`, the replacement character (simd-
-//! json would turn a lone high surrogate into a NUL and refuse a lone low one).
+//! even use). A lone UTF-16 surrogate escape (`\ud800` without its other half) becomes `\ufffd`,
+//! so that simd-json reads the rest (it would turn a lone high surrogate into a NUL and refuse a
+//! lone low one), and is said: it is no character and has no UTF-8 form, so a frame that holds
+//! one as JSON is refused as `invalid_utf8` ([`super::Reader::read`]). Written as U+FFFD, two
+//! values that differ only there were one (two hostnames one device); NSS and LSS never write
+//! one. (A raw NSS value's `\ud8…`, a Windows path's backslash, is read as text later.)
 //!
 //! Only frames the fast path declines come here, and only their copy is changed: the frame stays
 //! as received for its dead letter.
 
-/// Rewrites `json` in place; see the module docs.
-pub fn sanitize(json: &mut [u8]) {
+/// Rewrites `json` in place; see the module docs. `Err` when a lone surrogate escape was
+/// replaced.
+pub fn sanitize(json: &mut [u8]) -> Result<(), LoneSurrogate> {
     let mut at = 0;
+    let mut lone = false;
     while at < json.len() {
         match json[at] {
-            b'"' => at = string(json, at + 1),
+            b'"' => at = string(json, at + 1, &mut lone),
             b'-' | b'0'..=b'9' => at = number(json, at),
             _ => at += 1,
         }
     }
+    if lone {
+        Err(LoneSurrogate)
+    } else {
+        Ok(())
+    }
 }
 
+/// A string of the frame holds a `\uXXXX` escape of one half of a surrogate pair alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoneSurrogate;
+
 /// Walks a string from just after its opening quote; returns where it ended (after its closing
-/// quote, or the end of the input). Lone surrogate escapes are replaced on the way.
-fn string(json: &mut [u8], mut at: usize) -> usize {
+/// quote, or the end of the input). Lone surrogate escapes are replaced on the way, and `lone`
+/// set.
+fn string(json: &mut [u8], mut at: usize, lone: &mut bool) -> usize {
     while at < json.len() {
         match json[at] {
             b'"' => return at + 1,
@@ -29,6 +45,7 @@ fn string(json: &mut [u8], mut at: usize) -> usize {
                 Some(High) if surrogate(json, at + 6) == Some(Low) => at += 12,
                 Some(_) => {
                     json[at + 2..at + 6].copy_from_slice(b"fffd");
+                    *lone = true;
                     at += 6;
                 }
                 None => at += 6,
@@ -129,7 +146,7 @@ mod tests {
 
     fn clean(text: &str) -> String {
         let mut bytes = text.as_bytes().to_vec();
-        sanitize(&mut bytes);
+        assert_eq!(sanitize(&mut bytes), Ok(()), "{text}");
         String::from_utf8(bytes).unwrap()
     }
 
@@ -166,9 +183,17 @@ mod tests {
     }
 
     #[test]
-    fn lone_surrogates_become_the_replacement_character() {
-        assert_eq!(clean(r#"{"a":"H\ud800X"}"#), r#"{"a":"H\ufffdX"}"#);
-        assert_eq!(clean(r#"{"a":"H\uDC00X"}"#), r#"{"a":"H\ufffdX"}"#);
+    fn a_lone_surrogate_is_replaced_and_said() {
+        for (lone, replaced) in [
+            (r#"{"a":"H\ud800X"}"#, r#"{"a":"H\ufffdX"}"#),
+            (r#"{"a":"H\uDC00X"}"#, r#"{"a":"H\ufffdX"}"#),
+            (r#"{"a":"\ude00\ud83d"}"#, r#"{"a":"\ufffd\ufffd"}"#),
+            (r#"{"a":"\ud800"#, r#"{"a":"\ufffd"#),
+        ] {
+            let mut bytes = lone.as_bytes().to_vec();
+            assert_eq!(sanitize(&mut bytes), Err(LoneSurrogate), "{lone}");
+            assert_eq!(bytes, replaced.as_bytes(), "{lone}");
+        }
         assert_eq!(
             clean(r#"{"a":"\ud83d\ude00"}"#),
             r#"{"a":"\ud83d\ude00"}"#,
@@ -179,6 +204,5 @@ mod tests {
             r#"{"a":"\\ud800"}"#,
             "an escaped backslash"
         );
-        assert_eq!(clean(r#"{"a":"\ud800"#), r#"{"a":"\ufffd"#, "cut short");
     }
 }

@@ -69,10 +69,15 @@ fn extension_escapes() {
         r"cat=Sports\=News requestClientApplication=Agent\\2 \|3 spriv=Floor 1\r\nFloor 2 suser=C:\temp\user",
     );
     assert_eq!(r["category"], "Sports=News");
-    assert_eq!(r["user_agent"], r"Agent\2 |3");
-    assert_eq!(r["location"], "Floor 1\r\nFloor 2");
-    // Not an escape CEF has: a Windows path keeps its backslashes.
+    // From the value-fidelity audit: NSS escapes nothing with a backslash, so only CEF's
+    // separators' escapes are read as such; `\n`, `\r` and `\\` are the client's text (a login
+    // `CORP\nadia` held a line feed, a share `\\srv` lost a backslash).
+    assert_eq!(r["user_agent"], r"Agent\\2 |3");
+    assert_eq!(r["location"], r"Floor 1\r\nFloor 2");
+    // A Windows path keeps its backslashes.
     assert_eq!(r["user"], r"C:\temp\user");
+    let r = web(r"suser=CORP\nadia fname=\\srv\share\new.doc");
+    assert_eq!(r["user"], r"CORP\nadia");
 }
 
 #[test]

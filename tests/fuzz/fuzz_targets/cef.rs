@@ -63,16 +63,14 @@ fn reference(text: &[u8]) -> Result<Frame, Reason> {
     Ok((header, escaped::spaced(&chars[i..], false, &unescape)))
 }
 
-/// `\=`, `\\`, `\|`, `\n` and `\r`; any other backslash stays.
+/// `\=` and `\|`; any other backslash stays.
 fn unescape(value: &[char]) -> String {
     let mut out = String::new();
     let mut i = 0;
     while i < value.len() {
         let c = value[i];
         let escaped = match (c, value.get(i + 1)) {
-            ('\\', Some(&next @ ('=' | '\\' | '|'))) => Some(next),
-            ('\\', Some('n')) => Some('\n'),
-            ('\\', Some('r')) => Some('\r'),
+            ('\\', Some(&next @ ('=' | '|'))) => Some(next),
             _ => None,
         };
         match escaped {

@@ -22,10 +22,12 @@
 //!   (`requestClientApplication=Mozilla/5.0 (Windows NT 10.0)`), and an `=` that does not end
 //!   such a key is part of the value (`request=a.com/?x=1`). Text before the first key is not a
 //!   pair.
-//! - In values `\=`, `\\` and `\|` stand for `=`, `\` and `|` (CEF escapes only the first two; a
-//!   producer that escapes pipes everywhere is read as meant), `\n` and `\r` for a line feed and
-//!   a carriage return. A backslash before anything else is kept with it, so that a Windows path
-//!   (`C:\temp`) survives.
+//! - In values `\=` and `\|` stand for `=` and `|` (CEF's escape of its separator; a producer that
+//!   escapes pipes everywhere is read as meant). Any other backslash is the value's text: NSS
+//!   escapes nothing that way (its Feed Escape Character writes `%HH`), so the `\n` of a login
+//!   `CORP\nadia`, the `\\` of a share `\\srv\share` and a Windows path's `C:\temp` are what the
+//!   client wrote, not CEF's escapes of a line feed and a backslash (read so, a login held a line
+//!   feed, and a device's users with it).
 //!
 //! Zscaler's templates put NSS values where ArcSight's names fit (`suser=%s{login}`) and the rest
 //! in custom fields named by a label (`cs1=%s{dept} cs1Label=dept`, `cn1Label=durationms`,
@@ -191,15 +193,11 @@ fn parse<'a>(
     })
 }
 
-/// What an extension escape stands for, given the bytes after its backslash.
+/// What an extension escape stands for, given the bytes after its backslash: only the
+/// separators' (see the module's comment).
 fn extension_escape(rest: &[u8]) -> Option<u8> {
     let c = *rest.first()?;
-    match c {
-        b'=' | b'\\' | b'|' => Some(c),
-        b'n' => Some(b'\n'),
-        b'r' => Some(b'\r'),
-        _ => None,
-    }
+    matches!(c, b'=' | b'|').then_some(c)
 }
 
 #[cfg(test)]

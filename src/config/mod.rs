@@ -11,8 +11,6 @@ pub mod template;
 pub mod types;
 mod validate;
 
-pub use validate::rotated_parts;
-
 use std::path::{Path, PathBuf};
 
 use documented::{Documented, DocumentedFields};
@@ -436,6 +434,16 @@ fn plain_expected(message: &str) -> String {
         None => return message.to_owned(),
     };
     format!("{before}expected {words}")
+}
+
+/// A rotated name's stem and extension (`crate::sink::rotated` names the files): the file's
+/// own, `jsonl` when it has none (so that a rotated file is always named as what it holds).
+/// Here, where the sinks read it, because the check that two outputs' rotated files differ
+/// needs the same rule.
+pub fn rotated_parts(path: &Path) -> (&str, &str) {
+    let stem = path.file_stem().and_then(|s| s.to_str());
+    let ext = path.extension().and_then(|s| s.to_str());
+    (stem.unwrap_or("output"), ext.unwrap_or("jsonl"))
 }
 
 #[cfg(test)]

@@ -472,20 +472,10 @@ fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
-/// A rotated name's stem and extension (`crate::sink::rotated` names the files): the file's
-/// own, `jsonl` when it has none (so that a rotated file is always named as what it holds).
-/// Here, where the sinks read it, because the check that two outputs' rotated files differ
-/// needs the same rule.
-pub fn rotated_parts(path: &Path) -> (&str, &str) {
-    let stem = path.file_stem().and_then(|s| s.to_str());
-    let ext = path.extension().and_then(|s| s.to_str());
-    (stem.unwrap_or("output"), ext.unwrap_or("jsonl"))
-}
-
 /// What a file's rotated files are named by: its folder, and the stem and extension of
 /// [`rotated_parts`].
 fn rotated_family(path: &Path) -> (Option<PathBuf>, String, String) {
-    let (stem, ext) = rotated_parts(path);
+    let (stem, ext) = super::rotated_parts(path);
     (
         resolved(path).parent().map(Path::to_owned),
         stem.to_owned(),

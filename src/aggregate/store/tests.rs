@@ -6,8 +6,10 @@ use std::sync::Arc;
 use redb::backends::FileBackend;
 use redb::{BackendError, StorageBackend};
 
+use super::value::FORMAT;
 use super::*;
 use crate::batch::DeviceNews;
+use jiff::Timestamp;
 use wire::device::{device_id, Tag};
 
 /// A store in a directory of its own, removed afterwards.

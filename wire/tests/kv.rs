@@ -97,8 +97,21 @@ fn a_zone_word_in_the_leading_time_wins_or_is_a_bad_time() {
         ("2025-11-31T08:26:40Z", "BadTime"),
         ("Sun Feb 30 08:26:40 2025", "BadTime"),
         ("Sun Feb 30 08:26:40.250 2025 UTC", "BadTime"),
+        ("2025-02-30T08:26:40+01:00", "BadTime"),
     ] {
         assert_eq!(ts(la, lead), want, "{lead}");
+    }
+    // A good time followed by a host or a template's word is text, as before: the record's
+    // time is its `datetime` pair's (from a review: it became a `bad_time`).
+    for lead in [
+        "2025-11-22 08:26:40 fw01",
+        "2025-11-22 08:26:40 ZSCALERNSS",
+        "2025-02-30 08:26:40 host.corp.example",
+    ] {
+        let line = format!("{lead}\tdatetime=2025-11-22 09:00:00\t{pairs}");
+        let Run { records, dead, .. } = run(la, &[line.as_bytes()]);
+        assert!(dead.is_empty(), "{lead}: {dead:?}");
+        assert_eq!(records[0]["ts"], "2025-11-22T17:00:00Z", "{lead}");
     }
     assert_eq!(ts("Europe/Paris", "2025-11-22 08:26:40 PST"), "BadTime");
     // A relay's header before such a line is still a header.

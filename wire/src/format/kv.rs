@@ -178,10 +178,24 @@ fn shaped_as_time(stamp: &str) -> bool {
         && (date[8] == b' ' || date[8].is_ascii_digit())
         && date[9].is_ascii_digit()
         && date[10] == b' ';
-    (iso || ctime)
-        && after.iter().all(|&c| {
-            c.is_ascii_alphanumeric() || matches!(c, b' ' | b'.' | b':' | b'+' | b'-' | b'/' | b'_')
+    if !(iso || ctime) {
+        return false;
+    }
+    // After the clock: its fraction, then only years and zone words (a host or a template's word
+    // after a good time is text, as it was: `2025-11-22 08:26:40 fw01`).
+    let mut rest = after;
+    if let [b'.' | b',', fraction @ ..] = rest {
+        let digits = fraction.iter().take_while(|c| c.is_ascii_digit()).count();
+        if digits == 0 {
+            return false;
+        }
+        rest = &fraction[digits..];
+    }
+    std::str::from_utf8(rest).is_ok_and(|rest| {
+        rest.split(' ').filter(|t| !t.is_empty()).all(|t| {
+            (t.len() == 4 && t.bytes().all(|c| c.is_ascii_digit())) || time::looks_like_zone_word(t)
         })
+    })
 }
 
 /// What the reader learns besides the fields.

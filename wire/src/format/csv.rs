@@ -180,8 +180,7 @@ impl Reader {
             self.scratch.extend_from_slice(b);
             for (span, column) in self.spans.iter_mut().zip(&order.columns) {
                 if json_string(column, span) {
-                    let text = &mut self.scratch[span.start..span.end];
-                    span.end = span.start + json_unescape(text).ok_or(Reason::InvalidUtf8)?;
+                    span.end = span.start + json_unescape(&mut self.scratch[span.start..span.end]);
                 } else if span.escaped && !column.json {
                     // A JSON document's `""` is an empty string's (NSS doubles no quote): it
                     // stays (tester U4: `"name":""` became `"name":"`, no JSON).

@@ -462,6 +462,24 @@ fn bad_records_are_dead_letters_with_their_reason() {
         r#"{"sourcetype":"zscalernss-web","event":{"epochtime":"1763800000","cip":"10.0.0.1","devicehostname":"pc-\ud83d\ude00"}}"#,
     );
     assert_eq!(r["device"], "pc-\u{1f600}");
+    // Elsewhere (an agent, a key ztel ignores) it is the replacement character, and the record
+    // is kept (from a review: the whole frame was a dead letter).
+    let r = one(
+        ZONE,
+        r#"{"sourcetype":"zscalernss-web","event":{"epochtime":"1763800000","cip":"10.0.0.1","devicehostname":"pc-1","ua":"x\ud800","x_note":"\udc00"}}"#,
+    );
+    assert_eq!(r["user_agent"], "x\u{fffd}", "{r}");
+    assert_eq!(r["device"], "pc-1", "{r}");
+    for name in ["elogin", "login"] {
+        let line = format!(
+            r#"{{"sourcetype":"zscalernss-web","event":{{"epochtime":"1763800000","cip":"10.0.0.1","{name}":"a\udbff@x"}}}}"#
+        );
+        assert_eq!(
+            dead_reason(ZONE, line.as_bytes()),
+            Reason::InvalidUtf8,
+            "{name}"
+        );
+    }
     // In a value NSS wrote raw (its backslashes text), `\ud800` is a path's text.
     let r = one(
         ZONE,

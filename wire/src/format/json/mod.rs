@@ -17,7 +17,8 @@ mod scan;
 pub mod span;
 pub mod tape;
 
-use crate::fields::{decides, Fields};
+use crate::fields::{decides, Fields, Scalar};
+use crate::keys::Field;
 use crate::kind::{sourcetype_kinds, Kind};
 use crate::reason::Reason;
 
@@ -147,12 +148,31 @@ impl Reader {
         // back at once.
         self.tape = Some(tape.reset());
         parsed?;
-        if lone {
-            // Read as JSON, a value held a lone surrogate escape: no character (`sanitize`).
+        if lone && replaced_in_a_name(fields) {
+            // Read as JSON, a name held a lone surrogate escape: no character (`sanitize`).
             return Err(Reason::InvalidUtf8);
         }
         Ok(plain)
     }
+}
+
+/// Whether a field that names a device or its user holds U+FFFD, when `sanitize` put one for a
+/// lone surrogate somewhere in the frame: there, two names that differ only in it (`\ud800`,
+/// `\udbff`) would be one device or user. Elsewhere (an agent, a reason) the replacement stays,
+/// and the record with it.
+fn replaced_in_a_name(fields: &Fields<'_>) -> bool {
+    const NAMES: [Field; 5] = [
+        Field::DeviceHostname,
+        Field::SourceHost,
+        Field::Login,
+        Field::Hostname,
+        Field::Username,
+    ];
+    NAMES.iter().any(|&name| {
+        fields
+            .get(name)
+            .is_some_and(|slot| matches!(slot.value, Scalar::Str(s) if s.contains('\u{fffd}')))
+    })
 }
 
 #[cfg(test)]

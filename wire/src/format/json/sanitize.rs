@@ -2,11 +2,10 @@
 //! place and keeping every length (so nothing moves): numbers too large for it to parse become
 //! `null` (the value is unusable anyway, and a record must not be lost for a field it may not
 //! even use). A lone UTF-16 surrogate escape (`\ud800` without its other half) becomes `\ufffd`,
-//! so that simd-json reads the rest (it would turn a lone high surrogate into a NUL and refuse a
-//! lone low one), and is said: it is no character and has no UTF-8 form, so a frame that holds
-//! one as JSON is refused as `invalid_utf8` ([`super::Reader::read`]). Written as U+FFFD, two
-//! values that differ only there were one (two hostnames one device); NSS and LSS never write
-//! one. (A raw NSS value's `\ud8…`, a Windows path's backslash, is read as text later.)
+//! the replacement character, so that simd-json reads the rest (it would turn a lone high
+//! surrogate into a NUL and refuse a lone low one), and is said: in a field that names a device
+//! or a user, two names that differ only there would be one, so such a frame is refused as
+//! `invalid_utf8` ([`super::Reader::read`]). NSS and LSS never write one.
 //!
 //! Only frames the fast path declines come here, and only their copy is changed: the frame stays
 //! as received for its dead letter.

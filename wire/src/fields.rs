@@ -15,7 +15,9 @@ use crate::keys::{Encoding, Field, Hit, Vote};
 use crate::kind::Kind;
 use crate::value::{self, Text};
 
-/// 2^53: the integers below it are exactly those a double holds.
+/// 2^53: below it a double holds every integer, so a whole one is the integer its text said;
+/// from it on, doubles are spaced 2 and more apart, and a text's integer may be rounded to
+/// another. (A fraction past a double's 17 digits, `0.99999999999999999`, still reads as 1.)
 const EXACT_IN_A_DOUBLE: f64 = 9_007_199_254_740_992.0;
 
 /// A JSON scalar as a feed sends it. NSS sends numbers as strings ("600"), LSS as numbers.

@@ -13,7 +13,10 @@
 //! object, a key and its colon; or the container's close, then what may follow that). Keys are
 //! read as JSON has them.
 //! A quote followed by `","key":` inside a value would still end it early; the copy is then
-//! refused as the frame was. A frame whose value lost its closing quote is left alone.
+//! refused as the frame was. A frame whose value lost its closing quote is left alone. In an
+//! object, a quote followed by a comma and a record's start, or by `]` and the body's end, ends
+//! a value too: there the element lost its closing braces ([`Elements::unclosed`]). A value of
+//! an array's element that holds `",{"key":` is then two dead letters, where it was one.
 
 use std::ops::Range;
 

@@ -473,7 +473,7 @@ fn is_token_byte(b: u8) -> bool {
 }
 
 /// What a file's rotated files are named by: its folder, and the stem and extension of
-/// [`rotated_parts`].
+/// [`super::rotated_parts`].
 fn rotated_family(path: &Path) -> (Option<PathBuf>, String, String) {
     let (stem, ext) = super::rotated_parts(path);
     (

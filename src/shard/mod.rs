@@ -1,7 +1,8 @@
 //! A shard as its tasks see it: one glommio executor's parsing state, counters, limits and its end
 //! of the aggregator's channel. Its parsing state is its own; what it shares is the hand-off of
 //! a hot connection's reads to idle shards ([`handoff`]) and the stop signal ([`Shutdown`]), and
-//! what leaves a shard leaves as a [`Batch`]. The executors (`executor`) run the shards; the inputs run on them.
+//! what leaves a shard leaves as a [`Batch`]. The executors (`executor`) run the shards; the
+//! inputs run on them.
 
 pub mod budget;
 pub mod handoff;

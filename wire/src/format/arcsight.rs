@@ -9,14 +9,14 @@ use crate::keys::{lookup_cef, Encoding, Field, Hit, Vote};
 use crate::kind::Kind;
 
 /// Header fields by position.
-pub(crate) const SIGNATURE: usize = 4;
-pub(crate) const NAME: usize = 5;
+pub(super) const SIGNATURE: usize = 4;
+pub(super) const NAME: usize = 5;
 
 /// What the Zscaler CEF templates of `kind` put in the header and nowhere else, and where: in the
 /// firewall and DNS templates the Name is the rule (`%s{rulelabel}`), in the tunnel template the
 /// Signature ID the record type (`%s{tunnelactionname}`). Noted last, so that a value of the
 /// frame's own keys comes first.
-pub(crate) fn header_field(kind: Option<Kind>) -> Option<(Field, usize)> {
+pub(super) fn header_field(kind: Option<Kind>) -> Option<(Field, usize)> {
     match kind {
         Some(Kind::ZiaFirewall | Kind::ZiaDns) => Some((Field::Rule, NAME)),
         Some(Kind::ZiaTunnel) => Some((Field::RecordType, SIGNATURE)),
@@ -25,7 +25,7 @@ pub(crate) fn header_field(kind: Option<Kind>) -> Option<(Field, usize)> {
 }
 
 /// The hit of a header value: plain text, and no vote.
-pub(crate) fn header_hit(field: Field) -> Hit {
+pub(super) fn header_hit(field: Field) -> Hit {
     Hit {
         field,
         encoding: Encoding::Plain,
@@ -36,7 +36,7 @@ pub(crate) fn header_hit(field: Field) -> Hit {
 
 /// The custom fields of one frame, by slot: the first value and the first label of each.
 /// Labels may come before or after their values, so they are matched once every key is seen.
-pub(crate) struct Custom<V> {
+pub(super) struct Custom<V> {
     values: [Option<V>; CUSTOM_SLOTS],
     labels: [Option<V>; CUSTOM_SLOTS],
     /// The slots whose value (bit `slot`) or label (bit `LABEL + slot`) came twice with two
@@ -49,7 +49,7 @@ const LABEL: usize = 32;
 const _: () = assert!(CUSTOM_SLOTS <= LABEL);
 
 impl<V: Copy + PartialEq> Custom<V> {
-    pub(crate) fn new() -> Self {
+    pub(super) fn new() -> Self {
         Custom {
             values: [None; CUSTOM_SLOTS],
             labels: [None; CUSTOM_SLOTS],
@@ -60,7 +60,7 @@ impl<V: Copy + PartialEq> Custom<V> {
     /// Keeps the value of `key` when it is a custom field or a label (asked for only then);
     /// false for any other key.
     #[inline]
-    pub(crate) fn offer(&mut self, key: &str, value: impl FnOnce() -> V) -> bool {
+    pub(super) fn offer(&mut self, key: &str, value: impl FnOnce() -> V) -> bool {
         let Some((slot, label)) = custom_slot(key) else {
             return false;
         };
@@ -84,7 +84,7 @@ impl<V: Copy + PartialEq> Custom<V> {
     /// `devicehostname=JDOE-PC` are two values of one key). A value that came twice with two
     /// values leaves its field contested; so does a label that did (the field its first names:
     /// which of the two is NSS's, the frame does not say).
-    pub(crate) fn note_into<'a>(
+    pub(super) fn note_into<'a>(
         self,
         fields: &mut Fields<'a>,
         text: impl Fn(V) -> Option<&'a str>,
@@ -112,7 +112,7 @@ impl<V: Copy + PartialEq> Custom<V> {
 /// header would hold (`name`, `deviceEventClassId`: the JSON templates write the header's values
 /// under these keys). `pairs` is walked twice (custom fields, then the rest); nulls count as
 /// absent.
-pub(crate) fn read_pairs<'a, P>(kind: Kind, pairs: P, fields: &mut Fields<'a>)
+pub(super) fn read_pairs<'a, P>(kind: Kind, pairs: P, fields: &mut Fields<'a>)
 where
     P: Iterator<Item = (&'a str, Option<Scalar<'a>>)> + Clone,
 {
@@ -214,7 +214,7 @@ const CUSTOM_SLOTS: usize = 24;
 /// `cs6label`), and whether it is the label. Every key of a frame is asked, so the prefix is
 /// told by its first bytes.
 #[inline]
-pub(crate) fn custom_slot(key: &str) -> Option<(usize, bool)> {
+pub(super) fn custom_slot(key: &str) -> Option<(usize, bool)> {
     let key = key.as_bytes();
     // The prefix's length, the slot of its first field and how many fields it has.
     let (len, base, count) = match key {

@@ -14,14 +14,14 @@
 //! JSON string must escape), which a record then copies without looking. The fields are filled
 //! in place: they are a few KiB, and moving them per frame would cost more than reading them.
 
-pub(crate) mod arcsight;
+mod arcsight;
 mod bits;
 pub mod cef;
 pub mod csv;
 pub mod json;
 pub mod kv;
 pub mod leef;
-pub(crate) mod pairs;
+mod pairs;
 
 /// The feed formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,25 +6,25 @@
 use crate::format::bits::{next_one, ones};
 
 /// A byte range of a frame (or of its unescaped copy).
-pub(crate) type Range = (usize, usize);
+pub(super) type Range = (usize, usize);
 
 /// One `key=value` of a frame: the key's bytes in the frame, the value's in whichever text the
 /// values are read from (the frame, or its unescaped copy).
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Span {
-    pub(crate) key: Range,
-    pub(crate) value: Range,
+pub(super) struct Span {
+    pub(super) key: Range,
+    pub(super) value: Range,
 }
 
 /// A frame taken apart: its `N` header fields and its pairs, unescaped, borrowing from the frame
 /// or from the reader's copy of it.
 pub struct Parsed<'a, const N: usize> {
-    pub(crate) text: &'a str,
-    pub(crate) values: &'a str,
-    pub(crate) header: [Range; N],
-    pub(crate) spans: &'a [Span],
+    pub(super) text: &'a str,
+    pub(super) values: &'a str,
+    pub(super) header: [Range; N],
+    pub(super) spans: &'a [Span],
     /// No byte of the whole frame needs escaping in a JSON string (a LEEF delimiter apart).
-    pub(crate) clean: bool,
+    pub(super) clean: bool,
 }
 
 impl<'a, const N: usize> Parsed<'a, N> {
@@ -40,12 +40,12 @@ impl<'a, const N: usize> Parsed<'a, N> {
     }
 
     /// The key of one of the pairs.
-    pub(crate) fn key(&self, span: &Span) -> &'a str {
+    pub(super) fn key(&self, span: &Span) -> &'a str {
         sub(self.text, span.key)
     }
 
     /// The value of one of the pairs, unescaped.
-    pub(crate) fn value(&self, span: &Span) -> &'a str {
+    pub(super) fn value(&self, span: &Span) -> &'a str {
         sub(self.values, span.value)
     }
 }
@@ -55,7 +55,7 @@ impl<'a, const N: usize> Parsed<'a, N> {
 /// a whole multi-byte delimiter, or at the text's ends; and unescaping only drops a backslash, or
 /// turns one and the ASCII byte after it into one ASCII byte.
 #[inline]
-pub(crate) fn sub(text: &str, (start, end): Range) -> &str {
+pub(super) fn sub(text: &str, (start, end): Range) -> &str {
     // Two compares: `get` would also work out the length first.
     if start > end || end > text.len() {
         return "";
@@ -68,7 +68,7 @@ pub(crate) fn sub(text: &str, (start, end): Range) -> &str {
 
 /// The `N` header fields from `at` on, each closed by a `|` that no backslash escapes, and where
 /// the rest of the frame starts.
-pub(crate) fn header_fields<const N: usize>(
+pub(super) fn header_fields<const N: usize>(
     text: &[u8],
     mut at: usize,
     malformed: crate::reason::Reason,
@@ -88,7 +88,7 @@ pub(crate) fn header_fields<const N: usize>(
 /// made the firewall's `act=Block` the key `3|act`): field `wide` takes it, the fields after
 /// `wide` move to the last pipes before that `=`, and the rest starts after the last one.
 /// Returns where the rest starts: `at` when no pipe comes before that `=`, or there is none.
-pub(crate) fn widen<const N: usize>(
+pub(super) fn widen<const N: usize>(
     text: &[u8],
     header: &mut [Range; N],
     at: usize,
@@ -117,7 +117,7 @@ pub(crate) fn widen<const N: usize>(
 
 /// A frame that holds a backslash, copied into `scratch` and unescaped there: its header fields
 /// by `header_escape`, its values by `value_escape`. Returns the text the values are read from.
-pub(crate) fn unescape_copy<'s>(
+pub(super) fn unescape_copy<'s>(
     scratch: &'s mut Vec<u8>,
     text: &[u8],
     header: &mut [Range],
@@ -136,14 +136,14 @@ pub(crate) fn unescape_copy<'s>(
 }
 
 /// What a header escape stands for, given the bytes after its backslash.
-pub(crate) fn header_escape(rest: &[u8]) -> Option<u8> {
+pub(super) fn header_escape(rest: &[u8]) -> Option<u8> {
     let c = *rest.first()?;
     matches!(c, b'|' | b'\\').then_some(c)
 }
 
 /// Where the next `byte` at or after `from` is that no backslash escapes: a backslash escapes
 /// the byte after it, whatever it is.
-pub(crate) fn next_unescaped(text: &[u8], mut from: usize, byte: u8) -> Option<usize> {
+pub(super) fn next_unescaped(text: &[u8], mut from: usize, byte: u8) -> Option<usize> {
     while from < text.len() {
         let at = from + memchr::memchr2(byte, b'\\', &text[from..])?;
         if text[at] == byte {
@@ -158,7 +158,7 @@ pub(crate) fn next_unescaped(text: &[u8], mut from: usize, byte: u8) -> Option<u
 /// `i / 64`): one vectorised pass over the frame, instead of a search and a walk back per `=`.
 /// Kept by a reader between frames.
 #[derive(Default)]
-pub(crate) struct Scan {
+pub(super) struct Scan {
     eq: Vec<u64>,
     sep: Vec<u64>,
     /// Bytes a key cannot hold (letters, digits, `_`, `.` and `-` can).
@@ -172,13 +172,13 @@ pub(crate) struct Scan {
 
 impl Scan {
     /// Marks the `=`, the `sep` bytes and the key bytes of `text`.
-    pub(crate) fn run(&mut self, text: &[u8], sep: u8) {
+    pub(super) fn run(&mut self, text: &[u8], sep: u8) {
         self.run_with::<true>(text, sep);
     }
 
     /// Marks the `=` and the `sep` bytes of `text`, where separators, not key bytes, tell where
     /// keys start: every byte is taken for one a key cannot hold.
-    pub(crate) fn run_delimited(&mut self, text: &[u8], sep: u8) {
+    pub(super) fn run_delimited(&mut self, text: &[u8], sep: u8) {
         self.run_with::<false>(text, sep);
     }
 
@@ -215,23 +215,23 @@ impl Scan {
     }
 
     /// True when every byte of the text is ASCII, and so the text UTF-8.
-    pub(crate) fn ascii(&self) -> bool {
+    pub(super) fn ascii(&self) -> bool {
         self.high == 0
     }
 
     /// True when no byte of the text but a separator needs escaping in a JSON string: then no
     /// value does, and none needs looking at.
-    pub(crate) fn clean(&self) -> bool {
+    pub(super) fn clean(&self) -> bool {
         self.bad == 0
     }
 
     /// The separators' positions, in order.
-    pub(crate) fn seps(&self) -> impl Iterator<Item = usize> + '_ {
+    pub(super) fn seps(&self) -> impl Iterator<Item = usize> + '_ {
         ones(&self.sep)
     }
 
     /// The first `=` at or after `from`.
-    pub(crate) fn next_eq(&self, from: usize) -> Option<usize> {
+    pub(super) fn next_eq(&self, from: usize) -> Option<usize> {
         next_one(&self.eq, from)
     }
 
@@ -324,7 +324,7 @@ fn block_masks_scalar<const KEYS: bool>(block: &[u8; 64], sep: u8) -> [u64; 5] {
 /// `QUOTED_KEYS` false, a run whose value opens with a quote is no key after a value a client
 /// writes ([`client_written`]: NSS's `d="3683"` inside a user agent is the agent's text). `each`
 /// gets the key's and the value's ranges in `text`.
-pub(crate) fn split_spaced<const QUOTED_KEYS: bool>(
+pub(super) fn split_spaced<const QUOTED_KEYS: bool>(
     text: &[u8],
     scan: &mut Scan,
     mut each: impl FnMut(Range, Range),
@@ -423,7 +423,7 @@ fn unescape_in_place(
 
 /// True when no byte of `text` needs escaping in a JSON string: the bytes a [`Scan`] did not see
 /// (a header) looked at in one pass.
-pub(crate) fn is_clean(text: &[u8]) -> bool {
+pub(super) fn is_clean(text: &[u8]) -> bool {
     text.chunks(64).all(|chunk| {
         // No early exit inside a chunk: the compiler turns the fold into vector compares.
         !chunk.iter().fold(false, |bad, &b| {
@@ -433,7 +433,7 @@ pub(crate) fn is_clean(text: &[u8]) -> bool {
 }
 
 /// True when a value needs no escaping in a JSON string.
-pub(crate) fn is_plain(value: &str) -> bool {
+pub(super) fn is_plain(value: &str) -> bool {
     !value.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\')
 }
 

@@ -2,7 +2,7 @@
 //! then read, frame and parse in the connection's own buffer.
 
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::{FromRawFd, IntoRawFd};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -121,16 +121,23 @@ pub async fn accept_checked(
                 continue;
             }
         };
-        let Ok(peer) = stream.peer_addr().map(super::named) else {
-            continue;
-        };
+        // A peer that reset its connection before it was accepted still sent what it sent,
+        // which is there to be read; getpeername no longer names it, SO_PEERNAME still does.
+        // Passed over, it was lost without a count. One that cannot be named at all is read as
+        // the unspecified address's, which only a list that admits every address admits.
+        let unnamed = unnamed(listener);
+        let named = peer_name(&stream, unnamed.ip()).map(super::named);
+        let peer = named.as_ref().copied().unwrap_or(unnamed);
         if !allow.load().admits(peer.ip()) {
             shard.count(source, |c| c.incr(Counter::ConnectionsRefused));
             if let Some(held) = shard.notices.due(Notice::Refused, source) {
-                tracing::warn!(
-                    "{input}: refused a connection from {}: not in {input}.allowed_ips{}",
+                let from = match named {
                     // Named as the list compares it, and as an entry for it is written.
-                    peer.ip(),
+                    Ok(peer) => peer.ip().to_string(),
+                    Err(_) => "a peer that reset it before its address could be read".into(),
+                };
+                tracing::warn!(
+                    "{input}: refused a connection from {from}: not in {input}.allowed_ips{}",
                     and_more(held)
                 );
             }
@@ -155,6 +162,48 @@ pub async fn accept_checked(
         shard.count(source, |c| c.incr(Counter::ConnectionsOpened));
         return Some(Accepted::Admitted(stream, peer));
     }
+}
+
+/// The peer's address: getpeername's, else (a connection reset before it was accepted, whose
+/// state is closed) SO_PEERNAME's, which Linux answers in any state, given exactly the size of
+/// an address of the socket's family (larger is EINVAL).
+fn peer_name(stream: &TcpStream, family: IpAddr) -> std::io::Result<SocketAddr> {
+    use std::os::fd::AsRawFd;
+    if let Ok(peer) = stream.peer_addr() {
+        return Ok(peer);
+    }
+    let fd = stream.as_raw_fd();
+    let size = match family {
+        IpAddr::V4(_) => std::mem::size_of::<libc::sockaddr_in>(),
+        IpAddr::V6(_) => std::mem::size_of::<libc::sockaddr_in6>(),
+    };
+    // SAFETY: `fd` belongs to `stream`, which outlives the call; getsockopt writes at most
+    // `len` bytes (an address's size, less than the storage's) into the zeroed storage socket2
+    // hands it, and says how many in `len`.
+    let ((), addr) = unsafe {
+        socket2::SockAddr::try_init(|storage, len| {
+            *len = size as libc::socklen_t;
+            let got =
+                libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_PEERNAME, storage.cast(), len);
+            if got == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        })?
+    };
+    addr.as_socket()
+        .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotConnected))
+}
+
+/// The address a connection is read as when its peer's cannot be read at all: the
+/// unspecified one of the listener's family.
+fn unnamed(listener: &TcpListener) -> SocketAddr {
+    let ip = match listener.local_addr().map(|a| a.ip()) {
+        Ok(IpAddr::V6(_)) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+        _ => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+    };
+    SocketAddr::new(ip, 0)
 }
 
 /// Reads one connection to its end.

@@ -174,7 +174,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let mut expected: Vec<(Field, String, &str)> = Vec::new();
     let (mut repeated, mut contested) = (false, false);
     let stamp = prefix.trim_ascii().trim_end_matches(':').trim_ascii_end();
-    if !stamp.is_empty() && leading_time(stamp) {
+    if !stamp.is_empty() && (leading_time(stamp) || shaped_as_time(stamp)) {
         offer(&mut expected, &mut contested, Field::DateTime, stamp, "");
     }
     let (mut sourcetype, mut product): (Option<&str>, Option<&str>) = (None, None);
@@ -228,6 +228,56 @@ fn leading_time(stamp: &str) -> bool {
     let zone = wire::time::looks_like_zone_word;
     (n >= 2 && zone(words[n - 1]) && clock(&without(n - 1)))
         || (n >= 3 && !zone(words[n - 1]) && zone(words[n - 2]) && clock(&without(n - 2)))
+}
+
+/// Or it has a time's shape (README): an ISO date and a space or `T`, or a ctime's weekday,
+/// month and day, then `hh:mm:ss`, then at most a fraction and words that are a four-digit year
+/// or zone-shaped. Such text is the record's time even when its date or clock is none.
+fn shaped_as_time(stamp: &str) -> bool {
+    let c: Vec<char> = stamp.chars().collect();
+    if c.len() < 19 {
+        return false;
+    }
+    let digit = |i: usize| c[i].is_ascii_digit();
+    let letter = |i: usize| c[i].is_ascii_alphabetic();
+    let iso = (0..4).all(digit)
+        && c[4] == '-'
+        && digit(5)
+        && digit(6)
+        && c[7] == '-'
+        && digit(8)
+        && digit(9)
+        && matches!(c[10], ' ' | 'T' | 't');
+    let ctime = (0..3).all(letter)
+        && c[3] == ' '
+        && (4..7).all(letter)
+        && c[7] == ' '
+        && (c[8] == ' ' || digit(8))
+        && digit(9)
+        && c[10] == ' ';
+    let clock = digit(11)
+        && digit(12)
+        && c[13] == ':'
+        && digit(14)
+        && digit(15)
+        && c[16] == ':'
+        && digit(17)
+        && digit(18);
+    if !((iso || ctime) && clock) {
+        return false;
+    }
+    let mut rest: String = c[19..].iter().collect();
+    if let Some(fraction) = rest.strip_prefix(['.', ',']) {
+        let digits = fraction.chars().take_while(char::is_ascii_digit).count();
+        if digits == 0 {
+            return false;
+        }
+        rest = fraction[digits..].to_owned();
+    }
+    rest.split(' ').filter(|w| !w.is_empty()).all(|w| {
+        (w.len() == 4 && w.chars().all(|c| c.is_ascii_digit()))
+            || wire::time::looks_like_zone_word(w)
+    })
 }
 
 /// What `Fields` does with a value: the first that is not absent wins, and a key that finds its

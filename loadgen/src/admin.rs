@@ -20,6 +20,8 @@ use get::body_of;
 
 /// Frames the collector read: one per record, whatever the transport.
 const FRAMES: &str = "ztel_frames_total";
+/// Frames longer than its `max_frame_bytes`: read and counted, not among the frames.
+const OVERSIZE: &str = "ztel_oversize_frames_total";
 /// Records it made, repeats included, and the repeats it did not write again: what it wrote
 /// is the difference.
 const RECORDS: &str = "ztel_records_total";
@@ -59,6 +61,7 @@ pub struct Admin {
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Snapshot {
     pub frames: Option<f64>,
+    pub oversize: Option<f64>,
     pub records: Option<f64>,
     pub duplicates: Option<f64>,
     pub dead_letters: Option<f64>,
@@ -67,6 +70,14 @@ pub struct Snapshot {
     pub kernel_drops: Option<f64>,
     /// The summary's quantiles (QUANTILES), in seconds: since the collector started.
     pub latency: [Option<f64>; 4],
+}
+
+impl Snapshot {
+    /// Frames read: those made into records or dead letters, and those over `max_frame_bytes`
+    /// (a collector that does not count these counts them among its frames, or not at all).
+    fn read(&self) -> Option<f64> {
+        Some(self.frames? + self.oversize.unwrap_or(0.0))
+    }
 }
 
 /// The collector before the run: its counters, and its read→sink histogram since start (`None`
@@ -81,8 +92,11 @@ pub struct Before {
 /// What the report shows of the collector; `None` where it could not be known.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Figures {
-    /// Frames read: records, dead letters and duplicates alike.
+    /// Frames read: records, dead letters and duplicates alike, and those over the collector's
+    /// `max_frame_bytes`.
     pub received: Option<u64>,
+    /// Of them, those over `max_frame_bytes` (skipped, counted).
+    pub oversize: Option<u64>,
     /// Sent and never read. Dead letters and duplicates were read, so they are not lost.
     pub lost: Option<u64>,
     /// Records written (made and not dropped as repeats).
@@ -187,6 +201,7 @@ impl Admin {
         }
         Ok(Snapshot {
             frames: total(&text, FRAMES, &[]),
+            oversize: total(&text, OVERSIZE, &[]),
             records: total(&text, RECORDS, &[]),
             duplicates: total(&text, DUPLICATES, &[]),
             dead_letters: total(&text, DEAD_LETTERS, &[]),
@@ -224,7 +239,7 @@ impl Admin {
     /// `before`, or its count stops growing for 2 s (30 s at most), then works out the figures.
     pub fn settle(&self, before: &Before, sent: u64) -> Figures {
         let mut figures = Figures::default();
-        let Some(frames_before) = before.counts.frames else {
+        let Some(frames_before) = before.counts.read() else {
             figures.notes.push(format!(
                 "{} has no {FRAMES}: received and lost are n/a",
                 self.url()
@@ -240,8 +255,8 @@ impl Admin {
         loop {
             match self.snapshot() {
                 Ok(now) => {
-                    let previous = last.and_then(|l| l.frames);
-                    if now.frames > previous {
+                    let previous = last.and_then(|l| l.read());
+                    if now.read() > previous {
                         grew_at = Instant::now();
                     }
                     last = Some(now);
@@ -255,7 +270,7 @@ impl Admin {
                 }
             }
             let received = last
-                .and_then(|l| l.frames)
+                .and_then(|l| l.read())
                 .map_or(0.0, |f| f - frames_before);
             if received >= sent as f64
                 || grew_at.elapsed() >= STILL_FOR
@@ -269,7 +284,7 @@ impl Admin {
             figures.notes.push("received and lost are n/a".to_string());
             return figures;
         };
-        match after.frames {
+        match after.read() {
             // Short of `sent`, or the loop would have ended at that reading.
             Some(f) if cut_short => {
                 figures.notes.push(format!(
@@ -280,6 +295,7 @@ impl Admin {
             Some(f) => {
                 let received = (f - frames_before).max(0.0) as u64;
                 figures.received = Some(received);
+                figures.oversize = growth(before.counts.oversize, after.oversize);
                 figures.lost = Some(sent.saturating_sub(received));
                 // Counted with the frames of the same batches: as complete as `received`.
                 let duplicates = growth(before.counts.duplicates, after.duplicates);
@@ -434,6 +450,29 @@ mod tests {
         let figures = admin.settle(&before, 10);
         server.join().unwrap();
         assert_eq!((figures.received, figures.lost), (Some(10), Some(0)));
+    }
+
+    /// From a stress audit: a line over the collector's `max_frame_bytes` was reported lost
+    /// (and loadgen exited 1), though the collector read and counted it.
+    #[test]
+    fn frames_over_the_limit_are_read_not_lost() {
+        let (admin, server) = answering(&[
+            "ztel_frames_total 9\nztel_oversize_frames_total{shard=\"0\"} 1\n",
+        ]);
+        let before = Before {
+            counts: Snapshot {
+                frames: Some(0.0),
+                oversize: Some(0.0),
+                ..Snapshot::default()
+            },
+            read_to_sink: None,
+        };
+        let figures = admin.settle(&before, 10);
+        server.join().unwrap();
+        assert_eq!(
+            (figures.received, figures.lost, figures.oversize),
+            (Some(10), Some(0), Some(1))
+        );
     }
 
     #[test]

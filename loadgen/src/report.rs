@@ -284,6 +284,12 @@ pub fn fates(a: &Figures, sent: u64) -> Vec<String> {
              written again)"
         ));
     }
+    if let Some(n) = a.oversize.filter(|&n| n > 0) {
+        lines.push(format!(
+            "{n} of the {sent} events were longer than the collector's max_frame_bytes (read and \
+             counted in ztel_oversize_frames_total, no record)"
+        ));
+    }
     lines
 }
 
@@ -401,6 +407,7 @@ mod tests {
     fn unpaced_lateness_is_na_and_admin_fields_appear() {
         let figures = Figures {
             received: Some(990),
+            oversize: None,
             lost: Some(10),
             written: Some(990),
             dead_letters: None,

@@ -456,9 +456,8 @@ mod tests {
     /// (and loadgen exited 1), though the collector read and counted it.
     #[test]
     fn frames_over_the_limit_are_read_not_lost() {
-        let (admin, server) = answering(&[
-            "ztel_frames_total 9\nztel_oversize_frames_total{shard=\"0\"} 1\n",
-        ]);
+        let (admin, server) =
+            answering(&["ztel_frames_total 9\nztel_oversize_frames_total{shard=\"0\"} 1\n"]);
         let before = Before {
             counts: Snapshot {
                 frames: Some(0.0),

@@ -447,15 +447,14 @@ fn bad_records_are_dead_letters_with_their_reason() {
     // From the value-fidelity audit: a lone surrogate escape has no UTF-8 form. Replaced by
     // U+FFFD, two hostnames sent as two (`\ud800`, `\udbff`) were one device; NSS and LSS
     // never write one. A surrogate pair is a character.
-    for lone in [r"\ud800", r"\udbff", r"\uDC00", r"x\ud83dy"] {
+    let named = |name: &str, value: &str| {
         let line = format!(
-            r#"{{"sourcetype":"zscalernss-web","event":{{"epochtime":"1763800000","cip":"10.0.0.1","devicehostname":"{lone}"}}}}"#
+            r#"{{"sourcetype":"zscalernss-web","event":{{"epochtime":"1763800000","cip":"10.0.0.1","{name}":"{value}"}}}}"#
         );
-        assert_eq!(
-            dead_reason(ZONE, line.as_bytes()),
-            Reason::InvalidUtf8,
-            "{lone}"
-        );
+        dead_reason(ZONE, line.as_bytes())
+    };
+    for lone in [r"\ud800", r"\udbff", r"\uDC00", r"x\ud83dy"] {
+        assert_eq!(named("devicehostname", lone), Reason::InvalidUtf8, "{lone}");
     }
     let r = one(
         ZONE,
@@ -471,14 +470,7 @@ fn bad_records_are_dead_letters_with_their_reason() {
     assert_eq!(r["user_agent"], "x\u{fffd}", "{r}");
     assert_eq!(r["device"], "pc-1", "{r}");
     for name in ["elogin", "login"] {
-        let line = format!(
-            r#"{{"sourcetype":"zscalernss-web","event":{{"epochtime":"1763800000","cip":"10.0.0.1","{name}":"a\udbff@x"}}}}"#
-        );
-        assert_eq!(
-            dead_reason(ZONE, line.as_bytes()),
-            Reason::InvalidUtf8,
-            "{name}"
-        );
+        assert_eq!(named(name, r"a\udbff@x"), Reason::InvalidUtf8, "{name}");
     }
     // In a value NSS wrote raw (its backslashes text), `\ud800` is a path's text.
     let r = one(

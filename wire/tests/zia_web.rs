@@ -418,6 +418,58 @@ fn a_dns_port_that_is_no_port_is_left_out() {
     assert_eq!(dns(r#""protocol":"UDP""#)["dst_port"], 53);
     let r = dns(r#""sport":"65536""#);
     assert!(r.get("dst_port").is_none(), "{r}");
+    // From the second value-fidelity audit: IANA's `6` says tcp as `TCP` does (it was udp);
+    // DoH and DoT leave it to `istcp` (DESIGN §2.4: udp unless the log says tcp).
+    for (extra, want) in [
+        (r#""protocol":"6""#, "tcp"),
+        (r#""protocol":"TCP""#, "tcp"),
+        (r#""protocol":"UDP""#, "udp"),
+        (r#""protocol":"17""#, "udp"),
+        (r#""protocol":"DoH","istcp":"1""#, "tcp"),
+        (r#""istcp":"0""#, "udp"),
+        (r#""protocol":"None""#, "udp"),
+    ] {
+        assert_eq!(dns(extra)["transport"], want, "{extra}");
+    }
+    // A blocked answer decides the transaction, with its rule: the record said the request's
+    // `allow` and its rule, and a detection keyed on the action missed the block.
+    let r = dns(r#""resaction":"Block","reqrulelabel":"R1","resrulelabel":"R2""#);
+    assert_eq!(
+        (r["action"].as_str(), r["rule"].as_str()),
+        (Some("block"), Some("R2")),
+        "{r}"
+    );
+    let r = dns(r#""resaction":"RES_ALLOW","reqrulelabel":"R1","resrulelabel":"R2""#);
+    assert_eq!(
+        (r["action"].as_str(), r["rule"].as_str()),
+        (Some("allow"), Some("R1")),
+        "{r}"
+    );
+}
+
+#[test]
+fn seconds_stand_in_only_for_a_duration_in_milliseconds_the_log_has_not() {
+    let fw = |extra: &str| {
+        one(
+            ZONE,
+            &format!(
+                r#"{{"sourcetype":"zscalernss-fw","event":{{"epochtime":"1763800000","csip":"10.0.0.1","csport":"51000","cdip":"203.0.113.5","cdport":"443","action":"Allow",{extra}}}}}"#
+            ),
+        )
+    };
+    assert_eq!(fw(r#""duration":"2""#)["duration_ms"], 2000);
+    assert_eq!(
+        fw(r#""durationms":"486","duration":"2""#)["duration_ms"],
+        486
+    );
+    assert_eq!(
+        fw(r#""durationms":"None","duration":"2""#)["duration_ms"],
+        2000
+    );
+    for bad in ["486.4", "abc", "-1"] {
+        let r = fw(&format!(r#""durationms":"{bad}","duration":"0""#));
+        assert!(r.get("duration_ms").is_none(), "{bad}: {r}");
+    }
 }
 
 #[test]

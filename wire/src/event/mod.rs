@@ -244,10 +244,15 @@ pub fn zpa_ip<'a>(f: &Fields<'a>, field: Field) -> Option<Cow<'a, str>> {
     f.ip(field).filter(|v| v != "0")
 }
 
-/// `durationms`, else `duration` (seconds) in milliseconds: the firewall's and DNS's.
+/// `durationms`, else `duration` (seconds) in milliseconds: the firewall's and DNS's. Seconds
+/// stand in only where the log has no `durationms`, not for one that is no number (`486.4`,
+/// `abc`), as [`port_or`]'s defaults.
 pub fn duration_ms(f: &Fields<'_>) -> Option<u64> {
-    f.u64(Field::DurationMs)
-        .or_else(|| f.u64(Field::DurationSecs)?.checked_mul(1000))
+    match f.u64(Field::DurationMs) {
+        Some(ms) => Some(ms),
+        None if f.has(Field::DurationMs) => None,
+        None => f.u64(Field::DurationSecs)?.checked_mul(1000),
+    }
 }
 
 /// An IANA protocol number or name as a transport name: 6 tcp, 17 udp, 1 icmp, 58 icmpv6; other

@@ -57,9 +57,25 @@ impl<'a> DnsEvent<'a> {
             src_ip,
             device,
         } = zia_who(f, hostname, user)?;
+        // UDP unless the log says TCP (DESIGN §2.4): `istcp`, or `protocol` as a name or as
+        // IANA's number 6 (the DNS protocol's other names, DoH or DoT, leave it to `istcp`).
         let tcp = f.u64(Field::IsTcp) == Some(1)
-            || f.text(Field::Proto)
-                .is_some_and(|p| p.eq_ignore_ascii_case("tcp"));
+            || match f.u64(Field::Proto) {
+                Some(number) => number == 6,
+                None => f
+                    .text(Field::Proto)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("tcp")),
+            };
+        // The answer's action decides when it is a block and the request's is not: written as
+        // the request's, a blocked answer read as an allowed query. The rule is then the
+        // answer's, if the log names it.
+        let blocks = |field| f.text(field).is_some_and(|a| says_block(&a));
+        let (action_field, rule_field) = if blocks(Field::ResponseAction) && !blocks(Field::Action)
+        {
+            (Field::ResponseAction, Field::ResponseRule)
+        } else {
+            (Field::Action, Field::Rule)
+        };
         Ok(DnsEvent {
             ts,
             hostname,
@@ -72,8 +88,8 @@ impl<'a> DnsEvent<'a> {
             query: f.text(Field::Query),
             query_type: f.text(Field::QueryType),
             answer: f.text(Field::Answer),
-            action: f.text(Field::Action).map(|a| lower_in(a, action)),
-            rule: f.record_text(Field::Rule),
+            action: f.text(action_field).map(|a| lower_in(a, action)),
+            rule: f.record_text(rule_field),
             category: f.text(Field::Category),
             duration_ms: duration_ms(f),
             record_id: f.u64(Field::RecordId),
@@ -90,4 +106,12 @@ impl<'a> DnsEvent<'a> {
             flow: None,
         }
     }
+}
+
+/// Whether an action word is a block, in any of NSS's spellings (`Block`, `BLOCK`, `RES_BLOCK`).
+fn says_block(action: &str) -> bool {
+    action
+        .as_bytes()
+        .windows(5)
+        .any(|w| w.eq_ignore_ascii_case(b"block"))
 }

@@ -89,6 +89,10 @@ pub enum Field {
     QueryType,
     Answer,
     IsTcp,
+    /// What the policy did with the answer, and the rule that did it (`resaction`,
+    /// `resrulelabel`): a blocked answer decides the transaction.
+    ResponseAction,
+    ResponseRule,
     // Tunnel.
     RecordType,
     TunnelType,

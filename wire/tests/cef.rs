@@ -248,6 +248,13 @@ fn dns_by_the_header_product() {
             "action":"allow","rule":"DNS Rule 1","category":"Professional Services",
             "duration_ms":4,"tags":["ZIA"]})
     );
+    // A blocked answer decides, by its custom field's label as by its JSON key.
+    let r = one(ZONE, &DNS.replace("cs3=Allow cs3Label", "cs3=Block cs3Label"));
+    assert_eq!(
+        (r["action"].as_str(), r["rule"].as_str()),
+        (Some("block"), Some("Default Firewall DNS Rule")),
+        "{r}"
+    );
 }
 
 #[test]

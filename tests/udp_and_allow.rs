@@ -145,12 +145,13 @@ fn write_and_reset(addr: SocketAddr, line: &str) {
 /// address getpeername would give, and was passed over unread and uncounted, though its bytes
 /// were there (1,752 of 2,927 such connections in one run; 40 of 40 here). SO_PEERNAME still
 /// names it: it is read, and admitted or refused by its address as any connection.
-fn resets_are_read(tag: &str, config: Option<&str>) {
+fn resets_are_read(tag: &str, more: &[&str]) {
+    let mut args = vec!["--admin".to_string(), "127.0.0.1:0".into()];
+    args.extend(more.iter().map(|a| a.to_string()));
     let collector = Collector::start_with(
         tag,
         Options {
-            config: config.map(str::to_owned),
-            args: vec!["--admin".into(), "127.0.0.1:0".into()],
+            args,
             ..Options::default()
         },
     );
@@ -173,16 +174,19 @@ fn resets_are_read(tag: &str, config: Option<&str>) {
 
 #[test]
 fn a_connection_reset_before_it_was_accepted_is_still_read() {
-    resets_are_read("tcp-reset", None);
+    resets_are_read("tcp-reset", &[]);
 }
 
-/// Named, it is on the allow-list as its address is.
+/// Over IPv6 the address SO_PEERNAME gives is a `sockaddr_in6`, asked for by its own size (an
+/// IPv4 one's would be EINVAL or cut short). Where this host has no IPv6 loopback, said and
+/// skipped: the network is the host's, not a tool the tests install.
 #[test]
-fn a_connection_reset_before_it_was_accepted_is_read_where_peers_are_listed() {
-    resets_are_read(
-        "tcp-reset-listed",
-        Some("[input.tcp]\nallowed_ips = [\"127.0.0.1\"]\n"),
-    );
+fn a_connection_reset_before_it_was_accepted_is_still_read_over_ipv6() {
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        eprintln!("no IPv6 loopback on this host: the IPv6 case of the reset test is skipped");
+        return;
+    }
+    resets_are_read("tcp-reset-v6", &["--tcp", "[::1]:0"]);
 }
 
 #[test]

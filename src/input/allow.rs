@@ -37,6 +37,17 @@ impl AllowList {
         let ip = ip.to_canonical();
         self.nets.iter().any(|net| net.contains(&ip))
     }
+
+    /// Whether it admits every address a peer of a listener may have (IPv4's, and with `v6`
+    /// IPv6's too): what a peer whose address could not be read needs.
+    pub fn admits_every(&self, v6: bool) -> bool {
+        let all = |v4: bool| {
+            self.nets
+                .iter()
+                .any(|net| net.prefix_len() == 0 && matches!(net, IpNet::V4(_)) == v4)
+        };
+        all(true) && (!v6 || all(false))
+    }
 }
 
 /// `::ffff:0:0/96`, where IPv6 writes IPv4 addresses.
@@ -100,6 +111,13 @@ mod tests {
         }
         // A v6 network that holds the whole mapped range holds every IPv4 address.
         let allow = list(&["::/0"]);
+        assert!(allow.admits_every(true) && allow.admits_every(false));
+        // Every address, for a peer whose address could not be read: a /0 of each family the
+        // listener takes, not a list that happens to hold the unspecified address.
+        assert!(list(&["0.0.0.0/0"]).admits_every(false));
+        assert!(!list(&["0.0.0.0/0"]).admits_every(true));
+        assert!(!list(&["0.0.0.0/8", "2001:db8::/32"]).admits_every(false));
+        assert!(!list(&["127.0.0.1", "::1"]).admits_every(true));
         assert!(allow.admits("192.0.2.1".parse().unwrap()));
         assert!(allow.admits("2001:db8::1".parse().unwrap()));
         let allow = list(&["2001:db8::/32"]);

@@ -124,17 +124,21 @@ pub async fn accept_checked(
         // A peer that reset its connection before it was accepted still sent what it sent,
         // which is there to be read; getpeername no longer names it, SO_PEERNAME still does.
         // Passed over, it was lost without a count. One that cannot be named at all is read as
-        // the unspecified address's, which only a list that admits every address admits.
-        let unnamed = unnamed(listener);
-        let named = peer_name(&stream, unnamed.ip()).map(super::named);
-        let peer = named.as_ref().copied().unwrap_or(unnamed);
-        if !allow.load().admits(peer.ip()) {
+        // the unspecified address's where the list admits every address, and else refused.
+        let (peer, named, admitted) = match peer_name(&stream).map(super::named) {
+            Ok(peer) => (peer, true, allow.load().admits(peer.ip())),
+            Err(_) => {
+                let unnamed = unnamed(listener);
+                (unnamed, false, allow.load().admits_every(unnamed.is_ipv6()))
+            }
+        };
+        if !admitted {
             shard.count(source, |c| c.incr(Counter::ConnectionsRefused));
             if let Some(held) = shard.notices.due(Notice::Refused, source) {
                 let from = match named {
                     // Named as the list compares it, and as an entry for it is written.
-                    Ok(peer) => peer.ip().to_string(),
-                    Err(_) => "a peer that reset it before its address could be read".into(),
+                    true => peer.ip().to_string(),
+                    false => "a peer whose address could not be read".into(),
                 };
                 tracing::warn!(
                     "{input}: refused a connection from {from}: not in {input}.allowed_ips{}",
@@ -165,17 +169,25 @@ pub async fn accept_checked(
 }
 
 /// The peer's address: getpeername's, else (a connection reset before it was accepted, whose
-/// state is closed) SO_PEERNAME's, which Linux answers in any state, given exactly the size of
-/// an address of the socket's family (larger is EINVAL).
-fn peer_name(stream: &TcpStream, family: IpAddr) -> std::io::Result<SocketAddr> {
+/// state is closed) SO_PEERNAME's, which Linux answers in any state when asked for exactly an
+/// address of the socket's own family (a larger size is EINVAL; a smaller one would be a
+/// truncated address, so the size is the family's and what comes back is checked against it).
+fn peer_name(stream: &TcpStream) -> std::io::Result<SocketAddr> {
     use std::os::fd::AsRawFd;
     if let Ok(peer) = stream.peer_addr() {
         return Ok(peer);
     }
     let fd = stream.as_raw_fd();
-    let size = match family {
-        IpAddr::V4(_) => std::mem::size_of::<libc::sockaddr_in>(),
-        IpAddr::V6(_) => std::mem::size_of::<libc::sockaddr_in6>(),
+    // The socket's own family: its local address's (getsockname answers in any state).
+    let (domain, size) = match stream.local_addr()? {
+        SocketAddr::V4(_) => (
+            socket2::Domain::IPV4,
+            std::mem::size_of::<libc::sockaddr_in>(),
+        ),
+        SocketAddr::V6(_) => (
+            socket2::Domain::IPV6,
+            std::mem::size_of::<libc::sockaddr_in6>(),
+        ),
     };
     // SAFETY: `fd` belongs to `stream`, which outlives the call; getsockopt writes at most
     // `len` bytes (an address's size, less than the storage's) into the zeroed storage socket2
@@ -192,6 +204,9 @@ fn peer_name(stream: &TcpStream, family: IpAddr) -> std::io::Result<SocketAddr> 
             }
         })?
     };
+    if addr.len() as usize != size || addr.domain() != domain {
+        return Err(std::io::ErrorKind::NotConnected.into());
+    }
     addr.as_socket()
         .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotConnected))
 }

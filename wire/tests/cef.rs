@@ -249,13 +249,16 @@ fn dns_by_the_header_product() {
             "duration_ms":4,"tags":["ZIA"]})
     );
     // A blocked answer decides, by its custom field's label as by its JSON key.
-    let r = one(
-        ZONE,
-        &DNS.replace("cs3=Allow cs3Label", "cs3=Block cs3Label"),
-    );
+    let blocked = DNS
+        .replace("cs3=Allow cs3Label", "cs3=Block cs3Label")
+        .replace(
+            "flexString2=Default Firewall DNS Rule",
+            "flexString2=Answer Rule",
+        );
+    let r = one(ZONE, &blocked);
     assert_eq!(
         (r["action"].as_str(), r["rule"].as_str()),
-        (Some("block"), Some("Default Firewall DNS Rule")),
+        (Some("block"), Some("Answer Rule")),
         "{r}"
     );
 }

@@ -394,6 +394,13 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// The field as the log sent it, for a default's sake: `None` where the log has none (no key,
+    /// or an absent word), `Some(None)` where it sent something that is no unsigned integer (a
+    /// default standing in for that would be a value the log did not say).
+    pub fn sent_u64(&self, field: Field) -> Option<Option<u64>> {
+        self.has(field).then(|| self.u64(field))
+    }
+
     /// The field as a finite number, from a JSON number or a string that reads as one.
     pub fn f64(&self, field: Field) -> Option<f64> {
         let n = match self.get(field)?.value {

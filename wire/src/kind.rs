@@ -38,6 +38,11 @@ impl Kind {
         Kind::ZpaAppProtection,
     ];
     pub const COUNT: usize = Self::ALL.len();
+    /// ZIA's log types and ZPA's: [`Kind::ALL`] holds ZIA's first (as [`Kind::is_zpa`] reads it).
+    pub const ZIA: &'static [Kind] = Self::BY_FAMILY.0;
+    pub const ZPA: &'static [Kind] = Self::BY_FAMILY.1;
+    const BY_FAMILY: (&'static [Kind], &'static [Kind]) =
+        Self::ALL.split_at(Kind::ZpaUserActivity as usize);
 
     /// The record's `kind` value (DESIGN §2.4).
     pub fn as_str(self) -> &'static str {
@@ -118,4 +123,16 @@ pub(crate) fn product(product: &str) -> Option<(&'static str, Kind)> {
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case(product))
         .map(|(_, named)| *named)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Kind;
+
+    #[test]
+    fn the_families_split_all_where_zpa_begins() {
+        assert_eq!((Kind::ZIA.len(), Kind::ZPA.len()), (7, 6));
+        assert!(Kind::ZIA.iter().all(|k| !k.is_zpa()));
+        assert!(Kind::ZPA.iter().all(|k| k.is_zpa()));
+    }
 }

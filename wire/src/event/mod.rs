@@ -47,32 +47,15 @@ pub fn classify(fields: &Fields) -> Result<Kind, Reason> {
     if let Some(sourcetype) = fields.sourcetype.filter(|s| crate::fields::decides(s)) {
         return nss_sourcetype(crate::value::trim(sourcetype), fields);
     }
-    // LSS keys are CamelCase and NSS keys are not, so one family's keys dominate; a few names are
-    // generic (`time`, `action`) so a record needs several to count.
-    const ZIA: [Kind; 7] = [
-        Kind::ZiaWeb,
-        Kind::ZiaFirewall,
-        Kind::ZiaDns,
-        Kind::ZiaTunnel,
-        Kind::ZiaAudit,
-        Kind::ZiaSaas,
-        Kind::ZiaSaasActivity,
-    ];
-    const ZPA: [Kind; 6] = [
-        Kind::ZpaUserActivity,
-        Kind::ZpaUserStatus,
-        Kind::ZpaBrowserAccess,
-        Kind::ZpaAppConnectorStatus,
-        Kind::ZpaAudit,
-        Kind::ZpaAppProtection,
-    ];
     if votes.unmapped > 0 {
         return Err(Reason::UnknownType);
     }
+    // LSS keys are CamelCase and NSS keys are not, so one family's keys dominate; a few names are
+    // generic (`time`, `action`) so a record needs several to count.
     if votes.zpa >= 3 && votes.zpa > votes.zia {
-        Ok(best(votes, &ZPA))
+        Ok(best(votes, Kind::ZPA))
     } else if votes.zia >= 3 && votes.zia > votes.zpa {
-        Ok(best(votes, &ZIA))
+        Ok(best(votes, Kind::ZIA))
     } else {
         Err(Reason::UnknownType)
     }
@@ -224,11 +207,9 @@ pub fn port(f: &Fields<'_>, field: Field) -> Option<u16> {
 /// has none (or `0`, no port), never for a value that is no port (`65536`, `-1`, `abc`), which
 /// it would turn into a port the log did not say.
 pub fn port_or(f: &Fields<'_>, field: Field, default: impl FnOnce() -> Option<u16>) -> Option<u16> {
-    match f.u64(field) {
-        Some(0) => default(),
-        Some(n) => u16::try_from(n).ok(),
-        None if f.has(field) => None,
-        None => default(),
+    match f.sent_u64(field) {
+        None | Some(Some(0)) => default(),
+        Some(sent) => sent.and_then(|n| u16::try_from(n).ok()),
     }
 }
 
@@ -248,9 +229,8 @@ pub fn zpa_ip<'a>(f: &Fields<'a>, field: Field) -> Option<Cow<'a, str>> {
 /// stand in only where the log has no `durationms`, not for one that is no number (`486.4`,
 /// `abc`), as [`port_or`]'s defaults.
 pub fn duration_ms(f: &Fields<'_>) -> Option<u64> {
-    match f.u64(Field::DurationMs) {
-        Some(ms) => Some(ms),
-        None if f.has(Field::DurationMs) => None,
+    match f.sent_u64(Field::DurationMs) {
+        Some(sent) => sent,
         None => f.u64(Field::DurationSecs)?.checked_mul(1000),
     }
 }

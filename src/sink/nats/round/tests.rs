@@ -38,6 +38,19 @@ type Handled<'a> = (
     &'a mut Pings,
 );
 
+/// The single-threaded runtime a test's reads and writes run on.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+}
+
+/// The server's end of a connection, and the reader on the collector's.
+fn server_and_reader() -> (tokio::io::DuplexStream, Reader) {
+    let (server, client) = tokio::io::duplex(1 << 16);
+    (server, Reader::over(Box::new(client)))
+}
+
 /// Sends `bytes` as the server, and has `handle` take them once the reader holds them all.
 async fn deliver(
     server: &mut tokio::io::DuplexStream,
@@ -58,12 +71,9 @@ async fn deliver(
 /// behind writes that never finish, without bound. One waits at a time.
 #[test]
 fn pings_queue_one_pong_at_a_time() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
+    let rt = runtime();
     rt.block_on(async {
-        let (mut server, client) = tokio::io::duplex(1 << 16);
-        let mut reader = Reader::over(Box::new(client));
+        let (mut server, mut reader) = server_and_reader();
         let (mut rounds, stats) = (VecDeque::new(), Stats::default());
         let (mut out, mut pings) = (Vec::new(), Pings::default());
         // PINGs sent, then what they queued to be written.
@@ -94,12 +104,9 @@ fn a_token_answered_twice_counts_once() {
     let round = Encoder::default().round(chunk, inbox, 1 << 20, &mut Outgoing::default());
     assert_eq!((round.first, round.count), (1, 2));
     let mut rounds = VecDeque::from([round]);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
+    let rt = runtime();
     rt.block_on(async {
-        let (mut server, client) = tokio::io::duplex(1 << 16);
-        let mut reader = Reader::over(Box::new(client));
+        let (mut server, mut reader) = server_and_reader();
         let (stats, mut out, mut pings) = (Stats::default(), Vec::new(), Pings::default());
         let ack = "{\"stream\":\"s\",\"seq\":1}";
         let bytes = format!("MSG _INBOX.x.1 1 {n}\r\n{ack}\r\n", n = ack.len()).repeat(2);
@@ -114,9 +121,7 @@ fn a_token_answered_twice_counts_once() {
 /// The `Nats-Msg-Id`s of the HPUBs `out` writes.
 fn ids(out: &mut Outgoing) -> Vec<String> {
     let mut written = Vec::new();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
+    let rt = runtime();
     rt.block_on(async {
         while !out.is_empty() {
             assert!(out.write_to(&mut written).await.unwrap() > 0);

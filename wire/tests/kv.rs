@@ -239,10 +239,38 @@ fn two_names_for_one_field_are_no_repeat() {
 fn a_quote_that_closes_nothing_stays_in_the_value() {
     let r = one(
         ZONE,
-        "ClientIP=10.1.2.3\tstatus=200\tuseragent=\"half quoted\tproduct=NSS\tjunk here\trequestmethod=GET",
+        "ClientIP=10.1.2.3\tstatus=200\tuseragent=\"half quoted\tproduct=NSS\trequestmethod=GET",
     );
     assert_eq!(r["user_agent"], "\"half quoted");
-    assert_eq!(r["method"], "GET", "a segment that is no pair is skipped");
+    assert_eq!(r["method"], "GET");
+}
+
+/// A separator that no pair follows is the value's, not text between pairs skipped without a
+/// trace: an agent's tab (NSS encodes none in `%s{ua}`), a NetWitness file name's `^^`. The
+/// record's JSON escapes the tab (`one` reads it back as JSON).
+#[test]
+fn a_separator_before_text_that_is_no_pair_stays_in_the_value() {
+    let r = one(
+        ZONE,
+        "ClientIP=10.1.2.3\tstatus=200\tuseragent=Mozilla/5.0\tEvil Agent\tproduct=NSS\trequestmethod=GET",
+    );
+    assert_eq!(r["user_agent"], "Mozilla/5.0\tEvil Agent");
+    assert_eq!(r["method"], "GET");
+    let r = one(
+        ZONE,
+        "ClientIP=10.1.2.3\tstatus=200\tuseragent=\"Quoted\"\tAgent\tproduct=NSS",
+    );
+    assert_eq!(
+        r["user_agent"], "\"Quoted\"\tAgent",
+        "the quote closes nothing"
+    );
+    let r = one(
+        ZONE,
+        "ZSCALERNSS: time=Sat Nov 30 11:21:57 2019^^timezone=UTC^^action=Blocked^^\
+         ClientIP=10.1.2.3^^url=example.com/Q3^^final.pdf^^product=NSS^^status=403",
+    );
+    assert_eq!(r["url"], "example.com/Q3^^final.pdf");
+    assert_eq!(r["http_status"], 403);
 }
 
 #[test]

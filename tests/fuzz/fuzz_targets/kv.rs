@@ -48,22 +48,25 @@ fn sep_at(c: &[char], i: usize, sep: Sep) -> bool {
     }
 }
 
-fn next_pair(c: &[char], mut after: usize, sep: Sep) -> Option<usize> {
+/// With tabs or `^^`: whether the separator at `k` ends a value (a `name=` or nothing follows it,
+/// past spaces and tabs); where what follows starts.
+fn sep_boundary(c: &[char], k: usize, sep: Sep) -> Option<usize> {
+    if !sep_at(c, k, sep) {
+        return None;
+    }
+    let mut j = k + if sep == Sep::Carets { 2 } else { 1 };
+    while j < c.len() && (c[j] == ' ' || c[j] == '\t') {
+        j += 1;
+    }
+    (j == c.len() || pair_at(c, j).is_some()).then_some(j)
+}
+
+/// The pair after a value that ends at `after` (the frame's end or a separator that ends it).
+fn next_pair(c: &[char], after: usize, sep: Sep) -> Option<usize> {
     if sep == Sep::Space {
         return (after..c.len()).find_map(|k| space_boundary(c, k));
     }
-    let width = if sep == Sep::Carets { 2 } else { 1 };
-    loop {
-        let s = (after..c.len()).find(|&i| sep_at(c, i, sep))?;
-        let mut at = s + width;
-        while at < c.len() && (c[at] == ' ' || c[at] == '\t') {
-            at += 1;
-        }
-        if pair_at(c, at).is_some() {
-            return Some(at);
-        }
-        after = at;
-    }
+    sep_boundary(c, after, sep).filter(|&j| j < c.len())
 }
 
 fn reference(text: &str) -> (String, Vec<(String, String)>) {
@@ -106,9 +109,15 @@ fn reference(text: &str) -> (String, Vec<(String, String)>) {
                     i += 2;
                 } else if c[i] == '"' {
                     if i + 1 == c.len() || sep_at(&c, i + 1, sep) {
-                        // With spaces, only before the next pair or the end: else not quoted.
-                        let rest_blank = c[i + 1..].iter().all(|&x| x == ' ');
-                        if sep == Sep::Space && !rest_blank && space_boundary(&c, i + 1).is_none() {
+                        // Only before the next pair or the end: else not quoted.
+                        let ends = match sep {
+                            Sep::Space => {
+                                c[i + 1..].iter().all(|&x| x == ' ')
+                                    || space_boundary(&c, i + 1).is_some()
+                            }
+                            _ => i + 1 == c.len() || sep_boundary(&c, i + 1, sep).is_some(),
+                        };
+                        if !ends {
                             break;
                         }
                         quoted = Some((value, i + 1));
@@ -128,7 +137,7 @@ fn reference(text: &str) -> (String, Vec<(String, String)>) {
                 let end = (v..c.len())
                     .find(|&k| match sep {
                         Sep::Space => space_boundary(&c, k).is_some(),
-                        _ => sep_at(&c, k, sep),
+                        _ => sep_boundary(&c, k, sep).is_some(),
                     })
                     .unwrap_or(c.len());
                 (c[v..end].iter().collect(), end)

@@ -8,16 +8,17 @@
 //!   Leading text that reads as a time, or has a time's shape, is noted as the record's
 //!   `datetime`; anything else is skipped. The first pair is the first `=` with a name before it.
 //! - **The separator** is whichever of a tab and `^^` comes first after the first pair; a space
-//!   when there is neither. With spaces, a value runs to the next ` name=` (a name is
-//!   `[A-Za-z0-9_.-]+`), so values may hold spaces; with tabs or `^^`, to the next separator.
-//!   Text between a separator and the next pair that is no `name=` is skipped.
+//!   when there is neither. A value runs to the next separator that a `name=` (a name is
+//!   `[A-Za-z0-9_.-]+`) or nothing follows, past spaces and tabs: so values may hold the
+//!   separator (an agent's space or tab, a file name's `^^`), and no text between two pairs is
+//!   lost.
 //! - **A quoted value** (`key="a b=c"`) starts with `"` and ends at the first `"` that is not
-//!   escaped and is followed by the separator or the end of the frame; inside, `\"` is a quote and
-//!   `\\` a backslash (any other `\x` stays as it is). With spaces, that quote must also be
-//!   followed, past its spaces, by the next `name=` or the frame's end: in `ua="Quoted" Agent/1.0
-//!   b=2` the value is not a quoted one, and is `"Quoted" Agent/1.0`, not `Quoted` with the rest
-//!   lost as text between pairs. A value that starts with `"` but has no such end is taken as
-//!   written, quote included, up to the separator (with spaces, the next ` name=`).
+//!   escaped and is followed by the frame's end or a separator that ends a value (above);
+//!   inside, `\"` is a quote and `\\` a backslash (any other `\x` stays as it is). At the first
+//!   quote followed by a separator that ends no value, the value is not a quoted one: in
+//!   `ua="Quoted" Agent/1.0 b=2` it is `"Quoted" Agent/1.0`, not `Quoted` with the rest lost as
+//!   text between pairs. A value that starts with `"` but has no such end is taken as written,
+//!   quote included, up to the separator that ends it.
 //!
 //! [`pairs`] reads a frame that way without deciding what the keys mean; the fuzz target compares
 //! it with a slow reference. The reader looks the keys up and notes their values.
@@ -46,7 +47,8 @@ fn plain(value: &str) -> bool {
 }
 
 /// Whether every value of a frame is [`plain`], from one pass over the frame instead of one per
-/// value. Tabs count only where they can be inside values: unless they separate them.
+/// value. Tabs count only where they can be inside values: unless they separate them (then a
+/// value that holds one is looked at on its own: [`Pairs::tab_in_value`]).
 fn all_plain(survey: Survey, sep: Separator) -> bool {
     !survey.escape && (sep == Separator::Tab || !survey.tab)
 }
@@ -71,7 +73,7 @@ impl Reader {
         } else {
             std::str::from_utf8(text).map_err(|_| Reason::InvalidUtf8)?
         };
-        let all = pairs(text);
+        let mut all = pairs(text);
         let mut note = Notes {
             plain: true,
             checked: all_plain(survey, all.separator()),
@@ -83,7 +85,8 @@ impl Reader {
         note.prefix(all.prefix(), fields);
         // A frame without a byte to escape holds no backslash.
         if !survey.escape || memchr::memchr(b'\\', text.as_bytes()).is_none() {
-            for pair in all {
+            while let Some(pair) = all.next() {
+                note.checked &= !all.tab_in_value();
                 note.pair(pair.key, pair.value, fields);
             }
             return Ok(note.finish(fields));
@@ -96,7 +99,8 @@ impl Reader {
             unescape(&mut self.scratch[range]);
         }
         let scratch: &'a [u8] = &self.scratch;
-        for pair in all {
+        while let Some(pair) = all.next() {
+            note.checked &= !all.tab_in_value();
             let value = if pair.escaped {
                 let len = unescaped_len(pair.value.as_bytes());
                 std::str::from_utf8(&scratch[pair.at..pair.at + len])

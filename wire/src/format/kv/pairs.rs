@@ -57,6 +57,8 @@ pub struct Pairs<'a> {
     /// quoted either, so it is not looked for again. A line of such openings would otherwise
     /// scan to the same quote once per pair.
     pub(super) refused: usize,
+    /// A value held a tab that separates no pairs (see [`Pairs::tab_in_value`]).
+    tab_in_value: bool,
     /// Closing quotes looked for: what the tests of the two above count.
     #[cfg(test)]
     pub(super) scans: usize,
@@ -77,6 +79,7 @@ pub fn pairs(text: &str) -> Pairs<'_> {
         next: first,
         unclosed: usize::MAX,
         refused: 0,
+        tab_in_value: false,
         #[cfg(test)]
         scans: 0,
     }
@@ -104,8 +107,8 @@ impl<'a> Iterator for Pairs<'a> {
         // Splunk's tab-separated feed, which quotes nothing: the common case, without the
         // general path's questions.
         if self.separator == Separator::Tab && b.get(v) != Some(&b'"') {
-            let end = find_byte(b, v, b'\t').unwrap_or(b.len());
-            self.next = next_tab_pair(b, end);
+            let (end, next) = self.separated_end(b, v, Separator::Tab);
+            self.next = next;
             return Some(Pair {
                 key: sub(self.text, start, eq),
                 value: sub(self.text, v, end),
@@ -141,20 +144,56 @@ impl<'a> Pairs<'a> {
             Close::Refused(at) => self.refused = at,
             _ => {}
         }
-        let (value, escaped, after, next) = match close {
-            Close::At(close, escaped) => (v + 1..close, escaped, close + 1, None),
+        let (value, escaped, next) = match close {
+            Close::At(close, escaped) => (v + 1..close, escaped, pair_after(b, close + 1, sep)),
             Close::Refused(_) | Close::None => {
-                let (end, next) = value_end(b, v, sep);
-                (v..end, false, end, next)
+                let (end, next) = match sep {
+                    Separator::Space => {
+                        space_pair(b, v).map_or((b.len(), None), |(end, next)| (end, Some(next)))
+                    }
+                    _ => self.separated_end(b, v, sep),
+                };
+                (v..end, false, next)
             }
         };
-        self.next = next.or_else(|| next_pair(b, after, sep));
+        self.next = next;
         Pair {
             key: sub(self.text, start, eq),
             value: sub(self.text, value.start, value.end),
             escaped,
             at: value.start,
         }
+    }
+}
+
+impl Pairs<'_> {
+    /// With tabs or `^^`: where an unquoted value starting at `v` ends, and the pair after it.
+    /// It ends at the first separator that a `name=` or nothing but blanks follows; a separator
+    /// before other text is part of the value (an agent's tab, a file name's `^^`), so that no
+    /// text between two pairs is lost.
+    #[inline]
+    fn separated_end(
+        &mut self,
+        b: &[u8],
+        v: usize,
+        sep: Separator,
+    ) -> (usize, Option<(usize, usize)>) {
+        let mut from = v;
+        while let Some(at) = find_separator(b, from, sep) {
+            if let Some(next) = boundary(b, at, sep) {
+                self.tab_in_value |= sep == Separator::Tab && from > v;
+                return (at, next);
+            }
+            from = at + 1;
+        }
+        self.tab_in_value |= sep == Separator::Tab && from > v;
+        (b.len(), None)
+    }
+
+    /// Whether a value read so far holds a tab: one that separates no pairs, which a frame's
+    /// survey counted as a separator.
+    pub fn tab_in_value(&self) -> bool {
+        self.tab_in_value
     }
 }
 
@@ -240,8 +279,11 @@ fn quoted_end(b: &[u8], v: usize, sep: Separator) -> Close {
             at += 2;
             continue;
         }
-        if at + 1 == b.len() || separator_at(b, at + 1, sep) {
-            if sep == Separator::Space && !pair_or_end_after_spaces(b, at + 1) {
+        if at + 1 == b.len() {
+            return Close::At(at, escaped);
+        }
+        if separator_at(b, at + 1, sep) {
+            if boundary(b, at + 1, sep).is_none() {
                 return Close::Refused(at);
             }
             return Close::At(at, escaped);
@@ -250,22 +292,27 @@ fn quoted_end(b: &[u8], v: usize, sep: Separator) -> Close {
     }
 }
 
-/// Whether the spaces at `at` are followed by a `name=` or by nothing.
-fn pair_or_end_after_spaces(b: &[u8], at: usize) -> bool {
-    let next = at + b[at..].iter().take_while(|&&c| c == b' ').count();
-    next == b.len() || pair_at(b, next).is_some()
+/// Whether the separator at `at` ends a value: what follows it, past spaces and tabs, is a
+/// `name=` (its start and `=`) or nothing.
+fn boundary(b: &[u8], at: usize, sep: Separator) -> Option<Option<(usize, usize)>> {
+    let mut next = at + if sep == Separator::Carets { 2 } else { 1 };
+    while matches!(b.get(next), Some(b' ' | b'\t')) {
+        next += 1;
+    }
+    if next >= b.len() {
+        return Some(None);
+    }
+    pair_at(b, next).map(|eq| Some((next, eq)))
 }
 
-/// Where an unquoted value starting at `v` ends, and, with spaces, where the next pair starts
-/// (found on the way).
-fn value_end(b: &[u8], v: usize, sep: Separator) -> (usize, Option<(usize, usize)>) {
-    if sep == Separator::Space {
-        return match space_pair(b, v) {
-            Some((end, next)) => (end, Some(next)),
-            None => (b.len(), None),
-        };
+/// The pair after a quoted value whose closing quote is right before `after` (which is the
+/// frame's end or a separator that ends the value).
+fn pair_after(b: &[u8], after: usize, sep: Separator) -> Option<(usize, usize)> {
+    match sep {
+        Separator::Space => space_pair(b, after).map(|(_, next)| next),
+        _ if after < b.len() => boundary(b, after, sep).flatten(),
+        _ => None,
     }
-    (find_separator(b, v, sep).unwrap_or(b.len()), None)
 }
 
 /// The first ` name=` at or after `from`: where its spaces start, and its name and `=`.
@@ -283,49 +330,6 @@ fn space_pair(b: &[u8], from: usize) -> Option<(usize, (usize, usize))> {
             .count();
         Some((start - spaces, (start, eq)))
     })
-}
-
-/// Where the pair after a value that ended at `after` starts, and its `=`.
-fn next_pair(b: &[u8], mut after: usize, sep: Separator) -> Option<(usize, usize)> {
-    let width = match sep {
-        Separator::Space => return space_pair(b, after).map(|(_, next)| next),
-        Separator::Tab => 1,
-        Separator::Carets => 2,
-    };
-    loop {
-        // A value ends at a separator: no search for the common case.
-        let found = if separator_at(b, after, sep) {
-            after
-        } else {
-            find_separator(b, after, sep)?
-        };
-        let mut at = found + width;
-        while matches!(b.get(at), Some(b' ' | b'\t')) {
-            at += 1;
-        }
-        if let Some(eq) = pair_at(b, at) {
-            return Some((at, eq));
-        }
-        after = at;
-    }
-}
-
-/// [`next_pair`] with tabs, after a value that ends at `end` (a tab, or the end of the frame).
-fn next_tab_pair(b: &[u8], end: usize) -> Option<(usize, usize)> {
-    let mut at = end;
-    while at < b.len() {
-        at += 1;
-        while matches!(b.get(at), Some(b' ' | b'\t')) {
-            at += 1;
-        }
-        let name = name_len(b, at);
-        if name > 0 && b.get(at + name) == Some(&b'=') {
-            return Some((at, at + name));
-        }
-        // No pair: skipped up to the next tab (a name holds none).
-        at = find_byte(b, at + name, b'\t')?;
-    }
-    None
 }
 
 /// Resolves `\"` and `\\` in place; returns the new length (values only shrink).

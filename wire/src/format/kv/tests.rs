@@ -37,7 +37,17 @@ fn separators_quotes_and_prefixes() {
     let cases: &[Case] = &[
         ("a=1\tb=x y\tc=", "", &[("a", "1"), ("b", "x y"), ("c", "")]),
         ("a=1 b=x y c=2", "", &[("a", "1"), ("b", "x y"), ("c", "2")]),
-        ("p: a=1^^b=2 3^^c", "p: ", &[("a", "1"), ("b", "2 3")]),
+        ("p: a=1^^b=2 3^^c", "p: ", &[("a", "1"), ("b", "2 3^^c")]),
+        // A separator that no pair follows is part of the value: a file name's `^^`, an
+        // agent's tab; one before nothing but blanks ends it.
+        (
+            "file=Q3^^final.pdf^^action=Block",
+            "",
+            &[("file", "Q3^^final.pdf"), ("action", "Block")],
+        ),
+        ("a=1^^^b=2^^ ", "", &[("a", "1^"), ("b", "2")]),
+        ("a=x\ty\t\tb=2\t \t", "", &[("a", "x\ty"), ("b", "2")]),
+        ("a=\tb=\t", "", &[("a", ""), ("b", "")]),
         (
             r#"a="x \"y\" z=1" b=2"#,
             "",
@@ -45,7 +55,11 @@ fn separators_quotes_and_prefixes() {
         ),
         (r#"a="x"y b=2"#, "", &[("a", r#""x"y"#), ("b", "2")]),
         (r#"a="open b=2"#, "", &[("a", r#""open"#), ("b", "2")]),
-        ("t 1\ta=1\tjunk\t b=2", "t 1\t", &[("a", "1"), ("b", "2")]),
+        (
+            "t 1\ta=1\tjunk\t b=2",
+            "t 1\t",
+            &[("a", "1\tjunk"), ("b", "2")],
+        ),
         (r#"a="c:\\d\n""#, "", &[("a", r"c:\d\n")]),
         ("a=1  b=2", "", &[("a", "1"), ("b", "2")]),
         // With spaces, a quote followed by text that is no pair does not close a value: all of
@@ -62,8 +76,18 @@ fn separators_quotes_and_prefixes() {
             "",
             &[("a", r#""x"#), ("b", r#"1 c" junk"#), ("d", "2")],
         ),
-        // With tabs the quote closes at the tab, whatever follows.
-        ("a=\"x\"\tjunk\tb=2", "", &[("a", "x"), ("b", "2")]),
+        // So with tabs and `^^`: a quote closes at a separator that a pair or nothing follows.
+        (
+            "a=\"x\"\tjunk\tb=2",
+            "",
+            &[("a", "\"x\"\tjunk"), ("b", "2")],
+        ),
+        ("a=\"x\"\t\tb=2", "", &[("a", "x"), ("b", "2")]),
+        (
+            "a=\"x^^y\"^^b=2^^c=\"z\"",
+            "",
+            &[("a", "x^^y"), ("b", "2"), ("c", "z")],
+        ),
         ("no pairs", "no pairs", &[]),
     ];
     for (text, prefix, want) in cases {

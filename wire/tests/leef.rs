@@ -140,9 +140,10 @@ fn values_are_as_written() {
         "2.0|Zscaler|NSS|4.1|Allowed|^",
         r"cat=Allowed^src=10.0.0.1^url=a.example/?q\=1\|2^urlcategory=Web\^Search^useragent=Agent\\2^usrName=CORP\tom^realm=\=HQ",
     );
-    // NSS escapes nothing: a value is as written, a backslash before a delimiter ends it.
+    // NSS escapes nothing: a value is as written, a backslash before a delimiter ends it (and
+    // the text after the delimiter, no pair, is the value's too).
     assert_eq!(r["url"], r"a.example/?q\=1\|2");
-    assert_eq!(r["category"], "Web\\");
+    assert_eq!(r["category"], r"Web\^Search");
     assert_eq!(r["user_agent"], r"Agent\\2");
     // Not an escape: a Windows account keeps its backslash.
     assert_eq!(r["user"], r"CORP\tom");
@@ -157,6 +158,19 @@ fn values_are_as_written() {
     assert_eq!(r["user"], "alice@x.com");
     assert_eq!(r["user_agent"], r"abc\");
     assert_eq!(r["referer"], "r.example/");
+}
+
+/// An attribute that is no pair is the value's before it, not text lost between pairs: an
+/// agent's tab (NSS encodes none in `%s{ua}`). The record's JSON escapes the tab (`one` reads
+/// it back as JSON).
+#[test]
+fn a_delimiter_before_text_that_is_no_pair_stays_in_the_value() {
+    let r = web(
+        "1.0|Zscaler|NSS|4.1|Allowed",
+        "cat=Allowed\tsrc=10.0.0.1\tuseragent=Mozilla/5.0\tEvil Agent\turl=a.example/",
+    );
+    assert_eq!(r["user_agent"], "Mozilla/5.0\tEvil Agent");
+    assert_eq!(r["url"], "a.example/");
 }
 
 #[test]

@@ -98,30 +98,38 @@ fn reference(text: &[u8]) -> Result<Frame, Reason> {
     let pairs = if delimiter == '\t' && !attributes.contains(&'\t') {
         escaped::spaced(attributes, true, &unescape)
     } else {
-        let mut pieces = vec![Vec::new()];
-        let mut j = 0;
-        while j < attributes.len() {
-            let c = attributes[j];
+        // Each attribute as its range of `attributes`.
+        let mut pieces = vec![(0, 0)];
+        for (j, &c) in attributes.iter().enumerate() {
             if c == delimiter {
-                pieces.push(Vec::new());
-                j += 1;
+                pieces.push((j + 1, j + 1));
             } else {
-                pieces.last_mut().unwrap().push(c);
-                j += 1;
+                pieces.last_mut().unwrap().1 = j + 1;
             }
         }
-        let mut pairs = Vec::new();
-        for piece in pieces {
-            let Some(eq) = piece.iter().position(|&c| c == '=') else {
-                continue;
-            };
-            let key: String = piece[..eq].iter().collect();
-            let key = key.trim_matches(' ');
-            if !key.is_empty() {
-                pairs.push((key.to_string(), unescape(&piece[eq + 1..])));
+        // Each pair's key, and its value's range: text that is no pair is the value's before
+        // it (delimiters included), unless it is blank.
+        let mut found: Vec<(String, usize, usize)> = Vec::new();
+        for (start, end) in pieces {
+            let piece = &attributes[start..end];
+            let key = piece.iter().position(|&c| c == '=').map(|eq| {
+                let key: String = piece[..eq].iter().collect();
+                (key.trim_matches(' ').to_string(), start + eq + 1)
+            });
+            match key {
+                Some((key, value)) if !key.is_empty() => found.push((key, value, end)),
+                _ if piece.iter().all(|&c| c == ' ' || c == '\t') => {}
+                _ => {
+                    if let Some(last) = found.last_mut() {
+                        last.2 = end;
+                    }
+                }
             }
         }
-        pairs
+        found
+            .into_iter()
+            .map(|(key, start, end)| (key, unescape(&attributes[start..end])))
+            .collect()
     };
     Ok((header, delimiter.to_string(), pairs))
 }

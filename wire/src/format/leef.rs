@@ -20,7 +20,8 @@
 //!   nothing in its values, so `realm=C:\share\` then a tab is a value that ends in a
 //!   backslash, not an escaped tab running into the next attribute. An attribute's key is what
 //!   comes before its first `=`, without surrounding spaces; one without `=` or with an empty
-//!   key is not a pair.
+//!   key is not a pair, but the value's before it, with the delimiter between them (an agent's
+//!   tab): no text is lost between pairs. One of nothing but spaces and tabs is no text.
 //! - Tab-separated attributes without a single tab are read as space-separated ones, the way a
 //!   CEF extension is (a key follows a space and ends at its `=`; its value runs to the space
 //!   before the next key): documentation pages print Zscaler's LEEF with its tabs turned into
@@ -209,11 +210,19 @@ impl Parts {
         let attributes = at;
         self.spans.clear();
         let (spans, scan) = (&mut self.spans, &mut self.scan);
-        let mut push = |key: Range, value: Range| {
-            spans.push(Span {
+        // Whether a value holds a delimiter (and what followed it), which the scan took for one.
+        let mut joined = false;
+        let mut push = |key: Option<Range>, value: Range| match key {
+            Some(key) => spans.push(Span {
                 key: (attributes + key.0, attributes + key.1),
                 value: (attributes + value.0, attributes + value.1),
-            });
+            }),
+            None => {
+                if let Some(last) = spans.last_mut() {
+                    last.value.1 = attributes + value.1;
+                    joined = true;
+                }
+            }
         };
         let rest = &text[attributes..];
         // Only header fields have escapes (`\|`): read from a copy that undoes them.
@@ -225,7 +234,7 @@ impl Parts {
             [byte] => {
                 scan.run_delimited(rest, byte);
                 if byte == b'\t' && scan.seps().next().is_none() {
-                    split_spaced::<true>(rest, scan, push);
+                    split_spaced::<true>(rest, scan, |key, value| push(Some(key), value));
                 } else {
                     let mut start = 0;
                     // The first `=` at or after an earlier start, once looked for: attributes
@@ -258,7 +267,7 @@ impl Parts {
             std::str::from_utf8(text).map_err(|_| Reason::InvalidUtf8)?
         };
         if !escaped {
-            let clean = if scanned {
+            let clean = if scanned && !joined {
                 is_clean(&text[..attributes]) && self.scan.clean()
             } else {
                 is_clean(text)
@@ -314,7 +323,7 @@ fn declared_delimiter(field: &str) -> Option<Delimiter> {
 }
 
 /// Splits `delimiter`-separated attributes where the delimiter is more than a byte.
-fn split_delimited(text: &[u8], delimiter: &[u8], each: &mut impl FnMut(Range, Range)) {
+fn split_delimited(text: &[u8], delimiter: &[u8], each: &mut impl FnMut(Option<Range>, Range)) {
     let mut start = 0;
     loop {
         let end = next_delimiter(text, start, delimiter);
@@ -328,24 +337,32 @@ fn split_delimited(text: &[u8], delimiter: &[u8], each: &mut impl FnMut(Range, R
 }
 
 /// The pair of the attribute `text[start..end]`, whose first `=` is at `eq`: `each` gets the
-/// key's range, without surrounding spaces, and the value's; nothing without a key.
+/// key's range, without surrounding spaces, and the value's. An attribute that is no pair (no
+/// `=`, or no key) gets no key, and the range of its text: it is the value's before it, with the
+/// delimiter that split them (an agent's tab, a file name's delimiter), not text lost without a
+/// trace. One of nothing but blanks (two delimiters in a row, one at the end) is no text.
 fn attribute(
     start: usize,
     end: usize,
     eq: Option<usize>,
     text: &[u8],
-    each: &mut impl FnMut(Range, Range),
+    each: &mut impl FnMut(Option<Range>, Range),
 ) {
-    let Some(eq) = eq else { return };
-    let key = &text[start..eq];
+    let key = eq.map_or(&[][..], |eq| &text[start..eq]);
     let Some(first) = key.iter().position(|&b| b != b' ') else {
+        if text[start..end].iter().any(|&b| b != b' ' && b != b'\t') {
+            each(None, (start, end));
+        }
         return;
     };
     let last = key
         .iter()
         .rposition(|&b| b != b' ')
         .map_or(first, |i| i + 1);
-    each((start + first, start + last), (eq + 1, end));
+    each(
+        Some((start + first, start + last)),
+        (start + key.len() + 1, end),
+    );
 }
 
 /// Where the next delimiter at or after `from` starts, or the end.

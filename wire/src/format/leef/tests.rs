@@ -29,7 +29,31 @@ fn attributes_without_equals_are_passed_over_once() {
     text.push_str(&"^".repeat(260_000));
     text.push_str("b=2^junk^c=3^x^");
     let (_, pairs) = read(&text);
-    assert_eq!(pairs, owned(&[("a", "1"), ("b", "2"), ("c", "3")]));
+    // Text that is no pair is the value's before it; empty attributes are no text.
+    assert_eq!(pairs, owned(&[("a", "1"), ("b", "2^junk"), ("c", "3^x")]));
+}
+
+/// An attribute without a pair is the value's before it, with the delimiter between them and
+/// any empty attributes: an agent's tab, a file name's `^`.
+#[test]
+fn text_that_is_no_pair_stays_in_the_value_before_it() {
+    let tab = Delimiter::TAB;
+    let caret = Delimiter::of('^').unwrap();
+    let cases: &[Case] = &[
+        (
+            "LEEF:1.0|V|P|1|E|junk\tua=Mozilla/5.0\tEvil Agent\t\t =x\tb=2\t \t",
+            tab,
+            &[("ua", "Mozilla/5.0\tEvil Agent\t\t =x"), ("b", "2")],
+        ),
+        (
+            "LEEF:2.0|V|P|1|E|^|file=Q3^final.pdf^^b=2^",
+            caret,
+            &[("file", "Q3^final.pdf"), ("b", "2")],
+        ),
+    ];
+    for (text, delimiter, want) in cases {
+        assert_eq!(read(text), (*delimiter, owned(want)), "{text:?}");
+    }
 }
 
 #[test]

@@ -606,3 +606,22 @@ fn a_number_in_a_text_field_is_kept_as_its_text() {
     );
     assert_eq!(r["ts"], "2020-03-02T02:51:56Z", "{r}");
 }
+
+/// An array where a template writes one value (`"login":["a","b"]`) was left out without a
+/// trace: its JSON text is the field's value, as the JSON values of an audit's actions are; a
+/// field that wants a number or an address cannot read it and leaves it out, as any such text.
+#[test]
+fn an_array_in_a_text_field_is_kept_as_its_json_text() {
+    let r = one(
+        ZONE,
+        r#"{"time":"Fri Dec 17 07:04:57 2021","cip":"10.0.0.1","login":["a@x", "b@x"],"urlcat":[],"clt_sport":[1],"reqmethod":"GET","respcode":"200"}"#,
+    );
+    assert_eq!(r["user"], r#"["a@x", "b@x"]"#, "{r}");
+    assert_eq!(r["category"], "[]");
+    assert!(r.get("src_port").is_none());
+    let r = one(
+        ZONE,
+        r#"{"sourcetype":"zscalernss-web","event":{"time":"Fri Dec 17 07:04:57 2021","cip":"10.0.0.1","login":"a@x","application":{"name":["Slack"]},"reqmethod":"GET","respcode":"200"}}"#,
+    );
+    assert_eq!(r["app"], r#"["Slack"]"#, "a nested key too: {r}");
+}

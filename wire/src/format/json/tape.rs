@@ -143,19 +143,15 @@ fn walk_object<'a>(
             _ if top && *key == "event" => {}
             Node::String(s) if top && *key == "sourcetype" => fields.name_sourcetype(s),
             Node::Object { .. } | Node::Array { .. } if own => match (lookup(key), value) {
-                (Some(hit), _) if hit.field.holds_json() => {
-                    // Its text as sent, which no NSS encoding touched.
-                    let hit = Hit {
-                        encoding: Encoding::Plain,
-                        ..hit
-                    };
-                    fields.note(hit, parsed.json_text(key).map(Scalar::Str));
+                // An audit's action, or an array where a template writes one value: its JSON
+                // text as sent, which no NSS encoding touched (not left out without a trace).
+                (Some(hit), _) if hit.field.holds_json() || matches!(value, Node::Array { .. }) => {
+                    parsed.note_json_text(key, hit, fields);
                 }
                 (_, Node::Object { len, .. }) => {
                     walk_nested(parsed, key, value_at + 1, *len, fields, path, depth);
                 }
-                (Some(hit), _) => fields.note(hit, None),
-                (None, _) => {}
+                (_, _) => {}
             },
             Node::Object { len, .. } if depth < MAX_DEPTH => {
                 walk_nested(parsed, key, value_at + 1, *len, fields, path, depth);
@@ -170,8 +166,10 @@ fn walk_object<'a>(
             _ => {
                 // Checked for repeats by the whole path: `rule.label` twice is a repeat, `label`
                 // in two objects is not.
-                if let Some(hit) = path.with(key).and_then(lookup) {
-                    fields.note(hit, scalar(value));
+                match (path.with(key).and_then(lookup), value) {
+                    (Some(hit), Node::Array { .. }) => parsed.note_json_text(key, hit, fields),
+                    (Some(hit), _) => fields.note(hit, scalar(value)),
+                    (None, _) => {}
                 }
             }
         }
@@ -197,6 +195,15 @@ fn walk_nested<'a>(
 }
 
 impl<'a> Parsed<'_, 'a> {
+    /// Notes the JSON text of `key`'s object or array as `hit`'s value, read as it is.
+    fn note_json_text(&self, key: &str, hit: Hit, fields: &mut Fields<'a>) {
+        let hit = Hit {
+            encoding: Encoding::Plain,
+            ..hit
+        };
+        fields.note(hit, self.json_text(key).map(Scalar::Str));
+    }
+
     /// The JSON text of the object or array that is the value of `key` (a key of the tape), as
     /// the frame has it. `None` when the key is not found as it was parsed: one written with
     /// escapes, which no template does.

@@ -389,7 +389,9 @@ impl<'a> Fields<'a> {
             Scalar::F64(f) if f.fract() == 0.0 && *f >= 0.0 && *f < EXACT_IN_A_DOUBLE => {
                 Some(*f as u64)
             }
-            Scalar::Str(s) => value::parse_u64(s),
+            // `"52352.0"`: the integer a JSON number `52352.0` is, written in a string (a relay
+            // that quotes numbers): read as that number is, not left out.
+            Scalar::Str(s) => value::parse_u64(s).or_else(|| value::parse_whole_decimal(s)),
             _ => None,
         }
     }

@@ -351,6 +351,17 @@ pub fn base64_decode(s: &str) -> Option<String> {
     String::from_utf8(bytes).ok()
 }
 
+/// An unsigned integer written with a fraction of zeros (`52352.0`, `7.00`): the integer, as
+/// [`parse_u64`] reads its digits. Anything else (another fraction, an exponent) is `None`.
+pub fn parse_whole_decimal(s: &str) -> Option<u64> {
+    let (whole, zeros) = s.trim_ascii().split_once('.')?;
+    let zeros_only = !zeros.is_empty() && zeros.bytes().all(|b| b == b'0');
+    let digits = whole.strip_prefix('+').unwrap_or(whole);
+    (zeros_only && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| parse_u64(whole))
+        .flatten()
+}
+
 /// Parses an unsigned integer as feeds send it: ASCII digits with an optional
 /// leading `+`, surrounded by optional ASCII whitespace.
 ///

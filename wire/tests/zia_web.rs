@@ -625,3 +625,22 @@ fn an_array_in_a_text_field_is_kept_as_its_json_text() {
     );
     assert_eq!(r["app"], r#"["Slack"]"#, "a nested key too: {r}");
 }
+
+/// A count written as a string with a fraction of zeros (`"52352.0"`, a relay that quotes the
+/// numbers it reads) is the integer the JSON number `52352.0` is; it was left out.
+#[test]
+fn a_whole_number_with_a_fraction_of_zeros_in_a_string_is_that_integer() {
+    let r = one(
+        ZONE,
+        r#"{"time":"Fri Dec 17 07:04:57 2021","cip":"10.0.0.1","respsize":"52352.0","reqsize":52352.0,"srv_dport":"443.5","reqmethod":"GET","respcode":"200"}"#,
+    );
+    assert_eq!(
+        (&r["bytes_in"], &r["bytes_out"]),
+        (&json!(52352), &json!(52352)),
+        "{r}"
+    );
+    assert!(
+        r.get("dst_port").is_none(),
+        "another fraction reads as no port: {r}"
+    );
+}

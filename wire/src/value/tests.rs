@@ -241,3 +241,24 @@ fn the_first_percent_is_found_eight_bytes_at_a_time_as_byte_by_byte() {
         }
     }
 }
+
+#[test]
+fn whole_decimals_are_their_integer_and_other_fractions_none() {
+    for (s, want) in [
+        ("52352.0", Some(52352)),
+        (" +7.00 ", Some(7)),
+        ("0.0", Some(0)),
+        ("18446744073709551615.0", Some(u64::MAX)),
+        ("18446744073709551616.0", None),
+        ("1.5", None),
+        ("1.", None),
+        (".0", None),
+        ("-1.0", None),
+        ("1e3", None),
+        ("1.0e3", None),
+        ("1.0.0", None),
+        ("+.0", None),
+    ] {
+        assert_eq!(parse_whole_decimal(s), want, "{s:?}");
+    }
+}

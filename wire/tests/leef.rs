@@ -325,3 +325,19 @@ fn an_attribute_written_twice_is_left_out() {
     let other = QRADAR.replace(agent, &format!("{agent}\tdept=Finance"));
     assert_eq!(one(ZONE, &other)["user"], "jdoe@safemarch.com");
 }
+
+/// IBM's ZPA LEEF with its tabs turned into spaces (by a page or a relay) gives the record the
+/// tab-separated line gives: a key may hold a `:` (`TimestampAuthentication:iso8601`), which
+/// was read as a value's text (the country swallowed the time, the time was lost).
+#[test]
+fn zpa_leef_with_spaces_for_tabs_reads_as_with_tabs() {
+    let input = corpus("ibm-qradar-doc-zpa-user-status-leef.log");
+    let line = String::from_utf8(lines(&input)[0].to_vec()).unwrap();
+    let tabbed = one(ZONE, &line);
+    assert_eq!(
+        tabbed["authenticated_at"], "2021-04-20T10:35:15Z",
+        "{tabbed}"
+    );
+    let spaced = one(ZONE, &line.replace('\t', " "));
+    assert_eq!(spaced, tabbed);
+}

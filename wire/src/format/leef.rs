@@ -25,7 +25,9 @@
 //! - Tab-separated attributes without a single tab are read as space-separated ones, the way a
 //!   CEF extension is (a key follows a space and ends at its `=`; its value runs to the space
 //!   before the next key): documentation pages print Zscaler's LEEF with its tabs turned into
-//!   spaces (Sumo Logic's sample), and values hold spaces (`policy=Malicious file Blocked`).
+//!   spaces (Sumo Logic's sample), and values hold spaces (`policy=Malicious file Blocked`). A
+//!   key may hold a `:` between runs of key bytes, as IBM's names for ZPA's times do
+//!   (`TimestampAuthentication:iso8601`).
 //! - Values are as written: LEEF defines no escapes, and NSS escapes nothing, so a backslash
 //!   is the value's text (`C:\temp`, a UNC path's `\\srv`), whatever follows it.
 //!

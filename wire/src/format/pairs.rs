@@ -307,7 +307,7 @@ fn block_masks<const KEYS: bool>(block: &[u8; 64], sep: u8) -> [u64; 5] {
 fn block_masks_scalar<const KEYS: bool>(block: &[u8; 64], sep: u8) -> [u64; 5] {
     let mut masks = [0u64; 5];
     for (i, &b) in block.iter().enumerate() {
-        let key = KEYS && (b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+        let key = KEYS && is_key_byte(b);
         let bad = (b < 0x20 && b != sep) || b == b'"' || b == b'\\';
         masks[0] |= u64::from(b == b'=') << i;
         masks[1] |= u64::from(b == sep) << i;
@@ -319,12 +319,14 @@ fn block_masks_scalar<const KEYS: bool>(block: &[u8; 64], sep: u8) -> [u64; 5] {
 }
 
 /// Splits space-separated `key=value` pairs as CEF's extension writes them (and LEEF when a
-/// page turned its tabs into spaces): a key follows a space (or starts the text) and ends at
-/// its `=`, and its value runs to the space before the next key, trailing spaces trimmed. With
-/// `QUOTED_KEYS` false, a run whose value opens with a quote is no key after a value a client
-/// writes ([`client_written`]: NSS's `d="3683"` inside a user agent is the agent's text). `each`
-/// gets the key's and the value's ranges in `text`.
-pub(super) fn split_spaced<const QUOTED_KEYS: bool>(
+/// page or a relay turned its tabs into spaces): a key follows a space (or starts the text) and
+/// ends at its `=`, and its value runs to the space before the next key, trailing spaces
+/// trimmed. In CEF (`LEEF` false), a run whose value opens with a quote is no key after a value
+/// a client writes ([`client_written`]: NSS's `d="3683"` inside a user agent is the agent's
+/// text). In LEEF, a key may hold a `:` between two runs of its bytes: IBM's names for ZPA's
+/// times (`TimestampAuthentication:iso8601`). `each` gets the key's and the value's ranges in
+/// `text`.
+pub(super) fn split_spaced<const LEEF: bool>(
     text: &[u8],
     scan: &mut Scan,
     mut each: impl FnMut(Range, Range),
@@ -338,14 +340,17 @@ pub(super) fn split_spaced<const QUOTED_KEYS: bool>(
             bits &= bits - 1;
             // The key's bytes before the `=`: most often within the same word.
             let before = scan.nonkey[w] & ((1u64 << (eq % 64)) - 1);
-            let start = match before {
+            let mut start = match before {
                 0 => scan.prev_nonkey(w * 64).map_or(0, |q| q + 1),
                 _ => w * 64 + 64 - before.leading_zeros() as usize,
             };
+            if LEEF && start < eq {
+                start = with_colons(text, start);
+            }
             if start == eq || (start > 0 && text[start - 1] != b' ') {
                 continue;
             }
-            if !QUOTED_KEYS
+            if !LEEF
                 && text.get(eq + 1) == Some(&b'"')
                 && pending.is_some_and(|((key, end), _)| client_written(&text[key..end]))
             {
@@ -366,6 +371,23 @@ pub(super) fn split_spaced<const QUOTED_KEYS: bool>(
             (value_start, trim_spaces(text, value_start, text.len())),
         );
     }
+}
+
+/// Where a key that starts at `start` starts when the runs of key bytes that a single `:` joins
+/// to it are its own (rare: looked at a byte at a time).
+fn with_colons(text: &[u8], mut start: usize) -> usize {
+    while start >= 2 && text[start - 1] == b':' && is_key_byte(text[start - 2]) {
+        start -= 1;
+        while start > 0 && is_key_byte(text[start - 1]) {
+            start -= 1;
+        }
+    }
+    start
+}
+
+/// A byte a key can hold, as the scan's key mask marks them.
+fn is_key_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
 }
 
 /// Keys whose values a client or a remote server writes, spaces and quotes as sent (a user

@@ -105,12 +105,12 @@ fn client_written(key: &[char]) -> bool {
 }
 
 /// Space-separated pairs: a key follows a space or starts the text and ends at `=`, and is one
-/// when its value does not open with a quote, `quoted_keys` allows that, or the key before it is
-/// not one a client writes; its value runs to the space before the next key, without trailing
-/// spaces.
+/// when its value does not open with a quote, `leef` allows that, or the key before it is not
+/// one a client writes; its value runs to the space before the next key, without trailing
+/// spaces. In LEEF a key may be runs of key characters with a `:` between each two.
 pub fn spaced(
     text: &[char],
-    quoted_keys: bool,
+    leef: bool,
     unescape: &dyn Fn(&[char]) -> String,
 ) -> Vec<(String, String)> {
     let mut keys = Vec::new();
@@ -122,6 +122,13 @@ pub fn spaced(
         while start > 0 && is_key(text[start - 1]) {
             start -= 1;
         }
+        while leef && start < eq && start >= 2 && text[start - 1] == ':' && is_key(text[start - 2])
+        {
+            start -= 1;
+            while start > 0 && is_key(text[start - 1]) {
+                start -= 1;
+            }
+        }
         // A quote after the `=` makes no key inside a value a client writes.
         let quoted = text.get(eq + 1) == Some(&'"');
         let in_client_text = keys
@@ -129,7 +136,7 @@ pub fn spaced(
             .is_some_and(|&(k, e): &(usize, usize)| client_written(&text[k..e]));
         if start < eq
             && (start == 0 || text[start - 1] == ' ')
-            && (!quoted || quoted_keys || !in_client_text)
+            && (!quoted || leef || !in_client_text)
         {
             keys.push((start, eq));
         }

@@ -107,8 +107,9 @@ fn reference(text: &[u8]) -> Result<Frame, Reason> {
                 pieces.last_mut().unwrap().1 = j + 1;
             }
         }
-        // Each pair's key, and its value's range: text that is no pair is the value's before
-        // it (delimiters included), unless it is blank.
+        // Each pair's key (runs of key characters, a `:` between each two), and its value's
+        // range: text that is no pair is the value's before it (delimiters included), unless
+        // it is blank.
         let mut found: Vec<(String, usize, usize)> = Vec::new();
         for (start, end) in pieces {
             let piece = &attributes[start..end];
@@ -117,7 +118,7 @@ fn reference(text: &[u8]) -> Result<Frame, Reason> {
                 (key.trim_matches(' ').to_string(), start + eq + 1)
             });
             match key {
-                Some((key, value)) if !key.is_empty() => found.push((key, value, end)),
+                Some((key, value)) if is_leef_key(&key) => found.push((key, value, end)),
                 _ if piece.iter().all(|&c| c == ' ' || c == '\t') => {}
                 _ => {
                     if let Some(last) = found.last_mut() {
@@ -132,6 +133,12 @@ fn reference(text: &[u8]) -> Result<Frame, Reason> {
             .collect()
     };
     Ok((header, delimiter.to_string(), pairs))
+}
+
+/// A LEEF key: runs of key characters with a `:` between each two.
+fn is_leef_key(key: &str) -> bool {
+    key.split(':')
+        .all(|run| !run.is_empty() && run.chars().all(escaped::is_key))
 }
 
 /// A LEEF 2.0 delimiter field: nothing (a tab), one character, or its code in hex.

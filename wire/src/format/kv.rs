@@ -8,10 +8,11 @@
 //!   Leading text that reads as a time, or has a time's shape, is noted as the record's
 //!   `datetime`; anything else is skipped. The first pair is the first `=` with a name before it.
 //! - **The separator** is whichever of a tab and `^^` comes first after the first pair; a space
-//!   when there is neither. A value runs to the next separator that a `name=` (a name is
-//!   `[A-Za-z0-9_.-]+`) or nothing follows, past spaces and tabs: so values may hold the
-//!   separator (an agent's space or tab, a file name's `^^`), and no text between two pairs is
-//!   lost.
+//!   when there is neither. A value runs to the next separator that a `name=` follows (a name
+//!   is `[A-Za-z0-9_.-]+`; with tabs and `^^`, past spaces and tabs, or nothing but those: a
+//!   trailing separator is no value's; with spaces the last value keeps its trailing spaces):
+//!   so values may hold the separator (an agent's space or tab, a file name's `^^`), and no
+//!   text between two pairs is lost.
 //! - **A quoted value** (`key="a b=c"`) starts with `"` and ends at the first `"` that is not
 //!   escaped and is followed by the frame's end or a separator that ends a value (above);
 //!   inside, `\"` is a quote and `\\` a backslash (any other `\x` stays as it is). At the first

@@ -19,15 +19,18 @@
 //! - Attributes are separated by every delimiter, a backslash before it included: NSS escapes
 //!   nothing in its values, so `realm=C:\share\` then a tab is a value that ends in a
 //!   backslash, not an escaped tab running into the next attribute. An attribute's key is what
-//!   comes before its first `=`, without surrounding spaces; one without `=` or with an empty
-//!   key is not a pair, but the value's before it, with the delimiter between them (an agent's
-//!   tab): no text is lost between pairs. One of nothing but spaces and tabs is no text.
+//!   comes before its first `=`, without surrounding spaces, when that is runs of `[A-Za-z0-9_.-]`
+//!   with a `:` between each two (IBM's `TimestampAuthentication:iso8601`); one without `=` or
+//!   such a key is not a pair, but the value's before it, with the delimiter between them (an
+//!   agent's tab and its `(compatible; rv=1)`): no text is lost between pairs. One of nothing
+//!   but spaces and tabs is no text.
 //! - Tab-separated attributes without a single tab are read as space-separated ones, the way a
 //!   CEF extension is (a key follows a space and ends at its `=`; its value runs to the space
 //!   before the next key): documentation pages print Zscaler's LEEF with its tabs turned into
 //!   spaces (Sumo Logic's sample), and values hold spaces (`policy=Malicious file Blocked`). A
 //!   key may hold a `:` between runs of key bytes, as IBM's names for ZPA's times do
-//!   (`TimestampAuthentication:iso8601`).
+//!   (`TimestampAuthentication:iso8601`): so ` a:b=` inside a value starts a pair too, as ` ab=`
+//!   does.
 //! - Values are as written: LEEF defines no escapes, and NSS escapes nothing, so a backslash
 //!   is the value's text (`C:\temp`, a UNC path's `\\srv`), whatever follows it.
 //!
@@ -36,8 +39,8 @@
 //! `Mon Oct 02 16:21:40 UTC 2017` under the same declaration.
 
 use super::pairs::{
-    self, header_fields, is_clean, is_plain, next_unescaped, split_spaced, unescape_copy, widen,
-    Range, Scan, Span,
+    self, header_fields, is_clean, is_leef_key, is_plain, next_unescaped, split_spaced,
+    unescape_copy, widen, Range, Scan, Span,
 };
 use crate::fields::{Fields, Scalar};
 use crate::keys::memo::Memo;
@@ -340,9 +343,10 @@ fn split_delimited(text: &[u8], delimiter: &[u8], each: &mut impl FnMut(Option<R
 
 /// The pair of the attribute `text[start..end]`, whose first `=` is at `eq`: `each` gets the
 /// key's range, without surrounding spaces, and the value's. An attribute that is no pair (no
-/// `=`, or no key) gets no key, and the range of its text: it is the value's before it, with the
-/// delimiter that split them (an agent's tab, a file name's delimiter), not text lost without a
-/// trace. One of nothing but blanks (two delimiters in a row, one at the end) is no text.
+/// `=`, or no key before it: [`is_leef_key`]) gets no key, and the range of its text: it is the
+/// value's before it, with the delimiter that split them (an agent's tab and its `(x; rv=1)`, a
+/// file name's delimiter), not text lost without a trace. One of nothing but blanks (two
+/// delimiters in a row, one at the end) is no text.
 fn attribute(
     start: usize,
     end: usize,
@@ -351,16 +355,17 @@ fn attribute(
     each: &mut impl FnMut(Option<Range>, Range),
 ) {
     let key = eq.map_or(&[][..], |eq| &text[start..eq]);
-    let Some(first) = key.iter().position(|&b| b != b' ') else {
-        if text[start..end].iter().any(|&b| b != b' ' && b != b'\t') {
-            each(None, (start, end));
-        }
-        return;
-    };
+    let first = key.iter().position(|&b| b != b' ').unwrap_or(key.len());
     let last = key
         .iter()
         .rposition(|&b| b != b' ')
         .map_or(first, |i| i + 1);
+    if !is_leef_key(&key[first..last]) {
+        if text[start..end].iter().any(|&b| b != b' ' && b != b'\t') {
+            each(None, (start, end));
+        }
+        return;
+    }
     each(
         Some((start + first, start + last)),
         (start + key.len() + 1, end),

@@ -390,6 +390,13 @@ fn is_key_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
 }
 
+/// Whether `key` is a LEEF key: runs of key bytes with a `:` between each two (IBM's
+/// `TimestampAuthentication:iso8601`), as [`split_spaced`] finds them in LEEF.
+pub(super) fn is_leef_key(key: &[u8]) -> bool {
+    key.split(|&b| b == b':')
+        .all(|run| !run.is_empty() && run.iter().all(|&b| is_key_byte(b)))
+}
+
 /// Keys whose values a client or a remote server writes, spaces and quotes as sent (a user
 /// agent, a URL or referer, a downloaded file's name, and the custom strings a template may fill
 /// with any of them): a run inside such a value whose value opens with a quote may be the

@@ -80,7 +80,8 @@ pub fn widened(
     Ok((fields, rest))
 }
 
-fn is_key(c: char) -> bool {
+/// A character a CEF or LEEF key can hold.
+pub fn is_key(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-'
 }
 

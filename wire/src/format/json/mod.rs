@@ -126,7 +126,7 @@ impl Reader {
                 fields,
             );
         }
-        if let (Ok(envelope), Some(kind)) = (&parsed, fields.product) {
+        if let (Ok(extracted), Some(kind)) = (&parsed, fields.product) {
             // What the first reading made of ArcSight's names was a guess; the product says.
             // What it found repeated stays marked, as does a product its sourcetype contradicts,
             // and what it set aside (the pairs read again are only the record's own).
@@ -142,7 +142,7 @@ impl Reader {
             }
             fields.product = Some(kind);
             fields.set_sourcetype(sourcetype);
-            crate::format::arcsight::read_pairs(kind, tape::pairs(&tape, *envelope), fields);
+            crate::format::arcsight::read_pairs(kind, tape::pairs(&tape, *extracted), fields);
         }
         // The fields borrow from the scratch copy and the frame, not from the tape: it can go
         // back at once.

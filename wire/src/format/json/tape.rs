@@ -22,7 +22,7 @@ pub fn extract<'a>(
     buffers: &mut Buffers,
     tape: &mut Tape<'a>,
     fields: &mut Fields<'a>,
-) -> Result<Option<usize>, Reason> {
+) -> Result<Extracted<'a>, Reason> {
     let base = json.as_ptr() as usize;
     simd_json::fill_tape(json, buffers, tape).map_err(|e| Reason::from_json_error(&e))?;
     match tape.0.first() {
@@ -36,11 +36,25 @@ pub fn extract<'a>(
                 bytes: [0; 128],
                 len: 0,
             };
-            Ok(walk_object(&parsed, 1, *len, fields, &mut path, 0))
+            let envelope = walk_object(&parsed, 1, *len, fields, &mut path, 0);
+            Ok(Extracted {
+                envelope,
+                frame,
+                base,
+            })
         }
         // A bare string, number or array is JSON but no record.
         _ => Err(Reason::UnknownType),
     }
+}
+
+/// What [`extract`] found, for [`pairs`] to read the tape again: where the envelope's object is
+/// (when the frame has one), and where the tape's strings came from, for an array's JSON text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Extracted<'a> {
+    envelope: Option<usize>,
+    frame: &'a [u8],
+    base: usize,
 }
 
 /// Deepest nesting whose keys are looked up (as dotted paths, `file.hash.md5`).
@@ -76,6 +90,7 @@ impl Path {
 }
 
 /// A parsed frame, as [`walk_object`] reads it.
+#[derive(Clone, Copy)]
 struct Parsed<'t, 'a> {
     nodes: &'t [Node<'a>],
     /// The frame as received: simd-json has unescaped the strings of its copy, so an object's
@@ -145,6 +160,10 @@ fn walk_object<'a>(
             Node::Object { .. } | Node::Array { .. } if own => match (lookup(key), value) {
                 // An audit's action, or an array where a template writes one value: its JSON
                 // text as sent, which no NSS encoding touched (not left out without a trace).
+                // An empty array says no value.
+                (Some(hit), Node::Array { len: 0, .. }) if !hit.field.holds_json() => {
+                    fields.note(hit, None);
+                }
                 (Some(hit), _) if hit.field.holds_json() || matches!(value, Node::Array { .. }) => {
                     parsed.note_json_text(key, hit, fields);
                 }
@@ -167,6 +186,7 @@ fn walk_object<'a>(
                 // Checked for repeats by the whole path: `rule.label` twice is a repeat, `label`
                 // in two objects is not.
                 match (path.with(key).and_then(lookup), value) {
+                    (Some(hit), Node::Array { len: 0, .. }) => fields.note(hit, None),
                     (Some(hit), Node::Array { .. }) => parsed.note_json_text(key, hit, fields),
                     (Some(hit), _) => fields.note(hit, scalar(value)),
                     (None, _) => {}
@@ -241,11 +261,11 @@ fn spaces(json: &[u8], at: usize) -> usize {
 /// object's, or, when it has an envelope (`envelope`, where [`extract`] found it), its `event`
 /// object's and then those of the objects after it, as [`walk_object`] reads them (the other
 /// keys beside it are the sender's, or set aside). The top-level `sourcetype` is the envelope's
-/// own. Nested objects and arrays are passed over: no Zscaler template nests a value that
-/// ArcSight's names ([`crate::format::arcsight`]) read.
+/// own. Nested objects are passed over: no Zscaler template nests a value that ArcSight's names
+/// ([`crate::format::arcsight`]) read; an array is its JSON text, as [`walk_object`] notes it.
 #[derive(Clone)]
 pub struct Pairs<'t, 'a> {
-    nodes: &'t [Node<'a>],
+    parsed: Parsed<'t, 'a>,
     /// The next key's node, and how many pairs are left in its object.
     at: usize,
     left: usize,
@@ -257,14 +277,19 @@ pub struct Pairs<'t, 'a> {
 }
 
 /// The pairs of the object `tape` holds (empty when it holds none), or of its envelope's.
-pub fn pairs<'t, 'a>(tape: &'t Tape<'a>, envelope: Option<usize>) -> Pairs<'t, 'a> {
+pub fn pairs<'t, 'a>(tape: &'t Tape<'a>, extracted: Extracted<'a>) -> Pairs<'t, 'a> {
     let nodes = &tape.0;
+    let envelope = extracted.envelope;
     let len_at = |at: usize| match nodes.get(at) {
         Some(Node::Object { len, .. }) => *len,
         _ => 0,
     };
     let mut pairs = Pairs {
-        nodes,
+        parsed: Parsed {
+            nodes,
+            frame: extracted.frame,
+            base: extracted.base,
+        },
         at: 1,
         left: len_at(0),
         top: true,
@@ -293,9 +318,10 @@ impl<'a> Iterator for Pairs<'_, 'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
+            let nodes = self.parsed.nodes;
             while self.left > 0 {
                 let (Some(Node::String(key)), Some(value)) =
-                    (self.nodes.get(self.at), self.nodes.get(self.at + 1))
+                    (nodes.get(self.at), nodes.get(self.at + 1))
                 else {
                     return None;
                 };
@@ -304,7 +330,11 @@ impl<'a> Iterator for Pairs<'_, 'a> {
                 self.left -= 1;
                 match value {
                     _ if self.top && matches!(key, "event" | "sourcetype") => {}
-                    Node::Object { .. } | Node::Array { .. } => {}
+                    Node::Object { .. } => {}
+                    Node::Array { len: 0, .. } => return Some((key, None)),
+                    Node::Array { .. } => {
+                        return Some((key, self.parsed.json_text(key).map(Scalar::Str)));
+                    }
                     _ => return Some((key, scalar(value))),
                 }
             }
@@ -314,7 +344,7 @@ impl<'a> Iterator for Pairs<'_, 'a> {
                     return None;
                 }
                 let (Some(Node::String(key)), Some(value)) =
-                    (self.nodes.get(self.after), self.nodes.get(self.after + 1))
+                    (nodes.get(self.after), nodes.get(self.after + 1))
                 else {
                     return None;
                 };

@@ -50,6 +50,16 @@ fn text_that_is_no_pair_stays_in_the_value_before_it() {
             caret,
             &[("file", "Q3^final.pdf"), ("b", "2")],
         ),
+        // Text before an `=` that is no key (a key is runs of `[A-Za-z0-9_.-]`, a `:` between
+        // two) is no pair either.
+        (
+            "LEEF:1.0|V|P|1|E|ua=Mozilla/5.0\t(compatible; rv=1)\t:x=1\tT:iso8601=2\t a b =3",
+            tab,
+            &[
+                ("ua", "Mozilla/5.0\t(compatible; rv=1)\t:x=1"),
+                ("T:iso8601", "2\t a b =3"),
+            ],
+        ),
     ];
     for (text, delimiter, want) in cases {
         assert_eq!(read(text), (*delimiter, owned(want)), "{text:?}");

@@ -235,9 +235,9 @@ impl Parts {
         // Whether the scan saw every byte of the attributes (else they are looked at again).
         let mut scanned = true;
         match *delimiter.as_bytes() {
-            // The common case: one pass marks every delimiter and `=`.
+            // The common case: one pass marks every delimiter, `=` and key byte.
             [byte] => {
-                scan.run_delimited(rest, byte);
+                scan.run(rest, byte);
                 if byte == b'\t' && scan.seps().next().is_none() {
                     split_spaced::<true>(rest, scan, |key, value| push(Some(key), value));
                 } else {
@@ -253,7 +253,8 @@ impl Parts {
                             _ => *found.insert(scan.next_eq(start)),
                         };
                         let eq = eq.filter(|&eq| eq < end);
-                        attribute(start, end, eq, rest, &mut push);
+                        let keyed = |a, b| scan.key_bytes(a, b);
+                        attribute(start, end, eq, rest, keyed, &mut push);
                         start = end + 1;
                     }
                 }
@@ -333,7 +334,7 @@ fn split_delimited(text: &[u8], delimiter: &[u8], each: &mut impl FnMut(Option<R
     loop {
         let end = next_delimiter(text, start, delimiter);
         let eq = memchr::memchr(b'=', &text[start..end]).map(|eq| start + eq);
-        attribute(start, end, eq, text, each);
+        attribute(start, end, eq, text, |_, _| false, each);
         if end == text.len() {
             return;
         }
@@ -347,11 +348,15 @@ fn split_delimited(text: &[u8], delimiter: &[u8], each: &mut impl FnMut(Option<R
 /// value's before it, with the delimiter that split them (an agent's tab and its `(x; rv=1)`, a
 /// file name's delimiter), not text lost without a trace. One of nothing but blanks (two
 /// delimiters in a row, one at the end) is no text.
+///
+/// `keyed(a, b)` says cheaply (from a scan's key mask) that `text[a..b]` is all key bytes, the
+/// common case; when it does not, the key is looked at a byte at a time.
 fn attribute(
     start: usize,
     end: usize,
     eq: Option<usize>,
     text: &[u8],
+    keyed: impl Fn(usize, usize) -> bool,
     each: &mut impl FnMut(Option<Range>, Range),
 ) {
     let key = eq.map_or(&[][..], |eq| &text[start..eq]);
@@ -360,7 +365,9 @@ fn attribute(
         .iter()
         .rposition(|&b| b != b' ')
         .map_or(first, |i| i + 1);
-    if !is_leef_key(&key[first..last]) {
+    let (a, b) = (start + first, start + last);
+    let is_key = (a < b && keyed(a, b)) || is_leef_key(&key[first..last]);
+    if !is_key {
         if text[start..end].iter().any(|&b| b != b' ' && b != b'\t') {
             each(None, (start, end));
         }

@@ -8,14 +8,7 @@ fn vector_masks_are_the_scalar_ones() {
             *b = (start + i) as u8;
         }
         for sep in [b' ', b'\t', 0, 0xff] {
-            assert_eq!(
-                block_masks::<true>(&block, sep),
-                block_masks_scalar::<true>(&block, sep)
-            );
-            assert_eq!(
-                block_masks::<false>(&block, sep),
-                block_masks_scalar::<false>(&block, sep)
-            );
+            assert_eq!(block_masks(&block, sep), block_masks_scalar(&block, sep));
         }
     }
 }
@@ -56,5 +49,23 @@ fn clean_frames_need_no_look_at_their_values() {
     ] {
         scan.run(text, sep);
         assert_eq!(scan.clean(), clean, "{text:?}");
+    }
+}
+
+/// `key_bytes` against a byte-at-a-time look, for ranges within a word, across words and at the
+/// text's end.
+#[test]
+fn key_bytes_is_every_byte_a_key_byte() {
+    let mut text = vec![b'k'; 200];
+    for at in [0, 63, 64, 65, 127, 128, 199] {
+        text[at] = b'(';
+    }
+    let mut scan = Scan::default();
+    scan.run(&text, b'\t');
+    for from in 0..text.len() {
+        for to in from + 1..=text.len() {
+            let want = text[from..to].iter().all(|&b| is_key_byte(b));
+            assert_eq!(scan.key_bytes(from, to), want, "{from}..{to}");
+        }
     }
 }

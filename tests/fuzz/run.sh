@@ -110,7 +110,8 @@ if ! cargo fuzz build --fuzz-dir tests/fuzz "${sanitizer[@]}"; then
 fi
 echo "run.sh: build took $((SECONDS - start)) s"
 
-bin_dir="$fuzz_dir/target/$(rustc -vV | sed -n 's/^host: //p')/release"
+# cargo-fuzz passes no --target-dir of its own: with CARGO_TARGET_DIR set, cargo builds there.
+bin_dir="${CARGO_TARGET_DIR:-$fuzz_dir/target}/$(rustc -vV | sed -n 's/^host: //p')/release"
 fork_flags=()
 if [ "${FUZZ_FORK:-0}" = 1 ]; then
     fork_flags=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)

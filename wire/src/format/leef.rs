@@ -359,6 +359,11 @@ fn attribute(
     keyed: impl Fn(usize, usize) -> bool,
     each: &mut impl FnMut(Option<Range>, Range),
 ) {
+    // The common case: a key of key bytes alone, no spaces around it.
+    if let Some(eq) = eq.filter(|&eq| start < eq && keyed(start, eq)) {
+        each(Some((start, eq)), (eq + 1, end));
+        return;
+    }
     let key = eq.map_or(&[][..], |eq| &text[start..eq]);
     let first = key.iter().position(|&b| b != b' ').unwrap_or(key.len());
     let last = key

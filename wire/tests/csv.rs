@@ -56,8 +56,8 @@ fn each_zia_log_type_from_its_default_order() {
             &[
                 ("record_type", "Tunnel Samples".into()),
                 ("dst_ip", "10.66.68.68".into()),
-                ("packets_out", 2.into()),
-                ("bytes_in", 753.into()),
+                ("packets_tx", 2.into()),
+                ("bytes_rx", 753.into()),
                 ("record_id", "7112472280601133057".into()),
             ],
         ),

@@ -45,6 +45,10 @@ macro_rules! columns {
     };
 }
 
+/// ZIA tunnel records. Their counters are Zscaler's, named by its side as its docs and
+/// templates do (`rxbytes`: received by Zscaler from the customer's end, `txbytes`: sent to it),
+/// so `bytes_rx`/`bytes_tx` as in `zpa.user_status`: `bytes_in`, which means bytes to the client
+/// in every other kind, would have said the opposite here.
 #[rustfmt::skip]
 const TUNNEL: &[Column] = columns![
     "user" Login Text, "location" Location Text, "record_type" RecordType Text,
@@ -57,8 +61,8 @@ const TUNNEL: &[Column] = columns![
     "policy_direction" PolicyDirection Text, "src_ip_start" SrcIpStart Address,
     "src_ip_end" SrcIpEnd Address, "dst_ip_start" DstIpStart Address, "dst_ip_end" DstIpEnd Address,
     "src_port_start" SrcPortStart Port, "dst_port_start" DstPortStart Port,
-    "vendor" Vendor Text, "bytes_in" BytesIn Number, "bytes_out" BytesOut Number,
-    "packets_in" PacketsIn Number, "packets_out" PacketsOut Number,
+    "vendor" Vendor Text, "bytes_rx" BytesIn Number, "bytes_tx" BytesOut Number,
+    "packets_rx" PacketsIn Number, "packets_tx" PacketsOut Number,
     "dpd_received" DpdRec Number, "record_id" RecordId Id,
 ];
 
@@ -160,14 +164,20 @@ pub fn facts(kind: Kind, f: &Fields<'_>, ctx: &Context<'_>) -> Result<Facts<'sta
     let ts = if !kind.is_zpa() {
         zia_time(f, ctx)?
     } else {
-        let first = match kind {
-            Kind::ZpaAudit => [Field::ModifiedTime, Field::CreationTime],
+        let first: &[Field] = match kind {
+            // IBM's LEEF writes the modified time as `devTime`, LSS's own name for a log's time:
+            // before the creation time, as the JSON's `ModifiedTime` is.
+            Kind::ZpaAudit => &[
+                Field::ModifiedTime,
+                Field::LogTimestamp,
+                Field::CreationTime,
+            ],
             // When the request came (epoch microseconds), to the second otherwise.
-            Kind::ZpaAppProtection => [Field::RequestReceived, Field::LogTimestamp],
-            _ => [Field::LogTimestamp, Field::LogTimestamp],
+            Kind::ZpaAppProtection => &[Field::RequestReceived, Field::LogTimestamp],
+            _ => &[Field::LogTimestamp],
         };
         let mut ts = None;
-        for field in first {
+        for &field in first {
             if ts.is_none() {
                 ts = lss_time(f, field)?;
             }

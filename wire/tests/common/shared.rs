@@ -55,8 +55,8 @@ pub const SCHEMAS: &[(&str, &[&str])] = &[
         "dst_ip", "dst_port", "event", "event_reason", "ike_version", "lifetime", "life_bytes",
         "spi_in", "spi_out", "spi", "algo", "authentication", "auth_type", "protocol",
         "tunnel_protocol", "policy_direction", "src_ip_start", "src_ip_end", "dst_ip_start",
-        "dst_ip_end", "src_port_start", "dst_port_start", "vendor", "bytes_in", "bytes_out",
-        "packets_in", "packets_out", "dpd_received", "record_id", "tags",
+        "dst_ip_end", "src_port_start", "dst_port_start", "vendor", "bytes_rx", "bytes_tx",
+        "packets_rx", "packets_tx", "dpd_received", "record_id", "tags",
     ]),
     ("zia.audit", &[
         "ts", "kind", "user", "action", "category", "subcategory", "resource", "interface",

@@ -101,7 +101,7 @@ pub(crate) fn kv_cells() -> Vec<Cell> {
                 ("user", json!("hq-gre@example.com")),
                 ("src_ip", json!("198.51.100.20")),
                 ("dst_ip", json!("165.225.104.35")),
-                ("bytes_out", json!(2595428)),
+                ("bytes_tx", json!(2595428)),
             ],
         ),
         // The Sekoia guide's audit keys and sc4s's suffix.

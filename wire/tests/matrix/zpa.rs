@@ -380,7 +380,7 @@ const XSIAM_ZPA_CONNECTOR_STATUS: &str = concat!(
 );
 
 const XSIAM_ZPA_AUDIT: &str = concat!(
-    "LEEF:1.0|Zscaler|ZPA|4.1|Update|cat=ZPA_Audit_Log\tdevTime=1618957405\t",
+    "LEEF:1.0|Zscaler|ZPA|4.1|Update|cat=ZPA_Audit_Log\tdevTime=1618957345\t",
     "creationTime:iso8601=2021-04-20T22:23:25.000Z\trequestId=r-1\tsessionId=s-3\t",
     "auditOldValue=old\tauditNewValue=new\tauditOperationType=Update\t",
     "objectType=Application Segment\tobjectName=Intranet\tobjectId=7205\taccountName=7206\t",
@@ -422,7 +422,9 @@ fn xsiam_leef_user_activity_connector_status_and_audit() {
             "zpa.audit",
             XSIAM_ZPA_AUDIT,
             &[
-                ("ts", json!("2021-04-20T22:23:25Z")),
+                // `devTime` is the modified time (IBM's template), the record's as in JSON.
+                ("ts", json!("2021-04-20T22:22:25Z")),
+                ("created", json!("2021-04-20T22:23:25Z")),
                 ("user", json!("admin@example.com")),
                 ("operation", json!("Update")),
                 ("object_type", json!("Application Segment")),

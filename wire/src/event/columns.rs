@@ -131,7 +131,8 @@ const ZPA_AUDIT: &[Column] = columns![
 /// numbers beyond 2^53 in LSS's JSON, kept as their digits.
 #[rustfmt::skip]
 const APP_PROTECTION: &[Column] = columns![
-    "user" Username Text, "client_public_ip" ClientPublicIp ZpaAddress, "src_port" ClientPort Port,
+    "user" Username Text, "client_public_ip" ClientPublicIp ZpaAddress,
+    "client_public_port" ClientPort Port,
     "dst_host" ZpaHost Text, "domain" Domain Text, "method" Method Text, "url" Url Text,
     "protocol" Proto Text, "http_status" RespCode Number, "http_error" HttpError Text,
     "user_agent" UserAgent Text, "app" Application Text, "app_group" AppGroup Text,

@@ -19,7 +19,8 @@ pub struct BrowserEvent<'a> {
     pub user: Option<Cow<'a, str>>,
     pub client_ip: Option<Cow<'a, str>>,
     pub client_public_ip: Option<Cow<'a, str>>,
-    pub src_port: Option<u16>,
+    /// The port of `client_public_ip` (LSS's ClientPublicPort).
+    pub client_public_port: Option<u16>,
     pub dst_host: Option<Cow<'a, str>>,
     pub dst_port: Option<u16>,
     pub app_proto: Option<Cow<'a, str>>,
@@ -59,7 +60,7 @@ impl<'a> BrowserEvent<'a> {
             user,
             client_ip,
             client_public_ip: zpa_ip(f, Field::ClientPublicIp),
-            src_port: port(f, Field::ClientPort),
+            client_public_port: port(f, Field::ClientPort),
             dst_host: f.text(Field::ZpaHost),
             dst_port: port(f, Field::ZpaServerPort),
             app_proto: f.text(Field::Proto).map(lower),

@@ -53,7 +53,10 @@ impl Writer {
         o.text(key!("user"), ev.user.as_ref());
         o.text(key!("client_ip"), ev.client_ip.as_ref());
         o.text(key!("client_public_ip"), ev.client_public_ip.as_ref());
-        o.opt_u64(key!("src_port"), ev.src_port.map(u64::from));
+        o.opt_u64(
+            key!("client_public_port"),
+            ev.client_public_port.map(u64::from),
+        );
         o.text(key!("dst_host"), ev.dst_host.as_ref());
         o.opt_u64(key!("dst_port"), ev.dst_port.map(u64::from));
         o.raw(key!("transport"), "\"tcp\"");

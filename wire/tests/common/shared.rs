@@ -82,7 +82,7 @@ pub const SCHEMAS: &[(&str, &[&str])] = &[
     ]),
     ("zpa.browser_access", &[
         "ts", "kind", "device_id", "device", "user", "client_ip", "client_public_ip",
-        "src_port", "dst_host", "dst_port", "transport", "app_proto", "bytes_out", "bytes_in",
+        "client_public_port", "dst_host", "dst_port", "transport", "app_proto", "bytes_out", "bytes_in",
         "method", "http_status", "url", "app", "app_group", "user_agent", "status", "reason",
         "connection_id", "tags",
     ]),
@@ -101,7 +101,7 @@ pub const SCHEMAS: &[(&str, &[&str])] = &[
         "object_id", "request_id", "session_id", "old_value", "new_value", "created", "tags",
     ]),
     ("zpa.app_protection", &[
-        "ts", "kind", "user", "client_public_ip", "src_port", "dst_host", "domain", "method",
+        "ts", "kind", "user", "client_public_ip", "client_public_port", "dst_host", "domain", "method",
         "url", "protocol", "http_status", "http_error", "user_agent", "app", "app_group",
         "inspection_policy", "inspection_profile", "paranoia_level", "controls_hit",
         "request_header_bytes", "request_body_bytes", "response_header_bytes",

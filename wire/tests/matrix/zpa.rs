@@ -118,7 +118,7 @@ pub(crate) fn zpa_json_cells() -> Vec<Cell> {
             &[
                 ("user", json!("jane@example.com")),
                 ("client_public_ip", json!("198.51.100.4")),
-                ("src_port", json!(61000)),
+                ("client_public_port", json!(61000)),
                 ("dst_host", json!("portal.example.com")),
                 ("http_status", json!(200)),
             ],

@@ -179,9 +179,15 @@ pub fn facts(kind: Kind, f: &Fields<'_>, ctx: &Context<'_>) -> Result<Facts<'sta
         };
         let mut ts = None;
         for &field in first {
-            if ts.is_none() {
-                ts = lss_time(f, field)?;
+            if ts.is_some() {
+                break;
             }
+            ts = match (kind, field) {
+                // An audit's `devTime` that does not read leaves its creation time to date it,
+                // as before it was read at all (a bad time is a dead letter elsewhere).
+                (Kind::ZpaAudit, Field::LogTimestamp) => lss_other_time(f, field),
+                _ => lss_time(f, field)?,
+            };
         }
         super::lss_or_header_time(ts, ctx)?
     };

@@ -82,9 +82,9 @@ pub const SCHEMAS: &[(&str, &[&str])] = &[
     ]),
     ("zpa.browser_access", &[
         "ts", "kind", "device_id", "device", "user", "client_ip", "client_public_ip",
-        "client_public_port", "dst_host", "dst_port", "transport", "app_proto", "bytes_out", "bytes_in",
-        "method", "http_status", "url", "app", "app_group", "user_agent", "status", "reason",
-        "connection_id", "tags",
+        "client_public_port", "dst_host", "dst_port", "transport", "app_proto", "bytes_out",
+        "bytes_in", "method", "http_status", "url", "app", "app_group", "user_agent", "status",
+        "reason", "connection_id", "tags",
     ]),
     ("zpa.app_connector_status", &[
         "ts", "kind", "connector", "connector_group", "session_id", "session_type", "status",
@@ -101,8 +101,8 @@ pub const SCHEMAS: &[(&str, &[&str])] = &[
         "object_id", "request_id", "session_id", "old_value", "new_value", "created", "tags",
     ]),
     ("zpa.app_protection", &[
-        "ts", "kind", "user", "client_public_ip", "client_public_port", "dst_host", "domain", "method",
-        "url", "protocol", "http_status", "http_error", "user_agent", "app", "app_group",
+        "ts", "kind", "user", "client_public_ip", "client_public_port", "dst_host", "domain",
+        "method", "url", "protocol", "http_status", "http_error", "user_agent", "app", "app_group",
         "inspection_policy", "inspection_profile", "paranoia_level", "controls_hit",
         "request_header_bytes", "request_body_bytes", "response_header_bytes",
         "response_body_bytes", "connection_id", "customer", "tags",

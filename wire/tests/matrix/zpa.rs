@@ -389,6 +389,10 @@ const XSIAM_ZPA_AUDIT: &str = concat!(
 
 #[test]
 fn xsiam_leef_user_activity_connector_status_and_audit() {
+    // `cell` keeps its line for the whole run.
+    let bad_dev_time: &'static str = XSIAM_ZPA_AUDIT
+        .replace("devTime=1618957345", "devTime=soon")
+        .leak();
     let cells = [
         cell(
             "user_activity",
@@ -432,6 +436,13 @@ fn xsiam_leef_user_activity_connector_status_and_audit() {
                 ("request_id", json!("r-1")),
                 ("session_id", json!("s-3")),
             ],
+        ),
+        // A `devTime` that does not read leaves the creation time to date it.
+        cell(
+            "audit",
+            "zpa.audit",
+            bad_dev_time,
+            &[("ts", json!("2021-04-20T22:23:25Z"))],
         ),
     ];
     check("ZPA LEEF (XSIAM)", &cells);

@@ -353,7 +353,17 @@ pub fn base64_decode(s: &str) -> Option<String> {
 
 /// An unsigned integer written with a fraction of zeros (`52352.0`, `7.00`): the integer, as
 /// [`parse_u64`] reads its digits. Anything else (another fraction, an exponent) is `None`.
+#[inline]
 pub fn parse_whole_decimal(s: &str) -> Option<u64> {
+    // Asked of every count that did not read (`None`, `NA`, a word): most end in no `0`, and
+    // are refused before the trim and the search for the point.
+    match s.as_bytes().last() {
+        Some(b'0' | b' ' | b'\t' | b'\n' | b'\r' | b'\x0c') => whole_decimal(s),
+        _ => None,
+    }
+}
+
+fn whole_decimal(s: &str) -> Option<u64> {
     let (whole, zeros) = s.trim_ascii().split_once('.')?;
     let zeros_only = !zeros.is_empty() && zeros.bytes().all(|b| b == b'0');
     let digits = whole.strip_prefix('+').unwrap_or(whole);

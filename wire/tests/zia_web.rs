@@ -610,7 +610,8 @@ fn a_number_in_a_text_field_is_kept_as_its_text() {
 /// An array where a template writes one value (`"login":["a","b"]`) was left out without a
 /// trace: its JSON text is the field's value, as the JSON values of an audit's actions are; a
 /// field that wants a number or an address cannot read it and leaves it out, as any such text.
-/// An empty one is no value. So in Sentinel's ArcSight-named JSON, read by its own rules.
+/// An empty one is no value. So an object whose keys fill nothing of the field, and so in
+/// Sentinel's ArcSight-named JSON, read by its own rules.
 #[test]
 fn an_array_in_a_text_field_is_kept_as_its_json_text() {
     let r = one(
@@ -628,11 +629,20 @@ fn an_array_in_a_text_field_is_kept_as_its_json_text() {
         r#"{"sourcetype":"zscalernss-web","event":{"time":"Fri Dec 17 07:04:57 2021","cip":"10.0.0.1","login":"a@x","application":{"name":["Slack"]},"reqmethod":"GET","respcode":"200"}}"#,
     );
     assert_eq!(r["app"], r#"["Slack"]"#, "a nested key too: {r}");
+    // An object whose own keys fill nothing of its field: its JSON text too; an empty one is
+    // no value.
     let r = one(
         ZONE,
-        r#"{"TimeGenerated":"2024-06-11,02:52:44","sourcetype":"zscalernss","vendor":"Zscaler","product":"NSSWeblog","act":"Allowed","src":"10.0.0.1","dhost":"a.example","requestMethod":"GET","outcome":"200","suser":["a@x"],"cs1":[],"cs1Label":"dept"}"#,
+        r#"{"time":"Fri Dec 17 07:04:57 2021","cip":"10.0.0.1","login":{"first": "a@x"},"urlcat":{},"reqmethod":"GET","respcode":"200"}"#,
+    );
+    assert_eq!(r["user"], r#"{"first": "a@x"}"#, "{r}");
+    assert!(r.get("category").is_none(), "{r}");
+    let r = one(
+        ZONE,
+        r#"{"TimeGenerated":"2024-06-11,02:52:44","sourcetype":"zscalernss","vendor":"Zscaler","product":"NSSWeblog","act":"Allowed","src":"10.0.0.1","dhost":"a.example","requestMethod":"GET","outcome":"200","suser":["a@x"],"cs1":[],"cs1Label":"dept","spriv":{"loc":"HQ"}}"#,
     );
     assert_eq!(r["user"], r#"["a@x"]"#, "{r}");
+    assert_eq!(r["location"], r#"{"loc":"HQ"}"#, "{r}");
     assert!(r.get("department").is_none(), "{r}");
 }
 

@@ -167,9 +167,22 @@ fn walk_object<'a>(
                 (Some(hit), _) if hit.field.holds_json() || matches!(value, Node::Array { .. }) => {
                     parsed.note_json_text(key, hit, fields);
                 }
-                (_, Node::Object { len, .. }) => {
+                (hit, Node::Object { len, .. }) => {
                     walk_nested(parsed, key, value_at + 1, *len, fields, path, depth);
+                    // An object where a template writes one value, whose own keys filled
+                    // nothing of it (Elastic's `rule` holds `rule.label`): its JSON text, as an
+                    // array's; an empty one says no value.
+                    match hit {
+                        Some(hit) if fields.get(hit.field).is_none() && *len == 0 => {
+                            fields.note(hit, None);
+                        }
+                        Some(hit) if fields.get(hit.field).is_none() => {
+                            parsed.note_json_text(key, hit, fields);
+                        }
+                        _ => {}
+                    }
                 }
+                // Only objects and arrays come here.
                 (_, _) => {}
             },
             Node::Object { len, .. } if depth < MAX_DEPTH => {
@@ -261,8 +274,9 @@ fn spaces(json: &[u8], at: usize) -> usize {
 /// object's, or, when it has an envelope (`envelope`, where [`extract`] found it), its `event`
 /// object's and then those of the objects after it, as [`walk_object`] reads them (the other
 /// keys beside it are the sender's, or set aside). The top-level `sourcetype` is the envelope's
-/// own. Nested objects are passed over: no Zscaler template nests a value that ArcSight's names
-/// ([`crate::format::arcsight`]) read; an array is its JSON text, as [`walk_object`] notes it.
+/// own. No Zscaler template nests a value that ArcSight's names ([`crate::format::arcsight`])
+/// read: an object or an array is its JSON text, as [`walk_object`] notes one whose keys fill
+/// nothing (an empty one no value).
 #[derive(Clone)]
 pub struct Pairs<'t, 'a> {
     parsed: Parsed<'t, 'a>,
@@ -330,9 +344,10 @@ impl<'a> Iterator for Pairs<'_, 'a> {
                 self.left -= 1;
                 match value {
                     _ if self.top && matches!(key, "event" | "sourcetype") => {}
-                    Node::Object { .. } => {}
-                    Node::Array { len: 0, .. } => return Some((key, None)),
-                    Node::Array { .. } => {
+                    Node::Object { len: 0, .. } | Node::Array { len: 0, .. } => {
+                        return Some((key, None));
+                    }
+                    Node::Object { .. } | Node::Array { .. } => {
                         return Some((key, self.parsed.json_text(key).map(Scalar::Str)));
                     }
                     _ => return Some((key, scalar(value))),

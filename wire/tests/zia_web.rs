@@ -637,6 +637,31 @@ fn an_array_in_a_text_field_is_kept_as_its_json_text() {
     );
     assert_eq!(r["user"], r#"{"first": "a@x"}"#, "{r}");
     assert!(r.get("category").is_none(), "{r}");
+    // One deeper too; but an object a key of which names the field is the template's nesting
+    // of it, whatever that key says (Elastic's `rule` of `rule.label`, null here).
+    let r = one(
+        ZONE,
+        r#"{"time":"Fri Dec 17 07:04:57 2021","cip":"10.0.0.1","login":"a@x","application":{"name":{"id":7}},"reqmethod":"GET","respcode":"200"}"#,
+    );
+    assert_eq!(r["app"], r#"{"id":7}"#, "{r}");
+    let firewall = |rule: &str| {
+        one(
+            ZONE,
+            &format!(
+                r#"{{"sourcetype":"zscalernss-fw","event":{{"datetime":"Fri Dec 17 07:04:57 2021","csip":"10.0.0.1","cdip":"10.0.0.2","action":"Allow","rule":{rule}}}}}"#
+            ),
+        )
+    };
+    assert_eq!(firewall(r#"{"label":"R1"}"#)["rule"], "R1");
+    let r = firewall(r#"{"label":null,"type":"None"}"#);
+    assert!(r.get("rule").is_none(), "{r}");
+    // A relay's object before the envelope is the relay's, forgotten as its scalars are: the
+    // record is the envelope's.
+    let r = one(
+        ZONE,
+        r#"{"user":{"id":"relay"},"sourcetype":"zscalernss-web","event":{"time":"Fri Dec 17 07:04:57 2021","cip":"10.0.0.1","login":"a@x","reqmethod":"GET","respcode":"200"}}"#,
+    );
+    assert_eq!(r["user"], "a@x", "{r}");
     let r = one(
         ZONE,
         r#"{"TimeGenerated":"2024-06-11,02:52:44","sourcetype":"zscalernss","vendor":"Zscaler","product":"NSSWeblog","act":"Allowed","src":"10.0.0.1","dhost":"a.example","requestMethod":"GET","outcome":"200","suser":["a@x"],"cs1":[],"cs1Label":"dept","spriv":{"loc":"HQ"}}"#,

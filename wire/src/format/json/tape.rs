@@ -7,7 +7,7 @@ use simd_json::{Buffers, Node, StaticNode, Tape};
 
 use super::span::container_end;
 use crate::fields::{Fields, Scalar};
-use crate::keys::{lookup, Encoding, Hit};
+use crate::keys::{lookup, Encoding, Field, Hit};
 use crate::reason::Reason;
 
 /// Parses a JSON object in place with simd-json into `fields`. `json` is rewritten (strings are
@@ -121,9 +121,12 @@ fn walk_object<'a>(
     // Where the envelope's `event` object is, once read: the scalar keys beside it are not the
     // record's.
     let mut envelope = None;
+    // At the top, objects and arrays taken whole wait for the walk's end: before an envelope
+    // they are a relay's (`"user":{"id":…}`), forgotten as its scalars are, not the record's.
+    let mut wholes = Wholes::default();
     for _ in 0..len {
         let (Some(Node::String(key)), Some(value)) = (nodes.get(at), nodes.get(at + 1)) else {
-            return envelope;
+            break;
         };
         let value_at = at + 1;
         at = value_at + span(value);
@@ -157,36 +160,36 @@ fn walk_object<'a>(
             }
             _ if top && *key == "event" => {}
             Node::String(s) if top && *key == "sourcetype" => fields.name_sourcetype(s),
-            Node::Object { .. } | Node::Array { .. } if own => match (lookup(key), value) {
-                // An audit's action, or an array where a template writes one value: its JSON
-                // text as sent, which no NSS encoding touched (not left out without a trace).
-                // An empty array says no value.
-                (Some(hit), Node::Array { len: 0, .. }) if !hit.field.holds_json() => {
-                    fields.note(hit, None);
-                }
-                (Some(hit), _) if hit.field.holds_json() || matches!(value, Node::Array { .. }) => {
-                    parsed.note_json_text(key, hit, fields);
-                }
-                (hit, Node::Object { len, .. }) => {
-                    walk_nested(parsed, key, value_at + 1, *len, fields, path, depth);
-                    // An object where a template writes one value, whose own keys filled
-                    // nothing of it (Elastic's `rule` holds `rule.label`): its JSON text, as an
-                    // array's; an empty one says no value.
-                    match hit {
-                        Some(hit) if fields.get(hit.field).is_none() && *len == 0 => {
-                            fields.note(hit, None);
-                        }
-                        Some(hit) if fields.get(hit.field).is_none() => {
-                            parsed.note_json_text(key, hit, fields);
-                        }
-                        _ => {}
+            Node::Object { .. } | Node::Array { .. } => {
+                let hit = match own {
+                    true => lookup(key),
+                    false => path.with(key).and_then(lookup),
+                };
+                let json = hit.is_some_and(|hit| hit.field.holds_json());
+                if let Node::Object { len, .. } = value {
+                    if !json && depth < MAX_DEPTH {
+                        walk_nested(parsed, key, value_at + 1, *len, fields, path, depth);
                     }
                 }
-                // Only objects and arrays come here.
-                (_, _) => {}
-            },
-            Node::Object { len, .. } if depth < MAX_DEPTH => {
-                walk_nested(parsed, key, value_at + 1, *len, fields, path, depth);
+                // An audit's action, or an object or array where a template writes one value:
+                // its JSON text as sent, which no NSS encoding touched (not left out without a
+                // trace); an empty one says no value. Not an object a key of which names the
+                // same field: that is the template's nesting of it (Elastic's `rule` of
+                // `rule.label`), whatever that key's value says.
+                let whole =
+                    hit.filter(|hit| json || !names_field(nodes, key, value_at, path, hit.field));
+                if let Some(hit) = whole {
+                    let empty = matches!(
+                        value,
+                        Node::Object { len: 0, .. } | Node::Array { len: 0, .. }
+                    );
+                    let text = !empty || json;
+                    // An audit's action is the template's wherever it is (noted at once, as
+                    // before: first of its names).
+                    if !top || json || !wholes.defer(key, hit, text) {
+                        wholes_note(parsed, fields, key, hit, text);
+                    }
+                }
             }
             _ if own => {
                 if let Some(hit) = lookup(key) {
@@ -198,16 +201,77 @@ fn walk_object<'a>(
             _ => {
                 // Checked for repeats by the whole path: `rule.label` twice is a repeat, `label`
                 // in two objects is not.
-                match (path.with(key).and_then(lookup), value) {
-                    (Some(hit), Node::Array { len: 0, .. }) => fields.note(hit, None),
-                    (Some(hit), Node::Array { .. }) => parsed.note_json_text(key, hit, fields),
-                    (Some(hit), _) => fields.note(hit, scalar(value)),
-                    (None, _) => {}
+                if let Some(hit) = path.with(key).and_then(lookup) {
+                    fields.note(hit, scalar(value));
                 }
             }
         }
     }
+    if envelope.is_none() {
+        for (key, hit, text) in wholes.items() {
+            wholes_note(parsed, fields, key, hit, text);
+        }
+    }
     envelope
+}
+
+/// Top-level keys whose object or array is taken whole, until the top-level walk ends.
+#[derive(Default)]
+struct Wholes<'k> {
+    items: [(&'k str, Option<Hit>, bool); 4],
+    len: usize,
+}
+
+impl<'k> Wholes<'k> {
+    /// Keeps one for later; false when there is no room (it is noted at once then).
+    fn defer(&mut self, key: &'k str, hit: Hit, text: bool) -> bool {
+        let Some(slot) = self.items.get_mut(self.len) else {
+            return false;
+        };
+        *slot = (key, Some(hit), text);
+        self.len += 1;
+        true
+    }
+
+    fn items(&self) -> impl Iterator<Item = (&'k str, Hit, bool)> + '_ {
+        self.items[..self.len]
+            .iter()
+            .filter_map(|&(key, hit, text)| Some((key, hit?, text)))
+    }
+}
+
+/// Notes a key's object or array taken whole: its JSON text, or no value.
+fn wholes_note<'a>(
+    parsed: &Parsed<'_, 'a>,
+    fields: &mut Fields<'a>,
+    key: &str,
+    hit: Hit,
+    text: bool,
+) {
+    match text {
+        true => parsed.note_json_text(key, hit, fields),
+        false => fields.note(hit, None),
+    }
+}
+
+/// Whether a key of the object at `nodes[at]` (the value of `key`; false for an array) names
+/// `field` by its path under `key`: the object is then the template's nesting of that field.
+fn names_field(nodes: &[Node<'_>], key: &str, at: usize, path: &mut Path, field: Field) -> bool {
+    let Some(Node::Object { len, .. }) = nodes.get(at) else {
+        return false;
+    };
+    let outer = path.len;
+    let mut names = false;
+    if path.push(key) {
+        for_each_key(nodes, at + 1, *len, |nested| {
+            names |= path
+                .with(nested)
+                .and_then(lookup)
+                .is_some_and(|hit| hit.field == field);
+        });
+    }
+    path.len = outer;
+    names
 }
 
 /// Visits the `len` pairs of the object at `nodes[at]`, the value of `key`, under its path.
@@ -275,8 +339,8 @@ fn spaces(json: &[u8], at: usize) -> usize {
 /// object's and then those of the objects after it, as [`walk_object`] reads them (the other
 /// keys beside it are the sender's, or set aside). The top-level `sourcetype` is the envelope's
 /// own. No Zscaler template nests a value that ArcSight's names ([`crate::format::arcsight`])
-/// read: an object or an array is its JSON text, as [`walk_object`] notes one whose keys fill
-/// nothing (an empty one no value).
+/// read, so an object or an array here is taken whole, its JSON text (an empty one no value),
+/// where [`walk_object`] first reads an object's keys by their paths.
 #[derive(Clone)]
 pub struct Pairs<'t, 'a> {
     parsed: Parsed<'t, 'a>,

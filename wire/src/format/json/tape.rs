@@ -215,28 +215,23 @@ fn walk_object<'a>(
     envelope
 }
 
-/// Top-level keys whose object or array is taken whole, until the top-level walk ends.
+/// Top-level keys whose object or array is taken whole, until the top-level walk ends: each
+/// key, its hit and whether its JSON text is the value.
 #[derive(Default)]
-struct Wholes<'k> {
-    items: [(&'k str, Option<Hit>, bool); 4],
-    len: usize,
-}
+struct Wholes<'k>([Option<(&'k str, Hit, bool)>; 4]);
 
 impl<'k> Wholes<'k> {
     /// Keeps one for later; false when there is no room (it is noted at once then).
     fn defer(&mut self, key: &'k str, hit: Hit, text: bool) -> bool {
-        let Some(slot) = self.items.get_mut(self.len) else {
+        let Some(slot) = self.0.iter_mut().find(|slot| slot.is_none()) else {
             return false;
         };
-        *slot = (key, Some(hit), text);
-        self.len += 1;
+        *slot = Some((key, hit, text));
         true
     }
 
     fn items(&self) -> impl Iterator<Item = (&'k str, Hit, bool)> + '_ {
-        self.items[..self.len]
-            .iter()
-            .filter_map(|&(key, hit, text)| Some((key, hit?, text)))
+        self.0.iter().flatten().copied()
     }
 }
 

@@ -273,6 +273,52 @@ fn a_separator_before_text_that_is_no_pair_stays_in_the_value() {
     assert_eq!(r["http_status"], 403);
 }
 
+/// The separator is the one that ends the first value (found by an audit): a space-separated
+/// line whose agent held a tab, or whose agent or URL held a `^^` (NSS encodes neither there),
+/// was read as separated by it, every pair before it one value, and the record was a dead
+/// letter. So was a tab-separated line whose first value held a `^^`.
+#[test]
+fn a_tab_or_carets_inside_a_space_separated_value_keeps_the_record() {
+    let line = |agent: &str, url: &str| {
+        format!(
+            "2026-12-07 08:39:01 reason=Allowed event_id=5001 protocol=HTTPS action=Allowed \
+             requestsize=10 responsesize=20 urlcategory=Web Search serverip=1.2.3.4 \
+             requestmethod=GET useragent={agent} location=HQ ClientIP=10.6.6.6 status=200 \
+             user=eve@acme.com url={url} hostname=www.example.com devicehostname=EVE-PC \
+             deviceowner=eve"
+        )
+    };
+    let cases = [
+        (
+            "Mozilla/5.0 (X11;\tLinux x86_64) Firefox/120.0",
+            "www.example.com/index.html",
+        ),
+        ("Evil^^Agent/1.0", "www.example.com/index.html"),
+        ("Mozilla/5.0", "www.example.com/search?q=a^^b"),
+    ];
+    for (agent, url) in cases {
+        let r = one(ZONE, &line(agent, url));
+        assert_eq!(r["kind"], "zia.web", "{agent} {url}");
+        assert_eq!(r["user_agent"], agent);
+        assert_eq!(r["url"], url);
+        assert_eq!(r["device"], "EVE-PC");
+        assert_eq!(r["user"], "eve@acme.com");
+        assert_eq!(r["owner"], "eve");
+        assert_eq!(r["category"], "Web Search");
+        assert_eq!(r["dst_port"], 443);
+        assert_eq!(r["http_status"], 200);
+    }
+    let r = one(
+        ZONE,
+        "reason=Blocked^^by policy\tevent_id=5002\tClientIP=10.6.6.6\tstatus=403\t\
+         devicehostname=EVE-PC\tsourcetype=zscalernss-web",
+    );
+    assert_eq!(r["kind"], "zia.web");
+    assert_eq!(r["record_id"], "5002");
+    assert_eq!(r["http_status"], 403);
+    assert_eq!(r["device"], "EVE-PC");
+}
+
 #[test]
 fn netwitness_carets_after_static_text() {
     let input = corpus("beats-zia-web-netwitness-kv-malformed.log");

@@ -69,6 +69,50 @@ fn next_pair(c: &[char], after: usize, sep: Sep) -> Option<usize> {
     sep_boundary(c, after, sep).filter(|&j| j < c.len())
 }
 
+/// The separator that ends the first value (past its closing quote when quoted): the first
+/// space run, tab or `^^` that a `name=` follows; else the first tab or `^^`; else a space.
+fn first_separator(c: &[char], first: usize) -> Sep {
+    let eq = pair_at(c, first).expect("a pair starts here");
+    let mut from = eq + 1;
+    if c.get(from) == Some(&'"') {
+        let mut i = from + 1;
+        while i < c.len() {
+            if c[i] == '\\' {
+                i += 2;
+                continue;
+            }
+            let closes = i + 1 == c.len()
+                || c[i + 1] == ' '
+                || c[i + 1] == '\t'
+                || sep_at(c, i + 1, Sep::Carets);
+            if c[i] == '"' && closes {
+                from = i + 1;
+                break;
+            }
+            i += 1;
+        }
+    }
+    for k in from..c.len() {
+        if space_boundary(c, k).is_some() {
+            return Sep::Space;
+        }
+        for sep in [Sep::Tab, Sep::Carets] {
+            if sep_boundary(c, k, sep).is_some_and(|j| j < c.len()) {
+                return sep;
+            }
+        }
+    }
+    for i in first..c.len() {
+        if c[i] == '\t' {
+            return Sep::Tab;
+        }
+        if sep_at(c, i, Sep::Carets) {
+            return Sep::Carets;
+        }
+    }
+    Sep::Space
+}
+
 fn reference(text: &str) -> (String, Vec<(String, String)>) {
     let c: Vec<char> = text.chars().collect();
     let first = (0..c.len()).find(|&i| (i == 0 || !is_name(c[i - 1])) && pair_at(&c, i).is_some());
@@ -76,17 +120,7 @@ fn reference(text: &str) -> (String, Vec<(String, String)>) {
         return (text.to_string(), Vec::new());
     };
     let prefix: String = c[..first].iter().collect();
-    let mut sep = Sep::Space;
-    for i in first..c.len() {
-        if c[i] == '\t' {
-            sep = Sep::Tab;
-            break;
-        }
-        if sep_at(&c, i, Sep::Carets) {
-            sep = Sep::Carets;
-            break;
-        }
-    }
+    let sep = first_separator(&c, first);
     let mut pairs = Vec::new();
     let mut next = Some(first);
     while let Some(start) = next {

@@ -7,12 +7,15 @@
 //!   Splunk template starts with (`2019-10-16 15:44:36<TAB>`, `Wed May  4 08:42:00 2022<TAB>`).
 //!   Leading text that reads as a time, or has a time's shape, is noted as the record's
 //!   `datetime`; anything else is skipped. The first pair is the first `=` with a name before it.
-//! - **The separator** is whichever of a tab and `^^` comes first after the first pair; a space
-//!   when there is neither. A value runs to the next separator that a `name=` follows (a name
-//!   is `[A-Za-z0-9_.-]+`; with tabs and `^^`, past spaces and tabs, or nothing but those: a
-//!   trailing separator is no value's; with spaces the last value keeps its trailing spaces):
-//!   so values may hold the separator (an agent's space or tab, a file name's `^^`), and no
-//!   text between two pairs is lost.
+//! - **The separator** is the one that ends the first value, which is the template's own
+//!   (Splunk's `reason`, NetWitness's `time`): the first space, tab or `^^` after its `=` (past
+//!   its closing quote when it is quoted) that a `name=` follows, as below. A frame of one pair
+//!   takes a tab or `^^`, whichever comes first, else a space. A value runs to the next
+//!   separator that a `name=` follows (a name is `[A-Za-z0-9_.-]+`; with spaces, right after
+//!   them; with tabs and `^^`, past spaces and tabs, or nothing but those: a trailing separator
+//!   is no value's; with spaces the last value keeps its trailing spaces): so values may hold
+//!   the separator and the others (an agent's space or tab, a file name's `^^`), and no text
+//!   between two pairs is lost.
 //! - **A quoted value** (`key="a b=c"`) starts with `"` and ends at the first `"` that is not
 //!   escaped and is followed by the frame's end or a separator that ends a value (above);
 //!   inside, `\"` is a quote and `\\` a backslash (any other `\x` stays as it is). At the first

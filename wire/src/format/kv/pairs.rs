@@ -71,7 +71,7 @@ pub fn pairs(text: &str) -> Pairs<'_> {
         let start = name_start(b, eq);
         (start < eq).then_some((start, eq))
     });
-    let separator = first.map_or(Separator::Space, |(at, _)| separator(&b[at..]));
+    let separator = first.map_or(Separator::Space, |(_, eq)| separator(b, eq));
     Pairs {
         text,
         first: first.map(|(start, _)| start),
@@ -184,7 +184,7 @@ impl Pairs<'_> {
                 self.tab_in_value |= sep == Separator::Tab && from > v;
                 return (at, next);
             }
-            from = at + 1;
+            from = next_look(b, at, sep);
         }
         self.tab_in_value |= sep == Separator::Tab && from > v;
         (b.len(), None)
@@ -213,8 +213,48 @@ fn pair_at(b: &[u8], at: usize) -> Option<usize> {
     (name > 0 && b.get(at + name) == Some(&b'=')).then_some(at + name)
 }
 
+/// The separator that ends the first value, whose `=` is at `eq`: the first space, tab or `^^`
+/// after it (after its closing quote, when it is quoted) that ends a value as that separator
+/// does, a `name=` following it. Whichever comes first: a space-separated line's agent may hold a
+/// tab or a `^^` (NSS encodes neither in `%s{ua}`, nor `^` in a URL), and the first value is the
+/// template's own (Splunk's `reason`, NetWitness's `time`). A frame of one pair, which no
+/// separator ends, takes a tab or `^^`, whichever comes first; a space when neither does.
+fn separator(b: &[u8], eq: usize) -> Separator {
+    let mut from = first_value_unquoted(b, eq + 1);
+    while let Some(i) = memchr::memchr3(b' ', b'\t', b'^', &b[from..]) {
+        let at = from + i;
+        let sep = match b[at] {
+            b' ' => Separator::Space,
+            b'\t' => Separator::Tab,
+            _ if b.get(at + 1) == Some(&b'^') => Separator::Carets,
+            _ => {
+                from = at + 1;
+                continue;
+            }
+        };
+        let (ends, next) = match sep {
+            // A run of spaces is one look: from each of its spaces it meets the same text.
+            Separator::Space => {
+                let spaces = b[at..].iter().take_while(|&&c| c == b' ').count();
+                #[cfg(test)]
+                STEPPED.with(|s| s.set(s.get() + spaces));
+                (pair_at(b, at + spaces).is_some(), at + spaces)
+            }
+            _ => (
+                matches!(boundary(b, at, sep), Some(Some(_))),
+                next_look(b, at, sep),
+            ),
+        };
+        if ends {
+            return sep;
+        }
+        from = next;
+    }
+    first_tab_or_carets(&b[eq..])
+}
+
 /// Tab or `^^`, whichever comes first; space when neither does.
-fn separator(b: &[u8]) -> Separator {
+fn first_tab_or_carets(b: &[u8]) -> Separator {
     let mut from = 0;
     while let Some(i) = memchr::memchr2(b'\t', b'^', &b[from..]) {
         let at = from + i;
@@ -227,6 +267,33 @@ fn separator(b: &[u8]) -> Separator {
         from = at + 1;
     }
     Separator::Space
+}
+
+/// Where a first value starting at `v` can first end: past its closing quote when it is quoted
+/// (the first unescaped `"` followed by a space, tab, `^^` or the end), so that a ` name=` inside
+/// the quotes chooses no separator; at `v` when it is not, or no such quote closes it.
+fn first_value_unquoted(b: &[u8], v: usize) -> usize {
+    if b.get(v) != Some(&b'"') {
+        return v;
+    }
+    let mut at = v + 1;
+    while let Some(i) = b
+        .get(at..)
+        .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+    {
+        at += i;
+        if b[at] == b'\\' {
+            at += 2;
+            continue;
+        }
+        match b.get(at + 1) {
+            None => return at + 1,
+            Some(b' ' | b'\t') => return at + 1,
+            Some(b'^') if b.get(at + 2) == Some(&b'^') => return at + 1,
+            _ => at += 1,
+        }
+    }
+    v
 }
 
 fn separator_at(b: &[u8], at: usize, sep: Separator) -> bool {
@@ -283,7 +350,15 @@ fn quoted_end(b: &[u8], v: usize, sep: Separator) -> Close {
             return Close::At(at, escaped);
         }
         if separator_at(b, at + 1, sep) {
-            if boundary(b, at + 1, sep).is_none() {
+            let ends = match sep {
+                // A run of spaces, then a pair or the end: a tab after spaces is the value's.
+                Separator::Space => {
+                    let next = at + 1 + b[at + 1..].iter().take_while(|&&c| c == b' ').count();
+                    next == b.len() || pair_at(b, next).is_some()
+                }
+                _ => boundary(b, at + 1, sep).is_some(),
+            };
+            if !ends {
                 return Close::Refused(at);
             }
             return Close::At(at, escaped);
@@ -294,15 +369,39 @@ fn quoted_end(b: &[u8], v: usize, sep: Separator) -> Close {
 
 /// Whether the separator at `at` ends a value: what follows it, past spaces and tabs, is a
 /// `name=` (its start and `=`) or nothing.
+#[inline]
 fn boundary(b: &[u8], at: usize, sep: Separator) -> Option<Option<(usize, usize)>> {
     let mut next = at + if sep == Separator::Carets { 2 } else { 1 };
     while matches!(b.get(next), Some(b' ' | b'\t')) {
         next += 1;
     }
+    #[cfg(test)]
+    STEPPED.with(|s| s.set(s.get() + next - at));
     if next >= b.len() {
         return Some(None);
     }
     pair_at(b, next).map(|eq| Some((next, eq)))
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Blanks stepped over after separators: what the tests of their looks count.
+    pub(super) static STEPPED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Where to look for the next separator after the one at `at` ended no value: past the blanks
+/// after it, whose separators would each look at the same text after them and end no value
+/// either (looking from each one, a value of tabs cost its length squared: 2 s for 100,000),
+/// but not past the second `^` of a `^^` that no blank follows (`^^^` holds two).
+#[cold]
+#[inline(never)]
+fn next_look(b: &[u8], at: usize, sep: Separator) -> usize {
+    let next = at + if sep == Separator::Carets { 2 } else { 1 };
+    let blanks = b[next.min(b.len())..]
+        .iter()
+        .take_while(|&&c| matches!(c, b' ' | b'\t'))
+        .count();
+    (next + blanks).saturating_sub(1).max(at + 1)
 }
 
 /// The pair after a quoted value whose closing quote is right before `after` (which is the

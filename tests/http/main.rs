@@ -10,6 +10,7 @@ mod allow;
 mod bodies;
 #[path = "../common/mod.rs"]
 mod common;
+mod formats;
 mod keys;
 mod written;
 

@@ -364,6 +364,15 @@ fn trim_end(frame: &[u8]) -> &[u8] {
     &frame[..keep]
 }
 
+/// The feed format of a frame's record, after its syslog headers and static text, as the
+/// decoder detects it: what an input that takes lines of several formats (a Cloud NSS body)
+/// asks of a line before it takes them.
+pub fn feed_format(frame: &[u8]) -> Option<Format> {
+    let frame = trim_end(frame);
+    let body = header::split_stacked(frame).body;
+    detect(&frame[body..]).map(|(format, _)| format)
+}
+
 /// Like [`trim_end`], tabs kept.
 fn trim_end_but_tabs(frame: &[u8]) -> &[u8] {
     let keep = frame

@@ -1,12 +1,14 @@
 //! What a Cloud NSS request body holds: a JSON array of records (Zscaler's "JSON Array
-//! Notation"), newline-delimited JSON, or one record written over several lines (a sample
-//! pretty-printed by hand or by a tool). The whole body is checked before any record of it is
+//! Notation"), newline-delimited JSON, one record written over several lines (a sample
+//! pretty-printed by hand or by a tool), or lines in another feed format. The whole body is checked before any record of it is
 //! processed, and each record is then handed to the pipeline where it lies.
 
 use std::ops::Range;
 
+use wire::decode::feed_format;
 use wire::format::json::raw::{starts_as_object, Elements};
 use wire::format::json::span::{bare_or_string_end, container_end, ends_with_object, trim};
+use wire::format::Format;
 
 use crate::batch::counters::Counter;
 use crate::batch::{Batch, Origin};
@@ -27,6 +29,11 @@ pub enum Shape {
     Lines,
     /// One object over several lines: the body is the record.
     Object,
+    /// Lines in another feed format (tab-separated, name-value pairs, CSV, LEEF, CEF: Zscaler's
+    /// Cloud NSS feeds offer other Feed Output Types than JSON), each a frame as TCP frames it:
+    /// up to its LF, less a CR before it, its tabs kept (a tab-separated line's last fields may
+    /// be empty).
+    FeedLines,
 }
 
 /// The body is not JSON in a shape this input takes.
@@ -106,14 +113,29 @@ pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
         // templates' leads), as TCP takes them: when the first line is such text and then one
         // whole object, or one whose values NSS wrote as they are (`{"`, and `}` at the line's
         // end). Cloud NSS sends a refused batch again for ever.
+        // Else a first line in another feed format makes the body lines of records (the rest
+        // are the pipeline's, as on TCP), and a line in none refuses it.
         Some(_) => {
             let line = &body[Lines { pos: 0 }.next(body).ok_or(NotJson)?];
             let raw = line.ends_with(b"}") && memchr::memmem::find(line, b"{\"").is_some();
-            (ends_with_object(line) || raw)
-                .then_some(Shape::Lines)
-                .ok_or(NotJson)
+            if ends_with_object(line) || raw {
+                Ok(Shape::Lines)
+            } else if in_a_feed_format(line) {
+                Ok(Shape::FeedLines)
+            } else {
+                Err(NotJson)
+            }
         }
     }
+}
+
+/// Whether a line, after its syslog headers and static text, is in a feed format other than
+/// JSON, as the pipeline reads it (JSON was looked for first, by its braces).
+fn in_a_feed_format(line: &[u8]) -> bool {
+    matches!(
+        feed_format(line),
+        Some(Format::Leef | Format::Cef | Format::Kv | Format::Csv)
+    )
 }
 
 /// Whether the body is an array of objects read as `wire::format::json::raw` reads values
@@ -183,6 +205,21 @@ pub fn process_body(
             }
         }
         Shape::Object => one(body, trim(body, 0..body.len()), batch),
+        Shape::FeedLines => {
+            let mut start = 0;
+            while start < body.len() {
+                let lf = memchr::memchr(b'\n', &body[start..]).map_or(body.len(), |i| start + i);
+                let end = if lf > start && body[lf - 1] == b'\r' {
+                    lf - 1
+                } else {
+                    lf
+                };
+                if body[start..end].iter().any(|b| !b.is_ascii_whitespace()) {
+                    one(body, start..end, batch);
+                }
+                start = lf + 1;
+            }
+        }
     }
 }
 

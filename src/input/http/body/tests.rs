@@ -94,6 +94,17 @@ fn bodies_are_arrays_lines_empty_or_refused() {
     assert_eq!(shape(b"{\"a\":1}\nnot json\n"), Ok(Shape::Lines));
     assert_eq!(shape(b"{\"a\":1}\n<134>{\"b\":2}\n"), Ok(Shape::Lines));
     assert_eq!(shape(b"hello"), Err(NotJson));
+    // A first line in another feed format: lines of records, each as TCP frames it.
+    for body in [
+        "\"Mon Jun 20 15:29:11 2022\",\"new-gre\",\"HTTP\"\nnot a record\n",
+        "Mon Jun 20 15:29:11 2022\tnew-gre\tHTTP\t\t\n",
+        "2019-10-16 15:44:36\treason=Allowed\tevent_id=1\tprotocol=HTTPS\n",
+        "reason=Allowed product=NSS ClientIP=10.0.0.1",
+        "<134>Oct 02 16:21:40 h zscaler-nss: LEEF:1.0|Zscaler|NSS|4.1|NA|cat=Blocked\r\n",
+        "CEF:0|Zscaler|NSSWeb|6.0|Allowed|Allowed|3|act=Allowed",
+    ] {
+        assert_eq!(shape(body.as_bytes()), Ok(Shape::FeedLines), "{body}");
+    }
     // A header or static text before the first line's object: lines, as on TCP.
     assert_eq!(shape(b"<134>{\"a\":1}"), Ok(Shape::Lines));
     let rfc3164 = b"Dec 05 09:58:00 zscaler-nss nss: {\"a\":1}\nDec 05 09:58:01 x {\"b\":2}";

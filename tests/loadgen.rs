@@ -166,6 +166,36 @@ fn loadgen_over_http_is_received_counted_and_recorded() {
     outcome.assert_counters_match_files();
 }
 
+/// A Cloud NSS feed whose output type is not JSON sends lines: each format of loadgen's, gzipped
+/// too, is taken whole.
+#[test]
+fn loadgen_over_http_in_other_feed_formats_is_recorded() {
+    let Some(binary) = loadgen_binary() else {
+        return;
+    };
+    let (collector, http, admin) = http_collector("loadgen-http-formats", "");
+    let formats = ["kv", "csv", "leef", "cef"];
+    for (i, format) in formats.iter().enumerate() {
+        let seed = (11 + i).to_string();
+        let mut args = vec![
+            "--source", "nss", "--format", format, "--count", "1000", "--seed", &seed, "--admin",
+            &admin,
+        ];
+        if i % 2 == 1 {
+            args.push("--gzip");
+        }
+        let (code, result, stderr) = loadgen_http(&binary, &http, "k1", &args);
+        assert_eq!(code, 0, "{format}: {stderr}");
+        assert_eq!(result_value(&result, "lost"), "0", "{format}");
+    }
+    let outcome = collector.stop();
+    assert_eq!(outcome.counter("records_zia_web"), 4000);
+    assert_eq!(outcome.counter("http_bad_requests"), 0);
+    assert_eq!(outcome.counter("dead_letters"), 0);
+    assert_eq!(outcome.records.len(), 4000);
+    outcome.assert_counters_match_files();
+}
+
 #[test]
 fn loadgen_over_http_with_a_wrong_key_fails_on_403() {
     let Some(binary) = loadgen_binary() else {

@@ -70,7 +70,8 @@ pub struct Args {
     /// QRadar LEEF preset behind a syslog header), cef (Zscaler's ArcSight / Sentinel CEF
     /// preset), kv (Zscaler's Splunk CIM key=value preset) or csv (the NSS default output:
     /// positional, every field quoted, Zscaler's default field order). Only json applies to
-    /// the other sources, and to --proto http: Cloud NSS sends JSON only.
+    /// the other sources. Over --proto http the others go as lines, one record a line, as a
+    /// Cloud NSS feed sends an output type other than JSON.
     #[arg(long, value_enum, default_value_t = Format::Json)]
     pub format: Format,
 

@@ -272,10 +272,15 @@ impl Plan {
             (Some(h), _, _) => format!(
                 "{}{} of up to {} events and {} bytes to {}",
                 if h.gzip { "gzipped " } else { "" },
-                if h.array {
-                    "JSON arrays"
-                } else {
-                    "lines of JSON"
+                match (h.array, &self.source) {
+                    (true, _) => "JSON arrays",
+                    (
+                        false,
+                        Source::Nss(Dialect::Leef | Dialect::Cef | Dialect::Kv | Dialect::Csv),
+                    ) => {
+                        "lines"
+                    }
+                    (false, _) => "lines of JSON",
                 },
                 h.batch,
                 h.batch_bytes,
@@ -309,9 +314,6 @@ fn source(args: &Args) -> Result<Source> {
         }
         if args.dialect.is_some() {
             bail!("--dialect picks the template of --format json: it does not apply to --format {format}");
-        }
-        if args.proto == Proto::Http {
-            bail!("--format {format} cannot go over --proto http: Cloud NSS sends JSON only");
         }
     }
     Ok(match args.source.as_str() {
@@ -393,8 +395,16 @@ fn http_plan(args: &Args, source: &Source) -> Result<Option<HttpPlan>> {
         return Ok(None);
     }
     // Lines may carry a header, as the collector reads them (a TCP template reused); an
-    // array's elements may not.
-    let array = args.http_array.unwrap_or(true);
+    // array's elements may not. A Cloud NSS feed whose Feed Output Type is not JSON sends lines.
+    let json = args.format == Format::Json;
+    let array = args.http_array.unwrap_or(json);
+    if array && !json {
+        let format = format!("{:?}", args.format).to_lowercase();
+        bail!(
+            "--http-array true holds JSON records: --format {format} goes over --proto http as \
+             lines, one record a line, as Cloud NSS sends a feed output type other than JSON"
+        );
+    }
     match args.header {
         Some(HeaderArg::Rfc3164 | HeaderArg::Rfc5424) if array => bail!(
             "--header puts a syslog header before each record, which a JSON array cannot carry: \

@@ -238,7 +238,7 @@ pub fn build(plan: &Plan) -> Result<Vec<Stream>> {
             if plan.proto == Proto::Udp && record.len() + 1 > UDP_MAX_PAYLOAD {
                 too_long = Some(record.len());
             } else if layout == Layout::JsonElements && !looks_like_an_object(record)
-                || plan.proto == Proto::Http && !holds_an_object(record)
+                || plan.proto == Proto::Http && !holds_a_record(record)
             {
                 not_json = true;
             } else {
@@ -255,8 +255,8 @@ pub fn build(plan: &Plan) -> Result<Vec<Stream>> {
         if not_json {
             bail!(
                 "record {} of the source is not a JSON object ({{…}}, after a syslog header \
-                 in lines), which is what --proto http sends (--http-array false posts lines, \
-                 which may start with a header)",
+                 in lines) or a line in another feed format, which is what --proto http sends \
+                 (--http-array false posts lines, which may start with a header)",
                 i + 1
             );
         }
@@ -288,11 +288,17 @@ fn looks_like_an_object(record: &[u8]) -> bool {
     text.starts_with(b"{") && text.ends_with(b"}")
 }
 
-/// Whether a record is an object, perhaps after a syslog header or static text, as the
-/// collector takes a line of an HTTP body. A CSV or key=value line is refused here, before it
-/// would be refused with a 400 partway through the run.
-fn holds_an_object(record: &[u8]) -> bool {
+/// Whether a record is an object, perhaps after a syslog header or static text, or a line in
+/// another feed format (key=value, CSV, LEEF, CEF), as the collector takes a line of an HTTP
+/// body. Other text is refused here, before it would be refused with a 400 partway through the
+/// run.
+fn holds_a_record(record: &[u8]) -> bool {
+    use wire::format::Format;
     wire::format::json::span::ends_with_object(record.trim_ascii())
+        || matches!(
+            wire::decode::feed_format(record),
+            Some(Format::Leef | Format::Cef | Format::Kv | Format::Csv)
+        )
 }
 
 fn gcd(a: u64, b: u64) -> u64 {
@@ -361,11 +367,15 @@ mod tests {
         assert!(!looks_like_an_object(b"<134>Nov 22 10:00:00 nss {\"a\":1}"));
         assert!(!looks_like_an_object(b"[1]"));
         assert!(!looks_like_an_object(b""));
-        // Lines of an HTTP body may start with a header, not be CSV or key=value.
-        assert!(holds_an_object(b"<134>Nov 22 10:00:00 nss {\"a\":1}"));
-        assert!(holds_an_object(b"{\"a\":1}"));
-        assert!(!holds_an_object(b"\"Tue Jun 7\",\"7536\""));
-        assert!(!holds_an_object(b"a=1\tb={x}"));
+        // Lines of an HTTP body may start with a header, and be in another feed format.
+        assert!(holds_a_record(b"<134>Nov 22 10:00:00 nss {\"a\":1}"));
+        assert!(holds_a_record(b"{\"a\":1}"));
+        assert!(holds_a_record(b"\"Tue Jun 7\",\"7536\""));
+        assert!(holds_a_record(b"a=1\tb=2\tc=3"));
+        assert!(holds_a_record(b"<134>Nov 22 10:00:00 h LEEF:1.0|Zscaler|NSS|4.1|NA|cat=x"));
+        // Text in no format, or a brace that closes no object, is none.
+        assert!(!holds_a_record(b"hello"));
+        assert!(!holds_a_record(b"hello {x} world"));
     }
 
     /// The lines a run of `count` events over `connections` sends of a file, as the send loop

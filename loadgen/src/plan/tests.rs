@@ -208,8 +208,22 @@ fn formats_that_cannot_be_sent_are_refused() {
     let refused = |extra: &[&str]| plan(extra).unwrap_err().to_string();
     let e = refused(&["--format", "leef", "--dialect", "elastic"]);
     assert!(e.contains("--dialect") && e.contains("leef"), "{e}");
-    let e = refused(&["--format", "cef", "--proto", "http", "--http-key", "k"]);
-    assert!(e.contains("Cloud NSS sends JSON only"), "{e}");
+    let e = refused(&[
+        "--format",
+        "cef",
+        "--proto",
+        "http",
+        "--http-key",
+        "k",
+        "--http-array",
+        "true",
+    ]);
+    assert!(e.contains("as lines"), "{e}");
+    let lines = plan(&["--format", "cef", "--proto", "http", "--http-key", "k"]).unwrap();
+    assert!(
+        !lines.http.unwrap().array,
+        "a format other than JSON goes as lines"
+    );
     for source in ["fw", "dns", "lss", "feed.log"] {
         let e = refused(&["--format", "kv", "--source", source]);
         assert!(e.contains("--source nss only"), "{source}: {e}");

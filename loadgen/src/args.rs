@@ -25,7 +25,7 @@ use wire::synth::Cardinality;
                   recorded for every one of them, so a slow collector cannot hide its latency.\n\n\
                   With --proto http, each connection POSTs its due events as a JSON array \
                   (Cloud NSS's \"JSON Array Notation\"; one per line with --http-array \
-                  false), at most --batch events and --batch-bytes per request, and reads the \
+                  false, and in the formats other than json), at most --batch events and --batch-bytes per request, and reads the \
                   answer before the next request; an answer other than 200 fails the \
                   connection (503: the collector is draining). With --gzip each body is \
                   gzip-compressed (Content-Encoding: gzip).\n\n\
@@ -188,7 +188,8 @@ pub struct Args {
     pub gzip: bool,
 
     /// With --proto http: `true` posts each batch as a JSON array (Cloud NSS's "JSON Array
-    /// Notation", its default); `false` posts one record per line [default: true].
+    /// Notation", its default); `false` posts one record per line [default: true for --format
+    /// json, false for the others, which only go as lines].
     #[arg(long, value_name = "BOOL", value_parser = clap::value_parser!(bool))]
     pub http_array: Option<bool>,
 

@@ -372,7 +372,9 @@ mod tests {
         assert!(holds_a_record(b"{\"a\":1}"));
         assert!(holds_a_record(b"\"Tue Jun 7\",\"7536\""));
         assert!(holds_a_record(b"a=1\tb=2\tc=3"));
-        assert!(holds_a_record(b"<134>Nov 22 10:00:00 h LEEF:1.0|Zscaler|NSS|4.1|NA|cat=x"));
+        assert!(holds_a_record(
+            b"<134>Nov 22 10:00:00 h LEEF:1.0|Zscaler|NSS|4.1|NA|cat=x"
+        ));
         // Text in no format, or a brace that closes no object, is none.
         assert!(!holds_a_record(b"hello"));
         assert!(!holds_a_record(b"hello {x} world"));

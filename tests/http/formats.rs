@@ -72,3 +72,26 @@ fn lines_in_other_feed_formats_are_the_records_tcp_makes_of_them() {
     assert_eq!(http.counter("records_zia_web"), 125);
     http.assert_counters_match_files();
 }
+
+/// A tab-separated admin audit line ends with the actions' JSON objects (Zscaler's default
+/// audit order): read first as a JSON line, the body's lines were trimmed, and a sign-in's
+/// empty last fields went with its tabs (a `field_count` dead letter; found by review).
+#[test]
+fn tab_separated_audit_lines_ending_in_json_or_in_empty_fields_are_records() {
+    let body = "Tue Jun 7 07:50:48 2022\t7536\tACTIVATE\tACTIVATION\tACTIVATION\t\
+                com.zscaler.zdx.service.ActivationService$ActivationStatus\tUI\t\
+                zdx-admin@92713.zscalertwo.net\t10.36.112.101\tSUCCESS\tUnknown\tZDX\t\
+                {\"status\":\"pending\"}\t{\"status\":\"active\"}\n\
+                Tue Jun 7 07:51:02 2022\t7537\tSIGN_IN\tLOGIN\tLOGIN\tadmin\tUI\t\
+                zdx-admin@92713.zscalertwo.net\t10.36.112.101\tSUCCESS\tUnknown\tZIA\t\t\n";
+    let (http, addr) = start("http-audit-tsv", KEYS);
+    let tcp = Collector::start_with("http-audit-tsv-tcp", Options::default());
+    let answer = Client::connect(addr).post(Some("k1"), body.as_bytes());
+    assert_eq!(answer.status, 200, "{answer:?}");
+    tcp.send(body.as_bytes());
+    let (http, tcp) = (http.stop(), tcp.stop());
+    assert!(tcp.dead_letters.is_empty(), "{:?}", tcp.dead_letters);
+    assert!(http.dead_letters.is_empty(), "{:?}", http.dead_letters);
+    assert_eq!(tcp.counter("records_zia_audit"), 2);
+    assert_eq!(http.records, tcp.records);
+}

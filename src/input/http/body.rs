@@ -1,7 +1,8 @@
 //! What a Cloud NSS request body holds: a JSON array of records (Zscaler's "JSON Array
 //! Notation"), newline-delimited JSON, one record written over several lines (a sample
-//! pretty-printed by hand or by a tool), or lines in another feed format. The whole body is checked before any record of it is
-//! processed, and each record is then handed to the pipeline where it lies.
+//! pretty-printed by hand or by a tool), or lines in another feed format. The whole body is
+//! checked before any record of it is processed, and each record is then handed to the pipeline
+//! where it lies.
 
 use std::ops::Range;
 
@@ -113,15 +114,17 @@ pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
         // templates' leads), as TCP takes them: when the first line is such text and then one
         // whole object, or one whose values NSS wrote as they are (`{"`, and `}` at the line's
         // end). Cloud NSS sends a refused batch again for ever.
-        // Else a first line in another feed format makes the body lines of records (the rest
-        // are the pipeline's, as on TCP), and a line in none refuses it.
+        // A first line in another feed format makes the body lines of records (the rest are the
+        // pipeline's, as on TCP), asked first: a tab-separated audit line may end with its
+        // actions' JSON objects, and read as JSON lines, the trimming of each line would take
+        // the empty fields that end another. A line in none refuses the body.
         Some(_) => {
             let line = &body[Lines { pos: 0 }.next(body).ok_or(NotJson)?];
             let raw = line.ends_with(b"}") && memchr::memmem::find(line, b"{\"").is_some();
-            if ends_with_object(line) || raw {
-                Ok(Shape::Lines)
-            } else if in_a_feed_format(line) {
+            if in_a_feed_format(line) {
                 Ok(Shape::FeedLines)
+            } else if ends_with_object(line) || raw {
+                Ok(Shape::Lines)
             } else {
                 Err(NotJson)
             }

@@ -420,7 +420,9 @@ impl Requests {
             }
             Err(NotJson) => Err(Refusal {
                 status: StatusCode::BAD_REQUEST,
-                message: "body is neither a JSON array nor newline-delimited JSON objects".into(),
+                message:
+                    "body is neither JSON (an array, objects a line) nor lines in a feed format"
+                        .into(),
                 // The body was read: the connection can go on.
                 close: false,
             }),

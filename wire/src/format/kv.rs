@@ -8,9 +8,10 @@
 //!   Leading text that reads as a time, or has a time's shape, is noted as the record's
 //!   `datetime`; anything else is skipped. The first pair is the first `=` with a name before it.
 //! - **The separator** is the one that ends the first value, which is the template's own
-//!   (Splunk's `reason`, NetWitness's `time`): the first space, tab or `^^` after its `=` (past
-//!   its closing quote when it is quoted) that a `name=` follows, as below. A frame of one pair
-//!   takes a tab or `^^`, whichever comes first, else a space. A value runs to the next
+//!   (Splunk's `reason`, NetWitness's `time`): the first space, tab or `^^` after its `=` that a
+//!   `name=` follows, as below; in a first value that starts with a quote, the first after the
+//!   first unescaped quote that a space, tab, `^^` or the end follows. A frame whose first value
+//!   no such separator ends (one pair) takes a tab or `^^`, whichever comes first, else a space. A value runs to the next
 //!   separator that a `name=` follows (a name is `[A-Za-z0-9_.-]+`; with spaces, right after
 //!   them; with tabs and `^^`, past spaces and tabs, or nothing but those: a trailing separator
 //!   is no value's; with spaces the last value keeps its trailing spaces): so values may hold

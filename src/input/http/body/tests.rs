@@ -102,6 +102,8 @@ fn bodies_are_arrays_lines_empty_or_refused() {
         "reason=Allowed product=NSS ClientIP=10.0.0.1",
         "<134>Oct 02 16:21:40 h zscaler-nss: LEEF:1.0|Zscaler|NSS|4.1|NA|cat=Blocked\r\n",
         "CEF:0|Zscaler|NSSWeb|6.0|Allowed|Allowed|3|act=Allowed",
+        // Tab-separated, ending with JSON objects (an audit's actions): still its own format.
+        "Tue Jun 7 07:50:48 2022\t7536\tUI\t{\"a\":1}\t{\"a\":2}\nx\ty\t\t\n",
     ] {
         assert_eq!(shape(body.as_bytes()), Ok(Shape::FeedLines), "{body}");
     }

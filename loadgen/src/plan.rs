@@ -274,12 +274,12 @@ impl Plan {
                 if h.gzip { "gzipped " } else { "" },
                 match (h.array, &self.source) {
                     (true, _) => "JSON arrays",
-                    (
+                    // A file's lines are sent as they are, in whatever format they are.
+                    (false, Source::File(_))
+                    | (
                         false,
                         Source::Nss(Dialect::Leef | Dialect::Cef | Dialect::Kv | Dialect::Csv),
-                    ) => {
-                        "lines"
-                    }
+                    ) => "lines",
                     (false, _) => "lines of JSON",
                 },
                 h.batch,

@@ -110,14 +110,14 @@ pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
                 (false, false, false) => Err(NotJson),
             }
         }
-        // Lines after a syslog header or a template's static text (`<134>{…}`, the TCP feed
-        // templates' leads), as TCP takes them: when the first line is such text and then one
+        // Lines, as TCP takes them, when the first line is in another feed format than JSON
+        // (a Cloud NSS feed's Tab-separated or Name Value Pairs output), or is a syslog header
+        // or a template's static text (`<134>{…}`, the TCP feed templates' leads) and then one
         // whole object, or one whose values NSS wrote as they are (`{"`, and `}` at the line's
-        // end). Cloud NSS sends a refused batch again for ever.
-        // A first line in another feed format makes the body lines of records (the rest are the
-        // pipeline's, as on TCP), asked first: a tab-separated audit line may end with its
-        // actions' JSON objects, and read as JSON lines, the trimming of each line would take
-        // the empty fields that end another. A line in none refuses the body.
+        // end). The feed format is asked first: a tab-separated audit line may end with its
+        // actions' JSON objects, and read as JSON lines, each line trimmed, another would lose
+        // the empty fields that end it. A first line in neither refuses the body (Cloud NSS
+        // sends a refused batch again for ever, so only a body of no record is refused).
         Some(_) => {
             let line = &body[Lines { pos: 0 }.next(body).ok_or(NotJson)?];
             let raw = line.ends_with(b"}") && memchr::memmem::find(line, b"{\"").is_some();
@@ -133,7 +133,7 @@ pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
 }
 
 /// Whether a line, after its syslog headers and static text, is in a feed format other than
-/// JSON, as the pipeline reads it (JSON was looked for first, by its braces).
+/// JSON, as the pipeline detects it.
 fn in_a_feed_format(line: &[u8]) -> bool {
     matches!(
         feed_format(line),

@@ -214,11 +214,12 @@ fn pair_at(b: &[u8], at: usize) -> Option<usize> {
 }
 
 /// The separator that ends the first value, whose `=` is at `eq`: the first space, tab or `^^`
-/// after it (after its closing quote, when it is quoted) that ends a value as that separator
-/// does, a `name=` following it. Whichever comes first: a space-separated line's agent may hold a
-/// tab or a `^^` (NSS encodes neither in `%s{ua}`, nor `^` in a URL), and the first value is the
-/// template's own (Splunk's `reason`, NetWitness's `time`). A frame of one pair, which no
-/// separator ends, takes a tab or `^^`, whichever comes first; a space when neither does.
+/// after it (after its first quote that a blank or `^^` follows, when it starts with a quote)
+/// that ends a value as that separator does, a `name=` following it. Whichever comes first: a
+/// space-separated line's agent may hold a tab or a `^^` (NSS encodes neither in `%s{ua}`, nor
+/// `^` in a URL), and the first value is the template's own (Splunk's `reason`, NetWitness's
+/// `time`). A frame whose first value no separator ends (one pair) takes a tab or `^^`,
+/// whichever comes first; a space when neither does.
 fn separator(b: &[u8], eq: usize) -> Separator {
     let mut from = first_value_unquoted(b, eq + 1);
     while let Some(i) = memchr::memchr3(b' ', b'\t', b'^', &b[from..]) {

@@ -212,8 +212,9 @@ pub fn cloud_text(log_type: LogType, ports: &Ports) -> Option<String> {
          #   https://config.zscaler.com for your cloud), and those ranges go in\n\
          #   input.http.allowed_ips: every other peer is refused.\n\
          # Formatting: Log Type: {portal}; Feed Output Type: JSON, with or without JSON Array\n\
-         #   Notation (ztel reads both; a feed already set to Tab-separated, Name Value Pairs or\n\
-         #   a SIEM's preset is read too, a record a line); Feed Escape Character: ,\\\";\n\
+         #   Notation (ztel reads both; a feed already set to Name Value Pairs or a SIEM's\n\
+         #   preset is read too, a record a line, and Tab-separated in Zscaler's default field\n\
+         #   order or [formats]'s); Feed Escape Character: ,\\\";\n\
          #   Timezone: GMT (or set [input.http] feed_timezone to the feed's zone).\n\
          #   Feed Output Format: Zscaler's default JSON works; ztel's recommendation is the last line.\n\
          {template}\n"

@@ -66,8 +66,14 @@ pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
                 return Ok(Shape::RawArray);
             }
             // JSON's reading has elements that are no objects only where it is right: else
-            // an unreadable element's quotes may have paired up with another's.
-            let mut scan = ArrayScan::new(body)?;
+            // an unreadable element's quotes may have paired up with another's. A body that is
+            // no array in either reading may be lines of pairs whose template starts with a
+            // bracket (`[2026-12-07 08:39:01]<TAB>reason=…`), as TCP reads them; not CSV, which
+            // a cut array's commas or tabs would pass for (a cut body is refused, to be sent
+            // again whole).
+            let Ok(mut scan) = ArrayScan::new(body) else {
+                return bracketed_pairs(body);
+            };
             let mut objects = true;
             let strict = loop {
                 match scan.next(body) {
@@ -80,7 +86,7 @@ pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
                 (true, Some((_, true))) if objects => Ok(Shape::RawArray),
                 (true, _) => Ok(Shape::Array),
                 (false, Some((values, resynced))) if values || resynced => Ok(Shape::RawArray),
-                (false, _) => Err(NotJson),
+                (false, _) => bracketed_pairs(body),
             }
         }
         Some(b'{') => {
@@ -130,6 +136,19 @@ pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
             }
         }
     }
+}
+
+/// [`Shape::FeedLines`] when the first line of a body that starts with `[` and is no array is in
+/// a format of pairs (key=value, LEEF, CEF), which JSON never passes for: key=value needs its
+/// first `=` before any brace.
+fn bracketed_pairs(body: &[u8]) -> Result<Shape, NotJson> {
+    let line = &body[Lines { pos: 0 }.next(body).ok_or(NotJson)?];
+    matches!(
+        feed_format(line),
+        Some(Format::Kv | Format::Leef | Format::Cef)
+    )
+    .then_some(Shape::FeedLines)
+    .ok_or(NotJson)
 }
 
 /// Whether a line, after its syslog headers and static text, is in a feed format other than

@@ -102,6 +102,8 @@ fn bodies_are_arrays_lines_empty_or_refused() {
         "reason=Allowed product=NSS ClientIP=10.0.0.1",
         "<134>Oct 02 16:21:40 h zscaler-nss: LEEF:1.0|Zscaler|NSS|4.1|NA|cat=Blocked\r\n",
         "CEF:0|Zscaler|NSSWeb|6.0|Allowed|Allowed|3|act=Allowed",
+        // A template that starts with a bracket: no array (found by review).
+        "[2026-12-07 08:39:01]\treason=Allowed\tevent_id=1\tClientIP=10.0.0.1\n",
         // Tab-separated, ending with JSON objects (an audit's actions): still its own format.
         "Tue Jun 7 07:50:48 2022\t7536\tUI\t{\"a\":1}\t{\"a\":2}\nx\ty\t\t\n",
     ] {

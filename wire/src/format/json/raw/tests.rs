@@ -147,7 +147,7 @@ fn a_long_run_of_spaces_in_an_element_is_read_once() {
 
 /// An element that cannot be read, after a run of blanks, before a run of `}`: each `}` looked
 /// at trimmed the blanks again, 5 s for a body of 200 KB (found by an audit). The blanks
-/// trimmed now stay below the body's length, and the element found is the one it was.
+/// trimmed now stay within twice the body's length, and the element found is the one it was.
 #[test]
 fn an_unreadable_element_after_blanks_is_trimmed_once() {
     use crate::format::json::span::TRIMMED;

@@ -294,7 +294,7 @@ fn looks_like_an_object(record: &[u8]) -> bool {
 /// run.
 fn holds_a_record(record: &[u8]) -> bool {
     use wire::format::Format;
-    wire::format::json::span::ends_with_object(record.trim_ascii())
+    wire::format::json::span::holds_an_object(record.trim_ascii())
         || matches!(
             wire::decode::feed_format(record),
             Some(Format::Leef | Format::Cef | Format::Kv | Format::Csv)
@@ -375,6 +375,8 @@ mod tests {
         assert!(holds_a_record(
             b"<134>Nov 22 10:00:00 h LEEF:1.0|Zscaler|NSS|4.1|NA|cat=x"
         ));
+        // Values NSS wrote as they are (Elastic's `"ua":"%s{ua}"`), as the collector takes them.
+        assert!(holds_a_record(br#"{"ua":"a"b","cip":"10.0.0.1"}"#));
         // Text in no format, or a brace that closes no object, is none.
         assert!(!holds_a_record(b"hello"));
         assert!(!holds_a_record(b"hello {x} world"));

@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use wire::decode::feed_format;
 use wire::format::json::raw::{starts_as_object, Elements};
-use wire::format::json::span::{bare_or_string_end, container_end, ends_with_object, trim};
+use wire::format::json::span::{bare_or_string_end, container_end, holds_an_object, trim};
 use wire::format::Format;
 
 use crate::batch::counters::Counter;
@@ -126,10 +126,9 @@ pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
         // sends a refused batch again for ever, so only a body of no record is refused).
         Some(_) => {
             let line = &body[Lines { pos: 0 }.next(body).ok_or(NotJson)?];
-            let raw = line.ends_with(b"}") && memchr::memmem::find(line, b"{\"").is_some();
             if in_a_feed_format(line) {
                 Ok(Shape::FeedLines)
-            } else if ends_with_object(line) || raw {
+            } else if holds_an_object(line) {
                 Ok(Shape::Lines)
             } else {
                 Err(NotJson)

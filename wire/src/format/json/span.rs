@@ -104,11 +104,18 @@ fn end(json: &[u8], open: usize, bare: bool) -> Option<usize> {
     None
 }
 
+/// [`ends_with_object`], or a line that ends with `}` and holds `{"`: one whose values NSS wrote
+/// as they are (a `%s{ua}` with quotes of its own), which no JSON reading closes. What the HTTP
+/// input takes a body's first line for a JSON record by, and what loadgen checks a line it posts
+/// by.
+pub fn holds_an_object(line: &[u8]) -> bool {
+    ends_with_object(line) || (line.ends_with(b"}") && memchr::memmem::find(line, b"{\"").is_some())
+}
+
 /// Whether a line (trimmed) ends with an object that opens at one of its first few `{`, after
 /// text such as a syslog header or a template's lead, which may hold braces of its own
 /// (`ZSCALER {web}: {…}`): `{`, then a key's quote or its end (`{x}` is braces in text), closing
-/// at the line's end. What the HTTP input takes a body's first line for a record by, and what
-/// loadgen checks a line it posts by.
+/// at the line's end.
 pub fn ends_with_object(line: &[u8]) -> bool {
     let object = |at: usize| {
         let inner = line[at + 1..].iter().find(|b| !b.is_ascii_whitespace());
@@ -185,5 +192,9 @@ mod tests {
         assert!(!ends_with_object(b"hello {x}"));
         assert!(!ends_with_object(br#"{"a":1} x"#));
         assert!(!ends_with_object(br#""a","{b}""#));
+        // Values NSS wrote as they are: no JSON, but a record.
+        let raw = br#"<134>x {"ua":"a"b","n":1}"#;
+        assert!(!ends_with_object(raw) && holds_an_object(raw));
+        assert!(!holds_an_object(b"hello {x}"));
     }
 }

@@ -138,16 +138,18 @@ pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
 }
 
 /// [`Shape::FeedLines`] when the first line of a body that starts with `[` and is no array is in
-/// a format of pairs (key=value, LEEF, CEF), which JSON never passes for: key=value needs its
-/// first `=` before any brace.
+/// a format of pairs (key=value, LEEF, CEF) and holds no object's start (`{"`): key=value needs
+/// its first `=` before any brace, and a cut array's value that holds ` LEEF:` still has its
+/// record's `{"` before it.
 fn bracketed_pairs(body: &[u8]) -> Result<Shape, NotJson> {
     let line = &body[Lines { pos: 0 }.next(body).ok_or(NotJson)?];
-    matches!(
+    let pairs = matches!(
         feed_format(line),
         Some(Format::Kv | Format::Leef | Format::Cef)
-    )
-    .then_some(Shape::FeedLines)
-    .ok_or(NotJson)
+    );
+    (pairs && memchr::memmem::find(line, b"{\"").is_none())
+        .then_some(Shape::FeedLines)
+        .ok_or(NotJson)
 }
 
 /// Whether a line, after its syslog headers and static text, is in a feed format other than

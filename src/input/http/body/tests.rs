@@ -94,6 +94,9 @@ fn bodies_are_arrays_lines_empty_or_refused() {
     assert_eq!(shape(b"{\"a\":1}\nnot json\n"), Ok(Shape::Lines));
     assert_eq!(shape(b"{\"a\":1}\n<134>{\"b\":2}\n"), Ok(Shape::Lines));
     assert_eq!(shape(b"hello"), Err(NotJson));
+    // A cut array whose first value holds a LEEF header is still a cut array.
+    let cut = b"[{\"msg\":\"x LEEF:1.0|Zscaler|NSS|4.1|NA|a=1\tb=2\"},{\"m";
+    assert_eq!(shape(cut), Err(NotJson));
     // A first line in another feed format: lines of records, each as TCP frames it.
     for body in [
         "\"Mon Jun 20 15:29:11 2022\",\"new-gre\",\"HTTP\"\nnot a record\n",

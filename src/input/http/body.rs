@@ -101,8 +101,8 @@ pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
             let mut lines = Lines { pos: 0 };
             while let Some(line) = lines.next(body) {
                 let line = &body[line];
-                let whole = container_end(line, 0) == Some(line.len());
-                first.get_or_insert(whole);
+                // Only the first line's: each line's would read the whole body once more.
+                first.get_or_insert_with(|| container_end(line, 0) == Some(line.len()));
                 braces &= line[0] == b'{';
                 closed &= line[line.len() - 1] == b'}';
             }

@@ -113,7 +113,7 @@ const NAME: [bool; 256] = {
     table
 };
 
-fn is_name(b: u8) -> bool {
+pub(super) fn is_name(b: u8) -> bool {
     NAME[b as usize]
 }
 

@@ -4,6 +4,8 @@
 //! frame needs JSON escaping at all.
 
 use crate::format::bits::{next_one, ones};
+// A byte a key can hold, as the scan's key mask marks them: a name's, `[A-Za-z0-9_.-]`.
+use crate::format::is_name as is_key_byte;
 
 /// A byte range of a frame (or of its unescaped copy).
 pub(super) type Range = (usize, usize);
@@ -388,29 +390,15 @@ fn with_colons(text: &[u8], mut start: usize) -> usize {
     start
 }
 
-/// A byte a key can hold, as the scan's key mask marks them.
-const fn is_key_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
-}
-
 /// Whether `key` is a LEEF key: runs of key bytes with a `:` between each two (IBM's
 /// `TimestampAuthentication:iso8601`), as [`split_spaced`] finds them in LEEF. Asked of every
-/// attribute of a tab-separated frame: a table and one pass (splitting at the `:`s first cost
-/// LEEF a quarter more instructions a frame).
+/// attribute of a tab-separated frame: the name table and one pass (splitting at the `:`s first
+/// cost LEEF a quarter more instructions a frame).
 pub(super) fn is_leef_key(key: &[u8]) -> bool {
-    const KEY: [bool; 256] = {
-        let mut table = [false; 256];
-        let mut b = 0;
-        while b < 256 {
-            table[b] = is_key_byte(b as u8);
-            b += 1;
-        }
-        table
-    };
     // Whether the byte before was a key byte: a `:` may follow it, and a key ends on one.
     let mut after_key_byte = false;
     for &b in key {
-        if KEY[usize::from(b)] {
+        if is_key_byte(b) {
             after_key_byte = true;
         } else if b == b':' && after_key_byte {
             after_key_byte = false;

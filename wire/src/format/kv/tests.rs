@@ -190,33 +190,32 @@ fn a_line_of_unclosed_quotes_is_read_once() {
 
 /// A value of blanks after a separator that no pair follows (found by review): each separator in
 /// it looked at the blanks after it to the run's end, 1.9 s for a frame of 100,000 tabs. The
-/// blanks stepped over now stay within a few times the frame's length, whichever separator the frame has and
-/// whatever the run holds.
+/// blanks stepped over now stay within a few times the frame's length, whichever separator the
+/// frame has and whatever the run holds.
 #[test]
 fn a_run_of_blanks_is_stepped_over_once() {
+    // The pairs of `text`, checking the blanks stepped over on the way.
+    let stepped_read = |text: &str, case: &str| {
+        STEPPED.with(|s| s.set(0));
+        let got = read(text).1;
+        let stepped = STEPPED.with(|s| s.get());
+        assert!(
+            stepped <= 4 * text.len(),
+            "{case}: {stepped} blanks stepped in {} bytes",
+            text.len()
+        );
+        got
+    };
     for sep in ["\t", "^^", " "] {
         for fill in ["\t", " ", "\t ", "^^\t", " \t^^"] {
+            let case = format!("{sep:?} {fill:?}");
             let text = format!("a=1{sep}b=x{}y{sep}c=2", fill.repeat(20_000));
-            STEPPED.with(|s| s.set(0));
-            let got = read(&text).1;
-            let stepped = STEPPED.with(|s| s.get());
-            assert!(
-                stepped <= 4 * text.len(),
-                "{sep:?} {fill:?}: {stepped} blanks stepped in {} bytes",
-                text.len()
-            );
-            assert_eq!(got.len(), 3, "{sep:?} {fill:?}");
-            assert_eq!(got[1].1.len(), 2 + fill.len() * 20_000, "{sep:?} {fill:?}");
+            let got = stepped_read(&text, &case);
+            assert_eq!(got.len(), 3, "{case}");
+            assert_eq!(got[1].1.len(), 2 + fill.len() * 20_000, "{case}");
             // In the first value, where the separator is chosen.
             let text = format!("a=x{}y{sep}b=2", fill.repeat(20_000));
-            STEPPED.with(|s| s.set(0));
-            let got = read(&text).1;
-            let stepped = STEPPED.with(|s| s.get());
-            assert!(
-                stepped <= 4 * text.len(),
-                "{sep:?} {fill:?}: first value, {stepped}"
-            );
-            assert_eq!(got.len(), 2, "{sep:?} {fill:?}: first value");
+            assert_eq!(stepped_read(&text, &case).len(), 2, "{case}: first value");
         }
     }
 }

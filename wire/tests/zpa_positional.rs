@@ -245,13 +245,69 @@ fn the_csv_template_as_lss_writes_it() {
 }
 
 #[test]
-fn a_list_of_several_items_in_an_unquoted_csv_line_is_a_dead_letter() {
-    // The User Status sample's postures and SAML attributes hold commas: LSS's CSV cannot say
-    // where they end, and ztel guesses nothing.
+fn lists_of_several_items_in_an_unquoted_csv_line_are_read_around() {
+    // The User Status sample's postures and SAML attributes hold commas (LSS joins a list's
+    // items so): nothing says where each list ends, but the columns before the lists are the
+    // line's first fields and those after them its last. It was a dead letter.
+    let t = &TEMPLATES[1];
+    let (_, mut json) = sample(t);
+    let line = fill(t.csv, &json, ',', Style::Template);
+    assert_eq!(line.split(',').count(), 35, "{line}");
+    let relayed = format!("<134>Jan 18 10:31:01 relay01 zpa-lss: {line}");
+    same_as_json(t, &[line, relayed]);
+    // Longer lists, a list of one item or none, and a comma after the lists (the city's).
+    json["PosturesHit"] = "p1,p2,p3,p4,p5,p6,p7,p8".into();
+    json["TrustedNetworks"] = "".into();
+    json["SAMLAttributes"] = "group:a".into();
+    json["City"] = "Washington, D.C.".into();
+    let record = |json: &Value| {
+        let line = fill(t.csv, json, ',', Style::Template);
+        let got = decoded(&line).records;
+        assert_eq!(got.len(), 1, "{line}");
+        got[0].clone()
+    };
+    let want = decoded(&serde_json::to_string(&json).expect("JSON")).records;
+    assert_eq!(vec![record(&json)], want);
+    // As many as a line of any length may hold (a user's SAML groups): past the widest order.
+    let many: Vec<String> = (0..200).map(|i| format!("memberOf:group-{i}")).collect();
+    json["SAMLAttributes"] = many.join(",").into();
+    let want = decoded(&serde_json::to_string(&json).expect("JSON")).records;
+    assert_eq!(vec![record(&json)], want);
+}
+
+#[test]
+fn a_comma_before_the_lists_keeps_the_line_out() {
+    // A comma in a value before the lists moves every column after it, the hostname among
+    // them: the line must fit its order, and ClientType (just before the lists) must still
+    // hold a client type. Each of these would otherwise name another device or user.
     let t = &TEMPLATES[1];
     let (_, json) = sample(t);
+    let mut cases = Vec::new();
+    for (key, value) in [
+        ("Idp", "Okta, production"),
+        ("Customer", "Acme, Inc."),
+        ("Username", "doe, john"),
+        ("Version", "19.12.0,36"),
+    ] {
+        let mut j = json.clone();
+        j[key] = value.into();
+        cases.push(fill(t.csv, &j, ',', Style::Template));
+    }
+    // No client type: nothing tells that the columns before the lists are in place.
+    let mut j = json.clone();
+    j["ClientType"] = "".into();
+    cases.push(fill(t.csv, &j, ',', Style::Template));
+    // Another log type's label. (`Connector Status` cut by a header reader to `Status` is
+    // User Status' label cut so too: its own lines have no client type where User Status
+    // has one.)
     let line = fill(t.csv, &json, ',', Style::Template);
-    assert_eq!(dead(&line), Reason::FieldCount);
+    cases.push(line.replacen("User Status zpa-lss:", "Browser Access zpa-lss:", 1));
+    for line in &cases {
+        assert_eq!(dead(line), Reason::FieldCount, "{line}");
+    }
+    // Without its label (a bare time) the line is no ZPA line that ztel can name.
+    let bare = line.replacen(" User Status zpa-lss: ", "", 1);
+    assert!(run("UTC", &[bare.as_bytes()]).records.is_empty(), "{bare}");
 }
 
 #[test]

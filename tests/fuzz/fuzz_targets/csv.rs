@@ -183,6 +183,24 @@ fn reread(text: &str, columns: usize, json: [usize; 2]) -> Option<Vec<String>> {
     next.is_none().then_some(out)
 }
 
+/// A ZPA User Status line read around its lists (`wire/src/format/csv/lists.rs`): its first 21
+/// fields, its five lists (trusted networks to postures missed) empty, its last 7; none for a
+/// line with a quote or tab-separated, or without more fields than the order's 33.
+fn around_lists(text: &str) -> Option<Vec<String>> {
+    let c: Vec<char> = text.chars().collect();
+    if c.contains(&'"') || delimiter(&c) != ',' {
+        return None;
+    }
+    let all: Vec<&str> = text.split(',').collect();
+    if all.len() <= 33 {
+        return None;
+    }
+    let mut out: Vec<String> = all[..21].iter().map(|s| s.to_string()).collect();
+    out.extend(std::iter::repeat_n(String::new(), 5));
+    out.extend(all[all.len() - 7..].iter().map(|s| s.to_string()));
+    Some(out)
+}
+
 /// `fields` written as RFC 4180 with every field quoted.
 fn quote_all(fields: &[&str], d: char) -> String {
     let quoted: Vec<String> = fields
@@ -234,11 +252,24 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     }
     // What the line holds read as NSS and LSS write values, which the reader falls back to.
     let readings = [want.clone().ok(), Some(as_written(text))];
+    let around = around_lists(text);
     if read.is_ok() {
+        let counted = readings.iter().flatten().any(|v| COUNTS.contains(&v.len()));
         assert!(
-            readings.iter().flatten().any(|v| COUNTS.contains(&v.len())),
+            counted || around.is_some(),
             "read with no reading of an order's count"
         );
+    }
+    // A User Status line of more fields than its order's is read around its lists only: its
+    // user and device are those of that reading, with a client type just before the lists.
+    if let (Ok(_), Some(Kind::ZpaUserStatus), Some(around)) = (&read, fields.product, around) {
+        let slot = |field| fields.get(field).map(|s| s.value);
+        for (field, at) in [(Field::Username, 2), (Field::Hostname, 18)] {
+            let value = around[at].as_str();
+            let absent = wire::value::is_absent(value.trim());
+            assert!(absent || slot(field) == Some(Scalar::Str(value)), "{field:?}");
+        }
+        assert!(around[20].starts_with("zpn_client_type_"), "{:?}", around[20]);
     }
     if fields.sourcetype == Some("zscalernss-web") {
         // Its client IP, agent and time are those of a reading of the web order's count.

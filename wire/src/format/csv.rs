@@ -53,9 +53,11 @@
 //! its ISO 8601 times (connection start and end, authentication, audit times) must be dates,
 //! what the templates write with `%d` digits and with `%f` decimals (a Private Service Edge
 //! Status row, App Connector Status's count, has an address where it has a latitude), and
-//! Audit's first field must name it. Browser Access's CSV template writes its agent and reason
-//! with `%j`, JSON strings: a line whose escaped quote CSV's rule took for a field's end is
-//! read again with each of them ending at its own quote ([`json`]), and their escapes undone.
+//! Audit's first field must name it. A User Status line whose lists (postures, SAML attributes)
+//! LSS joined with commas is read by the columns around them ([`lists`]). Browser Access's CSV
+//! template writes its agent and reason with `%j`, JSON strings: a line whose escaped quote
+//! CSV's rule took for a field's end is read again with each of them ending at its own quote
+//! ([`json`]), and their escapes undone.
 //! Browser Access and App Connector Status have the same count: the label tells them apart,
 //! else the values (App Connector Status has numbers where Browser Access has its method and
 //! protocol). A label of a ZPA log type with no order here makes the line `unknown_type`. The
@@ -64,6 +66,7 @@
 mod cells;
 mod fit;
 mod json;
+mod lists;
 mod lss;
 mod marks;
 mod orders;
@@ -162,7 +165,11 @@ impl Reader {
             // Values hold quotes that CSV's rule misreads: read as NSS and LSS write them.
             None => match self.as_written(text, d, columns) {
                 Some(order) => (order, false, true),
-                None => return Err(no_order(text, d)),
+                // ZPA's lists joined with commas: read by the columns around them.
+                None => match self.lists(text, d, columns) {
+                    Some(order) => (order, false, false),
+                    None => return Err(no_order(text, d)),
+                },
             },
         };
         // LSS's `%j` in a CSV template: a JSON string, quoted, whose escapes are undone when it
@@ -330,6 +337,16 @@ impl Reader {
         // As wide as any line's fields: swapped with the spans, it never makes them grow.
         self.again.reserve(columns.widest);
         let order = json::reread(text, d, count, columns, &mut self.again)?;
+        std::mem::swap(&mut self.spans, &mut self.again);
+        Some(order)
+    }
+
+    /// Reads the line again by the columns around its lists ([`lists`]): its spans then hold
+    /// the fields of that order, else they are as they were.
+    fn lists<'c>(&mut self, text: &str, d: u8, columns: &'c Columns) -> Option<&'c Order> {
+        // As wide as any line's fields: swapped with the spans, it never makes them grow.
+        self.again.reserve(columns.widest);
+        let order = lists::reread(text, d, columns, &mut self.again)?;
         std::mem::swap(&mut self.spans, &mut self.again);
         Some(order)
     }

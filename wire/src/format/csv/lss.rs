@@ -27,8 +27,8 @@
 //! its comma-separated order reads two fields for it. Audit's old and new values are JSON
 //! objects of several keys: their braces tell where they end ([`json`](super::json)). Lists
 //! (User Status' postures and trusted networks, SAML attributes) of more than one item make the
-//! field count wrong, and nothing tells where they end: such a line is a dead letter
-//! (`field_count`), TSV and quoted values are not concerned.
+//! field count wrong, and nothing tells where they end: such a line is read by the columns
+//! around them ([`lists`](super::lists)); TSV and quoted values are not concerned.
 
 use crate::kind::Kind;
 
@@ -38,12 +38,22 @@ const TAG: &str = "zpa-lss:";
 /// A log type's default template: its kind, the label its lead names, the JSON key of each
 /// field in order (`""` for Audit's lead, which holds no field), and the field whose value
 /// holds a comma in every record, if one does, with the field that its part before the comma
-/// repeats (`ConnectionID` is `<SessionID>,<id>`).
+/// repeats (`ConnectionID` is `<SessionID>,<id>`), and the columns whose values are lists.
 pub(super) struct Template {
     pub kind: Kind,
     pub label: &'static str,
     pub names: &'static [&'static str],
     pub comma: Option<(&'static str, &'static str)>,
+    pub lists: Option<Lists>,
+}
+
+/// A run of columns whose values are lists that LSS's CSV template joins with commas
+/// (`%s(,){PosturesHit}`), from `first` to `last`; `anchor` is the column just before them
+/// and the text that starts its every value, which a value that a comma moved there lacks.
+pub(super) struct Lists {
+    pub first: &'static str,
+    pub last: &'static str,
+    pub anchor: (&'static str, &'static str),
 }
 
 #[rustfmt::skip]
@@ -73,6 +83,7 @@ pub(super) const TEMPLATES: [Template; 5] = [
             "PRASessionType", "PRASharedMode",
         ],
         comma: Some(("ConnectionID", "SessionID")),
+        lists: None,
     },
     Template {
         kind: Kind::ZpaUserStatus,
@@ -87,6 +98,12 @@ pub(super) const TEMPLATES: [Template; 5] = [
             "FQDNRegisteredError", "City", "MicroTenantID",
         ],
         comma: None,
+        // Every ClientType is `zpn_client_type_<kind>` (zapp, exporter, machine_tunnel…).
+        lists: Some(Lists {
+            first: "TrustedNetworks",
+            last: "PosturesMiss",
+            anchor: ("ClientType", "zpn_client_type_"),
+        }),
     },
     Template {
         kind: Kind::ZpaBrowserAccess,
@@ -105,6 +122,7 @@ pub(super) const TEMPLATES: [Template; 5] = [
             "ConnectionReason", "Origin", "CorsToken",
         ],
         comma: None,
+        lists: None,
     },
     Template {
         kind: Kind::ZpaAppConnectorStatus,
@@ -121,6 +139,7 @@ pub(super) const TEMPLATES: [Template; 5] = [
             "TotalBytesTx", "MicroTenantID",
         ],
         comma: None,
+        lists: None,
     },
     Template {
         kind: Kind::ZpaAudit,
@@ -131,6 +150,7 @@ pub(super) const TEMPLATES: [Template; 5] = [
             "ObjectID", "CustomerID", "User", "ClientAuditUpdate",
         ],
         comma: None,
+        lists: None,
     },
 ];
 

@@ -167,6 +167,18 @@ pub(super) struct Order {
     pub(super) checked: Vec<usize>,
     /// A column holds a JSON string in a comma-separated line ([`Column::json_string`]).
     pub(super) json_strings: bool,
+    /// Columns whose values are lists joined with commas ([`super::lists`]).
+    pub(super) lists: Option<ListRun>,
+}
+
+/// The places of a [`lss::Lists`] in an order's columns, and the text its anchor's values
+/// start with.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ListRun {
+    pub(super) first: usize,
+    pub(super) last: usize,
+    pub(super) anchor: usize,
+    pub(super) prefix: &'static str,
 }
 
 impl Order {
@@ -196,6 +208,7 @@ impl Order {
             repeats: None,
             checked: Vec::new(),
             json_strings: false,
+            lists: None,
         };
         order.checked = order.checkable();
         order
@@ -231,6 +244,20 @@ impl Order {
             order.columns.insert(at + 1, rest);
             order.delimiter = Some(b',');
         }
+        // Places are the template's: the form with a value split in two has none (no template
+        // has both a value that always holds a comma and lists).
+        order.lists = template
+            .lists
+            .as_ref()
+            .filter(|_| comma.is_none())
+            .and_then(|l| {
+                Some(ListRun {
+                    first: place(l.first)?,
+                    last: place(l.last)?,
+                    anchor: place(l.anchor.0)?,
+                    prefix: l.anchor.1,
+                })
+            });
         order.checked = order.checkable();
         order.json_strings = order.columns.iter().any(|c| c.json_string);
         order
@@ -327,6 +354,13 @@ impl Columns {
         self.orders
             .iter()
             .filter(move |o| (o.json && o.columns.len() < count) || o.json_strings)
+    }
+
+    /// The orders with lists ([`super::lists`]) and fewer columns than `count`.
+    pub(super) fn with_lists(&self, count: usize) -> impl Iterator<Item = &Order> {
+        self.orders
+            .iter()
+            .filter(move |o| o.lists.is_some() && o.columns.len() < count)
     }
 
     /// The order for a frame of `values` separated by `delimiter`, if one has their count (and,

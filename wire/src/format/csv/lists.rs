@@ -1,0 +1,96 @@
+//! ZPA lines whose lists hold commas. LSS's CSV template for User Status joins a list's items
+//! with commas (`%s(,){PosturesHit}`) and writes the SAML attributes as they are
+//! (`myname:jdoe,myemail:jdoe@zscaler.com`), unquoted: a user who passed two posture checks
+//! gets a line longer than the template, and nothing in it says which list the extra fields
+//! belong to. The columns around the lists stay where they are, though: those before them are
+//! the line's first fields, and those after them its last ones.
+//!
+//! So a comma-separated line with no quote in it and more fields than such an order has is read
+//! again: the columns before the lists from its start, the columns after them from its end, and
+//! the lists left out (no record holds them). A comma in a value before the lists would move
+//! every column after it, the device's hostname among them: the line must fit the order as any
+//! line must (its numbers, decimals and times), its first field must name the log type, and the
+//! column just before the lists must hold what only it holds (every `ClientType` starts
+//! `zpn_client_type_`, which a platform, a hostname or an IdP's name moved there does not).
+//! Else it stays a `field_count` dead letter. Nothing is allocated: the reader's spans are
+//! refilled.
+
+use super::fit::Values;
+use super::lss::{self, Lead};
+use super::orders::{Columns, ListRun, Order};
+use super::Span;
+use crate::format::find_byte;
+
+/// The order of `columns` with lists that the line `text` is in, read as above, with `spans`
+/// refilled with its columns; none when no such order takes it.
+pub(super) fn reread<'c>(
+    text: &str,
+    d: u8,
+    columns: &'c Columns,
+    spans: &mut Vec<Span>,
+) -> Option<&'c Order> {
+    let b = text.as_bytes();
+    // A quote may join fields by CSV's rule (the line was read so already); tabs separate
+    // no list.
+    if d != b',' || b.contains(&b'"') {
+        return None;
+    }
+    let count = memchr::memchr_iter(b',', b).count() + 1;
+    columns.with_lists(count).find(|order| {
+        order.lists.is_some_and(|run| {
+            split(b, order, run, spans) && {
+                let values = Values { text, spans };
+                order.fits(values, d) && anchored(order, run, values)
+            }
+        })
+    })
+}
+
+/// Refills `spans` with the columns of `order`: those before `run` from the start of `b`, those
+/// after it from its end, and the lists empty. False when the line has too few fields for it.
+fn split(b: &[u8], order: &Order, run: ListRun, spans: &mut Vec<Span>) -> bool {
+    let field = |start, end| Span {
+        start,
+        end,
+        escaped: false,
+    };
+    spans.clear();
+    let mut start = 0;
+    for _ in 0..run.first {
+        let Some(comma) = find_byte(b, start, b',') else {
+            return false;
+        };
+        spans.push(field(start, comma));
+        start = comma + 1;
+    }
+    spans.extend((run.first..=run.last).map(|_| field(start, start)));
+    // The columns after the lists, last first, then put in order.
+    let after = spans.len();
+    let mut end = b.len();
+    for _ in run.last + 1..order.columns.len() {
+        match memchr::memrchr(b',', &b[start..end]) {
+            Some(at) => {
+                spans.push(field(start + at + 1, end));
+                end = start + at;
+            }
+            None => return false,
+        }
+    }
+    spans[after..].reverse();
+    // Each list holds one field at least: as many commas as lists are left between them.
+    let lists = run.last - run.first + 1;
+    memchr::memchr_iter(b',', &b[start..end]).count() >= lists - 1
+}
+
+/// Whether the line's first field names the order's log type (its tag after the label, or
+/// after the label's last word where a syslog header reader took the rest), and its anchor
+/// column holds what that column's values start with.
+fn anchored(order: &Order, run: ListRun, values: Values<'_>) -> bool {
+    let labelled = order.label.is_some_and(|label| {
+        matches!(
+            lss::lead(values.get(0), label),
+            Lead::Labelled(_) | Lead::Cut
+        )
+    });
+    labelled && values.get(run.anchor).starts_with(run.prefix)
+}

@@ -259,7 +259,10 @@ fn lists_of_several_items_in_an_unquoted_csv_line_are_read_around() {
     json["PosturesHit"] = "p1,p2,p3,p4,p5,p6,p7,p8".into();
     json["TrustedNetworks"] = "".into();
     json["SAMLAttributes"] = "group:a".into();
+    // (The columns after the lists are read from the end and hold nothing a record does: a
+    // comma there moves them, the record stays.)
     json["City"] = "Washington, D.C.".into();
+    json["ZENCountryCode"] = "US".into();
     let record = |json: &Value| {
         let line = fill(t.csv, json, ',', Style::Template);
         let got = decoded(&line).records;
@@ -293,6 +296,15 @@ fn a_comma_before_the_lists_keeps_the_line_out() {
         j[key] = value.into();
         cases.push(fill(t.csv, &j, ',', Style::Template));
     }
+    // A value written to look like the columns after it, up to a client type of its own: the
+    // line holds two fields that start as a client type does.
+    let mut j = json.clone();
+    j["Username"] = concat!(
+        "eve,S,ZPN_STATUS_AUTHENTICATED,1,z,c,10.9.9.9,6.6.6.6,1.0,2.0,US,",
+        "2019-01-01T00:00:00.000Z,,1,1,idp,forged-host,windows,zpn_client_type_zapp"
+    )
+    .into();
+    cases.push(fill(t.csv, &j, ',', Style::Template));
     // No client type: nothing tells that the columns before the lists are in place.
     let mut j = json.clone();
     j["ClientType"] = "".into();

@@ -253,16 +253,17 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     // What the line holds read as NSS and LSS write values, which the reader falls back to.
     let readings = [want.clone().ok(), Some(as_written(text))];
     let around = around_lists(text);
+    let user_status = fields.product == Some(Kind::ZpaUserStatus);
     if read.is_ok() {
         let counted = readings.iter().flatten().any(|v| COUNTS.contains(&v.len()));
         assert!(
-            counted || around.is_some(),
+            counted || (around.is_some() && user_status),
             "read with no reading of an order's count"
         );
     }
     // A User Status line of more fields than its order's is read around its lists only: its
     // user and device are those of that reading, with a client type just before the lists.
-    if let (Ok(_), Some(Kind::ZpaUserStatus), Some(around)) = (&read, fields.product, around) {
+    if let (Ok(_), true, Some(around)) = (&read, user_status, around) {
         let slot = |field| fields.get(field).map(|s| s.value);
         for (field, at) in [(Field::Username, 2), (Field::Hostname, 18)] {
             let value = around[at].as_str();
@@ -270,6 +271,8 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             assert!(absent || slot(field) == Some(Scalar::Str(value)), "{field:?}");
         }
         assert!(around[20].starts_with("zpn_client_type_"), "{:?}", around[20]);
+        let types = text.split(',').filter(|f| f.starts_with("zpn_client_type_"));
+        assert_eq!(types.count(), 1, "one field is a client type");
     }
     if fields.sourcetype == Some("zscalernss-web") {
         // Its client IP, agent and time are those of a reading of the web order's count.

@@ -2,18 +2,20 @@
 //! with commas (`%s(,){PosturesHit}`) and writes the SAML attributes as they are
 //! (`myname:jdoe,myemail:jdoe@zscaler.com`), unquoted: a user who passed two posture checks
 //! gets a line longer than the template, and nothing in it says which list the extra fields
-//! belong to. The columns around the lists stay where they are, though: those before them are
-//! the line's first fields, and those after them its last ones.
+//! belong to. The columns before the lists stay where they are, though: they are the line's
+//! first fields. And the columns after them, which no record holds either, are its last fields
+//! unless one of their values holds a comma too (a city `Washington, D.C.`).
 //!
 //! So a comma-separated line with no quote in it and more fields than such an order has is read
 //! again: the columns before the lists from its start, the columns after them from its end, and
-//! the lists left out (no record holds them). A comma in a value before the lists would move
-//! every column after it, the device's hostname among them: the line must fit the order as any
-//! line must (its numbers, decimals and times), its first field must name the log type, and the
-//! column just before the lists must hold what only it holds (every `ClientType` starts
-//! `zpn_client_type_`, which a platform, a hostname or an IdP's name moved there does not).
-//! Else it stays a `field_count` dead letter. Nothing is allocated: the reader's spans are
-//! refilled.
+//! the lists left out. A comma in a value before the lists would move every column after it,
+//! the device's hostname among them: those columns must fit the order as any line's must (their
+//! numbers, decimals and times), the first field must name the log type, and the column just
+//! before the lists must hold what only it holds: every `ClientType` starts `zpn_client_type_`,
+//! which a platform, a hostname or an IdP's name moved there does not. A value written to look
+//! like the columns after it (a username `a,…,zpn_client_type_zapp`) would put its own there:
+//! the line must hold one field that starts so, no more. Else it stays a `field_count` dead
+//! letter. Nothing is allocated: the reader's spans are refilled.
 
 use super::fit::Values;
 use super::lss::{self, Lead};
@@ -39,8 +41,12 @@ pub(super) fn reread<'c>(
     columns.with_lists(count).find(|order| {
         order.lists.is_some_and(|run| {
             split(b, order, run, spans) && {
-                let values = Values { text, spans };
-                order.fits(values, d) && anchored(order, run, values)
+                // The columns after the lists hold nothing a record does: not checked.
+                let before = Values {
+                    text,
+                    spans: &spans[..run.first],
+                };
+                order.fit(before).misfits == 0 && anchored(order, run, before, b)
             }
         })
     })
@@ -84,13 +90,20 @@ fn split(b: &[u8], order: &Order, run: ListRun, spans: &mut Vec<Span>) -> bool {
 
 /// Whether the line's first field names the order's log type (its tag after the label, or
 /// after the label's last word where a syslog header reader took the rest), and its anchor
-/// column holds what that column's values start with.
-fn anchored(order: &Order, run: ListRun, values: Values<'_>) -> bool {
+/// column holds what that column's values start with, as no other field of the line `b` does.
+fn anchored(order: &Order, run: ListRun, values: Values<'_>, b: &[u8]) -> bool {
     let labelled = order.label.is_some_and(|label| {
         matches!(
             lss::lead(values.get(0), label),
             Lead::Labelled(_) | Lead::Cut
         )
     });
-    labelled && values.get(run.anchor).starts_with(run.prefix)
+    let prefix = run.prefix.as_bytes();
+    let once = || {
+        b.split(|&c| c == b',')
+            .filter(|f| f.starts_with(prefix))
+            .count()
+            == 1
+    };
+    labelled && values.get(run.anchor).starts_with(run.prefix) && once()
 }

@@ -297,13 +297,16 @@ fn a_comma_before_the_lists_keeps_the_line_out() {
         cases.push(fill(t.csv, &j, ',', Style::Template));
     }
     // A value written to look like the columns after it, up to a client type of its own: the
-    // line holds two fields that start as a client type does.
+    // line holds two fields that start as a client type does, and two as a status does.
     let mut j = json.clone();
     j["Username"] = concat!(
         "eve,S,ZPN_STATUS_AUTHENTICATED,1,z,c,10.9.9.9,6.6.6.6,1.0,2.0,US,",
         "2019-01-01T00:00:00.000Z,,1,1,idp,forged-host,windows,zpn_client_type_zapp"
     )
     .into();
+    cases.push(fill(t.csv, &j, ',', Style::Template));
+    // The same where the line has no client type of its own: its status is the second.
+    j["ClientType"] = "".into();
     cases.push(fill(t.csv, &j, ',', Style::Template));
     // No client type: nothing tells that the columns before the lists are in place.
     let mut j = json.clone();

@@ -270,9 +270,12 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             let absent = wire::value::is_absent(value.trim());
             assert!(absent || slot(field) == Some(Scalar::Str(value)), "{field:?}");
         }
-        assert!(around[20].starts_with("zpn_client_type_"), "{:?}", around[20]);
-        let types = text.split(',').filter(|f| f.starts_with("zpn_client_type_"));
-        assert_eq!(types.count(), 1, "one field is a client type");
+        // One status and one client type, each in its place.
+        for (at, prefix) in [(4, "ZPN_STATUS_"), (20, "zpn_client_type_")] {
+            assert!(around[at].starts_with(prefix), "{:?}", around[at]);
+            let such = text.split(',').filter(|f| f.starts_with(prefix));
+            assert_eq!(such.count(), 1, "one field starts {prefix}");
+        }
     }
     if fields.sourcetype == Some("zscalernss-web") {
         // Its client IP, agent and time are those of a reading of the web order's count.

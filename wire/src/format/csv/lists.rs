@@ -14,8 +14,10 @@
 //! before the lists must hold what only it holds: every `ClientType` starts `zpn_client_type_`,
 //! which a platform, a hostname or an IdP's name moved there does not. A value written to look
 //! like the columns after it (a username `a,…,zpn_client_type_zapp`) would put its own there:
-//! the line must hold one field that starts so, no more. Else it stays a `field_count` dead
-//! letter. Nothing is allocated: the reader's spans are refilled.
+//! the line must hold one field that starts so, no more, and one that starts as SessionStatus
+//! does (`ZPN_STATUS_`), in its place (a username comes before it, and LSS writes a status in
+//! every line, so such a line has two, where it may have no client type of its own). Else it
+//! stays a `field_count` dead letter. Nothing is allocated: the reader's spans are refilled.
 
 use super::fit::Values;
 use super::lss::{self, Lead};
@@ -88,7 +90,7 @@ fn split(b: &[u8], order: &Order, run: ListRun, spans: &mut Vec<Span>) -> bool {
 }
 
 /// Whether the line's first field names the order's log type (its tag after the label, or
-/// after the label's last word where a syslog header reader took the rest), and its anchor
+/// after the label's last word where a syslog header reader took the rest), and each anchor
 /// column holds what that column's values start with, as no other field of the line `b` does.
 fn anchored(order: &Order, run: ListRun, values: Values<'_>, b: &[u8]) -> bool {
     let labelled = order.label.is_some_and(|label| {
@@ -97,12 +99,11 @@ fn anchored(order: &Order, run: ListRun, values: Values<'_>, b: &[u8]) -> bool {
             Lead::Labelled(_) | Lead::Cut
         )
     });
-    let prefix = run.prefix.as_bytes();
-    let once = || {
-        b.split(|&c| c == b',')
-            .filter(|f| f.starts_with(prefix))
-            .count()
-            == 1
+    let once = |prefix: &str| {
+        let fields = b.split(|&c| c == b',');
+        fields.filter(|f| f.starts_with(prefix.as_bytes())).count() == 1
     };
-    labelled && values.get(run.anchor).starts_with(run.prefix) && once()
+    labelled
+        && (run.anchors.iter())
+            .all(|&(at, prefix)| values.get(at).starts_with(prefix) && once(prefix))
 }

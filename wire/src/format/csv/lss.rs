@@ -48,12 +48,13 @@ pub(super) struct Template {
 }
 
 /// A run of columns whose values are lists that LSS's CSV template joins with commas
-/// (`%s(,){PosturesHit}`), from `first` to `last`; `anchor` is the column just before them
-/// and the text that starts its every value, which a value that a comma moved there lacks.
+/// (`%s(,){PosturesHit}`), from `first` to `last`; `anchors`, columns before them and the text
+/// that starts their every value, which a value that a comma moved there lacks: one just
+/// before the lists, one near the line's start (before the values a client may write).
 pub(super) struct Lists {
     pub first: &'static str,
     pub last: &'static str,
-    pub anchor: (&'static str, &'static str),
+    pub anchors: [(&'static str, &'static str); 2],
 }
 
 #[rustfmt::skip]
@@ -98,11 +99,13 @@ pub(super) const TEMPLATES: [Template; 5] = [
             "FQDNRegisteredError", "City", "MicroTenantID",
         ],
         comma: None,
-        // Every ClientType is `zpn_client_type_<kind>` (zapp, exporter, machine_tunnel…).
+        // Every SessionStatus is `ZPN_STATUS_<status>` (AUTHENTICATED, DISCONNECTED,
+        // AUTH_FAILED: LSS's status codes), every ClientType `zpn_client_type_<kind>` (zapp,
+        // exporter, ip_anchoring…).
         lists: Some(Lists {
             first: "TrustedNetworks",
             last: "PosturesMiss",
-            anchor: ("ClientType", "zpn_client_type_"),
+            anchors: [("SessionStatus", "ZPN_STATUS_"), ("ClientType", "zpn_client_type_")],
         }),
     },
     Template {

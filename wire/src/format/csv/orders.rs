@@ -171,14 +171,13 @@ pub(super) struct Order {
     pub(super) lists: Option<ListRun>,
 }
 
-/// The places of a [`lss::Lists`] in an order's columns, and the text its anchor's values
-/// start with.
+/// The places of a [`lss::Lists`] in an order's columns, and of its anchors with the text
+/// their values start with.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct ListRun {
     pub(super) first: usize,
     pub(super) last: usize,
-    pub(super) anchor: usize,
-    pub(super) prefix: &'static str,
+    pub(super) anchors: [(usize, &'static str); 2],
 }
 
 impl Order {
@@ -251,11 +250,11 @@ impl Order {
             .as_ref()
             .filter(|_| comma.is_none())
             .and_then(|l| {
+                let [(a, a_prefix), (b, b_prefix)] = l.anchors;
                 Some(ListRun {
                     first: place(l.first)?,
                     last: place(l.last)?,
-                    anchor: place(l.anchor.0)?,
-                    prefix: l.anchor.1,
+                    anchors: [(place(a)?, a_prefix), (place(b)?, b_prefix)],
                 })
             });
         order.checked = order.checkable();

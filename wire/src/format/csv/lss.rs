@@ -50,7 +50,8 @@ pub(super) struct Template {
 /// A run of columns whose values are lists that LSS's CSV template joins with commas
 /// (`%s(,){PosturesHit}`), from `first` to `last`; `anchors`, columns before them and the text
 /// that starts their every value, which a value that a comma moved there lacks: one just
-/// before the lists, one near the line's start (before the values a client may write).
+/// before the lists, one near the line's start, after the username ([`super::lists`] says
+/// why).
 pub(super) struct Lists {
     pub first: &'static str,
     pub last: &'static str,

@@ -293,12 +293,8 @@ fn looks_like_an_object(record: &[u8]) -> bool {
 /// body. Other text is refused here, before it would be refused with a 400 partway through the
 /// run.
 fn holds_a_record(record: &[u8]) -> bool {
-    use wire::format::Format;
     wire::format::json::span::holds_an_object(record.trim_ascii())
-        || matches!(
-            wire::decode::feed_format(record),
-            Some(Format::Leef | Format::Cef | Format::Kv | Format::Csv)
-        )
+        || wire::decode::in_another_feed_format(record)
 }
 
 fn gcd(a: u64, b: u64) -> u64 {

@@ -373,6 +373,12 @@ pub fn feed_format(frame: &[u8]) -> Option<Format> {
     detect(&frame[body..]).map(|(format, _)| format)
 }
 
+/// Whether a frame's record is in a feed format other than JSON ([`feed_format`]): a line an
+/// input of JSON records (a Cloud NSS body) takes as TCP would, and loadgen may post as one.
+pub fn in_another_feed_format(frame: &[u8]) -> bool {
+    feed_format(frame).is_some_and(|format| format != Format::Json)
+}
+
 /// Like [`trim_end`], tabs kept.
 fn trim_end_but_tabs(frame: &[u8]) -> &[u8] {
     let keep = frame

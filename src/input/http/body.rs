@@ -6,7 +6,7 @@
 
 use std::ops::Range;
 
-use wire::decode::feed_format;
+use wire::decode::{feed_format, in_another_feed_format};
 use wire::format::json::raw::{starts_as_object, Elements};
 use wire::format::json::span::{bare_or_string_end, container_end, holds_an_object, trim};
 use wire::format::Format;
@@ -126,7 +126,7 @@ pub fn shape(body: &[u8]) -> Result<Shape, NotJson> {
         // sends a refused batch again for ever, so only a body of no record is refused).
         Some(_) => {
             let line = &body[Lines { pos: 0 }.next(body).ok_or(NotJson)?];
-            if in_a_feed_format(line) {
+            if in_another_feed_format(line) {
                 Ok(Shape::FeedLines)
             } else if holds_an_object(line) {
                 Ok(Shape::Lines)
@@ -150,15 +150,6 @@ fn bracketed_pairs(body: &[u8]) -> Result<Shape, NotJson> {
     (pairs && memchr::memmem::find(line, b"{\"").is_none())
         .then_some(Shape::FeedLines)
         .ok_or(NotJson)
-}
-
-/// Whether a line, after its syslog headers and static text, is in a feed format other than
-/// JSON, as the pipeline detects it.
-fn in_a_feed_format(line: &[u8]) -> bool {
-    matches!(
-        feed_format(line),
-        Some(Format::Leef | Format::Cef | Format::Kv | Format::Csv)
-    )
 }
 
 /// Whether the body is an array of objects read as `wire::format::json::raw` reads values

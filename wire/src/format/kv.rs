@@ -11,12 +11,12 @@
 //!   (Splunk's `reason`, NetWitness's `time`): the first space, tab or `^^` after its `=` that a
 //!   `name=` follows, as below; in a first value that starts with a quote, the first after the
 //!   first unescaped quote that a space, tab, `^^` or the end follows. A frame whose first value
-//!   no such separator ends (one pair) takes a tab or `^^`, whichever comes first, else a space. A value runs to the next
-//!   separator that a `name=` follows (a name is `[A-Za-z0-9_.-]+`; with spaces, right after
-//!   them; with tabs and `^^`, past spaces and tabs, or nothing but those: a trailing separator
-//!   is no value's; with spaces the last value keeps its trailing spaces): so values may hold
-//!   the separator and the others (an agent's space or tab, a file name's `^^`), and no text
-//!   between two pairs is lost.
+//!   no such separator ends (one pair) takes a tab or `^^`, whichever comes first, else a space.
+//!   A value runs to the next separator that a `name=` follows (a name is `[A-Za-z0-9_.-]+`;
+//!   with spaces, right after them; with tabs and `^^`, past spaces and tabs, or nothing but
+//!   those: a trailing separator is no value's; with spaces the last value keeps its trailing
+//!   spaces): so values may hold the separator and the others (an agent's space or tab, a file
+//!   name's `^^`), and no text between two pairs is lost.
 //! - **A quoted value** (`key="a b=c"`) starts with `"` and ends at the first `"` that is not
 //!   escaped and is followed by the frame's end or a separator that ends a value (above);
 //!   inside, `\"` is a quote and `\\` a backslash (any other `\x` stays as it is). At the first

@@ -426,3 +426,42 @@ fn a_user_status_csv_line_with_lists_names_its_device() {
     );
     assert_eq!(outcome.records.len(), 1);
 }
+
+/// ZPA lines in LSS's CSV template whose customer (`Acme, Inc.`) or username holds a comma were
+/// dead letters, every line of such a tenant: now each is its record, its values in place.
+#[test]
+fn zpa_csv_lines_whose_customer_holds_a_comma_are_records() {
+    let lines = concat!(
+        "Mon Dec 07 10:00:00 2026 User Activity zpa-lss: ,Acme, Inc.,s1,s1,c1,,open,6,0,",
+        "Doe, John,443,34.216.108.5,10.1.2.3,45.000000,-119.000000,US,broker1b.pdx2,Any Allow,",
+        "Connector 1,broker1b.pdx2,10.0.0.4,51146,app.example.net,Apps,App Group,0,10.2.0.9,443,",
+        "63,13069,2026-12-07T09:59:00.000Z,,,,,,,,,,,,,,710,710,0,0,0,0,0,0,Okta,0,San Jose,0,0,",
+        ",,,,,,,,,,,,\n",
+        "Mon Dec 07 10:00:00 2026 Connector Status zpa-lss: ,Acme, Inc.,s2,",
+        "ZPN_ASSISTANT_BROKER_CONTROL,ZPN_STATUS_AUTHENTICATED,19.20.3,el7,US-NY-8179,",
+        "Connector 1,Group 1,10.0.0.4,52.224.237.221,47.000000,-122.000000,,",
+        "2026-12-07T09:00:00.000Z,,1,20,2,eth0,10.0.0.1,168.63.129.16,1513229995,1555920005,2,",
+        "31983,16175,0,0,19295,17974,0,0,10902554,48931771,1452\n",
+    );
+    let collector = Collector::start_with("customer-comma", Options::binary_with_admin(None));
+    let admin = collector.listening["admin"];
+    collector.send(lines.as_bytes());
+    for kind in ["zpa.user_activity", "zpa.app_connector_status"] {
+        let metric = format!("ztel_records_total{{kind=\"{kind}\"}}");
+        common::wait_for_metric(admin, &metric, |n| n == 1.0);
+    }
+    let outcome = collector.stop();
+    assert!(
+        outcome.dead_letters.is_empty(),
+        "{:?}",
+        outcome.dead_letters
+    );
+    let activity = (outcome.records.iter()).find(|r| r["kind"] == "zpa.user_activity");
+    let activity = activity.expect("a user activity record");
+    assert_eq!(activity["user"], "Doe, John", "{activity}");
+    assert_eq!(activity["session_id"], "s1", "{activity}");
+    assert_eq!(activity["dst_ip"], "10.2.0.9", "{activity}");
+    let connector = (outcome.records.iter()).find(|r| r["kind"] == "zpa.app_connector_status");
+    let connector = connector.expect("a connector status record");
+    assert_eq!(connector["connector"], "Connector 1", "{connector}");
+}

@@ -118,6 +118,15 @@ fn csv() {
         r#""{"name":"x","groups":["a","b"]}","{"name":"y","groups":["a"]}""#,
     );
     warm_decoder_allocates_nothing(Dialect::Csv, Some(audit));
+    // A ZPA line whose customer and username hold commas: read where one reading alone fits.
+    let zpa = concat!(
+        "Mon Dec 07 10:00:00 2026 User Activity zpa-lss: ,Acme, Inc.,s1,s1,c1,,open,6,0,",
+        "Doe, John,443,34.216.108.5,10.1.2.3,45.000000,-119.000000,US,broker1b.pdx2,Any Allow,",
+        "Connector 1,broker1b.pdx2,10.0.0.4,51146,app.example.net,Apps,App Group,0,10.2.0.9,443,",
+        "63,13069,2026-12-07T09:59:00.000Z,,,,,,,,,,,,,,710,710,0,0,0,0,0,0,Okta,0,San Jose,0,0,",
+        ",,,,,,,,,,,,",
+    );
+    warm_decoder_allocates_nothing(Dialect::Csv, Some(zpa));
 }
 
 #[test]

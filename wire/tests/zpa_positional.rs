@@ -7,6 +7,9 @@
 //! copied here as text: the test fills them in as LSS does, independently of ztel's orders.
 
 mod common;
+// Lines whose values hold commas: User Status' lists, and text values elsewhere.
+#[path = "zpa_positional/commas.rs"]
+mod commas;
 
 use common::{corpus, describe, lines, run, Run};
 use serde_json::Value;
@@ -241,112 +244,6 @@ fn the_csv_template_as_lss_writes_it() {
     for t in [&TEMPLATES[0], &TEMPLATES[2], &TEMPLATES[3], &TEMPLATES[4]] {
         let (_, json) = sample(t);
         same_as_json(t, &[fill(t.csv, &json, ',', Style::Template)]);
-    }
-}
-
-#[test]
-fn lists_of_several_items_in_an_unquoted_csv_line_are_read_around() {
-    // The User Status sample's postures and SAML attributes hold commas (LSS joins a list's
-    // items so): nothing says where each list ends, but the columns before the lists are the
-    // line's first fields and those after them its last. It was a dead letter.
-    let t = &TEMPLATES[1];
-    let (_, mut json) = sample(t);
-    let line = fill(t.csv, &json, ',', Style::Template);
-    assert_eq!(line.split(',').count(), 35, "{line}");
-    let relayed = format!("<134>Jan 18 10:31:01 relay01 zpa-lss: {line}");
-    same_as_json(t, &[line, relayed]);
-    // Longer lists, a list of one item or none, and a comma after the lists (the city's).
-    json["PosturesHit"] = "p1,p2,p3,p4,p5,p6,p7,p8".into();
-    json["TrustedNetworks"] = "".into();
-    json["SAMLAttributes"] = "group:a".into();
-    // (The columns after the lists are read from the end and hold nothing a record does: a
-    // comma there moves them, the record stays.)
-    json["City"] = "Washington, D.C.".into();
-    json["ZENCountryCode"] = "US".into();
-    let record = |json: &Value| {
-        let line = fill(t.csv, json, ',', Style::Template);
-        let got = decoded(&line).records;
-        assert_eq!(got.len(), 1, "{line}");
-        got[0].clone()
-    };
-    let want = decoded(&serde_json::to_string(&json).expect("JSON")).records;
-    assert_eq!(vec![record(&json)], want);
-    // As many as a line of any length may hold (a user's SAML groups): past the widest order.
-    let many: Vec<String> = (0..200).map(|i| format!("memberOf:group-{i}")).collect();
-    json["SAMLAttributes"] = many.join(",").into();
-    let want = decoded(&serde_json::to_string(&json).expect("JSON")).records;
-    assert_eq!(vec![record(&json)], want);
-}
-
-#[test]
-fn a_comma_before_the_lists_keeps_the_line_out() {
-    // A comma in a value before the lists moves every column after it, the hostname among
-    // them: the line must fit its order, and ClientType (just before the lists) must still
-    // hold a client type. Each of these would otherwise name another device or user.
-    let t = &TEMPLATES[1];
-    let (_, json) = sample(t);
-    let mut cases = Vec::new();
-    for (key, value) in [
-        ("Idp", "Okta, production"),
-        ("Customer", "Acme, Inc."),
-        ("Username", "doe, john"),
-        ("Version", "19.12.0,36"),
-    ] {
-        let mut j = json.clone();
-        j[key] = value.into();
-        cases.push(fill(t.csv, &j, ',', Style::Template));
-    }
-    // A value written to look like the columns after it, up to a client type of its own: the
-    // line holds two fields that start as a client type does, and two as a status does.
-    let mut j = json.clone();
-    j["Username"] = concat!(
-        "eve,S,ZPN_STATUS_AUTHENTICATED,1,z,c,10.9.9.9,6.6.6.6,1.0,2.0,US,",
-        "2019-01-01T00:00:00.000Z,,1,1,idp,forged-host,windows,zpn_client_type_zapp"
-    )
-    .into();
-    cases.push(fill(t.csv, &j, ',', Style::Template));
-    // The same where the line has no client type of its own: its status is the second.
-    j["ClientType"] = "".into();
-    cases.push(fill(t.csv, &j, ',', Style::Template));
-    // No client type: nothing tells that the columns before the lists are in place.
-    let mut j = json.clone();
-    j["ClientType"] = "".into();
-    cases.push(fill(t.csv, &j, ',', Style::Template));
-    // Another log type's label. (`Connector Status` cut by a header reader to `Status` is
-    // User Status' label cut so too: its own lines have no client type where User Status
-    // has one.)
-    let line = fill(t.csv, &json, ',', Style::Template);
-    cases.push(line.replacen("User Status zpa-lss:", "Browser Access zpa-lss:", 1));
-    for line in &cases {
-        assert_eq!(dead(line), Reason::FieldCount, "{line}");
-    }
-    // Without its label (a bare time) the line is no ZPA line that ztel can name.
-    let bare = line.replacen(" User Status zpa-lss: ", "", 1);
-    assert!(run("UTC", &[bare.as_bytes()]).records.is_empty(), "{bare}");
-}
-
-#[test]
-fn a_comma_elsewhere_never_stands_in_for_connection_ids() {
-    // A customer `Acme, Inc.` and an empty ConnectionID: the line has the count of the order
-    // that reads ConnectionID as two fields, and was read so, every field from the customer's
-    // on shifted (`"session_id":"Inc."`; found by a tester). ConnectionID repeats SessionID
-    // before its comma: where it does not, the count is a coincidence and the line a dead
-    // letter, as any line whose values hold commas.
-    let t = &TEMPLATES[0];
-    let (_, mut json) = sample(t);
-    let good = fill(t.csv, &json, ',', Style::Template);
-    assert_eq!(decoded(&good).records.len(), 1, "{good}");
-    json["Customer"] = "Acme, Inc.".into();
-    json["ConnectionID"] = "".into();
-    let shifted = fill(t.csv, &json, ',', Style::Template);
-    // Both ids empty repeat nothing either, whatever value after them holds the comma (a
-    // differential run found one read shifted).
-    json["Customer"] = "Acme Inc.".into();
-    json["SessionID"] = "".into();
-    json["Policy"] = "Allow, Infra".into();
-    let both_empty = fill(t.csv, &json, ',', Style::Template);
-    for line in [shifted, both_empty] {
-        assert_eq!(dead(&line), Reason::FieldCount);
     }
 }
 

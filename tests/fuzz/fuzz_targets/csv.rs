@@ -201,6 +201,15 @@ fn around_lists(text: &str) -> Option<Vec<String>> {
     Some(out)
 }
 
+/// Whether `value` is some of the comma-separated fields of `text` one after another, as a
+/// ZPA line read with commas in its text values gives each value
+/// (`wire/src/format/csv/commas.rs`).
+fn a_run_of_fields(text: &str, value: &str) -> bool {
+    let fields: Vec<&str> = text.split(',').collect();
+    let n = fields.len();
+    (0..n).any(|i| (i + 1..=n).any(|j| fields[i..j].join(",") == value))
+}
+
 /// `fields` written as RFC 4180 with every field quoted.
 fn quote_all(fields: &[&str], d: char) -> String {
     let quoted: Vec<String> = fields
@@ -254,12 +263,20 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let readings = [want.clone().ok(), Some(as_written(text))];
     let around = around_lists(text);
     let user_status = fields.product == Some(Kind::ZpaUserStatus);
-    if read.is_ok() {
-        let counted = readings.iter().flatten().any(|v| COUNTS.contains(&v.len()));
-        assert!(
-            counted || (around.is_some() && user_status),
-            "read with no reading of an order's count"
-        );
+    let counted = readings.iter().flatten().any(|v| COUNTS.contains(&v.len()));
+    if read.is_ok() && !counted && !(around.is_some() && user_status) {
+        // Read with commas in its text values: a ZPA line, comma-separated with no quote,
+        // at most 8 fields more than its order, each value some of its fields.
+        let chars: Vec<char> = text.chars().collect();
+        assert!(fields.product.is_some(), "read with no reading of an order's count");
+        assert!(!text.contains('"') && delimiter(&chars) == ',', "{text:?}");
+        let count = text.split(',').count();
+        assert!(COUNTS.iter().any(|&c| c < count && count <= c + 8), "{count} fields");
+        for field in [Field::Username, Field::SessionId, Field::Hostname, Field::Policy] {
+            if let Some(Scalar::Str(value)) = fields.get(field).map(|s| s.value) {
+                assert!(a_run_of_fields(text, value), "{field:?} {value:?}");
+            }
+        }
     }
     // A User Status line of more fields than its order's is read around its lists only: its
     // user and device are those of that reading, with a client type just before the lists.

@@ -54,7 +54,9 @@
 //! what the templates write with `%d` digits and with `%f` decimals (a Private Service Edge
 //! Status row, App Connector Status's count, has an address where it has a latitude), and
 //! Audit's first field must name it. A User Status line whose lists (postures, SAML attributes)
-//! LSS joined with commas is read by the columns around them ([`lists`]). Browser Access's CSV
+//! LSS joined with commas is read by the columns around them ([`lists`]); a line whose other
+//! text values hold commas, where one way alone of giving them its extra fields fits
+//! ([`commas`]). Browser Access's CSV
 //! template writes its agent and reason with `%j`, JSON strings: a line whose escaped quote
 //! CSV's rule took for a field's end is read again with each of them ending at its own quote
 //! ([`json`]), and their escapes undone.
@@ -64,6 +66,7 @@
 //! tabs that end a line are its last, empty fields ([`crate::decode`] keeps them).
 
 mod cells;
+mod commas;
 mod fit;
 mod json;
 mod lists;
@@ -168,7 +171,11 @@ impl Reader {
                 // ZPA's lists joined with commas: read by the columns around them.
                 None => match self.lists(text, d, columns) {
                     Some(order) => (order, false, false),
-                    None => return Err(no_order(text, d)),
+                    // Text values with commas: read where one reading alone fits.
+                    None => match self.commas(text, d, columns) {
+                        Some(order) => (order, false, false),
+                        None => return Err(no_order(text, d)),
+                    },
                 },
             },
         };
@@ -347,6 +354,19 @@ impl Reader {
         // As wide as any line's fields: swapped with the spans, it never makes them grow.
         self.again.reserve(columns.widest);
         let order = lists::reread(text, d, columns, &mut self.again)?;
+        std::mem::swap(&mut self.spans, &mut self.again);
+        Some(order)
+    }
+
+    /// Reads the line again where one way alone of giving its extra fields to text values fits
+    /// an order ([`commas`]): its spans then hold the fields of that order.
+    fn commas<'c>(&mut self, text: &str, d: u8, columns: &'c Columns) -> Option<&'c Order> {
+        // The line's fields, then its columns (swapped): neither grows past the first line.
+        for spans in [&mut self.spans, &mut self.again] {
+            spans.clear();
+            spans.reserve(commas::FIELDS);
+        }
+        let order = commas::reread(text, d, columns, &mut self.spans, &mut self.again)?;
         std::mem::swap(&mut self.spans, &mut self.again);
         Some(order)
     }

@@ -66,53 +66,58 @@ impl Order {
             if i >= values.len() {
                 break;
             }
-            let column = &self.columns[i];
-            let v = values.get(i);
-            // Most values are as their column wants, without spaces: digits and an IPv4
-            // address are never absent words, so they are answered before a trim and a look
-            // for one. (A checked column that is no time, decimal or number is an address.)
-            let b = v.as_bytes();
-            match (column.time || column.decimal, column.numeric) {
-                (false, true) if !b.is_empty() && b.iter().all(u8::is_ascii_digit) => {
-                    fit.numbers += 1;
-                    continue;
-                }
-                (false, false) if ipv4_shape(b) => continue,
-                _ => {}
-            }
-            let v = v.trim_ascii();
-            if crate::value::is_absent(v) {
-                continue;
-            }
-            if column.time {
-                // `0` is how an epoch template says "none"; a date starts `yyyy-`.
-                let b = v.as_bytes();
-                let iso = b.len() > 5 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-';
-                if !iso && v != "0" {
-                    fit.misfit(true);
-                }
-            } else if column.decimal {
-                if v.parse::<f64>().is_err() {
-                    fit.misfit(true);
-                }
-            } else if column.numeric {
-                if v.bytes().all(|c| c.is_ascii_digit()) {
-                    fit.numbers += 1;
-                } else {
-                    // An epoch time that is no number is no time: the line is in another order.
-                    fit.misfit(column.hit.is_some_and(|h| h.field == Field::EpochTime));
-                }
-            } else if !ipv4_shape(v.as_bytes()) && v.parse::<std::net::IpAddr>().is_err() {
-                // A ZIA address ([`Order::checked`] holds no other column).
-                fit.misfit(true);
-            }
+            self.check(i, values.get(i), &mut fit);
         }
         fit
     }
 
+    /// Adds to `fit` how `v` fits the checked column `i` ([`Order::fit`]).
+    #[inline(always)]
+    pub(super) fn check(&self, i: usize, v: &str, fit: &mut Fit) {
+        let column = &self.columns[i];
+        // Most values are as their column wants, without spaces: digits and an IPv4 address
+        // are never absent words, so they are answered before a trim and a look for one. (A
+        // checked column that is no time, decimal or number is an address.)
+        let b = v.as_bytes();
+        match (column.time || column.decimal, column.numeric) {
+            (false, true) if !b.is_empty() && b.iter().all(u8::is_ascii_digit) => {
+                fit.numbers += 1;
+                return;
+            }
+            (false, false) if ipv4_shape(b) => return,
+            _ => {}
+        }
+        let v = v.trim_ascii();
+        if crate::value::is_absent(v) {
+            return;
+        }
+        if column.time {
+            // `0` is how an epoch template says "none"; a date starts `yyyy-`.
+            let b = v.as_bytes();
+            let iso = b.len() > 5 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-';
+            if !iso && v != "0" {
+                fit.misfit(true);
+            }
+        } else if column.decimal {
+            if v.parse::<f64>().is_err() {
+                fit.misfit(true);
+            }
+        } else if column.numeric {
+            if v.bytes().all(|c| c.is_ascii_digit()) {
+                fit.numbers += 1;
+            } else {
+                // An epoch time that is no number is no time: the line is in another order.
+                fit.misfit(column.hit.is_some_and(|h| h.field == Field::EpochTime));
+            }
+        } else if !ipv4_shape(v.as_bytes()) && v.parse::<std::net::IpAddr>().is_err() {
+            // A ZIA address ([`Order::checked`] holds no other column).
+            fit.misfit(true);
+        }
+    }
+
     /// Whether a line's first field rules this order out: it names another ZPA log type, or,
     /// for a ZIA order, any; for Audit, whose lead is static text only, it must name Audit.
-    fn lead_misfits(&self, first: &str) -> bool {
+    pub(super) fn lead_misfits(&self, first: &str) -> bool {
         match self.label {
             Some(label) => match lss::lead(first, label) {
                 Lead::Other => true,

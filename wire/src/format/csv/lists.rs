@@ -20,7 +20,7 @@
 //! stays a `field_count` dead letter. Nothing is allocated: the reader's spans are refilled.
 
 use super::fit::Values;
-use super::lss::{self, Lead};
+use super::lss;
 use super::orders::{Columns, ListRun, Order};
 use super::Span;
 use crate::format::find_byte;
@@ -93,12 +93,9 @@ fn split(b: &[u8], order: &Order, run: ListRun, spans: &mut Vec<Span>) -> bool {
 /// after the label's last word where a syslog header reader took the rest), and each anchor
 /// column holds what that column's values start with, as no other field of the line `b` does.
 fn anchored(order: &Order, run: ListRun, values: Values<'_>, b: &[u8]) -> bool {
-    let labelled = order.label.is_some_and(|label| {
-        matches!(
-            lss::lead(values.get(0), label),
-            Lead::Labelled(_) | Lead::Cut
-        )
-    });
+    let labelled = order
+        .label
+        .is_some_and(|label| lss::names(values.get(0), label));
     let once = |prefix: &str| {
         let fields = b.split(|&c| c == b',');
         fields.filter(|f| f.starts_with(prefix.as_bytes())).count() == 1

@@ -28,7 +28,9 @@
 //! objects of several keys: their braces tell where they end ([`json`](super::json)). Lists
 //! (User Status' postures and trusted networks, SAML attributes) of more than one item make the
 //! field count wrong, and nothing tells where they end: such a line is read by the columns
-//! around them ([`lists`](super::lists)); TSV and quoted values are not concerned.
+//! around them ([`lists`](super::lists)). A comma in another value (a customer `Acme, Inc.`) is
+//! read where one reading alone fits the columns that hold none ([`commas`](super::commas)).
+//! TSV and quoted values are not concerned.
 
 use crate::kind::Kind;
 
@@ -38,24 +40,25 @@ const TAG: &str = "zpa-lss:";
 /// A log type's default template: its kind, the label its lead names, the JSON key of each
 /// field in order (`""` for Audit's lead, which holds no field), and the field whose value
 /// holds a comma in every record, if one does, with the field that its part before the comma
-/// repeats (`ConnectionID` is `<SessionID>,<id>`), and the columns whose values are lists.
+/// repeats (`ConnectionID` is `<SessionID>,<id>`), the columns whose values are lists, and
+/// the columns whose every value starts with a text of ZPA's (a status code, a client type),
+/// which a value that a comma moved there lacks.
 pub(super) struct Template {
     pub kind: Kind,
     pub label: &'static str,
     pub names: &'static [&'static str],
     pub comma: Option<(&'static str, &'static str)>,
     pub lists: Option<Lists>,
+    pub starts: &'static [(&'static str, &'static str)],
 }
 
 /// A run of columns whose values are lists that LSS's CSV template joins with commas
-/// (`%s(,){PosturesHit}`), from `first` to `last`; `anchors`, columns before them and the text
-/// that starts their every value, which a value that a comma moved there lacks: one just
-/// before the lists, one near the line's start, after the username ([`super::lists`] says
-/// why).
+/// (`%s(,){PosturesHit}`), from `first` to `last`. The template's two `starts` are its anchors:
+/// one just before the lists, one near the line's start, after the username ([`super::lists`]
+/// says why).
 pub(super) struct Lists {
     pub first: &'static str,
     pub last: &'static str,
-    pub anchors: [(&'static str, &'static str); 2],
 }
 
 #[rustfmt::skip]
@@ -86,6 +89,7 @@ pub(super) const TEMPLATES: [Template; 5] = [
         ],
         comma: Some(("ConnectionID", "SessionID")),
         lists: None,
+        starts: &[],
     },
     Template {
         kind: Kind::ZpaUserStatus,
@@ -100,14 +104,14 @@ pub(super) const TEMPLATES: [Template; 5] = [
             "FQDNRegisteredError", "City", "MicroTenantID",
         ],
         comma: None,
-        // Every SessionStatus is `ZPN_STATUS_<status>` (AUTHENTICATED, DISCONNECTED,
-        // AUTH_FAILED: LSS's status codes), every ClientType `zpn_client_type_<kind>` (zapp,
-        // exporter, ip_anchoring…).
         lists: Some(Lists {
             first: "TrustedNetworks",
             last: "PosturesMiss",
-            anchors: [("SessionStatus", "ZPN_STATUS_"), ("ClientType", "zpn_client_type_")],
         }),
+        // Every SessionStatus is `ZPN_STATUS_<status>` (AUTHENTICATED, DISCONNECTED,
+        // AUTH_FAILED: LSS's status codes), every ClientType `zpn_client_type_<kind>` (zapp,
+        // exporter, ip_anchoring…).
+        starts: &[("SessionStatus", "ZPN_STATUS_"), ("ClientType", "zpn_client_type_")],
     },
     Template {
         kind: Kind::ZpaBrowserAccess,
@@ -127,6 +131,7 @@ pub(super) const TEMPLATES: [Template; 5] = [
         ],
         comma: None,
         lists: None,
+        starts: &[],
     },
     Template {
         kind: Kind::ZpaAppConnectorStatus,
@@ -144,6 +149,9 @@ pub(super) const TEMPLATES: [Template; 5] = [
         ],
         comma: None,
         lists: None,
+        // Every SessionType is `ZPN_<kind>` (ZPN_ASSISTANT_BROKER_CONTROL, …_LOG), every
+        // SessionStatus `ZPN_STATUS_<status>`.
+        starts: &[("SessionType", "ZPN_"), ("SessionStatus", "ZPN_STATUS_")],
     },
     Template {
         kind: Kind::ZpaAudit,
@@ -155,6 +163,7 @@ pub(super) const TEMPLATES: [Template; 5] = [
         ],
         comma: None,
         lists: None,
+        starts: &[],
     },
 ];
 
@@ -168,6 +177,8 @@ pub(super) enum Written {
     /// `%j` in the CSV template (Browser Access's agent and reason): a JSON string, quoted,
     /// its quotes and backslashes escaped, where the TSV template writes `%s`.
     JsonInCsv,
+    /// An id that ZPA makes (`cKgzUERSLl09Y+ytH8v5`: letters, digits, `+/=`): never a comma.
+    Id,
     Text,
 }
 
@@ -205,6 +216,8 @@ pub(super) fn written(name: &str) -> Written {
         Written::Decimal
     } else if matches!(name, "UserAgent" | "ConnectionReason") {
         Written::JsonInCsv
+    } else if name == "SessionID" {
+        Written::Id
     } else {
         Written::Text
     }
@@ -251,6 +264,12 @@ pub(super) fn lead<'v>(value: &'v str, label: &str) -> Lead<'v> {
     } else {
         Lead::Other
     }
+}
+
+/// Whether `value`, a line's first field, names the log type of `label`: its tag after the
+/// label, or after the label's last words where a syslog header reader took the rest.
+pub(super) fn names(value: &str, label: &str) -> bool {
+    matches!(lead(value, label), Lead::Labelled(_) | Lead::Cut)
 }
 
 /// Whether the first field is a lead that names a log type with no order here (Private

@@ -130,7 +130,7 @@ fn address(field: Field) -> bool {
 }
 
 /// One column of an order: what its key fills (nothing for a variable no record uses).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Column {
     pub(super) hit: Option<Hit>,
     pub(super) numeric: bool,
@@ -144,6 +144,16 @@ pub(super) struct Column {
     pub(super) decimal: bool,
     /// A JSON string in a comma-separated line (LSS's `%j`): its escapes are undone.
     pub(super) json_string: bool,
+    /// The text that starts each of its values, in an LSS template that says so
+    /// ([`lss::Template::starts`]).
+    pub(super) starts: Option<&'static str>,
+    /// An LSS template's column whose value may hold a comma ([`super::commas`]): text, other
+    /// than the lead, an id, or a value whose start [`Column::starts`] gives.
+    pub(super) commas: bool,
+    /// The value that always holds a comma (ConnectionID), in the form of an order that reads
+    /// it as one field: empty in a comma-separated line that this form fits (the other form
+    /// reads every other such line).
+    pub(super) empty_in_csv: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -192,8 +202,7 @@ impl Order {
                     address: hit.is_some_and(|h| address(h.field)),
                     time: hit.is_some_and(|h| iso_time(h.field)),
                     json: hit.is_some_and(|h| h.field.holds_json()),
-                    decimal: false,
-                    json_string: false,
+                    ..Column::default()
                 }
             })
             .collect::<Vec<_>>();
@@ -218,29 +227,36 @@ impl Order {
     fn lss(template: &lss::Template, split: bool) -> Order {
         let mut order = Order::new(template.kind, template.names, false);
         order.label = Some(template.label);
-        for (column, name) in order.columns.iter_mut().zip(template.names) {
+        let place = |name| template.names.iter().position(|n| *n == name);
+        for (i, (column, name)) in order.columns.iter_mut().zip(template.names).enumerate() {
             match lss::written(name) {
                 Written::Digits => column.numeric = true,
                 Written::Decimal => column.decimal = true,
                 Written::JsonInCsv => column.json_string = true,
-                Written::Text => {}
+                Written::Id => {}
+                // The lead is a time and a label.
+                Written::Text => column.commas = i > 0,
             }
+            column.starts = (template.starts.iter())
+                .find(|(n, _)| n == name)
+                .map(|&(_, prefix)| prefix);
+            column.commas &= column.starts.is_none();
         }
-        let place = |name| template.names.iter().position(|n| *n == name);
+        if let Some(at) = template
+            .comma
+            .filter(|_| !split)
+            .and_then(|(name, _)| place(name))
+        {
+            order.columns[at].commas = false;
+            order.columns[at].empty_in_csv = true;
+        }
         let comma = template.comma.filter(|_| split);
         if let Some((at, of)) = comma.and_then(|(name, of)| Some((place(name)?, place(of)?))) {
             // Past the comma's value, a column's place moves by the one inserted.
             order.repeats = Some((at, if of > at { of + 1 } else { of }));
-            let rest = Column {
-                hit: None,
-                numeric: false,
-                address: false,
-                time: false,
-                json: false,
-                decimal: false,
-                json_string: false,
-            };
-            order.columns.insert(at + 1, rest);
+            // Both parts are ids: neither holds another comma.
+            order.columns[at].commas = false;
+            order.columns.insert(at + 1, Column::default());
             order.delimiter = Some(b',');
         }
         // Places are the template's: the form with a value split in two has none (no template
@@ -250,7 +266,9 @@ impl Order {
             .as_ref()
             .filter(|_| comma.is_none())
             .and_then(|l| {
-                let [(a, a_prefix), (b, b_prefix)] = l.anchors;
+                let &[(a, a_prefix), (b, b_prefix)] = template.starts else {
+                    return None;
+                };
                 Some(ListRun {
                     first: place(l.first)?,
                     last: place(l.last)?,
@@ -360,6 +378,18 @@ impl Columns {
         self.orders
             .iter()
             .filter(move |o| o.lists.is_some() && o.columns.len() < count)
+    }
+
+    /// The LSS orders with fewer columns than `count`, by `most` at most, read as a
+    /// comma-separated line may be ([`super::commas`]).
+    pub(super) fn with_commas(&self, count: usize, most: usize) -> impl Iterator<Item = &Order> {
+        self.orders.iter().filter(move |o| {
+            let n = o.columns.len();
+            o.label.is_some()
+                && o.delimiter.is_none_or(|d| d == b',')
+                && n < count
+                && count <= n + most
+        })
     }
 
     /// The order for a frame of `values` separated by `delimiter`, if one has their count (and,

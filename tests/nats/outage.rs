@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::common::{self, http_get, wait_for, zia_line, TempDir};
-use crate::server::{free_port, installed, Server};
+use crate::server::{down_port, installed, Server};
 use crate::support::{
     admin, all_acknowledged, assert_stream_holds_once, comes_true, lines, metric, records,
     spool_empties, spooled_while_nats_is_down, start_collector, start_configured, stream_info,
@@ -162,6 +162,7 @@ fn a_spool_left_at_shutdown_is_published_at_the_next_start() {
     const N: u64 = 500;
     let Some(Spooled {
         dir,
+        down,
         port,
         data,
         collector: first,
@@ -189,6 +190,7 @@ fn a_spool_left_at_shutdown_is_published_at_the_next_start() {
     );
     assert!(spool_bytes(&data.join("nats-spool")) > 0);
 
+    drop(down);
     let server = Server::on(port, dir.path().join("nats-store"), None);
     let second = start_collector("nats-shutdown-2", &server.url(), Some(data.clone()));
     assert!(spool_empties(&second), "the spool empties");
@@ -217,7 +219,7 @@ fn a_full_spool_pushes_back_on_the_sender_and_nothing_is_lost() {
     }
     // NATS is down from the start, and the spool holds 1 MiB. Histograms every second, for
     // the count of records taken below.
-    let port = free_port();
+    let (down, port) = down_port();
     let url = format!("nats://127.0.0.1:{port}");
     let extra = "spool_bytes = 1048576\n[histograms]\ninterval_secs = 1";
     let c = start_configured("nats-full", &url, extra, None);
@@ -265,6 +267,7 @@ fn a_full_spool_pushes_back_on_the_sender_and_nothing_is_lost() {
     .expect("the records taken are in the records file while NATS is stuck");
     eprintln!("full spool: {written} records in the records file meanwhile");
 
+    drop(down);
     let server = Server::on(port, dir.path().join("nats-store"), None);
     sender
         .join()

@@ -124,3 +124,16 @@ pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.local_addr().expect("addr").port()
 }
+
+/// A port where a server is down, held: bound but not listening, so that a connection to it is
+/// refused, and no other test's nats-server takes it while the socket lives (one did take a
+/// released port, and the collector meant to find nothing there met a server that refused its
+/// password, and stopped). Dropped, the port is free for this test's own server.
+pub fn down_port() -> (socket2::Socket, u16) {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+    let any: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
+    socket.bind(&any.into()).expect("bind");
+    let addr = socket.local_addr().expect("addr");
+    (socket, addr.as_socket().expect("an IPv4 address").port())
+}

@@ -95,10 +95,12 @@ pub fn all_acknowledged(c: &Collector, n: f64) -> bool {
     })
 }
 
-/// A collector whose NATS is down (nobody listens on `port`, an OS-chosen one) took `n` ZIA
-/// records ([`lines`]) into its spool in `data`; `None` when nats-server is not installed.
+/// A collector whose NATS is down (nobody listens on `port`, an OS-chosen one that `down`
+/// holds until dropped) took `n` ZIA records ([`lines`]) into its spool in `data`; `None` when
+/// nats-server is not installed.
 pub struct Spooled {
     pub dir: TempDir,
+    pub down: socket2::Socket,
     pub port: u16,
     pub data: PathBuf,
     pub collector: Collector,
@@ -109,7 +111,7 @@ pub fn spooled_while_nats_is_down(tag: &str, n: u64) -> Option<Spooled> {
     if !crate::server::installed() {
         return None;
     }
-    let port = crate::server::free_port();
+    let (down, port) = crate::server::down_port();
     let url = format!("nats://127.0.0.1:{port}");
     let data = dir.path().join("data");
     let collector = start_collector(&format!("{tag}-1"), &url, Some(data.clone()));
@@ -120,6 +122,7 @@ pub fn spooled_while_nats_is_down(tag: &str, n: u64) -> Option<Spooled> {
     );
     Some(Spooled {
         dir,
+        down,
         port,
         data,
         collector,

@@ -8,7 +8,7 @@
 use serde_json::Value;
 
 use crate::common::{http_get, wait_for, Collector, TempDir};
-use crate::server::{free_port, Server};
+use crate::server::{down_port, Server};
 use crate::support::{
     admin, assert_devices_created, assert_stream_holds_once, comes_true, lines, lines_naming,
     metric, serve_logged, serve_once, start_collector, with_jetstream, PATIENCE,
@@ -50,7 +50,8 @@ fn the_servers_of_a_comma_separated_url_are_tried_in_turn() {
     let Some(server) = Server::start(&dir) else {
         return;
     };
-    let url = format!("nats://127.0.0.1:{}, {}", free_port(), server.url());
+    let (_down, port) = down_port();
+    let url = format!("nats://127.0.0.1:{port}, {}", server.url());
     let c = start_collector("nats-several", &url, None);
     c.send(&lines(50));
     assert!(published_and_merged(&c, 50.0), "{}", c.stderr_text());
@@ -138,7 +139,8 @@ fn a_password_in_the_url_is_in_no_error_nor_log_line() {
     assert!(stderr.contains("output.nats.url"), "{stderr}");
     assert!(!stderr.contains("Pw-in-a-bad-url"), "{stderr}");
     // A server that does not answer: the start goes on, spooling, and says so, then retries.
-    let url = format!("nats://ztel:{PASSWORD}@127.0.0.1:{}", free_port());
+    let (_down, port) = down_port();
+    let url = format!("nats://ztel:{PASSWORD}@127.0.0.1:{port}");
     let c = start_collector("nats-userpass-down", &url, None);
     c.send(&lines(5));
     assert!(comes_true(|| metric(&c, "ztel_nats_spool_records") >= 5.0));

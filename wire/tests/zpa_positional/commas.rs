@@ -123,6 +123,9 @@ fn a_comma_in_a_text_value_is_read_where_one_reading_alone_fits() {
         &[("Customer", "Acme, Inc.")][..],
         &[("Username", "Doe, John")],
         &[("Customer", "A, B, C, D"), ("Username", "Doe, John")],
+        // As many extra fields as a line is read with: 8 more than the order that reads
+        // ConnectionID as one field has.
+        &[("Customer", "a,b,c,d,e,f,g,h")],
         &[("Customer", "Acme, Inc."), ("Policy", "Allow HR")],
     ] {
         let mut j = json.clone();
@@ -153,23 +156,30 @@ fn where_two_readings_fit_the_line_stays_a_dead_letter() {
     let status = &TEMPLATES[1];
     let (_, mut json) = sample(status);
     json["PosturesHit"] = "".into();
-    json["PosturesMisses"] = "".into();
     json["SAMLAttributes"] = "".into();
     json["Customer"] = "Acme, Inc.".into();
     cases.push(fill(status.csv, &json, ',', Style::Template));
     let activity = &TEMPLATES[0];
     let (_, json) = sample(activity);
-    for (key, value) in [
-        ("Policy", "Allow HR, Finance"),
-        ("ClientCity", "Washington, D.C."),
-        // More extra fields than a line is read with.
-        ("Customer", "a,b,c,d,e,f,g,h,i,j"),
+    for changes in [
+        &[("Policy", "Allow HR, Finance")][..],
+        &[("ClientCity", "Washington, D.C.")],
+        // More extra fields than a line is read with (in one order of User Activity's two).
+        &[("Customer", "a,b,c,d,e,f,g,h,i")],
+        // A ConnectionID of one part (LSS writes two), and a customer's comma: neither form
+        // of the order fits the line as written, so no reading is taken for it.
+        &[
+            ("ConnectionID", "Q+EjXGdrvbF2lPiBbedm"),
+            ("Customer", "Acme, Inc."),
+        ],
         // A username written to look like the columns after it (its own port, then the
         // addresses): the line as written fits, and so does the forged reading.
-        ("Username", "eve,8443"),
+        &[("Username", "eve,8443")],
     ] {
         let mut j = json.clone();
-        j[key] = value.into();
+        for (key, value) in changes {
+            j[*key] = (*value).into();
+        }
         cases.push(fill(activity.csv, &j, ',', Style::Template));
     }
     for line in &cases {

@@ -92,10 +92,7 @@ impl Order {
             return;
         }
         if column.time {
-            // `0` is how an epoch template says "none"; a date starts `yyyy-`.
-            let b = v.as_bytes();
-            let iso = b.len() > 5 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-';
-            if !iso && v != "0" {
+            if !time(v) {
                 fit.misfit(true);
             }
         } else if column.decimal {
@@ -127,6 +124,14 @@ impl Order {
             None => lss::tagged(first),
         }
     }
+}
+
+/// Whether `v`, trimmed and not absent, is a time as an ISO 8601 template writes one: a date
+/// starts `yyyy-`, and `0` is how an epoch template says "none".
+pub(super) fn time(v: &str) -> bool {
+    let b = v.as_bytes();
+    let iso = b.len() > 5 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-';
+    iso || v == "0"
 }
 
 /// An IPv4 address as `Ipv4Addr` reads one (four numbers up to 255, no leading zero),

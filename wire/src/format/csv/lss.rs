@@ -179,6 +179,8 @@ pub(super) enum Written {
     JsonInCsv,
     /// An id that ZPA makes (`cKgzUERSLl09Y+ytH8v5`: letters, digits, `+/=`): never a comma.
     Id,
+    /// `%s{…:iso8601}`: an ISO 8601 time (`2019-05-30T08:20:42.230Z`) or nothing.
+    Time,
     Text,
 }
 
@@ -218,6 +220,8 @@ pub(super) fn written(name: &str) -> Written {
         Written::JsonInCsv
     } else if name == "SessionID" {
         Written::Id
+    } else if name.starts_with("Timestamp") || matches!(name, "ModifiedTime" | "CreationTime") {
+        Written::Time
     } else {
         Written::Text
     }

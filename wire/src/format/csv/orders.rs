@@ -150,10 +150,15 @@ pub(super) struct Column {
     /// An LSS template's column whose value may hold a comma ([`super::commas`]): text, other
     /// than the lead, an id, or a value whose start [`Column::starts`] gives.
     pub(super) commas: bool,
-    /// The value that always holds a comma (ConnectionID), in the form of an order that reads
-    /// it as one field: empty in a comma-separated line that this form fits (the other form
-    /// reads every other such line).
+    /// The value that always holds a comma (ConnectionID, `<SessionID>,<id>`), in the form of
+    /// an order that reads it as one field: empty in a comma-separated line that this form
+    /// fits (the other form reads every other such line). A ConnectionID of one part in such a
+    /// line would fit neither: a line of it with a comma elsewhere stays a dead letter.
     pub(super) empty_in_csv: bool,
+    /// Written as an ISO 8601 time by its LSS template (`%s{…:iso8601}`). Checked where a line
+    /// is read with commas ([`super::commas`]); [`Column::time`] are those that every line's
+    /// order is told by.
+    pub(super) iso: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -234,6 +239,7 @@ impl Order {
                 Written::Decimal => column.decimal = true,
                 Written::JsonInCsv => column.json_string = true,
                 Written::Id => {}
+                Written::Time => column.iso = true,
                 // The lead is a time and a label.
                 Written::Text => column.commas = i > 0,
             }
@@ -380,16 +386,17 @@ impl Columns {
             .filter(move |o| o.lists.is_some() && o.columns.len() < count)
     }
 
-    /// The LSS orders with fewer columns than `count`, by `most` at most, read as a
-    /// comma-separated line may be ([`super::commas`]).
-    pub(super) fn with_commas(&self, count: usize, most: usize) -> impl Iterator<Item = &Order> {
-        self.orders.iter().filter(move |o| {
-            let n = o.columns.len();
-            o.label.is_some()
-                && o.delimiter.is_none_or(|d| d == b',')
-                && n < count
-                && count <= n + most
-        })
+    /// The LSS orders a comma-separated line may be in ([`super::commas`]).
+    pub(super) fn lss_in_csv(&self) -> impl Iterator<Item = &Order> {
+        (self.orders.iter()).filter(|o| o.label.is_some() && o.delimiter.is_none_or(|d| d == b','))
+    }
+
+    /// Of [`Columns::lss_in_csv`], those whose log type the first field `lead` names.
+    pub(super) fn named_by<'s, 'l>(
+        &'s self,
+        lead: &'l str,
+    ) -> impl Iterator<Item = &'s Order> + use<'s, 'l> {
+        (self.lss_in_csv()).filter(move |o| o.label.is_some_and(|label| lss::names(lead, label)))
     }
 
     /// The order for a frame of `values` separated by `delimiter`, if one has their count (and,

@@ -95,6 +95,15 @@ struct Span {
 }
 
 impl Span {
+    /// A field from `start` to `end` of the line itself, no `""` in it.
+    fn plain(start: usize, end: usize) -> Span {
+        Span {
+            start,
+            end,
+            escaped: false,
+        }
+    }
+
     /// Whether the field was quoted in `line`: a quoted field's text starts after its quote,
     /// any other's after a delimiter or at the line's start.
     fn quoted(&self, line: &[u8]) -> bool {

@@ -56,21 +56,16 @@ pub(super) fn reread<'c>(
     if d != b',' || b.contains(&b'"') {
         return None;
     }
-    let field = |start, end| Span {
-        start,
-        end,
-        escaped: false,
-    };
     fields.clear();
     let mut start = 0;
     for comma in memchr::memchr_iter(b',', b) {
         if fields.len() + 1 == FIELDS {
             return None;
         }
-        fields.push(field(start, comma));
+        fields.push(Span::plain(start, comma));
         start = comma + 1;
     }
-    fields.push(field(start, b.len()));
+    fields.push(Span::plain(start, b.len()));
     let values = Values {
         text,
         spans: fields,
@@ -195,11 +190,7 @@ fn read(
             s = (s..=extra).find(|&t| table[c + 1][t] > 0)?;
         }
         let last = values.spans.get(c + s)?;
-        out.push(Span {
-            start: first.start,
-            end: last.end,
-            escaped: false,
-        });
+        out.push(Span::plain(first.start, last.end));
     }
     Some(())
 }
@@ -253,11 +244,7 @@ mod tests {
         let mut start = 0;
         let mut fields = Vec::new();
         for part in text.split(',') {
-            fields.push(Span {
-                start,
-                end: start + part.len(),
-                escaped: false,
-            });
+            fields.push(Span::plain(start, start + part.len()));
             start += part.len() + 1;
         }
         fields

@@ -58,28 +58,23 @@ pub(super) fn reread<'c>(
 /// after it from its end, and the lists empty. False when the line has too few fields for it
 /// (never from [`reread`], whose lines have more fields than the order).
 fn split(b: &[u8], order: &Order, run: ListRun, spans: &mut Vec<Span>) -> bool {
-    let field = |start, end| Span {
-        start,
-        end,
-        escaped: false,
-    };
     spans.clear();
     let mut start = 0;
     for _ in 0..run.first {
         let Some(comma) = find_byte(b, start, b',') else {
             return false;
         };
-        spans.push(field(start, comma));
+        spans.push(Span::plain(start, comma));
         start = comma + 1;
     }
-    spans.extend((run.first..=run.last).map(|_| field(start, start)));
+    spans.extend((run.first..=run.last).map(|_| Span::plain(start, start)));
     // The columns after the lists, last first, then put in order.
     let after = spans.len();
     let mut end = b.len();
     for _ in run.last + 1..order.columns.len() {
         match memchr::memrchr(b',', &b[start..end]) {
             Some(at) => {
-                spans.push(field(start + at + 1, end));
+                spans.push(Span::plain(start + at + 1, end));
                 end = start + at;
             }
             None => return false,

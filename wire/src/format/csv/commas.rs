@@ -169,6 +169,7 @@ fn fits(order: &Order, values: Values<'_>, c: usize, s: usize) -> bool {
     fit.misfits == 0
 }
 
+/// Whether `v` is one ASCII digit or more.
 fn digits(v: &str) -> bool {
     !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit())
 }

@@ -114,7 +114,7 @@ impl Order {
 
     /// Whether a line's first field rules this order out: it names another ZPA log type, or,
     /// for a ZIA order, any; for Audit, whose lead is static text only, it must name Audit.
-    pub(super) fn lead_misfits(&self, first: &str) -> bool {
+    fn lead_misfits(&self, first: &str) -> bool {
         match self.label {
             Some(label) => match lss::lead(first, label) {
                 Lead::Other => true,

@@ -155,9 +155,9 @@ pub(super) struct Column {
     /// fits (the other form reads every other such line). A ConnectionID of one part in such a
     /// line would fit neither: a line of it with a comma elsewhere stays a dead letter.
     pub(super) empty_in_csv: bool,
-    /// Written as an ISO 8601 time by its LSS template (`%s{…:iso8601}`). Checked where a line
-    /// is read with commas ([`super::commas`]); [`Column::time`] are those that every line's
-    /// order is told by.
+    /// Written as an ISO 8601 time by its LSS template (`%s{…:iso8601}`): checked where a line
+    /// is read with commas ([`super::commas`]). ([`Column::time`] marks those that
+    /// [`Order::fit`] checks in every line.)
     pub(super) iso: bool,
 }
 

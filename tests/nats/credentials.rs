@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use crate::common::TempDir;
-use crate::server::{free_port, installed, Server};
+use crate::server::{installed, Server};
 use crate::support::{comes_true, lines, lines_naming, metric, serve_once, start_configured};
 
 /// A credentials file as `nsc` writes it: a JWT, then the user's nkey seed.
@@ -51,7 +51,7 @@ fn refused_credentials_stop_the_start_in_one_line() {
         "nats.conf",
         "authorization {\n  user: ztel\n  password: right\n}\n",
     );
-    let server = Server::on(free_port(), dir.path().join("nats-store"), Some(conf));
+    let server = Server::on(0, dir.path().join("nats-store"), Some(conf));
     // Well-formed credentials the server does not accept.
     let seed = nkeys::KeyPair::new_user().seed().expect("seed");
     let creds = creds_file(
@@ -142,7 +142,7 @@ fn accepted_credentials_publish_and_merge() {
             sys = system.public_key()
         ),
     );
-    let server = Server::on(free_port(), dir.path().join("nats-store"), Some(conf));
+    let server = Server::on(0, dir.path().join("nats-store"), Some(conf));
     let creds = creds_file(&dir, &user_jwt, &user.seed().expect("seed"));
     let c = start_configured(
         "nats-creds-ok",

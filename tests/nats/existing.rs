@@ -11,7 +11,7 @@ use std::time::Duration;
 use async_nats::jetstream::stream;
 
 use crate::common::{http_get, wait_for, TempDir};
-use crate::server::{free_port, installed, Server};
+use crate::server::{installed, Server};
 use crate::support::{
     admin, assert_devices_created, assert_stream_holds_once, lines, lines_naming, start_collector,
     start_configured, stream_info, with_jetstream, PATIENCE,
@@ -142,7 +142,7 @@ fn credentials_that_may_not_update_the_stream_publish_to_it_as_it_is() {
          { publish: { deny: [\"$JS.API.STREAM.UPDATE.>\"] } } }\n  ]\n}\n\
          no_auth_user: ztel\n",
     );
-    let server = Server::on(free_port(), dir.path().join("nats-store"), Some(conf));
+    let server = Server::on(0, dir.path().join("nats-store"), Some(conf));
     create(&server.url(), &["ztel.>"], Default::default());
     let in_force = stream_info(&server.url()).config.duplicate_window;
     let c = start_collector("nats-existing-no-update", &server.url(), None);

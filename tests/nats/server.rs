@@ -3,7 +3,6 @@
 //! every module runs one, and how its process is run is not what any test is about.
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -24,7 +23,7 @@ impl Server {
         if !installed() {
             return None;
         }
-        Some(Server::on(free_port(), dir.path().join("nats-store"), None))
+        Some(Server::on(0, dir.path().join("nats-store"), None))
     }
 
     /// A server that takes only clients that give `authorization` (an `authorization { … }`
@@ -38,16 +37,18 @@ impl Server {
             "nats.conf",
             &format!("authorization {{\n  {authorization}\n}}\n"),
         );
-        Some(Server::on(
-            free_port(),
-            dir.path().join("nats-store"),
-            Some(conf),
-        ))
+        Some(Server::on(0, dir.path().join("nats-store"), Some(conf)))
     }
 
+    /// A server on `port`, or on one it takes itself for 0 (nats-server's `-p -1`: a port
+    /// that the tests chose and released could be taken by another test's server meanwhile).
     pub fn on(port: u16, store: PathBuf, config: Option<PathBuf>) -> Server {
         let mut cmd = Command::new("nats-server");
-        cmd.args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+        let asked = match port {
+            0 => "-1".to_string(),
+            port => port.to_string(),
+        };
+        cmd.args(["-js", "-a", "127.0.0.1", "-p", &asked, "-sd"])
             .arg(&store);
         if let Some(c) = &config {
             cmd.arg("-c").arg(c);
@@ -57,18 +58,28 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn nats-server");
-        // Ready when it says so (its log is on stderr); the rest of the log is drained.
+        // Its port and then that it is ready, when it says so (its log is on stderr); the rest
+        // of the log is drained.
         let stderr = child.stderr.take().expect("piped stderr");
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
+            const LISTENING: &str = "Listening for client connections on 127.0.0.1:";
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if line.contains("Server is ready") {
-                    let _ = tx.send(());
+                if let Some((_, port)) = line.split_once(LISTENING) {
+                    let _ = tx.send(port.trim().parse::<u16>().ok());
+                } else if line.contains("Server is ready") {
+                    let _ = tx.send(None);
                 }
             }
         });
-        rx.recv_timeout(Duration::from_secs(20))
-            .expect("nats-server ready");
+        let mut port = port;
+        while let Some(listening) = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("nats-server ready")
+        {
+            port = listening;
+        }
+        assert_ne!(port, 0, "nats-server said on which port it listens");
         Server {
             child,
             port,
@@ -117,12 +128,6 @@ impl Drop for Server {
 /// tests that start it themselves, on a port or with a configuration of their own.
 pub fn installed() -> bool {
     common::have("nats-server", Command::new("nats-server").arg("--version"))
-}
-
-/// A port nothing listens on now: the OS picks it, then it is released for nats-server.
-pub fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr").port()
 }
 
 /// A port where a server is down, held: bound but not listening, so that a connection to it is

@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_nats::jetstream::stream;
 
 use crate::common::{self, http_get, wait_for, TempDir};
-use crate::server::{free_port, installed, Server};
+use crate::server::{installed, Server};
 use crate::support::{
     admin, all_acknowledged, assert_devices_created, assert_stream_holds_once, lines, metric,
     read_stream, records, start_collector, stream_info, with_jetstream, PATIENCE,
@@ -127,7 +127,7 @@ fn records_past_the_servers_max_payload_are_skipped_and_publishing_goes_on() {
     const HEADERS: usize = 27 + 32;
     let dir = TempDir::new("nats-max-payload");
     let config = dir.write("nats.conf", &format!("max_payload: {MAX}\n"));
-    let server = Server::on(free_port(), dir.path().join("nats-store"), Some(config));
+    let server = Server::on(0, dir.path().join("nats-store"), Some(config));
     let c = start_collector("nats-max-payload", &server.url(), None);
     // What a record adds to its URL's padding, measured on one well under the limit.
     c.send(format!("{}\n", long_line(1000, 60_000)).as_bytes());

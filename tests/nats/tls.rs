@@ -3,7 +3,7 @@
 //! server here is configured for TLS, which no other test wants.
 
 use crate::common::TempDir;
-use crate::server::{free_port, installed, Server};
+use crate::server::{installed, Server};
 use crate::support::{comes_true, lines, lines_naming, metric, serve_once, start_configured};
 
 #[test]
@@ -23,7 +23,7 @@ fn tls_with_the_servers_ca_publishes_and_another_ca_stops_the_start() {
             key.display().to_string()
         ),
     );
-    let server = Server::on(free_port(), dir.path().join("nats-store"), Some(conf));
+    let server = Server::on(0, dir.path().join("nats-store"), Some(conf));
     // The server's own certificate is the CA the collector trusts.
     let c = start_configured(
         "nats-tls-ok",

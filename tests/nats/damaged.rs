@@ -38,8 +38,8 @@ fn a_record_changed_in_the_spool_is_passed_over_not_published() {
     bytes[at + 13..at + 17].copy_from_slice(b"9999");
     std::fs::write(&segments[0], &bytes).expect("written back");
 
-    drop(down);
     let server = Server::on(port, dir.path().join("nats-store"), None);
+    drop(down);
     let second = start_collector("nats-damaged-2", &server.url(), Some(data));
     assert!(spool_empties(&second), "the spool empties");
     let passed_over = metric(&second, "ztel_nats_unpublishable_total");

@@ -190,8 +190,8 @@ fn a_spool_left_at_shutdown_is_published_at_the_next_start() {
     );
     assert!(spool_bytes(&data.join("nats-spool")) > 0);
 
-    drop(down);
     let server = Server::on(port, dir.path().join("nats-store"), None);
+    drop(down);
     let second = start_collector("nats-shutdown-2", &server.url(), Some(data.clone()));
     assert!(spool_empties(&second), "the spool empties");
     assert_stream_holds_once(&server.url(), N as usize);
@@ -267,8 +267,8 @@ fn a_full_spool_pushes_back_on_the_sender_and_nothing_is_lost() {
     .expect("the records taken are in the records file while NATS is stuck");
     eprintln!("full spool: {written} records in the records file meanwhile");
 
-    drop(down);
     let server = Server::on(port, dir.path().join("nats-store"), None);
+    drop(down);
     sender
         .join()
         .expect("the sender finishes once NATS takes the spool");

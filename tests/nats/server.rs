@@ -15,6 +15,8 @@ pub struct Server {
     port: u16,
     store: PathBuf,
     config: Option<PathBuf>,
+    /// The port, held while the server is killed ([`hold`]), for its restart.
+    held: Option<socket2::Socket>,
 }
 
 impl Server {
@@ -66,25 +68,29 @@ impl Server {
             const LISTENING: &str = "Listening for client connections on 127.0.0.1:";
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Some((_, port)) = line.split_once(LISTENING) {
-                    let _ = tx.send(port.trim().parse::<u16>().ok());
+                    let _ = tx.send(Some(port.trim().parse::<u16>().unwrap_or(0)));
                 } else if line.contains("Server is ready") {
                     let _ = tx.send(None);
                 }
             }
         });
-        let mut port = port;
+        let (mut port, asked) = (port, port);
         while let Some(listening) = rx
             .recv_timeout(Duration::from_secs(20))
             .expect("nats-server ready")
         {
             port = listening;
         }
-        assert_ne!(port, 0, "nats-server said on which port it listens");
+        assert!(
+            port != 0 && (asked == 0 || port == asked),
+            "nats-server's port: {port}"
+        );
         Server {
             child,
             port,
             store,
             config,
+            held: None,
         }
     }
 
@@ -97,8 +103,15 @@ impl Server {
         format!("nats://{userinfo}@127.0.0.1:{}", self.port)
     }
 
-    /// `kill -9`.
+    /// `kill -9`; its port is held until it starts again.
     pub fn kill(&mut self) {
+        self.end();
+        if self.held.is_none() {
+            self.held = Some(hold(self.port));
+        }
+    }
+
+    fn end(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -110,7 +123,7 @@ impl Server {
         assert_eq!(sent, 0, "SIGSTOP to nats-server");
     }
 
-    /// Starts again on the same port and store.
+    /// Starts again on the same port and store (the port held until it is ready).
     pub fn restart(&mut self) {
         self.kill();
         let again = Server::on(self.port, self.store.clone(), self.config.clone());
@@ -120,7 +133,7 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        self.kill();
+        self.end();
     }
 }
 
@@ -130,15 +143,24 @@ pub fn installed() -> bool {
     common::have("nats-server", Command::new("nats-server").arg("--version"))
 }
 
-/// A port where a server is down, held: bound but not listening, so that a connection to it is
-/// refused, and no other test's nats-server takes it while the socket lives (one did take a
-/// released port, and the collector meant to find nothing there met a server that refused its
-/// password, and stopped). Dropped, the port is free for this test's own server.
+/// A port where a server is down, held ([`hold`]): connections to it are refused.
 pub fn down_port() -> (socket2::Socket, u16) {
-    use socket2::{Domain, Socket, Type};
-    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
-    let any: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
-    socket.bind(&any.into()).expect("bind");
+    let socket = hold(0);
     let addr = socket.local_addr().expect("addr");
     (socket, addr.as_socket().expect("an IPv4 address").port())
+}
+
+/// A socket bound to `port` of 127.0.0.1 (the OS picks one for 0) and not listening: a
+/// connection to it is refused, and while it lives no other test takes the port (a port the OS
+/// picks is never one bound so, and a bind without `SO_REUSEADDR` is refused), where a released
+/// port could be taken meanwhile: a collector meant to find nothing there would meet another
+/// test's server. With `SO_REUSEADDR` on it, nats-server (Go sets it too) can still bind the
+/// port for this test, and a port left in TIME_WAIT by a killed server can be held.
+fn hold(port: u16) -> socket2::Socket {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+    socket.set_reuse_address(true).expect("SO_REUSEADDR");
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    socket.bind(&addr.into()).expect("bind");
+    socket
 }

@@ -185,14 +185,18 @@ fn reread(text: &str, columns: usize, json: [usize; 2]) -> Option<Vec<String>> {
 
 /// A ZPA User Status line read around its lists (`wire/src/format/csv/lists.rs`): its first 21
 /// fields, its five lists (trusted networks to postures missed) empty, its last 7; none for a
-/// line with a quote or tab-separated, or without more fields than the order's 33.
+/// line with a quote outside its lists or tab-separated, or without more fields than the
+/// order's 33.
 fn around_lists(text: &str) -> Option<Vec<String>> {
     let c: Vec<char> = text.chars().collect();
-    if c.contains(&'"') || delimiter(&c) != ',' {
+    if delimiter(&c) != ',' {
         return None;
     }
     let all: Vec<&str> = text.split(',').collect();
     if all.len() <= 33 {
+        return None;
+    }
+    if all[..21].iter().chain(&all[all.len() - 7..]).any(|f| f.contains('"')) {
         return None;
     }
     let mut out: Vec<String> = all[..21].iter().map(|s| s.to_string()).collect();

@@ -4,7 +4,7 @@
 use super::*;
 
 #[test]
-fn lists_of_several_items_in_an_unquoted_csv_line_are_read_around() {
+fn lists_of_several_items_in_a_csv_line_are_read_around() {
     // The User Status sample's postures and SAML attributes hold commas (LSS joins a list's
     // items so): nothing says where each list ends, but the columns before the lists are the
     // line's first fields and those after them its last. It was a dead letter.
@@ -35,6 +35,18 @@ fn lists_of_several_items_in_an_unquoted_csv_line_are_read_around() {
     json["SAMLAttributes"] = many.join(",").into();
     let want = decoded(&serde_json::to_string(&json).expect("JSON")).records;
     assert_eq!(vec![record(&json)], want);
+    // SAML attributes as LSS also writes them, JSON (IBM's QRadar sample, in the corpus as
+    // LEEF): quotes, which CSV's rule reads otherwise, inside the lists only.
+    json["SAMLAttributes"] =
+        r#"{"FirstName":["testuser2"],"LastName":["testuser2"],"Email":["testuser2@domain.test"]}"#
+            .into();
+    let want = decoded(&serde_json::to_string(&json).expect("JSON")).records;
+    assert_eq!(vec![record(&json)], want);
+    // A quote before the lists (a template edited to quote a value, whose commas a quote may
+    // hold) keeps the line out: its columns are found by commas.
+    json["Idp"] = r#""Okta""#.into();
+    let line = fill(t.csv, &json, ',', Style::Template);
+    assert_eq!(dead(&line), Reason::FieldCount, "{line}");
 }
 
 #[test]

@@ -6,7 +6,8 @@
 //! first fields. And the columns after them, which no record holds either, are its last fields
 //! unless one of their values holds a comma too (a city `Washington, D.C.`).
 //!
-//! So a comma-separated line with no quote in it and more fields than such an order has is read
+//! So a comma-separated line with more fields than such an order has, and no quote but in its
+//! lists (LSS writes SAML attributes as JSON too: `{"Email":["jdoe@example.com"]}`), is read
 //! again: the columns before the lists from its start, the columns after them from its end, and
 //! the lists left out. A comma in a value before the lists would move every column after it,
 //! the device's hostname among them: those columns must fit the order as any line's must (their
@@ -18,6 +19,8 @@
 //! does (`ZPN_STATUS_`), in its place (a username comes before it, and LSS writes a status in
 //! every line, so such a line has two, where it may have no client type of its own). Else it
 //! stays a `field_count` dead letter. Nothing is allocated: the reader's spans are refilled.
+
+use std::ops::Range;
 
 use super::fit::Values;
 use super::lss;
@@ -34,15 +37,21 @@ pub(super) fn reread<'c>(
     spans: &mut Vec<Span>,
 ) -> Option<&'c Order> {
     let b = text.as_bytes();
-    // A quote may join fields by CSV's rule (the line was read so already); tabs separate
-    // no list.
-    if d != b',' || b.contains(&b'"') {
+    // Tabs separate no list.
+    if d != b',' {
         return None;
     }
     let count = memchr::memchr_iter(b',', b).count() + 1;
     columns.with_lists(count).find(|order| {
         order.lists.is_some_and(|run| {
-            split(b, order, run, spans) && {
+            let Some(lists) = split(b, order, run, spans) else {
+                return false;
+            };
+            // A quote may join fields by CSV's rule (the line was read so already): only the
+            // lists, which are left out, may hold one (SAML attributes as JSON,
+            // `{"Email":["…"]}`, as LSS writes them).
+            let quote = |part: &[u8]| part.contains(&b'"');
+            !quote(&b[..lists.start]) && !quote(&b[lists.end..]) && {
                 // The columns after the lists hold nothing a record does: not checked.
                 let before = Values {
                     text,
@@ -55,15 +64,14 @@ pub(super) fn reread<'c>(
 }
 
 /// Refills `spans` with the columns of `order`: those before `run` from the start of `b`, those
-/// after it from its end, and the lists empty. False when the line has too few fields for it
-/// (never from [`reread`], whose lines have more fields than the order).
-fn split(b: &[u8], order: &Order, run: ListRun, spans: &mut Vec<Span>) -> bool {
+/// after it from its end, and the lists empty; the bytes of `b` that the lists hold. None when
+/// the line has too few fields for it (never from [`reread`], whose lines have more fields than
+/// the order).
+fn split(b: &[u8], order: &Order, run: ListRun, spans: &mut Vec<Span>) -> Option<Range<usize>> {
     spans.clear();
     let mut start = 0;
     for _ in 0..run.first {
-        let Some(comma) = find_byte(b, start, b',') else {
-            return false;
-        };
+        let comma = find_byte(b, start, b',')?;
         spans.push(Span::plain(start, comma));
         start = comma + 1;
     }
@@ -77,11 +85,11 @@ fn split(b: &[u8], order: &Order, run: ListRun, spans: &mut Vec<Span>) -> bool {
                 spans.push(Span::plain(start + at + 1, end));
                 end = start + at;
             }
-            None => return false,
+            None => return None,
         }
     }
     spans[after..].reverse();
-    true
+    Some(start..end)
 }
 
 /// Whether the line's first field names the order's log type (its tag after the label, or

@@ -394,8 +394,8 @@ fn past_limits_max_devices_new_hostnames_are_counted_not_registered_and_their_re
 }
 
 /// A ZPA User Status line in LSS's CSV template whose lists hold commas (two SAML attributes,
-/// two postures hit) was a dead letter, so its device never had its IP or user: now both reach
-/// `/devices`.
+/// two postures hit), or quotes (SAML attributes as JSON), was a dead letter, so its device
+/// never had its IP or user: now both reach `/devices`.
 #[test]
 fn a_user_status_csv_line_with_lists_names_its_device() {
     let line = concat!(
@@ -403,14 +403,21 @@ fn a_user_status_csv_line_with_lists_names_its_device() {
         "ZPN_STATUS_AUTHENTICATED,4.2.0.1,broker1b.pdx2,cn.example.net,10.1.2.3,34.216.108.5,",
         "45.000000,-119.000000,US,2026-12-07T09:00:00.000Z,,100,200,Okta,LAPTOP-CSV1,windows,",
         "zpn_client_type_zapp,TN1,1452,memberOf:a,memberOf:b,posture-1,posture-2,,47.000000,",
-        "-122.000000,US,0,,San Jose,1452\n"
+        "-122.000000,US,0,,San Jose,1452\n",
+        // SAML attributes as LSS also writes them, JSON.
+        "Mon Dec 07 10:00:01 2026 User Status zpa-lss: ,Acme Corp,jane@example.com,s2,",
+        "ZPN_STATUS_AUTHENTICATED,4.2.0.1,broker1b.pdx2,cn.example.net,10.1.2.4,34.216.108.5,",
+        "45.000000,-119.000000,US,2026-12-07T09:00:00.000Z,,100,200,Okta,LAPTOP-CSV2,windows,",
+        "zpn_client_type_zapp,,,{\"Email\":[\"jane@example.com\"],\"Group\":[\"a\",\"b\"]},",
+        "posture-1,,47.000000,-122.000000,US,0,,San Jose,1452\n"
     );
     let collector = Collector::start_with("user-status-csv", Options::binary_with_admin(None));
     let admin = collector.listening["admin"];
     collector.send(line.as_bytes());
     let kind = "ztel_records_total{kind=\"zpa.user_status\"}";
-    common::wait_for_metric(admin, kind, |n| n == 1.0);
+    common::wait_for_metric(admin, kind, |n| n == 2.0);
     assert_eq!(ips(admin, "LAPTOP-CSV1"), ["10.1.2.3"]);
+    assert_eq!(ips(admin, "LAPTOP-CSV2"), ["10.1.2.4"]);
     let (_, body) = http_get(admin, "/devices/LAPTOP-CSV1");
     let device: Value = serde_json::from_str(&body).expect("JSON");
     assert_eq!(
@@ -424,7 +431,7 @@ fn a_user_status_csv_line_with_lists_names_its_device() {
         "{:?}",
         outcome.dead_letters
     );
-    assert_eq!(outcome.records.len(), 1);
+    assert_eq!(outcome.records.len(), 2);
 }
 
 /// ZPA lines in LSS's CSV template whose customer (`Acme, Inc.`) or username holds a comma were

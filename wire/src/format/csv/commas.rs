@@ -235,7 +235,9 @@ mod tests {
             spans: fields,
         };
         let mut out = Vec::new();
-        if values.len() >= order.columns.len() {
+        // Past the count's window a line is read in no order: not listed (there are many).
+        let n = order.columns.len();
+        if (n..=n + MOST).contains(&values.len()) {
             walk(order, values, (0, 0), &mut Vec::new(), &mut out);
         }
         out

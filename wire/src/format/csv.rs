@@ -56,10 +56,9 @@
 //! Audit's first field must name it. A User Status line whose lists (postures, SAML attributes)
 //! LSS joined with commas is read by the columns around them ([`lists`]); a line whose other
 //! text values hold commas, where one way alone of giving them its extra fields fits
-//! ([`commas`]). Browser Access's CSV
-//! template writes its agent and reason with `%j`, JSON strings: a line whose escaped quote
-//! CSV's rule took for a field's end is read again with each of them ending at its own quote
-//! ([`json`]), and their escapes undone.
+//! ([`commas`]). Browser Access's CSV template writes its agent and reason with `%j`, JSON
+//! strings: a line whose escaped quote CSV's rule took for a field's end is read again with
+//! each of them ending at its own quote ([`json`]), and their escapes undone.
 //! Browser Access and App Connector Status have the same count: the label tells them apart,
 //! else the values (App Connector Status has numbers where Browser Access has its method and
 //! protocol). A label of a ZPA log type with no order here makes the line `unknown_type`. The
@@ -172,21 +171,15 @@ impl Reader {
             Split::Other => (self.reread(text, d, usize::MAX, columns))
                 .map(|order| (order, self.escaped(), true)),
         };
-        let (order, escaped, quotes) = match read {
-            Some(read) => read,
+        let read = read
             // Values hold quotes that CSV's rule misreads: read as NSS and LSS write them.
-            None => match self.as_written(text, d, columns) {
-                Some(order) => (order, false, true),
-                // ZPA's lists joined with commas: read by the columns around them.
-                None => match self.lists(text, d, columns) {
-                    Some(order) => (order, false, false),
-                    // Text values with commas: read where one reading alone fits.
-                    None => match self.commas(text, d, columns) {
-                        Some(order) => (order, false, false),
-                        None => return Err(no_order(text, d)),
-                    },
-                },
-            },
+            .or_else(|| self.as_written(text, d, columns).map(|o| (o, false, true)))
+            // ZPA's lists joined with commas: read by the columns around them.
+            .or_else(|| self.lists(text, d, columns).map(|o| (o, false, false)))
+            // Text values with commas: read where one reading alone fits.
+            .or_else(|| self.commas(text, d, columns).map(|o| (o, false, false)));
+        let Some((order, escaped, quotes)) = read else {
+            return Err(no_order(text, d));
         };
         // LSS's `%j` in a CSV template: a JSON string, quoted, whose escapes are undone when it
         // has any.

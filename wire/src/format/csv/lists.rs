@@ -103,7 +103,9 @@ fn anchored(order: &Order, run: ListRun, values: Values<'_>, b: &[u8]) -> bool {
         let fields = b.split(|&c| c == b',');
         fields.filter(|f| f.starts_with(prefix.as_bytes())).count() == 1
     };
-    labelled
-        && (run.anchors.iter())
-            .all(|&(at, prefix)| values.get(at).starts_with(prefix) && once(prefix))
+    let mut anchors = (order.columns[..run.first].iter().enumerate())
+        .filter_map(|(at, column)| Some((at, column.starts?)))
+        .peekable();
+    let fits = |(at, prefix): (usize, &str)| values.get(at).starts_with(prefix) && once(prefix);
+    labelled && anchors.peek().is_some() && anchors.all(fits)
 }

@@ -53,9 +53,9 @@ pub(super) struct Template {
 }
 
 /// A run of columns whose values are lists that LSS's CSV template joins with commas
-/// (`%s(,){PosturesHit}`), from `first` to `last`. The template's two `starts` are its anchors:
-/// one just before the lists, one near the line's start, after the username ([`super::lists`]
-/// says why).
+/// (`%s(,){PosturesHit}`), from `first` to `last`. The template's `starts` before them are its
+/// anchors: one just before the lists, one near the line's start, after the username
+/// ([`super::lists`] says why).
 pub(super) struct Lists {
     pub first: &'static str,
     pub last: &'static str,
@@ -329,6 +329,17 @@ mod tests {
                 let lss = crate::keys::lss::KEYS.iter().any(|k| k.name == *name);
                 assert!(lss || crate::keys::lookup(name).is_none(), "{name}");
             }
+        }
+        // A template with lists has its two anchors before them (`lists.rs` says why).
+        for t in TEMPLATES.iter().filter(|t| t.lists.is_some()) {
+            let place = |name: &str| t.names.iter().position(|n| *n == name);
+            let first = t
+                .lists
+                .as_ref()
+                .and_then(|l| place(l.first))
+                .expect("its lists");
+            let before = |name: &&str| place(name).is_some_and(|at| at < first);
+            assert_eq!(t.starts.iter().filter(|(name, _)| before(name)).count(), 2);
         }
         let widths: Vec<usize> = TEMPLATES.iter().map(|t| t.names.len()).collect();
         assert_eq!(widths, [69, 33, 37, 37, 15]);

@@ -186,13 +186,12 @@ pub(super) struct Order {
     pub(super) lists: Option<ListRun>,
 }
 
-/// The places of a [`lss::Lists`] in an order's columns, and of its anchors with the text
-/// their values start with.
+/// The places of a [`lss::Lists`] in an order's columns (its anchors are the columns before
+/// them whose values [`Column::starts`] gives).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct ListRun {
     pub(super) first: usize,
     pub(super) last: usize,
-    pub(super) anchors: [(usize, &'static str); 2],
 }
 
 impl Order {
@@ -272,13 +271,9 @@ impl Order {
             .as_ref()
             .filter(|_| comma.is_none())
             .and_then(|l| {
-                let &[(a, a_prefix), (b, b_prefix)] = template.starts else {
-                    return None;
-                };
                 Some(ListRun {
                     first: place(l.first)?,
                     last: place(l.last)?,
-                    anchors: [(place(a)?, a_prefix), (place(b)?, b_prefix)],
                 })
             });
         order.checked = order.checkable();

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 
 use jiff::Timestamp;
 
+use super::put::put;
 use super::time::TimeCache;
 use crate::value::{percent_walk, Escapes, Piece, Text};
 
@@ -78,7 +79,7 @@ impl<'b> Object<'b> {
 
     #[inline(always)]
     fn key(&mut self, key: Key) {
-        self.out.extend_from_slice(key.bare());
+        put(self.out, key.bare());
     }
 
     pub fn str(&mut self, key: Key, value: &str) {
@@ -99,8 +100,8 @@ impl<'b> Object<'b> {
         match value {
             Some(Cow::Borrowed(v)) if self.plain_borrowed => {
                 debug_assert!(!needs_escape(v.as_bytes()), "{v:?}");
-                self.out.extend_from_slice(key.quoted());
-                self.out.extend_from_slice(v.as_bytes());
+                put(self.out, key.quoted());
+                put(self.out, v.as_bytes());
                 self.out.push(b'"');
             }
             Some(v) => self.str(key, v),
@@ -124,8 +125,7 @@ impl<'b> Object<'b> {
     #[inline]
     pub fn u64(&mut self, key: Key, value: u64) {
         self.key(key);
-        self.out
-            .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+        put(self.out, itoa::Buffer::new().format(value).as_bytes());
     }
 
     #[inline]
@@ -149,9 +149,8 @@ impl<'b> Object<'b> {
     #[inline]
     pub fn id(&mut self, key: Key, value: Option<u64>) {
         if let Some(v) = value {
-            self.out.extend_from_slice(key.quoted());
-            self.out
-                .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+            put(self.out, key.quoted());
+            put(self.out, itoa::Buffer::new().format(v).as_bytes());
             self.out.push(b'"');
         }
     }
@@ -170,7 +169,7 @@ impl<'b> Object<'b> {
     }
 
     pub fn hex_id(&mut self, key: Key, id: u64) {
-        self.out.extend_from_slice(key.quoted());
+        put(self.out, key.quoted());
         let mut text = [b'"'; 17];
         for (i, pair) in text[..16].chunks_exact_mut(2).enumerate() {
             let byte = usize::from((id >> (56 - 8 * i)) as u8);
@@ -180,14 +179,14 @@ impl<'b> Object<'b> {
     }
 
     pub fn time(&mut self, key: Key, ts: Timestamp) {
-        self.out.extend_from_slice(key.quoted());
+        put(self.out, key.quoted());
         super::time::write_rfc3339(ts, self.out);
         self.out.push(b'"');
     }
 
     /// A time through `cache`: a feed's records mostly share their second with the one before.
     pub fn time_cached(&mut self, key: Key, ts: Timestamp, cache: &mut TimeCache) {
-        self.out.extend_from_slice(key.quoted());
+        put(self.out, key.quoted());
         cache.write(ts, self.out);
         self.out.push(b'"');
     }
@@ -368,7 +367,7 @@ fn write_percent_any(out: &mut Vec<u8>, raw: &str, escapes: Escapes, plain: bool
 /// Appends `bytes` escaped for the inside of a JSON string.
 fn escape_into(out: &mut Vec<u8>, bytes: &[u8]) {
     if !needs_escape(bytes) {
-        out.extend_from_slice(bytes);
+        put(out, bytes);
         return;
     }
     let mut run = 0;

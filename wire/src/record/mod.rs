@@ -4,6 +4,7 @@
 
 mod columns;
 pub mod json;
+mod put;
 pub mod time;
 mod zia;
 mod zpa;

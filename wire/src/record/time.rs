@@ -116,7 +116,7 @@ impl TimeCache {
             }
             self.second = Some(second);
         }
-        out.extend_from_slice(&self.text);
+        super::put::put(out, &self.text);
         push_fraction(out, nanos);
         out.push(b'Z');
     }

@@ -1,10 +1,12 @@
 //! The record writer's percent decoding (`record::json::write_percent`, a word at a time on plain
 //! frames) against the slow decoder it must agree with (`value::percent_decode_with`), for the
 //! escapes of URLs and of names: whatever it writes is one JSON string, and that string reads
-//! back as the decoding, or as the value sent when the decoding is not UTF-8.
+//! back as the decoding, or as the value sent when the decoding is not UTF-8. And the plain
+//! string writer (`write_str`, whose runs go through the short copies of `record/put.rs`): any
+//! text, after any bytes, reads back as itself.
 #![no_main]
 
-use wire::record::json::write_percent;
+use wire::record::json::{write_percent, write_str};
 use wire::value::{percent_decode_with, Escapes};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
@@ -14,6 +16,14 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     // A plain frame's values hold nothing a JSON string must escape; any value may be written
     // the general way.
     let plain = !raw.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\');
+    // The bytes before vary with the input, so that copies start at every alignment.
+    let before = &data[..data.len() % 8];
+    let mut out = before.to_vec();
+    write_str(&mut out, raw);
+    assert_eq!(&out[..before.len()], before, "the writer touched what was before");
+    let back: String = serde_json::from_slice(&out[before.len()..])
+        .unwrap_or_else(|e| panic!("not one JSON string ({e}): {raw:?}"));
+    assert_eq!(back, raw);
     for escapes in [Escapes::Nss, Escapes::All] {
         for as_plain in [plain, false] {
             let mut out = b"{".to_vec();

@@ -2,8 +2,10 @@
 //! frames) against the slow decoder it must agree with (`value::percent_decode_with`), for the
 //! escapes of URLs and of names: whatever it writes is one JSON string, and that string reads
 //! back as the decoding, or as the value sent when the decoding is not UTF-8. And the plain
-//! string writer (`write_str`, whose runs go through the short copies of `record/put.rs`): any
-//! text, after any bytes, reads back as itself.
+//! string writer (`write_str`, which copies a value that needs no escaping with `record/put.rs`'s
+//! short copies, up to 32 bytes): any text, after any bytes, reads back as itself. A read past
+//! the value is caught only under AddressSanitizer (run.sh's default), which also fills fresh
+//! memory, so that a byte the copy leaves out shows there too.
 #![no_main]
 
 use wire::record::json::{write_percent, write_str};
@@ -16,7 +18,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     // A plain frame's values hold nothing a JSON string must escape; any value may be written
     // the general way.
     let plain = !raw.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\');
-    // The bytes before vary with the input, so that copies start at every alignment.
+    // 0 to 7 bytes before it, as the input's length says: the copy lands at offsets 1 to 8.
     let before = &data[..data.len() % 8];
     let mut out = before.to_vec();
     write_str(&mut out, raw);

@@ -432,14 +432,7 @@ fn admin_clients_cannot_kill_exhaust_or_hold_the_collector() {
     assert_eq!(common::http_get(admin, "/healthz").0, 200);
     // 42 new connections: the oldest idle ones are ended (a read sees the end; a connection of
     // the checks above may still be open, older than them all), the newest are not.
-    let ended = |s: &TcpStream| {
-        s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
-        match (&*s).read(&mut [0u8; 16]) {
-            Ok(0) => true,
-            Err(e) => e.kind() == ErrorKind::ConnectionReset,
-            Ok(_) => false,
-        }
-    };
+    let ended = |s: &TcpStream| common::closed_unread(s, Duration::from_secs(2));
     let oldest = idle[..42].iter().filter(|s| ended(s)).count();
     assert!(
         oldest >= 40,

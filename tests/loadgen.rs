@@ -348,10 +348,9 @@ fn loadgen_fails_when_it_cannot_tell_whether_events_were_lost() {
         return;
     };
     let collector = Collector::start("loadgen-no-admin");
-    // An admin URL where nothing listens: the port of a listener this test closed.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let admin = format!("http://{}", closed.local_addr().expect("address"));
-    drop(closed);
+    // An admin URL where nothing listens: a port this test holds, bound and not listening.
+    let (_held, down) = common::hold_port(0);
+    let admin = format!("http://{down}");
     let target = collector.addr.to_string();
     let args = ["--target", &target, "--count", "200", "--admin", &admin];
     let (code, result, stderr) = loadgen(&binary, &args);
@@ -371,9 +370,8 @@ fn loadgen_reports_a_refused_connection_as_a_run_that_sent_nothing() {
     let Some(binary) = loadgen_binary() else {
         return;
     };
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let target = closed.local_addr().expect("address").to_string();
-    drop(closed);
+    let (_held, down) = common::hold_port(0);
+    let target = down.to_string();
     let (code, result, stderr) = loadgen(&binary, &["--target", &target, "--count", "10"]);
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(result_value(&result, "events"), "0", "{result:?}");

@@ -329,11 +329,9 @@ fn config_check_refuses_tcp_and_tls_on_one_port() {
 fn healthz_says_ok_only_once_every_input_listens() {
     // A load balancer sends traffic at the first 200: the inputs must take it by then (a tester
     // saw 200 about 60 ms before the TCP input accepted, the admin server starting first).
-    let free = || {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-        l.local_addr().expect("its address")
-    };
-    let (tcp, admin) = (free(), free());
+    // Ports held until ztel binds them (it sets SO_REUSEADDR, as the holder does): released,
+    // another test could take them first.
+    let ((_tcp_held, tcp), (_admin_held, admin)) = (common::hold_port(0), common::hold_port(0));
     let dir = TempDir::new("healthz-start");
     let mut child = common::ztel()
         .args(["serve", "--udp", "", "--shards", "2"])

@@ -21,6 +21,34 @@ pub fn connect_from(source: &str, to: SocketAddr) -> TcpStream {
     socket.into()
 }
 
+/// A socket bound to `port` of 127.0.0.1 (the OS picks one for 0) with `SO_REUSEADDR`, and not
+/// listening, and its address. A connection to it is refused, and while it lives no other
+/// test's `127.0.0.1:0` gets the port (the OS never picks a bound one), where a port bound and
+/// released at once (to find a free one) could be taken by another test meanwhile. A server
+/// this test starts on the port binds it all the same, as long as it sets `SO_REUSEADDR` too
+/// (std's listeners, ztel's inputs and nats-server do).
+pub fn hold_port(port: u16) -> (socket2::Socket, SocketAddr) {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+    socket.set_reuse_address(true).expect("SO_REUSEADDR");
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    socket.bind(&addr.into()).expect("bind");
+    let bound = socket.local_addr().expect("address");
+    (socket, bound.as_socket().expect("an IPv4 address"))
+}
+
+/// Whether the collector closed `stream` without sending anything, as a refused connection is:
+/// a read sees its end (or a reset) within `within`. A read that times out is a connection
+/// still open, not a closed one.
+pub fn closed_unread(stream: &TcpStream, within: Duration) -> bool {
+    stream.set_read_timeout(Some(within)).expect("read timeout");
+    match (&*stream).read(&mut [0u8; 16]) {
+        Ok(0) => true,
+        Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+        Ok(_) => false,
+    }
+}
+
 /// Sends `lines` on `stream` from a thread of its own, one LF-terminated line at a time, counting
 /// each in the returned counter: a sender that a collector's push-back can stall.
 pub fn send_counting(

@@ -15,7 +15,7 @@ pub struct Server {
     port: u16,
     store: PathBuf,
     config: Option<PathBuf>,
-    /// The port, held while the server is killed ([`hold`]), for its restart.
+    /// The port, held while the server is killed ([`common::hold_port`]), for its restart.
     held: Option<socket2::Socket>,
 }
 
@@ -107,7 +107,9 @@ impl Server {
     pub fn kill(&mut self) {
         self.end();
         if self.held.is_none() {
-            self.held = Some(hold(self.port));
+            // nats-server (Go sets `SO_REUSEADDR` too) can still bind the port it holds, and a
+            // port a killed server left in TIME_WAIT can be held.
+            self.held = Some(common::hold_port(self.port).0);
         }
     }
 
@@ -143,24 +145,8 @@ pub fn installed() -> bool {
     common::have("nats-server", Command::new("nats-server").arg("--version"))
 }
 
-/// A port where a server is down, held ([`hold`]): connections to it are refused.
+/// A port where a server is down, held ([`common::hold_port`]): connections to it are refused.
 pub fn down_port() -> (socket2::Socket, u16) {
-    let socket = hold(0);
-    let addr = socket.local_addr().expect("addr");
-    (socket, addr.as_socket().expect("an IPv4 address").port())
-}
-
-/// A socket bound to `port` of 127.0.0.1 (the OS picks one for 0) and not listening: a
-/// connection to it is refused, and while it lives no other test takes the port (a port the OS
-/// picks is never one bound so, and a bind without `SO_REUSEADDR` is refused), where a released
-/// port could be taken meanwhile: a collector meant to find nothing there would meet another
-/// test's server. With `SO_REUSEADDR` on it, nats-server (Go sets it too) can still bind the
-/// port for this test, and a port left in TIME_WAIT by a killed server can be held.
-fn hold(port: u16) -> socket2::Socket {
-    use socket2::{Domain, Socket, Type};
-    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
-    socket.set_reuse_address(true).expect("SO_REUSEADDR");
-    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
-    socket.bind(&addr.into()).expect("bind");
-    socket
+    let (socket, addr) = common::hold_port(0);
+    (socket, addr.port())
 }

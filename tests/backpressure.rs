@@ -76,7 +76,11 @@ fn udp_records_kept_while_the_channel_is_full_go_out_without_more_traffic() {
     // Fill the channel with TCP, which pushes back, as in the test above.
     let lines = padded(|_| "tcp-host".into());
     let (sent, sender) = common::send_counting(collector.connect(), lines);
-    common::wait_until_stalled(&sent, Duration::from_millis(500));
+    let last = common::wait_until_stalled(&sent, Duration::from_millis(500));
+    assert!(
+        last < RECORDS,
+        "the channel never filled: all {RECORDS} records were taken"
+    );
     // Three datagrams while the channel is full: the shard takes them into a pending batch.
     let udp = collector.listening["udp"];
     let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -126,7 +130,11 @@ fn an_http_request_waiting_for_a_full_channel_past_the_idle_timeout_is_answered(
     );
     let lines = padded(|_| "tcp-host".into());
     let (sent, sender) = common::send_counting(collector.connect(), lines);
-    common::wait_until_stalled(&sent, Duration::from_millis(500));
+    let last = common::wait_until_stalled(&sent, Duration::from_millis(500));
+    assert!(
+        last < RECORDS,
+        "the channel never filled: all {RECORDS} records were taken"
+    );
 
     let posted: Vec<String> = (0..3)
         .map(|i| zia_line(2_000_000 + i, "http-host"))

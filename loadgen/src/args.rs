@@ -306,7 +306,13 @@ mod tests {
 
     #[test]
     fn count_or_duration_is_required() {
-        assert!(Args::try_parse_from(["loadgen", "--target", "127.0.0.1:1"]).is_err());
+        let e = Args::try_parse_from(["loadgen", "--target", "127.0.0.1:1"]).unwrap_err();
+        assert_eq!(
+            e.kind(),
+            clap::error::ErrorKind::MissingRequiredArgument,
+            "{e}"
+        );
+        assert!(e.to_string().contains("--count"), "{e}");
     }
 
     #[test]

@@ -269,6 +269,19 @@ mod tests {
     use super::*;
     use crate::batch::Source;
 
+    /// Waits until the aggregator says it goes to sleep: what a shard does after this, the
+    /// aggregator must be woken for (a fixed pause could end before it got there).
+    fn until_asleep(bell: &Doorbell) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !bell.asleep.load(Ordering::SeqCst) {
+            assert!(
+                Instant::now() < deadline,
+                "the aggregator never went to sleep"
+            );
+            std::thread::yield_now();
+        }
+    }
+
     #[test]
     fn the_aggregator_wakes_for_a_batch_and_for_the_last_hang_up() {
         let (tx, rx) = bounded(4);
@@ -285,7 +298,7 @@ mod tests {
         let shard = std::thread::spawn({
             let tx = tx.clone();
             move || {
-                std::thread::sleep(Duration::from_millis(50));
+                until_asleep(&tx.bell);
                 assert!(matches!(tx.offer(Batch::new(3, Source::Tcp)), Offer::Sent));
             }
         });
@@ -297,7 +310,7 @@ mod tests {
 
         // The last shard hanging up wakes it too: one clone left, then none.
         let last = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(50));
+            until_asleep(&tx.bell);
             drop(tx);
         });
         let started = Instant::now();

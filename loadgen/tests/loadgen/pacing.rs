@@ -120,8 +120,10 @@ fn lateness_past_two_milliseconds_is_recorded_as_it_was() {
         "max {max} µs of {seconds} s"
     );
     assert!(max <= seconds * 1e6 * 1.01, "max {max} µs of {seconds} s");
-    // The events went out at about a steady pace: half of them in the run's first half or so.
-    assert!(p50 >= seconds * 1e6 / 5.0, "p50 {p50} µs of {seconds} s");
+    // Half of them went out past the histogram's first range (2,047 µs), where the clamp put
+    // them at 2 µs. How far past depends on the pace, which a busy machine makes uneven (a CI
+    // run saw 50 ms of a 0.3 s run where a steady one gives about 150): not asserted.
+    assert!(p50 > 2_047.0, "p50 {p50} µs of {seconds} s");
     // The interval log has the same values.
     let text = std::fs::read(&hlog).unwrap();
     let mut logged = Histogram::<u64>::new(3).unwrap();

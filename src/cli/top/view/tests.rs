@@ -206,8 +206,23 @@ fn before_any_scrape_it_says_it_is_waiting() {
 
 #[test]
 fn a_small_terminal_still_draws() {
-    for (w, h) in [(80, 24), (40, 10), (10, 3), (1, 1)] {
-        render(&screen(Some(model_after(1, 5))), w, h);
+    for (w, h) in [(80, 24), (40, 10)] {
+        let lines = render(&screen(Some(model_after(1, 5))), w, h);
+        assert!(
+            lines[0].starts_with("ztel top"),
+            "{w}x{h}:\n{}",
+            lines.join("\n")
+        );
+        let text = lines.join("\n");
+        assert!(
+            text.contains("Collector") && text.contains("devices 7"),
+            "{w}x{h}:\n{text}"
+        );
+    }
+    // Too small for anything but part of the title: drawn without a panic.
+    for (w, h) in [(10, 3), (1, 1)] {
+        let lines = render(&screen(Some(model_after(1, 5))), w, h);
+        assert_eq!(lines.len(), usize::from(h));
     }
 }
 

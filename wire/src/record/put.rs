@@ -8,8 +8,9 @@
 //! three single bytes below 4; longer ones go to `extend_from_slice`.
 //!
 //! This executes more instructions than the call (callgrind: 17,026 → 17,100 a Sekoia record)
-//! and takes fewer cycles (the shard 1.35 → 1.30 µs an event): an earlier trial judged by
-//! instructions alone was dropped (`perf/README.md`, "Tried and dropped").
+//! and took fewer cycles in quiet runs (the shard 1.35 → 1.30 µs an event; within the noise on a
+//! busier host, `perf/README.md`): an earlier trial judged by instructions alone was dropped
+//! ("Tried and dropped" there).
 
 /// Appends `bytes` to `out`.
 #[inline(always)]

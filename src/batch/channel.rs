@@ -269,11 +269,19 @@ mod tests {
     use super::*;
     use crate::batch::Source;
 
-    /// Waits until the aggregator says it goes to sleep: what a shard does after this, the
-    /// aggregator must be woken for (a fixed pause could end before it got there).
-    fn until_asleep(bell: &Doorbell) {
+    /// Waits until the aggregator, thread `tid` of this process, has said it goes to sleep and
+    /// sleeps (`S` in `/proc`: parked, past its last look at the channel): what a shard does
+    /// after this, only a wake-up brings to it. A fixed pause could end before it got there.
+    fn until_asleep(bell: &Doorbell, tid: i32) {
         let deadline = Instant::now() + Duration::from_secs(10);
-        while !bell.asleep.load(Ordering::SeqCst) {
+        let parked = || {
+            let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat"));
+            // The state follows the command's closing parenthesis.
+            stat.ok()
+                .and_then(|s| s.rsplit_once(") ").map(|(_, rest)| rest.starts_with('S')))
+                .unwrap_or(false)
+        };
+        while !(bell.asleep.load(Ordering::SeqCst) && parked()) {
             assert!(
                 Instant::now() < deadline,
                 "the aggregator never went to sleep"
@@ -295,10 +303,12 @@ mod tests {
         assert!(started.elapsed() >= Duration::from_millis(20));
 
         // A batch offered while the aggregator sleeps wakes it, long before the deadline.
+        // SAFETY: gettid has no preconditions.
+        let aggregator = unsafe { libc::gettid() };
         let shard = std::thread::spawn({
             let tx = tx.clone();
             move || {
-                until_asleep(&tx.bell);
+                until_asleep(&tx.bell, aggregator);
                 assert!(matches!(tx.offer(Batch::new(3, Source::Tcp)), Offer::Sent));
             }
         });
@@ -310,7 +320,7 @@ mod tests {
 
         // The last shard hanging up wakes it too: one clone left, then none.
         let last = std::thread::spawn(move || {
-            until_asleep(&tx.bell);
+            until_asleep(&tx.bell, aggregator);
             drop(tx);
         });
         let started = Instant::now();

@@ -160,7 +160,10 @@ fn fits(order: &Order, values: Values<'_>, c: usize, s: usize) -> bool {
     if column.iso {
         return crate::value::is_absent(t) || fit::time(t);
     }
-    if column.numeric && t.strip_prefix('-').is_some_and(digits) {
+    if column.numeric
+        && t.strip_prefix('-')
+            .is_some_and(|n| fit::digits(n.as_bytes()))
+    {
         return true;
     }
     let mut fit = Fit::default();
@@ -168,11 +171,6 @@ fn fits(order: &Order, values: Values<'_>, c: usize, s: usize) -> bool {
         order.check(c, v, &mut fit);
     }
     fit.misfits == 0
-}
-
-/// Whether `v` is one ASCII digit or more.
-fn digits(v: &str) -> bool {
-    !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Fills `out` with the spans of the one reading that `table` counted: each text column runs

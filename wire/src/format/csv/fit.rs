@@ -80,7 +80,7 @@ impl Order {
         // checked column that is no time, decimal or number is an address.)
         let b = v.as_bytes();
         match (column.time || column.decimal, column.numeric) {
-            (false, true) if !b.is_empty() && b.iter().all(u8::is_ascii_digit) => {
+            (false, true) if digits(b) => {
                 fit.numbers += 1;
                 return;
             }
@@ -100,7 +100,7 @@ impl Order {
                 fit.misfit(true);
             }
         } else if column.numeric {
-            if v.bytes().all(|c| c.is_ascii_digit()) {
+            if digits(v.as_bytes()) {
                 fit.numbers += 1;
             } else {
                 // An epoch time that is no number is no time: the line is in another order.
@@ -124,6 +124,12 @@ impl Order {
             None => lss::tagged(first),
         }
     }
+}
+
+/// Whether `v` is one ASCII digit or more.
+#[inline(always)]
+pub(super) fn digits(v: &[u8]) -> bool {
+    !v.is_empty() && v.iter().all(u8::is_ascii_digit)
 }
 
 /// Whether `v`, trimmed and not absent, is a time as an ISO 8601 template writes one: a date
